@@ -1,0 +1,27 @@
+"""scsim: a simulator of citizen-scoring ("social credit") systems.
+
+    import scsim
+    sc = scsim.load_scenario("national-800", agents=50_000, days=180)
+    res = scsim.simulate(sc, seed=7)
+    res.metrics, res.agents, res.companies   # pandas DataFrames
+"""
+
+__version__ = "0.1.0"
+
+from scsim.engine import Simulation, simulate
+from scsim.errors import ScenarioError, ScsimError
+from scsim.result import Result
+from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
+
+__all__ = [
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "ScsimError",
+    "Simulation",
+    "__version__",
+    "builtin_names",
+    "dump_yaml",
+    "load_scenario",
+    "simulate",
+]

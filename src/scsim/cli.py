@@ -1,0 +1,199 @@
+"""The ``scsim`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scsim import __version__
+from scsim.errors import ScsimError
+
+app = typer.Typer(
+    name="scsim", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Simulate citizen-scoring (\"social credit\") systems on synthetic populations.")
+scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                            help="List the built-in scenarios, or show one in full.")
+app.add_typer(scenarios_app, name="scenarios")
+
+console = Console()
+err = Console(stderr=True)
+
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", "-s", metavar="KEY=VALUE",
+    help="Override a scenario value, e.g. scoring.association.alpha=0.05 (repeatable).")]
+AgentsOption = Annotated[int | None, typer.Option(help="Number of agents (population size).")]
+DaysOption = Annotated[int | None, typer.Option(help="Number of simulated days.")]
+NetworkOption = Annotated[Path | None, typer.Option(
+    help="SNAP edge-list file to use as the network; the population size becomes its node "
+    "count.")]
+
+
+def _load(scenario: str, agents=None, days=None, network=None, overrides=None):
+    from scsim.scenario import load_scenario
+
+    return load_scenario(scenario, agents=agents, days=days, network=network,
+                         overrides=overrides)
+
+
+@scenarios_app.callback()
+def scenarios(ctx: typer.Context) -> None:
+    """List the built-in scenarios with one line each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scsim.scenario import builtin_names
+
+    table = Table(title="Built-in scenarios", title_justify="left")
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("source")
+    table.add_column("what it is")
+    for name in builtin_names():
+        sc = _load(name)
+        table.add_row(name, sc.source, sc.description.split("\n")[0])
+    console.print(table)
+    console.print("[dim]scsim scenarios show NAME prints one in full.[/dim]")
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = None,
+                   set_: SetOption = None) -> None:
+    """Print the fully resolved YAML of a scenario (every default filled in)."""
+    from scsim.scenario import dump_yaml
+
+    typer.echo(dump_yaml(_load(name, agents, days, overrides=set_)), nl=False)
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+             set_: SetOption = None) -> None:
+    """Check a scenario; prints every problem with its field and line, exit code 2 when
+    invalid."""
+    sc = _load(scenario, overrides=set_)
+    if sc.network.kind == "file":
+        from scsim.network import load_edgelist
+
+        net, _ = load_edgelist(sc.network.path)
+        detail = f"network file: {net.n:,} nodes, {net.n_ties:,} ties"
+    else:
+        detail = f"{sc.population.agents:,} agents"
+    console.print(f"[green]valid[/green]: {sc.name} ({detail}, {sc.days} days, "
+                  f"{len(sc.behaviours)} behaviours, {len(sc.timeline)} timeline steps)")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+    agents: AgentsOption = None,
+    days: DaysOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bits.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for the Parquet results.")] = None,
+    set_: SetOption = None,
+    network: NetworkOption = None,
+    threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
+    = None,
+    profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Run one scenario and print its summary; --out keeps the results."""
+    from scsim.engine import Simulation
+
+    sc = _load(scenario, agents, days, network, set_)
+    with console.status(f"Building {sc.name}: population and network…"):
+        sim = Simulation(sc, seed=seed, threads=threads)
+    sc = sim.scenario
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
+                        console=console, disable=quiet, transient=False)
+    with progress:
+        task = progress.add_task(f"{sc.name} · {sim.state.n:,} agents", total=sc.days)
+        res = sim.run(lambda day: progress.update(task, completed=day + 1))
+    print_summary(res)
+    if profile:
+        print_profile(res.info)
+    if out is not None:
+        path = res.save(out)
+        console.print(f"results saved to [bold]{path}[/bold]")
+
+
+def print_summary(res) -> None:
+    info = res.info
+    table = Table(title=f"{res.scenario.name}: {info['agents']:,} agents × {info['days']} "
+                  f"days, seed {res.seed}", title_justify="left", show_lines=False)
+    table.add_column("section", style="cyan", no_wrap=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("note", style="dim")
+    previous = None
+    for row in res.summary().itertuples(index=False):
+        if row.section == "run":
+            continue
+        table.add_row(row.section if row.section != previous else "", row.figure,
+                      _fmt(row.value), row.note)
+        previous = row.section
+    console.print(table)
+    console.print(f"[dim]{info['wall_seconds']:.1f} s simulated + {info['setup_seconds']:.1f} s "
+                  f"setup, {info['agent_days_per_second']:,.0f} agent-days/s[/dim]")
+
+
+def print_profile(info: dict) -> None:
+    prof = info["profile_seconds"]
+    total = sum(v for k, v in prof.items() if k != "setup") or 1e-9
+    table = Table(title="wall time per phase", title_justify="left")
+    table.add_column("phase", style="cyan")
+    table.add_column("seconds", justify="right")
+    table.add_column("share", justify="right")
+    for phase, secs in prof.items():
+        share = "" if phase == "setup" else f"{secs / total:.1%}"
+        table.add_row(phase, f"{secs:.3f}", share)
+    console.print(table)
+
+
+def _fmt(value: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+@app.callback(invoke_without_command=True)
+def main_options(version: Annotated[bool, typer.Option("--version",
+                                                       help="Print the version.")] = False
+                 ) -> None:
+    if version:
+        typer.echo(f"scsim {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: user errors print one message and exit 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except ScsimError as exc:
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    except Exception as exc:  # a bug: say so briefly unless asked for the traceback
+        if os.environ.get("SCSIM_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
+                  f"{escape(str(exc))} "
+                  "(set SCSIM_DEBUG=1 for the traceback, and please report it)")
+        sys.exit(1)

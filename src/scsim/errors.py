@@ -1,0 +1,26 @@
+"""Errors a user can cause and fix. The CLI prints their message (no traceback) and exits 2."""
+
+from __future__ import annotations
+
+
+class ScsimError(Exception):
+    """Bad input: a message that says what is wrong and where."""
+
+
+class ScenarioError(ScsimError):
+    """An invalid scenario. ``problems`` holds one line per problem, each naming the field
+    (``behaviours[3].rate: must be >= 0``) and, where known, the file and line."""
+
+    def __init__(self, problems: list[str] | str, source: str | None = None):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.source = source
+        head = f"invalid scenario {source}" if source else "invalid scenario"
+        super().__init__(head + ":\n  " + "\n  ".join(self.problems))
+
+
+class EdgeListError(ScsimError):
+    """A missing or malformed edge-list file; the message names the file and line."""
+
+
+class MemoryRefused(ScsimError):
+    """A run that would not fit in memory, refused before anything is allocated."""

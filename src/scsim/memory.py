@@ -1,0 +1,71 @@
+"""How much memory a run needs, estimated before anything is allocated."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import psutil
+
+from scsim.errors import MemoryRefused
+from scsim.params import Names
+from scsim.population import MAX_HOUSEHOLD, company_count
+from scsim.scenario.schema import Scenario
+from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row
+
+# Bytes per directed tie entry in the CSR (int32 neighbour + uint8 tie byte), and what
+# building it needs on top (the undirected edge list: two int32 ends and a type byte,
+# per two directed entries, plus the row-sorting scratch).
+CSR_BYTES_PER_ENTRY = 5
+BUILD_BYTES_PER_ENTRY = 9
+FIXED_OVERHEAD = 400 * 2**20  # interpreter, numba, numpy, pandas
+
+
+def expected_degree(sc: Scenario) -> float:
+    """Expected ties per agent: household cliques + work ties + the generator's ties."""
+    net = sc.network
+    lam = min(sc.population.household_size, MAX_HOUSEHOLD) - 1.0
+    family = (2 * lam + lam * lam) / (1 + lam) if net.family_ties else 0.0
+    adults = min(2.0, 1.0 + lam) / (1.0 + lam)
+    work = net.work_degree * sc.population.employment * adults if company_count(
+        sc, 1000) else 0.0
+    social = 0.0 if net.kind in ("none", "file") else net.mean_degree
+    return family + work + social
+
+
+def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = None) -> int:
+    """Peak bytes of a run of ``n`` agents (``entries``: directed ties, if known)."""
+    dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
+            "events": max(len(names.company_events), 1)}
+    if entries is None:
+        entries = int(n * expected_degree(sc))
+    agents = n * bytes_per_row(AGENT_ARRAYS, dims)
+    companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
+    network = 8 * (n + 1) + entries * (CSR_BYTES_PER_ENTRY + BUILD_BYTES_PER_ENTRY)
+    metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
+    return agents + companies + network + metrics + FIXED_OVERHEAD
+
+
+def available_bytes() -> int:
+    """Memory a run may use: SCSIM_MEMORY_LIMIT (e.g. '8G') or what the system has free."""
+    limit = os.environ.get("SCSIM_MEMORY_LIMIT")
+    if limit:
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*", limit)
+        if not m:
+            raise MemoryRefused(f"SCSIM_MEMORY_LIMIT={limit!r}: expected a size like 8G")
+        scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2).lower()]
+        return int(float(m.group(1)) * scale)
+    return int(psutil.virtual_memory().available)
+
+
+def check_memory(sc: Scenario, n: int, names: Names, entries: int | None = None) -> int:
+    """Refuse a run whose estimate exceeds the memory available; returns the estimate."""
+    need = estimate_bytes(sc, n, names, entries)
+    have = available_bytes()
+    if need > have:
+        raise MemoryRefused(
+            f"{n:,} agents for {sc.days} days need about {need / 2**30:.1f} GiB "
+            f"(~{need / n:.0f} bytes per agent with the network) but only "
+            f"{have / 2**30:.1f} GiB is available; use fewer agents or set "
+            "SCSIM_MEMORY_LIMIT")
+    return need

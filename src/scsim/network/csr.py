@@ -1,0 +1,210 @@
+"""The tie network as a compressed sparse row (CSR) adjacency structure.
+
+Every undirected tie {i, j} is stored twice, as the directed entries i->j and j->i, with the
+same tie-type code. Rows are sorted by neighbour id, there are no self-loops and at most one
+tie per pair. ``build_csr`` is the only constructor: generators and the edge-list loader
+hand it a flat list of undirected edges and it returns the canonical structure.
+
+Memory per agent is 8 bytes (``indptr``) and per undirected tie 10 bytes (two int32
+neighbour ids and two uint8 type codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+TIE_FAMILY = np.uint8(0)
+TIE_SOCIAL = np.uint8(1)
+TIE_WORK = np.uint8(2)
+SEVERED = np.uint8(0x80)
+"""Bit set in ``Network.tie`` while a tie is severed (the simulator sets and clears it)."""
+TYPE_MASK = np.uint8(0x7F)
+"""``tie & TYPE_MASK`` is the tie-type code, severed or not."""
+TIE_TYPE_NAMES = ("family", "social", "work")
+
+MAX_AGENTS = 2**30
+"""Largest supported number of agents (neighbour ids share 32 bits with a 2-bit merge rank
+while the CSR is built)."""
+
+# When one pair is given more than once, the entry with the lowest rank survives:
+# family (0) before work (1) before social (2). Indexed by tie-type code.
+_MERGE_RANK = np.array([0, 2, 1], dtype=np.uint32)
+_MERGE_TYPE = np.array([TIE_FAMILY, TIE_WORK, TIE_SOCIAL], dtype=np.uint8)  # rank -> code
+_RANK_BITS = np.uint32(2)
+_RANK_MASK = np.uint32(3)
+_INSERTION_SORT_MAX = 32  # rows up to this length are sorted by insertion, longer by np.sort
+_MAX_ROW_PARTS = 16  # row ranges filled in parallel; each one reads all edges once
+
+
+@dataclass
+class Network:
+    """Undirected typed ties of ``n`` agents in CSR form.
+
+    ``indptr`` (int64, n+1): row i is ``indices[indptr[i]:indptr[i+1]]``.
+    ``indices`` (int32, nnz): neighbour ids, ascending within each row.
+    ``tie`` (uint8, nnz): tie-type code (``TIE_FAMILY``, ``TIE_SOCIAL``, ``TIE_WORK``),
+    possibly with the ``SEVERED`` bit; the entries i->j and j->i always carry the same value.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    tie: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of agents."""
+        return len(self.indptr) - 1
+
+    @property
+    def n_ties(self) -> int:
+        """Number of undirected ties (active and severed)."""
+        return len(self.indices) // 2
+
+    def degree(self) -> np.ndarray:
+        """Ties per agent (active and severed), int32 of shape (n,)."""
+        return np.diff(self.indptr).astype(np.int32)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the three arrays."""
+        return self.indptr.nbytes + self.indices.nbytes + self.tie.nbytes
+
+
+@njit(cache=True, parallel=True)
+def _row_ends(n, src, dst, n_parts):
+    """indptr[i + 1] = number of entries in rows 0..i (self-loops excluded).
+
+    Rows are split into ``n_parts`` ranges; each part scans all edges and counts only its
+    own rows, so no two threads write the same row."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for part in prange(n_parts):
+        lo = n * part // n_parts
+        hi = n * (part + 1) // n_parts
+        for e in range(len(src)):
+            u = src[e]
+            v = dst[e]
+            if u != v:
+                if lo <= u < hi:
+                    indptr[u + 1] += 1
+                if lo <= v < hi:
+                    indptr[v + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    return indptr
+
+
+@njit(cache=True, parallel=True)
+def _scatter(src, dst, typ, indptr, keys, n_parts):
+    """Write both directions of each edge into its rows as the key neighbour * 4 + merge
+    rank, so that sorting a row's keys orders it by neighbour, then by merge priority.
+
+    Uses ``indptr[1:]`` as per-row write cursors counting down from each row's end; when
+    done, ``indptr[i + 1]`` has come down to the start of row i, and is shifted back.
+    Rows are split into parts as in ``_row_ends``."""
+    n = len(indptr) - 1
+    for part in prange(n_parts):
+        lo = n * part // n_parts
+        hi = n * (part + 1) // n_parts
+        for e in range(len(src)):
+            u = src[e]
+            v = dst[e]
+            if u == v:
+                continue
+            if lo <= u < hi:
+                indptr[u + 1] -= 1
+                keys[indptr[u + 1]] = (np.uint32(v) << _RANK_BITS) | _MERGE_RANK[typ[e]]
+            if lo <= v < hi:
+                indptr[v + 1] -= 1
+                keys[indptr[v + 1]] = (np.uint32(u) << _RANK_BITS) | _MERGE_RANK[typ[e]]
+    # indptr[i + 1] now holds the start of row i = the end of row i - 1.
+    for i in range(n):
+        indptr[i] = indptr[i + 1]
+    indptr[n] = len(keys)
+
+
+@njit(cache=True, parallel=True)
+def _sort_and_merge_rows(indptr, keys, tie, row_len):
+    """Sort each row's keys, keep the first (highest-priority) key per neighbour at the
+    front of the row, split it into neighbour id (left in ``keys``) and tie-type code
+    (``tie``), and record the merged row length."""
+    n = len(indptr) - 1
+    for i in prange(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        if hi - lo <= _INSERTION_SORT_MAX:
+            for a in range(lo + 1, hi):
+                key = keys[a]
+                b = a - 1
+                while b >= lo and keys[b] > key:
+                    keys[b + 1] = keys[b]
+                    b -= 1
+                keys[b + 1] = key
+        else:
+            keys[lo:hi].sort()
+        write = lo
+        for a in range(lo, hi):
+            neighbour = keys[a] >> _RANK_BITS
+            if write == lo or neighbour != keys[write - 1]:
+                tie[write] = _MERGE_TYPE[keys[a] & _RANK_MASK]
+                keys[write] = neighbour
+                write += 1
+        row_len[i] = write - lo
+
+
+@njit(cache=True)
+def _compact_rows(indptr, indices, tie, row_len):
+    """Move the merged rows left so they are contiguous, and rewrite indptr. Returns nnz.
+
+    Serial and in order: each row moves to a position no later than where it was, so no
+    row is overwritten before it has been moved."""
+    n = len(indptr) - 1
+    write = np.int64(0)
+    for i in range(n):
+        start = indptr[i]
+        indptr[i] = write
+        for a in range(start, start + row_len[i]):
+            indices[write] = indices[a]
+            tie[write] = tie[a]
+            write += 1
+    indptr[n] = write
+    return write
+
+
+def build_csr(n: int, src: np.ndarray, dst: np.ndarray, typ: np.ndarray) -> Network:
+    """Build the canonical CSR network of ``n`` agents from undirected edges.
+
+    ``src``, ``dst``: int32 or int64 endpoint ids in [0, n); ``typ``: uint8 tie-type codes
+    (0..2). Self-loops are dropped; a pair given more than once keeps one tie, of the type
+    family before work before social. Time O(E + sum of d log d) over rows of length d;
+    memory: the result plus an int32 row-length array (n), nothing proportional to E.
+    """
+    if not (len(src) == len(dst) == len(typ)):
+        raise ValueError("build_csr: src, dst and typ must have the same length")
+    if n > MAX_AGENTS:
+        raise ValueError(f"build_csr: {n} agents exceed the limit of {MAX_AGENTS}")
+    typ = np.ascontiguousarray(typ, dtype=np.uint8)
+    if len(src):
+        lo = min(int(src.min()), int(dst.min()))
+        hi = max(int(src.max()), int(dst.max()))
+        if lo < 0 or hi >= n:
+            raise ValueError(f"build_csr: endpoint ids must lie in [0, {n}), got [{lo}, {hi}]")
+        if int(typ.max()) > int(TIE_WORK):
+            raise ValueError("build_csr: tie-type codes must be 0 (family), 1 (social), 2 (work)")
+    n_parts = min(numba.get_num_threads(), _MAX_ROW_PARTS)
+    indptr = _row_ends(n, src, dst, n_parts)
+    nnz = int(indptr[n])
+    # Allocated here (not inside numba) so they own their memory and can shrink in place.
+    indices = np.empty(nnz, dtype=np.int32)
+    _scatter(src, dst, typ, indptr, indices.view(np.uint32), n_parts)
+    tie = np.empty(nnz, dtype=np.uint8)
+    row_len = np.empty(n, dtype=np.int32)
+    _sort_and_merge_rows(indptr, indices.view(np.uint32), tie, row_len)
+    if int(row_len.sum(dtype=np.int64)) < nnz:
+        merged_nnz = int(_compact_rows(indptr, indices, tie, row_len))
+        indices.resize(merged_nnz, refcheck=False)
+        tie.resize(merged_nnz, refcheck=False)
+    return Network(indptr=indptr, indices=indices, tie=tie)

@@ -1,0 +1,201 @@
+"""What a run produced: daily metrics, the final agents and companies, and how to keep them.
+
+Tables are built on first access from the state arrays (pandas DataFrames, or Arrow tables
+with ``to_arrow``); ``save`` writes Parquet files plus the resolved scenario and run.json
+into a temporary folder and moves it into place, so a folder is complete or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scsim import __version__
+from scsim.params import Names
+from scsim.scenario.loader import dump_yaml
+from scsim.scenario.schema import Scenario
+from scsim.state import LISTED, SHAMED, WRONGFUL
+
+if TYPE_CHECKING:
+    from scsim.engine import Simulation
+
+TABLES = ("metrics", "agents", "companies")
+
+
+@dataclass
+class Result:
+    """The outcome of ``scsim.simulate``: ``metrics`` (one row per day), ``agents`` (one row
+    per citizen), ``companies`` (one row per company), plus the resolved ``scenario``."""
+
+    scenario: Scenario
+    seed: int
+    names: Names
+    metrics_columns: list[str]
+    metrics_table: np.ndarray
+    agent_columns: dict[str, np.ndarray]
+    company_columns: dict[str, np.ndarray]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_simulation(cls, sim: Simulation, wall_seconds: float,
+                        started_at: datetime) -> Result:
+        sc, names, s = sim.scenario, sim.names, sim.state
+        info = {
+            "scenario": sc.name, "seed": sim.seed, "scsim_version": __version__,
+            "agents": s.n, "companies": len(s.companies["score"]), "days": sc.days,
+            "ties": int(len(s.net.indices) // 2), "wall_seconds": round(wall_seconds, 4),
+            "setup_seconds": round(sim.profile["setup"], 4),
+            "agent_days_per_second": round(s.n * sc.days / max(wall_seconds, 1e-9)),
+            "started": started_at.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "threads": sim.recorder.hist.shape[0], "python": platform.python_version(),
+            "machine": platform.machine(),
+            "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
+        }
+        return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
+                   _agent_columns(sim), _company_columns(sim), info)
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.metrics_table, columns=self.metrics_columns)
+        df["day"] = df["day"].astype(np.int32)
+        return df
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        return pd.DataFrame(self.agent_columns, copy=False)
+
+    @cached_property
+    def companies(self) -> pd.DataFrame:
+        return pd.DataFrame(self.company_columns, copy=False)
+
+    def to_arrow(self, table: str = "metrics") -> pa.Table:
+        """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
+        if table == "metrics":
+            return pa.Table.from_pandas(self.metrics, preserve_index=False)
+        columns = {"agents": self.agent_columns, "companies": self.company_columns}[table]
+        return pa.table({k: pa.array(v) for k, v in columns.items()})
+
+    def summary(self) -> pd.DataFrame:
+        """The end-of-run summary (section, figure, value, note)."""
+        from scsim.summary import summarise
+
+        return summarise(self)
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write metrics/agents/companies.parquet, scenario.yaml and run.json to ``folder``
+        atomically (a temporary sibling folder renamed into place)."""
+        target = Path(folder).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            self.write_files(tmp)
+            _replace_dir(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def write_files(self, folder: Path) -> None:
+        """The files of a saved run, written into an existing folder."""
+        for name in TABLES:
+            pq.write_table(self.to_arrow(name), folder / f"{name}.parquet")
+        (folder / "scenario.yaml").write_text(dump_yaml(self.scenario), encoding="utf-8")
+        (folder / "run.json").write_text(json.dumps(self.info, indent=2) + "\n",
+                                         encoding="utf-8")
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)
+
+
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int32), categories=labels)
+
+
+def _agent_columns(sim: Simulation) -> dict[str, Any]:
+    a, names, s = sim.state.agents, sim.names, sim.state
+    net = s.net
+    p = sim.epochs[-1][1]
+    status = a["status"]
+    degree = np.diff(net.indptr).astype(np.int32)
+    listed = (status & LISTED) != 0
+    cols: dict[str, Any] = {
+        "agent": np.arange(s.n, dtype=np.int32),
+        "group": _categorical(a["group"], names.groups),
+        "region": a["region"].astype(np.int32),
+        "household": a["household"],
+        "child": (np.arange(s.n) - s.household_start[a["household"]]) >= 2,
+        "employer": a["employer"],
+        "score": a["scores"][:, 0].copy(),
+        "clean_score": a["scores"][:, 1].copy(),
+        "tier": _categorical(a["tier"], names.tiers or ["none"]),
+        "listed": listed,
+        "wrongfully_listed": listed & ((status & WRONGFUL) != 0),
+        "shamed": (status & SHAMED) != 0,
+        "listed_until": np.where(listed, a["listed_until"], -1).astype(np.int32),
+        "fear": a["fear"],
+        "conformity": a["conformity"],
+        "malice": a["malice"],
+    }
+    for k, cat in enumerate(names.categories):
+        cols[f"propensity_{cat}"] = a["propensity"][:, k].copy()
+    cols.update({
+        "degree": degree,
+        "active_degree": a["deg_active"],
+        "pariah": (degree > 0) & (a["deg_active"] < p.pariah_fraction * degree),
+        "house_arrest": a["scores"][:, 0] < p.arrest_threshold,
+        "times_listed": a["times_listed"],
+        "days_listed": a["days_listed"],
+        "wrongful_listings": a["wrongful_listings"],
+        "times_shamed": a["times_shamed"],
+        "ties_lost": a["ties_lost"],
+        "blocked_tickets": a["blocked_tickets"],
+        "blocked_other": a["blocked_other"],
+        "privileges_used": a["privileges_used"],
+        "school_barred_days": a["school_barred_days"],
+    })
+    for k, b in enumerate(names.behaviours):
+        cols[f"acts_{b}"] = a["acts_total"][:, k].copy()
+    return cols
+
+
+def _company_columns(sim: Simulation) -> dict[str, Any]:
+    c, names = sim.state.companies, sim.names
+    m = len(c["score"])
+    cols: dict[str, Any] = {
+        "company": np.arange(m, dtype=np.int32),
+        "sector": _categorical(c["sector"], names.sectors),
+        "region": c["region"].astype(np.int32),
+        "legal_rep": c["rep"],
+        "score": c["score"],
+        "tier": _categorical(c["tier"], names.company_tiers),
+        "tax_rate": sim.epochs[-1][1].ct_tax[c["tier"]],
+        "listed": c["listed"].astype(bool),
+        "days_listed": c["days_listed"],
+        "revenue": c["revenue"],
+    }
+    for k, e in enumerate(names.company_events):
+        cols[f"events_{e}"] = c["events_total"][:, k]
+        cols[f"seen_{e}"] = c["events_seen"][:, k]
+    return cols
+

@@ -1,0 +1,351 @@
+"""Reading scenarios: built-in names or YAML files, ``base:`` inheritance, ``--set``
+overrides, and validation errors that name the field, the file and the line."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import typing
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from scsim.errors import ScenarioError
+from scsim.scenario.paths import canonical, format_path, parse_path, set_path
+from scsim.scenario.schema import Scenario, consistency_problems, section_model
+
+# Sections a timeline may not change: they define the population, its network and the
+# shape of the outputs, which are fixed when a run starts.
+_FIXED_IN_TIMELINE = {
+    ("name",), ("description",), ("source",), ("days",), ("population",), ("network",),
+    ("regions", "count"), ("regions", "weights"), ("timeline",), ("metrics",),
+    ("companies", "per_1000_agents"), ("companies", "size_sigma"), ("companies", "sectors"),
+    ("companies", "revenue"),
+}
+
+
+@dataclass
+class Document:
+    """A parsed YAML document with the line of every key (canonical paths)."""
+
+    data: dict
+    lines: dict[tuple, int]
+    source: str
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, in the order they are listed."""
+    folder = resources.files("scsim") / "scenarios"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _builtin_text(name: str) -> str | None:
+    path = resources.files("scsim") / "scenarios" / f"{name}.yaml"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def parse_yaml(text: str, source: str) -> Document:
+    """Parse YAML, rejecting duplicate keys and recording the line of every key."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{where}: YAML syntax error: {problem}") from None
+    if root is None:
+        return Document({}, {}, source)
+    lines: dict[tuple, int] = {}
+    data = _construct(root, (), lines, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}:{root.start_mark.line + 1}: a scenario must be a mapping "
+                            "of sections")
+    return Document(data, lines, source)
+
+
+def _construct(node: yaml.Node, path: tuple, lines: dict, source: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = yaml.SafeLoader(" ").construct_object(key_node)
+            if key in out:
+                raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
+                                    f"{format_path((*path, key))}: duplicate key")
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), lines, source)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for k, item in enumerate(node.value):
+            name = _item_name(item)
+            items.append(_construct(item, (*path, name if name is not None else k), lines,
+                                    source))
+        return items
+    return yaml.SafeLoader(" ").construct_object(node)
+
+
+def _item_name(node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "name" and isinstance(value_node,
+                                                                         yaml.ScalarNode):
+                return value_node.value
+    return None
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Deep-merge ``over`` onto ``base``: mappings key by key, lists of named items by name
+    (new names appended), anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
+        return out
+    if _named_list(base) and _named_list(over):
+        out = [copy.deepcopy(item) for item in base]
+        index = {item["name"]: k for k, item in enumerate(out)}
+        for item in over:
+            if item["name"] in index:
+                out[index[item["name"]]] = merge(out[index[item["name"]]], item)
+            else:
+                out.append(copy.deepcopy(item))
+        return out
+    return copy.deepcopy(over)
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(i, dict) and "name" in i for i in value)
+
+
+def _read_source(source: str | Path, seen: tuple = ()) -> Document:
+    """A built-in name or a YAML path, with its ``base:`` chain merged in."""
+    text = _builtin_text(str(source)) if isinstance(source, str) else None
+    if text is not None:
+        doc = parse_yaml(text, f"<built-in {source}>")
+        here = None
+    else:
+        path = Path(source)
+        if not path.is_file():
+            known = ", ".join(builtin_names())
+            raise ScenarioError(f"no scenario file or built-in scenario named '{source}' "
+                                f"(built-in: {known})")
+        doc = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        here = path.parent
+    base = doc.data.pop("base", None)
+    if base is None:
+        return doc
+    if not isinstance(base, str):
+        raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: must be a "
+                            "scenario name or file")
+    if base in seen:
+        raise ScenarioError(f"{doc.source}: base: circular inheritance through '{base}'")
+    base_ref: str | Path = base
+    if _builtin_text(base) is None and here is not None:
+        base_ref = here / base
+    parent = _read_source(base_ref, (*seen, base))
+    return Document(merge(parent.data, doc.data), doc.lines, doc.source)
+
+
+def parse_assignment(text: str) -> tuple[tuple, Any]:
+    """``key.path=value`` (value read as YAML) -> (path, value)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text}: expected KEY=VALUE")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return parse_path(key), value
+
+
+def load_scenario(
+    source: str | Path | dict,
+    *,
+    agents: int | None = None,
+    days: int | None = None,
+    network: str | Path | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+) -> Scenario:
+    """Load, merge and validate a scenario.
+
+    ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
+    ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
+    the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
+    """
+    if isinstance(source, dict):
+        doc = Document(copy.deepcopy(source), {}, "<dict>")
+        base = doc.data.pop("base", None)
+        if base is not None:
+            doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>")
+    else:
+        doc = _read_source(source)
+    items = overrides.items() if isinstance(overrides, dict) else (
+        parse_assignment(o) for o in overrides or [])
+    for key, value in items:
+        path = parse_path(key) if isinstance(key, str) else key
+        set_path(doc.data, path, value)
+    if agents is not None:
+        set_path(doc.data, ("population", "agents"), agents)
+    if days is not None:
+        set_path(doc.data, ("days",), days)
+    if network is not None:
+        set_path(doc.data, ("network", "kind"), "file")
+        set_path(doc.data, ("network", "path"), str(Path(network).resolve()))
+    return validate(doc)
+
+
+def validate(doc: Document) -> Scenario:
+    """Validate a document; on failure raise one ScenarioError listing every problem."""
+    try:
+        sc = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = [_describe(doc, tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        raise ScenarioError(problems, doc.source) from None
+    problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
+    if problems:
+        raise ScenarioError(problems, doc.source)
+    if sc.network.kind == "file" and sc.network.path and not Path(sc.network.path).is_file():
+        raise ScenarioError(
+            [_describe(doc, ("network", "path"), f"file not found: {sc.network.path}")],
+            doc.source)
+    timeline_epochs(sc, doc)
+    return sc
+
+
+def timeline_epochs(sc: Scenario, doc: Document | None = None) -> list[tuple[int, Scenario]]:
+    """The scenario in force from each day on: [(0, sc), (day1, sc1), ...], each step
+    applied on top of the previous one. Raises ScenarioError for an invalid step."""
+    doc = doc or Document({}, {}, "<scenario>")
+    epochs = [(0, sc)]
+    data = sc.model_dump(mode="json")
+    for k, step in enumerate(sorted(sc.timeline, key=lambda s: s.day)):
+        if step.day >= sc.days:
+            raise ScenarioError([_describe(doc, ("timeline", k, "day"), f"day {step.day} is "
+                                           f"after the run ends (days: {sc.days})")], doc.source)
+        for key, value in step.set.items():
+            where = ("timeline", k, "set", key)
+            try:
+                path = parse_path(key)
+            except ScenarioError as exc:
+                raise ScenarioError([_describe(doc, where, str(exc))], doc.source) from None
+            if any(path[: len(f)] == f for f in _FIXED_IN_TIMELINE):
+                raise ScenarioError([_describe(doc, where, f"'{key}' is fixed when the run "
+                                               "starts and cannot change on a timeline")],
+                                    doc.source)
+            try:
+                set_path(data, path, value)
+            except ScenarioError as exc:
+                raise ScenarioError([_describe(doc, where, str(exc))], doc.source) from None
+        try:
+            later = Scenario.model_validate(data)
+        except ValidationError as exc:
+            problems = [_describe(doc, ("timeline", k, "set", format_path(tuple(e["loc"]))),
+                                  _message(e)) for e in exc.errors()]
+            raise ScenarioError(problems, doc.source) from None
+        problems = [_describe(doc, ("timeline", k, "set", format_path(loc)), msg)
+                    for loc, msg in consistency_problems(later)]
+        if not problems and _shape(later) != _shape(sc):
+            problems = [_describe(doc, ("timeline", k, "set"), "cannot add, remove or rename "
+                                  "behaviours, channels, tiers, groups, privileges or company "
+                                  "events on a timeline")]
+        if problems:
+            raise ScenarioError(problems, doc.source)
+        epochs.append((step.day, later))
+    return epochs
+
+
+def _shape(sc: Scenario) -> tuple:
+    return (
+        [b.name for b in sc.behaviours], list(sc.surveillance.channels),
+        [t.name for t in sc.tiers], [g.name for g in sc.population.groups],
+        [p.name for p in sc.privileges.grants], [e.name for e in sc.companies.events],
+        [t.name for t in sc.companies.tiers],
+    )
+
+
+def _describe(doc: Document, loc: tuple, message: str) -> str:
+    """'file:line: path: message', with the nearest known line."""
+    canon = canonical(doc.data, loc)
+    line = None
+    for cut in range(len(canon), -1, -1):
+        line = doc.lines.get(canon[:cut])
+        if line is not None:
+            break
+    where = f"{doc.source}:{line}: " if line is not None and doc.lines else ""
+    return f"{where}{format_path(loc) or '(top level)'}: {message}"
+
+
+def _message(err: dict) -> str:
+    """A short message for one pydantic error."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    bounds = {"greater_than_equal": ">= {ge}", "greater_than": "> {gt}",
+              "less_than_equal": "<= {le}", "less_than": "< {lt}"}
+    if kind in bounds:
+        return "must be " + bounds[kind].format(**{k: _num(v) for k, v in ctx.items()})
+    if kind == "extra_forbidden":
+        known = _fields_at(err["loc"][:-1])
+        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else (
+            f" (known: {', '.join(known)})" if known else "")
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required"
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number, got {value!r}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number, got {value!r}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be true or false, got {value!r}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return f"must be a lowercase name (a-z, 0-9, _), got {value!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a section (a mapping of keys)"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "too_short":
+        return "must not be empty"
+    return err["msg"][0].lower() + err["msg"][1:]
+
+
+def _num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Field names of the schema section at ``loc``, for 'did you mean' hints."""
+    model: Any = Scenario
+    skip_key = False
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        if skip_key:  # a key of a mapping of sections (surveillance.channels.<name>)
+            skip_key = False
+            continue
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None:
+            return []
+        model = section_model(field.annotation)
+        skip_key = _is_mapping(field.annotation)
+    return list(model.model_fields) if model is not None and not skip_key else []
+
+
+def _is_mapping(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is dict:
+        return True
+    return any(_is_mapping(a) for a in typing.get_args(annotation))
+
+
+def dump_yaml(sc: Scenario) -> str:
+    """The fully resolved scenario as YAML (every default filled in)."""
+    data = sc.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

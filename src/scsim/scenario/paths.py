@@ -1,0 +1,100 @@
+"""Dotted paths into a scenario: ``scoring.association.alpha``, ``behaviours.jaywalking.rate``
+(a list item by name) or ``behaviours[3].rate`` (by position)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scsim.errors import ScenarioError
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> tuple:
+    """Split a dotted path into keys (str) and list positions (int)."""
+    tokens: list[str | int] = []
+    pos = 0
+    text = path.strip()
+    while pos < len(text):
+        if text[pos] == ".":
+            pos += 1
+            continue
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ScenarioError(f"{path}: not a valid path (use a.b.c or a[3].b)")
+        key, index = m.groups()
+        tokens.append(int(index) if index is not None else (int(key) if key.isdigit() else key))
+        pos = m.end()
+    if not tokens:
+        raise ScenarioError(f"'{path}': empty path")
+    return tuple(tokens)
+
+
+def format_path(loc: tuple) -> str:
+    """The inverse of parse_path: ('behaviours', 3, 'rate') -> 'behaviours[3].rate'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _child(node: Any, key: str | int, path: tuple, create: bool) -> Any:
+    if isinstance(node, list):
+        if isinstance(key, int):
+            if not 0 <= key < len(node):
+                raise ScenarioError(f"{format_path(path)}: no item [{key}] (there are "
+                                    f"{len(node)})")
+            return node[key]
+        for item in node:
+            if isinstance(item, dict) and item.get("name") == key:
+                return item
+        names = [str(i.get("name")) for i in node if isinstance(i, dict)]
+        raise ScenarioError(f"{format_path(path)}: no item named '{key}' (known: "
+                            f"{', '.join(names) or 'none'})")
+    if isinstance(node, dict):
+        if key not in node or node[key] is None:
+            if not create:
+                raise ScenarioError(f"{format_path((*path, key))}: not set")
+            node[key] = {}
+        return node[key]
+    raise ScenarioError(f"{format_path(path)}: is a value, not a section")
+
+
+def set_path(data: dict, path: tuple, value: Any) -> None:
+    """Set ``value`` at ``path`` in nested dicts and named lists, creating sections."""
+    node: Any = data
+    for depth, key in enumerate(path[:-1]):
+        node = _child(node, key, path[:depth], create=True)
+    last = path[-1]
+    if isinstance(node, list):
+        if isinstance(last, int) and 0 <= last < len(node):
+            node[last] = value
+            return
+        raise ScenarioError(f"{format_path(path)}: cannot replace a list item by name; set one "
+                            "of its fields")
+    if not isinstance(node, dict):
+        raise ScenarioError(f"{format_path(path[:-1])}: is a value, not a section")
+    node[last] = value
+
+
+def canonical(data: Any, loc: tuple) -> tuple:
+    """Replace list positions in ``loc`` by item names where items have one, so a location
+    survives merging lists by name."""
+    out: list = []
+    node = data
+    for key in loc:
+        if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            item = node[key]
+            out.append(item["name"] if isinstance(item, dict) and "name" in item else key)
+            node = item
+        elif isinstance(node, dict) and key in node:
+            out.append(key)
+            node = node[key]
+        else:
+            out.append(key)
+            node = None
+    return tuple(out)

@@ -1,0 +1,110 @@
+"""The scenario reference (every key, its type, default and meaning) generated from the
+schema and a default scenario, so the documentation cannot drift from what is validated."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from scsim.scenario.schema import Scenario, section_model
+
+
+def _type(annotation, metadata=()) -> str:
+    """A short human name for a field's type, with its bounds."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type(args[0], args[1:])
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type(a) for a in args if a is not type(None)]
+        return " or ".join(parts) + (" or null" if type(None) in args else "")
+    if origin is list:
+        return f"list of {_type(args[0])}"
+    if origin is dict:
+        return f"mapping of {_type(args[0])} to {_type(args[1])}"
+    if origin is Literal:
+        return " / ".join(str(a) for a in args)
+    if annotation is Any:
+        return "any value"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "section"
+    name = getattr(annotation, "__name__", str(annotation))
+    bounds = []
+    for meta in metadata:
+        for item in getattr(meta, "metadata", [meta]):
+            if getattr(item, "pattern", None):
+                name = "name"
+            for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+                value = getattr(item, attr, None)
+                if value is not None:
+                    bounds.append(f"{sym} {value:g}")
+    return name + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, list | dict):
+        if not value:
+            return "[]" if isinstance(value, list) else "{}"
+        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value] \
+            if isinstance(value, list) else {k: v.model_dump(mode="json") if isinstance(
+                v, BaseModel) else v for k, v in value.items()}
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+        return text if len(text) <= 60 else text[:57] + "…"
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(
+        value)
+
+
+def _kind(annotation, model) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is list or "list[" in str(annotation):
+        plural = {"TimelineStep": "steps"}.get(model.__name__, model.__name__.lower() + "s")
+        return f"list of {plural}"
+    if origin is dict or "dict[" in str(annotation):
+        return f"mapping of name to {model.__name__.lower()}"
+    return "section"
+
+
+def reference_markdown() -> str:
+    """One table per section, in schema order: key, type, default, meaning."""
+    out: list[str] = []
+
+    def section(model: type[BaseModel], path: str, instance: BaseModel | None) -> None:
+        rows, children = [], []
+        for name, field in model.model_fields.items():
+            sub = section_model(field.annotation)
+            key = f"{path}.{name}" if path else name
+            if instance is not None:
+                default = getattr(instance, name)
+            elif field.default is PydanticUndefined and field.default_factory is None:
+                default = "required"
+            else:
+                default = field.get_default(call_default_factory=True)
+            if sub is not None:
+                kind = _kind(field.annotation, sub)
+                shown = "see below" if kind == "section" else _show(default)
+                inner = default if kind == "section" else None
+                children.append((sub, key + ("" if kind == "section" else "[]"), inner))
+            else:
+                kind = _type(field.annotation, field.metadata)
+                shown = default if default == "required" else _show(default)
+            rows.append(f"| `{key}` | {kind} | {shown} | {field.description or ''} |"
+                        .replace("\n", " "))
+        out.append(f"#### `{path or 'top level'}`\n")
+        out.append("| key | type | default | meaning |\n|---|---|---|---|")
+        out.extend(row.replace("||", "|") for row in rows)
+        out.append("")
+        for sub, key, inner in children:
+            section(sub, key, inner)
+
+    section(Scenario, "", Scenario())
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(reference_markdown())

@@ -1,0 +1,497 @@
+"""The scenario schema: every mechanism of MODEL.md as a section, with its units.
+
+Units used throughout: scores in points, durations in days, rates per agent (or company)
+per day, probabilities in [0, 1]. Every section has ``enabled`` (or, for a list of items,
+can be left empty) so that a mechanism can be switched off without editing the others.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0)]
+Days = Annotated[int, Field(ge=0)]
+NetworkKind = Literal["barabasi_albert", "erdos_renyi", "watts_strogatz", "sbm", "file", "none"]
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys rejected, NaN and infinities rejected."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class LogNormal(Section):
+    """A positive quantity drawn once per agent: arithmetic mean and log-scale sd."""
+
+    mean: Annotated[float, Field(ge=0.0)] = Field(1.0, description="arithmetic mean")
+    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.5, description="sd of its logarithm (0: everyone equal)")
+
+
+class Group(Section):
+    """An abstract population group (labels carry no meaning beyond the scenario)."""
+
+    name: Name = Field(description="label used in metric columns (listed_rate_NAME)")
+    share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="share of households; the shares sum to 1")
+    s0: float | None = Field(None, description="starting score of the group (points); "
+                             "default scoring.s0 (group prior)")
+    region_weights: list[Annotated[float, Field(ge=0.0)]] | None = Field(
+        None, description="relative presence of the group in each region; default even")
+
+
+class Population(Section):
+    agents: Annotated[int, Field(ge=2, le=2_000_000_000)] = Field(
+        10_000, description="number of citizens (an edge-list network sets it)")
+    groups: list[Group] = Field(default_factory=lambda: [Group(name="everyone", share=1.0)],
+                                description="abstract population groups")
+    reference_group: Name | None = Field(
+        None, description="group that disparate-impact ratios divide by; default the first")
+    household_size: Annotated[float, Field(ge=1.0, le=12.0)] = Field(
+        2.8, description="mean household size: 1 + Poisson(mean - 1), at most 12; members "
+        "from the third on are the first two's children")
+    propensity_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.5, description="log-sd of the per-category propensity (mean 1)")
+    conformity: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=0.5),
+                                  description="how strongly fear deters (and shaming severs)")
+    malice: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
+                              description="multiplies the false-report rate")
+    employment: Probability = Field(0.6, description="share of adults employed by a company")
+
+
+class Rollout(Section):
+    day: Days = Field(description="day the system starts in these regions")
+    regions: list[Annotated[int, Field(ge=0)]] | Literal["all"] = Field(
+        "all", description="region numbers, or all")
+
+
+class Regions(Section):
+    count: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        1, description="regions: contiguous blocks of agents")
+    weights: list[Annotated[float, Field(gt=0.0)]] | None = Field(
+        None, description="relative population of each region; default equal")
+    rollout: list[Rollout] = Field(
+        default_factory=lambda: [Rollout(day=0, regions="all")],
+        description="day the system starts in each region; regions never named never start")
+
+
+class TieWeights(Section):
+    family: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of family ties")
+    social: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of social ties")
+    work: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of work ties")
+
+
+class TieProbabilities(Section):
+    family: Probability = Field(0.0, description="for family ties")
+    social: Probability = Field(0.0, description="for social ties")
+    work: Probability = Field(0.0, description="for work ties")
+
+
+class Homophily(Section):
+    group: Probability = Field(0.0, description="expected share of social ties inside one's "
+                               "group (at or below chance: no preference)")
+    region: Probability = Field(0.0, description="expected share of social ties inside one's "
+                                "region (at or below chance: no preference)")
+
+
+class Network(Section):
+    kind: NetworkKind = Field(
+        "barabasi_albert", description="generator of the social ties, or an edge-list file")
+    mean_degree: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        6.0, description="mean number of social ties from the generator")
+    rewire: Probability = Field(0.1, description="Watts-Strogatz rewiring probability")
+    homophily: Homophily = Field(default_factory=Homophily, description="sbm: expected share "
+                                 "of social ties inside one's own group / region")
+    path: str | None = Field(None, description="kind=file: SNAP edge list; N = its nodes")
+    family_ties: bool = Field(True, description="households are cliques of family ties")
+    work_degree: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        4.0, description="mean number of work ties of an employed agent")
+
+
+class Behaviour(Section):
+    name: Name = Field(description="label used in metric columns (acts_NAME)")
+    rate: Annotated[float, Field(ge=0.0, le=50.0)] = Field(
+        description="acts per agent per day at propensity 1")
+    delta: float = Field(description="points per accepted observation (< 0 penalised)")
+    channel: Name = Field(description="surveillance channel that can see it")
+    category: Name = Field("general", description="propensity category")
+    penalised: bool | None = Field(None, description="deterred by fear; default delta < 0")
+    severe: bool = Field(False, description="an accepted observation lists the agent directly")
+    reportable: bool = Field(True, description="neighbours can report it (truly or falsely)")
+    online: bool = Field(False, description="impossible under a social-media ban")
+    outside_home: bool = Field(False, description="impossible under house arrest")
+
+
+class Channel(Section):
+    coverage: Probability = Field(0.5, description="probability that one act is seen")
+    by_region: list[Probability] | None = Field(None, description="coverage per region")
+    facial_recognition: bool = Field(False, description="sightings can be misattributed")
+
+
+class Surveillance(Section):
+    enabled: bool = Field(True, description="false: nothing is seen (no observations)")
+    channels: dict[Name, Channel] = Field(
+        default_factory=lambda: {"camera": Channel(coverage=0.3, facial_recognition=True)},
+        description="data sources by name: cameras, online, purchases, finance, courts...")
+    misattribution: Probability = Field(
+        0.0, description="facial-recognition false-match rate per camera sighting")
+    misattribution_by_group: dict[Name, Probability] = Field(
+        default_factory=dict, description="false-match rate by the true actor's group")
+
+
+class Reports(Section):
+    enabled: bool = Field(True, description="false: no reports, true or false")
+    true_rate: Probability = Field(0.0, description="probability an unseen act is reported")
+    false_rate: Rate = Field(0.0, description="false reports per agent per day at malice 1")
+    envy: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="target weight exp(envy * (s_target - s_reporter) / 100 points)")
+    accept: Probability = Field(0.5, description="probability a report is accepted")
+    power_bias: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="acceptance odds x exp(power_bias * lead / 100 points) when the "
+        "reporter outscores the target by `lead`")
+
+
+class Association(Section):
+    alpha: Probability = Field(0.0, description="per-day pull toward the neighbour mean")
+    weights: TieWeights = Field(default_factory=TieWeights,
+                                description="weight of each tie type in the neighbour mean")
+    listed_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day per listed active neighbour (beta)")
+    group_bonus: dict[Name, float] = Field(
+        default_factory=dict, description="points per day per active tie to that group")
+
+
+class Scoring(Section):
+    enabled: bool = Field(True, description="false: scores never change")
+    s0: float = Field(1000.0, description="starting score (points)")
+    min: float = Field(0.0, description="lowest score (points)")
+    max: float = Field(1300.0, description="highest score (points)")
+    recovery: Probability = Field(0.0, description="per-day pull toward the starting score")
+    association: Association = Field(default_factory=Association,
+                                     description="what one's ties do to one's score")
+
+
+class Tier(Section):
+    name: Name = Field(description="label used in metric columns (tier_NAME)")
+    min: float = Field(description="lowest score (points) of the tier")
+
+
+class Appeals(Section):
+    enabled: bool = Field(True, description="false: no appeals")
+    rate: Probability = Field(0.0, description="per-day probability a listed agent appeals")
+    win: Probability = Field(0.1, description="probability an appeal succeeds")
+    win_wrongful: Probability | None = Field(None, description="default: win")
+    correct_record: bool = Field(
+        True, description="a won appeal removes misattributions and false reports")
+    protection_days: Days = Field(30, description="no threshold relisting after a won appeal")
+
+
+class Listing(Section):
+    enabled: bool = Field(True, description="false: nobody is listed")
+    threshold: float | None = Field(None, description="list below this score; null: no "
+                                    "threshold (list-only reading)")
+    duration: Annotated[int, Field(ge=1)] = Field(365, description="days a listing lasts")
+    severe_duration: Annotated[int, Field(ge=1)] | None = Field(None, description="default "
+                                                                "duration")
+    renew: bool = Field(True, description="renew the term if still below the threshold")
+    compliance_rate: Probability = Field(
+        0.0, description="per-day probability a listed agent complies and is removed")
+    appeals: Appeals = Field(default_factory=Appeals, description="appeals against a listing")
+
+
+class Travel(Section):
+    enabled: bool = Field(True, description="false: no travel bans")
+    air_rate: Rate = Field(0.0, description="air-ticket purchase attempts per person per day")
+    train_rate: Rate = Field(0.0, description="train-ticket attempts per person per day")
+
+
+class RatedSanction(Section):
+    enabled: bool = Field(True, description="false: not blocked")
+    rate: Rate = Field(0.0, description="attempts per listed person per day")
+
+
+class Switch(Section):
+    enabled: bool = Field(True, description="false: not applied")
+
+
+class Schools(Section):
+    enabled: bool = Field(True, description="false: no school bar")
+    parents: Literal["any", "both"] = Field(
+        "any", description="a child is barred when one (any) or both parents are listed")
+
+
+class HouseArrest(Section):
+    enabled: bool = Field(True, description="false: no house arrest")
+    threshold: float | None = Field(None, description="house arrest below this score")
+
+
+class Sanctions(Section):
+    enabled: bool = Field(True, description="false: no sanction at all")
+    travel: Travel = Field(default_factory=Travel, description="air and train ticket bans")
+    purchases: RatedSanction = Field(default_factory=RatedSanction,
+                                     description="luxury goods and homes")
+    social_media: Switch = Field(default_factory=Switch,
+                                 description="listed agents cannot do `online` behaviours")
+    jobs: RatedSanction = Field(default_factory=RatedSanction,
+                                description="job applications and promotions")
+    schools: Schools = Field(default_factory=Schools,
+                             description="children of listed parents barred from top schools")
+    house_arrest: HouseArrest = Field(default_factory=HouseArrest,
+                                      description="no `outside_home` behaviours")
+
+
+class Privilege(Section):
+    name: Name = Field(description="label used in metric columns (privilege_NAME)")
+    threshold: float = Field(description="minimum score (points) to get it")
+    rate: Rate = Field(description="uses per eligible person per day")
+
+
+class Privileges(Section):
+    enabled: bool = Field(True, description="false: no privilege is used")
+    grants: list[Privilege] = Field(default_factory=list,
+                                    description="rewards for agents above a score")
+
+
+class Shaming(Section):
+    enabled: bool = Field(True, description="false: no public shaming")
+    probability: Probability = Field(0.0, description="a newly listed agent is shamed")
+    sever: TieProbabilities = Field(
+        default_factory=TieProbabilities,
+        description="per active neighbour, times its conformity")
+    restore_rate: Probability = Field(0.0, description="per severed tie per day once neither "
+                                      "end is listed")
+    pariah_fraction: Probability = Field(
+        0.5, description="pariah: fewer active ties than this share of the original ones")
+
+
+class Fear(Section):
+    enabled: bool = Field(True, description="false: fear stays 0 (no chilling effect)")
+    speed: Probability = Field(0.05, description="per-day step toward the target fear")
+    social_weight: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="weight of the share of active neighbours listed or shamed")
+    self_weight: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="weight of one's own closeness to the listing threshold")
+    margin: Annotated[float, Field(gt=0.0)] = Field(
+        100.0, description="points above the listing threshold where own-score fear starts")
+
+
+class CorporateEvent(Section):
+    name: Name = Field(description="tax_evasion, customs_violation, pollution...")
+    rate: Rate = Field(description="events per company per day")
+    delta: float = Field(description="points per observed event")
+    coverage: Probability = Field(0.5, description="probability an event is observed")
+
+
+class CorporateTier(Section):
+    name: Name = Field(description="label used in metric columns (corp_tier_NAME)")
+    min: float = Field(description="lowest company score (points) of the tier")
+    tax_rate: Probability = Field(0.25, description="share of revenue paid in tax")
+    inspection: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="multiplier on event coverage")
+
+
+class Companies(Section):
+    enabled: bool = Field(True, description="false: companies exist as employers only")
+    per_1000_agents: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        20.0, description="companies (employers) per 1,000 agents")
+    size_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        1.0, description="log-sd of company size (employees)")
+    sectors: list[Name] = Field(default_factory=lambda: ["industry", "services", "trade"],
+                                description="sector labels, drawn uniformly")
+    s0: float = Field(1000.0, description="starting company score (points)")
+    min: float = Field(0.0, description="lowest company score (points)")
+    max: float = Field(1300.0, description="highest company score (points)")
+    recovery: Probability = Field(0.0, description="per-day pull toward the starting score")
+    events: list[CorporateEvent] = Field(default_factory=list,
+                                         description="compliance events")
+    tiers: list[CorporateTier] = Field(
+        default_factory=lambda: [CorporateTier(name="a", min=1000.0, tax_rate=0.15),
+                                 CorporateTier(name="b", min=0.0, tax_rate=0.25)],
+        description="tiers set the tax rate and the inspection rate")
+    listing_threshold: float | None = Field(
+        None, description="a company below this score is listed; null: never")
+    rep_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day off the legal representative of a listed company")
+    company_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day off a company whose representative is listed")
+    revenue: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
+                               description="revenue per company per day (arbitrary units)")
+
+
+class TimelineStep(Section):
+    day: Annotated[int, Field(ge=1)] = Field(description="first day the new values hold")
+    set: dict[str, Any] = Field(min_length=1, description="dotted path: new value, e.g. "
+                                "scoring.association.alpha: 0")
+
+
+class Metrics(Section):
+    network_every: Annotated[int, Field(ge=1)] = Field(
+        30, description="days between largest-component and assortativity measurements")
+
+
+class Scenario(Section):
+    """One complete, validated scenario."""
+
+    name: str = Field("custom", description="scenario name, shown in results")
+    description: str = Field("", description="what the scenario is, in a sentence")
+    source: str = Field("", description="source document it reproduces")
+    days: Annotated[int, Field(ge=1, le=100_000)] = Field(365, description="days simulated")
+    population: Population = Field(default_factory=Population,
+                                   description="who the citizens are")
+    regions: Regions = Field(default_factory=Regions, description="regions and roll-out")
+    network: Network = Field(default_factory=Network, description="ties between citizens")
+    behaviours: list[Behaviour] = Field(default_factory=list,
+                                        description="good and bad acts")
+    surveillance: Surveillance = Field(default_factory=Surveillance,
+                                       description="channels that see acts")
+    reports: Reports = Field(default_factory=Reports, description="reports by neighbours")
+    scoring: Scoring = Field(default_factory=Scoring, description="how scores move")
+    tiers: list[Tier] = Field(default_factory=list, description="score bands, e.g. A+ to D")
+    listing: Listing = Field(default_factory=Listing,
+                             description="the list of the discredited")
+    sanctions: Sanctions = Field(default_factory=Sanctions,
+                                 description="what listed citizens cannot do")
+    privileges: Privileges = Field(default_factory=Privileges,
+                                   description="rewards above thresholds")
+    shaming: Shaming = Field(default_factory=Shaming,
+                             description="public shaming and shunning")
+    fear: Fear = Field(default_factory=Fear, description="fear and the chilling effect")
+    companies: Companies = Field(default_factory=Companies, description="corporate scores")
+    timeline: list[TimelineStep] = Field(default_factory=list,
+                                         description="policy changes on given days")
+    metrics: Metrics = Field(default_factory=Metrics, description="what is measured when")
+
+
+def section_model(annotation: Any) -> type[BaseModel] | None:
+    """The section class inside a field's type (``list[Behaviour] | None`` -> Behaviour)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = section_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
+    """Rules that span fields, as (path, message) pairs; empty when consistent."""
+    out: list[tuple[tuple, str]] = []
+    lo, hi = sc.scoring.min, sc.scoring.max
+    if lo >= hi:
+        out.append((("scoring", "max"), f"must be > scoring.min ({lo:g})"))
+        return out
+
+    def in_range(path: tuple, value: float | None, low=lo, high=hi, what="score range") -> None:
+        if value is not None and not low <= value <= high:
+            out.append((path, f"must be within the {what} [{low:g}, {high:g}]"))
+
+    in_range(("scoring", "s0"), sc.scoring.s0)
+    groups = [g.name for g in sc.population.groups]
+    _unique(out, ("population", "groups"), groups)
+    total = sum(g.share for g in sc.population.groups)
+    if abs(total - 1.0) > 1e-6:
+        out.append((("population", "groups"), f"shares must sum to 1 (they sum to {total:g})"))
+    if len(groups) > 64:
+        out.append((("population", "groups"), "at most 64 groups"))
+    for k, g in enumerate(sc.population.groups):
+        in_range(("population", "groups", k, "s0"), g.s0)
+        if g.region_weights is not None and len(g.region_weights) != sc.regions.count:
+            out.append((("population", "groups", k, "region_weights"),
+                        f"needs one weight per region ({sc.regions.count})"))
+    if len(groups) > 1 and not out:
+        presence = _group_presence(sc)
+        for r, row in enumerate(presence):
+            if row.sum() <= 0:
+                out.append((("population", "groups"), f"no group lives in region {r}"))
+    ref = sc.population.reference_group
+    if ref is not None and ref not in groups:
+        out.append((("population", "reference_group"), f"unknown group '{ref}'"))
+
+    nreg = sc.regions.count
+    if sc.regions.weights is not None and len(sc.regions.weights) != nreg:
+        out.append((("regions", "weights"), f"needs one weight per region ({nreg})"))
+    for k, step in enumerate(sc.regions.rollout):
+        if step.regions != "all":
+            for j, r in enumerate(step.regions):
+                if r >= nreg:
+                    out.append((("regions", "rollout", k, "regions", j),
+                                f"region {r} does not exist (regions.count is {nreg})"))
+
+    if sc.network.kind == "file" and not sc.network.path:
+        out.append((("network", "path"), "required when network.kind is 'file'"))
+
+    channels = sc.surveillance.channels
+    for name, ch in channels.items():
+        if ch.by_region is not None and len(ch.by_region) != nreg:
+            out.append((("surveillance", "channels", name, "by_region"),
+                        f"needs one coverage per region ({nreg})"))
+    for gname in sc.surveillance.misattribution_by_group:
+        if gname not in groups:
+            out.append((("surveillance", "misattribution_by_group", gname),
+                        f"unknown group '{gname}'"))
+    _unique(out, ("behaviours",), [b.name for b in sc.behaviours])
+    if len(sc.behaviours) > 250:
+        out.append((("behaviours",), "at most 250 behaviours"))
+    for k, b in enumerate(sc.behaviours):
+        if b.channel not in channels:
+            out.append((("behaviours", k, "channel"), f"unknown channel '{b.channel}' (known: "
+                        f"{', '.join(channels) or 'none'})"))
+    for gname in sc.scoring.association.group_bonus:
+        if gname not in groups:
+            out.append((("scoring", "association", "group_bonus", gname),
+                        f"unknown group '{gname}'"))
+
+    _unique(out, ("tiers",), [t.name for t in sc.tiers])
+    for k, t in enumerate(sc.tiers):
+        in_range(("tiers", k, "min"), t.min)
+    in_range(("listing", "threshold"), sc.listing.threshold)
+    in_range(("sanctions", "house_arrest", "threshold"), sc.sanctions.house_arrest.threshold)
+    _unique(out, ("privileges", "grants"), [p.name for p in sc.privileges.grants])
+    for k, p in enumerate(sc.privileges.grants):
+        in_range(("privileges", "grants", k, "threshold"), p.threshold)
+
+    co = sc.companies
+    if co.min >= co.max:
+        out.append((("companies", "max"), f"must be > companies.min ({co.min:g})"))
+    else:
+        crange = "company score range"
+        in_range(("companies", "s0"), co.s0, co.min, co.max, crange)
+        in_range(("companies", "listing_threshold"), co.listing_threshold, co.min, co.max, crange)
+        for k, t in enumerate(co.tiers):
+            in_range(("companies", "tiers", k, "min"), t.min, co.min, co.max, crange)
+    _unique(out, ("companies", "events"), [e.name for e in co.events])
+    _unique(out, ("companies", "tiers"), [t.name for t in co.tiers])
+    if not co.tiers:
+        out.append((("companies", "tiers"), "needs at least one tier"))
+    if not co.sectors:
+        out.append((("companies", "sectors"), "needs at least one sector"))
+    return out
+
+
+def _group_presence(sc: Scenario):
+    """P(group | region) before normalisation: share_g * region_weight_g,r."""
+    nreg = sc.regions.count
+    return np.array([[g.share * (g.region_weights[r] if g.region_weights else 1.0)
+                      for g in sc.population.groups] for r in range(nreg)])
+
+
+def group_mix(sc: Scenario):
+    """Cumulative P(group | region), shape (regions, groups), rows ending at 1."""
+    presence = _group_presence(sc)
+    cum = np.cumsum(presence / presence.sum(axis=1, keepdims=True), axis=1)
+    cum[:, -1] = 1.0
+    return cum
+
+
+def _unique(out: list, path: tuple, names: list[str]) -> None:
+    seen: set[str] = set()
+    for k, n in enumerate(names):
+        if n in seen:
+            out.append(((*path, k, "name"), f"duplicate name '{n}'"))
+        seen.add(n)

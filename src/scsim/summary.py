@@ -1,0 +1,92 @@
+"""The end-of-run summary: the figures a reader of one run asks for first."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from scsim.result import Result
+
+# Blocked tickets per person per year in 2018 (MODEL.md, calibration targets).
+REFERENCE_2018 = {
+    "blocked_air": ("2018: 0.0129 as the seed states it, 0.0058 from the cumulative series"),
+    "blocked_train": ("2018: 0.0039 as the seed states it, 0.0013 from the cumulative series"),
+}
+WINDOW = 30  # days compared at the start and the end for the chilling effect
+
+
+def summarise(res: Result) -> pd.DataFrame:
+    """Rows of (section, figure, value, note); values are plain floats."""
+    m, agents, companies = res.metrics, res.agents, res.companies
+    n, days = len(agents), len(m)
+    last = m.iloc[-1]
+    years = days / 365.0
+    rows: list[tuple[str, str, float, str]] = []
+
+    def add(section: str, figure: str, value, note: str = "") -> None:
+        rows.append((section, figure, float(value), note))
+
+    add("run", "agents", n)
+    add("run", "days", days)
+    add("run", "seed", res.seed)
+    add("score", "mean", last["score_mean"], "final day, points")
+    add("score", "sd", last["score_sd"], "points")
+    for q in ("p05", "p50", "p95"):
+        add("score", q, last[f"score_{q}"], "points")
+    add("score", "gini", last["score_gini"])
+    add("score", "error-free mean", last["clean_score_mean"],
+        "without misattributions and false reports")
+    for t in res.names.tiers:
+        add("tiers", t, last[f"tier_{t}"], f"{last[f'tier_{t}'] / n:.1%} of agents")
+    new = m["newly_listed"].sum()
+    wrongful_new = m["wrongful_new"].sum()
+    add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
+    add("listing", "ever listed", int((agents["times_listed"] > 0).sum()), "agents")
+    add("listing", "new listings", new, f"{new / n / years:.4f} per person per year")
+    add("listing", "wrongful listings", wrongful_new,
+        f"{wrongful_new / new:.1%} of listings" if new else "no listings")
+    add("listing", "wrongfully listed now", last["wrongful_listed"])
+    add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
+    for col, label in (("blocked_air", "blocked air tickets"),
+                       ("blocked_train", "blocked train tickets")):
+        total = m[col].sum()
+        add("sanctions", label, total,
+            f"{total / n / years:.4f} per person per year ({REFERENCE_2018[col]})")
+    add("sanctions", "blocked purchases", m["blocked_purchases"].sum(), "luxury goods, homes")
+    add("sanctions", "blocked job applications", m["blocked_jobs"].sum())
+    add("sanctions", "children barred from top schools", last["children_barred"], "final day")
+    add("sanctions", "under house arrest", last["house_arrest"], "final day")
+    add("sanctions", "banned from social media", last["social_media_banned"], "final day")
+    used = m["privileges_used"].sum()
+    add("privileges", "uses", used, f"{used / n / years:.3f} per person per year")
+    add("errors", "misattributed sightings", m["misattributions"].sum(), "facial recognition")
+    add("errors", "false reports accepted", m["false_reports_accepted"].sum(),
+        f"of {m['false_reports_filed'].sum():.0f} filed")
+    add("network", "ties still active", last["ties_active_frac"], "share of original ties")
+    add("network", "pariahs", last["pariahs"], "fewer active ties than the pariah fraction")
+    add("network", "largest component", last["lcc_frac"], "share of agents")
+    add("network", "shamed", m["shamed"].sum(), f"{m['ties_severed'].sum():.0f} ties severed")
+    head = m["penalised_acts"].iloc[:WINDOW].mean()
+    tail = m["penalised_acts"].iloc[-WINDOW:].mean()
+    change = (tail / head - 1.0) if head > 0 else math.nan
+    add("chilling effect", "change in penalised acts", change,
+        f"last {WINDOW} days vs first {WINDOW} days")
+    add("chilling effect", "acts deterred", last["deterrence_mean"],
+        "expected share of penalised acts not done, final day")
+    add("chilling effect", "mean fear", last["fear_mean"], "0-1")
+    ever = agents.groupby("group", observed=False)["times_listed"].apply(
+        lambda s: float((s > 0).mean()))
+    ref = res.names.groups[res.names.reference_group]
+    for g in res.names.groups:
+        ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
+        add("disparate impact", f"{g}: ever listed", ever[g],
+            f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
+    if len(companies):
+        add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
+        add("companies", "mean score", last["corp_score_mean"], "points")
+        add("companies", "tax take", last["tax_take"], "per day, revenue units")
+    return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])

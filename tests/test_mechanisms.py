@@ -1,0 +1,552 @@
+"""Each mechanism of MODEL.md in isolation, against the value its math predicts.
+
+Tolerances are a number of standard deviations of the estimator (Z = 4.5, so a correct
+model fails one check in ~150,000 seeds), derived from the Poisson / binomial variance of
+what is counted. Seeds are fixed, so the tests are also exactly reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import bare, run
+from scsim.network.csr import SEVERED
+from scsim.state import LISTED, SHAMED, WRONGFUL
+
+Z = 4.5
+N = 20_000
+
+
+def within(observed, expected, sd, z=Z):
+    assert abs(observed - expected) <= z * sd, (
+        f"observed {observed:.6g}, expected {expected:.6g} ± {z}×{sd:.3g}")
+
+
+def camera(coverage=0.5, **kw):
+    return {"channels": {"camera": {"coverage": coverage, **kw}}}
+
+
+@pytest.mark.parametrize(("delta", "sigma"), [(2.0, 0.0), (-5.0, 0.0), (-5.0, 0.5)])
+def test_score_drift_of_one_behaviour(delta, sigma):
+    """Mean score after T days of one behaviour: s0 + T·λ·p·δ (propensity has mean 1)."""
+    lam, p, days = 0.1, 0.5, 30
+    sc = bare(days=days, population={"propensity_sigma": sigma},
+              behaviours=[{"name": "act", "rate": lam, "delta": delta, "channel": "camera"}],
+              surveillance=camera(p))
+    res, _ = run(sc)
+    mu = days * lam * p  # sightings per agent
+    var_m = math.exp(sigma**2) - 1.0  # variance of the log-normal propensity
+    sd = abs(delta) * math.sqrt((mu + mu * mu * var_m) / N)
+    within(res.agents["score"].mean(), 1000 + mu * delta, sd)
+    assert res.metrics["score_mean"].iloc[-1] == pytest.approx(res.agents["score"].mean())
+    # Acts per agent-day: λ, with Poisson noise.
+    acts = res.metrics["acts_act"].sum()
+    within(acts / (N * days), lam, math.sqrt((lam * N * days) * (1 + lam * var_m * days))
+           / (N * days))
+
+
+def test_observed_fraction_equals_coverage():
+    p = 0.3
+    sc = bare(behaviours=[{"name": "act", "rate": 0.2, "delta": -1, "channel": "camera"}],
+              surveillance=camera(p))
+    res, _ = run(sc)
+    acts, seen = res.metrics["acts_act"].sum(), res.metrics["seen_act"].sum()
+    within(seen / acts, p, math.sqrt(p * (1 - p) / acts))
+
+
+def test_coverage_by_region():
+    cov = [0.1, 0.9]
+    sc = bare(regions={"count": 2},
+              behaviours=[{"name": "act", "rate": 0.2, "delta": -1, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"by_region": cov}}})
+    res, _ = run(sc)
+    a = res.agents
+    for r in (0, 1):
+        mine = a[a["region"] == r]
+        acts = mine["acts_act"].sum()
+        seen = (1000 - mine["score"]).sum()  # each seen act costs exactly 1 point
+        within(seen / acts, cov[r], math.sqrt(cov[r] * (1 - cov[r]) / acts))
+
+
+def test_misattribution_rate_by_group_and_conservation():
+    """Misattributions / sightings = false-match rate of the actor's group; points are
+    moved, not created: the recorded total equals δ × sightings, as does the error-free."""
+    fm = {"a": 0.02, "b": 0.10}
+    sc = bare(population={"groups": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]},
+              behaviours=[{"name": "act", "rate": 0.2, "delta": -1, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": fm["a"],
+                            "misattribution_by_group": {"b": fm["b"]}})
+    res, _ = run(sc)
+    a, m = res.agents, res.metrics
+    expected = sum(0.5 * a.loc[a["group"] == g, "acts_act"].sum() * fm[g] for g in fm)
+    within(m["misattributions"].sum(), expected, math.sqrt(expected))
+    seen = m["seen_act"].sum()
+    assert (1000 - a["score"]).sum() == pytest.approx(seen, abs=1e-3)
+    assert (1000 - a["clean_score"]).sum() == pytest.approx(seen, abs=1e-3)
+    # Group b's own acts are more often pinned on others than group a's.
+    gap = (a["score"] - a["clean_score"]).groupby(a["group"], observed=True).sum()
+    assert gap["b"] > 0 > gap["a"] or gap["b"] > gap["a"]
+
+
+def test_association_pulls_toward_weighted_neighbour_mean():
+    """One day of association: s_i + α·(Σ_j w_ij s_j / Σ_j w_ij − s_i), exactly."""
+    alpha = 0.2
+    weights = {"family": 3.0, "social": 1.0, "work": 0.5}
+    sc = bare(days=1, population={"household_size": 3.0, "employment": 0.8,
+                                  "groups": [{"name": "low", "share": 0.5, "s0": 500},
+                                             {"name": "high", "share": 0.5, "s0": 1500}]},
+              network={"family_ties": True, "work_degree": 3},
+              companies={"per_1000_agents": 20},
+              scoring={"association": {"alpha": alpha, "weights": weights}})
+    res, sim = run(sc)
+    net = sim.state.net
+    s0 = np.where(sim.state.agents["group"] == 0, 500.0, 1500.0)
+    w = np.array([weights["family"], weights["social"], weights["work"]])[net.tie & 3]
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    wsum = np.bincount(rows, weights=w, minlength=net.n)
+    ssum = np.bincount(rows, weights=w * s0[net.indices], minlength=net.n)
+    has = wsum > 0
+    expected = s0.copy()
+    expected[has] += alpha * (ssum[has] / wsum[has] - s0[has])
+    np.testing.assert_allclose(res.agents["score"], expected, rtol=2e-7, atol=1e-4)
+    assert set(np.unique(net.tie & 3)) == {0, 1, 2}  # all three tie types took part
+
+
+def test_listed_neighbour_penalty_and_recovery():
+    """β per listed active neighbour per day; recovery ρ·(s0 − s)."""
+    beta, rho = 2.0, 0.1
+    sc = bare(days=2,
+              behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(0.02),  # about 1 in 50 gets listed on day 0
+              listing={"enabled": True, "duration": 100},
+              scoring={"recovery": rho, "association": {"listed_penalty": beta}},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, sim = run(sc)
+    net, a = sim.state.net, sim.state.agents
+    listed = (a["status"] & LISTED) != 0
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    k = np.bincount(rows, weights=listed[net.indices], minlength=net.n)
+    # Day 1: s = 1000 - β·k (day 0 saw no listed neighbours yet); recovery pulls back ρ·β·k.
+    np.testing.assert_allclose(res.agents["score"], 1000 - beta * k, atol=1e-3)
+    # Error-free record: these listings are all rightful, so the same.
+    np.testing.assert_allclose(res.agents["clean_score"], 1000 - beta * k, atol=1e-3)
+    assert k.max() >= 1
+
+
+def test_recovery_toward_start():
+    rho, days = 0.05, 20
+    sc = bare(days=days, behaviours=[{"name": "act", "rate": 50, "delta": -10,
+                                      "channel": "camera"}],
+              surveillance=camera(1.0), scoring={"recovery": rho},
+              timeline=[{"day": 1, "set": {"behaviours.act.rate": 0}}])
+    res, _ = run(sc)
+    # After day 0 each agent sits at 1000 - 10·k0; then decays as (1-ρ)^(days-1).
+    a = res.agents
+    k0 = a["acts_act"].to_numpy()
+    expected = 1000 - 10 * k0 * (1 - rho) ** (days - 1)
+    np.testing.assert_allclose(a["score"], expected, rtol=1e-5)
+
+
+def test_clamping_to_score_range():
+    sc = bare(days=5, behaviours=[{"name": "act", "rate": 20, "delta": -100,
+                                   "channel": "camera"}],
+              surveillance=camera(1.0), scoring={"min": 200, "max": 1200})
+    res, _ = run(sc)
+    assert res.agents["score"].min() == 200
+    assert res.metrics["score_p01"].iloc[-1] == 200
+
+
+def severe_all(days=20, duration=10, **extra):
+    """Everyone is listed on day 0 by a certain severe act, which then stops."""
+    return bare(days=days,
+                behaviours=[{"name": "crime", "rate": 50, "delta": 0, "channel": "camera",
+                             "severe": True}],
+                surveillance=camera(1.0),
+                listing={"enabled": True, "duration": duration, **extra.pop("listing", {})},
+                timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}], **extra)
+
+
+def test_listing_duration():
+    res, _ = run(severe_all(days=20, duration=10))
+    m = res.metrics
+    assert (m["newly_listed"].iloc[0], m["severe_listings"].iloc[0]) == (N, N)
+    assert (m["listed"].iloc[:10] == N).all()
+    assert m["delisted"].iloc[10] == N
+    assert (m["listed"].iloc[10:] == 0).all()
+    assert (res.agents["days_listed"] == 10).all()
+    assert (res.agents["times_listed"] == 1).all()
+    assert m["wrongful_new"].sum() == 0
+
+
+def test_blocked_tickets_are_attempts_while_listed():
+    air, train, days = 0.05, 0.02, 10
+    sc = severe_all(days=15, duration=days, sanctions={
+        "enabled": True, "travel": {"air_rate": air, "train_rate": train},
+        "purchases": {"rate": 0.01}, "jobs": {"rate": 0.03}})
+    res, _ = run(sc)
+    m = res.metrics
+    for col, rate in (("blocked_air", air), ("blocked_train", train),
+                      ("blocked_purchases", 0.01), ("blocked_jobs", 0.03)):
+        mu = N * days * rate
+        within(m[col].sum(), mu, math.sqrt(mu))
+        assert (m[col].iloc[days:] == 0).all()  # nobody listed, nothing blocked
+    assert res.agents["blocked_tickets"].sum() == m["blocked_air"].sum() + m[
+        "blocked_train"].sum()
+
+
+def test_appeals():
+    a_rate, win = 0.05, 0.4
+    sc = severe_all(days=40, duration=1000,
+                    listing={"appeals": {"rate": a_rate, "win": win}})
+    res, _ = run(sc)
+    m = res.metrics
+    listed_before = np.concatenate([[N], m["listed"].to_numpy()[:-1]])[1:]
+    expected_appeals = (listed_before * a_rate).sum()
+    within(m["appeals"].iloc[1:].sum(), expected_appeals, math.sqrt(expected_appeals))
+    expected_wins = (listed_before * a_rate * win).sum()
+    within(m["appeals_won"].iloc[1:].sum(), expected_wins, math.sqrt(expected_wins))
+    within(m["listed"].iloc[-1], N * (1 - a_rate * win) ** 39,
+           math.sqrt(N * 0.5 * 0.5))
+
+
+def test_compliance_removes_listings():
+    c = 0.05
+    sc = severe_all(days=30, duration=1000, listing={"compliance_rate": c})
+    res, _ = run(sc)
+    m = res.metrics
+    mu = N * (1 - c) ** 29
+    within(m["listed"].iloc[-1], mu, math.sqrt(N * (1 - c) ** 29 * (1 - (1 - c) ** 29)))
+    assert m["complied"].sum() == N - m["listed"].iloc[-1]
+
+
+def test_threshold_listing_and_tiers():
+    sc = bare(days=10, behaviours=[{"name": "act", "rate": 1, "delta": -150,
+                                    "channel": "camera"}],
+              surveillance=camera(1.0), listing={"enabled": True, "threshold": 700},
+              tiers=[{"name": "high", "min": 900}, {"name": "mid", "min": 700},
+                     {"name": "low", "min": 0}],
+              timeline=[{"day": 1, "set": {"behaviours.act.rate": 0}}])
+    res, _ = run(sc)
+    a = res.agents
+    below = a["score"] < 700
+    assert below.sum() > 500
+    assert (a.loc[below, "listed"]).all() and not (a.loc[~below, "listed"]).any()
+    tiers = np.where(a["score"] >= 900, "high", np.where(a["score"] >= 700, "mid", "low"))
+    assert (a["tier"].astype(str) == tiers).all()
+    last = res.metrics.iloc[-1]
+    assert last["tier_high"] + last["tier_mid"] + last["tier_low"] == N
+
+
+def test_tie_severing_rate():
+    omega = 0.3
+    sc = bare(days=1,
+              behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(0.02),
+              listing={"enabled": True, "duration": 100},
+              shaming={"enabled": True, "probability": 1.0,
+                       "sever": {"family": omega, "social": omega, "work": omega}})
+    res, sim = run(sc)
+    a = res.agents
+    shamed = a[a["shamed"]]
+    assert len(shamed) == res.metrics["shamed"].iloc[0] > 200
+    trials = shamed["degree"].sum()
+    lost = shamed["ties_lost"].sum()
+    within(lost / trials, omega, math.sqrt(omega * (1 - omega) / trials))
+    assert lost == res.metrics["ties_severed"].iloc[0]
+    net = sim.state.net
+    assert np.count_nonzero(net.tie & SEVERED) == 2 * lost
+
+
+def test_tie_restoration_after_delisting():
+    r = 0.1
+    sc = bare(days=12,
+              behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(0.05),
+              listing={"enabled": True, "duration": 2},
+              shaming={"enabled": True, "probability": 1.0,
+                       "sever": {"family": 0.5, "social": 0.5, "work": 0.5},
+                       "restore_rate": r},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, _ = run(sc)
+    m = res.metrics
+    severed = m["ties_severed"].sum()
+    assert m["ties_restored"].iloc[:2].sum() == 0  # still listed: nothing comes back
+    stock = severed * (1 - r) ** np.arange(10)  # from day 2 (delisted) on
+    within(m["ties_restored"].iloc[2:].sum(), stock.sum() * r, math.sqrt(stock.sum() * r))
+    assert m["ties_active_frac"].iloc[-1] > m["ties_active_frac"].iloc[1]
+
+
+def test_shaming_makes_pariahs():
+    sc = bare(days=3,
+              behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(0.1), listing={"enabled": True, "duration": 100},
+              shaming={"enabled": True, "probability": 1.0,
+                       "sever": {"family": 1.0, "social": 1.0, "work": 1.0},
+                       "pariah_fraction": 0.5},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, _ = run(sc)
+    a = res.agents
+    assert (a.loc[a["shamed"] & (a["degree"] > 0), "pariah"]).all()
+    assert res.metrics["pariahs"].iloc[-1] == a["pariah"].sum() >= a["shamed"].sum() > 1000
+    assert res.metrics["lcc_frac"].iloc[-1] <= 1 - a["shamed"].mean()
+
+
+def test_fear_dynamics_and_chilling_effect():
+    """Everyone listed forever, fear toward own risk 1 at speed κ: f_t = 1 − (1 − κ)^(t+1);
+    penalised acts on day t fall to λ·exp(−f_(t−1)) per agent (conformity 1)."""
+    kappa, lam, days = 0.2, 0.5, 15
+    sc = bare(days=days,
+              behaviours=[{"name": "crime", "rate": 50, "delta": 0, "channel": "courts",
+                           "severe": True, "penalised": False},
+                          {"name": "protest", "rate": lam, "delta": -1, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.0},
+                                         "courts": {"coverage": 1.0}}},
+              listing={"enabled": True, "duration": 1000},
+              fear={"enabled": True, "speed": kappa, "social_weight": 0.0,
+                    "self_weight": 1.0},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, _ = run(sc)
+    m = res.metrics
+    t = np.arange(days)
+    np.testing.assert_allclose(m["fear_mean"], 1 - (1 - kappa) ** (t + 1), rtol=1e-5)
+    expected = N * lam * np.exp(-np.concatenate([[0.0], 1 - (1 - kappa) ** t[1:]]))
+    observed = m["acts_protest"].to_numpy()
+    within(observed.sum(), expected.sum(), math.sqrt(expected.sum()))
+    np.testing.assert_allclose(m["deterrence_mean"], 1 - np.exp(
+        -np.concatenate([[0.0], 1 - (1 - kappa) ** t[1:]])), rtol=1e-5)
+    assert observed[-3:].sum() < 0.5 * observed[:3].sum()
+
+
+def test_true_reports():
+    p_cov, r_true, accept, lam, days = 0.2, 0.3, 0.5, 0.2, 20
+    sc = bare(days=days, behaviours=[{"name": "act", "rate": lam, "delta": -1,
+                                      "channel": "camera"}],
+              surveillance=camera(p_cov),
+              reports={"enabled": True, "true_rate": r_true, "accept": accept})
+    res, _ = run(sc)
+    m, a = res.metrics, res.agents
+    connected_acts = a.loc[a["degree"] > 0, "acts_act"].sum()
+    q = (1 - p_cov) * r_true * accept
+    within(m["reported_act"].sum(), connected_acts * q, math.sqrt(connected_acts * q))
+    assert m["reports_accepted"].sum() == m["reported_act"].sum()
+    # Reported acts count on both records, like sightings.
+    total = m["seen_act"].sum() + m["reported_act"].sum()
+    assert (1000 - a["score"]).sum() == pytest.approx(total, abs=1e-3)
+    assert (1000 - a["clean_score"]).sum() == pytest.approx(total, abs=1e-3)
+
+
+def test_false_reports_envy_and_acceptance():
+    """Filed: r_false·malice per connected agent-day; accepted: p_accept; target j of
+    reporter i with probability ∝ exp(envy·(s_j − s_i)/100) among its neighbours."""
+    rate, accept, days, envy = 0.01, 0.5, 20, 1.0
+    sc = bare(days=days,
+              population={"groups": [{"name": "low", "share": 0.5, "s0": 900},
+                                     {"name": "high", "share": 0.5, "s0": 1100}]},
+              behaviours=[{"name": "act", "rate": 1e-6, "delta": -10, "channel": "camera"}],
+              surveillance=camera(0.0),
+              reports={"enabled": True, "false_rate": rate, "envy": envy, "accept": accept})
+    res, sim = run(sc)
+    m, a, net = res.metrics, res.agents, sim.state.net
+    filers = (a["degree"] > 0).sum()
+    filed = m["false_reports_filed"].sum()
+    within(filed, filers * rate * days, math.sqrt(filers * rate * days))
+    acc = m["false_reports_accepted"].sum()
+    within(acc / filed, accept, math.sqrt(accept * (1 - accept) / filed))
+    hits = (a["clean_score"] - a["score"]) / 10  # false reports only touch the record
+    assert hits.sum() == pytest.approx(acc)
+    # Scores move by 10 points per hit, far less than the 200-point group gap, so the
+    # day-0 envy weights hold to within e^(envy·0.1·hits) ≈ 1.
+    s0 = np.where(sim.state.agents["group"] == 0, 900.0, 1100.0)
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    w = np.exp(envy * s0[net.indices] / 100)
+    share = w / np.bincount(rows, weights=w, minlength=net.n)[rows]
+    expected = np.bincount(net.indices, weights=share, minlength=net.n) * rate * days * accept
+    high = (sim.state.agents["group"] == 1)
+    for mask in (high, ~high):
+        mu = expected[mask].sum()
+        within(hits[mask].sum(), mu, math.sqrt(mu))
+    assert hits[high].mean() > 5 * hits[~high].mean()  # e^2 ≈ 7.4 where both are present
+
+
+def test_wrongful_listings_come_only_from_errors():
+    base = {"days": 30, "behaviours": [{"name": "act", "rate": 0.3, "delta": -20,
+                                        "channel": "camera"}],
+            "surveillance": {"channels": {"camera": {"coverage": 0.5,
+                                                     "facial_recognition": True}}},
+            "listing": {"enabled": True, "threshold": 900, "duration": 5}}
+    clean, _ = run(bare(**base))
+    assert clean.metrics["newly_listed"].sum() > 1000
+    assert clean.metrics["wrongful_new"].sum() == 0
+    base["surveillance"]["misattribution"] = 0.2
+    noisy, sim = run(bare(**base))
+    m = noisy.metrics
+    assert m["wrongful_new"].sum() > 100
+    assert m["wrongful_new"].sum() < m["newly_listed"].sum()
+    status = sim.state.agents["status"]
+    assert m["wrongful_listed"].iloc[-1] == np.count_nonzero(
+        ((status & LISTED) != 0) & ((status & WRONGFUL) != 0)) > 0
+
+
+def test_house_arrest_and_social_media_ban_block_behaviours():
+    sc = bare(days=10,
+              population={"groups": [{"name": "ok", "share": 0.5},
+                                     {"name": "low", "share": 0.5, "s0": 300}]},
+              behaviours=[{"name": "walk", "rate": 0.5, "delta": 0, "channel": "camera",
+                           "outside_home": True},
+                          {"name": "post", "rate": 0.5, "delta": 0, "channel": "camera",
+                           "online": True}],
+              listing={"enabled": True, "threshold": 500},
+              sanctions={"enabled": True, "house_arrest": {"threshold": 400},
+                         "social_media": {"enabled": True}})
+    res, _ = run(sc)
+    a = res.agents
+    low = a["group"] == "low"
+    assert a.loc[low, "acts_walk"].sum() == 0  # under house arrest from day 0
+    # Listed on day 0 after posting; banned from social media from day 1.
+    within(a.loc[low, "acts_post"].sum(), low.sum() * 0.5, math.sqrt(low.sum() * 0.5))
+    within(a.loc[~low, "acts_walk"].sum(), (~low).sum() * 0.5 * 10,
+           math.sqrt((~low).sum() * 5))
+    assert res.metrics["house_arrest"].iloc[-1] == low.sum()
+    assert res.metrics["social_media_banned"].iloc[-1] == low.sum()
+
+
+@pytest.mark.parametrize("parents", ["any", "both"])
+def test_school_bar_counts_children_of_listed_parents(parents):
+    sc = bare(days=3, population={"household_size": 4.0},
+              behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(0.5),
+              listing={"enabled": True, "duration": 100},
+              sanctions={"enabled": True, "schools": {"parents": parents}},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, sim = run(sc)
+    a = res.agents
+    first = sim.state.household_start[a["household"]]
+    listed = a["listed"].to_numpy()
+    one, two = listed[first], listed[np.minimum(first + 1, len(a) - 1)]
+    barred = a["child"] & ((one & two) if parents == "both" else (one | two))
+    assert res.metrics["children_barred"].iloc[-1] == barred.sum() > 0
+    assert (a.loc[barred, "school_barred_days"] == 3).all()
+
+
+def test_privileges_above_threshold():
+    rate, days = 0.05, 10
+    sc = bare(days=days,
+              population={"groups": [{"name": "ok", "share": 0.5},
+                                     {"name": "low", "share": 0.5, "s0": 600}]},
+              privileges={"enabled": True, "grants": [
+                  {"name": "hospital", "threshold": 650, "rate": rate}]})
+    res, _ = run(sc)
+    a = res.agents
+    ok = a["group"] == "ok"
+    mu = ok.sum() * days * rate
+    within(res.metrics["privilege_hospital"].sum(), mu, math.sqrt(mu))
+    assert a.loc[~ok, "privileges_used"].sum() == 0
+    assert res.metrics["privileges_used"].sum() == a["privileges_used"].sum()
+
+
+def test_group_bonus_for_ties_to_a_group():
+    sc = bare(days=1, population={"groups": [{"name": "people", "share": 0.9},
+                                             {"name": "party", "share": 0.1}]},
+              scoring={"association": {"group_bonus": {"party": 2.0}}})
+    res, sim = run(sc)
+    net, g = sim.state.net, sim.state.agents["group"]
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    ties = np.bincount(rows, weights=g[net.indices] == 1, minlength=net.n)
+    np.testing.assert_allclose(res.agents["score"], 1000 + 2.0 * ties)
+
+
+def test_regional_rollout():
+    sc = bare(days=20, regions={"count": 2, "rollout": [{"day": 0, "regions": [0]},
+                                                         {"day": 10, "regions": [1]}]},
+              behaviours=[{"name": "act", "rate": 0.5, "delta": -10, "channel": "camera"}],
+              surveillance=camera(1.0), listing={"enabled": True, "threshold": 990})
+    res, sim = run(sc)
+    m = res.metrics
+    assert (m["agents_active"].iloc[:10] == N // 2).all()
+    assert (m["agents_active"].iloc[10:] == N).all()
+    region1 = sim.state.agents["region"] == 1
+    # Region 1 saw 10 unobserved days: its agents lost points only for days 10-19.
+    a = res.agents
+    acts = a.loc[region1, "acts_act"].sum()
+    lost = (1000 - a.loc[region1, "score"]).sum() / 10
+    within(lost, acts * 10 / 20, math.sqrt(acts))
+    assert a.loc[region1, "times_listed"].max() >= 1
+
+
+def test_timeline_abolishes_association_mid_run():
+    sc = bare(days=20, population={"groups": [{"name": "low", "share": 0.5, "s0": 500},
+                                              {"name": "high", "share": 0.5, "s0": 1500}]},
+              scoring={"association": {"alpha": 0.1}},
+              timeline=[{"day": 10, "set": {"scoring.association.alpha": 0}}])
+    res, _ = run(sc)
+    m = res.metrics
+    gap = m["score_mean_high"] - m["score_mean_low"]
+    assert gap.iloc[9] < 0.5 * gap.iloc[0]  # converging while the rule holds
+    assert (gap.iloc[10:] == gap.iloc[9]).all()  # frozen once it is abolished
+
+
+def test_companies_events_and_legal_representatives():
+    days, rate, cov, delta = 20, 0.05, 0.4, -10.0
+    sc = bare(days=days, companies={
+        "enabled": True, "per_1000_agents": 20, "s0": 1000, "min": 0, "max": 2000,
+        "events": [{"name": "tax_evasion", "rate": rate, "delta": delta, "coverage": cov}],
+        "tiers": [{"name": "all", "min": 0, "tax_rate": 0.2, "inspection": 1.0}],
+        "listing_threshold": 2000, "rep_penalty": 1.5})
+    res, _ = run(sc)
+    c, a = res.companies, res.agents
+    mu = days * rate * cov
+    within(c["score"].mean(), 1000 + mu * delta, abs(delta) * math.sqrt(mu / len(c)))
+    assert c["listed"].all()  # threshold above every score
+    reps = c["legal_rep"].value_counts()
+    expected = np.full(N, 1000.0)
+    expected[reps.index] -= 1.5 * days * reps.to_numpy()
+    np.testing.assert_allclose(a["score"], expected)
+    assert res.metrics["tax_take"].iloc[-1] == pytest.approx(0.2 * c["revenue"].sum(),
+                                                            rel=1e-6)
+
+
+def test_neighbour_counts_stay_consistent():
+    """The incrementally kept counts equal a recount after a run full of listings,
+    delistings, shamings, severed and restored ties."""
+    sc = bare(days=40, population={"agents": 5000},
+              behaviours=[{"name": "act", "rate": 0.3, "delta": -20, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.1},
+              scoring={"recovery": 0.1},
+              listing={"enabled": True, "threshold": 950, "duration": 3,
+                       "appeals": {"rate": 0.1, "win": 0.5}},
+              shaming={"enabled": True, "probability": 0.7,
+                       "sever": {"family": 0.3, "social": 0.3, "work": 0.3},
+                       "restore_rate": 0.2})
+    res, sim = run(sc)
+    m = res.metrics
+    assert m["ties_severed"].sum() > 100 and m["ties_restored"].sum() > 100
+    assert m["appeals_won"].sum() > 10
+    net, a = sim.state.net, sim.state.agents
+    active = (net.tie & SEVERED) == 0
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    st = a["status"][net.indices]
+    listed = (st & LISTED) != 0
+
+    def count(mask):
+        return np.bincount(rows, weights=active & mask, minlength=net.n).astype(int)
+
+    np.testing.assert_array_equal(a["deg_active"], count(np.ones_like(listed)))
+    np.testing.assert_array_equal(a["nbr_listed"], count(listed))
+    np.testing.assert_array_equal(a["nbr_clean_listed"], count(listed & ((st & WRONGFUL) == 0)))
+    np.testing.assert_array_equal(a["nbr_shamed"], count((st & SHAMED) != 0))
+    # Ties are severed and restored in both directions at once.
+    cols = net.indices
+    order = np.lexsort((rows, cols))  # entry (j, i) for each (i, j), both sorted
+    np.testing.assert_array_equal(net.tie[np.lexsort((cols, rows))], net.tie[order])

@@ -1,0 +1,148 @@
+"""Scenario files: every built-in loads, overrides and inheritance work, and each kind of
+bad input gives one clear line naming the field (and the file and line)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+
+import scsim
+from scsim.errors import ScenarioError
+from scsim.scenario import dump_yaml, load_scenario, timeline_epochs
+
+
+def write(tmp_path, text, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems(source, **kw):
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(source, **kw)
+    return exc.value.problems
+
+
+def test_every_builtin_loads_and_round_trips():
+    names = scsim.builtin_names()
+    assert {"pilot-1000", "national-800", "three-tier", "informants", "court-blacklist",
+            "no-system"} <= set(names)
+    for name in names:
+        sc = load_scenario(name)
+        assert sc.name == name and sc.source and sc.description
+        again = load_scenario(yaml.safe_load(dump_yaml(sc)))
+        assert again == sc
+
+
+def test_overrides_by_path_and_named_item():
+    sc = load_scenario("national-800", agents=123, days=45, overrides=[
+        "scoring.association.alpha=0.05", "network.kind=erdos_renyi",
+        "behaviours.court_default.rate=1e-4", "behaviours[0].delta=-7",
+        "surveillance.channels.camera.coverage=0.1"])
+    assert sc.population.agents == 123 and sc.days == 45
+    assert sc.scoring.association.alpha == 0.05
+    assert sc.network.kind == "erdos_renyi"
+    assert {b.name: b.rate for b in sc.behaviours}["court_default"] == 1e-4
+    assert sc.behaviours[0].delta == -7
+    assert sc.surveillance.channels["camera"].coverage == 0.1
+
+
+def test_base_inheritance_merges_named_lists(tmp_path):
+    path = write(tmp_path, """
+        base: national-800
+        name: mine
+        behaviours:
+          - {name: bad_driving, rate: 0.5}
+          - {name: new_one, rate: 0.1, delta: -1, channel: camera}
+        """)
+    sc = load_scenario(path)
+    base = load_scenario("national-800")
+    rates = {b.name: b.rate for b in sc.behaviours}
+    assert rates["bad_driving"] == 0.5 and "new_one" in rates
+    assert len(sc.behaviours) == len(base.behaviours) + 1
+    assert sc.scoring == base.scoring
+
+
+def test_errors_name_field_file_and_line(tmp_path):
+    path = write(tmp_path, """
+        name: broken
+        behaviours:
+          - {name: a, rate: 0.1, delta: -1, channel: camera}
+          - {name: b, rate: 0.1, delta: -1, channel: camera}
+          - {name: c, rate: 0.1, delta: -1, channel: camera}
+          - {name: d, rate: -0.5, delta: -1, channel: camera}
+        scoring:
+          association: {alfa: 0.1}
+        surveillance:
+          channels:
+            camera: {coverage: 1.5}
+        """)
+    found = problems(path)
+    assert f"{path}:7: behaviours[3].rate: must be >= 0" in found
+    assert f"{path}:9: scoring.association.alfa: unknown key (did you mean 'alpha'?)" in found
+    assert f"{path}:12: surveillance.channels.camera.coverage: must be <= 1" in found
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("days: 10\nmystery: 1\n", "mystery: unknown key"),
+    ("days: ten\n", "days: must be a whole number, got 'ten'"),
+    ("scoring: {s0: .nan}\n", "scoring.s0: must be a finite number"),
+    ("scoring: {s0: .inf}\n", "scoring.s0: must be a finite number"),
+    ("listing: {threshold: 5000}\n", "listing.threshold: must be within the score range"),
+    ("tiers: [{name: x, min: -5}]\n", "tiers[0].min: must be within the score range"),
+    ("scoring: {min: 10, max: 5}\n", "scoring.max: must be > scoring.min"),
+    ("reports: {accept: 2}\n", "reports.accept: must be <= 1"),
+    ("network: {kind: small_world}\n", "network.kind: must be one of"),
+    ("network: {kind: file}\n", "network.path: required when network.kind is 'file'"),
+    ("network: {kind: file, path: /no/such.edges}\n", "network.path: file not found"),
+    ("behaviours: [{name: x, rate: 1, delta: 1, channel: radar}]\n",
+     "behaviours[0].channel: unknown channel 'radar'"),
+    ("behaviours: [{name: X, rate: 1, delta: 1, channel: camera}]\n",
+     "behaviours[0].name: must be a lowercase name"),
+    ("behaviours: [{name: x, delta: 1, channel: camera}]\n", "behaviours[0].rate: required"),
+    ("population: {groups: [{name: a, share: 0.5}]}\n", "shares must sum to 1"),
+    ("population: {reference_group: ghosts}\n", "population.reference_group: unknown group"),
+    ("surveillance: {misattribution_by_group: {ghosts: 0.1}}\n", "unknown group 'ghosts'"),
+    ("regions: {count: 2, rollout: [{day: 0, regions: [5]}]}\n",
+     "regions.rollout[0].regions[0]: region 5 does not exist"),
+    ("scoring: 5\n", "scoring: must be a section"),
+    ("days: 10\ndays: 20\n", "days: duplicate key"),
+    ("days: [1,\n", "YAML syntax error"),
+    ("timeline: [{day: 5, set: {scoring.association.alpha: -1}}]\n",
+     "timeline[0].set.scoring.association.alpha: must be >= 0"),
+    ("timeline: [{day: 5, set: {population.agents: 5}}]\n",
+     "'population.agents' is fixed when the run starts"),
+    ("days: 10\ntimeline: [{day: 50, set: {scoring.recovery: 0.1}}]\n",
+     "timeline[0].day: day 50 is after the run ends"),
+    ("timeline: [{day: 5, set: {behaviours.ghost.rate: 1}}]\n", "no item named 'ghost'"),
+])
+def test_invalid_inputs(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    found = problems(path)
+    assert any(expected in p for p in found), found
+    assert all(p.startswith(str(path)) for p in found), found  # each names the file
+
+
+def test_bad_override_and_unknown_scenario():
+    assert "no scenario file or built-in scenario named 'nope'" in problems("nope")[0]
+    assert any("scoring.recovery: must be <= 1" in p
+               for p in problems("national-800", overrides=["scoring.recovery=3"]))
+    assert "expected KEY=VALUE" in problems("national-800", overrides=["scoring"])[0]
+    assert any("population.agents: must be >= 2" in p
+               for p in problems("national-800", agents=1))
+
+
+def test_timeline_epochs_apply_cumulatively(tmp_path):
+    path = write(tmp_path, """
+        days: 100
+        timeline:
+          - {day: 60, set: {scoring.recovery: 0.2}}
+          - {day: 30, set: {scoring.association.alpha: 0.1, scoring.recovery: 0.1}}
+        """)
+    epochs = timeline_epochs(load_scenario(path))
+    assert [d for d, _ in epochs] == [0, 30, 60]
+    assert epochs[1][1].scoring.association.alpha == 0.1
+    assert epochs[2][1].scoring.association.alpha == 0.1  # carried forward
+    assert epochs[2][1].scoring.recovery == 0.2
