@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -176,24 +175,20 @@ def main_options(version: Annotated[bool, typer.Option("--version",
 
 
 def main() -> None:
-    """Entry point: user errors print one message and exit 2, never a traceback."""
+    """Entry point: user errors print one message and exit 2, never a traceback. (Typer
+    itself reports usage errors, also with exit code 2.)"""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        sys.exit(130)
+        app()
     except ScsimError as exc:
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
     except Exception as exc:  # a bug: say so briefly unless asked for the traceback
         if os.environ.get("SCSIM_DEBUG"):
             raise
         err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
-                  f"{escape(str(exc))} "
-                  "(set SCSIM_DEBUG=1 for the traceback, and please report it)")
+                  f"{escape(str(exc))} (set SCSIM_DEBUG=1 for the traceback, and please "
+                  "report it)")
         sys.exit(1)

@@ -101,6 +101,9 @@ class Result:
         target = Path(folder).resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
         try:
             self.write_files(tmp)
             _replace_dir(tmp, target)

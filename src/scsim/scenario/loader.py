@@ -206,7 +206,7 @@ def validate(doc: Document) -> Scenario:
         sc = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         problems = [_describe(doc, tuple(err["loc"]), _message(err)) for err in exc.errors()]
-        raise ScenarioError(problems, doc.source) from None
+        raise ScenarioError(sorted(problems, key=_line_of), doc.source) from None
     problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
     if problems:
         raise ScenarioError(problems, doc.source)
@@ -267,6 +267,12 @@ def _shape(sc: Scenario) -> tuple:
         [p.name for p in sc.privileges.grants], [e.name for e in sc.companies.events],
         [t.name for t in sc.companies.tiers],
     )
+
+
+def _line_of(problem: str) -> int:
+    """The line number a described problem starts with (0 when it names none)."""
+    head = problem.split(": ", 1)[0]
+    return int(head.rsplit(":", 1)[1]) if head.rsplit(":", 1)[-1].isdigit() else 0
 
 
 def _describe(doc: Document, loc: tuple, message: str) -> str:

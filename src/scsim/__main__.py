@@ -1,0 +1,5 @@
+"""``python -m scsim`` is the ``scsim`` command."""
+
+from scsim.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""The scsim command as a user types it: output, files and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from scsim.cli import main
+from scsim.scenario import load_scenario
+
+
+def scsim(monkeypatch, capsys, *args):
+    """Run ``scsim ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["scsim", *args])
+    monkeypatch.setenv("COLUMNS", "160")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_scenarios_lists_every_builtin(monkeypatch, capsys):
+    code, out, _ = scsim(monkeypatch, capsys, "scenarios")
+    assert code == 0
+    for name in ("pilot-1000", "national-800", "three-tier", "informants", "court-blacklist",
+                 "no-system"):
+        assert name in out
+
+
+def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):
+    code, out, _ = scsim(monkeypatch, capsys, "scenarios", "show", "three-tier", "--days", "30")
+    assert code == 0
+    shown = load_scenario(yaml.safe_load(out))
+    assert shown == load_scenario("three-tier", days=30)
+    assert "misattribution_by_group" in out and "reference_group" in out  # defaults filled in
+
+
+def test_validate(monkeypatch, capsys, tmp_path):
+    code, out, _ = scsim(monkeypatch, capsys, "validate", "informants")
+    assert code == 0 and "valid" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base: national-800\nbehaviours:\n  - {name: bad_driving, rate: -1}\n")
+    code, out, err = scsim(monkeypatch, capsys, "validate", str(bad))
+    assert code == 2
+    assert f"{bad}:3: behaviours[0].rate: must be >= 0" in err
+    assert "Traceback" not in err + out
+
+
+def test_validate_reports_bad_edge_list_line(monkeypatch, capsys, tmp_path):
+    edges = tmp_path / "g.edges"
+    edges.write_text("# a comment\n0 1\n1 2\n2 x\n")
+    code, _, err = scsim(monkeypatch, capsys, "validate", "national-800", "--set",
+                         "network.kind=file", "--set", f"network.path={edges}")
+    assert code == 2
+    assert f"{edges}:4:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "no-such-scenario"],
+    ["run", "national-800", "--set", "scoring.recovery=7"],
+    ["run", "national-800", "--set", "nonsense"],
+    ["run", "national-800", "--agents", "1"],
+    ["run", "national-800", "--network", "/no/such/file.edges"],
+    ["run", "national-800", "--days", "0"],
+])
+def test_bad_input_exits_2_without_traceback(monkeypatch, capsys, args):
+    code, out, err = scsim(monkeypatch, capsys, *args)
+    assert code == 2, (out, err)
+    assert "error" in err.lower() and "Traceback" not in out + err
+
+
+def test_memory_refusal(monkeypatch, capsys):
+    monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "200M")
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "5000000")
+    assert code == 2
+    assert "need about" in err and "GiB" in err and "SCSIM_MEMORY_LIMIT" in err
+
+
+def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
+    out_dir = tmp_path / "res"
+    code, out, err = scsim(monkeypatch, capsys, "run", "pilot-1000", "--agents", "3000",
+                           "--days", "20", "--seed", "4", "--out", str(out_dir), "--set",
+                           "listing.threshold=990", "--profile", "--quiet")
+    assert code == 0, err
+    for figure in ("listed now", "wrongful listings", "blocked air tickets",
+                   "ties still active", "change in penalised acts", "ever listed",
+                   "wall time per phase", "behave", "metrics"):
+        assert figure in out
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert files == ["agents.parquet", "companies.parquet", "metrics.parquet", "run.json",
+                     "scenario.yaml"]
+    info = json.loads((out_dir / "run.json").read_text())
+    assert (info["seed"], info["agents"], info["days"]) == (4, 3000, 20)
+    assert len(pd.read_parquet(out_dir / "metrics.parquet")) == 20
+    assert len(pd.read_parquet(out_dir / "agents.parquet")) == 3000
+    # The resolved scenario repeats the run exactly.
+    again = load_scenario(out_dir / "scenario.yaml")
+    assert again.listing.threshold == 990 and again.population.agents == 3000
+    assert not list(tmp_path.glob(".res*"))  # no temporary folder left behind
+
+
+def test_run_on_ego_facebook(monkeypatch, capsys, tmp_path, ego_facebook):
+    out_dir = tmp_path / "fb"
+    code, _, err = scsim(monkeypatch, capsys, "run", "informants", "--network",
+                         str(ego_facebook), "--days", "5", "--out", str(out_dir), "--quiet")
+    assert code == 0, err
+    info = json.loads((out_dir / "run.json").read_text())
+    assert (info["agents"], info["ties"]) == (4039, 88234)
+    sc = load_scenario(out_dir / "scenario.yaml")
+    assert sc.population.agents == 4039 and sc.network.kind == "file"

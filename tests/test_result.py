@@ -1,0 +1,62 @@
+"""Results: tables, Arrow, atomic saving, and refusing runs that would not fit."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import scsim
+from scsim import world
+from scsim.errors import MemoryRefused
+
+
+@pytest.fixture(scope="module")
+def result():
+    return scsim.simulate(scsim.load_scenario("three-tier", agents=2000, days=15), seed=9)
+
+
+def test_tables_and_arrow(result):
+    assert len(result.metrics) == 15 and list(result.metrics["day"]) == list(range(15))
+    assert len(result.agents) == 2000 and result.agents["agent"].is_unique
+    assert set(result.agents["group"].cat.categories) == {"group_a", "group_b", "party"}
+    for name in ("metrics", "agents", "companies"):
+        table = result.to_arrow(name)
+        assert isinstance(table, pa.Table)
+        assert table.num_rows == len(getattr(result, name))
+    summary = result.summary()
+    assert {"score", "listing", "sanctions", "network", "chilling effect",
+            "disparate impact"} <= set(summary["section"])
+
+
+def test_save_round_trip_and_overwrite(result, tmp_path):
+    target = tmp_path / "run"
+    result.save(target)
+    assert pq.read_table(target / "metrics.parquet").num_rows == 15
+    result.save(target)  # replacing an earlier result is atomic too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_failed_save_leaves_nothing(result, tmp_path, monkeypatch):
+    original, calls = pq.write_table, []
+
+    def failing_write(table, path, **kw):  # the second file fails half-way
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        original(table, path, **kw)
+
+    monkeypatch.setattr(pq, "write_table", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        result.save(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []  # neither the result nor a temporary folder
+
+
+def test_memory_refused_before_anything_is_allocated(monkeypatch):
+    monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "1G")
+    built = []
+    monkeypatch.setattr(world, "build_population", lambda *a, **k: built.append(1))
+    sc = scsim.load_scenario("national-800", agents=20_000_000, days=30)
+    with pytest.raises(MemoryRefused, match=r"20,000,000 agents for 30 days need about"):
+        scsim.Simulation(sc)
+    assert built == []
