@@ -111,9 +111,11 @@ def run(
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
                         console=console, disable=quiet, transient=False)
+    label = f"{sc.name} · {sim.state.n:,} agents"
     with progress:
-        task = progress.add_task(f"{sc.name} · {sim.state.n:,} agents", total=sc.days)
-        res = sim.run(lambda day: progress.update(task, completed=day + 1))
+        # The first day loads the compiled kernels (or compiles them, once, ~1 minute).
+        task = progress.add_task(f"{label} · loading kernels", total=sc.days)
+        res = sim.run(lambda day: progress.update(task, completed=day + 1, description=label))
     print_summary(res)
     if profile:
         print_profile(res.info)

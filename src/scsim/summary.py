@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from scsim.result import Result
 
 # Blocked tickets per person per year in 2018 (MODEL.md, calibration targets).
-REFERENCE_2018 = {
-    "blocked_air": ("2018: 0.0129 as the seed states it, 0.0058 from the cumulative series"),
-    "blocked_train": ("2018: 0.0039 as the seed states it, 0.0013 from the cumulative series"),
+REFERENCE_2018 = {  # as the seed states it / from the cumulative series (see README)
+    "blocked_air": "2018: 0.0129 / 0.0058",
+    "blocked_train": "2018: 0.0039 / 0.0013",
 }
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
@@ -38,15 +38,14 @@ def summarise(res: Result) -> pd.DataFrame:
     for q in ("p05", "p50", "p95"):
         add("score", q, last[f"score_{q}"], "points")
     add("score", "gini", last["score_gini"])
-    add("score", "error-free mean", last["clean_score_mean"],
-        "without misattributions and false reports")
+    add("score", "error-free mean", last["clean_score_mean"], "without errors")
     for t in res.names.tiers:
         add("tiers", t, last[f"tier_{t}"], f"{last[f'tier_{t}'] / n:.1%} of agents")
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
     add("listing", "ever listed", int((agents["times_listed"] > 0).sum()), "agents")
-    add("listing", "new listings", new, f"{new / n / years:.4f} per person per year")
+    add("listing", "new listings", new, f"{new / n / years:.4f}/person/yr")
     add("listing", "wrongful listings", wrongful_new,
         f"{wrongful_new / new:.1%} of listings" if new else "no listings")
     add("listing", "wrongfully listed now", last["wrongful_listed"])
@@ -55,28 +54,28 @@ def summarise(res: Result) -> pd.DataFrame:
                        ("blocked_train", "blocked train tickets")):
         total = m[col].sum()
         add("sanctions", label, total,
-            f"{total / n / years:.4f} per person per year ({REFERENCE_2018[col]})")
+            f"{total / n / years:.4f}/person/yr; {REFERENCE_2018[col]}")
     add("sanctions", "blocked purchases", m["blocked_purchases"].sum(), "luxury goods, homes")
     add("sanctions", "blocked job applications", m["blocked_jobs"].sum())
     add("sanctions", "children barred from top schools", last["children_barred"], "final day")
     add("sanctions", "under house arrest", last["house_arrest"], "final day")
     add("sanctions", "banned from social media", last["social_media_banned"], "final day")
     used = m["privileges_used"].sum()
-    add("privileges", "uses", used, f"{used / n / years:.3f} per person per year")
+    add("privileges", "uses", used, f"{used / n / years:.3f}/person/yr")
     add("errors", "misattributed sightings", m["misattributions"].sum(), "facial recognition")
     add("errors", "false reports accepted", m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():.0f} filed")
-    add("network", "ties still active", last["ties_active_frac"], "share of original ties")
-    add("network", "pariahs", last["pariahs"], "fewer active ties than the pariah fraction")
+    add("network", "ties still active", last["ties_active_frac"], "share")
+    add("network", "pariahs", last["pariahs"], "lost most of their ties")
     add("network", "largest component", last["lcc_frac"], "share of agents")
     add("network", "shamed", m["shamed"].sum(), f"{m['ties_severed'].sum():.0f} ties severed")
     head = m["penalised_acts"].iloc[:WINDOW].mean()
     tail = m["penalised_acts"].iloc[-WINDOW:].mean()
     change = (tail / head - 1.0) if head > 0 else math.nan
     add("chilling effect", "change in penalised acts", change,
-        f"last {WINDOW} days vs first {WINDOW} days")
+        f"last vs first {WINDOW} days")
     add("chilling effect", "acts deterred", last["deterrence_mean"],
-        "expected share of penalised acts not done, final day")
+        "share of penalised acts not done")
     add("chilling effect", "mean fear", last["fear_mean"], "0-1")
     ever = agents.groupby("group", observed=False)["times_listed"].apply(
         lambda s: float((s > 0).mean()))
