@@ -64,6 +64,14 @@ def _child(node: Any, key: str | int, path: tuple, create: bool) -> Any:
     raise ScenarioError(f"{format_path(path)}: is a value, not a section")
 
 
+def get_path(data: dict, path: tuple) -> Any:
+    """The value at ``path`` (list items by name or position); ScenarioError if absent."""
+    node: Any = data
+    for depth, key in enumerate(path):
+        node = _child(node, key, path[:depth], create=False)
+    return node
+
+
 def set_path(data: dict, path: tuple, value: Any) -> None:
     """Set ``value`` at ``path`` in nested dicts and named lists, creating sections."""
     node: Any = data

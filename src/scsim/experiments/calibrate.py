@@ -1,0 +1,158 @@
+"""Calibration: find parameter values whose runs reproduce target figures.
+
+Optuna (TPE sampler) proposes parameters; each trial's replications run as tasks on the
+Dask cluster, with as many trials in flight as the cluster has worker slots (Optuna's
+ask-and-tell interface). Every trial uses the same replication seeds, so trials differ only
+by their parameters (common random numbers) and the objective is smooth in them. The loss
+is the mean squared relative error of the replication means against the targets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from distributed import as_completed
+
+from scsim.errors import ScenarioError, ScsimError
+from scsim.experiments.cluster import worker_slots
+from scsim.experiments.design import Range, replication_seed
+from scsim.experiments.outputs import parse_output
+from scsim.experiments.stats import mean_ci95
+from scsim.experiments.tasks import run_simulation
+from scsim.metrics import metric_columns
+from scsim.params import Names
+from scsim.scenario import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Target:
+    output: str
+    value: float
+
+
+def parse_target(spec: str, sc: Scenario) -> Target:
+    """``output=value`` (e.g. blocked_air_per_capita_year=0.0129) -> Target."""
+    name, _, raw = spec.partition("=")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ScsimError(f"--target {spec}: expected OUTPUT=NUMBER") from None
+    if not math.isfinite(value):
+        raise ScsimError(f"--target {spec}: the value must be finite")
+    parse_output(name.strip(), metric_columns(Names.of(sc)))
+    return Target(name.strip(), value)
+
+
+@dataclass
+class Calibration:
+    """What a calibration found: the best parameters, its fitted outputs against the
+    targets, every trial, and the calibrated scenario."""
+
+    best_params: dict[str, Any]
+    fit: pd.DataFrame  # output, target, fitted (mean), ci95, relative error
+    trials: pd.DataFrame  # one row per trial: parameters, loss, state
+    scenario: Scenario
+    loss: float = field(default=math.nan)
+
+
+def loss_of(means: dict[str, float], targets: list[Target]) -> float:
+    """Mean squared relative error (absolute error where a target is 0)."""
+    errors = [(means[t.output] - t.value) / (abs(t.value) if t.value else 1.0)
+              for t in targets]
+    return float(np.mean(np.square(errors)))
+
+
+def _suggest(trial: optuna.Trial, r: Range) -> float | int:
+    if r.integer:
+        return trial.suggest_int(r.key, int(r.low), int(r.high), log=r.log)
+    return trial.suggest_float(r.key, r.low, r.high, log=r.log)
+
+
+def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, client,
+              trials: int = 100, reps: int = 2, seed: int = 0, progress=None) -> Calibration:
+    """Fit ``params`` so that the mean outputs of ``reps`` replications match ``targets``."""
+    if not params or not targets:
+        raise ScsimError("calibration needs at least one --param and one --target")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize",
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+    base_data = base.model_dump(mode="json")
+    outputs = [t.output for t in targets]
+    seeds = [replication_seed(seed, r) for r in range(reps)]
+    slots = worker_slots(client)
+    in_flight: dict[Any, tuple[optuna.Trial, int]] = {}  # future -> (trial, rep)
+    collected: dict[int, list[dict[str, float]]] = {}
+    asked = finished = 0
+    pending = as_completed()
+
+    def launch() -> None:
+        nonlocal asked, finished
+        trial = study.ask()
+        asked += 1
+        values = {r.key: _suggest(trial, r) for r in params}
+        try:
+            sc = load_scenario(base_data, overrides=values)
+        except ScenarioError as exc:  # an invalid combination: the trial fails, no run
+            trial.set_user_attr("error", str(exc))
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            finished += 1
+            return
+        data = sc.model_dump(mode="json")
+        collected[trial.number] = []
+        for rep, s in enumerate(seeds):
+            future = client.submit(run_simulation, data, s, outputs, False, pure=False,
+                                   retries=1)
+            in_flight[future] = (trial, rep)
+            pending.add(future)
+
+    while asked < trials and len(in_flight) < slots * reps:
+        launch()
+    try:
+        for future in pending:
+            trial, _rep = in_flight.pop(future)
+            if future.status == "error":
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                collected.pop(trial.number, None)
+                raise ScsimError(f"trial {trial.number} failed: {future.exception()}")
+            collected[trial.number].append(future.result()["outputs"])
+            if len(collected[trial.number]) == reps:
+                runs = collected.pop(trial.number)
+                means = {o: float(np.mean([r[o] for r in runs])) for o in outputs}
+                for o, v in means.items():
+                    trial.set_user_attr(o, v)
+                study.tell(trial, loss_of(means, targets))
+                finished += 1
+                if progress is not None:
+                    progress()
+                while asked < trials and len(in_flight) < slots * reps:
+                    launch()
+    finally:
+        client.cancel(list(in_flight))
+    return _summarise(study, base_data, params, targets, client, seeds, outputs)
+
+
+def _summarise(study, base_data, params, targets, client, seeds, outputs) -> Calibration:
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise ScsimError("no calibration trial completed")
+    best = study.best_trial
+    best_params = {r.key: best.params[r.key] for r in params}
+    scenario = load_scenario(base_data, overrides=best_params)
+    # Re-run the best parameters to report the spread of the fitted outputs.
+    data = scenario.model_dump(mode="json")
+    runs = client.gather([client.submit(run_simulation, data, s, outputs, False, pure=False)
+                          for s in seeds])
+    rows = []
+    for t in targets:
+        mean, half = mean_ci95([r["outputs"][t.output] for r in runs])
+        rows.append({"output": t.output, "target": t.value, "fitted": mean, "ci95": half,
+                     "relative_error": (mean - t.value) / t.value if t.value else math.nan})
+    trials = study.trials_dataframe(attrs=("number", "params", "value", "state",
+                                           "user_attrs"))
+    return Calibration(best_params, pd.DataFrame(rows), trials, scenario, float(best.value))
+

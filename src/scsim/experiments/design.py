@@ -1,0 +1,128 @@
+"""Experimental designs: full grids, parameter ranges, Latin-hypercube samples, and the
+seeds of replications.
+
+Replication r of every cell runs with the same seed, derived from the experiment's seed and
+r alone, so cells are paired: with counter-based random numbers they differ only by their
+parameters (common random numbers), as in a paired comparison.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy.stats import qmc
+
+from scsim.errors import ScsimError
+from scsim.rng import name_id, stream_key
+from scsim.scenario.paths import get_path, parse_path
+
+_RANGE = re.compile(r"^\s*([^=]+?)\s*=\s*([^.]+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\.\.\s*"
+                    r"([^:]+?)\s*(?::\s*(log|linear))?\s*$")
+
+
+@dataclass(frozen=True)
+class Range:
+    """A parameter varied over [low, high]: on a log scale when ``log`` (the default for
+    positive ranges spanning a factor of 100 or more), as integers when the scenario's
+    value there is one."""
+
+    key: str
+    low: float
+    high: float
+    log: bool
+    integer: bool
+
+    def value(self, u: float) -> float | int:
+        """The parameter value at quantile ``u`` in [0, 1] of the range."""
+        if self.log:
+            x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            x = self.low + u * (self.high - self.low)
+        if self.integer:
+            return min(int(self.low + u * (self.high - self.low + 1)), int(self.high))
+        return float(x)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.low:g}..{self.high:g}{':log' if self.log else ''}"
+
+
+def _number(text: str, spec: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ScsimError(f"{spec}: '{text}' is not a number") from None
+
+
+def parse_range(spec: str, base: dict) -> Range:
+    """``key=lo..hi`` (optionally ``:log`` or ``:linear``) -> Range; ``base`` is the
+    scenario (as a mapping) whose value at ``key`` says whether the range is of integers."""
+    m = _RANGE.match(spec)
+    if not m:
+        raise ScsimError(f"{spec}: expected KEY=LOW..HIGH, e.g. scoring.recovery=0..0.01")
+    key, lo_text, hi_text, scale = m.groups()
+    low, high = _number(lo_text, spec), _number(hi_text, spec)
+    if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+        raise ScsimError(f"{spec}: needs finite LOW < HIGH")
+    if scale == "log" and low <= 0:
+        raise ScsimError(f"{spec}: a log scale needs LOW > 0")
+    log = scale == "log" or (scale is None and low > 0 and high / low >= 100)
+    current = get_path(base, parse_path(key.strip()))
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise ScsimError(f"{spec}: {key.strip()} is not a number in the scenario")
+    return Range(key.strip(), low, high, log, isinstance(current, int))
+
+
+def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
+    """``key=v1,v2,v3`` items -> {key: [values]} (values read as YAML scalars)."""
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
+        key, raw = spec.split("=", 1)
+        values = [yaml.safe_load(v) for v in raw.split(",") if v.strip()]
+        if not values:
+            raise ScsimError(f"--grid {spec}: no values")
+        if key.strip() in grid:
+            raise ScsimError(f"--grid {key.strip()}: given twice")
+        grid[key.strip()] = values
+    return grid
+
+
+def grid_cells(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, first key varying slowest."""
+    keys = list(grid)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(
+        *(grid[k] for k in keys))]
+
+
+def latin_hypercube(ranges: list[Range], n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` cells from a Latin-hypercube sample of the ranges (scipy.stats.qmc)."""
+    if n < 1:
+        raise ScsimError("--sample must be at least 1")
+    unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(n)
+    return [{r.key: r.value(u[k]) for k, r in enumerate(ranges)} for u in unit]
+
+
+def replication_seed(base_seed: int, rep: int) -> int:
+    """The seed of replication ``rep``: the same for every cell of an experiment."""
+    if rep == 0:
+        return int(base_seed)
+    return int(stream_key(base_seed, "replication", rep)) >> 1  # 63 bits, non-negative
+
+
+def cell_label(cell: dict[str, Any]) -> str:
+    """A short stable label for a cell: key=value pairs."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in cell.items()) or "(base)"
+
+
+def cell_id(cell: dict[str, Any]) -> str:
+    """A stable id of a cell's parameters (hex), for resuming."""
+    text = yaml.safe_dump(cell, sort_keys=True)
+    return f"{name_id(text):016x}"

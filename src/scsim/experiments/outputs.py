@@ -1,0 +1,52 @@
+"""Named outputs of a run, the quantities experiments compare, fit and explain.
+
+An output is a metric column and a statistic over the days: ``wrongful_new_total`` (sum
+over days), ``listed_final`` (last day), ``fear_mean_mean`` (mean over days), ``listed_max``,
+``blocked_air_per_capita_year`` (sum over days per agent per 365 days) or
+``wrongful_new_per_100k`` (sum over days per 100,000 agents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from scsim.errors import ScsimError
+
+DAYS_PER_YEAR = 365.0
+
+STATISTICS: dict[str, Callable[[pd.Series, int], float]] = {
+    "per_capita_year": lambda s, n: float(s.sum()) / n / (len(s) / DAYS_PER_YEAR),
+    "per_100k": lambda s, n: float(s.sum()) / n * 1e5,
+    "total": lambda s, n: float(s.sum()),
+    "final": lambda s, n: float(s.iloc[-1]),
+    "mean": lambda s, n: float(s.mean()),
+    "max": lambda s, n: float(s.max()),
+}
+
+
+def parse_output(name: str, columns: list[str]) -> tuple[str, str]:
+    """Split an output name into (metric column, statistic); ScsimError if it names none."""
+    for stat in STATISTICS:
+        suffix = "_" + stat
+        if name.endswith(suffix) and name[: -len(suffix)] in columns:
+            return name[: -len(suffix)], stat
+    raise ScsimError(
+        f"unknown output '{name}': use a metric column followed by one of "
+        f"{', '.join('_' + s for s in STATISTICS)} (e.g. wrongful_new_total, "
+        "blocked_air_per_capita_year)")
+
+
+def evaluate(metrics: pd.DataFrame, agents: int, names: list[str]) -> dict[str, float]:
+    """The named outputs of one run (NaN days of sparse metrics are skipped)."""
+    out = {}
+    columns = list(metrics.columns)
+    for name in names:
+        column, stat = parse_output(name, columns)
+        series = metrics[column]
+        if series.isna().any():
+            series = series.dropna()
+        out[name] = STATISTICS[stat](series, agents) if len(series) else np.nan
+    return out
