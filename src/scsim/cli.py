@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -178,19 +177,24 @@ def main_options(version: Annotated[bool, typer.Option("--version",
 def main() -> None:
     """Entry point: user errors print one message and exit 2, never a traceback."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
+        if isinstance(code, int) and code:
+            raise typer.Exit(code)
+    except typer.Exit as exc:
+        if exc.exit_code == 130:
+            err.print("interrupted")
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         sys.exit(130)
     except ScsimError as exc:
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
-    except Exception as exc:  # a bug: say so briefly unless asked for the traceback
+    except Exception as exc:
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
+            exc.show()  # a usage error from Click (vendored by Typer since 0.26)
+            sys.exit(2)
+        # a bug: say so briefly unless asked for the traceback
         if os.environ.get("SCSIM_DEBUG"):
             raise
         err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
