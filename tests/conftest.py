@@ -1,12 +1,14 @@
-"""Shared helpers: a bare scenario (every mechanism off) that each test extends, and the
-path of the shared ego-Facebook network."""
+"""Shared helpers: a bare scenario (every mechanism off) that each test extends, the path
+of the shared ego-Facebook network, and the scsim command run in this process."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from scsim.cli import main
 from scsim.engine import Simulation
 from scsim.scenario.loader import load_scenario, merge
 
@@ -52,3 +54,16 @@ def run(sc, seed: int = 1):
 def ego_facebook() -> Path:
     assert EGO_FACEBOOK.is_file(), f"the shared network is missing: {EGO_FACEBOOK}"
     return EGO_FACEBOOK
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the scsim command in this process: (exit code, stdout, stderr with runs of
+    whitespace made single spaces, as Rich wraps long lines)."""
+    monkeypatch.setattr(sys, "argv", ["scsim", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())

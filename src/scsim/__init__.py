@@ -4,6 +4,8 @@
     sc = scsim.load_scenario("national-800", agents=50_000, days=180)
     res = scsim.simulate(sc, seed=7)
     res.metrics, res.agents, res.companies   # pandas DataFrames
+    res = scsim.simulate(sc, seed=7, store=True)   # kept in ./scsim-runs (res.run_id)
+    scsim.open_store().load(res.run_id)            # ... and read back
 """
 
 __version__ = "0.1.0"
@@ -12,6 +14,7 @@ from scsim.engine import Simulation, simulate
 from scsim.errors import ScenarioError, ScsimError
 from scsim.result import Result
 from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
+from scsim.store import open_store
 
 __all__ = [
     "Result",
@@ -23,5 +26,6 @@ __all__ = [
     "builtin_names",
     "dump_yaml",
     "load_scenario",
+    "open_store",
     "simulate",
 ]

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scsim import __version__
-from scsim.errors import ScsimError
+from scsim.errors import ScsimError, Terminated
+from scsim.summary import format_value as _fmt
 
 app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -34,6 +34,8 @@ DaysOption = Annotated[int | None, typer.Option(help="Number of simulated days."
 NetworkOption = Annotated[Path | None, typer.Option(
     help="SNAP edge-list file to use as the network; the population size becomes its node "
     "count.")]
+StoreOption = Annotated[Path | None, typer.Option(
+    help="Run store folder (default: $SCSIM_STORE, else ./scsim-runs).", show_default=False)]
 
 
 def _load(scenario: str, agents=None, days=None, network=None, overrides=None):
@@ -93,35 +95,42 @@ def run(
     agents: AgentsOption = None,
     days: DaysOption = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bits.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Folder for the Parquet results.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also copy the results to this folder.")]
+    = None,
     set_: SetOption = None,
     network: NetworkOption = None,
     threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
     = None,
     profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    store: StoreOption = None,
+    report: Annotated[bool, typer.Option(help="Also write the HTML report with its charts.")]
+    = False,
 ) -> None:
-    """Run one scenario and print its summary; --out keeps the results."""
+    """Run one scenario, print its summary and keep it in the run store; --out also copies
+    the results to a folder."""
+    from scsim.cli_store import day_progress, sigterm_interrupts, write_report
     from scsim.engine import Simulation
+    from scsim.store import open_store
 
     sc = _load(scenario, agents, days, network, set_)
+    runs = open_store(store)
     with console.status(f"Building {sc.name}: population and network…"):
         sim = Simulation(sc, seed=seed, threads=threads)
     sc = sim.scenario
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn(),
-                        console=console, disable=quiet, transient=False)
-    label = f"{sc.name} · {sim.state.n:,} agents"
-    with progress:
-        # The first day loads the compiled kernels (or compiles them, once, ~1 minute).
-        task = progress.add_task(f"{label} · loading kernels", total=sc.days)
-        res = sim.run(lambda day: progress.update(task, completed=day + 1, description=label))
+    progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents", quiet)
+    with progress, sigterm_interrupts():
+        res = runs.record(sim, advance, base=_load(scenario))
     print_summary(res)
     if profile:
         print_profile(res.info)
+    console.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
     if out is not None:
         path = res.save(out)
         console.print(f"results saved to [bold]{path}[/bold]")
+    if report:
+        path = write_report(runs, [res])
+        console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
 
 
 def print_summary(res) -> None:
@@ -157,16 +166,6 @@ def print_profile(info: dict) -> None:
     console.print(table)
 
 
-def _fmt(value: float) -> str:
-    if value != value:  # NaN
-        return "–"
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:.4g}"
-
-
 @app.callback(invoke_without_command=True)
 def main_options(version: Annotated[bool, typer.Option("--version",
                                                        help="Print the version.")] = False
@@ -177,20 +176,35 @@ def main_options(version: Annotated[bool, typer.Option("--version",
 
 
 def main() -> None:
-    """Entry point: user errors print one message and exit 2, never a traceback. (Typer
-    itself reports usage errors, also with exit code 2.)"""
+    """Entry point: user errors print one message and exit 2, never a traceback."""
     try:
-        app()
+        code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
+        if isinstance(code, int) and code:
+            raise typer.Exit(code)
+    except typer.Exit as exc:
+        if exc.exit_code == 130:
+            err.print("interrupted")
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except Terminated:
+        err.print("terminated")
+        sys.exit(143)
     except ScsimError as exc:
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so briefly unless asked for the traceback
+    except Exception as exc:
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
+            exc.show()  # a usage error from Click (vendored by Typer since 0.26)
+            sys.exit(2)
+        # a bug: say so briefly unless asked for the traceback
         if os.environ.get("SCSIM_DEBUG"):
             raise
         err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: "
-                  f"{escape(str(exc))} (set SCSIM_DEBUG=1 for the traceback, and please "
-                  "report it)")
+                  f"{escape(str(exc))} "
+                  "(set SCSIM_DEBUG=1 for the traceback, and please report it)")
         sys.exit(1)
+
+
+from scsim import cli_store  # noqa: E402, F401  (registers runs, show, query, rm, compare, report)

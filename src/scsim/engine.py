@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -177,6 +178,14 @@ class Simulation:
 
 
 def simulate(scenario: Scenario, seed: int = 0, *, threads: int | None = None,
-             progress: Callable[[int], None] | None = None) -> Result:
-    """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies)."""
-    return Simulation(scenario, seed, threads).run(progress)
+             progress: Callable[[int], None] | None = None,
+             store: str | os.PathLike | bool | None = None) -> Result:
+    """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies).
+    ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
+    ``./scsim-runs``), to keep the run there (its id is ``result.run_id``)."""
+    sim = Simulation(scenario, seed, threads)
+    if store is None or store is False:
+        return sim.run(progress)
+    from scsim.store import open_store
+
+    return open_store(None if store is True else store).record(sim, progress)

@@ -24,3 +24,8 @@ class EdgeListError(ScsimError):
 
 class MemoryRefused(ScsimError):
     """A run that would not fit in memory, refused before anything is allocated."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM, so that a run can
+    record that it was interrupted before the process exits."""

@@ -2,7 +2,9 @@
 
 Tables are built on first access from the state arrays (pandas DataFrames, or Arrow tables
 with ``to_arrow``); ``save`` writes Parquet files plus the resolved scenario and run.json
-into a temporary folder and moves it into place, so a folder is complete or absent.
+into a temporary folder and moves it into place, so a folder is complete or absent, and
+``Result.load`` reads such a folder back. A small sample of the network (``sample``) is
+kept for pictures.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -22,8 +22,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from scsim import __version__
+from scsim.fsutil import atomic_folder
+from scsim.network_sample import NetworkSample, sample_network
 from scsim.params import Names
 from scsim.scenario.loader import dump_yaml
 from scsim.scenario.schema import Scenario
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from scsim.engine import Simulation
 
 TABLES = ("metrics", "agents", "companies")
+SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Result:
     agent_columns: dict[str, np.ndarray]
     company_columns: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    sample: NetworkSample | None = None
 
     @classmethod
     def from_simulation(cls, sim: Simulation, wall_seconds: float,
@@ -66,7 +71,30 @@ class Result:
             "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
-                   _agent_columns(sim), _company_columns(sim), info)
+                   _agent_columns(sim), _company_columns(sim), info, sample_network(sim))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Result:
+        """A Result from the files that ``save`` wrote (the network sample if present)."""
+        folder = Path(folder)
+        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        sc = Scenario.model_validate(data)
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        tables = {name: pq.read_table(folder / f"{name}.parquet").to_pandas()
+                  for name in TABLES}
+        metrics = tables["metrics"]
+        sample = None
+        if all((folder / f"{name}.parquet").is_file() for name in SAMPLE_TABLES):
+            sample = NetworkSample(*(pq.read_table(folder / f"{name}.parquet").to_pandas()
+                                     for name in SAMPLE_TABLES))
+        return cls(sc, int(info["seed"]), Names.of(sc), list(metrics.columns),
+                   metrics.to_numpy(np.float64), _columns(tables["agents"]),
+                   _columns(tables["companies"]), info, sample)
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of this run in a run store, or None when it was not stored."""
+        return self.info.get("run_id")
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
@@ -96,21 +124,11 @@ class Result:
         return summarise(self)
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write metrics/agents/companies.parquet, scenario.yaml and run.json to ``folder``
-        atomically (a temporary sibling folder renamed into place)."""
-        target = Path(folder).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
-        try:
+        """Write metrics/agents/companies.parquet, the network sample, scenario.yaml and
+        run.json to ``folder`` atomically (a temporary sibling folder renamed into place)."""
+        with atomic_folder(folder) as tmp:
             self.write_files(tmp)
-            _replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return Path(folder).resolve()
 
     def write_files(self, folder: Path) -> None:
         """The files of a saved run, written into an existing folder."""
@@ -119,16 +137,16 @@ class Result:
         (folder / "scenario.yaml").write_text(dump_yaml(self.scenario), encoding="utf-8")
         (folder / "run.json").write_text(json.dumps(self.info, indent=2) + "\n",
                                          encoding="utf-8")
+        if self.sample is not None:
+            for name, df in zip(SAMPLE_TABLES, (self.sample.nodes, self.sample.ties),
+                                strict=True):
+                pq.write_table(pa.Table.from_pandas(df, preserve_index=False),
+                               folder / f"{name}.parquet")
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
+def _columns(df: pd.DataFrame) -> dict[str, Any]:
+    return {c: df[c].array if isinstance(df[c].dtype, pd.CategoricalDtype)
+            else df[c].to_numpy() for c in df.columns}
 
 
 def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:

@@ -19,6 +19,18 @@ REFERENCE_2018 = {  # as the seed states it / from the cumulative series (see RE
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
 
+def format_value(value: float) -> str:
+    """A figure for people: thousands separators, 4 significant digits, – for NaN."""
+    value = float(value)
+    if value != value:  # NaN
+        return "–"
+    if value.is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
 def summarise(res: Result) -> pd.DataFrame:
     """Rows of (section, figure, value, note); values are plain floats."""
     m, agents, companies = res.metrics, res.agents, res.companies

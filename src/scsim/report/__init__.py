@@ -1,0 +1,164 @@
+"""Reports: one self-contained HTML file (charts embedded as base64 PNG, no network needed
+to open it) plus the charts as PNG files, for one run or a paired comparison.
+
+    from scsim.report import report_run, report_comparison
+    report_run(result, "report/")            # -> report/report.html, report/01-scores.png...
+    report_comparison(comparison, "cmp/")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from scsim import __version__
+from scsim.compare import Comparison
+from scsim.fsutil import atomic_folder
+from scsim.report.figures import Chart, Runs, draw_charts
+from scsim.result import Result
+from scsim.summary import format_value
+
+REPORT_FILE = "report.html"
+DPI = 110
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em auto;
+       max-width: 1180px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
+p.lead { color: #555; margin: 0.3em 0; } p.facts { margin: 0.2em 0 0.6em; }
+nav { font-size: 0.9em; color: #555; margin: 0.8em 0; } nav a { margin-right: 0.9em; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0 1.2em; }
+th, td { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+.columns { display: flex; gap: 2em; flex-wrap: wrap; } .columns > div { flex: 1; }
+footer { color: #777; font-size: 0.8em; margin-top: 3em; }
+"""
+
+
+def report_run(res: Result, folder: str | os.PathLike) -> Path:
+    """Write the report of one run into ``folder`` (replaced atomically); returns the path
+    of the HTML file."""
+    facts = [res.scenario.name, f"run {res.run_id}" if res.run_id else "not stored",
+             f"seed {res.seed}", f"{len(res.agents):,} agents × {len(res.metrics)} days",
+             f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
+    summary = res.summary()
+    summary = summary[summary["section"] != "run"]
+    label = res.scenario.name
+    return _write(folder, f"scsim report: {label}", [(label, res)],
+                  head=[_facts(facts), _p(res.scenario.description)],
+                  tail=[("summary", "Summary", _table(summary, numeric={"value"}))])
+
+
+def report_comparison(comparison: Comparison, folder: str | os.PathLike) -> Path:
+    """Write the report of a paired comparison (its first pair drawn side by side, the
+    tables over all pairs) into ``folder``; returns the path of the HTML file."""
+    a, b = comparison.a[0], comparison.b[0]
+    label_a, label_b = comparison.labels
+    seeds = comparison.seeds
+    facts = [f"{label_a} (run {a.run_id or '–'})", f"{label_b} (run {b.run_id or '–'})",
+             f"{len(a.agents):,} agents × {len(a.metrics)} days",
+             "seed " + ", ".join(map(str, seeds)) if len(seeds) <= 10
+             else f"seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
+    changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(str(va))} → "
+                      f"{html.escape(str(vb))}</li>"
+                      for p, (va, vb) in comparison.changes.items())
+    interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
+    head = [
+        _facts(facts),
+        f"<h2>What B changes</h2><ul>{changes}</ul>" if changes
+        else "<p>Nothing: A and B are the same scenario.</p>",
+        _p("Both run with the same seed and population, so every agent draws the same random "
+           f"numbers in A and B: each difference is caused by what B changes.{interval}"),
+        "<div class='columns'><div><h2 id='agents'>Per agent</h2>",
+        _table(comparison.switches(), numeric={"agents", "lo", "hi"}),
+        "</div><div><h2 id='groups'>Per group</h2>",
+        _table(comparison.groups(), numeric={"a", "b", "diff", "lo", "hi"}),
+        "</div></div>",
+    ]
+    tail = [("metrics", "Per metric, B − A",
+             _p("Totals over the run for daily counts, final-day values for levels.")
+             + _table(comparison.metrics(headline=True), numeric={"a", "b", "diff", "lo",
+                                                                   "hi"}))]
+    return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
+                  [(label_a, a), (label_b, b)], head, tail, comparison)
+
+
+def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
+           tail: list[tuple[str, str, str]], comparison: Comparison | None = None) -> Path:
+    """The page: title, ``head`` (HTML), links to the charts and to the ``tail`` sections
+    (anchor, heading, HTML), the charts, the tail sections."""
+    charts, skipped = draw_charts(runs, comparison)
+    sections = [(c.name, c.title) for c in charts] + [(a, h) for a, h, _ in tail]
+    links = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in sections)
+    tail_html = "".join(f"<h2 id='{a}'>{html.escape(h)}</h2>{body}" for a, h, body in tail)
+    not_drawn = "" if not skipped else _p("Not drawn: " + "; ".join(
+        f"{name} ({why})" for name, why in skipped.items()) + ".")
+    with atomic_folder(folder) as tmp:
+        figures = []
+        for k, chart in enumerate(charts, start=1):
+            png = _png(chart)
+            name = f"{k:02d}-{chart.name}.png"
+            (tmp / name).write_bytes(png)
+            figures.append(_figure_html(chart, name, png))
+        page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+                f"<h1>{html.escape(title)}</h1>{''.join(head)}<nav>{links}</nav>"
+                f"{''.join(figures)}{not_drawn}{tail_html}<footer>Written by scsim "
+                f"{__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Synthetic "
+                "population: no real person is described.</footer></body></html>\n")
+        (tmp / REPORT_FILE).write_text(page, encoding="utf-8")
+    return Path(folder).resolve() / REPORT_FILE
+
+
+def _png(chart: Chart) -> bytes:
+    buf = io.BytesIO()
+    chart.figure.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _figure_html(chart: Chart, name: str, png: bytes) -> str:
+    """The chart's PNG (which carries its title and caption), with both as alt text."""
+    data = base64.b64encode(png).decode("ascii")
+    alt = html.escape(f"{chart.title}. {chart.caption}")
+    return (f"<figure id='{chart.name}'><img src='data:image/png;base64,{data}' alt='{alt}' "
+            f"data-file='{name}'></figure>")
+
+
+def _facts(facts: list[str]) -> str:
+    return "<p class='facts'>" + " · ".join(html.escape(f) for f in facts if f) + "</p>"
+
+
+def _p(text: str) -> str:
+    return f"<p class='lead'>{html.escape(text)}</p>" if text else ""
+
+
+def _table(df: pd.DataFrame, numeric: set[str]) -> str:
+    head = "".join(f"<th>{html.escape(_header(c))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = []
+        for col, value in zip(df.columns, rec, strict=True):
+            if col in numeric:
+                cells.append(f"<td class='num'>{format_value(value)}</td>")
+            else:
+                cells.append(f"<td>{html.escape(str(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _header(column: str) -> str:
+    return {"a": "A", "b": "B", "diff": "B − A", "lo": "95 % low", "hi": "95 % high"}.get(
+        column, column)
+
+
+def _seconds(info: dict) -> str:
+    wall = info.get("wall_seconds")
+    return f"{wall:.1f} s" if isinstance(wall, int | float) else ""

@@ -1,0 +1,393 @@
+"""The report's charts, drawn with matplotlib's object API (no pyplot, no global backend).
+
+Every chart function takes the runs to draw, ``[(label, Result)]`` (one run, or two paired
+runs A and B), and returns a Chart, or a sentence saying why it does not apply (e.g. a
+scenario without tiers). With
+two runs, area charts and the network picture get one panel per run, side by side; line
+charts draw both runs on the same axes, A with solid lines and B with dashed ones.
+Every chart has a title, axis labels with units and a one-line caption, which is also
+printed under the chart in the PNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from scsim.compare import Comparison
+from scsim.result import Result
+
+Runs = list[tuple[str, Result]]
+
+STYLE = {
+    "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+    "grid.alpha": 0.3, "figure.dpi": 110, "savefig.dpi": 110,
+}
+RUN_STYLES = ("-", "--")  # A, B
+PER = 100_000  # "per 100,000 agents"
+SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling baseline
+MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
+TIER_COLORS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # highest tier to lowest
+SEVERED_COLOR = "#7b3294"
+# Blocked tickets per person per year in 2018 (MODEL.md, calibration targets).
+REFERENCE_2018 = (  # (mode, per person per year, reading)
+    ("air", 0.0129, "seed"), ("air", 0.0058, "series"),
+    ("train", 0.0039, "seed"), ("train", 0.0013, "series"),
+)
+
+
+@dataclass
+class Chart:
+    """One figure: ``name`` is its file stem, ``caption`` says how to read it."""
+
+    name: str
+    title: str
+    caption: str
+    figure: Figure
+
+
+def _chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 10.5,
+           height: float = 4.0, sharey: bool = False) -> tuple[Chart, list]:
+    """An empty chart with ``ncols`` panels, its title on top and its caption below."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    fig.text(0.01, 0.015, caption, fontsize=8.5, style="italic", color="0.3")
+    return Chart(name, title, caption, fig), list(axes)
+
+
+def _line_chart(name: str, title: str, caption: str, runs: Runs, series: list,
+                ylabel: str) -> tuple[Chart, object]:
+    """A one-panel chart of daily series, both runs on the same axes."""
+    chart, (ax,) = _chart(name, title, caption)
+    _overlay(ax, runs, series)
+    ax.set_xlabel("day")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left")
+    return chart, ax
+
+
+def _days(res: Result) -> np.ndarray:
+    return res.metrics["day"].to_numpy()
+
+
+def _n(res: Result) -> int:
+    return len(res.agents)
+
+
+def _smooth(values: pd.Series) -> pd.Series:
+    return values.rolling(SMOOTH, min_periods=1).mean()
+
+
+def _overlay(ax, runs: Runs, series: list[tuple[str, str, Callable[[Result], pd.Series]]],
+             **kw) -> None:
+    """Each series (label, colour, values of a run per day) for each run; the run's
+    linestyle tells A from B."""
+    for k, (label, res) in enumerate(runs):
+        for name, color, values in series:
+            suffix = f" ({label.split(':')[0]})" if len(runs) > 1 else ""
+            ax.plot(_days(res), values(res), color=color, ls=RUN_STYLES[k], lw=1.6,
+                    label=name + suffix, **kw)
+
+
+def _from_zero(*axes, at_least: float = 1.0) -> None:
+    """Y axes of counts and shares start at 0 and show at least ``at_least`` (a series that
+    stays at 0 then reads as 0, not as noise around it)."""
+    for ax in axes:
+        ax.set_ylim(0, max(at_least, ax.get_ylim()[1]))
+
+
+def _panel_titles(axes, runs: Runs) -> None:
+    if len(runs) > 1:
+        for ax, (label, _) in zip(axes, runs, strict=False):
+            ax.set_title(label, loc="left")
+
+
+def _tier_colors(n: int) -> list:
+    cmap = mpl.colors.LinearSegmentedColormap.from_list("tiers", TIER_COLORS)
+    return [cmap(k / max(n - 1, 1)) for k in range(n)]
+
+
+def scores(runs: Runs) -> Chart:
+    caption = ("Shaded bands hold the middle 98 %, 90 % and 50 % of agents' scores on each "
+               "day; the line is the median; the red dotted line is the listing threshold.")
+    chart, axes = _chart("scores", "Score distribution over time", caption, ncols=len(runs),
+                         sharey=True)
+    for ax, (_label, res) in zip(axes, runs, strict=True):
+        m, x = res.metrics, _days(res)
+        for lo, hi, alpha in (("p01", "p99", 0.15), ("p05", "p95", 0.25), ("p25", "p75", 0.4)):
+            ax.fill_between(x, m[f"score_{lo}"], m[f"score_{hi}"], color="C0", alpha=alpha,
+                            lw=0, label=f"{lo[1:]}–{hi[1:]}th percentile")
+        ax.plot(x, m["score_p50"], color="C0", lw=1.8, label="median")
+        threshold = res.scenario.listing.threshold
+        if res.scenario.listing.enabled and threshold is not None:
+            ax.axhline(threshold, color="C3", ls=":", lw=1.5, label="listing threshold")
+        ax.set_xlabel("day")
+        ax.set_ylabel("score (points)")
+    axes[-1].legend(loc="lower left")
+    _panel_titles(axes, runs)
+    return chart
+
+
+def tiers(runs: Runs) -> Chart | str:
+    if not all(res.names.tiers for _, res in runs):
+        return "the scenario has no tiers"
+    caption = ("Each band is the share of agents in one tier on each day, from the highest "
+               "tier (green, bottom) to the lowest (red, top).")
+    chart, axes = _chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
+    for ax, (_label, res) in zip(axes, runs, strict=True):
+        names = res.names.tiers
+        shares = [res.metrics[f"tier_{t}"] / _n(res) * 100 for t in names]
+        ax.stackplot(_days(res), *shares, labels=names, colors=_tier_colors(len(names)),
+                     alpha=0.9)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("day")
+        ax.set_ylabel("agents (% of all agents)")
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), reverse=True)
+    _panel_titles(axes, runs)
+    return chart
+
+
+def listed(runs: Runs) -> Chart:
+    caption = ("Agents on the list on each day, and those of them whose listing is wrongful "
+               "(the error-free record would not have listed them), per 100,000 agents.")
+    chart, ax = _line_chart("listed", "Listed and wrongfully listed", caption, runs, [
+        ("listed", "C0", lambda r: r.metrics["listed"] / _n(r) * PER),
+        ("wrongfully listed", "C3", lambda r: r.metrics["wrongful_listed"] / _n(r) * PER)],
+        "agents per 100,000")
+    _from_zero(ax)
+    return chart
+
+
+def travel(runs: Runs) -> Chart:
+    caption = ("Blocked ticket purchases since day 0 per agent; dotted: the 2018 figures per "
+               "person per year, as the seed states them and from the cumulative series.")
+    chart, ax = _line_chart("travel", "Blocked air and train tickets, cumulative", caption, runs, [
+        ("air tickets", "C0", lambda r: r.metrics["blocked_air"].cumsum() / _n(r)),
+        ("train tickets", "C1", lambda r: r.metrics["blocked_train"].cumsum() / _n(r))],
+        "blocked tickets per agent (cumulative)")
+    days = max(len(res.metrics) for _, res in runs)
+    x = np.array([0, days - 1])
+    for mode, rate, reading in REFERENCE_2018:
+        color = "C0" if mode == "air" else "C1"
+        ax.plot(x, rate * x / 365.0, color=color, lw=0.9, ls=":", alpha=0.7)
+        ax.annotate(f"{mode} 2018 ({reading}): {rate}/yr", (x[-1], rate * x[-1] / 365.0),
+                    xytext=(4, 0), textcoords="offset points", fontsize=7, color=color,
+                    va="center", annotation_clip=False)
+    return chart
+
+
+def _penalised(res: Result) -> list[str]:
+    return [b.name for b in res.scenario.behaviours
+            if (b.penalised if b.penalised is not None else b.delta < 0)]
+
+
+def _relative(values: pd.Series) -> pd.Series:
+    return _smooth(values) / values.iloc[:SMOOTH].mean() * 100
+
+
+def _enough(res: Result, column: str) -> bool:
+    return res.metrics[column].iloc[:SMOOTH].sum() >= MIN_BASELINE_ACTS
+
+
+def chilling(runs: Runs) -> Chart | str:
+    if not all(_enough(r, "penalised_acts") for _, r in runs):
+        return (f"fewer than {MIN_BASELINE_ACTS} penalised acts in the first {SMOOTH} days: "
+                "too few to measure a change")
+    names = [b for b in _penalised(runs[0][1])
+             if all(b in _penalised(r) and _enough(r, f"acts_{b}") for _, r in runs)]
+    caption = (f"Penalised acts per day ({SMOOTH}-day mean), % of the first {SMOOTH} days, per "
+               f"behaviour (if ≥ {MIN_BASELINE_ACTS} acts then) and in all (black); under 100 "
+               "% = deterred.")
+    series = [(b.replace("_", " "), f"C{k % 10}",
+               lambda r, b=b: _relative(r.metrics[f"acts_{b}"])) for k, b in enumerate(names)]
+    series.append(("all penalised acts", "black", lambda r: _relative(r.metrics[
+        "penalised_acts"])))
+    chart, ax = _line_chart("chilling", "Penalised acts relative to the start (chilling effect)",
+                            caption, runs, series,
+                            f"acts per day (% of the first {SMOOTH} days)")
+    ax.axhline(100, color="0.5", lw=0.8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return chart
+
+
+def ties(runs: Runs) -> Chart:
+    caption = ("Left: ties not severed, and agents in the largest connected component of "
+               "active ties (dots: days measured). Right: pariahs, agents left with few ties.")
+    chart, (left, right) = _chart("ties", "Ties active, largest component and pariahs", caption,
+                                  2)
+    _overlay(left, runs, [("ties active (% of ties)", "C0",
+                           lambda r: r.metrics["ties_active_frac"] * 100)])
+    for k, (label, res) in enumerate(runs):
+        m = res.metrics.dropna(subset=["lcc_frac"])
+        suffix = f" ({label.split(':')[0]})" if len(runs) > 1 else ""
+        left.plot(m["day"], m["lcc_frac"] * 100, color="C2", ls=RUN_STYLES[k], marker="o",
+                  ms=3, lw=1.2, label="largest component (% of agents)" + suffix)
+    left.set_ylabel("% of ties / % of agents")
+    _overlay(right, runs, [("pariahs", "C3", lambda r: r.metrics["pariahs"] / _n(r) * PER)])
+    right.set_ylabel("pariahs per 100,000 agents")
+    left.set_ylim(top=100.5)
+    _from_zero(right)
+    for ax in (left, right):
+        ax.set_xlabel("day")
+        ax.legend(loc="lower left" if ax is left else "upper left")
+    return chart
+
+
+def groups(runs: Runs) -> Chart:
+    res0 = runs[0][1]
+    ref = res0.names.groups[res0.names.reference_group]
+    caption = (f"Left: share of each group on the list each day. Right: disparate impact, a "
+               f"group's listed share divided by that of {ref}; 1 = parity, above 1 = listed "
+               "more often.")
+    chart, (left, right) = _chart("groups", "Listing rate per group and disparate impact",
+                                  caption, 2)
+    names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
+    _overlay(left, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"listed_rate_{g}"] * 100)
+                          for k, g in enumerate(names)])
+    _overlay(right, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"di_{g}"])
+                           for k, g in enumerate(names)])
+    right.axhline(1.0, color="0.5", lw=0.8)
+    _from_zero(left, at_least=0.1)
+    _from_zero(right, at_least=2.0)
+    left.set_ylabel("listed (% of the group)")
+    right.set_ylabel(f"listed share / share of {ref} (ratio)")
+    for ax in (left, right):
+        ax.set_xlabel("day")
+        ax.legend(loc="upper left")
+    return chart
+
+
+def companies(runs: Runs) -> Chart | str:
+    if not all(len(res.companies) and res.scenario.companies.enabled for _, res in runs):
+        return "companies are not scored in this scenario"
+    caption = ("Left: share of companies in each corporate tier (the tier sets the tax and "
+               "inspection rates). Right: companies on the list.")
+    chart, (left, right) = _chart("companies", "Companies", caption, 2)
+    names = runs[0][1].names.company_tiers
+    colors = _tier_colors(len(names))
+    _overlay(left, runs, [(f"tier {t}", colors[k],
+                           lambda r, t=t: r.metrics[f"corp_tier_{t}"] / len(r.companies) * 100)
+                          for k, t in enumerate(names)
+                          if all(t in r.names.company_tiers for _, r in runs)])
+    _overlay(right, runs, [("listed companies", "C3", lambda r: r.metrics["corp_listed"])])
+    _from_zero(left, at_least=100.0)
+    _from_zero(right)
+    left.set_ylabel("companies (% of companies)")
+    right.set_ylabel("listed companies (count)")
+    for ax in (left, right):
+        ax.set_xlabel("day")
+        ax.legend(loc="best")
+    return chart
+
+
+def network(runs: Runs) -> Chart | str:
+    samples = [(label, res.sample) for label, res in runs if res.sample is not None]
+    if len(samples) != len(runs):
+        return "the run was saved without its network sample"
+    first = samples[0][1]
+    same = all(s.nodes["agent"].equals(first.nodes["agent"]) for _, s in samples)
+    panels = [("day 0", first, False)] if same else []
+    for label, s in samples:
+        short = label.split(":")[0] + ", " if len(runs) > 1 else ""
+        if not same:
+            panels.append((f"{short}day 0", s, False))
+        panels.append((f"{short}end (day {runs[0][1].scenario.days - 1})", s, True))
+    caption = (f"{len(first.nodes)} agents reached from {int(first.nodes['seed'].sum())} "
+               "random agents through their ties; colour: tier, ring: listed, purple dashes: "
+               "severed ties. Positions: force layout (no units).")
+    chart, axes = _chart("network", "Who was cut off: a sample of the network", caption,
+                         len(panels), width=min(5.0 * len(panels), 15.0), height=5.2)
+    graph = nx.Graph()
+    graph.add_nodes_from(first.nodes["agent"].tolist())
+    graph.add_edges_from(zip(first.ties["a"].tolist(), first.ties["b"].tolist(), strict=True))
+    pos = nx.spring_layout(graph, seed=int(runs[0][1].seed), iterations=100)
+    tiers = list(first.nodes["tier_end"].cat.categories)
+    colors = _tier_colors(len(tiers)) if tiers != ["none"] else ["C0"]
+    for ax, (title, s, end) in zip(axes, panels, strict=True):
+        if not same:
+            graph = nx.Graph()
+            graph.add_nodes_from(s.nodes["agent"].tolist())
+            graph.add_edges_from(zip(s.ties["a"].tolist(), s.ties["b"].tolist(), strict=True))
+            pos = nx.spring_layout(graph, seed=int(runs[0][1].seed), iterations=100)
+        _draw_network(ax, s, pos, colors, end)
+        ax.set_title(title, loc="left")
+        ax.set_axis_off()
+    handles = [Patch(color=c, label=t) for t, c in zip(tiers, colors, strict=True)
+               if t != "none"]
+    handles += [Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=1.6,
+                       label="listed"),
+                Line2D([], [], color=SEVERED_COLOR, ls="--", label="severed tie"),
+                Line2D([], [], color="0.6", label="active tie")]
+    axes[-1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return chart
+
+
+def _draw_network(ax, s, pos: dict, colors: list, end: bool) -> None:
+    ties = s.ties
+    severed = ties["severed_end"].to_numpy() & end
+    segments = np.array([[pos[a], pos[b]] for a, b in zip(ties["a"], ties["b"], strict=True)])
+    if len(segments):
+        ax.add_collection(LineCollection(segments[~severed], colors="0.6", lw=0.6,
+                                         alpha=0.7))
+        ax.add_collection(LineCollection(segments[severed], colors=SEVERED_COLOR, lw=1.5,
+                                         linestyles="--"))
+    nodes = s.nodes
+    xy = np.array([pos[a] for a in nodes["agent"]])
+    tier = (nodes["tier_end"] if end else nodes["tier_start"]).cat.codes.to_numpy()
+    listed = nodes["listed_end"].to_numpy() & end
+    ax.scatter(xy[:, 0], xy[:, 1], s=np.where(listed, 40, 16), c=[colors[t] for t in tier],
+               edgecolors=np.where(listed, "black", "none").tolist(),
+               linewidths=np.where(listed, 1.6, 0.0), zorder=3)
+
+
+def differences(comparison: Comparison) -> Chart:
+    """B − A day by day in the first pair of a comparison."""
+    d = comparison.daily(0)
+    n = _n(comparison.a[0])
+    caption = ("Difference B − A on each day for the same agents and random numbers: above "
+               f"0, more under B. Right: {SMOOTH}-day mean of penalised acts per day.")
+    chart, (left, right) = _chart("difference", "Paired difference, B − A, day by day",
+                                  caption, 2)
+    left.plot(d["day"], d["listed"] / n * PER, color="C0", label="listed")
+    left.plot(d["day"], d["wrongful_listed"] / n * PER, color="C3", label="wrongfully listed")
+    left.set_ylabel("B − A, agents per 100,000")
+    right.plot(d["day"], _smooth(d["penalised_acts"]) / n * PER, color="black",
+               label="penalised acts")
+    right.set_ylabel("B − A, acts per day per 100,000 agents")
+    for ax in (left, right):
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("day")
+        ax.legend(loc="best")
+    return chart
+
+
+RUN_CHARTS = (scores, tiers, listed, travel, chilling, ties, groups, companies, network)
+
+
+def draw_charts(runs: Runs, comparison: Comparison | None = None
+                ) -> tuple[list[Chart], dict[str, str]]:
+    """Every chart that applies to ``runs`` (plus the day-by-day difference for a pair),
+    and for each one that does not, why (by chart name)."""
+    charts, skipped = [], {}
+    with mpl.rc_context(STYLE):
+        for draw in RUN_CHARTS:
+            chart = draw(runs)
+            if isinstance(chart, str):
+                skipped[draw.__name__] = chart
+            else:
+                charts.append(chart)
+        if comparison is not None:
+            charts.insert(1, differences(comparison))
+    return charts, skipped

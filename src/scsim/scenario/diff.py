@@ -1,0 +1,87 @@
+"""What differs between two resolved scenarios, as dotted paths (``--set`` syntax).
+
+Used to record a run's overrides (the run's scenario against the one it was loaded from),
+to say what a paired comparison changes, and to check that two scenarios share their
+population (common random numbers only pair the same agents when the population is the
+same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from scsim.scenario.paths import format_path
+from scsim.scenario.schema import Scenario
+
+# Scenario parts that decide who the agents and companies are and how they are tied:
+# two runs with equal parts (and seed) have the same population and network.
+POPULATION_PATHS = (
+    ("population",), ("network",), ("regions", "count"), ("regions", "weights"),
+    ("companies", "per_1000_agents"), ("companies", "size_sigma"), ("companies", "sectors"),
+    ("companies", "revenue"),
+)
+
+
+def flatten(data: Any, prefix: tuple = ()) -> dict[str, Any]:
+    """``{dotted path: value}`` for every leaf; lists of named items are keyed by name
+    (``behaviours.jaywalking.rate``), other lists are leaves, empty mappings have none."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, (*prefix, key)))
+        return out
+    if isinstance(data, list) and data and all(isinstance(i, dict) and "name" in i
+                                               for i in data):
+        out = {}
+        for item in data:
+            out.update(flatten(item, (*prefix, item["name"])))
+        return out
+    return {format_path(prefix): data}
+
+
+def differences(a: Scenario, b: Scenario, ignore: tuple[str, ...] = ()
+                ) -> dict[str, tuple[Any, Any]]:
+    """``{path: (value in a, value in b)}`` for every path whose value differs (a path
+    present on one side only has ``None`` on the other); paths starting with one of
+    ``ignore`` are left out."""
+    fa, fb = flatten(a.model_dump(mode="json")), flatten(b.model_dump(mode="json"))
+    out = {}
+    for path in [*fa, *(p for p in fb if p not in fa)]:
+        if path.startswith(ignore):
+            continue
+        va, vb = fa.get(path), fb.get(path)
+        if va != vb:
+            out[path] = (va, vb)
+    return out
+
+
+def overrides(base: Scenario, sc: Scenario) -> dict[str, Any]:
+    """The ``--set`` assignments that turn ``base`` into ``sc`` (name, description and
+    source aside)."""
+    return {path: new for path, (_old, new) in
+            differences(base, sc, ignore=("name", "description", "source")).items()}
+
+
+def population_key(sc: Scenario) -> dict[str, Any]:
+    """The parts of a scenario that fix its population and network, plus the behaviour
+    categories (one propensity per category) and the number of days."""
+    data = sc.model_dump(mode="json")
+    key: dict[str, Any] = {}
+    for path in POPULATION_PATHS:
+        node = data
+        for part in path:
+            node = node[part]
+        key[format_path(path)] = node
+    key["behaviours.category"] = list(dict.fromkeys(b.category for b in sc.behaviours))
+    key["days"] = sc.days
+    return key
+
+
+def digest(data: Any) -> str:
+    """A short stable hash (16 hex digits) of JSON-able data or a scenario."""
+    if isinstance(data, Scenario):
+        data = data.model_dump(mode="json")
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

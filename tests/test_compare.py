@@ -1,0 +1,149 @@
+"""Paired comparisons under common random numbers, and what differs between scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.compare import compare, compare_results, is_daily_count, t_quantile
+from scsim.errors import ScsimError
+from scsim.metrics import metric_columns
+from scsim.params import Names
+from scsim.scenario.diff import differences, flatten, overrides, population_key
+from scsim.store import open_store
+
+BUSY = {"listing.threshold": 685}  # enough listings at a few thousand agents
+
+
+def national(days=60, **extra):
+    return scsim.load_scenario("national-800", agents=4000, days=days,
+                               overrides={**BUSY, **extra})
+
+
+def test_t_quantiles():
+    for df, expected in ((1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622), (30, 2.0423)):
+        assert t_quantile(0.975, df) == pytest.approx(expected, abs=1e-4)
+    assert t_quantile(0.975, 100_000) == pytest.approx(1.95997, abs=1e-4)
+
+
+def test_scenario_differences_and_overrides():
+    base = scsim.load_scenario("national-800")
+    changed = scsim.load_scenario("national-800", agents=500, overrides={
+        "behaviours.bad_driving.rate": 0.5, "surveillance.misattribution_by_group": {}})
+    assert differences(base, changed) == {
+        "population.agents": (10_000, 500),
+        "behaviours.bad_driving.rate": (0.02, 0.5),
+        "surveillance.misattribution_by_group.minority": (0.003, None)}
+    assert overrides(base, changed)["behaviours.bad_driving.rate"] == 0.5
+    assert "behaviours.bad_driving.rate" in flatten(base.model_dump(mode="json"))
+    assert population_key(base) == population_key(scsim.load_scenario("no-system"))
+    assert population_key(base) != population_key(changed)
+
+
+def test_every_metric_is_a_count_or_a_level():
+    """Counts of one day's events are the columns the daily tallies reset."""
+    names = Names.of(scsim.load_scenario("pilot-1000"))
+    counts = {c for c in metric_columns(names) if is_daily_count(c)}
+    assert {"newly_listed", "blocked_air", "acts_donating_blood", "tax_take"} <= counts
+    assert not counts & {"listed", "wrongful_listed", "pariahs", "score_mean", "fear_mean",
+                         "ties_active_frac", "agents_active", "corp_listed"}
+
+
+def test_a_sanction_that_changes_no_behaviour():
+    """Without train bans, only blocked train tickets differ: same acts, same listings,
+    and the per-agent differences are exactly the listed agents' blocked train tickets."""
+    a = national()
+    c = compare(a, national(**{"sanctions.travel.train_rate": 0}), seed=3)
+    assert c.changes == {"sanctions.travel.train_rate": (a.sanctions.travel.train_rate, 0.0)}
+    m = c.metrics().set_index("metric")
+    blocked = c.a[0].metrics["blocked_train"].sum()
+    assert blocked > 0 and m.loc["blocked_train", "diff"] == -blocked
+    assert (m.drop(index="blocked_train")["diff"].fillna(0) == 0).all()
+    assert (c.switches()["agents"] == 0).all()
+    agents = c.agents()
+    assert len(agents) > 0 and (agents["times_listed_a"] > 0).all()
+    assert (agents["times_listed_a"] == agents["times_listed_b"]).all()
+    assert (agents["blocked_tickets_b"] < agents["blocked_tickets_a"]).all()
+    assert (agents["blocked_tickets_a"] - agents["blocked_tickets_b"]).sum() == blocked
+    assert (c.daily()["blocked_train"] == -c.a[0].metrics["blocked_train"]).all()
+
+
+def test_a_ban_changes_acts_only_once_it_can_matter():
+    """A social-media ban starts the day after the first listing: every act on every day
+    before is the same; afterwards the unbanned side posts more online."""
+    online = ["acts_criticising_government", "acts_posting_fake_news"]
+    later = {"listing.threshold": 660}  # first listings after a few days
+    c = compare(national(days=80, **later),
+                national(days=80, **later, **{"sanctions.social_media.enabled": False}), seed=3)
+    daily = c.daily()
+    acts = [col for col in daily.columns if col.startswith("acts_")]
+    first = int(np.argmax(c.a[0].metrics["listed"].to_numpy() > 0))
+    assert 5 < first < 70
+    assert (daily.loc[:first, acts] == 0).all().all()
+    assert (daily[online].sum() > 0).all()
+    switches = c.switches().set_index("figure")["agents"]
+    assert switches["acts changed (any behaviour)"] > 0
+    # who posts more online without the ban: mostly those the ban silenced (listed under A)
+    more_online = c.b[0].agents[online].sum(axis=1) > c.a[0].agents[online].sum(axis=1)
+    assert more_online.sum() > 0
+    assert set(np.flatnonzero(more_online)) <= set(c.agents()["agent"])
+    assert (c.a[0].agents.loc[more_online, "times_listed"] > 0).mean() > 0.5
+
+def test_replications_give_mean_differences_with_t_intervals():
+    a = scsim.load_scenario("no-system", agents=3000, days=40)
+    b = scsim.load_scenario("national-800", agents=3000, days=40, overrides=BUSY)
+    c = compare(a, b, seed=10, reps=3)
+    assert c.seeds == [10, 11, 12]
+    diffs = [rb.metrics["newly_listed"].sum() - ra.metrics["newly_listed"].sum()
+             for ra, rb in zip(c.a, c.b, strict=True)]
+    row = c.metrics().set_index("metric").loc["newly_listed"]
+    half = t_quantile(0.975, 2) * np.std(diffs, ddof=1) / np.sqrt(3)
+    assert row["diff"] == pytest.approx(np.mean(diffs))
+    assert (row["lo"], row["hi"]) == pytest.approx((np.mean(diffs) - half,
+                                                    np.mean(diffs) + half))
+    assert row["a"] == 0 and row["b"] > 0
+    groups = c.groups().set_index(["group", "figure"])
+    assert groups.loc[("minority", "ever listed (share)"), "a"] == 0
+
+
+def test_pairs_must_share_population_and_seed():
+    with pytest.raises(ScsimError, match=r"different populations.*population\.agents"):
+        compare(national(), scsim.load_scenario("national-800", agents=3000, days=60))
+    with pytest.raises(ScsimError, match=r"network\.mean_degree"):
+        compare(national(), national(**{"network.mean_degree": 8}))
+    ra = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=5), seed=1)
+    rb = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=5), seed=2)
+    with pytest.raises(ScsimError, match="different seeds"):
+        compare_results([ra], [rb])
+
+
+def test_compare_command(tmp_path, monkeypatch, capsys):
+    store = tmp_path / "store"
+
+    def cli(*args):
+        return run_cli(monkeypatch, capsys, *args, "--store", str(store))
+
+    code, out, _ = cli("compare", "no-system", "national-800", "--agents", "3000",
+                       "--days", "40", "--seed", "2", "--set-b", "listing.threshold=685",
+                       "--quiet")
+    assert code == 0
+    assert "B changes listing.threshold: 550.0 → 685" in out
+    assert "listed under B, not under A" in out
+    runs = open_store(store).runs()
+    assert len(runs) == 2 and set(runs["seed"]) == {2}
+    by_name = runs.set_index("scenario")["id"]
+
+    code, again, _ = cli("compare", by_name["no-system"], by_name["national-800"])
+    assert code == 0
+    table = out[out.index("per metric"):]
+    assert table == again[again.index("per metric"):]  # the stored pair reads the same
+    for args, message in (
+            (("compare", by_name["no-system"], "national-800"), "not one of each"),
+            (("compare", by_name["no-system"], by_name["national-800"], "--reps", "2"),
+             "apply to scenarios"),
+            (("compare", "national-800", "no-system", "--set-a", "population.agents=900",
+              "--days", "5"), "different populations")):
+        code, _, err = cli(*args)
+        assert code == 2 and message in err and "Traceback" not in err

@@ -1,0 +1,86 @@
+"""Reports: the HTML file embeds every chart it writes, each titled and captioned."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.compare import compare
+from scsim.report import REPORT_FILE, report_comparison, report_run
+from scsim.report.figures import RUN_CHARTS
+from scsim.store import open_store
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def check_report(html_path, expected):
+    """Every PNG in the folder is non-empty, embedded in the HTML with its title and
+    caption, and the HTML needs no network."""
+    folder = html_path.parent
+    html = html_path.read_text(encoding="utf-8")
+    pngs = sorted(p for p in folder.iterdir() if p.suffix == ".png")
+    assert [re.sub(r"^\d\d-", "", p.stem) for p in pngs] == expected
+    figures = re.findall(r"<figure id='([^']+)'><img src='data:image/png;base64,([^']+)' "
+                         r"alt='([^']+)' data-file='([^']+)'></figure>", html)
+    assert [f[3] for f in figures] == [p.name for p in pngs]
+    for (anchor, data, alt, _), png in zip(figures, pngs, strict=True):
+        raw = png.read_bytes()
+        assert raw.startswith(PNG) and len(raw) > 10_000
+        assert base64.b64decode(data) == raw
+        title, caption = alt.split(". ", 1)  # the PNG carries both; the alt text says them
+        assert title and len(caption) > 40 and f"<a href='#{anchor}'>{title}</a>" in html
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", html)
+    return html
+
+
+@pytest.fixture(scope="module")
+def pair():
+    a = scsim.load_scenario("national-800", agents=3000, days=60,
+                            overrides={"listing.threshold": 685})
+    b = scsim.load_scenario("national-800", agents=3000, days=60,
+                            overrides={"listing.threshold": 685,
+                                       "surveillance.misattribution": 0.02})
+    return compare(a, b, seed=5)
+
+
+def test_run_report(tmp_path, pair):
+    res = pair.a[0]
+    html = check_report(report_run(res, tmp_path / "report"), [
+        "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
+        "network"])
+    assert "ever listed" in html and "national-800" in html  # the summary table
+
+
+def test_charts_that_do_not_apply_are_left_out(tmp_path):
+    res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
+    assert not res.names.tiers
+    html = check_report(report_run(res, tmp_path / "r"), [
+        "scores", "listed", "travel", "ties", "groups", "network"])
+    assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
+    assert len(RUN_CHARTS) == 9
+
+
+def test_comparison_report(tmp_path, pair):
+    html = check_report(report_comparison(pair, tmp_path / "cmp"), [
+        "scores", "difference", "tiers", "listed", "travel", "chilling", "ties", "groups",
+        "companies", "network"])
+    assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
+    assert "listed under B, not under A" in html
+
+
+def test_report_commands(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path))
+    code, out, _ = run_cli(monkeypatch, capsys, "run", "informants", "--agents", "2000",
+                           "--days", "30", "--quiet", "--report")
+    run_id = open_store(tmp_path).runs()["id"][0]
+    assert code == 0 and str(tmp_path / "reports" / run_id / REPORT_FILE) in out
+    code, _, _ = run_cli(monkeypatch, capsys, "report", run_id, run_id, "--out",
+                         str(tmp_path / "self"))
+    html = (tmp_path / "self" / REPORT_FILE).read_text(encoding="utf-8")
+    assert code == 0 and "Nothing: A and B are the same scenario." in html
+    code, _, err = run_cli(monkeypatch, capsys, "report", "nope")
+    assert code == 2 and "no run 'nope'" in err

@@ -1,0 +1,261 @@
+"""The run store: round trip through the catalogue, crash safety, concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.errors import ScsimError
+from scsim.result import Result
+from scsim.scenario.diff import digest, population_key
+from scsim.store import open_store
+
+CLI = [sys.executable, "-c", "from scsim.cli import main; main()"]
+
+
+def small(name="national-800", **overrides):
+    return scsim.load_scenario(name, agents=2000, days=40, overrides=overrides)
+
+
+def start_run(store, days=50_000, extra=()):
+    """A `scsim run` process that is still simulating when the test acts on it."""
+    return subprocess.Popen([*CLI, "run", "national-800", "--agents", "2000", "--days",
+                             str(days), "--quiet", "--store", str(store), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def empty(folder) -> bool:
+    return not folder.exists() or not any(folder.iterdir())
+
+
+def wait_for_status(store, status, timeout=300.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if store.exists():
+            runs = open_store(store).runs()
+            if (runs["status"] == status).any():
+                return runs
+        time.sleep(0.2)
+    raise AssertionError(f"no run reached status {status}")
+
+
+def test_round_trip_catalogue_sql_and_load(tmp_path):
+    sc = small(**{"surveillance.misattribution": 0.01, "listing.threshold": 690})
+    res = scsim.simulate(sc, seed=4, store=tmp_path)
+    other = scsim.simulate(small("informants"), seed=4, store=tmp_path)
+    st = open_store(tmp_path)
+
+    runs = st.runs()
+    assert list(runs["id"]) == [other.run_id, res.run_id]  # newest first
+    row = runs.set_index("id").loc[res.run_id]
+    assert (row["scenario"], row["seed"], row["agents"], row["days"], row["status"]) == (
+        "national-800", 4, 2000, 40, "done")
+    assert row["scenario_hash"] == digest(res.scenario)
+    assert row["population_hash"] == digest(population_key(res.scenario))
+    assert json.loads(row["overrides"]) == {
+        "days": 40, "population.agents": 2000, "surveillance.misattribution": 0.01,
+        "listing.threshold": 690}
+    assert row["wall_seconds"] == res.info["wall_seconds"]
+
+    # the views read every run's Parquet files, with a run_id column, across schemas
+    sql = st.query(f"SELECT * FROM metrics WHERE run_id = '{res.run_id}' ORDER BY day")
+    assert res.metrics["newly_listed"].sum() > 0
+    for col in res.metrics.columns:
+        np.testing.assert_array_equal(sql[col].to_numpy(np.float64),
+                                      res.metrics[col].to_numpy(np.float64), err_msg=col)
+    assert sql["acts_jaywalking"].isna().all()  # an informants behaviour, absent here
+    counts = st.query("SELECT run_id, count(*) AS n FROM agents GROUP BY run_id")
+    assert dict(zip(counts["run_id"], counts["n"], strict=True)) == {
+        res.run_id: 2000, other.run_id: len(other.agents)}
+    listed = st.query(f"SELECT sum(times_listed) AS t FROM agents WHERE run_id = "
+                      f"'{res.run_id}'")["t"][0]
+    assert listed == res.agents["times_listed"].sum()
+
+    loaded = st.load(res.run_id[:-1])  # a unique prefix is enough
+    for table in ("metrics", "agents", "companies"):
+        pd.testing.assert_frame_equal(getattr(loaded, table), getattr(res, table))
+    pd.testing.assert_frame_equal(loaded.sample.ties, res.sample.ties)
+    assert st.load("last").run_id == other.run_id
+    assert (tmp_path / "runs" / res.run_id / "scenario.yaml").is_file()
+    assert Result.load(tmp_path / "runs" / res.run_id).info["run_id"] == res.run_id
+
+
+def test_catalogue_opens_in_duckdb_and_views_follow_new_runs(tmp_path):
+    scsim.simulate(small(), seed=1, store=tmp_path)
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(DISTINCT run_id) FROM metrics").fetchone()[0] == 1
+    finally:
+        con.close()
+    scsim.simulate(small(), seed=2, store=tmp_path)
+    assert len(open_store(tmp_path).query("SELECT DISTINCT run_id FROM agents")) == 2
+
+
+def test_run_ids_remove_and_bad_input(tmp_path):
+    st = open_store(tmp_path)
+    with pytest.raises(ScsimError, match="no finished runs"):
+        st.query("SELECT * FROM metrics")
+    a = scsim.simulate(small(), seed=1, store=tmp_path)
+    b = scsim.simulate(small(), seed=2, store=tmp_path)
+    with pytest.raises(ScsimError, match="no run 'zzz'"):
+        st.get("zzz")
+    if a.run_id[:9] == b.run_id[:9]:
+        with pytest.raises(ScsimError, match="matches 2 runs"):
+            st.get(a.run_id[:9])
+    with pytest.raises(ScsimError, match="query failed: Parser Error"):
+        st.query("SELEC 1")
+    with pytest.raises(ScsimError, match="read-only"):
+        st.query("DELETE FROM runs")
+    with pytest.raises(ScsimError, match="empty"):
+        st.query(" \n")
+    assert st.remove(a.run_id) == a.run_id
+    assert not (tmp_path / "runs" / a.run_id).exists()
+    assert list(st.query("SELECT DISTINCT run_id FROM metrics")["run_id"]) == [b.run_id]
+    st.remove(b.run_id)
+    assert st.runs().empty and empty(tmp_path / "runs")
+    with pytest.raises(ScsimError, match="no finished runs"):
+        st.query("SELECT * FROM agents")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ScsimError, match="is a file"):
+        open_store(tmp_path / "file")
+    with pytest.raises(ScsimError, match="no run store"):
+        open_store(tmp_path / "missing", create=False)
+
+
+def test_failure_while_writing_leaves_no_partial_run(tmp_path, monkeypatch):
+    def write_half(self, folder):
+        (folder / "metrics.parquet").write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Result, "write_files", write_half)
+    with pytest.raises(OSError, match="disk full"):
+        scsim.simulate(small(), seed=1, store=tmp_path)
+    st = open_store(tmp_path)
+    row = st.runs().iloc[0]
+    assert row["status"] == "failed" and row["error"] == "OSError: disk full"
+    assert empty(tmp_path / "runs") and empty(tmp_path / "tmp")
+    with pytest.raises(ScsimError, match="is failed: OSError: disk full"):
+        st.load(row["id"])
+
+
+def test_interrupt_marks_the_run_interrupted(tmp_path):
+    def stop(day):
+        if day == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(small(), seed=1, store=tmp_path, progress=stop)
+    row = open_store(tmp_path).runs().iloc[0]
+    assert (row["status"], row["error"]) == ("interrupted", "interrupted (Ctrl-C)")
+
+
+def test_repair_after_a_killed_process(tmp_path):
+    """Rows left `running` by a dead process, with or without a complete folder."""
+    st = open_store(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    done = scsim.simulate(small(), seed=1, store=tmp_path)
+    with st._connect() as con:
+        con.execute("UPDATE runs SET status = 'running', pid = ? WHERE id = ?",
+                    [dead.pid, done.run_id])
+        con.execute("INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
+                    "scsim_version, agents, days, started, status, pid, host) SELECT "
+                    "'20000101-000000-dead', scenario, scenario_hash, population_hash, 9, "
+                    "scsim_version, agents, days, started, 'running', pid, host FROM runs")
+    partial = tmp_path / "tmp" / "20000101-000000-dead"
+    partial.mkdir()
+    (partial / "metrics.parquet").write_bytes(b"PAR1 truncated")
+
+    runs = open_store(tmp_path).runs().set_index("id")
+    assert runs.loc[done.run_id, "status"] == "done"  # its folder was complete
+    assert runs.loc["20000101-000000-dead", "status"] == "interrupted"
+    assert "ended without finishing" in runs.loc["20000101-000000-dead", "error"]
+    assert not partial.exists()
+    assert len(st.query("SELECT DISTINCT run_id FROM metrics")) == 1
+
+
+def test_killed_run_leaves_a_readable_catalogue(tmp_path):
+    proc = start_run(tmp_path)
+    try:
+        wait_for_status(tmp_path, "running")
+    finally:
+        proc.kill()
+        proc.wait()
+    st = open_store(tmp_path)
+    row = st.runs().iloc[0]
+    assert row["status"] == "interrupted"
+    assert empty(tmp_path / "runs") and empty(tmp_path / "tmp")
+    with pytest.raises(ScsimError, match="no finished runs"):
+        st.query("SELECT * FROM metrics")
+
+
+@pytest.mark.parametrize(("sig", "code", "error"), [
+    (signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")])
+def test_sigterm_and_ctrl_c_exit_cleanly(tmp_path, sig, code, error):
+    proc = start_run(tmp_path)
+    try:
+        wait_for_status(tmp_path, "running")
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == code
+    assert b"Traceback" not in stderr
+    row = open_store(tmp_path).runs().iloc[0]
+    assert (row["status"], row["error"]) == ("interrupted", error)
+    assert empty(tmp_path / "tmp")
+
+
+def test_two_concurrent_runs_both_land(tmp_path):
+    procs = [subprocess.Popen([*CLI, "run", "pilot-1000", "--agents", "2000", "--days", "30",
+                               "--seed", str(seed), "--quiet", "--store", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=dict(os.environ, NUMBA_NUM_THREADS="1"))
+             for seed in (1, 2)]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr.decode()
+    st = open_store(tmp_path)
+    runs = st.runs()
+    assert sorted(runs["seed"]) == [1, 2] and (runs["status"] == "done").all()
+    days = st.query("SELECT run_id, count(*) AS days FROM metrics GROUP BY run_id")
+    assert sorted(days["run_id"]) == sorted(runs["id"]) and (days["days"] == 30).all()
+
+
+def test_cli_commands(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
+    code, out, _ = run_cli(monkeypatch, capsys, "run", "court-blacklist", "--agents", "2000",
+                       "--days", "30", "--quiet", "--out", str(tmp_path / "copy"))
+    assert code == 0 and "kept in" in out
+    run_id = open_store(tmp_path / "store").runs()["id"][0]
+    assert run_id in out and (tmp_path / "copy" / "metrics.parquet").is_file()
+
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--scenario", "court-blacklist")
+    assert code == 0 and run_id in out
+    code, out, _ = run_cli(monkeypatch, capsys, "show", run_id)
+    assert code == 0 and "court-blacklist: 2,000 agents × 30 days, seed 0" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "query",
+                       "SELECT run_id, max(day) AS last FROM metrics GROUP BY 1", "--csv")
+    assert (code, out) == (0, f"run_id,last\n{run_id},29\n")
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT seed FROM runs", "--json")
+    assert json.loads(out) == [{"seed": 0}]
+    for args, message in ((("show", "nope"), "no run 'nope'"),
+                          (("query", "SELECT * FROM nothing"), "query failed"),
+                          (("runs", "--status", "lost"), "unknown status 'lost'"),
+                          (("runs", "--store", str(tmp_path / "copy" / "run.json")),
+                           "is a file")):
+        code, out, err = run_cli(monkeypatch, capsys, *args)
+        assert code == 2 and message in err and "Traceback" not in err
+    code, out, _ = run_cli(monkeypatch, capsys, "rm", run_id)
+    assert code == 0 and open_store(tmp_path / "store").runs().empty
