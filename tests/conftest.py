@@ -3,7 +3,11 @@ of the shared ego-Facebook network, and the scsim command run in this process.""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from scsim.scenario.loader import load_scenario, merge
 
 REPO = Path(__file__).resolve().parents[1]
 EGO_FACEBOOK = REPO.parent / "shared" / "data" / "ego-facebook.edges"
+BIN = Path(sys.executable).parent
 
 BARE = {
     "name": "bare",
@@ -58,8 +63,10 @@ def ego_facebook() -> Path:
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """Run the scsim command in this process: (exit code, stdout, stderr with runs of
-    whitespace made single spaces, as Rich wraps long lines)."""
+    whitespace made single spaces, as Rich wraps long lines). The terminal is 200 columns
+    wide so that tables keep their rows on one line."""
     monkeypatch.setattr(sys, "argv", ["scsim", *args])
+    monkeypatch.setenv("COLUMNS", "200")
     try:
         main()
         code = 0
@@ -67,3 +74,40 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         code = exc.code
     captured = capsys.readouterr()
     return code, captured.out, " ".join(captured.err.split())
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory):
+    """A `dask scheduler` and a `dask worker` (2 single-threaded processes) on 127.0.0.1;
+    yields the scheduler address."""
+    folder = tmp_path_factory.mktemp("dask")
+    info = folder / "scheduler.json"
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    logs = open(folder / "dask.log", "w")  # noqa: SIM115 - closed at teardown
+    scheduler = subprocess.Popen(
+        [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard", "--scheduler-file", str(info)], stdout=logs, stderr=logs, env=env)
+    worker = subprocess.Popen(
+        [BIN / "dask", "worker", "--scheduler-file", str(info), "--nworkers", "2",
+         "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "4GB"],
+        stdout=logs, stderr=logs, env=env)
+    try:
+        deadline = time.time() + 60
+        while not info.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        from distributed import Client
+
+        address = json.loads(info.read_text())["address"]
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in (worker, scheduler):
+            proc.terminate()
+        for proc in (worker, scheduler):
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        logs.close()

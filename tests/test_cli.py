@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pandas as pd
 import pytest
 import yaml
 
-from scsim.cli import main
+from conftest import run_cli
 from scsim.scenario import load_scenario
 
 
-def scsim(monkeypatch, capsys, *args):
-    """Run ``scsim ARGS`` in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["scsim", *args])
-    monkeypatch.setenv("COLUMNS", "160")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+@pytest.fixture(autouse=True)
+def store(tmp_path, monkeypatch):
+    """Runs go to a store in the test's own folder, not ./scsim-runs."""
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
+    return tmp_path / "store"
+
+
+scsim = run_cli
 
 
 def test_scenarios_lists_every_builtin(monkeypatch, capsys):
@@ -93,9 +89,9 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
                    "ties still active", "change in penalised acts", "ever listed",
                    "wall time per phase", "behave", "metrics"):
         assert figure in out
-    files = sorted(p.name for p in out_dir.iterdir())
-    assert files == ["agents.parquet", "companies.parquet", "metrics.parquet", "run.json",
-                     "scenario.yaml"]
+    files = {p.name for p in out_dir.iterdir()}
+    assert {"agents.parquet", "companies.parquet", "metrics.parquet", "run.json",
+            "scenario.yaml"} <= files
     info = json.loads((out_dir / "run.json").read_text())
     assert (info["seed"], info["agents"], info["days"]) == (4, 3000, 20)
     assert len(pd.read_parquet(out_dir / "metrics.parquet")) == 20
@@ -104,6 +100,7 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
     again = load_scenario(out_dir / "scenario.yaml")
     assert again.listing.threshold == 990 and again.population.agents == 3000
     assert not list(tmp_path.glob(".res*"))  # no temporary folder left behind
+    assert len(list((tmp_path / "store" / "runs").iterdir())) == 1  # and kept in the store
 
 
 def test_run_on_ego_facebook(monkeypatch, capsys, tmp_path, ego_facebook):

@@ -4,11 +4,6 @@ and real worker processes on 127.0.0.1."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,46 +22,6 @@ from scsim.experiments.design import (
 from scsim.experiments.outputs import evaluate, parse_output
 from scsim.experiments.sensitivity import sensitivity
 from scsim.experiments.stats import mean_ci95
-
-BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="session")
-def dask_scheduler(tmp_path_factory):
-    """A `dask scheduler` and a `dask worker` (2 single-threaded processes) on 127.0.0.1;
-    yields the scheduler address."""
-    folder = tmp_path_factory.mktemp("dask")
-    info = folder / "scheduler.json"
-    env = dict(os.environ, NUMBA_NUM_THREADS="1")
-    logs = open(folder / "dask.log", "w")  # noqa: SIM115 - closed at teardown
-    scheduler = subprocess.Popen(
-        [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-         "--no-dashboard", "--scheduler-file", str(info)], stdout=logs, stderr=logs, env=env)
-    worker = subprocess.Popen(
-        [BIN / "dask", "worker", "--scheduler-file", str(info), "--nworkers", "2",
-         "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "4GB"],
-        stdout=logs, stderr=logs, env=env)
-    try:
-        deadline = time.time() + 60
-        while not info.exists() and time.time() < deadline:
-            time.sleep(0.2)
-        import json
-
-        from distributed import Client
-
-        address = json.loads(info.read_text())["address"]
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield address
-    finally:
-        for proc in (worker, scheduler):
-            proc.terminate()
-        for proc in (worker, scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
 
 
 @pytest.fixture(scope="module")

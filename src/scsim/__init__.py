@@ -10,6 +10,17 @@
 
 __version__ = "0.1.0"
 
+import os as _os
+
+import numba as _numba
+
+# numba's OpenMP layer wakes its threads slowly on some virtual machines (milliseconds per
+# parallel kernel, against tens of microseconds for 'workqueue'); results do not depend on
+# the layer. A layer chosen with NUMBA_THREADING_LAYER is left alone. workqueue must not be
+# entered from two Python threads at once: run concurrent simulations in processes.
+if "NUMBA_THREADING_LAYER" not in _os.environ:
+    _numba.config.THREADING_LAYER = "workqueue"
+
 from scsim.engine import Simulation, simulate
 from scsim.errors import ScenarioError, ScsimError
 from scsim.result import Result

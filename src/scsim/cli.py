@@ -207,4 +207,6 @@ def main() -> None:
         sys.exit(1)
 
 
-from scsim import cli_store  # noqa: E402, F401  (registers runs, show, query, rm, compare, report)
+# Register the other commands on `app` (these modules import it from here).
+import scsim.cli_experiments  # noqa: E402
+import scsim.cli_store  # noqa: E402, F401

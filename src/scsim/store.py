@@ -78,6 +78,19 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER,
     host VARCHAR
 );
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR;  -- the sweep it belongs to
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS cell INTEGER;      -- its cell in the sweep
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS rep INTEGER;       -- its replication (seed)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS params VARCHAR;    -- JSON: the cell's parameters
+CREATE TABLE IF NOT EXISTS sweeps (
+    id VARCHAR PRIMARY KEY,             -- same form as a run id
+    scenario VARCHAR NOT NULL,
+    created TIMESTAMP NOT NULL,         -- UTC
+    cells INTEGER NOT NULL,
+    reps INTEGER NOT NULL,
+    status VARCHAR NOT NULL,            -- running, done, interrupted, incomplete
+    plan VARCHAR NOT NULL               -- JSON: the resolved base scenario, cells, seeds
+);
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -97,6 +110,16 @@ def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Tag:
+    """Where a run sits in a sweep."""
+
+    sweep_id: str
+    cell: int
+    rep: int
+    params: dict
 
 
 @dataclass
@@ -145,10 +168,27 @@ class RunStore:
         ``interrupted`` when it does not finish). ``base`` is the scenario the run's
         scenario was derived from (for the ``overrides`` column); by default the built-in
         scenario of the same name, if there is one."""
-        run_id = self._begin(sim, base)
+        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
+        return self._land(run_id, lambda: sim.run(progress))
+
+    def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
+            ) -> Result:
+        """Keep a Result that was computed elsewhere (a Dask worker), tagged with its place
+        in a sweep."""
+        run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep)
+        return self._land(run_id, lambda: res)
+
+    def add_failure(self, sc: Scenario, seed: int, error: str, base: Scenario | None = None,
+                    *, sweep: Tag | None = None) -> str:
+        """Record a run that failed elsewhere (no results, status ``failed``)."""
+        run_id = self._begin(sc, seed, sc.population.agents, base, sweep)
+        self._end(run_id, "failed", error=error)
+        return run_id
+
+    def _land(self, run_id: str, produce: Callable[[], Result]) -> Result:
         tmp = self.tmp_dir / run_id
         try:
-            res = sim.run(progress)
+            res = produce()
             res.info["run_id"] = run_id
             tmp.mkdir(parents=True)
             res.write_files(tmp)
@@ -163,26 +203,69 @@ class RunStore:
         self._end(run_id, "done", wall_seconds=res.info["wall_seconds"])
         return res
 
-    def _begin(self, sim: Simulation, base: Scenario | None) -> str:
-        sc = sim.scenario
+    def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
+               sweep: Tag | None = None) -> str:
         if base is None:
             base = _builtin(sc.name)
         changed = json.dumps(overrides(base, sc)) if base is not None else None
+        tag = (sweep.sweep_id, sweep.cell, sweep.rep, json.dumps(sweep.params)) if sweep else (
+            None, None, None, None)
         with self._connect() as con:
             for _ in range(20):
                 run_id = new_run_id()
                 try:
                     con.execute(
                         "INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
-                        "overrides, scsim_version, agents, days, started, status, pid, host) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                        [run_id, sc.name, digest(sc), digest(population_key(sc)), sim.seed,
-                         changed, __version__, sim.state.n, sc.days, _utcnow(), os.getpid(),
-                         socket.gethostname()])
+                        "overrides, scsim_version, agents, days, started, status, pid, host, "
+                        "sweep_id, cell, rep, params) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
+                         changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
+                         socket.gethostname(), *tag])
                     return run_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
         raise ScsimError("could not find a free run id")  # 20 collisions: not by chance
+
+    # -- sweeps ---------------------------------------------------------------------------
+
+    def create_sweep(self, scenario: str, cells: int, reps: int, plan: dict) -> str:
+        """Register a sweep and its plan (JSON-able); returns its id."""
+        with self._connect() as con:
+            for _ in range(20):
+                sweep_id = new_run_id()
+                try:
+                    con.execute("INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                                [sweep_id, scenario, _utcnow(), cells, reps, json.dumps(plan)])
+                    return sweep_id
+                except duckdb.ConstraintException:
+                    time.sleep(0.01)
+        raise ScsimError("could not find a free sweep id")
+
+    def sweep(self, ref: str) -> tuple[str, dict]:
+        """(id, plan) of the sweep ``ref`` names: an id, a unique prefix, or ``last``."""
+        with self._connect() as con:
+            if ref == "last":
+                rows = con.execute("SELECT id, plan FROM sweeps ORDER BY created DESC, id DESC "
+                                   "LIMIT 1").fetchall()
+            else:
+                rows = con.execute("SELECT id, plan FROM sweeps WHERE starts_with(id, ?)",
+                                   [ref]).fetchall()
+                rows = [r for r in rows if r[0] == ref] or rows
+        if len(rows) != 1:
+            what = "no sweep" if not rows else f"{len(rows)} sweeps match"
+            raise ScsimError(f"{what} '{ref}' in the store {self.root}")
+        return rows[0][0], json.loads(rows[0][1])
+
+    def sweep_runs(self, sweep_id: str) -> pd.DataFrame:
+        """The runs of a sweep (id, cell, rep, seed, status, error, agents), oldest first."""
+        with self._connect() as con:
+            return con.execute("SELECT id, cell, rep, seed, status, error, agents FROM runs "
+                               "WHERE sweep_id = ? ORDER BY started, id", [sweep_id]).df()
+
+    def end_sweep(self, sweep_id: str, status: str) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE sweeps SET status = ? WHERE id = ?", [status, sweep_id])
 
     def _end(self, run_id: str, status: str, *, error: str | None = None,
              wall_seconds: float | None = None) -> None:
@@ -203,7 +286,7 @@ class RunStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * EXCLUDE (pid, host) FROM runs"
+        sql = "SELECT * EXCLUDE (pid, host, params) FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, id DESC"

@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from scsim.published import ticket_figures
+
 if TYPE_CHECKING:
     from scsim.result import Result
 
-# Blocked tickets per person per year in 2018 (MODEL.md, calibration targets).
-REFERENCE_2018 = {  # as the seed states it / from the cumulative series (see README)
-    "blocked_air": "2018: 0.0129 / 0.0058",
-    "blocked_train": "2018: 0.0039 / 0.0013",
-}
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
 
@@ -66,7 +63,8 @@ def summarise(res: Result) -> pd.DataFrame:
                        ("blocked_train", "blocked train tickets")):
         total = m[col].sum()
         add("sanctions", label, total,
-            f"{total / n / years:.4f}/person/yr; {REFERENCE_2018[col]}")
+            f"{total / n / years:.4f}/person/yr; 2018: " + " / ".join(
+                f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
     add("sanctions", "blocked purchases", m["blocked_purchases"].sum(), "luxury goods, homes")
     add("sanctions", "blocked job applications", m["blocked_jobs"].sum())
     add("sanctions", "children barred from top schools", last["children_barred"], "final day")

@@ -55,11 +55,14 @@ def _problem(params: list[Range]) -> dict:
 
 def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
                 method: Method = "sobol", samples: int = 64, seed: int = 0,
-                progress=None) -> Sensitivity:
-    """Run the design on the cluster and compute the indices of ``output``."""
+                progress=None, on_total=None) -> Sensitivity:
+    """Run the design on the cluster and compute the indices of ``output``; ``on_total(n)``
+    learns the number of runs, ``progress()`` hears of each."""
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")
     unit = design(params, method, samples, seed)
+    if on_total is not None:
+        on_total(len(unit))
     base_data = base.model_dump(mode="json")
     jobs, rows = [], []
     for u in unit:

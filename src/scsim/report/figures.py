@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from scsim.compare import Comparison
+from scsim.published import ticket_figures
 from scsim.result import Result
 
 Runs = list[tuple[str, Result]]
@@ -39,11 +40,6 @@ SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling bas
 MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
 TIER_COLORS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # highest tier to lowest
 SEVERED_COLOR = "#7b3294"
-# Blocked tickets per person per year in 2018 (MODEL.md, calibration targets).
-REFERENCE_2018 = (  # (mode, per person per year, reading)
-    ("air", 0.0129, "seed"), ("air", 0.0058, "series"),
-    ("train", 0.0039, "seed"), ("train", 0.0013, "series"),
-)
 
 
 @dataclass
@@ -56,7 +52,7 @@ class Chart:
     figure: Figure
 
 
-def _chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 10.5,
+def blank_chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 10.5,
            height: float = 4.0, sharey: bool = False) -> tuple[Chart, list]:
     """An empty chart with ``ncols`` panels, its title on top and its caption below."""
     fig = Figure(figsize=(width, height), layout="constrained")
@@ -70,7 +66,7 @@ def _chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 1
 def _line_chart(name: str, title: str, caption: str, runs: Runs, series: list,
                 ylabel: str) -> tuple[Chart, object]:
     """A one-panel chart of daily series, both runs on the same axes."""
-    chart, (ax,) = _chart(name, title, caption)
+    chart, (ax,) = blank_chart(name, title, caption)
     _overlay(ax, runs, series)
     ax.set_xlabel("day")
     ax.set_ylabel(ylabel)
@@ -122,7 +118,7 @@ def _tier_colors(n: int) -> list:
 def scores(runs: Runs) -> Chart:
     caption = ("Shaded bands hold the middle 98 %, 90 % and 50 % of agents' scores on each "
                "day; the line is the median; the red dotted line is the listing threshold.")
-    chart, axes = _chart("scores", "Score distribution over time", caption, ncols=len(runs),
+    chart, axes = blank_chart("scores", "Score distribution over time", caption, ncols=len(runs),
                          sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         m, x = res.metrics, _days(res)
@@ -145,7 +141,7 @@ def tiers(runs: Runs) -> Chart | str:
         return "the scenario has no tiers"
     caption = ("Each band is the share of agents in one tier on each day, from the highest "
                "tier (green, bottom) to the lowest (red, top).")
-    chart, axes = _chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
+    chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         names = res.names.tiers
         shares = [res.metrics[f"tier_{t}"] / _n(res) * 100 for t in names]
@@ -179,10 +175,12 @@ def travel(runs: Runs) -> Chart:
         "blocked tickets per agent (cumulative)")
     days = max(len(res.metrics) for _, res in runs)
     x = np.array([0, days - 1])
-    for mode, rate, reading in REFERENCE_2018:
+    for mode, figure in ((m, f) for m in ("air", "train") for f in ticket_figures(m)):
         color = "C0" if mode == "air" else "C1"
+        rate = figure.value
         ax.plot(x, rate * x / 365.0, color=color, lw=0.9, ls=":", alpha=0.7)
-        ax.annotate(f"{mode} 2018 ({reading}): {rate}/yr", (x[-1], rate * x[-1] / 365.0),
+        ax.annotate(f"{mode} 2018 ({figure.reading}): {rate}/yr",
+                    (x[-1], rate * x[-1] / 365.0),
                     xytext=(4, 0), textcoords="offset points", fontsize=7, color=color,
                     va="center", annotation_clip=False)
     return chart
@@ -225,8 +223,8 @@ def chilling(runs: Runs) -> Chart | str:
 def ties(runs: Runs) -> Chart:
     caption = ("Left: ties not severed, and agents in the largest connected component of "
                "active ties (dots: days measured). Right: pariahs, agents left with few ties.")
-    chart, (left, right) = _chart("ties", "Ties active, largest component and pariahs", caption,
-                                  2)
+    chart, (left, right) = blank_chart("ties", "Ties active, largest component and pariahs",
+                                       caption, 2)
     _overlay(left, runs, [("ties active (% of ties)", "C0",
                            lambda r: r.metrics["ties_active_frac"] * 100)])
     for k, (label, res) in enumerate(runs):
@@ -251,7 +249,7 @@ def groups(runs: Runs) -> Chart:
     caption = (f"Left: share of each group on the list each day. Right: disparate impact, a "
                f"group's listed share divided by that of {ref}; 1 = parity, above 1 = listed "
                "more often.")
-    chart, (left, right) = _chart("groups", "Listing rate per group and disparate impact",
+    chart, (left, right) = blank_chart("groups", "Listing rate per group and disparate impact",
                                   caption, 2)
     names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
     _overlay(left, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"listed_rate_{g}"] * 100)
@@ -274,7 +272,7 @@ def companies(runs: Runs) -> Chart | str:
         return "companies are not scored in this scenario"
     caption = ("Left: share of companies in each corporate tier (the tier sets the tax and "
                "inspection rates). Right: companies on the list.")
-    chart, (left, right) = _chart("companies", "Companies", caption, 2)
+    chart, (left, right) = blank_chart("companies", "Companies", caption, 2)
     names = runs[0][1].names.company_tiers
     colors = _tier_colors(len(names))
     _overlay(left, runs, [(f"tier {t}", colors[k],
@@ -307,7 +305,7 @@ def network(runs: Runs) -> Chart | str:
     caption = (f"{len(first.nodes)} agents reached from {int(first.nodes['seed'].sum())} "
                "random agents through their ties; colour: tier, ring: listed, purple dashes: "
                "severed ties. Positions: force layout (no units).")
-    chart, axes = _chart("network", "Who was cut off: a sample of the network", caption,
+    chart, axes = blank_chart("network", "Who was cut off: a sample of the network", caption,
                          len(panels), width=min(5.0 * len(panels), 15.0), height=5.2)
     graph = nx.Graph()
     graph.add_nodes_from(first.nodes["agent"].tolist())
@@ -358,7 +356,7 @@ def differences(comparison: Comparison) -> Chart:
     n = _n(comparison.a[0])
     caption = ("Difference B − A on each day for the same agents and random numbers: above "
                f"0, more under B. Right: {SMOOTH}-day mean of penalised acts per day.")
-    chart, (left, right) = _chart("difference", "Paired difference, B − A, day by day",
+    chart, (left, right) = blank_chart("difference", "Paired difference, B − A, day by day",
                                   caption, 2)
     left.plot(d["day"], d["listed"] / n * PER, color="C0", label="listed")
     left.plot(d["day"], d["wrongful_listed"] / n * PER, color="C3", label="wrongfully listed")

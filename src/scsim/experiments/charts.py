@@ -1,0 +1,87 @@
+"""Charts of experiments: sweep outputs against swept parameters, sensitivity indices.
+They follow the report's conventions (scsim.report.figures): title, axis labels with units
+where there are any, and a one-line caption saying how to read the chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+
+from scsim.experiments.sensitivity import Sensitivity
+from scsim.report import DPI
+from scsim.report.figures import STYLE, Chart, blank_chart
+
+
+def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> list[Chart]:
+    """One chart per output: its mean over replications (with the 95 % interval) against
+    each swept parameter, one panel per parameter; other parameters' values as lines."""
+    charts = []
+    for output in outputs:
+        with mpl.rc_context(STYLE):
+            chart, axes = blank_chart(
+                f"sweep-{output}", f"{output} against the swept parameters",
+                "Each point is one cell: the mean over its replications, with the 95 % "
+                "interval; lines join cells that share the other parameters' values.",
+                ncols=len(params), width=max(5.0, 4.2 * len(params)), height=3.8)
+            for ax, param in zip(axes, params, strict=True):
+                others = [p for p in params if p != param]
+                groups = table.groupby(others, dropna=False) if others else [((), table)]
+                for key, part in groups:
+                    part = part.sort_values(param)
+                    label = ", ".join(f"{o}={v}" for o, v in zip(
+                        others, key if isinstance(key, tuple) else (key,), strict=True))
+                    ax.errorbar(part[param], part[output], yerr=part[f"{output}_ci95"],
+                                marker="o", ms=3.5, capsize=2, lw=1, label=label or None)
+                ax.set_xlabel(param)
+                ax.set_ylabel(output)
+                if others and len(groups) <= 8:
+                    ax.legend(fontsize=7, frameon=False)
+        charts.append(chart)
+    return charts
+
+
+def sensitivity_chart(result: Sensitivity) -> Chart:
+    """Bars per parameter: Sobol first-order and total indices, or Morris mu* and sigma,
+    with 95 % confidence intervals."""
+    df = result.indices
+    with mpl.rc_context(STYLE):
+        if result.method == "sobol":
+            chart, (ax,) = blank_chart(
+                "sensitivity", f"What drives {result.output}: Sobol indices",
+                "S1: share of the output's variance due to the parameter alone; ST: "
+                "including its interactions. Bars show 95 % intervals.",
+                height=1.2 + 0.45 * len(df))
+            y = range(len(df))
+            ax.barh([i + 0.2 for i in y], df["S1"], 0.4, xerr=df["S1_ci95"], label="S1",
+                    color="C0")
+            ax.barh([i - 0.2 for i in y], df["ST"], 0.4, xerr=df["ST_ci95"], label="ST",
+                    color="C1")
+            ax.set_xlabel("index (share of output variance)")
+        else:
+            chart, (ax,) = blank_chart(
+                "sensitivity", f"What drives {result.output}: Morris screening",
+                "mu*: mean absolute effect of moving the parameter across its range; "
+                "sigma: how much that effect depends on the other parameters.",
+                height=1.2 + 0.45 * len(df))
+            y = range(len(df))
+            ax.barh([i + 0.2 for i in y], df["mu_star"], 0.4, xerr=df["mu_star_ci95"],
+                    label="mu*", color="C0")
+            ax.barh([i - 0.2 for i in y], df["sigma"], 0.4, label="sigma", color="C2")
+            ax.set_xlabel(f"effect on {result.output} (its units)")
+        ax.set_yticks(list(y), df["parameter"])
+        ax.invert_yaxis()
+        ax.legend(frameon=False)
+    return chart
+
+
+def save_charts(charts: list[Chart], folder: Path) -> list[Path]:
+    """Write each chart as folder/<name>.png; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for chart in charts:
+        path = folder / f"{chart.name}.png"
+        chart.figure.savefig(path, dpi=DPI)
+        paths.append(path)
+    return paths

@@ -1,0 +1,172 @@
+"""Parameter sweeps and replications on a Dask cluster, kept in the run store.
+
+A sweep is a list of cells (parameter settings: a full grid, or a Latin-hypercube sample
+of ranges; no grid at all is one cell, the scenario itself) times a number of
+replications. Every cell × replication is one Dask task;
+replication r of every cell uses the same seed (paired cells, common random numbers). Each
+result lands in the run store as soon as it finishes, tagged with the sweep, cell and
+replication; a task that raises is retried once, then recorded as ``failed`` while the
+others go on. The plan is stored with the sweep, so ``resume`` runs exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from distributed import as_completed
+
+from scsim.errors import ScenarioError, ScsimError
+from scsim.experiments.design import cell_label, replication_seed
+from scsim.experiments.outputs import evaluate
+from scsim.experiments.stats import mean_ci95
+from scsim.experiments.tasks import run_simulation
+from scsim.scenario import Scenario, load_scenario
+from scsim.store import RunStore, Tag
+
+DEFAULT_OUTPUTS = ["listed_final", "wrongful_new_total", "blocked_air_per_capita_year",
+                   "ties_active_frac_final", "fear_mean_final"]
+
+
+@dataclass
+class Plan:
+    """What a sweep runs: the resolved base scenario, the cells (dotted path -> value),
+    the number of replications and the sweep seed."""
+
+    base: dict[str, Any]
+    cells: list[dict[str, Any]]
+    reps: int
+    seed: int
+    design: dict[str, Any] = field(default_factory=dict)  # how the cells were made
+
+    def scenario(self, cell: int) -> Scenario:
+        return load_scenario(self.base, overrides=self.cells[cell])
+
+    def tasks(self) -> list[tuple[int, int]]:
+        return [(c, r) for c in range(len(self.cells)) for r in range(self.reps)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"base": self.base, "cells": self.cells, "reps": self.reps, "seed": self.seed,
+                "design": self.design}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(data["base"], data["cells"], data["reps"], data["seed"], data["design"])
+
+
+def make_plan(base: Scenario, cells: list[dict[str, Any]], reps: int, seed: int,
+              design: dict[str, Any]) -> Plan:
+    """Check every cell gives a valid scenario before anything runs."""
+    if reps < 1:
+        raise ScsimError("--reps must be at least 1")
+    plan = Plan(base.model_dump(mode="json"), cells, reps, seed, design)
+    for k, cell in enumerate(cells):
+        try:
+            plan.scenario(k)
+        except ScenarioError as exc:
+            raise ScsimError(f"cell {k} ({cell_label(cell)}) is not a valid scenario: "
+                             f"{exc.problems[0]}") from None
+    return plan
+
+
+@dataclass
+class Outcome:
+    """What a sweep (or a resumption) did."""
+
+    sweep_id: str
+    landed: int
+    failed: list[tuple[int, int, str]]  # cell, replication, error
+    skipped: int  # already done before
+
+
+def start(store: RunStore, plan: Plan) -> str:
+    """Register a new sweep in the store; returns its id."""
+    name = plan.base.get("name", "custom")
+    return store.create_sweep(name, len(plan.cells), plan.reps, plan.to_json())
+
+
+def pending(store: RunStore, sweep_id: str, plan: Plan) -> list[tuple[int, int]]:
+    """The (cell, replication) tasks without a finished run in the store."""
+    runs = store.sweep_runs(sweep_id)
+    done = set(zip(runs.loc[runs["status"] == "done", "cell"],
+                   runs.loc[runs["status"] == "done", "rep"], strict=True))
+    return [t for t in plan.tasks() if t not in done]
+
+
+def execute(store: RunStore, sweep_id: str, plan: Plan, client,
+            on_total: Callable[[int], None] | None = None,
+            on_done: Callable[[], None] | None = None) -> Outcome:
+    """Run the sweep's missing tasks on the cluster, landing each result as it finishes.
+    ``on_total(n)`` learns how many tasks will run, ``on_done()`` hears of each. Ctrl-C
+    cancels what is left (the sweep is then ``interrupted``; resume it later)."""
+    todo = pending(store, sweep_id, plan)
+    skipped = len(plan.tasks()) - len(todo)
+    if on_total is not None:
+        on_total(len(todo))
+    scenarios: dict[int, Scenario] = {}
+    futures = {}
+    for cell, rep in todo:
+        sc = scenarios.setdefault(cell, plan.scenario(cell))
+        future = client.submit(run_simulation, sc.model_dump(mode="json"),
+                               replication_seed(plan.seed, rep), [], True, pure=False,
+                               retries=1, key=f"scsim-{sweep_id}-c{cell}-r{rep}")
+        futures[future] = (cell, rep)
+    base = Scenario.model_validate(plan.base)
+    landed, failed = 0, []
+    try:
+        for future in as_completed(list(futures)):
+            cell, rep = futures.pop(future)
+            tag = Tag(sweep_id, cell, rep, plan.cells[cell])
+            if future.status == "error":
+                error = f"{type(future.exception()).__name__}: {future.exception()}"
+                store.add_failure(scenarios[cell], replication_seed(plan.seed, rep), error,
+                                  base, sweep=tag)
+                failed.append((cell, rep, error))
+            else:
+                store.add(future.result()["result"], base, sweep=tag)
+                landed += 1
+            future.release()
+            if on_done is not None:
+                on_done()
+    except BaseException:
+        client.cancel(list(futures))
+        store.end_sweep(sweep_id, "interrupted")
+        raise
+    store.end_sweep(sweep_id, "incomplete" if failed else "done")
+    return Outcome(sweep_id, landed, failed, skipped)
+
+
+def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str]) -> pd.DataFrame:
+    """One row per cell: its parameters, the number of finished replications, and each
+    output's mean and 95 % interval half-width over replications."""
+    runs = store.sweep_runs(sweep_id)
+    runs = runs[runs["status"] == "done"]
+    values: dict[int, list[dict[str, float]]] = {}
+    for row in runs.itertuples():
+        metrics = pd.read_parquet(store.path(row.id) / "metrics.parquet")
+        values.setdefault(int(row.cell), []).append(evaluate(metrics, int(row.agents), outputs))
+    rows = []
+    for cell, params in enumerate(plan.cells):
+        found = values.get(cell, [])
+        row: dict[str, Any] = {"cell": cell, **params, "reps": len(found)}
+        for name in outputs:
+            mean, half = mean_ci95([v[name] for v in found])
+            row[name] = mean
+            row[f"{name}_ci95"] = half
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plan_of(store: RunStore, ref: str) -> tuple[str, Plan]:
+    """The id and plan of a stored sweep."""
+    sweep_id, data = store.sweep(ref)
+    return sweep_id, Plan.from_json(data)
+
+
+def describe(plan: Plan) -> str:
+    """One line: how many cells, replications and runs."""
+    return (f"{len(plan.cells)} cells × {plan.reps} replications = {len(plan.tasks())} runs "
+            f"({json.dumps(plan.design)})")

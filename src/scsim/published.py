@@ -1,0 +1,43 @@
+"""Published figures a run can be set against (MODEL.md, "Calibration targets"): per person
+per year for a population of 1.4 billion, each under its reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published figure, as a run output (see scsim.experiments.outputs)."""
+
+    output: str
+    value: float
+    reading: str  # "seed": as a source article states it; "series": from the data series
+    what: str
+
+
+FIGURES = (
+    Figure("blocked_air_per_capita_year", 0.0129, "seed",
+           "air tickets blocked in 2018 as seed 003 states it (18 million)"),
+    Figure("blocked_train_per_capita_year", 0.0039, "seed",
+           "train tickets blocked in 2018 as seed 003 states it (5.5 million)"),
+    Figure("blocked_air_per_capita_year", 0.0058, "series",
+           "air tickets blocked in 2018, from the cumulative series (9.36 M to 17.46 M)"),
+    Figure("blocked_train_per_capita_year", 0.0013, "series",
+           "train tickets blocked in 2018, from the cumulative series (3.67 M to 5.47 M)"),
+    Figure("newly_listed_per_capita_year", 0.0018, "series",
+           "new listings in 2024 (2.46 million), court figures"),
+    Figure("delisted_per_capita_year", 0.0020, "series",
+           "removals after credit repair in 2024 (2.82 million), court figures"),
+)
+
+# The calibration presets: the 2018 ticket figures under each reading.
+PRESETS = {
+    "2018-seed": [f for f in FIGURES if f.reading == "seed"],
+    "2018-series": [f for f in FIGURES if f.reading == "series" and "2018" in f.what],
+}
+
+
+def ticket_figures(mode: str) -> list[Figure]:
+    """The 2018 figures for blocked ``air`` or ``train`` tickets, seed reading first."""
+    return [f for f in FIGURES if f.output == f"blocked_{mode}_per_capita_year"]
