@@ -21,7 +21,7 @@ from scsim.experiments.design import (
 )
 from scsim.experiments.outputs import evaluate, parse_output
 from scsim.experiments.sensitivity import sensitivity
-from scsim.experiments.stats import mean_ci95
+from scsim.stats import mean_ci95
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from scsim.errors import ScsimError
 from scsim.result import Result
 from scsim.scenario.diff import differences, population_key
 from scsim.scenario.schema import Scenario
+from scsim.stats import t_half_width
 
 if TYPE_CHECKING:
     from scsim.store import RunStore
@@ -58,36 +58,6 @@ HEADLINE = (
 def is_daily_count(column: str) -> bool:
     """Whether a metric column counts the events of one day (rather than a level)."""
     return column in DAILY_COUNTS or column.startswith(DAILY_COUNT_PREFIXES)
-
-
-def t_quantile(p: float, df: int) -> float:
-    """The ``p`` quantile (p > 0.5) of Student's t distribution with ``df`` degrees of
-    freedom: the CDF in closed form for integer df (Abramowitz & Stegun 26.7.3-4),
-    inverted by bisection."""
-    target = 2.0 * p - 1.0  # P(|T| < t)
-
-    def central(t: float) -> float:
-        theta = math.atan(t / math.sqrt(df))
-        c2 = math.cos(theta) ** 2
-        if df % 2 == 1:
-            term, total = math.cos(theta), 0.0
-            for k in range(1, (df - 1) // 2 + 1):
-                total += term
-                term *= c2 * (2 * k) / (2 * k + 1)
-            return 2.0 / math.pi * (theta + math.sin(theta) * total)
-        term, total = 1.0, 0.0
-        for k in range(1, df // 2 + 1):
-            total += term
-            term *= c2 * (2 * k - 1) / (2 * k)
-        return math.sin(theta) * total
-
-    lo, hi = 0.0, 1.0
-    while central(hi) < target:
-        hi *= 2.0
-    for _ in range(100):
-        mid = (lo + hi) / 2.0
-        lo, hi = (mid, hi) if central(mid) < target else (lo, mid)
-    return (lo + hi) / 2.0
 
 
 @dataclass
@@ -235,8 +205,7 @@ def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) ->
     out = grouped[columns].mean()
     n = grouped[value].count()
     sd = grouped[value].std(ddof=1)
-    half = pd.Series([t_quantile(0.975, int(c) - 1) if c > 1 else math.nan for c in n],
-                     index=n.index) * sd / np.sqrt(n)
+    half = pd.Series(t_half_width(sd, n), index=n.index)
     out["lo"], out["hi"] = out[value] - half, out[value] + half
     return out.reset_index()
 
