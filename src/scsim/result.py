@@ -161,21 +161,17 @@ def _agent_columns(sim: Simulation) -> dict[str, Any]:
         cols[f"propensity_{cat}"] = a["propensity"][:, k].copy()
     cols.update({
         "degree": degree,
-        "active_degree": a["deg_active"],
+        "active_degree": a["deg_active"].astype(np.int32),
         "pariah": (degree > 0) & (a["deg_active"] < p.pariah_fraction * degree),
         "house_arrest": a["scores"][:, 0] < p.arrest_threshold,
-        "times_listed": a["times_listed"],
-        "days_listed": a["days_listed"],
-        "wrongful_listings": a["wrongful_listings"],
-        "times_shamed": a["times_shamed"],
-        "ties_lost": a["ties_lost"],
-        "blocked_tickets": a["blocked_tickets"],
-        "blocked_other": a["blocked_other"],
-        "privileges_used": a["privileges_used"],
-        "school_barred_days": a["school_barred_days"],
     })
+    # History counts are kept as uint16 (saturating) and published as int32 / uint32.
+    for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
+                 "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
+                 "school_barred_days"):
+        cols[name] = a[name].astype(np.int32)
     for k, b in enumerate(names.behaviours):
-        cols[f"acts_{b}"] = a["acts_total"][:, k].copy()
+        cols[f"acts_{b}"] = a["acts_total"][:, k].astype(np.uint32)
     return cols
 
 

@@ -11,7 +11,7 @@ from scsim.params import Names, Params
 from scsim.phases.classify import assign_tiers
 from scsim.population import build_population, company_count
 from scsim.scenario.schema import Scenario
-from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate
+from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
 
 
 def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
@@ -37,8 +37,10 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
             family_ties=sc.network.family_ties, employer=pop.employer,
             work_degree=sc.network.work_degree)
 
+    degree = np.diff(net.indptr)
     dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
-            "events": max(len(names.company_events), 1)}
+            "events": max(len(names.company_events), 1),
+            "ties": ties_dtype(int(degree.max()) if n else 0)}
     agents = allocate(AGENT_ARRAYS, n, dims)
     agents["group"][:] = pop.group
     agents["region"][:] = pop.region
@@ -51,7 +53,8 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     agents["scores"][:, 0] = s0
     agents["scores"][:, 1] = s0
     assign_tiers(agents["scores"], p.tier_min, agents["tier"])
-    agents["deg_active"][:] = np.diff(net.indptr)
+    agents["deg_active"][:] = degree
+    del degree
 
     m = company_count(sc, n)
     companies = allocate(COMPANY_ARRAYS, m, dims)

@@ -10,9 +10,11 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.network.csr import SEVERED, Network
+from scsim.prefetch import prefetch
 
 _ROW_BLOCK = 4096  # rows per parallel partial sum
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
+_PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
 
 
 @njit(cache=True, inline="always")
@@ -87,7 +89,7 @@ def largest_component_fraction(net: Network) -> float:
 def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
     """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
     centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i],
-    y = score[j]."""
+    y = score[j], in float64 whatever the float type of ``score``."""
     n = len(indptr) - 1
     n_blocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
     partial = np.zeros((n_blocks, 3))
@@ -96,12 +98,15 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
+        last = indptr[min(n, (b + 1) * _ROW_BLOCK)] - _PREFETCH_AHEAD
         for i in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
-            x = score[i]
+            x = np.float64(score[i])
             for a in range(indptr[i], indptr[i + 1]):
+                if a < last:
+                    prefetch(score, indices[a + _PREFETCH_AHEAD])
                 if tie[a] & SEVERED:
                     continue
-                y = score[indices[a]]
+                y = np.float64(score[indices[a]])
                 if first_pass:
                     s0 += 1.0
                     s1 += x
@@ -124,8 +129,11 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
 def score_assortativity(net: Network, score: np.ndarray) -> float:
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
-    the scores at tie ends do not vary."""
-    score = np.ascontiguousarray(score, dtype=np.float64)
+    the scores at tie ends do not vary. ``score`` may be a float32 or float64 view (no copy
+    is made)."""
+    score = np.asarray(score)
+    if score.dtype.kind != "f":
+        score = score.astype(np.float64)
     if score.shape != (net.n,):
         raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
     count, sum_x, sum_y = _block_sums(net.indptr, net.indices, net.tie, score, np.nan, np.nan)
