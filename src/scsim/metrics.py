@@ -221,7 +221,9 @@ class MetricsRecorder:
             self.lcc = None
         if day % self.network_every == 0 or last_day:
             if self.lcc is None:
-                self.lcc = largest_component_fraction(net)
+                # Lend it the score scratch: nothing in it is read again before behave
+                # clears it tomorrow.
+                self.lcc = largest_component_fraction(net, a["scratch"])
             put("lcc_frac", self.lcc)
             put("score_assortativity", score_assortativity(net, a["scores"][:, 0]))
         put("fear_mean", tally.sum(T.FEAR_SUM) / n)

@@ -39,7 +39,7 @@ def _union(parent, size, i, j):
 
 
 @njit(cache=True)
-def _largest_component_size(indptr, indices, tie):
+def _largest_component_size(indptr, indices, tie, parent, size):
     """Size of the largest connected component over active ties, by union-find.
 
     Skips most ties (the "Afforest" idea, Sutton et al. 2018): first join each agent to its
@@ -48,8 +48,9 @@ def _largest_component_size(indptr, indices, tie):
     is exact: a tie between two agents of that set changes nothing, and any other tie has an
     end outside it, whose ties are all joined (ties are symmetric)."""
     n = len(indptr) - 1
-    parent = np.arange(n, dtype=np.int32)
-    size = np.ones(n, dtype=np.int32)
+    for i in range(n):
+        parent[i] = i
+        size[i] = 1
     for i in range(n):
         taken = 0
         for a in range(indptr[i], indptr[i + 1]):
@@ -77,12 +78,20 @@ def _largest_component_size(indptr, indices, tie):
     return largest
 
 
-def largest_component_fraction(net: Network) -> float:
+def largest_component_fraction(net: Network, workspace: np.ndarray | None = None) -> float:
     """Share of agents (0..1) in the largest connected component over active ties.
-    An isolated agent is a component of size 1. NaN for a network without agents."""
-    if net.n == 0:
+    An isolated agent is a component of size 1. NaN for a network without agents.
+
+    ``workspace``: optional writable memory of at least 8 bytes per agent for the
+    union-find arrays (the simulator lends its per-day score scratch); allocated if absent."""
+    n = net.n
+    if n == 0:
         return float("nan")
-    return _largest_component_size(net.indptr, net.indices, net.tie) / net.n
+    if workspace is None:
+        workspace = np.empty(2 * n, dtype=np.int32)
+    work = workspace.reshape(-1).view(np.int32)
+    return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
+                                   work[n:2 * n]) / n
 
 
 @njit(cache=True, parallel=True)
