@@ -100,16 +100,19 @@ class Simulation:
                              s.region_start, acts, a["scratch"], a["today"], t.events)
         false_key = self._key("false_report", day)
         with self._phase("report"):
-            report(observe_key, self._key("report", day), false_key, p.true_report,
-                   p.false_rate, p.accept, p.b_delta, p.b_channel, p.b_severe, p.b_reportable,
-                   p.b_key, p.coverage, p.facial, p.misattribution, a["group"], a["region"],
-                   s.region_start, started, a["deg_active"], a["malice"], acts,
-                   a["scratch"], a["today"], t.counts, t.behaviour, t.events)
-            if t.events.any():
-                false_reports(false_key, p.false_rate, p.envy, p.accept, p.power_bias,
-                              p.false_report_cdf, p.b_delta, p.b_severe, net.indptr,
-                              net.indices, net.tie, a["scores"], a["malice"], a["region"],
-                              started, a["scratch"], a["today"], t.counts, t.events)
+            if p.true_report > 0.0 or p.false_rate > 0.0:
+                report(observe_key, self._key("report", day), false_key, p.true_report,
+                       p.false_rate, p.accept, p.b_delta, p.b_channel, p.b_severe,
+                       p.b_reportable, p.b_key, p.coverage, p.facial, p.misattribution,
+                       a["group"], a["region"], s.region_start, started, a["deg_active"],
+                       a["malice"], acts, a["scratch"], a["today"], t.counts, t.behaviour,
+                       t.events)
+                if t.events.any():
+                    false_reports(false_key, p.false_rate, p.envy, p.accept, p.power_bias,
+                                  p.false_report_cdf, p.b_delta, p.b_severe, net.indptr,
+                                  net.indices, net.tie, a["scores"], a["malice"],
+                                  a["region"], started, a["scratch"], a["today"], t.counts,
+                                  t.events)
         with self._phase("score"):
             if p.scoring:
                 score(p.alpha, p.tie_weight, p.listed_penalty, p.group_bonus, p.has_bonus,
