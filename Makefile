@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --readme README.md
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --out benchmarks/results/quick.json

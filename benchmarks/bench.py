@@ -2,18 +2,22 @@
 minutes on 2 cores) or ``make bench-quick`` (10^5 only). Not part of the test suite.
 
     python benchmarks/bench.py [--quick] [--huge] [--out benchmarks/results/latest.json]
+                               [--readme README.md] [--from-json FILE]
 
 Sections (each a list of rows in the JSON, printed as one table):
 
-* throughput: agent-days per second of national-800 with every mechanism on for every agent
-  from day 0 (as shipped, two pilot regions run alone for 90 days, which is lighter), after
-  JIT warm-up, and the wall time per phase;
+* throughput: agent-days per second after JIT warm-up, and the wall time per phase, of
+  national-800 as shipped (one year; its two pilot regions run alone for the first 90
+  days), of national-800 with the system in every region from day 0 (the scaling runs), and
+  of the same with reports, false reports and shaming switched on as well ("everything");
 * cold start: a fresh process running national-800 (10^5 agents, 30 days) with an empty
   numba cache, then again with the cache it left;
 * mesa: the mesa-parity scenario in scsim and in idiomatic Mesa 3 (mesa_parity.py) on the
   same Barabási–Albert network, alternating, 100 days; speed ratio and listing rates;
 * bound: this machine's memory bandwidth (a large array copy) and the lower bound on a
-  simulated day it implies (every byte of the state and the CSR read once);
+  simulated day it implies (every byte of the state and the CSR read once), and a second
+  bound that also counts one 64-byte cache line per neighbour score gathered (the score
+  phase reads the scores of every neighbour of every agent, in no cache-friendly order);
 * memory: peak RSS per agent at each size (30 days, a fresh process each), the estimate
   scsim refuses runs with, and the largest population that fits in this machine's RAM;
   ``--huge`` also runs 10^8 agents for 30 days;
@@ -50,6 +54,9 @@ from scsim.state import AGENT_ARRAYS, bytes_per_row
 HERE = Path(__file__).resolve().parent
 GiB = 2**30
 ALL_REGIONS = ["regions.rollout=[{day: 0, regions: all}]"]
+EVERYTHING = [*ALL_REGIONS, "reports.enabled=true", "reports.true_rate=0.05",
+              "reports.false_rate=0.002", "shaming.enabled=true", "shaming.probability=0.5",
+              "shaming.sever.social=0.2", "shaming.restore_rate=0.002"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -134,17 +141,20 @@ def child_main(kind: str, *rest: str) -> None:
 # --------------------------------------------------------------------------- sections
 
 
-def throughput(sizes: list[int], days: dict[int, int], repeats: dict[int, int]) -> list[dict]:
-    simulate("national-800", 5000, 20, ALL_REGIONS)  # JIT warm-up (loads or compiles)
+def throughput(runs: list[tuple[str, int, int, int]]) -> list[dict]:
+    """(variant, agents, days, repeats) -> the best of the repeats of each."""
+    variants = {"as shipped": [], "all regions": ALL_REGIONS, "everything": EVERYTHING}
+    for overrides in variants.values():  # JIT warm-up (loads or compiles every kernel)
+        simulate("national-800", 5000, 20, overrides)
     rows = []
-    for n in sizes:
-        runs = [simulate("national-800", n, days[n], ALL_REGIONS) for _ in range(repeats[n])]
-        r = best(runs)
-        r["load"] = round(os.getloadavg()[0], 2)
+    for variant, n, days, repeats in runs:
+        r = best([simulate("national-800", n, days, variants[variant])
+                  for _ in range(repeats)])
+        r.update(variant=variant, load=round(os.getloadavg()[0], 2))
         rows.append(r)
-        print(f"  throughput {n:>11,} agents x {days[n]} days: {r['agent_days_per_s'] / 1e6:6.2f}"
-              f" M agent-days/s ({r['ms_per_day']:.1f} ms/day, setup {r['setup_s']:.1f} s)",
-              flush=True)
+        print(f"  national-800 ({variant}) {n:>11,} agents x {days} days: "
+              f"{r['agent_days_per_s'] / 1e6:6.2f} M agent-days/s ({r['ms_per_day']:.1f} "
+              f"ms/day, setup {r['setup_s']:.1f} s, load {r['load']})", flush=True)
     return rows
 
 
@@ -180,13 +190,11 @@ def mesa(sizes: list[int], days: int, repeats: dict[int, int]) -> list[dict]:
         s_share = np.array([x for _, x in s_runs]) / n
         m_share = np.array([x for _, x in m_runs]) / n
         s_rate, m_rate = s_share.mean(), m_share.mean()
-        # Standard error of the difference of the two means: the spread of one run over
-        # seeds (pooled), or the binomial error if larger (ties correlate agents' scores,
-        # so runs spread more than binomially).
-        pooled = np.sqrt((s_share.var(ddof=1) + m_share.var(ddof=1)) / 2) if repeats[n] > 1 \
-            else 0.0
-        single = max(np.sqrt(s_rate * (1 - s_rate) / n), pooled)
-        se = single * np.sqrt(2 / repeats[n])
+        # Paired by seed (same network): the standard error of the mean difference is the
+        # spread of the differences, or the binomial error of a difference if larger.
+        diff = s_share - m_share
+        spread = diff.std(ddof=1) if repeats[n] > 2 else 0.0
+        se = max(spread, np.sqrt(2 * s_rate * (1 - s_rate) / n)) / np.sqrt(repeats[n])
         row = {"agents": n, "days": days, "scsim_s": s_time, "mesa_s": m_time,
                "ratio": m_time / s_time, "scsim_listed": s_rate, "mesa_listed": m_rate,
                "z": (s_rate - m_rate) / se if se > 0 else 0.0, "repeats": repeats[n],
@@ -271,10 +279,10 @@ def report(results: dict) -> str:
              "", "| measure | size | result | target |", "|---|---|---|---|"]
     add = lines.append
     for r in results["throughput"]:
-        target = "≥ 20 M" if r["agents"] == 10**6 else ""
-        add(f"| throughput, national-800 | {r['agents']:,} × {r['days']} d | "
+        target = "≥ 20 M" if r["agents"] == 10**6 and r["variant"] == "as shipped" else ""
+        add(f"| national-800, {r['variant']} | {r['agents']:,} × {r['days']} d | "
             f"{r['agent_days_per_s'] / 1e6:.1f} M agent-days/s ({r['ms_per_day']:.1f} ms/day; "
-            f"setup {r['setup_s']:.1f} s) | {target} |")
+            f"setup {r['setup_s']:.1f} s; load {r['load']}) | {target} |")
     c = results["cold_start"]
     add(f"| cold start (new process, 30 days) | 100,000 | {c['cold_s']:.0f} s empty numba cache, "
         f"{c['warm_cache_s']:.1f} s warm cache | |")
@@ -289,7 +297,9 @@ def report(results: dict) -> str:
     for r in b["sizes"]:
         add(f"| vs bandwidth bound | {r['agents']:,} | {r['ms_per_day']:.0f} ms/day = "
             f"{r['times_bound']:.1f}× the bound ({r['bound_ms']:.0f} ms for "
-            f"{r['bytes'] / 1e9:.2f} GB) | {'≤ 3×' if r['agents'] == 10**7 else ''} |")
+            f"{r['bytes'] / 1e9:.2f} GB); {r['times_gather_bound']:.1f}× the bound with one "
+            f"cache line per neighbour ({r['gather_bound_ms']:.0f} ms) | "
+            f"{'≤ 3×' if r['agents'] == 10**7 else ''} |")
     for r in results["memory"]:
         add(f"| peak memory (30 days) | {r['agents']:,} | {r['peak_bytes'] / GiB:.2f} GiB = "
             f"{r['bytes_per_agent']:.0f} B/agent; estimate {r['estimate_ratio']:.2f}× | "
@@ -297,12 +307,14 @@ def report(results: dict) -> str:
     fit = results["largest"]
     add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB | | "
         f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million |")
-    for r in results["scaling_n"]:
-        add(f"| time per day vs N | {r['agents']:,} | {r['ms_per_day']:.1f} ms/day = "
-            f"{1e9 * r['ms_per_day'] / 1000 / r['agents']:.0f} ns/agent | linear |")
-    for r in results["scaling_degree"]:
-        add(f"| time per day vs mean degree | {r['agents']:,}, degree {r['mean_degree']:.1f} | "
-            f"{r['ms_per_day']:.1f} ms/day | linear |")
+    add("| time per day vs N (all regions) | " + ", ".join(
+        f"{r['agents']:.0e}" for r in results["scaling_n"]) + " | " + ", ".join(
+        f"{1e6 * r['ms_per_day'] / r['agents']:.0f}" for r in results["scaling_n"])
+        + " ns per agent-day | linear |")
+    deg = results["scaling_degree"]
+    add(f"| time per day vs mean degree | {deg[0]['agents']:,}; degree " + ", ".join(
+        f"{r['mean_degree']:.1f}" for r in deg) + " | " + ", ".join(
+        f"{r['ms_per_day']:.1f}" for r in deg) + " ms/day | linear |")
     prof = results["profile"]
     total = sum(prof["seconds"].values())
     add("")
@@ -311,15 +323,32 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def put_in_readme(readme: Path, table: str) -> None:
+    """Replace the table between the bench-table markers of the README."""
+    start, end = "<!-- bench-table:start -->\n", "<!-- bench-table:end -->"
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(start)
+    readme.write_text(head + start + table + "\n" + end + rest.split(end, 1)[1],
+                      encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10^5 agents only")
     parser.add_argument("--huge", action="store_true", help="also 10^8 agents for 30 days")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument("--readme", type=Path, help="put the table in this README")
+    parser.add_argument("--from-json", type=Path, help="no measuring: the table of a JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(*args.child)
+        return
+    if args.from_json:
+        table = report(json.loads(args.from_json.read_text()))
+        print(table)
+        if args.readme:
+            put_in_readme(args.readme, table)
         return
 
     started = time.perf_counter()
@@ -334,29 +363,35 @@ def main() -> None:
     print(f"scsim benchmark on {results['machine']['cpu']} ({results['machine']['cores']} "
           f"cores), load {results['machine']['load_before']}", flush=True)
 
-    days = {10**5: 365, 10**6: 365, 10**7: 30}
-    repeats = {10**5: 3, 10**6: 2, 10**7: 1}
-    results["throughput"] = throughput(sizes, days, repeats)
-    shown = next(r for r in results["throughput"] if r["agents"] == min(10**6, sizes[-1]))
-    results["profile"] = {"agents": shown["agents"], "days": shown["days"],
-                          "seconds": shown["profile_s"]}
+    year = [("as shipped", n, 365, 3 if n < 10**6 else 2) for n in sizes if n <= 10**6]
+    scaling = [("all regions", n, 30, 2 if n < 10**7 else 1) for n in
+               ([10**5] if args.quick else [10**5, 3 * 10**5, 10**6, 3 * 10**6, 10**7])]
+    everything = [("everything", min(10**6, sizes[-1]), 30, 1)]
+    results["throughput"] = throughput(year + scaling + everything)
+    shipped = [r for r in results["throughput"] if r["variant"] == "as shipped"]
+    all_on = [r for r in results["throughput"] if r["variant"] == "all regions"]
+    results["profile"] = {k: shipped[-1][k] for k in ("agents", "days")}
+    results["profile"]["seconds"] = shipped[-1]["profile_s"]
     results["cold_start"] = cold_start()
     if mesa_package is not None:
         mesa_sizes = [10**4] if args.quick else [10**4, 10**5]
-        results["mesa"] = mesa(mesa_sizes, 100, {10**4: 3, 10**5: 2})
+        results["mesa"] = mesa(mesa_sizes, 100, {10**4: 6, 10**5: 2})
     else:
         print("  mesa-parity skipped: pip install -e '.[bench]' for Mesa", flush=True)
 
     bw = bandwidth()
     fastest = max(bw.values())
     bound_rows = []
-    for r in results["throughput"]:
+    for r in (r for r in all_on if r["agents"] in sizes):
         n = r["agents"]
         nbytes = day_bytes(n, 2 * r["ties"])
         bound_ms = 1000 * nbytes / fastest
+        gather_ms = 1000 * (nbytes + 64 * 2 * r["ties"]) / fastest
         bound_rows.append({"agents": n, "bytes": nbytes, "bound_ms": bound_ms,
                            "ms_per_day": r["ms_per_day"],
-                           "times_bound": r["ms_per_day"] / bound_ms})
+                           "times_bound": r["ms_per_day"] / bound_ms,
+                           "gather_bound_ms": gather_ms,
+                           "times_gather_bound": r["ms_per_day"] / gather_ms})
         print(f"  {n:>11,} agents: {r['ms_per_day']:.1f} ms/day, bound {bound_ms:.1f} ms "
               f"({nbytes / 1e9:.2f} GB): {r['ms_per_day'] / bound_ms:.1f}x", flush=True)
     results["bound"] = {"bandwidth": bw, "sizes": bound_rows}
@@ -373,13 +408,10 @@ def main() -> None:
         fit = int((ram - b["baseline_bytes"]) / per)
         results["largest"] = {"agents": fit, "ram_gib": ram / GiB,
                               "how": f"extrapolated at {per:.0f} B/agent"}
-    extra = [] if args.quick else [3 * 10**5, 3 * 10**6]
-    results["scaling_n"] = sorted(
-        [{"agents": r["agents"], "ms_per_day": r["ms_per_day"]} for r in results["throughput"]]
-        + [{"agents": n, "ms_per_day": simulate("national-800", n, 30, ALL_REGIONS)[
-            "ms_per_day"]} for n in extra], key=lambda r: r["agents"])
+    results["scaling_n"] = [{"agents": r["agents"], "ms_per_day": r["ms_per_day"]}
+                            for r in all_on]
     deg_n = 10**5 if args.quick else 10**6
-    results["scaling_degree"] = degree_scaling(deg_n, [2, 6, 14, 30], 10)
+    results["scaling_degree"] = degree_scaling(deg_n, [2, 6, 14, 30], 20)
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     results["bench_seconds"] = time.perf_counter() - started
 
@@ -387,6 +419,8 @@ def main() -> None:
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({**results, "table": table}, indent=2) + "\n")
+    if args.readme:
+        put_in_readme(args.readme, table)
     print(f"\nwritten to {args.out} in {results['bench_seconds']:.0f} s")
 
 
