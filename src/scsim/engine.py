@@ -82,10 +82,11 @@ class Simulation:
         s, a, t, net = self.state, self.state.agents, self.tally, self.state.net
         started = (p.region_start_day <= day).astype(np.uint8)
         t.reset()
-        acts = ActModel(self._key("behave", day), p.b_rate, p.b_category, p.b_penalised,
-                        p.b_online, p.b_outside, p.b_key, a["propensity"], a["conformity"],
-                        a["fear"], a["status"], a["scores"], a["region"], started,
-                        bool(p.social_media_ban), float(p.arrest_threshold))
+        acts = ActModel(  # what today's acts depend on: observe and report draw them again
+            self._key("behave", day), p.b_rate, p.b_category, p.b_penalised, p.b_online,
+            p.b_outside, p.b_key, a["propensity"], a["conformity"], a["fear"], a["status"],
+            a["scores"], a["region"], started, bool(p.social_media_ban),
+            float(p.arrest_threshold))
         with self._phase("behave"):
             behave(acts, a["acts_total"], a["scratch"], a["today"], t.behaviour, t.sums)
         observe_key = self._key("observe", day)

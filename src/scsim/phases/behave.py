@@ -24,7 +24,7 @@ ActModel = namedtuple("ActModel", [
     "rate", "category", "penalised", "online", "outside", "b_key",  # per behaviour
     "propensity", "conformity", "fear", "status", "scores", "region",  # per agent
     "started", "social_media_ban", "arrest_threshold"])
-"""Everything today's acts depend on (``Simulation.act_model`` builds it)."""
+"""Everything today's acts depend on (the engine builds one per day)."""
 
 
 @njit(cache=True, inline="always")
@@ -64,26 +64,14 @@ def draw_acts(m, i, out):
         out[b] = poisson(act_uniform(m, h, b), act_rate(m, i, b, d, banned, arrested))
 
 
-@njit(cache=True, inline="always")
-def block_acts(m, today, lo, hi):
-    """Today's acts of the agents lo..hi-1, row i - lo per agent; only the rows of agents
-    flagged ``ACTED`` are filled (drawn in a loop of their own, which keeps the kernels that
-    read them simple enough to compile well)."""
-    acts = np.empty((hi - lo, len(m.rate)), np.int32)
-    for i in range(lo, hi):
-        if today[i] & ACTED:
-            draw_acts(m, i, acts[i - lo])
-    return acts
-
-
 @njit(cache=True, parallel=True)
 def behave(m, acts_total, scratch, today, tally_behaviour, tally_sums):
     """Draw today's acts, add them to ``acts_total`` and flag the agents that acted in
     ``today``; also clears the per-day score deltas (``scratch``) and the other event bits.
 
-    Poisson(lam) is 0 when its uniform u <= 1 - lam, so one pass over the behaviours
-    compares u with 1 - lam (no branches: it vectorises) and only the few agents for which
-    some act is possible draw their counts."""
+    Poisson(lam) is 0 when its uniform u <= 1 - lam, so a first pass over the behaviours
+    only compares u with 1 - lam (branch-free, which the compiler vectorises), and only the
+    few agents for which some act is possible draw their counts."""
     n = len(m.status)
     nbeh = len(m.rate)
     for blk in prange((n + BLOCK - 1) // BLOCK):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from scsim.phases.behave import block_acts, draw_acts
+from scsim.phases.behave import draw_acts
 from scsim.rng import G1, G2, agent_hash, below, mix64, sub_hash, unit
 from scsim.state import ACTED, BLOCK, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.tally import MISATTRIBUTIONS, SEEN
@@ -43,16 +43,15 @@ def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattri
     n = len(group)
     for blk in prange((n + BLOCK - 1) // BLOCK):
         wrong_total = 0
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
-        acts = block_acts(act_model, today, lo, hi)
-        for i in range(lo, hi):
+        acts = np.empty(len(b_delta), np.int64)
+        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             r = region[i]
             if not started[r] or not today[i] & ACTED:
                 continue
+            draw_acts(act_model, i, acts)
             h = agent_hash(key, i)
             for b in range(len(b_delta)):
-                k = acts[i - lo, b]
+                k = acts[b]
                 ch = b_channel[b]
                 cov = coverage[ch, r]
                 if k == 0 or cov <= 0.0:

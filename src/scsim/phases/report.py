@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.network.csr import SEVERED
-from scsim.phases.behave import block_acts
+from scsim.phases.behave import draw_acts
 from scsim.phases.observe import UNSEEN, false_match_rate, sighting
 from scsim.rng import G1, G2, agent_hash, mix64, poisson, sub_hash, unit
 from scsim.state import ACTED, BLOCK, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
@@ -29,23 +29,22 @@ def report(observe_key, report_key, false_key, true_rate, false_rate, accept, b_
     n = len(group)
     for blk in prange((n + BLOCK - 1) // BLOCK):
         filed_total = 0
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
-        acts = block_acts(act_model, today, lo, hi if true_rate > 0.0 else lo)
-        for i in range(lo, hi):
+        acts = np.empty(len(b_delta), np.int64)
+        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             r = region[i]
             if not started[r] or deg_active[i] == 0:
                 continue
             if true_rate > 0.0 and today[i] & ACTED:
+                draw_acts(act_model, i, acts)
                 ho = agent_hash(observe_key, i)
                 hr = agent_hash(report_key, i)
                 for b in range(len(b_delta)):
-                    if acts[i - lo, b] == 0 or not b_reportable[b]:
+                    if acts[b] == 0 or not b_reportable[b]:
                         continue
                     ch = b_channel[b]
                     fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
                     accepted = 0
-                    for j in range(acts[i - lo, b]):
+                    for j in range(acts[b]):
                         if sighting(ho, b_key[b], j, coverage[ch, r], fm) != UNSEEN:
                             continue
                         x = sub_hash(hr, b_key[b] + np.uint64(j))
