@@ -301,12 +301,13 @@ def report(results: dict) -> str:
             f"cache line per neighbour ({r['gather_bound_ms']:.0f} ms) | "
             f"{'≤ 3×' if r['agents'] == 10**7 else ''} |")
     for r in results["memory"]:
-        add(f"| peak memory (30 days) | {r['agents']:,} | {r['peak_bytes'] / GiB:.2f} GiB = "
-            f"{r['bytes_per_agent']:.0f} B/agent; estimate {r['estimate_ratio']:.2f}× | "
-            f"{'≤ ~150 B/agent' if r['agents'] >= 10**7 else ''} |")
+        add(f"| peak memory (30 days; Python and numba included) | {r['agents']:,} | "
+            f"{r['peak_bytes'] / GiB:.2f} GiB = {r['bytes_per_agent']:.0f} B/agent; "
+            f"estimate {r['estimate_ratio']:.2f}× | "
+            f"{'≤ ~150 B/agent; estimate ±20 %' if r['agents'] >= 10**8 else 'estimate ±20 %'} |")
     fit = results["largest"]
     add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB | | "
-        f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million |")
+        f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, ≤ ~150 B/agent |")
     add("| time per day vs N (all regions) | " + ", ".join(
         f"{r['agents']:.0e}" for r in results["scaling_n"]) + " | " + ", ".join(
         f"{1e6 * r['ms_per_day'] / r['agents']:.0f}" for r in results["scaling_n"])
@@ -407,7 +408,7 @@ def main() -> None:
             b["bytes_per_agent"])
         fit = int((ram - b["baseline_bytes"]) / per)
         results["largest"] = {"agents": fit, "ram_gib": ram / GiB,
-                              "how": f"extrapolated at {per:.0f} B/agent"}
+                              "how": f"extrapolated at {per:.0f} B per extra agent"}
     results["scaling_n"] = [{"agents": r["agents"], "ms_per_day": r["ms_per_day"]}
                             for r in all_on]
     deg_n = 10**5 if args.quick else 10**6
