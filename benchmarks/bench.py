@@ -306,8 +306,9 @@ def report(results: dict) -> str:
             f"estimate {r['estimate_ratio']:.2f}× | "
             f"{'≤ ~150 B/agent; estimate ±20 %' if r['agents'] >= 10**8 else 'estimate ±20 %'} |")
     fit = results["largest"]
-    add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB | | "
-        f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, ≤ ~150 B/agent |")
+    if fit:
+        add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB | | "
+            f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, ≤ ~150 B/agent |")
     add("| time per day vs N (all regions) | " + ", ".join(
         f"{r['agents']:.0e}" for r in results["scaling_n"]) + " | " + ", ".join(
         f"{1e6 * r['ms_per_day'] / r['agents']:.0f}" for r in results["scaling_n"])
@@ -402,13 +403,14 @@ def main() -> None:
     ram = psutil.virtual_memory().total
     if args.huge and results["memory"][-1]["agents"] == 10**8:
         results["largest"] = {"agents": 10**8, "ram_gib": ram / GiB, "how": "ran 10^8"}
-    else:  # the marginal bytes per agent between the two largest sizes, extrapolated
-        a, b = results["memory"][-2:] if len(results["memory"]) > 1 else results["memory"] * 2
-        per = (b["peak_bytes"] - a["peak_bytes"]) / max(b["agents"] - a["agents"], 1) or (
-            b["bytes_per_agent"])
+    elif len(results["memory"]) > 1:  # marginal bytes per agent of the two largest sizes
+        a, b = results["memory"][-2:]
+        per = (b["peak_bytes"] - a["peak_bytes"]) / (b["agents"] - a["agents"])
         fit = int((ram - b["baseline_bytes"]) / per)
         results["largest"] = {"agents": fit, "ram_gib": ram / GiB,
                               "how": f"extrapolated at {per:.0f} B per extra agent"}
+    else:
+        results["largest"] = None  # one size tells nothing of the bytes per extra agent
     results["scaling_n"] = [{"agents": r["agents"], "ms_per_day": r["ms_per_day"]}
                             for r in all_on]
     deg_n = 10**5 if args.quick else 10**6
