@@ -15,7 +15,7 @@ from scsim import tally as T
 from scsim.metrics import MetricsRecorder
 from scsim.params import Names, Params, compile_params
 from scsim.phases.adapt import adapt
-from scsim.phases.behave import behave
+from scsim.phases.behave import ActModel, behave
 from scsim.phases.classify import announce_listings, classify
 from scsim.phases.companies import companies, penalise_representatives
 from scsim.phases.observe import misattribute, observe
@@ -83,34 +83,38 @@ class Simulation:
         s, a, t, net = self.state, self.state.agents, self.tally, self.state.net
         started = (p.region_start_day <= day).astype(np.uint8)
         t.reset()
+        acts = ActModel(  # what today's acts depend on: observe and report draw them again
+            self._key("behave", day), p.b_rate, p.b_category, p.b_penalised, p.b_online,
+            p.b_outside, p.b_key, a["propensity"], a["conformity"], a["fear"], a["status"],
+            a["scores"], a["region"], started, bool(p.social_media_ban),
+            float(p.arrest_threshold))
         with self._phase("behave"):
-            behave(self._key("behave", day), p.b_rate, p.b_category, p.b_penalised,
-                   p.b_online, p.b_outside, p.b_key, a["propensity"], a["conformity"],
-                   a["fear"], a["status"], a["scores"], a["region"], started,
-                   p.social_media_ban, p.arrest_threshold, a["acts"], a["acts_total"],
-                   a["scratch"], a["today"], t.behaviour, t.sums)
+            behave(acts, a["acts_total"], a["scratch"], a["today"], t.behaviour, t.sums)
         observe_key = self._key("observe", day)
         with self._phase("observe"):
             observe(observe_key, p.b_delta, p.b_channel, p.b_severe, p.b_key, p.coverage,
                     p.facial, p.misattribution, a["group"], a["region"], s.region_start,
-                    started, a["acts"], a["scratch"], a["today"], t.counts, t.behaviour,
+                    started, acts, a["scratch"], a["today"], t.counts, t.behaviour,
                     t.events)
             if t.events.any():
                 misattribute(observe_key, p.b_delta, p.b_channel, p.b_severe, p.b_key,
                              p.coverage, p.facial, p.misattribution, a["group"], a["region"],
-                             s.region_start, a["acts"], a["scratch"], a["today"], t.events)
+                             s.region_start, acts, a["scratch"], a["today"], t.events)
         false_key = self._key("false_report", day)
         with self._phase("report"):
-            report(observe_key, self._key("report", day), false_key, p.true_report,
-                   p.false_rate, p.accept, p.b_delta, p.b_channel, p.b_severe, p.b_reportable,
-                   p.b_key, p.coverage, p.facial, p.misattribution, a["group"], a["region"],
-                   s.region_start, started, a["deg_active"], a["malice"], a["acts"],
-                   a["scratch"], a["today"], t.counts, t.behaviour, t.events)
-            if t.events.any():
-                false_reports(false_key, p.false_rate, p.envy, p.accept, p.power_bias,
-                              p.false_report_cdf, p.b_delta, p.b_severe, net.indptr,
-                              net.indices, net.tie, a["scores"], a["malice"], a["region"],
-                              started, a["scratch"], a["today"], t.counts, t.events)
+            if p.true_report > 0.0 or p.false_rate > 0.0:
+                report(observe_key, self._key("report", day), false_key, p.true_report,
+                       p.false_rate, p.accept, p.b_delta, p.b_channel, p.b_severe,
+                       p.b_reportable, p.b_key, p.coverage, p.facial, p.misattribution,
+                       a["group"], a["region"], s.region_start, started, a["deg_active"],
+                       a["malice"], acts, a["scratch"], a["today"], t.counts, t.behaviour,
+                       t.events)
+                if t.events.any():
+                    false_reports(false_key, p.false_rate, p.envy, p.accept, p.power_bias,
+                                  p.false_report_cdf, p.b_delta, p.b_severe, net.indptr,
+                                  net.indices, net.tie, a["scores"], a["malice"],
+                                  a["region"], started, a["scratch"], a["today"], t.counts,
+                                  t.events)
         with self._phase("score"):
             if p.scoring:
                 score(p.alpha, p.tie_weight, p.listed_penalty, p.group_bonus, p.has_bonus,

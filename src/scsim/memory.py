@@ -14,11 +14,13 @@ from scsim.scenario.schema import Scenario
 from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row
 
 # Bytes per directed tie entry in the CSR (int32 neighbour + uint8 tie byte), and what
-# building it needs on top (the undirected edge list: two int32 ends and a type byte,
-# per two directed entries, plus the row-sorting scratch).
+# building it needs at its peak: the undirected edge list (two int32 ends and a type byte per
+# two directed entries) while the neighbour ids are written (generators.py, csr.py).
 CSR_BYTES_PER_ENTRY = 5
-BUILD_BYTES_PER_ENTRY = 9
-FIXED_OVERHEAD = 400 * 2**20  # interpreter, numba, numpy, pandas
+BUILD_BYTES_PER_ENTRY = 4 + 9 / 2
+# Per agent while the network is built: region, household, group, employer, households.
+POPULATION_BYTES = 2 + 4 + 1 + 4 + 8 / 2.8
+FIXED_OVERHEAD = 250 * 2**20  # interpreter, numba and its compiled kernels, numpy, pandas
 
 
 def expected_degree(sc: Scenario) -> float:
@@ -34,16 +36,20 @@ def expected_degree(sc: Scenario) -> float:
 
 
 def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = None) -> int:
-    """Peak bytes of a run of ``n`` agents (``entries``: directed ties, if known)."""
+    """Peak bytes of a run of ``n`` agents (``entries``: directed ties, if known): the larger
+    of the network build (population structure, edge list and neighbour ids) and the run
+    (the state table, the CSR, the metrics table), plus a fixed overhead."""
     dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
             "events": max(len(names.company_events), 1)}
     if entries is None:
         entries = int(n * expected_degree(sc))
-    agents = n * bytes_per_row(AGENT_ARRAYS, dims)
+    build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY
+    agents = n * (bytes_per_row(AGENT_ARRAYS, dims) + 8 / 2.8)  # + household boundaries
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
-    network = 8 * (n + 1) + entries * (CSR_BYTES_PER_ENTRY + BUILD_BYTES_PER_ENTRY)
+    network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
-    return agents + companies + network + metrics + FIXED_OVERHEAD
+    run = agents + companies + network + metrics
+    return int(max(build, run)) + FIXED_OVERHEAD
 
 
 def available_bytes() -> int:

@@ -160,6 +160,9 @@ class MetricsRecorder:
         self.hist = np.zeros((max(1, threads), HIST_BINS), np.int64)
         self.hist_lo = np.zeros((max(1, threads), HIST_BINS), np.float64)
         self.hist_hi = np.zeros((max(1, threads), HIST_BINS), np.float64)
+        # The largest component depends only on which ties are active: it is measured
+        # again only after a tie has been severed or restored.
+        self.lcc: float | None = None
 
     def record(self, day: int, state: State, tally: T.Tally, p: Params, started: np.ndarray,
                last_day: bool) -> None:
@@ -214,8 +217,14 @@ class MetricsRecorder:
         put("penalised_acts", beh[T.ACTS, : len(penalised)][penalised].sum())
         put("ties_active_frac", tally.count(T.DEG_ACTIVE) / self.degree_total
             if self.degree_total else math.nan)
+        if tally.count(T.TIES_SEVERED) or tally.count(T.TIES_RESTORED):
+            self.lcc = None
         if day % self.network_every == 0 or last_day:
-            put("lcc_frac", largest_component_fraction(net))
+            if self.lcc is None:
+                # Lend it the score scratch: nothing in it is read again before behave
+                # clears it tomorrow.
+                self.lcc = largest_component_fraction(net, a["scratch"])
+            put("lcc_frac", self.lcc)
             put("score_assortativity", score_assortativity(net, a["scores"][:, 0]))
         put("fear_mean", tally.sum(T.FEAR_SUM) / n)
         put("deterrence_mean", tally.sum(T.DETERRENCE_SUM) / n)

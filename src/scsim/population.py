@@ -40,9 +40,6 @@ class Population:
     household: np.ndarray  # int32 (N,)
     group: np.ndarray  # uint8 (N,)
     employer: np.ndarray  # int32 (N,), -1 when not employed
-    propensity: np.ndarray  # float32 (N, categories), mean 1
-    conformity: np.ndarray  # float32 (N,)
-    malice: np.ndarray  # float32 (N,)
     company_region_start: np.ndarray  # int64 (R+1,)
     company_rep: np.ndarray  # int32 (M,), legal representative
     company_sector: np.ndarray  # uint8 (M,)
@@ -68,8 +65,9 @@ def company_count(sc: Scenario, n: int) -> int:
     return 0 if per == 0 else max(1, round(n * per / 1000.0))
 
 
-def build_population(sc: Scenario, n: int, categories: list[str], seed: int) -> Population:
-    """Draw a population of ``n`` agents for scenario ``sc``."""
+def build_population(sc: Scenario, n: int, seed: int) -> Population:
+    """Draw the structure of a population of ``n`` agents for scenario ``sc`` (their
+    individual traits come from ``draw_traits``)."""
     pop = sc.population
     nreg = sc.regions.count
     weights = np.asarray(sc.regions.weights or [1.0] * nreg)
@@ -94,20 +92,28 @@ def build_population(sc: Scenario, n: int, categories: list[str], seed: int) -> 
     company_rep = _legal_representatives(employer, m, company_region, region_start,
                                          stream_key(seed, "population:legal_rep"))
 
-    cat_keys = np.array([name_id("category:" + c) for c in categories], np.uint64)
-    propensity = _propensities(n, cat_keys, pop.propensity_sigma,
-                               stream_key(seed, "population:propensity"))
-    conformity = _lognormal(n, pop.conformity.mean, pop.conformity.sigma,
-                            stream_key(seed, "population:conformity"))
-    malice = _lognormal(n, pop.malice.mean, pop.malice.sigma,
-                        stream_key(seed, "population:malice"))
     sector_key = stream_key(seed, "population:company_sector")
     company_sector = _uniform_choice(m, len(sc.companies.sectors), sector_key)
-    revenue = _lognormal(m, sc.companies.revenue.mean, sc.companies.revenue.sigma,
-                         stream_key(seed, "population:company_revenue"))
+    revenue = np.empty(m, np.float32)
+    _lognormal(sc.companies.revenue.mean, sc.companies.revenue.sigma,
+               stream_key(seed, "population:company_revenue"), revenue)
     return Population(region_start, region, household_start, household, group, employer,
-                      propensity, conformity, malice, company_region_start, company_rep,
-                      company_sector, company_region, revenue)
+                      company_region_start, company_rep, company_sector, company_region,
+                      revenue)
+
+
+def draw_traits(sc: Scenario, categories: list[str], seed: int, propensity: np.ndarray,
+                conformity: np.ndarray, malice: np.ndarray) -> None:
+    """Draw every agent's propensities (one column per category), conformity and malice
+    into the given float32 arrays (those of the state: no copy is made)."""
+    pop = sc.population
+    cat_keys = np.array([name_id("category:" + c) for c in categories], np.uint64)
+    _propensities(cat_keys, pop.propensity_sigma, stream_key(seed, "population:propensity"),
+                  propensity)
+    _lognormal(pop.conformity.mean, pop.conformity.sigma,
+               stream_key(seed, "population:conformity"), conformity)
+    _lognormal(pop.malice.mean, pop.malice.sigma, stream_key(seed, "population:malice"),
+               malice)
 
 
 @njit(cache=True)
@@ -215,18 +221,14 @@ def _uniform_choice(m, k, key):
 
 
 @njit(cache=True, parallel=True)
-def _propensities(n, category_keys, sigma, key):
-    out = np.empty((n, len(category_keys)), np.float32)
-    for i in prange(n):
+def _propensities(category_keys, sigma, key, out):
+    for i in prange(len(out)):
         h = agent_hash(key, i)
         for c in range(len(category_keys)):
             out[i, c] = lognormal_mean(sub_hash(h, category_keys[c]), 1.0, sigma)
-    return out
 
 
 @njit(cache=True, parallel=True)
-def _lognormal(n, mean, sigma, key):
-    out = np.empty(n, np.float32)
-    for i in prange(n):
+def _lognormal(mean, sigma, key, out):
+    for i in prange(len(out)):
         out[i] = lognormal_mean(agent_hash(key, i), mean, sigma)
-    return out

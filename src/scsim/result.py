@@ -1,10 +1,11 @@
 """What a run produced: daily metrics, the final agents and companies, and how to keep them.
 
 Tables are built on first access from the state arrays (pandas DataFrames, or Arrow tables
-with ``to_arrow``); ``save`` writes Parquet files plus the resolved scenario and run.json
-into a temporary folder and moves it into place, so a folder is complete or absent, and
-``Result.load`` reads such a folder back. A small sample of the network (``sample``) is
-kept for pictures.
+with ``to_arrow``), and so is each agent column: a run of 10^8 agents keeps no second copy
+of its state unless asked for one. ``save`` writes Parquet files plus the resolved scenario
+and run.json into a temporary folder and moves it into place, so a folder is complete or
+absent, and ``Result.load`` reads such a folder back. A small sample of the network
+(``sample``) is kept for pictures.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -39,6 +41,25 @@ TABLES = ("metrics", "agents", "companies")
 SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
+class LazyColumns(Mapping):
+    """Named columns, each computed on first access by its maker and then kept."""
+
+    def __init__(self, makers: dict[str, Callable[[], Any]]):
+        self._makers = makers
+        self._columns: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._columns:
+            self._columns[name] = self._makers[name]()
+        return self._columns[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 @dataclass
 class Result:
     """The outcome of ``scsim.simulate``: ``metrics`` (one row per day), ``agents`` (one row
@@ -49,7 +70,7 @@ class Result:
     names: Names
     metrics_columns: list[str]
     metrics_table: np.ndarray
-    agent_columns: dict[str, np.ndarray]
+    agent_columns: Mapping[str, np.ndarray]
     company_columns: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
     sample: NetworkSample | None = None
@@ -104,7 +125,7 @@ class Result:
 
     @cached_property
     def agents(self) -> pd.DataFrame:
-        return pd.DataFrame(self.agent_columns, copy=False)
+        return pd.DataFrame(dict(self.agent_columns), copy=False)
 
     @cached_property
     def companies(self) -> pd.DataFrame:
@@ -153,51 +174,56 @@ def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int32), categories=labels)
 
 
-def _agent_columns(sim: Simulation) -> dict[str, Any]:
+def _agent_columns(sim: Simulation) -> LazyColumns:
+    """The agents table of the final state, one column at a time (see ``LazyColumns``)."""
     a, names, s = sim.state.agents, sim.names, sim.state
-    net = s.net
+    indptr, household_start, n = s.net.indptr, s.household_start, s.n
     p = sim.epochs[-1][1]
     status = a["status"]
-    degree = np.diff(net.indptr).astype(np.int32)
-    listed = (status & LISTED) != 0
-    cols: dict[str, Any] = {
-        "agent": np.arange(s.n, dtype=np.int32),
-        "group": _categorical(a["group"], names.groups),
-        "region": a["region"].astype(np.int32),
-        "household": a["household"],
-        "child": (np.arange(s.n) - s.household_start[a["household"]]) >= 2,
-        "employer": a["employer"],
-        "score": a["scores"][:, 0].copy(),
-        "clean_score": a["scores"][:, 1].copy(),
-        "tier": _categorical(a["tier"], names.tiers or ["none"]),
+
+    def listed():
+        return (status & LISTED) != 0
+
+    def degree():
+        return np.diff(indptr).astype(np.int32)
+
+    def column(array, dtype=None):
+        return lambda: array.copy() if dtype is None else array.astype(dtype)
+
+    cols: dict[str, Callable[[], Any]] = {
+        "agent": lambda: np.arange(n, dtype=np.int32),
+        "group": lambda: _categorical(a["group"], names.groups),
+        "region": column(a["region"], np.int32),
+        "household": lambda: a["household"],
+        "child": lambda: (np.arange(n) - household_start[a["household"]]) >= 2,
+        "employer": lambda: a["employer"],
+        "score": column(a["scores"][:, 0]),
+        "clean_score": column(a["scores"][:, 1]),
+        "tier": lambda: _categorical(a["tier"], names.tiers or ["none"]),
         "listed": listed,
-        "wrongfully_listed": listed & ((status & WRONGFUL) != 0),
-        "shamed": (status & SHAMED) != 0,
-        "listed_until": np.where(listed, a["listed_until"], -1).astype(np.int32),
-        "fear": a["fear"],
-        "conformity": a["conformity"],
-        "malice": a["malice"],
+        "wrongfully_listed": lambda: listed() & ((status & WRONGFUL) != 0),
+        "shamed": lambda: (status & SHAMED) != 0,
+        "listed_until": lambda: np.where(listed(), a["listed_until"], -1).astype(np.int32),
+        "fear": lambda: a["fear"],
+        "conformity": lambda: a["conformity"],
+        "malice": lambda: a["malice"],
     }
     for k, cat in enumerate(names.categories):
-        cols[f"propensity_{cat}"] = a["propensity"][:, k].copy()
+        cols[f"propensity_{cat}"] = column(a["propensity"][:, k])
     cols.update({
         "degree": degree,
-        "active_degree": a["deg_active"],
-        "pariah": (degree > 0) & (a["deg_active"] < p.pariah_fraction * degree),
-        "house_arrest": a["scores"][:, 0] < p.arrest_threshold,
-        "times_listed": a["times_listed"],
-        "days_listed": a["days_listed"],
-        "wrongful_listings": a["wrongful_listings"],
-        "times_shamed": a["times_shamed"],
-        "ties_lost": a["ties_lost"],
-        "blocked_tickets": a["blocked_tickets"],
-        "blocked_other": a["blocked_other"],
-        "privileges_used": a["privileges_used"],
-        "school_barred_days": a["school_barred_days"],
+        "active_degree": column(a["deg_active"], np.int32),
+        "pariah": lambda: (degree() > 0) & (a["deg_active"] < p.pariah_fraction * degree()),
+        "house_arrest": lambda: a["scores"][:, 0] < p.arrest_threshold,
     })
+    # History counts are kept as uint16 (saturating) and published as int32 / uint32.
+    for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
+                 "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
+                 "school_barred_days"):
+        cols[name] = column(a[name], np.int32)
     for k, b in enumerate(names.behaviours):
-        cols[f"acts_{b}"] = a["acts_total"][:, k].copy()
-    return cols
+        cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
+    return LazyColumns(cols)
 
 
 def _company_columns(sim: Simulation) -> dict[str, Any]:

@@ -30,8 +30,9 @@ def format_value(value: float) -> str:
 
 def summarise(res: Result) -> pd.DataFrame:
     """Rows of (section, figure, value, note); values are plain floats."""
-    m, agents, companies = res.metrics, res.agents, res.companies
-    n, days = len(agents), len(m)
+    m, companies = res.metrics, res.companies
+    times_listed = np.asarray(res.agent_columns["times_listed"])  # not the whole agents table
+    n, days = len(times_listed), len(m)
     last = m.iloc[-1]
     years = days / 365.0
     rows: list[tuple[str, str, float, str]] = []
@@ -53,7 +54,7 @@ def summarise(res: Result) -> pd.DataFrame:
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
-    add("listing", "ever listed", int((agents["times_listed"] > 0).sum()), "agents")
+    add("listing", "ever listed", int(np.count_nonzero(times_listed)), "agents")
     add("listing", "new listings", new, f"{new / n / years:.4f}/person/yr")
     add("listing", "wrongful listings", wrongful_new,
         f"{wrongful_new / new:.1%} of listings" if new else "no listings")
@@ -87,8 +88,13 @@ def summarise(res: Result) -> pd.DataFrame:
     add("chilling effect", "acts deterred", last["deterrence_mean"],
         "share of penalised acts not done")
     add("chilling effect", "mean fear", last["fear_mean"], "0-1")
-    ever = agents.groupby("group", observed=False)["times_listed"].apply(
-        lambda s: float((s > 0).mean()))
+    group = res.agent_columns["group"]
+    codes = np.asarray(getattr(group, "codes", group))
+    groups = len(res.names.groups)
+    sizes = np.bincount(codes, minlength=groups)
+    listed = np.bincount(codes[times_listed > 0], minlength=groups)
+    ever = dict(zip(res.names.groups, np.divide(listed, sizes, out=np.full(groups, np.nan),
+                                                where=sizes > 0), strict=True))
     ref = res.names.groups[res.names.reference_group]
     for g in res.names.groups:
         ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan

@@ -9,9 +9,9 @@ from scsim.network import generate_network, load_edgelist
 from scsim.network.edgelist import count_nodes_hint
 from scsim.params import Names, Params
 from scsim.phases.classify import assign_tiers
-from scsim.population import build_population, company_count
+from scsim.population import build_population, company_count, draw_traits
 from scsim.scenario.schema import Scenario
-from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate
+from scsim.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
 
 
 def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
@@ -27,7 +27,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     else:
         check_memory(sc, sc.population.agents, names)
     n = sc.population.agents
-    pop = build_population(sc, n, names.categories, seed)
+    pop = build_population(sc, n, seed)
     if net is None:
         net = generate_network(
             n, seed, kind=sc.network.kind, mean_degree=sc.network.mean_degree,
@@ -37,21 +37,23 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
             family_ties=sc.network.family_ties, employer=pop.employer,
             work_degree=sc.network.work_degree)
 
+    degree = np.diff(net.indptr)
     dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
-            "events": max(len(names.company_events), 1)}
+            "events": max(len(names.company_events), 1),
+            "ties": ties_dtype(int(degree.max()) if n else 0)}
     agents = allocate(AGENT_ARRAYS, n, dims)
-    agents["group"][:] = pop.group
-    agents["region"][:] = pop.region
-    agents["household"][:] = pop.household
-    agents["employer"][:] = pop.employer
-    agents["propensity"][:] = pop.propensity
-    agents["conformity"][:] = pop.conformity
-    agents["malice"][:] = pop.malice
+    # The population's arrays become the state's (same dtypes; the zeroed ones they replace
+    # were never touched, so never took memory).
+    for name in ("group", "region", "household", "employer"):
+        agents[name] = getattr(pop, name).astype(agents[name].dtype, copy=False)
+    draw_traits(sc, names.categories, seed, agents["propensity"], agents["conformity"],
+                agents["malice"])
     s0 = p.s0_group[pop.group]
     agents["scores"][:, 0] = s0
     agents["scores"][:, 1] = s0
     assign_tiers(agents["scores"], p.tier_min, agents["tier"])
-    agents["deg_active"][:] = np.diff(net.indptr)
+    agents["deg_active"][:] = degree
+    del degree
 
     m = company_count(sc, n)
     companies = allocate(COMPANY_ARRAYS, m, dims)

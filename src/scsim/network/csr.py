@@ -182,6 +182,14 @@ def build_csr(n: int, src: np.ndarray, dst: np.ndarray, typ: np.ndarray) -> Netw
     family before work before social. Time O(E + sum of d log d) over rows of length d;
     memory: the result plus an int32 row-length array (n), nothing proportional to E.
     """
+    return build_csr_from(n, [src, dst, typ])
+
+
+def build_csr_from(n: int, edges: list[np.ndarray]) -> Network:
+    """``build_csr(n, *edges)`` that empties the list ``edges`` = [src, dst, typ] as soon
+    as the edges are in the CSR, so that a caller that holds no other reference to them gets
+    their memory back before the rows are sorted."""
+    src, dst, typ = edges
     if not (len(src) == len(dst) == len(typ)):
         raise ValueError("build_csr: src, dst and typ must have the same length")
     if n > MAX_AGENTS:
@@ -200,6 +208,8 @@ def build_csr(n: int, src: np.ndarray, dst: np.ndarray, typ: np.ndarray) -> Netw
     # Allocated here (not inside numba) so they own their memory and can shrink in place.
     indices = np.empty(nnz, dtype=np.int32)
     _scatter(src, dst, typ, indptr, indices.view(np.uint32), n_parts)
+    del src, dst, typ
+    edges.clear()
     tie = np.empty(nnz, dtype=np.uint8)
     row_len = np.empty(n, dtype=np.int32)
     _sort_and_merge_rows(indptr, indices.view(np.uint32), tie, row_len)

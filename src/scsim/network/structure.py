@@ -10,9 +10,11 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.network.csr import SEVERED, Network
+from scsim.prefetch import prefetch
 
 _ROW_BLOCK = 4096  # rows per parallel partial sum
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
+_PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
 
 
 @njit(cache=True, inline="always")
@@ -37,7 +39,7 @@ def _union(parent, size, i, j):
 
 
 @njit(cache=True)
-def _largest_component_size(indptr, indices, tie):
+def _largest_component_size(indptr, indices, tie, parent, size):
     """Size of the largest connected component over active ties, by union-find.
 
     Skips most ties (the "Afforest" idea, Sutton et al. 2018): first join each agent to its
@@ -46,8 +48,9 @@ def _largest_component_size(indptr, indices, tie):
     is exact: a tie between two agents of that set changes nothing, and any other tie has an
     end outside it, whose ties are all joined (ties are symmetric)."""
     n = len(indptr) - 1
-    parent = np.arange(n, dtype=np.int32)
-    size = np.ones(n, dtype=np.int32)
+    for i in range(n):
+        parent[i] = i
+        size[i] = 1
     for i in range(n):
         taken = 0
         for a in range(indptr[i], indptr[i + 1]):
@@ -75,19 +78,27 @@ def _largest_component_size(indptr, indices, tie):
     return largest
 
 
-def largest_component_fraction(net: Network) -> float:
+def largest_component_fraction(net: Network, workspace: np.ndarray | None = None) -> float:
     """Share of agents (0..1) in the largest connected component over active ties.
-    An isolated agent is a component of size 1. NaN for a network without agents."""
-    if net.n == 0:
+    An isolated agent is a component of size 1. NaN for a network without agents.
+
+    ``workspace``: optional writable memory of at least 8 bytes per agent for the
+    union-find arrays (the simulator lends its per-day score scratch); allocated if absent."""
+    n = net.n
+    if n == 0:
         return float("nan")
-    return _largest_component_size(net.indptr, net.indices, net.tie) / net.n
+    if workspace is None:
+        workspace = np.empty(2 * n, dtype=np.int32)
+    work = workspace.reshape(-1).view(np.int32)
+    return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
+                                   work[n:2 * n]) / n
 
 
 @njit(cache=True, parallel=True)
 def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
     """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
     centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i],
-    y = score[j]."""
+    y = score[j], in float64 whatever the float type of ``score``."""
     n = len(indptr) - 1
     n_blocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
     partial = np.zeros((n_blocks, 3))
@@ -96,12 +107,15 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
+        last = indptr[min(n, (b + 1) * _ROW_BLOCK)] - _PREFETCH_AHEAD
         for i in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
-            x = score[i]
+            x = np.float64(score[i])
             for a in range(indptr[i], indptr[i + 1]):
+                if a < last:
+                    prefetch(score, indices[a + _PREFETCH_AHEAD])
                 if tie[a] & SEVERED:
                     continue
-                y = score[indices[a]]
+                y = np.float64(score[indices[a]])
                 if first_pass:
                     s0 += 1.0
                     s1 += x
@@ -124,8 +138,11 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
 def score_assortativity(net: Network, score: np.ndarray) -> float:
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
-    the scores at tie ends do not vary."""
-    score = np.ascontiguousarray(score, dtype=np.float64)
+    the scores at tie ends do not vary. ``score`` may be a float32 or float64 view (no copy
+    is made)."""
+    score = np.asarray(score)
+    if score.dtype.kind != "f":
+        score = score.astype(np.float64)
     if score.shape != (net.n,):
         raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
     count, sum_x, sum_y = _block_sums(net.indptr, net.indices, net.tie, score, np.nan, np.nan)

@@ -18,6 +18,7 @@ from scsim.state import (
     SEVERE_REAL,
     SHAMED,
     WRONGFUL,
+    add_capped,
 )
 from scsim.tally import (
     APPEALS,
@@ -62,7 +63,7 @@ def classify(key, day, listing, threshold, duration, severe_duration, renew, com
             st = status[i]
             ev = today[i]
             if st & LISTED:
-                days_listed[i] += 1
+                add_capped(days_listed, i, 1)
                 h = agent_hash(key, i)
                 free = False
                 if ev & SEVERE_REAL:
@@ -106,13 +107,13 @@ def classify(key, day, listing, threshold, duration, severe_duration, renew, com
                 st |= LISTED
                 st &= ~PROTECTED
                 listed_until[i] = day + (severe_duration if severe else duration)
-                times_listed[i] += 1
+                add_capped(times_listed, i, 1)
                 tally_counts[blk, NEWLY_LISTED] += 1
                 if severe:
                     tally_counts[blk, SEVERE_LISTINGS] += 1
                 if not rightful:
                     st |= WRONGFUL
-                    wrongful_listings[i] += 1
+                    add_capped(wrongful_listings, i, 1)
                     tally_counts[blk, WRONGFUL_NEW] += 1
                 today[i] = ev | NEW_LISTED
                 changed = 1

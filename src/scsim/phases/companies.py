@@ -7,18 +7,19 @@ listed representative costs the company points each day."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from scsim.phases.classify import tier_of
 from scsim.rng import agent_hash, poisson, sub_hash, unit
 from scsim.state import LISTED
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def companies(key, e_rate, e_delta, e_coverage, e_key, ct_min, ct_inspection, s0, s_min,
               s_max, recovery, threshold, company_penalty, region, started, rep, agent_status,
               score, tier, listed, events_total, events_seen, days_listed):
-    for c in prange(len(score)):
+    # Serial: companies are few (per_1000_agents), too few to pay for waking a thread.
+    for c in range(len(score)):
         if not started[region[c]]:
             continue
         h = agent_hash(key, c)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from scsim.phases.behave import draw_acts
 from scsim.rng import G1, G2, agent_hash, below, mix64, sub_hash, unit
-from scsim.state import BLOCK, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
+from scsim.state import ACTED, BLOCK, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.tally import MISATTRIBUTIONS, SEEN
 
 UNSEEN, SEEN_OWN, SEEN_WRONG = 0, 1, 2
@@ -35,20 +36,22 @@ def false_match_rate(misattribution, facial, group, region_start, i, r, channel)
 
 @njit(cache=True, parallel=True)
 def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattribution, group,
-            region, region_start, started, acts, scratch, today, tally_counts,
+            region, region_start, started, act_model, scratch, today, tally_counts,
             tally_behaviour, block_events):
     """Score deltas of the sightings attributed to the actor (recorded score) and of all
     sightings (error-free score). Flags agents whose sightings went to someone else."""
     n = len(group)
     for blk in prange((n + BLOCK - 1) // BLOCK):
         wrong_total = 0
+        acts = np.empty(len(b_delta), np.int64)
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             r = region[i]
-            if not started[r]:
+            if not started[r] or not today[i] & ACTED:
                 continue
+            draw_acts(act_model, i, acts)
             h = agent_hash(key, i)
             for b in range(len(b_delta)):
-                k = acts[i, b]
+                k = acts[b]
                 ch = b_channel[b]
                 cov = coverage[ch, r]
                 if k == 0 or cov <= 0.0:
@@ -80,16 +83,18 @@ def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattri
 
 @njit(cache=True)
 def misattribute(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattribution,
-                 group, region, region_start, acts, scratch, today, block_events):
+                 group, region, region_start, act_model, scratch, today, block_events):
     """Serial replay: each misattributed sighting counts against a uniformly chosen other
     agent of the actor's region (recorded score only)."""
     n = len(group)
+    acts = np.empty(len(b_delta), np.int64)
     for blk in range(len(block_events)):
         if block_events[blk] == 0:
             continue
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             if not today[i] & HAS_MISATTRIBUTION:
                 continue
+            draw_acts(act_model, i, acts)
             r = region[i]
             lo = region_start[r]
             size = region_start[r + 1] - lo
@@ -97,7 +102,7 @@ def misattribute(key, b_delta, b_channel, b_severe, b_key, coverage, facial, mis
             for b in range(len(b_delta)):
                 ch = b_channel[b]
                 fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
-                for j in range(acts[i, b]):
+                for j in range(acts[b]):
                     if sighting(h, b_key[b], j, coverage[ch, r], fm) != SEEN_WRONG:
                         continue
                     t = lo + below(mix64(sub_hash(h, b_key[b] + np.uint64(j)) ^ G2), size - 1)

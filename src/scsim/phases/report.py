@@ -11,9 +11,10 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.network.csr import SEVERED
+from scsim.phases.behave import draw_acts
 from scsim.phases.observe import UNSEEN, false_match_rate, sighting
 from scsim.rng import G1, G2, agent_hash, mix64, poisson, sub_hash, unit
-from scsim.state import BLOCK, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.state import ACTED, BLOCK, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.tally import FALSE_ACCEPTED, FALSE_FILED, REPORTED
 
 POINTS_SCALE = 100.0  # envy and power bias are per 100 points of score difference
@@ -22,26 +23,28 @@ POINTS_SCALE = 100.0  # envy and power bias are per 100 points of score differen
 @njit(cache=True, parallel=True)
 def report(observe_key, report_key, false_key, true_rate, false_rate, accept, b_delta,
            b_channel, b_severe, b_reportable, b_key, coverage, facial, misattribution, group,
-           region, region_start, started, deg_active, malice, acts, scratch, today,
+           region, region_start, started, deg_active, malice, act_model, scratch, today,
            tally_counts, tally_behaviour, block_events):
     """True reports of unseen acts (both scores); flags agents that file false reports."""
     n = len(group)
     for blk in prange((n + BLOCK - 1) // BLOCK):
         filed_total = 0
+        acts = np.empty(len(b_delta), np.int64)
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             r = region[i]
             if not started[r] or deg_active[i] == 0:
                 continue
-            if true_rate > 0.0:
+            if true_rate > 0.0 and today[i] & ACTED:
+                draw_acts(act_model, i, acts)
                 ho = agent_hash(observe_key, i)
                 hr = agent_hash(report_key, i)
                 for b in range(len(b_delta)):
-                    if acts[i, b] == 0 or not b_reportable[b]:
+                    if acts[b] == 0 or not b_reportable[b]:
                         continue
                     ch = b_channel[b]
                     fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
                     accepted = 0
-                    for j in range(acts[i, b]):
+                    for j in range(acts[b]):
                         if sighting(ho, b_key[b], j, coverage[ch, r], fm) != UNSEEN:
                             continue
                         x = sub_hash(hr, b_key[b] + np.uint64(j))

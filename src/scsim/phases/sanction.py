@@ -9,7 +9,7 @@ from __future__ import annotations
 from numba import njit, prange
 
 from scsim.rng import agent_hash, poisson, sub_hash, unit
-from scsim.state import BLOCK, LISTED
+from scsim.state import BLOCK, LISTED, add_capped
 from scsim.tally import (
     BLOCKED_AIR,
     BLOCKED_JOBS,
@@ -41,35 +41,58 @@ def sanction(key, air_rate, train_rate, purchase_rate, job_rate, social_media_ba
              started, household, household_start, scores, status, blocked_tickets,
              blocked_other, privileges_used, school_barred_days, tally_counts,
              tally_privilege):
+    """Blocked attempts and restrictions of listed agents, privileges used by the others."""
     n = len(status)
     for blk in prange((n + BLOCK - 1) // BLOCK):
+        arrest = 0
+        barred = 0
+        air_total = 0
+        train_total = 0
+        bought_total = 0
+        applied_total = 0
+        banned = 0
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             if not started[region[i]]:
                 continue
             h = agent_hash(key, i)
             s = scores[i, 0]
             if s < arrest_threshold:
-                tally_counts[blk, HOUSE_ARREST] += 1
+                arrest += 1
             if school_bar and i - household_start[household[i]] >= 2 and parents_listed(
                     i, household, household_start, status, school_both_parents):
-                tally_counts[blk, CHILDREN_BARRED] += 1
-                school_barred_days[i] += 1
+                barred += 1
+                add_capped(school_barred_days, i, 1)
             if status[i] & LISTED:
                 air = attempts(h, 1, air_rate)
                 train = attempts(h, 2, train_rate)
                 bought = attempts(h, 3, purchase_rate)
                 applied = attempts(h, 4, job_rate)
-                tally_counts[blk, BLOCKED_AIR] += air
-                tally_counts[blk, BLOCKED_TRAIN] += train
-                tally_counts[blk, BLOCKED_PURCHASES] += bought
-                tally_counts[blk, BLOCKED_JOBS] += applied
-                blocked_tickets[i] += air + train
-                blocked_other[i] += bought + applied
+                air_total += air
+                train_total += train
+                bought_total += bought
+                applied_total += applied
+                add_capped(blocked_tickets, i, air + train)
+                add_capped(blocked_other, i, bought + applied)
                 if social_media_ban:
-                    tally_counts[blk, SOCIAL_MEDIA_BANNED] += 1
+                    banned += 1
+                continue
+            # poisson(u, rate) is 0 when u <= 1 - rate: most agents use no privilege today,
+            # which a branch-free pass over the privileges finds first.
+            possible = False
+            for p in range(len(p_rate)):
+                possible |= (s >= p_threshold[p]) & (
+                    unit(sub_hash(h, p_key[p])) > 1.0 - p_rate[p])
+            if not possible:
                 continue
             for p in range(len(p_rate)):
                 if s >= p_threshold[p] and p_rate[p] > 0.0:
                     used = poisson(unit(sub_hash(h, p_key[p])), p_rate[p])
                     tally_privilege[blk, p] += used
-                    privileges_used[i] += used
+                    add_capped(privileges_used, i, used)
+        tally_counts[blk, HOUSE_ARREST] = arrest
+        tally_counts[blk, CHILDREN_BARRED] = barred
+        tally_counts[blk, BLOCKED_AIR] = air_total
+        tally_counts[blk, BLOCKED_TRAIN] = train_total
+        tally_counts[blk, BLOCKED_PURCHASES] = bought_total
+        tally_counts[blk, BLOCKED_JOBS] = applied_total
+        tally_counts[blk, SOCIAL_MEDIA_BANNED] = banned

@@ -10,7 +10,10 @@ from numba import njit, prange
 
 from scsim.network.csr import SEVERED
 from scsim.phases.ties import TYPE_MASK
+from scsim.prefetch import prefetch
 from scsim.state import BLOCK
+
+PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
 
 
 @njit(cache=True, parallel=True)
@@ -21,6 +24,7 @@ def score(alpha, tie_weight, listed_penalty, group_bonus, has_bonus, recovery, s
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free."""
     n = len(group)
     for blk in prange((n + BLOCK - 1) // BLOCK):
+        last = indptr[min(n, (blk + 1) * BLOCK)] - PREFETCH_AHEAD
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             s = scores[i, 0]
             c = scores[i, 1]
@@ -36,6 +40,8 @@ def score(alpha, tie_weight, listed_penalty, group_bonus, has_bonus, recovery, s
                 csum = 0.0
                 bonus = 0.0
                 for e in range(indptr[i], indptr[i + 1]):
+                    if e < last:
+                        prefetch(scores, indices[e + PREFETCH_AHEAD])
                     t = tie[e]
                     if t & SEVERED:
                         continue

@@ -10,7 +10,7 @@ from numba import njit, prange
 from scsim.network.csr import SEVERED
 from scsim.phases.ties import TYPE_MASK, broadcast, set_tie
 from scsim.rng import agent_hash, sub_hash, unit
-from scsim.state import BLOCK, LISTED, NEW_LISTED, NEW_SHAMED, SHAMED
+from scsim.state import BLOCK, LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
 from scsim.tally import SHAMED as T_SHAMED
 from scsim.tally import TIES_RESTORED, TIES_SEVERED
 
@@ -25,7 +25,7 @@ def shame(key, probability, status, today, times_shamed, tally_counts, block_eve
             if today[i] & NEW_LISTED and unit(agent_hash(key, i)) < probability:
                 status[i] |= SHAMED
                 today[i] |= NEW_SHAMED
-                times_shamed[i] += 1
+                add_capped(times_shamed, i, 1)
                 shamed += 1
         tally_counts[blk, T_SHAMED] = shamed
         block_events[blk] = 1 if shamed > 0 else 0
@@ -61,7 +61,7 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
                 if unit(sub_hash(h, j)) < p:
                     set_tie(i, e, False, indptr, indices, tie, status, deg_active, nbr_listed,
                             nbr_clean_listed, nbr_shamed)
-                    ties_lost[i] += 1
+                    add_capped(ties_lost, i, 1)
                     tally_counts[blk, TIES_SEVERED] += 1
 
 

@@ -1,0 +1,71 @@
+"""The lean state: saturating history counts, neighbour-count dtypes, lazy agent columns,
+and the memory estimate read from the same table as the allocation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import bare, run
+from scsim.memory import estimate_bytes
+from scsim.network import generate_network, largest_component_fraction
+from scsim.params import Names
+from scsim.result import LazyColumns
+from scsim.state import AGENT_ARRAYS, COUNT_MAX, add_capped, allocate, bytes_per_row, ties_dtype
+
+
+def test_history_counts_stop_at_their_maximum():
+    counts = np.array([0, COUNT_MAX - 3, COUNT_MAX], dtype=np.uint16)
+    for i in range(3):
+        add_capped(counts, i, 5)
+    assert counts.tolist() == [5, COUNT_MAX, COUNT_MAX]
+    acts = np.zeros((2, 3), dtype=np.uint16)
+    add_capped(acts, (1, 2), 70_000)
+    assert acts[1, 2] == COUNT_MAX and acts.sum() == COUNT_MAX
+
+
+def test_neighbour_counts_widen_only_for_huge_degrees():
+    assert ties_dtype(65_535) is np.uint16
+    assert ties_dtype(65_536) is np.int32
+    dims = {"behaviours": 2, "categories": 1, "events": 1}
+    narrow = allocate(AGENT_ARRAYS, 3, dims)
+    wide = allocate(AGENT_ARRAYS, 3, {**dims, "ties": np.int32})
+    assert narrow["nbr_listed"].dtype == np.uint16 and wide["nbr_listed"].dtype == np.int32
+    assert bytes_per_row(AGENT_ARRAYS, {**dims, "ties": np.int32}) == bytes_per_row(
+        AGENT_ARRAYS, dims) + 4 * 2
+
+
+def test_history_counts_are_published_as_before():
+    sc = bare(days=5, population={"agents": 500},
+              behaviours=[{"name": "b", "rate": 1.0, "delta": -1, "channel": "camera"}])
+    res, sim = run(sc)
+    assert isinstance(res.agent_columns, LazyColumns)
+    a = res.agents
+    assert a["acts_b"].dtype == np.uint32 and a["times_listed"].dtype == np.int32
+    assert a["active_degree"].dtype == np.int32
+    np.testing.assert_array_equal(a["acts_b"], sim.state.agents["acts_total"][:, 0])
+    assert res.metrics["acts_b"].sum() == a["acts_b"].sum()
+
+
+def test_lazy_columns_compute_once_on_first_read():
+    calls = []
+    cols = LazyColumns({"x": lambda: calls.append(1) or np.arange(3)})
+    assert calls == [] and list(cols) == ["x"] and len(cols) == 1
+    assert cols["x"].tolist() == [0, 1, 2] and cols["x"] is cols["x"]
+    assert calls == [1]
+
+
+def test_largest_component_in_a_lent_workspace():
+    net = generate_network(5000, 3, kind="erdos_renyi", mean_degree=1.2)
+    workspace = np.full((5000, 2), np.nan, dtype=np.float32)
+    assert largest_component_fraction(net, workspace) == largest_component_fraction(net)
+
+
+def test_memory_estimate_follows_the_state_table():
+    sc = bare(population={"agents": 1_000_000})
+    names = Names.of(sc)
+    more = bare(population={"agents": 1_000_000},
+                behaviours=[{"name": f"b{k}", "rate": 0.1, "delta": -1, "channel": "camera"}
+                            for k in range(4)])
+    extra = estimate_bytes(more, 10**6, Names.of(more)) - estimate_bytes(sc, 10**6, names)
+    # three more behaviours: one uint16 history count per agent each (and metric columns)
+    assert 10**6 * 2 * 3 <= extra < 10**6 * 2 * 3 + 10**4
