@@ -12,16 +12,11 @@ __version__ = "0.1.0"
 
 import os as _os
 
-import numba as _numba
-
-# numba's OpenMP layer wakes its threads slowly on some virtual machines (milliseconds per
-# parallel kernel, against tens of microseconds for 'workqueue'); results do not depend on
-# the layer. A layer chosen with NUMBA_THREADING_LAYER is left alone. workqueue must not be
-# entered from two Python threads at once: run concurrent simulations in processes.
-if "NUMBA_THREADING_LAYER" not in _os.environ:
-    _numba.config.THREADING_LAYER = "workqueue"
-# If OpenMP is chosen, its threads sleep while they wait for work instead of spinning, which
-# fought any other busy process for the cores (up to 7 times slower days on a 2-core machine).
+# OpenMP threads that spin while they wait for work fight any other busy process for the
+# cores: on a shared 2-core virtual machine that made parallel kernels take milliseconds to
+# start and a day up to 7 times slower. Waiting threads sleep instead (measured side by side
+# on 2026-11-23: faster than numba's 'workqueue' layer at 10^4-10^6 agents, busy or idle).
+# Set OMP_WAIT_POLICY=ACTIVE to spin.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from scsim.engine import Simulation, simulate
