@@ -35,7 +35,7 @@ def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):
     assert code == 0
     shown = load_scenario(yaml.safe_load(out))
     assert shown == load_scenario("three-tier", days=30)
-    assert "misattribution_by_group" in out and "reference_group" in out  # defaults filled in
+    assert "misattribution_factor" in out and "reference_group" in out  # defaults filled in
 
 
 def test_validate(monkeypatch, capsys, tmp_path):

@@ -25,11 +25,11 @@ def national(days=60, **extra):
 def test_scenario_differences_and_overrides():
     base = scsim.load_scenario("national-800")
     changed = scsim.load_scenario("national-800", agents=500, overrides={
-        "behaviours.bad_driving.rate": 0.5, "surveillance.misattribution_by_group": {}})
+        "behaviours.bad_driving.rate": 0.5, "surveillance.misattribution_factor": {}})
     assert differences(base, changed) == {
         "population.agents": (10_000, 500),
         "behaviours.bad_driving.rate": (0.02, 0.5),
-        "surveillance.misattribution_by_group.minority": (0.003, None)}
+        "surveillance.misattribution_factor.minority": (3, None)}
     assert overrides(base, changed)["behaviours.bad_driving.rate"] == 0.5
     assert "behaviours.bad_driving.rate" in flatten(base.model_dump(mode="json"))
     assert population_key(base) == population_key(scsim.load_scenario("no-system"))

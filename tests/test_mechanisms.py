@@ -80,7 +80,7 @@ def test_misattribution_rate_by_group_and_conservation():
               surveillance={"channels": {"camera": {"coverage": 0.5,
                                                     "facial_recognition": True}},
                             "misattribution": fm["a"],
-                            "misattribution_by_group": {"b": fm["b"]}})
+                            "misattribution_factor": {"b": fm["b"] / fm["a"]}})
     res, _ = run(sc)
     a, m = res.agents, res.metrics
     expected = sum(0.5 * a.loc[a["group"] == g, "acts_act"].sum() * fm[g] for g in fm)

@@ -158,8 +158,8 @@ def compile_params(sc: Scenario, names: Names) -> Params:
         for name, ch in surv.channels.items():
             coverage[channels[name]] = ch.by_region if ch.by_region else ch.coverage
     misattribution = np.full(len(names.groups), surv.misattribution if surv.enabled else 0.0)
-    for gname, rate in surv.misattribution_by_group.items():
-        misattribution[groups[gname]] = rate if surv.enabled else 0.0
+    for gname, factor in surv.misattribution_factor.items():
+        misattribution[groups[gname]] *= factor
 
     start = np.full(nreg, NEVER, np.int32)
     for step in sorted(sc.regions.rollout, key=lambda s: -s.day):

@@ -141,8 +141,9 @@ class Surveillance(Section):
         description="data sources by name: cameras, online, purchases, finance, courts...")
     misattribution: Probability = Field(
         0.0, description="facial-recognition false-match rate per camera sighting")
-    misattribution_by_group: dict[Name, Probability] = Field(
-        default_factory=dict, description="false-match rate by the true actor's group")
+    misattribution_factor: dict[Name, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="the false-match rate times this for actors of "
+        "the group (NIST: 2-5x for some groups); default 1")
 
 
 class Reports(Section):
@@ -431,10 +432,13 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
         if ch.by_region is not None and len(ch.by_region) != nreg:
             out.append((("surveillance", "channels", name, "by_region"),
                         f"needs one coverage per region ({nreg})"))
-    for gname in sc.surveillance.misattribution_by_group:
+    for gname, factor in sc.surveillance.misattribution_factor.items():
+        where = ("surveillance", "misattribution_factor", gname)
         if gname not in groups:
-            out.append((("surveillance", "misattribution_by_group", gname),
-                        f"unknown group '{gname}'"))
+            out.append((where, f"unknown group '{gname}'"))
+        elif sc.surveillance.misattribution * factor > 1.0:
+            out.append((where, f"makes the false-match rate "
+                        f"{sc.surveillance.misattribution * factor:g}, above 1"))
     _unique(out, ("behaviours",), [b.name for b in sc.behaviours])
     if len(sc.behaviours) > 250:
         out.append((("behaviours",), "at most 250 behaviours"))
