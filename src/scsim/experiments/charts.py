@@ -72,7 +72,7 @@ def sensitivity_chart(result: Sensitivity) -> Chart:
             ax.set_xlabel(f"effect on {result.output} (its units)")
         ax.set_yticks(list(y), df["parameter"])
         ax.invert_yaxis()
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="lower right")
     return chart
 
 
