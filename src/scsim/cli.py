@@ -23,8 +23,9 @@ scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                             help="List the built-in scenarios, or show one in full.")
 app.add_typer(scenarios_app, name="scenarios")
 
-console = Console()
-err = Console(stderr=True)
+# No emoji shortcodes: ':x:' in a user's file name or data must print as it is.
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", "-s", metavar="KEY=VALUE",

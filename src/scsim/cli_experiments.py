@@ -279,7 +279,7 @@ def sensitivity_command(
     from scsim.experiments.charts import save_charts, sensitivity_chart
     from scsim.experiments.design import parse_range
     from scsim.experiments.outputs import parse_output
-    from scsim.experiments.sensitivity import sensitivity
+    from scsim.experiments.sensitivity import check_samples, sensitivity
     from scsim.fsutil import atomic_folder
     from scsim.metrics import metric_columns
     from scsim.params import Names
@@ -288,6 +288,9 @@ def sensitivity_command(
     parse_output(output, metric_columns(Names.of(base)))
     data = base.model_dump(mode="json")
     params = [parse_range(p, data) for p in param or []]
+    if len(params) < 2:
+        raise ScsimError("sensitivity analysis needs at least two --param ranges")
+    check_samples(method, samples)
     with _client(scheduler, workers) as client, task_progress(
             f"sensitivity of {output}", quiet) as bar:
         result = sensitivity(base, params, output, client=client, method=method,

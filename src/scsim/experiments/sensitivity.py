@@ -40,12 +40,19 @@ class Sensitivity:
 def design(params: list[Range], method: Method, n: int, seed: int) -> np.ndarray:
     """The unit-cube sample: Sobol with n base points (a power of 2): n·(D+2) runs;
     Morris with n trajectories of 4 levels: n·(D+1) runs."""
+    check_samples(method, n)
     problem = _problem(params)
     if method == "sobol":
-        if n < 2 or n & (n - 1):
-            raise ScsimError(f"--samples {n}: Sobol needs a power of 2 (e.g. 64)")
         return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     return morris_sample.sample(problem, n, num_levels=4, seed=seed)
+
+
+def check_samples(method: Method, n: int) -> None:
+    """Sobol needs a power of 2 of base samples, Morris at least 2 trajectories."""
+    if method == "sobol" and (n < 2 or n & (n - 1)):
+        raise ScsimError(f"--samples {n}: Sobol needs a power of 2 (e.g. 64)")
+    if method == "morris" and n < 2:
+        raise ScsimError(f"--samples {n}: Morris needs at least 2 trajectories")
 
 
 def _problem(params: list[Range]) -> dict:

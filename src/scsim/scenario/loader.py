@@ -279,7 +279,7 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     """'file:line: path: message', with the nearest known line."""
     canon = canonical(doc.data, loc)
     line = None
-    for cut in range(len(canon), -1, -1):
+    for cut in range(len(canon), 0, -1):  # not the document itself: a --set value has no line
         line = doc.lines.get(canon[:cut])
         if line is not None:
             break
