@@ -219,9 +219,11 @@ def calibrate_command(
     """Fit parameters to target figures with Optuna, trials evaluated on Dask; prints the
     best parameters and the fit, and writes the calibrated scenario as YAML."""
     from scsim.experiments.calibrate import Target, calibrate, parse_target
+    from scsim.experiments.charts import calibration_chart
     from scsim.experiments.design import parse_range
     from scsim.fsutil import atomic_file
     from scsim.published import PRESETS
+    from scsim.report import DPI
     from scsim.scenario import dump_yaml
 
     base = _load(scenario, agents, days, overrides=set_)
@@ -250,7 +252,11 @@ def calibrate_command(
               + f" ({trials} trials x {reps} replications, seed {seed})\n")
     with atomic_file(path) as tmp:
         tmp.write_text(header + dump_yaml(cal.scenario), encoding="utf-8")
-    console.print(f"calibrated scenario: [bold]{path}[/bold] (scsim run {path})")
+    chart = calibration_chart(cal, params)
+    with atomic_file(path.with_suffix(".png")) as tmp:
+        chart.figure.savefig(tmp, format="png", dpi=DPI)
+    console.print(f"calibrated scenario: [bold]{path}[/bold] (scsim run {path}); trials: "
+                  f"{path.with_suffix('.png')}")
 
 
 @app.command("sensitivity")

@@ -9,6 +9,8 @@ from pathlib import Path
 import matplotlib as mpl
 import pandas as pd
 
+from scsim.experiments.calibrate import Calibration
+from scsim.experiments.design import Range
 from scsim.experiments.sensitivity import Sensitivity
 from scsim.report import DPI
 from scsim.report.figures import STYLE, Chart, blank_chart
@@ -40,6 +42,29 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
                     ax.legend(fontsize=7, frameon=False)
         charts.append(chart)
     return charts
+
+
+def calibration_chart(cal: Calibration, params: list[Range]) -> Chart:
+    """The loss of every trial against each parameter, the best trial marked."""
+    trials = cal.trials[cal.trials["state"] == "COMPLETE"]
+    with mpl.rc_context(STYLE):
+        chart, axes = blank_chart(
+            "calibration", "Calibration: the loss of each trial against each parameter",
+            "One point per Optuna trial: its loss (mean squared relative error against the "
+            "targets) by parameter value; red: the best.",
+            ncols=len(params), width=max(5.0, 4.2 * len(params)), height=3.8)
+        for ax, r in zip(axes, params, strict=True):
+            x = trials[f"params_{r.key}"]
+            ax.scatter(x, trials["value"], s=12, alpha=0.6, color="C0")
+            ax.scatter([cal.best_params[r.key]], [cal.loss], s=40, color="C3", zorder=3,
+                       label="best")
+            ax.set_yscale("log")
+            if r.log:
+                ax.set_xscale("log")
+            ax.set_xlabel(r.key)
+            ax.set_ylabel("loss (mean squared relative error)")
+            ax.legend(frameon=False)
+    return chart
 
 
 def sensitivity_chart(result: Sensitivity) -> Chart:
