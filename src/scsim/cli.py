@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -132,6 +133,26 @@ def run(
     if report:
         path = write_report(runs, [res])
         console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+
+
+def frame_table(df, title: str | None = None, rows: int | None = None) -> Table:
+    """A DataFrame as a Rich table (its first ``rows`` rows): numbers right-aligned and
+    written for people, long headers folded rather than cut."""
+    import pandas as pd
+
+    table = Table(title=title, title_justify="left")
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold",
+                         justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
+    for row in (df if rows is None else df.head(rows)).itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return _fmt(value) if math.isfinite(value) else ("–" if value != value else str(value))
+    return escape(str(value))
 
 
 def print_summary(res) -> None:

@@ -13,9 +13,17 @@ import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from scsim.cli import AgentsOption, DaysOption, SetOption, StoreOption, _load, app, console
+from scsim.cli import (
+    AgentsOption,
+    DaysOption,
+    SetOption,
+    StoreOption,
+    _load,
+    app,
+    console,
+    frame_table,
+)
 from scsim.errors import ScsimError
 from scsim.summary import format_value
 
@@ -61,18 +69,6 @@ def _client(scheduler: str | None, workers: int | None):
     from scsim.experiments.cluster import dask_client
 
     return dask_client(scheduler, workers)
-
-
-def _table(df: pd.DataFrame, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for col in df.columns:
-        table.add_column(str(col).replace("_", " "), overflow="fold",
-                         justify="right" if pd.api.types.is_numeric_dtype(df[col])
-                         else "left")
-    for row in df.itertuples(index=False):
-        table.add_row(*(format_value(v) if isinstance(v, int | float) and not isinstance(
-            v, bool) else escape(str(v)) for v in row))
-    return table
 
 
 @app.command("sweep")
@@ -180,7 +176,7 @@ def show_sweep(runs, ref: str, outputs: list[str]) -> None:
     for name in outputs:
         shown[name] = [f"{format_value(m)} ± {format_value(h)}" for m, h in zip(
             table[name], table[f"{name}_ci95"], strict=True)]
-    console.print(_table(shown, f"sweep {sweep_id}: mean ± 95 % interval over replications"))
+    console.print(frame_table(shown, f"sweep {sweep_id}: mean ± 95 % interval over replications"))
     for path, name in short.items():
         if path != name:
             console.print(f"[dim]{name} = {path}[/dim]")
@@ -243,10 +239,10 @@ def calibrate_command(
                         seed=seed, progress=bar.advance)
     best = pd.DataFrame({"parameter": list(cal.best_params),
                          "value": list(cal.best_params.values())})
-    console.print(_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "
+    console.print(frame_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "
                                "relative error)"))
     fit = cal.fit.assign(relative_error=[f"{e:+.1%}" for e in cal.fit["relative_error"]])
-    console.print(_table(fit, f"fit over {reps} replications (ci95: half-width)"))
+    console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width)"))
     path = out or Path(f"calibrated-{base.name}.yaml")
     header = ("# Calibrated by scsim: " + "; ".join(f"{t.output}={t.value:g}" for t in targets)
               + f" ({trials} trials x {reps} replications, seed {seed})\n")
@@ -302,7 +298,7 @@ def sensitivity_command(
         result = sensitivity(base, params, output, client=client, method=method,
                              samples=samples, seed=seed, progress=bar.advance,
                              on_total=bar.set_total)
-    console.print(_table(result.indices, f"{method} indices of {output} "
+    console.print(frame_table(result.indices, f"{method} indices of {output} "
                                          f"({len(result.samples)} runs)"))
     folder = out or Path(f"sensitivity-{base.name}")
     with atomic_folder(folder) as tmp:

@@ -6,7 +6,6 @@ Registered on the main Typer app when ``scsim.cli`` is imported.
 from __future__ import annotations
 
 import json
-import math
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from scsim.cli import (
     _load,
     app,
     console,
+    frame_table,
     print_summary,
 )
 from scsim.errors import ScsimError, Terminated
@@ -129,13 +129,7 @@ def query(
     if json_:
         typer.echo(df.to_json(orient="records", date_format="iso", indent=1))
         return
-    table = Table(show_lines=False)
-    for col in df.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col])
-                         else "left")
-    for row in df.head(TABLE_ROWS).itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    console.print(frame_table(df, rows=TABLE_ROWS))
     more = len(df) - TABLE_ROWS
     console.print(f"[dim]{len(df):,} rows" + (f" ({more:,} not shown: use --csv)" if more > 0
                                               else "") + "[/dim]")
@@ -301,8 +295,3 @@ def _stored_run(ref: str, store: Path | None) -> bool:
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return _fmt(value) if math.isfinite(value) else ("–" if value != value else str(value))
-    return escape(str(value))

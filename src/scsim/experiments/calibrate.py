@@ -85,13 +85,13 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
     outputs = [t.output for t in targets]
     seeds = [replication_seed(seed, r) for r in range(reps)]
     slots = worker_slots(client)
-    in_flight: dict[Any, tuple[optuna.Trial, int]] = {}  # future -> (trial, rep)
-    collected: dict[int, list[dict[str, float]]] = {}
-    asked = finished = 0
+    in_flight: dict[Any, optuna.Trial] = {}  # future -> its trial
+    collected: dict[int, list[dict[str, float]]] = {}  # trial number -> outputs per rep
+    asked = 0
     pending = as_completed()
 
     def launch() -> None:
-        nonlocal asked, finished
+        nonlocal asked
         trial = study.ask()
         asked += 1
         values = {r.key: _suggest(trial, r) for r in params}
@@ -100,56 +100,51 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
         except ScenarioError as exc:  # an invalid combination: the trial fails, no run
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            finished += 1
             return
         data = sc.model_dump(mode="json")
         collected[trial.number] = []
-        for rep, s in enumerate(seeds):
+        for s in seeds:
             future = client.submit(run_simulation, data, s, outputs, False, pure=False,
                                    retries=1)
-            in_flight[future] = (trial, rep)
+            in_flight[future] = trial
             pending.add(future)
 
     while asked < trials and len(in_flight) < slots * reps:
         launch()
     try:
         for future in pending:
-            trial, _rep = in_flight.pop(future)
+            trial = in_flight.pop(future)
             if future.status == "error":
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                collected.pop(trial.number, None)
                 raise ScsimError(f"trial {trial.number} failed: {future.exception()}")
-            collected[trial.number].append(future.result()["outputs"])
-            if len(collected[trial.number]) == reps:
-                runs = collected.pop(trial.number)
+            runs = collected[trial.number]
+            runs.append(future.result()["outputs"])
+            if len(runs) == reps:
                 means = {o: float(np.mean([r[o] for r in runs])) for o in outputs}
                 for o, v in means.items():
                     trial.set_user_attr(o, v)
                 study.tell(trial, loss_of(means, targets))
-                finished += 1
                 if progress is not None:
                     progress()
                 while asked < trials and len(in_flight) < slots * reps:
                     launch()
     finally:
         client.cancel(list(in_flight))
-    return _summarise(study, base_data, params, targets, client, seeds, outputs)
+    return _summarise(study, base_data, params, targets, collected)
 
 
-def _summarise(study, base_data, params, targets, client, seeds, outputs) -> Calibration:
+def _summarise(study, base_data, params, targets, collected) -> Calibration:
+    """The best trial, with the spread of its replications' outputs."""
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise ScsimError("no calibration trial completed")
     best = study.best_trial
     best_params = {r.key: best.params[r.key] for r in params}
     scenario = load_scenario(base_data, overrides=best_params)
-    # Re-run the best parameters to report the spread of the fitted outputs.
-    data = scenario.model_dump(mode="json")
-    runs = client.gather([client.submit(run_simulation, data, s, outputs, False, pure=False)
-                          for s in seeds])
+    runs = collected[best.number]
     rows = []
     for t in targets:
-        mean, half = mean_ci95([r["outputs"][t.output] for r in runs])
+        mean, half = mean_ci95([r[t.output] for r in runs])
         rows.append({"output": t.output, "target": t.value, "fitted": mean, "ci95": half,
                      "relative_error": (mean - t.value) / t.value if t.value else math.nan})
     trials = study.trials_dataframe(attrs=("number", "params", "value", "state",
