@@ -22,7 +22,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 run: $(STAMP)
-	$(BIN)/scsim run national-800 --agents 100000 --days 365 --seed 1 --out results/national-800
+	$(BIN)/scsim run national-800 --agents 100000 --days 365 --seed 1 --out results/national-800 --force
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

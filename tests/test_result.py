@@ -33,7 +33,7 @@ def test_save_round_trip_and_overwrite(result, tmp_path):
     target = tmp_path / "run"
     result.save(target)
     assert pq.read_table(target / "metrics.parquet").num_rows == 15
-    result.save(target)  # replacing an earlier result is atomic too
+    result.save(target, force=True)  # replacing an earlier result is atomic too
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 

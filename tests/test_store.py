@@ -115,7 +115,7 @@ def test_run_ids_remove_and_bad_input(tmp_path):
             st.get(a.run_id[:9])
     with pytest.raises(ScsimError, match="query failed: Parser Error"):
         st.query("SELEC 1")
-    with pytest.raises(ScsimError, match="read-only"):
+    with pytest.raises(ScsimError, match="only reads"):
         st.query("DELETE FROM runs")
     with pytest.raises(ScsimError, match="empty"):
         st.query(" \n")

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
+from scsim.fsutil import check_output_folder
 from scsim.summary import format_value as _fmt
 
 app = typer.Typer(
@@ -38,6 +39,9 @@ NetworkOption = Annotated[Path | None, typer.Option(
     "count.")]
 StoreOption = Annotated[Path | None, typer.Option(
     help="Run store folder (default: $SCSIM_STORE, else ./scsim-runs).", show_default=False)]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace an earlier scsim output in the output folder (never anything "
+                    "else).")]
 
 
 def _load(scenario: str, agents=None, days=None, network=None, overrides=None):
@@ -97,8 +101,10 @@ def run(
     agents: AgentsOption = None,
     days: DaysOption = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bits.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Also copy the results to this folder.")]
-    = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Also save the results to this folder (new or empty; an earlier scsim output "
+             "only with --force).")] = None,
+    force: ForceOption = False,
     set_: SetOption = None,
     network: NetworkOption = None,
     threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
@@ -116,6 +122,8 @@ def run(
     from scsim.store import open_store
 
     sc = _load(scenario, agents, days, network, set_)
+    if out is not None:
+        check_output_folder(out, force=force)
     runs = open_store(store)
     with console.status(f"Building {sc.name}: population and network…"):
         sim = Simulation(sc, seed=seed, threads=threads)
@@ -128,7 +136,7 @@ def run(
         print_profile(res.info)
     console.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
     if out is not None:
-        path = res.save(out)
+        path = res.save(out, force=force)
         console.print(f"results saved to [bold]{path}[/bold]")
     if report:
         path = write_report(runs, [res])

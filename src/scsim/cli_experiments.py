@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scsim.cli import (
     AgentsOption,
     DaysOption,
+    ForceOption,
     SetOption,
     StoreOption,
     _load,
@@ -27,6 +28,7 @@ from scsim.cli import (
 from scsim.errors import ScsimError
 from scsim.summary import format_value
 
+CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
 SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786); default SCSIM_SCHEDULER, "
     "else a local cluster on this machine.")]
@@ -207,7 +209,9 @@ def calibrate_command(
     seed: SeedOption = 0,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(
-        help="Where to write the calibrated scenario (default calibrated-NAME.yaml).")] = None,
+        help="Where to write the calibrated scenario (default calibrated-NAME.yaml); an "
+             "earlier calibrated scenario is replaced only with --force.")] = None,
+    force: ForceOption = False,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     quiet: QuietOption = False,
@@ -217,12 +221,15 @@ def calibrate_command(
     from scsim.experiments.calibrate import Target, calibrate, parse_target
     from scsim.experiments.charts import calibration_chart
     from scsim.experiments.design import parse_range
-    from scsim.fsutil import atomic_file
+    from scsim.fsutil import atomic_file, check_output_file
     from scsim.published import PRESETS
     from scsim.report import DPI
     from scsim.scenario import dump_yaml
 
     base = _load(scenario, agents, days, overrides=set_)
+    path = out or Path(f"calibrated-{base.name}.yaml")
+    check_output_file(path, force=force, ours=CALIBRATED_HEADER)
+    check_output_file(path.with_suffix(".png"), force=force)
     targets = [parse_target(t, base) for t in target or []]
     if preset is not None:
         if preset not in PRESETS:
@@ -243,8 +250,7 @@ def calibrate_command(
                                "relative error)"))
     fit = cal.fit.assign(relative_error=[f"{e:+.1%}" for e in cal.fit["relative_error"]])
     console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width)"))
-    path = out or Path(f"calibrated-{base.name}.yaml")
-    header = ("# Calibrated by scsim: " + "; ".join(f"{t.output}={t.value:g}" for t in targets)
+    header = (CALIBRATED_HEADER + ": " + "; ".join(f"{t.output}={t.value:g}" for t in targets)
               + f" ({trials} trials x {reps} replications, seed {seed})\n")
     with atomic_file(path) as tmp:
         tmp.write_text(header + dump_yaml(cal.scenario), encoding="utf-8")
@@ -271,7 +277,9 @@ def sensitivity_command(
     seed: SeedOption = 0,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for the indices (CSV) and the chart (default sensitivity-NAME).")] = None,
+        help="Folder for the indices (CSV) and the chart (default sensitivity-NAME); new or "
+             "empty, or an earlier scsim output with --force.")] = None,
+    force: ForceOption = False,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     quiet: QuietOption = False,
@@ -282,11 +290,13 @@ def sensitivity_command(
     from scsim.experiments.design import parse_range
     from scsim.experiments.outputs import parse_output
     from scsim.experiments.sensitivity import check_samples, sensitivity
-    from scsim.fsutil import atomic_folder
+    from scsim.fsutil import atomic_folder, check_output_folder
     from scsim.metrics import metric_columns
     from scsim.params import Names
 
     base = _load(scenario, agents, days, overrides=set_)
+    folder = out or Path(f"sensitivity-{base.name}")
+    check_output_folder(folder, force=force)
     parse_output(output, metric_columns(Names.of(base)))
     data = base.model_dump(mode="json")
     params = [parse_range(p, data) for p in param or []]
@@ -300,8 +310,7 @@ def sensitivity_command(
                              on_total=bar.set_total)
     console.print(frame_table(result.indices, f"{method} indices of {output} "
                                          f"({len(result.samples)} runs)"))
-    folder = out or Path(f"sensitivity-{base.name}")
-    with atomic_folder(folder) as tmp:
+    with atomic_folder(folder, force=force) as tmp:
         result.indices.to_csv(tmp / "indices.csv", index=False)
         result.samples.to_csv(tmp / "samples.csv", index=False)
         save_charts([sensitivity_chart(result)], tmp)

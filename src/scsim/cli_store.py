@@ -22,6 +22,7 @@ from rich.table import Table
 from scsim.cli import (
     AgentsOption,
     DaysOption,
+    ForceOption,
     StoreOption,
     _fmt,
     _load,
@@ -31,6 +32,7 @@ from scsim.cli import (
     print_summary,
 )
 from scsim.errors import ScsimError, Terminated
+from scsim.fsutil import check_output_folder
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 
@@ -198,7 +200,7 @@ def compare(
         from scsim.report import report_comparison
 
         name = f"{comparison.a[0].run_id}-vs-{comparison.b[0].run_id}"
-        path = report_comparison(comparison, st.root / "reports" / name)
+        path = report_comparison(comparison, st.root / "reports" / name, force=True)
         console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
 
 
@@ -209,26 +211,32 @@ def report_command(
         metavar="[RUN_B]", help="A second run with the same seed and population: draws "
                                 "the paired comparison.")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for report.html and the PNGs (default: STORE/reports/RUN).")] = None,
+        help="Folder for report.html and the PNGs (default: STORE/reports/RUN); new or "
+             "empty, or an earlier scsim output with --force.")] = None,
+    force: ForceOption = False,
     store: StoreOption = None,
 ) -> None:
     """Write the HTML report (charts embedded, plus PNG files) of a stored run, or of a
     paired comparison of two stored runs."""
+    if out is not None:
+        check_output_folder(out, force=force)
     st = _store(store)
-    path = write_report(st, [st.load(run)] + ([st.load(run_b)] if run_b else []), out)
+    path = write_report(st, [st.load(run)] + ([st.load(run_b)] if run_b else []), out,
+                        force)
     console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
 
 
-def write_report(st, results: list, out: Path | None = None) -> Path:
-    """The report of one stored result, or of a pair; by default in STORE/reports/ID."""
+def write_report(st, results: list, out: Path | None = None, force: bool = False) -> Path:
+    """The report of one stored result, or of a pair; by default in STORE/reports/ID,
+    where scsim replaces its own earlier report of the same runs."""
     from scsim.compare import compare_results
     from scsim.report import report_comparison, report_run
 
     name = "-vs-".join(r.run_id for r in results)
-    folder = out if out is not None else st.root / "reports" / name
+    folder, force = (out, force) if out is not None else (st.root / "reports" / name, True)
     if len(results) == 1:
-        return report_run(results[0], folder)
-    return report_comparison(compare_results(results[:1], results[1:]), folder)
+        return report_run(results[0], folder, force=force)
+    return report_comparison(compare_results(results[:1], results[1:]), folder, force=force)
 
 
 def print_comparison(comparison, all_metrics: bool = False) -> None:

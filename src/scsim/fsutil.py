@@ -1,4 +1,11 @@
-"""Folders that appear whole or not at all."""
+"""Folders and files that appear whole or not at all, and never at the cost of a user's own.
+
+Every folder scsim writes carries a marker file (``OUTPUT_MARKER``). A folder may be
+replaced only when it is missing, empty, or an earlier scsim output (the marker, or the
+``run.json`` of a saved run) and the caller says so (``force``, the CLI's ``--force``);
+anything else (a file, a folder with other things in it, ``/``, the home folder, the
+current folder or one above it, a run store or its runs) is refused before any work.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,73 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scsim.errors import ScsimError
+
+OUTPUT_MARKER = ".scsim-output"  # in every folder scsim writes: it may replace it again
+STORE_MARKER = "catalog.duckdb"  # a run store's catalogue
+
+
+def is_scsim_output(folder: Path) -> bool:
+    """``folder`` was written by scsim (a report, a saved run, an analysis)."""
+    return (folder / OUTPUT_MARKER).is_file() or (folder / "run.json").is_file()
+
+
+def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Path:
+    """The resolved ``folder`` if scsim may write it (missing, empty, or with ``force`` an
+    earlier scsim output); otherwise a ScsimError that says why. Nothing is touched."""
+    target = Path(folder).expanduser().resolve()
+    here = Path.cwd().resolve()
+    if target == Path(target.anchor) or target == Path.home().resolve():
+        raise ScsimError(f"refusing to write results into {target}: choose a new folder")
+    if target == here or target in here.parents:
+        raise ScsimError(f"refusing to write results into {target}: it is the current "
+                         "folder or one above it; choose a new folder")
+    for store in (target, *target.parents):
+        if (store / STORE_MARKER).is_file() and (
+                target == store or target.is_relative_to(store / "runs")
+                or target.is_relative_to(store / "tmp")):
+            raise ScsimError(f"refusing to write results into {target}: it is part of the "
+                             f"run store {store}")
+    if not target.exists():
+        return target
+    if not target.is_dir():
+        raise ScsimError(f"refusing to write results into {target}: it is a file, not a "
+                         "folder")
+    if next(target.iterdir(), None) is None:
+        return target
+    if not is_scsim_output(target):
+        raise ScsimError(f"refusing to write results into {target}: it is not empty and "
+                         "was not written by scsim; choose a new folder")
+    if not force:
+        raise ScsimError(f"{target} holds earlier scsim output: --force replaces it")
+    return target
+
+
+def check_output_file(path: str | os.PathLike, *, force: bool = False,
+                      ours: str | None = None) -> Path:
+    """The resolved ``path`` if scsim may write it: missing, or with ``force`` a file
+    that starts with ``ours`` (scsim's header for it); otherwise a ScsimError."""
+    target = Path(path).expanduser().resolve()
+    if not target.exists():
+        return target
+    if not target.is_file():
+        raise ScsimError(f"refusing to write {target}: it is a folder")
+    if ours is not None:
+        with target.open("rb") as handle:
+            if not handle.read(len(ours.encode())).startswith(ours.encode()):
+                raise ScsimError(f"refusing to overwrite {target}: it was not written by "
+                                 "scsim; choose another name")
+    if not force:
+        raise ScsimError(f"{target} exists: --force replaces it")
+    return target
+
 
 @contextmanager
-def atomic_folder(folder: str | os.PathLike) -> Iterator[Path]:
+def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of ``folder`` to fill; on success it replaces ``folder``
-    (rename), on any exception it is removed and ``folder`` is left as it was."""
-    target = Path(folder).resolve()
+    (rename), on any exception it is removed and ``folder`` is left as it was. ``folder``
+    must pass ``check_output_folder`` (checked before and again just before the rename)."""
+    target = check_output_folder(folder, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     umask = os.umask(0)
@@ -22,6 +90,9 @@ def atomic_folder(folder: str | os.PathLike) -> Iterator[Path]:
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
+        (tmp / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this "
+                                         "folder\n", encoding="utf-8")
+        check_output_folder(target, force=force)
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -49,6 +120,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def _replace_dir(new: Path, target: Path) -> None:
+    """Put ``new`` where ``target`` is; an earlier target (checked to be scsim's own, or
+    empty) is renamed aside first and removed once ``new`` is in place."""
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         target.rename(old)

@@ -144,10 +144,12 @@ class Result:
 
         return summarise(self)
 
-    def save(self, folder: str | os.PathLike) -> Path:
+    def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
         """Write metrics/agents/companies.parquet, the network sample, scenario.yaml and
-        run.json to ``folder`` atomically (a temporary sibling folder renamed into place)."""
-        with atomic_folder(folder) as tmp:
+        run.json to ``folder`` atomically (a temporary sibling folder renamed into place).
+        ``folder`` must be missing or empty; an earlier scsim output is replaced only with
+        ``force``, and anything else is refused (``fsutil.check_output_folder``)."""
+        with atomic_folder(folder, force=force) as tmp:
             self.write_files(tmp)
         return Path(folder).resolve()
 

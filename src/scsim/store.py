@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 DEFAULT_STORE = "scsim-runs"
 STATUSES = ("running", "done", "failed", "interrupted")
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
+# what `scsim query` runs: statements that only read
+QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
 VIEWS_VERSION = "1"  # bump when the view definitions change: they are then recreated
 
@@ -332,8 +334,12 @@ class RunStore:
         return Result.load(self.path(ref))
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL on the catalogue (read-only) and return the result of its last statement
-        (an empty table for a statement that returns none)."""
+        """Run SQL on the catalogue and return the result of its last statement.
+
+        A query can only read: every statement must be a SELECT (EXPLAIN is refused too,
+        as EXPLAIN ANALYZE runs what it explains), and the connection is read-only and
+        sandboxed (``_sandbox``): no file outside the store's runs, no extension installed
+        or loaded, configuration locked."""
         with self._connect() as con:  # repairs and creates the views if needed
             has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
                                          "WHERE view_name = 'metrics'").fetchone()[0])
@@ -341,7 +347,16 @@ class RunStore:
             raise ScsimError("the query is empty")
         with self._connect(read_only=True) as con:
             try:
-                relation = con.sql(sql)
+                self._sandbox(con)
+                statements = con.extract_statements(sql)
+                refused = [st for st in statements if st.type not in QUERY_STATEMENTS]
+                if refused:
+                    kind = refused[0].type.name.replace("_", " ")
+                    raise ScsimError(f"query refused: scsim query only reads (SELECT), "
+                                     f"and this query has a {kind} statement")
+                relation = None
+                for statement in statements:
+                    relation = con.sql(statement.query)
                 return relation.df() if relation is not None else pd.DataFrame()
             except duckdb.Error as exc:
                 message = str(exc).strip().split("\n")[0]
@@ -349,6 +364,14 @@ class RunStore:
                     " (the store has no finished runs yet, so no metrics, agents or "
                     "companies views)")
                 raise ScsimError(f"query failed: {message}{hint}") from None
+
+    def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Lock a read-only connection down to reading the catalogue and the runs' files:
+        no other file, no network, no extension, and no way to change that afterwards."""
+        runs = str(self.runs_dir) + os.sep
+        con.execute("SET allowed_directories = ?", [[runs]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
 
     def remove(self, ref: str) -> str:
         """Delete a run (its row and its folder); returns its id. A run still going in a
@@ -397,7 +420,9 @@ class RunStore:
         deadline = time.monotonic() + BUSY_TIMEOUT
         while True:
             try:
-                return duckdb.connect(str(self.catalog), read_only=read_only)
+                return duckdb.connect(str(self.catalog), read_only=read_only, config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False})
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise ScsimError(f"cannot open the catalogue {self.catalog}: "

@@ -43,9 +43,9 @@ footer { color: #777; font-size: 0.8em; margin-top: 3em; }
 """
 
 
-def report_run(res: Result, folder: str | os.PathLike) -> Path:
-    """Write the report of one run into ``folder`` (replaced atomically); returns the path
-    of the HTML file."""
+def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write the report of one run into ``folder`` (written atomically; an earlier scsim
+    output there is replaced only with ``force``); returns the path of the HTML file."""
     facts = [res.scenario.name, f"run {res.run_id}" if res.run_id else "not stored",
              f"seed {res.seed}", f"{len(res.agents):,} agents × {len(res.metrics)} days",
              f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
@@ -54,12 +54,15 @@ def report_run(res: Result, folder: str | os.PathLike) -> Path:
     label = res.scenario.name
     return _write(folder, f"scsim report: {label}", [(label, res)],
                   head=[_facts(facts), _p(res.scenario.description)],
-                  tail=[("summary", "Summary", _table(summary, numeric={"value"}))])
+                  tail=[("summary", "Summary", _table(summary, numeric={"value"}))],
+                  force=force)
 
 
-def report_comparison(comparison: Comparison, folder: str | os.PathLike) -> Path:
+def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
+                      force: bool = False) -> Path:
     """Write the report of a paired comparison (its first pair drawn side by side, the
-    tables over all pairs) into ``folder``; returns the path of the HTML file."""
+    tables over all pairs) into ``folder`` (as ``report_run`` does); returns the path of
+    the HTML file."""
     a, b = comparison.a[0], comparison.b[0]
     label_a, label_b = comparison.labels
     seeds = comparison.seeds
@@ -88,11 +91,12 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike) -> Path
              + _table(comparison.metrics(headline=True), numeric={"a", "b", "diff", "lo",
                                                                    "hi"}))]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
-                  [(label_a, a), (label_b, b)], head, tail, comparison)
+                  [(label_a, a), (label_b, b)], head, tail, comparison, force)
 
 
 def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
-           tail: list[tuple[str, str, str]], comparison: Comparison | None = None) -> Path:
+           tail: list[tuple[str, str, str]], comparison: Comparison | None = None,
+           force: bool = False) -> Path:
     """The page: title, ``head`` (HTML), links to the charts and to the ``tail`` sections
     (anchor, heading, HTML), the charts, the tail sections."""
     charts, skipped = draw_charts(runs, comparison)
@@ -101,7 +105,7 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
     tail_html = "".join(f"<h2 id='{a}'>{html.escape(h)}</h2>{body}" for a, h, body in tail)
     not_drawn = "" if not skipped else _p("Not drawn: " + "; ".join(
         f"{name} ({why})" for name, why in skipped.items()) + ".")
-    with atomic_folder(folder) as tmp:
+    with atomic_folder(folder, force=force) as tmp:
         figures = []
         for k, chart in enumerate(charts, start=1):
             png = _png(chart)

@@ -1,0 +1,195 @@
+"""Nothing a user has is lost: output folders scsim may not replace are refused before any
+work, and `scsim query` can only read the store (no COPY, ATTACH, INSTALL, SET, and no
+file outside the store's runs)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.errors import ScsimError
+from scsim.fsutil import OUTPUT_MARKER, check_output_folder
+from scsim.store import open_store
+
+RUN = ["run", "pilot-1000", "--agents", "500", "--days", "5", "--quiet"]
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` and the digest of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
+    return lambda *args: run_cli(monkeypatch, capsys, *args)
+
+
+def test_out_never_removes_what_scsim_did_not_write(cli, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "notes.txt").write_text("my notes")
+    code, _, err = cli(*RUN, "--out", "results/")
+    assert code == 2 and "not empty and was not written by scsim" in err
+    assert (results / "notes.txt").read_text() == "my notes"
+    assert [p.name for p in results.iterdir()] == ["notes.txt"]
+    assert not (tmp_path / "store").exists()  # refused before the run started
+
+    a_file = tmp_path / "some.txt"
+    a_file.write_text("text")
+    code, _, err = cli(*RUN, "--out", str(a_file))
+    assert code == 2 and "is a file" in err and a_file.read_text() == "text"
+
+    (tmp_path / "keep.txt").write_text("keep")
+    for folder, why in ((".", "current folder"), (str(tmp_path.parent), "current folder"),
+                        ("/", "choose a new folder"), (str(Path.home()), "new folder")):
+        code, _, err = cli(*RUN, "--out", folder)
+        assert code == 2 and why in err, (folder, err)
+    assert (tmp_path / "keep.txt").read_text() == "keep"
+
+
+def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp_path):
+    code, _, _ = cli(*RUN, "--out", "new/deeper")
+    assert code == 0 and (tmp_path / "new" / "deeper" / "run.json").is_file()
+    assert (tmp_path / "new" / "deeper" / OUTPUT_MARKER).is_file()
+    (tmp_path / "empty").mkdir()
+    assert cli(*RUN, "--out", "empty")[0] == 0
+    assert (tmp_path / "empty" / "metrics.parquet").is_file()
+
+    before = tree(tmp_path / "empty")
+    code, _, err = cli(*RUN, "--seed", "3", "--out", "empty")
+    assert code == 2 and "--force replaces it" in err
+    assert tree(tmp_path / "empty") == before
+    assert cli(*RUN, "--seed", "3", "--out", "empty", "--force")[0] == 0
+    assert tree(tmp_path / "empty") != before
+
+    # --force never extends to a folder that scsim did not write
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "data.csv").write_text("1,2")
+    code, _, err = cli(*RUN, "--out", "theirs", "--force")
+    assert code == 2 and (tmp_path / "theirs" / "data.csv").read_text() == "1,2"
+
+
+def test_out_refuses_the_store_and_its_runs(cli, tmp_path):
+    assert cli(*RUN)[0] == 0
+    store = tmp_path / "store"
+    before = tree(store / "runs")
+    run_id = next((store / "runs").iterdir()).name
+    for target in (store, store / "runs", store / "runs" / run_id):
+        code, _, err = cli(*RUN, "--out", str(target), "--force")
+        assert code == 2 and "part of the run store" in err, err
+    assert tree(store / "runs") == before
+
+
+def test_report_and_sensitivity_folders_follow_the_same_rule(cli, tmp_path):
+    assert cli(*RUN)[0] == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("chapter 1")
+    code, _, err = cli("report", "last", "--out", "mine")
+    assert code == 2 and "was not written by scsim" in err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    assert cli("report", "last", "--out", "rep")[0] == 0
+    assert cli("report", "last", "--out", "rep")[0] == 2
+    assert cli("report", "last", "--out", "rep", "--force")[0] == 0
+    assert cli("report", "last")[0] == 0  # the store's own reports folder: replaced freely
+    assert cli("report", "last")[0] == 0
+
+    code, _, err = cli("sensitivity", "pilot-1000", "--out", "mine", "--param",
+                       "scoring.recovery=0..0.1", "--param", "listing.threshold=900..950")
+    assert code == 2 and "was not written by scsim" in err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+
+
+def test_calibrate_never_overwrites_a_file_it_did_not_write(cli, tmp_path):
+    (tmp_path / "mine.yaml").write_text("name: my own scenario\n")
+    code, _, err = cli("calibrate", "court-blacklist", "--out", "mine.yaml", "--force",
+                       "--preset", "2018-seed", "--param", "sanctions.travel.air_rate=0..0.1")
+    assert code == 2 and "not written by scsim" in err
+    assert (tmp_path / "mine.yaml").read_text() == "name: my own scenario\n"
+
+
+def test_python_save_follows_the_same_rule(tmp_path):
+    res = scsim.simulate(scsim.load_scenario("pilot-1000", agents=300, days=3), seed=1)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "notes.txt").write_text("n")
+    with pytest.raises(ScsimError, match="not written by scsim"):
+        res.save(tmp_path / "x")
+    res.save(tmp_path / "y")
+    with pytest.raises(ScsimError, match="--force"):
+        res.save(tmp_path / "y")
+    res.save(tmp_path / "y", force=True)
+    assert check_output_folder(tmp_path / "z") == (tmp_path / "z").resolve()
+
+
+# -- scsim query only reads -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("query") / "store"
+    scsim.simulate(scsim.load_scenario("pilot-1000", agents=300, days=3), seed=1, store=root)
+    return open_store(root)
+
+
+WRITES = [
+    "COPY (SELECT 1 AS junk) TO '{runs}/{run}/metrics.parquet' (FORMAT parquet)",
+    "COPY (SELECT 1 AS junk) TO '{outside}/junk.csv'",
+    "SELECT 1; COPY (SELECT 1 AS junk) TO '{runs}/{run}/agents.parquet' (FORMAT parquet)",
+    "ATTACH '{outside}/other.duckdb' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET allowed_directories = ['/']",
+    "CREATE TABLE t AS SELECT 1",
+    "DELETE FROM runs",
+    "UPDATE runs SET seed = 0",
+    "DROP VIEW metrics",
+    "EXPLAIN ANALYZE COPY (SELECT 1) TO '{outside}/junk.parquet'",
+    "PRAGMA enable_profiling",
+    "CALL pragma_version()",
+    "SELECT 1; SET lock_configuration = false",
+]
+READS_OUTSIDE = [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM read_text('{outside}/secret.txt')",
+    "SELECT * FROM read_text('{runs}/../../secret.txt')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM read_text('https://example.invalid/x')",
+    "SELECT * FROM read_parquet('{outside}/*.parquet')",
+]
+
+
+@pytest.mark.parametrize("sql", WRITES + READS_OUTSIDE)
+def test_query_cannot_write_or_read_outside_the_store(store, tmp_path, sql):
+    outside = store.root.parent
+    (outside / "secret.txt").write_text("the-secret-content")
+    run = store.runs()["id"][0]
+    before = tree(store.root / "runs")
+    with pytest.raises(ScsimError) as info:
+        store.query(sql.format(runs=store.runs_dir, run=run, outside=outside))
+    assert "the-secret-content" not in str(info.value)
+    assert tree(store.root / "runs") == before
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt", "store"]
+    assert store.query("SELECT count(*) AS n FROM runs")["n"][0] == 1
+
+
+def test_query_still_reads_every_view_and_the_runs_files(store):
+    assert store.query("SELECT count(*) AS n FROM metrics")["n"][0] == 3
+    assert store.query("SELECT count(*) AS n FROM agents")["n"][0] == 300
+    glob = f"{store.runs_dir}/*/metrics.parquet"
+    assert store.query(f"SELECT count(*) AS n FROM read_parquet('{glob}')")["n"][0] == 3
+    both = store.query("SELECT 1 AS a; SELECT 2 AS b")
+    assert list(both.columns) == ["b"] and both["b"][0] == 2
+
+
+def test_query_refusal_is_one_line_with_exit_2(monkeypatch, capsys, store):
+    code, out, err = run_cli(monkeypatch, capsys, "query", "--store", str(store.root),
+                             "COPY (SELECT 1) TO 'x.csv'")
+    assert code == 2 and "only reads" in err and "Traceback" not in err + out
