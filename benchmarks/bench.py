@@ -46,10 +46,10 @@ import numpy as np
 import psutil
 
 import scsim
-from scsim.engine import Simulation
-from scsim.memory import estimate_bytes
-from scsim.params import Names
-from scsim.state import AGENT_ARRAYS, bytes_per_row
+from scsim.core.engine import Simulation
+from scsim.core.memory import estimate_bytes
+from scsim.core.params import Names
+from scsim.core.state import AGENT_ARRAYS, bytes_per_row
 
 HERE = Path(__file__).resolve().parent
 GiB = 2**30

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scsim.cli import main
-from scsim.engine import Simulation
+from scsim.cli.app import main
+from scsim.core.engine import Simulation
 from scsim.scenario.loader import load_scenario, merge
 
 REPO = Path(__file__).resolve().parents[1]

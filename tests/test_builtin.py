@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import scsim
-from scsim.metrics import metric_columns
-from scsim.params import Names
+from scsim.core.params import Names
+from scsim.outputs.metrics import metric_columns
 
 N, DAYS, SEED = 10_000, 365, 2
 

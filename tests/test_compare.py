@@ -7,10 +7,10 @@ import pytest
 
 import scsim
 from conftest import run_cli
-from scsim.compare import compare, compare_results, is_daily_count
+from scsim.analysis.compare import compare, compare_results, is_daily_count
+from scsim.core.params import Names
 from scsim.errors import ScsimError
-from scsim.metrics import metric_columns
-from scsim.params import Names
+from scsim.outputs.metrics import metric_columns
 from scsim.scenario.diff import differences, flatten, overrides, population_key
 from scsim.store import open_store
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from conftest import REPO
-from scsim.metrics import metric_columns
-from scsim.params import Names
+from scsim.core.params import Names
+from scsim.outputs.metrics import metric_columns
 from scsim.scenario import load_scenario
 from scsim.scenario.reference import reference_markdown
 

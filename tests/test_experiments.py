@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import scsim
+from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
 from scsim.experiments.calibrate import calibrate, parse_target
 from scsim.experiments.cluster import dask_client
@@ -21,7 +22,6 @@ from scsim.experiments.design import (
 )
 from scsim.experiments.outputs import evaluate, parse_output
 from scsim.experiments.sensitivity import sensitivity
-from scsim.stats import mean_ci95
 
 
 @pytest.fixture(scope="module")

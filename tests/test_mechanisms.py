@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import bare, run
-from scsim.network.csr import SEVERED
-from scsim.state import LISTED, SHAMED, WRONGFUL
+from scsim.core.state import LISTED, SHAMED, WRONGFUL
+from scsim.world.network.csr import SEVERED
 
 Z = 4.5
 N = 20_000

@@ -1,4 +1,4 @@
-"""Tests of scsim.network: CSR building, generators, the edge-list loader, structure metrics.
+"""Tests of scsim.world.network: CSR building, generators, the edge-list loader, structure metrics.
 
 Tolerances are k standard deviations of the quantity under the generator's own model
 (k = 5 unless noted), so a correct generator fails with probability well below 1e-5.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from scsim.errors import EdgeListError
-from scsim.network import (
+from scsim.world.network import (
     SEVERED,
     TIE_FAMILY,
     TIE_SOCIAL,

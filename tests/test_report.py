@@ -9,7 +9,7 @@ import pytest
 
 import scsim
 from conftest import run_cli
-from scsim.compare import compare
+from scsim.analysis.compare import compare
 from scsim.report import REPORT_FILE, report_comparison, report_run
 from scsim.report.figures import RUN_CHARTS
 from scsim.store import open_store

@@ -7,8 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import scsim
-from scsim import world
 from scsim.errors import MemoryRefused
+from scsim.world import build as world
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import bare, run
-from scsim.memory import estimate_bytes
-from scsim.network import generate_network, largest_component_fraction
-from scsim.params import Names
-from scsim.result import LazyColumns
-from scsim.state import AGENT_ARRAYS, COUNT_MAX, add_capped, allocate, bytes_per_row, ties_dtype
+from scsim.core.memory import estimate_bytes
+from scsim.core.params import Names
+from scsim.core.state import (
+    AGENT_ARRAYS,
+    COUNT_MAX,
+    add_capped,
+    allocate,
+    bytes_per_row,
+    ties_dtype,
+)
+from scsim.outputs.result import LazyColumns
+from scsim.world.network import generate_network, largest_component_fraction
 
 
 def test_history_counts_stop_at_their_maximum():

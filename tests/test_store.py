@@ -17,11 +17,11 @@ import pytest
 import scsim
 from conftest import run_cli
 from scsim.errors import ScsimError
-from scsim.result import Result
+from scsim.outputs.result import Result
 from scsim.scenario.diff import digest, population_key
 from scsim.store import open_store
 
-CLI = [sys.executable, "-c", "from scsim.cli import main; main()"]
+CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
 
 
 def small(name="national-800", **overrides):

@@ -19,9 +19,9 @@ import os as _os
 # Set OMP_WAIT_POLICY=ACTIVE to spin.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from scsim.engine import Simulation, simulate
+from scsim.core.engine import Simulation, simulate
 from scsim.errors import ScenarioError, ScsimError
-from scsim.result import Result
+from scsim.outputs.result import Result
 from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
 from scsim.store import open_store
 

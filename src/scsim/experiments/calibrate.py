@@ -18,15 +18,15 @@ import optuna
 import pandas as pd
 from distributed import as_completed
 
+from scsim.analysis.stats import mean_ci95
+from scsim.core.params import Names
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.cluster import worker_slots
 from scsim.experiments.design import Range, replication_seed
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_simulation
-from scsim.metrics import metric_columns
-from scsim.params import Names
+from scsim.outputs.metrics import metric_columns
 from scsim.scenario import Scenario, load_scenario
-from scsim.stats import mean_ci95
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import numpy as np
 import yaml
 from scipy.stats import qmc
 
+from scsim.core.rng import name_id, stream_key
 from scsim.errors import ScsimError
-from scsim.rng import name_id, stream_key
 from scsim.scenario.paths import get_path, parse_path
 
 _RANGE = re.compile(r"^\s*([^=]+?)\s*=\s*([^.]+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\.\.\s*"

@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 from distributed import as_completed
 
+from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.design import cell_label, replication_seed
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
 from scsim.scenario import Scenario, load_scenario
-from scsim.stats import mean_ci95
 from scsim.store import RunStore, Tag
 
 DEFAULT_OUTPUTS = ["listed_final", "wrongful_new_total", "blocked_air_per_capita_year",

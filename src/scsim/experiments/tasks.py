@@ -11,7 +11,7 @@ def run_simulation(scenario: dict[str, Any], seed: int, outputs: list[str],
                    keep_result: bool) -> dict[str, Any]:
     """Simulate ``scenario`` (a resolved scenario as a mapping, so workers need no files)
     with ``seed`` on one thread; return the named outputs, and the Result if asked."""
-    from scsim.engine import simulate
+    from scsim.core.engine import simulate
     from scsim.scenario import load_scenario
 
     sc = load_scenario(scenario)

@@ -18,11 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from scsim import __version__
-from scsim.compare import Comparison
+from scsim.analysis.compare import Comparison
 from scsim.fsutil import atomic_folder
+from scsim.outputs.result import Result
+from scsim.outputs.summary import format_value
 from scsim.report.figures import Chart, Runs, draw_charts
-from scsim.result import Result
-from scsim.summary import format_value
 
 REPORT_FILE = "report.html"
 DPI = 110

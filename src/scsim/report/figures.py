@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from scsim.compare import Comparison
-from scsim.published import ticket_figures
-from scsim.result import Result
+from scsim.analysis.compare import Comparison
+from scsim.analysis.published import ticket_figures
+from scsim.outputs.result import Result
 
 Runs = list[tuple[str, Result]]
 

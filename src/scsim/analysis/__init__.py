@@ -1,0 +1,2 @@
+"""Reading results: paired comparisons, replication statistics and the published figures
+that scenarios are checked against."""

@@ -1,0 +1,258 @@
+"""Paired comparison (counterfactual audit) of two scenarios under common random numbers.
+
+Two scenarios with the same population (same ``population``, ``network``, regions and
+company set-up, behaviour categories and days) run with the same seed draw the same random
+numbers for the same agent, day and purpose, so the difference B − A of any outcome is the
+effect of what differs between them, not of luck. With ``reps`` > 1, seeds ``seed``,
+``seed + 1``, ... give independent pairs, and differences come with 95 % t-intervals over
+the pairs.
+
+Tables of a ``Comparison`` (``a`` and ``b`` are means over pairs, ``diff`` the mean
+difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
+
+* ``metrics()``: per metric column, the total over days for daily counts (acts, blocked
+  tickets, new listings...) and the final-day value for levels (listed, score, fear...);
+* ``switches()``: per-agent changes counted in agents: listed under B and not under A,
+  and vice versa; the same for wrongful listings and for losing ties; acts changed;
+* ``groups()``: per group, the share ever listed, listed and wrongfully listed on the final
+  day, and the disparate-impact ratio;
+* ``agents(k)``: one row per agent whose outcomes differ in pair ``k``;
+* ``daily(k)``: B − A of every metric on every day in pair ``k``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from scsim.analysis.stats import t_half_width
+from scsim.errors import ScsimError
+from scsim.outputs.result import Result
+from scsim.scenario.diff import differences, population_key
+from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.store import RunStore
+
+# Metric columns that count events of one day: compared as totals over the run.
+DAILY_COUNTS = frozenset({
+    "newly_listed", "severe_listings", "delisted", "renewed", "complied", "appeals",
+    "appeals_won", "wrongful_new", "blocked_air", "blocked_train", "blocked_purchases",
+    "blocked_jobs", "privileges_used", "misattributions", "reports_accepted",
+    "false_reports_filed", "false_reports_accepted", "shamed", "ties_severed",
+    "ties_restored", "penalised_acts", "tax_take"})
+DAILY_COUNT_PREFIXES = ("privilege_", "acts_", "seen_", "reported_")
+# The metrics shown first (all of them with ``compare --all``).
+HEADLINE = (
+    "listed", "newly_listed", "wrongful_listed", "wrongful_new", "severe_listings",
+    "blocked_air", "blocked_train", "blocked_purchases", "blocked_jobs", "privileges_used",
+    "misattributions", "false_reports_accepted", "shamed", "ties_severed",
+    "ties_active_frac", "pariahs", "lcc_frac", "score_mean", "clean_score_mean", "fear_mean",
+    "deterrence_mean", "penalised_acts", "corp_listed", "tax_take")
+
+
+def is_daily_count(column: str) -> bool:
+    """Whether a metric column counts the events of one day (rather than a level)."""
+    return column in DAILY_COUNTS or column.startswith(DAILY_COUNT_PREFIXES)
+
+
+@dataclass
+class Comparison:
+    """Pairs of results (``a[k]``, ``b[k]`` ran with the same seed) and what differs
+    between the two scenarios (``changes``: dotted path -> (value in A, value in B))."""
+
+    a: list[Result]
+    b: list[Result]
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.a]
+
+    @property
+    def reps(self) -> int:
+        return len(self.a)
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """Short names of the two sides: the scenario names, and what B changes when both
+        have the same name."""
+        name_a, name_b = self.a[0].scenario.name, self.b[0].scenario.name
+        label_b = f"B: {name_b}"
+        if name_a == name_b and self.changes:
+            path, (_, value) = next(iter(self.changes.items()))
+            more = len(self.changes) - 1
+            label_b += f", {path}={value}" + (f" (+{more} more)" if more else "")
+        return f"A: {name_a}", label_b
+
+    def metrics(self, headline: bool = False) -> pd.DataFrame:
+        """Per metric: ``metric``, ``measure`` (total over days, or final day), a, b, diff,
+        lo, hi. ``headline=True`` keeps the metrics of ``HEADLINE`` and acts per behaviour."""
+        rows = []
+        for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
+            ma, mb = ra.metrics, rb.metrics
+            for col in ma.columns:
+                if col == "day" or col not in mb.columns:
+                    continue
+                if headline and col not in HEADLINE and not col.startswith("acts_"):
+                    continue
+                if is_daily_count(col):
+                    rows.append((col, "total", k, ma[col].sum(), mb[col].sum()))
+                else:
+                    rows.append((col, "final day", k, ma[col].iloc[-1], mb[col].iloc[-1]))
+        return _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
+                          ["metric", "measure"])
+
+    def switches(self) -> pd.DataFrame:
+        """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi."""
+        rows = []
+        for k in range(self.reps):
+            d = self._agent_pairs(k)
+            la, lb = d["times_listed_a"] > 0, d["times_listed_b"] > 0
+            wa, wb = d["wrongful_listings_a"] > 0, d["wrongful_listings_b"] > 0
+            ta, tb = d["ties_lost_a"] > 0, d["ties_lost_b"] > 0
+            pa, pb = d["penalised_acts_a"], d["penalised_acts_b"]
+            for figure, mask in (
+                    ("listed under B, not under A", lb & ~la),
+                    ("listed under A, not under B", la & ~lb),
+                    ("wrongfully listed under B, not under A", wb & ~wa),
+                    ("wrongfully listed under A, not under B", wa & ~wb),
+                    ("lost ties under B, not under A", tb & ~ta),
+                    ("lost ties under A, not under B", ta & ~tb),
+                    ("acts changed (any behaviour)", d["acts_changed"]),
+                    ("fewer penalised acts under B", pb < pa),
+                    ("more penalised acts under B", pb > pa)):
+                rows.append((figure, k, float(mask.sum())))
+        long = pd.DataFrame(rows, columns=["figure", "rep", "agents"])
+        return _aggregate(long, ["figure"], value="agents")
+
+    def groups(self) -> pd.DataFrame:
+        """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group, and
+        the disparate-impact ratio to the reference group)."""
+        rows = []
+        for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
+            ever_a = ra.agents.groupby("group", observed=False)["times_listed"].apply(
+                lambda s: float((s > 0).mean()))
+            ever_b = rb.agents.groupby("group", observed=False)["times_listed"].apply(
+                lambda s: float((s > 0).mean()))
+            for g in ra.names.groups:
+                if g not in rb.names.groups:
+                    continue
+                rows.append((g, "ever listed (share)", k, ever_a[g], ever_b[g]))
+                for col, figure in ((f"listed_rate_{g}", "listed, final day (share)"),
+                                    (f"wrongful_rate_{g}", "wrongfully listed, final day"),
+                                    (f"di_{g}", "disparate impact, final day (ratio)")):
+                    rows.append((g, figure, k, ra.metrics[col].iloc[-1],
+                                 rb.metrics[col].iloc[-1]))
+        long = pd.DataFrame(rows, columns=["group", "figure", "rep", "a", "b"])
+        return _aggregate(long, ["group", "figure"])
+
+    def agents(self, k: int = 0) -> pd.DataFrame:
+        """Agents whose outcomes differ in pair ``k``: id, group, and per side the times
+        listed, wrongful listings, ties lost, penalised acts, blocked tickets and score."""
+        d = self._agent_pairs(k)
+        outcome = ("times_listed", "wrongful_listings", "ties_lost", "penalised_acts",
+                   "blocked_tickets")
+        differs = d["acts_changed"].copy()
+        for col in outcome:
+            differs |= d[f"{col}_a"] != d[f"{col}_b"]
+        keep = ["agent", "group", *(f"{c}_{s}" for c in (*outcome, "score") for s in "ab"),
+                "acts_changed"]
+        return d.loc[differs, keep].reset_index(drop=True)
+
+    def daily(self, k: int = 0) -> pd.DataFrame:
+        """B − A of every metric shared by both runs, one row per day, for pair ``k``."""
+        ma, mb = self.a[k].metrics, self.b[k].metrics
+        cols = [c for c in ma.columns if c in mb.columns and c != "day"]
+        out = mb[cols] - ma[cols]
+        out.insert(0, "day", ma["day"])
+        return out
+
+    def _agent_pairs(self, k: int) -> pd.DataFrame:
+        ra, rb = self.a[k], self.b[k]
+        aa, ab = ra.agents, rb.agents
+        acts = [c for c in aa.columns if c.startswith("acts_") and c in ab.columns]
+        out = pd.DataFrame({"agent": aa["agent"], "group": aa["group"]})
+        for col in ("times_listed", "wrongful_listings", "ties_lost", "blocked_tickets",
+                    "score"):
+            out[f"{col}_a"], out[f"{col}_b"] = aa[col].to_numpy(), ab[col].to_numpy()
+        out["penalised_acts_a"] = _penalised_acts(ra)
+        out["penalised_acts_b"] = _penalised_acts(rb)
+        out["acts_changed"] = (aa[acts].to_numpy() != ab[acts].to_numpy()).any(axis=1)
+        return out
+
+
+def _penalised_acts(res: Result) -> np.ndarray:
+    names = [f"acts_{b.name}" for b in res.scenario.behaviours
+             if (b.penalised if b.penalised is not None else b.delta < 0)]
+    return res.agents[names].to_numpy(np.int64).sum(axis=1) if names else np.zeros(
+        len(res.agents), np.int64)
+
+
+def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) -> pd.DataFrame:
+    """Means over pairs and the 95 % t-interval of the mean difference (``value``, or
+    ``diff`` = b − a)."""
+    if value is None:
+        long = long.assign(diff=long["b"] - long["a"])
+        value, columns = "diff", ["a", "b", "diff"]
+    else:
+        columns = [value]
+    grouped = long.groupby(keys, sort=False)
+    out = grouped[columns].mean()
+    n = grouped[value].count()
+    sd = grouped[value].std(ddof=1)
+    half = pd.Series(t_half_width(sd, n), index=n.index)
+    out["lo"], out["hi"] = out[value] - half, out[value] + half
+    return out.reset_index()
+
+
+def check_pairable(a: Scenario, b: Scenario) -> None:
+    """Refuse two scenarios whose populations differ: their agents would not pair up."""
+    ka, kb = population_key(a), population_key(b)
+    if ka != kb:
+        paths = [p for p in differences(a, b) if p.startswith(tuple(ka))]
+        if ka.get("behaviours.category") != kb.get("behaviours.category"):
+            paths.append("behaviours[].category")
+        raise ScsimError("the two scenarios have different populations, so their agents "
+                         "cannot be paired: they differ in " + ", ".join(paths[:8]) +
+                         (", …" if len(paths) > 8 else ""))
+
+
+def compare_results(a: list[Result], b: list[Result]) -> Comparison:
+    """A Comparison of finished runs, paired by position; each pair must share its seed
+    and population."""
+    if not a or len(a) != len(b):
+        raise ScsimError("a comparison needs the same number (at least one) of A and B runs")
+    for ra, rb in zip(a, b, strict=True):
+        if ra.seed != rb.seed:
+            raise ScsimError(f"runs with different seeds ({ra.seed} and {rb.seed}) do not "
+                             "share their random numbers: run them with the same seed")
+        check_pairable(ra.scenario, rb.scenario)
+    return Comparison(a, b, differences(a[0].scenario, b[0].scenario,
+                                        ignore=("name", "description", "source")))
+
+
+def compare(a: Scenario, b: Scenario, seed: int = 0, reps: int = 1, *,
+            store: RunStore | None = None, base_a: Scenario | None = None,
+            base_b: Scenario | None = None,
+            progress: Callable[[int], None] | None = None) -> Comparison:
+    """Run A and B with seeds ``seed`` .. ``seed + reps - 1`` and compare them pairwise.
+    With ``store`` every run is recorded there (``base_a``/``base_b``: what each scenario
+    was derived from, for the catalogue's overrides column). ``progress(day)`` is called
+    after every simulated day of every run."""
+    from scsim.core.engine import Simulation
+
+    if reps < 1:
+        raise ScsimError(f"--reps must be at least 1, got {reps}")
+    check_pairable(a, b)
+    runs: dict[str, list[Result]] = {"a": [], "b": []}
+    for k in range(reps):
+        for side, sc, base in (("a", a, base_a), ("b", b, base_b)):
+            sim = Simulation(sc, seed + k)
+            runs[side].append(sim.run(progress) if store is None
+                              else store.record(sim, progress, base=base))
+    return compare_results(runs["a"], runs["b"])

@@ -1,0 +1,5 @@
+"""The ``scsim`` command (Typer + Rich)."""
+
+from scsim.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,151 @@
+"""The simulation state as a structure of arrays, and its memory footprint.
+
+One table (``AGENT_ARRAYS``, ``COMPANY_ARRAYS``) lists every per-agent and per-company
+array with its dtype and width; allocation and the memory estimate both read it, so the
+estimate cannot drift from what is allocated.
+
+The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
+categories) so that 10^8 agents and their network fit in 24 GB: history counts are uint16
+that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
+more ties than that, and today's acts are not stored (phases that need them draw them again
+from the same random numbers, see ``phases.behave.draw_acts``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from scsim.world.network import Network
+
+# Status bits (State.status), persistent across days.
+LISTED = np.uint8(1)
+WRONGFUL = np.uint8(2)  # the current listing would not have happened on the error-free score
+SHAMED = np.uint8(4)  # publicly shamed during the current listing
+PROTECTED = np.uint8(8)  # won an appeal: no threshold listing until listed_until
+
+# Event bits (State.today), cleared every day.
+SEVERE_REAL = np.uint8(1)  # an accepted observation of a severe act, as recorded
+SEVERE_CLEAN = np.uint8(2)  # the same, on the error-free record
+NEW_LISTED = np.uint8(4)
+DELISTED = np.uint8(8)
+NEW_SHAMED = np.uint8(16)
+HAS_MISATTRIBUTION = np.uint8(32)  # some of today's sightings of this agent went to others
+HAS_FALSE_REPORTS = np.uint8(64)  # this agent filed false reports today
+ACTED = np.uint8(128)  # performed at least one act today
+
+COUNT_MAX = 65535  # history counts (uint16) stop here
+
+BLOCK = 4096  # agents per block: the unit of deterministic partial sums
+
+# name -> (dtype, width); width is 1, or "behaviours" / "categories" / "events" / 2. The dtype
+# "ties" stands for uint16, or int32 when some agent has more than 65,535 ties (ties_dtype).
+AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
+    "scores": (np.float32, 2),  # [:, 0] recorded score, [:, 1] error-free score (points)
+    "scratch": (np.float32, 2),  # per-day score deltas, then the next scores (double buffer)
+    "fear": (np.float32, 1),  # in [0, 1]
+    "conformity": (np.float32, 1),
+    "malice": (np.float32, 1),
+    "propensity": (np.float32, "categories"),
+    "group": (np.uint8, 1),
+    "region": (np.uint16, 1),
+    "tier": (np.uint8, 1),
+    "status": (np.uint8, 1),
+    "today": (np.uint8, 1),
+    "listed_until": (np.int32, 1),  # day the listing (or appeal protection) ends
+    "household": (np.int32, 1),
+    "employer": (np.int32, 1),  # company index, -1 when not employed
+    "deg_active": ("ties", 1),  # ties not severed
+    "nbr_listed": ("ties", 1),  # listed active neighbours
+    "nbr_clean_listed": ("ties", 1),  # ... rightfully listed (error-free world)
+    "nbr_shamed": ("ties", 1),  # shamed active neighbours
+    # History counts, saturating at COUNT_MAX.
+    "acts_total": (np.uint16, "behaviours"),
+    "times_listed": (np.uint16, 1),
+    "days_listed": (np.uint16, 1),
+    "wrongful_listings": (np.uint16, 1),
+    "times_shamed": (np.uint16, 1),
+    "ties_lost": (np.uint16, 1),
+    "blocked_tickets": (np.uint16, 1),
+    "blocked_other": (np.uint16, 1),  # purchases and job applications
+    "privileges_used": (np.uint16, 1),
+    "school_barred_days": (np.uint16, 1),
+}
+
+COMPANY_ARRAYS: dict[str, tuple[type, int | str]] = {
+    "score": (np.float32, 1),
+    "tier": (np.uint8, 1),
+    "listed": (np.uint8, 1),
+    "rep": (np.int32, 1),  # legal representative (agent index)
+    "sector": (np.uint8, 1),
+    "region": (np.uint16, 1),
+    "revenue": (np.float32, 1),  # per day, arbitrary units
+    "events_total": (np.int32, "events"),
+    "events_seen": (np.int32, "events"),
+    "days_listed": (np.int32, 1),
+}
+
+
+def ties_dtype(max_degree: int) -> type:
+    """dtype of the per-agent neighbour counts for a network whose largest degree is
+    ``max_degree``."""
+    return np.uint16 if max_degree <= np.iinfo(np.uint16).max else np.int32
+
+
+def _width(width: int | str, dims: dict[str, int]) -> int:
+    return width if isinstance(width, int) else dims[width]
+
+
+def _dtype(dt: type | str, dims: dict) -> np.dtype:
+    return np.dtype(dims.get(dt, np.uint16) if isinstance(dt, str) else dt)
+
+
+def bytes_per_row(table: dict, dims: dict) -> int:
+    """Bytes of one row (agent or company); ``dims`` gives the widths and the "ties" dtype
+    (uint16 if absent)."""
+    return sum(_dtype(dt, dims).itemsize * _width(w, dims) for dt, w in table.values())
+
+
+def allocate(table: dict, n: int, dims: dict) -> dict[str, np.ndarray]:
+    """Zeroed arrays of ``n`` rows for every entry of ``table``."""
+    out = {}
+    for name, (dt, w) in table.items():
+        width = _width(w, dims)
+        out[name] = np.zeros((n, width) if w != 1 else n, dtype=_dtype(dt, dims))
+    return out
+
+
+@njit(cache=True, inline="always")
+def add_capped(counts, i, k):
+    """counts[i] += k, stopping at COUNT_MAX (history counts are uint16)."""
+    counts[i] = min(counts[i] + k, COUNT_MAX)
+
+
+@dataclass
+class State:
+    """Everything that changes during a run. Agents and companies are arrays of rows."""
+
+    day: int
+    agents: dict[str, np.ndarray]
+    companies: dict[str, np.ndarray]
+    net: Network
+    household_start: np.ndarray  # int64 (H+1,), households are contiguous agent ranges
+    region_start: np.ndarray  # int64 (R+1,), regions are contiguous agent ranges
+    company_region_start: np.ndarray  # int64 (R+1,)
+    block_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+
+    @property
+    def n(self) -> int:
+        return len(self.agents["status"])
+
+    @property
+    def n_blocks(self) -> int:
+        return (self.n + BLOCK - 1) // BLOCK
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        agents = self.__dict__.get("agents")
+        if agents is not None and name in agents:
+            return agents[name]
+        raise AttributeError(name)

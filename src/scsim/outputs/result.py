@@ -1,0 +1,250 @@
+"""What a run produced: daily metrics, the final agents and companies, and how to keep them.
+
+Tables are built on first access from the state arrays (pandas DataFrames, or Arrow tables
+with ``to_arrow``), and so is each agent column: a run of 10^8 agents keeps no second copy
+of its state unless asked for one. ``save`` writes Parquet files plus the resolved scenario
+and run.json into a temporary folder and moves it into place, so a folder is complete or
+absent, and ``Result.load`` reads such a folder back. A small sample of the network
+(``sample``) is kept for pictures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from scsim import __version__
+from scsim.core.params import Names
+from scsim.core.state import LISTED, SHAMED, WRONGFUL
+from scsim.fsutil import atomic_folder
+from scsim.scenario.loader import dump_yaml
+from scsim.scenario.schema import Scenario
+from scsim.world.sample import NetworkSample, sample_network
+
+if TYPE_CHECKING:
+    from scsim.core.engine import Simulation
+
+TABLES = ("metrics", "agents", "companies")
+SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
+
+
+class LazyColumns(Mapping):
+    """Named columns, each computed on first access by its maker and then kept."""
+
+    def __init__(self, makers: dict[str, Callable[[], Any]]):
+        self._makers = makers
+        self._columns: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._columns:
+            self._columns[name] = self._makers[name]()
+        return self._columns[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+@dataclass
+class Result:
+    """The outcome of ``scsim.simulate``: ``metrics`` (one row per day), ``agents`` (one row
+    per citizen), ``companies`` (one row per company), plus the resolved ``scenario``."""
+
+    scenario: Scenario
+    seed: int
+    names: Names
+    metrics_columns: list[str]
+    metrics_table: np.ndarray
+    agent_columns: Mapping[str, np.ndarray]
+    company_columns: dict[str, np.ndarray]
+    info: dict[str, Any] = field(default_factory=dict)
+    sample: NetworkSample | None = None
+
+    @classmethod
+    def from_simulation(cls, sim: Simulation, wall_seconds: float,
+                        started_at: datetime) -> Result:
+        sc, names, s = sim.scenario, sim.names, sim.state
+        info = {
+            "scenario": sc.name, "seed": sim.seed, "scsim_version": __version__,
+            "agents": s.n, "companies": len(s.companies["score"]), "days": sc.days,
+            "ties": int(len(s.net.indices) // 2), "wall_seconds": round(wall_seconds, 4),
+            "setup_seconds": round(sim.profile["setup"], 4),
+            "agent_days_per_second": round(s.n * sc.days / max(wall_seconds, 1e-9)),
+            "started": started_at.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "threads": sim.recorder.hist.shape[0], "python": platform.python_version(),
+            "machine": platform.machine(),
+            "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
+        }
+        return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
+                   _agent_columns(sim), _company_columns(sim), info, sample_network(sim))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Result:
+        """A Result from the files that ``save`` wrote (the network sample if present)."""
+        folder = Path(folder)
+        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        sc = Scenario.model_validate(data)
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        tables = {name: pq.read_table(folder / f"{name}.parquet").to_pandas()
+                  for name in TABLES}
+        metrics = tables["metrics"]
+        sample = None
+        if all((folder / f"{name}.parquet").is_file() for name in SAMPLE_TABLES):
+            sample = NetworkSample(*(pq.read_table(folder / f"{name}.parquet").to_pandas()
+                                     for name in SAMPLE_TABLES))
+        return cls(sc, int(info["seed"]), Names.of(sc), list(metrics.columns),
+                   metrics.to_numpy(np.float64), _columns(tables["agents"]),
+                   _columns(tables["companies"]), info, sample)
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of this run in a run store, or None when it was not stored."""
+        return self.info.get("run_id")
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.metrics_table, columns=self.metrics_columns)
+        df["day"] = df["day"].astype(np.int32)
+        return df
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        return pd.DataFrame(dict(self.agent_columns), copy=False)
+
+    @cached_property
+    def companies(self) -> pd.DataFrame:
+        return pd.DataFrame(self.company_columns, copy=False)
+
+    def to_arrow(self, table: str = "metrics") -> pa.Table:
+        """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
+        if table == "metrics":
+            return pa.Table.from_pandas(self.metrics, preserve_index=False)
+        columns = {"agents": self.agent_columns, "companies": self.company_columns}[table]
+        return pa.table({k: pa.array(v) for k, v in columns.items()})
+
+    def summary(self) -> pd.DataFrame:
+        """The end-of-run summary (section, figure, value, note)."""
+        from scsim.outputs.summary import summarise
+
+        return summarise(self)
+
+    def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
+        """Write metrics/agents/companies.parquet, the network sample, scenario.yaml and
+        run.json to ``folder`` atomically (a temporary sibling folder renamed into place).
+        ``folder`` must be missing or empty; an earlier scsim output is replaced only with
+        ``force``, and anything else is refused (``fsutil.check_output_folder``)."""
+        with atomic_folder(folder, force=force) as tmp:
+            self.write_files(tmp)
+        return Path(folder).resolve()
+
+    def write_files(self, folder: Path) -> None:
+        """The files of a saved run, written into an existing folder."""
+        for name in TABLES:
+            pq.write_table(self.to_arrow(name), folder / f"{name}.parquet")
+        (folder / "scenario.yaml").write_text(dump_yaml(self.scenario), encoding="utf-8")
+        (folder / "run.json").write_text(json.dumps(self.info, indent=2) + "\n",
+                                         encoding="utf-8")
+        if self.sample is not None:
+            for name, df in zip(SAMPLE_TABLES, (self.sample.nodes, self.sample.ties),
+                                strict=True):
+                pq.write_table(pa.Table.from_pandas(df, preserve_index=False),
+                               folder / f"{name}.parquet")
+
+
+def _columns(df: pd.DataFrame) -> dict[str, Any]:
+    return {c: df[c].array if isinstance(df[c].dtype, pd.CategoricalDtype)
+            else df[c].to_numpy() for c in df.columns}
+
+
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int32), categories=labels)
+
+
+def _agent_columns(sim: Simulation) -> LazyColumns:
+    """The agents table of the final state, one column at a time (see ``LazyColumns``)."""
+    a, names, s = sim.state.agents, sim.names, sim.state
+    indptr, household_start, n = s.net.indptr, s.household_start, s.n
+    p = sim.epochs[-1][1]
+    status = a["status"]
+
+    def listed():
+        return (status & LISTED) != 0
+
+    def degree():
+        return np.diff(indptr).astype(np.int32)
+
+    def column(array, dtype=None):
+        return lambda: array.copy() if dtype is None else array.astype(dtype)
+
+    cols: dict[str, Callable[[], Any]] = {
+        "agent": lambda: np.arange(n, dtype=np.int32),
+        "group": lambda: _categorical(a["group"], names.groups),
+        "region": column(a["region"], np.int32),
+        "household": lambda: a["household"],
+        "child": lambda: (np.arange(n) - household_start[a["household"]]) >= 2,
+        "employer": lambda: a["employer"],
+        "score": column(a["scores"][:, 0]),
+        "clean_score": column(a["scores"][:, 1]),
+        "tier": lambda: _categorical(a["tier"], names.tiers or ["none"]),
+        "listed": listed,
+        "wrongfully_listed": lambda: listed() & ((status & WRONGFUL) != 0),
+        "shamed": lambda: (status & SHAMED) != 0,
+        "listed_until": lambda: np.where(listed(), a["listed_until"], -1).astype(np.int32),
+        "fear": lambda: a["fear"],
+        "conformity": lambda: a["conformity"],
+        "malice": lambda: a["malice"],
+    }
+    for k, cat in enumerate(names.categories):
+        cols[f"propensity_{cat}"] = column(a["propensity"][:, k])
+    cols.update({
+        "degree": degree,
+        "active_degree": column(a["deg_active"], np.int32),
+        "pariah": lambda: (degree() > 0) & (a["deg_active"] < p.pariah_fraction * degree()),
+        "house_arrest": lambda: a["scores"][:, 0] < p.arrest_threshold,
+    })
+    # History counts are kept as uint16 (saturating) and published as int32 / uint32.
+    for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
+                 "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
+                 "school_barred_days"):
+        cols[name] = column(a[name], np.int32)
+    for k, b in enumerate(names.behaviours):
+        cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
+    return LazyColumns(cols)
+
+
+def _company_columns(sim: Simulation) -> dict[str, Any]:
+    c, names = sim.state.companies, sim.names
+    m = len(c["score"])
+    cols: dict[str, Any] = {
+        "company": np.arange(m, dtype=np.int32),
+        "sector": _categorical(c["sector"], names.sectors),
+        "region": c["region"].astype(np.int32),
+        "legal_rep": c["rep"],
+        "score": c["score"],
+        "tier": _categorical(c["tier"], names.company_tiers),
+        "tax_rate": sim.epochs[-1][1].ct_tax[c["tier"]],
+        "listed": c["listed"].astype(bool),
+        "days_listed": c["days_listed"],
+        "revenue": c["revenue"],
+    }
+    for k, e in enumerate(names.company_events):
+        cols[f"events_{e}"] = c["events_total"][:, k]
+        cols[f"seen_{e}"] = c["events_seen"][:, k]
+    return cols
+

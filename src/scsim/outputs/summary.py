@@ -1,0 +1,107 @@
+"""The end-of-run summary: the figures a reader of one run asks for first."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from scsim.analysis.published import ticket_figures
+
+if TYPE_CHECKING:
+    from scsim.outputs.result import Result
+
+WINDOW = 30  # days compared at the start and the end for the chilling effect
+
+
+def format_value(value: float) -> str:
+    """A figure for people: thousands separators, 4 significant digits, – for NaN."""
+    value = float(value)
+    if value != value:  # NaN
+        return "–"
+    if value.is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+def summarise(res: Result) -> pd.DataFrame:
+    """Rows of (section, figure, value, note); values are plain floats."""
+    m, companies = res.metrics, res.companies
+    times_listed = np.asarray(res.agent_columns["times_listed"])  # not the whole agents table
+    n, days = len(times_listed), len(m)
+    last = m.iloc[-1]
+    years = days / 365.0
+    rows: list[tuple[str, str, float, str]] = []
+
+    def add(section: str, figure: str, value, note: str = "") -> None:
+        rows.append((section, figure, float(value), note))
+
+    add("run", "agents", n)
+    add("run", "days", days)
+    add("run", "seed", res.seed)
+    add("score", "mean", last["score_mean"], "final day, points")
+    add("score", "sd", last["score_sd"], "points")
+    for q in ("p05", "p50", "p95"):
+        add("score", q, last[f"score_{q}"], "points")
+    add("score", "gini", last["score_gini"])
+    add("score", "error-free mean", last["clean_score_mean"], "without errors")
+    for t in res.names.tiers:
+        add("tiers", t, last[f"tier_{t}"], f"{last[f'tier_{t}'] / n:.1%} of agents")
+    new = m["newly_listed"].sum()
+    wrongful_new = m["wrongful_new"].sum()
+    add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
+    add("listing", "ever listed", int(np.count_nonzero(times_listed)), "agents")
+    add("listing", "new listings", new, f"{new / n / years:.4f}/person/yr")
+    add("listing", "wrongful listings", wrongful_new,
+        f"{wrongful_new / new:.1%} of listings" if new else "no listings")
+    add("listing", "wrongfully listed now", last["wrongful_listed"])
+    add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
+    for col, label in (("blocked_air", "blocked air tickets"),
+                       ("blocked_train", "blocked train tickets")):
+        total = m[col].sum()
+        add("sanctions", label, total,
+            f"{total / n / years:.4f}/person/yr; 2018: " + " / ".join(
+                f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
+    add("sanctions", "blocked purchases", m["blocked_purchases"].sum(), "luxury goods, homes")
+    add("sanctions", "blocked job applications", m["blocked_jobs"].sum())
+    add("sanctions", "children barred from top schools", last["children_barred"], "final day")
+    add("sanctions", "under house arrest", last["house_arrest"], "final day")
+    add("sanctions", "banned from social media", last["social_media_banned"], "final day")
+    used = m["privileges_used"].sum()
+    add("privileges", "uses", used, f"{used / n / years:.3f}/person/yr")
+    add("errors", "misattributed sightings", m["misattributions"].sum(), "facial recognition")
+    add("errors", "false reports accepted", m["false_reports_accepted"].sum(),
+        f"of {m['false_reports_filed'].sum():.0f} filed")
+    add("network", "ties still active", last["ties_active_frac"], "share")
+    add("network", "pariahs", last["pariahs"], "lost most of their ties")
+    add("network", "largest component", last["lcc_frac"], "share of agents")
+    add("network", "shamed", m["shamed"].sum(), f"{m['ties_severed'].sum():.0f} ties severed")
+    head = m["penalised_acts"].iloc[:WINDOW].mean()
+    tail = m["penalised_acts"].iloc[-WINDOW:].mean()
+    change = (tail / head - 1.0) if head > 0 else math.nan
+    add("chilling effect", "change in penalised acts", change,
+        f"last vs first {WINDOW} days")
+    add("chilling effect", "acts deterred", last["deterrence_mean"],
+        "share of penalised acts not done")
+    add("chilling effect", "mean fear", last["fear_mean"], "0-1")
+    group = res.agent_columns["group"]
+    codes = np.asarray(getattr(group, "codes", group))
+    groups = len(res.names.groups)
+    sizes = np.bincount(codes, minlength=groups)
+    listed = np.bincount(codes[times_listed > 0], minlength=groups)
+    ever = dict(zip(res.names.groups, np.divide(listed, sizes, out=np.full(groups, np.nan),
+                                                where=sizes > 0), strict=True))
+    ref = res.names.groups[res.names.reference_group]
+    for g in res.names.groups:
+        ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
+        add("disparate impact", f"{g}: ever listed", ever[g],
+            f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
+    if len(companies):
+        add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
+        add("companies", "mean score", last["corp_score_mean"], "points")
+        add("companies", "tax take", last["tax_take"], "per day, revenue units")
+    return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])

@@ -1,0 +1,516 @@
+"""The run store: every run kept with what produced it, and a DuckDB catalogue over them.
+
+A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store`` to choose)::
+
+    catalog.duckdb      the catalogue: table ``runs``, views ``metrics``, ``agents``,
+                        ``companies`` over every finished run's Parquet files
+    catalog.lock        a file lock held around each (short) catalogue transaction
+    runs/<run id>/      a finished run: metrics/agents/companies.parquet, the network sample
+                        (network_nodes/network_ties.parquet), scenario.yaml, run.json
+    tmp/<run id>/       a run being written; renamed into runs/ once complete
+    reports/            HTML reports written by ``scsim report``
+
+Crash safety. A run's row is inserted as ``running`` (with pid and host) before the day
+loop starts; its files are written into ``tmp/`` and the folder is renamed into ``runs/``
+in one step, then the row becomes ``done``. An exception marks it ``failed`` (with the
+error), Ctrl-C or SIGTERM ``interrupted``. The views read only rows marked ``done``, so a
+half-written run is never visible. Every opening of the catalogue repairs what a killed
+process left: a ``running`` row whose process is gone becomes ``interrupted`` (or ``done``
+when its folder was already complete) and stray temporary folders are removed.
+
+Concurrency. DuckDB allows one writing process per database file, so every catalogue
+access takes the file lock, opens the database, does its work and closes it again; the
+catalogue is never held open while a simulation runs, and two processes can record runs
+into one store at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import psutil
+from filelock import FileLock, Timeout
+
+from scsim import __version__
+from scsim.errors import ScsimError, Terminated
+from scsim.outputs.result import TABLES, Result
+from scsim.scenario.diff import digest, overrides, population_key
+from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.core.engine import Simulation
+
+DEFAULT_STORE = "scsim-runs"
+STATUSES = ("running", "done", "failed", "interrupted")
+LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
+# what `scsim query` runs: statements that only read
+QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
+BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
+VIEWS_VERSION = "1"  # bump when the view definitions change: they are then recreated
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    id VARCHAR PRIMARY KEY,             -- yyyymmdd-hhmmss-xxxx (UTC start, random suffix)
+    scenario VARCHAR NOT NULL,          -- the scenario's name
+    scenario_hash VARCHAR NOT NULL,     -- hash of the fully resolved scenario
+    population_hash VARCHAR NOT NULL,   -- hash of what fixes the population and network
+    seed BIGINT NOT NULL,
+    overrides VARCHAR,                  -- JSON: dotted path -> value, against the base
+    scsim_version VARCHAR NOT NULL,
+    agents BIGINT NOT NULL,
+    days INTEGER NOT NULL,
+    started TIMESTAMP NOT NULL,         -- UTC
+    finished TIMESTAMP,                 -- UTC
+    status VARCHAR NOT NULL CHECK (status IN {STATUSES}),
+    wall_seconds DOUBLE,                -- the day loop, as in run.json
+    error VARCHAR,                      -- why a run failed or was interrupted
+    pid INTEGER,
+    host VARCHAR
+);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR;  -- the sweep it belongs to
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS cell INTEGER;      -- its cell in the sweep
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS rep INTEGER;       -- its replication (seed)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS params VARCHAR;    -- JSON: the cell's parameters
+CREATE TABLE IF NOT EXISTS sweeps (
+    id VARCHAR PRIMARY KEY,             -- same form as a run id
+    scenario VARCHAR NOT NULL,
+    created TIMESTAMP NOT NULL,         -- UTC
+    cells INTEGER NOT NULL,
+    reps INTEGER NOT NULL,
+    status VARCHAR NOT NULL,            -- running, done, interrupted, incomplete
+    plan VARCHAR NOT NULL               -- JSON: the resolved base scenario, cells, seeds
+);
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def default_store_path() -> Path:
+    """``SCSIM_STORE`` if set, else ``./scsim-runs``."""
+    return Path(os.environ.get("SCSIM_STORE") or DEFAULT_STORE)
+
+
+def open_store(path: str | os.PathLike | None = None, *, create: bool = True) -> RunStore:
+    """The store at ``path`` (default: ``default_store_path()``). With ``create=False`` a
+    missing store is an error instead of being created."""
+    return RunStore(Path(path) if path is not None else default_store_path(), create=create)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Tag:
+    """Where a run sits in a sweep."""
+
+    sweep_id: str
+    cell: int
+    rep: int
+    params: dict
+
+
+@dataclass
+class RunRecord:
+    """One row of the ``runs`` table."""
+
+    id: str
+    scenario: str
+    seed: int
+    status: str
+    error: str | None
+    pid: int | None
+    host: str | None
+    started: datetime
+
+
+class RunStore:
+    """A store folder; see the module docstring for its layout."""
+
+    def __init__(self, root: Path, create: bool = True):
+        self.root = root.expanduser().resolve()
+        if self.root.exists() and not self.root.is_dir():
+            raise ScsimError(f"the run store {self.root} is a file, not a folder")
+        if not self.root.exists():
+            if not create:
+                raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
+                                 "choose one with --store or SCSIM_STORE)")
+            try:
+                self.root.mkdir(parents=True)
+            except OSError as exc:
+                raise ScsimError(f"cannot create the run store {self.root}: "
+                                 f"{exc.strerror}") from None
+        self.catalog = self.root / "catalog.duckdb"
+        self.runs_dir = self.root / "runs"
+        self.tmp_dir = self.root / "tmp"
+        self._lock = FileLock(self.root / "catalog.lock", timeout=LOCK_TIMEOUT)
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    # -- recording ------------------------------------------------------------------------
+
+    def record(self, sim: Simulation, progress: Callable[[int], None] | None = None,
+               base: Scenario | None = None) -> Result:
+        """Run ``sim`` and keep it: the row goes ``running`` -> ``done`` (``failed`` or
+        ``interrupted`` when it does not finish). ``base`` is the scenario the run's
+        scenario was derived from (for the ``overrides`` column); by default the built-in
+        scenario of the same name, if there is one."""
+        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
+        return self._land(run_id, lambda: sim.run(progress))
+
+    def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
+            ) -> Result:
+        """Keep a Result that was computed elsewhere (a Dask worker), tagged with its place
+        in a sweep."""
+        run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep)
+        return self._land(run_id, lambda: res)
+
+    def add_failure(self, sc: Scenario, seed: int, error: str, base: Scenario | None = None,
+                    *, sweep: Tag | None = None) -> str:
+        """Record a run that failed elsewhere (no results, status ``failed``)."""
+        run_id = self._begin(sc, seed, sc.population.agents, base, sweep)
+        self._end(run_id, "failed", error=error)
+        return run_id
+
+    def _land(self, run_id: str, produce: Callable[[], Result]) -> Result:
+        tmp = self.tmp_dir / run_id
+        try:
+            res = produce()
+            res.info["run_id"] = run_id
+            tmp.mkdir(parents=True)
+            res.write_files(tmp)
+            self.runs_dir.mkdir(exist_ok=True)
+            tmp.rename(self.runs_dir / run_id)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            with contextlib.suppress(ScsimError):  # repaired on the next open otherwise
+                self._end(run_id, status, error=_describe(exc))
+            raise
+        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"])
+        return res
+
+    def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
+               sweep: Tag | None = None) -> str:
+        if base is None:
+            base = _builtin(sc.name)
+        changed = json.dumps(overrides(base, sc)) if base is not None else None
+        tag = (sweep.sweep_id, sweep.cell, sweep.rep, json.dumps(sweep.params)) if sweep else (
+            None, None, None, None)
+        with self._connect() as con:
+            for _ in range(20):
+                run_id = new_run_id()
+                try:
+                    con.execute(
+                        "INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
+                        "overrides, scsim_version, agents, days, started, status, pid, host, "
+                        "sweep_id, cell, rep, params) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
+                         changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
+                         socket.gethostname(), *tag])
+                    return run_id
+                except duckdb.ConstraintException:
+                    time.sleep(0.01)
+        raise ScsimError("could not find a free run id")  # 20 collisions: not by chance
+
+    # -- sweeps ---------------------------------------------------------------------------
+
+    def create_sweep(self, scenario: str, cells: int, reps: int, plan: dict) -> str:
+        """Register a sweep and its plan (JSON-able); returns its id."""
+        with self._connect() as con:
+            for _ in range(20):
+                sweep_id = new_run_id()
+                try:
+                    con.execute("INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                                [sweep_id, scenario, _utcnow(), cells, reps, json.dumps(plan)])
+                    return sweep_id
+                except duckdb.ConstraintException:
+                    time.sleep(0.01)
+        raise ScsimError("could not find a free sweep id")
+
+    def sweep(self, ref: str) -> tuple[str, dict]:
+        """(id, plan) of the sweep ``ref`` names: an id, a unique prefix, or ``last``."""
+        with self._connect() as con:
+            if ref == "last":
+                rows = con.execute("SELECT id, plan FROM sweeps ORDER BY created DESC, id DESC "
+                                   "LIMIT 1").fetchall()
+            else:
+                rows = con.execute("SELECT id, plan FROM sweeps WHERE starts_with(id, ?)",
+                                   [ref]).fetchall()
+                rows = [r for r in rows if r[0] == ref] or rows
+        if len(rows) != 1:
+            what = "no sweep" if not rows else f"{len(rows)} sweeps match"
+            raise ScsimError(f"{what} '{ref}' in the store {self.root}")
+        return rows[0][0], json.loads(rows[0][1])
+
+    def sweep_runs(self, sweep_id: str) -> pd.DataFrame:
+        """The runs of a sweep (id, cell, rep, seed, status, error, agents), oldest first."""
+        with self._connect() as con:
+            return con.execute("SELECT id, cell, rep, seed, status, error, agents FROM runs "
+                               "WHERE sweep_id = ? ORDER BY started, id", [sweep_id]).df()
+
+    def end_sweep(self, sweep_id: str, status: str) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE sweeps SET status = ? WHERE id = ?", [status, sweep_id])
+
+    def _end(self, run_id: str, status: str, *, error: str | None = None,
+             wall_seconds: float | None = None) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE runs SET status = ?, error = ?, finished = ?, "
+                        "wall_seconds = coalesce(?, wall_seconds) WHERE id = ?",
+                        [status, error, _utcnow(), wall_seconds, run_id])
+
+    # -- reading --------------------------------------------------------------------------
+
+    def runs(self, scenario: str | None = None, status: str | None = None,
+             limit: int | None = None) -> pd.DataFrame:
+        """The ``runs`` table, newest first, optionally filtered."""
+        if status is not None and status not in STATUSES:
+            raise ScsimError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
+        where, args = [], []
+        for column, value in (("scenario", scenario), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = "SELECT * EXCLUDE (pid, host, params) FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY started DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as con:
+            return con.execute(sql, args).df()
+
+    def get(self, ref: str) -> RunRecord:
+        """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the newest
+        finished run)."""
+        with self._connect() as con:
+            cols = "id, scenario, seed, status, error, pid, host, started"
+            if ref == "last":
+                rows = con.execute(f"SELECT {cols} FROM runs WHERE status = 'done' "
+                                   "ORDER BY started DESC, id DESC LIMIT 1").fetchall()
+            else:
+                rows = con.execute(f"SELECT {cols} FROM runs WHERE starts_with(id, ?) "
+                                   "ORDER BY id", [ref]).fetchall()
+                exact = [r for r in rows if r[0] == ref]
+                rows = exact or rows
+        if not rows:
+            raise ScsimError(f"no run '{ref}' in the store {self.root} (`scsim runs` lists "
+                             "them)")
+        if len(rows) > 1:
+            ids = ", ".join(r[0] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+            raise ScsimError(f"'{ref}' matches {len(rows)} runs ({ids}): give more of the id")
+        return RunRecord(*rows[0])
+
+    def path(self, ref: str) -> Path:
+        """The folder of a finished run."""
+        rec = self.get(ref)
+        if rec.status != "done":
+            why = f": {rec.error}" if rec.error else ""
+            raise ScsimError(f"run {rec.id} is {rec.status}{why}; it has no results")
+        folder = self.runs_dir / rec.id
+        if not (folder / "run.json").is_file():
+            raise ScsimError(f"the folder of run {rec.id} is missing: {folder}")
+        return folder
+
+    def load(self, ref: str) -> Result:
+        """The Result of a finished run (see ``get`` for ``ref``)."""
+        return Result.load(self.path(ref))
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL on the catalogue and return the result of its last statement.
+
+        A query can only read: every statement must be a SELECT (EXPLAIN is refused too,
+        as EXPLAIN ANALYZE runs what it explains), and the connection is read-only and
+        sandboxed (``_sandbox``): no file outside the store's runs, no extension installed
+        or loaded, configuration locked."""
+        with self._connect() as con:  # repairs and creates the views if needed
+            has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
+                                         "WHERE view_name = 'metrics'").fetchone()[0])
+        if not sql.strip():
+            raise ScsimError("the query is empty")
+        with self._connect(read_only=True) as con:
+            try:
+                self._sandbox(con)
+                statements = con.extract_statements(sql)
+                refused = [st for st in statements if st.type not in QUERY_STATEMENTS]
+                if refused:
+                    kind = refused[0].type.name.replace("_", " ")
+                    raise ScsimError(f"query refused: scsim query only reads (SELECT), "
+                                     f"and this query has a {kind} statement")
+                relation = None
+                for statement in statements:
+                    relation = con.sql(statement.query)
+                return relation.df() if relation is not None else pd.DataFrame()
+            except duckdb.Error as exc:
+                message = str(exc).strip().split("\n")[0]
+                hint = "" if has_views else (
+                    " (the store has no finished runs yet, so no metrics, agents or "
+                    "companies views)")
+                raise ScsimError(f"query failed: {message}{hint}") from None
+
+    def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Lock a read-only connection down to reading the catalogue and the runs' files:
+        no other file, no network, no extension, and no way to change that afterwards."""
+        runs = str(self.runs_dir) + os.sep
+        con.execute("SET allowed_directories = ?", [[runs]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+
+    def remove(self, ref: str) -> str:
+        """Delete a run (its row and its folder); returns its id. A run still going in a
+        live process cannot be removed."""
+        rec = self.get(ref)
+        if rec.status == "running" and not _gone(rec):
+            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
+        trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
+        with self._connect() as con:
+            folder = self.runs_dir / rec.id
+            if folder.exists():
+                self.tmp_dir.mkdir(exist_ok=True)
+                folder.rename(trash)
+            con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
+            self._ensure_views(con)
+        shutil.rmtree(trash, ignore_errors=True)
+        return rec.id
+
+    # -- the catalogue --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The catalogue, open for one short transaction under the store's file lock;
+        a read-write opening first creates the schema and repairs what a killed process
+        left behind."""
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ScsimError(f"the run store {self.root} stayed locked for "
+                             f"{LOCK_TIMEOUT:.0f} s by another scsim process") from None
+        except OSError as exc:
+            raise ScsimError(f"cannot lock the run store {self.root}: {exc.strerror}") from None
+        try:
+            con = self._open(read_only)
+            try:
+                if not read_only:
+                    con.execute(_SCHEMA)
+                    self._repair(con)
+                yield con
+            finally:
+                con.close()
+        finally:
+            self._lock.release()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                return duckdb.connect(str(self.catalog), read_only=read_only, config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False})
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise ScsimError(f"cannot open the catalogue {self.catalog}: "
+                                     f"{str(exc).splitlines()[0]}") from None
+                time.sleep(0.1)
+            except duckdb.Error as exc:
+                raise ScsimError(f"cannot open the catalogue {self.catalog}: "
+                                 f"{str(exc).splitlines()[0]}") from None
+
+    def _repair(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Runs left ``running`` by a process that is gone, and stray temporary folders."""
+        live = set()
+        rows = con.execute("SELECT id, scenario, seed, status, error, pid, host, started "
+                           "FROM runs WHERE status = 'running'").fetchall()
+        for rec in [RunRecord(*r) for r in rows]:
+            if not _gone(rec):
+                live.add(rec.id)
+                continue
+            info = self.runs_dir / rec.id / "run.json"
+            if info.is_file():  # killed between the rename and the status update
+                wall = json.loads(info.read_text(encoding="utf-8")).get("wall_seconds")
+                con.execute("UPDATE runs SET status = 'done', finished = ?, wall_seconds = ? "
+                            "WHERE id = ?", [_utcnow(), wall, rec.id])
+            else:
+                con.execute("UPDATE runs SET status = 'interrupted', finished = ?, error = ? "
+                            "WHERE id = ?", [_utcnow(), f"the process (pid {rec.pid}) "
+                                             "ended without finishing the run", rec.id])
+        if self.tmp_dir.is_dir():
+            for folder in self.tmp_dir.iterdir():
+                if folder.name not in live:
+                    shutil.rmtree(folder, ignore_errors=True)
+        self._ensure_views(con)
+
+    def _ensure_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Views over ``runs/*/TABLE.parquet`` with a ``run_id`` column taken from the
+        folder name, restricted to finished runs. DuckDB binds a view when it is created,
+        which needs at least one file: the views exist while the store has finished runs.
+        They are recreated when the store has moved (they hold its absolute path)."""
+        has_runs = self.runs_dir.is_dir() and next(
+            self.runs_dir.glob(f"*/{TABLES[0]}.parquet"), None) is not None
+        meta = dict(con.execute("SELECT key, value FROM store_meta").fetchall())
+        wanted = f"{VIEWS_VERSION}:{self.runs_dir}" if has_runs else ""
+        if meta.get("views") == wanted:
+            return
+        for table in TABLES:
+            if has_runs:
+                glob = str(self.runs_dir / "*" / f"{table}.parquet").replace("'", "''")
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {table} AS SELECT "
+                    f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
+                    "AS run_id, * EXCLUDE (filename) "
+                    f"FROM read_parquet('{glob}', union_by_name = true, filename = true) "
+                    "WHERE run_id IN (SELECT id FROM runs WHERE status = 'done')")
+            else:
+                con.execute(f"DROP VIEW IF EXISTS {table}")
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _gone(rec: RunRecord) -> bool:
+    """The process that recorded a running row has ended. A row from another host cannot
+    be checked and counts as live."""
+    if rec.host != socket.gethostname() or rec.pid is None:
+        return False
+    try:
+        proc = psutil.Process(rec.pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return True
+        born = proc.create_time()
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+    return born > rec.started.replace(tzinfo=UTC).timestamp() + 1.0  # the pid was reused
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, Terminated):
+        return "terminated (SIGTERM)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _builtin(name: str) -> Scenario | None:
+    from scsim.scenario import builtin_names, load_scenario
+
+    return load_scenario(name) if name in builtin_names() else None

@@ -1,0 +1,69 @@
+"""Day 0: the population, its network and the initial state of a run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scsim.core.memory import check_memory
+from scsim.core.params import Names, Params
+from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
+from scsim.mechanisms.classify import assign_tiers
+from scsim.scenario.schema import Scenario
+from scsim.world.network import generate_network, load_edgelist
+from scsim.world.network.edgelist import count_nodes_hint
+from scsim.world.population import build_population, company_count, draw_traits
+
+
+def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
+    """The state on day 0, and the scenario with the population size actually used (an
+    edge-list network fixes it to the file's node count)."""
+    net = None
+    if sc.network.kind == "file":
+        check_memory(sc, count_nodes_hint(sc.network.path), names)
+        net, _ids = load_edgelist(sc.network.path)
+        sc = sc.model_copy(update={"population": sc.population.model_copy(
+            update={"agents": net.n})})
+        check_memory(sc, net.n, names, len(net.indices))
+    else:
+        check_memory(sc, sc.population.agents, names)
+    n = sc.population.agents
+    pop = build_population(sc, n, seed)
+    if net is None:
+        net = generate_network(
+            n, seed, kind=sc.network.kind, mean_degree=sc.network.mean_degree,
+            rewire=sc.network.rewire, homophily_group=sc.network.homophily.group,
+            homophily_region=sc.network.homophily.region, group=pop.group,
+            region_start=pop.region_start, household_start=pop.household_start,
+            family_ties=sc.network.family_ties, employer=pop.employer,
+            work_degree=sc.network.work_degree)
+
+    degree = np.diff(net.indptr)
+    dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
+            "events": max(len(names.company_events), 1),
+            "ties": ties_dtype(int(degree.max()) if n else 0)}
+    agents = allocate(AGENT_ARRAYS, n, dims)
+    # The population's arrays become the state's (same dtypes; the zeroed ones they replace
+    # were never touched, so never took memory).
+    for name in ("group", "region", "household", "employer"):
+        agents[name] = getattr(pop, name).astype(agents[name].dtype, copy=False)
+    draw_traits(sc, names.categories, seed, agents["propensity"], agents["conformity"],
+                agents["malice"])
+    s0 = p.s0_group[pop.group]
+    agents["scores"][:, 0] = s0
+    agents["scores"][:, 1] = s0
+    assign_tiers(agents["scores"], p.tier_min, agents["tier"])
+    agents["deg_active"][:] = degree
+    del degree
+
+    m = company_count(sc, n)
+    companies = allocate(COMPANY_ARRAYS, m, dims)
+    companies["score"][:] = p.c_s0
+    companies["rep"][:] = pop.company_rep
+    companies["sector"][:] = pop.company_sector
+    companies["region"][:] = pop.company_region
+    companies["revenue"][:] = pop.company_revenue
+    companies["tier"][:] = np.minimum(np.sum(p.ct_min > p.c_s0), len(p.ct_min) - 1)
+    state = State(day=0, agents=agents, companies=companies, net=net,
+                  household_start=pop.household_start, region_start=pop.region_start,
+                  company_region_start=pop.company_region_start)
+    return state, sc

@@ -1,0 +1,156 @@
+"""Structure metrics of the active tie network (ties without the ``SEVERED`` bit).
+
+Results do not depend on the number of numba threads: float sums are taken per fixed block
+of rows in parallel and the block partials are added serially in block order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from scsim.core.prefetch import prefetch
+from scsim.world.network.csr import SEVERED, Network
+
+_ROW_BLOCK = 4096  # rows per parallel partial sum
+_SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
+_PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
+
+
+@njit(cache=True, inline="always")
+def _find(parent, i):
+    """Root of i's set, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@njit(cache=True, inline="always")
+def _union(parent, size, i, j):
+    """Merge the sets of i and j (the smaller under the larger)."""
+    root_i = _find(parent, i)
+    root_j = _find(parent, j)
+    if root_i != root_j:
+        if size[root_i] < size[root_j]:
+            root_i, root_j = root_j, root_i
+        parent[root_j] = root_i
+        size[root_i] += size[root_j]
+
+
+@njit(cache=True)
+def _largest_component_size(indptr, indices, tie, parent, size):
+    """Size of the largest connected component over active ties, by union-find.
+
+    Skips most ties (the "Afforest" idea, Sutton et al. 2018): first join each agent to its
+    first ``_SAMPLED_TIES`` active neighbours; the largest set found then is usually most of
+    the giant component. Then only agents outside that set have all their ties joined. This
+    is exact: a tie between two agents of that set changes nothing, and any other tie has an
+    end outside it, whose ties are all joined (ties are symmetric)."""
+    n = len(indptr) - 1
+    for i in range(n):
+        parent[i] = i
+        size[i] = 1
+    for i in range(n):
+        taken = 0
+        for a in range(indptr[i], indptr[i + 1]):
+            if taken == _SAMPLED_TIES:
+                break
+            if not tie[a] & SEVERED:
+                _union(parent, size, i, indices[a])
+                taken += 1
+    sampled_giant = 0
+    for i in range(n):
+        if parent[i] == i and size[i] > size[sampled_giant]:
+            sampled_giant = i
+    outside = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        outside[i] = _find(parent, i) != sampled_giant
+    for i in range(n):
+        if outside[i]:
+            for a in range(indptr[i], indptr[i + 1]):
+                if not tie[a] & SEVERED:
+                    _union(parent, size, i, indices[a])
+    largest = 0
+    for i in range(n):
+        if parent[i] == i and size[i] > largest:
+            largest = size[i]
+    return largest
+
+
+def largest_component_fraction(net: Network, workspace: np.ndarray | None = None) -> float:
+    """Share of agents (0..1) in the largest connected component over active ties.
+    An isolated agent is a component of size 1. NaN for a network without agents.
+
+    ``workspace``: optional writable memory of at least 8 bytes per agent for the
+    union-find arrays (the simulator lends its per-day score scratch); allocated if absent."""
+    n = net.n
+    if n == 0:
+        return float("nan")
+    if workspace is None:
+        workspace = np.empty(2 * n, dtype=np.int32)
+    work = workspace.reshape(-1).view(np.int32)
+    return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
+                                   work[n:2 * n]) / n
+
+
+@njit(cache=True, parallel=True)
+def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
+    """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
+    centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i],
+    y = score[j], in float64 whatever the float type of ``score``."""
+    n = len(indptr) - 1
+    n_blocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    partial = np.zeros((n_blocks, 3))
+    first_pass = np.isnan(mean_x)
+    for b in prange(n_blocks):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        last = indptr[min(n, (b + 1) * _ROW_BLOCK)] - _PREFETCH_AHEAD
+        for i in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
+            x = np.float64(score[i])
+            for a in range(indptr[i], indptr[i + 1]):
+                if a < last:
+                    prefetch(score, indices[a + _PREFETCH_AHEAD])
+                if tie[a] & SEVERED:
+                    continue
+                y = np.float64(score[indices[a]])
+                if first_pass:
+                    s0 += 1.0
+                    s1 += x
+                    s2 += y
+                else:
+                    dx = x - mean_x
+                    dy = y - mean_y
+                    s0 += dx * dy
+                    s1 += dx * dx
+                    s2 += dy * dy
+        partial[b, 0] = s0
+        partial[b, 1] = s1
+        partial[b, 2] = s2
+    total = np.zeros(3)
+    for b in range(n_blocks):
+        total += partial[b]
+    return total
+
+
+def score_assortativity(net: Network, score: np.ndarray) -> float:
+    """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
+    active tie counted in both directions), in [-1, 1]. NaN without active ties or when
+    the scores at tie ends do not vary. ``score`` may be a float32 or float64 view (no copy
+    is made)."""
+    score = np.asarray(score)
+    if score.dtype.kind != "f":
+        score = score.astype(np.float64)
+    if score.shape != (net.n,):
+        raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
+    count, sum_x, sum_y = _block_sums(net.indptr, net.indices, net.tie, score, np.nan, np.nan)
+    if count == 0:
+        return float("nan")
+    cov, var_x, var_y = _block_sums(
+        net.indptr, net.indices, net.tie, score, sum_x / count, sum_y / count
+    )
+    if var_x <= 0.0 or var_y <= 0.0:
+        return float("nan")
+    return float(cov / np.sqrt(var_x * var_y))
