@@ -18,6 +18,11 @@ Usage inside kernels::
     key = stream_key(seed, "behave", day)        # Python, once per phase and day
     h = agent_hash(key, i)                       # numba, once per agent
     u = unit(sub_hash(h, j))                     # numba, one per draw j
+    v = unit(rehash(h, SALT_1))                  # numba, a further independent draw
+
+Draws are told apart by named purposes, each defined once next to its use with the number
+it has always had (``AIR_ATTEMPT = 1`` in mechanisms/sanction.py, ``APPEAL_FILED = SALT_1``
+in mechanisms/classify.py...): renumbering a purpose would change every random number.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ _MUL2 = 0x94D049BB133111EB
 
 G1 = np.uint64(_GOLDEN)
 G2 = np.uint64(_GOLDEN2)
+SALT_1 = G1  # rehash(h, SALT_1), rehash(h, SALT_2): two further draws from one hash
+SALT_2 = G2
 M1 = np.uint64(_MUL1)
 M2 = np.uint64(_MUL2)
 S30 = np.uint64(30)
@@ -84,6 +91,13 @@ def agent_hash(key, i):
 def sub_hash(h, j):
     """Draw number ``j`` (an act index, a behaviour id, a neighbour id) under hash ``h``."""
     return mix64(h ^ (np.uint64(j) * G2 + G1))
+
+
+@njit(cache=True, inline="always")
+def rehash(h, salt):
+    """A further draw from hash ``h``, independent of ``h`` itself (``salt``: SALT_1 or
+    SALT_2)."""
+    return mix64(h ^ salt)
 
 
 @njit(cache=True, inline="always")

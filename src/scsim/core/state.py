@@ -8,12 +8,12 @@ The table is kept lean (about 100 bytes per agent with eight behaviours and five
 categories) so that 10^8 agents and their network fit in 24 GB: history counts are uint16
 that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
 more ties than that, and today's acts are not stored (phases that need them draw them again
-from the same random numbers, see ``phases.behave.draw_acts``).
+from the same random numbers, see ``mechanisms.behave.draw_acts``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -37,8 +37,6 @@ HAS_FALSE_REPORTS = np.uint8(64)  # this agent filed false reports today
 ACTED = np.uint8(128)  # performed at least one act today
 
 COUNT_MAX = 65535  # history counts (uint16) stop here
-
-BLOCK = 4096  # agents per block: the unit of deterministic partial sums
 
 # name -> (dtype, width); width is 1, or "behaviours" / "categories" / "events" / 2. The dtype
 # "ties" stands for uint16, or int32 when some agent has more than 65,535 ties (ties_dtype).
@@ -134,15 +132,10 @@ class State:
     household_start: np.ndarray  # int64 (H+1,), households are contiguous agent ranges
     region_start: np.ndarray  # int64 (R+1,), regions are contiguous agent ranges
     company_region_start: np.ndarray  # int64 (R+1,)
-    block_events: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
 
     @property
     def n(self) -> int:
         return len(self.agents["status"])
-
-    @property
-    def n_blocks(self) -> int:
-        return (self.n + BLOCK - 1) // BLOCK
 
     def __getattr__(self, name: str) -> np.ndarray:
         agents = self.__dict__.get("agents")

@@ -4,21 +4,75 @@ penalised behaviours in phase 1: the chilling effect."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
 from numba import njit, prange
+from pydantic import Field
 
-from scsim.core.state import BLOCK, LISTED
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.metric import Metric
+from scsim.core.state import LISTED
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Probability, Section, meta
 
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 8. Adapt"
+
+
+# --- scenario section: ``fear`` ------------------------------------------------------------
+
+class Fear(Section):
+    enabled: bool = Field(True, description="false: fear stays 0 (no chilling effect)")
+    speed: Probability = Field(0.05, description="per-day step toward the target fear",
+                               json_schema_extra=meta("share per day", SOURCE))
+    social_weight: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="weight of the share of active neighbours listed or shamed",
+        json_schema_extra=meta("weight", SOURCE))
+    self_weight: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="weight of one's own closeness to the listing threshold",
+        json_schema_extra=meta("weight", SOURCE))
+    margin: Annotated[float, Field(gt=0.0)] = Field(
+        100.0, description="points above the listing threshold where own-score fear starts",
+        json_schema_extra=meta("points", SOURCE))
+
+
+def enabled(sc: Scenario) -> bool:
+    """Does fear move?"""
+    return sc.fear.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class AdaptParams(NamedTuple):
+    on: bool
+    speed: float  # share per day
+    social_weight: float
+    self_weight: float
+    margin: float  # points
+    threshold: float  # the listing threshold, points (-inf when none)
+
+
+def compile_adapt(sc: Scenario, threshold: float) -> AdaptParams:
+    fe = sc.fear
+    return AdaptParams(enabled(sc), fe.speed, fe.social_weight, fe.self_weight, fe.margin,
+                       threshold)
+
+
+# --- kernel --------------------------------------------------------------------------------
 
 @njit(cache=True, parallel=True)
-def adapt(speed, social_weight, self_weight, margin, threshold, region, started, scores,
-          status, deg_active, nbr_listed, nbr_shamed, fear):
+def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed, fear):
     """fear += speed * (target - fear), target = min(1, social_weight * exposure +
     self_weight * own risk); exposure counts listed and shamed neighbours (a shamed listed
     neighbour counts twice, up to all active ties); own risk is 1 while listed, else rises
     linearly from 0 at ``margin`` points above the threshold to 1 at the threshold."""
+    speed, threshold, margin = p.speed, p.threshold, p.margin
     n = len(status)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in prange(n_blocks(n)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not started[region[i]]:
                 continue
             d = deg_active[i]
@@ -27,5 +81,27 @@ def adapt(speed, social_weight, self_weight, margin, threshold, region, started,
                 own = 1.0
             else:
                 own = min(1.0, max(0.0, (threshold + margin - scores[i, 0]) / margin))
-            target = min(1.0, social_weight * exposure + self_weight * own)
+            target = min(1.0, p.social_weight * exposure + p.self_weight * own)
             fear[i] += speed * (target - fear[i])
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Adapt(Step):
+    name = "adapt"
+    section = "fear"
+    kernels = (adapt,)
+
+    def on(self, p) -> bool:
+        return p.adapt.on
+
+    def run(self, t: Today) -> None:
+        a = t.state.agents
+        adapt(t.p.adapt, a["region"], t.started, a["scores"], a["status"], a["deg_active"],
+              a["nbr_listed"], a["nbr_shamed"], a["fear"])
+
+
+# --- metrics (fear is summed by the metrics step's census) --------------------------------
+
+FEAR_MEAN = Metric("fear_mean", "0-1", "level", "mean fear", label="mean fear",
+                   headline=True, value=lambda m: m.tally.sum("fear_sum") / m.n)

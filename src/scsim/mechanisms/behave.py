@@ -11,20 +11,99 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import numpy as np
 from numba import njit, prange
+from pydantic import Field
 
-from scsim.core.counters import ACTS, DETERRENCE_SUM
-from scsim.core.rng import agent_hash, poisson, sub_hash, unit
-from scsim.core.state import ACTED, BLOCK, LISTED, add_capped
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric
+from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
+from scsim.core.state import ACTED, LISTED, add_capped
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Name, Section, meta
+
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 1. Behave"
+
+
+# --- scenario section: the list ``behaviours`` ---------------------------------------------
+
+class Behaviour(Section):
+    name: Name = Field(description="label used in metric columns (acts_NAME)")
+    rate: Annotated[float, Field(ge=0.0, le=50.0)] = Field(
+        description="acts per agent per day at propensity 1",
+        json_schema_extra=meta("acts per agent per day", SOURCE))
+    delta: float = Field(description="points per accepted observation (< 0 penalised)",
+                         json_schema_extra=meta("points", "MODEL.md: One day, 4. Score"))
+    channel: Name = Field(description="surveillance channel that can see it",
+                          json_schema_extra=meta("", "MODEL.md: One day, 2. Observe"))
+    category: Name = Field("general", description="propensity category")
+    penalised: bool | None = Field(None, description="deterred by fear; default delta < 0")
+    severe: bool = Field(False, description="an accepted observation lists the agent directly",
+                         json_schema_extra=meta("", "MODEL.md: One day, 5. Classify"))
+    reportable: bool = Field(True, description="neighbours can report it (truly or falsely)",
+                             json_schema_extra=meta("", "MODEL.md: One day, 3. Report"))
+    online: bool = Field(False, description="impossible under a social-media ban",
+                         json_schema_extra=meta("", "MODEL.md: One day, 6. Sanction"))
+    outside_home: bool = Field(False, description="impossible under house arrest",
+                               json_schema_extra=meta("", "MODEL.md: One day, 6. Sanction"))
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class Behaviours(NamedTuple):
+    """The behaviours of a scenario as arrays, one entry per behaviour (B)."""
+
+    rate: np.ndarray  # float64, acts per agent-day at propensity 1
+    delta: np.ndarray  # float64, points per accepted observation
+    category: np.ndarray  # int32, column of the propensity array
+    channel: np.ndarray  # int32
+    penalised: np.ndarray  # uint8: deterred by fear
+    severe: np.ndarray  # uint8
+    reportable: np.ndarray  # uint8
+    online: np.ndarray  # uint8
+    outside: np.ndarray  # uint8
+    key: np.ndarray  # uint64 name ids (common random numbers across scenarios)
+
+
+def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
+    beh = sc.behaviours
+    channels = {c: k for k, c in enumerate(names.channels)}
+    u8 = np.uint8
+    return Behaviours(
+        rate=np.array([b.rate for b in beh], np.float64),
+        delta=np.array([b.delta for b in beh], np.float64),
+        category=np.array([names.categories.index(b.category) for b in beh], np.int32),
+        channel=np.array([channels[b.channel] for b in beh], np.int32),
+        penalised=np.array([b.delta < 0 if b.penalised is None else b.penalised for b in beh],
+                           u8),
+        severe=np.array([b.severe for b in beh], u8),
+        reportable=np.array([b.reportable for b in beh], u8),
+        online=np.array([b.online for b in beh], u8),
+        outside=np.array([b.outside_home for b in beh], u8),
+        key=np.array([name_id("behaviour:" + b.name) for b in beh], np.uint64),
+    )
+
 
 ActModel = namedtuple("ActModel", [
     "key",  # the day's "behave" stream key
     "rate", "category", "penalised", "online", "outside", "b_key",  # per behaviour
     "propensity", "conformity", "fear", "status", "scores", "region",  # per agent
     "started", "social_media_ban", "arrest_threshold"])
-"""Everything today's acts depend on (the engine builds one per day)."""
+"""Everything today's acts depend on (behave builds one per day)."""
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("behave", sums=("deterrence",),
+                    arrays={"acts": (np.int64, ("behaviours",))})
+S = COUNTERS.S
 
 
 @njit(cache=True, inline="always")
@@ -65,7 +144,7 @@ def draw_acts(m, i, out):
 
 
 @njit(cache=True, parallel=True)
-def behave(m, acts_total, scratch, today, tally_behaviour, tally_sums):
+def behave(m, acts_total, scratch, today, sums, acts_count):
     """Draw today's acts, add them to ``acts_total`` and flag the agents that acted in
     ``today``; also clears the per-day score deltas (``scratch``) and the other event bits.
 
@@ -74,10 +153,11 @@ def behave(m, acts_total, scratch, today, tally_behaviour, tally_sums):
     few agents for which some act is possible draw their counts."""
     n = len(m.status)
     nbeh = len(m.rate)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         deterrence = 0.0
         counts = np.zeros(nbeh, np.int64)
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             scratch[i, 0] = 0.0
             scratch[i, 1] = 0.0
             d, banned, arrested = agent_context(m, i)
@@ -95,5 +175,47 @@ def behave(m, acts_total, scratch, today, tally_behaviour, tally_sums):
                         counts[b] += k
                         acted = ACTED
             today[i] = acted
-        tally_behaviour[blk, ACTS, :nbeh] = counts
-        tally_sums[blk, DETERRENCE_SUM] = deterrence
+        acts_count[blk, :nbeh] = counts
+        sums[blk, S.deterrence] = deterrence
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Behave(Step):
+    name = "behave"
+    section = "behaviours"
+    kernels = (behave,)
+    counters = COUNTERS
+
+    def run(self, t: Today) -> None:
+        p, a = t.p, t.state.agents
+        b = p.behaviours
+        t.acts = ActModel(
+            t.key("behave"), b.rate, b.category, b.penalised, b.online, b.outside, b.key,
+            a["propensity"], a["conformity"], a["fear"], a["status"], a["scores"],
+            a["region"], t.started, bool(p.sanction.social_media_ban),
+            float(p.sanction.arrest_threshold))
+        behave(t.acts, a["acts_total"], a["scratch"], a["today"], t.tally.sums["behave"],
+               t.tally.arrays["acts"])
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+DETERRENCE_MEAN = Metric(
+    "deterrence_mean", "share", "level", "mean share of penalised acts deterred by fear, "
+    "1 - exp(-conformity * fear)", label="acts deterred", headline=True,
+    value=lambda m: m.tally.sum("deterrence") / m.n)
+
+
+def _penalised_acts(m):
+    beh = m.tally.total("acts")
+    penalised = m.p.behaviours.penalised.astype(bool)
+    return beh[: len(penalised)][penalised].sum()
+
+
+PENALISED_ACTS = Metric("penalised_acts", "acts per day", "count",
+                        "acts of penalised behaviours (the chilling effect shows here)",
+                        headline=True, value=_penalised_acts)
+ACTS = Metric("acts_{}", "acts per day", "count", "acts of behaviour NAME",
+              per="behaviours", headline=True,
+              value=lambda m: m.tally.total("acts")[: len(m.names.behaviours)])

@@ -4,23 +4,18 @@ A listing is wrongful when the error-free record would not have listed the agent
 
 from __future__ import annotations
 
-from numba import njit, prange
+import math
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
-from scsim.core.counters import (
-    APPEALS,
-    APPEALS_WON,
-    COMPLIED,
-    NEWLY_LISTED,
-    RENEWED,
-    SEVERE_LISTINGS,
-    WRONGFUL_NEW,
-)
-from scsim.core.counters import (
-    DELISTED as T_DELISTED,
-)
-from scsim.core.rng import G1, G2, agent_hash, mix64, unit
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import SALT_1, SALT_2, agent_hash, rehash, unit
 from scsim.core.state import (
-    BLOCK,
     DELISTED,
     LISTED,
     NEW_LISTED,
@@ -31,7 +26,106 @@ from scsim.core.state import (
     WRONGFUL,
     add_capped,
 )
+from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import broadcast
+from scsim.scenario.section import Days, Name, Probability, Section, meta
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 5. Classify"
+
+# Random-draw purposes under a listed agent's hash (values fixed: they are the numbers).
+APPEAL_FILED = SALT_1  # (the hash itself decides compliance)
+APPEAL_WON = SALT_2
+
+
+# --- scenario sections: ``tiers`` and ``listing`` ------------------------------------------
+
+class Tier(Section):
+    name: Name = Field(description="label used in metric columns (tier_NAME)")
+    min: float = Field(description="lowest score (points) of the tier",
+                       json_schema_extra=meta("points", SOURCE))
+
+
+class Appeals(Section):
+    enabled: bool = Field(True, description="false: no appeals")
+    rate: Probability = Field(0.0, description="per-day probability a listed agent appeals",
+                              json_schema_extra=meta("probability per day", SOURCE))
+    win: Probability = Field(0.1, description="probability an appeal succeeds",
+                             json_schema_extra=meta("probability", SOURCE))
+    win_wrongful: Probability | None = Field(None, description="default: win",
+                                             json_schema_extra=meta("probability", SOURCE))
+    correct_record: bool = Field(
+        True, description="a won appeal removes misattributions and false reports")
+    protection_days: Days = Field(30, description="no threshold relisting after a won appeal",
+                                  json_schema_extra=meta("days", SOURCE))
+
+
+class Listing(Section):
+    enabled: bool = Field(True, description="false: nobody is listed")
+    threshold: float | None = Field(None, description="list below this score; null: no "
+                                    "threshold (list-only reading)",
+                                    json_schema_extra=meta("points", SOURCE))
+    duration: Annotated[int, Field(ge=1)] = Field(365, description="days a listing lasts",
+                                                  json_schema_extra=meta("days", SOURCE))
+    severe_duration: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="default duration", json_schema_extra=meta("days", SOURCE))
+    renew: bool = Field(True, description="renew the term if still below the threshold")
+    compliance_rate: Probability = Field(
+        0.0, description="per-day probability a listed agent complies and is removed",
+        json_schema_extra=meta("probability per day", "seed 004 (court blacklist)"))
+    appeals: Appeals = Field(default_factory=Appeals, description="appeals against a listing")
+
+
+def enabled(sc: Scenario) -> bool:
+    """Is anybody ever listed?"""
+    return sc.listing.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ClassifyParams(NamedTuple):
+    listing: bool  # tiers are always assigned; listing only when this is on
+    threshold: float  # points; -inf when there is none
+    duration: int  # days
+    severe_duration: int  # days
+    renew: bool
+    compliance: float  # probability per day
+    appeal_rate: float  # probability per day
+    appeal_win: float
+    appeal_win_wrongful: float
+    correct_record: bool
+    protection_days: int  # days
+    tier_min: np.ndarray  # float64 points, descending
+
+
+def compile_classify(sc: Scenario) -> ClassifyParams:
+    lst = sc.listing
+    on = enabled(sc)
+    appeals = lst.appeals
+    return ClassifyParams(
+        listing=on,
+        threshold=lst.threshold if on and lst.threshold is not None else -math.inf,
+        duration=lst.duration,
+        severe_duration=lst.severe_duration or lst.duration,
+        renew=lst.renew,
+        compliance=lst.compliance_rate,
+        appeal_rate=appeals.rate if appeals.enabled else 0.0,
+        appeal_win=appeals.win,
+        appeal_win_wrongful=appeals.win if appeals.win_wrongful is None else appeals.win_wrongful,
+        correct_record=appeals.correct_record,
+        protection_days=appeals.protection_days,
+        tier_min=np.array([t.min for t in sorted(sc.tiers, key=lambda t: -t.min)],
+                          np.float64))
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("classify", counts=(
+    "newly_listed", "severe_listings", "delisted", "renewed", "appeals", "appeals_won",
+    "complied", "wrongful_new"))
+C = COUNTERS.C
 
 
 @njit(cache=True, inline="always")
@@ -45,20 +139,20 @@ def tier_of(s, tier_min):
 
 
 @njit(cache=True, parallel=True)
-def classify(key, day, listing, threshold, duration, severe_duration, renew, compliance,
-             appeal_rate, appeal_win, appeal_win_wrongful, correct_record, protection_days,
-             tier_min, region, started, scores, tier, status, today, listed_until,
-             times_listed, days_listed, wrongful_listings, tally_counts, block_events):
+def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
+             times_listed, days_listed, wrongful_listings, counts, flags):
     """Tier, listing and delisting decisions for every agent of a started region."""
+    threshold, tier_min = p.threshold, p.tier_min
     n = len(status)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         changed = 0
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not started[region[i]]:
                 continue
             s = scores[i, 0]
             tier[i] = tier_of(s, tier_min)
-            if not listing:
+            if not p.listing:
                 continue
             st = status[i]
             ev = today[i]
@@ -67,33 +161,33 @@ def classify(key, day, listing, threshold, duration, severe_duration, renew, com
                 h = agent_hash(key, i)
                 free = False
                 if ev & SEVERE_REAL:
-                    listed_until[i] = max(listed_until[i], day + severe_duration)
+                    listed_until[i] = max(listed_until[i], day + p.severe_duration)
                 elif listed_until[i] <= day:
-                    if renew and s < threshold:
-                        listed_until[i] = day + duration
-                        tally_counts[blk, RENEWED] += 1
+                    if p.renew and s < threshold:
+                        listed_until[i] = day + p.duration
+                        counts[blk, C.renewed] += 1
                     else:
                         free = True
-                elif compliance > 0.0 and unit(h) < compliance:
+                elif p.compliance > 0.0 and unit(h) < p.compliance:
                     free = True
-                    tally_counts[blk, COMPLIED] += 1
-                elif appeal_rate > 0.0 and unit(mix64(h ^ G1)) < appeal_rate:
-                    tally_counts[blk, APPEALS] += 1
-                    win = appeal_win_wrongful if st & WRONGFUL else appeal_win
-                    if unit(mix64(h ^ G2)) < win:
+                    counts[blk, C.complied] += 1
+                elif p.appeal_rate > 0.0 and unit(rehash(h, APPEAL_FILED)) < p.appeal_rate:
+                    counts[blk, C.appeals] += 1
+                    win = p.appeal_win_wrongful if st & WRONGFUL else p.appeal_win
+                    if unit(rehash(h, APPEAL_WON)) < win:
                         free = True
-                        tally_counts[blk, APPEALS_WON] += 1
-                        if correct_record:
+                        counts[blk, C.appeals_won] += 1
+                        if p.correct_record:
                             scores[i, 0] = scores[i, 1]
                             tier[i] = tier_of(scores[i, 0], tier_min)
-                        listed_until[i] = day + protection_days
+                        listed_until[i] = day + p.protection_days
                         st |= PROTECTED
                 if free:
                     # WRONGFUL and SHAMED stay set until the serial pass has told the
                     # neighbours what they lose sight of.
                     status[i] = st & ~LISTED
                     today[i] = ev | DELISTED
-                    tally_counts[blk, T_DELISTED] += 1
+                    counts[blk, C.delisted] += 1
                     changed = 1
                 else:
                     status[i] = st
@@ -106,30 +200,29 @@ def classify(key, day, listing, threshold, duration, severe_duration, renew, com
                 rightful = (ev & SEVERE_CLEAN) != 0 or scores[i, 1] < threshold
                 st |= LISTED
                 st &= ~PROTECTED
-                listed_until[i] = day + (severe_duration if severe else duration)
+                listed_until[i] = day + (p.severe_duration if severe else p.duration)
                 add_capped(times_listed, i, 1)
-                tally_counts[blk, NEWLY_LISTED] += 1
+                counts[blk, C.newly_listed] += 1
                 if severe:
-                    tally_counts[blk, SEVERE_LISTINGS] += 1
+                    counts[blk, C.severe_listings] += 1
                 if not rightful:
                     st |= WRONGFUL
                     add_capped(wrongful_listings, i, 1)
-                    tally_counts[blk, WRONGFUL_NEW] += 1
+                    counts[blk, C.wrongful_new] += 1
                 today[i] = ev | NEW_LISTED
                 changed = 1
             status[i] = st
-        block_events[blk] = changed
+        flags[blk] = changed
 
 
 @njit(cache=True)
 def announce_listings(indptr, indices, tie, status, today, nbr_listed, nbr_clean_listed,
-                      nbr_shamed, block_events):
+                      nbr_shamed, flags):
     """Serial: neighbours of newly listed and delisted agents update what they see."""
     n = len(status)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             ev = today[i]
             st = status[i]
             rightful = 0 if st & WRONGFUL else 1
@@ -148,3 +241,78 @@ def assign_tiers(scores, tier_min, tier):
     """Tier of every agent from its recorded score (day 0)."""
     for i in prange(len(tier)):
         tier[i] = tier_of(scores[i, 0], tier_min)
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Classify(Step):
+    name = "classify"
+    section = "tiers, listing"
+    kernels = (classify, announce_listings)
+    counters = COUNTERS
+
+    def run(self, t: Today) -> None:
+        a, tally, net = t.state.agents, t.tally, t.state.net
+        classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
+                 a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
+                 a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
+                 tally.flags)
+        if tally.flags.any():
+            announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
+                              a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
+                              tally.flags)
+
+
+# --- metrics (stocks are measured by the metrics step's census) ---------------------------
+
+LISTED_NOW = Metric("listed", "agents", "level", "agents listed at the end of the day",
+                    label="listed", headline=True, value=counter("listed"))
+NEWLY_LISTED = Metric("newly_listed", "agents per day", "count", "new listings",
+                      label="new listings", headline=True, value=counter("newly_listed"))
+SEVERE_LISTINGS = Metric("severe_listings", "agents per day", "count",
+                         "new listings on a severe act", headline=True,
+                         value=counter("severe_listings"))
+DELISTED_TODAY = Metric("delisted", "agents per day", "count",
+                        "listings ended (term over, complied or appeal won)",
+                        value=counter("delisted"))
+RENEWED = Metric("renewed", "agents per day", "count", "listings renewed at term end",
+                 value=counter("renewed"))
+COMPLIED = Metric("complied", "agents per day", "count", "delisted on compliance",
+                  value=counter("complied"))
+APPEALS = Metric("appeals", "appeals per day", "count", "appeals filed",
+                 value=counter("appeals"))
+APPEALS_WON = Metric("appeals_won", "appeals per day", "count", "appeals won",
+                     value=counter("appeals_won"))
+WRONGFUL_LISTED = Metric("wrongful_listed", "agents", "level",
+                         "agents wrongfully listed at the end of the day",
+                         label="wrongfully listed", headline=True,
+                         value=counter("wrongful_listed"))
+WRONGFUL_NEW = Metric("wrongful_new", "agents per day", "count",
+                      "new wrongful listings (the error-free record would not list)",
+                      label="wrongful listings", headline=True, value=counter("wrongful_new"))
+LISTING_METRICS = (LISTED_NOW, NEWLY_LISTED, SEVERE_LISTINGS, DELISTED_TODAY, RENEWED,
+                   COMPLIED, APPEALS, APPEALS_WON, WRONGFUL_LISTED, WRONGFUL_NEW)
+
+TIERS = Metric("tier_{}", "agents", "level", "agents in tier NAME", per="tiers",
+               value=lambda m: m.tally.total("tier"))
+
+
+def _listed_rates(m):
+    return m.tally.total("group_listed")[0] / np.maximum(m.group_size, 1.0)
+
+
+def _disparate_impact(m):
+    rates = _listed_rates(m)
+    ref = rates[m.names.reference_group]
+    return [rates[k] / ref if ref > 0 else math.nan for k in range(len(m.names.groups))]
+
+
+LISTED_RATE = Metric("listed_rate_{}", "share of the group", "level",
+                     "share of group NAME listed", per="groups", value=_listed_rates)
+WRONGFUL_RATE = Metric("wrongful_rate_{}", "share of the group", "level",
+                       "share of group NAME wrongfully listed", per="groups",
+                       value=lambda m: m.tally.total("group_listed")[1]
+                       / np.maximum(m.group_size, 1.0))
+DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact: listed share of "
+                          "group NAME over that of the reference group", per="groups",
+                          value=_disparate_impact)

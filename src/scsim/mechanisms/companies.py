@@ -6,44 +6,166 @@ listed representative costs the company points each day."""
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
 import numpy as np
 from numba import njit
+from pydantic import Field
 
-from scsim.core.rng import agent_hash, poisson, sub_hash, unit
+from scsim.core.metric import Metric
+from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
 from scsim.core.state import LISTED
+from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
+from scsim.scenario.section import LogNormal, Name, Probability, Rate, Section, meta
 
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 9. Companies"
+FIRST_SIGHTING = 1  # sighting j of event e is draw e_key + j + FIRST_SIGHTING
+
+
+# --- scenario section: ``companies`` -------------------------------------------------------
+
+class CorporateEvent(Section):
+    name: Name = Field(description="tax_evasion, customs_violation, pollution...")
+    rate: Rate = Field(description="events per company per day",
+                       json_schema_extra=meta("events per company per day", SOURCE))
+    delta: float = Field(description="points per observed event",
+                         json_schema_extra=meta("points", SOURCE))
+    coverage: Probability = Field(0.5, description="probability an event is observed",
+                                  json_schema_extra=meta("probability per event", SOURCE))
+
+
+class CorporateTier(Section):
+    name: Name = Field(description="label used in metric columns (corp_tier_NAME)")
+    min: float = Field(description="lowest company score (points) of the tier",
+                       json_schema_extra=meta("points", SOURCE))
+    tax_rate: Probability = Field(0.25, description="share of revenue paid in tax",
+                                  json_schema_extra=meta("share of revenue", SOURCE))
+    inspection: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="multiplier on event coverage",
+        json_schema_extra=meta("multiplier", SOURCE))
+
+
+class Companies(Section):
+    enabled: bool = Field(True, description="false: companies exist as employers only")
+    per_1000_agents: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        20.0, description="companies (employers) per 1,000 agents",
+        json_schema_extra=meta("companies per 1,000 agents", "MODEL.md: Entities and state"))
+    size_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        1.0, description="log-sd of company size (employees)")
+    sectors: list[Name] = Field(default_factory=lambda: ["industry", "services", "trade"],
+                                description="sector labels, drawn uniformly")
+    s0: float = Field(1000.0, description="starting company score (points)",
+                      json_schema_extra=meta("points", SOURCE))
+    min: float = Field(0.0, description="lowest company score (points)",
+                       json_schema_extra=meta("points", SOURCE))
+    max: float = Field(1300.0, description="highest company score (points)",
+                       json_schema_extra=meta("points", SOURCE))
+    recovery: Probability = Field(0.0, description="per-day pull toward the starting score",
+                                  json_schema_extra=meta("share per day", SOURCE))
+    events: list[CorporateEvent] = Field(default_factory=list,
+                                         description="compliance events")
+    tiers: list[CorporateTier] = Field(
+        default_factory=lambda: [CorporateTier(name="a", min=1000.0, tax_rate=0.15),
+                                 CorporateTier(name="b", min=0.0, tax_rate=0.25)],
+        description="tiers set the tax rate and the inspection rate")
+    listing_threshold: float | None = Field(
+        None, description="a company below this score is listed; null: never",
+        json_schema_extra=meta("points", SOURCE))
+    rep_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day off the legal representative of a listed company",
+        json_schema_extra=meta("points per day", SOURCE))
+    company_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day off a company whose representative is listed",
+        json_schema_extra=meta("points per day", SOURCE))
+    revenue: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
+                               description="revenue per company per day (arbitrary units)")
+
+
+def enabled(sc: Scenario) -> bool:
+    """Do company scores move?"""
+    return sc.companies.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class CompanyParams(NamedTuple):
+    on: bool
+    e_rate: np.ndarray  # float64 events per company per day (E events; 0 when off)
+    e_delta: np.ndarray  # float64 points per observed event
+    e_coverage: np.ndarray  # float64 probability per event
+    e_key: np.ndarray  # uint64
+    ct_min: np.ndarray  # float64 points, descending (CT tiers)
+    ct_tax: np.ndarray  # float64 share of revenue
+    ct_inspection: np.ndarray  # float64 multiplier
+    s0: float  # points
+    s_min: float
+    s_max: float
+    recovery: float  # share per day
+    threshold: float  # points; -inf when there is none
+    rep_penalty: float  # points per day
+    company_penalty: float  # points per day
+    agent_min: float  # agents' score range (the representative's penalty is clamped to it)
+    agent_max: float
+
+
+def compile_companies(sc: Scenario) -> CompanyParams:
+    co = sc.companies
+    on = enabled(sc)
+    f64 = np.float64
+    tiers = sorted(co.tiers, key=lambda t: -t.min)
+    return CompanyParams(
+        on=on,
+        e_rate=np.array([e.rate if on else 0.0 for e in co.events], f64),
+        e_delta=np.array([e.delta for e in co.events], f64),
+        e_coverage=np.array([e.coverage for e in co.events], f64),
+        e_key=np.array([name_id("company_event:" + e.name) for e in co.events], np.uint64),
+        ct_min=np.array([t.min for t in tiers], f64),
+        ct_tax=np.array([t.tax_rate for t in tiers], f64),
+        ct_inspection=np.array([t.inspection for t in tiers], f64),
+        s0=co.s0, s_min=co.min, s_max=co.max, recovery=co.recovery,
+        threshold=(co.listing_threshold if on and co.listing_threshold is not None
+                   else -math.inf),
+        rep_penalty=co.rep_penalty if on else 0.0,
+        company_penalty=co.company_penalty if on else 0.0,
+        agent_min=sc.scoring.min, agent_max=sc.scoring.max)
+
+
+# --- kernels -------------------------------------------------------------------------------
 
 @njit(cache=True)
-def companies(key, e_rate, e_delta, e_coverage, e_key, ct_min, ct_inspection, s0, s_min,
-              s_max, recovery, threshold, company_penalty, region, started, rep, agent_status,
-              score, tier, listed, events_total, events_seen, days_listed):
-    # Serial: companies are few (per_1000_agents), too few to pay for waking a thread.
+def companies(p, key, region, started, rep, agent_status, score, tier, listed, events_total,
+              events_seen, days_listed):
+    """Serial: companies are few (per_1000_agents), too few to pay for waking a thread."""
     for c in range(len(score)):
         if not started[region[c]]:
             continue
         h = agent_hash(key, c)
         s = score[c]
-        inspection = ct_inspection[tier[c]]
+        inspection = p.ct_inspection[tier[c]]
         change = 0.0
-        for e in range(len(e_rate)):
-            k = poisson(unit(sub_hash(h, e_key[e])), e_rate[e])
+        for e in range(len(p.e_rate)):
+            k = poisson(unit(sub_hash(h, p.e_key[e])), p.e_rate[e])
             if k == 0:
                 continue
-            cov = min(1.0, e_coverage[e] * inspection)
+            cov = min(1.0, p.e_coverage[e] * inspection)
             seen = 0
             for j in range(k):
-                if unit(sub_hash(h, e_key[e] + np.uint64(1 + j))) < cov:
+                if unit(sub_hash(h, p.e_key[e] + np.uint64(FIRST_SIGHTING + j))) < cov:
                     seen += 1
             events_total[c, e] += k
             events_seen[c, e] += seen
-            change += seen * e_delta[e]
+            change += seen * p.e_delta[e]
         if agent_status[rep[c]] & LISTED:
-            change -= company_penalty
-        s = min(max(s + change + recovery * (s0 - s), s_min), s_max)
+            change -= p.company_penalty
+        s = min(max(s + change + p.recovery * (p.s0 - s), p.s_min), p.s_max)
         score[c] = s
-        tier[c] = tier_of(s, ct_min)
-        listed[c] = 1 if s < threshold else 0
+        tier[c] = tier_of(s, p.ct_min)
+        listed[c] = 1 if s < p.threshold else 0
         if listed[c]:
             days_listed[c] += 1
 
@@ -57,3 +179,49 @@ def penalise_representatives(penalty, s_min, s_max, listed, rep, scores):
             r = rep[c]
             scores[r, 0] = min(max(scores[r, 0] - penalty, s_min), s_max)
             scores[r, 1] = min(max(scores[r, 1] - penalty, s_min), s_max)
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class CompaniesStep(Step):
+    name = "companies"
+    section = "companies"
+    kernels = (companies, penalise_representatives)
+
+    def on(self, p) -> bool:
+        return p.companies.on
+
+    def run(self, t: Today) -> None:
+        p, c, a = t.p.companies, t.state.companies, t.state.agents
+        if not len(c["score"]):
+            return
+        companies(p, t.key("companies"), c["region"], t.started, c["rep"], a["status"],
+                  c["score"], c["tier"], c["listed"], c["events_total"], c["events_seen"],
+                  c["days_listed"])
+        if p.rep_penalty > 0.0:
+            penalise_representatives(p.rep_penalty, p.agent_min, p.agent_max, c["listed"],
+                                     c["rep"], a["scores"])
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+def _tax_take(m):
+    c, p = m.state.companies, m.p.companies
+    return float(np.dot(c["revenue"], p.ct_tax[c["tier"]])) if len(c["score"]) and p.on \
+        else 0.0
+
+
+METRICS = (
+    Metric("corp_listed", "companies", "level", "companies listed",
+           label="listed companies", headline=True,
+           value=lambda m: int(m.state.companies["listed"].sum())),
+    Metric("corp_score_mean", "points", "level", "mean company score",
+           value=lambda m: float(m.state.companies["score"].mean())
+           if len(m.state.companies["score"]) else math.nan),
+    Metric("corp_tier_{}", "companies", "level", "companies in tier NAME",
+           per="company_tiers",
+           value=lambda m: np.bincount(m.state.companies["tier"],
+                                       minlength=len(m.names.company_tiers))),
+    Metric("tax_take", "revenue units per day", "rate", "tax paid by all companies today",
+           label="tax take", headline=True, value=_tax_take),
+)

@@ -4,14 +4,93 @@ false-match rate of the actor's group."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
 import numpy as np
 from numba import njit, prange
+from pydantic import Field
 
-from scsim.core.counters import MISATTRIBUTIONS, SEEN
-from scsim.core.rng import G1, G2, agent_hash, below, mix64, sub_hash, unit
-from scsim.core.state import ACTED, BLOCK, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
+from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
+from scsim.scenario.section import Name, Probability, Section, meta
 
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 2. Observe"
+
+# Random-draw purposes under the hash of sighting j (values fixed: they are the numbers).
+FALSE_MATCH = SALT_1  # is the sighting attributed to someone else?
+WRONG_PERSON = SALT_2  # to whom
+
+
+# --- scenario section: ``surveillance`` ----------------------------------------------------
+
+class Channel(Section):
+    coverage: Probability = Field(0.5, description="probability that one act is seen",
+                                  json_schema_extra=meta("probability per act", SOURCE))
+    by_region: list[Probability] | None = Field(
+        None, description="coverage per region",
+        json_schema_extra=meta("probability per act", SOURCE))
+    facial_recognition: bool = Field(False, description="sightings can be misattributed",
+                                     json_schema_extra=meta("", SOURCE))
+
+
+class Surveillance(Section):
+    enabled: bool = Field(True, description="false: nothing is seen (no observations)")
+    channels: dict[Name, Channel] = Field(
+        default_factory=lambda: {"camera": Channel(coverage=0.3, facial_recognition=True)},
+        description="data sources by name: cameras, online, purchases, finance, courts...")
+    misattribution: Probability = Field(
+        0.0, description="facial-recognition false-match rate per camera sighting",
+        json_schema_extra=meta("probability per sighting", SOURCE))
+    misattribution_factor: dict[Name, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="the false-match rate times this for actors of "
+        "the group (NIST: 2-5x for some groups); default 1",
+        json_schema_extra=meta("multiplier", "seed 003 (NIST FRVT demographic effects)"))
+
+
+def enabled(sc: Scenario) -> bool:
+    """Is anything observed?"""
+    return sc.surveillance.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ObserveParams(NamedTuple):
+    on: bool
+    coverage: np.ndarray  # float64 (channels, regions), probability per act
+    facial: np.ndarray  # uint8 (channels)
+    misattribution: np.ndarray  # float64 (groups), false-match rate per camera sighting
+
+
+def compile_observe(sc: Scenario, names: Names) -> ObserveParams:
+    surv = sc.surveillance
+    on = enabled(sc)
+    groups = {g: k for k, g in enumerate(names.groups)}
+    channels = {c: k for k, c in enumerate(names.channels)}
+    coverage = np.zeros((len(names.channels), sc.regions.count), np.float64)
+    if on:
+        for name, ch in surv.channels.items():
+            coverage[channels[name]] = ch.by_region if ch.by_region else ch.coverage
+    misattribution = np.full(len(names.groups), surv.misattribution if on else 0.0)
+    for gname, factor in surv.misattribution_factor.items():
+        misattribution[groups[gname]] *= factor
+    facial = np.array([surv.channels[c].facial_recognition for c in names.channels], np.uint8)
+    return ObserveParams(on, coverage, facial, misattribution)
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("observe", counts=("misattributions",),
+                    arrays={"seen": (np.int64, ("behaviours",))})
+C = COUNTERS.C
 UNSEEN, SEEN_OWN, SEEN_WRONG = 0, 1, 2
 
 
@@ -22,29 +101,31 @@ def sighting(h, bkey, j, coverage, false_match):
     x = sub_hash(h, bkey + np.uint64(j))
     if unit(x) >= coverage:
         return UNSEEN
-    if false_match > 0.0 and unit(mix64(x ^ G1)) < false_match:
+    if false_match > 0.0 and unit(rehash(x, FALSE_MATCH)) < false_match:
         return SEEN_WRONG
     return SEEN_OWN
 
 
 @njit(cache=True, inline="always")
-def false_match_rate(misattribution, facial, group, region_start, i, r, channel):
-    if not facial[channel] or region_start[r + 1] - region_start[r] < 2:
+def false_match_rate(p, group, region_start, i, r, channel):
+    """The false-match rate of a sighting of agent i (region r) on ``channel``."""
+    if not p.facial[channel] or region_start[r + 1] - region_start[r] < 2:
         return 0.0
-    return misattribution[group[i]]
+    return p.misattribution[group[i]]
 
 
 @njit(cache=True, parallel=True)
-def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattribution, group,
-            region, region_start, started, act_model, scratch, today, tally_counts,
-            tally_behaviour, block_events):
+def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
+            seen_count, flags):
     """Score deltas of the sightings attributed to the actor (recorded score) and of all
     sightings (error-free score). Flags agents whose sightings went to someone else."""
+    b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         wrong_total = 0
         acts = np.empty(len(b_delta), np.int64)
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             r = region[i]
             if not started[r] or not today[i] & ACTED:
                 continue
@@ -53,10 +134,10 @@ def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattri
             for b in range(len(b_delta)):
                 k = acts[b]
                 ch = b_channel[b]
-                cov = coverage[ch, r]
+                cov = p.coverage[ch, r]
                 if k == 0 or cov <= 0.0:
                     continue
-                fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
+                fm = false_match_rate(p, group, region_start, i, r, ch)
                 seen = 0
                 wrong = 0
                 for j in range(k):
@@ -73,41 +154,74 @@ def observe(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattri
                     today[i] |= SEVERE_CLEAN
                     if seen > wrong:
                         today[i] |= SEVERE_REAL
-                tally_behaviour[blk, SEEN, b] += seen
+                seen_count[blk, b] += seen
                 if wrong > 0:
                     today[i] |= HAS_MISATTRIBUTION
                     wrong_total += wrong
-        tally_counts[blk, MISATTRIBUTIONS] = wrong_total
-        block_events[blk] = 1 if wrong_total > 0 else 0
+        counts[blk, C.misattributions] = wrong_total
+        flags[blk] = 1 if wrong_total > 0 else 0
 
 
 @njit(cache=True)
-def misattribute(key, b_delta, b_channel, b_severe, b_key, coverage, facial, misattribution,
-                 group, region, region_start, act_model, scratch, today, block_events):
+def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, flags):
     """Serial replay: each misattributed sighting counts against a uniformly chosen other
     agent of the actor's region (recorded score only)."""
+    b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not today[i] & HAS_MISATTRIBUTION:
                 continue
             draw_acts(act_model, i, acts)
             r = region[i]
-            lo = region_start[r]
-            size = region_start[r + 1] - lo
+            first = region_start[r]
+            size = region_start[r + 1] - first
             h = agent_hash(key, i)
             for b in range(len(b_delta)):
                 ch = b_channel[b]
-                fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
+                fm = false_match_rate(p, group, region_start, i, r, ch)
                 for j in range(acts[b]):
-                    if sighting(h, b_key[b], j, coverage[ch, r], fm) != SEEN_WRONG:
+                    if sighting(h, b_key[b], j, p.coverage[ch, r], fm) != SEEN_WRONG:
                         continue
-                    t = lo + below(mix64(sub_hash(h, b_key[b] + np.uint64(j)) ^ G2), size - 1)
+                    x = sub_hash(h, b_key[b] + np.uint64(j))
+                    t = first + below(rehash(x, WRONG_PERSON), size - 1)
                     if t >= i:
                         t += 1
                     scratch[t, 0] += b_delta[b]
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Observe(Step):
+    name = "observe"
+    section = "surveillance"
+    kernels = (observe, misattribute)
+    counters = COUNTERS
+
+    def on(self, p) -> bool:
+        return p.observe.on
+
+    def run(self, t: Today) -> None:
+        p, s, a, tally = t.p.observe, t.state, t.state.agents, t.tally
+        key = t.key("observe")
+        observe(p, t.p.behaviours, key, a["group"], a["region"], s.region_start, t.started, t.acts,
+                a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
+                tally.flags)
+        if tally.flags.any():
+            misattribute(p, t.p.behaviours, key, a["group"], a["region"], s.region_start, t.acts,
+                         a["scratch"], a["today"], tally.flags)
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+MISATTRIBUTIONS = Metric("misattributions", "sightings per day", "count",
+                         "sightings attributed to the wrong person (facial recognition)",
+                         label="misattributed sightings", headline=True,
+                         value=counter("misattributions"))
+SEEN = Metric("seen_{}", "acts per day", "count", "acts of behaviour NAME seen by a "
+              "surveillance channel", per="behaviours",
+              value=lambda m: m.tally.total("seen")[: len(m.names.behaviours)])

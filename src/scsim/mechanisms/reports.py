@@ -6,31 +6,100 @@ the reporter outscores the target, with power bias) and then count like observat
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import numpy as np
 from numba import njit, prange
+from pydantic import Field
 
-from scsim.core.counters import FALSE_ACCEPTED, FALSE_FILED, REPORTED
-from scsim.core.rng import G1, G2, agent_hash, mix64, poisson, sub_hash, unit
-from scsim.core.state import ACTED, BLOCK, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
+from scsim.core.state import ACTED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
 from scsim.mechanisms.observe import UNSEEN, false_match_rate, sighting
+from scsim.scenario.section import Probability, Rate, Section, meta
 from scsim.world.network.csr import SEVERED
 
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 3. Report"
 POINTS_SCALE = 100.0  # envy and power bias are per 100 points of score difference
+
+# Random-draw purposes (values fixed: they are the numbers).
+TRUE_REPORT_ACCEPTED = SALT_1  # under the hash of unseen act j: is its report accepted?
+FALSE_BEHAVIOUR = SALT_1  # under the hash of false report k: which behaviour it alleges
+FALSE_ACCEPTED = SALT_2  # ... and whether it is accepted
+FIRST_FALSE_REPORT = 1  # false report k is draw k + FIRST_FALSE_REPORT of its filer's hash
+
+
+# --- scenario section: ``reports`` ---------------------------------------------------------
+
+class Reports(Section):
+    enabled: bool = Field(True, description="false: no reports, true or false")
+    true_rate: Probability = Field(0.0, description="probability an unseen act is reported",
+                                   json_schema_extra=meta("probability per unseen act",
+                                                          SOURCE))
+    false_rate: Rate = Field(0.0, description="false reports per agent per day at malice 1",
+                             json_schema_extra=meta("reports per agent per day", SOURCE))
+    envy: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="target weight exp(envy * (s_target - s_reporter) / 100 points)",
+        json_schema_extra=meta("per 100 points", SOURCE))
+    accept: Probability = Field(0.5, description="probability a report is accepted",
+                                json_schema_extra=meta("probability", SOURCE))
+    power_bias: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="acceptance odds x exp(power_bias * lead / 100 points) when the "
+        "reporter outscores the target by `lead`",
+        json_schema_extra=meta("per 100 points", "seed 002 (abuse by the powerful)"))
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ReportParams(NamedTuple):
+    on: bool
+    true_rate: float  # probability per unseen act
+    false_rate: float  # false reports per agent-day at malice 1
+    envy: float  # per 100 points
+    accept: float
+    power_bias: float  # per 100 points
+    false_report_cdf: np.ndarray  # float64, choice of behaviour for a false report
+
+
+def compile_reports(sc: Scenario) -> ReportParams:
+    rep = sc.reports
+    beh = sc.behaviours
+    weights = np.array([x.rate if x.reportable and x.delta < 0 else 0.0 for x in beh],
+                       np.float64)
+    cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else np.zeros(len(beh))
+    true_rate = rep.true_rate if rep.enabled else 0.0
+    false_rate = rep.false_rate if rep.enabled and weights.sum() > 0 else 0.0
+    return ReportParams(true_rate > 0.0 or false_rate > 0.0, true_rate, false_rate, rep.envy,
+                        rep.accept, rep.power_bias, cdf)
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("report", counts=("false_reports_filed", "false_reports_accepted"),
+                    arrays={"reported": (np.int64, ("behaviours",))})
+C = COUNTERS.C
 
 
 @njit(cache=True, parallel=True)
-def report(observe_key, report_key, false_key, true_rate, false_rate, accept, b_delta,
-           b_channel, b_severe, b_reportable, b_key, coverage, facial, misattribution, group,
-           region, region_start, started, deg_active, malice, act_model, scratch, today,
-           tally_counts, tally_behaviour, block_events):
+def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
+           deg_active, malice, act_model, scratch, today, counts, reported, flags):
     """True reports of unseen acts (both scores); flags agents that file false reports."""
+    b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
+    b_reportable, coverage = beh.reportable, seen.coverage
+    true_rate, false_rate, accept = p.true_rate, p.false_rate, p.accept
     n = len(group)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         filed_total = 0
         acts = np.empty(len(b_delta), np.int64)
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             r = region[i]
             if not started[r] or deg_active[i] == 0:
                 continue
@@ -42,44 +111,45 @@ def report(observe_key, report_key, false_key, true_rate, false_rate, accept, b_
                     if acts[b] == 0 or not b_reportable[b]:
                         continue
                     ch = b_channel[b]
-                    fm = false_match_rate(misattribution, facial, group, region_start, i, r, ch)
+                    fm = false_match_rate(seen, group, region_start, i, r, ch)
                     accepted = 0
                     for j in range(acts[b]):
                         if sighting(ho, b_key[b], j, coverage[ch, r], fm) != UNSEEN:
                             continue
                         x = sub_hash(hr, b_key[b] + np.uint64(j))
-                        if unit(x) < true_rate and unit(mix64(x ^ G1)) < accept:
+                        if unit(x) < true_rate and unit(
+                                rehash(x, TRUE_REPORT_ACCEPTED)) < accept:
                             accepted += 1
                     if accepted > 0:
                         scratch[i, 0] += accepted * b_delta[b]
                         scratch[i, 1] += accepted * b_delta[b]
                         if b_severe[b]:
                             today[i] |= SEVERE_REAL | SEVERE_CLEAN
-                        tally_behaviour[blk, REPORTED, b] += accepted
+                        reported[blk, b] += accepted
             if false_rate > 0.0:
                 filed = poisson(unit(agent_hash(false_key, i)), false_rate * malice[i])
                 if filed > 0:
                     today[i] |= HAS_FALSE_REPORTS
                     filed_total += filed
-        tally_counts[blk, FALSE_FILED] = filed_total
-        block_events[blk] = 1 if filed_total > 0 else 0
+        counts[blk, C.false_reports_filed] = filed_total
+        flags[blk] = 1 if filed_total > 0 else 0
 
 
 @njit(cache=True)
-def false_reports(false_key, false_rate, envy, accept, power_bias, false_report_cdf, b_delta,
-                  b_severe, indptr, indices, tie, scores, malice, region, started, scratch,
-                  today, tally_counts, block_events):
+def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
+                  scratch, today, counts, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only)."""
+    b_delta, b_severe = beh.delta, beh.severe
+    envy, power_bias = p.envy, p.power_bias
     n = len(malice)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not today[i] & HAS_FALSE_REPORTS:
                 continue
             h = agent_hash(false_key, i)
-            filed = poisson(unit(h), false_rate * malice[i])
+            filed = poisson(unit(h), p.false_rate * malice[i])
             mine = scores[i, 0]
             top = -np.inf
             for e in range(indptr[i], indptr[i + 1]):
@@ -90,7 +160,7 @@ def false_reports(false_key, false_rate, envy, accept, power_bias, false_report_
                 if not tie[e] & SEVERED:
                     total += math.exp(envy * (scores[indices[e], 0] - top) / POINTS_SCALE)
             for k in range(filed):
-                x = sub_hash(h, k + 1)
+                x = sub_hash(h, k + FIRST_FALSE_REPORT)
                 goal = unit(x) * total
                 target = -1
                 acc = 0.0
@@ -103,15 +173,55 @@ def false_reports(false_key, false_rate, envy, accept, power_bias, false_report_
                         break
                 if target < 0 or not started[region[target]]:
                     continue
-                b = np.searchsorted(false_report_cdf, unit(mix64(x ^ G1)), side="right")
+                b = np.searchsorted(p.false_report_cdf, unit(rehash(x, FALSE_BEHAVIOUR)),
+                                    side="right")
                 b = min(b, len(b_delta) - 1)
-                p = accept
+                q = p.accept
                 lead = mine - scores[target, 0]
-                if power_bias > 0.0 and lead > 0.0 and 0.0 < p < 1.0:
-                    odds = p / (1.0 - p) * math.exp(power_bias * lead / POINTS_SCALE)
-                    p = odds / (1.0 + odds)
-                if unit(mix64(x ^ G2)) < p:
+                if power_bias > 0.0 and lead > 0.0 and 0.0 < q < 1.0:
+                    odds = q / (1.0 - q) * math.exp(power_bias * lead / POINTS_SCALE)
+                    q = odds / (1.0 + odds)
+                if unit(rehash(x, FALSE_ACCEPTED)) < q:
                     scratch[target, 0] += b_delta[b]
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
-                    tally_counts[blk, FALSE_ACCEPTED] += 1
+                    counts[blk, C.false_reports_accepted] += 1
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Report(Step):
+    name = "report"
+    section = "reports"
+    kernels = (report, false_reports)
+    counters = COUNTERS
+
+    def on(self, p) -> bool:
+        return p.report.on
+
+    def run(self, t: Today) -> None:
+        p, s, a, tally, net = t.p.report, t.state, t.state.agents, t.tally, t.state.net
+        false_key = t.key("false_report")
+        report(p, t.p.behaviours, t.p.observe, t.key("observe"), t.key("report"), false_key,
+               a["group"], a["region"], s.region_start, t.started, a["deg_active"],
+               a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
+               tally.arrays["reported"], tally.flags)
+        if tally.flags.any():
+            false_reports(p, t.p.behaviours, false_key, net.indptr, net.indices, net.tie,
+                          a["scores"], a["malice"], a["region"], t.started, a["scratch"],
+                          a["today"], tally.counts["report"], tally.flags)
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+REPORTS_ACCEPTED = Metric(
+    "reports_accepted", "reports per day", "count", "true reports of unseen acts accepted",
+    value=lambda m: m.tally.total("reported")[: len(m.names.behaviours)].sum())
+FALSE_REPORTS_FILED = Metric("false_reports_filed", "reports per day", "count",
+                             "false reports filed", value=counter("false_reports_filed"))
+FALSE_REPORTS_ACCEPTED = Metric("false_reports_accepted", "reports per day", "count",
+                                "false reports accepted", label="false reports accepted",
+                                headline=True, value=counter("false_reports_accepted"))
+REPORTED = Metric("reported_{}", "acts per day", "count", "unseen acts of behaviour NAME "
+                  "reported truly and accepted", per="behaviours",
+                  value=lambda m: m.tally.total("reported")[: len(m.names.behaviours)])

@@ -6,24 +6,162 @@ privilege's threshold who are not listed use it at its rate."""
 
 from __future__ import annotations
 
-from numba import njit, prange
+import math
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from scsim.core.counters import (
-    BLOCKED_AIR,
-    BLOCKED_JOBS,
-    BLOCKED_PURCHASES,
-    BLOCKED_TRAIN,
-    CHILDREN_BARRED,
-    HOUSE_ARREST,
-    SOCIAL_MEDIA_BANNED,
-)
-from scsim.core.rng import agent_hash, poisson, sub_hash, unit
-from scsim.core.state import BLOCK, LISTED, add_capped
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
+from scsim.core.state import LISTED, add_capped
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Name, Rate, Section, meta
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 6. Sanction and reward"
+
+# Random-draw purposes: draw k of a listed agent's hash (values fixed: they are the numbers).
+AIR_ATTEMPT = 1
+TRAIN_ATTEMPT = 2
+PURCHASE_ATTEMPT = 3
+JOB_ATTEMPT = 4
+
+
+# --- scenario sections: ``sanctions`` and ``privileges`` -----------------------------------
+
+class Travel(Section):
+    enabled: bool = Field(True, description="false: no travel bans")
+    air_rate: Rate = Field(0.0, description="air-ticket purchase attempts per person per day",
+                           json_schema_extra=meta("attempts per listed person per day",
+                                                  SOURCE))
+    train_rate: Rate = Field(0.0, description="train-ticket attempts per person per day",
+                             json_schema_extra=meta("attempts per listed person per day",
+                                                    SOURCE))
+
+
+class RatedSanction(Section):
+    enabled: bool = Field(True, description="false: not blocked")
+    rate: Rate = Field(0.0, description="attempts per listed person per day",
+                       json_schema_extra=meta("attempts per listed person per day", SOURCE))
+
+
+class Switch(Section):
+    enabled: bool = Field(True, description="false: not applied")
+
+
+class Schools(Section):
+    enabled: bool = Field(True, description="false: no school bar")
+    parents: Literal["any", "both"] = Field(
+        "any", description="a child is barred when one (any) or both parents are listed",
+        json_schema_extra=meta("", SOURCE))
+
+
+class HouseArrest(Section):
+    enabled: bool = Field(True, description="false: no house arrest")
+    threshold: float | None = Field(None, description="house arrest below this score",
+                                    json_schema_extra=meta("points", SOURCE))
+
+
+class Sanctions(Section):
+    enabled: bool = Field(True, description="false: no sanction at all")
+    travel: Travel = Field(default_factory=Travel, description="air and train ticket bans")
+    purchases: RatedSanction = Field(default_factory=RatedSanction,
+                                     description="luxury goods and homes")
+    social_media: Switch = Field(default_factory=Switch,
+                                 description="listed agents cannot do `online` behaviours")
+    jobs: RatedSanction = Field(default_factory=RatedSanction,
+                                description="job applications and promotions")
+    schools: Schools = Field(default_factory=Schools,
+                             description="children of listed parents barred from top schools")
+    house_arrest: HouseArrest = Field(default_factory=HouseArrest,
+                                      description="no `outside_home` behaviours")
+
+
+class Privilege(Section):
+    name: Name = Field(description="label used in metric columns (privilege_NAME)")
+    threshold: float = Field(description="minimum score (points) to get it",
+                             json_schema_extra=meta("points", SOURCE))
+    rate: Rate = Field(description="uses per eligible person per day",
+                       json_schema_extra=meta("uses per eligible person per day", SOURCE))
+
+
+class Privileges(Section):
+    enabled: bool = Field(True, description="false: no privilege is used")
+    grants: list[Privilege] = Field(default_factory=list,
+                                    description="rewards for agents above a score")
+
+
+def enabled(sc: Scenario) -> bool:
+    """Do sanctions of listed agents apply? (House arrest goes by score, see
+    ``compile_sanction``; privileges by their own switch.)"""
+    return sc.sanctions.enabled and sc.listing.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class SanctionParams(NamedTuple):
+    on: bool  # some sanction or privilege can happen
+    air_rate: float  # attempts per listed person per day; 0 when off
+    train_rate: float
+    purchase_rate: float
+    job_rate: float
+    social_media_ban: bool
+    school_bar: bool
+    school_both_parents: bool
+    arrest_threshold: float  # points; -inf when off
+    p_threshold: np.ndarray  # float64 points (privileges)
+    p_rate: np.ndarray  # float64, uses per eligible person per day (0 when off)
+    p_key: np.ndarray  # uint64
+
+
+def compile_sanction(sc: Scenario) -> SanctionParams:
+    sanc, grants = sc.sanctions, sc.privileges.grants
+    on = enabled(sc)
+
+    def rate(section, value: float) -> float:
+        return value if on and section.enabled else 0.0
+
+    arrest = sanc.house_arrest
+    p = SanctionParams(
+        on=False,
+        air_rate=rate(sanc.travel, sanc.travel.air_rate),
+        train_rate=rate(sanc.travel, sanc.travel.train_rate),
+        purchase_rate=rate(sanc.purchases, sanc.purchases.rate),
+        job_rate=rate(sanc.jobs, sanc.jobs.rate),
+        social_media_ban=on and sanc.social_media.enabled,
+        school_bar=on and sanc.schools.enabled,
+        school_both_parents=sanc.schools.parents == "both",
+        arrest_threshold=(arrest.threshold if sanc.enabled and arrest.enabled
+                          and arrest.threshold is not None else -math.inf),
+        p_threshold=np.array([g.threshold for g in grants], np.float64),
+        p_rate=np.array([g.rate if sc.privileges.enabled else 0.0 for g in grants],
+                        np.float64),
+        p_key=np.array([name_id("privilege:" + g.name) for g in grants], np.uint64))
+    return p._replace(on=bool(
+        p.air_rate > 0 or p.train_rate > 0 or p.purchase_rate > 0 or p.job_rate > 0
+        or p.social_media_ban or p.school_bar or p.arrest_threshold > -math.inf
+        or np.any(p.p_rate > 0)))
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("sanction", counts=(
+    "blocked_air", "blocked_train", "blocked_purchases", "blocked_jobs",
+    "social_media_banned", "house_arrest", "children_barred"),
+    arrays={"privilege": (np.int64, ("privileges",))})
+C = COUNTERS.C
 
 
 @njit(cache=True, inline="always")
-def attempts(h, which, rate):
-    return poisson(unit(sub_hash(h, which)), rate) if rate > 0.0 else 0
+def attempts(h, purpose, rate):
+    """Attempts today, Poisson(rate), from draw ``purpose`` of hash h."""
+    return poisson(unit(sub_hash(h, purpose)), rate) if rate > 0.0 else 0
 
 
 @njit(cache=True)
@@ -36,14 +174,13 @@ def parents_listed(i, household, household_start, status, both):
 
 
 @njit(cache=True, parallel=True)
-def sanction(key, air_rate, train_rate, purchase_rate, job_rate, social_media_ban, school_bar,
-             school_both_parents, arrest_threshold, p_threshold, p_rate, p_key, region,
-             started, household, household_start, scores, status, blocked_tickets,
-             blocked_other, privileges_used, school_barred_days, tally_counts,
-             tally_privilege):
+def sanction(p, key, region, started, household, household_start, scores, status,
+             blocked_tickets, blocked_other, privileges_used, school_barred_days, counts,
+             privilege):
     """Blocked attempts and restrictions of listed agents, privileges used by the others."""
+    p_threshold, p_rate, p_key = p.p_threshold, p.p_rate, p.p_key
     n = len(status)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         arrest = 0
         barred = 0
         air_total = 0
@@ -51,48 +188,99 @@ def sanction(key, air_rate, train_rate, purchase_rate, job_rate, social_media_ba
         bought_total = 0
         applied_total = 0
         banned = 0
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not started[region[i]]:
                 continue
             h = agent_hash(key, i)
             s = scores[i, 0]
-            if s < arrest_threshold:
+            if s < p.arrest_threshold:
                 arrest += 1
-            if school_bar and i - household_start[household[i]] >= 2 and parents_listed(
-                    i, household, household_start, status, school_both_parents):
+            if p.school_bar and i - household_start[household[i]] >= 2 and parents_listed(
+                    i, household, household_start, status, p.school_both_parents):
                 barred += 1
                 add_capped(school_barred_days, i, 1)
             if status[i] & LISTED:
-                air = attempts(h, 1, air_rate)
-                train = attempts(h, 2, train_rate)
-                bought = attempts(h, 3, purchase_rate)
-                applied = attempts(h, 4, job_rate)
+                air = attempts(h, AIR_ATTEMPT, p.air_rate)
+                train = attempts(h, TRAIN_ATTEMPT, p.train_rate)
+                bought = attempts(h, PURCHASE_ATTEMPT, p.purchase_rate)
+                applied = attempts(h, JOB_ATTEMPT, p.job_rate)
                 air_total += air
                 train_total += train
                 bought_total += bought
                 applied_total += applied
                 add_capped(blocked_tickets, i, air + train)
                 add_capped(blocked_other, i, bought + applied)
-                if social_media_ban:
+                if p.social_media_ban:
                     banned += 1
                 continue
             # poisson(u, rate) is 0 when u <= 1 - rate: most agents use no privilege today,
             # which a branch-free pass over the privileges finds first.
             possible = False
-            for p in range(len(p_rate)):
-                possible |= (s >= p_threshold[p]) & (
-                    unit(sub_hash(h, p_key[p])) > 1.0 - p_rate[p])
+            for g in range(len(p_rate)):
+                possible |= (s >= p_threshold[g]) & (
+                    unit(sub_hash(h, p_key[g])) > 1.0 - p_rate[g])
             if not possible:
                 continue
-            for p in range(len(p_rate)):
-                if s >= p_threshold[p] and p_rate[p] > 0.0:
-                    used = poisson(unit(sub_hash(h, p_key[p])), p_rate[p])
-                    tally_privilege[blk, p] += used
+            for g in range(len(p_rate)):
+                if s >= p_threshold[g] and p_rate[g] > 0.0:
+                    used = poisson(unit(sub_hash(h, p_key[g])), p_rate[g])
+                    privilege[blk, g] += used
                     add_capped(privileges_used, i, used)
-        tally_counts[blk, HOUSE_ARREST] = arrest
-        tally_counts[blk, CHILDREN_BARRED] = barred
-        tally_counts[blk, BLOCKED_AIR] = air_total
-        tally_counts[blk, BLOCKED_TRAIN] = train_total
-        tally_counts[blk, BLOCKED_PURCHASES] = bought_total
-        tally_counts[blk, BLOCKED_JOBS] = applied_total
-        tally_counts[blk, SOCIAL_MEDIA_BANNED] = banned
+        counts[blk, C.house_arrest] = arrest
+        counts[blk, C.children_barred] = barred
+        counts[blk, C.blocked_air] = air_total
+        counts[blk, C.blocked_train] = train_total
+        counts[blk, C.blocked_purchases] = bought_total
+        counts[blk, C.blocked_jobs] = applied_total
+        counts[blk, C.social_media_banned] = banned
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Sanction(Step):
+    name = "sanction"
+    section = "sanctions, privileges"
+    kernels = (sanction,)
+    counters = COUNTERS
+
+    def on(self, p) -> bool:
+        return p.sanction.on
+
+    def run(self, t: Today) -> None:
+        s, a, tally = t.state, t.state.agents, t.tally
+        sanction(t.p.sanction, t.key("sanction"), a["region"], t.started, a["household"],
+                 s.household_start, a["scores"], a["status"], a["blocked_tickets"],
+                 a["blocked_other"], a["privileges_used"], a["school_barred_days"],
+                 tally.counts["sanction"], tally.arrays["privilege"])
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+def _privileges(m):
+    return m.tally.total("privilege")[: len(m.names.privileges)]
+
+
+METRICS = (
+    Metric("blocked_air", "tickets per day", "count", "air tickets refused to listed agents",
+           label="blocked air tickets", headline=True, value=counter("blocked_air")),
+    Metric("blocked_train", "tickets per day", "count",
+           "train tickets refused to listed agents", label="blocked train tickets",
+           headline=True, value=counter("blocked_train")),
+    Metric("blocked_purchases", "purchases per day", "count",
+           "purchases of luxury goods and homes refused", label="blocked purchases",
+           headline=True, value=counter("blocked_purchases")),
+    Metric("blocked_jobs", "applications per day", "count",
+           "job applications and promotions refused", label="blocked job applications",
+           headline=True, value=counter("blocked_jobs")),
+    Metric("social_media_banned", "agents", "level", "listed agents banned from social media",
+           label="banned from social media", value=counter("social_media_banned")),
+    Metric("house_arrest", "agents", "level", "agents under house arrest",
+           label="under house arrest", value=counter("house_arrest")),
+    Metric("children_barred", "agents", "level", "children barred from top schools",
+           label="children barred from top schools", value=counter("children_barred")),
+    Metric("privileges_used", "uses per day", "count", "uses of all privileges",
+           headline=True, value=lambda m: _privileges(m).sum()),
+    Metric("privilege_{}", "uses per day", "count", "uses of privilege NAME",
+           per="privileges", value=_privileges),
+)

@@ -6,26 +6,116 @@ update from error-free observations, neighbours' error-free scores and rightful 
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
+import numpy as np
 from numba import njit, prange
+from pydantic import Field
 
+from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
+from scsim.core.metric import Metric
 from scsim.core.prefetch import prefetch
-from scsim.core.state import BLOCK
-from scsim.mechanisms.ties import TYPE_MASK
-from scsim.world.network.csr import SEVERED
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Name, Probability, Section, meta
+from scsim.world.network.csr import SEVERED, TYPE_MASK
 
-PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
 
+SOURCE = "MODEL.md: One day, 4. Score"
+
+
+# --- scenario section: ``scoring`` ---------------------------------------------------------
+
+class TieWeights(Section):
+    family: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of family ties",
+                                                    json_schema_extra=meta("weight", SOURCE))
+    social: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of social ties",
+                                                    json_schema_extra=meta("weight", SOURCE))
+    work: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of work ties",
+                                                  json_schema_extra=meta("weight", SOURCE))
+
+
+class Association(Section):
+    alpha: Probability = Field(0.0, description="per-day pull toward the neighbour mean",
+                               json_schema_extra=meta("share per day", SOURCE))
+    weights: TieWeights = Field(default_factory=TieWeights,
+                                description="weight of each tie type in the neighbour mean")
+    listed_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points per day per listed active neighbour (beta)",
+        json_schema_extra=meta("points per day per listed neighbour", SOURCE))
+    group_bonus: dict[Name, float] = Field(
+        default_factory=dict, description="points per day per active tie to that group",
+        json_schema_extra=meta("points per day per tie", "seed 001 (rewards for ties)"))
+
+
+class Scoring(Section):
+    enabled: bool = Field(True, description="false: scores never change")
+    s0: float = Field(1000.0, description="starting score (points)",
+                      json_schema_extra=meta("points", SOURCE))
+    min: float = Field(0.0, description="lowest score (points)",
+                       json_schema_extra=meta("points", SOURCE))
+    max: float = Field(1300.0, description="highest score (points)",
+                       json_schema_extra=meta("points", SOURCE))
+    recovery: Probability = Field(0.0, description="per-day pull toward the starting score",
+                                  json_schema_extra=meta("share per day", SOURCE))
+    association: Association = Field(default_factory=Association,
+                                     description="what one's ties do to one's score")
+
+
+def enabled(sc: Scenario) -> bool:
+    """Do scores move?"""
+    return sc.scoring.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ScoreParams(NamedTuple):
+    on: bool
+    s0_group: np.ndarray  # float32 (groups), starting score, points
+    s_min: float  # points
+    s_max: float  # points
+    recovery: float  # share per day
+    alpha: float  # share per day
+    tie_weight: np.ndarray  # float64 (3,), family / social / work
+    listed_penalty: float  # points per day per listed active neighbour
+    group_bonus: np.ndarray  # float64 (groups), points per day per active tie
+    has_bonus: bool
+
+
+def compile_score(sc: Scenario, names: Names) -> ScoreParams:
+    scr = sc.scoring
+    assoc = scr.association
+    groups = {g: k for k, g in enumerate(names.groups)}
+    s0_group = np.array([g.s0 if g.s0 is not None else scr.s0 for g in sc.population.groups],
+                        np.float32)
+    bonus = np.zeros(len(names.groups), np.float64)
+    for gname, pts in assoc.group_bonus.items():
+        bonus[groups[gname]] = pts
+    w = assoc.weights
+    return ScoreParams(
+        on=enabled(sc), s0_group=s0_group, s_min=scr.min, s_max=scr.max,
+        recovery=scr.recovery, alpha=assoc.alpha,
+        tie_weight=np.array([w.family, w.social, w.work], np.float64),
+        listed_penalty=assoc.listed_penalty, group_bonus=bonus,
+        has_bonus=bool(np.any(bonus != 0.0)))
+
+
+# --- kernel --------------------------------------------------------------------------------
 
 @njit(cache=True, parallel=True)
-def score(alpha, tie_weight, listed_penalty, group_bonus, has_bonus, recovery, s0_group, s_min,
-          s_max, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean_listed,
+def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean_listed,
           scores, scratch):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free."""
+    alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     n = len(group)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
-        last = indptr[min(n, (blk + 1) * BLOCK)] - PREFETCH_AHEAD
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in prange(n_blocks(n)):
+        lo, hi = block_bounds(blk, n)
+        last = indptr[hi] - PREFETCH_AHEAD
+        for i in range(lo, hi):
             s = scores[i, 0]
             c = scores[i, 1]
             if not started[region[i]]:
@@ -46,19 +136,68 @@ def score(alpha, tie_weight, listed_penalty, group_bonus, has_bonus, recovery, s
                     if t & SEVERED:
                         continue
                     j = indices[e]
-                    w = tie_weight[t & TYPE_MASK]
+                    w = p.tie_weight[t & TYPE_MASK]
                     wsum += w
                     ssum += w * scores[j, 0]
                     csum += w * scores[j, 1]
                     if has_bonus:
-                        bonus += group_bonus[group[j]]
+                        bonus += p.group_bonus[group[j]]
                 if wsum > 0.0:
                     ns += alpha * (ssum / wsum - s)
                     nc += alpha * (csum / wsum - c)
                 ns += bonus
                 nc += bonus
-            s0 = s0_group[group[i]]
-            ns += recovery * (s0 - s) - listed_penalty * nbr_listed[i]
-            nc += recovery * (s0 - c) - listed_penalty * nbr_clean_listed[i]
-            scratch[i, 0] = min(max(ns, s_min), s_max)
-            scratch[i, 1] = min(max(nc, s_min), s_max)
+            s0 = p.s0_group[group[i]]
+            ns += recovery * (s0 - s) - p.listed_penalty * nbr_listed[i]
+            nc += recovery * (s0 - c) - p.listed_penalty * nbr_clean_listed[i]
+            scratch[i, 0] = min(max(ns, p.s_min), p.s_max)
+            scratch[i, 1] = min(max(nc, p.s_min), p.s_max)
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Score(Step):
+    name = "score"
+    section = "scoring"
+    kernels = (score,)
+
+    def on(self, p) -> bool:
+        return p.score.on
+
+    def run(self, t: Today) -> None:
+        a, net = t.state.agents, t.state.net
+        score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
+              a["nbr_listed"], a["nbr_clean_listed"], a["scores"], a["scratch"])
+        a["scores"], a["scratch"] = a["scratch"], a["scores"]
+
+
+# --- metrics (the score distribution is measured by the metrics step's census) ------------
+
+def _score_mean(m):
+    return m.tally.sum("score_sum") / m.n
+
+
+def _score_sd(m):
+    mean = m.tally.sum("score_sum") / m.n
+    return math.sqrt(max(m.tally.sum("score_sq") / m.n - mean * mean, 0.0))
+
+
+SCORE_MEAN = Metric("score_mean", "points", "level", "mean recorded score",
+                    label="mean score", headline=True, value=_score_mean)
+SCORE_SD = Metric("score_sd", "points", "level", "standard deviation of recorded scores",
+                  value=_score_sd)
+PERCENTILES = (1, 5, 25, 50, 75, 95, 99)  # of recorded scores, in %
+SCORE_PERCENTILES = tuple(
+    Metric(f"score_p{q:02d}", "points", "level", f"{q}th percentile of recorded scores "
+           "(from a fine histogram, within one bin's spread)",
+           value=lambda m, k=k: m.percentiles[k])
+    for k, q in enumerate(PERCENTILES))
+SCORE_GINI = Metric("score_gini", "share", "level", "Gini coefficient of recorded scores",
+                    value=lambda m: m.gini)
+CLEAN_SCORE_MEAN = Metric("clean_score_mean", "points", "level",
+                          "mean error-free score (no misattributions, no false reports)",
+                          label="mean error-free score", headline=True,
+                          value=lambda m: m.tally.sum("clean_sum") / m.n)
+GROUP_SCORE_MEAN = Metric("score_mean_{}", "points", "level",
+                          "mean recorded score of group NAME", per="groups",
+                          value=lambda m: m.group_score / np.maximum(m.group_size, 1.0))

@@ -5,50 +5,120 @@ A pariah has fewer active ties than ``pariah_fraction`` of its original ties."""
 
 from __future__ import annotations
 
-from numba import njit, prange
+import math
+from typing import TYPE_CHECKING, NamedTuple
 
-from scsim.core.counters import SHAMED as T_SHAMED
-from scsim.core.counters import TIES_RESTORED, TIES_SEVERED
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, sub_hash, unit
-from scsim.core.state import BLOCK, LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
-from scsim.mechanisms.ties import TYPE_MASK, broadcast, set_tie
-from scsim.world.network.csr import SEVERED
+from scsim.core.state import LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
+from scsim.core.step import Step, Today
+from scsim.mechanisms.ties import broadcast, set_tie
+from scsim.scenario.section import Probability, Section, meta
+from scsim.world.network.csr import SEVERED, TYPE_MASK
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "MODEL.md: One day, 7. Shame"
+
+
+# --- scenario section: ``shaming`` ---------------------------------------------------------
+
+class TieProbabilities(Section):
+    family: Probability = Field(0.0, description="for family ties",
+                                json_schema_extra=meta("probability", SOURCE))
+    social: Probability = Field(0.0, description="for social ties",
+                                json_schema_extra=meta("probability", SOURCE))
+    work: Probability = Field(0.0, description="for work ties",
+                              json_schema_extra=meta("probability", SOURCE))
+
+
+class Shaming(Section):
+    enabled: bool = Field(True, description="false: no public shaming")
+    probability: Probability = Field(0.0, description="a newly listed agent is shamed",
+                                     json_schema_extra=meta("probability per listing",
+                                                            SOURCE))
+    sever: TieProbabilities = Field(
+        default_factory=TieProbabilities,
+        description="per active neighbour, times its conformity")
+    restore_rate: Probability = Field(0.0, description="per severed tie per day once neither "
+                                      "end is listed",
+                                      json_schema_extra=meta("probability per tie per day",
+                                                             SOURCE))
+    pariah_fraction: Probability = Field(
+        0.5, description="pariah: fewer active ties than this share of the original ones",
+        json_schema_extra=meta("share of original ties", SOURCE))
+
+
+def enabled(sc: Scenario) -> bool:
+    """Is anybody ever shamed? (Shaming needs listings.)"""
+    return sc.shaming.enabled and sc.listing.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ShameParams(NamedTuple):
+    on: bool  # shaming or restoration can happen
+    shame: float  # probability per new listing; 0 when off
+    sever: np.ndarray  # float64 (3,), per tie type
+    restore: float  # probability per severed tie per day; 0 when off
+    pariah_fraction: float  # share of original ties
+
+
+def compile_shame(sc: Scenario) -> ShameParams:
+    sh = sc.shaming
+    shame = sh.probability if enabled(sc) else 0.0
+    restore = sh.restore_rate if sh.enabled else 0.0
+    return ShameParams(shame > 0.0 or restore > 0.0, shame,
+                       np.array([sh.sever.family, sh.sever.social, sh.sever.work], np.float64),
+                       restore, sh.pariah_fraction)
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("shame", counts=("shamed", "ties_severed", "ties_restored"))
+C = COUNTERS.C
 
 
 @njit(cache=True, parallel=True)
-def shame(key, probability, status, today, times_shamed, tally_counts, block_events):
+def shame(key, probability, status, today, times_shamed, counts, flags):
     """Decide who of today's newly listed is shamed."""
     n = len(status)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         shamed = 0
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if today[i] & NEW_LISTED and unit(agent_hash(key, i)) < probability:
                 status[i] |= SHAMED
                 today[i] |= NEW_SHAMED
                 add_capped(times_shamed, i, 1)
                 shamed += 1
-        tally_counts[blk, T_SHAMED] = shamed
-        block_events[blk] = 1 if shamed > 0 else 0
+        counts[blk, C.shamed] = shamed
+        flags[blk] = 1 if shamed > 0 else 0
 
 
 @njit(cache=True)
 def sever(key, sever_probability, conformity, indptr, indices, tie, status, today, deg_active,
-          nbr_listed, nbr_clean_listed, nbr_shamed, ties_lost, tally_counts, block_events):
+          nbr_listed, nbr_clean_listed, nbr_shamed, ties_lost, counts, flags):
     """Serial: neighbours learn of every shaming of the day first (so a tie between two
     shamed agents is counted both ways before either severs it), then some sever their
     tie."""
     n = len(status)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if today[i] & NEW_SHAMED:
                 broadcast(i, 0, 0, 1, indptr, indices, tie, nbr_listed, nbr_clean_listed,
                           nbr_shamed)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if not today[i] & NEW_SHAMED:
                 continue
             h = agent_hash(key, i)
@@ -62,32 +132,32 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
                     set_tie(i, e, False, indptr, indices, tie, status, deg_active, nbr_listed,
                             nbr_clean_listed, nbr_shamed)
                     add_capped(ties_lost, i, 1)
-                    tally_counts[blk, TIES_SEVERED] += 1
+                    counts[blk, C.ties_severed] += 1
 
 
 @njit(cache=True, parallel=True)
-def find_severed(indptr, deg_active, status, block_events):
+def find_severed(indptr, deg_active, status, flags):
     """Flag blocks holding an unlisted agent with severed ties (restoration candidates)."""
     n = len(status)
-    for blk in prange((n + BLOCK - 1) // BLOCK):
+    for blk in prange(n_blocks(n)):
         found = 0
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if deg_active[i] < indptr[i + 1] - indptr[i] and not status[i] & LISTED:
                 found = 1
                 break
-        block_events[blk] = found
+        flags[blk] = found
 
 
 @njit(cache=True)
 def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
-            nbr_shamed, tally_counts, block_events):
+            nbr_shamed, counts, flags):
     """Serial: each severed tie with neither end listed comes back with probability
     ``rate`` per day (decided once per tie, from its lower-numbered end)."""
     n = len(status)
-    for blk in range(len(block_events)):
-        if block_events[blk] == 0:
-            continue
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
             if deg_active[i] == indptr[i + 1] - indptr[i] or status[i] & LISTED:
                 continue
             h = agent_hash(key, i)
@@ -98,4 +168,61 @@ def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr
                 if unit(sub_hash(h, j)) < rate:
                     set_tie(i, e, True, indptr, indices, tie, status, deg_active, nbr_listed,
                             nbr_clean_listed, nbr_shamed)
-                    tally_counts[blk, TIES_RESTORED] += 1
+                    counts[blk, C.ties_restored] += 1
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class Shame(Step):
+    """Keeps the number of severed ties from day to day (restoration looks for them only
+    while some exist)."""
+
+    name = "shame"
+    section = "shaming"
+    kernels = (shame, sever, find_severed, restore)
+    counters = COUNTERS
+
+    def __init__(self, sim) -> None:
+        super().__init__(sim)
+        self.severed_ties = 0
+
+    def on(self, p) -> bool:
+        return p.shame.on
+
+    def run(self, t: Today) -> None:
+        p, a, tally, net = t.p.shame, t.state.agents, t.tally, t.state.net
+        counts = tally.counts["shame"]
+        nbr = (a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"])
+        if p.shame > 0.0:
+            shame(t.key("shame"), p.shame, a["status"], a["today"], a["times_shamed"], counts,
+                  tally.flags)
+            if tally.flags.any():
+                sever(t.key("sever"), p.sever, a["conformity"], net.indptr, net.indices,
+                      net.tie, a["status"], a["today"], *nbr, a["ties_lost"], counts,
+                      tally.flags)
+        self.severed_ties += tally.count("ties_severed")
+        if p.restore > 0.0 and self.severed_ties > 0:
+            find_severed(net.indptr, a["deg_active"], a["status"], tally.flags)
+            if tally.flags.any():
+                restore(t.key("restore"), p.restore, net.indptr, net.indices, net.tie,
+                        a["status"], *nbr, counts, tally.flags)
+            self.severed_ties -= tally.count("ties_restored")
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+METRICS = (
+    Metric("shamed", "agents per day", "count", "newly listed agents publicly shamed",
+           label="shamed", headline=True, value=counter("shamed")),
+    Metric("ties_severed", "ties per day", "count", "ties severed after a shaming",
+           headline=True, value=counter("ties_severed")),
+    Metric("ties_restored", "ties per day", "count", "severed ties restored",
+           value=counter("ties_restored")),
+    Metric("ties_active_frac", "share", "level", "share of ties not severed",
+           label="ties still active", headline=True,
+           value=lambda m: m.tally.count("deg_active") / m.degree_total if m.degree_total
+           else math.nan),
+    Metric("pariahs", "agents", "level", "agents left with fewer active ties than "
+           "shaming.pariah_fraction of their original ones", label="pariahs", headline=True,
+           value=counter("pariahs")),
+)

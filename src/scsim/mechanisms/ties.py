@@ -9,13 +9,10 @@ These helpers are called from serial passes only.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.world.network.csr import SEVERED
-
-TYPE_MASK = np.uint8(~int(SEVERED) & 0xFF)  # tie byte -> tie type (family, social, work)
 
 
 @njit(cache=True, inline="always")

@@ -1,4 +1,9 @@
-"""The per-day metrics table: one row per day, one column per figure (see README, Metrics).
+"""The per-day metrics table: one row per day, one column per figure, each declared once
+(``core.metric.Metric``) by the mechanism that produces it and composed here in column
+order (``LAYOUT``); ``metric_registry()`` lists them for the docs.
+
+The metrics step ends the day: a census of the agents (``agent_stats``) fills its own
+counters, then every metric's ``value`` reads the day's counters.
 
 Percentiles and the Gini coefficient come from a histogram of scores with ``HIST_BINS``
 bins over [s_min, s_max] that also keeps the lowest and highest score in each bin: they are
@@ -10,50 +15,58 @@ for the cost of one pass over the agents.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from numba import njit, prange
 
-from scsim.core import counters as T
-from scsim.core.params import Names, Params
-from scsim.core.state import BLOCK, LISTED, WRONGFUL, State
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.metric import Metric, PerName, counter
+from scsim.core.state import LISTED, WRONGFUL, State
+from scsim.core.step import Step, Today
+from scsim.mechanisms import (
+    adapt,
+    behave,
+    classify,
+    companies,
+    observe,
+    reports,
+    sanction,
+    score,
+    shame,
+)
+from scsim.mechanisms.score import PERCENTILES
 from scsim.world.network import largest_component_fraction, score_assortativity
 
+if TYPE_CHECKING:
+    from scsim.core.counters import Tally
+    from scsim.core.params import Names, Params
+
 HIST_BINS = 8192
-PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
 
+# --- the census: what the metrics step counts over all agents ------------------------------
 
-def metric_columns(names: Names) -> list[str]:
-    """Column names of the metrics table, in order."""
-    cols = ["day", "score_mean", "score_sd", *(f"score_p{q:02d}" for q in PERCENTILES),
-            "score_gini", "clean_score_mean", "listed", "newly_listed", "severe_listings",
-            "delisted", "renewed", "complied", "appeals", "appeals_won", "wrongful_listed",
-            "wrongful_new", "blocked_air", "blocked_train", "blocked_purchases", "blocked_jobs",
-            "social_media_banned", "house_arrest", "children_barred", "privileges_used"]
-    cols += [f"privilege_{p}" for p in names.privileges]
-    cols += ["misattributions", "reports_accepted", "false_reports_filed",
-             "false_reports_accepted", "shamed", "ties_severed", "ties_restored",
-             "ties_active_frac", "pariahs", "lcc_frac", "score_assortativity", "fear_mean",
-             "deterrence_mean", "penalised_acts"]
-    for b in names.behaviours:
-        cols += [f"acts_{b}", f"seen_{b}", f"reported_{b}"]
-    cols += [f"tier_{t}" for t in names.tiers]
-    for g in names.groups:
-        cols += [f"listed_rate_{g}", f"wrongful_rate_{g}", f"score_mean_{g}", f"di_{g}"]
-    cols += ["corp_listed", "corp_score_mean", *(f"corp_tier_{t}" for t in names.company_tiers),
-             "tax_take", "agents_active"]
-    return cols
+COUNTERS = Counters(
+    "census", counts=("listed", "wrongful_listed", "pariahs", "deg_active", "agents_active"),
+    sums=("score_sum", "score_sq", "clean_sum", "fear_sum"),
+    arrays={"group_listed": (np.int64, (2, "groups")),  # listed, wrongfully listed
+            "group_score": (np.float64, ("groups",)),
+            "tier": (np.int64, ("tiers",))})
+C, S = COUNTERS.C, COUNTERS.S
 
 
 @njit(cache=True, parallel=True)
 def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_active,
-                pariah_fraction, s_min, s_max, hist, hist_lo, hist_hi, tally_counts, tally_sums,
+                pariah_fraction, s_min, s_max, hist, hist_lo, hist_hi, counts, sums,
                 group_listed, group_score, tally_tier):
     """Sums and counts over agents into the block rows; the score histogram (counts, and
     the lowest and highest score of each bin) per chunk of blocks: counts, minima and maxima
     do not depend on the chunking, so neither does the result."""
     n = len(status)
-    nblocks = (n + BLOCK - 1) // BLOCK
+    nblocks = n_blocks(n)
     nchunks = hist.shape[0]
     nbins = hist.shape[1]
     scale = nbins / (s_max - s_min)
@@ -71,7 +84,8 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
             pariahs = 0
             degs = 0
             active = 0
-            for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            lo, hi = block_bounds(blk, n)
+            for i in range(lo, hi):
                 s = np.float64(scores[i, 0])
                 ssum += s
                 ssq += s * s
@@ -96,15 +110,15 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
                     pariahs += 1
                 if started[region[i]]:
                     active += 1
-            tally_sums[blk, T.SCORE_SUM] = ssum
-            tally_sums[blk, T.SCORE_SQ] = ssq
-            tally_sums[blk, T.CLEAN_SUM] = csum
-            tally_sums[blk, T.FEAR_SUM] = fsum
-            tally_counts[blk, T.LISTED] = listed
-            tally_counts[blk, T.WRONGFUL_LISTED] = wrongful
-            tally_counts[blk, T.PARIAHS] = pariahs
-            tally_counts[blk, T.DEG_ACTIVE] = degs
-            tally_counts[blk, T.AGENTS_ACTIVE] = active
+            sums[blk, S.score_sum] = ssum
+            sums[blk, S.score_sq] = ssq
+            sums[blk, S.clean_sum] = csum
+            sums[blk, S.fear_sum] = fsum
+            counts[blk, C.listed] = listed
+            counts[blk, C.wrongful_listed] = wrongful
+            counts[blk, C.pariahs] = pariahs
+            counts[blk, C.deg_active] = degs
+            counts[blk, C.agents_active] = active
 
 
 def histogram_percentiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray, qs) -> list[float]:
@@ -145,6 +159,105 @@ def histogram_gini(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     return float(np.dot(x * counts, 2.0 * before + counts - n) / (n * total))
 
 
+# --- the metrics of the day and of the network ---------------------------------------------
+
+DAY = Metric("day", "day", "level", "day of the run, from 0", mechanism="day",
+             value=lambda m: m.day)
+LCC_FRAC = Metric("lcc_frac", "share", "level", "share of agents in the largest connected "
+                  "component of active ties (every metrics.network_every days)",
+                  label="largest component", headline=True, mechanism="network",
+                  value=lambda m: m.lcc)
+SCORE_ASSORTATIVITY = Metric("score_assortativity", "correlation", "level",
+                             "correlation of scores across active ties (every "
+                             "metrics.network_every days)", mechanism="network",
+                             value=lambda m: m.assortativity)
+AGENTS_ACTIVE = Metric("agents_active", "agents", "level",
+                       "agents of regions where the system has started",
+                       mechanism="rollout", value=counter("agents_active"))
+
+LAYOUT: tuple[Metric | PerName, ...] = (
+    DAY,
+    score.SCORE_MEAN, score.SCORE_SD, *score.SCORE_PERCENTILES, score.SCORE_GINI,
+    score.CLEAN_SCORE_MEAN,
+    *classify.LISTING_METRICS,
+    *sanction.METRICS,
+    observe.MISATTRIBUTIONS,
+    reports.REPORTS_ACCEPTED, reports.FALSE_REPORTS_FILED, reports.FALSE_REPORTS_ACCEPTED,
+    *shame.METRICS,
+    LCC_FRAC, SCORE_ASSORTATIVITY,
+    adapt.FEAR_MEAN, behave.DETERRENCE_MEAN, behave.PENALISED_ACTS,
+    PerName("behaviours", behave.ACTS, observe.SEEN, reports.REPORTED),
+    classify.TIERS,
+    PerName("groups", classify.LISTED_RATE, classify.WRONGFUL_RATE, score.GROUP_SCORE_MEAN,
+            classify.DISPARATE_IMPACT),
+    *companies.METRICS,
+    AGENTS_ACTIVE,
+)
+"""The metrics table, in column order: declarations of the mechanisms, composed."""
+
+
+def registered_metrics() -> list[Metric]:
+    """Every metric declaration, in column order."""
+    out: list[Metric] = []
+    for item in LAYOUT:
+        out.extend(item.metrics if isinstance(item, PerName) else (item,))
+    return out
+
+
+def metric_registry() -> pd.DataFrame:
+    """The registry for people and the docs: one row per metric (a per-name metric once,
+    with NAME in its name): name, unit, kind, headline, label, description, mechanism."""
+    return pd.DataFrame(
+        [(m.name.replace("{}", "NAME"), m.unit, m.kind, m.headline, m.label, m.description,
+          m.mechanism) for m in registered_metrics()],
+        columns=["name", "unit", "kind", "headline", "label", "description", "mechanism"])
+
+
+def metric_of(column: str) -> Metric | None:
+    """The declaration a metric column comes from (exact names first, then the longest
+    per-name prefix); None for a column no metric declares."""
+    exact = {m.name: m for m in registered_metrics() if m.per is None}
+    if column in exact:
+        return exact[column]
+    templated = sorted((m for m in registered_metrics() if m.per is not None),
+                       key=lambda m: -len(m.prefix))
+    return next((m for m in templated if column.startswith(m.prefix)), None)
+
+
+def metric_label(column: str) -> str:
+    """A human label for a metric column (its declaration's label, NAME filled in)."""
+    m = metric_of(column)
+    if m is None:
+        return column.replace("_", " ")
+    if m.per is None:
+        return m.label
+    return m.label.replace("NAME", column[len(m.prefix):])
+
+
+def metric_columns(names: Names) -> list[str]:
+    """Column names of the metrics table, in order."""
+    return [c for item in LAYOUT for c in item.columns(names)]
+
+
+@dataclass
+class Measure:
+    """What a metric's ``value`` reads on one day."""
+
+    day: int
+    n: int  # agents
+    names: Names
+    p: Params
+    state: State
+    tally: Tally
+    group_size: np.ndarray  # agents per group (float)
+    group_score: np.ndarray  # sum of recorded scores per group (points)
+    degree_total: float  # tie entries (both directions)
+    percentiles: list[float]  # of recorded scores, PERCENTILES
+    gini: float
+    lcc: float | None  # None on days the network is not measured
+    assortativity: float | None
+
+
 class MetricsRecorder:
     """Fills the metrics table one day at a time."""
 
@@ -152,7 +265,6 @@ class MetricsRecorder:
                  threads: int):
         self.names = names
         self.columns = metric_columns(names)
-        self.index = {c: k for k, c in enumerate(self.columns)}
         self.table = np.full((days, len(self.columns)), np.nan)
         self.network_every = network_every
         self.group_size = np.bincount(state.group, minlength=len(names.groups)).astype(float)
@@ -164,96 +276,61 @@ class MetricsRecorder:
         # again only after a tie has been severed or restored.
         self.lcc: float | None = None
 
-    def record(self, day: int, state: State, tally: T.Tally, p: Params, started: np.ndarray,
-               last_day: bool) -> None:
-        a, c, net = state.agents, state.companies, state.net
+    def record(self, t: Today) -> None:
+        day, state, tally, p = t.day, t.state, t.tally, t.p
+        a, net = state.agents, state.net
         agent_stats(a["scores"], a["fear"], a["tier"], a["status"], a["group"], a["region"],
-                    started, net.indptr, a["deg_active"], p.pariah_fraction, p.s_min, p.s_max,
-                    self.hist, self.hist_lo, self.hist_hi, tally.counts, tally.sums,
-                    tally.group_listed, tally.group_score, tally.tier)
-        n = state.n
-        row = self.table[day]
-        put = self._put(row)
-        put("day", day)
-        mean = tally.sum(T.SCORE_SUM) / n
-        put("score_mean", mean)
-        put("score_sd", math.sqrt(max(tally.sum(T.SCORE_SQ) / n - mean * mean, 0.0)))
+                    t.started, net.indptr, a["deg_active"], p.shame.pariah_fraction,
+                    p.score.s_min, p.score.s_max, self.hist, self.hist_lo, self.hist_hi,
+                    tally.counts["census"], tally.sums["census"], tally.arrays["group_listed"],
+                    tally.arrays["group_score"], tally.arrays["tier"])
         hist = self.hist.sum(axis=0)
         lo, hi = self.hist_lo.min(axis=0), self.hist_hi.max(axis=0)
-        for q, v in zip(PERCENTILES, histogram_percentiles(hist, lo, hi, PERCENTILES),
-                        strict=True):
-            put(f"score_p{q:02d}", v)
-        put("score_gini", histogram_gini(hist, lo, hi))
-        put("clean_score_mean", tally.sum(T.CLEAN_SUM) / n)
-        for col, slot in (("listed", T.LISTED), ("newly_listed", T.NEWLY_LISTED),
-                          ("severe_listings", T.SEVERE_LISTINGS), ("delisted", T.DELISTED),
-                          ("renewed", T.RENEWED), ("complied", T.COMPLIED),
-                          ("appeals", T.APPEALS), ("appeals_won", T.APPEALS_WON),
-                          ("wrongful_listed", T.WRONGFUL_LISTED),
-                          ("wrongful_new", T.WRONGFUL_NEW), ("blocked_air", T.BLOCKED_AIR),
-                          ("blocked_train", T.BLOCKED_TRAIN),
-                          ("blocked_purchases", T.BLOCKED_PURCHASES),
-                          ("blocked_jobs", T.BLOCKED_JOBS),
-                          ("social_media_banned", T.SOCIAL_MEDIA_BANNED),
-                          ("house_arrest", T.HOUSE_ARREST),
-                          ("children_barred", T.CHILDREN_BARRED),
-                          ("misattributions", T.MISATTRIBUTIONS),
-                          ("false_reports_filed", T.FALSE_FILED),
-                          ("false_reports_accepted", T.FALSE_ACCEPTED), ("shamed", T.SHAMED),
-                          ("ties_severed", T.TIES_SEVERED), ("ties_restored", T.TIES_RESTORED),
-                          ("pariahs", T.PARIAHS), ("agents_active", T.AGENTS_ACTIVE)):
-            put(col, tally.count(slot))
-        privileges = tally.privilege.sum(axis=0)
-        for k, name in enumerate(self.names.privileges):
-            put(f"privilege_{name}", privileges[k])
-        put("privileges_used", privileges[: len(self.names.privileges)].sum())
-        beh = tally.behaviour.sum(axis=0)
-        for k, name in enumerate(self.names.behaviours):
-            put(f"acts_{name}", beh[T.ACTS, k])
-            put(f"seen_{name}", beh[T.SEEN, k])
-            put(f"reported_{name}", beh[T.REPORTED, k])
-        put("reports_accepted", beh[T.REPORTED, : len(self.names.behaviours)].sum())
-        penalised = p.b_penalised.astype(bool)
-        put("penalised_acts", beh[T.ACTS, : len(penalised)][penalised].sum())
-        put("ties_active_frac", tally.count(T.DEG_ACTIVE) / self.degree_total
-            if self.degree_total else math.nan)
-        if tally.count(T.TIES_SEVERED) or tally.count(T.TIES_RESTORED):
+        if tally.count("ties_severed") or tally.count("ties_restored"):
             self.lcc = None
-        if day % self.network_every == 0 or last_day:
+        lcc = assortativity = None
+        if day % self.network_every == 0 or t.last_day:
             if self.lcc is None:
                 # Lend it the score scratch: nothing in it is read again before behave
                 # clears it tomorrow.
                 self.lcc = largest_component_fraction(net, a["scratch"])
-            put("lcc_frac", self.lcc)
-            put("score_assortativity", score_assortativity(net, a["scores"][:, 0]))
-        put("fear_mean", tally.sum(T.FEAR_SUM) / n)
-        put("deterrence_mean", tally.sum(T.DETERRENCE_SUM) / n)
-        tiers = tally.tier.sum(axis=0)
-        for k, name in enumerate(self.names.tiers):
-            put(f"tier_{name}", tiers[k])
-        listed = tally.group_listed.sum(axis=0)
-        gscore = tally.group_score.sum(axis=0)
-        size = np.maximum(self.group_size, 1.0)
-        rates = listed[0] / size
-        ref = rates[self.names.reference_group]
-        for k, name in enumerate(self.names.groups):
-            put(f"listed_rate_{name}", rates[k])
-            put(f"wrongful_rate_{name}", listed[1, k] / size[k])
-            put(f"score_mean_{name}", gscore[k] / size[k])
-            put(f"di_{name}", rates[k] / ref if ref > 0 else math.nan)
-        m = len(c["score"])
-        put("corp_listed", int(c["listed"].sum()))
-        put("corp_score_mean", float(c["score"].mean()) if m else math.nan)
-        ctiers = np.bincount(c["tier"], minlength=len(self.names.company_tiers))
-        for k, name in enumerate(self.names.company_tiers):
-            put(f"corp_tier_{name}", ctiers[k])
-        put("tax_take", float(np.dot(c["revenue"], p.ct_tax[c["tier"]])) if m and p.companies
-            else 0.0)
+            lcc = self.lcc
+            assortativity = score_assortativity(net, a["scores"][:, 0])
+        m = Measure(day, state.n, self.names, p, state, tally, self.group_size,
+                    tally.total("group_score"), self.degree_total,
+                    histogram_percentiles(hist, lo, hi, PERCENTILES),
+                    histogram_gini(hist, lo, hi), lcc, assortativity)
+        self._fill(self.table[day], m)
 
-    def _put(self, row: np.ndarray):
-        index = self.index
+    def _fill(self, row: np.ndarray, m: Measure) -> None:
+        k = 0
+        for item in LAYOUT:
+            if isinstance(item, PerName):
+                count = len(getattr(self.names, item.per))
+                values = [metric.value(m) for metric in item.metrics]
+                for j in range(count):
+                    for v in values:
+                        row[k] = v[j]
+                        k += 1
+                continue
+            if item.per is None:
+                v = item.value(m)
+                if v is not None:
+                    row[k] = v
+                k += 1
+                continue
+            values = item.value(m)
+            for j in range(len(getattr(self.names, item.per))):
+                row[k] = values[j]
+                k += 1
 
-        def put(column: str, value) -> None:
-            row[index[column]] = value
 
-        return put
+class Metrics(Step):
+    name = "metrics"
+    section = "metrics"
+    kernels = (agent_stats,)
+    counters = COUNTERS
+
+    def run(self, t: Today) -> None:
+        self.sim.recorder.record(t)
+

@@ -215,8 +215,8 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     cols.update({
         "degree": degree,
         "active_degree": column(a["deg_active"], np.int32),
-        "pariah": lambda: (degree() > 0) & (a["deg_active"] < p.pariah_fraction * degree()),
-        "house_arrest": lambda: a["scores"][:, 0] < p.arrest_threshold,
+        "pariah": lambda: (degree() > 0) & (a["deg_active"] < p.shame.pariah_fraction * degree()),
+        "house_arrest": lambda: a["scores"][:, 0] < p.sanction.arrest_threshold,
     })
     # History counts are kept as uint16 (saturating) and published as int32 / uint32.
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
@@ -238,7 +238,7 @@ def _company_columns(sim: Simulation) -> dict[str, Any]:
         "legal_rep": c["rep"],
         "score": c["score"],
         "tier": _categorical(c["tier"], names.company_tiers),
-        "tax_rate": sim.epochs[-1][1].ct_tax[c["tier"]],
+        "tax_rate": sim.epochs[-1][1].companies.ct_tax[c["tier"]],
         "listed": c["listed"].astype(bool),
         "days_listed": c["days_listed"],
         "revenue": c["revenue"],

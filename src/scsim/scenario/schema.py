@@ -1,8 +1,11 @@
-"""The scenario schema: every mechanism of MODEL.md as a section, with its units.
+"""The scenario schema: the world's sections (population, regions, network, timeline,
+metrics) and the mechanisms' sections, each declared in its mechanism module
+(src/scsim/mechanisms/), composed into one ``Scenario``.
 
 Units used throughout: scores in points, durations in days, rates per agent (or company)
-per day, probabilities in [0, 1]. Every section has ``enabled`` (or, for a list of items,
-can be left empty) so that a mechanism can be switched off without editing the others.
+per day, probabilities in [0, 1]; each field's unit and source are in its metadata
+(``json_schema_extra``). Every section has ``enabled`` (or, for a list of items, can be
+left empty) so that a mechanism can be switched off without editing the others.
 """
 
 from __future__ import annotations
@@ -11,27 +14,23 @@ import typing
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Rate = Annotated[float, Field(ge=0.0)]
-Days = Annotated[int, Field(ge=0)]
+from scsim.mechanisms.adapt import Fear
+from scsim.mechanisms.behave import Behaviour
+from scsim.mechanisms.classify import Listing, Tier
+from scsim.mechanisms.companies import Companies
+from scsim.mechanisms.observe import Surveillance
+from scsim.mechanisms.reports import Reports
+from scsim.mechanisms.sanction import Privileges, Sanctions
+from scsim.mechanisms.score import Scoring
+from scsim.mechanisms.shame import Shaming
+from scsim.scenario.section import Days, LogNormal, Name, Probability, Section
+
+__all__ = ["Days", "LogNormal", "Name", "Probability", "Scenario", "Section"]
+
 NetworkKind = Literal["barabasi_albert", "erdos_renyi", "watts_strogatz", "sbm", "file", "none"]
 
-
-class Section(BaseModel):
-    """Base of every section: unknown keys rejected, NaN and infinities rejected."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
-
-
-class LogNormal(Section):
-    """A positive quantity drawn once per agent: arithmetic mean and log-scale sd."""
-
-    mean: Annotated[float, Field(ge=0.0)] = Field(1.0, description="arithmetic mean")
-    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        0.5, description="sd of its logarithm (0: everyone equal)")
 
 
 class Group(Section):
@@ -81,16 +80,6 @@ class Regions(Section):
         description="day the system starts in each region; regions never named never start")
 
 
-class TieWeights(Section):
-    family: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of family ties")
-    social: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of social ties")
-    work: Annotated[float, Field(ge=0.0)] = Field(1.0, description="weight of work ties")
-
-
-class TieProbabilities(Section):
-    family: Probability = Field(0.0, description="for family ties")
-    social: Probability = Field(0.0, description="for social ties")
-    work: Probability = Field(0.0, description="for work ties")
 
 
 class Homophily(Section):
@@ -114,215 +103,26 @@ class Network(Section):
         4.0, description="mean number of work ties of an employed agent")
 
 
-class Behaviour(Section):
-    name: Name = Field(description="label used in metric columns (acts_NAME)")
-    rate: Annotated[float, Field(ge=0.0, le=50.0)] = Field(
-        description="acts per agent per day at propensity 1")
-    delta: float = Field(description="points per accepted observation (< 0 penalised)")
-    channel: Name = Field(description="surveillance channel that can see it")
-    category: Name = Field("general", description="propensity category")
-    penalised: bool | None = Field(None, description="deterred by fear; default delta < 0")
-    severe: bool = Field(False, description="an accepted observation lists the agent directly")
-    reportable: bool = Field(True, description="neighbours can report it (truly or falsely)")
-    online: bool = Field(False, description="impossible under a social-media ban")
-    outside_home: bool = Field(False, description="impossible under house arrest")
 
 
-class Channel(Section):
-    coverage: Probability = Field(0.5, description="probability that one act is seen")
-    by_region: list[Probability] | None = Field(None, description="coverage per region")
-    facial_recognition: bool = Field(False, description="sightings can be misattributed")
 
 
-class Surveillance(Section):
-    enabled: bool = Field(True, description="false: nothing is seen (no observations)")
-    channels: dict[Name, Channel] = Field(
-        default_factory=lambda: {"camera": Channel(coverage=0.3, facial_recognition=True)},
-        description="data sources by name: cameras, online, purchases, finance, courts...")
-    misattribution: Probability = Field(
-        0.0, description="facial-recognition false-match rate per camera sighting")
-    misattribution_factor: dict[Name, Annotated[float, Field(ge=0.0)]] = Field(
-        default_factory=dict, description="the false-match rate times this for actors of "
-        "the group (NIST: 2-5x for some groups); default 1")
 
 
-class Reports(Section):
-    enabled: bool = Field(True, description="false: no reports, true or false")
-    true_rate: Probability = Field(0.0, description="probability an unseen act is reported")
-    false_rate: Rate = Field(0.0, description="false reports per agent per day at malice 1")
-    envy: Annotated[float, Field(ge=0.0)] = Field(
-        1.0, description="target weight exp(envy * (s_target - s_reporter) / 100 points)")
-    accept: Probability = Field(0.5, description="probability a report is accepted")
-    power_bias: Annotated[float, Field(ge=0.0)] = Field(
-        0.0, description="acceptance odds x exp(power_bias * lead / 100 points) when the "
-        "reporter outscores the target by `lead`")
 
 
-class Association(Section):
-    alpha: Probability = Field(0.0, description="per-day pull toward the neighbour mean")
-    weights: TieWeights = Field(default_factory=TieWeights,
-                                description="weight of each tie type in the neighbour mean")
-    listed_penalty: Annotated[float, Field(ge=0.0)] = Field(
-        0.0, description="points per day per listed active neighbour (beta)")
-    group_bonus: dict[Name, float] = Field(
-        default_factory=dict, description="points per day per active tie to that group")
 
 
-class Scoring(Section):
-    enabled: bool = Field(True, description="false: scores never change")
-    s0: float = Field(1000.0, description="starting score (points)")
-    min: float = Field(0.0, description="lowest score (points)")
-    max: float = Field(1300.0, description="highest score (points)")
-    recovery: Probability = Field(0.0, description="per-day pull toward the starting score")
-    association: Association = Field(default_factory=Association,
-                                     description="what one's ties do to one's score")
 
 
-class Tier(Section):
-    name: Name = Field(description="label used in metric columns (tier_NAME)")
-    min: float = Field(description="lowest score (points) of the tier")
 
 
-class Appeals(Section):
-    enabled: bool = Field(True, description="false: no appeals")
-    rate: Probability = Field(0.0, description="per-day probability a listed agent appeals")
-    win: Probability = Field(0.1, description="probability an appeal succeeds")
-    win_wrongful: Probability | None = Field(None, description="default: win")
-    correct_record: bool = Field(
-        True, description="a won appeal removes misattributions and false reports")
-    protection_days: Days = Field(30, description="no threshold relisting after a won appeal")
 
 
-class Listing(Section):
-    enabled: bool = Field(True, description="false: nobody is listed")
-    threshold: float | None = Field(None, description="list below this score; null: no "
-                                    "threshold (list-only reading)")
-    duration: Annotated[int, Field(ge=1)] = Field(365, description="days a listing lasts")
-    severe_duration: Annotated[int, Field(ge=1)] | None = Field(None, description="default "
-                                                                "duration")
-    renew: bool = Field(True, description="renew the term if still below the threshold")
-    compliance_rate: Probability = Field(
-        0.0, description="per-day probability a listed agent complies and is removed")
-    appeals: Appeals = Field(default_factory=Appeals, description="appeals against a listing")
 
 
-class Travel(Section):
-    enabled: bool = Field(True, description="false: no travel bans")
-    air_rate: Rate = Field(0.0, description="air-ticket purchase attempts per person per day")
-    train_rate: Rate = Field(0.0, description="train-ticket attempts per person per day")
 
 
-class RatedSanction(Section):
-    enabled: bool = Field(True, description="false: not blocked")
-    rate: Rate = Field(0.0, description="attempts per listed person per day")
-
-
-class Switch(Section):
-    enabled: bool = Field(True, description="false: not applied")
-
-
-class Schools(Section):
-    enabled: bool = Field(True, description="false: no school bar")
-    parents: Literal["any", "both"] = Field(
-        "any", description="a child is barred when one (any) or both parents are listed")
-
-
-class HouseArrest(Section):
-    enabled: bool = Field(True, description="false: no house arrest")
-    threshold: float | None = Field(None, description="house arrest below this score")
-
-
-class Sanctions(Section):
-    enabled: bool = Field(True, description="false: no sanction at all")
-    travel: Travel = Field(default_factory=Travel, description="air and train ticket bans")
-    purchases: RatedSanction = Field(default_factory=RatedSanction,
-                                     description="luxury goods and homes")
-    social_media: Switch = Field(default_factory=Switch,
-                                 description="listed agents cannot do `online` behaviours")
-    jobs: RatedSanction = Field(default_factory=RatedSanction,
-                                description="job applications and promotions")
-    schools: Schools = Field(default_factory=Schools,
-                             description="children of listed parents barred from top schools")
-    house_arrest: HouseArrest = Field(default_factory=HouseArrest,
-                                      description="no `outside_home` behaviours")
-
-
-class Privilege(Section):
-    name: Name = Field(description="label used in metric columns (privilege_NAME)")
-    threshold: float = Field(description="minimum score (points) to get it")
-    rate: Rate = Field(description="uses per eligible person per day")
-
-
-class Privileges(Section):
-    enabled: bool = Field(True, description="false: no privilege is used")
-    grants: list[Privilege] = Field(default_factory=list,
-                                    description="rewards for agents above a score")
-
-
-class Shaming(Section):
-    enabled: bool = Field(True, description="false: no public shaming")
-    probability: Probability = Field(0.0, description="a newly listed agent is shamed")
-    sever: TieProbabilities = Field(
-        default_factory=TieProbabilities,
-        description="per active neighbour, times its conformity")
-    restore_rate: Probability = Field(0.0, description="per severed tie per day once neither "
-                                      "end is listed")
-    pariah_fraction: Probability = Field(
-        0.5, description="pariah: fewer active ties than this share of the original ones")
-
-
-class Fear(Section):
-    enabled: bool = Field(True, description="false: fear stays 0 (no chilling effect)")
-    speed: Probability = Field(0.05, description="per-day step toward the target fear")
-    social_weight: Annotated[float, Field(ge=0.0)] = Field(
-        0.5, description="weight of the share of active neighbours listed or shamed")
-    self_weight: Annotated[float, Field(ge=0.0)] = Field(
-        0.5, description="weight of one's own closeness to the listing threshold")
-    margin: Annotated[float, Field(gt=0.0)] = Field(
-        100.0, description="points above the listing threshold where own-score fear starts")
-
-
-class CorporateEvent(Section):
-    name: Name = Field(description="tax_evasion, customs_violation, pollution...")
-    rate: Rate = Field(description="events per company per day")
-    delta: float = Field(description="points per observed event")
-    coverage: Probability = Field(0.5, description="probability an event is observed")
-
-
-class CorporateTier(Section):
-    name: Name = Field(description="label used in metric columns (corp_tier_NAME)")
-    min: float = Field(description="lowest company score (points) of the tier")
-    tax_rate: Probability = Field(0.25, description="share of revenue paid in tax")
-    inspection: Annotated[float, Field(ge=0.0)] = Field(
-        1.0, description="multiplier on event coverage")
-
-
-class Companies(Section):
-    enabled: bool = Field(True, description="false: companies exist as employers only")
-    per_1000_agents: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
-        20.0, description="companies (employers) per 1,000 agents")
-    size_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        1.0, description="log-sd of company size (employees)")
-    sectors: list[Name] = Field(default_factory=lambda: ["industry", "services", "trade"],
-                                description="sector labels, drawn uniformly")
-    s0: float = Field(1000.0, description="starting company score (points)")
-    min: float = Field(0.0, description="lowest company score (points)")
-    max: float = Field(1300.0, description="highest company score (points)")
-    recovery: Probability = Field(0.0, description="per-day pull toward the starting score")
-    events: list[CorporateEvent] = Field(default_factory=list,
-                                         description="compliance events")
-    tiers: list[CorporateTier] = Field(
-        default_factory=lambda: [CorporateTier(name="a", min=1000.0, tax_rate=0.15),
-                                 CorporateTier(name="b", min=0.0, tax_rate=0.25)],
-        description="tiers set the tax rate and the inspection rate")
-    listing_threshold: float | None = Field(
-        None, description="a company below this score is listed; null: never")
-    rep_penalty: Annotated[float, Field(ge=0.0)] = Field(
-        0.0, description="points per day off the legal representative of a listed company")
-    company_penalty: Annotated[float, Field(ge=0.0)] = Field(
-        0.0, description="points per day off a company whose representative is listed")
-    revenue: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
-                               description="revenue per company per day (arbitrary units)")
 
 
 class TimelineStep(Section):

@@ -48,21 +48,22 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
         agents[name] = getattr(pop, name).astype(agents[name].dtype, copy=False)
     draw_traits(sc, names.categories, seed, agents["propensity"], agents["conformity"],
                 agents["malice"])
-    s0 = p.s0_group[pop.group]
+    s0 = p.score.s0_group[pop.group]
     agents["scores"][:, 0] = s0
     agents["scores"][:, 1] = s0
-    assign_tiers(agents["scores"], p.tier_min, agents["tier"])
+    assign_tiers(agents["scores"], p.classify.tier_min, agents["tier"])
     agents["deg_active"][:] = degree
     del degree
 
     m = company_count(sc, n)
     companies = allocate(COMPANY_ARRAYS, m, dims)
-    companies["score"][:] = p.c_s0
+    co = p.companies
+    companies["score"][:] = co.s0
     companies["rep"][:] = pop.company_rep
     companies["sector"][:] = pop.company_sector
     companies["region"][:] = pop.company_region
     companies["revenue"][:] = pop.company_revenue
-    companies["tier"][:] = np.minimum(np.sum(p.ct_min > p.c_s0), len(p.ct_min) - 1)
+    companies["tier"][:] = np.minimum(np.sum(co.ct_min > co.s0), len(co.ct_min) - 1)
     state = State(day=0, agents=agents, companies=companies, net=net,
                   household_start=pop.household_start, region_start=pop.region_start,
                   company_region_start=pop.company_region_start)

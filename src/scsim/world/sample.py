@@ -68,9 +68,9 @@ def sample_network(sim: Simulation) -> NetworkSample:
         "severed_end": (tie & SEVERED) != 0,
     })
     p0 = sim.epochs[0][1]
-    start_scores = np.repeat(p0.s0_group[a["group"][agents]][:, None], 2, axis=1)
+    start_scores = np.repeat(p0.score.s0_group[a["group"][agents]][:, None], 2, axis=1)
     tier_start = np.zeros(len(agents), np.uint8)
-    assign_tiers(start_scores.astype(np.float32), p0.tier_min, tier_start)
+    assign_tiers(start_scores.astype(np.float32), p0.classify.tier_min, tier_start)
     tiers = names.tiers or ["none"]
     nodes = pd.DataFrame({
         "agent": agents.astype(np.int32),

@@ -19,13 +19,13 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit, prange
 
+from scsim.core.blocks import BLOCK
 from scsim.core.rng import agent_hash, below, poisson, stream_key, sub_hash, unit
 from scsim.world.network.csr import TIE_FAMILY, TIE_SOCIAL, TIE_WORK, Network, build_csr_from
 
 NETWORK_KINDS = ("erdos_renyi", "barabasi_albert", "watts_strogatz", "sbm", "none")
 """Accepted values of ``generate_network(kind=...)``: the model of the social ties."""
 
-_AGENT_BLOCK = 4096  # agents per parallel work unit
 _EDGE_BLOCK = 65536  # edges per parallel work unit
 
 Filler = Callable[[np.ndarray, np.ndarray], None]
@@ -99,11 +99,11 @@ def _work_stub_count(i, employer, company_start, key, stubs_per_agent):
 def _work_block_edge_start(employer, company_start, key, stubs_per_agent):
     """Offset of the first work edge of each agent block (and the total at the end)."""
     n = len(employer)
-    n_blocks = (n + _AGENT_BLOCK - 1) // _AGENT_BLOCK
+    n_blocks = (n + BLOCK - 1) // BLOCK
     edge_start = np.zeros(n_blocks + 1, dtype=np.int64)
     for b in prange(n_blocks):
         total = 0
-        for i in range(b * _AGENT_BLOCK, min(n, (b + 1) * _AGENT_BLOCK)):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             total += _work_stub_count(i, employer, company_start, key, stubs_per_agent)
         edge_start[b + 1] = total
     for b in range(n_blocks):
@@ -117,7 +117,7 @@ def _fill_work(employer, company_start, members, key, stubs_per_agent, edge_star
     n = len(employer)
     for b in prange(len(edge_start) - 1):
         e = edge_start[b]
-        for i in range(b * _AGENT_BLOCK, min(n, (b + 1) * _AGENT_BLOCK)):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             k = _work_stub_count(i, employer, company_start, key, stubs_per_agent)
             if k == 0:
                 continue
@@ -233,8 +233,8 @@ def _barabasi_albert_part(n: int, seed: int, mean_degree: float) -> tuple[int, F
 def _fill_watts_strogatz(n, half, rewire, key, src, dst):
     """Ring lattice: agent i ties to i+1 .. i+half (mod n); each such tie has its far end
     moved, with probability ``rewire``, to an agent drawn uniformly from all but i."""
-    for b in prange((n + _AGENT_BLOCK - 1) // _AGENT_BLOCK):
-        for i in range(b * _AGENT_BLOCK, min(n, (b + 1) * _AGENT_BLOCK)):
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             h = agent_hash(key, i)
             for j in range(1, half + 1):
                 x = sub_hash(h, j)
@@ -290,11 +290,11 @@ def _block_members(region_start, group, n_groups):
 @njit(cache=True, parallel=True)
 def _sbm_block_edge_start(n, key, stubs_per_agent):
     """Offset of the first social edge of each agent block (and the total at the end)."""
-    n_blocks = (n + _AGENT_BLOCK - 1) // _AGENT_BLOCK
+    n_blocks = (n + BLOCK - 1) // BLOCK
     edge_start = np.zeros(n_blocks + 1, dtype=np.int64)
     for b in prange(n_blocks):
         total = 0
-        for i in range(b * _AGENT_BLOCK, min(n, (b + 1) * _AGENT_BLOCK)):
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             total += poisson(unit(sub_hash(agent_hash(key, i), 0)), stubs_per_agent)
         edge_start[b + 1] = total
     for b in range(n_blocks):
@@ -358,7 +358,7 @@ def _fill_sbm(
     for blk in prange(len(edge_start) - 1):
         e = edge_start[blk]
         r = 0
-        for i in range(blk * _AGENT_BLOCK, min(n, (blk + 1) * _AGENT_BLOCK)):
+        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             while region_start[r + 1] <= i:
                 r += 1
             h = agent_hash(key, i)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
 from scsim.core.prefetch import prefetch
 from scsim.world.network.csr import SEVERED, Network
 
-_ROW_BLOCK = 4096  # rows per parallel partial sum
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
-_PREFETCH_AHEAD = 32  # tie entries between a neighbour's prefetch and its use
 
 
 @njit(cache=True, inline="always")
@@ -100,19 +99,19 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
     centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i],
     y = score[j], in float64 whatever the float type of ``score``."""
     n = len(indptr) - 1
-    n_blocks = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    n_blocks = (n + BLOCK - 1) // BLOCK
     partial = np.zeros((n_blocks, 3))
     first_pass = np.isnan(mean_x)
     for b in prange(n_blocks):
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        last = indptr[min(n, (b + 1) * _ROW_BLOCK)] - _PREFETCH_AHEAD
-        for i in range(b * _ROW_BLOCK, min(n, (b + 1) * _ROW_BLOCK)):
+        last = indptr[min(n, (b + 1) * BLOCK)] - PREFETCH_AHEAD
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             x = np.float64(score[i])
             for a in range(indptr[i], indptr[i + 1]):
                 if a < last:
-                    prefetch(score, indices[a + _PREFETCH_AHEAD])
+                    prefetch(score, indices[a + PREFETCH_AHEAD])
                 if tie[a] & SEVERED:
                     continue
                 y = np.float64(score[indices[a]])

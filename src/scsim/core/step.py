@@ -1,0 +1,65 @@
+"""One step of the day plan: what a mechanism module declares to the engine.
+
+A step names its phase (the name the per-phase profile uses), the scenario section it
+reads, its kernels and counters, says whether it is on for an epoch's parameters (the one
+place that answers "is this mechanism on?"), and runs its kernels for one day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from scsim.core.rng import stream_key
+
+if TYPE_CHECKING:
+    from scsim.core.counters import Counters, Tally
+    from scsim.core.params import Params
+    from scsim.core.state import State
+
+
+@dataclass
+class Today:
+    """What the steps of one day share: the day, the epoch's parameters, which regions
+    have started, the state and the day's counters. ``acts`` is set by behave (what
+    today's acts depend on; observe and report draw them again)."""
+
+    day: int
+    p: Params
+    started: np.ndarray  # uint8 per region: 1 once the region's start day has come
+    seed: int
+    state: State
+    tally: Tally
+    last_day: bool
+    acts: Any = None
+
+    def key(self, purpose: str) -> np.uint64:
+        """The random stream of ``purpose`` today (see core.rng)."""
+        return stream_key(self.seed, purpose, self.day)
+
+
+class Step:
+    """Base of the steps of ``core.plan.DAY_PLAN``; one instance per run (it may keep
+    what it carries from day to day)."""
+
+    name: ClassVar[str]  # phase name, as the profile prints it
+    section: ClassVar[str] = ""  # scenario section(s) it reads
+    kernels: ClassVar[tuple] = ()  # its numba kernels, in call order
+    counters: ClassVar[Counters | None] = None
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+
+    def on(self, p: Params) -> bool:
+        """Whether the step does anything with these parameters (off: skipped)."""
+        return True
+
+    def run(self, t: Today) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def kernel_names(cls) -> list[str]:
+        return [k.__name__ if hasattr(k, "__name__") else k.py_func.__name__
+                for k in cls.kernels]
