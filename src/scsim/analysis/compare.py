@@ -31,6 +31,7 @@ import pandas as pd
 
 from scsim.analysis.stats import t_half_width
 from scsim.errors import ScsimError
+from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.result import Result
 from scsim.scenario.diff import differences, population_key
 from scsim.scenario.schema import Scenario
@@ -38,26 +39,21 @@ from scsim.scenario.schema import Scenario
 if TYPE_CHECKING:
     from scsim.store import RunStore
 
-# Metric columns that count events of one day: compared as totals over the run.
-DAILY_COUNTS = frozenset({
-    "newly_listed", "severe_listings", "delisted", "renewed", "complied", "appeals",
-    "appeals_won", "wrongful_new", "blocked_air", "blocked_train", "blocked_purchases",
-    "blocked_jobs", "privileges_used", "misattributions", "reports_accepted",
-    "false_reports_filed", "false_reports_accepted", "shamed", "ties_severed",
-    "ties_restored", "penalised_acts", "tax_take"})
-DAILY_COUNT_PREFIXES = ("privilege_", "acts_", "seen_", "reported_")
-# The metrics shown first (all of them with ``compare --all``).
-HEADLINE = (
-    "listed", "newly_listed", "wrongful_listed", "wrongful_new", "severe_listings",
-    "blocked_air", "blocked_train", "blocked_purchases", "blocked_jobs", "privileges_used",
-    "misattributions", "false_reports_accepted", "shamed", "ties_severed",
-    "ties_active_frac", "pariahs", "lcc_frac", "score_mean", "clean_score_mean", "fear_mean",
-    "deterrence_mean", "penalised_acts", "corp_listed", "tax_take")
+# The metrics shown first (all of them with ``compare --all``), from the metric registry.
+HEADLINE = tuple(m.name for m in registered_metrics() if m.headline and m.per is None)
+HEADLINE_PREFIXES = tuple(m.prefix for m in registered_metrics() if m.headline and m.per)
 
 
 def is_daily_count(column: str) -> bool:
-    """Whether a metric column counts the events of one day (rather than a level)."""
-    return column in DAILY_COUNTS or column.startswith(DAILY_COUNT_PREFIXES)
+    """Whether a metric column counts the events (or flows) of one day, compared as totals
+    over the run, rather than a level, compared on the final day (its declared kind)."""
+    m = metric_of(column)
+    return m is not None and m.kind in ("count", "rate")
+
+
+def is_headline(column: str) -> bool:
+    """Whether a metric column is among those shown first."""
+    return column in HEADLINE or column.startswith(HEADLINE_PREFIXES)
 
 
 @dataclass
@@ -98,7 +94,7 @@ class Comparison:
             for col in ma.columns:
                 if col == "day" or col not in mb.columns:
                     continue
-                if headline and col not in HEADLINE and not col.startswith("acts_"):
+                if headline and not is_headline(col):
                     continue
                 if is_daily_count(col):
                     rows.append((col, "total", k, ma[col].sum(), mb[col].sum()))

@@ -188,8 +188,8 @@ SCORE_SD = Metric("score_sd", "points", "level", "standard deviation of recorded
                   value=_score_sd)
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)  # of recorded scores, in %
 SCORE_PERCENTILES = tuple(
-    Metric(f"score_p{q:02d}", "points", "level", f"{q}th percentile of recorded scores "
-           "(from a fine histogram, within one bin's spread)",
+    Metric(f"score_p{q:02d}", "points", "level", f"percentile {q} of recorded scores "
+           "(from a fine histogram, within one bin's spread)", label=f"p{q:02d}",
            value=lambda m, k=k: m.percentiles[k])
     for k, q in enumerate(PERCENTILES))
 SCORE_GINI = Metric("score_gini", "share", "level", "Gini coefficient of recorded scores",

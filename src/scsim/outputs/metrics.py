@@ -14,6 +14,7 @@ for the cost of one pass over the agents.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -216,12 +217,18 @@ def metric_registry() -> pd.DataFrame:
 def metric_of(column: str) -> Metric | None:
     """The declaration a metric column comes from (exact names first, then the longest
     per-name prefix); None for a column no metric declares."""
-    exact = {m.name: m for m in registered_metrics() if m.per is None}
+    exact, templated = _index()
     if column in exact:
         return exact[column]
+    return next((m for m in templated if column.startswith(m.prefix)), None)
+
+
+@functools.cache
+def _index() -> tuple[dict[str, Metric], list[Metric]]:
+    exact = {m.name: m for m in registered_metrics() if m.per is None}
     templated = sorted((m for m in registered_metrics() if m.per is not None),
                        key=lambda m: -len(m.prefix))
-    return next((m for m in templated if column.startswith(m.prefix)), None)
+    return exact, templated
 
 
 def metric_label(column: str) -> str:

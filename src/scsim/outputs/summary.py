@@ -1,4 +1,5 @@
-"""The end-of-run summary: the figures a reader of one run asks for first."""
+"""The end-of-run summary: the figures a reader of one run asks for first; their labels and
+units come from the metric registry (``outputs.metrics``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
+from scsim.outputs.metrics import metric_label as label
+from scsim.outputs.metrics import metric_of
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
 
 WINDOW = 30  # days compared at the start and the end for the chilling effect
+
+
+def unit(column: str) -> str:
+    """The declared unit of a metric column (see the metric registry)."""
+    return metric_of(column).unit
 
 
 def format_value(value: float) -> str:
@@ -44,9 +52,9 @@ def summarise(res: Result) -> pd.DataFrame:
     add("run", "days", days)
     add("run", "seed", res.seed)
     add("score", "mean", last["score_mean"], "final day, points")
-    add("score", "sd", last["score_sd"], "points")
-    for q in ("p05", "p50", "p95"):
-        add("score", q, last[f"score_{q}"], "points")
+    add("score", "sd", last["score_sd"], unit("score_sd"))
+    for col in ("score_p05", "score_p50", "score_p95"):
+        add("score", label(col), last[col], unit(col))
     add("score", "gini", last["score_gini"])
     add("score", "error-free mean", last["clean_score_mean"], "without errors")
     for t in res.names.tiers:
@@ -55,39 +63,39 @@ def summarise(res: Result) -> pd.DataFrame:
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
     add("listing", "ever listed", int(np.count_nonzero(times_listed)), "agents")
-    add("listing", "new listings", new, f"{new / n / years:.4f}/person/yr")
-    add("listing", "wrongful listings", wrongful_new,
+    add("listing", label("newly_listed"), new, f"{new / n / years:.4f}/person/yr")
+    add("listing", label("wrongful_new"), wrongful_new,
         f"{wrongful_new / new:.1%} of listings" if new else "no listings")
     add("listing", "wrongfully listed now", last["wrongful_listed"])
     add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
-    for col, label in (("blocked_air", "blocked air tickets"),
-                       ("blocked_train", "blocked train tickets")):
+    for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
-        add("sanctions", label, total,
+        add("sanctions", label(col), total,
             f"{total / n / years:.4f}/person/yr; 2018: " + " / ".join(
                 f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
-    add("sanctions", "blocked purchases", m["blocked_purchases"].sum(), "luxury goods, homes")
-    add("sanctions", "blocked job applications", m["blocked_jobs"].sum())
-    add("sanctions", "children barred from top schools", last["children_barred"], "final day")
-    add("sanctions", "under house arrest", last["house_arrest"], "final day")
-    add("sanctions", "banned from social media", last["social_media_banned"], "final day")
+    add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
+        "luxury goods, homes")
+    add("sanctions", label("blocked_jobs"), m["blocked_jobs"].sum())
+    for col in ("children_barred", "house_arrest", "social_media_banned"):
+        add("sanctions", label(col), last[col], "final day")
     used = m["privileges_used"].sum()
     add("privileges", "uses", used, f"{used / n / years:.3f}/person/yr")
-    add("errors", "misattributed sightings", m["misattributions"].sum(), "facial recognition")
-    add("errors", "false reports accepted", m["false_reports_accepted"].sum(),
+    add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
+    add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():.0f} filed")
-    add("network", "ties still active", last["ties_active_frac"], "share")
-    add("network", "pariahs", last["pariahs"], "lost most of their ties")
-    add("network", "largest component", last["lcc_frac"], "share of agents")
-    add("network", "shamed", m["shamed"].sum(), f"{m['ties_severed'].sum():.0f} ties severed")
+    add("network", label("ties_active_frac"), last["ties_active_frac"], unit("ties_active_frac"))
+    add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
+    add("network", label("lcc_frac"), last["lcc_frac"], "share of agents")
+    add("network", label("shamed"), m["shamed"].sum(),
+        f"{m['ties_severed'].sum():.0f} ties severed")
     head = m["penalised_acts"].iloc[:WINDOW].mean()
     tail = m["penalised_acts"].iloc[-WINDOW:].mean()
     change = (tail / head - 1.0) if head > 0 else math.nan
     add("chilling effect", "change in penalised acts", change,
         f"last vs first {WINDOW} days")
-    add("chilling effect", "acts deterred", last["deterrence_mean"],
+    add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
         "share of penalised acts not done")
-    add("chilling effect", "mean fear", last["fear_mean"], "0-1")
+    add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
     groups = len(res.names.groups)
@@ -102,6 +110,6 @@ def summarise(res: Result) -> pd.DataFrame:
             f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
     if len(companies):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
-        add("companies", "mean score", last["corp_score_mean"], "points")
-        add("companies", "tax take", last["tax_take"], "per day, revenue units")
+        add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
+        add("companies", label("tax_take"), last["tax_take"], "per day, revenue units")
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])

@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
+from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 
 Runs = list[tuple[str, Result]]
@@ -159,8 +160,9 @@ def listed(runs: Runs) -> Chart:
     caption = ("Agents on the list on each day, and those of them whose listing is wrongful "
                "(the error-free record would not have listed them), per 100,000 agents.")
     chart, ax = _line_chart("listed", "Listed and wrongfully listed", caption, runs, [
-        ("listed", "C0", lambda r: r.metrics["listed"] / _n(r) * PER),
-        ("wrongfully listed", "C3", lambda r: r.metrics["wrongful_listed"] / _n(r) * PER)],
+        (metric_label("listed"), "C0", lambda r: r.metrics["listed"] / _n(r) * PER),
+        (metric_label("wrongful_listed"), "C3",
+         lambda r: r.metrics["wrongful_listed"] / _n(r) * PER)],
         "agents per 100,000")
     _from_zero(ax)
     return chart
@@ -231,9 +233,10 @@ def ties(runs: Runs) -> Chart:
         m = res.metrics.dropna(subset=["lcc_frac"])
         suffix = f" ({label.split(':')[0]})" if len(runs) > 1 else ""
         left.plot(m["day"], m["lcc_frac"] * 100, color="C2", ls=RUN_STYLES[k], marker="o",
-                  ms=3, lw=1.2, label="largest component (% of agents)" + suffix)
+                  ms=3, lw=1.2, label=metric_label("lcc_frac") + " (% of agents)" + suffix)
     left.set_ylabel("% of ties / % of agents")
-    _overlay(right, runs, [("pariahs", "C3", lambda r: r.metrics["pariahs"] / _n(r) * PER)])
+    _overlay(right, runs, [(metric_label("pariahs"), "C3",
+                            lambda r: r.metrics["pariahs"] / _n(r) * PER)])
     right.set_ylabel("pariahs per 100,000 agents")
     left.set_ylim(top=100.5)
     _from_zero(right)
@@ -279,7 +282,7 @@ def companies(runs: Runs) -> Chart | str:
                            lambda r, t=t: r.metrics[f"corp_tier_{t}"] / len(r.companies) * 100)
                           for k, t in enumerate(names)
                           if all(t in r.names.company_tiers for _, r in runs)])
-    _overlay(right, runs, [("listed companies", "C3", lambda r: r.metrics["corp_listed"])])
+    _overlay(right, runs, [(metric_label("corp_listed"), "C3", lambda r: r.metrics["corp_listed"])])
     _from_zero(left, at_least=100.0)
     _from_zero(right)
     left.set_ylabel("companies (% of companies)")
@@ -358,11 +361,12 @@ def differences(comparison: Comparison) -> Chart:
                f"0, more under B. Right: {SMOOTH}-day mean of penalised acts per day.")
     chart, (left, right) = blank_chart("difference", "Paired difference, B − A, day by day",
                                   caption, 2)
-    left.plot(d["day"], d["listed"] / n * PER, color="C0", label="listed")
-    left.plot(d["day"], d["wrongful_listed"] / n * PER, color="C3", label="wrongfully listed")
+    left.plot(d["day"], d["listed"] / n * PER, color="C0", label=metric_label("listed"))
+    left.plot(d["day"], d["wrongful_listed"] / n * PER, color="C3",
+              label=metric_label("wrongful_listed"))
     left.set_ylabel("B − A, agents per 100,000")
     right.plot(d["day"], _smooth(d["penalised_acts"]) / n * PER, color="black",
-               label="penalised acts")
+               label=metric_label("penalised_acts"))
     right.set_ylabel("B − A, acts per day per 100,000 agents")
     for ax in (left, right):
         ax.axhline(0, color="0.5", lw=0.8)
