@@ -1,13 +1,16 @@
 # The two commands of the README: `make run` and `make test`. Both build the virtual
 # environment (.venv) on first use, so a fresh machine needs nothing but python3 >= 3.11.
-# `make bench` (about 10 minutes) and `make bench-quick` (10^5 agents) measure speed and
+# `make test` also builds the documentation site with --strict; `make docs` builds it into site/.
+# `make bench` (about 7 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# mkdocs-material prints a notice about MkDocs 2 on every build unless this is set.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint docs bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,18 +28,22 @@ run: $(STAMP)
 	$(BIN)/scsim run national-800 --agents 100000 --days 365 --seed 1 --out results/national-800 --force
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/python -m pytest -q
+	$(BIN)/mkdocs build --strict --quiet
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/bench.py --readme README.md
+	$(BIN)/python benchmarks/bench.py --doc docs/performance.md
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --out benchmarks/results/quick.json
 
 clean:
-	rm -rf $(VENV) results build src/*.egg-info
+	rm -rf $(VENV) results build site src/*.egg-info
 	find . -name __pycache__ -prune -exec rm -rf {} +

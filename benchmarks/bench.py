@@ -1,8 +1,8 @@
-"""scsim's speed and memory, measured: ``make bench`` (10^5 to 10^7 agents, about 10
+"""scsim's speed and memory, measured: ``make bench`` (10^5 to 10^7 agents, about 7
 minutes on 2 cores) or ``make bench-quick`` (10^5 only). Not part of the test suite.
 
     python benchmarks/bench.py [--quick] [--huge] [--out benchmarks/results/latest.json]
-                               [--readme README.md] [--from-json FILE]
+                               [--doc docs/performance.md] [--from-json FILE]
 
 Sections (each a list of rows in the JSON, printed as one table):
 
@@ -272,7 +272,7 @@ def degree_scaling(n: int, degrees: list[float], days: int) -> list[dict]:
 
 
 def report(results: dict) -> str:
-    """The results as one plain-text table (also the README's)."""
+    """The results as one Markdown table (also the one in docs/performance.md)."""
     lines = [f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
              f"{results['machine']['ram_gib']} GiB; {results['machine']['date']}; load "
              f"{results['machine']['load_before']} before, {results.get('load_after')} after",
@@ -325,13 +325,13 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def put_in_readme(readme: Path, table: str) -> None:
-    """Replace the table between the bench-table markers of the README."""
+def put_in_doc(doc: Path, table: str) -> None:
+    """Replace the table between the bench-table markers of a documentation page."""
     start, end = "<!-- bench-table:start -->\n", "<!-- bench-table:end -->"
-    text = readme.read_text(encoding="utf-8")
+    text = doc.read_text(encoding="utf-8")
     head, rest = text.split(start)
-    readme.write_text(head + start + table + "\n" + end + rest.split(end, 1)[1],
-                      encoding="utf-8")
+    doc.write_text(head + start + table + "\n" + end + rest.split(end, 1)[1],
+                   encoding="utf-8")
 
 
 def main() -> None:
@@ -339,7 +339,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10^5 agents only")
     parser.add_argument("--huge", action="store_true", help="also 10^8 agents for 30 days")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
-    parser.add_argument("--readme", type=Path, help="put the table in this README")
+    parser.add_argument("--doc", type=Path,
+                        help="put the table between the bench-table markers of this page")
     parser.add_argument("--from-json", type=Path, help="no measuring: the table of a JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -349,8 +350,8 @@ def main() -> None:
     if args.from_json:
         table = report(json.loads(args.from_json.read_text()))
         print(table)
-        if args.readme:
-            put_in_readme(args.readme, table)
+        if args.doc:
+            put_in_doc(args.doc, table)
         return
 
     started = time.perf_counter()
@@ -422,8 +423,8 @@ def main() -> None:
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({**results, "table": table}, indent=2) + "\n")
-    if args.readme:
-        put_in_readme(args.readme, table)
+    if args.doc:
+        put_in_doc(args.doc, table)
     print(f"\nwritten to {args.out} in {results['bench_seconds']:.0f} s")
 
 

@@ -1,35 +1,48 @@
-"""The README documents every scenario key and every metric column that the code has."""
+"""The documentation site describes every scenario key and every metric column that the code
+has: docs/hooks.py generates them into the pages when the site is built."""
 
 from __future__ import annotations
 
-import re
+import importlib.util
+from types import SimpleNamespace
 
 from conftest import REPO
-from scsim.core.params import Names
-from scsim.outputs.metrics import metric_columns
-from scsim.scenario import load_scenario
 from scsim.scenario.reference import reference_markdown
 
-README = (REPO / "README.md").read_text(encoding="utf-8")
+DOCS = REPO / "docs"
 
 
-def test_readme_scenario_reference_is_current():
-    block = README.split("<!-- scenario-reference:start -->\n")[1].split(
-        "<!-- scenario-reference:end -->")[0]
-    assert block.strip() == reference_markdown().strip(), (
-        "regenerate it: python -m scsim.scenario.reference")
+def _hooks():
+    spec = importlib.util.spec_from_file_location("scsim_docs_hooks", DOCS / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hooks = _hooks()
+
+
+def built(page: str) -> str:
+    """The Markdown of a page as the site build sees it, generated parts filled in."""
+    fake = SimpleNamespace(file=SimpleNamespace(src_uri=page))
+    return hooks.on_page_markdown((DOCS / page).read_text(encoding="utf-8"), page=fake,
+                                  config=None, files=None)
+
+
+def test_scenario_reference_is_generated_into_the_scenarios_page():
+    page = built("scenarios.md")
+    assert reference_markdown().strip() in page
+    assert "<!-- scsim:" not in page
 
 
 def test_every_metric_column_is_documented():
-    named = ("acts_", "seen_", "reported_", "tier_", "listed_rate_", "wrongful_rate_",
-             "score_mean_", "di_", "privilege_", "corp_tier_")
-    for name in ("national-800", "three-tier", "informants"):
-        names = Names.of(load_scenario(name))
-        specific = set(names.behaviours) | set(names.tiers) | set(names.groups) | set(
-            names.privileges) | set(names.company_tiers)
-        for col in metric_columns(names):
-            generic = next((p + "NAME" for p in named if col.startswith(p)
-                            and col[len(p):] in specific), col)
-            if re.fullmatch(r"score_p\d\d", col):
-                generic = "score_p01"
-            assert f"`{generic}`" in README, col
+    assert hooks.undocumented_metric_columns(
+        (DOCS / "metrics.md").read_text(encoding="utf-8")) == []
+    page = built("metrics.md")
+    assert "`acts_NAME`" in page and "`national-800`" in page
+    assert "<!-- scsim:" not in page
+
+
+def test_benchmark_table_lives_in_the_performance_page():
+    page = (DOCS / "performance.md").read_text(encoding="utf-8")
+    assert "<!-- bench-table:start -->\n" in page and "<!-- bench-table:end -->" in page
