@@ -14,7 +14,7 @@ import pandas as pd
 
 from scsim.core.counters import Tally
 from scsim.core.params import Names, Params, compile_params
-from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES
+from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.step import Today
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.result import Result
@@ -76,19 +76,9 @@ class Simulation:
         s.day = day + 1
 
     def plan(self) -> pd.DataFrame:
-        """The day plan of this run: one row per step, in order, with the mechanism module,
-        the scenario section it reads, its kernels and counters, and whether it is on (per
-        epoch of the timeline: ``on`` for day 0, ``on from day D`` for each change)."""
-        rows = []
-        for k, step in enumerate(self.steps, 1):
-            cls = type(step)
-            row = {"step": k, "phase": cls.name, "mechanism": cls.__module__,
-                   "section": cls.section, "kernels": ", ".join(cls.kernel_names()),
-                   "counters": ", ".join(cls.counters.names()) if cls.counters else ""}
-            for day, p in self.epochs:
-                row["on" if day == 0 else f"on from day {day}"] = step.on(p)
-            rows.append(row)
-        return pd.DataFrame(rows)
+        """The day plan of this run (see ``core.plan.plan_table``): step, phase, mechanism,
+        section, kernels, counters, and on/off per epoch of the timeline."""
+        return plan_table(self.epochs)
 
 
 def simulate(scenario: Scenario, seed: int = 0, *, threads: int | None = None,

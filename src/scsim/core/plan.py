@@ -8,6 +8,10 @@ day and every step skips agents of the others.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
 from scsim.mechanisms.adapt import Adapt
 from scsim.mechanisms.behave import Behave
 from scsim.mechanisms.classify import Classify
@@ -19,6 +23,10 @@ from scsim.mechanisms.score import Score
 from scsim.mechanisms.shame import Shame
 from scsim.outputs.metrics import Metrics
 
+if TYPE_CHECKING:
+    from scsim.core.params import Params
+    from scsim.scenario.schema import Scenario
+
 DAY_PLAN = (Behave, Observe, Report, Score, Classify, Sanction, Shame, Adapt, Companies,
             Metrics)
 
@@ -27,3 +35,29 @@ PHASES = tuple(step.name for step in DAY_PLAN)
 
 COUNTERS = tuple(step.counters for step in DAY_PLAN if step.counters is not None)
 """Every per-block counter declaration of a day."""
+
+
+def plan_table(epochs: list[tuple[int, Params]]) -> pd.DataFrame:
+    """The day plan as a table: one row per step, in order, with its mechanism module, the
+    scenario section it reads, its kernels and counters, and whether it is on in each epoch
+    of the timeline (``on`` from day 0, ``on from day D`` after each change)."""
+    rows = []
+    for k, step in enumerate(DAY_PLAN, 1):
+        module = step.__module__.removeprefix("scsim.").replace(".", "/") + ".py"
+        row = {"step": k, "phase": step.name, "mechanism": module,
+               "section": step.section, "kernels": ", ".join(step.kernel_names()),
+               "counters": ", ".join(step.counters.names()) if step.counters else ""}
+        for day, p in epochs:
+            row["on" if day == 0 else f"on from day {day}"] = step.on(p)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def scenario_plan(scenario: Scenario) -> pd.DataFrame:
+    """``plan_table`` of a scenario, without building its world."""
+    from scsim.core.params import Names, compile_params
+    from scsim.scenario.loader import timeline_epochs
+
+    names = Names.of(scenario)
+    return plan_table([(day, compile_params(s, names))
+                       for day, s in timeline_epochs(scenario)])

@@ -52,7 +52,8 @@ class Step:
     def __init__(self, sim: Any) -> None:
         self.sim = sim
 
-    def on(self, p: Params) -> bool:
+    @classmethod
+    def on(cls, p: Params) -> bool:
         """Whether the step does anything with these parameters (off: skipped)."""
         return True
 

@@ -92,7 +92,8 @@ class Adapt(Step):
     section = "fear"
     kernels = (adapt,)
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.adapt.on
 
     def run(self, t: Today) -> None:

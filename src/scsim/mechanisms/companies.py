@@ -188,7 +188,8 @@ class CompaniesStep(Step):
     section = "companies"
     kernels = (companies, penalise_representatives)
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.companies.on
 
     def run(self, t: Today) -> None:

@@ -202,7 +202,8 @@ class Observe(Step):
     kernels = (observe, misattribute)
     counters = COUNTERS
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.observe.on
 
     def run(self, t: Today) -> None:

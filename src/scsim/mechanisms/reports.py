@@ -196,7 +196,8 @@ class Report(Step):
     kernels = (report, false_reports)
     counters = COUNTERS
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.report.on
 
     def run(self, t: Today) -> None:

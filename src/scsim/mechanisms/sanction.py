@@ -244,7 +244,8 @@ class Sanction(Step):
     kernels = (sanction,)
     counters = COUNTERS
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.sanction.on
 
     def run(self, t: Today) -> None:

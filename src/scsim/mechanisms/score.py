@@ -161,7 +161,8 @@ class Score(Step):
     section = "scoring"
     kernels = (score,)
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.score.on
 
     def run(self, t: Today) -> None:

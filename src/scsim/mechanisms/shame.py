@@ -186,7 +186,8 @@ class Shame(Step):
         super().__init__(sim)
         self.severed_ties = 0
 
-    def on(self, p) -> bool:
+    @classmethod
+    def on(cls, p) -> bool:
         return p.shame.on
 
     def run(self, t: Today) -> None:

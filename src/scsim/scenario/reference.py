@@ -1,5 +1,7 @@
-"""The scenario reference (every key, its type, default and meaning) generated from the
-schema and a default scenario, so the documentation cannot drift from what is validated."""
+"""The scenario reference (every key, its type, unit, default and meaning) generated from
+the schema and a default scenario, so the documentation cannot drift from what is
+validated. Units come from each field's metadata (``scenario.section.meta``), declared with
+the field in its mechanism module."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from scsim.scenario.schema import Scenario, section_model
+from scsim.scenario.section import field_unit
 
 
 def _type(annotation, metadata=()) -> str:
@@ -71,7 +74,7 @@ def _kind(annotation, model) -> str:
 
 
 def reference_markdown() -> str:
-    """One table per section, in schema order: key, type, default, meaning."""
+    """One table per section, in schema order: key, type, unit, default, meaning."""
     out: list[str] = []
 
     def section(model: type[BaseModel], path: str, instance: BaseModel | None) -> None:
@@ -93,10 +96,11 @@ def reference_markdown() -> str:
             else:
                 kind = _type(field.annotation, field.metadata)
                 shown = default if default == "required" else _show(default)
-            rows.append(f"| `{key}` | {kind} | {shown} | {field.description or ''} |"
+            rows.append(f"| `{key}` | {kind} | {field_unit(field)} | {shown} | "
+                        f"{field.description or ''} |"
                         .replace("\n", " "))
         out.append(f"#### `{path or 'top level'}`\n")
-        out.append("| key | type | default | meaning |\n|---|---|---|---|")
+        out.append("| key | type | unit | default | meaning |\n|---|---|---|---|---|")
         out.extend(row.replace("||", "|") for row in rows)
         out.append("")
         for sub, key, inner in children:

@@ -1,0 +1,24 @@
+"""The ``scsim plan`` command: the day plan of a scenario, step by step.
+
+Registered on the main Typer app when this module is imported (``scsim.cli.app`` imports
+it with the other command modules)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scsim.cli.app import SetOption, _load, app, console, frame_table
+
+
+@app.command("plan")
+def plan(scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
+         set_: SetOption = None) -> None:
+    """Print the steps of one simulated day in order: the mechanism module of each, the
+    scenario section it reads, its kernels and counters, and whether it is on (per epoch
+    of the timeline)."""
+    from scsim.core.plan import scenario_plan
+
+    sc = _load(scenario, overrides=set_)
+    console.print(frame_table(scenario_plan(sc), title=f"{sc.name}: one day, in order"))

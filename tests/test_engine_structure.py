@@ -1,0 +1,178 @@
+"""The engine's housekeeping apart from the model: block loops, counters declared by the
+mechanisms, the metric registry and the day plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit, prange
+
+import scsim
+from scsim.core.blocks import BLOCK, block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters, Tally
+from scsim.core.engine import Simulation
+from scsim.core.metric import Metric
+from scsim.core.params import Names
+from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, scenario_plan
+from scsim.core.rng import G1, G2
+from scsim.mechanisms import classify, observe, reports, sanction
+from scsim.outputs.metrics import (
+    LAYOUT,
+    metric_columns,
+    metric_label,
+    metric_of,
+    metric_registry,
+    registered_metrics,
+)
+from scsim.scenario.schema import Scenario, section_model
+
+DEMO = Counters("demo", counts=("odd", "big"), sums=("total",),
+                arrays={"per_kind": (np.int64, ("kinds",))})
+C, S = DEMO.C, DEMO.S  # kernels read the slots as module-level constants
+
+
+@njit(parallel=True)
+def _demo_kernel(values, counts, sums, per_kind, flags):
+    n = len(values)
+    for blk in prange(n_blocks(n)):
+        odd = 0
+        total = 0.0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            v = values[i]
+            odd += v % 2
+            total += v
+            per_kind[blk, v % 3] += 1
+        counts[blk, C.odd] = odd
+        counts[blk, C.big] = 1 if odd > 3 else 0
+        sums[blk, S.total] = total
+        flags[blk] = 1 if odd > 0 else 0
+
+
+@njit
+def _replayed(flags, n):
+    out = []
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        out.append((blk, lo, hi))
+    return out
+
+
+def test_block_bounds_cover_every_agent_once():
+    for n in (0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7):
+        seen = np.zeros(n, np.int64)
+        for blk in range(n_blocks(n)):
+            lo, hi = block_bounds(blk, n)
+            assert 0 <= lo < hi <= n and hi - lo <= BLOCK
+            seen[lo:hi] += 1
+        assert (seen == 1).all()
+    assert n_blocks(0) == 0 and n_blocks(BLOCK) == 1 and n_blocks(BLOCK + 1) == 2
+
+
+def test_block_loop_fills_its_own_counters_and_flags_for_the_replay():
+    n = 2 * BLOCK + 5
+    values = np.zeros(n, np.int64)
+    values[3] = 7  # block 0: one odd value
+    values[2 * BLOCK + 1] = 9  # block 2: one odd value; block 1 all even
+    tally = Tally([DEMO], n, {"kinds": 3})
+    assert tally.counts["demo"].shape == (3, 2) and tally.sums["demo"].shape == (3, 1)
+    assert tally.arrays["per_kind"].shape == (3, 3)
+    _demo_kernel(values, tally.counts["demo"], tally.sums["demo"], tally.arrays["per_kind"],
+                 tally.flags)
+    assert tally.counts["demo"][:, DEMO.C.odd].tolist() == [1, 0, 1]
+    assert tally.count("odd") == 2 and tally.count("big") == 0
+    assert tally.sum("total") == 16.0
+    assert tally.total("per_kind").sum() == n
+    assert _replayed(tally.flags, n) == [(0, 0, BLOCK), (2, 2 * BLOCK, n)]
+    tally.reset()
+    assert tally.count("odd") == 0 and tally.total("per_kind").sum() == 0
+
+
+def test_counter_slots_come_from_declaration_order():
+    assert tuple(DEMO.C) == (0, 1) and DEMO.C.big == 1 and DEMO.S.total == 0
+    assert DEMO.names() == ("odd", "big", "total", "per_kind")
+    with pytest.raises(ValueError, match="declared twice"):
+        Tally([DEMO, Counters("other", counts=("odd",))], 10, {"kinds": 1})
+
+
+def test_every_counter_of_the_day_has_one_owner():
+    names = [name for c in COUNTERS for name in c.names()]
+    assert len(names) == len(set(names))
+    assert {c.owner for c in COUNTERS} >= {"behave", "observe", "report", "classify",
+                                           "sanction", "shame", "census"}
+
+
+def test_named_draw_purposes_keep_their_numbers():
+    """Renaming must not renumber: these values are the random numbers."""
+    assert (sanction.AIR_ATTEMPT, sanction.TRAIN_ATTEMPT, sanction.PURCHASE_ATTEMPT,
+            sanction.JOB_ATTEMPT) == (1, 2, 3, 4)
+    assert classify.APPEAL_FILED == G1 and classify.APPEAL_WON == G2
+    assert observe.FALSE_MATCH == G1 and observe.WRONG_PERSON == G2
+    assert reports.TRUE_REPORT_ACCEPTED == G1 and reports.FALSE_BEHAVIOUR == G1
+    assert reports.FALSE_ACCEPTED == G2 and reports.FIRST_FALSE_REPORT == 1
+
+
+@pytest.mark.parametrize("name", scsim.builtin_names())
+def test_metric_registry_covers_exactly_the_metric_columns(name):
+    names = Names.of(scsim.load_scenario(name))
+    columns = metric_columns(names)
+    assert len(columns) == len(set(columns))
+    declared = [c for m in registered_metrics() for c in m.columns(names)]
+    assert sorted(declared) == sorted(columns)
+    for col in columns:
+        m = metric_of(col)
+        assert m is not None and col in m.columns(names), col
+        assert metric_label(col)
+
+
+def test_metric_registry_table_for_the_docs():
+    reg = metric_registry()
+    assert list(reg.columns) == ["name", "unit", "kind", "headline", "label", "description",
+                                 "mechanism"]
+    assert reg["name"].is_unique and (reg["unit"] != "").all()
+    assert set(reg["kind"]) <= {"level", "count", "rate"}
+    assert reg.set_index("name").loc["blocked_air", "mechanism"] == "sanction"
+    assert reg.set_index("name").loc["acts_NAME", "kind"] == "count"
+    assert len(reg) == len(registered_metrics()) and LAYOUT
+
+
+def test_a_metric_declaration_checks_itself():
+    with pytest.raises(ValueError, match="kind"):
+        Metric("x", "agents", "stock", "?")
+    with pytest.raises(ValueError, match="template"):
+        Metric("x_{}", "agents", "level", "?")
+    assert Metric("x", "agents", "level", "?").mechanism == "test_engine_structure"
+
+
+def test_the_day_plan_keeps_the_profile_phase_names():
+    assert PHASES == ("behave", "observe", "report", "score", "classify", "sanction", "shame",
+                      "adapt", "companies", "metrics")
+    assert len(DAY_PLAN) == 10
+
+
+def test_plan_says_what_is_on():
+    sc = scsim.load_scenario("no-system", agents=200, days=3,
+                             overrides=["fear.enabled=true"])
+    table = scenario_plan(sc)
+    assert list(table["phase"]) == list(PHASES)
+    on = dict(zip(table["phase"], table["on"], strict=True))
+    assert on["behave"] and on["metrics"] and on["classify"]
+    assert Simulation(sc).plan().equals(table)
+
+
+def test_mechanism_fields_carry_units_and_sources():
+    def walk(model, seen):
+        for field in model.model_fields.values():
+            extra = field.json_schema_extra
+            if isinstance(extra, dict):
+                assert set(extra) == {"unit", "source"} and extra["source"], field
+                seen.append(field)
+            sub = section_model(field.annotation)
+            if sub is not None:
+                walk(sub, seen)
+        return seen
+
+    fields = walk(Scenario, [])
+    assert len(fields) > 50
+    alpha = Scenario.model_fields["scoring"].annotation.model_fields["association"]
+    assert alpha.annotation.model_fields["alpha"].json_schema_extra["unit"] == "share per day"
