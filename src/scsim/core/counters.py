@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from scsim.core.blocks import BLOCK
+from scsim.core.blocks import n_blocks
 
 
 class Counters:
@@ -56,7 +56,7 @@ class Tally:
     serial replay must visit (scratch shared by the phases, not reset)."""
 
     def __init__(self, declarations: Iterable[Counters], n: int, dims: dict[str, int]):
-        nb = (n + BLOCK - 1) // BLOCK
+        nb = int(n_blocks(n))
         self.counts: dict[str, np.ndarray] = {}
         self.sums: dict[str, np.ndarray] = {}
         self.arrays: dict[str, np.ndarray] = {}

@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from scsim import __version__
 from scsim.core.params import Names
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.fsutil import atomic_folder
@@ -78,6 +77,8 @@ class Result:
     @classmethod
     def from_simulation(cls, sim: Simulation, wall_seconds: float,
                         started_at: datetime) -> Result:
+        from scsim import __version__  # (the package imports this module)
+
         sc, names, s = sim.scenario, sim.names, sim.state
         info = {
             "scenario": sc.name, "seed": sim.seed, "scsim_version": __version__,
