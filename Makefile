@@ -2,12 +2,14 @@
 # environment (.venv) on first use, so a fresh machine needs nothing but python3 >= 3.11.
 # `make bench` (about 10 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
+# `make golden` rewrites tests/data/golden.json, the digests of every output column that
+# tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint golden bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+
+golden: $(STAMP)
+	$(BIN)/python tests/golden.py --update --fresh-cache
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py --readme README.md
