@@ -3,6 +3,8 @@
 # `make test` also builds the documentation site with --strict; `make docs` builds it into site/.
 # `make bench` (about 7 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
+# `make golden` rewrites tests/data/golden.json, the digests of every output column that
+# tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ STAMP := $(VENV)/.installed
 # mkdocs-material prints a notice about MkDocs 2 on every build unless this is set.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test lint docs bench bench-quick clean
+.PHONY: run test lint docs golden bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,9 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
+
+golden: $(STAMP)
+	$(BIN)/python tests/golden.py --update --fresh-cache
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py --doc docs/performance.md

@@ -103,12 +103,12 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
     assert len(list((tmp_path / "store" / "runs").iterdir())) == 1  # and kept in the store
 
 
-def test_run_on_ego_facebook(monkeypatch, capsys, tmp_path, ego_facebook):
-    out_dir = tmp_path / "fb"
+def test_run_on_an_edge_list(monkeypatch, capsys, tmp_path, small_edges):
+    out_dir = tmp_path / "net"
     code, _, err = scsim(monkeypatch, capsys, "run", "informants", "--network",
-                         str(ego_facebook), "--days", "5", "--out", str(out_dir), "--quiet")
+                         str(small_edges), "--days", "5", "--out", str(out_dir), "--quiet")
     assert code == 0, err
     info = json.loads((out_dir / "run.json").read_text())
-    assert (info["agents"], info["ties"]) == (4039, 88234)
+    assert (info["agents"], info["ties"]) == (408, 2150)
     sc = load_scenario(out_dir / "scenario.yaml")
-    assert sc.population.agents == 4039 and sc.network.kind == "file"
+    assert sc.population.agents == 408 and sc.network.kind == "file"

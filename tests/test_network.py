@@ -7,6 +7,7 @@ Tolerances are k standard deviations of the quantity under the generator's own m
 from __future__ import annotations
 
 import math
+import runpy
 from pathlib import Path
 
 import numba
@@ -31,10 +32,6 @@ from scsim.world.network import (
 )
 
 K_SD = 5.0
-EGO_FACEBOOK = [
-    Path(__file__).resolve().parents[1] / "data" / "ego-facebook.edges",
-    Path("/work/shared/data/ego-facebook.edges"),
-]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -380,16 +377,29 @@ def write(tmp_path: Path, text: str, name: str = "net.edges") -> Path:
     return path
 
 
-def test_ego_facebook_loads():
-    path = next((p for p in EGO_FACEBOOK if p.exists()), None)
-    if path is None:
-        pytest.skip("ego-facebook.edges not available")
-    net, original_id = load_edgelist(path)
+def test_ego_facebook_loads(ego_facebook):
+    # The real file (skipped where ../shared/data does not have it).
+    net, original_id = load_edgelist(ego_facebook)
     assert net.n == 4039 and net.n_ties == 88234
     assert np.array_equal(original_id, np.arange(4039))
     assert np.all(net.tie == TIE_SOCIAL)
     assert_csr_invariants(net)
-    assert count_nodes_hint(path) >= net.n
+    assert count_nodes_hint(ego_facebook) >= net.n
+    assert largest_component_fraction(net) == 1.0
+
+
+def test_small_edges_fixture_loads_and_is_what_its_script_writes(small_edges):
+    script = runpy.run_path(str(small_edges.with_name("make_small_edges.py")))
+    text = small_edges.read_text(encoding="utf-8")
+    assert text == script["small_edges_text"](), (
+        "small.edges is not what its script writes: python tests/data/make_small_edges.py")
+    assert text.startswith("#") and "\t" in text  # SNAP: comment lines, tab-separated
+    net, original_id = load_edgelist(small_edges)
+    assert net.n == 408 and net.n_ties == 2150
+    assert np.array_equal(original_id, np.arange(408))
+    assert np.all(net.tie == TIE_SOCIAL)
+    assert_csr_invariants(net)
+    assert count_nodes_hint(small_edges) >= net.n
     assert largest_component_fraction(net) == 1.0
 
 
