@@ -25,8 +25,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
-from scsim.outputs.metrics import metric_columns  # noqa: E402
 from scsim.core.params import Names  # noqa: E402
+from scsim.outputs.metrics import metric_columns  # noqa: E402
 from scsim.scenario import builtin_names, load_scenario  # noqa: E402
 from scsim.scenario.reference import reference_markdown  # noqa: E402
 

@@ -239,4 +239,5 @@ def main() -> None:
 
 # Register the other commands on `app` (these modules import it from here).
 import scsim.cli.experiments  # noqa: E402
+import scsim.cli.plan  # noqa: E402
 import scsim.cli.store  # noqa: E402, F401
