@@ -238,5 +238,6 @@ def main() -> None:
 
 
 # Register the other commands on `app` (these modules import it from here).
+import scsim.cli.check  # noqa: E402
 import scsim.cli.experiments  # noqa: E402
 import scsim.cli.store  # noqa: E402, F401
