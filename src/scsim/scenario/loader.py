@@ -52,7 +52,7 @@ def _builtin_text(name: str) -> str | None:
 # (a few lines that expand to billions of nodes), a self-referencing alias or thousands of
 # nested brackets answer at once with one clear line instead of hanging or overflowing.
 MAX_FILE_BYTES = 8 * 2**20  # a scenario is a few kilobytes; a network is a separate file
-MAX_NODES = 100_000  # YAML nodes after aliases are expanded (built-ins: under 1,000)
+MAX_NODES = 50_000  # YAML nodes after aliases are expanded (built-ins: under 1,000)
 MAX_DEPTH = 64  # nesting of mappings and lists (built-ins: under 10)
 
 
@@ -128,6 +128,7 @@ class _Budget:
     def __init__(self) -> None:
         self.nodes = 0
         self.open: set[int] = set()
+        self.loader = yaml.SafeLoader("")  # builds the scalars (one per document: cheap)
 
 
 def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
@@ -151,7 +152,7 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path(path) or '(top level)'}: a {kind} cannot "
                                     "be a key (keys are names)")
-            key = _scalar(key_node, source)
+            key = _scalar(key_node, source, budget)
             if key in out:
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path((*path, key))}: duplicate key")
@@ -168,14 +169,14 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
                                     source, budget))
         budget.open.discard(id(node))
         return items
-    return _scalar(node, source)
+    return _scalar(node, source, budget)
 
 
-def _scalar(node: yaml.Node, source: str) -> Any:
+def _scalar(node: yaml.Node, source: str, budget: _Budget) -> Any:
     """A plain value; a tag the safe loader does not know (``!!python/name:``, ``!foo``)
     is refused with its line."""
     try:
-        return yaml.SafeLoader(" ").construct_object(node)
+        return budget.loader.construct_object(node)
     except yaml.YAMLError:
         tag = f" '{node.tag}'" if node.tag else ""
         raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag{tag} "
