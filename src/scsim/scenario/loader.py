@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import typing
 from dataclasses import dataclass
 from importlib import resources
@@ -98,6 +99,7 @@ def load_value(text: str, source: str) -> Any:
 def _compose(text: str, source: str) -> yaml.Node | None:
     """The YAML node graph, after checking the nesting depth on the event stream (the
     composer recurses once per level)."""
+    _check_flow_depth(text, source)
     try:
         depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
@@ -113,6 +115,21 @@ def _compose(text: str, source: str) -> yaml.Node | None:
         raise ScenarioError(_yaml_problem(exc, source)) from None
     except RecursionError:
         raise ScenarioError(f"{source}: nested too deeply") from None
+
+
+def _check_flow_depth(text: str, source: str) -> None:
+    """Refuse brackets nested deeper than MAX_DEPTH before the YAML scanner sees them (it
+    looks ahead over every open bracket, which takes quadratic time). Brackets inside
+    quoted text count too: a real scenario never comes close."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            raise ScenarioError(f"{source}:{line}: nested more than {MAX_DEPTH} levels deep")
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> str:
