@@ -74,5 +74,7 @@ def test_memory_estimate_follows_the_state_table():
                 behaviours=[{"name": f"b{k}", "rate": 0.1, "delta": -1, "channel": "camera"}
                             for k in range(4)])
     extra = estimate_bytes(more, 10**6, Names.of(more)) - estimate_bytes(sc, 10**6, names)
-    # three more behaviours: one uint16 history count per agent each (and metric columns)
-    assert 10**6 * 2 * 3 <= extra < 10**6 * 2 * 3 + 10**4
+    # four behaviours instead of none: three more uint16 history counts per agent (the
+    # state keeps one when there are none), four 4-byte columns of the agents table written
+    # at the end (and metric columns)
+    assert 10**6 * (2 * 3 + 4 * 4) <= extra < 10**6 * (2 * 3 + 4 * 4) + 10**4

@@ -238,6 +238,7 @@ def main() -> None:
 
 
 # Register the other commands on `app` (these modules import it from here).
+import scsim.cli.check  # noqa: E402
 import scsim.cli.experiments  # noqa: E402
 import scsim.cli.plan  # noqa: E402
 import scsim.cli.store  # noqa: E402, F401

@@ -87,7 +87,8 @@ def runs_command(
         table.add_column(col, justify="right" if col in ("seed", "agents × days") else "left",
                          no_wrap=True)
     table.add_column("overrides, or error", min_width=20)
-    colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red"}
+    colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red",
+               "damaged": "magenta"}
     for rec in df.head(limit).itertuples(index=False):
         if rec.status in ("failed", "interrupted") and rec.error:
             note = rec.error

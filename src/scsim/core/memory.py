@@ -1,4 +1,16 @@
-"""How much memory a run needs, estimated before anything is allocated."""
+"""How much memory a run needs, estimated before anything is allocated.
+
+The estimate is the larger of two peaks, plus a fixed overhead:
+
+* building the world: the population's structure, the edge list and the neighbour ids;
+* finishing the run: the state (``AGENT_ARRAYS``, the companies, the CSR, the metrics
+  table) while the agents table is built as Arrow columns and written to Parquet (a second
+  copy of every published agent column, ``agent_table_bytes``).
+
+The constants were measured (peak RSS of a fresh process, ``tests/test_memory.py``) for
+every built-in scenario at 10^6 agents and one at 10^7; ``check_memory`` keeps a further
+``SAFETY_MARGIN`` free.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +29,17 @@ from scsim.world.population import MAX_HOUSEHOLD, company_count
 # building it needs at its peak: the undirected edge list (two int32 ends and a type byte per
 # two directed entries) while the neighbour ids are written (generators.py, csr.py).
 CSR_BYTES_PER_ENTRY = 5
-BUILD_BYTES_PER_ENTRY = 4 + 9 / 2
+BUILD_BYTES_PER_ENTRY = 12.5  # measured: pilot-1000 at 10^7 agents (7.8 entries per agent)
 # Per agent while the network is built: region, household, group, employer, households.
 POPULATION_BYTES = 2 + 4 + 1 + 4 + 8 / 2.8
-FIXED_OVERHEAD = 250 * 2**20  # interpreter, numba and its compiled kernels, numpy, pandas
+# interpreter, numba and its compiled kernels, numpy, pandas, pyarrow, duckdb (measured
+# 360-430 MiB for a small run kept in a store)
+FIXED_OVERHEAD = 420 * 2**20
+SAFETY_MARGIN = 0.10  # a run is refused unless its estimate plus 10 % is available
+# The published agents table (outputs/result.py): per agent, the fixed columns (int32 and
+# float32, int8 category codes, bit-packed booleans) and one 4-byte column per propensity
+# category and per behaviour.
+AGENT_TABLE_FIXED_BYTES = 86
 
 
 def expected_degree(sc: Scenario) -> float:
@@ -49,7 +68,13 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
     run = agents + companies + network + metrics
-    return int(max(build, run)) + FIXED_OVERHEAD
+    output = n * agent_table_bytes(names) + 2 * companies
+    return int(max(build, run + output)) + FIXED_OVERHEAD
+
+
+def agent_table_bytes(names: Names) -> float:
+    """Bytes per agent of the agents table as written (Arrow columns)."""
+    return AGENT_TABLE_FIXED_BYTES + 4 * (len(names.categories) + len(names.behaviours))
 
 
 def available_bytes() -> int:
@@ -68,10 +93,11 @@ def check_memory(sc: Scenario, n: int, names: Names, entries: int | None = None)
     """Refuse a run whose estimate exceeds the memory available; returns the estimate."""
     need = estimate_bytes(sc, n, names, entries)
     have = available_bytes()
-    if need > have:
+    if need * (1 + SAFETY_MARGIN) > have:
         raise MemoryRefused(
             f"{n:,} agents for {sc.days} days need about {need / 2**30:.1f} GiB "
             f"(~{need / n:.0f} bytes per agent with the network) but only "
-            f"{have / 2**30:.1f} GiB is available; use fewer agents or set "
+            f"{have / 2**30:.1f} GiB is available (with a {SAFETY_MARGIN:.0%} margin); "
+            "use fewer agents or set "
             "SCSIM_MEMORY_LIMIT")
     return need

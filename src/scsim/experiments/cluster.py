@@ -6,14 +6,50 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from distributed import Client, LocalCluster
 
 from scsim.errors import ScsimError
 
 SCHEDULER_ENV = "SCSIM_SCHEDULER"
+LOG_ENV = "SCSIM_DASK_LOG"  # where Dask's own messages go (default: a file in the temp dir)
+
+
+def dask_log_path() -> Path:
+    return Path(os.environ.get(LOG_ENV) or Path(tempfile.gettempdir()) / "scsim-dask.log")
+
+
+@contextmanager
+def dask_logs_to_file() -> Iterator[Path]:
+    """Send the ``distributed`` loggers' records (such as "Couldn't gather keys" after a
+    lost worker, which the sweep recovers from) to a log file instead of the terminal
+    while the block runs. Returns the file's path."""
+    path = dask_log_path()
+    logger = logging.getLogger("distributed")
+    try:
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    saved = (list(logger.handlers), logger.propagate)
+    for old in saved[0]:
+        if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
+            logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield path
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        for old in saved[0]:
+            if old not in logger.handlers:
+                logger.addHandler(old)
+        logger.propagate = saved[1]
 
 
 @contextmanager
@@ -22,19 +58,21 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
     """A connected Dask client (``timeout``: seconds to reach a scheduler); the local
     cluster, if one was started, stops on exit."""
     address = scheduler or os.environ.get(SCHEDULER_ENV)
-    if address:
-        try:
-            client = Client(address, timeout=f"{timeout}s")
-        except (OSError, TimeoutError) as exc:
-            raise ScsimError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        with client:
+    with dask_logs_to_file():
+        if address:
+            try:
+                client = Client(address, timeout=f"{timeout}s")
+            except (OSError, TimeoutError) as exc:
+                raise ScsimError(f"cannot reach the Dask scheduler at {address}: "
+                                 f"{exc}") from None
+            with client:
+                yield client
+            return
+        n = workers or os.cpu_count() or 1
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
             yield client
-        return
-    n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
 
 
 def worker_slots(client: Client) -> int:

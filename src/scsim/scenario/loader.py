@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import typing
 from dataclasses import dataclass
 from importlib import resources
@@ -48,45 +49,155 @@ def _builtin_text(name: str) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+# Limits on what a scenario may hold, checked while it is read, so that a YAML alias bomb
+# (a few lines that expand to billions of nodes), a self-referencing alias or thousands of
+# nested brackets answer at once with one clear line instead of hanging or overflowing.
+MAX_FILE_BYTES = 8 * 2**20  # a scenario is a few kilobytes; a network is a separate file
+MAX_NODES = 50_000  # YAML nodes after aliases are expanded (built-ins: under 1,000)
+MAX_DEPTH = 64  # nesting of mappings and lists (built-ins: under 10)
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file: UTF-8 and not binary, else a ScenarioError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: {size:,} bytes is too large for a scenario file "
+                                f"(at most {MAX_FILE_BYTES // 2**20} MiB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the file: {exc.strerror}") from None
+    if b"\0" in data:
+        raise ScenarioError(f"{path}: not a scenario: a binary file (YAML text expected)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); save the "
+                            "scenario as UTF-8") from None
+
+
 def parse_yaml(text: str, source: str) -> Document:
     """Parse YAML, rejecting duplicate keys and recording the line of every key."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{where}: YAML syntax error: {problem}") from None
+    root = _compose(text, source)
     if root is None:
         return Document({}, {}, source)
     lines: dict[tuple, int] = {}
-    data = _construct(root, (), lines, source)
+    data = _construct(root, (), lines, source, _Budget())
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}:{root.start_mark.line + 1}: a scenario must be a mapping "
                             "of sections")
     return Document(data, lines, source)
 
 
-def _construct(node: yaml.Node, path: tuple, lines: dict, source: str) -> Any:
+def load_value(text: str, source: str) -> Any:
+    """A YAML value (a --set value) read under the same limits as a scenario file."""
+    root = _compose(text, source)
+    return None if root is None else _construct(root, (), {}, source, _Budget())
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    """The YAML node graph, after checking the nesting depth on the event stream (the
+    composer recurses once per level)."""
+    _check_flow_depth(text, source)
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ScenarioError(f"{source}:{event.start_mark.line + 1}: nested more "
+                                        f"than {MAX_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_yaml_problem(exc, source)) from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: nested too deeply") from None
+
+
+def _check_flow_depth(text: str, source: str) -> None:
+    """Refuse brackets nested deeper than MAX_DEPTH before the YAML scanner sees them (it
+    looks ahead over every open bracket, which takes quadratic time). Brackets inside
+    quoted text count too: a real scenario never comes close."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            raise ScenarioError(f"{source}:{line}: nested more than {MAX_DEPTH} levels deep")
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _yaml_problem(exc: yaml.YAMLError, source: str) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark else source
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}: YAML syntax error: {problem}"
+
+
+class _Budget:
+    """Counts the nodes built (aliases expanded) and the nodes being built (cycles)."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.open: set[int] = set()
+        self.loader = yaml.SafeLoader("")  # builds the scalars (one per document: cheap)
+
+
+def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
+               budget: _Budget) -> Any:
+    where = f"{source}:{node.start_mark.line + 1}"
+    budget.nodes += 1
+    if budget.nodes > MAX_NODES:
+        raise ScenarioError(f"{where}: more than {MAX_NODES:,} values once YAML aliases are "
+                            "expanded (an alias bomb?)")
+    if id(node) in budget.open:
+        raise ScenarioError(f"{where}: a YAML alias refers to a node that contains it")
+    if len(path) > MAX_DEPTH:
+        raise ScenarioError(f"{where}: nested more than {MAX_DEPTH} levels deep")
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        budget.open.add(id(node))
         out: dict = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader(" ").construct_object(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+                raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
+                                    f"{format_path(path) or '(top level)'}: a {kind} cannot "
+                                    "be a key (keys are names)")
+            key = _scalar(key_node, source, budget)
             if key in out:
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path((*path, key))}: duplicate key")
             lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, (*path, key), lines, source)
+            out[key] = _construct(value_node, (*path, key), lines, source, budget)
+        budget.open.discard(id(node))
         return out
     if isinstance(node, yaml.SequenceNode):
+        budget.open.add(id(node))
         items = []
         for k, item in enumerate(node.value):
             name = _item_name(item)
             items.append(_construct(item, (*path, name if name is not None else k), lines,
-                                    source))
+                                    source, budget))
+        budget.open.discard(id(node))
         return items
-    return yaml.SafeLoader(" ").construct_object(node)
+    return _scalar(node, source, budget)
+
+
+def _scalar(node: yaml.Node, source: str, budget: _Budget) -> Any:
+    """A plain value; a tag the safe loader does not know (``!!python/name:``, ``!foo``)
+    is refused with its line."""
+    try:
+        return budget.loader.construct_object(node)
+    except yaml.YAMLError:
+        tag = f" '{node.tag}'" if node.tag else ""
+        raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag{tag} "
+                            "(only plain values, lists and mappings)") from None
 
 
 def _item_name(node: yaml.Node) -> str | None:
@@ -135,7 +246,10 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
             known = ", ".join(builtin_names())
             raise ScenarioError(f"no scenario file or built-in scenario named '{source}' "
                                 f"(built-in: {known})")
-        doc = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        doc = parse_yaml(read_text(path), str(path))
+        if not doc.data:
+            raise ScenarioError(f"{path}: the file is empty (a scenario needs at least a "
+                                "name, or a base: to start from)")
         here = path.parent
     base = doc.data.pop("base", None)
     if base is None:
@@ -158,8 +272,10 @@ def parse_assignment(text: str) -> tuple[tuple, Any]:
         raise ScenarioError(f"--set {text}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+        value = load_value(raw, f"--set {key}") if raw.strip() else None
+    except ScenarioError as exc:
+        if "YAML syntax error" not in str(exc):
+            raise
         value = raw
     return parse_path(key), value
 

@@ -18,6 +18,14 @@ half-written run is never visible. Every opening of the catalogue repairs what a
 process left: a ``running`` row whose process is gone becomes ``interrupted`` (or ``done``
 when its folder was already complete) and stray temporary folders are removed.
 
+Integrity. Each file of a run is fsynced, with its folder, before the rename that publishes
+it, and recorded in the catalogue with its size and SHA-256 (``runs.files``). A run whose
+files no longer match (a file deleted, truncated or changed) is marked ``damaged``: the
+views leave it out (and ``query`` says so on stderr), ``load`` refuses it with one line, and
+``check`` (``scsim check``) verifies every checksum and can remove damaged runs or run them
+again from their resolved scenario and seed. A sweep left ``running`` by a process that is
+gone becomes ``interrupted`` (resume it).
+
 Concurrency. DuckDB allows one writing process per database file, so every catalogue
 access takes the file lock, opens the database, does its work and closes it again; the
 catalogue is never held open while a simulation runs, and two processes can record runs
@@ -32,6 +40,7 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -49,20 +58,30 @@ from scsim.errors import ScsimError, Terminated
 from scsim.outputs.result import TABLES, Result
 from scsim.scenario.diff import digest, overrides, population_key
 from scsim.scenario.schema import Scenario
+from scsim.seeds import check_seed
+from scsim.store.integrity import (
+    DISK_FULL,
+    disk_full_error,
+    fingerprint,
+    fsync_dir,
+    fsync_folder,
+    full_problems,
+    quick_problems,
+)
 
 if TYPE_CHECKING:
     from scsim.core.engine import Simulation
 
 DEFAULT_STORE = "scsim-runs"
-STATUSES = ("running", "done", "failed", "interrupted")
+STATUSES = ("running", "done", "failed", "interrupted", "damaged")
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
 # what `scsim query` runs: statements that only read
 QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
-VIEWS_VERSION = "1"  # bump when the view definitions change: they are then recreated
+VIEWS_VERSION = "2"  # bump when the view definitions change: they are then recreated
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS runs (
+_RUNS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {{table}} (
     id VARCHAR PRIMARY KEY,             -- yyyymmdd-hhmmss-xxxx (UTC start, random suffix)
     scenario VARCHAR NOT NULL,          -- the scenario's name
     scenario_hash VARCHAR NOT NULL,     -- hash of the fully resolved scenario
@@ -80,10 +99,13 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER,
     host VARCHAR
 );
+"""
+_SCHEMA = _RUNS_TABLE.format(table="runs") + """
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR;  -- the sweep it belongs to
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS cell INTEGER;      -- its cell in the sweep
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS rep INTEGER;       -- its replication (seed)
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS params VARCHAR;    -- JSON: the cell's parameters
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS files VARCHAR;     -- JSON: name -> [size, sha256]
 CREATE TABLE IF NOT EXISTS sweeps (
     id VARCHAR PRIMARY KEY,             -- same form as a run id
     scenario VARCHAR NOT NULL,
@@ -93,6 +115,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     status VARCHAR NOT NULL,            -- running, done, interrupted, incomplete
     plan VARCHAR NOT NULL               -- JSON: the resolved base scenario, cells, seeds
 );
+ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS pid INTEGER;     -- the process running it
+ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS host VARCHAR;
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -122,6 +146,17 @@ class Tag:
     cell: int
     rep: int
     params: dict
+
+
+@dataclass
+class CheckItem:
+    """What ``check`` found for one run: ``ok`` or ``damaged`` (with what is wrong), and
+    what was done about it."""
+
+    run_id: str
+    state: str
+    problems: list[str]
+    action: str | None = None
 
 
 @dataclass
@@ -194,19 +229,35 @@ class RunStore:
             res.info["run_id"] = run_id
             tmp.mkdir(parents=True)
             res.write_files(tmp)
-            self.runs_dir.mkdir(exist_ok=True)
-            tmp.rename(self.runs_dir / run_id)
+            files = self._publish(tmp, self.runs_dir / run_id)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            full = isinstance(exc, OSError) and exc.errno in DISK_FULL
             status = "failed" if isinstance(exc, Exception) else "interrupted"
-            with contextlib.suppress(ScsimError):  # repaired on the next open otherwise
-                self._end(run_id, status, error=_describe(exc))
+            error = "the disk is full: " + (exc.strerror or str(exc)) if full else (
+                _describe(exc))
+            with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
+                self._end(run_id, status, error=error)
+            if full:
+                raise disk_full_error(exc, f"writing run {run_id}") from None
             raise
-        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"])
+        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files)
         return res
+
+    def _publish(self, tmp: Path, final: Path) -> dict[str, list]:
+        """Make a written folder durable (fsync its files and itself), move it to
+        ``final`` in one rename and make that durable too; returns its files' sizes and
+        checksums."""
+        fsync_folder(tmp)
+        files = fingerprint(tmp)
+        final.parent.mkdir(exist_ok=True)
+        tmp.rename(final)
+        fsync_dir(final.parent)
+        return files
 
     def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
                sweep: Tag | None = None) -> str:
+        seed = check_seed(seed)
         if base is None:
             base = _builtin(sc.name)
         changed = json.dumps(overrides(base, sc)) if base is not None else None
@@ -237,8 +288,11 @@ class RunStore:
             for _ in range(20):
                 sweep_id = new_run_id()
                 try:
-                    con.execute("INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                                [sweep_id, scenario, _utcnow(), cells, reps, json.dumps(plan)])
+                    con.execute("INSERT INTO sweeps (id, scenario, created, cells, reps, "
+                                "status, plan, pid, host) "
+                                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                                [sweep_id, scenario, _utcnow(), cells, reps, json.dumps(plan),
+                                 os.getpid(), socket.gethostname()])
                     return sweep_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
@@ -270,11 +324,15 @@ class RunStore:
             con.execute("UPDATE sweeps SET status = ? WHERE id = ?", [status, sweep_id])
 
     def _end(self, run_id: str, status: str, *, error: str | None = None,
-             wall_seconds: float | None = None) -> None:
+             wall_seconds: float | None = None, files: dict | None = None) -> None:
         with self._connect() as con:
             con.execute("UPDATE runs SET status = ?, error = ?, finished = ?, "
-                        "wall_seconds = coalesce(?, wall_seconds) WHERE id = ?",
-                        [status, error, _utcnow(), wall_seconds, run_id])
+                        "wall_seconds = coalesce(?, wall_seconds), "
+                        "files = coalesce(?, files) WHERE id = ?",
+                        [status, error, _utcnow(), wall_seconds,
+                         json.dumps(files) if files is not None else None, run_id])
+            if status == "done":
+                self._ensure_views(con)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -288,7 +346,7 @@ class RunStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * EXCLUDE (pid, host, params) FROM runs"
+        sql = "SELECT * EXCLUDE (pid, host, params, files) FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, id DESC"
@@ -321,17 +379,42 @@ class RunStore:
     def path(self, ref: str) -> Path:
         """The folder of a finished run."""
         rec = self.get(ref)
+        if rec.status == "damaged":
+            raise ScsimError(_damaged_message(rec.id, rec.error))
         if rec.status != "done":
             why = f": {rec.error}" if rec.error else ""
             raise ScsimError(f"run {rec.id} is {rec.status}{why}; it has no results")
         folder = self.runs_dir / rec.id
-        if not (folder / "run.json").is_file():
-            raise ScsimError(f"the folder of run {rec.id} is missing: {folder}")
+        with self._connect() as con:
+            files = con.execute("SELECT files FROM runs WHERE id = ?", [rec.id]).fetchone()[0]
+        problems = quick_problems(folder, json.loads(files) if files else None)
+        if problems:
+            self._mark_damaged(rec.id, problems)
+            raise ScsimError(_damaged_message(rec.id, "; ".join(problems)))
         return folder
 
     def load(self, ref: str) -> Result:
-        """The Result of a finished run (see ``get`` for ``ref``)."""
-        return Result.load(self.path(ref))
+        """The Result of a finished run (see ``get`` for ``ref``). A run whose files are
+        damaged is marked so and refused with a ScsimError."""
+        folder = self.path(ref)
+        try:
+            return Result.load(folder)
+        except Exception as exc:
+            problem = f"its files cannot be read ({type(exc).__name__}: " + (
+                str(exc).splitlines()[0][:200] if str(exc) else "") + ")"
+            self._mark_damaged(folder.name, [problem])
+            raise ScsimError(_damaged_message(folder.name, problem)) from None
+
+    def _mark_damaged(self, run_id: str, problems: list[str]) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
+                        ["; ".join(problems), run_id])
+            self._ensure_views(con)
+
+    def damaged_count(self) -> int:
+        with self._connect() as con:
+            return con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
+                               ).fetchone()[0]
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the catalogue and return the result of its last statement.
@@ -343,6 +426,11 @@ class RunStore:
         with self._connect() as con:  # repairs and creates the views if needed
             has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
                                          "WHERE view_name = 'metrics'").fetchone()[0])
+            damaged = con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
+                                  ).fetchone()[0]
+        if damaged:
+            print(f"note: {damaged} damaged run{'s' if damaged > 1 else ''} skipped "
+                  "(scsim check)", file=sys.stderr)
         if not sql.strip():
             raise ScsimError("the query is empty")
         with self._connect(read_only=True) as con:
@@ -390,6 +478,91 @@ class RunStore:
         shutil.rmtree(trash, ignore_errors=True)
         return rec.id
 
+    # -- checking -------------------------------------------------------------------------
+
+    def check(self, repair: str | None = None,
+              on_run: Callable[[CheckItem], None] | None = None) -> list[CheckItem]:
+        """Verify every finished or damaged run against its recorded sizes and checksums
+        (like ``git fsck``): a run that does not match is marked ``damaged``, one that
+        matches again becomes ``done``. ``repair``: ``"remove"`` deletes damaged runs,
+        ``"rerun"`` runs them again from their scenario.yaml and seed and keeps the result
+        only if every file that was intact comes out byte for byte the same (and every
+        damaged file the same as recorded, run.json excepted: it holds times). Returns one
+        item per run checked; ``on_run`` hears of each."""
+        if repair not in (None, "remove", "rerun"):
+            raise ScsimError(f"--repair {repair}: expected remove or rerun")
+        with self._connect() as con:  # repairs rows and sweeps a dead process left
+            rows = con.execute("SELECT id, status, files, seed FROM runs WHERE status IN "
+                               "('done', 'damaged') ORDER BY id").fetchall()
+        items = []
+        for run_id, status, files, seed in rows:
+            recorded = json.loads(files) if files else None
+            folder = self.runs_dir / run_id
+            problems = full_problems(folder, recorded)
+            item = CheckItem(run_id, "damaged" if problems else "ok", problems)
+            with self._connect() as con:
+                if problems:
+                    con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
+                                ["; ".join(problems), run_id])
+                elif status == "damaged" or recorded is None:
+                    con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
+                                "WHERE id = ?", [json.dumps(fingerprint(folder)), run_id])
+                self._ensure_views(con)
+            if problems and repair == "remove":
+                self.remove(run_id)
+                item.action = "removed"
+            elif problems and repair == "rerun":
+                try:
+                    self._rerun(run_id, int(seed), recorded, problems)
+                    item.action = "re-run"
+                except ScsimError as exc:
+                    item.action = f"not repaired: {exc}"
+            items.append(item)
+            if on_run is not None:
+                on_run(item)
+        return items
+
+    def _rerun(self, run_id: str, seed: int, recorded: dict | None,
+               problems: list[str]) -> None:
+        from scsim.core.engine import Simulation
+        from scsim.scenario import load_scenario
+
+        folder = self.runs_dir / run_id
+        damaged = {p.split(" ", 1)[0] for p in problems}
+        if "its" in damaged or "scenario.yaml" in damaged or (
+                not (folder / "scenario.yaml").is_file()):
+            raise ScsimError("its scenario.yaml is damaged or missing; only "
+                             "`--repair remove` can help")
+        work = self.root / "repair" / f"{run_id}-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            sim = Simulation(load_scenario(folder / "scenario.yaml"), seed=seed)
+            res = sim.run()
+            res.info["run_id"] = run_id
+            res.write_files(work)
+            if "run.json" not in damaged and (folder / "run.json").is_file():
+                shutil.copyfile(folder / "run.json", work / "run.json")  # its own times
+            new = fingerprint(work)
+            if recorded is not None:
+                differ = sorted(name for name, rec in recorded.items()
+                                if new.get(name) != rec and name != "run.json")
+                if differ:
+                    raise ScsimError("the re-run differs from the recorded run in "
+                                     f"{', '.join(differ)}; the run was kept as it is")
+            trash = self.root / "repair" / f"old-{run_id}-{os.getpid()}"
+            fsync_folder(work)
+            if folder.exists():
+                folder.rename(trash)
+            files = self._publish(work, folder)
+            shutil.rmtree(trash, ignore_errors=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        with self._connect() as con:
+            con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
+                        "WHERE id = ?", [json.dumps(files), run_id])
+            self._ensure_views(con)
+
     # -- the catalogue --------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -409,6 +582,7 @@ class RunStore:
             try:
                 if not read_only:
                     con.execute(_SCHEMA)
+                    _migrate(con)
                     self._repair(con)
                 yield con
             finally:
@@ -443,9 +617,13 @@ class RunStore:
                 continue
             info = self.runs_dir / rec.id / "run.json"
             if info.is_file():  # killed between the rename and the status update
-                wall = json.loads(info.read_text(encoding="utf-8")).get("wall_seconds")
-                con.execute("UPDATE runs SET status = 'done', finished = ?, wall_seconds = ? "
-                            "WHERE id = ?", [_utcnow(), wall, rec.id])
+                try:
+                    wall = json.loads(info.read_text(encoding="utf-8")).get("wall_seconds")
+                    files = json.dumps(fingerprint(info.parent))
+                except (OSError, ValueError):
+                    wall, files = None, None
+                con.execute("UPDATE runs SET status = 'done', finished = ?, wall_seconds = ?, "
+                            "files = ? WHERE id = ?", [_utcnow(), wall, files, rec.id])
             else:
                 con.execute("UPDATE runs SET status = 'interrupted', finished = ?, error = ? "
                             "WHERE id = ?", [_utcnow(), f"the process (pid {rec.pid}) "
@@ -454,31 +632,89 @@ class RunStore:
             for folder in self.tmp_dir.iterdir():
                 if folder.name not in live:
                     shutil.rmtree(folder, ignore_errors=True)
+        sweeps = con.execute("SELECT id, pid, host, created FROM sweeps "
+                             "WHERE status = 'running' AND pid IS NOT NULL").fetchall()
+        for sweep_id, pid, host, created in sweeps:
+            if _gone(RunRecord(sweep_id, "", 0, "running", None, pid, host, created)):
+                con.execute("UPDATE sweeps SET status = 'interrupted' WHERE id = ?",
+                            [sweep_id])
         self._ensure_views(con)
 
     def _ensure_views(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Views over ``runs/*/TABLE.parquet`` with a ``run_id`` column taken from the
-        folder name, restricted to finished runs. DuckDB binds a view when it is created,
-        which needs at least one file: the views exist while the store has finished runs.
-        They are recreated when the store has moved (they hold its absolute path)."""
-        has_runs = self.runs_dir.is_dir() and next(
-            self.runs_dir.glob(f"*/{TABLES[0]}.parquet"), None) is not None
+        """Views over the Parquet files of every finished, intact run, with a ``run_id``
+        column taken from the folder name. A finished run whose folder or files are missing
+        or changed size is marked ``damaged`` first (a stat per file; ``check`` reads the
+        checksums), so that one damaged run never spoils a query over the others. The
+        views name their files, so they are recreated when that set changes; without
+        finished runs there are none."""
+        rows = con.execute("SELECT id, files FROM runs WHERE status = 'done' ORDER BY id"
+                           ).fetchall()
+        good = []
+        for run_id, files in rows:
+            recorded = json.loads(files) if files else None
+            folder = self.runs_dir / run_id
+            problems = quick_problems(folder, recorded)
+            if not problems and recorded is None:  # recorded before checksums: read it once
+                problems = full_problems(folder, None)
+                if not problems:
+                    con.execute("UPDATE runs SET files = ? WHERE id = ?",
+                                [json.dumps(fingerprint(folder)), run_id])
+            if problems:
+                con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
+                            ["; ".join(problems), run_id])
+            else:
+                good.append(run_id)
         meta = dict(con.execute("SELECT key, value FROM store_meta").fetchall())
-        wanted = f"{VIEWS_VERSION}:{self.runs_dir}" if has_runs else ""
+        wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
         if meta.get("views") == wanted:
             return
         for table in TABLES:
-            if has_runs:
-                glob = str(self.runs_dir / "*" / f"{table}.parquet").replace("'", "''")
+            if good:
+                paths = ", ".join("'" + str(self.runs_dir / r / f"{table}.parquet").replace(
+                    "'", "''") + "'" for r in good)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {table} AS SELECT "
                     f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
                     "AS run_id, * EXCLUDE (filename) "
-                    f"FROM read_parquet('{glob}', union_by_name = true, filename = true) "
+                    f"FROM read_parquet([{paths}], union_by_name = true, filename = true) "
                     "WHERE run_id IN (SELECT id FROM runs WHERE status = 'done')")
             else:
                 con.execute(f"DROP VIEW IF EXISTS {table}")
         con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
+
+
+def digest_ids(ids: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """A store made before the ``damaged`` status: its CHECK constraint does not allow it,
+    so the runs table is copied into one that does (DuckDB cannot alter a constraint)."""
+    checks = con.execute("SELECT expression FROM duckdb_constraints() WHERE table_name = "
+                         "'runs' AND constraint_type = 'CHECK'").fetchall()
+    if not checks or any("damaged" in (c[0] or "") for c in checks):
+        return
+    for table in TABLES:
+        con.execute(f"DROP VIEW IF EXISTS {table}")
+    con.execute(_RUNS_TABLE.format(table="runs_new"))
+    columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE "
+                                         "table_name = 'runs'").fetchall()]
+    for column in ("sweep_id", "cell", "rep", "params", "files"):
+        kind = "INTEGER" if column in ("cell", "rep") else "VARCHAR"
+        con.execute(f"ALTER TABLE runs_new ADD COLUMN IF NOT EXISTS {column} {kind}")
+    cols = ", ".join(columns)
+    con.execute(f"INSERT INTO runs_new ({cols}) SELECT {cols} FROM runs")
+    con.execute("DROP TABLE runs")
+    con.execute("ALTER TABLE runs_new RENAME TO runs")
+    con.execute("DELETE FROM store_meta WHERE key = 'views'")
+
+
+def _damaged_message(run_id: str, error: str | None) -> str:
+    why = f" ({error})" if error else ""
+    return (f"run {run_id} is damaged{why}; `scsim check --repair rerun` runs it again, "
+            "`--repair remove` removes it")
 
 
 def _utcnow() -> datetime:

@@ -9,16 +9,20 @@ from scsim.core.params import Names, Params
 from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
 from scsim.mechanisms.classify import assign_tiers
 from scsim.scenario.schema import Scenario
+from scsim.seeds import check_seed
 from scsim.world.network import generate_network, load_edgelist
-from scsim.world.network.edgelist import count_nodes_hint
+from scsim.world.network.edgelist import check_read_memory, count_nodes_hint
 from scsim.world.population import build_population, company_count, draw_traits
 
 
 def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
     """The state on day 0, and the scenario with the population size actually used (an
-    edge-list network fixes it to the file's node count)."""
+    edge-list network fixes it to the file's node count). The seed and the memory needed
+    are checked before anything is allocated."""
+    seed = check_seed(seed)
     net = None
     if sc.network.kind == "file":
+        check_read_memory(sc.network.path)  # reading the file, from its size and lines
         check_memory(sc, count_nodes_hint(sc.network.path), names)
         net, _ids = load_edgelist(sc.network.path)
         sc = sc.model_copy(update={"population": sc.population.model_copy(

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from scsim.errors import EdgeListError
+from scsim.errors import EdgeListError, MemoryRefused
 from scsim.world.network.csr import MAX_AGENTS, TIE_FAMILY, TIE_SOCIAL, TIE_WORK, Network, build_csr
 
 _NEWLINE = 10
@@ -40,6 +40,12 @@ _NUMBER_LIKE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _BOM = b"\xef\xbb\xbf"
 _TABLE_IDS_PER_EDGE = 4  # relabel through a table when ids < 4 x edges (<= 16 bytes/edge)
 _MAX_QUOTED_LINE = 200  # bytes of a malformed line quoted in the error message
+# Bytes per edge line while a file is read, besides the file itself (read whole): u and v
+# (int64) and the tie type; after the file is freed, the relabelling adds src and dst
+# (int32) and a table of up to 4 ids per edge (int32), and the CSR build its two directed
+# entries per tie (int32 + uint8) with a scratch copy.
+READ_BYTES_PER_LINE = 8 + 8 + 1
+RELABEL_BYTES_PER_LINE = READ_BYTES_PER_LINE + 8 + 16
 
 
 @njit(cache=True, inline="always")
@@ -173,7 +179,10 @@ def _read_bytes(path: str | os.PathLike) -> np.ndarray:
 def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray]:
     """Load a SNAP edge list. Returns the network and ``original_id`` (int64, ascending):
     node k of the network is node ``original_id[k]`` of the file. Raises ``EdgeListError``
-    naming the file and line of the first malformed line, or a missing or edgeless file."""
+    naming the file and line of the first malformed line, or a missing or edgeless file,
+    or one with a single node; ``MemoryRefused`` when reading it would not fit in memory
+    (estimated from its size and line count before it is read)."""
+    check_read_memory(path)
     buf = _read_bytes(path)
     start = len(_BOM) if buf[: len(_BOM)].tobytes() == _BOM else 0
     empty_ids = np.empty(0, dtype=np.int64)
@@ -194,7 +203,38 @@ def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray]:
     if len(original_id) > MAX_AGENTS:
         raise EdgeListError(f"{path}: {len(original_id)} nodes exceed the limit of {MAX_AGENTS}")
     del u, v
+    if len(original_id) < 2:
+        raise EdgeListError(f"{path}: only one node ({original_id[0]}); a network needs at "
+                            "least 2")
     return build_csr(len(original_id), src, dst, typ), original_id
+
+
+def read_bytes_needed(path: str | os.PathLike) -> int:
+    """Peak bytes of ``load_edgelist`` on this file, from its size and its number of edge
+    lines (counted in chunks, without reading it whole)."""
+    try:
+        size = Path(path).stat().st_size
+    except FileNotFoundError:
+        raise EdgeListError(f"network file not found: {path}") from None
+    except OSError as exc:
+        raise EdgeListError(f"{path}: cannot read network file ({exc.strerror or exc})") from None
+    lines = count_nodes_hint(path) // 2
+    return max(size + lines * READ_BYTES_PER_LINE, lines * RELABEL_BYTES_PER_LINE)
+
+
+def check_read_memory(path: str | os.PathLike) -> int:
+    """Refuse (``MemoryRefused``) an edge-list file that could not be read in the memory
+    available (``SCSIM_MEMORY_LIMIT`` or what is free); returns the estimate."""
+    from scsim.core.memory import FIXED_OVERHEAD, available_bytes
+
+    need = read_bytes_needed(path) + FIXED_OVERHEAD
+    have = available_bytes()
+    if need > have:
+        raise MemoryRefused(
+            f"{path}: reading this network file needs about {need / 2**30:.2f} GiB but only "
+            f"{have / 2**30:.2f} GiB is available; use a smaller network or set "
+            "SCSIM_MEMORY_LIMIT")
+    return need
 
 
 @njit(cache=True)

@@ -1,0 +1,54 @@
+"""``scsim check``: verify every stored run against its recorded checksums (like
+``git fsck``), and with ``--repair`` remove damaged runs or run them again.
+
+Registered on the main Typer app when ``scsim.cli.app`` is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from scsim.cli.app import StoreOption, app, console
+from scsim.errors import ScsimError
+
+
+@app.command("check")
+def check_command(
+    repair: Annotated[str | None, typer.Option(
+        metavar="remove|rerun",
+        help="What to do with damaged runs: remove them, or run them again from their "
+             "resolved scenario and seed (kept only if the result is byte for byte the "
+             "same as recorded).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Verify every finished run's files against the sizes and checksums recorded when it
+    landed; damaged runs are marked `damaged` (queries skip them). Exit code 1 while any
+    damaged run remains."""
+    from scsim.store import open_store
+
+    if repair is not None and repair not in ("remove", "rerun"):
+        raise ScsimError(f"--repair {repair}: expected remove or rerun")
+    st = open_store(store, create=False)
+
+    def report(item) -> None:
+        if item.state == "ok":
+            return
+        action = f" → {item.action}" if item.action else ""
+        console.print(f"[red]damaged[/red] {item.run_id}: "
+                      f"{escape('; '.join(item.problems))}{escape(action)}", soft_wrap=True)
+
+    items = st.check(repair, on_run=report)
+    damaged = [i for i in items if i.state == "damaged"]
+    left = [i for i in damaged if i.action not in ("removed", "re-run")]
+    console.print(f"checked {len(items)} run{'s' if len(items) != 1 else ''} in {st.root}: "
+                  f"{len(items) - len(damaged)} intact, {len(damaged)} damaged"
+                  + (f", {len(damaged) - len(left)} repaired" if repair else ""),
+                  soft_wrap=True)
+    if left:
+        if repair is None:
+            console.print("[dim]scsim check --repair rerun runs them again; --repair remove "
+                          "removes them[/dim]")
+        raise typer.Exit(1)

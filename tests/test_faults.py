@@ -1,0 +1,390 @@
+"""Fault injection: bad input, damaged stores, killed processes, full disks.
+
+Each test names the fault it injects and the promise it checks (docs/reliability.md).
+The default run stays under two minutes; longer variants are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.errors import EdgeListError, MemoryRefused, ScenarioError, ScsimError
+from scsim.scenario import load_scenario
+from scsim.seeds import SEED_MAX, check_seed
+from scsim.store import open_store
+from scsim.world.network import load_edgelist
+
+CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+
+
+def small(seed_days=8):
+    return scsim.load_scenario("national-800", agents=2000, days=seed_days)
+
+
+# -- bad input --------------------------------------------------------------------------
+
+def _bomb(levels=9, width=9) -> str:
+    lines = ["name: bomb", "l0: &a0 [" + ", ".join(["lol"] * width) + "]"]
+    for i in range(1, levels):
+        lines.append(f"l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+BAD_FILES = {
+    "alias-bomb": (_bomb().encode(), "aliases are expanded"),
+    "self-alias": (b"name: x\na: &a [*a]\n", "alias refers to a node that contains it"),
+    "binary": (b"\x7fELF\x00\x01\x02 binary", "binary file"),
+    "latin-1": ("name: café\n".encode("latin-1"), "not UTF-8"),
+    "python-tag": (b"name: !!python/name:os.system x\n", "unsupported YAML tag"),
+    "custom-tag": (b"name: !shout x\n", "unsupported YAML tag"),
+    "list-key": (b"name: x\n? [a, b]\n: 1\n", "a list cannot be a key"),
+    "deep": (b"name: " + b"[" * 20_000 + b"\n", "nested more than"),
+    "empty": (b"", "the file is empty"),
+    "only-comments": (b"# nothing here\n", "the file is empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_scenario_file_is_one_clear_error_within_a_second(tmp_path, case):
+    data, message = BAD_FILES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_bytes(data)
+    t = time.perf_counter()
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)
+    assert time.perf_counter() - t < 1.0
+
+
+@pytest.mark.parametrize("case", ["alias-bomb", "binary", "python-tag", "list-key", "deep",
+                                  "empty"])
+def test_bad_scenario_file_exits_2_from_the_cli(tmp_path, monkeypatch, capsys, case):
+    data, message = BAD_FILES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_bytes(data)
+    for command in ("validate", "run"):
+        code, _, err = run_cli(monkeypatch, capsys, command, str(path), "--store",
+                                 str(tmp_path / "st")) if command == "run" else run_cli(
+            monkeypatch, capsys, command, str(path))
+        assert code == 2, (command, err)
+        assert message in err and "internal error" not in err and "Traceback" not in err
+    assert not (tmp_path / "st" / "runs").exists()
+
+
+def test_alias_bomb_in_a_set_value_is_refused():
+    bomb = "[" + ", ".join(["&a [1, 2, 3, 4, 5, 6, 7, 8, 9]"] + ["*a"] * 8) + "]"
+    value = bomb
+    for level in range(1, 8):  # each level: a list of 9 references to the previous one
+        value = f"[&b{level} {value}" + f", *b{level}" * 8 + "]"
+    t = time.perf_counter()
+    with pytest.raises(ScenarioError, match="aliases are expanded"):
+        load_scenario("national-800", overrides=[f"description={value}"])
+    assert time.perf_counter() - t < 1.0
+
+
+@pytest.mark.parametrize("seed", [-1, 10**21, SEED_MAX + 1])
+def test_seed_out_of_range_is_refused_before_anything_is_built(tmp_path, monkeypatch,
+                                                              capsys, seed):
+    with pytest.raises(ScsimError, match="seed"):
+        scsim.Simulation(scsim.load_scenario("national-800", agents=10**9), seed=seed)
+    with pytest.raises(ScsimError, match="seed"):
+        scsim.simulate(small(), seed=seed)
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "2000",
+                           "--days", "3", "--seed", str(seed), "--store", str(tmp_path))
+    assert code == 2 and "seed" in err and "internal error" not in err
+    assert open_store(tmp_path).runs().empty
+
+
+def test_seed_range_edges():
+    assert check_seed(0) == 0 and check_seed(SEED_MAX) == SEED_MAX
+    with pytest.raises(ScsimError):
+        check_seed(1.5)
+    with pytest.raises(ScsimError):
+        check_seed(True)
+
+
+def test_single_node_edge_list_is_refused(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "one.edges"
+    path.write_text("5 5\n")
+    with pytest.raises(EdgeListError, match="only one node"):
+        load_edgelist(path)
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--network",
+                           str(path), "--days", "3", "--store", str(tmp_path / "st"))
+    assert code == 2 and "only one node" in err
+
+
+def test_large_edge_list_is_refused_before_it_is_read(tmp_path, monkeypatch, capsys):
+    """A network file counts in the estimate before it is read (file size + lines)."""
+    path = tmp_path / "big.edges"
+    line = b"123456 654321\n"
+    with path.open("wb") as f:
+        f.write(line * (8 * 2**20 // len(line)))  # 8 MiB, 600,000 ties
+    monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "430M")  # the fixed overhead is 420 MiB
+    t = time.perf_counter()
+    with pytest.raises(MemoryRefused, match="reading this network file"):
+        load_edgelist(path)
+    for args in (["validate", "national-800", "--set", f"network.path={path}", "--set",
+                  "network.kind=file"],
+                 ["run", "national-800", "--network", str(path), "--store",
+                  str(tmp_path / "st")]):
+        code, _, err = run_cli(monkeypatch, capsys, *args)
+        assert code == 2 and "reading this network file" in err, err
+    assert time.perf_counter() - t < 10
+
+
+def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path):
+    store = tmp_path / "st"
+    scsim.simulate(small(), seed=1, store=store)  # the catalogue exists, one run done
+    code = (f"import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({64 * 1024}, "
+            f"{64 * 1024})); from scsim.cli.app import main; main()")
+    proc = subprocess.run([sys.executable, "-c", code, "run", "national-800", "--agents",
+                           "50000", "--days", "3", "--quiet", "--store", str(store)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "disk is full" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 3  # one line, as wrapped by Rich
+    runs = open_store(store).runs()
+    assert sorted(runs["status"]) == ["done", "failed"]
+    failed = runs[runs["status"] == "failed"].iloc[0]
+    assert "disk is full" in failed["error"]
+    assert not (store / "runs" / failed["id"]).exists()
+    assert not any((store / "tmp").iterdir()) if (store / "tmp").exists() else True
+
+
+# -- a damaged run must not spoil the store ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory):
+    """A store with three finished runs (copied by each test that damages it)."""
+    store = tmp_path_factory.mktemp("three") / "st"
+    ids = [scsim.simulate(small(), seed=s, store=store).run_id for s in (1, 2, 3)]
+    return store, ids
+
+
+def _copy(three_runs, tmp_path):
+    store, ids = three_runs
+    target = tmp_path / "st"
+    shutil.copytree(store, target)
+    return target, ids
+
+
+def _truncate(path: Path, size: int = 100) -> None:
+    with path.open("r+b") as f:
+        f.truncate(size)
+
+
+def test_truncated_and_deleted_files_spoil_nothing_else(three_runs, tmp_path, monkeypatch,
+                                                        capsys):
+    store, ids = _copy(three_runs, tmp_path)
+    _truncate(store / "runs" / ids[0] / "metrics.parquet")
+    (store / "runs" / ids[1] / "agents.parquet").unlink()
+    st = open_store(store)
+    assert st.query("SELECT DISTINCT run_id FROM metrics")["run_id"].tolist() == [ids[2]]
+    assert st.query("SELECT count(*) AS n FROM agents")["n"].iloc[0] == 2000
+    assert "note: 2 damaged runs skipped (scsim check)" in capsys.readouterr().err
+    for command in ("show", "report"):
+        for ref in ids[:2]:
+            code, _, err = run_cli(monkeypatch, capsys, command, ref, "--store", str(store))
+            assert code == 2 and "is damaged" in err and "internal error" not in err, err
+    with pytest.raises(ScsimError, match="is damaged"):
+        st.load(ids[0])
+    assert st.load(ids[2]).run_id == ids[2]
+
+
+def test_check_finds_flipped_bytes_and_repair_rerun_is_exact(three_runs, tmp_path,
+                                                             monkeypatch, capsys):
+    store, ids = _copy(three_runs, tmp_path)
+    before = {i: json.loads(open_store(store).query(
+        f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0]) for i in ids}
+    path = store / "runs" / ids[0] / "agents.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: only the checksum sees it
+    path.write_bytes(bytes(data))
+    (store / "runs" / ids[1] / "companies.parquet").unlink()
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 1 and "2 damaged" in out and "does not match its checksum" in out
+    assert set(open_store(store).runs(status="damaged")["id"]) == set(ids[:2])
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "rerun", "--store",
+                           str(store))
+    assert code == 0 and "2 repaired" in out, out
+    st = open_store(store)
+    assert set(st.runs()["status"]) == {"done"}
+    for i in ids:  # the re-run gave back the recorded bytes
+        after = json.loads(st.query(f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0])
+        assert after == before[i]
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 0 and "3 intact, 0 damaged" in out
+
+
+def test_check_repair_remove_and_a_missing_scenario(three_runs, tmp_path, monkeypatch,
+                                                    capsys):
+    store, ids = _copy(three_runs, tmp_path)
+    (store / "runs" / ids[0] / "scenario.yaml").unlink()
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "rerun", "--store",
+                           str(store))
+    assert code == 1 and "only `--repair remove`" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "remove", "--store",
+                           str(store))
+    assert code == 0 and "removed" in out
+    assert sorted(open_store(store).runs()["id"]) == sorted(ids[1:])
+    assert not (store / "runs" / ids[0]).exists()
+
+
+def test_store_from_before_checksums_is_upgraded(three_runs, tmp_path):
+    """An old store: CHECK without 'damaged', no files column. It opens, gets checksums,
+    and a damaged old run is still found."""
+    store, ids = _copy(three_runs, tmp_path)
+    con_path = store / "catalog.duckdb"
+    import duckdb
+
+    con = duckdb.connect(str(con_path))
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files) FROM runs")
+    for view in ("metrics", "agents", "companies"):
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    con.execute("DROP TABLE runs")
+    con.execute("CREATE TABLE runs (id VARCHAR PRIMARY KEY, scenario VARCHAR NOT NULL, "
+                "scenario_hash VARCHAR NOT NULL, population_hash VARCHAR NOT NULL, seed "
+                "BIGINT NOT NULL, overrides VARCHAR, scsim_version VARCHAR NOT NULL, agents "
+                "BIGINT NOT NULL, days INTEGER NOT NULL, started TIMESTAMP NOT NULL, finished "
+                "TIMESTAMP, status VARCHAR NOT NULL CHECK (status IN ('running', 'done', "
+                "'failed', 'interrupted')), wall_seconds DOUBLE, error VARCHAR, pid INTEGER, "
+                "host VARCHAR, sweep_id VARCHAR, cell INTEGER, rep INTEGER, params VARCHAR)")
+    con.execute("INSERT INTO runs SELECT * FROM old")
+    con.execute("DROP TABLE old")
+    con.execute("DELETE FROM store_meta")
+    con.close()
+    _truncate(store / "runs" / ids[2] / "metrics.parquet")
+    st = open_store(store)
+    runs = st.runs().set_index("id")
+    assert runs.loc[ids[2], "status"] == "damaged"
+    assert runs.loc[ids[0], "status"] == "done"
+    assert len(st.query("SELECT DISTINCT run_id FROM metrics")) == 2
+
+
+# -- killed processes, signals, concurrent writers --------------------------------------
+
+def _store_is_consistent(store: Path) -> None:
+    """Every row is final; every done run is intact and readable; no folder without a
+    row, nothing left in tmp/."""
+    st = open_store(store)
+    runs = st.runs()
+    assert set(runs["status"]) <= {"done", "interrupted", "failed"}, runs
+    items = st.check()
+    assert all(i.state == "ok" for i in items), items
+    folders = {p.name for p in (store / "runs").iterdir()} if (store / "runs").exists() \
+        else set()
+    assert folders == set(runs.loc[runs["status"] == "done", "id"])
+    assert not (store / "tmp").exists() or not any((store / "tmp").iterdir())
+    for run_id in folders:
+        st.load(run_id)
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_kill_9_at_a_random_point_of_a_run(tmp_path, trial):
+    rng = random.Random(1000 + trial)
+    store = tmp_path / "st"
+    proc = subprocess.Popen([*CLI, "run", "national-800", "--agents", "3000", "--days",
+                             "30", "--quiet", "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0.5, 6.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _store_is_consistent(store)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(20))
+def test_kill_9_at_many_random_points(tmp_path, trial):
+    rng = random.Random(2000 + trial)
+    store = tmp_path / "st"
+    proc = subprocess.Popen([*CLI, "run", "national-800", "--agents", "3000", "--days",
+                             "30", "--quiet", "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0.2, 12.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _store_is_consistent(store)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signals_leave_a_consistent_store(tmp_path, sig, code):
+    store = tmp_path / "st"
+    proc = subprocess.Popen([*CLI, "run", "national-800", "--agents", "2000", "--days",
+                             "50000", "--quiet", "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if store.exists() and (open_store(store).runs()["status"] == "running").any():
+            break
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == code
+    _store_is_consistent(store)
+
+
+def test_concurrent_writers_and_a_checker(tmp_path):
+    store = tmp_path / "st"
+    procs = [subprocess.Popen([*CLI, "run", "national-800", "--agents", "2000", "--days",
+                               "10", "--seed", str(k), "--quiet", "--store", str(store)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for k in range(3)]
+    time.sleep(2)
+    checker = subprocess.run([*CLI, "check", "--store", str(store)], capture_output=True,
+                             text=True, timeout=300)
+    assert checker.returncode in (0, 2), checker.stderr  # 2: the store did not exist yet
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    runs = open_store(store).runs()
+    assert (runs["status"] == "done").sum() == 3
+    _store_is_consistent(store)
+
+
+def test_sweep_left_running_by_a_killed_process_is_repaired(tmp_path):
+    st = open_store(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    sweep_id = st.create_sweep("national-800", 2, 1, {"cells": []})
+    with st._connect() as con:
+        con.execute("UPDATE sweeps SET pid = ? WHERE id = ?", [dead.pid, sweep_id])
+    status = open_store(tmp_path).query(f"SELECT status FROM sweeps WHERE id = '{sweep_id}'")
+    assert status["status"].iloc[0] == "interrupted"
+    live = st.create_sweep("national-800", 2, 1, {"cells": []})  # this process: still live
+    status = open_store(tmp_path).query(f"SELECT status FROM sweeps WHERE id = '{live}'")
+    assert status["status"].iloc[0] == "running"
+
+
+def test_published_run_is_fsynced(tmp_path, monkeypatch):
+    synced = []
+    real = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    res = scsim.simulate(small(), seed=1, store=tmp_path)
+    names = {Path(p).name for p in synced}
+    assert {"metrics.parquet", "agents.parquet", "run.json", res.run_id, "runs"} <= names
+
+
+def test_dask_messages_go_to_the_log_file_not_the_terminal(tmp_path, monkeypatch, capsys):
+    import logging
+
+    from scsim.experiments.cluster import dask_logs_to_file
+
+    monkeypatch.setenv("SCSIM_DASK_LOG", str(tmp_path / "dask.log"))
+    with dask_logs_to_file() as path:
+        logging.getLogger("distributed.client").error("Couldn't gather keys {'x': []}")
+    assert "Couldn't gather keys" in path.read_text()
+    assert "gather" not in capsys.readouterr().err

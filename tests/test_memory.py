@@ -1,0 +1,47 @@
+"""The memory estimate against the measured peak: each built-in scenario at 10^6 agents,
+and one at 10^7 (``slow``), each in a fresh process (peak RSS from getrusage), recorded in
+a store as `scsim run` does. The estimate must be within 20 % of the peak."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scsim.scenario import builtin_names
+
+PROBE = r"""
+import json, resource, sys, tempfile
+import scsim
+from scsim.core.memory import estimate_bytes
+from scsim.core.params import Names
+name, n = sys.argv[1], int(sys.argv[2])
+sc = scsim.load_scenario(name, agents=n, days=3)
+need = estimate_bytes(sc, n, Names.of(sc))
+with tempfile.TemporaryDirectory() as store:
+    scsim.simulate(sc, seed=1, store=store)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"estimate": need, "peak": peak}))
+"""
+
+
+def measure(name: str, n: int) -> tuple[int, int]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, name, str(n)], capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out["estimate"], out["peak"]
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_estimate_within_20_percent_of_the_peak_at_a_million(name):
+    estimate, peak = measure(name, 10**6)
+    assert 0.8 * peak <= estimate <= 1.2 * peak, (estimate / 2**20, peak / 2**20)
+
+
+@pytest.mark.slow
+def test_estimate_within_20_percent_of_the_peak_at_ten_million():
+    estimate, peak = measure("pilot-1000", 10**7)
+    assert 0.8 * peak <= estimate <= 1.2 * peak, (estimate / 2**20, peak / 2**20)
