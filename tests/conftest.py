@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scsim.cli.app import main
+from scsim.cli import main
 from scsim.core.engine import Simulation
 from scsim.scenario.loader import load_scenario, merge
 

@@ -21,7 +21,7 @@ from scsim.outputs.result import Result
 from scsim.scenario.diff import digest, population_key
 from scsim.store import open_store
 
-CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+CLI = [sys.executable, "-c", "from scsim.cli import main; main()"]
 
 
 def small(name="national-800", **overrides):
