@@ -2,6 +2,7 @@
 # environment (.venv) on first use, so a fresh machine needs nothing but python3 >= 3.11.
 # `make bench` (about 10 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
+# The environment gets every extra (experiments, report) and the dev tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,13 +13,13 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,all]'
 	touch $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,all,bench]'
 	touch $(BENCH_STAMP)
 
 run: $(STAMP)
