@@ -2,12 +2,15 @@
 operating system hands the signal to.
 
 Python runs signal handlers in the main thread only, between bytecodes. On Python 3.11
-(Linux) a signal that the kernel delivers to another thread of the process, e.g. one of
-the OpenMP threads that run numba's parallel kernels, marks the handler as pending without
-waking the main thread's evaluation loop; during the day loop the main thread never releases
-the GIL, so nothing re-checks and the interrupt is lost (the run finishes, exit 0).
-``check_signals()`` runs pending handlers now: call it once per simulated day (the CLI's
-progress callbacks do).
+(Linux) a signal that the kernel delivers to another thread of the process (one of the
+OpenMP threads of numba's parallel kernels, or of OpenBLAS) marks the handler pending
+without telling the main thread's evaluation loop, which holds the GIL through the day
+loop; it acts on it only when something makes it look again. ``check_signals()`` runs
+pending handlers now: the CLI's progress callbacks call it once per simulated day.
+
+A process started with SIGINT ignored (a background job of a shell without job control:
+``scsim run ... &`` in a script, ``nohup``) keeps ignoring it, as the shell intends: Python
+installs no KeyboardInterrupt handler then, and neither does scsim.
 """
 
 from __future__ import annotations
