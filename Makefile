@@ -5,6 +5,7 @@
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
 # `make golden` rewrites tests/data/golden.json, the digests of every output column that
 # tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
+# The environment gets every extra (experiments, report) and the dev tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,13 +18,13 @@ export NO_MKDOCS_2_WARNING := 1
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,all]'
 	touch $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,all,bench]'
 	touch $(BENCH_STAMP)
 
 run: $(STAMP)

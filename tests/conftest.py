@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scsim.cli.app import main
+from scsim.cli import main
 from scsim.core.engine import Simulation
 from scsim.scenario.loader import load_scenario, merge
 
@@ -26,6 +26,13 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL_EDGES = REPO / "tests" / "data" / "small.edges"  # 408 nodes, 2,150 ties
 EGO_FACEBOOK = REPO.parent / "shared" / "data" / "ego-facebook.edges"  # not in the repository
 BIN = Path(sys.executable).parent
+
+# The scsim command in a new process, with Ctrl-C (SIGINT) raising KeyboardInterrupt as in a
+# terminal's foreground job. A shell without job control starts background jobs (`make test
+# &`, `nohup pytest &`) with SIGINT ignored; children inherit that, Python then installs no
+# SIGINT handler, and a test's SIGINT would be dropped (the run finishes with exit 0).
+SCSIM = [sys.executable, "-c", "import signal; signal.signal(signal.SIGINT, "
+         "signal.default_int_handler); from scsim.cli import main; main()"]
 
 BARE = {
     "name": "bare",

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 
 import scsim
-from conftest import run_cli
+from conftest import SCSIM, run_cli
 from scsim.errors import ScsimError
 from scsim.outputs.result import Result
 from scsim.scenario.diff import digest, population_key
 from scsim.store import open_store
 
-CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+CLI = SCSIM
 
 
 def small(name="national-800", **overrides):

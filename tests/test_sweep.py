@@ -13,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import SCSIM, run_cli
 from scsim.store import open_store
 
 
@@ -84,7 +84,7 @@ def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, c
 def test_interrupted_sweep_resumes(tmp_path, dask_scheduler):
     """Ctrl-C stops a sweep cleanly (exit 130, the sweep marked interrupted); --resume then
     runs only the missing tasks and every cell lands exactly once."""
-    cmd = [sys.executable, "-m", "scsim", "sweep", "national-800", "--grid",
+    cmd = [*SCSIM, "sweep", "national-800", "--grid",
            "scoring.recovery=0.001,0.002,0.003,0.004,0.005", "--reps", "4", "--agents",
            "20000", "--days", "120", "--scheduler", dask_scheduler, "--store", str(tmp_path),
            "--quiet"]

@@ -6,24 +6,66 @@
     res.metrics, res.agents, res.companies   # pandas DataFrames
     res = scsim.simulate(sc, seed=7, store=True)   # kept in ./scsim-runs (res.run_id)
     scsim.open_store().load(res.run_id)            # ... and read back
+
+The names below load on first use (PEP 562), so that ``import scsim`` and ``scsim --help``
+stay fast: numba, pandas and DuckDB are imported by the first call that needs them.
 """
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
 
 import os as _os
 
+from scsim.errors import ScenarioError, ScsimError  # light: no dependencies
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (start-up time)
+
 # OpenMP threads that spin while they wait for work fight any other busy process for the
 # cores: on a shared 2-core virtual machine that made parallel kernels take milliseconds to
 # start and a day up to 7 times slower. Waiting threads sleep instead (measured side by side
 # on 2026-11-23: faster than numba's 'workqueue' layer at 10^4-10^6 agents, busy or idle).
-# Set OMP_WAIT_POLICY=ACTIVE to spin.
+# Set OMP_WAIT_POLICY=ACTIVE to spin. (Set here, before numba can start its threads.)
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from scsim.core.engine import Simulation, simulate
-from scsim.errors import ScenarioError, ScsimError
-from scsim.outputs.result import Result
-from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
-from scsim.store import open_store
+# name -> module that defines it, imported on first access
+_LAZY = {
+    "Simulation": "scsim.core.engine",
+    "simulate": "scsim.core.engine",
+    "Result": "scsim.outputs.result",
+    "Scenario": "scsim.scenario",
+    "builtin_names": "scsim.scenario",
+    "dump_yaml": "scsim.scenario",
+    "load_scenario": "scsim.scenario",
+    "open_store": "scsim.store",
+    "compare": "scsim.analysis.compare",
+    "report_run": "scsim.report",
+    "report_comparison": "scsim.report",
+}
+
+if TYPE_CHECKING:
+    from scsim.analysis.compare import compare
+    from scsim.core.engine import Simulation, simulate
+    from scsim.outputs.result import Result
+    from scsim.report import report_comparison, report_run
+    from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
+    from scsim.store import open_store
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scsim' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Result",
@@ -33,8 +75,11 @@ __all__ = [
     "Simulation",
     "__version__",
     "builtin_names",
+    "compare",
     "dump_yaml",
     "load_scenario",
     "open_store",
+    "report_comparison",
+    "report_run",
     "simulate",
 ]

@@ -1,5 +1,5 @@
 """``python -m scsim`` is the ``scsim`` command."""
 
-from scsim.cli.app import main
+from scsim.cli import main
 
 main()

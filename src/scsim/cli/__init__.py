@@ -1,5 +1,52 @@
-"""The ``scsim`` command (Typer + Rich)."""
+"""The ``scsim`` command (Typer + Rich): ``main`` is the console script.
 
-from scsim.cli.app import main
+Layout, with no import circles (each module imports only ``app`` and the helpers below it):
 
-__all__ = ["main"]
+- ``app``: the Typer app, the consoles (results on stdout, progress and messages on
+  stderr), the options that commands share, and ``main``;
+- ``render``, ``progress``: tables on stdout, progress bars on stderr;
+- one module per command group, each registering its commands on ``scsim.cli.app.app``:
+  ``scenarios`` (scenarios, validate), ``run``, ``compare``, ``store`` (runs, show, query,
+  rm, report), ``experiments`` (sweep, calibrate, sensitivity); any other module added to
+  this package is imported too, so a new command group only needs its file.
+
+Commands import what they need (numba, pandas, DuckDB, Dask, ...) when they run, so that
+``scsim --help`` starts in a fraction of a second. A Ctrl-C while this package loads exits
+130 with one word, as it does later.
+"""
+
+import signal as _signal
+import sys as _sys
+
+
+def _interrupted_while_loading(signum, frame):
+    _sys.stderr.write("interrupted\n")
+    raise SystemExit(130)
+
+
+# Ctrl-C during the imports below: exit 130 quietly rather than with a traceback. Only
+# where Python's own handler is in place (the scsim command itself), and put back after.
+_quiet = _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+if _quiet:
+    try:
+        _signal.signal(_signal.SIGINT, _interrupted_while_loading)
+    except ValueError:  # not the main thread: leave signals alone
+        _quiet = False
+try:
+    import pkgutil as _pkgutil
+    from importlib import import_module as _import_module
+
+    from scsim.cli.app import app, main
+
+    # the command groups, in the order `scsim --help` lists them; then any other module
+    _GROUPS = ("scenarios", "run", "compare", "store", "experiments")
+    _HELPERS = ("app", "render", "progress")
+    for _name in (*_GROUPS, *sorted(m.name for m in _pkgutil.iter_modules(__path__)
+                                    if m.name not in (*_GROUPS, *_HELPERS)
+                                    and not m.name.startswith("_"))):
+        _import_module(f"{__name__}.{_name}")
+finally:
+    if _quiet:
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+
+__all__ = ["app", "main"]

@@ -1,7 +1,7 @@
 """``scsim check``: verify every stored run against its recorded checksums (like
 ``git fsck``), and with ``--repair`` remove damaged runs or run them again.
 
-Registered on the main Typer app when ``scsim.cli.app`` is imported.
+Registered on the main Typer app when ``scsim.cli`` imports the modules of its package.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The ``scsim plan`` command: the day plan of a scenario, step by step.
 
-Registered on the main Typer app when this module is imported (``scsim.cli.app`` imports
-it with the other command modules)."""
+Registered on the main Typer app when ``scsim.cli`` imports the modules of its package."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from scsim.cli.app import SetOption, _load, app, console, frame_table
+from scsim.cli.app import SetOption, app, console, load
+from scsim.cli.render import frame_table
 
 
 @app.command("plan")
@@ -20,5 +20,5 @@ def plan(scenario: Annotated[str, typer.Argument(help="Built-in name or YAML fil
     of the timeline)."""
     from scsim.core.plan import scenario_plan
 
-    sc = _load(scenario, overrides=set_)
+    sc = load(scenario, overrides=set_)
     console.print(frame_table(scenario_plan(sc), title=f"{sc.name}: one day, in order"))

@@ -5,12 +5,17 @@ Dask cluster, with as many trials in flight as the cluster has worker slots (Opt
 ask-and-tell interface). Every trial uses the same replication seeds, so trials differ only
 by their parameters (common random numbers) and the objective is smooth in them. The loss
 is the mean squared relative error of the replication means against the targets.
+
+Needs the ``experiments`` extra (Dask, Optuna), and ``report`` (matplotlib) for the chart
+that ``Calibration.save`` draws.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,8 +30,11 @@ from scsim.experiments.cluster import worker_slots
 from scsim.experiments.design import Range, replication_seed
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_simulation
+from scsim.fsutil import atomic_file, check_output_file
 from scsim.outputs.metrics import metric_columns
-from scsim.scenario import Scenario, load_scenario
+from scsim.scenario import Scenario, dump_yaml, load_scenario
+
+CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,50 @@ def parse_target(spec: str, sc: Scenario) -> Target:
 @dataclass
 class Calibration:
     """What a calibration found: the best parameters, its fitted outputs against the
-    targets, every trial, and the calibrated scenario."""
+    targets, every trial, and the calibrated scenario; with what was asked (parameters,
+    targets, replications per trial, seed). ``save`` writes the scenario and a chart."""
 
     best_params: dict[str, Any]
     fit: pd.DataFrame  # output, target, fitted (mean), ci95, relative error
     trials: pd.DataFrame  # one row per trial: parameters, loss, state
     scenario: Scenario
     loss: float = field(default=math.nan)
+    params: list[Range] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    reps: int = 0
+    seed: int = 0
+
+    def header(self) -> str:
+        """The first line of the calibrated scenario file: what it was fitted to, how."""
+        return (CALIBRATED_HEADER + ": "
+                + "; ".join(f"{t.output}={t.value:g}" for t in self.targets)
+                + f" ({len(self.trials)} trials x {self.reps} replications, seed {self.seed})")
+
+    def save(self, path: str | os.PathLike, *, force: bool = False) -> tuple[Path, Path]:
+        """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``) and
+        the chart of every trial's loss next to it (same name, ``.png``); each file is
+        written whole or not at all. An existing file is replaced only with ``force``, and
+        the YAML only if scsim wrote it. Returns both paths. Needs the ``report`` extra."""
+        from scsim.experiments.charts import calibration_chart
+        from scsim.report import DPI
+
+        yaml_path, png_path = check_calibration_output(path, force=force)
+        chart = calibration_chart(self, self.params)
+        with atomic_file(yaml_path) as tmp:
+            tmp.write_text(self.header() + "\n" + dump_yaml(self.scenario), encoding="utf-8")
+        with atomic_file(png_path) as tmp:
+            chart.figure.savefig(tmp, format="png", dpi=DPI)
+        return yaml_path, png_path
+
+
+def check_calibration_output(path: str | os.PathLike, *, force: bool = False
+                             ) -> tuple[Path, Path]:
+    """The resolved paths ``Calibration.save`` would write (the YAML, and the chart with
+    ``.png``) if it may: missing, or with ``force`` earlier scsim outputs; otherwise a
+    ScsimError. Nothing is touched: call it before calibrating."""
+    path = Path(path)
+    return (check_output_file(path, force=force, ours=CALIBRATED_HEADER),
+            check_output_file(path.with_suffix(".png"), force=force))
 
 
 def loss_of(means: dict[str, float], targets: list[Target]) -> float:
@@ -130,10 +175,10 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
                     launch()
     finally:
         client.cancel(list(in_flight))
-    return _summarise(study, base_data, params, targets, collected)
+    return _summarise(study, base_data, params, targets, collected, reps, seed)
 
 
-def _summarise(study, base_data, params, targets, collected) -> Calibration:
+def _summarise(study, base_data, params, targets, collected, reps, seed) -> Calibration:
     """The best trial, with the spread of its replications' outputs."""
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -149,5 +194,6 @@ def _summarise(study, base_data, params, targets, collected) -> Calibration:
                      "relative_error": (mean - t.value) / t.value if t.value else math.nan})
     trials = study.trials_dataframe(attrs=("number", "params", "value", "state",
                                            "user_attrs"))
-    return Calibration(best_params, pd.DataFrame(rows), trials, scenario, float(best.value))
+    return Calibration(best_params, pd.DataFrame(rows), trials, scenario, float(best.value),
+                       list(params), list(targets), reps, seed)
 

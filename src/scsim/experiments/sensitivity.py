@@ -4,11 +4,16 @@ Parameters are sampled in the unit hypercube (Sobol/Saltelli or Morris designs) 
 onto their ranges (log scales and integers as the ranges say). Every model evaluation uses
 the same seed (common random numbers), so differences between evaluations come from the
 parameters, not from luck; the runs execute on the Dask cluster.
+
+Needs the ``experiments`` extra (Dask, SALib), and ``report`` (matplotlib) for the chart
+that ``Sensitivity.save`` draws.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -21,6 +26,7 @@ from SALib.sample import sobol as sobol_sample
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.design import Range
 from scsim.experiments.tasks import run_batch
+from scsim.fsutil import atomic_folder
 from scsim.scenario import Scenario, load_scenario
 
 Method = Literal["sobol", "morris"]
@@ -35,6 +41,20 @@ class Sensitivity:
     output: str
     indices: pd.DataFrame
     samples: pd.DataFrame
+
+    def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
+        """Write ``indices.csv``, ``samples.csv`` (every evaluation) and the chart
+        ``sensitivity.png`` into ``folder``, whole or not at all: it must be new or empty,
+        or with ``force`` an earlier scsim output (``scsim.fsutil.check_output_folder``;
+        call that before the analysis to refuse early). Returns the folder. Needs the
+        ``report`` extra."""
+        from scsim.experiments.charts import save_charts, sensitivity_chart
+
+        with atomic_folder(folder, force=force) as tmp:
+            self.indices.to_csv(tmp / "indices.csv", index=False)
+            self.samples.to_csv(tmp / "samples.csv", index=False)
+            save_charts([sensitivity_chart(self)], tmp)
+        return Path(folder).resolve()
 
 
 def design(params: list[Range], method: Method, n: int, seed: int) -> np.ndarray:

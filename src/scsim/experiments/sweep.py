@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -70,6 +71,31 @@ def make_plan(base: Scenario, cells: list[dict[str, Any]], reps: int, seed: int,
             raise ScsimError(f"cell {k} ({cell_label(cell)}) is not a valid scenario: "
                              f"{exc.problems[0]}") from None
     return plan
+
+
+def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | None = None,
+                ranges: list[str] | None = None, reps: int = 1, seed: int = 0) -> Plan:
+    """The plan of a new sweep of ``base``: every combination of the ``grid`` values
+    (``KEY=V1,V2,...`` each), or ``sample`` cells of a Latin-hypercube sample of the
+    ``ranges`` (``KEY=LOW..HIGH[:log|:linear]`` each); no grid at all is one cell."""
+    from scsim.experiments.design import grid_cells, latin_hypercube, parse_grid, parse_range
+
+    grid, ranges = grid or [], ranges or []
+    if grid and sample:
+        raise ScsimError("give either --grid values or --sample with --range, not both")
+    if sample is not None:
+        if not ranges:
+            raise ScsimError("--sample needs at least one --range KEY=LOW..HIGH")
+        data = base.model_dump(mode="json")
+        parsed = [parse_range(r, data) for r in ranges]
+        cells = latin_hypercube(parsed, sample, seed)
+        design = {"sample": sample, "ranges": [str(r) for r in parsed]}
+    else:
+        if ranges:
+            raise ScsimError("--range needs --sample N (the number of cells to draw)")
+        cells = grid_cells(parse_grid(grid))
+        design = {"grid": parse_grid(grid)}
+    return make_plan(base, cells, reps, seed, design)
 
 
 @dataclass
@@ -170,3 +196,19 @@ def describe(plan: Plan) -> str:
     """One line: how many cells, replications and runs."""
     return (f"{len(plan.cells)} cells × {plan.reps} replications = {len(plan.tasks())} runs "
             f"({json.dumps(plan.design)})")
+
+
+def save_sweep_charts(store: RunStore, sweep_id: str, plan: Plan, table: pd.DataFrame,
+                      outputs: list[str]) -> list[Path]:
+    """Chart each output of ``table`` (``cell_table``) against each numeric swept parameter,
+    as PNG files in the store's ``sweeps/SWEEP`` folder; returns their paths (none when
+    no parameter is numeric or no cell has finished). Needs the ``report`` extra."""
+    from scsim.experiments.charts import save_charts, sweep_charts
+
+    params = list(plan.cells[0]) if plan.cells else []
+    numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
+    finished = table[table["reps"] > 0]
+    if not numeric or finished.empty:
+        return []
+    return save_charts(sweep_charts(finished, numeric, outputs),
+                       store.root / "sweeps" / sweep_id)

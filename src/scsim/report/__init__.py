@@ -1,9 +1,12 @@
 """Reports: one self-contained HTML file (charts embedded as base64 PNG, no network needed
 to open it) plus the charts as PNG files, for one run or a paired comparison.
 
-    from scsim.report import report_run, report_comparison
+    from scsim.report import report, report_run, report_comparison
     report_run(result, "report/")            # -> report/report.html, report/01-scores.png...
     report_comparison(comparison, "cmp/")
+    report([res_a, res_b], store=store)      # -> STORE/reports/A-vs-B/report.html
+
+Needs the ``report`` extra (matplotlib, networkx): ``pip install 'scsim[report]'``.
 """
 
 from __future__ import annotations
@@ -12,17 +15,23 @@ import base64
 import html
 import io
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from scsim import __version__
 from scsim.analysis.compare import Comparison
+from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
 from scsim.report.figures import Chart, Runs, draw_charts
+
+if TYPE_CHECKING:
+    from scsim.store import RunStore
 
 REPORT_FILE = "report.html"
 DPI = 110
@@ -41,6 +50,34 @@ figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; 
 .columns { display: flex; gap: 2em; flex-wrap: wrap; } .columns > div { flex: 1; }
 footer { color: #777; font-size: 0.8em; margin-top: 3em; }
 """
+
+
+def report(results: Result | Sequence[Result] | Comparison,
+           folder: str | os.PathLike | None = None, *, store: RunStore | None = None,
+           force: bool = False) -> Path:
+    """The report of one result, of the paired comparison of two (same seed and
+    population: B − A), or of a Comparison; returns the path of the HTML file. Without
+    ``folder`` it goes to ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` for a
+    pair), where scsim replaces its own earlier report of the same runs."""
+    from scsim.analysis.compare import compare_results
+
+    if isinstance(results, Comparison):
+        shown = [results.a[0], results.b[0]]
+    else:
+        shown = [results] if isinstance(results, Result) else list(results)
+        if len(shown) not in (1, 2):
+            raise ScsimError(f"a report shows one run or a pair, not {len(shown)}")
+    if folder is None:
+        if store is None:
+            raise ScsimError("give the report a folder, or the run store its runs are in")
+        if not all(r.run_id for r in shown):
+            raise ScsimError("results that are not in the run store need a report folder")
+        folder, force = store.root / "reports" / "-vs-".join(r.run_id for r in shown), True
+    if isinstance(results, Comparison):
+        return report_comparison(results, folder, force=force)
+    if len(shown) == 1:
+        return report_run(shown[0], folder, force=force)
+    return report_comparison(compare_results(shown[:1], shown[1:]), folder, force=force)
 
 
 def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -> Path:

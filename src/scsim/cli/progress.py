@@ -1,0 +1,66 @@
+"""Progress bars, on stderr (stdout carries results only): over simulated days, and over
+runs on a Dask cluster. Each day's update also runs pending signal handlers, so that Ctrl-C
+and SIGTERM stop a run within a day (see ``scsim.interrupts``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from scsim.cli.app import err
+from scsim.interrupts import check_signals
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+
+def _bar(unit: str, quiet: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn(unit), TimeElapsedColumn(), console=err, disable=quiet,
+                    transient=False)
+
+
+def day_progress(total_days: int, description: str, quiet: bool = False
+                 ) -> tuple[Progress, Callable[[int], None]]:
+    """A Rich progress bar over simulated days, and the per-day callback that advances it.
+    Until the first day is done it says that the kernels are loading (or compiling, once,
+    about a minute)."""
+    progress = _bar("days", quiet)
+    task = progress.add_task(f"{description} · loading kernels", total=total_days)
+
+    def advance(day: int) -> None:
+        check_signals()
+        progress.update(task, completed=day + 1, description=description)
+
+    return progress, advance
+
+
+class TaskBar:
+    """A progress bar over runs on the cluster."""
+
+    def __init__(self, progress: Progress, description: str):
+        self.progress = progress
+        self.task = progress.add_task(description, total=None)
+
+    def set_total(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
+    def advance(self) -> None:
+        self.progress.advance(self.task)
+
+
+@contextmanager
+def task_progress(description: str, quiet: bool) -> Iterator[TaskBar]:
+    """A TaskBar shown while the block runs."""
+    progress = _bar("runs", quiet)
+    with progress:
+        yield TaskBar(progress, description)

@@ -1,0 +1,81 @@
+"""``scsim run``: one scenario, its summary, kept in the run store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scsim.cli.app import (
+    AgentsOption,
+    DaysOption,
+    ForceOption,
+    NetworkOption,
+    QuietOption,
+    SeedOption,
+    SetOption,
+    StoreOption,
+    app,
+    console,
+    err,
+    load,
+    open_runs,
+)
+from scsim.cli.progress import day_progress
+from scsim.cli.render import print_profile, print_summary
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+    agents: AgentsOption = None,
+    days: DaysOption = None,
+    seed: SeedOption = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Also save the results to this folder (new or empty; an earlier scsim output "
+             "only with --force).")] = None,
+    force: ForceOption = False,
+    set_: SetOption = None,
+    network: NetworkOption = None,
+    threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
+    = None,
+    profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
+    quiet: QuietOption = False,
+    store: StoreOption = None,
+    report: Annotated[bool, typer.Option(help="Also write the HTML report with its charts.")]
+    = False,
+) -> None:
+    """Run one scenario, print its summary and keep it in the run store; --out also copies
+    the results to a folder."""
+    from scsim.fsutil import check_output_folder
+    from scsim.interrupts import sigterm_interrupts
+
+    if report:
+        from scsim.extras import require
+
+        require("report", what="scsim run --report")
+    sc = load(scenario, agents, days, network, set_)
+    if out is not None:
+        check_output_folder(out, force=force)
+    runs = open_runs(store, create=True)
+    with err.status(f"Building {sc.name}: population and network…"):
+        from scsim.core.engine import Simulation
+
+        sim = Simulation(sc, seed=seed, threads=threads)
+    sc = sim.scenario
+    progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents", quiet)
+    with progress, sigterm_interrupts():
+        res = runs.record(sim, advance, base=load(scenario))
+    print_summary(res)
+    if profile:
+        print_profile(res.info)
+    console.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+    if out is not None:
+        path = res.save(out, force=force)
+        console.print(f"results saved to [bold]{path}[/bold]")
+    if report:
+        from scsim.report import report
+
+        path = report([res], store=runs)
+        console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)

@@ -1,0 +1,58 @@
+"""``scsim scenarios``, ``scsim scenarios show`` and ``scsim validate``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scsim.cli.app import AgentsOption, DaysOption, SetOption, app, console, load
+
+scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                            help="List the built-in scenarios, or show one in full.")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.callback()
+def scenarios(ctx: typer.Context) -> None:
+    """List the built-in scenarios with one line each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scsim.scenario import builtin_names
+
+    table = Table(title="Built-in scenarios", title_justify="left")
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("source")
+    table.add_column("what it is")
+    for name in builtin_names():
+        sc = load(name)
+        table.add_row(name, sc.source, sc.description.split("\n")[0])
+    console.print(table)
+    console.print("[dim]scsim scenarios show NAME prints one in full.[/dim]")
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = None,
+                   set_: SetOption = None) -> None:
+    """Print the fully resolved YAML of a scenario (every default filled in)."""
+    from scsim.scenario import dump_yaml
+
+    typer.echo(dump_yaml(load(name, agents, days, overrides=set_)), nl=False)
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
+             set_: SetOption = None) -> None:
+    """Check a scenario; prints every problem with its field and line, exit code 2 when
+    invalid."""
+    sc = load(scenario, overrides=set_)
+    if sc.network.kind == "file":
+        from scsim.world.network import load_edgelist
+
+        net, _ = load_edgelist(sc.network.path)
+        detail = f"network file: {net.n:,} nodes, {net.n_ties:,} ties"
+    else:
+        detail = f"{sc.population.agents:,} agents"
+    console.print(f"[green]valid[/green]: {sc.name} ({detail}, {sc.days} days, "
+                  f"{len(sc.behaviours)} behaviours, {len(sc.timeline)} timeline steps)")
