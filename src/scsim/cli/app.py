@@ -22,6 +22,7 @@ from scsim.errors import ScsimError, Terminated
 
 app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings are reflowed: a single newline is a space
     help="Simulate citizen-scoring (\"social credit\") systems on synthetic populations.")
 
 PIPE_WIDTH = 4096  # columns when output goes to a file or a pipe: tables keep their rows
