@@ -285,7 +285,8 @@ def test_adapt_fear_update():
     region = np.array([0, 0, 0, 0, 0, 1], np.uint16)
     started = np.array([True, False])
     scores = np.array([[350, 0], [500, 0], [250, 0], [400, 0], [300, 0], [0, 0]], np.float32)
-    status = np.array([0, 0, 0, LISTED, 0, 0], np.uint8)
+    # Agent 1 is not listed (other status bits set): its own risk comes from its score.
+    status = np.array([0, PROTECTED | WRONGFUL | SHAMED, 0, LISTED, 0, 0], np.uint8)
     deg = np.array([4, 2, 0, 1, 3, 1], np.uint16)
     nl = np.array([1, 2, 0, 1, 0, 1], np.uint16)
     ns = np.array([1, 1, 0, 1, 0, 1], np.uint16)
@@ -868,6 +869,19 @@ def test_companies_penalise_representatives():
 def test_companies_compile():
     p = compiled(bare()).companies
     assert not p.on and p.threshold == -math.inf and p.rep_penalty == 0.0
+    sc = bare(companies={"enabled": True, "per_1000_agents": 5, "listing_threshold": 600,
+                         "rep_penalty": 7, "company_penalty": 9, "recovery": 0.1,
+                         "events": [{"name": "fraud", "rate": 0.01, "delta": -50,
+                                     "coverage": 0.5},
+                                    {"name": "charity", "rate": 0.02, "delta": 5,
+                                     "coverage": 0.2}]})
+    p = compiled(sc).companies
+    assert p.on and p.threshold == 600 and p.rep_penalty == 7 and p.company_penalty == 9
+    assert p.e_rate.tolist() == [0.01, 0.02] and p.e_delta.tolist() == [-50, 5]
+    assert p.e_coverage.tolist() == [0.5, 0.2] and p.recovery == 0.1
+    # Event draws are keyed by name (common random numbers across scenarios).
+    assert p.e_key.tolist() == [rng.name_id("company_event:fraud"),
+                                rng.name_id("company_event:charity")]
     assert p.agent_min == 0 and p.agent_max == 2000
     assert list(p.ct_min) == sorted(p.ct_min, reverse=True)
 
