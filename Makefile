@@ -3,6 +3,8 @@
 # `make test` also builds the documentation site with --strict; `make docs` builds it into site/.
 # `make bench` (about 7 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
+# `make mutation` (about 10 minutes on 2 cores) runs a seeded sample of cosmic-ray mutants of the
+# mechanism modules against tests/test_kernels.py (docs/testing.md); not part of `make test`.
 # `make golden` rewrites tests/data/golden.json, the digests of every output column that
 # tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
 # The environment gets every extra (experiments, report) and the dev tools.
@@ -13,7 +15,7 @@ STAMP := $(VENV)/.installed
 # mkdocs-material prints a notice about MkDocs 2 on every build unless this is set.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test lint docs golden bench bench-quick clean
+.PHONY: run test lint docs golden bench bench-quick mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +51,13 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --out benchmarks/results/quick.json
+
+MUTATION_SAMPLE ?= 60
+
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'cosmic-ray>=8.7,<9'
+	$(BIN)/python benchmarks/mutation.py --sample $(MUTATION_SAMPLE) --seed 1 --jobs 2 \
+		--out results/mutation.json
 
 clean:
 	rm -rf $(VENV) results build site src/*.egg-info
