@@ -180,6 +180,20 @@ def test_incompatible_or_damaged_checkpoints_are_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "other").exists()
 
 
+def test_an_edge_list_network_is_saved_and_branched(tmp_path, small_edges):
+    edges = tmp_path / "copy.edges"
+    edges.write_bytes(small_edges.read_bytes())
+    sc = scsim.load_scenario("informants", days=30, network=edges,
+                             overrides=["listing.threshold=990", "reports.false_rate=0.01"])
+    want = digests(Simulation(sc, seed=3).run())
+    sim = Simulation(sc, seed=3)
+    sim.run_until(12)
+    path = sim.save(tmp_path / "ck")
+    edges.unlink()  # the network is in the checkpoint: the file is not read again
+    assert_identical(digests(Simulation.load(path).run()), want)
+    assert_identical(digests(Simulation.load(path, scenario=sc).run()), want)
+
+
 # --- in the run store -----------------------------------------------------------------------
 
 def stop_at(day):
@@ -210,6 +224,28 @@ def test_store_run_interrupted_then_resumed(tmp_path, stored_reference):
     assert_identical(digests(st.load(run_id)), stored_reference)
     with pytest.raises(ScsimError, match="is done"):
         st.resume(run_id)
+
+
+def test_a_checkpoint_that_fails_to_write_fails_the_run_resumably(tmp_path, monkeypatch,
+                                                                  stored_reference):
+    real = checkpoint.write_checkpoint
+
+    def disk_full_at_day_20(sim, folder, extra=None):
+        if sim.state.day == 20:
+            (folder / checkpoint.ARRAYS).write_bytes(b"PK half a file")
+            raise OSError(28, "No space left on device")
+        return real(sim, folder, extra)
+
+    monkeypatch.setattr(checkpoint, "write_checkpoint", disk_full_at_day_20)
+    with pytest.raises(OSError, match="No space left"):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=10)
+    monkeypatch.undo()
+    st = open_store(tmp_path)
+    row = st.runs().iloc[0]
+    assert row["status"] == "failed" and "continues it from day 10" in row["error"]
+    assert [p.name for p in (tmp_path / "checkpoints" / row["id"]).iterdir()] == ["day-000010"]
+    st.resume(row["id"])
+    assert_identical(digests(st.load(row["id"])), stored_reference)
 
 
 def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
