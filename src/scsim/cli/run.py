@@ -45,6 +45,9 @@ def run(
     store: StoreOption = None,
     report: Annotated[bool, typer.Option(help="Also write the HTML report with its charts.")]
     = False,
+    checkpoint_every: Annotated[int | None, typer.Option(
+        "--checkpoint-every", metavar="DAYS", min=1, help="Keep a checkpoint in the store "
+        "every DAYS days: `scsim resume RUN` continues the run if it stops.")] = None,
 ) -> None:
     """Run one scenario, print its summary and keep it in the run store; --out also copies
     the results to a folder."""
@@ -66,7 +69,7 @@ def run(
     sc = sim.scenario
     progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents", quiet)
     with progress, sigterm_interrupts():
-        res = runs.record(sim, advance, base=load(scenario))
+        res = runs.record(sim, advance, base=load(scenario), checkpoint_every=checkpoint_every)
     print_summary(res)
     if profile:
         print_profile(res.info)

@@ -7,6 +7,8 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 from scsim.core.counters import Tally
 from scsim.core.params import Names, Params, compile_params
 from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
+from scsim.core.state import State
 from scsim.core.step import Today
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.result import Result
@@ -22,23 +25,54 @@ from scsim.scenario.loader import timeline_epochs
 from scsim.scenario.schema import Scenario
 from scsim.world.build import build_world
 
+if TYPE_CHECKING:
+    from scsim.core.checkpoint import Checkpoints
+
 __all__ = ["PHASES", "Simulation", "simulate"]
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
+def _compile(scenario: Scenario, names: Names) -> list[tuple[int, Params]]:
+    """The compiled parameters of each epoch of the timeline: [(first day, params)]."""
+    return [(day, compile_params(s, names)) for day, s in timeline_epochs(scenario)]
 
 
 class Simulation:
     """One run of one scenario with one seed. ``run()`` returns a Result."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None):
-        if threads is not None:
-            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        _set_threads(threads)
         self.seed = int(seed)
         self.names = Names.of(scenario)
         started = time.perf_counter()
-        self.epochs: list[tuple[int, Params]] = [
-            (day, compile_params(s, self.names)) for day, s in timeline_epochs(scenario)]
-        self.state, self.scenario = build_world(scenario, self.names, self.epochs[0][1],
-                                                self.seed)
-        self.profile = {"setup": time.perf_counter() - started, **dict.fromkeys(PHASES, 0.0)}
+        self.epochs = _compile(scenario, self.names)
+        state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
+        self._assemble(state, sc, time.perf_counter() - started)
+
+    @classmethod
+    def from_state(cls, scenario: Scenario, state: State, seed: int,
+                   threads: int | None = None) -> Simulation:
+        """A simulation of ``scenario`` that goes on from ``state`` (which it takes over)
+        instead of building day 0; ``core.checkpoint.load`` then restores what the steps
+        and the recorder carry."""
+        _set_threads(threads)
+        sim = cls.__new__(cls)
+        sim.seed = int(seed)
+        sim.names = Names.of(scenario)
+        started = time.perf_counter()
+        sim.epochs = _compile(scenario, sim.names)
+        sim._assemble(state, scenario, time.perf_counter() - started)
+        return sim
+
+    def _assemble(self, state: State, scenario: Scenario, setup: float) -> None:
+        self.state, self.scenario = state, scenario
+        self.profile = {"setup": setup, **dict.fromkeys(PHASES, 0.0)}
+        self.elapsed = 0.0  # seconds in the day loop so far (also before a resume)
+        self.started_at: datetime | None = None  # when the day loop first started
         s, names = self.state, self.names
         self.tally = Tally(COUNTERS, s.n, {
             "behaviours": max(len(names.behaviours), 1), "groups": len(names.groups),
@@ -48,19 +82,58 @@ class Simulation:
                                         numba.get_num_threads())
         self.steps = [step(self) for step in DAY_PLAN]
 
-    def run(self, progress: Callable[[int], None] | None = None) -> Result:
-        """Simulate every day; ``progress(day)`` is called after each one."""
-        started_at = datetime.now(UTC)
+    def run(self, progress: Callable[[int], None] | None = None,
+            checkpoints: Checkpoints | None = None) -> Result:
+        """Simulate every day left (all of them, or those after the day a checkpoint was
+        loaded at); ``progress(day)`` is called after each one, and ``checkpoints`` (see
+        ``core.checkpoint.Checkpoints``) writes one every so many days."""
+        self.run_until(self.scenario.days, progress, checkpoints)
+        return Result.from_simulation(self, wall_seconds=self.elapsed,
+                                      started_at=self.started_at)
+
+    def run_until(self, day: int, progress: Callable[[int], None] | None = None,
+                  checkpoints: Checkpoints | None = None) -> None:
+        """Simulate the days before ``day`` that are not done yet (then ``state.day`` is
+        ``day``, or the last day): e.g. ``run_until(180)`` and ``save`` to branch there."""
+        if self.started_at is None:
+            self.started_at = datetime.now(UTC)
         t0 = time.perf_counter()
+        try:
+            for today in range(self.state.day, min(day, self.scenario.days)):
+                self.step(today, self.epochs[self.epoch_of(today)][1])
+                if progress is not None:
+                    progress(today)
+                if checkpoints is not None:
+                    checkpoints.after(self, today)
+        finally:
+            self.elapsed += time.perf_counter() - t0
+
+    def epoch_of(self, day: int) -> int:
+        """The epoch of the timeline in force on ``day`` (an index into ``epochs``)."""
         epoch = 0
-        for day in range(self.scenario.days):
-            while epoch + 1 < len(self.epochs) and self.epochs[epoch + 1][0] <= day:
-                epoch += 1
-            self.step(day, self.epochs[epoch][1])
-            if progress is not None:
-                progress(day)
-        wall = time.perf_counter() - t0
-        return Result.from_simulation(self, wall_seconds=wall, started_at=started_at)
+        while epoch + 1 < len(self.epochs) and self.epochs[epoch + 1][0] <= day:
+            epoch += 1
+        return epoch
+
+    def save(self, path: str | os.PathLike, *, force: bool = False) -> Path:
+        """Write a checkpoint of the state now (before day ``state.day``) to the folder
+        ``path``, whole or not at all; ``Simulation.load`` goes on from it with the same
+        bits. ``path`` must be new or empty (an earlier scsim output only with ``force``).
+        See ``core.checkpoint`` for what it holds."""
+        from scsim.core import checkpoint
+
+        return checkpoint.save(self, path, force=force)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, scenario: Scenario | None = None, *,
+             threads: int | None = None) -> Simulation:
+        """The simulation saved at ``path`` (by ``save``, or a run's checkpoint folder in
+        the store: its newest), ready to go on from its day with ``run()``. ``scenario``
+        branches it: the run goes on under that scenario (e.g. another listing threshold),
+        which must keep the saved population, network, days and names of things."""
+        from scsim.core import checkpoint
+
+        return checkpoint.load(path, scenario, threads)
 
     def step(self, day: int, p: Params) -> None:
         """One day: every step of the plan that is on, in order (MODEL.md, One day)."""
@@ -83,13 +156,19 @@ class Simulation:
 
 def simulate(scenario: Scenario, seed: int = 0, *, threads: int | None = None,
              progress: Callable[[int], None] | None = None,
-             store: str | os.PathLike | bool | None = None) -> Result:
+             store: str | os.PathLike | bool | None = None,
+             checkpoint_every: int | None = None) -> Result:
     """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies).
     ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
-    ``./scsim-runs``), to keep the run there (its id is ``result.run_id``)."""
+    ``./scsim-runs``), to keep the run there (its id is ``result.run_id``);
+    ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
+    ``scsim resume`` continues the run if it does not finish."""
     sim = Simulation(scenario, seed, threads)
     if store is None or store is False:
+        if checkpoint_every:
+            raise ValueError("checkpoint_every needs a store (store=True or a folder)")
         return sim.run(progress)
     from scsim.store import open_store
 
-    return open_store(None if store is True else store).record(sim, progress)
+    return open_store(None if store is True else store).record(
+        sim, progress, checkpoint_every=checkpoint_every)

@@ -8,6 +8,8 @@ A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store``
     runs/<run id>/      a finished run: metrics/agents/companies.parquet, the network sample
                         (network_nodes/network_ties.parquet), scenario.yaml, run.json
     tmp/<run id>/       a run being written; renamed into runs/ once complete
+    checkpoints/<run id>/  the newest checkpoint of a run started with --checkpoint-every
+                        (day-DDDDDD/, see ``core.checkpoint``), until the run is done
     reports/            HTML reports written by ``scsim report``
 
 Crash safety. A run's row is inserted as ``running`` (with pid and host) before the day
@@ -16,7 +18,9 @@ in one step, then the row becomes ``done``. An exception marks it ``failed`` (wi
 error), Ctrl-C or SIGTERM ``interrupted``. The views read only rows marked ``done``, so a
 half-written run is never visible. Every opening of the catalogue repairs what a killed
 process left: a ``running`` row whose process is gone becomes ``interrupted`` (or ``done``
-when its folder was already complete) and stray temporary folders are removed.
+when its folder was already complete) and stray temporary folders are removed. A run
+with a checkpoint keeps it (``checkpoints/`` is not temporary): ``scsim resume`` continues
+it from there, and ``scsim rm`` removes it with the run.
 
 Integrity. Each file of a run is fsynced, with its folder, before the rename that publishes
 it, and recorded in the catalogue with its size and SHA-256 (``runs.files``). A run whose
@@ -106,6 +110,7 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS cell INTEGER;      -- its cell in the 
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS rep INTEGER;       -- its replication (seed)
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS params VARCHAR;    -- JSON: the cell's parameters
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS files VARCHAR;     -- JSON: name -> [size, sha256]
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS resumed TIMESTAMP; -- UTC, its last `scsim resume`
 CREATE TABLE IF NOT EXISTS sweeps (
     id VARCHAR PRIMARY KEY,             -- same form as a run id
     scenario VARCHAR NOT NULL,
@@ -170,7 +175,7 @@ class RunRecord:
     error: str | None
     pid: int | None
     host: str | None
-    started: datetime
+    started: datetime  # when the process in pid took the run on: its start or last resume
 
 
 class RunStore:
@@ -192,6 +197,7 @@ class RunStore:
         self.catalog = self.root / "catalog.duckdb"
         self.runs_dir = self.root / "runs"
         self.tmp_dir = self.root / "tmp"
+        self.checkpoints_dir = self.root / "checkpoints"
         self._lock = FileLock(self.root / "catalog.lock", timeout=LOCK_TIMEOUT)
 
     def __repr__(self) -> str:
@@ -200,13 +206,72 @@ class RunStore:
     # -- recording ------------------------------------------------------------------------
 
     def record(self, sim: Simulation, progress: Callable[[int], None] | None = None,
-               base: Scenario | None = None) -> Result:
+               base: Scenario | None = None, checkpoint_every: int | None = None) -> Result:
         """Run ``sim`` and keep it: the row goes ``running`` -> ``done`` (``failed`` or
         ``interrupted`` when it does not finish). ``base`` is the scenario the run's
         scenario was derived from (for the ``overrides`` column); by default the built-in
-        scenario of the same name, if there is one."""
+        scenario of the same name, if there is one. ``checkpoint_every``: keep a checkpoint
+        every so many days (``checkpoints/<run id>/``) for ``resume``."""
+        from scsim.core.checkpoint import Checkpoints
+
+        if checkpoint_every is not None and checkpoint_every < 1:
+            raise ScsimError(f"--checkpoint-every must be at least 1 day, got "
+                             f"{checkpoint_every}")
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
-        return self._land(run_id, lambda: sim.run(progress))
+        every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
+                            {"run_id": run_id}) if checkpoint_every else None
+        return self._land(run_id, lambda: sim.run(progress, every))
+
+    def checkpoint(self, ref: str) -> tuple[RunRecord, dict]:
+        """The run ``ref`` names and the manifest of its newest checkpoint, when ``resume``
+        can continue it; otherwise a ScsimError saying why not (no checkpoint, done,
+        running in a live process, written by another scsim version, or for another
+        scenario than the run's)."""
+        from scsim.core.checkpoint import incompatibility, latest, read_manifest
+
+        rec = self.get(ref)
+        if rec.status == "done":
+            raise ScsimError(f"run {rec.id} is done: there is nothing to resume")
+        if rec.status == "running" and not _gone(rec):
+            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
+        if latest(self.checkpoints_dir / rec.id) is None:
+            raise ScsimError(f"run {rec.id} has no checkpoint to resume from (run with "
+                             "--checkpoint-every DAYS to keep one)")
+        manifest = read_manifest(self.checkpoints_dir / rec.id)
+        with self._connect() as con:
+            row_hash = con.execute("SELECT scenario_hash FROM runs WHERE id = ?",
+                                   [rec.id]).fetchone()[0]
+        why = incompatibility(manifest) or (
+            None if manifest["scenario_hash"] == row_hash else
+            f"its checkpoint is of scenario {manifest['scenario_hash']}, the run's is "
+            f"{row_hash}")
+        if why:
+            raise ScsimError(f"cannot resume run {rec.id}: {why}")
+        return rec, manifest
+
+    def resume(self, ref: str, progress: Callable[[int], None] | None = None, *,
+               threads: int | None = None, checkpoint_every: int | None = None) -> Result:
+        """Continue a run from its newest checkpoint (see ``checkpoint`` for which runs can
+        be): the row goes back to ``running``, then ``done``, with the same id; the outputs
+        are bit for bit those of a run that was never stopped. Checkpoints go on being
+        written every ``checkpoint_every`` days (by default as often as before)."""
+        from scsim.core.checkpoint import Checkpoints
+        from scsim.core.engine import Simulation
+
+        rec, manifest = self.checkpoint(ref)
+        sim = Simulation.load(manifest["path"], threads=threads)
+        every = checkpoint_every or manifest.get("checkpoint_every")
+        with self._connect() as con:  # (this repairs a dead process's row first)
+            status = con.execute("SELECT status FROM runs WHERE id = ?", [rec.id]).fetchone()
+            if status is None or status[0] in ("running", "done"):
+                raise ScsimError(f"run {rec.id} is {status[0] if status else 'gone'}: "
+                                 "another process took it on")
+            con.execute("UPDATE runs SET status = 'running', error = NULL, finished = NULL, "
+                        "pid = ?, host = ?, resumed = ? WHERE id = ?",
+                        [os.getpid(), socket.gethostname(), _utcnow(), rec.id])
+        checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
+                                  {"run_id": rec.id}) if every else None
+        return self._land(rec.id, lambda: sim.run(progress, checkpoints))
 
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
             ) -> Result:
@@ -236,12 +301,14 @@ class RunStore:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
             error = "the disk is full: " + (exc.strerror or str(exc)) if full else (
                 _describe(exc))
+            error += _checkpoint_note(self.checkpoints_dir / run_id, run_id)
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
             if full:
                 raise disk_full_error(exc, f"writing run {run_id}") from None
             raise
         self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files)
+        shutil.rmtree(self.checkpoints_dir / run_id, ignore_errors=True)
         return res
 
     def _publish(self, tmp: Path, final: Path) -> dict[str, list]:
@@ -359,7 +426,7 @@ class RunStore:
         """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the newest
         finished run)."""
         with self._connect() as con:
-            cols = "id, scenario, seed, status, error, pid, host, started"
+            cols = "id, scenario, seed, status, error, pid, host, coalesce(resumed, started)"
             if ref == "last":
                 rows = con.execute(f"SELECT {cols} FROM runs WHERE status = 'done' "
                                    "ORDER BY started DESC, id DESC LIMIT 1").fetchall()
@@ -476,6 +543,7 @@ class RunStore:
             con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
             self._ensure_views(con)
         shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
         return rec.id
 
     # -- checking -------------------------------------------------------------------------
@@ -609,8 +677,9 @@ class RunStore:
     def _repair(self, con: duckdb.DuckDBPyConnection) -> None:
         """Runs left ``running`` by a process that is gone, and stray temporary folders."""
         live = set()
-        rows = con.execute("SELECT id, scenario, seed, status, error, pid, host, started "
-                           "FROM runs WHERE status = 'running'").fetchall()
+        rows = con.execute("SELECT id, scenario, seed, status, error, pid, host, "
+                           "coalesce(resumed, started) FROM runs WHERE status = 'running'"
+                           ).fetchall()
         for rec in [RunRecord(*r) for r in rows]:
             if not _gone(rec):
                 live.add(rec.id)
@@ -625,9 +694,11 @@ class RunStore:
                 con.execute("UPDATE runs SET status = 'done', finished = ?, wall_seconds = ?, "
                             "files = ? WHERE id = ?", [_utcnow(), wall, files, rec.id])
             else:
+                resumable = _checkpoint_note(self.checkpoints_dir / rec.id, rec.id)
                 con.execute("UPDATE runs SET status = 'interrupted', finished = ?, error = ? "
                             "WHERE id = ?", [_utcnow(), f"the process (pid {rec.pid}) "
-                                             "ended without finishing the run", rec.id])
+                                             f"ended without finishing the run{resumable}",
+                                             rec.id])
         if self.tmp_dir.is_dir():
             for folder in self.tmp_dir.iterdir():
                 if folder.name not in live:
@@ -638,6 +709,17 @@ class RunStore:
             if _gone(RunRecord(sweep_id, "", 0, "running", None, pid, host, created)):
                 con.execute("UPDATE sweeps SET status = 'interrupted' WHERE id = ?",
                             [sweep_id])
+        if self.checkpoints_dir.is_dir():  # checkpoints are kept until their run is done
+            keep = {r[0] for r in con.execute("SELECT id FROM runs WHERE status IN "
+                                              "('failed', 'interrupted')").fetchall()}
+            for folder in self.checkpoints_dir.iterdir():
+                if folder.name in live:
+                    continue
+                if folder.name not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    continue
+                for part in folder.glob(".tmp-*"):  # a checkpoint write that was cut short
+                    shutil.rmtree(part, ignore_errors=True)
         self._ensure_views(con)
 
     def _ensure_views(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -736,6 +818,19 @@ def _gone(rec: RunRecord) -> bool:
     except psutil.Error:
         return False
     return born > rec.started.replace(tzinfo=UTC).timestamp() + 1.0  # the pid was reused
+
+
+def _checkpoint_note(folder: Path, run_id: str) -> str:
+    """What to say about a stopped run's checkpoint, if it has one."""
+    from scsim.core.checkpoint import latest, read_manifest
+
+    if latest(folder) is None:
+        return ""
+    try:
+        day = read_manifest(folder)["day"]
+    except (ScsimError, KeyError):
+        return ""
+    return f"; `scsim resume {run_id}` continues it from day {day}"
 
 
 def _describe(exc: BaseException) -> str:

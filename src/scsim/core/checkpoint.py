@@ -1,0 +1,392 @@
+"""Checkpoints: the whole state of a simulation between two days, written so that a run
+can stop (a crash, a kill, a full disk) and go on later with bit-identical outputs, or be
+branched from a given day under a changed policy.
+
+A checkpoint is a folder of two files:
+
+``state.npz``
+    every array that a day reads and writes, uncompressed (``numpy.savez``): the agents
+    (``agents/NAME``), the companies (``companies/NAME``), the network with its severed
+    ties (``net/indptr``, ``net/indices``, ``net/tie``), the household and region ranges
+    (``state/...``), the metrics table so far (``recorder/table``), the day's block flags
+    (``tally/flags``) and any array a step or the metrics recorder carries from day to
+    day (``steps/PHASE/NAME``, ``recorder/NAME``).
+``manifest.json``
+    what the arrays are (name, dtype, shape), the day to simulate next, the epoch of the
+    timeline in force, the seed, the resolved scenario and its hash, the scsim version
+    and checkpoint format, the plain values the steps and the recorder carry (the number
+    of severed ties, the cached largest-component share, ...), and the wall time so far.
+
+Nothing is pickled: the arrays are ``.npy`` members of the zip, the rest is JSON.
+
+Atomicity. The files are written into a temporary sibling folder, flushed and fsync'ed,
+and the folder is then renamed into place (and its parent fsync'ed): a checkpoint folder
+under its final name is always complete. The manifest is written last. A run writing a
+series (``Checkpoints``) names each one ``day-DDDDDD`` and removes the older ones only once
+the new one is in place, so a kill at any moment leaves at least the previous checkpoint
+intact; ``latest`` picks the newest complete one.
+
+What the steps carry. Every attribute of a step of the day plan (except ``sim``) and of
+the metrics recorder (except the ones rebuilt from the scenario, ``RECORDER_REBUILT``) is
+kept: numbers, strings and None in the manifest, numpy arrays and scalars in the npz.
+An attribute of another type cannot be kept, and saving fails saying which one: a
+mechanism that carries something across days must carry it in one of those forms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scsim.errors import ScsimError
+
+if TYPE_CHECKING:
+    from scsim.core.engine import Simulation
+    from scsim.scenario.schema import Scenario
+
+FORMAT = 1  # bump when the layout of a checkpoint changes
+MANIFEST = "manifest.json"
+ARRAYS = "state.npz"
+SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)
+TEST_PAUSE = "SCSIM_CHECKPOINT_TEST_PAUSE"
+"""Test hook: ``write:DAY:SECONDS`` sleeps inside the write of the checkpoint that resumes
+at DAY (its files written and synced, not yet renamed into place), ``day:DAY:SECONDS``
+sleeps once day DAY is done; the tests kill the process there."""
+
+# Recorder attributes rebuilt from the scenario and the state when a simulation is made
+# (the histograms are scratch, filled afresh each day).
+RECORDER_REBUILT = ("names", "columns", "network_every", "hist", "hist_lo", "hist_hi")
+STEP_REBUILT = ("sim",)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def _carried(obj: Any, skip: tuple[str, ...], where: str, arrays: dict[str, np.ndarray]
+             ) -> dict[str, Any]:
+    """The attributes ``obj`` carries from day to day: plain values returned (for the
+    manifest), numpy values put into ``arrays`` under ``where/NAME``."""
+    plain: dict[str, Any] = {}
+    for name, value in vars(obj).items():
+        if name in skip:
+            continue
+        if value is None or isinstance(value, bool | int | float | str):
+            plain[name] = {"value": value}
+        elif isinstance(value, np.ndarray | np.generic):
+            arrays[f"{where}/{name}"] = np.asarray(value)
+            plain[name] = {"array": f"{where}/{name}", "scalar": isinstance(value, np.generic)}
+        else:
+            raise ScsimError(f"cannot checkpoint {where}.{name}: a {type(value).__name__} "
+                             "(a step may carry numbers, strings and numpy arrays from day "
+                             "to day)")
+    return plain
+
+
+def _restore(obj: Any, plain: dict[str, Any], arrays: dict[str, np.ndarray], where: str,
+             skip: tuple[str, ...]) -> None:
+    have = {k for k in vars(obj) if k not in skip}
+    if have != set(plain):
+        raise ScsimError(f"this checkpoint was written by an incompatible scsim: {where} "
+                         f"carries {sorted(have)}, the checkpoint {sorted(plain)}")
+    for name, item in plain.items():
+        if "array" in item:
+            value = arrays[item["array"]]
+            setattr(obj, name, value[()] if item["scalar"] else value)
+        else:
+            setattr(obj, name, item["value"])
+
+
+def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The manifest (without the array list) and the arrays of ``sim``'s state now."""
+    from scsim import __version__
+    from scsim.scenario.diff import digest, population_key
+
+    s = sim.state
+    arrays: dict[str, np.ndarray] = {}
+    arrays.update({f"agents/{k}": v for k, v in s.agents.items()})
+    arrays.update({f"companies/{k}": v for k, v in s.companies.items()})
+    arrays.update({"net/indptr": s.net.indptr, "net/indices": s.net.indices,
+                   "net/tie": s.net.tie, "state/household_start": s.household_start,
+                   "state/region_start": s.region_start,
+                   "state/company_region_start": s.company_region_start,
+                   "tally/flags": sim.tally.flags})
+    steps = {step.name: _carried(step, STEP_REBUILT, f"steps/{step.name}", arrays)
+             for step in sim.steps}
+    recorder = _carried(sim.recorder, RECORDER_REBUILT, "recorder", arrays)
+    sc = sim.scenario
+    manifest = {
+        "format": FORMAT, "scsim_version": __version__,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        "day": s.day, "days": sc.days, "epoch": sim.epoch_of(s.day),
+        "seed": sim.seed, "scenario_name": sc.name, "scenario_hash": digest(sc),
+        "population_hash": digest(population_key(sc)), "agents": s.n,
+        "companies": len(next(iter(s.companies.values()))) if s.companies else 0,
+        "scenario": sc.model_dump(mode="json"),
+        "carried": {"steps": steps, "recorder": recorder},
+        "wall_seconds": sim.elapsed, "profile": dict(sim.profile),
+        "started": sim.started_at.isoformat() if sim.started_at else None,
+    }
+    return manifest, arrays
+
+
+def write_checkpoint(sim: Simulation, folder: Path, extra: dict | None = None) -> int:
+    """Write ``sim``'s checkpoint into the existing, empty ``folder``: the arrays, then the
+    manifest, each flushed to disk. Returns the bytes written."""
+    manifest, arrays = collect(sim)
+    manifest.update(extra or {})
+    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
+    with open(folder / ARRAYS, "wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+    size = (folder / ARRAYS).stat().st_size
+    manifest["bytes"] = size
+    with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return size
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename inside it) to disk, where the system allows."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(sim: Simulation, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """``Simulation.save``: the checkpoint in the folder ``path``, written whole or not at
+    all (a temporary sibling renamed into place). ``path`` must be missing or empty; an
+    earlier scsim output is replaced only with ``force`` (``fsutil.atomic_folder``)."""
+    from scsim.fsutil import atomic_folder
+
+    with atomic_folder(path, force=force) as tmp:
+        write_checkpoint(sim, tmp)
+    target = Path(path).expanduser().resolve()
+    fsync_folder(target.parent)
+    return target
+
+
+class Checkpoints:
+    """A series of checkpoints of one run in ``folder``: one every ``every`` days (none
+    after the last day), each replacing the previous one once it is complete."""
+
+    def __init__(self, folder: str | os.PathLike, every: int, extra: dict | None = None):
+        if every < 1:
+            raise ScsimError(f"--checkpoint-every must be at least 1 day, got {every}")
+        self.folder = Path(folder)
+        self.every = int(every)
+        self.extra = {"checkpoint_every": self.every, **(extra or {})}
+        self.written: list[tuple[int, float, int]] = []  # (day, seconds, bytes)
+        self._pause = _test_pause()
+
+    def after(self, sim: Simulation, day: int) -> None:
+        """Called once ``day`` is done: write a checkpoint if one is due."""
+        if self._pause and self._pause[0] == "day" and self._pause[1] == day:
+            time.sleep(self._pause[2])
+        if (day + 1) % self.every == 0 and day + 1 < sim.scenario.days:
+            self.write(sim)
+
+    def write(self, sim: Simulation) -> Path:
+        """A checkpoint of ``sim`` now, as ``day-DDDDDD`` in the folder; the older ones are
+        removed once it is in place."""
+        started = time.perf_counter()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{SERIES_PREFIX}{sim.state.day:06d}"
+        tmp = self.folder / f".tmp-{name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        target = self.folder / name
+        try:
+            size = write_checkpoint(sim, tmp, self.extra)
+            if self._pause and self._pause[:2] == ("write", sim.state.day):
+                time.sleep(self._pause[2])
+            if target.exists():  # our own, from an earlier attempt at this day
+                shutil.rmtree(target)
+            tmp.rename(target)
+            fsync_folder(self.folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for old in self.folder.iterdir():
+            if old != target and (old.name.startswith(SERIES_PREFIX)
+                                  or old.name.startswith(".tmp-")):
+                shutil.rmtree(old, ignore_errors=True)
+        self.written.append((sim.state.day, time.perf_counter() - started, size))
+        return target
+
+
+def _test_pause() -> tuple | None:
+    spec = os.environ.get(TEST_PAUSE)
+    if not spec:
+        return None
+    parts = spec.split(":")
+    if parts[0] in ("write", "day") and len(parts) == 3:
+        return (parts[0], int(parts[1]), float(parts[2]))
+    raise ScsimError(f"{TEST_PAUSE}: expected write:DAY:SECONDS or day:DAY:SECONDS, got "
+                     f"{spec!r}")
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def series(folder: Path) -> Iterator[tuple[int, Path]]:
+    """(day, folder) of every complete checkpoint of a series."""
+    if not folder.is_dir():
+        return
+    for sub in folder.iterdir():
+        if sub.name.startswith(SERIES_PREFIX) and (sub / MANIFEST).is_file():
+            try:
+                yield int(sub.name[len(SERIES_PREFIX):]), sub
+            except ValueError:
+                continue
+
+
+def latest(folder: str | os.PathLike) -> Path | None:
+    """The checkpoint in ``folder``: the folder itself when it is one, else the newest
+    complete checkpoint of the series it holds; None when there is none."""
+    folder = Path(folder)
+    if (folder / MANIFEST).is_file():
+        return folder
+    found = sorted(series(folder))
+    return found[-1][1] if found else None
+
+
+def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
+    """The manifest of the checkpoint at (or newest in) ``folder``; a ScsimError when
+    there is none or it cannot be read."""
+    path = latest(folder)
+    if path is None:
+        raise ScsimError(f"no checkpoint in {folder}")
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScsimError(f"cannot read the checkpoint manifest {path / MANIFEST}: "
+                         f"{exc}") from None
+    manifest["path"] = str(path)
+    return manifest
+
+
+def incompatibility(manifest: dict[str, Any]) -> str | None:
+    """Why this scsim cannot continue the checkpoint (a version or format it did not
+    write, a scenario that does not match its hash), or None."""
+    from scsim import __version__
+    from scsim.scenario.diff import digest
+
+    if manifest.get("format") != FORMAT:
+        return (f"its checkpoint has format {manifest.get('format')} and this scsim reads "
+                f"format {FORMAT}")
+    if manifest.get("scsim_version") != __version__:
+        return (f"its checkpoint was written by scsim {manifest.get('scsim_version')} and "
+                f"this is scsim {__version__}: only the same version continues a run bit "
+                "for bit")
+    if digest(manifest["scenario"]) != manifest.get("scenario_hash"):
+        return "its checkpoint's scenario does not match the scenario hash it records"
+    return None
+
+
+def _branch_scenario(saved: Scenario, scenario: Scenario) -> Scenario:
+    """``scenario`` for a run continued from a checkpoint of ``saved``: the same
+    population, network, days and names of things, or a ScsimError saying what differs."""
+    from scsim.core.params import Names
+    from scsim.scenario.diff import differences, population_key
+
+    if saved.network.kind == "file" and scenario.network == saved.network:
+        # the population size of an edge-list network is the file's node count
+        scenario = scenario.model_copy(update={"population": scenario.population.model_copy(
+            update={"agents": saved.population.agents})})
+    if population_key(scenario) != population_key(saved):
+        keys = population_key(saved)
+        changed = sorted(p for p in differences(saved, scenario)
+                         if any(p == k or p.startswith(k + ".") or p.startswith(k + "[")
+                                for k in keys))
+        raise ScsimError("a branch must keep the checkpoint's population, network and days; "
+                         f"this scenario changes {', '.join(changed) or 'them'}")
+    if Names.of(scenario) != Names.of(saved):
+        raise ScsimError("a branch must keep the checkpoint's behaviours, groups, tiers, "
+                         "privileges, sectors and company events (the state's arrays and "
+                         "the metric columns are laid out by them)")
+    return scenario
+
+
+def load(path: str | os.PathLike, scenario: Scenario | None = None,
+         threads: int | None = None) -> Simulation:
+    """``Simulation.load``: the simulation saved at ``path`` (a checkpoint folder, or a
+    folder of a series: its newest one), ready to go on from its day. ``scenario``, if
+    given, replaces the saved one from that day on (a branch); it must keep the
+    population, network, days and names of things (see ``_branch_scenario``)."""
+    from scsim.core.engine import Simulation
+    from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State
+    from scsim.scenario.schema import Scenario
+    from scsim.world.network import Network
+
+    manifest = read_manifest(path)
+    why = incompatibility(manifest)
+    if why:
+        raise ScsimError(f"cannot load {manifest['path']}: {why}")
+    saved = Scenario.model_validate(manifest["scenario"])
+    scenario = saved if scenario is None else _branch_scenario(saved, scenario)
+    folder = Path(manifest["path"])
+    listed = manifest["arrays"]
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with np.load(folder / ARRAYS, allow_pickle=False) as npz:
+            missing = sorted(set(listed) - set(npz.files))
+            if missing:
+                raise ScsimError(f"the checkpoint {folder} is damaged: {ARRAYS} lacks "
+                                 f"{', '.join(missing[:5])}")
+            for key, (dtype, shape) in listed.items():
+                value = npz[key]
+                if value.dtype.str != dtype or list(value.shape) != shape:
+                    raise ScsimError(f"the checkpoint {folder} is damaged: {key} is "
+                                     f"{value.dtype.str} {list(value.shape)}, its manifest "
+                                     f"says {dtype} {shape}")
+                arrays[key] = value
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated, corrupt
+        raise ScsimError(f"the checkpoint {folder} is damaged: {exc}") from None
+
+    def group(prefix: str) -> dict[str, np.ndarray]:
+        return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+    agents, companies = group("agents/"), group("companies/")
+    if set(agents) != set(AGENT_ARRAYS) or set(companies) != set(COMPANY_ARRAYS):
+        raise ScsimError(f"cannot load {folder}: it was written by an incompatible scsim "
+                         "(its agent and company arrays differ from this version's)")
+    state = State(day=int(manifest["day"]), agents=agents, companies=companies,
+                  net=Network(arrays["net/indptr"], arrays["net/indices"], arrays["net/tie"]),
+                  household_start=arrays["state/household_start"],
+                  region_start=arrays["state/region_start"],
+                  company_region_start=arrays["state/company_region_start"])
+    sim = Simulation.from_state(scenario, state, int(manifest["seed"]), threads)
+    carried = manifest["carried"]
+    if set(carried["steps"]) != {step.name for step in sim.steps}:
+        raise ScsimError(f"cannot load {folder}: it was written by an incompatible scsim "
+                         "(its day plan has other steps)")
+    for step in sim.steps:
+        _restore(step, carried["steps"][step.name], arrays, f"steps/{step.name}",
+                 STEP_REBUILT)
+    _restore(sim.recorder, carried["recorder"], arrays, "recorder", RECORDER_REBUILT)
+    sim.tally.flags[:] = arrays["tally/flags"]
+    sim.elapsed = float(manifest.get("wall_seconds") or 0.0)
+    sim.profile.update({k: v for k, v in manifest.get("profile", {}).items()
+                        if k in sim.profile and k != "setup"})
+    sim.profile["setup"] += float(manifest.get("profile", {}).get("setup", 0.0))
+    if manifest.get("started"):
+        sim.started_at = datetime.fromisoformat(manifest["started"])
+    return sim

@@ -1,0 +1,373 @@
+"""Checkpoints and resume: a run saved at day k and continued, a run killed (SIGKILL)
+between checkpoints or in the middle of writing one and resumed, and a run branched from a
+checkpoint, all compared bit for bit (every column of every output table, the network
+sample too) with a run that was never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import golden
+import scsim
+from conftest import run_cli
+from scsim.core import checkpoint
+from scsim.core.engine import Simulation
+from scsim.errors import ScsimError
+from scsim.store import open_store
+
+CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+
+# Every mechanism does work in these 40 days of 4,000 agents: misattributed sightings, true
+# and false reports, listing, renewal, appeals, sanctions, shaming, severing and restoring
+# ties (so the cached largest component is dropped and measured again), companies listed;
+# the timeline changes the listing threshold on day 22, between the checkpoints.
+SCENARIO = "pilot-1000"
+AGENTS, DAYS, SEED = 4000, 40, 5
+OVERRIDES = ["surveillance.misattribution=0.05", "reports.false_rate=0.01",
+             "listing.threshold=995", "listing.duration=12", "companies.listing_threshold=990",
+             "shaming.restore_rate=0.3", "metrics.network_every=3",
+             "timeline=[{day: 22, set: {listing.threshold: 990}}]"]
+CLI_ARGS = [SCENARIO, "--agents", str(AGENTS), "--days", str(DAYS), "--seed", str(SEED),
+            *(a for o in OVERRIDES for a in ("--set", o))]
+
+
+def scenario(*extra: str):
+    return scsim.load_scenario(SCENARIO, agents=AGENTS, days=DAYS,
+                               overrides=[*OVERRIDES, *extra])
+
+
+def digests(result) -> dict:
+    return {name: {col: golden.column_digest(df[col]) for col in df.columns}
+            for name, df in golden.result_tables(result).items()}
+
+
+def assert_identical(got: dict, want: dict) -> None:
+    diffs = golden.compare_run("resumed", {"settings": {}, "tables": want},
+                               {"settings": {}, "tables": got})
+    assert not diffs, "\n".join(diffs)
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    """Digests of the run never stopped, in memory."""
+    res = Simulation(scenario(), seed=SEED).run()
+    m = res.metrics.sum(numeric_only=True)
+    for busy in ("misattributions", "reports_accepted", "false_reports_accepted",
+                 "newly_listed", "renewed", "appeals", "blocked_air", "shamed",
+                 "ties_severed", "ties_restored", "corp_listed"):
+        assert m[busy] > 0, busy
+    return digests(res)
+
+
+@pytest.fixture(scope="module")
+def stored_reference(tmp_path_factory) -> dict:
+    """Digests of the run never stopped, as the store keeps it (read back from Parquet)."""
+    folder = tmp_path_factory.mktemp("reference-store")
+    res = scsim.simulate(scenario(), seed=SEED, store=folder)
+    return digests(open_store(folder).load(res.run_id))
+
+
+# --- in Python ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("day", [0, 15, 22, 30, DAYS])
+def test_save_at_day_k_then_load_and_finish_is_bit_identical(tmp_path, reference, day):
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(day)
+    path = sim.save(tmp_path / "ck")
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    assert (manifest["day"], manifest["epoch"], manifest["seed"]) == (day, int(day >= 22), SEED)
+    assert manifest["bytes"] == (path / checkpoint.ARRAYS).stat().st_size
+    loaded = Simulation.load(path)
+    assert loaded.state.day == day
+    assert_identical(digests(loaded.run()), reference)
+    assert_identical(digests(sim.run()), reference)  # saving changed nothing
+
+
+def test_a_checkpoint_holds_arrays_and_json_only(tmp_path):
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(12)
+    path = sim.save(tmp_path / "ck")
+    assert sorted(p.name for p in path.iterdir()) == sorted(
+        [checkpoint.ARRAYS, checkpoint.MANIFEST, ".scsim-output"])
+    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
+        keys = set(npz.files)
+        assert {"agents/scores", "net/tie", "companies/score", "recorder/table",
+                "tally/flags"} <= keys
+        np.testing.assert_array_equal(npz["net/tie"], sim.state.net.tie)
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    assert set(manifest["arrays"]) == keys
+    assert manifest["carried"]["steps"]["shame"]["severed_ties"] == {
+        "value": sim.steps[[s.name for s in sim.steps].index("shame")].severed_ties}
+    with pytest.raises(ScsimError, match="earlier scsim output"):
+        sim.save(path)
+    sim.run_until(14)
+    assert Simulation.load(sim.save(path, force=True)).state.day == 14
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(ScsimError, match="not written by scsim"):
+        sim.save(tmp_path / "mine", force=True)
+
+
+def test_branching_from_a_checkpoint(tmp_path, reference):
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(20)
+    path = sim.save(tmp_path / "day20")
+    same = Simulation.load(path, scenario=scenario())
+    assert_identical(digests(same.run()), reference)
+
+    stricter = Simulation.load(path, scenario=scenario("timeline=[]", "listing.threshold=1010"))
+    res = stricter.run()
+    assert res.scenario.listing.threshold == 1010
+    base = Simulation.load(path).run().metrics
+    branched = res.metrics
+    np.testing.assert_array_equal(branched.iloc[:20].to_numpy(), base.iloc[:20].to_numpy())
+    after = branched.iloc[20:]
+    assert not np.array_equal(after.to_numpy(), base.iloc[20:].to_numpy())
+    assert after["newly_listed"].sum() > base.iloc[20:]["newly_listed"].sum()
+
+    for changed, match in (
+            (scsim.load_scenario(SCENARIO, agents=4001, days=DAYS, overrides=OVERRIDES),
+             "population.agents"),
+            (scenario("network.mean_degree=9"), "network.mean_degree"),
+            (scsim.load_scenario(SCENARIO, agents=AGENTS, days=41, overrides=OVERRIDES),
+             "days")):
+        with pytest.raises(ScsimError, match=f"must keep .*{match}"):
+            Simulation.load(path, scenario=changed)
+    other = scsim.load_scenario("national-800", agents=AGENTS, days=DAYS)
+    with pytest.raises(ScsimError, match="must keep"):
+        Simulation.load(path, scenario=other)
+
+
+def test_incompatible_or_damaged_checkpoints_are_refused(tmp_path, monkeypatch):
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(5)
+    path = sim.save(tmp_path / "ck")
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+
+    def rewrite(**changes):
+        (path / checkpoint.MANIFEST).write_text(json.dumps({**manifest, **changes}))
+
+    rewrite(scsim_version="0.0.1")
+    with pytest.raises(ScsimError, match=r"written by scsim 0\.0\.1"):
+        Simulation.load(path)
+    rewrite(format=checkpoint.FORMAT + 1)
+    with pytest.raises(ScsimError, match="format"):
+        Simulation.load(path)
+    rewrite(scenario_hash="0" * 16)
+    with pytest.raises(ScsimError, match="does not match"):
+        Simulation.load(path)
+    rewrite()
+    data = (path / checkpoint.ARRAYS).read_bytes()
+    (path / checkpoint.ARRAYS).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ScsimError, match="damaged"):
+        Simulation.load(path)
+    with pytest.raises(ScsimError, match="no checkpoint"):
+        Simulation.load(tmp_path / "nothing")
+
+    shame = next(s for s in sim.steps if s.name == "shame")
+    monkeypatch.setattr(shame, "memo", {"a": 1}, raising=False)
+    with pytest.raises(ScsimError, match=r"cannot checkpoint steps/shame.memo: a dict"):
+        sim.save(tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
+def test_an_edge_list_network_is_saved_and_branched(tmp_path, small_edges):
+    edges = tmp_path / "copy.edges"
+    edges.write_bytes(small_edges.read_bytes())
+    sc = scsim.load_scenario("informants", days=30, network=edges,
+                             overrides=["listing.threshold=990", "reports.false_rate=0.01"])
+    want = digests(Simulation(sc, seed=3).run())
+    sim = Simulation(sc, seed=3)
+    sim.run_until(12)
+    path = sim.save(tmp_path / "ck")
+    edges.unlink()  # the network is in the checkpoint: the file is not read again
+    assert_identical(digests(Simulation.load(path).run()), want)
+    assert_identical(digests(Simulation.load(path, scenario=sc).run()), want)
+
+
+# --- in the run store -----------------------------------------------------------------------
+
+def stop_at(day):
+    def progress(d):
+        if d == day:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+def test_store_run_interrupted_then_resumed(tmp_path, stored_reference):
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=10,
+                       progress=stop_at(26))
+    st = open_store(tmp_path)
+    row = st.runs().iloc[0]
+    run_id = row["id"]
+    assert row["status"] == "interrupted"
+    assert row["error"] == (f"interrupted (Ctrl-C); `scsim resume {run_id}` continues it "
+                            "from day 20")
+    folder = tmp_path / "checkpoints" / run_id
+    assert [p.name for p in folder.iterdir()] == ["day-000020"]
+    seen = []
+    res = st.resume(run_id[:-1], progress=seen.append)
+    assert seen == list(range(20, DAYS))
+    assert res.run_id == run_id and st.runs().iloc[0]["status"] == "done"
+    assert not folder.exists()
+    assert_identical(digests(st.load(run_id)), stored_reference)
+    with pytest.raises(ScsimError, match="is done"):
+        st.resume(run_id)
+
+
+def test_a_checkpoint_that_fails_to_write_fails_the_run_resumably(tmp_path, monkeypatch,
+                                                                  stored_reference):
+    real = checkpoint.write_checkpoint
+
+    def disk_full_at_day_20(sim, folder, extra=None):
+        if sim.state.day == 20:
+            (folder / checkpoint.ARRAYS).write_bytes(b"PK half a file")
+            raise OSError(28, "No space left on device")
+        return real(sim, folder, extra)
+
+    monkeypatch.setattr(checkpoint, "write_checkpoint", disk_full_at_day_20)
+    with pytest.raises(OSError, match="No space left"):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=10)
+    monkeypatch.undo()
+    st = open_store(tmp_path)
+    row = st.runs().iloc[0]
+    assert row["status"] == "failed" and "continues it from day 10" in row["error"]
+    assert [p.name for p in (tmp_path / "checkpoints" / row["id"]).iterdir()] == ["day-000010"]
+    st.resume(row["id"])
+    assert_identical(digests(st.load(row["id"])), stored_reference)
+
+
+def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
+                       progress=stop_at(7))
+    st = open_store(tmp_path)
+    run_id = st.runs().iloc[0]["id"]
+    kept = tmp_path / "checkpoints" / run_id
+    stale = [tmp_path / "checkpoints" / "20000101-000000-gone", kept / ".tmp-day-000010-1"]
+    for folder in stale:
+        folder.mkdir(parents=True)
+    open_store(tmp_path).runs()  # an opening repairs
+    assert (kept / "day-000005" / checkpoint.MANIFEST).is_file()
+    assert not any(folder.exists() for folder in stale)
+    st.remove(run_id)
+    assert not kept.exists()
+
+
+def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
+    store = tmp_path / "store"
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    with pytest.raises(KeyboardInterrupt):  # no checkpoint
+        scsim.simulate(scenario(), seed=SEED, store=store, progress=stop_at(3))
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    done = scsim.simulate(scenario(), seed=SEED, store=store)
+    st = open_store(store)
+    with_ckpt, plain = st.runs(status="interrupted")["id"]  # newest first
+    ckpt = tmp_path / "store" / "checkpoints" / with_ckpt / "day-000008" / checkpoint.MANIFEST
+    manifest = json.loads(ckpt.read_text())
+
+    def refused(run, message):
+        code, _, err = run_cli(monkeypatch, capsys, "resume", run, "--quiet")
+        assert code == 2 and message in err and "Traceback" not in err, err
+        assert err.count("error:") == 1
+
+    refused(plain, "has no checkpoint to resume from")
+    refused(done.run_id, "is done")
+    refused("nope", "no run 'nope'")
+    ckpt.write_text(json.dumps({**manifest, "scsim_version": "9.9"}))
+    refused(with_ckpt, "written by scsim 9.9")
+    ckpt.write_text(json.dumps(manifest))
+    with st._connect() as con:
+        con.execute("UPDATE runs SET scenario_hash = 'feedfacefeedface' WHERE id = ?",
+                    [with_ckpt])
+    refused(with_ckpt, "the run's is feedfacefeedface")
+
+
+# --- killed processes -----------------------------------------------------------------------
+
+def start(store: Path, pause: str) -> subprocess.Popen:
+    env = dict(os.environ, SCSIM_CHECKPOINT_TEST_PAUSE=pause)
+    return subprocess.Popen([*CLI, "run", *CLI_ARGS, "--checkpoint-every", "10", "--quiet",
+                             "--store", str(store)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+
+
+def wait_for(proc: subprocess.Popen, *paths_of) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"scsim run ended: {proc.stderr.read().decode()}")
+        if all(f() for f in paths_of):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the checkpoints did not appear")
+
+
+def only_run(store: Path) -> str:
+    while not (store / "catalog.duckdb").exists():
+        time.sleep(0.1)
+    return open_store(store).runs().iloc[0]["id"]
+
+
+def test_sigkill_between_checkpoints_then_resume(tmp_path, monkeypatch, capsys,
+                                                 stored_reference):
+    store = tmp_path / "store"
+    proc = start(store, "day:25:600")  # sleeps after day 25: days 20-25 done, not kept
+    try:
+        folder = store / "checkpoints" / only_run(store)
+        wait_for(proc, lambda: (folder / "day-000020" / checkpoint.MANIFEST).is_file())
+        time.sleep(1.0)
+        code, _, err = run_cli(monkeypatch, capsys, "resume", folder.name, "--store",
+                               str(store), "--quiet")
+        assert code == 2 and "is still running" in err
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    run_id = folder.name
+    row = open_store(store).runs().iloc[0]
+    assert row["status"] == "interrupted" and "continues it from day 20" in row["error"]
+    code, out, err = run_cli(monkeypatch, capsys, "resume", run_id, "--store", str(store),
+                             "--quiet")
+    assert code == 0, err
+    assert f"run {run_id} resumed at day 20" in out
+    st = open_store(store)
+    assert list(st.runs()["status"]) == ["done"] and not folder.exists()
+    assert_identical(digests(st.load(run_id)), stored_reference)
+
+
+def test_sigkill_while_writing_a_checkpoint_then_resume(tmp_path, monkeypatch, capsys,
+                                                        stored_reference):
+    store = tmp_path / "store"
+    proc = start(store, "write:20:600")  # sleeps inside the write of day 20's checkpoint
+    try:
+        folder = store / "checkpoints" / only_run(store)
+        wait_for(proc, lambda: (folder / "day-000010" / checkpoint.MANIFEST).is_file(),
+                 lambda: any((p / checkpoint.MANIFEST).is_file()
+                             for p in folder.glob(".tmp-day-000020-*")))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    run_id = folder.name
+    assert checkpoint.latest(folder).name == "day-000010"  # the previous one is intact
+    assert Simulation.load(folder).state.day == 10
+    st = open_store(store)
+    assert st.runs().iloc[0]["status"] == "interrupted"  # the repair...
+    assert sorted(p.name for p in folder.iterdir()) == ["day-000010"]  # ...and the cut write
+    code, out, err = run_cli(monkeypatch, capsys, "resume", run_id, "--store", str(store),
+                             "--quiet")
+    assert code == 0, err
+    assert "resumed at day 10" in out
+    assert_identical(digests(st.load(run_id)), stored_reference)
