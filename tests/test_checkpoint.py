@@ -24,7 +24,7 @@ from scsim.core.engine import Simulation
 from scsim.errors import ScsimError
 from scsim.store import open_store
 
-CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+CLI = [sys.executable, "-c", "from scsim.cli import main; main()"]
 
 # Every mechanism does work in these 40 days of 4,000 agents: misattributed sightings, true
 # and false reports, listing, renewal, appeals, sanctions, shaming, severing and restoring
@@ -237,7 +237,8 @@ def test_a_checkpoint_that_fails_to_write_fails_the_run_resumably(tmp_path, monk
         return real(sim, folder, extra)
 
     monkeypatch.setattr(checkpoint, "write_checkpoint", disk_full_at_day_20)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(ScsimError, match=r"disk is full .* its last checkpoint was kept: "
+                                         r"`scsim resume \S+` continues it from day 10"):
         scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=10)
     monkeypatch.undo()
     st = open_store(tmp_path)

@@ -114,6 +114,8 @@ REQUIRED = ("metrics.parquet", "agents.parquet", "companies.parquet", "scenario.
             "run.json")
 
 
-def disk_full_error(exc: OSError, what: str) -> ScsimError:
+def disk_full_error(exc: OSError, what: str, kept: str = "") -> ScsimError:
+    """The one-line error for a full disk; ``kept`` says what survived (a checkpoint), if
+    anything did."""
     return ScsimError(f"the disk is full (or a file size limit was reached) while {what}: "
-                      f"{exc.strerror or exc}; nothing was kept")
+                      f"{exc.strerror or exc}; " + (kept or "nothing was kept"))

@@ -301,11 +301,13 @@ class RunStore:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
             error = "the disk is full: " + (exc.strerror or str(exc)) if full else (
                 _describe(exc))
-            error += _checkpoint_note(self.checkpoints_dir / run_id, run_id)
+            note = _checkpoint_note(self.checkpoints_dir / run_id, run_id)
+            error += note
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
             if full:
-                raise disk_full_error(exc, f"writing run {run_id}") from None
+                kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
+                raise disk_full_error(exc, f"writing run {run_id}", kept) from None
             raise
         self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files)
         shutil.rmtree(self.checkpoints_dir / run_id, ignore_errors=True)
