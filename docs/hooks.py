@@ -6,10 +6,17 @@ A page asks for a generated part with a marker on a line of its own:
 * ``<!-- scsim:builtin-scenarios -->``: the built-in scenarios (name, source, description);
 * ``<!-- scsim:scenario-reference -->``: every scenario key, its type, default and meaning
   (``scsim.scenario.reference``, also ``python -m scsim.scenario.reference``);
+* ``<!-- scsim:metric-registry -->``: every metric the mechanisms declare
+  (``scsim.outputs.metrics.metric_registry``): name, unit, kind, headline, description and
+  the declaring mechanism. A metric without a description, or a metric column of the code
+  the table does not list, is a warning, which fails ``mkdocs build --strict``;
 * ``<!-- scsim:metric-columns -->``: the metric columns in order, and what NAME stands for in
-  each built-in scenario (``scsim.outputs.metrics.metric_columns``). The page that holds it must
-  describe every column (as a code span): a column without one is a warning, which fails
-  ``mkdocs build --strict``.
+  each built-in scenario (``scsim.outputs.metrics.metric_columns``);
+* ``<!-- scsim:mechanisms -->``: the mechanisms in day order, from their declarations
+  (``scsim.core.mechanism.mechanisms``), linking each one's page where it has one.
+
+``on_config`` adds every page of docs/mechanisms/ (but its index) to the "Mechanisms" section
+of the navigation, in day order, so a new mechanism's page needs no edit of mkdocs.yml.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
+from scsim.core.mechanism import mechanisms  # noqa: E402
 from scsim.core.params import Names  # noqa: E402
-from scsim.outputs.metrics import metric_columns  # noqa: E402
+from scsim.outputs.metrics import metric_columns, metric_registry  # noqa: E402
 from scsim.scenario import builtin_names, load_scenario  # noqa: E402
 from scsim.scenario.reference import reference_markdown  # noqa: E402
 
@@ -34,17 +42,66 @@ log = logging.getLogger("mkdocs.hooks.scsim")  # under "mkdocs": --strict counts
 
 MARKER = re.compile(r"^<!-- scsim:([a-z-]+) -->$", re.MULTILINE)
 PLACEHOLDER = "NAME"  # stands for a behaviour, tier, group, privilege or company tier
+DOCS = Path(__file__).resolve().parent
+MECHANISM_PAGES = "mechanisms"  # docs/mechanisms/NAME.md: the page of mechanism NAME
 
 
 def generic_metric_columns() -> list[str]:
-    """The metric columns in order, with NAME for each named thing of a scenario."""
+    """The metric columns in order, with NAME for each named thing of a scenario and every
+    off-by-default mechanism switched on."""
     fields = {f.name: [PLACEHOLDER] for f in dataclasses.fields(Names)}
-    return metric_columns(Names(**{**fields, "reference_group": 0}))
+    optional = [m.name for m in mechanisms() if m.in_use is not None]
+    return metric_columns(Names(**{**fields, "reference_group": 0, "optional": optional}))
 
 
 def undocumented_metric_columns(markdown: str) -> list[str]:
     """The generic metric columns that ``markdown`` does not name as a code span."""
     return [col for col in generic_metric_columns() if f"`{col}`" not in markdown]
+
+
+def undescribed_metrics() -> list[str]:
+    """Metrics declared without a description (or a unit)."""
+    reg = metric_registry()
+    return list(reg.loc[(reg["description"].str.strip() == "")
+                        | (reg["unit"].str.strip() == ""), "name"])
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def mechanism_page(name: str) -> Path | None:
+    page = DOCS / MECHANISM_PAGES / f"{name}.md"
+    return page if page.exists() else None
+
+
+def metric_registry_table() -> str:
+    """Every declared metric, in column order (a per-name metric once, NAME in its name)."""
+    rows = ["| metric | unit | kind | headline | meaning | mechanism |",
+            "|---|---|---|---|---|---|"]
+    for m in metric_registry().itertuples():
+        rows.append(f"| `{m.name}` | {_cell(m.unit)} | {m.kind} | "
+                    f"{'yes' if m.headline else ''} | {_cell(m.description)} | "
+                    f"{m.mechanism} |")
+    return "\n".join(rows)
+
+
+def mechanisms_table(page_dir: str = "") -> str:
+    """The mechanisms in day order: step, module, scenario sections, metrics, page."""
+    rows = ["| step | mechanism | runs | scenario sections | metric columns | page |",
+            "|---|---|---|---|---|---|"]
+    for k, m in enumerate(mechanisms(), 1):
+        place = f"after {m.place.name}" if hasattr(m.place, "name") else f"at {m.place}"
+        names = [x.name for block in (items for _, items in m.column_blocks())
+                 for item in block for x in getattr(item, "metrics", (item,))]
+        columns = ", ".join(f"`{n.replace('{}', PLACEHOLDER)}`" for n in names) or "–"
+        module = m.module.removeprefix("scsim.").replace(".", "/") + ".py"
+        page = f"[{m.name}]({page_dir}{m.name}.md)" if mechanism_page(m.name) else "–"
+        sections = ", ".join(f"`{key}`" for key in m.sections)
+        optional = " (off by default)" if m.in_use is not None else ""
+        rows.append(f"| {k} | `{module}`{optional} | {place} | {sections} | {columns} | "
+                    f"{page} |")
+    return "\n".join(rows)
 
 
 def builtin_table() -> str:
@@ -75,7 +132,9 @@ def metric_columns_section() -> str:
 GENERATORS = {
     "builtin-scenarios": builtin_table,
     "scenario-reference": reference_markdown,
+    "metric-registry": metric_registry_table,
     "metric-columns": metric_columns_section,
+    "mechanisms": mechanisms_table,
 }
 
 
@@ -88,11 +147,39 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             log.warning("%s: unknown marker '%s' (one of %s)", page.file.src_uri, what,
                         ", ".join(GENERATORS))
             return match.group(0)
-        if what == "metric-columns":
-            missing = undocumented_metric_columns(markdown)
+        if what == "metric-registry":
+            missing = undescribed_metrics()
             if missing:
-                log.warning("%s: metric columns without a description: %s",
+                log.warning("%s: metrics declared without a description or unit: %s",
                             page.file.src_uri, ", ".join(missing))
+            text = GENERATORS[what]()
+            unlisted = undocumented_metric_columns(text)
+            if unlisted:
+                log.warning("%s: metric columns the registry does not list: %s",
+                            page.file.src_uri, ", ".join(unlisted))
+            return text.strip()
         return GENERATORS[what]().strip()
 
     return MARKER.sub(generate, markdown)
+
+
+def mechanism_nav() -> list[str]:
+    """The pages of docs/mechanisms/ for the navigation: mechanisms' pages in day order,
+    then any other page in name order."""
+    folder = DOCS / MECHANISM_PAGES
+    if not folder.is_dir():
+        return []
+    ordered = [f"{MECHANISM_PAGES}/{m.name}.md" for m in mechanisms() if mechanism_page(m.name)]
+    others = sorted(f"{MECHANISM_PAGES}/{p.name}" for p in folder.glob("*.md")
+                    if p.name != "index.md" and f"{MECHANISM_PAGES}/{p.name}" not in ordered)
+    return ordered + others
+
+
+def on_config(config):
+    """Fill the "Mechanisms" section of the navigation with docs/mechanisms/*.md."""
+    for entry in config["nav"] or []:
+        if isinstance(entry, dict) and isinstance(entry.get("Mechanisms"), list):
+            listed = {p if isinstance(p, str) else next(iter(p.values()))
+                      for p in entry["Mechanisms"]}
+            entry["Mechanisms"] += [p for p in mechanism_nav() if p not in listed]
+    return config

@@ -35,14 +35,39 @@ def test_scenario_reference_is_generated_into_the_scenarios_page():
     assert "<!-- scsim:" not in page
 
 
-def test_every_metric_column_is_documented():
-    assert hooks.undocumented_metric_columns(
-        (DOCS / "metrics.md").read_text(encoding="utf-8")) == []
+def test_every_metric_is_documented_from_the_registry():
+    assert hooks.undescribed_metrics() == []
     page = built("metrics.md")
+    assert hooks.undocumented_metric_columns(page) == []
     assert "`acts_NAME`" in page and "`national-800`" in page
+    assert "| `refused_transactions` | transactions per day | count | yes |" in page
     assert "<!-- scsim:" not in page
+
+
+def test_mechanisms_page_lists_every_mechanism_in_day_order():
+    from scsim.core.mechanism import mechanisms
+
+    page = built("mechanisms/index.md")
+    positions = [page.index(f"`{m.module.removeprefix('scsim.').replace('.', '/')}.py`")
+                 for m in mechanisms()]
+    assert positions == sorted(positions)
+    assert "[shunning](shunning.md)" in page and "<!-- scsim:" not in page
+    config = {"nav": [{"Mechanisms": ["mechanisms/index.md"]}]}
+    assert "mechanisms/shunning.md" in hooks.on_config(config)["nav"][0]["Mechanisms"]
 
 
 def test_benchmark_table_lives_in_the_performance_page():
     page = (DOCS / "performance.md").read_text(encoding="utf-8")
     assert "<!-- bench-table:start -->\n" in page and "<!-- bench-table:end -->" in page
+
+
+def test_architecture_page_shows_the_real_shunning_code():
+    import re
+
+    page = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    part = page[page.index("## Add a mechanism in one file"):page.index("## The numba cache")]
+    blocks = re.findall(r"```python\n(.*?)```", part, re.S)
+    source = (REPO / "src" / "scsim" / "mechanisms" / "shunning.py").read_text(encoding="utf-8")
+    assert len(blocks) >= 6
+    for block in blocks:
+        assert block in source, block[:80]

@@ -117,7 +117,7 @@ def test_metric_registry_covers_exactly_the_metric_columns(name):
     names = Names.of(scsim.load_scenario(name))
     columns = metric_columns(names)
     assert len(columns) == len(set(columns))
-    declared = [c for m in registered_metrics() for c in m.columns(names)]
+    declared = [c for m in registered_metrics(names) for c in m.columns(names)]
     assert sorted(declared) == sorted(columns)
     for col in columns:
         m = metric_of(col)
@@ -145,9 +145,11 @@ def test_a_metric_declaration_checks_itself():
 
 
 def test_the_day_plan_keeps_the_profile_phase_names():
-    assert PHASES == ("behave", "observe", "report", "score", "classify", "sanction", "shame",
-                      "adapt", "companies", "metrics")
-    assert len(DAY_PLAN) == 10
+    """The built-in steps keep their names and order; added mechanisms come in between."""
+    builtin = ("behave", "observe", "report", "score", "classify", "sanction", "shame",
+               "adapt", "companies", "metrics")
+    assert tuple(p for p in PHASES if p in builtin) == builtin
+    assert PHASES[-1] == "metrics" and len(DAY_PLAN) == len(set(PHASES)) == len(PHASES)
 
 
 def test_plan_says_what_is_on():
@@ -176,3 +178,65 @@ def test_mechanism_fields_carry_units_and_sources():
     assert len(fields) > 50
     alpha = Scenario.model_fields["scoring"].annotation.model_fields["association"]
     assert alpha.annotation.model_fields["alpha"].json_schema_extra["unit"] == "share per day"
+
+
+def test_mechanisms_are_discovered_in_day_order():
+    from scsim.core.mechanism import mechanisms
+
+    found = mechanisms()
+    assert tuple(m.step for m in found) == DAY_PLAN[:-1]
+    assert [m.name for m in found][:6] == ["behave", "observe", "report", "score", "classify",
+                                           "sanction"]
+    for m in found:  # one record per mechanism, named after it, saying whether it is on
+        assert m.step.name == m.name and m.step.section == ", ".join(m.sections)
+    p = Simulation(scsim.load_scenario("no-system", agents=200, days=1)).epochs[0][1]
+    for m in found:
+        assert isinstance(getattr(p, m.name).on, bool | np.bool_)
+
+
+def test_day_order_places_after_and_numbers():
+    from scsim.core.mechanism import Mechanism, after, day_order
+    from scsim.core.step import Step
+
+    def mech(name, place):
+        return Mechanism(name=name, sections={}, compile=lambda sc, names: None,
+                         step=type(name.title(), (Step,), {}), place=place)
+
+    order = day_order([mech("c", after("a")), mech("b", 20), mech("a", 10),
+                       mech("d", after("a")), mech("e", after("c"))])
+    assert [m.name for m in order] == ["a", "c", "e", "d", "b"]
+    with pytest.raises(ValueError, match="unknown"):
+        day_order([mech("x", after("nowhere"))])
+
+
+def test_metric_blocks_go_after_their_anchor():
+    from scsim.core.mechanism import Columns, Mechanism
+    from scsim.core.step import Step
+    from scsim.outputs.metrics import compose_layout
+
+    def metric(name):
+        return Metric(name, "agents", "level", name)
+
+    def mech(name, metrics, anchor):
+        return Mechanism(name=name, sections={}, compile=lambda sc, names: None,
+                         step=type(name.title(), (Step,), {}), place=1, metrics=metrics,
+                         metrics_after=anchor)
+
+    core = (metric("day"), metric("end"))
+    layout = compose_layout(core, (
+        mech("late", (metric("l1"),), "e1"),  # waits for e1
+        mech("early", (metric("e1"), Columns("end", metric("e2"))), "day"),
+        mech("last", (metric("z"),), None)))
+    assert [m.name for m, _ in layout] == ["day", "e1", "l1", "end", "e2", "z"]
+    with pytest.raises(ValueError, match="unknown columns"):
+        compose_layout(core, (mech("x", (metric("x"),), "nowhere"),))
+
+
+def test_scenario_sections_come_from_the_mechanisms_in_day_order():
+    keys = list(Scenario.model_fields)
+    assert keys[:7] == ["name", "description", "source", "days", "population", "regions",
+                        "network"]
+    assert keys[7:18] == ["behaviours", "surveillance", "reports", "scoring", "tiers",
+                          "listing", "sanctions", "privileges", *keys[15:18]]
+    assert keys[-2:] == ["timeline", "metrics"]
+    assert Scenario.__module__ == "scsim.scenario.schema"

@@ -1,5 +1,6 @@
 """A scenario compiled to the numbers and arrays the kernels read: one typed record per
-mechanism (a NamedTuple declared in its module, ``mechanisms/*.py``), composed here.
+mechanism (a NamedTuple declared and compiled in its module, ``mechanisms/*.py``), composed
+here from the mechanisms' declarations (``core.mechanism``).
 
 Switched-off mechanisms compile to neutral values (zero rates, zero coverage, infinite
 thresholds) and ``on=False``, which the day plan reads to skip their steps; the names of
@@ -9,19 +10,12 @@ fixed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
+from typing import Any
 
 import numpy as np
 
-from scsim.mechanisms.adapt import AdaptParams, compile_adapt
-from scsim.mechanisms.behave import Behaviours, compile_behaviours
-from scsim.mechanisms.classify import ClassifyParams, compile_classify
-from scsim.mechanisms.companies import CompanyParams, compile_companies
-from scsim.mechanisms.observe import ObserveParams, compile_observe
-from scsim.mechanisms.reports import ReportParams, compile_reports
-from scsim.mechanisms.sanction import SanctionParams, compile_sanction
-from scsim.mechanisms.score import ScoreParams, compile_score
-from scsim.mechanisms.shame import ShameParams, compile_shame
+from scsim.core.mechanism import mechanisms
 from scsim.scenario.schema import Scenario
 
 NEVER = np.int32(2**31 - 1)  # a day that never comes
@@ -41,6 +35,9 @@ class Names:
     company_events: list[str]
     company_tiers: list[str]  # highest threshold first
     sectors: list[str]
+    # Mechanisms that are off by default (``Mechanism.in_use``) and that this scenario
+    # switches on in some epoch of its timeline: their metric columns are in its table.
+    optional: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:
@@ -58,24 +55,32 @@ class Names:
             company_events=[e.name for e in sc.companies.events],
             company_tiers=[t.name for t in sorted(sc.companies.tiers, key=lambda t: -t.min)],
             sectors=list(sc.companies.sectors),
+            optional=optional_in_use(sc),
         )
 
 
-@dataclass(frozen=True)
-class Params:
-    """The compiled parameters of one epoch of a run (the timeline can swap them on a given
-    day): one record per mechanism, named after its step."""
+def optional_in_use(sc: Scenario) -> list[str]:
+    """The off-by-default mechanisms that ``sc`` (or a step of its timeline) switches on."""
+    optional = [m for m in mechanisms() if m.in_use is not None]
+    if not optional:
+        return []
+    epochs = [sc]
+    if sc.timeline:
+        from scsim.scenario.loader import timeline_epochs
 
-    region_start_day: np.ndarray  # int32 (regions): day the system starts there
-    behaviours: Behaviours
-    observe: ObserveParams
-    report: ReportParams
-    score: ScoreParams
-    classify: ClassifyParams
-    sanction: SanctionParams
-    shame: ShameParams
-    adapt: AdaptParams
-    companies: CompanyParams
+        epochs = [s for _, s in timeline_epochs(sc)]
+    return [m.name for m in optional if any(m.in_use(s) for s in epochs)]
+
+
+Params = make_dataclass(
+    "Params",
+    [("region_start_day", np.ndarray),  # int32 (regions): day the system starts there
+     *((m.name, Any) for m in mechanisms())],
+    frozen=True)
+Params.__module__ = __name__
+Params.__doc__ = """The compiled parameters of one epoch of a run (the timeline can swap them on
+a given day): ``region_start_day`` (int32 per region, the day the system starts there) and
+one record per mechanism, named after it (``p.sanction``, ``p.shunning``...)."""
 
 
 def compile_params(sc: Scenario, names: Names) -> Params:
@@ -85,18 +90,5 @@ def compile_params(sc: Scenario, names: Names) -> Params:
     for step in sorted(sc.regions.rollout, key=lambda s: -s.day):
         chosen = range(nreg) if step.regions == "all" else step.regions
         start[list(chosen)] = step.day
-    b = compile_behaviours(sc, names)
-    observe = compile_observe(sc, names)
-    classify = compile_classify(sc)
-    return Params(
-        region_start_day=start,
-        behaviours=b,
-        observe=observe,
-        report=compile_reports(sc),
-        score=compile_score(sc, names),
-        classify=classify,
-        sanction=compile_sanction(sc),
-        shame=compile_shame(sc),
-        adapt=compile_adapt(sc, classify.threshold),
-        companies=compile_companies(sc),
-    )
+    return Params(region_start_day=start,
+                  **{m.name: m.compile(sc, names) for m in mechanisms()})

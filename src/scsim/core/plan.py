@@ -1,6 +1,7 @@
 """The day as a declared plan: the steps of MODEL.md, "One day, in order", each the step of
-one mechanism module. ``core.engine.Simulation`` runs them in this order, times each under
-its name (the per-phase profile) and can show the plan (``Simulation.plan()``).
+one mechanism module, in the order the mechanisms declare (``core.mechanism``).
+``core.engine.Simulation`` runs them in this order, times each under its name (the
+per-phase profile) and can show the plan (``Simulation.plan()``, ``scsim plan``).
 
 Roll-out (MODEL.md step 10) is no step: the engine computes which regions have started each
 day and every step skips agents of the others.
@@ -12,23 +13,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from scsim.mechanisms.adapt import Adapt
-from scsim.mechanisms.behave import Behave
-from scsim.mechanisms.classify import Classify
-from scsim.mechanisms.companies import CompaniesStep as Companies
-from scsim.mechanisms.observe import Observe
-from scsim.mechanisms.reports import Report
-from scsim.mechanisms.sanction import Sanction
-from scsim.mechanisms.score import Score
-from scsim.mechanisms.shame import Shame
+from scsim.core.mechanism import mechanisms
 from scsim.outputs.metrics import Metrics
 
 if TYPE_CHECKING:
     from scsim.core.params import Params
     from scsim.scenario.schema import Scenario
 
-DAY_PLAN = (Behave, Observe, Report, Score, Classify, Sanction, Shame, Adapt, Companies,
-            Metrics)
+DAY_PLAN = (*(m.step for m in mechanisms()), Metrics)
+"""The steps of a day, in order: each mechanism's step in day order (``Mechanism.place``),
+then the metrics step that ends the day."""
 
 PHASES = tuple(step.name for step in DAY_PLAN)
 """The phase names of the profile, in day order."""

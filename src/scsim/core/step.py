@@ -1,8 +1,9 @@
-"""One step of the day plan: what a mechanism module declares to the engine.
+"""One step of the day plan: what runs a mechanism's kernels for one day.
 
-A step names its phase (the name the per-phase profile uses), the scenario section it
-reads, its kernels and counters, says whether it is on for an epoch's parameters (the one
-place that answers "is this mechanism on?"), and runs its kernels for one day.
+A step lists its kernels and counters and runs them; its phase name (the name the per-phase
+profile uses) and the scenario sections it reads come from its mechanism's declaration
+(``core.mechanism.Mechanism``), and whether it runs on a day from the ``on`` field of its
+mechanism's compiled record (the one place that answers "is this mechanism on?").
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ class Step:
     """Base of the steps of ``core.plan.DAY_PLAN``; one instance per run (it may keep
     what it carries from day to day)."""
 
-    name: ClassVar[str]  # phase name, as the profile prints it
-    section: ClassVar[str] = ""  # scenario section(s) it reads
+    name: ClassVar[str]  # phase name, as the profile prints it (set by its Mechanism)
+    section: ClassVar[str] = ""  # scenario section(s) it reads (set by its Mechanism)
     kernels: ClassVar[tuple] = ()  # its numba kernels, in call order
     counters: ClassVar[Counters | None] = None
 
@@ -54,8 +55,9 @@ class Step:
 
     @classmethod
     def on(cls, p: Params) -> bool:
-        """Whether the step does anything with these parameters (off: skipped)."""
-        return True
+        """Whether the step does anything with these parameters (off: skipped): the ``on``
+        of its mechanism's record."""
+        return bool(getattr(p, cls.name).on)
 
     def run(self, t: Today) -> None:
         raise NotImplementedError

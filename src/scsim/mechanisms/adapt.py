@@ -10,12 +10,15 @@ from numba import njit, prange
 from pydantic import Field
 
 from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
+from scsim.mechanisms.classify import listing_threshold
 from scsim.scenario.section import Probability, Section, meta
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 8. Adapt"
@@ -54,10 +57,10 @@ class AdaptParams(NamedTuple):
     threshold: float  # the listing threshold, points (-inf when none)
 
 
-def compile_adapt(sc: Scenario, threshold: float) -> AdaptParams:
+def compile_adapt(sc: Scenario, names: Names) -> AdaptParams:
     fe = sc.fear
     return AdaptParams(enabled(sc), fe.speed, fe.social_weight, fe.self_weight, fe.margin,
-                       threshold)
+                       listing_threshold(sc))
 
 
 # --- kernel --------------------------------------------------------------------------------
@@ -88,13 +91,7 @@ def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed
 # --- the step ------------------------------------------------------------------------------
 
 class Adapt(Step):
-    name = "adapt"
-    section = "fear"
     kernels = (adapt,)
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.adapt.on
 
     def run(self, t: Today) -> None:
         a = t.state.agents
@@ -106,3 +103,12 @@ class Adapt(Step):
 
 FEAR_MEAN = Metric("fear_mean", "0-1", "level", "mean fear", label="mean fear",
                    headline=True, value=lambda m: m.tally.sum("fear_sum") / m.n)
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="adapt", place=80,
+    sections={"fear": (Fear, "fear and the chilling effect")},
+    compile=compile_adapt, step=Adapt,
+    metrics=(FEAR_MEAN,), metrics_after="score_assortativity")

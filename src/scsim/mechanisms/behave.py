@@ -19,6 +19,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
 from scsim.core.state import ACTED, LISTED, add_capped
@@ -60,6 +61,7 @@ class Behaviour(Section):
 class Behaviours(NamedTuple):
     """The behaviours of a scenario as arrays, one entry per behaviour (B)."""
 
+    on: bool  # always: acts are drawn every day (with no behaviours, none)
     rate: np.ndarray  # float64, acts per agent-day at propensity 1
     delta: np.ndarray  # float64, points per accepted observation
     category: np.ndarray  # int32, column of the propensity array
@@ -77,6 +79,7 @@ def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
     channels = {c: k for k, c in enumerate(names.channels)}
     u8 = np.uint8
     return Behaviours(
+        on=True,
         rate=np.array([b.rate for b in beh], np.float64),
         delta=np.array([b.delta for b in beh], np.float64),
         category=np.array([names.categories.index(b.category) for b in beh], np.int32),
@@ -182,14 +185,12 @@ def behave(m, acts_total, scratch, today, sums, acts_count):
 # --- the step ------------------------------------------------------------------------------
 
 class Behave(Step):
-    name = "behave"
-    section = "behaviours"
     kernels = (behave,)
     counters = COUNTERS
 
     def run(self, t: Today) -> None:
         p, a = t.p, t.state.agents
-        b = p.behaviours
+        b = p.behave
         t.acts = ActModel(
             t.key("behave"), b.rate, b.category, b.penalised, b.online, b.outside, b.key,
             a["propensity"], a["conformity"], a["fear"], a["status"], a["scores"],
@@ -209,7 +210,7 @@ DETERRENCE_MEAN = Metric(
 
 def _penalised_acts(m):
     beh = m.tally.total("acts")
-    penalised = m.p.behaviours.penalised.astype(bool)
+    penalised = m.p.behave.penalised.astype(bool)
     return beh[: len(penalised)][penalised].sum()
 
 
@@ -219,3 +220,12 @@ PENALISED_ACTS = Metric("penalised_acts", "acts per day", "count",
 ACTS = Metric("acts_{}", "acts per day", "count", "acts of behaviour NAME",
               per="behaviours", headline=True,
               value=lambda m: m.tally.total("acts")[: len(m.names.behaviours)])
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="behave", place=10,
+    sections={"behaviours": (list[Behaviour], "good and bad acts")},
+    compile=compile_behaviours, step=Behave,
+    metrics=(DETERRENCE_MEAN, PENALISED_ACTS), metrics_after="fear_mean")

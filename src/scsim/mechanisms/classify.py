@@ -13,7 +13,8 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
-from scsim.core.metric import Metric, counter
+from scsim.core.mechanism import Columns, Mechanism
+from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, rehash, unit
 from scsim.core.state import (
     DELISTED,
@@ -27,10 +28,12 @@ from scsim.core.state import (
     add_capped,
 )
 from scsim.core.step import Step, Today
+from scsim.mechanisms.score import GROUP_SCORE_MEAN
 from scsim.mechanisms.ties import broadcast
 from scsim.scenario.section import Days, Name, Probability, Section, meta
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 5. Classify"
@@ -83,9 +86,16 @@ def enabled(sc: Scenario) -> bool:
     return sc.listing.enabled
 
 
+def listing_threshold(sc: Scenario) -> float:
+    """The score (points) below which agents are listed; -inf when nobody is."""
+    lst = sc.listing
+    return lst.threshold if enabled(sc) and lst.threshold is not None else -math.inf
+
+
 # --- compiled parameters -------------------------------------------------------------------
 
 class ClassifyParams(NamedTuple):
+    on: bool  # always: tiers are assigned every day
     listing: bool  # tiers are always assigned; listing only when this is on
     threshold: float  # points; -inf when there is none
     duration: int  # days
@@ -100,13 +110,14 @@ class ClassifyParams(NamedTuple):
     tier_min: np.ndarray  # float64 points, descending
 
 
-def compile_classify(sc: Scenario) -> ClassifyParams:
+def compile_classify(sc: Scenario, names: Names) -> ClassifyParams:
     lst = sc.listing
     on = enabled(sc)
     appeals = lst.appeals
     return ClassifyParams(
+        on=True,
         listing=on,
-        threshold=lst.threshold if on and lst.threshold is not None else -math.inf,
+        threshold=listing_threshold(sc),
         duration=lst.duration,
         severe_duration=lst.severe_duration or lst.duration,
         renew=lst.renew,
@@ -246,8 +257,6 @@ def assign_tiers(scores, tier_min, tier):
 # --- the step ------------------------------------------------------------------------------
 
 class Classify(Step):
-    name = "classify"
-    section = "tiers, listing"
     kernels = (classify, announce_listings)
     counters = COUNTERS
 
@@ -316,3 +325,17 @@ WRONGFUL_RATE = Metric("wrongful_rate_{}", "share of the group", "level",
 DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact: listed share of "
                           "group NAME over that of the reference group", per="groups",
                           value=_disparate_impact)
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="classify", place=50,
+    sections={"tiers": (list[Tier], "score bands, e.g. A+ to D"),
+              "listing": (Listing, "the list of the discredited")},
+    compile=compile_classify, step=Classify,
+    metrics=(*LISTING_METRICS,
+             Columns("reported_{}", TIERS,
+                     PerName("groups", LISTED_RATE, WRONGFUL_RATE, GROUP_SCORE_MEAN,
+                             DISPARATE_IMPACT))),
+    metrics_after="clean_score_mean")

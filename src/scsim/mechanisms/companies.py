@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
 from scsim.core.state import LISTED
@@ -21,6 +22,7 @@ from scsim.mechanisms.classify import tier_of
 from scsim.scenario.section import LogNormal, Name, Probability, Rate, Section, meta
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 9. Companies"
@@ -113,7 +115,7 @@ class CompanyParams(NamedTuple):
     agent_max: float
 
 
-def compile_companies(sc: Scenario) -> CompanyParams:
+def compile_companies(sc: Scenario, names: Names) -> CompanyParams:
     co = sc.companies
     on = enabled(sc)
     f64 = np.float64
@@ -184,13 +186,7 @@ def penalise_representatives(penalty, s_min, s_max, listed, rep, scores):
 # --- the step ------------------------------------------------------------------------------
 
 class CompaniesStep(Step):
-    name = "companies"
-    section = "companies"
     kernels = (companies, penalise_representatives)
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.companies.on
 
     def run(self, t: Today) -> None:
         p, c, a = t.p.companies, t.state.companies, t.state.agents
@@ -226,3 +222,12 @@ METRICS = (
     Metric("tax_take", "revenue units per day", "rate", "tax paid by all companies today",
            label="tax take", headline=True, value=_tax_take),
 )
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="companies", place=90,
+    sections={"companies": (Companies, "corporate scores")},
+    compile=compile_companies, step=CompaniesStep,
+    metrics=METRICS, metrics_after="di_{}")

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
@@ -197,23 +198,17 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
 # --- the step ------------------------------------------------------------------------------
 
 class Observe(Step):
-    name = "observe"
-    section = "surveillance"
     kernels = (observe, misattribute)
     counters = COUNTERS
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.observe.on
 
     def run(self, t: Today) -> None:
         p, s, a, tally = t.p.observe, t.state, t.state.agents, t.tally
         key = t.key("observe")
-        observe(p, t.p.behaviours, key, a["group"], a["region"], s.region_start, t.started, t.acts,
+        observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
                 tally.flags)
         if tally.flags.any():
-            misattribute(p, t.p.behaviours, key, a["group"], a["region"], s.region_start, t.acts,
+            misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.acts,
                          a["scratch"], a["today"], tally.flags)
 
 
@@ -226,3 +221,12 @@ MISATTRIBUTIONS = Metric("misattributions", "sightings per day", "count",
 SEEN = Metric("seen_{}", "acts per day", "count", "acts of behaviour NAME seen by a "
               "surveillance channel", per="behaviours",
               value=lambda m: m.tally.total("seen")[: len(m.names.behaviours)])
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="observe", place=20,
+    sections={"surveillance": (Surveillance, "channels that see acts")},
+    compile=compile_observe, step=Observe,
+    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}")

@@ -14,16 +14,18 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
-from scsim.core.metric import Metric, counter
+from scsim.core.mechanism import Columns, Mechanism
+from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
 from scsim.core.state import ACTED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
-from scsim.mechanisms.behave import draw_acts
-from scsim.mechanisms.observe import UNSEEN, false_match_rate, sighting
+from scsim.mechanisms.behave import ACTS, draw_acts
+from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
 from scsim.scenario.section import Probability, Rate, Section, meta
 from scsim.world.network.csr import SEVERED
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 3. Report"
@@ -68,7 +70,7 @@ class ReportParams(NamedTuple):
     false_report_cdf: np.ndarray  # float64, choice of behaviour for a false report
 
 
-def compile_reports(sc: Scenario) -> ReportParams:
+def compile_reports(sc: Scenario, names: Names) -> ReportParams:
     rep = sc.reports
     beh = sc.behaviours
     weights = np.array([x.rate if x.reportable and x.delta < 0 else 0.0 for x in beh],
@@ -191,24 +193,18 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
 # --- the step ------------------------------------------------------------------------------
 
 class Report(Step):
-    name = "report"
-    section = "reports"
     kernels = (report, false_reports)
     counters = COUNTERS
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.report.on
 
     def run(self, t: Today) -> None:
         p, s, a, tally, net = t.p.report, t.state, t.state.agents, t.tally, t.state.net
         false_key = t.key("false_report")
-        report(p, t.p.behaviours, t.p.observe, t.key("observe"), t.key("report"), false_key,
+        report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
                a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
                tally.arrays["reported"], tally.flags)
         if tally.flags.any():
-            false_reports(p, t.p.behaviours, false_key, net.indptr, net.indices, net.tie,
+            false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
                           a["scores"], a["malice"], a["region"], t.started, a["scratch"],
                           a["today"], tally.counts["report"], tally.flags)
 
@@ -226,3 +222,17 @@ FALSE_REPORTS_ACCEPTED = Metric("false_reports_accepted", "reports per day", "co
 REPORTED = Metric("reported_{}", "acts per day", "count", "unseen acts of behaviour NAME "
                   "reported truly and accepted", per="behaviours",
                   value=lambda m: m.tally.total("reported")[: len(m.names.behaviours)])
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="report", place=30,
+    sections={"reports": (Reports, "reports by neighbours")},
+    compile=compile_reports, step=Report,
+    metrics=(REPORTS_ACCEPTED, FALSE_REPORTS_FILED, FALSE_REPORTS_ACCEPTED,
+             # The per-behaviour table interleaves behave's, observe's and report's columns
+             # (acts_a, seen_a, reported_a, acts_b...); report, the last of the three in the
+             # day, declares it.
+             Columns("penalised_acts", PerName("behaviours", ACTS, SEEN, REPORTED))),
+    metrics_after="misattributions")

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
 from scsim.core.state import LISTED, add_capped
@@ -22,6 +23,7 @@ from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Rate, Section, meta
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 6. Sanction and reward"
@@ -120,7 +122,7 @@ class SanctionParams(NamedTuple):
     p_key: np.ndarray  # uint64
 
 
-def compile_sanction(sc: Scenario) -> SanctionParams:
+def compile_sanction(sc: Scenario, names: Names) -> SanctionParams:
     sanc, grants = sc.sanctions, sc.privileges.grants
     on = enabled(sc)
 
@@ -239,14 +241,8 @@ def sanction(p, key, region, started, household, household_start, scores, status
 # --- the step ------------------------------------------------------------------------------
 
 class Sanction(Step):
-    name = "sanction"
-    section = "sanctions, privileges"
     kernels = (sanction,)
     counters = COUNTERS
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.sanction.on
 
     def run(self, t: Today) -> None:
         s, a, tally = t.state, t.state.agents, t.tally
@@ -285,3 +281,13 @@ METRICS = (
     Metric("privilege_{}", "uses per day", "count", "uses of privilege NAME",
            per="privileges", value=_privileges),
 )
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="sanction", place=60,
+    sections={"sanctions": (Sanctions, "what listed citizens cannot do"),
+              "privileges": (Privileges, "rewards above thresholds")},
+    compile=compile_sanction, step=Sanction,
+    metrics=METRICS, metrics_after="wrongful_new")

@@ -14,6 +14,7 @@ from numba import njit, prange
 from pydantic import Field
 
 from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.prefetch import prefetch
 from scsim.core.step import Step, Today
@@ -157,13 +158,7 @@ def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean
 # --- the step ------------------------------------------------------------------------------
 
 class Score(Step):
-    name = "score"
-    section = "scoring"
     kernels = (score,)
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.score.on
 
     def run(self, t: Today) -> None:
         a, net = t.state.agents, t.state.net
@@ -202,3 +197,13 @@ CLEAN_SCORE_MEAN = Metric("clean_score_mean", "points", "level",
 GROUP_SCORE_MEAN = Metric("score_mean_{}", "points", "level",
                           "mean recorded score of group NAME", per="groups",
                           value=lambda m: m.group_score / np.maximum(m.group_size, 1.0))
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="score", place=40,
+    sections={"scoring": (Scoring, "how scores move")},
+    compile=compile_score, step=Score,
+    metrics=(SCORE_MEAN, SCORE_SD, *SCORE_PERCENTILES, SCORE_GINI, CLEAN_SCORE_MEAN),
+    metrics_after="day")  # GROUP_SCORE_MEAN is in classify's per-group table

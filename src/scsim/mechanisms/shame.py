@@ -14,6 +14,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, sub_hash, unit
 from scsim.core.state import LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
@@ -23,6 +24,7 @@ from scsim.scenario.section import Probability, Section, meta
 from scsim.world.network.csr import SEVERED, TYPE_MASK
 
 if TYPE_CHECKING:
+    from scsim.core.params import Names
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 7. Shame"
@@ -71,7 +73,7 @@ class ShameParams(NamedTuple):
     pariah_fraction: float  # share of original ties
 
 
-def compile_shame(sc: Scenario) -> ShameParams:
+def compile_shame(sc: Scenario, names: Names) -> ShameParams:
     sh = sc.shaming
     shame = sh.probability if enabled(sc) else 0.0
     restore = sh.restore_rate if sh.enabled else 0.0
@@ -177,18 +179,12 @@ class Shame(Step):
     """Keeps the number of severed ties from day to day (restoration looks for them only
     while some exist)."""
 
-    name = "shame"
-    section = "shaming"
     kernels = (shame, sever, find_severed, restore)
     counters = COUNTERS
 
     def __init__(self, sim) -> None:
         super().__init__(sim)
         self.severed_ties = 0
-
-    @classmethod
-    def on(cls, p) -> bool:
-        return p.shame.on
 
     def run(self, t: Today) -> None:
         p, a, tally, net = t.p.shame, t.state.agents, t.tally, t.state.net
@@ -227,3 +223,12 @@ METRICS = (
            "shaming.pariah_fraction of their original ones", label="pariahs", headline=True,
            value=counter("pariahs")),
 )
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="shame", place=70,
+    sections={"shaming": (Shaming, "public shaming and shunning")},
+    compile=compile_shame, step=Shame,
+    metrics=METRICS, metrics_after="false_reports_accepted")

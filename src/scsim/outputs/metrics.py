@@ -1,6 +1,8 @@
 """The per-day metrics table: one row per day, one column per figure, each declared once
 (``core.metric.Metric``) by the mechanism that produces it and composed here in column
-order (``LAYOUT``); ``metric_registry()`` lists them for the docs.
+order (``LAYOUT``: this module's own columns, with each mechanism's block of columns put
+right after the column it names, ``Mechanism.metrics_after``); ``metric_registry()`` lists
+them for the docs.
 
 The metrics step ends the day: a census of the agents (``agent_stats``) fills its own
 counters, then every metric's ``value`` reads the day's counters.
@@ -25,20 +27,10 @@ from numba import njit, prange
 
 from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism, mechanisms
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.state import LISTED, WRONGFUL, State
 from scsim.core.step import Step, Today
-from scsim.mechanisms import (
-    adapt,
-    behave,
-    classify,
-    companies,
-    observe,
-    reports,
-    sanction,
-    score,
-    shame,
-)
 from scsim.mechanisms.score import PERCENTILES
 from scsim.world.network import largest_component_fraction, score_assortativity
 
@@ -176,31 +168,65 @@ AGENTS_ACTIVE = Metric("agents_active", "agents", "level",
                        "agents of regions where the system has started",
                        mechanism="rollout", value=counter("agents_active"))
 
-LAYOUT: tuple[Metric | PerName, ...] = (
-    DAY,
-    score.SCORE_MEAN, score.SCORE_SD, *score.SCORE_PERCENTILES, score.SCORE_GINI,
-    score.CLEAN_SCORE_MEAN,
-    *classify.LISTING_METRICS,
-    *sanction.METRICS,
-    observe.MISATTRIBUTIONS,
-    reports.REPORTS_ACCEPTED, reports.FALSE_REPORTS_FILED, reports.FALSE_REPORTS_ACCEPTED,
-    *shame.METRICS,
-    LCC_FRAC, SCORE_ASSORTATIVITY,
-    adapt.FEAR_MEAN, behave.DETERRENCE_MEAN, behave.PENALISED_ACTS,
-    PerName("behaviours", behave.ACTS, observe.SEEN, reports.REPORTED),
-    classify.TIERS,
-    PerName("groups", classify.LISTED_RATE, classify.WRONGFUL_RATE, score.GROUP_SCORE_MEAN,
-            classify.DISPARATE_IMPACT),
-    *companies.METRICS,
-    AGENTS_ACTIVE,
-)
+CORE = (DAY, LCC_FRAC, SCORE_ASSORTATIVITY, AGENTS_ACTIVE)
+"""This module's own columns, in order; the mechanisms' blocks go between them."""
+
+
+def compose_layout(core: tuple, declared: tuple[Mechanism, ...]
+                   ) -> list[tuple[Metric | PerName, Mechanism | None]]:
+    """The table's items in column order, each with the mechanism that declares it (None for
+    ``core``). Blocks are placed in day order, each right after the column it names (a
+    metric's declared name; a per-name table is named by any of its metrics) and after any
+    block placed there before it; a block naming a column not placed yet waits for it."""
+    layout: list[tuple[Metric | PerName, Mechanism | None]] = [(m, None) for m in core]
+    tail: dict[str, Metric | PerName] = {}  # anchor -> last item placed after it
+    pending = [(anchor, items, m) for m in declared for anchor, items in m.column_blocks()]
+
+    def position(name: str) -> int | None:
+        for k, (item, _) in enumerate(layout):
+            members = item.metrics if isinstance(item, PerName) else (item,)
+            if any(x.name == name for x in members):
+                return k
+        return None
+
+    while pending:
+        waiting = []
+        for anchor, items, m in pending:
+            if anchor is None:
+                k = len(layout) - 1
+            elif anchor in tail:
+                k = next(i for i, (item, _) in enumerate(layout) if item is tail[anchor])
+            else:
+                k = position(anchor)
+            if k is None:
+                waiting.append((anchor, items, m))
+                continue
+            layout[k + 1:k + 1] = [(item, m) for item in items]
+            if anchor is not None:
+                tail[anchor] = items[-1]
+        if len(waiting) == len(pending):
+            raise ValueError("metric blocks placed after unknown columns: " + ", ".join(
+                f"{m.name} after {anchor!r}" for anchor, _, m in waiting))
+        pending = waiting
+    return layout
+
+
+_PLACED = compose_layout(CORE, mechanisms())
+LAYOUT: tuple[Metric | PerName, ...] = tuple(item for item, _ in _PLACED)
 """The metrics table, in column order: declarations of the mechanisms, composed."""
 
 
-def registered_metrics() -> list[Metric]:
-    """Every metric declaration, in column order."""
+def layout_of(names: Names) -> list[Metric | PerName]:
+    """``LAYOUT`` less the columns of off-by-default mechanisms that the scenario of
+    ``names`` does not switch on (``Names.optional``)."""
+    return [item for item, m in _PLACED
+            if m is None or m.in_use is None or m.name in names.optional]
+
+
+def registered_metrics(names: Names | None = None) -> list[Metric]:
+    """Every metric declaration, in column order (with ``names``: those in its table)."""
     out: list[Metric] = []
-    for item in LAYOUT:
+    for item in LAYOUT if names is None else layout_of(names):
         out.extend(item.metrics if isinstance(item, PerName) else (item,))
     return out
 
@@ -243,7 +269,7 @@ def metric_label(column: str) -> str:
 
 def metric_columns(names: Names) -> list[str]:
     """Column names of the metrics table, in order."""
-    return [c for item in LAYOUT for c in item.columns(names)]
+    return [c for item in layout_of(names) for c in item.columns(names)]
 
 
 @dataclass
@@ -271,6 +297,7 @@ class MetricsRecorder:
     def __init__(self, names: Names, state: State, days: int, network_every: int,
                  threads: int):
         self.names = names
+        self.layout = layout_of(names)
         self.columns = metric_columns(names)
         self.table = np.full((days, len(self.columns)), np.nan)
         self.network_every = network_every
@@ -311,7 +338,7 @@ class MetricsRecorder:
 
     def _fill(self, row: np.ndarray, m: Measure) -> None:
         k = 0
-        for item in LAYOUT:
+        for item in self.layout:
             if isinstance(item, PerName):
                 count = len(getattr(self.names, item.per))
                 values = [metric.value(m) for metric in item.metrics]
@@ -333,10 +360,16 @@ class MetricsRecorder:
 
 
 class Metrics(Step):
+    """Ends the day (no mechanism of its own: always on)."""
+
     name = "metrics"
     section = "metrics"
     kernels = (agent_stats,)
     counters = COUNTERS
+
+    @classmethod
+    def on(cls, p) -> bool:
+        return True
 
     def run(self, t: Today) -> None:
         self.sim.recorder.record(t)

@@ -1,6 +1,7 @@
 """The scenario schema: the world's sections (population, regions, network, timeline,
-metrics) and the mechanisms' sections, each declared in its mechanism module
-(src/scsim/mechanisms/), composed into one ``Scenario``.
+metrics), declared here, and the mechanisms' sections, each declared in its mechanism
+module (src/scsim/mechanisms/, ``MECHANISM.sections``), composed into one ``Scenario``:
+the world's keys first, then each mechanism's in day order, then timeline and metrics.
 
 Units used throughout: scores in points, durations in days, rates per agent (or company)
 per day, probabilities in [0, 1]; each field's unit and source are in its metadata
@@ -14,23 +15,14 @@ import typing
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
-from scsim.mechanisms.adapt import Fear
-from scsim.mechanisms.behave import Behaviour
-from scsim.mechanisms.classify import Listing, Tier
-from scsim.mechanisms.companies import Companies
-from scsim.mechanisms.observe import Surveillance
-from scsim.mechanisms.reports import Reports
-from scsim.mechanisms.sanction import Privileges, Sanctions
-from scsim.mechanisms.score import Scoring
-from scsim.mechanisms.shame import Shaming
+from scsim.core.mechanism import mechanisms
 from scsim.scenario.section import Days, LogNormal, Name, Probability, Section
 
 __all__ = ["Days", "LogNormal", "Name", "Probability", "Scenario", "Section"]
 
 NetworkKind = Literal["barabasi_albert", "erdos_renyi", "watts_strogatz", "sbm", "file", "none"]
-
 
 
 class Group(Section):
@@ -80,8 +72,6 @@ class Regions(Section):
         description="day the system starts in each region; regions never named never start")
 
 
-
-
 class Homophily(Section):
     group: Probability = Field(0.0, description="expected share of social ties inside one's "
                                "group (at or below chance: no preference)")
@@ -103,28 +93,6 @@ class Network(Section):
         4.0, description="mean number of work ties of an employed agent")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 class TimelineStep(Section):
     day: Annotated[int, Field(ge=1)] = Field(description="first day the new values hold")
     set: dict[str, Any] = Field(min_length=1, description="dotted path: new value, e.g. "
@@ -136,8 +104,8 @@ class Metrics(Section):
         30, description="days between largest-component and assortativity measurements")
 
 
-class Scenario(Section):
-    """One complete, validated scenario."""
+class World(Section):
+    """The keys of a scenario that no mechanism declares, up to the mechanisms' sections."""
 
     name: str = Field("custom", description="scenario name, shown in results")
     description: str = Field("", description="what the scenario is, in a sentence")
@@ -147,26 +115,16 @@ class Scenario(Section):
                                    description="who the citizens are")
     regions: Regions = Field(default_factory=Regions, description="regions and roll-out")
     network: Network = Field(default_factory=Network, description="ties between citizens")
-    behaviours: list[Behaviour] = Field(default_factory=list,
-                                        description="good and bad acts")
-    surveillance: Surveillance = Field(default_factory=Surveillance,
-                                       description="channels that see acts")
-    reports: Reports = Field(default_factory=Reports, description="reports by neighbours")
-    scoring: Scoring = Field(default_factory=Scoring, description="how scores move")
-    tiers: list[Tier] = Field(default_factory=list, description="score bands, e.g. A+ to D")
-    listing: Listing = Field(default_factory=Listing,
-                             description="the list of the discredited")
-    sanctions: Sanctions = Field(default_factory=Sanctions,
-                                 description="what listed citizens cannot do")
-    privileges: Privileges = Field(default_factory=Privileges,
-                                   description="rewards above thresholds")
-    shaming: Shaming = Field(default_factory=Shaming,
-                             description="public shaming and shunning")
-    fear: Fear = Field(default_factory=Fear, description="fear and the chilling effect")
-    companies: Companies = Field(default_factory=Companies, description="corporate scores")
-    timeline: list[TimelineStep] = Field(default_factory=list,
-                                         description="policy changes on given days")
-    metrics: Metrics = Field(default_factory=Metrics, description="what is measured when")
+
+
+Scenario = create_model(
+    "Scenario", __base__=World, __module__=__name__,
+    __doc__="One complete, validated scenario.",
+    **{key: spec for m in mechanisms() for key, spec in m.section_fields().items()},
+    timeline=(list[TimelineStep], Field(default_factory=list,
+                                        description="policy changes on given days")),
+    metrics=(Metrics, Field(default_factory=Metrics, description="what is measured when")),
+)
 
 
 def section_model(annotation: Any) -> type[BaseModel] | None:
@@ -275,6 +233,9 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
         out.append((("companies", "tiers"), "needs at least one tier"))
     if not co.sectors:
         out.append((("companies", "sectors"), "needs at least one sector"))
+    for m in mechanisms():
+        if m.check is not None:
+            out.extend(m.check(sc))
     return out
 
 

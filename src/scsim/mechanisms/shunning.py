@@ -1,0 +1,213 @@
+"""Shunning by businesses (seed 002: businesses avoid the discredited). Each listed agent
+of a started region attempts Poisson(``rate``) everyday service transactions a day (hotels,
+loans, rentals, shops), each at a company of its region chosen uniformly; the company
+refuses with probability ``refuse`` times the factor of its tier (at most 1), and a company
+that serves a listed agent loses ``penalty`` points. Regions without companies have no
+transactions. Off unless a scenario switches it on (its metric columns appear only then).
+
+A parallel pass over blocks of agents draws and counts the transactions; a serial replay
+of the blocks with served transactions, in agent order, takes the points off the companies
+(several agents may be served by one company), so results do not depend on threads.
+Company tiers are those of the start of the day (the companies step updates them later).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism, after
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import SALT_1, agent_hash, below, poisson, rehash, sub_hash, unit
+from scsim.core.state import LISTED
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Name, Probability, Rate, Section, meta
+
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "seed 002 (businesses avoid the discredited)"
+
+# Random-draw purposes under a listed agent's hash in the day's "shunning" stream (values
+# fixed: they are the numbers). Transaction j is draw FIRST_TRANSACTION + j: which company;
+# its rehash with REFUSED: whether that company refuses.
+TRANSACTIONS = 0
+FIRST_TRANSACTION = 1
+REFUSED = SALT_1
+
+
+# --- scenario section: ``shunning`` --------------------------------------------------------
+
+class Shunning(Section):
+    enabled: bool = Field(False, description="true: businesses refuse listed agents")
+    rate: Rate = Field(1.0, description="everyday service transactions (hotels, loans, "
+                       "rentals, shops) a listed agent attempts per day",
+                       json_schema_extra=meta("transactions per listed agent per day",
+                                              SOURCE))
+    refuse: Probability = Field(0.5, description="probability a company refuses a listed "
+                                "agent (times its tier's factor, at most 1)",
+                                json_schema_extra=meta("probability per transaction",
+                                                       SOURCE))
+    tier_factor: dict[Name, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="multiplier on `refuse` for companies of that "
+        "company tier (e.g. {a: 2.0}: top-tier companies refuse twice as often); others 1",
+        json_schema_extra=meta("multiplier", SOURCE))
+    penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points a company loses for each transaction it serves a listed "
+        "agent (its score clamped to [companies.min, companies.max])",
+        json_schema_extra=meta("points per served transaction", SOURCE))
+
+
+def enabled(sc: Scenario) -> bool:
+    """Does the scenario switch shunning on? (It needs listings to do anything.)"""
+    return sc.shunning.enabled
+
+
+def check(sc: Scenario) -> list[tuple[tuple, str]]:
+    tiers = [t.name for t in sc.companies.tiers]
+    return [(("shunning", "tier_factor", name), f"unknown company tier '{name}' (known: "
+             f"{', '.join(tiers)})") for name in sc.shunning.tier_factor if name not in tiers]
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class ShunningParams(NamedTuple):
+    on: bool
+    rate: float  # transactions per listed agent per day
+    refuse: np.ndarray  # float64 (company tiers, highest first): probability of refusal
+    penalty: float  # points per served transaction; 0 when company scores do not move
+    s_min: float  # companies' score range (points)
+    s_max: float
+
+
+def compile_shunning(sc: Scenario, names: Names) -> ShunningParams:
+    sh = sc.shunning
+    on = enabled(sc) and sc.listing.enabled and sh.rate > 0.0
+    refuse = np.array([min(1.0, sh.refuse * sh.tier_factor.get(t, 1.0))
+                       for t in names.company_tiers], np.float64)
+    return ShunningParams(on=on, rate=sh.rate if on else 0.0, refuse=refuse,
+                          penalty=sh.penalty if on and sc.companies.enabled else 0.0,
+                          s_min=sc.companies.min, s_max=sc.companies.max)
+
+
+# --- counters and kernels ------------------------------------------------------------------
+
+COUNTERS = Counters("shunning", counts=("refused_transactions", "served_listed_transactions"),
+                    sums=("company_points_lost",))
+C, S = COUNTERS.C, COUNTERS.S
+
+
+@njit(cache=True, inline="always")
+def transaction(h, j, region_companies_lo, m):
+    """Company (index) of transaction j of the agent with hash h, and the hash of the
+    transaction (its refusal draw comes from it)."""
+    t = sub_hash(h, FIRST_TRANSACTION + j)
+    return region_companies_lo + below(t, m), t
+
+
+@njit(cache=True, parallel=True)
+def shun(p, key, region, started, status, company_region_start, company_tier, counts, flags):
+    """Draw and count the transactions of listed agents; flag blocks with served ones."""
+    n = len(status)
+    for blk in prange(n_blocks(n)):
+        refused = 0
+        served = 0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            r = region[i]
+            if not started[r] or not status[i] & LISTED:
+                continue
+            first = company_region_start[r]
+            m = company_region_start[r + 1] - first
+            if m == 0:
+                continue
+            h = agent_hash(key, i)
+            k = poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate)
+            for j in range(k):
+                c, t = transaction(h, j, first, m)
+                if unit(rehash(t, REFUSED)) < p.refuse[company_tier[c]]:
+                    refused += 1
+                else:
+                    served += 1
+        counts[blk, C.refused_transactions] = refused
+        counts[blk, C.served_listed_transactions] = served
+        flags[blk] = 1 if served > 0 else 0
+
+
+@njit(cache=True)
+def penalise_companies(p, key, region, started, status, company_region_start, company_tier,
+                       company_score, sums, flags):
+    """Serial, in agent order: each served transaction takes ``penalty`` points off its
+    company (the same draws as ``shun``; tiers are not changed here, so the same refusals)."""
+    n = len(status)
+    for blk in flagged_blocks(flags):
+        lost = 0.0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            r = region[i]
+            if not started[r] or not status[i] & LISTED:
+                continue
+            first = company_region_start[r]
+            m = company_region_start[r + 1] - first
+            if m == 0:
+                continue
+            h = agent_hash(key, i)
+            k = poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate)
+            for j in range(k):
+                c, t = transaction(h, j, first, m)
+                if unit(rehash(t, REFUSED)) < p.refuse[company_tier[c]]:
+                    continue
+                before = company_score[c]
+                company_score[c] = min(max(before - p.penalty, p.s_min), p.s_max)
+                lost += before - company_score[c]
+        sums[blk, S.company_points_lost] = lost
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class ShunningStep(Step):
+    kernels = (shun, penalise_companies)
+    counters = COUNTERS
+
+    def run(self, t: Today) -> None:
+        p, s, a, c, tally = t.p.shunning, t.state, t.state.agents, t.state.companies, t.tally
+        key = t.key("shunning")
+        shun(p, key, a["region"], t.started, a["status"], s.company_region_start, c["tier"],
+             tally.counts["shunning"], tally.flags)
+        if p.penalty > 0.0 and tally.flags.any():
+            penalise_companies(p, key, a["region"], t.started, a["status"],
+                               s.company_region_start, c["tier"], c["score"],
+                               tally.sums["shunning"], tally.flags)
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+METRICS = (
+    Metric("refused_transactions", "transactions per day", "count",
+           "everyday service transactions (hotels, loans, rentals, shops) companies refused "
+           "to listed agents", label="transactions refused", headline=True,
+           value=counter("refused_transactions")),
+    Metric("served_listed_transactions", "transactions per day", "count",
+           "everyday service transactions companies served to listed agents",
+           label="listed agents served", value=counter("served_listed_transactions")),
+    Metric("company_points_lost", "points per day", "rate",
+           "points companies lost for serving listed agents (shunning.penalty each, "
+           "after clamping)", label="company points lost",
+           value=lambda m: m.tally.sum("company_points_lost")),
+)
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="shunning", place=after("sanction"),
+    sections={"shunning": (Shunning, "businesses refuse listed agents (seed 002)")},
+    compile=compile_shunning, step=ShunningStep,
+    metrics=METRICS, metrics_after="pariahs",
+    in_use=enabled, check=check)
