@@ -84,6 +84,23 @@ QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
 VIEWS_VERSION = "2"  # bump when the view definitions change: they are then recreated
 
+# Columns added to ``runs`` after its first version: (name, type, what it holds). Older
+# stores get them when opened; a migrated copy of the table gets them too.
+ADDED_RUN_COLUMNS = (
+    ("sweep_id", "VARCHAR", "the sweep it belongs to"),
+    ("cell", "INTEGER", "its cell in the sweep"),
+    ("rep", "INTEGER", "its replication (seed)"),
+    ("params", "VARCHAR", "JSON: the cell's parameters"),
+    ("files", "VARCHAR", "JSON: name -> [size, sha256]"),
+    ("resumed", "TIMESTAMP", "UTC, its last `scsim resume`"),
+)
+
+
+def _add_run_columns(table: str) -> str:
+    return "\n".join(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind};  -- {what}"
+                     for name, kind, what in ADDED_RUN_COLUMNS)
+
+
 _RUNS_TABLE = f"""
 CREATE TABLE IF NOT EXISTS {{table}} (
     id VARCHAR PRIMARY KEY,             -- yyyymmdd-hhmmss-xxxx (UTC start, random suffix)
@@ -104,13 +121,7 @@ CREATE TABLE IF NOT EXISTS {{table}} (
     host VARCHAR
 );
 """
-_SCHEMA = _RUNS_TABLE.format(table="runs") + """
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR;  -- the sweep it belongs to
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS cell INTEGER;      -- its cell in the sweep
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS rep INTEGER;       -- its replication (seed)
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS params VARCHAR;    -- JSON: the cell's parameters
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS files VARCHAR;     -- JSON: name -> [size, sha256]
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS resumed TIMESTAMP; -- UTC, its last `scsim resume`
+_SCHEMA = _RUNS_TABLE.format(table="runs") + _add_run_columns("runs") + """
 CREATE TABLE IF NOT EXISTS sweeps (
     id VARCHAR PRIMARY KEY,             -- same form as a run id
     scenario VARCHAR NOT NULL,
@@ -785,9 +796,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_RUNS_TABLE.format(table="runs_new"))
     columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE "
                                          "table_name = 'runs'").fetchall()]
-    for column in ("sweep_id", "cell", "rep", "params", "files"):
-        kind = "INTEGER" if column in ("cell", "rep") else "VARCHAR"
-        con.execute(f"ALTER TABLE runs_new ADD COLUMN IF NOT EXISTS {column} {kind}")
+    con.execute(_add_run_columns("runs_new"))
     cols = ", ".join(columns)
     con.execute(f"INSERT INTO runs_new ({cols}) SELECT {cols} FROM runs")
     con.execute("DROP TABLE runs")
