@@ -1082,6 +1082,37 @@ def test_observe_misattribution():
     assert observe_m.false_match_rate(p, np.zeros(n, np.uint8), np.array([0, 2, 3]), 0, 0, 0) == 1
 
 
+def test_observe_partial_misattribution():
+    """A false-match rate strictly between 0 and 1: each seen act of agent i is its own
+    (recorded score) unless its false-match draw falls below the rate; the error-free score
+    takes every sighting. Expected values from the same public draws."""
+    n = 64
+    m, beh, p, today = observe_setup(n, [0.9, 0.0], 0.3)
+    scratch = np.zeros((n, 2), np.float32)
+    counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
+    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
+                      m.started, m, scratch, today, counts, seen, flags)
+    own, every, mixed = np.zeros(n), np.zeros(n), 0
+    wrong_total = 0
+    for i in range(n):
+        h = agent_hash(KEY, i)
+        for b, k in enumerate(acts_reference(m, i)[0][:2]):
+            s = w = 0
+            for j in range(k):
+                x = sub_hash(h, m.b_key[b] + np.uint64(j))
+                if unit(x) < 0.9:
+                    s += 1
+                    w += unit(rehash(x, SALT_1)) < 0.3
+            own[i] += (s - w) * beh.delta[b]
+            every[i] += s * beh.delta[b]
+            mixed += 0 < w < s and s - w != s >> w  # a mix no cruder rule could fake
+            wrong_total += w
+    assert scratch[:, 0].tolist() == own.tolist()
+    assert scratch[:, 1].tolist() == every.tolist()
+    assert cnt(observe_m, counts, "misattributions") == wrong_total and flags[0] == 1
+    assert mixed > 0 and (own != every).any() and (own != 0).any()
+
+
 def test_observe_sighting_rule():
     for j in range(20):
         x = sub_hash(agent_hash(KEY, j), np.uint64(7 + j))
@@ -1139,6 +1170,22 @@ def test_reports_true_reports_of_unseen_acts():
     assert reported[0].tolist() == per_b and per_b[0] > 0 and per_b[1] > 0
     assert [bool(t & SEVERE_REAL) and bool(t & SEVERE_CLEAN) for t in today] == sev
     assert flags[0] == 0 and cnt(reports_m, counts, "false_reports_filed") == 0
+
+
+def test_reports_none_accepted():
+    """Reports filed but none accepted (accept 0): no score moves, no severe flag."""
+    n = 16
+    m, beh, seen_p, today = observe_setup(n, [0.0, 0.0], 0.0)
+    p = reports_m.ReportParams(True, 1.0, 0.0, 0.0, 0.0, 0.0, np.zeros(3))
+    scratch = np.zeros((n, 2), np.float32)
+    counts, reported = counts_for(reports_m), np.zeros((1, 3), np.int64)
+    before = today.copy()
+    reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
+                     np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     counts, reported, np.zeros(1, np.uint8))
+    assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
+    assert today.tolist() == before.tolist() and (before & ACTED).any()
 
 
 def test_reports_false_reports():
