@@ -54,8 +54,13 @@ bench-quick: $(BENCH_STAMP)
 
 MUTATION_SAMPLE ?= 60
 
-mutation: $(STAMP)
-	$(BIN)/python -m pip install --quiet 'cosmic-ray>=8.7,<9'
+MUTATION_STAMP := $(VENV)/.mutation-installed
+
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,all,mutation]'
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
 	$(BIN)/python benchmarks/mutation.py --sample $(MUTATION_SAMPLE) --seed 1 --jobs 2 \
 		--out results/mutation.json
 

@@ -11,12 +11,16 @@ empty folder, so no cached kernel compiled from other source can answer for it (
 does not invalidate a kernel's cache when a function it inlines from another file changes).
 The tests run JIT-compiled, with the dtypes of a real run (no NUMBA_DISABLE_JIT).
 
-The test command per mutant is ``pytest -x tests/test_kernels.py -k SELECTOR``: the tests of
-the mutated module and of the modules that call its kernels (SELECTORS). A mutant is killed
+The test command per mutant is ``pytest -x tests/test_steps.py tests/test_kernels.py -k
+SELECTOR``: the tests of the mutated module and of the modules that call its kernels
+(SELECTORS), the pure-Python step and metric tests first (no compile, so a mutant of the
+glue dies in seconds). A mutant is killed
 when that command fails (a failed assertion, or the mutant does not import or compile) or
 runs past --timeout; it survives when the command passes. With --sample N a seeded uniform
 random sample of N mutants is run, and the kill rate is reported with its 95 % Wilson
 interval. Mutants listed in EQUIVALENT are left out of the score, each with its reason.
+``--rerun results/mutation.json`` keeps an earlier run's kills of the same sample and runs
+only its survivors again (after tests were added: a test added cannot revive a mutant).
 """
 
 from __future__ import annotations

@@ -654,6 +654,23 @@ def test_sanction_compile():
                                                      "train_rate": 0.2}})
     p = compiled(sc).sanction
     assert p.on and p.air_rate == 0.1 and p.train_rate == 0.2 and p.job_rate == 0.0
+    # House arrest alone (it goes by score, listing or not) turns the step on.
+    off = {"enabled": False}
+    sc = bare(sanctions={"enabled": True, "travel": off, "purchases": off, "jobs": off,
+                         "social_media": off, "schools": off,
+                         "house_arrest": {"enabled": True, "threshold": 350}})
+    p = compiled(sc).sanction
+    assert p.on and p.arrest_threshold == 350 and not p.social_media_ban
+    assert not compiled(bare(sanctions={"enabled": True, "travel": off, "purchases": off,
+                                        "jobs": off, "social_media": off,
+                                        "schools": off})).sanction.on
+    # Privileges: each grant's draws keyed by its name (purpose "privilege:NAME").
+    sc = bare(privileges={"enabled": True,
+                          "grants": [{"name": "gold", "threshold": 900, "rate": 0.1},
+                                     {"name": "fast", "threshold": 700, "rate": 0.2}]})
+    p = compiled(sc).sanction
+    assert p.on and p.p_rate.tolist() == [0.1, 0.2] and p.p_threshold.tolist() == [900, 700]
+    assert p.p_key.tolist() == [rng.name_id("privilege:gold"), rng.name_id("privilege:fast")]
 
 
 # --- shame -----------------------------------------------------------------------------------
@@ -688,7 +705,8 @@ def test_shame_decision():
 def test_shame_sever_by_tie_type(sever, lost):
     indptr, indices, tie, deg = shame_world()
     status = np.array([LISTED | SHAMED, 0, LISTED, 0, 0], np.uint8)
-    today = np.array([NEW_LISTED | NEW_SHAMED, 0, 0, 0, 0], np.uint8)
+    # Agent 1 acted today but was not shamed: it severs nothing.
+    today = np.array([NEW_LISTED | NEW_SHAMED, ACTED, 0, 0, 0], np.uint8)
     nl = np.array([1, 2, 1, 1, 0], np.uint16)  # 0 sees 2; 1 sees 0 and 2; 2, 3 see 0
     nc = nl.copy()
     ns = np.zeros(5, np.uint16)
@@ -740,7 +758,7 @@ def test_shame_sever_probability_times_conformity():
 def test_shame_find_severed_and_restore():
     indptr, indices, tie = csr(5, [(0, 1, 0, True), (0, 2, 1, True), (2, 3, 2, True),
                                    (3, 4, 1)])
-    status = np.array([0, 0, 0, LISTED, 0], np.uint8)
+    status = np.array([0, PROTECTED, 0, LISTED, 0], np.uint8)  # 1: other bits, not listed
     deg = np.array([0, 0, 0, 1, 1], np.uint16)
     flags = np.zeros(1, np.uint8)
     shame_m.find_severed(indptr, deg, status, flags)
