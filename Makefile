@@ -3,8 +3,9 @@
 # `make test` also builds the documentation site with --strict; `make docs` builds it into site/.
 # `make bench` (about 7 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
-# `make mutation` (about 10 minutes on 2 cores) runs a seeded sample of cosmic-ray mutants of the
-# mechanism modules against tests/test_kernels.py (docs/testing.md); not part of `make test`.
+# `make mutation` (about 7 minutes on 2 cores) runs a seeded sample of cosmic-ray mutants of the
+# mechanism modules against tests/test_steps.py and tests/test_kernels.py (docs/testing.md);
+# not part of `make test`; it installs the `mutation` extra (cosmic-ray).
 # `make golden` rewrites tests/data/golden.json, the digests of every output column that
 # tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
 # The environment gets every extra (experiments, report) and the dev tools.

@@ -55,6 +55,8 @@ SELECTORS = {
 # result; operator None: any operator. Keyed by the line's text, not its number, so that
 # edits elsewhere in a module do not move the entries. Left out of the score.
 _PREFETCH = "prefetch is a cache hint: which neighbour row it names changes speed, not results"
+_NEVER_BELOW_0 = ("> 0 -> >= 0 in `rate > 0 and unit(x) < rate`: at rate 0 the draw, in [0, 1), "
+                  "is never below it; the guard only skips the draw")
 EQUIVALENT: dict[tuple[str, str | None, str], str] = {
     ("score", None, "last = indptr[hi] - PREFETCH_AHEAD"): _PREFETCH,
     ("score", None, "if e < last:"): _PREFETCH,
@@ -62,6 +64,13 @@ EQUIVALENT: dict[tuple[str, str | None, str], str] = {
     ("observe", "core/ReplaceComparisonOperator_Gt_NotEq",
      "if false_match > 0.0 and unit(rehash(x, FALSE_MATCH)) < false_match:"):
         "the false-match rate is a probability times a factor >= 0, never negative",
+    ("observe", "core/ReplaceComparisonOperator_Gt_GtE",
+     "if false_match > 0.0 and unit(rehash(x, FALSE_MATCH)) < false_match:"): _NEVER_BELOW_0,
+    ("classify", "core/ReplaceComparisonOperator_Gt_GtE",
+     "elif p.compliance > 0.0 and unit(h) < p.compliance:"): _NEVER_BELOW_0,
+    ("classify", "core/ReplaceComparisonOperator_Gt_GtE",
+     "elif p.appeal_rate > 0.0 and unit(rehash(h, APPEAL_FILED)) < p.appeal_rate:"):
+        _NEVER_BELOW_0,
     ("reports", "core/ReplaceBinaryOperator_BitAnd_FloorDiv",
      "if true_rate > 0.0 and today[i] & ACTED:"):
         "ACTED is the top bit of a uint8: today // ACTED is non-zero exactly when it is set",

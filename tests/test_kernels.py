@@ -282,24 +282,27 @@ def test_score_compile():
 def test_adapt_fear_update():
     """fear += speed (target - fear), target = min(1, ws·exposure + wo·own)."""
     p = adapt_m.AdaptParams(True, 0.5, 0.6, 0.8, 100.0, 300.0)
-    region = np.array([0, 0, 0, 0, 0, 1], np.uint16)
+    region = np.array([0, 0, 0, 0, 0, 1, 0], np.uint16)
     started = np.array([True, False])
-    scores = np.array([[350, 0], [500, 0], [250, 0], [400, 0], [300, 0], [0, 0]], np.float32)
+    scores = np.array([[350, 0], [500, 0], [250, 0], [400, 0], [300, 0], [0, 0], [900, 0]],
+                      np.float32)
     # Agent 1 is not listed (other status bits set): its own risk comes from its score.
-    status = np.array([0, PROTECTED | WRONGFUL | SHAMED, 0, LISTED, 0, 0], np.uint8)
-    deg = np.array([4, 2, 0, 1, 3, 1], np.uint16)
-    nl = np.array([1, 2, 0, 1, 0, 1], np.uint16)
-    ns = np.array([1, 1, 0, 1, 0, 1], np.uint16)
-    fear = np.array([0.2, 0.0, 0.1, 0.5, 0.0, 0.3], np.float32)
+    status = np.array([0, PROTECTED | WRONGFUL | SHAMED, 0, LISTED, 0, 0, 0], np.uint8)
+    deg = np.array([4, 2, 0, 1, 3, 1, 0], np.uint16)
+    nl = np.array([1, 2, 0, 1, 0, 1, 0], np.uint16)
+    ns = np.array([1, 1, 0, 1, 0, 1, 0], np.uint16)
+    fear = np.array([0.2, 0.0, 0.1, 0.5, 0.0, 0.3, 0.4], np.float32)
     adapt_m.adapt(p, region, started, scores, status, deg, nl, ns, fear)
     # 0: exposure 2/4, own (300 + 100 - 350)/100 = 0.5: target 0.3 + 0.4 = 0.7.
     # 1: exposure min(1, 3/2) = 1, own 0 (far above): target 0.6.
     # 2: no ties, own min(1, 150/100) = 1: target 0.8.
     # 3: listed, exposure 1 (2/1 capped): target min(1, 0.6 + 0.8) = 1.
-    # 4: at the threshold: own 1, target 0.8.  5: not started.
-    target = [0.7, 0.6, 0.8, 1.0, 0.8]
-    before = [0.2, 0.0, 0.1, 0.5, 0.0]
-    expected = [f + 0.5 * (t - f) for f, t in zip(before, target, strict=False)] + [0.3]
+    # 4: at the threshold: own 1, target 0.8.  5: not started (the next agent still is).
+    # 6: no ties, far above: target 0.
+    target = [0.7, 0.6, 0.8, 1.0, 0.8, 0.3, 0.0]
+    before = [0.2, 0.0, 0.1, 0.5, 0.0, 0.3, 0.4]
+    expected = [f + 0.5 * (t - f) if i != 5 else f
+                for i, (f, t) in enumerate(zip(before, target, strict=False))]
     assert fear.tolist() == pytest.approx(expected, abs=1e-6)
 
 
