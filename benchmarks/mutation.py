@@ -57,7 +57,7 @@ SELECTORS = {
 _PREFETCH = "prefetch is a cache hint: which neighbour row it names changes speed, not results"
 _NEVER_BELOW_0 = ("> 0 -> >= 0 in `rate > 0 and unit(x) < rate`: at rate 0 the draw, in [0, 1), "
                   "is never below it; the guard only skips the draw")
-EQUIVALENT: dict[tuple[str, str | None, str], str] = {
+EQUIVALENT: dict[tuple[str | None, str | None, str], str] = {
     ("score", None, "last = indptr[hi] - PREFETCH_AHEAD"): _PREFETCH,
     ("score", None, "if e < last:"): _PREFETCH,
     ("score", None, "prefetch(scores, indices[e + PREFETCH_AHEAD])"): _PREFETCH,
@@ -81,6 +81,10 @@ EQUIVALENT: dict[tuple[str, str | None, str], str] = {
      'school_both_parents=sanc.schools.parents == "both",'):
         'parents is Literal["any", "both"]: "any" >= "both" is False, as == is',
 }
+_COMPILE = "a compile option (cache, parallel): speed, not results (same bits on any thread count)"
+for _line in ("@njit(cache=True)", "@njit(cache=True, parallel=True)",
+              '@njit(cache=True, inline="always")'):
+    EQUIVALENT[None, "core/ReplaceTrueWithFalse", _line] = _COMPILE
 
 
 def source_line(module: str, line: int) -> str:
@@ -91,7 +95,8 @@ def source_line(module: str, line: int) -> str:
 def equivalent(mutant) -> str | None:
     module, op, _occurrence, line = mutant
     text = source_line(module, line)
-    return EQUIVALENT.get((module, op, text)) or EQUIVALENT.get((module, None, text))
+    return (EQUIVALENT.get((module, op, text)) or EQUIVALENT.get((module, None, text))
+            or EQUIVALENT.get((None, op, text)))
 
 
 def population(modules=MODULES):

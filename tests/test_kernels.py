@@ -567,7 +567,8 @@ def test_sanction_blocked_attempts_of_listed_only():
     rates = dict(air_rate=2.0, train_rate=3.0, purchase_rate=1.5, job_rate=0.7,
                  social_media_ban=True)
     n = 12
-    status = [LISTED if i % 2 else 0 for i in range(n)]
+    # Odd agents listed; some unlisted ones carry other status bits (not sanctioned).
+    status = [LISTED if i % 2 else (PROTECTED | SHAMED if i % 4 == 0 else 0) for i in range(n)]
     region = [0] * (n - 1) + [1]
     out = run_sanction(sanction_params(**rates), [[500, 500]] * n, status, list(range(n)),
                        list(range(n + 1)), region=region)
@@ -576,7 +577,7 @@ def test_sanction_blocked_attempts_of_listed_only():
         h = agent_hash(KEY, i)
         k = [poisson(unit(sub_hash(h, np.uint64(purpose))), rate)
              for purpose, rate in ((1, 2.0), (2, 3.0), (3, 1.5), (4, 0.7))]
-        listed = status[i] and region[i] == 0
+        listed = status[i] & LISTED and region[i] == 0
         tickets.append(k[0] + k[1] if listed else 0)
         other.append(k[2] + k[3] if listed else 0)
         if listed:
@@ -586,9 +587,9 @@ def test_sanction_blocked_attempts_of_listed_only():
     assert sum(tickets) > 0 and sum(other) > 0
     c = out["counts"]
     air = sum(poisson(unit(sub_hash(agent_hash(KEY, i), np.uint64(1))), 2.0)
-              for i in range(n - 1) if status[i])
+              for i in range(n - 1) if status[i] & LISTED)
     job = sum(poisson(unit(sub_hash(agent_hash(KEY, i), np.uint64(4))), 0.7)
-              for i in range(n - 1) if status[i])
+              for i in range(n - 1) if status[i] & LISTED)
     assert cnt(sanction_m, c, "blocked_air") == air
     assert cnt(sanction_m, c, "blocked_train") == sum(tickets) - air
     assert cnt(sanction_m, c, "blocked_jobs") == job
@@ -622,6 +623,9 @@ def test_sanction_house_arrest_and_school_bar():
                                          np.array([0, LISTED, 0, 0], np.uint8), True)
     assert sanction_m.parents_listed(2, np.array(household), np.array(start),
                                      np.array([0, LISTED, 0, 0], np.uint8), False)
+    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
+                                         np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
+                                                  np.uint8), False)
 
 
 def test_sanction_privileges():
@@ -905,6 +909,12 @@ def test_companies_compile():
                                 rng.name_id("company_event:charity")]
     assert p.agent_min == 0 and p.agent_max == 2000
     assert list(p.ct_min) == sorted(p.ct_min, reverse=True)
+    # Tiers given in any order are sorted by minimum score, highest first.
+    sc = bare(companies={"enabled": True, "tiers": [
+        {"name": "b", "min": 500, "tax_rate": 0.2}, {"name": "a", "min": 900, "tax_rate": 0.1},
+        {"name": "c", "min": 0, "tax_rate": 0.3}]})
+    p = compiled(sc).companies
+    assert p.ct_min.tolist() == [900, 500, 0] and p.ct_tax.tolist() == [0.1, 0.2, 0.3]
 
 
 # --- behave ----------------------------------------------------------------------------------
@@ -1207,6 +1217,14 @@ def test_reports_none_accepted():
                      counts, reported, np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
     assert today.tolist() == before.tolist() and (before & ACTED).any()
+    # Accepted, but nobody acted today (no ACTED bit): nothing to report.
+    p = p._replace(accept=1.0)
+    today = np.zeros(n, np.uint8)
+    reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
+                     np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     counts, reported, np.zeros(1, np.uint8))
+    assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
 
 
 def test_reports_false_reports():
@@ -1294,3 +1312,8 @@ def test_reports_compile():
     assert p.on and p.true_rate == 0.1 and p.false_rate == 0.01 and p.accept == 0.5
     assert p.false_report_cdf.tolist() == pytest.approx([0.75, 0.75, 1.0])
     assert not compiled(bare()).report.on
+    # Either kind of report alone turns the step on.
+    beh = [{"name": "x", "rate": 0.3, "delta": -3, "channel": "camera"}]
+    assert compiled(bare(reports={"enabled": True, "true_rate": 0.1}, behaviours=beh)).report.on
+    assert compiled(bare(reports={"enabled": True, "false_rate": 0.1},
+                         behaviours=beh)).report.on

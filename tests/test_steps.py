@@ -357,3 +357,16 @@ def test_shame_metrics():
     assert shame_m.METRICS[3].value(m) == 0.75 and shame_m.METRICS[0].value(m) == 2
     m.degree_total = 0
     assert math.isnan(shame_m.METRICS[3].value(m))
+
+
+# --- section defaults: the model's documented defaults, and valid ---------------------------
+
+def test_observe_reports_section_defaults():
+    surv, rep = observe_m.Surveillance(), reports_m.Reports()
+    for section in (surv, rep, observe_m.Channel()):
+        type(section).model_validate(section.model_dump())  # defaults pass their own checks
+    assert observe_m.Channel().coverage == 0.5 and not observe_m.Channel().facial_recognition
+    assert surv.enabled and surv.misattribution == 0.0
+    assert {k: (c.coverage, c.facial_recognition) for k, c in surv.channels.items()} == {
+        "camera": (0.3, True)}
+    assert rep.enabled and rep.true_rate == 0.0
