@@ -3,8 +3,9 @@
 # `make test` also builds the documentation site with --strict; `make docs` builds it into site/.
 # `make bench` (about 7 minutes) and `make bench-quick` (10^5 agents) measure speed and
 # memory (benchmarks/, with Mesa for the comparison); they are not part of `make test`.
-# `make mutation` (about 10 minutes on 2 cores) runs a seeded sample of cosmic-ray mutants of the
-# mechanism modules against tests/test_kernels.py (docs/testing.md); not part of `make test`.
+# `make mutation` (about 7 minutes on 2 cores) runs a seeded sample of cosmic-ray mutants of the
+# mechanism modules against tests/test_steps.py and tests/test_kernels.py (docs/testing.md);
+# not part of `make test`; it installs the `mutation` extra (cosmic-ray).
 # `make golden` rewrites tests/data/golden.json, the digests of every output column that
 # tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
 # The environment gets every extra (experiments, report) and the dev tools.
@@ -54,8 +55,13 @@ bench-quick: $(BENCH_STAMP)
 
 MUTATION_SAMPLE ?= 60
 
-mutation: $(STAMP)
-	$(BIN)/python -m pip install --quiet 'cosmic-ray>=8.7,<9'
+MUTATION_STAMP := $(VENV)/.mutation-installed
+
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,all,mutation]'
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
 	$(BIN)/python benchmarks/mutation.py --sample $(MUTATION_SAMPLE) --seed 1 --jobs 2 \
 		--out results/mutation.json
 

@@ -11,12 +11,16 @@ empty folder, so no cached kernel compiled from other source can answer for it (
 does not invalidate a kernel's cache when a function it inlines from another file changes).
 The tests run JIT-compiled, with the dtypes of a real run (no NUMBA_DISABLE_JIT).
 
-The test command per mutant is ``pytest -x tests/test_kernels.py -k SELECTOR``: the tests of
-the mutated module and of the modules that call its kernels (SELECTORS). A mutant is killed
+The test command per mutant is ``pytest -x tests/test_steps.py tests/test_kernels.py -k
+SELECTOR``: the tests of the mutated module and of the modules that call its kernels
+(SELECTORS), the pure-Python step and metric tests first (no compile, so a mutant of the
+glue dies in seconds). A mutant is killed
 when that command fails (a failed assertion, or the mutant does not import or compile) or
 runs past --timeout; it survives when the command passes. With --sample N a seeded uniform
 random sample of N mutants is run, and the kill rate is reported with its 95 % Wilson
 interval. Mutants listed in EQUIVALENT are left out of the score, each with its reason.
+``--rerun results/mutation.json`` keeps an earlier run's kills of the same sample and runs
+only its survivors again (after tests were added: a test added cannot revive a mutant).
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MODULES = ("adapt", "behave", "classify", "companies", "observe", "reports", "sanction",
            "score", "shame", "ties")
+# Pure-Python tests first (no compile: a Step or compile mutant fails in a second), then
+# the kernel tests.
+TEST_FILES = ("test_steps.py", "test_kernels.py")
 # Tests of module M: test_M_*, plus those of the modules that call M's kernels.
 SELECTORS = {
     "ties": "ties or announce or sever or restore",
@@ -44,13 +51,52 @@ SELECTORS = {
     "observe": "observe or reports",
     "classify": "classify or companies",
 }
-# (module, line) -> why no mutant of that line can change a result (left out of the score).
+# (module, operator, source line) -> why no mutant of that kind on that line can change a
+# result; operator None: any operator. Keyed by the line's text, not its number, so that
+# edits elsewhere in a module do not move the entries. Left out of the score.
 _PREFETCH = "prefetch is a cache hint: which neighbour row it names changes speed, not results"
-EQUIVALENT: dict[tuple[str, int], str] = {
-    ("score", 117): _PREFETCH,  # last = indptr[hi] - PREFETCH_AHEAD
-    ("score", 133): _PREFETCH,  # if e < last:
-    ("score", 134): _PREFETCH,  # prefetch(scores, indices[e + PREFETCH_AHEAD])
+_NEVER_BELOW_0 = ("> 0 -> >= 0 in `rate > 0 and unit(x) < rate`: at rate 0 the draw, in [0, 1), "
+                  "is never below it; the guard only skips the draw")
+EQUIVALENT: dict[tuple[str | None, str | None, str], str] = {
+    ("score", None, "last = indptr[hi] - PREFETCH_AHEAD"): _PREFETCH,
+    ("score", None, "if e < last:"): _PREFETCH,
+    ("score", None, "prefetch(scores, indices[e + PREFETCH_AHEAD])"): _PREFETCH,
+    ("observe", "core/ReplaceComparisonOperator_Gt_NotEq",
+     "if false_match > 0.0 and unit(rehash(x, FALSE_MATCH)) < false_match:"):
+        "the false-match rate is a probability times a factor >= 0, never negative",
+    ("observe", "core/ReplaceComparisonOperator_Gt_GtE",
+     "if false_match > 0.0 and unit(rehash(x, FALSE_MATCH)) < false_match:"): _NEVER_BELOW_0,
+    ("classify", "core/ReplaceComparisonOperator_Gt_GtE",
+     "elif p.compliance > 0.0 and unit(h) < p.compliance:"): _NEVER_BELOW_0,
+    ("classify", "core/ReplaceComparisonOperator_Gt_GtE",
+     "elif p.appeal_rate > 0.0 and unit(rehash(h, APPEAL_FILED)) < p.appeal_rate:"):
+        _NEVER_BELOW_0,
+    ("reports", "core/ReplaceBinaryOperator_BitAnd_FloorDiv",
+     "if true_rate > 0.0 and today[i] & ACTED:"):
+        "ACTED is the top bit of a uint8: today // ACTED is non-zero exactly when it is set",
+    ("reports", "core/ReplaceComparisonOperator_Gt_GtE",
+     "if true_rate > 0.0 and today[i] & ACTED:"):
+        "at true_rate 0 the loop runs but unit(x) < 0.0 never holds: nothing is reported",
+    ("sanction", "core/ReplaceComparisonOperator_Eq_GtE",
+     'school_both_parents=sanc.schools.parents == "both",'):
+        'parents is Literal["any", "both"]: "any" >= "both" is False, as == is',
 }
+_COMPILE = "a compile option (cache, parallel): speed, not results (same bits on any thread count)"
+for _line in ("@njit(cache=True)", "@njit(cache=True, parallel=True)",
+              '@njit(cache=True, inline="always")'):
+    EQUIVALENT[None, "core/ReplaceTrueWithFalse", _line] = _COMPILE
+
+
+def source_line(module: str, line: int) -> str:
+    path = REPO / "src" / "scsim" / "mechanisms" / f"{module}.py"
+    return path.read_text().splitlines()[line - 1].strip()
+
+
+def equivalent(mutant) -> str | None:
+    module, op, _occurrence, line = mutant
+    text = source_line(module, line)
+    return (EQUIVALENT.get((module, op, text)) or EQUIVALENT.get((module, None, text))
+            or EQUIVALENT.get((None, op, text)))
 
 
 def population(modules=MODULES):
@@ -85,7 +131,7 @@ def run_one(mutant, tree: Path, timeout: float) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree / "src"), NUMBA_CACHE_DIR=cache,
                NUMBA_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-           str(REPO / "tests" / "test_kernels.py"), "-k", SELECTORS.get(module, module)]
+           *(str(REPO / "tests" / f) for f in TEST_FILES), "-k", SELECTORS.get(module, module)]
     t0 = time.perf_counter()
     try:
         with use_mutation(path, operator, occurrence) as (original, mutated):
@@ -114,6 +160,9 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     ap.add_argument("--modules", nargs="*", default=list(MODULES))
+    ap.add_argument("--only", nargs="*", help="run only the sampled mutants of these modules")
+    ap.add_argument("--rerun", type=Path, help="an earlier --out of the same sample: its "
+                    "killed mutants are kept, only the others run again")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "mutation.json")
     a = ap.parse_args(argv)
     from importlib.metadata import version
@@ -123,8 +172,15 @@ def main(argv=None) -> int:
     pop = population(a.modules)
     chosen = sorted(random.Random(a.seed).sample(pop, a.sample)) if 0 < a.sample < len(pop) \
         else pop
-    excluded = [m for m in chosen if (m[0], m[3]) in EQUIVALENT]
-    chosen = [m for m in chosen if (m[0], m[3]) not in EQUIVALENT]
+    excluded = [m for m in chosen if equivalent(m)]
+    chosen = [m for m in chosen if not equivalent(m)]
+    previous = {}
+    if a.rerun:  # keep the kills of an earlier run of the same sample; rerun the rest
+        old = json.loads(a.rerun.read_text())["results"]
+        previous = {tuple(r["mutant"]): r for r in old
+                    if r["outcome"] in ("killed", "timeout", "no-mutation")}
+    if a.only:
+        chosen = [m for m in chosen if m[0] in a.only]
     print(f"cosmic-ray {version('cosmic-ray')}: {len(pop)} mutants in {len(a.modules)} "
           f"modules; running {len(chosen)} (seed {a.seed}), {a.jobs} at a time", flush=True)
     work = Path(tempfile.mkdtemp(prefix="mutation-"))
@@ -135,7 +191,8 @@ def main(argv=None) -> int:
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         trees.append(tree)
     free = list(trees)
-    results = []
+    results = [previous[tuple(m)] for m in chosen if tuple(m) in previous]
+    chosen = [m for m in chosen if tuple(m) not in previous]
     t0 = time.perf_counter()
 
     def task(m):
@@ -149,7 +206,7 @@ def main(argv=None) -> int:
         with ThreadPoolExecutor(a.jobs) as pool:
             for r in pool.map(task, chosen):
                 results.append(r)
-                print(f"[{len(results)}/{len(chosen)}] {r['outcome']:9s} "
+                print(f"[{len(results)}/{len(chosen) + len(previous)}] {r['outcome']:9s} "
                       f"{r['seconds']:5.1f}s {r['mutant']}", flush=True)
                 if r["outcome"] == "survived":
                     print("    " + "\n    ".join(r["diff"]), flush=True)
@@ -165,7 +222,8 @@ def main(argv=None) -> int:
                    score=killed / max(len(scored), 1), wilson95=[lo, hi],
                    seconds=time.perf_counter() - t0,
                    seconds_per_mutant=sum(r["seconds"] for r in scored) / max(len(scored), 1),
-                   excluded_equivalent=[[*m, EQUIVALENT[m[0], m[3]]] for m in excluded])
+                   excluded_equivalent=[[*m, equivalent(m)] for m in excluded],
+                   rerun_of=str(a.rerun) if a.rerun else None)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(dict(summary=summary, results=results), indent=1))
     print(json.dumps(summary, indent=1))

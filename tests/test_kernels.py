@@ -282,24 +282,27 @@ def test_score_compile():
 def test_adapt_fear_update():
     """fear += speed (target - fear), target = min(1, ws·exposure + wo·own)."""
     p = adapt_m.AdaptParams(True, 0.5, 0.6, 0.8, 100.0, 300.0)
-    region = np.array([0, 0, 0, 0, 0, 1], np.uint16)
+    region = np.array([0, 0, 0, 0, 0, 1, 0], np.uint16)
     started = np.array([True, False])
-    scores = np.array([[350, 0], [500, 0], [250, 0], [400, 0], [300, 0], [0, 0]], np.float32)
+    scores = np.array([[350, 0], [500, 0], [250, 0], [400, 0], [300, 0], [0, 0], [900, 0]],
+                      np.float32)
     # Agent 1 is not listed (other status bits set): its own risk comes from its score.
-    status = np.array([0, PROTECTED | WRONGFUL | SHAMED, 0, LISTED, 0, 0], np.uint8)
-    deg = np.array([4, 2, 0, 1, 3, 1], np.uint16)
-    nl = np.array([1, 2, 0, 1, 0, 1], np.uint16)
-    ns = np.array([1, 1, 0, 1, 0, 1], np.uint16)
-    fear = np.array([0.2, 0.0, 0.1, 0.5, 0.0, 0.3], np.float32)
+    status = np.array([0, PROTECTED | WRONGFUL | SHAMED, 0, LISTED, 0, 0, 0], np.uint8)
+    deg = np.array([4, 2, 0, 1, 3, 1, 0], np.uint16)
+    nl = np.array([1, 2, 0, 1, 0, 1, 0], np.uint16)
+    ns = np.array([1, 1, 0, 1, 0, 1, 0], np.uint16)
+    fear = np.array([0.2, 0.0, 0.1, 0.5, 0.0, 0.3, 0.4], np.float32)
     adapt_m.adapt(p, region, started, scores, status, deg, nl, ns, fear)
     # 0: exposure 2/4, own (300 + 100 - 350)/100 = 0.5: target 0.3 + 0.4 = 0.7.
     # 1: exposure min(1, 3/2) = 1, own 0 (far above): target 0.6.
     # 2: no ties, own min(1, 150/100) = 1: target 0.8.
     # 3: listed, exposure 1 (2/1 capped): target min(1, 0.6 + 0.8) = 1.
-    # 4: at the threshold: own 1, target 0.8.  5: not started.
-    target = [0.7, 0.6, 0.8, 1.0, 0.8]
-    before = [0.2, 0.0, 0.1, 0.5, 0.0]
-    expected = [f + 0.5 * (t - f) for f, t in zip(before, target, strict=False)] + [0.3]
+    # 4: at the threshold: own 1, target 0.8.  5: not started (the next agent still is).
+    # 6: no ties, far above: target 0.
+    target = [0.7, 0.6, 0.8, 1.0, 0.8, 0.3, 0.0]
+    before = [0.2, 0.0, 0.1, 0.5, 0.0, 0.3, 0.4]
+    expected = [f + 0.5 * (t - f) if i != 5 else f
+                for i, (f, t) in enumerate(zip(before, target, strict=False))]
     assert fear.tolist() == pytest.approx(expected, abs=1e-6)
 
 
@@ -564,7 +567,8 @@ def test_sanction_blocked_attempts_of_listed_only():
     rates = dict(air_rate=2.0, train_rate=3.0, purchase_rate=1.5, job_rate=0.7,
                  social_media_ban=True)
     n = 12
-    status = [LISTED if i % 2 else 0 for i in range(n)]
+    # Odd agents listed; some unlisted ones carry other status bits (not sanctioned).
+    status = [LISTED if i % 2 else (PROTECTED | SHAMED if i % 4 == 0 else 0) for i in range(n)]
     region = [0] * (n - 1) + [1]
     out = run_sanction(sanction_params(**rates), [[500, 500]] * n, status, list(range(n)),
                        list(range(n + 1)), region=region)
@@ -573,7 +577,7 @@ def test_sanction_blocked_attempts_of_listed_only():
         h = agent_hash(KEY, i)
         k = [poisson(unit(sub_hash(h, np.uint64(purpose))), rate)
              for purpose, rate in ((1, 2.0), (2, 3.0), (3, 1.5), (4, 0.7))]
-        listed = status[i] and region[i] == 0
+        listed = status[i] & LISTED and region[i] == 0
         tickets.append(k[0] + k[1] if listed else 0)
         other.append(k[2] + k[3] if listed else 0)
         if listed:
@@ -583,9 +587,9 @@ def test_sanction_blocked_attempts_of_listed_only():
     assert sum(tickets) > 0 and sum(other) > 0
     c = out["counts"]
     air = sum(poisson(unit(sub_hash(agent_hash(KEY, i), np.uint64(1))), 2.0)
-              for i in range(n - 1) if status[i])
+              for i in range(n - 1) if status[i] & LISTED)
     job = sum(poisson(unit(sub_hash(agent_hash(KEY, i), np.uint64(4))), 0.7)
-              for i in range(n - 1) if status[i])
+              for i in range(n - 1) if status[i] & LISTED)
     assert cnt(sanction_m, c, "blocked_air") == air
     assert cnt(sanction_m, c, "blocked_train") == sum(tickets) - air
     assert cnt(sanction_m, c, "blocked_jobs") == job
@@ -619,6 +623,9 @@ def test_sanction_house_arrest_and_school_bar():
                                          np.array([0, LISTED, 0, 0], np.uint8), True)
     assert sanction_m.parents_listed(2, np.array(household), np.array(start),
                                      np.array([0, LISTED, 0, 0], np.uint8), False)
+    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
+                                         np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
+                                                  np.uint8), False)
 
 
 def test_sanction_privileges():
@@ -654,6 +661,23 @@ def test_sanction_compile():
                                                      "train_rate": 0.2}})
     p = compiled(sc).sanction
     assert p.on and p.air_rate == 0.1 and p.train_rate == 0.2 and p.job_rate == 0.0
+    # House arrest alone (it goes by score, listing or not) turns the step on.
+    off = {"enabled": False}
+    sc = bare(sanctions={"enabled": True, "travel": off, "purchases": off, "jobs": off,
+                         "social_media": off, "schools": off,
+                         "house_arrest": {"enabled": True, "threshold": 350}})
+    p = compiled(sc).sanction
+    assert p.on and p.arrest_threshold == 350 and not p.social_media_ban
+    assert not compiled(bare(sanctions={"enabled": True, "travel": off, "purchases": off,
+                                        "jobs": off, "social_media": off,
+                                        "schools": off})).sanction.on
+    # Privileges: each grant's draws keyed by its name (purpose "privilege:NAME").
+    sc = bare(privileges={"enabled": True,
+                          "grants": [{"name": "gold", "threshold": 900, "rate": 0.1},
+                                     {"name": "fast", "threshold": 700, "rate": 0.2}]})
+    p = compiled(sc).sanction
+    assert p.on and p.p_rate.tolist() == [0.1, 0.2] and p.p_threshold.tolist() == [900, 700]
+    assert p.p_key.tolist() == [rng.name_id("privilege:gold"), rng.name_id("privilege:fast")]
 
 
 # --- shame -----------------------------------------------------------------------------------
@@ -688,7 +712,8 @@ def test_shame_decision():
 def test_shame_sever_by_tie_type(sever, lost):
     indptr, indices, tie, deg = shame_world()
     status = np.array([LISTED | SHAMED, 0, LISTED, 0, 0], np.uint8)
-    today = np.array([NEW_LISTED | NEW_SHAMED, 0, 0, 0, 0], np.uint8)
+    # Agent 1 acted today but was not shamed: it severs nothing.
+    today = np.array([NEW_LISTED | NEW_SHAMED, ACTED, 0, 0, 0], np.uint8)
     nl = np.array([1, 2, 1, 1, 0], np.uint16)  # 0 sees 2; 1 sees 0 and 2; 2, 3 see 0
     nc = nl.copy()
     ns = np.zeros(5, np.uint16)
@@ -740,7 +765,7 @@ def test_shame_sever_probability_times_conformity():
 def test_shame_find_severed_and_restore():
     indptr, indices, tie = csr(5, [(0, 1, 0, True), (0, 2, 1, True), (2, 3, 2, True),
                                    (3, 4, 1)])
-    status = np.array([0, 0, 0, LISTED, 0], np.uint8)
+    status = np.array([0, PROTECTED, 0, LISTED, 0], np.uint8)  # 1: other bits, not listed
     deg = np.array([0, 0, 0, 1, 1], np.uint16)
     flags = np.zeros(1, np.uint8)
     shame_m.find_severed(indptr, deg, status, flags)
@@ -884,6 +909,12 @@ def test_companies_compile():
                                 rng.name_id("company_event:charity")]
     assert p.agent_min == 0 and p.agent_max == 2000
     assert list(p.ct_min) == sorted(p.ct_min, reverse=True)
+    # Tiers given in any order are sorted by minimum score, highest first.
+    sc = bare(companies={"enabled": True, "tiers": [
+        {"name": "b", "min": 500, "tax_rate": 0.2}, {"name": "a", "min": 900, "tax_rate": 0.1},
+        {"name": "c", "min": 0, "tax_rate": 0.3}]})
+    p = compiled(sc).companies
+    assert p.ct_min.tolist() == [900, 500, 0] and p.ct_tax.tolist() == [0.1, 0.2, 0.3]
 
 
 # --- behave ----------------------------------------------------------------------------------
@@ -1082,6 +1113,37 @@ def test_observe_misattribution():
     assert observe_m.false_match_rate(p, np.zeros(n, np.uint8), np.array([0, 2, 3]), 0, 0, 0) == 1
 
 
+def test_observe_partial_misattribution():
+    """A false-match rate strictly between 0 and 1: each seen act of agent i is its own
+    (recorded score) unless its false-match draw falls below the rate; the error-free score
+    takes every sighting. Expected values from the same public draws."""
+    n = 64
+    m, beh, p, today = observe_setup(n, [0.9, 0.0], 0.3)
+    scratch = np.zeros((n, 2), np.float32)
+    counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
+    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
+                      m.started, m, scratch, today, counts, seen, flags)
+    own, every, mixed = np.zeros(n), np.zeros(n), 0
+    wrong_total = 0
+    for i in range(n):
+        h = agent_hash(KEY, i)
+        for b, k in enumerate(acts_reference(m, i)[0][:2]):
+            s = w = 0
+            for j in range(k):
+                x = sub_hash(h, m.b_key[b] + np.uint64(j))
+                if unit(x) < 0.9:
+                    s += 1
+                    w += unit(rehash(x, SALT_1)) < 0.3
+            own[i] += (s - w) * beh.delta[b]
+            every[i] += s * beh.delta[b]
+            mixed += 0 < w < s and s - w != s >> w  # a mix no cruder rule could fake
+            wrong_total += w
+    assert scratch[:, 0].tolist() == own.tolist()
+    assert scratch[:, 1].tolist() == every.tolist()
+    assert cnt(observe_m, counts, "misattributions") == wrong_total and flags[0] == 1
+    assert mixed > 0 and (own != every).any() and (own != 0).any()
+
+
 def test_observe_sighting_rule():
     for j in range(20):
         x = sub_hash(agent_hash(KEY, j), np.uint64(7 + j))
@@ -1139,6 +1201,30 @@ def test_reports_true_reports_of_unseen_acts():
     assert reported[0].tolist() == per_b and per_b[0] > 0 and per_b[1] > 0
     assert [bool(t & SEVERE_REAL) and bool(t & SEVERE_CLEAN) for t in today] == sev
     assert flags[0] == 0 and cnt(reports_m, counts, "false_reports_filed") == 0
+
+
+def test_reports_none_accepted():
+    """Reports filed but none accepted (accept 0): no score moves, no severe flag."""
+    n = 16
+    m, beh, seen_p, today = observe_setup(n, [0.0, 0.0], 0.0)
+    p = reports_m.ReportParams(True, 1.0, 0.0, 0.0, 0.0, 0.0, np.zeros(3))
+    scratch = np.zeros((n, 2), np.float32)
+    counts, reported = counts_for(reports_m), np.zeros((1, 3), np.int64)
+    before = today.copy()
+    reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
+                     np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     counts, reported, np.zeros(1, np.uint8))
+    assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
+    assert today.tolist() == before.tolist() and (before & ACTED).any()
+    # Accepted, but nobody acted today (no ACTED bit): nothing to report.
+    p = p._replace(accept=1.0)
+    today = np.zeros(n, np.uint8)
+    reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
+                     np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     counts, reported, np.zeros(1, np.uint8))
+    assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
 
 
 def test_reports_false_reports():
@@ -1226,3 +1312,8 @@ def test_reports_compile():
     assert p.on and p.true_rate == 0.1 and p.false_rate == 0.01 and p.accept == 0.5
     assert p.false_report_cdf.tolist() == pytest.approx([0.75, 0.75, 1.0])
     assert not compiled(bare()).report.on
+    # Either kind of report alone turns the step on.
+    beh = [{"name": "x", "rate": 0.3, "delta": -3, "channel": "camera"}]
+    assert compiled(bare(reports={"enabled": True, "true_rate": 0.1}, behaviours=beh)).report.on
+    assert compiled(bare(reports={"enabled": True, "false_rate": 0.1},
+                         behaviours=beh)).report.on
