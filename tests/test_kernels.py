@@ -65,14 +65,14 @@ def rehash(h, salt):
 def compiled(sc):
     """Each mechanism's compiled parameters, from its own compile function."""
     names = Names.of(sc)
-    classify = classify_m.compile_classify(sc)
     return SimpleNamespace(
-        behaviours=behave_m.compile_behaviours(sc, names),
-        observe=observe_m.compile_observe(sc, names), report=reports_m.compile_reports(sc),
-        score=score_m.compile_score(sc, names), classify=classify,
-        sanction=sanction_m.compile_sanction(sc), shame=shame_m.compile_shame(sc),
-        adapt=adapt_m.compile_adapt(sc, classify.threshold),
-        companies=companies_m.compile_companies(sc))
+        behave=behave_m.compile_behaviours(sc, names),
+        observe=observe_m.compile_observe(sc, names),
+        report=reports_m.compile_reports(sc, names), score=score_m.compile_score(sc, names),
+        classify=classify_m.compile_classify(sc, names),
+        sanction=sanction_m.compile_sanction(sc, names),
+        shame=shame_m.compile_shame(sc, names), adapt=adapt_m.compile_adapt(sc, names),
+        companies=companies_m.compile_companies(sc, names))
 
 
 def csr(n, edges):
@@ -317,7 +317,8 @@ def test_adapt_compile():
 # --- classify --------------------------------------------------------------------------------
 
 def classify_params(**kw):
-    base = dict(listing=True, threshold=600.0, duration=30, severe_duration=90, renew=False,
+    base = dict(on=True, listing=True, threshold=600.0, duration=30, severe_duration=90,
+                renew=False,
                 compliance=0.0, appeal_rate=0.0, appeal_win=0.0, appeal_win_wrongful=0.0,
                 correct_record=False, protection_days=20,
                 tier_min=np.array([1000.0, 800.0, 600.0, -np.inf]))
@@ -999,7 +1000,7 @@ def test_behave_compile():
     sc = bare(behaviours=[{"name": "x", "rate": 0.2, "delta": -3, "channel": "camera",
                            "severe": True},
                           {"name": "y", "rate": 0.1, "delta": 2, "channel": "camera"}])
-    b = compiled(sc).behaviours
+    b = compiled(sc).behave
     assert b.rate.tolist() == [0.2, 0.1] and b.delta.tolist() == [-3, 2]
     assert b.penalised.tolist() == [1, 0] and b.severe.tolist() == [1, 0]
 
@@ -1010,7 +1011,7 @@ def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), regio
     m = act_model(n, fear=np.zeros(n, np.float32), social_media_ban=False,
                   arrest_threshold=-math.inf, region=np.zeros(n, np.uint16)
                   if region is None else np.array(region, np.uint16))
-    beh = behave_m.Behaviours(rate=m.rate, delta=np.array([-10.0, 3.0, -1.0]),
+    beh = behave_m.Behaviours(on=True, rate=m.rate, delta=np.array([-10.0, 3.0, -1.0]),
                               category=m.category, channel=np.array([0, 0, 1], np.int32),
                               penalised=m.penalised, severe=np.array(severe, np.uint8),
                               reportable=np.array([1, 1, 0], np.uint8), online=m.online,
@@ -1239,7 +1240,7 @@ def test_reports_false_reports():
     malice = np.array([4.0, 0, 0, 0, 0, 3.0], np.float32)
     region = np.array([0, 0, 0, 0, 1, 0], np.uint16)
     started = np.array([True, False])
-    beh = behave_m.Behaviours(rate=np.array([1.0, 1.0]), delta=np.array([-10.0, -50.0]),
+    beh = behave_m.Behaviours(on=True, rate=np.array([1.0, 1.0]), delta=np.array([-10.0, -50.0]),
                               category=np.zeros(2, np.int32), channel=np.zeros(2, np.int32),
                               penalised=np.ones(2, np.uint8), severe=np.array([0, 1], np.uint8),
                               reportable=np.ones(2, np.uint8), online=np.zeros(2, np.uint8),

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from conftest import bare
+from scsim.core.params import Names, compile_params
 from scsim.core.rng import stream_key
 from scsim.core.step import Today
 from scsim.mechanisms import adapt as adapt_m
@@ -90,7 +92,9 @@ def test_adapt_observe_reports_sanction_score_shame_companies_step_on(step, fiel
 
 
 def test_behave_classify_step_always_on():
-    assert behave_m.Behave.on(SimpleNamespace()) and classify_m.Classify.on(SimpleNamespace())
+    for sc in (bare(), bare(listing={"enabled": False}, behaviours=[])):
+        p = compile_params(sc, Names.of(sc))
+        assert behave_m.Behave.on(p) and classify_m.Classify.on(p)
 
 
 # --- run: which kernels, on what --------------------------------------------------------------
@@ -109,7 +113,7 @@ def test_behave_step_run(monkeypatch):
     calls.patch(monkeypatch, behave_m, "behave")
     b = SimpleNamespace(rate="b.rate", category="b.category", penalised="b.penalised",
                         online="b.online", outside="b.outside", key="b.key")
-    t = today(SimpleNamespace(behaviours=b, sanction=SimpleNamespace(
+    t = today(SimpleNamespace(behave=b, sanction=SimpleNamespace(
         social_media_ban=np.uint8(1), arrest_threshold=np.float32(300))))
     behave_m.Behave(None).run(t)
     want = behave_m.ActModel(key("behave"), "b.rate", "b.category", "b.penalised", "b.online",
@@ -126,15 +130,15 @@ def test_observe_step_run(monkeypatch, flagged):
     calls = Calls()
     calls.patch(monkeypatch, observe_m, "observe", raise_flag if flagged else None)
     calls.patch(monkeypatch, observe_m, "misattribute")
-    t = today(SimpleNamespace(observe="P.observe", behaviours="P.behaviours"))
+    t = today(SimpleNamespace(observe="P.observe", behave="P.behave"))
     observe_m.Observe(None).run(t)
     k = key("observe")
-    assert calls[0] == ("observe", ("P.observe", "P.behaviours", k, "a.group", "a.region",
+    assert calls[0] == ("observe", ("P.observe", "P.behave", k, "a.group", "a.region",
                                     "s.region_start", "started", "acts", "a.scratch",
                                     "a.today", "counts.observe", "arrays.seen", t.tally.flags))
     assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
     if flagged:  # the serial replay, with the same draws (same key)
-        assert calls[1][1] == ("P.observe", "P.behaviours", k, "a.group", "a.region",
+        assert calls[1][1] == ("P.observe", "P.behave", k, "a.group", "a.region",
                                "s.region_start", "acts", "a.scratch", "a.today",
                                t.tally.flags)
 
@@ -144,17 +148,17 @@ def test_reports_step_run(monkeypatch, flagged):
     calls = Calls()
     calls.patch(monkeypatch, reports_m, "report", raise_flag if flagged else None)
     calls.patch(monkeypatch, reports_m, "false_reports")
-    t = today(SimpleNamespace(report="P.report", behaviours="P.behaviours",
+    t = today(SimpleNamespace(report="P.report", behave="P.behave",
                               observe="P.observe"))
     reports_m.Report(None).run(t)
     fk = key("false_report")
     assert calls[0] == ("report", (
-        "P.report", "P.behaviours", "P.observe", key("observe"), key("report"), fk, "a.group",
+        "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
         "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "acts",
         "a.scratch", "a.today", "counts.report", "arrays.reported", t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:
-        assert calls[1][1] == ("P.report", "P.behaviours", fk, "net.indptr", "net.indices",
+        assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
                                "a.scratch", "a.today", "counts.report", t.tally.flags)
 
@@ -319,7 +323,7 @@ def test_score_metrics():
 def test_adapt_behave_metrics():
     m = fake_metrics(4, sums={"fear_sum": 1.0, "deterrence": 3.0},
                      arrays={"acts": np.array([5, 7, 9, 0])},
-                     p=SimpleNamespace(behaviours=SimpleNamespace(
+                     p=SimpleNamespace(behave=SimpleNamespace(
                          penalised=np.array([1, 0, 1], np.uint8))),
                      names=SimpleNamespace(behaviours=("x", "y", "z")))
     assert adapt_m.FEAR_MEAN.value(m) == 0.25
