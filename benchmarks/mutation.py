@@ -77,6 +77,12 @@ EQUIVALENT: dict[tuple[str | None, str | None, str], str] = {
     ("reports", "core/ReplaceComparisonOperator_Gt_GtE",
      "if true_rate > 0.0 and today[i] & ACTED:"):
         "at true_rate 0 the loop runs but unit(x) < 0.0 never holds: nothing is reported",
+    ("behave", "core/ReplaceComparisonOperator_NotEq_Gt",
+     "banned = m.social_media_ban and active and (m.status[i] & LISTED) != 0"):
+        "status & LISTED is a uint8, never negative: != 0 and > 0 agree",
+    ("sanction", "core/ReplaceComparisonOperator_GtE_IsNot",
+     "possible |= (s >= p_threshold[g]) & ("):
+        "a pre-filter: the loop it lets through checks s >= p_threshold[g] again",
     ("sanction", "core/ReplaceComparisonOperator_Eq_GtE",
      'school_both_parents=sanc.schools.parents == "both",'):
         'parents is Literal["any", "both"]: "any" >= "both" is False, as == is',

@@ -35,6 +35,7 @@ from scsim.core.state import (
     SHAMED,
     WRONGFUL,
 )
+from scsim.errors import ScenarioError
 from scsim.mechanisms import adapt as adapt_m
 from scsim.mechanisms import behave as behave_m
 from scsim.mechanisms import classify as classify_m
@@ -1318,3 +1319,91 @@ def test_reports_compile():
     assert compiled(bare(reports={"enabled": True, "true_rate": 0.1}, behaviours=beh)).report.on
     assert compiled(bare(reports={"enabled": True, "false_rate": 0.1},
                          behaviours=beh)).report.on
+
+
+# --- survivors of the seed-3 mutation sample ---------------------------------------------------
+
+def test_behave_compile_a_neutral_act_is_not_deterred():
+    """MODEL.md: fear deters penalised behaviours; by default a behaviour is penalised when
+    it costs points (delta < 0), so one worth nothing (delta 0) is not."""
+    sc = bare(behaviours=[{"name": "z", "rate": 0.2, "delta": 0, "channel": "camera"},
+                          {"name": "x", "rate": 0.2, "delta": -1, "channel": "camera"}])
+    assert compiled(sc).behave.penalised.tolist() == [0, 1]
+
+
+def test_sanction_compile_any_one_sanction_turns_the_step_on():
+    off = {"enabled": False}
+    for travel in ({"air_rate": 0.1, "train_rate": 0.0}, {"air_rate": 0.0, "train_rate": 0.1}):
+        sc = bare(listing={"enabled": True, "threshold": 600},
+                  sanctions={"enabled": True, "travel": {"enabled": True, **travel},
+                             "purchases": off, "jobs": off, "social_media": off,
+                             "schools": off, "house_arrest": off})
+        assert compiled(sc).sanction.on, travel
+
+
+def test_score_an_unstarted_agent_does_not_stop_its_block():
+    """Agent 0's region has not started (its scores stay); agents 1 and 2 after it, in the
+    same block, still recover toward s0: s += 0.5 · (1000 - s)."""
+    p = score_params(recovery=0.5)
+    indptr, indices, tie = csr(3, [])
+    scores = np.array([[600, 600], [600, 600], [800, 800]], np.float32)
+    scratch = np.zeros((3, 2), np.float32)
+    score_m.score(p, indptr, indices, tie, np.zeros(3, np.uint8),
+                  np.array([1, 0, 0], np.uint16), np.array([True, False]),
+                  np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores, scratch)
+    assert scratch.tolist() == [[600, 600], [800, 800], [900, 900]]
+
+
+def test_shame_restore_skips_listed_agents_only():
+    """A severed tie comes back from its lower-numbered end unless an end is listed: agent 0
+    (protected, not listed) gets its tie to 1 back; agent 2 (listed) keeps its severed tie
+    to 3 although 3 is not listed."""
+    indptr, indices, tie = csr(4, [(0, 1, 1, True), (2, 3, 1, True)])
+    status = np.array([PROTECTED, 0, LISTED, 0], np.uint8)
+    deg = np.zeros(4, np.uint16)
+    flags = np.ones(1, np.uint8)
+    z = np.zeros(4, np.uint16)
+    counts = counts_for(shame_m)
+    shame_m.restore(KEY, 1.0, indptr, indices, tie, status, deg, z.copy(), z.copy(),
+                    z.copy(), counts, flags)
+    assert deg.tolist() == [1, 1, 0, 0]
+    assert cnt(shame_m, counts, "ties_restored") == 1
+
+
+def test_reports_false_report_by_an_odd_numbered_agent():
+    """Agent 1 files Poisson(false_rate · malice) false reports, all against its only
+    neighbour 0, all accepted (accept 1) as behaviour 0: 0 loses filed · delta points."""
+    n = 2
+    indptr, indices, tie = csr(n, [(0, 1, 1)])
+    beh = behave_m.Behaviours(on=True, rate=np.array([1.0]), delta=np.array([-10.0]),
+                              category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
+                              penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
+                              reportable=np.ones(1, np.uint8), online=np.zeros(1, np.uint8),
+                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64))
+    p = reports_m.ReportParams(True, 0.0, 1.0, 0.0, 1.0, 0.0, np.array([1.0]))
+    fk = np.uint64(7)
+    malice = np.array([0.0, 5.0], np.float32)
+    region = np.zeros(n, np.uint16)
+    started = np.array([True])
+    today = np.zeros(n, np.uint8)
+    counts = counts_for(reports_m)
+    flags = np.zeros(1, np.uint8)
+    reports_m.report(p, beh, observe_m.ObserveParams(True, np.zeros((1, 1)),
+                                                     np.zeros(1, np.uint8), np.zeros(1)),
+                     np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
+                     np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
+                     act_model(n), np.zeros((n, 2), np.float32), today, counts,
+                     np.zeros((1, 1), np.int64), flags)
+    filed = poisson(unit(agent_hash(fk, 1)), 5.0)
+    assert filed > 0 and cnt(reports_m, counts, "false_reports_filed") == filed
+    scratch = np.zeros((n, 2), np.float32)
+    reports_m.false_reports(p, beh, fk, indptr, indices, tie,
+                            np.array([[500, 0], [500, 0]], np.float32), malice, region,
+                            started, scratch, today, counts, flags)
+    assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
+
+
+@pytest.mark.parametrize("kind", ["family", "social", "work"])
+def test_score_tie_weights_must_not_be_negative(kind):
+    with pytest.raises(ScenarioError, match=rf"scoring\.association\.weights\.{kind}: .*>= 0"):
+        bare(scoring={"association": {"weights": {kind: -0.5}}})
