@@ -83,6 +83,14 @@ EQUIVALENT: dict[tuple[str | None, str | None, str], str] = {
     ("sanction", "core/ReplaceComparisonOperator_GtE_IsNot",
      "possible |= (s >= p_threshold[g]) & ("):
         "a pre-filter: the loop it lets through checks s >= p_threshold[g] again",
+    ("reports", "core/ReplaceComparisonOperator_NotEq_Gt",
+     "if sighting(ho, b_key[b], j, coverage[ch, r], fm) != UNSEEN:"):
+        "a sighting is UNSEEN (0), SEEN_OWN (1) or SEEN_WRONG (2): != 0 and > 0 agree",
+    ("ties", "core/ReplaceComparisonOperator_Lt_IsNot", "while lo < hi:"):
+        "a binary search keeps lo <= hi: lo < hi and lo != hi agree (ints compare by value)",
+    ("companies", "core/NumberReplacer",
+     "e_rate=np.array([e.rate if on else 0.0 for e in co.events], f64),"):
+        "with companies off their step never runs: the rate of their events is not read",
     ("sanction", "core/ReplaceComparisonOperator_Eq_GtE",
      'school_both_parents=sanc.schools.parents == "both",'):
         'parents is Literal["any", "both"]: "any" >= "both" is False, as == is',

@@ -1407,3 +1407,70 @@ def test_reports_false_report_by_an_odd_numbered_agent():
 def test_score_tie_weights_must_not_be_negative(kind):
     with pytest.raises(ScenarioError, match=rf"scoring\.association\.weights\.{kind}: .*>= 0"):
         bare(scoring={"association": {"weights": {kind: -0.5}}})
+
+
+# --- survivors of the seed-4 mutation sample ---------------------------------------------------
+
+@pytest.mark.parametrize("path", [("weights", "social"), ("listed_penalty",)])
+def test_score_association_penalties_must_not_be_negative(path):
+    section = {path[0]: {path[1]: -0.5}} if len(path) == 2 else {path[0]: -0.5}
+    with pytest.raises(ScenarioError, match=rf"scoring\.association\.{'.'.join(path)}: "
+                                            r".*>= 0"):
+        bare(scoring={"association": section})
+
+
+def test_shame_compile_restoring_alone_turns_the_step_on():
+    """Ties severed earlier may come back although nobody is shamed any more."""
+    sc = bare(listing={"enabled": True, "threshold": 600},
+              shaming={"enabled": True, "probability": 0.0, "restore_rate": 0.02})
+    p = compiled(sc).shame
+    assert p.on and p.shame == 0.0 and p.restore == 0.02
+
+
+def test_companies_tax_take_counts_only_when_companies_are_on():
+    """Tax take = sum of revenue x the tax rate of each company's tier, and 0 when the
+    companies mechanism is off."""
+    c = {"revenue": np.array([10.0, 20.0]), "tier": np.array([0, 1]),
+         "score": np.array([700.0, 300.0])}
+    for on, expected in ((True, 10 * 0.1 + 20 * 0.3), (False, 0.0)):
+        m = SimpleNamespace(state=SimpleNamespace(companies=c), p=SimpleNamespace(
+            companies=SimpleNamespace(on=on, ct_tax=np.array([0.1, 0.3]))))
+        assert companies_m._tax_take(m) == pytest.approx(expected)
+
+
+def test_companies_revenue_default_is_its_documented_log_normal():
+    """Company revenue defaults to a log-normal with mean 1 and log-sd 1, as the scenario
+    reference documents it."""
+    revenue = bare().companies.revenue
+    assert (revenue.mean, revenue.sigma) == (1.0, 1.0)
+
+
+def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
+    """A filer leading its target by L points: odds = q / (1 - q) · exp(bias · L / 100),
+    accepted with odds / (1 + odds). Agent 0 (900 points) files many false reports against
+    its only neighbour 1 (300 points): bias 0.1, accept 0.3 give 0.4385."""
+    n = 2
+    indptr, indices, tie = csr(n, [(0, 1, 1)])
+    beh = behave_m.Behaviours(on=True, rate=np.array([1.0]), delta=np.array([-1.0]),
+                              category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
+                              penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
+                              reportable=np.ones(1, np.uint8), online=np.zeros(1, np.uint8),
+                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64))
+    p = reports_m.ReportParams(True, 0.0, 1.0, 0.0, 0.3, 0.1, np.array([1.0]))
+    fk = np.uint64(11)
+    malice = np.array([300.0, 0.0], np.float32)
+    today = np.full(n, HAS_FALSE_REPORTS, np.uint8)
+    counts = counts_for(reports_m)
+    flags = np.ones(1, np.uint8)
+    scratch = np.zeros((n, 2), np.float32)
+    reports_m.false_reports(p, beh, fk, indptr, indices, tie,
+                            np.array([[900, 0], [300, 0]], np.float32), malice,
+                            np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
+                            flags)
+    filed = poisson(unit(agent_hash(fk, 0)), 300.0)
+    odds = 0.3 / 0.7 * math.exp(0.1 * 600 / 100)
+    q = odds / (1 + odds)
+    accepted = sum(unit(rehash(sub_hash(agent_hash(fk, 0), np.uint64(k + 1)), SALT_2)) < q
+                   for k in range(filed))
+    assert filed > 200 and abs(q - 0.4385) < 1e-4
+    assert -scratch[1, 0] == accepted == cnt(reports_m, counts, "false_reports_accepted")
