@@ -91,6 +91,14 @@ EQUIVALENT: dict[tuple[str | None, str | None, str], str] = {
     ("companies", "core/NumberReplacer",
      "e_rate=np.array([e.rate if on else 0.0 for e in co.events], f64),"):
         "with companies off their step never runs: the rate of their events is not read",
+    ("sanction", "core/ReplaceComparisonOperator_NotEq_Gt",
+     "one = (status[first] & LISTED) != 0"):
+        "status & LISTED is a uint8, never negative: != 0 and > 0 agree",
+    ("observe", "core/NumberReplacer", 'name="observe", place=20,'):
+        "19 or 21 keeps observe between behave (10) and reports (30): the same day plan",
+    ("shame", "core/ReplaceComparisonOperator_Gt_NotEq",
+     "if p.restore > 0.0 and self.severed_ties > 0:"):
+        "a restore rate and a count of severed ties are never negative: > 0 and != 0 agree",
     ("sanction", "core/ReplaceComparisonOperator_Eq_GtE",
      'school_both_parents=sanc.schools.parents == "both",'):
         'parents is Literal["any", "both"]: "any" >= "both" is False, as == is',

@@ -1474,3 +1474,60 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
                    for k in range(filed))
     assert filed > 200 and abs(q - 0.4385) < 1e-4
     assert -scratch[1, 0] == accepted == cnt(reports_m, counts, "false_reports_accepted")
+
+
+# --- survivors of the seed-5 mutation sample ---------------------------------------------------
+
+def test_classify_tier_of_a_score_below_every_finite_minimum_is_the_last_tier():
+    assert classify_m.tier_of(500.0, np.array([1000.0, 800.0, 600.0])) == 2
+
+
+def test_classify_tier_follows_the_recorded_score_not_the_error_free_one():
+    tmin = np.array([1000.0, 800.0, 600.0, -np.inf])
+    a = Agents([[650, 1100], [1100, 650]])
+    run_classify(classify_params(listing=False, tier_min=tmin), a)
+    assert a.tier.tolist() == [2, 0]
+
+
+def test_classify_a_past_listing_does_not_protect_an_agent_that_did_not_appeal():
+    """Agent 0 left the list early (it complied: no PROTECTED bit) and its old term would
+    have run to day 15: on day 10 a score below the threshold lists it again. Agent 1 won
+    an appeal (PROTECTED until day 15): it is not listed by its score."""
+    a = Agents([[500, 500], [500, 500]], status=[0, PROTECTED], listed_until=[15, 15])
+    run_classify(classify_params(), a)
+    assert [bool(s & LISTED) for s in a.status] == [True, False]
+
+
+def test_classify_delisting_keeps_the_other_events_of_the_day():
+    """An agent whose term ends on a day it also acted: today keeps ACTED and gains
+    DELISTED."""
+    a = Agents([[900, 900]], status=[LISTED], today=[ACTED], listed_until=[10])
+    run_classify(classify_params(), a)
+    assert not a.status[0] & LISTED
+    assert a.today[0] == ACTED | DELISTED
+
+
+def test_shame_only_the_newly_listed_are_shamed():
+    """Probability 1: the newly listed agent is shamed; one that only acted today is not."""
+    status = np.array([LISTED, LISTED], np.uint8)
+    today = np.array([NEW_LISTED, ACTED], np.uint8)
+    counts, flags = counts_for(shame_m), np.zeros(1, np.uint8)
+    shame_m.shame(KEY, 1.0, status, today, np.zeros(2, np.uint16), counts, flags)
+    assert [bool(s & SHAMED) for s in status] == [True, False]
+
+
+def test_adapt_exposure_counts_listed_and_shamed_neighbours():
+    """Exposure = (listed + shamed active neighbours) / active ties: 1 listed and 2 shamed
+    of 4 ties give 3/4; fear moves halfway to 1.0 · 0.75 (no own risk: far above)."""
+    p = adapt_m.AdaptParams(True, 0.5, 1.0, 0.0, 100.0, 300.0)
+    fear = np.zeros(1, np.float32)
+    adapt_m.adapt(p, np.zeros(1, np.uint16), np.array([True]),
+                  np.array([[900, 0]], np.float32), np.zeros(1, np.uint8),
+                  np.array([4], np.uint16), np.array([1], np.uint16), np.array([2], np.uint16),
+                  fear)
+    assert fear[0] == pytest.approx(0.375)
+
+
+def test_companies_tier_inspection_default_is_one():
+    """A tier inspects at the events' own coverage unless it says otherwise (multiplier 1)."""
+    assert companies_m.CorporateTier(name="a", min=0).inspection == 1.0
