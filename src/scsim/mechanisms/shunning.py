@@ -104,11 +104,25 @@ C, S = COUNTERS.C, COUNTERS.S
 
 
 @njit(cache=True, inline="always")
-def transaction(h, j, region_companies_lo, m):
-    """Company (index) of transaction j of the agent with hash h, and the hash of the
-    transaction (its refusal draw comes from it)."""
+def transactions(p, key, i, region, started, status, company_region_start):
+    """Agent i's transactions today: (its hash, how many, the first company of its region,
+    the number of companies there). None unless it is listed in a started region that has
+    companies."""
+    r = region[i]
+    first = company_region_start[r]
+    m = company_region_start[r + 1] - first
+    if not started[r] or not status[i] & LISTED or m == 0:
+        return np.uint64(0), 0, first, m
+    h = agent_hash(key, i)
+    return h, poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate), first, m
+
+
+@njit(cache=True, inline="always")
+def transaction(p, h, j, first, m, company_tier):
+    """Transaction j of the agent with hash h: (the company, whether it refuses)."""
     t = sub_hash(h, FIRST_TRANSACTION + j)
-    return region_companies_lo + below(t, m), t
+    c = first + below(t, m)
+    return c, unit(rehash(t, REFUSED)) < p.refuse[company_tier[c]]
 
 
 @njit(cache=True, parallel=True)
@@ -120,18 +134,11 @@ def shun(p, key, region, started, status, company_region_start, company_tier, co
         served = 0
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            r = region[i]
-            if not started[r] or not status[i] & LISTED:
-                continue
-            first = company_region_start[r]
-            m = company_region_start[r + 1] - first
-            if m == 0:
-                continue
-            h = agent_hash(key, i)
-            k = poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate)
+            h, k, first, m = transactions(p, key, i, region, started, status,
+                                          company_region_start)
             for j in range(k):
-                c, t = transaction(h, j, first, m)
-                if unit(rehash(t, REFUSED)) < p.refuse[company_tier[c]]:
+                _, refuses = transaction(p, h, j, first, m, company_tier)
+                if refuses:
                     refused += 1
                 else:
                     served += 1
@@ -150,18 +157,11 @@ def penalise_companies(p, key, region, started, status, company_region_start, co
         lost = 0.0
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            r = region[i]
-            if not started[r] or not status[i] & LISTED:
-                continue
-            first = company_region_start[r]
-            m = company_region_start[r + 1] - first
-            if m == 0:
-                continue
-            h = agent_hash(key, i)
-            k = poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate)
+            h, k, first, m = transactions(p, key, i, region, started, status,
+                                          company_region_start)
             for j in range(k):
-                c, t = transaction(h, j, first, m)
-                if unit(rehash(t, REFUSED)) < p.refuse[company_tier[c]]:
+                c, refuses = transaction(p, h, j, first, m, company_tier)
+                if refuses:
                     continue
                 before = company_score[c]
                 company_score[c] = min(max(before - p.penalty, p.s_min), p.s_max)
