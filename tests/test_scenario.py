@@ -132,6 +132,10 @@ def test_bad_override_and_unknown_scenario():
     assert any("scoring.recovery: must be <= 1" in p
                for p in problems("national-800", overrides=["scoring.recovery=3"]))
     assert "expected KEY=VALUE" in problems("national-800", overrides=["scoring"])[0]
+    assert "no value after '=' (write listing.threshold=null to clear it)" in problems(
+        "national-800", overrides=["listing.threshold= "])[0]
+    cleared = load_scenario("national-800", overrides=["listing.threshold=null"])
+    assert cleared.listing.threshold is None
     assert any("population.agents: must be >= 2" in p
                for p in problems("national-800", agents=1))
 

@@ -267,12 +267,16 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
 
 
 def parse_assignment(text: str) -> tuple[tuple, Any]:
-    """``key.path=value`` (value read as YAML) -> (path, value)."""
+    """``key.path=value`` (value read as YAML) -> (path, value). An empty value is refused
+    (a forgotten value would otherwise clear the key): ``key=null`` clears it."""
     if "=" not in text:
         raise ScenarioError(f"--set {text}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
+    if not raw.strip():
+        raise ScenarioError(f"--set {text}: no value after '=' (write {key}=null to clear "
+                            "it)")
     try:
-        value = load_value(raw, f"--set {key}") if raw.strip() else None
+        value = load_value(raw, f"--set {key}")
     except ScenarioError as exc:
         if "YAML syntax error" not in str(exc):
             raise
