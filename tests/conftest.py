@@ -135,3 +135,13 @@ def dask_scheduler(tmp_path_factory):
                 proc.kill()
                 proc.wait()
         logs.close()
+
+
+@pytest.fixture(scope="session")
+def compiled_kernels():
+    """Compile the kernels of the built-in scenarios that subprocess tests run into numba's
+    on-disk cache first, so a child process loads them instead of compiling (a signal sent
+    to a child waits until numba's compiler returns: a cold compile of every kernel can
+    take a minute on 2 busy cores)."""
+    for name in ("national-800", "pilot-1000"):
+        Simulation(load_scenario(name, agents=300, days=2), seed=1).run()

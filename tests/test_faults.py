@@ -318,7 +318,7 @@ def test_kill_9_at_many_random_points(tmp_path, trial):
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signals_leave_a_consistent_store(tmp_path, sig, code):
+def test_signals_leave_a_consistent_store(tmp_path, sig, code, compiled_kernels):
     store = tmp_path / "st"
     proc = subprocess.Popen([*CLI, "run", "national-800", "--agents", "2000", "--days",
                              "50000", "--quiet", "--store", str(store)],
@@ -329,7 +329,7 @@ def test_signals_leave_a_consistent_store(tmp_path, sig, code):
             break
         time.sleep(0.2)
     proc.send_signal(sig)
-    assert proc.wait(timeout=60) == code
+    assert proc.wait(timeout=300) == code
     _store_is_consistent(store)
 
 

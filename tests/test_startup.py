@@ -158,13 +158,13 @@ def _started(args: list[str]) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.6, 1.0, 1.5])
-def test_ctrl_c_while_loading_exits_130_without_traceback(tmp_path, delay):
+def test_ctrl_c_while_loading_exits_130_without_traceback(tmp_path, delay, compiled_kernels):
     proc = _started(["run", "pilot-1000", "--agents", "500", "--days", "100000", "--quiet",
                      "--store", str(tmp_path)])
     try:
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=300)
     finally:
         proc.kill()
     assert proc.returncode == 130, stderr.decode()
@@ -205,7 +205,7 @@ def test_ctrl_c_taken_by_a_kernel_thread_still_stops_the_run(tmp_path):
         assert workers, "no thread besides the main one"
         started = time.monotonic()
         os.kill(workers[-1], signal.SIGINT)  # process-wide, offered to this thread first
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=300)
     finally:
         proc.kill()
     assert proc.returncode == 130, stderr.decode()
