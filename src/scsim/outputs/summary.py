@@ -3,20 +3,18 @@ units come from the metric registry (``outputs.metrics``)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
+from scsim.outputs.headline import WINDOW, chilling_change
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
-
-WINDOW = 30  # days compared at the start and the end for the chilling effect
 
 
 def unit(column: str) -> str:
@@ -88,10 +86,7 @@ def summarise(res: Result) -> pd.DataFrame:
     add("network", label("lcc_frac"), last["lcc_frac"], "share of agents")
     add("network", label("shamed"), m["shamed"].sum(),
         f"{m['ties_severed'].sum():.0f} ties severed")
-    head = m["penalised_acts"].iloc[:WINDOW].mean()
-    tail = m["penalised_acts"].iloc[-WINDOW:].mean()
-    change = (tail / head - 1.0) if head > 0 else math.nan
-    add("chilling effect", "change in penalised acts", change,
+    add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
         "share of penalised acts not done")

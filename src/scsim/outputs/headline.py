@@ -1,0 +1,218 @@
+"""The headline: what a run or a paired comparison found, in plain words.
+
+``run_headline(result)`` is three lines (who was listed and how many wrongfully, blocked
+travel per year against the published 2018 figures, the chilling effect);
+``comparison_headline(comparison)`` is one sentence (how many more or fewer people B lists
+than A, with its 95 % interval over the pairs, and how many of them wrongfully). The CLI,
+the HTML report and the notebook representations start with them; the full tables follow on
+request.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scsim.analysis.published import ticket_figures
+from scsim.analysis.stats import mean_ci95
+
+if TYPE_CHECKING:
+    from scsim.analysis.compare import Comparison
+    from scsim.outputs.result import Result
+
+WINDOW = 30  # days compared at the start and the end for the chilling effect
+
+
+def round_figure(value: float, digits: int = 3) -> str:
+    """A mean count for a sentence: ``digits`` significant digits but at most one decimal,
+    thousands separators, a true minus sign (19,775 -> '19,800'; 5.85 -> '5.9')."""
+    if not math.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    rounded = round(value, min(digits - 1 - magnitude, 1))
+    text = f"{rounded:,.0f}" if float(rounded).is_integer() else f"{rounded:,.1f}"
+    return text.replace("-", "−")
+
+
+def period(days: int) -> str:
+    """'in a year' for 365 days, 'in 2 years' for 730, else 'in 180 days'."""
+    if days % 365 == 0:
+        years = days // 365
+        return "in a year" if years == 1 else f"in {years} years"
+    return f"in {days:,} days"
+
+
+def chilling_change(metrics) -> float:
+    """Relative change of penalised acts per day, the last ``WINDOW`` days against the
+    first (−0.12: 12 % fewer); NaN when the first days had none."""
+    acts = metrics["penalised_acts"]
+    head, tail = acts.iloc[:WINDOW].mean(), acts.iloc[-WINDOW:].mean()
+    return tail / head - 1.0 if head > 0 else math.nan
+
+
+def _ever(res: Result, column: str) -> int:
+    """Agents whose history count ``column`` (times_listed, wrongful_listings) is positive."""
+    return int(np.count_nonzero(np.asarray(res.agent_columns[column])))
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """0.437 -> '44 %' (the space as in '95 % CI')."""
+    return f"{100 * share:.{digits}f} %"
+
+
+def run_headline(res: Result) -> str:
+    """Three lines in plain words: listed, blocked travel per year against 2018, chilling."""
+    m = res.metrics
+    n, days = len(res.agent_columns["times_listed"]), len(m)
+    years = days / 365.0
+    ever, wrongful = _ever(res, "times_listed"), _ever(res, "wrongful_listings")
+    listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
+              f"{period(days)}, {wrongful:,} of them wrongfully (the same acts without "
+              "face-matching errors and false reports would not have listed them).")
+    if ever == 0:
+        listed = f"Listed: nobody among {n:,} people {period(days)}."
+    per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
+    published = {mode: ticket_figures(mode) for mode in ("air", "train")}
+    travel = (f"Blocked travel: {per_100['air']:.2g} air and {per_100['train']:.2g} train "
+              "tickets per 100 people a year; China 2018: "
+              f"{100 * published['air'][0].value:.2g} and "
+              f"{100 * published['train'][0].value:.2g} as seed 003 states it, "
+              f"{100 * published['air'][1].value:.2g} and "
+              f"{100 * published['train'][1].value:.2g} from the cumulative series.")
+    change = chilling_change(m)
+    window = min(WINDOW, days)
+    if math.isnan(change):
+        acts = f"no penalised acts in the first {window} days"
+    elif abs(change) < 0.005:
+        acts = f"as many penalised acts in the last {window} days as in the first {window}"
+    else:
+        acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts in "
+                f"the last {window} days than in the first {window}")
+    chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
+                "(0: none, 1: the most).")
+    return "\n".join((listed, travel, chilling))
+
+
+def _setting_name(path: str) -> str:
+    """'scoring.association.listed_penalty' -> 'the association listed penalty'."""
+    from scsim.scenario.paths import parse_path
+
+    words = [k for k in parse_path(path) if isinstance(k, str) and k != "enabled"]
+    return "the " + " ".join(words[-2:]).replace("_", " ")
+
+
+def setting_unit(path: str) -> str:
+    """The unit a scenario setting declares ('' when none or not a schema field)."""
+    from scsim.scenario.paths import parse_path
+    from scsim.scenario.schema import Scenario, section_model
+    from scsim.scenario.section import field_unit
+
+    model: Any = Scenario
+    field, skip = None, False
+    for key in parse_path(path):
+        if isinstance(key, int) or skip:  # a list position, or an item's name
+            skip = False
+            continue
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None:
+            return ""
+        model = section_model(field.annotation)
+        skip = model is not None and _holds_items(field.annotation)
+    return field_unit(field) if field is not None else ""
+
+
+def _holds_items(annotation: Any) -> bool:
+    """Whether a field's type is a list or mapping (of sections)."""
+    if typing.get_origin(annotation) in (list, dict):
+        return True
+    return any(_holds_items(a) for a in typing.get_args(annotation))
+
+
+def _with_unit(value: Any, unit: str) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    if unit and value == 1 and unit.split(" ")[0].endswith("s"):
+        unit = unit.replace(unit.split(" ")[0], unit.split(" ")[0][:-1], 1)
+    return f"{text} {unit}".strip()
+
+
+def change_phrase(cmp: Comparison) -> str:
+    """What B does differently from A, as the subject of a sentence ('Raising the
+    association listed penalty from 0 to 1 point per day per listed neighbour')."""
+    name_a, name_b = cmp.a[0].scenario.name, cmp.b[0].scenario.name
+    if name_a != name_b:
+        return f"Running {name_b} instead of {name_a}"
+    if not cmp.changes:
+        return "The same scenario run twice"
+    path, (va, vb) = next(iter(cmp.changes.items()))
+    more = len(cmp.changes) - 1
+    tail = f" (and {more} other setting{'s' if more > 1 else ''})" if more else ""
+    name = _setting_name(path)
+    if isinstance(vb, bool) or isinstance(va, bool):
+        return f"Switching {name.removeprefix('the ')} {'on' if vb else 'off'}{tail}"
+    unit = setting_unit(path)
+    if isinstance(va, int | float) and isinstance(vb, int | float):
+        verb = "Raising" if vb > va else "Lowering"
+        return f"{verb} {name} from {_with_unit(va, '')} to {_with_unit(vb, unit)}{tail}"
+    return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}{tail}"
+
+
+def _interval(values: list[float]) -> tuple[float, str]:
+    """Mean of per-pair differences and its 95 % interval, in words."""
+    mean, half = mean_ci95(values)
+    if not math.isfinite(half):
+        return mean, "one pair, so no interval: run more replications"
+    if half == 0:
+        return mean, "the same in every pair"
+    lo, hi = mean - half, mean + half
+    text = f"95 % CI {round_figure(lo)} to {round_figure(hi)}"
+    if lo <= 0 <= hi:
+        text += ", not a clear difference"
+    return mean, text
+
+
+def _of_them(wrongful: float, listed: float) -> str:
+    """'half of them wrongfully', '12 % of them wrongfully'..."""
+    share = wrongful / listed
+    if round(wrongful) == 0:
+        return "none of them wrongfully"
+    if share >= 0.995:
+        return "all of them wrongfully"
+    for words, value in (("half", 0.5), ("a third", 1 / 3), ("two thirds", 2 / 3),
+                         ("a quarter", 0.25), ("three quarters", 0.75)):
+        if abs(share - value) < 0.02:
+            return f"{words} of them wrongfully"
+    return f"{percent(share)} of them wrongfully"
+
+
+def comparison_headline(cmp: Comparison) -> str:
+    """One sentence: how many more (or fewer) people B lists than A among the same agents
+    over the same days, the 95 % interval over the pairs, and how many of them wrongfully."""
+    n = len(cmp.a[0].agent_columns["times_listed"])
+    days = len(cmp.a[0].metrics)
+    listed = [_ever(b, "times_listed") - _ever(a, "times_listed")
+              for a, b in zip(cmp.a, cmp.b, strict=True)]
+    wrongful = [_ever(b, "wrongful_listings") - _ever(a, "wrongful_listings")
+                for a, b in zip(cmp.a, cmp.b, strict=True)]
+    mean, interval = _interval(listed)
+    wrong_mean, wrong_interval = _interval(wrongful)
+    subject = change_phrase(cmp)
+    where = f"per {n:,} {period(days)}"
+    if round(mean) == 0:
+        if round(wrong_mean) == 0:
+            return (f"{subject} lists about as many people {where} ({interval}), and as "
+                    "many wrongfully.")
+        return (f"{subject} lists about as many people {where} ({interval}); "
+                f"{round_figure(abs(wrong_mean))} {'more' if wrong_mean > 0 else 'fewer'} "
+                f"are wrongfully listed ({wrong_interval}).")
+    direction = "more" if mean > 0 else "fewer"
+    sentence = f"{subject} lists {round_figure(abs(mean))} {direction} people {where} ({interval})"
+    if 0 <= wrong_mean / mean <= 1:
+        return f"{sentence}, {_of_them(wrong_mean, mean)}."
+    wrong_direction = "more" if wrong_mean > 0 else "fewer"
+    return (f"{sentence}, and {round_figure(abs(wrong_mean))} {wrong_direction} wrongfully "
+            f"listed ({wrong_interval}).")

@@ -1,0 +1,107 @@
+"""The plain-words headline of a run and of a paired comparison: its figures are the run's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scsim
+from scsim.outputs.headline import (
+    comparison_headline,
+    round_figure,
+    run_headline,
+    setting_unit,
+)
+
+PENALTY = "scoring.association.listed_penalty"
+
+
+def national(**overrides):
+    return scsim.load_scenario("national-800", agents=3000, days=365,
+                               overrides={PENALTY: 0.3, **overrides})
+
+
+@pytest.fixture(scope="module")
+def penalty_comparison():
+    """Penalty 0 against 1 point a day per listed neighbour, three pairs."""
+    return scsim.compare(national(**{PENALTY: 0.0}), national(**{PENALTY: 1.0}), seed=3,
+                         reps=3)
+
+
+def test_round_figure():
+    assert round_figure(19_775) == "19,800"
+    assert round_figure(49) == "49"
+    assert round_figure(5.86) == "5.9"
+    assert round_figure(-5.86) == "−5.9"
+    assert round_figure(0) == "0"
+    assert round_figure(float("nan")) == "–"
+
+
+def test_setting_units_come_from_the_schema():
+    assert setting_unit(PENALTY) == "points per day per listed neighbour"
+    assert setting_unit("behaviours.jaywalking.rate") == "acts per agent per day"
+    assert setting_unit("no.such.key") == ""
+
+
+def test_run_headline_states_the_runs_own_figures(penalty_comparison):
+    res = penalty_comparison.b[0]
+    lines = run_headline(res).splitlines()
+    assert len(lines) == 3
+    ever = int((res.agents["times_listed"] > 0).sum())
+    wrongful = int((res.agents["wrongful_listings"] > 0).sum())
+    assert 0 < wrongful < ever  # the case worth a sentence
+    assert lines[0].startswith(f"Listed: {ever:,} of 3,000 people "
+                               f"({100 * ever / 3000:.1f} %) at some point in a year, "
+                               f"{wrongful:,} of them wrongfully")
+    per_100 = 100 * res.metrics["blocked_air"].sum() / 3000 / 1
+    assert lines[1].startswith(f"Blocked travel: {per_100:.2g} air and ")
+    assert "China 2018: 1.3 and 0.39 as seed 003 states it, 0.58 and 0.13" in lines[1]
+    acts = res.metrics["penalised_acts"]
+    fall = 1 - acts.iloc[-30:].mean() / acts.iloc[:30].mean()
+    assert fall > 0.005  # fear of the score deters acts under this penalty
+    assert lines[2].startswith(f"Chilling effect: {100 * fall:.0f} % fewer penalised acts "
+                               "in the last 30 days than in the first 30; mean fear "
+                               f"{res.metrics['fear_mean'].iloc[-1]:.2f}")
+
+
+def test_run_headline_without_listings():
+    res = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=40), seed=1)
+    lines = run_headline(res).splitlines()
+    assert lines[0] == "Listed: nobody among 500 people in 40 days."
+    assert lines[1].startswith("Blocked travel: 0 air and 0 train tickets")
+
+
+def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_comparison):
+    c = penalty_comparison
+    switches = c.switches().set_index("figure")["agents"]
+    net = switches["listed under B, not under A"] - switches["listed under A, not under B"]
+    wrong = (switches["wrongfully listed under B, not under A"]
+             - switches["wrongfully listed under A, not under B"])
+    assert net > 100 and 0 < wrong < net
+    diffs = [int((rb.agents["times_listed"] > 0).sum() - (ra.agents["times_listed"] > 0).sum())
+             for ra, rb in zip(c.a, c.b, strict=True)]
+    half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)  # t(0.975, 2 dof)
+    sentence = comparison_headline(c)
+    assert sentence.startswith(
+        "Raising the association listed penalty from 0 to 1 point per day per listed "
+        f"neighbour lists {round_figure(net)} more people per 3,000 in a year (95 % CI "
+        f"{round_figure(net - half)} to {round_figure(net + half)})")
+    assert sentence.endswith(f"{100 * wrong / net:.0f} % of them wrongfully.") or any(
+        sentence.endswith(f"{w} of them wrongfully.") for w in ("half", "a third", "a quarter"))
+
+
+def test_comparison_headline_in_the_other_direction_and_with_one_pair(penalty_comparison):
+    back = scsim.analysis.compare.compare_results(penalty_comparison.b[:1],
+                                                  penalty_comparison.a[:1])
+    sentence = comparison_headline(back)
+    assert sentence.startswith("Lowering the association listed penalty from 1 to 0 points "
+                               "per day per listed neighbour lists ")
+    assert " fewer people per 3,000 in a year (one pair, so no interval" in sentence
+
+
+def test_comparison_headline_of_a_switch():
+    a = scsim.load_scenario("national-800", agents=1000, days=30)
+    b = scsim.load_scenario("national-800", agents=1000, days=30,
+                            overrides={"sanctions.enabled": False})
+    sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=2))
+    assert sentence.startswith("Switching sanctions off lists ")
