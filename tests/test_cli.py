@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -83,7 +85,7 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
     out_dir = tmp_path / "res"
     code, out, err = scsim(monkeypatch, capsys, "run", "pilot-1000", "--agents", "3000",
                            "--days", "20", "--seed", "4", "--out", str(out_dir), "--set",
-                           "listing.threshold=990", "--profile", "--quiet")
+                           "listing.threshold=990", "--profile", "--quiet", "--full")
     assert code == 0, err
     for figure in ("listed now", "wrongful listings", "blocked air tickets",
                    "ties still active", "change in penalised acts", "ever listed",
@@ -112,3 +114,55 @@ def test_run_on_an_edge_list(monkeypatch, capsys, tmp_path, small_edges):
     assert (info["agents"], info["ties"]) == (408, 2150)
     sc = load_scenario(out_dir / "scenario.yaml")
     assert sc.population.agents == 408 and sc.network.kind == "file"
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--days", "0"], "--days 0: days: must be >= 1"),
+    (["--days=-3"], "--days -3: days: must be >= 1"),
+    (["--agents", "1"], "--agents 1: population.agents: must be >= 2"),
+    (["--set", "scoring.recovery=7"], "override scoring.recovery=7: scoring.recovery:"),
+])
+def test_an_option_is_named_in_its_error_not_a_line_of_the_file(monkeypatch, capsys, args,
+                                                               named):
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", *args)
+    assert code == 2 and named in err, err
+    assert not re.search(r"national-800>:\d", err)  # no line of the file
+
+
+def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeypatch,
+                                                                         capsys, store):
+    from scsim.outputs.headline import run_headline
+    from scsim.store import open_store
+
+    args = ("pilot-1000", "--agents", "2000", "--days", "60", "--quiet")
+    code, out, err = scsim(monkeypatch, capsys, "run", *args)
+    assert code == 0, err
+    res = open_store(store).load("last")
+    lines = out.splitlines()
+    assert lines[0] == "pilot-1000: 2,000 agents × 60 days, seed 0"
+    assert lines[1:4] == run_headline(res).splitlines()
+    assert "agent-days/s" in lines[4] and "kernels" in lines[4]
+    assert "ever listed" not in out  # the summary table only with --full
+    code, full, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--full")
+    assert code == 0 and full.startswith("\n".join(lines[:4])) and "ever listed" in full
+
+    code, data, err = scsim(monkeypatch, capsys, "run", *args, "--seed", "1", "--json")
+    record = json.loads(data)  # stdout holds the JSON and nothing else
+    assert code == 0 and f"run {record['run_id']} kept in" in err
+    assert record["seed"] == 1 and len(record["headline"]) == 3
+    assert record["info"]["agents"] == 2000 and record["summary"][0]["figure"] == "agents"
+    code, data, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--json")
+    assert json.loads(data)["headline"] == run_headline(res).splitlines()
+    code, data, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--csv")
+    table = pd.read_csv(io.StringIO(data), keep_default_na=False)
+    summary = res.summary()
+    assert list(table["figure"]) == list(summary["figure"])
+    assert table["value"].to_numpy() == pytest.approx(summary["value"].to_numpy(),
+                                                      nan_ok=True)
+
+    code, data, _ = scsim(monkeypatch, capsys, "runs", "--json")
+    assert [r["seed"] for r in json.loads(data)] == [1, 0]
+    code, data, _ = scsim(monkeypatch, capsys, "runs", "--csv", "--limit", "1")
+    assert list(pd.read_csv(io.StringIO(data))["id"]) == [record["run_id"]]
+    code, _, err = scsim(monkeypatch, capsys, "runs", "--csv", "--json")
+    assert code == 2 and "cannot be combined" in err

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import scsim
@@ -10,6 +14,7 @@ from conftest import run_cli
 from scsim.analysis.compare import compare, compare_results, is_daily_count
 from scsim.core.params import Names
 from scsim.errors import ScsimError
+from scsim.outputs.headline import comparison_headline
 from scsim.outputs.metrics import metric_columns
 from scsim.scenario.diff import differences, flatten, overrides, population_key
 from scsim.store import open_store
@@ -121,7 +126,7 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
 
     code, out, _ = cli("compare", "no-system", "national-800", "--agents", "3000",
                        "--days", "40", "--seed", "2", "--set-b", "listing.threshold=685",
-                       "--quiet")
+                       "--quiet", "--full")
     assert code == 0
     assert "B changes listing.threshold: 550.0 → 685" in out
     assert "listed under B, not under A" in out
@@ -129,10 +134,27 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
     assert len(runs) == 2 and set(runs["seed"]) == {2}
     by_name = runs.set_index("scenario")["id"]
 
-    code, again, _ = cli("compare", by_name["no-system"], by_name["national-800"])
+    code, again, _ = cli("compare", by_name["no-system"], by_name["national-800"], "--full")
     assert code == 0
     table = out[out.index("per metric"):]
     assert table == again[again.index("per metric"):]  # the stored pair reads the same
+    # the headline sentence comes first; the tables only on request; JSON and CSV for scripts
+    c = compare_results([open_store(store).load(by_name["no-system"])],
+                        [open_store(store).load(by_name["national-800"])])
+    sentence = comparison_headline(c)
+    assert sentence in out and out.index(sentence) < out.index("per metric")
+    code, short, _ = cli("compare", by_name["no-system"], by_name["national-800"])
+    assert code == 0 and sentence in short and "per metric, B − A" not in short
+    code, data, _ = cli("compare", by_name["no-system"], by_name["national-800"], "--json")
+    record = json.loads(data)
+    assert record["headline"] == sentence and record["seeds"] == [2]
+    assert record["changes"]["listing.threshold"] == [550.0, 685]
+    newly = next(r for r in record["metrics"] if r["metric"] == "newly_listed")
+    assert newly["diff"] == c.metrics().set_index("metric").loc["newly_listed", "diff"]
+    code, data, _ = cli("compare", by_name["no-system"], by_name["national-800"], "--csv")
+    frame = pd.read_csv(io.StringIO(data))
+    assert set(frame["table"]) == {"metrics", "switches", "groups"}
+    assert len(frame) == len(c.metrics(headline=True)) + len(c.switches()) + len(c.groups())
     for args, message in (
             (("compare", by_name["no-system"], "national-800"), "not one of each"),
             (("compare", by_name["no-system"], by_name["national-800"], "--reps", "2"),

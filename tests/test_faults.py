@@ -200,6 +200,12 @@ def test_truncated_and_deleted_files_spoil_nothing_else(three_runs, tmp_path, mo
     with pytest.raises(ScsimError, match="is damaged"):
         st.load(ids[0])
     assert st.load(ids[2]).run_id == ids[2]
+    # `scsim runs` says why each damaged run is damaged, and what to do
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split()}
+    assert code == 0 and "metrics.parquet" in rows[ids[0]] and "agents.parquet" in rows[ids[1]]
+    assert "damaged" in rows[ids[0]] and "done" in rows[ids[2]]
+    assert "`scsim check --repair rerun`" in out
 
 
 def test_check_finds_flipped_bytes_and_repair_rerun_is_exact(three_runs, tmp_path,

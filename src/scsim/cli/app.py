@@ -21,7 +21,7 @@ from scsim import __version__
 from scsim.errors import ScsimError, Terminated
 
 app = typer.Typer(
-    name="scsim", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="scsim", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstrings are reflowed: a single newline is a space
     help="Simulate citizen-scoring (\"social credit\") systems on synthetic populations.")
 
@@ -63,6 +63,19 @@ ForceOption = Annotated[bool, typer.Option(
     "--force", help="Replace an earlier scsim output in the output folder (never anything "
                     "else).")]
 QuietOption = Annotated[bool, typer.Option(help="No progress bar.")]
+FullOption = Annotated[bool, typer.Option("--full", help="The full tables after the "
+                                                         "headline.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead "
+                                                         "(nothing else on stdout).")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV for spreadsheets instead "
+                                                       "(nothing else on stdout).")]
+
+
+def data_format(as_json: bool, as_csv: bool) -> str | None:
+    """'json', 'csv' or None (tables for people); both at once is refused."""
+    if as_json and as_csv:
+        raise ScsimError("--json and --csv cannot be combined")
+    return "json" if as_json else "csv" if as_csv else None
 
 
 def load(scenario, agents=None, days=None, network=None, overrides=None):

@@ -9,16 +9,21 @@ import typer
 
 from scsim.cli.app import (
     AgentsOption,
+    CsvOption,
     DaysOption,
+    FullOption,
+    JsonOption,
     QuietOption,
     StoreOption,
     app,
     console,
+    data_format,
+    err,
     load,
     open_runs,
 )
-from scsim.cli.progress import day_progress
-from scsim.cli.render import print_comparison
+from scsim.cli.progress import compile_notice, day_progress
+from scsim.cli.render import comparison_frame, comparison_record, print_comparison, print_data
 from scsim.errors import ScsimError
 
 
@@ -42,10 +47,14 @@ def compare(
     report: Annotated[bool, typer.Option(help="Also write the side-by-side HTML "
                                               "report.")] = False,
     quiet: QuietOption = False,
+    full: FullOption = False,
+    json_: JsonOption = False,
+    csv: CsvOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Paired comparison B − A under common random numbers: per metric, per agent, per
-    group. Scenario runs are kept in the store."""
+    """Paired comparison B − A under common random numbers: a headline sentence, and with
+    --full the tables per metric, per agent and per group. Scenario runs are kept in the
+    store."""
     from scsim.analysis.compare import compare as run_pair
     from scsim.analysis.compare import compare_results
     from scsim.interrupts import sigterm_interrupts
@@ -54,6 +63,7 @@ def compare(
         from scsim.extras import require
 
         require("report", what="scsim compare --report")
+    as_data = data_format(json_, csv)
     stored = [_stored_run(ref, store) for ref in (a, b)]
     if all(stored):
         if set_a or set_b or agents or days or reps != 1:
@@ -72,15 +82,21 @@ def compare(
         progress, advance = day_progress(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · {sc_a.population.agents:,} "
             f"agents · {reps} pair(s)", quiet)
-        with progress, sigterm_interrupts():
+        with compile_notice(quiet), progress, sigterm_interrupts():
             comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a),
                                   base_b=load(b), progress=advance)
-    print_comparison(comparison, all_metrics)
+    if as_data == "json":
+        print_data(comparison_record(comparison, all_metrics), True)
+    elif as_data == "csv":
+        print_data(comparison_frame(comparison, all_metrics), False)
+    else:
+        print_comparison(comparison, all_metrics, full)
     if report:
         from scsim.report import report as write_report
 
         path = write_report(comparison, store=st)
-        console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+        (err if as_data else console).print(f"report written to [bold]{path}[/bold]",
+                                            soft_wrap=True)
 
 
 def _stored_run(ref: str, store: Path | None) -> bool:

@@ -31,17 +31,32 @@ def _bar(unit: str, quiet: bool) -> Progress:
 
 def day_progress(total_days: int, description: str, quiet: bool = False
                  ) -> tuple[Progress, Callable[[int], None]]:
-    """A Rich progress bar over simulated days, and the per-day callback that advances it.
-    Until the first day is done it says that the kernels are loading (or compiling, once,
-    about a minute)."""
+    """A Rich progress bar over simulated days (of one run or of several: each call of the
+    per-day callback it returns advances it by one day). Until the first day is done it
+    says that the kernels are loading."""
     progress = _bar("days", quiet)
     task = progress.add_task(f"{description} · loading kernels", total=total_days)
 
     def advance(day: int) -> None:
         check_signals()
-        progress.update(task, completed=day + 1, description=description)
+        progress.update(task, advance=1, description=description)
 
     return progress, advance
+
+
+@contextmanager
+def compile_notice(quiet: bool = False) -> Iterator[None]:
+    """Say on stderr, when the block first compiles a kernel, that it happens once and
+    about how long it takes (a first run would otherwise seem stuck)."""
+    from scsim.core.compiling import COMPILE_ESTIMATE_SECONDS, on_first_compile
+
+    def announce() -> None:
+        if not quiet:
+            err.print(f"compiling the kernels once, about {COMPILE_ESTIMATE_SECONDS} s "
+                      "(later runs load them from numba's cache)")
+
+    with on_first_compile(announce):
+        yield
 
 
 class TaskBar:

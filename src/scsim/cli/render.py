@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import typer
 from rich.markup import escape
 from rich.table import Table
 
@@ -37,8 +38,33 @@ def _cell(value) -> str:
     return escape(str(value))
 
 
+def print_run(res, full: bool = False) -> None:
+    """A run for people: its headline, the summary table with ``full``, and its speed."""
+    from scsim.outputs.headline import run_headline
+
+    info = res.info
+    console.print(f"[bold]{escape(res.scenario.name)}[/bold]: {info['agents']:,} agents × "
+                  f"{info['days']} days, seed {res.seed}")
+    console.print(escape(run_headline(res)))
+    if full:
+        print_summary(res)
+    console.print(f"[dim]{speed_line(info)}[/dim]")
+
+
+def speed_line(info: dict) -> str:
+    """Seconds simulating, in setup and on kernels, and agent-days per second (which
+    leave out the kernels: compiling them is done once, loading them once per process)."""
+    kernels = info.get("kernel_seconds", 0.0)
+    compiling = info.get("compile_seconds", 0.0)
+    what = ("compiling kernels, once: later runs load them from the cache"
+            if compiling >= 0.5 * kernels and compiling > 0 else "loading kernels")
+    work = info["wall_seconds"] + info["setup_seconds"] - kernels
+    return (f"{work:.1f} s building and simulating + {kernels:.1f} s {what}; "
+            f"{info['agent_days_per_second']:,.0f} agent-days/s")
+
+
 def print_summary(res) -> None:
-    """The summary table of a Result, and its speed."""
+    """The summary table of a Result."""
     info = res.info
     table = Table(title=f"{res.scenario.name}: {info['agents']:,} agents × {info['days']} "
                   f"days, seed {res.seed}", title_justify="left", show_lines=False)
@@ -54,12 +80,49 @@ def print_summary(res) -> None:
                       fmt(row.value), row.note)
         previous = row.section
     console.print(table)
-    console.print(f"[dim]{info['wall_seconds']:.1f} s simulated + {info['setup_seconds']:.1f} s "
-                  f"setup, {info['agent_days_per_second']:,.0f} agent-days/s[/dim]")
 
 
-def print_profile(info: dict) -> None:
-    """Wall time per phase of the day (``scsim run --profile``)."""
+def run_record(res) -> dict:
+    """A run for scripts (``--json``): id, scenario, seed, headline lines, the summary
+    rows and run.json's facts."""
+    from scsim.outputs.headline import run_headline
+
+    return {"run_id": res.run_id, "scenario": res.scenario.name, "seed": res.seed,
+            "headline": run_headline(res).splitlines(),
+            "summary": res.summary().to_dict("records"), "info": res.info}
+
+
+def print_data(data, as_json: bool) -> None:
+    """A DataFrame (or, for JSON only, a mapping) on stdout as JSON records or CSV."""
+    import json
+
+    import pandas as pd
+
+    if not as_json:
+        typer.echo(data.to_csv(index=False), nl=False)
+    elif isinstance(data, pd.DataFrame):
+        typer.echo(data.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        typer.echo(json.dumps(_plain(data), indent=1, allow_nan=False))
+
+
+def _plain(value):
+    """``value`` with numpy scalars made Python ones and NaN made None, at any depth."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def print_profile(info: dict, to=console) -> None:
+    """Wall time per phase of the day (``scsim run --profile``), on ``to``."""
     prof = info["profile_seconds"]
     total = sum(v for k, v in prof.items() if k != "setup") or 1e-9
     table = Table(title="wall time per phase", title_justify="left")
@@ -69,11 +132,14 @@ def print_profile(info: dict) -> None:
     for phase, secs in prof.items():
         share = "" if phase == "setup" else f"{secs / total:.1%}"
         table.add_row(phase, f"{secs:.3f}", share)
-    console.print(table)
+    to.print(table)
 
 
-def print_comparison(comparison, all_metrics: bool = False) -> None:
-    """The comparison tables: what B changes, per metric, per agent, per group."""
+def print_comparison(comparison, all_metrics: bool = False, full: bool = False) -> None:
+    """A comparison for people: what B changes and the headline sentence; with ``full``
+    (or ``all_metrics``) the tables per metric, per agent and per group."""
+    from scsim.outputs.headline import comparison_headline
+
     label_a, label_b = comparison.labels
     first = comparison.a[0]
     reps = comparison.reps
@@ -91,6 +157,10 @@ def print_comparison(comparison, all_metrics: bool = False) -> None:
                       f"{escape(str(vb))}")
     if not comparison.changes:
         console.print("  A and B are the same scenario: every difference must be 0")
+    console.print(escape(comparison_headline(comparison)))
+    if not (full or all_metrics):
+        console.print("[dim]--full: the tables per metric, per agent and per group[/dim]")
+        return
     metrics = comparison.metrics(headline=not all_metrics)
     _print_table("per metric, B − A (totals over days for daily counts)", metrics,
                  ["metric", "measure"], ["a", "b", "diff"], reps)
@@ -116,3 +186,32 @@ def _print_table(title: str, df, labels: list[str], values: list[str], reps: int
         style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
         table.add_row(*cells, style=style)
     console.print(table)
+
+
+def comparison_record(comparison, all_metrics: bool = False) -> dict:
+    """A comparison for scripts (``--json``): sides, seeds, changes, the headline and every
+    table (means over pairs, 95 % intervals lo/hi)."""
+    from scsim.outputs.headline import comparison_headline
+
+    label_a, label_b = comparison.labels
+    return {
+        "a": label_a, "b": label_b, "seeds": comparison.seeds,
+        "runs": [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
+                                                           strict=True)],
+        "changes": {k: list(v) for k, v in comparison.changes.items()},
+        "headline": comparison_headline(comparison),
+        "metrics": comparison.metrics(headline=not all_metrics).to_dict("records"),
+        "switches": comparison.switches().to_dict("records"),
+        "groups": comparison.groups().to_dict("records")}
+
+
+def comparison_frame(comparison, all_metrics: bool = False):
+    """Every table of a comparison in one frame (``--csv``): ``table`` says which, then the
+    row's labels (metric and measure, figure, or group and figure) and values."""
+    import pandas as pd
+
+    return pd.concat([comparison.metrics(headline=not all_metrics).assign(table="metrics"),
+                      comparison.switches().assign(table="switches"),
+                      comparison.groups().assign(table="groups")], ignore_index=True)[
+        ["table", "metric", "measure", "group", "figure", "a", "b", "diff", "agents", "lo",
+         "hi"]]

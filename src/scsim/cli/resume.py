@@ -10,7 +10,7 @@ import typer
 
 from scsim.cli.app import QuietOption, StoreOption, app, console, open_runs
 from scsim.cli.progress import day_progress
-from scsim.cli.render import print_profile, print_summary
+from scsim.cli.render import print_profile, print_run
 
 
 @app.command("resume")
@@ -41,7 +41,7 @@ def resume(
     progress.update(progress.task_ids[0], completed=day)
     with progress, sigterm_interrupts():
         res = st.resume(rec.id, advance, threads=threads, checkpoint_every=checkpoint_every)
-    print_summary(res)
+    print_run(res)
     if profile:
         print_profile(res.info)
     console.print(f"run [bold]{res.run_id}[/bold] resumed at day {day} and kept in {st.root}",

@@ -9,8 +9,11 @@ import typer
 
 from scsim.cli.app import (
     AgentsOption,
+    CsvOption,
     DaysOption,
     ForceOption,
+    FullOption,
+    JsonOption,
     NetworkOption,
     QuietOption,
     SeedOption,
@@ -18,12 +21,13 @@ from scsim.cli.app import (
     StoreOption,
     app,
     console,
+    data_format,
     err,
     load,
     open_runs,
 )
-from scsim.cli.progress import day_progress
-from scsim.cli.render import print_profile, print_summary
+from scsim.cli.progress import compile_notice, day_progress
+from scsim.cli.render import print_data, print_profile, print_run, run_record
 
 
 @app.command()
@@ -48,9 +52,12 @@ def run(
     checkpoint_every: Annotated[int | None, typer.Option(
         "--checkpoint-every", metavar="DAYS", min=1, help="Keep a checkpoint in the store "
         "every DAYS days: `scsim resume RUN` continues the run if it stops.")] = None,
+    full: FullOption = False,
+    json_: JsonOption = False,
+    csv: CsvOption = False,
 ) -> None:
-    """Run one scenario, print its summary and keep it in the run store; --out also copies
-    the results to a folder."""
+    """Run one scenario, print its headline (--full: the summary table) and keep it in the
+    run store; --out also copies the results to a folder."""
     from scsim.fsutil import check_output_folder
     from scsim.interrupts import sigterm_interrupts
 
@@ -58,27 +65,37 @@ def run(
         from scsim.extras import require
 
         require("report", what="scsim run --report")
+    as_data = data_format(json_, csv)
     sc = load(scenario, agents, days, network, set_)
     if out is not None:
         check_output_folder(out, force=force)
     runs = open_runs(store, create=True)
-    with err.status(f"Building {sc.name}: population and network…"):
-        from scsim.core.engine import Simulation
+    with compile_notice(quiet):
+        with err.status(f"Building {sc.name}: population and network…"):
+            from scsim.core.engine import Simulation
 
-        sim = Simulation(sc, seed=seed, threads=threads)
-    sc = sim.scenario
-    progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents", quiet)
-    with progress, sigterm_interrupts():
-        res = runs.record(sim, advance, base=load(scenario), checkpoint_every=checkpoint_every)
-    print_summary(res)
+            sim = Simulation(sc, seed=seed, threads=threads)
+        sc = sim.scenario
+        progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
+                                         quiet)
+        with progress, sigterm_interrupts():
+            res = runs.record(sim, advance, base=load(scenario),
+                              checkpoint_every=checkpoint_every)
+    # with --json or --csv, stdout carries the data only and the rest goes to stderr
+    say = err if as_data else console
+    if as_data:
+        print_data(run_record(res) if as_data == "json" else res.summary(),
+                   as_data == "json")
+    else:
+        print_run(res, full)
     if profile:
-        print_profile(res.info)
-    console.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+        print_profile(res.info, say)
+    say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
     if out is not None:
         path = res.save(out, force=force)
-        console.print(f"results saved to [bold]{path}[/bold]")
+        say.print(f"results saved to [bold]{path}[/bold]")
     if report:
         from scsim.report import report
 
         path = report([res], store=runs)
-        console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+        say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)

@@ -11,9 +11,18 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.cli.app import ForceOption, StoreOption, app, console, open_runs
-from scsim.cli.render import frame_table, print_summary
-from scsim.errors import ScsimError
+from scsim.cli.app import (
+    CsvOption,
+    ForceOption,
+    FullOption,
+    JsonOption,
+    StoreOption,
+    app,
+    console,
+    data_format,
+    open_runs,
+)
+from scsim.cli.render import frame_table, print_data, print_run, run_record
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 
@@ -24,11 +33,17 @@ def runs_command(
     status: Annotated[str | None, typer.Option(
         help="Only runs with this status: running, done, failed or interrupted.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many runs (newest first).")] = 50,
+    json_: JsonOption = False,
+    csv: CsvOption = False,
     store: StoreOption = None,
 ) -> None:
-    """List the runs in the store, newest first."""
+    """List the runs in the store, newest first, with why a run failed or is damaged."""
+    as_data = data_format(json_, csv)
     st = open_runs(store)
     df = st.runs(scenario=scenario, status=status)
+    if as_data:
+        print_data(df.head(limit), as_data == "json")
+        return
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
                   title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("id", "scenario", "seed", "agents × days", "status"):
@@ -38,7 +53,7 @@ def runs_command(
     colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red",
                "damaged": "magenta"}
     for rec in df.head(limit).itertuples(index=False):
-        if rec.status in ("failed", "interrupted") and rec.error:
+        if rec.status in ("failed", "interrupted", "damaged") and rec.error:
             note = rec.error
         else:
             note = " ".join(f"{k}={v}" for k, v in json.loads(rec.overrides or "{}").items())
@@ -49,15 +64,24 @@ def runs_command(
         console.print(f"[dim]{len(df) - limit} older runs not shown (--limit)[/dim]")
     elif df.empty:
         console.print("[dim]no runs yet: `scsim run SCENARIO` records one[/dim]")
+    if (df.head(limit)["status"] == "damaged").any():
+        console.print("[dim]damaged runs: `scsim check --repair rerun` runs them again, "
+                      "`--repair remove` removes them[/dim]")
 
 
 @app.command()
 def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")],
+         full: FullOption = False, json_: JsonOption = False, csv: CsvOption = False,
          store: StoreOption = None) -> None:
-    """Print the summary table of a stored run."""
+    """Print the headline of a stored run (--full: its summary table)."""
+    as_data = data_format(json_, csv)
     st = open_runs(store)
     res = st.load(run)
-    print_summary(res)
+    if as_data:
+        print_data(run_record(res) if as_data == "json" else res.summary(),
+                   as_data == "json")
+        return
+    print_run(res, full)
     console.print(f"[dim]run {res.run_id}: {st.runs_dir / res.run_id}[/dim]")
 
 
@@ -65,20 +89,15 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
 def query(
     sql: Annotated[str, typer.Argument(help="SQL (DuckDB dialect, read-only) over the "
                                             "tables runs, metrics, agents, companies.")],
-    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON records instead of a "
-                                                       "table.")] = False,
+    csv: CsvOption = False,
+    json_: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Run SQL on the catalogue of the store (read-only) and print the result."""
-    if csv and json_:
-        raise ScsimError("--csv and --json cannot be combined")
+    as_data = data_format(json_, csv)
     df = open_runs(store).query(sql)
-    if csv:
-        typer.echo(df.to_csv(index=False), nl=False)
-        return
-    if json_:
-        typer.echo(df.to_json(orient="records", date_format="iso", indent=1))
+    if as_data:
+        print_data(df, as_data == "json")
         return
     console.print(frame_table(df, rows=TABLE_ROWS))
     more = len(df) - TABLE_ROWS

@@ -131,7 +131,8 @@ def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "companies": len(next(iter(s.companies.values()))) if s.companies else 0,
         "scenario": sc.model_dump(mode="json"),
         "carried": {"steps": steps, "recorder": recorder},
-        "wall_seconds": sim.elapsed, "profile": dict(sim.profile),
+        "wall_seconds": sim.elapsed, "kernel_seconds": sim.kernels.total,
+        "profile": dict(sim.profile),
         "started": sim.started_at.isoformat() if sim.started_at else None,
     }
     return manifest, arrays
@@ -384,6 +385,7 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     _restore(sim.recorder, carried["recorder"], arrays, "recorder", RECORDER_REBUILT)
     sim.tally.flags[:] = arrays["tally/flags"]
     sim.elapsed = float(manifest.get("wall_seconds") or 0.0)
+    sim.kernels.total = float(manifest.get("kernel_seconds") or 0.0)
     sim.profile.update({k: v for k, v in manifest.get("profile", {}).items()
                         if k in sim.profile and k != "setup"})
     sim.profile["setup"] += float(manifest.get("profile", {}).get("setup", 0.0))

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from scsim.core.compiling import KernelTime
 from scsim.core.counters import Tally
 from scsim.core.params import Names, Params, compile_params
 from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
@@ -50,8 +51,11 @@ class Simulation:
         self.names = Names.of(scenario)
         started = time.perf_counter()
         self.epochs = _compile(scenario, self.names)
-        state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
+        kernels = KernelTime()
+        with kernels.measure():
+            state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
         self._assemble(state, sc, time.perf_counter() - started)
+        self.setup_kernels = kernels
 
     @classmethod
     def from_state(cls, scenario: Scenario, state: State, seed: int,
@@ -72,6 +76,9 @@ class Simulation:
         self.state, self.scenario = state, scenario
         self.profile = {"setup": setup, **dict.fromkeys(PHASES, 0.0)}
         self.elapsed = 0.0  # seconds in the day loop so far (also before a resume)
+        # seconds spent compiling kernels or loading them from the cache, in setup and in
+        # the day loop (part of elapsed; left out of speeds)
+        self.setup_kernels, self.kernels = KernelTime(), KernelTime()
         self.started_at: datetime | None = None  # when the day loop first started
         s, names = self.state, self.names
         self.tally = Tally(COUNTERS, s.n, {
@@ -99,12 +106,13 @@ class Simulation:
             self.started_at = datetime.now(UTC)
         t0 = time.perf_counter()
         try:
-            for today in range(self.state.day, min(day, self.scenario.days)):
-                self.step(today, self.epochs[self.epoch_of(today)][1])
-                if progress is not None:
-                    progress(today)
-                if checkpoints is not None:
-                    checkpoints.after(self, today)
+            with self.kernels.measure():
+                for today in range(self.state.day, min(day, self.scenario.days)):
+                    self.step(today, self.epochs[self.epoch_of(today)][1])
+                    if progress is not None:
+                        progress(today)
+                    if checkpoints is not None:
+                        checkpoints.after(self, today)
         finally:
             self.elapsed += time.perf_counter() - t0
 

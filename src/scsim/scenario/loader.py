@@ -7,7 +7,7 @@ import copy
 import difflib
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,14 @@ _FIXED_IN_TIMELINE = {
 
 @dataclass
 class Document:
-    """A parsed YAML document with the line of every key (canonical paths)."""
+    """A parsed YAML document with the line of every key (canonical paths), and the keys
+    set afterwards by an option (``--days 0``, an override), which problems name instead
+    of a line."""
 
     data: dict
     lines: dict[tuple, int]
     source: str
+    options: dict[tuple, str] = field(default_factory=dict)
 
 
 def builtin_names() -> list[str]:
@@ -307,16 +310,20 @@ def load_scenario(
         doc = _read_source(source)
     items = overrides.items() if isinstance(overrides, dict) else (
         parse_assignment(o) for o in overrides or [])
+    def given(path: tuple, value: Any, option: str) -> None:
+        set_path(doc.data, path, value)
+        doc.options[canonical(doc.data, path)] = option
+
     for key, value in items:
         path = parse_path(key) if isinstance(key, str) else key
-        set_path(doc.data, path, value)
+        given(path, value, f"override {format_path(path)}={_num(value)}")
     if agents is not None:
-        set_path(doc.data, ("population", "agents"), agents)
+        given(("population", "agents"), agents, f"--agents {agents}")
     if days is not None:
-        set_path(doc.data, ("days",), days)
+        given(("days",), days, f"--days {days}")
     if network is not None:
-        set_path(doc.data, ("network", "kind"), "file")
-        set_path(doc.data, ("network", "path"), str(Path(network).resolve()))
+        given(("network", "kind"), "file", f"--network {network}")
+        given(("network", "path"), str(Path(network).resolve()), f"--network {network}")
     return validate(doc)
 
 
@@ -398,6 +405,10 @@ def _line_of(problem: str) -> int:
 def _describe(doc: Document, loc: tuple, message: str) -> str:
     """'file:line: path: message', with the nearest known line."""
     canon = canonical(doc.data, loc)
+    option = next((doc.options[canon[:cut]] for cut in range(len(canon), 0, -1)
+                   if canon[:cut] in doc.options), None)
+    if option is not None:
+        return f"{option}: {format_path(loc) or '(top level)'}: {message}"
     line = None
     for cut in range(len(canon), 0, -1):  # not the document itself: a --set value has no line
         line = doc.lines.get(canon[:cut])

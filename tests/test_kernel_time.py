@@ -1,0 +1,48 @@
+"""Time spent compiling or loading kernels is measured, announced once, and left out of
+speeds (agent-days per second)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import scsim
+from scsim.core.compiling import KernelTime, on_first_compile
+from scsim.core.engine import Simulation
+
+
+def fresh_kernel():
+    """A kernel numba has not compiled yet (no on-disk cache)."""
+
+    @njit(cache=False)
+    def total(x):
+        s = 0.0
+        for v in x:
+            s += v
+        return s
+
+    return total
+
+
+def test_compiling_is_measured_and_announced_once():
+    kernel, announced, kernels = fresh_kernel(), [], KernelTime()
+    with on_first_compile(lambda: announced.append(1)), kernels.measure():
+        assert kernel(np.arange(4.0)) == 6.0
+        kernel(np.arange(3.0))  # compiled already: nothing more
+        fresh_kernel()(np.arange(3.0))  # a second compilation, not announced again
+    assert announced == [1]
+    assert kernels.compiling > 0 and kernels.total >= kernels.compiling
+    before = kernels.total
+    with kernels.measure():
+        kernel(np.arange(5.0))  # no compilation, no loading
+    assert kernels.total == before
+
+
+def test_speed_leaves_out_the_kernels():
+    sim = Simulation(scsim.load_scenario("pilot-1000", agents=1000, days=10), seed=1)
+    res = sim.run()
+    info = res.info
+    assert info["kernel_seconds"] == round(sim.setup_kernels.total + sim.kernels.total, 4)
+    assert info["agent_days_per_second"] == round(
+        1000 * 10 / max(sim.elapsed - sim.kernels.total, 1e-9))
+    assert 0 <= sim.kernels.total <= info["wall_seconds"]
