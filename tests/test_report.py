@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
+from html import escape
 
+import pandas as pd
 import pytest
 
 import scsim
 from conftest import run_cli
 from scsim.analysis.compare import compare
+from scsim.outputs.headline import run_headline
 from scsim.report import REPORT_FILE, report_comparison, report_run
-from scsim.report.figures import RUN_CHARTS
+from scsim.report.figures import RUN_CHARTS, SMALL_COUNT, draw_charts, listed_at_end
 from scsim.store import open_store
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -34,6 +37,12 @@ def check_report(html_path, expected):
         title, caption = alt.split(". ", 1)  # the PNG carries both; the alt text says them
         assert title and len(caption) > 40 and f"<a href='#{anchor}'>{title}</a>" in html
     assert not re.search(r"(src|href)=['\"]?(https?:)?//", html)
+    # each chart's numbers: a CSV beside its PNG, and the same bytes behind the link
+    links = dict(re.findall(r"<a download='([^']+)' href='data:text/csv;base64,([^']+)'>",
+                            html))
+    for png in pngs:
+        csv = png.with_suffix(".csv")
+        assert base64.b64decode(links[csv.name]) == csv.read_bytes()
     return html
 
 
@@ -53,6 +62,11 @@ def test_run_report(tmp_path, pair):
         "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
         "network"])
     assert "ever listed" in html and "national-800" in html  # the summary table
+    for line in run_headline(res).splitlines():
+        assert f"<p class='headline'>{escape(line)}</p>" in html
+    listed = pd.read_csv(tmp_path / "report" / "03-listed.csv")
+    assert list(listed.columns) == ["day", "listed", "wrongful_listed", "run"]
+    assert (listed["listed"].to_numpy() == res.metrics["listed"].to_numpy()).all()
 
 
 def test_charts_that_do_not_apply_are_left_out(tmp_path):
@@ -62,6 +76,21 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
         "scores", "listed", "travel", "ties", "groups", "network"])
     assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
     assert len(RUN_CHARTS) == 9
+
+
+def _warned(res) -> bool:
+    charts, _ = draw_charts([("A", res)])
+    return any("small numbers" in ax.get_title(loc="left") for c in charts
+               if c.name == "groups" for ax in c.figure.axes)
+
+
+def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
+    many = pair.a[0]  # a listing threshold of 685: many listed in every group
+    assert min(listed_at_end(many, g) for g in many.names.groups) >= SMALL_COUNT
+    assert not _warned(many)
+    few = scsim.simulate(scsim.load_scenario("national-800", agents=3000, days=60), seed=5)
+    assert min(listed_at_end(few, g) for g in few.names.groups) < SMALL_COUNT
+    assert _warned(few)
 
 
 def test_comparison_report(tmp_path, pair):
@@ -84,3 +113,15 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
     assert code == 0 and "Nothing: A and B are the same scenario." in html
     code, _, err = run_cli(monkeypatch, capsys, "report", "nope")
     assert code == 2 and "no run 'nope'" in err
+    # a comparison over two pairs keeps both: the headline's interval and the band
+    code, _, _ = run_cli(monkeypatch, capsys, "compare", "national-800", "national-800",
+                         "--set-a", "listing.threshold=685", "--set-b", "listing.threshold=685",
+                         "--set-b", "surveillance.misattribution=0.02", "--agents", "2000",
+                         "--days", "30", "--reps", "2", "--quiet")
+    ids = list(open_store(tmp_path).runs().sort_values("started")["id"])[-4:]
+    code, _, err = run_cli(monkeypatch, capsys, "report", *ids, "--out", str(tmp_path / "two"))
+    html = (tmp_path / "two" / REPORT_FILE).read_text(encoding="utf-8")
+    assert code == 0 and "mean over 2 pairs" in html and "95 % CI" in html, err
+    assert "seed 0, 1" in html
+    code, _, err = run_cli(monkeypatch, capsys, "report", *ids[:3])
+    assert code == 2 and "pairs of runs" in err

@@ -20,9 +20,11 @@ from scsim.cli.app import (
     app,
     console,
     data_format,
+    err,
     open_runs,
 )
 from scsim.cli.render import frame_table, print_data, print_run, run_record
+from scsim.errors import ScsimError
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 
@@ -117,18 +119,19 @@ def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or uniqu
 
 @app.command("report")
 def report_command(
-    run: Annotated[str, typer.Argument(help="Run id (or unique prefix, or 'last').")],
-    run_b: Annotated[str | None, typer.Argument(
-        metavar="[RUN_B]", help="A second run with the same seed and population: draws "
-                                "the paired comparison.")] = None,
+    runs: Annotated[list[str], typer.Argument(
+        metavar="RUN [RUN_B] [RUN_A2 RUN_B2 ...]",
+        help="Run id (or unique prefix, or 'last'); a second run with the same seed and "
+             "population draws the paired comparison, and more pairs (A B A B ...) give "
+             "it means and 95 % intervals over the pairs.")],
     out: Annotated[Path | None, typer.Option(
         help="Folder for report.html and the PNGs (default: STORE/reports/RUN); new or "
              "empty, or an earlier scsim output with --force.")] = None,
     force: ForceOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Write the HTML report (charts embedded, plus PNG files) of a stored run, or of a
-    paired comparison of two stored runs."""
+    """Write the HTML report (charts embedded, plus PNG and CSV files) of a stored run,
+    or of a paired comparison of stored runs."""
     from scsim.extras import require
     from scsim.fsutil import check_output_folder
 
@@ -137,9 +140,13 @@ def report_command(
 
     if out is not None:
         check_output_folder(out, force=force)
+    if len(runs) > 1 and len(runs) % 2:
+        raise ScsimError(f"give one run or pairs of runs (A B, A B...), not {len(runs)}")
     st = open_runs(store)
-    results = [st.load(run)] + ([st.load(run_b)] if run_b else [])
-    path = report(results, out, store=st, force=force)
+    with err.status("Reading the runs…") as status:
+        results = [st.load(ref) for ref in runs]
+        status.update(f"Drawing the charts of {len(results)} run(s)…")
+        path = report(results, out, store=st, force=force)
     console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
 
 

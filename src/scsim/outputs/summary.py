@@ -16,6 +16,8 @@ from scsim.outputs.metrics import metric_of
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
 
+SMALL_COUNT = 30  # listed agents below which a group's shares and ratios are noisy
+
 
 def unit(column: str) -> str:
     """The declared unit of a metric column (see the metric registry)."""
@@ -99,10 +101,14 @@ def summarise(res: Result) -> pd.DataFrame:
     ever = dict(zip(res.names.groups, np.divide(listed, sizes, out=np.full(groups, np.nan),
                                                 where=sizes > 0), strict=True))
     ref = res.names.groups[res.names.reference_group]
-    for g in res.names.groups:
+    for g, count in zip(res.names.groups, listed, strict=True):
         ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
+        few = (f" (small numbers: {min(count, listed[res.names.reference_group])} listed, "
+               "noisy)" if min(count, listed[res.names.reference_group]) < SMALL_COUNT
+               else "")
         add("disparate impact", f"{g}: ever listed", ever[g],
-            f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
+            (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
+            + few)
     if len(companies):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))

@@ -26,6 +26,7 @@ from scsim import __version__
 from scsim.analysis.compare import Comparison
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
+from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
 from scsim.report.figures import Chart, Runs, draw_charts
@@ -41,6 +42,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.
        max-width: 1180px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
 p.lead { color: #555; margin: 0.3em 0; } p.facts { margin: 0.2em 0 0.6em; }
+p.headline { font-size: 1.05em; margin: 0.25em 0; } p.data { font-size: 0.85em; margin: 0; }
 nav { font-size: 0.9em; color: #555; margin: 0.8em 0; } nav a { margin-right: 0.9em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0 1.2em; }
 th, td { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
@@ -55,18 +57,23 @@ footer { color: #777; font-size: 0.8em; margin-top: 3em; }
 def report(results: Result | Sequence[Result] | Comparison,
            folder: str | os.PathLike | None = None, *, store: RunStore | None = None,
            force: bool = False) -> Path:
-    """The report of one result, of the paired comparison of two (same seed and
-    population: B − A), or of a Comparison; returns the path of the HTML file. Without
-    ``folder`` it goes to ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` for a
-    pair), where scsim replaces its own earlier report of the same runs."""
+    """The report of one result, of the paired comparison of pairs of results given in
+    turn (A1, B1, A2, B2...: each pair with its own seed, the same population: B − A), or
+    of a Comparison; returns the path of the HTML file. Without ``folder`` it goes to
+    ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` of the first pair), where
+    scsim replaces its own earlier report of the same runs."""
     from scsim.analysis.compare import compare_results
 
     if isinstance(results, Comparison):
         shown = [results.a[0], results.b[0]]
     else:
-        shown = [results] if isinstance(results, Result) else list(results)
-        if len(shown) not in (1, 2):
-            raise ScsimError(f"a report shows one run or a pair, not {len(shown)}")
+        given = [results] if isinstance(results, Result) else list(results)
+        if len(given) != 1 and (len(given) % 2 or not given):
+            raise ScsimError(f"a report shows one run or pairs of runs (A B, A B...), not "
+                             f"{len(given)}")
+        if len(given) > 1:
+            results = compare_results(given[0::2], given[1::2])
+        shown = given[:2]
     if folder is None:
         if store is None:
             raise ScsimError("give the report a folder, or the run store its runs are in")
@@ -75,9 +82,7 @@ def report(results: Result | Sequence[Result] | Comparison,
         folder, force = store.root / "reports" / "-vs-".join(r.run_id for r in shown), True
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)
-    if len(shown) == 1:
-        return report_run(shown[0], folder, force=force)
-    return report_comparison(compare_results(shown[:1], shown[1:]), folder, force=force)
+    return report_run(shown[0], folder, force=force)
 
 
 def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -> Path:
@@ -89,17 +94,20 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
     label = res.scenario.name
+    headline = "".join(f"<p class='headline'>{html.escape(line)}</p>"
+                       for line in run_headline(res).splitlines())
     return _write(folder, f"scsim report: {label}", [(label, res)],
-                  head=[_facts(facts), _p(res.scenario.description)],
+                  head=[_facts(facts), headline, _p(res.scenario.description)],
                   tail=[("summary", "Summary", _table(summary, numeric={"value"}))],
                   force=force)
 
 
 def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                       force: bool = False) -> Path:
-    """Write the report of a paired comparison (its first pair drawn side by side, the
-    tables over all pairs) into ``folder`` (as ``report_run`` does); returns the path of
-    the HTML file."""
+    """Write the report of a paired comparison (its first pair drawn side by side; the
+    headline, the day-by-day difference and the tables over all pairs, with 95 %
+    intervals) into ``folder`` (as ``report_run`` does); returns the path of the HTML
+    file."""
     a, b = comparison.a[0], comparison.b[0]
     label_a, label_b = comparison.labels
     seeds = comparison.seeds
@@ -113,6 +121,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
     head = [
         _facts(facts),
+        f"<p class='headline'>{html.escape(comparison_headline(comparison))}</p>",
         f"<h2>What B changes</h2><ul>{changes}</ul>" if changes
         else "<p>Nothing: A and B are the same scenario.</p>",
         _p("Both run with the same seed and population, so every agent draws the same random "
@@ -149,6 +158,10 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
             name = f"{k:02d}-{chart.name}.png"
             (tmp / name).write_bytes(png)
             figures.append(_figure_html(chart, name, png))
+            if chart.data is not None:
+                csv = chart.data.to_csv(index=False).encode("utf-8")
+                (tmp / f"{k:02d}-{chart.name}.csv").write_bytes(csv)
+                figures.append(_data_link(f"{k:02d}-{chart.name}.csv", csv))
         page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
                 f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
                 f"<h1>{html.escape(title)}</h1>{''.join(head)}<nav>{links}</nav>"
@@ -171,6 +184,13 @@ def _figure_html(chart: Chart, name: str, png: bytes) -> str:
     alt = html.escape(f"{chart.title}. {chart.caption}")
     return (f"<figure id='{chart.name}'><img src='data:image/png;base64,{data}' alt='{alt}' "
             f"data-file='{name}'></figure>")
+
+
+def _data_link(name: str, csv: bytes) -> str:
+    """A link that downloads a chart's numbers (embedded: the page stays self-contained)."""
+    data = base64.b64encode(csv).decode("ascii")
+    return (f"<p class='data'><a download='{name}' href='data:text/csv;base64,{data}'>"
+            f"the numbers of this chart ({name})</a></p>")
 
 
 def _facts(facts: list[str]) -> str:

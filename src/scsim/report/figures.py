@@ -27,14 +27,17 @@ from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
+from scsim.outputs.summary import SMALL_COUNT
 
 Runs = list[tuple[str, Result]]
 
 STYLE = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-    "grid.alpha": 0.3, "figure.dpi": 110, "savefig.dpi": 110,
+    "grid.alpha": 0.3, "figure.dpi": 110, "savefig.dpi": 110, "legend.framealpha": 0.9,
 }
+MAX_LEGEND_INSIDE = 5  # entries; a longer legend goes beside the panel, not over the lines
+
 RUN_STYLES = ("-", "--")  # A, B
 PER = 100_000  # "per 100,000 agents"
 SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling baseline
@@ -51,6 +54,7 @@ class Chart:
     title: str
     caption: str
     figure: Figure
+    data: pd.DataFrame | None = None  # what it draws, for the report's CSV link
 
 
 def blank_chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 10.5,
@@ -260,6 +264,11 @@ def groups(runs: Runs) -> Chart:
     _overlay(right, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"di_{g}"])
                            for k, g in enumerate(names)])
     right.axhline(1.0, color="0.5", lw=0.8)
+    fewest = min(listed_at_end(r, g) for _, r in runs for g in names)
+    if fewest < SMALL_COUNT:
+        right.set_title(f"⚠ small numbers: {fewest} listed in a group on the final day "
+                        f"(under {SMALL_COUNT}): noisy ratios", loc="left", color="C3",
+                        fontsize=8)
     _from_zero(left, at_least=0.1)
     _from_zero(right, at_least=2.0)
     left.set_ylabel("listed (% of the group)")
@@ -268,6 +277,12 @@ def groups(runs: Runs) -> Chart:
         ax.set_xlabel("day")
         ax.legend(loc="upper left")
     return chart
+
+
+def listed_at_end(res: Result, group: str) -> int:
+    """Agents of ``group`` on the list on the final day (the count behind its rates)."""
+    size = int((res.agents["group"] == group).sum())
+    return round(float(res.metrics[f"listed_rate_{group}"].iloc[-1]) * size)
 
 
 def companies(runs: Runs) -> Chart | str:
@@ -354,25 +369,76 @@ def _draw_network(ax, s, pos: dict, colors: list, end: bool) -> None:
 
 
 def differences(comparison: Comparison) -> Chart:
-    """B − A day by day in the first pair of a comparison."""
-    d = comparison.daily(0)
-    n = _n(comparison.a[0])
-    caption = ("Difference B − A on each day for the same agents and random numbers: above "
-               f"0, more under B. Right: {SMOOTH}-day mean of penalised acts per day.")
+    """B − A day by day: the mean over the pairs of a comparison, with the 95 % interval
+    of that mean when there are several pairs."""
+    from scsim.analysis.stats import t_half_width
+
+    days = comparison.daily(0)["day"]
+    n, reps = _n(comparison.a[0]), comparison.reps
+    per_pair = {col: np.stack([comparison.daily(k)[col].to_numpy() for k in range(reps)])
+                for col in ("listed", "wrongful_listed", "penalised_acts")}
+    per_pair["penalised_acts"] = np.stack([_smooth(pd.Series(row)).to_numpy()
+                                           for row in per_pair["penalised_acts"]])
+    over = f"mean over {reps} pairs, band: 95 % interval" if reps > 1 else "one pair"
+    caption = (f"B − A per day, same agents and random numbers ({over}); above 0: more "
+               f"under B. Right: {SMOOTH}-day mean of penalised acts.")
     chart, (left, right) = blank_chart("difference", "Paired difference, B − A, day by day",
-                                  caption, 2)
-    left.plot(d["day"], d["listed"] / n * PER, color="C0", label=metric_label("listed"))
-    left.plot(d["day"], d["wrongful_listed"] / n * PER, color="C3",
-              label=metric_label("wrongful_listed"))
+                                       caption, 2)
+    for ax, col, color in ((left, "listed", "C0"), (left, "wrongful_listed", "C3"),
+                           (right, "penalised_acts", "black")):
+        values = per_pair[col] / n * PER
+        mean = values.mean(axis=0)
+        ax.plot(days, mean, color=color, label=metric_label(col))
+        if reps > 1:
+            half = t_half_width(values.std(axis=0, ddof=1), reps)
+            ax.fill_between(days, mean - half, mean + half, color=color, alpha=0.2, lw=0)
     left.set_ylabel("B − A, agents per 100,000")
-    right.plot(d["day"], _smooth(d["penalised_acts"]) / n * PER, color="black",
-               label=metric_label("penalised_acts"))
     right.set_ylabel("B − A, acts per day per 100,000 agents")
     for ax in (left, right):
         ax.axhline(0, color="0.5", lw=0.8)
         ax.set_xlabel("day")
         ax.legend(loc="best")
+    chart.data = pd.concat([comparison.daily(k)[["day", "listed", "wrongful_listed",
+                                                 "penalised_acts"]].assign(pair=k)
+                            for k in range(reps)], ignore_index=True)
     return chart
+
+
+# What each chart of a run draws: the metric columns named or starting with these
+CHART_COLUMNS = {
+    "scores": ("score_p", "score_mean"), "tiers": ("tier_",),
+    "listed": ("listed", "wrongful_listed"), "travel": ("blocked_air", "blocked_train"),
+    "chilling": ("penalised_acts", "acts_"), "ties": ("ties_active_frac", "lcc_frac",
+                                                      "pariahs"),
+    "groups": ("listed_rate_", "di_"), "companies": ("corp_tier_", "corp_listed"),
+}
+
+
+def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
+    """The numbers a run chart draws: one row per run and day (``run``, ``day`` and the
+    metric columns of ``CHART_COLUMNS``), or the network sample's agents."""
+    if name == "network":
+        return pd.concat([res.sample.nodes.assign(run=label) for label, res in runs
+                          if res.sample is not None], ignore_index=True)
+    wanted = CHART_COLUMNS.get(name)
+    if wanted is None:
+        return None
+    frames = []
+    for label, res in runs:
+        m = res.metrics
+        cols = [c for c in m.columns if c in wanted or c.startswith(
+            tuple(w for w in wanted if w.endswith("_")))]
+        frames.append(m[["day", *cols]].assign(run=label))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _legible_legends(chart: Chart) -> None:
+    """Legends with many entries go beside their panel, where they hide no line."""
+    for ax in chart.figure.axes:
+        legend = ax.get_legend()
+        if legend is not None and len(legend.get_texts()) > MAX_LEGEND_INSIDE:
+            legend.set_loc("center left")
+            legend.set_bbox_to_anchor((1.01, 0.5), transform=ax.transAxes)
 
 
 RUN_CHARTS = (scores, tiers, listed, travel, chilling, ties, groups, companies, network)
@@ -389,7 +455,10 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
             if isinstance(chart, str):
                 skipped[draw.__name__] = chart
             else:
+                chart.data = chart_data(chart.name, runs)
                 charts.append(chart)
         if comparison is not None:
             charts.insert(1, differences(comparison))
+        for chart in charts:
+            _legible_legends(chart)
     return charts, skipped
