@@ -6,12 +6,8 @@ import numpy as np
 import pytest
 
 import scsim
-from scsim.outputs.headline import (
-    comparison_headline,
-    round_figure,
-    run_headline,
-    setting_unit,
-)
+from scsim.outputs.headline import comparison_headline, round_figure, run_headline
+from scsim.scenario.reference import setting_label, setting_unit
 
 PENALTY = "scoring.association.listed_penalty"
 
@@ -41,6 +37,9 @@ def test_setting_units_come_from_the_schema():
     assert setting_unit(PENALTY) == "points per day per listed neighbour"
     assert setting_unit("behaviours.jaywalking.rate") == "acts per agent per day"
     assert setting_unit("no.such.key") == ""
+    assert setting_label(PENALTY) == ("association listed penalty (points per day per listed "
+                                      "neighbour)")
+    assert setting_label("sanctions.enabled") == "sanctions"
 
 
 def test_run_headline_states_the_runs_own_figures(penalty_comparison):

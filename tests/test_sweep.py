@@ -4,6 +4,8 @@ runs only what is missing."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -52,12 +54,27 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     catalogue = store.query("SELECT count(DISTINCT run_id) AS n FROM metrics")
     assert catalogue["n"].iloc[0] == 8
 
-    code, out = scsim(monkeypatch, capsys, "sweep", "show", sweep_id_of(out), "--store",
-                      str(tmp_path), "--output", "blocked_air_total")
+    sweep_id = sweep_id_of(out)
+    code, out = scsim(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                      "--output", "blocked_air_total")
     assert code == 0, out
     assert "air_rate" in out and "blocked_air_total" in out.replace(" ", "_")
+    assert "blocked air tickets, total over the run (tickets)" in out  # the registry's words
     charts = list((tmp_path / "sweeps").glob("*/sweep-blocked_air_total.png"))
     assert len(charts) == 1 and charts[0].stat().st_size > 10_000
+    # for scripts: the cell table as JSON or CSV, and the list of sweeps
+    code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                           "--output", "blocked_air_total", "--json", "--quiet")
+    cells = pd.DataFrame(json.loads(out))
+    assert code == 0 and list(cells["cell"]) == [0, 1, 2, 3] and (cells["reps"] == 2).all()
+    totals = [blocked_air(store, i) for i in runs[runs["cell"] == 2]["id"]]
+    assert cells.loc[2, "blocked_air_total"] == pytest.approx(sum(totals) / 2)
+    code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                           "--output", "blocked_air_total", "--csv", "--quiet")
+    assert pd.read_csv(io.StringIO(out)).shape == (4, 6)  # cell, 2 parameters, reps, mean, ci
+    code, out, _ = run_cli(monkeypatch, capsys, "sweeps", "--store", str(tmp_path), "--json")
+    assert [(s["id"], s["cells"], s["status"]) for s in json.loads(out)] == [
+        (sweep_id, 4, "done")]
 
 
 def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, capsys,
@@ -158,14 +175,15 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["sweep", "national-800", "--grid", "scoring.recovery"], "expected KEY=V1,V2"),
     (["sweep", "national-800", "--range", "scoring.recovery=0..1"], "--range needs --sample"),
     (["sweep", "national-800", "--grid", "scoring.recovery=0,7"], "cell 1"),
-    (["sweep", "show"], "needs the sweep id"),
+    (["sweeps", "nope"], "no sweep 'nope'"),
     (["calibrate", "national-800", "--param", "scoring.recovery=0..0.1"], "at least one"),
     (["calibrate", "national-800", "--target", "nonsense_total=1"], "unknown output"),
     (["calibrate", "national-800", "--preset", "1999"], "unknown preset"),
     (["sensitivity", "national-800", "--param", "x=0..1"], "not set"),
 ])
 def test_bad_experiment_input(monkeypatch, capsys, tmp_path, args, message):
-    code, out = scsim(monkeypatch, capsys, *args, "--store" if args[0] == "sweep" else "--set",
-                      str(tmp_path) if args[0] == "sweep" else "days=10")
+    in_store = args[0] in ("sweep", "sweeps")
+    code, out = scsim(monkeypatch, capsys, *args, "--store" if in_store else "--set",
+                      str(tmp_path) if in_store else "days=10")
     assert code == 2, out
     assert message in out and "Traceback" not in out

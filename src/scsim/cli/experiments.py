@@ -12,19 +12,22 @@ from rich.markup import escape
 
 from scsim.cli.app import (
     AgentsOption,
+    CsvOption,
     DaysOption,
     ForceOption,
+    JsonOption,
     QuietOption,
     SetOption,
     StoreOption,
     app,
     console,
+    data_format,
     err,
     load,
     open_runs,
 )
 from scsim.cli.progress import task_progress
-from scsim.cli.render import fmt, frame_table
+from scsim.cli.render import fmt, frame_table, print_data
 from scsim.errors import ScsimError
 
 SchedulerOption = Annotated[str | None, typer.Option(
@@ -55,8 +58,7 @@ def _client(scheduler: str | None, workers: int | None):
 @app.command("sweep")
 def sweep_command(
     target: Annotated[str | None, typer.Argument(
-        help="Scenario to sweep (file or built-in name), or 'show' to show a sweep.")] = None,
-    sweep_ref: Annotated[str | None, typer.Argument(help="With 'show': the sweep id.")] = None,
+        help="Scenario to sweep (file or built-in name).")] = None,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", metavar="KEY=V1,V2,...", help="Values of one parameter; the sweep runs "
         "every combination. Repeatable.")] = None,
@@ -72,26 +74,14 @@ def sweep_command(
     set_: SetOption = None,
     resume: Annotated[str | None, typer.Option(
         help="Run what is missing of an earlier sweep (its id).")] = None,
-    output: Annotated[list[str] | None, typer.Option(
-        "--output", help="With 'show': outputs to tabulate (e.g. wrongful_new_total). "
-        "Repeatable.")] = None,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     store: StoreOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Sweep parameters with replications on Dask: every cell x replication is a task and
-    lands in the run store as it finishes. `scsim sweep show SWEEP` tabulates and charts a
+    lands in the run store as it finishes. `scsim sweeps SWEEP` tabulates and charts a
     sweep; `--resume SWEEP` runs only what is missing."""
-    if target == "show":
-        _require("sweep show", "experiments", "report")
-        from scsim.experiments import sweep as sw
-
-        if not sweep_ref:
-            raise ScsimError("scsim sweep show needs the sweep id (scsim runs lists runs with "
-                             "their sweep)")
-        show_sweep(open_runs(store), sweep_ref, output or sw.DEFAULT_OUTPUTS)
-        return
     _require("sweep", "experiments")
     from scsim.experiments import sweep as sw
 
@@ -100,7 +90,7 @@ def sweep_command(
         sweep_id, plan = sw.plan_of(runs, resume)
     else:
         if not target:
-            raise ScsimError("scsim sweep needs a scenario (or --resume SWEEP, or show SWEEP)")
+            raise ScsimError("scsim sweep needs a scenario (or --resume SWEEP)")
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed)
         sweep_id = sw.start(runs, plan)
@@ -117,18 +107,59 @@ def sweep_command(
     for cell, rep, error in outcome.failed:
         console.print(f"[red]failed[/red]: cell {cell} ({escape(str(plan.cells[cell]))}), "
                       f"replication {rep}: {escape(error)}")
-    console.print(f"[dim]scsim sweep show {sweep_id} tabulates it[/dim]")
+    console.print(f"[dim]scsim sweeps {sweep_id} tabulates it[/dim]")
     if outcome.failed:
         raise typer.Exit(1)
 
 
-def show_sweep(runs, ref: str, outputs: list[str]) -> None:
+@app.command("sweeps")
+def sweeps_command(
+    sweep: Annotated[str | None, typer.Argument(
+        help="A sweep id (or unique prefix, or 'last'): its table and charts. Without it: "
+             "the sweeps in the store.")] = None,
+    output: Annotated[list[str] | None, typer.Option(
+        "--output", help="Outputs to tabulate (e.g. wrongful_new_total). Repeatable.")]
+    = None,
+    json_: JsonOption = False,
+    csv: CsvOption = False,
+    quiet: QuietOption = False,
+    store: StoreOption = None,
+) -> None:
+    """List the sweeps in the store, or show one: per cell, the mean and 95 % interval of
+    each output over its replications, and a chart of each output against each swept
+    parameter."""
+    as_data = data_format(json_, csv)
+    runs = open_runs(store)
+    if sweep is None:
+        table = runs.sweeps()
+        if as_data:
+            print_data(table, as_data == "json")
+        else:
+            console.print(frame_table(table, f"sweeps in {runs.root}"))
+        return
+    _require("sweeps", "experiments", "report")
+    from scsim.experiments import sweep as sw
+
+    show_sweep(runs, sweep, output or sw.DEFAULT_OUTPUTS, as_data, quiet)
+
+
+def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
+               quiet: bool = False) -> None:
     """Print a table per cell (mean and 95 % interval over replications) and chart each
-    output against each swept parameter."""
+    output against each swept parameter; with ``as_data``, the table as JSON or CSV."""
+    from scsim.experiments.outputs import output_label
     from scsim.experiments.sweep import cell_table, plan_of, save_sweep_charts
 
     sweep_id, plan = plan_of(runs, ref)
-    table = cell_table(runs, sweep_id, plan, outputs)
+    with task_progress(f"reading sweep {sweep_id}", quiet) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.set_total(total)
+            bar.advance()
+
+        table = cell_table(runs, sweep_id, plan, outputs, advance)
+    if as_data:
+        print_data(table, as_data == "json")
+        return
     params = list(plan.cells[0]) if plan.cells else []
     short = {p: p.rsplit(".", 1)[-1] for p in params}
     if len(set(short.values())) < len(short):
@@ -141,6 +172,8 @@ def show_sweep(runs, ref: str, outputs: list[str]) -> None:
     for path, name in short.items():
         if path != name:
             console.print(f"[dim]{name} = {path}[/dim]")
+    for name in outputs:
+        console.print(f"[dim]{name}: {output_label(name)}[/dim]")
     for path in save_sweep_charts(runs, sweep_id, plan, table, outputs):
         console.print(f"chart: {path}")
 

@@ -19,11 +19,14 @@ from scsim.report.figures import STYLE, Chart, blank_chart
 def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> list[Chart]:
     """One chart per output: its mean over replications (with the 95 % interval) against
     each swept parameter, one panel per parameter; other parameters' values as lines."""
+    from scsim.experiments.outputs import output_label
+    from scsim.scenario.reference import setting_label, setting_name
+
     charts = []
     for output in outputs:
         with mpl.rc_context(STYLE):
             chart, axes = blank_chart(
-                f"sweep-{output}", f"{output} against the swept parameters",
+                f"sweep-{output}", f"{output_label(output)}, against the swept parameters",
                 "Each point is one cell: the mean over its replications, with the 95 % "
                 "interval; lines join cells that share the other parameters' values.",
                 ncols=len(params), width=max(5.0, 4.2 * len(params)), height=3.8)
@@ -32,20 +35,23 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
                 groups = table.groupby(others, dropna=False) if others else [((), table)]
                 for key, part in groups:
                     part = part.sort_values(param)
-                    label = ", ".join(f"{o}={v}" for o, v in zip(
+                    label = ", ".join(f"{setting_name(o)} {v}" for o, v in zip(
                         others, key if isinstance(key, tuple) else (key,), strict=True))
                     ax.errorbar(part[param], part[output], yerr=part[f"{output}_ci95"],
                                 marker="o", ms=3.5, capsize=2, lw=1, label=label or None)
-                ax.set_xlabel(param)
-                ax.set_ylabel(output)
+                ax.set_xlabel(setting_label(param))
+                ax.set_ylabel(output_label(output), wrap=True)
                 if others and len(groups) <= 8:
-                    ax.legend(fontsize=7, frameon=False)
+                    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+            chart.data = table
         charts.append(chart)
     return charts
 
 
 def calibration_chart(cal: Calibration, params: list[Range]) -> Chart:
     """The loss of every trial against each parameter, the best trial marked."""
+    from scsim.scenario.reference import setting_label
+
     trials = cal.trials[cal.trials["state"] == "COMPLETE"]
     with mpl.rc_context(STYLE):
         chart, axes = blank_chart(
@@ -61,7 +67,7 @@ def calibration_chart(cal: Calibration, params: list[Range]) -> Chart:
             ax.set_yscale("log")
             if r.log:
                 ax.set_xscale("log")
-            ax.set_xlabel(r.key)
+            ax.set_xlabel(setting_label(r.key))
             ax.set_ylabel("loss (mean squared relative error)")
             ax.legend(frameon=False)
     return chart
@@ -70,11 +76,15 @@ def calibration_chart(cal: Calibration, params: list[Range]) -> Chart:
 def sensitivity_chart(result: Sensitivity) -> Chart:
     """Bars per parameter: Sobol first-order and total indices, or Morris mu* and sigma,
     with 95 % confidence intervals."""
+    from scsim.experiments.outputs import output_label
+    from scsim.scenario.reference import setting_label
+
     df = result.indices
+    what = output_label(result.output)
     with mpl.rc_context(STYLE):
         if result.method == "sobol":
             chart, (ax,) = blank_chart(
-                "sensitivity", f"What drives {result.output}: Sobol indices",
+                "sensitivity", f"What drives {what}: Sobol indices",
                 "S1: share of the output's variance due to the parameter alone; ST: "
                 "including its interactions. Bars show 95 % intervals.",
                 height=1.2 + 0.45 * len(df))
@@ -86,7 +96,7 @@ def sensitivity_chart(result: Sensitivity) -> Chart:
             ax.set_xlabel("index (share of output variance)")
         else:
             chart, (ax,) = blank_chart(
-                "sensitivity", f"What drives {result.output}: Morris screening",
+                "sensitivity", f"What drives {what}: Morris screening",
                 "mu*: mean absolute effect of moving the parameter across its range; "
                 "sigma: how much that effect depends on the other parameters.",
                 height=1.2 + 0.45 * len(df))
@@ -94,8 +104,8 @@ def sensitivity_chart(result: Sensitivity) -> Chart:
             ax.barh([i + 0.2 for i in y], df["mu_star"], 0.4, xerr=df["mu_star_ci95"],
                     label="mu*", color="C0")
             ax.barh([i - 0.2 for i in y], df["sigma"], 0.4, label="sigma", color="C2")
-            ax.set_xlabel(f"effect on {result.output} (its units)")
-        ax.set_yticks(list(y), df["parameter"])
+            ax.set_xlabel(f"effect on {what}")
+        ax.set_yticks(list(y), [setting_label(p) for p in df["parameter"]])
         ax.invert_yaxis()
         ax.legend(frameon=False, loc="lower right")
     return chart

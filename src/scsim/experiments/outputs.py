@@ -39,6 +39,32 @@ def parse_output(name: str, columns: list[str]) -> tuple[str, str]:
         "blocked_air_per_capita_year)")
 
 
+# Each statistic in words ({} is the metric's label); sums over days drop "per day"
+_IN_WORDS = {
+    "per_capita_year": "{} per person per year",
+    "per_100k": "{} per 100,000 agents, over the run",
+    "total": "{}, total over the run",
+    "final": "{}, final day",
+    "mean": "{}, mean over days",
+    "max": "{}, highest day",
+}
+_SUMS = ("per_capita_year", "per_100k", "total")
+
+
+def output_label(name: str) -> str:
+    """An output in words for a chart or a table, from the metric registry:
+    'wrongful_new_total' -> 'wrongful listings, total over the run (agents)'."""
+    from scsim.outputs.metrics import metric_label, metric_of
+
+    for stat, words in _IN_WORDS.items():
+        column = name.removesuffix("_" + stat)
+        metric = metric_of(column) if column != name else None
+        if metric is not None:
+            unit = metric.unit.removesuffix(" per day") if stat in _SUMS else metric.unit
+            return words.format(metric_label(column)) + (f" ({unit})" if unit else "")
+    return name.replace("_", " ")
+
+
 def evaluate(metrics: pd.DataFrame, agents: int, names: list[str]) -> dict[str, float]:
     """The named outputs of one run (NaN days of sparse metrics are skipped)."""
     out = {}

@@ -165,15 +165,19 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
     return Outcome(sweep_id, landed, failed, skipped)
 
 
-def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str]) -> pd.DataFrame:
+def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
+               progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per cell: its parameters, the number of finished replications, and each
-    output's mean and 95 % interval half-width over replications."""
+    output's mean and 95 % interval half-width over replications. ``progress(done,
+    total)`` is called after each run is read."""
     runs = store.sweep_runs(sweep_id)
     runs = runs[runs["status"] == "done"]
     values: dict[int, list[dict[str, float]]] = {}
-    for row in runs.itertuples():
+    for k, row in enumerate(runs.itertuples(), start=1):
         metrics = pd.read_parquet(store.path(row.id) / "metrics.parquet")
         values.setdefault(int(row.cell), []).append(evaluate(metrics, int(row.agents), outputs))
+        if progress is not None:
+            progress(k, len(runs))
     rows = []
     for cell, params in enumerate(plan.cells):
         found = values.get(cell, [])

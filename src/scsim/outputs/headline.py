@@ -11,7 +11,6 @@ request.
 from __future__ import annotations
 
 import math
-import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,41 +97,6 @@ def run_headline(res: Result) -> str:
     return "\n".join((listed, travel, chilling))
 
 
-def _setting_name(path: str) -> str:
-    """'scoring.association.listed_penalty' -> 'the association listed penalty'."""
-    from scsim.scenario.paths import parse_path
-
-    words = [k for k in parse_path(path) if isinstance(k, str) and k != "enabled"]
-    return "the " + " ".join(words[-2:]).replace("_", " ")
-
-
-def setting_unit(path: str) -> str:
-    """The unit a scenario setting declares ('' when none or not a schema field)."""
-    from scsim.scenario.paths import parse_path
-    from scsim.scenario.schema import Scenario, section_model
-    from scsim.scenario.section import field_unit
-
-    model: Any = Scenario
-    field, skip = None, False
-    for key in parse_path(path):
-        if isinstance(key, int) or skip:  # a list position, or an item's name
-            skip = False
-            continue
-        field = model.model_fields.get(key) if model is not None else None
-        if field is None:
-            return ""
-        model = section_model(field.annotation)
-        skip = model is not None and _holds_items(field.annotation)
-    return field_unit(field) if field is not None else ""
-
-
-def _holds_items(annotation: Any) -> bool:
-    """Whether a field's type is a list or mapping (of sections)."""
-    if typing.get_origin(annotation) in (list, dict):
-        return True
-    return any(_holds_items(a) for a in typing.get_args(annotation))
-
-
 def _with_unit(value: Any, unit: str) -> str:
     text = f"{value:g}" if isinstance(value, float) else str(value)
     if unit and value == 1 and unit.split(" ")[0].endswith("s"):
@@ -151,9 +115,11 @@ def change_phrase(cmp: Comparison) -> str:
     path, (va, vb) = next(iter(cmp.changes.items()))
     more = len(cmp.changes) - 1
     tail = f" (and {more} other setting{'s' if more > 1 else ''})" if more else ""
-    name = _setting_name(path)
+    from scsim.scenario.reference import setting_name, setting_unit
+
+    name = "the " + setting_name(path)
     if isinstance(vb, bool) or isinstance(va, bool):
-        return f"Switching {name.removeprefix('the ')} {'on' if vb else 'off'}{tail}"
+        return f"Switching {setting_name(path)} {'on' if vb else 'off'}{tail}"
     unit = setting_unit(path)
     if isinstance(va, int | float) and isinstance(vb, int | float):
         verb = "Raising" if vb > va else "Lowering"

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from scsim.scenario.paths import parse_path
 from scsim.scenario.schema import Scenario, section_model
 from scsim.scenario.section import field_unit
 
@@ -112,3 +113,39 @@ def reference_markdown() -> str:
 
 if __name__ == "__main__":
     print(reference_markdown())
+
+
+def setting_name(path: str) -> str:
+    """A scenario setting in words: 'scoring.association.listed_penalty' -> 'association
+    listed penalty', 'sanctions.enabled' -> 'sanctions'."""
+    words = [k for k in parse_path(path) if isinstance(k, str) and k != "enabled"]
+    return " ".join(words[-2:]).replace("_", " ")
+
+
+def setting_unit(path: str) -> str:
+    """The unit a scenario setting declares ('' when none or not a schema field)."""
+    model: Any = Scenario
+    field, skip = None, False
+    for key in parse_path(path):
+        if isinstance(key, int) or skip:  # a list position, or an item's name
+            skip = False
+            continue
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None:
+            return ""
+        model = section_model(field.annotation)
+        skip = model is not None and _holds_items(field.annotation)
+    return field_unit(field) if field is not None else ""
+
+
+def setting_label(path: str) -> str:
+    """A setting for a chart's axis: its name in words and its unit."""
+    unit = setting_unit(path)
+    return setting_name(path) + (f" ({unit})" if unit else "")
+
+
+def _holds_items(annotation: Any) -> bool:
+    """Whether a field's type is a list or mapping (of sections)."""
+    if typing.get_origin(annotation) in (list, dict):
+        return True
+    return any(_holds_items(a) for a in typing.get_args(annotation))

@@ -393,6 +393,12 @@ class RunStore:
             raise ScsimError(f"{what} '{ref}' in the store {self.root}")
         return rows[0][0], json.loads(rows[0][1])
 
+    def sweeps(self) -> pd.DataFrame:
+        """The sweeps, newest first: id, scenario, created, cells, reps, status."""
+        with self._connect() as con:
+            return con.execute("SELECT id, scenario, created, cells, reps, status FROM "
+                               "sweeps ORDER BY created DESC, id DESC").df()
+
     def sweep_runs(self, sweep_id: str) -> pd.DataFrame:
         """The runs of a sweep (id, cell, rep, seed, status, error, agents), oldest first."""
         with self._connect() as con:
