@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -60,3 +61,17 @@ def test_memory_refused_before_anything_is_allocated(monkeypatch):
     with pytest.raises(MemoryRefused, match=r"20,000,000 agents for 30 days need about"):
         scsim.Simulation(sc)
     assert built == []
+
+
+def test_counts_are_integers_with_the_same_values():
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=2000, days=20), seed=3)
+    m = res.metrics
+    for col in ("listed", "newly_listed", "blocked_air", "tier_a", "corp_listed", "pariahs",
+                "acts_bad_driving"):
+        assert m[col].dtype == np.int64, col
+    for col in ("score_mean", "fear_mean", "ties_active_frac", "listed_rate_majority"):
+        assert m[col].dtype == np.float64, col
+    assert m["day"].dtype == np.int32
+    counts = [c for c in m.columns if m[c].dtype == np.int64]
+    assert (m[counts].to_numpy(np.float64) == res.metrics_table[
+        :, [res.metrics_columns.index(c) for c in counts]]).all()

@@ -257,6 +257,13 @@ def _index() -> tuple[dict[str, Metric], list[Metric]]:
     return exact, templated
 
 
+def is_count(column: str) -> bool:
+    """Whether a metric column holds whole numbers: events of a day (kind ``count``) or
+    agents or companies on a day (published as int64)."""
+    m = metric_of(column)
+    return m is not None and (m.kind == "count" or m.unit in ("agents", "companies"))
+
+
 def metric_label(column: str) -> str:
     """A human label for a metric column (its declaration's label, NAME filled in)."""
     m = metric_of(column)

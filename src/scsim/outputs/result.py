@@ -125,8 +125,14 @@ class Result:
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
+        """One row per day; counts (events, agents, companies) as int64 unless a day has
+        no value (NaN), the other figures as float64."""
+        from scsim.outputs.metrics import is_count
+
         df = pd.DataFrame(self.metrics_table, columns=self.metrics_columns)
         df["day"] = df["day"].astype(np.int32)
+        counts = [c for c in df.columns if c != "day" and is_count(c) and df[c].notna().all()]
+        df[counts] = df[counts].astype(np.int64)
         return df
 
     @cached_property
