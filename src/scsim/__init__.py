@@ -3,7 +3,12 @@
     import scsim
     sc = scsim.load_scenario("national-800", agents=50_000, days=180)
     res = scsim.simulate(sc, seed=7)
+    res                                      # in a notebook: the headline in plain words
     res.metrics, res.agents, res.companies   # pandas DataFrames
+    res.plot()                               # charts (needs scsim[report])
+    reps = scsim.replicate(sc, reps=10)      # seeds 0-9: .mean(), .quantiles(), .plot()
+    cmp = scsim.compare(sc_a, sc_b, seed=1, reps=5)   # paired: cmp.metrics(), cmp.plot()
+    scsim.report(res, "report/")             # the HTML report
     res = scsim.simulate(sc, seed=7, store=True)   # kept in ./scsim-runs (res.run_id)
     scsim.open_store().load(res.run_id)            # ... and read back
 
@@ -39,12 +44,17 @@ _LAZY = {
     "load_scenario": "scsim.scenario",
     "open_store": "scsim.store",
     "compare": "scsim.analysis.compare",
+    "replicate": "scsim.analysis.replicate",
+    "Replicates": "scsim.analysis.replicate",
+    "report": "scsim.report",  # the package itself, callable: scsim.report(res, "folder")
     "report_run": "scsim.report",
     "report_comparison": "scsim.report",
 }
 
 if TYPE_CHECKING:
+    from scsim import report
     from scsim.analysis.compare import compare
+    from scsim.analysis.replicate import Replicates, replicate
     from scsim.core.engine import Simulation, simulate
     from scsim.outputs.result import Result
     from scsim.report import report_comparison, report_run
@@ -58,7 +68,8 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'scsim' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(module), name)
+    loaded = import_module(module)
+    value = loaded if module == f"{__name__}.{name}" else getattr(loaded, name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 
@@ -68,6 +79,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Replicates",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -79,6 +91,8 @@ __all__ = [
     "dump_yaml",
     "load_scenario",
     "open_store",
+    "replicate",
+    "report",
     "report_comparison",
     "report_run",
     "simulate",

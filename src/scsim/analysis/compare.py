@@ -85,6 +85,25 @@ class Comparison:
             label_b += f", {path}={value}" + (f" (+{more} more)" if more else "")
         return f"A: {name_a}", label_b
 
+    def plot(self):
+        """B − A day by day (listed, wrongfully listed, penalised acts): the mean over the
+        pairs with its 95 % band, a matplotlib Figure (needs scsim[report])."""
+        from scsim.extras import require
+
+        require("report", what="Comparison.plot()")
+        from scsim.report.plots import plot_comparison
+
+        return plot_comparison(self)
+
+    def __repr__(self) -> str:
+        label_a, label_b = self.labels
+        return f"Comparison({label_a} vs {label_b}, {self.reps} pair(s))"
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import comparison_html
+
+        return comparison_html(self)
+
     def metrics(self, headline: bool = False) -> pd.DataFrame:
         """Per metric: ``metric``, ``measure`` (total over days, or final day), a, b, diff,
         lo, hi. ``headline=True`` keeps the metrics of ``HEADLINE`` and acts per behaviour."""

@@ -150,6 +150,29 @@ class Result:
         columns = {"agents": self.agent_columns, "companies": self.company_columns}[table]
         return pa.table({k: pa.array(v) for k, v in columns.items()})
 
+    def plot(self, *what: str):
+        """A matplotlib Figure (shown inline in Jupyter; needs scsim[report]): without
+        arguments the overview (listed and wrongfully listed, blocked tickets since day 0,
+        mean score, penalised acts); ``plot("network")`` one of the report's charts
+        (scores, tiers, listed, travel, chilling, ties, groups, companies, network);
+        ``plot("fear_mean", "pariahs")`` metric columns, one panel each."""
+        from scsim.extras import require
+
+        require("report", what="Result.plot()")
+        from scsim.report.plots import plot_result
+
+        return plot_result(self, what)
+
+    def __repr__(self) -> str:
+        run = f", run {self.run_id}" if self.run_id else ""
+        return (f"Result({self.scenario.name}, {len(self.agent_columns['times_listed']):,} "
+                f"agents × {len(self.metrics_table):,} days, seed {self.seed}{run})")
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import result_html
+
+        return result_html(self)
+
     def summary(self) -> pd.DataFrame:
         """The end-of-run summary (section, figure, value, note)."""
         from scsim.outputs.summary import summarise

@@ -2,6 +2,7 @@
 to open it) plus the charts as PNG files, for one run or a paired comparison.
 
     from scsim.report import report, report_run, report_comparison
+    scsim.report(result, "report/")          # the package is callable: report(...)
     report_run(result, "report/")            # -> report/report.html, report/01-scores.png...
     report_comparison(comparison, "cmp/")
     report([res_a, res_b], store=store)      # -> STORE/reports/A-vs-B/report.html
@@ -15,6 +16,8 @@ import base64
 import html
 import io
 import os
+import sys
+import types
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,3 +226,14 @@ def _header(column: str) -> str:
 def _seconds(info: dict) -> str:
     wall = info.get("wall_seconds")
     return f"{wall:.1f} s" if isinstance(wall, int | float) else ""
+
+
+class _CallableModule(types.ModuleType):
+    """``scsim.report(...)`` is ``report(...)``: the package and its main function share a
+    name, and Python's import sets the attribute ``scsim.report`` to the package."""
+
+    def __call__(self, *args, **kwargs) -> Path:
+        return report(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

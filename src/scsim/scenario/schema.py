@@ -116,6 +116,15 @@ class World(Section):
     regions: Regions = Field(default_factory=Regions, description="regions and roll-out")
     network: Network = Field(default_factory=Network, description="ties between citizens")
 
+    def __repr__(self) -> str:  # not every key: dump_yaml shows them
+        return (f"{type(self).__name__}({self.name!r}, agents={self.population.agents}, "
+                f"days={self.days})")
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import scenario_html
+
+        return scenario_html(self)  # type: ignore[arg-type]
+
 
 Scenario = create_model(
     "Scenario", __base__=World, __module__=__name__,

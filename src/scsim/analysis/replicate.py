@@ -1,0 +1,110 @@
+"""Replications of one scenario (Covasim's MultiSim): the same scenario run with seeds
+``seed``, ``seed + 1``, ..., and what varies between them.
+
+    reps = scsim.replicate(scsim.load_scenario("national-800", agents=20_000), reps=10)
+    reps.mean()                  # per day, the mean over replications of every metric
+    reps.quantiles((0.05, 0.95)) # per quantile and day
+    reps.summary()               # each summary figure: mean and 95 % interval of the mean
+    reps.plot()                  # the overview, means with 5-95 % bands
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from scsim.analysis.stats import t_half_width
+from scsim.errors import ScsimError
+from scsim.outputs.result import Result
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from scsim.scenario.schema import Scenario
+    from scsim.store import RunStore
+
+
+@dataclass(repr=False)
+class Replicates:
+    """Results of one scenario under successive seeds (``results[k]`` ran with
+    ``seeds[k]``)."""
+
+    results: list[Result]
+
+    @property
+    def reps(self) -> int:
+        return len(self.results)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.results]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.results[0].scenario
+
+    def metrics(self) -> pd.DataFrame:
+        """Every replication's metrics in one table, with its ``rep`` and ``seed``."""
+        return pd.concat([r.metrics.assign(rep=k, seed=r.seed)
+                          for k, r in enumerate(self.results)], ignore_index=True)
+
+    def mean(self) -> pd.DataFrame:
+        """Per day (the index), the mean over replications of every metric column."""
+        return self.metrics().drop(columns=["rep", "seed"]).groupby("day").mean()
+
+    def quantiles(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Per quantile and day (a two-level index: ``quantiles().loc[0.05]`` is one table
+        per day), the quantiles over replications of every metric column."""
+        by_day = self.metrics().drop(columns=["rep", "seed"]).groupby("day")
+        return by_day.quantile(list(q)).swaplevel().sort_index()
+
+    def summary(self) -> pd.DataFrame:
+        """Each figure of the end-of-run summary: ``mean`` over replications, the 95 %
+        t-interval of that mean (``lo``, ``hi``), ``min`` and ``max``."""
+        long = pd.concat([r.summary().assign(rep=k) for k, r in enumerate(self.results)])
+        grouped = long.groupby(["section", "figure"], sort=False)["value"]
+        out = grouped.agg(["mean", "std", "count", "min", "max"])
+        half = t_half_width(out["std"], out["count"])
+        out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
+        return out[["mean", "lo", "hi", "min", "max"]].reset_index()
+
+    def plot(self, *columns: str, band: tuple[float, float] = (0.05, 0.95)) -> Figure:
+        """The overview (or one panel per metric column named): the mean over
+        replications with a band between the ``band`` quantiles. Needs scsim[report]."""
+        from scsim.extras import require
+
+        require("report", what="Replicates.plot()")
+        from scsim.report.plots import panels_of, plot_runs
+
+        return plot_runs(self.results, panels_of(columns), band,
+                         title=f"{self.scenario.name}: {self.reps} replications")
+
+    def __repr__(self) -> str:
+        return (f"Replicates({self.scenario.name}, {self.reps} × "
+                f"{self.results[0].info.get('agents', 0):,} agents × "
+                f"{len(self.results[0].metrics)} days, seeds {self.seeds[0]}–{self.seeds[-1]})")
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import replicates_html
+
+        return replicates_html(self)
+
+
+def replicate(scenario: Scenario, reps: int = 10, seed: int = 0, *,
+              threads: int | None = None, store: RunStore | None = None,
+              progress: Callable[[int], None] | None = None) -> Replicates:
+    """Run ``scenario`` with seeds ``seed`` .. ``seed + reps - 1``. With ``store`` (a
+    RunStore) every run is kept there; ``progress(day)`` is called after every simulated
+    day of every run."""
+    from scsim.core.engine import Simulation
+
+    if reps < 1:
+        raise ScsimError(f"reps must be at least 1, got {reps}")
+    results = []
+    for k in range(reps):
+        sim = Simulation(scenario, seed + k, threads)
+        results.append(sim.run(progress) if store is None else store.record(sim, progress))
+    return Replicates(results)

@@ -1,0 +1,84 @@
+"""Short HTML for notebooks (``_repr_html_``): a Scenario, a Result, a Comparison and
+Replicates each show who and how long, and what they found in plain words (the headline),
+not every field; the full tables stay one call away."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from scsim.outputs.headline import comparison_headline, run_headline
+from scsim.outputs.summary import format_value
+
+if TYPE_CHECKING:
+    from scsim.analysis.compare import Comparison
+    from scsim.analysis.replicate import Replicates
+    from scsim.outputs.result import Result
+    from scsim.scenario.schema import Scenario
+
+# sections of the replicates' summary shown in their HTML
+REPLICATE_SECTIONS = ("listing", "sanctions", "chilling effect")
+
+
+def _box(title: str, lines: list[str], hint: str) -> str:
+    body = "".join(f"<div>{line}</div>" for line in lines)
+    return (f"<div style='line-height:1.45'><b>{html.escape(title)}</b>{body}"
+            f"<div style='color:#777;font-size:0.9em'>{html.escape(hint)}</div></div>")
+
+
+def mechanisms_on(sc: Scenario) -> tuple[list[str], list[str]]:
+    """Names of the scenario's switchable sections that are on, and those that are off."""
+    on, off = [], []
+    for name in type(sc).model_fields:
+        enabled = getattr(getattr(sc, name), "enabled", None)
+        if isinstance(enabled, bool):
+            (on if enabled else off).append(name)
+    return on, off
+
+
+def scenario_line(sc: Scenario) -> str:
+    """'national-800: 100,000 agents × 365 days, barabasi_albert network'."""
+    return (f"{sc.name}: {sc.population.agents:,} agents × {sc.days:,} days, "
+            f"{sc.network.kind} network")
+
+
+def scenario_html(sc: Scenario) -> str:
+    on, off = mechanisms_on(sc)
+    lines = [html.escape(sc.description)] if sc.description else []
+    lines.append("on: " + html.escape(", ".join(on) or "nothing"))
+    if off:
+        lines.append("off: " + html.escape(", ".join(off)))
+    if sc.timeline:
+        lines.append(f"timeline: {len(sc.timeline)} change(s) of policy")
+    return _box(scenario_line(sc), lines,
+                "scsim.dump_yaml(scenario) shows every key; scsim.simulate(scenario) runs it")
+
+
+def result_html(res: Result) -> str:
+    run = f", run {res.run_id}" if res.run_id else ""
+    title = (f"{res.scenario.name}: {len(res.agent_columns['times_listed']):,} agents × "
+             f"{len(res.metrics):,} days, seed {res.seed}{run}")
+    return _box(title, [html.escape(line) for line in run_headline(res).splitlines()],
+                ".summary(), .metrics, .agents, .companies, .plot()")
+
+
+def comparison_html(comparison: Comparison) -> str:
+    label_a, label_b = comparison.labels
+    changes = [f"B changes <code>{html.escape(path)}</code>: {html.escape(str(va))} → "
+               f"{html.escape(str(vb))}" for path, (va, vb) in comparison.changes.items()]
+    return _box(f"{label_a} vs {label_b}, {comparison.reps} pair(s)",
+                [*changes[:5], html.escape(comparison_headline(comparison))],
+                ".metrics(), .switches(), .groups(), .agents(), .daily(), .plot()")
+
+
+def replicates_html(reps: Replicates) -> str:
+    summary = reps.summary()
+    rows = summary[summary["section"].isin(REPLICATE_SECTIONS)]
+    cells = "".join(
+        f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.figure)}</td>"
+        f"<td style='text-align:right'>{format_value(r.mean)}</td>"
+        f"<td style='text-align:right'>{format_value(r.lo)} to {format_value(r.hi)}</td></tr>"
+        for r in rows.itertuples(index=False))
+    table = ("<table><tr><th>section</th><th>figure</th><th>mean</th><th>95 % interval</th>"
+             f"</tr>{cells}</table>")
+    return _box(repr(reps), [table], ".summary(), .mean(), .quantiles(), .metrics(), .plot()")

@@ -1,0 +1,122 @@
+"""Charts for notebooks: ``Result.plot()``, ``Comparison.plot()`` and ``Replicates.plot()``
+(Covasim's ``sim.plot()`` and ``MultiSim.plot()``). Each returns a matplotlib Figure (object
+API, no pyplot state), which Jupyter shows inline; labels and units come from the metric
+registry. A run's report charts (scores, tiers, listed, travel, chilling, ties, groups,
+companies, network) are reachable by name too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+
+from scsim.errors import ScsimError
+from scsim.outputs.metrics import metric_label, metric_of
+from scsim.outputs.result import Result
+from scsim.report.figures import RUN_CHARTS, SMOOTH, STYLE
+
+# How a panel shows its series: as they are, summed since day 0, or as a rolling mean.
+HOW = ("daily", "cumulative", "smoothed")
+
+# The overview a plot() without arguments draws: (metric columns, how), one panel each.
+OVERVIEW: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("listed", "wrongful_listed"), "daily"),
+    (("blocked_air", "blocked_train"), "cumulative"),
+    (("score_mean", "clean_score_mean"), "daily"),
+    (("penalised_acts",), "smoothed"),
+)
+BAND = (0.05, 0.95)  # quantiles of the band drawn over replications
+
+
+def _unit(column: str, how: str) -> str:
+    metric = metric_of(column)
+    unit = metric.unit if metric is not None else ""
+    if how == "cumulative":
+        return unit.removesuffix(" per day") + " since day 0"
+    if how == "smoothed":
+        return f"{unit} ({SMOOTH}-day mean)"
+    return unit
+
+
+def _values(res: Result, column: str, how: str) -> np.ndarray:
+    series = res.metrics[column].astype(np.float64)
+    if how == "cumulative":
+        series = series.cumsum()
+    elif how == "smoothed":
+        series = series.rolling(SMOOTH, min_periods=1).mean()
+    return series.to_numpy()
+
+
+def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
+              title: str | None = None) -> Figure:
+    """One panel per ``(columns, how)`` of ``panels``: each column of one run as a line,
+    or, for several runs (replications), their mean with a band between the ``band``
+    quantiles over runs."""
+    for columns, how in panels:
+        if how not in HOW:
+            raise ScsimError(f"unknown way to show a series '{how}' (one of {', '.join(HOW)})")
+        for column in columns:
+            if column not in results[0].metrics.columns:
+                raise ScsimError(f"no metric column '{column}' in this run (res.metrics."
+                                 "columns lists them)")
+    ncols = 1 if len(panels) == 1 else 2
+    nrows = -(-len(panels) // ncols)
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(5.2 * ncols, 3.2 * nrows), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, (columns, how) in zip(axes, panels, strict=False):
+            for k, column in enumerate(columns):
+                days = results[0].metrics["day"].to_numpy()
+                values = np.stack([_values(r, column, how) for r in results])
+                color = f"C{k}"
+                if len(results) == 1:
+                    ax.plot(days, values[0], color=color, label=metric_label(column))
+                else:
+                    ax.plot(days, np.nanmean(values, axis=0), color=color,
+                            label=f"{metric_label(column)} (mean of {len(results)})")
+                    lo, hi = np.nanquantile(values, band, axis=0)
+                    ax.fill_between(days, lo, hi, color=color, alpha=0.2, lw=0)
+            units = {_unit(c, how) for c in columns}
+            ax.set_ylabel(units.pop() if len(units) == 1 else "")
+            ax.set_xlabel("day")
+            ax.legend(loc="best")
+        for ax in axes[len(panels):]:
+            ax.set_axis_off()
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+        if len(results) > 1:
+            fig.text(0.99, 0.0, f"bands: {band[0]:.0%} to {band[1]:.0%} of the {len(results)} "
+                     "runs", ha="right", va="bottom", fontsize=7.5, color="0.4")
+    return fig
+
+
+def panels_of(what: Sequence[str]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The overview for no names; else one daily panel per metric column named."""
+    return OVERVIEW if not what else tuple(((c,), "daily") for c in what)
+
+
+def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
+    """``Result.plot()``: the overview, one of the report's charts by name, or metric
+    columns by name (one panel each)."""
+    charts = {draw.__name__: draw for draw in RUN_CHARTS}
+    if len(what) == 1 and what[0] in charts:
+        with mpl.rc_context(STYLE):
+            chart = charts[what[0]]([(res.scenario.name, res)])
+        if isinstance(chart, str):
+            raise ScsimError(f"no {what[0]} chart for this run: {chart}")
+        return chart.figure
+    title = f"{res.scenario.name}: {len(res.metrics)} days, seed {res.seed}"
+    return plot_runs([res], panels_of(what), title=title)
+
+
+def plot_comparison(comparison) -> Figure:
+    """``Comparison.plot()``: B − A day by day, the mean over the pairs with its 95 %
+    interval (the report's difference chart)."""
+    from scsim.report.figures import differences
+
+    with mpl.rc_context(STYLE):
+        return differences(comparison).figure
+

@@ -1,0 +1,99 @@
+"""The notebook face of scsim: short representations, plot(), replications, top-level names."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+import scsim
+from scsim.errors import ScsimError
+from scsim.outputs.headline import comparison_headline, run_headline
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return scsim.load_scenario("national-800", agents=2000, days=60,
+                               overrides={"listing.threshold": 685})
+
+
+@pytest.fixture(scope="module")
+def reps(scenario):
+    return scsim.replicate(scenario, reps=3, seed=4)
+
+
+def test_representations_are_short_and_say_what_was_found(scenario, reps):
+    assert repr(scenario) == "Scenario('national-800', agents=2000, days=60)"
+    page = scenario._repr_html_()
+    assert "national-800: 2,000 agents × 60 days" in page and "on: " in page
+    assert "misattribution_factor" not in page  # not every key
+    res = reps.results[0]
+    assert repr(res) == "Result(national-800, 2,000 agents × 60 days, seed 4)"
+    page = res._repr_html_()
+    for line in run_headline(res).splitlines():
+        assert html.escape(line) in page
+    c = scsim.compare(scenario, scsim.load_scenario(
+        "national-800", agents=2000, days=60, overrides={"listing.threshold": 700}), seed=4)
+    assert repr(c).startswith("Comparison(A: national-800 vs B: national-800, "
+                              "listing.threshold=700")
+    assert html.escape(comparison_headline(c)) in c._repr_html_()
+    assert repr(reps) == "Replicates(national-800, 3 × 2,000 agents × 60 days, seeds 4–6)"
+    assert "95 % interval" in reps._repr_html_() and "ever listed" in reps._repr_html_()
+
+
+def test_replications_are_the_runs_of_successive_seeds(scenario, reps):
+    assert reps.seeds == [4, 5, 6]
+    again = scsim.simulate(scenario, seed=5)
+    assert reps.results[1].metrics.equals(again.metrics)
+    listed = np.stack([r.metrics["listed"].to_numpy() for r in reps.results])
+    assert reps.mean()["listed"].to_numpy() == pytest.approx(listed.mean(axis=0))
+    assert reps.quantiles((0.05, 0.5)).loc[0.5]["listed"].to_numpy() == pytest.approx(
+        np.median(listed, axis=0))
+    summary = reps.summary().set_index(["section", "figure"])
+    ever = [float((r.agents["times_listed"] > 0).sum()) for r in reps.results]
+    row = summary.loc[("listing", "ever listed")]
+    assert row["mean"] == pytest.approx(np.mean(ever))
+    assert row["lo"] <= row["mean"] <= row["hi"] and (row["min"], row["max"]) == (
+        min(ever), max(ever))
+    with pytest.raises(ScsimError, match="at least 1"):
+        scsim.replicate(scenario, reps=0)
+
+
+def test_plots_draw_the_runs_numbers(scenario, reps):
+    res = reps.results[0]
+    fig = res.plot()
+    assert isinstance(fig, Figure)
+    listed_ax = fig.axes[0]
+    assert listed_ax.get_ylabel() == "agents"
+    assert [t.get_text() for t in listed_ax.get_legend().get_texts()] == [
+        "listed", "wrongfully listed"]
+    assert (listed_ax.lines[0].get_ydata() == res.metrics["listed"].to_numpy()).all()
+    assert fig.axes[1].get_ylabel() == "tickets since day 0"
+    assert fig.axes[1].lines[0].get_ydata()[-1] == res.metrics["blocked_air"].sum()
+    one = res.plot("fear_mean")
+    assert len(one.axes) == 1 and one.axes[0].get_ylabel() == "0-1"
+    assert res.plot("network").axes  # a report chart by name
+    with pytest.raises(ScsimError, match="no metric column 'nonsense'"):
+        res.plot("nonsense")
+    band = reps.plot("listed")
+    ax = band.axes[0]
+    assert ax.lines[0].get_ydata() == pytest.approx(reps.mean()["listed"].to_numpy())
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)  # the 5-95 % band
+    c = scsim.compare(scenario, scsim.load_scenario(
+        "national-800", agents=2000, days=60, overrides={"listing.threshold": 700}), seed=4,
+        reps=2)
+    left = c.plot().axes[0]
+    diffs = np.stack([c.daily(k)["listed"].to_numpy() for k in range(2)]) / 2000 * 100_000
+    assert left.lines[0].get_ydata() == pytest.approx(diffs.mean(axis=0))
+
+
+def test_report_is_callable_from_the_top_level(tmp_path, reps):
+    import scsim.report as package
+
+    assert scsim.report is package
+    path = scsim.report(reps.results[0], tmp_path / "r")
+    assert path.name == "report.html" and path.is_file()
+    assert scsim.compare.__module__ == "scsim.analysis.compare"
