@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 import scsim
-from scsim.outputs.headline import comparison_headline, round_figure, run_headline
+from scsim.outputs.headline import (
+    comparison_headline,
+    round_figure,
+    run_headline,
+    to_precision,
+)
 from scsim.scenario.reference import setting_label, setting_unit
 
 PENALTY = "scoring.association.listed_penalty"
@@ -31,6 +36,10 @@ def test_round_figure():
     assert round_figure(-5.86) == "−5.9"
     assert round_figure(0) == "0"
     assert round_figure(float("nan")) == "–"
+    assert to_precision(19_774.6, 16.4) == "19,775"
+    assert to_precision(9_712.0, 3_700.0) == "9,700"
+    assert to_precision(-2.94, 11.2) == "−3"
+    assert to_precision(0.437, 0.05) == "0.4"  # at most one decimal
 
 
 def test_setting_units_come_from_the_schema():
@@ -83,8 +92,8 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
     sentence = comparison_headline(c)
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
-        f"neighbour lists {round_figure(net)} more people per 3,000 in a year (95 % CI "
-        f"{round_figure(net - half)} to {round_figure(net + half)})")
+        f"neighbour lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
+        f"{to_precision(net - half, half)} to {to_precision(net + half, half)})")
     assert sentence.endswith(f"{100 * wrong / net:.0f} % of them wrongfully.") or any(
         sentence.endswith(f"{w} of them wrongfully.") for w in ("half", "a third", "a quarter"))
 

@@ -94,7 +94,8 @@ def compare(
     if report:
         from scsim.report import report as write_report
 
-        path = write_report(comparison, store=st)
+        with err.status("Drawing the report…"):
+            path = write_report(comparison, store=st)
         (err if as_data else console).print(f"report written to [bold]{path}[/bold]",
                                             soft_wrap=True)
 

@@ -97,5 +97,6 @@ def run(
     if report:
         from scsim.report import report
 
-        path = report([res], store=runs)
+        with err.status("Drawing the report…"):
+            path = report([res], store=runs)
         say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)

@@ -127,18 +127,27 @@ def change_phrase(cmp: Comparison) -> str:
     return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}{tail}"
 
 
-def _interval(values: list[float]) -> tuple[float, str]:
-    """Mean of per-pair differences and its 95 % interval, in words."""
+def to_precision(value: float, half_width: float) -> str:
+    """A mean to the precision its 95 % interval warrants: two significant digits of the
+    half-width (19,774.6 ± 16.4 -> '19,775'; 9,712 ± 3,700 -> '9,700'), at most one
+    decimal for a count; thousands separators and a true minus sign."""
+    step = max(10.0 ** (math.floor(math.log10(half_width)) - 1), 0.1)
+    decimals = max(0, -math.floor(math.log10(step)))
+    rounded = round(value / step) * step
+    return f"{rounded:,.{decimals}f}".replace("-", "−")
+
+
+def _interval(values: list[float]) -> tuple[float, str, str]:
+    """Mean of per-pair differences, the mean in words and its 95 % interval in words."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
-        return mean, "one pair, so no interval: run more replications"
+        return mean, round_figure(abs(mean)), "one pair, so no interval: run more replications"
     if half == 0:
-        return mean, "the same in every pair"
-    lo, hi = mean - half, mean + half
-    text = f"95 % CI {round_figure(lo)} to {round_figure(hi)}"
-    if lo <= 0 <= hi:
+        return mean, round_figure(abs(mean)), "the same in every pair"
+    text = f"95 % CI {to_precision(mean - half, half)} to {to_precision(mean + half, half)}"
+    if mean - half <= 0 <= mean + half:
         text += ", not a clear difference"
-    return mean, text
+    return mean, to_precision(abs(mean), half), text
 
 
 def _of_them(wrongful: float, listed: float) -> str:
@@ -164,8 +173,8 @@ def comparison_headline(cmp: Comparison) -> str:
               for a, b in zip(cmp.a, cmp.b, strict=True)]
     wrongful = [_ever(b, "wrongful_listings") - _ever(a, "wrongful_listings")
                 for a, b in zip(cmp.a, cmp.b, strict=True)]
-    mean, interval = _interval(listed)
-    wrong_mean, wrong_interval = _interval(wrongful)
+    mean, amount, interval = _interval(listed)
+    wrong_mean, wrong_amount, wrong_interval = _interval(wrongful)
     subject = change_phrase(cmp)
     where = f"per {n:,} {period(days)}"
     if round(mean) == 0:
@@ -173,12 +182,12 @@ def comparison_headline(cmp: Comparison) -> str:
             return (f"{subject} lists about as many people {where} ({interval}), and as "
                     "many wrongfully.")
         return (f"{subject} lists about as many people {where} ({interval}); "
-                f"{round_figure(abs(wrong_mean))} {'more' if wrong_mean > 0 else 'fewer'} "
-                f"are wrongfully listed ({wrong_interval}).")
+                f"{wrong_amount} {'more' if wrong_mean > 0 else 'fewer'} are wrongfully "
+                f"listed ({wrong_interval}).")
     direction = "more" if mean > 0 else "fewer"
-    sentence = f"{subject} lists {round_figure(abs(mean))} {direction} people {where} ({interval})"
+    sentence = f"{subject} lists {amount} {direction} people {where} ({interval})"
     if 0 <= wrong_mean / mean <= 1:
         return f"{sentence}, {_of_them(wrong_mean, mean)}."
     wrong_direction = "more" if wrong_mean > 0 else "fewer"
-    return (f"{sentence}, and {round_figure(abs(wrong_mean))} {wrong_direction} wrongfully "
-            f"listed ({wrong_interval}).")
+    return (f"{sentence}, and {wrong_amount} {wrong_direction} wrongfully listed "
+            f"({wrong_interval}).")
