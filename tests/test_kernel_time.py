@@ -46,3 +46,16 @@ def test_speed_leaves_out_the_kernels():
     assert info["agent_days_per_second"] == round(
         1000 * 10 / max(sim.elapsed - sim.kernels.total, 1e-9))
     assert 0 <= sim.kernels.total <= info["wall_seconds"]
+
+
+def test_the_command_line_says_once_that_it_compiles(capsys):
+    from scsim.cli.progress import compile_notice
+
+    with compile_notice():
+        fresh_kernel()(np.arange(3.0))
+        fresh_kernel()(np.arange(2.0))
+    err = capsys.readouterr().err
+    assert err.count("compiling the kernels once, about 40 s") == 1
+    with compile_notice(quiet=True):
+        fresh_kernel()(np.arange(3.0))
+    assert capsys.readouterr().err == ""
