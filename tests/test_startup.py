@@ -57,6 +57,7 @@ def test_version_and_help_exit_0(monkeypatch, capsys):
     assert (code, out) == (0, "scsim 0.1.0\n")
     code, out, _ = run_cli(monkeypatch, capsys, "--help")
     assert code == 0 and "calibrate" in out and "scenarios" in out
+    assert "--install-completion" in out  # shell completion is on
 
 
 @pytest.mark.parametrize(("missing", "args", "extra"), [
