@@ -66,6 +66,7 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
     res = reps.results[0]
     fig = res.plot()
     assert isinstance(fig, Figure)
+    assert fig._repr_png_().startswith(b"\x89PNG")  # Jupyter shows it without pyplot
     listed_ax = fig.axes[0]
     assert listed_ax.get_ylabel() == "agents"
     assert [t.get_text() for t in listed_ax.get_legend().get_texts()] == [
@@ -75,7 +76,7 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
     assert fig.axes[1].lines[0].get_ydata()[-1] == res.metrics["blocked_air"].sum()
     one = res.plot("fear_mean")
     assert len(one.axes) == 1 and one.axes[0].get_ylabel() == "0-1"
-    assert res.plot("network").axes  # a report chart by name
+    assert res.plot("network")._repr_png_().startswith(b"\x89PNG")  # a report chart by name
     with pytest.raises(ScsimError, match="no metric column 'nonsense'"):
         res.plot("nonsense")
     band = reps.plot("listed")

@@ -7,6 +7,7 @@ companies, network) are reachable by name too.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -29,6 +30,22 @@ OVERVIEW: tuple[tuple[tuple[str, ...], str], ...] = (
     (("penalised_acts",), "smoothed"),
 )
 BAND = (0.05, 0.95)  # quantiles of the band drawn over replications
+
+
+class NotebookFigure(Figure):
+    """A Figure that Jupyter shows inline as a PNG even when pyplot was never imported
+    (scsim draws with matplotlib's object API)."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def for_notebook(fig: Figure) -> NotebookFigure:
+    """``fig`` as a NotebookFigure (a subclass that adds only its PNG representation)."""
+    fig.__class__ = NotebookFigure
+    return fig  # type: ignore[return-value]
 
 
 def _unit(column: str, how: str) -> str:
@@ -65,7 +82,7 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
     ncols = 1 if len(panels) == 1 else 2
     nrows = -(-len(panels) // ncols)
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(5.2 * ncols, 3.2 * nrows), layout="constrained")
+        fig = NotebookFigure(figsize=(5.2 * ncols, 3.2 * nrows), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, (columns, how) in zip(axes, panels, strict=False):
             for k, column in enumerate(columns):
@@ -107,7 +124,7 @@ def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
             chart = charts[what[0]]([(res.scenario.name, res)])
         if isinstance(chart, str):
             raise ScsimError(f"no {what[0]} chart for this run: {chart}")
-        return chart.figure
+        return for_notebook(chart.figure)
     title = f"{res.scenario.name}: {len(res.metrics)} days, seed {res.seed}"
     return plot_runs([res], panels_of(what), title=title)
 
@@ -118,5 +135,5 @@ def plot_comparison(comparison) -> Figure:
     from scsim.report.figures import differences
 
     with mpl.rc_context(STYLE):
-        return differences(comparison).figure
+        return for_notebook(differences(comparison).figure)
 
