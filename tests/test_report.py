@@ -64,6 +64,9 @@ def test_run_report(tmp_path, pair):
     assert "ever listed" in html and "national-800" in html  # the summary table
     for line in run_headline(res).splitlines():
         assert f"<p class='headline'>{escape(line)}</p>" in html
+    scores = pd.read_csv(tmp_path / "report" / "01-scores.csv")
+    assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
+        1, 5, 25, 50, 75, 95, 99)), "run"]
     listed = pd.read_csv(tmp_path / "report" / "03-listed.csv")
     assert list(listed.columns) == ["day", "listed", "wrongful_listed", "run"]
     assert (listed["listed"].to_numpy() == res.metrics["listed"].to_numpy()).all()

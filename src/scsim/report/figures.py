@@ -404,13 +404,13 @@ def differences(comparison: Comparison) -> Chart:
     return chart
 
 
-# What each chart of a run draws: the metric columns named or starting with these
+# What each chart of a run draws: metric columns by name, or by prefix (ending in *)
 CHART_COLUMNS = {
-    "scores": ("score_p", "score_mean"), "tiers": ("tier_",),
+    "scores": ("score_p*", "score_mean"), "tiers": ("tier_*",),
     "listed": ("listed", "wrongful_listed"), "travel": ("blocked_air", "blocked_train"),
-    "chilling": ("penalised_acts", "acts_"), "ties": ("ties_active_frac", "lcc_frac",
-                                                      "pariahs"),
-    "groups": ("listed_rate_", "di_"), "companies": ("corp_tier_", "corp_listed"),
+    "chilling": ("penalised_acts", "acts_*"), "ties": ("ties_active_frac", "lcc_frac",
+                                                       "pariahs"),
+    "groups": ("listed_rate_*", "di_*"), "companies": ("corp_tier_*", "corp_listed"),
 }
 
 
@@ -426,8 +426,8 @@ def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
     frames = []
     for label, res in runs:
         m = res.metrics
-        cols = [c for c in m.columns if c in wanted or c.startswith(
-            tuple(w for w in wanted if w.endswith("_")))]
+        prefixes = tuple(w.removesuffix("*") for w in wanted if w.endswith("*"))
+        cols = [c for c in m.columns if c in wanted or c.startswith(prefixes)]
         frames.append(m[["day", *cols]].assign(run=label))
     return pd.concat(frames, ignore_index=True)
 
