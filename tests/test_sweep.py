@@ -62,6 +62,8 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     assert "blocked air tickets, total over the run (tickets)" in out  # the registry's words
     charts = list((tmp_path / "sweeps").glob("*/sweep-blocked_air_total.png"))
     assert len(charts) == 1 and charts[0].stat().st_size > 10_000
+    drawn = pd.read_csv(charts[0].with_suffix(".csv"))  # the numbers the chart draws
+    assert list(drawn["reps"]) == [2, 2, 2, 2]
     # for scripts: the cell table as JSON or CSV, and the list of sweeps
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
                            "--output", "blocked_air_total", "--json", "--quiet")

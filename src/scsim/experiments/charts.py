@@ -112,11 +112,14 @@ def sensitivity_chart(result: Sensitivity) -> Chart:
 
 
 def save_charts(charts: list[Chart], folder: Path) -> list[Path]:
-    """Write each chart as folder/<name>.png; returns the paths."""
+    """Write each chart as folder/<name>.png, and the numbers it draws (if it keeps them)
+    as folder/<name>.csv; returns the paths of the PNG files."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for chart in charts:
         path = folder / f"{chart.name}.png"
         chart.figure.savefig(path, dpi=DPI)
+        if chart.data is not None:
+            chart.data.to_csv(path.with_suffix(".csv"), index=False)
         paths.append(path)
     return paths
