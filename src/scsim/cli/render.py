@@ -1,5 +1,5 @@
-"""Tables for people: DataFrames, run summaries, phase timings and paired comparisons,
-printed on stdout."""
+"""What commands print on stdout: for people, headlines and tables (runs, summaries, phase
+timings, paired comparisons); for scripts, the same as JSON or CSV (``--json``, ``--csv``)."""
 
 from __future__ import annotations
 
