@@ -1,6 +1,7 @@
-"""The ``scsim`` commands for experiments on Dask: sweep, calibrate and sensitivity. They
-need ``scsim[experiments]`` (and ``scsim[report]`` for their charts): without it they say
-what to install, before any work."""
+"""The ``scsim`` commands for experiments on Dask: sweep, calibrate and sensitivity, and
+sweeps (list or show stored sweeps). They need ``scsim[experiments]`` (and ``scsim[report]``
+for their charts): without it they say what to install, before any work (``scsim sweeps``
+alone, the list, needs neither)."""
 
 from __future__ import annotations
 
