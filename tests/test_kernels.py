@@ -382,7 +382,7 @@ def test_classify_listing_at_threshold():
     assert a.times_listed.tolist() == [0, 0, 1, 1, 1, 1, 0]
     assert a.wrongful.tolist() == [0, 0, 0, 1, 0, 1, 0]
     assert [bool(x & NEW_LISTED) for x in a.today] == [0, 0, 1, 1, 1, 1, 0]
-    assert a.days_listed.tolist() == [0] * 7
+    assert a.days_listed.tolist() == [0, 0, 1, 1, 1, 1, 0]  # the listing day counts
     assert cnt(classify_m, a.counts, "newly_listed") == 4
     assert cnt(classify_m, a.counts, "severe_listings") == 2
     assert cnt(classify_m, a.counts, "wrongful_new") == 2
@@ -405,7 +405,7 @@ def test_classify_term_end_and_renewal():
     assert a.status.tolist() == [0, 0, WRONGFUL, LISTED, LISTED]  # WRONGFUL kept for now
     assert [bool(x & DELISTED) for x in a.today] == [1, 1, 1, 0, 0]
     assert a.listed_until.tolist() == [10, 10, 9, 11, 100]
-    assert a.days_listed.tolist() == [1, 1, 1, 1, 1]
+    assert a.days_listed.tolist() == [0, 0, 0, 1, 1]  # the day of release does not
     assert cnt(classify_m, a.counts, "delisted") == 3
     assert cnt(classify_m, a.counts, "renewed") == 0
     assert cnt(classify_m, a.counts, "newly_listed") == 0

@@ -184,6 +184,20 @@ def test_listing_duration():
     assert m["wrongful_new"].sum() == 0
 
 
+def test_days_listed_counts_a_listing_running_at_the_end():
+    """Listed on day 3 for 100 days of a 20-day run: listed at the end of days 3..19, so
+    days_listed is 17 (the listing day counts, and a listing still running is not short)."""
+    sc = bare(days=20,
+              behaviours=[{"name": "crime", "rate": 0, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(1.0), listing={"enabled": True, "duration": 100},
+              timeline=[{"day": 3, "set": {"behaviours.crime.rate": 50}},
+                        {"day": 4, "set": {"behaviours.crime.rate": 0}}])
+    res, _ = run(sc)
+    assert res.metrics["newly_listed"].iloc[3] == N
+    assert (res.agents["days_listed"] == 20 - 3).all()
+
+
 def test_blocked_tickets_are_attempts_while_listed():
     air, train, days = 0.05, 0.02, 10
     sc = severe_all(days=15, duration=days, sanctions={

@@ -152,7 +152,9 @@ def tier_of(s, tier_min):
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
              times_listed, days_listed, wrongful_listings, counts, flags):
-    """Tier, listing and delisting decisions for every agent of a started region."""
+    """Tier, listing and delisting decisions for every agent of a started region.
+    ``days_listed`` counts the days an agent ends listed: the listing day, not the day of
+    release."""
     threshold, tier_min = p.threshold, p.tier_min
     n = len(status)
     for blk in prange(n_blocks(n)):
@@ -168,7 +170,6 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
             st = status[i]
             ev = today[i]
             if st & LISTED:
-                add_capped(days_listed, i, 1)
                 h = agent_hash(key, i)
                 free = False
                 if ev & SEVERE_REAL:
@@ -202,6 +203,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                     changed = 1
                 else:
                     status[i] = st
+                    add_capped(days_listed, i, 1)
                 continue
             protected = (st & PROTECTED) != 0 and listed_until[i] > day
             if (st & PROTECTED) and not protected:
@@ -213,6 +215,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 st &= ~PROTECTED
                 listed_until[i] = day + (p.severe_duration if severe else p.duration)
                 add_capped(times_listed, i, 1)
+                add_capped(days_listed, i, 1)
                 counts[blk, C.newly_listed] += 1
                 if severe:
                     counts[blk, C.severe_listings] += 1
