@@ -88,9 +88,64 @@ def test_misattribution_rate_by_group_and_conservation():
     seen = m["seen_act"].sum()
     assert (1000 - a["score"]).sum() == pytest.approx(seen, abs=1e-3)
     assert (1000 - a["clean_score"]).sum() == pytest.approx(seen, abs=1e-3)
-    # Group b's own acts are more often pinned on others than group a's.
+    # False matches go to someone of the actor's group (h = 1 by default): the points an
+    # actor escapes land inside its group, so each group's recorded total is its error-free
+    # total although b's sightings are five times as often misattributed.
     gap = (a["score"] - a["clean_score"]).groupby(a["group"], observed=True).sum()
-    assert gap["b"] > 0 > gap["a"] or gap["b"] > gap["a"]
+    assert gap["a"] == pytest.approx(0, abs=1e-3) and gap["b"] == pytest.approx(0, abs=1e-3)
+
+
+def two_groups_with_false_matches(factor_b, same_group=1.0):
+    """Two even groups, one camera act (−1 point, half of the acts seen) and a listing
+    threshold that a few extra wrongful sightings cross."""
+    return bare(population={"groups": [{"name": "a", "share": 0.5},
+                                       {"name": "b", "share": 0.5}]},
+                behaviours=[{"name": "act", "rate": 0.2, "delta": -1, "channel": "camera"}],
+                surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                      "facial_recognition": True}},
+                              "misattribution": 0.02, "misattribution_same_group": same_group,
+                              "misattribution_factor": {"b": factor_b}},
+                listing={"enabled": True, "threshold": 994, "duration": 365})
+
+
+def wrongful_sightings(agents, fm):
+    """Sightings each group received that were not its own: its members' seen acts
+    misattributed (expected: false-match rate × seen acts, the acts being worth −1 point
+    each) minus what the recorded score kept over the error-free one; and its sd."""
+    by = agents.groupby("group", observed=True)
+    seen = by["clean_score"].apply(lambda c: (1000 - c).sum())
+    gap = by.apply(lambda g: (g["score"] - g["clean_score"]).sum(), include_groups=False)
+    return {g: (fm[g] * seen[g] - gap[g], math.sqrt(fm[g] * seen[g])) for g in fm}
+
+
+def test_group_false_matches_stay_in_the_group():
+    """Paired (same seed): raising group b's false-match factor from 1 to 4 raises b's
+    wrongful sightings about fourfold and its wrongful listings, and leaves group a's
+    unchanged. With the wrong person drawn from the whole region (h = 0, the old rule) a's
+    rise instead."""
+    res = {}
+    for h in (1.0, 0.0):
+        for factor in (1.0, 4.0):
+            res[h, factor] = run(two_groups_with_false_matches(factor, h))[0].agents
+    for h in (1.0, 0.0):
+        low, high = res[h, 1.0], res[h, 4.0]
+        before = wrongful_sightings(low, {"a": 0.02, "b": 0.02})
+        after = wrongful_sightings(high, {"a": 0.02, "b": 0.08})
+        listed = {f: r.groupby("group", observed=True)["wrongful_listings"].sum()
+                  for f, r in ((1, low), (4, high))}
+        if h == 1.0:
+            within(after["b"][0], 4 * before["b"][0], after["b"][1] + 4 * before["b"][1])
+            within(after["a"][0], before["a"][0], math.sqrt(2) * before["a"][1])
+            assert listed[4]["b"] > listed[1]["b"] + 4.5 * math.sqrt(listed[1]["b"])
+            mine = low["group"] == "a"
+            assert (low.loc[mine, "score"] == high.loc[mine, "score"]).all()  # a untouched
+            assert listed[4]["a"] == listed[1]["a"]
+        else:
+            # Half of b's extra false matches land on a.
+            rise = after["a"][0] - before["a"][0]
+            within(rise, 0.5 * (after["b"][0] + after["a"][0] - before["b"][0]
+                                - before["a"][0]), 2 * after["a"][1])
+            assert rise > 4.5 * after["a"][1]
 
 
 def test_association_pulls_toward_weighted_neighbour_mean():
