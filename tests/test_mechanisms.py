@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import bare, run
+from scsim.core.engine import Simulation
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.world.network.csr import SEVERED
 
@@ -251,6 +252,50 @@ def test_days_listed_counts_a_listing_running_at_the_end():
     res, _ = run(sc)
     assert res.metrics["newly_listed"].iloc[3] == N
     assert (res.agents["days_listed"] == 20 - 3).all()
+
+
+def initially_listed(**extra):
+    """A share of agents listed when the run starts (no other listing, no removal but the
+    end of the term)."""
+    return bare(listing={"enabled": True, "duration": 40, "initial_share": 0.1}, **extra)
+
+
+def test_initial_state_listed_share_and_remaining_terms():
+    """Binomial(N, 0.1) agents listed on day 0, rightfully; remaining terms uniform over
+    1..40 days, so about a 40th of them are released on each of days 1..40 and none is
+    left after; their neighbours count them."""
+    res, sim = run(initially_listed(days=45))
+    m = res.metrics
+    listed = m["listed"].iloc[0]
+    within(listed, 0.1 * N, math.sqrt(N * 0.1 * 0.9))
+    assert m["newly_listed"].sum() == 0 and m["wrongful_listed"].iloc[0] == 0
+    released = m["delisted"].iloc[:41].to_numpy()  # a term of T days ends on day T
+    assert released[0] == 0 and released.sum() == listed and (m["listed"].iloc[40:] == 0).all()
+    within(released[1:].mean(), listed / 40, math.sqrt(listed / 40 / 40))
+    # Listed at the end of days 0..T-1: T days each.
+    assert res.agents["days_listed"].sum() == (np.arange(41) * released).sum()
+    net = sim.state.net
+    start = Simulation(initially_listed(days=45), seed=1).state.agents
+    listed0 = (start["status"] & LISTED) != 0
+    assert listed0.sum() == listed
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    expected = np.bincount(rows, weights=listed0[net.indices], minlength=net.n)
+    assert (start["nbr_listed"] == expected).all() and expected.sum() > 0
+    assert (sim.state.agents["nbr_listed"] == 0).all()
+
+
+def test_warm_up_is_simulated_and_not_reported():
+    """A warm-up of 10 days: the stock on day 0 is what is left after 10 days of terms of
+    1..40 (three quarters), the metrics table has the reported days only, and the history
+    counts restart at day 0; the same run without warm-up, 10 days longer, ends alike."""
+    warm, _ = run(initially_listed(days=20, warmup_days=10))
+    cold, _ = run(initially_listed(days=30))
+    assert len(warm.metrics) == 20 and warm.metrics["day"].iloc[0] == 0
+    stock = warm.metrics["listed"].to_numpy()
+    assert (stock == cold.metrics["listed"].to_numpy()[10:]).all()
+    assert (warm.agents["listed"] == cold.agents["listed"]).all()
+    within(stock[0], 0.1 * N * 0.75, math.sqrt(N * 0.1 * 0.75))
+    assert (warm.agents["days_listed"] <= 20).all() and (warm.agents["times_listed"] == 0).all()
 
 
 def test_blocked_tickets_are_attempts_while_listed():

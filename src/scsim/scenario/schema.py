@@ -111,6 +111,11 @@ class World(Section):
     description: str = Field("", description="what the scenario is, in a sentence")
     source: str = Field("", description="source document it reproduces")
     days: Annotated[int, Field(ge=1, le=100_000)] = Field(365, description="days simulated")
+    warmup_days: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="days simulated before day 0 under the day-0 policy and not reported "
+        "(no metric rows; history counts restart at day 0), so that stocks start near "
+        "their steady state (initial state)",
+        json_schema_extra={"unit": "days", "source": "MODEL.md: Initial state"})
     population: Population = Field(default_factory=Population,
                                    description="who the citizens are")
     regions: Regions = Field(default_factory=Regions, description="regions and roll-out")
