@@ -96,7 +96,8 @@ def test_poor_fits_are_named_and_headed():
                         "relative_error": [0.19, -0.81, math.nan, math.nan]})
     sc = scsim.load_scenario("court-blacklist")
     cal = Calibration({}, fit, pd.DataFrame({"number": [0]}), sc,
-                      targets=[Target(o, t) for o, t in zip(fit["output"], fit["target"], strict=True)])
+                      targets=[Target(o, t) for o, t in zip(fit["output"], fit["target"],
+                                                            strict=True)])
     assert cal.poor_fits()["output"].tolist() == ["b_total", "d_total"]
     assert cal.header().endswith("NOT REPRODUCED: b_total -81%, d_total +0.3")
     good = Calibration({}, fit.iloc[:1], pd.DataFrame({"number": [0]}), sc)
