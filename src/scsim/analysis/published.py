@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+POPULATION_2018 = 1.4e9  # people: the per-capita figures below are counts over this
+
 
 @dataclass(frozen=True)
 class Figure:
