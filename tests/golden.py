@@ -57,6 +57,10 @@ RUNS: dict[str, dict[str, Any]] = {
         "scenario": "court-blacklist", "agents": 5000, "days": 120, "seed": 7,
         "overrides": ["behaviours.court_default.rate=0.0005", "listing.compliance_rate=0.01",
                       "listing.appeals.rate=0.02"]},
+    "court-blacklist-series": {
+        "scenario": "court-blacklist-series", "agents": 3000, "days": 40, "seed": 8,
+        "overrides": ["listing.initial_share=0.05", "warmup_days=20",
+                      "sanctions.travel.air_rate=0.05"]},
     "informants": {
         "scenario": "informants", "agents": 9000, "days": 90, "seed": 7,
         "overrides": ["listing.threshold=990", "surveillance.misattribution=0.01",

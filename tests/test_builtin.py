@@ -45,6 +45,10 @@ def test_pilot_1000(runs):
     assert m["shamed"].sum() > 20 and m["ties_severed"].sum() > 20
     assert m["reports_accepted"].sum() > 0 and m["complied"].sum() > 0
     assert m["children_barred"].max() > 0 and m["blocked_jobs"].sum() > 0
+    # The Rongcheng "heroic act" (+30), rare: 10^-4 per person per day at propensity 1.
+    heroic = m["acts_heroic_act"].sum()
+    assert 0.5 * 1e-4 * N * DAYS < heroic < 1.5 * 1e-4 * N * DAYS
+    assert {b.name: b.delta for b in runs["pilot-1000"].scenario.behaviours}["heroic_act"] == 30
 
 
 def test_three_tier(runs):

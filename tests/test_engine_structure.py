@@ -234,8 +234,9 @@ def test_metric_blocks_go_after_their_anchor():
 
 def test_scenario_sections_come_from_the_mechanisms_in_day_order():
     keys = list(Scenario.model_fields)
-    assert keys[:7] == ["name", "description", "source", "days", "population", "regions",
-                        "network"]
+    assert keys[:8] == ["name", "description", "source", "days", "warmup_days", "population",
+                        "regions", "network"]
+    keys.remove("warmup_days")
     assert keys[7:18] == ["behaviours", "surveillance", "reports", "scoring", "tiers",
                           "listing", "sanctions", "privileges", *keys[15:18]]
     assert keys[-2:] == ["timeline", "metrics"]

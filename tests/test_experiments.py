@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import scsim
 from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
-from scsim.experiments.calibrate import calibrate, parse_target
+from scsim.experiments.calibrate import Calibration, Target, calibrate, parse_target
 from scsim.experiments.cluster import dask_client
 from scsim.experiments.design import (
     grid_cells,
@@ -21,7 +22,7 @@ from scsim.experiments.design import (
     replication_seed,
 )
 from scsim.experiments.outputs import evaluate, parse_output
-from scsim.experiments.sensitivity import sensitivity
+from scsim.experiments.sensitivity import Sensitivity, sensitivity
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,32 @@ def test_mean_ci95():
     mean, half = mean_ci95([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5 and half == pytest.approx(3.182446 * 1.290994 / 2, rel=1e-5)
     assert math.isnan(mean_ci95([5.0])[1])
+
+
+def test_poor_fits_are_named_and_headed():
+    """A fitted output more than 20 % off its target is reported (relative error; absolute
+    for a target of 0), in the result and in the calibrated file's first line."""
+    fit = pd.DataFrame({"output": ["a_total", "b_total", "c_total", "d_total"],
+                        "target": [1.0, 2.0, 0.0, 0.0], "fitted": [1.19, 0.38, 0.1, 0.3],
+                        "ci95": [0.0] * 4,
+                        "relative_error": [0.19, -0.81, math.nan, math.nan]})
+    sc = scsim.load_scenario("court-blacklist")
+    cal = Calibration({}, fit, pd.DataFrame({"number": [0]}), sc,
+                      targets=[Target(o, t) for o, t in zip(fit["output"], fit["target"],
+                                                            strict=True)])
+    assert cal.poor_fits()["output"].tolist() == ["b_total", "d_total"]
+    assert cal.header().endswith("NOT REPRODUCED: b_total -81%, d_total +0.3")
+    good = Calibration({}, fit.iloc[:1], pd.DataFrame({"number": [0]}), sc)
+    assert len(good.poor_fits()) == 0 and "NOT REPRODUCED" not in good.header()
+
+
+def test_sensitivity_output_that_never_varied():
+    samples = pd.DataFrame({"x": [0.1, 0.2, 0.3], "listed_final": [4.0, 4.0, 4.0]})
+    flat = Sensitivity("morris", "listed_final", pd.DataFrame(), samples)
+    assert flat.never_varied()
+    moved = Sensitivity("morris", "listed_final", pd.DataFrame(),
+                        samples.assign(listed_final=[4.0, 5.0, 4.0]))
+    assert not moved.never_varied()
 
 
 def test_calibration_recovers_a_known_parameter(dask_scheduler):

@@ -382,7 +382,7 @@ def test_classify_listing_at_threshold():
     assert a.times_listed.tolist() == [0, 0, 1, 1, 1, 1, 0]
     assert a.wrongful.tolist() == [0, 0, 0, 1, 0, 1, 0]
     assert [bool(x & NEW_LISTED) for x in a.today] == [0, 0, 1, 1, 1, 1, 0]
-    assert a.days_listed.tolist() == [0] * 7
+    assert a.days_listed.tolist() == [0, 0, 1, 1, 1, 1, 0]  # the listing day counts
     assert cnt(classify_m, a.counts, "newly_listed") == 4
     assert cnt(classify_m, a.counts, "severe_listings") == 2
     assert cnt(classify_m, a.counts, "wrongful_new") == 2
@@ -405,7 +405,7 @@ def test_classify_term_end_and_renewal():
     assert a.status.tolist() == [0, 0, WRONGFUL, LISTED, LISTED]  # WRONGFUL kept for now
     assert [bool(x & DELISTED) for x in a.today] == [1, 1, 1, 0, 0]
     assert a.listed_until.tolist() == [10, 10, 9, 11, 100]
-    assert a.days_listed.tolist() == [1, 1, 1, 1, 1]
+    assert a.days_listed.tolist() == [0, 0, 0, 1, 1]  # the day of release does not
     assert cnt(classify_m, a.counts, "delisted") == 3
     assert cnt(classify_m, a.counts, "renewed") == 0
     assert cnt(classify_m, a.counts, "newly_listed") == 0
@@ -1008,7 +1008,8 @@ def test_behave_compile():
 
 # --- observe ---------------------------------------------------------------------------------
 
-def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), region=None):
+def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), region=None,
+                  same_group=0.0):
     m = act_model(n, fear=np.zeros(n, np.float32), social_media_ban=False,
                   arrest_threshold=-math.inf, region=np.zeros(n, np.uint16)
                   if region is None else np.array(region, np.uint16))
@@ -1019,7 +1020,7 @@ def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), regio
                               outside=m.outside, key=m.b_key)
     p = observe_m.ObserveParams(True, np.array(coverage, np.float64).reshape(2, -1),
                                 np.array([facial, 0], np.uint8),
-                                np.array([misattribution, misattribution]))
+                                np.array([misattribution, misattribution]), same_group)
     today = np.zeros(n, np.uint8)
     for i in range(n):
         if sum(acts_reference(m, i)[0]):
@@ -1068,7 +1069,7 @@ def test_observe_partial_coverage():
 def test_observe_misattribution():
     """All camera sightings misattributed (false-match rate 1, facial recognition): the
     actor's recorded score does not move, its error-free score takes every sighting; each
-    sighting's delta goes to another agent of the actor's region."""
+    sighting's delta goes to another agent of the actor's region (h = 0: any group)."""
     n = 16
     region = [0] * 8 + [1] * 8
     m, beh, p, today = observe_setup(n, [[1.0, 1.0], [0.0, 0.0]], 1.0, region=region)
@@ -1088,8 +1089,9 @@ def test_observe_misattribution():
     wrong = acts[:, 0].sum() + acts[:, 1].sum()
     assert cnt(observe_m, counts, "misattributions") == wrong and flags[0] == 1
     before = today.copy()
-    observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m,
-                           scratch, today, flags)
+    observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
+                           *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
+                           m, scratch, today, flags)
     expected = np.zeros(n)
     severe_to = set()
     for i in range(n):
@@ -1113,6 +1115,51 @@ def test_observe_misattribution():
     assert observe_m.false_match_rate(p, np.zeros(n, np.uint8), region_start, 0, 0, 1) == 0.0
     assert observe_m.false_match_rate(p, np.zeros(n, np.uint8), np.array([0, 1, 2]), 0, 0, 0) == 0
     assert observe_m.false_match_rate(p, np.zeros(n, np.uint8), np.array([0, 2, 3]), 0, 0, 0) == 1
+
+
+@pytest.mark.parametrize("same_group", [1.0, 0.6])
+def test_observe_misattribution_same_group(same_group):
+    """False matches go to the actor's region and, with probability h (same_group), to a
+    uniformly chosen other member of the actor's group there; a group with a single member
+    in the region falls back on the whole region."""
+    n = 24
+    region = [0] * 12 + [1] * 12
+    group = np.array([0, 1, 1, 0, 2, 1, 0, 0, 1, 1, 0, 1] + [1, 0] * 6, np.uint8)
+    m, beh, p, today = observe_setup(n, [[1.0, 1.0], [0.0, 0.0]], 1.0, region=region,
+                                     same_group=same_group)
+    p = p._replace(misattribution=np.ones(3))  # one false-match rate per group
+    m = m._replace(started=np.array([True, True]))
+    region_start = np.array([0, 12, 24], np.int64)
+    scratch = np.zeros((n, 2), np.float32)
+    counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
+    observe_m.observe(p, beh, KEY, group, m.region, region_start, m.started, m, scratch,
+                      today, counts, seen, flags)
+    start, members = observe_m.region_group_members(group, m.region, 3)
+    assert start.tolist() == [0, 5, 11, 12, 18, 24, 24]
+    assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
+    observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
+                           scratch, today, flags)
+    expected = np.zeros(n)
+    same = other = 0
+    for i in range(n):
+        h = agent_hash(KEY, i)
+        mates = [t for t in range(n) if region[t] == region[i] and group[t] == group[i]
+                 and t != i]
+        for b, k in enumerate(acts_reference(m, i)[0][:2]):
+            for j in range(k):
+                y = rehash(sub_hash(h, m.b_key[b] + np.uint64(j)), SALT_2)
+                if mates and unit(rehash(y, SALT_1)) < same_group:
+                    t = mates[below(y, len(mates))]
+                    same += 1
+                else:
+                    t = region_start[region[i]] + below(y, 11)
+                    t += t >= i
+                    other += bool(mates)
+                assert region[t] == region[i] and t != i
+                expected[t] += beh.delta[b]
+    assert scratch[:, 0].tolist() == pytest.approx(expected.tolist())
+    # Agent 4, alone in its group, always falls back on the region.
+    assert same > 0 and (other > 0) == (same_group < 1.0) and expected[group != 2].any()
 
 
 def test_observe_partial_misattribution():
@@ -1254,7 +1301,7 @@ def test_reports_false_reports():
         counts = counts_for(reports_m)
         flags = np.zeros(1, np.uint8)
         reports_m.report(p, beh, observe_m.ObserveParams(True, np.zeros((1, 2)),
-                                                         np.zeros(1, np.uint8), np.zeros(1)),
+                                                         np.zeros(1, np.uint8), np.zeros(1), 1.0),
                          np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                          np.array([0, n]), np.array([True, True]),
                          np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, act_model(n),
@@ -1389,7 +1436,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     counts = counts_for(reports_m)
     flags = np.zeros(1, np.uint8)
     reports_m.report(p, beh, observe_m.ObserveParams(True, np.zeros((1, 1)),
-                                                     np.zeros(1, np.uint8), np.zeros(1)),
+                                                     np.zeros(1, np.uint8), np.zeros(1), 1.0),
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                      np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
                      act_model(n), np.zeros((n, 2), np.float32), today, counts,

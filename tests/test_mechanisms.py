@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import bare, run
+from scsim.core.engine import Simulation
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.world.network.csr import SEVERED
 
@@ -88,9 +89,64 @@ def test_misattribution_rate_by_group_and_conservation():
     seen = m["seen_act"].sum()
     assert (1000 - a["score"]).sum() == pytest.approx(seen, abs=1e-3)
     assert (1000 - a["clean_score"]).sum() == pytest.approx(seen, abs=1e-3)
-    # Group b's own acts are more often pinned on others than group a's.
+    # False matches go to someone of the actor's group (h = 1 by default): the points an
+    # actor escapes land inside its group, so each group's recorded total is its error-free
+    # total although b's sightings are five times as often misattributed.
     gap = (a["score"] - a["clean_score"]).groupby(a["group"], observed=True).sum()
-    assert gap["b"] > 0 > gap["a"] or gap["b"] > gap["a"]
+    assert gap["a"] == pytest.approx(0, abs=1e-3) and gap["b"] == pytest.approx(0, abs=1e-3)
+
+
+def two_groups_with_false_matches(factor_b, same_group=1.0):
+    """Two even groups, one camera act (−1 point, half of the acts seen) and a listing
+    threshold that a few extra wrongful sightings cross."""
+    return bare(population={"groups": [{"name": "a", "share": 0.5},
+                                       {"name": "b", "share": 0.5}]},
+                behaviours=[{"name": "act", "rate": 0.2, "delta": -1, "channel": "camera"}],
+                surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                      "facial_recognition": True}},
+                              "misattribution": 0.02, "misattribution_same_group": same_group,
+                              "misattribution_factor": {"b": factor_b}},
+                listing={"enabled": True, "threshold": 994, "duration": 365})
+
+
+def wrongful_sightings(agents, fm):
+    """Sightings each group received that were not its own: its members' seen acts
+    misattributed (expected: false-match rate × seen acts, the acts being worth −1 point
+    each) minus what the recorded score kept over the error-free one; and its sd."""
+    by = agents.groupby("group", observed=True)
+    seen = by["clean_score"].apply(lambda c: (1000 - c).sum())
+    gap = by.apply(lambda g: (g["score"] - g["clean_score"]).sum(), include_groups=False)
+    return {g: (fm[g] * seen[g] - gap[g], math.sqrt(fm[g] * seen[g])) for g in fm}
+
+
+def test_group_false_matches_stay_in_the_group():
+    """Paired (same seed): raising group b's false-match factor from 1 to 4 raises b's
+    wrongful sightings about fourfold and its wrongful listings, and leaves group a's
+    unchanged. With the wrong person drawn from the whole region (h = 0, the old rule) a's
+    rise instead."""
+    res = {}
+    for h in (1.0, 0.0):
+        for factor in (1.0, 4.0):
+            res[h, factor] = run(two_groups_with_false_matches(factor, h))[0].agents
+    for h in (1.0, 0.0):
+        low, high = res[h, 1.0], res[h, 4.0]
+        before = wrongful_sightings(low, {"a": 0.02, "b": 0.02})
+        after = wrongful_sightings(high, {"a": 0.02, "b": 0.08})
+        listed = {f: r.groupby("group", observed=True)["wrongful_listings"].sum()
+                  for f, r in ((1, low), (4, high))}
+        if h == 1.0:
+            within(after["b"][0], 4 * before["b"][0], after["b"][1] + 4 * before["b"][1])
+            within(after["a"][0], before["a"][0], math.sqrt(2) * before["a"][1])
+            assert listed[4]["b"] > listed[1]["b"] + 4.5 * math.sqrt(listed[1]["b"])
+            mine = low["group"] == "a"
+            assert (low.loc[mine, "score"] == high.loc[mine, "score"]).all()  # a untouched
+            assert listed[4]["a"] == listed[1]["a"]
+        else:
+            # Half of b's extra false matches land on a.
+            rise = after["a"][0] - before["a"][0]
+            within(rise, 0.5 * (after["b"][0] + after["a"][0] - before["b"][0]
+                                - before["a"][0]), 2 * after["a"][1])
+            assert rise > 4.5 * after["a"][1]
 
 
 def test_association_pulls_toward_weighted_neighbour_mean():
@@ -182,6 +238,64 @@ def test_listing_duration():
     assert (res.agents["days_listed"] == 10).all()
     assert (res.agents["times_listed"] == 1).all()
     assert m["wrongful_new"].sum() == 0
+
+
+def test_days_listed_counts_a_listing_running_at_the_end():
+    """Listed on day 3 for 100 days of a 20-day run: listed at the end of days 3..19, so
+    days_listed is 17 (the listing day counts, and a listing still running is not short)."""
+    sc = bare(days=20,
+              behaviours=[{"name": "crime", "rate": 0, "delta": 0, "channel": "camera",
+                           "severe": True}],
+              surveillance=camera(1.0), listing={"enabled": True, "duration": 100},
+              timeline=[{"day": 3, "set": {"behaviours.crime.rate": 50}},
+                        {"day": 4, "set": {"behaviours.crime.rate": 0}}])
+    res, _ = run(sc)
+    assert res.metrics["newly_listed"].iloc[3] == N
+    assert (res.agents["days_listed"] == 20 - 3).all()
+
+
+def initially_listed(**extra):
+    """A share of agents listed when the run starts (no other listing, no removal but the
+    end of the term)."""
+    return bare(listing={"enabled": True, "duration": 40, "initial_share": 0.1}, **extra)
+
+
+def test_initial_state_listed_share_and_remaining_terms():
+    """Binomial(N, 0.1) agents listed on day 0, rightfully; remaining terms uniform over
+    1..40 days, so about a 40th of them are released on each of days 1..40 and none is
+    left after; their neighbours count them."""
+    res, sim = run(initially_listed(days=45))
+    m = res.metrics
+    listed = m["listed"].iloc[0]
+    within(listed, 0.1 * N, math.sqrt(N * 0.1 * 0.9))
+    assert m["newly_listed"].sum() == 0 and m["wrongful_listed"].iloc[0] == 0
+    released = m["delisted"].iloc[:41].to_numpy()  # a term of T days ends on day T
+    assert released[0] == 0 and released.sum() == listed and (m["listed"].iloc[40:] == 0).all()
+    within(released[1:].mean(), listed / 40, math.sqrt(listed / 40 / 40))
+    # Listed at the end of days 0..T-1: T days each.
+    assert res.agents["days_listed"].sum() == (np.arange(41) * released).sum()
+    net = sim.state.net
+    start = Simulation(initially_listed(days=45), seed=1).state.agents
+    listed0 = (start["status"] & LISTED) != 0
+    assert listed0.sum() == listed
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    expected = np.bincount(rows, weights=listed0[net.indices], minlength=net.n)
+    assert (start["nbr_listed"] == expected).all() and expected.sum() > 0
+    assert (sim.state.agents["nbr_listed"] == 0).all()
+
+
+def test_warm_up_is_simulated_and_not_reported():
+    """A warm-up of 10 days: the stock on day 0 is what is left after 10 days of terms of
+    1..40 (three quarters), the metrics table has the reported days only, and the history
+    counts restart at day 0; the same run without warm-up, 10 days longer, ends alike."""
+    warm, _ = run(initially_listed(days=20, warmup_days=10))
+    cold, _ = run(initially_listed(days=30))
+    assert len(warm.metrics) == 20 and warm.metrics["day"].iloc[0] == 0
+    stock = warm.metrics["listed"].to_numpy()
+    assert (stock == cold.metrics["listed"].to_numpy()[10:]).all()
+    assert (warm.agents["listed"] == cold.agents["listed"]).all()
+    within(stock[0], 0.1 * N * 0.75, math.sqrt(N * 0.1 * 0.75))
+    assert (warm.agents["days_listed"] <= 20).all() and (warm.agents["times_listed"] == 0).all()
 
 
 def test_blocked_tickets_are_attempts_while_listed():

@@ -119,6 +119,12 @@ def test_errors_name_field_file_and_line(tmp_path):
     ("days: 10\ntimeline: [{day: 50, set: {scoring.recovery: 0.1}}]\n",
      "timeline[0].day: day 50 is after the run ends"),
     ("timeline: [{day: 5, set: {behaviours.ghost.rate: 1}}]\n", "no item named 'ghost'"),
+    ("warmup_days: -5\n", "warmup_days: must be >= 0"),
+    ("listing: {initial_share: 1.5}\n", "listing.initial_share: must be <= 1"),
+    ("listing: {enabled: false, initial_share: 0.01}\n",
+     "listing.initial_share: needs listing.enabled: true"),
+    ("timeline: [{day: 5, set: {listing.initial_share: 0.1}}]\n",
+     "'listing.initial_share' is fixed when the run starts"),
 ])
 def test_invalid_inputs(tmp_path, text, expected):
     path = write(tmp_path, text)

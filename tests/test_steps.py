@@ -130,17 +130,20 @@ def test_observe_step_run(monkeypatch, flagged):
     calls = Calls()
     calls.patch(monkeypatch, observe_m, "observe", raise_flag if flagged else None)
     calls.patch(monkeypatch, observe_m, "misattribute")
-    t = today(SimpleNamespace(observe="P.observe", behave="P.behave"))
+    monkeypatch.setattr(observe_m, "region_group_members",
+                        lambda *args: ("members.start", "members.ids"))
+    t = today(SimpleNamespace(observe=SimpleNamespace(misattribution=[0.1, 0.2]),
+                              behave="P.behave"))
     observe_m.Observe(None).run(t)
     k = key("observe")
-    assert calls[0] == ("observe", ("P.observe", "P.behave", k, "a.group", "a.region",
+    assert calls[0] == ("observe", (t.p.observe, "P.behave", k, "a.group", "a.region",
                                     "s.region_start", "started", "acts", "a.scratch",
                                     "a.today", "counts.observe", "arrays.seen", t.tally.flags))
     assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
     if flagged:  # the serial replay, with the same draws (same key)
-        assert calls[1][1] == ("P.observe", "P.behave", k, "a.group", "a.region",
-                               "s.region_start", "acts", "a.scratch", "a.today",
-                               t.tally.flags)
+        assert calls[1][1] == (t.p.observe, "P.behave", k, "a.group", "a.region",
+                               "s.region_start", "members.start", "members.ids", "acts",
+                               "a.scratch", "a.today", t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+POPULATION_2018 = 1.4e9  # people: the per-capita figures below are counts over this
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -25,16 +27,20 @@ FIGURES = (
            "air tickets blocked in 2018, from the cumulative series (9.36 M to 17.46 M)"),
     Figure("blocked_train_per_capita_year", 0.0013, "series",
            "train tickets blocked in 2018, from the cumulative series (3.67 M to 5.47 M)"),
+    Figure("listed_per_capita_mean", 0.0095, "series",
+           "people listed at a time (13.3 million in March 2019), Supreme People's Court"),
     Figure("newly_listed_per_capita_year", 0.0018, "series",
            "new listings in 2024 (2.46 million), court figures"),
     Figure("delisted_per_capita_year", 0.0020, "series",
            "removals after credit repair in 2024 (2.82 million), court figures"),
 )
 
-# The calibration presets: the 2018 ticket figures under each reading.
+# The calibration presets: the 2018 ticket figures under each reading, and the list's stock
+# with its 2024 flows (court-blacklist reproduces the three together).
 PRESETS = {
     "2018-seed": [f for f in FIGURES if f.reading == "seed"],
     "2018-series": [f for f in FIGURES if f.reading == "series" and "2018" in f.what],
+    "list-stock-flows": [f for f in FIGURES if not f.output.startswith("blocked_")],
 }
 
 

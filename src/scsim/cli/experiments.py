@@ -212,9 +212,11 @@ def calibrate_command(
 
     from scsim.analysis.published import PRESETS
     from scsim.experiments.calibrate import (
+        POOR_FIT,
         Target,
         calibrate,
         check_calibration_output,
+        miss,
         parse_target,
     )
     from scsim.experiments.design import parse_range
@@ -242,6 +244,11 @@ def calibrate_command(
                                "relative error)"))
     fit = cal.fit.assign(relative_error=[f"{e:+.1%}" for e in cal.fit["relative_error"]])
     console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width)"))
+    for row in cal.poor_fits().itertuples():
+        console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
+                      f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "
+                      f"than {POOR_FIT:.0%}): the calibrated scenario does not reproduce it "
+                      "(widen the --param ranges, add parameters or trials)")
     yaml_path, png_path = cal.save(path, force=force)
     console.print(f"calibrated scenario: [bold]{yaml_path}[/bold] (scsim run {yaml_path}); "
                   f"trials: {png_path}")
@@ -296,5 +303,9 @@ def sensitivity_command(
                              on_total=bar.set_total)
     console.print(frame_table(result.indices, f"{method} indices of {output} "
                                          f"({len(result.samples)} runs)"))
+    if result.never_varied():
+        console.print(f"[yellow]warning:[/yellow] {output} took the same value in all "
+                      f"{len(result.samples)} runs: the indices measure nothing (is the "
+                      "mechanism behind it on? more agents or days?)")
     path = result.save(folder, force=force)
     console.print(f"indices and chart: [bold]{path}[/bold]")

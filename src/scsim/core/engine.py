@@ -56,6 +56,8 @@ class Simulation:
             state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
         self._assemble(state, sc, time.perf_counter() - started)
         self.setup_kernels = kernels
+        with kernels.measure():
+            self._warm_up()
 
     @classmethod
     def from_state(cls, scenario: Scenario, state: State, seed: int,
@@ -88,6 +90,17 @@ class Simulation:
                                         self.scenario.metrics.network_every,
                                         numba.get_num_threads())
         self.steps = [step(self) for step in DAY_PLAN]
+
+    def _warm_up(self) -> None:
+        """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,
+        every step but the metrics; then the history counts restart at day 0."""
+        if self.state.day >= 0:
+            return
+        t0 = time.perf_counter()
+        while self.state.day < 0:
+            self.step(self.state.day, self.epochs[0][1])
+        self.state.restart_history()
+        self.profile["setup"] += time.perf_counter() - t0
 
     def run(self, progress: Callable[[int], None] | None = None,
             checkpoints: Checkpoints | None = None) -> Result:
@@ -144,14 +157,16 @@ class Simulation:
         return checkpoint.load(path, scenario, threads)
 
     def step(self, day: int, p: Params) -> None:
-        """One day: every step of the plan that is on, in order (MODEL.md, One day)."""
+        """One day: every step of the plan that is on, in order (MODEL.md, One day); on a
+        warm-up day (``day`` < 0) all but the metrics."""
         s = self.state
         self.tally.reset()
-        today = Today(day, p, (p.region_start_day <= day).astype(np.uint8), self.seed, s,
-                      self.tally, day == self.scenario.days - 1)
+        # A warm-up day (day < 0) counts as day 0 for the roll-out and is not reported.
+        today = Today(day, p, (p.region_start_day <= max(day, 0)).astype(np.uint8),
+                      self.seed, s, self.tally, day == self.scenario.days - 1)
         for step in self.steps:
             t = time.perf_counter()
-            if step.on(p):
+            if step.on(p) and (day >= 0 or not step.reports):
                 step.run(today)
             self.profile[step.name] += time.perf_counter() - t
         s.day = day + 1

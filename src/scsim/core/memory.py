@@ -67,9 +67,17 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
     network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
-    run = agents + companies + network + metrics
+    run = agents + companies + network + metrics + n * false_match_index_bytes(sc)
     output = n * agent_table_bytes(names) + 2 * companies
     return int(max(build, run + output)) + FIXED_OVERHEAD
+
+
+def false_match_index_bytes(sc: Scenario) -> int:
+    """Bytes per agent of observe's index of agents by region and group (int32 ids), which
+    a run builds once a sighting is misattributed (``mechanisms.observe``)."""
+    surv = sc.surveillance
+    facial = any(ch.facial_recognition for ch in surv.channels.values())
+    return 4 if surv.enabled and facial and surv.misattribution > 0 else 0
 
 
 def agent_table_bytes(names: Names) -> float:

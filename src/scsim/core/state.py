@@ -72,6 +72,13 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     "school_barred_days": (np.uint16, 1),
 }
 
+# What an agent or company has done so far (published in the agents and companies tables):
+# restarted at day 0 after a warm-up.
+AGENT_HISTORY = ("acts_total", "times_listed", "days_listed", "wrongful_listings",
+                 "times_shamed", "ties_lost", "blocked_tickets", "blocked_other",
+                 "privileges_used", "school_barred_days")
+COMPANY_HISTORY = ("events_total", "events_seen", "days_listed")
+
 COMPANY_ARRAYS: dict[str, tuple[type, int | str]] = {
     "score": (np.float32, 1),
     "tier": (np.uint8, 1),
@@ -136,6 +143,14 @@ class State:
     @property
     def n(self) -> int:
         return len(self.agents["status"])
+
+    def restart_history(self) -> None:
+        """Zero the history counts (``AGENT_HISTORY``, ``COMPANY_HISTORY``): what the
+        published tables count starts now."""
+        for name in AGENT_HISTORY:
+            self.agents[name][:] = 0
+        for name in COMPANY_HISTORY:
+            self.companies[name][:] = 0
 
     def __getattr__(self, name: str) -> np.ndarray:
         agents = self.__dict__.get("agents")

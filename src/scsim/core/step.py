@@ -49,6 +49,7 @@ class Step:
     section: ClassVar[str] = ""  # scenario section(s) it reads (set by its Mechanism)
     kernels: ClassVar[tuple] = ()  # its numba kernels, in call order
     counters: ClassVar[Counters | None] = None
+    reports: ClassVar[bool] = False  # records the day's results (skipped during a warm-up)
 
     def __init__(self, sim: Any) -> None:
         self.sim = sim

@@ -35,6 +35,7 @@ from scsim.outputs.metrics import metric_columns
 from scsim.scenario import Scenario, dump_yaml, load_scenario
 
 CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
+POOR_FIT = 0.20  # a fitted output further than this (relative) from its target is reported
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,22 @@ class Calibration:
     seed: int = 0
 
     def header(self) -> str:
-        """The first line of the calibrated scenario file: what it was fitted to, how."""
+        """The first line of the calibrated scenario file: what it was fitted to, how, and
+        which targets it misses by more than ``POOR_FIT``."""
+        missed = self.poor_fits()
         return (CALIBRATED_HEADER + ": "
                 + "; ".join(f"{t.output}={t.value:g}" for t in self.targets)
-                + f" ({len(self.trials)} trials x {self.reps} replications, seed {self.seed})")
+                + f" ({len(self.trials)} trials x {self.reps} replications, seed {self.seed})"
+                + ("; NOT REPRODUCED: " + ", ".join(
+                    f"{r.output} {miss(r.fitted, r.target)}" for r in missed.itertuples())
+                   if len(missed) else ""))
+
+    def poor_fits(self, limit: float = POOR_FIT) -> pd.DataFrame:
+        """The rows of ``fit`` whose fitted mean is more than ``limit`` (relative; absolute
+        for a target of 0) from its target."""
+        off = np.where(self.fit["target"] != 0, self.fit["relative_error"],
+                       self.fit["fitted"] - self.fit["target"])
+        return self.fit[np.abs(off) > limit]
 
     def save(self, path: str | os.PathLike, *, force: bool = False) -> tuple[Path, Path]:
         """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``) and
@@ -93,6 +106,11 @@ class Calibration:
         with atomic_file(png_path) as tmp:
             chart.figure.savefig(tmp, format="png", dpi=DPI)
         return yaml_path, png_path
+
+
+def miss(fitted: float, target: float) -> str:
+    """How far ``fitted`` is from ``target``: relative ("+81%"), absolute for a target 0."""
+    return f"{(fitted - target) / target:+.0%}" if target else f"{fitted - target:+.4g}"
 
 
 def check_calibration_output(path: str | os.PathLike, *, force: bool = False

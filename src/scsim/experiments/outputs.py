@@ -2,8 +2,9 @@
 
 An output is a metric column and a statistic over the days: ``wrongful_new_total`` (sum
 over days), ``listed_final`` (last day), ``fear_mean_mean`` (mean over days), ``listed_max``,
-``blocked_air_per_capita_year`` (sum over days per agent per 365 days) or
-``wrongful_new_per_100k`` (sum over days per 100,000 agents).
+``blocked_air_per_capita_year`` (sum over days per agent per 365 days),
+``listed_per_capita_mean`` (mean over days per agent: a stock) or ``wrongful_new_per_100k``
+(sum over days per 100,000 agents).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ DAYS_PER_YEAR = 365.0
 
 STATISTICS: dict[str, Callable[[pd.Series, int], float]] = {
     "per_capita_year": lambda s, n: float(s.sum()) / n / (len(s) / DAYS_PER_YEAR),
+    "per_capita_mean": lambda s, n: float(s.mean()) / n,
     "per_100k": lambda s, n: float(s.sum()) / n * 1e5,
     "total": lambda s, n: float(s.sum()),
     "final": lambda s, n: float(s.iloc[-1]),

@@ -42,6 +42,11 @@ class Sensitivity:
     indices: pd.DataFrame
     samples: pd.DataFrame
 
+    def never_varied(self) -> bool:
+        """True when the output took one value in every run (or none): then the indices
+        measure nothing (a mechanism off, too few agents or days for the event)."""
+        return self.samples[self.output].dropna().nunique() <= 1
+
     def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
         """Write ``indices.csv``, ``samples.csv`` (every evaluation) and the chart
         ``sensitivity.png`` into ``folder``, whole or not at all: it must be new or empty,

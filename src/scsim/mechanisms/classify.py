@@ -15,7 +15,7 @@ from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
-from scsim.core.rng import SALT_1, SALT_2, agent_hash, rehash, unit
+from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, stream_key, unit
 from scsim.core.state import (
     DELISTED,
     LISTED,
@@ -34,6 +34,7 @@ from scsim.scenario.section import Days, Name, Probability, Section, meta
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
+    from scsim.core.state import State
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 5. Classify"
@@ -41,6 +42,7 @@ SOURCE = "MODEL.md: One day, 5. Classify"
 # Random-draw purposes under a listed agent's hash (values fixed: they are the numbers).
 APPEAL_FILED = SALT_1  # (the hash itself decides compliance)
 APPEAL_WON = SALT_2
+INITIAL_TERM = SALT_1  # under an agent's hash in the stream "initial:listing"
 
 
 # --- scenario sections: ``tiers`` and ``listing`` ------------------------------------------
@@ -79,11 +81,22 @@ class Listing(Section):
         0.0, description="per-day probability a listed agent complies and is removed",
         json_schema_extra=meta("probability per day", "seed 004 (court blacklist)"))
     appeals: Appeals = Field(default_factory=Appeals, description="appeals against a listing")
+    initial_share: Probability = Field(
+        0.0, description="share of agents already listed when the run starts (before the "
+        "warm-up, if any), chosen at random, each with a remaining term uniform over 1 to "
+        "duration days (initial state)",
+        json_schema_extra=meta("share of agents", "MODEL.md: Initial state"))
 
 
 def enabled(sc: Scenario) -> bool:
     """Is anybody ever listed?"""
     return sc.listing.enabled
+
+
+def check(sc: Scenario) -> list[tuple[tuple, str]]:
+    if sc.listing.initial_share > 0 and not sc.listing.enabled:
+        return [(("listing", "initial_share"), "needs listing.enabled: true")]
+    return []
 
 
 def listing_threshold(sc: Scenario) -> float:
@@ -152,7 +165,9 @@ def tier_of(s, tier_min):
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
              times_listed, days_listed, wrongful_listings, counts, flags):
-    """Tier, listing and delisting decisions for every agent of a started region."""
+    """Tier, listing and delisting decisions for every agent of a started region.
+    ``days_listed`` counts the days an agent ends listed: the listing day, not the day of
+    release."""
     threshold, tier_min = p.threshold, p.tier_min
     n = len(status)
     for blk in prange(n_blocks(n)):
@@ -168,7 +183,6 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
             st = status[i]
             ev = today[i]
             if st & LISTED:
-                add_capped(days_listed, i, 1)
                 h = agent_hash(key, i)
                 free = False
                 if ev & SEVERE_REAL:
@@ -202,6 +216,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                     changed = 1
                 else:
                     status[i] = st
+                    add_capped(days_listed, i, 1)
                 continue
             protected = (st & PROTECTED) != 0 and listed_until[i] > day
             if (st & PROTECTED) and not protected:
@@ -213,6 +228,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 st &= ~PROTECTED
                 listed_until[i] = day + (p.severe_duration if severe else p.duration)
                 add_capped(times_listed, i, 1)
+                add_capped(days_listed, i, 1)
                 counts[blk, C.newly_listed] += 1
                 if severe:
                     counts[blk, C.severe_listings] += 1
@@ -245,6 +261,38 @@ def announce_listings(indptr, indices, tie, status, today, nbr_listed, nbr_clean
                 broadcast(i, -1, -rightful, -shamed, indptr, indices, tie, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
                 status[i] = st & ~(WRONGFUL | SHAMED)
+
+
+@njit(cache=True, parallel=True)
+def draw_initial_listings(share, duration, first_day, key, status, today, listed_until,
+                          times_listed, flags):
+    """The initial state: each agent is listed with probability ``share`` (rightfully),
+    its term ending after 1 to ``duration`` days (uniform) from ``first_day``; the listed
+    are marked NEW_LISTED and their blocks flagged for ``announce_listings``."""
+    n = len(status)
+    for blk in prange(n_blocks(n)):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            h = agent_hash(key, i)
+            if unit(h) >= share:
+                continue
+            status[i] |= LISTED
+            listed_until[i] = first_day + 1 + below(rehash(h, INITIAL_TERM), duration)
+            add_capped(times_listed, i, 1)
+            today[i] |= NEW_LISTED
+            flags[blk] = 1
+
+
+def list_initially(state: State, p: ClassifyParams, share: float, seed: int) -> None:
+    """Apply ``listing.initial_share`` to the state on its first day (``state.day``):
+    the listed agents, their terms, and what their neighbours see."""
+    a, net = state.agents, state.net
+    flags = np.zeros(n_blocks(state.n), np.uint8)
+    draw_initial_listings(share, p.duration, state.day, stream_key(seed, "initial:listing"),
+                          a["status"], a["today"], a["listed_until"], a["times_listed"], flags)
+    announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
+                      a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"], flags)
+    a["today"][:] = 0
 
 
 @njit(cache=True, parallel=True)
@@ -333,7 +381,7 @@ MECHANISM = Mechanism(
     name="classify", place=50,
     sections={"tiers": (list[Tier], "score bands, e.g. A+ to D"),
               "listing": (Listing, "the list of the discredited")},
-    compile=compile_classify, step=Classify,
+    compile=compile_classify, step=Classify, check=check,
     metrics=(*LISTING_METRICS,
              Columns("reported_{}", TIERS,
                      PerName("groups", LISTED_RATE, WRONGFUL_RATE, GROUP_SCORE_MEAN,

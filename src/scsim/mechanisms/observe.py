@@ -1,6 +1,8 @@
 """Phase 2, observe: each act is seen with probability coverage[channel][region]; a
-sighting on a facial-recognition channel goes to a wrong person of the same region with the
-false-match rate of the actor's group."""
+sighting on a facial-recognition channel goes to a wrong person with the false-match rate of
+the actor's group. Matchers confuse similar faces: the wrong person is of the actor's region
+and, with probability ``misattribution_same_group`` (h), of the actor's group too, so that a
+group with a higher false-match rate bears more wrongful sightings, not fewer."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ SOURCE = "MODEL.md: One day, 2. Observe"
 # Random-draw purposes under the hash of sighting j (values fixed: they are the numbers).
 FALSE_MATCH = SALT_1  # is the sighting attributed to someone else?
 WRONG_PERSON = SALT_2  # to whom
+# ... and under the hash of WRONG_PERSON:
+SAME_GROUP = SALT_1  # is the wrong person drawn from the actor's group?
 
 
 # --- scenario section: ``surveillance`` ----------------------------------------------------
@@ -55,6 +59,10 @@ class Surveillance(Section):
         default_factory=dict, description="the false-match rate times this for actors of "
         "the group (NIST: 2-5x for some groups); default 1",
         json_schema_extra=meta("multiplier", "seed 003 (NIST FRVT demographic effects)"))
+    misattribution_same_group: Probability = Field(
+        1.0, description="probability that the wrongly matched person is of the actor's "
+        "group (otherwise anyone of the actor's region): matchers confuse similar faces",
+        json_schema_extra=meta("probability per false match", SOURCE))
 
 
 def enabled(sc: Scenario) -> bool:
@@ -69,6 +77,7 @@ class ObserveParams(NamedTuple):
     coverage: np.ndarray  # float64 (channels, regions), probability per act
     facial: np.ndarray  # uint8 (channels)
     misattribution: np.ndarray  # float64 (groups), false-match rate per camera sighting
+    same_group: float  # probability that the wrong person is of the actor's group
 
 
 def compile_observe(sc: Scenario, names: Names) -> ObserveParams:
@@ -84,7 +93,7 @@ def compile_observe(sc: Scenario, names: Names) -> ObserveParams:
     for gname, factor in surv.misattribution_factor.items():
         misattribution[groups[gname]] *= factor
     facial = np.array([surv.channels[c].facial_recognition for c in names.channels], np.uint8)
-    return ObserveParams(on, coverage, facial, misattribution)
+    return ObserveParams(on, coverage, facial, misattribution, surv.misattribution_same_group)
 
 
 # --- counters and kernels ------------------------------------------------------------------
@@ -163,10 +172,41 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
         flags[blk] = 1 if wrong_total > 0 else 0
 
 
+def region_group_members(group: np.ndarray, region: np.ndarray, n_groups: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The agents of each (region, group) block, in id order: block ``r * n_groups + g`` is
+    ``members[start[b]:start[b + 1]]`` (int64 start, int32 members)."""
+    block = region.astype(np.int64) * n_groups + group
+    members = np.argsort(block, kind="stable").astype(np.int32)
+    start = np.searchsorted(block[members], np.arange(
+        (int(region.max(initial=0)) + 1) * n_groups + 1)).astype(np.int64)
+    return start, members
+
+
+@njit(cache=True, inline="always")
+def wrong_person(p, x, i, g, r, region_start, member_start, members):
+    """The agent a false match of agent i (group g, region r) goes to, from the draw ``x``
+    of the sighting: with probability ``p.same_group`` a uniformly chosen other agent of
+    i's region and group (when there is one), otherwise of i's region."""
+    y = rehash(x, WRONG_PERSON)
+    b = r * len(p.misattribution) + g
+    lo = member_start[b]
+    size = member_start[b + 1] - lo
+    if size >= 2 and unit(rehash(y, SAME_GROUP)) < p.same_group:
+        k = below(y, size - 1)
+        if k >= np.searchsorted(members[lo:lo + size], i):
+            k += 1
+        return members[lo + k]
+    first = region_start[r]
+    t = first + below(y, region_start[r + 1] - first - 1)
+    return t + 1 if t >= i else t
+
+
 @njit(cache=True)
-def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, flags):
-    """Serial replay: each misattributed sighting counts against a uniformly chosen other
-    agent of the actor's region (recorded score only)."""
+def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
+                 scratch, today, flags):
+    """Serial replay: each misattributed sighting counts against the wrong person
+    (``wrong_person``; recorded score only)."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -177,8 +217,6 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
                 continue
             draw_acts(act_model, i, acts)
             r = region[i]
-            first = region_start[r]
-            size = region_start[r + 1] - first
             h = agent_hash(key, i)
             for b in range(len(b_delta)):
                 ch = b_channel[b]
@@ -187,9 +225,8 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
                     if sighting(h, b_key[b], j, p.coverage[ch, r], fm) != SEEN_WRONG:
                         continue
                     x = sub_hash(h, b_key[b] + np.uint64(j))
-                    t = first + below(rehash(x, WRONG_PERSON), size - 1)
-                    if t >= i:
-                        t += 1
+                    t = wrong_person(p, x, i, group[i], r, region_start, member_start,
+                                     members)
                     scratch[t, 0] += b_delta[b]
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
@@ -200,6 +237,7 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
 class Observe(Step):
     kernels = (observe, misattribute)
     counters = COUNTERS
+    members: tuple[np.ndarray, np.ndarray] | None = None  # region_group_members, once needed
 
     def run(self, t: Today) -> None:
         p, s, a, tally = t.p.observe, t.state, t.state.agents, t.tally
@@ -208,8 +246,11 @@ class Observe(Step):
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
                 tally.flags)
         if tally.flags.any():
-            misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.acts,
-                         a["scratch"], a["today"], tally.flags)
+            if self.members is None:  # groups and regions never change during a run
+                self.members = region_group_members(a["group"], a["region"],
+                                                    len(p.misattribution))
+            misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start,
+                         *self.members, t.acts, a["scratch"], a["today"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------

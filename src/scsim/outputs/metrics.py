@@ -373,6 +373,7 @@ class Metrics(Step):
     section = "metrics"
     kernels = (agent_stats,)
     counters = COUNTERS
+    reports = True
 
     @classmethod
     def on(cls, p) -> bool:

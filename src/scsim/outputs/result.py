@@ -136,6 +136,14 @@ class Result:
         return df
 
     @cached_property
+    def scaled_metrics(self) -> pd.DataFrame:
+        """The metrics in the represented population's terms: counts times
+        ``population.scale``, per-capita figures unchanged (``outputs.scale``)."""
+        from scsim.outputs.scale import scaled_metrics
+
+        return scaled_metrics(self.metrics, self.scenario.population.scale)
+
+    @cached_property
     def agents(self) -> pd.DataFrame:
         return pd.DataFrame(dict(self.agent_columns), copy=False)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from scsim.analysis.published import ticket_figures
+from scsim.analysis.published import POPULATION_2018, ticket_figures
 from scsim.outputs.headline import WINDOW, chilling_change
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of
@@ -113,4 +113,22 @@ def summarise(res: Result) -> pd.DataFrame:
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
         add("companies", label("tax_take"), last["tax_take"], "per day, revenue units")
+    if res.scenario.population.scale != 1:
+        national_terms(m, n, res.scenario.population.scale, add)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
+
+
+def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
+    """The summary's rows in the represented population's terms (``population.scale`` = k
+    people per agent, see ``outputs.scale``): its size, the list, and the blocked tickets
+    per year in millions next to the 2018 figures of 1.4 billion people."""
+    years = len(m) / 365.0
+    add("national terms", "people represented", n * k, f"{n:,} agents x {k:g}")
+    add("national terms", "listed now", m["listed"].iloc[-1] * k, "people")
+    add("national terms", "new listings per year", m["newly_listed"].sum() * k / years,
+        "people")
+    for col in ("blocked_air", "blocked_train"):
+        add("national terms", f"{label(col)} per year, millions",
+            m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
+                f"{f.value * POPULATION_2018 / 1e6:.1f} ({f.reading})"
+                for f in ticket_figures(col.removeprefix("blocked_"))))

@@ -22,7 +22,8 @@ from scsim.scenario.schema import Scenario, consistency_problems, section_model
 # Sections a timeline may not change: they define the population, its network and the
 # shape of the outputs, which are fixed when a run starts.
 _FIXED_IN_TIMELINE = {
-    ("name",), ("description",), ("source",), ("days",), ("population",), ("network",),
+    ("name",), ("description",), ("source",), ("days",), ("warmup_days",), ("population",),
+    ("network",), ("listing", "initial_share"),
     ("regions", "count"), ("regions", "weights"), ("timeline",), ("metrics",),
     ("companies", "per_1000_agents"), ("companies", "size_sigma"), ("companies", "sectors"),
     ("companies", "revenue"),

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, create_model
 
 from scsim.core.mechanism import mechanisms
-from scsim.scenario.section import Days, LogNormal, Name, Probability, Section
+from scsim.scenario.section import Days, LogNormal, Name, Probability, Section, meta
 
 __all__ = ["Days", "LogNormal", "Name", "Probability", "Scenario", "Section"]
 
@@ -54,6 +54,11 @@ class Population(Section):
     malice: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
                               description="multiplies the false-report rate")
     employment: Probability = Field(0.6, description="share of adults employed by a company")
+    scale: Annotated[float, Field(ge=1.0, le=1e10)] = Field(
+        1.0, description="people each agent stands for (Covasim's pop_scale): counts are "
+        "also reported scaled (Result.scaled_metrics, the summary's national terms), "
+        "per-capita figures are unchanged",
+        json_schema_extra=meta("people per agent", "MODEL.md: Population scale"))
 
 
 class Rollout(Section):
@@ -111,6 +116,11 @@ class World(Section):
     description: str = Field("", description="what the scenario is, in a sentence")
     source: str = Field("", description="source document it reproduces")
     days: Annotated[int, Field(ge=1, le=100_000)] = Field(365, description="days simulated")
+    warmup_days: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="days simulated before day 0 under the day-0 policy and not reported "
+        "(no metric rows; history counts restart at day 0), so that stocks start near "
+        "their steady state (initial state)",
+        json_schema_extra=meta("days", "MODEL.md: Initial state"))
     population: Population = Field(default_factory=Population,
                                    description="who the citizens are")
     regions: Regions = Field(default_factory=Regions, description="regions and roll-out")

@@ -7,7 +7,7 @@ import numpy as np
 from scsim.core.memory import check_memory
 from scsim.core.params import Names, Params
 from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
-from scsim.mechanisms.classify import assign_tiers
+from scsim.mechanisms.classify import assign_tiers, list_initially
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
 from scsim.world.network import generate_network, load_edgelist
@@ -16,7 +16,8 @@ from scsim.world.population import build_population, company_count, draw_traits
 
 
 def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
-    """The state on day 0, and the scenario with the population size actually used (an
+    """The initial state, on day ``-warmup_days`` (day 0 without a warm-up), with the
+    initially listed agents; and the scenario with the population size actually used (an
     edge-list network fixes it to the file's node count). The seed and the memory needed
     are checked before anything is allocated."""
     seed = check_seed(seed)
@@ -68,7 +69,9 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     companies["region"][:] = pop.company_region
     companies["revenue"][:] = pop.company_revenue
     companies["tier"][:] = np.minimum(np.sum(co.ct_min > co.s0), len(co.ct_min) - 1)
-    state = State(day=0, agents=agents, companies=companies, net=net,
+    state = State(day=-sc.warmup_days, agents=agents, companies=companies, net=net,
                   household_start=pop.household_start, region_start=pop.region_start,
                   company_region_start=pop.company_region_start)
+    if sc.listing.initial_share > 0:
+        list_initially(state, p.classify, sc.listing.initial_share, seed)
     return state, sc
