@@ -14,6 +14,11 @@ Sections (each a list of rows in the JSON, printed as one table):
   numba cache, then again with the cache it left;
 * mesa: the mesa-parity scenario in scsim and in idiomatic Mesa 3 (mesa_parity.py) on the
   same Barabási–Albert network, alternating, 100 days; speed ratio and listing rates;
+* simple: the simple configuration (one behaviour, association, recovery, threshold
+  listing, travel bans: ``plain_numpy.SIMPLE``) in scsim (all threads and one), written as
+  plain vectorised numpy/scipy (plain_numpy.py) and in Starsim 3.7 (starsim_model.py, run
+  in a child process), alternating on the same network, 100 days, setup excluded;
+  ``--simple-only`` runs only this section (10^5 and 10^6 agents);
 * bound: this machine's memory bandwidth (a large array copy) and the lower bound on a
   simulated day it implies (every byte of the state and the CSR read once), and a second
   bound that also counts one 64-byte cache line per neighbour score gathered (the score
@@ -30,6 +35,7 @@ average is recorded with the results.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -52,6 +58,7 @@ from scsim.core.params import Names
 from scsim.core.state import AGENT_ARRAYS, bytes_per_row
 
 HERE = Path(__file__).resolve().parent
+STARSIM_PYTHON = sys.executable if importlib.util.find_spec("starsim") else None
 GiB = 2**30
 ALL_REGIONS = ["regions.rollout=[{day: 0, regions: all}]"]
 EVERYTHING = [*ALL_REGIONS, "reports.enabled=true", "reports.true_rate=0.05",
@@ -424,8 +431,9 @@ def main() -> None:
     parser.add_argument("--doc", type=Path,
                         help="put the table between the bench-table markers of this page")
     parser.add_argument("--from-json", type=Path, help="no measuring: the table of a JSON")
-    parser.add_argument("--starsim-python", help="Python of an environment with Starsim "
-                        "3.7 (e.g. /work/venv-starsim/bin/python): adds the Starsim runs")
+    parser.add_argument("--starsim-python", default=STARSIM_PYTHON,
+                        help="Python of an environment with Starsim 3.7 for the Starsim "
+                        "runs (default: this one, if the bench extra installed Starsim)")
     parser.add_argument("--simple-only", action="store_true",
                         help="only the simple model against plain numpy (and Starsim)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)

@@ -3,9 +3,9 @@ modeller would pick instead of scsim: one ``ss.Module`` with vectorised numpy ov
 network's edge arrays (``p1``, ``p2`` of an ``ss.Network``), Starsim's states and its
 common-random-number distributions, a daily time step.
 
-Run in Starsim's own environment (it is not one of scsim's dependencies): the benchmark
-(``bench.py --starsim-python PATH``) writes the network as an ``.npz`` of undirected edges
-and the parameters as JSON, and runs
+Run in a process of its own (Starsim is in the ``bench`` extra; ``bench.py
+--starsim-python PATH`` uses another environment's): the benchmark writes the network as an
+``.npz`` of undirected edges and the parameters as JSON, and runs
 
     PATH benchmarks/starsim_model.py NETWORK.npz PARAMS.json DAYS SEED
 
