@@ -16,9 +16,9 @@ gives:
 Social ties of the Barabási–Albert, Erdős–Rényi and block-model generators join agents
 drawn at random (within a block for the block model), so no numbering makes most of them
 local; the employer order was the best of those measured (breadth-first and reverse
-Cuthill–McKee orders of each region's ties, a global breadth-first order, hubs first):
-docs/performance.md, "Locality". Watts–Strogatz rings are local in the generator's own
-numbering, which is kept (``keeps_numbering``).
+Cuthill–McKee orders of each region's ties, a global breadth-first order, hubs first:
+docs/performance.md, "Speed work of issue 13", step 2). Watts–Strogatz rings are local in
+the generator's own numbering, which is kept (``keeps_numbering``).
 
 The order is a pure function of the population (no random numbers, no threads).
 """
@@ -44,7 +44,7 @@ def keeps_numbering(kind: str) -> bool:
 
 
 def locality_order(pop: Population) -> np.ndarray:
-    """The new numbering: ``order[k]`` (int64) is the old id of new agent k. Households,
+    """The new numbering: ``order[k]`` (int32) is the old id of new agent k. Households,
     region by region, sorted by the employer of their first employed adult (adults are the
     first two members), each with its members in their order."""
     first = pop.household_start[:-1]
@@ -60,7 +60,7 @@ def locality_order(pop: Population) -> np.ndarray:
 @njit(cache=True)
 def _agent_order(household_order, household_start):
     """Old id of each new id: the members of each household, households in the new order."""
-    order = np.empty(household_start[-1], np.int64)
+    order = np.empty(household_start[-1], np.int32)
     k = 0
     for h in household_order:
         for i in range(household_start[h], household_start[h + 1]):
