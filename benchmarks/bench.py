@@ -14,6 +14,11 @@ Sections (each a list of rows in the JSON, printed as one table):
   numba cache, then again with the cache it left;
 * mesa: the mesa-parity scenario in scsim and in idiomatic Mesa 3 (mesa_parity.py) on the
   same Barabási–Albert network, alternating, 100 days; speed ratio and listing rates;
+* simple: the simple configuration (one behaviour, association, recovery, threshold
+  listing, travel bans: ``plain_numpy.SIMPLE``) in scsim (all threads and one), written as
+  plain vectorised numpy/scipy (plain_numpy.py) and in Starsim 3.7 (starsim_model.py, run
+  in a child process), alternating on the same network, 100 days, setup excluded;
+  ``--simple-only`` runs only this section (10^5 and 10^6 agents);
 * bound: this machine's memory bandwidth (a large array copy) and the lower bound on a
   simulated day it implies (every byte of the state and the CSR read once), and a second
   bound that also counts one 64-byte cache line per neighbour score gathered (the score
@@ -30,6 +35,7 @@ average is recorded with the results.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -52,6 +58,7 @@ from scsim.core.params import Names
 from scsim.core.state import AGENT_ARRAYS, bytes_per_row
 
 HERE = Path(__file__).resolve().parent
+STARSIM_PYTHON = sys.executable if importlib.util.find_spec("starsim") else None
 GiB = 2**30
 ALL_REGIONS = ["regions.rollout=[{day: 0, regions: all}]"]
 EVERYTHING = [*ALL_REGIONS, "reports.enabled=true", "reports.true_rate=0.05",
@@ -206,6 +213,76 @@ def mesa(sizes: list[int], days: int, repeats: dict[int, int]) -> list[dict]:
     return rows
 
 
+def simple(sizes: list[int], days: int, repeats: int,
+           starsim_python: str | None = None) -> list[dict]:
+    """The simple configuration (plain_numpy.SIMPLE) in scsim (all threads, and one),
+    in plain numpy/scipy and, with ``starsim_python``, in Starsim (run in that Python's
+    environment), alternating on the same network; setup excluded everywhere."""
+    sys.path.insert(0, str(HERE))
+    import plain_numpy
+
+    threads = numba.get_num_threads()
+    rows = []
+    for n in sizes:
+        sc = scsim.load_scenario("mesa-parity", agents=n, days=days,
+                                 overrides=plain_numpy.SIMPLE)
+        times: dict[str, list[float]] = {"scsim": [], "scsim_1": [], "plain": [],
+                                         "starsim": []}
+        listed: dict[str, list[float]] = {k: [] for k in times}
+        for rep in range(repeats):
+            for label, t in (("scsim", threads), ("scsim_1", 1)):
+                sim = Simulation(sc, seed=rep + 1, threads=t)
+                t0 = time.perf_counter()
+                res = sim.run()
+                times[label].append(time.perf_counter() - t0)
+                listed[label].append(float(res.metrics["listed"].iloc[-1]) / n)
+            numba.set_num_threads(threads)
+            net = sim.state.net
+            model = plain_numpy.PlainModel(sc, net.indptr, net.indices, seed=rep + 1)
+            t0 = time.perf_counter()
+            for _ in range(days):
+                model.step()
+            times["plain"].append(time.perf_counter() - t0)
+            listed["plain"].append(model.listed_per_day[-1] / n)
+            if starsim_python:
+                r = _starsim_run(starsim_python, sc, net, days, rep + 1)
+                times["starsim"].append(r["run_s"])
+                listed["starsim"].append(r["listed"] / n)
+        row = {"agents": n, "days": days, "repeats": repeats, "threads": threads,
+               "load": round(os.getloadavg()[0], 2)}
+        for k, v in times.items():
+            if v:
+                row[f"{k}_s"] = min(v)
+                row[f"{k}_listed"] = float(np.mean(listed[k]))
+        rows.append(row)
+        print(f"  simple model {n:>9,} agents x {days} days: " + ", ".join(
+            f"{k} {row[k + '_s']:.2f} s ({row[k + '_listed']:.2%} listed)" for k in times
+            if k + "_s" in row), flush=True)
+    return rows
+
+
+def _starsim_run(python: str, sc, net, days: int, seed: int) -> dict:
+    """One run of starsim_model.py in Starsim's Python, on this network."""
+    b = sc.behaviours[0]
+    pars = {"rate": b.rate, "delta": b.delta,
+            "coverage": sc.surveillance.channels[b.channel].coverage,
+            "alpha": sc.scoring.association.alpha, "rho": sc.scoring.recovery,
+            "s0": sc.scoring.s0, "s_min": sc.scoring.min, "s_max": sc.scoring.max,
+            "threshold": sc.listing.threshold, "duration": sc.listing.duration,
+            "air_rate": sc.sanctions.travel.air_rate}
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    upper = rows < net.indices
+    with tempfile.TemporaryDirectory(prefix="scsim-bench-starsim-") as tmp:
+        edges, params = Path(tmp) / "edges.npz", Path(tmp) / "params.json"
+        np.savez(edges, p1=rows[upper], p2=net.indices[upper].astype(np.int64), n=net.n)
+        params.write_text(json.dumps(pars))
+        out = subprocess.run([python, str(HERE / "starsim_model.py"), str(edges),
+                              str(params), str(days), str(seed)], capture_output=True,
+                             text=True, check=True, env={**os.environ,
+                                                         "STARSIM_INSTALL_FONTS": "0"})
+    return json.loads(out.stdout.strip().split("\n")[-1])
+
+
 @numba.njit(parallel=True, cache=True)
 def _parallel_copy(src, dst):
     for b in numba.prange(64):
@@ -286,6 +363,18 @@ def report(results: dict) -> str:
     c = results["cold_start"]
     add(f"| cold start (new process, 30 days) | 100,000 | {c['cold_s']:.0f} s empty numba cache, "
         f"{c['warm_cache_s']:.1f} s warm cache | |")
+    for r in results.get("simple", []):
+        add(f"| simple model vs plain numpy/scipy | {r['agents']:,} × {r['days']} d | "
+            f"{r['plain_s'] / r['scsim_s']:.1f}× faster ({r['scsim_s']:.2f} s vs "
+            f"{r['plain_s']:.2f} s; one thread {r['plain_s'] / r['scsim_1_s']:.1f}×); listed "
+            f"{r['scsim_listed']:.2%} vs {r['plain_listed']:.2%} | "
+            f"{'≥ 4×' if r['agents'] == 10**6 else ''} |")
+        if "starsim_s" in r:
+            add(f"| simple model vs Starsim {results['versions'].get('starsim', '')} | "
+                f"{r['agents']:,} × {r['days']} d | {r['starsim_s'] / r['scsim_s']:.1f}× "
+                f"faster ({r['scsim_s']:.2f} s vs {r['starsim_s']:.2f} s; one thread "
+                f"{r['starsim_s'] / r['scsim_1_s']:.1f}×); listed {r['scsim_listed']:.2%} vs "
+                f"{r['starsim_listed']:.2%} | ≥ 4× |")
     for r in results.get("mesa", []):
         add(f"| mesa-parity vs Mesa {results['versions'].get('mesa', '')} | {r['agents']:,} × "
             f"{r['days']} d | {r['ratio']:.0f}× faster ({r['scsim_s']:.2f} s vs "
@@ -342,6 +431,11 @@ def main() -> None:
     parser.add_argument("--doc", type=Path,
                         help="put the table between the bench-table markers of this page")
     parser.add_argument("--from-json", type=Path, help="no measuring: the table of a JSON")
+    parser.add_argument("--starsim-python", default=STARSIM_PYTHON,
+                        help="Python of an environment with Starsim 3.7 for the Starsim "
+                        "runs (default: this one, if the bench extra installed Starsim)")
+    parser.add_argument("--simple-only", action="store_true",
+                        help="only the simple model against plain numpy (and Starsim)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -363,6 +457,15 @@ def main() -> None:
     except ImportError:
         mesa_package = None
     sizes = [10**5] if args.quick else [10**5, 10**6, 10**7]
+    if args.starsim_python:
+        results["versions"]["starsim"] = subprocess.run(
+            [args.starsim_python, "-c", "import starsim; print(starsim.__version__)"],
+            capture_output=True, text=True, check=True).stdout.strip()
+    if args.simple_only:
+        results["simple"] = simple(sizes[:2], 100, 3, args.starsim_python)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        return
     print(f"scsim benchmark on {results['machine']['cpu']} ({results['machine']['cores']} "
           f"cores), load {results['machine']['load_before']}", flush=True)
 
@@ -381,6 +484,7 @@ def main() -> None:
         results["mesa"] = mesa(mesa_sizes, 100, {10**4: 6, 10**5: 2})
     else:
         print("  mesa-parity skipped: pip install -e '.[bench]' for Mesa", flush=True)
+    results["simple"] = simple(sizes[:2], 100, 2, args.starsim_python)
 
     bw = bandwidth()
     fastest = max(bw.values())

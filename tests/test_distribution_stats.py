@@ -78,3 +78,21 @@ def test_gini_matches_the_raw_scores_within_one_bin_over_the_mean():
 
 def test_gini_is_undefined_for_non_positive_totals():
     assert math.isnan(histogram_gini(*histogram(np.zeros(10))))
+
+
+def test_distribution_every_measures_on_its_days_and_changes_nothing_else():
+    """metrics.distribution_every = 7 over 20 days: the distribution columns are those of a
+    daily run on days 0, 7, 14 and the last day (19) and empty on the others; every other
+    column is the same, bit for bit."""
+    from scsim import load_scenario, simulate
+
+    daily = simulate(load_scenario("national-800", agents=3000, days=20), seed=2).metrics
+    weekly = simulate(load_scenario("national-800", agents=3000, days=20,
+                                    overrides={"metrics.distribution_every": 7}),
+                      seed=2).metrics
+    dist = [f"score_p{q:02d}" for q in PERCENTILES] + ["score_gini"]
+    measured = [0, 7, 14, 19]
+    assert weekly.loc[measured, dist].notna().all().all()
+    assert weekly.drop(index=measured)[dist].isna().all().all()
+    assert weekly.loc[measured, dist].equals(daily.loc[measured, dist])
+    assert weekly.drop(columns=dist).equals(daily.drop(columns=dist))

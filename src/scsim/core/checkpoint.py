@@ -64,7 +64,8 @@ sleeps once day DAY is done; the tests kill the process there."""
 
 # Recorder attributes rebuilt from the scenario and the state when a simulation is made
 # (the histograms are scratch, filled afresh each day).
-RECORDER_REBUILT = ("names", "layout", "columns", "network_every", "hist", "hist_lo", "hist_hi")
+RECORDER_REBUILT = ("names", "layout", "columns", "network_every", "distribution_every",
+                    "hist", "hist_lo", "hist_hi")
 # Step attributes rebuilt after a load: the simulation, and indexes derived from the state
 # that a step builds when it first needs them (observe's ``members``).
 STEP_REBUILT = ("sim", "members")

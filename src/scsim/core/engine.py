@@ -88,6 +88,7 @@ class Simulation:
             "tiers": max(len(names.tiers), 1), "privileges": max(len(names.privileges), 1)})
         self.recorder = MetricsRecorder(names, s, self.scenario.days,
                                         self.scenario.metrics.network_every,
+                                        self.scenario.metrics.distribution_every,
                                         numba.get_num_threads())
         self.steps = [step(self) for step in DAY_PLAN]
 

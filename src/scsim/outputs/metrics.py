@@ -53,20 +53,21 @@ C, S = COUNTERS.C, COUNTERS.S
 
 @njit(cache=True, parallel=True)
 def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_active,
-                pariah_fraction, s_min, s_max, hist, hist_lo, hist_hi, counts, sums,
-                group_listed, group_score, tally_tier):
-    """Sums and counts over agents into the block rows; the score histogram (counts, and
-    the lowest and highest score of each bin) per chunk of blocks: counts, minima and maxima
-    do not depend on the chunking, so neither does the result."""
+                pariah_fraction, s_min, s_max, histogram, hist, hist_lo, hist_hi, counts,
+                sums, group_listed, group_score, tally_tier):
+    """Sums and counts over agents into the block rows; if ``histogram``, the score
+    histogram (counts, and the lowest and highest score of each bin) per chunk of blocks:
+    counts, minima and maxima do not depend on the chunking, so neither does the result."""
     n = len(status)
     nblocks = n_blocks(n)
     nchunks = hist.shape[0]
     nbins = hist.shape[1]
     scale = nbins / (s_max - s_min)
     for chunk in prange(nchunks):
-        hist[chunk, :] = 0
-        hist_lo[chunk, :] = np.inf
-        hist_hi[chunk, :] = -np.inf
+        if histogram:
+            hist[chunk, :] = 0
+            hist_lo[chunk, :] = np.inf
+            hist_hi[chunk, :] = -np.inf
         for blk in range(chunk * nblocks // nchunks, (chunk + 1) * nblocks // nchunks):
             ssum = 0.0
             ssq = 0.0
@@ -87,10 +88,11 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
                 g = group[i]
                 group_score[blk, g] += s
                 tally_tier[blk, tier[i]] += 1
-                k = min(max(int((s - s_min) * scale), 0), nbins - 1)
-                hist[chunk, k] += 1
-                hist_lo[chunk, k] = min(hist_lo[chunk, k], s)
-                hist_hi[chunk, k] = max(hist_hi[chunk, k], s)
+                if histogram:
+                    k = min(max(int((s - s_min) * scale), 0), nbins - 1)
+                    hist[chunk, k] += 1
+                    hist_lo[chunk, k] = min(hist_lo[chunk, k], s)
+                    hist_hi[chunk, k] = max(hist_hi[chunk, k], s)
                 if status[i] & LISTED:
                     listed += 1
                     group_listed[blk, 0, g] += 1
@@ -292,8 +294,8 @@ class Measure:
     group_size: np.ndarray  # agents per group (float)
     group_score: np.ndarray  # sum of recorded scores per group (points)
     degree_total: float  # tie entries (both directions)
-    percentiles: list[float]  # of recorded scores, PERCENTILES
-    gini: float
+    percentiles: list[float | None]  # of recorded scores, PERCENTILES (None: not today)
+    gini: float | None  # None on days the distribution is not measured
     lcc: float | None  # None on days the network is not measured
     assortativity: float | None
 
@@ -302,12 +304,13 @@ class MetricsRecorder:
     """Fills the metrics table one day at a time."""
 
     def __init__(self, names: Names, state: State, days: int, network_every: int,
-                 threads: int):
+                 distribution_every: int, threads: int):
         self.names = names
         self.layout = layout_of(names)
         self.columns = metric_columns(names)
         self.table = np.full((days, len(self.columns)), np.nan)
         self.network_every = network_every
+        self.distribution_every = distribution_every
         self.group_size = np.bincount(state.group, minlength=len(names.groups)).astype(float)
         self.degree_total = float(len(state.net.indices))
         self.hist = np.zeros((max(1, threads), HIST_BINS), np.int64)
@@ -320,13 +323,20 @@ class MetricsRecorder:
     def record(self, t: Today) -> None:
         day, state, tally, p = t.day, t.state, t.tally, t.p
         a, net = state.agents, state.net
+        distribution = day % self.distribution_every == 0 or t.last_day
         agent_stats(a["scores"], a["fear"], a["tier"], a["status"], a["group"], a["region"],
                     t.started, net.indptr, a["deg_active"], p.shame.pariah_fraction,
-                    p.score.s_min, p.score.s_max, self.hist, self.hist_lo, self.hist_hi,
-                    tally.counts["census"], tally.sums["census"], tally.arrays["group_listed"],
-                    tally.arrays["group_score"], tally.arrays["tier"])
-        hist = self.hist.sum(axis=0)
-        lo, hi = self.hist_lo.min(axis=0), self.hist_hi.max(axis=0)
+                    p.score.s_min, p.score.s_max, distribution, self.hist, self.hist_lo,
+                    self.hist_hi, tally.counts["census"], tally.sums["census"],
+                    tally.arrays["group_listed"], tally.arrays["group_score"],
+                    tally.arrays["tier"])
+        percentiles: list[float | None] = [None] * len(PERCENTILES)
+        gini = None
+        if distribution:
+            hist = self.hist.sum(axis=0)
+            lo, hi = self.hist_lo.min(axis=0), self.hist_hi.max(axis=0)
+            percentiles = histogram_percentiles(hist, lo, hi, PERCENTILES)
+            gini = histogram_gini(hist, lo, hi)
         if tally.count("ties_severed") or tally.count("ties_restored"):
             self.lcc = None
         lcc = assortativity = None
@@ -338,9 +348,8 @@ class MetricsRecorder:
             lcc = self.lcc
             assortativity = score_assortativity(net, a["scores"][:, 0])
         m = Measure(day, state.n, self.names, p, state, tally, self.group_size,
-                    tally.total("group_score"), self.degree_total,
-                    histogram_percentiles(hist, lo, hi, PERCENTILES),
-                    histogram_gini(hist, lo, hi), lcc, assortativity)
+                    tally.total("group_score"), self.degree_total, percentiles, gini, lcc,
+                    assortativity)
         self._fill(self.table[day], m)
 
     def _fill(self, row: np.ndarray, m: Measure) -> None:

@@ -107,6 +107,10 @@ class TimelineStep(Section):
 class Metrics(Section):
     network_every: Annotated[int, Field(ge=1)] = Field(
         30, description="days between largest-component and assortativity measurements")
+    distribution_every: Annotated[int, Field(ge=1)] = Field(
+        1, description="days between measurements of the score distribution (percentiles "
+        "and Gini): day 0, every so many days and the last day; a pass over the agents' "
+        "scores into a histogram saved on the other days")
 
 
 class World(Section):

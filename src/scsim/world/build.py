@@ -12,6 +12,7 @@ from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
 from scsim.world.network import generate_network, load_edgelist
 from scsim.world.network.edgelist import check_read_memory, count_nodes_hint
+from scsim.world.order import locality_order, renumber
 from scsim.world.population import build_population, company_count, draw_traits
 
 
@@ -34,6 +35,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     n = sc.population.agents
     pop = build_population(sc, n, seed)
     if net is None:
+        pop = renumber(pop, locality_order(pop))
         net = generate_network(
             n, seed, kind=sc.network.kind, mean_degree=sc.network.mean_degree,
             rewire=sc.network.rewire, homophily_group=sc.network.homophily.group,
