@@ -91,7 +91,7 @@ def test_no_metric_is_always_zero(runs):
     """Every metric column (named ones by kind) is non-zero in some built-in scenario."""
     seen: set[str] = set()
     named = ("acts_", "seen_", "reported_", "tier_", "listed_rate_", "wrongful_rate_",
-             "score_mean_", "di_", "privilege_", "corp_tier_")
+             "score_mean_", "di_", "privilege_", "corp_tier_", "wrongful_by_")
     for res in runs.values():
         names = Names.of(res.scenario)
         m = res.metrics.fillna(0)

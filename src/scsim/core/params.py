@@ -66,7 +66,7 @@ class Names:
             sectors=list(sc.companies.sectors),
             optional=optional,
             sources=[s.name for s in used],
-            clean_sources=[s.name for s in used if not s.error],
+            clean_sources=[s.name for s in used if s.moves_clean],
         )
 
 

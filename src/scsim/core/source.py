@@ -26,7 +26,8 @@ mechanisms exist, so they are never compiled into a kernel)::
 
 An ``error`` source is one of the system's errors (misattributions, false reports): it
 moves the recorded score only, so its ``clean_points`` column stays zero and is left out
-of the error-free tables.
+of the error-free tables; so is a source declared ``clean=False`` (a correction of the
+record, which only the recorded score needs).
 """
 
 from __future__ import annotations
@@ -47,12 +48,19 @@ CAUSES = ("misattribution", "false_report", "association", "several", "other")
 class Source:
     """One source of points: ``name`` (a column suffix: ``points_NAME``), ``label`` (for
     people: charts, ``scsim sources``), ``description`` (what is booked to it, with units:
-    points), ``error`` (an error of the system, recorded score only)."""
+    points), ``error`` (an error of the system, recorded score only), ``clean`` (whether
+    it can move the error-free score; False also for a correction of the record)."""
 
     name: str
     label: str
     description: str
     error: bool = False
+    clean: bool = True
+
+    @property
+    def moves_clean(self) -> bool:
+        """Whether it has a ``clean_points`` column (errors and corrections do not)."""
+        return self.clean and not self.error
 
 
 class Sources:

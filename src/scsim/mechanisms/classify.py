@@ -144,7 +144,7 @@ SOURCES = Sources(
     "classify",
     Source("record_correction", "record corrections", "points a won appeal restored by "
            "setting the recorded score to the error-free one (listing.appeals."
-           "correct_record)"))
+           "correct_record)", clean=False))
 SRC = SOURCES.S
 
 
