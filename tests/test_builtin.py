@@ -102,7 +102,7 @@ def test_no_metric_is_always_zero(runs):
     their mean (about 690)."""
     seen: set[str] = set()
     named = ("acts_", "seen_", "reported_", "tier_", "listed_rate_", "wrongful_rate_",
-             "score_mean_", "di_", "privilege_", "corp_tier_")
+             "score_mean_", "di_", "privilege_", "corp_tier_", "wrongful_by_")
     rare = scsim.simulate(scsim.load_scenario(
         "national-800", agents=N, days=DAYS,
         overrides={"sanctions.house_arrest.threshold": 540,

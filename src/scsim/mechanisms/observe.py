@@ -17,6 +17,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
+from scsim.core.source import Source, Sources
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
@@ -103,6 +104,14 @@ COUNTERS = Counters("observe", counts=("misattributions",),
 C = COUNTERS.C
 UNSEEN, SEEN_OWN, SEEN_WRONG = 0, 1, 2
 
+SOURCES = Sources(
+    "observe",
+    Source("true_sighting", "true sightings", "points of the agent's own acts seen by a "
+           "surveillance channel and attributed to it (error-free score: all of them)"),
+    Source("misattribution", "misattributions", "points of other agents' acts sighted by "
+           "facial recognition and attributed to this agent (a false match)", error=True))
+SRC = SOURCES.S
+
 
 @njit(cache=True, inline="always")
 def sighting(h, bkey, j, coverage, false_match):
@@ -126,7 +135,7 @@ def false_match_rate(p, group, region_start, i, r, channel):
 
 @njit(cache=True, parallel=True)
 def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, flags):
+            seen_count, points, clean_points, slots, flags):
     """Score deltas of the sightings attributed to the actor (recorded score) and of all
     sightings (error-free score). Flags agents whose sightings went to someone else."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
@@ -160,6 +169,8 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                     continue
                 scratch[i, 0] += (seen - wrong) * b_delta[b]
                 scratch[i, 1] += seen * b_delta[b]
+                points[i, slots[SRC.true_sighting]] += (seen - wrong) * b_delta[b]
+                clean_points[i, slots[SRC.true_sighting]] += seen * b_delta[b]
                 if b_severe[b]:
                     today[i] |= SEVERE_CLEAN
                     if seen > wrong:
@@ -204,9 +215,9 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
 
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, flags):
+                 scratch, today, points, slots, mistaken_for, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
-    (``wrong_person``; recorded score only)."""
+    (``wrong_person``; recorded score only), who keeps the actor's id."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -228,6 +239,8 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
                     scratch[t, 0] += b_delta[b]
+                    points[t, slots[SRC.misattribution]] += b_delta[b]
+                    mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
 
@@ -244,13 +257,14 @@ class Observe(Step):
         key = t.key("observe")
         observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                tally.flags)
+                a["points"], a["clean_points"], SOURCES.slots, tally.flags)
         if tally.flags.any():
             if self.members is None:  # groups and regions never change during a run
                 self.members = region_group_members(a["group"], a["region"],
                                                     len(p.misattribution))
             misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start,
-                         *self.members, t.acts, a["scratch"], a["today"], tally.flags)
+                         *self.members, t.acts, a["scratch"], a["today"], a["points"],
+                         SOURCES.slots, a["mistaken_for"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -270,4 +284,4 @@ MECHANISM = Mechanism(
     name="observe", place=20,
     sections={"surveillance": (Surveillance, "channels that see acts")},
     compile=compile_observe, step=Observe,
-    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}")
+    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES)
