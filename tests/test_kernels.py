@@ -543,6 +543,7 @@ def test_classify_compile():
 def sanction_params(**kw):
     base = dict(on=True, air_rate=0.0, train_rate=0.0, purchase_rate=0.0, job_rate=0.0,
                 social_media_ban=False, school_bar=False, school_both_parents=False,
+                school_threshold=-math.inf,
                 arrest_threshold=-math.inf, p_threshold=np.zeros(0), p_rate=np.zeros(0),
                 p_key=np.zeros(0, np.uint64))
     base.update(kw)
@@ -619,15 +620,25 @@ def test_sanction_house_arrest_and_school_bar():
     assert cnt(sanction_m, both["counts"], "house_arrest") == 0
     none = run_sanction(sanction_params(), scores, status, household, start)
     assert none["barred"].tolist() == [0] * 7
-    assert sanction_m.parents_listed(6, np.array(household), np.array(start),
-                                     np.array(status, np.uint8), True)
-    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                         np.array([0, LISTED, 0, 0], np.uint8), True)
-    assert sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                     np.array([0, LISTED, 0, 0], np.uint8), False)
-    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                         np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
-                                                  np.uint8), False)
+    hh, st, no_bar = np.array(household), np.array(start), -math.inf
+    sc4 = np.array([[900, 900], [100, 100], [0, 0], [0, 0]], np.float32)
+    assert sanction_m.parents_fail(6, hh, st, np.array(status, np.uint8),
+                                   np.array(scores, np.float32), no_bar, True)
+    assert not sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+                                       sc4, no_bar, True)
+    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+                                   sc4, no_bar, False)
+    assert not sanction_m.parents_fail(2, hh, st, np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
+                                                           np.uint8), sc4, no_bar, False)
+    # a score bar (θ_school): parent 1 (100 points) fails below 500, parent 0 (900) does not
+    unlisted = np.zeros(4, np.uint8)
+    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, False)
+    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, True)
+    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 901.0, True)
+    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 100.0, False)
+    # listed parent 1 and parent 0 below the bar: both fail
+    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8), sc4,
+                                   901.0, True)
 
 
 def test_sanction_privileges():
