@@ -96,6 +96,7 @@ class Mechanism:
     metrics_after: str | None = None
     in_use: Callable[[Scenario], bool] | None = None
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
+    state_bytes: Callable[[Scenario], float] | None = None
     sources: Sources | None = None
     module: str = field(default="", compare=False)
 
