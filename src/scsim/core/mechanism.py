@@ -85,7 +85,9 @@ class Mechanism:
     by default, whether a scenario switches it on; its metric columns then appear only in
     runs of scenarios that do (in some epoch of their timeline), so that adding it changes
     no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
-    ``sources``: the sources of points it books to (``core.source.Sources``)."""
+    ``sources``: the sources of points it books to (``core.source.Sources``).
+    ``state_bytes(sc)``: bytes per agent of the state its step keeps besides
+    ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
