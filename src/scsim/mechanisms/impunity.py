@@ -62,15 +62,15 @@ def enabled(sc: Scenario) -> bool:
 # --- compiled parameters and the day's context ---------------------------------------------
 
 class ImpunityParams(NamedTuple):
-    on: bool
+    on: bool  # used in some epoch: the listing rates by status decile are measured
     quantile: float
-    p_drop: float  # probability per observation or report; 0 when off
+    p_drop: float  # probability per observation or report; 0 when off in this epoch
 
 
 def compile_impunity(sc: Scenario, names: Names) -> ImpunityParams:
     im = sc.impunity
-    on = enabled(sc)
-    return ImpunityParams(on, im.quantile, im.p_impunity if on else 0.0)
+    return ImpunityParams("impunity" in names.optional, im.quantile,
+                          im.p_impunity if enabled(sc) else 0.0)
 
 
 ImpunityToday = namedtuple("ImpunityToday", ["p_drop", "quantile", "power_key", "drop_key"])

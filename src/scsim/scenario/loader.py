@@ -297,6 +297,7 @@ def load_scenario(
     ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
     ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
+    ``days`` drops the timeline steps on or after the new last day (they never happen).
     """
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
@@ -313,7 +314,13 @@ def load_scenario(
     if agents is not None:
         set_path(doc.data, ("population", "agents"), agents)
     if days is not None:
+        # a shorter run than the scenario's: the timeline steps it never reaches are dropped
         set_path(doc.data, ("days",), days)
+        timeline = doc.data.get("timeline")
+        if isinstance(timeline, list):
+            doc.data["timeline"] = [step for step in timeline if not (
+                isinstance(step, dict) and isinstance(step.get("day"), int)
+                and step["day"] >= days)]
     if network is not None:
         set_path(doc.data, ("network", "kind"), "file")
         set_path(doc.data, ("network", "path"), str(Path(network).resolve()))
