@@ -253,7 +253,7 @@ METRICS = (
 # --- the declaration -----------------------------------------------------------------------
 
 MECHANISM = Mechanism(
-    name="detention", place=after("sanction"),
+    name="detention", place=after("shunning"),
     sections={"detention": (Detention, "detention below θ_detain or for political acts "
                             "(seeds 002, 004)")},
     compile=compile_detention, step=DetentionStep, sources=SOURCES,

@@ -140,7 +140,7 @@ METRICS = (
 # --- the declaration -----------------------------------------------------------------------
 
 MECHANISM = Mechanism(
-    name="family_rewards", place=after("sanction"),
+    name="family_rewards", place=after("shunning"),
     sections={"family_rewards": (FamilyRewards, "privileges extend to top-tier agents' "
                                  "households (seed 001)")},
     compile=compile_family_rewards, step=FamilyRewardsStep,
