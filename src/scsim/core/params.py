@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from scsim.core.mechanism import mechanisms
+from scsim.core.source import CAUSES
 from scsim.scenario.schema import Scenario
 
 NEVER = np.int32(2**31 - 1)  # a day that never comes
@@ -43,6 +44,7 @@ class Names:
     # those that move the error-free score (not errors of the system).
     sources: list[str] = field(default_factory=list)
     clean_sources: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=lambda: list(CAUSES))  # of wrongful listings
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:

@@ -39,6 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+CAUSES = ("misattribution", "false_report", "association", "several", "other")
+"""Causes of a wrongful listing (``outputs.provenance``; "other": no error took points)."""
+
 
 @dataclass(frozen=True)
 class Source:

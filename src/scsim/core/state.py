@@ -5,7 +5,9 @@ array with its dtype and width; allocation and the memory estimate both read it,
 estimate cannot drift from what is allocated.
 
 The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
-categories) so that 10^8 agents and their network fit in 24 GB: history counts are uint16
+categories, plus the provenance ledger: 8 bytes per source of points, 88 with the eleven
+built-in sources, and 8 for who was mistaken for whom) so that 10^8 agents and their
+network fit in about 24 GB: history counts are uint16
 that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
 more ties than that, and today's acts are not stored (phases that need them draw them again
 from the same random numbers, see ``mechanisms.behave.draw_acts``).
@@ -47,6 +49,8 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     # Provenance ledger (core.source): points booked to each source since day 0 (points).
     "points": (np.float32, "sources"),  # recorded score
     "clean_points": (np.float32, "sources"),  # error-free score
+    "mistaken_for": (np.int32, 1),  # whose act was last pinned on this agent (-1: nobody)
+    "falsely_reported_by": (np.int32, 1),  # who last filed an accepted false report on it
     "fear": (np.float32, 1),  # in [0, 1]
     "conformity": (np.float32, 1),
     "malice": (np.float32, 1),

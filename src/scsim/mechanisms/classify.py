@@ -160,7 +160,7 @@ def tier_of(s, tier_min):
 
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
-             times_listed, days_listed, wrongful_listings, counts, flags, points, slots):
+             times_listed, days_listed, wrongful_listings, counts, points, slots, flags):
     """Tier, listing and delisting decisions for every agent of a started region."""
     threshold, tier_min = p.threshold, p.tier_min
     n = len(status)
@@ -275,7 +275,7 @@ class Classify(Step):
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
-                 tally.flags, a["points"], SOURCES.slots)
+                 a["points"], SOURCES.slots, tally.flags)
         if tally.flags.any():
             announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
                               a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],

@@ -129,7 +129,7 @@ def false_match_rate(p, group, region_start, i, r, channel):
 
 @njit(cache=True, parallel=True)
 def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, flags, points, clean_points, slots, imp, imp_counts):
+            seen_count, points, clean_points, slots, imp, imp_counts, flags):
     """Score deltas of the sightings attributed to the actor (recorded score, less those
     impunity drops) and of all sightings (error-free score). Flags agents whose sightings
     went to someone else."""
@@ -187,10 +187,10 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
 
 
 @njit(cache=True)
-def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, flags,
-                 points, slots):
+def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, points,
+                 slots, mistaken_for, flags):
     """Serial replay: each misattributed sighting counts against a uniformly chosen other
-    agent of the actor's region (recorded score only)."""
+    agent of the actor's region (recorded score only), who keeps the actor's id."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -216,6 +216,7 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
                         t += 1
                     scratch[t, 0] += b_delta[b]
                     points[t, slots[SRC.misattribution]] += b_delta[b]
+                    mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
 
@@ -231,11 +232,12 @@ class Observe(Step):
         key = t.key("observe")
         observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                tally.flags, a["points"], a["clean_points"], SOURCES.slots, impunity_today(t),
-                tally.counts["impunity"])
+                a["points"], a["clean_points"], SOURCES.slots, impunity_today(t),
+                tally.counts["impunity"], tally.flags)
         if tally.flags.any():
             misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.acts,
-                         a["scratch"], a["today"], tally.flags, a["points"], SOURCES.slots)
+                         a["scratch"], a["today"], a["points"], SOURCES.slots,
+                         a["mistaken_for"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -104,8 +104,8 @@ SRC = SOURCES.S
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, act_model, scratch, today, counts, reported, flags, points,
-           clean_points, slots, imp, imp_counts):
+           deg_active, malice, act_model, scratch, today, counts, reported, points,
+           clean_points, slots, imp, imp_counts, flags):
     """True reports of unseen acts (both scores; impunity may drop them from the recorded
     one); flags agents that file false reports."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
@@ -166,10 +166,12 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, flags, points, slots, imp, imp_counts):
+                  scratch, today, counts, points, slots, falsely_reported_by, imp, imp_counts,
+                  flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
-    impunity may drop an accepted one against a powerful target."""
+    the target keeps the reporter's id; impunity may drop an accepted one against a
+    powerful target."""
     b_delta, b_severe = beh.delta, beh.severe
     envy, power_bias = p.envy, p.power_bias
     n = len(malice)
@@ -217,6 +219,7 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                         continue
                     scratch[target, 0] += b_delta[b]
                     points[target, slots[SRC.false_report]] += b_delta[b]
+                    falsely_reported_by[target] = i
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
                     counts[blk, C.false_reports_accepted] += 1
@@ -235,13 +238,13 @@ class Report(Step):
         report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
                a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
-               tally.arrays["reported"], tally.flags, a["points"], a["clean_points"],
-               SOURCES.slots, imp, tally.counts["impunity"])
+               tally.arrays["reported"], a["points"], a["clean_points"], SOURCES.slots,
+               imp, tally.counts["impunity"], tally.flags)
         if tally.flags.any():
             false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
                           a["scores"], a["malice"], a["region"], t.started, a["scratch"],
-                          a["today"], tally.counts["report"], tally.flags, a["points"],
-                          SOURCES.slots, imp, tally.counts["impunity"])
+                          a["today"], tally.counts["report"], a["points"], SOURCES.slots,
+                          a["falsely_reported_by"], imp, tally.counts["impunity"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------

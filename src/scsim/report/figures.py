@@ -382,9 +382,11 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
                 ) -> tuple[list[Chart], dict[str, str]]:
     """Every chart that applies to ``runs`` (plus the day-by-day difference for a pair),
     and for each one that does not, why (by chart name)."""
+    from scsim.report.provenance import PROVENANCE_CHARTS
+
     charts, skipped = [], {}
     with mpl.rc_context(STYLE):
-        for draw in RUN_CHARTS:
+        for draw in (*RUN_CHARTS, *PROVENANCE_CHARTS):
             chart = draw(runs)
             if isinstance(chart, str):
                 skipped[draw.__name__] = chart

@@ -55,6 +55,8 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     agents["scores"][:, 1] = s0
     assign_tiers(agents["scores"], p.classify.tier_min, agents["tier"])
     agents["deg_active"][:] = degree
+    agents["mistaken_for"][:] = -1
+    agents["falsely_reported_by"][:] = -1
     del degree
 
     m = company_count(sc, n)
