@@ -57,27 +57,30 @@ WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_
 @njit(cache=True, parallel=True)
 def breakdown(seg_start, group, status, today, scores, points, clean_points, out):
     """``out[segment, group, field]`` (FIELDS, then points, then clean points by source)
-    for every segment of agents ``[seg_start[k], seg_start[k + 1])``."""
+    for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
+    array of the segment's own (it stays in cache)."""
     n_src = points.shape[1]
     first = len(FIELDS)
     for k in prange(len(seg_start) - 1):
-        out[k] = 0.0
+        acc = np.zeros(out.shape[1:])
         for i in range(seg_start[k], seg_start[k + 1]):
-            row = out[k, group[i]]
+            g = group[i]
             st = status[i]
             if st & LISTED:
-                row[0] += 1.0
+                acc[g, 0] += 1.0
                 if st & WRONGFUL:
-                    row[1] += 1.0
+                    acc[g, 1] += 1.0
                 if today[i] & NEW_LISTED:
-                    row[2] += 1.0
+                    acc[g, 2] += 1.0
                     if st & WRONGFUL:
-                        row[3] += 1.0
-            row[4] += scores[i, 0]
-            row[5] += scores[i, 1]
+                        acc[g, 3] += 1.0
+            acc[g, 4] += scores[i, 0]
+            acc[g, 5] += scores[i, 1]
             for s in range(n_src):
-                row[first + s] += points[i, s]
-                row[first + n_src + s] += clean_points[i, s]
+                acc[g, first + s] += points[i, s]
+            for s in range(n_src):
+                acc[g, first + n_src + s] += clean_points[i, s]
+        out[k] = acc
 
 
 def segments(n: int, region_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +260,11 @@ def sources_table(metrics: pd.DataFrame, names: Names) -> pd.DataFrame:
     """The points of each source per day (all agents), long: day, source, label, points,
     clean_points (points per day), from the metrics table."""
     from scsim.core.source import source
+    from scsim.errors import ScsimError
 
+    if names.sources and f"points_{names.sources[0]}" not in metrics:
+        raise ScsimError("this run has no points by source: it was saved by a version of "
+                         "scsim before provenance; run it again")
     frames = []
     for name in names.sources:
         clean = metrics[f"clean_points_{name}"] if name in names.clean_sources else 0.0
