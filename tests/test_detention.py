@@ -102,3 +102,16 @@ def test_switched_off_releases_everyone_and_off_changes_nothing():
     assert not set(COLUMNS) & set(off.metrics.columns)
     pd.testing.assert_frame_equal(off.metrics, switched_off.metrics, check_exact=True)
     pd.testing.assert_frame_equal(off.agents, switched_off.agents, check_exact=True)
+
+
+def test_the_detained_file_no_false_reports():
+    """Everybody is detained on day 0 (p = 1, after the day's reports): false reports (of
+    littering, the one penalised behaviour) are filed on day 0 only."""
+    litter = {"name": "litter", "rate": 0.01, "delta": -1, "channel": "camera"}
+    res, _ = run(scenario({"threshold": 1100, "probability": 1.0, "days": D},
+                          behaviours=(WALK, litter),
+                          reports={"enabled": True, "false_rate": 0.2}))
+    filed = res.metrics["false_reports_filed"]
+    assert (res.metrics["detained"] == N).all()
+    assert abs(filed.iloc[0] - 0.2 * N) <= 4.5 * math.sqrt(0.2 * N)
+    assert (filed.iloc[1:] == 0).all()

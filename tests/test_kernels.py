@@ -57,6 +57,11 @@ def ledger(n):
     return np.zeros((n, k), np.float32), np.zeros((n, k), np.float32)
 
 
+def not_detained(n):
+    """Status bits of n agents none of whom is detained (report)."""
+    return np.zeros(n, np.uint8)
+
+
 def no_impunity():
     """Impunity off (observe and report): nothing dropped, and its counters."""
     return (impunity_m.ImpunityToday(0.0, 1.0, np.uint64(0), np.uint64(0)),
@@ -1229,7 +1234,8 @@ def test_reports_true_reports_of_unseen_acts():
     counts, reported = counts_for(reports_m), np.zeros((1, 3), np.int64)
     flags = np.zeros(1, np.uint8)
     reports_m.report(p, beh, seen_p, ok, rk, fk, np.zeros(n, np.uint8), m.region,
-                     np.array([0, n]), m.started, deg, np.ones(n, np.float32), m, scratch,
+                     np.array([0, n]), m.started, deg, np.ones(n, np.float32), not_detained(n),
+                     m, scratch,
                      today, counts, reported, *ledger(n), reports_m.SOURCES.slots, *no_impunity(),
                      flags)
     exp = np.zeros(n)
@@ -1265,7 +1271,8 @@ def test_reports_none_accepted():
     before = today.copy()
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
+                     m, scratch, today,
                      counts, reported, *ledger(n), reports_m.SOURCES.slots,
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
@@ -1275,7 +1282,8 @@ def test_reports_none_accepted():
     today = np.zeros(n, np.uint8)
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
+                     m, scratch, today,
                      counts, reported, *ledger(n), reports_m.SOURCES.slots,
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
@@ -1309,7 +1317,8 @@ def test_reports_false_reports():
                                                          np.zeros(1, np.uint8), np.zeros(1)),
                          np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                          np.array([0, n]), np.array([True, True]),
-                         np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, act_model(n),
+                         np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, not_detained(n),
+                         act_model(n),
                          np.zeros((n, 2), np.float32),
                          today, counts, np.zeros((1, 2), np.int64), *ledger(n),
                          reports_m.SOURCES.slots, *no_impunity(), flags)
@@ -1448,7 +1457,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
                                                      np.zeros(1, np.uint8), np.zeros(1)),
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                      np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
-                     act_model(n), np.zeros((n, 2), np.float32), today, counts,
+                     not_detained(n), act_model(n), np.zeros((n, 2), np.float32), today, counts,
                      np.zeros((1, 1), np.int64), *ledger(n), reports_m.SOURCES.slots,
                      *no_impunity(), flags)
     filed = poisson(unit(agent_hash(fk, 1)), 5.0)

@@ -161,7 +161,8 @@ def test_reports_step_run(monkeypatch, flagged):
     fk = key("false_report")
     assert calls[0] == ("report", (
         "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
-        "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "acts",
+        "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "a.status",
+        "acts",
         "a.scratch", "a.today", "counts.report", "arrays.reported", "a.points",
         "a.clean_points", reports_m.SOURCES.slots, impunity_today(t), "counts.impunity",
         t.tally.flags))

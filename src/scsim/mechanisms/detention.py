@@ -3,10 +3,11 @@ in regions where the system has started, an agent who is not detained and whose 
 score is below θ_detain (``threshold``), or who is listed and has performed a political act
 (a behaviour named in ``political``), is detained with probability ``probability`` for
 ``days`` days. A detained agent performs no outside or online acts (behave reads the
-``DETAINED`` status bit) and keeps its ties (they are not severed). While some member of a
-household is detained, every other member loses ``household_penalty`` points a day (both
-scores, booked to the source ``detention_household``, clamped to the score range) and its
-fear rises by ``household_fear`` a day (at most 1). Off unless a scenario switches it on;
+``DETAINED`` status bit) and files no false reports (report): it keeps its ties (they
+are not severed) but cannot use them. While some member of a household is detained, every
+other member loses ``household_penalty`` points a day (both scores, booked to the source
+``detention_household``, clamped to the score range) and its fear rises by
+``household_fear`` a day (at most 1). Off unless a scenario switches it on;
 a timeline step that switches it off releases everyone detained.
 
 Two parallel passes: the first releases and detains (each agent writes only its own

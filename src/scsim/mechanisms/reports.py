@@ -18,7 +18,7 @@ from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
 from scsim.core.source import Source, Sources
-from scsim.core.state import ACTED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.state import ACTED, DETAINED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
@@ -104,7 +104,7 @@ SRC = SOURCES.S
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, act_model, scratch, today, counts, reported, points,
+           deg_active, malice, status, act_model, scratch, today, counts, reported, points,
            clean_points, slots, imp, imp_counts, flags):
     """True reports of unseen acts (both scores; impunity may drop them from the recorded
     one); flags agents that file false reports."""
@@ -154,7 +154,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                                 today[i] |= SEVERE_REAL
                         dropped_total += dropped
                         reported[blk, b] += accepted
-            if false_rate > 0.0:
+            if false_rate > 0.0 and not status[i] & DETAINED:  # the detained cannot report
                 filed = poisson(unit(agent_hash(false_key, i)), false_rate * malice[i])
                 if filed > 0:
                     today[i] |= HAS_FALSE_REPORTS
@@ -237,7 +237,8 @@ class Report(Step):
         imp = impunity_today(t)
         report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
-               a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
+               a["malice"], a["status"], t.acts, a["scratch"], a["today"],
+               tally.counts["report"],
                tally.arrays["reported"], a["points"], a["clean_points"], SOURCES.slots,
                imp, tally.counts["impunity"], tally.flags)
         if tally.flags.any():
