@@ -90,6 +90,9 @@ RUNS: dict[str, dict[str, Any]] = {
     "three-tier": {
         "scenario": "three-tier", "agents": 6000, "days": 90, "seed": 7,
         "overrides": ["regions.rollout[1].day=45", "listing.threshold=700"]},
+    "high-control": {
+        "scenario": "high-control", "agents": 3000, "days": 400, "seed": 7,
+        "overrides": []},
     "informants-small-edges": {
         "scenario": "informants", "agents": None, "days": 60, "seed": 3,
         "network": SMALL_EDGES,

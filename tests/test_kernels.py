@@ -41,6 +41,7 @@ from scsim.mechanisms import adapt as adapt_m
 from scsim.mechanisms import behave as behave_m
 from scsim.mechanisms import classify as classify_m
 from scsim.mechanisms import companies as companies_m
+from scsim.mechanisms import impunity as impunity_m
 from scsim.mechanisms import observe as observe_m
 from scsim.mechanisms import reports as reports_m
 from scsim.mechanisms import sanction as sanction_m
@@ -54,6 +55,18 @@ def ledger(n):
     """Empty provenance ledger rows (points, clean points) of n agents (core.source)."""
     k = len(source_registry())
     return np.zeros((n, k), np.float32), np.zeros((n, k), np.float32)
+
+
+def not_detained(n):
+    """Status bits of n agents none of whom is detained (report)."""
+    return np.zeros(n, np.uint8)
+
+
+def no_impunity():
+    """Impunity off (observe and report): nothing dropped, and its counters."""
+    return (impunity_m.ImpunityToday(0.0, 1.0, np.uint64(0), np.uint64(0)),
+            counts_for(impunity_m))
+
 
 KEY = np.uint64(0x9E3779B97F4A7C15)  # any stream key
 
@@ -554,6 +567,7 @@ def test_classify_compile():
 def sanction_params(**kw):
     base = dict(on=True, air_rate=0.0, train_rate=0.0, purchase_rate=0.0, job_rate=0.0,
                 social_media_ban=False, school_bar=False, school_both_parents=False,
+                school_threshold=-math.inf,
                 arrest_threshold=-math.inf, p_threshold=np.zeros(0), p_rate=np.zeros(0),
                 p_key=np.zeros(0, np.uint64))
     base.update(kw)
@@ -630,15 +644,25 @@ def test_sanction_house_arrest_and_school_bar():
     assert cnt(sanction_m, both["counts"], "house_arrest") == 0
     none = run_sanction(sanction_params(), scores, status, household, start)
     assert none["barred"].tolist() == [0] * 7
-    assert sanction_m.parents_listed(6, np.array(household), np.array(start),
-                                     np.array(status, np.uint8), True)
-    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                         np.array([0, LISTED, 0, 0], np.uint8), True)
-    assert sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                     np.array([0, LISTED, 0, 0], np.uint8), False)
-    assert not sanction_m.parents_listed(2, np.array(household), np.array(start),
-                                         np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
-                                                  np.uint8), False)
+    hh, st, no_bar = np.array(household), np.array(start), -math.inf
+    sc4 = np.array([[900, 900], [100, 100], [0, 0], [0, 0]], np.float32)
+    assert sanction_m.parents_fail(6, hh, st, np.array(status, np.uint8),
+                                   np.array(scores, np.float32), no_bar, True)
+    assert not sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+                                       sc4, no_bar, True)
+    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+                                   sc4, no_bar, False)
+    assert not sanction_m.parents_fail(2, hh, st, np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
+                                                           np.uint8), sc4, no_bar, False)
+    # a score bar (θ_school): parent 1 (100 points) fails below 500, parent 0 (900) does not
+    unlisted = np.zeros(4, np.uint8)
+    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, False)
+    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, True)
+    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 901.0, True)
+    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 100.0, False)
+    # listed parent 1 and parent 0 below the bar: both fail
+    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8), sc4,
+                                   901.0, True)
 
 
 def test_sanction_privileges():
@@ -1058,7 +1082,9 @@ def test_observe_sightings_full_and_no_coverage():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots, flags)
+                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots,
+                      *no_impunity(),
+                      flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     # Channel 0 sees every act, channel 1 none: behaviours 0 and 1 count, 2 does not.
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
@@ -1078,7 +1104,7 @@ def test_observe_partial_coverage():
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
                       m.started, m, scratch, today, counts, seen, *ledger(n),
-                      observe_m.SOURCES.slots, flags)
+                      observe_m.SOURCES.slots, *no_impunity(), flags)
     exp = np.zeros(n)
     for i in range(n):
         h = agent_hash(KEY, i)
@@ -1102,7 +1128,9 @@ def test_observe_misattribution():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots, flags)
+                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots,
+                      *no_impunity(),
+                      flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
     assert scratch[:, 0].tolist() == [0.0] * n
@@ -1200,7 +1228,7 @@ def test_observe_partial_misattribution():
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
                       m.started, m, scratch, today, counts, seen, *ledger(n),
-                      observe_m.SOURCES.slots, flags)
+                      observe_m.SOURCES.slots, *no_impunity(), flags)
     own, every, mixed = np.zeros(n), np.zeros(n), 0
     wrong_total = 0
     for i in range(n):
@@ -1256,8 +1284,10 @@ def test_reports_true_reports_of_unseen_acts():
     counts, reported = counts_for(reports_m), np.zeros((1, 3), np.int64)
     flags = np.zeros(1, np.uint8)
     reports_m.report(p, beh, seen_p, ok, rk, fk, np.zeros(n, np.uint8), m.region,
-                     np.array([0, n]), m.started, deg, np.ones(n, np.float32), m, scratch,
-                     today, counts, reported, *ledger(n), reports_m.SOURCES.slots, flags)
+                     np.array([0, n]), m.started, deg, np.ones(n, np.float32), not_detained(n),
+                     m, scratch,
+                     today, counts, reported, *ledger(n), reports_m.SOURCES.slots, *no_impunity(),
+                     flags)
     exp = np.zeros(n)
     per_b = [0, 0, 0]
     sev = []
@@ -1291,9 +1321,10 @@ def test_reports_none_accepted():
     before = today.copy()
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
+                     m, scratch, today,
                      counts, reported, *ledger(n), reports_m.SOURCES.slots,
-                     np.zeros(1, np.uint8))
+                     *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
     assert today.tolist() == before.tolist() and (before & ACTED).any()
     # Accepted, but nobody acted today (no ACTED bit): nothing to report.
@@ -1301,9 +1332,10 @@ def test_reports_none_accepted():
     today = np.zeros(n, np.uint8)
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
+                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
+                     m, scratch, today,
                      counts, reported, *ledger(n), reports_m.SOURCES.slots,
-                     np.zeros(1, np.uint8))
+                     *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
 
 
@@ -1335,10 +1367,11 @@ def test_reports_false_reports():
                                                          np.zeros(1, np.uint8), np.zeros(1), 1.0),
                          np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                          np.array([0, n]), np.array([True, True]),
-                         np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, act_model(n),
+                         np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, not_detained(n),
+                         act_model(n),
                          np.zeros((n, 2), np.float32),
                          today, counts, np.zeros((1, 2), np.int64), *ledger(n),
-                         reports_m.SOURCES.slots, flags)
+                         reports_m.SOURCES.slots, *no_impunity(), flags)
         filed = {i: poisson(unit(agent_hash(fk, i)), 1.0 * malice[i]) for i in (0, 5)}
         assert cnt(reports_m, counts, "false_reports_filed") == sum(filed.values()) > 0
         assert [bool(t & HAS_FALSE_REPORTS) for t in today] == [
@@ -1346,7 +1379,8 @@ def test_reports_false_reports():
         scratch = np.zeros((n, 2), np.float32)
         reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
                                 started, scratch, today, counts, ledger(n)[0],
-                                reports_m.SOURCES.slots, np.full(n, -1, np.int32), flags)
+                                reports_m.SOURCES.slots, np.full(n, -1, np.int32), *no_impunity(),
+                                flags)
         exp = np.zeros(n)
         severe = set()
         accepted = 0
@@ -1473,8 +1507,9 @@ def test_reports_false_report_by_an_odd_numbered_agent():
                                                      np.zeros(1, np.uint8), np.zeros(1), 1.0),
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                      np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
-                     act_model(n), np.zeros((n, 2), np.float32), today, counts,
-                     np.zeros((1, 1), np.int64), *ledger(n), reports_m.SOURCES.slots, flags)
+                     not_detained(n), act_model(n), np.zeros((n, 2), np.float32), today, counts,
+                     np.zeros((1, 1), np.int64), *ledger(n), reports_m.SOURCES.slots,
+                     *no_impunity(), flags)
     filed = poisson(unit(agent_hash(fk, 1)), 5.0)
     assert filed > 0 and cnt(reports_m, counts, "false_reports_filed") == filed
     scratch = np.zeros((n, 2), np.float32)
@@ -1483,7 +1518,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
                             started, scratch, today, counts, points, reports_m.SOURCES.slots,
-                            reporter, flags)
+                            reporter, *no_impunity(), flags)
     assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
     # Booked to false reports, and agent 0 knows its reporter.
     assert points[:, slot("false_report")].tolist() == [-10.0 * filed, 0.0]
@@ -1554,7 +1589,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
                             np.array([[900, 0], [300, 0]], np.float32), malice,
                             np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
                             ledger(n)[0], reports_m.SOURCES.slots, np.full(n, -1, np.int32),
-                            flags)
+                            *no_impunity(), flags)
     filed = poisson(unit(agent_hash(fk, 0)), 300.0)
     odds = 0.3 / 0.7 * math.exp(0.1 * 600 / 100)
     q = odds / (1 + odds)

@@ -552,6 +552,31 @@ def test_school_bar_counts_children_of_listed_parents(parents):
     assert (a.loc[barred, "school_barred_days"] == 3).all()
 
 
+@pytest.mark.parametrize("parents", ["any", "both"])
+def test_school_bar_by_parents_scores(parents):
+    """θ_school (seed 004): with nobody listed, children are barred when one (any) or both
+    parents score below θ_school; without it, none is. Paired: same seed, bar on / off."""
+    theta = 990.0
+    sc = dict(days=3, population={"household_size": 4.0},
+              behaviours=[{"name": "fine", "rate": 0.5, "delta": -10, "channel": "camera"}],
+              surveillance=camera(0.5), listing={"enabled": False},
+              timeline=[{"day": 1, "set": {"behaviours.fine.rate": 0}}])
+    barred_by_score, sim = run(bare(**sc, sanctions={
+        "enabled": True, "schools": {"parents": parents, "score_below": theta}}))
+    no_bar, _ = run(bare(**sc, sanctions={"enabled": True, "schools": {"parents": parents}}))
+    a = barred_by_score.agents
+    first = sim.state.household_start[a["household"]]
+    low = a["score"].to_numpy() < theta
+    one, two = low[first], low[np.minimum(first + 1, len(a) - 1)]
+    barred = a["child"] & ((one & two) if parents == "both" else (one | two))
+    assert barred_by_score.metrics["children_barred"].iloc[-1] == barred.sum() > 0
+    # scores move on day 0 only, so the same children are barred on each of the 3 days
+    assert (a.loc[barred, "school_barred_days"] == 3).all()
+    assert (a.loc[~barred, "school_barred_days"] == 0).all()
+    assert (no_bar.metrics["children_barred"] == 0).all()
+    np.testing.assert_array_equal(no_bar.agents["score"], a["score"])
+
+
 def test_privileges_above_threshold():
     rate, days = 0.05, 10
     sc = bare(days=days,

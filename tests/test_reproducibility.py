@@ -37,7 +37,9 @@ def read(folder):
 @pytest.mark.parametrize(("name", "extra"), [
     ("national-800", [*BUSY, "listing.threshold=695"]),
     ("informants", ["listing.threshold=990"]),
-    ("pilot-1000", [*BUSY, "listing.threshold=995"])])
+    ("pilot-1000", [*BUSY, "listing.threshold=995"]),
+    ("high-control", [*BUSY, "listing.threshold=695", "norms.toward=neighbours",
+                      "detention.threshold=650", "impunity.quantile=0.5"])])
 def test_bit_identical_across_thread_counts(tmp_path, name, extra):
     one = read(run_in_process(tmp_path, name, 1, extra))
     three = read(run_in_process(tmp_path, name, 3, extra))

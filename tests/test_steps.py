@@ -29,6 +29,7 @@ from scsim.mechanisms import reports as reports_m
 from scsim.mechanisms import sanction as sanction_m
 from scsim.mechanisms import score as score_m
 from scsim.mechanisms import shame as shame_m
+from scsim.mechanisms.impunity import ImpunityParams, impunity_today
 
 SEED, DAY = 1234, 7
 
@@ -56,6 +57,9 @@ class Calls(list):
 
     def names(self):
         return [name for name, _ in self]
+
+
+NO_IMPUNITY = ImpunityParams(on=False, quantile=0.9, p_drop=0.0)
 
 
 def key(purpose):
@@ -133,13 +137,14 @@ def test_observe_step_run(monkeypatch, flagged):
     monkeypatch.setattr(observe_m, "region_group_members",
                         lambda *args: ("members.start", "members.ids"))
     t = today(SimpleNamespace(observe=SimpleNamespace(misattribution=[0.1, 0.2]),
-                              behave="P.behave"))
+                              behave="P.behave", impunity=NO_IMPUNITY))
     observe_m.Observe(None).run(t)
     k = key("observe")
     assert calls[0] == ("observe", (t.p.observe, "P.behave", k, "a.group", "a.region",
                                     "s.region_start", "started", "acts", "a.scratch",
                                     "a.today", "counts.observe", "arrays.seen", "a.points",
-                                    "a.clean_points", observe_m.SOURCES.slots, t.tally.flags))
+                                    "a.clean_points", observe_m.SOURCES.slots,
+                                    impunity_today(t), "counts.impunity", t.tally.flags))
     assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
     if flagged:  # the serial replay, with the same draws (same key)
         assert calls[1][1] == (t.p.observe, "P.behave", k, "a.group", "a.region",
@@ -154,21 +159,23 @@ def test_reports_step_run(monkeypatch, flagged):
     calls.patch(monkeypatch, reports_m, "report", raise_flag if flagged else None)
     calls.patch(monkeypatch, reports_m, "false_reports")
     t = today(SimpleNamespace(report="P.report", behave="P.behave",
-                              observe="P.observe"))
+                              observe="P.observe", impunity=NO_IMPUNITY))
     reports_m.Report(None).run(t)
     fk = key("false_report")
     assert calls[0] == ("report", (
         "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
-        "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "acts",
+        "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "a.status",
+        "acts",
         "a.scratch", "a.today", "counts.report", "arrays.reported", "a.points",
-        "a.clean_points", reports_m.SOURCES.slots, t.tally.flags))
+        "a.clean_points", reports_m.SOURCES.slots, impunity_today(t), "counts.impunity",
+        t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:
         assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
                                "a.scratch", "a.today", "counts.report", "a.points",
                                reports_m.SOURCES.slots, "a.falsely_reported_by",
-                               t.tally.flags)
+                               impunity_today(t), "counts.impunity", t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])

@@ -90,7 +90,8 @@ class Simulation:
         s, names = self.state, self.names
         self.tally = Tally(COUNTERS, s.n, {
             "behaviours": max(len(names.behaviours), 1), "groups": len(names.groups),
-            "tiers": max(len(names.tiers), 1), "privileges": max(len(names.privileges), 1)})
+            "tiers": max(len(names.tiers), 1), "privileges": max(len(names.privileges), 1),
+            "regions": len(names.regions)})
         self.recorder = MetricsRecorder(names, s, self.scenario.days,
                                         self.scenario.metrics.network_every,
                                         self.scenario.metrics.distribution_every,

@@ -85,7 +85,9 @@ class Mechanism:
     by default, whether a scenario switches it on; its metric columns then appear only in
     runs of scenarios that do (in some epoch of their timeline), so that adding it changes
     no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
-    ``sources``: the sources of points it books to (``core.source.Sources``)."""
+    ``sources``: the sources of points it books to (``core.source.Sources``).
+    ``state_bytes(sc)``: bytes per agent of the state its step keeps besides
+    ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
@@ -96,6 +98,7 @@ class Mechanism:
     metrics_after: str | None = None
     in_use: Callable[[Scenario], bool] | None = None
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
+    state_bytes: Callable[[Scenario], float] | None = None
     sources: Sources | None = None
     module: str = field(default="", compare=False)
 

@@ -19,6 +19,7 @@ import re
 
 import psutil
 
+from scsim.core.mechanism import mechanisms
 from scsim.core.params import Names
 from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row, widths
 from scsim.errors import MemoryRefused
@@ -62,7 +63,8 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     if entries is None:
         entries = int(n * expected_degree(sc))
     build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY
-    agents = n * (bytes_per_row(AGENT_ARRAYS, dims) + 8 / 2.8)  # + household boundaries
+    agents = n * (bytes_per_row(AGENT_ARRAYS, dims) + 8 / 2.8  # + household boundaries
+                  + mechanism_state_bytes(sc))
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
     network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
@@ -77,6 +79,11 @@ def false_match_index_bytes(sc: Scenario) -> int:
     surv = sc.surveillance
     facial = any(ch.facial_recognition for ch in surv.channels.values())
     return 4 if surv.enabled and facial and surv.misattribution > 0 else 0
+
+
+def mechanism_state_bytes(sc: Scenario) -> float:
+    """Bytes per agent the steps keep besides the state table (``Mechanism.state_bytes``)."""
+    return sum(m.state_bytes(sc) for m in mechanisms() if m.state_bytes is not None)
 
 
 def agent_table_bytes(names: Names) -> float:

@@ -36,6 +36,7 @@ class Names:
     company_events: list[str]
     company_tiers: list[str]  # highest threshold first
     sectors: list[str]
+    regions: list[str]  # "0", "1", ...: regions are numbered
     # Mechanisms that are off by default (``Mechanism.in_use``) and that this scenario
     # switches on in some epoch of its timeline: their metric columns are in its table.
     optional: list[str] = field(default_factory=list)
@@ -64,6 +65,7 @@ class Names:
             company_events=[e.name for e in sc.companies.events],
             company_tiers=[t.name for t in sorted(sc.companies.tiers, key=lambda t: -t.min)],
             sectors=list(sc.companies.sectors),
+            regions=[str(r) for r in range(sc.regions.count)],
             optional=optional,
             sources=[s.name for s in used],
             clean_sources=[s.name for s in used if s.moves_clean],

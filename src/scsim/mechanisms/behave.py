@@ -22,7 +22,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
-from scsim.core.state import ACTED, LISTED, add_capped
+from scsim.core.state import ACTED, DETAINED, LISTED, add_capped
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Section, meta
 
@@ -112,11 +112,12 @@ S = COUNTERS.S
 @njit(cache=True, inline="always")
 def agent_context(m, i):
     """Agent i's deterrence factor d = exp(-conformity * fear) and whether a social-media
-    ban or house arrest blocks some of its behaviours today."""
+    ban or house arrest blocks some of its behaviours today (detention blocks both)."""
     d = math.exp(-m.conformity[i] * m.fear[i]) if m.fear[i] > 0.0 else 1.0
     active = m.started[m.region[i]]
-    banned = m.social_media_ban and active and (m.status[i] & LISTED) != 0
-    arrested = active and m.scores[i, 0] < m.arrest_threshold
+    detained = (m.status[i] & DETAINED) != 0
+    banned = (m.social_media_ban and active and (m.status[i] & LISTED) != 0) or detained
+    arrested = (active and m.scores[i, 0] < m.arrest_threshold) or detained
     return d, banned, arrested
 
 

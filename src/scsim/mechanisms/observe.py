@@ -2,7 +2,8 @@
 sighting on a facial-recognition channel goes to a wrong person with the false-match rate of
 the actor's group. Matchers confuse similar faces: the wrong person is of the actor's region
 and, with probability ``misattribution_same_group`` (h), of the actor's group too, so that a
-group with a higher false-match rate bears more wrongful sightings, not fewer."""
+group with a higher false-match rate bears more wrongful sightings, not fewer. Impunity may
+drop sightings of the powerful."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from scsim.core.source import Source, Sources
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
+from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
+from scsim.mechanisms.impunity import impunity_today, shielded
 from scsim.scenario.section import Name, Probability, Section, meta
 
 if TYPE_CHECKING:
@@ -103,6 +106,7 @@ COUNTERS = Counters("observe", counts=("misattributions",),
                     arrays={"seen": (np.int64, ("behaviours",))})
 C = COUNTERS.C
 UNSEEN, SEEN_OWN, SEEN_WRONG = 0, 1, 2
+IC = IMPUNITY_COUNTERS.C
 
 SOURCES = Sources(
     "observe",
@@ -135,13 +139,15 @@ def false_match_rate(p, group, region_start, i, r, channel):
 
 @njit(cache=True, parallel=True)
 def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, points, clean_points, slots, flags):
-    """Score deltas of the sightings attributed to the actor (recorded score) and of all
-    sightings (error-free score). Flags agents whose sightings went to someone else."""
+            seen_count, points, clean_points, slots, imp, imp_counts, flags):
+    """Score deltas of the sightings attributed to the actor (recorded score, less those
+    impunity drops) and of all sightings (error-free score). Flags agents whose sightings
+    went to someone else."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     for blk in prange(n_blocks(n)):
         wrong_total = 0
+        dropped_total = 0
         acts = np.empty(len(b_delta), np.int64)
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
@@ -150,6 +156,7 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                 continue
             draw_acts(act_model, i, acts)
             h = agent_hash(key, i)
+            hd = shielded(imp, i)
             for b in range(len(b_delta)):
                 k = acts[b]
                 ch = b_channel[b]
@@ -159,27 +166,33 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                 fm = false_match_rate(p, group, region_start, i, r, ch)
                 seen = 0
                 wrong = 0
+                dropped = 0
                 for j in range(k):
                     s = sighting(h, b_key[b], j, cov, fm)
                     if s != UNSEEN:
                         seen += 1
                         if s == SEEN_WRONG:
                             wrong += 1
+                        elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                            dropped += 1
                 if seen == 0:
                     continue
-                scratch[i, 0] += (seen - wrong) * b_delta[b]
+                own = seen - wrong - dropped
+                scratch[i, 0] += own * b_delta[b]
                 scratch[i, 1] += seen * b_delta[b]
-                points[i, slots[SRC.true_sighting]] += (seen - wrong) * b_delta[b]
+                points[i, slots[SRC.true_sighting]] += own * b_delta[b]
                 clean_points[i, slots[SRC.true_sighting]] += seen * b_delta[b]
                 if b_severe[b]:
                     today[i] |= SEVERE_CLEAN
-                    if seen > wrong:
+                    if own > 0:
                         today[i] |= SEVERE_REAL
+                dropped_total += dropped
                 seen_count[blk, b] += seen
                 if wrong > 0:
                     today[i] |= HAS_MISATTRIBUTION
                     wrong_total += wrong
         counts[blk, C.misattributions] = wrong_total
+        imp_counts[blk, IC.dropped_observations] += dropped_total
         flags[blk] = 1 if wrong_total > 0 else 0
 
 
@@ -257,7 +270,8 @@ class Observe(Step):
         key = t.key("observe")
         observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                a["points"], a["clean_points"], SOURCES.slots, tally.flags)
+                a["points"], a["clean_points"], SOURCES.slots, impunity_today(t),
+                tally.counts["impunity"], tally.flags)
         if tally.flags.any():
             if self.members is None:  # groups and regions never change during a run
                 self.members = region_group_members(a["group"], a["region"],

@@ -18,9 +18,11 @@ from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
 from scsim.core.source import Source, Sources
-from scsim.core.state import ACTED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.state import ACTED, DETAINED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
+from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
+from scsim.mechanisms.impunity import impunity_today, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
 from scsim.scenario.section import Probability, Rate, Section, meta
 from scsim.world.network.csr import SEVERED
@@ -37,6 +39,7 @@ TRUE_REPORT_ACCEPTED = SALT_1  # under the hash of unseen act j: is its report a
 FALSE_BEHAVIOUR = SALT_1  # under the hash of false report k: which behaviour it alleges
 FALSE_ACCEPTED = SALT_2  # ... and whether it is accepted
 FIRST_FALSE_REPORT = 1  # false report k is draw k + FIRST_FALSE_REPORT of its filer's hash
+IMPUNITY_DROP = 0  # draw 0 of false report k's hash: is it dropped against a powerful target?
 
 
 # --- scenario section: ``reports`` ---------------------------------------------------------
@@ -88,6 +91,7 @@ def compile_reports(sc: Scenario, names: Names) -> ReportParams:
 COUNTERS = Counters("report", counts=("false_reports_filed", "false_reports_accepted"),
                     arrays={"reported": (np.int64, ("behaviours",))})
 C = COUNTERS.C
+IC = IMPUNITY_COUNTERS.C
 
 SOURCES = Sources(
     "report",
@@ -100,15 +104,17 @@ SRC = SOURCES.S
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, act_model, scratch, today, counts, reported, points,
-           clean_points, slots, flags):
-    """True reports of unseen acts (both scores); flags agents that file false reports."""
+           deg_active, malice, status, act_model, scratch, today, counts, reported, points,
+           clean_points, slots, imp, imp_counts, flags):
+    """True reports of unseen acts (both scores; impunity may drop them from the recorded
+    one); flags agents that file false reports."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     b_reportable, coverage = beh.reportable, seen.coverage
     true_rate, false_rate, accept = p.true_rate, p.false_rate, p.accept
     n = len(group)
     for blk in prange(n_blocks(n)):
         filed_total = 0
+        dropped_total = 0
         acts = np.empty(len(b_delta), np.int64)
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
@@ -119,12 +125,14 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                 draw_acts(act_model, i, acts)
                 ho = agent_hash(observe_key, i)
                 hr = agent_hash(report_key, i)
+                hd = shielded(imp, i)
                 for b in range(len(b_delta)):
                     if acts[b] == 0 or not b_reportable[b]:
                         continue
                     ch = b_channel[b]
                     fm = false_match_rate(seen, group, region_start, i, r, ch)
                     accepted = 0
+                    dropped = 0
                     for j in range(acts[b]):
                         if sighting(ho, b_key[b], j, coverage[ch, r], fm) != UNSEEN:
                             continue
@@ -132,29 +140,38 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                         if unit(x) < true_rate and unit(
                                 rehash(x, TRUE_REPORT_ACCEPTED)) < accept:
                             accepted += 1
+                            # an unseen act: its observation draw is free for impunity
+                            if hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                                dropped += 1
                     if accepted > 0:
-                        scratch[i, 0] += accepted * b_delta[b]
+                        scratch[i, 0] += (accepted - dropped) * b_delta[b]
                         scratch[i, 1] += accepted * b_delta[b]
-                        points[i, slots[SRC.true_report]] += accepted * b_delta[b]
+                        points[i, slots[SRC.true_report]] += (accepted - dropped) * b_delta[b]
                         clean_points[i, slots[SRC.true_report]] += accepted * b_delta[b]
                         if b_severe[b]:
-                            today[i] |= SEVERE_REAL | SEVERE_CLEAN
+                            today[i] |= SEVERE_CLEAN
+                            if accepted > dropped:
+                                today[i] |= SEVERE_REAL
+                        dropped_total += dropped
                         reported[blk, b] += accepted
-            if false_rate > 0.0:
+            if false_rate > 0.0 and not status[i] & DETAINED:  # the detained cannot report
                 filed = poisson(unit(agent_hash(false_key, i)), false_rate * malice[i])
                 if filed > 0:
                     today[i] |= HAS_FALSE_REPORTS
                     filed_total += filed
         counts[blk, C.false_reports_filed] = filed_total
+        imp_counts[blk, IC.dropped_reports] += dropped_total
         flags[blk] = 1 if filed_total > 0 else 0
 
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, points, slots, falsely_reported_by, flags):
+                  scratch, today, counts, points, slots, falsely_reported_by, imp, imp_counts,
+                  flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
-    the target keeps the reporter's id."""
+    the target keeps the reporter's id; impunity may drop an accepted one against a
+    powerful target."""
     b_delta, b_severe = beh.delta, beh.severe
     envy, power_bias = p.envy, p.power_bias
     n = len(malice)
@@ -197,6 +214,9 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                     odds = q / (1.0 - q) * math.exp(power_bias * lead / POINTS_SCALE)
                     q = odds / (1.0 + odds)
                 if unit(rehash(x, FALSE_ACCEPTED)) < q:
+                    if shielded(imp, target) and unit(sub_hash(x, IMPUNITY_DROP)) < imp.p_drop:
+                        imp_counts[blk, IC.dropped_reports] += 1
+                        continue
                     scratch[target, 0] += b_delta[b]
                     points[target, slots[SRC.false_report]] += b_delta[b]
                     falsely_reported_by[target] = i
@@ -214,16 +234,18 @@ class Report(Step):
     def run(self, t: Today) -> None:
         p, s, a, tally, net = t.p.report, t.state, t.state.agents, t.tally, t.state.net
         false_key = t.key("false_report")
+        imp = impunity_today(t)
         report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
-               a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
+               a["malice"], a["status"], t.acts, a["scratch"], a["today"],
+               tally.counts["report"],
                tally.arrays["reported"], a["points"], a["clean_points"], SOURCES.slots,
-               tally.flags)
+               imp, tally.counts["impunity"], tally.flags)
         if tally.flags.any():
             false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
                           a["scores"], a["malice"], a["region"], t.started, a["scratch"],
                           a["today"], tally.counts["report"], a["points"], SOURCES.slots,
-                          a["falsely_reported_by"], tally.flags)
+                          a["falsely_reported_by"], imp, tally.counts["impunity"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Phase 6, sanction and reward: while listed, travel attempts (air, train), purchases of
 luxury goods and homes, and job applications happen at their own per-day rates and are
 blocked and counted; listed agents lose social media; children of listed parents (one or
-both) are barred from top schools; house arrest below its threshold. Agents above a
+both; with ``schools.score_below``, also of parents below that score) are barred from top
+schools; house arrest below its threshold. Agents above a
 privilege's threshold who are not listed use it at its rate."""
 
 from __future__ import annotations
@@ -60,8 +61,13 @@ class Switch(Section):
 class Schools(Section):
     enabled: bool = Field(True, description="false: no school bar")
     parents: Literal["any", "both"] = Field(
-        "any", description="a child is barred when one (any) or both parents are listed",
+        "any", description="a child is barred when one (any) or both parents are listed "
+        "(or score below `score_below`)",
         json_schema_extra=meta("", SOURCE))
+    score_below: float | None = Field(
+        None, description="θ_school: a parent whose recorded score is below this also bars "
+        "the child, listed or not (none: only listed parents do)",
+        json_schema_extra=meta("points", "seed 004 (school bar by parents' scores)"))
 
 
 class HouseArrest(Section):
@@ -80,7 +86,8 @@ class Sanctions(Section):
     jobs: RatedSanction = Field(default_factory=RatedSanction,
                                 description="job applications and promotions")
     schools: Schools = Field(default_factory=Schools,
-                             description="children of listed parents barred from top schools")
+                             description="children of listed (or low-scoring) parents barred "
+                             "from top schools")
     house_arrest: HouseArrest = Field(default_factory=HouseArrest,
                                       description="no `outside_home` behaviours")
 
@@ -116,6 +123,7 @@ class SanctionParams(NamedTuple):
     social_media_ban: bool
     school_bar: bool
     school_both_parents: bool
+    school_threshold: float  # points: a parent below it bars the child; -inf when none
     arrest_threshold: float  # points; -inf when off
     p_threshold: np.ndarray  # float64 points (privileges)
     p_rate: np.ndarray  # float64, uses per eligible person per day (0 when off)
@@ -137,8 +145,11 @@ def compile_sanction(sc: Scenario, names: Names) -> SanctionParams:
         purchase_rate=rate(sanc.purchases, sanc.purchases.rate),
         job_rate=rate(sanc.jobs, sanc.jobs.rate),
         social_media_ban=on and sanc.social_media.enabled,
-        school_bar=on and sanc.schools.enabled,
+        school_bar=sanc.enabled and sanc.schools.enabled and (
+            sc.listing.enabled or sanc.schools.score_below is not None),
         school_both_parents=sanc.schools.parents == "both",
+        school_threshold=(-math.inf if sanc.schools.score_below is None
+                          else sanc.schools.score_below),
         arrest_threshold=(arrest.threshold if sanc.enabled and arrest.enabled
                           and arrest.threshold is not None else -math.inf),
         p_threshold=np.array([g.threshold for g in grants], np.float64),
@@ -167,11 +178,13 @@ def attempts(h, purpose, rate):
 
 
 @njit(cache=True)
-def parents_listed(i, household, household_start, status, both):
-    """True when the parents of child i are listed (one of them, or both with ``both``)."""
+def parents_fail(i, household, household_start, status, scores, threshold, both):
+    """True when the parents of child i bar it from top schools (one of them, or both with
+    ``both``): a parent fails when listed or when its recorded score is below
+    ``threshold`` (points; -inf: only listing counts)."""
     first = household_start[household[i]]
-    one = (status[first] & LISTED) != 0
-    two = (status[first + 1] & LISTED) != 0
+    one = (status[first] & LISTED) != 0 or scores[first, 0] < threshold
+    two = (status[first + 1] & LISTED) != 0 or scores[first + 1, 0] < threshold
     return (one and two) if both else (one or two)
 
 
@@ -198,8 +211,9 @@ def sanction(p, key, region, started, household, household_start, scores, status
             s = scores[i, 0]
             if s < p.arrest_threshold:
                 arrest += 1
-            if p.school_bar and i - household_start[household[i]] >= 2 and parents_listed(
-                    i, household, household_start, status, p.school_both_parents):
+            if p.school_bar and i - household_start[household[i]] >= 2 and parents_fail(
+                    i, household, household_start, status, scores, p.school_threshold,
+                    p.school_both_parents):
                 barred += 1
                 add_capped(school_barred_days, i, 1)
             if status[i] & LISTED:

@@ -301,6 +301,7 @@ def load_scenario(
     ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
     ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
+    ``days`` drops the timeline steps on or after the new last day (they never happen).
     """
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
@@ -321,7 +322,13 @@ def load_scenario(
     if agents is not None:
         given(("population", "agents"), agents, f"--agents {agents}")
     if days is not None:
+        # a shorter run than the scenario's: the timeline steps it never reaches are dropped
         given(("days",), days, f"--days {days}")
+        timeline = doc.data.get("timeline")
+        if isinstance(timeline, list):
+            doc.data["timeline"] = [step for step in timeline if not (
+                isinstance(step, dict) and isinstance(step.get("day"), int)
+                and step["day"] >= days)]
     if network is not None:
         given(("network", "kind"), "file", f"--network {network}")
         given(("network", "path"), str(Path(network).resolve()), f"--network {network}")

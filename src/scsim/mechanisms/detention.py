@@ -1,0 +1,262 @@
+"""Detention (seeds 002, 004: re-education camps, detention beyond house arrest). Each day,
+in regions where the system has started, an agent who is not detained and whose recorded
+score is below θ_detain (``threshold``), or who is listed and has performed a political act
+(a behaviour named in ``political``), is detained with probability ``probability`` for
+``days`` days. A detained agent performs no outside or online acts (behave reads the
+``DETAINED`` status bit) and files no false reports (report): it keeps its ties (they
+are not severed) but cannot use them. While some member of a household is detained, every
+other member loses ``household_penalty`` points a day (both scores, booked to the source
+``detention_household``, clamped to the score range) and its fear rises by
+``household_fear`` a day (at most 1). Off unless a scenario switches it on;
+a timeline step that switches it off releases everyone detained.
+
+Two parallel passes: the first releases and detains (each agent writes only its own
+status and release day), the second lets each agent look at its own household (read-only)
+and penalise itself, so no serial replay is needed. The release days are carried by the
+step (int32 per agent, allocated on the first day it runs; in checkpoints).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism, after
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import agent_hash, unit
+from scsim.core.source import Source, Sources, clamp_booked
+from scsim.core.state import DETAINED, LISTED
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Days, Name, Probability, Section, meta
+
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "seeds 002, 004 (re-education camps, detention beyond house arrest)"
+
+
+# --- scenario section: ``detention`` -------------------------------------------------------
+
+class Detention(Section):
+    enabled: bool = Field(False, description="true: agents below θ_detain or listed for a "
+                          "political act are detained")
+    threshold: float | None = Field(
+        None, description="θ_detain: agents whose recorded score is below it can be "
+        "detained (none: only political acts count)",
+        json_schema_extra=meta("points", SOURCE))
+    political: list[Name] = Field(
+        default_factory=list, description="behaviours that are political acts: a listed "
+        "agent who has performed one can be detained",
+        json_schema_extra=meta("", SOURCE))
+    probability: Probability = Field(0.01, description="p_detain: per-day probability that "
+                                     "an agent who can be detained is",
+                                     json_schema_extra=meta("probability per day", SOURCE))
+    days: Days = Field(90, description="D_detain: length of a detention",
+                       json_schema_extra=meta("days", SOURCE))
+    household_penalty: Annotated[float, Field(ge=0.0)] = Field(
+        0.0, description="points each other household member loses per day of detention",
+        json_schema_extra=meta("points per day", SOURCE))
+    household_fear: Probability = Field(
+        0.0, description="rise of each other household member's fear per day of detention",
+        json_schema_extra=meta("fear per day", SOURCE))
+
+
+def enabled(sc: Scenario) -> bool:
+    """Does the scenario switch detention on?"""
+    return sc.detention.enabled
+
+
+def check(sc: Scenario) -> list[tuple[tuple, str]]:
+    known = [b.name for b in sc.behaviours]
+    return [(("detention", "political", name), f"unknown behaviour '{name}' (known: "
+             f"{', '.join(known)})") for name in sc.detention.political if name not in known]
+
+
+def release_day_bytes(sc: Scenario) -> float:
+    """Bytes per agent the step keeps: the int32 release day."""
+    return 4.0 if enabled(sc) else 0.0
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class DetentionParams(NamedTuple):
+    on: bool  # used in some epoch of the scenario (when off in this one: releases only)
+    enabled: bool  # switched on in this epoch (off: everyone detained is released)
+    threshold: float  # θ_detain, points; -inf when none
+    political: np.ndarray  # uint8 (behaviours): 1 for a political act
+    probability: float  # per day; 0 when nobody can be detained
+    days: int
+    penalty: float  # points per day per detained household member
+    fear_rise: float  # fear per day
+    s_min: float  # the score range (points)
+    s_max: float
+
+
+def compile_detention(sc: Scenario, names: Names) -> DetentionParams:
+    de = sc.detention
+    political = np.array([b in de.political for b in names.behaviours], np.uint8)
+    return DetentionParams(
+        on="detention" in names.optional, enabled=enabled(sc),
+        threshold=-np.inf if de.threshold is None else de.threshold,
+        political=political, probability=de.probability if enabled(sc) else 0.0,
+        days=de.days, penalty=de.household_penalty, fear_rise=de.household_fear,
+        s_min=sc.scoring.min, s_max=sc.scoring.max)
+
+
+# --- counters, sources and kernels ---------------------------------------------------------
+
+COUNTERS = Counters("detention", counts=("new_detentions", "released", "detained",
+                                         "households_affected", "relatives_penalised"),
+                    sums=("relatives_points_lost",))
+C, S = COUNTERS.C, COUNTERS.S
+
+SOURCES = Sources(
+    "detention",
+    Source("detention_household", "detention of a relative", "points a household member "
+           "loses per day while another member is detained (detention.household_penalty)"),
+    uses=("clamping",))
+SRC = SOURCES.S
+
+
+@njit(cache=True, inline="always")
+def detainable(p, i, st, scores, acts_total):
+    """Can agent i (status st, not detained) be detained: below θ_detain, or listed with
+    a political act in its history?"""
+    if scores[i, 0] < p.threshold:
+        return True
+    political = False
+    if st & LISTED:
+        for b in range(len(p.political)):
+            political |= p.political[b] != 0 and acts_total[i, b] > 0
+    return political
+
+
+@njit(cache=True, parallel=True)
+def detain(p, key, day, region, started, scores, status, acts_total, release_day, counts):
+    """Release those whose detention ends today (everyone, when detention is switched
+    off: abolition frees them); detain those who can be, with probability
+    p.probability; count who is detained at the end."""
+    n = len(status)
+    for blk in prange(n_blocks(n)):
+        new = 0
+        released = 0
+        detained = 0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            st = status[i]
+            if st & DETAINED and (release_day[i] <= day or not p.enabled):
+                st &= ~DETAINED
+                released += 1
+            elif (not st & DETAINED and started[region[i]] and p.probability > 0.0
+                  and detainable(p, i, st, scores, acts_total)
+                  and unit(agent_hash(key, i)) < p.probability):
+                st |= DETAINED
+                release_day[i] = day + p.days
+                new += 1
+            status[i] = st
+            if st & DETAINED:
+                detained += 1
+        counts[blk, C.new_detentions] = new
+        counts[blk, C.released] = released
+        counts[blk, C.detained] = detained
+
+
+@njit(cache=True, parallel=True)
+def punish_households(p, household, household_start, status, scores, fear, points,
+                      clean_points, slots, counts, sums):
+    """Each agent with another household member detained loses ``penalty`` points (both
+    scores, booked and clamped) and its fear rises by ``fear_rise``; households with a
+    detained member are counted at their first agent."""
+    n = len(status)
+    booked, clamp = slots[SRC.detention_household], slots[SRC.clamping]
+    for blk in prange(n_blocks(n)):
+        households = 0
+        relatives = 0
+        lost = 0.0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            hh = household[i]
+            first, end = household_start[hh], household_start[hh + 1]
+            members = 0
+            for j in range(first, end):
+                if status[j] & DETAINED:
+                    members += 1
+            if members > 0 and i == first:
+                households += 1
+            if members - (1 if status[i] & DETAINED else 0) == 0:
+                continue
+            relatives += 1
+            fear[i] = min(1.0, fear[i] + p.fear_rise)
+            if p.penalty > 0.0:
+                before = scores[i, 0]
+                points[i, booked] -= p.penalty
+                clean_points[i, booked] -= p.penalty
+                scores[i, 0] = clamp_booked(points, i, clamp, scores[i, 0] - p.penalty,
+                                            p.s_min, p.s_max)
+                scores[i, 1] = clamp_booked(clean_points, i, clamp, scores[i, 1] - p.penalty,
+                                            p.s_min, p.s_max)
+                lost += before - scores[i, 0]
+        counts[blk, C.households_affected] = households
+        counts[blk, C.relatives_penalised] = relatives
+        sums[blk, S.relatives_points_lost] = lost
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class DetentionStep(Step):
+    kernels = (detain, punish_households)
+    counters = COUNTERS
+
+    def __init__(self, sim) -> None:
+        super().__init__(sim)
+        self.release_day: np.ndarray | None = None  # int32 per agent, from the first day on
+
+    def run(self, t: Today) -> None:
+        p, s, a, tally = t.p.detention, t.state, t.state.agents, t.tally
+        if self.release_day is None:
+            self.release_day = np.zeros(s.n, np.int32)
+        detain(p, t.key("detention"), t.day, a["region"], t.started, a["scores"], a["status"],
+               a["acts_total"], self.release_day, tally.counts["detention"])
+        if tally.count("detained"):
+            punish_households(p, a["household"], s.household_start, a["status"], a["scores"],
+                              a["fear"], a["points"], a["clean_points"], SOURCES.slots,
+                              tally.counts["detention"], tally.sums["detention"])
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+METRICS = (
+    Metric("detained", "agents", "level", "agents detained now", label="detained",
+           headline=True, value=counter("detained")),
+    Metric("new_detentions", "agents per day", "count", "agents detained today (their "
+           "total over a run times detention.days: the detention-days begun)",
+           label="new detentions", value=counter("new_detentions")),
+    Metric("detention_days", "agent-days per day", "count", "days spent in detention "
+           "today (the detained now; totalled over a run: detention-days)",
+           label="detention-days", value=counter("detained")),
+    Metric("households_affected", "households", "level", "households with a member "
+           "detained now", label="households affected", value=counter("households_affected")),
+    Metric("relatives_penalised", "agents", "level", "household members of detained agents "
+           "(penalised and feared for today)", label="relatives penalised",
+           value=counter("relatives_penalised")),
+    Metric("relatives_points_lost", "points per day", "rate", "points household members "
+           "of detained agents lost today (after clamping)", label="relatives' points lost",
+           value=lambda m: m.tally.sum("relatives_points_lost")),
+)
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="detention", place=after("shunning"),
+    sections={"detention": (Detention, "detention below θ_detain or for political acts "
+                            "(seeds 002, 004)")},
+    compile=compile_detention, step=DetentionStep, sources=SOURCES,
+    metrics=METRICS, metrics_after="children_barred", in_use=enabled, check=check,
+    state_bytes=release_day_bytes)

@@ -1,0 +1,147 @@
+"""Family rewards (seed 001: good citizens' families get better schools and housing). The
+privileges of an agent in the top tier extend to its household members: a member of a
+started region who is not listed and is below a privilege's threshold uses that privilege
+at its rate (``privileges.grants``) while some other member of its household is in the top
+tier, unlisted and at or above the threshold. These uses are counted apart from the
+members' own privileges (``family_privilege_NAME``). Off unless a scenario switches it on.
+
+Each agent looks only at its own household (read-only) and writes its own block's counters,
+so one parallel pass suffices; its draws come from the day's ``family_rewards`` stream with
+the privileges' own draw numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.counters import Counters
+from scsim.core.mechanism import Mechanism, after
+from scsim.core.metric import Metric, counter
+from scsim.core.rng import agent_hash, poisson, sub_hash, unit
+from scsim.core.state import LISTED
+from scsim.core.step import Step, Today
+from scsim.scenario.section import Section
+
+if TYPE_CHECKING:
+    from scsim.core.params import Names
+    from scsim.scenario.schema import Scenario
+
+SOURCE = "seed 001 (good citizens' families get better schools and housing)"
+TOP_TIER = 0  # tiers are numbered from the highest threshold down
+
+
+# --- scenario section: ``family_rewards`` --------------------------------------------------
+
+class FamilyRewards(Section):
+    enabled: bool = Field(False, description="true: privileges of a top-tier agent extend "
+                          "to its household members (seed 001)")
+
+
+def enabled(sc: Scenario) -> bool:
+    """Does the scenario switch family rewards on?"""
+    return sc.family_rewards.enabled
+
+
+# --- compiled parameters -------------------------------------------------------------------
+
+class FamilyRewardsParams(NamedTuple):
+    on: bool  # switched on, with tiers and some privilege used at a positive rate
+
+
+def compile_family_rewards(sc: Scenario, names: Names) -> FamilyRewardsParams:
+    rates = [g.rate for g in sc.privileges.grants] if sc.privileges.enabled else []
+    return FamilyRewardsParams(on=enabled(sc) and bool(names.tiers) and any(
+        r > 0.0 for r in rates))
+
+
+# --- counters and kernel -------------------------------------------------------------------
+
+COUNTERS = Counters("family_rewards", counts=("family_beneficiaries",),
+                    arrays={"family_privilege": (np.int64, ("privileges",))})
+C = COUNTERS.C
+
+
+@njit(cache=True, inline="always")
+def family_best(i, household, household_start, scores, status, tier):
+    """The highest recorded score (points) of an unlisted top-tier member of agent i's
+    household other than i; -inf when there is none."""
+    best = -np.inf
+    hh = household[i]
+    for j in range(household_start[hh], household_start[hh + 1]):
+        if j != i and tier[j] == TOP_TIER and not status[j] & LISTED:
+            best = max(best, scores[j, 0])
+    return best
+
+
+@njit(cache=True, parallel=True)
+def family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
+                   household_start, scores, status, tier, counts, privilege):
+    """Count the members who get a privilege through their family today and its uses."""
+    n = len(status)
+    for blk in prange(n_blocks(n)):
+        beneficiaries = 0
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            if not started[region[i]] or status[i] & LISTED:
+                continue
+            best = family_best(i, household, household_start, scores, status, tier)
+            s = scores[i, 0]
+            h = agent_hash(key, i)
+            benefits = False
+            for g in range(len(p_rate)):
+                if s < p_threshold[g] <= best and p_rate[g] > 0.0:
+                    benefits = True
+                    privilege[blk, g] += poisson(unit(sub_hash(h, p_key[g])), p_rate[g])
+            if benefits:
+                beneficiaries += 1
+        counts[blk, C.family_beneficiaries] = beneficiaries
+
+
+# --- the step ------------------------------------------------------------------------------
+
+class FamilyRewardsStep(Step):
+    kernels = (family_rewards,)
+    counters = COUNTERS
+
+    def run(self, t: Today) -> None:
+        s, a, g = t.state, t.state.agents, t.p.sanction
+        family_rewards(t.key("family_rewards"), g.p_threshold, g.p_rate, g.p_key,
+                       a["region"], t.started, a["household"], s.household_start,
+                       a["scores"], a["status"], a["tier"],
+                       t.tally.counts["family_rewards"], t.tally.arrays["family_privilege"])
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+def _family_privileges(m):
+    return m.tally.total("family_privilege")[: len(m.names.privileges)]
+
+
+METRICS = (
+    Metric("family_beneficiaries", "agents", "level",
+           "household members of top-tier agents who get a privilege they would not get "
+           "by their own score", label="family beneficiaries",
+           value=counter("family_beneficiaries")),
+    Metric("family_privileges_used", "uses per day", "count",
+           "uses of privileges extended to household members of top-tier agents (not in "
+           "privileges_used)", label="privileges used through family", headline=True,
+           value=lambda m: _family_privileges(m).sum()),
+    Metric("family_privilege_{}", "uses per day", "count",
+           "uses of privilege NAME extended to household members of top-tier agents",
+           per="privileges", value=_family_privileges),
+)
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+MECHANISM = Mechanism(
+    name="family_rewards", place=after("shunning"),
+    sections={"family_rewards": (FamilyRewards, "privileges extend to top-tier agents' "
+                                 "households (seed 001)")},
+    compile=compile_family_rewards, step=FamilyRewardsStep,
+    metrics=METRICS, metrics_after="privilege_{}", in_use=enabled)

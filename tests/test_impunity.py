@@ -1,0 +1,71 @@
+"""Impunity of the powerful (src/scsim/mechanisms/impunity.py, docs/mechanisms/impunity.md).
+
+One behaviour worth -1 point, seen with probability 0.5, unseen acts truly reported with
+probability 0.4 and accepted: every dropped observation or report leaves the recorded
+score one point above the error-free one, so for the shielded agents (power at or above
+the quantile) score - clean_score sums exactly to what was dropped, and for the others it
+is 0. The share dropped is p_impunity (binomial, 4.5 standard deviations)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from conftest import bare, run
+from scsim.mechanisms.impunity import power, power_key
+
+Q, P_DROP, T, SEED = 0.8, 0.5, 20, 1
+DECILES = [f"listed_share_status_d{d}" for d in range(1, 11)]
+
+
+def scenario(impunity: dict | None, **more):
+    extra = {} if impunity is None else {"impunity": impunity}
+    return bare(days=T, behaviours=[{"name": "litter", "rate": 0.2, "delta": -1,
+                                     "channel": "camera"}],
+                reports={"enabled": True, "true_rate": 0.4, "accept": 1.0},
+                listing={"enabled": True, "threshold": 998, "duration": 1000},
+                **extra, **more)
+
+
+def powers(n: int) -> np.ndarray:
+    key = power_key(SEED)
+    return np.array([power(key, i) for i in range(n)])
+
+
+def test_observations_and_reports_against_the_powerful_are_dropped():
+    res, _ = run(scenario({"enabled": True, "quantile": Q, "p_impunity": P_DROP}), SEED)
+    m, a = res.metrics, res.agents
+    shielded = powers(len(a)) >= Q
+    assert abs(shielded.mean() - (1 - Q)) < 0.02
+    gap = (a["score"] - a["clean_score"]).to_numpy()
+    assert (gap[~shielded] == 0).all()
+    dropped = m["dropped_observations"].sum() + m["dropped_reports"].sum()
+    assert gap[shielded].sum() == dropped
+    # the shielded lost (clean) 1000 - clean_score points; half of them were dropped
+    against = (1000 - a.loc[shielded, "clean_score"]).sum()
+    assert abs(dropped / against - P_DROP) <= 4.5 * math.sqrt(P_DROP * (1 - P_DROP) / against)
+    assert m["dropped_reports"].sum() > 0
+
+
+def test_paired_listing_rates_by_status_decile():
+    """Same seed: with impunity the top two deciles are listed less often than without,
+    the others exactly as often (nothing else differs); off, no column."""
+    on, _ = run(scenario({"enabled": True, "quantile": Q, "p_impunity": P_DROP}), SEED)
+    off, _ = run(scenario(None), SEED)
+    control, _ = run(scenario({"enabled": True, "quantile": Q, "p_impunity": 0.0}), SEED)
+    assert not set(DECILES) & set(off.metrics.columns)
+    last_on, last_off = on.metrics.iloc[-1], control.metrics.iloc[-1]
+    for d in range(1, 9):
+        assert last_on[f"listed_share_status_d{d}"] == last_off[f"listed_share_status_d{d}"]
+    for d in (9, 10):
+        assert last_on[f"listed_share_status_d{d}"] < last_off[f"listed_share_status_d{d}"] - 0.05
+    # a decile's share is its listed agents over its agents
+    shares = control.metrics[DECILES].iloc[-1].to_numpy()
+    listed = control.agents["listed"].to_numpy()
+    dec = np.minimum((powers(len(listed)) * 10).astype(int), 9)
+    np.testing.assert_allclose(shares, [listed[dec == d].mean() for d in range(10)])
+    # p_impunity 0: the same outputs as off, plus the columns
+    pd.testing.assert_frame_equal(control.metrics[off.metrics.columns], off.metrics,
+                                  check_exact=True)
