@@ -9,6 +9,7 @@ const page = {
   settings: {},        // path -> text, the settings changed in "all settings"
   a: null,             // the settings kept as A ({levers, settings}), null: as shipped
   polling: false,
+  expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
 };
 
 async function api(path, options) {
@@ -101,6 +102,10 @@ function renderLevers(levers) {
       const value = input.type === "checkbox" ? input.checked : parseFloat(input.value);
       out.textContent = input.type === "checkbox" ? (value ? "on" : "off") : fmt(value);
       if (value === lever.value) delete page.levers[lever.path]; else page.levers[lever.path] = value;
+      // the same setting in "all settings" follows the lever (the lever's value wins)
+      const row = $("settings").querySelector(`input[data-path="${lever.path}"]`);
+      if (row) { row.value = String(value); row.classList.remove("changed"); delete page.settings[lever.path]; }
+      $("changed-count").textContent = Object.keys(page.settings).length;
       validateSoon();
     });
     const p = document.createElement("p");
@@ -150,12 +155,17 @@ async function validate() {
 // -- run and watch ------------------------------------------------------------------------
 
 async function submit(path, body) {
+  page.expect = "pending";  // until the server answers, any job the page sees is an older one
+  delete $("progress-text").dataset.status;
   try {
-    await api(path, {method: "POST", body});
+    page.expect = (await api(path, {method: "POST", body})).id;
     showProblems([]);
     $("cancel").disabled = false;
-    watch();
-  } catch (err) { showProblems(err.problems || [err.message]); }
+  } catch (err) {
+    page.expect = undefined;
+    showProblems(err.problems || [err.message]);
+  }
+  watch();
 }
 
 function runNow() { submit("/api/run", question()); }
@@ -171,14 +181,20 @@ function compareNow() {
 async function cancelNow() { await api("/api/cancel", {method: "POST", body: {}}); }
 
 async function watch() {
-  if (page.polling) return;
+  if (page.polling) return;  // the loop that runs will see the newest job
   page.polling = true;
   try {
     for (;;) {
       const {job} = await api("/api/job");
       if (!job) return;
-      showProgress(job);
-      if (!["queued", "running"].includes(job.status)) { await finished(job); return; }
+      if (page.expect === undefined || job.id === page.expect) {
+        if (!["queued", "running"].includes(job.status)) {
+          await finished(job);  // the result is on the page before the status says so
+          showProgress(job);
+          return;
+        }
+        showProgress(job);
+      }
       await new Promise(r => setTimeout(r, 250));
     }
   } finally { page.polling = false; }
