@@ -16,6 +16,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (same 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from conftest import run_cli
 from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
@@ -176,3 +177,20 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
+
+
+def test_the_command_refuses_a_port_in_use_and_a_cap_below_one(monkeypatch, capsys,
+                                                               tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--no-browser", "--port",
+                               str(port), "--store", str(tmp_path / "store"))
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert not (tmp_path / "store").exists()  # nothing created for a refused start
+    code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--max-agent-days", "0")
+    assert code == 2 and "--max-agent-days must be at least 1, got 0" in err

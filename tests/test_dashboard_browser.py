@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from tests.conftest import REPO, SCSIM
+
+from conftest import REPO, SCSIM
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without these Chromium tries the network (updates, sync, field trials...) and a GPU.

@@ -45,14 +45,14 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
     url = f"http://{shown}:{port}/"
     hosts = ("127.0.0.1", "localhost", "[::1]", "::1") if host in (
         "127.0.0.1", "localhost", "::1") else ("*",)
-    app = create_app(Path(store) if store else default_store_path(),
-                     max_agent_days=max_agent_days, hosts=hosts)
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             probe.bind((host, port))
     except OSError as exc:
         raise ScsimError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another "
                          "--port (0: any free one)") from None
+    app = create_app(Path(store) if store else default_store_path(),
+                     max_agent_days=max_agent_days, hosts=hosts)
     announce(url)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
