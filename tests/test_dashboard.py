@@ -20,8 +20,8 @@ from conftest import run_cli
 from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
-from scsim.dashboard.views import run_view
-from scsim.errors import ScenarioError
+from scsim.dashboard.views import agent_view, run_view
+from scsim.errors import ScenarioError, ScsimError
 from scsim.scenario import load_scenario
 from scsim.store import open_store
 
@@ -177,6 +177,11 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
+    one = agent_view(res, 17)["record"]
+    assert one["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
+    assert one["group"] == str(res.agents["group"].iloc[17])
+    with pytest.raises(ScsimError, match="no agent 2000 in this run"):
+        agent_view(res, 2000)
 
 
 def test_the_command_refuses_a_port_in_use_and_a_cap_below_one(monkeypatch, capsys,

@@ -2,10 +2,11 @@
 Playwright against ``scsim dashboard`` started as a user would (``--no-browser --port 0``).
 
 Load the page, move a slider, run, wait for the chart and check the headline number against
-the run store's catalogue; compare A with B; cancel a run; save a screenshot (written to
-docs/dashboard.png when SCSIM_UPDATE_SCREENSHOT=1); and check that the page asks nothing of
-any host but 127.0.0.1. Runs are small (a few thousand agents, 40 days), except the one
-that is cancelled.
+the run store's catalogue; click an agent of the network picture for its record (the case
+file's place, until provenance lands); validate as you type; compare A with B; cancel a
+run; save a screenshot (written to docs/dashboard.png when SCSIM_UPDATE_SCREENSHOT=1); and
+check that the page asks nothing of any host but 127.0.0.1. Runs are small (a few thousand
+agents, 40 days), except the one that is cancelled.
 
 ``make test`` installs Debian's chromium when it is missing and it runs as root; otherwise
 these tests are skipped, and say so."""
@@ -162,6 +163,16 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     assert (row["agents"], row["days"], row["seed"]) == (3000, 40, 4)
     assert '"scoring.association.listed_penalty": 1.0' in row["overrides"]
     assert '"listing.threshold": 690.0' in row["overrides"]
+    # an agent of the network picture, clicked: its record, as the catalogue has it
+    dot = page.locator("#chart-network circle[fill='#d62728']").first  # listed at the end
+    agent = int(dot.get_attribute("data-agent"))
+    dot.click()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(agent))
+    record = catalogue(store, f"SELECT listed, times_listed FROM agents WHERE run_id = "
+                              f"'{run_id}' AND agent = {agent}").iloc[0]
+    assert bool(record["listed"])
+    expect(page.locator("#case-record tr", has_text="times listed")).to_contain_text(
+        str(record["times_listed"]))
     # the run is listed under Keep, and its table downloads as CSV
     expect(page.locator(f"#runs tr[data-run='{run_id}']")).to_have_count(1)
     with page.expect_download() as download:

@@ -97,6 +97,7 @@ def create_app(store_path: Path, *, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS
         Route("/api/runs/{run_id}", get(_delete), methods=["DELETE"]),
         Route("/api/runs/{run_id}/report", get(_report)),
         Route("/api/runs/{run_id}/{table}.csv", get(_csv)),
+        Route("/api/runs/{run_id}/agents/{agent:int}", get(_agent)),
         Route("/api/comparison", get(_comparison)),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
@@ -144,7 +145,7 @@ async def _guard(handler, dash: Dashboard, request: Request) -> Response:
     """A GET or DELETE about stored runs: ``handler(dash, request)``; user errors as 400."""
     try:
         for ref in request.path_params.values():
-            if ref not in TABLES and not RUN_ID.match(ref):
+            if isinstance(ref, str) and ref not in TABLES and not RUN_ID.match(ref):
                 raise ScsimError(f"'{ref}' is not a run id")
         out = await _threaded(handler, dash, request)
         return out if isinstance(out, Response) else JSONResponse(out)
@@ -259,6 +260,13 @@ def _look(dash: Dashboard, request: Request) -> dict[str, Any]:
     from scsim.dashboard.views import run_view
 
     return run_view(dash.store.load(request.path_params["run_id"]))
+
+
+def _agent(dash: Dashboard, request: Request) -> dict[str, Any]:
+    from scsim.dashboard.views import agent_view
+
+    return agent_view(dash.store.load(request.path_params["run_id"]),
+                      request.path_params["agent"])
 
 
 def _delete(dash: Dashboard, request: Request) -> dict[str, Any]:

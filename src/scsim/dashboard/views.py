@@ -13,6 +13,7 @@ import pandas as pd
 
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
+from scsim.errors import ScsimError
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 
@@ -101,3 +102,17 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
 def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
     return [{**{k: str(row[k]) for k in keys}, **{v: number(row[v]) for v in values}}
             for _, row in df.iterrows()]
+
+
+def agent_view(res: Result, agent: int) -> dict[str, Any]:
+    """One agent's row of the agents table (its record at the end of the run: group,
+    region, score, times listed, wrongful listings, ties lost, blocked tickets, acts...),
+    shown when an agent of the network picture is clicked."""
+    n = len(res.agent_columns["agent"])
+    if not 0 <= agent < n:
+        raise ScsimError(f"no agent {agent} in this run (agents 0 to {n - 1:,})")
+    row = res.agents.iloc[agent]
+    return {"agent": agent, "run": res.run_id,
+            "record": {k: (v.item() if isinstance(v, np.generic) else
+                           str(v) if not isinstance(v, bool | int | float) else v)
+                       for k, v in row.items()}}

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 PROGRESS_EVERY = 0.2  # seconds between progress events of one job
-WARM_UP = {"agents": 1000, "days": 20}  # a run of each built-in scenario at start-up
+WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
 
 # The columns streamed while a run goes on (those the live charts draw), when present.
 LIVE_COLUMNS = ("day", "listed", "wrongful_listed", "score_p05", "score_p25", "score_p50",

@@ -275,6 +275,10 @@ async function openRun(id) {
   lineChart($("chart-groups"), s.day, Object.entries(run.groups).map(([g, v]) => ({name: g, values: v.listed_rate || []})));
   barChart($("chart-regions"), run.regions.region.map((r, i) => ({label: `region ${r}`, value: run.regions.listed_share[i]})));
   networkChart($("chart-network"), run.network);
+  $("case").hidden = true;
+  for (const dot of $("chart-network").querySelectorAll("circle")) {
+    dot.addEventListener("click", () => openAgent(id, dot.dataset.agent));
+  }
   const links = $("downloads");
   links.innerHTML = "Download: ";
   for (const table of ["metrics", "agents", "companies"]) {
@@ -301,6 +305,15 @@ async function openComparison(runs) {
         cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
   table($("cmp-metrics"), ["metric", "measure", "A (mean)", "B (mean)", "B − A", "95 % interval"],
         cmp.metrics.map(r => [r.metric, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
+}
+
+async function openAgent(runId, agent) {
+  const view = await api(`/api/runs/${runId}/agents/${agent}`);
+  $("case").hidden = false;
+  $("case-title").textContent = `Agent ${view.agent} at the end of run ${view.run}`;
+  table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
+    [k.replace(/_/g, " "), typeof v === "number" ? fmt(v) : String(v)]));
+  $("case").dataset.agent = view.agent;
 }
 
 function interval(r) { return r.lo === null ? "one pair: no interval" : `${fmt(r.lo)} to ${fmt(r.hi)}`; }
