@@ -19,6 +19,7 @@ from scsim.dashboard.worker import serve
 from scsim.errors import ScsimError
 
 POLL = 0.5  # seconds between checks that the worker is alive
+STOP_WAIT = 5.0  # seconds the worker has to end when the dashboard stops
 
 
 @dataclass
@@ -75,9 +76,19 @@ class Jobs:
         threading.Thread(target=self._listen, daemon=True, name="scsim-events").start()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        """Stop the worker: a run under way is cancelled (recorded as interrupted), then
+        the worker is asked to end, and killed if it has not within ``STOP_WAIT``."""
+        if self._process is None or not self._process.is_alive():
+            return
+        with self._lock:
+            if self._running is not None:
+                self._cancel.value = self._running.id
+            self._waiting.clear()
+        self._to_worker.put(None)
+        self._process.join(STOP_WAIT)
+        if self._process.is_alive():
             self._process.kill()
-            self._process.join(5)
+            self._process.join(STOP_WAIT)
 
     def submit(self, session: str, spec: dict) -> Job:
         """Queue a job for ``session``; refused while that session has one queued or

@@ -29,8 +29,14 @@ class Cancelled(BaseException):
 
 
 def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
-    """The worker's main function: warm up, then serve ``jobs`` until a ``None``."""
+    """The worker's main function: warm up, then serve ``jobs`` until a ``None``. Ctrl-C
+    in the terminal reaches the whole process group: the worker leaves it to the server,
+    which cancels the run under way and then ends the worker."""
+    import signal
+
     from scsim.errors import ScsimError
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from scsim.store import open_store
 
     events.put({"type": "compiling"})
