@@ -199,3 +199,19 @@ def test_the_command_refuses_a_port_in_use_and_a_cap_below_one(monkeypatch, caps
     assert not (tmp_path / "store").exists()  # nothing created for a refused start
     code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--max-agent-days", "0")
     assert code == 2 and "--max-agent-days must be at least 1, got 0" in err
+
+
+def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):
+    import scsim
+
+    store = open_store(tmp_path / "store")
+    sc = load_scenario("national-800", agents=1500, days=5,
+                       overrides={"listing.threshold": 600})
+    res = scsim.simulate(sc, seed=2, store=store.root)
+    again = scenario_of({"source": {"kind": "run", "ref": res.run_id}, "days": 9}, store)
+    assert again.listing.threshold == 600 and again.population.agents == 1500
+    assert again.days == 9
+    with pytest.raises(ScsimError, match="no run 'nope'"):
+        scenario_of({"source": {"kind": "run", "ref": "nope"}}, store)
+    with pytest.raises(ScsimError, match="a built-in scenario or a stored run"):
+        scenario_of({"source": {"kind": "file", "ref": "/etc/passwd"}}, store)
