@@ -151,11 +151,16 @@ def test_only_local_hosts_and_run_ids(client):
         missing.json()["error"])
     assert TestClient(client.app, base_url="http://127.0.0.1").get(
         "/api/job").status_code == 400  # no session cookie: load the page first
+    form = client.post("/api/run", content='{"source": {}}',
+                       headers={"Content-Type": "text/plain"})  # what a form could send
+    assert form.status_code == 400 and "must be JSON" in form.json()["error"]
 
 
 def test_the_page_and_its_files_are_served_locally(client):
-    page = client.get("/")
+    page = TestClient(client.app, base_url="http://127.0.0.1").get("/")  # a new visitor
     assert page.status_code == 200 and "scsim dashboard" in page.text
+    cookie = page.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie and "httponly" in cookie
     assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
     for name in ("app.js", "charts.js", "style.css"):
         text = client.get(f"/static/{name}").text

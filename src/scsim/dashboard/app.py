@@ -131,6 +131,8 @@ def _error(exc: ScsimError) -> JSONResponse:
 async def _call(request: Request, handler, dash: Dashboard) -> Response:
     """A POST with a JSON body: ``handler(dash, body, session)``; user errors as 400."""
     try:
+        if request.headers.get("content-type", "").split(";")[0] != "application/json":
+            raise ScsimError("the request body must be JSON (Content-Type: application/json)")
         body = await request.json()
         if not isinstance(body, dict):
             raise ScsimError("the request body must be a JSON object")
