@@ -189,8 +189,7 @@ def test_run_view_matches_the_result(compiled_kernels):
         agent_view(res, 2000)
 
 
-def test_the_command_refuses_a_port_in_use_and_a_cap_below_one(monkeypatch, capsys,
-                                                               tmp_path):
+def test_the_command_checks_its_port_host_and_cap(monkeypatch, capsys, tmp_path):
     import socket
 
     with socket.socket() as taken:
@@ -202,6 +201,14 @@ def test_the_command_refuses_a_port_in_use_and_a_cap_below_one(monkeypatch, caps
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
     assert not (tmp_path / "store").exists()  # nothing created for a refused start
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--host", "0.0.0.0",
+                               "--port", str(port), "--no-browser")
+    assert code == 2
+    assert "warning: --host 0.0.0.0 makes the dashboard reachable by anyone" in err
     code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--max-agent-days", "0")
     assert code == 2 and "--max-agent-days must be at least 1, got 0" in err
 

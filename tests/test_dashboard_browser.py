@@ -222,6 +222,9 @@ def test_cancel_a_run(server, page):
     ask(page, agents=50_000, days=2000)  # about a minute: cancelled in its first seconds
     page.click("#run")
     expect(page.locator("#progress-text")).to_contain_text("running: day", timeout=RUN)
+    # the charts grow while the days pass
+    expect(page.locator("#chart-listed polyline")).to_have_count(2)
+    expect(page.locator("#chart-score polygon")).to_have_count(2)  # 5-95 %, 25-75 % bands
     page.click("#cancel")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "cancelled",
                                                              timeout=RUN)
