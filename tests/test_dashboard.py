@@ -227,3 +227,27 @@ def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):
         scenario_of({"source": {"kind": "run", "ref": "nope"}}, store)
     with pytest.raises(ScsimError, match="a built-in scenario or a stored run"):
         scenario_of({"source": {"kind": "file", "ref": "/etc/passwd"}}, store)
+
+
+def test_a_dead_worker_fails_its_jobs_and_refuses_new_ones(tmp_path):
+    import time
+
+    from scsim.dashboard.jobs import Jobs
+
+    jobs = Jobs(str(tmp_path / "store"))
+    jobs.start()
+    try:
+        queued = jobs.submit("page", {"kind": "run", "scenario": {}, "seed": 1})
+        assert queued.status == "queued"  # the worker is still starting
+        jobs._process.kill()  # as the system's out-of-memory killer would
+        deadline = time.time() + 30
+        while jobs.state != "stopped" and time.time() < deadline:
+            time.sleep(0.1)
+        assert jobs.state == "stopped"
+        assert jobs.latest("page")["status"] == "failed"
+        assert jobs.latest("page")["error"] == (
+            "the worker process stopped (exit code -9); restart scsim dashboard")
+        with pytest.raises(ScsimError, match="the worker process stopped"):
+            jobs.submit("another page", {"kind": "run", "scenario": {}, "seed": 1})
+    finally:
+        jobs.stop()

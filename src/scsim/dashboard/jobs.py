@@ -19,6 +19,7 @@ from scsim.dashboard.worker import serve
 from scsim.errors import ScsimError
 
 POLL = 0.5  # seconds between checks that the worker is alive
+STOPPED = "the worker process stopped (exit code {}); restart scsim dashboard"
 STOP_WAIT = 5.0  # seconds the worker has to end when the dashboard stops
 
 
@@ -94,6 +95,8 @@ class Jobs:
         """Queue a job for ``session``; refused while that session has one queued or
         running."""
         with self._lock:
+            if self.state == "stopped":
+                raise ScsimError(STOPPED.format(self._process.exitcode))
             mine = self._of(session)
             if mine is not None and mine.status in ("queued", "running"):
                 raise ScsimError("one run at a time: this page already has a run "
@@ -176,10 +179,12 @@ class Jobs:
         self._dispatch()
 
     def _worker_died(self) -> None:
+        """The worker is gone (killed, out of memory): its job and the queue fail with one
+        line, and new jobs are refused."""
         with self._lock:
             self.state = "stopped"
-            if self._running is not None:
-                self._running.status = "failed"
-                self._running.error = ("the worker process stopped (exit code "
-                                       f"{self._process.exitcode}); restart scsim dashboard")
-                self._running = None
+            for job in [self._running, *self._waiting]:
+                if job is not None:
+                    job.status, job.error = "failed", STOPPED.format(self._process.exitcode)
+            self._running = None
+            self._waiting.clear()
