@@ -15,8 +15,9 @@ shaming, severing and restoring ties, companies listed and penalising their
 representatives, a regional rollout and a timeline step), national-800 once more on an
 Erdős-Rényi network, and one run on the small edge list ``tests/data/small.edges``.
 
-For each run, each table (``metrics``, ``agents``, ``companies``, and the network sample
-``network_nodes`` and ``network_ties``) and each column, golden.json keeps one line:
+For each run, each table (``metrics``, ``agents``, ``companies``, the provenance tables
+``groups``, ``regions``, ``wrongful`` and ``events``, the network sample ``network_nodes``
+and ``network_ties``) and each column, golden.json keeps one line:
 ``DTYPE[LENGTH] SHA256`` where the hash is over the column's raw numpy bytes (so NaN equals
 NaN and -0.0 differs from 0.0); a categorical column keeps the hash of its codes and its
 categories. A mismatch names every run, table and column that differs.
@@ -51,7 +52,8 @@ GOLDEN = REPO / "tests" / "data" / "golden.json"
 SMALL_EDGES = "tests/data/small.edges"  # relative to the repository
 
 # label: settings. ``network``: an edge list (relative to the repository) replacing the
-# scenario's generated network; its nodes are the agents.
+# scenario's generated network; its nodes are the agents. ``trace``: case files
+# (``scsim.outputs.casefile.Trace``).
 RUNS: dict[str, dict[str, Any]] = {
     "court-blacklist": {
         "scenario": "court-blacklist", "agents": 5000, "days": 120, "seed": 7,
@@ -70,7 +72,8 @@ RUNS: dict[str, dict[str, Any]] = {
                       "companies.listing_threshold=690", "sanctions.house_arrest.threshold=550",
                       "metrics.network_every=7",
                       "timeline=[{day: 100, set: {listing.threshold: 670, "
-                      "scoring.association.alpha: 0.01}}]"]},
+                      "scoring.association.alpha: 0.01}}]"],
+        "trace": {"sample": 25, "ids": [4097], "wrongful": True}},
     "national-800-er": {
         "scenario": "national-800", "agents": 5000, "days": 40, "seed": 11,
         "overrides": ["network.kind=erdos_renyi", "listing.threshold=690"]},
@@ -118,11 +121,13 @@ def column_digest(values: Any) -> str:
 
 
 def result_tables(result: Any) -> dict[str, pd.DataFrame]:
-    """Every table a Result publishes: ``TABLES`` and, when it has one, the network sample
-    (``SAMPLE_TABLES``)."""
-    from scsim.outputs.result import SAMPLE_TABLES, TABLES
+    """Every table a Result publishes: ``TABLES``, the provenance tables it has
+    (``PROVENANCE_TABLES``) and, when it has one, the network sample (``SAMPLE_TABLES``)."""
+    from scsim.outputs.result import PROVENANCE_TABLES, SAMPLE_TABLES, TABLES
 
     tables = {name: getattr(result, name) for name in TABLES}
+    tables.update((name, result.provenance[name]) for name in PROVENANCE_TABLES
+                  if name in result.provenance)
     if result.sample is not None:
         tables.update(zip(SAMPLE_TABLES, (result.sample.nodes, result.sample.ties),
                           strict=True))
@@ -142,9 +147,12 @@ def scenario_of(settings: dict[str, Any]) -> Any:
 def run_digests(label: str, threads: int | None = None) -> dict[str, Any]:
     """Settings and per-table, per-column digests of one run of ``RUNS``."""
     import scsim
+    from scsim.outputs.casefile import Trace
 
     settings = RUNS[label]
-    result = scsim.simulate(scenario_of(settings), seed=settings["seed"], threads=threads)
+    trace = Trace(**settings["trace"]) if "trace" in settings else None
+    result = scsim.simulate(scenario_of(settings), seed=settings["seed"], threads=threads,
+                            trace=trace)
     tables = {name: {col: column_digest(df[col]) for col in df.columns}
               for name, df in result_tables(result).items()}
     return {"settings": settings, "tables": tables}

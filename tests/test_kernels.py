@@ -21,6 +21,7 @@ from conftest import bare
 from scsim.core import rng
 from scsim.core.params import Names
 from scsim.core.rng import SALT_1, SALT_2, below, poisson, unit
+from scsim.core.source import slot, source_registry
 from scsim.core.state import (
     ACTED,
     DELISTED,
@@ -47,6 +48,12 @@ from scsim.mechanisms import score as score_m
 from scsim.mechanisms import shame as shame_m
 from scsim.mechanisms import ties as ties_m
 from scsim.world.network.csr import SEVERED, TIE_FAMILY, TIE_SOCIAL, TIE_WORK
+
+
+def ledger(n):
+    """Empty provenance ledger rows (points, clean points) of n agents (core.source)."""
+    k = len(source_registry())
+    return np.zeros((n, k), np.float32), np.zeros((n, k), np.float32)
 
 KEY = np.uint64(0x9E3779B97F4A7C15)  # any stream key
 
@@ -218,7 +225,8 @@ def test_score_update_matches_model(kw):
     expected = score_reference(p, indptr, indices, tie, group, region, started, nl, ncl,
                                scores, delta)
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+                  *ledger(len(group)), score_m.SOURCES.slots)
     np.testing.assert_allclose(scratch, expected, rtol=1e-6, atol=1e-3)
 
 
@@ -229,7 +237,8 @@ def test_score_by_hand():
     p = score_params(alpha=0.5, tie_weight=np.array([1.0, 2.0, 4.0]))
     indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+                  *ledger(len(group)), score_m.SOURCES.slots)
     assert scratch[0].tolist() == pytest.approx([225.0, 215.0])
     assert scratch[4].tolist() == [700.0, 700.0]  # no ties: nothing pulls
     assert scratch[5].tolist() == [600.0, 650.0]  # region not started: unchanged
@@ -243,7 +252,8 @@ def test_score_clamped_to_range():
     delta[2] = [500, 100]  # above the maximum
     delta[3] = [600, 620]  # exactly the maximum
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+                  *ledger(len(group)), score_m.SOURCES.slots)
     assert scratch[0].tolist() == [50.0, 70.0]
     assert scratch[2].tolist() == [1000.0, 1000.0]
     assert scratch[3].tolist() == [1000.0, 1000.0]
@@ -257,7 +267,8 @@ def test_score_recovery_and_penalty_by_hand():
     p = score_params(recovery=0.1, listed_penalty=3.0)
     indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+                  *ledger(len(group)), score_m.SOURCES.slots)
     assert scratch[1].tolist() == pytest.approx([232.0, 241.0])
     assert scratch[2].tolist() == pytest.approx([904.0, 952.0])
 
@@ -347,7 +358,7 @@ class Agents:
 def run_classify(p, a, day=10, key=KEY, started=(True, False)):
     classify_m.classify(p, key, day, a.region, np.array(started), a.scores, a.tier, a.status,
                         a.today, a.listed_until, a.times_listed, a.days_listed, a.wrongful,
-                        a.counts, a.flags)
+                        a.counts, ledger(len(a.status))[0], classify_m.SOURCES.slots, a.flags)
 
 
 def test_classify_tiers():
@@ -887,10 +898,22 @@ def test_companies_penalise_representatives():
     scores = np.array([[100, 90], [500, 500], [30, 20], [800, 800]], np.float32)
     listed = np.array([1, 0, 1], np.uint8)
     rep = np.array([0, 1, 2], np.int32)
-    companies_m.penalise_representatives(25.0, 0.0, 2000.0, listed, rep, scores)
+    points, clean = ledger(4)
+    slots = companies_m.SOURCES.slots
+    companies_m.penalise_representatives(25.0, 0.0, 2000.0, listed, rep, scores, points, clean,
+                                         slots)
     assert scores.tolist() == [[75, 65], [500, 500], [5, 0], [800, 800]]
-    companies_m.penalise_representatives(-1500.0, 0.0, 1000.0, listed, rep, scores)
+    companies_m.penalise_representatives(-1500.0, 0.0, 1000.0, listed, rep, scores, points,
+                                         clean, slots)
     assert scores.tolist() == [[1000, 1000], [500, 500], [1000, 1000], [800, 800]]
+    # Booked: the penalties, and what the clamps added or took (clean: agent 2 hit 0).
+    pen, clamp = slot("representative_penalty"), slot("clamping")
+    assert points[:, pen].tolist() == clean[:, pen].tolist() == [1475, 0, 1475, 0]
+    assert points[:, clamp].tolist() == [-575, 0, -505, 0]
+    assert clean[:, clamp].tolist() == [-565, 0, -495, 0]
+    start = np.array([[100, 90], [500, 500], [30, 20], [800, 800]])
+    assert (scores[:, 0] - start[:, 0]).tolist() == points.sum(axis=1).tolist()
+    assert (scores[:, 1] - start[:, 1]).tolist() == clean.sum(axis=1).tolist()
 
 
 def test_companies_compile():
@@ -1034,7 +1057,7 @@ def test_observe_sightings_full_and_no_coverage():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, flags)
+                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots, flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     # Channel 0 sees every act, channel 1 none: behaviours 0 and 1 count, 2 does not.
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
@@ -1053,7 +1076,8 @@ def test_observe_partial_coverage():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, flags)
+                      m.started, m, scratch, today, counts, seen, *ledger(n),
+                      observe_m.SOURCES.slots, flags)
     exp = np.zeros(n)
     for i in range(n):
         h = agent_hash(KEY, i)
@@ -1077,7 +1101,7 @@ def test_observe_misattribution():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, flags)
+                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots, flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
     assert scratch[:, 0].tolist() == [0.0] * n
@@ -1089,7 +1113,8 @@ def test_observe_misattribution():
     assert cnt(observe_m, counts, "misattributions") == wrong and flags[0] == 1
     before = today.copy()
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m,
-                           scratch, today, flags)
+                           scratch, today, ledger(n)[0], observe_m.SOURCES.slots,
+                           np.full(n, -1, np.int32), flags)
     expected = np.zeros(n)
     severe_to = set()
     for i in range(n):
@@ -1124,7 +1149,8 @@ def test_observe_partial_misattribution():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, flags)
+                      m.started, m, scratch, today, counts, seen, *ledger(n),
+                      observe_m.SOURCES.slots, flags)
     own, every, mixed = np.zeros(n), np.zeros(n), 0
     wrong_total = 0
     for i in range(n):
@@ -1181,7 +1207,7 @@ def test_reports_true_reports_of_unseen_acts():
     flags = np.zeros(1, np.uint8)
     reports_m.report(p, beh, seen_p, ok, rk, fk, np.zeros(n, np.uint8), m.region,
                      np.array([0, n]), m.started, deg, np.ones(n, np.float32), m, scratch,
-                     today, counts, reported, flags)
+                     today, counts, reported, *ledger(n), reports_m.SOURCES.slots, flags)
     exp = np.zeros(n)
     per_b = [0, 0, 0]
     sev = []
@@ -1216,7 +1242,8 @@ def test_reports_none_accepted():
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
                      np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
-                     counts, reported, np.zeros(1, np.uint8))
+                     counts, reported, *ledger(n), reports_m.SOURCES.slots,
+                     np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
     assert today.tolist() == before.tolist() and (before & ACTED).any()
     # Accepted, but nobody acted today (no ACTED bit): nothing to report.
@@ -1225,7 +1252,8 @@ def test_reports_none_accepted():
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
                      np.full(n, 2, np.uint16), np.ones(n, np.float32), m, scratch, today,
-                     counts, reported, np.zeros(1, np.uint8))
+                     counts, reported, *ledger(n), reports_m.SOURCES.slots,
+                     np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
 
 
@@ -1259,14 +1287,16 @@ def test_reports_false_reports():
                          np.array([0, n]), np.array([True, True]),
                          np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, act_model(n),
                          np.zeros((n, 2), np.float32),
-                         today, counts, np.zeros((1, 2), np.int64), flags)
+                         today, counts, np.zeros((1, 2), np.int64), *ledger(n),
+                         reports_m.SOURCES.slots, flags)
         filed = {i: poisson(unit(agent_hash(fk, i)), 1.0 * malice[i]) for i in (0, 5)}
         assert cnt(reports_m, counts, "false_reports_filed") == sum(filed.values()) > 0
         assert [bool(t & HAS_FALSE_REPORTS) for t in today] == [
             filed.get(i, 0) > 0 for i in range(n)]
         scratch = np.zeros((n, 2), np.float32)
         reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
-                                started, scratch, today, counts, flags)
+                                started, scratch, today, counts, ledger(n)[0],
+                                reports_m.SOURCES.slots, np.full(n, -1, np.int32), flags)
         exp = np.zeros(n)
         severe = set()
         accepted = 0
@@ -1350,7 +1380,8 @@ def test_score_an_unstarted_agent_does_not_stop_its_block():
     scratch = np.zeros((3, 2), np.float32)
     score_m.score(p, indptr, indices, tie, np.zeros(3, np.uint8),
                   np.array([1, 0, 0], np.uint16), np.array([True, False]),
-                  np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores, scratch)
+                  np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores, scratch, *ledger(3),
+                  score_m.SOURCES.slots)
     assert scratch.tolist() == [[600, 600], [800, 800], [900, 900]]
 
 
@@ -1393,14 +1424,20 @@ def test_reports_false_report_by_an_odd_numbered_agent():
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                      np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
                      act_model(n), np.zeros((n, 2), np.float32), today, counts,
-                     np.zeros((1, 1), np.int64), flags)
+                     np.zeros((1, 1), np.int64), *ledger(n), reports_m.SOURCES.slots, flags)
     filed = poisson(unit(agent_hash(fk, 1)), 5.0)
     assert filed > 0 and cnt(reports_m, counts, "false_reports_filed") == filed
     scratch = np.zeros((n, 2), np.float32)
+    points = ledger(n)[0]
+    reporter = np.full(n, -1, np.int32)
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
-                            started, scratch, today, counts, flags)
+                            started, scratch, today, counts, points, reports_m.SOURCES.slots,
+                            reporter, flags)
     assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
+    # Booked to false reports, and agent 0 knows its reporter.
+    assert points[:, slot("false_report")].tolist() == [-10.0 * filed, 0.0]
+    assert reporter.tolist() == [1, -1]
 
 
 @pytest.mark.parametrize("kind", ["family", "social", "work"])
@@ -1466,6 +1503,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[900, 0], [300, 0]], np.float32), malice,
                             np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
+                            ledger(n)[0], reports_m.SOURCES.slots, np.full(n, -1, np.int32),
                             flags)
     filed = poisson(unit(agent_hash(fk, 0)), 300.0)
     odds = 0.3 / 0.7 * math.exp(0.1 * 600 / 100)

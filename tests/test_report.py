@@ -60,7 +60,8 @@ def test_run_report(tmp_path, pair):
     res = pair.a[0]
     html = check_report(report_run(res, tmp_path / "report"), [
         "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
-        "network"])
+        "network", "sources", "regions"])
+    assert "causes (no wrongful listings)" in html
     assert "ever listed" in html and "national-800" in html  # the summary table
     for line in run_headline(res).splitlines():
         assert f"<p class='headline'>{escape(line)}</p>" in html
@@ -73,7 +74,7 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
     assert not res.names.tiers
     html = check_report(report_run(res, tmp_path / "r"), [
-        "scores", "listed", "travel", "ties", "groups", "network"])
+        "scores", "listed", "travel", "ties", "groups", "network", "sources", "regions"])
     assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
     assert len(RUN_CHARTS) == 9
 
@@ -96,7 +97,7 @@ def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
 def test_comparison_report(tmp_path, pair):
     html = check_report(report_comparison(pair, tmp_path / "cmp"), [
         "scores", "difference", "tiers", "listed", "travel", "chilling", "ties", "groups",
-        "companies", "network"])
+        "companies", "network", "sources", "causes", "regions"])
     assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
     assert "listed under B, not under A" in html
 
@@ -125,3 +126,22 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
     assert "seed 0, 1" in html
     code, _, err = run_cli(monkeypatch, capsys, "report", *ids[:3])
     assert code == 2 and "pairs of runs" in err
+
+
+def test_provenance_charts_and_case_files(tmp_path):
+    """Where the points come from, wrongful listings by cause, listings per region, and
+    three case files of wrongfully listed traced agents."""
+    from scsim.outputs.casefile import Trace
+
+    sc = scsim.load_scenario("national-800", agents=3000, days=60,
+                             overrides={"listing.threshold": 690,
+                                        "surveillance.misattribution": 0.05})
+    res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
+    assert len(res.wrongful) >= 3
+    html = check_report(report_run(res, tmp_path / "r"), [
+        "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
+        "network", "sources", "causes", "regions"])
+    assert "Where the points come from" in html and "Wrongful listings by cause" in html
+    assert "<h2 id='casefiles'>Case files</h2>" in html
+    assert html.count(": case file, ") == 3
+    assert html.count("LISTED — wrongfully (cause: ") >= 3

@@ -33,7 +33,7 @@ def test_history_counts_stop_at_their_maximum():
 def test_neighbour_counts_widen_only_for_huge_degrees():
     assert ties_dtype(65_535) is np.uint16
     assert ties_dtype(65_536) is np.int32
-    dims = {"behaviours": 2, "categories": 1, "events": 1}
+    dims = {"behaviours": 2, "categories": 1, "events": 1, "sources": 3}
     narrow = allocate(AGENT_ARRAYS, 3, dims)
     wide = allocate(AGENT_ARRAYS, 3, {**dims, "ties": np.int32})
     assert narrow["nbr_listed"].dtype == np.uint16 and wide["nbr_listed"].dtype == np.int32

@@ -135,11 +135,13 @@ def test_observe_step_run(monkeypatch, flagged):
     k = key("observe")
     assert calls[0] == ("observe", ("P.observe", "P.behave", k, "a.group", "a.region",
                                     "s.region_start", "started", "acts", "a.scratch",
-                                    "a.today", "counts.observe", "arrays.seen", t.tally.flags))
+                                    "a.today", "counts.observe", "arrays.seen", "a.points",
+                                    "a.clean_points", observe_m.SOURCES.slots, t.tally.flags))
     assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
     if flagged:  # the serial replay, with the same draws (same key)
         assert calls[1][1] == ("P.observe", "P.behave", k, "a.group", "a.region",
                                "s.region_start", "acts", "a.scratch", "a.today",
+                               "a.points", observe_m.SOURCES.slots, "a.mistaken_for",
                                t.tally.flags)
 
 
@@ -155,12 +157,15 @@ def test_reports_step_run(monkeypatch, flagged):
     assert calls[0] == ("report", (
         "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
         "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "acts",
-        "a.scratch", "a.today", "counts.report", "arrays.reported", t.tally.flags))
+        "a.scratch", "a.today", "counts.report", "arrays.reported", "a.points",
+        "a.clean_points", reports_m.SOURCES.slots, t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:
         assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
-                               "a.scratch", "a.today", "counts.report", t.tally.flags)
+                               "a.scratch", "a.today", "counts.report", "a.points",
+                               reports_m.SOURCES.slots, "a.falsely_reported_by",
+                               t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])
@@ -173,7 +178,8 @@ def test_classify_step_run(monkeypatch, flagged):
     assert calls[0] == ("classify", (
         "P.classify", key("classify"), DAY, "a.region", "started", "a.scores", "a.tier",
         "a.status", "a.today", "a.listed_until", "a.times_listed", "a.days_listed",
-        "a.wrongful_listings", "counts.classify", t.tally.flags))
+        "a.wrongful_listings", "counts.classify", "a.points", classify_m.SOURCES.slots,
+        t.tally.flags))
     assert calls.names() == (["classify", "announce_listings"] if flagged else ["classify"])
     if flagged:
         assert calls[1][1] == ("net.indptr", "net.indices", "net.tie", "a.status", "a.today",
@@ -200,7 +206,8 @@ def test_score_step_run_swaps_buffers(monkeypatch):
     score_m.Score(None).run(t)
     assert calls == [("score", ("P.score", "net.indptr", "net.indices", "net.tie", "a.group",
                                 "a.region", "started", "a.nbr_listed", "a.nbr_clean_listed",
-                                "a.scores", "a.scratch"))]
+                                "a.scores", "a.scratch", "a.points", "a.clean_points",
+                                score_m.SOURCES.slots))]
     # The kernel writes the new scores into scratch: the two swap.
     assert t.state.agents["scores"] == "a.scratch" and t.state.agents["scratch"] == "a.scores"
 
@@ -219,7 +226,8 @@ def test_companies_step_run(monkeypatch, penalty):
                                       "c.events_total", "c.events_seen", "c.days_listed"))
     if penalty > 0:
         assert calls[1:] == [("penalise_representatives", (
-            0.5, 0.0, 1000.0, "c.listed", "c.rep", "a.scores"))]
+            0.5, 0.0, 1000.0, "c.listed", "c.rep", "a.scores", "a.points", "a.clean_points",
+            companies_m.SOURCES.slots))]
     else:
         assert len(calls) == 1
     calls.clear()  # no companies: nothing runs

@@ -28,6 +28,7 @@ from scsim.cli.app import (
 )
 from scsim.cli.progress import compile_notice, day_progress
 from scsim.cli.render import print_data, print_profile, print_run, run_record
+from scsim.errors import ScsimError
 
 
 @app.command()
@@ -55,6 +56,15 @@ def run(
     full: FullOption = False,
     json_: JsonOption = False,
     csv: CsvOption = False,
+    trace: Annotated[int, typer.Option(
+        "--trace", metavar="N", min=0, help="Keep case files (every event, `scsim explain`) "
+        "of N agents drawn at random (seeded).")] = 0,
+    trace_ids: Annotated[str | None, typer.Option(
+        "--trace-ids", metavar="IDS", help="Keep case files of these agents (comma-"
+        "separated ids).")] = None,
+    trace_wrongful: Annotated[bool, typer.Option(
+        "--trace-wrongful", help="Keep case files of everyone wrongfully listed, from "
+        "their first wrongful listing.")] = False,
 ) -> None:
     """Run one scenario, print its headline (--full: the summary table) and keep it in the
     run store; --out also copies the results to a folder."""
@@ -74,7 +84,8 @@ def run(
         with err.status(f"Building {sc.name}: population and network…"):
             from scsim.core.engine import Simulation
 
-            sim = Simulation(sc, seed=seed, threads=threads)
+            sim = Simulation(sc, seed=seed, threads=threads,
+                             trace=trace_request(trace, trace_ids, trace_wrongful))
         sc = sim.scenario
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
@@ -99,3 +110,17 @@ def run(
 
         path = report([res], store=runs)
         say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+
+
+def trace_request(sample: int, ids: str | None, wrongful: bool):
+    """The ``Trace`` of the --trace options (None when none is given)."""
+    from scsim.outputs.casefile import Trace
+
+    if not sample and not ids and not wrongful:
+        return None
+    try:
+        chosen = tuple(int(x) for x in ids.split(",") if x.strip()) if ids else ()
+    except ValueError:
+        raise ScsimError(f"--trace-ids {ids!r}: give agent ids separated by commas, "
+                         "e.g. 17,4242") from None
+    return Trace(sample=sample, ids=chosen, wrongful=wrongful)

@@ -20,6 +20,7 @@ from scsim.core.params import Names, Params, compile_params
 from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.state import State
 from scsim.core.step import Today
+from scsim.outputs.casefile import Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.result import Result
 from scsim.scenario.loader import timeline_epochs
@@ -45,9 +46,12 @@ def _compile(scenario: Scenario, names: Names) -> list[tuple[int, Params]]:
 class Simulation:
     """One run of one scenario with one seed. ``run()`` returns a Result."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None):
+    def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None,
+                 trace: Trace | None = None):
+        """``trace``: which agents get case files (``outputs.casefile.Trace``)."""
         _set_threads(threads)
         self.seed = int(seed)
+        self.trace = trace
         self.names = Names.of(scenario)
         started = time.perf_counter()
         self.epochs = _compile(scenario, self.names)
@@ -66,6 +70,7 @@ class Simulation:
         _set_threads(threads)
         sim = cls.__new__(cls)
         sim.seed = int(seed)
+        sim.trace = None  # the case files' step restores whom it traces
         sim.names = Names.of(scenario)
         started = time.perf_counter()
         sim.epochs = _compile(scenario, sim.names)
@@ -165,13 +170,14 @@ class Simulation:
 def simulate(scenario: Scenario, seed: int = 0, *, threads: int | None = None,
              progress: Callable[[int], None] | None = None,
              store: str | os.PathLike | bool | None = None,
-             checkpoint_every: int | None = None) -> Result:
+             checkpoint_every: int | None = None, trace: Trace | None = None) -> Result:
     """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies).
     ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
     ``./scsim-runs``), to keep the run there (its id is ``result.run_id``);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
-    ``scsim resume`` continues the run if it does not finish."""
-    sim = Simulation(scenario, seed, threads)
+    ``scsim resume`` continues the run if it does not finish; ``trace``: which agents get
+    case files (``outputs.casefile.Trace``: a sample, chosen ids, the wrongfully listed)."""
+    sim = Simulation(scenario, seed, threads, trace)
     if store is None or store is False:
         if checkpoint_every:
             raise ValueError("checkpoint_every needs a store (store=True or a folder)")

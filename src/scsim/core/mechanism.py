@@ -8,6 +8,7 @@
         place=after("sanction"),                  # or a number: where it runs in the day
         metrics=METRICS, metrics_after="pariahs", # its metric columns, and where they go
         in_use=enabled,                           # off by default: columns only when used
+        sources=SOURCES,                          # the sources of points it books to
     )
 
 and the core composes every declaration it finds in the ``scsim.mechanisms`` package
@@ -36,6 +37,7 @@ from scsim.core.metric import Metric, PerName
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
+    from scsim.core.source import Sources
     from scsim.core.step import Step
     from scsim.scenario.schema import Scenario
 
@@ -82,7 +84,8 @@ class Mechanism:
     ``Columns`` item goes after its own anchor. ``in_use(sc)``: for a mechanism that is off
     by default, whether a scenario switches it on; its metric columns then appear only in
     runs of scenarios that do (in some epoch of their timeline), so that adding it changes
-    no existing output. ``check(sc)``: rules across fields, as (path, message) pairs."""
+    no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
+    ``sources``: the sources of points it books to (``core.source.Sources``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
@@ -93,6 +96,7 @@ class Mechanism:
     metrics_after: str | None = None
     in_use: Callable[[Scenario], bool] | None = None
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
+    sources: Sources | None = None
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

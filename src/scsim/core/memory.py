@@ -20,7 +20,7 @@ import re
 import psutil
 
 from scsim.core.params import Names
-from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row
+from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row, widths
 from scsim.errors import MemoryRefused
 from scsim.scenario.schema import Scenario
 from scsim.world.population import MAX_HOUSEHOLD, company_count
@@ -58,8 +58,7 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     """Peak bytes of a run of ``n`` agents (``entries``: directed ties, if known): the larger
     of the network build (population structure, edge list and neighbour ids) and the run
     (the state table, the CSR, the metrics table), plus a fixed overhead."""
-    dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
-            "events": max(len(names.company_events), 1)}
+    dims = widths(names)
     if entries is None:
         entries = int(n * expected_degree(sc))
     build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY

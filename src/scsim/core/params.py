@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from scsim.core.mechanism import mechanisms
+from scsim.core.source import CAUSES
 from scsim.scenario.schema import Scenario
 
 NEVER = np.int32(2**31 - 1)  # a day that never comes
@@ -38,12 +39,20 @@ class Names:
     # Mechanisms that are off by default (``Mechanism.in_use``) and that this scenario
     # switches on in some epoch of its timeline: their metric columns are in its table.
     optional: list[str] = field(default_factory=list)
+    # Sources of points (core.source) of the mechanisms in its table, in ledger order, and
+    # those that move the error-free score (not errors of the system).
+    sources: list[str] = field(default_factory=list)
+    clean_sources: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=lambda: list(CAUSES))  # of wrongful listings
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:
         groups = [g.name for g in sc.population.groups]
         ref = sc.population.reference_group or groups[0]
         categories = list(dict.fromkeys(b.category for b in sc.behaviours)) or ["general"]
+        optional = optional_in_use(sc)
+        used = [s for m in mechanisms() if m.sources is not None
+                and (m.in_use is None or m.name in optional) for s in m.sources.declared]
         return cls(
             behaviours=[b.name for b in sc.behaviours],
             categories=categories,
@@ -55,7 +64,9 @@ class Names:
             company_events=[e.name for e in sc.companies.events],
             company_tiers=[t.name for t in sorted(sc.companies.tiers, key=lambda t: -t.min)],
             sectors=list(sc.companies.sectors),
-            optional=optional_in_use(sc),
+            optional=optional,
+            sources=[s.name for s in used],
+            clean_sources=[s.name for s in used if not s.error],
         )
 
 

@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from scsim.core.mechanism import mechanisms
+from scsim.outputs.casefile import CaseFiles
 from scsim.outputs.metrics import Metrics
+from scsim.outputs.provenance import Provenance
 
 if TYPE_CHECKING:
     from scsim.core.params import Params
     from scsim.scenario.schema import Scenario
 
-DAY_PLAN = (*(m.step for m in mechanisms()), Metrics)
+DAY_PLAN = (*(m.step for m in mechanisms()), Provenance, CaseFiles, Metrics)
 """The steps of a day, in order: each mechanism's step in day order (``Mechanism.place``),
-then the metrics step that ends the day."""
+then the provenance breakdown, the case files of traced agents and the metrics step that
+ends the day."""
 
 PHASES = tuple(step.name for step in DAY_PLAN)
 """The phase names of the profile, in day order."""

@@ -35,6 +35,7 @@ class Today:
     tally: Tally
     last_day: bool
     acts: Any = None
+    provenance: Any = None  # set by outputs.provenance: the day's points by source, causes
 
     def key(self, purpose: str) -> np.uint64:
         """The random stream of ``purpose`` today (see core.rng)."""

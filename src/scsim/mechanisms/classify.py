@@ -16,6 +16,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, rehash, unit
+from scsim.core.source import Source, Sources
 from scsim.core.state import (
     DELISTED,
     LISTED,
@@ -139,6 +140,14 @@ COUNTERS = Counters("classify", counts=(
 C = COUNTERS.C
 
 
+SOURCES = Sources(
+    "classify",
+    Source("record_correction", "record corrections", "points a won appeal restored by "
+           "setting the recorded score to the error-free one (listing.appeals."
+           "correct_record)"))
+SRC = SOURCES.S
+
+
 @njit(cache=True, inline="always")
 def tier_of(s, tier_min):
     """Index of the tier of score s; tiers are ordered from the highest threshold down and
@@ -151,7 +160,7 @@ def tier_of(s, tier_min):
 
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
-             times_listed, days_listed, wrongful_listings, counts, flags):
+             times_listed, days_listed, wrongful_listings, counts, points, slots, flags):
     """Tier, listing and delisting decisions for every agent of a started region."""
     threshold, tier_min = p.threshold, p.tier_min
     n = len(status)
@@ -189,6 +198,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                         free = True
                         counts[blk, C.appeals_won] += 1
                         if p.correct_record:
+                            points[i, slots[SRC.record_correction]] += scores[i, 1] - s
                             scores[i, 0] = scores[i, 1]
                             tier[i] = tier_of(scores[i, 0], tier_min)
                         listed_until[i] = day + p.protection_days
@@ -265,7 +275,7 @@ class Classify(Step):
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
-                 tally.flags)
+                 a["points"], SOURCES.slots, tally.flags)
         if tally.flags.any():
             announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
                               a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
@@ -338,4 +348,4 @@ MECHANISM = Mechanism(
              Columns("reported_{}", TIERS,
                      PerName("groups", LISTED_RATE, WRONGFUL_RATE, GROUP_SCORE_MEAN,
                              DISPARATE_IMPACT))),
-    metrics_after="clean_score_mean")
+    metrics_after="clean_score_mean", sources=SOURCES)

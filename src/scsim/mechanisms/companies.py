@@ -16,6 +16,7 @@ from pydantic import Field
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
+from scsim.core.source import Source, Sources, clamp_booked
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
@@ -172,15 +173,28 @@ def companies(p, key, region, started, rep, agent_status, score, tier, listed, e
             days_listed[c] += 1
 
 
+SOURCES = Sources(
+    "companies",
+    Source("representative_penalty", "representative penalty", "points a listed company "
+           "takes off its legal representative (companies.rep_penalty per day)"),
+    uses=("clamping",))
+SRC = SOURCES.S
+
+
 @njit(cache=True)
-def penalise_representatives(penalty, s_min, s_max, listed, rep, scores):
+def penalise_representatives(penalty, s_min, s_max, listed, rep, scores, points,
+                             clean_points, slots):
     """Serial: each listed company takes ``penalty`` points off its legal representative
     (both records: it is no error)."""
+    booked, clamp = slots[SRC.representative_penalty], slots[SRC.clamping]
     for c in range(len(listed)):
         if listed[c]:
             r = rep[c]
-            scores[r, 0] = min(max(scores[r, 0] - penalty, s_min), s_max)
-            scores[r, 1] = min(max(scores[r, 1] - penalty, s_min), s_max)
+            points[r, booked] -= penalty
+            clean_points[r, booked] -= penalty
+            scores[r, 0] = clamp_booked(points, r, clamp, scores[r, 0] - penalty, s_min, s_max)
+            scores[r, 1] = clamp_booked(clean_points, r, clamp, scores[r, 1] - penalty, s_min,
+                                        s_max)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -197,7 +211,8 @@ class CompaniesStep(Step):
                   c["days_listed"])
         if p.rep_penalty > 0.0:
             penalise_representatives(p.rep_penalty, p.agent_min, p.agent_max, c["listed"],
-                                     c["rep"], a["scores"])
+                                     c["rep"], a["scores"], a["points"], a["clean_points"],
+                                     SOURCES.slots)
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -230,4 +245,4 @@ MECHANISM = Mechanism(
     name="companies", place=90,
     sections={"companies": (Companies, "corporate scores")},
     compile=compile_companies, step=CompaniesStep,
-    metrics=METRICS, metrics_after="di_{}")
+    metrics=METRICS, metrics_after="di_{}", sources=SOURCES)

@@ -15,6 +15,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
+from scsim.core.source import Source, Sources
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
@@ -94,6 +95,14 @@ COUNTERS = Counters("observe", counts=("misattributions",),
 C = COUNTERS.C
 UNSEEN, SEEN_OWN, SEEN_WRONG = 0, 1, 2
 
+SOURCES = Sources(
+    "observe",
+    Source("true_sighting", "true sightings", "points of the agent's own acts seen by a "
+           "surveillance channel and attributed to it (error-free score: all of them)"),
+    Source("misattribution", "misattributions", "points of other agents' acts sighted by "
+           "facial recognition and attributed to this agent (a false match)", error=True))
+SRC = SOURCES.S
+
 
 @njit(cache=True, inline="always")
 def sighting(h, bkey, j, coverage, false_match):
@@ -117,7 +126,7 @@ def false_match_rate(p, group, region_start, i, r, channel):
 
 @njit(cache=True, parallel=True)
 def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, flags):
+            seen_count, points, clean_points, slots, flags):
     """Score deltas of the sightings attributed to the actor (recorded score) and of all
     sightings (error-free score). Flags agents whose sightings went to someone else."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
@@ -151,6 +160,8 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                     continue
                 scratch[i, 0] += (seen - wrong) * b_delta[b]
                 scratch[i, 1] += seen * b_delta[b]
+                points[i, slots[SRC.true_sighting]] += (seen - wrong) * b_delta[b]
+                clean_points[i, slots[SRC.true_sighting]] += seen * b_delta[b]
                 if b_severe[b]:
                     today[i] |= SEVERE_CLEAN
                     if seen > wrong:
@@ -164,9 +175,10 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
 
 
 @njit(cache=True)
-def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, flags):
+def misattribute(p, beh, key, group, region, region_start, act_model, scratch, today, points,
+                 slots, mistaken_for, flags):
     """Serial replay: each misattributed sighting counts against a uniformly chosen other
-    agent of the actor's region (recorded score only)."""
+    agent of the actor's region (recorded score only), who keeps the actor's id."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -191,6 +203,8 @@ def misattribute(p, beh, key, group, region, region_start, act_model, scratch, t
                     if t >= i:
                         t += 1
                     scratch[t, 0] += b_delta[b]
+                    points[t, slots[SRC.misattribution]] += b_delta[b]
+                    mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
 
@@ -206,10 +220,11 @@ class Observe(Step):
         key = t.key("observe")
         observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                tally.flags)
+                a["points"], a["clean_points"], SOURCES.slots, tally.flags)
         if tally.flags.any():
             misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.acts,
-                         a["scratch"], a["today"], tally.flags)
+                         a["scratch"], a["today"], a["points"], SOURCES.slots,
+                         a["mistaken_for"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -229,4 +244,4 @@ MECHANISM = Mechanism(
     name="observe", place=20,
     sections={"surveillance": (Surveillance, "channels that see acts")},
     compile=compile_observe, step=Observe,
-    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}")
+    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES)

@@ -17,6 +17,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
+from scsim.core.source import Source, Sources
 from scsim.core.state import ACTED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
@@ -88,10 +89,19 @@ COUNTERS = Counters("report", counts=("false_reports_filed", "false_reports_acce
                     arrays={"reported": (np.int64, ("behaviours",))})
 C = COUNTERS.C
 
+SOURCES = Sources(
+    "report",
+    Source("true_report", "true reports", "points of the agent's own unseen acts reported "
+           "by a neighbour and accepted"),
+    Source("false_report", "false reports", "points of acts a neighbour falsely reported "
+           "and the system accepted", error=True))
+SRC = SOURCES.S
+
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, act_model, scratch, today, counts, reported, flags):
+           deg_active, malice, act_model, scratch, today, counts, reported, points,
+           clean_points, slots, flags):
     """True reports of unseen acts (both scores); flags agents that file false reports."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     b_reportable, coverage = beh.reportable, seen.coverage
@@ -125,6 +135,8 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                     if accepted > 0:
                         scratch[i, 0] += accepted * b_delta[b]
                         scratch[i, 1] += accepted * b_delta[b]
+                        points[i, slots[SRC.true_report]] += accepted * b_delta[b]
+                        clean_points[i, slots[SRC.true_report]] += accepted * b_delta[b]
                         if b_severe[b]:
                             today[i] |= SEVERE_REAL | SEVERE_CLEAN
                         reported[blk, b] += accepted
@@ -139,9 +151,10 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, flags):
+                  scratch, today, counts, points, slots, falsely_reported_by, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
-    behaviour in proportion to its rate, acceptance with power bias (recorded score only)."""
+    behaviour in proportion to its rate, acceptance with power bias (recorded score only);
+    the target keeps the reporter's id."""
     b_delta, b_severe = beh.delta, beh.severe
     envy, power_bias = p.envy, p.power_bias
     n = len(malice)
@@ -185,6 +198,8 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                     q = odds / (1.0 + odds)
                 if unit(rehash(x, FALSE_ACCEPTED)) < q:
                     scratch[target, 0] += b_delta[b]
+                    points[target, slots[SRC.false_report]] += b_delta[b]
+                    falsely_reported_by[target] = i
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
                     counts[blk, C.false_reports_accepted] += 1
@@ -202,11 +217,13 @@ class Report(Step):
         report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
                a["malice"], t.acts, a["scratch"], a["today"], tally.counts["report"],
-               tally.arrays["reported"], tally.flags)
+               tally.arrays["reported"], a["points"], a["clean_points"], SOURCES.slots,
+               tally.flags)
         if tally.flags.any():
             false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
                           a["scores"], a["malice"], a["region"], t.started, a["scratch"],
-                          a["today"], tally.counts["report"], tally.flags)
+                          a["today"], tally.counts["report"], a["points"], SOURCES.slots,
+                          a["falsely_reported_by"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -235,4 +252,4 @@ MECHANISM = Mechanism(
              # (acts_a, seen_a, reported_a, acts_b...); report, the last of the three in the
              # day, declares it.
              Columns("penalised_acts", PerName("behaviours", ACTS, SEEN, REPORTED))),
-    metrics_after="misattributions")
+    metrics_after="misattributions", sources=SOURCES)

@@ -17,6 +17,7 @@ from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.prefetch import prefetch
+from scsim.core.source import Source, Sources, clamp_booked
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Section, meta
 from scsim.world.network.csr import SEVERED, TYPE_MASK
@@ -106,11 +107,26 @@ def compile_score(sc: Scenario, names: Names) -> ScoreParams:
 
 # --- kernel --------------------------------------------------------------------------------
 
+SOURCES = Sources(
+    "score",
+    Source("association", "association", "the pull toward the weighted mean of active "
+           "neighbours' scores (alpha per day; error-free score: toward their error-free "
+           "scores)"),
+    Source("listed_penalty", "listed neighbours", "points taken per listed active "
+           "neighbour (beta per day; error-free score: rightfully listed neighbours only)"),
+    Source("group_bonus", "group bonus", "points per active tie to a bonus group"),
+    Source("recovery", "recovery", "the pull back toward the starting score (rho per day)"),
+    Source("clamping", "clamping", "points a clamp to [scoring.min, scoring.max] added "
+           "or took"))
+SRC = SOURCES.S
+
+
 @njit(cache=True, parallel=True)
 def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean_listed,
-          scores, scratch):
+          scores, scratch, points, clean_points, slots):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
-    caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free."""
+    caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
+    each part of the update to its source (``points``, ``clean_points``)."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     n = len(group)
     for blk in prange(n_blocks(n)):
@@ -144,15 +160,34 @@ def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean
                     if has_bonus:
                         bonus += p.group_bonus[group[j]]
                 if wsum > 0.0:
-                    ns += alpha * (ssum / wsum - s)
-                    nc += alpha * (csum / wsum - c)
+                    pull = alpha * (ssum / wsum - s)
+                    clean_pull = alpha * (csum / wsum - c)
+                    ns += pull
+                    nc += clean_pull
+                    points[i, slots[SRC.association]] += pull
+                    clean_points[i, slots[SRC.association]] += clean_pull
                 ns += bonus
                 nc += bonus
+                if bonus != 0.0:
+                    points[i, slots[SRC.group_bonus]] += bonus
+                    clean_points[i, slots[SRC.group_bonus]] += bonus
             s0 = p.s0_group[group[i]]
-            ns += recovery * (s0 - s) - p.listed_penalty * nbr_listed[i]
-            nc += recovery * (s0 - c) - p.listed_penalty * nbr_clean_listed[i]
-            scratch[i, 0] = min(max(ns, p.s_min), p.s_max)
-            scratch[i, 1] = min(max(nc, p.s_min), p.s_max)
+            back = recovery * (s0 - s)
+            clean_back = recovery * (s0 - c)
+            penalty = p.listed_penalty * nbr_listed[i]
+            clean_penalty = p.listed_penalty * nbr_clean_listed[i]
+            ns += back - penalty
+            nc += clean_back - clean_penalty
+            if recovery > 0.0:
+                points[i, slots[SRC.recovery]] += back
+                clean_points[i, slots[SRC.recovery]] += clean_back
+            if penalty != 0.0:
+                points[i, slots[SRC.listed_penalty]] -= penalty
+            if clean_penalty != 0.0:
+                clean_points[i, slots[SRC.listed_penalty]] -= clean_penalty
+            clamp = slots[SRC.clamping]
+            scratch[i, 0] = clamp_booked(points, i, clamp, ns, p.s_min, p.s_max)
+            scratch[i, 1] = clamp_booked(clean_points, i, clamp, nc, p.s_min, p.s_max)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -163,7 +198,8 @@ class Score(Step):
     def run(self, t: Today) -> None:
         a, net = t.state.agents, t.state.net
         score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
-              a["nbr_listed"], a["nbr_clean_listed"], a["scores"], a["scratch"])
+              a["nbr_listed"], a["nbr_clean_listed"], a["scores"], a["scratch"], a["points"],
+              a["clean_points"], SOURCES.slots)
         a["scores"], a["scratch"] = a["scratch"], a["scores"]
 
 
@@ -206,4 +242,4 @@ MECHANISM = Mechanism(
     sections={"scoring": (Scoring, "how scores move")},
     compile=compile_score, step=Score,
     metrics=(SCORE_MEAN, SCORE_SD, *SCORE_PERCENTILES, SCORE_GINI, CLEAN_SCORE_MEAN),
-    metrics_after="day")  # GROUP_SCORE_MEAN is in classify's per-group table
+    metrics_after="day", sources=SOURCES)  # GROUP_SCORE_MEAN is in classify's per-group table

@@ -32,6 +32,7 @@ from scsim.core.metric import Metric, PerName, counter
 from scsim.core.state import LISTED, WRONGFUL, State
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
+from scsim.outputs.provenance import METRICS as PROVENANCE_METRICS
 from scsim.world.network import largest_component_fraction, score_assortativity
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ AGENTS_ACTIVE = Metric("agents_active", "agents", "level",
                        "agents of regions where the system has started",
                        mechanism="rollout", value=counter("agents_active"))
 
-CORE = (DAY, LCC_FRAC, SCORE_ASSORTATIVITY, AGENTS_ACTIVE)
+CORE = (DAY, LCC_FRAC, SCORE_ASSORTATIVITY, AGENTS_ACTIVE, *PROVENANCE_METRICS)
 """This module's own columns, in order; the mechanisms' blocks go between them."""
 
 
@@ -289,6 +290,9 @@ class Measure:
     gini: float
     lcc: float | None  # None on days the network is not measured
     assortativity: float | None
+    source_points: np.ndarray  # points by source today (names.sources), recorded scores
+    clean_source_points: np.ndarray  # ... (names.clean_sources), error-free scores
+    wrongful_causes: np.ndarray  # new wrongful listings by cause (names.causes)
 
 
 class MetricsRecorder:
@@ -333,7 +337,7 @@ class MetricsRecorder:
         m = Measure(day, state.n, self.names, p, state, tally, self.group_size,
                     tally.total("group_score"), self.degree_total,
                     histogram_percentiles(hist, lo, hi, PERCENTILES),
-                    histogram_gini(hist, lo, hi), lcc, assortativity)
+                    histogram_gini(hist, lo, hi), lcc, assortativity, *t.provenance)
         self._fill(self.table[day], m)
 
     def _fill(self, row: np.ndarray, m: Measure) -> None:

@@ -27,16 +27,24 @@ import pyarrow.parquet as pq
 import yaml
 
 from scsim.core.params import Names
+from scsim.core.source import slot
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
+from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
+from scsim.outputs.provenance import provenance_tables
 from scsim.scenario.loader import dump_yaml
 from scsim.scenario.schema import Scenario
 from scsim.world.sample import NetworkSample, sample_network
 
 if TYPE_CHECKING:
     from scsim.core.engine import Simulation
+    from scsim.outputs.casefile import CaseFile
 
 TABLES = ("metrics", "agents", "companies")
+PROVENANCE_TABLES = ("groups", "regions", "wrongful", "events")
+"""Daily series by group and by region, the wrongful listings with their causes
+(``outputs.provenance``) and the traced agents' events (``outputs.casefile``); absent from
+runs saved before they existed."""
 SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
@@ -73,6 +81,7 @@ class Result:
     company_columns: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
     sample: NetworkSample | None = None
+    provenance: dict[str, pd.DataFrame] = field(default_factory=dict)  # PROVENANCE_TABLES
 
     @classmethod
     def from_simulation(cls, sim: Simulation, wall_seconds: float,
@@ -98,7 +107,8 @@ class Result:
             "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
-                   _agent_columns(sim), _company_columns(sim), info, sample_network(sim))
+                   _agent_columns(sim), _company_columns(sim), info, sample_network(sim),
+                   provenance_tables(sim))
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Result:
@@ -114,9 +124,11 @@ class Result:
         if all((folder / f"{name}.parquet").is_file() for name in SAMPLE_TABLES):
             sample = NetworkSample(*(pq.read_table(folder / f"{name}.parquet").to_pandas()
                                      for name in SAMPLE_TABLES))
+        provenance = {name: pq.read_table(folder / f"{name}.parquet").to_pandas()
+                      for name in PROVENANCE_TABLES if (folder / f"{name}.parquet").is_file()}
         return cls(sc, int(info["seed"]), Names.of(sc), list(metrics.columns),
                    metrics.to_numpy(np.float64), _columns(tables["agents"]),
-                   _columns(tables["companies"]), info, sample)
+                   _columns(tables["companies"]), info, sample, provenance)
 
     @property
     def run_id(self) -> str | None:
@@ -136,6 +148,52 @@ class Result:
     @cached_property
     def companies(self) -> pd.DataFrame:
         return pd.DataFrame(self.company_columns, copy=False)
+
+    @property
+    def sources(self) -> pd.DataFrame:
+        """Where the points came from, per day: one row per day and source of points
+        (all agents): ``points`` (recorded scores) and ``clean_points`` (error-free
+        scores; 0 for the errors of the system), in points per day. Per group and per
+        region: ``groups`` and ``regions``."""
+        from scsim.outputs.provenance import sources_table
+
+        return sources_table(self.metrics, self.names)
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Daily series by group: listings, score sums and points by source (long)."""
+        return self._provenance("groups")
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        """Daily series by region: listings, score sums and points by source (long)."""
+        return self._provenance("regions")
+
+    @property
+    def wrongful(self) -> pd.DataFrame:
+        """Every wrongful listing of the run: day, agent, cause, the damage of each error,
+        who was really seen or reported falsely, and the agent's points by source."""
+        return self._provenance("wrongful")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The traced agents' events (case files): day, agent, event, source, points,
+        score_after, other_agent, behaviour, value, cause, channel (``outputs.casefile``)."""
+        return self._provenance("events")
+
+    def explain(self, agent: int) -> CaseFile:
+        """The case file of ``agent``: its events as a DataFrame (``.frame``) and as a
+        dated story (``.text``, also ``str()``). An agent that was not traced gets the
+        points each source booked to it, from the agents table."""
+        from scsim.outputs.casefile import case_file
+
+        return case_file(self, agent)
+
+    def _provenance(self, name: str) -> pd.DataFrame:
+        if name not in self.provenance:
+            raise ScsimError(f"this run has no {name} table: it was saved by a version of "
+                             "scsim before provenance; run it again")
+        return self.provenance[name]
 
     def to_arrow(self, table: str = "metrics") -> pa.Table:
         """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
@@ -166,6 +224,9 @@ class Result:
         (folder / "scenario.yaml").write_text(dump_yaml(self.scenario), encoding="utf-8")
         (folder / "run.json").write_text(json.dumps(self.info, indent=2) + "\n",
                                          encoding="utf-8")
+        for name, df in self.provenance.items():
+            pq.write_table(pa.Table.from_pandas(df, preserve_index=False),
+                           folder / f"{name}.parquet")
         if self.sample is not None:
             for name, df in zip(SAMPLE_TABLES, (self.sample.nodes, self.sample.ties),
                                 strict=True):
@@ -207,6 +268,7 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         "employer": lambda: a["employer"],
         "score": column(a["scores"][:, 0]),
         "clean_score": column(a["scores"][:, 1]),
+        "start_score": lambda: sim.epochs[0][1].score.s0_group[a["group"]],
         "tier": lambda: _categorical(a["tier"], names.tiers or ["none"]),
         "listed": listed,
         "wrongfully_listed": lambda: listed() & ((status & WRONGFUL) != 0),
@@ -231,6 +293,13 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         cols[name] = column(a[name], np.int32)
     for k, b in enumerate(names.behaviours):
         cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
+    # The provenance ledger: points by source since day 0 (core.source), and who.
+    for name in names.sources:
+        cols[f"points_{name}"] = column(a["points"][:, slot(name)])
+    for name in names.clean_sources:
+        cols[f"clean_points_{name}"] = column(a["clean_points"][:, slot(name)])
+    cols["mistaken_for"] = column(a["mistaken_for"])
+    cols["falsely_reported_by"] = column(a["falsely_reported_by"])
     return LazyColumns(cols)
 
 

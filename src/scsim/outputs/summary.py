@@ -67,6 +67,11 @@ def summarise(res: Result) -> pd.DataFrame:
     add("listing", label("wrongful_new"), wrongful_new,
         f"{wrongful_new / new:.1%} of listings" if new else "no listings")
     add("listing", "wrongfully listed now", last["wrongful_listed"])
+    for cause in res.names.causes:  # what made the wrongful listings (outputs.provenance)
+        count = m[f"wrongful_by_{cause}"].sum() if f"wrongful_by_{cause}" in m else 0
+        if count:
+            add("listing", f"  cause: {cause.replace('_', ' ')}", count,
+                f"{count / wrongful_new:.0%} of wrongful listings")
     add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()

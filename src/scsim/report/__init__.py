@@ -30,6 +30,7 @@ from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
 from scsim.report.figures import Chart, Runs, draw_charts
+from scsim.report.provenance import case_files_html
 
 if TYPE_CHECKING:
     from scsim.store import RunStore
@@ -98,7 +99,8 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
                        for line in run_headline(res).splitlines())
     return _write(folder, f"scsim report: {label}", [(label, res)],
                   head=[_facts(facts), headline, _p(res.scenario.description)],
-                  tail=[("summary", "Summary", _table(summary, numeric={"value"}))],
+                  tail=[("summary", "Summary", _table(summary, numeric={"value"})),
+                        ("casefiles", "Case files", case_files_html(res))],
                   force=force)
 
 

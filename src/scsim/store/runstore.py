@@ -3,10 +3,13 @@
 A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store`` to choose)::
 
     catalog.duckdb      the catalogue: table ``runs``, views ``metrics``, ``agents``,
-                        ``companies`` over every finished run's Parquet files
+                        ``companies`` over every finished run's Parquet files, and
+                        ``groups``, ``regions``, ``wrongful``, ``events`` (provenance
+                        and case files) over the runs that have them
     catalog.lock        a file lock held around each (short) catalogue transaction
     runs/<run id>/      a finished run: metrics/agents/companies.parquet, the network sample
-                        (network_nodes/network_ties.parquet), scenario.yaml, run.json
+                        (network_nodes/network_ties.parquet), groups/regions/wrongful/
+                        events.parquet, scenario.yaml, run.json
     tmp/<run id>/       a run being written; renamed into runs/ once complete
     checkpoints/<run id>/  the newest checkpoint of a run started with --checkpoint-every
                         (day-DDDDDD/, see ``core.checkpoint``), until the run is done
@@ -59,7 +62,7 @@ from filelock import FileLock, Timeout
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
-from scsim.outputs.result import TABLES, Result
+from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
 from scsim.scenario.diff import digest, overrides, population_key
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
@@ -82,7 +85,7 @@ LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transact
 # what `scsim query` runs: statements that only read
 QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
-VIEWS_VERSION = "2"  # bump when the view definitions change: they are then recreated
+VIEWS_VERSION = "3"  # bump when the view definitions change: they are then recreated
 
 # Columns added to ``runs`` after its first version: (name, type, what it holds). Older
 # stores get them when opened; a migrated copy of the table gets them too.
@@ -769,10 +772,12 @@ class RunStore:
         wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
         if meta.get("views") == wanted:
             return
-        for table in TABLES:
-            if good:
+        for table in (*TABLES, *PROVENANCE_TABLES):
+            having = [r for r in good if table in TABLES
+                      or (self.runs_dir / r / f"{table}.parquet").is_file()]
+            if having:
                 paths = ", ".join("'" + str(self.runs_dir / r / f"{table}.parquet").replace(
-                    "'", "''") + "'" for r in good)
+                    "'", "''") + "'" for r in having)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {table} AS SELECT "
                     f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
@@ -797,7 +802,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
                          "'runs' AND constraint_type = 'CHECK'").fetchall()
     if not checks or any("damaged" in (c[0] or "") for c in checks):
         return
-    for table in TABLES:
+    for table in (*TABLES, *PROVENANCE_TABLES):
         con.execute(f"DROP VIEW IF EXISTS {table}")
     con.execute(_RUNS_TABLE.format(table="runs_new"))
     columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE "

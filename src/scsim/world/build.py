@@ -6,7 +6,7 @@ import numpy as np
 
 from scsim.core.memory import check_memory
 from scsim.core.params import Names, Params
-from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype
+from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype, widths
 from scsim.mechanisms.classify import assign_tiers
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
@@ -42,9 +42,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
             work_degree=sc.network.work_degree)
 
     degree = np.diff(net.indptr)
-    dims = {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
-            "events": max(len(names.company_events), 1),
-            "ties": ties_dtype(int(degree.max()) if n else 0)}
+    dims = {**widths(names), "ties": ties_dtype(int(degree.max()) if n else 0)}
     agents = allocate(AGENT_ARRAYS, n, dims)
     # The population's arrays become the state's (same dtypes; the zeroed ones they replace
     # were never touched, so never took memory).
@@ -57,6 +55,8 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     agents["scores"][:, 1] = s0
     assign_tiers(agents["scores"], p.classify.tier_min, agents["tier"])
     agents["deg_active"][:] = degree
+    agents["mistaken_for"][:] = -1
+    agents["falsely_reported_by"][:] = -1
     del degree
 
     m = company_count(sc, n)

@@ -1,0 +1,87 @@
+"""``scsim explain`` (an agent's case file, or the wrongful listings with their causes) and
+``scsim sources`` (where the points came from) for a stored run."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from scsim.cli.app import StoreOption, app, console, open_runs
+from scsim.cli.render import frame_table
+from scsim.errors import ScsimError
+
+RunArgument = Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the table as JSON lines.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")]
+
+
+def _print_frame(df, as_json: bool, as_csv: bool) -> bool:
+    """Print ``df`` for scripts (JSON lines or CSV) if asked; whether it did."""
+    if as_json and as_csv:
+        raise ScsimError("--json and --csv: choose one")
+    if as_json:
+        sys.stdout.write(df.to_json(orient="records", lines=True))
+        sys.stdout.write("\n")
+    elif as_csv:
+        df.to_csv(sys.stdout, index=False)
+    return as_json or as_csv
+
+
+@app.command()
+def explain(
+    run: RunArgument,
+    agent: Annotated[int | None, typer.Argument(help="The agent whose case file to print.")]
+    = None,
+    wrongful: Annotated[int | None, typer.Option(
+        metavar="K", min=1, help="Instead: the first K wrongful listings, each with its "
+        "cause and who was really seen or reported falsely.")] = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Why was this agent listed? Its case file as a dated story (traced agents: `scsim run
+    --trace N / --trace-ids / --trace-wrongful`), or its points by source."""
+    from scsim.outputs.casefile import wrongful_stories
+
+    if (agent is None) == (wrongful is None):
+        raise ScsimError("give an AGENT or --wrongful K (one of the two)")
+    res = open_runs(store).load(run)
+    if wrongful is not None:
+        if _print_frame(res.wrongful.head(wrongful), as_json, as_csv):
+            return
+        lines = wrongful_stories(res, wrongful)
+        console.print("\n".join(lines) if lines else "no wrongful listings in this run",
+                      soft_wrap=True, markup=False)
+        return
+    case = res.explain(agent)
+    if not _print_frame(case.frame, as_json, as_csv):
+        console.print(case.text, soft_wrap=True, markup=False)
+
+
+@app.command()
+def sources(
+    run: RunArgument,
+    daily: Annotated[bool, typer.Option(help="One row per day and source.")] = False,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Where the points came from: points of all agents by source, in total (or per day),
+    for the recorded and the error-free scores, and wrongful listings by cause."""
+    res = open_runs(store).load(run)
+    table = res.sources
+    if not daily:
+        table = table.groupby(["source", "label"], sort=False, as_index=False)[
+            ["points", "clean_points"]].sum()
+        table["per_agent"] = table["points"] / max(len(res.agents), 1)
+    if _print_frame(table, as_json, as_csv):
+        return
+    console.print(frame_table(table, title=f"points by source, run {res.run_id} "
+                                           "(negative: taken off)"))
+    if not daily:
+        causes = res.wrongful["cause"].value_counts(sort=False)
+        console.print(f"wrongful listings: {int(causes.sum()):,}"
+                      + "".join(f"; {c.replace('_', ' ')} {n:,}"
+                                for c, n in causes.items() if n), soft_wrap=True)

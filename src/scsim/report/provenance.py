@@ -1,0 +1,147 @@
+"""The report's provenance charts and case files (docs/provenance.md): where the points come
+from (stacked by source over time), wrongful listings by cause, listing curves per region,
+and three case files."""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.patches import Patch
+
+from scsim.core.source import source
+from scsim.outputs.casefile import wrongful_stories
+from scsim.outputs.result import Result
+from scsim.report.figures import (
+    SMOOTH,
+    Chart,
+    Runs,
+    _days,
+    _from_zero,
+    _n,
+    _panel_titles,
+    _smooth,
+    blank_chart,
+)
+
+CAUSE_COLORS = {"misattribution": "#d73027", "false_report": "#fc8d59",
+                "association": "#4575b4", "several": "#91bfdb", "other": "0.6"}
+CASE_FILES = 3  # case files shown in a run's report
+CASE_LINES = 25  # events shown of each
+
+
+def _has(res: Result, name: str) -> bool:
+    return name in res.provenance
+
+
+def sources(runs: Runs) -> Chart | str:
+    if not all(res.names.sources and f"points_{res.names.sources[0]}" in res.metrics
+               for _, res in runs):
+        return "the run has no points by source (saved before provenance)"
+    caption = (f"Points gained (above 0) and lost (below 0) per agent and day by source, "
+               f"recorded scores, {SMOOTH}-day rolling mean; together: the mean score's change.")
+    chart, axes = blank_chart("sources", "Where the points come from", caption,
+                              ncols=len(runs), sharey=True)
+    shown = [s for s in runs[0][1].names.sources
+             if any(res.metrics[f"points_{s}"].abs().sum() > 0 for _, res in runs
+                    if f"points_{s}" in res.metrics)]
+    colors = {s: f"C{k % 10}" for k, s in enumerate(shown)}
+    for ax, (_, res) in zip(axes, runs, strict=True):
+        days = _days(res)
+        per_agent = {s: _smooth(res.metrics[f"points_{s}"] / _n(res)).to_numpy()
+                     for s in shown if f"points_{s}" in res.metrics}
+        for sign in (1, -1):
+            parts = [(s, np.clip(sign * v, 0, None)) for s, v in per_agent.items()]
+            parts = [(s, v) for s, v in parts if v.any()]
+            if parts:
+                ax.stackplot(days, *[sign * v for _, v in parts],
+                             colors=[colors[s] for s, _ in parts],
+                             )
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xlabel("day")
+        ax.set_ylabel("points per agent per day")
+    axes[0].legend(handles=[Patch(color=colors[s], label=source(s).label) for s in shown],
+                   loc="lower left", ncols=2)
+    _panel_titles(axes, runs)
+    return chart
+
+
+def causes(runs: Runs) -> Chart | str:
+    if not all(_has(res, "wrongful") for _, res in runs):
+        return "the run has no wrongful-listing causes (saved before provenance)"
+    if not any(len(res.wrongful) for _, res in runs):
+        return "no wrongful listings"
+    caption = ("Wrongful listings so far, by the error that made the recorded score cross "
+               "the threshold (several: no single error decided it).")
+    chart, axes = blank_chart("causes", "Wrongful listings by cause, cumulative", caption,
+                              ncols=len(runs), sharey=True)
+    for ax, (_, res) in zip(axes, runs, strict=True):
+        days = _days(res)
+        w = res.wrongful
+        causes = [c for c in res.names.causes if (w["cause"] == c).any()]
+        counts = [np.cumsum(np.bincount(w.loc[w["cause"] == c, "day"], minlength=len(days))
+                            [:len(days)]) for c in causes]
+        if counts:
+            ax.stackplot(days, *counts, colors=[CAUSE_COLORS[c] for c in causes],
+                         labels=[c.replace("_", " ") for c in causes])
+            ax.legend(loc="upper left")
+        ax.set_xlabel("day")
+        ax.set_ylabel("wrongful listings (agents)")
+        _from_zero(ax)
+    _panel_titles(axes, runs)
+    return chart
+
+
+def regions(runs: Runs) -> Chart | str:
+    if not all(_has(res, "regions") for _, res in runs):
+        return "the run has no per-region series (saved before provenance)"
+    caption = ("Share of each region's agents on the list each day (a region's curve starts "
+               "when the system starts there).")
+    chart, axes = blank_chart("regions", "Listed per region", caption, ncols=len(runs),
+                              sharey=True)
+    for ax, (_, res) in zip(axes, runs, strict=True):
+        size = res.agents["region"].value_counts()
+        reg = res.regions
+        k = reg["region"].nunique()
+        cmap = mpl.colormaps["viridis"]
+        for r, rows in reg.groupby("region"):
+            share = rows["listed"].to_numpy() / max(int(size.get(r, 0)), 1) * 100
+            ax.plot(rows["day"], share, color=cmap(r / max(k - 1, 1)), lw=1.0,
+                    label=f"region {r}" if k <= 10 else None)
+        if k <= 10:
+            ax.legend(loc="upper left", ncols=2)
+        ax.set_xlabel("day")
+        ax.set_ylabel("listed (% of the region)")
+        _from_zero(ax, at_least=0.1)
+    _panel_titles(axes, runs)
+    return chart
+
+
+PROVENANCE_CHARTS = (sources, causes, regions)
+
+
+def case_files_html(res: Result) -> str:
+    """Three case files (wrongfully listed traced agents first), and the first wrongful
+    listings with their causes, as HTML."""
+    parts = []
+    if _has(res, "wrongful") and len(res.wrongful):
+        lines = wrongful_stories(res, 10)
+        parts.append("<p>The first wrongful listings:</p><pre>"
+                     + html.escape("\n".join(lines)) + "</pre>")
+    if not _has(res, "events") or not len(res.events):
+        parts.append("<p>No agent was traced: <code>scsim run --trace N --trace-wrongful"
+                     "</code> keeps case files, <code>scsim explain RUN AGENT</code> prints "
+                     "them.</p>")
+        return "".join(parts)
+    ev = res.events
+    wrongly = ev.loc[(ev["event"] == "listed") & (ev["value"] == 1), "agent"].unique()
+    others = np.setdiff1d(ev["agent"].unique(), wrongly)
+    chosen = [*wrongly[:CASE_FILES], *others[:max(0, CASE_FILES - len(wrongly))]]
+    for agent in chosen[:CASE_FILES]:
+        lines = res.explain(int(agent)).text.splitlines()
+        more = len(lines) - 1 - CASE_LINES
+        text = "\n".join(lines[:CASE_LINES + 1]) + (f"\n… {more} more events (scsim explain)"
+                                                   if more > 0 else "")
+        parts.append(f"<pre>{html.escape(text)}</pre>")
+    return "".join(parts)

@@ -1,0 +1,213 @@
+"""Provenance: every point booked to its source, wrongful listings with their causes, case
+files (MODEL.md, "Provenance"; docs/provenance.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import bare, run, run_cli
+from golden import RUNS, scenario_of
+from scsim.core.engine import Simulation
+from scsim.core.source import CAUSES, source_registry
+from scsim.errors import ScsimError
+from scsim.outputs.casefile import MAX_TRACED, Trace
+
+F32_ULP = float(np.spacing(np.float32(2048.0)))  # rounding step of float32 scores up to 2048
+
+
+def identity_gap(agents: pd.DataFrame, score: str, prefix: str) -> np.ndarray:
+    """score − starting score − the sum of the agent's points by source (points)."""
+    booked = agents[[c for c in agents.columns if c.startswith(prefix)]].astype(float)
+    return agents[score].astype(float) - agents["start_score"] - booked.sum(axis=1)
+
+
+@pytest.mark.parametrize("label", sorted(RUNS))
+def test_score_minus_start_is_the_sum_of_its_sources(label):
+    """For every agent of every built-in scenario (the golden runs, which make every phase
+    do real work), on the recorded and the error-free score. Scores are float32: each day
+    rounds them by at most half a step, and each source's float32 total as much."""
+    settings = RUNS[label]
+    if not any(o.startswith("timeline") for o in settings["overrides"]):
+        settings = dict(settings, days=min(settings["days"], 45))
+    sc = scenario_of(settings)
+    res = Simulation(sc, seed=settings["seed"]).run()
+    a = res.agents
+    tolerance = 2 * sc.days * F32_ULP
+    for score, prefix in (("score", "points_"), ("clean_score", "clean_points_")):
+        gap = identity_gap(a, score, prefix)
+        assert np.abs(gap).max() <= tolerance, (label, score, np.abs(gap).max())
+    # The daily metrics add up to the agents' totals, and so do the group and region series.
+    for name in res.names.sources:
+        total = a[f"points_{name}"].astype(float).sum()
+        assert res.metrics[f"points_{name}"].sum() == pytest.approx(total, abs=1e-3 * max(
+            1.0, abs(total)))
+        for table in (res.groups, res.regions):
+            assert table[f"points_{name}"].sum() == pytest.approx(
+                res.metrics[f"points_{name}"].sum(), rel=1e-9, abs=1e-6)
+    assert (res.metrics[[f"wrongful_by_{c}" for c in CAUSES]].sum(axis=1)
+            == res.metrics["wrongful_new"]).all()
+    assert len(res.wrongful) == res.metrics["wrongful_new"].sum()
+
+
+def two_agents(days=5, **sections):
+    """Two agents of one household (one family tie) in one region; agent 1 never acts."""
+    sc = bare(days=days, population={"agents": 2, "household_size": 2.0},
+              network={"kind": "none", "family_ties": True}, **sections)
+    return sc
+
+
+THEFT = [{"name": "theft", "rate": 1.0, "delta": -200, "channel": "camera"}]
+LISTING = {"enabled": True, "threshold": 900, "duration": 30}
+
+
+def test_one_misattribution_causes_one_wrongful_listing_naming_the_actor():
+    """Agent 0 steals in front of a camera that always mistakes it for agent 1: agent 1 is
+    wrongfully listed once, by misattribution, and its case file names agent 0."""
+    sc = two_agents(behaviours=THEFT, listing=LISTING,
+                    surveillance={"channels": {"camera": {"coverage": 1.0,
+                                                          "facial_recognition": True}},
+                                  "misattribution": 1.0})
+    sim = Simulation(sc, seed=1, trace=Trace(ids=(1,)))
+    assert list(sim.state.net.indices) == [1, 0]
+    sim.state.agents["propensity"][1] = 0.0
+    res = sim.run()
+    assert res.agents["acts_theft"].tolist()[1] == 0 and res.agents["acts_theft"][0] > 0
+    w = res.wrongful
+    assert len(w) == 1 and res.metrics["wrongful_new"].sum() == 1
+    row = w.iloc[0]
+    assert (row.agent, row.cause, row.mistaken_for, row.falsely_reported_by) == (
+        1, "misattribution", 0, -1)
+    assert row.damage_misattribution == -row.points_misattribution > 0
+    # The actor's own record is untouched; its error-free score carries its acts.
+    actor = res.agents.iloc[0]
+    assert actor["points_true_sighting"] == 0 and actor["clean_points_true_sighting"] < 0
+    case = res.explain(1)
+    assert case.traced
+    sightings = case.frame[case.frame["source"] == "misattribution"]
+    assert (sightings["other_agent"] == 0).all() and len(sightings) > 0
+    assert (sightings["channel"] == "camera").all()
+    assert "in fact agent 0, a false match" in case.text
+    assert "LISTED — wrongfully (cause: misattribution)" in str(case)
+
+
+def test_false_report_by_a_named_neighbour():
+    """Agent 0 files false reports against its only neighbour, agent 1, who never acts."""
+    sc = two_agents(behaviours=[{"name": "theft", "rate": 1e-9, "delta": -200,
+                                 "channel": "camera"}], listing=LISTING,
+                    surveillance={"channels": {"camera": {"coverage": 0.0}}},
+                    reports={"enabled": True, "false_rate": 1.0, "accept": 1.0})
+    sim = Simulation(sc, seed=1, trace=Trace(wrongful=True))
+    sim.state.agents["malice"][1] = 0.0
+    res = sim.run()
+    w = res.wrongful
+    assert len(w) == 1
+    assert (w.iloc[0].agent, w.iloc[0].cause, w.iloc[0].falsely_reported_by) == (
+        1, "false_report", 0)
+    case = res.explain(1)
+    assert "falsely reported by agent 0" in case.text
+    assert res.agents["points_false_report"].tolist()[0] == 0.0
+
+
+def test_listing_by_association_with_wrongly_listed_neighbours():
+    """Misattributions list some agents wrongly; a heavy penalty per listed neighbour then
+    lists their neighbours: cause association when that damage alone covers the gap to the
+    threshold and no other error's does; many have no other error against them at all.
+    Each had a wrongfully listed neighbour."""
+    sc = bare(days=40, behaviours=[{"name": "act", "rate": 0.05, "delta": -100,
+                                    "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.2},
+              scoring={"association": {"listed_penalty": 60.0}},
+              listing={"enabled": True, "threshold": 850, "duration": 60})
+    res, sim = run(sc)
+    w = res.wrongful
+    assoc = w[w["cause"] == "association"]
+    gap = assoc["threshold_gap"]
+    assert (assoc["damage_association"] >= gap).all()
+    assert (assoc["damage_misattribution"] < gap).all()
+    assert (assoc["damage_false_report"] == 0).all()
+    assert ((assoc["damage_misattribution"] == 0).sum()) > 10
+    several = w[w["cause"] == "several"]
+    assert ((several[["damage_misattribution", "damage_association"]].ge(
+        several["threshold_gap"], axis=0)).sum(axis=1) != 1).all()
+    # Each had a neighbour wrongfully listed before it.
+    net = sim.state.net
+    first = w.groupby("agent")["day"].min()
+    for agent, day in assoc[["agent", "day"]].head(20).itertuples(index=False):
+        nbrs = net.indices[net.indptr[agent]:net.indptr[agent + 1]]
+        assert any(first.get(j, day + 1) <= day for j in nbrs), agent
+    # The cause counts are the metric columns.
+    for cause in CAUSES:
+        assert res.metrics[f"wrongful_by_{cause}"].sum() == (w["cause"] == cause).sum()
+
+
+def test_case_files_equal_under_one_and_two_threads():
+    sc = bare(days=30, behaviours=[{"name": "act", "rate": 0.1, "delta": -30,
+                                    "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.1},
+              scoring={"association": {"alpha": 0.05, "listed_penalty": 5.0},
+                       "recovery": 0.01},
+              listing={"enabled": True, "threshold": 930, "duration": 10})
+    trace = Trace(sample=40, ids=(5, 9000), wrongful=True)
+    one = Simulation(sc, seed=3, threads=1, trace=trace).run()
+    two = Simulation(sc, seed=3, threads=2, trace=trace).run()
+    assert len(one.events) > 100
+    pd.testing.assert_frame_equal(one.events, two.events)
+    pd.testing.assert_frame_equal(one.wrongful, two.wrongful)
+    pd.testing.assert_frame_equal(one.regions, two.regions)
+
+
+def test_trace_sizes_and_ids_are_checked():
+    sc = bare(days=2, population={"agents": 100})
+    with pytest.raises(ScsimError, match="no agent 100"):
+        Simulation(sc, trace=Trace(ids=(100,)))
+    with pytest.raises(ScsimError, match=f"at most {MAX_TRACED:,}"):
+        Simulation(sc, trace=Trace(sample=MAX_TRACED + 1))
+    sim = Simulation(sc, seed=4, trace=Trace(sample=10))
+    again = Simulation(sc, seed=4, trace=Trace(sample=10))
+    other = Simulation(sc, seed=5, trace=Trace(sample=10))
+    files = [next(s for s in x.steps if s.name == "casefiles").traced
+             for x in (sim, again, other)]
+    assert len(files[0]) == 10 and (files[0] == files[1]).all()
+    assert not (files[0] == files[2]).all()
+
+
+def test_every_source_has_words():
+    names = [s.name for s in source_registry()]
+    assert len(names) == len(set(names))
+    for s in source_registry():
+        assert s.label and s.description
+    assert {"true_sighting", "misattribution", "true_report", "false_report", "association",
+            "listed_penalty", "group_bonus", "recovery", "clamping",
+            "representative_penalty"} <= set(names)
+
+
+def test_explain_and_sources_commands(monkeypatch, capsys, tmp_path):
+    store = str(tmp_path / "store")
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
+                           "--days", "60", "--store", store, "--quiet", "--trace-ids", "7",
+                           "--trace-wrongful", "--set", "surveillance.misattribution=0.05",
+                           "--set", "listing.threshold=690")
+    assert code == 0, err
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "7", "--store", store)
+    assert code == 0 and out.startswith("agent 7: case file")
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--wrongful", "3",
+                           "--store", store)
+    assert code == 0 and "wrongfully listed, cause" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "7", "--csv",
+                           "--store", store)
+    assert code == 0 and out.splitlines()[0].startswith("day,agent,event,source,points")
+    code, out, _ = run_cli(monkeypatch, capsys, "sources", "last", "--store", store)
+    assert code == 0 and "misattribution" in out and "wrongful listings:" in out
+    code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "--store", store)
+    assert code == 2 and "AGENT or --wrongful" in err
+    code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "999999", "--store", store)
+    assert code == 2 and "no agent 999999" in err
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT count(*) AS n FROM events "
+                           "WHERE agent = 7", "--store", store)
+    assert code == 0
