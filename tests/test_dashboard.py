@@ -182,11 +182,34 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
-    one = agent_view(res, 17)["record"]
-    assert one["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
-    assert one["group"] == str(res.agents["group"].iloc[17])
+    assert set(view["regions"]) == {str(r) for r in range(8)}
+    assert all(len(v) == 40 for v in view["regions"].values())
+    shares = res.agents.groupby("region")["listed"].mean()  # the last day, from the agents
+    assert [view["regions"][str(r)][-1] for r in range(8)] == pytest.approx(list(shares))
+    one = agent_view(res, 17)
+    assert one["record"]["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
+    assert one["record"]["group"] == str(res.agents["group"].iloc[17])
+    assert (one["traced"], one["story"]) == (False, res.explain(17).text)
+    assert view["traced"] == []  # nobody traced in this run
     with pytest.raises(ScsimError, match="no agent 2000 in this run"):
         agent_view(res, 2000)
+
+
+def test_case_files_of_traced_agents(compiled_kernels):
+    import scsim
+    from scsim.outputs.casefile import Trace
+
+    sc = load_scenario("national-800", agents=2000, days=40,
+                       overrides={"listing.threshold": 690,
+                                  "surveillance.misattribution": 0.05})
+    res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
+    traced = run_view(res)["traced"]
+    wrongful = set(res.wrongful["agent"])
+    assert wrongful and {t["agent"] for t in traced if t["wrongful"]} == wrongful
+    assert [t["wrongful"] for t in traced] == sorted((t["wrongful"] for t in traced),
+                                                     reverse=True)  # wrongful ones first
+    first = agent_view(res, traced[0]["agent"])
+    assert first["traced"] and first["story"] == res.explain(traced[0]["agent"]).text
 
 
 def test_the_command_checks_its_port_host_and_cap(monkeypatch, capsys, tmp_path):

@@ -2,8 +2,8 @@
 Playwright against ``scsim dashboard`` started as a user would (``--no-browser --port 0``).
 
 Load the page, move a slider, run, wait for the chart and check the headline number against
-the run store's catalogue; click an agent of the network picture for its record (the case
-file's place, until provenance lands); validate as you type; compare A with B; cancel a
+the run store's catalogue; click an agent of the network picture for its record, and a
+traced agent for its case file; validate as you type; compare A with B; cancel a
 run; save a screenshot (written to docs/dashboard.png when SCSIM_UPDATE_SCREENSHOT=1); and
 check that the page asks nothing of any host but 127.0.0.1. Runs are small (a few thousand
 agents, 40 days), except the one that is cancelled.
@@ -173,6 +173,16 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     assert bool(record["listed"])
     expect(page.locator("#case-record tr", has_text="times listed")).to_contain_text(
         str(record["times_listed"]))
+    # a traced agent's case file: the story Result.explain tells
+    button = page.locator("#case-list button").first
+    traced = int(button.get_attribute("data-agent"))
+    button.click()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(traced))
+    from scsim.store import open_store
+
+    story = open_store(store, create=False).load(run_id).explain(traced)
+    assert story.traced
+    assert page.locator("#case-story").text_content() == story.text
     # the run is listed under Keep, and its table downloads as CSV
     expect(page.locator(f"#runs tr[data-run='{run_id}']")).to_have_count(1)
     with page.expect_download() as download:

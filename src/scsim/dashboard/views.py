@@ -13,7 +13,6 @@ import pandas as pd
 
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
-from scsim.errors import ScsimError
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 
@@ -22,6 +21,7 @@ SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "s
           "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
           "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs")
 GROUP_SERIES = ("listed_rate_", "wrongful_rate_")
+TRACED_SHOWN = 60  # case files listed on the page, at most
 
 
 def floats(values: Any) -> list[float | None]:
@@ -41,7 +41,6 @@ def run_view(res: Result) -> dict[str, Any]:
     n, days = len(agents), len(m)
     groups = {g: {prefix.rstrip("_"): floats(m[f"{prefix}{g}"]) for prefix in GROUP_SERIES
                   if f"{prefix}{g}" in m.columns} for g in res.names.groups}
-    regions = agents.groupby("region")["listed"].mean()
     return {
         "id": res.run_id, "scenario": res.scenario.name, "seed": res.seed, "agents": n,
         "days": days, "wall_seconds": res.info.get("wall_seconds"),
@@ -52,11 +51,23 @@ def run_view(res: Result) -> dict[str, Any]:
                     "ever_wrongful": int((agents["wrongful_listings"] > 0).sum())},
         "series": {c: floats(m[c]) for c in SERIES if c in m.columns},
         "groups": groups,
-        "regions": {"region": [int(r) for r in regions.index],
-                    "listed_share": floats(regions.to_numpy())},
+        "regions": regions(res),
         "travel": travel(m, n),
         "network": network(res),
+        "traced": traced_agents(res),
     }
+
+
+def regions(res: Result) -> dict[str, list[float | None]]:
+    """The share of each region's agents listed, day by day (from the provenance table
+    ``regions``; empty for a run stored before it existed)."""
+    table = res.provenance.get("regions")
+    if table is None:
+        return {}
+    sizes = res.agents.groupby("region").size()
+    return {str(r): floats(table.loc[table["region"] == r].sort_values("day")["listed"]
+                           / max(int(sizes.get(r, 0)), 1))
+            for r in sorted(table["region"].unique())}
 
 
 def travel(m: pd.DataFrame, agents: int) -> list[dict[str, Any]]:
@@ -105,14 +116,22 @@ def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> l
 
 
 def agent_view(res: Result, agent: int) -> dict[str, Any]:
-    """One agent's row of the agents table (its record at the end of the run: group,
-    region, score, times listed, wrongful listings, ties lost, blocked tickets, acts...),
-    shown when an agent of the network picture is clicked."""
-    n = len(res.agent_columns["agent"])
-    if not 0 <= agent < n:
-        raise ScsimError(f"no agent {agent} in this run (agents 0 to {n - 1:,})")
+    """One agent's case file (``Result.explain``: the dated story of a traced agent, the
+    points by source of any other) and its row of the agents table (its record at the end
+    of the run), shown when an agent is clicked."""
+    case = res.explain(agent)  # refuses an agent the run does not have
     row = res.agents.iloc[agent]
-    return {"agent": agent, "run": res.run_id,
+    return {"agent": agent, "run": res.run_id, "traced": case.traced, "story": case.text,
             "record": {k: (v.item() if isinstance(v, np.generic) else
                            str(v) if not isinstance(v, bool | int | float) else v)
                        for k, v in row.items()}}
+
+
+def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:
+    """The agents with case files (wrongfully listed ones first), for the page's list."""
+    events = res.provenance.get("events")
+    if events is None or not len(events):  # none traced, or stored before case files
+        return []
+    wrongful = set(res.wrongful["agent"].astype(int))
+    agents = sorted({int(a) for a in events["agent"]}, key=lambda a: (a not in wrongful, a))
+    return [{"agent": a, "wrongful": a in wrongful} for a in agents[:limit]]

@@ -17,6 +17,7 @@ from typing import Any
 
 PROGRESS_EVERY = 0.2  # seconds between progress events of one job
 WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
+TRACED = 20  # agents drawn at random with case files in every run; the wrongfully listed too
 
 # The columns streamed while a run goes on (those the live charts draw), when present.
 LIVE_COLUMNS = ("day", "listed", "wrongful_listed", "score_p05", "score_p25", "score_p50",
@@ -75,8 +76,10 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[s
     ``seed``) into ``store``; returns the run ids ({"runs": [...]} or {"a": [...],
     "b": [...]})."""
     from scsim.core.engine import Simulation
+    from scsim.outputs.casefile import Trace
     from scsim.scenario import load_scenario
 
+    trace = Trace(sample=TRACED, wrongful=True)
     seed, number = int(job["seed"]), job["id"]
     sides = ("runs",) if job["kind"] == "run" else ("a", "b")
     scenarios = {side: load_scenario(job["scenario"] if side == "runs" else job[side])
@@ -87,7 +90,7 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[s
     out: dict[str, list[str]] = {side: [] for side in sides}
     for k in range(reps):
         for side in sides:
-            sim = Simulation(scenarios[side], seed + k)
+            sim = Simulation(scenarios[side], seed + k, trace=trace)
             names = [c for c in LIVE_COLUMNS if c in sim.recorder.columns]
             columns = [sim.recorder.columns.index(c) for c in names]
             sent, last = 0, 0.0

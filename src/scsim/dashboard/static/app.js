@@ -273,11 +273,20 @@ async function openRun(id) {
   }
   barChart($("chart-travel"), bars);
   lineChart($("chart-groups"), s.day, Object.entries(run.groups).map(([g, v]) => ({name: g, values: v.listed_rate || []})));
-  barChart($("chart-regions"), run.regions.region.map((r, i) => ({label: `region ${r}`, value: run.regions.listed_share[i]})));
+  lineChart($("chart-regions"), s.day, Object.entries(run.regions).map(([r, v]) => ({name: `region ${r}`, values: v})));
   networkChart($("chart-network"), run.network);
   $("case").hidden = true;
   for (const dot of $("chart-network").querySelectorAll("circle")) {
     dot.addEventListener("click", () => openAgent(id, dot.dataset.agent));
+  }
+  const list = $("case-list");
+  list.innerHTML = run.traced.length ? "" : "No case files in this run.";
+  for (const t of run.traced) {
+    const b = document.createElement("button");
+    b.type = "button"; b.dataset.agent = t.agent;
+    b.textContent = `agent ${t.agent}` + (t.wrongful ? " !" : "");
+    b.addEventListener("click", () => openAgent(id, t.agent));
+    list.append(b, " ");
   }
   const links = $("downloads");
   links.innerHTML = "Download: ";
@@ -310,7 +319,9 @@ async function openComparison(runs) {
 async function openAgent(runId, agent) {
   const view = await api(`/api/runs/${runId}/agents/${agent}`);
   $("case").hidden = false;
-  $("case-title").textContent = `Agent ${view.agent} at the end of run ${view.run}`;
+  $("case-title").textContent = `Agent ${view.agent}, run ${view.run}` +
+    (view.traced ? "" : " (not traced: its points by source)");
+  $("case-story").textContent = view.story;
   table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
     [k.replace(/_/g, " "), typeof v === "number" ? fmt(v) : String(v)]));
   $("case").dataset.agent = view.agent;

@@ -62,13 +62,14 @@ function lineChart(svg, x, lines, bands, xLabel) {
     for (let i = x.length - 1; i >= 0; i--) if (b.lo[i] !== null) pts.push(`${sx(x[i])},${sy(b.lo[i])}`);
     el("polygon", {points: pts.join(" "), fill: b.color, opacity: 0.35}, svg);
   }
+  const gap = Math.min(130, (W - L - R) / Math.max(lines.length, 1));  // legend spacing
   lines.forEach((s, k) => {
     const pts = [];
     x.forEach((d, i) => { if (s.values[i] !== null) pts.push(`${sx(d)},${sy(s.values[i])}`); });
-    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || COLORS[k],
+    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || COLORS[k % COLORS.length],
                     "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
-    el("rect", {x: L + 6 + k * 130, y: 6, width: 10, height: 10, fill: s.color || COLORS[k]}, svg);
-    el("text", {x: L + 20 + k * 130, y: 15}, svg, s.name);
+    el("rect", {x: L + 6 + k * gap, y: 6, width: 10, height: 10, fill: s.color || COLORS[k % COLORS.length]}, svg);
+    el("text", {x: L + 20 + k * gap, y: 15}, svg, s.name);
   });
 }
 
