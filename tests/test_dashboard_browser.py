@@ -219,6 +219,8 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
                                                 r"days \(95 % CI [\d,]+ to [\d,]+\)"))
     assert page.locator("#cmp-metrics tr").count() > 5
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
+    page.locator("#case-list button").first.click()  # a case file open in the picture
+    expect(page.locator("#case-story")).to_contain_text("day ")
     shot = tmp_path / "dashboard.png"
     page.set_viewport_size({"width": 1200, "height": 1000})
     page.screenshot(path=shot, full_page=True)
