@@ -8,7 +8,10 @@
 # not part of `make test`; it installs the `mutation` extra (cosmic-ray).
 # `make golden` rewrites tests/data/golden.json, the digests of every output column that
 # tests/test_golden.py checks (see tests/golden.py); a change to it needs a CHANGELOG.md line.
-# The environment gets every extra (experiments, report) and the dev tools.
+# `make test` also drives the dashboard in headless Chromium (tests/test_dashboard_browser.py):
+# Debian's chromium and chromium-driver are installed when missing and make runs as root
+# (apt-get); otherwise those tests are skipped with a loud message.
+# The environment gets every extra (experiments, report, dashboard) and the dev tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,7 +19,7 @@ STAMP := $(VENV)/.installed
 # mkdocs-material prints a notice about MkDocs 2 on every build unless this is set.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test lint docs golden bench bench-quick mutation clean
+.PHONY: run test lint docs golden bench bench-quick mutation clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +36,21 @@ $(BENCH_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/scsim run national-800 --agents 100000 --days 365 --seed 1 --out results/national-800 --force
 
-test: $(STAMP)
+# Debian's chromium for the dashboard's browser tests (quietly, only when missing and root).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium and chromium-driver (the dashboard's browser tests)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver >/dev/null) || echo "*** apt-get could not install chromium:" \
+	      "the dashboard's browser tests will be SKIPPED ***"; \
+	  else \
+	    echo "*** no /usr/bin/chromium and not root: the dashboard's browser tests will be" \
+	      "SKIPPED (apt-get install chromium chromium-driver) ***"; \
+	  fi; \
+	fi
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/python -m pytest -q
 	$(BIN)/mkdocs build --strict --quiet

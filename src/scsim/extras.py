@@ -2,7 +2,8 @@
 
 The engine, the run store and the CLI need only the core dependencies. Experiments on Dask
 (sweep, calibrate, sensitivity) need ``scsim[experiments]``; charts and HTML reports need
-``scsim[report]``. ``require`` says which to install, in one line, before any work starts.
+``scsim[report]``; the browser dashboard needs ``scsim[dashboard]``. ``require`` says which
+to install, in one line, before any work starts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from scsim.errors import ScsimError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "experiments": ("distributed", "optuna", "SALib"),
     "report": ("matplotlib", "networkx"),
+    "dashboard": ("starlette", "uvicorn"),
 }
 
 

@@ -411,15 +411,24 @@ CHART_COLUMNS = {
     "chilling": ("penalised_acts", "acts_*"), "ties": ("ties_active_frac", "lcc_frac",
                                                        "pariahs"),
     "groups": ("listed_rate_*", "di_*"), "companies": ("corp_tier_*", "corp_listed"),
+    "sources": ("points_*",),
 }
+# ... or the columns of these provenance tables (``Result.provenance``)
+CHART_TABLES = {"causes": ("wrongful", ("day", "agent", "cause")),
+                "regions": ("regions", ("day", "region", "listed", "wrongful_listed"))}
 
 
 def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
     """The numbers a run chart draws: one row per run and day (``run``, ``day`` and the
-    metric columns of ``CHART_COLUMNS``), or the network sample's agents."""
+    metric columns of ``CHART_COLUMNS``), the rows of a provenance table
+    (``CHART_TABLES``), or the network sample's agents."""
     if name == "network":
         return pd.concat([res.sample.nodes.assign(run=label) for label, res in runs
                           if res.sample is not None], ignore_index=True)
+    if name in CHART_TABLES:
+        table, columns = CHART_TABLES[name]
+        return pd.concat([res.provenance[table][list(columns)].assign(run=label)
+                          for label, res in runs], ignore_index=True)
     wanted = CHART_COLUMNS.get(name)
     if wanted is None:
         return None

@@ -1,0 +1,306 @@
+"""The dashboard's web application (Starlette): the page, its static files (all served from
+this package: nothing from the internet), and a small JSON API over the worker's job queue
+(``dashboard.jobs``) and the run store.
+
+Safe by default: the browser names scenarios by built-in name or stored run id and runs by
+id, never by file path, and no SQL is taken; only requests addressed to the host the
+dashboard was started on are answered (no DNS rebinding); a run or comparison larger than
+``max_agent_days`` (agents × days × runs) is refused with a message; each page (a session
+cookie) has at most one job queued or running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from scsim.dashboard.jobs import Jobs
+from scsim.errors import ScenarioError, ScsimError
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "scsim_session"
+DEFAULT_MAX_AGENT_DAYS = 20_000_000  # 50,000 agents for a year is 18.25 million
+MAX_REPS = 20  # pairs of a comparison
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+TABLES = ("metrics", "agents", "companies")
+
+
+class Dashboard:
+    """The state behind the routes: the run store, the job queue and the size cap."""
+
+    def __init__(self, store_path: Path, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS):
+        from scsim.store import open_store
+
+        self.store = open_store(store_path)
+        self.jobs = Jobs(str(self.store.root))
+        self.max_agent_days = max_agent_days
+
+    def check_size(self, agents: int, days: int, runs: int) -> None:
+        """Refuse a job over the cap, saying how big it is and how to raise the cap."""
+        size = agents * days * runs
+        if size > self.max_agent_days:
+            what = f"{runs} runs × " if runs > 1 else ""
+            raise ScsimError(
+                f"too big for this dashboard: {what}{agents:,} agents × {days:,} days = "
+                f"{size:,} agent-days, over the limit of {self.max_agent_days:,} (start it "
+                "with scsim dashboard --max-agent-days N to allow more)")
+
+
+def create_app(store_path: Path, *, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS,
+               hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> Starlette:
+    """The web application; its worker starts (and compiles) with it."""
+    dash = Dashboard(store_path, max_agent_days)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dash.jobs.start()
+        try:
+            yield
+        finally:
+            dash.jobs.stop()
+
+    def post(handler):  # a POST with a JSON body: handler(dash, body, session)
+        async def endpoint(request: Request) -> Response:
+            return await _call(request, handler, dash)
+        return endpoint
+
+    def get(handler):  # a GET or DELETE: handler(dash, request)
+        async def endpoint(request: Request) -> Response:
+            return await _guard(handler, dash, request)
+        return endpoint
+
+    routes = [
+        Route("/", _page),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/api/status", get(_status)),
+        Route("/api/scenarios", get(_scenarios)),
+        Route("/api/scenario", post(_scenario), methods=["POST"]),
+        Route("/api/validate", post(_validate), methods=["POST"]),
+        Route("/api/run", post(_run), methods=["POST"]),
+        Route("/api/compare", post(_compare), methods=["POST"]),
+        Route("/api/job", get(_job)),
+        Route("/api/cancel", post(_cancel), methods=["POST"]),
+        Route("/api/runs", get(_runs)),
+        Route("/api/runs/{run_id}", get(_look)),
+        Route("/api/runs/{run_id}", get(_delete), methods=["DELETE"]),
+        Route("/api/runs/{run_id}/report", get(_report)),
+        Route("/api/runs/{run_id}/{table}.csv", get(_csv)),
+        Route("/api/runs/{run_id}/agents/{agent:int}", get(_agent)),
+        Route("/api/comparison", get(_comparison)),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+
+
+# -- the page ------------------------------------------------------------------------------
+
+def _page(request: Request) -> Response:
+    response = FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+    if SESSION_COOKIE not in request.cookies:
+        response.set_cookie(SESSION_COOKIE, secrets.token_urlsafe(16), httponly=True,
+                            samesite="strict")
+    return response
+
+
+def _session(request: Request) -> str:
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
+        raise ScsimError("no session: load the dashboard page first")
+    return session
+
+
+# -- helpers: errors as JSON ----------------------------------------------------------------
+
+def _error(exc: ScsimError) -> JSONResponse:
+    problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
+    return JSONResponse({"error": str(exc), "problems": problems}, status_code=400)
+
+
+async def _call(request: Request, handler, dash: Dashboard) -> Response:
+    """A POST with a JSON body: ``handler(dash, body, session)``; user errors as 400."""
+    try:
+        if request.headers.get("content-type", "").split(";")[0] != "application/json":
+            raise ScsimError("the request body must be JSON (Content-Type: application/json)")
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ScsimError("the request body must be a JSON object")
+        return JSONResponse(await _threaded(handler, dash, body, _session(request)))
+    except ScsimError as exc:
+        return _error(exc)
+    except ValueError:
+        return _error(ScsimError("the request body is not valid JSON"))
+
+
+async def _guard(handler, dash: Dashboard, request: Request) -> Response:
+    """A GET or DELETE about stored runs: ``handler(dash, request)``; user errors as 400."""
+    try:
+        for ref in request.path_params.values():
+            if isinstance(ref, str) and ref not in TABLES and not RUN_ID.match(ref):
+                raise ScsimError(f"'{ref}' is not a run id")
+        out = await _threaded(handler, dash, request)
+        return out if isinstance(out, Response) else JSONResponse(out)
+    except ScsimError as exc:
+        return _error(exc)
+
+
+async def _threaded(fn, *args) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+# -- the API --------------------------------------------------------------------------------
+
+def _status(dash: Dashboard, request: Request) -> dict[str, Any]:
+    return {"state": dash.jobs.state, "compile_seconds": dash.jobs.compile_seconds,
+            "max_agent_days": dash.max_agent_days, "store": str(dash.store.root)}
+
+
+def _job(dash: Dashboard, request: Request) -> dict[str, Any] | None:
+    return {"job": dash.jobs.latest(_session(request))}
+
+
+def _cancel(dash: Dashboard, body: dict, session: str) -> dict[str, Any] | None:
+    job = dash.jobs.cancel(session)
+    return {"job": job.view() if job is not None else None}
+
+
+def _scenarios(dash: Dashboard, request: Request) -> dict[str, Any]:
+    from scsim.scenario import builtin_names, load_scenario
+
+    builtin = [{"name": n, "description": load_scenario(n).description}
+               for n in builtin_names()]
+    return {"builtin": builtin, "stored": _stored(dash)}
+
+
+def _stored(dash: Dashboard) -> list[dict[str, Any]]:
+    runs = dash.store.runs(status="done", limit=200)
+    return [{"id": r.id, "scenario": r.scenario, "seed": int(r.seed), "agents": int(r.agents),
+             "days": int(r.days), "started": str(r.started)[:19]}
+            for r in runs.itertuples()]
+
+
+def _runs(dash: Dashboard, request: Request) -> dict[str, Any]:
+    return {"runs": _stored(dash)}
+
+
+def _scenario(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
+    """The levers and every setting of a source scenario, as the page shows them."""
+    from scsim.dashboard.levers import levers_for
+    from scsim.dashboard.settings import leaves, scenario_of
+
+    sc = scenario_of({"source": body.get("source")}, dash.store)
+    return {"name": sc.name, "description": sc.description, "agents": sc.population.agents,
+            "days": sc.days, "levers": levers_for(sc.model_dump(mode="json")),
+            "settings": leaves(sc)}
+
+
+def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
+    """``{"ok": true}`` or ``{"ok": false, "problems": [...]}`` as ``scsim validate``
+    words them."""
+    from scsim.dashboard.settings import scenario_of
+
+    try:
+        sc = scenario_of(body, dash.store)
+    except ScenarioError as exc:
+        return {"ok": False, "problems": exc.problems}
+    except ScsimError as exc:
+        return {"ok": False, "problems": [str(exc)]}
+    return {"ok": True, "problems": [], "agents": sc.population.agents, "days": sc.days}
+
+
+def _seed(body: dict) -> int:
+    from scsim.seeds import check_seed
+
+    return check_seed(body.get("seed", 1))
+
+
+def _run(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
+    from scsim.dashboard.settings import scenario_of
+
+    sc = scenario_of(body, dash.store)
+    dash.check_size(sc.population.agents, sc.days, 1)
+    spec = {"kind": "run", "scenario": sc.model_dump(mode="json"), "seed": _seed(body)}
+    return dash.jobs.submit(session, spec).view()
+
+
+def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
+    """A against B: the same source, agents, days and seeds; each side its own levers and
+    settings."""
+    from scsim.analysis.compare import check_pairable
+    from scsim.dashboard.settings import scenario_of
+
+    common = {k: body.get(k) for k in ("source", "agents", "days")}
+    a = scenario_of({**common, **(body.get("a") or {})}, dash.store)
+    b = scenario_of({**common, **(body.get("b") or {})}, dash.store)
+    check_pairable(a, b)
+    try:
+        reps = int(body.get("reps", 1))
+    except (TypeError, ValueError):
+        raise ScsimError("the number of pairs must be a whole number") from None
+    if not 1 <= reps <= MAX_REPS:
+        raise ScsimError(f"pairs: between 1 and {MAX_REPS}, got {reps}")
+    dash.check_size(a.population.agents, a.days, 2 * reps)
+    spec = {"kind": "compare", "a": a.model_dump(mode="json"), "b": b.model_dump(mode="json"),
+            "seed": _seed(body), "reps": reps}
+    return dash.jobs.submit(session, spec).view()
+
+
+def _look(dash: Dashboard, request: Request) -> dict[str, Any]:
+    from scsim.dashboard.views import run_view
+
+    return run_view(dash.store.load(request.path_params["run_id"]))
+
+
+def _agent(dash: Dashboard, request: Request) -> dict[str, Any]:
+    from scsim.dashboard.views import agent_view
+
+    return agent_view(dash.store.load(request.path_params["run_id"]),
+                      request.path_params["agent"])
+
+
+def _delete(dash: Dashboard, request: Request) -> dict[str, Any]:
+    return {"removed": dash.store.remove(request.path_params["run_id"])}
+
+
+def _csv(dash: Dashboard, request: Request) -> Response:
+    run_id, table = request.path_params["run_id"], request.path_params["table"]
+    if table not in TABLES:
+        raise ScsimError(f"no table '{table}' (one of {', '.join(TABLES)})")
+    res = dash.store.load(run_id)
+    text = getattr(res, table).to_csv(index=False)
+    return Response(text, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{run_id}-{table}.csv"'})
+
+
+def _report(dash: Dashboard, request: Request) -> Response:
+    from scsim.report import report
+
+    path = report(dash.store.load(request.path_params["run_id"]), store=dash.store)
+    return FileResponse(path, media_type="text/html")
+
+
+def _comparison(dash: Dashboard, request: Request) -> dict[str, Any]:
+    """The paired comparison of stored runs: ``?a=ID,ID&b=ID,ID`` (pairs by position)."""
+    from scsim.analysis.compare import compare_results
+    from scsim.dashboard.views import comparison_view
+
+    sides = {}
+    for side in ("a", "b"):
+        ids = [i for i in request.query_params.get(side, "").split(",") if i]
+        if not ids or not all(RUN_ID.match(i) for i in ids):
+            raise ScsimError(f"'{side}' must list run ids")
+        sides[side] = [dash.store.load(i) for i in ids]
+    return comparison_view(compare_results(sides["a"], sides["b"]))

@@ -1,0 +1,122 @@
+"""The question the browser asks: a scenario source (a built-in name or a stored run's
+scenario), the main levers, any other settings, agents, days and seed, turned into a
+validated Scenario with the same messages as ``scsim validate``.
+
+Nothing from the browser is a file path or SQL: a source is a built-in name or the id of a
+run in the dashboard's store, and settings that name files (``network.path``, ``base``) are
+refused. The "all settings" panel lists every leaf of the scenario (``leaves``), generated
+from the schema with its unit and meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from scsim.errors import ScenarioError, ScsimError
+from scsim.scenario.loader import builtin_names, load_scenario, parse_assignment
+from scsim.scenario.paths import format_path, parse_path
+from scsim.scenario.schema import Scenario
+from scsim.scenario.section import field_unit
+from scsim.store import RunStore
+
+FILE_KEYS = ("path", "base")  # settings that would name a file on the server
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a question starts: ``kind`` "builtin" (``ref`` a built-in name) or "run"
+    (``ref`` a run id of the store: that run's resolved scenario)."""
+
+    kind: str
+    ref: str
+
+    @classmethod
+    def of(cls, body: dict) -> Source:
+        src = body.get("source") or {}
+        kind, ref = src.get("kind"), str(src.get("ref", ""))
+        if kind not in ("builtin", "run"):
+            raise ScsimError("a scenario source is a built-in scenario or a stored run")
+        return cls(kind, ref)
+
+    def data(self, store: RunStore) -> dict | str:
+        """What ``load_scenario`` starts from: a built-in name, or a stored run's scenario
+        as a mapping."""
+        if self.kind == "builtin":
+            if self.ref not in builtin_names():
+                raise ScsimError(f"no built-in scenario '{self.ref}'")
+            return self.ref
+        folder = store.path(self.ref)
+        return yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+
+
+def overrides_of(body: dict) -> dict[tuple, Any]:
+    """The settings of a request as {path: value}: ``levers`` (typed values) and
+    ``settings`` (text, read as YAML as ``--set`` reads it), then ``agents`` and ``days``."""
+    out: dict[tuple, Any] = {}
+    for key, value in (body.get("levers") or {}).items():
+        out[parse_path(str(key))] = value
+    for key, text in (body.get("settings") or {}).items():
+        path, value = parse_assignment(f"{key}={text}")
+        out[path] = value
+    for name, path in (("agents", ("population", "agents")), ("days", ("days",))):
+        if body.get(name) is not None:
+            out[path] = body[name]
+    for path in out:
+        if any(key in FILE_KEYS for key in path):
+            raise ScenarioError(f"{format_path(path)}: files cannot be named from the "
+                                "dashboard")
+    return out
+
+
+def scenario_of(body: dict, store: RunStore) -> Scenario:
+    """The validated scenario a request asks for (ScenarioError lists every problem)."""
+    source = Source.of(body)
+    sc = load_scenario(source.data(store), overrides=overrides_of(body))
+    if sc.network.kind == "file" and source.kind == "builtin":
+        raise ScenarioError("network.kind: a network file cannot be used from the dashboard")
+    return sc
+
+
+def leaves(sc: Scenario) -> list[dict[str, Any]]:
+    """Every setting of a scenario that holds a value: ``path``, ``kind`` (bool, number,
+    text: YAML), ``value`` (for text, as YAML), ``unit`` and ``meaning``, in schema order."""
+    out: list[dict[str, Any]] = []
+
+    def walk(model: BaseModel, loc: tuple) -> None:
+        for name, field in type(model).model_fields.items():
+            value, here = getattr(model, name), (*loc, name)
+            if isinstance(value, BaseModel):
+                walk(value, here)
+            elif isinstance(value, list) and value and all(
+                    isinstance(v, BaseModel) for v in value):
+                for i, item in enumerate(value):
+                    walk(item, (*here, i))
+            elif isinstance(value, dict) and value and all(
+                    isinstance(v, BaseModel) for v in value.values()):
+                for key, item in value.items():
+                    walk(item, (*here, key))
+            elif not any(k in FILE_KEYS for k in here):
+                out.append({"path": format_path(here), "kind": _kind(value),
+                            "value": _shown(value), "unit": field_unit(field),
+                            "meaning": field.description or ""})
+
+    walk(sc, ())
+    return out
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "text"
+
+
+def _shown(value: Any) -> Any:
+    if _kind(value) != "text" or isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix(
+        "\n...")

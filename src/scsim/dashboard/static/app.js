@@ -1,0 +1,418 @@
+// The dashboard page: ask (scenario, levers, all settings validated as you type), run and
+// watch (progress, cancel, live charts), compare A with B, look, keep (stored runs).
+"use strict";
+
+const $ = id => document.getElementById(id);
+const page = {
+  scenario: null,      // what /api/scenario said of the chosen source
+  levers: {},          // path -> value, the levers moved away from the scenario's value
+  settings: {},        // path -> text, the settings changed in "all settings"
+  a: null,             // the settings kept as A ({levers, settings}), null: as shipped
+  polling: false,
+  expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
+};
+
+async function api(path, options) {
+  const opts = Object.assign({headers: {"Content-Type": "application/json"}}, options || {});
+  if (opts.body && typeof opts.body !== "string") opts.body = JSON.stringify(opts.body);
+  const response = await fetch(path, opts);
+  const data = await response.json();
+  if (!response.ok) { const err = new Error(data.error); err.problems = data.problems; throw err; }
+  return data;
+}
+
+function source() {
+  const [kind, ...rest] = $("source").value.split(":");
+  return {kind, ref: rest.join(":")};
+}
+
+function question() {
+  return {source: source(), levers: Object.assign({}, page.levers),
+          settings: Object.assign({}, page.settings),
+          agents: parseInt($("agents").value, 10), days: parseInt($("days").value, 10),
+          seed: parseInt($("seed").value, 10)};
+}
+
+function showProblems(problems) {
+  const ul = $("problems");
+  ul.innerHTML = "";
+  for (const p of problems || []) { const li = document.createElement("li"); li.textContent = p; ul.appendChild(li); }
+}
+
+// -- ask ----------------------------------------------------------------------------------
+
+async function loadSources(selected) {
+  const data = await api("/api/scenarios");
+  const select = $("source");
+  select.innerHTML = "";
+  const groups = [["Built-in scenarios", data.builtin.map(s => [`builtin:${s.name}`, s.name])],
+                  ["Stored runs (their scenario)", data.stored.map(r =>
+                    [`run:${r.id}`, `${r.scenario}, run ${r.id} (${r.agents.toLocaleString("en")} agents)`])]];
+  for (const [label, items] of groups) {
+    if (!items.length) continue;
+    const group = document.createElement("optgroup");
+    group.label = label;
+    for (const [value, text] of items) {
+      const option = document.createElement("option");
+      option.value = value; option.textContent = text;
+      group.appendChild(option);
+    }
+    select.appendChild(group);
+  }
+  if (selected) select.value = selected;
+}
+
+async function loadScenario() {
+  page.levers = {}; page.settings = {}; page.a = null;
+  $("a-settings").textContent = "A: the scenario as shipped";
+  const sc = page.scenario = await api("/api/scenario", {method: "POST", body: {source: source()}});
+  $("description").textContent = sc.description;
+  $("agents").value = Math.min(sc.agents, 20000);
+  $("days").value = sc.days;
+  renderLevers(sc.levers);
+  renderSettings(sc.settings);
+  validate();
+}
+
+function leverId(path) { return "lever-" + path.replace(/[^A-Za-z0-9]+/g, "-"); }
+
+function renderLevers(levers) {
+  const box = $("levers");
+  box.innerHTML = "";
+  for (const lever of levers) {
+    const div = document.createElement("div");
+    div.className = "lever";
+    const id = leverId(lever.path);
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.innerHTML = `${lever.label} <span class="unit"></span>`;
+    label.querySelector(".unit").textContent = `(${lever.unit})`;
+    const input = document.createElement("input");
+    input.id = id; input.dataset.path = lever.path; input.title = lever.path;
+    const out = document.createElement("output");
+    out.htmlFor = id;
+    if (lever.kind === "switch") {
+      input.type = "checkbox"; input.checked = !!lever.value;
+      out.textContent = lever.value ? "on" : "off";
+    } else {
+      input.type = "range"; input.min = lever.low; input.max = lever.high; input.step = lever.step;
+      input.value = lever.value; out.textContent = fmt(lever.value);
+    }
+    input.addEventListener("input", () => {
+      const value = input.type === "checkbox" ? input.checked : parseFloat(input.value);
+      out.textContent = input.type === "checkbox" ? (value ? "on" : "off") : fmt(value);
+      if (value === lever.value) delete page.levers[lever.path]; else page.levers[lever.path] = value;
+      // the same setting in "all settings" follows the lever (the lever's value wins)
+      const row = $("settings").querySelector(`input[data-path="${lever.path}"]`);
+      if (row) { row.value = String(value); row.classList.remove("changed"); delete page.settings[lever.path]; }
+      $("changed-count").textContent = Object.keys(page.settings).length;
+      validateSoon();
+    });
+    const p = document.createElement("p");
+    p.textContent = lever.explain;
+    div.append(label, input, out, p);
+    box.appendChild(div);
+  }
+}
+
+function renderSettings(settings) {
+  const body = $("settings");
+  body.innerHTML = "";
+  for (const s of settings) {
+    const tr = document.createElement("tr");
+    tr.dataset.path = s.path;
+    const input = document.createElement("input");
+    input.dataset.path = s.path;
+    const original = s.kind === "bool" ? String(s.value) : String(s.value);
+    input.value = original;
+    input.addEventListener("input", () => {
+      if (input.value === original) delete page.settings[s.path]; else page.settings[s.path] = input.value;
+      input.classList.toggle("changed", input.value !== original);
+      $("changed-count").textContent = Object.keys(page.settings).length;
+      validateSoon();
+    });
+    const cells = [s.path, null, s.unit, s.meaning].map(text => {
+      const td = document.createElement("td");
+      if (text === null) td.appendChild(input); else td.textContent = text;
+      return td;
+    });
+    tr.append(...cells);
+    body.appendChild(tr);
+  }
+  $("changed-count").textContent = "0";
+}
+
+let validateTimer = null;
+function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeout(validate, 250); }
+
+async function validate() {
+  const result = await api("/api/validate", {method: "POST", body: question()});
+  showProblems(result.problems);
+  $("run").disabled = $("compare").disabled = !result.ok;
+  return result.ok;
+}
+
+// -- run and watch ------------------------------------------------------------------------
+
+async function submit(path, body) {
+  page.expect = "pending";  // until the server answers, any job the page sees is an older one
+  delete $("progress-text").dataset.status;
+  try {
+    page.expect = (await api(path, {method: "POST", body})).id;
+    showProblems([]);
+    $("cancel").disabled = false;
+  } catch (err) {
+    page.expect = undefined;
+    showProblems(err.problems || [err.message]);
+  }
+  watch();
+}
+
+function runNow() { submit("/api/run", question()); }
+
+function compareNow() {
+  const q = question();
+  const a = page.a || {levers: {}, settings: {}};
+  submit("/api/compare", {source: q.source, agents: q.agents, days: q.days, seed: q.seed,
+                          reps: parseInt($("reps").value, 10), a,
+                          b: {levers: q.levers, settings: q.settings}});
+}
+
+async function cancelNow() { await api("/api/cancel", {method: "POST", body: {}}); }
+
+async function watch() {
+  if (page.polling) return;  // the loop that runs will see the newest job
+  page.polling = true;
+  try {
+    for (;;) {
+      const {job} = await api("/api/job");
+      if (!job) return;
+      if (page.expect === undefined || job.id === page.expect) {
+        if (!["queued", "running"].includes(job.status)) {
+          await finished(job);  // the result is on the page before the status says so
+          showProgress(job);
+          return;
+        }
+        showProgress(job);
+      }
+      await new Promise(r => setTimeout(r, 250));
+    }
+  } finally { page.polling = false; }
+}
+
+function showProgress(job) {
+  const bar = $("progress"), text = $("progress-text");
+  bar.max = job.total || 1; bar.value = job.done;
+  $("cancel").disabled = !["queued", "running"].includes(job.status);
+  if (job.status === "queued") {
+    text.textContent = page.ready ? `waiting: ${job.ahead} job(s) ahead` : "waiting for the kernels to compile…";
+  } else if (job.status === "running") {
+    text.textContent = `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}` +
+      (job.kind === "compare" ? ` (${job.side})` : "");
+    liveCharts(job);
+  } else {
+    text.textContent = {done: "done", cancelled: "cancelled", failed: "failed"}[job.status];
+    text.dataset.status = job.status;
+  }
+}
+
+function liveCharts(job) {
+  if (!job.rows.length) return;
+  const col = name => job.rows.map(r => r[job.columns.indexOf(name)]);
+  const day = col("day");
+  lineChart($("chart-listed"), day, [{name: "listed", values: col("listed")},
+                                     {name: "wrongfully listed", values: col("wrongful_listed")}]);
+  scoreChart(day, col);
+}
+
+function scoreChart(day, col) {
+  lineChart($("chart-score"), day, [{name: "median score", values: col("score_p50")}],
+            [{lo: col("score_p05"), hi: col("score_p95"), color: "#9ecae1"},
+             {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd"}]);
+}
+
+async function finished(job) {
+  if (job.status === "failed") showProblems([job.error]);
+  if (job.status === "done") {
+    if (job.kind === "run") await openRun(job.runs.runs[0]);
+    else await openComparison(job.runs);
+  }
+  await refreshRuns();
+}
+
+// -- look ---------------------------------------------------------------------------------
+
+async function openRun(id) {
+  const run = await api(`/api/runs/${id}`);
+  $("comparison").hidden = true;
+  const head = $("headline");
+  head.innerHTML = "";
+  for (const line of run.headline) { const p = document.createElement("p"); p.textContent = line; head.appendChild(p); }
+  $("facts").textContent = `${run.scenario}, run ${run.id}: ${run.agents.toLocaleString("en")} agents × ` +
+    `${run.days} days, seed ${run.seed}; the days took ${fmt(run.wall_seconds)} s`;
+  const numbers = $("numbers");
+  numbers.innerHTML = "";
+  for (const [key, label] of [["listed_final", "listed on the last day"],
+                              ["wrongful_final", "wrongfully listed on the last day"],
+                              ["ever_listed", "ever listed"], ["ever_wrongful", "ever wrongfully listed"]]) {
+    const div = document.createElement("div");
+    div.innerHTML = `<b id="n-${key}"></b>`;
+    div.querySelector("b").textContent = fmt(run.numbers[key]);
+    div.querySelector("b").dataset.value = run.numbers[key];
+    div.append(label);
+    numbers.appendChild(div);
+  }
+  const s = run.series, col = name => s[name] || [];
+  lineChart($("chart-listed"), s.day, [{name: "listed", values: col("listed")},
+                                       {name: "wrongfully listed", values: col("wrongful_listed")}]);
+  scoreChart(s.day, col);
+  const bars = [];
+  for (const t of run.travel) {
+    bars.push({label: `${t.mode}: this run`, value: t.run, color: "#d62728"});
+    for (const f of t.published) bars.push({label: `${t.mode}: 2018 (${f.reading} reading)`, value: f.value, color: "#999"});
+  }
+  barChart($("chart-travel"), bars);
+  lineChart($("chart-groups"), s.day, Object.entries(run.groups).map(([g, v]) => ({name: g, values: v.listed_rate || []})));
+  lineChart($("chart-regions"), s.day, Object.entries(run.regions).map(([r, v]) => ({name: `region ${r}`, values: v})));
+  networkChart($("chart-network"), run.network);
+  $("case").hidden = true;
+  for (const dot of $("chart-network").querySelectorAll("circle")) {
+    dot.addEventListener("click", () => openAgent(id, dot.dataset.agent));
+  }
+  const list = $("case-list");
+  list.innerHTML = run.traced.length ? "" : "No case files in this run.";
+  for (const t of run.traced) {
+    const b = document.createElement("button");
+    b.type = "button"; b.dataset.agent = t.agent;
+    b.textContent = `agent ${t.agent}` + (t.wrongful ? " !" : "");
+    b.addEventListener("click", () => openAgent(id, t.agent));
+    list.append(b, " ");
+  }
+  const links = $("downloads");
+  links.innerHTML = "Download: ";
+  for (const table of ["metrics", "agents", "companies"]) {
+    const a = document.createElement("a");
+    a.href = `/api/runs/${id}/${table}.csv`; a.textContent = `${table}.csv`; a.download = "";
+    links.append(a, " · ");
+  }
+  const report = document.createElement("a");
+  report.href = `/api/runs/${id}/report`; report.textContent = "HTML report"; report.target = "_blank";
+  links.appendChild(report);
+  links.dataset.run = id;
+}
+
+async function openComparison(runs) {
+  const cmp = await api(`/api/comparison?a=${runs.a.join(",")}&b=${runs.b.join(",")}`);
+  await openRun(runs.b[0]);
+  $("comparison").hidden = false;
+  $("cmp-headline").textContent = cmp.headline;
+  $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.reps} pair(s), seeds ${cmp.seeds.join(", ")}`;
+  lineChart($("chart-compare"), cmp.series.a.day, [
+    {name: "A listed", values: cmp.series.a.listed, dash: "5 4", color: "#555"},
+    {name: "B listed", values: cmp.series.b.listed, color: "#d62728"}]);
+  table($("cmp-switches"), ["per agent", "agents (mean)", "95 % interval"],
+        cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
+  table($("cmp-metrics"), ["metric", "measure", "A (mean)", "B (mean)", "B − A", "95 % interval"],
+        cmp.metrics.map(r => [r.metric, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
+}
+
+async function openAgent(runId, agent) {
+  const view = await api(`/api/runs/${runId}/agents/${agent}`);
+  $("case").hidden = false;
+  $("case-title").textContent = `Agent ${view.agent}, run ${view.run}` +
+    (view.traced ? "" : " (not traced: its points by source)");
+  $("case-story").textContent = view.story;
+  table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
+    [k.replace(/_/g, " "), typeof v === "number" ? fmt(v) : String(v)]));
+  $("case").dataset.agent = view.agent;
+}
+
+function interval(r) { return r.lo === null ? "one pair: no interval" : `${fmt(r.lo)} to ${fmt(r.hi)}`; }
+
+function table(node, head, rows) {
+  node.innerHTML = "";
+  const tr = document.createElement("tr");
+  for (const h of head) { const th = document.createElement("th"); th.textContent = h; tr.appendChild(th); }
+  node.appendChild(tr);
+  for (const row of rows) {
+    const r = document.createElement("tr");
+    row.forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i > 0) td.className = "num"; r.appendChild(td); });
+    node.appendChild(r);
+  }
+}
+
+// -- keep ---------------------------------------------------------------------------------
+
+async function refreshRuns() {
+  const {runs} = await api("/api/runs");
+  const body = $("runs");
+  body.innerHTML = "";
+  for (const r of runs) {
+    const tr = document.createElement("tr");
+    tr.dataset.run = r.id;
+    for (const v of [r.id, r.scenario, r.agents.toLocaleString("en"), r.days, r.seed, r.started]) {
+      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    const open = document.createElement("button");
+    open.textContent = "Open"; open.className = "open";
+    open.addEventListener("click", () => openRun(r.id));
+    const del = document.createElement("button");
+    del.textContent = "Delete"; del.className = "delete";
+    del.addEventListener("click", async () => {
+      if (!confirm(`Delete run ${r.id} and its files?`)) return;
+      await api(`/api/runs/${r.id}`, {method: "DELETE"});
+      refreshRuns();
+    });
+    td.append(open, " ", del);
+    tr.appendChild(td);
+    body.appendChild(tr);
+  }
+  const keep = $("source").value;
+  await loadSources(keep);
+}
+
+async function status() {
+  const s = await api("/api/status");
+  $("store").textContent = s.store;
+  const line = $("status");
+  if (s.state === "ready") {
+    page.ready = true;
+    line.textContent = `Ready (simulation kernels ready in ${fmt(s.compile_seconds)} s). ` +
+      `Largest question: ${s.max_agent_days.toLocaleString("en")} agent-days.`;
+    line.classList.add("ready");
+    line.dataset.state = "ready";
+    return;
+  }
+  line.textContent = s.state === "stopped" ? "The worker process stopped: restart scsim dashboard." :
+    "Compiling the simulation kernels (once per machine, about a minute; later starts load them " +
+    "from the cache in seconds). You can set up your question meanwhile.";
+  setTimeout(status, 1000);
+}
+
+// -- start --------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", async () => {
+  status();
+  $("source").addEventListener("change", loadScenario);
+  for (const id of ["agents", "days", "seed"]) $(id).addEventListener("input", validateSoon);
+  $("run").addEventListener("click", runNow);
+  $("compare").addEventListener("click", compareNow);
+  $("cancel").addEventListener("click", cancelNow);
+  $("set-a").addEventListener("click", () => {
+    page.a = {levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings)};
+    const n = Object.keys(page.a.levers).length + Object.keys(page.a.settings).length;
+    $("a-settings").textContent = n ? `A: ${n} setting(s) changed: ` +
+      Object.entries(Object.assign({}, page.a.levers, page.a.settings)).map(([k, v]) => `${k}=${v}`).join(", ")
+      : "A: the scenario as shipped";
+  });
+  $("settings-filter").addEventListener("input", e => {
+    const q = e.target.value.toLowerCase();
+    for (const tr of $("settings").children) tr.hidden = q && !tr.textContent.toLowerCase().includes(q) && !tr.dataset.path.includes(q);
+  });
+  await loadSources("builtin:national-800");
+  if (!$("source").value) $("source").selectedIndex = 0;
+  await loadScenario();
+  await refreshRuns();
+  watch();
+});

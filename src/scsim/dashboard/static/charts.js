@@ -1,0 +1,135 @@
+// Small SVG charts drawn by hand (no library, nothing fetched): line charts with bands,
+// horizontal bars and a force-directed picture of the network sample.
+"use strict";
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
+
+function el(name, attrs, parent, text) {
+  const node = document.createElementNS(SVGNS, name);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function clear(svg) { while (svg.firstChild) svg.removeChild(svg.firstChild); }
+
+function niceTicks(lo, hi, n) {
+  if (!(hi > lo)) { hi = lo + 1; }
+  const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map(m => m * mag).find(s => s >= raw);
+  const ticks = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(t);
+  return ticks;
+}
+
+function fmt(v) {
+  if (v === null || v === undefined || !isFinite(v)) return "–";
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString("en");
+  if (a >= 10) return (Math.round(v * 10) / 10).toString();
+  if (a === 0) return "0";
+  return Number(v.toPrecision(a >= 1 ? 3 : 2)).toString();
+}
+
+// lines: [{name, values, color, dash}], bands: [{lo, hi, color}], x: day numbers
+function lineChart(svg, x, lines, bands, xLabel) {
+  clear(svg);
+  const W = 560, H = 260, L = 60, R = 12, T = 22, B = 34;
+  const all = [];
+  for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
+  for (const b of bands || []) for (const v of b.lo.concat(b.hi)) if (v !== null) all.push(v);
+  if (!x.length || !all.length) { el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no data yet"); return; }
+  let lo = Math.min(0, ...all), hi = Math.max(...all);
+  if (lo >= 0 && Math.min(...all) > 0.5 * hi) lo = Math.min(...all);
+  const yt = niceTicks(lo, hi, 5);
+  lo = Math.min(lo, yt[0]); hi = Math.max(hi, yt[yt.length - 1]);
+  const x0 = x[0], x1 = Math.max(x[x.length - 1], x0 + 1);
+  const sx = v => L + (v - x0) / (x1 - x0) * (W - L - R);
+  const sy = v => H - B - (v - lo) / ((hi - lo) || 1) * (H - T - B);
+  for (const t of yt) {
+    el("line", {x1: L, x2: W - R, y1: sy(t), y2: sy(t), stroke: "#e4e4e4"}, svg);
+    el("text", {x: L - 4, y: sy(t) + 4, "text-anchor": "end"}, svg, fmt(t));
+  }
+  for (const t of niceTicks(x0, x1, 6)) {
+    el("text", {x: sx(t), y: H - B + 14, "text-anchor": "middle"}, svg, fmt(t));
+  }
+  el("text", {x: (L + W) / 2, y: H - 4, "text-anchor": "middle"}, svg, xLabel || "day");
+  for (const b of bands || []) {
+    const pts = [];
+    x.forEach((d, i) => { if (b.hi[i] !== null) pts.push(`${sx(d)},${sy(b.hi[i])}`); });
+    for (let i = x.length - 1; i >= 0; i--) if (b.lo[i] !== null) pts.push(`${sx(x[i])},${sy(b.lo[i])}`);
+    el("polygon", {points: pts.join(" "), fill: b.color, opacity: 0.35}, svg);
+  }
+  const gap = Math.min(130, (W - L - R) / Math.max(lines.length, 1));  // legend spacing
+  lines.forEach((s, k) => {
+    const pts = [];
+    x.forEach((d, i) => { if (s.values[i] !== null) pts.push(`${sx(d)},${sy(s.values[i])}`); });
+    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || COLORS[k % COLORS.length],
+                    "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
+    el("rect", {x: L + 6 + k * gap, y: 6, width: 10, height: 10, fill: s.color || COLORS[k % COLORS.length]}, svg);
+    el("text", {x: L + 20 + k * gap, y: 15}, svg, s.name);
+  });
+}
+
+// bars: [{label, value, color}]
+function barChart(svg, bars, unit) {
+  clear(svg);
+  const W = 560, L = 230, R = 70, rowH = Math.min(34, 240 / Math.max(bars.length, 1));
+  const hi = Math.max(...bars.map(b => b.value || 0), 1e-12);
+  bars.forEach((b, i) => {
+    const y = 10 + i * rowH, w = (b.value || 0) / hi * (W - L - R);
+    el("text", {x: L - 6, y: y + rowH * 0.6, "text-anchor": "end"}, svg, b.label);
+    el("rect", {x: L, y: y + 3, width: Math.max(w, 0.5), height: rowH - 8,
+                fill: b.color || COLORS[0]}, svg);
+    el("text", {x: L + w + 4, y: y + rowH * 0.6}, svg, fmt(b.value) + (unit || ""));
+  });
+}
+
+// The network sample: nodes [{agent, listed, shamed}], ties [[a, b, severed]].
+function networkChart(svg, net) {
+  clear(svg);
+  const W = 560, H = 420;
+  if (!net || !net.nodes.length) { el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no network sample"); return; }
+  const n = net.nodes.length, index = new Map(net.nodes.map((d, i) => [d.agent, i]));
+  const px = new Float64Array(n), py = new Float64Array(n);
+  for (let i = 0; i < n; i++) {  // a deterministic start: a spiral
+    const r = 10 * Math.sqrt(i + 1), a = i * 2.39996;
+    px[i] = r * Math.cos(a); py[i] = r * Math.sin(a);
+  }
+  const edges = net.ties.map(([a, b, s]) => [index.get(a), index.get(b), s]);
+  const k = 18;
+  for (let it = 0; it < 120; it++) {  // Fruchterman-Reingold, cooling
+    const dx = new Float64Array(n), dy = new Float64Array(n), temp = 12 * (1 - it / 120) + 0.5;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+      let ex = px[i] - px[j], ey = py[i] - py[j];
+      const d2 = ex * ex + ey * ey + 0.01, f = k * k / d2;
+      dx[i] += ex * f; dy[i] += ey * f; dx[j] -= ex * f; dy[j] -= ey * f;
+    }
+    for (const [a, b] of edges) {
+      const ex = px[a] - px[b], ey = py[a] - py[b], d = Math.sqrt(ex * ex + ey * ey) + 0.01;
+      const f = d / k;
+      dx[a] -= ex * f; dy[a] -= ey * f; dx[b] += ex * f; dy[b] += ey * f;
+    }
+    for (let i = 0; i < n; i++) {
+      dx[i] -= px[i] * 0.01; dy[i] -= py[i] * 0.01;  // gravity keeps islands near
+      const d = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]) + 1e-9, step = Math.min(d, temp);
+      px[i] += dx[i] / d * step; py[i] += dy[i] / d * step;
+    }
+  }
+  const [xl, xh, yl, yh] = [Math.min(...px), Math.max(...px), Math.min(...py), Math.max(...py)];
+  const sx = v => 10 + (v - xl) / ((xh - xl) || 1) * (W - 20);
+  const sy = v => 10 + (v - yl) / ((yh - yl) || 1) * (H - 20);
+  for (const [a, b, severed] of edges) {
+    el("line", {x1: sx(px[a]), y1: sy(py[a]), x2: sx(px[b]), y2: sy(py[b]),
+                stroke: severed ? "#d62728" : "#bbb", "stroke-dasharray": severed ? "3 3" : "",
+                "stroke-width": 0.8}, svg);
+  }
+  net.nodes.forEach((d, i) => {
+    el("circle", {cx: sx(px[i]), cy: sy(py[i]), r: 4,
+                  fill: d.listed ? "#d62728" : d.ever_listed ? "#ff9896" : "#1f77b4",
+                  stroke: d.shamed ? "#000" : "none", "stroke-width": 1.5,
+                  "data-agent": d.agent}, svg);
+  });
+}

@@ -1,0 +1,137 @@
+"""What the dashboard draws of a stored run and of a paired comparison, as JSON-ready
+mappings: the headline (``outputs.headline``), day-by-day series, blocked travel against
+the published 2018 figures, per-group and per-region figures and the network sample.
+Non-finite numbers become ``null`` (JSON has no NaN)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scsim.analysis.compare import Comparison
+from scsim.analysis.published import ticket_figures
+from scsim.outputs.headline import comparison_headline, run_headline
+from scsim.outputs.result import Result
+
+# Day-by-day columns drawn for a run (those present), then the per-group ones.
+SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
+          "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
+          "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs")
+GROUP_SERIES = ("listed_rate_", "wrongful_rate_")
+TRACED_SHOWN = 60  # case files listed on the page, at most
+
+
+def floats(values: Any) -> list[float | None]:
+    """A column as a JSON list: NaN and infinities as null."""
+    out = np.asarray(values, dtype=np.float64)
+    return [v if math.isfinite(v) else None for v in out.tolist()]
+
+
+def number(value: Any) -> float | None:
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def run_view(res: Result) -> dict[str, Any]:
+    """Everything the "Look" panel shows of one run."""
+    m, agents = res.metrics, res.agents
+    n, days = len(agents), len(m)
+    groups = {g: {prefix.rstrip("_"): floats(m[f"{prefix}{g}"]) for prefix in GROUP_SERIES
+                  if f"{prefix}{g}" in m.columns} for g in res.names.groups}
+    return {
+        "id": res.run_id, "scenario": res.scenario.name, "seed": res.seed, "agents": n,
+        "days": days, "wall_seconds": res.info.get("wall_seconds"),
+        "headline": run_headline(res).splitlines(),
+        "numbers": {"listed_final": number(m["listed"].iloc[-1]),
+                    "wrongful_final": number(m["wrongful_listed"].iloc[-1]),
+                    "ever_listed": int((agents["times_listed"] > 0).sum()),
+                    "ever_wrongful": int((agents["wrongful_listings"] > 0).sum())},
+        "series": {c: floats(m[c]) for c in SERIES if c in m.columns},
+        "groups": groups,
+        "regions": regions(res),
+        "travel": travel(m, n),
+        "network": network(res),
+        "traced": traced_agents(res),
+    }
+
+
+def regions(res: Result) -> dict[str, list[float | None]]:
+    """The share of each region's agents listed, day by day (from the provenance table
+    ``regions``; empty for a run stored before it existed)."""
+    table = res.provenance.get("regions")
+    if table is None:
+        return {}
+    sizes = res.agents.groupby("region").size()
+    return {str(r): floats(table.loc[table["region"] == r].sort_values("day")["listed"]
+                           / max(int(sizes.get(r, 0)), 1))
+            for r in sorted(table["region"].unique())}
+
+
+def travel(m: pd.DataFrame, agents: int) -> list[dict[str, Any]]:
+    """Blocked tickets per 100 people per year, air and train, with the 2018 figures
+    under both readings (``analysis.published``)."""
+    years = len(m) / 365.0
+    return [{"mode": mode, "run": number(100 * m[f"blocked_{mode}"].sum() / agents / years),
+             "published": [{"value": 100 * f.value, "reading": f.reading, "what": f.what}
+                           for f in ticket_figures(mode)]}
+            for mode in ("air", "train")]
+
+
+def network(res: Result) -> dict[str, Any] | None:
+    """The run's network sample (nodes with their end state, ties with severed or not);
+    the page lays it out."""
+    if res.sample is None:
+        return None
+    nodes, ties = res.sample.nodes, res.sample.ties
+    return {"nodes": [{"agent": int(r.agent), "group": str(r.group),
+                       "listed": bool(r.listed_end), "ever_listed": bool(r.ever_listed),
+                       "shamed": bool(r.shamed)} for r in nodes.itertuples()],
+            "ties": [[int(a), int(b), bool(s)] for a, b, s in
+                     zip(ties["a"], ties["b"], ties["severed_end"], strict=True)]}
+
+
+def comparison_view(cmp: Comparison) -> dict[str, Any]:
+    """The "Compare" panel: the headline sentence, what B changes, the headline metrics
+    and the per-agent switches with 95 % intervals, and A and B day by day (first pair)."""
+    table = cmp.metrics(headline=True)
+    return {
+        "headline": comparison_headline(cmp),
+        "labels": list(cmp.labels), "reps": cmp.reps, "seeds": cmp.seeds,
+        "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},
+        "changes": [{"path": p, "a": a, "b": b} for p, (a, b) in cmp.changes.items()],
+        "metrics": _rows(table, ("metric", "measure"), ("a", "b", "diff", "lo", "hi")),
+        "switches": _rows(cmp.switches(), ("figure",), ("agents", "lo", "hi")),
+        "series": {side: {c: floats(r.metrics[c]) for c in ("day", "listed",
+                                                            "wrongful_listed")}
+                   for side, r in (("a", cmp.a[0]), ("b", cmp.b[0]))},
+    }
+
+
+def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
+    return [{**{k: str(row[k]) for k in keys}, **{v: number(row[v]) for v in values}}
+            for _, row in df.iterrows()]
+
+
+def agent_view(res: Result, agent: int) -> dict[str, Any]:
+    """One agent's case file (``Result.explain``: the dated story of a traced agent, the
+    points by source of any other) and its row of the agents table (its record at the end
+    of the run), shown when an agent is clicked."""
+    case = res.explain(agent)  # refuses an agent the run does not have
+    row = res.agents.iloc[agent]
+    return {"agent": agent, "run": res.run_id, "traced": case.traced, "story": case.text,
+            "record": {k: (v.item() if isinstance(v, np.generic) else
+                           str(v) if not isinstance(v, bool | int | float) else v)
+                       for k, v in row.items()}}
+
+
+def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:
+    """The agents with case files (wrongfully listed ones first), for the page's list."""
+    events = res.provenance.get("events")
+    if events is None or not len(events):  # none traced, or stored before case files
+        return []
+    wrongful = set(res.wrongful["agent"].astype(int))
+    agents = sorted({int(a) for a in events["agent"]}, key=lambda a: (a not in wrongful, a))
+    return [{"agent": a, "wrongful": a in wrongful} for a in agents[:limit]]

@@ -1,0 +1,114 @@
+"""The dashboard's worker: one child process that compiles (or loads) the kernels when the
+dashboard starts, then runs one job at a time, a run or a paired comparison, into the run
+store, while the web server stays responsive.
+
+The parent (``dashboard.jobs``) sends jobs on one queue; the worker answers on another with
+events: ``compiling``, ``ready`` (with the seconds it took), and per job ``progress`` (days
+done of all, and the new rows of the chart columns of the run under way), then ``done``
+(the run ids), ``cancelled`` or ``failed`` (one line). A job is cancelled by writing its
+number into a shared integer: the worker checks it after every simulated day and stops the
+run there (the store marks it ``interrupted``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+PROGRESS_EVERY = 0.2  # seconds between progress events of one job
+WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
+TRACED = 20  # agents drawn at random with case files in every run; the wrongfully listed too
+
+# The columns streamed while a run goes on (those the live charts draw), when present.
+LIVE_COLUMNS = ("day", "listed", "wrongful_listed", "score_p05", "score_p25", "score_p50",
+                "score_p75", "score_p95", "fear_mean")
+
+
+class Cancelled(BaseException):
+    """Raised inside a run whose job was cancelled (a BaseException, as Ctrl-C is, so the
+    run store records the run as interrupted, not failed)."""
+
+
+def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
+    """The worker's main function: warm up, then serve ``jobs`` until a ``None``. Ctrl-C
+    in the terminal reaches the whole process group: the worker leaves it to the server,
+    which cancels the run under way and then ends the worker."""
+    import signal
+
+    from scsim.errors import ScsimError
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from scsim.store import open_store
+
+    events.put({"type": "compiling"})
+    started = time.perf_counter()
+    warm_up()
+    events.put({"type": "ready", "seconds": round(time.perf_counter() - started, 1)})
+    store = open_store(store_path)
+    while (job := jobs.get()) is not None:
+        try:
+            run_ids = run_job(job, store, events, cancel)
+        except Cancelled:
+            events.put({"type": "cancelled", "id": job["id"]})
+        except ScsimError as exc:
+            events.put({"type": "failed", "id": job["id"], "error": str(exc)})
+        except Exception as exc:  # a bug: say what, the dashboard goes on
+            events.put({"type": "failed", "id": job["id"],
+                        "error": f"internal error: {type(exc).__name__}: {exc}"})
+        else:
+            events.put({"type": "done", "id": job["id"], "runs": run_ids})
+
+
+def warm_up() -> None:
+    """Run every built-in scenario briefly, so that its kernels are compiled (or loaded
+    from numba's cache) before the first question."""
+    from scsim.core.engine import simulate
+    from scsim.scenario import builtin_names, load_scenario
+
+    for name in builtin_names():
+        sc = load_scenario(name, agents=WARM_UP["agents"], days=WARM_UP["days"])
+        if sc.network.kind != "file":
+            simulate(sc, seed=0)
+
+
+def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[str]]:
+    """Run a job (``kind`` "run": ``scenario``; "compare": ``a``, ``b``, ``reps``; both a
+    ``seed``) into ``store``; returns the run ids ({"runs": [...]} or {"a": [...],
+    "b": [...]})."""
+    from scsim.core.engine import Simulation
+    from scsim.outputs.casefile import Trace
+    from scsim.scenario import load_scenario
+
+    trace = Trace(sample=TRACED, wrongful=True)
+    seed, number = int(job["seed"]), job["id"]
+    sides = ("runs",) if job["kind"] == "run" else ("a", "b")
+    scenarios = {side: load_scenario(job["scenario"] if side == "runs" else job[side])
+                 for side in sides}
+    reps = int(job.get("reps", 1))
+    total = reps * sum(sc.days for sc in scenarios.values())
+    done = 0
+    out: dict[str, list[str]] = {side: [] for side in sides}
+    for k in range(reps):
+        for side in sides:
+            sim = Simulation(scenarios[side], seed + k, trace=trace)
+            names = [c for c in LIVE_COLUMNS if c in sim.recorder.columns]
+            columns = [sim.recorder.columns.index(c) for c in names]
+            sent, last = 0, 0.0
+
+            def progress(day: int, sim=sim, names=names, columns=columns, side=side,
+                         k=k) -> None:
+                nonlocal done, sent, last
+                if cancel.value == number:
+                    raise Cancelled("cancelled in the dashboard")
+                done += 1
+                now = time.monotonic()
+                if now - last >= PROGRESS_EVERY or day == sim.scenario.days - 1:
+                    rows = sim.recorder.table[sent:day + 1][:, columns]
+                    events.put({"type": "progress", "id": number, "done": done,
+                                "total": total, "side": side, "rep": k,
+                                "columns": names,
+                                "rows": rows.tolist()})
+                    sent, last = day + 1, now
+
+            out[side].append(store.record(sim, progress).run_id)
+    return out

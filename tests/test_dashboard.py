@@ -1,0 +1,276 @@
+"""The dashboard's server side, without a browser and without its worker process: the
+levers, the question turned into a scenario (same messages as ``scsim validate``), what the
+browser may not do (file paths, other hosts, odd run ids), the size cap and one job per page.
+The browser tests (tests/test_dashboard_browser.py) run the whole thing."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+pytest.importorskip("starlette", reason="the dashboard needs scsim[dashboard]")
+pytest.importorskip("httpx", reason="Starlette's test client needs httpx")
+
+with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (same API)
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from conftest import run_cli
+from scsim.dashboard.app import create_app
+from scsim.dashboard.levers import LEVERS, levers_for
+from scsim.dashboard.settings import leaves, scenario_of
+from scsim.dashboard.views import agent_view, run_view
+from scsim.errors import ScenarioError, ScsimError
+from scsim.scenario import load_scenario
+from scsim.store import open_store
+
+NATIONAL = {"kind": "builtin", "ref": "national-800"}
+
+
+@pytest.fixture
+def client(tmp_path):
+    """The app without its lifespan: no worker starts, so jobs stay queued."""
+    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
+    c = TestClient(app, base_url="http://127.0.0.1")  # not entered: no lifespan
+    c.get("/")  # the session cookie
+    return c
+
+
+def test_levers_of_national_800_follow_the_scenario():
+    sc = load_scenario("national-800")
+    levers = {lever["path"]: lever for lever in levers_for(sc.model_dump(mode="json"))}
+    assert levers["listing.threshold"]["value"] == 550
+    assert (levers["listing.threshold"]["low"], levers["listing.threshold"]["high"]) == (0, 800)
+    # the roll-out lever is the scenario's last step (day 90, in national-800)
+    assert levers["regions.rollout[1].day"]["value"] == 90
+    assert levers["regions.rollout[1].day"]["high"] == sc.days
+    assert all(lever["unit"] and lever["explain"] for lever in levers.values())
+    # every lever names a real setting: moving it changes the scenario
+    for path, lever in levers.items():
+        moved = (not lever["value"]) if lever["kind"] == "switch" else lever["high"]
+        changed = load_scenario("national-800", overrides={path: moved})
+        assert changed.model_dump() != sc.model_dump(), path
+
+
+def test_a_lever_a_scenario_lacks_is_not_shown():
+    sc = load_scenario("no-system").model_dump(mode="json")
+    sc["listing"]["threshold"] = None
+    paths = [lever["path"] for lever in levers_for(sc)]
+    assert "listing.threshold" not in paths
+    assert len(LEVERS) > len(paths)
+
+
+def test_all_settings_are_every_leaf_with_units():
+    sc = load_scenario("national-800")
+    rows = {row["path"]: row for row in leaves(sc)}
+    assert rows["scoring.association.listed_penalty"]["value"] == 0.3
+    assert rows["scoring.association.listed_penalty"]["kind"] == "number"
+    assert rows["sanctions.enabled"]["kind"] == "bool"
+    assert rows["behaviours[2].rate"]["value"] == 0.01  # criticising_government
+    assert rows["tiers[0].min"]["unit"] == "points"
+    assert not any(path.endswith(".path") for path in rows)  # no file paths offered
+
+
+def test_a_question_gives_the_messages_of_scsim_validate(tmp_path):
+    store = open_store(tmp_path / "store")
+    body = {"source": NATIONAL, "settings": {"fear.speed": "-1"},
+            "levers": {"surveillance.misattribution": 2.0}}
+    with pytest.raises(ScenarioError) as asked:
+        scenario_of(body, store)
+    with pytest.raises(ScenarioError) as validated:
+        load_scenario("national-800", overrides=["fear.speed=-1",
+                                                 "surveillance.misattribution=2.0"])
+    assert asked.value.problems == validated.value.problems
+    assert len(asked.value.problems) == 2
+    sc = scenario_of({"source": NATIONAL, "agents": 1234, "days": 7,
+                      "settings": {"listing.threshold": "600"}}, store)
+    assert (sc.population.agents, sc.days, sc.listing.threshold) == (1234, 7, 600)
+
+
+@pytest.mark.parametrize("settings", [{"network.path": "/etc/passwd"},
+                                      {"base": "/etc/passwd"}])
+def test_settings_that_name_files_are_refused(tmp_path, settings):
+    with pytest.raises(ScenarioError, match="files cannot be named from the dashboard"):
+        scenario_of({"source": NATIONAL, "settings": settings}, open_store(tmp_path / "s"))
+
+
+def test_validate_endpoint(client):
+    ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 2000}).json()
+    assert ok == {"ok": True, "problems": [], "agents": 2000, "days": 365}
+    bad = client.post("/api/validate", json={"source": NATIONAL,
+                                             "settings": {"fear.speed": "-1"}}).json()
+    assert bad["ok"] is False
+    assert bad["problems"] == ["override fear.speed=-1: fear.speed: must be >= 0"]
+    unknown = client.post("/api/validate", json={"source": {"kind": "builtin",
+                                                            "ref": "../../etc/passwd"}})
+    assert unknown.json()["problems"] == ["no built-in scenario '../../etc/passwd'"]
+
+
+def test_size_cap_one_job_per_page_and_cancel_while_queued(client):
+    big = client.post("/api/run", json={"source": NATIONAL, "agents": 10_000, "days": 365})
+    assert big.status_code == 400
+    assert big.json()["error"] == (
+        "too big for this dashboard: 10,000 agents × 365 days = 3,650,000 agent-days, over "
+        "the limit of 1,000,000 (start it with scsim dashboard --max-agent-days N to allow "
+        "more)")
+    cmp = client.post("/api/compare", json={"source": NATIONAL, "agents": 1000, "days": 200,
+                                            "reps": 3, "b": {}})
+    assert "6 runs × 1,000 agents × 200 days = 1,200,000" in cmp.json()["error"]
+    first = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
+    assert first.json()["status"] == "queued"  # no worker in this test: it stays queued
+    second = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
+    assert second.status_code == 400 and "one run at a time" in second.json()["error"]
+    other = TestClient(client.app, base_url="http://127.0.0.1")
+    other.get("/")  # another page: its own session, its own place in the queue
+    queued = other.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
+    assert queued.json()["status"] == "queued"
+    assert other.get("/api/job").json()["job"]["ahead"] == 1
+    assert client.post("/api/cancel", json={}).json()["job"]["status"] == "cancelled"
+    assert other.get("/api/job").json()["job"]["ahead"] == 0
+    again = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
+    assert again.json()["status"] == "queued"
+
+
+def test_compare_refuses_different_populations(client):
+    out = client.post("/api/compare", json={"source": NATIONAL, "agents": 1000, "days": 30,
+                                            "a": {}, "b": {"settings": {
+                                                "population.household_size": "3.5"}}})
+    assert out.status_code == 400
+    assert "different populations" in out.json()["error"]
+
+
+def test_only_local_hosts_and_run_ids(client):
+    stranger = TestClient(client.app, base_url="http://attacker.example")
+    assert stranger.get("/api/status").status_code == 400  # DNS rebinding: refused
+    assert client.get("/api/runs/..%2F..%2Fetc").status_code in (400, 404)
+    bad = client.get("/api/runs/select-1")
+    assert bad.status_code == 400 and bad.json()["error"] == "'select-1' is not a run id"
+    missing = client.get("/api/runs/20260101-000000-abcd")
+    assert missing.status_code == 400 and "no run '20260101-000000-abcd'" in (
+        missing.json()["error"])
+    assert TestClient(client.app, base_url="http://127.0.0.1").get(
+        "/api/job").status_code == 400  # no session cookie: load the page first
+    form = client.post("/api/run", content='{"source": {}}',
+                       headers={"Content-Type": "text/plain"})  # what a form could send
+    assert form.status_code == 400 and "must be JSON" in form.json()["error"]
+
+
+def test_the_page_and_its_files_are_served_locally(client):
+    page = TestClient(client.app, base_url="http://127.0.0.1").get("/")  # a new visitor
+    assert page.status_code == 200 and "scsim dashboard" in page.text
+    cookie = page.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie and "httponly" in cookie
+    assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
+    for name in ("app.js", "charts.js", "style.css"):
+        text = client.get(f"/static/{name}").text
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+        assert "https://" not in text
+
+
+def test_run_view_matches_the_result(compiled_kernels):
+    import scsim
+
+    res = scsim.simulate(load_scenario("national-800", agents=2000, days=40), seed=3)
+    view = run_view(res)
+    assert view["numbers"]["listed_final"] == res.metrics["listed"].iloc[-1]
+    assert view["numbers"]["ever_listed"] == int((res.agents["times_listed"] > 0).sum())
+    assert view["series"]["day"] == list(range(40))
+    air = view["travel"][0]
+    assert air["run"] == pytest.approx(100 * res.metrics["blocked_air"].sum() / 2000
+                                       / (40 / 365))
+    assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
+    assert len(view["network"]["nodes"]) == len(res.sample.nodes)
+    assert set(view["groups"]) == {"majority", "minority"}
+    assert set(view["regions"]) == {str(r) for r in range(8)}
+    assert all(len(v) == 40 for v in view["regions"].values())
+    shares = res.agents.groupby("region")["listed"].mean()  # the last day, from the agents
+    assert [view["regions"][str(r)][-1] for r in range(8)] == pytest.approx(list(shares))
+    one = agent_view(res, 17)
+    assert one["record"]["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
+    assert one["record"]["group"] == str(res.agents["group"].iloc[17])
+    assert (one["traced"], one["story"]) == (False, res.explain(17).text)
+    assert view["traced"] == []  # nobody traced in this run
+    with pytest.raises(ScsimError, match="no agent 2000 in this run"):
+        agent_view(res, 2000)
+
+
+def test_case_files_of_traced_agents(compiled_kernels):
+    import scsim
+    from scsim.outputs.casefile import Trace
+
+    sc = load_scenario("national-800", agents=2000, days=40,
+                       overrides={"listing.threshold": 690,
+                                  "surveillance.misattribution": 0.05})
+    res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
+    traced = run_view(res)["traced"]
+    wrongful = set(res.wrongful["agent"])
+    assert wrongful and {t["agent"] for t in traced if t["wrongful"]} == wrongful
+    assert [t["wrongful"] for t in traced] == sorted((t["wrongful"] for t in traced),
+                                                     reverse=True)  # wrongful ones first
+    first = agent_view(res, traced[0]["agent"])
+    assert first["traced"] and first["story"] == res.explain(traced[0]["agent"]).text
+
+
+def test_the_command_checks_its_port_host_and_cap(monkeypatch, capsys, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--no-browser", "--port",
+                               str(port), "--store", str(tmp_path / "store"))
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert not (tmp_path / "store").exists()  # nothing created for a refused start
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--host", "0.0.0.0",
+                               "--port", str(port), "--no-browser")
+    assert code == 2
+    assert "warning: --host 0.0.0.0 makes the dashboard reachable by anyone" in err
+    code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--max-agent-days", "0")
+    assert code == 2 and "--max-agent-days must be at least 1, got 0" in err
+
+
+def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):
+    import scsim
+
+    store = open_store(tmp_path / "store")
+    sc = load_scenario("national-800", agents=1500, days=5,
+                       overrides={"listing.threshold": 600})
+    res = scsim.simulate(sc, seed=2, store=store.root)
+    again = scenario_of({"source": {"kind": "run", "ref": res.run_id}, "days": 9}, store)
+    assert again.listing.threshold == 600 and again.population.agents == 1500
+    assert again.days == 9
+    with pytest.raises(ScsimError, match="no run 'nope'"):
+        scenario_of({"source": {"kind": "run", "ref": "nope"}}, store)
+    with pytest.raises(ScsimError, match="a built-in scenario or a stored run"):
+        scenario_of({"source": {"kind": "file", "ref": "/etc/passwd"}}, store)
+
+
+def test_a_dead_worker_fails_its_jobs_and_refuses_new_ones(tmp_path):
+    import time
+
+    from scsim.dashboard.jobs import Jobs
+
+    jobs = Jobs(str(tmp_path / "store"))
+    jobs.start()
+    try:
+        queued = jobs.submit("page", {"kind": "run", "scenario": {}, "seed": 1})
+        assert queued.status == "queued"  # the worker is still starting
+        jobs._process.kill()  # as the system's out-of-memory killer would
+        deadline = time.time() + 30
+        while jobs.state != "stopped" and time.time() < deadline:
+            time.sleep(0.1)
+        assert jobs.state == "stopped"
+        assert jobs.latest("page")["status"] == "failed"
+        assert jobs.latest("page")["error"] == (
+            "the worker process stopped (exit code -9); restart scsim dashboard")
+        with pytest.raises(ScsimError, match="the worker process stopped"):
+            jobs.submit("another page", {"kind": "run", "scenario": {}, "seed": 1})
+    finally:
+        jobs.stop()

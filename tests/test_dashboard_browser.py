@@ -1,0 +1,264 @@
+"""The dashboard in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright against ``scsim dashboard`` started as a user would (``--no-browser --port 0``).
+
+Load the page, move a slider, run, wait for the chart and check the headline number against
+the run store's catalogue; click an agent of the network picture for its record, and a
+traced agent for its case file; validate as you type; compare A with B; cancel a
+run; save a screenshot (written to docs/dashboard.png when SCSIM_UPDATE_SCREENSHOT=1); and
+check that the page asks nothing of any host but 127.0.0.1. Runs are small (a few thousand
+agents, 40 days), except the one that is cancelled.
+
+``make test`` installs Debian's chromium when it is missing and it runs as root; otherwise
+these tests are skipped, and say so."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import REPO, SCSIM
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without these Chromium tries the network (updates, sync, field trials...) and a GPU.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+READY = 300  # seconds for the worker to compile (a first run) or load the kernels
+RUN = 120_000  # milliseconds for a small run to finish in the page
+
+playwright = pytest.importorskip(
+    "playwright.sync_api", reason="!!! the dashboard's browser tests need playwright "
+    "(pip install -e '.[dev]') — SKIPPED !!!")
+if not CHROMIUM.exists():
+    pytest.skip("!!! no /usr/bin/chromium: the dashboard's browser tests are SKIPPED "
+                "(as root: apt-get install chromium chromium-driver; make test does it) !!!",
+                allow_module_level=True)
+pytest.importorskip("starlette", reason="the dashboard needs scsim[dashboard]")
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``scsim dashboard`` in its own process, on a free port, with a fresh store; yields
+    (url, store folder) once its worker says the kernels are ready."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    store = folder / "store"
+    log = open(folder / "server.log", "w+")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [*SCSIM, "dashboard", "--no-browser", "--port", "0", "--store", str(store),
+         "--max-agent-days", "200000000"],
+        stdout=log, stderr=log, env=dict(os.environ, NUMBA_NUM_THREADS="1"), cwd=folder)
+    try:
+        url = _wait_for(lambda: re.search(r"http://127\.0\.0\.1:\d+/", _read(log)), 60,
+                        proc, log).group(0)
+        import httpx
+
+        _wait_for(lambda: httpx.get(url + "api/status").json()["state"] == "ready", READY,
+                  proc, log)
+        yield url, store
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+def _read(log) -> str:
+    log.seek(0)
+    return log.read()
+
+
+def _wait_for(check, seconds: float, proc, log):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"scsim dashboard exited {proc.returncode}: {_read(log)}")
+        try:
+            if out := check():
+                return out
+        except Exception:  # not listening yet
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"scsim dashboard not ready in {seconds} s: {_read(log)}")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Chromium with a fresh profile; records every URL its pages request."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=FLAGS, headless=True,
+            viewport={"width": 1200, "height": 900})
+        context.requested = []
+        context.on("request", lambda request: context.requested.append(request.url))
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#levers input")).not_to_have_count(0)
+    yield page
+    page.close()
+    assert not errors, errors  # no script error on the page
+
+
+def ask(page, agents: int, days: int, seed: int = 1) -> None:
+    page.fill("#agents", str(agents))
+    page.fill("#days", str(days))
+    page.fill("#seed", str(seed))
+    expect(page.locator("#run")).to_be_enabled()
+
+
+def move(page, path: str, presses: int) -> None:
+    """Move a lever's slider with the keyboard, one step per press."""
+    slider = page.locator(f"#levers input[data-path='{path}']")
+    slider.focus()
+    for _ in range(abs(presses)):
+        slider.press("ArrowRight" if presses > 0 else "ArrowLeft")
+
+
+def catalogue(store: Path, sql: str):
+    from scsim.store import open_store
+
+    return open_store(store, create=False).query(sql)
+
+
+def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
+    _, store = server
+    ask(page, agents=3000, days=40, seed=4)
+    move(page, "listing.threshold", 28)  # 550 -> 690 points: listings within days
+    move(page, "scoring.association.listed_penalty", 14)  # 0.3 -> 1.0 point a day
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("690")
+    expect(page.locator("#lever-scoring-association-listed-penalty + output")).to_have_text("1")
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(page.locator("#chart-listed polyline")).to_have_count(2)  # listed, wrongful
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    shown = float(page.locator("#n-listed_final").get_attribute("data-value"))
+    stored = catalogue(store, f"SELECT listed FROM metrics WHERE run_id = '{run_id}' "
+                              "AND day = 39")["listed"].iloc[0]
+    assert shown == stored > 0
+    ever = catalogue(store, f"SELECT count(*) AS n FROM agents WHERE run_id = '{run_id}' "
+                            "AND times_listed > 0")["n"].iloc[0]
+    assert page.locator("#headline p").first.inner_text().startswith(
+        f"Listed: {ever:,} of 3,000 people")
+    row = catalogue(store, f"SELECT agents, days, seed, overrides FROM runs "
+                           f"WHERE id = '{run_id}'").iloc[0]
+    assert (row["agents"], row["days"], row["seed"]) == (3000, 40, 4)
+    assert '"scoring.association.listed_penalty": 1.0' in row["overrides"]
+    assert '"listing.threshold": 690.0' in row["overrides"]
+    # an agent of the network picture, clicked: its record, as the catalogue has it
+    dot = page.locator("#chart-network circle[fill='#d62728']").first  # listed at the end
+    agent = int(dot.get_attribute("data-agent"))
+    dot.click()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(agent))
+    record = catalogue(store, f"SELECT listed, times_listed FROM agents WHERE run_id = "
+                              f"'{run_id}' AND agent = {agent}").iloc[0]
+    assert bool(record["listed"])
+    expect(page.locator("#case-record tr", has_text="times listed")).to_contain_text(
+        str(record["times_listed"]))
+    # a traced agent's case file: the story Result.explain tells
+    button = page.locator("#case-list button").first
+    traced = int(button.get_attribute("data-agent"))
+    button.click()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(traced))
+    from scsim.store import open_store
+
+    story = open_store(store, create=False).load(run_id).explain(traced)
+    assert story.traced
+    assert page.locator("#case-story").text_content() == story.text
+    # the run is listed under Keep, and its table downloads as CSV
+    expect(page.locator(f"#runs tr[data-run='{run_id}']")).to_have_count(1)
+    with page.expect_download() as download:
+        page.click("#downloads a:text('metrics.csv')")
+    assert download.value.suggested_filename == f"{run_id}-metrics.csv"
+
+
+def test_all_settings_are_validated_as_you_type(page):
+    page.click("#all-settings summary")
+    field = page.locator("#settings input[data-path='fear.speed']")
+    field.fill("-1")
+    expect(page.locator("#problems li")).to_have_text(
+        ["override fear.speed=-1: fear.speed: must be >= 0"])
+    expect(page.locator("#run")).to_be_disabled()
+    field.fill("0.05")
+    expect(page.locator("#problems li")).to_have_count(0)
+    expect(page.locator("#run")).to_be_enabled()
+
+
+def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
+    ask(page, agents=3000, days=40)
+    page.fill("#reps", "2")
+    move(page, "listing.threshold", 24)  # 670 points in A and B
+    move(page, "scoring.association.listed_penalty", -6)  # A: 0 points
+    page.click("#set-a")
+    expect(page.locator("#a-settings")).to_contain_text("listed_penalty=0")
+    move(page, "scoring.association.listed_penalty", 40)  # B: 2 points
+    page.click("#compare")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    headline = page.locator("#cmp-headline")
+    expect(headline).to_contain_text("Raising the association listed penalty from 0 to 2")
+    expect(headline).to_contain_text(re.compile(r"lists [\d,]+ more people per 3,000 in 40 "
+                                                r"days \(95 % CI [\d,]+ to [\d,]+\)"))
+    assert page.locator("#cmp-metrics tr").count() > 5
+    expect(page.locator("#chart-compare polyline")).to_have_count(2)
+    page.locator("#case-list button").first.click()  # a case file open in the picture
+    expect(page.locator("#case-story")).to_contain_text("day ")
+    shot = tmp_path / "dashboard.png"
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    page.screenshot(path=shot, full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("SCSIM_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
+
+
+def test_cancel_a_run(server, page):
+    _, store = server
+    ask(page, agents=50_000, days=2000)  # about a minute: cancelled in its first seconds
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_contain_text("running: day", timeout=RUN)
+    # the charts grow while the days pass
+    expect(page.locator("#chart-listed polyline")).to_have_count(2)
+    expect(page.locator("#chart-score polygon")).to_have_count(2)  # 5-95 %, 25-75 % bands
+    page.click("#cancel")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "cancelled",
+                                                             timeout=RUN)
+    runs = catalogue(store, "SELECT status, error FROM runs WHERE agents = 50000")
+    assert list(runs["status"]) == ["interrupted"]
+    assert "cancelled in the dashboard" in runs["error"].iloc[0]
+
+
+def test_the_page_asks_nothing_of_other_hosts(server, browser, page):
+    """Every request of every page of these tests (the page, its files, the API, CSV
+    downloads) went to 127.0.0.1; this test adds a run and its HTML report."""
+    ask(page, agents=2000, days=30)
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    with page.context.expect_page() as report:
+        page.click("#downloads a:text('HTML report')")
+    expect(report.value.locator("h1")).to_contain_text("scsim report")
+    report.value.close()
+    hosts = {urlsplit(url).hostname for url in browser.requested
+             if not url.startswith(("data:", "blob:"))}
+    paths = {urlsplit(url).path for url in browser.requested}
+    assert {"/", "/static/app.js", "/static/charts.js", "/static/style.css", "/api/run"} <= paths
+    assert any(path.endswith("/report") for path in paths)
+    assert hosts == {"127.0.0.1"}
