@@ -1186,7 +1186,8 @@ def test_observe_misattribution_same_group(same_group):
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, group, m.region, region_start, m.started, m, scratch,
-                      today, counts, seen, *ledger(n), observe_m.SOURCES.slots, flags)
+                      today, counts, seen, *ledger(n), observe_m.SOURCES.slots, *no_impunity(),
+                      flags)
     start, members = observe_m.region_group_members(group, m.region, 3)
     assert start.tolist() == [0, 5, 11, 12, 18, 24, 24]
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]

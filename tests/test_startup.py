@@ -111,7 +111,9 @@ def test_python_functions_write_what_the_commands_write(tmp_path):
     sc = load_scenario("court-blacklist", agents=1000, days=10)
     trials = pd.DataFrame({"number": [0, 1], "params_scoring.recovery": [0.1, 0.2],
                            "value": [0.5, 0.1], "state": ["COMPLETE", "COMPLETE"]})
-    cal = Calibration({"scoring.recovery": 0.2}, pd.DataFrame(), trials, sc, 0.1,
+    fit = pd.DataFrame({"output": ["listed_final"], "target": [3.0], "fitted": [3.1],
+                        "relative_error": [0.1 / 3.0]})
+    cal = Calibration({"scoring.recovery": 0.2}, fit, trials, sc, 0.1,
                       [Range("scoring.recovery", 0.05, 0.3, False, False)],
                       [Target("listed_final", 3.0)], reps=2, seed=5)
     path = tmp_path / "fitted.yaml"
