@@ -85,7 +85,10 @@ class Mechanism:
     by default, whether a scenario switches it on; its metric columns then appear only in
     runs of scenarios that do (in some epoch of their timeline), so that adding it changes
     no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
-    ``sources``: the sources of points it books to (``core.source.Sources``)."""
+    ``sources``: the sources of points it books to (``core.source.Sources``).
+    ``errs(sc)``: for a mechanism with an ``error`` source, whether scenario ``sc`` lets
+    that error happen (when none can, in any epoch, the error-free score is the recorded
+    one and the score phase does not compute it apart: ``Names.errors``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
@@ -97,6 +100,7 @@ class Mechanism:
     in_use: Callable[[Scenario], bool] | None = None
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
     sources: Sources | None = None
+    errs: Callable[[Scenario], bool] | None = None
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -105,6 +109,10 @@ class Mechanism:
         step.section = ", ".join(self.sections)
         if not self.module:
             object.__setattr__(self, "module", step.__module__)
+        if self.sources is not None and self.errs is None and any(
+                s.error for s in self.sources.declared):
+            raise ValueError(f"mechanism {self.name} declares an error source: it needs "
+                             "errs(sc), whether a scenario lets that error happen")
 
     def column_blocks(self) -> list[tuple[str | None, tuple[Metric | PerName, ...]]]:
         """Its metric columns as (anchor, items) blocks."""
