@@ -170,12 +170,12 @@ def score_params(**kw):
 
 
 def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch):
-    """The score kernel as the step calls it (indices as uint32, the active degrees counted
-    from the tie bytes); returns the ledger rows (points, clean points)."""
+    """The score kernel with the active degrees counted from the tie bytes; returns the
+    ledger rows (points, clean points)."""
     deg_active = np.array([np.sum((tie[a:b] & SEVERED) == 0)
                            for a, b in itertools.pairwise(indptr)], np.uint16)
     points, clean_points = ledger(len(group))
-    score_m.score(p, indptr, indices.view(np.uint32), tie, group, region, started,
+    score_m.score(p, indptr, indices, tie, group, region, started,
                   deg_active, nl, ncl, scores, scratch, points, clean_points,
                   score_m.SOURCES.slots)
     return points, clean_points

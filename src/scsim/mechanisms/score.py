@@ -172,13 +172,14 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
           nbr_clean_listed, scores, scratch, points, clean_points, slots):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
-    each part of the update to its source (``points``, ``clean_points``). ``indices`` is
-    the CSR's viewed as uint32. With ``p.clean_same`` the error-free column equals the
+    each part of the update to its source (``points``, ``clean_points``). The CSR's
+    ``indices`` (int32) are read as uint32. With ``p.clean_same`` the error-free column equals the
     recorded one, so the neighbours' error-free scores are not read (their sum is the
     recorded one); an agent none of whose ties is severed, when every tie weighs 1 and no
     group gives a bonus, has its neighbours summed without reading tie bytes."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     both = not p.clean_same
+    indices = indices.view(np.uint32)
     n = len(group)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
@@ -241,9 +242,9 @@ class Score(Step):
 
     def run(self, t: Today) -> None:
         a, net = t.state.agents, t.state.net
-        score(t.p.score, net.indptr, net.indices.view(np.uint32), net.tie, a["group"],
-              a["region"], t.started, a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"],
-              a["scores"], a["scratch"], a["points"], a["clean_points"], SOURCES.slots)
+        score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
+              a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["scores"],
+              a["scratch"], a["points"], a["clean_points"], SOURCES.slots)
         a["scores"], a["scratch"] = a["scratch"], a["scores"]
 
 
