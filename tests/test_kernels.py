@@ -11,6 +11,7 @@ The tests are named ``test_<module>_...`` after the mechanism module they exerci
 
 from __future__ import annotations
 
+import itertools
 import math
 from types import SimpleNamespace
 
@@ -175,9 +176,22 @@ def score_params(**kw):
     base = dict(on=True, s0_group=np.array([1000.0, 500.0], np.float32), s_min=0.0,
                 s_max=1300.0, recovery=0.0, alpha=0.0,
                 tie_weight=np.array([1.0, 1.0, 1.0]), listed_penalty=0.0,
-                group_bonus=np.zeros(2), has_bonus=False)
+                group_bonus=np.zeros(2), has_bonus=False, unit_weights=False,
+                clean_same=False)
     base.update(kw)
     return score_m.ScoreParams(**base)
+
+
+def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch):
+    """The score kernel with the active degrees counted from the tie bytes; returns the
+    ledger rows (points, clean points)."""
+    deg_active = np.array([np.sum((tie[a:b] & SEVERED) == 0)
+                           for a, b in itertools.pairwise(indptr)], np.uint16)
+    points, clean_points = ledger(len(group))
+    score_m.score(p, indptr, indices, tie, group, region, started,
+                  deg_active, nl, ncl, scores, scratch, points, clean_points,
+                  score_m.SOURCES.slots)
+    return points, clean_points
 
 
 def score_reference(p, indptr, indices, tie, group, region, started, nl, ncl, scores, delta):
@@ -231,6 +245,8 @@ def score_world():
     dict(alpha=0.3, group_bonus=np.array([-2.0, 5.0]), has_bonus=True,
          tie_weight=np.array([3.0, 0.5, 1.0]), recovery=0.2, listed_penalty=1.5),
     dict(recovery=0.5, listed_penalty=10.0),
+    # every tie weighs 1: agents without a severed tie take the sum without tie bytes
+    dict(alpha=0.5, recovery=0.1, listed_penalty=2.0, unit_weights=True),
 ])
 def test_score_update_matches_model(kw):
     p = score_params(**kw)
@@ -238,9 +254,30 @@ def test_score_update_matches_model(kw):
     expected = score_reference(p, indptr, indices, tie, group, region, started, nl, ncl,
                                scores, delta)
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
-                  *ledger(len(group)), score_m.SOURCES.slots)
+    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
     np.testing.assert_allclose(scratch, expected, rtol=1e-6, atol=1e-3)
+
+
+@pytest.mark.parametrize("unit", [False, True])
+def test_score_clean_same_is_bit_identical(unit):
+    """Paired: when the error-free column equals the recorded one (nothing can err), the
+    kernel that does not read the neighbours' error-free scores (clean_same) writes the same
+    bits to both columns and both ledgers as the one that reads them."""
+    indptr, indices, tie, group, region, started, nl, _, scores, delta = score_world()
+    scores[:, 1] = scores[:, 0]
+    delta[:, 1] = delta[:, 0]
+    out = []
+    for same in (False, True):
+        p = score_params(alpha=0.3, recovery=0.1, listed_penalty=2.0, unit_weights=unit,
+                         clean_same=same)
+        scratch = delta.copy()
+        ledgers = run_score(p, indptr, indices, tie, group, region, started, nl, nl, scores,
+                            scratch)
+        out.append((scratch, *ledgers))
+    for a, b in zip(*out, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert out[1][0][:, 0].tobytes() == out[1][0][:, 1].tobytes()
+    assert out[1][1].tobytes() == out[1][2].tobytes()
 
 
 def test_score_by_hand():
@@ -250,8 +287,7 @@ def test_score_by_hand():
     p = score_params(alpha=0.5, tie_weight=np.array([1.0, 2.0, 4.0]))
     indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
-                  *ledger(len(group)), score_m.SOURCES.slots)
+    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
     assert scratch[0].tolist() == pytest.approx([225.0, 215.0])
     assert scratch[4].tolist() == [700.0, 700.0]  # no ties: nothing pulls
     assert scratch[5].tolist() == [600.0, 650.0]  # region not started: unchanged
@@ -265,8 +301,7 @@ def test_score_clamped_to_range():
     delta[2] = [500, 100]  # above the maximum
     delta[3] = [600, 620]  # exactly the maximum
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
-                  *ledger(len(group)), score_m.SOURCES.slots)
+    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
     assert scratch[0].tolist() == [50.0, 70.0]
     assert scratch[2].tolist() == [1000.0, 1000.0]
     assert scratch[3].tolist() == [1000.0, 1000.0]
@@ -280,8 +315,7 @@ def test_score_recovery_and_penalty_by_hand():
     p = score_params(recovery=0.1, listed_penalty=3.0)
     indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    score_m.score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
-                  *ledger(len(group)), score_m.SOURCES.slots)
+    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
     assert scratch[1].tolist() == pytest.approx([232.0, 241.0])
     assert scratch[2].tolist() == pytest.approx([904.0, 952.0])
 
@@ -1463,10 +1497,9 @@ def test_score_an_unstarted_agent_does_not_stop_its_block():
     indptr, indices, tie = csr(3, [])
     scores = np.array([[600, 600], [600, 600], [800, 800]], np.float32)
     scratch = np.zeros((3, 2), np.float32)
-    score_m.score(p, indptr, indices, tie, np.zeros(3, np.uint8),
-                  np.array([1, 0, 0], np.uint16), np.array([True, False]),
-                  np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores, scratch, *ledger(3),
-                  score_m.SOURCES.slots)
+    run_score(p, indptr, indices, tie, np.zeros(3, np.uint8), np.array([1, 0, 0], np.uint16),
+              np.array([True, False]), np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores,
+              scratch)
     assert scratch.tolist() == [[600, 600], [800, 800], [900, 900]]
 
 

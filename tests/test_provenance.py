@@ -255,3 +255,44 @@ def test_compare_reports_each_source_and_cause():
     mis = rows.loc["points_misattribution"]
     assert mis["a"] == 0 and mis["b"] < 0 and mis["hi"] < 0
     assert rows.loc["wrongful_by_misattribution", "b"] > 0
+
+
+def test_nothing_can_err_keeps_the_error_free_ledger_equal():
+    """mesa-parity has no facial recognition and no false reports (``Names.errors`` is
+    false, so the score phase does not gather the error-free scores and the breakdown does
+    not sum the error-free ledger): the error-free score, ledger, daily points and group
+    and region series still equal the recorded ones bit for bit. Misattribution or false
+    reports switched on (in any epoch of the timeline) make ``Names.errors`` true."""
+    sc = scenario_of(dict(RUNS["mesa-parity"], agents=2000, days=20))
+    sim = Simulation(sc, seed=3)
+    assert not sim.names.errors
+    res = sim.run()
+    a = res.agents
+    assert (a["clean_score"] == a["score"]).all()
+    for name in res.names.clean_sources:
+        assert (a[f"clean_points_{name}"] == a[f"points_{name}"]).all(), name
+        for table in (res.metrics, res.groups, res.regions):
+            assert (table[f"clean_points_{name}"] == table[f"points_{name}"]).all(), name
+    assert res.metrics["points_association"].abs().sum() > 0  # the ledger is not empty
+    camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}
+    for changed in (
+            bare(surveillance={"channels": camera, "misattribution": 0.01}),
+            bare(reports={"enabled": True, "false_rate": 0.001}),
+            bare(days=10, surveillance={"channels": camera},
+                 timeline=[{"day": 5, "set": {"surveillance.misattribution": 0.01}}])):
+        assert Simulation(changed, seed=1).names.errors
+    assert not Simulation(bare(surveillance={"channels": camera}), seed=1).names.errors
+
+
+def test_impunity_alone_keeps_the_error_free_score_apart():
+    """Impunity drops sightings of the powerful from the recorded score only: with no other
+    error, ``Names.errors`` is still true and the error-free score takes the dropped
+    points (lower than the recorded one for a penalised act, never higher)."""
+    camera = {"camera": {"coverage": 1.0, "facial_recognition": False}}
+    sc = bare(days=30, population={"agents": 2000}, surveillance={"channels": camera},
+              behaviours=[{"name": "act", "rate": 0.2, "delta": -5, "channel": "camera"}],
+              impunity={"enabled": True, "quantile": 0.5, "p_impunity": 1.0})
+    res, sim = run(sc)
+    assert sim.names.errors
+    gap = res.agents["score"] - res.agents["clean_score"]
+    assert (gap >= -1e-3).all() and (gap > 0).sum() > 0.3 * len(gap)  # about half shielded

@@ -215,7 +215,8 @@ def test_score_step_run_swaps_buffers(monkeypatch):
     t = today(SimpleNamespace(score="P.score"))
     score_m.Score(None).run(t)
     assert calls == [("score", ("P.score", "net.indptr", "net.indices", "net.tie", "a.group",
-                                "a.region", "started", "a.nbr_listed", "a.nbr_clean_listed",
+                                "a.region", "started", "a.deg_active", "a.nbr_listed",
+                                "a.nbr_clean_listed",
                                 "a.scores", "a.scratch", "a.points", "a.clean_points",
                                 score_m.SOURCES.slots))]
     # The kernel writes the new scores into scratch: the two swap.

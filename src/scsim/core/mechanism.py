@@ -87,7 +87,10 @@ class Mechanism:
     no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
     ``sources``: the sources of points it books to (``core.source.Sources``).
     ``state_bytes(sc)``: bytes per agent of the state its step keeps besides
-    ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``)."""
+    ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``).
+    ``errs(sc)``: for a mechanism with an ``error`` source (or one that keeps points off
+    the recorded score only, as impunity does), whether scenario ``sc`` lets that happen (when none can, in any epoch, the error-free score is the recorded
+    one and the score phase does not compute it apart: ``Names.errors``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
@@ -100,6 +103,7 @@ class Mechanism:
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
     state_bytes: Callable[[Scenario], float] | None = None
     sources: Sources | None = None
+    errs: Callable[[Scenario], bool] | None = None
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +112,10 @@ class Mechanism:
         step.section = ", ".join(self.sections)
         if not self.module:
             object.__setattr__(self, "module", step.__module__)
+        if self.sources is not None and self.errs is None and any(
+                s.error for s in self.sources.declared):
+            raise ValueError(f"mechanism {self.name} declares an error source: it needs "
+                             "errs(sc), whether a scenario lets that error happen")
 
     def column_blocks(self) -> list[tuple[str | None, tuple[Metric | PerName, ...]]]:
         """Its metric columns as (anchor, items) blocks."""

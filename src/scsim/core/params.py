@@ -45,6 +45,9 @@ class Names:
     sources: list[str] = field(default_factory=list)
     clean_sources: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=lambda: list(CAUSES))  # of wrongful listings
+    # Whether an error of the system (an ``error`` source: misattribution, false report)
+    # can happen in some epoch; if not, the error-free score equals the recorded one.
+    errors: bool = True
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:
@@ -52,6 +55,7 @@ class Names:
         ref = sc.population.reference_group or groups[0]
         categories = list(dict.fromkeys(b.category for b in sc.behaviours)) or ["general"]
         optional = optional_in_use(sc)
+        epochs = scenario_epochs(sc)
         used = [s for m in mechanisms() if m.sources is not None
                 and (m.in_use is None or m.name in optional) for s in m.sources.declared]
         return cls(
@@ -69,7 +73,17 @@ class Names:
             optional=optional,
             sources=[s.name for s in used],
             clean_sources=[s.name for s in used if s.moves_clean],
+            errors=any(m.errs(s) for m in mechanisms() if m.errs is not None for s in epochs),
         )
+
+
+def scenario_epochs(sc: Scenario) -> list[Scenario]:
+    """The scenario in force in each epoch of its timeline (``sc`` alone without one)."""
+    if not sc.timeline:
+        return [sc]
+    from scsim.scenario.loader import timeline_epochs
+
+    return [s for _, s in timeline_epochs(sc)]
 
 
 def optional_in_use(sc: Scenario) -> list[str]:
@@ -77,11 +91,7 @@ def optional_in_use(sc: Scenario) -> list[str]:
     optional = [m for m in mechanisms() if m.in_use is not None]
     if not optional:
         return []
-    epochs = [sc]
-    if sc.timeline:
-        from scsim.scenario.loader import timeline_epochs
-
-        epochs = [s for _, s in timeline_epochs(sc)]
+    epochs = scenario_epochs(sc)
     return [m.name for m in optional if any(m.in_use(s) for s in epochs)]
 
 

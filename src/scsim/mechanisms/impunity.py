@@ -59,6 +59,12 @@ def enabled(sc: Scenario) -> bool:
     return sc.impunity.enabled
 
 
+def drops(sc: Scenario) -> bool:
+    """Can impunity drop anything from the recorded score (which the error-free score
+    keeps), so that the two records differ (``Names.errors``)?"""
+    return enabled(sc) and sc.impunity.p_impunity > 0
+
+
 # --- compiled parameters and the day's context ---------------------------------------------
 
 class ImpunityParams(NamedTuple):
@@ -165,4 +171,4 @@ MECHANISM = Mechanism(
     name="impunity", place=after("companies"),
     sections={"impunity": (Impunity, "observations against the powerful dropped (seed 002)")},
     compile=compile_impunity, step=ImpunityStep,
-    metrics=METRICS, metrics_after="false_reports_accepted", in_use=enabled)
+    metrics=METRICS, metrics_after="false_reports_accepted", in_use=enabled, errs=drops)

@@ -74,6 +74,14 @@ def enabled(sc: Scenario) -> bool:
     return sc.surveillance.enabled
 
 
+def misattributes(sc: Scenario) -> bool:
+    """Can a sighting go to a wrong person (a facial-recognition channel and a false-match
+    rate above 0)?"""
+    surv = sc.surveillance
+    return (enabled(sc) and surv.misattribution > 0.0
+            and any(ch.facial_recognition for ch in surv.channels.values()))
+
+
 # --- compiled parameters -------------------------------------------------------------------
 
 class ObserveParams(NamedTuple):
@@ -298,4 +306,5 @@ MECHANISM = Mechanism(
     name="observe", place=20,
     sections={"surveillance": (Surveillance, "channels that see acts")},
     compile=compile_observe, step=Observe,
-    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES)
+    metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES,
+    errs=misattributes)

@@ -62,6 +62,11 @@ class Reports(Section):
         json_schema_extra=meta("per 100 points", "seed 002 (abuse by the powerful)"))
 
 
+def reports_falsely(sc: Scenario) -> bool:
+    """Can a false report be filed (reports on, a false-report rate above 0)?"""
+    return sc.reports.enabled and sc.reports.false_rate > 0.0
+
+
 # --- compiled parameters -------------------------------------------------------------------
 
 class ReportParams(NamedTuple):
@@ -274,4 +279,4 @@ MECHANISM = Mechanism(
              # (acts_a, seen_a, reported_a, acts_b...); report, the last of the three in the
              # day, declares it.
              Columns("penalised_acts", PerName("behaviours", ACTS, SEEN, REPORTED))),
-    metrics_after="misattributions", sources=SOURCES)
+    metrics_after="misattributions", sources=SOURCES, errs=reports_falsely)

@@ -85,6 +85,8 @@ class ScoreParams(NamedTuple):
     listed_penalty: float  # points per day per listed active neighbour
     group_bonus: np.ndarray  # float64 (groups), points per day per active tie
     has_bonus: bool
+    unit_weights: bool  # every tie weighs 1: the neighbour mean needs no tie byte
+    clean_same: bool  # nothing can err (Names.errors): the error-free score is the recorded
 
 
 def compile_score(sc: Scenario, names: Names) -> ScoreParams:
@@ -102,7 +104,8 @@ def compile_score(sc: Scenario, names: Names) -> ScoreParams:
         recovery=scr.recovery, alpha=assoc.alpha,
         tie_weight=np.array([w.family, w.social, w.work], np.float64),
         listed_penalty=assoc.listed_penalty, group_bonus=bonus,
-        has_bonus=bool(np.any(bonus != 0.0)))
+        has_bonus=bool(np.any(bonus != 0.0)),
+        unit_weights=w.family == w.social == w.work == 1.0, clean_same=not names.errors)
 
 
 # --- kernel --------------------------------------------------------------------------------
@@ -121,13 +124,62 @@ SOURCES = Sources(
 SRC = SOURCES.S
 
 
+@njit(cache=True, inline="always")
+def unit_sums(indices, scores, start, end, last, both):
+    """Sums of the recorded (and, with ``both``, error-free) scores of the neighbours
+    ``indices[start:end]`` (points, float64), none of whose ties is severed, every tie
+    weighing 1. ``indices`` is viewed as uint32 and read at unsigned positions: numba
+    adds no negative-index test to these reads."""
+    ssum = 0.0
+    csum = 0.0
+    for e in range(start, end):
+        if e < last:
+            prefetch(scores, indices[np.uint64(e + PREFETCH_AHEAD)])
+        j = indices[np.uint64(e)]
+        ssum += scores[j, 0]
+        if both:
+            csum += scores[j, 1]
+    return ssum, csum
+
+
+@njit(cache=True, inline="always")
+def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
+    """Weight, weighted recorded (and, with ``both``, error-free) score sums and group
+    bonus over the active ties ``start:end`` (points, float64)."""
+    wsum = 0.0
+    ssum = 0.0
+    csum = 0.0
+    bonus = 0.0
+    for e in range(start, end):
+        if e < last:
+            prefetch(scores, indices[np.uint64(e + PREFETCH_AHEAD)])
+        t = tie[np.uint64(e)]
+        if t & SEVERED:
+            continue
+        j = indices[np.uint64(e)]
+        w = p.tie_weight[t & TYPE_MASK]
+        wsum += w
+        ssum += w * scores[j, 0]
+        if both:
+            csum += w * scores[j, 1]
+        if p.has_bonus:
+            bonus += p.group_bonus[group[j]]
+    return wsum, ssum, csum, bonus
+
+
 @njit(cache=True, parallel=True)
-def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean_listed,
-          scores, scratch, points, clean_points, slots):
+def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_listed,
+          nbr_clean_listed, scores, scratch, points, clean_points, slots):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
-    each part of the update to its source (``points``, ``clean_points``)."""
+    each part of the update to its source (``points``, ``clean_points``). The CSR's
+    ``indices`` (int32) are read as uint32. With ``p.clean_same`` the error-free column equals the
+    recorded one, so the neighbours' error-free scores are not read (their sum is the
+    recorded one); an agent none of whose ties is severed, when every tie weighs 1 and no
+    group gives a bonus, has its neighbours summed without reading tie bytes."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
+    both = not p.clean_same
+    indices = indices.view(np.uint32)
     n = len(group)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
@@ -142,23 +194,16 @@ def score(p, indptr, indices, tie, group, region, started, nbr_listed, nbr_clean
             ns = s + scratch[i, 0]
             nc = c + scratch[i, 1]
             if alpha > 0.0 or has_bonus:
-                wsum = 0.0
-                ssum = 0.0
-                csum = 0.0
-                bonus = 0.0
-                for e in range(indptr[i], indptr[i + 1]):
-                    if e < last:
-                        prefetch(scores, indices[e + PREFETCH_AHEAD])
-                    t = tie[e]
-                    if t & SEVERED:
-                        continue
-                    j = indices[e]
-                    w = p.tie_weight[t & TYPE_MASK]
-                    wsum += w
-                    ssum += w * scores[j, 0]
-                    csum += w * scores[j, 1]
-                    if has_bonus:
-                        bonus += p.group_bonus[group[j]]
+                start, end = indptr[i], indptr[i + 1]
+                if p.unit_weights and not has_bonus and deg_active[i] == end - start:
+                    ssum, csum = unit_sums(indices, scores, start, end, last, both)
+                    wsum = float(end - start)
+                    bonus = 0.0
+                else:
+                    wsum, ssum, csum, bonus = weighted_sums(p, indices, tie, group, scores,
+                                                            start, end, last, both)
+                if not both:
+                    csum = ssum
                 if wsum > 0.0:
                     pull = alpha * (ssum / wsum - s)
                     clean_pull = alpha * (csum / wsum - c)
@@ -198,8 +243,8 @@ class Score(Step):
     def run(self, t: Today) -> None:
         a, net = t.state.agents, t.state.net
         score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
-              a["nbr_listed"], a["nbr_clean_listed"], a["scores"], a["scratch"], a["points"],
-              a["clean_points"], SOURCES.slots)
+              a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["scores"],
+              a["scratch"], a["points"], a["clean_points"], SOURCES.slots)
         a["scores"], a["scratch"] = a["scratch"], a["scores"]
 
 

@@ -55,10 +55,12 @@ WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_
 
 
 @njit(cache=True, parallel=True)
-def breakdown(seg_start, group, status, today, scores, points, clean_points, out):
+def breakdown(seg_start, group, status, today, scores, points, clean_points, slots,
+              clean_slots, out):
     """``out[segment, group, field]`` (FIELDS, then points, then clean points by source)
     for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
-    array of the segment's own (it stays in cache)."""
+    array of the segment's own (it stays in cache). Only the ledger slots ``slots``
+    (``clean_slots``) are read; the other sources' fields stay 0."""
     n_src = points.shape[1]
     first = len(FIELDS)
     for k in prange(len(seg_start) - 1):
@@ -76,9 +78,9 @@ def breakdown(seg_start, group, status, today, scores, points, clean_points, out
                         acc[g, 3] += 1.0
             acc[g, 4] += scores[i, 0]
             acc[g, 5] += scores[i, 1]
-            for s in range(n_src):
+            for s in slots:
                 acc[g, first + s] += points[i, s]
-            for s in range(n_src):
+            for s in clean_slots:
                 acc[g, first + n_src + s] += clean_points[i, s]
         out[k] = acc
 
@@ -125,6 +127,10 @@ class Provenance(Step):
         self.today_rows = self.wrongful  # the wrongful listings of the day just recorded
         self.slots = np.array([slot(s) for s in names.sources], np.int64)
         self.clean_slots = np.array([slot(s) for s in names.clean_sources], np.int64)
+        # Ledger columns to sum: those of the sources in use; the error-free ones only when
+        # an error can happen (otherwise the error-free ledger is the recorded one).
+        self.errors = names.errors
+        self.summed_clean = self.clean_slots if self.errors else self.clean_slots[:0]
 
     def run(self, t: Today) -> None:
         t.provenance = self.record(t.day, t.state, t.p.classify.threshold,
@@ -137,7 +143,12 @@ class Provenance(Step):
         listings by cause (CAUSES)."""
         a = state.agents
         breakdown(self.seg_start, a["group"], a["status"], a["today"], a["scores"],
-                  a["points"], a["clean_points"], self.out)
+                  a["points"], a["clean_points"], self.slots, self.summed_clean, self.out)
+        n_src = len(source_registry())
+        if not self.errors:
+            first = len(FIELDS)
+            self.out[:, :, first + n_src + self.clean_slots] = \
+                self.out[:, :, first + self.clean_slots]
         self.by_group[day] = self.out.sum(axis=0)
         per_segment = self.out.sum(axis=1)
         self.by_region[day] = np.add.reduceat(per_segment, self.seg_first[:-1], axis=0) \
@@ -145,7 +156,6 @@ class Provenance(Step):
         ledger = self.by_group[day, :, len(FIELDS):].sum(axis=0)
         today = ledger - self.ledger_before
         self.ledger_before = ledger
-        n_src = len(source_registry())
         causes = np.zeros(len(CAUSES))
         self.today_rows = self.wrongful[:0]
         if wrongful_new:
