@@ -64,22 +64,24 @@ def breakdown(seg_start, group, status, today, scores, points, clean_points, out
     for k in prange(len(seg_start) - 1):
         acc = np.zeros(out.shape[1:])
         for i in range(seg_start[k], seg_start[k + 1]):
-            g = group[i]
+            row = acc[group[i]]
             st = status[i]
             if st & LISTED:
-                acc[g, 0] += 1.0
+                row[0] += 1.0
                 if st & WRONGFUL:
-                    acc[g, 1] += 1.0
+                    row[1] += 1.0
                 if today[i] & NEW_LISTED:
-                    acc[g, 2] += 1.0
+                    row[2] += 1.0
                     if st & WRONGFUL:
-                        acc[g, 3] += 1.0
-            acc[g, 4] += scores[i, 0]
-            acc[g, 5] += scores[i, 1]
+                        row[3] += 1.0
+            row[4] += scores[i, 0]
+            row[5] += scores[i, 1]
+            booked = points[i]
+            clean = clean_points[i]
             for s in range(n_src):
-                acc[g, first + s] += points[i, s]
+                row[first + s] += booked[s]
             for s in range(n_src):
-                acc[g, first + n_src + s] += clean_points[i, s]
+                row[first + n_src + s] += clean[s]
         out[k] = acc
 
 
