@@ -54,34 +54,41 @@ WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_
                     "mistaken_for", "falsely_reported_by")
 
 
+@njit(cache=True)
+def segment_sums(lo, hi, group, status, today, scores, points, clean_points, acc):
+    """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS, then points, then clean
+    points by source), in agent order. A function of its own, indexing ``acc`` directly
+    (no row views): compiled outside the parallel loop it runs about twice as fast."""
+    n_src = points.shape[1]
+    first = len(FIELDS)
+    for i in range(lo, hi):
+        g = group[i]
+        st = status[i]
+        if st & LISTED:
+            acc[g, 0] += 1.0
+            if st & WRONGFUL:
+                acc[g, 1] += 1.0
+            if today[i] & NEW_LISTED:
+                acc[g, 2] += 1.0
+                if st & WRONGFUL:
+                    acc[g, 3] += 1.0
+        acc[g, 4] += scores[i, 0]
+        acc[g, 5] += scores[i, 1]
+        for s in range(n_src):
+            acc[g, first + s] += points[i, s]
+        for s in range(n_src):
+            acc[g, first + n_src + s] += clean_points[i, s]
+
+
 @njit(cache=True, parallel=True)
 def breakdown(seg_start, group, status, today, scores, points, clean_points, out):
     """``out[segment, group, field]`` (FIELDS, then points, then clean points by source)
     for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
     array of the segment's own (it stays in cache)."""
-    n_src = points.shape[1]
-    first = len(FIELDS)
     for k in prange(len(seg_start) - 1):
-        acc = np.zeros(out.shape[1:])
-        for i in range(seg_start[k], seg_start[k + 1]):
-            row = acc[group[i]]
-            st = status[i]
-            if st & LISTED:
-                row[0] += 1.0
-                if st & WRONGFUL:
-                    row[1] += 1.0
-                if today[i] & NEW_LISTED:
-                    row[2] += 1.0
-                    if st & WRONGFUL:
-                        row[3] += 1.0
-            row[4] += scores[i, 0]
-            row[5] += scores[i, 1]
-            booked = points[i]
-            clean = clean_points[i]
-            for s in range(n_src):
-                row[first + s] += booked[s]
-            for s in range(n_src):
-                row[first + n_src + s] += clean[s]
+        acc = np.zeros((out.shape[1], out.shape[2]))
+        segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, points,
+                     clean_points, acc)
         out[k] = acc
 
 
