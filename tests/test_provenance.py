@@ -296,3 +296,21 @@ def test_impunity_alone_keeps_the_error_free_score_apart():
     assert sim.names.errors
     gap = res.agents["score"] - res.agents["clean_score"]
     assert (gap >= -1e-3).all() and (gap > 0).sum() > 0.3 * len(gap)  # about half shielded
+
+
+@pytest.mark.parametrize("win", [0.5, 0.0])
+def test_case_files_log_each_appeal_won(win):
+    """Everyone traced: one ``appeal_won`` event (with a ``delisted`` one the same day) per
+    appeal won that the metrics count, and none when appeals never win."""
+    sc = bare(days=40, population={"agents": 2000},
+              behaviours=[{"name": "act", "rate": 0.1, "delta": -40, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5}}},
+              listing={"enabled": True, "threshold": 900, "duration": 20,
+                       "appeals": {"rate": 0.2, "win": win}})
+    res = Simulation(sc, seed=3, trace=Trace(sample=2000)).run()
+    won = res.events[res.events["event"] == "appeal_won"]
+    assert res.metrics["appeals"].sum() > 20
+    assert len(won) == res.metrics["appeals_won"].sum()
+    assert (len(won) > 10) == (win > 0)
+    delisted = res.events[res.events["event"] == "delisted"].set_index(["day", "agent"])
+    assert won.set_index(["day", "agent"]).index.isin(delisted.index).all()

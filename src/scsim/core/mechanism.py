@@ -89,8 +89,9 @@ class Mechanism:
     ``state_bytes(sc)``: bytes per agent of the state its step keeps besides
     ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``).
     ``errs(sc)``: for a mechanism with an ``error`` source (or one that keeps points off
-    the recorded score only, as impunity does), whether scenario ``sc`` lets that happen (when none can, in any epoch, the error-free score is the recorded
-    one and the score phase does not compute it apart: ``Names.errors``)."""
+    the recorded score only, as impunity does), whether scenario ``sc`` lets that happen
+    (when none can, in any epoch, the error-free score is the recorded one and the score
+    phase does not compute it apart: ``Names.errors``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]

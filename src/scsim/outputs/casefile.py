@@ -17,6 +17,8 @@ points                  points booked to ``source`` (``points``: since last logg
                         (``other_agent``); ``channel`` for sightings
 listed                  listed (``value``: 1 if wrongfully; ``cause`` for wrongful ones)
 delisted                the listing ended
+appeal_won              an appeal against the listing won (logged with ``delisted``; a
+                        record correction shows as ``points`` from ``record_correction``)
 tier                    moved to tier ``value`` (an index of the scenario's tiers)
 shamed                  publicly shamed
 ties_lost               ties severed by neighbours today (``value``)
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.core.source import CAUSES, slot, source, source_registry
-from scsim.core.state import LISTED, WRONGFUL
+from scsim.core.state import LISTED, PROTECTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 
@@ -49,8 +51,9 @@ MAX_TRACED = 100_000
 wrongfully listed come on top): a case file for everyone of a large run would be larger than
 the run itself."""
 
-EVENTS = ("traced", "acted", "points", "listed", "delisted", "tier", "shamed", "ties_lost",
-          "blocked_tickets", "blocked_other", "school_barred", "privileges_used", "fear")
+EVENTS = ("traced", "acted", "points", "listed", "delisted", "appeal_won", "tier", "shamed",
+          "ties_lost", "blocked_tickets", "blocked_other", "school_barred", "privileges_used",
+          "fear")
 EV = {name: k for k, name in enumerate(EVENTS)}
 FEAR_STEP = 0.1  # fear moves logged when at least this large (fear is in [0, 1])
 COUNTS = ("ties_lost", "blocked_tickets", "blocked_other", "school_barred_days",
@@ -174,7 +177,11 @@ class CaseFiles(Step):
             mine = (pos < len(who)) & (who[np.minimum(pos, len(who) - 1)] == rows[:, 1])
             cause[pos[mine]] = rows[mine, 2]
         log(new_listing, "listed", value=wrongful.astype(float), cause=cause)
-        log(((self.snap_status & LISTED) != 0) & ~listed_now, "delisted")
+        delisted = ((self.snap_status & LISTED) != 0) & ~listed_now
+        log(delisted, "delisted")
+        # Only a won appeal sets PROTECTED, and a listing clears it: a delisting with it
+        # set is an appeal won today.
+        log(delisted & ((status & PROTECTED) != 0), "appeal_won")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)
         counts = np.stack([a[c][who] for c in COUNTS], axis=1).astype(np.int64)
@@ -303,6 +310,8 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
             what = f"tier {tiers[int(e.value)] if tiers else int(e.value)}"
         elif e.event == "fear":
             what = f"fear now {e.value:.2f}"
+        elif e.event == "appeal_won":
+            what = "appeal won"
         elif e.event in ("delisted", "shamed"):
             what = str(e.event)
         else:

@@ -54,6 +54,35 @@ WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_
                     "mistaken_for", "falsely_reported_by")
 
 
+@njit(cache=True)
+def segment_sums(lo, hi, group, status, today, scores, points, clean_points, slots,
+                 clean_slots, acc):
+    """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS, then points, then clean
+    points by source), in agent order; only the ledger slots ``slots`` (``clean_slots``)
+    are read, the other sources' fields stay 0. A function of its own, indexing ``acc``
+    directly (no row views): compiled outside the parallel loop it runs about twice as
+    fast."""
+    n_src = points.shape[1]
+    first = len(FIELDS)
+    for i in range(lo, hi):
+        g = group[i]
+        st = status[i]
+        if st & LISTED:
+            acc[g, 0] += 1.0
+            if st & WRONGFUL:
+                acc[g, 1] += 1.0
+            if today[i] & NEW_LISTED:
+                acc[g, 2] += 1.0
+                if st & WRONGFUL:
+                    acc[g, 3] += 1.0
+        acc[g, 4] += scores[i, 0]
+        acc[g, 5] += scores[i, 1]
+        for s in slots:
+            acc[g, first + s] += points[i, s]
+        for s in clean_slots:
+            acc[g, first + n_src + s] += clean_points[i, s]
+
+
 @njit(cache=True, parallel=True)
 def breakdown(seg_start, group, status, today, scores, points, clean_points, slots,
               clean_slots, out):
@@ -61,27 +90,10 @@ def breakdown(seg_start, group, status, today, scores, points, clean_points, slo
     for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
     array of the segment's own (it stays in cache). Only the ledger slots ``slots``
     (``clean_slots``) are read; the other sources' fields stay 0."""
-    n_src = points.shape[1]
-    first = len(FIELDS)
     for k in prange(len(seg_start) - 1):
-        acc = np.zeros(out.shape[1:])
-        for i in range(seg_start[k], seg_start[k + 1]):
-            g = group[i]
-            st = status[i]
-            if st & LISTED:
-                acc[g, 0] += 1.0
-                if st & WRONGFUL:
-                    acc[g, 1] += 1.0
-                if today[i] & NEW_LISTED:
-                    acc[g, 2] += 1.0
-                    if st & WRONGFUL:
-                        acc[g, 3] += 1.0
-            acc[g, 4] += scores[i, 0]
-            acc[g, 5] += scores[i, 1]
-            for s in slots:
-                acc[g, first + s] += points[i, s]
-            for s in clean_slots:
-                acc[g, first + n_src + s] += clean_points[i, s]
+        acc = np.zeros((out.shape[1], out.shape[2]))
+        segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, points,
+                     clean_points, slots, clean_slots, acc)
         out[k] = acc
 
 
