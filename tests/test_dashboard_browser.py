@@ -164,7 +164,8 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     assert '"scoring.association.listed_penalty": 1.0' in row["overrides"]
     assert '"listing.threshold": 690.0' in row["overrides"]
     # an agent of the network picture, clicked: its record, as the catalogue has it
-    dot = page.locator("#chart-network circle[fill='#d62728']").first  # listed at the end
+    # listed at the end; listed agents are drawn last, and the last one drawn lies on top
+    dot = page.locator("#chart-network circle[fill='#d62728']").last
     agent = int(dot.get_attribute("data-agent"))
     dot.click()
     expect(page.locator("#case")).to_have_attribute("data-agent", str(agent))
@@ -209,12 +210,15 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     move(page, "scoring.association.listed_penalty", -6)  # A: 0 points
     page.click("#set-a")
     expect(page.locator("#a-settings")).to_contain_text("listed_penalty=0")
-    move(page, "scoring.association.listed_penalty", 40)  # B: 2 points
+    # B: 0.5 points. With 2 points both pairs (seeds 1 and 2) list 750 people under B and
+    # 39 under A, so their differences are equal and no interval is shown; at 0.5 points
+    # they differ (49 and 43).
+    move(page, "scoring.association.listed_penalty", 10)
     page.click("#compare")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
     headline = page.locator("#cmp-headline")
-    expect(headline).to_contain_text("Raising the association listed penalty from 0 to 2")
+    expect(headline).to_contain_text("Raising the association listed penalty from 0 to 0.5")
     expect(headline).to_contain_text(re.compile(r"lists [\d,]+ more people per 3,000 in 40 "
                                                 r"days \(95 % CI [\d,]+ to [\d,]+\)"))
     assert page.locator("#cmp-metrics tr").count() > 5

@@ -185,15 +185,19 @@ async function watch() {
   page.polling = true;
   try {
     for (;;) {
+      const wanted = page.expect;  // a job submitted meanwhile changes it
       const {job} = await api("/api/job");
-      if (!job) return;
-      if (page.expect === undefined || job.id === page.expect) {
+      if (!job && page.expect === wanted) return;
+      if (job && (wanted === undefined || job.id === wanted)) {
         if (!["queued", "running"].includes(job.status)) {
           await finished(job);  // the result is on the page before the status says so
+          // An older job (the one the page found when it opened) must neither mark a job
+          // submitted while it was shown as finished nor end the loop that watches it.
+          if (page.expect !== wanted) continue;
           showProgress(job);
           return;
         }
-        showProgress(job);
+        if (page.expect === wanted) showProgress(job);
       }
       await new Promise(r => setTimeout(r, 250));
     }

@@ -126,7 +126,12 @@ function networkChart(svg, net) {
                 stroke: severed ? "#d62728" : "#bbb", "stroke-dasharray": severed ? "3 3" : "",
                 "stroke-width": 0.8}, svg);
   }
-  net.nodes.forEach((d, i) => {
+  // Listed agents last, so that they lie on top and can be clicked: those listed now over
+  // those listed before over the others (SVG paints in document order).
+  const rank = d => d.listed ? 2 : d.ever_listed ? 1 : 0;
+  const order = net.nodes.map((d, i) => i).sort((i, j) => rank(net.nodes[i]) - rank(net.nodes[j]) || i - j);
+  order.forEach(i => {
+    const d = net.nodes[i];
     el("circle", {cx: sx(px[i]), cy: sy(py[i]), r: 4,
                   fill: d.listed ? "#d62728" : d.ever_listed ? "#ff9896" : "#1f77b4",
                   stroke: d.shamed ? "#000" : "none", "stroke-width": 1.5,
