@@ -55,7 +55,7 @@ import scsim
 from scsim.core.engine import Simulation
 from scsim.core.memory import estimate_bytes
 from scsim.core.params import Names
-from scsim.core.state import AGENT_ARRAYS, bytes_per_row
+from scsim.core.state import AGENT_ARRAYS, bytes_per_row, widths
 
 HERE = Path(__file__).resolve().parent
 STARSIM_PYTHON = sys.executable if importlib.util.find_spec("starsim") else None
@@ -316,9 +316,7 @@ def day_bytes(n: int, ties_entries: int) -> int:
     every agent once, and the CSR once."""
     sc = scsim.load_scenario("national-800")
     names = Names.of(sc)
-    dims = {"behaviours": len(names.behaviours), "categories": len(names.categories),
-            "events": len(names.company_events)}
-    return n * (bytes_per_row(AGENT_ARRAYS, dims) + 8) + ties_entries * 5
+    return n * (bytes_per_row(AGENT_ARRAYS, widths(names)) + 8) + ties_entries * 5
 
 
 def memory(sizes: list[int], days: int) -> list[dict]:
