@@ -605,6 +605,7 @@ def sanction_params(**kw):
                 arrest_threshold=-math.inf, p_threshold=np.zeros(0), p_rate=np.zeros(0),
                 p_key=np.zeros(0, np.uint64))
     base.update(kw)
+    base.setdefault("privileges", bool(np.any(base["p_rate"] > 0)))
     return sanction_m.SanctionParams(**base)
 
 

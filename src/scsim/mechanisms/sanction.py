@@ -128,6 +128,7 @@ class SanctionParams(NamedTuple):
     p_threshold: np.ndarray  # float64 points (privileges)
     p_rate: np.ndarray  # float64, uses per eligible person per day (0 when off)
     p_key: np.ndarray  # uint64
+    privileges: bool  # some privilege has a rate: agents not listed may use one
 
 
 def compile_sanction(sc: Scenario, names: Names) -> SanctionParams:
@@ -155,11 +156,13 @@ def compile_sanction(sc: Scenario, names: Names) -> SanctionParams:
         p_threshold=np.array([g.threshold for g in grants], np.float64),
         p_rate=np.array([g.rate if sc.privileges.enabled else 0.0 for g in grants],
                         np.float64),
-        p_key=np.array([name_id("privilege:" + g.name) for g in grants], np.uint64))
+        p_key=np.array([name_id("privilege:" + g.name) for g in grants], np.uint64),
+        privileges=False)
+    p = p._replace(privileges=bool(np.any(p.p_rate > 0)))
     return p._replace(on=bool(
         p.air_rate > 0 or p.train_rate > 0 or p.purchase_rate > 0 or p.job_rate > 0
         or p.social_media_ban or p.school_bar or p.arrest_threshold > -math.inf
-        or np.any(p.p_rate > 0)))
+        or p.privileges))
 
 
 # --- counters and kernels ------------------------------------------------------------------
@@ -192,7 +195,9 @@ def parents_fail(i, household, household_start, status, scores, threshold, both)
 def sanction(p, key, region, started, household, household_start, scores, status,
              blocked_tickets, blocked_other, privileges_used, school_barred_days, counts,
              privilege):
-    """Blocked attempts and restrictions of listed agents, privileges used by the others."""
+    """Blocked attempts and restrictions of listed agents, privileges used by the others.
+    An agent's hash is computed only when it may be used: for a listed agent, or for any
+    agent when some privilege has a rate (``p.privileges``)."""
     p_threshold, p_rate, p_key = p.p_threshold, p.p_rate, p.p_key
     n = len(status)
     for blk in prange(n_blocks(n)):
@@ -207,7 +212,6 @@ def sanction(p, key, region, started, household, household_start, scores, status
         for i in range(lo, hi):
             if not started[region[i]]:
                 continue
-            h = agent_hash(key, i)
             s = scores[i, 0]
             if s < p.arrest_threshold:
                 arrest += 1
@@ -217,6 +221,7 @@ def sanction(p, key, region, started, household, household_start, scores, status
                 barred += 1
                 add_capped(school_barred_days, i, 1)
             if status[i] & LISTED:
+                h = agent_hash(key, i)
                 air = attempts(h, AIR_ATTEMPT, p.air_rate)
                 train = attempts(h, TRAIN_ATTEMPT, p.train_rate)
                 bought = attempts(h, PURCHASE_ATTEMPT, p.purchase_rate)
@@ -230,8 +235,11 @@ def sanction(p, key, region, started, household, household_start, scores, status
                 if p.social_media_ban:
                     banned += 1
                 continue
+            if not p.privileges:
+                continue
             # poisson(u, rate) is 0 when u <= 1 - rate: most agents use no privilege today,
             # which a branch-free pass over the privileges finds first.
+            h = agent_hash(key, i)
             possible = False
             for g in range(len(p_rate)):
                 possible |= (s >= p_threshold[g]) & (
