@@ -20,6 +20,7 @@ import pytest
 
 from conftest import bare
 from scsim.core import rng
+from scsim.core.blocks import BLOCK
 from scsim.core.params import Names
 from scsim.core.rng import SALT_1, SALT_2, below, poisson, unit
 from scsim.core.source import slot, source_registry
@@ -1065,6 +1066,35 @@ def test_behave_acts():
         if m.scores[i, 0] < 300:
             assert acts_total[i, 2] == 0
     assert acts_total[:, 1].sum() > 0 and acts_total[:, 2].sum() > 0
+
+
+def test_behave_batches_draw_what_draw_acts_draws():
+    """behave draws a batch of agents at a time (behave_m.BATCH) inside blocks of BLOCK:
+    over two blocks, the second cut into a full and a short batch, every agent's acts are
+    those of draw_acts (which observe and report replay) and of the model's formula, and
+    each block's deterrence is the sum of 1 - d over its agents."""
+    n = BLOCK + behave_m.BATCH + 37
+    m = act_model(n)
+    acts_total = np.zeros((n, 3), np.uint16)
+    today = np.full(n, 0xFF, np.uint8)
+    sums = np.zeros((2, 1))
+    acts_count = np.zeros((2, 3), np.int64)
+    behave_m.behave(m, acts_total, np.ones((n, 2), np.float32), today, sums, acts_count)
+    out = np.zeros(3, np.int64)
+    drawn = np.zeros((n, 3), np.int64)
+    for i in range(n):
+        behave_m.draw_acts(m, i, out)
+        drawn[i] = out
+    expected = [acts_reference(m, i) for i in range(n)]
+    assert drawn.tolist() == [k for k, _ in expected]
+    assert acts_total.tolist() == drawn.tolist()
+    assert today.tolist() == [ACTED if k.any() else 0 for k in drawn]
+    assert acts_count.tolist() == [drawn[:BLOCK].sum(axis=0).tolist(),
+                                   drawn[BLOCK:].sum(axis=0).tolist()]
+    for blk, (lo, hi) in enumerate(((0, BLOCK), (BLOCK, n))):
+        assert sums[blk, 0] == pytest.approx(sum(1 - expected[i][1] for i in range(lo, hi)),
+                                             rel=1e-5)
+    assert today[BLOCK + behave_m.BATCH:].sum() > 0  # the short batch acted too
 
 
 def test_behave_no_fear_no_deterrence():

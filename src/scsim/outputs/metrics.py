@@ -55,10 +55,13 @@ C, S = COUNTERS.C, COUNTERS.S
 @njit(cache=True, parallel=True)
 def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_active,
                 pariah_fraction, s_min, s_max, histogram, hist, hist_lo, hist_hi, counts,
-                sums, group_listed, group_score, tally_tier):
+                sums, group_listed, group_score, count_tiers, tally_tier):
     """Sums and counts over agents into the block rows; if ``histogram``, the score
     histogram (counts, and the lowest and highest score of each bin) per chunk of blocks:
-    counts, minima and maxima do not depend on the chunking, so neither does the result."""
+    counts, minima and maxima do not depend on the chunking, so neither does the result.
+    Agents are counted by tier only if ``count_tiers`` (the scenario has tiers); with one
+    group, its score sum is the block's (the same additions in the same order)."""
+    one_group = group_score.shape[1] == 1
     n = len(status)
     nblocks = n_blocks(n)
     nchunks = hist.shape[0]
@@ -87,8 +90,10 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
                 csum += scores[i, 1]
                 fsum += fear[i]
                 g = group[i]
-                group_score[blk, g] += s
-                tally_tier[blk, tier[i]] += 1
+                if not one_group:
+                    group_score[blk, g] += s
+                if count_tiers:
+                    tally_tier[blk, tier[i]] += 1
                 if histogram:
                     k = min(max(int((s - s_min) * scale), 0), nbins - 1)
                     hist[chunk, k] += 1
@@ -110,6 +115,8 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
             sums[blk, S.score_sq] = ssq
             sums[blk, S.clean_sum] = csum
             sums[blk, S.fear_sum] = fsum
+            if one_group:
+                group_score[blk, 0] = ssum
             counts[blk, C.listed] = listed
             counts[blk, C.wrongful_listed] = wrongful
             counts[blk, C.pariahs] = pariahs
@@ -333,7 +340,7 @@ class MetricsRecorder:
                     p.score.s_min, p.score.s_max, distribution, self.hist, self.hist_lo,
                     self.hist_hi, tally.counts["census"], tally.sums["census"],
                     tally.arrays["group_listed"], tally.arrays["group_score"],
-                    tally.arrays["tier"])
+                    len(self.names.tiers) > 0, tally.arrays["tier"])
         percentiles: list[float | None] = [None] * len(PERCENTILES)
         gini = None
         if distribution:
