@@ -243,15 +243,15 @@ class Provenance(Step):
     def record_stats(self, day: int) -> None:
         """The day's tier counts and score distribution by group and region, and agents
         listed and agents per region and group, from the breakdown just taken."""
-        by_group = self.counts.sum(axis=0, dtype=np.int64)
-        by_region = self.region_sums(self.counts.sum(axis=1, dtype=np.int64))
-        for stats, counts in ((self.by_group_stats, by_group),
-                              (self.by_region_stats, by_region)):
-            hist = counts[:, self.tiers:]
-            stats[day, :, :self.tiers] = counts[:, :self.tiers]
-            stats[day, :, self.tiers:-1] = binned_percentiles(hist, self.bin_values,
-                                                              PERCENTILES)
-            stats[day, :, -1] = binned_gini(hist, self.bin_values)
+        groups = self.by_group_stats.shape[1]
+        counts = np.concatenate([self.counts.sum(axis=0, dtype=np.int64),
+                                 self.region_sums(self.counts.sum(axis=1, dtype=np.int64))])
+        hist = counts[:, self.tiers:]
+        stats = np.column_stack([counts[:, :self.tiers],
+                                 binned_percentiles(hist, self.bin_values, PERCENTILES),
+                                 binned_gini(hist, self.bin_values)])
+        self.by_group_stats[day] = stats[:groups]
+        self.by_region_stats[day] = stats[groups:]
         listed_agents = [FIELDS.index("listed"), FIELDS.index("agents")]
         self.by_region_group[day] = self.region_sums(self.out[:, :, listed_agents])
 
@@ -271,22 +271,15 @@ def binned_percentiles(hist: np.ndarray, values: np.ndarray, qs) -> np.ndarray:
     histogram (rows, bins) whose bins hold scores within half a bin width of ``values``
     (points): (rows, len(qs)) in points, NaN for an empty row; each is within half a bin
     width of the exact one, and exact when the scores are the bins' values."""
-    n = hist.sum(axis=1)
+    n = hist.sum(axis=1)[:, None]
+    pos = np.asarray(qs, np.float64)[None, :] / 100.0 * (n - 1)
+    k = np.floor(pos).astype(np.int64)
+    ranks = np.concatenate([k, np.minimum(k + 1, n - 1)], axis=1)  # order statistics
     cdf = np.cumsum(hist, axis=1)
-    last = hist.shape[1] - 1
-
-    def order_statistic(k: np.ndarray) -> np.ndarray:
-        return values[np.minimum((cdf <= k[:, None]).sum(axis=1), last)]
-
-    out = np.full((len(hist), len(qs)), np.nan)
-    filled = n > 0
-    for j, q in enumerate(qs):
-        pos = q / 100.0 * (n - 1)
-        k = np.floor(pos).astype(np.int64)
-        low = order_statistic(k)
-        high = order_statistic(np.minimum(k + 1, n - 1))
-        out[filled, j] = (low + (pos - k) * (high - low))[filled]
-    return out
+    below = (cdf[:, None, :] <= ranks[:, :, None]).sum(axis=2)
+    at = values[np.minimum(below, hist.shape[1] - 1)]
+    low, high = at[:, :len(qs)], at[:, len(qs):]
+    return np.where(n > 0, low + (pos - k) * (high - low), np.nan)
 
 
 def binned_gini(hist: np.ndarray, values: np.ndarray) -> np.ndarray:
