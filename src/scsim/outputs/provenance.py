@@ -149,8 +149,11 @@ def segments(n: int, region_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Provenance(Step):
     """The step before the metrics that follows points and wrongful listings: one
     breakdown per day into ``by_group`` (days, groups, fields) and ``by_region`` (days,
-    regions, fields), cumulative ledger sums as taken; ``wrongful`` (rows, len(
-    WRONGFUL_COLUMNS) + sources) the wrongful listings so far, with their causes. It hands
+    regions, fields), cumulative ledger sums as taken; ``by_group_stats`` (days, groups,
+    tiers + len(DISTRIBUTION)) and ``by_region_stats`` (days, regions, ...): agents per
+    tier and the score distribution; ``by_region_group`` (days, regions, groups, 2): agents
+    listed and agents; ``wrongful`` (rows, len(WRONGFUL_COLUMNS) + sources) the wrongful
+    listings so far, with their causes. It hands
     the metrics step the day's points by source and wrongful listings by cause
     (``Today.provenance``)."""
 
