@@ -20,7 +20,7 @@ from conftest import run_cli
 from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
-from scsim.dashboard.views import agent_view, run_view
+from scsim.dashboard.views import agent_view, floats, run_view
 from scsim.errors import ScenarioError, ScsimError
 from scsim.scenario import load_scenario
 from scsim.store import open_store
@@ -183,9 +183,18 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
     assert set(view["regions"]) == {str(r) for r in range(8)}
-    assert all(len(v) == 40 for v in view["regions"].values())
-    shares = res.agents.groupby("region")["listed"].mean()  # the last day, from the agents
-    assert [view["regions"][str(r)][-1] for r in range(8)] == pytest.approx(list(shares))
+    assert all(len(v["listed_rate"]) == len(v["score_mean"]) == 40
+               for v in view["regions"].values())
+    last = res.agents.groupby("region")  # the last day, from the agents
+    for figure, values in (("listed_rate", last["listed"].mean()),
+                           ("score_mean", last["score"].mean())):
+        assert [view["regions"][str(r)][figure][-1] for r in range(8)] == pytest.approx(
+            list(values), rel=1e-6)
+    assert all(set(v["di"]) == {"minority"} and len(v["di"]["minority"]) == 40
+               for v in view["regions"].values())
+    assert view["groups"]["minority"]["di"] == floats(res.metrics["di_minority"])
+    assert view["groups"]["majority"]["score_mean"] == pytest.approx(
+        res.metrics["score_mean_majority"].tolist())
     one = agent_view(res, 17)
     assert one["record"]["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
     assert one["record"]["group"] == str(res.agents["group"].iloc[17])

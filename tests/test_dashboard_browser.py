@@ -149,6 +149,11 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
     expect(page.locator("#chart-listed polyline")).to_have_count(2)  # listed, wrongful
+    expect(page.locator("#chart-regions polyline")).to_have_count(8)  # one per region
+    page.select_option("#breakdown", "di")  # one line per region and non-reference group
+    expect(page.locator("#caption-groups")).to_have_text(
+        "Each group's listed share over the reference group's")
+    expect(page.locator("#chart-regions text", has_text="region 0 · minority")).to_have_count(1)
     run_id = page.locator("#downloads").get_attribute("data-run")
     shown = float(page.locator("#n-listed_final").get_attribute("data-value"))
     stored = catalogue(store, f"SELECT listed FROM metrics WHERE run_id = '{run_id}' "

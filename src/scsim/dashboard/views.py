@@ -20,7 +20,7 @@ from scsim.outputs.result import Result
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
           "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
           "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs")
-GROUP_SERIES = ("listed_rate_", "wrongful_rate_")
+GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
 TRACED_SHOWN = 60  # case files listed on the page, at most
 
 
@@ -58,16 +58,26 @@ def run_view(res: Result) -> dict[str, Any]:
     }
 
 
-def regions(res: Result) -> dict[str, list[float | None]]:
-    """The share of each region's agents listed, day by day (from the provenance table
-    ``regions``; empty for a run stored before it existed)."""
+def regions(res: Result) -> dict[str, dict[str, Any]]:
+    """Per region, day by day: the share of its agents listed (``listed_rate``), its mean
+    score (``score_mean``, points) and, for each group but the reference group, the
+    group's listed share over the reference group's in the region (``di``: {group:
+    values}), from the provenance table ``regions`` (empty for a run stored before it
+    existed; no ``di`` for one stored before the series had it)."""
     table = res.provenance.get("regions")
     if table is None:
         return {}
     sizes = res.agents.groupby("region").size()
-    return {str(r): floats(table.loc[table["region"] == r].sort_values("day")["listed"]
-                           / max(int(sizes.get(r, 0)), 1))
-            for r in sorted(table["region"].unique())}
+    others = [g for k, g in enumerate(res.names.groups) if k != res.names.reference_group]
+    out = {}
+    for r, rows in table.sort_values("day").groupby("region"):
+        size = max(int(sizes.get(r, 0)), 1)
+        view: dict[str, Any] = {"listed_rate": floats(rows["listed"] / size),
+                                "score_mean": floats(rows["score_sum"] / size)}
+        if all(f"di_{g}" in rows for g in others):
+            view["di"] = {g: floats(rows[f"di_{g}"]) for g in others}
+        out[str(r)] = view
+    return out
 
 
 def travel(m: pd.DataFrame, agents: int) -> list[dict[str, Any]]:

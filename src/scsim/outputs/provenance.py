@@ -7,7 +7,11 @@ day 0). From it come
 * the metric columns ``points_SOURCE`` and ``clean_points_SOURCE``: the points all
   agents' recorded (error-free) scores gained from each source that day (negative: lost);
 * the daily series by group and by region (``groups.parquet``, ``regions.parquet``:
-  ``series_table``);
+  ``series_table``): every listing and score figure of the metrics, with the ratio of
+  each group's listed share to the reference group's (disparate impact). Percentiles and
+  the Gini coefficient come from a histogram of the recorded scores per segment and group
+  (``score_bins``: bins one point wide over the score range, wider only when the range
+  exceeds ``MAX_BINS`` points), so they are within half a bin width of the exact ones;
 * the causes of the day's wrongful listings (``wrongful.parquet``, the metric columns
   ``wrongful_by_CAUSE``): for each agent listed wrongfully, which errors of the system made
   its recorded score cross the threshold. An error did damage when it took points off the
@@ -25,6 +29,7 @@ number of threads.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,18 +39,28 @@ from numba import njit, prange
 from scsim.core.blocks import BLOCK
 from scsim.core.metric import Metric
 from scsim.core.source import CAUSES, slot, source_registry
-from scsim.core.state import LISTED, NEW_LISTED, WRONGFUL
+from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
+from scsim.mechanisms.score import PERCENTILES
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
     from scsim.core.state import State
 
 FIELDS = ("listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_sum",
-          "clean_score_sum")
+          "clean_score_sum", "agents", "delisted", "score_sq_sum")
 """The breakdown's fields before the ledger's: agents listed and wrongfully listed at the
 end of the day, new (wrongful) listings of the day, sums of recorded and error-free scores
-(points); then points and clean points by source (cumulative, points)."""
+(points), agents, listings ended that day, the sum of squared recorded scores (points²);
+then points and clean points by source (cumulative, points)."""
+COUNT_FIELDS = ("agents", "listed", "wrongful_listed", "newly_listed", "wrongful_new",
+                "delisted")
+"""The FIELDS that count agents (int64 in the tables)."""
+
+MAX_BINS = 2048  # score histogram bins per group and segment, at most (int32: 8 KiB)
+DISTRIBUTION = (*(f"score_p{q:02d}" for q in PERCENTILES), "score_gini")
+"""The figures of the score distribution per group and region, after the tier counts:
+percentiles of recorded scores (points) and their Gini coefficient."""
 
 DAMAGE_TOLERANCE = 1e-3  # points: less damage than this is float rounding, not an error
 
@@ -75,26 +90,49 @@ def segment_sums(lo, hi, group, status, today, scores, points, clean_points, slo
                 acc[g, 2] += 1.0
                 if st & WRONGFUL:
                     acc[g, 3] += 1.0
-        acc[g, 4] += scores[i, 0]
+        s = np.float64(scores[i, 0])
+        acc[g, 4] += s
         acc[g, 5] += scores[i, 1]
+        acc[g, 6] += 1.0
+        if today[i] & DELISTED:
+            acc[g, 7] += 1.0
+        acc[g, 8] += s * s
         for s in slots:
             acc[g, first + s] += points[i, s]
         for s in clean_slots:
             acc[g, first + n_src + s] += clean_points[i, s]
 
 
+@njit(cache=True)
+def segment_counts(lo, hi, group, tier, scores, s_min, width, tiers, counts):
+    """Add agents ``[lo, hi)`` into ``counts[group]``: agents per tier (the first
+    ``tiers`` entries), then the histogram of recorded scores, bin ``b`` holding the scores
+    nearest to ``s_min + b * width`` (points; the end bins also take what lies beyond)."""
+    last = counts.shape[1] - tiers - 1
+    for i in range(lo, hi):
+        g = group[i]
+        counts[g, tier[i]] += 1
+        b = min(max(int((np.float64(scores[i, 0]) - s_min) / width + 0.5), 0), last)
+        counts[g, tiers + b] += 1
+
+
 @njit(cache=True, parallel=True)
 def breakdown(seg_start, group, status, today, scores, points, clean_points, slots,
-              clean_slots, out):
+              clean_slots, out, tier, s_min, width, tiers, counts):
     """``out[segment, group, field]`` (FIELDS, then points, then clean points by source)
     for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
-    array of the segment's own (it stays in cache). Only the ledger slots ``slots``
-    (``clean_slots``) are read; the other sources' fields stay 0."""
+    array of the segment's own (it stays in cache), and ``counts[segment, group]``: agents
+    per tier (``tiers`` of them), then the score histogram (``segment_counts``). Only the
+    ledger slots ``slots`` (``clean_slots``) are read; the other sources' fields stay 0."""
     for k in prange(len(seg_start) - 1):
         acc = np.zeros((out.shape[1], out.shape[2]))
         segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, points,
                      clean_points, slots, clean_slots, acc)
         out[k] = acc
+        tally = np.zeros((counts.shape[1], counts.shape[2]), np.int32)
+        segment_counts(seg_start[k], seg_start[k + 1], group, tier, scores, s_min, width,
+                       tiers, tally)
+        counts[k] = tally
 
 
 def segments(n: int, region_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,8 +149,11 @@ def segments(n: int, region_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Provenance(Step):
     """The step before the metrics that follows points and wrongful listings: one
     breakdown per day into ``by_group`` (days, groups, fields) and ``by_region`` (days,
-    regions, fields), cumulative ledger sums as taken; ``wrongful`` (rows, len(
-    WRONGFUL_COLUMNS) + sources) the wrongful listings so far, with their causes. It hands
+    regions, fields), cumulative ledger sums as taken; ``by_group_stats`` (days, groups,
+    tiers + len(DISTRIBUTION)) and ``by_region_stats`` (days, regions, ...): agents per
+    tier and the score distribution; ``by_region_group`` (days, regions, groups, 2): agents
+    listed and agents; ``wrongful`` (rows, len(WRONGFUL_COLUMNS) + sources) the wrongful
+    listings so far, with their causes. It hands
     the metrics step the day's points by source and wrongful listings by cause
     (``Today.provenance``)."""
 
@@ -143,6 +184,19 @@ class Provenance(Step):
         # an error can happen (otherwise the error-free ledger is the recorded one).
         self.errors = names.errors
         self.summed_clean = self.clean_slots if self.errors else self.clean_slots[:0]
+        # Agents per tier and the score histogram, per segment and group; per day, the
+        # tier counts and DISTRIBUTION by group and by region, and agents listed and agents
+        # per region and group (the disparate impact within each region).
+        self.tiers = len(names.tiers)
+        self.s_min = min(p.score.s_min for _, p in sim.epochs)
+        self.width, self.bin_values = score_bins(
+            self.s_min, max(p.score.s_max for _, p in sim.epochs))
+        self.counts = np.zeros((len(self.seg_start) - 1, len(names.groups),
+                                self.tiers + len(self.bin_values)), np.int32)
+        stats = self.tiers + len(DISTRIBUTION)
+        self.by_group_stats = np.full((days, len(names.groups), stats), np.nan)
+        self.by_region_stats = np.full((days, regions, stats), np.nan)
+        self.by_region_group = np.full((days, regions, len(names.groups), 2), np.nan)
 
     def run(self, t: Today) -> None:
         t.provenance = self.record(t.day, t.state, t.p.classify.threshold,
@@ -155,7 +209,9 @@ class Provenance(Step):
         listings by cause (CAUSES)."""
         a = state.agents
         breakdown(self.seg_start, a["group"], a["status"], a["today"], a["scores"],
-                  a["points"], a["clean_points"], self.slots, self.summed_clean, self.out)
+                  a["points"], a["clean_points"], self.slots, self.summed_clean, self.out,
+                  a["tier"], self.s_min, self.width, self.tiers, self.counts)
+        self.record_stats(day)
         n_src = len(source_registry())
         if not self.errors:
             first = len(FIELDS)
@@ -163,8 +219,7 @@ class Provenance(Step):
                 self.out[:, :, first + self.clean_slots]
         self.by_group[day] = self.out.sum(axis=0)
         per_segment = self.out.sum(axis=1)
-        self.by_region[day] = np.add.reduceat(per_segment, self.seg_first[:-1], axis=0) \
-            if len(per_segment) else 0.0
+        self.by_region[day] = self.region_sums(per_segment)
         ledger = self.by_group[day, :, len(FIELDS):].sum(axis=0)
         today = ledger - self.ledger_before
         self.ledger_before = ledger
@@ -176,6 +231,72 @@ class Provenance(Step):
             causes = np.bincount(self.today_rows[:, 2].astype(np.int64),
                                  minlength=len(CAUSES))
         return today[self.slots], today[n_src + self.clean_slots], causes
+
+
+    def region_sums(self, per_segment: np.ndarray) -> np.ndarray:
+        """Sums over the segments of each region of ``per_segment`` (segments, ...); 0 for
+        a region without agents."""
+        if not len(per_segment):
+            return np.zeros((len(self.seg_first) - 1, *per_segment.shape[1:]))
+        first = self.seg_first[:-1]
+        sums = np.add.reduceat(per_segment, np.minimum(first, len(per_segment) - 1), axis=0)
+        sums[first == self.seg_first[1:]] = 0
+        return sums
+
+    def record_stats(self, day: int) -> None:
+        """The day's tier counts and score distribution by group and region, and agents
+        listed and agents per region and group, from the breakdown just taken."""
+        groups = self.by_group_stats.shape[1]
+        counts = np.concatenate([self.counts.sum(axis=0, dtype=np.int64),
+                                 self.region_sums(self.counts.sum(axis=1, dtype=np.int64))])
+        hist = counts[:, self.tiers:]
+        stats = np.column_stack([counts[:, :self.tiers],
+                                 binned_percentiles(hist, self.bin_values, PERCENTILES),
+                                 binned_gini(hist, self.bin_values)])
+        self.by_group_stats[day] = stats[:groups]
+        self.by_region_stats[day] = stats[groups:]
+        listed_agents = [FIELDS.index("listed"), FIELDS.index("agents")]
+        self.by_region_group[day] = self.region_sums(self.out[:, :, listed_agents])
+
+
+def score_bins(s_min: float, s_max: float) -> tuple[float, np.ndarray]:
+    """The score histogram over [s_min, s_max] (points): the bin width (points: 1, or the
+    smallest whole number that keeps the bins within MAX_BINS) and the bins' values
+    (points), s_min, s_min + width, ... up to s_max. Each score counts in the bin of the
+    nearest value, at most half a bin width from it."""
+    width = float(max(1, math.ceil((s_max - s_min) / (MAX_BINS - 1))))
+    bins = math.floor((s_max - s_min) / width + 0.5) + 1
+    return width, np.minimum(s_min + width * np.arange(bins), s_max)
+
+
+def binned_percentiles(hist: np.ndarray, values: np.ndarray, qs) -> np.ndarray:
+    """Percentiles ``qs`` (in %, numpy's linear definition) of each row of a score
+    histogram (rows, bins) whose bins hold scores within half a bin width of ``values``
+    (points): (rows, len(qs)) in points, NaN for an empty row; each is within half a bin
+    width of the exact one, and exact when the scores are the bins' values."""
+    n = hist.sum(axis=1)[:, None]
+    pos = np.asarray(qs, np.float64)[None, :] / 100.0 * (n - 1)
+    k = np.floor(pos).astype(np.int64)
+    ranks = np.concatenate([k, np.minimum(k + 1, n - 1)], axis=1)  # order statistics
+    cdf = np.cumsum(hist, axis=1)
+    below = (cdf[:, None, :] <= ranks[:, :, None]).sum(axis=2)
+    at = values[np.minimum(below, hist.shape[1] - 1)]
+    low, high = at[:, :len(qs)], at[:, len(qs):]
+    return np.where(n > 0, low + (pos - k) * (high - low), np.nan)
+
+
+def binned_gini(hist: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Gini coefficient of each row of a score histogram (as ``binned_percentiles``), each
+    score taken at its bin's value: off by at most h (1 + G) / (mean − h) for a bin width
+    of 2h points. NaN for a row that is empty, has a mean not above 0 or scores in a bin
+    whose value is below 0 (the coefficient is for scores of 0 and more)."""
+    counts = hist.astype(np.float64)
+    n = counts.sum(axis=1)
+    total = counts @ values
+    before = np.cumsum(counts, axis=1) - counts
+    weighted = (values * counts * (2.0 * before + counts - n[:, None])).sum(axis=1)
+    valid = (n > 0) & (total > 0) & ~(hist[:, values < 0] > 0).any(axis=1)
+    return np.where(valid, weighted / np.where(valid, n * total, 1.0), np.nan)
 
 
 def wrongful_rows(day: int, state: State, threshold: float) -> np.ndarray:
@@ -226,10 +347,14 @@ def wrongful_table(rows: np.ndarray, names: Names) -> pd.DataFrame:
     return df
 
 
-def series_table(cube: np.ndarray, key: str, labels: list, names: Names) -> pd.DataFrame:
-    """A long daily table by group or region from ``Provenance.by_group`` / ``by_region``:
-    day, KEY, the FIELDS and the points of each source that day (``points_SOURCE``,
-    ``clean_points_SOURCE``; the ledger is cumulative, the table gives daily changes)."""
+def series_table(cube: np.ndarray, stats: np.ndarray, key: str, labels: list, names: Names,
+                 within: np.ndarray | None = None) -> pd.DataFrame:
+    """A long daily table by group or region from ``Provenance.by_group`` / ``by_region``
+    and ``by_group_stats`` / ``by_region_stats``: day, KEY, the listing and score figures
+    (``series_figures``) and the points of each source that day (``points_SOURCE``,
+    ``clean_points_SOURCE``; the ledger is cumulative, the table gives daily changes).
+    ``within`` (regions only: ``Provenance.by_region_group``) adds the listings and the
+    disparate impact of each group within the region."""
     days, k, _ = cube.shape
     n_src = len(source_registry())
     first = len(FIELDS)
@@ -237,13 +362,56 @@ def series_table(cube: np.ndarray, key: str, labels: list, names: Names) -> pd.D
     daily = np.diff(ledger, axis=0, prepend=np.zeros((1, k, 2 * n_src)))
     df = pd.DataFrame({"day": np.repeat(np.arange(days, dtype=np.int32), k),
                        key: np.tile(np.asarray(labels), days)})
-    for j, f in enumerate(FIELDS):
-        df[f] = cube[:, :, j].reshape(-1)
+    for name, values in series_figures(cube, stats, names, within).items():
+        df[name] = values.reshape(-1)
     for s in names.sources:
         df[f"points_{s}"] = daily[:, :, slot(s)].reshape(-1)
     for s in names.clean_sources:
         df[f"clean_points_{s}"] = daily[:, :, n_src + slot(s)].reshape(-1)
     return df
+
+
+def series_figures(cube: np.ndarray, stats: np.ndarray, names: Names,
+                   within: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The listing and score figures of a group or region series, in column order, each
+    (days, rows): counts of agents as int64 (agents, listings, tiers), shares, ratios and
+    points as float64 (NaN where there is nobody to measure)."""
+    f = {name: cube[:, :, j] for j, name in enumerate(FIELDS)}
+    agents = f["agents"]
+    share = listed_share(f["listed"], agents)
+    out = {"agents": agents, "listed": f["listed"], "listed_share": share}
+    if within is None:
+        out["di"] = disparate_impact(share, names.reference_group)
+    else:
+        di = disparate_impact(listed_share(within[..., 0], within[..., 1]),
+                              names.reference_group)
+        out.update({f"listed_{g}": within[:, :, k, 0] for k, g in enumerate(names.groups)})
+        out.update({f"di_{g}": di[:, :, k] for k, g in enumerate(names.groups)})
+    out.update({name: f[name] for name in ("wrongful_listed", "newly_listed",
+                                           "wrongful_new", "delisted")})
+    out.update({f"tier_{t}": stats[:, :, k] for k, t in enumerate(names.tiers)})
+    present = np.where(agents > 0, agents, np.nan)
+    mean = f["score_sum"] / present
+    out["score_mean"] = mean
+    out["score_sd"] = np.sqrt(np.maximum(f["score_sq_sum"] / present - mean * mean, 0.0))
+    out.update({name: stats[:, :, len(names.tiers) + k]
+                for k, name in enumerate(DISTRIBUTION)})
+    out.update({name: f[name] for name in ("score_sum", "score_sq_sum", "clean_score_sum")})
+    counts = {*COUNT_FIELDS, *(f"tier_{t}" for t in names.tiers),
+              *(f"listed_{g}" for g in names.groups if within is not None)}
+    return {name: v.astype(np.int64) if name in counts else v for name, v in out.items()}
+
+
+def listed_share(listed: np.ndarray, agents: np.ndarray) -> np.ndarray:
+    """Share of agents listed (NaN where there are no agents)."""
+    return listed / np.where(agents > 0, agents, np.nan)
+
+
+def disparate_impact(share: np.ndarray, reference: int) -> np.ndarray:
+    """Listed share over the reference group's (last axis: groups); NaN where the reference
+    group has nobody listed. Noisy when few are listed (see ``summary.SMALL_COUNT``)."""
+    ref = share[..., reference:reference + 1]
+    return share / np.where(ref > 0, ref, np.nan)
 
 
 POINTS = Metric("points_{}", "points per day", "rate", "points all agents' recorded scores "
@@ -271,9 +439,11 @@ def provenance_tables(sim) -> dict[str, pd.DataFrame]:
     names = sim.names
     facial = ", ".join(c for c, ch in sim.scenario.surveillance.channels.items()
                        if ch.facial_recognition) or "facial recognition"
-    return {"groups": series_table(step.by_group, "group", names.groups, names),
-            "regions": series_table(step.by_region, "region",
-                                    list(range(step.by_region.shape[1])), names),
+    return {"groups": series_table(step.by_group, step.by_group_stats, "group", names.groups,
+                                   names),
+            "regions": series_table(step.by_region, step.by_region_stats, "region",
+                                    list(range(step.by_region.shape[1])), names,
+                                    step.by_region_group),
             "wrongful": wrongful_table(step.wrongful, names),
             "events": events_table(files.events, names, facial)}
 

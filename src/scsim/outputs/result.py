@@ -175,12 +175,15 @@ class Result:
 
     @property
     def groups(self) -> pd.DataFrame:
-        """Daily series by group: listings, score sums and points by source (long)."""
+        """Daily series by group (long): agents, listings, delistings, listed share and
+        disparate impact, agents per tier, score mean, sd, percentiles and Gini, score
+        sums and points by source (docs/provenance.md)."""
         return self._provenance("groups")
 
     @property
     def regions(self) -> pd.DataFrame:
-        """Daily series by region: listings, score sums and points by source (long)."""
+        """Daily series by region (long): the figures of ``groups``, with the listed and
+        the disparate impact of each group within the region (docs/provenance.md)."""
         return self._provenance("regions")
 
     @property

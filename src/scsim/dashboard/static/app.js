@@ -10,7 +10,34 @@ const page = {
   a: null,             // the settings kept as A ({levers, settings}), null: as shipped
   polling: false,
   expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
+  run: null,           // the run shown under "Look" (/api/runs/ID)
 };
+
+// The figures the per-group and per-region charts can show (keys of run.groups[g] and
+// run.regions[r]; a region's "di" holds one series per group but the reference group).
+const BREAKDOWN = {
+  listed_rate: ["Share of each group listed", "Share of each region listed"],
+  score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
+  di: ["Each group's listed share over the reference group's",
+       "In each region, each group's listed share over the reference group's there"],
+};
+
+function drawBreakdown() {
+  const run = page.run;
+  if (!run) return;
+  const figure = $("breakdown").value, [groups, regions] = BREAKDOWN[figure];
+  $("caption-groups").textContent = groups;
+  $("caption-regions").textContent = `${regions} (regions join as the roll-out reaches them)`;
+  lineChart($("chart-groups"), run.series.day,
+            Object.entries(run.groups).map(([g, v]) => ({name: g, values: v[figure] || []})));
+  const lines = [];
+  for (const [r, v] of Object.entries(run.regions)) {
+    const values = v[figure] || [];
+    if (Array.isArray(values)) lines.push({name: `region ${r}`, values});
+    else for (const [g, series] of Object.entries(values)) lines.push({name: `region ${r} · ${g}`, values: series});
+  }
+  lineChart($("chart-regions"), run.series.day, lines);
+}
 
 async function api(path, options) {
   const opts = Object.assign({headers: {"Content-Type": "application/json"}}, options || {});
@@ -276,8 +303,8 @@ async function openRun(id) {
     for (const f of t.published) bars.push({label: `${t.mode}: 2018 (${f.reading} reading)`, value: f.value, color: "#999"});
   }
   barChart($("chart-travel"), bars);
-  lineChart($("chart-groups"), s.day, Object.entries(run.groups).map(([g, v]) => ({name: g, values: v.listed_rate || []})));
-  lineChart($("chart-regions"), s.day, Object.entries(run.regions).map(([r, v]) => ({name: `region ${r}`, values: v})));
+  page.run = run;
+  drawBreakdown();
   networkChart($("chart-network"), run.network);
   $("case").hidden = true;
   for (const dot of $("chart-network").querySelectorAll("circle")) {
@@ -399,6 +426,7 @@ async function status() {
 document.addEventListener("DOMContentLoaded", async () => {
   status();
   $("source").addEventListener("change", loadScenario);
+  $("breakdown").addEventListener("change", drawBreakdown);
   for (const id of ["agents", "days", "seed"]) $(id).addEventListener("input", validateSoon);
   $("run").addEventListener("click", runNow);
   $("compare").addEventListener("click", compareNow);
