@@ -5,9 +5,10 @@ array with its dtype and width; allocation and the memory estimate both read it,
 estimate cannot drift from what is allocated.
 
 The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
-categories, plus the provenance ledger: 8 bytes per source of points, 88 with the eleven
-built-in sources, and 8 for who was mistaken for whom) so that 10^8 agents and their
-network fit in about 24 GB: history counts are uint16
+categories, plus the provenance ledger: 4 bytes per source of points of the run, twice
+that when some error can happen, 88 for national-800's eleven sources, and 8 for who was
+mistaken for whom) so that 10^8 agents and their network fit in about 24 GB: history
+counts are uint16
 that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
 more ties than that, and today's acts are not stored (phases that need them draw them again
 from the same random numbers, see ``mechanisms.behave.draw_acts``).
