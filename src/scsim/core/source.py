@@ -24,8 +24,9 @@ error-free ledger is the recorded one and ``clean_points`` has no columns. A ker
 through a ``Book`` (``Today.book(SOURCES)``: the ledger rows, the day's tallies and the
 mechanism's slots, resolved per run, so never compiled into a kernel)::
 
-    book(bk, i, S.misattribution, delta)      # recorded score
-    book_both(bk, i, S.true_sighting, delta)  # both scores (no error)
+    acct = account(bk, i)                        # agent i's row and tally cell
+    book(bk, acct, S.misattribution, delta)      # recorded score
+    book_both(bk, acct, S.true_sighting, delta)  # both scores (no error)
 
 Each booking also adds to the day's tally of its segment (a block of agents cut at region
 boundaries, ``core.blocks.region_segments``) and group, so the day's points by source,
@@ -197,46 +198,57 @@ POINTS, CLEAN_POINTS, DAY, CLEAN_DAY = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
-def _add(rows, day, bk, i, column, delta):
-    """``rows[i, column] += delta`` and the same to the day's tally of i's segment and
-    group (points)."""
-    rows[i, column] += delta
+def account(bk, i):
+    """Agent ``i``'s account: its ledger row and the cell of the day's tallies it books to
+    (its segment and group), as unsigned indices. A kernel that books an agent several
+    times takes it once."""
     blk = i // BLOCK
     seg = bk.seg_base[blk] + np.int64(bk.region[i]) - np.int64(bk.region[blk * BLOCK])
-    day[seg, bk.group[i], column] += delta
+    return np.uint64(i), np.uint64(seg), np.uint64(bk.group[i])
 
 
 @njit(cache=True, inline="always")
-def book(bk, i, k, delta):
-    """Book ``delta`` points of agent ``i``'s recorded score to the mechanism's source
-    ``k`` (its ``S`` number)."""
-    _add(bk[POINTS], bk[DAY], bk, i, bk.slots[k], delta)
+def _add(rows, day, acct, column, delta):
+    """``rows[agent, column] += delta`` and the same to the day's tally of its cell
+    (points)."""
+    c = np.uint64(column)
+    rows[acct[0], c] += delta
+    day[acct[1], acct[2], c] += delta
 
 
 @njit(cache=True, inline="always")
-def book_clean(bk, i, k, delta):
-    """Book ``delta`` points of agent ``i``'s error-free score to source ``k`` (nothing
-    when the run keeps no separate error-free ledger: then it equals the recorded one)."""
+def book(bk, acct, k, delta):
+    """Book ``delta`` points of the recorded score of the agent of ``acct``
+    (``account``) to the mechanism's source ``k`` (its ``S`` number)."""
+    _add(bk[POINTS], bk[DAY], acct, bk.slots[k], delta)
+
+
+@njit(cache=True, inline="always")
+def book_clean(bk, acct, k, delta):
+    """Book ``delta`` points of the error-free score of the agent of ``acct`` to source
+    ``k`` (nothing when the run keeps no separate error-free ledger: then it equals the
+    recorded one)."""
     if bk.clean:
-        _add(bk[CLEAN_POINTS], bk[CLEAN_DAY], bk, i, bk.slots[k], delta)
+        _add(bk[CLEAN_POINTS], bk[CLEAN_DAY], acct, bk.slots[k], delta)
 
 
 @njit(cache=True, inline="always")
-def book_both(bk, i, k, delta):
-    """Book ``delta`` points of both of agent ``i``'s scores to source ``k`` (no error)."""
-    book(bk, i, k, delta)
-    book_clean(bk, i, k, delta)
+def book_both(bk, acct, k, delta):
+    """Book ``delta`` points of both scores of the agent of ``acct`` to source ``k`` (no
+    error)."""
+    book(bk, acct, k, delta)
+    book_clean(bk, acct, k, delta)
 
 
 @njit(cache=True, inline="always")
-def clamp_booked(bk, i, k, value, s_min, s_max, column):
+def clamp_booked(bk, acct, k, value, s_min, s_max, column):
     """``value`` clamped to [s_min, s_max] (points), the points the clamp adds or takes
-    booked to source ``k`` of agent ``i``'s recorded (``column`` 0) or error-free
-    (``column`` 1) score, like the columns of ``scores``."""
+    booked to source ``k`` of the recorded (``column`` 0) or error-free (``column`` 1)
+    score of the agent of ``acct``, like the columns of ``scores``."""
     c = min(max(value, s_min), s_max)
     if c != value:
         if column == 0:
-            book(bk, i, k, c - value)
+            book(bk, acct, k, c - value)
         else:
-            book_clean(bk, i, k, c - value)
+            book_clean(bk, acct, k, c - value)
     return c

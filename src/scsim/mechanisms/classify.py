@@ -16,7 +16,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, stream_key, unit
-from scsim.core.source import Source, Sources, book
+from scsim.core.source import Source, Sources, account, book
 from scsim.core.state import (
     DELISTED,
     LISTED,
@@ -212,7 +212,8 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                         free = True
                         counts[blk, C.appeals_won] += 1
                         if p.correct_record:
-                            book(bk, i, SRC.record_correction, scores[i, 1] - s)
+                            book(bk, account(bk, i), SRC.record_correction,
+                                 scores[i, 1] - s)
                             scores[i, 0] = scores[i, 1]
                             tier[i] = tier_of(scores[i, 0], tier_min)
                         listed_until[i] = day + p.protection_days

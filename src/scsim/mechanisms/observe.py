@@ -18,7 +18,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
-from scsim.core.source import Source, Sources, book, book_clean
+from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
@@ -165,6 +165,7 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
             draw_acts(act_model, i, acts)
             h = agent_hash(key, i)
             hd = shielded(imp, i)
+            acct = account(bk, i)
             for b in range(len(b_delta)):
                 k = acts[b]
                 ch = b_channel[b]
@@ -188,8 +189,8 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                 own = seen - wrong - dropped
                 scratch[i, 0] += own * b_delta[b]
                 scratch[i, 1] += seen * b_delta[b]
-                book(bk, i, SRC.true_sighting, own * b_delta[b])
-                book_clean(bk, i, SRC.true_sighting, seen * b_delta[b])
+                book(bk, acct, SRC.true_sighting, own * b_delta[b])
+                book_clean(bk, acct, SRC.true_sighting, seen * b_delta[b])
                 if b_severe[b]:
                     today[i] |= SEVERE_CLEAN
                     if own > 0:
@@ -260,7 +261,7 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
                     scratch[t, 0] += b_delta[b]
-                    book(bk, t, SRC.misattribution, b_delta[b])
+                    book(bk, account(bk, t), SRC.misattribution, b_delta[b])
                     mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL

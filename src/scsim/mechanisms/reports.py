@@ -17,7 +17,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
-from scsim.core.source import Source, Sources, book, book_clean
+from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import ACTED, DETAINED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
@@ -151,8 +151,9 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                     if accepted > 0:
                         scratch[i, 0] += (accepted - dropped) * b_delta[b]
                         scratch[i, 1] += accepted * b_delta[b]
-                        book(bk, i, SRC.true_report, (accepted - dropped) * b_delta[b])
-                        book_clean(bk, i, SRC.true_report, accepted * b_delta[b])
+                        acct = account(bk, i)
+                        book(bk, acct, SRC.true_report, (accepted - dropped) * b_delta[b])
+                        book_clean(bk, acct, SRC.true_report, accepted * b_delta[b])
                         if b_severe[b]:
                             today[i] |= SEVERE_CLEAN
                             if accepted > dropped:
@@ -222,7 +223,7 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                         imp_counts[blk, IC.dropped_reports] += 1
                         continue
                     scratch[target, 0] += b_delta[b]
-                    book(bk, target, SRC.false_report, b_delta[b])
+                    book(bk, account(bk, target), SRC.false_report, b_delta[b])
                     falsely_reported_by[target] = i
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL

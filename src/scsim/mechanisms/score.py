@@ -17,7 +17,15 @@ from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.prefetch import prefetch
-from scsim.core.source import Source, Sources, book, book_both, book_clean, clamp_booked
+from scsim.core.source import (
+    Source,
+    Sources,
+    account,
+    book,
+    book_both,
+    book_clean,
+    clamp_booked,
+)
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Section, meta
 from scsim.world.network.csr import SEVERED, TYPE_MASK
@@ -193,6 +201,7 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                 continue
             ns = s + scratch[i, 0]
             nc = c + scratch[i, 1]
+            acct = account(bk, i)
             if alpha > 0.0 or has_bonus:
                 start, end = indptr[i], indptr[i + 1]
                 if p.unit_weights and not has_bonus and deg_active[i] == end - start:
@@ -209,12 +218,12 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                     clean_pull = alpha * (csum / wsum - c)
                     ns += pull
                     nc += clean_pull
-                    book(bk, i, SRC.association, pull)
-                    book_clean(bk, i, SRC.association, clean_pull)
+                    book(bk, acct, SRC.association, pull)
+                    book_clean(bk, acct, SRC.association, clean_pull)
                 ns += bonus
                 nc += bonus
                 if bonus != 0.0:
-                    book_both(bk, i, SRC.group_bonus, bonus)
+                    book_both(bk, acct, SRC.group_bonus, bonus)
             s0 = p.s0_group[group[i]]
             back = recovery * (s0 - s)
             clean_back = recovery * (s0 - c)
@@ -223,14 +232,14 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
             ns += back - penalty
             nc += clean_back - clean_penalty
             if recovery > 0.0:
-                book(bk, i, SRC.recovery, back)
-                book_clean(bk, i, SRC.recovery, clean_back)
+                book(bk, acct, SRC.recovery, back)
+                book_clean(bk, acct, SRC.recovery, clean_back)
             if penalty != 0.0:
-                book(bk, i, SRC.listed_penalty, -penalty)
+                book(bk, acct, SRC.listed_penalty, -penalty)
             if clean_penalty != 0.0:
-                book_clean(bk, i, SRC.listed_penalty, -clean_penalty)
-            scratch[i, 0] = clamp_booked(bk, i, SRC.clamping, ns, p.s_min, p.s_max, 0)
-            scratch[i, 1] = clamp_booked(bk, i, SRC.clamping, nc, p.s_min, p.s_max, 1)
+                book_clean(bk, acct, SRC.listed_penalty, -clean_penalty)
+            scratch[i, 0] = clamp_booked(bk, acct, SRC.clamping, ns, p.s_min, p.s_max, 0)
+            scratch[i, 1] = clamp_booked(bk, acct, SRC.clamping, nc, p.s_min, p.s_max, 1)
 
 
 # --- the step ------------------------------------------------------------------------------
