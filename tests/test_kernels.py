@@ -23,7 +23,7 @@ from scsim.core import rng
 from scsim.core.blocks import BLOCK
 from scsim.core.params import Names
 from scsim.core.rng import SALT_1, SALT_2, below, poisson, unit
-from scsim.core.source import slot, source_registry
+from scsim.core.source import Book, source_registry
 from scsim.core.state import (
     ACTED,
     DELISTED,
@@ -53,10 +53,22 @@ from scsim.mechanisms import ties as ties_m
 from scsim.world.network.csr import SEVERED, TIE_FAMILY, TIE_SOCIAL, TIE_WORK
 
 
-def ledger(n):
-    """Empty provenance ledger rows (points, clean points) of n agents (core.source)."""
+def slot(name):
+    """The ledger column of source ``name`` in ``book_for``'s ledgers: every declared
+    source, in registry order."""
+    return [s.name for s in source_registry()].index(name)
+
+
+def book_for(mod, n):
+    """An empty provenance ledger of n agents (one group, one region) for the kernels of
+    mechanism module ``mod`` (core.source.Book): a column for every declared source, and
+    the day's tallies (one segment per block)."""
     k = len(source_registry())
-    return np.zeros((n, k), np.float32), np.zeros((n, k), np.float32)
+    blocks = -(-n // BLOCK)
+    return Book(np.zeros((n, k), np.float32), np.zeros((n, k), np.float32),
+                np.zeros((blocks, 1, k)), np.zeros((blocks, 1, k)), np.zeros(n, np.uint8),
+                np.zeros(n, np.uint16), np.arange(blocks + 1, dtype=np.int64),
+                np.array([slot(name) for name in mod.SOURCES.names], np.int64), True)
 
 
 def not_detained(n):
@@ -188,11 +200,10 @@ def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, 
     ledger rows (points, clean points)."""
     deg_active = np.array([np.sum((tie[a:b] & SEVERED) == 0)
                            for a, b in itertools.pairwise(indptr)], np.uint16)
-    points, clean_points = ledger(len(group))
+    bk = book_for(score_m, len(group))
     score_m.score(p, indptr, indices, tie, group, region, started,
-                  deg_active, nl, ncl, scores, scratch, points, clean_points,
-                  score_m.SOURCES.slots)
-    return points, clean_points
+                  deg_active, nl, ncl, scores, scratch, bk)
+    return bk.points, bk.clean_points
 
 
 def score_reference(p, indptr, indices, tie, group, region, started, nl, ncl, scores, delta):
@@ -406,7 +417,7 @@ class Agents:
 def run_classify(p, a, day=10, key=KEY, started=(True, False)):
     classify_m.classify(p, key, day, a.region, np.array(started), a.scores, a.tier, a.status,
                         a.today, a.listed_until, a.times_listed, a.days_listed, a.wrongful,
-                        a.counts, ledger(len(a.status))[0], classify_m.SOURCES.slots, a.flags)
+                        a.counts, book_for(classify_m, len(a.status)), a.flags)
 
 
 def test_classify_tiers():
@@ -958,13 +969,11 @@ def test_companies_penalise_representatives():
     scores = np.array([[100, 90], [500, 500], [30, 20], [800, 800]], np.float32)
     listed = np.array([1, 0, 1], np.uint8)
     rep = np.array([0, 1, 2], np.int32)
-    points, clean = ledger(4)
-    slots = companies_m.SOURCES.slots
-    companies_m.penalise_representatives(25.0, 0.0, 2000.0, listed, rep, scores, points, clean,
-                                         slots)
+    bk = book_for(companies_m, 4)
+    points, clean = bk.points, bk.clean_points
+    companies_m.penalise_representatives(25.0, 0.0, 2000.0, listed, rep, scores, bk)
     assert scores.tolist() == [[75, 65], [500, 500], [5, 0], [800, 800]]
-    companies_m.penalise_representatives(-1500.0, 0.0, 1000.0, listed, rep, scores, points,
-                                         clean, slots)
+    companies_m.penalise_representatives(-1500.0, 0.0, 1000.0, listed, rep, scores, bk)
     assert scores.tolist() == [[1000, 1000], [500, 500], [1000, 1000], [800, 800]]
     # Booked: the penalties, and what the clamps added or took (clean: agent 2 hit 0).
     pen, clamp = slot("representative_penalty"), slot("clamping")
@@ -1147,7 +1156,7 @@ def test_observe_sightings_full_and_no_coverage():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots,
+                      scratch, today, counts, seen, book_for(observe_m, n),
                       *no_impunity(),
                       flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
@@ -1168,8 +1177,8 @@ def test_observe_partial_coverage():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, *ledger(n),
-                      observe_m.SOURCES.slots, *no_impunity(), flags)
+                      m.started, m, scratch, today, counts, seen, book_for(observe_m, n),
+                      *no_impunity(), flags)
     exp = np.zeros(n)
     for i in range(n):
         h = agent_hash(KEY, i)
@@ -1193,7 +1202,7 @@ def test_observe_misattribution():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, *ledger(n), observe_m.SOURCES.slots,
+                      scratch, today, counts, seen, book_for(observe_m, n),
                       *no_impunity(),
                       flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
@@ -1208,7 +1217,7 @@ def test_observe_misattribution():
     before = today.copy()
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
                            *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
-                           m, scratch, today, ledger(n)[0], observe_m.SOURCES.slots,
+                           m, scratch, today, book_for(observe_m, n),
                            np.full(n, -1, np.int32), flags)
     expected = np.zeros(n)
     severe_to = set()
@@ -1251,14 +1260,14 @@ def test_observe_misattribution_same_group(same_group):
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, group, m.region, region_start, m.started, m, scratch,
-                      today, counts, seen, *ledger(n), observe_m.SOURCES.slots, *no_impunity(),
+                      today, counts, seen, book_for(observe_m, n), *no_impunity(),
                       flags)
     start, members = observe_m.region_group_members(group, m.region, 3)
     assert start.tolist() == [0, 5, 11, 12, 18, 24, 24]
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
-    points, mistaken_for = ledger(n)[0], np.full(n, -1, np.int32)
+    bk, mistaken_for = book_for(observe_m, n), np.full(n, -1, np.int32)
     observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
-                           scratch, today, points, observe_m.SOURCES.slots, mistaken_for, flags)
+                           scratch, today, bk, mistaken_for, flags)
     expected = np.zeros(n)
     same = other = 0
     for i in range(n):
@@ -1278,8 +1287,8 @@ def test_observe_misattribution_same_group(same_group):
                 assert region[t] == region[i] and t != i
                 expected[t] += beh.delta[b]
     assert scratch[:, 0].tolist() == pytest.approx(expected.tolist())
-    slot = observe_m.SOURCES.slots[observe_m.SRC.misattribution]
-    assert points[:, slot].tolist() == pytest.approx(expected.tolist())  # booked to its source
+    booked = bk.points[:, slot("misattribution")]
+    assert booked.tolist() == pytest.approx(expected.tolist())  # booked to its source
     # Agent 4, alone in its group, always falls back on the region.
     assert same > 0 and (other > 0) == (same_group < 1.0) and expected[group != 2].any()
 
@@ -1293,8 +1302,8 @@ def test_observe_partial_misattribution():
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, *ledger(n),
-                      observe_m.SOURCES.slots, *no_impunity(), flags)
+                      m.started, m, scratch, today, counts, seen, book_for(observe_m, n),
+                      *no_impunity(), flags)
     own, every, mixed = np.zeros(n), np.zeros(n), 0
     wrong_total = 0
     for i in range(n):
@@ -1352,7 +1361,7 @@ def test_reports_true_reports_of_unseen_acts():
     reports_m.report(p, beh, seen_p, ok, rk, fk, np.zeros(n, np.uint8), m.region,
                      np.array([0, n]), m.started, deg, np.ones(n, np.float32), not_detained(n),
                      m, scratch,
-                     today, counts, reported, *ledger(n), reports_m.SOURCES.slots, *no_impunity(),
+                     today, counts, reported, book_for(reports_m, n), *no_impunity(),
                      flags)
     exp = np.zeros(n)
     per_b = [0, 0, 0]
@@ -1389,7 +1398,7 @@ def test_reports_none_accepted():
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
                      np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
                      m, scratch, today,
-                     counts, reported, *ledger(n), reports_m.SOURCES.slots,
+                     counts, reported, book_for(reports_m, n),
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
     assert today.tolist() == before.tolist() and (before & ACTED).any()
@@ -1400,7 +1409,7 @@ def test_reports_none_accepted():
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
                      np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
                      m, scratch, today,
-                     counts, reported, *ledger(n), reports_m.SOURCES.slots,
+                     counts, reported, book_for(reports_m, n),
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
 
@@ -1436,17 +1445,16 @@ def test_reports_false_reports():
                          np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, not_detained(n),
                          act_model(n),
                          np.zeros((n, 2), np.float32),
-                         today, counts, np.zeros((1, 2), np.int64), *ledger(n),
-                         reports_m.SOURCES.slots, *no_impunity(), flags)
+                         today, counts, np.zeros((1, 2), np.int64), book_for(reports_m, n),
+                         *no_impunity(), flags)
         filed = {i: poisson(unit(agent_hash(fk, i)), 1.0 * malice[i]) for i in (0, 5)}
         assert cnt(reports_m, counts, "false_reports_filed") == sum(filed.values()) > 0
         assert [bool(t & HAS_FALSE_REPORTS) for t in today] == [
             filed.get(i, 0) > 0 for i in range(n)]
         scratch = np.zeros((n, 2), np.float32)
         reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
-                                started, scratch, today, counts, ledger(n)[0],
-                                reports_m.SOURCES.slots, np.full(n, -1, np.int32), *no_impunity(),
-                                flags)
+                                started, scratch, today, counts, book_for(reports_m, n),
+                                np.full(n, -1, np.int32), *no_impunity(), flags)
         exp = np.zeros(n)
         severe = set()
         accepted = 0
@@ -1573,20 +1581,20 @@ def test_reports_false_report_by_an_odd_numbered_agent():
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
                      np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
                      not_detained(n), act_model(n), np.zeros((n, 2), np.float32), today, counts,
-                     np.zeros((1, 1), np.int64), *ledger(n), reports_m.SOURCES.slots,
+                     np.zeros((1, 1), np.int64), book_for(reports_m, n),
                      *no_impunity(), flags)
     filed = poisson(unit(agent_hash(fk, 1)), 5.0)
     assert filed > 0 and cnt(reports_m, counts, "false_reports_filed") == filed
     scratch = np.zeros((n, 2), np.float32)
-    points = ledger(n)[0]
+    bk = book_for(reports_m, n)
     reporter = np.full(n, -1, np.int32)
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
-                            started, scratch, today, counts, points, reports_m.SOURCES.slots,
-                            reporter, *no_impunity(), flags)
+                            started, scratch, today, counts, bk, reporter, *no_impunity(),
+                            flags)
     assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
     # Booked to false reports, and agent 0 knows its reporter.
-    assert points[:, slot("false_report")].tolist() == [-10.0 * filed, 0.0]
+    assert bk.points[:, slot("false_report")].tolist() == [-10.0 * filed, 0.0]
     assert reporter.tolist() == [1, -1]
 
 
@@ -1653,7 +1661,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[900, 0], [300, 0]], np.float32), malice,
                             np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
-                            ledger(n)[0], reports_m.SOURCES.slots, np.full(n, -1, np.int32),
+                            book_for(reports_m, n), np.full(n, -1, np.int32),
                             *no_impunity(), flags)
     filed = poisson(unit(agent_hash(fk, 0)), 300.0)
     odds = 0.3 / 0.7 * math.exp(0.1 * 600 / 100)

@@ -15,6 +15,7 @@ from scsim.core.state import (
     allocate,
     bytes_per_row,
     ties_dtype,
+    widths,
 )
 from scsim.outputs.result import LazyColumns
 from scsim.world.network import generate_network, largest_component_fraction
@@ -33,12 +34,34 @@ def test_history_counts_stop_at_their_maximum():
 def test_neighbour_counts_widen_only_for_huge_degrees():
     assert ties_dtype(65_535) is np.uint16
     assert ties_dtype(65_536) is np.int32
-    dims = {"behaviours": 2, "categories": 1, "events": 1, "sources": 3}
+    dims = {"behaviours": 2, "categories": 1, "events": 1, "sources": 3, "clean_ledger": 3}
     narrow = allocate(AGENT_ARRAYS, 3, dims)
     wide = allocate(AGENT_ARRAYS, 3, {**dims, "ties": np.int32})
     assert narrow["nbr_listed"].dtype == np.uint16 and wide["nbr_listed"].dtype == np.int32
     assert bytes_per_row(AGENT_ARRAYS, {**dims, "ties": np.int32}) == bytes_per_row(
         AGENT_ARRAYS, dims) + 4 * 2
+
+
+def test_ledger_is_as_wide_as_the_run_needs():
+    """The provenance ledger has a column per source of the mechanisms the run uses, and
+    no error-free columns when nothing can err (the error-free ledger is the recorded
+    one): 4 bytes per agent and source less."""
+    camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}
+    plain = Names.of(bare(surveillance={"channels": camera}))
+    erring = Names.of(bare(surveillance={"channels": camera, "misattribution": 0.01}))
+    detaining = Names.of(bare(detention={"enabled": True, "threshold": 300},
+                              surveillance={"channels": camera, "misattribution": 0.01}))
+    assert not plain.errors and erring.errors and plain.sources == erring.sources
+    assert "detention_household" not in erring.sources
+    assert set(detaining.sources) == {*erring.sources, "detention_household"}
+    n_src = len(erring.sources)
+    assert widths(plain)["sources"] == widths(erring)["clean_ledger"] == n_src
+    assert widths(plain)["clean_ledger"] == 0
+    assert widths(detaining)["sources"] == n_src + 1
+    assert bytes_per_row(AGENT_ARRAYS, widths(erring)) - bytes_per_row(
+        AGENT_ARRAYS, widths(plain)) == 4 * n_src
+    agents = allocate(AGENT_ARRAYS, 5, widths(plain))
+    assert agents["points"].shape == (5, n_src) and agents["clean_points"].shape == (5, 0)
 
 
 def test_history_counts_are_published_as_before():

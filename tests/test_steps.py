@@ -75,7 +75,14 @@ def today(p, flags=2, counts=None, companies=None):
     state = SimpleNamespace(agents=Named("a"), net=net, region_start="s.region_start",
                             household_start="s.household_start",
                             companies=companies if companies is not None else Named("c"))
-    return Today(DAY, p, "started", SEED, state, tally, False, acts="acts")
+    ledger = SimpleNamespace(view=lambda agents, sources: book(sources.owner))
+    return Today(DAY, p, "started", SEED, state, tally, False, acts="acts", ledger=ledger)
+
+
+def book(owner):
+    """The sentinel standing for what the kernels of mechanism ``owner`` book points with
+    (``Today.book``)."""
+    return f"book.{owner}"
 
 
 def raise_flag(*args):
@@ -142,14 +149,13 @@ def test_observe_step_run(monkeypatch, flagged):
     k = key("observe")
     assert calls[0] == ("observe", (t.p.observe, "P.behave", k, "a.group", "a.region",
                                     "s.region_start", "started", "acts", "a.scratch",
-                                    "a.today", "counts.observe", "arrays.seen", "a.points",
-                                    "a.clean_points", observe_m.SOURCES.slots,
+                                    "a.today", "counts.observe", "arrays.seen", book("observe"),
                                     impunity_today(t), "counts.impunity", t.tally.flags))
     assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
     if flagged:  # the serial replay, with the same draws (same key)
         assert calls[1][1] == (t.p.observe, "P.behave", k, "a.group", "a.region",
                                "s.region_start", "members.start", "members.ids", "acts",
-                               "a.scratch", "a.today", "a.points", observe_m.SOURCES.slots,
+                               "a.scratch", "a.today", book("observe"),
                                "a.mistaken_for", t.tally.flags)
 
 
@@ -166,15 +172,15 @@ def test_reports_step_run(monkeypatch, flagged):
         "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
         "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "a.status",
         "acts",
-        "a.scratch", "a.today", "counts.report", "arrays.reported", "a.points",
-        "a.clean_points", reports_m.SOURCES.slots, impunity_today(t), "counts.impunity",
+        "a.scratch", "a.today", "counts.report", "arrays.reported", book("report"),
+        impunity_today(t), "counts.impunity",
         t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:
         assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
-                               "a.scratch", "a.today", "counts.report", "a.points",
-                               reports_m.SOURCES.slots, "a.falsely_reported_by",
+                               "a.scratch", "a.today", "counts.report", book("report"),
+                               "a.falsely_reported_by",
                                impunity_today(t), "counts.impunity", t.tally.flags)
 
 
@@ -188,7 +194,7 @@ def test_classify_step_run(monkeypatch, flagged):
     assert calls[0] == ("classify", (
         "P.classify", key("classify"), DAY, "a.region", "started", "a.scores", "a.tier",
         "a.status", "a.today", "a.listed_until", "a.times_listed", "a.days_listed",
-        "a.wrongful_listings", "counts.classify", "a.points", classify_m.SOURCES.slots,
+        "a.wrongful_listings", "counts.classify", book("classify"),
         t.tally.flags))
     assert calls.names() == (["classify", "announce_listings"] if flagged else ["classify"])
     if flagged:
@@ -217,8 +223,7 @@ def test_score_step_run_swaps_buffers(monkeypatch):
     assert calls == [("score", ("P.score", "net.indptr", "net.indices", "net.tie", "a.group",
                                 "a.region", "started", "a.deg_active", "a.nbr_listed",
                                 "a.nbr_clean_listed",
-                                "a.scores", "a.scratch", "a.points", "a.clean_points",
-                                score_m.SOURCES.slots))]
+                                "a.scores", "a.scratch", book("score")))]
     # The kernel writes the new scores into scratch: the two swap.
     assert t.state.agents["scores"] == "a.scratch" and t.state.agents["scratch"] == "a.scores"
 
@@ -237,8 +242,7 @@ def test_companies_step_run(monkeypatch, penalty):
                                       "c.events_total", "c.events_seen", "c.days_listed"))
     if penalty > 0:
         assert calls[1:] == [("penalise_representatives", (
-            0.5, 0.0, 1000.0, "c.listed", "c.rep", "a.scores", "a.points", "a.clean_points",
-            companies_m.SOURCES.slots))]
+            0.5, 0.0, 1000.0, "c.listed", "c.rep", "a.scores", book("companies")))]
     else:
         assert len(calls) == 1
     calls.clear()  # no companies: nothing runs

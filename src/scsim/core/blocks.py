@@ -43,3 +43,25 @@ def flagged_blocks(flags):
     """Indices of the blocks whose flag is set, ascending: what a serial replay visits."""
     return np.nonzero(flags)[0]
 
+
+
+def region_segments(region: np.ndarray, region_start: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks cut at region boundaries: segment ``seg_base[blk] + region[i] -
+    region[first agent of blk]`` holds agent ``i`` of block ``blk`` (a region with no agents
+    inside a block's range gets an empty segment there), so a kernel finds an agent's
+    segment without a search. Regions are contiguous agent ranges in ascending order.
+    Returns ``seg_base`` (int64, blocks + 1), ``seg_start`` (int64, segments + 1: the first
+    agent of each segment, then n) and ``seg_region`` (int64, segments: its region)."""
+    n = len(region)
+    lo = np.arange(0, n, BLOCK, dtype=np.int64)
+    first = region[lo].astype(np.int64)
+    last = region[np.minimum(lo + BLOCK, n) - 1].astype(np.int64)
+    seg_base = np.zeros(len(lo) + 1, np.int64)
+    np.cumsum(last - first + 1, out=seg_base[1:])
+    seg_region = np.concatenate([np.arange(f, t + 1) for f, t in zip(first, last, strict=True)]
+                                ).astype(np.int64) if n else np.zeros(0, np.int64)
+    block_lo = np.repeat(lo, last - first + 1)
+    seg_start = np.append(np.maximum(block_lo, np.asarray(region_start, np.int64)[seg_region]),
+                          n).astype(np.int64)
+    return seg_base, seg_start, seg_region

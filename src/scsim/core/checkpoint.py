@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from scsim.core.engine import Simulation
     from scsim.scenario.schema import Scenario
 
-FORMAT = 1  # bump when the layout of a checkpoint changes
+FORMAT = 2  # bump when the layout of a checkpoint changes (2: ledger of the run's sources)
 MANIFEST = "manifest.json"
 ARRAYS = "state.npz"
 SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)

@@ -18,6 +18,7 @@ from scsim.core.compiling import KernelTime
 from scsim.core.counters import Tally
 from scsim.core.params import Names, Params, compile_params
 from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
+from scsim.core.source import Ledger
 from scsim.core.state import State
 from scsim.core.step import Today
 from scsim.outputs.casefile import Trace
@@ -96,6 +97,7 @@ class Simulation:
                                         self.scenario.metrics.network_every,
                                         self.scenario.metrics.distribution_every,
                                         numba.get_num_threads())
+        self.ledger = Ledger(names, s.region, s.region_start)
         self.steps = [step(self) for step in DAY_PLAN]
 
     def _warm_up(self) -> None:
@@ -168,9 +170,11 @@ class Simulation:
         warm-up day (``day`` < 0) all but the metrics."""
         s = self.state
         self.tally.reset()
+        self.ledger.reset()
         # A warm-up day (day < 0) counts as day 0 for the roll-out and is not reported.
         today = Today(day, p, (p.region_start_day <= max(day, 0)).astype(np.uint8),
-                      self.seed, s, self.tally, day == self.scenario.days - 1)
+                      self.seed, s, self.tally, day == self.scenario.days - 1,
+                      ledger=self.ledger)
         for step in self.steps:
             t = time.perf_counter()
             if step.on(p) and (day >= 0 or not step.reports):

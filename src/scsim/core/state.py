@@ -5,9 +5,10 @@ array with its dtype and width; allocation and the memory estimate both read it,
 estimate cannot drift from what is allocated.
 
 The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
-categories, plus the provenance ledger: 8 bytes per source of points, 88 with the eleven
-built-in sources, and 8 for who was mistaken for whom) so that 10^8 agents and their
-network fit in about 24 GB: history counts are uint16
+categories, plus the provenance ledger: 4 bytes per source of points of the run, twice
+that when some error can happen, 88 for national-800's eleven sources, and 8 for who was
+mistaken for whom) so that 10^8 agents and their network fit in about 24 GB: history
+counts are uint16
 that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
 more ties than that, and today's acts are not stored (phases that need them draw them again
 from the same random numbers, see ``mechanisms.behave.draw_acts``).
@@ -47,8 +48,10 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     "scores": (np.float32, 2),  # [:, 0] recorded score, [:, 1] error-free score (points)
     "scratch": (np.float32, 2),  # per-day score deltas, then the next scores (double buffer)
     # Provenance ledger (core.source): points booked to each source since day 0 (points).
+    # One column per source of the run (Names.sources); no error-free columns when nothing
+    # can err (Names.errors false: the error-free ledger is the recorded one).
     "points": (np.float32, "sources"),  # recorded score
-    "clean_points": (np.float32, "sources"),  # error-free score
+    "clean_points": (np.float32, "clean_ledger"),  # error-free score
     "mistaken_for": (np.int32, 1),  # whose act was last pinned on this agent (-1: nobody)
     "falsely_reported_by": (np.int32, 1),  # who last filed an accepted false report on it
     "fear": (np.float32, 1),  # in [0, 1]
@@ -103,11 +106,12 @@ COMPANY_ARRAYS: dict[str, tuple[type, int | str]] = {
 
 def widths(names) -> dict[str, int]:
     """The named widths of the tables for a scenario's ``Names``: behaviours, behaviour
-    categories, company events, sources of points (``core.source``)."""
-    from scsim.core.source import source_registry
-
+    categories, company events, the sources of points of the run (``core.source``) and the
+    error-free ledger's columns (as many, or none when nothing can err)."""
+    sources = len(names.sources)
     return {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
-            "events": max(len(names.company_events), 1), "sources": len(source_registry())}
+            "events": max(len(names.company_events), 1), "sources": sources,
+            "clean_ledger": sources if names.errors else 0}
 
 
 def ties_dtype(max_degree: int) -> type:

@@ -18,14 +18,15 @@ from scsim.core.rng import stream_key
 if TYPE_CHECKING:
     from scsim.core.counters import Counters, Tally
     from scsim.core.params import Params
+    from scsim.core.source import Book, Ledger, Sources
     from scsim.core.state import State
 
 
 @dataclass
 class Today:
     """What the steps of one day share: the day, the epoch's parameters, which regions
-    have started, the state and the day's counters. ``acts`` is set by behave (what
-    today's acts depend on; observe and report draw them again)."""
+    have started, the state, the day's counters and the provenance ledger. ``acts`` is set
+    by behave (what today's acts depend on; observe and report draw them again)."""
 
     day: int
     p: Params
@@ -36,10 +37,16 @@ class Today:
     last_day: bool
     acts: Any = None
     provenance: Any = None  # set by outputs.provenance: the day's points by source, causes
+    ledger: Ledger | None = None  # the run's provenance ledger (core.source)
 
     def key(self, purpose: str) -> np.uint64:
         """The random stream of ``purpose`` today (see core.rng)."""
         return stream_key(self.seed, purpose, self.day)
+
+    def book(self, sources: Sources) -> Book:
+        """What the kernels of the mechanism booking to ``sources`` book points with
+        (``core.source.Book``)."""
+        return self.ledger.view(self.state.agents, sources)
 
 
 class Step:

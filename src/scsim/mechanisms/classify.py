@@ -16,7 +16,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, stream_key, unit
-from scsim.core.source import Source, Sources
+from scsim.core.source import Source, Sources, account, book
 from scsim.core.state import (
     DELISTED,
     LISTED,
@@ -173,7 +173,7 @@ def tier_of(s, tier_min):
 
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
-             times_listed, days_listed, wrongful_listings, counts, points, slots, flags):
+             times_listed, days_listed, wrongful_listings, counts, bk, flags):
     """Tier, listing and delisting decisions for every agent of a started region.
     ``days_listed`` counts the days an agent ends listed: the listing day, not the day of
     release."""
@@ -212,7 +212,8 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                         free = True
                         counts[blk, C.appeals_won] += 1
                         if p.correct_record:
-                            points[i, slots[SRC.record_correction]] += scores[i, 1] - s
+                            book(bk, account(bk, i), SRC.record_correction,
+                                 scores[i, 1] - s)
                             scores[i, 0] = scores[i, 1]
                             tier[i] = tier_of(scores[i, 0], tier_min)
                         listed_until[i] = day + p.protection_days
@@ -323,7 +324,7 @@ class Classify(Step):
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
-                 a["points"], SOURCES.slots, tally.flags)
+                 t.book(SOURCES), tally.flags)
         if tally.flags.any():
             announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
                               a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],

@@ -16,7 +16,7 @@ from pydantic import Field
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
-from scsim.core.source import Source, Sources, clamp_booked
+from scsim.core.source import Source, Sources, account, book_both, clamp_booked
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
@@ -182,19 +182,18 @@ SRC = SOURCES.S
 
 
 @njit(cache=True)
-def penalise_representatives(penalty, s_min, s_max, listed, rep, scores, points,
-                             clean_points, slots):
+def penalise_representatives(penalty, s_min, s_max, listed, rep, scores, bk):
     """Serial: each listed company takes ``penalty`` points off its legal representative
-    (both records: it is no error)."""
-    booked, clamp = slots[SRC.representative_penalty], slots[SRC.clamping]
+    (both records: it is no error; booked: ``bk``)."""
     for c in range(len(listed)):
         if listed[c]:
             r = rep[c]
-            points[r, booked] -= penalty
-            clean_points[r, booked] -= penalty
-            scores[r, 0] = clamp_booked(points, r, clamp, scores[r, 0] - penalty, s_min, s_max)
-            scores[r, 1] = clamp_booked(clean_points, r, clamp, scores[r, 1] - penalty, s_min,
-                                        s_max)
+            acct = account(bk, r)
+            book_both(bk, acct, SRC.representative_penalty, -penalty)
+            scores[r, 0] = clamp_booked(bk, acct, SRC.clamping, scores[r, 0] - penalty, s_min,
+                                        s_max, 0)
+            scores[r, 1] = clamp_booked(bk, acct, SRC.clamping, scores[r, 1] - penalty, s_min,
+                                        s_max, 1)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -211,8 +210,7 @@ class CompaniesStep(Step):
                   c["days_listed"])
         if p.rep_penalty > 0.0:
             penalise_representatives(p.rep_penalty, p.agent_min, p.agent_max, c["listed"],
-                                     c["rep"], a["scores"], a["points"], a["clean_points"],
-                                     SOURCES.slots)
+                                     c["rep"], a["scores"], t.book(SOURCES))
 
 
 # --- metrics -------------------------------------------------------------------------------

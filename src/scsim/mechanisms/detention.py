@@ -29,7 +29,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
-from scsim.core.source import Source, Sources, clamp_booked
+from scsim.core.source import Source, Sources, account, book_both, clamp_booked
 from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Days, Name, Probability, Section, meta
@@ -168,13 +168,11 @@ def detain(p, key, day, region, started, scores, status, acts_total, release_day
 
 
 @njit(cache=True, parallel=True)
-def punish_households(p, household, household_start, status, scores, fear, points,
-                      clean_points, slots, counts, sums):
+def punish_households(p, household, household_start, status, scores, fear, bk, counts, sums):
     """Each agent with another household member detained loses ``penalty`` points (both
-    scores, booked and clamped) and its fear rises by ``fear_rise``; households with a
-    detained member are counted at their first agent."""
+    scores, booked: ``bk``, and clamped) and its fear rises by ``fear_rise``; households
+    with a detained member are counted at their first agent."""
     n = len(status)
-    booked, clamp = slots[SRC.detention_household], slots[SRC.clamping]
     for blk in prange(n_blocks(n)):
         households = 0
         relatives = 0
@@ -195,12 +193,12 @@ def punish_households(p, household, household_start, status, scores, fear, point
             fear[i] = min(1.0, fear[i] + p.fear_rise)
             if p.penalty > 0.0:
                 before = scores[i, 0]
-                points[i, booked] -= p.penalty
-                clean_points[i, booked] -= p.penalty
-                scores[i, 0] = clamp_booked(points, i, clamp, scores[i, 0] - p.penalty,
-                                            p.s_min, p.s_max)
-                scores[i, 1] = clamp_booked(clean_points, i, clamp, scores[i, 1] - p.penalty,
-                                            p.s_min, p.s_max)
+                acct = account(bk, i)
+                book_both(bk, acct, SRC.detention_household, -p.penalty)
+                scores[i, 0] = clamp_booked(bk, acct, SRC.clamping, scores[i, 0] - p.penalty,
+                                            p.s_min, p.s_max, 0)
+                scores[i, 1] = clamp_booked(bk, acct, SRC.clamping, scores[i, 1] - p.penalty,
+                                            p.s_min, p.s_max, 1)
                 lost += before - scores[i, 0]
         counts[blk, C.households_affected] = households
         counts[blk, C.relatives_penalised] = relatives
@@ -225,8 +223,8 @@ class DetentionStep(Step):
                a["acts_total"], self.release_day, tally.counts["detention"])
         if tally.count("detained"):
             punish_households(p, a["household"], s.household_start, a["status"], a["scores"],
-                              a["fear"], a["points"], a["clean_points"], SOURCES.slots,
-                              tally.counts["detention"], tally.sums["detention"])
+                              a["fear"], t.book(SOURCES), tally.counts["detention"],
+                              tally.sums["detention"])
 
 
 # --- metrics -------------------------------------------------------------------------------

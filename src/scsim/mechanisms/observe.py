@@ -18,7 +18,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
-from scsim.core.source import Source, Sources
+from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
@@ -147,10 +147,10 @@ def false_match_rate(p, group, region_start, i, r, channel):
 
 @njit(cache=True, parallel=True)
 def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, points, clean_points, slots, imp, imp_counts, flags):
+            seen_count, bk, imp, imp_counts, flags):
     """Score deltas of the sightings attributed to the actor (recorded score, less those
-    impunity drops) and of all sightings (error-free score). Flags agents whose sightings
-    went to someone else."""
+    impunity drops) and of all sightings (error-free score), booked (``bk``). Flags agents
+    whose sightings went to someone else."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     for blk in prange(n_blocks(n)):
@@ -165,6 +165,7 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
             draw_acts(act_model, i, acts)
             h = agent_hash(key, i)
             hd = shielded(imp, i)
+            acct = account(bk, i)
             for b in range(len(b_delta)):
                 k = acts[b]
                 ch = b_channel[b]
@@ -188,8 +189,8 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                 own = seen - wrong - dropped
                 scratch[i, 0] += own * b_delta[b]
                 scratch[i, 1] += seen * b_delta[b]
-                points[i, slots[SRC.true_sighting]] += own * b_delta[b]
-                clean_points[i, slots[SRC.true_sighting]] += seen * b_delta[b]
+                book(bk, acct, SRC.true_sighting, own * b_delta[b])
+                book_clean(bk, acct, SRC.true_sighting, seen * b_delta[b])
                 if b_severe[b]:
                     today[i] |= SEVERE_CLEAN
                     if own > 0:
@@ -236,7 +237,7 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
 
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, points, slots, mistaken_for, flags):
+                 scratch, today, bk, mistaken_for, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
     (``wrong_person``; recorded score only), who keeps the actor's id."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
@@ -260,7 +261,7 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
                     scratch[t, 0] += b_delta[b]
-                    points[t, slots[SRC.misattribution]] += b_delta[b]
+                    book(bk, account(bk, t), SRC.misattribution, b_delta[b])
                     mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
@@ -278,15 +279,14 @@ class Observe(Step):
         key = t.key("observe")
         observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
                 a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                a["points"], a["clean_points"], SOURCES.slots, impunity_today(t),
-                tally.counts["impunity"], tally.flags)
+                t.book(SOURCES), impunity_today(t), tally.counts["impunity"], tally.flags)
         if tally.flags.any():
             if self.members is None:  # groups and regions never change during a run
                 self.members = region_group_members(a["group"], a["region"],
                                                     len(p.misattribution))
             misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start,
-                         *self.members, t.acts, a["scratch"], a["today"], a["points"],
-                         SOURCES.slots, a["mistaken_for"], tally.flags)
+                         *self.members, t.acts, a["scratch"], a["today"], t.book(SOURCES),
+                         a["mistaken_for"], tally.flags)
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
-from scsim.core.source import Source, Sources
+from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import ACTED, DETAINED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
@@ -109,10 +109,10 @@ SRC = SOURCES.S
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, status, act_model, scratch, today, counts, reported, points,
-           clean_points, slots, imp, imp_counts, flags):
-    """True reports of unseen acts (both scores; impunity may drop them from the recorded
-    one); flags agents that file false reports."""
+           deg_active, malice, status, act_model, scratch, today, counts, reported, bk, imp,
+           imp_counts, flags):
+    """True reports of unseen acts (both scores, booked: ``bk``; impunity may drop them from
+    the recorded one); flags agents that file false reports."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     b_reportable, coverage = beh.reportable, seen.coverage
     true_rate, false_rate, accept = p.true_rate, p.false_rate, p.accept
@@ -151,8 +151,9 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                     if accepted > 0:
                         scratch[i, 0] += (accepted - dropped) * b_delta[b]
                         scratch[i, 1] += accepted * b_delta[b]
-                        points[i, slots[SRC.true_report]] += (accepted - dropped) * b_delta[b]
-                        clean_points[i, slots[SRC.true_report]] += accepted * b_delta[b]
+                        acct = account(bk, i)
+                        book(bk, acct, SRC.true_report, (accepted - dropped) * b_delta[b])
+                        book_clean(bk, acct, SRC.true_report, accepted * b_delta[b])
                         if b_severe[b]:
                             today[i] |= SEVERE_CLEAN
                             if accepted > dropped:
@@ -171,8 +172,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, points, slots, falsely_reported_by, imp, imp_counts,
-                  flags):
+                  scratch, today, counts, bk, falsely_reported_by, imp, imp_counts, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
     the target keeps the reporter's id; impunity may drop an accepted one against a
@@ -223,7 +223,7 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                         imp_counts[blk, IC.dropped_reports] += 1
                         continue
                     scratch[target, 0] += b_delta[b]
-                    points[target, slots[SRC.false_report]] += b_delta[b]
+                    book(bk, account(bk, target), SRC.false_report, b_delta[b])
                     falsely_reported_by[target] = i
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
@@ -244,12 +244,12 @@ class Report(Step):
                a["group"], a["region"], s.region_start, t.started, a["deg_active"],
                a["malice"], a["status"], t.acts, a["scratch"], a["today"],
                tally.counts["report"],
-               tally.arrays["reported"], a["points"], a["clean_points"], SOURCES.slots,
-               imp, tally.counts["impunity"], tally.flags)
+               tally.arrays["reported"], t.book(SOURCES), imp, tally.counts["impunity"],
+               tally.flags)
         if tally.flags.any():
             false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
                           a["scores"], a["malice"], a["region"], t.started, a["scratch"],
-                          a["today"], tally.counts["report"], a["points"], SOURCES.slots,
+                          a["today"], tally.counts["report"], t.book(SOURCES),
                           a["falsely_reported_by"], imp, tally.counts["impunity"], tally.flags)
 
 

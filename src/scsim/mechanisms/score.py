@@ -17,7 +17,15 @@ from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.prefetch import prefetch
-from scsim.core.source import Source, Sources, clamp_booked
+from scsim.core.source import (
+    Source,
+    Sources,
+    account,
+    book,
+    book_both,
+    book_clean,
+    clamp_booked,
+)
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Section, meta
 from scsim.world.network.csr import SEVERED, TYPE_MASK
@@ -169,10 +177,10 @@ def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
 
 @njit(cache=True, parallel=True)
 def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_listed,
-          nbr_clean_listed, scores, scratch, points, clean_points, slots):
+          nbr_clean_listed, scores, scratch, bk):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
-    each part of the update to its source (``points``, ``clean_points``). The CSR's
+    each part of the update to its source (``bk``). The CSR's
     ``indices`` (int32) are read as uint32. With ``p.clean_same`` the error-free column equals the
     recorded one, so the neighbours' error-free scores are not read (their sum is the
     recorded one); an agent none of whose ties is severed, when every tie weighs 1 and no
@@ -193,6 +201,7 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                 continue
             ns = s + scratch[i, 0]
             nc = c + scratch[i, 1]
+            acct = account(bk, i)
             if alpha > 0.0 or has_bonus:
                 start, end = indptr[i], indptr[i + 1]
                 if p.unit_weights and not has_bonus and deg_active[i] == end - start:
@@ -209,13 +218,12 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                     clean_pull = alpha * (csum / wsum - c)
                     ns += pull
                     nc += clean_pull
-                    points[i, slots[SRC.association]] += pull
-                    clean_points[i, slots[SRC.association]] += clean_pull
+                    book(bk, acct, SRC.association, pull)
+                    book_clean(bk, acct, SRC.association, clean_pull)
                 ns += bonus
                 nc += bonus
                 if bonus != 0.0:
-                    points[i, slots[SRC.group_bonus]] += bonus
-                    clean_points[i, slots[SRC.group_bonus]] += bonus
+                    book_both(bk, acct, SRC.group_bonus, bonus)
             s0 = p.s0_group[group[i]]
             back = recovery * (s0 - s)
             clean_back = recovery * (s0 - c)
@@ -224,15 +232,14 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
             ns += back - penalty
             nc += clean_back - clean_penalty
             if recovery > 0.0:
-                points[i, slots[SRC.recovery]] += back
-                clean_points[i, slots[SRC.recovery]] += clean_back
+                book(bk, acct, SRC.recovery, back)
+                book_clean(bk, acct, SRC.recovery, clean_back)
             if penalty != 0.0:
-                points[i, slots[SRC.listed_penalty]] -= penalty
+                book(bk, acct, SRC.listed_penalty, -penalty)
             if clean_penalty != 0.0:
-                clean_points[i, slots[SRC.listed_penalty]] -= clean_penalty
-            clamp = slots[SRC.clamping]
-            scratch[i, 0] = clamp_booked(points, i, clamp, ns, p.s_min, p.s_max)
-            scratch[i, 1] = clamp_booked(clean_points, i, clamp, nc, p.s_min, p.s_max)
+                book_clean(bk, acct, SRC.listed_penalty, -clean_penalty)
+            scratch[i, 0] = clamp_booked(bk, acct, SRC.clamping, ns, p.s_min, p.s_max, 0)
+            scratch[i, 1] = clamp_booked(bk, acct, SRC.clamping, nc, p.s_min, p.s_max, 1)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -244,7 +251,7 @@ class Score(Step):
         a, net = t.state.agents, t.state.net
         score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
               a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["scores"],
-              a["scratch"], a["points"], a["clean_points"], SOURCES.slots)
+              a["scratch"], t.book(SOURCES))
         a["scores"], a["scratch"] = a["scratch"], a["scores"]
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scsim.core.source import CAUSES, slot, source, source_registry
+from scsim.core.source import CAUSES, source
 from scsim.core.state import LISTED, PROTECTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
@@ -159,8 +159,7 @@ class CaseFiles(Step):
             log(done > 0, "acted", behaviour=b, value=done)
         points = a["points"][who].astype(np.float64)
         moved = points - self.snap_points
-        others = {slot("misattribution"): a["mistaken_for"][who],
-                  slot("false_report"): a["falsely_reported_by"][who]}
+        others = self._others(who)
         logged = np.abs(moved) >= POINTS_STEP
         for s in range(points.shape[1]):
             log(logged[:, s], "points", source=s, points=moved[:, s],
@@ -210,8 +209,7 @@ class CaseFiles(Step):
         today's changes are measured from yesterday's values of their history counts."""
         a = self.sim.state.agents
         before = a["points"][new].astype(np.float64)
-        others = {slot("misattribution"): a["mistaken_for"][new],
-                  slot("false_report"): a["falsely_reported_by"][new]}
+        others = self._others(new)
         rows = []
         for s in range(before.shape[1]):
             k = np.flatnonzero(np.abs(before[:, s]) > POINTS_EPSILON)
@@ -248,6 +246,13 @@ class CaseFiles(Step):
         self.snap_times_listed[fresh] -= 1
         self.snap_status[fresh] &= ~LISTED
 
+    def _others(self, who: np.ndarray) -> dict[int, np.ndarray]:
+        """The other agent behind each error source's points of agents ``who``, by ledger
+        column: whose act was pinned on them, who reported them falsely."""
+        a, slot = self.sim.state.agents, self.sim.ledger.slot
+        return {slot("misattribution"): a["mistaken_for"][who],
+                slot("false_report"): a["falsely_reported_by"][who]}
+
     def sim_provenance(self):
         from scsim.outputs.provenance import Provenance
 
@@ -260,14 +265,13 @@ def events_table(rows: np.ndarray, names, facial: str = "facial recognition"
     event, source, points, score_after, other_agent, behaviour, channel, value, cause
     (names for the codes; "" or -1 where they do not apply). ``facial``: the channels
     with facial recognition, in words (where misattributions come from)."""
-    registry = source_registry()
     src = rows[:, 3].astype(np.int64)
     beh = rows[:, 7].astype(np.int64)
     cause = rows[:, 9].astype(np.int64)
     df = pd.DataFrame({
         "day": rows[:, 0].astype(np.int32), "agent": rows[:, 1].astype(np.int32),
         "event": pd.Categorical.from_codes(rows[:, 2].astype(np.int32), categories=EVENTS),
-        "source": np.array([registry[k].name if k >= 0 else "" for k in src], object),
+        "source": np.array([names.sources[k] if k >= 0 else "" for k in src], object),
         "points": rows[:, 4], "score_after": rows[:, 5].astype(np.float32),
         "other_agent": rows[:, 6].astype(np.int32),
         "behaviour": np.array([names.behaviours[k] if k >= 0 else "" for k in beh], object),

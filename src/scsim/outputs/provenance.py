@@ -1,8 +1,8 @@
 """Where the points come from, and why innocent agents are listed (MODEL.md, "Provenance").
 
-Every day the metrics step takes a breakdown of the agents by region and group: listings,
-score sums and the provenance ledger (``core.source``: points booked to each source since
-day 0). From it come
+Every booking of points adds to the day's tallies by segment and group (``core.source``:
+``Ledger.day``), and every day the metrics step takes a breakdown of the agents by region
+and group: listings and score sums. From them come
 
 * the metric columns ``points_SOURCE`` and ``clean_points_SOURCE``: the points all
   agents' recorded (error-free) scores gained from each source that day (negative: lost);
@@ -22,9 +22,10 @@ day 0). From it come
   The table keeps the agent who was really seen (the last misattributed sighting) and the
   last false reporter.
 
-The breakdown runs over segments (the agents between consecutive block and region
-boundaries), each summed in agent order by one thread, so its sums do not depend on the
-number of threads.
+The breakdown runs over the ledger's segments (the agents between consecutive block and
+region boundaries, ``core.blocks.region_segments``), each summed in agent order by one
+thread, so its sums do not depend on the number of threads; the day's tallies are kept by
+the same segments, and their sums over segments are taken in segment order.
 """
 
 from __future__ import annotations
@@ -36,23 +37,24 @@ import numpy as np
 import pandas as pd
 from numba import njit, prange
 
-from scsim.core.blocks import BLOCK
 from scsim.core.metric import Metric
-from scsim.core.source import CAUSES, slot, source_registry
+from scsim.core.source import CAUSES
 from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
+    from scsim.core.source import Ledger
     from scsim.core.state import State
 
 FIELDS = ("listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_sum",
           "clean_score_sum", "agents", "delisted", "score_sq_sum")
-"""The breakdown's fields before the ledger's: agents listed and wrongfully listed at the
-end of the day, new (wrongful) listings of the day, sums of recorded and error-free scores
-(points), agents, listings ended that day, the sum of squared recorded scores (points²);
-then points and clean points by source (cumulative, points)."""
+"""The breakdown's fields before the day's points: agents listed and wrongfully listed at
+the end of the day, new (wrongful) listings of the day, sums of recorded and error-free
+scores (points), agents, listings ended that day, the sum of squared recorded scores
+(points²); then the day's points and clean points by source (points, from the ledger's
+tallies)."""
 COUNT_FIELDS = ("agents", "listed", "wrongful_listed", "newly_listed", "wrongful_new",
                 "delisted")
 """The FIELDS that count agents (int64 in the tables)."""
@@ -70,15 +72,10 @@ WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_
 
 
 @njit(cache=True)
-def segment_sums(lo, hi, group, status, today, scores, points, clean_points, slots,
-                 clean_slots, acc):
-    """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS, then points, then clean
-    points by source), in agent order; only the ledger slots ``slots`` (``clean_slots``)
-    are read, the other sources' fields stay 0. A function of its own, indexing ``acc``
-    directly (no row views): compiled outside the parallel loop it runs about twice as
-    fast."""
-    n_src = points.shape[1]
-    first = len(FIELDS)
+def segment_sums(lo, hi, group, status, today, scores, acc):
+    """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS), in agent order. A
+    function of its own, indexing ``acc`` directly (no row views): compiled outside the
+    parallel loop it runs about twice as fast."""
     for i in range(lo, hi):
         g = group[i]
         st = status[i]
@@ -97,10 +94,6 @@ def segment_sums(lo, hi, group, status, today, scores, points, clean_points, slo
         if today[i] & DELISTED:
             acc[g, 7] += 1.0
         acc[g, 8] += s * s
-        for s in slots:
-            acc[g, first + s] += points[i, s]
-        for s in clean_slots:
-            acc[g, first + n_src + s] += clean_points[i, s]
 
 
 @njit(cache=True)
@@ -117,17 +110,15 @@ def segment_counts(lo, hi, group, tier, scores, s_min, width, tiers, counts):
 
 
 @njit(cache=True, parallel=True)
-def breakdown(seg_start, group, status, today, scores, points, clean_points, slots,
-              clean_slots, out, tier, s_min, width, tiers, counts):
-    """``out[segment, group, field]`` (FIELDS, then points, then clean points by source)
-    for every segment of agents ``[seg_start[k], seg_start[k + 1])``, summed in a small
-    array of the segment's own (it stays in cache), and ``counts[segment, group]``: agents
-    per tier (``tiers`` of them), then the score histogram (``segment_counts``). Only the
-    ledger slots ``slots`` (``clean_slots``) are read; the other sources' fields stay 0."""
+def breakdown(seg_start, group, status, today, scores, out, tier, s_min, width, tiers,
+              counts):
+    """``out[segment, group, field]`` (FIELDS) for every segment of agents
+    ``[seg_start[k], seg_start[k + 1])``, summed in a small array of the segment's own (it
+    stays in cache), and ``counts[segment, group]``: agents per tier (``tiers`` of them),
+    then the score histogram (``segment_counts``)."""
     for k in prange(len(seg_start) - 1):
         acc = np.zeros((out.shape[1], out.shape[2]))
-        segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, points,
-                     clean_points, slots, clean_slots, acc)
+        segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, acc)
         out[k] = acc
         tally = np.zeros((counts.shape[1], counts.shape[2]), np.int32)
         segment_counts(seg_start[k], seg_start[k + 1], group, tier, scores, s_min, width,
@@ -135,27 +126,16 @@ def breakdown(seg_start, group, status, today, scores, points, clean_points, slo
         counts[k] = tally
 
 
-def segments(n: int, region_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Segment starts (int64, with n at the end: blocks cut at region boundaries) and the
-    first segment of each region (int64, regions + 1)."""
-    cuts = np.union1d(np.arange(0, n, BLOCK, dtype=np.int64),
-                      np.asarray(region_start, np.int64))
-    starts = cuts[cuts < n] if n else cuts[:0]
-    starts = np.append(starts, n)
-    first = np.searchsorted(starts, np.asarray(region_start, np.int64))
-    return starts, first.astype(np.int64)
-
-
 class Provenance(Step):
     """The step before the metrics that follows points and wrongful listings: one
     breakdown per day into ``by_group`` (days, groups, fields) and ``by_region`` (days,
-    regions, fields), cumulative ledger sums as taken; ``by_group_stats`` (days, groups,
-    tiers + len(DISTRIBUTION)) and ``by_region_stats`` (days, regions, ...): agents per
-    tier and the score distribution; ``by_region_group`` (days, regions, groups, 2): agents
-    listed and agents; ``wrongful`` (rows, len(WRONGFUL_COLUMNS) + sources) the wrongful
-    listings so far, with their causes. It hands
-    the metrics step the day's points by source and wrongful listings by cause
-    (``Today.provenance``)."""
+    regions, fields): FIELDS, then the day's points and clean points by source (the run's
+    ledger columns); ``by_group_stats`` (days, groups, tiers + len(DISTRIBUTION)) and
+    ``by_region_stats`` (days, regions, ...): agents per tier and the score distribution;
+    ``by_region_group`` (days, regions, groups, 2): agents listed and agents; ``wrongful``
+    (rows, len(WRONGFUL_COLUMNS) + sources) the wrongful listings so far, with their
+    causes. It hands the metrics step the day's points by source and wrongful listings by
+    cause (``Today.provenance``)."""
 
     name = "provenance"
     section = "metrics"
@@ -167,23 +147,16 @@ class Provenance(Step):
 
     def __init__(self, sim) -> None:
         super().__init__(sim)
-        names, state, days = sim.names, sim.state, sim.scenario.days
-        n_src = len(source_registry())
-        self.n_fields = len(FIELDS) + 2 * n_src
-        self.seg_start, self.seg_first = segments(state.n, state.region_start)
-        self.out = np.zeros((len(self.seg_start) - 1, len(names.groups), self.n_fields))
+        names, state, days, ledger = sim.names, sim.state, sim.scenario.days, sim.ledger
+        n_fields = len(FIELDS) + 2 * len(ledger.sources)
+        self.out = np.zeros((len(ledger.seg_region), len(names.groups), len(FIELDS)))
         regions = len(state.region_start) - 1
-        self.by_group = np.full((days, len(names.groups), self.n_fields), np.nan)
-        self.by_region = np.full((days, regions, self.n_fields), np.nan)
-        self.ledger_before = np.zeros(2 * n_src)  # yesterday's ledger sums (points)
-        self.wrongful = np.zeros((0, len(WRONGFUL_COLUMNS) + n_src))
+        self.by_group = np.full((days, len(names.groups), n_fields), np.nan)
+        self.by_region = np.full((days, regions, n_fields), np.nan)
+        self.wrongful = np.zeros((0, len(WRONGFUL_COLUMNS) + len(ledger.sources)))
         self.today_rows = self.wrongful  # the wrongful listings of the day just recorded
-        self.slots = np.array([slot(s) for s in names.sources], np.int64)
-        self.clean_slots = np.array([slot(s) for s in names.clean_sources], np.int64)
-        # Ledger columns to sum: those of the sources in use; the error-free ones only when
-        # an error can happen (otherwise the error-free ledger is the recorded one).
-        self.errors = names.errors
-        self.summed_clean = self.clean_slots if self.errors else self.clean_slots[:0]
+        self.seg_region = ledger.seg_region
+        self.regions = regions
         # Agents per tier and the score histogram, per segment and group; per day, the
         # tier counts and DISTRIBUTION by group and by region, and agents listed and agents
         # per region and group (the disparate impact within each region).
@@ -191,7 +164,7 @@ class Provenance(Step):
         self.s_min = min(p.score.s_min for _, p in sim.epochs)
         self.width, self.bin_values = score_bins(
             self.s_min, max(p.score.s_max for _, p in sim.epochs))
-        self.counts = np.zeros((len(self.seg_start) - 1, len(names.groups),
+        self.counts = np.zeros((len(ledger.seg_region), len(names.groups),
                                 self.tiers + len(self.bin_values)), np.int32)
         stats = self.tiers + len(DISTRIBUTION)
         self.by_group_stats = np.full((days, len(names.groups), stats), np.nan)
@@ -199,48 +172,40 @@ class Provenance(Step):
         self.by_region_group = np.full((days, regions, len(names.groups), 2), np.nan)
 
     def run(self, t: Today) -> None:
-        t.provenance = self.record(t.day, t.state, t.p.classify.threshold,
+        t.provenance = self.record(t.day, t.state, t.ledger, t.p.classify.threshold,
                                    t.tally.count("wrongful_new"))
 
-    def record(self, day: int, state: State, threshold: float, wrongful_new: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def record(self, day: int, state: State, ledger: Ledger, threshold: float,
+               wrongful_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Take the day's breakdown; return the day's points by source (recorded, of
         ``names.sources``; error-free, of ``names.clean_sources``) and its wrongful
         listings by cause (CAUSES)."""
         a = state.agents
-        breakdown(self.seg_start, a["group"], a["status"], a["today"], a["scores"],
-                  a["points"], a["clean_points"], self.slots, self.summed_clean, self.out,
-                  a["tier"], self.s_min, self.width, self.tiers, self.counts)
+        breakdown(ledger.seg_start, a["group"], a["status"], a["today"], a["scores"],
+                  self.out, a["tier"], self.s_min, self.width, self.tiers, self.counts)
         self.record_stats(day)
-        n_src = len(source_registry())
-        if not self.errors:
-            first = len(FIELDS)
-            self.out[:, :, first + n_src + self.clean_slots] = \
-                self.out[:, :, first + self.clean_slots]
-        self.by_group[day] = self.out.sum(axis=0)
-        per_segment = self.out.sum(axis=1)
-        self.by_region[day] = self.region_sums(per_segment)
-        ledger = self.by_group[day, :, len(FIELDS):].sum(axis=0)
-        today = ledger - self.ledger_before
-        self.ledger_before = ledger
+        clean_day = ledger.clean_day if ledger.clean else ledger.day
+        # (segments, groups, FIELDS + points + clean points by source)
+        cells = np.concatenate([self.out, ledger.day, clean_day], axis=2)
+        self.by_group[day] = cells.sum(axis=0)
+        self.by_region[day] = self.region_sums(cells.sum(axis=1))
+        n_src, first = len(ledger.sources), len(FIELDS)
+        today = self.by_group[day, :, first:].sum(axis=0)
         causes = np.zeros(len(CAUSES))
         self.today_rows = self.wrongful[:0]
         if wrongful_new:
-            self.today_rows = wrongful_rows(day, state, threshold)
+            self.today_rows = wrongful_rows(day, state, ledger, threshold)
             self.wrongful = np.concatenate([self.wrongful, self.today_rows])
             causes = np.bincount(self.today_rows[:, 2].astype(np.int64),
                                  minlength=len(CAUSES))
-        return today[self.slots], today[n_src + self.clean_slots], causes
+        return today[:n_src], today[n_src + ledger.clean_slots], causes
 
 
     def region_sums(self, per_segment: np.ndarray) -> np.ndarray:
         """Sums over the segments of each region of ``per_segment`` (segments, ...); 0 for
         a region without agents."""
-        if not len(per_segment):
-            return np.zeros((len(self.seg_first) - 1, *per_segment.shape[1:]))
-        first = self.seg_first[:-1]
-        sums = np.add.reduceat(per_segment, np.minimum(first, len(per_segment) - 1), axis=0)
-        sums[first == self.seg_first[1:]] = 0
+        sums = np.zeros((self.regions, *per_segment.shape[1:]), per_segment.dtype)
+        np.add.at(sums, self.seg_region, per_segment)
         return sums
 
     def record_stats(self, day: int) -> None:
@@ -299,13 +264,14 @@ def binned_gini(hist: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(valid, weighted / np.where(valid, n * total, 1.0), np.nan)
 
 
-def wrongful_rows(day: int, state: State, threshold: float) -> np.ndarray:
+def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> np.ndarray:
     """One row per agent wrongfully listed today (WRONGFUL_COLUMNS, then its points by
-    source), with the cause (an index of CAUSES)."""
+    source, in ledger order), with the cause (an index of CAUSES)."""
     a = state.agents
     who = np.flatnonzero((a["today"] & NEW_LISTED != 0) & (a["status"] & WRONGFUL != 0))
     rec = a["points"][who].astype(np.float64)
-    clean = a["clean_points"][who].astype(np.float64)
+    clean = ledger.clean_rows(a, who).astype(np.float64)
+    slot = ledger.slot
     assoc = [slot("association"), slot("listed_penalty")]
     damage = np.stack([-rec[:, slot("misattribution")], -rec[:, slot("false_report")],
                        clean[:, assoc].sum(axis=1) - rec[:, assoc].sum(axis=1)], axis=1) + 0.0
@@ -342,8 +308,8 @@ def wrongful_table(rows: np.ndarray, names: Names) -> pd.DataFrame:
     for c in ("day", "agent", "mistaken_for", "falsely_reported_by"):
         df[c] = df[c].astype(np.int32)
     df["cause"] = pd.Categorical.from_codes(df["cause"].astype(np.int32), categories=CAUSES)
-    for s in names.sources:
-        df[f"points_{s}"] = rows[:, k + slot(s)]
+    for j, s in enumerate(names.sources):
+        df[f"points_{s}"] = rows[:, k + j]
     return df
 
 
@@ -352,22 +318,21 @@ def series_table(cube: np.ndarray, stats: np.ndarray, key: str, labels: list, na
     """A long daily table by group or region from ``Provenance.by_group`` / ``by_region``
     and ``by_group_stats`` / ``by_region_stats``: day, KEY, the listing and score figures
     (``series_figures``) and the points of each source that day (``points_SOURCE``,
-    ``clean_points_SOURCE``; the ledger is cumulative, the table gives daily changes).
+    ``clean_points_SOURCE``).
     ``within`` (regions only: ``Provenance.by_region_group``) adds the listings and the
     disparate impact of each group within the region."""
     days, k, _ = cube.shape
-    n_src = len(source_registry())
+    n_src = len(names.sources)
     first = len(FIELDS)
-    ledger = np.nan_to_num(cube[:, :, first:])
-    daily = np.diff(ledger, axis=0, prepend=np.zeros((1, k, 2 * n_src)))
     df = pd.DataFrame({"day": np.repeat(np.arange(days, dtype=np.int32), k),
                        key: np.tile(np.asarray(labels), days)})
     for name, values in series_figures(cube, stats, names, within).items():
         df[name] = values.reshape(-1)
-    for s in names.sources:
-        df[f"points_{s}"] = daily[:, :, slot(s)].reshape(-1)
+    for j, s in enumerate(names.sources):
+        df[f"points_{s}"] = cube[:, :, first + j].reshape(-1)
     for s in names.clean_sources:
-        df[f"clean_points_{s}"] = daily[:, :, n_src + slot(s)].reshape(-1)
+        df[f"clean_points_{s}"] = cube[:, :, first + n_src + names.sources.index(s)
+                                       ].reshape(-1)
     return df
 
 

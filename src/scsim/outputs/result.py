@@ -27,7 +27,6 @@ import pyarrow.parquet as pq
 import yaml
 
 from scsim.core.params import Names
-from scsim.core.source import slot
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
@@ -334,10 +333,12 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     for k, b in enumerate(names.behaviours):
         cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
     # The provenance ledger: points by source since day 0 (core.source), and who.
-    for name in names.sources:
-        cols[f"points_{name}"] = column(a["points"][:, slot(name)])
+    # Without a separate error-free ledger (nothing can err) it is the recorded one.
+    clean = a["clean_points"] if names.errors else a["points"]
+    for k, name in enumerate(names.sources):
+        cols[f"points_{name}"] = column(a["points"][:, k])
     for name in names.clean_sources:
-        cols[f"clean_points_{name}"] = column(a["clean_points"][:, slot(name)])
+        cols[f"clean_points_{name}"] = column(clean[:, names.sources.index(name)])
     cols["mistaken_for"] = column(a["mistaken_for"])
     cols["falsely_reported_by"] = column(a["falsely_reported_by"])
     return LazyColumns(cols)
