@@ -20,7 +20,7 @@ from scsim.core.params import Names, Params, compile_params
 from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.state import State
 from scsim.core.step import Today
-from scsim.outputs.casefile import Trace
+from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.result import Result
 from scsim.scenario.loader import timeline_epochs
@@ -97,6 +97,7 @@ class Simulation:
                                         self.scenario.metrics.distribution_every,
                                         numba.get_num_threads())
         self.steps = [step(self) for step in DAY_PLAN]
+        self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
 
     def _warm_up(self) -> None:
         """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,
@@ -170,7 +171,8 @@ class Simulation:
         self.tally.reset()
         # A warm-up day (day < 0) counts as day 0 for the roll-out and is not reported.
         today = Today(day, p, (p.region_start_day <= max(day, 0)).astype(np.uint8),
-                      self.seed, s, self.tally, day == self.scenario.days - 1)
+                      self.seed, s, self.tally, day == self.scenario.days - 1,
+                      trace=self.case_files.tracing())
         for step in self.steps:
             t = time.perf_counter()
             if step.on(p) and (day >= 0 or not step.reports):
