@@ -90,6 +90,7 @@ MIRRORED = {EV["falsely_reported"]: EV["filed_false_report"],
             EV["false_report_rejected"]: EV["filed_false_report"],
             EV["tie_severed"]: EV["cut_tie"]}
 """Events told on the other agent's side too, when it is traced (as the event named)."""
+MIRRORED_FROM = np.array(list(MIRRORED))
 LOG_INTS = (DAY, AGENT, EVENT, OTHER, BEHAVIOUR, CHANNEL)  # the error log's int32 columns
 LOG_FLOATS = (POINTS, SCORE_AFTER)  # ... and its float32 ones
 ERROR_SOURCE = {EV["misattributed"]: "misattribution", EV["falsely_reported"]: "false_report"}
@@ -151,13 +152,31 @@ class CaseFiles(Step):
         self.flags = np.zeros(n, np.uint8) if len(self.traced) or self.with_wrongful \
             else NOT_TRACED
         self.flags[self.traced] = 1
-        self.events = empty_rows()
+        self.written = empty_rows()  # the events so far: its first ``n_events`` rows
+        self.n_events = 0
         self.pending = empty_rows()
         self.error_ints = np.zeros((0, len(LOG_INTS)), np.int32)
         self.error_floats = np.zeros((0, len(LOG_FLOATS)), np.float32)
         self.error_rows = 0
         self.errors_full_day = -1
         self._snap(self.traced)
+
+    @property
+    def events(self) -> np.ndarray:
+        """The events logged so far (rows of ROW)."""
+        return self.written[:self.n_events]
+
+    def _write(self, chunks: list[np.ndarray]) -> None:
+        """Append rows to the events (grown by doubling: a day's rows are not a copy of
+        all the days before)."""
+        end = self.n_events + sum(len(c) for c in chunks)
+        if end > len(self.written):
+            grown = np.empty((max(end, 2 * len(self.written), 1024), WIDTH))
+            grown[:self.n_events] = self.events
+            self.written = grown
+        for c in chunks:
+            self.written[self.n_events:self.n_events + len(c)] = c
+            self.n_events += len(c)
 
     def tracing(self) -> CaseFiles | None:
         """Itself when agents are traced or may be (``Today.trace``), else None."""
@@ -186,15 +205,17 @@ class CaseFiles(Step):
             return
         logged[:, DAY] = t.day
         logged[:, SCORE_AFTER] = a["scores"][logged[:, AGENT].astype(np.int64), 0]
-        mirrored = self._mirrored(logged, a)
         mine = self.flags[logged[:, AGENT].astype(np.int64)] == 1
-        own = np.concatenate([logged[mine], mirrored])
-        if self.with_wrongful:
+        own = np.concatenate([logged[mine], self._mirrored(logged, a)]) if len(logged) \
+            else logged
+        if self.with_wrongful and len(logged):
             self._keep_errors(t.day, logged[~mine])
             rows = self.sim_provenance().today_rows
-            new = np.setdiff1d(rows[:, 1].astype(np.int64), self.traced)
-            if len(new):
-                self._start(t.day, new)
+            if len(rows):
+                listed = rows[:, 1].astype(np.int64)  # one row per agent listed today
+                new = np.sort(listed[self.flags[listed] == 0])
+                if len(new):
+                    self._start(t.day, new)
         if len(self.traced):
             self._diff(t, own)
 
@@ -202,7 +223,7 @@ class CaseFiles(Step):
         """The other side of today's events whose other agent is traced."""
         other = logged[:, OTHER].astype(np.int64)
         kind = logged[:, EVENT].astype(np.int64)
-        told = np.isin(kind, list(MIRRORED)) & (other >= 0)
+        told = (other >= 0) & np.any(kind[:, None] == MIRRORED_FROM, axis=1)
         told[told] = self.flags[other[told]] == 1
         rows = logged[told].copy()
         rows[:, AGENT], rows[:, OTHER] = logged[told, OTHER], logged[told, AGENT]
@@ -218,7 +239,7 @@ class CaseFiles(Step):
 
     def _keep_errors(self, day: int, rows: np.ndarray) -> None:
         """Keep today's errors against agents not traced (yet) in the error log."""
-        rows = rows[np.isin(rows[:, EVENT], ERRORS)]
+        rows = rows[(rows[:, EVENT] == ERRORS[0]) | (rows[:, EVENT] == ERRORS[1])]
         room = MAX_ERROR_LOG - self.error_rows
         if len(rows) > room:
             if self.errors_full_day < 0:
@@ -233,10 +254,11 @@ class CaseFiles(Step):
         self.error_floats[self.error_rows:end] = rows[:, LOG_FLOATS]
         self.error_rows = end
 
-    def _logged_errors(self, new: np.ndarray) -> np.ndarray:
-        """The error log's rows of the agents ``new`` (taken out of the log), as events."""
+    def _logged_errors(self) -> np.ndarray:
+        """The error log's rows of the agents traced since it was written (taken out of
+        the log), as events."""
         ints = self.error_ints[:self.error_rows]
-        theirs = np.isin(ints[:, 1], new)
+        theirs = self.flags[ints[:, 1]] == 1
         rows = np.full((int(theirs.sum()), WIDTH), -1.0)
         rows[:, LOG_INTS] = ints[theirs]
         rows[:, LOG_FLOATS] = self.error_floats[:self.error_rows][theirs]
@@ -256,24 +278,27 @@ class CaseFiles(Step):
         score = a["scores"][who, 0].astype(np.float64)
         out = []
 
-        def log(mask, event, **cols):
-            k = np.flatnonzero(mask)
-            if len(k) == 0:
+        def log(mask, event, per=None, **cols):
+            """Rows of ``event`` where ``mask`` (per traced agent; or per agent and
+            behaviour or source, that index then going into the column ``per``)."""
+            if not mask.any():
                 return
+            k, *j = np.nonzero(mask)
             row = np.full((len(k), WIDTH), -1.0)
             row[:, DAY] = t.day
             row[:, AGENT] = who[k]
             row[:, EVENT] = EV[event]
             row[:, POINTS] = 0.0
             row[:, SCORE_AFTER] = score[k]
+            if per is not None:
+                row[:, ROW.index(per)] = j[0]
             for name, values in cols.items():
-                row[:, ROW.index(name)] = np.broadcast_to(values, mask.shape)[k]
+                row[:, ROW.index(name)] = np.broadcast_to(values, mask.shape)[mask]
             out.append(row)
 
         acts = a["acts_total"][who]
-        for b in range(acts.shape[1]):
-            done = acts[:, b].astype(np.int64) - self.snap_acts[:, b]
-            log(done > 0, "acted", behaviour=b, value=done)
+        done = acts.astype(np.int64) - self.snap_acts
+        log(done > 0, "acted", per="behaviour", value=done)
         out.append(own)
         points = a["points"][who].astype(np.float64)
         told = np.zeros_like(points)  # points of today's events, per agent and source
@@ -283,8 +308,7 @@ class CaseFiles(Step):
         moved = points - self.snap_points - told
         step = POINTS_EPSILON if t.last_day else POINTS_STEP
         untold = np.abs(moved) >= step
-        for s in range(points.shape[1]):
-            log(untold[:, s], "points", source=s, points=moved[:, s])
+        log(untold, "points", per="source", points=moved)
         status = a["status"][who]
         times = a["times_listed"][who]
         new_listing = times > self.snap_times_listed
@@ -309,15 +333,14 @@ class CaseFiles(Step):
         barred = (rise[:, COUNT_EVENTS.index("school_barred")] > 0).astype(np.uint8)
         fear = a["fear"][who]
         log(np.abs(fear - self.snap_fear) >= FEAR_STEP, "fear", value=fear)
-        self.events = np.concatenate([self.events, *out])
+        self._write(out)
         # Fear is compared with its value at the last logged move, so slow drifts show;
         # points, likewise, from what the rows have told so far.
         fear_then = np.where(np.abs(fear - self.snap_fear) >= FEAR_STEP, fear, self.snap_fear)
         points_then = np.where(untold, points, self.snap_points + told)
-        self._snap(who)
-        self.snap_fear = fear_then
-        self.snap_points = points_then
-        self.snap_barred = barred
+        self.snap_points, self.snap_status, self.snap_tier = points_then, status, tier
+        self.snap_fear, self.snap_times_listed, self.snap_acts = fear_then, times, acts
+        self.snap_counts, self.snap_barred = counts, barred
 
     def _start(self, day: int, new: np.ndarray) -> None:
         """Trace ``new`` agents from today: their case files open with their errors from
@@ -325,7 +348,8 @@ class CaseFiles(Step):
         those (``traced`` rows); today's changes are measured from yesterday's values of
         their history counts."""
         a = self.sim.state.agents
-        errors = self._logged_errors(new)
+        self.flags[new] = 1
+        errors = self._logged_errors()
         errors = errors[np.lexsort((errors[:, AGENT], errors[:, DAY]))]
         before = a["points"][new].astype(np.float64)
         np.add.at(before, (np.searchsorted(new, errors[:, AGENT].astype(np.int64)),
@@ -353,9 +377,9 @@ class CaseFiles(Step):
             if s in others:
                 row[:, OTHER] = others[s][k]
             rows.append(row)
-        self.events = np.concatenate([self.events, *rows])
+        self._write(rows)
         old = self.traced
-        merged = np.union1d(old, new)
+        merged = np.sort(np.concatenate([old, new]))  # new: none of them traced before
         into = np.searchsorted(merged, old)
         fresh = np.searchsorted(merged, new)
         snaps = {}
@@ -366,7 +390,6 @@ class CaseFiles(Step):
             grown[into] = kept
             snaps[name] = grown
         self.traced = merged
-        self.flags[new] = 1
         # The newcomers' changes of the day start from their state now, except the listing
         # itself (its history count one less) and their points (all logged as "traced").
         self._snap(new)
