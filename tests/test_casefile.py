@@ -280,3 +280,25 @@ def test_events_equal_under_one_and_two_threads():
     two = Simulation(sc, seed=6, threads=2, trace=trace).run()
     assert len(one.events) > 1000
     pd.testing.assert_frame_equal(one.events, two.events)
+
+
+def test_trace_wrongful_opens_a_case_file_for_every_wrongful_listing():
+    """Acts and false matches for the first 5 days only; a heavy penalty per listed
+    neighbour then lists neighbours wrongfully on days when no step logs anything: each
+    wrongful listing is a ``listed`` row (wrongful, with its cause) in a case file."""
+    sc = bare(days=25, population={"agents": 3000},
+              behaviours=[{"name": "act", "rate": 0.05, "delta": -100, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.2},
+              scoring={"association": {"listed_penalty": 60.0}},
+              listing={"enabled": True, "threshold": 850, "duration": 60},
+              timeline=[{"day": 5, "set": {"behaviours.act.rate": 0.0}}])
+    res = Simulation(sc, seed=1, trace=Trace(wrongful=True)).run()
+    w = res.wrongful
+    quiet = w[w["day"] > 5]
+    assert len(quiet) > 5 and res.metrics.loc[res.metrics["day"] > 5, "acts_act"].sum() == 0
+    listed = of(res.events, "listed")
+    listed = listed[listed["value"] == 1]
+    pairs = set(zip(listed["day"], listed["agent"], listed["cause"], strict=True))
+    assert pairs == set(zip(w["day"], w["agent"], w["cause"], strict=True))

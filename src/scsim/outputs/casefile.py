@@ -208,7 +208,7 @@ class CaseFiles(Step):
         mine = self.flags[logged[:, AGENT].astype(np.int64)] == 1
         own = np.concatenate([logged[mine], self._mirrored(logged, a)]) if len(logged) \
             else logged
-        if self.with_wrongful and len(logged):
+        if self.with_wrongful:
             self._keep_errors(t.day, logged[~mine])
             rows = self.sim_provenance().today_rows
             if len(rows):
