@@ -21,6 +21,7 @@ import pytest
 from conftest import bare
 from scsim.core import rng
 from scsim.core.blocks import BLOCK
+from scsim.core.events import NOT_TRACED
 from scsim.core.params import Names
 from scsim.core.rng import SALT_1, SALT_2, below, poisson, unit
 from scsim.core.source import Book, source_registry
@@ -805,7 +806,7 @@ def test_shame_sever_by_tie_type(sever, lost):
     counts = counts_for(shame_m)
     conformity = np.ones(5, np.float32)
     shame_m.sever(KEY, np.array(sever), conformity, indptr, indices, tie, status, today, deg,
-                  nl, nc, ns, ties_lost, counts, np.ones(1, np.uint8))
+                  nl, nc, ns, ties_lost, counts, NOT_TRACED, np.ones(1, np.uint8))
     # Every active neighbour of 0 first learns of the shaming; then the ties severed stop
     # counting 0 (and 0 stops counting a listed neighbour 2).
     assert ns.tolist() == [0] + [0 if j in lost else 1 for j in (1, 2, 3)] + [0]
@@ -837,7 +838,7 @@ def test_shame_sever_probability_times_conformity():
     ties_lost = np.zeros(n, np.uint16)
     counts = counts_for(shame_m)
     shame_m.sever(KEY, np.array([0.0, 0.8, 0.0]), conformity, indptr, indices, tie, status,
-                  today, *z, ties_lost, counts, np.ones(1, np.uint8))
+                  today, *z, ties_lost, counts, NOT_TRACED, np.ones(1, np.uint8))
     h = agent_hash(KEY, 0)
     expected = [unit(sub_hash(h, np.uint64(j))) < min(1.0, 0.8 * float(conformity[j]))
                 for j in range(1, n)]
@@ -1218,7 +1219,7 @@ def test_observe_misattribution():
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
                            *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
                            m, scratch, today, book_for(observe_m, n),
-                           np.full(n, -1, np.int32), flags)
+                           np.full(n, -1, np.int32), NOT_TRACED, False, flags)
     expected = np.zeros(n)
     severe_to = set()
     for i in range(n):
@@ -1267,7 +1268,7 @@ def test_observe_misattribution_same_group(same_group):
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
     bk, mistaken_for = book_for(observe_m, n), np.full(n, -1, np.int32)
     observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
-                           scratch, today, bk, mistaken_for, flags)
+                           scratch, today, bk, mistaken_for, NOT_TRACED, False, flags)
     expected = np.zeros(n)
     same = other = 0
     for i in range(n):
@@ -1454,7 +1455,7 @@ def test_reports_false_reports():
         scratch = np.zeros((n, 2), np.float32)
         reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
                                 started, scratch, today, counts, book_for(reports_m, n),
-                                np.full(n, -1, np.int32), *no_impunity(), flags)
+                                np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
         exp = np.zeros(n)
         severe = set()
         accepted = 0
@@ -1591,7 +1592,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
                             started, scratch, today, counts, bk, reporter, *no_impunity(),
-                            flags)
+                            NOT_TRACED, False, flags)
     assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
     # Booked to false reports, and agent 0 knows its reporter.
     assert bk.points[:, slot("false_report")].tolist() == [-10.0 * filed, 0.0]
@@ -1662,7 +1663,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
                             np.array([[900, 0], [300, 0]], np.float32), malice,
                             np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
                             book_for(reports_m, n), np.full(n, -1, np.int32),
-                            *no_impunity(), flags)
+                            *no_impunity(), NOT_TRACED, False, flags)
     filed = poisson(unit(agent_hash(fk, 0)), 300.0)
     odds = 0.3 / 0.7 * math.exp(0.1 * 600 / 100)
     q = odds / (1 + odds)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import bare
+from scsim.core.events import NOT_TRACED
 from scsim.core.params import Names, compile_params
 from scsim.core.rng import stream_key
 from scsim.core.step import Today
@@ -156,7 +157,7 @@ def test_observe_step_run(monkeypatch, flagged):
         assert calls[1][1] == (t.p.observe, "P.behave", k, "a.group", "a.region",
                                "s.region_start", "members.start", "members.ids", "acts",
                                "a.scratch", "a.today", book("observe"),
-                               "a.mistaken_for", t.tally.flags)
+                               "a.mistaken_for", NOT_TRACED, False, t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])
@@ -181,7 +182,8 @@ def test_reports_step_run(monkeypatch, flagged):
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
                                "a.scratch", "a.today", "counts.report", book("report"),
                                "a.falsely_reported_by",
-                               impunity_today(t), "counts.impunity", t.tally.flags)
+                               impunity_today(t), "counts.impunity", NOT_TRACED, False,
+                               t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])
@@ -275,7 +277,7 @@ def test_shame_step_run_shaming(monkeypatch):
             assert calls[1:] == [("sever", (
                 key("sever"), "P.sever", "a.conformity", "net.indptr", "net.indices",
                 "net.tie", "a.status", "a.today", *nbr, "a.ties_lost", "counts.shame",
-                t.tally.flags))]
+                NOT_TRACED, t.tally.flags))]
         else:
             assert calls.names() == ["shame"]
         assert step.severed_ties == 4  # carried to the next day (restore is off)

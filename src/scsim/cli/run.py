@@ -63,8 +63,9 @@ def run(
         "--trace-ids", metavar="IDS", help="Keep case files of these agents (comma-"
         "separated ids).")] = None,
     trace_wrongful: Annotated[bool, typer.Option(
-        "--trace-wrongful", help="Keep case files of everyone wrongfully listed, from "
-        "their first wrongful listing.")] = False,
+        "--trace-wrongful", help="Keep case files of everyone wrongfully listed: the "
+        "errors against them since day 0, then every event from their first wrongful "
+        "listing.")] = False,
 ) -> None:
     """Run one scenario, print its headline (--full: the summary table) and keep it in the
     run store; --out also copies the results to a folder."""

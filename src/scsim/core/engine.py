@@ -21,7 +21,7 @@ from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.source import Ledger
 from scsim.core.state import State
 from scsim.core.step import Today
-from scsim.outputs.casefile import Trace
+from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.result import Result
 from scsim.scenario.loader import timeline_epochs
@@ -99,6 +99,7 @@ class Simulation:
                                         numba.get_num_threads())
         self.ledger = Ledger(names, s.region, s.region_start)
         self.steps = [step(self) for step in DAY_PLAN]
+        self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
 
     def _warm_up(self) -> None:
         """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,
@@ -174,7 +175,7 @@ class Simulation:
         # A warm-up day (day < 0) counts as day 0 for the roll-out and is not reported.
         today = Today(day, p, (p.region_start_day <= max(day, 0)).astype(np.uint8),
                       self.seed, s, self.tally, day == self.scenario.days - 1,
-                      ledger=self.ledger)
+                      ledger=self.ledger, trace=self.case_files.tracing())
         for step in self.steps:
             t = time.perf_counter()
             if step.on(p) and (day >= 0 or not step.reports):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from scsim.core.events import NOT_TRACED
 from scsim.core.rng import stream_key
 
 if TYPE_CHECKING:
@@ -38,6 +39,15 @@ class Today:
     acts: Any = None
     provenance: Any = None  # set by outputs.provenance: the day's points by source, causes
     ledger: Ledger | None = None  # the run's provenance ledger (core.source)
+    trace: Any = None  # outputs.casefile.CaseFiles while agents are traced (else None)
+
+    def traced(self) -> tuple[np.ndarray, bool]:
+        """What the serial passes that log events get: the traced agents' flags (uint8 per
+        agent; empty when nobody is traced) and whether every error is logged, traced or
+        not (``--trace-wrongful``: a case file opening later starts with them)."""
+        if self.trace is None:
+            return NOT_TRACED, False
+        return self.trace.flags, self.trace.with_wrongful
 
     def key(self, purpose: str) -> np.uint64:
         """The random stream of ``purpose`` today (see core.rng)."""

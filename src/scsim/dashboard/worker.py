@@ -60,15 +60,17 @@ def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
 
 
 def warm_up() -> None:
-    """Run every built-in scenario briefly, so that its kernels are compiled (or loaded
-    from numba's cache) before the first question."""
+    """Run every built-in scenario briefly, with case files as the jobs keep them, so
+    that its kernels (and the case files' replays) are compiled (or loaded from numba's
+    cache) before the first question."""
     from scsim.core.engine import simulate
+    from scsim.outputs.casefile import Trace
     from scsim.scenario import builtin_names, load_scenario
 
     for name in builtin_names():
         sc = load_scenario(name, agents=WARM_UP["agents"], days=WARM_UP["days"])
         if sc.network.kind != "file":
-            simulate(sc, seed=0)
+            simulate(sc, seed=0, trace=Trace(sample=TRACED, wrongful=True))
 
 
 def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[str]]:

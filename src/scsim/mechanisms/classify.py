@@ -13,6 +13,10 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import APPEAL_FILED as EV_APPEAL_FILED
+from scsim.core.events import APPEAL_LOST as EV_APPEAL_LOST
+from scsim.core.events import APPEAL_WON as EV_APPEAL_WON
+from scsim.core.events import add_event, no_events
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, stream_key, unit
@@ -254,6 +258,30 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
 
 
 @njit(cache=True)
+def traced_appeals(p, key, day, region, started, status, today, listed_until, who):
+    """Replay for the traced agents ``who`` (sorted ids), before ``classify`` decides:
+    the appeals they file today, from its draws, as events (``core.events``):
+    ``appeal_filed``, then ``appeal_won`` or ``appeal_lost``."""
+    rows, m = no_events(), 0
+    for i in who:
+        st = status[i]
+        if (not started[region[i]] or not st & LISTED or today[i] & SEVERE_REAL
+                or listed_until[i] <= day):
+            continue
+        h = agent_hash(key, i)
+        if p.compliance > 0.0 and unit(h) < p.compliance:
+            continue
+        if unit(rehash(h, APPEAL_FILED)) >= p.appeal_rate:
+            continue
+        win = p.appeal_win_wrongful if st & WRONGFUL else p.appeal_win
+        won = unit(rehash(h, APPEAL_WON)) < win
+        rows, m = add_event(rows, m, i, EV_APPEAL_FILED, -1, 0.0, -1, -1, -1, 1.0)
+        rows, m = add_event(rows, m, i, EV_APPEAL_WON if won else EV_APPEAL_LOST, -1, 0.0,
+                            -1, -1, -1, 1.0)
+    return rows[:m]
+
+
+@njit(cache=True)
 def announce_listings(indptr, indices, tie, status, today, nbr_listed, nbr_clean_listed,
                       nbr_shamed, flags):
     """Serial: neighbours of newly listed and delisted agents update what they see."""
@@ -321,6 +349,11 @@ class Classify(Step):
 
     def run(self, t: Today) -> None:
         a, tally, net = t.state.agents, t.tally, t.state.net
+        p = t.p.classify
+        if t.trace is not None and len(t.trace.traced) and p.listing and p.appeal_rate > 0.0:
+            t.trace.log(traced_appeals(p, t.key("classify"), t.day, a["region"], t.started,
+                                       a["status"], a["today"], a["listed_until"],
+                                       t.trace.traced))
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],

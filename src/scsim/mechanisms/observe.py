@@ -15,6 +15,15 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import (
+    ACT_UNSEEN,
+    MISATTRIBUTED,
+    SEEN_AS_OTHER,
+    SIGHTED,
+    add_event,
+    is_traced,
+    no_events,
+)
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
@@ -237,12 +246,15 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
 
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, bk, mistaken_for, flags):
+                 scratch, today, bk, mistaken_for, traced, log_all, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
-    (``wrong_person``; recorded score only), who keeps the actor's id."""
+    (``wrong_person``; recorded score only), who keeps the actor's id. Returns a
+    ``misattributed`` event (``core.events``) for each one whose victim is traced, or for
+    every one with ``log_all``."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
+    rows, m = no_events(), 0
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
@@ -265,9 +277,55 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
+                    if log_all or is_traced(traced, t):
+                        rows, m = add_event(rows, m, t, MISATTRIBUTED,
+                                            bk.slots[SRC.misattribution], b_delta[b], i, b,
+                                            ch, 1.0)
+    return rows[:m]
+
+
+@njit(cache=True)
+def traced_sightings(p, beh, key, group, region, region_start, started, member_start, members,
+                     act_model, today, slots, imp, who):
+    """Replay for the traced agents ``who`` (sorted ids): what the surveillance made of
+    each of their acts today, one event each (``core.events``), from the draws of
+    ``observe``: ``sighted`` (booked to the agent; ``value`` 0 and no points when impunity
+    dropped it), ``seen_as_other`` (pinned on the ``wrong_person``) or ``act_unseen``."""
+    b_delta, b_channel, b_key = beh.delta, beh.channel, beh.key
+    acts = np.empty(len(b_delta), np.int64)
+    rows, m = no_events(), 0
+    for i in who:
+        r = region[i]
+        if not started[r] or not today[i] & ACTED:
+            continue
+        draw_acts(act_model, i, acts)
+        h = agent_hash(key, i)
+        hd = shielded(imp, i)
+        for b in range(len(b_delta)):
+            ch = b_channel[b]
+            fm = false_match_rate(p, group, region_start, i, r, ch)
+            for j in range(acts[b]):
+                s = sighting(h, b_key[b], j, p.coverage[ch, r], fm)
+                if s == UNSEEN:
+                    rows, m = add_event(rows, m, i, ACT_UNSEEN, -1, 0.0, -1, b, ch, 1.0)
+                elif s == SEEN_WRONG:
+                    x = sub_hash(h, b_key[b] + np.uint64(j))
+                    t = wrong_person(p, x, i, group[i], r, region_start, member_start,
+                                     members)
+                    rows, m = add_event(rows, m, i, SEEN_AS_OTHER, -1, 0.0, t, b, ch, 1.0)
+                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                    rows, m = add_event(rows, m, i, SIGHTED, slots[SRC.true_sighting], 0.0,
+                                        -1, b, ch, 0.0)
+                else:
+                    rows, m = add_event(rows, m, i, SIGHTED, slots[SRC.true_sighting],
+                                        b_delta[b], -1, b, ch, 1.0)
+    return rows[:m]
 
 
 # --- the step ------------------------------------------------------------------------------
+
+NO_MEMBERS = (np.zeros(1, np.int64), np.zeros(0, np.int32))  # region_group_members of nobody
+
 
 class Observe(Step):
     kernels = (observe, misattribute)
@@ -284,9 +342,19 @@ class Observe(Step):
             if self.members is None:  # groups and regions never change during a run
                 self.members = region_group_members(a["group"], a["region"],
                                                     len(p.misattribution))
-            misattribute(p, t.p.behave, key, a["group"], a["region"], s.region_start,
-                         *self.members, t.acts, a["scratch"], a["today"], t.book(SOURCES),
-                         a["mistaken_for"], tally.flags)
+            errors = misattribute(p, t.p.behave, key, a["group"], a["region"],
+                                  s.region_start, *self.members, t.acts, a["scratch"],
+                                  a["today"], t.book(SOURCES), a["mistaken_for"],
+                                  *t.traced(), tally.flags)
+            if t.trace is not None:
+                t.trace.log(errors)
+        if t.trace is not None and len(t.trace.traced):
+            # Without a misattribution today, nobody's sighting went to a wrong person.
+            members = self.members if self.members is not None else NO_MEMBERS
+            t.trace.log(traced_sightings(p, t.p.behave, key, a["group"], a["region"],
+                                         s.region_start, t.started, *members, t.acts,
+                                         a["today"], t.ledger.slots(SOURCES), impunity_today(t),
+                                         t.trace.traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -14,6 +14,15 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import (
+    FALSE_REPORT_REJECTED,
+    FALSELY_REPORTED,
+    REPORT_REJECTED,
+    add_event,
+    is_traced,
+    no_events,
+)
+from scsim.core.events import REPORTED as EV_REPORTED
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
@@ -172,14 +181,18 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, bk, falsely_reported_by, imp, imp_counts, flags):
+                  scratch, today, counts, bk, falsely_reported_by, imp, imp_counts, traced,
+                  log_all, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
     the target keeps the reporter's id; impunity may drop an accepted one against a
-    powerful target."""
+    powerful target. Returns the events (``core.events``) of the reports whose target or
+    reporter is traced: ``falsely_reported`` (accepted), ``false_report_rejected``
+    (``value`` 1: accepted but dropped); with ``log_all``, every accepted one too."""
     b_delta, b_severe = beh.delta, beh.severe
     envy, power_bias = p.envy, p.power_bias
     n = len(malice)
+    rows, m = no_events(), 0
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
@@ -218,9 +231,13 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                 if power_bias > 0.0 and lead > 0.0 and 0.0 < q < 1.0:
                     odds = q / (1.0 - q) * math.exp(power_bias * lead / POINTS_SCALE)
                     q = odds / (1.0 + odds)
+                watched = is_traced(traced, target) or is_traced(traced, i)
                 if unit(rehash(x, FALSE_ACCEPTED)) < q:
                     if shielded(imp, target) and unit(sub_hash(x, IMPUNITY_DROP)) < imp.p_drop:
                         imp_counts[blk, IC.dropped_reports] += 1
+                        if watched:
+                            rows, m = add_event(rows, m, target, FALSE_REPORT_REJECTED,
+                                                -1, 0.0, i, b, -1, 1.0)
                         continue
                     scratch[target, 0] += b_delta[b]
                     book(bk, account(bk, target), SRC.false_report, b_delta[b])
@@ -228,6 +245,54 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
                     counts[blk, C.false_reports_accepted] += 1
+                    if watched or log_all:
+                        rows, m = add_event(rows, m, target, FALSELY_REPORTED,
+                                            bk.slots[SRC.false_report], b_delta[b], i, b, -1,
+                                            1.0)
+                elif watched:
+                    rows, m = add_event(rows, m, target, FALSE_REPORT_REJECTED, -1, 0.0, i, b,
+                                        -1, 0.0)
+    return rows[:m]
+
+
+@njit(cache=True)
+def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_start,
+                   started, deg_active, act_model, today, slots, imp, who):
+    """Replay for the traced agents ``who`` (sorted ids): the true reports of their unseen
+    acts today, from the draws of ``report``, one event each (``core.events``):
+    ``reported`` (accepted; ``value`` 0 and no points when impunity dropped it) or
+    ``report_rejected``. The model does not say which neighbour reported."""
+    b_delta, b_channel, b_key, b_reportable = beh.delta, beh.channel, beh.key, beh.reportable
+    acts = np.empty(len(b_delta), np.int64)
+    rows, m = no_events(), 0
+    for i in who:
+        r = region[i]
+        if not started[r] or deg_active[i] == 0 or not today[i] & ACTED:
+            continue
+        draw_acts(act_model, i, acts)
+        ho = agent_hash(observe_key, i)
+        hr = agent_hash(report_key, i)
+        hd = shielded(imp, i)
+        for b in range(len(b_delta)):
+            if not b_reportable[b]:
+                continue
+            ch = b_channel[b]
+            fm = false_match_rate(seen, group, region_start, i, r, ch)
+            for j in range(acts[b]):
+                if sighting(ho, b_key[b], j, seen.coverage[ch, r], fm) != UNSEEN:
+                    continue
+                x = sub_hash(hr, b_key[b] + np.uint64(j))
+                if unit(x) >= p.true_rate:
+                    continue
+                if unit(rehash(x, TRUE_REPORT_ACCEPTED)) >= p.accept:
+                    rows, m = add_event(rows, m, i, REPORT_REJECTED, -1, 0.0, -1, b, ch, 0.0)
+                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                    rows, m = add_event(rows, m, i, EV_REPORTED, slots[SRC.true_report], 0.0,
+                                        -1, b, ch, 0.0)
+                else:
+                    rows, m = add_event(rows, m, i, EV_REPORTED, slots[SRC.true_report],
+                                        b_delta[b], -1, b, ch, 1.0)
+    return rows[:m]
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -247,10 +312,19 @@ class Report(Step):
                tally.arrays["reported"], t.book(SOURCES), imp, tally.counts["impunity"],
                tally.flags)
         if tally.flags.any():
-            false_reports(p, t.p.behave, false_key, net.indptr, net.indices, net.tie,
-                          a["scores"], a["malice"], a["region"], t.started, a["scratch"],
-                          a["today"], tally.counts["report"], t.book(SOURCES),
-                          a["falsely_reported_by"], imp, tally.counts["impunity"], tally.flags)
+            errors = false_reports(p, t.p.behave, false_key, net.indptr, net.indices,
+                                   net.tie, a["scores"], a["malice"], a["region"], t.started,
+                                   a["scratch"], a["today"], tally.counts["report"],
+                                   t.book(SOURCES), a["falsely_reported_by"], imp,
+                                   tally.counts["impunity"], *t.traced(), tally.flags)
+            if t.trace is not None:
+                t.trace.log(errors)
+        if t.trace is not None and len(t.trace.traced) and p.true_rate > 0.0:
+            t.trace.log(traced_reports(p, t.p.behave, t.p.observe, t.key("observe"),
+                                       t.key("report"), a["group"], a["region"],
+                                       s.region_start, t.started, a["deg_active"], t.acts,
+                                       a["today"], t.ledger.slots(SOURCES), imp,
+                                       t.trace.traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

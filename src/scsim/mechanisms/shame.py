@@ -14,6 +14,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import TIE_SEVERED, add_event, is_traced, no_events
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, sub_hash, unit
@@ -107,11 +108,13 @@ def shame(key, probability, status, today, times_shamed, counts, flags):
 
 @njit(cache=True)
 def sever(key, sever_probability, conformity, indptr, indices, tie, status, today, deg_active,
-          nbr_listed, nbr_clean_listed, nbr_shamed, ties_lost, counts, flags):
+          nbr_listed, nbr_clean_listed, nbr_shamed, ties_lost, counts, traced, flags):
     """Serial: neighbours learn of every shaming of the day first (so a tie between two
     shamed agents is counted both ways before either severs it), then some sever their
-    tie."""
+    tie. Returns a ``tie_severed`` event (``core.events``: the shamed agent, the neighbour
+    who severed, the tie type) for each tie severed with a traced end."""
     n = len(status)
+    rows, m = no_events(), 0
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
@@ -135,6 +138,10 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
                             nbr_clean_listed, nbr_shamed)
                     add_capped(ties_lost, i, 1)
                     counts[blk, C.ties_severed] += 1
+                    if is_traced(traced, i) or is_traced(traced, j):
+                        rows, m = add_event(rows, m, i, TIE_SEVERED, -1, 0.0, j, -1, -1,
+                                            t & TYPE_MASK)
+    return rows[:m]
 
 
 @njit(cache=True, parallel=True)
@@ -194,9 +201,11 @@ class Shame(Step):
             shame(t.key("shame"), p.shame, a["status"], a["today"], a["times_shamed"], counts,
                   tally.flags)
             if tally.flags.any():
-                sever(t.key("sever"), p.sever, a["conformity"], net.indptr, net.indices,
-                      net.tie, a["status"], a["today"], *nbr, a["ties_lost"], counts,
-                      tally.flags)
+                severed = sever(t.key("sever"), p.sever, a["conformity"], net.indptr,
+                                net.indices, net.tie, a["status"], a["today"], *nbr,
+                                a["ties_lost"], counts, t.traced()[0], tally.flags)
+                if t.trace is not None:
+                    t.trace.log(severed)
         self.severed_ties += tally.count("ties_severed")
         if p.restore > 0.0 and self.severed_ties > 0:
             find_severed(net.indptr, a["deg_active"], a["status"], tally.flags)

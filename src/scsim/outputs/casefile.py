@@ -2,47 +2,66 @@
 
 A run traces a seeded random sample of agents (``--trace N``), chosen ones
 (``--trace-ids``) and, with ``--trace-wrongful``, everyone who is wrongfully listed during
-the run, from the day of that listing (their case file opens with the points each source
-had booked to them until then). At the end of every day the case-file step compares each
-traced agent with the day before and logs what changed, one row per event:
+the run. Their events are one row each (``core.events``: the kinds and the columns):
 
-======================  ==============================================================
-event                   what (columns used)
-======================  ==============================================================
-traced                  tracing starts: points booked to ``source`` before (``points``)
-acted                   acts of ``behaviour`` performed today (``value``: how many)
-points                  points booked to ``source`` (``points``: since last logged, once
-                        at least POINTS_STEP); a misattribution
-                        names the agent really seen, a false report the reporter
-                        (``other_agent``); ``channel`` for sightings
-listed                  listed (``value``: 1 if wrongfully; ``cause`` for wrongful ones)
-delisted                the listing ended
-appeal_won              an appeal against the listing won (logged with ``delisted``; a
-                        record correction shows as ``points`` from ``record_correction``)
-tier                    moved to tier ``value`` (an index of the scenario's tiers)
-shamed                  publicly shamed
-ties_lost               ties severed by neighbours today (``value``)
-blocked_tickets         travel tickets blocked today (``value``)
-blocked_other           purchases and applications blocked today (``value``)
-school_barred           a child barred from top schools (the first day of a bar)
-privileges_used         privileges used today (``value``)
-fear                    fear moved by at least FEAR_STEP (``value``: fear now)
-======================  ==============================================================
+* **Each act** is told by replaying, for the traced agents only, the draws the kernels
+  used that day: observe's ``traced_sightings`` (``sighted`` by a channel, ``seen_as_other``
+  when pinned on someone else, ``act_unseen``), report's ``traced_reports`` (``reported``,
+  ``report_rejected``), classify's ``traced_appeals`` (``appeal_filed``, ``appeal_won``,
+  ``appeal_lost``). The steps call them when tracing is on (``Today.trace``); the parallel
+  kernels are untouched and tracing off costs nothing.
+* **What others did to them** comes from the serial passes, which log it as they go when
+  given the traced agents' flags (``Today.traced``): ``misattributed`` (naming the agent
+  really seen and the channel), ``falsely_reported`` and ``false_report_rejected`` (naming
+  the reporter), ``tie_severed`` (naming the neighbour who severed). The other side, when
+  traced, gets ``filed_false_report`` and ``cut_tie``.
+* **Everything else** is read at the end of the day from the state, compared with a
+  snapshot of the traced agents: ``acted``, ``listed``, ``delisted``, ``tier``, ``shamed``,
+  sanctions, ``fear``, and ``points`` rows for the points of sources without events of
+  their own (association, recovery...; logged once they add up to POINTS_STEP, and all
+  that is left on the last day), so that the points of an agent's rows add up to its
+  ledger.
+* **The error log.** With ``--trace-wrongful`` every misattribution and accepted false
+  report of the run is kept in a compact log (32 bytes each, at most MAX_ERROR_LOG): an
+  agent wrongfully listed gets a case file that opens with its errors since day 0, then its
+  points by source booked until then from other sources (``traced`` rows), and goes on day
+  by day. The log keeps only the errors of agents not traced yet; the rest is dropped at
+  the end of the run. If it fills up, the case files opened later say so
+  (``errors_untold``: those errors are then in the ``traced`` totals only).
 
-Every row has the recorded score at the end of the day (``score_after``). The events are
-computed from the state after the day (snapshots of the traced agents only), so tracing
-costs a few array lookups per traced agent and day and does not change the run.
+Every row has the recorded score at the end of its day (``score_after``). Tracing does not
+change the run: its outputs are bit-identical with and without it, and under any number of
+threads.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from scsim.core.events import (
+    AGENT,
+    BEHAVIOUR,
+    CAUSE,
+    CHANNEL,
+    DAY,
+    EV,
+    EVENT,
+    EVENTS,
+    NOT_TRACED,
+    OTHER,
+    POINTS,
+    ROW,
+    SCORE_AFTER,
+    SOURCE,
+    VALUE,
+    WIDTH,
+)
 from scsim.core.source import CAUSES, source
-from scsim.core.state import LISTED, PROTECTED, WRONGFUL
+from scsim.core.state import LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 
@@ -51,22 +70,30 @@ MAX_TRACED = 100_000
 wrongfully listed come on top): a case file for everyone of a large run would be larger than
 the run itself."""
 
-EVENTS = ("traced", "acted", "points", "listed", "delisted", "appeal_won", "tier", "shamed",
-          "ties_lost", "blocked_tickets", "blocked_other", "school_barred", "privileges_used",
-          "fear")
-EV = {name: k for k, name in enumerate(EVENTS)}
+MAX_ERROR_LOG = 2_000_000
+"""``--trace-wrongful``: at most this many errors (misattributions, accepted false reports)
+of agents not traced yet are kept, 32 bytes each (64 MB)."""
+
 FEAR_STEP = 0.1  # fear moves logged when at least this large (fear is in [0, 1])
-COUNTS = ("ties_lost", "blocked_tickets", "blocked_other", "school_barred_days",
-          "privileges_used", "times_shamed")  # history counts whose daily rise is an event
-COUNT_EVENTS = ("ties_lost", "blocked_tickets", "blocked_other", "school_barred",
-                "privileges_used", "shamed")
-ROW = ("day", "agent", "event", "source", "points", "score_after", "other_agent",
-       "behaviour", "value", "cause")
+COUNTS = ("blocked_tickets", "blocked_other", "school_barred_days", "privileges_used",
+          "times_shamed")  # history counts whose daily rise is an event
+COUNT_EVENTS = ("blocked_tickets", "blocked_other", "school_barred", "privileges_used",
+                "shamed")
 POINTS_STEP = 1.0
-"""Points: a source's points are logged once they have moved by at least this much since
-they were last logged (sightings and reports at once; the daily drips of association and
-recovery when they add up to a point)."""
-POINTS_EPSILON = 1e-6  # points: less is float rounding
+"""Points: a source's points without events of their own (association, recovery...) are
+logged once they have moved by at least this much since they were last logged."""
+POINTS_EPSILON = 0.01
+"""Points: less is float rounding (what is left on the last day, or of an
+error source's total when tracing starts, is logged only above it)."""
+ERRORS = (EV["misattributed"], EV["falsely_reported"])  # the events the error log keeps
+MIRRORED = {EV["falsely_reported"]: EV["filed_false_report"],
+            EV["false_report_rejected"]: EV["filed_false_report"],
+            EV["tie_severed"]: EV["cut_tie"]}
+"""Events told on the other agent's side too, when it is traced (as the event named)."""
+MIRRORED_FROM = np.array(list(MIRRORED))
+LOG_INTS = (DAY, AGENT, EVENT, OTHER, BEHAVIOUR, CHANNEL)  # the error log's int32 columns
+LOG_FLOATS = (POINTS, SCORE_AFTER)  # ... and its float32 ones
+ERROR_SOURCE = {EV["misattributed"]: "misattribution", EV["falsely_reported"]: "false_report"}
 
 
 @dataclass(frozen=True)
@@ -96,9 +123,18 @@ class Trace:
                          ).astype(np.int64)
 
 
+def empty_rows() -> np.ndarray:
+    return np.zeros((0, WIDTH))
+
+
 class CaseFiles(Step):
-    """The step after the provenance breakdown that logs the traced agents' events
-    (``events``: rows of ROW, float64) and remembers their state (``snap_*``)."""
+    """The step after the provenance breakdown that writes the traced agents' events
+    (``events``: rows of ROW, float64): those the other steps logged today (``log``, into
+    ``pending``) and those read from the state, compared with the traced agents' state of
+    the day before (``snap_*``). ``flags`` marks the traced agents (uint8 per agent; empty
+    when nobody is or can be traced); ``error_ints``/``error_floats`` is the error log of
+    ``--trace-wrongful`` (``error_rows`` used, ``errors_full_day``: the first day an error
+    did not fit, -1 if none)."""
 
     name = "casefiles"
     section = "metrics"
@@ -110,10 +146,46 @@ class CaseFiles(Step):
     def __init__(self, sim) -> None:
         super().__init__(sim)
         trace = getattr(sim, "trace", None) or Trace()
+        n = sim.state.n
         self.with_wrongful = trace.wrongful
-        self.traced = trace.chosen(sim.state.n, sim.seed)
-        self.events = np.zeros((0, len(ROW)))
+        self.traced = trace.chosen(n, sim.seed)
+        self.flags = np.zeros(n, np.uint8) if len(self.traced) or self.with_wrongful \
+            else NOT_TRACED
+        self.flags[self.traced] = 1
+        self.written = empty_rows()  # the events so far: its first ``n_events`` rows
+        self.n_events = 0
+        self.pending = empty_rows()
+        self.error_ints = np.zeros((0, len(LOG_INTS)), np.int32)
+        self.error_floats = np.zeros((0, len(LOG_FLOATS)), np.float32)
+        self.error_rows = 0
+        self.errors_full_day = -1
         self._snap(self.traced)
+
+    @property
+    def events(self) -> np.ndarray:
+        """The events logged so far (rows of ROW)."""
+        return self.written[:self.n_events]
+
+    def _write(self, chunks: list[np.ndarray]) -> None:
+        """Append rows to the events (grown by doubling: a day's rows are not a copy of
+        all the days before)."""
+        end = self.n_events + sum(len(c) for c in chunks)
+        if end > len(self.written):
+            grown = np.empty((max(end, 2 * len(self.written), 1024), WIDTH))
+            grown[:self.n_events] = self.events
+            self.written = grown
+        for c in chunks:
+            self.written[self.n_events:self.n_events + len(c)] = c
+            self.n_events += len(c)
+
+    def tracing(self) -> CaseFiles | None:
+        """Itself when agents are traced or may be (``Today.trace``), else None."""
+        return self if len(self.flags) else None
+
+    def log(self, rows: np.ndarray) -> None:
+        """Events a step logged today (``core.events`` rows, without day and score)."""
+        if len(rows):
+            self.pending = np.concatenate([self.pending, rows])
 
     def _snap(self, who: np.ndarray) -> None:
         a = self.sim.state.agents
@@ -128,44 +200,117 @@ class CaseFiles(Step):
 
     def run(self, t: Today) -> None:
         a = t.state.agents
-        if self.with_wrongful:
-            rows = self.sim_provenance().today_rows
-            new = np.setdiff1d(rows[:, 1].astype(np.int64), self.traced)
-            if len(new):
-                self._start(t.day, new)
-        if not len(self.traced):
+        logged, self.pending = self.pending, empty_rows()
+        if not len(self.flags):
             return
+        logged[:, DAY] = t.day
+        logged[:, SCORE_AFTER] = a["scores"][logged[:, AGENT].astype(np.int64), 0]
+        mine = self.flags[logged[:, AGENT].astype(np.int64)] == 1
+        own = np.concatenate([logged[mine], self._mirrored(logged, a)]) if len(logged) \
+            else logged
+        if self.with_wrongful:
+            self._keep_errors(t.day, logged[~mine])
+            rows = self.sim_provenance().today_rows
+            if len(rows):
+                listed = rows[:, 1].astype(np.int64)  # one row per agent listed today
+                new = np.sort(listed[self.flags[listed] == 0])
+                if len(new):
+                    self._start(t.day, new)
+        if len(self.traced):
+            self._diff(t, own)
+
+    def _mirrored(self, logged: np.ndarray, a) -> np.ndarray:
+        """The other side of today's events whose other agent is traced."""
+        other = logged[:, OTHER].astype(np.int64)
+        kind = logged[:, EVENT].astype(np.int64)
+        told = (other >= 0) & np.any(kind[:, None] == MIRRORED_FROM, axis=1)
+        told[told] = self.flags[other[told]] == 1
+        rows = logged[told].copy()
+        rows[:, AGENT], rows[:, OTHER] = logged[told, OTHER], logged[told, AGENT]
+        rows[:, EVENT] = [MIRRORED[k] for k in kind[told]]
+        rows[:, SOURCE] = -1
+        rows[:, POINTS] = 0.0
+        rows[:, SCORE_AFTER] = a["scores"][other[told], 0]
+        report = rows[:, EVENT] == EV["filed_false_report"]
+        # the report's fate: 1 accepted (booked, or dropped by impunity), 0 rejected
+        rows[report, VALUE] = ((kind[told][report] == EV["falsely_reported"])
+                               | (logged[told][report, VALUE] == 1)).astype(float)
+        return rows
+
+    def _keep_errors(self, day: int, rows: np.ndarray) -> None:
+        """Keep today's errors against agents not traced (yet) in the error log."""
+        rows = rows[(rows[:, EVENT] == ERRORS[0]) | (rows[:, EVENT] == ERRORS[1])]
+        room = MAX_ERROR_LOG - self.error_rows
+        if len(rows) > room:
+            if self.errors_full_day < 0:
+                self.errors_full_day = day
+            rows = rows[:room]
+        end = self.error_rows + len(rows)
+        if end > len(self.error_ints):
+            size = min(MAX_ERROR_LOG, max(2 * len(self.error_ints), end, 1024))
+            self.error_ints = np.resize(self.error_ints, (size, len(LOG_INTS)))
+            self.error_floats = np.resize(self.error_floats, (size, len(LOG_FLOATS)))
+        self.error_ints[self.error_rows:end] = rows[:, LOG_INTS]
+        self.error_floats[self.error_rows:end] = rows[:, LOG_FLOATS]
+        self.error_rows = end
+
+    def _logged_errors(self) -> np.ndarray:
+        """The error log's rows of the agents traced since it was written (taken out of
+        the log), as events."""
+        ints = self.error_ints[:self.error_rows]
+        theirs = self.flags[ints[:, 1]] == 1
+        rows = np.full((int(theirs.sum()), WIDTH), -1.0)
+        rows[:, LOG_INTS] = ints[theirs]
+        rows[:, LOG_FLOATS] = self.error_floats[:self.error_rows][theirs]
+        slot = self.sim.ledger.slot
+        rows[:, SOURCE] = [slot(ERROR_SOURCE[k]) for k in rows[:, EVENT].astype(np.int64)]
+        rows[:, VALUE] = 1.0
+        kept = int((~theirs).sum())
+        self.error_ints[:kept] = ints[~theirs]
+        self.error_floats[:kept] = self.error_floats[:self.error_rows][~theirs]
+        self.error_rows = kept
+        return rows
+
+    def _diff(self, t: Today, own: np.ndarray) -> None:
+        """The day's rows of the agents traced before today: ``own`` (logged by the
+        steps), then what their state says changed."""
+        a = t.state.agents
         who = self.traced
         score = a["scores"][who, 0].astype(np.float64)
         out = []
 
-        def log(mask, event, **cols):
-            k = np.flatnonzero(mask)
-            if len(k) == 0:
+        def log(mask, event, per=None, **cols):
+            """Rows of ``event`` where ``mask`` (per traced agent; or per agent and
+            behaviour or source, that index then going into the column ``per``)."""
+            if not mask.any():
                 return
-            row = np.full((len(k), len(ROW)), -1.0)
-            row[:, 0] = t.day
-            row[:, 1] = who[k]
-            row[:, 2] = EV[event]
-            row[:, 4] = 0.0
-            row[:, 5] = score[k]
+            k, *j = np.nonzero(mask)
+            row = np.full((len(k), WIDTH), -1.0)
+            row[:, DAY] = t.day
+            row[:, AGENT] = who[k]
+            row[:, EVENT] = EV[event]
+            row[:, POINTS] = 0.0
+            row[:, SCORE_AFTER] = score[k]
+            if per is not None:
+                row[:, ROW.index(per)] = j[0]
             for name, values in cols.items():
-                row[:, ROW.index(name)] = np.broadcast_to(values, mask.shape)[k]
+                row[:, ROW.index(name)] = np.broadcast_to(values, mask.shape)[mask]
             out.append(row)
 
         acts = a["acts_total"][who]
-        for b in range(acts.shape[1]):
-            done = acts[:, b].astype(np.int64) - self.snap_acts[:, b]
-            log(done > 0, "acted", behaviour=b, value=done)
+        done = acts.astype(np.int64) - self.snap_acts
+        log(done > 0, "acted", per="behaviour", value=done)
+        out.append(own)
         points = a["points"][who].astype(np.float64)
-        moved = points - self.snap_points
-        others = self._others(who)
-        logged = np.abs(moved) >= POINTS_STEP
-        for s in range(points.shape[1]):
-            log(logged[:, s], "points", source=s, points=moved[:, s],
-                other_agent=others.get(s, -1))
+        told = np.zeros_like(points)  # points of today's events, per agent and source
+        booked = own[:, SOURCE] >= 0
+        np.add.at(told, (np.searchsorted(who, own[booked, AGENT].astype(np.int64)),
+                         own[booked, SOURCE].astype(np.int64)), own[booked, POINTS])
+        moved = points - self.snap_points - told
+        step = POINTS_EPSILON if t.last_day else POINTS_STEP
+        untold = np.abs(moved) >= step
+        log(untold, "points", per="source", points=moved)
         status = a["status"][who]
-        listed_now = (status & LISTED) != 0
         times = a["times_listed"][who]
         new_listing = times > self.snap_times_listed
         wrongful = (status & WRONGFUL) != 0
@@ -176,11 +321,7 @@ class CaseFiles(Step):
             mine = (pos < len(who)) & (who[np.minimum(pos, len(who) - 1)] == rows[:, 1])
             cause[pos[mine]] = rows[mine, 2]
         log(new_listing, "listed", value=wrongful.astype(float), cause=cause)
-        delisted = ((self.snap_status & LISTED) != 0) & ~listed_now
-        log(delisted, "delisted")
-        # Only a won appeal sets PROTECTED, and a listing clears it: a delisting with it
-        # set is an appeal won today.
-        log(delisted & ((status & PROTECTED) != 0), "appeal_won")
+        log(((self.snap_status & LISTED) != 0) & ((status & LISTED) == 0), "delisted")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)
         counts = np.stack([a[c][who] for c in COUNTS], axis=1).astype(np.int64)
@@ -193,39 +334,52 @@ class CaseFiles(Step):
         barred = (rise[:, COUNT_EVENTS.index("school_barred")] > 0).astype(np.uint8)
         fear = a["fear"][who]
         log(np.abs(fear - self.snap_fear) >= FEAR_STEP, "fear", value=fear)
-        if out:
-            self.events = np.concatenate([self.events, *out])
-        # Fear is compared with its value at the last logged move, so slow drifts show.
-        # Points, likewise, from their values when last logged.
+        self._write(out)
+        # Fear is compared with its value at the last logged move, so slow drifts show;
+        # points, likewise, from what the rows have told so far.
         fear_then = np.where(np.abs(fear - self.snap_fear) >= FEAR_STEP, fear, self.snap_fear)
-        points_then = np.where(logged, points, self.snap_points)
-        self._snap(who)
-        self.snap_fear = fear_then
-        self.snap_points = points_then
-        self.snap_barred = barred
+        points_then = np.where(untold, points, self.snap_points + told)
+        self.snap_points, self.snap_status, self.snap_tier = points_then, status, tier
+        self.snap_fear, self.snap_times_listed, self.snap_acts = fear_then, times, acts
+        self.snap_counts, self.snap_barred = counts, barred
 
     def _start(self, day: int, new: np.ndarray) -> None:
-        """Trace ``new`` agents from today: their points so far open their case files;
-        today's changes are measured from yesterday's values of their history counts."""
+        """Trace ``new`` agents from today: their case files open with their errors from
+        the error log, then the points each source booked to them until now besides
+        those (``traced`` rows); today's changes are measured from yesterday's values of
+        their history counts."""
         a = self.sim.state.agents
+        self.flags[new] = 1
+        errors = self._logged_errors()
+        errors = errors[np.lexsort((errors[:, AGENT], errors[:, DAY]))]
         before = a["points"][new].astype(np.float64)
+        np.add.at(before, (np.searchsorted(new, errors[:, AGENT].astype(np.int64)),
+                           errors[:, SOURCE].astype(np.int64)), -errors[:, POINTS])
         others = self._others(new)
-        rows = []
+        rows = [errors]
+        if self.errors_full_day >= 0:
+            untold = np.full((len(new), WIDTH), -1.0)
+            untold[:, DAY], untold[:, AGENT] = day, new
+            untold[:, EVENT], untold[:, POINTS] = EV["errors_untold"], 0.0
+            untold[:, SCORE_AFTER] = a["scores"][new, 0]
+            untold[:, VALUE] = self.errors_full_day
+            rows.append(untold)
         for s in range(before.shape[1]):
-            k = np.flatnonzero(np.abs(before[:, s]) > POINTS_EPSILON)
-            row = np.full((len(k), len(ROW)), -1.0)
-            row[:, 0] = day
-            row[:, 1] = new[k]
-            row[:, 2] = EV["traced"]
-            row[:, 3] = s
-            row[:, 4] = before[k, s]
-            row[:, 5] = a["scores"][new[k], 0]
+            k = np.flatnonzero(np.abs(before[:, s]) > (POINTS_EPSILON if s in others
+                                                       else 0.0))
+            row = np.full((len(k), WIDTH), -1.0)
+            row[:, DAY] = day
+            row[:, AGENT] = new[k]
+            row[:, EVENT] = EV["traced"]
+            row[:, SOURCE] = s
+            row[:, POINTS] = before[k, s]
+            row[:, SCORE_AFTER] = a["scores"][new[k], 0]
             if s in others:
-                row[:, 6] = others[s][k]
+                row[:, OTHER] = others[s][k]
             rows.append(row)
-        self.events = np.concatenate([self.events, *rows])
+        self._write(rows)
         old = self.traced
-        merged = np.union1d(old, new)
+        merged = np.sort(np.concatenate([old, new]))  # new: none of them traced before
         into = np.searchsorted(merged, old)
         fresh = np.searchsorted(merged, new)
         snaps = {}
@@ -259,69 +413,123 @@ class CaseFiles(Step):
         return next(s for s in self.sim.steps if isinstance(s, Provenance))
 
 
-def events_table(rows: np.ndarray, names, facial: str = "facial recognition"
-                 ) -> pd.DataFrame:
-    """The events of a run's case files (``CaseFiles.events``) as a table: day, agent,
-    event, source, points, score_after, other_agent, behaviour, channel, value, cause
-    (names for the codes; "" or -1 where they do not apply). ``facial``: the channels
-    with facial recognition, in words (where misattributions come from)."""
-    src = rows[:, 3].astype(np.int64)
-    beh = rows[:, 7].astype(np.int64)
-    cause = rows[:, 9].astype(np.int64)
-    df = pd.DataFrame({
-        "day": rows[:, 0].astype(np.int32), "agent": rows[:, 1].astype(np.int32),
-        "event": pd.Categorical.from_codes(rows[:, 2].astype(np.int32), categories=EVENTS),
-        "source": np.array([names.sources[k] if k >= 0 else "" for k in src], object),
-        "points": rows[:, 4], "score_after": rows[:, 5].astype(np.float32),
-        "other_agent": rows[:, 6].astype(np.int32),
-        "behaviour": np.array([names.behaviours[k] if k >= 0 else "" for k in beh], object),
-        "value": rows[:, 8],
-        "cause": np.array([CAUSES[k] if k >= 0 else "" for k in cause], object)})
-    df["channel"] = np.where(df["source"] == "misattribution", facial,
-                             np.where(df["source"] == "true_sighting", "surveillance", ""))
-    return df
+def events_table(rows: np.ndarray, names) -> pd.DataFrame:
+    """The events of a run's case files (``CaseFiles.events``) as a table, in day order:
+    day, agent, event, source, points, score_after, other_agent, behaviour, channel,
+    value, cause (names for the codes; "" or -1 where they do not apply)."""
+    rows = rows[np.argsort(rows[:, DAY], kind="stable")]
+
+    def named(column: int, values) -> np.ndarray:
+        return np.array([values[k] if k >= 0 else "" for k in rows[:, column].astype(np.int64)],
+                        object)
+
+    return pd.DataFrame({
+        "day": rows[:, DAY].astype(np.int32), "agent": rows[:, AGENT].astype(np.int32),
+        "event": pd.Categorical.from_codes(rows[:, EVENT].astype(np.int32),
+                                           categories=EVENTS),
+        "source": named(SOURCE, names.sources),
+        "points": rows[:, POINTS], "score_after": rows[:, SCORE_AFTER].astype(np.float32),
+        "other_agent": rows[:, OTHER].astype(np.int32),
+        "behaviour": named(BEHAVIOUR, names.behaviours),
+        "channel": named(CHANNEL, names.channels),
+        "value": rows[:, VALUE], "cause": named(CAUSE, CAUSES)})
 
 
+TIE_TYPES = ("family", "social", "work")  # tie-type codes (world.network.csr)
 STORY = {
-    "true_sighting": "seen acting by surveillance",
-    "misattribution": "sighted by {channel} — in fact agent {other}, a false match",
-    "true_report": "reported by a neighbour for an act nobody saw",
-    "false_report": "falsely reported by agent {other}, and the report was accepted",
     "association": "pulled toward its neighbours' scores",
     "listed_penalty": "penalised for listed neighbours",
 }
+"""How a ``points`` row of these sources reads (others: the source's label)."""
+
+
+def _fate(dropped: bool) -> str:
+    return "; dropped (impunity), no points" if dropped else ""
+
+
+def tell(e, tiers: list[str], acts: dict) -> str | None:
+    """What event ``e`` (a row of the events table) says, in words; None for one told in
+    another's line (``act_unseen``, ``seen_as_other`` rows are counted in ``acted``).
+    ``acts``: (day, behaviour) -> a Counter of what became of that day's acts."""
+    ev, other, did = str(e.event), e.other_agent, f"({e.behaviour})"
+    points = f"; {e.points:+.1f} points" if e.points else ""
+    if ev == "traced":
+        return (f"tracing starts: {e.points:+.1f} points from {source(e.source).label} "
+                "until now" + (f" (last: agent {other})" if other >= 0 else ""))
+    if ev == "acted":
+        fates = acts.get((e.day, e.behaviour))
+        told = ", ".join(f"{k} {what}" for what, k in fates.items()) if fates else ""
+        return f"acted: {e.behaviour} ×{e.value:.0f}" + (f" — {told}" if told else "")
+    if ev == "sighted":
+        return f"seen by {e.channel} {did}" + _fate(e.value == 0) + points
+    if ev == "misattributed":
+        return f"sighted by {e.channel} {did} — in fact agent {other}, a false match{points}"
+    if ev == "reported":
+        return (f"reported by a neighbour {did} for an act nobody saw, accepted"
+                + _fate(e.value == 0) + points)
+    if ev == "report_rejected":
+        return f"reported by a neighbour {did}; the report was rejected"
+    if ev == "falsely_reported":
+        return f"falsely reported by agent {other} {did}, and the report was accepted{points}"
+    if ev == "false_report_rejected":
+        return (f"falsely reported by agent {other} {did}; the report was "
+                + ("accepted but dropped (impunity)" if e.value == 1 else "rejected"))
+    if ev == "filed_false_report":
+        return (f"filed a false report against agent {other} {did}, "
+                + ("accepted" if e.value == 1 else "rejected"))
+    if ev == "points":
+        return f"{STORY.get(e.source, source(e.source).label)}{points}"
+    if ev == "listed":
+        return "LISTED" + (f" — wrongfully (cause: {e.cause.replace('_', ' ')})"
+                           if e.value == 1 else "")
+    if ev == "appeal_filed":
+        return "appealed against the listing"
+    if ev in ("appeal_won", "appeal_lost"):
+        return ev.replace("_", " ")
+    if ev == "tier":
+        return f"tier {tiers[int(e.value)] if tiers else int(e.value)}"
+    if ev == "tie_severed":
+        return f"agent {other} severed its {TIE_TYPES[int(e.value)]} tie"
+    if ev == "cut_tie":
+        return f"severed its {TIE_TYPES[int(e.value)]} tie with the shamed agent {other}"
+    if ev == "fear":
+        return f"fear now {e.value:.2f}"
+    if ev == "errors_untold":
+        return (f"the error log was full from day {e.value:.0f}: errors against this agent "
+                "since then are in the totals above only")
+    if ev in ("delisted", "shamed"):
+        return ev
+    if ev in ("act_unseen", "seen_as_other"):
+        return None
+    return f"{ev.replace('_', ' ')}: {e.value:.0f}"
+
+
+def _act_fates(events: pd.DataFrame) -> dict:
+    """(day, behaviour) -> Counter of what became of those acts, in words."""
+    fates: dict = {}
+    for e in events.itertuples(index=False):
+        if e.event == "sighted":
+            what = f"seen by {e.channel}"
+        elif e.event == "seen_as_other":
+            what = f"seen by {e.channel} but pinned on agent {e.other_agent}"
+        elif e.event == "act_unseen":
+            what = "unseen"
+        else:
+            continue
+        fates.setdefault((e.day, e.behaviour), Counter())[what] += 1
+    return fates
 
 
 def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
-    """A traced agent's case file as a dated story, one line per event."""
+    """A traced agent's case file as a dated story, one line per event (an act's fate is
+    told in its ``acted`` line)."""
+    acts = _act_fates(events)
     lines = []
     for e in events.itertuples(index=False):
-        score = f"(score {e.score_after:.0f})"
-        if e.event == "traced":
-            what = (f"tracing starts: {e.points:+.1f} points from {source(e.source).label} "
-                    "until now" + (f" (last: agent {e.other_agent})" if e.other_agent >= 0
-                                   else ""))
-        elif e.event == "points":
-            text = STORY.get(e.source, source(e.source).label)
-            what = f"{text.format(channel=e.channel, other=e.other_agent)}; " \
-                   f"{e.points:+.1f} points"
-        elif e.event == "acted":
-            what = f"acted: {e.behaviour} ×{e.value:.0f}"
-        elif e.event == "listed":
-            what = "LISTED" + (f" — wrongfully (cause: {e.cause.replace('_', ' ')})"
-                               if e.value == 1 else "")
-        elif e.event == "tier":
-            what = f"tier {tiers[int(e.value)] if tiers else int(e.value)}"
-        elif e.event == "fear":
-            what = f"fear now {e.value:.2f}"
-        elif e.event == "appeal_won":
-            what = "appeal won"
-        elif e.event in ("delisted", "shamed"):
-            what = str(e.event)
-        else:
-            what = f"{str(e.event).replace('_', ' ')}: {e.value:.0f}"
-        lines.append(f"day {e.day}: {what} {score}")
-    head = f"agent {agent}: case file, {len(lines)} events"
+        what = tell(e, tiers, acts)
+        if what is not None:
+            lines.append(f"day {e.day}: {what} (score {e.score_after:.0f})")
+    head = f"agent {agent}: case file, {len(events)} events"
     return "\n".join([head, *lines])
 
 

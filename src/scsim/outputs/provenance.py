@@ -402,15 +402,13 @@ def provenance_tables(sim) -> dict[str, pd.DataFrame]:
     step = next(s for s in sim.steps if isinstance(s, Provenance))
     files = next(s for s in sim.steps if isinstance(s, CaseFiles))
     names = sim.names
-    facial = ", ".join(c for c, ch in sim.scenario.surveillance.channels.items()
-                       if ch.facial_recognition) or "facial recognition"
     return {"groups": series_table(step.by_group, step.by_group_stats, "group", names.groups,
                                    names),
             "regions": series_table(step.by_region, step.by_region_stats, "region",
                                     list(range(step.by_region.shape[1])), names,
                                     step.by_region_group),
             "wrongful": wrongful_table(step.wrongful, names),
-            "events": events_table(files.events, names, facial)}
+            "events": events_table(files.events, names)}
 
 
 def sources_table(metrics: pd.DataFrame, names: Names) -> pd.DataFrame:

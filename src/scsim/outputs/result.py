@@ -193,8 +193,9 @@ class Result:
 
     @property
     def events(self) -> pd.DataFrame:
-        """The traced agents' events (case files): day, agent, event, source, points,
-        score_after, other_agent, behaviour, value, cause, channel (``outputs.casefile``)."""
+        """The traced agents' events (case files), in day order: day, agent, event, source,
+        points, score_after, other_agent, behaviour, channel, value, cause (the kinds:
+        ``core.events``; how they are found: ``outputs.casefile``)."""
         return self._provenance("events")
 
     def explain(self, agent: int) -> CaseFile:

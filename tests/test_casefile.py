@@ -1,0 +1,304 @@
+"""Case files in detail (MODEL.md, "Provenance"; docs/provenance.md): each act of a traced
+agent with its fate, what others did to it (misattributions, false reports, severed ties)
+and what it did to them, appeals filed and lost, the error log of ``--trace-wrongful``, and
+the points of each agent's rows adding up to its ledger."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import bare
+from scsim.core.engine import Simulation
+from scsim.core.source import source_registry
+from scsim.outputs import casefile
+from scsim.outputs.casefile import POINTS_EPSILON, Trace
+
+LISTING = {"enabled": True, "threshold": 900, "duration": 30}
+
+
+def two_agents(days=8, **sections):
+    """Two agents of one household (one family tie) in one region."""
+    return bare(days=days, population={"agents": 2, "household_size": 2.0},
+                network={"kind": "none", "family_ties": True}, **sections)
+
+
+def of(events: pd.DataFrame, event: str, agent: int | None = None) -> pd.DataFrame:
+    rows = events[events["event"] == event]
+    return rows if agent is None else rows[rows["agent"] == agent]
+
+
+def ledger_gap(res) -> pd.Series:
+    """Per traced agent: the points of its rows minus its ledger total (points)."""
+    told = res.events.groupby("agent")["points"].sum()
+    a = res.agents
+    ledger = a[[f"points_{s}" for s in res.names.sources]].astype(float).sum(axis=1)
+    return told - ledger.loc[told.index]
+
+
+@pytest.mark.parametrize("coverage", [1.0, 0.0])
+def test_each_act_is_sighted_or_unseen_as_the_observe_kernel_drew_it(coverage):
+    """Coverage 1 without false matches: every act of every traced agent is a ``sighted``
+    row naming the channel, with the behaviour's points; coverage 0: every act is
+    ``act_unseen``. The rows count the same acts as the metrics and the agents table."""
+    sc = bare(days=10, population={"agents": 300},
+              behaviours=[{"name": "litter", "rate": 0.3, "delta": -7, "channel": "cctv"}],
+              surveillance={"channels": {"cctv": {"coverage": coverage}}})
+    res = Simulation(sc, seed=2, trace=Trace(sample=300)).run()
+    ev = res.events
+    acts = int(res.agents["acts_litter"].sum())
+    assert acts > 300 and of(ev, "acted")["value"].sum() == acts
+    fate = "sighted" if coverage else "act_unseen"
+    rows = of(ev, fate)
+    assert len(rows) == acts == len(ev[ev["event"].isin(
+        ["sighted", "seen_as_other", "act_unseen"])])
+    assert (rows["channel"] == "cctv").all() and (rows["behaviour"] == "litter").all()
+    assert (rows["points"] == (-7.0 if coverage else 0.0)).all()
+    assert len(rows) == (res.metrics["seen_litter"].sum() if coverage else acts)
+    per_agent = rows.groupby("agent").size().reindex(range(300), fill_value=0)
+    assert (per_agent.to_numpy() == res.agents["acts_litter"].to_numpy()).all()
+
+
+def test_sightings_match_the_kernels_with_false_matches_and_impunity():
+    """Everyone traced, coverage 0.5, false matches and impunity: the ``sighted`` rows
+    (booked or dropped) and ``seen_as_other`` rows are the day's seen acts; each
+    ``seen_as_other`` of an actor is one ``misattributed`` row of the agent it names, the
+    same day, naming the actor; the misattributions are those the metrics count."""
+    sc = bare(days=15, population={"agents": 2000},
+              behaviours=[{"name": "act", "rate": 0.2, "delta": -5, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.3},
+              impunity={"enabled": True, "quantile": 0.8, "p_impunity": 0.5})
+    res = Simulation(sc, seed=4, trace=Trace(sample=2000)).run()
+    ev, m = res.events, res.metrics
+    sighted, other = of(ev, "sighted"), of(ev, "seen_as_other")
+    assert len(sighted) + len(other) == m["seen_act"].sum()
+    assert len(other) == m["misattributions"].sum() > 100
+    dropped = sighted[sighted["value"] == 0]
+    assert len(dropped) > 20 and (dropped["points"] == 0).all()
+    victim = of(ev, "misattributed")
+    mine = other[["day", "other_agent", "agent"]].to_numpy()
+    theirs = victim[["day", "agent", "other_agent"]].to_numpy()
+    assert sorted(map(tuple, mine)) == sorted(map(tuple, theirs))
+    assert (victim["channel"] == "camera").all() and (victim["points"] == -5).all()
+    assert (victim["agent"] != victim["other_agent"]).all()
+    assert ledger_gap(res).abs().max() <= len(res.names.sources) * POINTS_EPSILON
+
+
+def test_a_misattribution_names_the_actor_and_the_channel_on_both_sides():
+    """Agent 0 steals in front of a camera that always mistakes it for agent 1, who never
+    acts: agent 1's case file has one ``misattributed`` row per theft, naming agent 0 and
+    the camera; agent 0's says each theft was pinned on agent 1."""
+    sc = two_agents(behaviours=[{"name": "theft", "rate": 1.0, "delta": -20,
+                                 "channel": "camera"}],
+                    surveillance={"channels": {"camera": {"coverage": 1.0,
+                                                          "facial_recognition": True}},
+                                  "misattribution": 1.0})
+    sim = Simulation(sc, seed=1, trace=Trace(ids=(0, 1)))
+    sim.state.agents["propensity"][1] = 0.0
+    res = sim.run()
+    thefts = int(res.agents["acts_theft"][0])
+    ev = res.events
+    victim = of(ev, "misattributed", 1)
+    actor = of(ev, "seen_as_other", 0)
+    assert len(victim) == len(actor) == thefts == res.metrics["misattributions"].sum() > 2
+    assert (victim["other_agent"] == 0).all() and (actor["other_agent"] == 1).all()
+    assert (victim["channel"] == "camera").all() and (actor["channel"] == "camera").all()
+    assert victim["points"].sum() == res.agents["points_misattribution"][1] == -20 * thefts
+    assert (actor["points"] == 0).all() and len(of(ev, "sighted")) == 0
+    assert "sighted by camera (theft) — in fact agent 0, a false match; -20.0 points" \
+        in res.explain(1).text
+    assert "seen by camera but pinned on agent 1" in res.explain(0).text
+
+
+@pytest.mark.parametrize("accept", [1.0, 0.5])
+def test_a_false_report_names_the_reporter_on_both_sides(accept):
+    """Agent 0 files false reports against its only neighbour, agent 1: agent 1's case
+    file names agent 0 in each one, accepted or rejected; agent 0's says it filed each."""
+    sc = two_agents(behaviours=[{"name": "theft", "rate": 1e-9, "delta": -10,
+                                 "channel": "camera"}],
+                    reports={"enabled": True, "false_rate": 1.0, "accept": accept})
+    sim = Simulation(sc, seed=1, trace=Trace(ids=(0, 1)))
+    sim.state.agents["malice"][1] = 0.0
+    res = sim.run()
+    ev, m = res.events, res.metrics
+    accepted = of(ev, "falsely_reported", 1)
+    rejected = of(ev, "false_report_rejected", 1)
+    filed = of(ev, "filed_false_report", 0)
+    assert len(accepted) == m["false_reports_accepted"].sum()
+    assert len(accepted) + len(rejected) == len(filed) == m["false_reports_filed"].sum() > 3
+    assert (len(rejected) > 0) == (accept < 1)
+    assert (accepted["other_agent"] == 0).all() and (rejected["other_agent"] == 0).all()
+    assert (filed["other_agent"] == 1).all()
+    assert filed["value"].sum() == len(accepted)
+    assert accepted["points"].sum() == res.agents["points_false_report"][1]
+    text = res.explain(1).text
+    assert "falsely reported by agent 0 (theft), and the report was accepted" in text
+    assert "filed a false report against agent 1 (theft), accepted" in res.explain(0).text
+
+
+def test_a_severed_tie_names_the_neighbour_who_cut_it():
+    """Agent 1 steals in front of a camera, is listed and shamed; its only neighbour,
+    agent 0 (conformity 1), severs their family tie for sure."""
+    sc = two_agents(behaviours=[{"name": "theft", "rate": 1.0, "delta": -200,
+                                 "channel": "camera"}],
+                    surveillance={"channels": {"camera": {"coverage": 1.0}}},
+                    listing=LISTING,
+                    shaming={"enabled": True, "probability": 1.0, "sever": {"family": 1.0}})
+    sim = Simulation(sc, seed=1, trace=Trace(ids=(0, 1)))
+    sim.state.agents["propensity"][0] = 0.0
+    res = sim.run()
+    ev = res.events
+    listed = of(ev, "listed", 1)
+    severed = of(ev, "tie_severed", 1)
+    cut = of(ev, "cut_tie", 0)
+    assert len(severed) == len(cut) == res.metrics["ties_severed"].sum() == 1
+    assert severed.iloc[0].day == listed.iloc[0].day == cut.iloc[0].day
+    assert (severed.iloc[0].other_agent, cut.iloc[0].other_agent) == (0, 1)
+    assert "agent 0 severed its family tie" in res.explain(1).text
+    assert "severed its family tie with the shamed agent 1" in res.explain(0).text
+
+
+def test_appeals_filed_won_and_lost():
+    """Everyone traced: one ``appeal_filed`` row per appeal the metrics count, each
+    followed the same day by ``appeal_won`` (with a ``delisted`` row) or ``appeal_lost``."""
+    sc = bare(days=40, population={"agents": 2000},
+              behaviours=[{"name": "act", "rate": 0.1, "delta": -40, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5}}},
+              listing={"enabled": True, "threshold": 900, "duration": 20,
+                       "appeals": {"rate": 0.2, "win": 0.3}})
+    res = Simulation(sc, seed=3, trace=Trace(sample=2000)).run()
+    ev, m = res.events, res.metrics
+    filed, won, lost = (of(ev, e) for e in ("appeal_filed", "appeal_won", "appeal_lost"))
+    assert len(filed) == m["appeals"].sum() > 50
+    assert len(won) == m["appeals_won"].sum() > 10 and len(lost) == len(filed) - len(won)
+    key = ["day", "agent"]
+    decided = pd.concat([won[key], lost[key]]).sort_values(key)
+    assert (decided.to_numpy() == filed[key].sort_values(key).to_numpy()).all()
+    delisted = of(ev, "delisted").set_index(key).index
+    assert won.set_index(key).index.isin(delisted).all()
+    assert not lost.set_index(key).index.isin(delisted).any()
+    agent = int(lost.iloc[0].agent)
+    assert "appealed against the listing" in res.explain(agent).text
+    assert "appeal lost" in res.explain(agent).text
+
+
+def misattributed_victim(days=12):
+    """Agent 0 acts in front of a camera that pins every act on agent 1 (never acts)."""
+    return two_agents(days=days, behaviours=[{"name": "theft", "rate": 0.5, "delta": -30,
+                                              "channel": "camera"}],
+                      listing=LISTING,
+                      surveillance={"channels": {"camera": {"coverage": 1.0,
+                                                            "facial_recognition": True}},
+                                    "misattribution": 1.0})
+
+
+def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
+    """Agent 1, traced only once wrongfully listed, gets a case file that starts with
+    each misattribution against it since day 0 (naming agent 0 and the camera), then its
+    other points until then, and adds up to its ledger."""
+    sim = Simulation(misattributed_victim(), seed=1, trace=Trace(wrongful=True))
+    sim.state.agents["propensity"][1] = 0.0
+    res = sim.run()
+    listing = int(res.wrongful.iloc[0].day)
+    ev = res.events[res.events["agent"] == 1]
+    errors = of(ev, "misattributed")
+    before = errors[errors["day"] < listing]
+    assert len(before) >= 2 and ev.iloc[0].day < listing  # starts before the listing
+    assert (errors["other_agent"] == 0).all() and (errors["channel"] == "camera").all()
+    assert len(errors) == res.metrics["misattributions"].sum()
+    assert errors["points"].sum() == res.agents["points_misattribution"][1]
+    assert not (of(ev, "traced")["source"] == "misattribution").any()  # all told singly
+    assert abs(ledger_gap(res)[1]) <= len(res.names.sources) * POINTS_EPSILON
+    assert res.events["agent"].unique().tolist() == [1]  # agent 0 was never listed
+    assert res.explain(1).text.splitlines()[1].startswith(
+        f"day {before.iloc[0].day}: sighted by camera (theft) — in fact agent 0")
+
+
+def test_a_full_error_log_is_told_in_the_case_file(monkeypatch):
+    """With room for one error only, the case file says from which day errors went
+    untold, and its ``traced`` row carries their points (the rows still add up)."""
+    monkeypatch.setattr(casefile, "MAX_ERROR_LOG", 1)
+    sim = Simulation(misattributed_victim(), seed=1, trace=Trace(wrongful=True))
+    sim.state.agents["propensity"][1] = 0.0
+    res = sim.run()
+    ev = res.events
+    untold = of(ev, "errors_untold", 1)
+    assert len(untold) == 1 and untold.iloc[0].value < res.wrongful.iloc[0].day
+    rest = of(ev, "traced", 1)
+    assert (rest["source"] == "misattribution").sum() == 1
+    assert abs(ledger_gap(res)[1]) <= len(res.names.sources) * POINTS_EPSILON
+    assert "the error log was full from day" in res.explain(1).text
+
+
+def busy(days=30, agents=3000):
+    """Every kind of event: sightings with false matches, true and false reports,
+    association, listings with appeals, shaming and severed ties."""
+    return bare(days=days, population={"agents": agents},
+                behaviours=[{"name": "act", "rate": 0.1, "delta": -30, "channel": "camera"}],
+                surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                      "facial_recognition": True}},
+                              "misattribution": 0.1},
+                reports={"enabled": True, "true_rate": 0.5, "false_rate": 0.01,
+                         "accept": 0.5},
+                scoring={"association": {"alpha": 0.05, "listed_penalty": 5.0},
+                         "recovery": 0.01},
+                listing={"enabled": True, "threshold": 930, "duration": 10,
+                         "appeals": {"rate": 0.2, "win": 0.3}},
+                shaming={"enabled": True, "probability": 0.5,
+                         "sever": {"family": 0.3, "social": 0.5, "work": 0.5}})
+
+
+def test_rows_add_up_to_the_ledger_and_tracing_changes_nothing():
+    """Per traced agent (a sample, and everyone wrongfully listed), the points of its
+    rows add up to its ledger total, up to POINTS_EPSILON per source; every kind of event
+    occurs; the run's outputs are those of the same run without tracing."""
+    sc = busy()
+    res = Simulation(sc, seed=5, trace=Trace(sample=300, wrongful=True)).run()
+    plain = Simulation(sc, seed=5).run()
+    gap = ledger_gap(res)
+    assert len(gap) > 300 and gap.abs().max() <= len(source_registry()) * POINTS_EPSILON
+    seen = set(res.events["event"].astype(str))
+    for event in ("sighted", "seen_as_other", "act_unseen", "reported", "report_rejected",
+                  "misattributed", "falsely_reported", "false_report_rejected",
+                  "filed_false_report", "appeal_filed", "appeal_won", "appeal_lost",
+                  "tie_severed", "cut_tie", "points", "traced", "listed"):
+        assert event in seen, event
+    pd.testing.assert_frame_equal(res.metrics, plain.metrics)
+    pd.testing.assert_frame_equal(res.agents, plain.agents)
+    text = res.explain(int(of(res.events, "reported").iloc[0].agent)).text
+    assert "reported by a neighbour (act) for an act nobody saw, accepted" in text
+    assert np.isfinite(res.events["score_after"]).all()
+
+
+def test_events_equal_under_one_and_two_threads():
+    sc = busy(days=20, agents=2000)
+    trace = Trace(sample=100, ids=(7,), wrongful=True)
+    one = Simulation(sc, seed=6, threads=1, trace=trace).run()
+    two = Simulation(sc, seed=6, threads=2, trace=trace).run()
+    assert len(one.events) > 1000
+    pd.testing.assert_frame_equal(one.events, two.events)
+
+
+def test_trace_wrongful_opens_a_case_file_for_every_wrongful_listing():
+    """Acts and false matches for the first 5 days only; a heavy penalty per listed
+    neighbour then lists neighbours wrongfully on days when no step logs anything: each
+    wrongful listing is a ``listed`` row (wrongful, with its cause) in a case file."""
+    sc = bare(days=25, population={"agents": 3000},
+              behaviours=[{"name": "act", "rate": 0.05, "delta": -100, "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                    "facial_recognition": True}},
+                            "misattribution": 0.2},
+              scoring={"association": {"listed_penalty": 60.0}},
+              listing={"enabled": True, "threshold": 850, "duration": 60},
+              timeline=[{"day": 5, "set": {"behaviours.act.rate": 0.0}}])
+    res = Simulation(sc, seed=1, trace=Trace(wrongful=True)).run()
+    w = res.wrongful
+    quiet = w[w["day"] > 5]
+    assert len(quiet) > 5 and res.metrics.loc[res.metrics["day"] > 5, "acts_act"].sum() == 0
+    listed = of(res.events, "listed")
+    listed = listed[listed["value"] == 1]
+    pairs = set(zip(listed["day"], listed["agent"], listed["cause"], strict=True))
+    assert pairs == set(zip(w["day"], w["agent"], w["cause"], strict=True))
