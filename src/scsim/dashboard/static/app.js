@@ -250,8 +250,8 @@ function scoreChart(day, col) {
 async function finished(job) {
   if (job.status === "failed") showProblems([job.error]);
   if (job.status === "done") {
-    if (job.kind === "run" && page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);
-    else await openComparison(job.runs);
+    if (job.kind !== "run") await openComparison(job.runs);
+    else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
   }
   await refreshRuns();
 }
