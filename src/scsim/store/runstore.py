@@ -42,6 +42,7 @@ into one store at the same time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -869,7 +870,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@functools.cache
 def _builtin(name: str) -> Scenario | None:
+    """The built-in scenario ``name`` (None if there is none), read once per process: it
+    is a file of the package, and parsing its YAML takes a tenth of a second, once per
+    recorded run otherwise (``overrides`` only reads it)."""
     from scsim.scenario import builtin_names, load_scenario
 
     return load_scenario(name) if name in builtin_names() else None
