@@ -37,7 +37,8 @@ DEFAULT_MAX_AGENT_DAYS = 20_000_000  # 50,000 agents for a year is 18.25 million
 MAX_REPS = 20  # pairs of a comparison
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 TABLES = ("metrics", "agents", "companies")
-LONG_POLL = 5.0  # seconds /api/job?after=VERSION waits for the job to change, at most
+LONG_POLL = 1.0  # seconds /api/job?after=VERSION waits for the job to change, at most (and
+# so the longest a Ctrl-C waits for a page that is watching a job)
 LONG_POLL_CHECK = 0.01  # seconds between looks at the job meanwhile
 
 
