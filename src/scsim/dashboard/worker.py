@@ -7,9 +7,9 @@ events: ``compiling``, ``ready`` (with the seconds it took), and per job ``progr
 done of all, and the new rows of the chart columns of the run under way), for a single
 run ``shown`` (what the page draws of it, sent before it is written to the store), then
 ``done`` (the run ids, and the seconds spent in each phase), ``cancelled`` or ``failed``
-(one line). A job is cancelled by writing its
-number into a shared integer: the worker checks it after every simulated day and stops the
-run there (the store marks it ``interrupted``).
+(one line). A job is cancelled by writing its number into a shared integer: the worker
+checks it after every simulated day and stops the run there (the store marks it
+``interrupted``).
 """
 
 from __future__ import annotations
