@@ -283,3 +283,102 @@ def test_a_dead_worker_fails_its_jobs_and_refuses_new_ones(tmp_path):
             jobs.submit("another page", {"kind": "run", "scenario": {}, "seed": 1})
     finally:
         jobs.stop()
+
+
+class _Events:
+    """The worker's event queue, kept in a list; a ``shown`` event also notes the status
+    the store gives its run at that moment."""
+
+    def __init__(self, store):
+        self.store, self.sent = store, []
+
+    def put(self, event: dict) -> None:
+        if event["type"] == "shown":
+            event = {**event, "stored": self.store.get(event["run"]).status}
+        self.sent.append(event)
+
+
+def test_the_page_data_sent_from_memory_is_that_of_the_stored_run(tmp_path, compiled_kernels):
+    """A single run is drawn from the Result in memory before it is written to the store:
+    what the page is sent then must be, number for number, what the stored run gives (the
+    headline number the page shows equals the catalogue's)."""
+    import json
+    from types import SimpleNamespace
+
+    from scsim.dashboard.worker import run_job
+
+    store = open_store(tmp_path / "store")
+    sc = load_scenario("national-800", agents=2000, days=40,
+                       overrides={"listing.threshold": 690,
+                                  "surveillance.misattribution": 0.05})
+    events = _Events(store)
+    runs, seconds = run_job({"id": 7, "kind": "run", "seed": 3,
+                             "scenario": sc.model_dump(mode="json")},
+                            store, events, SimpleNamespace(value=0))
+    shown = [e for e in events.sent if e["type"] == "shown"]
+    assert len(shown) == 1 and shown[0]["run"] == runs["runs"][0]
+    assert shown[0]["stored"] == "running"  # sent before the run is listed as kept
+    stored = run_view(store.load(runs["runs"][0]))
+    assert json.dumps(shown[0]["view"]) == json.dumps(stored)
+    assert shown[0]["view"]["traced"]  # case files: the sample and the wrongfully listed
+    listed = store.query(f"SELECT listed FROM metrics WHERE run_id = '{runs['runs'][0]}' "
+                         "AND day = 39")["listed"].iloc[0]
+    assert shown[0]["view"]["numbers"]["listed_final"] == listed
+    assert set(seconds) == {"setup", "days", "catalogue and result", "page data", "saving"}
+    assert all(s >= 0 for s in seconds.values())
+    progress = [e for e in events.sent if e["type"] == "progress"]
+    assert progress[-1]["done"] == 40 and events.sent[-1] is shown[0]
+
+
+def test_a_comparison_is_shown_from_the_store(tmp_path, compiled_kernels):
+    from types import SimpleNamespace
+
+    from scsim.dashboard.worker import run_job
+
+    store = open_store(tmp_path / "store")
+    sc = load_scenario("national-800", agents=1000, days=5).model_dump(mode="json")
+    events = _Events(store)
+    runs, _ = run_job({"id": 1, "kind": "compare", "seed": 1, "reps": 1, "a": sc, "b": sc},
+                      store, events, SimpleNamespace(value=0))
+    assert not [e for e in events.sent if e["type"] == "shown"]
+    assert [len(runs["a"]), len(runs["b"])] == [1, 1]
+
+
+def test_a_run_being_saved_is_served_from_memory_and_waited_for(client, monkeypatch):
+    """The job's life as the page sees it, with the test standing in for the worker:
+    running, then saving (its page data served from memory, the page told at once by the
+    long poll), then done (from then on the store answers for the run)."""
+    import queue
+
+    from scsim.dashboard import app as app_module
+
+    jobs = client.app.state.dashboard.jobs
+    jobs._to_worker = queue.Queue()  # the stand-in worker's inbox
+    with jobs._lock:
+        jobs._handle({"type": "ready", "seconds": 0.0})
+    job = client.post("/api/run", json={"source": NATIONAL, "agents": 1000,
+                                        "days": 30}).json()
+    assert job["status"] == "running" and jobs._to_worker.get_nowait()["id"] == job["id"]
+    monkeypatch.setattr(app_module, "LONG_POLL", 0.05)
+    same = client.get("/api/job", params={"after": job["version"]}).json()["job"]
+    assert same["version"] == job["version"]  # nothing changed: answered after LONG_POLL
+    bad = client.get("/api/job", params={"after": "x"})
+    assert bad.status_code == 400 and "'after' must be a job version" in bad.json()["error"]
+
+    run_id = "20260101-000000-abcd"
+    view = {"id": run_id, "numbers": {"listed_final": 12.0}}
+    with jobs._lock:
+        jobs._handle({"type": "shown", "id": job["id"], "run": run_id, "view": view})
+    saving = client.get("/api/job", params={"after": job["version"]}).json()["job"]
+    assert (saving["status"], saving["runs"]) == ("saving", {"runs": [run_id]})
+    assert client.get(f"/api/runs/{run_id}").json() == view
+    again = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
+    assert again.status_code == 400 and "already has a run saving" in again.json()["error"]
+
+    with jobs._lock:
+        jobs._handle({"type": "done", "id": job["id"], "runs": {"runs": [run_id]},
+                      "seconds": {"days": 1.5}})
+    done = client.get("/api/job", params={"after": saving["version"]}).json()["job"]
+    assert (done["status"], done["seconds"]) == ("done", {"days": 1.5})
+    gone = client.get(f"/api/runs/{run_id}")  # the stand-in stored nothing: the store says
+    assert gone.status_code == 400 and f"no run '{run_id}'" in gone.json()["error"]

@@ -11,9 +11,11 @@ cookie) has at most one job queued or running.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ DEFAULT_MAX_AGENT_DAYS = 20_000_000  # 50,000 agents for a year is 18.25 million
 MAX_REPS = 20  # pairs of a comparison
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 TABLES = ("metrics", "agents", "companies")
+LONG_POLL = 1.0  # seconds /api/job?after=VERSION waits for the job to change, at most (and
+# so the longest a Ctrl-C waits for a page that is watching a job)
+LONG_POLL_CHECK = 0.01  # seconds between looks at the job meanwhile
 
 
 class Dashboard:
@@ -90,7 +95,7 @@ def create_app(store_path: Path, *, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS
         Route("/api/validate", post(_validate), methods=["POST"]),
         Route("/api/run", post(_run), methods=["POST"]),
         Route("/api/compare", post(_compare), methods=["POST"]),
-        Route("/api/job", get(_job)),
+        Route("/api/job", _job_endpoint(dash)),
         Route("/api/cancel", post(_cancel), methods=["POST"]),
         Route("/api/runs", get(_runs)),
         Route("/api/runs/{run_id}", get(_look)),
@@ -100,8 +105,10 @@ def create_app(store_path: Path, *, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS
         Route("/api/runs/{run_id}/agents/{agent:int}", get(_agent)),
         Route("/api/comparison", get(_comparison)),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+    app.state.dashboard = dash
+    return app
 
 
 # -- the page ------------------------------------------------------------------------------
@@ -168,8 +175,30 @@ def _status(dash: Dashboard, request: Request) -> dict[str, Any]:
             "max_agent_days": dash.max_agent_days, "store": str(dash.store.root)}
 
 
-def _job(dash: Dashboard, request: Request) -> dict[str, Any] | None:
-    return {"job": dash.jobs.latest(_session(request))}
+def _job_endpoint(dash: Dashboard):
+    """``/api/job``: the page's newest job; with ``?after=VERSION``, as soon as its version
+    differs from VERSION (a long poll: the page hears of a change within
+    ``LONG_POLL_CHECK`` seconds, not a polling period), or after ``LONG_POLL`` seconds."""
+    async def endpoint(request: Request) -> Response:
+        try:
+            session = _session(request)
+            after = request.query_params.get("after")
+            if after is not None:
+                seen, deadline = _version(after), time.monotonic() + LONG_POLL
+                while dash.jobs.version(session) == seen and time.monotonic() < deadline:
+                    await asyncio.sleep(LONG_POLL_CHECK)
+            return JSONResponse({"job": dash.jobs.latest(session)})
+        except ScsimError as exc:
+            return _error(exc)
+    return endpoint
+
+
+def _version(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ScsimError(f"'after' must be a job version (a whole number), got '{text}'"
+                         ) from None
 
 
 def _cancel(dash: Dashboard, body: dict, session: str) -> dict[str, Any] | None:
@@ -259,6 +288,11 @@ def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
 
 
 def _look(dash: Dashboard, request: Request) -> dict[str, Any]:
+    """What the page draws of a run: while the worker writes it to the store, as the
+    worker sent it from memory (the same as of the stored run); then from the store."""
+    shown = dash.jobs.shown(request.path_params["run_id"])
+    if shown is not None:
+        return shown
     from scsim.dashboard.views import run_view
 
     return run_view(dash.store.load(request.path_params["run_id"]))

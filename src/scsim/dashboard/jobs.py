@@ -23,11 +23,17 @@ STOPPED = "the worker process stopped (exit code {}); restart scsim dashboard"
 STOP_WAIT = 5.0  # seconds the worker has to end when the dashboard stops
 
 
+ACTIVE = ("queued", "running", "saving")  # a job that is not over
+
+
 @dataclass
 class Job:
-    """One job and what is known of it: ``status`` queued, running, done, failed or
-    cancelled; ``done``/``total`` simulated days; ``live``: the rows of the run under way
-    (``columns``, ``rows``); ``runs``: the stored run ids when done."""
+    """One job and what is known of it: ``status`` queued, running, saving (a single run
+    whose days are done, shown on the page while it is written to the store), done,
+    failed or cancelled; ``done``/``total`` simulated days; ``live``: the rows of the run
+    under way (``columns``, ``rows``); ``runs``: the run ids (the stored ones when done);
+    ``seconds``: the seconds the worker spent in each phase of the job (when done);
+    ``version``: changes whenever any of these does (the page waits for a change)."""
 
     id: int
     session: str
@@ -40,13 +46,16 @@ class Job:
     runs: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
     side: str = ""  # the run under way: "runs 1", "a 2"...
+    seconds: dict[str, float] = field(default_factory=dict)
+    version: int = 0
+    shown: dict | None = None  # while saving: what the page draws of the run
 
     def view(self) -> dict[str, Any]:
         """What the page shows of the job (JSON)."""
         return {"id": self.id, "kind": self.spec["kind"], "status": self.status,
                 "done": self.done, "total": self.total, "columns": self.columns,
                 "rows": self.rows, "runs": self.runs, "error": self.error,
-                "side": self.side}
+                "side": self.side, "seconds": self.seconds, "version": self.version}
 
 
 class Jobs:
@@ -60,6 +69,7 @@ class Jobs:
         self.compile_seconds: float | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._versions = itertools.count(1)
         self._waiting: deque[Job] = deque()
         self._jobs: dict[int, Job] = {}
         self._running: Job | None = None
@@ -98,10 +108,10 @@ class Jobs:
             if self.state == "stopped":
                 raise ScsimError(STOPPED.format(self._process.exitcode))
             mine = self._of(session)
-            if mine is not None and mine.status in ("queued", "running"):
+            if mine is not None and mine.status in ACTIVE:
                 raise ScsimError("one run at a time: this page already has a run "
                                  f"{mine.status}; wait for it or cancel it")
-            job = Job(next(self._ids), session, spec)
+            job = Job(next(self._ids), session, spec, version=next(self._versions))
             self._jobs[job.id] = job
             self._waiting.append(job)
             self._dispatch()
@@ -116,6 +126,7 @@ class Jobs:
             if job.status == "queued":
                 self._waiting.remove(job)
                 job.status = "cancelled"
+                self._changed(job)
             else:
                 self._cancel.value = job.id
             return job
@@ -132,6 +143,25 @@ class Jobs:
                     self._running is not None)
             return out
 
+    def version(self, session: str) -> int | None:
+        """The ``version`` of the session's newest job (None if it has none): the page
+        asks for the job again when it changes."""
+        with self._lock:
+            job = self._of(session)
+            return None if job is None else job.version
+
+    def shown(self, run_id: str) -> dict | None:
+        """What the page draws of run ``run_id`` while it is being saved (None otherwise:
+        then the run store has it)."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.shown is not None and job.shown["id"] == run_id:
+                    return job.shown
+            return None
+
+    def _changed(self, job: Job) -> None:
+        job.version = next(self._versions)
+
     def _of(self, session: str) -> Job | None:
         mine = [j for j in self._jobs.values() if j.session == session]
         return mine[-1] if mine else None
@@ -141,6 +171,7 @@ class Jobs:
         if self._running is None and self._waiting and self.state == "ready":
             job = self._running = self._waiting.popleft()
             job.status = "running"
+            self._changed(job)
             self._to_worker.put({"id": job.id, **job.spec})
 
     def _listen(self) -> None:
@@ -165,6 +196,7 @@ class Jobs:
             self._dispatch()
             return
         job = self._jobs[event["id"]]
+        self._changed(job)
         if kind == "progress":
             job.done, job.total = event["done"], event["total"]
             run = f"{event['side']} {event['rep'] + 1}"
@@ -172,9 +204,14 @@ class Jobs:
                 job.columns, job.rows, job.side = event["columns"], [], run
             job.rows.extend(event["rows"])
             return
+        if kind == "shown":
+            job.status, job.runs, job.shown = "saving", {"runs": [event["run"]]}, event["view"]
+            return
         job.status = {"done": "done", "cancelled": "cancelled", "failed": "failed"}[kind]
         job.runs = event.get("runs", {})
+        job.seconds = event.get("seconds", {})
         job.error = event.get("error")
+        job.shown = None  # the store has the run now (or it failed: no run to show)
         self._running = None
         self._dispatch()
 
@@ -186,5 +223,7 @@ class Jobs:
             for job in [self._running, *self._waiting]:
                 if job is not None:
                     job.status, job.error = "failed", STOPPED.format(self._process.exitcode)
+                    job.shown = None
+                    self._changed(job)
             self._running = None
             self._waiting.clear()

@@ -4,10 +4,12 @@ store, while the web server stays responsive.
 
 The parent (``dashboard.jobs``) sends jobs on one queue; the worker answers on another with
 events: ``compiling``, ``ready`` (with the seconds it took), and per job ``progress`` (days
-done of all, and the new rows of the chart columns of the run under way), then ``done``
-(the run ids), ``cancelled`` or ``failed`` (one line). A job is cancelled by writing its
-number into a shared integer: the worker checks it after every simulated day and stops the
-run there (the store marks it ``interrupted``).
+done of all, and the new rows of the chart columns of the run under way), for a single
+run ``shown`` (what the page draws of it, sent before it is written to the store), then
+``done`` (the run ids, and the seconds spent in each phase), ``cancelled`` or ``failed``
+(one line). A job is cancelled by writing its number into a shared integer: the worker
+checks it after every simulated day and stops the run there (the store marks it
+``interrupted``).
 """
 
 from __future__ import annotations
@@ -43,11 +45,12 @@ def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
     events.put({"type": "compiling"})
     started = time.perf_counter()
     warm_up()
+    import scsim.dashboard.views  # noqa: F401  (scipy: most of a second, not in a job)
     events.put({"type": "ready", "seconds": round(time.perf_counter() - started, 1)})
     store = open_store(store_path)
     while (job := jobs.get()) is not None:
         try:
-            run_ids = run_job(job, store, events, cancel)
+            run_ids, seconds = run_job(job, store, events, cancel)
         except Cancelled:
             events.put({"type": "cancelled", "id": job["id"]})
         except ScsimError as exc:
@@ -56,7 +59,8 @@ def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
             events.put({"type": "failed", "id": job["id"],
                         "error": f"internal error: {type(exc).__name__}: {exc}"})
         else:
-            events.put({"type": "done", "id": job["id"], "runs": run_ids})
+            events.put({"type": "done", "id": job["id"], "runs": run_ids,
+                        "seconds": seconds})
 
 
 def warm_up() -> None:
@@ -73,14 +77,23 @@ def warm_up() -> None:
             simulate(sc, seed=0, trace=Trace(sample=TRACED, wrongful=True))
 
 
-def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[str]]:
+def run_job(job: dict, store: Any, events: Any, cancel: Any
+            ) -> tuple[dict[str, list[str]], dict[str, float]]:
     """Run a job (``kind`` "run": ``scenario``; "compare": ``a``, ``b``, ``reps``; both a
     ``seed``) into ``store``; returns the run ids ({"runs": [...]} or {"a": [...],
-    "b": [...]})."""
+    "b": [...]}) and the seconds the job spent in each phase (summed over its runs:
+    ``Phases``).
+
+    The page of a single run does not wait for the store: as soon as its days are done, a
+    ``shown`` event carries what the page draws of it (``views.run_view`` of the Result in
+    memory, the same as of the stored run), then the run is written to the store, and only
+    then is the job ``done`` (the run listed as kept)."""
     from scsim.core.engine import Simulation
+    from scsim.dashboard.views import run_view
     from scsim.outputs.casefile import Trace
     from scsim.scenario import load_scenario
 
+    phases = Phases()
     trace = Trace(sample=TRACED, wrongful=True)
     seed, number = int(job["seed"]), job["id"]
     sides = ("runs",) if job["kind"] == "run" else ("a", "b")
@@ -93,6 +106,7 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[s
     for k in range(reps):
         for side in sides:
             sim = Simulation(scenarios[side], seed + k, trace=trace)
+            phases.lap("setup")
             names = [c for c in LIVE_COLUMNS if c in sim.recorder.columns]
             columns = [sim.recorder.columns.index(c) for c in names]
             sent, last = 0, 0.0
@@ -112,5 +126,39 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any) -> dict[str, list[s
                                 "rows": rows.tolist()})
                     sent, last = day + 1, now
 
-            out[side].append(store.record(sim, progress).run_id)
-    return out
+            def finished(res: Any, sim=sim) -> None:
+                phases.lap("days", sim.elapsed)
+                if job["kind"] == "run":
+                    events.put({"type": "shown", "id": number, "run": res.run_id,
+                                "view": run_view(res)})
+                    phases.lap("page data")
+
+            out[side].append(store.record(sim, progress, finished=finished).run_id)
+            phases.lap("saving")
+    return out, {phase: round(seconds, 3) for phase, seconds in phases.seconds.items()}
+
+
+class Phases:
+    """Seconds spent in each phase of a job, from one mark to the next, summed over the
+    job's runs: ``setup`` (the world and day 0), ``days`` (the day loop),
+    ``catalogue and result`` (the catalogue row before the days and the Result after
+    them), ``page data`` (what the page draws, computed and sent) and ``saving`` (the
+    run's files and its catalogue row marked done)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def lap(self, phase: str, within: float | None = None) -> None:
+        """Book the seconds since the last mark to ``phase``; with ``within``, only that
+        many of them (the rest to ``catalogue and result``)."""
+        now = time.perf_counter()
+        spent = now - self._mark
+        if within is not None:
+            self._book("catalogue and result", spent - within)
+            spent = within
+        self._book(phase, spent)
+        self._mark = now
+
+    def _book(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds

@@ -42,6 +42,7 @@ into one store at the same time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -220,12 +221,15 @@ class RunStore:
     # -- recording ------------------------------------------------------------------------
 
     def record(self, sim: Simulation, progress: Callable[[int], None] | None = None,
-               base: Scenario | None = None, checkpoint_every: int | None = None) -> Result:
+               base: Scenario | None = None, checkpoint_every: int | None = None,
+               finished: Callable[[Result], None] | None = None) -> Result:
         """Run ``sim`` and keep it: the row goes ``running`` -> ``done`` (``failed`` or
         ``interrupted`` when it does not finish). ``base`` is the scenario the run's
         scenario was derived from (for the ``overrides`` column); by default the built-in
         scenario of the same name, if there is one. ``checkpoint_every``: keep a checkpoint
-        every so many days (``checkpoints/<run id>/``) for ``resume``."""
+        every so many days (``checkpoints/<run id>/``) for ``resume``. ``finished(result)``
+        is called with the run's Result (its ``run_id`` set) once the days are done and
+        before its files are written: the run is listed as done only after that."""
         from scsim.core.checkpoint import Checkpoints
 
         if checkpoint_every is not None and checkpoint_every < 1:
@@ -234,7 +238,7 @@ class RunStore:
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             {"run_id": run_id}) if checkpoint_every else None
-        return self._land(run_id, lambda: sim.run(progress, every))
+        return self._land(run_id, lambda: sim.run(progress, every), finished)
 
     def checkpoint(self, ref: str) -> tuple[RunRecord, dict]:
         """The run ``ref`` names and the manifest of its newest checkpoint, when ``resume``
@@ -301,11 +305,14 @@ class RunStore:
         self._end(run_id, "failed", error=error)
         return run_id
 
-    def _land(self, run_id: str, produce: Callable[[], Result]) -> Result:
+    def _land(self, run_id: str, produce: Callable[[], Result],
+              finished: Callable[[Result], None] | None = None) -> Result:
         tmp = self.tmp_dir / run_id
         try:
             res = produce()
             res.info["run_id"] = run_id
+            if finished is not None:
+                finished(res)
             tmp.mkdir(parents=True)
             res.write_files(tmp)
             files = self._publish(tmp, self.runs_dir / run_id)
@@ -863,7 +870,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@functools.cache
 def _builtin(name: str) -> Scenario | None:
+    """The built-in scenario ``name`` (None if there is none), read once per process: it
+    is a file of the package, and parsing its YAML takes a tenth of a second, once per
+    recorded run otherwise (``overrides`` only reads it)."""
     from scsim.scenario import builtin_names, load_scenario
 
     return load_scenario(name) if name in builtin_names() else None

@@ -11,6 +11,7 @@ const page = {
   polling: false,
   expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
   run: null,           // the run shown under "Look" (/api/runs/ID)
+  shown: undefined,    // the id of the run the "Look" panel shows
 };
 
 // The figures the per-group and per-region charts can show (keys of run.groups[g] and
@@ -207,16 +208,25 @@ function compareNow() {
 
 async function cancelNow() { await api("/api/cancel", {method: "POST", body: {}}); }
 
+const ACTIVE = ["queued", "running", "saving"];  // a job that is not over
+
 async function watch() {
   if (page.polling) return;  // the loop that runs will see the newest job
   page.polling = true;
   try {
+    let version;  // of the job last seen: the server answers as soon as it changes
     for (;;) {
       const wanted = page.expect;  // a job submitted meanwhile changes it
-      const {job} = await api("/api/job");
+      const {job} = await api(version === undefined ? "/api/job" : `/api/job?after=${version}`);
       if (!job && page.expect === wanted) return;
+      version = job ? job.version : undefined;
       if (job && (wanted === undefined || job.id === wanted)) {
-        if (!["queued", "running"].includes(job.status)) {
+        // A run whose days are done is drawn at once, while it is written to the store
+        // (should that fail, the job's status says so next).
+        if (job.status === "saving" && page.shown !== job.runs.runs[0]) {
+          try { await openRun(job.runs.runs[0]); } catch (err) { /* the status tells */ }
+        }
+        if (!ACTIVE.includes(job.status)) {
           await finished(job);  // the result is on the page before the status says so
           // An older job (the one the page found when it opened) must neither mark a job
           // submitted while it was shown as finished nor end the loop that watches it.
@@ -226,7 +236,7 @@ async function watch() {
         }
         if (page.expect === wanted) showProgress(job);
       }
-      await new Promise(r => setTimeout(r, 250));
+      if (!job) await new Promise(r => setTimeout(r, 250));  // nothing to wait on yet
     }
   } finally { page.polling = false; }
 }
@@ -241,6 +251,8 @@ function showProgress(job) {
     text.textContent = `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}` +
       (job.kind === "compare" ? ` (${job.side})` : "");
     liveCharts(job);
+  } else if (job.status === "saving") {
+    text.textContent = "done: writing it to the run store…";
   } else {
     text.textContent = {done: "done", cancelled: "cancelled", failed: "failed"}[job.status];
     text.dataset.status = job.status;
@@ -265,8 +277,8 @@ function scoreChart(day, col) {
 async function finished(job) {
   if (job.status === "failed") showProblems([job.error]);
   if (job.status === "done") {
-    if (job.kind === "run") await openRun(job.runs.runs[0]);
-    else await openComparison(job.runs);
+    if (job.kind !== "run") await openComparison(job.runs);
+    else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
   }
   await refreshRuns();
 }
@@ -275,6 +287,7 @@ async function finished(job) {
 
 async function openRun(id) {
   const run = await api(`/api/runs/${id}`);
+  page.shown = id;
   $("comparison").hidden = true;
   const head = $("headline");
   head.innerHTML = "";
