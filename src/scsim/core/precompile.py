@@ -13,8 +13,8 @@ scenarios compile, with the seconds each took to compile (recorded on one thread
 At setup (``prepare``, before the world is built) the registry's signatures of the kernels
 this run needs that are missing from numba's cache are compiled by worker processes, each
 kernel by one worker, which writes it to the cache; this process waits (a Ctrl-C stops the
-workers and raises KeyboardInterrupt here at once). ``load`` then loads the kernels of the
-run's steps from the cache (a fraction of a second) before day 0. A signature not in the
+workers and raises KeyboardInterrupt here at once). ``load`` then loads them from the cache
+(a fraction of a second) before day 0. A signature not in the
 registry (a scenario whose types no built-in scenario has) is still compiled on first use.
 
 numba's cache is one index file per function, read, updated and rewritten by whichever
@@ -36,7 +36,6 @@ import pickle
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +88,7 @@ def registry() -> tuple[Entry, ...]:
     return tuple(out)
 
 
-def step_kernels(epochs: Iterable[Any]) -> set[str]:
+def step_kernels(epochs: list[tuple[int, Any]]) -> set[str]:
     """The declared kernels of the steps that are on in some epoch (``(day, Params)``)."""
     from scsim.core.plan import DAY_PLAN
 
@@ -105,7 +104,7 @@ def declared_kernels() -> set[str]:
     return {kernel_name(k) for step in DAY_PLAN for k in step.kernels}
 
 
-def needed(epochs: Iterable[Any]) -> list[Entry]:
+def needed(epochs: list[tuple[int, Any]]) -> list[Entry]:
     """The registry's entries a run with these epochs needs: the kernels of its steps that
     are on, and every kernel that is not a step's (those that build the world)."""
     mine, declared = step_kernels(epochs), declared_kernels()
@@ -121,8 +120,11 @@ def in_cache(entry: Entry) -> bool:
     cache = d._cache
     if isinstance(cache, NullCache):
         return False
-    key = cache._index_key(entry.signature, d.targetctx.codegen())
-    return key in cache._cache_file._load_index()
+    try:  # numba's own lookup, less the loading
+        key = cache._index_key(entry.signature, d.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except AttributeError:  # another numba's internals: leave it to the first call
+        return True
 
 
 WORKER_START = 3  # seconds for a worker process to start (Python, numba, scsim's modules)
@@ -136,7 +138,7 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def prepare(epochs: Iterable[Any]) -> None:
+def prepare(epochs: list[tuple[int, Any]]) -> None:
     """Compile the registry's signatures that a run with these epochs needs and numba's
     cache lacks, in worker processes, into the cache (nothing when none is missing)."""
     if not _use_registry:
@@ -197,18 +199,17 @@ def compile_in_workers(shares: list[list[Entry]]) -> None:
                 proc.wait()
 
 
-def load(epochs: Iterable[Any]) -> None:
-    """Load (or, when the cache lacks them, compile) every registered signature of the
-    kernels of the run's steps, so that none is compiled or loaded during the days."""
+def load(epochs: list[tuple[int, Any]]) -> None:
+    """Load (or, when the cache lacks them, compile) every registered signature a run with
+    these epochs needs, so that none is compiled or loaded during the days (the steps call
+    some kernels that also build the world, e.g. the network metrics)."""
     if not _use_registry:
         return
-    mine = step_kernels(epochs)
-    for e in registry():
-        if e.kernel in mine:
-            try:
-                dispatcher_of(e.kernel).compile(e.signature)
-            except Exception:  # the kernel's arguments changed: first use
-                continue
+    for e in needed(epochs):
+        try:
+            dispatcher_of(e.kernel).compile(e.signature)
+        except Exception:  # the kernel's arguments changed: compiled on first use
+            continue
 
 
 # --- the worker processes -----------------------------------------------------------------
