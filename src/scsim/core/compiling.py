@@ -27,7 +27,7 @@ from numba.core import event
 from scsim.core.precompile import EVENT as POOL
 
 # A compilation in this process that the registry did not foresee (core.precompile), in
-# seconds: it is one kernel or a few (the largest, observe, 4 s on one idle thread).
+# seconds: it is one kernel or a few (the largest, breakdown, 7 s of one thread).
 COMPILE_ESTIMATE_SECONDS = 10
 
 
