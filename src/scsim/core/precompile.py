@@ -14,8 +14,8 @@ At setup (``prepare``, before the world is built) the registry's signatures of t
 this run needs that are missing from numba's cache are compiled by worker processes, each
 kernel by one worker, which writes it to the cache; this process waits (a Ctrl-C stops the
 workers and raises KeyboardInterrupt here at once). ``load`` then loads them from the cache
-(a fraction of a second) before day 0. A signature not in the
-registry (a scenario whose types no built-in scenario has) is still compiled on first use.
+(a fraction of a second) before day 0. A signature not in the registry (a scenario whose
+types no built-in scenario has) is still compiled on first use.
 
 numba's cache is one index file per function, read, updated and rewritten by whichever
 process compiles one of its signatures: two processes compiling different signatures of the
@@ -175,15 +175,14 @@ def compile_in_workers(shares: list[list[Entry]]) -> None:
         [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]))
     procs = []
     try:
-        for share in shares:
-            job = [[e.kernel, base64.b64encode(pickle.dumps(e.signature)).decode()]
-                   for e in share]
-            proc = subprocess.Popen(
+        for _ in shares:  # all started first: each reads its job once it has imported
+            procs.append(subprocess.Popen(
                 [sys.executable, "-c", "from scsim.core.precompile import worker; worker()"],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                env=env, start_new_session=True)
-            procs.append(proc)
-            proc.stdin.write(json.dumps(job).encode())
+                env=env, start_new_session=True))
+        for proc, share in zip(procs, shares, strict=True):
+            proc.stdin.write(json.dumps([[e.kernel, base64.b64encode(
+                pickle.dumps(e.signature)).decode()] for e in share]).encode())
             proc.stdin.close()
         for proc in procs:
             while True:
