@@ -121,3 +121,12 @@ def test_ctrl_c_during_a_cold_compile_stops_the_run_at_once(tmp_path):
         assert not (store / "runs").exists() or not any((store / "runs").iterdir())
         runs = open_store(store).runs()
         assert (runs["status"] != "running").all()
+
+
+def test_the_workers_share_the_kernels_by_their_seconds():
+    entries = [precompile.Entry(k, (n,), s) for k, n, s in [
+        ("a:x", 1, 6.0), ("a:x", 2, 1.0), ("b:y", 1, 4.0), ("c:z", 1, 2.0), ("d:w", 1, 1.0)]]
+    shares = precompile.split(entries, 2)
+    assert sorted(sorted({e.kernel for e in share}) for share in shares) == [
+        ["a:x"], ["b:y", "c:z", "d:w"]]  # each kernel whole in one share: 7 s and 7 s
+    assert sorted(map(len, shares)) == [2, 3]
