@@ -140,10 +140,8 @@ def dask_scheduler(tmp_path_factory):
 @pytest.fixture(scope="session")
 def compiled_kernels():
     """Compile the kernels of the built-in scenarios that subprocess tests run into numba's
-    on-disk cache first, so a child process loads them instead of compiling (a signal sent
-    to a child waits until numba's compiler returns: a cold compile of every kernel can
-    take a minute on 2 busy cores). 400 days, not 2: some kernels are first needed later
-    in a run (after 2 days, a child still compiled 6.5 s of kernels, and a Ctrl-C sent
-    during that compile was lost)."""
+    on-disk cache first, so that a child process loads them instead of compiling (a cold
+    compile of every kernel takes half a minute or more on 2 busy cores). A run compiles
+    or loads every kernel it needs before day 0 (core.precompile), so 2 days do."""
     for name in ("national-800", "pilot-1000"):
-        Simulation(load_scenario(name, agents=500, days=400), seed=1).run()
+        Simulation(load_scenario(name, agents=300, days=2), seed=1).run()

@@ -48,11 +48,11 @@ def day_progress(total_days: int, description: str, quiet: bool = False
 def compile_notice(quiet: bool = False) -> Iterator[None]:
     """Say on stderr, when the block first compiles a kernel, that it happens once and
     about how long it takes (a first run would otherwise seem stuck)."""
-    from scsim.core.compiling import COMPILE_ESTIMATE_SECONDS, on_first_compile
+    from scsim.core.compiling import on_first_compile
 
-    def announce() -> None:
+    def announce(seconds: int) -> None:
         if not quiet:
-            err.print(f"compiling the kernels once, about {COMPILE_ESTIMATE_SECONDS} s "
+            err.print(f"compiling the kernels once, about {seconds} s "
                       "(later runs load them from numba's cache)")
 
     with on_first_compile(announce):

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from scsim.core import precompile
 from scsim.core.compiling import KernelTime
 from scsim.core.counters import Tally
 from scsim.core.params import Names, Params, compile_params
@@ -58,9 +59,9 @@ class Simulation:
         self.epochs = _compile(scenario, self.names)
         kernels = KernelTime()
         with kernels.measure():
+            precompile.prepare(self.epochs)
             state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
-        self._assemble(state, sc, time.perf_counter() - started)
-        self.setup_kernels = kernels
+        self._assemble(state, sc, time.perf_counter() - started, kernels)
         with kernels.measure():
             self._warm_up()
 
@@ -77,16 +78,17 @@ class Simulation:
         sim.names = Names.of(scenario)
         started = time.perf_counter()
         sim.epochs = _compile(scenario, sim.names)
-        sim._assemble(state, scenario, time.perf_counter() - started)
+        sim._assemble(state, scenario, time.perf_counter() - started, KernelTime())
         return sim
 
-    def _assemble(self, state: State, scenario: Scenario, setup: float) -> None:
+    def _assemble(self, state: State, scenario: Scenario, setup: float,
+                  setup_kernels: KernelTime) -> None:
         self.state, self.scenario = state, scenario
         self.profile = {"setup": setup, **dict.fromkeys(PHASES, 0.0)}
         self.elapsed = 0.0  # seconds in the day loop so far (also before a resume)
         # seconds spent compiling kernels or loading them from the cache, in setup and in
         # the day loop (part of elapsed; left out of speeds)
-        self.setup_kernels, self.kernels = KernelTime(), KernelTime()
+        self.setup_kernels, self.kernels = setup_kernels, KernelTime()
         self.started_at: datetime | None = None  # when the day loop first started
         s, names = self.state, self.names
         self.tally = Tally(COUNTERS, s.n, {
@@ -100,6 +102,8 @@ class Simulation:
         self.ledger = Ledger(names, s.region, s.region_start)
         self.steps = [step(self) for step in DAY_PLAN]
         self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
+        with self.setup_kernels.measure():  # every kernel of the days, before the first
+            precompile.load(self.epochs)
 
     def _warm_up(self) -> None:
         """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,

@@ -1,0 +1,132 @@
+"""Every kernel a run needs is compiled (or loaded) before day 0: the registry of kernel
+signatures (``src/scsim/core/kernels.json``) covers what the runs call, a cold cache is
+compiled by worker processes, and a Ctrl-C during that compile stops the run at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, SCSIM
+from scsim.core import precompile
+from scsim.store import open_store
+
+STALE = ("run `python -m scsim.core.precompile --record` (the registry of kernel signatures "
+         "is out of date: a kernel or its arguments changed)")
+
+# A fresh process (no kernel in memory yet) runs golden runs and lists the kernels (with
+# their argument types) compiled or loaded during their days, not before day 0.
+DURING_DAYS = """
+import json, sys
+import golden
+from scsim.core.engine import Simulation
+from scsim.core.precompile import _scsim_dispatchers, kernel_name
+from scsim.outputs.casefile import Trace
+
+def in_memory():
+    return {(kernel_name(d), str(sig)) for d in _scsim_dispatchers() for sig in d.overloads}
+
+late = set()
+for label in sys.argv[1:]:
+    settings = golden.RUNS[label]
+    trace = Trace(**settings["trace"]) if "trace" in settings else None
+    sim = Simulation(golden.scenario_of(settings), seed=settings["seed"], trace=trace)
+    before = in_memory()
+    sim.run()
+    late |= in_memory() - before
+print(json.dumps(sorted(late)))
+"""
+
+
+def kernels_during_days(labels: list[str]) -> list[list[str]]:
+    env = dict(os.environ, NUMBA_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO / "tests")]))
+    done = subprocess.run([sys.executable, "-c", DURING_DAYS, *labels], capture_output=True,
+                          text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_no_kernel_is_compiled_or_loaded_during_the_days():
+    """national-800's golden run lists, misattributes, shames, penalises companies and
+    changes its policy on day 100: every kernel it calls is in memory before day 0."""
+    assert kernels_during_days(["national-800"]) == [], STALE
+
+
+@pytest.mark.slow
+def test_no_kernel_is_compiled_or_loaded_during_the_days_of_any_golden_run():
+    import golden
+
+    assert kernels_during_days(list(golden.RUNS)) == [], STALE
+
+
+def test_the_registry_names_the_declared_kernels_and_what_they_take():
+    entries = precompile.registry()
+    assert entries, "src/scsim/core/kernels.json is missing or unreadable"
+    names = {e.kernel for e in entries}
+    assert precompile.declared_kernels() <= names, STALE
+    assert all(e.seconds > 0 for e in entries)
+    # one specialisation per kernel: no argument whose type varies between the scenarios
+    assert len(names) == len(entries)
+
+
+def test_a_run_needs_the_kernels_of_its_steps_that_are_on():
+    import scsim
+
+    sc = scsim.load_scenario("no-system", agents=200, days=2)
+    sim = scsim.Simulation(sc, seed=1)
+    kernels = precompile.step_kernels(sim.epochs)
+    assert "scsim.mechanisms.behave:behave" in kernels
+    assert "scsim.mechanisms.observe:observe" not in kernels  # no surveillance, no score
+    assert "scsim.mechanisms.score:score" not in kernels
+    needed = {e.kernel for e in precompile.needed(sim.epochs)}
+    assert kernels <= needed
+    assert "scsim.world.population:_households" in needed  # builds the world
+    assert not needed & (precompile.declared_kernels() - kernels)
+
+
+def _cold_cache_run(tmp_path, *args: str) -> subprocess.Popen:
+    """``scsim run ARGS`` in a new process with an empty numba cache of its own and two
+    compiling workers at most (SIGINT as in a terminal's foreground job)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), NUMBA_NUM_THREADS="1")
+    return subprocess.Popen([*SCSIM, "run", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+
+
+def test_ctrl_c_during_a_cold_compile_stops_the_run_at_once(tmp_path):
+    store = tmp_path / "st"
+    proc = _cold_cache_run(tmp_path, "pilot-1000", "--agents", "500", "--days", "100000",
+                           "--store", str(store))
+    try:
+        first = proc.stderr.readline().decode()
+        assert "compiling the kernels once, about" in first, first
+        time.sleep(1.0)  # the workers are compiling
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+        stopped = time.monotonic() - sent
+    finally:
+        proc.kill()
+    stderr = first + rest.decode()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.split("\n")[-2] == "interrupted"
+    assert stopped < 10, f"{stopped:.1f} s from the Ctrl-C to the end"
+    if store.exists():  # nothing half-written: no run began
+        assert not (store / "runs").exists() or not any((store / "runs").iterdir())
+        runs = open_store(store).runs()
+        assert (runs["status"] != "running").all()
+
+
+def test_the_workers_share_the_kernels_by_their_seconds():
+    entries = [precompile.Entry(k, (n,), s) for k, n, s in [
+        ("a:x", 1, 6.0), ("a:x", 2, 1.0), ("b:y", 1, 4.0), ("c:z", 1, 2.0), ("d:w", 1, 1.0)]]
+    shares = precompile.split(entries, 2)
+    assert sorted(sorted({e.kernel for e in share}) for share in shares) == [
+        ["a:x"], ["b:y", "c:z", "d:w"]]  # each kernel whole in one share: 7 s and 7 s
+    assert sorted(map(len, shares)) == [2, 3]
