@@ -126,6 +126,19 @@ def breakdown(seg_start, group, status, today, scores, out, tier, s_min, width, 
         counts[k] = tally
 
 
+@njit(cache=True)
+def region_counts(counts, seg_region, regions):
+    """``counts`` (segments, groups, k; int32) summed by region: (regions, groups, k) int64
+    (a region without agents: zeros)."""
+    out = np.zeros((regions, counts.shape[1], counts.shape[2]), np.int64)
+    for k in range(counts.shape[0]):
+        r = seg_region[k]
+        for g in range(counts.shape[1]):
+            for b in range(counts.shape[2]):
+                out[r, g, b] += counts[k, g, b]
+    return out
+
+
 class Provenance(Step):
     """The step before the metrics that follows points and wrongful listings: one
     breakdown per day into ``by_group`` (days, groups, fields) and ``by_region`` (days,
@@ -139,7 +152,7 @@ class Provenance(Step):
 
     name = "provenance"
     section = "metrics"
-    kernels = (breakdown,)
+    kernels = (breakdown, region_counts)
 
     @classmethod
     def on(cls, p) -> bool:
@@ -212,8 +225,8 @@ class Provenance(Step):
         """The day's tier counts and score distribution by group and region, and agents
         listed and agents per region and group, from the breakdown just taken."""
         groups = self.by_group_stats.shape[1]
-        counts = np.concatenate([self.counts.sum(axis=0, dtype=np.int64),
-                                 self.region_sums(self.counts.sum(axis=1, dtype=np.int64))])
+        by_region = region_counts(self.counts, self.seg_region, self.regions)
+        counts = np.concatenate([by_region.sum(axis=0), by_region.sum(axis=1)])
         hist = counts[:, self.tiers:]
         stats = np.column_stack([counts[:, :self.tiers],
                                  binned_percentiles(hist, self.bin_values, PERCENTILES),
@@ -244,7 +257,9 @@ def binned_percentiles(hist: np.ndarray, values: np.ndarray, qs) -> np.ndarray:
     k = np.floor(pos).astype(np.int64)
     ranks = np.concatenate([k, np.minimum(k + 1, n - 1)], axis=1)  # order statistics
     cdf = np.cumsum(hist, axis=1)
-    below = (cdf[:, None, :] <= ranks[:, :, None]).sum(axis=2)
+    below = np.array([np.searchsorted(c, r, side="right") for c, r in zip(cdf, ranks,
+                                                                           strict=True)],
+                     np.int64).reshape(ranks.shape)  # bins whose counts end at or below
     at = values[np.minimum(below, hist.shape[1] - 1)]
     low, high = at[:, :len(qs)], at[:, len(qs):]
     return np.where(n > 0, low + (pos - k) * (high - low), np.nan)
