@@ -420,8 +420,8 @@ def events_table(rows: np.ndarray, names) -> pd.DataFrame:
     rows = rows[np.argsort(rows[:, DAY], kind="stable")]
 
     def named(column: int, values) -> np.ndarray:
-        return np.array([values[k] if k >= 0 else "" for k in rows[:, column].astype(np.int64)],
-                        object)
+        # code -1 (does not apply) picks the "" at the end
+        return np.array([*values, ""], object)[rows[:, column].astype(np.int64)]
 
     return pd.DataFrame({
         "day": rows[:, DAY].astype(np.int32), "agent": rows[:, AGENT].astype(np.int32),
