@@ -23,9 +23,12 @@ Sections (each a list of rows in the JSON, printed as one table):
   simulated day it implies (every byte of the state and the CSR read once), and a second
   bound that also counts one 64-byte cache line per neighbour score gathered (the score
   phase reads the scores of every neighbour of every agent, in no cache-friendly order);
-* memory: peak RSS per agent at each size (30 days, a fresh process each), the estimate
-  scsim refuses runs with, and the largest population that fits in this machine's RAM;
-  ``--huge`` also runs 10^8 agents for 30 days;
+* memory: peak RSS per agent at each size (30 days, a fresh process each, the run recorded
+  in a temporary run store as `scsim run` does: the agents table written at the end, and
+  pandas, pyarrow and duckdb loaded, as the estimate assumes), with and without per-agent
+  sources (``metrics.per_agent_sources``), the estimate scsim refuses runs with, and the
+  largest population that fits in this machine's RAM; ``--huge`` also runs 10^8 agents
+  for 30 days without per-agent sources;
 * scaling: time per simulated day against N and against the mean degree.
 
 Timings on a shared machine are noisy: each figure is the best of its repeats, and the load
@@ -61,6 +64,7 @@ HERE = Path(__file__).resolve().parent
 STARSIM_PYTHON = sys.executable if importlib.util.find_spec("starsim") else None
 GiB = 2**30
 ALL_REGIONS = ["regions.rollout=[{day: 0, regions: all}]"]
+NO_LEDGER = ["metrics.per_agent_sources=false"]
 EVERYTHING = [*ALL_REGIONS, "reports.enabled=true", "reports.true_rate=0.05",
               "reports.false_rate=0.002", "shaming.enabled=true", "shaming.probability=0.5",
               "shaming.sever.social=0.2", "shaming.restore_rate=0.002"]
@@ -86,13 +90,16 @@ def machine() -> dict:
             "load_before": [round(x, 2) for x in os.getloadavg()]}
 
 
-def simulate(name: str, agents: int, days: int, overrides=(), seed: int = 1) -> dict:
-    """One run in this process: setup and simulated seconds, per-phase seconds."""
+def simulate(name: str, agents: int, days: int, overrides=(), seed: int = 1,
+             store: str | None = None) -> dict:
+    """One run in this process: setup and simulated seconds, per-phase seconds; with
+    ``store`` (a folder) the run is recorded there as `scsim run` does (its run seconds
+    then include writing its tables)."""
     sc = scsim.load_scenario(name, agents=agents, days=days, overrides=list(overrides))
     t0 = time.perf_counter()
     sim = Simulation(sc, seed=seed)
     t1 = time.perf_counter()
-    res = sim.run()
+    res = sim.run() if store is None else scsim.open_store(store).record(sim)
     t2 = time.perf_counter()
     return {"agents": agents, "days": days, "setup_s": t1 - t0, "run_s": t2 - t1,
             "agent_days_per_s": agents * days / (t2 - t1),
@@ -129,13 +136,16 @@ def child(args: list[str], env: dict | None = None) -> dict:
 def child_main(kind: str, *rest: str) -> None:
     """Entry point of a child process; prints one JSON line."""
     t0 = time.perf_counter()
-    if kind == "memory":
-        agents, days = int(rest[0]), int(rest[1])
-        sc = scsim.load_scenario("national-800", agents=agents, days=days)
-        r = simulate("national-800", agents, days)
+    if kind == "memory":  # memory N DAYS BASELINE [OVERRIDE...]
+        agents, days, overrides = int(rest[0]), int(rest[1]), list(rest[3:])
+        sc = scsim.load_scenario("national-800", agents=agents, days=days,
+                                 overrides=overrides)
+        with tempfile.TemporaryDirectory() as store:
+            r = simulate("national-800", agents, days, overrides, store=store)
         peak = peak_rss()
         r.update(peak_bytes=peak, estimate_bytes=estimate_bytes(sc, agents, Names.of(sc)),
-                 baseline_bytes=int(rest[2]) if len(rest) > 2 else 0)
+                 baseline_bytes=int(rest[2]), stored=True,
+                 per_agent_sources=Names.of(sc).per_agent_sources)
         print(json.dumps(r))
     elif kind == "baseline":  # RSS of a process that has imported scsim and run a tiny model
         simulate("national-800", 2000, 3)
@@ -319,18 +329,34 @@ def day_bytes(n: int, ties_entries: int) -> int:
     return n * (bytes_per_row(AGENT_ARRAYS, widths(names)) + 8) + ties_entries * 5
 
 
-def memory(sizes: list[int], days: int) -> list[dict]:
+def memory(sizes: list[int], days: int, overrides: list[str]) -> list[dict]:
+    """Peak memory of national-800 with ``overrides`` at each size, each run recorded in a
+    temporary store in a fresh process."""
     baseline = child(["baseline"])["peak_bytes"]
     rows = []
     for n in sizes:
-        r = child(["memory", str(n), str(days), str(baseline)])
+        r = child(["memory", str(n), str(days), str(baseline), *overrides])
         r["bytes_per_agent"] = r["peak_bytes"] / n
         r["estimate_ratio"] = r["estimate_bytes"] / r["peak_bytes"]
         rows.append(r)
-        print(f"  memory {n:>11,} agents x {days} days: peak {r['peak_bytes'] / GiB:.2f} GiB = "
-              f"{r['bytes_per_agent']:.0f} B/agent; estimate {r['estimate_ratio']:.2f}x "
-              f"the peak", flush=True)
+        print(f"  memory {n:>11,} agents x {days} days {' '.join(overrides)}: peak "
+              f"{r['peak_bytes'] / GiB:.2f} GiB = {r['bytes_per_agent']:.0f} B/agent; "
+              f"estimate {r['estimate_ratio']:.2f}x the peak", flush=True)
     return rows
+
+
+def largest(rows: list[dict], ram: int) -> dict | None:
+    """The largest population that fits in ``ram`` bytes: 10^8 if it ran, else
+    extrapolated from the bytes per extra agent of the two largest sizes (None with one
+    size, which tells nothing of them)."""
+    if rows and rows[-1]["agents"] == 10**8:
+        return {"agents": 10**8, "ram_gib": ram / GiB, "how": "ran 10^8"}
+    if len(rows) < 2:
+        return None
+    a, b = rows[-2:]
+    per = (b["peak_bytes"] - a["peak_bytes"]) / (b["agents"] - a["agents"])
+    return {"agents": int((ram - b["baseline_bytes"]) / per), "ram_gib": ram / GiB,
+            "how": f"extrapolated at {per:.0f} B per extra agent"}
 
 
 def degree_scaling(n: int, degrees: list[float], days: int) -> list[dict]:
@@ -388,14 +414,22 @@ def report(results: dict) -> str:
             f"cache line per neighbour ({r['gather_bound_ms']:.0f} ms) | "
             f"{'≤ 3×' if r['agents'] == 10**7 else ''} |")
     for r in results["memory"]:
-        add(f"| peak memory (30 days; Python and numba included) | {r['agents']:,} | "
+        how = ("recorded in a store as `scsim run`; Python, numba, pandas, pyarrow, duckdb "
+               "included" if r.get("stored") else "simulated only, nothing written; Python "
+               "and numba included")
+        ledger = "" if r.get("per_agent_sources", True) else "; no per-agent sources"
+        add(f"| peak memory (30 days, {how}{ledger}) | {r['agents']:,} | "
             f"{r['peak_bytes'] / GiB:.2f} GiB = {r['bytes_per_agent']:.0f} B/agent; "
             f"estimate {r['estimate_ratio']:.2f}× | "
             f"{'≤ ~150 B/agent; estimate ±20 %' if r['agents'] >= 10**8 else 'estimate ±20 %'} |")
-    fit = results["largest"]
-    if fit:
-        add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB | | "
-            f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, ≤ ~150 B/agent |")
+    fits = results["largest"] or {}
+    if "agents" in fits:  # results written before the two variants
+        fits = {"per-agent sources": fits}
+    for label, fit in fits.items():
+        if fit:
+            add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB ({label}) | | "
+                f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, "
+                "≤ ~150 B/agent |")
     add("| time per day vs N (all regions) | " + ", ".join(
         f"{r['agents']:.0e}" for r in results["scaling_n"]) + " | " + ", ".join(
         f"{1e6 * r['ms_per_day'] / r['agents']:.0f}" for r in results["scaling_n"])
@@ -424,7 +458,8 @@ def put_in_doc(doc: Path, table: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10^5 agents only")
-    parser.add_argument("--huge", action="store_true", help="also 10^8 agents for 30 days")
+    parser.add_argument("--huge", action="store_true",
+                        help="also 10^8 agents for 30 days (no per-agent sources)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--doc", type=Path,
                         help="put the table between the bench-table markers of this page")
@@ -501,19 +536,12 @@ def main() -> None:
               f"({nbytes / 1e9:.2f} GB): {r['ms_per_day'] / bound_ms:.1f}x", flush=True)
     results["bound"] = {"bandwidth": bw, "sizes": bound_rows}
 
-    mem_sizes = sizes + ([10**8] if args.huge else [])
-    results["memory"] = memory(mem_sizes, 30)
+    kept = memory(sizes, 30, [])
+    dropped = memory(sizes + ([10**8] if args.huge else []), 30, NO_LEDGER)
+    results["memory"] = kept + dropped
     ram = psutil.virtual_memory().total
-    if args.huge and results["memory"][-1]["agents"] == 10**8:
-        results["largest"] = {"agents": 10**8, "ram_gib": ram / GiB, "how": "ran 10^8"}
-    elif len(results["memory"]) > 1:  # marginal bytes per agent of the two largest sizes
-        a, b = results["memory"][-2:]
-        per = (b["peak_bytes"] - a["peak_bytes"]) / (b["agents"] - a["agents"])
-        fit = int((ram - b["baseline_bytes"]) / per)
-        results["largest"] = {"agents": fit, "ram_gib": ram / GiB,
-                              "how": f"extrapolated at {per:.0f} B per extra agent"}
-    else:
-        results["largest"] = None  # one size tells nothing of the bytes per extra agent
+    results["largest"] = {"per-agent sources": largest(kept, ram),
+                          "no per-agent sources": largest(dropped, ram)}
     results["scaling_n"] = [{"agents": r["agents"], "ms_per_day": r["ms_per_day"]}
                             for r in all_on]
     deg_n = 10**5 if args.quick else 10**6

@@ -322,6 +322,10 @@ def _branch_scenario(saved: Scenario, scenario: Scenario) -> Scenario:
                                 for k in keys))
         raise ScsimError("a branch must keep the checkpoint's population, network and days; "
                          f"this scenario changes {', '.join(changed) or 'them'}")
+    if scenario.metrics.per_agent_sources != saved.metrics.per_agent_sources:
+        raise ScsimError("a branch must keep the checkpoint's metrics.per_agent_sources "
+                         f"({str(saved.metrics.per_agent_sources).lower()}): every agent's "
+                         "points by source are kept from day 0 or not at all")
     if Names.of(scenario) != Names.of(saved):
         raise ScsimError("a branch must keep the checkpoint's behaviours, groups, tiers, "
                          "privileges, sectors and company events (the state's arrays and "

@@ -55,6 +55,8 @@ class Simulation:
         self.seed = int(seed)
         self.trace = trace
         self.names = Names.of(scenario)
+        if trace is not None:
+            trace.check(self.names)
         started = time.perf_counter()
         self.epochs = _compile(scenario, self.names)
         kernels = KernelTime()

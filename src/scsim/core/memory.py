@@ -21,7 +21,13 @@ import psutil
 
 from scsim.core.mechanism import mechanisms
 from scsim.core.params import Names
-from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, bytes_per_row, widths
+from scsim.core.state import (
+    AGENT_ARRAYS,
+    COMPANY_ARRAYS,
+    absent_arrays,
+    bytes_per_row,
+    widths,
+)
 from scsim.errors import MemoryRefused
 from scsim.scenario.schema import Scenario
 from scsim.world.population import MAX_HOUSEHOLD, company_count
@@ -63,7 +69,8 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     if entries is None:
         entries = int(n * expected_degree(sc))
     build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY
-    agents = n * (bytes_per_row(AGENT_ARRAYS, dims) + 8 / 2.8  # + household boundaries
+    agents = n * (bytes_per_row(AGENT_ARRAYS, dims, absent_arrays(names))
+                  + 8 / 2.8  # + household boundaries
                   + mechanism_state_bytes(sc))
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
     network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from scsim.core.mechanism import mechanisms
-from scsim.core.source import CAUSES
+from scsim.core.source import CAUSES, UNKNOWN_CAUSE
 from scsim.scenario.schema import Scenario
 
 NEVER = np.int32(2**31 - 1)  # a day that never comes
@@ -44,10 +44,14 @@ class Names:
     # those that move the error-free score (not errors of the system).
     sources: list[str] = field(default_factory=list)
     clean_sources: list[str] = field(default_factory=list)
-    causes: list[str] = field(default_factory=lambda: list(CAUSES))  # of wrongful listings
+    # Causes of wrongful listings: CAUSES, or UNKNOWN_CAUSE alone without per-agent sources.
+    causes: list[str] = field(default_factory=lambda: list(CAUSES))
     # Whether an error of the system (an ``error`` source: misattribution, false report)
     # can happen in some epoch; if not, the error-free score equals the recorded one.
     errors: bool = True
+    # Whether every agent's points by source are kept (metrics.per_agent_sources): the
+    # per-agent ledger, who was mistaken for whom, the causes of wrongful listings.
+    per_agent_sources: bool = True
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:
@@ -56,6 +60,7 @@ class Names:
         categories = list(dict.fromkeys(b.category for b in sc.behaviours)) or ["general"]
         optional = optional_in_use(sc)
         epochs = scenario_epochs(sc)
+        per_agent = sc.metrics.per_agent_sources
         used = [s for m in mechanisms() if m.sources is not None
                 and (m.in_use is None or m.name in optional) for s in m.sources.declared]
         return cls(
@@ -73,7 +78,9 @@ class Names:
             optional=optional,
             sources=[s.name for s in used],
             clean_sources=[s.name for s in used if s.moves_clean],
+            causes=list(CAUSES) if per_agent else [UNKNOWN_CAUSE],
             errors=any(m.errs(s) for m in mechanisms() if m.errs is not None for s in epochs),
+            per_agent_sources=per_agent,
         )
 
 

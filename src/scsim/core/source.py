@@ -20,7 +20,10 @@ so that at any time, for every agent,
     clean_points.sum()
 
 up to float32 rounding. When no error can happen in the run (``Names.errors`` false) the
-error-free ledger is the recorded one and ``clean_points`` has no columns. A kernel books
+error-free ledger is the recorded one and ``clean_points`` has no columns. A run with
+``metrics.per_agent_sources`` false keeps no per-agent rows at all (``Names.per_agent_sources``
+false: ``points`` and ``clean_points`` have no rows, ``Book.per_agent`` false): its
+bookings go to the day's tallies only. A kernel books
 through a ``Book`` (``Today.book(SOURCES)``: the ledger rows, the day's tallies and the
 mechanism's slots, resolved per run, so never compiled into a kernel)::
 
@@ -58,6 +61,9 @@ if TYPE_CHECKING:
 
 CAUSES = ("misattribution", "false_report", "association", "several", "other")
 """Causes of a wrongful listing (``outputs.provenance``; "other": no error took points)."""
+UNKNOWN_CAUSE = "unknown"
+"""The one cause of a run that keeps no per-agent ledger (``metrics.per_agent_sources``
+false): the damage of each error is not known, so neither is the cause."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,8 @@ def source(name: str) -> Source:
 
 class Book(NamedTuple):
     """What a kernel books points with (``Ledger.view``): the ledger rows (float32 points,
-    agents x sources; ``clean_points`` has no columns when ``clean`` is false), the day's
+    agents x sources; ``clean_points`` has no columns when ``clean`` is false; neither has
+    rows when ``per_agent`` is false, and then nothing is written to them), the day's
     tallies (float64 points, segments x groups x sources), the agents' groups and regions,
     the segment of each block's first region (``core.blocks.region_segments``) and the
     ledger column of each of the mechanism's sources (``slots``, by its ``S`` numbers)."""
@@ -135,7 +142,7 @@ class Book(NamedTuple):
     seg_base: np.ndarray
     slots: np.ndarray
     clean: bool  # a separate error-free ledger is kept (some error can happen)
-
+    per_agent: bool  # the agents' ledger rows are kept (else only the day's tallies)
 
 
 class Ledger:
@@ -144,11 +151,14 @@ class Ledger:
     tallies: ``day`` and ``clean_day`` (float64 points, segments x groups x sources), the
     points booked today, zeroed by ``reset`` before each day. ``clean``: whether a
     separate error-free ledger is kept (``Names.errors``; if not, ``clean_points`` and
-    ``clean_day`` have no columns and the error-free figures are the recorded ones)."""
+    ``clean_day`` have no columns and the error-free figures are the recorded ones).
+    ``per_agent``: whether the agents' rows are kept (``Names.per_agent_sources``; if not, the
+    bookings go to the day's tallies only)."""
 
     def __init__(self, names: Names, region: np.ndarray, region_start: np.ndarray):
         self.sources = tuple(names.sources)
         self.clean = bool(names.errors)
+        self.per_agent = bool(names.per_agent_sources)
         self.column = {name: k for k, name in enumerate(self.sources)}
         self.clean_slots = np.array([self.column[s] for s in names.clean_sources], np.int64)
         self.seg_base, self.seg_start, self.seg_region = region_segments(region, region_start)
@@ -183,7 +193,7 @@ class Ledger:
         """What the kernels of the mechanism booking to ``sources`` book with today."""
         return Book(agents["points"], agents["clean_points"], self.day, self.clean_day,
                     agents["group"], agents["region"], self.seg_base, self.slots(sources),
-                    self.clean)
+                    self.clean, self.per_agent)
 
     def clean_rows(self, agents: dict[str, np.ndarray], who: np.ndarray) -> np.ndarray:
         """The error-free ledger rows of agents ``who`` (float32; the recorded ones when no
@@ -208,11 +218,12 @@ def account(bk, i):
 
 
 @njit(cache=True, inline="always")
-def _add(rows, day, acct, column, delta):
-    """``rows[agent, column] += delta`` and the same to the day's tally of its cell
-    (points)."""
+def _add(rows, day, acct, column, delta, per_agent):
+    """``rows[agent, column] += delta`` (only if ``per_agent``: the rows are kept) and the
+    same to the day's tally of its cell (points)."""
     c = np.uint64(column)
-    rows[acct[0], c] += delta
+    if per_agent:
+        rows[acct[0], c] += delta
     day[acct[1], acct[2], c] += delta
 
 
@@ -220,7 +231,7 @@ def _add(rows, day, acct, column, delta):
 def book(bk, acct, k, delta):
     """Book ``delta`` points of the recorded score of the agent of ``acct``
     (``account``) to the mechanism's source ``k`` (its ``S`` number)."""
-    _add(bk[POINTS], bk[DAY], acct, bk.slots[k], delta)
+    _add(bk[POINTS], bk[DAY], acct, bk.slots[k], delta, bk.per_agent)
 
 
 @njit(cache=True, inline="always")
@@ -229,7 +240,7 @@ def book_clean(bk, acct, k, delta):
     ``k`` (nothing when the run keeps no separate error-free ledger: then it equals the
     recorded one)."""
     if bk.clean:
-        _add(bk[CLEAN_POINTS], bk[CLEAN_DAY], acct, bk.slots[k], delta)
+        _add(bk[CLEAN_POINTS], bk[CLEAN_DAY], acct, bk.slots[k], delta, bk.per_agent)
 
 
 @njit(cache=True, inline="always")

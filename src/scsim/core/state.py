@@ -4,14 +4,15 @@ One table (``AGENT_ARRAYS``, ``COMPANY_ARRAYS``) lists every per-agent and per-c
 array with its dtype and width; allocation and the memory estimate both read it, so the
 estimate cannot drift from what is allocated.
 
-The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
+The table is kept lean (about 108 bytes per agent with eight behaviours and five propensity
 categories, plus the provenance ledger: 4 bytes per source of points of the run, twice
 that when some error can happen, 88 for national-800's eleven sources, and 8 for who was
-mistaken for whom) so that 10^8 agents and their network fit in about 24 GB: history
-counts are uint16
-that saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has
-more ties than that, and today's acts are not stored (phases that need them draw them again
-from the same random numbers, see ``mechanisms.behave.draw_acts``).
+mistaken for whom) so that 10^8 agents and their network fit in about 24 GB without the
+ledger (``PER_AGENT_LEDGER``, not kept when ``metrics.per_agent_sources`` is false):
+history counts are uint16 that saturate at 65,535 (``add_capped``), neighbour counts are
+uint16 unless some agent has more ties than that, and today's acts are not stored (phases
+that need them draw them again from the same random numbers, see
+``mechanisms.behave.draw_acts``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     "school_barred_days": (np.uint16, 1),
 }
 
+PER_AGENT_LEDGER = ("points", "clean_points", "mistaken_for", "falsely_reported_by")
+"""The per-agent provenance arrays: a run without per-agent sources (``Names.
+per_agent_sources`` false) allocates them with no rows (``absent_arrays``)."""
+
 # What an agent or company has done so far (published in the agents and companies tables):
 # restarted at day 0 after a warm-up.
 AGENT_HISTORY = ("acts_total", "times_listed", "days_listed", "wrongful_listings",
@@ -114,6 +119,13 @@ def widths(names) -> dict[str, int]:
             "clean_ledger": sources if names.errors else 0}
 
 
+def absent_arrays(names) -> tuple[str, ...]:
+    """The agent arrays a run with these ``Names`` allocates with no rows (same dtype and
+    width, so the kernels' signatures do not change): the per-agent ledger when the run
+    keeps no per-agent sources."""
+    return () if names.per_agent_sources else PER_AGENT_LEDGER
+
+
 def ties_dtype(max_degree: int) -> type:
     """dtype of the per-agent neighbour counts for a network whose largest degree is
     ``max_degree``."""
@@ -128,18 +140,22 @@ def _dtype(dt: type | str, dims: dict) -> np.dtype:
     return np.dtype(dims.get(dt, np.uint16) if isinstance(dt, str) else dt)
 
 
-def bytes_per_row(table: dict, dims: dict) -> int:
+def bytes_per_row(table: dict, dims: dict, absent: tuple[str, ...] = ()) -> int:
     """Bytes of one row (agent or company); ``dims`` gives the widths and the "ties" dtype
-    (uint16 if absent)."""
-    return sum(_dtype(dt, dims).itemsize * _width(w, dims) for dt, w in table.values())
+    (uint16 if absent); the arrays named in ``absent`` have no rows (``absent_arrays``)."""
+    return sum(_dtype(dt, dims).itemsize * _width(w, dims) for name, (dt, w) in table.items()
+               if name not in absent)
 
 
-def allocate(table: dict, n: int, dims: dict) -> dict[str, np.ndarray]:
-    """Zeroed arrays of ``n`` rows for every entry of ``table``."""
+def allocate(table: dict, n: int, dims: dict, absent: tuple[str, ...] = ()
+             ) -> dict[str, np.ndarray]:
+    """Zeroed arrays of ``n`` rows for every entry of ``table`` (no rows for those named
+    in ``absent``)."""
     out = {}
     for name, (dt, w) in table.items():
-        width = _width(w, dims)
-        out[name] = np.zeros((n, width) if w != 1 else n, dtype=_dtype(dt, dims))
+        rows = 0 if name in absent else n
+        out[name] = np.zeros((rows, _width(w, dims)) if w != 1 else rows,
+                             dtype=_dtype(dt, dims))
     return out
 
 

@@ -248,9 +248,9 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
                  scratch, today, bk, mistaken_for, traced, log_all, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
-    (``wrong_person``; recorded score only), who keeps the actor's id. Returns a
-    ``misattributed`` event (``core.events``) for each one whose victim is traced, or for
-    every one with ``log_all``."""
+    (``wrong_person``; recorded score only), who keeps the actor's id (when the run keeps
+    per-agent sources). Returns a ``misattributed`` event (``core.events``) for each one
+    whose victim is traced, or for every one with ``log_all``."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -274,7 +274,8 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                                      members)
                     scratch[t, 0] += b_delta[b]
                     book(bk, account(bk, t), SRC.misattribution, b_delta[b])
-                    mistaken_for[t] = i
+                    if bk.per_agent:
+                        mistaken_for[t] = i
                     if b_severe[b]:
                         today[t] |= SEVERE_REAL
                     if log_all or is_traced(traced, t):

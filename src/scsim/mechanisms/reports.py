@@ -185,10 +185,11 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                   log_all, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
-    the target keeps the reporter's id; impunity may drop an accepted one against a
-    powerful target. Returns the events (``core.events``) of the reports whose target or
-    reporter is traced: ``falsely_reported`` (accepted), ``false_report_rejected``
-    (``value`` 1: accepted but dropped); with ``log_all``, every accepted one too."""
+    the target keeps the reporter's id (when the run keeps per-agent sources); impunity
+    may drop an accepted one against a powerful target. Returns the events
+    (``core.events``) of the reports whose target or reporter is traced:
+    ``falsely_reported`` (accepted), ``false_report_rejected`` (``value`` 1: accepted but
+    dropped); with ``log_all``, every accepted one too."""
     b_delta, b_severe = beh.delta, beh.severe
     envy, power_bias = p.envy, p.power_bias
     n = len(malice)
@@ -241,7 +242,8 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                         continue
                     scratch[target, 0] += b_delta[b]
                     book(bk, account(bk, target), SRC.false_report, b_delta[b])
-                    falsely_reported_by[target] = i
+                    if bk.per_agent:
+                        falsely_reported_by[target] = i
                     if b_severe[b]:
                         today[target] |= SEVERE_REAL
                     counts[blk, C.false_reports_accepted] += 1

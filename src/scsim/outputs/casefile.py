@@ -105,6 +105,15 @@ class Trace:
     ids: tuple[int, ...] = ()
     wrongful: bool = False
 
+    def check(self, names) -> None:
+        """Refuse case files in a run that keeps no per-agent sources: they tell each
+        agent's points by source (its ledger), which such a run does not keep."""
+        if (self.sample or self.ids or self.wrongful) and not names.per_agent_sources:
+            raise ScsimError("--trace, --trace-ids and --trace-wrongful need every agent's "
+                             "points by source: this scenario sets "
+                             "metrics.per_agent_sources: false (set it to true, or run "
+                             "without case files)")
+
     def chosen(self, n: int, seed: int) -> np.ndarray:
         """The agents traced from day 0 (sorted int64 ids)."""
         if self.sample < 0:
@@ -558,15 +567,21 @@ def case_file(res, agent: int) -> CaseFile:
     if len(mine):
         return CaseFile(agent, True, mine, story(mine, agent, tiers))
     row = res.agents.iloc[agent]
+    kept = res.names.per_agent_sources
+    sources = res.names.sources if kept else []
     totals = pd.DataFrame({
-        "source": res.names.sources,
-        "label": [source(s).label for s in res.names.sources],
-        "points": [float(row[f"points_{s}"]) for s in res.names.sources],
+        "source": sources,
+        "label": [source(s).label for s in sources],
+        "points": [float(row[f"points_{s}"]) for s in sources],
         "clean_points": [float(row[f"clean_points_{s}"]) if s in res.names.clean_sources
-                         else 0.0 for s in res.names.sources]})
-    lines = [f"agent {agent} was not traced (`--trace-ids {agent}` traces it); score "
-             f"{row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
-             f"{row['start_score']:.1f} at the start. Points by source:"]
+                         else 0.0 for s in sources]})
+    about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
+             f"{row['start_score']:.1f} at the start.")
+    lines = [f"agent {agent} was not traced (`--trace-ids {agent}` traces it); {about} "
+             "Points by source:" if kept else
+             f"agent {agent}: {about} This run kept no points by source per agent "
+             "(metrics.per_agent_sources: false; `scsim sources` has them for all agents "
+             "together)."]
     lines += [f"  {t.label}: {t.points:+.1f}" for t in totals.itertuples() if t.points]
     wrong = res.wrongful[res.wrongful["agent"] == agent]
     for w in wrong.itertuples(index=False):
@@ -577,9 +592,9 @@ def case_file(res, agent: int) -> CaseFile:
 
 def _who(w) -> str:
     parts = []
-    if w.mistaken_for >= 0:
+    if getattr(w, "mistaken_for", -1) >= 0:
         parts.append(f"mistaken for agent {w.mistaken_for}")
-    if w.falsely_reported_by >= 0:
+    if getattr(w, "falsely_reported_by", -1) >= 0:
         parts.append(f"falsely reported by agent {w.falsely_reported_by}")
     return ("; " + ", ".join(parts)) if parts else ""
 

@@ -20,7 +20,9 @@ and group: listings and score sums. From them come
   to it). With several, the ones that alone cover the gap between the error-free score and
   the threshold made the difference; "several" when more than one does, or none does alone.
   The table keeps the agent who was really seen (the last misattributed sighting) and the
-  last false reporter.
+  last false reporter. A run without per-agent sources (``metrics.per_agent_sources``
+  false) has no ledger to take the damage from: its wrongful listings are still counted
+  and listed, with the cause UNKNOWN_CAUSE and without the damage, who and points columns.
 
 The breakdown runs over the ledger's segments (the agents between consecutive block and
 region boundaries, ``core.blocks.region_segments``), each summed in agent order by one
@@ -38,7 +40,7 @@ import pandas as pd
 from numba import njit, prange
 
 from scsim.core.metric import Metric
-from scsim.core.source import CAUSES
+from scsim.core.source import CAUSES, UNKNOWN_CAUSE
 from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
@@ -66,9 +68,16 @@ percentiles of recorded scores (points) and their Gini coefficient."""
 
 DAMAGE_TOLERANCE = 1e-3  # points: less damage than this is float rounding, not an error
 
-WRONGFUL_COLUMNS = ("day", "agent", "cause", "score", "clean_score", "threshold_gap",
-                    "damage_misattribution", "damage_false_report", "damage_association",
-                    "mistaken_for", "falsely_reported_by")
+WRONGFUL_LISTING = ("day", "agent", "cause", "score", "clean_score", "threshold_gap")
+"""The columns of every wrongful listing; with per-agent sources, WRONGFUL_DAMAGE follow."""
+WRONGFUL_DAMAGE = ("damage_misattribution", "damage_false_report", "damage_association",
+                   "mistaken_for", "falsely_reported_by")
+
+
+def wrongful_columns(names: Names) -> tuple[str, ...]:
+    """The columns of the wrongful listings before the points by source (which only a run
+    with per-agent sources has, as it has WRONGFUL_DAMAGE)."""
+    return WRONGFUL_LISTING + (WRONGFUL_DAMAGE if names.per_agent_sources else ())
 
 
 @njit(cache=True)
@@ -146,9 +155,9 @@ class Provenance(Step):
     ledger columns); ``by_group_stats`` (days, groups, tiers + len(DISTRIBUTION)) and
     ``by_region_stats`` (days, regions, ...): agents per tier and the score distribution;
     ``by_region_group`` (days, regions, groups, 2): agents listed and agents; ``wrongful``
-    (rows, len(WRONGFUL_COLUMNS) + sources) the wrongful listings so far, with their
-    causes. It hands the metrics step the day's points by source and wrongful listings by
-    cause (``Today.provenance``)."""
+    (rows, ``wrongful_columns`` + sources with per-agent sources) the wrongful listings so
+    far, with their causes. It hands the metrics step the day's points by source and
+    wrongful listings by cause (``Today.provenance``)."""
 
     name = "provenance"
     section = "metrics"
@@ -166,7 +175,8 @@ class Provenance(Step):
         regions = len(state.region_start) - 1
         self.by_group = np.full((days, len(names.groups), n_fields), np.nan)
         self.by_region = np.full((days, regions, n_fields), np.nan)
-        self.wrongful = np.zeros((0, len(WRONGFUL_COLUMNS) + len(ledger.sources)))
+        self.wrongful = np.zeros((0, len(wrongful_columns(names))
+                                  + (len(ledger.sources) if ledger.per_agent else 0)))
         self.today_rows = self.wrongful  # the wrongful listings of the day just recorded
         self.seg_region = ledger.seg_region
         self.regions = regions
@@ -192,7 +202,7 @@ class Provenance(Step):
                wrongful_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Take the day's breakdown; return the day's points by source (recorded, of
         ``names.sources``; error-free, of ``names.clean_sources``) and its wrongful
-        listings by cause (CAUSES)."""
+        listings by cause (``names.causes``)."""
         a = state.agents
         breakdown(ledger.seg_start, a["group"], a["status"], a["today"], a["scores"],
                   self.out, a["tier"], self.s_min, self.width, self.tiers, self.counts)
@@ -204,13 +214,13 @@ class Provenance(Step):
         self.by_region[day] = self.region_sums(cells.sum(axis=1))
         n_src, first = len(ledger.sources), len(FIELDS)
         today = self.by_group[day, :, first:].sum(axis=0)
-        causes = np.zeros(len(CAUSES))
+        n_causes = len(self.sim.names.causes)
+        causes = np.zeros(n_causes)
         self.today_rows = self.wrongful[:0]
         if wrongful_new:
             self.today_rows = wrongful_rows(day, state, ledger, threshold)
             self.wrongful = np.concatenate([self.wrongful, self.today_rows])
-            causes = np.bincount(self.today_rows[:, 2].astype(np.int64),
-                                 minlength=len(CAUSES))
+            causes = np.bincount(self.today_rows[:, 2].astype(np.int64), minlength=n_causes)
         return today[:n_src], today[n_src + ledger.clean_slots], causes
 
 
@@ -280,18 +290,23 @@ def binned_gini(hist: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> np.ndarray:
-    """One row per agent wrongfully listed today (WRONGFUL_COLUMNS, then its points by
-    source, in ledger order), with the cause (an index of CAUSES)."""
+    """One row per agent wrongfully listed today: WRONGFUL_LISTING, with the cause (an
+    index of ``Names.causes``); with per-agent sources (``ledger.per_agent``) then
+    WRONGFUL_DAMAGE and its points by source, in ledger order; without them the cause is
+    UNKNOWN_CAUSE (index 0)."""
     a = state.agents
     who = np.flatnonzero((a["today"] & NEW_LISTED != 0) & (a["status"] & WRONGFUL != 0))
+    score = a["scores"][who, 0].astype(np.float64)
+    gap = threshold - score
+    if not ledger.per_agent:
+        return np.column_stack([np.full(len(who), day), who, np.zeros(len(who)), score,
+                                a["scores"][who, 1], gap]).astype(np.float64)
     rec = a["points"][who].astype(np.float64)
     clean = ledger.clean_rows(a, who).astype(np.float64)
     slot = ledger.slot
     assoc = [slot("association"), slot("listed_penalty")]
     damage = np.stack([-rec[:, slot("misattribution")], -rec[:, slot("false_report")],
                        clean[:, assoc].sum(axis=1) - rec[:, assoc].sum(axis=1)], axis=1) + 0.0
-    score = a["scores"][who, 0].astype(np.float64)
-    gap = threshold - score
     cause = np.array([cause_of(d, g) for d, g in zip(damage, gap, strict=True)], np.float64)
     return np.column_stack([
         np.full(len(who), day), who, cause, score, a["scores"][who, 1], gap, damage,
@@ -315,16 +330,21 @@ def cause_of(damage: np.ndarray, gap: float) -> int:
 
 def wrongful_table(rows: np.ndarray, names: Names) -> pd.DataFrame:
     """The wrongful listings of a run (``Provenance.wrongful``) as a table: day, agent,
-    cause (categorical), scores, the gap to the threshold, the damage of each error
-    (points), who was really seen and who reported falsely (-1: nobody), and the agent's
-    points by source at the listing (``points_SOURCE``)."""
-    k = len(WRONGFUL_COLUMNS)
-    df = pd.DataFrame(rows[:, :k], columns=list(WRONGFUL_COLUMNS))
+    cause (categorical, ``names.causes``), scores, the gap to the threshold; with per-agent
+    sources also the damage of each error (points), who was really seen and who reported
+    falsely (-1: nobody), and the agent's points by source at the listing
+    (``points_SOURCE``)."""
+    columns = wrongful_columns(names)
+    k = len(columns)
+    df = pd.DataFrame(rows[:, :k], columns=list(columns))
     for c in ("day", "agent", "mistaken_for", "falsely_reported_by"):
-        df[c] = df[c].astype(np.int32)
-    df["cause"] = pd.Categorical.from_codes(df["cause"].astype(np.int32), categories=CAUSES)
-    for j, s in enumerate(names.sources):
-        df[f"points_{s}"] = rows[:, k + j]
+        if c in df:
+            df[c] = df[c].astype(np.int32)
+    df["cause"] = pd.Categorical.from_codes(df["cause"].astype(np.int32),
+                                            categories=names.causes)
+    if names.per_agent_sources:
+        for j, s in enumerate(names.sources):
+            df[f"points_{s}"] = rows[:, k + j]
     return df
 
 
@@ -404,7 +424,8 @@ CLEAN_POINTS = Metric("clean_points_{}", "points per day", "rate", "points all a
                       mechanism="provenance", value=lambda m: m.clean_source_points)
 WRONGFUL_BY = Metric("wrongful_by_{}", "agents per day", "count", "new wrongful listings "
                      "caused by NAME (misattribution, false_report, association, several, "
-                     "other: see the provenance page)", label="wrongful listings by NAME",
+                     f"other; {UNKNOWN_CAUSE} alone without per-agent sources: see the "
+                     "provenance page)", label="wrongful listings by NAME",
                      per="causes", mechanism="provenance", headline=True,
                      value=lambda m: m.wrongful_causes)
 METRICS = (POINTS, CLEAN_POINTS, WRONGFUL_BY)

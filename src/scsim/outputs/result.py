@@ -333,8 +333,11 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         cols[name] = column(a[name], np.int32)
     for k, b in enumerate(names.behaviours):
         cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
-    # The provenance ledger: points by source since day 0 (core.source), and who.
-    # Without a separate error-free ledger (nothing can err) it is the recorded one.
+    # The provenance ledger: points by source since day 0 (core.source), and who; none
+    # without per-agent sources. Without a separate error-free ledger (nothing can err) it
+    # is the recorded one.
+    if not names.per_agent_sources:
+        return LazyColumns(cols)
     clean = a["clean_points"] if names.errors else a["points"]
     for k, name in enumerate(names.sources):
         cols[f"points_{name}"] = column(a["points"][:, k])

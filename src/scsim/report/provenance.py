@@ -10,7 +10,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.patches import Patch
 
-from scsim.core.source import source
+from scsim.core.source import UNKNOWN_CAUSE, source
 from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
 from scsim.report.figures import (
@@ -26,7 +26,8 @@ from scsim.report.figures import (
 )
 
 CAUSE_COLORS = {"misattribution": "#d73027", "false_report": "#fc8d59",
-                "association": "#4575b4", "several": "#91bfdb", "other": "0.6"}
+                "association": "#4575b4", "several": "#91bfdb", "other": "0.6",
+                UNKNOWN_CAUSE: "0.8"}
 CASE_FILES = 3  # case files shown in a run's report
 CASE_LINES = 25  # events shown of each
 

@@ -111,6 +111,15 @@ class Metrics(Section):
         1, description="days between measurements of the score distribution (percentiles "
         "and Gini): day 0, every so many days and the last day; a pass over the agents' "
         "scores into a histogram saved on the other days")
+    per_agent_sources: bool = Field(
+        True, description="keep every agent's points by source (the provenance ledger): "
+        "its totals in the agents table (points_SOURCE, mistaken_for, falsely_reported_by), "
+        "the causes and damage of wrongful listings and case files (--trace) need them. "
+        "false saves 4 bytes per agent per source of the run, twice that when some error "
+        "can happen, and 8 more (national-800: 96 bytes per agent), so that 10^8 agents fit "
+        "in 24 GB; the daily points by source, group and region are kept either way, and "
+        "wrongful listings are still counted and listed, with cause 'unknown'",
+        json_schema_extra=meta("bytes per agent", "MODEL.md: Provenance"))
 
 
 class World(Section):

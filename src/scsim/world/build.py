@@ -6,7 +6,15 @@ import numpy as np
 
 from scsim.core.memory import check_memory
 from scsim.core.params import Names, Params
-from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State, allocate, ties_dtype, widths
+from scsim.core.state import (
+    AGENT_ARRAYS,
+    COMPANY_ARRAYS,
+    State,
+    absent_arrays,
+    allocate,
+    ties_dtype,
+    widths,
+)
 from scsim.mechanisms.classify import assign_tiers, list_initially
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
@@ -46,7 +54,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
 
     degree = np.diff(net.indptr)
     dims = {**widths(names), "ties": ties_dtype(int(degree.max()) if n else 0)}
-    agents = allocate(AGENT_ARRAYS, n, dims)
+    agents = allocate(AGENT_ARRAYS, n, dims, absent_arrays(names))
     # The population's arrays become the state's (same dtypes; the zeroed ones they replace
     # were never touched, so never took memory).
     for name in ("group", "region", "household", "employer"):
