@@ -10,6 +10,7 @@ import pytest
 
 from conftest import run_cli
 from golden import RUNS, result_tables, scenario_of
+from scsim.core.blocks import BLOCK
 from scsim.core.engine import Simulation
 from scsim.core.source import CAUSES, UNKNOWN_CAUSE
 from scsim.core.state import PER_AGENT_LEDGER
@@ -79,16 +80,23 @@ def test_no_ledger_columns_and_wrongful_listings_of_unknown_cause(pair):
 
 def test_the_per_agent_ledger_has_no_rows(pair):
     """The ledger's arrays keep their dtype and width (the kernels' signatures do not
-    change) with no rows; every other agent array is the same."""
+    change): the points by source have one sink row per block of 4,096 agents, who was
+    mistaken for whom none; every other agent array is the same."""
     kept, _, dropped, _ = pair
+    n = kept.state.n
+    blocks = -(-n // BLOCK)
+    rows = {"points": blocks, "clean_points": blocks, "mistaken_for": 0,
+            "falsely_reported_by": 0}
     for name, array in dropped.state.agents.items():
         full = kept.state.agents[name]
         assert array.dtype == full.dtype and array.shape[1:] == full.shape[1:]
-        assert len(array) == (0 if name in PER_AGENT_LEDGER else len(full)), name
-    saved = sum(kept.state.agents[name].nbytes for name in PER_AGENT_LEDGER)
+        assert len(array) == rows.get(name, n), name
+    assert set(rows) == set(PER_AGENT_LEDGER)
+    saved = sum(kept.state.agents[name].nbytes - dropped.state.agents[name].nbytes
+                for name in PER_AGENT_LEDGER)
     # pilot-1000: its sources, twice (it can err), and two int32 per agent
-    n, sources = kept.state.n, len(kept.names.sources)
-    assert saved == n * (2 * 4 * sources + 8)
+    sources = len(kept.names.sources)
+    assert saved == (n - blocks) * 2 * 4 * sources + n * 8
 
 
 def test_case_files_are_refused_without_the_ledger(monkeypatch, capsys, tmp_path):

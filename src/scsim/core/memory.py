@@ -24,8 +24,8 @@ from scsim.core.params import Names
 from scsim.core.state import (
     AGENT_ARRAYS,
     COMPANY_ARRAYS,
-    absent_arrays,
     bytes_per_row,
+    short_arrays,
     widths,
 )
 from scsim.errors import MemoryRefused
@@ -69,7 +69,7 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     if entries is None:
         entries = int(n * expected_degree(sc))
     build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY
-    agents = n * (bytes_per_row(AGENT_ARRAYS, dims, absent_arrays(names))
+    agents = n * (bytes_per_row(AGENT_ARRAYS, dims, short_arrays(names, n))
                   + 8 / 2.8  # + household boundaries
                   + mechanism_state_bytes(sc))
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
@@ -94,8 +94,16 @@ def mechanism_state_bytes(sc: Scenario) -> float:
 
 
 def agent_table_bytes(names: Names) -> float:
-    """Bytes per agent of the agents table as written (Arrow columns)."""
-    return AGENT_TABLE_FIXED_BYTES + 4 * (len(names.categories) + len(names.behaviours))
+    """Bytes per agent of the agents table as written (Arrow columns): the fixed ones, a
+    propensity per category, the acts of each behaviour and, when the run keeps per-agent
+    sources, its points by source (recorded, and error-free for the sources that move the
+    error-free score) and who was mistaken for it and who reported it falsely (national-800:
+    84 bytes; measured at 10^7 agents, all regions: 180 bytes per agent less peak without
+    them, 96 of them the state's)."""
+    ledger = (4 * (len(names.sources) + len(names.clean_sources)) + 8
+              if names.per_agent_sources else 0)
+    return (AGENT_TABLE_FIXED_BYTES + 4 * (len(names.categories) + len(names.behaviours))
+            + ledger)
 
 
 def available_bytes() -> int:

@@ -17,11 +17,13 @@ that need them draw them again from the same random numbers, see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from scsim.core.source import ledger_rows
 from scsim.world.network import Network
 
 # Status bits (State.status), persistent across days.
@@ -86,7 +88,7 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
 
 PER_AGENT_LEDGER = ("points", "clean_points", "mistaken_for", "falsely_reported_by")
 """The per-agent provenance arrays: a run without per-agent sources (``Names.
-per_agent_sources`` false) allocates them with no rows (``absent_arrays``)."""
+per_agent_sources`` false) allocates them short (``short_arrays``)."""
 
 # What an agent or company has done so far (published in the agents and companies tables):
 # restarted at day 0 after a warm-up.
@@ -119,11 +121,16 @@ def widths(names) -> dict[str, int]:
             "clean_ledger": sources if names.errors else 0}
 
 
-def absent_arrays(names) -> tuple[str, ...]:
-    """The agent arrays a run with these ``Names`` allocates with no rows (same dtype and
-    width, so the kernels' signatures do not change): the per-agent ledger when the run
-    keeps no per-agent sources."""
-    return () if names.per_agent_sources else PER_AGENT_LEDGER
+def short_arrays(names, n: int) -> dict[str, int]:
+    """The agent arrays a run of ``n`` agents with these ``Names`` allocates with fewer
+    rows, and their rows (same dtype and width, so the kernels' signatures do not change):
+    without per-agent sources, the ledger (one sink row per block of agents,
+    ``core.source.ledger_rows``) and who was mistaken for whom (no rows)."""
+    if names.per_agent_sources:
+        return {}
+    sink = ledger_rows(n, per_agent=False)
+    return {"points": sink, "clean_points": sink, "mistaken_for": 0,
+            "falsely_reported_by": 0}
 
 
 def ties_dtype(max_degree: int) -> type:
@@ -140,20 +147,21 @@ def _dtype(dt: type | str, dims: dict) -> np.dtype:
     return np.dtype(dims.get(dt, np.uint16) if isinstance(dt, str) else dt)
 
 
-def bytes_per_row(table: dict, dims: dict, absent: tuple[str, ...] = ()) -> int:
+def bytes_per_row(table: dict, dims: dict, short: Iterable[str] = ()) -> int:
     """Bytes of one row (agent or company); ``dims`` gives the widths and the "ties" dtype
-    (uint16 if absent); the arrays named in ``absent`` have no rows (``absent_arrays``)."""
+    (uint16 if absent); the arrays named in ``short`` are left out (``short_arrays``: at
+    most a row per 4,096 agents)."""
     return sum(_dtype(dt, dims).itemsize * _width(w, dims) for name, (dt, w) in table.items()
-               if name not in absent)
+               if name not in short)
 
 
-def allocate(table: dict, n: int, dims: dict, absent: tuple[str, ...] = ()
+def allocate(table: dict, n: int, dims: dict, short: dict[str, int] | None = None
              ) -> dict[str, np.ndarray]:
-    """Zeroed arrays of ``n`` rows for every entry of ``table`` (no rows for those named
-    in ``absent``)."""
+    """Zeroed arrays of ``n`` rows for every entry of ``table`` (of ``short[name]`` rows
+    for those it names)."""
     out = {}
     for name, (dt, w) in table.items():
-        rows = 0 if name in absent else n
+        rows = (short or {}).get(name, n)
         out[name] = np.zeros((rows, _width(w, dims)) if w != 1 else rows,
                              dtype=_dtype(dt, dims))
     return out

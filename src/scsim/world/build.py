@@ -10,8 +10,8 @@ from scsim.core.state import (
     AGENT_ARRAYS,
     COMPANY_ARRAYS,
     State,
-    absent_arrays,
     allocate,
+    short_arrays,
     ties_dtype,
     widths,
 )
@@ -54,7 +54,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
 
     degree = np.diff(net.indptr)
     dims = {**widths(names), "ties": ties_dtype(int(degree.max()) if n else 0)}
-    agents = allocate(AGENT_ARRAYS, n, dims, absent_arrays(names))
+    agents = allocate(AGENT_ARRAYS, n, dims, short_arrays(names, n))
     # The population's arrays become the state's (same dtypes; the zeroed ones they replace
     # were never touched, so never took memory).
     for name in ("group", "region", "household", "employer"):
