@@ -78,6 +78,16 @@ def test_no_ledger_columns_and_wrongful_listings_of_unknown_cause(pair):
     assert "metrics.per_agent_sources: false" in text and "cause unknown" in text
 
 
+def test_the_report_says_why_it_has_no_case_files(pair):
+    pytest.importorskip("matplotlib")
+    from scsim.report.provenance import case_files_html
+
+    _, on, _, off = pair
+    assert "cause unknown" in case_files_html(off)
+    assert "metrics.per_agent_sources: false" in case_files_html(off)
+    assert "per_agent_sources" not in case_files_html(on)
+
+
 def test_the_per_agent_ledger_has_no_rows(pair):
     """The ledger's arrays keep their dtype and width (the kernels' signatures do not
     change): the points by source have one sink row per block of 4,096 agents, who was

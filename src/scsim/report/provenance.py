@@ -130,6 +130,11 @@ def case_files_html(res: Result) -> str:
         lines = wrongful_stories(res, 10)
         parts.append("<p>The first wrongful listings:</p><pre>"
                      + html.escape("\n".join(lines)) + "</pre>")
+    if not res.names.per_agent_sources:
+        parts.append("<p>This run kept no points by source per agent "
+                     "(<code>metrics.per_agent_sources: false</code>): the causes of its "
+                     "wrongful listings are unknown and it has no case files.</p>")
+        return "".join(parts)
     if not _has(res, "events") or not len(res.events):
         parts.append("<p>No agent was traced: <code>scsim run --trace N --trace-wrongful"
                      "</code> keeps case files, <code>scsim explain RUN AGENT</code> prints "
