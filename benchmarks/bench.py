@@ -424,10 +424,11 @@ def report(results: dict) -> str:
             f"{'≤ ~150 B/agent; estimate ±20 %' if r['agents'] >= 10**8 else 'estimate ±20 %'} |")
     fits = results["largest"] or {}
     if "agents" in fits:  # results written before the two variants
-        fits = {"per-agent sources": fits}
+        fits = {"": fits}
     for label, fit in fits.items():
         if fit:
-            add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB ({label}) | | "
+            which = f" ({label})" if label else ""
+            add(f"| largest population, 30 days in {fit['ram_gib']:.0f} GiB{which} | | "
                 f"{fit['agents'] / 1e6:.0f} million ({fit['how']}) | ≥ 100 million, "
                 "≤ ~150 B/agent |")
     add("| time per day vs N (all regions) | " + ", ".join(
