@@ -86,7 +86,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                    with_provenance, one_group, block_sums, block_counts, acc, tally):
     """Count agents ``[lo, hi)`` (one segment of block ``blk``), in agent order: with
     ``with_metrics``, into the block's accumulators (``block_sums``: score, its square,
-    error-free score, fear, points; ``block_counts``: listed, wrongfully listed, pariahs,
+    error-free score and fear; ``block_counts``: listed, wrongfully listed, pariahs,
     active tie ends, agents of started regions), the block rows of ``mp`` and chunk
     ``chunk``'s fine histogram; with ``with_provenance``, into the segment's
     ``acc[group, field]`` (``FIELDS``) and ``tally[group]`` (tiers, then the one-point
