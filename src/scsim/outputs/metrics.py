@@ -29,7 +29,7 @@ from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, mechanisms
 from scsim.core.metric import Metric, PerName, counter
-from scsim.core.state import LISTED, WRONGFUL, State
+from scsim.core.state import LISTED, WRONGFUL, State, clean_column
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
 from scsim.outputs.provenance import METRICS as PROVENANCE_METRICS
@@ -60,8 +60,10 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
     histogram (counts, and the lowest and highest score of each bin) per chunk of blocks:
     counts, minima and maxima do not depend on the chunking, so neither does the result.
     Agents are counted by tier only if ``count_tiers`` (the scenario has tiers); with one
-    group, its score sum is the block's (the same additions in the same order)."""
+    group, its score sum is the block's (the same additions in the same order), and so is
+    the error-free score sum when ``scores`` has one column (``state.clean_column``)."""
     one_group = group_score.shape[1] == 1
+    clean = clean_column(scores)
     n = len(status)
     nblocks = n_blocks(n)
     nchunks = hist.shape[0]
@@ -87,7 +89,8 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
                 s = np.float64(scores[i, 0])
                 ssum += s
                 ssq += s * s
-                csum += scores[i, 1]
+                if clean:
+                    csum += scores[i, clean]
                 fsum += fear[i]
                 g = group[i]
                 if not one_group:
@@ -113,7 +116,7 @@ def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_
                     active += 1
             sums[blk, S.score_sum] = ssum
             sums[blk, S.score_sq] = ssq
-            sums[blk, S.clean_sum] = csum
+            sums[blk, S.clean_sum] = csum if clean else ssum
             sums[blk, S.fear_sum] = fsum
             if one_group:
                 group_score[blk, 0] = ssum
@@ -354,7 +357,7 @@ class MetricsRecorder:
         if day % self.network_every == 0 or t.last_day:
             if self.lcc is None:
                 # Lend it the score scratch: nothing in it is read again before behave
-                # clears it tomorrow.
+                # clears it tomorrow (too small with one score column: it allocates).
                 self.lcc = largest_component_fraction(net, a["scratch"])
             lcc = self.lcc
             assortativity = score_assortativity(net, a["scores"][:, 0])

@@ -39,7 +39,7 @@ from numba import njit, prange
 
 from scsim.core.metric import Metric
 from scsim.core.source import CAUSES
-from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
+from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL, clean_column
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
 
@@ -76,6 +76,7 @@ def segment_sums(lo, hi, group, status, today, scores, acc):
     """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS), in agent order. A
     function of its own, indexing ``acc`` directly (no row views): compiled outside the
     parallel loop it runs about twice as fast."""
+    clean = clean_column(scores)
     for i in range(lo, hi):
         g = group[i]
         st = status[i]
@@ -89,7 +90,7 @@ def segment_sums(lo, hi, group, status, today, scores, acc):
                     acc[g, 3] += 1.0
         s = np.float64(scores[i, 0])
         acc[g, 4] += s
-        acc[g, 5] += scores[i, 1]
+        acc[g, 5] += scores[i, clean]
         acc[g, 6] += 1.0
         if today[i] & DELISTED:
             acc[g, 7] += 1.0
@@ -294,7 +295,7 @@ def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> n
     gap = threshold - score
     cause = np.array([cause_of(d, g) for d, g in zip(damage, gap, strict=True)], np.float64)
     return np.column_stack([
-        np.full(len(who), day), who, cause, score, a["scores"][who, 1], gap, damage,
+        np.full(len(who), day), who, cause, score, a["scores"][who, -1], gap, damage,
         np.where(damage[:, 0] > DAMAGE_TOLERANCE, a["mistaken_for"][who], -1),
         np.where(damage[:, 1] > DAMAGE_TOLERANCE, a["falsely_reported_by"][who], -1),
         rec]).astype(np.float64)

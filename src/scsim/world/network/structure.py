@@ -81,12 +81,13 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
     """Share of agents (0..1) in the largest connected component over active ties.
     An isolated agent is a component of size 1. NaN for a network without agents.
 
-    ``workspace``: optional writable memory of at least 8 bytes per agent for the
-    union-find arrays (the simulator lends its per-day score scratch); allocated if absent."""
+    ``workspace``: optional writable memory for the union-find arrays (the simulator lends
+    its per-day score scratch), used if it holds 8 bytes per agent; allocated if absent or
+    smaller (a scratch of one score column when nothing can err holds 4)."""
     n = net.n
     if n == 0:
         return float("nan")
-    if workspace is None:
+    if workspace is None or workspace.nbytes < 8 * n:
         workspace = np.empty(2 * n, dtype=np.int32)
     work = workspace.reshape(-1).view(np.int32)
     return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
