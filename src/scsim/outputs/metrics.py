@@ -360,7 +360,7 @@ class MetricsRecorder:
                 # clears it tomorrow (too small with one score column: it allocates).
                 self.lcc = largest_component_fraction(net, a["scratch"])
             lcc = self.lcc
-            assortativity = score_assortativity(net, a["scores"][:, 0])
+            assortativity = score_assortativity(net, a["scores"])
         m = Measure(day, state.n, self.names, p, state, tally, self.group_size,
                     tally.total("group_score"), self.degree_total, percentiles, gini, lcc,
                     assortativity, *t.provenance)
