@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from scsim.core.blocks import BLOCK, region_segments
+from scsim.core.state import clean_column
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -252,3 +253,17 @@ def clamp_booked(bk, acct, k, value, s_min, s_max, column):
         else:
             book_clean(bk, acct, k, c - value)
     return c
+
+
+@njit(cache=True, inline="always")
+def take_from_both(bk, acct, k, clamping, scores, i, points, s_min, s_max):
+    """Take ``points`` off both scores of agent ``i`` (no error: the recorded and the
+    error-free score alike; the one column when they are one, ``state.clean_column``),
+    booked to source ``k`` of the agent of ``acct``; each result clamped to [s_min, s_max]
+    (points), what the clamp adds booked to source ``clamping``."""
+    book_both(bk, acct, k, -points)
+    scores[i, 0] = clamp_booked(bk, acct, clamping, scores[i, 0] - points, s_min, s_max, 0)
+    clean = clean_column(scores)
+    if clean:
+        scores[i, clean] = clamp_booked(bk, acct, clamping, scores[i, clean] - points, s_min,
+                                        s_max, 1)

@@ -25,7 +25,7 @@ from numba import njit, prange
 
 from scsim.core.blocks import n_blocks
 from scsim.core.counters import Counters
-from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
+from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL, clean_column
 from scsim.core.step import Step, Today
 
 COUNTERS = Counters(
@@ -90,14 +90,16 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
     active tie ends, agents of started regions), the block rows of ``mp`` and chunk
     ``chunk``'s fine histogram; with ``with_provenance``, into the segment's
     ``acc[group, field]`` (``FIELDS``) and ``tally[group]`` (tiers, then the one-point
-    histogram). A function of its own, outside the parallel loop, indexing its arrays
-    directly: it runs about twice as fast as the same loop inside it."""
+    histogram). The error-free score is read from ``state.clean_column`` (the recorded
+    score itself when nothing can err). A function of its own, outside the parallel loop,
+    indexing its arrays directly: it runs about twice as fast as the same loop inside it."""
     ssum, ssq, csum, fsum = block_sums[0], block_sums[1], block_sums[2], block_sums[3]
     listed, wrongful, pariahs = block_counts[0], block_counts[1], block_counts[2]
     degs, active = block_counts[3], block_counts[4]
     scale = mp.hist.shape[1] / (mp.s_max - mp.s_min)
     last_bin = mp.hist.shape[1] - 1
     last_point = tally.shape[1] - pp.tiers - 1
+    clean = clean_column(scores)
     for i in range(lo, hi):
         s = np.float64(scores[i, 0])
         g = group[i]
@@ -105,7 +107,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
         if with_metrics:
             ssum += s
             ssq += s * s
-            csum += scores[i, 1]
+            csum += scores[i, clean]
             fsum += mp.fear[i]
             if not one_group:
                 mp.group_score[blk, g] += s
@@ -138,7 +140,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                     if st & WRONGFUL:
                         acc[g, 3] += 1.0
             acc[g, 4] += s
-            acc[g, 5] += scores[i, 1]
+            acc[g, 5] += scores[i, clean]
             acc[g, 6] += 1.0
             if pp.today[i] & DELISTED:
                 acc[g, 7] += 1.0

@@ -279,7 +279,7 @@ class MetricsRecorder:
         if day % self.network_every == 0 or t.last_day:
             if self.lcc is None:
                 # Lend it the score scratch: nothing in it is read again before behave
-                # clears it tomorrow.
+                # clears it tomorrow (too small with one score column: it allocates).
                 self.lcc = largest_component_fraction(net, a["scratch"])
             lcc = self.lcc
             assortativity = score_assortativity(net, a["scores"][:, 0])

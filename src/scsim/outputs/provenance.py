@@ -246,7 +246,7 @@ def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> n
     gap = threshold - score
     cause = np.array([cause_of(d, g) for d, g in zip(damage, gap, strict=True)], np.float64)
     return np.column_stack([
-        np.full(len(who), day), who, cause, score, a["scores"][who, 1], gap, damage,
+        np.full(len(who), day), who, cause, score, a["scores"][who, -1], gap, damage,
         np.where(damage[:, 0] > DAMAGE_TOLERANCE, a["mistaken_for"][who], -1),
         np.where(damage[:, 1] > DAMAGE_TOLERANCE, a["falsely_reported_by"][who], -1),
         rec]).astype(np.float64)
