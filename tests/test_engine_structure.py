@@ -184,7 +184,8 @@ def test_mechanisms_are_discovered_in_day_order():
     from scsim.core.mechanism import mechanisms
 
     found = mechanisms()
-    assert tuple(m.step for m in found) == DAY_PLAN[:-3]  # then provenance, case files, metrics
+    # then the census, provenance, case files and metrics
+    assert tuple(m.step for m in found) == DAY_PLAN[:-4]
     assert [m.name for m in found][:6] == ["behave", "observe", "report", "score", "classify",
                                            "sanction"]
     for m in found:  # one record per mechanism, named after it, saying whether it is on

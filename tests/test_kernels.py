@@ -190,18 +190,19 @@ def score_params(**kw):
     base = dict(on=True, s0_group=np.array([1000.0, 500.0], np.float32), s_min=0.0,
                 s_max=1300.0, recovery=0.0, alpha=0.0,
                 tie_weight=np.array([1.0, 1.0, 1.0]), listed_penalty=0.0,
-                group_bonus=np.zeros(2), has_bonus=False, unit_weights=False,
-                clean_same=False)
+                group_bonus=np.zeros(2), has_bonus=False, unit_weights=False)
     base.update(kw)
     return score_m.ScoreParams(**base)
 
 
-def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch):
+def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+              clean=True):
     """The score kernel with the active degrees counted from the tie bytes; returns the
-    ledger rows (points, clean points)."""
+    ledger rows (points, clean points: none booked unless ``clean``, a separate error-free
+    ledger)."""
     deg_active = np.array([np.sum((tie[a:b] & SEVERED) == 0)
                            for a, b in itertools.pairwise(indptr)], np.uint16)
-    bk = book_for(score_m, len(group))
+    bk = book_for(score_m, len(group))._replace(clean=clean)
     score_m.score(p, indptr, indices, tie, group, region, started,
                   deg_active, nl, ncl, scores, scratch, bk)
     return bk.points, bk.clean_points
@@ -272,25 +273,24 @@ def test_score_update_matches_model(kw):
 
 
 @pytest.mark.parametrize("unit", [False, True])
-def test_score_clean_same_is_bit_identical(unit):
-    """Paired: when the error-free column equals the recorded one (nothing can err), the
-    kernel that does not read the neighbours' error-free scores (clean_same) writes the same
-    bits to both columns and both ledgers as the one that reads them."""
+def test_one_score_column_is_bit_identical(unit):
+    """Paired: when nothing can err the scores have one column (``state.clean_column``);
+    the kernel then writes to it the bits it writes to the recorded column of two equal
+    ones, books the same points, and keeps no error-free ledger."""
     indptr, indices, tie, group, region, started, nl, _, scores, delta = score_world()
     scores[:, 1] = scores[:, 0]
     delta[:, 1] = delta[:, 0]
-    out = []
-    for same in (False, True):
-        p = score_params(alpha=0.3, recovery=0.1, listed_penalty=2.0, unit_weights=unit,
-                         clean_same=same)
-        scratch = delta.copy()
-        ledgers = run_score(p, indptr, indices, tie, group, region, started, nl, nl, scores,
-                            scratch)
-        out.append((scratch, *ledgers))
-    for a, b in zip(*out, strict=True):
-        assert a.tobytes() == b.tobytes()
-    assert out[1][0][:, 0].tobytes() == out[1][0][:, 1].tobytes()
-    assert out[1][1].tobytes() == out[1][2].tobytes()
+    p = score_params(alpha=0.3, recovery=0.1, listed_penalty=2.0, unit_weights=unit)
+    wide = delta.copy()
+    points, clean = run_score(p, indptr, indices, tie, group, region, started, nl, nl, scores,
+                              wide)
+    assert wide[:, 0].tobytes() == wide[:, 1].tobytes()
+    assert points.tobytes() == clean.tobytes()
+    narrow = np.ascontiguousarray(delta[:, :1])
+    one_points, one_clean = run_score(p, indptr, indices, tie, group, region, started, nl, nl,
+                                      np.ascontiguousarray(scores[:, :1]), narrow, clean=False)
+    assert narrow.shape == (6, 1) and narrow[:, 0].tobytes() == wide[:, 0].tobytes()
+    assert one_points.tobytes() == points.tobytes() and not one_clean.any()
 
 
 def test_score_by_hand():

@@ -14,6 +14,7 @@ from scsim.core.state import (
     add_capped,
     allocate,
     bytes_per_row,
+    clean_column,
     ties_dtype,
     widths,
 )
@@ -34,7 +35,8 @@ def test_history_counts_stop_at_their_maximum():
 def test_neighbour_counts_widen_only_for_huge_degrees():
     assert ties_dtype(65_535) is np.uint16
     assert ties_dtype(65_536) is np.int32
-    dims = {"behaviours": 2, "categories": 1, "events": 1, "sources": 3, "clean_ledger": 3}
+    dims = {"behaviours": 2, "categories": 1, "events": 1, "sources": 3, "clean_ledger": 3,
+            "score_columns": 2}
     narrow = allocate(AGENT_ARRAYS, 3, dims)
     wide = allocate(AGENT_ARRAYS, 3, {**dims, "ties": np.int32})
     assert narrow["nbr_listed"].dtype == np.uint16 and wide["nbr_listed"].dtype == np.int32
@@ -42,10 +44,11 @@ def test_neighbour_counts_widen_only_for_huge_degrees():
         AGENT_ARRAYS, dims) + 4 * 2
 
 
-def test_ledger_is_as_wide_as_the_run_needs():
+def test_ledger_and_scores_are_as_wide_as_the_run_needs():
     """The provenance ledger has a column per source of the mechanisms the run uses, and
     no error-free columns when nothing can err (the error-free ledger is the recorded
-    one): 4 bytes per agent and source less."""
+    one): 4 bytes per agent and source less; the scores and their scratch then have one
+    column instead of two (the error-free score is the recorded one): 8 bytes less."""
     camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}
     plain = Names.of(bare(surveillance={"channels": camera}))
     erring = Names.of(bare(surveillance={"channels": camera, "misattribution": 0.01}))
@@ -59,9 +62,13 @@ def test_ledger_is_as_wide_as_the_run_needs():
     assert widths(plain)["clean_ledger"] == 0
     assert widths(detaining)["sources"] == n_src + 1
     assert bytes_per_row(AGENT_ARRAYS, widths(erring)) - bytes_per_row(
-        AGENT_ARRAYS, widths(plain)) == 4 * n_src
+        AGENT_ARRAYS, widths(plain)) == 4 * n_src + 8
     agents = allocate(AGENT_ARRAYS, 5, widths(plain))
     assert agents["points"].shape == (5, n_src) and agents["clean_points"].shape == (5, 0)
+    assert agents["scores"].shape == agents["scratch"].shape == (5, 1)
+    assert allocate(AGENT_ARRAYS, 5, widths(erring))["scores"].shape == (5, 2)
+    assert clean_column(agents["scores"]) == 0
+    assert clean_column(allocate(AGENT_ARRAYS, 5, widths(erring))["scratch"]) == 1
 
 
 def test_history_counts_are_published_as_before():
@@ -88,6 +95,10 @@ def test_largest_component_in_a_lent_workspace():
     net = generate_network(5000, 3, kind="erdos_renyi", mean_degree=1.2)
     workspace = np.full((5000, 2), np.nan, dtype=np.float32)
     assert largest_component_fraction(net, workspace) == largest_component_fraction(net)
+    # one score column (nothing can err) is too small to lend: left alone, memory allocated
+    one = np.full((5000, 1), np.nan, dtype=np.float32)
+    assert largest_component_fraction(net, one) == largest_component_fraction(net)
+    assert np.isnan(one).all()
 
 
 def test_memory_estimate_follows_the_state_table():
@@ -101,3 +112,12 @@ def test_memory_estimate_follows_the_state_table():
     # state keeps one when there are none), four 4-byte columns of the agents table written
     # at the end (and metric columns)
     assert 10**6 * (2 * 3 + 4 * 4) <= extra < 10**6 * (2 * 3 + 4 * 4) + 10**4
+    # a system that can err keeps the error-free score (4 + 4 bytes: scores and scratch)
+    # and ledger (4 bytes a source) apart, and observe's index for false matches (4 bytes)
+    camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}
+    plain = bare(population={"agents": 1_000_000}, surveillance={"channels": camera})
+    erring = bare(population={"agents": 1_000_000},
+                  surveillance={"channels": camera, "misattribution": 0.01})
+    n_src = len(Names.of(plain).sources)
+    assert estimate_bytes(erring, 10**6, Names.of(erring)) - estimate_bytes(
+        plain, 10**6, Names.of(plain)) == 10**6 * (8 + 4 * n_src + 4)

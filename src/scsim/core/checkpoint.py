@@ -41,6 +41,7 @@ import shutil
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -326,10 +327,18 @@ def _branch_scenario(saved: Scenario, scenario: Scenario) -> Scenario:
         raise ScsimError("a branch must keep the checkpoint's metrics.per_agent_sources "
                          f"({str(saved.metrics.per_agent_sources).lower()}): every agent's "
                          "points by source are kept from day 0 or not at all")
-    if Names.of(scenario) != Names.of(saved):
+    names, kept = Names.of(scenario), Names.of(saved)
+    if names != kept:
+        changed = [f.name for f in fields(Names) if getattr(names, f.name) != getattr(
+            kept, f.name)]
+        if "errors" in changed:  # then the sources of points usually differ too
+            changed = ["whether the system can err (misattribution, false reports, "
+                       "impunity: the error-free score and ledger are kept apart only then)"]
         raise ScsimError("a branch must keep the checkpoint's behaviours, groups, tiers, "
-                         "privileges, sectors and company events (the state's arrays and "
-                         "the metric columns are laid out by them)")
+                         "privileges, sectors, company events and sources of points (the "
+                         "state's arrays and the metric columns are laid out by them), and "
+                         f"whether the system can err; this scenario changes "
+                         f"{', '.join(changed)}")
     return scenario
 
 

@@ -24,6 +24,7 @@ from scsim.core.state import State
 from scsim.core.step import Today
 from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
+from scsim.outputs.provenance import Provenance
 from scsim.outputs.result import Result
 from scsim.scenario.loader import timeline_epochs
 from scsim.scenario.schema import Scenario
@@ -48,9 +49,16 @@ def _compile(scenario: Scenario, names: Names) -> list[tuple[int, Params]]:
 class Simulation:
     """One run of one scenario with one seed. ``run()`` returns a Result."""
 
+    split_passes = False
+    """Take the census of the day in two passes, timed in the provenance and metrics phases
+    of the profile, instead of one (``outputs.census``): to see what each part costs. The
+    same results either way."""
+
     def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None,
-                 trace: Trace | None = None):
-        """``trace``: which agents get case files (``outputs.casefile.Trace``)."""
+                 trace: Trace | None = None, *, split_passes: bool = False):
+        """``trace``: which agents get case files (``outputs.casefile.Trace``);
+        ``split_passes``: see ``Simulation.split_passes``."""
+        self.split_passes = split_passes
         _set_threads(threads)
         self.seed = int(seed)
         self.trace = trace
@@ -104,6 +112,7 @@ class Simulation:
         self.ledger = Ledger(names, s.region, s.region_start)
         self.steps = [step(self) for step in DAY_PLAN]
         self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
+        self.provenance = next(s for s in self.steps if isinstance(s, Provenance))
         with self.setup_kernels.measure():  # every kernel of the days, before the first
             precompile.load(self.epochs)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from scsim.core.mechanism import mechanisms
 from scsim.outputs.casefile import CaseFiles
+from scsim.outputs.census import Census
 from scsim.outputs.metrics import Metrics
 from scsim.outputs.provenance import Provenance
 
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
     from scsim.core.params import Params
     from scsim.scenario.schema import Scenario
 
-DAY_PLAN = (*(m.step for m in mechanisms()), Provenance, CaseFiles, Metrics)
+DAY_PLAN = (*(m.step for m in mechanisms()), Census, Provenance, CaseFiles, Metrics)
 """The steps of a day, in order: each mechanism's step in day order (``Mechanism.place``),
-then the provenance breakdown, the case files of traced agents and the metrics step that
-ends the day."""
+then the census of the agents (one pass for the provenance breakdown and the metrics), the
+provenance breakdown, the case files of traced agents and the metrics step that ends the
+day."""
 
 PHASES = tuple(step.name for step in DAY_PLAN)
 """The phase names of the profile, in day order."""

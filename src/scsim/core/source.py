@@ -56,6 +56,7 @@ import numpy as np
 from numba import njit
 
 from scsim.core.blocks import BLOCK, region_segments
+from scsim.core.state import clean_column
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -156,7 +157,7 @@ class Ledger:
     separate error-free ledger is kept (``Names.errors``; if not, ``clean_points`` and
     ``clean_day`` have no columns and the error-free figures are the recorded ones).
     ``per_agent``: whether the agents' rows are kept (``Names.per_agent_sources``; if not,
-    the rows are one sink per block of agents, ``ledger_rows``, and the bookings count in
+    the rows are one sink per block of agents, ``state.ledger_rows``, and the bookings count in
     the day's tallies only). A sink row rather than a test before each write: that test
     in the score kernel's bookings made its phase 1.5 times slower (measured at 10^6
     agents, one thread)."""
@@ -218,12 +219,6 @@ BLOCK_SHIFT = BLOCK.bit_length() - 1  # i >> BLOCK_SHIFT == i // BLOCK
 assert 1 << BLOCK_SHIFT == BLOCK
 
 
-def ledger_rows(n: int, per_agent: bool) -> int:
-    """Rows of the ledger (``points``, ``clean_points``) of ``n`` agents: one per agent, or
-    without per-agent sources one sink row per block of agents."""
-    return n if per_agent else (n + BLOCK - 1) >> BLOCK_SHIFT
-
-
 @njit(cache=True, inline="always")
 def account(bk, i):
     """Agent ``i``'s account: its ledger row (its own, or its block's sink row without
@@ -280,3 +275,17 @@ def clamp_booked(bk, acct, k, value, s_min, s_max, column):
         else:
             book_clean(bk, acct, k, c - value)
     return c
+
+
+@njit(cache=True, inline="always")
+def take_from_both(bk, acct, k, clamping, scores, i, points, s_min, s_max):
+    """Take ``points`` off both scores of agent ``i`` (no error: the recorded and the
+    error-free score alike; the one column when they are one, ``state.clean_column``),
+    booked to source ``k`` of the agent of ``acct``; each result clamped to [s_min, s_max]
+    (points), what the clamp adds booked to source ``clamping``."""
+    book_both(bk, acct, k, -points)
+    scores[i, 0] = clamp_booked(bk, acct, clamping, scores[i, 0] - points, s_min, s_max, 0)
+    clean = clean_column(scores)
+    if clean:
+        scores[i, clean] = clamp_booked(bk, acct, clamping, scores[i, clean] - points, s_min,
+                                        s_max, 1)

@@ -4,8 +4,9 @@ One table (``AGENT_ARRAYS``, ``COMPANY_ARRAYS``) lists every per-agent and per-c
 array with its dtype and width; allocation and the memory estimate both read it, so the
 estimate cannot drift from what is allocated.
 
-The table is kept lean (about 108 bytes per agent with eight behaviours and five propensity
-categories, plus the provenance ledger: 4 bytes per source of points of the run, twice
+The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
+categories, 8 less when nothing can err: one score column in ``scores`` and ``scratch``
+instead of two; plus the provenance ledger: 4 bytes per source of points of the run, twice
 that when some error can happen, 88 for national-800's eleven sources, and 8 for who was
 mistaken for whom) so that 10^8 agents and their network fit in about 24 GB without the
 ledger (``PER_AGENT_LEDGER``, not kept when ``metrics.per_agent_sources`` is false):
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from scsim.core.source import ledger_rows
+from scsim.core.blocks import BLOCK
 from scsim.world.network import Network
 
 # Status bits (State.status), persistent across days.
@@ -48,8 +49,11 @@ COUNT_MAX = 65535  # history counts (uint16) stop here
 # name -> (dtype, width); width is 1, 2, or a name of ``widths``. The dtype
 # "ties" stands for uint16, or int32 when some agent has more than 65,535 ties (ties_dtype).
 AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
-    "scores": (np.float32, 2),  # [:, 0] recorded score, [:, 1] error-free score (points)
-    "scratch": (np.float32, 2),  # per-day score deltas, then the next scores (double buffer)
+    # [:, 0] recorded score, [:, -1] error-free score (points): one column when nothing can
+    # err (Names.errors false: the error-free score is the recorded one), else two.
+    "scores": (np.float32, "score_columns"),
+    "scratch": (np.float32, "score_columns"),  # per-day deltas, then the next scores (double
+    # buffer), laid out like scores
     # Provenance ledger (core.source): points booked to each source since day 0 (points).
     # One column per source of the run (Names.sources); no error-free columns when nothing
     # can err (Names.errors false: the error-free ledger is the recorded one).
@@ -113,19 +117,27 @@ COMPANY_ARRAYS: dict[str, tuple[type, int | str]] = {
 
 def widths(names) -> dict[str, int]:
     """The named widths of the tables for a scenario's ``Names``: behaviours, behaviour
-    categories, company events, the sources of points of the run (``core.source``) and the
-    error-free ledger's columns (as many, or none when nothing can err)."""
+    categories, company events, the sources of points of the run (``core.source``), the
+    error-free ledger's columns (as many, or none when nothing can err) and the score
+    columns (recorded and error-free, or one when nothing can err: ``clean_column``)."""
     sources = len(names.sources)
     return {"behaviours": max(len(names.behaviours), 1), "categories": len(names.categories),
             "events": max(len(names.company_events), 1), "sources": sources,
-            "clean_ledger": sources if names.errors else 0}
+            "clean_ledger": sources if names.errors else 0,
+            "score_columns": 2 if names.errors else 1}
+
+
+def ledger_rows(n: int, per_agent: bool) -> int:
+    """Rows of the ledger (``points``, ``clean_points``) of ``n`` agents: one per agent, or
+    without per-agent sources one sink row per block of agents (``core.source.Book``)."""
+    return n if per_agent else (n + BLOCK - 1) // BLOCK
 
 
 def short_arrays(names, n: int) -> dict[str, int]:
     """The agent arrays a run of ``n`` agents with these ``Names`` allocates with fewer
     rows, and their rows (same dtype and width, so the kernels' signatures do not change):
     without per-agent sources, the ledger (one sink row per block of agents,
-    ``core.source.ledger_rows``) and who was mistaken for whom (no rows)."""
+    ``ledger_rows``) and who was mistaken for whom (no rows)."""
     if names.per_agent_sources:
         return {}
     sink = ledger_rows(n, per_agent=False)
@@ -165,6 +177,15 @@ def allocate(table: dict, n: int, dims: dict, short: dict[str, int] | None = Non
         out[name] = np.zeros((rows, _width(w, dims)) if w != 1 else rows,
                              dtype=_dtype(dt, dims))
     return out
+
+
+@njit(cache=True, inline="always")
+def clean_column(scores):
+    """The column of ``scores`` (or ``scratch``) that holds the error-free score: 1, or 0
+    when the run can make no error and keeps one column, the recorded score being the
+    error-free one. A kernel reads the error-free score there and writes it only when the
+    column is not 0 (never over the recorded score)."""
+    return scores.shape[1] - 1
 
 
 @njit(cache=True, inline="always")

@@ -22,7 +22,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
-from scsim.core.state import ACTED, DETAINED, LISTED, add_capped
+from scsim.core.state import ACTED, DETAINED, LISTED, add_capped, clean_column
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Section, meta
 
@@ -199,6 +199,7 @@ def behave(m, acts_total, scratch, today, sums, acts_count):
     possible (a Poisson(lam) count is 0 when its uniform u <= 1 - lam)."""
     n = len(m.status)
     nbeh = len(m.rate)
+    clean = clean_column(scratch)
     for blk in prange(n_blocks(n)):
         deterrence = 0.0
         counts = np.zeros(nbeh, np.int64)
@@ -215,7 +216,8 @@ def behave(m, acts_total, scratch, today, sums, acts_count):
             size = min(BATCH, hi - first)
             for k in range(size):
                 scratch[first + k, 0] = 0.0
-                scratch[first + k, 1] = 0.0
+                if clean:
+                    scratch[first + k, clean] = 0.0
                 d, banned[k], arrested[k] = agent_context(m, first + k)
                 deter[k] = d
                 deterrence += 1.0 - d

@@ -31,6 +31,7 @@ from scsim.core.state import (
     SHAMED,
     WRONGFUL,
     add_capped,
+    clean_column,
 )
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import GROUP_SCORE_MEAN
@@ -182,6 +183,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
     ``days_listed`` counts the days an agent ends listed: the listing day, not the day of
     release."""
     threshold, tier_min = p.threshold, p.tier_min
+    clean = clean_column(scores)
     n = len(status)
     for blk in prange(n_blocks(n)):
         changed = 0
@@ -217,8 +219,8 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                         counts[blk, C.appeals_won] += 1
                         if p.correct_record:
                             book(bk, account(bk, i), SRC.record_correction,
-                                 scores[i, 1] - s)
-                            scores[i, 0] = scores[i, 1]
+                                 scores[i, clean] - s)
+                            scores[i, 0] = scores[i, clean]
                             tier[i] = tier_of(scores[i, 0], tier_min)
                         listed_until[i] = day + p.protection_days
                         st |= PROTECTED
@@ -238,7 +240,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 st &= ~PROTECTED
             severe = (ev & SEVERE_REAL) != 0
             if severe or (s < threshold and not protected):
-                rightful = (ev & SEVERE_CLEAN) != 0 or scores[i, 1] < threshold
+                rightful = (ev & SEVERE_CLEAN) != 0 or scores[i, clean] < threshold
                 st |= LISTED
                 st &= ~PROTECTED
                 listed_until[i] = day + (p.severe_duration if severe else p.duration)

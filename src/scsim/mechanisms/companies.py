@@ -16,7 +16,7 @@ from pydantic import Field
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
 from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
-from scsim.core.source import Source, Sources, account, book_both, clamp_booked
+from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
@@ -188,12 +188,8 @@ def penalise_representatives(penalty, s_min, s_max, listed, rep, scores, bk):
     for c in range(len(listed)):
         if listed[c]:
             r = rep[c]
-            acct = account(bk, r)
-            book_both(bk, acct, SRC.representative_penalty, -penalty)
-            scores[r, 0] = clamp_booked(bk, acct, SRC.clamping, scores[r, 0] - penalty, s_min,
-                                        s_max, 0)
-            scores[r, 1] = clamp_booked(bk, acct, SRC.clamping, scores[r, 1] - penalty, s_min,
-                                        s_max, 1)
+            take_from_both(bk, account(bk, r), SRC.representative_penalty, SRC.clamping,
+                           scores, r, penalty, s_min, s_max)
 
 
 # --- the step ------------------------------------------------------------------------------

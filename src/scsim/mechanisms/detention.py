@@ -29,7 +29,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
-from scsim.core.source import Source, Sources, account, book_both, clamp_booked
+from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Days, Name, Probability, Section, meta
@@ -193,12 +193,8 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
             fear[i] = min(1.0, fear[i] + p.fear_rise)
             if p.penalty > 0.0:
                 before = scores[i, 0]
-                acct = account(bk, i)
-                book_both(bk, acct, SRC.detention_household, -p.penalty)
-                scores[i, 0] = clamp_booked(bk, acct, SRC.clamping, scores[i, 0] - p.penalty,
-                                            p.s_min, p.s_max, 0)
-                scores[i, 1] = clamp_booked(bk, acct, SRC.clamping, scores[i, 1] - p.penalty,
-                                            p.s_min, p.s_max, 1)
+                take_from_both(bk, account(bk, i), SRC.detention_household, SRC.clamping,
+                               scores, i, p.penalty, p.s_min, p.s_max)
                 lost += before - scores[i, 0]
         counts[blk, C.households_affected] = households
         counts[blk, C.relatives_penalised] = relatives

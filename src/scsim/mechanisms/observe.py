@@ -28,7 +28,13 @@ from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, sub_hash, unit
 from scsim.core.source import Source, Sources, account, book, book_clean
-from scsim.core.state import ACTED, HAS_MISATTRIBUTION, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.state import (
+    ACTED,
+    HAS_MISATTRIBUTION,
+    SEVERE_CLEAN,
+    SEVERE_REAL,
+    clean_column,
+)
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
@@ -161,6 +167,7 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
     impunity drops) and of all sightings (error-free score), booked (``bk``). Flags agents
     whose sightings went to someone else."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
+    clean = clean_column(scratch)
     n = len(group)
     for blk in prange(n_blocks(n)):
         wrong_total = 0
@@ -197,7 +204,8 @@ def observe(p, beh, key, group, region, region_start, started, act_model, scratc
                     continue
                 own = seen - wrong - dropped
                 scratch[i, 0] += own * b_delta[b]
-                scratch[i, 1] += seen * b_delta[b]
+                if clean:
+                    scratch[i, clean] += seen * b_delta[b]
                 book(bk, acct, SRC.true_sighting, own * b_delta[b])
                 book_clean(bk, acct, SRC.true_sighting, seen * b_delta[b])
                 if b_severe[b]:

@@ -27,7 +27,14 @@ from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
 from scsim.core.source import Source, Sources, account, book, book_clean
-from scsim.core.state import ACTED, DETAINED, HAS_FALSE_REPORTS, SEVERE_CLEAN, SEVERE_REAL
+from scsim.core.state import (
+    ACTED,
+    DETAINED,
+    HAS_FALSE_REPORTS,
+    SEVERE_CLEAN,
+    SEVERE_REAL,
+    clean_column,
+)
 from scsim.core.step import Step, Today
 from scsim.mechanisms.behave import ACTS, draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
@@ -125,6 +132,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     b_reportable, coverage = beh.reportable, seen.coverage
     true_rate, false_rate, accept = p.true_rate, p.false_rate, p.accept
+    clean = clean_column(scratch)
     n = len(group)
     for blk in prange(n_blocks(n)):
         filed_total = 0
@@ -159,7 +167,8 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                                 dropped += 1
                     if accepted > 0:
                         scratch[i, 0] += (accepted - dropped) * b_delta[b]
-                        scratch[i, 1] += accepted * b_delta[b]
+                        if clean:
+                            scratch[i, clean] += accepted * b_delta[b]
                         acct = account(bk, i)
                         book(bk, acct, SRC.true_report, (accepted - dropped) * b_delta[b])
                         book_clean(bk, acct, SRC.true_report, accepted * b_delta[b])

@@ -26,6 +26,7 @@ from scsim.core.source import (
     book_clean,
     clamp_booked,
 )
+from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Section, meta
 from scsim.world.network.csr import SEVERED, TYPE_MASK
@@ -94,7 +95,6 @@ class ScoreParams(NamedTuple):
     group_bonus: np.ndarray  # float64 (groups), points per day per active tie
     has_bonus: bool
     unit_weights: bool  # every tie weighs 1: the neighbour mean needs no tie byte
-    clean_same: bool  # nothing can err (Names.errors): the error-free score is the recorded
 
 
 def compile_score(sc: Scenario, names: Names) -> ScoreParams:
@@ -113,7 +113,7 @@ def compile_score(sc: Scenario, names: Names) -> ScoreParams:
         tie_weight=np.array([w.family, w.social, w.work], np.float64),
         listed_penalty=assoc.listed_penalty, group_bonus=bonus,
         has_bonus=bool(np.any(bonus != 0.0)),
-        unit_weights=w.family == w.social == w.work == 1.0, clean_same=not names.errors)
+        unit_weights=w.family == w.social == w.work == 1.0)
 
 
 # --- kernel --------------------------------------------------------------------------------
@@ -180,13 +180,13 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
           nbr_clean_listed, scores, scratch, bk):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
-    each part of the update to its source (``bk``). The CSR's
-    ``indices`` (int32) are read as uint32. With ``p.clean_same`` the error-free column equals the
-    recorded one, so the neighbours' error-free scores are not read (their sum is the
-    recorded one); an agent none of whose ties is severed, when every tie weighs 1 and no
-    group gives a bonus, has its neighbours summed without reading tie bytes."""
+    each part of the update to its source (``bk``). The CSR's ``indices`` (int32) are read
+    as uint32. When nothing can err, ``scores`` has one column (``state.clean_column``): the
+    recorded score is the error-free one, and only it is updated and its neighbours' sums
+    read; an agent none of whose ties is severed, when every tie weighs 1 and no group gives
+    a bonus, has its neighbours summed without reading tie bytes."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
-    both = not p.clean_same
+    both = clean_column(scores) == 1
     indices = indices.view(np.uint32)
     n = len(group)
     for blk in prange(n_blocks(n)):
@@ -194,13 +194,14 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
         last = indptr[hi] - PREFETCH_AHEAD
         for i in range(lo, hi):
             s = scores[i, 0]
-            c = scores[i, 1]
             if not started[region[i]]:
                 scratch[i, 0] = s
-                scratch[i, 1] = c
+                if both:
+                    scratch[i, 1] = scores[i, 1]
                 continue
             ns = s + scratch[i, 0]
-            nc = c + scratch[i, 1]
+            c = scores[i, 1] if both else s
+            nc = c + scratch[i, 1] if both else ns
             acct = account(bk, i)
             if alpha > 0.0 or has_bonus:
                 start, end = indptr[i], indptr[i + 1]
@@ -211,35 +212,36 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                 else:
                     wsum, ssum, csum, bonus = weighted_sums(p, indices, tie, group, scores,
                                                             start, end, last, both)
-                if not both:
-                    csum = ssum
                 if wsum > 0.0:
                     pull = alpha * (ssum / wsum - s)
-                    clean_pull = alpha * (csum / wsum - c)
                     ns += pull
-                    nc += clean_pull
                     book(bk, acct, SRC.association, pull)
-                    book_clean(bk, acct, SRC.association, clean_pull)
+                    if both:
+                        clean_pull = alpha * (csum / wsum - c)
+                        nc += clean_pull
+                        book_clean(bk, acct, SRC.association, clean_pull)
                 ns += bonus
                 nc += bonus
                 if bonus != 0.0:
                     book_both(bk, acct, SRC.group_bonus, bonus)
             s0 = p.s0_group[group[i]]
             back = recovery * (s0 - s)
-            clean_back = recovery * (s0 - c)
             penalty = p.listed_penalty * nbr_listed[i]
-            clean_penalty = p.listed_penalty * nbr_clean_listed[i]
             ns += back - penalty
-            nc += clean_back - clean_penalty
             if recovery > 0.0:
                 book(bk, acct, SRC.recovery, back)
-                book_clean(bk, acct, SRC.recovery, clean_back)
             if penalty != 0.0:
                 book(bk, acct, SRC.listed_penalty, -penalty)
-            if clean_penalty != 0.0:
-                book_clean(bk, acct, SRC.listed_penalty, -clean_penalty)
             scratch[i, 0] = clamp_booked(bk, acct, SRC.clamping, ns, p.s_min, p.s_max, 0)
-            scratch[i, 1] = clamp_booked(bk, acct, SRC.clamping, nc, p.s_min, p.s_max, 1)
+            if both:
+                clean_back = recovery * (s0 - c)
+                clean_penalty = p.listed_penalty * nbr_clean_listed[i]
+                nc += clean_back - clean_penalty
+                if recovery > 0.0:
+                    book_clean(bk, acct, SRC.recovery, clean_back)
+                if clean_penalty != 0.0:
+                    book_clean(bk, acct, SRC.listed_penalty, -clean_penalty)
+                scratch[i, 1] = clamp_booked(bk, acct, SRC.clamping, nc, p.s_min, p.s_max, 1)
 
 
 # --- the step ------------------------------------------------------------------------------

@@ -219,7 +219,7 @@ class CaseFiles(Step):
             else logged
         if self.with_wrongful:
             self._keep_errors(t.day, logged[~mine])
-            rows = self.sim_provenance().today_rows
+            rows = self.sim.provenance.today_rows
             if len(rows):
                 listed = rows[:, 1].astype(np.int64)  # one row per agent listed today
                 new = np.sort(listed[self.flags[listed] == 0])
@@ -325,7 +325,7 @@ class CaseFiles(Step):
         wrongful = (status & WRONGFUL) != 0
         cause = np.full(len(who), -1.0)
         if new_listing.any() and wrongful.any():
-            rows = self.sim_provenance().today_rows
+            rows = self.sim.provenance.today_rows
             pos = np.searchsorted(who, rows[:, 1].astype(np.int64))
             mine = (pos < len(who)) & (who[np.minimum(pos, len(who) - 1)] == rows[:, 1])
             cause[pos[mine]] = rows[mine, 2]
@@ -415,11 +415,6 @@ class CaseFiles(Step):
         a, slot = self.sim.state.agents, self.sim.ledger.slot
         return {slot("misattribution"): a["mistaken_for"][who],
                 slot("false_report"): a["falsely_reported_by"][who]}
-
-    def sim_provenance(self):
-        from scsim.outputs.provenance import Provenance
-
-        return next(s for s in self.sim.steps if isinstance(s, Provenance))
 
 
 def events_table(rows: np.ndarray, names) -> pd.DataFrame:

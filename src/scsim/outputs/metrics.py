@@ -4,8 +4,8 @@ order (``LAYOUT``: this module's own columns, with each mechanism's block of col
 right after the column it names, ``Mechanism.metrics_after``); ``metric_registry()`` lists
 them for the docs.
 
-The metrics step ends the day: a census of the agents (``agent_stats``) fills its own
-counters, then every metric's ``value`` reads the day's counters.
+The metrics step ends the day: every metric's ``value`` reads the day's counters, among
+them those of the census of the agents (``outputs.census``).
 
 Percentiles and the Gini coefficient come from a histogram of scores with ``HIST_BINS``
 bins over [s_min, s_max] that also keeps the lowest and highest score in each bin: they are
@@ -23,15 +23,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
 
-from scsim.core.blocks import block_bounds, n_blocks
-from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, mechanisms
 from scsim.core.metric import Metric, PerName, counter
-from scsim.core.state import LISTED, WRONGFUL, State
+from scsim.core.state import State
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
+from scsim.outputs.census import MetricsPart, take_census
 from scsim.outputs.provenance import METRICS as PROVENANCE_METRICS
 from scsim.world.network import largest_component_fraction, score_assortativity
 
@@ -40,89 +38,6 @@ if TYPE_CHECKING:
     from scsim.core.params import Names, Params
 
 HIST_BINS = 8192
-
-# --- the census: what the metrics step counts over all agents ------------------------------
-
-COUNTERS = Counters(
-    "census", counts=("listed", "wrongful_listed", "pariahs", "deg_active", "agents_active"),
-    sums=("score_sum", "score_sq", "clean_sum", "fear_sum"),
-    arrays={"group_listed": (np.int64, (2, "groups")),  # listed, wrongfully listed
-            "group_score": (np.float64, ("groups",)),
-            "tier": (np.int64, ("tiers",))})
-C, S = COUNTERS.C, COUNTERS.S
-
-
-@njit(cache=True, parallel=True)
-def agent_stats(scores, fear, tier, status, group, region, started, indptr, deg_active,
-                pariah_fraction, s_min, s_max, histogram, hist, hist_lo, hist_hi, counts,
-                sums, group_listed, group_score, count_tiers, tally_tier):
-    """Sums and counts over agents into the block rows; if ``histogram``, the score
-    histogram (counts, and the lowest and highest score of each bin) per chunk of blocks:
-    counts, minima and maxima do not depend on the chunking, so neither does the result.
-    Agents are counted by tier only if ``count_tiers`` (the scenario has tiers); with one
-    group, its score sum is the block's (the same additions in the same order)."""
-    one_group = group_score.shape[1] == 1
-    n = len(status)
-    nblocks = n_blocks(n)
-    nchunks = hist.shape[0]
-    nbins = hist.shape[1]
-    scale = nbins / (s_max - s_min)
-    for chunk in prange(nchunks):
-        if histogram:
-            hist[chunk, :] = 0
-            hist_lo[chunk, :] = np.inf
-            hist_hi[chunk, :] = -np.inf
-        for blk in range(chunk * nblocks // nchunks, (chunk + 1) * nblocks // nchunks):
-            ssum = 0.0
-            ssq = 0.0
-            csum = 0.0
-            fsum = 0.0
-            listed = 0
-            wrongful = 0
-            pariahs = 0
-            degs = 0
-            active = 0
-            lo, hi = block_bounds(blk, n)
-            for i in range(lo, hi):
-                s = np.float64(scores[i, 0])
-                ssum += s
-                ssq += s * s
-                csum += scores[i, 1]
-                fsum += fear[i]
-                g = group[i]
-                if not one_group:
-                    group_score[blk, g] += s
-                if count_tiers:
-                    tally_tier[blk, tier[i]] += 1
-                if histogram:
-                    k = min(max(int((s - s_min) * scale), 0), nbins - 1)
-                    hist[chunk, k] += 1
-                    hist_lo[chunk, k] = min(hist_lo[chunk, k], s)
-                    hist_hi[chunk, k] = max(hist_hi[chunk, k], s)
-                if status[i] & LISTED:
-                    listed += 1
-                    group_listed[blk, 0, g] += 1
-                    if status[i] & WRONGFUL:
-                        wrongful += 1
-                        group_listed[blk, 1, g] += 1
-                deg = indptr[i + 1] - indptr[i]
-                degs += deg_active[i]
-                if deg > 0 and deg_active[i] < pariah_fraction * deg:
-                    pariahs += 1
-                if started[region[i]]:
-                    active += 1
-            sums[blk, S.score_sum] = ssum
-            sums[blk, S.score_sq] = ssq
-            sums[blk, S.clean_sum] = csum
-            sums[blk, S.fear_sum] = fsum
-            if one_group:
-                group_score[blk, 0] = ssum
-            counts[blk, C.listed] = listed
-            counts[blk, C.wrongful_listed] = wrongful
-            counts[blk, C.pariahs] = pariahs
-            counts[blk, C.deg_active] = degs
-            counts[blk, C.agents_active] = active
-
 
 def histogram_percentiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray, qs) -> list[float]:
     """Percentiles (in %, numpy's linear definition) from a histogram whose bins also know
@@ -331,16 +246,26 @@ class MetricsRecorder:
         # again only after a tie has been severed or restored.
         self.lcc: float | None = None
 
+    def distribution_today(self, t: Today) -> bool:
+        """Whether the score distribution (percentiles, Gini) is measured on ``t``'s day."""
+        return t.day % self.distribution_every == 0 or t.last_day
+
+    def metrics_part(self, t: Today) -> MetricsPart:
+        """What the census fills for this recorder on ``t``'s day."""
+        a, p, tally = t.state.agents, t.p, t.tally
+        return MetricsPart(a["fear"], a["region"], t.started, t.state.net.indptr,
+                           a["deg_active"], p.shame.pariah_fraction, p.score.s_min,
+                           p.score.s_max, self.distribution_today(t), self.hist,
+                           self.hist_lo, self.hist_hi, tally.counts["census"],
+                           tally.sums["census"], tally.arrays["group_listed"],
+                           tally.arrays["group_score"], len(self.names.tiers) > 0,
+                           tally.arrays["tier"])
+
     def record(self, t: Today) -> None:
+        """Fill the day's row, from the counters (the census taken)."""
         day, state, tally, p = t.day, t.state, t.tally, t.p
         a, net = state.agents, state.net
-        distribution = day % self.distribution_every == 0 or t.last_day
-        agent_stats(a["scores"], a["fear"], a["tier"], a["status"], a["group"], a["region"],
-                    t.started, net.indptr, a["deg_active"], p.shame.pariah_fraction,
-                    p.score.s_min, p.score.s_max, distribution, self.hist, self.hist_lo,
-                    self.hist_hi, tally.counts["census"], tally.sums["census"],
-                    tally.arrays["group_listed"], tally.arrays["group_score"],
-                    len(self.names.tiers) > 0, tally.arrays["tier"])
+        distribution = self.distribution_today(t)
         percentiles: list[float | None] = [None] * len(PERCENTILES)
         gini = None
         if distribution:
@@ -354,7 +279,7 @@ class MetricsRecorder:
         if day % self.network_every == 0 or t.last_day:
             if self.lcc is None:
                 # Lend it the score scratch: nothing in it is read again before behave
-                # clears it tomorrow.
+                # clears it tomorrow (too small with one score column: it allocates).
                 self.lcc = largest_component_fraction(net, a["scratch"])
             lcc = self.lcc
             assortativity = score_assortativity(net, a["scores"][:, 0])
@@ -391,8 +316,6 @@ class Metrics(Step):
 
     name = "metrics"
     section = "metrics"
-    kernels = (agent_stats,)
-    counters = COUNTERS
     reports = True
 
     @classmethod
@@ -400,5 +323,7 @@ class Metrics(Step):
         return True
 
     def run(self, t: Today) -> None:
+        if self.sim.split_passes:
+            take_census(self.sim, t, with_metrics=True, with_provenance=False)
         self.sim.recorder.record(t)
 

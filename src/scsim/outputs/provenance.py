@@ -24,8 +24,9 @@ and group: listings and score sums. From them come
   false) has no ledger to take the damage from: its wrongful listings are still counted
   and listed, with the cause UNKNOWN_CAUSE and without the damage, who and points columns.
 
-The breakdown runs over the ledger's segments (the agents between consecutive block and
-region boundaries, ``core.blocks.region_segments``), each summed in agent order by one
+The breakdown (taken by the day's census, ``outputs.census``, in the same pass as the
+metrics' counters) runs over the ledger's segments (the agents between consecutive block
+and region boundaries, ``core.blocks.region_segments``), each summed in agent order by one
 thread, so its sums do not depend on the number of threads; the day's tallies are kept by
 the same segments, and their sums over segments are taken in segment order.
 """
@@ -37,13 +38,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import njit
 
 from scsim.core.metric import Metric
 from scsim.core.source import CAUSES, UNKNOWN_CAUSE
-from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL
+from scsim.core.state import NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
+from scsim.outputs.census import ProvenancePart, take_census
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -81,61 +83,6 @@ def wrongful_columns(names: Names) -> tuple[str, ...]:
 
 
 @njit(cache=True)
-def segment_sums(lo, hi, group, status, today, scores, acc):
-    """Add agents ``[lo, hi)`` into ``acc[group, field]`` (FIELDS), in agent order. A
-    function of its own, indexing ``acc`` directly (no row views): compiled outside the
-    parallel loop it runs about twice as fast."""
-    for i in range(lo, hi):
-        g = group[i]
-        st = status[i]
-        if st & LISTED:
-            acc[g, 0] += 1.0
-            if st & WRONGFUL:
-                acc[g, 1] += 1.0
-            if today[i] & NEW_LISTED:
-                acc[g, 2] += 1.0
-                if st & WRONGFUL:
-                    acc[g, 3] += 1.0
-        s = np.float64(scores[i, 0])
-        acc[g, 4] += s
-        acc[g, 5] += scores[i, 1]
-        acc[g, 6] += 1.0
-        if today[i] & DELISTED:
-            acc[g, 7] += 1.0
-        acc[g, 8] += s * s
-
-
-@njit(cache=True)
-def segment_counts(lo, hi, group, tier, scores, s_min, width, tiers, counts):
-    """Add agents ``[lo, hi)`` into ``counts[group]``: agents per tier (the first
-    ``tiers`` entries), then the histogram of recorded scores, bin ``b`` holding the scores
-    nearest to ``s_min + b * width`` (points; the end bins also take what lies beyond)."""
-    last = counts.shape[1] - tiers - 1
-    for i in range(lo, hi):
-        g = group[i]
-        counts[g, tier[i]] += 1
-        b = min(max(int((np.float64(scores[i, 0]) - s_min) / width + 0.5), 0), last)
-        counts[g, tiers + b] += 1
-
-
-@njit(cache=True, parallel=True)
-def breakdown(seg_start, group, status, today, scores, out, tier, s_min, width, tiers,
-              counts):
-    """``out[segment, group, field]`` (FIELDS) for every segment of agents
-    ``[seg_start[k], seg_start[k + 1])``, summed in a small array of the segment's own (it
-    stays in cache), and ``counts[segment, group]``: agents per tier (``tiers`` of them),
-    then the score histogram (``segment_counts``)."""
-    for k in prange(len(seg_start) - 1):
-        acc = np.zeros((out.shape[1], out.shape[2]))
-        segment_sums(seg_start[k], seg_start[k + 1], group, status, today, scores, acc)
-        out[k] = acc
-        tally = np.zeros((counts.shape[1], counts.shape[2]), np.int32)
-        segment_counts(seg_start[k], seg_start[k + 1], group, tier, scores, s_min, width,
-                       tiers, tally)
-        counts[k] = tally
-
-
-@njit(cache=True)
 def region_counts(counts, seg_region, regions):
     """``counts`` (segments, groups, k; int32) summed by region: (regions, groups, k) int64
     (a region without agents: zeros)."""
@@ -161,7 +108,7 @@ class Provenance(Step):
 
     name = "provenance"
     section = "metrics"
-    kernels = (breakdown, region_counts)
+    kernels = (region_counts,)
 
     @classmethod
     def on(cls, p) -> bool:
@@ -179,6 +126,7 @@ class Provenance(Step):
                                   + (len(ledger.sources) if ledger.per_agent else 0)))
         self.today_rows = self.wrongful  # the wrongful listings of the day just recorded
         self.seg_region = ledger.seg_region
+        self.seg_start, self.seg_base = ledger.seg_start, ledger.seg_base
         self.regions = regions
         # Agents per tier and the score histogram, per segment and group; per day, the
         # tier counts and DISTRIBUTION by group and by region, and agents listed and agents
@@ -194,18 +142,22 @@ class Provenance(Step):
         self.by_region_stats = np.full((days, regions, stats), np.nan)
         self.by_region_group = np.full((days, regions, len(names.groups), 2), np.nan)
 
+    def part(self, state: State) -> ProvenancePart:
+        """What the census fills for this step (``outputs.census``)."""
+        return ProvenancePart(self.seg_start, self.seg_base, state.agents["today"], self.out,
+                              self.counts, self.s_min, self.width, self.tiers)
+
     def run(self, t: Today) -> None:
+        if self.sim.split_passes:
+            take_census(self.sim, t, with_metrics=False, with_provenance=True)
         t.provenance = self.record(t.day, t.state, t.ledger, t.p.classify.threshold,
                                    t.tally.count("wrongful_new"))
 
     def record(self, day: int, state: State, ledger: Ledger, threshold: float,
                wrongful_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Take the day's breakdown; return the day's points by source (recorded, of
-        ``names.sources``; error-free, of ``names.clean_sources``) and its wrongful
-        listings by cause (``names.causes``)."""
-        a = state.agents
-        breakdown(ledger.seg_start, a["group"], a["status"], a["today"], a["scores"],
-                  self.out, a["tier"], self.s_min, self.width, self.tiers, self.counts)
+        """Record the day's breakdown (the census taken); return the day's points by
+        source (recorded, of ``names.sources``; error-free, of ``names.clean_sources``) and
+        its wrongful listings by cause (``names.causes``)."""
         self.record_stats(day)
         clean_day = ledger.clean_day if ledger.clean else ledger.day
         # (segments, groups, FIELDS + points + clean points by source)
@@ -309,7 +261,7 @@ def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> n
                        clean[:, assoc].sum(axis=1) - rec[:, assoc].sum(axis=1)], axis=1) + 0.0
     cause = np.array([cause_of(d, g) for d, g in zip(damage, gap, strict=True)], np.float64)
     return np.column_stack([
-        np.full(len(who), day), who, cause, score, a["scores"][who, 1], gap, damage,
+        np.full(len(who), day), who, cause, score, a["scores"][who, -1], gap, damage,
         np.where(damage[:, 0] > DAMAGE_TOLERANCE, a["mistaken_for"][who], -1),
         np.where(damage[:, 1] > DAMAGE_TOLERANCE, a["falsely_reported_by"][who], -1),
         rec]).astype(np.float64)

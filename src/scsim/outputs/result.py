@@ -307,7 +307,7 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         "child": lambda: (np.arange(n) - household_start[a["household"]]) >= 2,
         "employer": lambda: a["employer"],
         "score": column(a["scores"][:, 0]),
-        "clean_score": column(a["scores"][:, 1]),
+        "clean_score": column(a["scores"][:, -1]),  # the one column when nothing can err
         "start_score": lambda: sim.epochs[0][1].score.s0_group[a["group"]],
         "tier": lambda: _categorical(a["tier"], names.tiers or ["none"]),
         "listed": listed,

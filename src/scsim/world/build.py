@@ -62,8 +62,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     draw_traits(sc, names.categories, seed, agents["propensity"], agents["conformity"],
                 agents["malice"])
     s0 = p.score.s0_group[pop.group]
-    agents["scores"][:, 0] = s0
-    agents["scores"][:, 1] = s0
+    agents["scores"][:] = s0[:, None]  # recorded and error-free (state.clean_column)
     assign_tiers(agents["scores"], p.classify.tier_min, agents["tier"])
     agents["deg_active"][:] = degree
     agents["mistaken_for"][:] = -1

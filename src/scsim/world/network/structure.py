@@ -81,12 +81,13 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
     """Share of agents (0..1) in the largest connected component over active ties.
     An isolated agent is a component of size 1. NaN for a network without agents.
 
-    ``workspace``: optional writable memory of at least 8 bytes per agent for the
-    union-find arrays (the simulator lends its per-day score scratch); allocated if absent."""
+    ``workspace``: optional writable memory for the union-find arrays (the simulator lends
+    its per-day score scratch), used if it holds 8 bytes per agent; allocated if absent or
+    smaller (a scratch of one score column when nothing can err holds 4)."""
     n = net.n
     if n == 0:
         return float("nan")
-    if workspace is None:
+    if workspace is None or workspace.nbytes < 8 * n:
         workspace = np.empty(2 * n, dtype=np.int32)
     work = workspace.reshape(-1).view(np.int32)
     return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
@@ -96,8 +97,9 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
 @njit(cache=True, parallel=True)
 def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
     """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
-    centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i],
-    y = score[j], in float64 whatever the float type of ``score``."""
+    centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i, 0],
+    y = score[j, 0], in float64 whatever the float type of ``score`` (agents x columns:
+    the state's scores, of one column or two, are one type)."""
     n = len(indptr) - 1
     n_blocks = (n + BLOCK - 1) // BLOCK
     partial = np.zeros((n_blocks, 3))
@@ -108,13 +110,13 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
         s2 = 0.0
         last = indptr[min(n, (b + 1) * BLOCK)] - PREFETCH_AHEAD
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            x = np.float64(score[i])
+            x = np.float64(score[i, 0])
             for a in range(indptr[i], indptr[i + 1]):
                 if a < last:
                     prefetch(score, indices[a + PREFETCH_AHEAD])
                 if tie[a] & SEVERED:
                     continue
-                y = np.float64(score[indices[a]])
+                y = np.float64(score[indices[a], 0])
                 if first_pass:
                     s0 += 1.0
                     s1 += x
@@ -137,12 +139,15 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
 def score_assortativity(net: Network, score: np.ndarray) -> float:
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
-    the scores at tie ends do not vary. ``score`` may be a float32 or float64 view (no copy
-    is made)."""
-    score = np.asarray(score)
+    the scores at tie ends do not vary. ``score`` may be a float32 or float64 array; a
+    strided view (a column of the agents' score pairs) is copied packed first (4 or 8 bytes
+    per agent), which makes the random reads of neighbours' scores about a quarter cheaper."""
+    score = np.ascontiguousarray(score)
     if score.dtype.kind != "f":
         score = score.astype(np.float64)
-    if score.shape != (net.n,):
+    if score.ndim == 1:
+        score = score.reshape(-1, 1)
+    if score.ndim != 2 or len(score) != net.n:
         raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
     count, sum_x, sum_y = _block_sums(net.indptr, net.indices, net.tie, score, np.nan, np.nan)
     if count == 0:
