@@ -69,7 +69,7 @@ def book_for(mod, n):
     return Book(np.zeros((n, k), np.float32), np.zeros((n, k), np.float32),
                 np.zeros((blocks, 1, k)), np.zeros((blocks, 1, k)), np.zeros(n, np.uint8),
                 np.zeros(n, np.uint16), np.arange(blocks + 1, dtype=np.int64),
-                np.array([slot(name) for name in mod.SOURCES.names], np.int64), True)
+                np.array([slot(name) for name in mod.SOURCES.names], np.int64), True, True, 0)
 
 
 def not_detained(n):
