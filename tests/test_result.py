@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import scsim
 from scsim.errors import MemoryRefused
+from scsim.outputs import result as result_module
+from scsim.outputs.result import Result
 from scsim.world import build as world
 
 
@@ -36,6 +39,21 @@ def test_save_round_trip_and_overwrite(result, tmp_path):
     assert pq.read_table(target / "metrics.parquet").num_rows == 15
     result.save(target, force=True)  # replacing an earlier result is atomic too
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_agents_table_written_in_blocks_of_rows(result, tmp_path, monkeypatch):
+    """A fresh run of the same scenario and seed, its agents table built and written 700
+    rows at a time: three row groups, and the same table as the one built whole."""
+    monkeypatch.setattr(result_module, "AGENT_TABLE_ROWS", 700)
+    fresh = scsim.simulate(scsim.load_scenario("three-tier", agents=2000, days=15), seed=9)
+    fresh.save(tmp_path / "run")
+    assert pq.ParquetFile(tmp_path / "run" / "agents.parquet").metadata.num_row_groups == 3
+    whole = result.agents
+    assert {"points_misattribution", "mistaken_for"} <= set(whole.columns)
+    loaded = Result.load(tmp_path / "run")
+    pd.testing.assert_frame_equal(loaded.agents, whole)
+    loaded.save(tmp_path / "again")  # a loaded run is written in blocks too
+    pd.testing.assert_frame_equal(Result.load(tmp_path / "again").agents, whole)
 
 
 def test_failed_save_leaves_nothing(result, tmp_path, monkeypatch):

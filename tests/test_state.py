@@ -4,9 +4,10 @@ and the memory estimate read from the same table as the allocation."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import bare, run
-from scsim.core.memory import estimate_bytes
+from scsim.core.memory import agent_table_bytes, estimate_bytes
 from scsim.core.params import Names
 from scsim.core.state import (
     AGENT_ARRAYS,
@@ -18,7 +19,7 @@ from scsim.core.state import (
     ties_dtype,
     widths,
 )
-from scsim.outputs.result import LazyColumns
+from scsim.outputs.result import AGENT_TABLE_ROWS, LazyColumns
 from scsim.world.network import generate_network, largest_component_fraction
 
 
@@ -85,10 +86,13 @@ def test_history_counts_are_published_as_before():
 
 def test_lazy_columns_compute_once_on_first_read():
     calls = []
-    cols = LazyColumns({"x": lambda: calls.append(1) or np.arange(3)})
+    cols = LazyColumns({"x": lambda rows: calls.append(rows) or np.arange(5)[rows]})
     assert calls == [] and list(cols) == ["x"] and len(cols) == 1
-    assert cols["x"].tolist() == [0, 1, 2] and cols["x"] is cols["x"]
-    assert calls == [1]
+    # a block of rows is computed for those rows only, and not kept
+    assert cols.rows(1, 3)["x"].tolist() == [1, 2] and calls == [slice(1, 3)]
+    assert cols["x"].tolist() == [0, 1, 2, 3, 4] and cols["x"] is cols["x"]
+    assert calls == [slice(1, 3), slice(None)]
+    assert cols.rows(3, 5)["x"].tolist() == [3, 4] and len(calls) == 2  # from the kept one
 
 
 def test_largest_component_in_a_lent_workspace():
@@ -112,6 +116,13 @@ def test_memory_estimate_follows_the_state_table():
     # state keeps one when there are none), four 4-byte columns of the agents table written
     # at the end (and metric columns)
     assert 10**6 * (2 * 3 + 4 * 4) <= extra < 10**6 * (2 * 3 + 4 * 4) + 10**4
+    # the agents table is built and written AGENT_TABLE_ROWS rows at a time: an agent more
+    # in a run of fewer costs its state and its published row, in a larger run its state
+    small, big = AGENT_TABLE_ROWS // 4, 4 * AGENT_TABLE_ROWS
+    per_agent_small = (estimate_bytes(sc, 2 * small, names)
+                       - estimate_bytes(sc, small, names)) / small
+    per_agent_big = (estimate_bytes(sc, 2 * big, names) - estimate_bytes(sc, big, names)) / big
+    assert per_agent_small - per_agent_big == pytest.approx(agent_table_bytes(names), abs=0.5)
     # a system that can err keeps the error-free score (4 + 4 bytes: scores and scratch)
     # and ledger (4 bytes a source) apart, and observe's index for false matches (4 bytes)
     camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}

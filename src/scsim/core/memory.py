@@ -4,8 +4,9 @@ The estimate is the larger of two peaks, plus a fixed overhead:
 
 * building the world: the population's structure, the edge list and the neighbour ids;
 * finishing the run: the state (``AGENT_ARRAYS``, the companies, the CSR, the metrics
-  table) while the agents table is built as Arrow columns and written to Parquet (a second
-  copy of every published agent column, ``agent_table_bytes``).
+  table) while the agents table is built as Arrow columns and written to Parquet, one
+  block of ``AGENT_TABLE_ROWS`` rows at a time (a second copy of every published agent
+  column of those rows, ``agent_table_bytes``).
 
 The constants were measured (peak RSS of a fresh process, ``tests/test_memory.py``) for
 every built-in scenario at 10^6 agents and one at 10^7; ``check_memory`` keeps a further
@@ -29,6 +30,7 @@ from scsim.core.state import (
     widths,
 )
 from scsim.errors import MemoryRefused
+from scsim.outputs.result import AGENT_TABLE_ROWS
 from scsim.scenario.schema import Scenario
 from scsim.world.population import MAX_HOUSEHOLD, company_count
 
@@ -76,7 +78,7 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
     run = agents + companies + network + metrics + n * false_match_index_bytes(sc)
-    output = n * agent_table_bytes(names) + 2 * companies
+    output = min(n, AGENT_TABLE_ROWS) * agent_table_bytes(names) + 2 * companies
     return int(max(build, run + output)) + FIXED_OVERHEAD
 
 

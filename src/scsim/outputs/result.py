@@ -47,16 +47,31 @@ runs saved before they existed."""
 SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
-class LazyColumns(Mapping):
-    """Named columns, each computed on first access by its maker and then kept."""
+AGENT_TABLE_ROWS = 2**20
+"""Rows of the agents table built and written at a time (a Parquet row group, pyarrow's
+default size): saving a run of 10^8 agents then holds one block of published columns
+(about 150 MB), not a second copy of the whole table (about 14 GB in national-800)."""
 
-    def __init__(self, makers: dict[str, Callable[[], Any]]):
+
+class LazyColumns(Mapping):
+    """Named columns, each computed on first access by its maker and then kept. A maker
+    takes a ``slice`` of rows and returns those rows of its column, so that ``rows`` can
+    build any block of rows of every column without keeping whole columns."""
+
+    def __init__(self, makers: dict[str, Callable[[slice], Any]]):
         self._makers = makers
         self._columns: dict[str, Any] = {}
 
+    @classmethod
+    def of(cls, columns: Mapping[str, Any]) -> LazyColumns:
+        """Columns already computed (a loaded run's)."""
+        lazy = cls({name: (lambda rows, c=c: c[rows]) for name, c in columns.items()})
+        lazy._columns = dict(columns)
+        return lazy
+
     def __getitem__(self, name: str) -> Any:
         if name not in self._columns:
-            self._columns[name] = self._makers[name]()
+            self._columns[name] = self._makers[name](slice(None))
         return self._columns[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -64,6 +79,11 @@ class LazyColumns(Mapping):
 
     def __len__(self) -> int:
         return len(self._makers)
+
+    def rows(self, lo: int, hi: int) -> dict[str, Any]:
+        """Rows ``[lo, hi)`` of every column (computed for these rows only, unless kept)."""
+        return {name: self._columns[name][lo:hi] if name in self._columns
+                else make(slice(lo, hi)) for name, make in self._makers.items()}
 
 
 @dataclass
@@ -76,7 +96,7 @@ class Result:
     names: Names
     metrics_columns: list[str]
     metrics_table: np.ndarray
-    agent_columns: Mapping[str, np.ndarray]
+    agent_columns: LazyColumns
     company_columns: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
     sample: NetworkSample | None = None
@@ -126,7 +146,7 @@ class Result:
         provenance = {name: pq.read_table(folder / f"{name}.parquet").to_pandas()
                       for name in PROVENANCE_TABLES if (folder / f"{name}.parquet").is_file()}
         return cls(sc, int(info["seed"]), Names.of(sc), list(metrics.columns),
-                   metrics.to_numpy(np.float64), _columns(tables["agents"]),
+                   metrics.to_numpy(np.float64), LazyColumns.of(_columns(tables["agents"])),
                    _columns(tables["companies"]), info, sample, provenance)
 
     @property
@@ -216,8 +236,7 @@ class Result:
         """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
         if table == "metrics":
             return pa.Table.from_pandas(self.metrics, preserve_index=False)
-        columns = {"agents": self.agent_columns, "companies": self.company_columns}[table]
-        return pa.table({k: pa.array(v) for k, v in columns.items()})
+        return _arrow({"agents": self.agent_columns, "companies": self.company_columns}[table])
 
     def plot(self, *what: str):
         """A matplotlib Figure (shown inline in Jupyter; needs scsim[report]): without
@@ -259,8 +278,9 @@ class Result:
 
     def write_files(self, folder: Path) -> None:
         """The files of a saved run, written into an existing folder."""
-        for name in TABLES:
+        for name in ("metrics", "companies"):
             pq.write_table(self.to_arrow(name), folder / f"{name}.parquet")
+        self.write_agents(folder / "agents.parquet")
         (folder / "scenario.yaml").write_text(dump_yaml(self.scenario), encoding="utf-8")
         (folder / "run.json").write_text(json.dumps(self.info, indent=2) + "\n",
                                          encoding="utf-8")
@@ -274,6 +294,19 @@ class Result:
                                folder / f"{name}.parquet")
 
 
+    def write_agents(self, path: Path) -> None:
+        """agents.parquet, built and written ``AGENT_TABLE_ROWS`` rows at a time."""
+        n = self.info["agents"]
+        with pq.ParquetWriter(path, _arrow(self.agent_columns.rows(0, 0)).schema) as writer:
+            for lo in range(0, n, AGENT_TABLE_ROWS):
+                block = _arrow(self.agent_columns.rows(lo, min(n, lo + AGENT_TABLE_ROWS)))
+                writer.write_table(block, row_group_size=AGENT_TABLE_ROWS)
+
+
+def _arrow(columns: Mapping[str, Any]) -> pa.Table:
+    return pa.table({k: pa.array(v) for k, v in columns.items()})
+
+
 def _columns(df: pd.DataFrame) -> dict[str, Any]:
     return {c: df[c].array if isinstance(df[c].dtype, pd.CategoricalDtype)
             else df[c].to_numpy() for c in df.columns}
@@ -284,47 +317,57 @@ def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
 
 
 def _agent_columns(sim: Simulation) -> LazyColumns:
-    """The agents table of the final state, one column at a time (see ``LazyColumns``)."""
+    """The agents table of the final state, one column (or block of rows) at a time (see
+    ``LazyColumns``): each maker returns a new array of the rows it is given."""
     a, names, s = sim.state.agents, sim.names, sim.state
     indptr, household_start, n = s.net.indptr, s.household_start, s.n
     p = sim.epochs[-1][1]
     status = a["status"]
 
-    def listed():
-        return (status & LISTED) != 0
+    def listed(rows):
+        return (status[rows] & LISTED) != 0
 
-    def degree():
-        return np.diff(indptr).astype(np.int32)
+    def degree(rows):
+        lo, hi, _ = rows.indices(n)
+        return np.diff(indptr[lo:hi + 1]).astype(np.int32)
+
+    def ids(rows):
+        return np.arange(*rows.indices(n), dtype=np.int32)
 
     def column(array, dtype=None):
-        return lambda: array.copy() if dtype is None else array.astype(dtype)
+        return lambda rows: array[rows].copy() if dtype is None else array[rows].astype(dtype)
 
-    cols: dict[str, Callable[[], Any]] = {
-        "agent": lambda: np.arange(n, dtype=np.int32),
-        "group": lambda: _categorical(a["group"], names.groups),
+    def flag(bit):
+        return lambda rows: (status[rows] & bit) != 0
+
+    cols: dict[str, Callable[[slice], Any]] = {
+        "agent": ids,
+        "group": lambda rows: _categorical(a["group"][rows], names.groups),
         "region": column(a["region"], np.int32),
-        "household": lambda: a["household"],
-        "child": lambda: (np.arange(n) - household_start[a["household"]]) >= 2,
-        "employer": lambda: a["employer"],
+        "household": column(a["household"]),
+        "child": lambda rows: (ids(rows) - household_start[a["household"][rows]]) >= 2,
+        "employer": column(a["employer"]),
         "score": column(a["scores"][:, 0]),
         "clean_score": column(a["scores"][:, -1]),  # the one column when nothing can err
-        "start_score": lambda: sim.epochs[0][1].score.s0_group[a["group"]],
-        "tier": lambda: _categorical(a["tier"], names.tiers or ["none"]),
+        "start_score": lambda rows: sim.epochs[0][1].score.s0_group[a["group"][rows]],
+        "tier": lambda rows: _categorical(a["tier"][rows], names.tiers or ["none"]),
         "listed": listed,
-        "wrongfully_listed": lambda: listed() & ((status & WRONGFUL) != 0),
-        "shamed": lambda: (status & SHAMED) != 0,
-        "listed_until": lambda: np.where(listed(), a["listed_until"], -1).astype(np.int32),
-        "fear": lambda: a["fear"],
-        "conformity": lambda: a["conformity"],
-        "malice": lambda: a["malice"],
+        "wrongfully_listed": lambda rows: listed(rows) & ((status[rows] & WRONGFUL) != 0),
+        "shamed": flag(SHAMED),
+        "listed_until": lambda rows: np.where(listed(rows), a["listed_until"][rows],
+                                              -1).astype(np.int32),
+        "fear": column(a["fear"]),
+        "conformity": column(a["conformity"]),
+        "malice": column(a["malice"]),
     }
     for k, cat in enumerate(names.categories):
         cols[f"propensity_{cat}"] = column(a["propensity"][:, k])
     cols.update({
         "degree": degree,
         "active_degree": column(a["deg_active"], np.int32),
-        "pariah": lambda: (degree() > 0) & (a["deg_active"] < p.shame.pariah_fraction * degree()),
-        "house_arrest": lambda: a["scores"][:, 0] < p.sanction.arrest_threshold,
+        "pariah": lambda rows: ((degree(rows) > 0) & (
+            a["deg_active"][rows] < p.shame.pariah_fraction * degree(rows))),
+        "house_arrest": lambda rows: a["scores"][rows, 0] < p.sanction.arrest_threshold,
     })
     # History counts are kept as uint16 (saturating) and published as int32 / uint32.
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
