@@ -81,6 +81,23 @@ def test_memory_refusal(monkeypatch, capsys):
     assert "need about" in err and "GiB" in err and "SCSIM_MEMORY_LIMIT" in err
 
 
+def test_a_run_refused_while_building_leaves_no_store(monkeypatch, capsys, store):
+    """The store is created once the world is built: a run refused before (memory, case
+    files in a run without per-agent sources) leaves no folder behind."""
+    monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "200M")
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "5000000")
+    assert code == 2 and "need about" in err
+    monkeypatch.delenv("SCSIM_MEMORY_LIMIT")
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "2000",
+                         "--days", "5", "--set", "metrics.per_agent_sources=false",
+                         "--trace", "5")
+    assert code == 2 and "per_agent_sources" in err
+    assert not store.exists()
+    store.write_text("not a store")  # a file in its place is refused before building
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "2000")
+    assert code == 2 and "is a file, not a folder" in err
+
+
 def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
     out_dir = tmp_path / "res"
     code, out, err = scsim(monkeypatch, capsys, "run", "pilot-1000", "--agents", "3000",

@@ -94,6 +94,16 @@ def open_runs(path: Path | None, create: bool = False):
     return open_store(path, create=create)
 
 
+def existing_runs(path: Path | None):
+    """The run store of ``--store`` if it exists (refused now if a file stands in its
+    place), else None: a command that creates its store does so once its world is built,
+    so that a run refused while building (memory, case-file options) leaves no folder."""
+    from scsim.store import default_store_path
+
+    root = Path(path) if path is not None else default_store_path()
+    return open_runs(path) if root.expanduser().exists() else None
+
+
 @app.callback(invoke_without_command=True)
 def main_options(version: Annotated[bool, typer.Option("--version",
                                                        help="Print the version.")] = False

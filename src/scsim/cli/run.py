@@ -23,6 +23,7 @@ from scsim.cli.app import (
     console,
     data_format,
     err,
+    existing_runs,
     load,
     open_runs,
 )
@@ -84,7 +85,7 @@ def run(
     sc = load(scenario, agents, days, network, set_)
     if out is not None:
         check_output_folder(out, force=force)
-    runs = open_runs(store, create=True)
+    runs = existing_runs(store)
     with compile_notice(quiet):
         with err.status(f"Building {sc.name}: population and network…"):
             from scsim.core.engine import Simulation
@@ -93,6 +94,8 @@ def run(
                              trace=trace_request(trace, trace_ids, trace_wrongful),
                              split_passes=split_passes)
         sc = sim.scenario
+        if runs is None:
+            runs = open_runs(store, create=True)
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
         with progress, sigterm_interrupts():
