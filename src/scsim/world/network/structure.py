@@ -139,9 +139,11 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
 def score_assortativity(net: Network, score: np.ndarray) -> float:
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
-    the scores at tie ends do not vary. ``score`` may be a float32 or float64 array; a
-    strided view (a column of the agents' score pairs) is copied packed first (4 or 8 bytes
-    per agent), which makes the random reads of neighbours' scores about a quarter cheaper."""
+    the scores at tie ends do not vary. ``score``: a float32 or float64 array of one score
+    per agent, or agents x columns (column 0 is read). A strided view (a column of the
+    agents' score pairs) is copied packed first (4 or 8 bytes per agent), which makes the
+    random reads of neighbours' scores about a quarter cheaper; the kernel then reads it as
+    one column, so it has one type for both."""
     score = np.ascontiguousarray(score)
     if score.dtype.kind != "f":
         score = score.astype(np.float64)
