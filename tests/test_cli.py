@@ -93,6 +93,8 @@ def test_a_run_refused_while_building_leaves_no_store(monkeypatch, capsys, store
                          "--trace", "5")
     assert code == 2 and "per_agent_sources" in err
     assert not store.exists()
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--threads", "0")
+    assert code == 2 and "--threads" in err and "greater than or equal to 1" in err
     store.write_text("not a store")  # a file in its place is refused before building
     code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "2000")
     assert code == 2 and "is a file, not a folder" in err

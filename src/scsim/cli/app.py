@@ -54,6 +54,8 @@ SetOption = Annotated[list[str] | None, typer.Option(
 AgentsOption = Annotated[int | None, typer.Option(help="Number of agents (population size).")]
 DaysOption = Annotated[int | None, typer.Option(help="Number of simulated days.")]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same bits.")]
+ThreadsOption = Annotated[int | None, typer.Option(
+    min=1, help="Numba threads (default: all cores).")]
 NetworkOption = Annotated[Path | None, typer.Option(
     help="SNAP edge-list file to use as the network; the population size becomes its node "
     "count.")]

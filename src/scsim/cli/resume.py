@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scsim.cli.app import QuietOption, StoreOption, app, console, open_runs
+from scsim.cli.app import QuietOption, StoreOption, ThreadsOption, app, console, open_runs
 from scsim.cli.progress import day_progress
 from scsim.cli.render import print_profile, print_run
 
@@ -17,8 +17,7 @@ from scsim.cli.render import print_profile, print_run
 def resume(
     run: Annotated[str, typer.Argument(help="Run id (or a unique prefix) of a run that "
                                             "stopped after writing a checkpoint.")],
-    threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
-    = None,
+    threads: ThreadsOption = None,
     checkpoint_every: Annotated[int | None, typer.Option(
         "--checkpoint-every", metavar="DAYS", min=1,
         help="Days between checkpoints from here on (default: as the run was started).")]

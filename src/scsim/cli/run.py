@@ -19,6 +19,7 @@ from scsim.cli.app import (
     SeedOption,
     SetOption,
     StoreOption,
+    ThreadsOption,
     app,
     console,
     data_format,
@@ -44,8 +45,7 @@ def run(
     force: ForceOption = False,
     set_: SetOption = None,
     network: NetworkOption = None,
-    threads: Annotated[int | None, typer.Option(help="Numba threads (default: all cores).")]
-    = None,
+    threads: ThreadsOption = None,
     profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
     split_passes: Annotated[bool, typer.Option(
         "--split-passes", help="Take the day's census of the agents in two passes, timed in "
