@@ -78,7 +78,7 @@ def test_the_command_line_says_once_that_it_compiles(capsys):
 
 
 class _CtrlC(event.Listener):
-    """Sends this process a SIGINT when a compilation starts."""
+    """Sends this process a SIGINT when the event it listens to starts."""
 
     def on_start(self, ev) -> None:
         os.kill(os.getpid(), signal.SIGINT)
@@ -87,14 +87,16 @@ class _CtrlC(event.Listener):
         pass
 
 
-def test_a_ctrl_c_during_a_compilation_is_raised_when_it_ends():
-    """A KeyboardInterrupt raised inside one of the finalizers numba's compiler runs is
-    printed and lost; held until the compilation ends, it always reaches the caller."""
+@pytest.mark.parametrize("when", ["numba:compile", "numba:compiler_lock"])
+def test_a_ctrl_c_during_a_compilation_is_raised_when_it_ends(when):
+    """A KeyboardInterrupt raised inside one of the finalizers numba's compiler runs, or in
+    a ctypes callback from LLVM, is printed and lost; held until the compilation (or the
+    load from the cache: both hold the compiler lock) ends, it always reaches the caller."""
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT is not Python's KeyboardInterrupt here (a background job)")
     kernel = fresh_kernel()
     with pytest.raises(KeyboardInterrupt), KernelTime().measure(), \
-            event.install_listener("numba:compile", _CtrlC()):
+            event.install_listener(when, _CtrlC()):
         kernel(np.arange(3.0))
     assert len(kernel.signatures) == 1  # compiled to the end, then interrupted
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -8,10 +8,11 @@ compilation and cache load, ``numba:compile`` only real compilations (cache miss
 ``scsim:compile`` the wait for the worker processes that compile a first run's kernels
 (``core.precompile``).
 
-A Ctrl-C that arrives while numba compiles in this process is held until the compilation
-ends (the innermost one: a fraction of a second to a few seconds), then raised: numba's
-compiler makes and drops many objects with finalizers, and a KeyboardInterrupt raised
-inside a finalizer is printed as "Exception ignored" and lost.
+A Ctrl-C that arrives while numba compiles a kernel or loads one from the cache in this
+process (a ``numba:compiler_lock`` span) is held until the outermost span ends (a fraction
+of a second to a few seconds), then raised: numba makes and drops many objects with
+finalizers, LLVM calls back into Python through ctypes, and a KeyboardInterrupt raised
+inside a finalizer or a ctypes callback is printed as "Exception ignored" and lost.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class KernelTime:
         try:
             with _listening(total, "numba:compiler_lock", POOL), \
                     _listening(compiling, "numba:compile", POOL), \
-                    event.install_listener("numba:compile", _HoldCtrlC()):
+                    event.install_listener("numba:compiler_lock", _HoldCtrlC()):
                 yield
         finally:
             self.total += total.seconds
@@ -88,8 +89,9 @@ def _listening(listener: event.Listener, *kinds: str) -> Iterator[None]:
 
 
 class _HoldCtrlC(event.Listener):
-    """While numba compiles in the main thread, SIGINT only sets a flag (when it would
-    raise KeyboardInterrupt); the end of each compilation raises it."""
+    """While numba compiles or loads a kernel in the main thread, SIGINT only sets a flag
+    (when it would raise KeyboardInterrupt); the end of the outermost compiler-lock span
+    raises it (numba releases the lock before it signals the end)."""
 
     def __init__(self) -> None:
         self._depth = 0
@@ -114,8 +116,8 @@ class _HoldCtrlC(event.Listener):
             if self._depth == 0:
                 signal.signal(signal.SIGINT, self._previous)
                 self._previous = None
-        if self._pending:
-            self._pending = False
+        if self._pending and self._depth == 0:  # not inside a nested span: the lock is
+            self._pending = False                # taken again while a kernel compiles
             raise KeyboardInterrupt
 
 

@@ -100,6 +100,19 @@ class Simulation:
         # the day loop (part of elapsed; left out of speeds)
         self.setup_kernels, self.kernels = setup_kernels, KernelTime()
         self.started_at: datetime | None = None  # when the day loop first started
+        # The steps and outputs (some of them call kernels), then every kernel of the days
+        # before the first: part of the setup time, as their kernel seconds are (so that
+        # setup and day loop less all kernel seconds, the time building and simulating, is
+        # never negative); a Ctrl-C while a kernel loads is held (core.compiling).
+        t0 = time.perf_counter()
+        with self.setup_kernels.measure():
+            self._make_steps()
+            precompile.load(self.epochs)
+        self.profile["setup"] += time.perf_counter() - t0
+
+    def _make_steps(self) -> None:
+        """The day's counters, the metrics recorder, the ledger and the steps of
+        ``DAY_PLAN`` for the state assembled."""
         s, names = self.state, self.names
         self.tally = Tally(COUNTERS, s.n, {
             "behaviours": max(len(names.behaviours), 1), "groups": len(names.groups),
@@ -113,13 +126,6 @@ class Simulation:
         self.steps = [step(self) for step in DAY_PLAN]
         self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
         self.provenance = next(s for s in self.steps if isinstance(s, Provenance))
-        # Every kernel of the days, before the first: part of the setup time, as the
-        # kernel seconds of setup are (so that setup and day loop less all kernel seconds,
-        # the time building and simulating, is never negative).
-        t0 = time.perf_counter()
-        with self.setup_kernels.measure():
-            precompile.load(self.epochs)
-        self.profile["setup"] += time.perf_counter() - t0
 
     def _warm_up(self) -> None:
         """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,
