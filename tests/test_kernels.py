@@ -40,6 +40,7 @@ from scsim.core.state import (
     WRONGFUL,
 )
 from scsim.errors import ScenarioError
+from scsim.mechanisms import acts as acts_m
 from scsim.mechanisms import adapt as adapt_m
 from scsim.mechanisms import behave as behave_m
 from scsim.mechanisms import classify as classify_m
@@ -1029,7 +1030,21 @@ def act_model(n=20, key=KEY, **kw):
                 started=np.array([True, False]), social_media_ban=True,
                 arrest_threshold=300.0)
     base.update(kw)
-    return behave_m.ActModel(**base)
+    return acts_m.ActModel(**base)
+
+
+def no_sightings(m):
+    """behave's last arguments when it makes no sightings (observe off, or in a pass of
+    its own)."""
+    n = len(m.status)
+    p = observe_m.ObserveParams(False, np.zeros((2, len(m.started))), np.zeros(2, np.uint8),
+                                np.zeros(1), 0.0)
+    imp, imp_counts = no_impunity()
+    sightings = sightings_of(p, behaviours_of(m), np.zeros(n, np.uint8), np.array([0, n]), m,
+                             imp)
+    blocks = -(-n // BLOCK)
+    return (False, sightings, book_for(observe_m, n), counts_for(observe_m),
+            np.zeros((blocks, len(m.rate)), np.int64), imp_counts)
 
 
 def acts_reference(m, i):
@@ -1058,7 +1073,7 @@ def test_behave_acts():
     today = np.full(n, 0xFF, np.uint8)
     sums = np.zeros((1, 1))
     acts_count = np.zeros((1, 3), np.int64)
-    behave_m.behave(m, acts_total, scratch, today, sums, acts_count)
+    behave_m.behave(m, acts_total, scratch, today, sums, acts_count, *no_sightings(m))
     expected = [acts_reference(m, i) for i in range(n)]
     assert acts_total.tolist() == [k for k, _ in expected]
     assert today.tolist() == [ACTED if sum(k) else 0 for k, _ in expected]
@@ -1067,7 +1082,7 @@ def test_behave_acts():
     assert scratch.tolist() == [[0.0, 0.0]] * n
     out = np.zeros(3, np.int64)
     for i in range(n):
-        behave_m.draw_acts(m, i, out)
+        acts_m.draw_acts(m, i, out)
         assert out.tolist() == expected[i][0]
     # Someone is blocked: the listed agents act online never, the arrested never outside.
     for i in range(n - 2):
@@ -1089,11 +1104,12 @@ def test_behave_batches_draw_what_draw_acts_draws():
     today = np.full(n, 0xFF, np.uint8)
     sums = np.zeros((2, 1))
     acts_count = np.zeros((2, 3), np.int64)
-    behave_m.behave(m, acts_total, np.ones((n, 2), np.float32), today, sums, acts_count)
+    behave_m.behave(m, acts_total, np.ones((n, 2), np.float32), today, sums, acts_count,
+                    *no_sightings(m))
     out = np.zeros(3, np.int64)
     drawn = np.zeros((n, 3), np.int64)
     for i in range(n):
-        behave_m.draw_acts(m, i, out)
+        acts_m.draw_acts(m, i, out)
         drawn[i] = out
     expected = [acts_reference(m, i) for i in range(n)]
     assert drawn.tolist() == [k for k, _ in expected]
@@ -1114,7 +1130,7 @@ def test_behave_no_fear_no_deterrence():
     sums = np.zeros((1, 1))
     acts_total = np.zeros((n, 3), np.uint16)
     behave_m.behave(m, acts_total, np.zeros((n, 2), np.float32), np.zeros(n, np.uint8), sums,
-                    np.zeros((1, 3), np.int64))
+                    np.zeros((1, 3), np.int64), *no_sightings(m))
     assert sums[0, 0] == 0.0
     assert acts_total.tolist() == [acts_reference(m, i)[0] for i in range(n)]
 
@@ -1130,16 +1146,22 @@ def test_behave_compile():
 
 # --- observe ---------------------------------------------------------------------------------
 
+def behaviours_of(m, severe=(0, 1, 0)):
+    """The behaviours of act model ``m`` (act_model) as observe reads them: deltas -10, 3
+    and -1 points, the first two seen by channel 0 and the third by channel 1."""
+    return behave_m.Behaviours(on=True, rate=m.rate, delta=np.array([-10.0, 3.0, -1.0]),
+                               category=m.category, channel=np.array([0, 0, 1], np.int32),
+                               penalised=m.penalised, severe=np.array(severe, np.uint8),
+                               reportable=np.array([1, 1, 0], np.uint8), online=m.online,
+                               outside=m.outside, key=m.b_key)
+
+
 def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), region=None,
                   same_group=0.0):
     m = act_model(n, fear=np.zeros(n, np.float32), social_media_ban=False,
                   arrest_threshold=-math.inf, region=np.zeros(n, np.uint16)
                   if region is None else np.array(region, np.uint16))
-    beh = behave_m.Behaviours(on=True, rate=m.rate, delta=np.array([-10.0, 3.0, -1.0]),
-                              category=m.category, channel=np.array([0, 0, 1], np.int32),
-                              penalised=m.penalised, severe=np.array(severe, np.uint8),
-                              reportable=np.array([1, 1, 0], np.uint8), online=m.online,
-                              outside=m.outside, key=m.b_key)
+    beh = behaviours_of(m, severe)
     p = observe_m.ObserveParams(True, np.array(coverage, np.float64).reshape(2, -1),
                                 np.array([facial, 0], np.uint8),
                                 np.array([misattribution, misattribution]), same_group)
@@ -1150,16 +1172,32 @@ def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), regio
     return m, beh, p, today
 
 
+def sightings_of(p, beh, group, region_start, m, imp):
+    """What observe's kernels read (observe.Sightings): observe's parameters ``p``, the
+    behaviours ``beh``, the stream KEY, the agents' groups, the regions of act model ``m``
+    and impunity ``imp``."""
+    return observe_m.Sightings(p.coverage, p.facial, p.misattribution, beh.delta, beh.channel,
+                               beh.severe, beh.key, KEY, group, m.region, region_start,
+                               m.started, *imp)
+
+
+def run_observe(p, beh, group, region_start, m, scratch, today, counts, seen, bk, flags):
+    """observe's own pass (split passes) over the agents of act model ``m``, and the flags
+    of the blocks with misattributions (as Observe.run sets them for misattribute)."""
+    imp, imp_counts = no_impunity()
+    sightings = sightings_of(p, beh, group, region_start, m, imp)
+    observe_m.observe(sightings, m, scratch, today, bk, counts, seen, imp_counts)
+    flags[:] = counts[:, observe_m.C.misattributions] > 0
+
+
 def test_observe_sightings_full_and_no_coverage():
     n = 16
     m, beh, p, today = observe_setup(n, [1.0, 0.0], 0.0)
     region_start = np.array([0, n], np.int64)
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
-    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, book_for(observe_m, n),
-                      *no_impunity(),
-                      flags)
+    run_observe(p, beh, np.zeros(n, np.uint8), region_start, m, scratch, today, counts, seen,
+                book_for(observe_m, n), flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     # Channel 0 sees every act, channel 1 none: behaviours 0 and 1 count, 2 does not.
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
@@ -1177,9 +1215,8 @@ def test_observe_partial_coverage():
     m, beh, p, today = observe_setup(n, [0.5, 0.0], 0.0)
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
-    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, book_for(observe_m, n),
-                      *no_impunity(), flags)
+    run_observe(p, beh, np.zeros(n, np.uint8), np.array([0, n]), m, scratch, today, counts,
+                seen, book_for(observe_m, n), flags)
     exp = np.zeros(n)
     for i in range(n):
         h = agent_hash(KEY, i)
@@ -1202,10 +1239,8 @@ def test_observe_misattribution():
     region_start = np.array([0, 8, 16], np.int64)
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
-    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start, m.started, m,
-                      scratch, today, counts, seen, book_for(observe_m, n),
-                      *no_impunity(),
-                      flags)
+    run_observe(p, beh, np.zeros(n, np.uint8), region_start, m, scratch, today, counts, seen,
+                book_for(observe_m, n), flags)
     acts = np.array([acts_reference(m, i)[0] for i in range(n)])
     delta = acts[:, 0] * -10.0 + acts[:, 1] * 3.0
     assert scratch[:, 0].tolist() == [0.0] * n
@@ -1260,9 +1295,8 @@ def test_observe_misattribution_same_group(same_group):
     region_start = np.array([0, 12, 24], np.int64)
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
-    observe_m.observe(p, beh, KEY, group, m.region, region_start, m.started, m, scratch,
-                      today, counts, seen, book_for(observe_m, n), *no_impunity(),
-                      flags)
+    run_observe(p, beh, group, region_start, m, scratch, today, counts, seen,
+                book_for(observe_m, n), flags)
     start, members = observe_m.region_group_members(group, m.region, 3)
     assert start.tolist() == [0, 5, 11, 12, 18, 24, 24]
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
@@ -1302,9 +1336,8 @@ def test_observe_partial_misattribution():
     m, beh, p, today = observe_setup(n, [0.9, 0.0], 0.3)
     scratch = np.zeros((n, 2), np.float32)
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
-    observe_m.observe(p, beh, KEY, np.zeros(n, np.uint8), m.region, np.array([0, n]),
-                      m.started, m, scratch, today, counts, seen, book_for(observe_m, n),
-                      *no_impunity(), flags)
+    run_observe(p, beh, np.zeros(n, np.uint8), np.array([0, n]), m, scratch, today, counts,
+                seen, book_for(observe_m, n), flags)
     own, every, mixed = np.zeros(n), np.zeros(n), 0
     wrong_total = 0
     for i in range(n):
@@ -1324,6 +1357,48 @@ def test_observe_partial_misattribution():
     assert scratch[:, 1].tolist() == every.tolist()
     assert cnt(observe_m, counts, "misattributions") == wrong_total and flags[0] == 1
     assert mixed > 0 and (own != every).any() and (own != 0).any()
+
+
+def test_behave_makes_observe_sightings_in_its_pass():
+    """behave with sightings (one pass, observe.sighted_in_behave) gives the same bits as
+    behave and then observe's own pass drawing the acts again: scores' deltas, event bits,
+    ledger rows and day tallies, seen acts, misattributions, impunity's drops, over two
+    blocks and a region that has not started. Not vacuous: some of each happen."""
+    n = BLOCK + 300
+    region = [0] * (n - 50) + [1] * 50
+    region_start = np.array([0, n - 50, n], np.int64)
+    m, beh, p, _ = observe_setup(n, [[0.8, 0.8], [0.5, 0.5]], 0.3, region=region)
+    imp, _ = no_impunity()
+    imp = imp._replace(p_drop=0.5, quantile=0.0, drop_key=np.uint64(5))  # drops half
+    group = np.zeros(n, np.uint8)
+    sightings = sightings_of(p, beh, group, region_start, m, imp)
+
+    def fresh():
+        return {"acts_total": np.zeros((n, 3), np.uint16),
+                "scratch": np.ones((n, 2), np.float32), "today": np.full(n, 0xFF, np.uint8),
+                "sums": np.zeros((2, 1)), "acts": np.zeros((2, 3), np.int64),
+                "bk": book_for(observe_m, n), "counts": np.zeros((2, 1), np.int64),
+                "seen": np.zeros((2, 3), np.int64),
+                "imp_counts": np.zeros((2, len(impunity_m.COUNTERS.counts)), np.int64)}
+
+    def behave(x, sight):
+        behave_m.behave(m, x["acts_total"], x["scratch"], x["today"], x["sums"], x["acts"],
+                        sight, sightings, x["bk"], x["counts"], x["seen"], x["imp_counts"])
+
+    two = fresh()
+    behave(two, False)
+    observe_m.observe(sightings, m, two["scratch"], two["today"], two["bk"], two["counts"],
+                      two["seen"], two["imp_counts"])
+    one = fresh()
+    behave(one, True)
+    for name in ("acts_total", "scratch", "today", "sums", "acts", "counts", "seen",
+                 "imp_counts"):
+        assert np.array_equal(one[name], two[name]), name
+    for part in range(4):  # ledger rows (recorded, error-free), day tallies (both)
+        assert np.array_equal(one["bk"][part], two["bk"][part])
+    assert one["seen"].sum() > 0 and one["counts"][:, observe_m.C.misattributions].all()
+    assert one["imp_counts"][:, impunity_m.C.dropped_observations].all()
+    assert (one["scratch"][n - 50:] == 0).all() and one["today"][n - 50:].any()  # not started
 
 
 def test_observe_sighting_rule():

@@ -21,6 +21,7 @@ from scsim.core.events import NOT_TRACED
 from scsim.core.params import Names, compile_params
 from scsim.core.rng import stream_key
 from scsim.core.step import Today
+from scsim.mechanisms import acts as acts_m
 from scsim.mechanisms import adapt as adapt_m
 from scsim.mechanisms import behave as behave_m
 from scsim.mechanisms import classify as classify_m
@@ -120,44 +121,72 @@ def test_adapt_step_run(monkeypatch):
                                 "a.deg_active", "a.nbr_listed", "a.nbr_shamed", "a.fear"))]
 
 
-def test_behave_step_run(monkeypatch):
+def sightings_params(on=True):
+    """Sentinel parameters of the phases the day's sightings read (observe, behaviours,
+    impunity off)."""
+    return dict(observe=SimpleNamespace(on=on, coverage="o.coverage", facial="o.facial",
+                                        misattribution=[0.1, 0.2]),
+                behave=SimpleNamespace(rate="b.rate", category="b.category",
+                                       penalised="b.penalised", online="b.online",
+                                       outside="b.outside", key="b.key", delta="b.delta",
+                                       channel="b.channel", severe="b.severe"),
+                impunity=NO_IMPUNITY)
+
+
+def sightings(t):
+    """What behave's and observe's kernels get as the day's sightings (observe.Sightings)."""
+    return observe_m.Sightings("o.coverage", "o.facial", [0.1, 0.2], "b.delta", "b.channel",
+                               "b.severe", "b.key", key("observe"), "a.group", "a.region",
+                               "s.region_start", "started", *impunity_today(t))
+
+
+@pytest.mark.parametrize(("observe_on", "split"), [(True, False), (True, True), (False, False)])
+def test_behave_step_run(monkeypatch, observe_on, split):
+    """behave draws the acts and, when observe is on and the passes are not split, makes
+    the sightings in the same pass."""
     calls = Calls()
     calls.patch(monkeypatch, behave_m, "behave")
-    b = SimpleNamespace(rate="b.rate", category="b.category", penalised="b.penalised",
-                        online="b.online", outside="b.outside", key="b.key")
-    t = today(SimpleNamespace(behave=b, sanction=SimpleNamespace(
+    t = today(SimpleNamespace(**sightings_params(observe_on), sanction=SimpleNamespace(
         social_media_ban=np.uint8(1), arrest_threshold=np.float32(300))))
-    behave_m.Behave(None).run(t)
-    want = behave_m.ActModel(key("behave"), "b.rate", "b.category", "b.penalised", "b.online",
-                             "b.outside", "b.key", "a.propensity", "a.conformity", "a.fear",
-                             "a.status", "a.scores", "a.region", "started", True, 300.0)
+    behave_m.Behave(SimpleNamespace(split_passes=split)).run(t)
+    want = acts_m.ActModel(key("behave"), "b.rate", "b.category", "b.penalised", "b.online",
+                           "b.outside", "b.key", "a.propensity", "a.conformity", "a.fear",
+                           "a.status", "a.scores", "a.region", "started", True, 300.0)
     assert t.acts == want
     assert type(t.acts.social_media_ban) is bool and type(t.acts.arrest_threshold) is float
     assert calls == [("behave", (want, "a.acts_total", "a.scratch", "a.today", "sums.behave",
-                                 "arrays.acts"))]
+                                 "arrays.acts", observe_on and not split, sightings(t),
+                                 book("observe"), "counts.observe", "arrays.seen",
+                                 "counts.impunity"))]
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("flagged", [False, True])
-def test_observe_step_run(monkeypatch, flagged):
+def test_observe_step_run(monkeypatch, flagged, split):
+    """observe makes the sightings in a pass of its own only when the passes are split
+    (else behave made them); then the blocks with misattributions are replayed."""
     calls = Calls()
-    calls.patch(monkeypatch, observe_m, "observe", raise_flag if flagged else None)
+    counts = np.zeros((2, len(observe_m.COUNTERS.counts)), np.int64)
+    if flagged:  # a misattribution in block 1 (counted by whichever pass sighted)
+        counts[1, observe_m.C.misattributions] = 3
+    calls.patch(monkeypatch, observe_m, "observe")
     calls.patch(monkeypatch, observe_m, "misattribute")
     monkeypatch.setattr(observe_m, "region_group_members",
                         lambda *args: ("members.start", "members.ids"))
-    t = today(SimpleNamespace(observe=SimpleNamespace(misattribution=[0.1, 0.2]),
-                              behave="P.behave", impunity=NO_IMPUNITY))
-    observe_m.Observe(None).run(t)
+    t = today(SimpleNamespace(**sightings_params()))
+    t.tally.counts = Named("counts", observe=counts)
+    observe_m.Observe(SimpleNamespace(split_passes=split)).run(t)
     k = key("observe")
-    assert calls[0] == ("observe", (t.p.observe, "P.behave", k, "a.group", "a.region",
-                                    "s.region_start", "started", "acts", "a.scratch",
-                                    "a.today", "counts.observe", "arrays.seen", book("observe"),
-                                    impunity_today(t), "counts.impunity", t.tally.flags))
-    assert calls.names() == (["observe", "misattribute"] if flagged else ["observe"])
+    own_pass = [("observe", (sightings(t), "acts", "a.scratch", "a.today", book("observe"),
+                             counts, "arrays.seen", "counts.impunity"))] if split else []
+    assert calls[:len(own_pass)] == own_pass
+    assert calls.names() == [n for n, _ in own_pass] + (["misattribute"] if flagged else [])
+    assert t.tally.flags.tolist() == [0, int(flagged)]
     if flagged:  # the serial replay, with the same draws (same key)
-        assert calls[1][1] == (t.p.observe, "P.behave", k, "a.group", "a.region",
-                               "s.region_start", "members.start", "members.ids", "acts",
-                               "a.scratch", "a.today", book("observe"),
-                               "a.mistaken_for", NOT_TRACED, False, t.tally.flags)
+        assert calls[-1][1] == (t.p.observe, t.p.behave, k, "a.group", "a.region",
+                                "s.region_start", "members.start", "members.ids", "acts",
+                                "a.scratch", "a.today", book("observe"),
+                                "a.mistaken_for", NOT_TRACED, False, t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])

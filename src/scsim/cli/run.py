@@ -49,8 +49,9 @@ def run(
     profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
     split_passes: Annotated[bool, typer.Option(
         "--split-passes", help="Take the day's census of the agents in two passes, timed in "
-        "the provenance and metrics phases of --profile, instead of one (the census phase): "
-        "the same results, a little slower.")] = False,
+        "the provenance and metrics phases of --profile, instead of one (the census phase), "
+        "and observe's sightings in a pass of their own (the observe phase) instead of in "
+        "behave's: the same results, a little slower.")] = False,
     quiet: QuietOption = False,
     store: StoreOption = None,
     report: Annotated[bool, typer.Option(help="Also write the HTML report with its charts.")]

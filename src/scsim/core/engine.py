@@ -51,8 +51,10 @@ class Simulation:
 
     split_passes = False
     """Take the census of the day in two passes, timed in the provenance and metrics phases
-    of the profile, instead of one (``outputs.census``): to see what each part costs. The
-    same results either way."""
+    of the profile, instead of one (``outputs.census``), and observe's sightings in a pass
+    of their own, timed in the observe phase, instead of in behave's pass
+    (``mechanisms.observe.sighted_in_behave``): to see what each part costs. The same
+    results either way."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None,
                  trace: Trace | None = None, *, split_passes: bool = False):

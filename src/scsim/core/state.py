@@ -13,7 +13,7 @@ ledger (``PER_AGENT_LEDGER``, not kept when ``metrics.per_agent_sources`` is fal
 history counts are uint16 that saturate at 65,535 (``add_capped``), neighbour counts are
 uint16 unless some agent has more ties than that, and today's acts are not stored (phases
 that need them draw them again from the same random numbers, see
-``mechanisms.behave.draw_acts``).
+``mechanisms.acts.draw_acts``).
 """
 
 from __future__ import annotations

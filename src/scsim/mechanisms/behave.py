@@ -1,16 +1,15 @@
 """Phase 1, behave: agent i performs behaviour b Poisson(rate_b * m_ib * d_ib) times, with
 d = exp(-conformity * fear) for penalised behaviours; sanctions block some behaviours.
 
-Today's acts are not stored: behave adds them to the history counts and flags the agents
-that acted (``ACTED``); observe and report draw the acts of those agents again with
-``draw_acts``, from the same random numbers and the same state (nothing they depend on
-changes before phase 4), so they get the same counts.
+Today's acts are not stored (``mechanisms.acts``): behave adds them to the history counts,
+flags the agents that acted (``ACTED``) and, in the same pass, makes observe's sightings of
+their acts while they are at hand (``observe.sight_acts``; unless the run splits its
+passes, ``observe.sighted_in_behave``); report draws the acts of those agents again with
+``acts.draw_acts``.
 """
 
 from __future__ import annotations
 
-import math
-from collections import namedtuple
 from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import numpy as np
@@ -21,9 +20,17 @@ from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
-from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
-from scsim.core.state import ACTED, DETAINED, LISTED, add_capped, clean_column
+from scsim.core.rng import agent_hash, name_id, poisson
+from scsim.core.state import ACTED, add_capped, clean_column
 from scsim.core.step import Step, Today
+from scsim.mechanisms.acts import ActModel, act_uniform, agent_context
+from scsim.mechanisms.observe import (
+    sight_acts,
+    sighted_in_behave,
+    sighting_tallies,
+    sightings_today,
+    tally_sightings,
+)
 from scsim.scenario.section import Name, Section, meta
 
 if TYPE_CHECKING:
@@ -94,57 +101,11 @@ def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
     )
 
 
-ActModel = namedtuple("ActModel", [
-    "key",  # the day's "behave" stream key
-    "rate", "category", "penalised", "online", "outside", "b_key",  # per behaviour
-    "propensity", "conformity", "fear", "status", "scores", "region",  # per agent
-    "started", "social_media_ban", "arrest_threshold"])
-"""Everything today's acts depend on (behave builds one per day)."""
-
-
 # --- counters and kernels ------------------------------------------------------------------
 
 COUNTERS = Counters("behave", sums=("deterrence",),
                     arrays={"acts": (np.int64, ("behaviours",))})
 S = COUNTERS.S
-
-
-@njit(cache=True, inline="always")
-def agent_context(m, i):
-    """Agent i's deterrence factor d = exp(-conformity * fear) and whether a social-media
-    ban or house arrest blocks some of its behaviours today (detention blocks both)."""
-    d = math.exp(-m.conformity[i] * m.fear[i]) if m.fear[i] > 0.0 else 1.0
-    active = m.started[m.region[i]]
-    detained = (m.status[i] & DETAINED) != 0
-    banned = (m.social_media_ban and active and (m.status[i] & LISTED) != 0) or detained
-    arrested = (active and m.scores[i, 0] < m.arrest_threshold) or detained
-    return d, banned, arrested
-
-
-@njit(cache=True, inline="always")
-def act_rate(m, i, b, d, banned, arrested):
-    """Expected acts of behaviour b by agent i today."""
-    lam = m.rate[b] * m.propensity[i, m.category[b]]
-    if m.penalised[b]:
-        lam *= d
-    if (banned and m.online[b]) or (arrested and m.outside[b]):
-        lam = 0.0
-    return lam
-
-
-@njit(cache=True, inline="always")
-def act_uniform(m, h, b):
-    """The uniform number that decides agent (hash h)'s acts of behaviour b today."""
-    return unit(sub_hash(h, m.b_key[b]))
-
-
-@njit(cache=True, inline="always")
-def draw_acts(m, i, out):
-    """Today's acts of agent i, per behaviour, into ``out`` (as behave drew them)."""
-    d, banned, arrested = agent_context(m, i)
-    h = agent_hash(m.key, i)
-    for b in range(len(m.rate)):
-        out[b] = poisson(act_uniform(m, h, b), act_rate(m, i, b, d, banned, arrested))
 
 
 BATCH = 256
@@ -189,9 +150,13 @@ def batch_uniforms(m, first, size, hashes, u, lam, possible):
 
 
 @njit(cache=True, parallel=True)
-def behave(m, acts_total, scratch, today, sums, acts_count):
+def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_counts,
+           seen_per_behaviour, impunity_counts):
     """Draw today's acts, add them to ``acts_total`` and flag the agents that acted in
     ``today``; also clears the per-day score deltas (``scratch``) and the other event bits.
+    With ``sight``, also make observe's sightings of each agent of a started region that
+    acted (``observe.sight_acts`` with ``o``; booked to ``bk``, counted in the last three),
+    in the same pass.
 
     The draws are those of ``draw_acts``, made a batch of agents at a time: each agent's
     context, then the expected acts and the uniform numbers behaviour by behaviour
@@ -203,6 +168,10 @@ def behave(m, acts_total, scratch, today, sums, acts_count):
     for blk in prange(n_blocks(n)):
         deterrence = 0.0
         counts = np.zeros(nbeh, np.int64)
+        acts = np.empty(nbeh, np.int64)
+        seen = np.zeros(nbeh, np.int64)
+        wrong = 0
+        dropped = 0
         lam = np.empty((nbeh, BATCH))
         u = np.empty((nbeh, BATCH))
         propensity = np.empty((m.propensity.shape[1], BATCH), np.float32)
@@ -226,17 +195,26 @@ def behave(m, acts_total, scratch, today, sums, acts_count):
             batch_rates(m, size, propensity, deter, banned, arrested, lam)
             batch_uniforms(m, first, size, hashes, u, lam, possible)
             for k in range(size):
+                i = first + k
                 acted = np.uint8(0)
                 if possible[k]:
                     for b in range(nbeh):
                         c = poisson(u[b, k], lam[b, k])
+                        acts[b] = c
                         if c > 0:
-                            add_capped(acts_total, (first + k, b), c)
+                            add_capped(acts_total, (i, b), c)
                             counts[b] += c
                             acted = ACTED
-                today[first + k] = acted
+                today[i] = acted
+                if sight and acted and o.started[o.region[i]]:
+                    w, dr = sight_acts(o, i, acts, scratch, today, bk, seen)
+                    wrong += w
+                    dropped += dr
         acts_count[blk, :nbeh] = counts
         sums[blk, S.deterrence] = deterrence
+        if sight:
+            tally_sightings(seen_counts, seen_per_behaviour, impunity_counts, blk, seen, wrong,
+                            dropped)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -254,7 +232,8 @@ class Behave(Step):
             a["region"], t.started, bool(p.sanction.social_media_ban),
             float(p.sanction.arrest_threshold))
         behave(t.acts, a["acts_total"], a["scratch"], a["today"], t.tally.sums["behave"],
-               t.tally.arrays["acts"])
+               t.tally.arrays["acts"], sighted_in_behave(self.sim, p), sightings_today(t),
+               *sighting_tallies(t))
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -36,13 +36,14 @@ from scsim.core.state import (
     clean_column,
 )
 from scsim.core.step import Step, Today
-from scsim.mechanisms.behave import draw_acts
+from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, shielded
 from scsim.scenario.section import Name, Probability, Section, meta
 
 if TYPE_CHECKING:
-    from scsim.core.params import Names
+    from scsim.core.params import Names, Params
+    from scsim.core.source import Book
     from scsim.scenario.schema import Scenario
 
 SOURCE = "MODEL.md: One day, 2. Observe"
@@ -160,66 +161,142 @@ def false_match_rate(p, group, region_start, i, r, channel):
     return p.misattribution[group[i]]
 
 
-@njit(cache=True, parallel=True)
-def observe(p, beh, key, group, region, region_start, started, act_model, scratch, today, counts,
-            seen_count, bk, imp, imp_counts, flags):
-    """Score deltas of the sightings attributed to the actor (recorded score, less those
-    impunity drops) and of all sightings (error-free score), booked (``bk``). Flags agents
-    whose sightings went to someone else."""
-    b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
+class Sightings(NamedTuple):
+    """What the sightings of a day read (``sightings_today``), flat (a parallel loop cannot
+    take tuples nested in a tuple): observe's parameters (``ObserveParams``: coverage by
+    channel and region, facial recognition by channel, false-match rate by group), the
+    behaviours' deltas (points), channels, severity and keys, today's "observe" stream, the
+    agents' groups and regions, where each region's agents start (``State.region_start``),
+    which regions have started, and what impunity drops today (``ImpunityToday``'s
+    fields). ``false_match_rate`` and ``impunity.shielded`` read it as they read those."""
+
+    coverage: np.ndarray
+    facial: np.ndarray
+    misattribution: np.ndarray
+    delta: np.ndarray
+    channel: np.ndarray
+    severe: np.ndarray
+    b_key: np.ndarray
+    key: np.uint64
+    group: np.ndarray
+    region: np.ndarray
+    region_start: np.ndarray
+    started: np.ndarray
+    p_drop: float
+    quantile: float
+    power_key: np.uint64
+    drop_key: np.uint64
+
+
+def sightings_today(t: Today) -> Sightings:
+    """What today's sightings read."""
+    p, beh, a = t.p.observe, t.p.behave, t.state.agents
+    return Sightings(p.coverage, p.facial, p.misattribution, beh.delta, beh.channel,
+                     beh.severe, beh.key, t.key("observe"), a["group"], a["region"],
+                     t.state.region_start, t.started, *impunity_today(t))
+
+
+def sighting_tallies(t: Today) -> tuple[Book, np.ndarray, np.ndarray, np.ndarray]:
+    """What today's sightings book and count to: the book of observe's sources, its
+    counters (misattributions), the seen acts per behaviour and impunity's counters."""
+    tally = t.tally
+    return (t.book(SOURCES), tally.counts["observe"], tally.arrays["seen"],
+            tally.counts["impunity"])
+
+
+def sighted_in_behave(sim, p: Params) -> bool:
+    """Whether behave's pass over the agents also makes observe's sightings
+    (``sight_acts``) while each agent's acts are at hand: when observe is on, unless the run
+    splits its passes (``Simulation.split_passes``; then ``observe`` draws the acts again
+    in a pass of its own, timed in the observe phase). The same bits either way."""
+    return bool(p.observe.on) and not sim.split_passes
+
+
+@njit(cache=True, inline="always")
+def sight_acts(o, i, acts, scratch, today, bk, seen):
+    """What the surveillance made of today's ``acts`` (per behaviour) of agent i, of a
+    started region: the score deltas of the sightings attributed to it (recorded score,
+    less those impunity drops) and of all its sightings (error-free score), booked
+    (``bk``); its sightings per behaviour added to ``seen``. Returns how many of its
+    sightings went to someone else (``today`` flags it: ``misattribute`` replays them) and
+    how many impunity dropped."""
+    b_delta, b_channel, b_severe, b_key = o.delta, o.channel, o.severe, o.b_key
     clean = clean_column(scratch)
-    n = len(group)
+    r = o.region[i]
+    h = agent_hash(o.key, i)
+    hd = shielded(o, i)
+    acct = account(bk, i)
+    wrong_total = 0
+    dropped_total = 0
+    for b in range(len(b_delta)):
+        k = acts[b]
+        ch = b_channel[b]
+        cov = o.coverage[ch, r]
+        if k == 0 or cov <= 0.0:
+            continue
+        fm = false_match_rate(o, o.group, o.region_start, i, r, ch)
+        seen_here = 0
+        wrong = 0
+        dropped = 0
+        for j in range(k):
+            s = sighting(h, b_key[b], j, cov, fm)
+            if s != UNSEEN:
+                seen_here += 1
+                if s == SEEN_WRONG:
+                    wrong += 1
+                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < o.p_drop:
+                    dropped += 1
+        if seen_here == 0:
+            continue
+        own = seen_here - wrong - dropped
+        scratch[i, 0] += own * b_delta[b]
+        if clean:
+            scratch[i, clean] += seen_here * b_delta[b]
+        book(bk, acct, SRC.true_sighting, own * b_delta[b])
+        book_clean(bk, acct, SRC.true_sighting, seen_here * b_delta[b])
+        if b_severe[b]:
+            today[i] |= SEVERE_CLEAN
+            if own > 0:
+                today[i] |= SEVERE_REAL
+        dropped_total += dropped
+        seen[b] += seen_here
+        if wrong > 0:
+            today[i] |= HAS_MISATTRIBUTION
+            wrong_total += wrong
+    return wrong_total, dropped_total
+
+
+@njit(cache=True, inline="always")
+def tally_sightings(counts, seen_count, imp_counts, blk, seen, wrong, dropped):
+    """Block ``blk``'s sightings (``sight_acts``) into the day's counters: seen acts per
+    behaviour, misattributions and observations impunity dropped."""
+    for b in range(len(seen)):
+        seen_count[blk, b] += seen[b]
+    counts[blk, C.misattributions] = wrong
+    imp_counts[blk, IC.dropped_observations] += dropped
+
+
+@njit(cache=True, parallel=True)
+def observe(o, act_model, scratch, today, bk, counts, seen_count, imp_counts):
+    """Observe's own pass (when the run splits its passes, ``sighted_in_behave``): the
+    sightings (``sight_acts``) of every agent of a started region that acted today, its
+    acts drawn again (``draw_acts``)."""
+    n = len(o.group)
+    nbeh = len(o.delta)
     for blk in prange(n_blocks(n)):
-        wrong_total = 0
-        dropped_total = 0
-        acts = np.empty(len(b_delta), np.int64)
+        acts = np.empty(nbeh, np.int64)
+        seen = np.zeros(nbeh, np.int64)
+        wrong = 0
+        dropped = 0
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            r = region[i]
-            if not started[r] or not today[i] & ACTED:
+            if not o.started[o.region[i]] or not today[i] & ACTED:
                 continue
             draw_acts(act_model, i, acts)
-            h = agent_hash(key, i)
-            hd = shielded(imp, i)
-            acct = account(bk, i)
-            for b in range(len(b_delta)):
-                k = acts[b]
-                ch = b_channel[b]
-                cov = p.coverage[ch, r]
-                if k == 0 or cov <= 0.0:
-                    continue
-                fm = false_match_rate(p, group, region_start, i, r, ch)
-                seen = 0
-                wrong = 0
-                dropped = 0
-                for j in range(k):
-                    s = sighting(h, b_key[b], j, cov, fm)
-                    if s != UNSEEN:
-                        seen += 1
-                        if s == SEEN_WRONG:
-                            wrong += 1
-                        elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
-                            dropped += 1
-                if seen == 0:
-                    continue
-                own = seen - wrong - dropped
-                scratch[i, 0] += own * b_delta[b]
-                if clean:
-                    scratch[i, clean] += seen * b_delta[b]
-                book(bk, acct, SRC.true_sighting, own * b_delta[b])
-                book_clean(bk, acct, SRC.true_sighting, seen * b_delta[b])
-                if b_severe[b]:
-                    today[i] |= SEVERE_CLEAN
-                    if own > 0:
-                        today[i] |= SEVERE_REAL
-                dropped_total += dropped
-                seen_count[blk, b] += seen
-                if wrong > 0:
-                    today[i] |= HAS_MISATTRIBUTION
-                    wrong_total += wrong
-        counts[blk, C.misattributions] = wrong_total
-        imp_counts[blk, IC.dropped_observations] += dropped_total
-        flags[blk] = 1 if wrong_total > 0 else 0
+            w, d = sight_acts(o, i, acts, scratch, today, bk, seen)
+            wrong += w
+            dropped += d
+        tally_sightings(counts, seen_count, imp_counts, blk, seen, wrong, dropped)
 
 
 def region_group_members(group: np.ndarray, region: np.ndarray, n_groups: int
@@ -344,9 +421,9 @@ class Observe(Step):
     def run(self, t: Today) -> None:
         p, s, a, tally = t.p.observe, t.state, t.state.agents, t.tally
         key = t.key("observe")
-        observe(p, t.p.behave, key, a["group"], a["region"], s.region_start, t.started, t.acts,
-                a["scratch"], a["today"], tally.counts["observe"], tally.arrays["seen"],
-                t.book(SOURCES), impunity_today(t), tally.counts["impunity"], tally.flags)
+        if not sighted_in_behave(self.sim, t.p):
+            observe(sightings_today(t), t.acts, a["scratch"], a["today"], *sighting_tallies(t))
+        tally.flags[:] = tally.counts["observe"][:, C.misattributions] > 0
         if tally.flags.any():
             if self.members is None:  # groups and regions never change during a run
                 self.members = region_group_members(a["group"], a["region"],

@@ -36,7 +36,8 @@ from scsim.core.state import (
     clean_column,
 )
 from scsim.core.step import Step, Today
-from scsim.mechanisms.behave import ACTS, draw_acts
+from scsim.mechanisms.acts import draw_acts
+from scsim.mechanisms.behave import ACTS
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
