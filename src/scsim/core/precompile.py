@@ -248,8 +248,10 @@ RECORD_RUNS = {"agents": 500, "days": 400}  # each built-in scenario, and traced
 
 def record(path: Path = REGISTRY) -> int:
     """Run every built-in scenario (in this process, which must start with an empty numba
-    cache and one thread: ``--record`` arranges it) and write the signatures of every
-    kernel called from Python, with its compile seconds, to ``path``. Returns how many."""
+    cache and one thread: ``--record`` arranges it), with its passes fused and split
+    (``Simulation.split_passes``: some kernels run only one way), and write the signatures
+    of every kernel called from Python, with its compile seconds, to ``path``. Returns how
+    many."""
     from scsim.core.engine import Simulation
     from scsim.fsutil import atomic_file
     from scsim.outputs.casefile import Trace
@@ -280,7 +282,9 @@ def record(path: Path = REGISTRY) -> int:
         for name in builtin_names():
             sc = load_scenario(name, **RECORD_RUNS)
             if sc.network.kind != "file":
-                Simulation(sc, seed=1, trace=Trace(sample=5, wrongful=True)).run()
+                for split in (False, True):
+                    Simulation(sc, seed=1, trace=Trace(sample=5, wrongful=True),
+                               split_passes=split).run()
     rows = [{"kernel": k, "seconds": round(s, 2), "types": str(sig),
              "signature": base64.b64encode(pickle.dumps(sig)).decode()}
             for (k, sig), s in sorted(seen.items(), key=lambda kv: (kv[0][0], -kv[1]))]
