@@ -110,6 +110,7 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
                    "ties still active", "change in penalised acts", "ever listed",
                    "wall time per phase", "behave", "metrics"):
         assert figure in out
+    assert "behave includes observe's sightings" in " ".join(out.split())  # fused passes
     files = {p.name for p in out_dir.iterdir()}
     assert {"agents.parquet", "companies.parquet", "metrics.parquet", "run.json",
             "scenario.yaml"} <= files
@@ -122,6 +123,14 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
     assert again.listing.threshold == 990 and again.population.agents == 3000
     assert not list(tmp_path.glob(".res*"))  # no temporary folder left behind
     assert len(list((tmp_path / "store" / "runs").iterdir())) == 1  # and kept in the store
+
+
+def test_run_profile_with_split_passes_has_no_fused_caption(monkeypatch, capsys):
+    code, out, err = scsim(monkeypatch, capsys, "run", "pilot-1000", "--agents", "2000",
+                           "--days", "5", "--profile", "--split-passes", "--quiet")
+    assert code == 0, err
+    assert "wall time per phase" in out and "observe" in out
+    assert "behave includes" not in " ".join(out.split())
 
 
 def test_run_on_an_edge_list(monkeypatch, capsys, tmp_path, small_edges):

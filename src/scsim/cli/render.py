@@ -121,11 +121,19 @@ def _plain(value):
     return value
 
 
-def print_profile(info: dict, to=console) -> None:
-    """Wall time per phase of the day (``scsim run --profile``), on ``to``."""
+FUSED_PASSES = ("behave includes observe's sightings, and census the counts of provenance "
+                "and metrics (one pass each); --split-passes times them apart")
+"""The caption of the profile of a run whose passes are fused (``Simulation.split_passes``
+false)."""
+
+
+def print_profile(info: dict, to=console, *, split_passes: bool = False) -> None:
+    """Wall time per phase of the day (``scsim run --profile``), on ``to``; the caption says
+    which phases include others' work unless the run split its passes."""
     prof = info["profile_seconds"]
     total = sum(v for k, v in prof.items() if k != "setup") or 1e-9
-    table = Table(title="wall time per phase", title_justify="left")
+    table = Table(title="wall time per phase", title_justify="left",
+                  caption=None if split_passes else FUSED_PASSES, caption_justify="left")
     table.add_column("phase", style="cyan")
     table.add_column("seconds", justify="right")
     table.add_column("share", justify="right")

@@ -110,7 +110,7 @@ def run(
     else:
         print_run(res, full)
     if profile:
-        print_profile(res.info, say)
+        print_profile(res.info, say, split_passes=split_passes)
     say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
     if out is not None:
         path = res.save(out, force=force)
