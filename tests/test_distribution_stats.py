@@ -9,12 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from scsim.outputs.metrics import (
-    HIST_BINS,
-    PERCENTILES,
-    histogram_gini,
-    histogram_percentiles,
-)
+from scsim.mechanisms.score import PERCENTILES
+from scsim.outputs.distribution import QUANTILES, histogram_gini, histogram_percentiles
+from scsim.outputs.metrics import HIST_BINS
 
 S_MIN, S_MAX = 0.0, 1300.0
 WIDTH = (S_MAX - S_MIN) / HIST_BINS
@@ -42,7 +39,7 @@ def test_percentiles_are_exact_when_bins_hold_at_most_two_scores():
     rng = np.random.default_rng(1)
     scores = rng.choice(np.arange(HIST_BINS) * WIDTH + WIDTH / 3, 1500, replace=False)
     scores = np.concatenate([scores, scores[:200] + WIDTH / 2])  # some bins hold two
-    got = histogram_percentiles(*histogram(scores), PERCENTILES)
+    got = histogram_percentiles(*histogram(scores), QUANTILES)
     np.testing.assert_allclose(got, np.percentile(scores, PERCENTILES), rtol=0, atol=1e-9)
 
 
@@ -50,7 +47,7 @@ def test_percentiles_are_exact_when_bins_hold_at_most_two_scores():
 def test_percentiles_are_within_one_bin_otherwise(spread):
     rng = np.random.default_rng(2)
     scores = np.clip(rng.normal(700, spread, 100_000), S_MIN, S_MAX)
-    got = np.array(histogram_percentiles(*histogram(scores), PERCENTILES))
+    got = np.array(histogram_percentiles(*histogram(scores), QUANTILES))
     err = np.abs(got - np.percentile(scores, PERCENTILES))
     assert err.max() < WIDTH
     assert err.max() > 0  # many scores share a bin here: the bound, not exactness, holds
@@ -59,7 +56,7 @@ def test_percentiles_are_within_one_bin_otherwise(spread):
 def test_equal_scores_give_that_score_and_gini_zero():
     scores = np.full(1000, 960.0)
     hist, lo, hi = histogram(scores)
-    assert histogram_percentiles(hist, lo, hi, PERCENTILES) == [960.0] * len(PERCENTILES)
+    assert histogram_percentiles(hist, lo, hi, QUANTILES).tolist() == [960.0] * len(PERCENTILES)
     assert histogram_gini(hist, lo, hi) == 0.0
 
 

@@ -84,8 +84,14 @@ def test_block_loop_fills_its_own_counters_and_flags_for_the_replay():
     assert tally.sum("total") == 16.0
     assert tally.total("per_kind").sum() == n
     assert _replayed(tally.flags, n) == [(0, 0, BLOCK), (2, 2 * BLOCK, n)]
+    tally.close()  # the metrics read the day's counters: each table summed once
+    assert tally.count("odd") == 2 and tally.count("big") == 0
     tally.reset()
     assert tally.count("odd") == 0 and tally.total("per_kind").sum() == 0
+    tally.counts["demo"][1, DEMO.C.odd] = 4  # a new day after the reset: read afresh
+    assert tally.count("odd") == 4
+    tally.close()
+    assert tally.count("odd") == 4 and tally.count("big") == 0
 
 
 def test_counter_slots_come_from_declaration_order():

@@ -90,3 +90,25 @@ def test_common_random_numbers_until_a_ban_can_matter():
                                   check_exact=True)
     online = ["acts_criticising_government", "acts_posting_fake_news"]
     assert (a.agents[online].sum() < b.agents[online].sum()).all()
+
+
+BLAS_CALLS = {"dot", "vdot", "inner", "matmul", "einsum", "tensordot"}
+
+
+def test_no_output_goes_through_blas():
+    """The same bits on any CPU: a BLAS product (np.dot, @) adds in an order that depends
+    on the CPU's vector width (seen: score_gini and tax_take differed between AVX-512 and
+    AVX2 machines), so scsim computes no figure with one; compiled sums go in a fixed
+    order. Scans the package's source for such calls."""
+    import ast
+    from pathlib import Path
+
+    found = []
+    for path in Path(scsim.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            blas = (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)) or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in BLAS_CALLS)
+            if blas:
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -11,13 +11,8 @@ import pytest
 import scsim
 from scsim.core.engine import Simulation
 from scsim.mechanisms.score import PERCENTILES
-from scsim.outputs.provenance import (
-    MAX_BINS,
-    binned_gini,
-    binned_percentiles,
-    disparate_impact,
-    score_bins,
-)
+from scsim.outputs.distribution import QUANTILES, binned_gini, binned_percentiles
+from scsim.outputs.provenance import MAX_BINS, disparate_impact, score_bins
 
 # Short listings at a threshold near the mean score, and face-matching errors: every day
 # lists, delists and lists wrongfully, in both groups and all eight regions.
@@ -112,13 +107,13 @@ def test_binned_figures_are_exact_on_the_bins_and_close_between_them():
     assert width == 1.0 and len(values) == 801 and values[-1] == 800.0
     rows = [rng.integers(500, 801, 5000), rng.integers(0, 801, 37), np.full(9, 700)]
     hist = np.stack([np.bincount(x, minlength=len(values)) for x in rows])
-    pct = binned_percentiles(hist, values, PERCENTILES)
+    pct = binned_percentiles(hist, values, QUANTILES)
     gini = binned_gini(hist, values)
     for k, x in enumerate(rows):
         np.testing.assert_allclose(pct[k], np.percentile(x, PERCENTILES), rtol=1e-12)
         assert gini[k] == pytest.approx(exact_gini(x.astype(float)), abs=1e-12)
     empty = np.zeros((1, len(values)), np.int64)
-    assert np.isnan(binned_percentiles(empty, values, PERCENTILES)).all()
+    assert np.isnan(binned_percentiles(empty, values, QUANTILES)).all()
     assert np.isnan(binned_gini(empty, values)).all()
 
     width, values = score_bins(0.0, 100_000.0)
@@ -127,7 +122,7 @@ def test_binned_figures_are_exact_on_the_bins_and_close_between_them():
     nearest = np.clip(np.floor(x / width + 0.5).astype(np.int64), 0, len(values) - 1)
     hist = np.bincount(nearest, minlength=len(values))[None, :]
     h = width / 2
-    got = binned_percentiles(hist, values, PERCENTILES)[0]
+    got = binned_percentiles(hist, values, QUANTILES)[0]
     assert np.abs(got - np.percentile(x, PERCENTILES)).max() <= h
     g = exact_gini(x)
     assert abs(binned_gini(hist, values)[0] - g) <= h * (1 + g) / (x.mean() - h)

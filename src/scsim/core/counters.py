@@ -73,6 +73,7 @@ class Tally:
                 self._claim(name, None)
                 self.arrays[name] = np.zeros((nb, *size), dtype)
         self.flags = np.zeros(nb, np.uint8)
+        self._closed: dict[int, np.ndarray] | None = None
 
     def _claim(self, name: str, where) -> None:
         if name in self._where:
@@ -83,11 +84,23 @@ class Tally:
         for group in (self.counts, self.sums, self.arrays):
             for a in group.values():
                 a.fill(0)
+        self._closed = None
+
+    def close(self) -> None:
+        """The day's counting is over (the metrics step reads the counters; nothing writes
+        them until ``reset``): from now on ``count`` sums each table over the blocks once,
+        not once per counter."""
+        self._closed = {}
 
     def count(self, name: str) -> int:
         """The day's total of int64 counter ``name`` over all blocks."""
         table, slot = self._where[name]
-        return int(table[:, slot].sum())
+        if self._closed is None:
+            return int(table[:, slot].sum())
+        totals = self._closed.get(id(table))
+        if totals is None:
+            totals = self._closed[id(table)] = table.sum(axis=0)
+        return int(totals[slot])
 
     def sum(self, name: str) -> float:
         """The day's total of float64 sum ``name`` over all blocks."""

@@ -27,6 +27,7 @@ in mechanisms/classify.py...): renumbering a purpose would change every random n
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 
@@ -65,12 +66,16 @@ def name_id(name: str) -> int:
     return _mix_py(zlib.crc32(name.encode("utf-8")) * _GOLDEN + len(name))
 
 
+@functools.lru_cache(maxsize=1024)
+def _purpose_key(seed: int, purpose: str) -> int:
+    """The part of ``stream_key`` that does not change from day to day (kept: the steps
+    ask for a few of these every day)."""
+    return _mix_py(_mix_py((seed & _MASK) * _GOLDEN2 + 0x5CA1AB1E) ^ name_id(purpose))
+
+
 def stream_key(seed: int, purpose: str, day: int = -1) -> np.uint64:
     """The key of one random stream: a seed, a named purpose and a day (-1: not daily)."""
-    z = _mix_py((seed & _MASK) * _GOLDEN2 + 0x5CA1AB1E)
-    z = _mix_py(z ^ name_id(purpose))
-    z = _mix_py(z ^ ((day + 1) * _GOLDEN))
-    return np.uint64(z)
+    return np.uint64(_mix_py(_purpose_key(seed, purpose) ^ ((day + 1) * _GOLDEN)))
 
 
 @njit(cache=True, inline="always")

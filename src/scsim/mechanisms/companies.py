@@ -212,8 +212,10 @@ class CompaniesStep(Step):
 # --- metrics -------------------------------------------------------------------------------
 
 def _tax_take(m):
+    """Revenue units per day. Summed by numpy's pairwise sum, not a BLAS dot product,
+    whose order of additions (and so the last bits) depends on the CPU."""
     c, p = m.state.companies, m.p.companies
-    return float(np.dot(c["revenue"], p.ct_tax[c["tier"]])) if len(c["score"]) and p.on \
+    return float(np.sum(c["revenue"] * p.ct_tax[c["tier"]])) if len(c["score"]) and p.on \
         else 0.0
 
 

@@ -17,7 +17,6 @@ for the cost of one pass over the agents.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,7 @@ from scsim.core.state import State
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
 from scsim.outputs.census import MetricsPart, take_census
+from scsim.outputs.distribution import QUANTILES, histogram_gini, histogram_percentiles
 from scsim.outputs.provenance import METRICS as PROVENANCE_METRICS
 from scsim.world.network import largest_component_fraction, score_assortativity
 
@@ -38,43 +38,6 @@ if TYPE_CHECKING:
     from scsim.core.params import Names, Params
 
 HIST_BINS = 8192
-
-def histogram_percentiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray, qs) -> list[float]:
-    """Percentiles (in %, numpy's linear definition) from a histogram whose bins also know
-    their lowest (``lo``) and highest (``hi``) value: order statistics inside a bin are
-    spread evenly between the two."""
-    n = int(hist.sum())
-    cdf = np.cumsum(hist)
-
-    def order_statistic(k: int) -> float:
-        b = int(np.searchsorted(cdf, k, side="right"))
-        rank = k - (cdf[b - 1] if b > 0 else 0)
-        count = hist[b]
-        return float(lo[b] + (hi[b] - lo[b]) * (rank / (count - 1) if count > 1 else 0.0))
-
-    out = []
-    for q in qs:
-        pos = q / 100.0 * (n - 1)
-        k = math.floor(pos)
-        low = order_statistic(k)
-        high = order_statistic(min(k + 1, n - 1))
-        out.append(low + (pos - k) * (high - low))
-    return out
-
-
-def histogram_gini(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """Gini coefficient of scores from their histogram (each bin at the middle of its
-    lowest and highest value); NaN if the mean score is not positive."""
-    counts = hist.astype(np.float64)
-    n = counts.sum()
-    occupied = hist > 0
-    x = np.zeros(len(hist))
-    x[occupied] = (lo[occupied] + hi[occupied]) / 2.0
-    total = float(np.dot(counts, x))
-    if n == 0 or total <= 0 or np.any(x[occupied] < 0):
-        return math.nan
-    before = np.cumsum(counts) - counts
-    return float(np.dot(x * counts, 2.0 * before + counts - n) / (n * total))
 
 
 # --- the metrics of the day and of the network ---------------------------------------------
@@ -217,7 +180,8 @@ class Measure:
     group_size: np.ndarray  # agents per group (float)
     group_score: np.ndarray  # sum of recorded scores per group (points)
     degree_total: float  # tie entries (both directions)
-    percentiles: list[float | None]  # of recorded scores, PERCENTILES (None: not today)
+    percentiles: np.ndarray | list[None]  # of recorded scores, PERCENTILES (points; None:
+    # not today)
     gini: float | None  # None on days the distribution is not measured
     lcc: float | None  # None on days the network is not measured
     assortativity: float | None
@@ -265,13 +229,14 @@ class MetricsRecorder:
         """Fill the day's row, from the counters (the census taken)."""
         day, state, tally, p = t.day, t.state, t.tally, t.p
         a, net = state.agents, state.net
+        tally.close()
         distribution = self.distribution_today(t)
-        percentiles: list[float | None] = [None] * len(PERCENTILES)
+        percentiles: np.ndarray | list[None] = [None] * len(PERCENTILES)
         gini = None
         if distribution:
             hist = self.hist.sum(axis=0)
             lo, hi = self.hist_lo.min(axis=0), self.hist_hi.max(axis=0)
-            percentiles = histogram_percentiles(hist, lo, hi, PERCENTILES)
+            percentiles = histogram_percentiles(hist, lo, hi, QUANTILES)
             gini = histogram_gini(hist, lo, hi)
         if tally.count("ties_severed") or tally.count("ties_restored"):
             self.lcc = None
@@ -317,6 +282,7 @@ class Metrics(Step):
     name = "metrics"
     section = "metrics"
     reports = True
+    kernels = (histogram_percentiles, histogram_gini)
 
     @classmethod
     def on(cls, p) -> bool:

@@ -46,6 +46,7 @@ from scsim.core.state import NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
 from scsim.outputs.census import ProvenancePart, take_census
+from scsim.outputs.distribution import QUANTILES, binned_gini, binned_percentiles
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -108,7 +109,7 @@ class Provenance(Step):
 
     name = "provenance"
     section = "metrics"
-    kernels = (region_counts,)
+    kernels = (region_counts, binned_percentiles, binned_gini)
 
     @classmethod
     def on(cls, p) -> bool:
@@ -189,9 +190,9 @@ class Provenance(Step):
         groups = self.by_group_stats.shape[1]
         by_region = region_counts(self.counts, self.seg_region, self.regions)
         counts = np.concatenate([by_region.sum(axis=0), by_region.sum(axis=1)])
-        hist = counts[:, self.tiers:]
+        hist = np.ascontiguousarray(counts[:, self.tiers:])  # one kernel signature
         stats = np.column_stack([counts[:, :self.tiers],
-                                 binned_percentiles(hist, self.bin_values, PERCENTILES),
+                                 binned_percentiles(hist, self.bin_values, QUANTILES),
                                  binned_gini(hist, self.bin_values)])
         self.by_group_stats[day] = stats[:groups]
         self.by_region_stats[day] = stats[groups:]
@@ -207,38 +208,6 @@ def score_bins(s_min: float, s_max: float) -> tuple[float, np.ndarray]:
     width = float(max(1, math.ceil((s_max - s_min) / (MAX_BINS - 1))))
     bins = math.floor((s_max - s_min) / width + 0.5) + 1
     return width, np.minimum(s_min + width * np.arange(bins), s_max)
-
-
-def binned_percentiles(hist: np.ndarray, values: np.ndarray, qs) -> np.ndarray:
-    """Percentiles ``qs`` (in %, numpy's linear definition) of each row of a score
-    histogram (rows, bins) whose bins hold scores within half a bin width of ``values``
-    (points): (rows, len(qs)) in points, NaN for an empty row; each is within half a bin
-    width of the exact one, and exact when the scores are the bins' values."""
-    n = hist.sum(axis=1)[:, None]
-    pos = np.asarray(qs, np.float64)[None, :] / 100.0 * (n - 1)
-    k = np.floor(pos).astype(np.int64)
-    ranks = np.concatenate([k, np.minimum(k + 1, n - 1)], axis=1)  # order statistics
-    cdf = np.cumsum(hist, axis=1)
-    below = np.array([np.searchsorted(c, r, side="right") for c, r in zip(cdf, ranks,
-                                                                           strict=True)],
-                     np.int64).reshape(ranks.shape)  # bins whose counts end at or below
-    at = values[np.minimum(below, hist.shape[1] - 1)]
-    low, high = at[:, :len(qs)], at[:, len(qs):]
-    return np.where(n > 0, low + (pos - k) * (high - low), np.nan)
-
-
-def binned_gini(hist: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Gini coefficient of each row of a score histogram (as ``binned_percentiles``), each
-    score taken at its bin's value: off by at most h (1 + G) / (mean − h) for a bin width
-    of 2h points. NaN for a row that is empty, has a mean not above 0 or scores in a bin
-    whose value is below 0 (the coefficient is for scores of 0 and more)."""
-    counts = hist.astype(np.float64)
-    n = counts.sum(axis=1)
-    total = counts @ values
-    before = np.cumsum(counts, axis=1) - counts
-    weighted = (values * counts * (2.0 * before + counts - n[:, None])).sum(axis=1)
-    valid = (n > 0) & (total > 0) & ~(hist[:, values < 0] > 0).any(axis=1)
-    return np.where(valid, weighted / np.where(valid, n * total, 1.0), np.nan)
 
 
 def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> np.ndarray:
