@@ -492,9 +492,12 @@ def main() -> None:
         mesa_package = None
     sizes = [10**5] if args.quick else [10**5, 10**6, 10**7]
     if args.starsim_python:
+        # Starsim prints a notice on its first import (it builds a font cache): the
+        # version is the last line.
         results["versions"]["starsim"] = subprocess.run(
             [args.starsim_python, "-c", "import starsim; print(starsim.__version__)"],
-            capture_output=True, text=True, check=True).stdout.strip()
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "STARSIM_INSTALL_FONTS": "0"}).stdout.strip().splitlines()[-1]
     if args.simple_only:
         results["simple"] = simple(sizes[:2], 100, 3, args.starsim_python)
         args.out.parent.mkdir(parents=True, exist_ok=True)
