@@ -180,15 +180,19 @@ def attempts(h, purpose, rate):
     return poisson(unit(sub_hash(h, purpose)), rate) if rate > 0.0 else 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def parents_fail(i, household, household_start, status, scores, threshold, both):
     """True when the parents of child i bar it from top schools (one of them, or both with
     ``both``): a parent fails when listed or when its recorded score is below
-    ``threshold`` (points; -inf: only listing counts)."""
+    ``threshold`` (points; -inf: only listing counts). Without branches: the kernel asks
+    it of every agent, child or not (whether an agent is a child varies from one agent to
+    the next, which a branch would mispredict), and uses the answer for children only;
+    for the last agent of a household of one, the second parent read is the agent itself."""
     first = household_start[household[i]]
-    one = (status[first] & LISTED) != 0 or scores[first, 0] < threshold
-    two = (status[first + 1] & LISTED) != 0 or scores[first + 1, 0] < threshold
-    return (one and two) if both else (one or two)
+    second = min(first + 1, len(status) - 1)
+    one = ((status[first] & LISTED) != 0) | (scores[first, 0] < threshold)
+    two = ((status[second] & LISTED) != 0) | (scores[second, 0] < threshold)
+    return (one & two) if both else (one | two)
 
 
 @njit(cache=True, parallel=True)
@@ -215,7 +219,7 @@ def sanction(p, key, region, started, household, household_start, scores, status
             s = scores[i, 0]
             if s < p.arrest_threshold:
                 arrest += 1
-            if p.school_bar and i - household_start[household[i]] >= 2 and parents_fail(
+            if p.school_bar and (i - household_start[household[i]] >= 2) & parents_fail(
                     i, household, household_start, status, scores, p.school_threshold,
                     p.school_both_parents):
                 barred += 1
