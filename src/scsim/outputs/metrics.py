@@ -180,8 +180,8 @@ class Measure:
     group_size: np.ndarray  # agents per group (float)
     group_score: np.ndarray  # sum of recorded scores per group (points)
     degree_total: float  # tie entries (both directions)
-    percentiles: np.ndarray | list[None]  # of recorded scores, PERCENTILES (points; None:
-    # not today)
+    # Of recorded scores, PERCENTILES (points); None on days the distribution is not measured.
+    percentiles: np.ndarray | list[None]
     gini: float | None  # None on days the distribution is not measured
     lcc: float | None  # None on days the network is not measured
     assortativity: float | None
