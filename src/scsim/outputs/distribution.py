@@ -4,9 +4,10 @@ score) and the provenance step's one-point histograms by group and region
 (``outputs.provenance``: every score counted at its bin's value) go through the same two
 functions, the second with each bin's lowest and highest score both at its value.
 
-Each call is one pass over the bins (8,192 or about 1,300 of them): at small populations
-these figures, taken every day, cost more than the agents do when computed with a dozen
-numpy calls each. The sums are taken in bin order, in float64.
+Each call is one or two passes over the bins (8,192 or about 1,300 of them): at small
+populations these figures, taken every day, cost more than the agents do when computed
+with a dozen numpy calls each. The sums are taken in bin order, in float64, so they are
+the same bits on any CPU (a BLAS dot product's are not).
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def histogram_gini(hist, lo, hi):
 @njit(cache=True)
 def binned_percentiles(hist, values, qs):
     """``histogram_percentiles`` of each row of ``hist`` (rows, bins) whose bins hold
-    scores counted at ``values`` (points): (rows, len(qs)), NaN for an empty row."""
+    scores within half a bin width of ``values`` (points): (rows, len(qs)), NaN for an
+    empty row; each is within half a bin width of the exact one, and exact when the
+    scores are the bins' values."""
     out = np.empty((hist.shape[0], len(qs)))
     for r in range(hist.shape[0]):
         _percentiles(out[r], hist[r], values, values, qs)
@@ -110,7 +113,8 @@ def binned_percentiles(hist, values, qs):
 @njit(cache=True)
 def binned_gini(hist, values):
     """``histogram_gini`` of each row of ``hist`` (rows, bins) whose bins hold scores
-    counted at ``values`` (points): (rows,)."""
+    within half a bin width of ``values`` (points), each taken at its bin's value:
+    (rows,), off by at most h (1 + G) / (mean - h) for a bin width of 2h points."""
     out = np.empty(hist.shape[0])
     for r in range(hist.shape[0]):
         out[r] = _gini(hist[r], values, values)
