@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, NamedTuple
 
+import numpy as np
 from numba import njit, prange
 from pydantic import Field
 
@@ -75,7 +76,7 @@ def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed
     n = len(status)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
-        for i in range(lo, hi):
+        for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             if not started[region[i]]:
                 continue
             d = deg_active[i]

@@ -184,14 +184,15 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
         for first in range(lo, hi, BATCH):
             size = min(BATCH, hi - first)
             for k in range(size):
-                scratch[first + k, 0] = 0.0
+                agent = np.uint64(first + k)  # an unsigned position: see core.blocks
+                scratch[agent, 0] = 0.0
                 if clean:
-                    scratch[first + k, clean] = 0.0
-                d, banned[k], arrested[k] = agent_context(m, first + k)
+                    scratch[agent, clean] = 0.0
+                d, banned[k], arrested[k] = agent_context(m, agent)
                 deter[k] = d
                 deterrence += 1.0 - d
                 for c in range(propensity.shape[0]):
-                    propensity[c, k] = m.propensity[first + k, c]
+                    propensity[c, k] = m.propensity[agent, c]
             batch_rates(m, size, propensity, deter, banned, arrested, lam)
             batch_uniforms(m, first, size, hashes, u, lam, possible)
             for k in range(size):
@@ -205,7 +206,7 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
                             add_capped(acts_total, (i, b), c)
                             counts[b] += c
                             acted = ACTED
-                today[i] = acted
+                today[np.uint64(i)] = acted
                 if sight and acted and o.started[o.region[i]]:
                     w, dr = sight_acts(o, i, acts, scratch, today, bk, seen)
                     wrong += w

@@ -188,7 +188,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
     for blk in prange(n_blocks(n)):
         changed = 0
         lo, hi = block_bounds(blk, n)
-        for i in range(lo, hi):
+        for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             if not started[region[i]]:
                 continue
             s = scores[i, 0]

@@ -213,13 +213,13 @@ def sanction(p, key, region, started, household, household_start, scores, status
         applied_total = 0
         banned = 0
         lo, hi = block_bounds(blk, n)
-        for i in range(lo, hi):
+        for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             if not started[region[i]]:
                 continue
             s = scores[i, 0]
             if s < p.arrest_threshold:
                 arrest += 1
-            if p.school_bar and (i - household_start[household[i]] >= 2) & parents_fail(
+            if p.school_bar and (np.int64(i) - household_start[household[i]] >= 2) & parents_fail(
                     i, household, household_start, status, scores, p.school_threshold,
                     p.school_both_parents):
                 barred += 1

@@ -192,7 +192,7 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
         last = indptr[hi] - PREFETCH_AHEAD
-        for i in range(lo, hi):
+        for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             s = scores[i, 0]
             if not started[region[i]]:
                 scratch[i, 0] = s
@@ -204,7 +204,7 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
             nc = c + scratch[i, 1] if both else ns
             acct = account(bk, i)
             if alpha > 0.0 or has_bonus:
-                start, end = indptr[i], indptr[i + 1]
+                start, end = indptr[i], indptr[i + np.uint64(1)]
                 if p.unit_weights and not has_bonus and deg_active[i] == end - start:
                     ssum, csum = unit_sums(indices, scores, start, end, last, both)
                     wsum = float(end - start)

@@ -92,7 +92,9 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
     ``acc[group, field]`` (``FIELDS``) and ``tally[group]`` (tiers, then the one-point
     histogram). The error-free score is read from ``state.clean_column`` (the recorded
     score itself when nothing can err). A function of its own, outside the parallel loop,
-    indexing its arrays directly: it runs about twice as fast as the same loop inside it."""
+    indexing its arrays directly: it runs about twice as fast as the same loop inside it;
+    and at unsigned positions (``i``, the bins), for which numba adds no negative-index
+    correction to each read: a third faster (``core.blocks``)."""
     ssum, ssq, csum, fsum = block_sums[0], block_sums[1], block_sums[2], block_sums[3]
     listed, wrongful, pariahs = block_counts[0], block_counts[1], block_counts[2]
     degs, active = block_counts[3], block_counts[4]
@@ -100,7 +102,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
     last_bin = mp.hist.shape[1] - 1
     last_point = tally.shape[1] - pp.tiers - 1
     clean = clean_column(scores)
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):
         s = np.float64(scores[i, 0])
         g = group[i]
         st = status[i]
@@ -114,7 +116,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
             if mp.count_tiers:
                 mp.tier_counts[blk, tier[i]] += 1
             if mp.histogram:
-                k = min(max(int((s - mp.s_min) * scale), 0), last_bin)
+                k = np.uint64(min(max(int((s - mp.s_min) * scale), 0), last_bin))
                 mp.hist[chunk, k] += 1
                 mp.hist_lo[chunk, k] = min(mp.hist_lo[chunk, k], s)
                 mp.hist_hi[chunk, k] = max(mp.hist_hi[chunk, k], s)
@@ -124,7 +126,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                 if st & WRONGFUL:
                     wrongful += 1
                     mp.group_listed[blk, 1, g] += 1
-            deg = mp.indptr[i + 1] - mp.indptr[i]
+            deg = mp.indptr[i + np.uint64(1)] - mp.indptr[i]
             degs += mp.deg_active[i]
             if deg > 0 and mp.deg_active[i] < mp.pariah_fraction * deg:
                 pariahs += 1
@@ -146,8 +148,8 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                 acc[g, 7] += 1.0
             acc[g, 8] += s * s
             tally[g, tier[i]] += 1
-            b = min(max(int((s - pp.s_min) / pp.width + 0.5), 0), last_point)
-            tally[g, pp.tiers + b] += 1
+            b = np.uint64(min(max(int((s - pp.s_min) / pp.width + 0.5), 0), last_point))
+            tally[g, np.uint64(pp.tiers) + b] += 1
     block_sums[0], block_sums[1], block_sums[2], block_sums[3] = ssum, ssq, csum, fsum
     block_counts[0], block_counts[1], block_counts[2] = listed, wrongful, pariahs
     block_counts[3], block_counts[4] = degs, active
