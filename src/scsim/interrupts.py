@@ -8,6 +8,14 @@ without telling the main thread's evaluation loop, which holds the GIL through t
 loop; it acts on it only when something makes it look again. ``check_signals()`` runs
 pending handlers now: the CLI's progress callbacks call it once per simulated day.
 
+A KeyboardInterrupt can also be lost: raised while an import runs a callback (the import
+lock's weakref callback), while pydantic-core or numba calls back into Python, or turned
+into an ImportError by an extension module's loader, it is printed as "Exception ignored"
+or becomes another error, and the command went on (a Ctrl-C at the wrong moment while
+`scsim run` loaded its modules let the run finish and exit 0). The CLI's handler
+(``ctrl_c``) therefore also remembers the request: ``check_signals`` raises it again if
+it was lost, and the CLI's ``main`` exits 130 for a command that ends, or fails, after one.
+
 A process started with SIGINT ignored (a background job of a shell without job control:
 ``scsim run ... &`` in a script, ``nohup``) keeps ignoring it, as the shell intends: Python
 installs no KeyboardInterrupt handler then, and neither does scsim.
@@ -16,17 +24,72 @@ installs no KeyboardInterrupt handler then, and neither does scsim.
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from scsim.errors import Terminated
 
 _check = None
+_requested = False  # a Ctrl-C reached ``ctrl_c`` (never reset: the process is to stop)
+
+
+def request_interrupt() -> None:
+    """Remember that the user asked this process to stop (``interrupt_requested``)."""
+    global _requested
+    _requested = True
+
+
+def ctrl_c(signum, frame) -> None:
+    """The CLI's SIGINT handler: raise KeyboardInterrupt, as Python's does, and remember
+    the request, in case the exception is lost."""
+    request_interrupt()
+    raise KeyboardInterrupt
+
+
+def interrupts_raise() -> bool:
+    """Whether a Ctrl-C raises KeyboardInterrupt now (Python's handler or ``ctrl_c``; not
+    when SIGINT is ignored or another handler is in place)."""
+    return signal.getsignal(signal.SIGINT) in (signal.default_int_handler, ctrl_c)
+
+
+def interrupt_requested() -> bool:
+    """Whether a Ctrl-C reached ``ctrl_c`` in this process."""
+    return _requested
+
+
+def quiet_lost_interrupts(unraisable) -> None:
+    """A ``sys.unraisablehook`` for the CLI: the KeyboardInterrupt (or, while the CLI
+    loads, SystemExit) of a Ctrl-C that Python could not raise (it was raised in a
+    callback or a finalizer, and ``ctrl_c`` remembered it) is not printed as "Exception
+    ignored" with its traceback; anything else is, as usual."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt | SystemExit) and _requested:
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+@contextmanager
+def remembered_interrupts() -> Iterator[None]:
+    """While the block runs (the CLI's command), a Ctrl-C goes to ``ctrl_c`` and a lost
+    one is not printed (``quiet_lost_interrupts``); both are put back after. Only where
+    Python's own handler is in place: an ignored SIGINT stays ignored."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    hook = sys.unraisablehook
+    signal.signal(signal.SIGINT, ctrl_c)
+    sys.unraisablehook = quiet_lost_interrupts
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = hook
 
 
 def check_signals() -> None:
     """Run the handlers of signals that arrived since the last check, in this (the main)
-    thread: a pending Ctrl-C raises KeyboardInterrupt here, a pending SIGTERM under
+    thread: a pending Ctrl-C raises KeyboardInterrupt here, as does one that ``ctrl_c``
+    took before and whose exception was lost; a pending SIGTERM under
     ``sigterm_interrupts`` raises Terminated. Costs about a microsecond."""
     global _check
     if _check is None:
@@ -36,6 +99,8 @@ def check_signals() -> None:
         _check.restype = ctypes.c_int
         _check.argtypes = []
     _check()
+    if _requested:
+        raise KeyboardInterrupt
 
 
 @contextmanager

@@ -18,8 +18,12 @@ Commands import what they need (numba, pandas, DuckDB, Dask, ...) when they run,
 import signal as _signal
 import sys as _sys
 
+from scsim.interrupts import quiet_lost_interrupts as _quiet_lost_interrupts
+from scsim.interrupts import request_interrupt as _request_interrupt
+
 
 def _interrupted_while_loading(signum, frame):
+    _request_interrupt()  # in case an import loses the exit: main() then exits 130
     _sys.stderr.write("interrupted\n")
     raise SystemExit(130)
 
@@ -32,6 +36,8 @@ if _quiet:
         _signal.signal(_signal.SIGINT, _interrupted_while_loading)
     except ValueError:  # not the main thread: leave signals alone
         _quiet = False
+    else:
+        _hook, _sys.unraisablehook = _sys.unraisablehook, _quiet_lost_interrupts
 try:
     import pkgutil as _pkgutil
     from importlib import import_module as _import_module
@@ -48,5 +54,6 @@ try:
 finally:
     if _quiet:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        _sys.unraisablehook = _hook
 
 __all__ = ["app", "main"]

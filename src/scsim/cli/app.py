@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
+from scsim.interrupts import interrupt_requested, remembered_interrupts
 
 app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
@@ -117,14 +118,27 @@ def main_options(version: Annotated[bool, typer.Option("--version",
 
 def main() -> None:
     """Entry point: user errors print one message and exit 2, Ctrl-C exits 130 and SIGTERM
-    143 with one word, never a traceback."""
+    143 with one word, never a traceback. A Ctrl-C whose KeyboardInterrupt a library lost
+    (``scsim.interrupts``) still ends the command with 130, even one that then finished or
+    failed."""
+    if interrupt_requested():  # while the CLI loaded, which said so (scsim.cli)
+        sys.exit(130)
+    with remembered_interrupts():
+        _run_command()
+
+
+def _run_command() -> None:
+    """The command of ``sys.argv``, its errors and interruptions told as ``main`` says."""
     try:
         code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
+        if interrupt_requested():
+            raise KeyboardInterrupt
         if isinstance(code, int) and code:
             raise typer.Exit(code)
     except typer.Exit as exc:
-        if exc.exit_code == 130:
+        if exc.exit_code == 130 or interrupt_requested():
             err.print("interrupted")
+            sys.exit(130)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
@@ -133,9 +147,15 @@ def main() -> None:
         err.print("terminated")
         sys.exit(143)
     except ScsimError as exc:
+        if interrupt_requested():
+            err.print("interrupted")
+            sys.exit(130)
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except Exception as exc:
+        if interrupt_requested():  # what a lost Ctrl-C became (an ImportError...)
+            err.print("interrupted")
+            sys.exit(130)
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()  # a usage error from Click (vendored by Typer since 0.26)
             sys.exit(2)

@@ -102,8 +102,10 @@ class _HoldCtrlC(event.Listener):
         self._pending = True
 
     def on_start(self, ev) -> None:
+        from scsim.interrupts import interrupts_raise
+
         if self._depth == 0 and threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                and interrupts_raise():
             self._previous = signal.signal(signal.SIGINT, self._hold)
         self._depth += 1
 
