@@ -127,18 +127,30 @@ def main() -> None:
         _run_command()
 
 
+def _command_code():
+    """Run the command of ``sys.argv``; its exit code. After a Ctrl-C that a library lost,
+    whatever the command then did (finished, failed: a lost KeyboardInterrupt can come
+    back as an ImportError...) raises KeyboardInterrupt."""
+    try:
+        code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
+    except Exception:
+        if interrupt_requested():
+            raise KeyboardInterrupt from None
+        raise
+    if interrupt_requested():
+        raise KeyboardInterrupt
+    return code
+
+
 def _run_command() -> None:
     """The command of ``sys.argv``, its errors and interruptions told as ``main`` says."""
     try:
-        code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
-        if interrupt_requested():
-            raise KeyboardInterrupt
+        code = _command_code()
         if isinstance(code, int) and code:
             raise typer.Exit(code)
     except typer.Exit as exc:
-        if exc.exit_code == 130 or interrupt_requested():
+        if exc.exit_code == 130:
             err.print("interrupted")
-            sys.exit(130)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
@@ -147,15 +159,9 @@ def _run_command() -> None:
         err.print("terminated")
         sys.exit(143)
     except ScsimError as exc:
-        if interrupt_requested():
-            err.print("interrupted")
-            sys.exit(130)
         err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except Exception as exc:
-        if interrupt_requested():  # what a lost Ctrl-C became (an ImportError...)
-            err.print("interrupted")
-            sys.exit(130)
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()  # a usage error from Click (vendored by Typer since 0.26)
             sys.exit(2)
