@@ -132,7 +132,9 @@ def test_branching_from_a_checkpoint(tmp_path, reference):
     np.testing.assert_array_equal(branched.iloc[:20].to_numpy(), base.iloc[:20].to_numpy())
     after = branched.iloc[20:]
     assert not np.array_equal(after.to_numpy(), base.iloc[20:].to_numpy())
-    assert after["newly_listed"].sum() > base.iloc[20:]["newly_listed"].sum()
+    # A stricter threshold keeps more agents listed (agent-days listed after day 20; in
+    # this saturated run, about nine in ten listed, the listings started may tie).
+    assert after["listed"].sum() > base.iloc[20:]["listed"].sum()
 
     for changed, match in (
             (scsim.load_scenario(SCENARIO, agents=4001, days=DAYS, overrides=OVERRIDES),

@@ -95,7 +95,8 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
         f"neighbour lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
         f"{to_precision(net - half, half)} to {to_precision(net + half, half)})")
     assert sentence.endswith(f"{100 * wrong / net:.0f} % of them wrongfully.") or any(
-        sentence.endswith(f"{w} of them wrongfully.") for w in ("half", "a third", "a quarter"))
+        sentence.endswith(f"{w} of them wrongfully.")
+        for w in ("half", "a third", "two thirds", "a quarter", "three quarters"))
 
 
 def test_comparison_headline_in_the_other_direction_and_with_one_pair(penalty_comparison):

@@ -99,6 +99,13 @@ def rehash(h, salt):
     return np.uint64(rng.rehash(np.uint64(h), salt))
 
 
+def screened_unit(h, j):
+    """The uniform of draw j under h that decides a screened count (acts, privileges used):
+    its leading 16 bits from ``lead``, the rest from ``sub_hash`` (``core.rng``)."""
+    h, j = np.uint64(h), np.uint64(j)
+    return rng.lead_unit(h, j, rng.lead(h, j))
+
+
 def compiled(sc):
     """Each mechanism's compiled parameters, from its own compile function."""
     names = Names.of(sc)
@@ -730,7 +737,7 @@ def test_sanction_privileges():
         total = 0
         for g in range(2):
             if not status[i] and scores[i][0] >= thr[g]:
-                k = poisson(unit(sub_hash(h, keys[g])), rate[g])
+                k = poisson(screened_unit(h, keys[g]), rate[g])
                 per_g[g] += k
                 total += k
         used.append(total)
@@ -1061,7 +1068,7 @@ def acts_reference(m, i):
         lam = m.rate[b] * float(m.propensity[i, m.category[b]]) * (d if m.penalised[b] else 1)
         if (banned and m.online[b]) or (arrested and m.outside[b]):
             lam = 0.0
-        out.append(poisson(unit(sub_hash(h, m.b_key[b])), lam))
+        out.append(poisson(screened_unit(h, m.b_key[b]), lam))
     return out, d
 
 

@@ -16,10 +16,14 @@ from scipy import stats
 from scsim.core.rng import (
     agent_hash,
     below,
+    lead,
+    lead_threshold,
+    lead_unit,
     lognormal_mean,
     name_id,
     normal,
     poisson,
+    screened_poisson,
     stream_key,
     sub_hash,
     unit,
@@ -62,6 +66,28 @@ def _normals(key, n, mean, sigma):
         z[i] = normal(h)
         ln[i] = lognormal_mean(h, mean, sigma)
     return z, ln
+
+
+@njit(cache=True)
+def _screened(key, n, j, lam):
+    """Each agent's lead, screened uniform and screened Poisson(lam) count of draw j."""
+    leads = np.empty(n, np.int32)
+    u = np.empty(n)
+    k = np.empty(n, np.int64)
+    for i in range(n):
+        h = agent_hash(key, i)
+        leads[i] = lead(h, j)
+        u[i] = lead_unit(h, j, leads[i])
+        k[i] = screened_poisson(h, j, lam)
+    return leads, u, k
+
+
+@njit(cache=True)
+def _leads(hashes, j):
+    out = np.empty(len(hashes), np.int32)
+    for i in range(len(hashes)):
+        out[i] = lead(hashes[i], j)
+    return out
 
 
 def key(purpose="test", seed=7, day=3):
@@ -134,3 +160,62 @@ def test_normal_and_lognormal_mean():
     assert abs(ln.mean() - 2.0) < Z * sd / math.sqrt(N)
     assert abs(np.log(ln).std() - 0.5) < Z * math.sqrt(0.5 / N) * 0.5
     assert lognormal_mean(np.uint64(123), 3.0, 0.0) == 3.0
+
+
+def test_screened_uniforms_are_uniform_and_start_with_their_leads():
+    leads, u, _ = _screened(key(), N, np.uint64(5), 0.0)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    np.testing.assert_array_equal(np.floor(u * 65536.0).astype(np.int32), leads)
+    assert abs(u.mean() - 0.5) < Z * math.sqrt(1 / 12 / N)
+    assert stats.kstest(u, "uniform").pvalue > 1e-6
+    # the trailing bits are uniform too: u's position inside its lead's cell
+    assert stats.kstest(u * 65536.0 - leads, "uniform").pvalue > 1e-6
+    assert stats.chisquare(np.bincount(leads >> 8, minlength=256)).pvalue > 1e-6
+    other, v, _ = _screened(key(), N, np.uint64(6), 0.0)  # another draw under the same hash
+    assert abs(np.corrcoef(u, v)[0, 1]) < Z / math.sqrt(N)
+    assert abs(np.corrcoef(leads, other)[0, 1]) < Z / math.sqrt(N)
+
+
+@pytest.mark.parametrize("shared", ["low", "high"])
+def test_leads_of_hashes_that_share_a_half_are_independent(shared):
+    """Two agents whose 64-bit hashes share one 32-bit half draw independent leads: equal
+    about once in 2**16 draws, uncorrelated (a lead of the low half alone would be equal
+    every time)."""
+    gen = np.random.default_rng(3)
+    half, one, two = (gen.integers(0, 2**32, N, dtype=np.uint64) for _ in range(3))
+    s32 = np.uint64(32)
+    if shared == "low":
+        a, b = (one << s32) | half, (two << s32) | half
+    else:
+        a, b = (half << s32) | one, (half << s32) | two
+    la, lb = _leads(a, np.uint64(11)), _leads(b, np.uint64(11))
+    equal, expected = int((la == lb).sum()), N / 65536
+    assert abs(equal - expected) < Z * math.sqrt(expected)
+    assert abs(np.corrcoef(la, lb)[0, 1]) < Z / math.sqrt(N)
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-6, 1 / 65536, 0.02, 0.25, 1 - 3 / 65536, 1.0, 2.5])
+def test_screened_poisson_is_poisson_of_the_screened_uniform(lam):
+    """Skipping the trailing bits below the screen never changes a count (lam 0.25 and
+    1 - 3/65536 put the threshold exactly on a cell boundary)."""
+    _, u, k = _screened(key(), N, np.uint64(9), lam)
+    np.testing.assert_array_equal(k, [poisson(x, lam) for x in u])
+    if lam > 0.01:
+        assert abs(k.mean() - lam) < Z * math.sqrt(lam / N)
+
+
+@pytest.mark.parametrize("lam", [1e-9, 1 / 65536, 0.003, 0.02, 0.25, 0.5 + 1e-12, 0.999, 1.0,
+                                 40.0])
+def test_lead_threshold_is_the_least_lead_with_a_possible_act(lam):
+    """Every uniform whose lead is below ``lead_threshold(lam)`` gives Poisson count 0
+    (checked at the largest one, (t * 2**37 - 1) / 2**53), and the largest uniform with
+    the threshold's own lead is already above 1 - lam, where counts above 0 begin."""
+    t = int(lead_threshold(lam))
+    assert -1 <= t <= 65536
+    if t >= 1:
+        assert poisson(float(t * 2**37 - 1) * 2.0**-53, lam) == 0
+    if 0 <= t <= 65535:
+        assert float((t + 1) * 2**37 - 1) * 2.0**-53 >= 1.0 - lam
+    if lam >= 1.0:
+        assert t <= 0
+    assert int(lead_threshold(0.0)) == 65536  # no lead: a rate of 0 never acts

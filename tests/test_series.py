@@ -17,7 +17,7 @@ from scsim.outputs.provenance import MAX_BINS, disparate_impact, score_bins
 # Short listings at a threshold near the mean score, and face-matching errors: every day
 # lists, delists and lists wrongfully, in both groups and all eight regions.
 SETTINGS = {"agents": 6000, "days": 40,
-            "overrides": ["surveillance.misattribution=0.02", "listing.threshold=695",
+            "overrides": ["surveillance.misattribution=0.1", "listing.threshold=695",
                           "listing.duration=5"]}
 
 

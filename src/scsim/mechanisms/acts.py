@@ -17,7 +17,7 @@ from collections import namedtuple
 
 from numba import njit
 
-from scsim.core.rng import agent_hash, poisson, sub_hash, unit
+from scsim.core.rng import agent_hash, screened_poisson
 from scsim.core.state import DETAINED, LISTED
 
 ActModel = namedtuple("ActModel", [
@@ -52,9 +52,12 @@ def act_rate(m, i, b, d, banned, arrested):
 
 
 @njit(cache=True, inline="always")
-def act_uniform(m, h, b):
-    """The uniform number that decides agent (hash h)'s acts of behaviour b today."""
-    return unit(sub_hash(h, m.b_key[b]))
+def act_count(m, h, b, lam):
+    """Agent (hash h)'s acts of behaviour b today, Poisson(lam), from the uniform number of
+    draw ``b_key[b]`` under h (``core.rng.screened_poisson``: 0 without drawing its
+    trailing bits when its leading bits, ``lead(h, b_key[b])``, are below
+    ``lead_threshold(lam)``)."""
+    return screened_poisson(h, m.b_key[b], lam)
 
 
 @njit(cache=True, inline="always")
@@ -63,4 +66,4 @@ def draw_acts(m, i, out):
     d, banned, arrested = agent_context(m, i)
     h = agent_hash(m.key, i)
     for b in range(len(m.rate)):
-        out[b] = poisson(act_uniform(m, h, b), act_rate(m, i, b, d, banned, arrested))
+        out[b] = act_count(m, h, b, act_rate(m, i, b, d, banned, arrested))

@@ -20,10 +20,10 @@ from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
-from scsim.core.rng import agent_hash, name_id, poisson
+from scsim.core.rng import agent_hash, halves, lead_of_halves, lead_threshold, name_id
 from scsim.core.state import ACTED, add_capped, clean_column
 from scsim.core.step import Step, Today
-from scsim.mechanisms.acts import ActModel, act_uniform, agent_context
+from scsim.mechanisms.acts import ActModel, act_count, agent_context
 from scsim.mechanisms.observe import (
     sight_acts,
     sighted_in_behave,
@@ -110,43 +110,46 @@ S = COUNTERS.S
 
 BATCH = 256
 """Agents whose draws behave makes together (a block of agents is cut into batches): the
-expected acts and uniform numbers of a batch, one row per behaviour, take 2 x 8 x BATCH x
-8 bytes for eight behaviours (32 KiB: they stay in the core's first-level cache)."""
+expected acts and their screens' thresholds of a batch, one row per behaviour, take
+(8 + 4) x 8 x BATCH bytes for eight behaviours (24 KiB: they stay in the core's
+first-level cache)."""
 
 
 @njit(cache=True, inline="always")
-def batch_rates(m, size, propensity, deter, banned, arrested, lam):
+def batch_rates(m, size, propensity, deter, banned, arrested, lam, lead_min):
     """``act_rate`` of every agent k of a batch (k < size) and behaviour b into
-    ``lam[b, k]`` (the same bits), behaviour by behaviour in branch-free loops over the
-    agents, from each agent's propensities (``propensity[category, k]``) and
-    ``agent_context`` (``deter``, ``banned``, ``arrested``)."""
+    ``lam[b, k]`` (the same bits), and its ``lead_threshold`` into ``lead_min[b, k]``,
+    behaviour by behaviour in branch-free loops over the agents, from each agent's
+    propensities (``propensity[category, k]``) and ``agent_context`` (``deter``,
+    ``banned``, ``arrested``)."""
     for b in range(len(m.rate)):
         rate = m.rate[b]
         column = propensity[m.category[b]]
         penalised, online, outside = m.penalised[b] != 0, m.online[b] != 0, m.outside[b] != 0
-        row = lam[b]
+        row, least = lam[b], lead_min[b]
         for k in range(size):
             x = rate * column[k]
             x = x * deter[k] if penalised else x
             blocked = (banned[k] & online) | (arrested[k] & outside)
             row[k] = 0.0 if blocked else x
+        for k in range(size):
+            least[k] = lead_threshold(row[k])
 
 
 @njit(cache=True, inline="always")
-def batch_uniforms(m, first, size, hashes, u, lam, possible):
-    """The uniform numbers of every agent and behaviour of a batch (``act_uniform``, the
-    same bits), behaviour by behaviour in branch-free loops over the agents that the
-    compiler vectorises; ``possible[k]``: whether some act of agent first + k is possible
-    (some u > 1 - lam, see ``poisson``)."""
+def batch_screen(m, first, size, lead_min, hashes, low, high, possible):
+    """Each agent k's hash (``hashes[k]``) of a batch and whether some act of agent
+    first + k is possible (``possible[k]``): whether the leading bits of some behaviour's
+    uniform number (``core.rng.lead``) reach its ``lead_min``. Behaviour by behaviour, in
+    branch-free loops over the agents in 32-bit lanes that the compiler vectorises."""
     for k in range(size):
         hashes[k] = agent_hash(m.key, first + k)
+        low[k], high[k] = halves(hashes[k])
         possible[k] = False
     for b in range(len(m.rate)):
-        row, rates = u[b], lam[b]
+        key, least = m.b_key[b], lead_min[b]
         for k in range(size):
-            x = act_uniform(m, hashes[k], b)
-            row[k] = x
-            possible[k] = possible[k] | (x > 1.0 - rates[k])
+            possible[k] = possible[k] | (lead_of_halves(low[k], high[k], key) >= least[k])
 
 
 @njit(cache=True, parallel=True)
@@ -159,9 +162,9 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
     in the same pass.
 
     The draws are those of ``draw_acts``, made a batch of agents at a time: each agent's
-    context, then the expected acts and the uniform numbers behaviour by behaviour
-    (vectorised hashing), then counts only for the few agents for which some act is
-    possible (a Poisson(lam) count is 0 when its uniform u <= 1 - lam)."""
+    context, then the expected acts and the screen of the uniform numbers' leading bits
+    behaviour by behaviour (vectorised hashing), then counts only for the few agents for
+    which some act is possible (``act_possible``)."""
     n = len(m.status)
     nbeh = len(m.rate)
     clean = clean_column(scratch)
@@ -173,12 +176,14 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
         wrong = 0
         dropped = 0
         lam = np.empty((nbeh, BATCH))
-        u = np.empty((nbeh, BATCH))
+        lead_min = np.empty((nbeh, BATCH), np.int32)
         propensity = np.empty((m.propensity.shape[1], BATCH), np.float32)
         deter = np.empty(BATCH)
         banned = np.empty(BATCH, np.bool_)
         arrested = np.empty(BATCH, np.bool_)
         hashes = np.empty(BATCH, np.uint64)
+        low = np.empty(BATCH, np.uint32)
+        high = np.empty(BATCH, np.uint32)
         possible = np.empty(BATCH, np.bool_)
         lo, hi = block_bounds(blk, n)
         for first in range(lo, hi, BATCH):
@@ -193,14 +198,14 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
                 deterrence += 1.0 - d
                 for c in range(propensity.shape[0]):
                     propensity[c, k] = m.propensity[agent, c]
-            batch_rates(m, size, propensity, deter, banned, arrested, lam)
-            batch_uniforms(m, first, size, hashes, u, lam, possible)
+            batch_rates(m, size, propensity, deter, banned, arrested, lam, lead_min)
+            batch_screen(m, first, size, lead_min, hashes, low, high, possible)
             for k in range(size):
                 i = first + k
                 acted = np.uint8(0)
                 if possible[k]:
                     for b in range(nbeh):
-                        c = poisson(u[b, k], lam[b, k])
+                        c = act_count(m, hashes[k], b, lam[b, k])
                         acts[b] = c
                         if c > 0:
                             add_capped(acts_total, (i, b), c)

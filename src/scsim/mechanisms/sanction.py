@@ -18,7 +18,16 @@ from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric, counter
-from scsim.core.rng import agent_hash, name_id, poisson, sub_hash, unit
+from scsim.core.rng import (
+    agent_hash,
+    lead,
+    lead_threshold,
+    name_id,
+    poisson,
+    screened_poisson,
+    sub_hash,
+    unit,
+)
 from scsim.core.state import LISTED, add_capped
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Rate, Section, meta
@@ -203,6 +212,9 @@ def sanction(p, key, region, started, household, household_start, scores, status
     An agent's hash is computed only when it may be used: for a listed agent, or for any
     agent when some privilege has a rate (``p.privileges``)."""
     p_threshold, p_rate, p_key = p.p_threshold, p.p_rate, p.p_key
+    p_lead = np.empty(len(p_rate), np.int32)  # the screen of each privilege's draws
+    for g in range(len(p_rate)):
+        p_lead[g] = lead_threshold(p_rate[g])
     n = len(status)
     for blk in prange(n_blocks(n)):
         arrest = 0
@@ -241,18 +253,17 @@ def sanction(p, key, region, started, household, household_start, scores, status
                 continue
             if not p.privileges:
                 continue
-            # poisson(u, rate) is 0 when u <= 1 - rate: most agents use no privilege today,
-            # which a branch-free pass over the privileges finds first.
+            # Most agents use no privilege today, which a branch-free screen of the leading
+            # bits of their uniform numbers (core.rng.lead) finds first.
             h = agent_hash(key, i)
             possible = False
             for g in range(len(p_rate)):
-                possible |= (s >= p_threshold[g]) & (
-                    unit(sub_hash(h, p_key[g])) > 1.0 - p_rate[g])
+                possible |= (s >= p_threshold[g]) & (lead(h, p_key[g]) >= p_lead[g])
             if not possible:
                 continue
             for g in range(len(p_rate)):
                 if s >= p_threshold[g] and p_rate[g] > 0.0:
-                    used = poisson(unit(sub_hash(h, p_key[g])), p_rate[g])
+                    used = screened_poisson(h, p_key[g], p_rate[g])
                     privilege[blk, g] += used
                     add_capped(privileges_used, i, used)
         counts[blk, C.house_arrest] = arrest
