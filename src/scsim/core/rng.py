@@ -174,10 +174,13 @@ def lead_unit(h, j, leading):
     return unit((np.uint64(leading) << S48) | (sub_hash(h, j) >> S16))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def screened_poisson(h, j, lam):
     """Poisson(lam) from the uniform of draw ``j`` under hash ``h`` (``lead_unit``), its
-    trailing bits drawn only when its leading bits allow a count above 0."""
+    trailing bits drawn only when its leading bits allow a count above 0. A function of
+    its own, not inlined: it is called only for the few agents the screen lets through, and
+    inlined into every kernel that replays acts it made the first compile about 10 s
+    longer."""
     leading = lead(h, j)
     if leading < lead_threshold(lam):
         return 0
