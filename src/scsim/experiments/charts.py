@@ -4,6 +4,7 @@ where there are any, and a one-line caption saying how to read the chart."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
@@ -39,10 +40,11 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
                         others, key if isinstance(key, tuple) else (key,), strict=True))
                     ax.errorbar(part[param], part[output], yerr=part[f"{output}_ci95"],
                                 marker="o", ms=3.5, capsize=2, lw=1, label=label or None)
-                ax.set_xlabel(setting_label(param))
-                ax.set_ylabel(output_label(output), wrap=True)
-                if others and len(groups) <= 8:
-                    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+                # A label in words can be wider than its panel: wrapped, not cut at the edge.
+                ax.set_xlabel(textwrap.fill(setting_label(param), 45))
+                ax.set_ylabel(textwrap.fill(output_label(output), 40))
+                if others and len(groups) <= 8:  # inside the panel: outside, it squeezes it
+                    ax.legend(fontsize=7.5, loc="best", frameon=False)
             chart.data = table
         charts.append(chart)
     return charts
