@@ -164,7 +164,7 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
     The draws are those of ``draw_acts``, made a batch of agents at a time: each agent's
     context, then the expected acts and the screen of the uniform numbers' leading bits
     behaviour by behaviour (vectorised hashing), then counts only for the few agents for
-    which some act is possible (``act_possible``)."""
+    which some act is possible (``batch_screen``), their counts by ``act_count``."""
     n = len(m.status)
     nbeh = len(m.rate)
     clean = clean_column(scratch)
