@@ -302,3 +302,39 @@ def test_trace_wrongful_opens_a_case_file_for_every_wrongful_listing():
     listed = listed[listed["value"] == 1]
     pairs = set(zip(listed["day"], listed["agent"], listed["cause"], strict=True))
     assert pairs == set(zip(w["day"], w["agent"], w["cause"], strict=True))
+
+
+@pytest.mark.parametrize(("gap", "told"), [
+    (12.34, "12.3 points under the threshold"),
+    (0.3, "0.3 points under the threshold"),
+    (0.01, "less than 0.1 points under the threshold"),
+    (0.0, "at the threshold: listed for a severe act"),
+    (-40.0, "40.0 points above the threshold: listed for a severe act"),
+    (-np.inf, "listed for a severe act (listing has no score threshold)")])
+def test_a_wrongful_listing_tells_the_score_against_the_threshold(gap, told):
+    """A score just under the threshold (550 when listing is below 550) is told with one
+    decimal and never as "0 points under"; a listing at or above it can only come from a
+    severe act, and says so (threshold minus score: ``gap``, points)."""
+    row = {"day": 3, "agent": 7, "cause": "misattribution", "score": 550.0 - gap,
+           "clean_score": 560.0, "threshold_gap": gap, "mistaken_for": 9,
+           "falsely_reported_by": -1}
+    res = type("Res", (), {"wrongful": pd.DataFrame([row])})()
+    (line,) = casefile.wrongful_stories(res, 5)
+    assert line.startswith("agent 7, day 3: wrongfully listed, cause misattribution; "
+                           "mistaken for agent 9 (score ")
+    assert line.endswith(f"error-free 560.0, {told})")
+
+
+@pytest.mark.parametrize(("event", "value", "told"), [
+    ("blocked_tickets", 1, "1 travel ticket blocked"),
+    ("blocked_tickets", 2, "2 travel tickets blocked"),
+    ("blocked_other", 3, "3 purchases or applications blocked"),
+    ("privileges_used", 1, "used 1 privilege"),
+    ("school_barred", 1, "its child barred from top schools"),
+    ("shamed", 1, "publicly shamed")])
+def test_events_that_count_something_read_as_words(event, value, told):
+    """A case file says "2 travel tickets blocked", not "blocked tickets: 2"."""
+    row = pd.DataFrame([{"event": event, "other_agent": -1, "behaviour": "", "points": 0.0,
+                         "value": float(value)}])
+    (e,) = row.itertuples(index=False)
+    assert casefile.tell(e, [], {}) == told

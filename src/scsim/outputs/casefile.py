@@ -36,6 +36,7 @@ threads.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -501,11 +502,30 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "errors_untold":
         return (f"the error log was full from day {e.value:.0f}: errors against this agent "
                 "since then are in the totals above only")
-    if ev in ("delisted", "shamed"):
+    if ev == "delisted":
         return ev
+    if ev == "shamed":
+        return "publicly shamed"
+    if ev == "school_barred":
+        return "its child barred from top schools"
+    if ev in COUNTED:
+        return COUNTED[ev](int(e.value))
     if ev in ("act_unseen", "seen_as_other"):
         return None
     return f"{ev.replace('_', ' ')}: {e.value:.0f}"
+
+
+def _times(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+COUNTED = {
+    "blocked_tickets": lambda k: _times(k, "travel ticket", "travel tickets") + " blocked",
+    "blocked_other": lambda k: _times(k, "purchase or application", "purchases or "
+                                      "applications") + " blocked",
+    "privileges_used": lambda k: "used " + _times(k, "privilege", "privileges"),
+}
+"""How the events that count something today read (``value``: how many)."""
 
 
 def _act_fates(events: pd.DataFrame) -> dict:
@@ -532,7 +552,7 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
     for e in events.itertuples(index=False):
         what = tell(e, tiers, acts)
         if what is not None:
-            lines.append(f"day {e.day}: {what} (score {e.score_after:.0f})")
+            lines.append(f"day {e.day}: {what} (score {e.score_after:.1f})")
     head = f"agent {agent}: case file, {len(events)} events"
     return "\n".join([head, *lines])
 
@@ -581,7 +601,7 @@ def case_file(res, agent: int) -> CaseFile:
     wrong = res.wrongful[res.wrongful["agent"] == agent]
     for w in wrong.itertuples(index=False):
         lines.append(f"day {w.day}: wrongfully listed, cause {w.cause.replace('_', ' ')}"
-                     + _who(w) + f" (score {w.score:.0f}, error-free {w.clean_score:.0f})")
+                     + _who(w) + f" (score {w.score:.1f}, error-free {w.clean_score:.1f})")
     return CaseFile(agent, False, totals, "\n".join(lines))
 
 
@@ -594,9 +614,25 @@ def _who(w) -> str:
     return ("; " + ", ".join(parts)) if parts else ""
 
 
+def _against_threshold(gap: float) -> str:
+    """Where a listed score stood against the listing threshold, in words, from ``gap``
+    (threshold minus score, points): one decimal, "less than 0.1 points under" for a score
+    just under it (never "0 points under"), and, for a score at or above it, that the
+    listing came from a severe act (the only way to be listed there, and the only way at
+    all when listing has no threshold: ``gap`` is then minus infinity)."""
+    if gap == -math.inf:
+        return "listed for a severe act (listing has no score threshold)"
+    if gap >= 0.05:
+        return f"{gap:.1f} points under the threshold"
+    if gap > 0.0:
+        return "less than 0.1 points under the threshold"
+    where = "at the threshold" if gap > -0.05 else f"{-gap:.1f} points above the threshold"
+    return f"{where}: listed for a severe act"
+
+
 def wrongful_stories(res, k: int) -> list[str]:
     """The first ``k`` wrongful listings of ``res``, each in one line with its cause."""
     return [f"agent {w.agent}, day {w.day}: wrongfully listed, cause "
-            f"{w.cause.replace('_', ' ')}{_who(w)} (score {w.score:.0f}, error-free "
-            f"{w.clean_score:.0f}, {w.threshold_gap:.0f} points under the threshold)"
+            f"{w.cause.replace('_', ' ')}{_who(w)} (score {w.score:.1f}, error-free "
+            f"{w.clean_score:.1f}, {_against_threshold(w.threshold_gap)})"
             for w in res.wrongful.head(k).itertuples(index=False)]
