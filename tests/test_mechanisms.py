@@ -14,6 +14,7 @@ import pytest
 
 from conftest import bare, run
 from scsim.core.engine import Simulation
+from scsim.core.params import started_by_day
 from scsim.core.state import LISTED, SHAMED, WRONGFUL
 from scsim.world.network.csr import SEVERED
 
@@ -620,6 +621,20 @@ def test_regional_rollout():
     lost = (1000 - a.loc[region1, "score"]).sum() / 10
     within(lost, acts * 10 / 20, math.sqrt(acts))
     assert a.loc[region1, "times_listed"].max() >= 1
+
+
+def test_started_by_day_follows_the_rollout_and_its_timeline():
+    """``core.params.started_by_day`` (what the report's per-region chart masks by) says
+    what the engine does: agents of started regions (``agents_active``) each day, with a
+    timeline step that moves a region's start and a region that never starts."""
+    sc = bare(days=20, regions={"count": 3, "rollout": [{"day": 0, "regions": [0]},
+                                                         {"day": 15, "regions": [1]}]},
+              timeline=[{"day": 5, "set": {"regions.rollout[1].day": 8}}])
+    res, sim = run(sc)
+    started = started_by_day(sc)
+    sizes = np.bincount(sim.state.agents["region"], minlength=3)
+    np.testing.assert_array_equal(started @ sizes, res.metrics["agents_active"])
+    np.testing.assert_array_equal(started.sum(axis=0), [20, 12, 0])
 
 
 def test_timeline_abolishes_association_mid_run():

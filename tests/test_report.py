@@ -6,6 +6,7 @@ import base64
 import re
 from html import escape
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -148,3 +149,34 @@ def test_provenance_charts_and_case_files(tmp_path):
     assert "<h2 id='casefiles'>Case files</h2>" in html
     assert html.count(": case file, ") == 3
     assert html.count("LISTED — wrongfully (cause: ") >= 3
+
+
+def test_region_curves_start_when_the_system_starts_there(pair):
+    """national-800 pilots in regions 0 and 1 and goes nationwide on day 90 (beyond these
+    60 days): the per-region chart draws the two pilot regions from day 0 and no point of
+    the others, as its caption says, not a line at 0 for regions not yet in the system."""
+    from scsim.report.provenance import regions
+
+    res = pair.a[0]
+    chart = regions([("A", res)])
+    (ax,) = chart.figure.axes[:1]
+    drawn = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert np.isfinite(drawn["region 0"]).all() and np.isfinite(drawn["region 1"]).all()
+    for r in range(2, 8):
+        assert np.isnan(drawn[f"region {r}"]).all()
+
+
+def test_the_2018_ticket_figures_are_in_the_legend(pair):
+    """The four 2018 reference lines of the travel chart are named in its legend (their
+    labels beside the lines' ends overlapped and ran off the figure)."""
+    from scsim.report.figures import travel
+
+    (ax,) = travel([("A", pair.a[0])]).figure.axes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["air tickets", "train tickets"]
+    assert legend[2:] == ["air 2018 (seed): 0.0129 per person a year",
+                          "air 2018 (series): 0.0058 per person a year",
+                          "train 2018 (seed): 0.0039 per person a year",
+                          "train 2018 (series): 0.0013 per person a year"]
+    assert not ax.texts
+

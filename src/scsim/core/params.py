@@ -113,12 +113,33 @@ a given day): ``region_start_day`` (int32 per region, the day the system starts 
 one record per mechanism, named after it (``p.sanction``, ``p.shunning``...)."""
 
 
-def compile_params(sc: Scenario, names: Names) -> Params:
-    """Turn one (validated) scenario into kernel parameters."""
+def region_start_days(sc: Scenario) -> np.ndarray:
+    """The day the system starts in each region under ``sc``'s rollout (int32 per region;
+    NEVER for a region no step names): a region named by several steps starts at the
+    earliest."""
     nreg = sc.regions.count
     start = np.full(nreg, NEVER, np.int32)
     for step in sorted(sc.regions.rollout, key=lambda s: -s.day):
         chosen = range(nreg) if step.regions == "all" else step.regions
         start[list(chosen)] = step.day
-    return Params(region_start_day=start,
+    return start
+
+
+def started_by_day(sc: Scenario) -> np.ndarray:
+    """Whether the system runs in each region on each day of ``sc`` (bool, days x regions),
+    as the engine decides it: each day under the rollout of the timeline's epoch in force."""
+    from scsim.scenario.loader import timeline_epochs
+
+    started = np.zeros((sc.days, sc.regions.count), bool)
+    epochs = timeline_epochs(sc) if sc.timeline else [(0, sc)]
+    for k, (first, epoch) in enumerate(epochs):
+        last = epochs[k + 1][0] if k + 1 < len(epochs) else sc.days
+        days = np.arange(first, last)
+        started[first:last] = region_start_days(epoch)[None, :] <= days[:, None]
+    return started
+
+
+def compile_params(sc: Scenario, names: Names) -> Params:
+    """Turn one (validated) scenario into kernel parameters."""
+    return Params(region_start_day=region_start_days(sc),
                   **{m.name: m.compile(sc, names) for m in mechanisms()})

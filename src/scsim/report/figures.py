@@ -173,8 +173,9 @@ def listed(runs: Runs) -> Chart:
 
 
 def travel(runs: Runs) -> Chart:
-    caption = ("Blocked ticket purchases since day 0 per agent; dotted: the 2018 figures per "
-               "person per year, as the seed states them and from the cumulative series.")
+    caption = ("Blocked ticket purchases since day 0 per agent; thin lines: the 2018 figures "
+               "per person per year, as the seed states them (dotted) and from the cumulative "
+               "series (dash-dotted).")
     chart, ax = _line_chart("travel", "Blocked air and train tickets, cumulative", caption, runs, [
         ("air tickets", "C0", lambda r: r.metrics["blocked_air"].cumsum() / _n(r)),
         ("train tickets", "C1", lambda r: r.metrics["blocked_train"].cumsum() / _n(r))],
@@ -182,13 +183,12 @@ def travel(runs: Runs) -> Chart:
     days = max(len(res.metrics) for _, res in runs)
     x = np.array([0, days - 1])
     for mode, figure in ((m, f) for m in ("air", "train") for f in ticket_figures(m)):
-        color = "C0" if mode == "air" else "C1"
-        rate = figure.value
-        ax.plot(x, rate * x / 365.0, color=color, lw=0.9, ls=":", alpha=0.7)
-        ax.annotate(f"{mode} 2018 ({figure.reading}): {rate}/yr",
-                    (x[-1], rate * x[-1] / 365.0),
-                    xytext=(4, 0), textcoords="offset points", fontsize=7, color=color,
-                    va="center", annotation_clip=False)
+        ax.plot(x, figure.value * x / 365.0, color="C0" if mode == "air" else "C1", lw=0.9,
+                ls=":" if figure.reading == "seed" else "-.", alpha=0.8,
+                label=f"{mode} 2018 ({figure.reading}): {figure.value} per person a year")
+    # In the legend rather than beside the lines' ends, where the four labels overlapped
+    # and ran off the figure.
+    ax.legend(loc="upper left", fontsize=8)
     return chart
 
 

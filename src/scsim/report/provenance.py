@@ -10,6 +10,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.patches import Patch
 
+from scsim.core.params import started_by_day
 from scsim.core.source import UNKNOWN_CAUSE, source
 from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
@@ -106,8 +107,10 @@ def regions(runs: Runs) -> Chart | str:
         reg = res.regions
         k = reg["region"].nunique()
         cmap = mpl.colormaps["viridis"]
+        started = started_by_day(res.scenario)
         for r, rows in reg.groupby("region"):
             share = rows["listed"].to_numpy() / max(int(size.get(r, 0)), 1) * 100
+            share = np.where(started[rows["day"].to_numpy(), r], share, np.nan)
             ax.plot(rows["day"], share, color=cmap(r / max(k - 1, 1)), lw=1.0,
                     label=f"region {r}" if k <= 10 else None)
         if k <= 10:
