@@ -13,6 +13,7 @@ import pandas as pd
 
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
+from scsim.core.params import started_by_day
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 
@@ -24,9 +25,12 @@ GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
 TRACED_SHOWN = 60  # case files listed on the page, at most
 
 
-def floats(values: Any) -> list[float | None]:
-    """A column as a JSON list: NaN and infinities as null."""
+def floats(values: Any, where: np.ndarray | None = None) -> list[float | None]:
+    """A column as a JSON list: NaN and infinities as null, and so are the entries where
+    ``where`` (bool, if given) is false."""
     out = np.asarray(values, dtype=np.float64)
+    if where is not None:
+        out = np.where(where, out, np.nan)
     return [v if math.isfinite(v) else None for v in out.tolist()]
 
 
@@ -63,19 +67,23 @@ def regions(res: Result) -> dict[str, dict[str, Any]]:
     score (``score_mean``, points) and, for each group but the reference group, the
     group's listed share over the reference group's in the region (``di``: {group:
     values}), from the provenance table ``regions`` (empty for a run stored before it
-    existed; no ``di`` for one stored before the series had it)."""
+    existed; no ``di`` for one stored before the series had it). Days before the system
+    starts in a region (``core.params.started_by_day``) are null: its lines start when
+    the roll-out reaches it."""
     table = res.provenance.get("regions")
     if table is None:
         return {}
     sizes = res.agents.groupby("region").size()
     others = [g for k, g in enumerate(res.names.groups) if k != res.names.reference_group]
+    started = started_by_day(res.scenario)
     out = {}
     for r, rows in table.sort_values("day").groupby("region"):
         size = max(int(sizes.get(r, 0)), 1)
-        view: dict[str, Any] = {"listed_rate": floats(rows["listed"] / size),
-                                "score_mean": floats(rows["score_sum"] / size)}
+        on = started[rows["day"].to_numpy(), r]
+        view: dict[str, Any] = {"listed_rate": floats(rows["listed"] / size, where=on),
+                                "score_mean": floats(rows["score_sum"] / size, where=on)}
         if all(f"di_{g}" in rows for g in others):
-            view["di"] = {g: floats(rows[f"di_{g}"]) for g in others}
+            view["di"] = {g: floats(rows[f"di_{g}"], where=on) for g in others}
         out[str(r)] = view
     return out
 
