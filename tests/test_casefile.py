@@ -64,7 +64,8 @@ def test_sightings_match_the_kernels_with_false_matches_and_impunity():
     """Everyone traced, coverage 0.5, false matches and impunity: the ``sighted`` rows
     (booked or dropped) and ``seen_as_other`` rows are the day's seen acts; each
     ``seen_as_other`` of an actor is one ``misattributed`` row of the agent it names, the
-    same day, naming the actor; the misattributions are those the metrics count."""
+    same day, naming the actor (booked, or dropped by impunity); the misattributions and
+    drops are those the metrics count."""
     sc = bare(days=15, population={"agents": 2000},
               behaviours=[{"name": "act", "rate": 0.2, "delta": -5, "channel": "camera"}],
               surveillance={"channels": {"camera": {"coverage": 0.5,
@@ -82,7 +83,11 @@ def test_sightings_match_the_kernels_with_false_matches_and_impunity():
     mine = other[["day", "other_agent", "agent"]].to_numpy()
     theirs = victim[["day", "agent", "other_agent"]].to_numpy()
     assert sorted(map(tuple, mine)) == sorted(map(tuple, theirs))
-    assert (victim["channel"] == "camera").all() and (victim["points"] == -5).all()
+    # A misattribution impunity dropped (its victim shielded) is told with value 0 and no
+    # points; with the dropped sightings of own acts, they are the drops counted.
+    assert (victim["channel"] == "camera").all() and set(victim["value"]) == {0.0, 1.0}
+    assert (victim["points"] == -5 * victim["value"]).all()
+    assert (victim["value"] == 0).sum() + len(dropped) == m["dropped_observations"].sum()
     assert (victim["agent"] != victim["other_agent"]).all()
     assert ledger_gap(res).abs().max() <= len(res.names.sources) * POINTS_EPSILON
 
@@ -336,5 +341,16 @@ def test_events_that_count_something_read_as_words(event, value, told):
     """A case file says "2 travel tickets blocked", not "blocked tickets: 2"."""
     row = pd.DataFrame([{"event": event, "other_agent": -1, "behaviour": "", "points": 0.0,
                          "value": float(value)}])
+    (e,) = row.itertuples(index=False)
+    assert casefile.tell(e, [], {}) == told
+
+
+@pytest.mark.parametrize(("value", "told"), [
+    (1.0, "sighted by camera (litter) — in fact agent 5, a false match; -1.0 points"),
+    (0.0, "sighted by camera (litter) — in fact agent 5, a false match; dropped (impunity), "
+          "no points")])
+def test_a_misattribution_impunity_dropped_says_so(value, told):
+    row = pd.DataFrame([{"event": "misattributed", "other_agent": 5, "behaviour": "litter",
+                         "channel": "camera", "points": -value, "value": value}])
     (e,) = row.itertuples(index=False)
     assert casefile.tell(e, [], {}) == told

@@ -49,6 +49,36 @@ def test_observations_and_reports_against_the_powerful_are_dropped():
     assert m["dropped_reports"].sum() > 0
 
 
+def test_misattributed_sightings_against_the_powerful_are_dropped():
+    """Every camera sighting goes to a wrong person (false-match rate 1) and nothing else
+    moves scores or behaviour, so a run with impunity and its control (p_impunity 0, same
+    seed) make the same misattributions to the same victims: the others' misattribution
+    points are the same bits, and each shielded victim's points differ by exactly the
+    one-point sightings dropped against it; the share dropped is p_impunity (binomial,
+    4.5 standard deviations), and every misattribution is either booked or dropped."""
+    def sc(p_drop):
+        return bare(days=T, behaviours=[{"name": "litter", "rate": 0.2, "delta": -1,
+                                         "channel": "camera"}],
+                    surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                          "facial_recognition": True}},
+                                  "misattribution": 1.0},
+                    impunity={"enabled": True, "quantile": Q, "p_impunity": p_drop})
+    on, _ = run(sc(P_DROP), SEED)
+    control, _ = run(sc(0.0), SEED)
+    m = on.metrics
+    assert m["misattributions"].sum() == control.metrics["misattributions"].sum() > 0
+    assert control.metrics["dropped_observations"].sum() == 0
+    shielded = powers(len(on.agents)) >= Q
+    got = on.agents["points_misattribution"].to_numpy(np.float64)
+    full = control.agents["points_misattribution"].to_numpy(np.float64)
+    np.testing.assert_array_equal(got[~shielded], full[~shielded])
+    dropped = m["dropped_observations"].sum()
+    assert (got[shielded] - full[shielded]).sum() == dropped
+    assert -got.sum() == m["misattributions"].sum() - dropped
+    against = -full[shielded].sum()  # misattributed sightings landing on shielded agents
+    assert abs(dropped / against - P_DROP) <= 4.5 * math.sqrt(P_DROP * (1 - P_DROP) / against)
+
+
 def test_paired_listing_rates_by_status_decile():
     """Same seed: with impunity the top two deciles are listed less often than without,
     the others exactly as often (nothing else differs); off, no column."""

@@ -1261,7 +1261,7 @@ def test_observe_misattribution():
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
                            *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
                            m, scratch, today, book_for(observe_m, n),
-                           np.full(n, -1, np.int32), NOT_TRACED, False, flags)
+                           np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
     expected = np.zeros(n)
     severe_to = set()
     for i in range(n):
@@ -1309,7 +1309,8 @@ def test_observe_misattribution_same_group(same_group):
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
     bk, mistaken_for = book_for(observe_m, n), np.full(n, -1, np.int32)
     observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
-                           scratch, today, bk, mistaken_for, NOT_TRACED, False, flags)
+                           scratch, today, bk, mistaken_for, *no_impunity(), NOT_TRACED,
+                           False, flags)
     expected = np.zeros(n)
     same = other = 0
     for i in range(n):

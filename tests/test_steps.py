@@ -186,7 +186,8 @@ def test_observe_step_run(monkeypatch, flagged, split):
         assert calls[-1][1] == (t.p.observe, t.p.behave, k, "a.group", "a.region",
                                 "s.region_start", "members.start", "members.ids", "acts",
                                 "a.scratch", "a.today", book("observe"),
-                                "a.mistaken_for", NOT_TRACED, False, t.tally.flags)
+                                "a.mistaken_for", impunity_today(t), "counts.impunity",
+                                NOT_TRACED, False, t.tally.flags)
 
 
 @pytest.mark.parametrize("flagged", [False, True])

@@ -25,6 +25,7 @@ EVENTS = (
                               # (`value` 0: impunity dropped it, no points)
     "report_rejected",        # an own unseen act reported by a neighbour, not accepted
     "misattributed",          # `other_agent`'s act seen by `channel`, pinned on the agent
+                              # (`value` 0: impunity dropped it, no points)
     "falsely_reported",       # a false report by `other_agent`, accepted
     "false_report_rejected",  # a false report by `other_agent`, not accepted (`value` 1:
                               # accepted but dropped by impunity)

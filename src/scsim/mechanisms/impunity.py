@@ -2,14 +2,15 @@
 trait, its power: a uniform number in [0, 1) drawn once from the ``population:power`` stream
 (a pure function of the seed and the agent, so it needs no memory), which is also its
 quantile in the population. Against an agent whose power is at or above the status
-quantile ``quantile``, each observation (its own acts sighted by a channel), each true
-report of its unseen acts and each false report that the system accepts is **dropped**
-from its recorded score with probability ``p_impunity``. The error-free score keeps the
-observations and true reports (they happened), so impunity shows as a recorded score above
-the error-free one. Misattributed sightings that land on a powerful agent are not dropped.
+quantile ``quantile``, each observation (its own acts sighted by a channel, and other
+agents' acts that facial recognition pins on it), each true report of its unseen acts and
+each false report that the system accepts is **dropped** from its recorded score with
+probability ``p_impunity``. The error-free score keeps the observations and true reports
+(they happened), so impunity shows as a recorded score above the error-free one.
 Off unless a scenario switches it on.
 
-Observe and report call ``shielded`` and count what they drop in this mechanism's counters
+Observe (``sight_acts``, and ``dropped_against`` for misattributions) and report call
+``shielded`` and count what they drop in this mechanism's counters
 (one ``ImpunityToday`` per day, built by ``impunity_today``). This module's own step runs at
 the end of the day and counts agents and listed agents by status decile.
 """

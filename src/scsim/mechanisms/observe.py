@@ -329,13 +329,25 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
     return t + 1 if t >= i else t
 
 
+@njit(cache=True, inline="always")
+def dropped_against(imp, t, x):
+    """Whether impunity drops the misattributed sighting of draw ``x`` that lands on agent
+    t: when t is shielded (``impunity.shielded``), with probability ``p_drop``, from a
+    draw of t's drops today under ``x`` (distinct from those of t's own acts, keyed by
+    behaviour and act)."""
+    hd = shielded(imp, t)
+    return hd != 0 and unit(sub_hash(hd, x)) < imp.p_drop
+
+
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, bk, mistaken_for, traced, log_all, flags):
+                 scratch, today, bk, mistaken_for, imp, imp_counts, traced, log_all, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
     (``wrong_person``; recorded score only), who keeps the actor's id (when the run keeps
-    per-agent sources). Returns a ``misattributed`` event (``core.events``) for each one
-    whose victim is traced, or for every one with ``log_all``."""
+    per-agent sources), unless impunity drops it (``dropped_against``: no points, counted
+    in ``imp_counts``' dropped observations). Returns a ``misattributed`` event
+    (``core.events``; ``value`` 0 and no points when dropped) for each one whose victim is
+    traced, or for every one with ``log_all``."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     n = len(group)
     acts = np.empty(len(b_delta), np.int64)
@@ -357,6 +369,13 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     x = sub_hash(h, b_key[b] + np.uint64(j))
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
+                    if dropped_against(imp, t, x):
+                        imp_counts[blk, IC.dropped_observations] += 1
+                        if log_all or is_traced(traced, t):
+                            rows, m = add_event(rows, m, t, MISATTRIBUTED,
+                                                bk.slots[SRC.misattribution], 0.0, i, b, ch,
+                                                0.0)
+                        continue
                     scratch[t, 0] += b_delta[b]
                     book(bk, account(bk, t), SRC.misattribution, b_delta[b])
                     if bk.per_agent:
@@ -431,7 +450,8 @@ class Observe(Step):
             errors = misattribute(p, t.p.behave, key, a["group"], a["region"],
                                   s.region_start, *self.members, t.acts, a["scratch"],
                                   a["today"], t.book(SOURCES), a["mistaken_for"],
-                                  *t.traced(), tally.flags)
+                                  impunity_today(t), tally.counts["impunity"], *t.traced(),
+                                  tally.flags)
             if t.trace is not None:
                 t.trace.log(errors)
         if t.trace is not None and len(t.trace.traced):

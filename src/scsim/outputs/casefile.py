@@ -468,7 +468,8 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "sighted":
         return f"seen by {e.channel} {did}" + _fate(e.value == 0) + points
     if ev == "misattributed":
-        return f"sighted by {e.channel} {did} — in fact agent {other}, a false match{points}"
+        return (f"sighted by {e.channel} {did} — in fact agent {other}, a false match"
+                + _fate(e.value == 0) + points)
     if ev == "reported":
         return (f"reported by a neighbour {did} for an act nobody saw, accepted"
                 + _fate(e.value == 0) + points)
