@@ -131,7 +131,7 @@ def started_by_day(sc: Scenario) -> np.ndarray:
     from scsim.scenario.loader import timeline_epochs
 
     started = np.zeros((sc.days, sc.regions.count), bool)
-    epochs = timeline_epochs(sc) if sc.timeline else [(0, sc)]
+    epochs = timeline_epochs(sc)
     for k, (first, epoch) in enumerate(epochs):
         last = epochs[k + 1][0] if k + 1 < len(epochs) else sc.days
         days = np.arange(first, last)

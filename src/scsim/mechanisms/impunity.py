@@ -9,8 +9,8 @@ probability ``p_impunity``. The error-free score keeps the observations and true
 (they happened), so impunity shows as a recorded score above the error-free one.
 Off unless a scenario switches it on.
 
-Observe (``sight_acts``, and ``dropped_against`` for misattributions) and report call
-``shielded`` and count what they drop in this mechanism's counters
+Observe (``sight_acts``, ``misattribute``) and report call ``shielded`` and ``is_dropped``
+and count what they drop in this mechanism's counters
 (one ``ImpunityToday`` per day, built by ``impunity_today``). This module's own step runs at
 the end of the day and counts agents and listed agents by status decile.
 """
@@ -28,7 +28,7 @@ from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
-from scsim.core.rng import agent_hash, stream_key, unit
+from scsim.core.rng import agent_hash, stream_key, sub_hash, unit
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Probability, Section, meta
@@ -115,6 +115,14 @@ def shielded(imp, i):
     if imp.p_drop <= 0.0 or power(imp.power_key, i) < imp.quantile:
         return np.uint64(0)
     return agent_hash(imp.drop_key, i) | np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def is_dropped(hd, k, p_drop):
+    """Whether impunity drops the observation or accepted report keyed ``k`` (a draw
+    number of ``sub_hash``) against the agent whose drop hash today is ``hd``
+    (``shielded``; 0 for an agent it does not shield): with probability ``p_drop``."""
+    return hd != 0 and unit(sub_hash(hd, k)) < p_drop
 
 
 @njit(cache=True, parallel=True)

@@ -38,7 +38,7 @@ from scsim.core.state import (
 from scsim.core.step import Step, Today
 from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
-from scsim.mechanisms.impunity import impunity_today, shielded
+from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.scenario.section import Name, Probability, Section, meta
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def sight_acts(o, i, acts, scratch, today, bk, seen):
                 seen_here += 1
                 if s == SEEN_WRONG:
                     wrong += 1
-                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < o.p_drop:
+                elif is_dropped(hd, b_key[b] + np.uint64(j), o.p_drop):
                     dropped += 1
         if seen_here == 0:
             continue
@@ -329,23 +329,14 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
     return t + 1 if t >= i else t
 
 
-@njit(cache=True, inline="always")
-def dropped_against(imp, t, x):
-    """Whether impunity drops the misattributed sighting of draw ``x`` that lands on agent
-    t: when t is shielded (``impunity.shielded``), with probability ``p_drop``, from a
-    draw of t's drops today under ``x`` (distinct from those of t's own acts, keyed by
-    behaviour and act)."""
-    hd = shielded(imp, t)
-    return hd != 0 and unit(sub_hash(hd, x)) < imp.p_drop
-
-
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
                  scratch, today, bk, mistaken_for, imp, imp_counts, traced, log_all, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
     (``wrong_person``; recorded score only), who keeps the actor's id (when the run keeps
-    per-agent sources), unless impunity drops it (``dropped_against``: no points, counted
-    in ``imp_counts``' dropped observations). Returns a ``misattributed`` event
+    per-agent sources), unless impunity drops it (``impunity.is_dropped``, from the victim's
+    drops today under the sighting's own draw ``x``, distinct from those of its own acts:
+    no points, counted in ``imp_counts``' dropped observations). Returns a ``misattributed`` event
     (``core.events``; ``value`` 0 and no points when dropped) for each one whose victim is
     traced, or for every one with ``log_all``."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
@@ -369,7 +360,7 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     x = sub_hash(h, b_key[b] + np.uint64(j))
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
-                    if dropped_against(imp, t, x):
+                    if is_dropped(shielded(imp, t), x, imp.p_drop):
                         imp_counts[blk, IC.dropped_observations] += 1
                         if log_all or is_traced(traced, t):
                             rows, m = add_event(rows, m, t, MISATTRIBUTED,
@@ -418,7 +409,7 @@ def traced_sightings(p, beh, key, group, region, region_start, started, member_s
                     t = wrong_person(p, x, i, group[i], r, region_start, member_start,
                                      members)
                     rows, m = add_event(rows, m, i, SEEN_AS_OTHER, -1, 0.0, t, b, ch, 1.0)
-                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                elif is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
                     rows, m = add_event(rows, m, i, SIGHTED, slots[SRC.true_sighting], 0.0,
                                         -1, b, ch, 0.0)
                 else:

@@ -39,7 +39,7 @@ from scsim.core.step import Step, Today
 from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.behave import ACTS
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
-from scsim.mechanisms.impunity import impunity_today, shielded
+from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
 from scsim.scenario.section import Probability, Rate, Section, meta
 from scsim.world.network.csr import SEVERED
@@ -164,7 +164,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                                 rehash(x, TRUE_REPORT_ACCEPTED)) < accept:
                             accepted += 1
                             # an unseen act: its observation draw is free for impunity
-                            if hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                            if is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
                                 dropped += 1
                     if accepted > 0:
                         scratch[i, 0] += (accepted - dropped) * b_delta[b]
@@ -298,7 +298,7 @@ def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_
                     continue
                 if unit(rehash(x, TRUE_REPORT_ACCEPTED)) >= p.accept:
                     rows, m = add_event(rows, m, i, REPORT_REJECTED, -1, 0.0, -1, b, ch, 0.0)
-                elif hd and unit(sub_hash(hd, b_key[b] + np.uint64(j))) < imp.p_drop:
+                elif is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
                     rows, m = add_event(rows, m, i, EV_REPORTED, slots[SRC.true_report], 0.0,
                                         -1, b, ch, 0.0)
                 else:
