@@ -11,13 +11,18 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import bare, run
-from scsim.core.state import DETAINED, LISTED
+from scsim.core.engine import Simulation
+from scsim.core.state import DETAINED, LISTED, SHAMED, TIES_SUSPENDED, WRONGFUL
+from scsim.outputs import casefile
+from scsim.outputs.casefile import Trace
+from scsim.world.network.csr import INACTIVE, SUSPENDED
 
 N, T, P, D, LAM = 20_000, 10, 0.05, 30, 0.5
-COLUMNS = ["detained", "new_detentions", "detention_days", "households_affected",
-           "relatives_penalised", "relatives_points_lost"]
+COLUMNS = ["detained", "new_detentions", "released", "detention_days", "households_affected",
+           "relatives_penalised", "relatives_points_lost", "ties_suspended", "ties_freed"]
 
 
 WALK = {"name": "walk", "rate": LAM, "delta": 0, "channel": "camera", "outside_home": True}
@@ -115,3 +120,98 @@ def test_the_detained_file_no_false_reports():
     assert (res.metrics["detained"] == N).all()
     assert abs(filed.iloc[0] - 0.2 * N) <= 4.5 * math.sqrt(0.2 * N)
     assert (filed.iloc[1:] == 0).all()
+
+
+@pytest.mark.parametrize("suspend", [True, False])
+def test_the_ties_of_the_detained_are_suspended_until_release(suspend):
+    """Everybody is detained on day 0 (p = 1, after the day's scores) and released when a
+    timeline step switches detention off on day 5. A group bonus of B points per tie per
+    day is paid on day 0, not while every tie is suspended, and again from day 6 (day 5's
+    releases come after that day's scores): each agent ends at s0 + (T - 5) · B · degree.
+    While detained nobody counts as a pariah, although no tie is active. With
+    ``suspend_ties: false`` the ties stay active: the bonus is paid every day."""
+    bonus = 0.5
+    res, sim = run(scenario({"threshold": 1100, "probability": 1.0, "days": D,
+                             "suspend_ties": suspend},
+                            scoring={"association": {"group_bonus": {"everyone": bonus}}},
+                            shaming={"enabled": True},
+                            timeline=[{"day": 5, "set": {"detention.enabled": False}}]))
+    m, a, net = res.metrics, res.agents, sim.state.net
+    ties = len(net.indices) // 2 if suspend else 0
+    assert m["ties_suspended"].tolist() == [ties] + [0] * (T - 1)
+    assert m["ties_freed"].tolist() == [0] * 5 + [ties] + [0] * (T - 6)
+    assert m["ties_active_frac"].tolist() == [0.0 if suspend else 1.0] * 5 + [1.0] * (T - 5)
+    assert (m["pariahs"] == 0).all()
+    # the largest component: one agent while every tie is suspended
+    lcc = m["lcc_frac"].dropna()
+    whole = 0.99 < lcc.iloc[-1] < 1.0
+    assert whole and (lcc[lcc.index < 5] == (1 / N if suspend else lcc.iloc[-1])).all()
+    degree = np.diff(net.indptr)
+    days_paid = T - 5 if suspend else T
+    np.testing.assert_allclose(a["score"], 1000.0 + days_paid * bonus * degree, rtol=1e-6)
+    assert not (net.tie & SUSPENDED).any()
+
+
+def neighbour_counts(state):
+    """deg_active, nbr_listed, nbr_clean_listed and nbr_shamed counted from scratch over
+    the active ties (neither severed nor suspended)."""
+    net, st = state.net, state.status
+    rows = np.repeat(np.arange(state.n), np.diff(net.indptr))
+    active = (net.tie & INACTIVE) == 0
+    other = st[net.indices]
+    listed = (other & LISTED) != 0
+
+    def per_agent(seen):
+        return np.bincount(rows[active & seen], minlength=state.n)
+
+    return (per_agent(np.ones_like(active)), per_agent(listed),
+            per_agent(listed & ((other & WRONGFUL) == 0)), per_agent((other & SHAMED) != 0))
+
+
+def test_suspension_keeps_every_neighbour_count_exact():
+    """Listings, shaming, severing, restoration, detentions and releases all change what
+    neighbours see of each other; after 30 days the counts kept incrementally equal those
+    counted from scratch, and a tie is suspended exactly while one of its ends is detained."""
+    litter = {"name": "litter", "rate": 0.05, "delta": -30, "channel": "camera"}
+    sc = bare(days=30, population={"agents": 5000, "household_size": 3.0},
+              behaviours=[litter], surveillance={"misattribution": 0.05},
+              listing={"enabled": True, "threshold": 960, "duration": 8, "renew": False},
+              scoring={"recovery": 0.1},
+              shaming={"enabled": True, "probability": 0.5,
+                       "sever": {"family": 0.3, "social": 0.3, "work": 0.3},
+                       "restore_rate": 0.1},
+              detention={"enabled": True, "threshold": 985, "probability": 0.2, "days": 4})
+    res, sim = run(sc)
+    m, s = res.metrics, sim.state
+    assert m["ties_suspended"].sum() > 100 and m["ties_freed"].sum() > 100
+    assert m["ties_severed"].sum() > 100 and m["ties_restored"].sum() > 30
+    a = s.agents
+    kept = (a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"])
+    for mine, recount in zip(kept, neighbour_counts(s), strict=True):
+        np.testing.assert_array_equal(mine, recount)
+    detained = (s.status & DETAINED) != 0
+    rows = np.repeat(np.arange(s.n), np.diff(s.net.indptr))
+    np.testing.assert_array_equal((s.net.tie & SUSPENDED) != 0,
+                                  detained[rows] | detained[s.net.indices])
+    np.testing.assert_array_equal((s.status & TIES_SUSPENDED) != 0, detained)
+
+
+def test_case_files_tell_detentions_and_releases():
+    """Everybody traced, detained with p = 0.5 a day for 3 days (release on day d + 3):
+    each detention is one ``detained`` row naming its release day and one ``released`` row
+    that day (or none, if it falls after the run); the rows count the metrics' detentions
+    and releases, and read in words."""
+    sc = bare(days=T, population={"agents": 400}, behaviours=[WALK],
+              detention={"enabled": True, "threshold": 1100, "probability": 0.5, "days": 3})
+    res = Simulation(sc, seed=1, trace=Trace(sample=400)).run()
+    ev, m = res.events, res.metrics
+    detained, released = ev[ev["event"] == "detained"], ev[ev["event"] == "released"]
+    assert len(detained) == m["new_detentions"].sum() > 400
+    assert len(released) == m["released"].sum() > 400
+    np.testing.assert_array_equal(detained["value"], detained["day"] + 3)
+    ends = detained[detained["value"] < T][["agent", "value"]].to_numpy()
+    freed = released[["agent", "day"]].to_numpy()
+    np.testing.assert_array_equal(ends[np.lexsort(ends.T[::-1])], freed[np.lexsort(freed.T[::-1])])
+    text = casefile.tell(detained.iloc[0], [], {})
+    assert text == f"DETAINED until day {detained['value'].iloc[0]:.0f}"
+    assert casefile.tell(released.iloc[0], [], {}) == "released from detention"

@@ -47,6 +47,8 @@ EVENTS = (
     "fear",                   # fear moved (`value`: fear now)
     "errors_untold",          # the error log was full from day `value`: errors against the
                               # agent after it, before its tracing, are in the totals only
+    "detained",               # detained today, until day `value` (its release day)
+    "released",               # released from detention today
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
 

@@ -33,6 +33,8 @@ WRONGFUL = np.uint8(2)  # the current listing would not have happened on the err
 SHAMED = np.uint8(4)  # publicly shamed during the current listing
 PROTECTED = np.uint8(8)  # won an appeal: no threshold listing until listed_until
 DETAINED = np.uint8(16)  # detained (mechanisms.detention): no outside or online acts
+TIES_SUSPENDED = np.uint8(32)  # its ties are suspended for its detention (set with DETAINED
+# when detention.suspend_ties, cleared on release, with the ties' SUSPENDED bits)
 
 # Event bits (State.today), cleared every day.
 SEVERE_REAL = np.uint8(1)  # an accepted observation of a severe act, as recorded

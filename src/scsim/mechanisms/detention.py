@@ -3,16 +3,22 @@ in regions where the system has started, an agent who is not detained and whose 
 score is below θ_detain (``threshold``), or who is listed and has performed a political act
 (a behaviour named in ``political``), is detained with probability ``probability`` for
 ``days`` days. A detained agent performs no outside or online acts (behave reads the
-``DETAINED`` status bit) and files no false reports (report): it keeps its ties (they
-are not severed) but cannot use them. While some member of a household is detained, every
-other member loses ``household_penalty`` points a day (both scores, booked to the source
-``detention_household``, clamped to the score range) and its fear rises by
-``household_fear`` a day (at most 1). Off unless a scenario switches it on;
-a timeline step that switches it off releases everyone detained.
+``DETAINED`` status bit) and files no false reports (report). It keeps its ties (they are
+not severed) but cannot use them: with ``suspend_ties`` (the default), while either end of
+a tie is detained the tie is suspended (the ``SUSPENDED`` tie bit): neither end counts it
+in association, listed neighbours, group bonuses, exposure, peer norms, reports or
+shunning, as for a severed tie, and it is active again once neither end is detained,
+unless it was severed. While some
+member of a household is detained, every other member loses ``household_penalty`` points a
+day (both scores, booked to the source ``detention_household``, clamped to the score
+range) and its fear rises by ``household_fear`` a day (at most 1). Off unless a scenario
+switches it on; a timeline step that switches it off releases everyone detained.
 
-Two parallel passes: the first releases and detains (each agent writes only its own
-status and release day), the second lets each agent look at its own household (read-only)
-and penalise itself, so no serial replay is needed. The release days are carried by the
+Two parallel passes and a serial one: the first releases and detains (each agent writes
+only its own status and release day) and flags the blocks where someone was; the serial
+pass suspends the ties of those detained today and frees those of those released (it
+writes both ends' neighbour counts); the second parallel pass lets each agent look at its
+own household (read-only) and penalise itself. The release days are carried by the
 step (int32 per agent, allocated on the first day it runs; in checkpoints).
 """
 
@@ -24,14 +30,15 @@ import numpy as np
 from numba import njit, prange
 from pydantic import Field
 
-from scsim.core.blocks import block_bounds, n_blocks
+from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
 from scsim.core.source import Source, Sources, account, take_from_both
-from scsim.core.state import DETAINED, LISTED
+from scsim.core.state import DETAINED, LISTED, TIES_SUSPENDED
 from scsim.core.step import Step, Today
+from scsim.mechanisms.ties import suspend_ties
 from scsim.scenario.section import Days, Name, Probability, Section, meta
 
 if TYPE_CHECKING:
@@ -65,6 +72,11 @@ class Detention(Section):
     household_fear: Probability = Field(
         0.0, description="rise of each other household member's fear per day of detention",
         json_schema_extra=meta("fear per day", SOURCE))
+    suspend_ties: bool = Field(
+        True, description="true: a detained agent's ties count for neither end until its "
+        "release (it keeps them but cannot use them); false: they stay active for both "
+        "ends (its neighbours still count it in association; it files no reports)",
+        json_schema_extra=meta("", SOURCE))
 
 
 def enabled(sc: Scenario) -> bool:
@@ -94,6 +106,7 @@ class DetentionParams(NamedTuple):
     days: int
     penalty: float  # points per day per detained household member
     fear_rise: float  # fear per day
+    suspend_ties: bool  # suspend the ties of those detained from now on
     s_min: float  # the score range (points)
     s_max: float
 
@@ -106,13 +119,15 @@ def compile_detention(sc: Scenario, names: Names) -> DetentionParams:
         threshold=-np.inf if de.threshold is None else de.threshold,
         political=political, probability=de.probability if enabled(sc) else 0.0,
         days=de.days, penalty=de.household_penalty, fear_rise=de.household_fear,
+        suspend_ties=de.suspend_ties,
         s_min=sc.scoring.min, s_max=sc.scoring.max)
 
 
 # --- counters, sources and kernels ---------------------------------------------------------
 
 COUNTERS = Counters("detention", counts=("new_detentions", "released", "detained",
-                                         "households_affected", "relatives_penalised"),
+                                         "households_affected", "relatives_penalised",
+                                         "ties_suspended", "ties_freed"),
                     sums=("relatives_points_lost",))
 C, S = COUNTERS.C, COUNTERS.S
 
@@ -138,10 +153,12 @@ def detainable(p, i, st, scores, acts_total):
 
 
 @njit(cache=True, parallel=True)
-def detain(p, key, day, region, started, scores, status, acts_total, release_day, counts):
+def detain(p, key, day, region, started, scores, status, acts_total, release_day, counts,
+           flags):
     """Release those whose detention ends today (everyone, when detention is switched
     off: abolition frees them); detain those who can be, with probability
-    p.probability; count who is detained at the end."""
+    p.probability; count who is detained at the end; flag the blocks where someone was
+    detained or released."""
     n = len(status)
     for blk in prange(n_blocks(n)):
         new = 0
@@ -165,6 +182,30 @@ def detain(p, key, day, region, started, scores, status, acts_total, release_day
         counts[blk, C.new_detentions] = new
         counts[blk, C.released] = released
         counts[blk, C.detained] = detained
+        flags[blk] = 1 if new + released > 0 else 0
+
+
+@njit(cache=True)
+def suspend(p, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
+            nbr_shamed, counts, flags):
+    """Serial: suspend the ties of those detained today (when ``p.suspend_ties``) and free
+    those of those released (``ties.suspend_ties``), in agent order; count the ties that
+    changed."""
+    n = len(status)
+    for blk in flagged_blocks(flags):
+        lo, hi = block_bounds(blk, n)
+        for i in range(lo, hi):
+            st = status[i]
+            detained = (st & DETAINED) != 0
+            if detained == ((st & TIES_SUSPENDED) != 0) or (detained and not p.suspend_ties):
+                continue
+            status[i] = st ^ TIES_SUSPENDED
+            changed = suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed,
+                                   nbr_clean_listed, nbr_shamed)
+            if detained:
+                counts[blk, C.ties_suspended] += changed
+            else:
+                counts[blk, C.ties_freed] += changed
 
 
 @njit(cache=True, parallel=True)
@@ -204,7 +245,7 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
 # --- the step ------------------------------------------------------------------------------
 
 class DetentionStep(Step):
-    kernels = (detain, punish_households)
+    kernels = (detain, suspend, punish_households)
     counters = COUNTERS
 
     def __init__(self, sim) -> None:
@@ -215,11 +256,16 @@ class DetentionStep(Step):
         p, s, a, tally = t.p.detention, t.state, t.state.agents, t.tally
         if self.release_day is None:
             self.release_day = np.zeros(s.n, np.int32)
+        counts = tally.counts["detention"]
         detain(p, t.key("detention"), t.day, a["region"], t.started, a["scores"], a["status"],
-               a["acts_total"], self.release_day, tally.counts["detention"])
+               a["acts_total"], self.release_day, counts, tally.flags)
+        if tally.flags.any():
+            suspend(p, t.state.net.indptr, t.state.net.indices, t.state.net.tie, a["status"],
+                    a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
+                    counts, tally.flags)
         if tally.count("detained"):
             punish_households(p, a["household"], s.household_start, a["status"], a["scores"],
-                              a["fear"], t.book(SOURCES), tally.counts["detention"],
+                              a["fear"], t.book(SOURCES), counts,
                               tally.sums["detention"])
 
 
@@ -231,6 +277,8 @@ METRICS = (
     Metric("new_detentions", "agents per day", "count", "agents detained today (their "
            "total over a run times detention.days: the detention-days begun)",
            label="new detentions", value=counter("new_detentions")),
+    Metric("released", "agents per day", "count", "agents released today (their detention "
+           "over, or detention switched off)", label="released", value=counter("released")),
     Metric("detention_days", "agent-days per day", "count", "days spent in detention "
            "today (the detained now; totalled over a run: detention-days)",
            label="detention-days", value=counter("detained")),
@@ -242,6 +290,12 @@ METRICS = (
     Metric("relatives_points_lost", "points per day", "rate", "points household members "
            "of detained agents lost today (after clamping)", label="relatives' points lost",
            value=lambda m: m.tally.sum("relatives_points_lost")),
+    Metric("ties_suspended", "ties per day", "count", "ties suspended today because an end "
+           "was detained (a tie between two detained agents counts once)",
+           label="ties suspended", value=counter("ties_suspended")),
+    Metric("ties_freed", "ties per day", "count", "suspended ties active again today "
+           "because neither end is detained any more", label="ties freed",
+           value=counter("ties_freed")),
 )
 
 

@@ -26,7 +26,7 @@ from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Probability, Section, meta
-from scsim.world.network.csr import SEVERED
+from scsim.world.network.csr import INACTIVE
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -81,7 +81,7 @@ def neighbours_mean(i, indptr, indices, tie, conformity):
     total = 0.0
     k = 0
     for e in range(indptr[i], indptr[i + 1]):
-        if not tie[e] & SEVERED:
+        if not tie[e] & INACTIVE:
             total += conformity[indices[e]]
             k += 1
     return total / k if k > 0 else conformity[i]

@@ -42,7 +42,7 @@ from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
 from scsim.scenario.section import Probability, Rate, Section, meta
-from scsim.world.network.csr import SEVERED
+from scsim.world.network.csr import INACTIVE
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -214,11 +214,11 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
             mine = scores[i, 0]
             top = -np.inf
             for e in range(indptr[i], indptr[i + 1]):
-                if not tie[e] & SEVERED:
+                if not tie[e] & INACTIVE:
                     top = max(top, scores[indices[e], 0])
             total = 0.0
             for e in range(indptr[i], indptr[i + 1]):
-                if not tie[e] & SEVERED:
+                if not tie[e] & INACTIVE:
                     total += math.exp(envy * (scores[indices[e], 0] - top) / POINTS_SCALE)
             for k in range(filed):
                 x = sub_hash(h, k + FIRST_FALSE_REPORT)
@@ -226,7 +226,7 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                 target = -1
                 acc = 0.0
                 for e in range(indptr[i], indptr[i + 1]):
-                    if tie[e] & SEVERED:
+                    if tie[e] & INACTIVE:
                         continue
                     target = indices[e]
                     acc += math.exp(envy * (scores[target, 0] - top) / POINTS_SCALE)

@@ -29,7 +29,7 @@ from scsim.core.source import (
 from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Section, meta
-from scsim.world.network.csr import SEVERED, TYPE_MASK
+from scsim.world.network.csr import INACTIVE, TYPE_MASK
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -162,7 +162,7 @@ def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
         if e < last:
             prefetch(scores, indices[np.uint64(e + PREFETCH_AHEAD)])
         t = tie[np.uint64(e)]
-        if t & SEVERED:
+        if t & INACTIVE:
             continue
         j = indices[np.uint64(e)]
         w = p.tie_weight[t & TYPE_MASK]
@@ -183,8 +183,9 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
     each part of the update to its source (``bk``). The CSR's ``indices`` (int32) are read
     as uint32. When nothing can err, ``scores`` has one column (``state.clean_column``): the
     recorded score is the error-free one, and only it is updated and its neighbours' sums
-    read; an agent none of whose ties is severed, when every tie weighs 1 and no group gives
-    a bonus, has its neighbours summed without reading tie bytes."""
+    read; an agent none of whose ties is inactive (severed or suspended), when every tie
+    weighs 1 and no group gives a bonus, has its neighbours summed without reading tie
+    bytes."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     both = clean_column(scores) == 1
     indices = indices.view(np.uint32)

@@ -22,7 +22,7 @@ from scsim.core.state import LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import broadcast, set_tie
 from scsim.scenario.section import Probability, Section, meta
-from scsim.world.network.csr import SEVERED, TYPE_MASK
+from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -129,7 +129,7 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
             h = agent_hash(key, i)
             for e in range(indptr[i], indptr[i + 1]):
                 t = tie[e]
-                if t & SEVERED:
+                if t & INACTIVE:  # severed already, or suspended (an end is detained)
                     continue
                 j = indices[e]
                 p = min(1.0, sever_probability[t & TYPE_MASK] * conformity[j])
@@ -162,7 +162,8 @@ def find_severed(indptr, deg_active, status, flags):
 def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
             nbr_shamed, counts, flags):
     """Serial: each severed tie with neither end listed comes back with probability
-    ``rate`` per day (decided once per tie, from its lower-numbered end)."""
+    ``rate`` per day (decided once per tie, from its lower-numbered end); not while it is
+    suspended (an end is detained)."""
     n = len(status)
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
@@ -172,7 +173,7 @@ def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr
             h = agent_hash(key, i)
             for e in range(indptr[i], indptr[i + 1]):
                 j = indices[e]
-                if j < i or not tie[e] & SEVERED or status[j] & LISTED:
+                if j < i or tie[e] & INACTIVE != SEVERED or status[j] & LISTED:
                     continue
                 if unit(sub_hash(h, j)) < rate:
                     set_tie(i, e, True, indptr, indices, tie, status, deg_active, nbr_listed,
@@ -224,12 +225,14 @@ METRICS = (
            headline=True, value=counter("ties_severed")),
     Metric("ties_restored", "ties per day", "count", "severed ties restored",
            value=counter("ties_restored")),
-    Metric("ties_active_frac", "share", "level", "share of ties not severed",
+    Metric("ties_active_frac", "share", "level", "share of ties active: not severed, nor "
+           "suspended by a detention",
            label="ties still active", headline=True,
            value=lambda m: m.tally.count("deg_active") / m.degree_total if m.degree_total
            else math.nan),
     Metric("pariahs", "agents", "level", "agents left with fewer active ties than "
-           "shaming.pariah_fraction of their original ones", label="pariahs", headline=True,
+           "shaming.pariah_fraction of their original ones (the detained are counted as "
+           "detained, not as pariahs)", label="pariahs", headline=True,
            value=counter("pariahs")),
 )
 

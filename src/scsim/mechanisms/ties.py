@@ -2,17 +2,19 @@
 
 ``deg_active``, ``nbr_listed``, ``nbr_clean_listed`` and ``nbr_shamed`` count, for every
 agent, its active ties and how many of those neighbours are listed, rightfully listed and
-shamed. They change only when someone is listed, delisted or shamed or a tie is severed or
-restored (rare events), so the daily phases read them instead of scanning the network.
-These helpers are called from serial passes only.
+shamed. A tie is active when it is neither severed (shunning) nor suspended (an end is
+detained). The counts change only when someone is listed, delisted or shamed, a tie is
+severed or restored, or someone is detained or released (rare events), so the daily phases
+read them instead of scanning the network. These helpers are called from serial passes
+only.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from scsim.core.state import LISTED, SHAMED, WRONGFUL
-from scsim.world.network.csr import SEVERED
+from scsim.core.state import LISTED, SHAMED, TIES_SUSPENDED, WRONGFUL
+from scsim.world.network.csr import INACTIVE, SEVERED, SUSPENDED
 
 
 @njit(cache=True, inline="always")
@@ -29,7 +31,7 @@ def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_liste
               nbr_clean_listed, nbr_shamed):
     """Agent i's visible status changed by the given amounts: tell its active neighbours."""
     for e in range(indptr[i], indptr[i + 1]):
-        if tie[e] & SEVERED:
+        if tie[e] & INACTIVE:
             continue
         j = indices[e]
         nbr_listed[j] += d_listed
@@ -51,20 +53,10 @@ def reverse_entry(indptr, indices, i, j):
     return lo
 
 
-@njit(cache=True)
-def set_tie(i, e, active, indptr, indices, tie, status, deg_active, nbr_listed,
-            nbr_clean_listed, nbr_shamed):
-    """Sever (active=False) or restore the tie at entry e of row i, in both directions,
-    and update both ends' counts of what they see of each other."""
-    j = indices[e]
-    f = reverse_entry(indptr, indices, j, i)
-    sign = 1 if active else -1
-    if active:
-        tie[e] &= ~SEVERED
-        tie[f] &= ~SEVERED
-    else:
-        tie[e] |= SEVERED
-        tie[f] |= SEVERED
+@njit(cache=True, inline="always")
+def count_tie(i, j, sign, status, deg_active, nbr_listed, nbr_clean_listed, nbr_shamed):
+    """The tie {i, j} became active (sign 1) or inactive (sign -1): update both ends'
+    counts of their active ties and of what they see of each other."""
     deg_active[i] += sign
     deg_active[j] += sign
     li, ri, si = visible(status[i])
@@ -75,3 +67,49 @@ def set_tie(i, e, active, indptr, indices, tie, status, deg_active, nbr_listed,
     nbr_listed[j] += sign * li
     nbr_clean_listed[j] += sign * ri
     nbr_shamed[j] += sign * si
+
+
+@njit(cache=True)
+def set_tie(i, e, active, indptr, indices, tie, status, deg_active, nbr_listed,
+            nbr_clean_listed, nbr_shamed):
+    """Sever (active=False) an active tie, or restore a severed tie that is not suspended,
+    at entry e of row i, in both directions, and update both ends' counts of what they see
+    of each other."""
+    j = indices[e]
+    f = reverse_entry(indptr, indices, j, i)
+    if active:
+        tie[e] &= ~SEVERED
+        tie[f] &= ~SEVERED
+    else:
+        tie[e] |= SEVERED
+        tie[f] |= SEVERED
+    count_tie(i, j, 1 if active else -1, status, deg_active, nbr_listed, nbr_clean_listed,
+              nbr_shamed)
+
+
+@njit(cache=True)
+def suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
+                 nbr_shamed):
+    """Agent i's ties were suspended or freed (its ``TIES_SUSPENDED`` status bit is already
+    set or cleared): each tie is suspended while either end has that bit, and no longer once
+    neither has. A
+    tie that is also severed stays inactive, so only the counts of ties that become active
+    or inactive change. Returns the number of ties that changed."""
+    changed = 0
+    for e in range(indptr[i], indptr[i + 1]):
+        j = indices[e]
+        suspend = (status[i] & TIES_SUSPENDED) != 0 or (status[j] & TIES_SUSPENDED) != 0
+        if suspend == ((tie[e] & SUSPENDED) != 0):
+            continue
+        f = reverse_entry(indptr, indices, j, i)
+        if suspend:
+            tie[e] |= SUSPENDED
+            tie[f] |= SUSPENDED
+        else:
+            tie[e] &= ~SUSPENDED
+            tie[f] &= ~SUSPENDED
+        changed += 1
+        if not tie[e] & SEVERED:
+            count_tie(i, j, -1 if suspend else 1, status, deg_active, nbr_listed,
+                      nbr_clean_listed, nbr_shamed)
+    return changed

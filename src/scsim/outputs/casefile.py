@@ -17,10 +17,10 @@ the run. Their events are one row each (``core.events``: the kinds and the colum
   traced, gets ``filed_false_report`` and ``cut_tie``.
 * **Everything else** is read at the end of the day from the state, compared with a
   snapshot of the traced agents: ``acted``, ``listed``, ``delisted``, ``tier``, ``shamed``,
-  sanctions, ``fear``, and ``points`` rows for the points of sources without events of
-  their own (association, recovery...; logged once they add up to POINTS_STEP, and all
-  that is left on the last day), so that the points of an agent's rows add up to its
-  ledger.
+  sanctions, ``detained`` and ``released``, ``fear``, and ``points`` rows for the points of
+  sources without events of their own (association, recovery...; logged once they add up
+  to POINTS_STEP, and all that is left on the last day), so that the points of an agent's
+  rows add up to its ledger.
 * **The error log.** With ``--trace-wrongful`` every misattribution and accepted false
   report of the run is kept in a compact log (32 bytes each, at most MAX_ERROR_LOG): an
   agent wrongfully listed gets a case file that opens with its errors since day 0, then its
@@ -62,7 +62,7 @@ from scsim.core.events import (
     WIDTH,
 )
 from scsim.core.source import CAUSES, source
-from scsim.core.state import LISTED, WRONGFUL
+from scsim.core.state import DETAINED, LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 
@@ -332,6 +332,9 @@ class CaseFiles(Step):
             cause[pos[mine]] = rows[mine, 2]
         log(new_listing, "listed", value=wrongful.astype(float), cause=cause)
         log(((self.snap_status & LISTED) != 0) & ((status & LISTED) == 0), "delisted")
+        detained, was_detained = (status & DETAINED) != 0, (self.snap_status & DETAINED) != 0
+        log(detained & ~was_detained, "detained", value=t.day + t.p.detention.days)
+        log(was_detained & ~detained, "released")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)
         counts = np.stack([a[c][who] for c in COUNTS], axis=1).astype(np.int64)
@@ -505,6 +508,10 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
                 "since then are in the totals above only")
     if ev == "delisted":
         return ev
+    if ev == "detained":
+        return f"DETAINED until day {e.value:.0f}"
+    if ev == "released":
+        return "released from detention"
     if ev == "shamed":
         return "publicly shamed"
     if ev == "school_barred":

@@ -25,7 +25,14 @@ from numba import njit, prange
 
 from scsim.core.blocks import n_blocks
 from scsim.core.counters import Counters
-from scsim.core.state import DELISTED, LISTED, NEW_LISTED, WRONGFUL, clean_column
+from scsim.core.state import (
+    DELISTED,
+    DETAINED,
+    LISTED,
+    NEW_LISTED,
+    WRONGFUL,
+    clean_column,
+)
 from scsim.core.step import Step, Today
 
 COUNTERS = Counters(
@@ -128,7 +135,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                     mp.group_listed[blk, 1, g] += 1
             deg = mp.indptr[i + np.uint64(1)] - mp.indptr[i]
             degs += mp.deg_active[i]
-            if deg > 0 and mp.deg_active[i] < mp.pariah_fraction * deg:
+            if deg > 0 and mp.deg_active[i] < mp.pariah_fraction * deg and not st & DETAINED:
                 pariahs += 1
             if mp.started[mp.region[i]]:
                 active += 1

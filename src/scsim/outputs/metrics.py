@@ -207,7 +207,7 @@ class MetricsRecorder:
         self.hist_lo = np.zeros((max(1, threads), HIST_BINS), np.float64)
         self.hist_hi = np.zeros((max(1, threads), HIST_BINS), np.float64)
         # The largest component depends only on which ties are active: it is measured
-        # again only after a tie has been severed or restored.
+        # again only after a tie has been severed, restored, suspended or freed.
         self.lcc: float | None = None
 
     def distribution_today(self, t: Today) -> bool:
@@ -238,7 +238,8 @@ class MetricsRecorder:
             lo, hi = self.hist_lo.min(axis=0), self.hist_hi.max(axis=0)
             percentiles = histogram_percentiles(hist, lo, hi, QUANTILES)
             gini = histogram_gini(hist, lo, hi)
-        if tally.count("ties_severed") or tally.count("ties_restored"):
+        if any(tally.count(c) for c in ("ties_severed", "ties_restored", "ties_suspended",
+                                        "ties_freed")):
             self.lcc = None
         lcc = assortativity = None
         if day % self.network_every == 0 or t.last_day:

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from scsim.core.params import Names
-from scsim.core.state import LISTED, SHAMED, WRONGFUL
+from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.provenance import provenance_tables
@@ -365,7 +365,7 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     cols.update({
         "degree": degree,
         "active_degree": column(a["deg_active"], np.int32),
-        "pariah": lambda rows: ((degree(rows) > 0) & (
+        "pariah": lambda rows: ((degree(rows) > 0) & (status[rows] & DETAINED == 0) & (
             a["deg_active"][rows] < p.shame.pariah_fraction * degree(rows))),
         "house_arrest": lambda rows: a["scores"][rows, 0] < p.sanction.arrest_threshold,
     })

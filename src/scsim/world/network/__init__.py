@@ -1,7 +1,9 @@
 """The tie network: CSR storage, generators, the SNAP edge-list loader, structure metrics."""
 
 from scsim.world.network.csr import (
+    INACTIVE,
     SEVERED,
+    SUSPENDED,
     TIE_FAMILY,
     TIE_SOCIAL,
     TIE_TYPE_NAMES,
@@ -15,8 +17,10 @@ from scsim.world.network.generators import NETWORK_KINDS, generate_network
 from scsim.world.network.structure import largest_component_fraction, score_assortativity
 
 __all__ = [
+    "INACTIVE",
     "NETWORK_KINDS",
     "SEVERED",
+    "SUSPENDED",
     "TIE_FAMILY",
     "TIE_SOCIAL",
     "TIE_TYPE_NAMES",

@@ -21,9 +21,15 @@ TIE_FAMILY = np.uint8(0)
 TIE_SOCIAL = np.uint8(1)
 TIE_WORK = np.uint8(2)
 SEVERED = np.uint8(0x80)
-"""Bit set in ``Network.tie`` while a tie is severed (the simulator sets and clears it)."""
-TYPE_MASK = np.uint8(0x7F)
-"""``tie & TYPE_MASK`` is the tie-type code, severed or not."""
+"""Bit set in ``Network.tie`` while a tie is severed (shunning sets it, restoration clears
+it)."""
+SUSPENDED = np.uint8(0x40)
+"""Bit set in ``Network.tie`` while an end of the tie is detained (the detained keep their
+ties but cannot use them: ``mechanisms.detention`` sets and clears it)."""
+INACTIVE = np.uint8(SEVERED | SUSPENDED)
+"""A tie is active when ``tie & INACTIVE`` is 0: neither severed nor suspended."""
+TYPE_MASK = np.uint8(0x3F)
+"""``tie & TYPE_MASK`` is the tie-type code, whether the tie is active or not."""
 TIE_TYPE_NAMES = ("family", "social", "work")
 
 MAX_AGENTS = 2**30
@@ -47,7 +53,8 @@ class Network:
     ``indptr`` (int64, n+1): row i is ``indices[indptr[i]:indptr[i+1]]``.
     ``indices`` (int32, nnz): neighbour ids, ascending within each row.
     ``tie`` (uint8, nnz): tie-type code (``TIE_FAMILY``, ``TIE_SOCIAL``, ``TIE_WORK``),
-    possibly with the ``SEVERED`` bit; the entries i->j and j->i always carry the same value.
+    possibly with the ``SEVERED`` and ``SUSPENDED`` bits; the entries i->j and j->i always
+    carry the same value.
     """
 
     indptr: np.ndarray

@@ -1,4 +1,5 @@
-"""Structure metrics of the active tie network (ties without the ``SEVERED`` bit).
+"""Structure metrics of the active tie network (ties neither severed nor suspended:
+``tie & INACTIVE`` is 0).
 
 Results do not depend on the number of numba threads: float sums are taken per fixed block
 of rows in parallel and the block partials are added serially in block order.
@@ -11,7 +12,7 @@ from numba import njit, prange
 
 from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
 from scsim.core.prefetch import prefetch
-from scsim.world.network.csr import SEVERED, Network
+from scsim.world.network.csr import INACTIVE, Network
 
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
 
@@ -55,7 +56,7 @@ def _largest_component_size(indptr, indices, tie, parent, size):
         for a in range(indptr[i], indptr[i + 1]):
             if taken == _SAMPLED_TIES:
                 break
-            if not tie[a] & SEVERED:
+            if not tie[a] & INACTIVE:
                 _union(parent, size, i, indices[a])
                 taken += 1
     sampled_giant = 0
@@ -68,7 +69,7 @@ def _largest_component_size(indptr, indices, tie, parent, size):
     for i in range(n):
         if outside[i]:
             for a in range(indptr[i], indptr[i + 1]):
-                if not tie[a] & SEVERED:
+                if not tie[a] & INACTIVE:
                     _union(parent, size, i, indices[a])
     largest = 0
     for i in range(n):
@@ -114,7 +115,7 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
             for a in range(indptr[i], indptr[i + 1]):
                 if a < last:
                     prefetch(score, indices[a + PREFETCH_AHEAD])
-                if tie[a] & SEVERED:
+                if tie[a] & INACTIVE:
                     continue
                 y = np.float64(score[indices[a], 0])
                 if first_pass:
