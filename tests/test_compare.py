@@ -105,6 +105,18 @@ def test_replications_give_mean_differences_with_t_intervals():
     assert row["a"] == 0 and row["b"] > 0
     groups = c.groups().set_index(["group", "figure"])
     assert groups.loc[("minority", "ever listed (share)"), "a"] == 0
+    # counts of agents: the t-interval is cut at 0, the upper end and the mean are kept
+    per_pair = pd.DataFrame(
+        [(k, figure, n) for k in range(3)
+         for figure, n in c.switch_counts(k)], columns=["rep", "figure", "agents"])
+    switches = c.switches().set_index("figure")
+    for figure, counts in per_pair.groupby("figure")["agents"]:
+        half = 4.302653 * np.std(counts, ddof=1) / np.sqrt(3)
+        row = switches.loc[figure]
+        assert row["agents"] == pytest.approx(counts.mean())
+        assert row["hi"] == pytest.approx(counts.mean() + half)
+        assert row["lo"] == pytest.approx(max(0.0, counts.mean() - half))
+    assert (switches["lo"] >= 0).all() and (switches["lo"] == 0).any()
 
 
 def test_pairs_must_share_population_and_seed():

@@ -11,6 +11,7 @@ import pytest
 import scsim
 from scsim.errors import MemoryRefused
 from scsim.outputs import result as result_module
+from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.result import Result
 from scsim.world import build as world
 
@@ -31,6 +32,14 @@ def test_tables_and_arrow(result):
     summary = result.summary()
     assert {"score", "listing", "sanctions", "network", "chilling effect",
             "disparate impact"} <= set(summary["section"])
+    # shares are told as percentages in the notes, computed from the metrics
+    notes = summary.set_index("figure")["note"]
+    last = result.metrics.iloc[-1]
+    assert notes["ties still active"] == f"{100 * last['ties_active_frac']:.3g} % of ties"
+    assert notes[label("lcc_frac")] == f"{100 * last['lcc_frac']:.3g} % of agents"
+    ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
+                                                        observed=True).mean()
+    assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.3g} % of the group; ")
 
 
 def test_save_round_trip_and_overwrite(result, tmp_path):

@@ -12,8 +12,9 @@ difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
 
 * ``metrics()``: per metric column, the total over days for daily counts (acts, blocked
   tickets, new listings...) and the final-day value for levels (listed, score, fear...);
-* ``switches()``: per-agent changes counted in agents: listed under B and not under A,
-  and vice versa; the same for wrongful listings and for losing ties; acts changed;
+* ``switches()``: per-agent changes counted in agents (``switch_counts(k)``: in pair k):
+  listed under B and not under A, and vice versa; the same for wrongful listings and for
+  losing ties; acts changed;
 * ``groups()``: per group, the share ever listed, listed and wrongfully listed on the final
   day, and the disparate-impact ratio;
 * ``agents(k)``: one row per agent whose outcomes differ in pair ``k``;
@@ -123,27 +124,32 @@ class Comparison:
                           ["metric", "measure"])
 
     def switches(self) -> pd.DataFrame:
-        """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi."""
-        rows = []
-        for k in range(self.reps):
-            d = self._agent_pairs(k)
-            la, lb = d["times_listed_a"] > 0, d["times_listed_b"] > 0
-            wa, wb = d["wrongful_listings_a"] > 0, d["wrongful_listings_b"] > 0
-            ta, tb = d["ties_lost_a"] > 0, d["ties_lost_b"] > 0
-            pa, pb = d["penalised_acts_a"], d["penalised_acts_b"]
-            for figure, mask in (
-                    ("listed under B, not under A", lb & ~la),
-                    ("listed under A, not under B", la & ~lb),
-                    ("wrongfully listed under B, not under A", wb & ~wa),
-                    ("wrongfully listed under A, not under B", wa & ~wb),
-                    ("lost ties under B, not under A", tb & ~ta),
-                    ("lost ties under A, not under B", ta & ~tb),
-                    ("acts changed (any behaviour)", d["acts_changed"]),
-                    ("fewer penalised acts under B", pb < pa),
-                    ("more penalised acts under B", pb > pa)):
-                rows.append((figure, k, float(mask.sum())))
+        """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi
+        (the t-interval cut at 0 agents: a count of agents is never negative)."""
+        rows = [(figure, k, agents) for k in range(self.reps)
+                for figure, agents in self.switch_counts(k)]
         long = pd.DataFrame(rows, columns=["figure", "rep", "agents"])
-        return _aggregate(long, ["figure"], value="agents")
+        out = _aggregate(long, ["figure"], value="agents")
+        out["lo"] = out["lo"].clip(lower=0.0)
+        return out
+
+    def switch_counts(self, k: int = 0) -> list[tuple[str, float]]:
+        """Per-agent changes in pair ``k``: (figure, agents)."""
+        d = self._agent_pairs(k)
+        la, lb = d["times_listed_a"] > 0, d["times_listed_b"] > 0
+        wa, wb = d["wrongful_listings_a"] > 0, d["wrongful_listings_b"] > 0
+        ta, tb = d["ties_lost_a"] > 0, d["ties_lost_b"] > 0
+        pa, pb = d["penalised_acts_a"], d["penalised_acts_b"]
+        return [(figure, float(mask.sum())) for figure, mask in (
+            ("listed under B, not under A", lb & ~la),
+            ("listed under A, not under B", la & ~lb),
+            ("wrongfully listed under B, not under A", wb & ~wa),
+            ("wrongfully listed under A, not under B", wa & ~wb),
+            ("lost ties under B, not under A", tb & ~ta),
+            ("lost ties under A, not under B", ta & ~tb),
+            ("acts changed (any behaviour)", d["acts_changed"]),
+            ("fewer penalised acts under B", pb < pa),
+            ("more penalised acts under B", pb > pa))]
 
     def groups(self) -> pd.DataFrame:
         """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group, and

@@ -36,6 +36,11 @@ def format_value(value: float) -> str:
     return f"{value:.4g}"
 
 
+def percent(share: float) -> str:
+    """A share (0..1) for people, 3 significant digits: "98.6 %", "0.123 %"; "–" for NaN."""
+    return "–" if share != share else f"{100.0 * share:.3g} %"
+
+
 def summarise(res: Result) -> pd.DataFrame:
     """Rows of (section, figure, value, note); values are plain floats."""
     m, companies = res.metrics, res.companies
@@ -88,15 +93,16 @@ def summarise(res: Result) -> pd.DataFrame:
     add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():.0f} filed")
-    add("network", label("ties_active_frac"), last["ties_active_frac"], unit("ties_active_frac"))
+    add("network", label("ties_active_frac"), last["ties_active_frac"],
+        f"{percent(last['ties_active_frac'])} of ties")
     add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
-    add("network", label("lcc_frac"), last["lcc_frac"], "share of agents")
+    add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'])} of agents")
     add("network", label("shamed"), m["shamed"].sum(),
         f"{m['ties_severed'].sum():.0f} ties severed")
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
-        "share of penalised acts not done")
+        f"{percent(last['deterrence_mean'])} of penalised acts not done")
     add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
@@ -112,7 +118,8 @@ def summarise(res: Result) -> pd.DataFrame:
                "noisy)" if min(count, listed[res.names.reference_group]) < SMALL_COUNT
                else "")
         add("disparate impact", f"{g}: ever listed", ever[g],
-            (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
+            f"{percent(ever[g])} of the group; "
+            + (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
             + few)
     if len(companies):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
