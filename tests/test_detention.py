@@ -49,6 +49,11 @@ def test_detentions_follow_the_daily_probability():
     assert (m["detention_days"] == m["detained"]).all()
     detained = (sim.state.status & DETAINED) != 0
     assert detained.sum() == m["detained"].iloc[-1]
+    # the summary's detention section: levels on the final day, counts over the run
+    rows = res.summary().set_index(["section", "figure"])
+    assert rows.loc[("detention", "detained"), "value"] == m["detained"].iloc[-1]
+    assert rows.loc[("detention", "new detentions"), "value"] == m["new_detentions"].sum()
+    assert rows.loc[("detention", "detention-days"), "note"] == "over the run, agent-days"
 
 
 def test_detained_agents_do_no_outside_acts():
@@ -105,6 +110,7 @@ def test_switched_off_releases_everyone_and_off_changes_nothing():
     off, _ = run(scenario(None))
     switched_off, _ = run(scenario({"enabled": False, "threshold": 1100}))
     assert not set(COLUMNS) & set(off.metrics.columns)
+    assert "detention" not in set(off.summary()["section"])
     pd.testing.assert_frame_equal(off.metrics, switched_off.metrics, check_exact=True)
     pd.testing.assert_frame_equal(off.agents, switched_off.agents, check_exact=True)
 

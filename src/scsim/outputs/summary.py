@@ -11,7 +11,7 @@ import pandas as pd
 from scsim.analysis.published import POPULATION_2018, ticket_figures
 from scsim.outputs.headline import WINDOW, chilling_change
 from scsim.outputs.metrics import metric_label as label
-from scsim.outputs.metrics import metric_of
+from scsim.outputs.metrics import metric_of, registered_metrics
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
@@ -121,6 +121,7 @@ def summarise(res: Result) -> pd.DataFrame:
             f"{percent(ever[g])} of the group; "
             + (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
             + few)
+    mechanism_rows(res, add)
     if len(companies):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
@@ -128,6 +129,27 @@ def summarise(res: Result) -> pd.DataFrame:
     if res.scenario.population.scale != 1:
         national_terms(m, n, res.scenario.population.scale, add)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
+
+
+def mechanism_rows(res: Result, add) -> None:
+    """One section per mechanism that is off by default and on in this run (detention,
+    impunity, shunning by businesses, family rewards, norms...): each of its metrics, a
+    level on the final day, a count or rate totalled over the run (metrics with one
+    column per name, such as per region, are in the metrics table only)."""
+    m = res.metrics
+    last = m.iloc[-1]
+    for metric in registered_metrics(res.names):
+        if metric.mechanism not in res.names.optional or metric.per is not None:
+            continue
+        section = metric.mechanism.replace("_", " ")
+        if metric.kind == "level":
+            value = last[metric.name]
+            note = (f"{percent(value)}, final day" if metric.unit == "share"
+                    else f"final day, {metric.unit}")
+        else:
+            value = m[metric.name].sum()
+            note = f"over the run, {metric.unit.removesuffix(' per day')}"
+        add(section, metric.label, value, note)
 
 
 def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
