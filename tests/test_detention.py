@@ -18,6 +18,7 @@ from scsim.core.engine import Simulation
 from scsim.core.state import DETAINED, LISTED, SHAMED, TIES_SUSPENDED, WRONGFUL
 from scsim.outputs import casefile
 from scsim.outputs.casefile import Trace
+from scsim.outputs.headline import run_headline
 from scsim.world.network.csr import INACTIVE, SUSPENDED
 
 N, T, P, D, LAM = 20_000, 10, 0.05, 30, 0.5
@@ -54,6 +55,12 @@ def test_detentions_follow_the_daily_probability():
     assert rows.loc[("detention", "detained"), "value"] == m["detained"].iloc[-1]
     assert rows.loc[("detention", "new detentions"), "value"] == m["new_detentions"].sum()
     assert rows.loc[("detention", "detention-days"), "note"] == "over the run, agent-days"
+    # and a fourth headline line, in words
+    line = run_headline(res).splitlines()[3]
+    assert line == (f"Detention: {m['new_detentions'].sum():,} detentions in {T} days "
+                    f"({m['detained'].sum():,} days spent in detention); on the last day "
+                    f"{m['detained'].iloc[-1]:,} people detained, and "
+                    f"{m['households_affected'].iloc[-1]:,.0f} households with a member detained.")
 
 
 def test_detained_agents_do_no_outside_acts():
@@ -111,6 +118,7 @@ def test_switched_off_releases_everyone_and_off_changes_nothing():
     switched_off, _ = run(scenario({"enabled": False, "threshold": 1100}))
     assert not set(COLUMNS) & set(off.metrics.columns)
     assert "detention" not in set(off.summary()["section"])
+    assert len(run_headline(off).splitlines()) == 3
     pd.testing.assert_frame_equal(off.metrics, switched_off.metrics, check_exact=True)
     pd.testing.assert_frame_equal(off.agents, switched_off.agents, check_exact=True)
 

@@ -19,6 +19,8 @@ from scsim.analysis.published import POPULATION_2018, ticket_figures
 from scsim.analysis.stats import mean_ci95
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scsim.analysis.compare import Comparison
     from scsim.outputs.result import Result
 
@@ -65,7 +67,8 @@ def percent(share: float, digits: int = 0) -> str:
 
 
 def run_headline(res: Result) -> str:
-    """Three lines in plain words: listed, blocked travel per year against 2018, chilling."""
+    """Three lines in plain words: listed, blocked travel per year against 2018, chilling;
+    a fourth on detention when the run has it."""
     m = res.metrics
     n, days = len(res.agent_columns["times_listed"]), len(m)
     years = days / 365.0
@@ -97,7 +100,20 @@ def run_headline(res: Result) -> str:
                 f"the last {window} days than in the first {window}")
     chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
                 "(0: none, 1: the most).")
-    return "\n".join((listed, travel, chilling))
+    lines = [listed, travel, chilling]
+    if "detained" in m.columns:
+        lines.append(detention_line(m, days))
+    return "\n".join(lines)
+
+
+def detention_line(m: pd.DataFrame, days: int) -> str:
+    """Detentions and detention-days over the run, the detained and their households on
+    the last day (a run with detention)."""
+    last = m.iloc[-1]
+    return (f"Detention: {m['new_detentions'].sum():,.0f} detentions {period(days)} "
+            f"({m['detention_days'].sum():,.0f} days spent in detention); on the last day "
+            f"{last['detained']:,.0f} people detained, and {last['households_affected']:,.0f} "
+            "households with a member detained.")
 
 
 def national_travel(per_100: dict[str, float], people: float, published) -> str:
