@@ -35,11 +35,11 @@ def test_tables_and_arrow(result):
     # shares are told as percentages in the notes, computed from the metrics
     notes = summary.set_index("figure")["note"]
     last = result.metrics.iloc[-1]
-    assert notes["ties still active"] == f"{100 * last['ties_active_frac']:.3g} % of ties"
-    assert notes[label("lcc_frac")] == f"{100 * last['lcc_frac']:.3g} % of agents"
+    assert notes["ties still active"] == f"{100 * last['ties_active_frac']:.1f} % of ties"
+    assert notes[label("lcc_frac")] == f"{100 * last['lcc_frac']:.1f} % of agents"
     ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
                                                         observed=True).mean()
-    assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.3g} % of the group; ")
+    assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.1f} % of the group; ")
 
 
 def test_save_round_trip_and_overwrite(result, tmp_path):

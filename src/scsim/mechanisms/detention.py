@@ -8,11 +8,11 @@ not severed) but cannot use them: with ``suspend_ties`` (the default), while eit
 a tie is detained the tie is suspended (the ``SUSPENDED`` tie bit): neither end counts it
 in association, listed neighbours, group bonuses, exposure, peer norms, reports or
 shunning, as for a severed tie, and it is active again once neither end is detained,
-unless it was severed. While some
-member of a household is detained, every other member loses ``household_penalty`` points a
-day (both scores, booked to the source ``detention_household``, clamped to the score
-range) and its fear rises by ``household_fear`` a day (at most 1). Off unless a scenario
-switches it on; a timeline step that switches it off releases everyone detained.
+unless it was severed. While some member of a household is detained, every other member
+loses ``household_penalty`` points a day (both scores, booked to the source
+``detention_household``, clamped to the score range) and its fear rises by
+``household_fear`` a day (at most 1). Off unless a scenario switches it on; a timeline step
+that switches it off releases everyone detained.
 
 Two parallel passes and a serial one: the first releases and detains (each agent writes
 only its own status and release day) and flags the blocks where someone was; the serial

@@ -69,22 +69,27 @@ def count_tie(i, j, sign, status, deg_active, nbr_listed, nbr_clean_listed, nbr_
     nbr_shamed[j] += sign * si
 
 
+@njit(cache=True, inline="always")
+def mark_tie(i, e, bit, on, indptr, indices, tie):
+    """Set (``on``) or clear ``bit`` on the tie at entry e of row i, in both directions."""
+    f = reverse_entry(indptr, indices, indices[e], i)
+    if on:
+        tie[e] |= bit
+        tie[f] |= bit
+    else:
+        tie[e] &= ~bit
+        tie[f] &= ~bit
+
+
 @njit(cache=True)
 def set_tie(i, e, active, indptr, indices, tie, status, deg_active, nbr_listed,
             nbr_clean_listed, nbr_shamed):
     """Sever (active=False) an active tie, or restore a severed tie that is not suspended,
     at entry e of row i, in both directions, and update both ends' counts of what they see
     of each other."""
-    j = indices[e]
-    f = reverse_entry(indptr, indices, j, i)
-    if active:
-        tie[e] &= ~SEVERED
-        tie[f] &= ~SEVERED
-    else:
-        tie[e] |= SEVERED
-        tie[f] |= SEVERED
-    count_tie(i, j, 1 if active else -1, status, deg_active, nbr_listed, nbr_clean_listed,
-              nbr_shamed)
+    mark_tie(i, e, SEVERED, not active, indptr, indices, tie)
+    count_tie(i, indices[e], 1 if active else -1, status, deg_active, nbr_listed,
+              nbr_clean_listed, nbr_shamed)
 
 
 @njit(cache=True)
@@ -92,22 +97,15 @@ def suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed, nbr_cl
                  nbr_shamed):
     """Agent i's ties were suspended or freed (its ``TIES_SUSPENDED`` status bit is already
     set or cleared): each tie is suspended while either end has that bit, and no longer once
-    neither has. A
-    tie that is also severed stays inactive, so only the counts of ties that become active
-    or inactive change. Returns the number of ties that changed."""
+    neither has. A tie that is also severed stays inactive, so only the counts of ties that
+    become active or inactive change. Returns the number of ties that changed."""
     changed = 0
     for e in range(indptr[i], indptr[i + 1]):
         j = indices[e]
         suspend = (status[i] & TIES_SUSPENDED) != 0 or (status[j] & TIES_SUSPENDED) != 0
         if suspend == ((tie[e] & SUSPENDED) != 0):
             continue
-        f = reverse_entry(indptr, indices, j, i)
-        if suspend:
-            tie[e] |= SUSPENDED
-            tie[f] |= SUSPENDED
-        else:
-            tie[e] &= ~SUSPENDED
-            tie[f] &= ~SUSPENDED
+        mark_tie(i, e, SUSPENDED, suspend, indptr, indices, tie)
         changed += 1
         if not tie[e] & SEVERED:
             count_tie(i, j, -1 if suspend else 1, status, deg_active, nbr_listed,

@@ -333,7 +333,9 @@ class CaseFiles(Step):
         log(new_listing, "listed", value=wrongful.astype(float), cause=cause)
         log(((self.snap_status & LISTED) != 0) & ((status & LISTED) == 0), "delisted")
         detained, was_detained = (status & DETAINED) != 0, (self.snap_status & DETAINED) != 0
-        log(detained & ~was_detained, "detained", value=t.day + t.p.detention.days)
+        if (detained & ~was_detained).any():  # the detention step keeps the release days
+            step = next(s for s in self.sim.steps if s.name == "detention")
+            log(detained & ~was_detained, "detained", value=step.release_day[who])
         log(was_detained & ~detained, "released")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)

@@ -62,8 +62,8 @@ def _ever(res: Result, column: str) -> int:
 
 
 def percent(share: float, digits: int = 0) -> str:
-    """0.437 -> '44 %' (the space as in '95 % CI')."""
-    return f"{100 * share:.{digits}f} %"
+    """0.437 -> '44 %' (the space as in '95 % CI'); '–' for NaN."""
+    return "–" if share != share else f"{100 * share:.{digits}f} %"
 
 
 def run_headline(res: Result) -> str:

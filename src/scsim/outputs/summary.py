@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import POPULATION_2018, ticket_figures
-from scsim.outputs.headline import WINDOW, chilling_change
+from scsim.outputs.headline import WINDOW, chilling_change, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 
@@ -34,11 +34,6 @@ def format_value(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:,.1f}"
     return f"{value:.4g}"
-
-
-def percent(share: float) -> str:
-    """A share (0..1) for people, 3 significant digits: "98.6 %", "0.123 %"; "–" for NaN."""
-    return "–" if share != share else f"{100.0 * share:.3g} %"
 
 
 def summarise(res: Result) -> pd.DataFrame:
@@ -94,15 +89,15 @@ def summarise(res: Result) -> pd.DataFrame:
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():.0f} filed")
     add("network", label("ties_active_frac"), last["ties_active_frac"],
-        f"{percent(last['ties_active_frac'])} of ties")
+        f"{percent(last['ties_active_frac'], 1)} of ties")
     add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
-    add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'])} of agents")
+    add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'], 1)} of agents")
     add("network", label("shamed"), m["shamed"].sum(),
         f"{m['ties_severed'].sum():.0f} ties severed")
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
-        f"{percent(last['deterrence_mean'])} of penalised acts not done")
+        f"{percent(last['deterrence_mean'], 1)} of penalised acts not done")
     add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
@@ -118,7 +113,7 @@ def summarise(res: Result) -> pd.DataFrame:
                "noisy)" if min(count, listed[res.names.reference_group]) < SMALL_COUNT
                else "")
         add("disparate impact", f"{g}: ever listed", ever[g],
-            f"{percent(ever[g])} of the group; "
+            f"{percent(ever[g], 1)} of the group; "
             + (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
             + few)
     mechanism_rows(res, add)
@@ -144,7 +139,7 @@ def mechanism_rows(res: Result, add) -> None:
         section = metric.mechanism.replace("_", " ")
         if metric.kind == "level":
             value = last[metric.name]
-            note = (f"{percent(value)}, final day" if metric.unit == "share"
+            note = (f"{percent(value, 1)}, final day" if metric.unit == "share"
                     else f"final day, {metric.unit}")
         else:
             value = m[metric.name].sum()
