@@ -15,24 +15,33 @@ import pytest
 
 from conftest import bare, run
 from scsim.core.engine import Simulation
-from scsim.core.state import DETAINED, LISTED, SHAMED, TIES_SUSPENDED, WRONGFUL
+from scsim.core.state import (
+    DELISTED,
+    DETAINED,
+    LISTED,
+    POLITICAL_RECORD,
+    SHAMED,
+    TIES_SUSPENDED,
+    WRONGFUL,
+)
 from scsim.outputs import casefile
 from scsim.outputs.casefile import Trace
 from scsim.outputs.headline import run_headline
 from scsim.world.network.csr import INACTIVE, SUSPENDED
 
 N, T, P, D, LAM = 20_000, 10, 0.05, 30, 0.5
-COLUMNS = ["detained", "new_detentions", "released", "detention_days", "households_affected",
-           "relatives_penalised", "relatives_points_lost", "ties_suspended", "ties_freed"]
+COLUMNS = ["detained", "new_detentions", "political_detentions", "released", "detention_days",
+           "households_affected", "relatives_penalised", "relatives_points_lost",
+           "ties_suspended", "ties_freed"]
 
 
 WALK = {"name": "walk", "rate": LAM, "delta": 0, "channel": "camera", "outside_home": True}
 
 
-def scenario(detention: dict | None, behaviours=(WALK,), **more):
+def scenario(detention: dict | None, behaviours=(WALK,), agents=N, **more):
     extra = {} if detention is None else {"detention": {"enabled": True, **detention}}
-    return bare(days=T, population={"household_size": 3.0}, behaviours=list(behaviours),
-                **extra, **more)
+    return bare(days=T, population={"household_size": 3.0, "agents": agents},
+                behaviours=list(behaviours), **extra, **more)
 
 
 def everyone_detainable(**more):
@@ -98,7 +107,8 @@ def test_political_acts_detain_only_the_listed_who_performed_them():
     protest = {"name": "protest", "rate": 0.05, "delta": 0, "channel": "camera",
                "severe": True}
     res, sim = run(scenario({"political": ["protest"], "probability": 1.0, "days": D},
-                            behaviours=[protest], listing={"enabled": True, "duration": 100}))
+                            behaviours=[protest], listing={"enabled": True, "duration": 100},
+                            surveillance={"channels": {"camera": {"coverage": 1.0}}}))
     st, a = sim.state.status, res.agents
     detained = (st & DETAINED) != 0
     listed = (st & LISTED) != 0
@@ -106,6 +116,75 @@ def test_political_acts_detain_only_the_listed_who_performed_them():
     # p = 1: the listed protesters of each day are detained that day (listing comes first)
     np.testing.assert_array_equal(detained, listed & protested)
     assert detained.sum() > 100
+    m = res.metrics
+    assert (m["political_detentions"] == m["new_detentions"]).all()
+
+
+DEBT = {"name": "debt", "rate": 0.02, "delta": 0, "channel": "camera", "severe": True}
+PROTEST = {"name": "protest", "rate": 0.1, "delta": 0, "channel": "online"}
+
+
+@pytest.mark.parametrize("coverage", [0.0, 1.0])
+def test_only_political_acts_on_the_record_count(coverage):
+    """Listed for debts (seen on camera), detained with p = 1 only if a protest is on the
+    record: every protest is seen online with coverage 1, none with coverage 0. Acts the
+    system never saw do not count (before, any protest performed did)."""
+    res, sim = run(scenario({"political": ["protest"], "probability": 1.0, "days": D},
+                            behaviours=[DEBT, PROTEST],
+                            listing={"enabled": True, "severe_duration": 100},
+                            surveillance={"channels": {"camera": {"coverage": 1.0},
+                                                       "online": {"coverage": coverage}}}))
+    st, a = sim.state.status, res.agents
+    detained = (st & DETAINED) != 0
+    listed_protesters = ((st & LISTED) != 0) & (a["acts_protest"] > 0).to_numpy()
+    assert listed_protesters.sum() > 300
+    np.testing.assert_array_equal(detained, listed_protesters & (coverage == 1.0))
+    m = res.metrics
+    assert m["political_detentions"].sum() == m["new_detentions"].sum() == detained.sum()
+
+
+def test_a_false_match_puts_a_political_act_on_the_wrong_record():
+    """Every camera sighting of a protest (severe, political) goes to a wrong person, who
+    is listed (wrongfully, unless it protested itself that day, which the error-free
+    record sees) and detained (p = 1), knowing whose act was pinned on it."""
+    protest = {"name": "protest", "rate": 0.02, "delta": 0, "channel": "camera",
+               "severe": True}
+    res, sim = run(scenario(
+        {"political": ["protest"], "probability": 1.0, "days": D}, behaviours=[protest],
+        listing={"enabled": True, "severe_duration": 100},
+        surveillance={"channels": {"camera": {"coverage": 1.0, "facial_recognition": True}},
+                      "misattribution": 1.0}))
+    st = sim.state.status
+    detained = (st & DETAINED) != 0
+    np.testing.assert_array_equal(detained, (st & LISTED) != 0)
+    assert detained.sum() > 1000
+    wrongful = (st & WRONGFUL) != 0
+    assert not (detained & ~wrongful & (res.agents["acts_protest"] == 0).to_numpy()).any()
+    assert (detained & wrongful).sum() > 0.9 * detained.sum()
+    assert (sim.state.agents["mistaken_for"][detained] >= 0).all()
+    assert res.metrics["political_detentions"].sum() == detained.sum()
+
+
+def test_a_listing_that_ends_clears_the_political_record():
+    """Protests, all seen, put agents on the political record; a debt lists for 3 days; the
+    record is cleared when the listing ends, and only protesters are ever on it."""
+    sc = scenario({"political": ["protest"], "probability": 0.0},
+                  behaviours=[DEBT, PROTEST], listing={"enabled": True, "severe_duration": 3},
+                  surveillance={"channels": {"camera": {"coverage": 1.0},
+                                             "online": {"coverage": 1.0}}})
+    sim = Simulation(sc, seed=1)
+    a = sim.state.agents
+    cleared = 0
+    for day in range(1, T + 1):
+        before = (a["status"] & POLITICAL_RECORD) != 0
+        sim.run_until(day)
+        record = (a["status"] & POLITICAL_RECORD) != 0
+        delisted = (a["today"] & DELISTED) != 0
+        protested = a["acts_total"][:, 1] > 0
+        assert not (record & delisted).any() and not (record & ~protested).any()
+        assert not (before & ~record & ~delisted).any()  # kept until a listing ends
+        cleared += (before & delisted).sum()
+    assert cleared > 50 and record.sum() > 5000
 
 
 def test_switched_off_releases_everyone_and_off_changes_nothing():
@@ -231,9 +310,26 @@ def test_case_files_tell_detentions_and_releases():
     ends = detained[detained["value"] < T][["agent", "value"]].to_numpy()
     freed = released[["agent", "day"]].to_numpy()
     np.testing.assert_array_equal(ends[np.lexsort(ends.T[::-1])], freed[np.lexsort(freed.T[::-1])])
+    assert (detained["cause"] == "score_below_threshold").all()
     text = casefile.tell(detained.iloc[0], [], {})
-    assert text == f"DETAINED until day {detained['value'].iloc[0]:.0f}"
+    assert text == f"DETAINED until day {detained['value'].iloc[0]:.0f} (score below θ_detain)"
     assert casefile.tell(released.iloc[0], [], {}) == "released from detention"
+
+
+def test_case_files_tell_a_detention_for_a_political_act():
+    """Listed for debts and detained (p = 1) for a protest on the record: the case file
+    says why, as often as the metrics count detentions for a political act."""
+    sc = scenario({"political": ["protest"], "probability": 1.0, "days": D},
+                  behaviours=[DEBT, PROTEST], agents=2000,
+                  listing={"enabled": True, "severe_duration": 100},
+                  surveillance={"channels": {"camera": {"coverage": 1.0},
+                                             "online": {"coverage": 1.0}}})
+    res = Simulation(sc, seed=1, trace=Trace(sample=2000)).run()
+    ev = res.events
+    detained = ev[ev["event"] == "detained"]
+    assert len(detained) == res.metrics["political_detentions"].sum() > 10
+    assert (detained["cause"] == "political_act").all()
+    assert casefile.tell(detained.iloc[0], [], {}).endswith("(listed for a political act)")
 
 
 def test_a_checkpoint_keeps_the_suspended_ties(tmp_path):

@@ -114,3 +114,12 @@ def test_comparison_headline_of_a_switch():
                             overrides={"sanctions.enabled": False})
     sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=2))
     assert sentence.startswith("Switching sanctions off lists ")
+
+
+def test_comparison_headline_of_a_switch_that_is_not_a_mechanism():
+    a = scsim.load_scenario("national-800", agents=1000, days=30)
+    b = scsim.load_scenario("national-800", agents=1000, days=30,
+                            overrides={"surveillance.channels.camera.facial_recognition": False})
+    sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=2))
+    assert sentence.startswith("Setting surveillance.channels.camera.facial_recognition to "
+                               "false lists ")

@@ -1153,14 +1153,15 @@ def test_behave_compile():
 
 # --- observe ---------------------------------------------------------------------------------
 
-def behaviours_of(m, severe=(0, 1, 0)):
+def behaviours_of(m, severe=(0, 1, 0), political=(0, 0, 0)):
     """The behaviours of act model ``m`` (act_model) as observe reads them: deltas -10, 3
     and -1 points, the first two seen by channel 0 and the third by channel 1."""
     return behave_m.Behaviours(on=True, rate=m.rate, delta=np.array([-10.0, 3.0, -1.0]),
                                category=m.category, channel=np.array([0, 0, 1], np.int32),
                                penalised=m.penalised, severe=np.array(severe, np.uint8),
                                reportable=np.array([1, 1, 0], np.uint8), online=m.online,
-                               outside=m.outside, key=m.b_key)
+                               outside=m.outside, key=m.b_key,
+                               political=np.array(political, np.uint8))
 
 
 def observe_setup(n, coverage, misattribution, facial=1, severe=(0, 1, 0), region=None,
@@ -1184,8 +1185,8 @@ def sightings_of(p, beh, group, region_start, m, imp):
     behaviours ``beh``, the stream KEY, the agents' groups, the regions of act model ``m``
     and impunity ``imp``."""
     return observe_m.Sightings(p.coverage, p.facial, p.misattribution, beh.delta, beh.channel,
-                               beh.severe, beh.key, KEY, group, m.region, region_start,
-                               m.started, *imp)
+                               beh.severe, beh.key, beh.political, KEY, group, m.region,
+                               region_start, m.started, *imp)
 
 
 def run_observe(p, beh, group, region_start, m, scratch, today, counts, seen, bk, flags):
@@ -1260,7 +1261,7 @@ def test_observe_misattribution():
     before = today.copy()
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
                            *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
-                           m, scratch, today, book_for(observe_m, n),
+                           m, scratch, today, not_detained(n), book_for(observe_m, n),
                            np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
     expected = np.zeros(n)
     severe_to = set()
@@ -1309,7 +1310,8 @@ def test_observe_misattribution_same_group(same_group):
     assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
     bk, mistaken_for = book_for(observe_m, n), np.full(n, -1, np.int32)
     observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
-                           scratch, today, bk, mistaken_for, *no_impunity(), NOT_TRACED,
+                           scratch, today, not_detained(n), bk, mistaken_for, *no_impunity(),
+                           NOT_TRACED,
                            False, flags)
     expected = np.zeros(n)
     same = other = 0
@@ -1514,7 +1516,8 @@ def test_reports_false_reports():
                               category=np.zeros(2, np.int32), channel=np.zeros(2, np.int32),
                               penalised=np.ones(2, np.uint8), severe=np.array([0, 1], np.uint8),
                               reportable=np.ones(2, np.uint8), online=np.zeros(2, np.uint8),
-                              outside=np.zeros(2, np.uint8), key=np.array([1, 2], np.uint64))
+                              outside=np.zeros(2, np.uint8), key=np.array([1, 2], np.uint64),
+                              political=np.zeros(2, np.uint8))
     cdf = np.array([0.5, 1.0])
     for envy, bias, accept in ((0.0, 0.0, 1.0), (2.0, 0.0, 0.5), (-1.5, 1.0, 0.3)):
         p = reports_m.ReportParams(True, 0.0, 1.0, envy, accept, bias, cdf)
@@ -1537,7 +1540,8 @@ def test_reports_false_reports():
             filed.get(i, 0) > 0 for i in range(n)]
         scratch = np.zeros((n, 2), np.float32)
         reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
-                                started, scratch, today, counts, book_for(reports_m, n),
+                                started, scratch, today, not_detained(n), counts,
+                                book_for(reports_m, n),
                                 np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
         exp = np.zeros(n)
         severe = set()
@@ -1651,7 +1655,8 @@ def test_reports_false_report_by_an_odd_numbered_agent():
                               category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
                               penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
                               reportable=np.ones(1, np.uint8), online=np.zeros(1, np.uint8),
-                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64))
+                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64),
+                              political=np.zeros(1, np.uint8))
     p = reports_m.ReportParams(True, 0.0, 1.0, 0.0, 1.0, 0.0, np.array([1.0]))
     fk = np.uint64(7)
     malice = np.array([0.0, 5.0], np.float32)
@@ -1674,7 +1679,8 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     reporter = np.full(n, -1, np.int32)
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
-                            started, scratch, today, counts, bk, reporter, *no_impunity(),
+                            started, scratch, today, not_detained(n), counts, bk, reporter,
+                            *no_impunity(),
                             NOT_TRACED, False, flags)
     assert scratch[:, 0].tolist() == [-10.0 * filed, 0.0]
     # Booked to false reports, and agent 0 knows its reporter.
@@ -1734,7 +1740,8 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
                               category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
                               penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
                               reportable=np.ones(1, np.uint8), online=np.zeros(1, np.uint8),
-                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64))
+                              outside=np.zeros(1, np.uint8), key=np.array([1], np.uint64),
+                              political=np.zeros(1, np.uint8))
     p = reports_m.ReportParams(True, 0.0, 1.0, 0.0, 0.3, 0.1, np.array([1.0]))
     fk = np.uint64(11)
     malice = np.array([300.0, 0.0], np.float32)
@@ -1744,7 +1751,8 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
     scratch = np.zeros((n, 2), np.float32)
     reports_m.false_reports(p, beh, fk, indptr, indices, tie,
                             np.array([[900, 0], [300, 0]], np.float32), malice,
-                            np.zeros(n, np.uint16), np.array([True]), scratch, today, counts,
+                            np.zeros(n, np.uint16), np.array([True]), scratch, today,
+                            not_detained(n), counts,
                             book_for(reports_m, n), np.full(n, -1, np.int32),
                             *no_impunity(), NOT_TRACED, False, flags)
     filed = poisson(unit(agent_hash(fk, 0)), 300.0)

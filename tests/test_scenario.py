@@ -120,6 +120,7 @@ def test_errors_name_field_file_and_line(tmp_path):
      "timeline[0].day: day 50 is after the run ends"),
     ("timeline: [{day: 5, set: {behaviours.ghost.rate: 1}}]\n", "no item named 'ghost'"),
     ("warmup_days: -5\n", "warmup_days: must be >= 0"),
+    ("detention: {enabled: true, days: 0}\n", "detention.days: must be >= 1"),
     ("listing: {initial_share: 1.5}\n", "listing.initial_share: must be <= 1"),
     ("listing: {enabled: false, initial_share: 0.01}\n",
      "listing.initial_share: needs listing.enabled: true"),

@@ -129,15 +129,16 @@ def sightings_params(on=True):
                 behave=SimpleNamespace(rate="b.rate", category="b.category",
                                        penalised="b.penalised", online="b.online",
                                        outside="b.outside", key="b.key", delta="b.delta",
-                                       channel="b.channel", severe="b.severe"),
+                                       channel="b.channel", severe="b.severe",
+                                       political="b.political"),
                 impunity=NO_IMPUNITY)
 
 
 def sightings(t):
     """What behave's and observe's kernels get as the day's sightings (observe.Sightings)."""
     return observe_m.Sightings("o.coverage", "o.facial", [0.1, 0.2], "b.delta", "b.channel",
-                               "b.severe", "b.key", key("observe"), "a.group", "a.region",
-                               "s.region_start", "started", *impunity_today(t))
+                               "b.severe", "b.key", "b.political", key("observe"), "a.group",
+                               "a.region", "s.region_start", "started", *impunity_today(t))
 
 
 @pytest.mark.parametrize(("observe_on", "split"), [(True, False), (True, True), (False, False)])
@@ -185,7 +186,7 @@ def test_observe_step_run(monkeypatch, flagged, split):
     if flagged:  # the serial replay, with the same draws (same key)
         assert calls[-1][1] == (t.p.observe, t.p.behave, k, "a.group", "a.region",
                                 "s.region_start", "members.start", "members.ids", "acts",
-                                "a.scratch", "a.today", book("observe"),
+                                "a.scratch", "a.today", "a.status", book("observe"),
                                 "a.mistaken_for", impunity_today(t), "counts.impunity",
                                 NOT_TRACED, False, t.tally.flags)
 
@@ -210,8 +211,8 @@ def test_reports_step_run(monkeypatch, flagged):
     if flagged:
         assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
                                "net.tie", "a.scores", "a.malice", "a.region", "started",
-                               "a.scratch", "a.today", "counts.report", book("report"),
-                               "a.falsely_reported_by",
+                               "a.scratch", "a.today", "a.status", "counts.report",
+                               book("report"), "a.falsely_reported_by",
                                impunity_today(t), "counts.impunity", NOT_TRACED, False,
                                t.tally.flags)
 

@@ -6,7 +6,8 @@ An event row is float64, with the columns of ``ROW``; ``-1`` where a column does
 The mechanisms fill ``agent`` to ``value``; the case-file step adds the day and the score at
 the end of the day. Codes: ``event`` indexes ``EVENTS``, ``source`` the ledger's slots
 (``core.source.source_registry``), ``behaviour`` and ``channel`` the scenario's behaviours
-and surveillance channels, ``cause`` ``core.source.CAUSES``.
+and surveillance channels, ``cause`` ``core.source.CAUSES`` (a wrongful listing's) followed
+by ``DETENTION_CAUSES`` (a detention's).
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ EVENTS = (
     "fear",                   # fear moved (`value`: fear now)
     "errors_untold",          # the error log was full from day `value`: errors against the
                               # agent after it, before its tracing, are in the totals only
-    "detained",               # detained today, until day `value` (its release day)
+    "detained",               # detained today, until day `value` (its release day), `cause`
+                              # a DETENTION_CAUSES code
     "released",               # released from detention today
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
+
+DETENTION_CAUSES = ("score_below_threshold", "political_act")
+"""Why an agent was detained (``cause`` of a ``detained`` event, coded after
+``core.source.CAUSES``): its recorded score was below θ_detain, or, not below it, it was
+listed for a political act (``mechanisms.detention.listed_for_politics``)."""
 
 ROW = ("day", "agent", "event", "source", "points", "score_after", "other_agent",
        "behaviour", "channel", "value", "cause")

@@ -35,6 +35,9 @@ PROTECTED = np.uint8(8)  # won an appeal: no threshold listing until listed_unti
 DETAINED = np.uint8(16)  # detained (mechanisms.detention): no outside or online acts
 TIES_SUSPENDED = np.uint8(32)  # its ties are suspended for its detention (set with DETAINED
 # when detention.suspend_ties, cleared on release, with the ties' SUSPENDED bits)
+POLITICAL_RECORD = np.uint8(64)  # the record holds a political act of this agent (an
+# accepted observation of a behaviour in detention.political, its own or pinned on it by
+# error) since its last listing ended: listed with it, it is listed for a political act
 
 # Event bits (State.today), cleared every day.
 SEVERE_REAL = np.uint8(1)  # an accepted observation of a severe act, as recorded

@@ -79,6 +79,8 @@ class Behaviours(NamedTuple):
     online: np.ndarray  # uint8
     outside: np.ndarray  # uint8
     key: np.ndarray  # uint64 name ids (common random numbers across scenarios)
+    political: np.ndarray  # uint8: a political act (detention.political, when detention
+    # is used): an accepted observation of it is kept on the record (POLITICAL_RECORD)
 
 
 def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
@@ -98,6 +100,8 @@ def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
         online=np.array([b.online for b in beh], u8),
         outside=np.array([b.outside_home for b in beh], u8),
         key=np.array([name_id("behaviour:" + b.name) for b in beh], np.uint64),
+        political=np.array([b.name in sc.detention.political and "detention" in names.optional
+                            for b in beh], u8),
     )
 
 
@@ -213,7 +217,7 @@ def behave(m, acts_total, scratch, today, sums, acts_count, sight, o, bk, seen_c
                             acted = ACTED
                 today[np.uint64(i)] = acted
                 if sight and acted and o.started[o.region[i]]:
-                    w, dr = sight_acts(o, i, acts, scratch, today, bk, seen)
+                    w, dr = sight_acts(o, i, acts, scratch, today, m.status, bk, seen)
                     wrong += w
                     dropped += dr
         acts_count[blk, :nbeh] = counts

@@ -25,6 +25,7 @@ from scsim.core.state import (
     DELISTED,
     LISTED,
     NEW_LISTED,
+    POLITICAL_RECORD,
     PROTECTED,
     SEVERE_CLEAN,
     SEVERE_REAL,
@@ -226,8 +227,9 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                         st |= PROTECTED
                 if free:
                     # WRONGFUL and SHAMED stay set until the serial pass has told the
-                    # neighbours what they lose sight of.
-                    status[i] = st & ~LISTED
+                    # neighbours what they lose sight of; the political acts on the record
+                    # were this listing's.
+                    status[i] = st & ~(LISTED | POLITICAL_RECORD)
                     today[i] = ev | DELISTED
                     counts[blk, C.delisted] += 1
                     changed = 1

@@ -1,18 +1,23 @@
-"""Detention (seeds 002, 004: re-education camps, detention beyond house arrest). Each day,
-in regions where the system has started, an agent who is not detained and whose recorded
-score is below θ_detain (``threshold``), or who is listed and has performed a political act
-(a behaviour named in ``political``), is detained with probability ``probability`` for
-``days`` days. A detained agent performs no outside or online acts (behave reads the
-``DETAINED`` status bit) and files no false reports (report). It keeps its ties (they are
-not severed) but cannot use them: with ``suspend_ties`` (the default), while either end of
-a tie is detained the tie is suspended (the ``SUSPENDED`` tie bit): neither end counts it
-in association, listed neighbours, group bonuses, exposure, peer norms, reports or
-shunning, as for a severed tie, and it is active again once neither end is detained,
-unless it was severed. While some member of a household is detained, every other member
-loses ``household_penalty`` points a day (both scores, booked to the source
+"""Detention (seeds 002, 004: re-education camps, detention beyond house arrest). Each day, in
+regions where the system has started, an agent who is not detained and whose recorded score
+is below θ_detain (``threshold``), or who is listed for a political act (below), is detained
+with probability ``probability`` for ``days`` days. A detained agent performs no outside or
+online acts (behave reads the ``DETAINED`` status bit) and files no false reports (report).
+It keeps its ties (they are not severed) but cannot use them: with ``suspend_ties`` (the
+default), while either end of a tie is detained the tie is suspended (the ``SUSPENDED`` tie
+bit): neither end counts it in association, listed neighbours, group bonuses, exposure, peer
+norms, reports or shunning, as for a severed tie, and it is active again once neither end is
+detained, unless it was severed. While some member of a household is detained, every other
+member loses ``household_penalty`` points a day (both scores, booked to the source
 ``detention_household``, clamped to the score range) and its fear rises by
 ``household_fear`` a day (at most 1). Off unless a scenario switches it on; a timeline step
 that switches it off releases everyone detained.
+
+Listed for a political act: listed, with a political act (a behaviour named in
+``political``) on its record since its previous listing ended (the ``POLITICAL_RECORD``
+status bit, set by an accepted observation: a sighting, a true report, or, by error, a
+misattributed sighting or an accepted false report; cleared when a listing ends). Acts
+the system never saw do not count.
 
 Two parallel passes and a serial one: the first releases and detains (each agent writes
 only its own status and release day) and flags the blocks where someone was; the serial
@@ -32,14 +37,15 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import DETENTION_CAUSES
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
 from scsim.core.source import Source, Sources, account, take_from_both
-from scsim.core.state import DETAINED, LISTED, TIES_SUSPENDED
+from scsim.core.state import DETAINED, LISTED, POLITICAL_RECORD, TIES_SUSPENDED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import suspend_ties
-from scsim.scenario.section import Days, Name, Probability, Section, meta
+from scsim.scenario.section import Name, Probability, Section, meta
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -59,13 +65,15 @@ class Detention(Section):
         json_schema_extra=meta("points", SOURCE))
     political: list[Name] = Field(
         default_factory=list, description="behaviours that are political acts: a listed "
-        "agent who has performed one can be detained",
+        "agent with one on its record (seen, or reported and accepted, since its previous "
+        "listing ended) can be detained",
         json_schema_extra=meta("", SOURCE))
     probability: Probability = Field(0.01, description="p_detain: per-day probability that "
                                      "an agent who can be detained is",
                                      json_schema_extra=meta("probability per day", SOURCE))
-    days: Days = Field(90, description="D_detain: length of a detention",
-                       json_schema_extra=meta("days", SOURCE))
+    days: Annotated[int, Field(ge=1)] = Field(
+        90, description="D_detain: length of a detention (at least one day)",
+        json_schema_extra=meta("days", SOURCE))
     household_penalty: Annotated[float, Field(ge=0.0)] = Field(
         0.0, description="points each other household member loses per day of detention",
         json_schema_extra=meta("points per day", SOURCE))
@@ -101,7 +109,6 @@ class DetentionParams(NamedTuple):
     on: bool  # used in some epoch of the scenario (when off in this one: releases only)
     enabled: bool  # switched on in this epoch (off: everyone detained is released)
     threshold: float  # θ_detain, points; -inf when none
-    political: np.ndarray  # uint8 (behaviours): 1 for a political act
     probability: float  # per day; 0 when nobody can be detained
     days: int
     penalty: float  # points per day per detained household member
@@ -113,11 +120,10 @@ class DetentionParams(NamedTuple):
 
 def compile_detention(sc: Scenario, names: Names) -> DetentionParams:
     de = sc.detention
-    political = np.array([b in de.political for b in names.behaviours], np.uint8)
     return DetentionParams(
         on="detention" in names.optional, enabled=enabled(sc),
         threshold=-np.inf if de.threshold is None else de.threshold,
-        political=political, probability=de.probability if enabled(sc) else 0.0,
+        probability=de.probability if enabled(sc) else 0.0,
         days=de.days, penalty=de.household_penalty, fear_rise=de.household_fear,
         suspend_ties=de.suspend_ties,
         s_min=sc.scoring.min, s_max=sc.scoring.max)
@@ -125,7 +131,8 @@ def compile_detention(sc: Scenario, names: Names) -> DetentionParams:
 
 # --- counters, sources and kernels ---------------------------------------------------------
 
-COUNTERS = Counters("detention", counts=("new_detentions", "released", "detained",
+COUNTERS = Counters("detention", counts=("new_detentions", "political_detentions",
+                                         "released", "detained",
                                          "households_affected", "relatives_penalised",
                                          "ties_suspended", "ties_freed"),
                     sums=("relatives_points_lost",))
@@ -140,28 +147,23 @@ SRC = SOURCES.S
 
 
 @njit(cache=True, inline="always")
-def detainable(p, i, st, scores, acts_total):
-    """Can agent i (status st, not detained) be detained: below θ_detain, or listed with
-    a political act in its history?"""
-    if scores[i, 0] < p.threshold:
-        return True
-    political = False
-    if st & LISTED:
-        for b in range(len(p.political)):
-            political |= p.political[b] != 0 and acts_total[i, b] > 0
-    return political
+def listed_for_politics(st):
+    """Is an agent of status ``st`` listed for a political act (listed, with a political
+    act on its record since its previous listing ended)?"""
+    return (st & LISTED) != 0 and (st & POLITICAL_RECORD) != 0
 
 
 @njit(cache=True, parallel=True)
-def detain(p, key, day, region, started, scores, status, acts_total, release_day, counts,
-           flags):
+def detain(p, key, day, region, started, scores, status, release_day, counts, flags):
     """Release those whose detention ends today (everyone, when detention is switched
-    off: abolition frees them); detain those who can be, with probability
-    p.probability; count who is detained at the end; flag the blocks where someone was
-    detained or released."""
+    off: abolition frees them); detain, with probability p.probability, those who can
+    be: below θ_detain or listed for a political act (``listed_for_politics``; counted
+    apart when not below θ_detain); count who is detained at the end; flag the blocks
+    where someone was detained or released."""
     n = len(status)
     for blk in prange(n_blocks(n)):
         new = 0
+        political = 0
         released = 0
         detained = 0
         lo, hi = block_bounds(blk, n)
@@ -170,16 +172,19 @@ def detain(p, key, day, region, started, scores, status, acts_total, release_day
             if st & DETAINED and (release_day[i] <= day or not p.enabled):
                 st &= ~DETAINED
                 released += 1
-            elif (not st & DETAINED and started[region[i]] and p.probability > 0.0
-                  and detainable(p, i, st, scores, acts_total)
-                  and unit(agent_hash(key, i)) < p.probability):
-                st |= DETAINED
-                release_day[i] = day + p.days
-                new += 1
+            elif not st & DETAINED and started[region[i]] and p.probability > 0.0:
+                below = scores[i, 0] < p.threshold
+                if ((below or listed_for_politics(st))
+                        and unit(agent_hash(key, i)) < p.probability):
+                    st |= DETAINED
+                    release_day[i] = day + p.days
+                    new += 1
+                    political += 0 if below else 1
             status[i] = st
             if st & DETAINED:
                 detained += 1
         counts[blk, C.new_detentions] = new
+        counts[blk, C.political_detentions] = political
         counts[blk, C.released] = released
         counts[blk, C.detained] = detained
         flags[blk] = 1 if new + released > 0 else 0
@@ -251,14 +256,25 @@ class DetentionStep(Step):
     def __init__(self, sim) -> None:
         super().__init__(sim)
         self.release_day: np.ndarray | None = None  # int32 per agent, from the first day on
+        # The traced agents detained today (sorted ids) and why (index of
+        # core.events.DETENTION_CAUSES), for their case files.
+        self.traced_detained = np.zeros(0, np.int64)
+        self.traced_detained_for = np.zeros(0, np.int8)
 
     def run(self, t: Today) -> None:
         p, s, a, tally = t.p.detention, t.state, t.state.agents, t.tally
         if self.release_day is None:
             self.release_day = np.zeros(s.n, np.int32)
         counts = tally.counts["detention"]
+        traced = t.trace.traced if t.trace is not None else np.zeros(0, np.int64)
+        was_detained = (a["status"][traced] & DETAINED) != 0
         detain(p, t.key("detention"), t.day, a["region"], t.started, a["scores"], a["status"],
-               a["acts_total"], self.release_day, counts, tally.flags)
+               self.release_day, counts, tally.flags)
+        new = traced[((a["status"][traced] & DETAINED) != 0) & ~was_detained]
+        self.traced_detained = new.astype(np.int64)
+        self.traced_detained_for = np.where(
+            a["scores"][new, 0] < p.threshold, DETENTION_CAUSES.index("score_below_threshold"),
+            DETENTION_CAUSES.index("political_act")).astype(np.int8)
         if tally.flags.any():
             suspend(p, t.state.net.indptr, t.state.net.indices, t.state.net.tie, a["status"],
                     a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
@@ -277,6 +293,9 @@ METRICS = (
     Metric("new_detentions", "agents per day", "count", "agents detained today (their "
            "total over a run times detention.days: the detention-days begun)",
            label="new detentions", value=counter("new_detentions")),
+    Metric("political_detentions", "agents per day", "count", "agents detained today "
+           "for a political act alone: listed with one on the record, not below θ_detain",
+           label="detained for a political act", value=counter("political_detentions")),
     Metric("released", "agents per day", "count", "agents released today (their detention "
            "over, or detention switched off)", label="released", value=counter("released")),
     Metric("detention_days", "agent-days per day", "count", "days spent in detention "

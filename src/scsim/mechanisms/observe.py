@@ -31,6 +31,7 @@ from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import (
     ACTED,
     HAS_MISATTRIBUTION,
+    POLITICAL_RECORD,
     SEVERE_CLEAN,
     SEVERE_REAL,
     clean_column,
@@ -165,7 +166,8 @@ class Sightings(NamedTuple):
     """What the sightings of a day read (``sightings_today``), flat (a parallel loop cannot
     take tuples nested in a tuple): observe's parameters (``ObserveParams``: coverage by
     channel and region, facial recognition by channel, false-match rate by group), the
-    behaviours' deltas (points), channels, severity and keys, today's "observe" stream, the
+    behaviours' deltas (points), channels, severity, keys and political acts, today's
+    "observe" stream, the
     agents' groups and regions, where each region's agents start (``State.region_start``),
     which regions have started, and what impunity drops today (``ImpunityToday``'s
     fields). ``false_match_rate`` and ``impunity.shielded`` read it as they read those."""
@@ -177,6 +179,7 @@ class Sightings(NamedTuple):
     channel: np.ndarray
     severe: np.ndarray
     b_key: np.ndarray
+    political: np.ndarray
     key: np.uint64
     group: np.ndarray
     region: np.ndarray
@@ -192,8 +195,8 @@ def sightings_today(t: Today) -> Sightings:
     """What today's sightings read."""
     p, beh, a = t.p.observe, t.p.behave, t.state.agents
     return Sightings(p.coverage, p.facial, p.misattribution, beh.delta, beh.channel,
-                     beh.severe, beh.key, t.key("observe"), a["group"], a["region"],
-                     t.state.region_start, t.started, *impunity_today(t))
+                     beh.severe, beh.key, beh.political, t.key("observe"), a["group"],
+                     a["region"], t.state.region_start, t.started, *impunity_today(t))
 
 
 def sighting_tallies(t: Today) -> tuple[Book, np.ndarray, np.ndarray, np.ndarray]:
@@ -213,11 +216,28 @@ def sighted_in_behave(sim, p: Params) -> bool:
 
 
 @njit(cache=True, inline="always")
-def sight_acts(o, i, acts, scratch, today, bk, seen):
+def mark_record(i, severe, political, recorded, clean, today, status):
+    """What an accepted observation of an act of agent i leaves besides its points: a
+    severe act flags ``today`` with SEVERE_CLEAN (``clean``: it is on the error-free record)
+    and SEVERE_REAL (``recorded``: on the recorded one), on which classify lists; a political
+    act on the recorded record sets the agent's POLITICAL_RECORD status bit, which
+    detention reads."""
+    if severe:
+        if clean:
+            today[i] |= SEVERE_CLEAN
+        if recorded:
+            today[i] |= SEVERE_REAL
+    if political and recorded:
+        status[i] |= POLITICAL_RECORD
+
+
+@njit(cache=True, inline="always")
+def sight_acts(o, i, acts, scratch, today, status, bk, seen):
     """What the surveillance made of today's ``acts`` (per behaviour) of agent i, of a
     started region: the score deltas of the sightings attributed to it (recorded score,
     less those impunity drops) and of all its sightings (error-free score), booked
-    (``bk``); its sightings per behaviour added to ``seen``. Returns how many of its
+    (``bk``), and what they leave on its record (``mark_record``: ``today``, ``status``);
+    its sightings per behaviour added to ``seen``. Returns how many of its
     sightings went to someone else (``today`` flags it: ``misattribute`` replays them) and
     how many impunity dropped."""
     b_delta, b_channel, b_severe, b_key = o.delta, o.channel, o.severe, o.b_key
@@ -254,10 +274,7 @@ def sight_acts(o, i, acts, scratch, today, bk, seen):
             scratch[i, clean] += seen_here * b_delta[b]
         book(bk, acct, SRC.true_sighting, own * b_delta[b])
         book_clean(bk, acct, SRC.true_sighting, seen_here * b_delta[b])
-        if b_severe[b]:
-            today[i] |= SEVERE_CLEAN
-            if own > 0:
-                today[i] |= SEVERE_REAL
+        mark_record(i, b_severe[b], o.political[b], own > 0, True, today, status)
         dropped_total += dropped
         seen[b] += seen_here
         if wrong > 0:
@@ -293,7 +310,7 @@ def observe(o, act_model, scratch, today, bk, counts, seen_count, imp_counts):
             if not o.started[o.region[i]] or not today[i] & ACTED:
                 continue
             draw_acts(act_model, i, acts)
-            w, d = sight_acts(o, i, acts, scratch, today, bk, seen)
+            w, d = sight_acts(o, i, acts, scratch, today, act_model.status, bk, seen)
             wrong += w
             dropped += d
         tally_sightings(counts, seen_count, imp_counts, blk, seen, wrong, dropped)
@@ -331,10 +348,12 @@ def wrong_person(p, x, i, g, r, region_start, member_start, members):
 
 @njit(cache=True)
 def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, bk, mistaken_for, imp, imp_counts, traced, log_all, flags):
+                 scratch, today, status, bk, mistaken_for, imp, imp_counts, traced, log_all,
+                 flags):
     """Serial replay: each misattributed sighting counts against the wrong person
     (``wrong_person``; recorded score only), who keeps the actor's id (when the run keeps
-    per-agent sources), unless impunity drops it (``impunity.is_dropped``, from the victim's
+    per-agent sources) and the act on its record (``mark_record``: ``today``, ``status``),
+    unless impunity drops it (``impunity.is_dropped``, from the victim's
     drops today under the sighting's own draw ``x``, distinct from those of its own acts:
     no points, counted in ``imp_counts``' dropped observations). Returns a ``misattributed`` event
     (``core.events``; ``value`` 0 and no points when dropped) for each one whose victim is
@@ -371,8 +390,8 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     book(bk, account(bk, t), SRC.misattribution, b_delta[b])
                     if bk.per_agent:
                         mistaken_for[t] = i
-                    if b_severe[b]:
-                        today[t] |= SEVERE_REAL
+                    mark_record(t, b_severe[b], beh.political[b], True, False, today,
+                                status)
                     if log_all or is_traced(traced, t):
                         rows, m = add_event(rows, m, t, MISATTRIBUTED,
                                             bk.slots[SRC.misattribution], b_delta[b], i, b,
@@ -440,7 +459,7 @@ class Observe(Step):
                                                     len(p.misattribution))
             errors = misattribute(p, t.p.behave, key, a["group"], a["region"],
                                   s.region_start, *self.members, t.acts, a["scratch"],
-                                  a["today"], t.book(SOURCES), a["mistaken_for"],
+                                  a["today"], a["status"], t.book(SOURCES), a["mistaken_for"],
                                   impunity_today(t), tally.counts["impunity"], *t.traced(),
                                   tally.flags)
             if t.trace is not None:

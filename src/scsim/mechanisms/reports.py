@@ -31,8 +31,6 @@ from scsim.core.state import (
     ACTED,
     DETAINED,
     HAS_FALSE_REPORTS,
-    SEVERE_CLEAN,
-    SEVERE_REAL,
     clean_column,
 )
 from scsim.core.step import Step, Today
@@ -40,7 +38,7 @@ from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.behave import ACTS
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
-from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, sighting
+from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, mark_record, sighting
 from scsim.scenario.section import Probability, Rate, Section, meta
 from scsim.world.network.csr import INACTIVE
 
@@ -129,7 +127,8 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
            deg_active, malice, status, act_model, scratch, today, counts, reported, bk, imp,
            imp_counts, flags):
     """True reports of unseen acts (both scores, booked: ``bk``; impunity may drop them from
-    the recorded one); flags agents that file false reports."""
+    the recorded one; on the record: ``observe.mark_record``); flags agents that file false
+    reports."""
     b_delta, b_channel, b_severe, b_key = beh.delta, beh.channel, beh.severe, beh.key
     b_reportable, coverage = beh.reportable, seen.coverage
     true_rate, false_rate, accept = p.true_rate, p.false_rate, p.accept
@@ -173,10 +172,8 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
                         acct = account(bk, i)
                         book(bk, acct, SRC.true_report, (accepted - dropped) * b_delta[b])
                         book_clean(bk, acct, SRC.true_report, accepted * b_delta[b])
-                        if b_severe[b]:
-                            today[i] |= SEVERE_CLEAN
-                            if accepted > dropped:
-                                today[i] |= SEVERE_REAL
+                        mark_record(i, b_severe[b], beh.political[b], accepted > dropped,
+                                    True, today, status)
                         dropped_total += dropped
                         reported[blk, b] += accepted
             if false_rate > 0.0 and not status[i] & DETAINED:  # the detained cannot report
@@ -191,11 +188,12 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 @njit(cache=True)
 def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
-                  scratch, today, counts, bk, falsely_reported_by, imp, imp_counts, traced,
-                  log_all, flags):
+                  scratch, today, status, counts, bk, falsely_reported_by, imp, imp_counts,
+                  traced, log_all, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
     behaviour in proportion to its rate, acceptance with power bias (recorded score only);
-    the target keeps the reporter's id (when the run keeps per-agent sources); impunity
+    the target keeps the reporter's id (when the run keeps per-agent sources) and the act on
+    its record (``observe.mark_record``: ``today``, ``status``); impunity
     may drop an accepted one against a powerful target. Returns the events
     (``core.events``) of the reports whose target or reporter is traced:
     ``falsely_reported`` (accepted), ``false_report_rejected`` (``value`` 1: accepted but
@@ -254,8 +252,8 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                     book(bk, account(bk, target), SRC.false_report, b_delta[b])
                     if bk.per_agent:
                         falsely_reported_by[target] = i
-                    if b_severe[b]:
-                        today[target] |= SEVERE_REAL
+                    mark_record(target, b_severe[b], beh.political[b], True, False, today,
+                                status)
                     counts[blk, C.false_reports_accepted] += 1
                     if watched or log_all:
                         rows, m = add_event(rows, m, target, FALSELY_REPORTED,
@@ -326,7 +324,8 @@ class Report(Step):
         if tally.flags.any():
             errors = false_reports(p, t.p.behave, false_key, net.indptr, net.indices,
                                    net.tie, a["scores"], a["malice"], a["region"], t.started,
-                                   a["scratch"], a["today"], tally.counts["report"],
+                                   a["scratch"], a["today"], a["status"],
+                                   tally.counts["report"],
                                    t.book(SOURCES), a["falsely_reported_by"], imp,
                                    tally.counts["impunity"], *t.traced(), tally.flags)
             if t.trace is not None:

@@ -49,6 +49,7 @@ from scsim.core.events import (
     CAUSE,
     CHANNEL,
     DAY,
+    DETENTION_CAUSES,
     EV,
     EVENT,
     EVENTS,
@@ -335,7 +336,11 @@ class CaseFiles(Step):
         detained, was_detained = (status & DETAINED) != 0, (self.snap_status & DETAINED) != 0
         if (detained & ~was_detained).any():  # the detention step keeps the release days
             step = next(s for s in self.sim.steps if s.name == "detention")
-            log(detained & ~was_detained, "detained", value=step.release_day[who])
+            why = np.full(len(who), -1.0)  # coded after the wrongful listings' causes
+            known = np.isin(who, step.traced_detained)
+            why[known] = len(CAUSES) + step.traced_detained_for[
+                np.searchsorted(step.traced_detained, who[known])]
+            log(detained & ~was_detained, "detained", value=step.release_day[who], cause=why)
         log(was_detained & ~detained, "released")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)
@@ -442,9 +447,12 @@ def events_table(rows: np.ndarray, names) -> pd.DataFrame:
         "other_agent": rows[:, OTHER].astype(np.int32),
         "behaviour": named(BEHAVIOUR, names.behaviours),
         "channel": named(CHANNEL, names.channels),
-        "value": rows[:, VALUE], "cause": named(CAUSE, CAUSES)})
+        "value": rows[:, VALUE], "cause": named(CAUSE, CASE_CAUSES)})
 
 
+CASE_CAUSES = (*CAUSES, *DETENTION_CAUSES)  # the codes of an event's ``cause``
+DETAINED_FOR = {"score_below_threshold": "score below θ_detain",
+                "political_act": "listed for a political act"}
 TIE_TYPES = ("family", "social", "work")  # tie-type codes (world.network.csr)
 STORY = {
     "association": "pulled toward its neighbours' scores",
@@ -511,7 +519,8 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "delisted":
         return ev
     if ev == "detained":
-        return f"DETAINED until day {e.value:.0f}"
+        why = DETAINED_FOR.get(e.cause)
+        return f"DETAINED until day {e.value:.0f}" + (f" ({why})" if why else "")
     if ev == "released":
         return "released from detention"
     if ev == "shamed":

@@ -110,7 +110,9 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
     """Detentions and detention-days over the run, the detained and their households on
     the last day (a run with detention)."""
     last = m.iloc[-1]
-    return (f"Detention: {m['new_detentions'].sum():,.0f} detentions {period(days)} "
+    political = m["political_detentions"].sum()
+    why = f", {political:,.0f} of them for a political act alone" if political else ""
+    return (f"Detention: {m['new_detentions'].sum():,.0f} detentions {period(days)}{why} "
             f"({m['detention_days'].sum():,.0f} days spent in detention); on the last day "
             f"{last['detained']:,.0f} people detained, and {last['households_affected']:,.0f} "
             "households with a member detained.")
@@ -155,7 +157,11 @@ def change_phrase(cmp: Comparison) -> str:
 
     name = "the " + setting_name(path)
     if isinstance(vb, bool) or isinstance(va, bool):
-        return f"Switching {setting_name(path)} {'on' if vb else 'off'}{tail}"
+        if path.endswith("enabled"):  # a mechanism: 'Switching sanctions off'
+            return f"Switching {setting_name(path)} {'on' if vb else 'off'}{tail}"
+        # another switch reads best as the setting itself ('Setting
+        # detention.suspend_ties to false')
+        return f"Setting {path} to {'true' if vb else 'false'}{tail}"
     unit = setting_unit(path)
     if isinstance(va, int | float) and isinstance(vb, int | float):
         verb = "Raising" if vb > va else "Lowering"
