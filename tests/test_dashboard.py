@@ -176,6 +176,7 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert view["numbers"]["listed_final"] == res.metrics["listed"].iloc[-1]
     assert view["numbers"]["ever_listed"] == int((res.agents["times_listed"] > 0).sum())
     assert view["series"]["day"] == list(range(40))
+    assert "detained" not in view["series"]  # no detention in national-800: no chart
     air = view["travel"][0]
     assert air["run"] == pytest.approx(100 * res.metrics["blocked_air"].sum() / 2000
                                        / (40 / 365))
@@ -205,6 +206,16 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert view["traced"] == []  # nobody traced in this run
     with pytest.raises(ScsimError, match="no agent 2000 in this run"):
         agent_view(res, 2000)
+
+
+def test_a_run_with_detention_has_its_series(compiled_kernels):
+    import scsim
+
+    res = scsim.simulate(load_scenario("high-control", agents=2000, days=60), seed=1)
+    series = run_view(res)["series"]
+    for column in ("detained", "households_affected"):
+        assert series[column] == floats(res.metrics[column])
+    assert max(series["detained"]) > 0
 
 
 def test_case_files_of_traced_agents(compiled_kernels):

@@ -150,6 +150,7 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
                                                              timeout=RUN)
     expect(page.locator("#chart-listed polyline")).to_have_count(2)  # listed, wrongful
     expect(page.locator("#chart-regions polyline")).to_have_count(8)  # one per region
+    expect(page.locator("#figure-detention")).to_be_hidden()  # national-800: no detention
     page.select_option("#breakdown", "di")  # one line per region and non-reference group
     expect(page.locator("#caption-groups")).to_have_text(
         "Each group's listed share over the reference group's")
@@ -194,6 +195,24 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     with page.expect_download() as download:
         page.click("#downloads a:text('metrics.csv')")
     assert download.value.suggested_filename == f"{run_id}-metrics.csv"
+
+
+def test_a_run_with_detention_draws_it(server, page):
+    _, store = server
+    page.select_option("#source", "builtin:high-control")
+    expect(page.locator("#days")).to_have_value("730")  # its own length, once loaded
+    ask(page, agents=2000, days=60)  # the abolition on day 365 is dropped
+    page.click("#run")
+    # the progress line may still say "done" of an earlier test's run: wait for this one
+    expect(page.locator("#facts")).to_contain_text("high-control, run", timeout=RUN)
+    expect(page.locator("#figure-detention")).to_be_visible()
+    expect(page.locator("#chart-detention polyline")).to_have_count(2)  # people, households
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    detained = int(catalogue(store, f"SELECT sum(new_detentions) AS n FROM metrics "
+                                    f"WHERE run_id = '{run_id}'")["n"].iloc[0])
+    assert detained > 0
+    expect(page.locator("#headline p").nth(3)).to_contain_text(
+        f"Detention: {detained:,} detentions in 60 days")
 
 
 def test_all_settings_are_validated_as_you_type(page):

@@ -24,6 +24,10 @@ def runs():
 def test_a_shorter_run_drops_the_abolition():
     assert scsim.load_scenario("high-control").timeline[0].day == ABOLITION
     assert scsim.load_scenario("high-control", days=100).timeline == []
+    # the same when the length is an override (`--set days=100`, the dashboard's days)
+    assert scsim.load_scenario("high-control", overrides=["days=100"]).timeline == []
+    assert scsim.load_scenario("high-control", overrides={("days",): 400}).timeline[0].day == (
+        ABOLITION)
 
 
 def test_every_mechanism_works_in_year_one_and_stops_at_abolition(runs):

@@ -20,7 +20,8 @@ from scsim.outputs.result import Result
 # Day-by-day columns drawn for a run (those present), then the per-group ones.
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
           "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
-          "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs")
+          "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs", "detained",
+          "households_affected")
 GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
 TRACED_SHOWN = 60  # case files listed on the page, at most
 

@@ -301,7 +301,8 @@ def load_scenario(
     ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
     ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
-    ``days`` drops the timeline steps on or after the new last day (they never happen).
+    ``days``, or an override of ``days`` (the dashboard's), drops the timeline steps on or
+    after the new last day (they never happen).
     """
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
@@ -316,19 +317,24 @@ def load_scenario(
         set_path(doc.data, path, value)
         doc.options[canonical(doc.data, path)] = option
 
+    shortened = None  # the run's length when set from outside the file
     for key, value in items:
         path = parse_path(key) if isinstance(key, str) else key
         given(path, value, f"override {format_path(path)}={_num(value)}")
+        if tuple(path) == ("days",):
+            shortened = value
     if agents is not None:
         given(("population", "agents"), agents, f"--agents {agents}")
     if days is not None:
-        # a shorter run than the scenario's: the timeline steps it never reaches are dropped
         given(("days",), days, f"--days {days}")
-        timeline = doc.data.get("timeline")
-        if isinstance(timeline, list):
-            doc.data["timeline"] = [step for step in timeline if not (
-                isinstance(step, dict) and isinstance(step.get("day"), int)
-                and step["day"] >= days)]
+        shortened = days
+    timeline = doc.data.get("timeline")
+    if isinstance(shortened, int) and not isinstance(shortened, bool) and isinstance(
+            timeline, list):
+        # a shorter run than the scenario's: the timeline steps it never reaches are dropped
+        doc.data["timeline"] = [step for step in timeline if not (
+            isinstance(step, dict) and isinstance(step.get("day"), int)
+            and step["day"] >= shortened)]
     if network is not None:
         given(("network", "kind"), "file", f"--network {network}")
         given(("network", "path"), str(Path(network).resolve()), f"--network {network}")

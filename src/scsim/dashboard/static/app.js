@@ -72,6 +72,8 @@ function showProblems(problems) {
 async function loadSources(selected) {
   const data = await api("/api/scenarios");
   const select = $("source");
+  // the choice as it is once the list has come (the user may have changed it meanwhile)
+  const keep = selected || select.value;
   select.innerHTML = "";
   const groups = [["Built-in scenarios", data.builtin.map(s => [`builtin:${s.name}`, s.name])],
                   ["Stored runs (their scenario)", data.stored.map(r =>
@@ -87,7 +89,7 @@ async function loadSources(selected) {
     }
     select.appendChild(group);
   }
-  if (selected) select.value = selected;
+  if (keep) select.value = keep;
 }
 
 async function loadScenario() {
@@ -316,6 +318,12 @@ async function openRun(id) {
     for (const f of t.published) bars.push({label: `${t.mode}: 2018 (${f.reading} reading)`, value: f.value, color: "#999"});
   }
   barChart($("chart-travel"), bars);
+  $("figure-detention").hidden = !s.detained;  // only a run with detention has them
+  if (s.detained) {
+    lineChart($("chart-detention"), s.day, [{name: "detained", values: col("detained")},
+                                            {name: "households with a member detained",
+                                             values: col("households_affected")}]);
+  }
   page.run = run;
   drawBreakdown();
   networkChart($("chart-network"), run.network);
@@ -412,8 +420,7 @@ async function refreshRuns() {
     tr.appendChild(td);
     body.appendChild(tr);
   }
-  const keep = $("source").value;
-  await loadSources(keep);
+  await loadSources();
 }
 
 async function status() {
