@@ -330,6 +330,8 @@ def test_case_files_tell_a_detention_for_a_political_act():
     assert len(detained) == res.metrics["political_detentions"].sum() > 10
     assert (detained["cause"] == "political_act").all()
     assert casefile.tell(detained.iloc[0], [], {}).endswith("(listed for a political act)")
+    assert f"{len(detained):,} detentions in {T} days, all of them for a political act " \
+        "alone" in run_headline(res)
 
 
 def test_a_checkpoint_keeps_the_suspended_ties(tmp_path):

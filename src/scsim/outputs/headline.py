@@ -110,9 +110,10 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
     """Detentions and detention-days over the run, the detained and their households on
     the last day (a run with detention)."""
     last = m.iloc[-1]
-    political = m["political_detentions"].sum()
-    why = f", {political:,.0f} of them for a political act alone" if political else ""
-    return (f"Detention: {m['new_detentions'].sum():,.0f} detentions {period(days)}{why} "
+    total, political = m["new_detentions"].sum(), m["political_detentions"].sum()
+    why = ("" if not political else ", all of them for a political act alone"
+           if political == total else f", {political:,.0f} of them for a political act alone")
+    return (f"Detention: {total:,.0f} detentions {period(days)}{why} "
             f"({m['detention_days'].sum():,.0f} days spent in detention); on the last day "
             f"{last['detained']:,.0f} people detained, and {last['households_affected']:,.0f} "
             "households with a member detained.")
