@@ -12,8 +12,10 @@ import pytest
 from conftest import bare
 from scsim.core.engine import Simulation
 from scsim.core.source import source_registry
+from scsim.core.state import LISTED
 from scsim.outputs import casefile
 from scsim.outputs.casefile import POINTS_EPSILON, Trace
+from scsim.world.network import INACTIVE
 
 LISTING = {"enabled": True, "threshold": 900, "duration": 30}
 
@@ -273,9 +275,63 @@ def test_rows_add_up_to_the_ledger_and_tracing_changes_nothing():
         assert event in seen, event
     pd.testing.assert_frame_equal(res.metrics, plain.metrics)
     pd.testing.assert_frame_equal(res.agents, plain.agents)
-    text = res.explain(int(of(res.events, "reported").iloc[0].agent)).text
-    assert "reported by a neighbour (act) for an act nobody saw, accepted" in text
+    first = of(res.events, "reported").iloc[0]
+    assert (f"reported by its neighbour agent {first.other_agent} (act) for an act nobody "
+            "saw, accepted") in res.explain(int(first.agent)).text
     assert np.isfinite(res.events["score_after"]).all()
+
+
+def test_a_true_report_names_a_neighbour_as_its_reporter():
+    """Each true report, accepted or not, names one of the agent's neighbours (drawn for
+    the case file, since the model says only "a neighbour"), and the reporters spread over
+    them: each neighbour tied to a reported agent reports about as often."""
+    sim = Simulation(busy(days=20, agents=1500), seed=5, trace=Trace(sample=1500))
+    res = sim.run()
+    net = sim.state.net
+    rows = res.events[res.events["event"].isin(["reported", "report_rejected"])]
+    assert len(rows) > 500
+    position = [np.flatnonzero(net.indices[net.indptr[r.agent]:net.indptr[r.agent + 1]]
+                               == r.other_agent) for r in rows.itertuples()]
+    assert all(len(p) == 1 for p in position)  # a neighbour, every time
+    # the reporter's place among the agent's d ties, (k + 1/2) / d: mean 1/2 for a uniform
+    # choice (sd 0.29 / sqrt(rows); severed ties, not chosen, bias it a little)
+    share = (np.array([p[0] for p in position]) + 0.5) / np.diff(net.indptr)[rows["agent"]]
+    assert abs(share.mean() - 0.5) < 0.05
+
+
+def test_points_lost_to_ties_name_the_neighbour_behind_them():
+    """Everyone traced: on the last day (all points told), each loss to association names
+    the active neighbour with the lowest score, below the agent's (every tie weighs 1), and
+    each loss to listed neighbours the listed active neighbour with the lowest score and
+    how many listed active neighbours there are; the story says so in words."""
+    sim = Simulation(busy(days=20, agents=1500), seed=5, trace=Trace(sample=1500))
+    res = sim.run()
+    net, a = sim.state.net, sim.state.agents
+    score, listed = a["scores"][:, 0], (a["status"] & LISTED) != 0
+    rows = res.events[(res.events["event"] == "points") & (res.events["day"] == 19)
+                      & (res.events["points"] < 0)]
+    named = 0
+    for r in rows.itertuples():
+        e = np.arange(net.indptr[r.agent], net.indptr[r.agent + 1])
+        nbrs = net.indices[e][(net.tie[e] & INACTIVE) == 0]
+        if r.source == "association":
+            low = nbrs[np.argmin(score[nbrs])] if len(nbrs) else -1
+            expected = low if len(nbrs) and score[low] < score[r.agent] else -1
+            assert r.other_agent == expected
+        elif r.source == "listed_penalty":
+            theirs = nbrs[listed[nbrs]]
+            assert r.value == len(theirs)
+            assert r.other_agent == (theirs[np.argmin(score[theirs])] if len(theirs) else -1)
+        else:
+            assert r.other_agent == -1
+        named += r.other_agent >= 0
+    assert named > 100
+    both = rows[(rows["source"] == "listed_penalty") & (rows["value"] > 2)].iloc[0]
+    assert casefile.tell(both, [], {}).startswith(
+        f"penalised for listed neighbours (agent {both.other_agent} and "
+        f"{both.value - 1:.0f} other listed neighbours); ")
+    pulled = rows[(rows["source"] == "association") & (rows["other_agent"] >= 0)].iloc[0]
+    assert f"(most by agent {pulled.other_agent}); " in res.explain(int(pulled.agent)).text
 
 
 def test_events_equal_under_one_and_two_threads():

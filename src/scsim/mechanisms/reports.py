@@ -25,7 +25,7 @@ from scsim.core.events import (
 from scsim.core.events import REPORTED as EV_REPORTED
 from scsim.core.mechanism import Columns, Mechanism
 from scsim.core.metric import Metric, PerName, counter
-from scsim.core.rng import SALT_1, SALT_2, agent_hash, poisson, rehash, sub_hash, unit
+from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, poisson, rehash, sub_hash, unit
 from scsim.core.source import Source, Sources, account, book, book_clean
 from scsim.core.state import (
     ACTED,
@@ -51,6 +51,7 @@ POINTS_SCALE = 100.0  # envy and power bias are per 100 points of score differen
 
 # Random-draw purposes (values fixed: they are the numbers).
 TRUE_REPORT_ACCEPTED = SALT_1  # under the hash of unseen act j: is its report accepted?
+REPORTER = SALT_2  # ... and which active neighbour reported it (case files only)
 FALSE_BEHAVIOUR = SALT_1  # under the hash of false report k: which behaviour it alleges
 FALSE_ACCEPTED = SALT_2  # ... and whether it is accepted
 FIRST_FALSE_REPORT = 1  # false report k is draw k + FIRST_FALSE_REPORT of its filer's hash
@@ -265,13 +266,28 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
     return rows[:m]
 
 
+@njit(cache=True, inline="always")
+def reporter(x, i, indptr, indices, tie, deg_active):
+    """The neighbour who reported agent i's unseen act of draw ``x`` (the model says "a
+    neighbour"): one of its active ties, uniformly (draw ``REPORTER`` under ``x``), in
+    the order of its ties."""
+    k = below(rehash(x, REPORTER), deg_active[i])
+    for e in range(indptr[i], indptr[i + 1]):
+        if not tie[e] & INACTIVE:
+            if k == 0:
+                return indices[e]
+            k -= 1
+    return -1
+
+
 @njit(cache=True)
 def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_start,
-                   started, deg_active, act_model, today, slots, imp, who):
+                   started, indptr, indices, tie, deg_active, act_model, today, slots, imp,
+                   who):
     """Replay for the traced agents ``who`` (sorted ids): the true reports of their unseen
     acts today, from the draws of ``report``, one event each (``core.events``):
     ``reported`` (accepted; ``value`` 0 and no points when impunity dropped it) or
-    ``report_rejected``. The model does not say which neighbour reported."""
+    ``report_rejected``, naming the reporter (``reporter``)."""
     b_delta, b_channel, b_key, b_reportable = beh.delta, beh.channel, beh.key, beh.reportable
     acts = np.empty(len(b_delta), np.int64)
     rows, m = no_events(), 0
@@ -294,14 +310,15 @@ def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_
                 x = sub_hash(hr, b_key[b] + np.uint64(j))
                 if unit(x) >= p.true_rate:
                     continue
+                by = reporter(x, i, indptr, indices, tie, deg_active)
                 if unit(rehash(x, TRUE_REPORT_ACCEPTED)) >= p.accept:
-                    rows, m = add_event(rows, m, i, REPORT_REJECTED, -1, 0.0, -1, b, ch, 0.0)
+                    rows, m = add_event(rows, m, i, REPORT_REJECTED, -1, 0.0, by, b, ch, 0.0)
                 elif is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
                     rows, m = add_event(rows, m, i, EV_REPORTED, slots[SRC.true_report], 0.0,
-                                        -1, b, ch, 0.0)
+                                        by, b, ch, 0.0)
                 else:
                     rows, m = add_event(rows, m, i, EV_REPORTED, slots[SRC.true_report],
-                                        b_delta[b], -1, b, ch, 1.0)
+                                        b_delta[b], by, b, ch, 1.0)
     return rows[:m]
 
 
@@ -333,7 +350,8 @@ class Report(Step):
         if t.trace is not None and len(t.trace.traced) and p.true_rate > 0.0:
             t.trace.log(traced_reports(p, t.p.behave, t.p.observe, t.key("observe"),
                                        t.key("report"), a["group"], a["region"],
-                                       s.region_start, t.started, a["deg_active"], t.acts,
+                                       s.region_start, t.started, net.indptr, net.indices,
+                                       net.tie, a["deg_active"], t.acts,
                                        a["today"], t.ledger.slots(SOURCES), imp,
                                        t.trace.traced))
 

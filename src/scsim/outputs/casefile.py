@@ -66,6 +66,7 @@ from scsim.core.source import CAUSES, source
 from scsim.core.state import DETAINED, LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
+from scsim.world.network import INACTIVE, TYPE_MASK
 
 MAX_TRACED = 100_000
 """At most this many agents get case files in one run (the sample and the chosen ids; the
@@ -320,7 +321,8 @@ class CaseFiles(Step):
         moved = points - self.snap_points - told
         step = POINTS_EPSILON if t.last_day else POINTS_STEP
         untold = np.abs(moved) >= step
-        log(untold, "points", per="source", points=moved)
+        other, count = self._neighbours_behind(t, who, untold & (moved < 0))
+        log(untold, "points", per="source", points=moved, other_agent=other, value=count)
         status = a["status"][who]
         times = a["times_listed"][who]
         new_listing = times > self.snap_times_listed
@@ -420,12 +422,53 @@ class CaseFiles(Step):
         self.snap_times_listed[fresh] -= 1
         self.snap_status[fresh] &= ~LISTED
 
+    def _neighbours_behind(self, t: Today, who: np.ndarray, lost: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """For the points each traced agent ``who[k]`` lost to its ties (``lost[k, slot]``
+        of the sources ``association`` and ``listed_penalty``), the neighbour behind them at
+        the end of the day (``neighbour_behind``) and, for the listed-neighbour penalty,
+        how many listed active neighbours it has: -1 elsewhere."""
+        other = np.full(lost.shape, -1.0)
+        count = np.full(lost.shape, -1.0)
+        column = self.sim.ledger.column
+        for name, listed_only in (("association", False), ("listed_penalty", True)):
+            if name not in column:
+                continue
+            for k in np.flatnonzero(lost[:, column[name]]):
+                other[k, column[name]], listed = neighbour_behind(t, int(who[k]), listed_only)
+                if listed_only:
+                    count[k, column[name]] = listed
+        return other, count
+
     def _others(self, who: np.ndarray) -> dict[int, np.ndarray]:
         """The other agent behind each error source's points of agents ``who``, by ledger
         column: whose act was pinned on them, who reported them falsely."""
         a, slot = self.sim.state.agents, self.sim.ledger.slot
         return {slot("misattribution"): a["mistaken_for"][who],
                 slot("false_report"): a["falsely_reported_by"][who]}
+
+
+def neighbour_behind(t: Today, i: int, listed_only: bool) -> tuple[int, int]:
+    """Which neighbour pulls agent i's recorded score down, at the end of day t, and how
+    many of its active neighbours are listed. Among its active ties (not severed or
+    suspended): the neighbour whose pull, tie weight × (its score − i's score), is the
+    most negative; with ``listed_only``, the listed neighbour with the lowest score (each
+    listed neighbour costs the same points). -1 when there is none."""
+    net, a = t.state.net, t.state.agents
+    lo, hi = net.indptr[i], net.indptr[i + 1]
+    active = (net.tie[lo:hi] & INACTIVE) == 0
+    nbrs = net.indices[lo:hi][active]
+    scores = a["scores"][nbrs, 0].astype(np.float64)
+    listed = (a["status"][nbrs] & LISTED) != 0
+    if listed_only:
+        nbrs, scores = nbrs[listed], scores[listed]
+        pull = scores
+    else:
+        weight = t.p.score.tie_weight[net.tie[lo:hi][active] & TYPE_MASK]
+        pull = weight * (scores - a["scores"][i, 0])
+    if not len(nbrs) or (not listed_only and pull.min() >= 0.0):
+        return -1, int(listed.sum())
+    return int(nbrs[np.argmin(pull)]), int(listed.sum())
 
 
 def events_table(rows: np.ndarray, names) -> pd.DataFrame:
@@ -483,11 +526,12 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "misattributed":
         return (f"sighted by {e.channel} {did} — in fact agent {other}, a false match"
                 + _fate(e.value == 0) + points)
+    by = f"its neighbour agent {other}" if other >= 0 else "a neighbour"
     if ev == "reported":
-        return (f"reported by a neighbour {did} for an act nobody saw, accepted"
+        return (f"reported by {by} {did} for an act nobody saw, accepted"
                 + _fate(e.value == 0) + points)
     if ev == "report_rejected":
-        return f"reported by a neighbour {did}; the report was rejected"
+        return f"reported by {by} {did}; the report was rejected"
     if ev == "falsely_reported":
         return f"falsely reported by agent {other} {did}, and the report was accepted{points}"
     if ev == "false_report_rejected":
@@ -497,7 +541,7 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
         return (f"filed a false report against agent {other} {did}, "
                 + ("accepted" if e.value == 1 else "rejected"))
     if ev == "points":
-        return f"{STORY.get(e.source, source(e.source).label)}{points}"
+        return f"{STORY.get(e.source, source(e.source).label)}{_behind(e)}{points}"
     if ev == "listed":
         return "LISTED" + (f" — wrongfully (cause: {e.cause.replace('_', ' ')})"
                            if e.value == 1 else "")
@@ -532,6 +576,19 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev in ("act_unseen", "seen_as_other"):
         return None
     return f"{ev.replace('_', ' ')}: {e.value:.0f}"
+
+
+def _behind(e) -> str:
+    """Who is behind points lost to one's ties (a ``points`` row of association or the
+    listed-neighbour penalty), in words: '' when nobody is named."""
+    if e.other_agent < 0:
+        return ""
+    if e.source == "association":
+        return f" (most by agent {e.other_agent})"
+    more = int(e.value) - 1
+    return f" (agent {e.other_agent}" + (
+        f" and {_times(more, 'other listed neighbour', 'other listed neighbours')})"
+        if more > 0 else ")")
 
 
 def _times(k: int, one: str, many: str) -> str:
