@@ -426,7 +426,7 @@ class CaseFiles(Step):
                            ) -> tuple[np.ndarray, np.ndarray]:
         """For the points each traced agent ``who[k]`` lost to its ties (``lost[k, slot]``
         of the sources ``association`` and ``listed_penalty``), the neighbour behind them at
-        the end of the day (``neighbour_behind``) and, for the listed-neighbour penalty,
+        the end of the day (``neighbours_behind``) and, for the listed-neighbour penalty,
         how many listed active neighbours it has: -1 elsewhere."""
         other = np.full(lost.shape, -1.0)
         count = np.full(lost.shape, -1.0)
@@ -434,10 +434,10 @@ class CaseFiles(Step):
         for name, listed_only in (("association", False), ("listed_penalty", True)):
             if name not in column:
                 continue
-            for k in np.flatnonzero(lost[:, column[name]]):
-                other[k, column[name]], listed = neighbour_behind(t, int(who[k]), listed_only)
-                if listed_only:
-                    count[k, column[name]] = listed
+            k = np.flatnonzero(lost[:, column[name]])
+            other[k, column[name]], listed = neighbours_behind(t, who[k], listed_only)
+            if listed_only:
+                count[k, column[name]] = listed
         return other, count
 
     def _others(self, who: np.ndarray) -> dict[int, np.ndarray]:
@@ -448,27 +448,34 @@ class CaseFiles(Step):
                 slot("false_report"): a["falsely_reported_by"][who]}
 
 
-def neighbour_behind(t: Today, i: int, listed_only: bool) -> tuple[int, int]:
-    """Which neighbour pulls agent i's recorded score down, at the end of day t, and how
-    many of its active neighbours are listed. Among its active ties (not severed or
-    suspended): the neighbour whose pull, tie weight × (its score − i's score), is the
-    most negative; with ``listed_only``, the listed neighbour with the lowest score (each
-    listed neighbour costs the same points). -1 when there is none."""
+def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Which neighbour pulls each agent ``ids[k]``'s recorded score down at the end of day
+    t (-1 when none), and how many of its active neighbours are listed. Among its active
+    ties (not severed or suspended): the neighbour whose pull, tie weight × (its score −
+    the agent's score), is the most negative; with ``listed_only``, the listed neighbour
+    with the lowest score (each listed neighbour costs the same points). The first in tie
+    order among equals. All the agents' ties at once, without a loop over agents."""
     net, a = t.state.net, t.state.agents
-    lo, hi = net.indptr[i], net.indptr[i + 1]
-    active = (net.tie[lo:hi] & INACTIVE) == 0
-    nbrs = net.indices[lo:hi][active]
-    scores = a["scores"][nbrs, 0].astype(np.float64)
-    listed = (a["status"][nbrs] & LISTED) != 0
+    starts = net.indptr[ids]
+    lengths = net.indptr[ids + 1] - starts
+    owner = np.repeat(np.arange(len(ids)), lengths)
+    first = np.cumsum(lengths) - lengths  # each agent's first position in ``owner``
+    edge = np.arange(len(owner)) - first[owner] + starts[owner]
+    tie, nbrs = net.tie[edge], net.indices[edge]
+    active = (tie & INACTIVE) == 0
+    score = a["scores"][nbrs, 0].astype(np.float64)
+    listed = active & ((a["status"][nbrs] & LISTED) != 0)
     if listed_only:
-        nbrs, scores = nbrs[listed], scores[listed]
-        pull = scores
+        pull = np.where(listed, score, np.inf)
     else:
-        weight = t.p.score.tie_weight[net.tie[lo:hi][active] & TYPE_MASK]
-        pull = weight * (scores - a["scores"][i, 0])
-    if not len(nbrs) or (not listed_only and pull.min() >= 0.0):
-        return -1, int(listed.sum())
-    return int(nbrs[np.argmin(pull)]), int(listed.sum())
+        pull = t.p.score.tie_weight[tie & TYPE_MASK] * (score - a["scores"][ids, 0][owner])
+        pull = np.where(active & (pull < 0.0), pull, np.inf)
+    order = np.lexsort((pull, owner))  # by agent, then pull; stable: tie order kept
+    best = order[first[lengths > 0]]
+    other = np.full(len(ids), -1, np.int64)
+    other[lengths > 0] = np.where(np.isfinite(pull[best]), nbrs[best], -1)
+    return other, np.bincount(owner, weights=listed, minlength=len(ids)).astype(np.int64)
 
 
 def events_table(rows: np.ndarray, names) -> pd.DataFrame:
