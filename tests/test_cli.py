@@ -25,11 +25,13 @@ scsim = run_cli
 
 
 def test_scenarios_lists_every_builtin(monkeypatch, capsys):
+    from scsim.scenario import builtin_names
+
     code, out, _ = scsim(monkeypatch, capsys, "scenarios")
     assert code == 0
-    for name in ("pilot-1000", "national-800", "three-tier", "informants", "court-blacklist",
-                 "no-system"):
+    for name in builtin_names():
         assert name in out
+    assert scsim(monkeypatch, capsys, "scenarios", "list") == (0, out, "")
 
 
 def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):

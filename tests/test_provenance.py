@@ -3,10 +3,13 @@ files (MODEL.md, "Provenance"; docs/provenance.md)."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import scsim
 from conftest import bare, run, run_cli
 from golden import RUNS, scenario_of
 from scsim.core.blocks import BLOCK, region_segments
@@ -244,8 +247,25 @@ def test_explain_and_sources_commands(monkeypatch, capsys, tmp_path):
     assert code == 0 and out.splitlines()[0].startswith("day,agent,event,source,points")
     code, out, _ = run_cli(monkeypatch, capsys, "sources", "last", "--store", store)
     assert code == 0 and "misattribution" in out and "wrongful listings:" in out
-    code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "--store", store)
-    assert code == 2 and "AGENT or --wrongful" in err
+    # Without an agent: who has a case file, the wrongfully listed first, then agent 7.
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--csv", "--store", store)
+    listed = pd.read_csv(io.StringIO(out))
+    res = scsim.open_store(store).load("last")
+    wrongful = sorted(res.wrongful["agent"].unique())
+    assert code == 0 and list(listed["agent"]) == [*wrongful, 7] and 7 not in wrongful
+    assert list(listed["events"]) == [int((res.events["agent"] == a).sum())
+                                      for a in listed["agent"]]
+    assert (listed["wrongful_listings"].iloc[:-1] > 0).all()
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--store", store)
+    assert code == 0 and "agents with a case file" in out and "AGENT tells one" in out
+    code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "7", "--wrongful", "2",
+                           "--store", store)
+    assert code == 2 and "AGENT or --wrongful K, not both" in err
+    code, _, err = run_cli(monkeypatch, capsys, "run", "mesa-parity", "--agents", "500",
+                           "--days", "5", "--store", store, "--quiet")
+    assert code == 0, err
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--store", store)
+    assert code == 0 and "has a case file: run it again with --trace N" in out
     code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "999999", "--store", store)
     assert code == 2 and "no agent 999999" in err
     code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT count(*) AS n FROM events "

@@ -42,12 +42,16 @@ def explain(
     store: StoreOption = None,
 ) -> None:
     """Why was this agent listed? Its case file as a dated story (traced agents: `scsim run
-    --trace N / --trace-ids / --trace-wrongful`), or its points by source."""
+    --trace N / --trace-ids / --trace-wrongful`), or its points by source. Without an
+    AGENT: the agents that have a case file."""
     from scsim.outputs.casefile import wrongful_stories
 
-    if (agent is None) == (wrongful is None):
-        raise ScsimError("give an AGENT or --wrongful K (one of the two)")
+    if agent is not None and wrongful is not None:
+        raise ScsimError("give an AGENT or --wrongful K, not both")
     res = open_runs(store).load(run)
+    if agent is None and wrongful is None:
+        _print_traced(res, as_json, as_csv)
+        return
     if wrongful is not None:
         if _print_frame(res.wrongful.head(wrongful), as_json, as_csv):
             return
@@ -58,6 +62,25 @@ def explain(
     case = res.explain(agent)
     if not _print_frame(case.frame, as_json, as_csv):
         console.print(case.text, soft_wrap=True, markup=False)
+
+
+def _print_traced(res, as_json: bool, as_csv: bool) -> None:
+    """The agents of ``res`` with a case file, and how to read one."""
+    table = res.traced
+    if _print_frame(table, as_json, as_csv):
+        return
+    if not len(table):
+        console.print(f"No agent of run {res.run_id} has a case file: run it again with "
+                      "--trace N (N agents at random), --trace-ids A,B,... or "
+                      "--trace-wrongful (everyone wrongfully listed). Any agent's points by "
+                      f"source: scsim explain {res.run_id} AGENT; the wrongful listings and "
+                      f"their causes: scsim explain {res.run_id} --wrongful K.",
+                      soft_wrap=True, markup=False)
+        return
+    console.print(frame_table(table, title=f"agents with a case file, run {res.run_id} "
+                              "(wrongfully listed first, then the others listed)"))
+    console.print(f"scsim explain {res.run_id} AGENT tells one as a dated story.",
+                  soft_wrap=True, markup=False)
 
 
 @app.command()

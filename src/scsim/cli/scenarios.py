@@ -17,8 +17,13 @@ app.add_typer(scenarios_app, name="scenarios")
 @scenarios_app.callback()
 def scenarios(ctx: typer.Context) -> None:
     """List the built-in scenarios with one line each."""
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        scenarios_list()
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the built-in scenarios with one line each (as `scsim scenarios` does)."""
     from scsim.scenario import builtin_names
 
     table = Table(title="Built-in scenarios", title_justify="left")

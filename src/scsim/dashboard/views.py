@@ -147,10 +147,7 @@ def agent_view(res: Result, agent: int) -> dict[str, Any]:
 
 
 def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:
-    """The agents with case files (wrongfully listed ones first), for the page's list."""
-    events = res.provenance.get("events")
-    if events is None or not len(events):  # none traced, or stored before case files
-        return []
-    wrongful = set(res.wrongful["agent"].astype(int))
-    agents = sorted({int(a) for a in events["agent"]}, key=lambda a: (a not in wrongful, a))
-    return [{"agent": a, "wrongful": a in wrongful} for a in agents[:limit]]
+    """The agents with case files (``Result.traced``: wrongfully listed ones first), for the
+    page's list."""
+    return [{"agent": int(t.agent), "wrongful": bool(t.wrongful_listings > 0)}
+            for t in res.traced.head(limit).itertuples(index=False)]

@@ -654,6 +654,26 @@ class CaseFile:
         return self.text
 
 
+def traced_table(res) -> pd.DataFrame:
+    """The agents of ``res`` with a case file (see ``Result.traced``): one row each, the
+    wrongfully listed first, then the others ever listed, then the rest, each part by id."""
+    events = res.provenance.get("events")  # None: stored before case files
+    agents, counted = np.unique(np.empty(0, np.int64) if events is None
+                                else events["agent"].to_numpy(), return_counts=True)
+    rows = res.agents.iloc[agents]
+    table = pd.DataFrame({
+        "agent": agents.astype(np.int64),
+        "times_listed": rows["times_listed"].to_numpy(np.int64),
+        "wrongful_listings": rows["wrongful_listings"].to_numpy(np.int64),
+        "days_listed": rows["days_listed"].to_numpy(np.int64),
+        "group": rows["group"].astype(str).to_numpy(),
+        "region": rows["region"].to_numpy(np.int64),
+        "events": counted.astype(np.int64)})
+    order = np.lexsort((table["agent"], table["times_listed"] == 0,
+                        table["wrongful_listings"] == 0))
+    return table.iloc[order].reset_index(drop=True)
+
+
 def case_file(res, agent: int) -> CaseFile:
     """The case file of ``agent`` in the Result ``res`` (see ``Result.explain``)."""
     n = int(res.info.get("agents", len(res.agents)))

@@ -218,6 +218,16 @@ class Result:
         ``core.events``; how they are found: ``outputs.casefile``)."""
         return self._provenance("events")
 
+    @property
+    def traced(self) -> pd.DataFrame:
+        """The agents with a case file (``explain``), one row each: agent, times_listed,
+        wrongful_listings, days_listed, group, region, events (rows of its case file); the
+        wrongfully listed first, then the others ever listed, then the rest. Empty when the
+        run traced nobody."""
+        from scsim.outputs.casefile import traced_table
+
+        return traced_table(self)
+
     def explain(self, agent: int) -> CaseFile:
         """The case file of ``agent``: its events as a DataFrame (``.frame``) and as a
         dated story (``.text``, also ``str()``). An agent that was not traced gets the
