@@ -44,6 +44,28 @@ def test_representations_are_short_and_say_what_was_found(scenario, reps):
     assert "95 % interval" in reps._repr_html_() and "ever listed" in reps._repr_html_()
 
 
+def test_a_scenario_by_name_and_trace_shorthands(scenario, reps):
+    """simulate, replicate and compare take a built-in name with agents, days and overrides
+    as load_scenario takes them, and give the same runs; trace takes a number, ids or
+    'wrongful' for the Trace they stand for."""
+    by_name = dict(agents=2000, days=60, overrides={"listing.threshold": 685})
+    again = scsim.replicate("national-800", reps=1, seed=5, agents=2000, days=60)
+    other = scsim.simulate(scsim.load_scenario("national-800", agents=2000, days=60), seed=5)
+    assert again.results[0].metrics.equals(other.metrics)
+    sample = scsim.simulate("national-800", seed=4, trace=7, **by_name)
+    assert sample.metrics.equals(reps.results[0].metrics)  # tracing changes no result
+    assert sample.events.equals(scsim.simulate(scenario, seed=4, trace=scsim.Trace(
+        sample=7)).events) and len(sample.traced) == 7
+    ids = scsim.simulate(scenario, seed=4, trace=[3, 11])
+    assert sorted(ids.traced["agent"]) == [3, 11]
+    c = scsim.compare("national-800", "no-system", seed=4, agents=2000, days=60)
+    assert c.seeds == [4] and c.a[0].scenario == other.scenario
+    assert c.b[0].scenario == scsim.load_scenario("no-system", agents=2000, days=60)
+    for bad in (True, "everyone", [1.5]):
+        with pytest.raises(ScsimError, match="give a number of agents"):
+            scsim.simulate(scenario, seed=4, trace=bad)
+
+
 def test_replications_are_the_runs_of_successive_seeds(scenario, reps):
     assert reps.seeds == [4, 5, 6]
     again = scsim.simulate(scenario, seed=5)

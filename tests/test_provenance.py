@@ -256,6 +256,9 @@ def test_explain_and_sources_commands(monkeypatch, capsys, tmp_path):
     assert list(listed["events"]) == [int((res.events["agent"] == a).sum())
                                       for a in listed["agent"]]
     assert (listed["wrongful_listings"].iloc[:-1] > 0).all()
+    # A wrongfully listed agent's case file opens on the day of its first wrongful listing.
+    first = res.wrongful.groupby("agent")["day"].min()
+    assert list(listed["from_day"]) == [*first.loc[wrongful], 0]
     code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--store", store)
     assert code == 0 and "agents with a case file" in out and "AGENT tells one" in out
     code, _, err = run_cli(monkeypatch, capsys, "explain", "last", "7", "--wrongful", "2",
@@ -290,6 +293,8 @@ def test_case_files_survive_a_checkpoint(tmp_path):
     resumed = Simulation.load(tmp_path / "ck").run()
     assert len(whole.events) > 50 and len(whole.wrongful) > 5
     pd.testing.assert_frame_equal(whole.events, resumed.events)
+    pd.testing.assert_frame_equal(whole.provenance["traced"], resumed.provenance["traced"])
+    assert (whole.traced["from_day"] > 12).any()  # some opened after the checkpoint
     pd.testing.assert_frame_equal(whole.wrongful, resumed.wrongful)
 
 

@@ -2,7 +2,7 @@
 
     import scsim
     sc = scsim.load_scenario("national-800", agents=50_000, days=180)
-    res = scsim.simulate(sc, seed=7)
+    res = scsim.simulate(sc, seed=7)         # or scsim.simulate("national-800", agents=...)
     res                                      # in a notebook: the headline in plain words
     res.metrics, res.agents, res.companies   # pandas DataFrames
     res.plot()                               # charts (needs scsim[report])
@@ -36,6 +36,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # name -> module that defines it, imported on first access
 _LAZY = {
     "Simulation": "scsim.core.engine",
+    "Trace": "scsim.outputs.casefile",
     "simulate": "scsim.core.engine",
     "Result": "scsim.outputs.result",
     "Scenario": "scsim.scenario",
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from scsim.analysis.compare import compare
     from scsim.analysis.replicate import Replicates, replicate
     from scsim.core.engine import Simulation, simulate
+    from scsim.outputs.casefile import Trace
     from scsim.outputs.result import Result
     from scsim.report import report_comparison, report_run
     from scsim.scenario import Scenario, builtin_names, dump_yaml, load_scenario
@@ -75,7 +77,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted(__all__)
 
 
 __all__ = [
@@ -85,6 +87,7 @@ __all__ = [
     "ScenarioError",
     "ScsimError",
     "Simulation",
+    "Trace",
     "__version__",
     "builtin_names",
     "compare",

@@ -257,18 +257,23 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
                                         ignore=("name", "description", "source")))
 
 
-def compare(a: Scenario, b: Scenario, seed: int = 0, reps: int = 1, *,
+def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, *,
+            agents: int | None = None, days: int | None = None,
             store: RunStore | None = None, base_a: Scenario | None = None,
             base_b: Scenario | None = None,
             progress: Callable[[int], None] | None = None) -> Comparison:
-    """Run A and B with seeds ``seed`` .. ``seed + reps - 1`` and compare them pairwise.
-    With ``store`` every run is recorded there (``base_a``/``base_b``: what each scenario
-    was derived from, for the catalogue's overrides column). ``progress(day)`` is called
-    after every simulated day of every run."""
+    """Run A and B (Scenarios, or built-in names or YAML paths, both with ``agents`` and
+    ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``
+    and compare them pairwise. With ``store`` every run is recorded there
+    (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
+    overrides column). ``progress(day)`` is called after every simulated day of every
+    run."""
     from scsim.core.engine import Simulation
+    from scsim.scenario.loader import as_scenario
 
     if reps < 1:
-        raise ScsimError(f"--reps must be at least 1, got {reps}")
+        raise ScsimError(f"reps must be at least 1, got {reps}")
+    a, b = (as_scenario(sc, agents=agents, days=days) for sc in (a, b))
     check_pairable(a, b)
     runs: dict[str, list[Result]] = {"a": [], "b": []}
     for k in range(reps):

@@ -93,16 +93,20 @@ class Replicates:
         return replicates_html(self)
 
 
-def replicate(scenario: Scenario, reps: int = 10, seed: int = 0, *,
+def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
+              agents: int | None = None, days: int | None = None,
               threads: int | None = None, store: RunStore | None = None,
               progress: Callable[[int], None] | None = None) -> Replicates:
-    """Run ``scenario`` with seeds ``seed`` .. ``seed + reps - 1``. With ``store`` (a
-    RunStore) every run is kept there; ``progress(day)`` is called after every simulated
-    day of every run."""
+    """Run ``scenario`` (a Scenario, or a built-in name or YAML path, with ``agents`` and
+    ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``.
+    With ``store`` (a RunStore) every run is kept there; ``progress(day)`` is called after
+    every simulated day of every run."""
     from scsim.core.engine import Simulation
+    from scsim.scenario.loader import as_scenario
 
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
+    scenario = as_scenario(scenario, agents=agents, days=days)
     results = []
     for k in range(reps):
         sim = Simulation(scenario, seed + k, threads)

@@ -26,7 +26,7 @@ from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.provenance import Provenance
 from scsim.outputs.result import Result
-from scsim.scenario.loader import timeline_epochs
+from scsim.scenario.loader import as_scenario, timeline_epochs
 from scsim.scenario.schema import Scenario
 from scsim.world.build import build_world
 
@@ -56,11 +56,16 @@ class Simulation:
     (``mechanisms.observe.sighted_in_behave``): to see what each part costs. The same
     results either way."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, threads: int | None = None,
-                 trace: Trace | None = None, *, split_passes: bool = False):
-        """``trace``: which agents get case files (``outputs.casefile.Trace``);
+    def __init__(self, scenario: Scenario | str, seed: int = 0, threads: int | None = None,
+                 trace: Trace | int | list[int] | str | None = None, *,
+                 split_passes: bool = False):
+        """``scenario``: a Scenario, or a built-in name, YAML path or mapping
+        (``load_scenario``); ``trace``: which agents get case files (``Trace``, or its
+        shorthands: a number of agents at random, a list of ids, ``"wrongful"``);
         ``split_passes``: see ``Simulation.split_passes``."""
         self.split_passes = split_passes
+        scenario = as_scenario(scenario)
+        trace = Trace.of(trace)
         _set_threads(threads)
         self.seed = int(seed)
         self.trace = trace
@@ -217,16 +222,22 @@ class Simulation:
         return plan_table(self.epochs)
 
 
-def simulate(scenario: Scenario, seed: int = 0, *, threads: int | None = None,
-             progress: Callable[[int], None] | None = None,
+def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = None,
+             days: int | None = None, overrides: list[str] | dict | None = None,
+             threads: int | None = None, progress: Callable[[int], None] | None = None,
              store: str | os.PathLike | bool | None = None,
-             checkpoint_every: int | None = None, trace: Trace | None = None) -> Result:
+             checkpoint_every: int | None = None,
+             trace: Trace | int | list[int] | str | None = None) -> Result:
     """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies).
+    ``scenario``: a Scenario, or a built-in name, YAML path or mapping, with ``agents``,
+    ``days`` and ``overrides`` applied as ``load_scenario`` applies them;
     ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
     ``./scsim-runs``), to keep the run there (its id is ``result.run_id``);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
     ``scsim resume`` continues the run if it does not finish; ``trace``: which agents get
-    case files (``outputs.casefile.Trace``: a sample, chosen ids, the wrongfully listed)."""
+    case files (``Trace``: a sample, chosen ids, the wrongfully listed; or a number of
+    agents at random, a list of ids, ``"wrongful"``)."""
+    scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     sim = Simulation(scenario, seed, threads, trace)
     if store is None or store is False:
         if checkpoint_every:

@@ -108,6 +108,24 @@ class Trace:
     ids: tuple[int, ...] = ()
     wrongful: bool = False
 
+    @classmethod
+    def of(cls, value) -> Trace | None:
+        """A Trace from the shorthands of the Python API: a number of agents drawn at
+        random, a list of agent ids, ``"wrongful"``, a Trace, or None (no case files)."""
+        if value is None or isinstance(value, Trace):
+            return value
+        if isinstance(value, str):
+            if value == "wrongful":
+                return cls(wrongful=True)
+        elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+            return cls(sample=int(value))
+        elif isinstance(value, list | tuple | np.ndarray) and all(
+                isinstance(i, int | np.integer) and not isinstance(i, bool) for i in value):
+            return cls(ids=tuple(int(i) for i in value))
+        raise ScsimError(f"trace={value!r}: give a number of agents (drawn at random), a "
+                         "list of agent ids, 'wrongful', or scsim.Trace(sample=..., ids=..., "
+                         "wrongful=...)")
+
     def check(self, names) -> None:
         """Refuse case files in a run that keeps no per-agent sources: they tell each
         agent's points by source (its ledger), which such a run does not keep."""
@@ -161,6 +179,7 @@ class CaseFiles(Step):
         n = sim.state.n
         self.with_wrongful = trace.wrongful
         self.traced = trace.chosen(n, sim.seed)
+        self.traced_from = np.zeros(len(self.traced), np.int32)  # day each case file opens
         self.flags = np.zeros(n, np.uint8) if len(self.traced) or self.with_wrongful \
             else NOT_TRACED
         self.flags[self.traced] = 1
@@ -404,6 +423,9 @@ class CaseFiles(Step):
         merged = np.sort(np.concatenate([old, new]))  # new: none of them traced before
         into = np.searchsorted(merged, old)
         fresh = np.searchsorted(merged, new)
+        opened = np.full(len(merged), day, np.int32)
+        opened[into] = self.traced_from
+        self.traced_from = opened
         snaps = {}
         for name in ("snap_points", "snap_status", "snap_tier", "snap_fear",
                      "snap_times_listed", "snap_acts", "snap_counts", "snap_barred"):
@@ -654,21 +676,39 @@ class CaseFile:
         return self.text
 
 
+def opened_table(step: CaseFiles) -> pd.DataFrame:
+    """The traced agents of a finished run (``traced.parquet``): agent, and from_day, the
+    day its case file opens (0 for ``--trace``/``--trace-ids``, the day of the listing for
+    the wrongfully listed), by agent."""
+    return pd.DataFrame({"agent": step.traced.astype(np.int64),
+                         "from_day": step.traced_from.astype(np.int32)})
+
+
 def traced_table(res) -> pd.DataFrame:
     """The agents of ``res`` with a case file (see ``Result.traced``): one row each, the
-    wrongfully listed first, then the others ever listed, then the rest, each part by id."""
-    events = res.provenance.get("events")  # None: stored before case files
-    agents, counted = np.unique(np.empty(0, np.int64) if events is None
-                                else events["agent"].to_numpy(), return_counts=True)
+    wrongfully listed first, then the others ever listed, then the rest, each part by id.
+    A run stored before the ``traced`` table lists the agents its events name."""
+    opened = res.provenance.get("traced")
+    events = res.provenance.get("events")
+    if opened is None:
+        agents = np.unique(np.empty(0, np.int64) if events is None
+                           else events["agent"].to_numpy())
+        opened = pd.DataFrame({"agent": agents, "from_day": np.full(len(agents), -1)})
+    agents = opened["agent"].to_numpy(np.int64)
     rows = res.agents.iloc[agents]
+    counted = np.zeros(len(agents), np.int64)
+    if events is not None and len(events):
+        named, k = np.unique(events["agent"].to_numpy(), return_counts=True)
+        counted[np.searchsorted(agents, named)] = k
     table = pd.DataFrame({
-        "agent": agents.astype(np.int64),
+        "agent": agents,
+        "from_day": opened["from_day"].to_numpy(np.int64),
         "times_listed": rows["times_listed"].to_numpy(np.int64),
         "wrongful_listings": rows["wrongful_listings"].to_numpy(np.int64),
         "days_listed": rows["days_listed"].to_numpy(np.int64),
         "group": rows["group"].astype(str).to_numpy(),
         "region": rows["region"].to_numpy(np.int64),
-        "events": counted.astype(np.int64)})
+        "events": counted})
     order = np.lexsort((table["agent"], table["times_listed"] == 0,
                         table["wrongful_listings"] == 0))
     return table.iloc[order].reset_index(drop=True)
@@ -684,6 +724,11 @@ def case_file(res, agent: int) -> CaseFile:
     tiers = list(res.names.tiers)
     if len(mine):
         return CaseFile(agent, True, mine, story(mine, agent, tiers))
+    opened = res.provenance.get("traced")
+    since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
+    if len(since):
+        return CaseFile(agent, True, mine, f"agent {agent}: case file, 0 events: nothing "
+                        f"was logged for it from day {since.iloc[0]} to the end of the run")
     row = res.agents.iloc[agent]
     kept = res.names.per_agent_sources
     sources = res.names.sources if kept else []

@@ -355,7 +355,7 @@ METRICS = (POINTS, CLEAN_POINTS, WRONGFUL_BY)
 
 def provenance_tables(sim) -> dict[str, pd.DataFrame]:
     """The provenance tables of a finished simulation (``Result.provenance``)."""
-    from scsim.outputs.casefile import CaseFiles, events_table
+    from scsim.outputs.casefile import CaseFiles, events_table, opened_table
 
     step = next(s for s in sim.steps if isinstance(s, Provenance))
     files = next(s for s in sim.steps if isinstance(s, CaseFiles))
@@ -366,7 +366,8 @@ def provenance_tables(sim) -> dict[str, pd.DataFrame]:
                                     list(range(step.by_region.shape[1])), names,
                                     step.by_region_group),
             "wrongful": wrongful_table(step.wrongful, names),
-            "events": events_table(files.events, names)}
+            "events": events_table(files.events, names),
+            "traced": opened_table(files)}
 
 
 def sources_table(metrics: pd.DataFrame, names: Names) -> pd.DataFrame:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from scsim.outputs.casefile import CaseFile
 
 TABLES = ("metrics", "agents", "companies")
-PROVENANCE_TABLES = ("groups", "regions", "wrongful", "events")
+PROVENANCE_TABLES = ("groups", "regions", "wrongful", "events", "traced")
 """Daily series by group and by region, the wrongful listings with their causes
 (``outputs.provenance``) and the traced agents' events (``outputs.casefile``); absent from
 runs saved before they existed."""
@@ -220,8 +220,9 @@ class Result:
 
     @property
     def traced(self) -> pd.DataFrame:
-        """The agents with a case file (``explain``), one row each: agent, times_listed,
-        wrongful_listings, days_listed, group, region, events (rows of its case file); the
+        """The agents with a case file (``explain``), one row each: agent, from_day (the day
+        its case file opens), times_listed, wrongful_listings, days_listed, group, region,
+        events (rows of its case file); the
         wrongfully listed first, then the others ever listed, then the rest. Empty when the
         run traced nobody."""
         from scsim.outputs.casefile import traced_table

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scsim.scenario.loader import (
+        as_scenario,
         builtin_names,
         dump_yaml,
         load_scenario,
@@ -18,13 +19,15 @@ if TYPE_CHECKING:
     )
     from scsim.scenario.schema import Scenario
 
-_WHERE = {"Scenario": "scsim.scenario.schema", "builtin_names": "scsim.scenario.loader",
+_WHERE = {"Scenario": "scsim.scenario.schema", "as_scenario": "scsim.scenario.loader",
+          "builtin_names": "scsim.scenario.loader",
           "dump_yaml": "scsim.scenario.loader", "load_scenario": "scsim.scenario.loader",
           "parse_assignment": "scsim.scenario.loader",
           "timeline_epochs": "scsim.scenario.loader"}
 
 __all__ = [
     "Scenario",
+    "as_scenario",
     "builtin_names",
     "dump_yaml",
     "load_scenario",

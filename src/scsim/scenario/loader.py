@@ -341,6 +341,19 @@ def load_scenario(
     return validate(doc)
 
 
+def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = None,
+                days: int | None = None,
+                overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+    """``scenario`` itself when it is a Scenario and nothing is changed; otherwise loaded
+    with ``load_scenario`` (a built-in name, a YAML path or a mapping; a Scenario through
+    its mapping), ``agents``, ``days`` and ``overrides`` applied as it applies them."""
+    if isinstance(scenario, Scenario):
+        if agents is None and days is None and not overrides:
+            return scenario
+        scenario = scenario.model_dump(mode="json")
+    return load_scenario(scenario, agents=agents, days=days, overrides=overrides)
+
+
 def validate(doc: Document) -> Scenario:
     """Validate a document; on failure raise one ScenarioError listing every problem."""
     try:

@@ -86,7 +86,7 @@ LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transact
 # what `scsim query` runs: statements that only read
 QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
-VIEWS_VERSION = "3"  # bump when the view definitions change: they are then recreated
+VIEWS_VERSION = "4"  # bump when the view definitions change: they are then recreated
 
 # Columns added to ``runs`` after its first version: (name, type, what it holds). Older
 # stores get them when opened; a migrated copy of the table gets them too.
