@@ -687,7 +687,8 @@ def opened_table(step: CaseFiles) -> pd.DataFrame:
 def traced_table(res) -> pd.DataFrame:
     """The agents of ``res`` with a case file (see ``Result.traced``): one row each, the
     wrongfully listed first, then the others ever listed, then the rest, each part by id.
-    A run stored before the ``traced`` table lists the agents its events name."""
+    A run stored before the ``traced`` table lists the agents its events name (from_day
+    -1: not recorded)."""
     opened = res.provenance.get("traced")
     events = res.provenance.get("events")
     if opened is None:

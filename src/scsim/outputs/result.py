@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 TABLES = ("metrics", "agents", "companies")
 PROVENANCE_TABLES = ("groups", "regions", "wrongful", "events", "traced")
 """Daily series by group and by region, the wrongful listings with their causes
-(``outputs.provenance``) and the traced agents' events (``outputs.casefile``); absent from
-runs saved before they existed."""
+(``outputs.provenance``), the traced agents' events and the traced agents with the day each
+case file opens (``outputs.casefile``); absent from runs saved before they existed."""
 SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
