@@ -270,7 +270,7 @@ def test_rows_add_up_to_the_ledger_and_tracing_changes_nothing():
     seen = set(res.events["event"].astype(str))
     for event in ("sighted", "seen_as_other", "act_unseen", "reported", "report_rejected",
                   "misattributed", "falsely_reported", "false_report_rejected",
-                  "filed_false_report", "appeal_filed", "appeal_won", "appeal_lost",
+                  "filed_false_report", "filed_report", "appeal_filed", "appeal_won", "appeal_lost",
                   "tie_severed", "cut_tie", "points", "traced", "listed"):
         assert event in seen, event
     pd.testing.assert_frame_equal(res.metrics, plain.metrics)
@@ -297,6 +297,38 @@ def test_a_true_report_names_a_neighbour_as_its_reporter():
     # choice (sd 0.29 / sqrt(rows); severed ties, not chosen, bias it a little)
     share = (np.array([p[0] for p in position]) + 0.5) / np.diff(net.indptr)[rows["agent"]]
     assert abs(share.mean() - 0.5) < 0.05
+
+
+def test_a_traced_reporter_tells_the_true_reports_it_filed():
+    """A traced agent's case file has a ``filed_report`` for every true report it filed,
+    whether the reported neighbour is traced or not: traced alone, a sample gets the same
+    rows as when everyone is traced, where each report is told on both sides."""
+    sc = busy(days=20, agents=1500)
+    everyone = Simulation(sc, seed=5, trace=Trace(sample=1500)).run().events
+    told = of(everyone, "reported").shape[0] + of(everyone, "report_rejected").shape[0]
+    filed = of(everyone, "filed_report")
+    assert told > 500 and len(filed) == told
+    # each report on both sides: reporter, reported, day, behaviour, channel, accepted
+    sides = everyone[everyone["event"].isin(["reported", "report_rejected"])]
+    keys = ["day", "behaviour", "channel"]
+    by_reporter = filed.assign(reporter=filed["agent"], reported=filed["other_agent"],
+                               accepted=filed["value"] == 1)
+    by_reported = sides.assign(reporter=sides["other_agent"], reported=sides["agent"],
+                               accepted=sides["event"] == "reported")
+    count = ["reporter", "reported", *keys, "accepted"]
+    assert (by_reporter.groupby(count, observed=True).size().sort_index().equals(
+        by_reported.groupby(count, observed=True).size().sort_index()))
+    assert 0 < (filed["value"] == 1).sum() < len(filed)  # accepted and rejected ones
+    some = np.sort(np.unique(filed["agent"]))[::7][:40]
+    sample = Simulation(sc, seed=5, trace=Trace(ids=tuple(int(i) for i in some))).run()
+    mine = of(sample.events, "filed_report").reset_index(drop=True)
+    theirs = filed[filed["agent"].isin(some)].reset_index(drop=True)
+    cols = ["day", "agent", "other_agent", "behaviour", "channel", "value"]
+    pd.testing.assert_frame_equal(mine[cols], theirs[cols])
+    first = mine.iloc[0]
+    assert (f"day {first.day}: reported agent {first.other_agent} ({first.behaviour}) for an "
+            "act nobody saw, " + ("accepted" if first.value == 1 else "rejected")
+            ) in sample.explain(int(first.agent)).text
 
 
 def test_points_lost_to_ties_name_the_neighbour_behind_them():

@@ -51,6 +51,8 @@ EVENTS = (
     "detained",               # detained today, until day `value` (its release day), `cause`
                               # a DETENTION_CAUSES code
     "released",               # released from detention today
+    "filed_report",           # the agent reported `other_agent`'s unseen act (`behaviour`,
+                              # `channel`; `value` 1: accepted, 0: rejected)
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
 

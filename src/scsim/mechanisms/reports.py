@@ -284,10 +284,12 @@ def reporter(x, i, indptr, indices, tie, deg_active):
 def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_start,
                    started, indptr, indices, tie, deg_active, act_model, today, slots, imp,
                    who):
-    """Replay for the traced agents ``who`` (sorted ids): the true reports of their unseen
-    acts today, from the draws of ``report``, one event each (``core.events``):
-    ``reported`` (accepted; ``value`` 0 and no points when impunity dropped it) or
-    ``report_rejected``, naming the reporter (``reporter``)."""
+    """Replay for the agents ``who`` (sorted ids: the traced agents and their neighbours,
+    ``CaseFiles.neighbourhood``): the true reports of their unseen acts today, from the
+    draws of ``report``, one event each (``core.events``): ``reported`` (accepted;
+    ``value`` 0 and no points when impunity dropped it) or ``report_rejected``, naming the
+    reporter (``reporter``). The case files keep the rows of traced agents, and tell the
+    traced reporters' side (``filed_report``)."""
     b_delta, b_channel, b_key, b_reportable = beh.delta, beh.channel, beh.key, beh.reportable
     acts = np.empty(len(b_delta), np.int64)
     rows, m = no_events(), 0
@@ -353,7 +355,7 @@ class Report(Step):
                                        s.region_start, t.started, net.indptr, net.indices,
                                        net.tie, a["deg_active"], t.acts,
                                        a["today"], t.ledger.slots(SOURCES), imp,
-                                       t.trace.traced))
+                                       t.trace.neighbourhood()))
 
 
 # --- metrics -------------------------------------------------------------------------------

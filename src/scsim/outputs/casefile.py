@@ -7,14 +7,15 @@ the run. Their events are one row each (``core.events``: the kinds and the colum
 * **Each act** is told by replaying, for the traced agents only, the draws the kernels
   used that day: observe's ``traced_sightings`` (``sighted`` by a channel, ``seen_as_other``
   when pinned on someone else, ``act_unseen``), report's ``traced_reports`` (``reported``,
-  ``report_rejected``), classify's ``traced_appeals`` (``appeal_filed``, ``appeal_won``,
+  ``report_rejected``; replayed for the traced agents' neighbours too, so that a traced
+  reporter gets ``filed_report``), classify's ``traced_appeals`` (``appeal_filed``, ``appeal_won``,
   ``appeal_lost``). The steps call them when tracing is on (``Today.trace``); the parallel
   kernels are untouched and tracing off costs nothing.
 * **What others did to them** comes from the serial passes, which log it as they go when
   given the traced agents' flags (``Today.traced``): ``misattributed`` (naming the agent
   really seen and the channel), ``falsely_reported`` and ``false_report_rejected`` (naming
   the reporter), ``tie_severed`` (naming the neighbour who severed). The other side, when
-  traced, gets ``filed_false_report`` and ``cut_tie``.
+  traced, gets ``filed_false_report``, ``filed_report`` and ``cut_tie``.
 * **Everything else** is read at the end of the day from the state, compared with a
   snapshot of the traced agents: ``acted``, ``listed``, ``delisted``, ``tier``, ``shamed``,
   sanctions, ``detained`` and ``released``, ``fear``, and ``points`` rows for the points of
@@ -91,6 +92,7 @@ error source's total when tracing starts, is logged only above it)."""
 ERRORS = (EV["misattributed"], EV["falsely_reported"])  # the events the error log keeps
 MIRRORED = {EV["falsely_reported"]: EV["filed_false_report"],
             EV["false_report_rejected"]: EV["filed_false_report"],
+            EV["reported"]: EV["filed_report"], EV["report_rejected"]: EV["filed_report"],
             EV["tie_severed"]: EV["cut_tie"]}
 """Events told on the other agent's side too, when it is traced (as the event named)."""
 MIRRORED_FROM = np.array(list(MIRRORED))
@@ -262,11 +264,20 @@ class CaseFiles(Step):
         rows[:, SOURCE] = -1
         rows[:, POINTS] = 0.0
         rows[:, SCORE_AFTER] = a["scores"][other[told], 0]
+        # a report's fate: 1 accepted (booked, or dropped by impunity), 0 rejected
         report = rows[:, EVENT] == EV["filed_false_report"]
-        # the report's fate: 1 accepted (booked, or dropped by impunity), 0 rejected
         rows[report, VALUE] = ((kind[told][report] == EV["falsely_reported"])
                                | (logged[told][report, VALUE] == 1)).astype(float)
+        report = rows[:, EVENT] == EV["filed_report"]
+        rows[report, VALUE] = (kind[told][report] == EV["reported"]).astype(float)
         return rows
+
+    def neighbourhood(self) -> np.ndarray:
+        """The traced agents and all their neighbours (sorted ids; every tie, severed or
+        not): whose true reports today a traced agent may have filed, or be named in."""
+        net = self.sim.state.net
+        _, edge, _ = ties_of(net, self.traced)
+        return np.union1d(self.traced, net.indices[edge])
 
     def _keep_errors(self, day: int, rows: np.ndarray) -> None:
         """Keep today's errors against agents not traced (yet) in the error log."""
@@ -470,6 +481,17 @@ class CaseFiles(Step):
                 slot("false_report"): a["falsely_reported_by"][who]}
 
 
+def ties_of(net, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ties of the agents ``ids``, all at once: for each, the index in ``ids`` of its
+    agent (``owner``) and its position in the CSR (``edge``), agent by agent in tie order;
+    and how many ties each agent has (``lengths``)."""
+    starts = net.indptr[ids]
+    lengths = net.indptr[ids + 1] - starts
+    owner = np.repeat(np.arange(len(ids)), lengths)
+    edge = np.arange(len(owner)) - (np.cumsum(lengths) - lengths)[owner] + starts[owner]
+    return owner, edge, lengths
+
+
 def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Which neighbour pulls each agent ``ids[k]``'s recorded score down at the end of day
@@ -479,11 +501,8 @@ def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
     with the lowest score (each listed neighbour costs the same points). The first in tie
     order among equals. All the agents' ties at once, without a loop over agents."""
     net, a = t.state.net, t.state.agents
-    starts = net.indptr[ids]
-    lengths = net.indptr[ids + 1] - starts
-    owner = np.repeat(np.arange(len(ids)), lengths)
+    owner, edge, lengths = ties_of(net, ids)
     first = np.cumsum(lengths) - lengths  # each agent's first position in ``owner``
-    edge = np.arange(len(owner)) - first[owner] + starts[owner]
     tie, nbrs = net.tie[edge], net.indices[edge]
     active = (tie & INACTIVE) == 0
     score = a["scores"][nbrs, 0].astype(np.float64)
@@ -566,6 +585,9 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "false_report_rejected":
         return (f"falsely reported by agent {other} {did}; the report was "
                 + ("accepted but dropped (impunity)" if e.value == 1 else "rejected"))
+    if ev == "filed_report":
+        return (f"reported agent {other} {did} for an act nobody saw, "
+                + ("accepted" if e.value == 1 else "rejected"))
     if ev == "filed_false_report":
         return (f"filed a false report against agent {other} {did}, "
                 + ("accepted" if e.value == 1 else "rejected"))
