@@ -85,6 +85,30 @@ def test_errors_name_field_file_and_line(tmp_path):
     assert f"{path}:12: surveillance.channels.camera.coverage: must be <= 1" in found
 
 
+def test_unknown_keys_do_not_hide_the_rules_that_span_fields(tmp_path):
+    """A scenario whose only field problems are unknown keys is checked without them too:
+    one run tells the misspelt keys and a rule broken elsewhere. A problem of a value
+    stops the second check (a default put in its place could be blamed instead)."""
+    path = write(tmp_path, """
+        name: typos
+        behaviours:
+          - {name: a, rate: 0.1, delta: -1, channel: camra}
+        scoring:
+          recovry: 0.01
+        surveillance:
+          channels:
+            camera: {coverage: 0.5, facial_recognitoin: true}
+        """)
+    found = problems(path)
+    assert found == [
+        f"{path}:4: behaviours[0].channel: unknown channel 'camra' (known: camera)",
+        f"{path}:6: scoring.recovry: unknown key (did you mean 'recovery'?)",
+        f"{path}:9: surveillance.channels.camera.facial_recognitoin: unknown key (did you "
+        "mean 'facial_recognition'?)"]
+    path.write_text(path.read_text().replace("coverage: 0.5", "coverage: 5"))
+    assert not any("unknown channel" in p for p in problems(path))
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("days: 10\nmystery: 1\n", "mystery: unknown key"),
     ("days: ten\n", "days: must be a whole number, got 'ten'"),

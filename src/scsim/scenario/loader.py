@@ -359,7 +359,9 @@ def validate(doc: Document) -> Scenario:
     try:
         sc = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        problems = [_describe(doc, tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        errors = exc.errors()
+        problems = [_describe(doc, tuple(err["loc"]), _message(err)) for err in errors]
+        problems += [_describe(doc, loc, msg) for loc, msg in _beside_unknown_keys(doc, errors)]
         raise ScenarioError(sorted(problems, key=_line_of), doc.source) from None
     problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
     if problems:
@@ -370,6 +372,25 @@ def validate(doc: Document) -> Scenario:
             doc.source)
     timeline_epochs(sc, doc)
     return sc
+
+
+def _beside_unknown_keys(doc: Document, errors: list[dict]) -> list[tuple[tuple, str]]:
+    """When every problem is an unknown key, the rules that span fields, checked on the
+    scenario without those keys (which change nothing), so that one run of ``validate``
+    tells both; [] when other problems stop the scenario from being read."""
+    if any(err["type"] != "extra_forbidden" for err in errors):
+        return []
+    data = copy.deepcopy(doc.data)
+    try:
+        for err in errors:
+            *parent, key = err["loc"]
+            node = data
+            for k in parent:
+                node = node[k]
+            del node[key]
+        return consistency_problems(Scenario.model_validate(data))
+    except (KeyError, IndexError, TypeError, ValidationError):  # a key not found as named
+        return []
 
 
 def timeline_epochs(sc: Scenario, doc: Document | None = None) -> list[tuple[int, Scenario]]:
