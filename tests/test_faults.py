@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 
 import scsim
-from conftest import run_cli
+from conftest import SCSIM, run_cli
 from scsim.errors import EdgeListError, MemoryRefused, ScenarioError, ScsimError
 from scsim.scenario import load_scenario
 from scsim.seeds import SEED_MAX, check_seed
 from scsim.store import open_store
 from scsim.world.network import load_edgelist
 
-CLI = [sys.executable, "-c", "from scsim.cli.app import main; main()"]
+CLI = SCSIM  # Ctrl-C raises KeyboardInterrupt in the child even in a background job
 
 
 def small(seed_days=8):
