@@ -109,6 +109,20 @@ def test_unknown_keys_do_not_hide_the_rules_that_span_fields(tmp_path):
     assert not any("unknown channel" in p for p in problems(path))
 
 
+def test_a_misspelt_required_key_is_one_problem(tmp_path):
+    """'chanel' for the required 'channel' reads as one problem, the unknown key and what
+    it was meant to be, not also 'channel: required'; a key missing with no misspelling
+    beside it is still required."""
+    path = write(tmp_path, """
+        behaviours:
+          - {name: a, rate: 0.1, delta: -1, chanel: camera}
+          - {name: b, rate: 0.1, delta: -1}
+        """)
+    assert problems(path) == [
+        f"{path}:3: behaviours[0].chanel: unknown key (did you mean 'channel'?)",
+        f"{path}:4: behaviours[1].channel: required"]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("days: 10\nmystery: 1\n", "mystery: unknown key"),
     ("days: ten\n", "days: must be a whole number, got 'ten'"),

@@ -360,7 +360,8 @@ def validate(doc: Document) -> Scenario:
         sc = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         errors = exc.errors()
-        problems = [_describe(doc, tuple(err["loc"]), _message(err)) for err in errors]
+        problems = [_describe(doc, tuple(err["loc"]), _message(err))
+                    for err in _field_problems(errors)]
         problems += [_describe(doc, loc, msg) for loc, msg in _beside_unknown_keys(doc, errors)]
         raise ScenarioError(sorted(problems, key=_line_of), doc.source) from None
     problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
@@ -474,9 +475,9 @@ def _message(err: dict) -> str:
     if kind in bounds:
         return "must be " + bounds[kind].format(**{k: _num(v) for k, v in ctx.items()})
     if kind == "extra_forbidden":
+        close = _meant(err["loc"])
         known = _fields_at(err["loc"][:-1])
-        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else (
+        hint = f" (did you mean '{close}'?)" if close else (
             f" (known: {', '.join(known)})" if known else "")
         return f"unknown key{hint}"
     if kind == "missing":
@@ -504,6 +505,21 @@ def _message(err: dict) -> str:
 
 def _num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _meant(loc: tuple) -> str | None:
+    """The key of the schema an unknown key at ``loc`` is closest to, if any is close."""
+    close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc[:-1]), n=1)
+    return close[0] if close else None
+
+
+def _field_problems(errors: list[dict]) -> list[dict]:
+    """The pydantic errors worth telling: a required key reported missing is left out when
+    an unknown key beside it is its misspelling (that one says 'did you mean ...?')."""
+    misspelt = {(*err["loc"][:-1], meant) for err in errors
+                if err["type"] == "extra_forbidden" and (meant := _meant(err["loc"]))}
+    return [err for err in errors
+            if not (err["type"] == "missing" and tuple(err["loc"]) in misspelt)]
 
 
 def _fields_at(loc: tuple) -> list[str]:
