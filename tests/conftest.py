@@ -85,12 +85,12 @@ def ego_facebook() -> Path:
     return EGO_FACEBOOK
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+def run_cli(monkeypatch, capsys, *args: str, columns: int = 200) -> tuple[int, str, str]:
     """Run the scsim command in this process: (exit code, stdout, stderr with runs of
-    whitespace made single spaces, as Rich wraps long lines). The terminal is 200 columns
-    wide so that tables keep their rows on one line."""
+    whitespace made single spaces, as Rich wraps long lines). The terminal is ``columns``
+    wide: 200 by default, so that tables keep their rows on one line."""
     monkeypatch.setattr(sys, "argv", ["scsim", *args])
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", str(columns))
     try:
         main()
         code = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -250,6 +251,16 @@ def test_cli_commands(tmp_path, monkeypatch, capsys):
     assert (code, out) == (0, f"run_id,last\n{run_id},29\n")
     code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT seed FROM runs", "--json")
     assert json.loads(out) == [{"seed": 0}]
+    # SELECT * in a terminal 100 wide: the columns that fit, whole, and how to see the rest
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT * FROM runs", columns=100)
+    n_columns = len(open_store(tmp_path / "store").query("SELECT * FROM runs").columns)
+    assert code == 0 and max(map(len, out.splitlines())) <= 100
+    assert run_id in out and "court-blacklist" in out and "agents.parquet" not in out
+    assert re.search(rf"\b\d of {n_columns} columns fit: select fewer, or --csv for all",
+                     " ".join(out.split()))
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT id, seed FROM runs",
+                           columns=100)
+    assert "columns fit" not in out and out.rstrip().endswith("1 row")
     for args, message in ((("show", "nope"), "no run 'nope'"),
                           (("query", "SELECT * FROM nothing"), "query failed"),
                           (("runs", "--status", "lost"), "unknown status 'lost'"),

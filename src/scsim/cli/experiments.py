@@ -136,7 +136,7 @@ def sweeps_command(
         if as_data:
             print_data(table, as_data == "json")
         else:
-            console.print(frame_table(table, f"sweeps in {runs.root}"))
+            console.print(frame_table(table, f"sweeps in {runs.root}", fit=True))
         return
     _require("sweeps", "experiments", "report")
     from scsim.experiments import sweep as sw
@@ -169,7 +169,8 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
     for name in outputs:
         shown[name] = [f"{fmt(m)} ± {fmt(h)}" for m, h in zip(
             table[name], table[f"{name}_ci95"], strict=True)]
-    console.print(frame_table(shown, f"sweep {sweep_id}: mean ± 95 % interval over replications"))
+    console.print(frame_table(shown, f"sweep {sweep_id}: mean ± 95 % interval over replications",
+                              fit=True))
     for path, name in short.items():
         if path != name:
             console.print(f"[dim]{name} = {path}[/dim]")

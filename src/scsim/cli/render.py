@@ -18,18 +18,59 @@ def fmt(value) -> str:
     return format_value(value)
 
 
-def frame_table(df, title: str | None = None, rows: int | None = None) -> Table:
+MAX_CELL = 40
+"""Characters a cell keeps in a table fitted to the terminal (longer ones end in '…')."""
+
+
+def frame_table(df, title: str | None = None, rows: int | None = None,
+                fit: bool = False) -> Table:
     """A DataFrame as a Rich table (its first ``rows`` rows): numbers right-aligned and
-    written for people, long headers folded rather than cut."""
+    written for people, long headers folded rather than cut.
+
+    ``fit`` (for tables of any shape, such as a query's): in a terminal too narrow for
+    every column, cells are cut at ``MAX_CELL`` characters and the columns that do not fit
+    are left out, from the right; the caption says how many are shown and how to see all.
+    Output to a file or a pipe keeps every column whole."""
     import pandas as pd
 
-    table = Table(title=title, title_justify="left")
-    for col in df.columns:
+    shown = df if rows is None else df.head(rows)
+    cells = {col: [_cell(v) for v in shown[col]] for col in df.columns}
+    columns = list(df.columns)
+    caption = None
+    width = console.width
+    if fit and _table_width(cells, columns, None) > width:
+        cells = {col: [_cut(c) for c in cells[col]] for col in columns}
+        kept = []
+        for col in columns:
+            if kept and _table_width(cells, [*kept, col], MAX_CELL) > width:
+                break
+            kept.append(col)
+        if len(kept) < len(columns):
+            caption = (f"{len(kept)} of {len(columns)} columns fit: select fewer, or "
+                       "--csv for all")
+        columns = kept
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for col in columns:
         table.add_column(str(col), overflow="fold",
                          justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
-    for row in (df if rows is None else df.head(rows)).itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+    for i in range(len(shown)):
+        table.add_row(*(cells[col][i] for col in columns))
     return table
+
+
+def _table_width(cells: dict, columns: list, header_cap: int | None) -> int:
+    """Characters a Rich table needs for ``columns`` at their natural width: each column
+    its longest cell or header (headers up to ``header_cap`` characters: longer ones fold),
+    plus a space each side and a border."""
+    def natural(col) -> int:
+        header = len(str(col)) if header_cap is None else min(len(str(col)), header_cap)
+        return max([header, *(len(c) for c in cells[col])])
+
+    return 1 + sum(natural(col) + 3 for col in columns)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
 
 
 def _cell(value) -> str:

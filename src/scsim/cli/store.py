@@ -90,7 +90,9 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL (DuckDB dialect, read-only) over the "
-                                            "tables runs, metrics, agents, companies.")],
+                                            "tables runs, sweeps, metrics, agents, "
+                                            "companies, groups, regions, wrongful, events, "
+                                            "traced (SHOW TABLES; DESCRIBE events).")],
     csv: CsvOption = False,
     json_: JsonOption = False,
     store: StoreOption = None,
@@ -101,10 +103,10 @@ def query(
     if as_data:
         print_data(df, as_data == "json")
         return
-    console.print(frame_table(df, rows=TABLE_ROWS))
+    console.print(frame_table(df, rows=TABLE_ROWS, fit=True))
     more = len(df) - TABLE_ROWS
-    console.print(f"[dim]{len(df):,} rows" + (f" ({more:,} not shown: use --csv)" if more > 0
-                                              else "") + "[/dim]")
+    console.print(f"[dim]{len(df):,} row{'' if len(df) == 1 else 's'}"
+                  + (f" ({more:,} not shown: use --csv)" if more > 0 else "") + "[/dim]")
 
 
 @app.command("rm")
