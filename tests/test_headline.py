@@ -8,6 +8,7 @@ import pytest
 import scsim
 from scsim.outputs.headline import (
     comparison_headline,
+    percent,
     round_figure,
     run_headline,
     to_precision,
@@ -40,6 +41,14 @@ def test_round_figure():
     assert to_precision(9_712.0, 3_700.0) == "9,700"
     assert to_precision(-2.94, 11.2) == "−3"
     assert to_precision(0.437, 0.05) == "0.4"  # at most one decimal
+
+
+def test_percent_never_calls_a_share_that_is_not_zero_zero():
+    assert percent(0.437) == "44 %" and percent(0.437, 1) == "43.7 %"
+    assert percent(1 / 5000, 1) == "0.02 %"  # 1 of 5,000 listed was "0.0 %"
+    assert percent(0.004) == "0.4 %" and percent(0.00049, 1) == "0.05 %"
+    assert percent(0.0) == "0 %" and percent(0.0, 1) == "0.0 %"
+    assert percent(float("nan")) == "–"
 
 
 def test_setting_units_come_from_the_schema():
