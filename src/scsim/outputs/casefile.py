@@ -132,7 +132,8 @@ class Trace:
         """Refuse case files in a run that keeps no per-agent sources: they tell each
         agent's points by source (its ledger), which such a run does not keep."""
         if (self.sample or self.ids or self.wrongful) and not names.per_agent_sources:
-            raise ScsimError("--trace, --trace-ids and --trace-wrongful need every agent's "
+            raise ScsimError("--trace, --trace-ids and --trace-wrongful (trace= in Python) "
+                             "need every agent's "
                              "points by source: this scenario sets "
                              "metrics.per_agent_sources: false (set it to true, or run "
                              "without case files)")
@@ -140,13 +141,13 @@ class Trace:
     def chosen(self, n: int, seed: int) -> np.ndarray:
         """The agents traced from day 0 (sorted int64 ids)."""
         if self.sample < 0:
-            raise ScsimError("--trace: the number of agents to trace is negative")
+            raise ScsimError("--trace (trace=): the number of agents to trace is negative")
         bad = [i for i in self.ids if not 0 <= i < n]
         if bad:
-            raise ScsimError(f"--trace-ids: no agent {bad[0]} in a run of {n:,} agents "
+            raise ScsimError(f"--trace-ids (trace=): no agent {bad[0]} in a run of {n:,} agents "
                              f"(ids are 0 to {n - 1:,})")
         if self.sample + len(self.ids) > MAX_TRACED:
-            raise ScsimError(f"--trace: at most {MAX_TRACED:,} agents get case files "
+            raise ScsimError(f"--trace (trace=): at most {MAX_TRACED:,} agents get case files "
                              f"(asked for {self.sample + len(self.ids):,}); trace a sample, "
                              "and use the agents table and `scsim sources` for everyone")
         rng = np.random.default_rng([seed, 0x7472616365])  # "trace"
@@ -763,7 +764,8 @@ def case_file(res, agent: int) -> CaseFile:
                          else 0.0 for s in sources]})
     about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
              f"{row['start_score']:.1f} at the start.")
-    lines = [f"agent {agent} was not traced (`--trace-ids {agent}` traces it); {about} "
+    lines = [f"agent {agent} was not traced (`--trace-ids {agent}` traces it, trace=[{agent}] "
+             f"in Python); {about} "
              "Points by source:" if kept else
              f"agent {agent}: {about} This run kept no points by source per agent "
              "(metrics.per_agent_sources: false; `scsim sources` has them for all agents "
