@@ -77,7 +77,7 @@ def test_run_headline_states_the_runs_own_figures(penalty_comparison):
     fall = 1 - acts.iloc[-30:].mean() / acts.iloc[:30].mean()
     assert fall > 0.005  # fear of the score deters acts under this penalty
     assert lines[2].startswith(f"Chilling effect: {100 * fall:.0f} % fewer penalised acts "
-                               "in the last 30 days than in the first 30; mean fear "
+                               "in the last 30 days than in the first 30 days; mean fear "
                                f"{res.metrics['fear_mean'].iloc[-1]:.2f}")
 
 
@@ -86,6 +86,12 @@ def test_run_headline_without_listings():
     lines = run_headline(res).splitlines()
     assert lines[0] == "Listed: nobody among 500 people in 40 days."
     assert lines[1].startswith("Blocked travel: 0 air and 0 train tickets")
+    one_day = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=1), seed=1)
+    lines = run_headline(one_day).splitlines()
+    assert lines[0] == "Listed: nobody among 500 people in one day."
+    acts = one_day.metrics["penalised_acts"].iloc[0]
+    assert acts > 0 and lines[2].startswith(  # one day is both windows: "1 days" before
+        "Chilling effect: as many penalised acts on the last day as on the first day; ")
 
 
 def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_comparison):

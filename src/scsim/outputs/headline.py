@@ -41,7 +41,10 @@ def round_figure(value: float, digits: int = 3) -> str:
 
 
 def period(days: int) -> str:
-    """'in a year' for 365 days, 'in 2 years' for 730, else 'in 180 days'."""
+    """'in a year' for 365 days, 'in 2 years' for 730, 'in one day' for 1, else 'in 180
+    days'."""
+    if days == 1:
+        return "in one day"
     if days % 365 == 0:
         years = days // 365
         return "in a year" if years == 1 else f"in {years} years"
@@ -98,13 +101,15 @@ def run_headline(res: Result) -> str:
         travel = national_travel(per_100, n * k, published)
     change = chilling_change(m)
     window = min(WINDOW, days)
+    first, last = (("on the first day", "on the last day") if window == 1 else
+                   (f"in the first {window} days", f"in the last {window} days"))
     if math.isnan(change):
-        acts = f"no penalised acts in the first {window} days"
+        acts = f"no penalised acts {first}"
     elif abs(change) < 0.005:
-        acts = f"as many penalised acts in the last {window} days as in the first {window}"
+        acts = f"as many penalised acts {last} as {first}"
     else:
-        acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts in "
-                f"the last {window} days than in the first {window}")
+        acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts "
+                f"{last} than {first}")
     chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
                 "(0: none, 1: the most).")
     lines = [listed, travel, chilling]
