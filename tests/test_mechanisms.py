@@ -704,3 +704,57 @@ def test_neighbour_counts_stay_consistent():
     cols = net.indices
     order = np.lexsort((rows, cols))  # entry (j, i) for each (i, j), both sorted
     np.testing.assert_array_equal(net.tie[np.lexsort((cols, rows))], net.tie[order])
+
+
+def test_a_warm_up_longer_than_the_run_reports_nothing_before_day_0():
+    """A warm-up of 60 days before a run of 20 (it used to fail with an IndexError), with
+    wrongful listings during the warm-up and after it: the wrongful table, the case files
+    and the daily breakdowns hold days 0 to 19 only, and agree with the agents' counts,
+    which restart at day 0; a case file's first day compares with day 0's state."""
+    import scsim
+    from scsim.outputs.casefile import events_table
+
+    sc = scsim.load_scenario("informants", agents=3000, days=20, overrides={
+        "warmup_days": 60, "listing.threshold": 990, "reports.false_rate": 0.02})
+    res = scsim.simulate(sc, seed=2, trace=scsim.Trace(sample=300, wrongful=True))
+    assert len(res.metrics) == 20 and len(res.wrongful) > 0
+    assert res.wrongful["day"].between(0, 19).all()
+    assert len(res.wrongful) == res.agents["wrongful_listings"].sum()
+    assert res.events["day"].between(0, 19).all()
+    for table in (res.groups, res.regions):
+        assert sorted(table["day"].unique()) == list(range(20))
+    # Day 0's tier events are the tiers that changed on day 0, not during the warm-up.
+    sim = Simulation(sc, seed=2, trace=scsim.Trace(sample=300))
+    traced = sim.case_files.traced
+    before = sim.state.agents["tier"][traced].copy()
+    sim.run_until(1)
+    moved = traced[sim.state.agents["tier"][traced] != before]
+    events = events_table(sim.case_files.events, sim.names)
+    told = events.loc[events["event"] == "tier", "agent"]
+    assert sorted(told) == sorted(moved)
+    assert events["day"].eq(0).all() and len(events) > 0
+
+
+def test_the_initially_listed_are_drawn_where_the_system_runs_on_day_0():
+    """national-800 pilots regions 0 and 1 and reaches the others on day 90: an initial
+    share lists agents of the pilot regions only (the same agents as when every region
+    starts on day 0: the draws do not depend on the roll-out), so the listed stock and
+    the agents' days listed agree (they did not: the others' terms stood still until day
+    90, then ended at once)."""
+    import scsim
+
+    def state0(**overrides):
+        sc = scsim.load_scenario("national-800", agents=4000, days=30, overrides={
+            "listing.initial_share": 0.1, **overrides})
+        return sc, Simulation(sc, seed=3).state.agents
+
+    sc, staged = state0()
+    _, everywhere = state0(**{"regions.rollout": [{"day": 0, "regions": "all"}]})
+    pilot = staged["region"] < 2
+    listed, listed_all = (staged["status"] & LISTED) != 0, (everywhere["status"] & LISTED) != 0
+    assert not listed[~pilot].any() and listed_all[~pilot].sum() > 0
+    assert (listed[pilot] == listed_all[pilot]).all()
+    within(listed.sum(), 0.1 * pilot.sum(), math.sqrt(0.1 * 0.9 * pilot.sum()))
+    res = scsim.simulate(sc, seed=3)
+    assert res.metrics["listed"].sum() == res.agents["days_listed"].sum()
+    assert res.regions.loc[res.regions["region"] >= 2, "listed"].eq(0).all()

@@ -136,13 +136,15 @@ class Simulation:
 
     def _warm_up(self) -> None:
         """The warm-up (MODEL.md, Initial state): days -W to -1 under the policy of day 0,
-        every step but the metrics; then the history counts restart at day 0."""
+        every step but those that report (metrics, provenance, case files); then the
+        history counts restart at day 0."""
         if self.state.day >= 0:
             return
         t0 = time.perf_counter()
         while self.state.day < 0:
             self.step(self.state.day, self.epochs[0][1])
         self.state.restart_history()
+        self.case_files.after_warm_up()
         self.profile["setup"] += time.perf_counter() - t0
 
     def run(self, progress: Callable[[int], None] | None = None,
@@ -201,14 +203,16 @@ class Simulation:
 
     def step(self, day: int, p: Params) -> None:
         """One day: every step of the plan that is on, in order (MODEL.md, One day); on a
-        warm-up day (``day`` < 0) all but the metrics."""
+        warm-up day (``day`` < 0) all but those that report (``Step.reports``), and
+        nobody traced."""
         s = self.state
         self.tally.reset()
         self.ledger.reset()
         # A warm-up day (day < 0) counts as day 0 for the roll-out and is not reported.
         today = Today(day, p, (p.region_start_day <= max(day, 0)).astype(np.uint8),
                       self.seed, s, self.tally, day == self.scenario.days - 1,
-                      ledger=self.ledger, trace=self.case_files.tracing())
+                      ledger=self.ledger,
+                      trace=self.case_files.tracing() if day >= 0 else None)
         for step in self.steps:
             t = time.perf_counter()
             if step.on(p) and (day >= 0 or not step.reports):

@@ -90,8 +90,8 @@ class Listing(Section):
     appeals: Appeals = Field(default_factory=Appeals, description="appeals against a listing")
     initial_share: Probability = Field(
         0.0, description="share of agents already listed when the run starts (before the "
-        "warm-up, if any), chosen at random, each with a remaining term uniform over 1 to "
-        "duration days (initial state)",
+        "warm-up, if any), chosen at random among the regions where the system runs on day "
+        "0, each with a remaining term uniform over 1 to duration days (initial state)",
         json_schema_extra=meta("share of agents", "MODEL.md: Initial state"))
 
 
@@ -307,17 +307,19 @@ def announce_listings(indptr, indices, tie, status, today, nbr_listed, nbr_clean
 
 
 @njit(cache=True, parallel=True)
-def draw_initial_listings(share, duration, first_day, key, status, today, listed_until,
-                          times_listed, flags):
-    """The initial state: each agent is listed with probability ``share`` (rightfully),
-    its term ending after 1 to ``duration`` days (uniform) from ``first_day``; the listed
-    are marked NEW_LISTED and their blocks flagged for ``announce_listings``."""
+def draw_initial_listings(share, duration, first_day, key, region, started, status, today,
+                          listed_until, times_listed, flags):
+    """The initial state: each agent of a region where the system runs on the first day
+    (``started[region]``: the roll-out of day 0) is listed with probability ``share``
+    (rightfully), its term ending after 1 to ``duration`` days (uniform) from
+    ``first_day``; the listed are marked NEW_LISTED and their blocks flagged for
+    ``announce_listings``. An agent's draw does not depend on the roll-out."""
     n = len(status)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
             h = agent_hash(key, i)
-            if unit(h) >= share:
+            if unit(h) >= share or not started[region[i]]:
                 continue
             status[i] |= LISTED
             listed_until[i] = first_day + 1 + below(rehash(h, INITIAL_TERM), duration)
@@ -326,13 +328,17 @@ def draw_initial_listings(share, duration, first_day, key, status, today, listed
             flags[blk] = 1
 
 
-def list_initially(state: State, p: ClassifyParams, share: float, seed: int) -> None:
-    """Apply ``listing.initial_share`` to the state on its first day (``state.day``):
-    the listed agents, their terms, and what their neighbours see."""
+def list_initially(state: State, p: ClassifyParams, started: np.ndarray, share: float,
+                   seed: int) -> None:
+    """Apply ``listing.initial_share`` to the state on its first day (``state.day``),
+    in the regions ``started`` (uint8 per region) on day 0: the listed agents, their
+    terms, and what their neighbours see. Where the system starts later nobody is listed
+    before it starts (MODEL.md, Roll-out)."""
     a, net = state.agents, state.net
     flags = np.zeros(n_blocks(state.n), np.uint8)
     draw_initial_listings(share, p.duration, state.day, stream_key(seed, "initial:listing"),
-                          a["status"], a["today"], a["listed_until"], a["times_listed"], flags)
+                          a["region"], started, a["status"], a["today"], a["listed_until"],
+                          a["times_listed"], flags)
     announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
                       a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"], flags)
     a["today"][:] = 0

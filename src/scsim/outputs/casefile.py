@@ -171,6 +171,7 @@ class CaseFiles(Step):
 
     name = "casefiles"
     section = "metrics"
+    reports = True  # case files open on day 0: the warm-up is not reported
 
     @classmethod
     def on(cls, p) -> bool:
@@ -193,6 +194,11 @@ class CaseFiles(Step):
         self.error_floats = np.zeros((0, len(LOG_FLOATS)), np.float32)
         self.error_rows = 0
         self.errors_full_day = -1
+        self._snap(self.traced)
+
+    def after_warm_up(self) -> None:
+        """The state the traced agents' first day is compared with: day 0's, once the
+        warm-up (which logs nothing) has run and the history counts restarted."""
         self._snap(self.traced)
 
     @property

@@ -110,6 +110,7 @@ class Provenance(Step):
     name = "provenance"
     section = "metrics"
     kernels = (region_counts, binned_percentiles, binned_gini)
+    reports = True  # a warm-up day is not reported: no breakdown, no wrongful listing
 
     @classmethod
     def on(cls, p) -> bool:

@@ -82,5 +82,6 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
                   household_start=pop.household_start, region_start=pop.region_start,
                   company_region_start=pop.company_region_start)
     if sc.listing.initial_share > 0:
-        list_initially(state, p.classify, sc.listing.initial_share, seed)
+        list_initially(state, p.classify, (p.region_start_day <= 0).astype(np.uint8),
+                       sc.listing.initial_share, seed)
     return state, sc
