@@ -51,6 +51,12 @@ def test_percent_never_calls_a_share_that_is_not_zero_zero():
     assert percent(float("nan")) == "–"
 
 
+def test_percent_never_calls_a_share_that_is_not_one_a_hundred():
+    assert percent(0.99997, 1) == "99.997 %" and percent(0.996) == "99.6 %"
+    assert percent(0.9994, 1) == "99.9 %"  # the digits asked for tell it from 100 %
+    assert percent(1.0) == "100 %" and percent(1.0, 1) == "100.0 %"
+
+
 def test_setting_units_come_from_the_schema():
     assert setting_unit(PENALTY) == "points per day per listed neighbour"
     assert setting_unit("behaviours.jaywalking.rate") == "acts per agent per day"

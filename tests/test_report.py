@@ -14,6 +14,7 @@ import scsim
 from conftest import run_cli
 from scsim.analysis.compare import compare
 from scsim.outputs.headline import run_headline
+from scsim.outputs.metrics import metric_label as label
 from scsim.report import REPORT_FILE, report_comparison, report_run
 from scsim.report.figures import RUN_CHARTS, SMALL_COUNT, draw_charts, listed_at_end
 from scsim.store import open_store
@@ -69,9 +70,30 @@ def test_run_report(tmp_path, pair):
     scores = pd.read_csv(tmp_path / "report" / "01-scores.csv")
     assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
         1, 5, 25, 50, 75, 95, 99)), "run"]
-    listed = pd.read_csv(tmp_path / "report" / "03-listed.csv")
-    assert list(listed.columns) == ["day", "listed", "wrongful_listed", "run"]
-    assert (listed["listed"].to_numpy() == res.metrics["listed"].to_numpy()).all()
+    assert "<td>companies</td>" in html  # national-800 scores its companies
+
+
+def test_listed_csv_holds_the_numbers_the_chart_draws(tmp_path, pair):
+    """The chart draws agents per 100,000 (as its axis and caption say); so does its CSV,
+    whose columns say so (it held the counts under the metrics' names)."""
+    from scsim.report.figures import PER, listed
+
+    runs = list(zip(pair.labels, (pair.a[0], pair.b[0]), strict=True))
+    report_comparison(pair, tmp_path / "cmp")
+    csv = pd.read_csv(tmp_path / "cmp" / "04-listed.csv")
+    assert list(csv.columns) == ["day", "listed_per_100k_agents",
+                                 "wrongful_listed_per_100k_agents", "run"]
+    (ax,) = listed(runs).figure.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for run, res in runs:
+        rows = csv[csv["run"] == run]
+        for col in ("listed", "wrongful_listed"):
+            line = lines[f"{label(col)} ({run.split(':')[0]})"]
+            assert (rows["day"].to_numpy() == line.get_xdata()).all()
+            assert (rows[f"{col}_per_100k_agents"].to_numpy() == line.get_ydata()).all()
+            counts = rows[f"{col}_per_100k_agents"] * len(res.agents) / PER
+            np.testing.assert_allclose(counts, res.metrics[col], rtol=1e-12)
+    assert runs[1][1].metrics["wrongful_listed"].max() > 0  # B's second line is not all 0
 
 
 def test_charts_that_do_not_apply_are_left_out(tmp_path):
@@ -80,6 +102,8 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     html = check_report(report_run(res, tmp_path / "r"), [
         "scores", "listed", "travel", "ties", "groups", "network", "sources", "regions"])
     assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
+    assert "companies (companies are not scored in this scenario)" in html
+    assert "<td>companies</td>" not in html  # nor a companies section in the summary
     assert len(RUN_CHARTS) == 9
 
 

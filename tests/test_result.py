@@ -11,8 +11,10 @@ import pytest
 import scsim
 from scsim.errors import MemoryRefused
 from scsim.outputs import result as result_module
+from scsim.outputs.headline import percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.result import Result
+from scsim.outputs.summary import SMALL_COUNT, format_value
 from scsim.world import build as world
 
 
@@ -102,3 +104,72 @@ def test_counts_are_integers_with_the_same_values():
     counts = [c for c in m.columns if m[c].dtype == np.int64]
     assert (m[counts].to_numpy(np.float64) == res.metrics_table[
         :, [res.metrics_columns.index(c) for c in counts]]).all()
+
+
+def test_companies_in_the_summary_only_when_they_are_scored(result):
+    """three-tier's companies are employers, not scored: no companies section (it showed
+    0 of 60 listed, a mean score of 1,000 points and no tax). pilot-1000 scores them."""
+    assert not result.scenario.companies.enabled and len(result.companies)
+    assert "companies" not in set(result.summary()["section"])
+    scored = scsim.simulate(scsim.load_scenario("pilot-1000", agents=2000, days=15), seed=9)
+    rows = scored.summary().set_index("section").loc["companies"].set_index("figure")
+    last = scored.metrics.iloc[-1]
+    assert rows.loc["listed", "note"] == f"of {len(scored.companies)}"
+    assert rows["value"].tolist() == [last["corp_listed"], last["corp_score_mean"],
+                                      last["tax_take"]]
+
+
+def _listed_by_group(res) -> dict[str, int]:
+    ever = res.agents["times_listed"] > 0
+    return {g: int(k) for g, k in ever.groupby(res.agents["group"], observed=True).sum()
+            .items()}
+
+
+def test_small_numbers_name_the_group_whose_count_is_small():
+    """The reference group (group_a) has 1 agent ever listed, group_b 56: group_b's note
+    says group_a's count is small (it said "small numbers: 1 listed" as if group_b's)."""
+    res = scsim.simulate(scsim.load_scenario("three-tier", agents=3000, days=20,
+                                             overrides={"listing.threshold": 648}), seed=3)
+    counts = _listed_by_group(res)
+    assert counts["group_a"] < SMALL_COUNT <= counts["group_b"]
+    notes = res.summary().set_index("figure")["note"]
+    assert notes["group_b: ever listed"].endswith(
+        f" (small numbers: group_a has {counts['group_a']} listed, so the ratio is noisy)")
+    assert notes["group_a: ever listed"].endswith(
+        f"ratio to group_a: 1.00 (small numbers: group_a has {counts['group_a']} listed, "
+        "so the share is noisy)")
+    assert notes["party: ever listed"].endswith(
+        f"(small numbers: party has {counts['party']} listed and group_a has "
+        f"{counts['group_a']} listed, so the ratio is noisy)")
+
+
+def test_no_ratio_to_a_reference_group_nobody_of_which_was_listed(result):
+    counts = _listed_by_group(result)
+    assert counts["group_a"] == 0
+    notes = result.summary().set_index("figure")["note"]
+    assert "no ratio: nobody in group_a listed" in notes["group_b: ever listed"]
+    assert "group_a has" not in notes["group_b: ever listed"]  # no ratio, no noisy ratio
+
+
+def test_a_share_that_is_not_one_is_not_shown_as_one():
+    """One tie severed among tens of thousands: the share of ties still active is 0.99997,
+    which the value column showed as "1" and the note as "100.0 %"."""
+    res = scsim.simulate(scsim.load_scenario("pilot-1000", agents=10_000, days=8), seed=1)
+    share = res.metrics["ties_active_frac"].iloc[-1]
+    assert res.metrics["ties_severed"].sum() >= 1 and 0.99995 <= share < 1
+    row = res.summary().set_index("figure").loc["ties still active"]
+    shown = float(format_value(row["value"]))
+    assert shown < 1 and abs(shown - share) < 1 - share  # nearer the share than 1 is
+    assert row["note"] == f"{percent(share, 1)} of ties"
+    told = float(row["note"].removesuffix(" % of ties"))
+    assert told < 100 and abs(told - 100 * share) < 100 * (1 - share)  # not "100.0 %"
+
+
+def test_format_value_keeps_its_rules_and_tells_a_fraction_from_one():
+    assert format_value(1.0) == "1" and format_value(0.5) == "0.5"
+    assert format_value(0.99994) == "0.9999"  # 4 significant digits tell it from 1
+    assert format_value(0.99997) == "0.99997" and format_value(-0.99997) == "-0.99997"
+    assert format_value(1 - 2 ** -53) == "0.9999999999999999"
+    assert format_value(12_345.0) == "12,345" and format_value(784.06) == "784.1"
+    assert format_value(1.00003) == "1"  # not a fraction: 4 significant digits, as before
+    assert format_value(float("nan")) == "–"

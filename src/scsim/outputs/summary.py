@@ -25,7 +25,9 @@ def unit(column: str) -> str:
 
 
 def format_value(value: float) -> str:
-    """A figure for people: thousands separators, 4 significant digits, – for NaN."""
+    """A figure for people: thousands separators, 4 significant digits, – for NaN. A
+    fraction (0 < |value| < 1, such as a share) keeps the digits that tell it from 1:
+    0.99997 of ties still active is "0.99997", not "1"."""
     value = float(value)
     if value != value:  # NaN
         return "–"
@@ -33,7 +35,18 @@ def format_value(value: float) -> str:
         return f"{value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.1f}"
-    return f"{value:.4g}"
+    digits = 4
+    text = f"{value:.{digits}g}"
+    while abs(value) < 1 and abs(float(text)) == 1:  # 17 digits tell any double from 1
+        digits += 1
+        text = f"{value:.{digits}g}"
+    return text
+
+
+def companies_scored(res: Result) -> bool:
+    """Whether the run scores companies (``companies.enabled``): they exist as employers
+    whether or not they are scored, and their figures mean something only when they are."""
+    return bool(len(res.companies)) and res.scenario.companies.enabled
 
 
 def summarise(res: Result) -> pd.DataFrame:
@@ -107,23 +120,36 @@ def summarise(res: Result) -> pd.DataFrame:
     ever = dict(zip(res.names.groups, np.divide(listed, sizes, out=np.full(groups, np.nan),
                                                 where=sizes > 0), strict=True))
     ref = res.names.groups[res.names.reference_group]
+    ref_count = int(listed[res.names.reference_group])
     for g, count in zip(res.names.groups, listed, strict=True):
         ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
-        few = (f" (small numbers: {min(count, listed[res.names.reference_group])} listed, "
-               "noisy)" if min(count, listed[res.names.reference_group]) < SMALL_COUNT
-               else "")
+        counts = {g: int(count)}  # the listed agents behind what the note tells
+        if not np.isfinite(ratio):
+            relation = f"reference: {ref}" if g == ref else f"no ratio: nobody in {ref} listed"
+        else:
+            relation = f"ratio to {ref}: {ratio:.2f}"
+            counts[ref] = ref_count
         add("disparate impact", f"{g}: ever listed", ever[g],
-            f"{percent(ever[g], 1)} of the group; "
-            + (f"ratio to {ref}: {ratio:.2f}" if np.isfinite(ratio) else f"reference: {ref}")
-            + few)
+            f"{percent(ever[g], 1)} of the group; {relation}"
+            + small_numbers(counts, "share" if len(counts) == 1 else "ratio"))
     mechanism_rows(res, add)
-    if len(companies):
+    if companies_scored(res):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
         add("companies", label("tax_take"), last["tax_take"], "per day, revenue units")
     if res.scenario.population.scale != 1:
         national_terms(m, n, res.scenario.population.scale, add)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
+
+
+def small_numbers(counts: dict[str, int], what: str) -> str:
+    """The warning a disparate-impact note ends with when a group's count of agents ever
+    listed (``counts``: by group, the counts behind ``what`` the note tells, a share or a
+    ratio) is under ``SMALL_COUNT``, naming each such group; '' when none is:
+    " (small numbers: group_a has 10 listed, so the ratio is noisy)"."""
+    small = " and ".join(f"{g} has {k:,} listed" for g, k in counts.items()
+                         if k < SMALL_COUNT)
+    return f" (small numbers: {small}, so the {what} is noisy)" if small else ""
 
 
 def mechanism_rows(res: Result, add) -> None:

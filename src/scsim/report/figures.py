@@ -27,7 +27,7 @@ from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import SMALL_COUNT
+from scsim.outputs.summary import SMALL_COUNT, companies_scored
 
 Runs = list[tuple[str, Result]]
 
@@ -161,14 +161,23 @@ def tiers(runs: Runs) -> Chart | str:
 
 
 def listed(runs: Runs) -> Chart:
+    """Its numbers (``Chart.data``) are the lines it draws: ``listed_per_100k_agents`` and
+    ``wrongful_listed_per_100k_agents`` by run and day."""
     caption = ("Agents on the list on each day, and those of them whose listing is wrongful "
                "(the error-free record would not have listed them), per 100,000 agents.")
+    drawn = {"listed": "C0", "wrongful_listed": "C3"}
+
+    def per_100k(res: Result, col: str) -> pd.Series:
+        return res.metrics[col] / _n(res) * PER
+
     chart, ax = _line_chart("listed", "Listed and wrongfully listed", caption, runs, [
-        (metric_label("listed"), "C0", lambda r: r.metrics["listed"] / _n(r) * PER),
-        (metric_label("wrongful_listed"), "C3",
-         lambda r: r.metrics["wrongful_listed"] / _n(r) * PER)],
-        "agents per 100,000")
+        (metric_label(col), color, lambda r, col=col: per_100k(r, col))
+        for col, color in drawn.items()], "agents per 100,000")
     _from_zero(ax)
+    chart.data = pd.concat([pd.DataFrame({
+        "day": res.metrics["day"], **{f"{col}_per_100k_agents": per_100k(res, col)
+                                      for col in drawn}, "run": label})
+        for label, res in runs], ignore_index=True)
     return chart
 
 
@@ -286,7 +295,7 @@ def listed_at_end(res: Result, group: str) -> int:
 
 
 def companies(runs: Runs) -> Chart | str:
-    if not all(len(res.companies) and res.scenario.companies.enabled for _, res in runs):
+    if not all(companies_scored(res) for _, res in runs):
         return "companies are not scored in this scenario"
     caption = ("Left: share of companies in each corporate tier (the tier sets the tax and "
                "inspection rates). Right: companies on the list.")
@@ -407,7 +416,7 @@ def differences(comparison: Comparison) -> Chart:
 # What each chart of a run draws: metric columns by name, or by prefix (ending in *)
 CHART_COLUMNS = {
     "scores": ("score_p*", "score_mean"), "tiers": ("tier_*",),
-    "listed": ("listed", "wrongful_listed"), "travel": ("blocked_air", "blocked_train"),
+    "travel": ("blocked_air", "blocked_train"),
     "chilling": ("penalised_acts", "acts_*"), "ties": ("ties_active_frac", "lcc_frac",
                                                        "pariahs"),
     "groups": ("listed_rate_*", "di_*"), "companies": ("corp_tier_*", "corp_listed"),
@@ -421,7 +430,8 @@ CHART_TABLES = {"causes": ("wrongful", ("day", "agent", "cause")),
 def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
     """The numbers a run chart draws: one row per run and day (``run``, ``day`` and the
     metric columns of ``CHART_COLUMNS``), the rows of a provenance table
-    (``CHART_TABLES``), or the network sample's agents."""
+    (``CHART_TABLES``), or the network sample's agents. A chart whose lines are not metric
+    columns as they are gives its own (``listed``, per 100,000 agents): None here."""
     if name == "network":
         return pd.concat([res.sample.nodes.assign(run=label) for label, res in runs
                           if res.sample is not None], ignore_index=True)
@@ -466,7 +476,8 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
             if isinstance(chart, str):
                 skipped[draw.__name__] = chart
             else:
-                chart.data = chart_data(chart.name, runs)
+                if chart.data is None:  # unless it kept the numbers it drew (listed)
+                    chart.data = chart_data(chart.name, runs)
                 charts.append(chart)
         if comparison is not None:
             charts.insert(1, differences(comparison))
