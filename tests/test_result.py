@@ -39,6 +39,7 @@ def test_tables_and_arrow(result):
     last = result.metrics.iloc[-1]
     assert notes["ties still active"] == f"{100 * last['ties_active_frac']:.1f} % of ties"
     assert notes[label("lcc_frac")] == f"{100 * last['lcc_frac']:.1f} % of agents"
+    assert notes["listed now"] == f"{100 * last['listed'] / 2000:.2f} % of agents"
     ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
                                                         observed=True).mean()
     assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.1f} % of the group; ")

@@ -71,20 +71,20 @@ def summarise(res: Result) -> pd.DataFrame:
     add("score", "gini", last["score_gini"])
     add("score", "error-free mean", last["clean_score_mean"], "without errors")
     for t in res.names.tiers:
-        add("tiers", t, last[f"tier_{t}"], f"{last[f'tier_{t}'] / n:.1%} of agents")
+        add("tiers", t, last[f"tier_{t}"], f"{percent(last[f'tier_{t}'] / n, 1)} of agents")
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
-    add("listing", "listed now", last["listed"], f"{last['listed'] / n:.2%} of agents")
+    add("listing", "listed now", last["listed"], f"{percent(last['listed'] / n, 2)} of agents")
     add("listing", "ever listed", int(np.count_nonzero(times_listed)), "agents")
     add("listing", label("newly_listed"), new, f"{new / n / years:.4f}/person/yr")
     add("listing", label("wrongful_new"), wrongful_new,
-        f"{wrongful_new / new:.1%} of listings" if new else "no listings")
+        f"{percent(wrongful_new / new, 1)} of listings" if new else "no listings")
     add("listing", "wrongfully listed now", last["wrongful_listed"])
     for cause in res.names.causes:  # what made the wrongful listings (outputs.provenance)
         count = m[f"wrongful_by_{cause}"].sum() if f"wrongful_by_{cause}" in m else 0
         if count:
             add("listing", f"  cause: {cause.replace('_', ' ')}", count,
-                f"{count / wrongful_new:.0%} of wrongful listings")
+                f"{percent(count / wrongful_new)} of wrongful listings")
     add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
