@@ -105,8 +105,9 @@ def summarise(res: Result) -> pd.DataFrame:
         f"{percent(last['ties_active_frac'], 1)} of ties")
     add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
     add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'], 1)} of agents")
+    severed = m["ties_severed"].sum()
     add("network", label("shamed"), m["shamed"].sum(),
-        f"{m['ties_severed'].sum():.0f} ties severed")
+        f"{severed:,.0f} {'tie' if severed == 1 else 'ties'} severed")
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
