@@ -115,6 +115,36 @@ def test_calibrate_never_overwrites_a_file_it_did_not_write(cli, tmp_path):
     assert (tmp_path / "mine.yaml").read_text() == "name: my own scenario\n"
 
 
+def test_calibrate_never_overwrites_a_chart_it_did_not_write(cli, tmp_path):
+    """The chart beside a calibrated scenario (same name, .png) is replaced with --force
+    only if scsim wrote it (its PNG's Software field): a user's own figure of that name
+    is refused, whatever its contents (it was replaced before)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from scsim.experiments.calibrate import check_calibration_output
+    from scsim.fsutil import PNG_METADATA
+
+    figure = plt.figure()
+    figure.savefig(tmp_path / "fig.png")  # a user's own chart, made with matplotlib
+    (tmp_path / "notes.png").write_text("not even a picture\n")
+    mine = {p: p.read_bytes() for p in (tmp_path / "fig.png", tmp_path / "notes.png")}
+    for name in ("fig", "notes"):
+        code, _, err = cli("calibrate", "court-blacklist", "--out", f"{name}.yaml", "--force",
+                           "--preset", "2018-seed", "--param",
+                           "sanctions.travel.air_rate=0..0.1")
+        assert code == 2 and f"{name}.png: it was not written by scsim" in err
+    assert {p: p.read_bytes() for p in mine} == mine
+    figure.savefig(tmp_path / "ours.png", metadata=PNG_METADATA)  # as Calibration.save does
+    plt.close(figure)
+    with pytest.raises(ScsimError, match=r"ours\.png exists: --force replaces it"):
+        check_calibration_output(tmp_path / "ours.yaml")
+    assert check_calibration_output(tmp_path / "ours.yaml", force=True)[1] == (
+        tmp_path / "ours.png").resolve()
+
+
 def test_python_save_follows_the_same_rule(tmp_path):
     res = scsim.simulate(scsim.load_scenario("pilot-1000", agents=300, days=3), seed=1)
     (tmp_path / "x").mkdir()

@@ -154,6 +154,9 @@ def test_calibrate_command_writes_a_runnable_scenario(monkeypatch, capsys, tmp_p
     fitted = load_scenario(out_file)
     assert out_file.read_text().startswith("# Calibrated by scsim")
     assert out_file.with_suffix(".png").stat().st_size > 10_000  # the trials chart
+    from scsim.fsutil import png_made_by_scsim
+
+    assert png_made_by_scsim(out_file.with_suffix(".png"))  # so --force may replace it
     assert 0.001 <= fitted.sanctions.travel.air_rate <= 0.05
     assert fitted.sanctions.travel.air_rate > fitted.sanctions.travel.train_rate
 

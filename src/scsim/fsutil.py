@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,22 +59,47 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
 
 
 def check_output_file(path: str | os.PathLike, *, force: bool = False,
-                      ours: str | None = None) -> Path:
+                      ours: Callable[[Path], bool] | None = None) -> Path:
     """The resolved ``path`` if scsim may write it: missing, or with ``force`` a file
-    that starts with ``ours`` (scsim's header for it); otherwise a ScsimError."""
+    that ``ours`` recognises as scsim's (its header, or its PNG's marker: see
+    ``starts_with`` and ``png_made_by_scsim``); otherwise a ScsimError."""
     target = Path(path).expanduser().resolve()
     if not target.exists():
         return target
     if not target.is_file():
         raise ScsimError(f"refusing to write {target}: it is a folder")
-    if ours is not None:
-        with target.open("rb") as handle:
-            if not handle.read(len(ours.encode())).startswith(ours.encode()):
-                raise ScsimError(f"refusing to overwrite {target}: it was not written by "
-                                 "scsim; choose another name")
+    if ours is not None and not ours(target):
+        raise ScsimError(f"refusing to overwrite {target}: it was not written by scsim; "
+                         "choose another name")
     if not force:
         raise ScsimError(f"{target} exists: --force replaces it")
     return target
+
+
+def starts_with(header: str) -> Callable[[Path], bool]:
+    """For ``check_output_file``: is a file scsim's, as its first bytes are ``header``?"""
+    def ours(path: Path) -> bool:
+        with path.open("rb") as handle:
+            return handle.read(len(header.encode())) == header.encode()
+
+    return ours
+
+
+PNG_SOFTWARE = "scsim"
+"""The PNG text field ``Software`` of the charts scsim writes beside a user's file
+(``savefig(..., metadata=PNG_METADATA)``): how ``--force`` knows a PNG is its own."""
+PNG_METADATA = {"Software": PNG_SOFTWARE}
+
+
+def png_made_by_scsim(path: Path) -> bool:
+    """For ``check_output_file``: is this a PNG whose ``Software`` field says scsim?"""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "text", {}).get("Software") == PNG_SOFTWARE
+    except (UnidentifiedImageError, OSError):
+        return False
 
 
 @contextmanager

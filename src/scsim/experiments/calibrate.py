@@ -30,7 +30,13 @@ from scsim.experiments.cluster import worker_slots
 from scsim.experiments.design import Range, replication_seed
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_simulation
-from scsim.fsutil import atomic_file, check_output_file
+from scsim.fsutil import (
+    PNG_METADATA,
+    atomic_file,
+    check_output_file,
+    png_made_by_scsim,
+    starts_with,
+)
 from scsim.outputs.metrics import metric_columns
 from scsim.scenario import Scenario, dump_yaml, load_scenario
 
@@ -104,7 +110,7 @@ class Calibration:
         with atomic_file(yaml_path) as tmp:
             tmp.write_text(self.header() + "\n" + dump_yaml(self.scenario), encoding="utf-8")
         with atomic_file(png_path) as tmp:
-            chart.figure.savefig(tmp, format="png", dpi=DPI)
+            chart.figure.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
         return yaml_path, png_path
 
 
@@ -119,8 +125,8 @@ def check_calibration_output(path: str | os.PathLike, *, force: bool = False
     ``.png``) if it may: missing, or with ``force`` earlier scsim outputs; otherwise a
     ScsimError. Nothing is touched: call it before calibrating."""
     path = Path(path)
-    return (check_output_file(path, force=force, ours=CALIBRATED_HEADER),
-            check_output_file(path.with_suffix(".png"), force=force))
+    return (check_output_file(path, force=force, ours=starts_with(CALIBRATED_HEADER)),
+            check_output_file(path.with_suffix(".png"), force=force, ours=png_made_by_scsim))
 
 
 def loss_of(means: dict[str, float], targets: list[Target]) -> float:
