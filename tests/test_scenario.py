@@ -85,6 +85,27 @@ def test_errors_name_field_file_and_line(tmp_path):
     assert f"{path}:12: surveillance.channels.camera.coverage: must be <= 1" in found
 
 
+def test_agents_or_days_given_twice_must_agree(monkeypatch, capsys):
+    """--agents/--days beside an override of the same key: one value is taken, two that
+    disagree are refused (compare took --agents over --set-b silently, then said A and B
+    were the same scenario)."""
+    from conftest import run_cli
+
+    same = load_scenario("national-800", agents=500, overrides={"population.agents": 500})
+    assert same.population.agents == 500
+    for kwargs, message in (
+            ({"agents": 500, "overrides": {"population.agents": 600}},
+             "--agents 500 and the override population.agents=600 disagree"),
+            ({"days": 10, "overrides": ["days=20"]}, "--days 10 and the override days=20")):
+        with pytest.raises(ScenarioError, match=message):
+            load_scenario("national-800", **kwargs)
+    code, out, err = run_cli(monkeypatch, capsys, "compare", "national-800", "national-800",
+                             "--agents", "500", "--days", "5", "--set-b",
+                             "population.agents=600")
+    assert code == 2 and "--agents 500 and the override population.agents=600 disagree" in err
+    assert "Traceback" not in err + out
+
+
 def test_unknown_keys_do_not_hide_the_rules_that_span_fields(tmp_path):
     """A scenario whose only field problems are unknown keys is checked without them too:
     one run tells the misspelt keys and a rule broken elsewhere. A problem of a value

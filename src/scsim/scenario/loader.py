@@ -318,11 +318,19 @@ def load_scenario(
         doc.options[canonical(doc.data, path)] = option
 
     shortened = None  # the run's length when set from outside the file
+    overridden = {}  # population.agents and days, as the overrides set them
     for key, value in items:
         path = parse_path(key) if isinstance(key, str) else key
         given(path, value, f"override {format_path(path)}={_num(value)}")
+        overridden[tuple(path)] = value
         if tuple(path) == ("days",):
             shortened = value
+    for path, value, option in ((("population", "agents"), agents, "--agents"),
+                                (("days",), days, "--days")):
+        if value is not None and path in overridden and overridden[path] != value:
+            raise ScenarioError(f"{option} {value} and the override {format_path(path)}="
+                                f"{_num(overridden[path])} disagree: give one of them",
+                                doc.source)
     if agents is not None:
         given(("population", "agents"), agents, f"--agents {agents}")
     if days is not None:
