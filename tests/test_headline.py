@@ -127,14 +127,45 @@ def test_comparison_headline_in_the_other_direction_and_with_one_pair(penalty_co
     assert sentence.startswith("Lowering the association listed penalty from 1 to 0 points "
                                "per day per listed neighbour lists ")
     assert " fewer people per 3,000 in a year (one pair, so no interval" in sentence
+    assert sentence.count("run more replications") == 1  # said once, not per clause
+
+
+def test_comparison_headline_counts_in_words():
+    """Synthetic pairs (ever listed, ever wrongfully listed per side): one person is a
+    person; a mean that rounds to 0 at its precision is 'about as many', not '0 more';
+    one pair's missing interval is told once."""
+    from types import SimpleNamespace
+
+    def side(listed: int, wrongful: int):
+        counts = np.zeros(3000, np.int64)
+        return SimpleNamespace(
+            agent_columns={"times_listed": np.where(np.arange(3000) < listed, 1, counts),
+                           "wrongful_listings": np.where(np.arange(3000) < wrongful, 1,
+                                                         counts)},
+            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
+
+    def sentence(pairs):
+        cmp = SimpleNamespace(a=[side(a, wa) for a, wa, _, _ in pairs],
+                              b=[side(b, wb) for _, _, b, wb in pairs],
+                              changes={PENALTY: (0.0, 1.0)})
+        return comparison_headline(cmp)
+
+    one = sentence([(10, 0, 9, 3)])
+    assert " lists 1 fewer person per 3,000 in a year (one pair, so no interval: run more " \
+        "replications), and 3 more wrongfully listed (one pair)." in one
+    wide = sentence([(0, 0, 300, 0), (300, 0, 5, 0)])  # mean 2.5, interval ±3,700
+    assert " lists about as many people per 3,000 in a year (95 % CI " in wide
 
 
 def test_comparison_headline_of_a_switch():
     a = scsim.load_scenario("national-800", agents=1000, days=30)
     b = scsim.load_scenario("national-800", agents=1000, days=30,
                             overrides={"sanctions.enabled": False})
-    sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=2))
-    assert sentence.startswith("Switching sanctions off lists ")
+    cmp = scsim.compare(a, b, seed=1, reps=2)
+    assert comparison_headline(cmp).startswith("Switching sanctions off lists ")
+    from scsim.outputs.display import comparison_html
+
+    assert "<code>sanctions.enabled</code>: true → false" in comparison_html(cmp)  # as YAML
 
 
 def test_comparison_headline_of_a_switch_that_is_not_a_mechanism():

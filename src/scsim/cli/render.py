@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
+from scsim.scenario.reference import show_value
 
 
 def fmt(value) -> str:
@@ -202,8 +203,8 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     if runs:
         console.print(f"[dim]runs (A B): {runs}[/dim]")
     for path, (va, vb) in comparison.changes.items():
-        console.print(f"  B changes [cyan]{escape(path)}[/cyan]: {escape(str(va))} → "
-                      f"{escape(str(vb))}")
+        console.print(f"  B changes [cyan]{escape(path)}[/cyan]: {escape(show_value(va))} → "
+                      f"{escape(show_value(vb))}")
     if not comparison.changes:
         console.print("  A and B are the same scenario: every difference must be 0")
     console.print(escape(comparison_headline(comparison)))

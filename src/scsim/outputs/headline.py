@@ -195,11 +195,14 @@ def to_precision(value: float, half_width: float) -> str:
     return f"{rounded:,.{decimals}f}".replace("-", "−")
 
 
+ONE_PAIR = "one pair, so no interval: run more replications"
+
+
 def _interval(values: list[float]) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
-        return mean, round_figure(abs(mean)), "one pair, so no interval: run more replications"
+        return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
     text = f"95 % CI {to_precision(mean - half, half)} to {to_precision(mean + half, half)}"
@@ -233,9 +236,11 @@ def comparison_headline(cmp: Comparison) -> str:
                 for a, b in zip(cmp.a, cmp.b, strict=True)]
     mean, amount, interval = _interval(listed)
     wrong_mean, wrong_amount, wrong_interval = _interval(wrongful)
+    if wrong_interval == interval == ONE_PAIR:
+        wrong_interval = "one pair"  # said once in full is enough
     subject = change_phrase(cmp)
     where = f"per {n:,} {period(days)}"
-    if round(mean) == 0:
+    if round(mean) == 0 or amount == "0":
         if round(wrong_mean) == 0:
             return (f"{subject} lists about as many people {where} ({interval}), and as "
                     "many wrongfully.")
@@ -243,7 +248,8 @@ def comparison_headline(cmp: Comparison) -> str:
                 f"{wrong_amount} {'more' if wrong_mean > 0 else 'fewer'} are wrongfully "
                 f"listed ({wrong_interval}).")
     direction = "more" if mean > 0 else "fewer"
-    sentence = f"{subject} lists {amount} {direction} people {where} ({interval})"
+    people = "person" if amount == "1" else "people"
+    sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
     if 0 <= wrong_mean / mean <= 1:
         return f"{sentence}, {_of_them(wrong_mean, mean)}."
     wrong_direction = "more" if wrong_mean > 0 else "fewer"

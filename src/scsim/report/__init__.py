@@ -34,6 +34,7 @@ from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
+from scsim.scenario.reference import show_value
 
 if TYPE_CHECKING:
     from scsim.store import RunStore
@@ -120,8 +121,8 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
              f"{len(a.agents):,} agents × {len(a.metrics)} days",
              "seed " + ", ".join(map(str, seeds)) if len(seeds) <= 10
              else f"seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
-    changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(str(va))} → "
-                      f"{html.escape(str(vb))}</li>"
+    changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_value(va))} → "
+                      f"{html.escape(show_value(vb))}</li>"
                       for p, (va, vb) in comparison.changes.items())
     interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
     head = [

@@ -49,7 +49,9 @@ def _type(annotation, metadata=()) -> str:
     return name + (f" ({', '.join(bounds)})" if bounds else "")
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A setting's value as a scenario file writes it: true/false, null, numbers, flow-style
+    lists and mappings (cut at 60 characters)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if isinstance(value, list | dict):
@@ -91,12 +93,12 @@ def reference_markdown() -> str:
                 default = field.get_default(call_default_factory=True)
             if sub is not None:
                 kind = _kind(field.annotation, sub)
-                shown = "see below" if kind == "section" else _show(default)
+                shown = "see below" if kind == "section" else show_value(default)
                 inner = default if kind == "section" else None
                 children.append((sub, key + ("" if kind == "section" else "[]"), inner))
             else:
                 kind = _type(field.annotation, field.metadata)
-                shown = default if default == "required" else _show(default)
+                shown = default if default == "required" else show_value(default)
             rows.append(f"| `{key}` | {kind} | {field_unit(field)} | {shown} | "
                         f"{field.description or ''} |"
                         .replace("\n", " "))
