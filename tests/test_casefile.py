@@ -11,6 +11,7 @@ import pytest
 
 from conftest import bare
 from scsim.core.engine import Simulation
+from scsim.core.events import EVENTS, OPENS_AT, TOLD
 from scsim.core.source import source_registry
 from scsim.core.state import LISTED
 from scsim.outputs import casefile
@@ -442,3 +443,173 @@ def test_a_misattribution_impunity_dropped_says_so(value, told):
                          "channel": "camera", "points": -value, "value": value}])
     (e,) = row.itertuples(index=False)
     assert casefile.tell(e, [], {}) == told
+
+
+def listing_days(days=30, agents=3000, shaming=None):
+    """``busy`` with households (children barred from top schools while a parent is
+    listed), tiers (a listing moves the agent's tier), travel bans (tickets blocked from
+    the listing day on) and fear: a listing day has events in most phases.
+    ``shaming``: the shaming section (default: half the listed shamed, ties severed with
+    probability 0.3 to 0.5)."""
+    return bare(days=days, population={"agents": agents, "household_size": 3.0},
+                behaviours=[{"name": "act", "rate": 0.1, "delta": -30,
+                             "channel": "camera"}],
+                surveillance={"channels": {"camera": {"coverage": 0.5,
+                                                      "facial_recognition": True}},
+                              "misattribution": 0.1},
+                reports={"enabled": True, "true_rate": 0.5, "false_rate": 0.01,
+                         "accept": 0.5},
+                scoring={"association": {"alpha": 0.05, "listed_penalty": 5.0},
+                         "recovery": 0.01},
+                tiers=[{"name": "good", "min": 960}, {"name": "fair", "min": 930},
+                       {"name": "bad", "min": 0}],
+                listing={"enabled": True, "threshold": 930, "duration": 10,
+                         "appeals": {"rate": 0.2, "win": 0.3}},
+                sanctions={"enabled": True, "travel": {"air_rate": 0.5}},
+                shaming=shaming or {"enabled": True, "probability": 0.5,
+                                    "sever": {"family": 0.3, "social": 0.5, "work": 0.5}},
+                fear={"enabled": True})
+
+
+def from_listing(events: pd.DataFrame, agent: int, day: int) -> pd.DataFrame:
+    """Agent ``agent``'s events from its listing on day ``day`` on: that day's from the
+    listing phase (OPENS_AT) and the later days', without the rows that depend on when its
+    case file opened (``traced``, ``errors_untold``; ``points`` and ``fear``, logged once a
+    drift since the last row logged crosses a step)."""
+    phases = list(events["phase"].cat.categories)
+    mine = events[(events["agent"] == agent)
+                  & ~events["event"].isin(["traced", "errors_untold", "points", "fear"])]
+    after = (mine["day"] > day) | ((mine["day"] == day) & (
+        mine["phase"].cat.codes >= phases.index(OPENS_AT)))
+    return mine[after].reset_index(drop=True)
+
+
+def test_a_wrongful_case_file_tells_the_whole_listing_day_as_a_traced_agent():
+    """``--trace-wrongful`` opens a case file at the listing itself: from the listing on
+    (tier, sanctions, shaming and the ties severed for it the same day, and every later
+    day), each wrongfully listed agent's events are those of the same run tracing it from
+    day 0 (``--trace-ids``), row for row; the two runs' results are the same."""
+    sc = listing_days()
+    wrongful = Simulation(sc, seed=5, trace=Trace(wrongful=True)).run()
+    first = wrongful.wrongful.drop_duplicates("agent")
+    agents, days = first["agent"].to_numpy()[::8], first["day"].to_numpy()[::8]
+    chosen = Simulation(sc, seed=5, trace=Trace(ids=tuple(int(i) for i in agents))).run()
+    pd.testing.assert_frame_equal(wrongful.metrics, chosen.metrics)
+    pd.testing.assert_frame_equal(wrongful.agents, chosen.agents)
+    told = set()
+    for agent, day in zip(agents, days, strict=True):
+        mine = from_listing(wrongful.events, agent, day)
+        pd.testing.assert_frame_equal(mine, from_listing(chosen.events, agent, day))
+        told |= set(mine.loc[mine["day"] == day, "event"].astype(str))
+    # the listing day beyond the listing: what the case files used to leave out
+    assert {"listed", "tier", "blocked_tickets", "school_barred", "shamed", "tie_severed"} <= told
+    # Every shaming of an agent whose first listing was wrongful, and every tie it lost,
+    # is in its case file (as the agents table counts them).
+    ev, a = wrongful.events, wrongful.agents
+    listings = ev[ev["event"] == "listed"].groupby("agent").size()
+    first_wrongful = listings.index[listings == a.loc[listings.index, "times_listed"]]
+    count = ev[ev["agent"].isin(first_wrongful)].groupby(["agent", "event"],
+                                                          observed=False).size().unstack()
+    assert count["shamed"].sum() > 5 and count["tie_severed"].sum() > 10
+    assert (count["shamed"] == a.loc[count.index, "times_shamed"]).all()
+    assert (count["tie_severed"] == a.loc[count.index, "ties_lost"]).all()
+
+
+def test_a_day_is_told_in_the_order_of_its_phases():
+    """Each agent's events of a day come in the order the day's phases run (``phase``:
+    behave, observe, report, score, classify, sanction, shame, adapt...), in the order
+    ``core.events.TOLD`` gives within a phase: a listing before the shaming and the ties
+    severed because of it; ``points`` rows in the phase of their source."""
+    res = Simulation(listing_days(days=20, agents=2000), seed=5,
+                     trace=Trace(sample=200, wrongful=True)).run()
+    ev = res.events
+    assert list(ev["phase"].cat.categories)[:5] == [
+        "behave", "observe", "report", "score", "classify"]
+    place = {(phase, e): (k, j) for k, (phase, told) in enumerate(TOLD)
+             for j, e in enumerate(told)}
+    for (day, agent), rows in ev[ev["event"] != "points"].groupby(["day", "agent"]):
+        told = [place[(str(r.phase), str(r.event))] for r in rows.itertuples()]
+        assert told == sorted(told), (day, agent)
+    assert (ev.groupby(["day", "agent"])["phase"].agg(
+        lambda p: p.cat.codes.is_monotonic_increasing)).all()  # points rows too
+    points = ev[ev["event"] == "points"]
+    assert set(zip(points["source"], points["phase"].astype(str), strict=True)) >= {
+        ("association", "score"), ("recovery", "score")}
+    assert (ev.loc[ev["event"] == "tie_severed", "phase"] == "shame").all()
+    severed = ev[ev["event"] == "tie_severed"].iloc[0]
+    day = ev[(ev["agent"] == severed.agent) & (ev["day"] == severed.day)]
+    kinds = day["event"].astype(str).tolist()
+    assert kinds.index("listed") < kinds.index("shamed") < kinds.index("tie_severed")
+
+
+def test_ties_severed_the_same_day_are_told_in_one_line():
+    """An agent shamed on its listing day loses many ties at once: one ``tie_severed``
+    row each in the events, one line in its story, after the listing and the shaming,
+    naming NAMED neighbours and the count of the others."""
+    sc = listing_days(days=20, agents=2000, shaming={
+        "enabled": True, "probability": 1.0, "sever": {"social": 1.0}})
+    res = Simulation(sc, seed=5, trace=Trace(wrongful=True)).run()
+    ev = res.events
+    cut = ev[ev["event"] == "tie_severed"].groupby(["agent", "day"]).size()
+    (agent, day), k = cut.idxmax(), cut.max()
+    assert k > casefile.NAMED + 1
+    others = ev[(ev["event"] == "tie_severed") & (ev["agent"] == agent)
+                & (ev["day"] == day)]["other_agent"].tolist()
+    lines = [line for line in res.explain(int(agent)).text.splitlines()
+             if line.startswith(f"day {day}: ")]
+    named = ", ".join(str(o) for o in others[:casefile.NAMED])
+    severed = (f"day {day}: {k} neighbours severed their social ties: agents {named} and "
+               f"{k - casefile.NAMED} others (score ")
+    assert sum(line.startswith(severed) for line in lines) == 1
+    told = [line.split(": ", 1)[1][:10] for line in lines]
+    assert told.index("LISTED — w") < told.index("publicly s") < told.index(
+        f"{k} neighbou"[:10])
+    assert not any("severed its social tie" in line for line in lines)
+
+
+def tie_rows(event, others, types):
+    """``event`` rows (``tie_severed``, ``cut_tie``) of one day with these other agents
+    and tie types (0 family, 1 social, 2 work)."""
+    return list(pd.DataFrame({"day": 4, "agent": 1, "event": event, "other_agent": others,
+                              "value": [float(t) for t in types], "behaviour": "",
+                              "points": 0.0, "score_after": 900.0}).itertuples(index=False))
+
+
+@pytest.mark.parametrize(("event", "others", "types", "told"), [
+    ("tie_severed", [12, 40], [1, 1], "2 neighbours severed their social ties: agents 12 and "
+     "40"),
+    ("tie_severed", [12, 40, 77, 5], [0, 1, 1, 2], "4 neighbours severed their ties "
+     "(2 social, 1 family, 1 work): agents 12, 40, 77 and 5"),
+    ("tie_severed", [12, 40, 77, 5, 9, 3], [1] * 6, "6 neighbours severed their social ties: "
+     "agents 12, 40, 77 and 3 others"),
+    ("cut_tie", [8, 2], [2, 2], "severed its work ties with 2 shamed neighbours: agents 8 "
+     "and 2")])
+def test_several_severed_ties_read_as_one_line(event, others, types, told):
+    assert casefile.tell_ties(tie_rows(event, others, types)) == told
+
+
+def test_identical_events_of_a_day_are_told_once_with_a_count():
+    """Three sightings alike on one day are one line "— 3 times"; a different one, or the
+    same on another day, its own line; the frame keeps every row."""
+    rows = pd.DataFrame({
+        "day": [3, 3, 3, 3, 4], "agent": 1, "event": "sighted",
+        "behaviour": ["litter", "litter", "litter", "theft", "litter"], "channel": "cctv",
+        "points": [-2.0, -2.0, -2.0, -9.0, -2.0], "score_after": [990.0] * 4 + [988.0],
+        "other_agent": -1, "value": 1.0})
+    assert casefile.story(rows, 1, []).splitlines() == [
+        "agent 1: case file, 5 events",
+        "day 3: seen by cctv (litter); -2.0 points — 3 times (score 990.0)",
+        "day 3: seen by cctv (theft); -9.0 points (score 990.0)",
+        "day 4: seen by cctv (litter); -2.0 points (score 988.0)"]
+
+
+def test_every_event_is_told_in_one_phase_of_the_day():
+    """``core.events.TOLD`` places every kind of event (``points`` rows by their source),
+    in phases that are mechanisms of the day, in day order."""
+    phases, source_phase = casefile.day_phases()
+    told = [e for _, events in TOLD for e in events]
+    assert sorted(told) == sorted(EVENTS) and len(set(told)) == len(told)
+    order = [phases.index(phase) for phase, _ in TOLD]
+    assert order == sorted(order)
+    assert {s.name for s in source_registry()} == set(source_phase)
+    assert source_phase["record_correction"] == "classify"

@@ -56,6 +56,29 @@ EVENTS = (
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
 
+TOLD = (
+    ("behave", ("acted",)),
+    ("observe", ("sighted", "seen_as_other", "act_unseen", "misattributed")),
+    ("report", ("reported", "report_rejected", "filed_report", "falsely_reported",
+                "false_report_rejected", "filed_false_report")),
+    ("classify", ("traced", "errors_untold", "appeal_filed", "appeal_won", "appeal_lost",
+                  "points", "delisted", "listed", "tier")),
+    ("sanction", ("blocked_tickets", "blocked_other", "school_barred", "privileges_used")),
+    ("detention", ("detained", "released")),
+    ("shame", ("shamed", "tie_severed", "cut_tie")),
+    ("adapt", ("fear",)),
+)
+"""The order in which a day's events are told: by phase (the mechanism whose step does
+what the event tells, in day order: MODEL.md, "One day, in order"), and within a phase in
+the order listed. A ``points`` row is told in the phase of the mechanism that declares its
+source: at the place where that phase lists ``points``, else after the phase's other
+events. ``traced`` and ``errors_untold`` open a ``--trace-wrongful`` case file at the
+listing's phase (OPENS_AT), before the listing."""
+OPENS_AT = "classify"
+"""The phase in which a ``--trace-wrongful`` case file opens (the phase that lists): from
+it on, the listing day's events are in the case file; earlier ones are in its ``traced``
+rows (points) or, for errors, told one by one from the error log."""
+
 DETENTION_CAUSES = ("score_below_threshold", "political_act")
 """Why an agent was detained (``cause`` of a ``detained`` event, coded after
 ``core.source.CAUSES``): its recorded score was below θ_detain, or, not below it, it was

@@ -364,6 +364,10 @@ class Classify(Step):
             t.trace.log(traced_appeals(p, t.key("classify"), t.day, a["region"], t.started,
                                        a["status"], a["today"], a["listed_until"],
                                        t.trace.traced))
+        # --trace-wrongful: the case files of today's wrongful listings open right after
+        # this phase, their tier change told as the rest of their day (a byte per agent).
+        opening = t.trace is not None and t.trace.with_wrongful and p.listing
+        tier_before = a["tier"].copy() if opening else None
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
@@ -372,6 +376,8 @@ class Classify(Step):
             announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
                               a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
                               tally.flags)
+        if opening and tally.count("wrongful_new"):
+            t.trace.open_listed(t, tier_before)
 
 
 # --- metrics (stocks are measured by the metrics step's census) ---------------------------

@@ -29,14 +29,21 @@ the run. Their events are one row each (``core.events``: the kinds and the colum
   by day. The log keeps only the errors of agents not traced yet; the rest is dropped at
   the end of the run. If it fills up, the case files opened later say so
   (``errors_untold``: those errors are then in the ``traced`` totals only).
+* **Opening at the listing.** Such a case file opens right after the listing phase
+  (``open_listed``, called by classify): from then on the agent is traced, so the rest of
+  its listing day (sanctions, shaming and the ties severed for it, fear...) is told as for
+  an agent traced from day 0; the listing and the tier change of that phase are measured
+  from the state before it.
 
-Every row has the recorded score at the end of its day (``score_after``). Tracing does not
-change the run: its outputs are bit-identical with and without it, and under any number of
-threads.
+Every row has the recorded score at the end of its day (``score_after``). The events table
+tells each day in the order of its phases (``events_table``, ``core.events.TOLD``); a
+story tells a run of alike events of one day in one line. Tracing does not change the run:
+its outputs are bit-identical with and without it, and under any number of threads.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -55,16 +62,18 @@ from scsim.core.events import (
     EVENT,
     EVENTS,
     NOT_TRACED,
+    OPENS_AT,
     OTHER,
     POINTS,
     ROW,
     SCORE_AFTER,
     SOURCE,
+    TOLD,
     VALUE,
     WIDTH,
 )
 from scsim.core.source import CAUSES, source
-from scsim.core.state import DETAINED, LISTED, WRONGFUL
+from scsim.core.state import DELISTED, DETAINED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 from scsim.world.network import INACTIVE, TYPE_MASK
@@ -99,6 +108,20 @@ MIRRORED_FROM = np.array(list(MIRRORED))
 LOG_INTS = (DAY, AGENT, EVENT, OTHER, BEHAVIOUR, CHANNEL)  # the error log's int32 columns
 LOG_FLOATS = (POINTS, SCORE_AFTER)  # ... and its float32 ones
 ERROR_SOURCE = {EV["misattributed"]: "misattribution", EV["falsely_reported"]: "false_report"}
+OPENED = 2
+"""``flags`` of an agent whose case file opened today, at the listing phase (OPENS_AT): its
+events from that phase on are in the case file (1: traced before today; 0: not traced)."""
+TOLD_IN = {event: phase for phase, events in TOLD for event in events if event != "points"}
+"""The phase of each kind of event but ``points`` (whose phase is its source's)."""
+_TOLD_PHASES = [phase for phase, _ in TOLD]
+FROM_OPENING = np.array([e in TOLD_IN and _TOLD_PHASES.index(TOLD_IN[e])
+                         >= _TOLD_PHASES.index(OPENS_AT) for e in EVENTS])
+"""Per event code: whether it is told in the listing phase or a later one, so belongs to a
+case file that a listing opened that day (``points`` rows are read from the state at the
+end of the day, never logged by a step: False)."""
+SNAPS = ("snap_points", "snap_status", "snap_tier", "snap_fear", "snap_times_listed",
+         "snap_acts", "snap_counts", "snap_barred")
+"""The traced agents' state a day is measured from (``CaseFiles._snap``)."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +251,8 @@ class CaseFiles(Step):
             self.pending = np.concatenate([self.pending, rows])
 
     def _snap(self, who: np.ndarray) -> None:
+        """Measure the traced agents ``who`` from their state now (the ``snap_*`` of
+        SNAPS)."""
         a = self.sim.state.agents
         self.snap_points = a["points"][who].astype(np.float64)
         self.snap_status = a["status"][who].copy()
@@ -245,26 +270,64 @@ class CaseFiles(Step):
             return
         logged[:, DAY] = t.day
         logged[:, SCORE_AFTER] = a["scores"][logged[:, AGENT].astype(np.int64), 0]
-        mine = self.flags[logged[:, AGENT].astype(np.int64)] == 1
+        mine = self._traced_then(logged[:, AGENT], logged[:, EVENT])
         own = np.concatenate([logged[mine], self._mirrored(logged, a)]) if len(logged) \
             else logged
         if self.with_wrongful:
             self._keep_errors(t.day, logged[~mine])
-            rows = self.sim.provenance.today_rows
-            if len(rows):
-                listed = rows[:, 1].astype(np.int64)  # one row per agent listed today
-                new = np.sort(listed[self.flags[listed] == 0])
-                if len(new):
-                    self._start(t.day, new)
+            new = self.traced[self.flags[self.traced] == OPENED]
+            if len(new):
+                self._start(t.day, new)
         if len(self.traced):
             self._diff(t, own)
+
+    def _traced_then(self, agents: np.ndarray, events: np.ndarray) -> np.ndarray:
+        """Whether each of today's events (``events``, codes) of agents ``agents`` belongs
+        to a case file: the agent was traced before today, or its case file opened today
+        (``OPENED``) and the event comes from the phase that opened it or a later one."""
+        flag = self.flags[agents.astype(np.int64)]
+        return (flag == 1) | ((flag == OPENED) & FROM_OPENING[events.astype(np.int64)])
+
+    def open_listed(self, t: Today, tier_before: np.ndarray) -> None:
+        """``--trace-wrongful``, right after the listing phase (OPENS_AT): open the case
+        files of the agents it has just listed wrongfully, so that the rest of their day
+        (sanctions, shaming and the ties severed for it, fear...) is told as it is for an
+        agent traced from day 0. They are traced from now on (``flags`` OPENED until the
+        end of the day, when ``run`` writes their opening rows); their state is measured
+        from now, but for what the listing phase itself changed: the listing, and the tier
+        (``tier_before``: every agent's tier before that phase)."""
+        a = t.state.agents
+        listed = np.flatnonzero(((a["today"] & NEW_LISTED) != 0)
+                                & ((a["status"] & WRONGFUL) != 0))
+        new = listed[self.flags[listed] == 0]
+        if not len(new):
+            return
+        self.flags[new] = OPENED
+        old = self.traced
+        merged = np.sort(np.concatenate([old, new]))  # new: none of them traced before
+        into, fresh = np.searchsorted(merged, old), np.searchsorted(merged, new)
+        opened = np.full(len(merged), t.day, np.int32)
+        opened[into] = self.traced_from
+        self.traced_from = opened
+        kept = {name: getattr(self, name) for name in SNAPS}
+        self._snap(new)
+        for name, values in kept.items():
+            grown = np.zeros((len(merged), *values.shape[1:]), values.dtype)
+            grown[into] = values
+            grown[fresh] = getattr(self, name)
+            setattr(self, name, grown)
+        self.traced = merged
+        self.snap_tier[fresh] = tier_before[new]
+        self.snap_times_listed[fresh] -= 1
+        self.snap_status[fresh] &= ~LISTED
+        self.snap_barred[fresh] = barred_before(t, new)
 
     def _mirrored(self, logged: np.ndarray, a) -> np.ndarray:
         """The other side of today's events whose other agent is traced."""
         other = logged[:, OTHER].astype(np.int64)
         kind = logged[:, EVENT].astype(np.int64)
         told = (other >= 0) & np.any(kind[:, None] == MIRRORED_FROM, axis=1)
-        told[told] = self.flags[other[told]] == 1
+        told[told] = self._traced_then(other[told], kind[told])
         rows = logged[told].copy()
         rows[:, AGENT], rows[:, OTHER] = logged[told, OTHER], logged[told, AGENT]
         rows[:, EVENT] = [MIRRORED[k] for k in kind[told]]
@@ -304,10 +367,10 @@ class CaseFiles(Step):
         self.error_rows = end
 
     def _logged_errors(self) -> np.ndarray:
-        """The error log's rows of the agents traced since it was written (taken out of
+        """The error log's rows of the agents whose case files opened today (taken out of
         the log), as events."""
         ints = self.error_ints[:self.error_rows]
-        theirs = self.flags[ints[:, 1]] == 1
+        theirs = self.flags[ints[:, 1]] == OPENED
         rows = np.full((int(theirs.sum()), WIDTH), -1.0)
         rows[:, LOG_INTS] = ints[theirs]
         rows[:, LOG_FLOATS] = self.error_floats[:self.error_rows][theirs]
@@ -403,15 +466,15 @@ class CaseFiles(Step):
         self.snap_counts, self.snap_barred = counts, barred
 
     def _start(self, day: int, new: np.ndarray) -> None:
-        """Trace ``new`` agents from today: their case files open with their errors from
-        the error log, then the points each source booked to them until now besides
-        those (``traced`` rows); today's changes are measured from yesterday's values of
-        their history counts."""
+        """Write the opening rows of the case files ``open_listed`` opened today (``new``,
+        sorted ids): their errors from the error log (today's included), then the points
+        each source booked to them until the opening besides those (``traced`` rows),
+        each with the score at the end of the day; they are traced as any other agent
+        from tomorrow on."""
         a = self.sim.state.agents
-        self.flags[new] = 1
         errors = self._logged_errors()
         errors = errors[np.lexsort((errors[:, AGENT], errors[:, DAY]))]
-        before = a["points"][new].astype(np.float64)
+        before = self.snap_points[np.searchsorted(self.traced, new)].copy()
         np.add.at(before, (np.searchsorted(new, errors[:, AGENT].astype(np.int64)),
                            errors[:, SOURCE].astype(np.int64)), -errors[:, POINTS])
         others = self._others(new)
@@ -437,30 +500,7 @@ class CaseFiles(Step):
                 row[:, OTHER] = others[s][k]
             rows.append(row)
         self._write(rows)
-        old = self.traced
-        merged = np.sort(np.concatenate([old, new]))  # new: none of them traced before
-        into = np.searchsorted(merged, old)
-        fresh = np.searchsorted(merged, new)
-        opened = np.full(len(merged), day, np.int32)
-        opened[into] = self.traced_from
-        self.traced_from = opened
-        snaps = {}
-        for name in ("snap_points", "snap_status", "snap_tier", "snap_fear",
-                     "snap_times_listed", "snap_acts", "snap_counts", "snap_barred"):
-            kept = getattr(self, name)
-            grown = np.zeros((len(merged), *kept.shape[1:]), kept.dtype)
-            grown[into] = kept
-            snaps[name] = grown
-        self.traced = merged
-        # The newcomers' changes of the day start from their state now, except the listing
-        # itself (its history count one less) and their points (all logged as "traced").
-        self._snap(new)
-        fresh_values = {n: getattr(self, n) for n in snaps}
-        for name, grown in snaps.items():
-            grown[fresh] = fresh_values[name]
-            setattr(self, name, grown)
-        self.snap_times_listed[fresh] -= 1
-        self.snap_status[fresh] &= ~LISTED
+        self.flags[new] = 1
 
     def _neighbours_behind(self, t: Today, who: np.ndarray, lost: np.ndarray
                            ) -> tuple[np.ndarray, np.ndarray]:
@@ -486,6 +526,28 @@ class CaseFiles(Step):
         a, slot = self.sim.state.agents, self.sim.ledger.slot
         return {slot("misattribution"): a["mistaken_for"][who],
                 slot("false_report"): a["falsely_reported_by"][who]}
+
+
+def barred_before(t: Today, ids: np.ndarray) -> np.ndarray:
+    """Whether the agents ``ids`` were barred from top schools by the day before's
+    sanctions (uint8; ``mechanisms.sanction.parents_fail``), as it can be told after day
+    t's listing phase: a child (a household's third member or later) in a region started
+    before day t, one (or with ``parents: both``, both) of whose parents was listed before
+    that phase (listed and not newly, or delisted today) or has a recorded score below
+    θ_school. The scores are day t's (the day before's are gone): exact when only listed
+    parents bar (no ``schools.score_below``), the default."""
+    p, s = t.p.sanction, t.state
+    a = s.agents
+    if not p.school_bar:
+        return np.zeros(len(ids), np.uint8)
+    first = s.household_start[a["household"][ids]]
+    parents = np.stack([first, np.minimum(first + 1, s.n - 1)])
+    status, today = a["status"][parents], a["today"][parents]
+    listed = (((status & LISTED) != 0) & ((today & NEW_LISTED) == 0)) | ((today & DELISTED) != 0)
+    fail = listed | (a["scores"][parents, 0] < p.school_threshold)
+    bar = fail.all(axis=0) if p.school_both_parents else fail.any(axis=0)
+    started = t.p.region_start_day[a["region"][ids]] <= max(t.day - 1, 0)
+    return ((ids - first >= 2) & bar & started).astype(np.uint8)
 
 
 def ties_of(net, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -526,11 +588,49 @@ def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
     return other, np.bincount(owner, weights=listed, minlength=len(ids)).astype(np.int64)
 
 
+@functools.cache
+def day_phases() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The phases an event can be told in, in day order (the mechanisms' names: MODEL.md,
+    "One day, in order"), and the phase of each source (the mechanism declaring it)."""
+    from scsim.core.mechanism import mechanisms
+
+    found = mechanisms()
+    return (tuple(m.name for m in found),
+            {s.name: m.name for m in found if m.sources is not None
+             for s in m.sources.declared})
+
+
+def told_order(events: np.ndarray, sources: np.ndarray, names) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Where each event (codes ``events``, source slots ``sources`` of ``names.sources``)
+    is told within its day: its phase (index of ``day_phases()``) and its place in the
+    phase (TOLD: a ``points`` row in the phase of its source, where that phase lists
+    ``points``, else after the phase's other events)."""
+    phases, source_phase = day_phases()
+    rank = {phase: {e: k for k, e in enumerate(told)} for phase, told in TOLD}
+    phase_of = np.array([phases.index(TOLD_IN[e]) if e in TOLD_IN else -1 for e in EVENTS])
+    place_of = np.array([rank[TOLD_IN[e]][e] if e in TOLD_IN else -1 for e in EVENTS])
+    # a points row: where its source's phase lists points, else after its other events
+    points_place = np.array([rank.get(p, {}).get("points", len(rank.get(p, {})))
+                             for p in phases])
+    by_source = np.array([phases.index(source_phase[s]) for s in names.sources], np.int64)
+    phase, place = phase_of[events], place_of[events]
+    points = events == EV["points"]
+    phase[points] = by_source[sources[points]]
+    place[points] = points_place[phase[points]]
+    return phase, place
+
+
 def events_table(rows: np.ndarray, names) -> pd.DataFrame:
-    """The events of a run's case files (``CaseFiles.events``) as a table, in day order:
-    day, agent, event, source, points, score_after, other_agent, behaviour, channel,
-    value, cause (names for the codes; "" or -1 where they do not apply)."""
-    rows = rows[np.argsort(rows[:, DAY], kind="stable")]
+    """The events of a run's case files (``CaseFiles.events``) as a table, in the order
+    they are told: by day, agent, then phase in day order and place in the phase
+    (``told_order``), else as logged. Columns: day, agent, event, source, points,
+    score_after, other_agent, behaviour, channel, value, cause (names for the codes; ""
+    or -1 where they do not apply) and phase (a categorical of ``day_phases``)."""
+    events = rows[:, EVENT].astype(np.int64)
+    phase, place = told_order(events, rows[:, SOURCE].astype(np.int64), names)
+    order = np.lexsort((place, phase, rows[:, AGENT], rows[:, DAY]))  # stable
+    rows, phase = rows[order], phase[order]
 
     def named(column: int, values) -> np.ndarray:
         # code -1 (does not apply) picks the "" at the end
@@ -545,7 +645,9 @@ def events_table(rows: np.ndarray, names) -> pd.DataFrame:
         "other_agent": rows[:, OTHER].astype(np.int32),
         "behaviour": named(BEHAVIOUR, names.behaviours),
         "channel": named(CHANNEL, names.channels),
-        "value": rows[:, VALUE], "cause": named(CAUSE, CASE_CAUSES)})
+        "value": rows[:, VALUE], "cause": named(CAUSE, CASE_CAUSES),
+        "phase": pd.Categorical.from_codes(phase.astype(np.int32),
+                                           categories=day_phases()[0])})
 
 
 CASE_CAUSES = (*CAUSES, *DETENTION_CAUSES)  # the codes of an event's ``cause``
@@ -678,15 +780,62 @@ def _act_fates(events: pd.DataFrame) -> dict:
     return fates
 
 
+NAMED = 3
+"""A line telling several ties severed the same day names this many of the neighbours (all
+of them when one more would be all)."""
+
+
+def _ties(rows: list) -> str:
+    """The tie types of ``rows`` (``tie_severed`` or ``cut_tie`` events), in words: "social
+    ties", or "ties (60 social, 8 family)"."""
+    kinds = Counter(TIE_TYPES[int(e.value)] for e in rows)
+    if len(kinds) == 1:
+        return f"{next(iter(kinds))} ties"
+    return "ties (" + ", ".join(f"{k} {kind}" for kind, k in kinds.most_common()) + ")"
+
+
+def _agents(rows: list) -> str:
+    """The other agents of ``rows``, in words: "agents 12, 40 and 77", or "agents 12, 40,
+    77 and 65 others" (NAMED of them)."""
+    ids = [str(e.other_agent) for e in rows]
+    if len(ids) > NAMED + 1:
+        ids = [*ids[:NAMED], _times(len(ids) - NAMED, "other", "others")]
+    return "agents " + ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def tell_ties(rows: list) -> str:
+    """Several ties severed the same day (``rows``: two or more ``tie_severed``, or
+    ``cut_tie``, events of one agent and day), in one line with their count and a few of
+    the neighbours."""
+    if str(rows[0].event) == "tie_severed":
+        return f"{len(rows)} neighbours severed their {_ties(rows)}: {_agents(rows)}"
+    return f"severed its {_ties(rows)} with {len(rows)} shamed neighbours: {_agents(rows)}"
+
+
 def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
-    told in its ``acted`` line)."""
+    told in its ``acted`` line), in the order of its rows (``events_table``: the order of
+    the day's phases). A run of events told alike the same day is one line: severed ties
+    with their count and a few of the neighbours (``tell_ties``), other identical lines
+    followed by how many times."""
     acts = _act_fates(events)
-    lines = []
+    told = []  # (key, what, rows): one per line; a line's rows share its key
     for e in events.itertuples(index=False):
         what = tell(e, tiers, acts)
-        if what is not None:
-            lines.append(f"day {e.day}: {what} (score {e.score_after:.1f})")
+        if what is None:
+            continue
+        ties = str(e.event) in ("tie_severed", "cut_tie")
+        key = (e.day, str(e.event) if ties else what)
+        if told and told[-1][0] == key:
+            told[-1][2].append(e)
+        else:
+            told.append((key, what, [e]))
+    lines = []
+    for (day, kind), what, rows in told:
+        if len(rows) > 1:
+            what = tell_ties(rows) if kind in ("tie_severed", "cut_tie") else (
+                f"{what} — {len(rows)} times")
+        lines.append(f"day {day}: {what} (score {rows[0].score_after:.1f})")
     head = f"agent {agent}: case file, {len(events)} events"
     return "\n".join([head, *lines])
 

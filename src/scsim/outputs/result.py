@@ -213,9 +213,10 @@ class Result:
 
     @property
     def events(self) -> pd.DataFrame:
-        """The traced agents' events (case files), in day order: day, agent, event, source,
-        points, score_after, other_agent, behaviour, channel, value, cause (the kinds:
-        ``core.events``; how they are found: ``outputs.casefile``)."""
+        """The traced agents' events (case files), in the order they are told (by day,
+        agent and the phases of the day): day, agent, event, source, points, score_after,
+        other_agent, behaviour, channel, value, cause, phase (the kinds: ``core.events``;
+        how they are found: ``outputs.casefile``)."""
         return self._provenance("events")
 
     @property

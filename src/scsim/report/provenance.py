@@ -30,7 +30,7 @@ CAUSE_COLORS = {"misattribution": "#d73027", "false_report": "#fc8d59",
                 "association": "#4575b4", "several": "#91bfdb", "other": "0.6",
                 UNKNOWN_CAUSE: "0.8"}
 CASE_FILES = 3  # case files shown in a run's report
-CASE_LINES = 25  # events shown of each
+CASE_LINES = 25  # lines of each case file shown (a line may tell several alike events)
 
 
 def _has(res: Result, name: str) -> bool:
@@ -150,7 +150,7 @@ def case_files_html(res: Result) -> str:
     for agent in chosen[:CASE_FILES]:
         lines = res.explain(int(agent)).text.splitlines()
         more = len(lines) - 1 - CASE_LINES
-        text = "\n".join(lines[:CASE_LINES + 1]) + (f"\n… {more} more events (scsim explain)"
+        text = "\n".join(lines[:CASE_LINES + 1]) + (f"\n… {more} more lines (scsim explain)"
                                                    if more > 0 else "")
         parts.append(f"<pre>{html.escape(text)}</pre>")
     return "".join(parts)
