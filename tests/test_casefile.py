@@ -424,7 +424,7 @@ def test_a_wrongful_listing_tells_the_score_against_the_threshold(gap, told):
     ("blocked_tickets", 2, "2 travel tickets blocked"),
     ("blocked_other", 3, "3 purchases or applications blocked"),
     ("privileges_used", 1, "used 1 privilege"),
-    ("school_barred", 1, "its child barred from top schools"),
+    ("school_barred", 1, "barred from top schools because of its parents (listed or scored low)"),
     ("shamed", 1, "publicly shamed")])
 def test_events_that_count_something_read_as_words(event, value, told):
     """A case file says "2 travel tickets blocked", not "blocked tickets: 2"."""

@@ -43,7 +43,7 @@ EVENTS = (
     "cut_tie",                # the agent severed its tie with the shamed `other_agent`
     "blocked_tickets",        # travel tickets blocked today (`value`)
     "blocked_other",          # purchases and applications blocked today (`value`)
-    "school_barred",          # a child barred from top schools (the first day of a bar)
+    "school_barred",          # barred from top schools for its parents (a bar's first day)
     "privileges_used",        # privileges used today (`value`)
     "fear",                   # fear moved (`value`: fear now)
     "errors_untold",          # the error log was full from day `value`: errors against the

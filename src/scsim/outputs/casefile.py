@@ -730,7 +730,7 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "shamed":
         return "publicly shamed"
     if ev == "school_barred":
-        return "its child barred from top schools"
+        return "barred from top schools because of its parents (listed or scored low)"
     if ev in COUNTED:
         return COUNTED[ev](int(e.value))
     if ev in ("act_unseen", "seen_as_other"):
