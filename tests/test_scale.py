@@ -47,7 +47,8 @@ def test_summary_in_national_terms(national):
     air = s.loc["blocked air tickets per year, millions"]
     assert air["value"] == pytest.approx(m["blocked_air"].sum() * K / years / 1e6)
     for f in ticket_figures("air"):
-        assert f"{f.value * POPULATION_2018 / 1e6:.1f} ({f.reading})" in air["note"]
+        assert f"{f.count / 1e6:.3g} ({f.reading})" in air["note"]  # as published
+        assert f.count / POPULATION_2018 == pytest.approx(f.value, abs=5e-5)  # its rate
     unscaled = scsim.simulate(scsim.load_scenario("national-800", agents=2000, days=5), seed=1)
     assert "national terms" not in set(unscaled.summary()["section"])
 
@@ -58,15 +59,16 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
                            "--days", "30", "--set", "population.scale=1400")
     assert code == 0, out
     # The headline reads in national terms: 3,000 agents x 1,400 = 4.2 million people, and
-    # the 2018 counts of 1.4 billion people in millions (18.1 and 5.5 as the seed states
-    # them, 8.1 and 1.8 from the series).
+    # the 2018 counts of 1.4 billion people in millions, as published (18 and 5.5 as the
+    # seed states them, 8.1 and 1.8 from the series: not back from rounded rates, which
+    # gave 18.1 and 5.46).
     words = " ".join(out.split())  # Rich wraps at the terminal's 200 columns
     assert "Blocked travel, in national terms" in words
     assert "for the 4.2 million people" in words
-    assert "18.1 and 5.46 million as seed 003" in words and "8.12 and 1.82 million" in words
+    assert "China 2018: 18 and 5.5 million as seed 003 states it, 8.1 and 1.8 million" in words
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400", "--full")
     assert code == 0, out
     assert "national terms" in out and "blocked air tickets per year, millions" in out
-    assert "18.1 (seed) / 8.1 (series)" in out  # the 2018 figures, in millions
+    assert "18 (seed) / 8.1 (series)" in out  # the 2018 figures, in millions, as published
     assert "4,200,000" in out  # people represented

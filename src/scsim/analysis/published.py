@@ -13,26 +13,30 @@ class Figure:
     """One published figure, as a run output (see scsim.experiments.outputs)."""
 
     output: str
-    value: float
+    value: float  # per person (per year for flows), as MODEL.md's table rounds it
     reading: str  # "seed": as a source article states it; "series": from the data series
     what: str
+    count: float  # the published count behind it (tickets or people, for 1.4 billion)
 
 
 FIGURES = (
     Figure("blocked_air_per_capita_year", 0.0129, "seed",
-           "air tickets blocked in 2018 as seed 003 states it (18 million)"),
+           "air tickets blocked in 2018 as seed 003 states it (18 million)", 18e6),
     Figure("blocked_train_per_capita_year", 0.0039, "seed",
-           "train tickets blocked in 2018 as seed 003 states it (5.5 million)"),
+           "train tickets blocked in 2018 as seed 003 states it (5.5 million)", 5.5e6),
     Figure("blocked_air_per_capita_year", 0.0058, "series",
-           "air tickets blocked in 2018, from the cumulative series (9.36 M to 17.46 M)"),
+           "air tickets blocked in 2018, from the cumulative series (9.36 M to 17.46 M)",
+           17.46e6 - 9.36e6),
     Figure("blocked_train_per_capita_year", 0.0013, "series",
-           "train tickets blocked in 2018, from the cumulative series (3.67 M to 5.47 M)"),
+           "train tickets blocked in 2018, from the cumulative series (3.67 M to 5.47 M)",
+           5.47e6 - 3.67e6),
     Figure("listed_per_capita_mean", 0.0095, "series",
-           "people listed at a time (13.3 million in March 2019), Supreme People's Court"),
+           "people listed at a time (13.3 million in March 2019), Supreme People's Court",
+           13.3e6),
     Figure("newly_listed_per_capita_year", 0.0018, "series",
-           "new listings in 2024 (2.46 million), court figures"),
+           "new listings in 2024 (2.46 million), court figures", 2.46e6),
     Figure("delisted_per_capita_year", 0.0020, "series",
-           "removals after credit repair in 2024 (2.82 million), court figures"),
+           "removals after credit repair in 2024 (2.82 million), court figures", 2.82e6),
 )
 
 # The calibration presets: the 2018 ticket figures under each reading, and the list's stock

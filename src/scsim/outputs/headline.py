@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scsim.analysis.published import POPULATION_2018, ticket_figures
+from scsim.analysis.published import ticket_figures
 from scsim.analysis.stats import mean_ci95
 
 if TYPE_CHECKING:
@@ -136,19 +136,18 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
 
 def national_travel(per_100: dict[str, float], people: float, published) -> str:
     """The travel line in the represented population's terms (``population.scale``):
-    blocked tickets per year in millions for ``people``, next to the 2018 counts for 1.4
-    billion people in both readings."""
-    def millions(per_capita: float, population: float) -> str:
-        return f"{per_capita * population / 1e6:.3g}"
+    blocked tickets per year in millions for ``people``, next to the 2018 counts as
+    published (for 1.4 billion people) in both readings."""
+    def millions(count: float) -> str:
+        return f"{count / 1e6:.3g}"
 
-    return (f"Blocked travel, in national terms: {millions(per_100['air'] / 100, people)} "
-            f"million air and {millions(per_100['train'] / 100, people)} million train "
+    return (f"Blocked travel, in national terms: {millions(per_100['air'] / 100 * people)} "
+            f"million air and {millions(per_100['train'] / 100 * people)} million train "
             f"tickets a year for the {round_figure(people / 1e6)} million people these agents "
-            f"stand for; China 2018: {millions(published['air'][0].value, POPULATION_2018)} and "
-            f"{millions(published['train'][0].value, POPULATION_2018)} million as seed 003 "
-            f"states it, {millions(published['air'][1].value, POPULATION_2018)} and "
-            f"{millions(published['train'][1].value, POPULATION_2018)} million from the "
-            "cumulative series.")
+            f"stand for; China 2018: {millions(published['air'][0].count)} and "
+            f"{millions(published['train'][0].count)} million as seed 003 states it, "
+            f"{millions(published['air'][1].count)} and {millions(published['train'][1].count)}"
+            " million from the cumulative series.")
 
 
 def _with_unit(value: Any, unit: str) -> str:

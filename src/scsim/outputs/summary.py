@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from scsim.analysis.published import POPULATION_2018, ticket_figures
+from scsim.analysis.published import ticket_figures
 from scsim.outputs.headline import WINDOW, chilling_change, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
@@ -186,5 +186,5 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
     for col in ("blocked_air", "blocked_train"):
         add("national terms", f"{label(col)} per year, millions",
             m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
-                f"{f.value * POPULATION_2018 / 1e6:.1f} ({f.reading})"
+                f"{f.count / 1e6:.3g} ({f.reading})"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
