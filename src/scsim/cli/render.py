@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
-from scsim.scenario.reference import show_value
 
 
 def fmt(value) -> str:
@@ -202,6 +201,8 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
                       zip(comparison.a, comparison.b, strict=True) if ra.run_id)
     if runs:
         console.print(f"[dim]runs (A B): {runs}[/dim]")
+    from scsim.scenario.reference import show_value
+
     for path, (va, vb) in comparison.changes.items():
         console.print(f"  B changes [cyan]{escape(path)}[/cyan]: {escape(show_value(va))} → "
                       f"{escape(show_value(vb))}")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.summary import format_value
-from scsim.scenario.reference import show_value
 
 if TYPE_CHECKING:
     from scsim.analysis.compare import Comparison
@@ -64,6 +63,8 @@ def result_html(res: Result) -> str:
 
 
 def comparison_html(comparison: Comparison) -> str:
+    from scsim.scenario.reference import show_value
+
     label_a, label_b = comparison.labels
     changes = [f"B changes <code>{html.escape(path)}</code>: {html.escape(show_value(va))} → "
                f"{html.escape(show_value(vb))}" for path, (va, vb) in comparison.changes.items()]
