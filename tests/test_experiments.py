@@ -12,13 +12,21 @@ import pytest
 import scsim
 from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
-from scsim.experiments.calibrate import Calibration, Target, calibrate, parse_target
+from scsim.experiments.calibrate import (
+    Calibration,
+    Target,
+    calibrate,
+    merge_targets,
+    miss,
+    parse_target,
+)
 from scsim.experiments.cluster import dask_client
 from scsim.experiments.design import (
     grid_cells,
     latin_hypercube,
     parse_grid,
     parse_range,
+    parse_ranges,
     replication_seed,
 )
 from scsim.experiments.outputs import evaluate, parse_output
@@ -41,7 +49,7 @@ def test_ranges(base_data):
     assert days.integer and {days.value(u) for u in np.linspace(0, 0.999, 50)} == set(
         range(10, 20))
     for bad, message in (("listing.duration=5..1", "LOW < HIGH"), ("nonsense", "KEY=LOW"),
-                         ("name=0..1", "not a number"), ("x.y=0..1", "not set"),
+                         ("name=0..1", "not a number"), ("x.y=0..1", "x: unknown key"),
                          ("scoring.recovery=0..1:log", "LOW > 0")):
         with pytest.raises(ScsimError, match=message):
             parse_range(bad, base_data)
@@ -160,3 +168,51 @@ def test_unreachable_scheduler_is_a_clear_error():
     with (pytest.raises(ScsimError, match=r"cannot reach the Dask scheduler at tcp://127\.0"),
           dask_client("tcp://127.0.0.1:9", timeout=1)):
         pass
+
+
+def test_a_key_given_twice_is_refused_everywhere(base_data):
+    """--grid, --range/--param: one check, the same words; sensitivity and calibrate refuse
+    it from Python too, before running anything."""
+    with pytest.raises(ScsimError, match=r"^--grid listing.duration: given twice$"):
+        parse_grid(["listing.duration=1,2", "listing.duration=3"])
+    with pytest.raises(ScsimError, match=r"^--range listing.duration: given twice$"):
+        parse_ranges(["listing.duration=10..20", "listing.duration=30..40"], base_data,
+                     "--range")
+    twice = [parse_range("scoring.recovery=0..0.01", base_data)] * 2
+    base = scsim.load_scenario("court-blacklist")
+    with pytest.raises(ScsimError, match=r"--param scoring\.recovery: given twice"):
+        sensitivity(base, twice, "listed_final", client=None)
+    with pytest.raises(ScsimError, match=r"--param scoring\.recovery: given twice"):
+        calibrate(base, twice, [Target("listed_final", 1.0)], client=None)
+    with pytest.raises(ScsimError, match="--target listed_final: given twice"):
+        calibrate(base, twice[:1], [Target("listed_final", 1.0)] * 2, client=None)
+
+
+def test_range_ends_are_checked_against_the_scenario(base_data):
+    with pytest.raises(ScsimError, match=r"air_rate=-1\.\.0\.001: its low end is not a "
+                                         r"valid scenario: .*must be >= 0"):
+        parse_range("sanctions.travel.air_rate=-1..0.001", base_data)
+    with pytest.raises(ScsimError, match=r"no\.such=0\.\.1 is not a valid scenario: no: "
+                                         r"unknown key \(known: name,"):
+        parse_range("no.such=0..1", base_data)
+
+
+def test_targets_zero_negative_and_presets():
+    """A negative target is refused for an output that cannot be negative, accepted for one
+    that can; a target of 0 is measured by absolute error; an explicit target replaces the
+    preset's for the same output, and one output given twice is refused."""
+    sc = scsim.load_scenario("court-blacklist")
+    with pytest.raises(ScsimError, match="blocked_air_per_capita_year cannot be negative"):
+        parse_target("blocked_air_per_capita_year=-1", sc)
+    with pytest.raises(ScsimError, match="listed_per_capita_mean cannot be negative"):
+        parse_target("listed_per_capita_mean=-0.5", sc)
+    assert parse_target("score_mean_final=-5", sc) == Target("score_mean_final", -5.0)
+    assert parse_target("listed_final=0", sc) == Target("listed_final", 0.0)
+    assert miss(0.04867, 0.0) == "+0.04867"
+    assert miss(1.5, 2.0, digits=1) == "-25.0%" and miss(-1.5, -2.0) == "+25%"
+    given = [Target("a_total", 0.5)]
+    preset = [Target("a_total", 0.0129), Target("b_total", 0.0039)]
+    assert merge_targets(given, preset) == ([Target("a_total", 0.5), Target("b_total", 0.0039)],
+                                            [Target("a_total", 0.0129)])
+    with pytest.raises(ScsimError, match="--target a_total: given twice"):
+        merge_targets(given * 2, preset)

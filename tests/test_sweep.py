@@ -45,6 +45,12 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     assert len(runs) == 8 and (runs["status"] == "done").all()
     assert sorted(zip(runs["cell"], runs["rep"], strict=True)) == [
         (c, r) for c in range(4) for r in range(2)]
+    # each run's overrides hold --agents, --days and --set, as those of `scsim run` do
+    changed = store.query("SELECT overrides, params FROM runs WHERE sweep_id IS NOT NULL")
+    for row in changed.itertuples():
+        assert json.loads(row.overrides) == {
+            "population.agents": 4000, "days": 200, "behaviours.court_default.rate": 1e-4,
+            **json.loads(row.params)}
     assert runs.groupby("rep")["seed"].nunique().eq(1).all()  # cells paired by seed
     # Paired cells differ only by their parameters: a higher air-ticket rate blocks at
     # least as many tickets for every replication (Poisson draws by inversion are coupled).
@@ -184,7 +190,35 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["calibrate", "national-800", "--param", "scoring.recovery=0..0.1"], "at least one"),
     (["calibrate", "national-800", "--target", "nonsense_total=1"], "unknown output"),
     (["calibrate", "national-800", "--preset", "1999"], "unknown preset"),
-    (["sensitivity", "national-800", "--param", "x=0..1"], "not set"),
+    (["sensitivity", "national-800", "--param", "x=0..1"], "x: unknown key (known:"),
+    (["calibrate", "national-800", "--preset", "2018-seed", "--param", "no.such=0..1"],
+     "no.such=0..1 is not a valid scenario: no: unknown key (known:"),
+    # a key given twice is refused by every command before anything runs
+    (["sweep", "national-800", "--sample", "2", "--range", "listing.threshold=500..600",
+      "--range", "listing.threshold=600..700"], "--range listing.threshold: given twice"),
+    (["sensitivity", "national-800", "--param", "surveillance.misattribution=0..0.05",
+      "--param", "surveillance.misattribution=0..0.1"],
+     "--param surveillance.misattribution: given twice"),
+    (["calibrate", "court-blacklist", "--preset", "2018-seed", "--param",
+      "sanctions.travel.air_rate=0.001..0.01", "--param",
+      "sanctions.travel.air_rate=0.002..0.02"], "--param sanctions.travel.air_rate: given twice"),
+    (["calibrate", "court-blacklist", "--param", "sanctions.travel.air_rate=0.001..0.01",
+      "--target", "blocked_air_per_capita_year=0.01", "--target",
+      "blocked_air_per_capita_year=0.02"], "--target blocked_air_per_capita_year: given twice"),
+    # both ends of a range are checked against the scenario before any trial runs
+    (["calibrate", "court-blacklist", "--preset", "2018-seed", "--param",
+      "sanctions.travel.air_rate=-1..0.001"], "its low end is not a valid scenario: override "
+     "sanctions.travel.air_rate=-1: sanctions.travel.air_rate: must be >= 0"),
+    (["calibrate", "court-blacklist", "--preset", "2018-seed", "--param",
+      "listing.compliance_rate=0.5..2"], "its high end is not a valid scenario: override "
+     "listing.compliance_rate=2: listing.compliance_rate: must be <= 1"),
+    (["calibrate", "court-blacklist", "--param", "sanctions.travel.air_rate=0.001..0.01",
+      "--target", "blocked_air_per_capita_year=-1"], "cannot be negative"),
+    # --resume runs the stored plan: options that would change it are refused
+    (["sweep", "--resume", "x", "--agents", "100"],
+     "--resume runs the sweep as it was planned: drop --agents"),
+    (["sweep", "national-800", "--resume", "x", "--reps", "1", "--range", "a=0..1"],
+     "drop TARGET, --range, --reps"),
 ])
 def test_bad_experiment_input(monkeypatch, capsys, tmp_path, args, message):
     in_store = args[0] in ("sweep", "sweeps")
@@ -192,3 +226,98 @@ def test_bad_experiment_input(monkeypatch, capsys, tmp_path, args, message):
                       str(tmp_path) if in_store else "days=10")
     assert code == 2, out
     assert message in out and "Traceback" not in out
+
+
+EXPERIMENTS = {
+    "sweep": ["sweep", "national-800", "--grid", "surveillance.misattribution=0,0.1",
+              "--agents", "500", "--days", "10"],
+    "sensitivity": ["sensitivity", "national-800", "--param",
+                    "surveillance.misattribution=0..0.05", "--param",
+                    "scoring.recovery=0.0005..0.01", "--samples", "2", "--method", "morris",
+                    "--agents", "500", "--days", "10"],
+    "calibrate": ["calibrate", "court-blacklist", "--preset", "2018-seed", "--param",
+                  "sanctions.travel.air_rate=0.001..0.01", "--agents", "500", "--days", "10"],
+}
+
+
+@pytest.mark.parametrize("command", list(EXPERIMENTS))
+@pytest.mark.parametrize(("option", "env"), [
+    (["--scheduler", "nonsense"], None), (["--scheduler", "localhost"], None),
+    ([], "localhost:notaport"), (["--scheduler", "tcp://127.0.0.1:99999"], None)])
+def test_scheduler_address_without_a_port_is_refused_up_front(monkeypatch, capsys, tmp_path,
+                                                             command, option, env):
+    """A scheduler address that is not HOST:PORT is a one-line error (exit 2), before the
+    store, the output or the cluster is touched."""
+    if env is None:
+        monkeypatch.delenv("SCSIM_SCHEDULER", raising=False)
+    else:
+        monkeypatch.setenv("SCSIM_SCHEDULER", env)
+    monkeypatch.chdir(tmp_path)
+    code, out = scsim(monkeypatch, capsys, *EXPERIMENTS[command], *option,
+                      "--store" if command == "sweep" else "--out",
+                      str(tmp_path / "out"), "--quiet")
+    assert code == 2, out
+    source = "SCSIM_SCHEDULER localhost:notaport" if env else f"--scheduler {option[1]}"
+    assert out.strip() == (f"error: {source}: not a scheduler address: expected "
+                           "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)")
+    assert list(tmp_path.iterdir()) == []  # no store, no sweep recorded, no output
+
+
+def test_unreachable_scheduler_leaves_no_sweep(monkeypatch, capsys, tmp_path):
+    """A sweep is recorded only once its cluster is connected: a scheduler that cannot be
+    reached leaves no (ghost, "interrupted") sweep in the store."""
+    import scsim.cli.experiments as cli
+    from scsim.experiments.cluster import dask_client
+
+    monkeypatch.setattr(cli, "_client", lambda address, workers: dask_client(
+        address, workers, timeout=1))
+    code, out = scsim(monkeypatch, capsys, *EXPERIMENTS["sweep"], "--scheduler",
+                      "tcp://127.0.0.1:1", "--store", str(tmp_path), "--quiet")
+    assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in out, out
+    assert open_store(tmp_path).sweeps().empty
+
+
+def test_calibrate_help_lists_every_preset(monkeypatch, capsys):
+    from scsim.analysis.published import PRESETS
+
+    code, out = scsim(monkeypatch, capsys, "calibrate", "--help")
+    assert code == 0
+    for name, figures in PRESETS.items():
+        assert f"{name} ({', '.join(f'{f.value:g}' for f in figures)})" in " ".join(
+            out.replace("│", " ").split())
+
+
+def test_calibrate_fit_table_zero_target_and_preset_replaced(monkeypatch, capsys, tmp_path):
+    """The fit table gives a target of 0 its absolute error (not "+nan%"); a --target for
+    an output of the preset replaces the preset's figure and says so; the fitted figures are
+    those asked for, once each."""
+    from contextlib import nullcontext
+
+    import scsim.cli.experiments as cli
+    import scsim.experiments.calibrate as calibration
+
+    asked = {}
+
+    def fake_calibrate(base, params, targets, **kwargs):
+        asked["targets"] = targets
+        fit = pd.DataFrame({"output": [t.output for t in targets],
+                            "target": [t.value for t in targets],
+                            "fitted": [0.04867, 0.0039], "ci95": [0.0, 0.0],
+                            "relative_error": [float("nan"), 0.0]})
+        return calibration.Calibration({"sanctions.travel.air_rate": 0.005}, fit,
+                                       pd.DataFrame({"number": [0]}), base, 0.002,
+                                       params, targets, 1, 0)
+
+    monkeypatch.setattr(calibration, "calibrate", fake_calibrate)
+    monkeypatch.setattr(cli, "_client", lambda address, workers: nullcontext())
+    monkeypatch.setattr(calibration.Calibration, "save", lambda self, path, force=False: (
+        path, path.with_suffix(".png")))
+    code, out = scsim(monkeypatch, capsys, "calibrate", "court-blacklist", "--preset",
+                      "2018-seed", "--target", "blocked_air_per_capita_year=0", "--param",
+                      "sanctions.travel.air_rate=0.001..0.01", "--out",
+                      str(tmp_path / "c.yaml"), "--quiet")
+    assert code == 0, out
+    assert asked["targets"] == [calibration.Target("blocked_air_per_capita_year", 0.0),
+                                calibration.Target("blocked_train_per_capita_year", 0.0039)]
+    assert "note: --target blocked_air_per_capita_year replaces the preset's 0.0129" in out
+    assert "nan" not in out and "+0.04867" in out and "+0.0%" in out

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 from rich.markup import escape
 
+from scsim.analysis.published import PRESETS
 from scsim.cli.app import (
     AgentsOption,
     CsvOption,
@@ -50,14 +51,45 @@ def _require(command: str, *extras: str) -> None:
     require(*extras, what=f"scsim {command}")
 
 
-def _client(scheduler: str | None, workers: int | None):
+def _scheduler(scheduler: str | None) -> str | None:
+    """The scheduler address (``--scheduler``, else SCSIM_SCHEDULER; None: a local
+    cluster), checked before the command records or runs anything."""
+    from scsim.experiments.cluster import scheduler_address
+
+    return scheduler_address(scheduler)
+
+
+def _client(address: str | None, workers: int | None):
     from scsim.experiments.cluster import dask_client
 
-    return dask_client(scheduler, workers)
+    return dask_client(address, workers)
+
+
+def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
+    """The options (and arguments) among ``names`` that the command line gave, as the user
+    wrote them (--agents, TARGET)."""
+    def on_command_line(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
+    return [p.opts[0] if p.param_type_name == "option" else p.name.upper()
+            for p in ctx.command.params if p.name in names and on_command_line(p.name)]
+
+
+def _preset_help() -> str:
+    """The --preset help, from the presets registry: each preset with its figures."""
+    return ("Published targets (per person; the outputs of each in docs/experiments.md): "
+            + ", ".join(f"{name} ({', '.join(f'{f.value:g}' for f in figures)})"
+                        for name, figures in PRESETS.items()) + ".")
+
+
+# What a resumed sweep cannot honour: its plan (scenario, cells, replications, seed) is stored.
+PLANNING = ("target", "grid", "sample", "range_", "reps", "agents", "days", "seed", "set_")
 
 
 @app.command("sweep")
 def sweep_command(
+    ctx: typer.Context,
     target: Annotated[str | None, typer.Argument(
         help="Scenario to sweep (file or built-in name).")] = None,
     grid: Annotated[list[str] | None, typer.Option(
@@ -86,6 +118,10 @@ def sweep_command(
     _require("sweep", "experiments")
     from scsim.experiments import sweep as sw
 
+    address = _scheduler(scheduler)
+    if resume and (conflicts := _given(ctx, PLANNING)):
+        raise ScsimError(f"--resume runs the sweep as it was planned: drop "
+                         f"{', '.join(conflicts)}")
     runs = open_runs(store, create=True)
     if resume:
         sweep_id, plan = sw.plan_of(runs, resume)
@@ -93,16 +129,21 @@ def sweep_command(
         if not target:
             raise ScsimError("scsim sweep needs a scenario (or --resume SWEEP)")
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
-                              sample=sample, ranges=range_, reps=reps, seed=seed)
-        sweep_id = sw.start(runs, plan)
-    console.print(f"sweep [bold]{sweep_id}[/bold]: {escape(sw.describe(plan))}")
-    with _client(scheduler, workers) as client, task_progress(f"sweep {sweep_id}",
-                                                              quiet) as bar:
-        try:
-            outcome = sw.execute(runs, sweep_id, plan, client, bar.set_total, bar.advance)
-        except KeyboardInterrupt:
-            err.print(f"interrupted: `scsim sweep --resume {sweep_id}` runs what is left")
-            raise typer.Exit(130) from None
+                              sample=sample, ranges=range_, reps=reps, seed=seed,
+                              origin=load(target))
+    # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
+    # leaves nothing in the store
+    with _client(address, workers) as client:
+        if not resume:
+            sweep_id = sw.start(runs, plan)
+        console.print(f"sweep [bold]{sweep_id}[/bold]: {escape(sw.describe(plan))}")
+        with task_progress(f"sweep {sweep_id}", quiet) as bar:
+            try:
+                outcome = sw.execute(runs, sweep_id, plan, client, bar.set_total,
+                                     bar.advance)
+            except KeyboardInterrupt:
+                err.print(f"interrupted: `scsim sweep --resume {sweep_id}` runs what is left")
+                raise typer.Exit(130) from None
     console.print(f"{outcome.landed} runs landed in {runs.root}"
                   + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:
@@ -186,10 +227,7 @@ def calibrate_command(
     target: Annotated[list[str] | None, typer.Option(
         "--target", metavar="OUTPUT=VALUE", help="A figure to reproduce, e.g. "
         "blocked_air_per_capita_year=0.0129. Repeatable.")] = None,
-    preset: Annotated[str | None, typer.Option(
-        help="Published targets: 2018-seed (air 0.0129, train 0.0039 per person per year, as "
-        "seed 003 states them) or 2018-series (0.0058, 0.0013, from the cumulative series).")]
-    = None,
+    preset: Annotated[str | None, typer.Option(help=_preset_help())] = None,
     param: ParamOption = None,
     trials: Annotated[int, typer.Option(help="Optuna trials.")] = 100,
     reps: Annotated[int, typer.Option(help="Replications per trial (their mean is fitted).")]
@@ -211,40 +249,45 @@ def calibrate_command(
     _require("calibrate", "experiments", "report")
     import pandas as pd
 
-    from scsim.analysis.published import PRESETS
     from scsim.experiments.calibrate import (
         POOR_FIT,
         Target,
         calibrate,
         check_calibration_output,
+        merge_targets,
         miss,
         parse_target,
     )
-    from scsim.experiments.design import parse_range
+    from scsim.experiments.design import parse_ranges
 
+    address = _scheduler(scheduler)
     base = load(scenario, agents, days, overrides=set_)
     path = out or Path(f"calibrated-{base.name}.yaml")
     check_calibration_output(path, force=force)
-    targets = [parse_target(t, base) for t in target or []]
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ScsimError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
-        targets += [Target(f.output, f.value) for f in PRESETS[preset]]
-    data = base.model_dump(mode="json")
-    params = [parse_range(p, data) for p in param or []]
+    if preset is not None and preset not in PRESETS:
+        raise ScsimError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
+    targets, replaced = merge_targets(
+        [parse_target(t, base) for t in target or []],
+        [Target(f.output, f.value) for f in PRESETS[preset]] if preset else [])
+    for t in replaced:
+        err.print(f"note: --target {t.output} replaces the preset's {t.value:g}")
+    params = parse_ranges(param or [], base.model_dump(mode="json"))
     if trials < 1 or reps < 1:
         raise ScsimError("--trials and --reps must be at least 1")
-    with _client(scheduler, workers) as client, task_progress(
-            f"calibrating {base.name} (trials)", quiet) as bar:
+    with _client(address, workers) as client, task_progress(
+            f"calibrating {base.name}", quiet, unit="trials") as bar:
         bar.set_total(trials)
         cal = calibrate(base, params, targets, client=client, trials=trials, reps=reps,
                         seed=seed, progress=bar.advance)
     best = pd.DataFrame({"parameter": list(cal.best_params),
                          "value": list(cal.best_params.values())})
     console.print(frame_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "
-                               "relative error)"))
-    fit = cal.fit.assign(relative_error=[f"{e:+.1%}" for e in cal.fit["relative_error"]])
-    console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width)"))
+                               "relative error, absolute for a target of 0)"))
+    fit = cal.fit.drop(columns="relative_error").assign(error=[
+        miss(f, t, digits=1) for f, t in zip(cal.fit["fitted"], cal.fit["target"],
+                                             strict=True)])
+    console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width; error: "
+                                   "relative, absolute for a target of 0)"))
     for row in cal.poor_fits().itertuples():
         console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
                       f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "
@@ -282,22 +325,22 @@ def sensitivity_command(
     which lever drives the output most?"""
     _require("sensitivity", "experiments", "report")
     from scsim.core.params import Names
-    from scsim.experiments.design import parse_range
+    from scsim.experiments.design import parse_ranges
     from scsim.experiments.outputs import parse_output
     from scsim.experiments.sensitivity import check_samples, sensitivity
     from scsim.fsutil import check_output_folder
     from scsim.outputs.metrics import metric_columns
 
+    address = _scheduler(scheduler)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
     check_output_folder(folder, force=force)
     parse_output(output, metric_columns(Names.of(base)))
-    data = base.model_dump(mode="json")
-    params = [parse_range(p, data) for p in param or []]
+    params = parse_ranges(param or [], base.model_dump(mode="json"))
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")
     check_samples(method, samples)
-    with _client(scheduler, workers) as client, task_progress(
+    with _client(address, workers) as client, task_progress(
             f"sensitivity of {output}", quiet) as bar:
         result = sensitivity(base, params, output, client=client, method=method,
                              samples=samples, seed=seed, progress=bar.advance,

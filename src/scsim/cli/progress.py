@@ -74,8 +74,8 @@ class TaskBar:
 
 
 @contextmanager
-def task_progress(description: str, quiet: bool) -> Iterator[TaskBar]:
-    """A TaskBar shown while the block runs."""
-    progress = _bar("runs", quiet)
+def task_progress(description: str, quiet: bool, unit: str = "runs") -> Iterator[TaskBar]:
+    """A TaskBar shown while the block runs, counting ``unit`` (runs, or trials)."""
+    progress = _bar(unit, quiet)
     with progress:
         yield TaskBar(progress, description)

@@ -27,7 +27,7 @@ from scsim.analysis.stats import mean_ci95
 from scsim.core.params import Names
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.cluster import worker_slots
-from scsim.experiments.design import Range, replication_seed
+from scsim.experiments.design import Range, refuse_repeated, replication_seed
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_simulation
 from scsim.fsutil import (
@@ -37,7 +37,7 @@ from scsim.fsutil import (
     png_made_by_scsim,
     starts_with,
 )
-from scsim.outputs.metrics import metric_columns
+from scsim.outputs.metrics import metric_columns, never_negative
 from scsim.scenario import Scenario, dump_yaml, load_scenario
 
 CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
@@ -51,7 +51,9 @@ class Target:
 
 
 def parse_target(spec: str, sc: Scenario) -> Target:
-    """``output=value`` (e.g. blocked_air_per_capita_year=0.0129) -> Target."""
+    """``output=value`` (e.g. blocked_air_per_capita_year=0.0129) -> Target. A negative
+    value is refused for an output that cannot be negative (a count, a share...); a value
+    of 0 is fitted by absolute error (see ``loss_of``)."""
     name, _, raw = spec.partition("=")
     try:
         value = float(raw)
@@ -59,8 +61,21 @@ def parse_target(spec: str, sc: Scenario) -> Target:
         raise ScsimError(f"--target {spec}: expected OUTPUT=NUMBER") from None
     if not math.isfinite(value):
         raise ScsimError(f"--target {spec}: the value must be finite")
-    parse_output(name.strip(), metric_columns(Names.of(sc)))
+    column, _stat = parse_output(name.strip(), metric_columns(Names.of(sc)))
+    if value < 0 and never_negative(column):
+        raise ScsimError(f"--target {spec}: {name.strip()} cannot be negative")
     return Target(name.strip(), value)
+
+
+def merge_targets(given: list[Target], preset: list[Target]
+                  ) -> tuple[list[Target], list[Target]]:
+    """The targets to fit: the ``given`` ones (``--target``; an output given twice is
+    refused), then the ``preset``'s, except those of an output given explicitly, which
+    the explicit target replaces. Returns (targets, the preset's replaced targets)."""
+    refuse_repeated([t.output for t in given], "--target")
+    explicit = {t.output for t in given}
+    replaced = [t for t in preset if t.output in explicit]
+    return [*given, *(t for t in preset if t.output not in explicit)], replaced
 
 
 @dataclass
@@ -114,9 +129,12 @@ class Calibration:
         return yaml_path, png_path
 
 
-def miss(fitted: float, target: float) -> str:
-    """How far ``fitted`` is from ``target``: relative ("+81%"), absolute for a target 0."""
-    return f"{(fitted - target) / target:+.0%}" if target else f"{fitted - target:+.4g}"
+def miss(fitted: float, target: float, digits: int = 0) -> str:
+    """How far ``fitted`` is from ``target``: relative ("+81%", with ``digits`` decimals),
+    absolute for a target of 0 ("+0.04867"), as ``loss_of`` measures it."""
+    if target:
+        return f"{(fitted - target) / abs(target):+.{digits}%}"
+    return f"{fitted - target:+.4g}"
 
 
 def check_calibration_output(path: str | os.PathLike, *, force: bool = False
@@ -147,6 +165,8 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
     """Fit ``params`` so that the mean outputs of ``reps`` replications match ``targets``."""
     if not params or not targets:
         raise ScsimError("calibration needs at least one --param and one --target")
+    refuse_repeated([r.key for r in params], "--param")
+    refuse_repeated([t.output for t in targets], "--target")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize",
                                 sampler=optuna.samplers.TPESampler(seed=seed))
@@ -206,7 +226,9 @@ def _summarise(study, base_data, params, targets, collected, reps, seed) -> Cali
     """The best trial, with the spread of its replications' outputs."""
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
-        raise ScsimError("no calibration trial completed")
+        why = next((f": trial {t.number}: {t.user_attrs['error']}" for t in study.trials
+                    if "error" in t.user_attrs), "")
+        raise ScsimError(f"no calibration trial completed{why}")
     best = study.best_trial
     best_params = {r.key: best.params[r.key] for r in params}
     scenario = load_scenario(base_data, overrides=best_params)
@@ -215,7 +237,8 @@ def _summarise(study, base_data, params, targets, collected, reps, seed) -> Cali
     for t in targets:
         mean, half = mean_ci95([r[t.output] for r in runs])
         rows.append({"output": t.output, "target": t.value, "fitted": mean, "ci95": half,
-                     "relative_error": (mean - t.value) / t.value if t.value else math.nan})
+                     "relative_error": (mean - t.value) / abs(t.value) if t.value
+                     else math.nan})
     trials = study.trials_dataframe(attrs=("number", "params", "value", "state",
                                            "user_attrs"))
     return Calibration(best_params, pd.DataFrame(rows), trials, scenario, float(best.value),

@@ -16,6 +16,7 @@ from distributed import Client, LocalCluster
 from scsim.errors import ScsimError
 
 SCHEDULER_ENV = "SCSIM_SCHEDULER"
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask comms that take HOST:PORT
 LOG_ENV = "SCSIM_DASK_LOG"  # where Dask's own messages go (default: a file in the temp dir)
 
 
@@ -52,12 +53,35 @@ def dask_logs_to_file() -> Iterator[Path]:
         logger.propagate = saved[1]
 
 
+def scheduler_address(scheduler: str | None = None) -> str | None:
+    """The scheduler address to use: ``scheduler`` (``--scheduler``), else
+    ``SCSIM_SCHEDULER``, else None (a local cluster). A ScsimError naming where the address
+    came from if it is not ``[SCHEME://]HOST:PORT`` (tcp, tls, ws, wss or ucx; a port from
+    1 to 65535): commands call this before they record or run anything."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    given, source = (scheduler, "--scheduler") if scheduler else (
+        os.environ.get(SCHEDULER_ENV), SCHEDULER_ENV)
+    if not given:
+        return None
+    try:
+        scheme, location = parse_address(given.strip())
+        host, port = parse_host_port(location) if scheme in SCHEMES else ("", 0)
+    except ValueError:
+        host, port = "", 0
+    if not host or not 0 < int(port) < 65536:
+        raise ScsimError(f"{source} {given}: not a scheduler address: expected "
+                         "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)")
+    return given.strip()
+
+
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None,
                 timeout: float = 15.0) -> Iterator[Client]:
     """A connected Dask client (``timeout``: seconds to reach a scheduler); the local
-    cluster, if one was started, stops on exit."""
-    address = scheduler or os.environ.get(SCHEDULER_ENV)
+    cluster, if one was started, stops on exit. The address is checked first
+    (``scheduler_address``)."""
+    address = scheduler_address(scheduler)
     with dask_logs_to_file():
         if address:
             try:

@@ -19,7 +19,7 @@ import yaml
 from scipy.stats import qmc
 
 from scsim.core.rng import name_id, stream_key
-from scsim.errors import ScsimError
+from scsim.errors import ScenarioError, ScsimError
 from scsim.scenario.paths import get_path, parse_path
 
 _RANGE = re.compile(r"^\s*([^=]+?)\s*=\s*([^.]+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\.\.\s*"
@@ -59,23 +59,63 @@ def _number(text: str, spec: str) -> float:
         raise ScsimError(f"{spec}: '{text}' is not a number") from None
 
 
+def valid_scenario(base: dict, values: dict[str, Any], what: str):
+    """``base`` (a scenario as a mapping) with ``values`` (dotted path -> value) set, as a
+    Scenario; if that is not a valid scenario, a ScsimError saying that ``what`` (a cell,
+    a range's end...) is not, with the first problem. The one check of parameter values
+    that sweep, calibrate and sensitivity make before they run anything."""
+    from scsim.scenario import load_scenario
+
+    try:
+        return load_scenario(base, overrides=values)
+    except ScenarioError as exc:
+        raise ScsimError(f"{what} is not a valid scenario: {exc.problems[0]}") from None
+
+
 def parse_range(spec: str, base: dict) -> Range:
     """``key=lo..hi`` (optionally ``:log`` or ``:linear``) -> Range; ``base`` is the
-    scenario (as a mapping) whose value at ``key`` says whether the range is of integers."""
+    scenario (as a mapping) whose value at ``key`` says whether the range is of integers.
+    Both ends must give a valid scenario (``valid_scenario``), so that nothing runs with a
+    value the scenario refuses."""
     m = _RANGE.match(spec)
     if not m:
         raise ScsimError(f"{spec}: expected KEY=LOW..HIGH, e.g. scoring.recovery=0..0.01")
     key, lo_text, hi_text, scale = m.groups()
+    key = key.strip()
     low, high = _number(lo_text, spec), _number(hi_text, spec)
     if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
         raise ScsimError(f"{spec}: needs finite LOW < HIGH")
     if scale == "log" and low <= 0:
         raise ScsimError(f"{spec}: a log scale needs LOW > 0")
     log = scale == "log" or (scale is None and low > 0 and high / low >= 100)
-    current = get_path(base, parse_path(key.strip()))
+    try:
+        current = get_path(base, parse_path(key))
+    except ScenarioError:
+        valid_scenario(base, {key: low}, spec)  # names an unknown key as sweep --grid does
+        raise
     if isinstance(current, bool) or not isinstance(current, int | float):
-        raise ScsimError(f"{spec}: {key.strip()} is not a number in the scenario")
-    return Range(key.strip(), low, high, log, isinstance(current, int))
+        raise ScsimError(f"{spec}: {key} is not a number in the scenario")
+    found = Range(key, low, high, log, isinstance(current, int))
+    for end, u in (("low", 0.0), ("high", 1.0)):
+        valid_scenario(base, {key: found.value(u)}, f"{spec}: its {end} end")
+    return found
+
+
+def refuse_repeated(keys: list[str], option: str) -> None:
+    """A ScsimError naming the first key given twice (``option``: the flag, as --grid)."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise ScsimError(f"{option} {key}: given twice")
+        seen.add(key)
+
+
+def parse_ranges(specs: list[str], base: dict, option: str = "--param") -> list[Range]:
+    """Every ``parse_range`` of ``specs``; a key given twice is refused before anything
+    runs (``option`` names the flag in the message)."""
+    ranges = [parse_range(spec, base) for spec in specs]
+    refuse_repeated([r.key for r in ranges], option)
+    return ranges
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
@@ -88,8 +128,7 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
         values = [yaml.safe_load(v) for v in raw.split(",") if v.strip()]
         if not values:
             raise ScsimError(f"--grid {spec}: no values")
-        if key.strip() in grid:
-            raise ScsimError(f"--grid {key.strip()}: given twice")
+        refuse_repeated([*grid, key.strip()], "--grid")
         grid[key.strip()] = values
     return grid
 

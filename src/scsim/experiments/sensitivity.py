@@ -23,11 +23,11 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from scsim.errors import ScenarioError, ScsimError
-from scsim.experiments.design import Range
+from scsim.errors import ScsimError
+from scsim.experiments.design import Range, cell_label, refuse_repeated, valid_scenario
 from scsim.experiments.tasks import run_batch
 from scsim.fsutil import atomic_folder
-from scsim.scenario import Scenario, load_scenario
+from scsim.scenario import Scenario
 
 Method = Literal["sobol", "morris"]
 
@@ -92,6 +92,7 @@ def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
     learns the number of runs, ``progress()`` hears of each."""
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")
+    refuse_repeated([r.key for r in params], "--param")
     unit = design(params, method, samples, seed)
     if on_total is not None:
         on_total(len(unit))
@@ -99,11 +100,7 @@ def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
     jobs, rows = [], []
     for u in unit:
         values = {r.key: r.value(float(x)) for r, x in zip(params, u, strict=True)}
-        try:
-            sc = load_scenario(base_data, overrides=values)
-        except ScenarioError as exc:
-            raise ScsimError(f"parameters {values} give an invalid scenario: "
-                             f"{exc.problems[0]}") from None
+        sc = valid_scenario(base_data, values, f"the sample ({cell_label(values)})")
         jobs.append((sc.model_dump(mode="json"), seed))
         rows.append(values)
     outputs = run_batch(client, jobs, [output], progress)

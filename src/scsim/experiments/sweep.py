@@ -21,8 +21,8 @@ import pandas as pd
 from distributed import as_completed
 
 from scsim.analysis.stats import mean_ci95
-from scsim.errors import ScenarioError, ScsimError
-from scsim.experiments.design import cell_label, replication_seed
+from scsim.errors import ScsimError
+from scsim.experiments.design import cell_label, replication_seed, valid_scenario
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
 from scsim.scenario import Scenario, load_scenario
@@ -35,13 +35,17 @@ DEFAULT_OUTPUTS = ["listed_final", "wrongful_new_total", "blocked_air_per_capita
 @dataclass
 class Plan:
     """What a sweep runs: the resolved base scenario, the cells (dotted path -> value),
-    the number of replications and the sweep seed."""
+    the number of replications and the sweep seed; ``origin`` is the scenario the base was
+    derived from (the built-in or file, before --agents, --days and --set), against which
+    each run's ``overrides`` are recorded (None: against the built-in scenario of the same
+    name, as for any run recorded from Python)."""
 
     base: dict[str, Any]
     cells: list[dict[str, Any]]
     reps: int
     seed: int
     design: dict[str, Any] = field(default_factory=dict)  # how the cells were made
+    origin: dict[str, Any] | None = None
 
     def scenario(self, cell: int) -> Scenario:
         return load_scenario(self.base, overrides=self.cells[cell])
@@ -51,34 +55,41 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base, "cells": self.cells, "reps": self.reps, "seed": self.seed,
-                "design": self.design}
+                "design": self.design, "origin": self.origin}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
-        return cls(data["base"], data["cells"], data["reps"], data["seed"], data["design"])
+        return cls(data["base"], data["cells"], data["reps"], data["seed"], data["design"],
+                   data.get("origin"))
+
+    def origin_scenario(self) -> Scenario | None:
+        """What each run's ``overrides`` are recorded against (``origin``; None: the
+        store's default, the built-in scenario of the same name)."""
+        return Scenario.model_validate(self.origin) if self.origin is not None else None
 
 
 def make_plan(base: Scenario, cells: list[dict[str, Any]], reps: int, seed: int,
-              design: dict[str, Any]) -> Plan:
+              design: dict[str, Any], origin: Scenario | None = None) -> Plan:
     """Check every cell gives a valid scenario before anything runs."""
     if reps < 1:
         raise ScsimError("--reps must be at least 1")
-    plan = Plan(base.model_dump(mode="json"), cells, reps, seed, design)
+    plan = Plan(base.model_dump(mode="json"), cells, reps, seed, design,
+                origin.model_dump(mode="json") if origin is not None else None)
     for k, cell in enumerate(cells):
-        try:
-            plan.scenario(k)
-        except ScenarioError as exc:
-            raise ScsimError(f"cell {k} ({cell_label(cell)}) is not a valid scenario: "
-                             f"{exc.problems[0]}") from None
+        valid_scenario(plan.base, cell, f"cell {k} ({cell_label(cell)})")
     return plan
 
 
 def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | None = None,
-                ranges: list[str] | None = None, reps: int = 1, seed: int = 0) -> Plan:
+                ranges: list[str] | None = None, reps: int = 1, seed: int = 0,
+                origin: Scenario | None = None) -> Plan:
     """The plan of a new sweep of ``base``: every combination of the ``grid`` values
     (``KEY=V1,V2,...`` each), or ``sample`` cells of a Latin-hypercube sample of the
-    ``ranges`` (``KEY=LOW..HIGH[:log|:linear]`` each); no grid at all is one cell."""
-    from scsim.experiments.design import grid_cells, latin_hypercube, parse_grid, parse_range
+    ``ranges`` (``KEY=LOW..HIGH[:log|:linear]`` each); no grid at all is one cell.
+    ``origin``: what ``base`` was derived from (the scenario before --agents, --days and
+    --set), for the runs' ``overrides`` column; by default the built-in scenario of the
+    same name."""
+    from scsim.experiments.design import grid_cells, latin_hypercube, parse_grid, parse_ranges
 
     grid, ranges = grid or [], ranges or []
     if grid and sample:
@@ -87,7 +98,7 @@ def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | 
         if not ranges:
             raise ScsimError("--sample needs at least one --range KEY=LOW..HIGH")
         data = base.model_dump(mode="json")
-        parsed = [parse_range(r, data) for r in ranges]
+        parsed = parse_ranges(ranges, data, "--range")
         cells = latin_hypercube(parsed, sample, seed)
         design = {"sample": sample, "ranges": [str(r) for r in parsed]}
     else:
@@ -95,7 +106,7 @@ def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | 
             raise ScsimError("--range needs --sample N (the number of cells to draw)")
         cells = grid_cells(parse_grid(grid))
         design = {"grid": parse_grid(grid)}
-    return make_plan(base, cells, reps, seed, design)
+    return make_plan(base, cells, reps, seed, design, origin)
 
 
 @dataclass
@@ -140,7 +151,7 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
                                replication_seed(plan.seed, rep), [], True, pure=False,
                                retries=1, key=f"scsim-{sweep_id}-c{cell}-r{rep}")
         futures[future] = (cell, rep)
-    base = Scenario.model_validate(plan.base)
+    base = plan.origin_scenario()
     landed, failed = 0, []
     try:
         for future in as_completed(list(futures)):

@@ -152,6 +152,16 @@ def is_count(column: str) -> bool:
     return m is not None and (m.kind == "count" or m.unit in ("agents", "companies"))
 
 
+NON_NEGATIVE_UNITS = ("share", "share of the group", "0-1", "households", "day")
+
+
+def never_negative(column: str) -> bool:
+    """Whether a metric column can never be below 0: counts (``is_count``), shares and the
+    other units of amounts (points, correlations, rates of change can be negative)."""
+    m = metric_of(column)
+    return is_count(column) or (m is not None and m.unit in NON_NEGATIVE_UNITS)
+
+
 def metric_label(column: str) -> str:
     """A human label for a metric column (its declaration's label, NAME filled in)."""
     m = metric_of(column)
