@@ -275,6 +275,8 @@ def test_unreachable_scheduler_leaves_no_sweep(monkeypatch, capsys, tmp_path):
                       "tcp://127.0.0.1:1", "--store", str(tmp_path), "--quiet")
     assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in out, out
     assert open_store(tmp_path).sweeps().empty
+    code, out = scsim(monkeypatch, capsys, "sweeps", "--store", str(tmp_path))
+    assert code == 0 and f"no sweeps in {tmp_path.resolve()} yet" in " ".join(out.split())
 
 
 def test_calibrate_help_lists_every_preset(monkeypatch, capsys):

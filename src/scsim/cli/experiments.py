@@ -176,6 +176,9 @@ def sweeps_command(
         table = runs.sweeps()
         if as_data:
             print_data(table, as_data == "json")
+        elif table.empty:
+            console.print(f"no sweeps in {runs.root} yet (`scsim sweep SCENARIO --grid "
+                          "KEY=A,B` makes one)")
         else:
             console.print(frame_table(table, f"sweeps in {runs.root}", fit=True))
         return
