@@ -216,3 +216,12 @@ def test_targets_zero_negative_and_presets():
                                             [Target("a_total", 0.0129)])
     with pytest.raises(ScsimError, match="--target a_total: given twice"):
         merge_targets(given * 2, preset)
+
+
+def test_a_sweep_is_described_in_words():
+    from scsim.experiments.sweep import Plan, describe
+
+    one = Plan({}, [{"a": 1}], reps=1, seed=0, design={"grid": {"a": [1]}})
+    assert describe(one) == '1 cell × 1 replication = 1 run ({"grid": {"a": [1]}})'
+    many = Plan({}, [{"a": 1}, {"a": 2}], reps=3, seed=0)
+    assert describe(many).startswith("2 cells × 3 replications = 6 runs ")

@@ -208,9 +208,12 @@ def plan_of(store: RunStore, ref: str) -> tuple[str, Plan]:
 
 
 def describe(plan: Plan) -> str:
-    """One line: how many cells, replications and runs."""
-    return (f"{len(plan.cells)} cells × {plan.reps} replications = {len(plan.tasks())} runs "
-            f"({json.dumps(plan.design)})")
+    """One line: how many cells, replications and runs ('1 cell × 1 replication = 1 run')."""
+    def count(n: int, what: str) -> str:
+        return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+    return (f"{count(len(plan.cells), 'cell')} × {count(plan.reps, 'replication')} = "
+            f"{count(len(plan.tasks()), 'run')} ({json.dumps(plan.design)})")
 
 
 def save_sweep_charts(store: RunStore, sweep_id: str, plan: Plan, table: pd.DataFrame,
