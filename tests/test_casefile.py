@@ -5,6 +5,8 @@ the points of each agent's rows adding up to its ledger."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -241,22 +243,24 @@ def test_a_full_error_log_is_told_in_the_case_file(monkeypatch):
     assert "the error log was full from day" in res.explain(1).text
 
 
+BUSY = {
+    "behaviours": [{"name": "act", "rate": 0.1, "delta": -30, "channel": "camera"}],
+    "surveillance": {"channels": {"camera": {"coverage": 0.5, "facial_recognition": True}},
+                     "misattribution": 0.1},
+    "reports": {"enabled": True, "true_rate": 0.5, "false_rate": 0.01, "accept": 0.5},
+    "scoring": {"association": {"alpha": 0.05, "listed_penalty": 5.0}, "recovery": 0.01},
+    "listing": {"enabled": True, "threshold": 930, "duration": 10,
+                "appeals": {"rate": 0.2, "win": 0.3}},
+    "shaming": {"enabled": True, "probability": 0.5,
+                "sever": {"family": 0.3, "social": 0.5, "work": 0.5}},
+}
+"""The sections of ``busy``: every kind of event."""
+
+
 def busy(days=30, agents=3000):
     """Every kind of event: sightings with false matches, true and false reports,
     association, listings with appeals, shaming and severed ties."""
-    return bare(days=days, population={"agents": agents},
-                behaviours=[{"name": "act", "rate": 0.1, "delta": -30, "channel": "camera"}],
-                surveillance={"channels": {"camera": {"coverage": 0.5,
-                                                      "facial_recognition": True}},
-                              "misattribution": 0.1},
-                reports={"enabled": True, "true_rate": 0.5, "false_rate": 0.01,
-                         "accept": 0.5},
-                scoring={"association": {"alpha": 0.05, "listed_penalty": 5.0},
-                         "recovery": 0.01},
-                listing={"enabled": True, "threshold": 930, "duration": 10,
-                         "appeals": {"rate": 0.2, "win": 0.3}},
-                shaming={"enabled": True, "probability": 0.5,
-                         "sever": {"family": 0.3, "social": 0.5, "work": 0.5}})
+    return bare(days=days, population={"agents": agents}, **copy.deepcopy(BUSY))
 
 
 def test_rows_add_up_to_the_ledger_and_tracing_changes_nothing():
@@ -449,26 +453,16 @@ def listing_days(days=30, agents=3000, shaming=None):
     """``busy`` with households (children barred from top schools while a parent is
     listed), tiers (a listing moves the agent's tier), travel bans (tickets blocked from
     the listing day on) and fear: a listing day has events in most phases.
-    ``shaming``: the shaming section (default: half the listed shamed, ties severed with
-    probability 0.3 to 0.5)."""
+    ``shaming``: the shaming section (default: busy's, half the listed shamed, ties
+    severed with probability 0.3 to 0.5)."""
+    sections = copy.deepcopy(BUSY)
+    if shaming is not None:
+        sections["shaming"] = shaming
     return bare(days=days, population={"agents": agents, "household_size": 3.0},
-                behaviours=[{"name": "act", "rate": 0.1, "delta": -30,
-                             "channel": "camera"}],
-                surveillance={"channels": {"camera": {"coverage": 0.5,
-                                                      "facial_recognition": True}},
-                              "misattribution": 0.1},
-                reports={"enabled": True, "true_rate": 0.5, "false_rate": 0.01,
-                         "accept": 0.5},
-                scoring={"association": {"alpha": 0.05, "listed_penalty": 5.0},
-                         "recovery": 0.01},
                 tiers=[{"name": "good", "min": 960}, {"name": "fair", "min": 930},
                        {"name": "bad", "min": 0}],
-                listing={"enabled": True, "threshold": 930, "duration": 10,
-                         "appeals": {"rate": 0.2, "win": 0.3}},
                 sanctions={"enabled": True, "travel": {"air_rate": 0.5}},
-                shaming=shaming or {"enabled": True, "probability": 0.5,
-                                    "sever": {"family": 0.3, "social": 0.5, "work": 0.5}},
-                fear={"enabled": True})
+                fear={"enabled": True}, **sections)
 
 
 def from_listing(events: pd.DataFrame, agent: int, day: int) -> pd.DataFrame:
