@@ -25,6 +25,7 @@ from scsim.cli.app import (
 )
 from scsim.cli.render import frame_table, print_data, print_run, run_record
 from scsim.errors import ScsimError
+from scsim.outputs.words import counted
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 
@@ -105,7 +106,7 @@ def query(
         return
     console.print(frame_table(df, rows=TABLE_ROWS, fit=True))
     more = len(df) - TABLE_ROWS
-    console.print(f"[dim]{len(df):,} row{'' if len(df) == 1 else 's'}"
+    console.print(f"[dim]{counted(len(df), 'row')}"
                   + (f" ({more:,} not shown: use --csv)" if more > 0 else "") + "[/dim]")
 
 

@@ -25,6 +25,7 @@ from scsim.errors import ScsimError
 from scsim.experiments.design import cell_label, replication_seed, valid_scenario
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
+from scsim.outputs.words import counted
 from scsim.scenario import Scenario, load_scenario
 from scsim.store import RunStore, Tag
 
@@ -209,11 +210,8 @@ def plan_of(store: RunStore, ref: str) -> tuple[str, Plan]:
 
 def describe(plan: Plan) -> str:
     """One line: how many cells, replications and runs ('1 cell × 1 replication = 1 run')."""
-    def count(n: int, what: str) -> str:
-        return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-    return (f"{count(len(plan.cells), 'cell')} × {count(plan.reps, 'replication')} = "
-            f"{count(len(plan.tasks()), 'run')} ({json.dumps(plan.design)})")
+    return (f"{counted(len(plan.cells), 'cell')} × {counted(plan.reps, 'replication')} = "
+            f"{counted(len(plan.tasks()), 'run')} ({json.dumps(plan.design)})")
 
 
 def save_sweep_charts(store: RunStore, sweep_id: str, plan: Plan, table: pd.DataFrame,

@@ -76,6 +76,7 @@ from scsim.core.source import CAUSES, source
 from scsim.core.state import DELISTED, DETAINED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
+from scsim.outputs.words import counted
 from scsim.world.network import INACTIVE, TYPE_MASK
 
 MAX_TRACED = 100_000
@@ -747,19 +748,15 @@ def _behind(e) -> str:
         return f" (most by agent {e.other_agent})"
     more = int(e.value) - 1
     return f" (agent {e.other_agent}" + (
-        f" and {_times(more, 'other listed neighbour', 'other listed neighbours')})"
+        f" and {counted(more, 'other listed neighbour')})"
         if more > 0 else ")")
 
 
-def _times(k: int, one: str, many: str) -> str:
-    return f"{k} {one if k == 1 else many}"
-
-
 COUNTED = {
-    "blocked_tickets": lambda k: _times(k, "travel ticket", "travel tickets") + " blocked",
-    "blocked_other": lambda k: _times(k, "purchase or application", "purchases or "
+    "blocked_tickets": lambda k: counted(k, "travel ticket") + " blocked",
+    "blocked_other": lambda k: counted(k, "purchase or application", "purchases or "
                                       "applications") + " blocked",
-    "privileges_used": lambda k: "used " + _times(k, "privilege", "privileges"),
+    "privileges_used": lambda k: "used " + counted(k, "privilege"),
 }
 """How the events that count something today read (``value``: how many)."""
 
@@ -799,7 +796,7 @@ def _agents(rows: list) -> str:
     77 and 65 others" (NAMED of them)."""
     ids = [str(e.other_agent) for e in rows]
     if len(ids) > NAMED + 1:
-        ids = [*ids[:NAMED], _times(len(ids) - NAMED, "other", "others")]
+        ids = [*ids[:NAMED], counted(len(ids) - NAMED, "other")]
     return "agents " + ", ".join(ids[:-1]) + " and " + ids[-1]
 
 

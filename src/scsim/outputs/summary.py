@@ -12,6 +12,7 @@ from scsim.analysis.published import ticket_figures
 from scsim.outputs.headline import WINDOW, chilling_change, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
+from scsim.outputs.words import counted
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
@@ -107,7 +108,7 @@ def summarise(res: Result) -> pd.DataFrame:
     add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'], 1)} of agents")
     severed = m["ties_severed"].sum()
     add("network", label("shamed"), m["shamed"].sum(),
-        f"{severed:,.0f} {'tie' if severed == 1 else 'ties'} severed")
+        f"{counted(severed, 'tie')} severed")
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
