@@ -207,7 +207,7 @@ def stop_at(day):
 
 
 def test_store_run_interrupted_then_resumed(tmp_path, stored_reference):
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=10,
                        progress=stop_at(26))
     st = open_store(tmp_path)
@@ -216,6 +216,8 @@ def test_store_run_interrupted_then_resumed(tmp_path, stored_reference):
     assert row["status"] == "interrupted"
     assert row["error"] == (f"interrupted (Ctrl-C); `scsim resume {run_id}` continues it "
                             "from day 20")
+    assert stopped.value.__notes__ == [f"run {run_id} is kept as interrupted; `scsim resume "
+                                       f"{run_id}` continues it from day 20"]
     folder = tmp_path / "checkpoints" / run_id
     assert [p.name for p in folder.iterdir()] == ["day-000020"]
     seen = []

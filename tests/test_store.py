@@ -155,10 +155,13 @@ def test_interrupt_marks_the_run_interrupted(tmp_path):
         if day == 5:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         scsim.simulate(small(), seed=1, store=tmp_path, progress=stop)
     row = open_store(tmp_path).runs().iloc[0]
     assert (row["status"], row["error"]) == ("interrupted", "interrupted (Ctrl-C)")
+    assert stopped.value.__notes__ == [
+        f"run {row['id']} is kept as interrupted; without checkpoints (--checkpoint-every "
+        "DAYS) it cannot be resumed"]
 
 
 def test_repair_after_a_killed_process(tmp_path):
@@ -215,6 +218,8 @@ def test_sigterm_and_ctrl_c_exit_cleanly(tmp_path, sig, code, error):
     assert b"Traceback" not in stderr
     row = open_store(tmp_path).runs().iloc[0]
     assert (row["status"], row["error"]) == ("interrupted", error)
+    # the user is told which run stopped, and that it cannot be resumed
+    assert f"run {row['id']} is kept as interrupted; without checkpoints".encode() in stderr
     assert empty(tmp_path / "tmp")
 
 

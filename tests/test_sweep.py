@@ -205,6 +205,14 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["calibrate", "court-blacklist", "--param", "sanctions.travel.air_rate=0.001..0.01",
       "--target", "blocked_air_per_capita_year=0.01", "--target",
       "blocked_air_per_capita_year=0.02"], "--target blocked_air_per_capita_year: given twice"),
+    # a value given twice would run the same cell again
+    (["sweep", "national-800", "--grid", "surveillance.misattribution=0,0.1,0.0"],
+     "--grid surveillance.misattribution: 0.0 given twice"),
+    # --workers sizes a local cluster: 0 is refused, and so is --workers with a scheduler
+    (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "0"],
+     "'--workers'"),
+    (["sensitivity", "national-800", "--param", "scoring.recovery=0..0.1", "--workers", "2",
+      "--scheduler", "tcp://127.0.0.1:8786"], "--workers 2: it sizes the local cluster"),
     # both ends of a range are checked against the scenario before any trial runs
     (["calibrate", "court-blacklist", "--preset", "2018-seed", "--param",
       "sanctions.travel.air_rate=-1..0.001"], "its low end is not a valid scenario: override "

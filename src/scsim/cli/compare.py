@@ -22,7 +22,7 @@ from scsim.cli.app import (
     load,
     open_runs,
 )
-from scsim.cli.progress import compile_notice, day_progress
+from scsim.cli.progress import compile_notice, day_progress, stoppable
 from scsim.cli.render import comparison_frame, comparison_record, print_comparison, print_data
 from scsim.errors import ScsimError
 
@@ -57,7 +57,6 @@ def compare(
     store."""
     from scsim.analysis.compare import compare as run_pair
     from scsim.analysis.compare import compare_results
-    from scsim.interrupts import sigterm_interrupts
 
     if report:
         from scsim.extras import require
@@ -82,7 +81,7 @@ def compare(
         progress, advance = day_progress(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · {sc_a.population.agents:,} "
             f"agents · {reps} pair(s)", quiet)
-        with compile_notice(quiet), progress, sigterm_interrupts():
+        with compile_notice(quiet), progress, stoppable():
             comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a),
                                   base_b=load(b), progress=advance)
     if as_data == "json":

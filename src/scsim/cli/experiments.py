@@ -36,7 +36,7 @@ SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786); default SCSIM_SCHEDULER, "
     "else a local cluster on this machine.")]
 WorkersOption = Annotated[int | None, typer.Option(
-    help="Worker processes of the local cluster (default: one per core).")]
+    min=1, help="Worker processes of the local cluster (default: one per core).")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the experiment (replication seeds "
                                               "derive from it).")]
 ParamOption = Annotated[list[str] | None, typer.Option(
@@ -51,12 +51,17 @@ def _require(command: str, *extras: str) -> None:
     require(*extras, what=f"scsim {command}")
 
 
-def _scheduler(scheduler: str | None) -> str | None:
+def _scheduler(scheduler: str | None, workers: int | None) -> str | None:
     """The scheduler address (``--scheduler``, else SCSIM_SCHEDULER; None: a local
-    cluster), checked before the command records or runs anything."""
+    cluster), checked before the command records or runs anything; ``--workers`` sizes
+    only a local cluster, so it is refused with an address."""
     from scsim.experiments.cluster import scheduler_address
 
-    return scheduler_address(scheduler)
+    address = scheduler_address(scheduler)
+    if address and workers is not None:
+        raise ScsimError(f"--workers {workers}: it sizes the local cluster, and this "
+                         f"command uses the scheduler at {address}; give one of them")
+    return address
 
 
 def _client(address: str | None, workers: int | None):
@@ -118,7 +123,7 @@ def sweep_command(
     _require("sweep", "experiments")
     from scsim.experiments import sweep as sw
 
-    address = _scheduler(scheduler)
+    address = _scheduler(scheduler, workers)
     if resume and (conflicts := _given(ctx, PLANNING)):
         raise ScsimError(f"--resume runs the sweep as it was planned: drop "
                          f"{', '.join(conflicts)}")
@@ -263,7 +268,7 @@ def calibrate_command(
     )
     from scsim.experiments.design import parse_ranges
 
-    address = _scheduler(scheduler)
+    address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     path = out or Path(f"calibrated-{base.name}.yaml")
     check_calibration_output(path, force=force)
@@ -334,7 +339,7 @@ def sensitivity_command(
     from scsim.fsutil import check_output_folder
     from scsim.outputs.metrics import metric_columns
 
-    address = _scheduler(scheduler)
+    address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
     check_output_folder(folder, force=force)

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from scsim.cli.app import err
-from scsim.interrupts import check_signals
+from scsim.errors import Terminated
+from scsim.interrupts import check_signals, sigterm_interrupts
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -79,3 +80,17 @@ def task_progress(description: str, quiet: bool, unit: str = "runs") -> Iterator
     progress = _bar(unit, quiet)
     with progress:
         yield TaskBar(progress, description)
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """Runs that SIGTERM stops as Ctrl-C does (``sigterm_interrupts``); either way, what
+    the run store says of the stopped run (the exception's notes: its id, how to resume
+    it) is printed before the command exits with "interrupted" or "terminated"."""
+    try:
+        with sigterm_interrupts():
+            yield
+    except (KeyboardInterrupt, Terminated) as exc:
+        for note in getattr(exc, "__notes__", ()):
+            err.print(note, soft_wrap=True)
+        raise

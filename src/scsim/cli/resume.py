@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scsim.cli.app import QuietOption, StoreOption, ThreadsOption, app, console, open_runs
-from scsim.cli.progress import day_progress
+from scsim.cli.progress import day_progress, stoppable
 from scsim.cli.render import print_profile, print_run
 
 
@@ -29,7 +29,6 @@ def resume(
     """Continue a stopped run (killed, interrupted, failed) from its newest checkpoint, with
     the same run id; its outputs are bit for bit those of a run that never stopped. Runs
     keep checkpoints when started with --checkpoint-every."""
-    from scsim.interrupts import sigterm_interrupts
 
     st = open_runs(store)
     rec, manifest = st.checkpoint(run)  # refuses with one line when it cannot resume
@@ -38,7 +37,7 @@ def resume(
         days, f"{manifest['scenario_name']} · {manifest['agents']:,} agents · resumed at day "
         f"{day}", quiet)
     progress.update(progress.task_ids[0], completed=day)
-    with progress, sigterm_interrupts():
+    with progress, stoppable():
         res = st.resume(rec.id, advance, threads=threads, checkpoint_every=checkpoint_every)
     print_run(res)
     if profile:

@@ -28,7 +28,7 @@ from scsim.cli.app import (
     load,
     open_runs,
 )
-from scsim.cli.progress import compile_notice, day_progress
+from scsim.cli.progress import compile_notice, day_progress, stoppable
 from scsim.cli.render import print_data, print_profile, print_run, run_record
 from scsim.errors import ScsimError
 
@@ -76,7 +76,6 @@ def run(
     """Run one scenario, print its headline (--full: the summary table) and keep it in the
     run store; --out also copies the results to a folder."""
     from scsim.fsutil import check_output_folder
-    from scsim.interrupts import sigterm_interrupts
 
     if report:
         from scsim.extras import require
@@ -99,7 +98,7 @@ def run(
             runs = open_runs(store, create=True)
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
-        with progress, sigterm_interrupts():
+        with progress, stoppable():
             res = runs.record(sim, advance, base=load(scenario),
                               checkpoint_every=checkpoint_every)
     # with --json or --csv, stdout carries the data only and the rest goes to stderr

@@ -125,10 +125,16 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
         if "=" not in spec:
             raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
         key, raw = spec.split("=", 1)
-        values = [yaml.safe_load(v) for v in raw.split(",") if v.strip()]
+        texts = [v.strip() for v in raw.split(",") if v.strip()]
+        values = [yaml.safe_load(text) for text in texts]
         if not values:
             raise ScsimError(f"--grid {spec}: no values")
         refuse_repeated([*grid, key.strip()], "--grid")
+        for k, value in enumerate(values):
+            if value in values[:k]:
+                raise ScsimError(f"--grid {key.strip()}: {texts[k]} given "
+                                 "twice (a repeated value runs the same cell again; "
+                                 "--reps adds replications)")
         grid[key.strip()] = values
     return grid
 

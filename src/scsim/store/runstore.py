@@ -326,6 +326,10 @@ class RunStore:
             error += note
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
+            if status == "interrupted":
+                exc.add_note(f"run {run_id} is kept as interrupted" + (
+                    note or "; without checkpoints (--checkpoint-every DAYS) it cannot be "
+                    "resumed"))
             if full:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
                 raise disk_full_error(exc, f"writing run {run_id}", kept) from None
