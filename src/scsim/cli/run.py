@@ -87,7 +87,9 @@ def run(
         check_output_folder(out, force=force)
     runs = existing_runs(store)
     with compile_notice(quiet):
-        with err.status(f"Building {sc.name}: population and network…"):
+        warm_up = (f", then {sc.warmup_days:,} days of warm-up (not reported)"
+                   if sc.warmup_days else "")
+        with err.status(f"Building {sc.name}: population and network{warm_up}…"):
             from scsim.core.engine import Simulation
 
             sim = Simulation(sc, seed=seed, threads=threads,
