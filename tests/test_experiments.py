@@ -4,6 +4,7 @@ and real worker processes on 127.0.0.1."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,23 @@ def test_sensitivity_output_that_never_varied():
     moved = Sensitivity("morris", "listed_final", pd.DataFrame(),
                         samples.assign(listed_final=[4.0, 5.0, 4.0]))
     assert not moved.never_varied()
+
+
+def test_sensitivity_of_a_flat_output_is_zero_without_a_warning(monkeypatch, base_data):
+    """An output equal in every run has no variance to share out: Sobol indices of 0, no
+    numpy warning from SALib's division by that zero variance (the CLI says why)."""
+    import scsim.experiments.sensitivity as module
+
+    monkeypatch.setattr(module, "run_batch", lambda client, jobs, outputs, progress: [
+        {"listed_final": 4.0}] * len(jobs))
+    ranges = [parse_range(spec, base_data) for spec in (
+        "scoring.recovery=0..0.01", "listing.duration=100..200")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flat = sensitivity(scsim.load_scenario("court-blacklist"), ranges, "listed_final",
+                           client=None, samples=2)
+    assert flat.never_varied()
+    assert (flat.indices[["S1", "ST"]] == 0).all().all()
 
 
 def test_calibration_recovers_a_known_parameter(dask_scheduler):

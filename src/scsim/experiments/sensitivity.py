@@ -109,8 +109,11 @@ def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
         raise ScsimError(f"output {output} is not finite in some runs")
     problem = _problem(params)
     if method == "sobol":
-        si = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95,
-                                   seed=seed)
+        # an output that never varies divides by its zero variance (SALib then gives
+        # indices of 0, which the CLI explains): not worth numpy's warning
+        with np.errstate(divide="ignore", invalid="ignore"):
+            si = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                       conf_level=0.95, seed=seed)
         indices = pd.DataFrame({"parameter": problem["names"], "S1": si["S1"],
                                 "S1_ci95": si["S1_conf"], "ST": si["ST"],
                                 "ST_ci95": si["ST_conf"]})
