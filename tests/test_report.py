@@ -71,6 +71,18 @@ def test_run_report(tmp_path, pair):
     assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
         1, 5, 25, 50, 75, 95, 99)), "run"]
     assert "<td>companies</td>" in html  # national-800 scores its companies
+    # a chart of lines gives the lines it draws, in the units of its axis
+    travel = pd.read_csv(tmp_path / "report" / "04-travel.csv")
+    air = travel[travel["line"] == "air tickets"]
+    assert set(air["unit"]) == {"blocked tickets per agent (cumulative)"}
+    np.testing.assert_array_equal(air["day"], res.metrics["day"])
+    np.testing.assert_allclose(air["value"], res.metrics["blocked_air"].cumsum()
+                               / len(res.agents), rtol=1e-12)
+    assert air["value"].iloc[-1] > 0
+    ties = pd.read_csv(tmp_path / "report" / "06-ties.csv")
+    assert list(ties.columns) == ["panel", "line", "unit", "day", "value"]
+    assert ties.groupby("panel")["unit"].unique().map(list).to_dict() == {
+        "left": ["% of ties / % of agents"], "right": ["pariahs per 100,000 agents"]}
 
 
 def test_listed_csv_holds_the_numbers_the_chart_draws(tmp_path, pair):

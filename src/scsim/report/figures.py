@@ -413,25 +413,42 @@ def differences(comparison: Comparison) -> Chart:
     return chart
 
 
-# What each chart of a run draws: metric columns by name, or by prefix (ending in *)
-CHART_COLUMNS = {
-    "scores": ("score_p*", "score_mean"), "tiers": ("tier_*",),
-    "travel": ("blocked_air", "blocked_train"),
-    "chilling": ("penalised_acts", "acts_*"), "ties": ("ties_active_frac", "lcc_frac",
-                                                       "pariahs"),
-    "groups": ("listed_rate_*", "di_*"), "companies": ("corp_tier_*", "corp_listed"),
-    "sources": ("points_*",),
-}
-# ... or the columns of these provenance tables (``Result.provenance``)
+# The metric columns behind each run chart with areas, by name or by prefix (ending in *)
+CHART_COLUMNS = {"scores": ("score_p*", "score_mean"), "tiers": ("tier_*",),
+                 "sources": ("points_*",)}
+# ... or the columns of these provenance tables (``Result.provenance``; regions: a chart of
+# more than ten regions, which have no legend entries)
 CHART_TABLES = {"causes": ("wrongful", ("day", "agent", "cause")),
                 "regions": ("regions", ("day", "region", "listed", "wrongful_listed"))}
 
 
+def drawn_lines(chart: Chart) -> pd.DataFrame | None:
+    """The numbers of a chart drawn with lines only, as it draws them: one row per point of
+    each labelled line (``panel``, in a chart of several: its title, else left or right as
+    the caption says, or its number; ``line``: its legend entry; ``unit``: its y axis's
+    label; ``day``; ``value``). None for a chart with areas, bars or dots (their numbers
+    are ``chart_data``'s)."""
+    axes = chart.figure.axes
+    rows = []
+    for k, ax in enumerate(axes):
+        if ax.collections:
+            return None
+        side = ("left", "right")[k] if len(axes) == 2 else f"panel {k + 1}"
+        panel = {"panel": ax.get_title(loc="left") or side} if len(axes) > 1 else {}
+        for line in ax.get_lines():
+            if not line.get_label().startswith("_"):
+                rows.append(pd.DataFrame({
+                    **panel, "line": line.get_label(), "unit": ax.get_ylabel(),
+                    "day": np.asarray(line.get_xdata()),
+                    "value": np.asarray(line.get_ydata(), dtype=np.float64)}))
+    return pd.concat(rows, ignore_index=True) if rows else None
+
+
 def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
-    """The numbers a run chart draws: one row per run and day (``run``, ``day`` and the
-    metric columns of ``CHART_COLUMNS``), the rows of a provenance table
-    (``CHART_TABLES``), or the network sample's agents. A chart whose lines are not metric
-    columns as they are gives its own (``listed``, per 100,000 agents): None here."""
+    """The numbers behind a run chart that is not drawn with lines only (``drawn_lines``):
+    one row per run and day (``run``, ``day`` and the metric columns of
+    ``CHART_COLUMNS``), the rows of a provenance table (``CHART_TABLES``), or the network
+    sample's agents."""
     if name == "network":
         return pd.concat([res.sample.nodes.assign(run=label) for label, res in runs
                           if res.sample is not None], ignore_index=True)
@@ -477,6 +494,8 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
                 skipped[draw.__name__] = chart
             else:
                 if chart.data is None:  # unless it kept the numbers it drew (listed)
+                    chart.data = drawn_lines(chart)
+                if chart.data is None:
                     chart.data = chart_data(chart.name, runs)
                 charts.append(chart)
         if comparison is not None:
