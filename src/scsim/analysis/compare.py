@@ -34,6 +34,7 @@ from scsim.analysis.stats import t_half_width
 from scsim.errors import ScsimError
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.result import Result
+from scsim.outputs.words import counted
 from scsim.scenario.diff import differences, population_key
 from scsim.scenario.schema import Scenario
 
@@ -98,7 +99,7 @@ class Comparison:
 
     def __repr__(self) -> str:
         label_a, label_b = self.labels
-        return f"Comparison({label_a} vs {label_b}, {self.reps} pair(s))"
+        return f"Comparison({label_a} vs {label_b}, {counted(self.reps, 'pair')})"
 
     def _repr_html_(self) -> str:
         from scsim.outputs.display import comparison_html

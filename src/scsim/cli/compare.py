@@ -25,6 +25,7 @@ from scsim.cli.app import (
 from scsim.cli.progress import compile_notice, day_progress, stoppable
 from scsim.cli.render import comparison_frame, comparison_record, print_comparison, print_data
 from scsim.errors import ScsimError
+from scsim.outputs.words import counted
 
 
 @app.command()
@@ -80,7 +81,7 @@ def compare(
         st = open_runs(store, create=True)
         progress, advance = day_progress(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · {sc_a.population.agents:,} "
-            f"agents · {reps} pair(s)", quiet)
+            f"agents · {counted(reps, 'pair')}", quiet)
         with compile_notice(quiet), progress, stoppable():
             comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a),
                                   base_b=load(b), progress=advance)

@@ -148,7 +148,7 @@ def report_command(
     st = open_runs(store)
     with err.status("Reading the runs…") as status:
         results = [st.load(ref) for ref in runs]
-        status.update(f"Drawing the charts of {len(results)} run(s)…")
+        status.update(f"Drawing the charts of {counted(len(results), 'run')}…")
         path = report(results, out, store=st, force=force)
     console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
 

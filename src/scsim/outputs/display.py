@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.summary import format_value
+from scsim.outputs.words import counted
 
 if TYPE_CHECKING:
     from scsim.analysis.compare import Comparison
@@ -49,7 +50,7 @@ def scenario_html(sc: Scenario) -> str:
     if off:
         lines.append("off: " + html.escape(", ".join(off)))
     if sc.timeline:
-        lines.append(f"timeline: {len(sc.timeline)} change(s) of policy")
+        lines.append(f"timeline: {counted(len(sc.timeline), 'change')} of policy")
     return _box(scenario_line(sc), lines,
                 "scsim.dump_yaml(scenario) shows every key; scsim.simulate(scenario) runs it")
 
@@ -68,7 +69,7 @@ def comparison_html(comparison: Comparison) -> str:
     label_a, label_b = comparison.labels
     changes = [f"B changes <code>{html.escape(path)}</code>: {html.escape(show_value(va))} → "
                f"{html.escape(show_value(vb))}" for path, (va, vb) in comparison.changes.items()]
-    return _box(f"{label_a} vs {label_b}, {comparison.reps} pair(s)",
+    return _box(f"{label_a} vs {label_b}, {counted(comparison.reps, 'pair')}",
                 [*changes[:5], html.escape(comparison_headline(comparison))],
                 ".metrics(), .switches(), .groups(), .agents(), .daily(), .plot()")
 
