@@ -8,6 +8,7 @@ same).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -62,6 +63,34 @@ def overrides(base: Scenario, sc: Scenario) -> dict[str, Any]:
     source aside)."""
     return {path: new for path, (_old, new) in
             differences(base, sc, ignore=("name", "description", "source")).items()}
+
+
+@functools.cache
+def builtin(name: str) -> Scenario | None:
+    """The built-in scenario ``name`` (None if there is none), read once per process: it
+    is a file of the package, and parsing its YAML takes a tenth of a second."""
+    from scsim.scenario.loader import builtin_names, load_scenario
+
+    return load_scenario(name) if name in builtin_names() else None
+
+
+SIZE_PATHS = ("days", "population.agents")  # said with every run: "5,000 agents × 200 days"
+
+
+def changed_settings(sc: Scenario) -> list[str]:
+    """What ``sc`` changes in the built-in scenario of its name, one setting a line
+    (``listing.threshold: 550 → 650``), its size (``SIZE_PATHS``) aside; empty when it
+    changes nothing or no built-in has its name. For every text that names a run by its
+    scenario (reports, ``scsim show``, the dashboard): a result is the built-in's only
+    when this is empty."""
+    from scsim.scenario.reference import show_value
+
+    base = builtin(sc.name)
+    if base is None:
+        return []
+    changes = differences(base, sc, ignore=("name", "description", "source", *SIZE_PATHS))
+    return [f"{path}: {show_value(old)} → {show_value(new)}"
+            for path, (old, new) in changes.items()]
 
 
 def population_key(sc: Scenario) -> dict[str, Any]:

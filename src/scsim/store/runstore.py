@@ -42,7 +42,6 @@ into one store at the same time.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import secrets
@@ -64,7 +63,7 @@ from filelock import FileLock, Timeout
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
-from scsim.scenario.diff import digest, overrides, population_key
+from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
 from scsim.store.integrity import (
@@ -353,7 +352,7 @@ class RunStore:
                sweep: Tag | None = None) -> str:
         seed = check_seed(seed)
         if base is None:
-            base = _builtin(sc.name)
+            base = builtin(sc.name)
         changed = json.dumps(overrides(base, sc)) if base is not None else None
         tag = (sweep.sweep_id, sweep.cell, sweep.rep, json.dumps(sweep.params)) if sweep else (
             None, None, None, None)
@@ -872,13 +871,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
     return f"{type(exc).__name__}: {exc}"
-
-
-@functools.cache
-def _builtin(name: str) -> Scenario | None:
-    """The built-in scenario ``name`` (None if there is none), read once per process: it
-    is a file of the package, and parsing its YAML takes a tenth of a second, once per
-    recorded run otherwise (``overrides`` only reads it)."""
-    from scsim.scenario import builtin_names, load_scenario
-
-    return load_scenario(name) if name in builtin_names() else None
