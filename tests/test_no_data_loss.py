@@ -76,6 +76,48 @@ def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp
     assert code == 2 and (tmp_path / "theirs" / "data.csv").read_text() == "1,2"
 
 
+def test_force_never_removes_what_a_user_added_to_or_changed_in_an_output(cli, tmp_path):
+    """--force replaces an earlier scsim output only while it holds the files scsim listed
+    in its marker, unchanged: a note, a folder of one's own, or an edited report in it is
+    refused with their names (all three were deleted before); so is an output of an older
+    scsim, whose marker lists nothing."""
+    assert cli(*RUN)[0] == 0
+    assert cli("report", "last", "--out", "rep")[0] == 0
+    rep = tmp_path / "rep"
+    assert cli("report", "last", "--out", "rep", "--force")[0] == 0  # still all scsim's
+    (rep / "draft-article.md").write_text("my draft")
+    (rep / "my-photos").mkdir()
+    (rep / "my-photos" / "p.txt").write_text("precious")
+    before = tree(rep)
+    code, _, err = cli("report", "last", "--out", "rep", "--force")
+    assert code == 2 and "scsim did not write draft-article.md, my-photos/, my-photos/p.txt" \
+        in err and "(3 in all); move them out" in err
+    assert tree(rep) == before
+    for mine in ("draft-article.md", "my-photos/p.txt", "my-photos"):
+        (rep / mine).unlink() if (rep / mine).is_file() else (rep / mine).rmdir()
+    with (rep / "report.html").open("a") as page:
+        page.write("<!-- my edits -->")
+    code, _, err = cli("report", "last", "--out", "rep", "--force")
+    assert code == 2 and "did not write report.html there, or it changed since" in err
+    assert (rep / "report.html").read_text().endswith("<!-- my edits -->")
+
+    # the store's own report folder follows the same rule, without --force
+    assert cli("report", "last")[0] == 0
+    stored = next((tmp_path / "store" / "reports").iterdir())
+    (stored / "lesson-plan.txt").write_text("monday")
+    code, _, err = cli("report", "last")
+    assert code == 2 and "lesson-plan.txt" in err
+    assert (stored / "lesson-plan.txt").read_text() == "monday"
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace "
+                                                  "this folder\n")
+    (tmp_path / "old" / "report.html").write_text("<p>an old report</p>")
+    code, _, err = cli("report", "last", "--out", "old", "--force")
+    assert code == 2 and "without listing its files" in err
+    assert (tmp_path / "old" / "report.html").is_file()
+
+
 def test_out_refuses_the_store_and_its_runs(cli, tmp_path):
     assert cli(*RUN)[0] == 0
     store = tmp_path / "store"
@@ -98,8 +140,8 @@ def test_report_and_sensitivity_folders_follow_the_same_rule(cli, tmp_path):
     assert cli("report", "last", "--out", "rep")[0] == 0
     assert cli("report", "last", "--out", "rep")[0] == 2
     assert cli("report", "last", "--out", "rep", "--force")[0] == 0
-    assert cli("report", "last")[0] == 0  # the store's own reports folder: replaced freely
-    assert cli("report", "last")[0] == 0
+    assert cli("report", "last")[0] == 0  # the store's own reports folder: replaced
+    assert cli("report", "last")[0] == 0  # without --force while it holds only scsim's
 
     code, _, err = cli("sensitivity", "pilot-1000", "--out", "mine", "--param",
                        "scoring.recovery=0..0.1", "--param", "listing.threshold=900..950")

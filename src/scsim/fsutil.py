@@ -1,10 +1,12 @@
 """Folders and files that appear whole or not at all, and never at the cost of a user's own.
 
-Every folder scsim writes carries a marker file (``OUTPUT_MARKER``). A folder may be
-replaced only when it is missing, empty, or an earlier scsim output (the marker, or the
-``run.json`` of a saved run) and the caller says so (``force``, the CLI's ``--force``);
-anything else (a file, a folder with other things in it, ``/``, the home folder, the
-current folder or one above it, a run store or its runs) is refused before any work.
+Every folder scsim writes carries a marker file (``OUTPUT_MARKER``) that lists the files
+scsim put there, with their sizes and modification times. A folder may be replaced only
+when it is missing, empty, or an earlier scsim output that still holds nothing but those
+files, unchanged, and the caller says so (``force``, the CLI's ``--force``); anything else
+(a file, a folder with other things in it, an earlier output to which a user added or in
+which a user changed a file, ``/``, the home folder, the current folder or one above it, a
+run store or its runs) is refused before any work.
 """
 
 from __future__ import annotations
@@ -19,12 +21,57 @@ from pathlib import Path
 from scsim.errors import ScsimError
 
 OUTPUT_MARKER = ".scsim-output"  # in every folder scsim writes: it may replace it again
+MARKER_HEADER = ("written by scsim: `--force` may replace this folder while it holds only "
+                 "these files (bytes, modified in ns since 1970, path), unchanged\n")
 STORE_MARKER = "catalog.duckdb"  # a run store's catalogue
+SHOWN = 3  # files named when a folder is refused for what a user put there
 
 
 def is_scsim_output(folder: Path) -> bool:
     """``folder`` was written by scsim (a report, a saved run, an analysis)."""
     return (folder / OUTPUT_MARKER).is_file() or (folder / "run.json").is_file()
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``folder`` but the marker: {relative path (a folder's
+    ending in /): (bytes, modification time in ns)}; folders and links as (-1, -1)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if name == OUTPUT_MARKER:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            found[name + "/"] = (-1, -1)
+        else:
+            info = path.lstat()
+            found[name] = (info.st_size, info.st_mtime_ns) if path.is_file() and not (
+                path.is_symlink()) else (-1, -1)
+    return found
+
+
+def _write_marker(folder: Path) -> None:
+    lines = [f"{size} {mtime} {name}\n" for name, (size, mtime) in _listing(folder).items()
+             if size >= 0]
+    (folder / OUTPUT_MARKER).write_text(MARKER_HEADER + "".join(lines), encoding="utf-8")
+
+
+def _not_ours(folder: Path) -> list[str] | None:
+    """What in an earlier scsim output ``folder`` scsim did not write, or changed since
+    (relative paths, a folder's ending in /); None when its marker lists no files (an older
+    scsim's marker, or a saved run with only its ``run.json``), so that nothing tells its
+    files from a user's."""
+    marker = folder / OUTPUT_MARKER
+    text = marker.read_text(encoding="utf-8", errors="replace") if marker.is_file() else ""
+    if not text.startswith(MARKER_HEADER):
+        return None
+    ours = {}
+    for line in text[len(MARKER_HEADER):].splitlines():
+        size, mtime, name = line.split(" ", 2)
+        ours[name] = (int(size), int(mtime))
+    parents = {p.as_posix() + "/" for name in ours for p in Path(name).parents
+               if p != Path(".")}
+    return [name for name, seen in _listing(folder).items()
+            if not (ours.get(name) == seen or name in parents)]
 
 
 def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Path:
@@ -55,6 +102,16 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
                          "was not written by scsim; choose a new folder")
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: --force replaces it")
+    theirs = _not_ours(target)
+    if theirs is None:
+        raise ScsimError(f"refusing to replace {target}: an earlier version of scsim wrote "
+                         "it without listing its files, so --force cannot tell them from "
+                         "yours; delete it yourself or choose a new folder")
+    if theirs:
+        shown = ", ".join(theirs[:SHOWN]) + (", …" if len(theirs) > SHOWN else "")
+        raise ScsimError(f"refusing to replace {target}: scsim did not write {shown} there, "
+                         f"or it changed since ({len(theirs)} in all); move "
+                         f"{'it' if len(theirs) == 1 else 'them'} out, or choose a new folder")
     return target
 
 
@@ -115,8 +172,7 @@ def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
-        (tmp / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this "
-                                         "folder\n", encoding="utf-8")
+        _write_marker(tmp)
         check_output_folder(target, force=force)
         _replace_dir(tmp, target)
     except BaseException:
