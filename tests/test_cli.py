@@ -108,6 +108,8 @@ def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):
                            "--days", "20", "--seed", "4", "--out", str(out_dir), "--set",
                            "listing.threshold=990", "--profile", "--quiet", "--full")
     assert code == 0, err
+    # what the run changes in the built-in, right under its name (show says it too)
+    assert out.splitlines()[1] == "  this run changes listing.threshold: 600 → 990"
     for figure in ("listed now", "wrongful listings", "blocked air tickets",
                    "ties still active", "change in penalised acts", "ever listed",
                    "wall time per phase", "behave", "metrics"):

@@ -140,7 +140,7 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
                        "--days", "40", "--seed", "2", "--set-b", "listing.threshold=685",
                        "--quiet", "--full")
     assert code == 0
-    assert "B changes listing.threshold: 550.0 → 685" in out
+    assert "B changes listing.threshold: 550 → 685" in out
     assert "listed under B, not under A" in out
     runs = open_store(store).runs()
     assert len(runs) == 2 and set(runs["seed"]) == {2}

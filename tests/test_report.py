@@ -71,6 +71,10 @@ def test_run_report(tmp_path, pair):
     assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
         1, 5, 25, 50, 75, 95, 99)), "run"]
     assert "<td>companies</td>" in html  # national-800 scores its companies
+    # the run is not the built-in national-800, and the report says how
+    assert "<title>scsim report: national-800 (1 setting changed)</title>" in html
+    assert ("<h2>What this run changes in the built-in national-800</h2><ul><li><code>"
+            "listing.threshold: 550 → 685</code></li></ul>") in html
     # a chart of lines gives the lines it draws, in the units of its axis
     travel = pd.read_csv(tmp_path / "report" / "04-travel.csv")
     air = travel[travel["line"] == "air tickets"]

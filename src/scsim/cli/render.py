@@ -82,10 +82,13 @@ def _cell(value) -> str:
 def print_run(res, full: bool = False) -> None:
     """A run for people: its headline, the summary table with ``full``, and its speed."""
     from scsim.outputs.headline import run_headline
+    from scsim.scenario.diff import changed_settings
 
     info = res.info
     console.print(f"[bold]{escape(res.scenario.name)}[/bold]: {info['agents']:,} agents × "
                   f"{info['days']} days, seed {res.seed}")
+    for change in changed_settings(res.scenario):
+        console.print(f"  this run changes [cyan]{escape(change)}[/cyan]", highlight=False)
     console.print(escape(run_headline(res)))
     if full:
         print_summary(res)

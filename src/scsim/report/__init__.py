@@ -32,8 +32,10 @@ from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
+from scsim.outputs.words import counted
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
+from scsim.scenario.diff import changed_settings
 from scsim.scenario.reference import show_value
 
 if TYPE_CHECKING:
@@ -99,10 +101,17 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
     label = res.scenario.name
+    changes = changed_settings(res.scenario)
     headline = "".join(f"<p class='headline'>{html.escape(line)}</p>"
                        for line in run_headline(res).splitlines())
-    return _write(folder, f"scsim report: {label}", [(label, res)],
-                  head=[_facts(facts), headline, _p(res.scenario.description)],
+    changed = (f"<h2>What this run changes in the built-in {html.escape(label)}</h2><ul>"
+               + "".join(f"<li><code>{html.escape(c)}</code></li>" for c in changes)
+               + "</ul><p>The description below is the built-in scenario's.</p>"
+               if changes else "")
+    title = f"scsim report: {label}" + (
+        f" ({counted(len(changes), 'setting')} changed)" if changes else "")
+    return _write(folder, title, [(label, res)],
+                  head=[_facts(facts), headline, changed, _p(res.scenario.description)],
                   tail=[("summary", "Summary", _table(summary, numeric={"value"})),
                         ("casefiles", "Case files", case_files_html(res))],
                   force=force)

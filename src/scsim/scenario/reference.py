@@ -50,8 +50,8 @@ def _type(annotation, metadata=()) -> str:
 
 
 def show_value(value: Any) -> str:
-    """A setting's value as a scenario file writes it: true/false, null, numbers, flow-style
-    lists and mappings (cut at 60 characters)."""
+    """A setting's value as a scenario file writes it: true/false, null, numbers (whole
+    ones without ".0"), flow-style lists and mappings (cut at 60 characters)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if isinstance(value, list | dict):
@@ -62,6 +62,8 @@ def show_value(value: Any) -> str:
                 v, BaseModel) else v for k, v in value.items()}
         text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
         return text if len(text) <= 60 else text[:57] + "…"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 550, as a user writes it, not 550.0
     return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(
         value)
 
