@@ -220,3 +220,19 @@ def test_the_2018_ticket_figures_are_in_the_legend(pair):
                           "train 2018 (series): 0.0013 per person a year"]
     assert not ax.texts
 
+
+
+def test_case_files_section_tells_traced_agents_with_nothing_to_tell():
+    """Agents traced to whom nothing happened are not 'no agent was traced' (the section
+    told the user to trace agents, which they had done)."""
+    from scsim.report.provenance import case_files_html
+
+    res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=10),
+                         seed=1, trace=10)
+    assert len(res.traced) == 10 and len(res.events) == 0  # court defaults are rare
+    assert case_files_html(res) == (
+        "<p>10 agents were traced, and nothing happened to any of them: no act, sighting, "
+        "report, listing or sanction (<code>scsim explain RUN</code> lists them).</p>")
+    untraced = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=10),
+                              seed=1)
+    assert case_files_html(untraced).startswith("<p>No agent was traced")

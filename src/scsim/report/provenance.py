@@ -14,6 +14,7 @@ from scsim.core.params import started_by_day
 from scsim.core.source import UNKNOWN_CAUSE, source
 from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
+from scsim.outputs.words import counted
 from scsim.report.figures import (
     SMOOTH,
     Chart,
@@ -138,10 +139,16 @@ def case_files_html(res: Result) -> str:
                      "(<code>metrics.per_agent_sources: false</code>): the causes of its "
                      "wrongful listings are unknown and it has no case files.</p>")
         return "".join(parts)
-    if not _has(res, "events") or not len(res.events):
+    traced = len(res.traced)
+    if not traced:
         parts.append("<p>No agent was traced: <code>scsim run --trace N --trace-wrongful"
                      "</code> keeps case files, <code>scsim explain RUN AGENT</code> prints "
                      "them.</p>")
+        return "".join(parts)
+    if not _has(res, "events") or not len(res.events):
+        parts.append(f"<p>{counted(traced, 'agent was', 'agents were')} traced, and nothing "
+                     "happened to any of them: no act, sighting, report, listing or sanction "
+                     "(<code>scsim explain RUN</code> lists them).</p>")
         return "".join(parts)
     ev = res.events
     wrongly = ev.loc[(ev["event"] == "listed") & (ev["value"] == 1), "agent"].unique()
