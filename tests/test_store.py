@@ -275,3 +275,24 @@ def test_cli_commands(tmp_path, monkeypatch, capsys):
         assert code == 2 and message in err and "Traceback" not in err
     code, out, _ = run_cli(monkeypatch, capsys, "rm", run_id)
     assert code == 0 and open_store(tmp_path / "store").runs().empty
+
+
+def test_ctrl_c_after_the_run_landed_says_it_is_kept(tmp_path, monkeypatch, capsys):
+    """A Ctrl-C once the run is stored (while its headline prints): the run is kept as
+    done, and the user hears that, and that --out was not written (before, only
+    'interrupted', which the stored run contradicted)."""
+    import scsim.cli.run as run_command
+    from conftest import run_cli
+
+    def stopped(res, full=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_command, "print_run", stopped)
+    code, _, err = run_cli(monkeypatch, capsys, "run", "pilot-1000", "--agents", "500",
+                           "--days", "5", "--quiet", "--store", str(tmp_path / "store"),
+                           "--out", str(tmp_path / "out"))
+    row = open_store(tmp_path / "store").runs().iloc[0]
+    assert code == 130 and row["status"] == "done"
+    assert (f"run {row['id']} had finished and is kept (done); --out {tmp_path / 'out'} not "
+            "written interrupted") in err
+    assert not (tmp_path / "out").exists()
