@@ -194,7 +194,10 @@ def test_invalid_inputs(tmp_path, text, expected):
 
 
 def test_bad_override_and_unknown_scenario():
-    assert "no scenario file or built-in scenario named 'nope'" in problems("nope")[0]
+    assert "no scenario file or built-in scenario named 'nope' (built-in: " in problems(
+        "nope")[0]
+    assert "named 'national800' (did you mean 'national-800'? built-in:" in problems(
+        "national800")[0]
     assert any("scoring.recovery: must be <= 1" in p
                for p in problems("national-800", overrides=["scoring.recovery=3"]))
     assert "expected KEY=VALUE" in problems("national-800", overrides=["scoring"])[0]

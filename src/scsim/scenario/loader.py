@@ -248,8 +248,10 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
         path = Path(source)
         if not path.is_file():
             known = ", ".join(builtin_names())
+            close = difflib.get_close_matches(source, builtin_names(), n=1, cutoff=0.75)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             raise ScenarioError(f"no scenario file or built-in scenario named '{source}' "
-                                f"(built-in: {known})")
+                                f"({hint}built-in: {known})")
         doc = parse_yaml(read_text(path), str(path))
         if not doc.data:
             raise ScenarioError(f"{path}: the file is empty (a scenario needs at least a "
