@@ -37,8 +37,10 @@ def test_tables_and_arrow(result):
     # shares are told as percentages in the notes, computed from the metrics
     notes = summary.set_index("figure")["note"]
     last = result.metrics.iloc[-1]
-    assert notes["ties still active"] == f"{100 * last['ties_active_frac']:.1f} % of ties"
-    assert notes[label("lcc_frac")] == f"{100 * last['lcc_frac']:.1f} % of agents"
+    assert notes["share of ties still active"] == (
+        f"{100 * last['ties_active_frac']:.1f} % of ties")
+    assert notes[f"share in the {label('lcc_frac')}"] == (
+        f"{100 * last['lcc_frac']:.1f} % of agents")
     assert notes["listed now"] == f"{100 * last['listed'] / 2000:.2f} % of agents"
     ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
                                                         observed=True).mean()
@@ -158,7 +160,7 @@ def test_a_share_that_is_not_one_is_not_shown_as_one():
     res = scsim.simulate(scsim.load_scenario("pilot-1000", agents=10_000, days=8), seed=1)
     share = res.metrics["ties_active_frac"].iloc[-1]
     assert res.metrics["ties_severed"].sum() >= 1 and 0.99995 <= share < 1
-    row = res.summary().set_index("figure").loc["ties still active"]
+    row = res.summary().set_index("figure").loc["share of ties still active"]
     shown = float(format_value(row["value"]))
     assert shown < 1 and abs(shown - share) < 1 - share  # nearer the share than 1 is
     assert row["note"] == f"{percent(share, 1)} of ties"

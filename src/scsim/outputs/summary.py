@@ -28,7 +28,7 @@ def unit(column: str) -> str:
 def format_value(value: float) -> str:
     """A figure for people: thousands separators, 4 significant digits, – for NaN. A
     fraction (0 < |value| < 1, such as a share) keeps the digits that tell it from 1:
-    0.99997 of ties still active is "0.99997", not "1"."""
+    a share of 0.99997 of ties still active is "0.99997", not "1"."""
     value = float(value)
     if value != value:  # NaN
         return "–"
@@ -102,10 +102,12 @@ def summarise(res: Result) -> pd.DataFrame:
     add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():.0f} filed")
-    add("network", label("ties_active_frac"), last["ties_active_frac"],
+    # shares, said as shares ("ties still active: 1" read as one tie)
+    add("network", f"share of {label('ties_active_frac')}", last["ties_active_frac"],
         f"{percent(last['ties_active_frac'], 1)} of ties")
     add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
-    add("network", label("lcc_frac"), last["lcc_frac"], f"{percent(last['lcc_frac'], 1)} of agents")
+    add("network", f"share in the {label('lcc_frac')}", last["lcc_frac"],
+        f"{percent(last['lcc_frac'], 1)} of agents")
     severed = m["ties_severed"].sum()
     add("network", label("shamed"), m["shamed"].sum(),
         f"{counted(severed, 'tie')} severed")
