@@ -53,6 +53,14 @@ EVENTS = (
     "released",               # released from detention today
     "filed_report",           # the agent reported `other_agent`'s unseen act (`behaviour`,
                               # `channel`; `value` 1: accepted, 0: rejected)
+    "services_refused",       # everyday service transactions businesses refused the listed
+                              # agent today (`value`: how many)
+    "services_served",        # ... and served it despite its listing (`value`: how many)
+    "relative_detained",      # household member `other_agent` is detained (`value`: how many
+                              # other members are): the agent loses `points` (`source`
+                              # detention_household) and fears for them
+    "family_privileges_used", # privileges used today through `other_agent`, a top-tier
+                              # household member (`value`: how many uses)
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
 
@@ -64,7 +72,9 @@ TOLD = (
     ("classify", ("traced", "errors_untold", "appeal_filed", "appeal_won", "appeal_lost",
                   "points", "delisted", "listed", "tier")),
     ("sanction", ("blocked_tickets", "blocked_other", "school_barred", "privileges_used")),
-    ("detention", ("detained", "released")),
+    ("shunning", ("services_refused", "services_served")),
+    ("detention", ("detained", "released", "relative_detained")),
+    ("family_rewards", ("family_privileges_used",)),
     ("shame", ("shamed", "tie_severed", "cut_tie")),
     ("adapt", ("fear",)),
 )
@@ -97,6 +107,8 @@ MISATTRIBUTED, FALSELY_REPORTED = EV["misattributed"], EV["falsely_reported"]
 FALSE_REPORT_REJECTED = EV["false_report_rejected"]
 APPEAL_FILED, APPEAL_WON, APPEAL_LOST = EV["appeal_filed"], EV["appeal_won"], EV["appeal_lost"]
 TIE_SEVERED = EV["tie_severed"]
+SERVICES_REFUSED, SERVICES_SERVED = EV["services_refused"], EV["services_served"]
+RELATIVE_DETAINED, FAMILY_PRIVILEGES_USED = EV["relative_detained"], EV["family_privileges_used"]
 
 NOT_TRACED = np.zeros(0, np.uint8)
 """The per-agent traced flags the serial passes get when nobody is traced (log nothing)."""

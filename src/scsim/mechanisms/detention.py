@@ -23,7 +23,8 @@ Two parallel passes and a serial one: the first releases and detains (each agent
 only its own status and release day) and flags the blocks where someone was; the serial
 pass suspends the ties of those detained today and frees those of those released (it
 writes both ends' neighbour counts); the second parallel pass lets each agent look at its
-own household (read-only) and penalise itself. The release days are carried by the
+own household (read-only) and penalise itself (``traced_relatives`` tells the traced
+among them which member is detained, for case files). The release days are carried by the
 step (int32 per agent, allocated on the first day it runs; in checkpoints).
 """
 
@@ -37,7 +38,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
-from scsim.core.events import DETENTION_CAUSES
+from scsim.core.events import DETENTION_CAUSES, RELATIVE_DETAINED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
@@ -213,6 +214,19 @@ def suspend(p, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_l
                 counts[blk, C.ties_freed] += changed
 
 
+@njit(cache=True, inline="always")
+def detained_relatives(i, household, household_start, status):
+    """The members of agent i's household other than i who are detained: (how many, the
+    first of them in household order; -1 when none)."""
+    count, first = 0, -1
+    hh = household[i]
+    for j in range(household_start[hh], household_start[hh + 1]):
+        if j != i and status[j] & DETAINED:
+            count += 1
+            first = j if first < 0 else first
+    return count, first
+
+
 @njit(cache=True, parallel=True)
 def punish_households(p, household, household_start, status, scores, fear, bk, counts, sums):
     """Each agent with another household member detained loses ``penalty`` points (both
@@ -225,15 +239,10 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
         lost = 0.0
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            hh = household[i]
-            first, end = household_start[hh], household_start[hh + 1]
-            members = 0
-            for j in range(first, end):
-                if status[j] & DETAINED:
-                    members += 1
-            if members > 0 and i == first:
+            others, _ = detained_relatives(i, household, household_start, status)
+            if i == household_start[household[i]] and (others > 0 or status[i] & DETAINED):
                 households += 1
-            if members - (1 if status[i] & DETAINED else 0) == 0:
+            if others == 0:
                 continue
             relatives += 1
             fear[i] = min(1.0, fear[i] + p.fear_rise)
@@ -245,6 +254,23 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
         counts[blk, C.households_affected] = households
         counts[blk, C.relatives_penalised] = relatives
         sums[blk, S.relatives_points_lost] = lost
+
+
+@njit(cache=True)
+def traced_relatives(p, slot, household, household_start, status, who):
+    """The traced agents ``who`` (sorted ids) that ``punish_households`` penalised today,
+    as events (``core.events``): ``relative_detained``, naming the first detained member of
+    the household (``other_agent``) with how many are (``value``), and the points booked
+    to ``detention_household`` (ledger column ``slot``, -1 when no points are taken; what
+    a clamp gave back is booked to clamping)."""
+    rows, m = no_events(), 0
+    points = -p.penalty if slot >= 0 else 0.0
+    for i in who:
+        others, first = detained_relatives(i, household, household_start, status)
+        if others:
+            rows, m = add_event(rows, m, i, RELATIVE_DETAINED, slot, points, first, -1, -1,
+                                others)
+    return rows[:m]
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -283,6 +309,10 @@ class DetentionStep(Step):
             punish_households(p, a["household"], s.household_start, a["status"], a["scores"],
                               a["fear"], t.book(SOURCES), counts,
                               tally.sums["detention"])
+            if len(traced):
+                slot = self.sim.ledger.slot("detention_household") if p.penalty > 0.0 else -1
+                t.trace.log(traced_relatives(p, slot, a["household"], s.household_start,
+                                             a["status"], traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

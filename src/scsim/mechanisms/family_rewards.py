@@ -7,7 +7,8 @@ members' own privileges (``family_privilege_NAME``). Off unless a scenario switc
 
 Each agent looks only at its own household (read-only) and writes its own block's counters,
 so one parallel pass suffices; its draws come from the day's ``family_rewards`` stream with
-the privileges' own draw numbers.
+the privileges' own draw numbers. For case files, ``traced_family_rewards`` replays the
+traced agents' draws.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import FAMILY_PRIVILEGES_USED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, poisson, sub_hash, unit
@@ -68,14 +70,33 @@ C = COUNTERS.C
 
 @njit(cache=True, inline="always")
 def family_best(i, household, household_start, scores, status, tier):
-    """The highest recorded score (points) of an unlisted top-tier member of agent i's
-    household other than i; -inf when there is none."""
-    best = -np.inf
+    """The unlisted top-tier member of agent i's household other than i with the highest
+    recorded score (the first in household order among equals): (its score, points; its
+    id), (-inf, -1) when there is none."""
+    best, member = -np.inf, -1
     hh = household[i]
     for j in range(household_start[hh], household_start[hh + 1]):
-        if j != i and tier[j] == TOP_TIER and not status[j] & LISTED:
-            best = max(best, scores[j, 0])
-    return best
+        if j != i and tier[j] == TOP_TIER and not status[j] & LISTED and scores[j, 0] > best:
+            best, member = scores[j, 0], j
+    return best, member
+
+
+@njit(cache=True, inline="always")
+def family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
+                household_start, scores, status, tier, uses):
+    """Agent i's uses today of each privilege it gets through its family, into ``uses``
+    (int64 per privilege: how many, -1 for one it does not get so), and the household
+    member it gets them through (``family_best``; -1 when none)."""
+    uses[:] = -1
+    if not started[region[i]] or status[i] & LISTED:
+        return -1
+    best, member = family_best(i, household, household_start, scores, status, tier)
+    s = scores[i, 0]
+    h = agent_hash(key, i)
+    for g in range(len(p_rate)):
+        if s < p_threshold[g] <= best and p_rate[g] > 0.0:
+            uses[g] = poisson(unit(sub_hash(h, p_key[g])), p_rate[g])
+    return member
 
 
 @njit(cache=True, parallel=True)
@@ -85,21 +106,37 @@ def family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
     n = len(status)
     for blk in prange(n_blocks(n)):
         beneficiaries = 0
+        uses = np.empty(len(p_rate), np.int64)
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            if not started[region[i]] or status[i] & LISTED:
-                continue
-            best = family_best(i, household, household_start, scores, status, tier)
-            s = scores[i, 0]
-            h = agent_hash(key, i)
+            family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
+                        household_start, scores, status, tier, uses)
             benefits = False
             for g in range(len(p_rate)):
-                if s < p_threshold[g] <= best and p_rate[g] > 0.0:
+                if uses[g] >= 0:
                     benefits = True
-                    privilege[blk, g] += poisson(unit(sub_hash(h, p_key[g])), p_rate[g])
+                    privilege[blk, g] += uses[g]
             if benefits:
                 beneficiaries += 1
         counts[blk, C.family_beneficiaries] = beneficiaries
+
+
+@njit(cache=True)
+def traced_family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
+                          household_start, scores, status, tier, who):
+    """Replay for the traced agents ``who`` (sorted ids) the uses ``family_rewards`` drew
+    for them today, as events (``core.events``): ``family_privileges_used``, with how many
+    (``value``) and the household member they came through (``other_agent``)."""
+    rows, m = no_events(), 0
+    uses = np.empty(len(p_rate), np.int64)
+    for i in who:
+        member = family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
+                             household_start, scores, status, tier, uses)
+        used = uses[uses > 0].sum()
+        if used:
+            rows, m = add_event(rows, m, i, FAMILY_PRIVILEGES_USED, -1, 0.0, member, -1, -1,
+                                used)
+    return rows[:m]
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -110,10 +147,16 @@ class FamilyRewardsStep(Step):
 
     def run(self, t: Today) -> None:
         s, a, g = t.state, t.state.agents, t.p.sanction
-        family_rewards(t.key("family_rewards"), g.p_threshold, g.p_rate, g.p_key,
-                       a["region"], t.started, a["household"], s.household_start,
-                       a["scores"], a["status"], a["tier"],
-                       t.tally.counts["family_rewards"], t.tally.arrays["family_privilege"])
+        key = t.key("family_rewards")
+        family_rewards(key, g.p_threshold, g.p_rate, g.p_key, a["region"], t.started,
+                       a["household"], s.household_start, a["scores"], a["status"],
+                       a["tier"], t.tally.counts["family_rewards"],
+                       t.tally.arrays["family_privilege"])
+        if t.trace is not None and len(t.trace.traced):
+            t.trace.log(traced_family_rewards(key, g.p_threshold, g.p_rate, g.p_key,
+                                              a["region"], t.started, a["household"],
+                                              s.household_start, a["scores"], a["status"],
+                                              a["tier"], t.trace.traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

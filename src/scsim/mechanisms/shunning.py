@@ -9,6 +9,7 @@ A parallel pass over blocks of agents draws and counts the transactions; a seria
 of the blocks with served transactions, in agent order, takes the points off the companies
 (several agents may be served by one company), so results do not depend on threads.
 Company tiers are those of the start of the day (the companies step updates them later).
+For case files, ``traced_transactions`` replays the traced agents' draws.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import Field
 
 from scsim.core.blocks import block_bounds, flagged_blocks, n_blocks
 from scsim.core.counters import Counters
+from scsim.core.events import SERVICES_REFUSED, SERVICES_SERVED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, agent_hash, below, poisson, rehash, sub_hash, unit
@@ -169,6 +171,27 @@ def penalise_companies(p, key, region, started, status, company_region_start, co
         sums[blk, S.company_points_lost] = lost
 
 
+@njit(cache=True)
+def traced_transactions(p, key, region, started, status, company_region_start, company_tier,
+                        who):
+    """Replay for the traced agents ``who`` (sorted ids) the transactions ``shun`` drew
+    for them today, as events (``core.events``): ``services_refused`` and
+    ``services_served``, each with how many (``value``), when there are any."""
+    rows, m = no_events(), 0
+    for i in who:
+        h, k, first, n = transactions(p, key, i, region, started, status,
+                                      company_region_start)
+        refused = 0
+        for j in range(k):
+            _, refuses = transaction(p, h, j, first, n, company_tier)
+            refused += 1 if refuses else 0
+        if refused:
+            rows, m = add_event(rows, m, i, SERVICES_REFUSED, -1, 0.0, -1, -1, -1, refused)
+        if k > refused:
+            rows, m = add_event(rows, m, i, SERVICES_SERVED, -1, 0.0, -1, -1, -1, k - refused)
+    return rows[:m]
+
+
 # --- the step ------------------------------------------------------------------------------
 
 class ShunningStep(Step):
@@ -180,6 +203,10 @@ class ShunningStep(Step):
         key = t.key("shunning")
         shun(p, key, a["region"], t.started, a["status"], s.company_region_start, c["tier"],
              tally.counts["shunning"], tally.flags)
+        if t.trace is not None and len(t.trace.traced) and p.rate > 0.0:
+            t.trace.log(traced_transactions(p, key, a["region"], t.started, a["status"],
+                                            s.company_region_start, c["tier"],
+                                            t.trace.traced))
         if p.penalty > 0.0 and tally.flags.any():
             penalise_companies(p, key, a["region"], t.started, a["status"],
                                s.company_region_start, c["tier"], c["score"],

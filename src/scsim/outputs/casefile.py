@@ -9,8 +9,12 @@ the run. Their events are one row each (``core.events``: the kinds and the colum
   when pinned on someone else, ``act_unseen``), report's ``traced_reports`` (``reported``,
   ``report_rejected``; replayed for the traced agents' neighbours too, so that a traced
   reporter gets ``filed_report``), classify's ``traced_appeals`` (``appeal_filed``, ``appeal_won``,
-  ``appeal_lost``). The steps call them when tracing is on (``Today.trace``); the parallel
-  kernels are untouched and tracing off costs nothing.
+  ``appeal_lost``), shunning's ``traced_transactions`` (``services_refused``,
+  ``services_served``), family rewards' ``traced_family_rewards``
+  (``family_privileges_used``, naming the top-tier household member) and detention's
+  ``traced_relatives`` (``relative_detained``, naming the detained household member, with
+  the points it cost). The steps call them when tracing is on (``Today.trace``); the
+  parallel kernels are untouched and tracing off costs nothing.
 * **What others did to them** comes from the serial passes, which log it as they go when
   given the traced agents' flags (``Today.traced``): ``misattributed`` (naming the agent
   really seen and the channel), ``falsely_reported`` and ``false_report_rejected`` (naming
@@ -728,6 +732,10 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
         return f"DETAINED until day {e.value:.0f}" + (f" ({why})" if why else "")
     if ev == "released":
         return "released from detention"
+    if ev == "relative_detained":
+        return _relatives(other, int(e.value), e.points)
+    if ev == "family_privileges_used":
+        return f"used {counted(e.value, 'privilege')} through household member {other} (top tier)"
     if ev == "shamed":
         return "publicly shamed"
     if ev == "school_barred":
@@ -752,11 +760,24 @@ def _behind(e) -> str:
         if more > 0 else ")")
 
 
+def _relatives(first: int, detained: int, points: float) -> str:
+    """A ``relative_detained`` row in words: the points lost (when any) because household
+    member ``first`` (and ``detained`` - 1 others) is detained."""
+    who = f"household member {first}" + (
+        f" and {counted(detained - 1, 'other')} are" if detained > 1 else " is")
+    return (f"lost {-points:.1f} points because {who} detained" if points
+            else f"{who} detained")
+
+
 COUNTED = {
     "blocked_tickets": lambda k: counted(k, "travel ticket") + " blocked",
     "blocked_other": lambda k: counted(k, "purchase or application", "purchases or "
                                       "applications") + " blocked",
     "privileges_used": lambda k: "used " + counted(k, "privilege"),
+    "services_refused": lambda k: counted(k, "everyday service") + " refused by businesses "
+                                  "(hotels, loans, rentals, shops)",
+    "services_served": lambda k: counted(k, "everyday service") + " served by businesses "
+                                 "despite the listing",
 }
 """How the events that count something today read (``value``: how many)."""
 
