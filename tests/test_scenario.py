@@ -193,6 +193,24 @@ def test_invalid_inputs(tmp_path, text, expected):
     assert all(p.startswith(str(path)) for p in found), found  # each names the file
 
 
+def test_a_base_or_file_that_is_not_a_scenario_names_where(tmp_path):
+    """A misspelt base: is a scenario error at its line with the nearest built-in (it was
+    an internal TypeError), a relative base: that is missing says so, and a folder is
+    called a folder (it was 'no scenario file named')."""
+    (tmp_path / "adir.yaml").mkdir()
+    bad = write(tmp_path, "base: national-801\nname: x\n", "bad.yaml")
+    assert problems(bad) == [
+        f"{bad}:1: base: no scenario file or built-in scenario named 'national-801' (did you "
+        f"mean 'national-800'? built-in: {', '.join(scsim.builtin_names())})"]
+    missing = write(tmp_path, "name: x\nbase: ./nothere.yaml\n", "missing.yaml")
+    assert problems(missing)[0].startswith(
+        f"{missing}:2: base: no scenario file or built-in scenario named './nothere.yaml' (")
+    folder = write(tmp_path, "base: adir.yaml\nname: x\n", "folder.yaml")
+    assert problems(folder) == [f"{folder}:1: base: adir.yaml is a folder, not a scenario file"]
+    assert problems(tmp_path / "adir.yaml") == [
+        f"{tmp_path / 'adir.yaml'} is a folder, not a scenario file"]
+
+
 def test_bad_override_and_unknown_scenario():
     assert "no scenario file or built-in scenario named 'nope' (built-in: " in problems(
         "nope")[0]

@@ -238,6 +238,17 @@ def _named_list(value: Any) -> bool:
         isinstance(i, dict) and "name" in i for i in value)
 
 
+def _not_found(name: str, path: Path) -> str:
+    """Why ``name`` (as the user wrote it; ``path``: where it was looked for) names no
+    scenario: a folder, or neither a file nor a built-in (the nearest built-in named)."""
+    if path.is_dir():
+        return f"{name} is a folder, not a scenario file"
+    close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.75)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (f"no scenario file or built-in scenario named '{name}' ({hint}built-in: "
+            f"{', '.join(builtin_names())})")
+
+
 def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     """A built-in name or a YAML path, with its ``base:`` chain merged in."""
     text = _builtin_text(str(source)) if isinstance(source, str) else None
@@ -247,11 +258,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     else:
         path = Path(source)
         if not path.is_file():
-            known = ", ".join(builtin_names())
-            close = difflib.get_close_matches(source, builtin_names(), n=1, cutoff=0.75)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise ScenarioError(f"no scenario file or built-in scenario named '{source}' "
-                                f"({hint}built-in: {known})")
+            raise ScenarioError(_not_found(str(source), path))
         doc = parse_yaml(read_text(path), str(path))
         if not doc.data:
             raise ScenarioError(f"{path}: the file is empty (a scenario needs at least a "
@@ -266,8 +273,11 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     if base in seen:
         raise ScenarioError(f"{doc.source}: base: circular inheritance through '{base}'")
     base_ref: str | Path = base
-    if _builtin_text(base) is None and here is not None:
-        base_ref = here / base
+    if _builtin_text(base) is None:
+        base_ref = here / base if here is not None else Path(base)
+        if not base_ref.is_file():
+            raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: "
+                                + _not_found(base, base_ref))
     parent = _read_source(base_ref, (*seen, base))
     return Document(merge(parent.data, doc.data), doc.lines, doc.source)
 
