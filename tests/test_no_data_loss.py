@@ -79,8 +79,8 @@ def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp
 def test_force_never_removes_what_a_user_added_to_or_changed_in_an_output(cli, tmp_path):
     """--force replaces an earlier scsim output only while it holds the files scsim listed
     in its marker, unchanged: a note, a folder of one's own, or an edited report in it is
-    refused with their names (all three were deleted before); so is an output of an older
-    scsim, whose marker lists nothing."""
+    refused with their names (all three were deleted before); an older scsim's output,
+    whose marker lists nothing, by the names scsim gives its files."""
     assert cli(*RUN)[0] == 0
     assert cli("report", "last", "--out", "rep")[0] == 0
     rep = tmp_path / "rep"
@@ -109,13 +109,19 @@ def test_force_never_removes_what_a_user_added_to_or_changed_in_an_output(cli, t
     assert code == 2 and "lesson-plan.txt" in err
     assert (stored / "lesson-plan.txt").read_text() == "monday"
 
-    (tmp_path / "old").mkdir()
-    (tmp_path / "old" / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace "
-                                                  "this folder\n")
-    (tmp_path / "old" / "report.html").write_text("<p>an old report</p>")
+    # an older scsim's output (its marker lists nothing) is told by its files' names
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this folder\n")
+    (old / "report.html").write_text("<p>an old report</p>")
+    (old / "01-scores.png").write_bytes(b"PNG")
+    (old / "notes.txt").write_text("mine")
     code, _, err = cli("report", "last", "--out", "old", "--force")
-    assert code == 2 and "without listing its files" in err
-    assert (tmp_path / "old" / "report.html").is_file()
+    assert code == 2 and "scsim did not write notes.txt there" in err
+    assert (old / "report.html").read_text() == "<p>an old report</p>"
+    (old / "notes.txt").unlink()
+    assert cli("report", "last", "--out", "old", "--force")[0] == 0
+    assert "an old report" not in (old / "report.html").read_text()
 
 
 def test_out_refuses_the_store_and_its_runs(cli, tmp_path):

@@ -12,6 +12,7 @@ run store or its runs) is refused before any work.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -55,15 +56,24 @@ def _write_marker(folder: Path) -> None:
     (folder / OUTPUT_MARKER).write_text(MARKER_HEADER + "".join(lines), encoding="utf-8")
 
 
-def _not_ours(folder: Path) -> list[str] | None:
+LEGACY_NAMES = re.compile(r"report\.html|\d\d-[a-z0-9_-]+\.(png|csv)|[a-z0-9_]+\.parquet|"
+                          r"run\.json|scenario\.yaml|indices\.csv|samples\.csv|"
+                          r"sensitivity\.png|manifest\.json|state\.npz")
+"""The names of the files scsim wrote into a folder before its marker listed them (reports,
+saved runs, sensitivity analyses, checkpoints): all that an older output may hold to be
+replaced."""
+
+
+def _not_ours(folder: Path) -> list[str]:
     """What in an earlier scsim output ``folder`` scsim did not write, or changed since
-    (relative paths, a folder's ending in /); None when its marker lists no files (an older
-    scsim's marker, or a saved run with only its ``run.json``), so that nothing tells its
-    files from a user's."""
+    (relative paths, a folder's ending in /). An older scsim's output, whose marker lists
+    no files (or a saved run with only its ``run.json``), is told by its files' names
+    (``LEGACY_NAMES``), which cannot see an edit."""
     marker = folder / OUTPUT_MARKER
     text = marker.read_text(encoding="utf-8", errors="replace") if marker.is_file() else ""
     if not text.startswith(MARKER_HEADER):
-        return None
+        return [name for name, (size, _) in _listing(folder).items()
+                if size < 0 or not LEGACY_NAMES.fullmatch(name)]
     ours = {}
     for line in text[len(MARKER_HEADER):].splitlines():
         size, mtime, name = line.split(" ", 2)
@@ -103,10 +113,6 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: --force replaces it")
     theirs = _not_ours(target)
-    if theirs is None:
-        raise ScsimError(f"refusing to replace {target}: an earlier version of scsim wrote "
-                         "it without listing its files, so --force cannot tell them from "
-                         "yours; delete it yourself or choose a new folder")
     if theirs:
         shown = ", ".join(theirs[:SHOWN]) + (", …" if len(theirs) > SHOWN else "")
         raise ScsimError(f"refusing to replace {target}: scsim did not write {shown} there, "
