@@ -198,3 +198,13 @@ def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeyp
     assert list(pd.read_csv(io.StringIO(data))["id"]) == [record["run_id"]]
     code, _, err = scsim(monkeypatch, capsys, "runs", "--csv", "--json")
     assert code == 2 and "cannot be combined" in err
+    # the data give every run unless --limit says otherwise (they stopped at 50, unsaid)
+    monkeypatch.setattr("scsim.cli.store.RUNS_SHOWN", 1)
+    code, data, _ = scsim(monkeypatch, capsys, "runs", "--json")
+    assert len(json.loads(data)) == 2
+    code, table, _ = scsim(monkeypatch, capsys, "runs")
+    assert "1 older run not shown (--limit)" in table
+    code, _, err = scsim(monkeypatch, capsys, "runs", "--limit", "-1")
+    assert code == 2 and "'--limit'" in err
+    code, table, _ = scsim(monkeypatch, capsys, "runs", "--scenario", "nosuch")
+    assert "no run matches --scenario nosuch" in table and "no runs yet" not in table

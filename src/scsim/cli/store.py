@@ -28,14 +28,18 @@ from scsim.errors import ScsimError
 from scsim.outputs.words import counted
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
+RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
 
 
 @app.command("runs")
 def runs_command(
     scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario.")] = None,
     status: Annotated[str | None, typer.Option(
-        help="Only runs with this status: running, done, failed or interrupted.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many runs (newest first).")] = 50,
+        help="Only runs with this status: running, done, failed, interrupted or "
+        "damaged.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help=f"At most this many runs, newest first (default: {RUNS_SHOWN} in the "
+        "table, every run with --json or --csv).")] = None,
     json_: JsonOption = False,
     csv: CsvOption = False,
     store: StoreOption = None,
@@ -45,8 +49,9 @@ def runs_command(
     st = open_runs(store)
     df = st.runs(scenario=scenario, status=status)
     if as_data:
-        print_data(df.head(limit), as_data == "json")
+        print_data(df if limit is None else df.head(limit), as_data == "json")
         return
+    limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
                   title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("id", "scenario", "seed", "agents × days", "status"):
@@ -64,7 +69,13 @@ def runs_command(
                       f"[{colours[rec.status]}]{rec.status}[/]", escape(_short(note, 200)))
     console.print(table)
     if len(df) > limit:
-        console.print(f"[dim]{len(df) - limit} older runs not shown (--limit)[/dim]")
+        console.print(f"[dim]{counted(len(df) - limit, 'older run')} not shown "
+                      "(--limit)[/dim]")
+    elif df.empty and (scenario or status):
+        given = " ".join(f"--{k} {v}" for k, v in (("scenario", scenario),
+                                                    ("status", status)) if v)
+        console.print(f"[dim]no run matches {escape(given)} (`scsim runs` lists them "
+                      "all)[/dim]")
     elif df.empty:
         console.print("[dim]no runs yet: `scsim run SCENARIO` records one[/dim]")
     if (df.head(limit)["status"] == "damaged").any():
