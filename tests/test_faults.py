@@ -114,6 +114,21 @@ def test_seed_range_edges():
         check_seed(True)
 
 
+@pytest.mark.parametrize("seed", [1.5, True, "3"])
+def test_python_refuses_a_seed_that_is_not_a_whole_number(seed):
+    """As the CLI does: Simulation truncated 1.5 to seed 1 without a word."""
+    with pytest.raises(ScsimError, match="must be a whole number"):
+        scsim.simulate(small(), seed=seed)
+
+
+def test_the_summary_has_no_seed_to_round():
+    """The summary's values are floats: a sweep's replication seed (about 4e18) came back
+    with its last digits wrong. The seed is in the run's info, exact."""
+    res = scsim.simulate(small(), seed=4116990038315039621)
+    assert "seed" not in set(res.summary()["figure"])
+    assert res.seed == res.info["seed"] == 4116990038315039621
+
+
 def test_single_node_edge_list_is_refused(tmp_path, monkeypatch, capsys):
     path = tmp_path / "one.edges"
     path.write_text("5 5\n")

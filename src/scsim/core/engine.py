@@ -28,6 +28,7 @@ from scsim.outputs.provenance import Provenance
 from scsim.outputs.result import Result
 from scsim.scenario.loader import as_scenario, timeline_epochs
 from scsim.scenario.schema import Scenario
+from scsim.seeds import check_seed
 from scsim.world.build import build_world
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Simulation:
         scenario = as_scenario(scenario)
         trace = Trace.of(trace)
         _set_threads(threads)
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.trace = trace
         self.names = Names.of(scenario)
         if trace is not None:
@@ -90,7 +91,7 @@ class Simulation:
         and the recorder carry."""
         _set_threads(threads)
         sim = cls.__new__(cls)
-        sim.seed = int(seed)
+        sim.seed = check_seed(seed)
         sim.trace = None  # the case files' step restores whom it traces
         sim.names = Names.of(scenario)
         started = time.perf_counter()

@@ -64,7 +64,7 @@ def summarise(res: Result) -> pd.DataFrame:
 
     add("run", "agents", n)
     add("run", "days", days)
-    add("run", "seed", res.seed)
+    # not the seed: a float, as every value is, loses a seed's last digits (4.1e18)
     add("score", "mean", last["score_mean"], "final day, points")
     add("score", "sd", last["score_sd"], unit("score_sd"))
     for col in ("score_p05", "score_p50", "score_p95"):
