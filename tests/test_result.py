@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import scsim
-from scsim.errors import MemoryRefused
+from scsim.errors import MemoryRefused, ScsimError
 from scsim.outputs import result as result_module
 from scsim.outputs.headline import percent
 from scsim.outputs.metrics import metric_label as label
@@ -31,6 +31,8 @@ def test_tables_and_arrow(result):
         table = result.to_arrow(name)
         assert isinstance(table, pa.Table)
         assert table.num_rows == len(getattr(result, name))
+    with pytest.raises(ScsimError, match=r"to_arrow\('agent'\): no such table \(metrics, "):
+        result.to_arrow("agent")  # a bare KeyError before
     summary = result.summary()
     assert {"score", "listing", "sanctions", "network", "chilling effect",
             "disparate impact"} <= set(summary["section"])

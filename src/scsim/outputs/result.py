@@ -248,7 +248,11 @@ class Result:
         """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
         if table == "metrics":
             return pa.Table.from_pandas(self.metrics, preserve_index=False)
-        return _arrow({"agents": self.agent_columns, "companies": self.company_columns}[table])
+        columns = {"agents": self.agent_columns, "companies": self.company_columns}
+        if table not in columns:
+            raise ScsimError(f"to_arrow({table!r}): no such table (metrics, agents or "
+                             "companies)")
+        return _arrow(columns[table])
 
     def plot(self, *what: str):
         """A matplotlib Figure (shown inline in Jupyter; needs scsim[report]): without
