@@ -347,3 +347,44 @@ def test_a_checkpoint_keeps_the_suspended_ties(tmp_path):
     for name in ("metrics", "agents", "events"):
         pd.testing.assert_frame_equal(getattr(resumed, name), getattr(whole, name),
                                       check_exact=True)
+
+
+def test_the_detained_buy_no_ticket_use_no_privilege_and_meet_no_business():
+    """MODEL.md: detained agents perform no acts outside or online. So they attempt no
+    ticket, purchase or application, use no privilege (their own or through their family)
+    and have no everyday transactions for businesses to refuse; before, all of these were
+    counted for them. Detained at the end of a day = detained during the next day's
+    sanctions, shunning and family rewards (detention runs after them)."""
+    from scsim.scenario import load_scenario
+
+    sim = Simulation(load_scenario("high-control", agents=3000, days=150), seed=2,
+                     trace=Trace(sample=3000))
+    a = sim.state.agents
+    counted = ("blocked_tickets", "blocked_other", "privileges_used")
+    before: dict = {}
+    detained_on: dict[int, np.ndarray] = {}
+    moved = dict.fromkeys(counted, 0)
+
+    def snap() -> None:
+        before["detained"] = np.flatnonzero(a["status"] & DETAINED)
+        before.update({c: a[c].copy() for c in counted})
+
+    def check(day: int) -> None:
+        detained = detained_on[day] = before["detained"]
+        for c in counted:
+            assert (a[c][detained] == before[c][detained]).all(), (day, c)
+            moved[c] += int(np.count_nonzero(a[c] != before[c]))
+        snap()
+
+    snap()
+    res = sim.run(check)
+    assert sum(map(len, detained_on.values())) > 500  # agent-days in detention
+    assert min(moved.values()) > 0  # the others still attempt and use
+    ev = res.events
+    told = 0
+    for kind in ("services_refused", "services_served", "family_privileges_used"):
+        rows = ev[ev["event"] == kind]
+        told += len(rows)
+        for day, agent in zip(rows["day"], rows["agent"], strict=True):
+            assert agent not in detained_on[day], (kind, day, agent)
+    assert told > 0

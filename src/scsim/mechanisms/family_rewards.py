@@ -25,7 +25,7 @@ from scsim.core.events import FAMILY_PRIVILEGES_USED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, poisson, sub_hash, unit
-from scsim.core.state import LISTED
+from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Section
 
@@ -84,11 +84,12 @@ def family_best(i, household, household_start, scores, status, tier):
 @njit(cache=True, inline="always")
 def family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
                 household_start, scores, status, tier, uses):
-    """Agent i's uses today of each privilege it gets through its family, into ``uses``
-    (int64 per privilege: how many, -1 for one it does not get so), and the household
-    member it gets them through (``family_best``; -1 when none)."""
+    """Agent i's uses today of each privilege it gets through its family (none while it is
+    listed or detained), into ``uses`` (int64 per privilege: how many, -1 for one it does
+    not get so), and the household member it gets them through (``family_best``; -1 when
+    none)."""
     uses[:] = -1
-    if not started[region[i]] or status[i] & LISTED:
+    if not started[region[i]] or status[i] & (LISTED | DETAINED):
         return -1
     best, member = family_best(i, household, household_start, scores, status, tier)
     s = scores[i, 0]

@@ -28,7 +28,7 @@ from scsim.core.rng import (
     sub_hash,
     unit,
 )
-from scsim.core.state import LISTED, add_capped
+from scsim.core.state import DETAINED, LISTED, add_capped
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Rate, Section, meta
 
@@ -208,9 +208,10 @@ def parents_fail(i, household, household_start, status, scores, threshold, both)
 def sanction(p, key, region, started, household, household_start, scores, status,
              blocked_tickets, blocked_other, privileges_used, school_barred_days, counts,
              privilege):
-    """Blocked attempts and restrictions of listed agents, privileges used by the others.
-    An agent's hash is computed only when it may be used: for a listed agent, or for any
-    agent when some privilege has a rate (``p.privileges``)."""
+    """Blocked attempts and restrictions of listed agents, privileges used by the others;
+    a detained agent attempts nothing and uses no privilege (detention). An agent's hash
+    is computed only when it may be used: for a listed agent, or for any agent when some
+    privilege has a rate (``p.privileges``)."""
     p_threshold, p_rate, p_key = p.p_threshold, p.p_rate, p.p_key
     p_lead = np.empty(len(p_rate), np.int32)  # the screen of each privilege's draws
     for g in range(len(p_rate)):
@@ -236,6 +237,10 @@ def sanction(p, key, region, started, household, household_start, scores, status
                     p.school_both_parents):
                 barred += 1
                 add_capped(school_barred_days, i, 1)
+            if status[i] & DETAINED:  # no tickets, purchases, applications or privileges
+                if status[i] & LISTED and p.social_media_ban:
+                    banned += 1
+                continue
             if status[i] & LISTED:
                 h = agent_hash(key, i)
                 air = attempts(h, AIR_ATTEMPT, p.air_rate)

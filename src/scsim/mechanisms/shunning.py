@@ -26,7 +26,7 @@ from scsim.core.events import SERVICES_REFUSED, SERVICES_SERVED, add_event, no_e
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, agent_hash, below, poisson, rehash, sub_hash, unit
-from scsim.core.state import LISTED
+from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Probability, Rate, Section, meta
 
@@ -108,12 +108,12 @@ C, S = COUNTERS.C, COUNTERS.S
 @njit(cache=True, inline="always")
 def transactions(p, key, i, region, started, status, company_region_start):
     """Agent i's transactions today: (its hash, how many, the first company of its region,
-    the number of companies there). None unless it is listed in a started region that has
-    companies."""
+    the number of companies there). None unless it is listed, not detained, in a started
+    region that has companies."""
     r = region[i]
     first = company_region_start[r]
     m = company_region_start[r + 1] - first
-    if not started[r] or not status[i] & LISTED or m == 0:
+    if not started[r] or (status[i] & (LISTED | DETAINED)) != LISTED or m == 0:
         return np.uint64(0), 0, first, m
     h = agent_hash(key, i)
     return h, poisson(unit(sub_hash(h, TRANSACTIONS)), p.rate), first, m
