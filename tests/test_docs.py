@@ -71,3 +71,41 @@ def test_architecture_page_shows_the_real_shunning_code():
     assert len(blocks) >= 6
     for block in blocks:
         assert block in source, block[:80]
+
+
+# The page of each mechanism whose example the test below checks, and what says the example
+# uses it: the mechanism's own switch (``in_use``) and its compiled ``on``, or for the school
+# bar (part of sanctions, always there) its θ_school.
+EXAMPLE_PAGES = {"detention", "family-rewards", "impunity", "perceived-surveillance",
+                 "school-bar", "shunning"}
+
+
+def test_every_mechanism_example_is_a_scenario_that_uses_its_mechanism(tmp_path):
+    import math
+    import re
+
+    from scsim.core.mechanism import mechanism
+    from scsim.core.params import Names
+    from scsim.scenario import load_scenario
+
+    found = set()
+    for page in sorted((DOCS / "mechanisms").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+        if not blocks:
+            assert "## Example" not in text, f"{page.name}: an Example without YAML"
+            continue
+        found.add(page.stem)
+        for k, block in enumerate(blocks):
+            path = tmp_path / f"{page.stem}-{k}.yaml"
+            path.write_text(block, encoding="utf-8")
+            sc = load_scenario(path)  # as `scsim validate` reads the saved file
+            assert sc.behaviours, f"{page.name}: the example's scenario has no behaviours"
+            names = Names.of(sc)
+            if page.stem == "school-bar":
+                p = mechanism("sanction").compile(sc, names)
+                assert p.school_bar and p.school_threshold > -math.inf, page.name
+                continue
+            m = mechanism(page.stem.replace("-", "_"))
+            assert m.in_use(sc) and m.compile(sc, names).on, f"{page.name}: {m.name} is off"
+    assert found == EXAMPLE_PAGES
