@@ -109,3 +109,22 @@ def test_every_mechanism_example_is_a_scenario_that_uses_its_mechanism(tmp_path)
             m = mechanism(page.stem.replace("-", "_"))
             assert m.in_use(sc) and m.compile(sc, names).on, f"{page.name}: {m.name} is off"
     assert found == EXAMPLE_PAGES
+
+
+def test_python_help_describes_the_calls():
+    """help(scsim.report) showed the package's contents, not how to call it; help(
+    scsim.simulate) did not say what agents, days, seed and threads are."""
+    import inspect
+    import pydoc
+
+    import scsim
+
+    assert list(inspect.signature(scsim.report).parameters) == [
+        "results", "folder", "store", "force"]
+    text = pydoc.render_doc(scsim.report, renderer=pydoc.plaintext)
+    assert "scsim.report(results, folder=None, *, store=None, force=False) -> Path" in text
+    doc = " ".join(inspect.getdoc(scsim.simulate).split())
+    for words in ("``seed``: a whole number from 0 to 2**63 - 1",
+                  "``agents``: how many people are simulated", "``days``: how many days",
+                  "``threads``: how many CPU threads"):
+        assert words in doc, words
