@@ -111,6 +111,33 @@ def test_every_mechanism_example_is_a_scenario_that_uses_its_mechanism(tmp_path)
     assert found == EXAMPLE_PAGES
 
 
+def test_sql_examples_of_the_runs_page_run_as_pasted(tmp_path, monkeypatch, capsys):
+    """Each `scsim query "..."` example of runs.md, split into words as a shell splits it,
+    runs and gives rows (they started with an `-- comment` line, which the command line
+    took for an option)."""
+    import re
+    import shlex
+
+    import scsim
+    from conftest import run_cli
+
+    store = tmp_path / "store"
+    for overrides in ([], ["surveillance.misattribution=0.05"]):
+        scsim.simulate("national-800", agents=2000, days=40, seed=1, overrides=overrides,
+                       store=store)
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    page = (DOCS / "runs.md").read_text(encoding="utf-8")
+    part = page[page.index("## SQL"):page.index("## Paired comparisons")]
+    blocks = re.findall(r"```sh\n(.*?)```", part, re.S)
+    assert len(blocks) == 5
+    for block in blocks:
+        words = shlex.split(block)
+        assert words[:2] == ["scsim", "query"] and len(words) == 3, block[:60]
+        code, out, err = run_cli(monkeypatch, capsys, *words[1:], "--csv")
+        assert code == 0, (block[:60], err)
+        assert len(out.splitlines()) >= 2, block[:60]  # a header and rows
+
+
 def test_python_help_describes_the_calls():
     """help(scsim.report) showed the package's contents, not how to call it; help(
     scsim.simulate) did not say what agents, days, seed and threads are."""
