@@ -110,8 +110,8 @@ def test_query_runs_one_statement_and_says_how_to_start_with_a_comment(
     option; `--help` says to put `--` before it, and that works."""
     st = open_store(tmp_path)
     for sql in ("SELECT 1 AS a; SELECT 2 AS b", "SELECT 1; SELECT 2;", "SHOW TABLES; SELECT 1"):
-        with pytest.raises(ScsimError, match="runs one statement at a time, and this query "
-                                             "has 2 .*run them one by one"):
+        with pytest.raises(ScsimError, match=r"runs one statement at a time, and this query "
+                                             r"has 2 .*run them one by one"):
             st.query(sql)
     with pytest.raises(ScsimError, match="no statement"):
         st.query("-- a note alone\n;")
