@@ -71,3 +71,87 @@ def test_architecture_page_shows_the_real_shunning_code():
     assert len(blocks) >= 6
     for block in blocks:
         assert block in source, block[:80]
+
+
+# The page of each mechanism whose example the test below checks, and what says the example
+# uses it: the mechanism's own switch (``in_use``) and its compiled ``on``, or for the school
+# bar (part of sanctions, always there) its θ_school.
+EXAMPLE_PAGES = {"detention", "family-rewards", "impunity", "perceived-surveillance",
+                 "school-bar", "shunning"}
+
+
+def test_every_mechanism_example_is_a_scenario_that_uses_its_mechanism(tmp_path):
+    import math
+    import re
+
+    from scsim.core.mechanism import mechanism
+    from scsim.core.params import Names
+    from scsim.scenario import load_scenario
+
+    found = set()
+    for page in sorted((DOCS / "mechanisms").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+        if not blocks:
+            assert "## Example" not in text, f"{page.name}: an Example without YAML"
+            continue
+        found.add(page.stem)
+        for k, block in enumerate(blocks):
+            path = tmp_path / f"{page.stem}-{k}.yaml"
+            path.write_text(block, encoding="utf-8")
+            sc = load_scenario(path)  # as `scsim validate` reads the saved file
+            assert sc.behaviours, f"{page.name}: the example's scenario has no behaviours"
+            names = Names.of(sc)
+            if page.stem == "school-bar":
+                p = mechanism("sanction").compile(sc, names)
+                assert p.school_bar and p.school_threshold > -math.inf, page.name
+                continue
+            m = mechanism(page.stem.replace("-", "_"))
+            assert m.in_use(sc) and m.compile(sc, names).on, f"{page.name}: {m.name} is off"
+    assert found == EXAMPLE_PAGES
+
+
+def test_sql_examples_of_the_runs_page_run_as_pasted(tmp_path, monkeypatch, capsys):
+    """Each `scsim query "..."` example of runs.md, split into words as a shell splits it,
+    runs and gives rows (they started with an `-- comment` line, which the command line
+    took for an option)."""
+    import re
+    import shlex
+
+    import scsim
+    from conftest import run_cli
+
+    store = tmp_path / "store"
+    for overrides in ([], ["surveillance.misattribution=0.05"]):
+        scsim.simulate("national-800", agents=2000, days=40, seed=1, overrides=overrides,
+                       store=store)
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    page = (DOCS / "runs.md").read_text(encoding="utf-8")
+    part = page[page.index("## SQL"):page.index("## Paired comparisons")]
+    blocks = re.findall(r"```sh\n(.*?)```", part, re.S)
+    assert len(blocks) == 5
+    for block in blocks:
+        words = shlex.split(block)
+        assert words[:2] == ["scsim", "query"] and len(words) == 3, block[:60]
+        code, out, err = run_cli(monkeypatch, capsys, *words[1:], "--csv")
+        assert code == 0, (block[:60], err)
+        assert len(out.splitlines()) >= 2, block[:60]  # a header and rows
+
+
+def test_python_help_describes_the_calls():
+    """help(scsim.report) showed the package's contents, not how to call it; help(
+    scsim.simulate) did not say what agents, days, seed and threads are."""
+    import inspect
+    import pydoc
+
+    import scsim
+
+    assert list(inspect.signature(scsim.report).parameters) == [
+        "results", "folder", "store", "force"]
+    text = pydoc.render_doc(scsim.report, renderer=pydoc.plaintext)
+    assert "scsim.report(results, folder=None, *, store=None, force=False) -> Path" in text
+    doc = " ".join(inspect.getdoc(scsim.simulate).split())
+    for words in ("``seed``: a whole number from 0 to 2**63 - 1",
+                  "``agents``: how many people are simulated", "``days``: how many days",
+                  "``threads``: how many CPU threads"):
+        assert words in doc, words

@@ -263,8 +263,9 @@ def test_query_still_reads_every_view_and_the_runs_files(store):
     assert store.query("SELECT count(*) AS n FROM agents")["n"][0] == 300
     glob = f"{store.runs_dir}/*/metrics.parquet"
     assert store.query(f"SELECT count(*) AS n FROM read_parquet('{glob}')")["n"][0] == 3
-    both = store.query("SELECT 1 AS a; SELECT 2 AS b")
-    assert list(both.columns) == ["b"] and both["b"][0] == 2
+    for sql in ("SHOW TABLES", "DESCRIBE events", "SUMMARIZE runs", "FROM runs",
+                "WITH x AS (SELECT 1 AS a) SELECT * FROM x", "SELECT 1 AS a;"):
+        assert len(store.query(sql)) >= 1, sql
 
 
 def test_query_refusal_is_one_line_with_exit_2(monkeypatch, capsys, store):

@@ -43,6 +43,7 @@ def test_summary_in_national_terms(national):
     s = national.summary().set_index("figure")
     m, n, years = national.metrics, 4000, 60 / 365
     assert s.loc["people represented", "value"] == n * K
+    assert s.loc["people represented", "note"] == "4,000 agents × 1,400"  # was "x 1400"
     assert s.loc["listed now", "value"].iloc[-1] == m["listed"].iloc[-1] * K
     air = s.loc["blocked air tickets per year, millions"]
     assert air["value"] == pytest.approx(m["blocked_air"].sum() * K / years / 1e6)
@@ -58,7 +59,7 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400")
     assert code == 0, out
-    # The headline reads in national terms: 3,000 agents x 1,400 = 4.2 million people, and
+    # The headline reads in national terms: 3,000 agents × 1,400 = 4.2 million people, and
     # the 2018 counts of 1.4 billion people in millions, as published (18 and 5.5 as the
     # seed states them, 8.1 and 1.8 from the series: not back from rounded rates, which
     # gave 18.1 and 5.46).

@@ -211,6 +211,30 @@ def test_a_base_or_file_that_is_not_a_scenario_names_where(tmp_path):
         f"{tmp_path / 'adir.yaml'} is a folder, not a scenario file"]
 
 
+def test_a_scenario_file_needs_a_base_or_behaviours_and_its_name_is_optional(tmp_path):
+    """The name defaults to "custom" (the schema); what a file needs is a base: or
+    behaviours of its own: `days: 30` alone was a scenario where nobody acts, and the
+    empty-file message asked for a name, which is not required."""
+    needs = ("a scenario file needs a base: to start from, e.g. base: national-800, or "
+             "behaviours of its own")
+    only_days = write(tmp_path, "days: 30\n", "days.yaml")
+    assert problems(only_days) == [f"{only_days}: no behaviours ({needs})"]
+    empty = write(tmp_path, "# nothing\n", "empty.yaml")
+    assert problems(empty) == [f"{empty}: the file is empty ({needs})"]
+    chain = write(tmp_path, "base: days.yaml\nname: c\n", "chain.yaml")
+    assert problems(chain) == [f"{chain}: no behaviours ({needs})"]
+    based = load_scenario(write(tmp_path, "base: national-800\ndays: 30\n", "b.yaml"))
+    assert based.name == "national-800" and based.behaviours  # the base's name
+    own = write(tmp_path, """
+        behaviours:
+          - {name: littering, rate: 0.01, delta: -5, channel: camera}
+        surveillance: {channels: {camera: {coverage: 0.5}}}
+        """, "own.yaml")
+    unnamed = load_scenario(own)
+    assert unnamed.name == "custom" and [b.name for b in unnamed.behaviours] == ["littering"]
+    assert load_scenario({"days": 30}).behaviours == []  # Python: a bare scenario is fine
+
+
 def test_bad_override_and_unknown_scenario():
     assert "no scenario file or built-in scenario named 'nope' (built-in: " in problems(
         "nope")[0]
@@ -229,6 +253,7 @@ def test_bad_override_and_unknown_scenario():
 
 def test_timeline_epochs_apply_cumulatively(tmp_path):
     path = write(tmp_path, """
+        base: national-800
         days: 100
         timeline:
           - {day: 60, set: {scoring.recovery: 0.2}}

@@ -103,6 +103,30 @@ def test_catalogue_opens_in_duckdb_and_views_follow_new_runs(tmp_path):
     assert len(open_store(tmp_path).query("SELECT DISTINCT run_id FROM agents")) == 2
 
 
+def test_query_runs_one_statement_and_says_how_to_start_with_a_comment(
+        tmp_path, monkeypatch, capsys):
+    """Several statements were run and all results but the last dropped unseen: they are
+    refused. A query that starts with an SQL comment is read by the command line as an
+    option; `--help` says to put `--` before it, and that works."""
+    st = open_store(tmp_path)
+    for sql in ("SELECT 1 AS a; SELECT 2 AS b", "SELECT 1; SELECT 2;", "SHOW TABLES; SELECT 1"):
+        with pytest.raises(ScsimError, match=r"runs one statement at a time, and this query "
+                                             r"has 2 .*run them one by one"):
+            st.query(sql)
+    with pytest.raises(ScsimError, match="no statement"):
+        st.query("-- a note alone\n;")
+    assert st.query("-- a note\nSELECT 1 AS a;")["a"].tolist() == [1]
+    assert {"runs", "sweeps"} <= set(st.query("SHOW TABLES")["name"])
+    store = ["--store", str(tmp_path)]
+    code, out, err = run_cli(monkeypatch, capsys, "query", "SELECT 1; SELECT 2", *store)
+    assert code == 2 and "one statement at a time" in err and "Traceback" not in err
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "--help")
+    assert code == 0 and 'scsim query -- "-- my note ..."' in " ".join(out.split())
+    code, out, _ = run_cli(monkeypatch, capsys, "query", *store, "--csv", "--",
+                           "-- a note\nSELECT 41 + 1 AS answer")
+    assert code == 0 and out == "answer\n42\n"
+
+
 def test_run_ids_remove_and_bad_input(tmp_path):
     st = open_store(tmp_path)
     with pytest.raises(ScsimError, match="no finished runs"):

@@ -104,12 +104,18 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL (DuckDB dialect, read-only) over the "
                                             "tables runs, sweeps, metrics, agents, "
                                             "companies, groups, regions, wrongful, events, "
-                                            "traced (SHOW TABLES; DESCRIBE events).")],
+                                            "traced (e.g. SHOW TABLES, or DESCRIBE events).")],
     csv: CsvOption = False,
     json_: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Run SQL on the catalogue of the store (read-only) and print the result."""
+    """Run one SQL statement on the catalogue of the store (read-only) and print the
+    result.
+
+    One statement that reads: SELECT (also WITH, VALUES, FROM ...), SHOW, DESCRIBE or
+    SUMMARIZE. A query that starts with an SQL comment ("-- ...") would be read as an
+    option: put -- before it, as in scsim query -- "-- my note ...".
+    """
     as_data = data_format(json_, csv)
     df = open_runs(store).query(sql)
     if as_data:

@@ -234,8 +234,16 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
              checkpoint_every: int | None = None,
              trace: Trace | int | list[int] | str | None = None) -> Result:
     """Run ``scenario`` with ``seed`` and return its Result (metrics, agents, companies).
-    ``scenario``: a Scenario, or a built-in name, YAML path or mapping, with ``agents``,
-    ``days`` and ``overrides`` applied as ``load_scenario`` applies them;
+
+    ``scenario``: a Scenario, or a built-in name, YAML path or mapping;
+    ``seed``: a whole number from 0 to 2**63 - 1 (the same seed gives the same run);
+    ``agents``: how many people are simulated (at least 2), instead of the scenario's
+    ``population.agents``; ``days``: how many days are simulated (at least 1), instead of
+    the scenario's ``days``; ``overrides``: ``"a.b=value"`` strings or a
+    ``{path: value}`` mapping; all three applied as ``load_scenario`` applies them;
+    ``threads``: how many CPU threads the day's steps use (at most numba's
+    ``NUMBA_NUM_THREADS``, by default the machine's cores; None: as set before); the
+    result is the same with any number; ``progress(day)``: called after every day;
     ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
     ``./scsim-runs``), to keep the run there (its id is ``result.run_id``);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which

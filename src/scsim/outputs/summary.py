@@ -182,7 +182,8 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
     people per agent, see ``outputs.scale``): its size, the list, and the blocked tickets
     per year in millions next to the 2018 figures of 1.4 billion people."""
     years = len(m) / 365.0
-    add("national terms", "people represented", n * k, f"{n:,} agents x {k:g}")
+    per_agent = f"{k:,.0f}" if float(k).is_integer() else f"{k:,}"
+    add("national terms", "people represented", n * k, f"{n:,} agents × {per_agent}")
     add("national terms", "listed now", m["listed"].iloc[-1] * k, "people")
     add("national terms", "new listings per year", m["newly_listed"].sum() * k / years,
         "people")

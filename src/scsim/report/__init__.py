@@ -1,11 +1,20 @@
-"""Reports: one self-contained HTML file (charts embedded as base64 PNG, no network needed
-to open it) plus the charts as PNG files, for one run or a paired comparison.
+"""scsim.report(results, folder=None, *, store=None, force=False) -> Path: write the report
+of a run or of a paired comparison, and return the path of its HTML file.
 
-    from scsim.report import report, report_run, report_comparison
-    scsim.report(result, "report/")          # the package is callable: report(...)
-    report_run(result, "report/")            # -> report/report.html, report/01-scores.png...
-    report_comparison(comparison, "cmp/")
-    report([res_a, res_b], store=store)      # -> STORE/reports/A-vs-B/report.html
+A report is one self-contained HTML file (charts embedded as base64 PNG, no network needed
+to open it) plus the charts as PNG files. ``results``: a Result, a Comparison
+(``scsim.compare``), or Results in pairs A1, B1, A2, B2... (each pair with its own seed and
+the same population: B − A). ``folder``: a new or empty folder (``force=True``: or scsim's
+own earlier output); without it, ``store``'s ``reports/ID`` (``ID``: the run id, or
+``A-vs-B`` of the first pair).
+
+    scsim.report(result, "report/")          # -> report/report.html, report/01-scores.png...
+    scsim.report(comparison, "cmp/")
+    scsim.report([res_a, res_b], store=store)   # -> STORE/reports/A-vs-B/report.html
+    from scsim.report import report_run, report_comparison   # the same, one kind each
+
+``scsim.report`` is this package, callable as its function ``report`` (Python's import sets
+the attribute ``scsim.report`` to the package, so the package is made callable).
 
 Needs the ``report`` extra (matplotlib, networkx): ``pip install 'scsim[report]'``.
 """
@@ -249,3 +258,5 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+# inspect.signature(scsim.report), and so a notebook's `scsim.report?`: the function's
+__signature__ = __import__("inspect").signature(report)

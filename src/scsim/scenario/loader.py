@@ -249,6 +249,11 @@ def _not_found(name: str, path: Path) -> str:
             f"{', '.join(builtin_names())})")
 
 
+# What a scenario file must have (its name is optional: "custom" when it gives none)
+NEEDS = ("a scenario file needs a base: to start from, e.g. base: national-800, or "
+         "behaviours of its own")
+
+
 def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     """A built-in name or a YAML path, with its ``base:`` chain merged in."""
     text = _builtin_text(str(source)) if isinstance(source, str) else None
@@ -261,8 +266,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
             raise ScenarioError(_not_found(str(source), path))
         doc = parse_yaml(read_text(path), str(path))
         if not doc.data:
-            raise ScenarioError(f"{path}: the file is empty (a scenario needs at least a "
-                                "name, or a base: to start from)")
+            raise ScenarioError(f"{path}: the file is empty ({NEEDS})")
         here = path.parent
     base = doc.data.pop("base", None)
     if base is None:
@@ -323,6 +327,9 @@ def load_scenario(
             doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>")
     else:
         doc = _read_source(source)
+    # a file whose base chain lists no behaviours, nor the file itself: nobody would act
+    idle = not isinstance(source, dict) and "behaviours" not in doc.data and not (
+        doc.source.startswith("<built-in"))
     items = overrides.items() if isinstance(overrides, dict) else (
         parse_assignment(o) for o in overrides or [])
     def given(path: tuple, value: Any, option: str) -> None:
@@ -358,7 +365,10 @@ def load_scenario(
     if network is not None:
         given(("network", "kind"), "file", f"--network {network}")
         given(("network", "path"), str(Path(network).resolve()), f"--network {network}")
-    return validate(doc)
+    sc = validate(doc)  # its own problems first, then this one
+    if idle and "behaviours" not in doc.data:  # (an override may add one)
+        raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
+    return sc
 
 
 def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = None,

@@ -516,12 +516,14 @@ class RunStore:
                                ).fetchone()[0]
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL on the catalogue and return the result of its last statement.
+        """Run one SQL statement on the catalogue and return its result.
 
-        A query can only read: every statement must be a SELECT (EXPLAIN is refused too,
-        as EXPLAIN ANALYZE runs what it explains), and the connection is read-only and
-        sandboxed (``_sandbox``): no file outside the store's runs, no extension installed
-        or loaded, configuration locked."""
+        A query can only read: the statement must be one DuckDB parses as a query (SELECT,
+        WITH, VALUES, FROM ..., and SHOW, DESCRIBE and SUMMARIZE, which DuckDB turns into
+        one); EXPLAIN is refused too, as EXPLAIN ANALYZE runs what it explains, and so are
+        PRAGMA and CALL. Several statements are refused, so that no result is dropped
+        unseen. The connection is read-only and sandboxed (``_sandbox``): no file outside
+        the store's runs, no extension installed or loaded, configuration locked."""
         with self._connect() as con:  # repairs and creates the views if needed
             has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
                                          "WHERE view_name = 'metrics'").fetchone()[0])
@@ -541,10 +543,13 @@ class RunStore:
                     kind = refused[0].type.name.replace("_", " ")
                     raise ScsimError(f"query refused: scsim query only reads (SELECT), "
                                      f"and this query has a {kind} statement")
-                relation = None
-                for statement in statements:
-                    relation = con.sql(statement.query)
-                return relation.df() if relation is not None else pd.DataFrame()
+                if not statements:
+                    raise ScsimError("the query has no statement, only comments or ';'")
+                if len(statements) > 1:
+                    raise ScsimError(f"query refused: scsim query runs one statement at a "
+                                     f"time, and this query has {len(statements)} "
+                                     "(separated by ';'): run them one by one")
+                return con.sql(statements[0].query).df()
             except duckdb.Error as exc:
                 message = str(exc).strip().split("\n")[0]
                 hint = "" if has_views else (
