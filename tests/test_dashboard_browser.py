@@ -322,6 +322,9 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     row.locator("button.open").click()
     facts = page.locator("#facts")
     expect(facts).to_be_in_viewport()
+    # the scenario list holds the stored runs by now: still no sideways scrolling
+    expect(page.locator(f"#source option[value='run:{run_id}']")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(facts).to_contain_text(f"national-800, run {run_id}: 2,000 agents × 30 days, "
                                   "seed 5; changed: listing.threshold: 550 → 650")
     page.click("#load-question")

@@ -225,7 +225,8 @@ function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeou
 
 async function validate() {
   const result = page.checked = await api("/api/validate", {method: "POST", body: question()});
-  showProblems(result.problems.concat(result.compare_problems));
+  showProblems(result.problems);
+  listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
   if (result.ok) showIdle(result.idle);
   enableRun();
   return result.ok;
