@@ -18,11 +18,11 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (same 
 
 from conftest import run_cli
 from scsim.dashboard.app import create_app
-from scsim.dashboard.levers import LEVERS, levers_for
+from scsim.dashboard.levers import LEVERS, idle, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
 from scsim.dashboard.views import TRACED_SHOWN, agent_view, floats, run_view
 from scsim.errors import ScenarioError, ScsimError
-from scsim.scenario import load_scenario
+from scsim.scenario import builtin_names, load_scenario
 from scsim.store import open_store
 
 NATIONAL = {"kind": "builtin", "ref": "national-800"}
@@ -39,12 +39,13 @@ def client(tmp_path):
 
 def test_levers_of_national_800_follow_the_scenario():
     sc = load_scenario("national-800")
-    levers = {lever["path"]: lever for lever in levers_for(sc.model_dump(mode="json"))}
+    levers = {lever["path"]: lever for lever in levers_for(sc)}
     assert levers["listing.threshold"]["value"] == 550
     assert (levers["listing.threshold"]["low"], levers["listing.threshold"]["high"]) == (0, 800)
     # the roll-out lever is the scenario's last step (day 90, in national-800)
     assert levers["regions.rollout[1].day"]["value"] == 90
     assert levers["regions.rollout[1].day"]["high"] == sc.days
+    assert levers["regions.rollout[1].day"]["high_days"]  # the page follows Days
     assert all(lever["unit"] and lever["explain"] for lever in levers.values())
     # every lever names a real setting: moving it changes the scenario
     for path, lever in levers.items():
@@ -54,16 +55,66 @@ def test_levers_of_national_800_follow_the_scenario():
 
 
 def test_a_lever_a_scenario_lacks_is_not_shown():
-    sc = load_scenario("no-system").model_dump(mode="json")
-    sc["listing"]["threshold"] = None
+    sc = load_scenario("national-800", overrides={"listing.threshold": None})
     paths = [lever["path"] for lever in levers_for(sc)]
     assert "listing.threshold" not in paths
     assert len(LEVERS) > len(paths)
 
 
+def _moved(name, size, levers):
+    """The scenario with ``levers`` moved: to their top (to the bottom if there), a switch
+    flipped."""
+    moves = {lever["path"]: (not lever["value"]) if lever["kind"] == "switch" else (
+        lever["high"] if lever["value"] != lever["high"] else lever["low"])
+        for lever in levers}
+    return load_scenario(name, **size, overrides=moves)
+
+
+def _outputs(sc):
+    import scsim
+
+    res = scsim.simulate(sc, seed=1)
+    return res.metrics, res.agents
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_lever_offered_changes_an_output(name, compiled_kernels):
+    """A lever the page offers (``in_use``) changes the outputs of a small paired run
+    when moved (to its top, a switch flipped; with the levers it brings into use, moved
+    too: public shaming switched on with its probability); in the control (no-system) and
+    the list-only reading (court-blacklist), those it hides change nothing (but the count
+    of agents in regions the system has reached)."""
+    size = {"agents": 3000, "days": 200}
+    base = load_scenario(name, **size)
+    metrics, agents = _outputs(base)
+    offered = [lever for lever in levers_for(base) if lever["in_use"]]
+    assert len(offered) == len(LEVERS) - len(idle(base))
+    for lever in levers_for(base):
+        if not lever["in_use"] and name not in ("no-system", "court-blacklist"):
+            continue
+        try:
+            moved = _moved(name, size, [lever])
+            if lever["in_use"]:
+                brought = set(idle(base)) - set(idle(moved))
+                moved = _moved(name, size, [lever, *(lv for lv in levers_for(base)
+                                                     if lv["path"] in brought)])
+        except ScenarioError:  # a setting the scenario file lacks (its default roll-out)
+            assert not lever["in_use"]
+            continue
+        m, a = _outputs(moved)
+        changed = not (m.drop(columns="agents_active").equals(
+            metrics.drop(columns="agents_active")) and a.equals(agents))
+        assert changed == lever["in_use"], (lever["path"], moved)
+    if name == "no-system":
+        assert not offered  # nothing to move: nothing is observed, scored or listed
+
+
 def test_all_settings_are_every_leaf_with_units():
     sc = load_scenario("national-800")
     rows = {row["path"]: row for row in leaves(sc)}
+    # agents and days have their own boxes, which own them: not listed twice
+    assert "population.agents" not in rows and "days" not in rows
+    assert "population.household_size" in rows
     assert rows["scoring.association.listed_penalty"]["value"] == 0.3
     assert rows["scoring.association.listed_penalty"]["kind"] == "number"
     assert rows["sanctions.enabled"]["kind"] == "bool"
@@ -96,8 +147,9 @@ def test_settings_that_name_files_are_refused(tmp_path, settings):
 
 
 def test_validate_endpoint(client):
-    ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 2000}).json()
-    assert ok == {"ok": True, "problems": [], "agents": 2000, "days": 365}
+    ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 200}).json()
+    assert ok == {"ok": True, "problems": [], "agents": 200, "days": 365, "compare_ok": True,
+                  "compare_problems": [], "idle": ["shaming.probability"]}
     bad = client.post("/api/validate", json={"source": NATIONAL,
                                              "settings": {"fear.speed": "-1"}}).json()
     assert bad["ok"] is False
@@ -105,6 +157,80 @@ def test_validate_endpoint(client):
     unknown = client.post("/api/validate", json={"source": {"kind": "builtin",
                                                             "ref": "../../etc/passwd"}})
     assert unknown.json()["problems"] == ["no built-in scenario '../../etc/passwd'"]
+
+
+@pytest.mark.parametrize(("box", "typed", "problem"), [
+    ("seed", "1.5", "Seed: 1.5 is not a whole number; type a whole number from 0 to "
+                    "9,223,372,036,854,775,807"),
+    ("seed", "", "Seed: empty; type a whole number from 0 to 9,223,372,036,854,775,807"),
+    ("seed", "-1", "Seed: -1 is out of range; type a whole number from 0 to "
+                   "9,223,372,036,854,775,807"),
+    ("agents", "1.5", "Agents: 1.5 is not a whole number; type a whole number of 2 or more"),
+    ("agents", "not a number", "Agents: 'not a number' is not a number; type a whole "
+                               "number of 2 or more"),
+    ("days", "", "Days: empty; type a whole number of 1 or more"),
+    ("agents", "5000000", "too big for this dashboard: 5,000,000 agents × 30 days = "
+                          "150,000,000 agent-days, over the limit of 1,000,000 (start it "
+                          "with scsim dashboard --max-agent-days N to allow more)"),
+])
+def test_the_boxes_are_checked_as_typed_in_plain_words(client, box, typed, problem):
+    """What the boxes hold is never rounded or guessed (seed 1.5 is not seed 1), and a
+    question too big for the dashboard keeps Run disabled (ok false) before it is run."""
+    question = {"source": NATIONAL, "agents": "2000", "days": "30", "seed": "1", box: typed}
+    out = client.post("/api/validate", json=question).json()
+    assert (out["ok"], out["problems"]) == (False, [problem])
+    assert client.post("/api/run", json=question).status_code == 400
+
+
+def test_a_number_written_with_an_exponent_is_read_whole(client):
+    out = client.post("/api/validate", json={"source": NATIONAL, "agents": "1e4",
+                                             "days": "30"}).json()
+    assert out["ok"] and out["agents"] == 10_000
+    pairs = client.post("/api/validate", json={"source": NATIONAL, "agents": "1000",
+                                               "days": "30", "reps": "21"}).json()
+    assert pairs["ok"] and not pairs["compare_ok"]  # Run may go, Compare may not
+    assert pairs["compare_problems"] == [
+        "Pairs: 21 is out of range; type a whole number from 1 to 20"]
+
+
+def test_all_settings_say_what_is_wrong_without_command_line_syntax(client):
+    out = client.post("/api/validate", json={
+        "source": NATIONAL, "agents": "2000", "days": "30",
+        "settings": {"fear.speed": "", "population.agents": "3000", "days": "40"}}).json()
+    assert out["problems"] == [
+        "fear.speed: empty; type a value (undo the change to keep the scenario's)",
+        "population.agents: set it in the Agents box", "days: set it in the Days box"]
+
+
+def test_levers_that_would_do_nothing_are_named_for_the_question(client):
+    """The page hides the levers that would change nothing in the question as it stands:
+    switching public shaming on in All settings brings its probability's lever back."""
+    no_system = client.post("/api/validate", json={
+        "source": {"kind": "builtin", "ref": "no-system"}, "agents": "200"}).json()
+    assert set(no_system["idle"]) == {lever.path.replace("[-1]", "[1]") for lever in LEVERS}
+    off = client.post("/api/validate", json={"source": NATIONAL, "agents": "200"}).json()
+    on = client.post("/api/validate", json={"source": NATIONAL, "agents": "200",
+                                            "levers": {"shaming.enabled": True}}).json()
+    assert "shaming.probability" in off["idle"] and "shaming.probability" not in on["idle"]
+
+
+def test_each_tab_is_a_page_of_its_own(client):
+    """Two tabs of one browser share the session cookie but not their page id: each has
+    its own job, and one does not see (or draw) the other's."""
+    first = {"X-Scsim-Page": "tab-one-0001"}
+    second = {"X-Scsim-Page": "tab-two-0002"}
+    question = {"source": NATIONAL, "agents": 1000, "days": 30}
+    mine = client.post("/api/run", json=question, headers=first).json()
+    assert client.get("/api/job", headers=second).json()["job"] is None
+    theirs = client.post("/api/run", json=question, headers=second).json()
+    assert theirs["status"] == "queued" and theirs["id"] != mine["id"]
+    job = client.get("/api/job", headers=second).json()["job"]
+    assert job["id"] == theirs["id"]
+    assert job["waiting"] == "waiting: 1 question ahead of this one"
+    again = client.post("/api/run", json=question, headers=first)
+    assert "this page already has a run queued" in again.json()["error"]
+    bad = client.get("/api/job", headers={"X-Scsim-Page": "../x"})
+    assert bad.status_code == 400
 
 
 def test_size_cap_one_job_per_page_and_cancel_while_queued(client):
@@ -162,7 +288,7 @@ def test_the_page_and_its_files_are_served_locally(client):
     cookie = page.headers["set-cookie"].lower()
     assert "samesite=strict" in cookie and "httponly" in cookie
     assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
-    for name in ("app.js", "charts.js", "style.css"):
+    for name in ("app.js", "charts.js", "style.css", "report.html", "report.js"):
         text = client.get(f"/static/{name}").text
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in text
@@ -202,8 +328,14 @@ def test_run_view_matches_the_result(compiled_kernels):
     one = agent_view(res, 17)
     assert one["record"]["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
     assert one["record"]["group"] == str(res.agents["group"].iloc[17])
-    assert (one["traced"], one["story"]) == (False, res.explain(17).text)
-    assert view["traced"] == []  # nobody traced in this run
+    assert one["traced"] is False
+    # in words for a browser: no command line to type
+    assert one["story"].startswith("agent 17 has no case file (a dashboard run keeps the "
+                                   "story of 20 agents drawn at random")
+    assert "--trace-ids" not in one["story"]
+    assert one["story"].split("; ", 1)[1] == res.explain(17).text.split("; ", 1)[1]
+    assert (view["traced"], view["traced_count"]) == ([], 0)  # nobody traced in this run
+    assert view["changes"] == [] and view["builtin"]  # national-800 as shipped
     with pytest.raises(ScsimError, match="no agent 2000 in this run"):
         agent_view(res, 2000)
 
@@ -226,8 +358,14 @@ def test_case_files_of_traced_agents(compiled_kernels):
                        overrides={"listing.threshold": 690,
                                   "surveillance.misattribution": 0.05})
     res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
-    traced = run_view(res)["traced"]
+    view = run_view(res)
+    traced = view["traced"]
     wrongful = sorted(res.wrongful["agent"].astype(int))
+    # what the run changes in national-800, for the line under its headline
+    assert view["changes"] == ["surveillance.misattribution: 0.001 → 0.05",
+                               "listing.threshold: 550 → 690"]
+    # the page says how many agents have case files when it lists only the first ones
+    assert view["traced_count"] == len(res.traced) > TRACED_SHOWN
     # Every wrongfully listed agent has a case file; the page lists them first, by id, up
     # to TRACED_SHOWN (this run has more than that).
     assert wrongful and set(wrongful) <= set(res.provenance["events"]["agent"].astype(int))
@@ -277,6 +415,38 @@ def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):
         scenario_of({"source": {"kind": "run", "ref": "nope"}}, store)
     with pytest.raises(ScsimError, match="a built-in scenario or a stored run"):
         scenario_of({"source": {"kind": "file", "ref": "/etc/passwd"}}, store)
+
+
+def test_the_html_report_is_the_stored_one_or_built_once(tmp_path, compiled_kernels,
+                                                          monkeypatch):
+    """The report link serves the report the store keeps (a click does not rebuild it);
+    without one, a page that says it is being built, which asks for it; a report that
+    cannot be built says why in words (JSON the page shows, not to the reader)."""
+    import scsim
+    import scsim.report
+
+    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    client.get("/")
+    res = scsim.simulate(load_scenario("national-800", agents=300, days=5), seed=1,
+                         store=tmp_path / "store")
+    link = f"/api/runs/{res.run_id}/report"
+    building = client.get(link)
+    assert building.status_code == 200 and "Building the report" in building.text
+    assert "/static/report.js" in building.text
+
+    def refuse(*args, **kwargs):
+        raise ScsimError("reports/RUN holds files scsim did not write")
+
+    monkeypatch.setattr(scsim.report, "report", refuse)
+    refused = client.get(link, params={"build": "1"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "reports/RUN holds files scsim did not write"
+    kept = tmp_path / "store" / "reports" / res.run_id / "report.html"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("<h1>scsim report: kept</h1>")
+    assert client.get(link).text == "<h1>scsim report: kept</h1>"  # refuse() not called
+    assert client.get(link, params={"build": "1"}).json() == {"built": res.run_id}
 
 
 def test_a_dead_worker_fails_its_jobs_and_refuses_new_ones(tmp_path):

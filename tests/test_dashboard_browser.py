@@ -150,6 +150,9 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
                                                              timeout=RUN)
     expect(page.locator("#chart-listed polyline")).to_have_count(2)  # listed, wrongful
     expect(page.locator("#chart-regions polyline")).to_have_count(8)  # one per region
+    strokes = page.locator("#chart-regions polyline").evaluate_all(
+        "lines => lines.map(line => line.getAttribute('stroke'))")
+    assert len(set(strokes)) == 8  # eight colours for eight regions
     expect(page.locator("#figure-detention")).to_be_hidden()  # national-800: no detention
     page.select_option("#breakdown", "di")  # one line per region and non-reference group
     expect(page.locator("#caption-groups")).to_have_text(
@@ -225,6 +228,31 @@ def test_all_settings_are_validated_as_you_type(page):
     field.fill("0.05")
     expect(page.locator("#problems li")).to_have_count(0)
     expect(page.locator("#run")).to_be_enabled()
+    field.fill("")  # in words, not the command line's --set syntax
+    expect(page.locator("#problems li")).to_have_text(
+        ["fear.speed: empty; type a value (undo the change to keep the scenario's)"])
+    field.fill("0.05")
+    # the question's boxes: nothing rounded, nothing too big let through to Run
+    page.fill("#seed", "1.5")
+    expect(page.locator("#problems li")).to_have_text(
+        ["Seed: 1.5 is not a whole number; type a whole number from 0 to "
+         "9,223,372,036,854,775,807"])
+    expect(page.locator("#run")).to_be_disabled()
+    page.fill("#seed", "1")
+    page.fill("#agents", "5000000")
+    expect(page.locator("#problems li")).to_contain_text(["too big for this dashboard"])
+    expect(page.locator("#run")).to_be_disabled()
+    page.fill("#agents", "1e4")  # the number box takes it: 10,000
+    expect(page.locator("#problems li")).to_have_count(0)
+    expect(page.locator("#run")).to_be_enabled()
+    # the roll-out's slider ends on the last day asked for (not on the scenario's 365th),
+    # or where it stands if that is later (a shorter run does not move it)
+    page.fill("#days", "200")
+    expect(page.locator("#lever-regions-rollout-1-day")).to_have_attribute("max", "200")
+    page.fill("#days", "40")
+    expect(page.locator("#lever-regions-rollout-1-day")).to_have_attribute("max", "90")
+    # agents and days are the boxes' alone
+    expect(page.locator("#settings input[data-path='population.agents']")).to_have_count(0)
 
 
 def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
@@ -273,17 +301,90 @@ def test_cancel_a_run(server, page):
     assert "cancelled in the dashboard" in runs["error"].iloc[0]
 
 
+def test_open_then_delete_a_run_on_a_phone_screen(server, page):
+    """At phone width the page does not scroll sideways; Open on a stored run brings its
+    results into view with what it changes and lets its question be asked again; its
+    case files say how many there are and any agent opens by number; deleting the run
+    shown empties "Look" and says so."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    ask(page, agents=2000, days=30, seed=5)
+    move(page, "listing.threshold", 20)  # 550 -> 650 points
+    page.click("#run")
+    expect(page.locator("#run")).to_be_disabled()  # one run at a time: no second click
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(page.locator("#run")).to_be_enabled()
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.fill("#seed", "9")  # another question is being set up
+    row = page.locator(f"#runs tr[data-run='{run_id}']")
+    row.scroll_into_view_if_needed()
+    row.locator("button.open").click()
+    facts = page.locator("#facts")
+    expect(facts).to_be_in_viewport()
+    # the scenario list holds the stored runs by now: still no sideways scrolling
+    expect(page.locator(f"#source option[value='run:{run_id}']")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(facts).to_contain_text(f"national-800, run {run_id}: 2,000 agents × 30 days, "
+                                  "seed 5; changed: listing.threshold: 550 → 650")
+    page.click("#load-question")
+    expect(page.locator("#seed")).to_have_value("5")
+    expect(page.locator("#source")).to_have_value(f"run:{run_id}")
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("650")
+    expect(page.locator("#case-count")).to_contain_text("agents with case files")
+    page.fill("#agent-id", "7")
+    page.click("#open-agent button")
+    expect(page.locator("#case")).to_have_attribute("data-agent", "7")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button.delete").click()
+    expect(page.locator("#look-empty")).to_have_text(
+        f"Run {run_id} was deleted: nothing to show. Run a question, or open a stored run "
+        "below.")
+    expect(page.locator("#headline p")).to_have_count(0)
+    expect(page.locator("#downloads a")).to_have_count(0)
+    expect(page.locator("#case")).to_be_hidden()
+
+
+def test_two_tabs_are_two_pages(server, page):
+    """Two tabs of one browser: the second neither draws the first one's run as its own
+    nor waits for it."""
+    url, _ = server
+    ask(page, agents=2000, days=30, seed=21)
+    page.click("#run")
+    other = page.context.new_page()
+    other.goto(url)
+    expect(other.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(other.locator("#facts")).to_have_text("")
+    expect(other.locator("#progress-text")).to_have_text("")
+    expect(other.locator("#run")).to_be_enabled()
+    other.close()
+
+
 def test_the_page_asks_nothing_of_other_hosts(server, browser, page):
     """Every request of every page of these tests (the page, its files, the API, CSV
-    downloads) went to 127.0.0.1; this test adds a run and its HTML report."""
+    downloads) went to 127.0.0.1; this test adds a run and its HTML report (built once,
+    then served from the store)."""
+    _, store = server
     ask(page, agents=2000, days=30)
     page.click("#run")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
     with page.context.expect_page() as report:
         page.click("#downloads a:text('HTML report')")
-    expect(report.value.locator("h1")).to_contain_text("scsim report")
+    # a page that says the report is being built, then the report
+    expect(report.value.locator("h1")).to_contain_text("scsim report: national-800",
+                                                       timeout=RUN)
     report.value.close()
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    kept = store / "reports" / run_id / "report.html"
+    built = kept.stat().st_mtime_ns
+    with page.context.expect_page() as again:  # kept in the store: shown, not rebuilt
+        page.click("#downloads a:text('HTML report')")
+    expect(again.value.locator("h1")).to_contain_text("scsim report: national-800")
+    again.value.close()
+    assert kept.stat().st_mtime_ns == built
     hosts = {urlsplit(url).hostname for url in browser.requested
              if not url.startswith(("data:", "blob:"))}
     paths = {urlsplit(url).path for url in browser.requested}

@@ -6,7 +6,7 @@ Safe by default: the browser names scenarios by built-in name or stored run id a
 id, never by file path, and no SQL is taken; only requests addressed to the host the
 dashboard was started on are answered (no DNS rebinding); a run or comparison larger than
 ``max_agent_days`` (agents × days × runs) is refused with a message; each page (a session
-cookie) has at most one job queued or running.
+cookie and the tab's own id, ``PAGE_HEADER``) has at most one job queued or running.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import re
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,6 +34,8 @@ from scsim.errors import ScenarioError, ScsimError
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "scsim_session"
+PAGE_HEADER = "X-Scsim-Page"  # the id a tab gives itself: two tabs, two pages
+PAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 DEFAULT_MAX_AGENT_DAYS = 20_000_000  # 50,000 agents for a year is 18.25 million
 MAX_REPS = 20  # pairs of a comparison
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
@@ -43,7 +46,8 @@ LONG_POLL_CHECK = 0.01  # seconds between looks at the job meanwhile
 
 
 class Dashboard:
-    """The state behind the routes: the run store, the job queue and the size cap."""
+    """The state behind the routes: the run store, the job queue, the size cap and the
+    lock of the reports being built."""
 
     def __init__(self, store_path: Path, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS):
         from scsim.store import open_store
@@ -51,6 +55,7 @@ class Dashboard:
         self.store = open_store(store_path)
         self.jobs = Jobs(str(self.store.root))
         self.max_agent_days = max_agent_days
+        self.reporting = threading.Lock()  # one HTML report built at a time
 
     def check_size(self, agents: int, days: int, runs: int) -> None:
         """Refuse a job over the cap, saying how big it is and how to raise the cap."""
@@ -122,10 +127,15 @@ def _page(request: Request) -> Response:
 
 
 def _session(request: Request) -> str:
+    """The page a request comes from: the browser's session cookie and the tab's own id
+    (tabs of one browser share the cookie, not the id: each has its own job)."""
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         raise ScsimError("no session: load the dashboard page first")
-    return session
+    page = request.headers.get(PAGE_HEADER, "")
+    if page and not PAGE_ID.match(page):
+        raise ScsimError(f"{PAGE_HEADER} must be 8 to 64 letters, digits, - or _")
+    return f"{session}/{page}"
 
 
 # -- helpers: errors as JSON ----------------------------------------------------------------
@@ -232,28 +242,56 @@ def _scenario(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
 
     sc = scenario_of({"source": body.get("source")}, dash.store)
     return {"name": sc.name, "description": sc.description, "agents": sc.population.agents,
-            "days": sc.days, "levers": levers_for(sc.model_dump(mode="json")),
-            "settings": leaves(sc)}
+            "days": sc.days, "levers": levers_for(sc), "settings": leaves(sc)}
 
 
 def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
-    """``{"ok": true}`` or ``{"ok": false, "problems": [...]}`` as ``scsim validate``
-    words them."""
+    """Whether the question may run: ``ok`` and its ``problems`` (the scenario's as
+    ``scsim validate`` words them, the boxes', the size cap's); whether it may be compared
+    (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); and the
+    levers that would change nothing in it (``idle``: the page hides them)."""
+    from scsim.dashboard.levers import levers_for
     from scsim.dashboard.settings import scenario_of
 
+    problems: list[str] = []
+    sc = _collect(problems, scenario_of, body, dash.store)
+    _collect(problems, _seed, body)
+    compare: list[str] = []
+    reps = _collect(compare, _reps, body)
+    if sc is None:
+        return {"ok": False, "problems": problems, "compare_ok": False,
+                "compare_problems": compare, "idle": []}
+    agents, days = sc.population.agents, sc.days
+    _collect(problems, dash.check_size, agents, days, 1)
+    if reps is not None and not problems:
+        _collect(compare, dash.check_size, agents, days, 2 * reps)
+    return {"ok": not problems, "problems": problems, "agents": agents, "days": days,
+            "compare_ok": not problems and not compare, "compare_problems": compare,
+            "idle": [lever["path"] for lever in levers_for(sc) if not lever["in_use"]]}
+
+
+def _collect(problems: list[str], check, *args) -> Any:
+    """``check(*args)``, or None with its problems added to ``problems``."""
     try:
-        sc = scenario_of(body, dash.store)
+        return check(*args)
     except ScenarioError as exc:
-        return {"ok": False, "problems": exc.problems}
+        problems.extend(exc.problems)
     except ScsimError as exc:
-        return {"ok": False, "problems": [str(exc)]}
-    return {"ok": True, "problems": [], "agents": sc.population.agents, "days": sc.days}
+        problems.append(str(exc))
+    return None
 
 
 def _seed(body: dict) -> int:
-    from scsim.seeds import check_seed
+    from scsim.dashboard.settings import whole
+    from scsim.seeds import SEED_MAX, SEED_MIN
 
-    return check_seed(body.get("seed", 1))
+    return whole(body.get("seed", 1), "Seed", SEED_MIN, SEED_MAX)
+
+
+def _reps(body: dict) -> int:
+    from scsim.dashboard.settings import whole
+
+    return whole(body.get("reps", 1), "Pairs", 1, MAX_REPS)
 
 
 def _run(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
@@ -275,12 +313,7 @@ def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     a = scenario_of({**common, **(body.get("a") or {})}, dash.store)
     b = scenario_of({**common, **(body.get("b") or {})}, dash.store)
     check_pairable(a, b)
-    try:
-        reps = int(body.get("reps", 1))
-    except (TypeError, ValueError):
-        raise ScsimError("the number of pairs must be a whole number") from None
-    if not 1 <= reps <= MAX_REPS:
-        raise ScsimError(f"pairs: between 1 and {MAX_REPS}, got {reps}")
+    reps = _reps(body)
     dash.check_size(a.population.agents, a.days, 2 * reps)
     spec = {"kind": "compare", "a": a.model_dump(mode="json"), "b": b.model_dump(mode="json"),
             "seed": _seed(body), "reps": reps}
@@ -319,11 +352,23 @@ def _csv(dash: Dashboard, request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="{run_id}-{table}.csv"'})
 
 
-def _report(dash: Dashboard, request: Request) -> Response:
-    from scsim.report import report
+def _report(dash: Dashboard, request: Request) -> Response | dict[str, Any]:
+    """The run's HTML report: the one kept in the store (``reports/RUN/report.html``,
+    written by an earlier click or ``scsim report``) when there is one; else a page that
+    says it is being built and asks for ``?build=1``, which builds it (one at a time) and
+    answers ``{"built": ...}`` (or the problem, which that page shows in words)."""
+    run_id = request.path_params["run_id"]
+    stored = dash.store.root / "reports" / run_id / "report.html"
+    if "build" not in request.query_params:
+        shown = stored if stored.is_file() else STATIC / "report.html"
+        return FileResponse(shown, media_type="text/html",
+                            headers={"Cache-Control": "no-store"})
+    with dash.reporting:
+        if not stored.is_file():
+            from scsim.report import report
 
-    path = report(dash.store.load(request.path_params["run_id"]), store=dash.store)
-    return FileResponse(path, media_type="text/html")
+            report(dash.store.load(run_id), store=dash.store)
+    return {"built": run_id}
 
 
 def _comparison(dash: Dashboard, request: Request) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from scsim.dashboard.worker import serve
 from scsim.errors import ScsimError
+from scsim.outputs.words import counted
 
 POLL = 0.5  # seconds between checks that the worker is alive
 STOPPED = "the worker process stopped (exit code {}); restart scsim dashboard"
@@ -132,15 +133,18 @@ class Jobs:
             return job
 
     def latest(self, session: str) -> dict[str, Any] | None:
-        """The session's newest job as the page shows it, with its place in the queue."""
+        """The session's newest job as the page shows it, with its place in the queue
+        (``ahead``, and in words, ``waiting``)."""
         with self._lock:
             job = self._of(session)
             if job is None:
                 return None
             out = job.view()
             if job.status == "queued":
-                out["ahead"] = [j.id for j in self._waiting].index(job.id) + (
+                ahead = [j.id for j in self._waiting].index(job.id) + (
                     self._running is not None)
+                out["ahead"] = ahead
+                out["waiting"] = f"waiting: {counted(ahead, 'question')} ahead of this one"
             return out
 
     def version(self, session: str) -> int | None:

@@ -1,29 +1,73 @@
 """The main levers of the dashboard: the few settings a question usually turns on, each a
 labelled slider (or switch) with its unit and a one-line explanation.
 
-A lever names a dotted scenario path; the dashboard shows it only for scenarios that have
-that setting (a scenario without cameras has no camera coverage to move). Every other
-setting is in the "all settings" panel (``dashboard.settings``)."""
+A lever names a dotted scenario path; the dashboard offers it only for scenarios that have
+that setting (a scenario without cameras has no camera coverage to move) and that use the
+mechanism it moves (``Lever.in_use``, from the mechanisms' own ``enabled`` functions, in
+any step of the scenario's timeline): a false-match rate does nothing without a camera with
+facial recognition, a listing threshold nothing without listings. A switch may do nothing
+but bring another lever into use (public shaming with a probability of 0: then its
+probability's lever appears). Every other setting is in the "all settings" panel
+(``dashboard.settings``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from scsim.core.params import scenario_epochs
 from scsim.errors import ScenarioError
+from scsim.mechanisms import classify, observe, score, shame
 from scsim.scenario.paths import format_path, get_path, parse_path
+from scsim.scenario.schema import Scenario
+
+
+def _seen(sc: Scenario, channel: Callable[[str], bool]) -> bool:
+    """Is some behaviour watched by a channel for which ``channel(name)`` holds?"""
+    return observe.enabled(sc) and any(
+        b.channel in sc.surveillance.channels and channel(b.channel) for b in sc.behaviours)
+
+
+def _facial(sc: Scenario) -> bool:
+    """Can a sighting be pinned on the wrong person (a watched facial-recognition
+    channel)?"""
+    return _seen(sc, lambda name: sc.surveillance.channels[name].facial_recognition)
+
+
+def _cameras(sc: Scenario) -> bool:
+    """Does the camera channel's one coverage decide what is seen (it watches some
+    behaviour, with no coverage per region instead)?"""
+    return _seen(sc, lambda name: name == "camera"
+                 and sc.surveillance.channels[name].by_region is None)
+
+
+def _scored_listing(sc: Scenario) -> bool:
+    """Are people listed when their score, which moves, falls below a threshold?"""
+    return score.enabled(sc) and classify.enabled(sc) and sc.listing.threshold is not None
+
+
+def _rollout(sc: Scenario) -> bool:
+    """Does the system (anything observed, scored or listed) start region by region (a
+    roll-out other than everywhere on day 0)?"""
+    steps = sc.regions.rollout
+    staged = len(steps) > 1 or steps[0].day > 0 or steps[0].regions != "all"
+    return staged and (observe.enabled(sc) or score.enabled(sc) or classify.enabled(sc))
 
 
 @dataclass(frozen=True)
 class Lever:
     """One control: ``path`` (dotted, as ``--set`` takes it), ``label``, ``unit``, what
-    it does (``explain``), and for a slider its range and step (``low``/``high`` may be
-    taken from the scenario: ``"score min"``, ``"score max"``, ``"days"``)."""
+    it does (``explain``), for a slider its range and step (``low``/``high`` may be
+    taken from the scenario: ``"score min"``, ``"score max"``, ``"days"``), and when it
+    changes anything: ``in_use(scenario)``, and ``needs``, what it needs, in words."""
 
     path: str
     label: str
     unit: str
     explain: str
+    in_use: Callable[[Scenario], bool] = field(repr=False)
+    needs: str
     kind: str = "slider"  # or "switch"
     low: float | str = 0.0
     high: float | str = 1.0
@@ -33,26 +77,30 @@ class Lever:
 LEVERS = (
     Lever("surveillance.misattribution", "False-match rate", "per camera sighting",
           "share of camera sightings that facial recognition pins on the wrong person",
-          high=0.01, step=0.0001),
+          _facial, "a watched channel with facial recognition", high=0.01, step=0.0001),
     Lever("surveillance.channels.camera.coverage", "Camera coverage", "probability per act",
-          "chance that an act done in view of cameras is seen"),
+          "chance that an act done in view of cameras is seen",
+          _cameras, "cameras that watch some behaviour, with one coverage for all regions"),
     Lever("scoring.association.listed_penalty", "Association penalty",
           "points per day per listed contact",
           "points a person loses each day for each listed family member, friend or colleague",
+          lambda sc: score.enabled(sc) and classify.enabled(sc), "scores and listings",
           high=3.0, step=0.05),
     Lever("listing.threshold", "Listing threshold", "points",
           "people whose score falls below this are put on the blacklist",
-          low="score min", high="score max", step=5),
+          _scored_listing, "listing by score", low="score min", high="score max", step=5),
     Lever("shaming.enabled", "Public shaming", "on/off",
           "newly listed people may be named in public, and neighbours may cut ties",
-          kind="switch"),
+          classify.enabled, "listings", kind="switch"),
     Lever("shaming.probability", "Shaming probability", "probability per listing",
-          "chance that a newly listed person is shamed (with public shaming on)"),
+          "chance that a newly listed person is shamed (with public shaming on)",
+          shame.enabled, "public shaming on"),
     Lever("regions.rollout[-1].day", "Nationwide from day", "day",
           "the day the last regions join the system (the roll-out)",
-          low=0, high="days", step=1),
+          _rollout, "a roll-out in steps", low=0, high="days", step=1),
     Lever("sanctions.enabled", "Sanctions", "on/off",
-          "travel bans, purchase bans, job and school bars for listed people", kind="switch"),
+          "travel bans, purchase bans, job and school bars for listed people",
+          classify.enabled, "listings", kind="switch"),
 )
 
 
@@ -65,11 +113,15 @@ def resolve(path: str, data: dict) -> str:
     return f"{head}[{len(items) - 1}]{tail}"
 
 
-def levers_for(data: dict) -> list[dict[str, Any]]:
-    """The levers a scenario (its resolved ``model_dump(mode="json")``) has, each as a
-    mapping with its resolved ``path``, current ``value`` and numeric bounds."""
+def levers_for(sc: Scenario) -> list[dict[str, Any]]:
+    """The levers a scenario has the setting of, each as a mapping with its resolved
+    ``path``, current ``value``, numeric bounds (``high_days``: its top is the number of
+    days), what it ``needs`` and whether ``sc`` uses it (``in_use``; the page shows only
+    those: ``idle`` gives the others for a question)."""
+    data = sc.model_dump(mode="json")
     bounds = {"score min": data["scoring"]["min"], "score max": data["scoring"]["max"],
               "days": data["days"]}
+    unused = idle(sc)
     out = []
     for lever in LEVERS:
         try:
@@ -79,7 +131,16 @@ def levers_for(data: dict) -> list[dict[str, Any]]:
             continue
         if value is None:  # e.g. no listing threshold (the list-only reading)
             continue
-        item = asdict(lever) | {"path": path, "value": value}
+        item = {k: v for k, v in asdict(lever).items() if k != "in_use"}
+        item |= {"path": path, "value": value, "in_use": lever.path not in unused,
+                 "high_days": lever.high == "days"}
         item["low"], item["high"] = (bounds.get(v, v) for v in (lever.low, lever.high))
         out.append(item)
     return out
+
+
+def idle(sc: Scenario) -> list[str]:
+    """The levers (their ``LEVERS`` paths) that would change nothing in ``sc``: no step of
+    its timeline uses the mechanism they move."""
+    epochs = scenario_epochs(sc)
+    return [lever.path for lever in LEVERS if not any(lever.in_use(s) for s in epochs)]

@@ -10,12 +10,14 @@ from the schema with its unit and meaning."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
 from scsim.errors import ScenarioError, ScsimError
+from scsim.scenario.diff import SIZE_PATHS
 from scsim.scenario.loader import builtin_names, load_scenario, parse_assignment
 from scsim.scenario.paths import format_path, parse_path
 from scsim.scenario.schema import Scenario
@@ -23,6 +25,9 @@ from scsim.scenario.section import field_unit
 from scsim.store import RunStore
 
 FILE_KEYS = ("path", "base")  # settings that would name a file on the server
+# The question's own boxes: what they set, their label, their smallest value. They own
+# these settings, which "all settings" leaves out (SIZE_PATHS).
+BOXES = {"agents": (("population", "agents"), "Agents", 2), "days": (("days",), "Days", 1)}
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,58 @@ class Source:
         return yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
 
 
+def whole(value: Any, label: str, low: int, high: int | None = None) -> int:
+    """What a number box holds (its text, or a number) as a whole number from ``low`` to
+    ``high``, else a ScsimError in plain words (``1e4`` is 10,000; ``1.5``, an empty box
+    and ``-1`` for a seed are refused, never rounded)."""
+    span = f"from {low:,} to {high:,}" if high is not None else f"of {low:,} or more"
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ScsimError(f"{label}: empty; type a whole number {span}")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise ScsimError(f"{label}: '{text}' is not a number; type a whole number {span}")
+    if number.adjusted() > 30:  # nothing so big fits anyway
+        raise ScsimError(f"{label}: {text} is too big; type a whole number {span}")
+    if number != number.to_integral_value():
+        raise ScsimError(f"{label}: {text} is not a whole number; type a whole number {span}")
+    out = int(number)
+    if out < low or (high is not None and out > high):
+        raise ScsimError(f"{label}: {out:,} is out of range; type a whole number {span}")
+    return out
+
+
 def overrides_of(body: dict) -> dict[tuple, Any]:
     """The settings of a request as {path: value}: ``levers`` (typed values) and
-    ``settings`` (text, read as YAML as ``--set`` reads it), then ``agents`` and ``days``."""
+    ``settings`` (text, read as YAML as ``--set`` reads it), then the boxes ``agents`` and
+    ``days`` (``BOXES``, whole numbers); a ScenarioError lists every problem."""
     out: dict[tuple, Any] = {}
+    problems: list[str] = []
     for key, value in (body.get("levers") or {}).items():
         out[parse_path(str(key))] = value
     for key, text in (body.get("settings") or {}).items():
-        path, value = parse_assignment(f"{key}={text}")
-        out[path] = value
-    for name, path in (("agents", ("population", "agents")), ("days", ("days",))):
+        if str(key) in SIZE_PATHS:
+            box = next(label for path, label, _ in BOXES.values() if format_path(path) == key)
+            problems.append(f"{key}: set it in the {box} box")
+        elif not str(text).strip():
+            problems.append(f"{key}: empty; type a value (undo the change to keep the "
+                            "scenario's)")
+        else:
+            path, value = parse_assignment(f"{key}={text}")
+            out[path] = value
+    for name, (path, label, low) in BOXES.items():
         if body.get(name) is not None:
-            out[path] = body[name]
-    for path in out:
-        if any(key in FILE_KEYS for key in path):
-            raise ScenarioError(f"{format_path(path)}: files cannot be named from the "
-                                "dashboard")
+            try:
+                out[path] = whole(body[name], label, low)
+            except ScsimError as exc:
+                problems.append(str(exc))
+    problems += [f"{format_path(path)}: files cannot be named from the dashboard"
+                 for path in out if any(key in FILE_KEYS for key in path)]
+    if problems:
+        raise ScenarioError(problems)
     return out
 
 
@@ -81,8 +122,9 @@ def scenario_of(body: dict, store: RunStore) -> Scenario:
 
 
 def leaves(sc: Scenario) -> list[dict[str, Any]]:
-    """Every setting of a scenario that holds a value: ``path``, ``kind`` (bool, number,
-    text: YAML), ``value`` (for text, as YAML), ``unit`` and ``meaning``, in schema order."""
+    """Every setting of a scenario that holds a value, but those the question's boxes
+    own (agents, days): ``path``, ``kind`` (bool, number, text: YAML), ``value`` (for
+    text, as YAML), ``unit`` and ``meaning``, in schema order."""
     out: list[dict[str, Any]] = []
 
     def walk(model: BaseModel, loc: tuple) -> None:
@@ -98,7 +140,8 @@ def leaves(sc: Scenario) -> list[dict[str, Any]]:
                     isinstance(v, BaseModel) for v in value.values()):
                 for key, item in value.items():
                     walk(item, (*here, key))
-            elif not any(k in FILE_KEYS for k in here):
+            elif not any(k in FILE_KEYS for k in here) and format_path(
+                    here) not in SIZE_PATHS:
                 out.append({"path": format_path(here), "kind": _kind(value),
                             "value": _shown(value), "unit": field_unit(field),
                             "meaning": field.description or ""})

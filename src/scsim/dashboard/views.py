@@ -14,8 +14,12 @@ import pandas as pd
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.core.params import started_by_day
+from scsim.dashboard.worker import TRACED
+from scsim.outputs.casefile import case_file
 from scsim.outputs.headline import comparison_headline, run_headline
 from scsim.outputs.result import Result
+from scsim.outputs.words import counted
+from scsim.scenario.diff import builtin, changed_settings
 
 # Day-by-day columns drawn for a run (those present), then the per-group ones.
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
@@ -23,7 +27,10 @@ SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "s
           "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs", "detained",
           "households_affected")
 GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
-TRACED_SHOWN = 60  # case files listed on the page, at most
+TRACED_SHOWN = 60  # case files listed on the page, at most (any other opens by its id)
+# An agent without a case file, as the page words it (no command line in a browser).
+UNTRACED = ("agent {agent} has no case file (a dashboard run keeps the story of "
+            f"{TRACED} agents drawn at random and of everyone wrongfully listed)")
 
 
 def floats(values: Any, where: np.ndarray | None = None) -> list[float | None]:
@@ -49,6 +56,8 @@ def run_view(res: Result) -> dict[str, Any]:
     return {
         "id": res.run_id, "scenario": res.scenario.name, "seed": res.seed, "agents": n,
         "days": days, "wall_seconds": res.info.get("wall_seconds"),
+        "builtin": builtin(res.scenario.name) is not None,
+        "changes": changed_settings(res.scenario),
         "headline": run_headline(res).splitlines(),
         "numbers": {"listed_final": number(m["listed"].iloc[-1]),
                     "wrongful_final": number(m["wrongful_listed"].iloc[-1]),
@@ -60,6 +69,7 @@ def run_view(res: Result) -> dict[str, Any]:
         "travel": travel(m, n),
         "network": network(res),
         "traced": traced_agents(res),
+        "traced_count": len(res.traced),
     }
 
 
@@ -118,7 +128,8 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
     table = cmp.metrics(headline=True)
     return {
         "headline": comparison_headline(cmp),
-        "labels": list(cmp.labels), "reps": cmp.reps, "seeds": cmp.seeds,
+        "labels": list(cmp.labels), "reps": cmp.reps, "pairs": counted(cmp.reps, "pair"),
+        "seeds": cmp.seeds,
         "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},
         "changes": [{"path": p, "a": a, "b": b} for p, (a, b) in cmp.changes.items()],
         "metrics": _rows(table, ("metric", "measure"), ("a", "b", "diff", "lo", "hi")),
@@ -136,9 +147,10 @@ def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> l
 
 def agent_view(res: Result, agent: int) -> dict[str, Any]:
     """One agent's case file (``Result.explain``: the dated story of a traced agent, the
-    points by source of any other) and its row of the agents table (its record at the end
-    of the run), shown when an agent is clicked."""
-    case = res.explain(agent)  # refuses an agent the run does not have
+    points by source of any other, with what the page can do about it: ``UNTRACED``) and
+    its row of the agents table (its record at the end of the run), shown when an agent is
+    clicked."""
+    case = case_file(res, agent, untraced=UNTRACED)  # refuses an agent the run lacks
     row = res.agents.iloc[agent]
     return {"agent": agent, "run": res.run_id, "traced": case.traced, "story": case.text,
             "record": {k: (v.item() if isinstance(v, np.generic) else

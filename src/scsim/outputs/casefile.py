@@ -911,8 +911,14 @@ def traced_table(res) -> pd.DataFrame:
     return table.iloc[order].reset_index(drop=True)
 
 
-def case_file(res, agent: int) -> CaseFile:
-    """The case file of ``agent`` in the Result ``res`` (see ``Result.explain``)."""
+# What the story of an agent without a case file starts with: how to get one.
+UNTRACED = ("agent {agent} was not traced (`--trace-ids {agent}` traces it, trace=[{agent}] "
+            "in Python)")
+
+
+def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
+    """The case file of ``agent`` in the Result ``res`` (see ``Result.explain``);
+    ``untraced`` says, for an agent that has none, how to get one (``{agent}``: its id)."""
     n = int(res.info.get("agents", len(res.agents)))
     if not 0 <= agent < n:
         raise ScsimError(f"no agent {agent} in this run (agents are 0 to {n - 1:,})")
@@ -937,9 +943,7 @@ def case_file(res, agent: int) -> CaseFile:
                          else 0.0 for s in sources]})
     about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
              f"{row['start_score']:.1f} at the start.")
-    lines = [f"agent {agent} was not traced (`--trace-ids {agent}` traces it, trace=[{agent}] "
-             f"in Python); {about} "
-             "Points by source:" if kept else
+    lines = [f"{untraced.format(agent=agent)}; {about} Points by source:" if kept else
              f"agent {agent}: {about} This run kept no points by source per agent "
              "(metrics.per_agent_sources: false; `scsim sources` has them for all agents "
              "together)."]

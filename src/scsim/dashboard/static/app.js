@@ -12,7 +12,15 @@ const page = {
   expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
   run: null,           // the run shown under "Look" (/api/runs/ID)
   shown: undefined,    // the id of the run the "Look" panel shows
+  busy: false,         // this page has a job queued or running: Run and Compare wait
+  checked: null,       // the last answer of /api/validate
 };
+
+// This tab's own id: tabs of one browser share the session cookie, not this (each tab is
+// a page of its own, with its own job); kept across reloads of the tab.
+const PAGE_ID = sessionStorage.getItem("scsim-page") || Array.from(
+  crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
+sessionStorage.setItem("scsim-page", PAGE_ID);
 
 // The figures the per-group and per-region charts can show (keys of run.groups[g] and
 // run.regions[r]; a region's "di" holds one series per group but the reference group).
@@ -41,7 +49,8 @@ function drawBreakdown() {
 }
 
 async function api(path, options) {
-  const opts = Object.assign({headers: {"Content-Type": "application/json"}}, options || {});
+  const opts = Object.assign({headers: {"Content-Type": "application/json", "X-Scsim-Page": PAGE_ID}},
+                             options || {});
   if (opts.body && typeof opts.body !== "string") opts.body = JSON.stringify(opts.body);
   const response = await fetch(path, opts);
   const data = await response.json();
@@ -54,18 +63,31 @@ function source() {
   return {kind, ref: rest.join(":")};
 }
 
+// The question as typed: the boxes' text as it is (the dashboard reads it, and says in
+// words what is wrong with it: nothing is rounded or guessed here).
 function question() {
   return {source: source(), levers: Object.assign({}, page.levers),
           settings: Object.assign({}, page.settings),
-          agents: parseInt($("agents").value, 10), days: parseInt($("days").value, 10),
-          seed: parseInt($("seed").value, 10)};
+          agents: boxText("agents"), days: boxText("days"), seed: boxText("seed"),
+          reps: boxText("reps")};
 }
 
-function showProblems(problems) {
-  const ul = $("problems");
-  ul.innerHTML = "";
-  for (const p of problems || []) { const li = document.createElement("li"); li.textContent = p; ul.appendChild(li); }
+// A number box's text; what the browser could not read as a number (it then holds "")
+// is sent as it was typed, so that the message names it.
+function boxText(id) {
+  const box = $(id);
+  return box.validity.badInput ? "not a number" : box.value;
 }
+
+function listInto(ul, lines) {
+  ul.innerHTML = "";
+  for (const p of lines || []) { const li = document.createElement("li"); li.textContent = p; ul.appendChild(li); }
+}
+
+function showProblems(problems) { listInto($("problems"), problems); }
+
+// What happened to the last Run or Compare (refused, failed); cleared by the next one.
+function showRunMessage(lines) { listInto($("run-message"), lines); }
 
 // -- ask ----------------------------------------------------------------------------------
 
@@ -106,12 +128,37 @@ async function loadScenario() {
 
 function leverId(path) { return "lever-" + path.replace(/[^A-Za-z0-9]+/g, "-"); }
 
+// Only the levers that would change something in the question are shown; a line says
+// which others the scenario has and what they need.
+function showIdle(idle) {
+  const hidden = [];
+  for (const lever of page.scenario.levers) {
+    const div = $("levers").querySelector(`.lever[data-path="${lever.path}"]`);
+    div.hidden = idle.includes(lever.path);
+    if (div.hidden) hidden.push(`${lever.label.toLowerCase()} (it needs ${lever.needs})`);
+  }
+  $("idle-levers").textContent = hidden.length ?
+    `Not shown, as they would change nothing in this question: ${hidden.join("; ")}.` : "";
+}
+
+// A lever whose top is the number of days (the roll-out) follows the Days box, but never
+// below where it stands: a shorter run does not move it (day 90 stays day 90, after the
+// run's end: the last regions never join).
+function followDays() {
+  const days = Number($("days").value);
+  if (!page.scenario || !Number.isInteger(days) || days < 1) return;
+  for (const lever of page.scenario.levers.filter(l => l.high_days)) {
+    const input = $(leverId(lever.path));
+    input.max = Math.max(days, Number(input.value));
+  }
+}
+
 function renderLevers(levers) {
   const box = $("levers");
   box.innerHTML = "";
   for (const lever of levers) {
     const div = document.createElement("div");
-    div.className = "lever";
+    div.className = "lever"; div.dataset.path = lever.path; div.hidden = !lever.in_use;
     const id = leverId(lever.path);
     const label = document.createElement("label");
     label.htmlFor = id;
@@ -143,6 +190,7 @@ function renderLevers(levers) {
     div.append(label, input, out, p);
     box.appendChild(div);
   }
+  showIdle(levers.filter(l => !l.in_use).map(l => l.path));
 }
 
 function renderSettings(settings) {
@@ -176,10 +224,20 @@ let validateTimer = null;
 function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeout(validate, 250); }
 
 async function validate() {
-  const result = await api("/api/validate", {method: "POST", body: question()});
+  const result = page.checked = await api("/api/validate", {method: "POST", body: question()});
   showProblems(result.problems);
-  $("run").disabled = $("compare").disabled = !result.ok;
+  listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
+  if (result.ok) showIdle(result.idle);
+  enableRun();
   return result.ok;
+}
+
+// Run and Compare: enabled when the question has no problem and this page has no job
+// under way.
+function enableRun() {
+  const ok = page.checked && page.checked.ok && !page.busy;
+  $("run").disabled = !ok;
+  $("compare").disabled = !(ok && page.checked.compare_ok);
 }
 
 // -- run and watch ------------------------------------------------------------------------
@@ -187,16 +245,20 @@ async function validate() {
 async function submit(path, body) {
   page.expect = "pending";  // until the server answers, any job the page sees is an older one
   delete $("progress-text").dataset.status;
+  showRunMessage([]);
+  setBusy(true);
   try {
     page.expect = (await api(path, {method: "POST", body})).id;
-    showProblems([]);
     $("cancel").disabled = false;
   } catch (err) {
     page.expect = undefined;
-    showProblems(err.problems || [err.message]);
+    setBusy(false);
+    showRunMessage(err.problems || [err.message]);
   }
   watch();
 }
+
+function setBusy(busy) { page.busy = busy; enableRun(); }
 
 function runNow() { submit("/api/run", question()); }
 
@@ -204,7 +266,7 @@ function compareNow() {
   const q = question();
   const a = page.a || {levers: {}, settings: {}};
   submit("/api/compare", {source: q.source, agents: q.agents, days: q.days, seed: q.seed,
-                          reps: parseInt($("reps").value, 10), a,
+                          reps: q.reps, a,
                           b: {levers: q.levers, settings: q.settings}});
 }
 
@@ -247,8 +309,11 @@ function showProgress(job) {
   const bar = $("progress"), text = $("progress-text");
   bar.max = job.total || 1; bar.value = job.done;
   $("cancel").disabled = !["queued", "running"].includes(job.status);
+  setBusy(ACTIVE.includes(job.status));
   if (job.status === "queued") {
-    text.textContent = page.ready ? `waiting: ${job.ahead} job(s) ahead` : "waiting for the kernels to compile…";
+    text.textContent = page.ready ? job.waiting : "waiting for the kernels to compile…";
+  } else if (job.status === "running" && !job.total) {
+    text.textContent = "starting…";  // the worker has it; its first day is under way
   } else if (job.status === "running") {
     text.textContent = `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}` +
       (job.kind === "compare" ? ` (${job.side})` : "");
@@ -277,7 +342,7 @@ function scoreChart(day, col) {
 }
 
 async function finished(job) {
-  if (job.status === "failed") showProblems([job.error]);
+  showRunMessage(job.status === "failed" ? [job.error] : []);
   if (job.status === "done") {
     if (job.kind !== "run") await openComparison(job.runs);
     else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
@@ -287,15 +352,26 @@ async function finished(job) {
 
 // -- look ---------------------------------------------------------------------------------
 
+// What a run is: its scenario, size and seed, and what it changes in the built-in
+// scenario of its name (a result is the built-in's only when it changes nothing).
+function facts(run) {
+  const changed = run.changes.length ? `; changed: ${run.changes.join(", ")}` :
+    run.builtin ? `; the built-in ${run.scenario} as shipped` : "";
+  return `${run.scenario}, run ${run.id}: ${run.agents.toLocaleString("en")} agents × ` +
+    `${run.days.toLocaleString("en")} days, seed ${run.seed}${changed}`;
+}
+
 async function openRun(id) {
   const run = await api(`/api/runs/${id}`);
   page.shown = id;
+  $("look-empty").hidden = true;
+  $("load-question").hidden = false;
   $("comparison").hidden = true;
   const head = $("headline");
   head.innerHTML = "";
   for (const line of run.headline) { const p = document.createElement("p"); p.textContent = line; head.appendChild(p); }
-  $("facts").textContent = `${run.scenario}, run ${run.id}: ${run.agents.toLocaleString("en")} agents × ` +
-    `${run.days} days, seed ${run.seed}; the days took ${fmt(run.wall_seconds)} s`;
+  $("facts").textContent = facts(run) + (run.wall_seconds === null ? "" :
+    `; the days took ${fmt(run.wall_seconds)} s`);
   const numbers = $("numbers");
   numbers.innerHTML = "";
   for (const [key, label] of [["listed_final", "listed on the last day"],
@@ -332,7 +408,12 @@ async function openRun(id) {
     dot.addEventListener("click", () => openAgent(id, dot.dataset.agent));
   }
   const list = $("case-list");
-  list.innerHTML = run.traced.length ? "" : "No case files in this run.";
+  list.innerHTML = "";
+  $("case-count").textContent = !run.traced_count ? "No agent has a case file in this run." :
+    run.traced.length < run.traced_count ?
+      `The first ${run.traced.length} of the ${run.traced_count.toLocaleString("en")} agents with case files:` :
+      `The ${run.traced_count.toLocaleString("en")} agents with case files:`;
+  $("agent-id").max = run.agents - 1;
   for (const t of run.traced) {
     const b = document.createElement("button");
     b.type = "button"; b.dataset.agent = t.agent;
@@ -353,12 +434,52 @@ async function openRun(id) {
   links.dataset.run = id;
 }
 
+// Open from the list of stored runs: the run is drawn under "Look", which comes into view
+// and flashes (on a narrow screen the list is far below it).
+async function openStored(id) {
+  await openRun(id);
+  $("watch").scrollIntoView({behavior: "smooth", block: "start"});
+  const facts = $("facts");
+  facts.classList.remove("flash");
+  void facts.offsetWidth;  // restart the animation
+  facts.classList.add("flash");
+}
+
+// A run deleted from the list: if it is the one shown, "Look" is emptied and says so.
+function forget(id) {
+  if (page.shown !== id) return;
+  page.shown = undefined; page.run = null;
+  for (const node of ["headline", "facts", "numbers", "case-count", "case-list", "case-message", "downloads"]) {
+    $(node).textContent = "";
+  }
+  for (const svg of document.querySelectorAll("#watch svg.chart")) clear(svg);
+  delete $("downloads").dataset.run;
+  $("case").hidden = $("comparison").hidden = $("load-question").hidden = true;
+  $("figure-detention").hidden = true;
+  $("look-empty").hidden = false;
+  $("look-empty").textContent = `Run ${id} was deleted: nothing to show. Run a question, or open a stored run below.`;
+}
+
+// Ask the shown run's question again: its scenario (as stored) with its size and seed.
+async function loadQuestion() {
+  const run = page.run, value = `run:${run.id}`;
+  if (!$("source").querySelector(`option[value="${value}"]`)) {  // older than the list
+    $("source").appendChild(new Option(`${run.scenario}, run ${run.id}`, value));
+  }
+  $("source").value = value;
+  await loadScenario();
+  $("agents").value = run.agents; $("days").value = run.days; $("seed").value = run.seed;
+  followDays();
+  await validate();
+  $("ask").scrollIntoView({behavior: "smooth", block: "start"});
+}
+
 async function openComparison(runs) {
   const cmp = await api(`/api/comparison?a=${runs.a.join(",")}&b=${runs.b.join(",")}`);
   await openRun(runs.b[0]);
   $("comparison").hidden = false;
   $("cmp-headline").textContent = cmp.headline;
-  $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.reps} pair(s), seeds ${cmp.seeds.join(", ")}`;
+  $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.pairs}, seeds ${cmp.seeds.join(", ")}`;
   lineChart($("chart-compare"), cmp.series.a.day, [
     {name: "A listed", values: cmp.series.a.listed, dash: "5 4", color: "#555"},
     {name: "B listed", values: cmp.series.b.listed, color: "#d62728"}]);
@@ -369,7 +490,14 @@ async function openComparison(runs) {
 }
 
 async function openAgent(runId, agent) {
-  const view = await api(`/api/runs/${runId}/agents/${agent}`);
+  let view;
+  try {
+    view = await api(`/api/runs/${runId}/agents/${agent}`);
+  } catch (err) {
+    $("case-message").textContent = err.message;
+    return;
+  }
+  $("case-message").textContent = "";
   $("case").hidden = false;
   $("case-title").textContent = `Agent ${view.agent}, run ${view.run}` +
     (view.traced ? "" : " (not traced: its points by source)");
@@ -408,12 +536,13 @@ async function refreshRuns() {
     const td = document.createElement("td");
     const open = document.createElement("button");
     open.textContent = "Open"; open.className = "open";
-    open.addEventListener("click", () => openRun(r.id));
+    open.addEventListener("click", () => openStored(r.id));
     const del = document.createElement("button");
     del.textContent = "Delete"; del.className = "delete";
     del.addEventListener("click", async () => {
       if (!confirm(`Delete run ${r.id} and its files?`)) return;
       await api(`/api/runs/${r.id}`, {method: "DELETE"});
+      forget(r.id);
       refreshRuns();
     });
     td.append(open, " ", del);
@@ -447,16 +576,25 @@ document.addEventListener("DOMContentLoaded", async () => {
   status();
   $("source").addEventListener("change", loadScenario);
   $("breakdown").addEventListener("change", drawBreakdown);
-  for (const id of ["agents", "days", "seed"]) $(id).addEventListener("input", validateSoon);
+  for (const id of ["agents", "days", "seed", "reps"]) $(id).addEventListener("input", validateSoon);
+  $("days").addEventListener("input", followDays);
+  $("load-question").addEventListener("click", loadQuestion);
+  $("open-agent").addEventListener("submit", e => {
+    e.preventDefault();
+    if (!page.run) { $("case-message").textContent = "Run a question or open a stored run first."; return; }
+    const agent = Number($("agent-id").value), last = page.run.agents - 1;
+    if ($("agent-id").value === "" || !Number.isInteger(agent) || agent < 0 || agent > last) {
+      $("case-message").textContent = `Type an agent number from 0 to ${last.toLocaleString("en")}.`;
+    } else openAgent(page.shown, agent);
+  });
   $("run").addEventListener("click", runNow);
   $("compare").addEventListener("click", compareNow);
   $("cancel").addEventListener("click", cancelNow);
   $("set-a").addEventListener("click", () => {
     page.a = {levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings)};
-    const n = Object.keys(page.a.levers).length + Object.keys(page.a.settings).length;
-    $("a-settings").textContent = n ? `A: ${n} setting(s) changed: ` +
-      Object.entries(Object.assign({}, page.a.levers, page.a.settings)).map(([k, v]) => `${k}=${v}`).join(", ")
-      : "A: the scenario as shipped";
+    const changed = Object.entries(Object.assign({}, page.a.levers, page.a.settings));
+    $("a-settings").textContent = changed.length ?
+      `A changes: ${changed.map(([k, v]) => `${k}=${v}`).join(", ")}` : "A: the scenario as shipped";
   });
   $("settings-filter").addEventListener("input", e => {
     const q = e.target.value.toLowerCase();

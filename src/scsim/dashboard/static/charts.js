@@ -3,7 +3,20 @@
 "use strict";
 
 const SVGNS = "http://www.w3.org/2000/svg";
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
+// Up to ten lines: ten colours told apart at a glance (Tableau 10); more (regions × groups):
+// as many steps of viridis, the report's sequential palette, from dark blue to yellow.
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
+                "#e377c2", "#7f7f7f", "#bcbd22"];
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+function palette(n) {
+  if (n <= COLORS.length) return COLORS.slice(0, Math.max(n, 1));
+  return Array.from({length: n}, (_, k) => {
+    const t = k / (n - 1) * (VIRIDIS.length - 1), i = Math.min(Math.floor(t), VIRIDIS.length - 2);
+    const rgb = VIRIDIS[i].map((c, j) => Math.round(c + (VIRIDIS[i + 1][j] - c) * (t - i)));
+    return `rgb(${rgb.join(",")})`;
+  });
+}
 
 function el(name, attrs, parent, text) {
   const node = document.createElementNS(SVGNS, name);
@@ -63,12 +76,13 @@ function lineChart(svg, x, lines, bands, xLabel) {
     el("polygon", {points: pts.join(" "), fill: b.color, opacity: 0.35}, svg);
   }
   const gap = Math.min(130, (W - L - R) / Math.max(lines.length, 1));  // legend spacing
+  const colors = palette(lines.length);
   lines.forEach((s, k) => {
     const pts = [];
     x.forEach((d, i) => { if (s.values[i] !== null) pts.push(`${sx(d)},${sy(s.values[i])}`); });
-    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || COLORS[k % COLORS.length],
+    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || colors[k],
                     "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
-    el("rect", {x: L + 6 + k * gap, y: 6, width: 10, height: 10, fill: s.color || COLORS[k % COLORS.length]}, svg);
+    el("rect", {x: L + 6 + k * gap, y: 6, width: 10, height: 10, fill: s.color || colors[k]}, svg);
     el("text", {x: L + 20 + k * gap, y: 15}, svg, s.name);
   });
 }
