@@ -135,6 +135,8 @@ def test_run_ids_remove_and_bad_input(tmp_path):
     b = scsim.simulate(small(), seed=2, store=tmp_path)
     with pytest.raises(ScsimError, match="no run 'zzz'"):
         st.get("zzz")
+    with pytest.raises(ScsimError, match=r"^give a run id"):
+        st.get(" ")  # a prefix of every id: it named them all
     if a.run_id[:9] == b.run_id[:9]:
         with pytest.raises(ScsimError, match="matches 2 runs"):
             st.get(a.run_id[:9])

@@ -457,6 +457,9 @@ class RunStore:
     def get(self, ref: str) -> RunRecord:
         """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the newest
         finished run)."""
+        if not ref.strip():
+            raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
+                             "runs` lists them)")
         with self._connect() as con:
             cols = "id, scenario, seed, status, error, pid, host, coalesce(resumed, started)"
             if ref == "last":
