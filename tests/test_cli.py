@@ -45,6 +45,12 @@ def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):
 def test_validate(monkeypatch, capsys, tmp_path):
     code, out, _ = scsim(monkeypatch, capsys, "validate", "informants")
     assert code == 0 and "valid" in out
+    code, out, _ = scsim(monkeypatch, capsys, "validate", "court-blacklist", "--set",
+                         "days=1")
+    sc = load_scenario("court-blacklist")
+    assert len(sc.behaviours) == 1 and code == 0 and out.strip() == (  # not '1 days'
+        f"valid: court-blacklist ({sc.population.agents:,} agents, 1 day, 1 behaviour, "
+        "0 timeline steps)")
     bad = tmp_path / "bad.yaml"
     bad.write_text("base: national-800\nbehaviours:\n  - {name: bad_driving, rate: -1}\n")
     code, out, err = scsim(monkeypatch, capsys, "validate", str(bad))

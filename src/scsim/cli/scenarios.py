@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from scsim.cli.app import AgentsOption, DaysOption, SetOption, app, console, load
+from scsim.outputs.words import counted
 
 scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                             help="List the built-in scenarios, or show one in full.")
@@ -59,5 +60,6 @@ def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or buil
         detail = f"network file: {net.n:,} nodes, {net.n_ties:,} ties"
     else:
         detail = f"{sc.population.agents:,} agents"
-    console.print(f"[green]valid[/green]: {sc.name} ({detail}, {sc.days} days, "
-                  f"{len(sc.behaviours)} behaviours, {len(sc.timeline)} timeline steps)")
+    console.print(f"[green]valid[/green]: {sc.name} ({detail}, {counted(sc.days, 'day')}, "
+                  f"{counted(len(sc.behaviours), 'behaviour')}, "
+                  f"{counted(len(sc.timeline), 'timeline step')})")
