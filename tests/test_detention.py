@@ -388,3 +388,19 @@ def test_the_detained_buy_no_ticket_use_no_privilege_and_meet_no_business():
         for day, agent in zip(rows["day"], rows["agent"], strict=True):
             assert agent not in detained_on[day], (kind, day, agent)
     assert told > 0
+
+
+def test_the_detained_are_not_also_counted_under_house_arrest():
+    """Everybody is below θ_arrest (and θ_detain): on each day the agents under house
+    arrest are all but those detained before that day's sanctions, i.e. at the end of the
+    day before (detention runs after sanctions). They were counted in both before."""
+    res, sim = run(everyone_detainable(sanctions={"enabled": True,
+                                                  "house_arrest": {"threshold": 1100}}))
+    m = res.metrics
+    assert m["house_arrest"].iloc[0] == N
+    detained_before = m["detained"].to_numpy()[:-1]
+    assert detained_before[-1] > 0.2 * N
+    np.testing.assert_array_equal(m["house_arrest"].to_numpy()[1:], N - detained_before)
+    # the agents table too: under house arrest at the end = not detained then
+    detained_now = (sim.state.status & DETAINED) != 0
+    np.testing.assert_array_equal(res.agents["house_arrest"].to_numpy(), ~detained_now)

@@ -230,7 +230,7 @@ def sanction(p, key, region, started, household, household_start, scores, status
             if not started[region[i]]:
                 continue
             s = scores[i, 0]
-            if s < p.arrest_threshold:
+            if s < p.arrest_threshold and not status[i] & DETAINED:  # detention goes further
                 arrest += 1
             if p.school_bar and (np.int64(i) - household_start[household[i]] >= 2) & parents_fail(
                     i, household, household_start, status, scores, p.school_threshold,
@@ -314,7 +314,8 @@ METRICS = (
            headline=True, value=counter("blocked_jobs")),
     Metric("social_media_banned", "agents", "level", "listed agents banned from social media",
            label="banned from social media", value=counter("social_media_banned")),
-    Metric("house_arrest", "agents", "level", "agents under house arrest",
+    Metric("house_arrest", "agents", "level", "agents under house arrest (below "
+           "θ_arrest, not detained)",
            label="under house arrest", value=counter("house_arrest")),
     Metric("children_barred", "agents", "level", "children barred from top schools",
            label="children barred from top schools", value=counter("children_barred")),

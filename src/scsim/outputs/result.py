@@ -383,7 +383,8 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         "active_degree": column(a["deg_active"], np.int32),
         "pariah": lambda rows: ((degree(rows) > 0) & (status[rows] & DETAINED == 0) & (
             a["deg_active"][rows] < p.shame.pariah_fraction * degree(rows))),
-        "house_arrest": lambda rows: a["scores"][rows, 0] < p.sanction.arrest_threshold,
+        "house_arrest": lambda rows: (a["scores"][rows, 0] < p.sanction.arrest_threshold) & (
+            status[rows] & DETAINED == 0),  # detention goes further
     })
     # History counts are kept as uint16 (saturating) and published as int32 / uint32.
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
