@@ -76,8 +76,10 @@ def _not_ours(folder: Path) -> list[str]:
                 if size < 0 or not LEGACY_NAMES.fullmatch(name)]
     ours = {}
     for line in text[len(MARKER_HEADER):].splitlines():
-        size, mtime, name = line.split(" ", 2)
-        ours[name] = (int(size), int(mtime))
+        size, _, rest = line.partition(" ")
+        mtime, _, name = rest.partition(" ")
+        if size.isdigit() and mtime.isdigit() and name:  # else an edited line: not ours
+            ours[name] = (int(size), int(mtime))
     parents = {p.as_posix() + "/" for name in ours for p in Path(name).parents
                if p != Path(".")}
     return [name for name, seen in _listing(folder).items()
