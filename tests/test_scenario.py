@@ -251,6 +251,18 @@ def test_bad_override_and_unknown_scenario():
                for p in problems("national-800", agents=1))
 
 
+@pytest.mark.parametrize(("given", "named"), [
+    ({"agents": 1}, "agents=1: population.agents: must be >= 2"),
+    ({"days": 0}, "days=0: days: must be >= 1"),
+    ({"agents": 5, "overrides": {"population.agents": 7}},
+     "agents=5 and the override population.agents=7 disagree"),
+])
+def test_a_python_argument_is_named_as_python_writes_it_not_as_a_cli_option(given, named):
+    """A notebook user passed ``agents=1``; '--agents 1' would send them to a command line."""
+    found = problems("national-800", **given)
+    assert any(named in p for p in found) and not any("--" in p for p in found), found
+
+
 def test_timeline_epochs_apply_cumulatively(tmp_path):
     path = write(tmp_path, """
         base: national-800

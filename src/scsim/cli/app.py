@@ -86,7 +86,7 @@ def load(scenario, agents=None, days=None, network=None, overrides=None):
     from scsim.scenario import load_scenario
 
     return load_scenario(scenario, agents=agents, days=days, network=network,
-                         overrides=overrides)
+                         overrides=overrides, spelling="cli")
 
 
 def open_runs(path: Path | None, create: bool = False):

@@ -311,12 +311,15 @@ def load_scenario(
     days: int | None = None,
     network: str | Path | None = None,
     overrides: list[str] | dict[str, Any] | None = None,
+    spelling: str = "python",
 ) -> Scenario:
     """Load, merge and validate a scenario.
 
     ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
     ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
+    Problems name those three as they were given: ``agents=-5`` (``spelling="python"``) or
+    ``--agents -5`` (``spelling="cli"``, the command line's options).
     ``days``, or an override of ``days`` (the dashboard's), drops the timeline steps on or
     after the new last day (they never happen).
     """
@@ -344,16 +347,21 @@ def load_scenario(
         overridden[tuple(path)] = value
         if tuple(path) == ("days",):
             shortened = value
-    for path, value, option in ((("population", "agents"), agents, "--agents"),
-                                (("days",), days, "--days")):
+    def option(name: str, value: Any) -> str:  # how the caller gave it
+        if spelling == "cli":
+            return f"--{name} {value}"
+        return f"{name}={str(value)!r}" if isinstance(value, Path) else f"{name}={value!r}"
+
+    for path, value, name in ((("population", "agents"), agents, "agents"),
+                              (("days",), days, "days")):
         if value is not None and path in overridden and overridden[path] != value:
-            raise ScenarioError(f"{option} {value} and the override {format_path(path)}="
+            raise ScenarioError(f"{option(name, value)} and the override {format_path(path)}="
                                 f"{_num(overridden[path])} disagree: give one of them",
                                 doc.source)
     if agents is not None:
-        given(("population", "agents"), agents, f"--agents {agents}")
+        given(("population", "agents"), agents, option("agents", agents))
     if days is not None:
-        given(("days",), days, f"--days {days}")
+        given(("days",), days, option("days", days))
         shortened = days
     timeline = doc.data.get("timeline")
     if isinstance(shortened, int) and not isinstance(shortened, bool) and isinstance(
@@ -363,8 +371,8 @@ def load_scenario(
             isinstance(step, dict) and isinstance(step.get("day"), int)
             and step["day"] >= shortened)]
     if network is not None:
-        given(("network", "kind"), "file", f"--network {network}")
-        given(("network", "path"), str(Path(network).resolve()), f"--network {network}")
+        given(("network", "kind"), "file", option("network", network))
+        given(("network", "path"), str(Path(network).resolve()), option("network", network))
     sc = validate(doc)  # its own problems first, then this one
     if idle and "behaviours" not in doc.data:  # (an override may add one)
         raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
