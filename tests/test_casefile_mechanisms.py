@@ -171,6 +171,25 @@ def test_a_detained_relative_reads_as_words(points, detained, told):
     assert casefile.tell(e, [], {}) == told
 
 
+def test_a_relative_detained_for_days_on_end_is_one_line_with_its_last_day_and_total():
+    """Days 10-13 alike, then day 14 with a second member detained, then days 20-21: three
+    lines, not seven (a case file of a 90-day detention would otherwise repeat 90 times)."""
+    rows = [(d, 812, 1.0) for d in (10, 11, 12, 13)] + [(14, 812, 2.0)] + [
+        (d, 812, 1.0) for d in (20, 21)]
+    events = pd.DataFrame([{"day": day, "event": "relative_detained", "other_agent": other,
+                            "behaviour": "", "channel": "", "source": "detention_household",
+                            "points": -1.5, "value": k, "score_after": 900.0 - day}
+                           for day, other, k in rows])
+    lines = casefile.story(events, 5, []).splitlines()[1:]
+    assert lines == [
+        "day 10: lost 1.5 points because household member 812 is detained, every day to "
+        "day 13 (4 days, 6.0 points lost in all) (score 890.0)",
+        "day 14: lost 1.5 points because household member 812 and 1 other are detained "
+        "(score 886.0)",
+        "day 20: lost 1.5 points because household member 812 is detained, every day to "
+        "day 21 (2 days, 3.0 points lost in all) (score 880.0)"]
+
+
 @pytest.mark.parametrize(("event", "value", "told"), [
     ("services_refused", 3, "3 everyday services refused by businesses (hotels, loans, "
                             "rentals, shops)"),

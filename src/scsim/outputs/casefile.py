@@ -830,16 +830,55 @@ def tell_ties(rows: list) -> str:
     return f"severed its {_ties(rows)} with {len(rows)} shamed neighbours: {_agents(rows)}"
 
 
+STREAKED = ("relative_detained",)
+"""Events that repeat every day while a state lasts: a streak of them on consecutive days,
+alike, is told once, on its first day (``_streaks``)."""
+
+
+def _streaks(events: pd.DataFrame) -> dict[int, tuple[int, int, float] | None]:
+    """The STREAKED rows of one agent's events (sorted by day) by position: for the first
+    row of a streak of alike rows (same event, other agent, value and points) on
+    consecutive days, (days, last day, points in all); None for the others of a streak."""
+    streaks: dict[int, tuple[int, int, float] | None] = {}
+    opened: dict[tuple, int] = {}  # alike rows -> position of the row opening their streak
+    for pos in np.flatnonzero(events["event"].isin(STREAKED).to_numpy()):
+        e = events.iloc[pos]
+        key = (str(e.event), e.other_agent, e.value, e.points)
+        first = opened.get(key)
+        if first is not None and streaks[first][1] == e.day - 1:
+            days, _, total = streaks[first]
+            streaks[first], streaks[pos] = (days + 1, int(e.day), total + e.points), None
+        else:
+            opened[key], streaks[pos] = pos, (1, int(e.day), float(e.points))
+    return streaks
+
+
+def _streak(what: str, days: int, last: int, total: float) -> str:
+    """A streaked event's line (``what``) told for the ``days`` consecutive days to ``last``
+    that it repeated, with the points of them all."""
+    if days == 1:
+        return what
+    return (f"{what}, every day to day {last} ({days} days"
+            + (f", {-total:.1f} points lost in all)" if total else ")"))
+
+
 def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
     with their count and a few of the neighbours (``tell_ties``), other identical lines
-    followed by how many times."""
+    followed by how many times. A STREAKED event repeated alike on consecutive days is one
+    line on its first day, with its last day and how many (``_streaks``)."""
     acts = _act_fates(events)
+    streaks = _streaks(events)
     told = []  # (key, what, rows): one per line; a line's rows share its key
-    for e in events.itertuples(index=False):
-        what = tell(e, tiers, acts)
+    for pos, e in enumerate(events.itertuples(index=False)):
+        if pos in streaks:
+            if streaks[pos] is None:
+                continue
+            what = _streak(tell(e, tiers, acts), *streaks[pos])
+        else:
+            what = tell(e, tiers, acts)
         if what is None:
             continue
         ties = str(e.event) in ("tie_severed", "cut_tie")
