@@ -55,7 +55,7 @@ def test_validate(monkeypatch, capsys, tmp_path):
     bad.write_text("base: national-800\nbehaviours:\n  - {name: bad_driving, rate: -1}\n")
     code, out, err = scsim(monkeypatch, capsys, "validate", str(bad))
     assert code == 2
-    assert f"{bad}:3: behaviours[0].rate: must be >= 0" in err
+    assert f"{bad}:3: behaviours.bad_driving.rate: must be >= 0" in err  # by name: merged
     assert "Traceback" not in err + out
 
 

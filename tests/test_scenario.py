@@ -95,8 +95,8 @@ def test_agents_or_days_given_twice_must_agree(monkeypatch, capsys):
     assert same.population.agents == 500
     for kwargs, message in (
             ({"agents": 500, "overrides": {"population.agents": 600}},
-             "--agents 500 and the override population.agents=600 disagree"),
-            ({"days": 10, "overrides": ["days=20"]}, "--days 10 and the override days=20")):
+             "agents=500 and the override population.agents=600 disagree"),
+            ({"days": 10, "overrides": ["days=20"]}, "days=10 and the override days=20")):
         with pytest.raises(ScenarioError, match=message):
             load_scenario("national-800", **kwargs)
     code, out, err = run_cli(monkeypatch, capsys, "compare", "national-800", "national-800",
@@ -276,3 +276,21 @@ def test_timeline_epochs_apply_cumulatively(tmp_path):
     assert epochs[1][1].scoring.association.alpha == 0.1
     assert epochs[2][1].scoring.association.alpha == 0.1  # carried forward
     assert epochs[2][1].scoring.recovery == 0.2
+
+
+def test_an_item_a_based_file_adds_is_named_not_numbered_by_the_merged_list(tmp_path):
+    """The file's only behaviour is the 9th of the list merged with national-800's eight:
+    'behaviours[8]' would point at nothing in the file; its name does, with its line. A
+    file without a base keeps its own positions."""
+    based = write(tmp_path, """
+        base: national-800
+        behaviours:
+          - {name: jaywalking, rate: -0.1, delta: -5, channel: camera}
+        """)
+    assert problems(based) == [f"{based}:4: behaviours.jaywalking.rate: must be >= 0"]
+    alone = write(tmp_path, """
+        behaviours:
+          - {name: jaywalking, rate: -0.1, delta: -5, channel: camera}
+        surveillance: {channels: {camera: {coverage: 0.5}}}
+        """)
+    assert problems(alone) == [f"{alone}:3: behaviours[0].rate: must be >= 0"]

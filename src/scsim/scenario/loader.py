@@ -34,12 +34,14 @@ _FIXED_IN_TIMELINE = {
 class Document:
     """A parsed YAML document with the line of every key (canonical paths), and the keys
     set afterwards by an option (``--days 0``, an override), which problems name instead
-    of a line."""
+    of a line. ``merged``: a base was merged in, so that positions in its named lists
+    (behaviours, groups, tiers...) are not the file's: problems name those items by name."""
 
     data: dict
     lines: dict[tuple, int]
     source: str
     options: dict[tuple, str] = field(default_factory=dict)
+    merged: bool = False
 
 
 def builtin_names() -> list[str]:
@@ -283,7 +285,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
             raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: "
                                 + _not_found(base, base_ref))
     parent = _read_source(base_ref, (*seen, base))
-    return Document(merge(parent.data, doc.data), doc.lines, doc.source)
+    return Document(merge(parent.data, doc.data), doc.lines, doc.source, merged=True)
 
 
 def parse_assignment(text: str) -> tuple[tuple, Any]:
@@ -327,7 +329,8 @@ def load_scenario(
         doc = Document(copy.deepcopy(source), {}, "<dict>")
         base = doc.data.pop("base", None)
         if base is not None:
-            doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>")
+            doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>",
+                           merged=True)
     else:
         doc = _read_source(source)
     # a file whose base chain lists no behaviours, nor the file itself: nobody would act
@@ -490,8 +493,13 @@ def _line_of(problem: str) -> int:
 
 
 def _describe(doc: Document, loc: tuple, message: str) -> str:
-    """'file:line: path: message', with the nearest known line."""
+    """'file:line: path: message', with the nearest known line. The path names items of
+    named lists by position (``behaviours[3].rate``), or by name
+    (``behaviours.jaywalking.rate``) where a base was merged in: its positions count the
+    base's items too."""
     canon = canonical(doc.data, loc)
+    if doc.merged:
+        loc = canon
     option = next((doc.options[canon[:cut]] for cut in range(len(canon), 0, -1)
                    if canon[:cut] in doc.options), None)
     if option is not None:
