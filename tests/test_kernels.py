@@ -27,6 +27,7 @@ from scsim.core.rng import SALT_1, SALT_2, below, poisson, unit
 from scsim.core.source import Book, source_registry
 from scsim.core.state import (
     ACTED,
+    CLEAN_LISTED,
     DELISTED,
     HAS_FALSE_REPORTS,
     HAS_MISATTRIBUTION,
@@ -581,24 +582,56 @@ def test_classify_protection():
 def test_classify_announce_listings():
     indptr, indices, tie = csr(5, [(0, 1, 0), (0, 2, 1), (1, 3, 2), (2, 3, 0, True),
                                    (4, 1, 1)])
-    status = np.array([LISTED | WRONGFUL, 0, LISTED, SHAMED | WRONGFUL, 0], np.uint8)
+    status = np.array([LISTED | WRONGFUL, 0, LISTED, SHAMED | WRONGFUL, CLEAN_LISTED],
+                      np.uint8)
     today = np.array([NEW_LISTED, 0, NEW_LISTED, DELISTED, DELISTED], np.uint8)
+    scores = np.full((5, 2), 700.0, np.float32)
     nl = np.array([1, 2, 1, 1, 1], np.uint16)
     nc = np.array([1, 2, 1, 1, 1], np.uint16)
     ns = np.array([1, 1, 1, 1, 1], np.uint16)
-    classify_m.announce_listings(indptr, indices, tie, status, today, nl, nc, ns,
-                                 np.ones(1, np.uint8))
+    classify_m.announce_listings(600.0, indptr, indices, tie, scores, status, today, nl, nc,
+                                 ns, np.ones(1, np.uint8))
     # 0 (wrongful) tells 1 and 2; 2 (rightful) tells 0 (not 3: severed); 3 leaves a
     # wrongful, shamed listing: 1 loses one listed and one shamed neighbour; 4 leaves a
     # rightful, unshamed listing: 1 loses one listed and one rightfully listed neighbour.
     assert nl.tolist() == [2, 1, 2, 1, 1]
     assert nc.tolist() == [2, 1, 1, 1, 1]
     assert ns.tolist() == [1, 0, 1, 1, 1]
-    assert status.tolist() == [LISTED | WRONGFUL, 0, LISTED, 0, 0]
+    assert status.tolist() == [LISTED | WRONGFUL, 0, LISTED | CLEAN_LISTED, 0, 0]
     nl2 = np.array([1, 1, 1, 1, 1], np.uint16)
-    classify_m.announce_listings(indptr, indices, tie, status, today, nl2, nc, ns,
-                                 np.zeros(1, np.uint8))
+    classify_m.announce_listings(600.0, indptr, indices, tie, scores, status, today, nl2, nc,
+                                 ns, np.zeros(1, np.uint8))
     assert nl2.tolist() == [1, 1, 1, 1, 1]  # no flagged block: nothing to tell
+
+
+def test_a_wrongful_listing_counts_on_the_error_free_record_once_that_would_list_it():
+    """Agent 0, listed wrongfully, is counted in its neighbours' error-free listed-
+    neighbour penalty from the day its error-free score falls below the threshold (and no
+    earlier, nor twice); on delisting it is taken off both counts."""
+    indptr, indices, tie = csr(3, [(0, 1, 1), (0, 2, 1)])
+    a = Agents([[590, 601], [700, 700], [700, 700]], status=[LISTED | WRONGFUL, 0, 0],
+               listed_until=[500, 0, 0])
+    nl, nc, ns = (np.array([0, 1, 1], np.uint16), np.zeros(3, np.uint16),
+                  np.zeros(3, np.uint16))
+
+    def day(d):
+        a.flags[:] = 0
+        run_classify(classify_params(), a, day=d, started=(True,))
+        classify_m.announce_listings(600.0, indptr, indices, tie, a.scores, a.status,
+                                     a.today, nl, nc, ns, a.flags)
+
+    day(1)  # error-free 601: not yet
+    assert nc.tolist() == [0, 0, 0] and a.status[0] == LISTED | WRONGFUL
+    a.scores[0, 1] = 599.0
+    day(2)
+    assert nc.tolist() == [0, 1, 1] and a.status[0] == LISTED | WRONGFUL | CLEAN_LISTED
+    day(3)
+    assert nc.tolist() == [0, 1, 1]  # once
+    a.today[0] = DELISTED
+    a.status[0] &= ~LISTED
+    classify_m.announce_listings(600.0, indptr, indices, tie, a.scores, a.status, a.today,
+                                 nl, nc, ns, np.ones(1, np.uint8))
+    assert nl.tolist() == [0, 0, 0] and nc.tolist() == [0, 0, 0] and a.status[0] == 0
 
 
 def test_classify_compile():

@@ -38,6 +38,10 @@ TIES_SUSPENDED = np.uint8(32)  # its ties are suspended for its detention (set w
 POLITICAL_RECORD = np.uint8(64)  # the record holds a political act of this agent (an
 # accepted observation of a behaviour in detention.political, its own or pinned on it by
 # error) since its last listing ended: listed with it, it is listed for a political act
+CLEAN_LISTED = np.uint8(128)  # listed, and the error-free record lists it too: its
+# neighbours count it in nbr_clean_listed. Set with a rightful listing, or on the first day
+# a wrongfully listed agent's error-free score would list it (``lists_clean``); cleared
+# with LISTED.
 
 # Event bits (State.today), cleared every day.
 SEVERE_REAL = np.uint8(1)  # an accepted observation of a severe act, as recorded

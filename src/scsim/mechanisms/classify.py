@@ -22,6 +22,7 @@ from scsim.core.metric import Metric, PerName, counter
 from scsim.core.rng import SALT_1, SALT_2, agent_hash, below, rehash, stream_key, unit
 from scsim.core.source import Source, Sources, account, book
 from scsim.core.state import (
+    CLEAN_LISTED,
     DELISTED,
     LISTED,
     NEW_LISTED,
@@ -177,6 +178,15 @@ def tier_of(s, tier_min):
     return t
 
 
+@njit(cache=True, inline="always")
+def lists_clean(ev, clean_score, threshold):
+    """Whether the error-free record lists an agent today: a severe act on it (event bits
+    ``ev``), or an error-free score (points) below the listing threshold. A listing it
+    would not make is wrongful; a wrongful listing it makes later is counted from then
+    on in the neighbours' error-free listed-neighbour penalty (``CLEAN_LISTED``)."""
+    return (ev & SEVERE_CLEAN) != 0 or clean_score < threshold
+
+
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
              times_listed, days_listed, wrongful_listings, counts, bk, flags):
@@ -236,13 +246,16 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 else:
                     status[i] = st
                     add_capped(days_listed, i, 1)
+                    if (st & WRONGFUL and not st & CLEAN_LISTED
+                            and lists_clean(ev, scores[i, clean], threshold)):
+                        changed = 1  # announce_listings counts it on the error-free record
                 continue
             protected = (st & PROTECTED) != 0 and listed_until[i] > day
             if (st & PROTECTED) and not protected:
                 st &= ~PROTECTED
             severe = (ev & SEVERE_REAL) != 0
             if severe or (s < threshold and not protected):
-                rightful = (ev & SEVERE_CLEAN) != 0 or scores[i, clean] < threshold
+                rightful = lists_clean(ev, scores[i, clean], threshold)
                 st |= LISTED
                 st &= ~PROTECTED
                 listed_until[i] = day + (p.severe_duration if severe else p.duration)
@@ -286,24 +299,36 @@ def traced_appeals(p, key, day, region, started, status, today, listed_until, wh
 
 
 @njit(cache=True)
-def announce_listings(indptr, indices, tie, status, today, nbr_listed, nbr_clean_listed,
-                      nbr_shamed, flags):
-    """Serial: neighbours of newly listed and delisted agents update what they see."""
+def announce_listings(threshold, indptr, indices, tie, scores, status, today, nbr_listed,
+                      nbr_clean_listed, nbr_shamed, flags):
+    """Serial: neighbours of newly listed and delisted agents update what they see, and
+    those of wrongfully listed agents whose error-free score (``scores``' last column,
+    points) now lists them (``lists_clean`` against ``threshold``) count them on the
+    error-free record from today (``CLEAN_LISTED``)."""
+    clean = clean_column(scores)
     n = len(status)
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
             ev = today[i]
             st = status[i]
-            rightful = 0 if st & WRONGFUL else 1
             if ev & NEW_LISTED:
+                rightful = 0 if st & WRONGFUL else 1
+                if rightful:
+                    status[i] = st | CLEAN_LISTED
                 broadcast(i, 1, rightful, 0, indptr, indices, tie, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
             elif ev & DELISTED:
+                rightful = 1 if st & CLEAN_LISTED else 0
                 shamed = 1 if st & SHAMED else 0
                 broadcast(i, -1, -rightful, -shamed, indptr, indices, tie, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
-                status[i] = st & ~(WRONGFUL | SHAMED)
+                status[i] = st & ~(WRONGFUL | SHAMED | CLEAN_LISTED)
+            elif (st & LISTED and st & WRONGFUL and not st & CLEAN_LISTED
+                  and lists_clean(ev, scores[i, clean], threshold)):
+                status[i] = st | CLEAN_LISTED
+                broadcast(i, 0, 1, 0, indptr, indices, tie, nbr_listed, nbr_clean_listed,
+                          nbr_shamed)
 
 
 @njit(cache=True, parallel=True)
@@ -339,8 +364,9 @@ def list_initially(state: State, p: ClassifyParams, started: np.ndarray, share: 
     draw_initial_listings(share, p.duration, state.day, stream_key(seed, "initial:listing"),
                           a["region"], started, a["status"], a["today"], a["listed_until"],
                           a["times_listed"], flags)
-    announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
-                      a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"], flags)
+    announce_listings(p.threshold, net.indptr, net.indices, net.tie, a["scores"],
+                      a["status"], a["today"], a["nbr_listed"], a["nbr_clean_listed"],
+                      a["nbr_shamed"], flags)
     a["today"][:] = 0
 
 
@@ -373,9 +399,9 @@ class Classify(Step):
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
                  t.book(SOURCES), tally.flags)
         if tally.flags.any():
-            announce_listings(net.indptr, net.indices, net.tie, a["status"], a["today"],
-                              a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
-                              tally.flags)
+            announce_listings(p.threshold, net.indptr, net.indices, net.tie, a["scores"],
+                              a["status"], a["today"], a["nbr_listed"],
+                              a["nbr_clean_listed"], a["nbr_shamed"], tally.flags)
         if opening and tally.count("wrongful_new"):
             t.trace.open_listed(t, tier_before)
 

@@ -1,7 +1,8 @@
 """What each agent sees of its neighbours, kept up to date incrementally.
 
 ``deg_active``, ``nbr_listed``, ``nbr_clean_listed`` and ``nbr_shamed`` count, for every
-agent, its active ties and how many of those neighbours are listed, rightfully listed and
+agent, its active ties and how many of those neighbours are listed, listed on the error-free
+record too (``CLEAN_LISTED``: rightfully, or since the error-free score would list them) and
 shamed. A tie is active when it is neither severed (shunning) nor suspended (an end is
 detained). The counts change only when someone is listed, delisted or shamed, a tie is
 severed or restored, or someone is detained or released (rare events), so the daily phases
@@ -13,15 +14,16 @@ from __future__ import annotations
 
 from numba import njit
 
-from scsim.core.state import LISTED, SHAMED, TIES_SUSPENDED, WRONGFUL
+from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, TIES_SUSPENDED
 from scsim.world.network.csr import INACTIVE, SEVERED, SUSPENDED
 
 
 @njit(cache=True, inline="always")
 def visible(status):
-    """(listed, rightfully listed, shamed) of an agent as its neighbours count it."""
+    """(listed, listed on the error-free record too, shamed) of an agent as its neighbours
+    count it."""
     listed = 1 if status & LISTED else 0
-    rightful = 1 if (status & LISTED) and not (status & WRONGFUL) else 0
+    rightful = 1 if (status & LISTED) and (status & CLEAN_LISTED) else 0
     shamed = 1 if status & SHAMED else 0
     return listed, rightful, shamed
 
