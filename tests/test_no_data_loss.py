@@ -129,10 +129,44 @@ def test_out_refuses_the_store_and_its_runs(cli, tmp_path):
     store = tmp_path / "store"
     before = tree(store / "runs")
     run_id = next((store / "runs").iterdir()).name
-    for target in (store, store / "runs", store / "runs" / run_id):
+    for target in (store, store / "runs", store / "runs" / run_id,
+                   store / "checkpoints" / "my-results", store / "tmp" / "x",
+                   store / "repair" / "x"):  # the store cleans these itself
         code, _, err = cli(*RUN, "--out", str(target), "--force")
         assert code == 2 and "part of the run store" in err, err
     assert tree(store / "runs") == before
+
+
+def test_a_folder_that_is_not_a_store_is_refused_and_its_tmp_and_checkpoints_kept(
+        cli, tmp_path, monkeypatch):
+    """A project folder given as the store (``SCSIM_STORE=.``) is refused by every
+    command, reading ones too: its crash repair would have emptied ``tmp/`` and
+    ``checkpoints/``. In a real store, what a user put in those is not scsim's and stays."""
+    project = tmp_path / "project"
+    for name in ("tmp/cache/data.bin", "checkpoints/epoch-10/model.pt", "README"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(name)
+    before = tree(project)
+    for args in (["query", "SELECT 1"], ["runs"], RUN):
+        code, _, err = cli(*args, "--store", str(project))
+        assert code == 2 and "is not a run store: it holds README and no catalogue" in err
+    monkeypatch.setenv("SCSIM_STORE", str(project))
+    assert cli(*RUN)[0] == 2
+    assert tree(project) == before
+    with pytest.raises(ScsimError, match="not a run store"):
+        open_store(project)
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    assert cli(*RUN)[0] == 0
+    for name in ("tmp/my-notes/n.txt", "checkpoints/20261202-000000-abcd-backup/state.npz",
+                 "checkpoints/mine.txt"):
+        (store / name).parent.mkdir(parents=True, exist_ok=True)
+        (store / name).write_text(name)
+    kept = {k: v for k, v in tree(store).items() if k.startswith(("tmp", "checkpoints"))}
+    assert cli("runs")[0] == 0 and cli(*RUN)[0] == 0
+    assert {k: v for k, v in tree(store).items() if k.startswith(("tmp", "checkpoints"))
+            } == kept
 
 
 def test_report_and_sensitivity_folders_follow_the_same_rule(cli, tmp_path):

@@ -25,6 +25,12 @@ OUTPUT_MARKER = ".scsim-output"  # in every folder scsim writes: it may replace 
 MARKER_HEADER = ("written by scsim: `--force` may replace this folder while it holds only "
                  "these files (bytes, modified in ns since 1970, path), unchanged\n")
 STORE_MARKER = "catalog.duckdb"  # a run store's catalogue
+STORE_KEPT = ("runs", "tmp", "checkpoints", "repair")
+"""The folders of a run store that the store itself fills, cleans and repairs: no output
+may be written in them (``reports`` and ``sweeps`` hold scsim outputs, replaced as any)."""
+STORE_NAMES = frozenset((STORE_MARKER, f"{STORE_MARKER}.wal", "catalog.lock", "reports",
+                         "sweeps", *STORE_KEPT))
+"""Everything scsim puts at the top of a run store."""
 SHOWN = 3  # files named when a folder is refused for what a user put there
 
 
@@ -97,9 +103,8 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
         raise ScsimError(f"refusing to write results into {target}: it is the current "
                          "folder or one above it; choose a new folder")
     for store in (target, *target.parents):
-        if (store / STORE_MARKER).is_file() and (
-                target == store or target.is_relative_to(store / "runs")
-                or target.is_relative_to(store / "tmp")):
+        if (store / STORE_MARKER).is_file() and (target == store or any(
+                target.is_relative_to(store / part) for part in STORE_KEPT)):
             raise ScsimError(f"refusing to write results into {target}: it is part of the "
                              f"run store {store}")
     if not target.exists():

@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -62,6 +63,7 @@ from filelock import FileLock, Timeout
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
+from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
 from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
@@ -151,6 +153,25 @@ def open_store(path: str | os.PathLike | None = None, *, create: bool = True) ->
     return RunStore(Path(path) if path is not None else default_store_path(), create=create)
 
 
+RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # new_run_id's, matched whole
+WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
+"""What scsim names the entries of a store's ``tmp/``: a run being written (its id), a run
+being removed (``rm-<id>-<pid>``); the crash repair removes nothing else there."""
+
+
+def _not_a_store(folder: Path) -> str | None:
+    """What makes an existing ``folder`` something other than a run store, in words (a few
+    of the names it holds), or None: it has a catalogue, or holds nothing but what scsim
+    puts in a store (a store being made by another process has no catalogue yet)."""
+    if not folder.is_dir() or (folder / STORE_MARKER).is_file():
+        return None
+    theirs = sorted(p.name for p in folder.iterdir() if p.name not in STORE_NAMES)
+    if not theirs:
+        return None
+    return ", ".join(theirs[:SHOWN]) + (f" and {len(theirs) - SHOWN} more"
+                                        if len(theirs) > SHOWN else "")
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
@@ -199,6 +220,12 @@ class RunStore:
         self.root = root.expanduser().resolve()
         if self.root.exists() and not self.root.is_dir():
             raise ScsimError(f"the run store {self.root} is a file, not a folder")
+        theirs = _not_a_store(self.root)
+        if theirs:  # its crash repair would clean tmp/ and checkpoints/ of someone's folder
+            raise ScsimError(f"{self.root} is not a run store: it holds {theirs} and no "
+                             f"catalogue ({STORE_MARKER}); scsim keeps runs in a new or "
+                             "empty folder, or in a store it made: choose one with --store "
+                             "or SCSIM_STORE")
         if not self.root.exists():
             if not create:
                 raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
@@ -739,9 +766,9 @@ class RunStore:
                             "WHERE id = ?", [_utcnow(), f"the process (pid {rec.pid}) "
                                              f"ended without finishing the run{resumable}",
                                              rec.id])
-        if self.tmp_dir.is_dir():
+        if self.tmp_dir.is_dir():  # only what scsim put there: a run's files, a removal's
             for folder in self.tmp_dir.iterdir():
-                if folder.name not in live:
+                if folder.name not in live and WORK_NAME.fullmatch(folder.name):
                     shutil.rmtree(folder, ignore_errors=True)
         sweeps = con.execute("SELECT id, pid, host, created FROM sweeps "
                              "WHERE status = 'running' AND pid IS NOT NULL").fetchall()
@@ -753,8 +780,8 @@ class RunStore:
             keep = {r[0] for r in con.execute("SELECT id FROM runs WHERE status IN "
                                               "('failed', 'interrupted')").fetchall()}
             for folder in self.checkpoints_dir.iterdir():
-                if folder.name in live:
-                    continue
+                if folder.name in live or not RUN_ID.fullmatch(folder.name):
+                    continue  # a run going on, or not scsim's
                 if folder.name not in keep:
                     shutil.rmtree(folder, ignore_errors=True)
                     continue
