@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -115,9 +117,14 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
         "Raising the association listed penalty from 0 to 1 point per day per listed "
         f"neighbour lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
         f"{to_precision(net - half, half)} to {to_precision(net + half, half)})")
-    assert sentence.endswith(f"{100 * wrong / net:.0f} % of them wrongfully.") or any(
-        sentence.endswith(f"{w} of them wrongfully.")
-        for w in ("half", "a third", "two thirds", "a quarter", "three quarters"))
+    share = next((w for w, v in (("half", 1 / 2), ("a third", 1 / 3), ("two thirds", 2 / 3),
+                                 ("a quarter", 1 / 4), ("three quarters", 3 / 4))
+                  if abs(wrong / net - v) < 0.02), f"{100 * wrong / net:.0f} %")
+    told = re.search(r", (.+) of them wrongfully \(([\d,.]+) (?:people|person), 95 % CI "
+                     r"([−-]?[\d,.]+) to ([\d,.]+)(, not a clear difference)?\)\.$", sentence)
+    assert told and told[1] == share, sentence
+    amount, low, high = (float(told[k].replace(",", "").replace("−", "-")) for k in (2, 3, 4))
+    assert low <= amount <= high and abs(amount - wrong) <= 0.05 * wrong + 0.5
 
 
 def test_comparison_headline_in_the_other_direction_and_with_one_pair(penalty_comparison):

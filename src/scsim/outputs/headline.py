@@ -250,7 +250,12 @@ def comparison_headline(cmp: Comparison) -> str:
     people = "person" if amount == "1" else "people"
     sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
     if 0 <= wrong_mean / mean <= 1:
-        return f"{sentence}, {_of_them(wrong_mean, mean)}."
+        if wrong_mean == 0:
+            return f"{sentence}, {_of_them(wrong_mean, mean)}."
+        # the count behind the share, with its own interval: a share of a few people
+        # found in one pair of five is not a finding
+        return (f"{sentence}, {_of_them(wrong_mean, mean)} ({wrong_amount} "
+                f"{'person' if wrong_amount == '1' else 'people'}, {wrong_interval}).")
     wrong_direction = "more" if wrong_mean > 0 else "fewer"
     return (f"{sentence}, and {wrong_amount} {wrong_direction} wrongfully listed "
             f"({wrong_interval}).")
