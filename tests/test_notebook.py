@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -123,3 +124,25 @@ def test_report_is_callable_from_the_top_level(tmp_path, reps):
     path = scsim.report(reps.results[0], tmp_path / "r")
     assert path.name == "report.html" and path.is_file()
     assert scsim.compare.__module__ == "scsim.analysis.compare"
+
+
+def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(reps,
+                                                                            monkeypatch):
+    """A run's summary leaves out a cause of wrongful listings none of its listings had:
+    averaged over 3 runs, 3 wrongful listings by association in one run are a mean of 1
+    (min 0), not 3 "in every run" with an interval of no width."""
+    from scsim.analysis.replicate import Replicates
+
+    tables = [t[~t["figure"].str.startswith("  cause:")].reset_index(drop=True)
+              for t in (r.summary() for r in reps.results)]
+    cause = pd.DataFrame([{"section": "listing", "figure": "  cause: association",
+                           "value": 3.0, "note": ""}])
+    at = tables[1].index[tables[1]["figure"] == "wrongfully listed now"][0] + 1
+    tables[1] = pd.concat([tables[1][:at], cause, tables[1][at:]], ignore_index=True)
+    faked = [type("Run", (), {"summary": lambda self, t=t: t})() for t in tables]
+    summary = Replicates(faked).summary()
+    row = summary.set_index(["section", "figure"]).loc[("listing", "  cause: association")]
+    assert (row["mean"], row["min"], row["max"]) == (1.0, 0.0, 3.0) and row["lo"] < 0 < row["hi"]
+    figures = summary["figure"].tolist()
+    assert figures.index("  cause: association") == figures.index("wrongfully listed now") + 1
+    assert len(summary) == len(tables[1])

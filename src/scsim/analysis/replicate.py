@@ -63,9 +63,23 @@ class Replicates:
 
     def summary(self) -> pd.DataFrame:
         """Each figure of the end-of-run summary: ``mean`` over replications, the 95 %
-        t-interval of that mean (``lo``, ``hi``), ``min`` and ``max``."""
-        long = pd.concat([r.summary().assign(rep=k) for k, r in enumerate(self.results)])
-        grouped = long.groupby(["section", "figure"], sort=False)["value"]
+        t-interval of that mean (``lo``, ``hi``), ``min`` and ``max``. A figure that some
+        runs leave out is one they had none of (a cause of wrongful listings that none of
+        their listings had): it counts as 0 there, not as a run that did not happen."""
+        tables = [r.summary() for r in self.results]
+        keys = ["section", "figure"]
+        order: list[tuple] = []  # every run's figures, each where its runs put it
+        for table in tables:
+            before = -1
+            for key in zip(table["section"], table["figure"], strict=True):
+                if key not in order:
+                    order.insert(before + 1, key)
+                before = order.index(key)
+        long = pd.concat([t.assign(rep=k) for k, t in enumerate(tables)])
+        every = pd.MultiIndex.from_tuples([(*key, k) for key in order
+                                           for k in range(len(tables))], names=[*keys, "rep"])
+        value = long.set_index([*keys, "rep"])["value"].reindex(every, fill_value=0.0)
+        grouped = value.groupby(level=keys, sort=False)
         out = grouped.agg(["mean", "std", "count", "min", "max"])
         half = t_half_width(out["std"], out["count"])
         out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
