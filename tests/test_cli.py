@@ -178,16 +178,18 @@ def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeyp
     res = open_store(store).load("last")
     lines = out.splitlines()
     assert lines[0] == "pilot-1000: 2,000 agents × 60 days, seed 0"
-    assert lines[1:4] == run_headline(res).splitlines()
-    assert "agent-days/s" in lines[4] and "kernels" in lines[4]
+    head = run_headline(res).splitlines()  # pilot-1000 can err: its wrongful travel bans
+    assert len(head) == 4 and head[2].startswith("Wrongful travel bans: ")
+    assert lines[1:5] == head
+    assert "agent-days/s" in lines[5] and "kernels" in lines[5]
     assert "ever listed" not in out  # the summary table only with --full
     code, full, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--full")
-    assert code == 0 and full.startswith("\n".join(lines[:4])) and "ever listed" in full
+    assert code == 0 and full.startswith("\n".join(lines[:5])) and "ever listed" in full
 
     code, data, err = scsim(monkeypatch, capsys, "run", *args, "--seed", "1", "--json")
     record = json.loads(data)  # stdout holds the JSON and nothing else
     assert code == 0 and f"run {record['run_id']} kept in" in err
-    assert record["seed"] == 1 and len(record["headline"]) == 3
+    assert record["seed"] == 1 and len(record["headline"]) == 4
     assert record["info"]["agents"] == 2000 and record["summary"][0]["figure"] == "agents"
     code, data, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--json")
     assert json.loads(data)["headline"] == run_headline(res).splitlines()

@@ -356,13 +356,13 @@ def test_case_files_of_traced_agents(compiled_kernels):
 
     sc = load_scenario("national-800", agents=2000, days=40,
                        overrides={"listing.threshold": 690,
-                                  "surveillance.misattribution": 0.05})
+                                  "surveillance.misattribution": 0.1})
     res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
     view = run_view(res)
     traced = view["traced"]
     wrongful = sorted(res.wrongful["agent"].astype(int))
     # what the run changes in national-800, for the line under its headline
-    assert view["changes"] == ["surveillance.misattribution: 0.001 → 0.05",
+    assert view["changes"] == ["surveillance.misattribution: 0.001 → 0.1",
                                "listing.threshold: 550 → 690"]
     # the page says how many agents have case files when it lists only the first ones
     assert view["traced_count"] == len(res.traced) > TRACED_SHOWN

@@ -71,7 +71,7 @@ def test_setting_units_come_from_the_schema():
 def test_run_headline_states_the_runs_own_figures(penalty_comparison):
     res = penalty_comparison.b[0]
     lines = run_headline(res).splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4  # national-800 can err: its wrongful travel bans
     ever = int((res.agents["times_listed"] > 0).sum())
     wrongful = int((res.agents["wrongful_listings"] > 0).sum())
     assert 0 < wrongful < ever  # the case worth a sentence
@@ -84,7 +84,15 @@ def test_run_headline_states_the_runs_own_figures(penalty_comparison):
     acts = res.metrics["penalised_acts"]
     fall = 1 - acts.iloc[-30:].mean() / acts.iloc[:30].mean()
     assert fall > 0.005  # fear of the score deters acts under this penalty
-    assert lines[2].startswith(f"Chilling effect: {100 * fall:.0f} % fewer penalised acts "
+    m = res.metrics
+    wrongful_tickets, tickets = m["blocked_tickets_wrongful"].sum(), (
+        m["blocked_air"].sum() + m["blocked_train"].sum())
+    assert 0 < wrongful_tickets < tickets
+    were = "was" if wrongful_tickets == 1 else "were"
+    assert lines[2] == (f"Wrongful travel bans: {wrongful_tickets:,} of the {tickets:,} blocked "
+                        f"tickets {were} refused to people listed wrongfully "
+                        f"({100 * wrongful_tickets / 3000:.2g} per 100 people a year).")
+    assert lines[3].startswith(f"Chilling effect: {100 * fall:.0f} % fewer penalised acts "
                                "in the last 30 days than in the first 30 days; mean fear "
                                f"{res.metrics['fear_mean'].iloc[-1]:.2f}")
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import bare, run
 from scsim.core.engine import Simulation
 from scsim.core.params import started_by_day
-from scsim.core.state import LISTED, SHAMED, WRONGFUL
+from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, WRONGFUL
 from scsim.world.network.csr import SEVERED
 
 Z = 4.5
@@ -511,6 +511,28 @@ def test_wrongful_listings_come_only_from_errors():
         ((status & LISTED) != 0) & ((status & WRONGFUL) != 0)) > 0
 
 
+def test_wrongful_travel_bans_are_the_tickets_of_the_wrongfully_listed():
+    """Each listed agent attempts Poisson(air + train) tickets a day: the tickets refused to
+    the wrongfully listed add up to (air + train) × the wrongfully listed, summed over the
+    days, within Poisson error; none without errors."""
+    air, train = 0.3, 0.1
+    base = {"days": 30, "behaviours": [{"name": "act", "rate": 0.3, "delta": -20,
+                                        "channel": "camera"}],
+            "surveillance": {"channels": {"camera": {"coverage": 0.5,
+                                                     "facial_recognition": True}},
+                             "misattribution": 0.2},
+            "listing": {"enabled": True, "threshold": 900, "duration": 5},
+            "sanctions": {"enabled": True, "travel": {"air_rate": air, "train_rate": train}}}
+    m = run(bare(**base))[0].metrics
+    mu = (air + train) * m["wrongful_listed"].sum()
+    assert mu > 1000
+    within(m["blocked_tickets_wrongful"].sum(), mu, math.sqrt(mu))
+    assert (m["blocked_tickets_wrongful"] <= m["blocked_air"] + m["blocked_train"]).all()
+    base["surveillance"]["misattribution"] = 0.0
+    clean = run(bare(**base))[0].metrics
+    assert clean["blocked_air"].sum() > 1000 and clean["blocked_tickets_wrongful"].sum() == 0
+
+
 def test_house_arrest_and_social_media_ban_block_behaviours():
     sc = bare(days=10,
               population={"groups": [{"name": "ok", "share": 0.5},
@@ -698,7 +720,7 @@ def test_neighbour_counts_stay_consistent():
 
     np.testing.assert_array_equal(a["deg_active"], count(np.ones_like(listed)))
     np.testing.assert_array_equal(a["nbr_listed"], count(listed))
-    np.testing.assert_array_equal(a["nbr_clean_listed"], count(listed & ((st & WRONGFUL) == 0)))
+    np.testing.assert_array_equal(a["nbr_clean_listed"], count(listed & ((st & CLEAN_LISTED) != 0)))
     np.testing.assert_array_equal(a["nbr_shamed"], count((st & SHAMED) != 0))
     # Ties are severed and restored in both directions at once.
     cols = net.indices

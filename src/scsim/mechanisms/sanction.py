@@ -28,7 +28,7 @@ from scsim.core.rng import (
     sub_hash,
     unit,
 )
-from scsim.core.state import DETAINED, LISTED, add_capped
+from scsim.core.state import DETAINED, LISTED, WRONGFUL, add_capped
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Name, Rate, Section, meta
 
@@ -177,8 +177,8 @@ def compile_sanction(sc: Scenario, names: Names) -> SanctionParams:
 # --- counters and kernels ------------------------------------------------------------------
 
 COUNTERS = Counters("sanction", counts=(
-    "blocked_air", "blocked_train", "blocked_purchases", "blocked_jobs",
-    "social_media_banned", "house_arrest", "children_barred"),
+    "blocked_air", "blocked_train", "blocked_tickets_wrongful", "blocked_purchases",
+    "blocked_jobs", "social_media_banned", "house_arrest", "children_barred"),
     arrays={"privilege": (np.int64, ("privileges",))})
 C = COUNTERS.C
 
@@ -222,6 +222,7 @@ def sanction(p, key, region, started, household, household_start, scores, status
         barred = 0
         air_total = 0
         train_total = 0
+        wrongful_total = 0  # air and train tickets of agents listed wrongfully
         bought_total = 0
         applied_total = 0
         banned = 0
@@ -249,6 +250,8 @@ def sanction(p, key, region, started, household, household_start, scores, status
                 applied = attempts(h, JOB_ATTEMPT, p.job_rate)
                 air_total += air
                 train_total += train
+                if status[i] & WRONGFUL:
+                    wrongful_total += air + train
                 bought_total += bought
                 applied_total += applied
                 add_capped(blocked_tickets, i, air + train)
@@ -275,6 +278,7 @@ def sanction(p, key, region, started, household, household_start, scores, status
         counts[blk, C.children_barred] = barred
         counts[blk, C.blocked_air] = air_total
         counts[blk, C.blocked_train] = train_total
+        counts[blk, C.blocked_tickets_wrongful] = wrongful_total
         counts[blk, C.blocked_purchases] = bought_total
         counts[blk, C.blocked_jobs] = applied_total
         counts[blk, C.social_media_banned] = banned
@@ -306,6 +310,11 @@ METRICS = (
     Metric("blocked_train", "tickets per day", "count",
            "train tickets refused to listed agents", label="blocked train tickets",
            headline=True, value=counter("blocked_train")),
+    Metric("blocked_tickets_wrongful", "tickets per day", "count",
+           "air and train tickets refused to agents listed wrongfully (a listing the "
+           "error-free record had not made on its day)",
+           label="blocked tickets, wrongfully listed", headline=True,
+           value=counter("blocked_tickets_wrongful")),
     Metric("blocked_purchases", "purchases per day", "count",
            "purchases of luxury goods and homes refused", label="blocked purchases",
            headline=True, value=counter("blocked_purchases")),

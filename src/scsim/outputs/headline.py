@@ -1,7 +1,8 @@
 """The headline: what a run or a paired comparison found, in plain words.
 
 ``run_headline(result)`` is three lines (who was listed and how many wrongfully, blocked
-travel per year against the published 2018 figures, the chilling effect);
+travel per year against the published 2018 figures, the chilling effect), with the
+wrongful travel bans when the run can err and detention when it has it;
 ``comparison_headline(comparison)`` is one sentence (how many more or fewer people B lists
 than A, with its 95 % interval over the pairs, and how many of them wrongfully). The CLI,
 the HTML report and the notebook representations start with them; the full tables follow on
@@ -81,7 +82,8 @@ def percent(share: float, digits: int = 0) -> str:
 
 def run_headline(res: Result) -> str:
     """Three lines in plain words: listed, blocked travel per year against 2018, chilling;
-    a fourth on detention when the run has it."""
+    the wrongful travel bans after the travel when the run can err, detention last when
+    the run has it."""
     m = res.metrics
     n, days = len(res.agent_columns["times_listed"]), len(m)
     years = days / 365.0
@@ -116,6 +118,10 @@ def run_headline(res: Result) -> str:
     chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
                 "(0: none, 1: the most).")
     lines = [listed, travel, chilling]
+    if res.names.errors:  # question 2: how many wrongful travel bans
+        blocked = m[["blocked_air", "blocked_train"]].to_numpy().sum()
+        lines.insert(2, wrongful_travel(m["blocked_tickets_wrongful"].sum(), blocked, n, k,
+                                        years))
     if "detained" in m.columns:
         lines.append(detention_line(m, days))
     return "\n".join(lines)
@@ -132,6 +138,23 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
             f"({m['detention_days'].sum():,.0f} days spent in detention); on the last day "
             f"{last['detained']:,.0f} people detained, and {last['households_affected']:,.0f} "
             "households with a member detained.")
+
+
+def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) -> str:
+    """The wrongful travel bans, in words: of the ``blocked`` air and train tickets over the
+    run's ``years``, the ``tickets`` refused to agents listed wrongfully, per 100 people a
+    year (``n`` agents); per year in the represented population's terms when each agent
+    stands for k people."""
+    if tickets == 0:
+        return ("Wrongful travel bans: none" + (f" of the {blocked:,.0f} blocked tickets"
+                                                 if blocked else "")
+                + " was refused to someone listed wrongfully.")
+    if k != 1:
+        return (f"Wrongful travel bans, in national terms: {round_figure(tickets * k / years)}"
+                " tickets a year refused to people listed wrongfully.")
+    return (f"Wrongful travel bans: {tickets:,.0f} of the {blocked:,.0f} blocked tickets "
+            f"{'was' if tickets == 1 else 'were'} refused to people listed wrongfully "
+            f"({100 * tickets / n / years:.2g} per 100 people a year).")
 
 
 def national_travel(per_100: dict[str, float], people: float, published) -> str:

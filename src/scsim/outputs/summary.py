@@ -92,6 +92,13 @@ def summarise(res: Result) -> pd.DataFrame:
         add("sanctions", label(col), total,
             f"{total / n / years:.4f}/person/yr; 2018: " + " / ".join(
                 f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
+    if res.names.errors:  # the wrongful travel bans
+        wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
+            ["blocked_air", "blocked_train"]].to_numpy().sum()
+        add("sanctions", label("blocked_tickets_wrongful"), wrongful,
+            f"{wrongful / n / years:.4f}/person/yr; " + (
+                f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
+                else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
         "luxury goods, homes")
     add("sanctions", label("blocked_jobs"), m["blocked_jobs"].sum())
@@ -142,7 +149,7 @@ def summarise(res: Result) -> pd.DataFrame:
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
         add("companies", label("tax_take"), last["tax_take"], "per day, revenue units")
     if res.scenario.population.scale != 1:
-        national_terms(m, n, res.scenario.population.scale, add)
+        national_terms(m, n, res.scenario.population.scale, add, res.names.errors)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
 
 
@@ -177,10 +184,11 @@ def mechanism_rows(res: Result, add) -> None:
         add(section, metric.label, value, note)
 
 
-def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
+def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None:
     """The summary's rows in the represented population's terms (``population.scale`` = k
     people per agent, see ``outputs.scale``): its size, the list, and the blocked tickets
-    per year in millions next to the 2018 figures of 1.4 billion people."""
+    per year in millions next to the 2018 figures of 1.4 billion people; with ``errors``
+    (the run can err) those of the wrongfully listed too."""
     years = len(m) / 365.0
     per_agent = f"{k:,.0f}" if float(k).is_integer() else f"{k:,}"
     add("national terms", "people represented", n * k, f"{n:,} agents × {per_agent}")
@@ -192,3 +200,6 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add) -> None:
             m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
                 f"{f.count / 1e6:.3g} ({f.reading})"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
+    if errors:
+        add("national terms", f"{label('blocked_tickets_wrongful')} per year",
+            m["blocked_tickets_wrongful"].sum() * k / years, "tickets")
