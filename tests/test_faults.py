@@ -248,6 +248,37 @@ def test_check_finds_flipped_bytes_and_repair_rerun_is_exact(three_runs, tmp_pat
     assert code == 0 and "3 intact, 0 damaged" in out
 
 
+def test_a_footer_duckdb_cannot_read_spoils_only_its_run(three_runs, tmp_path, monkeypatch,
+                                                         capsys):
+    """The last byte of one run's metrics.parquet flipped (same size: only DuckDB, which
+    reads the footer when the views are made, sees it): that run is marked damaged with the
+    reason, and every command goes on working for the others (it used to fail every one
+    with an internal error, `check` included)."""
+    store, ids = _copy(three_runs, tmp_path)
+    path = store / "runs" / ids[0] / "metrics.parquet"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    st = open_store(store)
+    assert st.query("SELECT DISTINCT run_id FROM metrics ORDER BY 1")["run_id"].tolist() == \
+        ids[1:]
+    assert "note: 1 damaged run skipped" in capsys.readouterr().err
+    runs = st.runs().set_index("id")
+    assert runs.loc[ids[0], "status"] == "damaged"
+    assert "metrics.parquet cannot be read" in runs.loc[ids[0], "error"]
+    new = scsim.simulate(small(), seed=4, store=store).run_id  # a new run lands as done
+    assert open_store(store).runs().set_index("id").loc[new, "status"] == "done"
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+    assert code == 0 and ids[0] in out
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 1 and "3 intact, 1 damaged" in out, out
+    code, out, err = run_cli(monkeypatch, capsys, "check", "--repair", "remove", "--store",
+                             str(store))
+    assert code == 0 and "removed" in out, out + err
+    assert sorted(open_store(store).runs()["id"]) == sorted([*ids[1:], new])
+    assert not (store / "runs" / ids[0]).exists()
+
+
 def test_check_repair_remove_and_a_missing_scenario(three_runs, tmp_path, monkeypatch,
                                                     capsys):
     store, ids = _copy(three_runs, tmp_path)

@@ -509,8 +509,7 @@ class RunStore:
 
     def _mark_damaged(self, run_id: str, problems: list[str]) -> None:
         with self._connect() as con:
-            con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                        ["; ".join(problems), run_id])
+            self._set_damaged(con, run_id, problems)
             self._ensure_views(con)
 
     def damaged_count(self) -> int:
@@ -610,8 +609,7 @@ class RunStore:
             item = CheckItem(run_id, "damaged" if problems else "ok", problems)
             with self._connect() as con:
                 if problems:
-                    con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                                ["; ".join(problems), run_id])
+                    self._set_damaged(con, run_id, problems)
                 elif status == "damaged" or recorded is None:
                     con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
                                 "WHERE id = ?", [json.dumps(fingerprint(folder)), run_id])
@@ -766,9 +764,10 @@ class RunStore:
         """Views over the Parquet files of every finished, intact run, with a ``run_id``
         column taken from the folder name. A finished run whose folder or files are missing
         or changed size is marked ``damaged`` first (a stat per file; ``check`` reads the
-        checksums), so that one damaged run never spoils a query over the others. The
-        views name their files, so they are recreated when that set changes; without
-        finished runs there are none."""
+        checksums), and so is one with a file DuckDB cannot read when the views are made
+        (a damaged footer of the same size): one damaged run never spoils a query over the
+        others. The views name their files, so they are recreated when that set changes;
+        without finished runs there are none."""
         rows = con.execute("SELECT id, files FROM runs WHERE status = 'done' ORDER BY id"
                            ).fetchall()
         good = []
@@ -782,20 +781,42 @@ class RunStore:
                     con.execute("UPDATE runs SET files = ? WHERE id = ?",
                                 [json.dumps(fingerprint(folder)), run_id])
             if problems:
-                con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                            ["; ".join(problems), run_id])
+                self._set_damaged(con, run_id, problems)
             else:
                 good.append(run_id)
-        meta = dict(con.execute("SELECT key, value FROM store_meta").fetchall())
-        wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
-        if meta.get("views") == wanted:
+        made = dict(con.execute("SELECT key, value FROM store_meta").fetchall()).get("views")
+        while True:
+            wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
+            if made == wanted:
+                return
+            try:
+                self._create_views(con, good)
+            except duckdb.Error as exc:  # a file DuckDB cannot read: leave its run out
+                unreadable = self._unreadable(con, good)
+                if not unreadable:
+                    raise ScsimError("cannot make the catalogue's views: "
+                                     f"{str(exc).strip().splitlines()[0]}") from None
+                for run_id, problems in unreadable.items():
+                    self._set_damaged(con, run_id, problems)
+                good = [r for r in good if r not in unreadable]
+                continue
+            con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
             return
-        for table in (*TABLES, *PROVENANCE_TABLES):
-            having = [r for r in good if table in TABLES
-                      or (self.runs_dir / r / f"{table}.parquet").is_file()]
+
+    def _view_files(self, good: list[str]) -> dict[str, list[str]]:
+        """table -> the runs of ``good`` whose files its view reads (every run has the
+        tables of TABLES; a provenance table only the runs that wrote it)."""
+        return {table: [r for r in good if table in TABLES
+                        or (self.runs_dir / r / f"{table}.parquet").is_file()]
+                for table in (*TABLES, *PROVENANCE_TABLES)}
+
+    def _create_views(self, con: duckdb.DuckDBPyConnection, good: list[str]) -> None:
+        """(Re)create the views over the files of the runs ``good``; DuckDB reads each
+        file's footer here, and raises if one cannot be read."""
+        for table, having in self._view_files(good).items():
             if having:
-                paths = ", ".join("'" + str(self.runs_dir / r / f"{table}.parquet").replace(
-                    "'", "''") + "'" for r in having)
+                paths = ", ".join(_sql_text(self.runs_dir / r / f"{table}.parquet")
+                                  for r in having)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {table} AS SELECT "
                     f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
@@ -804,7 +825,29 @@ class RunStore:
                     "WHERE run_id IN (SELECT id FROM runs WHERE status = 'done')")
             else:
                 con.execute(f"DROP VIEW IF EXISTS {table}")
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
+
+    def _unreadable(self, con: duckdb.DuckDBPyConnection, good: list[str]
+                    ) -> dict[str, list[str]]:
+        """run id -> what is wrong, for each run of ``good`` with a file of the views that
+        DuckDB cannot read (each file's schema read on its own)."""
+        out: dict[str, list[str]] = {}
+        for table, having in self._view_files(good).items():
+            for run_id in having:
+                path = self.runs_dir / run_id / f"{table}.parquet"
+                try:
+                    con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_text(path)})")
+                except duckdb.Error as exc:
+                    why = str(exc).strip().splitlines()[0].split(": ")[-1]
+                    out.setdefault(run_id, []).append(
+                        f"{path.name} cannot be read ({why[:200]})")
+        return out
+
+    @staticmethod
+    def _set_damaged(con: duckdb.DuckDBPyConnection, run_id: str,
+                     problems: list[str]) -> None:
+        """Mark a run ``damaged``, with what is wrong with it."""
+        con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
+                    ["; ".join(problems), run_id])
 
 
 def digest_ids(ids: list[str]) -> str:
@@ -831,6 +874,11 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE runs")
     con.execute("ALTER TABLE runs_new RENAME TO runs")
     con.execute("DELETE FROM store_meta WHERE key = 'views'")
+
+
+def _sql_text(path: Path) -> str:
+    """A path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _damaged_message(run_id: str, error: str | None) -> str:
