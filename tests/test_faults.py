@@ -279,6 +279,43 @@ def test_a_footer_duckdb_cannot_read_spoils_only_its_run(three_runs, tmp_path, m
     assert not (store / "runs" / ids[0]).exists()
 
 
+def _flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_check_repair_rerun_traces_whom_the_run_traced(tmp_path, monkeypatch, capsys):
+    """Runs made with case files (a sample, chosen ids) are re-run tracing the same agents,
+    so the repair is exact (the re-run used to trace nobody, differ in events.parquet and
+    traced.parquet, and be refused). The row keeps whom a run traces, so a damaged
+    traced.parquet is repaired too; a run whose row does not say (recorded before it did)
+    traces the agents of its traced.parquet."""
+    import duckdb
+
+    store = tmp_path / "st"
+    ids = [scsim.simulate(small(), seed=4, store=store, trace=t).run_id
+           for t in (20, [1, 2, 3], 7)]
+    con = duckdb.connect(str(store / "catalog.duckdb"))
+    con.execute("UPDATE runs SET trace = NULL WHERE id = ?", [ids[2]])
+    con.close()
+    st = open_store(store)
+    before = {i: st.query(f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0]
+              for i in ids}
+    assert all("traced.parquet" in json.loads(f) for f in before.values())
+    for i in ids:
+        _flip_middle_byte(store / "runs" / i / "agents.parquet")
+    _flip_middle_byte(store / "runs" / ids[0] / "traced.parquet")
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "rerun", "--store",
+                           str(store))
+    assert code == 0 and "3 repaired" in out and "differs" not in out, out
+    st = open_store(store)
+    assert set(st.runs()["status"]) == {"done"}
+    for i in ids:  # the re-run gave back the recorded bytes
+        assert st.query(f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0] == \
+            before[i]
+
+
 def test_check_repair_remove_and_a_missing_scenario(three_runs, tmp_path, monkeypatch,
                                                     capsys):
     store, ids = _copy(three_runs, tmp_path)
@@ -301,7 +338,7 @@ def test_store_from_before_checksums_is_upgraded(three_runs, tmp_path):
     import duckdb
 
     con = duckdb.connect(str(con_path))
-    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed) FROM runs")
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed, trace) FROM runs")
     for view in ("metrics", "agents", "companies"):
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute("DROP TABLE runs")

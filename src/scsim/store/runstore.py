@@ -50,7 +50,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +62,7 @@ from filelock import FileLock, Timeout
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
+from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
 from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
@@ -96,6 +97,7 @@ ADDED_RUN_COLUMNS = (
     ("params", "VARCHAR", "JSON: the cell's parameters"),
     ("files", "VARCHAR", "JSON: name -> [size, sha256]"),
     ("resumed", "TIMESTAMP", "UTC, its last `scsim resume`"),
+    ("trace", "VARCHAR", "JSON: whom it traces (casefile.Trace), for `check --repair rerun`"),
 )
 
 
@@ -234,7 +236,8 @@ class RunStore:
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ScsimError(f"--checkpoint-every must be at least 1 day, got "
                              f"{checkpoint_every}")
-        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
+        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
+                             trace=sim.trace or Trace())
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             {"run_id": run_id}) if checkpoint_every else None
         return self._land(run_id, lambda: sim.run(progress, every), finished)
@@ -349,7 +352,10 @@ class RunStore:
         return files
 
     def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
-               sweep: Tag | None = None) -> str:
+               sweep: Tag | None = None, trace: Trace | None = None) -> str:
+        """Insert the row of a run about to start (``running``); returns its id. ``trace``:
+        whom it traces, kept so that ``check --repair rerun`` traces them again (None:
+        not known, a Result computed elsewhere)."""
         seed = check_seed(seed)
         if base is None:
             base = builtin(sc.name)
@@ -363,11 +369,12 @@ class RunStore:
                     con.execute(
                         "INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
                         "overrides, scsim_version, agents, days, started, status, pid, host, "
-                        "sweep_id, cell, rep, params) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        "sweep_id, cell, rep, params, trace) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
                         [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
                          changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
-                         socket.gethostname(), *tag])
+                         socket.gethostname(), *tag,
+                         json.dumps(asdict(trace)) if trace is not None else None])
                     return run_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
@@ -445,7 +452,7 @@ class RunStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * EXCLUDE (pid, host, params, files) FROM runs"
+        sql = "SELECT * EXCLUDE (pid, host, params, files, trace) FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, id DESC"
@@ -599,10 +606,10 @@ class RunStore:
         if repair not in (None, "remove", "rerun"):
             raise ScsimError(f"--repair {repair}: expected remove or rerun")
         with self._connect() as con:  # repairs rows and sweeps a dead process left
-            rows = con.execute("SELECT id, status, files, seed FROM runs WHERE status IN "
-                               "('done', 'damaged') ORDER BY id").fetchall()
+            rows = con.execute("SELECT id, status, files, seed, trace FROM runs WHERE "
+                               "status IN ('done', 'damaged') ORDER BY id").fetchall()
         items = []
-        for run_id, status, files, seed in rows:
+        for run_id, status, files, seed, trace in rows:
             recorded = json.loads(files) if files else None
             folder = self.runs_dir / run_id
             problems = full_problems(folder, recorded)
@@ -619,7 +626,7 @@ class RunStore:
                 item.action = "removed"
             elif problems and repair == "rerun":
                 try:
-                    self._rerun(run_id, int(seed), recorded, problems)
+                    self._rerun(run_id, int(seed), recorded, problems, trace)
                     item.action = "re-run"
                 except ScsimError as exc:
                     item.action = f"not repaired: {exc}"
@@ -629,7 +636,11 @@ class RunStore:
         return items
 
     def _rerun(self, run_id: str, seed: int, recorded: dict | None,
-               problems: list[str]) -> None:
+               problems: list[str], trace: str | None) -> None:
+        """Run a damaged run again from its scenario.yaml and seed, tracing whom it traced
+        (``trace``: the row's JSON; when the row does not say, as in a run recorded before
+        it did, the agents of its traced.parquet), and put it back only if every file comes
+        out as recorded."""
         from scsim.core.engine import Simulation
         from scsim.scenario import load_scenario
 
@@ -643,7 +654,8 @@ class RunStore:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            sim = Simulation(load_scenario(folder / "scenario.yaml"), seed=seed)
+            sim = Simulation(load_scenario(folder / "scenario.yaml"), seed=seed,
+                             trace=_traced(folder, damaged, trace))
             res = sim.run()
             res.info["run_id"] = run_id
             res.write_files(work)
@@ -874,6 +886,20 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE runs")
     con.execute("ALTER TABLE runs_new RENAME TO runs")
     con.execute("DELETE FROM store_meta WHERE key = 'views'")
+
+
+def _traced(folder: Path, damaged: set[str], trace: str | None) -> Trace | None:
+    """Whom a stored run traced: the ``trace`` its row keeps (JSON), else the agents of its
+    traced.parquet while that is intact, else nobody (a re-run that should have traced
+    someone then differs from the recorded run, and is not kept)."""
+    import pyarrow.parquet as pq
+
+    if trace is not None:
+        request = json.loads(trace)
+        return Trace(request["sample"], tuple(request["ids"]), request["wrongful"])
+    if "traced.parquet" in damaged or not (folder / "traced.parquet").is_file():
+        return None
+    return Trace.opened(pq.read_table(folder / "traced.parquet").to_pandas())
 
 
 def _sql_text(path: Path) -> str:
