@@ -177,6 +177,58 @@ def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path):
     assert not any((store / "tmp").iterdir()) if (store / "tmp").exists() else True
 
 
+FULL_AFTER_PUBLISHING = """
+import resource
+from scsim.store.runstore import RunStore
+
+publish = RunStore._publish
+
+def publish_then_fill(self, tmp, final):
+    files = publish(self, tmp, final)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    return files
+
+RunStore._publish = publish_then_fill
+"""
+
+
+def test_a_full_disk_while_the_catalogue_is_written(tmp_path):
+    """RLIMIT_FSIZE of 0 in a subprocess: DuckDB cannot write the catalogue's WAL ('File
+    too large'; a full disk says 'No space left on device'). `run` and `rm` say the disk is
+    full and what was kept, exit 2 (they used to print an internal error), and `rm` leaves
+    the run as it was (it used to lose the run's folder and leave its row damaged). A run
+    whose folder was published before the disk filled is kept and recorded as done by the
+    next command."""
+    store = tmp_path / "st"
+    ids = [scsim.simulate(small(), seed=s, store=store).run_id for s in (1, 2)]
+
+    def scsim_cli(*args, before=("import resource; resource.setrlimit("
+                                 "resource.RLIMIT_FSIZE, (0, 0))")):
+        code = f"{before}\nfrom scsim.cli.app import main; main()"
+        return subprocess.run([sys.executable, "-c", code, *args, "--store", str(store)],
+                              capture_output=True, text=True, timeout=300)
+
+    run = ("run", "national-800", "--agents", "2000", "--days", "8", "--quiet")
+    proc = scsim_cli(*run)
+    assert proc.returncode == 2, proc.stderr
+    assert "disk is full" in proc.stderr and "nothing was kept" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    proc = scsim_cli("rm", ids[0])
+    assert proc.returncode == 2 and f"run {ids[0]} was not removed" in proc.stderr, \
+        proc.stderr
+    st = open_store(store)
+    runs = st.runs()
+    assert sorted(runs["id"]) == ids and set(runs["status"]) == {"done"}
+    assert all(item.state == "ok" for item in st.check())
+    proc = scsim_cli(*run, before=FULL_AFTER_PUBLISHING)
+    assert proc.returncode == 2 and "disk is full" in proc.stderr, proc.stderr
+    assert "was kept in" in proc.stderr and "records it as done" in proc.stderr
+    runs = open_store(store).runs()
+    assert len(runs) == 3 and set(runs["status"]) == {"done"}
+    _store_is_consistent(store)
+    assert st.remove(ids[0]) == ids[0] and not (store / "runs" / ids[0]).exists()
+
+
 # -- a damaged run must not spoil the store ---------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,7 @@ from scsim.seeds import check_seed
 from scsim.store.integrity import (
     DISK_FULL,
     disk_full_error,
+    disk_full_in,
     fingerprint,
     fsync_dir,
     fsync_folder,
@@ -336,7 +337,9 @@ class RunStore:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
                 raise disk_full_error(exc, f"writing run {run_id}", kept) from None
             raise
-        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files)
+        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files,
+                  full=f"run {run_id} was kept in {self.runs_dir / run_id}, and any scsim "
+                  "command records it as done once there is room")
         shutil.rmtree(self.checkpoints_dir / run_id, ignore_errors=True)
         return res
 
@@ -430,8 +433,11 @@ class RunStore:
             con.execute("UPDATE sweeps SET status = ? WHERE id = ?", [status, sweep_id])
 
     def _end(self, run_id: str, status: str, *, error: str | None = None,
-             wall_seconds: float | None = None, files: dict | None = None) -> None:
-        with self._connect() as con:
+             wall_seconds: float | None = None, files: dict | None = None,
+             full: str = "") -> None:
+        """Give a run's row its final ``status``; ``full``: what to say was kept if the
+        disk is too full to write the catalogue (see ``_connect``)."""
+        with self._connect(full=full) as con:
             con.execute("UPDATE runs SET status = ?, error = ?, finished = ?, "
                         "wall_seconds = coalesce(?, wall_seconds), "
                         "files = coalesce(?, files) WHERE id = ?",
@@ -581,15 +587,23 @@ class RunStore:
         if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
-        with self._connect() as con:
+        with self._connect(full=f"run {rec.id} was not removed") as con:
             folder = self.runs_dir / rec.id
-            if folder.exists():
+            moved = folder.exists()
+            if moved:
                 self.tmp_dir.mkdir(exist_ok=True)
                 folder.rename(trash)
-            con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
-            self._ensure_views(con)
+            try:
+                con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
+            except BaseException:  # the row stays (a full disk): so does its folder
+                if moved:
+                    trash.rename(folder)
+                raise
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
+        with self._connect(full=f"run {rec.id} was removed; the catalogue's views are "
+                           "updated once there is room") as con:
+            self._ensure_views(con)
         return rec.id
 
     # -- checking -------------------------------------------------------------------------
@@ -684,10 +698,12 @@ class RunStore:
     # -- the catalogue --------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self, read_only: bool = False, full: str = ""
+                 ) -> Iterator[duckdb.DuckDBPyConnection]:
         """The catalogue, open for one short transaction under the store's file lock;
         a read-write opening first creates the schema and repairs what a killed process
-        left behind."""
+        left behind. A write that fails because the disk is full is a ScsimError that
+        says so, and ``full`` what was kept (by default: nothing)."""
         try:
             self._lock.acquire()
         except Timeout:
@@ -703,6 +719,12 @@ class RunStore:
                     _migrate(con)
                     self._repair(con)
                 yield con
+            except duckdb.Error as exc:
+                error = disk_full_in(exc)
+                if error is None:
+                    raise
+                raise disk_full_error(error, f"writing the catalogue {self.catalog}",
+                                      full) from None
             finally:
                 con.close()
         finally:
@@ -805,6 +827,8 @@ class RunStore:
                 self._create_views(con, good)
             except duckdb.Error as exc:  # a file DuckDB cannot read: leave its run out
                 unreadable = self._unreadable(con, good)
+                if not unreadable and disk_full_in(exc):
+                    raise  # _connect says so
                 if not unreadable:
                     raise ScsimError("cannot make the catalogue's views: "
                                      f"{str(exc).strip().splitlines()[0]}") from None
