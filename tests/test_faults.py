@@ -177,6 +177,58 @@ def test_disk_full_is_one_line_and_leaves_nothing_half_written(tmp_path):
     assert not any((store / "tmp").iterdir()) if (store / "tmp").exists() else True
 
 
+FULL_AFTER_PUBLISHING = """
+import resource
+from scsim.store.runstore import RunStore
+
+publish = RunStore._publish
+
+def publish_then_fill(self, tmp, final):
+    files = publish(self, tmp, final)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    return files
+
+RunStore._publish = publish_then_fill
+"""
+
+
+def test_a_full_disk_while_the_catalogue_is_written(tmp_path):
+    """RLIMIT_FSIZE of 0 in a subprocess: DuckDB cannot write the catalogue's WAL ('File
+    too large'; a full disk says 'No space left on device'). `run` and `rm` say the disk is
+    full and what was kept, exit 2 (they used to print an internal error), and `rm` leaves
+    the run as it was (it used to lose the run's folder and leave its row damaged). A run
+    whose folder was published before the disk filled is kept and recorded as done by the
+    next command."""
+    store = tmp_path / "st"
+    ids = [scsim.simulate(small(), seed=s, store=store).run_id for s in (1, 2)]
+
+    def scsim_cli(*args, before=("import resource; resource.setrlimit("
+                                 "resource.RLIMIT_FSIZE, (0, 0))")):
+        code = f"{before}\nfrom scsim.cli.app import main; main()"
+        return subprocess.run([sys.executable, "-c", code, *args, "--store", str(store)],
+                              capture_output=True, text=True, timeout=300)
+
+    run = ("run", "national-800", "--agents", "2000", "--days", "8", "--quiet")
+    proc = scsim_cli(*run)
+    assert proc.returncode == 2, proc.stderr
+    assert "disk is full" in proc.stderr and "nothing was kept" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    proc = scsim_cli("rm", ids[0])
+    assert proc.returncode == 2 and f"run {ids[0]} was not removed" in proc.stderr, \
+        proc.stderr
+    st = open_store(store)
+    runs = st.runs()
+    assert sorted(runs["id"]) == ids and set(runs["status"]) == {"done"}
+    assert all(item.state == "ok" for item in st.check())
+    proc = scsim_cli(*run, before=FULL_AFTER_PUBLISHING)
+    assert proc.returncode == 2 and "disk is full" in proc.stderr, proc.stderr
+    assert "was kept in" in proc.stderr and "records it as done" in proc.stderr
+    runs = open_store(store).runs()
+    assert len(runs) == 3 and set(runs["status"]) == {"done"}
+    _store_is_consistent(store)
+    assert st.remove(ids[0]) == ids[0] and not (store / "runs" / ids[0]).exists()
+
+
 # -- a damaged run must not spoil the store ---------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -248,6 +300,74 @@ def test_check_finds_flipped_bytes_and_repair_rerun_is_exact(three_runs, tmp_pat
     assert code == 0 and "3 intact, 0 damaged" in out
 
 
+def test_a_footer_duckdb_cannot_read_spoils_only_its_run(three_runs, tmp_path, monkeypatch,
+                                                         capsys):
+    """The last byte of one run's metrics.parquet flipped (same size: only DuckDB, which
+    reads the footer when the views are made, sees it): that run is marked damaged with the
+    reason, and every command goes on working for the others (it used to fail every one
+    with an internal error, `check` included)."""
+    store, ids = _copy(three_runs, tmp_path)
+    path = store / "runs" / ids[0] / "metrics.parquet"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    st = open_store(store)
+    assert st.query("SELECT DISTINCT run_id FROM metrics ORDER BY 1")["run_id"].tolist() == \
+        ids[1:]
+    assert "note: 1 damaged run skipped" in capsys.readouterr().err
+    runs = st.runs().set_index("id")
+    assert runs.loc[ids[0], "status"] == "damaged"
+    assert "metrics.parquet cannot be read" in runs.loc[ids[0], "error"]
+    new = scsim.simulate(small(), seed=4, store=store).run_id  # a new run lands as done
+    assert open_store(store).runs().set_index("id").loc[new, "status"] == "done"
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+    assert code == 0 and ids[0] in out
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 1 and "3 intact, 1 damaged" in out, out
+    code, out, err = run_cli(monkeypatch, capsys, "check", "--repair", "remove", "--store",
+                             str(store))
+    assert code == 0 and "removed" in out, out + err
+    assert sorted(open_store(store).runs()["id"]) == sorted([*ids[1:], new])
+    assert not (store / "runs" / ids[0]).exists()
+
+
+def _flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_check_repair_rerun_traces_whom_the_run_traced(tmp_path, monkeypatch, capsys):
+    """Runs made with case files (a sample, chosen ids) are re-run tracing the same agents,
+    so the repair is exact (the re-run used to trace nobody, differ in events.parquet and
+    traced.parquet, and be refused). The row keeps whom a run traces, so a damaged
+    traced.parquet is repaired too; a run whose row does not say (recorded before it did)
+    traces the agents of its traced.parquet."""
+    import duckdb
+
+    store = tmp_path / "st"
+    ids = [scsim.simulate(small(), seed=4, store=store, trace=t).run_id
+           for t in (20, [1, 2, 3], 7)]
+    con = duckdb.connect(str(store / "catalog.duckdb"))
+    con.execute("UPDATE runs SET trace = NULL WHERE id = ?", [ids[2]])
+    con.close()
+    st = open_store(store)
+    before = {i: st.query(f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0]
+              for i in ids}
+    assert all("traced.parquet" in json.loads(f) for f in before.values())
+    for i in ids:
+        _flip_middle_byte(store / "runs" / i / "agents.parquet")
+    _flip_middle_byte(store / "runs" / ids[0] / "traced.parquet")
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "rerun", "--store",
+                           str(store))
+    assert code == 0 and "3 repaired" in out and "differs" not in out, out
+    st = open_store(store)
+    assert set(st.runs()["status"]) == {"done"}
+    for i in ids:  # the re-run gave back the recorded bytes
+        assert st.query(f"SELECT files FROM runs WHERE id = '{i}'")["files"].iloc[0] == \
+            before[i]
+
+
 def test_check_repair_remove_and_a_missing_scenario(three_runs, tmp_path, monkeypatch,
                                                     capsys):
     store, ids = _copy(three_runs, tmp_path)
@@ -270,7 +390,7 @@ def test_store_from_before_checksums_is_upgraded(three_runs, tmp_path):
     import duckdb
 
     con = duckdb.connect(str(con_path))
-    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed) FROM runs")
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed, trace) FROM runs")
     for view in ("metrics", "agents", "companies"):
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute("DROP TABLE runs")

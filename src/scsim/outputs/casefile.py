@@ -156,6 +156,16 @@ class Trace:
                          "list of agent ids, 'wrongful', or scsim.Trace(sample=..., ids=..., "
                          "wrongful=...)")
 
+    @classmethod
+    def opened(cls, traced: pd.DataFrame) -> Trace:
+        """What traces the agents of a run's ``traced`` table (``opened_table``) again:
+        those traced from day 0 by id, and ``wrongful`` when a case file opened later.
+        (A case file that a wrongful listing opened on day 0 cannot be told from one
+        traced from the start; nor a ``wrongful`` request that opened none, which traces
+        nobody.)"""
+        return cls(ids=tuple(int(i) for i in traced["agent"][traced["from_day"] == 0]),
+                   wrongful=bool((traced["from_day"] > 0).any()))
+
     def check(self, names) -> None:
         """Refuse case files in a run that keeps no per-agent sources: they tell each
         agent's points by source (its ledger), which such a run does not keep."""

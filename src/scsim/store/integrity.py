@@ -114,6 +114,15 @@ REQUIRED = ("metrics.parquet", "agents.parquet", "companies.parquet", "scenario.
             "run.json")
 
 
+def disk_full_in(exc: BaseException) -> OSError | None:
+    """The OSError of a full disk that a library reports only in its message (DuckDB:
+    'Could not write file "catalog.duckdb.wal": No space left on device'), or None."""
+    for code in sorted(DISK_FULL):
+        if os.strerror(code) in str(exc):
+            return OSError(code, os.strerror(code))
+    return None
+
+
 def disk_full_error(exc: OSError, what: str, kept: str = "") -> ScsimError:
     """The one-line error for a full disk; ``kept`` says what survived (a checkpoint), if
     anything did."""

@@ -51,7 +51,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +64,7 @@ from filelock import FileLock, Timeout
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
 from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES
+from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
 from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
@@ -71,6 +72,7 @@ from scsim.seeds import check_seed
 from scsim.store.integrity import (
     DISK_FULL,
     disk_full_error,
+    disk_full_in,
     fingerprint,
     fsync_dir,
     fsync_folder,
@@ -98,6 +100,7 @@ ADDED_RUN_COLUMNS = (
     ("params", "VARCHAR", "JSON: the cell's parameters"),
     ("files", "VARCHAR", "JSON: name -> [size, sha256]"),
     ("resumed", "TIMESTAMP", "UTC, its last `scsim resume`"),
+    ("trace", "VARCHAR", "JSON: whom it traces (casefile.Trace), for `check --repair rerun`"),
 )
 
 
@@ -261,7 +264,8 @@ class RunStore:
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ScsimError(f"--checkpoint-every must be at least 1 day, got "
                              f"{checkpoint_every}")
-        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base)
+        run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
+                             trace=sim.trace or Trace())
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             {"run_id": run_id}) if checkpoint_every else None
         return self._land(run_id, lambda: sim.run(progress, every), finished)
@@ -360,7 +364,9 @@ class RunStore:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
                 raise disk_full_error(exc, f"writing run {run_id}", kept) from None
             raise
-        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files)
+        self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files,
+                  full=f"run {run_id} was kept in {self.runs_dir / run_id}, and any scsim "
+                  "command records it as done once there is room")
         shutil.rmtree(self.checkpoints_dir / run_id, ignore_errors=True)
         return res
 
@@ -376,7 +382,10 @@ class RunStore:
         return files
 
     def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
-               sweep: Tag | None = None) -> str:
+               sweep: Tag | None = None, trace: Trace | None = None) -> str:
+        """Insert the row of a run about to start (``running``); returns its id. ``trace``:
+        whom it traces, kept so that ``check --repair rerun`` traces them again (None:
+        not known, a Result computed elsewhere)."""
         seed = check_seed(seed)
         if base is None:
             base = builtin(sc.name)
@@ -390,11 +399,12 @@ class RunStore:
                     con.execute(
                         "INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
                         "overrides, scsim_version, agents, days, started, status, pid, host, "
-                        "sweep_id, cell, rep, params) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                        "sweep_id, cell, rep, params, trace) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
                         [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
                          changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
-                         socket.gethostname(), *tag])
+                         socket.gethostname(), *tag,
+                         json.dumps(asdict(trace)) if trace is not None else None])
                     return run_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
@@ -450,8 +460,11 @@ class RunStore:
             con.execute("UPDATE sweeps SET status = ? WHERE id = ?", [status, sweep_id])
 
     def _end(self, run_id: str, status: str, *, error: str | None = None,
-             wall_seconds: float | None = None, files: dict | None = None) -> None:
-        with self._connect() as con:
+             wall_seconds: float | None = None, files: dict | None = None,
+             full: str = "") -> None:
+        """Give a run's row its final ``status``; ``full``: what to say was kept if the
+        disk is too full to write the catalogue (see ``_connect``)."""
+        with self._connect(full=full) as con:
             con.execute("UPDATE runs SET status = ?, error = ?, finished = ?, "
                         "wall_seconds = coalesce(?, wall_seconds), "
                         "files = coalesce(?, files) WHERE id = ?",
@@ -472,7 +485,7 @@ class RunStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * EXCLUDE (pid, host, params, files) FROM runs"
+        sql = "SELECT * EXCLUDE (pid, host, params, files, trace) FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started DESC, id DESC"
@@ -536,8 +549,7 @@ class RunStore:
 
     def _mark_damaged(self, run_id: str, problems: list[str]) -> None:
         with self._connect() as con:
-            con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                        ["; ".join(problems), run_id])
+            self._set_damaged(con, run_id, problems)
             self._ensure_views(con)
 
     def damaged_count(self) -> int:
@@ -602,15 +614,23 @@ class RunStore:
         if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
-        with self._connect() as con:
+        with self._connect(full=f"run {rec.id} was not removed") as con:
             folder = self.runs_dir / rec.id
-            if folder.exists():
+            moved = folder.exists()
+            if moved:
                 self.tmp_dir.mkdir(exist_ok=True)
                 folder.rename(trash)
-            con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
-            self._ensure_views(con)
+            try:
+                con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
+            except BaseException:  # the row stays (a full disk): so does its folder
+                if moved:
+                    trash.rename(folder)
+                raise
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
+        with self._connect(full=f"run {rec.id} was removed; the catalogue's views are "
+                           "updated once there is room") as con:
+            self._ensure_views(con)
         return rec.id
 
     # -- checking -------------------------------------------------------------------------
@@ -627,18 +647,17 @@ class RunStore:
         if repair not in (None, "remove", "rerun"):
             raise ScsimError(f"--repair {repair}: expected remove or rerun")
         with self._connect() as con:  # repairs rows and sweeps a dead process left
-            rows = con.execute("SELECT id, status, files, seed FROM runs WHERE status IN "
-                               "('done', 'damaged') ORDER BY id").fetchall()
+            rows = con.execute("SELECT id, status, files, seed, trace FROM runs WHERE "
+                               "status IN ('done', 'damaged') ORDER BY id").fetchall()
         items = []
-        for run_id, status, files, seed in rows:
+        for run_id, status, files, seed, trace in rows:
             recorded = json.loads(files) if files else None
             folder = self.runs_dir / run_id
             problems = full_problems(folder, recorded)
             item = CheckItem(run_id, "damaged" if problems else "ok", problems)
             with self._connect() as con:
                 if problems:
-                    con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                                ["; ".join(problems), run_id])
+                    self._set_damaged(con, run_id, problems)
                 elif status == "damaged" or recorded is None:
                     con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
                                 "WHERE id = ?", [json.dumps(fingerprint(folder)), run_id])
@@ -648,7 +667,7 @@ class RunStore:
                 item.action = "removed"
             elif problems and repair == "rerun":
                 try:
-                    self._rerun(run_id, int(seed), recorded, problems)
+                    self._rerun(run_id, int(seed), recorded, problems, trace)
                     item.action = "re-run"
                 except ScsimError as exc:
                     item.action = f"not repaired: {exc}"
@@ -658,7 +677,11 @@ class RunStore:
         return items
 
     def _rerun(self, run_id: str, seed: int, recorded: dict | None,
-               problems: list[str]) -> None:
+               problems: list[str], trace: str | None) -> None:
+        """Run a damaged run again from its scenario.yaml and seed, tracing whom it traced
+        (``trace``: the row's JSON; when the row does not say, as in a run recorded before
+        it did, the agents of its traced.parquet), and put it back only if every file comes
+        out as recorded."""
         from scsim.core.engine import Simulation
         from scsim.scenario import load_scenario
 
@@ -672,7 +695,8 @@ class RunStore:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         try:
-            sim = Simulation(load_scenario(folder / "scenario.yaml"), seed=seed)
+            sim = Simulation(load_scenario(folder / "scenario.yaml"), seed=seed,
+                             trace=_traced(folder, damaged, trace))
             res = sim.run()
             res.info["run_id"] = run_id
             res.write_files(work)
@@ -701,10 +725,12 @@ class RunStore:
     # -- the catalogue --------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self, read_only: bool = False, full: str = ""
+                 ) -> Iterator[duckdb.DuckDBPyConnection]:
         """The catalogue, open for one short transaction under the store's file lock;
         a read-write opening first creates the schema and repairs what a killed process
-        left behind."""
+        left behind. A write that fails because the disk is full is a ScsimError that
+        says so, and ``full`` what was kept (by default: nothing)."""
         try:
             self._lock.acquire()
         except Timeout:
@@ -720,6 +746,12 @@ class RunStore:
                     _migrate(con)
                     self._repair(con)
                 yield con
+            except duckdb.Error as exc:
+                error = disk_full_in(exc)
+                if error is None:
+                    raise
+                raise disk_full_error(error, f"writing the catalogue {self.catalog}",
+                                      full) from None
             finally:
                 con.close()
         finally:
@@ -793,9 +825,10 @@ class RunStore:
         """Views over the Parquet files of every finished, intact run, with a ``run_id``
         column taken from the folder name. A finished run whose folder or files are missing
         or changed size is marked ``damaged`` first (a stat per file; ``check`` reads the
-        checksums), so that one damaged run never spoils a query over the others. The
-        views name their files, so they are recreated when that set changes; without
-        finished runs there are none."""
+        checksums), and so is one with a file DuckDB cannot read when the views are made
+        (a damaged footer of the same size): one damaged run never spoils a query over the
+        others. The views name their files, so they are recreated when that set changes;
+        without finished runs there are none."""
         rows = con.execute("SELECT id, files FROM runs WHERE status = 'done' ORDER BY id"
                            ).fetchall()
         good = []
@@ -809,20 +842,44 @@ class RunStore:
                     con.execute("UPDATE runs SET files = ? WHERE id = ?",
                                 [json.dumps(fingerprint(folder)), run_id])
             if problems:
-                con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
-                            ["; ".join(problems), run_id])
+                self._set_damaged(con, run_id, problems)
             else:
                 good.append(run_id)
-        meta = dict(con.execute("SELECT key, value FROM store_meta").fetchall())
-        wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
-        if meta.get("views") == wanted:
+        made = dict(con.execute("SELECT key, value FROM store_meta").fetchall()).get("views")
+        while True:
+            wanted = (f"{VIEWS_VERSION}:{self.runs_dir}:" + digest_ids(good)) if good else ""
+            if made == wanted:
+                return
+            try:
+                self._create_views(con, good)
+            except duckdb.Error as exc:  # a file DuckDB cannot read: leave its run out
+                unreadable = self._unreadable(con, good)
+                if not unreadable and disk_full_in(exc):
+                    raise  # _connect says so
+                if not unreadable:
+                    raise ScsimError("cannot make the catalogue's views: "
+                                     f"{str(exc).strip().splitlines()[0]}") from None
+                for run_id, problems in unreadable.items():
+                    self._set_damaged(con, run_id, problems)
+                good = [r for r in good if r not in unreadable]
+                continue
+            con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
             return
-        for table in (*TABLES, *PROVENANCE_TABLES):
-            having = [r for r in good if table in TABLES
-                      or (self.runs_dir / r / f"{table}.parquet").is_file()]
+
+    def _view_files(self, good: list[str]) -> dict[str, list[str]]:
+        """table -> the runs of ``good`` whose files its view reads (every run has the
+        tables of TABLES; a provenance table only the runs that wrote it)."""
+        return {table: [r for r in good if table in TABLES
+                        or (self.runs_dir / r / f"{table}.parquet").is_file()]
+                for table in (*TABLES, *PROVENANCE_TABLES)}
+
+    def _create_views(self, con: duckdb.DuckDBPyConnection, good: list[str]) -> None:
+        """(Re)create the views over the files of the runs ``good``; DuckDB reads each
+        file's footer here, and raises if one cannot be read."""
+        for table, having in self._view_files(good).items():
             if having:
-                paths = ", ".join("'" + str(self.runs_dir / r / f"{table}.parquet").replace(
-                    "'", "''") + "'" for r in having)
+                paths = ", ".join(_sql_text(self.runs_dir / r / f"{table}.parquet")
+                                  for r in having)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {table} AS SELECT "
                     f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
@@ -831,7 +888,29 @@ class RunStore:
                     "WHERE run_id IN (SELECT id FROM runs WHERE status = 'done')")
             else:
                 con.execute(f"DROP VIEW IF EXISTS {table}")
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('views', ?)", [wanted])
+
+    def _unreadable(self, con: duckdb.DuckDBPyConnection, good: list[str]
+                    ) -> dict[str, list[str]]:
+        """run id -> what is wrong, for each run of ``good`` with a file of the views that
+        DuckDB cannot read (each file's schema read on its own)."""
+        out: dict[str, list[str]] = {}
+        for table, having in self._view_files(good).items():
+            for run_id in having:
+                path = self.runs_dir / run_id / f"{table}.parquet"
+                try:
+                    con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_text(path)})")
+                except duckdb.Error as exc:
+                    why = str(exc).strip().splitlines()[0].split(": ")[-1]
+                    out.setdefault(run_id, []).append(
+                        f"{path.name} cannot be read ({why[:200]})")
+        return out
+
+    @staticmethod
+    def _set_damaged(con: duckdb.DuckDBPyConnection, run_id: str,
+                     problems: list[str]) -> None:
+        """Mark a run ``damaged``, with what is wrong with it."""
+        con.execute("UPDATE runs SET status = 'damaged', error = ? WHERE id = ?",
+                    ["; ".join(problems), run_id])
 
 
 def digest_ids(ids: list[str]) -> str:
@@ -858,6 +937,25 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE runs")
     con.execute("ALTER TABLE runs_new RENAME TO runs")
     con.execute("DELETE FROM store_meta WHERE key = 'views'")
+
+
+def _traced(folder: Path, damaged: set[str], trace: str | None) -> Trace | None:
+    """Whom a stored run traced: the ``trace`` its row keeps (JSON), else the agents of its
+    traced.parquet while that is intact, else nobody (a re-run that should have traced
+    someone then differs from the recorded run, and is not kept)."""
+    import pyarrow.parquet as pq
+
+    if trace is not None:
+        request = json.loads(trace)
+        return Trace(request["sample"], tuple(request["ids"]), request["wrongful"])
+    if "traced.parquet" in damaged or not (folder / "traced.parquet").is_file():
+        return None
+    return Trace.opened(pq.read_table(folder / "traced.parquet").to_pandas())
+
+
+def _sql_text(path: Path) -> str:
+    """A path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _damaged_message(run_id: str, error: str | None) -> str:
