@@ -245,8 +245,9 @@ def calibrate_command(
     seed: SeedOption = 0,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(
-        help="Where to write the calibrated scenario (default calibrated-NAME.yaml); an "
-             "earlier calibrated scenario is replaced only with --force.")] = None,
+        help="Where to write the calibrated scenario, a .yaml or .yml name (default "
+             "calibrated-NAME.yaml; the chart goes beside it, .png); an earlier calibrated "
+             "scenario is replaced only with --force.")] = None,
     force: ForceOption = False,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
