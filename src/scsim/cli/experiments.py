@@ -139,7 +139,9 @@ def sweep_command(
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
     with _client(address, workers) as client:
-        if not resume:
+        if resume:
+            runs.take_sweep(sweep_id)  # refused while a live process runs it
+        else:
             sweep_id = sw.start(runs, plan)
         console.print(f"sweep [bold]{sweep_id}[/bold]: {escape(sw.describe(plan))}")
         with task_progress(f"sweep {sweep_id}", quiet) as bar:
