@@ -301,6 +301,50 @@ def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
     refused(with_ckpt, "the run's is feedfacefeedface")
 
 
+def test_a_damaged_manifest_is_told_in_one_line(tmp_path, monkeypatch, capsys):
+    """A manifest.json with a key missing, of another JSON type, or naming an array it
+    does not list is refused as damaged, by `Simulation.load` and by `scsim resume` (exit
+    2, one line), not met later as a KeyError or TypeError (an internal error)."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(5))
+    run_id = open_store(store).runs()["id"].iloc[0]
+    folder = (store / "checkpoints" / run_id / "day-000004").resolve()
+    manifest = json.loads((folder / checkpoint.MANIFEST).read_text())
+    carried, step = manifest["carried"], next(iter(manifest["carried"]["steps"]))
+    elsewhere = {**carried["steps"], step: {"n": {"array": "nowhere", "scalar": False}}}
+    for broken, problem in [
+            ({k: v for k, v in manifest.items() if k != "carried"}, "carried is missing"),
+            ('{"day": 4', "it is not JSON (Expecting ',' delimiter: line 1 column 10 "
+                           "(char 9))"),
+            ([], "it is an array, not an object"),
+            ({**manifest, "day": "fifty"}, "day is a string, not an integer"),
+            ({**manifest, "seed": True}, "seed is true or false, not an integer"),
+            ({**manifest, "format": "2"}, "format is a string, not an integer"),
+            ({**manifest, "arrays": {"net/tie": "|u1"}},
+             "arrays.net/tie is not [dtype, [size, ...]]"),
+            ({**manifest, "started": "yesterday"}, "started is not a date and time: "
+                                                   "'yesterday'"),
+            ({**manifest, "profile": {"setup": "slow"}},
+             "profile.setup is a string, not an integer or a number"),
+            ({**manifest, "carried": {"steps": carried["steps"]}},
+             "carried.recorder is missing"),
+            ({**manifest, "carried": {**carried, "steps": elsewhere}},
+             f"carried.steps.{step}.n names the array 'nowhere', which it does not list")]:
+        (folder / checkpoint.MANIFEST).write_text(broken if isinstance(broken, str)
+                                                  else json.dumps(broken))
+        message = f"the checkpoint {folder} is damaged: manifest.json: {problem}"
+        with pytest.raises(ScsimError) as refused:
+            Simulation.load(folder)
+        assert str(refused.value) == message
+        code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
+                               str(store))
+        assert (code, err) == (2, f"error: {message}")
+    (folder / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    assert Simulation.load(folder).state.day == 4  # the manifest as written is whole
+
+
 # --- killed processes -----------------------------------------------------------------------
 
 def start(store: Path, pause: str) -> subprocess.Popen:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import scsim
@@ -225,6 +226,30 @@ def test_calibrate_never_overwrites_a_chart_it_did_not_write(cli, tmp_path):
         check_calibration_output(tmp_path / "ours.yaml")
     assert check_calibration_output(tmp_path / "ours.yaml", force=True)[1] == (
         tmp_path / "ours.png").resolve()
+
+
+@pytest.mark.parametrize("name", ["fit.png", "fit.PNG", "fit.txt", "fit"])
+def test_calibrate_out_must_be_yaml_so_the_chart_is_another_file(cli, tmp_path, name):
+    """The chart is written beside the scenario with .png: an --out of fit.png made both one
+    file (the chart over the scenario, reported as two saved files). Only a .yaml or .yml
+    name is taken, refused before anything runs; from Python too."""
+    code, out, err = cli("calibrate", "court-blacklist", "--out", name, "--preset",
+                         "2018-seed", "--param", "sanctions.travel.air_rate=0..0.1",
+                         "--trials", "1", "--reps", "1", "--agents", "300", "--days", "3",
+                         "--workers", "1", "--quiet")
+    assert code == 2 and out == "", out
+    assert err == (f"error: {name}: the calibrated scenario is written as YAML, with its "
+                   "chart beside it (same name, .png): give a name ending in .yaml or .yml")
+    assert list(tmp_path.iterdir()) == []  # nothing ran: not even a store
+    from scsim.experiments.calibrate import Calibration, check_calibration_output
+
+    cal = Calibration({}, pd.DataFrame(), pd.DataFrame(), scsim.load_scenario("pilot-1000"))
+    with pytest.raises(ScsimError, match=r"give a name ending in \.yaml or \.yml"):
+        cal.save(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    for good in ("fit.yaml", "fit.YML"):
+        paths = check_calibration_output(tmp_path / good)
+        assert paths == ((tmp_path / good).resolve(), (tmp_path / "fit.png").resolve())
 
 
 def test_python_save_follows_the_same_rule(tmp_path):

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -142,6 +143,51 @@ def test_interrupted_sweep_resumes(tmp_path, dask_scheduler):
     runs = store.sweep_runs(sweep_id)
     finished = runs[runs["status"] == "done"]
     assert len(finished) == 20 and not finished.duplicated(["cell", "rep"]).any()
+
+
+def test_resume_of_a_sweep_running_in_a_live_process_is_refused(monkeypatch, capsys,
+                                                                tmp_path, dask_scheduler):
+    """--resume of a sweep that a live process still runs is refused (two processes would
+    run the same missing tasks and land each replication twice); the process that resumes
+    a sweep records itself as running it; a replication landed twice counts once."""
+    args = ["--scheduler", dask_scheduler, "--store", str(tmp_path), "--quiet"]
+    code, out = scsim(monkeypatch, capsys, "sweep", "informants", "--grid",
+                      "sanctions.travel.air_rate=0.002,0.02", "--reps", "2", "--agents",
+                      "1500", "--days", "10", *args)
+    assert code == 0, out
+    sweep_id = sweep_id_of(out)
+    store = open_store(tmp_path)
+    store.take_sweep(sweep_id)  # this (live) test process now runs it
+    status = store.query(f"SELECT status, pid FROM sweeps WHERE id = '{sweep_id}'")
+    assert (status["status"].iloc[0], status["pid"].iloc[0]) == ("running", os.getpid())
+    refused = subprocess.run([*SCSIM, "sweep", "--resume", sweep_id, *args],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert " ".join(refused.stderr.split()) == (  # one line (Rich may wrap it)
+        f"error: sweep {sweep_id} is still running (pid {os.getpid()} on "
+        f"{socket.gethostname()})")
+    assert len(store.sweep_runs(sweep_id)) == 4  # nothing ran
+
+    store.end_sweep(sweep_id, "interrupted")
+    resumer = subprocess.Popen([*SCSIM, "sweep", "--resume", sweep_id, *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = resumer.communicate(timeout=300)[0]
+    assert resumer.returncode == 0 and "4 were already there" in out, out
+    owner = store.query(f"SELECT status, pid, resumed FROM sweeps WHERE id = '{sweep_id}'")
+    assert list(owner.iloc[0][["status", "pid"]]) == ["done", resumer.pid]
+    assert owner["resumed"].notna().all()
+
+    # a second finished run of (cell 1, replication 0), as two resuming processes left them
+    from scsim.experiments import sweep as sw
+    from scsim.store import Tag
+
+    _, plan = sw.plan_of(store, sweep_id)
+    runs = store.sweep_runs(sweep_id).set_index(["cell", "rep"])["id"]
+    store.add(store.load(runs[(1, 0)]), sweep=Tag(sweep_id, 1, 0, plan.cells[1]))
+    assert len(store.sweep_runs(sweep_id)) == 5
+    assert sw.pending(store, sweep_id, plan) == []
+    table = sw.cell_table(store, sweep_id, plan, ["listed_final"])
+    assert list(table["reps"]) == [2, 2]  # not 3
 
 
 def test_calibrate_command_writes_a_runnable_scenario(monkeypatch, capsys, tmp_path,

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scsim.errors import ScsimError
+from scsim.interrupts import check_signals
 
 OUTPUT_MARKER = ".scsim-output"  # in every folder scsim writes: it may replace it again
 MARKER_HEADER = ("written by scsim: `--force` may replace this folder while it holds only "
@@ -176,7 +177,9 @@ def png_made_by_scsim(path: Path) -> bool:
 def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of ``folder`` to fill; on success it replaces ``folder``
     (rename), on any exception it is removed and ``folder`` is left as it was. ``folder``
-    must pass ``check_output_folder`` (checked before and again just before the rename)."""
+    must pass ``check_output_folder`` (checked before and again just before the rename).
+    A Ctrl-C or SIGTERM that arrived while it was filled, even one whose exception a
+    library lost (``scsim.interrupts``), stops it before the rename."""
     target = check_output_folder(folder, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -185,6 +188,7 @@ def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
+        check_signals()
         _write_marker(tmp)
         check_output_folder(target, force=force)
         _replace_dir(tmp, target)

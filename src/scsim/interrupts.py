@@ -15,6 +15,10 @@ or becomes another error, and the command went on (a Ctrl-C at the wrong moment 
 `scsim run` loaded its modules let the run finish and exit 0). The CLI's handler
 (``ctrl_c``) therefore also remembers the request: ``check_signals`` raises it again if
 it was lost, and the CLI's ``main`` exits 130 for a command that ends, or fails, after one.
+A SIGTERM under ``sigterm_interrupts`` (a run, a report being written) is remembered the
+same way: its Terminated, lost in a callback, is raised again by ``check_signals`` (and
+``fsutil.atomic_folder`` checks before it publishes a folder, so a half-written one is
+removed), and ``main`` exits 143.
 
 A process started with SIGINT ignored (a background job of a shell without job control:
 ``scsim run ... &`` in a script, ``nohup``) keeps ignoring it, as the shell intends: Python
@@ -32,6 +36,7 @@ from scsim.errors import Terminated
 
 _check = None
 _requested = False  # a Ctrl-C reached ``ctrl_c`` (never reset: the process is to stop)
+_terminated = False  # a SIGTERM reached ``terminate`` (never reset either)
 
 
 def request_interrupt() -> None:
@@ -58,12 +63,32 @@ def interrupt_requested() -> bool:
     return _requested
 
 
+def terminate(signum, frame) -> None:
+    """The SIGTERM handler of ``sigterm_interrupts``: raise Terminated, and remember the
+    request, in case the exception is lost."""
+    global _terminated
+    _terminated = True
+    raise Terminated()
+
+
+def raise_requested_stop() -> None:
+    """Raise the stop this process was asked for, in case its exception was lost:
+    KeyboardInterrupt after a Ctrl-C that reached ``ctrl_c``, Terminated after a SIGTERM
+    that reached ``terminate``; nothing otherwise."""
+    if _requested:
+        raise KeyboardInterrupt
+    if _terminated:
+        raise Terminated()
+
+
 def quiet_lost_interrupts(unraisable) -> None:
     """A ``sys.unraisablehook`` for the CLI: the KeyboardInterrupt (or, while the CLI
     loads, SystemExit) of a Ctrl-C that Python could not raise (it was raised in a
     callback or a finalizer, and ``ctrl_c`` remembered it) is not printed as "Exception
     ignored" with its traceback; anything else is, as usual."""
     if isinstance(unraisable.exc_value, KeyboardInterrupt | SystemExit) and _requested:
+        return
+    if isinstance(unraisable.exc_value, Terminated) and _terminated:
         return
     sys.__unraisablehook__(unraisable)
 
@@ -90,7 +115,8 @@ def check_signals() -> None:
     """Run the handlers of signals that arrived since the last check, in this (the main)
     thread: a pending Ctrl-C raises KeyboardInterrupt here, as does one that ``ctrl_c``
     took before and whose exception was lost; a pending SIGTERM under
-    ``sigterm_interrupts`` raises Terminated. Costs about a microsecond."""
+    ``sigterm_interrupts`` raises Terminated, as does one that ``terminate`` took before.
+    Costs about a microsecond."""
     global _check
     if _check is None:
         import ctypes
@@ -99,18 +125,14 @@ def check_signals() -> None:
         _check.restype = ctypes.c_int
         _check.argtypes = []
     _check()
-    if _requested:
-        raise KeyboardInterrupt
+    raise_requested_stop()
 
 
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """Turn SIGTERM into a Terminated exception while the block runs, so that a run can be
     marked interrupted before the process exits."""
-    def handler(signum, frame):
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         yield
     finally:

@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
-from scsim.interrupts import interrupt_requested, remembered_interrupts
+from scsim.interrupts import interrupt_requested, raise_requested_stop, remembered_interrupts
 
 app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
@@ -120,7 +120,7 @@ def main() -> None:
     """Entry point: user errors print one message and exit 2, Ctrl-C exits 130 and SIGTERM
     143 with one word, never a traceback. A Ctrl-C whose KeyboardInterrupt a library lost
     (``scsim.interrupts``) still ends the command with 130, even one that then finished or
-    failed."""
+    failed; likewise a SIGTERM whose Terminated was lost, with 143."""
     if interrupt_requested():  # while the CLI loaded, which said so (scsim.cli)
         sys.exit(130)
     with remembered_interrupts():
@@ -128,17 +128,16 @@ def main() -> None:
 
 
 def _command_code():
-    """Run the command of ``sys.argv``; its exit code. After a Ctrl-C that a library lost,
-    whatever the command then did (finished, failed: a lost KeyboardInterrupt can come
-    back as an ImportError...) raises KeyboardInterrupt."""
+    """Run the command of ``sys.argv``; its exit code. After a Ctrl-C (or SIGTERM) that a
+    library lost, whatever the command then did (finished, failed: a lost
+    KeyboardInterrupt can come back as an ImportError...) raises KeyboardInterrupt (or
+    Terminated)."""
     try:
         code = app(standalone_mode=False)  # recent Typer returns Exit codes, Ctrl-C as 130
     except Exception:
-        if interrupt_requested():
-            raise KeyboardInterrupt from None
+        raise_requested_stop()
         raise
-    if interrupt_requested():
-        raise KeyboardInterrupt
+    raise_requested_stop()
     return code
 
 

@@ -94,7 +94,8 @@ def compare(
     if report:
         from scsim.report import report as write_report
 
-        with err.status("Drawing the report…"):
+        # SIGTERM stops it as Ctrl-C does: the report's temporary folder is removed
+        with err.status("Drawing the report…"), stoppable():
             path = write_report(comparison, store=st)
         (err if as_data else console).print(f"report written to [bold]{path}[/bold]",
                                             soft_wrap=True)

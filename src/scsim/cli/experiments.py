@@ -139,7 +139,9 @@ def sweep_command(
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
     with _client(address, workers) as client:
-        if not resume:
+        if resume:
+            runs.take_sweep(sweep_id)  # refused while a live process runs it
+        else:
             sweep_id = sw.start(runs, plan)
         console.print(f"sweep [bold]{sweep_id}[/bold]: {escape(sw.describe(plan))}")
         with task_progress(f"sweep {sweep_id}", quiet) as bar:
@@ -245,8 +247,9 @@ def calibrate_command(
     seed: SeedOption = 0,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(
-        help="Where to write the calibrated scenario (default calibrated-NAME.yaml); an "
-             "earlier calibrated scenario is replaced only with --force.")] = None,
+        help="Where to write the calibrated scenario, a .yaml or .yml name (default "
+             "calibrated-NAME.yaml; the chart goes beside it, .png); an earlier calibrated "
+             "scenario is replaced only with --force.")] = None,
     force: ForceOption = False,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,

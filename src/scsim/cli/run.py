@@ -30,7 +30,7 @@ from scsim.cli.app import (
 )
 from scsim.cli.progress import compile_notice, day_progress, stoppable
 from scsim.cli.render import print_data, print_profile, print_run, run_record
-from scsim.errors import ScsimError
+from scsim.errors import ScsimError, Terminated
 
 
 @app.command()
@@ -106,28 +106,30 @@ def run(
     pending = ([f"--out {out}"] if out is not None else []) + (["the report"] if report
                                                                else [])
     try:
-        # with --json or --csv, stdout carries the data only and the rest goes to stderr
-        say = err if as_data else console
-        if as_data:
-            print_data(run_record(res) if as_data == "json" else res.summary(),
-                       as_data == "json")
-        else:
-            print_run(res, full)
-        if profile:
-            print_profile(res.info, say, split_passes=split_passes)
-        say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
-        if out is not None:
-            path = res.save(out, force=force)
-            pending.remove(f"--out {out}")
-            say.print(f"results saved to [bold]{path}[/bold]")
-        if report:
-            from scsim.report import report as write_report
+        # SIGTERM stops the writing as Ctrl-C does: a half-written folder is removed
+        with stoppable():
+            # with --json or --csv, stdout carries the data only and the rest goes to stderr
+            say = err if as_data else console
+            if as_data:
+                print_data(run_record(res) if as_data == "json" else res.summary(),
+                           as_data == "json")
+            else:
+                print_run(res, full)
+            if profile:
+                print_profile(res.info, say, split_passes=split_passes)
+            say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+            if out is not None:
+                path = res.save(out, force=force)
+                pending.remove(f"--out {out}")
+                say.print(f"results saved to [bold]{path}[/bold]")
+            if report:
+                from scsim.report import report as write_report
 
-            with err.status("Drawing the report…"):
-                path = write_report([res], store=runs)
-            pending.remove("the report")
-            say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
-    except KeyboardInterrupt:  # a Ctrl-C once the run had landed
+                with err.status("Drawing the report…"):
+                    path = write_report([res], store=runs)
+                pending.remove("the report")
+                say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+    except (KeyboardInterrupt, Terminated):  # a Ctrl-C or SIGTERM once the run had landed
         err.print(f"run {res.run_id} had finished and is kept (done)" + (
             f"; {' and '.join(pending)} not written" if pending else ""), soft_wrap=True)
         raise

@@ -23,6 +23,7 @@ from scsim.cli.app import (
     err,
     open_runs,
 )
+from scsim.cli.progress import stoppable
 from scsim.cli.render import frame_table, print_data, print_run, run_record
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
@@ -163,7 +164,8 @@ def report_command(
     if len(runs) > 1 and len(runs) % 2:
         raise ScsimError(f"give one run or pairs of runs (A B, A B...), not {len(runs)}")
     st = open_runs(store)
-    with err.status("Reading the runs…") as status:
+    # SIGTERM stops it as Ctrl-C does: the report's temporary folder is removed
+    with err.status("Reading the runs…") as status, stoppable():
         results = [st.load(ref) for ref in runs]
         status.update(f"Drawing the charts of {counted(len(results), 'run')}…")
         path = report(results, out, store=st, force=force)

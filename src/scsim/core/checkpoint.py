@@ -276,17 +276,106 @@ def latest(folder: str | os.PathLike) -> Path | None:
 
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """The manifest of the checkpoint at (or newest in) ``folder``; a ScsimError when
-    there is none or it cannot be read."""
+    there is none, it cannot be read, or it is damaged (see ``manifest_problem``)."""
     path = latest(folder)
     if path is None:
         raise ScsimError(f"no checkpoint in {folder}")
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = (path / MANIFEST).read_bytes()
+    except OSError as exc:
         raise ScsimError(f"cannot read the checkpoint manifest {path / MANIFEST}: "
-                         f"{exc}") from None
+                         f"{exc.strerror}") from None
+    damaged = f"the checkpoint {path} is damaged: {MANIFEST}:"
+    try:
+        manifest = json.loads(data)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ScsimError(f"{damaged} it is not JSON ({exc})") from None
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ScsimError(f"{damaged} {problem}")
     manifest["path"] = str(path)
     return manifest
+
+
+_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", int: "an integer",
+               float: "a number", bool: "true or false", type(None): "null"}
+_NUMBER = (int, float)
+# What this scsim reads from a manifest of its FORMAT, and the JSON types it takes
+# (Python's, as ``json`` reads them): required keys, then keys that may be absent.
+_REQUIRED = {"format": (int,), "scsim_version": (str,), "day": (int,), "days": (int,),
+             "seed": (int,), "agents": (int,), "scenario_name": (str,),
+             "scenario_hash": (str,), "scenario": (dict,), "carried": (dict,),
+             "arrays": (dict,)}
+_OPTIONAL = {"wall_seconds": (*_NUMBER, type(None)), "kernel_seconds": (*_NUMBER, type(None)),
+             "profile": (dict,), "started": (str, type(None)),
+             "checkpoint_every": (int, type(None))}
+
+
+def _kind_problem(value: Any, kinds: tuple[type, ...], where: str) -> str | None:
+    """``where`` is not of one of the JSON ``kinds`` (exact types: true is no integer)."""
+    if type(value) in kinds:
+        return None
+    return (f"{where} is {_JSON_KINDS.get(type(value), type(value).__name__)}, not "
+            f"{' or '.join(_JSON_KINDS[k] for k in kinds)}")
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with the structure of a manifest as read from JSON (a key missing, a
+    value of another type, a carried array it does not list), or None. The keys of a
+    manifest of another format than ``FORMAT`` are not checked: ``incompatibility``
+    refuses it by its format."""
+    if type(manifest) is not dict:
+        return _kind_problem(manifest, (dict,), "it")
+    if type(manifest.get("format")) is int and manifest["format"] != FORMAT:
+        return None
+    for key, kinds in (*_REQUIRED.items(), *_OPTIONAL.items()):
+        if key not in manifest:
+            if key in _REQUIRED:
+                return f"{key} is missing"
+        elif problem := _kind_problem(manifest[key], kinds, key):
+            return problem
+    for name, listed in manifest["arrays"].items():
+        if (type(listed) is not list or len(listed) != 2 or type(listed[0]) is not str
+                or type(listed[1]) is not list
+                or any(type(n) is not int for n in listed[1])):
+            return f"arrays.{name} is not [dtype, [size, ...]]"
+    for name, took in manifest.get("profile", {}).items():
+        if problem := _kind_problem(took, _NUMBER, f"profile.{name}"):
+            return problem
+    if manifest.get("started"):
+        try:
+            datetime.fromisoformat(manifest["started"])
+        except ValueError:
+            return f"started is not a date and time: {manifest['started']!r}"
+    carried = manifest["carried"]
+    for part in ("steps", "recorder"):
+        if part not in carried:
+            return f"carried.{part} is missing"
+        if problem := _kind_problem(carried[part], (dict,), f"carried.{part}"):
+            return problem
+    owners = {"carried.recorder": carried["recorder"],
+              **{f"carried.steps.{k}": v for k, v in carried["steps"].items()}}
+    for owner, plain in owners.items():
+        if problem := _kind_problem(plain, (dict,), owner):
+            return problem
+        for name, item in plain.items():
+            if problem := _carried_problem(item, manifest["arrays"], f"{owner}.{name}"):
+                return problem
+    return None
+
+
+def _carried_problem(item: Any, arrays: dict[str, Any], where: str) -> str | None:
+    """What is wrong with one carried attribute of a manifest (as ``_carried`` writes it:
+    ``{"value": number, string or null}`` or ``{"array": NAME, "scalar": true/false}``
+    with NAME among the manifest's ``arrays``), or None."""
+    if type(item) is dict and item.keys() == {"value"}:
+        return _kind_problem(item["value"], (*_NUMBER, str, bool, type(None)),
+                             f"{where}.value")
+    if type(item) is dict and item.keys() == {"array", "scalar"}:
+        if item["array"] not in arrays:
+            return f"{where} names the array {item['array']!r}, which it does not list"
+        return _kind_problem(item["scalar"], (bool,), f"{where}.scalar")
+    return f"{where} is not {{\"value\": ...}} or {{\"array\": ..., \"scalar\": ...}}"
 
 
 def incompatibility(manifest: dict[str, Any]) -> str | None:

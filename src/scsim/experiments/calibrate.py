@@ -140,9 +140,13 @@ def miss(fitted: float, target: float, digits: int = 0) -> str:
 def check_calibration_output(path: str | os.PathLike, *, force: bool = False
                              ) -> tuple[Path, Path]:
     """The resolved paths ``Calibration.save`` would write (the YAML, and the chart with
-    ``.png``) if it may: missing, or with ``force`` earlier scsim outputs; otherwise a
+    ``.png``) if it may: ``path`` ends in .yaml or .yml (so that the two are never one
+    file), and each is missing, or with ``force`` an earlier scsim output; otherwise a
     ScsimError. Nothing is touched: call it before calibrating."""
     path = Path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ScsimError(f"{path}: the calibrated scenario is written as YAML, with its chart "
+                         "beside it (same name, .png): give a name ending in .yaml or .yml")
     return (check_output_file(path, force=force, ours=starts_with(CALIBRATED_HEADER)),
             check_output_file(path.with_suffix(".png"), force=force, ours=png_made_by_scsim))
 

@@ -180,10 +180,11 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
 def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per cell: its parameters, the number of finished replications, and each
-    output's mean and 95 % interval half-width over replications. ``progress(done,
-    total)`` is called after each run is read."""
+    output's mean and 95 % interval half-width over replications. A replication counts
+    once: should two finished runs of one (cell, replication) be in the store, the first
+    landed is read. ``progress(done, total)`` is called after each run is read."""
     runs = store.sweep_runs(sweep_id)
-    runs = runs[runs["status"] == "done"]
+    runs = runs[runs["status"] == "done"].drop_duplicates(["cell", "rep"])
     values: dict[int, list[dict[str, float]]] = {}
     for k, row in enumerate(runs.itertuples(), start=1):
         metrics = pd.read_parquet(store.path(row.id) / "metrics.parquet")

@@ -141,6 +141,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
 );
 ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS pid INTEGER;     -- the process running it
 ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS host VARCHAR;
+ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS resumed TIMESTAMP;  -- UTC, its last --resume
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -427,6 +428,24 @@ class RunStore:
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
         raise ScsimError("could not find a free sweep id")
+
+    def take_sweep(self, sweep_id: str) -> None:
+        """Make this process the one running the sweep (for ``--resume``): its row goes
+        back to ``running`` with this pid and host, and the time in ``resumed``. A sweep
+        still running in a live process is refused: two processes would run the same
+        missing tasks."""
+        with self._connect() as con:  # (this marks a dead process's sweep interrupted first)
+            row = con.execute("SELECT status, pid, host, coalesce(resumed, created) "
+                              "FROM sweeps WHERE id = ?", [sweep_id]).fetchone()
+            if row is None:
+                raise ScsimError(f"no sweep '{sweep_id}' in the store {self.root}")
+            status, pid, host, since = row
+            # a row without a pid was written before sweeps recorded one: nothing to check
+            if status == "running" and pid is not None and not _sweep_gone(pid, host, since):
+                raise ScsimError(f"sweep {sweep_id} is still running (pid {pid} on {host})")
+            con.execute("UPDATE sweeps SET status = 'running', pid = ?, host = ?, "
+                        "resumed = ? WHERE id = ?",
+                        [os.getpid(), socket.gethostname(), _utcnow(), sweep_id])
 
     def sweep(self, ref: str) -> tuple[str, dict]:
         """(id, plan) of the sweep ``ref`` names: an id, a unique prefix, or ``last``."""
@@ -802,10 +821,10 @@ class RunStore:
             for folder in self.tmp_dir.iterdir():
                 if folder.name not in live and WORK_NAME.fullmatch(folder.name):
                     shutil.rmtree(folder, ignore_errors=True)
-        sweeps = con.execute("SELECT id, pid, host, created FROM sweeps "
+        sweeps = con.execute("SELECT id, pid, host, coalesce(resumed, created) FROM sweeps "
                              "WHERE status = 'running' AND pid IS NOT NULL").fetchall()
-        for sweep_id, pid, host, created in sweeps:
-            if _gone(RunRecord(sweep_id, "", 0, "running", None, pid, host, created)):
+        for sweep_id, pid, host, since in sweeps:
+            if _sweep_gone(pid, host, since):
                 con.execute("UPDATE sweeps SET status = 'interrupted' WHERE id = ?",
                             [sweep_id])
         if self.checkpoints_dir.is_dir():  # checkpoints are kept until their run is done
@@ -983,6 +1002,12 @@ def _gone(rec: RunRecord) -> bool:
     except psutil.Error:
         return False
     return born > rec.started.replace(tzinfo=UTC).timestamp() + 1.0  # the pid was reused
+
+
+def _sweep_gone(pid: int, host: str | None, since: datetime) -> bool:
+    """The process that runs a sweep (pid on host, since it created or resumed it, UTC)
+    has ended; as ``_gone`` for a run."""
+    return _gone(RunRecord("", "", 0, "running", None, pid, host, since))
 
 
 def _checkpoint_note(folder: Path, run_id: str) -> str:
