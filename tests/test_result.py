@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -178,3 +180,22 @@ def test_format_value_keeps_its_rules_and_tells_a_fraction_from_one():
     assert format_value(12_345.0) == "12,345" and format_value(784.06) == "784.1"
     assert format_value(1.00003) == "1"  # not a fraction: 4 significant digits, as before
     assert format_value(float("nan")) == "–"
+
+
+def test_a_groups_ratio_comes_with_its_interval():
+    """national-800, seed 1: the minority's ever-listed share over the majority's, with
+    the 95 % interval of a ratio of two binomial shares (Katz's log method) from the
+    run's own counts, and "not a clear difference" when it spans 1."""
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=20_000), seed=1)
+    counts = _listed_by_group(res)
+    sizes = res.agents["group"].value_counts()
+    x, n = counts["minority"], sizes["minority"]
+    y, m = counts["majority"], sizes["majority"]
+    ratio = (x / n) / (y / m)
+    half = 1.96 * math.sqrt(1 / x - 1 / n + 1 / y - 1 / m)
+    low, high = ratio * math.exp(-half), ratio * math.exp(half)
+    assert low < 1 < high  # no group-specific mechanism moves this much at 20,000 agents
+    note = res.summary().set_index("figure")["note"]["minority: ever listed"]
+    assert note.endswith(f"ratio to majority: {ratio:.2f} (95 % CI {low:.2f} to {high:.2f}, "
+                         "not a clear difference)")
+    assert "CI" not in res.summary().set_index("figure")["note"]["majority: ever listed"]
