@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import scsim
@@ -92,9 +93,12 @@ def test_run_headline_states_the_runs_own_figures(penalty_comparison):
     assert lines[2] == (f"Wrongful travel bans: {wrongful_tickets:,} of the {tickets:,} blocked "
                         f"tickets {were} refused to people listed wrongfully "
                         f"({100 * wrongful_tickets / 3000:.2g} per 100 people a year).")
+    # the listed banned from social media and those under house arrest act less too
+    assert m["social_media_banned"].any() and m["house_arrest"].any()
     assert lines[3].startswith(f"Chilling effect: {100 * fall:.0f} % fewer penalised acts "
-                               "in the last 30 days than in the first 30 days; mean fear "
-                               f"{res.metrics['fear_mean'].iloc[-1]:.2f}")
+                               "in the last 30 days than in the first 30 days, from fear and "
+                               "from social-media bans on the listed and house arrest; mean "
+                               f"fear {res.metrics['fear_mean'].iloc[-1]:.2f}")
 
 
 def test_run_headline_without_listings():
@@ -190,3 +194,15 @@ def test_comparison_headline_of_a_switch_that_is_not_a_mechanism():
     sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=2))
     assert sentence.startswith("Setting surveillance.channels.camera.facial_recognition to "
                                "false lists ")
+
+
+def test_the_restrictions_that_stop_acts_are_named_beside_fear():
+    from scsim.outputs.headline import acting_stopped
+
+    days = pd.DataFrame({"social_media_banned": [0, 3], "house_arrest": [0, 0],
+                         "detained": [1, 0]})
+    assert acting_stopped(days) == "social-media bans on the listed and detention"
+    days["house_arrest"] = [0, 2]
+    assert acting_stopped(days) == ("social-media bans on the listed, house arrest and "
+                                    "detention")
+    assert acting_stopped(days.drop(columns="detained") * 0) == ""

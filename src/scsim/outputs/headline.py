@@ -60,6 +60,20 @@ def chilling_change(metrics) -> float:
     return tail / head - 1.0 if head > 0 else math.nan
 
 
+STOPPING = (("social_media_banned", "social-media bans on the listed"),
+            ("house_arrest", "house arrest"), ("detained", "detention"))
+"""The restrictions that keep agents from acting (their metric, in words): acts they stop
+are fewer acts too, though nobody was deterred."""
+
+
+def acting_stopped(metrics) -> str:
+    """The restrictions of STOPPING that held someone on some day of the run, in words
+    ('social-media bans on the listed and detention'); '' when none did."""
+    held = [words for column, words in STOPPING
+            if column in metrics and metrics[column].to_numpy().any()]
+    return " and ".join([", ".join(held[:-1]), held[-1]] if len(held) > 1 else held)
+
+
 def _ever(res: Result, column: str) -> int:
     """Agents whose history count ``column`` (times_listed, wrongful_listings) is positive."""
     return int(np.count_nonzero(np.asarray(res.agent_columns[column])))
@@ -115,6 +129,9 @@ def run_headline(res: Result) -> str:
     else:
         acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts "
                 f"{last} than {first}")
+        stopping = acting_stopped(m)
+        if change < 0 and stopping:  # not all of it is fear
+            acts += f", from fear and from {stopping}"
     chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
                 "(0: none, 1: the most).")
     lines = [listed, travel, chilling]
