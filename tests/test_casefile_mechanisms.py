@@ -9,6 +9,8 @@ tells them the same rows (the draws are per agent)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,3 +232,13 @@ def test_a_wrongful_listing_opens_a_case_file_with_the_services_refused_that_day
     told = after_listing(wrongful)
     assert (told["day"] == told["agent"].map(first.set_index("agent")["day"])).sum() > 10
     pd.testing.assert_frame_equal(told, after_listing(chosen))
+
+
+@pytest.mark.parametrize(("score", "clean", "told"), [
+    (549.9996, 550.0093, "score 549.9996, error-free 550.0093"),  # decided by 0.01 points
+    (549.96, 551.0, "score 549.96, error-free 551.00"),  # 550.0 would read as not under
+    (549.7, 554.7, "score 549.7, error-free 554.7")])
+def test_a_wrongful_listings_scores_are_told_apart_and_under_the_threshold(score, clean,
+                                                                          told):
+    w = SimpleNamespace(score=score, clean_score=clean, threshold_gap=550.0 - score)
+    assert casefile._scores(w) == told

@@ -1000,7 +1000,7 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     wrong = res.wrongful[res.wrongful["agent"] == agent]
     for w in wrong.itertuples(index=False):
         lines.append(f"day {w.day}: wrongfully listed, cause {w.cause.replace('_', ' ')}"
-                     + _who(w) + f" (score {w.score:.1f}, error-free {w.clean_score:.1f})")
+                     + _who(w) + f" ({_scores(w)})")
     return CaseFile(agent, False, totals, "\n".join(lines))
 
 
@@ -1011,6 +1011,19 @@ def _who(w) -> str:
     if getattr(w, "falsely_reported_by", -1) >= 0:
         parts.append(f"falsely reported by agent {w.falsely_reported_by}")
     return ("; " + ", ".join(parts)) if parts else ""
+
+
+def _scores(w) -> str:
+    """A wrongful listing's recorded and error-free scores (points), in words, with as many
+    decimals (1 to 4) as it takes to tell them apart and to show the recorded one under
+    the threshold: "score 549.9996, error-free 550.0093", not "550.0, error-free 550.0"
+    for a listing decided by 0.01 points."""
+    threshold = w.score + w.threshold_gap  # -inf: no threshold
+    for places in range(1, 5):
+        score, clean = round(w.score, places), round(w.clean_score, places)
+        if score != clean and not score >= round(threshold, places) > -math.inf:
+            break
+    return f"score {w.score:.{places}f}, error-free {w.clean_score:.{places}f}"
 
 
 def _against_threshold(gap: float) -> str:
@@ -1032,6 +1045,6 @@ def _against_threshold(gap: float) -> str:
 def wrongful_stories(res, k: int) -> list[str]:
     """The first ``k`` wrongful listings of ``res``, each in one line with its cause."""
     return [f"agent {w.agent}, day {w.day}: wrongfully listed, cause "
-            f"{w.cause.replace('_', ' ')}{_who(w)} (score {w.score:.1f}, error-free "
-            f"{w.clean_score:.1f}, {_against_threshold(w.threshold_gap)})"
+            f"{w.cause.replace('_', ' ')}{_who(w)} ({_scores(w)}, "
+            f"{_against_threshold(w.threshold_gap)})"
             for w in res.wrongful.head(k).itertuples(index=False)]
