@@ -1018,10 +1018,11 @@ def _scores(w) -> str:
     decimals (1 to 4) as it takes to tell them apart and to show the recorded one under
     the threshold: "score 549.9996, error-free 550.0093", not "550.0, error-free 550.0"
     for a listing decided by 0.01 points."""
-    threshold = w.score + w.threshold_gap  # -inf: no threshold
+    under = w.threshold_gap > 0  # listed by its score (else by a severe act)
     for places in range(1, 5):
         score, clean = round(w.score, places), round(w.clean_score, places)
-        if score != clean and not score >= round(threshold, places) > -math.inf:
+        if score != clean and not (under and score >= round(w.score + w.threshold_gap,
+                                                             places)):
             break
     return f"score {w.score:.{places}f}, error-free {w.clean_score:.{places}f}"
 
