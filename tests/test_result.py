@@ -143,7 +143,7 @@ def test_small_numbers_name_the_group_whose_count_is_small():
     assert notes["group_b: ever listed"].endswith(
         f" (small numbers: group_a has {counts['group_a']} listed, so the ratio is noisy)")
     assert notes["group_a: ever listed"].endswith(
-        f"ratio to group_a: 1.00 (small numbers: group_a has {counts['group_a']} listed, "
+        f"the reference group (small numbers: group_a has {counts['group_a']} listed, "
         "so the share is noisy)")
     assert notes["party: ever listed"].endswith(
         f"(small numbers: party has {counts['party']} listed and group_a has "
@@ -199,3 +199,10 @@ def test_a_groups_ratio_comes_with_its_interval():
     assert note.endswith(f"ratio to majority: {ratio:.2f} (95 % CI {low:.2f} to {high:.2f}, "
                          "not a clear difference)")
     assert "CI" not in res.summary().set_index("figure")["note"]["majority: ever listed"]
+
+
+def test_one_group_has_no_ratio_to_itself():
+    res = scsim.simulate(scsim.load_scenario("pilot-1000", agents=2000, days=30), seed=1)
+    (note,) = res.summary().query("section == 'disparate impact'")["note"]
+    ever = (res.agents["times_listed"] > 0).mean()
+    assert note.startswith(f"{100 * ever:.1f} % of agents") and "ratio" not in note

@@ -137,16 +137,18 @@ def summarise(res: Result) -> pd.DataFrame:
     for g, count in zip(res.names.groups, listed, strict=True):
         ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
         counts = {g: int(count)}  # the listed agents behind what the note tells
-        if not np.isfinite(ratio):
-            relation = f"reference: {ref}" if g == ref else f"no ratio: nobody in {ref} listed"
+        if groups == 1:  # a ratio to itself says nothing
+            relation = ""
+        elif g == ref:
+            relation = "the reference group"
+        elif not np.isfinite(ratio):
+            relation = f"no ratio: nobody in {ref} listed"
         else:
-            relation = f"ratio to {ref}: {ratio:.2f}"
-            if g != ref:
-                relation += ratio_interval(count, sizes[codes_of[g]], ref_count,
-                                           sizes[res.names.reference_group])
+            relation = f"ratio to {ref}: {ratio:.2f}" + ratio_interval(
+                count, sizes[codes_of[g]], ref_count, sizes[res.names.reference_group])
             counts[ref] = ref_count
         add("disparate impact", f"{g}: ever listed", ever[g],
-            f"{percent(ever[g], 1)} of the group; {relation}"
+            f"{percent(ever[g], 1)} of " + (f"the group; {relation}" if relation else "agents")
             + small_numbers(counts, "share" if len(counts) == 1 else "ratio"))
     mechanism_rows(res, add)
     if companies_scored(res):
