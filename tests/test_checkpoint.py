@@ -260,7 +260,7 @@ def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
     st = open_store(tmp_path)
     run_id = st.runs().iloc[0]["id"]
     kept = tmp_path / "checkpoints" / run_id
-    stale = [tmp_path / "checkpoints" / "20000101-000000-gone", kept / ".tmp-day-000010-1"]
+    stale = [tmp_path / "checkpoints" / "20000101-000000-abcd", kept / ".tmp-day-000010-1"]
     for folder in stale:
         folder.mkdir(parents=True)
     open_store(tmp_path).runs()  # an opening repairs

@@ -150,11 +150,13 @@ def cnt(mod, counts, name):
 
 def test_ties_visible():
     assert ties_m.visible(np.uint8(0)) == (0, 0, 0)
-    assert ties_m.visible(LISTED) == (1, 1, 0)
+    assert ties_m.visible(LISTED | CLEAN_LISTED) == (1, 1, 0)
     assert ties_m.visible(LISTED | WRONGFUL) == (1, 0, 0)
-    assert ties_m.visible(LISTED | SHAMED) == (1, 1, 1)
+    # a wrongful listing that the error-free record has since made too
+    assert ties_m.visible(LISTED | WRONGFUL | CLEAN_LISTED) == (1, 1, 0)
+    assert ties_m.visible(LISTED | SHAMED | CLEAN_LISTED) == (1, 1, 1)
     assert ties_m.visible(SHAMED) == (0, 0, 1)
-    assert ties_m.visible(WRONGFUL) == (0, 0, 0)  # not listed: not rightfully listed either
+    assert ties_m.visible(CLEAN_LISTED) == (0, 0, 0)  # not listed: counted by nobody
 
 
 def test_ties_reverse_entry_and_broadcast():
@@ -177,7 +179,7 @@ def test_ties_reverse_entry_and_broadcast():
 
 def test_ties_set_tie_both_directions_and_counts():
     indptr, indices, tie = csr(3, [(0, 1, TIE_WORK), (1, 2, TIE_SOCIAL)])
-    status = np.array([LISTED | SHAMED, LISTED | WRONGFUL, 0], np.uint8)
+    status = np.array([LISTED | SHAMED | CLEAN_LISTED, LISTED | WRONGFUL, 0], np.uint8)
     deg = np.array([1, 2, 1], np.uint16)
     nl = np.array([1, 1, 1], np.uint16)  # 0 sees 1; 1 sees 0; 2 sees 1
     nc = np.array([0, 1, 0], np.uint16)  # 1 is wrongfully listed: only 0 is rightful
