@@ -214,7 +214,7 @@ def test_a_run_with_detention_draws_it(server, page):
     detained = int(catalogue(store, f"SELECT sum(new_detentions) AS n FROM metrics "
                                     f"WHERE run_id = '{run_id}'")["n"].iloc[0])
     assert detained > 0
-    expect(page.locator("#headline p").nth(3)).to_contain_text(
+    expect(page.locator("#headline p").last).to_contain_text(
         f"Detention: {detained:,} detentions in 60 days")
 
 
