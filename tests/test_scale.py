@@ -9,7 +9,9 @@ import pytest
 import scsim
 from conftest import run_cli
 from scsim.analysis.published import POPULATION_2018, ticket_figures
+from scsim.outputs.headline import round_figure
 from scsim.outputs.scale import scales
+from scsim.store import open_store
 
 K = 1400.0
 BUSY = {"listing.threshold": 695, "sanctions.travel.air_rate": 0.05}  # listings in 60 days
@@ -57,7 +59,8 @@ def test_summary_in_national_terms(national):
 def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
-                           "--days", "30", "--set", "population.scale=1400")
+                           "--days", "30", "--set", "population.scale=1400",
+                           "--set", "listing.threshold=690")  # some listed in 30 days
     assert code == 0, out
     # The headline reads in national terms: 3,000 agents × 1,400 = 4.2 million people, and
     # the 2018 counts of 1.4 billion people in millions, as published (18 and 5.5 as the
@@ -66,6 +69,12 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     words = " ".join(out.split())  # Rich wraps at the terminal's 200 columns
     assert "Blocked travel, in national terms" in words
     assert "for the 4.2 million people" in words
+    # the list: agents, and the people they stand for (not "of 3,000 people")
+    res = open_store(tmp_path / "store").load("last")
+    ever = int((res.agents["times_listed"] > 0).sum())
+    assert ever > 0 and (f"Listed: {ever:,} of 3,000 agents ({100 * ever / 3000:.1f} %) at "
+                         f"some point in 30 days, about {round_figure(ever * 1400)} of the 4.2 "
+                         "million people they stand for;") in words
     assert "China 2018: 18 and 5.5 million as seed 003 states it, 8.1 and 1.8 million" in words
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400", "--full")

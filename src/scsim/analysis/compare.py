@@ -166,7 +166,7 @@ class Comparison:
                     continue
                 rows.append((g, "ever listed (share)", k, ever_a[g], ever_b[g]))
                 for col, figure in ((f"listed_rate_{g}", "listed, final day (share)"),
-                                    (f"wrongful_rate_{g}", "wrongfully listed, final day"),
+                                    (f"wrongful_rate_{g}", "wrongfully listed, final day (share)"),
                                     (f"di_{g}", "disparate impact, final day (ratio)")):
                     rows.append((g, figure, k, ra.metrics[col].iloc[-1],
                                  rb.metrics[col].iloc[-1]))

@@ -66,6 +66,11 @@ STOPPING = (("social_media_banned", "social-media bans on the listed"),
 are fewer acts too, though nobody was deterred."""
 
 
+def people(count: float) -> str:
+    """A count of people, in words: '20.9 million' from a million on, else '210,000'."""
+    return (f"{round_figure(count / 1e6)} million" if count >= 1e6 else round_figure(count))
+
+
 def acting_stopped(metrics) -> str:
     """The restrictions of STOPPING that held someone on some day of the run, in words
     ('social-media bans on the listed and detention'); '' when none did."""
@@ -107,6 +112,15 @@ def run_headline(res: Result) -> str:
               "face-matching errors and false reports would not have listed them).")
     if ever == 0:
         listed = f"Listed: nobody among {n:,} people {period(days)}."
+    k = res.scenario.population.scale
+    if k != 1:  # the counts are of agents, each standing for k people
+        listed = (f"Listed: {ever:,} of {n:,} agents ({percent(ever / n, 1)}) at some point "
+                  f"{period(days)}, about {people(ever * k)} of the {people(n * k)} people "
+                  f"they stand for; {wrongful:,} of them wrongfully ("
+                  + (f"about {people(wrongful * k)} people: " if wrongful else "")
+                  + "the same acts without face-matching errors and false reports would not "
+                  "have listed them).") if ever else (
+                      f"Listed: nobody among {n:,} agents {period(days)}.")
     per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
     travel = (f"Blocked travel: {per_100['air']:.2g} air and {per_100['train']:.2g} train "
@@ -115,7 +129,6 @@ def run_headline(res: Result) -> str:
               f"{100 * published['train'][0].value:.2g} as seed 003 states it, "
               f"{100 * published['air'][1].value:.2g} and "
               f"{100 * published['train'][1].value:.2g} from the cumulative series.")
-    k = res.scenario.population.scale
     if k != 1:
         travel = national_travel(per_100, n * k, published)
     change = chilling_change(m)
