@@ -9,7 +9,7 @@ import pytest
 import scsim
 from conftest import run_cli
 from scsim.analysis.published import POPULATION_2018, ticket_figures
-from scsim.outputs.headline import round_figure
+from scsim.outputs.headline import people
 from scsim.outputs.scale import scales
 from scsim.store import open_store
 
@@ -73,7 +73,7 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     res = open_store(tmp_path / "store").load("last")
     ever = int((res.agents["times_listed"] > 0).sum())
     assert ever > 0 and (f"Listed: {ever:,} of 3,000 agents ({100 * ever / 3000:.1f} %) at "
-                         f"some point in 30 days, about {round_figure(ever * 1400)} of the 4.2 "
+                         f"some point in 30 days, about {people(ever * 1400)} of the 4.2 "
                          "million people they stand for;") in words
     assert "China 2018: 18 and 5.5 million as seed 003 states it, 8.1 and 1.8 million" in words
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
