@@ -222,18 +222,19 @@ def test_classify_step_run(monkeypatch, flagged):
     calls = Calls()
     calls.patch(monkeypatch, classify_m, "classify", raise_flag if flagged else None)
     calls.patch(monkeypatch, classify_m, "announce_listings")
-    t = today(SimpleNamespace(classify="P.classify"))
+    params = SimpleNamespace(threshold="P.threshold", listing=True, appeal_rate=0.0)
+    t = today(SimpleNamespace(classify=params))
     classify_m.Classify(None).run(t)
     assert calls[0] == ("classify", (
-        "P.classify", key("classify"), DAY, "a.region", "started", "a.scores", "a.tier",
+        params, key("classify"), DAY, "a.region", "started", "a.scores", "a.tier",
         "a.status", "a.today", "a.listed_until", "a.times_listed", "a.days_listed",
         "a.wrongful_listings", "counts.classify", book("classify"),
         t.tally.flags))
     assert calls.names() == (["classify", "announce_listings"] if flagged else ["classify"])
     if flagged:
-        assert calls[1][1] == ("net.indptr", "net.indices", "net.tie", "a.status", "a.today",
-                               "a.nbr_listed", "a.nbr_clean_listed", "a.nbr_shamed",
-                               t.tally.flags)
+        assert calls[1][1] == ("P.threshold", "net.indptr", "net.indices", "net.tie",
+                               "a.scores", "a.status", "a.today", "a.nbr_listed",
+                               "a.nbr_clean_listed", "a.nbr_shamed", t.tally.flags)
 
 
 def test_sanction_step_run(monkeypatch):
