@@ -187,6 +187,15 @@ def lists_clean(ev, clean_score, threshold):
     return (ev & SEVERE_CLEAN) != 0 or clean_score < threshold
 
 
+@njit(cache=True, inline="always")
+def joins_clean_record(st, ev, clean_score, threshold):
+    """A wrongful listing (status bits ``st``) that the error-free record makes today
+    (``lists_clean``) and that its neighbours do not count there yet (no ``CLEAN_LISTED``):
+    ``classify`` flags its block, ``announce_listings`` tells the neighbours."""
+    return ((st & LISTED) != 0 and (st & WRONGFUL) != 0 and (st & CLEAN_LISTED) == 0
+            and lists_clean(ev, clean_score, threshold))
+
+
 @njit(cache=True, parallel=True)
 def classify(p, key, day, region, started, scores, tier, status, today, listed_until,
              times_listed, days_listed, wrongful_listings, counts, bk, flags):
@@ -246,8 +255,7 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 else:
                     status[i] = st
                     add_capped(days_listed, i, 1)
-                    if (st & WRONGFUL and not st & CLEAN_LISTED
-                            and lists_clean(ev, scores[i, clean], threshold)):
+                    if joins_clean_record(st, ev, scores[i, clean], threshold):
                         changed = 1  # announce_listings counts it on the error-free record
                 continue
             protected = (st & PROTECTED) != 0 and listed_until[i] > day
@@ -324,8 +332,7 @@ def announce_listings(threshold, indptr, indices, tie, scores, status, today, nb
                 broadcast(i, -1, -rightful, -shamed, indptr, indices, tie, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
                 status[i] = st & ~(WRONGFUL | SHAMED | CLEAN_LISTED)
-            elif (st & LISTED and st & WRONGFUL and not st & CLEAN_LISTED
-                  and lists_clean(ev, scores[i, clean], threshold)):
+            elif joins_clean_record(st, ev, scores[i, clean], threshold):
                 status[i] = st | CLEAN_LISTED
                 broadcast(i, 0, 1, 0, indptr, indices, tie, nbr_listed, nbr_clean_listed,
                           nbr_shamed)

@@ -133,8 +133,7 @@ def summarise(res: Result) -> pd.DataFrame:
                                                 where=sizes > 0), strict=True))
     ref = res.names.groups[res.names.reference_group]
     ref_count = int(listed[res.names.reference_group])
-    codes_of = {g: k for k, g in enumerate(res.names.groups)}
-    for g, count in zip(res.names.groups, listed, strict=True):
+    for k, (g, count) in enumerate(zip(res.names.groups, listed, strict=True)):
         ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
         counts = {g: int(count)}  # the listed agents behind what the note tells
         if groups == 1:  # a ratio to itself says nothing
@@ -145,7 +144,7 @@ def summarise(res: Result) -> pd.DataFrame:
             relation = f"no ratio: nobody in {ref} listed"
         else:
             relation = f"ratio to {ref}: {ratio:.2f}" + ratio_interval(
-                count, sizes[codes_of[g]], ref_count, sizes[res.names.reference_group])
+                count, sizes[k], ref_count, sizes[res.names.reference_group])
             counts[ref] = ref_count
         add("disparate impact", f"{g}: ever listed", ever[g],
             f"{percent(ever[g], 1)} of " + (f"the group; {relation}" if relation else "agents")
