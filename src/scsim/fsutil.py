@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 from scsim.errors import ScsimError
 from scsim.interrupts import check_signals
@@ -173,6 +176,43 @@ def png_made_by_scsim(path: Path) -> bool:
         return False
 
 
+OLD = "old"
+"""The end of the name under which ``_replace_dir`` keeps the folder it replaces until the
+new one is in place."""
+
+
+def work_prefix(target: Path) -> str:
+    """The start of the name of the temporary sibling in which this process writes
+    ``target``: hidden, and naming the host and process, so that a later write of the same
+    target can tell a sibling left by a process that died (``kill -9``, power cut) from one
+    still being written."""
+    return f".{target.name}.scsim-{socket.gethostname()}-{os.getpid()}-"
+
+
+def clear_stale_work(target: Path) -> None:
+    """Remove the temporary siblings of ``target`` (files or folders, ``work_prefix``) left
+    by processes of this host that have ended; where such a process died between moving
+    the earlier ``target`` aside and putting the new one in its place, put the earlier one
+    back instead. Siblings of live processes, of other hosts (whose processes cannot be
+    checked from here) and anything else are left alone."""
+    stale = re.compile(rf"\.{re.escape(target.name)}\.scsim-{re.escape(socket.gethostname())}"
+                       r"-(\d+)-(.+)")
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return  # no parent yet, or not readable: nothing of ours can be there
+    for sibling in sorted(siblings, key=lambda p: p.name):
+        match = stale.fullmatch(sibling.name)
+        if not match or int(match[1]) == os.getpid() or psutil.pid_exists(int(match[1])):
+            continue
+        if match[2] == OLD and not target.exists() and not target.is_symlink():
+            sibling.rename(target)  # the earlier output, which the dead process moved aside
+        elif sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of ``folder`` to fill; on success it replaces ``folder``
@@ -180,9 +220,10 @@ def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator
     must pass ``check_output_folder`` (checked before and again just before the rename).
     A Ctrl-C or SIGTERM that arrived while it was filled, even one whose exception a
     library lost (``scsim.interrupts``), stops it before the rename."""
+    clear_stale_work(Path(folder).resolve())
     target = check_output_folder(folder, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
@@ -202,8 +243,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; on success it replaces ``path``
     (os.replace), on any exception it is removed."""
     target = Path(path).resolve()
+    clear_stale_work(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    handle, name = tempfile.mkstemp(prefix=work_prefix(target), dir=target.parent)
     os.close(handle)
     tmp = Path(name)
     try:
@@ -221,7 +263,7 @@ def _replace_dir(new: Path, target: Path) -> None:
     """Put ``new`` where ``target`` is; an earlier target (checked to be scsim's own, or
     empty) is renamed aside first and removed once ``new`` is in place."""
     if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        old = target.with_name(f"{work_prefix(target)}{OLD}")
         target.rename(old)
         new.rename(target)
         shutil.rmtree(old, ignore_errors=True)
