@@ -18,6 +18,16 @@ class ScenarioError(ScsimError):
         super().__init__(head + ":\n  " + "\n  ".join(self.problems))
 
 
+class ScenarioWarning(UserWarning):
+    """A valid scenario with a setting that does nothing (``scenario.advice``): a switch on
+    while a value it needs is left at a default that does nothing, or values set under a
+    switch left off. ``path``: the key the author wrote; the message says which to set."""
+
+    def __init__(self, message: str, path: tuple = ()):
+        super().__init__(message)
+        self.path = path
+
+
 class EdgeListError(ScsimError):
     """A missing or malformed edge-list file; the message names the file and line."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from scsim import __version__
-from scsim.errors import ScsimError, Terminated
+from scsim.errors import ScenarioWarning, ScsimError, Terminated
 from scsim.interrupts import interrupt_requested, raise_requested_stop, remembered_interrupts
 
 app = typer.Typer(
@@ -81,12 +82,28 @@ def data_format(as_json: bool, as_csv: bool) -> str | None:
     return "json" if as_json else "csv" if as_csv else None
 
 
-def load(scenario, agents=None, days=None, network=None, overrides=None):
-    """The scenario a command names (a file or a built-in name), with its options."""
+def load(scenario, agents=None, days=None, network=None, overrides=None, advise=True):
+    """The scenario a command names (a file or a built-in name), with its options. Its
+    settings that do nothing (``scenario.advice``) are printed on stderr, each once per
+    command, before any progress bar (``advise=False``: not, for a second load of the same
+    scenario); elsewhere in a command (a sweep's cells) they are not printed."""
     from scsim.scenario import load_scenario
 
-    return load_scenario(scenario, agents=agents, days=days, network=network,
-                         overrides=overrides, spelling="cli")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load_scenario(scenario, agents=agents, days=days, network=network,
+                           overrides=overrides, spelling="cli")
+    for w in caught:
+        if not issubclass(w.category, ScenarioWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        elif advise and str(w.message) not in ADVISED:
+            ADVISED.append(str(w.message))
+            err.print(f"[bold yellow]warning:[/bold yellow] {escape(str(w.message))}",
+                      soft_wrap=True)
+    return sc
+
+
+ADVISED: list[str] = []  # the settings that do nothing printed so far by this command
 
 
 def open_runs(path: Path | None, create: bool = False):
@@ -120,7 +137,11 @@ def main() -> None:
     """Entry point: user errors print one message and exit 2, Ctrl-C exits 130 and SIGTERM
     143 with one word, never a traceback. A Ctrl-C whose KeyboardInterrupt a library lost
     (``scsim.interrupts``) still ends the command with 130, even one that then finished or
-    failed; likewise a SIGTERM whose Terminated was lost, with 143."""
+    failed; likewise a SIGTERM whose Terminated was lost, with 143. Settings that do
+    nothing are printed by ``load``, not as Python warnings (which would break a progress
+    bar)."""
+    warnings.filterwarnings("ignore", category=ScenarioWarning)
+    ADVISED.clear()
     if interrupt_requested():  # while the CLI loaded, which said so (scsim.cli)
         sys.exit(130)
     with remembered_interrupts():

@@ -83,8 +83,8 @@ def compare(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · {sc_a.population.agents:,} "
             f"agents · {counted(reps, 'pair')}", quiet)
         with compile_notice(quiet), progress, stoppable():
-            comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a),
-                                  base_b=load(b), progress=advance)
+            comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a, advise=False),
+                                  base_b=load(b, advise=False), progress=advance)
     if as_data == "json":
         print_data(comparison_record(comparison, all_metrics), True)
     elif as_data == "csv":

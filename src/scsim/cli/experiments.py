@@ -135,7 +135,7 @@ def sweep_command(
             raise ScsimError("scsim sweep needs a scenario (or --resume SWEEP)")
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed,
-                              origin=load(target))
+                              origin=load(target, advise=False))
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
     with _client(address, workers) as client:

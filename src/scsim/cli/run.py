@@ -101,7 +101,7 @@ def run(
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
         with progress, stoppable():
-            res = runs.record(sim, advance, base=load(scenario),
+            res = runs.record(sim, advance, base=load(scenario, advise=False),
                               checkpoint_every=checkpoint_every)
     pending = ([f"--out {out}"] if out is not None else []) + (["the report"] if report
                                                                else [])

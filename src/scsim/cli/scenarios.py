@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from scsim.cli.app import AgentsOption, DaysOption, SetOption, app, console, load
+from scsim.cli.app import ADVISED, AgentsOption, DaysOption, SetOption, app, console, load
 from scsim.outputs.words import counted
 
 scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
@@ -51,7 +51,8 @@ def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = No
 def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
              set_: SetOption = None) -> None:
     """Check a scenario; prints every problem with its field and line, exit code 2 when
-    invalid."""
+    invalid, and every setting that does nothing (a switch on with nothing to do: a
+    warning, exit code 0)."""
     sc = load(scenario, overrides=set_)
     if sc.network.kind == "file":
         from scsim.world.network import load_edgelist
@@ -62,4 +63,6 @@ def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or buil
         detail = f"{sc.population.agents:,} agents"
     console.print(f"[green]valid[/green]: {sc.name} ({detail}, {counted(sc.days, 'day')}, "
                   f"{counted(len(sc.behaviours), 'behaviour')}, "
-                  f"{counted(len(sc.timeline), 'timeline step')})")
+                  f"{counted(len(sc.timeline), 'timeline step')})"
+                  + (f", {counted(len(ADVISED), 'warning')} above"
+                     if ADVISED else ""))

@@ -85,6 +85,8 @@ class Mechanism:
     by default, whether a scenario switches it on; its metric columns then appear only in
     runs of scenarios that do (in some epoch of their timeline), so that adding it changes
     no existing output. ``check(sc)``: rules across fields, as (path, message) pairs.
+    ``advice``: rules that find a setting that does nothing (``scenario.section.Written``),
+    reported as warnings (``scenario.advice``).
     ``sources``: the sources of points it books to (``core.source.Sources``).
     ``state_bytes(sc)``: bytes per agent of the state its step keeps besides
     ``core.state.AGENT_ARRAYS`` (counted by ``core.memory``).
@@ -102,6 +104,7 @@ class Mechanism:
     metrics_after: str | None = None
     in_use: Callable[[Scenario], bool] | None = None
     check: Callable[[Scenario], list[tuple[tuple, str]]] | None = None
+    advice: tuple[Callable[..., Any], ...] = ()
     state_bytes: Callable[[Scenario], float] | None = None
     sources: Sources | None = None
     errs: Callable[[Scenario], bool] | None = None

@@ -16,7 +16,7 @@ from scsim.core.metric import Metric
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import listing_threshold
-from scsim.scenario.section import Probability, Section, meta
+from scsim.scenario.section import Probability, Section, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -112,4 +112,5 @@ MECHANISM = Mechanism(
     name="adapt", place=80,
     sections={"fear": (Fear, "fear and the chilling effect")},
     compile=compile_adapt, step=Adapt,
+    advice=(switched_off("fear", "fear will stay 0 (no chilling effect)"),),
     metrics=(FEAR_MEAN,), metrics_after="score_assortativity")

@@ -38,7 +38,16 @@ from scsim.core.state import (
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import GROUP_SCORE_MEAN
 from scsim.mechanisms.ties import broadcast
-from scsim.scenario.section import Days, Name, Probability, Section, meta
+from scsim.scenario.section import (
+    Advice,
+    Days,
+    Name,
+    Probability,
+    Section,
+    Written,
+    meta,
+    switched_off,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -111,6 +120,40 @@ def listing_threshold(sc: Scenario) -> float:
     """The score (points) below which agents are listed; -inf when nobody is."""
     lst = sc.listing
     return lst.threshold if enabled(sc) and lst.threshold is not None else -math.inf
+
+
+def nobody_listed(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Listing on, no threshold, no severe behaviour, nobody listed at the start: nobody is
+    ever listed."""
+    lst = sc.listing
+    if not lst.enabled:
+        return None
+    if lst.threshold is not None or lst.initial_share > 0 or any(
+            b.severe for b in sc.behaviours):
+        return True
+    if not written("listing") or written("listing", "threshold"):
+        return None
+    where = written.first(("listing",), ("enabled", "duration", "severe_duration", "renew",
+                                         "compliance_rate", "appeals"))
+    return (where, "listing.enabled is true but listing.threshold is not set and no "
+            "behaviour is severe, so nobody will be listed: set listing.threshold (points: "
+            "agents below it are listed) or severe: true on a behaviour")
+
+
+def nobody_appeals(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Appeals on, their rate left at 0: nobody appeals."""
+    ap = sc.listing.appeals
+    if not (sc.listing.enabled and ap.enabled):
+        return None
+    if ap.rate > 0:
+        return True
+    if not written("listing", "appeals") or written("listing", "appeals", "rate"):
+        return None
+    where = written.first(("listing", "appeals"), ("enabled", "win", "win_wrongful",
+                                                   "correct_record", "protection_days"))
+    return (where, "listing.appeals.enabled is true but listing.appeals.rate is 0, so nobody "
+            "will appeal: set listing.appeals.rate (the per-day probability that a listed "
+            "agent appeals)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -475,6 +518,8 @@ MECHANISM = Mechanism(
     sections={"tiers": (list[Tier], "score bands, e.g. A+ to D"),
               "listing": (Listing, "the list of the discredited")},
     compile=compile_classify, step=Classify, check=check,
+    advice=(nobody_listed, nobody_appeals, switched_off("listing", "nobody will be listed"),
+            switched_off("listing.appeals", "nobody will appeal")),
     metrics=(*LISTING_METRICS,
              Columns("reported_{}", TIERS,
                      PerName("groups", LISTED_RATE, WRONGFUL_RATE, GROUP_SCORE_MEAN,

@@ -20,7 +20,17 @@ from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
-from scsim.scenario.section import LogNormal, Name, Probability, Rate, Section, meta
+from scsim.scenario.section import (
+    Advice,
+    LogNormal,
+    Name,
+    Probability,
+    Rate,
+    Section,
+    Written,
+    meta,
+    switched_off,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -92,6 +102,25 @@ class Companies(Section):
 def enabled(sc: Scenario) -> bool:
     """Do company scores move?"""
     return sc.companies.enabled
+
+
+def company_scores_still(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Corporate scoring switched on or tuned, no compliance event: company scores never
+    move, so no company is listed or changes tier."""
+    co = sc.companies
+    if not co.enabled:
+        return None
+    if any(e.rate > 0 for e in co.events) or co.company_penalty > 0:
+        return True
+    if written("companies", "events"):
+        return None
+    where = written.first(("companies",), ("enabled", "listing_threshold", "tiers",
+                                           "rep_penalty", "recovery"))
+    if where == ("companies",):
+        return None
+    return (where, "companies.enabled is true but companies.events is empty, so company "
+            "scores will not move (no company is listed or changes tier): add "
+            "companies.events (each a name, a rate per company per day and a delta in points)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -240,5 +269,9 @@ METRICS = (
 MECHANISM = Mechanism(
     name="companies", place=90,
     sections={"companies": (Companies, "corporate scores")},
-    compile=compile_companies, step=CompaniesStep,
+    compile=compile_companies, step=CompaniesStep, advice=(
+        company_scores_still,
+        switched_off("companies", "company scores will not move",
+                     ("events", "recovery", "listing_threshold", "rep_penalty",
+                      "company_penalty"))),
     metrics=METRICS, metrics_after="di_{}", sources=SOURCES)

@@ -46,7 +46,7 @@ from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import DETAINED, LISTED, POLITICAL_RECORD, TIES_SUSPENDED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import suspend_ties
-from scsim.scenario.section import Name, Probability, Section, meta
+from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -102,6 +102,22 @@ def check(sc: Scenario) -> list[tuple[tuple, str]]:
 def release_day_bytes(sc: Scenario) -> float:
     """Bytes per agent the step keeps: the int32 release day."""
     return 4.0 if enabled(sc) else 0.0
+
+
+def nobody_detained(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Detention on, no threshold and no political act: nobody can be detained."""
+    de = sc.detention
+    if not de.enabled:
+        return None
+    if de.threshold is not None or de.political:
+        return True if de.probability > 0 else None
+    if written("detention", "threshold") or written("detention", "political"):
+        return None
+    where = written.first(("detention",), ("enabled", "probability", "days"))
+    return (where, "detention.enabled is true but detention.threshold is not set and "
+            "detention.political is empty, so nobody will be detained: set "
+            "detention.threshold (points: agents below it can be detained) or "
+            "detention.political (behaviours that are political acts)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -356,4 +372,5 @@ MECHANISM = Mechanism(
                             "(seeds 002, 004)")},
     compile=compile_detention, step=DetentionStep, sources=SOURCES,
     metrics=METRICS, metrics_after="children_barred", in_use=enabled, check=check,
+    advice=(switched_off("detention", "nobody will be detained"), nobody_detained),
     state_bytes=release_day_bytes)

@@ -27,7 +27,7 @@ from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, poisson, sub_hash, unit
 from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Section
+from scsim.scenario.section import Advice, Section, Written
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -47,6 +47,25 @@ class FamilyRewards(Section):
 def enabled(sc: Scenario) -> bool:
     """Does the scenario switch family rewards on?"""
     return sc.family_rewards.enabled
+
+
+def nothing_extended(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Family rewards on, with no tiers (no top tier) or no privilege: nothing to extend."""
+    if not enabled(sc):
+        return None
+    grants = sc.privileges.grants if sc.privileges.enabled else []
+    if sc.tiers and any(g.rate > 0 for g in grants):
+        return True
+    if not sc.tiers and not written("tiers"):
+        return (("family_rewards", "enabled"), "family_rewards.enabled is true but no tiers "
+                "are defined, so there is no top tier whose privileges could extend to a "
+                "household: add tiers (each a name and a min score in points)")
+    if sc.privileges.enabled and not grants and not written("privileges", "grants"):
+        return (("family_rewards", "enabled"), "family_rewards.enabled is true but "
+                "privileges.grants is empty, so there is no privilege to extend to a "
+                "household: add privileges.grants (each a name, a threshold in points and a "
+                "rate of uses per eligible person per day)")
+    return None
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -188,4 +207,5 @@ MECHANISM = Mechanism(
     sections={"family_rewards": (FamilyRewards, "privileges extend to top-tier agents' "
                                  "households (seed 001)")},
     compile=compile_family_rewards, step=FamilyRewardsStep,
-    metrics=METRICS, metrics_after="privilege_{}", in_use=enabled)
+    metrics=METRICS, metrics_after="privilege_{}", in_use=enabled,
+    advice=(nothing_extended,))

@@ -31,7 +31,7 @@ from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, stream_key, sub_hash, unit
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Probability, Section, meta
+from scsim.scenario.section import Probability, Section, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -180,4 +180,5 @@ MECHANISM = Mechanism(
     name="impunity", place=after("companies"),
     sections={"impunity": (Impunity, "observations against the powerful dropped (seed 002)")},
     compile=compile_impunity, step=ImpunityStep,
-    metrics=METRICS, metrics_after="false_reports_accepted", in_use=enabled, errs=drops)
+    metrics=METRICS, metrics_after="false_reports_accepted", in_use=enabled, errs=drops,
+    advice=(switched_off("impunity", "nothing against the powerful will be dropped"),))

@@ -25,7 +25,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Probability, Section, meta
+from scsim.scenario.section import Probability, Section, meta, switched_off
 from scsim.world.network.csr import INACTIVE
 
 if TYPE_CHECKING:
@@ -159,4 +159,5 @@ MECHANISM = Mechanism(
     name="norms", place=after("adapt"),
     sections={"norms": (Norms, "conformity drifts under the system (seed 000)")},
     compile=compile_norms, step=NormsStep,
-    metrics=METRICS, metrics_after="fear_mean", in_use=enabled, state_bytes=buffer_bytes)
+    metrics=METRICS, metrics_after="fear_mean", in_use=enabled, state_bytes=buffer_bytes,
+    advice=(switched_off("norms", "conformity will not drift"),))

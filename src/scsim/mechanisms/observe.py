@@ -40,7 +40,7 @@ from scsim.core.step import Step, Today
 from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
-from scsim.scenario.section import Name, Probability, Section, meta
+from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names, Params
@@ -97,6 +97,33 @@ def misattributes(sc: Scenario) -> bool:
     surv = sc.surveillance
     return (enabled(sc) and surv.misattribution > 0.0
             and any(ch.facial_recognition for ch in surv.channels.values()))
+
+
+def nobody_mistaken(sc: Scenario, written: Written) -> bool | Advice | None:
+    """A false-match rate with no facial-recognition channel, or false-match settings with
+    the rate left at 0: nobody is mistaken for anyone."""
+    surv, path = sc.surveillance, ("surveillance",)
+    if not surv.enabled:
+        return None
+    facial = any(ch.facial_recognition for ch in surv.channels.values())
+    if surv.misattribution > 0:
+        if facial:
+            return True
+        if any(written(*path, "channels", name, "facial_recognition")
+               for name in surv.channels):
+            return None
+        return ((*path, "misattribution"), f"surveillance.misattribution is "
+                f"{surv.misattribution:g} but no channel has facial_recognition: true, so no "
+                "sighting will be misattributed: set surveillance.channels.NAME."
+                "facial_recognition: true on the camera channel")
+    if written(*path, "misattribution"):
+        return None
+    for key in ("misattribution_factor", "misattribution_same_group"):
+        if written(*path, key):
+            return ((*path, key), f"surveillance.{key} is set but surveillance."
+                    "misattribution is 0, so nobody will be mistaken for anyone: set "
+                    "surveillance.misattribution (the false-match rate per camera sighting)")
+    return None
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -491,4 +518,7 @@ MECHANISM = Mechanism(
     sections={"surveillance": (Surveillance, "channels that see acts")},
     compile=compile_observe, step=Observe,
     metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES,
-    errs=misattributes)
+    errs=misattributes,
+    advice=(nobody_mistaken, switched_off(
+        "surveillance", "nothing will be seen",
+        ("misattribution", "misattribution_factor", "misattribution_same_group"))))

@@ -25,7 +25,7 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, PerName
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Name, Probability, Section, meta
+from scsim.scenario.section import Name, Probability, Section, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -148,4 +148,6 @@ MECHANISM = Mechanism(
     sections={"perceived_surveillance": (PerceivedSurveillance, "announced surveillance "
                                          "drives fear (seed 001)")},
     compile=compile_perceived, step=PerceivedStep,
-    metrics=METRICS, metrics_after="penalised_acts", in_use=enabled, check=check)
+    metrics=METRICS, metrics_after="penalised_acts", in_use=enabled, check=check,
+    advice=(switched_off("perceived_surveillance",
+                           "fear will not move toward the perceived coverage"),))

@@ -30,7 +30,7 @@ from scsim.core.rng import (
 )
 from scsim.core.state import DETAINED, LISTED, WRONGFUL, add_capped
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Name, Rate, Section, meta
+from scsim.scenario.section import Advice, Name, Rate, Section, Written, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -119,6 +119,68 @@ def enabled(sc: Scenario) -> bool:
     """Do sanctions of listed agents apply? (House arrest goes by score, see
     ``compile_sanction``; privileges by their own switch.)"""
     return sc.sanctions.enabled and sc.listing.enabled
+
+
+def no_ticket_blocked(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Travel bans on, both rates left at 0: no ticket is ever blocked."""
+    tr, path = sc.sanctions.travel, ("sanctions", "travel")
+    if not (enabled(sc) and tr.enabled):
+        return None
+    if tr.air_rate > 0 or tr.train_rate > 0:
+        return True
+    if not written(*path) or written(*path, "air_rate") or written(*path, "train_rate"):
+        return None
+    return (written.first(path, ("enabled",)), "sanctions.travel.enabled is true but "
+            "sanctions.travel.air_rate and sanctions.travel.train_rate are 0, so no ticket "
+            "will be blocked: set sanctions.travel.air_rate or sanctions.travel.train_rate "
+            "(ticket purchase attempts per listed person per day)")
+
+
+def _rate_left_at_zero(key: str, does: str):
+    """The rule of a sanction with a rate (purchases, jobs): on, its rate left at 0."""
+
+    def rule(sc: Scenario, written: Written) -> bool | Advice | None:
+        sub, path = getattr(sc.sanctions, key), ("sanctions", key)
+        if not (enabled(sc) and sub.enabled):
+            return None
+        if sub.rate > 0:
+            return True
+        if not written(*path) or written(*path, "rate"):
+            return None
+        return (written.first(path, ("enabled",)), f"sanctions.{key}.enabled is true but "
+                f"sanctions.{key}.rate is 0, so {does}: set sanctions.{key}.rate (attempts "
+                "per listed person per day)")
+
+    rule.__name__ = f"no_{key}_blocked"
+    return rule
+
+
+def nobody_arrested(sc: Scenario, written: Written) -> bool | Advice | None:
+    """House arrest on, no threshold: nobody is ever put under house arrest."""
+    ha, path = sc.sanctions.house_arrest, ("sanctions", "house_arrest")
+    if not (sc.sanctions.enabled and ha.enabled):
+        return None
+    if ha.threshold is not None:
+        return True
+    if not written(*path) or written(*path, "threshold"):
+        return None
+    return (written.first(path, ("enabled",)), "sanctions.house_arrest.enabled is true but "
+            "sanctions.house_arrest.threshold is not set, so nobody will be put under house "
+            "arrest: set sanctions.house_arrest.threshold (points: house arrest below it)")
+
+
+def no_privilege(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Privileges on, no grant: no privilege is ever used."""
+    pr = sc.privileges
+    if not pr.enabled:
+        return None
+    if any(g.rate > 0 for g in pr.grants):
+        return True
+    if not written("privileges") or written("privileges", "grants"):
+        return None
+    return (("privileges", "enabled"), "privileges.enabled is true but privileges.grants is "
+            "empty, so no privilege will be granted: add privileges.grants (each a name, a "
+            "threshold in points and a rate of uses per eligible person per day)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -342,4 +404,17 @@ MECHANISM = Mechanism(
     sections={"sanctions": (Sanctions, "what listed citizens cannot do"),
               "privileges": (Privileges, "rewards above thresholds")},
     compile=compile_sanction, step=Sanction,
-    metrics=METRICS, metrics_after="wrongful_new")
+    metrics=METRICS, metrics_after="wrongful_new",
+    advice=(no_ticket_blocked, _rate_left_at_zero("purchases", "no purchase will be blocked"),
+            _rate_left_at_zero("jobs", "no job application or promotion will be barred"),
+            nobody_arrested, no_privilege,
+            switched_off("sanctions.travel", "no ticket will be blocked",
+                         ("air_rate", "train_rate")),
+            switched_off("sanctions.purchases", "no purchase will be blocked", ("rate",)),
+            switched_off("sanctions.jobs", "no job application or promotion will be barred",
+                         ("rate",)),
+            switched_off("sanctions.schools", "no child will be barred from top schools",
+                         ("parents", "score_below")),
+            switched_off("sanctions.house_arrest", "nobody will be put under house arrest",
+                         ("threshold",)),
+            switched_off("privileges", "no privilege will be granted", ("grants",))))

@@ -28,7 +28,7 @@ from scsim.core.source import (
 )
 from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Name, Probability, Section, meta
+from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
 from scsim.world.network.csr import INACTIVE, TYPE_MASK
 
 if TYPE_CHECKING:
@@ -79,6 +79,21 @@ class Scoring(Section):
 def enabled(sc: Scenario) -> bool:
     """Do scores move?"""
     return sc.scoring.enabled
+
+
+def weights_unused(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Tie weights set, the pull toward the neighbours (alpha) left at 0: they weigh
+    nothing."""
+    a, path = sc.scoring.association, ("scoring", "association")
+    if not sc.scoring.enabled:
+        return None
+    if a.alpha > 0:
+        return True
+    if not written(*path, "weights") or written(*path, "alpha"):
+        return None
+    return ((*path, "weights"), "scoring.association.weights is set but "
+            "scoring.association.alpha is 0, so neighbours' scores pull on nobody's: set "
+            "scoring.association.alpha (the per-day pull toward the neighbours' weighted mean)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -295,6 +310,8 @@ GROUP_SCORE_MEAN = Metric("score_mean_{}", "points", "level",
 MECHANISM = Mechanism(
     name="score", place=40,
     sections={"scoring": (Scoring, "how scores move")},
-    compile=compile_score, step=Score,
+    compile=compile_score, step=Score, advice=(
+        weights_unused, switched_off("scoring", "scores will not move",
+                                     ("recovery", "association"))),
     metrics=(SCORE_MEAN, SCORE_SD, *SCORE_PERCENTILES, SCORE_GINI, CLEAN_SCORE_MEAN),
     metrics_after="day", sources=SOURCES)  # GROUP_SCORE_MEAN is in classify's per-group table

@@ -21,7 +21,7 @@ from scsim.core.rng import agent_hash, sub_hash, unit
 from scsim.core.state import LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import broadcast, set_tie
-from scsim.scenario.section import Probability, Section, meta
+from scsim.scenario.section import Advice, Probability, Section, Written, meta, switched_off
 from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK
 
 if TYPE_CHECKING:
@@ -62,6 +62,35 @@ class Shaming(Section):
 def enabled(sc: Scenario) -> bool:
     """Is anybody ever shamed? (Shaming needs listings.)"""
     return sc.shaming.enabled and sc.listing.enabled
+
+
+def nobody_shamed(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Shaming on, its probability left at 0: nobody is ever shamed."""
+    sh = sc.shaming
+    if not enabled(sc) or written("shaming", "probability"):
+        return True if enabled(sc) and sh.probability > 0 else None
+    if not written("shaming"):
+        return None
+    where = written.first(("shaming",), ("enabled", "sever", "restore_rate",
+                                         "pariah_fraction"))
+    return (where, "shaming.enabled is true but shaming.probability is 0, so nobody will be "
+            "shamed: set shaming.probability (the probability that a newly listed agent is "
+            "publicly shamed)")
+
+
+def no_tie_severed(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Shaming happens, the severing probabilities all left at 0: nobody loses a tie."""
+    sh = sc.shaming
+    if not enabled(sc) or sh.probability <= 0:
+        return None
+    if max(sh.sever.family, sh.sever.social, sh.sever.work) > 0:
+        return True
+    if written("shaming", "sever"):
+        return None
+    return (("shaming", "probability"), f"shaming.probability is {sh.probability:g} but "
+            "shaming.sever is 0 for family, social and work ties, so nobody shamed loses a "
+            "tie (no pariahs): set shaming.sever.family, .social or .work (the probability "
+            "that an active neighbour severs the tie)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -243,4 +272,5 @@ MECHANISM = Mechanism(
     name="shame", place=70,
     sections={"shaming": (Shaming, "public shaming and shunning")},
     compile=compile_shame, step=Shame,
+    advice=(nobody_shamed, no_tie_severed, switched_off("shaming", "nobody will be shamed")),
     metrics=METRICS, metrics_after="false_reports_accepted")

@@ -28,7 +28,7 @@ from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, agent_hash, below, poisson, rehash, sub_hash, unit
 from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Name, Probability, Rate, Section, meta
+from scsim.scenario.section import Name, Probability, Rate, Section, meta, switched_off
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -237,4 +237,5 @@ MECHANISM = Mechanism(
     sections={"shunning": (Shunning, "businesses refuse listed agents (seed 002)")},
     compile=compile_shunning, step=ShunningStep,
     metrics=METRICS, metrics_after="pariahs",
-    in_use=enabled, check=check)
+    in_use=enabled, check=check,
+    advice=(switched_off("shunning", "no business will refuse anyone"),))

@@ -7,6 +7,7 @@ import copy
 import difflib
 import re
 import typing
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scsim.errors import ScenarioError
+from scsim.errors import ScenarioError, ScenarioWarning
+from scsim.scenario.advice import inert_settings, mapping_paths
 from scsim.scenario.paths import canonical, format_path, parse_path, set_path
 from scsim.scenario.schema import Scenario, consistency_problems, section_model
 
@@ -324,15 +326,21 @@ def load_scenario(
     ``--agents -5`` (``spelling="cli"``, the command line's options).
     ``days``, or an override of ``days`` (the dashboard's), drops the timeline steps on or
     after the new last day (they never happen).
+    A setting that does nothing (``shaming: {enabled: true}`` with its probability left at
+    0: ``scenario.advice``) is issued as a ``ScenarioWarning`` naming the key to set.
     """
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
+        own = mapping_paths(doc.data)  # the keys its author wrote, not its base's
         base = doc.data.pop("base", None)
         if base is not None:
             doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>",
                            merged=True)
     else:
         doc = _read_source(source)
+        # a built-in is the base of the overrides; a file with a base, of its own keys
+        own = set() if doc.source.startswith("<built-in") else (
+            set(doc.lines) if doc.merged else None)
     # a file whose base chain lists no behaviours, nor the file itself: nobody would act
     idle = not isinstance(source, dict) and "behaviours" not in doc.data and not (
         doc.source.startswith("<built-in"))
@@ -379,6 +387,10 @@ def load_scenario(
     sc = validate(doc)  # its own problems first, then this one
     if idle and "behaviours" not in doc.data:  # (an override may add one)
         raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
+    if own is not None:
+        own |= {path[:cut] for path in doc.options for cut in range(1, len(path) + 1)}
+    for path, sentence in inert_settings(sc, own=own):
+        warnings.warn(ScenarioWarning(_where(doc, path) + sentence, path), stacklevel=2)
     return sc
 
 
@@ -497,20 +509,27 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     named lists by position (``behaviours[3].rate``), or by name
     (``behaviours.jaywalking.rate``) where a base was merged in: its positions count the
     base's items too."""
-    canon = canonical(doc.data, loc)
     if doc.merged:
-        loc = canon
+        loc = canonical(doc.data, loc)
+    return f"{_where(doc, loc)}{format_path(loc) or '(top level)'}: {message}"
+
+
+def _where(doc: Document, loc: tuple) -> str:
+    """Where the key at ``loc`` was given: 'option: ' (an override, ``--agents``..., of it,
+    a key above it or, failing those, one under it), 'file:line: ' (the nearest known line),
+    or '' when neither is known."""
+    canon = canonical(doc.data, loc)
     option = next((doc.options[canon[:cut]] for cut in range(len(canon), 0, -1)
-                   if canon[:cut] in doc.options), None)
+                   if canon[:cut] in doc.options), None) or next(
+        (given for path, given in doc.options.items() if path[:len(canon)] == canon), None)
     if option is not None:
-        return f"{option}: {format_path(loc) or '(top level)'}: {message}"
+        return f"{option}: "
     line = None
     for cut in range(len(canon), 0, -1):  # not the document itself: a --set value has no line
         line = doc.lines.get(canon[:cut])
         if line is not None:
             break
-    where = f"{doc.source}:{line}: " if line is not None and doc.lines else ""
-    return f"{where}{format_path(loc) or '(top level)'}: {message}"
+    return f"{doc.source}:{line}: " if line is not None and doc.lines else ""
 
 
 def _message(err: dict) -> str:

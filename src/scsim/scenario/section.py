@@ -41,3 +41,67 @@ class LogNormal(Section):
     mean: Annotated[float, Field(ge=0.0)] = Field(1.0, description="arithmetic mean")
     sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
         0.5, description="sd of its logarithm (0: everyone equal)")
+
+
+# --- settings that do nothing (scenario.advice) ----------------------------------------------
+#
+# A mechanism declares rules (``Mechanism.advice``) that find a setting that does nothing: a
+# switch on while a value it needs is left at a default that does nothing (shaming on, its
+# probability 0), or values set under a switch left off by default. A rule is called with
+# the scenario in force from some day on and the keys its author wrote (``Written``), and
+# answers True when the mechanism works in that scenario, None when it does not apply (off
+# on purpose, a nullifying value written on purpose: a sweep down to 0), or an ``Advice``.
+
+
+class Written:
+    """The keys a scenario's author wrote (in the file, its bases, an override or a timeline
+    step so far), as paths (``("shaming", "enabled")``) with every prefix; keys left out take
+    their defaults. ``own``: those of them written by the file itself (or the mapping),
+    its overrides and timeline, not inherited from a ``base:`` (default: all of them)."""
+
+    def __init__(self, paths, own=None) -> None:
+        self.paths = frozenset(paths)
+        self.own = self.paths if own is None else frozenset(own)
+
+    def __call__(self, *path) -> bool:
+        """Was ``path`` (or a key under it) written?"""
+        return tuple(path) in self.paths
+
+    def by_author(self, *path) -> bool:
+        """Was ``path`` (or a key under it) written by the file itself, not its base?"""
+        return tuple(path) in self.own
+
+    def first(self, section: tuple, keys) -> tuple:
+        """The first of ``keys`` written in ``section`` (where to point the author), else
+        the section itself."""
+        return next(((*section, k) for k in keys if self(*section, k)), section)
+
+
+Advice = tuple[tuple, str]  # (path of the key the author wrote, the whole sentence)
+
+
+def switched_off(section: str, does: str, keys: tuple[str, ...] | None = None):
+    """The rule of a section's switch: some of its ``keys`` (default: all but ``enabled``)
+    written by the author while ``enabled`` is false by default, or by a base scenario
+    (``shaming.probability`` set on national-800, which switches shaming off), so that
+    nothing they say happens. ``section``: a dotted path; ``does``: what would not happen
+    ("nobody will be detained"). A switch the author turns off himself is meant."""
+    path = tuple(section.split("."))
+
+    def rule(sc, written: Written) -> bool | Advice | None:
+        sec = sc
+        for key in path:
+            sec = getattr(sec, key)
+        if sec.enabled:
+            return True
+        given = [k for k in (keys or type(sec).model_fields) if k != "enabled"
+                 and written.by_author(*path, k)]
+        if written.by_author(*path, "enabled") or not given:
+            return None
+        why = ("in the scenario it starts from" if written(*path, "enabled")
+               else "its default")
+        return ((*path, given[0]), f"{section}.{given[0]} is set but {section}.enabled is "
+                f"false ({why}), so {does}: set {section}.enabled: true")
+
+    rule.__name__ = f"{path[-1]}_switched_off"
+    return rule
