@@ -159,7 +159,7 @@ def test_validate_and_run_print_each_warning_once(monkeypatch, capsys, tmp_path)
     code, out, err = run_cli(monkeypatch, capsys, "validate", "national-800", "--set",
                              "shaming.enabled=true")
     assert code == 0 and "1 warning above" in out
-    assert err.count("warning: override shaming.enabled=True: shaming.enabled is true but "
+    assert err.count("warning: override shaming.enabled=true: shaming.enabled is true but "
                      "shaming.probability is 0") == 1
     code, out, err = run_cli(monkeypatch, capsys, "validate", "national-800")
     assert code == 0 and "warning" not in out + err

@@ -569,6 +569,9 @@ def _message(err: dict) -> str:
 
 
 def _num(v: Any) -> str:
+    """An override's value as YAML spells it (``true``, ``null``, ``0.3``)."""
+    if isinstance(v, bool) or v is None:
+        return {True: "true", False: "false", None: "null"}[v]
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
