@@ -107,9 +107,12 @@ def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, c
     assert (runs["status"] == "failed").sum() == 4  # the bad cell tried again, once more
 
 
-def test_interrupted_sweep_resumes(tmp_path, dask_scheduler):
-    """Ctrl-C stops a sweep cleanly (exit 130, the sweep marked interrupted); --resume then
-    runs only the missing tasks and every cell lands exactly once."""
+@pytest.mark.parametrize(("stop", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                  (signal.SIGTERM, 143, "terminated")])
+def test_interrupted_sweep_resumes(tmp_path, dask_scheduler, stop, code, word):
+    """Ctrl-C, or SIGTERM (a batch system's time limit), stops a sweep cleanly (exit 130 or
+    143, one line saying how to resume, the sweep marked interrupted); --resume then runs
+    only the missing tasks and every cell lands exactly once."""
     cmd = [*SCSIM, "sweep", "national-800", "--grid",
            "scoring.recovery=0.001,0.002,0.003,0.004,0.005", "--reps", "4", "--agents",
            "20000", "--days", "120", "--scheduler", dask_scheduler, "--store", str(tmp_path),
@@ -125,13 +128,16 @@ def test_interrupted_sweep_resumes(tmp_path, dask_scheduler):
         if (runs["status"] == "done").sum() >= 2:
             break
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     out = first + proc.communicate(timeout=120)[0]
     done = store.sweep_runs(sweep_id)
     if proc.returncode == 0:  # pragma: no cover - the machine outran the signal
         pytest.skip("the sweep finished before it could be interrupted")
-    assert proc.returncode == 130, out
-    assert "--resume" in out
+    assert proc.returncode == code, out
+    told = out.strip().splitlines()
+    assert told[-2:] == [f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
+                         "what is left", word], out
+    assert "Traceback" not in out and "leaked semaphore" not in out
     assert 2 <= (done["status"] == "done").sum() < 20
     status = store.query(f"SELECT status FROM sweeps WHERE id = '{sweep_id}'")
     assert status["status"].iloc[0] == "interrupted"

@@ -28,9 +28,9 @@ from scsim.cli.app import (
     load,
     open_runs,
 )
-from scsim.cli.progress import task_progress
+from scsim.cli.progress import stoppable, task_progress
 from scsim.cli.render import fmt, frame_table, print_data
-from scsim.errors import ScsimError
+from scsim.errors import ScsimError, Terminated
 
 SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786); default SCSIM_SCHEDULER, "
@@ -138,19 +138,20 @@ def sweep_command(
                               origin=load(target, advise=False))
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
-    with _client(address, workers) as client:
+    with stoppable(), _client(address, workers) as client:  # SIGTERM stops it as Ctrl-C
         if resume:
             runs.take_sweep(sweep_id)  # refused while a live process runs it
         else:
             sweep_id = sw.start(runs, plan)
         console.print(f"sweep [bold]{sweep_id}[/bold]: {escape(sw.describe(plan))}")
-        with task_progress(f"sweep {sweep_id}", quiet) as bar:
-            try:
+        try:
+            with task_progress(f"sweep {sweep_id}", quiet) as bar:
                 outcome = sw.execute(runs, sweep_id, plan, client, bar.set_total,
                                      bar.advance)
-            except KeyboardInterrupt:
-                err.print(f"interrupted: `scsim sweep --resume {sweep_id}` runs what is left")
-                raise typer.Exit(130) from None
+        except (KeyboardInterrupt, Terminated) as exc:  # told by stoppable, then the word
+            exc.add_note(f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
+                         "what is left")
+            raise
     console.print(f"{outcome.landed} runs landed in {runs.root}"
                   + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:
@@ -285,26 +286,27 @@ def calibrate_command(
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     if trials < 1 or reps < 1:
         raise ScsimError("--trials and --reps must be at least 1")
-    with _client(address, workers) as client, task_progress(
-            f"calibrating {base.name}", quiet, unit="trials") as bar:
-        bar.set_total(trials)
-        cal = calibrate(base, params, targets, client=client, trials=trials, reps=reps,
-                        seed=seed, progress=bar.advance)
-    best = pd.DataFrame({"parameter": list(cal.best_params),
-                         "value": list(cal.best_params.values())})
-    console.print(frame_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "
-                               "relative error, absolute for a target of 0)"))
-    fit = cal.fit.drop(columns="relative_error").assign(error=[
-        miss(f, t, digits=1) for f, t in zip(cal.fit["fitted"], cal.fit["target"],
-                                             strict=True)])
-    console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width; error: "
-                                   "relative, absolute for a target of 0)"))
-    for row in cal.poor_fits().itertuples():
-        console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
-                      f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "
-                      f"than {POOR_FIT:.0%}): the calibrated scenario does not reproduce it "
-                      "(widen the --param ranges, add parameters or trials)")
-    yaml_path, png_path = cal.save(path, force=force)
+    with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
+        with _client(address, workers) as client, task_progress(
+                f"calibrating {base.name}", quiet, unit="trials") as bar:
+            bar.set_total(trials)
+            cal = calibrate(base, params, targets, client=client, trials=trials, reps=reps,
+                            seed=seed, progress=bar.advance)
+        best = pd.DataFrame({"parameter": list(cal.best_params),
+                             "value": list(cal.best_params.values())})
+        console.print(frame_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "
+                                   "relative error, absolute for a target of 0)"))
+        fit = cal.fit.drop(columns="relative_error").assign(error=[
+            miss(f, t, digits=1) for f, t in zip(cal.fit["fitted"], cal.fit["target"],
+                                                 strict=True)])
+        console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width; error: "
+                                       "relative, absolute for a target of 0)"))
+        for row in cal.poor_fits().itertuples():
+            console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
+                          f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "
+                          f"than {POOR_FIT:.0%}): the calibrated scenario does not reproduce it "
+                          "(widen the --param ranges, add parameters or trials)")
+        yaml_path, png_path = cal.save(path, force=force)
     console.print(f"calibrated scenario: [bold]{yaml_path}[/bold] (scsim run {yaml_path}); "
                   f"trials: {png_path}")
 
@@ -351,16 +353,17 @@ def sensitivity_command(
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")
     check_samples(method, samples)
-    with _client(address, workers) as client, task_progress(
-            f"sensitivity of {output}", quiet) as bar:
-        result = sensitivity(base, params, output, client=client, method=method,
-                             samples=samples, seed=seed, progress=bar.advance,
-                             on_total=bar.set_total)
-    console.print(frame_table(result.indices, f"{method} indices of {output} "
-                                         f"({len(result.samples)} runs)"))
-    if result.never_varied():
-        console.print(f"[yellow]warning:[/yellow] {output} took the same value in all "
-                      f"{len(result.samples)} runs: the indices measure nothing (is the "
-                      "mechanism behind it on? more agents or days?)")
-    path = result.save(folder, force=force)
+    with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
+        with _client(address, workers) as client, task_progress(
+                f"sensitivity of {output}", quiet) as bar:
+            result = sensitivity(base, params, output, client=client, method=method,
+                                 samples=samples, seed=seed, progress=bar.advance,
+                                 on_total=bar.set_total)
+        console.print(frame_table(result.indices, f"{method} indices of {output} "
+                                             f"({len(result.samples)} runs)"))
+        if result.never_varied():
+            console.print(f"[yellow]warning:[/yellow] {output} took the same value in all "
+                          f"{len(result.samples)} runs: the indices measure nothing (is the "
+                          "mechanism behind it on? more agents or days?)")
+        path = result.save(folder, force=force)
     console.print(f"indices and chart: [bold]{path}[/bold]")
