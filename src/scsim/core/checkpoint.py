@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from scsim.core.engine import Simulation
     from scsim.scenario.schema import Scenario
 
-FORMAT = 3  # bump when the layout of a checkpoint changes (2: ledger of the run's sources;
-# 3: the CLEAN_LISTED status bit)
+FORMAT = 4  # bump when the layout of a checkpoint changes (2: ledger of the run's sources;
+# 3: the CLEAN_LISTED status bit; 4: the wrongful listings' neighbours behind association)
 MANIFEST = "manifest.json"
 ARRAYS = "state.npz"
 SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)

@@ -872,15 +872,21 @@ def _streak(what: str, days: int, last: int, total: float) -> str:
             + (f", {-total:.1f} points lost in all)" if total else ")"))
 
 
-def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
+def story(events: pd.DataFrame, agent: int, tiers: list[str],
+          wrongful: pd.DataFrame | None = None) -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
     with their count and a few of the neighbours (``tell_ties``), other identical lines
     followed by how many times. A STREAKED event repeated alike on consecutive days is one
-    line on its first day, with its last day and how many (``_streaks``)."""
+    line on its first day, with its last day and how many (``_streaks``). A wrongful
+    listing's line names who is behind it as ``wrongful_stories`` does (``_who``), from
+    the agent's rows of the wrongful listings (``wrongful``)."""
     acts = _act_fates(events)
     streaks = _streaks(events)
+    listings = () if wrongful is None else wrongful[wrongful["agent"] == agent].itertuples(
+        index=False)
+    behind = {int(w.day): _who(w) + _neighbours(w) for w in listings}
     told = []  # (key, what, rows): one per line; a line's rows share its key
     for pos, e in enumerate(events.itertuples(index=False)):
         if pos in streaks:
@@ -891,6 +897,8 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str]) -> str:
             what = tell(e, tiers, acts)
         if what is None:
             continue
+        if str(e.event) == "listed" and e.value == 1:
+            what += behind.get(int(e.day), "")
         ties = str(e.event) in ("tie_severed", "cut_tie")
         key = (e.day, str(e.event) if ties else what)
         if told and told[-1][0] == key:
@@ -975,7 +983,8 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     mine = events[events["agent"] == agent].reset_index(drop=True)
     tiers = list(res.names.tiers)
     if len(mine):
-        return CaseFile(agent, True, mine, story(mine, agent, tiers))
+        return CaseFile(agent, True, mine, story(mine, agent, tiers,
+                                                 res.provenance.get("wrongful")))
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):
@@ -1000,11 +1009,13 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     wrong = res.wrongful[res.wrongful["agent"] == agent]
     for w in wrong.itertuples(index=False):
         lines.append(f"day {w.day}: wrongfully listed, cause {w.cause.replace('_', ' ')}"
-                     + _who(w) + f" ({_scores(w)})")
+                     + _who(w) + f" ({_scores(w)})" + _neighbours(w))
     return CaseFile(agent, False, totals, "\n".join(lines))
 
 
 def _who(w) -> str:
+    """Who made the errors behind a wrongful listing (a row of ``res.wrongful``), in words:
+    whose act was pinned on it, who reported it falsely; '' when nobody is named."""
     parts = []
     if getattr(w, "mistaken_for", -1) >= 0:
         parts.append(f"mistaken for agent {w.mistaken_for}")
@@ -1013,18 +1024,50 @@ def _who(w) -> str:
     return ("; " + ", ".join(parts)) if parts else ""
 
 
+def _neighbours(w) -> str:
+    """The neighbours behind a wrongful listing's association damage (a row of
+    ``res.wrongful``: ``provenance.association_behind``), in words after "; ": the one that
+    pulled it down most, with its scores, and how many of its neighbours were wrongfully
+    listed at the listing; '' when none is (or the run, saved before, names none). "; its
+    neighbour agent 2125 (score 540.2, error-free 561.0, itself wrongfully listed) pulled
+    it down most, and 2 other neighbours were wrongfully listed too"."""
+    behind = int(getattr(w, "neighbour_behind", -1))
+    count = int(getattr(w, "wrongful_neighbours", 0))
+    were = "was" if count == 1 else "were"
+    if behind < 0:
+        return f"; {count} of its neighbours {were} wrongfully listed" if count > 0 else ""
+    itself = bool(w.neighbour_wrongful)
+    told = (f"; its neighbour agent {behind} ("
+            + _apart(w.neighbour_score, w.neighbour_clean_score)
+            + (", itself wrongfully listed" if itself else "") + ") pulled it down most")
+    others = count - itself
+    if others <= 0:
+        return told
+    if itself:
+        return (f"{told}, and {counted(others, 'other neighbour')} "
+                f"{'was' if others == 1 else 'were'} wrongfully listed too")
+    return f"{told}, and {count} of its neighbours {were} wrongfully listed"
+
+
+def _apart(score: float, clean: float, threshold: float | None = None) -> str:
+    """A recorded and an error-free score (points), in words, with as many decimals (1 to
+    4) as it takes to tell them apart, and, given a ``threshold`` the recorded score is
+    under, to show it under: "score 549.9996, error-free 550.0093", not "550.0, error-free
+    550.0"."""
+    for places in range(1, 5):
+        rec, err_free = round(score, places), round(clean, places)
+        if rec != err_free and (threshold is None or rec < round(threshold, places)):
+            break
+    return f"score {score:.{places}f}, error-free {clean:.{places}f}"
+
+
 def _scores(w) -> str:
     """A wrongful listing's recorded and error-free scores (points), in words, with as many
     decimals (1 to 4) as it takes to tell them apart and to show the recorded one under
     the threshold: "score 549.9996, error-free 550.0093", not "550.0, error-free 550.0"
     for a listing decided by 0.01 points."""
     under = w.threshold_gap > 0  # listed by its score (else by a severe act)
-    for places in range(1, 5):
-        score, clean = round(w.score, places), round(w.clean_score, places)
-        if score != clean and not (under and score >= round(w.score + w.threshold_gap,
-                                                             places)):
-            break
-    return f"score {w.score:.{places}f}, error-free {w.clean_score:.{places}f}"
+    return _apart(w.score, w.clean_score, w.score + w.threshold_gap if under else None)
 
 
 def _against_threshold(gap: float) -> str:
@@ -1044,8 +1087,10 @@ def _against_threshold(gap: float) -> str:
 
 
 def wrongful_stories(res, k: int) -> list[str]:
-    """The first ``k`` wrongful listings of ``res``, each in one line with its cause."""
+    """The first ``k`` wrongful listings of ``res``, each in one line with its cause and
+    who is behind it: whose act was pinned on it, who reported it falsely (``_who``), then
+    its scores, then the neighbours behind its association damage (``_neighbours``)."""
     return [f"agent {w.agent}, day {w.day}: wrongfully listed, cause "
             f"{w.cause.replace('_', ' ')}{_who(w)} ({_scores(w)}, "
-            f"{_against_threshold(w.threshold_gap)})"
+            f"{_against_threshold(w.threshold_gap)}){_neighbours(w)}"
             for w in res.wrongful.head(k).itertuples(index=False)]

@@ -42,16 +42,19 @@ from numba import njit
 
 from scsim.core.metric import Metric
 from scsim.core.source import CAUSES, UNKNOWN_CAUSE
-from scsim.core.state import NEW_LISTED, WRONGFUL
+from scsim.core.state import CLEAN_LISTED, LISTED, NEW_LISTED, WRONGFUL
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import PERCENTILES
+from scsim.outputs.casefile import ties_of
 from scsim.outputs.census import ProvenancePart, take_census
 from scsim.outputs.distribution import QUANTILES, binned_gini, binned_percentiles
+from scsim.world.network import INACTIVE, TYPE_MASK
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
     from scsim.core.source import Ledger
     from scsim.core.state import State
+    from scsim.mechanisms.score import ScoreParams
 
 FIELDS = ("listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_sum",
           "clean_score_sum", "agents", "delisted", "score_sq_sum")
@@ -73,8 +76,11 @@ DAMAGE_TOLERANCE = 1e-3  # points: less damage than this is float rounding, not 
 
 WRONGFUL_LISTING = ("day", "agent", "cause", "score", "clean_score", "threshold_gap")
 """The columns of every wrongful listing; with per-agent sources, WRONGFUL_DAMAGE follow."""
+ASSOCIATION_BEHIND = ("neighbour_behind", "neighbour_score", "neighbour_clean_score",
+                      "neighbour_wrongful", "wrongful_neighbours")
+"""Who is behind a wrongful listing's association damage (``association_behind``)."""
 WRONGFUL_DAMAGE = ("damage_misattribution", "damage_false_report", "damage_association",
-                   "mistaken_for", "falsely_reported_by")
+                   "mistaken_for", "falsely_reported_by", *ASSOCIATION_BEHIND)
 
 
 def wrongful_columns(names: Names) -> tuple[str, ...]:
@@ -153,10 +159,11 @@ class Provenance(Step):
         if self.sim.split_passes:
             take_census(self.sim, t, with_metrics=False, with_provenance=True)
         t.provenance = self.record(t.day, t.state, t.ledger, t.p.classify.threshold,
-                                   t.tally.count("wrongful_new"))
+                                   t.tally.count("wrongful_new"), t.p.score)
 
     def record(self, day: int, state: State, ledger: Ledger, threshold: float,
-               wrongful_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               wrongful_new: int, score_p: ScoreParams
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Record the day's breakdown (the census taken); return the day's points by
         source (recorded, of ``names.sources``; error-free, of ``names.clean_sources``) and
         its wrongful listings by cause (``names.causes``)."""
@@ -172,7 +179,7 @@ class Provenance(Step):
         causes = np.zeros(n_causes)
         self.today_rows = self.wrongful[:0]
         if wrongful_new:
-            self.today_rows = wrongful_rows(day, state, ledger, threshold)
+            self.today_rows = wrongful_rows(day, state, ledger, threshold, score_p)
             self.wrongful = np.concatenate([self.wrongful, self.today_rows])
             causes = np.bincount(self.today_rows[:, 2].astype(np.int64), minlength=n_causes)
         return today[:n_src], today[n_src + ledger.clean_slots], causes
@@ -211,11 +218,15 @@ def score_bins(s_min: float, s_max: float) -> tuple[float, np.ndarray]:
     return width, np.minimum(s_min + width * np.arange(bins), s_max)
 
 
-def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> np.ndarray:
+def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float,
+                  score_p: ScoreParams) -> np.ndarray:
     """One row per agent wrongfully listed today: WRONGFUL_LISTING, with the cause (an
     index of ``Names.causes``); with per-agent sources (``ledger.per_agent``) then
     WRONGFUL_DAMAGE and its points by source, in ledger order; without them the cause is
-    UNKNOWN_CAUSE (index 0)."""
+    UNKNOWN_CAUSE (index 0). The agent behind each error is named only where that error
+    did damage: whose act was pinned on it, who reported it falsely, and, for association
+    (``association_behind``, with ``score_p`` the day's scoring parameters), the
+    neighbour behind most of it and how many of its neighbours are listed wrongfully."""
     a = state.agents
     who = np.flatnonzero((a["today"] & NEW_LISTED != 0) & (a["status"] & WRONGFUL != 0))
     score = a["scores"][who, 0].astype(np.float64)
@@ -230,11 +241,67 @@ def wrongful_rows(day: int, state: State, ledger: Ledger, threshold: float) -> n
     damage = np.stack([-rec[:, slot("misattribution")], -rec[:, slot("false_report")],
                        clean[:, assoc].sum(axis=1) - rec[:, assoc].sum(axis=1)], axis=1) + 0.0
     cause = np.array([cause_of(d, g) for d, g in zip(damage, gap, strict=True)], np.float64)
+    behind = np.tile(NOBODY_BEHIND, (len(who), 1))
+    hurt = damage[:, 2] > DAMAGE_TOLERANCE
+    behind[hurt] = association_behind(state, score_p, who[hurt])
     return np.column_stack([
         np.full(len(who), day), who, cause, score, a["scores"][who, -1], gap, damage,
         np.where(damage[:, 0] > DAMAGE_TOLERANCE, a["mistaken_for"][who], -1),
         np.where(damage[:, 1] > DAMAGE_TOLERANCE, a["falsely_reported_by"][who], -1),
-        rec]).astype(np.float64)
+        behind, rec]).astype(np.float64)
+
+
+NOBODY_BEHIND = np.array([-1.0, np.nan, np.nan, 0.0, 0.0])
+"""ASSOCIATION_BEHIND of a wrongful listing without association damage, or none of whose
+neighbours is behind it: nobody named, no scores, no neighbour listed wrongfully."""
+
+
+def association_behind(state: State, score_p: ScoreParams, ids: np.ndarray) -> np.ndarray:
+    """Who among the active neighbours (ties neither severed nor suspended) of each agent
+    ``ids[k]`` is behind its association damage, as the state stands at the end of the day
+    (after its listing): one row of ASSOCIATION_BEHIND per agent.
+
+    Association costs the recorded score more than the error-free one in two ways
+    (``mechanisms.score``): the pull toward the neighbours' weighted mean follows their
+    recorded scores, not their error-free ones, and the penalty β counts every listed
+    neighbour, the error-free one only those the error-free record lists too. So each
+    active neighbour j, of tie weight w_j, recorded score s_j and error-free score c_j, adds
+
+        α · w_j · (c_j − s_j) / Σ w  +  β · [j listed wrongfully]
+
+    points a day to the damage (Σ w: the weights of all the agent's active ties; "listed
+    wrongfully": listed, and not on the error-free record, i.e. LISTED without
+    CLEAN_LISTED). The neighbour behind the damage (``neighbour_behind``) is the one that
+    adds the most, when that is more than nothing (-1 otherwise): a neighbour listed
+    wrongfully wherever β outweighs the pull of the others' errors, else the one whose
+    errors lowered its recorded score most, by tie weight; the first in tie order among
+    equals. With it: its recorded and error-free scores (``neighbour_score``,
+    ``neighbour_clean_score``; NaN without one), whether it is itself listed wrongfully
+    (``neighbour_wrongful``, 0 or 1), and how many active neighbours are
+    (``wrongful_neighbours``). All the agents' ties at once, without a loop over agents."""
+    net, a = state.net, state.agents
+    owner, edge, lengths = ties_of(net, ids)
+    tie, nbrs = net.tie[edge], net.indices[edge].astype(np.int64)
+    active = (tie & INACTIVE) == 0
+    weight = np.where(active, score_p.tie_weight[tie & TYPE_MASK], 0.0)
+    total = np.bincount(owner, weights=weight, minlength=len(ids))[owner]
+    score = a["scores"][nbrs, 0].astype(np.float64)
+    clean = a["scores"][nbrs, -1].astype(np.float64)
+    status = a["status"][nbrs]
+    wrongful = active & ((status & LISTED) != 0) & ((status & CLEAN_LISTED) == 0)
+    pull = np.divide(score_p.alpha * weight * (clean - score), total,
+                     out=np.zeros(len(nbrs)), where=total > 0.0)
+    adds = pull + score_p.listed_penalty * wrongful  # 0 for an inactive tie: never named
+    order = np.lexsort((-adds, owner))  # by agent, then most added; stable: tie order kept
+    first = np.cumsum(lengths) - lengths  # each agent's first position in ``owner``
+    out = np.tile(NOBODY_BEHIND, (len(ids), 1))
+    has = np.flatnonzero(lengths > 0)
+    best = order[first[has]]
+    named = adds[best] > 0.0
+    k, best = has[named], best[named]
+    out[k, :4] = np.column_stack([nbrs[best], score[best], clean[best], wrongful[best]])
+    out[:, 4] = np.bincount(owner, weights=wrongful, minlength=len(ids))
+    return out
 
 
 def cause_of(damage: np.ndarray, gap: float) -> int:
@@ -254,13 +321,17 @@ def wrongful_table(rows: np.ndarray, names: Names) -> pd.DataFrame:
     """The wrongful listings of a run (``Provenance.wrongful``) as a table: day, agent,
     cause (categorical, ``names.causes``), scores, the gap to the threshold; with per-agent
     sources also the damage of each error (points), who was really seen and who reported
-    falsely (-1: nobody), and the agent's points by source at the listing
-    (``points_SOURCE``)."""
+    falsely (-1: nobody), the neighbour behind the association damage with its scores and
+    whether it is listed wrongfully, how many neighbours are (ASSOCIATION_BEHIND), and
+    the agent's points by source at the listing (``points_SOURCE``)."""
     columns = {c: rows[:, j] for j, c in enumerate(wrongful_columns(names))}
     k = len(columns)
-    for c in ("day", "agent", "mistaken_for", "falsely_reported_by"):
+    for c in ("day", "agent", "mistaken_for", "falsely_reported_by", "neighbour_behind",
+              "wrongful_neighbours"):
         if c in columns:
             columns[c] = columns[c].astype(np.int32)
+    if "neighbour_wrongful" in columns:
+        columns["neighbour_wrongful"] = columns["neighbour_wrongful"].astype(bool)
     columns["cause"] = pd.Categorical.from_codes(columns["cause"].astype(np.int32),
                                                  categories=names.causes)
     if names.per_agent_sources:

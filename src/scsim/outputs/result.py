@@ -208,7 +208,9 @@ class Result:
     @property
     def wrongful(self) -> pd.DataFrame:
         """Every wrongful listing of the run: day, agent, cause, the damage of each error,
-        who was really seen or reported falsely, and the agent's points by source."""
+        who was really seen or reported falsely, the neighbour behind its association
+        damage and how many neighbours are listed wrongfully, and the agent's points by
+        source (``outputs.provenance.wrongful_table``)."""
         return self._provenance("wrongful")
 
     @property
