@@ -175,3 +175,32 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
               "--days", "5"), "different populations")):
         code, _, err = cli(*args)
         assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("given", ["default", "folder", "runstore"])
+def test_replicate_and_compare_keep_runs_in_the_store_simulate_takes(tmp_path, monkeypatch,
+                                                                     given):
+    """``store=`` of replicate and compare takes what simulate's takes: True (the default
+    store), a folder, or a RunStore; each run lands there once, with its seed."""
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "default"))
+    folder = tmp_path / ("default" if given == "default" else "mine")
+    store = {"default": True, "folder": folder, "runstore": open_store(folder)}[given]
+    sc = scsim.load_scenario("national-800", agents=500, days=5)
+    reps = scsim.replicate(sc, reps=2, seed=4, store=store)
+    c = compare(sc, sc.model_copy(update={"name": "other"}), seed=9, store=store)
+    runs = open_store(folder).runs()
+    assert sorted(runs["seed"]) == [4, 5, 9, 9]
+    assert set(runs["id"]) == {r.run_id for r in [*reps.results, *c.a, *c.b]}
+    assert (runs["status"] == "done").all()
+
+
+def test_a_store_that_is_not_one_is_refused_before_any_run(monkeypatch):
+    """``store=3`` is refused at once, in words, by each function that takes a store."""
+    def no_runs(*args, **kwargs):  # pragma: no cover - reached only if the check is gone
+        raise AssertionError("a simulation was built before the store was checked")
+
+    monkeypatch.setattr("scsim.core.engine.Simulation.__init__", no_runs)
+    for call in (lambda: scsim.replicate("national-800", reps=1, store=3),
+                 lambda: compare("national-800", "national-800", store=3)):
+        with pytest.raises(ScsimError, match="store=3: expected True"):
+            call()

@@ -4,6 +4,7 @@ and real worker processes on 127.0.0.1."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -226,6 +227,15 @@ def test_targets_zero_negative_and_presets():
         parse_target("listed_per_capita_mean=-0.5", sc)
     assert parse_target("score_mean_final=-5", sc) == Target("score_mean_final", -5.0)
     assert parse_target("listed_final=0", sc) == Target("listed_final", 0.0)
+    # an impossible target is refused, not fitted by every trial in vain
+    small = scsim.load_scenario("national-800", agents=3000)
+    for spec, bound in (("listed_final=1000000", "3,000 (the run has 3,000 agents)"),
+                        ("listed_per_capita_mean=1.2", "1 (a share of the agents)"),
+                        ("ties_active_frac_final=1.5", "1 (a share)")):
+        with pytest.raises(ScsimError, match=re.escape(f"cannot be above {bound}")):
+            parse_target(spec, small)
+    assert parse_target("listed_final=3000", small).value == 3000
+    assert parse_target("newly_listed_total=5000", small).value == 5000  # relisted: no bound
     assert miss(0.04867, 0.0) == "+0.04867"
     assert miss(1.5, 2.0, digits=1) == "-25.0%" and miss(-1.5, -2.0) == "+25%"
     given = [Target("a_total", 0.5)]

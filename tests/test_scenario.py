@@ -165,7 +165,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("population: {reference_group: ghosts}\n", "population.reference_group: unknown group"),
     ("surveillance: {misattribution_factor: {ghosts: 2}}\n", "unknown group 'ghosts'"),
     ("surveillance: {misattribution: 0.5, misattribution_factor: {everyone: 3}}\n",
-     "surveillance.misattribution_factor.everyone: makes the false-match rate 1.5, above 1"),
+     "surveillance.misattribution_factor.everyone: 3 times surveillance.misattribution (0.5) "
+     "makes this group's false-match rate 1.5, above 1: with this factor "
+     "surveillance.misattribution can be at most 0.333"),
     ("regions: {count: 2, rollout: [{day: 0, regions: [5]}]}\n",
      "regions.rollout[0].regions[0]: region 5 does not exist"),
     ("scoring: 5\n", "scoring: must be a section"),
@@ -294,3 +296,15 @@ def test_an_item_a_based_file_adds_is_named_not_numbered_by_the_merged_list(tmp_
         surveillance: {channels: {camera: {coverage: 0.5}}}
         """)
     assert problems(alone) == [f"{alone}:3: behaviours[0].rate: must be >= 0"]
+
+
+def test_a_problem_another_key_explains_is_put_at_the_override_that_set_it():
+    """A false-match rate overridden so that a group's factor (in the built-in file) takes
+    it above 1: the problem names the override, not only the file's line the user never
+    touched, and says how high the rate may go."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("national-800", overrides=["surveillance.misattribution=0.5"])
+    (problem,) = err.value.problems
+    assert problem.startswith("override surveillance.misattribution=0.5: "
+                              "surveillance.misattribution_factor.minority: 3 times")
+    assert problem.endswith("surveillance.misattribution can be at most 0.333")

@@ -138,6 +138,7 @@ def test_interrupted_sweep_resumes(tmp_path, dask_scheduler, stop, code, word):
     assert told[-2:] == [f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
                          "what is left", word], out
     assert "Traceback" not in out and "leaked semaphore" not in out
+    assert "cannot be resumed" not in out
     assert 2 <= (done["status"] == "done").sum() < 20
     status = store.query(f"SELECT status FROM sweeps WHERE id = '{sweep_id}'")
     assert status["status"].iloc[0] == "interrupted"
@@ -149,6 +150,34 @@ def test_interrupted_sweep_resumes(tmp_path, dask_scheduler, stop, code, word):
     runs = store.sweep_runs(sweep_id)
     finished = runs[runs["status"] == "done"]
     assert len(finished) == 20 and not finished.duplicated(["cell", "rep"]).any()
+
+
+def test_ctrl_c_in_a_terminal_stops_a_local_cluster_sweep_without_tracebacks(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group, the local cluster's worker
+    processes too: they ignore it (the command stops them), so the user reads the resume
+    line and one word, not a KeyboardInterrupt traceback from each worker."""
+    cmd = [*SCSIM, "sweep", "national-800", "--grid",
+           "scoring.recovery=0.001,0.002,0.003,0.004", "--reps", "3", "--agents", "20000",
+           "--days", "150", "--workers", "2", "--store", str(tmp_path), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, COLUMNS="200"), start_new_session=True)
+    first = proc.stdout.readline()
+    sweep_id = sweep_id_of(first)
+    store = open_store(tmp_path)
+    deadline = time.time() + 180
+    while time.time() < deadline and (store.sweep_runs(sweep_id)["status"] == "done"
+                                      ).sum() < 1:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal does
+    out = first + proc.communicate(timeout=120)[0]
+    if proc.returncode == 0:  # pragma: no cover - the machine outran the signal
+        pytest.skip("the sweep finished before it could be interrupted")
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+    assert "cannot be resumed" not in out  # a run interrupted as it landed: the sweep tells
+    assert out.strip().splitlines()[-1] == "interrupted", out
+    status = store.query(f"SELECT status FROM sweeps WHERE id = '{sweep_id}'")
+    assert status["status"].iloc[0] == "interrupted"
 
 
 def test_resume_of_a_sweep_running_in_a_live_process_is_refused(monkeypatch, capsys,

@@ -39,6 +39,8 @@ from scsim.scenario.diff import differences, population_key
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    import os
+
     from scsim.store import RunStore
 
 # The metrics shown first (all of them with ``compare --all``), from the metric registry.
@@ -260,20 +262,24 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
 
 def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, *,
             agents: int | None = None, days: int | None = None,
-            store: RunStore | None = None, base_a: Scenario | None = None,
+            store: RunStore | str | os.PathLike | bool | None = None,
+            base_a: Scenario | None = None,
             base_b: Scenario | None = None,
             progress: Callable[[int], None] | None = None) -> Comparison:
     """Run A and B (Scenarios, or built-in names or YAML paths, both with ``agents`` and
     ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``
-    and compare them pairwise. With ``store`` every run is recorded there
+    and compare them pairwise. With ``store`` (a RunStore, a run-store folder, or True for
+    the default one, as ``simulate`` takes it) every run is recorded there
     (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
     overrides column). ``progress(day)`` is called after every simulated day of every
     run."""
     from scsim.core.engine import Simulation
     from scsim.scenario.loader import as_scenario
+    from scsim.store import store_of
 
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
+    store = store_of(store)
     a, b = (as_scenario(sc, agents=agents, days=days) for sc in (a, b))
     check_pairable(a, b)
     runs: dict[str, list[Result]] = {"a": [], "b": []}

@@ -21,6 +21,8 @@ from scsim.errors import ScsimError
 from scsim.outputs.result import Result
 
 if TYPE_CHECKING:
+    import os
+
     from matplotlib.figure import Figure
 
     from scsim.scenario.schema import Scenario
@@ -109,18 +111,22 @@ class Replicates:
 
 def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
               agents: int | None = None, days: int | None = None,
-              threads: int | None = None, store: RunStore | None = None,
+              overrides: list[str] | dict | None = None, threads: int | None = None,
+              store: RunStore | str | os.PathLike | bool | None = None,
               progress: Callable[[int], None] | None = None) -> Replicates:
-    """Run ``scenario`` (a Scenario, or a built-in name or YAML path, with ``agents`` and
-    ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``.
-    With ``store`` (a RunStore) every run is kept there; ``progress(day)`` is called after
-    every simulated day of every run."""
+    """Run ``scenario`` (a Scenario, or a built-in name or YAML path, with ``agents``,
+    ``days`` and ``overrides`` as ``load_scenario`` applies them) with seeds ``seed`` ..
+    ``seed + reps - 1``. With ``store`` (a RunStore, a run-store folder, or True for the
+    default one, as ``simulate`` takes it) every run is kept there; ``progress(day)`` is
+    called after every simulated day of every run."""
     from scsim.core.engine import Simulation
     from scsim.scenario.loader import as_scenario
+    from scsim.store import store_of
 
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
-    scenario = as_scenario(scenario, agents=agents, days=days)
+    store = store_of(store)
+    scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     results = []
     for k in range(reps):
         sim = Simulation(scenario, seed + k, threads)

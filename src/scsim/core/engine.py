@@ -244,19 +244,19 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     ``threads``: how many CPU threads the day's steps use (at most numba's
     ``NUMBA_NUM_THREADS``, by default the machine's cores; None: as set before); the
     result is the same with any number; ``progress(day)``: called after every day;
-    ``store``: a run-store folder, or True for the default one (``SCSIM_STORE`` or
-    ``./scsim-runs``), to keep the run there (its id is ``result.run_id``);
+    ``store``: a run-store folder, True for the default one (``SCSIM_STORE`` or
+    ``./scsim-runs``) or a RunStore, to keep the run there (its id is ``result.run_id``);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
     ``scsim resume`` continues the run if it does not finish; ``trace``: which agents get
     case files (``Trace``: a sample, chosen ids, the wrongfully listed; or a number of
     agents at random, a list of ids, ``"wrongful"``)."""
     scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     sim = Simulation(scenario, seed, threads, trace)
-    if store is None or store is False:
+    from scsim.store import store_of
+
+    runs = store_of(store)
+    if runs is None:
         if checkpoint_every:
             raise ValueError("checkpoint_every needs a store (store=True or a folder)")
         return sim.run(progress)
-    from scsim.store import open_store
-
-    return open_store(None if store is True else store).record(
-        sim, progress, checkpoint_every=checkpoint_every)
+    return runs.record(sim, progress, checkpoint_every=checkpoint_every)

@@ -37,7 +37,7 @@ from scsim.fsutil import (
     png_made_by_scsim,
     starts_with,
 )
-from scsim.outputs.metrics import metric_columns, never_negative
+from scsim.outputs.metrics import metric_columns, metric_of, never_negative
 from scsim.scenario import Scenario, dump_yaml, load_scenario
 
 CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
@@ -64,7 +64,31 @@ def parse_target(spec: str, sc: Scenario) -> Target:
     column, _stat = parse_output(name.strip(), metric_columns(Names.of(sc)))
     if value < 0 and never_negative(column):
         raise ScsimError(f"--target {spec}: {name.strip()} cannot be negative")
+    bound = highest(column, _stat, sc.population.agents)
+    if bound is not None and value > bound[0]:
+        raise ScsimError(f"--target {spec}: {name.strip()} cannot be above {bound[0]:,g} "
+                         f"({bound[1]}): no parameter can reach it")
     return Target(name.strip(), value)
+
+
+SHARES = ("share", "share of the group", "0-1")  # metric units that stay within [0, 1]
+LEVELS = ("final", "mean", "max")  # statistics that stay within a metric's daily range
+
+
+def highest(column: str, stat: str, agents: int) -> tuple[float, str] | None:
+    """The highest value output ``column``_``stat`` can take in a run of ``agents``
+    agents, with why, where a metric's unit bounds it: a share on any day is at most 1, a
+    stock of agents at most ``agents`` (per agent, 1); None where nothing does."""
+    m = metric_of(column)
+    if m is None:
+        return None
+    if m.unit in SHARES and stat in LEVELS:
+        return 1.0, "a share"
+    if m.unit == "agents" and stat in LEVELS:
+        return float(agents), f"the run has {agents:,} agents"
+    if m.unit == "agents" and stat == "per_capita_mean":
+        return 1.0, "a share of the agents"
+    return None
 
 
 def merge_targets(given: list[Target], preset: list[Target]

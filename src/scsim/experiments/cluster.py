@@ -79,7 +79,8 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
 def dask_client(scheduler: str | None = None, workers: int | None = None,
                 timeout: float = 15.0) -> Iterator[Client]:
     """A connected Dask client (``timeout``: seconds to reach a scheduler); the local
-    cluster, if one was started, stops on exit. The address is checked first
+    cluster, if one was started, stops on exit (its workers ignore Ctrl-C: the command
+    stops them, ``worker_setup``). The address is checked first
     (``scheduler_address``)."""
     address = scheduler_address(scheduler)
     with dask_logs_to_file():
@@ -94,7 +95,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
             return
         n = workers or os.cpu_count() or 1
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR,
+                          preload=["scsim.experiments.worker_setup"]) as cluster, \
                 Client(cluster) as client:
             yield client
 

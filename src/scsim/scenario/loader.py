@@ -508,10 +508,16 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     """'file:line: path: message', with the nearest known line. The path names items of
     named lists by position (``behaviours[3].rate``), or by name
     (``behaviours.jaywalking.rate``) where a base was merged in: its positions count the
-    base's items too."""
+    base's items too. A problem of one key that another explains (a factor times a
+    rate) is put at the override that set the other, when its message names it."""
     if doc.merged:
         loc = canonical(doc.data, loc)
-    return f"{_where(doc, loc)}{format_path(loc) or '(top level)'}: {message}"
+    where = _where(doc, loc)
+    if not where.startswith(tuple(doc.options.values())):
+        named = [given for path, given in doc.options.items() if re.search(
+            rf"(?<![\w.]){re.escape(format_path(path))}(?![\w.\[])", message)]
+        where = f"{named[0]}: " if named else where
+    return f"{where}{format_path(loc) or '(top level)'}: {message}"
 
 
 def _where(doc: Document, loc: tuple) -> str:

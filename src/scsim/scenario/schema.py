@@ -227,8 +227,11 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
         if gname not in groups:
             out.append((where, f"unknown group '{gname}'"))
         elif sc.surveillance.misattribution * factor > 1.0:
-            out.append((where, f"makes the false-match rate "
-                        f"{sc.surveillance.misattribution * factor:g}, above 1"))
+            rate = sc.surveillance.misattribution
+            out.append((where, f"{factor:g} times surveillance.misattribution ({rate:g}) "
+                        f"makes this group's false-match rate {rate * factor:g}, above 1: "
+                        f"with this factor surveillance.misattribution can be at most "
+                        f"{1.0 / factor:.3g}"))
     _unique(out, ("behaviours",), [b.name for b in sc.behaviours])
     if len(sc.behaviours) > 250:
         out.append((("behaviours",), "at most 250 behaviours"))

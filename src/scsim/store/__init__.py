@@ -9,7 +9,8 @@ from scsim.store.runstore import (
     default_store_path,
     new_run_id,
     open_store,
+    store_of,
 )
 
 __all__ = ["DEFAULT_STORE", "RunRecord", "RunStore", "Tag", "default_store_path",
-           "new_run_id", "open_store"]
+           "new_run_id", "open_store", "store_of"]

@@ -157,6 +157,20 @@ def open_store(path: str | os.PathLike | None = None, *, create: bool = True) ->
     return RunStore(Path(path) if path is not None else default_store_path(), create=create)
 
 
+def store_of(store: RunStore | str | os.PathLike | bool | None) -> RunStore | None:
+    """The run store that the Python API's ``store=`` names (``simulate``, ``replicate``,
+    ``compare``): None or False, none; True, the default one (``default_store_path``); a
+    folder; or a RunStore, as it is."""
+    if store is None or store is False:
+        return None
+    if isinstance(store, RunStore):
+        return store
+    if store is True or isinstance(store, str | os.PathLike):
+        return open_store(None if store is True else store)
+    raise ScsimError(f"store={store!r}: expected True (the default store), a folder or "
+                     "a RunStore (scsim.open_store())")
+
+
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # new_run_id's, matched whole
 WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
 """What scsim names the entries of a store's ``tmp/``: a run being written (its id), a run
@@ -325,9 +339,10 @@ class RunStore:
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
             ) -> Result:
         """Keep a Result that was computed elsewhere (a Dask worker), tagged with its place
-        in a sweep."""
+        in a sweep. Interrupted while it lands, it is kept as interrupted without a word of
+        its own: the sweep says how to resume (``scsim sweep --resume`` runs it again)."""
         run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep)
-        return self._land(run_id, lambda: res)
+        return self._land(run_id, lambda: res, tell=sweep is None)
 
     def add_failure(self, sc: Scenario, seed: int, error: str, base: Scenario | None = None,
                     *, sweep: Tag | None = None) -> str:
@@ -337,7 +352,10 @@ class RunStore:
         return run_id
 
     def _land(self, run_id: str, produce: Callable[[], Result],
-              finished: Callable[[Result], None] | None = None) -> Result:
+              finished: Callable[[Result], None] | None = None, tell: bool = True) -> Result:
+        """Produce a run's Result and publish its folder; on an interrupt the row is kept
+        as interrupted and (``tell``) the exception carries a note saying whether the run
+        can be resumed."""
         tmp = self.tmp_dir / run_id
         try:
             res = produce()
@@ -357,7 +375,7 @@ class RunStore:
             error += note
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
-            if status == "interrupted":
+            if status == "interrupted" and tell:
                 exc.add_note(f"run {run_id} is kept as interrupted" + (
                     note or "; without checkpoints (--checkpoint-every DAYS) it cannot be "
                     "resumed"))
