@@ -81,6 +81,21 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
                            "--output", "blocked_air_total", "--csv", "--quiet")
     assert pd.read_csv(io.StringIO(out)).shape == (4, 6)  # cell, 2 parameters, reps, mean, ci
+    # tidy, for R: one row per run with its seed, id, typed parameters and outputs
+    code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--runs", "--store",
+                           str(tmp_path), "--output", "blocked_air_total", "--csv", "--quiet")
+    each = pd.read_csv(io.StringIO(out))
+    assert code == 0 and list(each.columns) == [
+        "cell", "rep", "seed", "run_id", "sanctions.travel.air_rate", "listing.duration",
+        "blocked_air_total"]
+    assert list(zip(each["cell"], each["rep"], strict=True)) == [
+        (c, r) for c in range(4) for r in range(2)]
+    by_id = runs.set_index("id")
+    assert list(each["seed"]) == [by_id.loc[i, "seed"] for i in each["run_id"]]
+    assert list(each["blocked_air_total"]) == [blocked_air(store, i) for i in each["run_id"]]
+    assert each["sanctions.travel.air_rate"].dtype == float
+    assert each.groupby("cell")["blocked_air_total"].mean().tolist() == pytest.approx(
+        list(cells["blocked_air_total"]))
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", "--store", str(tmp_path), "--json")
     assert [(s["id"], s["cells"], s["status"]) for s in json.loads(out)] == [
         (sweep_id, 4, "done")]
@@ -268,6 +283,7 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["sweep", "national-800", "--range", "scoring.recovery=0..1"], "--range needs --sample"),
     (["sweep", "national-800", "--grid", "scoring.recovery=0,7"], "cell 1"),
     (["sweeps", "nope"], "no sweep 'nope'"),
+    (["sweeps", "--runs"], "--runs shows the runs of one sweep: give its id"),
     (["calibrate", "national-800", "--param", "scoring.recovery=0..0.1"], "at least one"),
     (["calibrate", "national-800", "--target", "nonsense_total=1"], "unknown output"),
     (["calibrate", "national-800", "--preset", "1999"], "unknown preset"),

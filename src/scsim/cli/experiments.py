@@ -170,6 +170,10 @@ def sweeps_command(
     output: Annotated[list[str] | None, typer.Option(
         "--output", help="Outputs to tabulate (e.g. wrongful_new_total). Repeatable.")]
     = None,
+    per_run: Annotated[bool, typer.Option(
+        "--runs", help="One row per finished run (cell × replication: its seed, run id, "
+        "parameters and outputs) instead of the cell means; tidy, for R or pandas with "
+        "--csv or --json.")] = False,
     json_: JsonOption = False,
     csv: CsvOption = False,
     quiet: QuietOption = False,
@@ -177,9 +181,11 @@ def sweeps_command(
 ) -> None:
     """List the sweeps in the store, or show one: per cell, the mean and 95 % interval of
     each output over its replications, and a chart of each output against each swept
-    parameter."""
+    parameter (`--runs`: each run's outputs instead)."""
     as_data = data_format(json_, csv)
     runs = open_runs(store)
+    if per_run and sweep is None:
+        raise ScsimError("--runs shows the runs of one sweep: give its id (or 'last')")
     if sweep is None:
         table = runs.sweeps()
         if as_data:
@@ -193,15 +199,16 @@ def sweeps_command(
     _require("sweeps", "experiments", "report")
     from scsim.experiments import sweep as sw
 
-    show_sweep(runs, sweep, output or sw.DEFAULT_OUTPUTS, as_data, quiet)
+    show_sweep(runs, sweep, output or sw.DEFAULT_OUTPUTS, as_data, quiet, per_run)
 
 
 def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
-               quiet: bool = False) -> None:
+               quiet: bool = False, per_run: bool = False) -> None:
     """Print a table per cell (mean and 95 % interval over replications) and chart each
-    output against each swept parameter; with ``as_data``, the table as JSON or CSV."""
+    output against each swept parameter; with ``as_data``, the table as JSON or CSV; with
+    ``per_run``, a row per finished run instead (``run_table``), without charts."""
     from scsim.experiments.outputs import output_label
-    from scsim.experiments.sweep import cell_table, plan_of, save_sweep_charts
+    from scsim.experiments.sweep import cell_table, plan_of, run_table, save_sweep_charts
 
     sweep_id, plan = plan_of(runs, ref)
     with task_progress(f"reading sweep {sweep_id}", quiet) as bar:
@@ -209,7 +216,11 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             bar.set_total(total)
             bar.advance()
 
-        table = cell_table(runs, sweep_id, plan, outputs, advance)
+        table = (run_table if per_run else cell_table)(runs, sweep_id, plan, outputs,
+                                                       advance)
+    if per_run and not as_data:
+        console.print(frame_table(table, f"sweep {sweep_id}: each finished run", fit=True))
+        return
     if as_data:
         print_data(table, as_data == "json")
         return

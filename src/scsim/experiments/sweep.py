@@ -177,26 +177,39 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
     return Outcome(sweep_id, landed, failed, skipped)
 
 
+def run_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
+              progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """One row per finished run of the sweep (a cell × replication), tidy: its cell,
+    replication, seed and run id, the cell's parameters (as the plan gives them, typed) and
+    each output's value in that run; ordered by cell, then replication. A replication
+    counts once: should two finished runs of one (cell, replication) be in the store, the
+    first landed is read. ``progress(done, total)`` is called after each run is read."""
+    runs = store.sweep_runs(sweep_id)
+    runs = runs[runs["status"] == "done"].drop_duplicates(["cell", "rep"]).sort_values(
+        ["cell", "rep"])
+    params = list(plan.cells[0]) if plan.cells else []
+    rows = []
+    for k, row in enumerate(runs.itertuples(), start=1):
+        metrics = pd.read_parquet(store.path(row.id) / "metrics.parquet")
+        rows.append({"cell": int(row.cell), "rep": int(row.rep), "seed": int(row.seed),
+                     "run_id": row.id, **plan.cells[int(row.cell)],
+                     **evaluate(metrics, int(row.agents), outputs)})
+        if progress is not None:
+            progress(k, len(runs))
+    return pd.DataFrame(rows, columns=["cell", "rep", "seed", "run_id", *params, *outputs])
+
+
 def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per cell: its parameters, the number of finished replications, and each
-    output's mean and 95 % interval half-width over replications. A replication counts
-    once: should two finished runs of one (cell, replication) be in the store, the first
-    landed is read. ``progress(done, total)`` is called after each run is read."""
-    runs = store.sweep_runs(sweep_id)
-    runs = runs[runs["status"] == "done"].drop_duplicates(["cell", "rep"])
-    values: dict[int, list[dict[str, float]]] = {}
-    for k, row in enumerate(runs.itertuples(), start=1):
-        metrics = pd.read_parquet(store.path(row.id) / "metrics.parquet")
-        values.setdefault(int(row.cell), []).append(evaluate(metrics, int(row.agents), outputs))
-        if progress is not None:
-            progress(k, len(runs))
+    output's mean and 95 % interval half-width over replications (``run_table``'s rows)."""
+    runs = run_table(store, sweep_id, plan, outputs, progress)
     rows = []
     for cell, params in enumerate(plan.cells):
-        found = values.get(cell, [])
+        found = runs[runs["cell"] == cell]
         row: dict[str, Any] = {"cell": cell, **params, "reps": len(found)}
         for name in outputs:
-            mean, half = mean_ci95([v[name] for v in found])
+            mean, half = mean_ci95(list(found[name]))
             row[name] = mean
             row[f"{name}_ci95"] = half
         rows.append(row)

@@ -390,7 +390,8 @@ def load_scenario(
     if own is not None:
         own |= {path[:cut] for path in doc.options for cut in range(1, len(path) + 1)}
     for path, sentence in inert_settings(sc, own=own):
-        warnings.warn(ScenarioWarning(_where(doc, path) + sentence, path), stacklevel=2)
+        warnings.warn(ScenarioWarning(_where(doc, path, under=True) + sentence, path),
+                      stacklevel=2)
     return sc
 
 
@@ -520,14 +521,17 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     return f"{where}{format_path(loc) or '(top level)'}: {message}"
 
 
-def _where(doc: Document, loc: tuple) -> str:
+def _where(doc: Document, loc: tuple, under: bool = False) -> str:
     """Where the key at ``loc`` was given: 'option: ' (an override, ``--agents``..., of it,
-    a key above it or, failing those, one under it), 'file:line: ' (the nearest known line),
-    or '' when neither is known."""
+    a key above it or, failing those and with ``under``, one under it: a section a warning
+    is about, set key by key), 'file:line: ' (the nearest known line), or '' when neither
+    is known."""
     canon = canonical(doc.data, loc)
     option = next((doc.options[canon[:cut]] for cut in range(len(canon), 0, -1)
-                   if canon[:cut] in doc.options), None) or next(
-        (given for path, given in doc.options.items() if path[:len(canon)] == canon), None)
+                   if canon[:cut] in doc.options), None)
+    if option is None and under:
+        option = next((given for path, given in doc.options.items()
+                       if path[:len(canon)] == canon), None)
     if option is not None:
         return f"{option}: "
     line = None
