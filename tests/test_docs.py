@@ -155,3 +155,15 @@ def test_python_help_describes_the_calls():
                   "``agents``: how many people are simulated", "``days``: how many days",
                   "``threads``: how many CPU threads"):
         assert words in doc, words
+
+
+def test_the_citation_names_the_version_scsim_reports():
+    """CITATION.cff (how to cite scsim) gives the version that `scsim --version` and the run
+    store record, so a citation and a run can be matched."""
+    import yaml
+
+    import scsim
+
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["license"] == "MIT"
+    assert str(citation["version"]) == scsim.__version__

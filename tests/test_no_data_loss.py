@@ -327,6 +327,20 @@ def test_query_still_reads_every_view_and_the_runs_files(store):
         assert len(store.query(sql)) >= 1, sql
 
 
+def test_sums_of_counts_come_back_as_whole_numbers(monkeypatch, capsys, store):
+    """DuckDB sums integers into 128-bit integers, which pandas reads as floats: a query's
+    sum of a count is a whole number again (85, not 85.0) in the table and its CSV; a
+    sum of floats stays a float, and an empty group's sum is missing, not 0."""
+    agents = pd.read_parquet(store.path(store.runs()["id"][0]) / "agents.parquet")
+    table = store.query("SELECT sum(times_listed) AS listed, sum(score) AS points, "
+                        "sum(times_listed) FILTER (WHERE false) AS none FROM agents")
+    assert str(table["listed"].dtype) == "Int64" and table["points"].dtype == float
+    assert table["listed"][0] == agents["times_listed"].sum() and pd.isna(table["none"][0])
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "--store", str(store.root), "--csv",
+                           "SELECT sum(days_listed) AS d FROM agents")
+    assert code == 0 and out.split() == ["d", str(agents["days_listed"].sum())]
+
+
 def test_query_refusal_is_one_line_with_exit_2(monkeypatch, capsys, store):
     code, out, err = run_cli(monkeypatch, capsys, "query", "--store", str(store.root),
                              "COPY (SELECT 1) TO 'x.csv'")

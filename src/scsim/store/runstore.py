@@ -628,7 +628,8 @@ class RunStore:
                     raise ScsimError(f"query refused: scsim query runs one statement at a "
                                      f"time, and this query has {len(statements)} "
                                      "(separated by ';'): run them one by one")
-                return con.sql(statements[0].query).df()
+                result = con.sql(statements[0].query)
+                return _whole_sums(result.df(), [str(t) for t in result.types])
             except duckdb.Error as exc:
                 message = str(exc).strip().split("\n")[0]
                 hint = "" if has_views else (
@@ -999,6 +1000,20 @@ def _damaged_message(run_id: str, error: str | None) -> str:
     why = f" ({error})" if error else ""
     return (f"run {run_id} is damaged{why}; `scsim check --repair rerun` runs it again, "
             "`--repair remove` removes it")
+
+
+EXACT_IN_FLOAT = 2**53  # every whole number below this is exact in a float64
+
+
+def _whole_sums(frame: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    """``frame`` with its 128-bit integer columns (DuckDB's ``sum`` of integers, which
+    pandas receives as floats: 85.0) as whole numbers again (nullable Int64), where every
+    value was exact in the float; ``types``: DuckDB's column types, in order."""
+    for k, kind in enumerate(types):
+        column = frame.iloc[:, k]
+        if kind in ("HUGEINT", "UHUGEINT") and column.abs().max(skipna=True) < EXACT_IN_FLOAT:
+            frame.isetitem(k, column.astype("Int64"))
+    return frame
 
 
 def _utcnow() -> datetime:
