@@ -253,3 +253,28 @@ def test_a_sweep_is_described_in_words():
     assert describe(one) == '1 cell × 1 replication = 1 run ({"grid": {"a": [1]}})'
     many = Plan({}, [{"a": 1}, {"a": 2}], reps=3, seed=0)
     assert describe(many).startswith("2 cells × 3 replications = 6 runs ")
+
+
+def test_sensitivity_says_when_its_estimates_cannot_rank_the_parameters():
+    """Sobol estimates from too few samples (S1 above ST, or an interval wider than its
+    index) are named with the parameter; sound ones give no caution; the sentences read
+    S1 and ST as shares of the output's variance."""
+    from scsim.experiments.sensitivity import Sensitivity, planned_runs
+
+    def sobol(rows):
+        return Sensitivity("sobol", "listed_final", pd.DataFrame(
+            rows, columns=["parameter", "S1", "S1_ci95", "ST", "ST_ci95"]), pd.DataFrame())
+
+    noisy = sobol([("a", 0.76, 0.60, 0.63, 0.20), ("b", 0.29, 0.05, 0.40, 0.45)])
+    assert noisy.imprecise() == ["S1 is above ST for a",
+                                 "the 95 % interval is wider than the index for b"]
+    sound = sobol([("a", 0.70, 0.05, 0.75, 0.06), ("b", 0.20, 0.04, 0.26, 0.05)])
+    assert sound.imprecise() == []
+    first, second = sound.in_words()
+    assert second.startswith("b: alone, it explains about 20 % of the variance")
+    assert first.startswith("a: alone, it explains about 70 % of the variance of ")
+    assert first.endswith("(S1); with its interactions with the other parameters, about "
+                          "75 % (ST)")
+    assert sobol([("a", -0.01, 0.0, 0.0, 0.0)]).in_words()[0].startswith(
+        "a: alone, it explains none of the variance")
+    assert planned_runs("sobol", 8, 2) == 32 and planned_runs("morris", 4, 2) == 12

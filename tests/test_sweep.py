@@ -276,6 +276,10 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     assert indices["parameter"].iloc[0] == "behaviours.court_default.rate"
     assert (folder / "sensitivity.png").stat().st_size > 10_000
     assert len(pd.read_csv(folder / "samples.csv")) == 4 * 3
+    # said before the runs, and what the indices mean in words after
+    assert "morris: 4 trajectories x (2 parameters + 1) = 12 runs of court-blacklist" in out
+    assert out.index("12 runs of court-blacklist") < out.index("morris indices")
+    assert "behaviours.court_default.rate: one step of its range (a quarter of it) moves" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -351,7 +351,7 @@ def sensitivity_command(
     from scsim.core.params import Names
     from scsim.experiments.design import parse_ranges
     from scsim.experiments.outputs import parse_output
-    from scsim.experiments.sensitivity import check_samples, sensitivity
+    from scsim.experiments.sensitivity import check_samples, planned_runs, sensitivity
     from scsim.fsutil import check_output_folder
     from scsim.outputs.metrics import metric_columns
 
@@ -364,6 +364,10 @@ def sensitivity_command(
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")
     check_samples(method, samples)
+    per = "base samples" if method == "sobol" else "trajectories"
+    console.print(f"{method}: {samples} {per} x ({len(params)} parameters + "
+                  f"{2 if method == 'sobol' else 1}) = "
+                  f"{planned_runs(method, samples, len(params)):,} runs of {base.name}")
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
                 f"sensitivity of {output}", quiet) as bar:
@@ -376,5 +380,12 @@ def sensitivity_command(
             console.print(f"[yellow]warning:[/yellow] {output} took the same value in all "
                           f"{len(result.samples)} runs: the indices measure nothing (is the "
                           "mechanism behind it on? more agents or days?)")
+        else:
+            for line in result.in_words():
+                console.print(escape(line), soft_wrap=True)
+            if problems := result.imprecise():
+                console.print(f"[yellow]warning:[/yellow] the estimates are too imprecise to "
+                              f"rank the parameters: {'; '.join(problems)}: raise --samples "
+                              f"(now {samples}; e.g. {max(64, 4 * samples)})", soft_wrap=True)
         path = result.save(folder, force=force)
     console.print(f"indices and chart: [bold]{path}[/bold]")

@@ -47,6 +47,37 @@ class Sensitivity:
         measure nothing (a mechanism off, too few agents or days for the event)."""
         return self.samples[self.output].dropna().nunique() <= 1
 
+    def imprecise(self) -> list[str]:
+        """What makes the estimates too imprecise to rank the parameters, in words (empty
+        when nothing does): Sobol's first-order index above the total one (impossible but
+        for sampling error), or a 95 % interval wider than its index (it reaches 0); for
+        Morris, a mu* interval wider than mu*."""
+        i = self.indices.set_index("parameter")
+        if self.method == "sobol":
+            above = list(i.index[i["S1"] > i["ST"] + 1e-12])
+            wide = list(i.index[(i["ST_ci95"] >= i["ST"]) | (i["S1_ci95"] >= i["S1"].abs())])
+        else:
+            above, wide = [], list(i.index[i["mu_star_ci95"] >= i["mu_star"]])
+        out = []
+        if above:
+            out.append(f"S1 is above ST for {', '.join(above)}")
+        if wide:
+            out.append(f"the 95 % interval is wider than the index for {', '.join(wide)}")
+        return out
+
+    def in_words(self) -> list[str]:
+        """What the indices say, one sentence per parameter (the largest first)."""
+        from scsim.experiments.outputs import output_label
+
+        label = output_label(self.output)
+        if self.method == "sobol":
+            return [f"{r.parameter}: alone, it explains {_share(r.S1)} of the variance "
+                    f"of {label} (S1); with its interactions with the other parameters, "
+                    f"{_share(r.ST)} (ST)" for r in self.indices.itertuples()]
+        return [f"{r.parameter}: one step of its range (a quarter of it) moves {label} by "
+                f"{r.mu_star:.3g} on average (mu*), spread {r.sigma:.3g} (sigma: a large "
+                "one means interactions or a curved effect)" for r in self.indices.itertuples()]
+
     def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
         """Write ``indices.csv``, ``samples.csv`` (every evaluation) and the chart
         ``sensitivity.png`` into ``folder``, whole or not at all: it must be new or empty,
@@ -60,6 +91,18 @@ class Sensitivity:
             self.samples.to_csv(tmp / "samples.csv", index=False)
             save_charts([sensitivity_chart(self)], tmp)
         return Path(folder).resolve()
+
+
+def _share(index: float) -> str:
+    """A Sobol index as a share of the variance, in words ('about 76 %'; an estimate at or
+    below 0, which below 0 only sampling error makes, is 'none')."""
+    return "none" if index <= 0 else f"about {100 * min(index, 1.0):.0f} %"
+
+
+def planned_runs(method: Method, n: int, parameters: int) -> int:
+    """How many runs a design of ``n`` samples over ``parameters`` ranges takes (``design``):
+    Sobol n·(D+2), Morris n·(D+1)."""
+    return n * (parameters + (2 if method == "sobol" else 1))
 
 
 def design(params: list[Range], method: Method, n: int, seed: int) -> np.ndarray:
