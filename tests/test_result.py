@@ -206,3 +206,25 @@ def test_one_group_has_no_ratio_to_itself():
     (note,) = res.summary().query("section == 'disparate impact'")["note"]
     ever = (res.agents["times_listed"] > 0).mean()
     assert note.startswith(f"{100 * ever:.1f} % of agents") and "ratio" not in note
+
+
+def test_metrics_parquet_carries_each_columns_unit_and_meaning(tmp_path):
+    """Read in R or with pyarrow, metrics.parquet says what each column is: its unit and
+    description from the metric registry (a per-behaviour column names its behaviour),
+    as field metadata; the values and the pandas reading are unchanged."""
+    from scsim.outputs.metrics import metric_of
+
+    res = scsim.simulate("national-800", agents=300, days=3, seed=2)
+    schema = pq.read_schema(res.save(tmp_path / "r") / "metrics.parquet")
+    for field in schema:
+        meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
+        if field.name == "day":
+            assert meta["unit"] == "day"
+            continue
+        m = metric_of(field.name)
+        assert meta["unit"] == m.unit and meta["description"], field.name
+    acts = schema.field("acts_bad_driving").metadata
+    assert acts[b"description"] == b"acts of behaviour bad_driving"
+    assert acts[b"unit"] == b"acts per day"
+    back = pd.read_parquet(tmp_path / "r" / "metrics.parquet")
+    pd.testing.assert_frame_equal(back, res.metrics)

@@ -249,7 +249,7 @@ class Result:
     def to_arrow(self, table: str = "metrics") -> pa.Table:
         """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
         if table == "metrics":
-            return pa.Table.from_pandas(self.metrics, preserve_index=False)
+            return with_units(pa.Table.from_pandas(self.metrics, preserve_index=False))
         columns = {"agents": self.agent_columns, "companies": self.company_columns}
         if table not in columns:
             raise ScsimError(f"to_arrow({table!r}): no such table (metrics, agents or "
@@ -429,4 +429,25 @@ def _company_columns(sim: Simulation) -> dict[str, Any]:
         cols[f"events_{e}"] = c["events_total"][:, k]
         cols[f"seen_{e}"] = c["events_seen"][:, k]
     return cols
+
+
+def with_units(table: pa.Table) -> pa.Table:
+    """A metrics table whose columns carry, as Arrow field metadata, their unit and meaning
+    from the metric registry (``unit``, ``description``; the day column: ``day``), so that
+    they travel with ``metrics.parquet`` into R, pandas with pyarrow, or any Arrow reader."""
+    from scsim.outputs.metrics import metric_label, metric_of
+
+    fields = []
+    for column in table.schema:
+        m = metric_of(column.name)
+        if column.name == "day":
+            meta = {"unit": "day", "description": "day of the run (0: the first)"}
+        elif m is not None:
+            meta = {"unit": m.unit, "description": m.description.replace(
+                "NAME", column.name[len(m.prefix):]) if m.per else m.description,
+                    "label": metric_label(column.name)}
+        else:
+            meta = None
+        fields.append(column.with_metadata(meta) if meta else column)
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
