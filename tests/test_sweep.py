@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from conftest import SCSIM, run_cli
+from scsim.errors import ScsimError
+from scsim.experiments.perform import sweep as python_sweep
 from scsim.store import open_store
 
 
@@ -432,3 +434,31 @@ def test_calibrate_fit_table_zero_target_and_preset_replaced(monkeypatch, capsys
                                 calibration.Target("blocked_train_per_capita_year", 0.0039)]
     assert "note: --target blocked_air_per_capita_year replaces the preset's 0.0129" in out
     assert "nan" not in out and "+0.04867" in out and "+0.0%" in out
+
+
+def test_sweep_from_python_returns_a_row_per_run(monkeypatch, capsys, tmp_path,
+                                                 dask_scheduler):
+    """``scsim.sweep`` (``python_sweep``) runs what ``scsim sweep`` runs: the grid's cells
+    paired by seed, every run landed in the store (so `scsim sweeps` shows it), and back a tidy
+    table whose outputs are those of the stored runs; a Latin-hypercube sample keeps each
+    parameter within its range."""
+    tab = python_sweep("court-blacklist", {"sanctions.travel.air_rate": [0.002, 0.02]},
+                      reps=2, agents=2000, days=60, store=tmp_path, scheduler=dask_scheduler,
+                      outputs=["blocked_air_total"])
+    store = open_store(tmp_path)
+    assert list(tab.columns) == ["cell", "rep", "seed", "run_id",
+                                 "sanctions.travel.air_rate", "blocked_air_total"]
+    assert list(zip(tab["cell"], tab["rep"], strict=True)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert list(tab["sanctions.travel.air_rate"]) == [0.002, 0.002, 0.02, 0.02]
+    assert tab.groupby("rep")["seed"].nunique().eq(1).all()  # cells paired by seed
+    assert list(tab["blocked_air_total"]) == [blocked_air(store, i) for i in tab["run_id"]]
+    code, out = scsim(monkeypatch, capsys, "sweeps", "--store", str(tmp_path))
+    assert code == 0 and tab.attrs["sweep_id"] in out
+    sampled = python_sweep("court-blacklist", sample=3, ranges={
+        "scoring.recovery": (0.001, 0.01, "log")}, agents=1000, days=5, store=tmp_path,
+        scheduler=dask_scheduler, outputs=["listed_final"])
+    assert len(sampled) == 3 and sampled["scoring.recovery"].between(0.001, 0.01).all()
+    with pytest.raises(ScsimError, match=r"grid\['listing.threshold'\]: expected a list"):
+        python_sweep("court-blacklist", {"listing.threshold": 640}, store=tmp_path)
+    with pytest.raises(ScsimError, match="keeps its runs in a run store"):
+        python_sweep("court-blacklist", {"listing.threshold": [640]}, store=False)

@@ -8,6 +8,7 @@
     res.plot()                               # charts (needs scsim[report])
     reps = scsim.replicate(sc, reps=10)      # seeds 0-9: .mean(), .quantiles(), .plot()
     cmp = scsim.compare(sc_a, sc_b, seed=1, reps=5)   # paired: cmp.metrics(), cmp.plot()
+    runs = scsim.sweep(sc, {"listing.threshold": [640, 660]}, reps=3)  # a row per run (Dask)
     scsim.report(res, "report/")             # the HTML report
     res = scsim.simulate(sc, seed=7, store=True)   # kept in ./scsim-runs (res.run_id)
     scsim.open_store().load(res.run_id)            # ... and read back
@@ -46,6 +47,7 @@ _LAZY = {
     "open_store": "scsim.store",
     "compare": "scsim.analysis.compare",
     "replicate": "scsim.analysis.replicate",
+    "sweep": "scsim.experiments.perform",
     "Replicates": "scsim.analysis.replicate",
     "report": "scsim.report",  # the package itself, callable: scsim.report(res, "folder")
     "report_run": "scsim.report",
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from scsim.analysis.compare import compare
     from scsim.analysis.replicate import Replicates, replicate
     from scsim.core.engine import Simulation, simulate
+    from scsim.experiments.perform import sweep
     from scsim.outputs.casefile import Trace
     from scsim.outputs.result import Result
     from scsim.report import report_comparison, report_run
@@ -99,4 +102,5 @@ __all__ = [
     "report_comparison",
     "report_run",
     "simulate",
+    "sweep",
 ]

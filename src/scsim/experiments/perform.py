@@ -1,0 +1,95 @@
+"""Sweeps from Python (``scsim.sweep``), as ``scsim sweep`` runs them from the command line
+and as EMA Workbench's ``perform_experiments`` does: the cells on Dask, every run in the run
+store, and back one tidy table with a row per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scsim.errors import ScsimError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scsim.scenario import Scenario
+    from scsim.store import RunStore
+
+
+def sweep(scenario: Scenario | str | Path | dict,
+          grid: Mapping[str, Sequence[Any]] | None = None, *, sample: int | None = None,
+          ranges: Mapping[str, Sequence[Any]] | None = None, reps: int = 1, seed: int = 0,
+          agents: int | None = None, days: int | None = None,
+          overrides: list[str] | dict | None = None, outputs: list[str] | None = None,
+          store: RunStore | str | os.PathLike | bool = True, scheduler: str | None = None,
+          workers: int | None = None,
+          progress: Callable[[], None] | None = None) -> pd.DataFrame:
+    """Sweep ``scenario`` (a Scenario, built-in name, YAML path or mapping, with ``agents``,
+    ``days`` and ``overrides`` as ``load_scenario`` applies them): every combination of
+    ``grid`` (``{"listing.threshold": [640, 660]}``), or ``sample`` cells of a
+    Latin-hypercube sample of ``ranges`` (``{"scoring.recovery": (0.0005, 0.01)}``, or
+    ``(low, high, "log")``), each run ``reps`` times with seeds paired across cells.
+
+    The runs go to Dask (a local cluster of ``workers`` processes, or the scheduler at
+    ``scheduler`` or ``SCSIM_SCHEDULER``) and land in the run store ``store`` (True: the
+    default one; a folder; a RunStore) as they finish, so ``scsim sweeps`` and
+    ``scsim sweep --resume`` see them. Returns one row per finished run: cell, replication,
+    seed, run id, the cell's parameters and each of ``outputs`` (default: the sweep's
+    usual outputs, e.g. ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]``
+    names the sweep. A run that failed twice is left out of the table, with a warning
+    naming it."""
+    from scsim.extras import require
+
+    require("experiments", what="scsim.sweep()")
+    from scsim.experiments import sweep as sw
+    from scsim.experiments.cluster import dask_client
+    from scsim.experiments.design import cell_label
+    from scsim.scenario.loader import as_scenario
+    from scsim.store import store_of
+
+    runs = store_of(store)
+    if runs is None:
+        raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
+                         "one), a folder or a RunStore")
+    if reps < 1:
+        raise ScsimError(f"reps must be at least 1, got {reps}")
+    base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
+    origin = None if isinstance(scenario, dict) else as_scenario(scenario)
+    plan = sw.design_plan(base, grid=[_grid_spec(k, v) for k, v in (grid or {}).items()],
+                          sample=sample,
+                          ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],
+                          reps=reps, seed=seed, origin=origin)
+    outputs = list(outputs or sw.DEFAULT_OUTPUTS)
+    with dask_client(scheduler, workers) as client:
+        sweep_id = sw.start(runs, plan)
+        outcome = sw.execute(runs, sweep_id, plan, client, None, progress)
+    for cell, rep, error in outcome.failed:
+        warnings.warn(f"sweep {sweep_id}: cell {cell} ({cell_label(plan.cells[cell])}), "
+                      f"replication {rep} failed: {error}", stacklevel=2)
+    table = sw.run_table(runs, sweep_id, plan, outputs)
+    table.attrs["sweep_id"] = sweep_id
+    return table
+
+
+def _grid_spec(key: str, values: Sequence[Any]) -> str:
+    """``grid``'s values of ``key`` as ``scsim sweep --grid`` takes them (KEY=V1,V2)."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ScsimError(f"grid[{key!r}]: expected a list of values, got {values!r}")
+    texts = [json.dumps(v) for v in values]
+    if any("," in t for t in texts):
+        raise ScsimError(f"grid[{key!r}]: a value may not contain a comma")
+    return f"{key}={','.join(texts)}"
+
+
+def _range_spec(key: str, bounds: Sequence[Any]) -> str:
+    """``ranges``' (low, high[, "log"]) of ``key`` as ``--range`` takes it."""
+    if isinstance(bounds, str) or not isinstance(bounds, Sequence) or len(bounds) not in (
+            2, 3):
+        raise ScsimError(f"ranges[{key!r}]: expected (low, high) or (low, high, 'log'), "
+                         f"got {bounds!r}")
+    scale = f":{bounds[2]}" if len(bounds) == 3 else ""
+    return f"{key}={bounds[0]!r}..{bounds[1]!r}{scale}"
