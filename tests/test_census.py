@@ -13,7 +13,7 @@ from scsim.outputs import census as census_module
 from scsim.outputs.provenance import FIELDS
 
 # Errors, tiers, several groups and regions: every field of both parts is non-trivial.
-BUSY = ["surveillance.misattribution=0.05", "reports.false_rate=0.01",
+BUSY = ["surveillance.misattribution=0.05", "reports.enabled=true", "reports.false_rate=0.01",
         "reports.true_rate=0.2", "listing.threshold=695"]
 
 
