@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -188,6 +189,34 @@ def test_interrupt_marks_the_run_interrupted(tmp_path):
     assert stopped.value.__notes__ == [
         f"run {row['id']} is kept as interrupted; without checkpoints (--checkpoint-every "
         "DAYS) it cannot be resumed"]
+
+
+def test_a_run_left_running_on_another_host_is_removed_only_when_asked(monkeypatch,
+                                                                          capsys, tmp_path):
+    """A run recorded as running on another host (a shared store, a host that went down)
+    cannot be checked from here: `rm` refuses it and says how to remove it; `rm
+    --elsewhere` does; a run still going in a live process here stays refused even so."""
+    st = open_store(tmp_path)
+    away = scsim.simulate(small(), seed=1, store=tmp_path).run_id
+    here = scsim.simulate(small(), seed=2, store=tmp_path).run_id
+    with st._connect() as con:
+        con.execute("UPDATE runs SET status = 'running', pid = 1, host = 'gone.example' "
+                    "WHERE id = ?", [away])
+        con.execute("UPDATE runs SET status = 'running', pid = ?, started = ? WHERE id = ?",
+                    [os.getpid(), datetime.now(UTC).replace(tzinfo=None), here])
+    code, _, err = run_cli(monkeypatch, capsys, "rm", away, "--store", str(tmp_path))
+    assert code == 2 and err.strip() == (
+        f"error: run {away} is still running (pid 1 on gone.example); it cannot be checked "
+        f"from here: if that process has ended, `scsim rm {away} --elsewhere` removes the run")
+    assert (tmp_path / "runs" / away).is_dir()
+    code, out, _ = run_cli(monkeypatch, capsys, "rm", away, "--elsewhere", "--store",
+                           str(tmp_path))
+    assert code == 0 and f"removed run {away}" in out
+    assert not (tmp_path / "runs" / away).exists() and away not in set(st.runs()["id"])
+    code, _, err = run_cli(monkeypatch, capsys, "rm", here, "--elsewhere", "--store",
+                           str(tmp_path))
+    assert code == 2 and "is still running" in err and "--elsewhere" not in err
+    assert (tmp_path / "runs" / here).is_dir()
 
 
 def test_repair_after_a_killed_process(tmp_path):

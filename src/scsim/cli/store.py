@@ -131,11 +131,14 @@ def query(
 @app.command("rm")
 def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or unique "
                                                                "prefixes).")],
+               elsewhere: Annotated[bool, typer.Option(
+                   help="Also a run recorded as running on another host, whose process "
+                   "cannot be checked from here: only when you know it has ended.")] = False,
                store: StoreOption = None) -> None:
     """Delete runs from the store (their catalogue row and their folder)."""
     st = open_runs(store)
     for ref in runs:
-        console.print(f"removed run {st.remove(ref)}")
+        console.print(f"removed run {st.remove(ref, elsewhere=elsewhere)}")
 
 
 @app.command("report")

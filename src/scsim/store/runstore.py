@@ -645,12 +645,19 @@ class RunStore:
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
-    def remove(self, ref: str) -> str:
+    def remove(self, ref: str, *, elsewhere: bool = False) -> str:
         """Delete a run (its row and its folder); returns its id. A run still going in a
-        live process cannot be removed."""
+        live process cannot be removed; one recorded as running on another host (whose
+        process cannot be checked from here) only with ``elsewhere``, when its owner knows
+        that process has ended (the host went down)."""
         rec = self.get(ref)
-        if rec.status == "running" and not _gone(rec):
-            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
+        here = rec.host == socket.gethostname()
+        if rec.status == "running" and not _gone(rec) and (here or not elsewhere):
+            hint = "" if here else (
+                f"; it cannot be checked from here: if that process has ended, `scsim rm "
+                f"{rec.id} --elsewhere` removes the run")
+            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on "
+                             f"{rec.host}){hint}")
         trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
         with self._connect(full=f"run {rec.id} was not removed") as con:
             folder = self.runs_dir / rec.id
