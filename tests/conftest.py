@@ -58,6 +58,12 @@ BARE = {
 }
 
 
+INERT_ON_PURPOSE = pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")
+"""For a test whose scenario has a setting that does nothing, on purpose (levers all moved
+at once, a section's values under its switch turned off, companies only as employers): the
+suite makes any other ScenarioWarning an error, so that no test does less than it says."""
+
+
 def bare(**sections):
     """The bare scenario with ``sections`` deep-merged in (lists of named items by name)."""
     return load_scenario(merge(BARE, sections))

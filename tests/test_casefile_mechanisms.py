@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import bare
+from conftest import INERT_ON_PURPOSE, bare
 from scsim.core.engine import Simulation
 from scsim.outputs import casefile
 from scsim.outputs.casefile import POINTS_EPSILON, Trace
@@ -56,6 +56,7 @@ def ledger_gap(res) -> pd.Series:
     return told - ledger.loc[told.index]
 
 
+@INERT_ON_PURPOSE
 def test_a_listed_agent_is_told_the_services_businesses_refused_and_served():
     """Everyone listed from day 0 (threshold above every score): each traced agent's
     ``services_refused`` and ``services_served`` rows add up, over the agents, to the day's
@@ -205,6 +206,7 @@ def test_the_mechanisms_events_read_as_words(event, value, told):
     assert casefile.tell(e, [], {}) == told
 
 
+@INERT_ON_PURPOSE
 def test_a_wrongful_listing_opens_a_case_file_with_the_services_refused_that_day():
     """``--trace-wrongful`` opens a case file at the listing, before shunning runs: from
     the listing day on, a wrongfully listed agent's ``services_refused`` and

@@ -16,7 +16,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (same 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from conftest import run_cli
+from conftest import INERT_ON_PURPOSE, run_cli
 from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, idle, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
@@ -37,6 +37,7 @@ def client(tmp_path):
     return c
 
 
+@INERT_ON_PURPOSE
 def test_levers_of_national_800_follow_the_scenario():
     sc = load_scenario("national-800")
     levers = {lever["path"]: lever for lever in levers_for(sc)}
@@ -77,6 +78,7 @@ def _outputs(sc):
     return res.metrics, res.agents
 
 
+@INERT_ON_PURPOSE
 @pytest.mark.parametrize("name", builtin_names())
 def test_every_lever_offered_changes_an_output(name, compiled_kernels):
     """A lever the page offers (``in_use``) changes the outputs of a small paired run
@@ -202,6 +204,7 @@ def test_all_settings_say_what_is_wrong_without_command_line_syntax(client):
         "population.agents: set it in the Agents box", "days: set it in the Days box"]
 
 
+@INERT_ON_PURPOSE
 def test_levers_that_would_do_nothing_are_named_for_the_question(client):
     """The page hides the levers that would change nothing in the question as it stands:
     switching public shaming on in All settings brings its probability's lever back."""

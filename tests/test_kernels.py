@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import bare
+from conftest import INERT_ON_PURPOSE, bare
 from scsim.core import rng
 from scsim.core.blocks import BLOCK
 from scsim.core.events import NOT_TRACED
@@ -1029,6 +1029,7 @@ def test_companies_penalise_representatives():
     assert (scores[:, 1] - start[:, 1]).tolist() == clean.sum(axis=1).tolist()
 
 
+@INERT_ON_PURPOSE
 def test_companies_compile():
     p = compiled(bare()).companies
     assert not p.on and p.threshold == -math.inf and p.rep_penalty == 0.0

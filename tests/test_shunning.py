@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 import scsim
+from conftest import INERT_ON_PURPOSE
 from scsim.errors import ScenarioError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mechanisms" / "shunning.md"
@@ -108,6 +109,7 @@ def test_regions_without_companies_have_no_transactions():
     assert within(refused, mean, math.sqrt(mean)), refused
 
 
+@INERT_ON_PURPOSE
 def test_off_it_adds_no_column_and_changes_nothing():
     base = everyone_listed(None, companies={"recovery": 0.01})
     off = run(base)
