@@ -462,3 +462,11 @@ def test_sweep_from_python_returns_a_row_per_run(monkeypatch, capsys, tmp_path,
         python_sweep("court-blacklist", {"listing.threshold": 640}, store=tmp_path)
     with pytest.raises(ScsimError, match="keeps its runs in a run store"):
         python_sweep("court-blacklist", {"listing.threshold": [640]}, store=False)
+    sweeps = len(store.sweeps())
+    with pytest.raises(ScsimError, match="unknown output 'listed_finale'"):
+        python_sweep("court-blacklist", {"listing.threshold": [640]}, store=tmp_path,
+                     scheduler=dask_scheduler, outputs=["listed_finale"])
+    assert len(store.sweeps()) == sweeps  # refused before anything ran
+    code, _, err = run_cli(monkeypatch, capsys, "sweeps", tab.attrs["sweep_id"], "--output",
+                           "listed_finale", "--store", str(tmp_path))
+    assert code == 2 and "unknown output 'listed_finale'" in err and "reading" not in err

@@ -207,10 +207,11 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
     """Print a table per cell (mean and 95 % interval over replications) and chart each
     output against each swept parameter; with ``as_data``, the table as JSON or CSV; with
     ``per_run``, a row per finished run instead (``run_table``), without charts."""
-    from scsim.experiments.outputs import output_label
+    from scsim.experiments.outputs import check_outputs, output_label
     from scsim.experiments.sweep import cell_table, plan_of, run_table, save_sweep_charts
 
     sweep_id, plan = plan_of(runs, ref)
+    check_outputs(plan.scenario(0), outputs)
     with task_progress(f"reading sweep {sweep_id}", quiet) as bar:
         def advance(done: int, total: int) -> None:
             bar.set_total(total)
@@ -348,18 +349,16 @@ def sensitivity_command(
     """Global sensitivity analysis with SALib (Sobol or Morris), runs evaluated on Dask:
     which lever drives the output most?"""
     _require("sensitivity", "experiments", "report")
-    from scsim.core.params import Names
     from scsim.experiments.design import parse_ranges
-    from scsim.experiments.outputs import parse_output
+    from scsim.experiments.outputs import check_outputs
     from scsim.experiments.sensitivity import check_samples, planned_runs, sensitivity
     from scsim.fsutil import check_output_folder
-    from scsim.outputs.metrics import metric_columns
 
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
     check_output_folder(folder, force=force)
-    parse_output(output, metric_columns(Names.of(base)))
+    check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     if len(params) < 2:
         raise ScsimError("sensitivity analysis needs at least two --param ranges")

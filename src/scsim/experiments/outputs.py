@@ -67,6 +67,17 @@ def output_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def check_outputs(sc, names: list[str]) -> None:
+    """Refuse, before anything is run or read, an output that names no metric column of
+    the runs of scenario ``sc`` (``parse_output``'s error)."""
+    from scsim.core.params import Names
+    from scsim.outputs.metrics import metric_columns
+
+    columns = metric_columns(Names.of(sc))
+    for name in names:
+        parse_output(name, columns)
+
+
 def evaluate(metrics: pd.DataFrame, agents: int, names: list[str]) -> dict[str, float]:
     """The named outputs of one run (NaN days of sparse metrics are skipped)."""
     out = {}

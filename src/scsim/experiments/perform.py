@@ -48,6 +48,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     from scsim.experiments import sweep as sw
     from scsim.experiments.cluster import dask_client
     from scsim.experiments.design import cell_label
+    from scsim.experiments.outputs import check_outputs
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of
 
@@ -64,6 +65,7 @@ def sweep(scenario: Scenario | str | Path | dict,
                           ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],
                           reps=reps, seed=seed, origin=origin)
     outputs = list(outputs or sw.DEFAULT_OUTPUTS)
+    check_outputs(base, outputs)  # a misspelt output is refused before anything runs
     with dask_client(scheduler, workers) as client:
         sweep_id = sw.start(runs, plan)
         outcome = sw.execute(runs, sweep_id, plan, client, None, progress)
