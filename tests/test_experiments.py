@@ -278,3 +278,18 @@ def test_sensitivity_says_when_its_estimates_cannot_rank_the_parameters():
     assert sobol([("a", -0.01, 0.0, 0.0, 0.0)]).in_words()[0].startswith(
         "a: alone, it explains none of the variance")
     assert planned_runs("sobol", 8, 2) == 32 and planned_runs("morris", 4, 2) == 12
+
+
+def test_a_swept_parameter_that_does_nothing_in_any_cell_is_named():
+    """A sweep of shaming.probability while national-800 keeps shaming off would give the
+    same results in every cell: it is named before anything runs. A parameter that does
+    something in some cell (the switch swept with it, a threshold) is not."""
+    from scsim.experiments import sweep as sw
+
+    base = scsim.load_scenario("national-800", agents=500, days=5)
+    (line,) = sw.inert_parameters(sw.design_plan(base, grid=["shaming.probability=0.1,0.5"]))
+    assert line.startswith("swept shaming.probability does nothing in any cell: "
+                           "shaming.probability is set but shaming.enabled is false")
+    for grid in (["listing.threshold=500,600"],
+                 ["shaming.enabled=false,true", "shaming.probability=0.1,0.5"]):
+        assert sw.inert_parameters(sw.design_plan(base, grid=grid)) == [], grid

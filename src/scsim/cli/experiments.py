@@ -136,6 +136,9 @@ def sweep_command(
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed,
                               origin=load(target, advise=False))
+    if not resume:
+        for line in sw.inert_parameters(plan):
+            err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
     with stoppable(), _client(address, workers) as client:  # SIGTERM stops it as Ctrl-C

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scsim.errors import ScsimError
+from scsim.errors import ScenarioWarning, ScsimError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +66,8 @@ def sweep(scenario: Scenario | str | Path | dict,
                           reps=reps, seed=seed, origin=origin)
     outputs = list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
+    for line in sw.inert_parameters(plan):
+        warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         sweep_id = sw.start(runs, plan)
         outcome = sw.execute(runs, sweep_id, plan, client, None, progress)

@@ -120,6 +120,26 @@ class Outcome:
     skipped: int  # already done before
 
 
+def inert_parameters(plan: Plan) -> list[str]:
+    """The swept parameters that do nothing in any cell, each with why
+    (``scenario.advice``): a sweep of ``shaming.probability`` while shaming is off gives the
+    same results in every cell. Empty when every swept parameter does something somewhere."""
+    from scsim.scenario.advice import inert_settings
+    from scsim.scenario.paths import parse_path
+
+    keys = {parse_path(key): key for key in (plan.cells[0] if plan.cells else {})}
+    own = {path[:cut] for path in keys for cut in range(1, len(path) + 1)}
+    inert: dict[str, str] | None = None
+    for cell in range(len(plan.cells)):
+        found = {keys[tuple(path)]: sentence for path, sentence in
+                 inert_settings(plan.scenario(cell), own=own) if tuple(path) in keys}
+        inert = found if inert is None else {k: v for k, v in inert.items() if k in found}
+        if not inert:
+            return []
+    return [f"swept {key} does nothing in any cell: {sentence}"
+            for key, sentence in (inert or {}).items()]
+
+
 def start(store: RunStore, plan: Plan) -> str:
     """Register a new sweep in the store; returns its id."""
     name = plan.base.get("name", "custom")
