@@ -24,15 +24,12 @@ def dask_log_path() -> Path:
     return Path(os.environ.get(LOG_ENV) or Path(tempfile.gettempdir()) / "scsim-dask.log")
 
 
-@contextmanager
-def dask_logs_to_file() -> Iterator[Path]:
-    """Send the ``distributed`` loggers' records (such as "Couldn't gather keys" after a
-    lost worker, which the sweep recovers from) to a log file instead of the terminal
-    while the block runs. Returns the file's path."""
-    path = dask_log_path()
-    logger = logging.getLogger("distributed")
+def route_to_file(logger: logging.Logger) -> tuple[logging.Handler, tuple[list, bool]]:
+    """Send ``logger``'s records to the Dask log file (``dask_log_path``) instead of the
+    terminal; returns the file's handler and what to restore (the handlers removed, the
+    former ``propagate``)."""
     try:
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        handler: logging.Handler = logging.FileHandler(dask_log_path(), encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -42,8 +39,18 @@ def dask_logs_to_file() -> Iterator[Path]:
             logger.removeHandler(old)
     logger.addHandler(handler)
     logger.propagate = False
+    return handler, saved
+
+
+@contextmanager
+def dask_logs_to_file() -> Iterator[Path]:
+    """Send the ``distributed`` loggers' records (such as "Couldn't gather keys" after a
+    lost worker, which the sweep recovers from) to a log file instead of the terminal
+    while the block runs. Returns the file's path."""
+    logger = logging.getLogger("distributed")
+    handler, saved = route_to_file(logger)
     try:
-        yield path
+        yield dask_log_path()
     finally:
         logger.removeHandler(handler)
         handler.close()
