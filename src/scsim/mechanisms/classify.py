@@ -39,12 +39,11 @@ from scsim.core.step import Step, Today
 from scsim.mechanisms.score import GROUP_SCORE_MEAN
 from scsim.mechanisms.ties import broadcast
 from scsim.scenario.section import (
-    Advice,
     Days,
     Name,
     Probability,
     Section,
-    Written,
+    left_at_default,
     meta,
     switched_off,
 )
@@ -122,38 +121,25 @@ def listing_threshold(sc: Scenario) -> float:
     return lst.threshold if enabled(sc) and lst.threshold is not None else -math.inf
 
 
-def nobody_listed(sc: Scenario, written: Written) -> bool | Advice | None:
-    """Listing on, no threshold, no severe behaviour, nobody listed at the start: nobody is
-    ever listed."""
-    lst = sc.listing
-    if not lst.enabled:
-        return None
-    if lst.threshold is not None or lst.initial_share > 0 or any(
-            b.severe for b in sc.behaviours):
-        return True
-    if not written("listing") or written("listing", "threshold"):
-        return None
-    where = written.first(("listing",), ("enabled", "duration", "severe_duration", "renew",
-                                         "compliance_rate", "appeals"))
-    return (where, "listing.enabled is true but listing.threshold is not set and no "
-            "behaviour is severe, so nobody will be listed: set listing.threshold (points: "
-            "agents below it are listed) or severe: true on a behaviour")
+nobody_listed = left_at_default(
+    "listing", ("threshold",), lambda sc: sc.listing.enabled,
+    lambda sc: (sc.listing.threshold is not None or sc.listing.initial_share > 0
+                or any(b.severe for b in sc.behaviours)),
+    "listing.enabled is true but listing.threshold is not set and no behaviour is severe, "
+    "so nobody will be listed: set listing.threshold (points: agents below it are listed) "
+    "or severe: true on a behaviour",
+    ("enabled", "duration", "severe_duration", "renew", "compliance_rate", "appeals"))
+"""Listing on, no threshold, no severe behaviour, nobody listed at the start: nobody is
+ever listed."""
 
-
-def nobody_appeals(sc: Scenario, written: Written) -> bool | Advice | None:
-    """Appeals on, their rate left at 0: nobody appeals."""
-    ap = sc.listing.appeals
-    if not (sc.listing.enabled and ap.enabled):
-        return None
-    if ap.rate > 0:
-        return True
-    if not written("listing", "appeals") or written("listing", "appeals", "rate"):
-        return None
-    where = written.first(("listing", "appeals"), ("enabled", "win", "win_wrongful",
-                                                   "correct_record", "protection_days"))
-    return (where, "listing.appeals.enabled is true but listing.appeals.rate is 0, so nobody "
-            "will appeal: set listing.appeals.rate (the per-day probability that a listed "
-            "agent appeals)")
+nobody_appeals = left_at_default(
+    "listing.appeals", ("rate",),
+    lambda sc: sc.listing.enabled and sc.listing.appeals.enabled,
+    lambda sc: sc.listing.appeals.rate > 0,
+    "listing.appeals.enabled is true but listing.appeals.rate is 0, so nobody will appeal: "
+    "set listing.appeals.rate (the per-day probability that a listed agent appeals)",
+    ("enabled", "win", "win_wrongful", "correct_record", "protection_days"))
+"""Appeals on, their rate left at 0: nobody appeals."""
 
 
 # --- compiled parameters -------------------------------------------------------------------

@@ -39,7 +39,7 @@ from scsim.mechanisms.behave import ACTS
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, mark_record, sighting
-from scsim.scenario.section import Advice, Probability, Rate, Section, Written, meta, switched_off
+from scsim.scenario.section import Probability, Rate, Section, left_at_default, meta, switched_off
 from scsim.world.network.csr import INACTIVE
 
 if TYPE_CHECKING:
@@ -83,20 +83,14 @@ def reports_falsely(sc: Scenario) -> bool:
     return sc.reports.enabled and sc.reports.false_rate > 0.0
 
 
-def nobody_reports(sc: Scenario, written: Written) -> bool | Advice | None:
-    """Reports on, both rates left at 0: nobody reports anyone."""
-    rep = sc.reports
-    if not rep.enabled:
-        return None
-    if rep.true_rate > 0 or rep.false_rate > 0:
-        return True
-    if not written("reports") or written("reports", "true_rate") or written("reports",
-                                                                           "false_rate"):
-        return None
-    where = written.first(("reports",), ("enabled", "accept", "envy", "power_bias"))
-    return (where, "reports.enabled is true but reports.true_rate and reports.false_rate are "
-            "0, so nobody will report anyone: set reports.true_rate (the probability that an "
-            "unseen act is reported) or reports.false_rate (false reports per agent per day)")
+nobody_reports = left_at_default(
+    "reports", ("true_rate", "false_rate"), lambda sc: sc.reports.enabled,
+    lambda sc: sc.reports.true_rate > 0 or sc.reports.false_rate > 0,
+    "reports.enabled is true but reports.true_rate and reports.false_rate are 0, so nobody "
+    "will report anyone: set reports.true_rate (the probability that an unseen act is "
+    "reported) or reports.false_rate (false reports per agent per day)",
+    ("enabled", "accept", "envy", "power_bias"))
+"""Reports on, both rates left at 0: nobody reports anyone."""
 
 
 # --- compiled parameters -------------------------------------------------------------------

@@ -30,7 +30,16 @@ from scsim.core.rng import (
 )
 from scsim.core.state import DETAINED, LISTED, WRONGFUL, add_capped
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Advice, Name, Rate, Section, Written, meta, switched_off
+from scsim.scenario.section import (
+    Advice,
+    Name,
+    Rate,
+    Section,
+    Written,
+    left_at_default,
+    meta,
+    switched_off,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -121,52 +130,35 @@ def enabled(sc: Scenario) -> bool:
     return sc.sanctions.enabled and sc.listing.enabled
 
 
-def no_ticket_blocked(sc: Scenario, written: Written) -> bool | Advice | None:
-    """Travel bans on, both rates left at 0: no ticket is ever blocked."""
-    tr, path = sc.sanctions.travel, ("sanctions", "travel")
-    if not (enabled(sc) and tr.enabled):
-        return None
-    if tr.air_rate > 0 or tr.train_rate > 0:
-        return True
-    if not written(*path) or written(*path, "air_rate") or written(*path, "train_rate"):
-        return None
-    return (written.first(path, ("enabled",)), "sanctions.travel.enabled is true but "
-            "sanctions.travel.air_rate and sanctions.travel.train_rate are 0, so no ticket "
-            "will be blocked: set sanctions.travel.air_rate or sanctions.travel.train_rate "
-            "(ticket purchase attempts per listed person per day)")
+no_ticket_blocked = left_at_default(
+    "sanctions.travel", ("air_rate", "train_rate"),
+    lambda sc: enabled(sc) and sc.sanctions.travel.enabled,
+    lambda sc: sc.sanctions.travel.air_rate > 0 or sc.sanctions.travel.train_rate > 0,
+    "sanctions.travel.enabled is true but sanctions.travel.air_rate and "
+    "sanctions.travel.train_rate are 0, so no ticket will be blocked: set "
+    "sanctions.travel.air_rate or sanctions.travel.train_rate (ticket purchase attempts per "
+    "listed person per day)")
+"""Travel bans on, both rates left at 0: no ticket is ever blocked."""
 
 
 def _rate_left_at_zero(key: str, does: str):
     """The rule of a sanction with a rate (purchases, jobs): on, its rate left at 0."""
-
-    def rule(sc: Scenario, written: Written) -> bool | Advice | None:
-        sub, path = getattr(sc.sanctions, key), ("sanctions", key)
-        if not (enabled(sc) and sub.enabled):
-            return None
-        if sub.rate > 0:
-            return True
-        if not written(*path) or written(*path, "rate"):
-            return None
-        return (written.first(path, ("enabled",)), f"sanctions.{key}.enabled is true but "
-                f"sanctions.{key}.rate is 0, so {does}: set sanctions.{key}.rate (attempts "
-                "per listed person per day)")
-
-    rule.__name__ = f"no_{key}_blocked"
-    return rule
+    return left_at_default(
+        f"sanctions.{key}", ("rate",),
+        lambda sc: enabled(sc) and getattr(sc.sanctions, key).enabled,
+        lambda sc: getattr(sc.sanctions, key).rate > 0,
+        f"sanctions.{key}.enabled is true but sanctions.{key}.rate is 0, so {does}: set "
+        f"sanctions.{key}.rate (attempts per listed person per day)")
 
 
-def nobody_arrested(sc: Scenario, written: Written) -> bool | Advice | None:
-    """House arrest on, no threshold: nobody is ever put under house arrest."""
-    ha, path = sc.sanctions.house_arrest, ("sanctions", "house_arrest")
-    if not (sc.sanctions.enabled and ha.enabled):
-        return None
-    if ha.threshold is not None:
-        return True
-    if not written(*path) or written(*path, "threshold"):
-        return None
-    return (written.first(path, ("enabled",)), "sanctions.house_arrest.enabled is true but "
-            "sanctions.house_arrest.threshold is not set, so nobody will be put under house "
-            "arrest: set sanctions.house_arrest.threshold (points: house arrest below it)")
+nobody_arrested = left_at_default(
+    "sanctions.house_arrest", ("threshold",),
+    lambda sc: sc.sanctions.enabled and sc.sanctions.house_arrest.enabled,
+    lambda sc: sc.sanctions.house_arrest.threshold is not None,
+    "sanctions.house_arrest.enabled is true but sanctions.house_arrest.threshold is not set, "
+    "so nobody will be put under house arrest: set sanctions.house_arrest.threshold (points: "
+    "house arrest below it)")
+"""House arrest on, no threshold: nobody is ever put under house arrest."""
 
 
 def no_privilege(sc: Scenario, written: Written) -> bool | Advice | None:

@@ -21,7 +21,15 @@ from scsim.core.rng import agent_hash, sub_hash, unit
 from scsim.core.state import LISTED, NEW_LISTED, NEW_SHAMED, SHAMED, add_capped
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import broadcast, set_tie
-from scsim.scenario.section import Advice, Probability, Section, Written, meta, switched_off
+from scsim.scenario.section import (
+    Advice,
+    Probability,
+    Section,
+    Written,
+    left_at_default,
+    meta,
+    switched_off,
+)
 from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK
 
 if TYPE_CHECKING:
@@ -64,18 +72,12 @@ def enabled(sc: Scenario) -> bool:
     return sc.shaming.enabled and sc.listing.enabled
 
 
-def nobody_shamed(sc: Scenario, written: Written) -> bool | Advice | None:
-    """Shaming on, its probability left at 0: nobody is ever shamed."""
-    sh = sc.shaming
-    if not enabled(sc) or written("shaming", "probability"):
-        return True if enabled(sc) and sh.probability > 0 else None
-    if not written("shaming"):
-        return None
-    where = written.first(("shaming",), ("enabled", "sever", "restore_rate",
-                                         "pariah_fraction"))
-    return (where, "shaming.enabled is true but shaming.probability is 0, so nobody will be "
-            "shamed: set shaming.probability (the probability that a newly listed agent is "
-            "publicly shamed)")
+nobody_shamed = left_at_default(
+    "shaming", ("probability",), enabled, lambda sc: sc.shaming.probability > 0,
+    "shaming.enabled is true but shaming.probability is 0, so nobody will be shamed: set "
+    "shaming.probability (the probability that a newly listed agent is publicly shamed)",
+    ("enabled", "sever", "restore_rate", "pariah_fraction"))
+"""Shaming on, its probability left at 0: nobody is ever shamed."""
 
 
 def no_tie_severed(sc: Scenario, written: Written) -> bool | Advice | None:

@@ -80,6 +80,29 @@ class Written:
 Advice = tuple[tuple, str]  # (path of the key the author wrote, the whole sentence)
 
 
+def left_at_default(section: str, keys: tuple[str, ...], on, works, sentence: str,
+                    point_at: tuple[str, ...] = ("enabled",)):
+    """The rule of a mechanism switched on (``on(sc)``) while its values ``keys`` of
+    ``section`` (a dotted path) are left at defaults under which it does nothing
+    (``works(sc)`` false): shaming on with its probability left at 0. The advice points at
+    the first of ``point_at`` written in the section (else the section itself) and says
+    ``sentence``; one of ``keys`` written, even with the default value, is meant (a sweep
+    down to 0), and so is a section left out altogether."""
+    path = tuple(section.split("."))
+
+    def rule(sc, written: Written) -> bool | Advice | None:
+        if not on(sc):
+            return None
+        if works(sc):
+            return True
+        if not written(*path) or any(written(*path, key) for key in keys):
+            return None
+        return written.first(path, point_at), sentence
+
+    rule.__name__ = f"{path[-1]}_left_at_default"
+    return rule
+
+
 def switched_off(section: str, does: str, keys: tuple[str, ...] | None = None):
     """The rule of a section's switch: some of its ``keys`` (default: all but ``enabled``)
     written by the author while ``enabled`` is false by default, or by a base scenario
