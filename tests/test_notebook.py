@@ -126,6 +126,27 @@ def test_report_is_callable_from_the_top_level(tmp_path, reps):
     assert scsim.compare.__module__ == "scsim.analysis.compare"
 
 
+def test_an_interval_over_replications_stays_within_what_its_figure_can_be(reps):
+    """Shares stay within [0, 1] and counts above 0, while points and the relative change
+    of penalised acts keep their whole t-interval: three runs whose share of ties still
+    active is 0.98, 1 and 1 have a t-interval reaching 1.02; the summary stops it at 1."""
+    from scsim.analysis.replicate import Replicates
+
+    tables = [r.summary() for r in reps.results]
+    shares = (0.98, 1.0, 1.0)
+    for table, share, change in zip(tables, shares, (-0.3, 0.01, 0.02), strict=True):
+        table.loc[table["figure"] == "share of ties still active", "value"] = share
+        table.loc[table["figure"] == "change in penalised acts", "value"] = change
+    faked = [type("Run", (), {"summary": lambda self, t=t: t})() for t in tables]
+    summary = Replicates(faked).summary().set_index(["section", "figure"])
+    row = summary.loc[("network", "share of ties still active")]
+    half = 4.3027 * np.std(shares, ddof=1) / 3**0.5
+    assert row["hi"] == 1.0 and row["lo"] == pytest.approx(np.mean(shares) - half, rel=1e-4)
+    row = summary.loc[("chilling effect", "change in penalised acts")]
+    assert row["lo"] < -0.3 and row["hi"] > 0.02  # a fall is a negative change
+    assert (summary.loc["listing", "lo"] >= 0).all() and (summary.loc["listing", "min"] >= 0).all()
+
+
 def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(reps,
                                                                             monkeypatch):
     """A run's summary leaves out a cause of wrongful listings none of its listings had:
@@ -142,7 +163,10 @@ def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(re
     faked = [type("Run", (), {"summary": lambda self, t=t: t})() for t in tables]
     summary = Replicates(faked).summary()
     row = summary.set_index(["section", "figure"]).loc[("listing", "  cause: association")]
-    assert (row["mean"], row["min"], row["max"]) == (1.0, 0.0, 3.0) and row["lo"] < 0 < row["hi"]
+    # sd √3 over 3 runs: the t-interval 1 ± t(0.975, 2) = 1 ± 4.303 would start at −3.3
+    # wrongful listings; it is cut at 0
+    assert (row["mean"], row["min"], row["max"], row["lo"]) == (1.0, 0.0, 3.0, 0.0)
+    assert row["hi"] == pytest.approx(1 + 4.3027, abs=1e-3)
     figures = summary["figure"].tolist()
     assert figures.index("  cause: association") == figures.index("wrongfully listed now") + 1
     assert len(summary) == len(tables[1])

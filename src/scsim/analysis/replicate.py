@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
 from scsim.errors import ScsimError
 from scsim.outputs.result import Result
+from scsim.outputs.summary import figure_range
 
 if TYPE_CHECKING:
     import os
@@ -65,7 +67,9 @@ class Replicates:
 
     def summary(self) -> pd.DataFrame:
         """Each figure of the end-of-run summary: ``mean`` over replications, the 95 %
-        t-interval of that mean (``lo``, ``hi``), ``min`` and ``max``. A figure that some
+        t-interval of that mean (``lo``, ``hi``, cut to the values the figure can take: no
+        negative count, no share above 1; ``outputs.summary.figure_range``), ``min`` and
+        ``max``. A figure that some
         runs leave out is one they had none of (a cause of wrongful listings that none of
         their listings had): it counts as 0 there, not as a run that did not happen."""
         tables = [r.summary() for r in self.results]
@@ -84,7 +88,9 @@ class Replicates:
         grouped = value.groupby(level=keys, sort=False)
         out = grouped.agg(["mean", "std", "count", "min", "max"])
         half = t_half_width(out["std"], out["count"])
-        out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
+        lowest, highest = zip(*(figure_range(*key) for key in out.index), strict=True)
+        out["lo"] = np.maximum(out["mean"] - half, lowest)
+        out["hi"] = np.minimum(out["mean"] + half, highest)
         return out[["mean", "lo", "hi", "min", "max"]].reset_index()
 
     def plot(self, *columns: str, band: tuple[float, float] = (0.05, 0.95)) -> Figure:

@@ -45,6 +45,24 @@ def format_value(value: float) -> str:
     return text
 
 
+def figure_range(section: str, figure: str) -> tuple[float, float]:
+    """The values a summary figure can take: points and the relative change of penalised
+    acts any value, a share (of ties, of agents, of a group, of acts; the Gini) from 0 to
+    1, and every other figure (counts of agents, tickets, days; rates; fear) from 0 up.
+    An interval over replications is cut to it (``Replicates.summary``)."""
+    if (section == "score" and figure not in ("sd", "gini")) or (section, figure) in (
+            ("companies", "mean score"), ("chilling effect", "change in penalised acts")):
+        return -math.inf, math.inf
+    if section == "disparate impact" or figure in SHARES:
+        return 0.0, 1.0
+    return 0.0, math.inf
+
+
+SHARES = {"gini", f"share of {label('ties_active_frac')}", f"share in the {label('lcc_frac')}",
+          label("deterrence_mean"), label("fear_mean")}
+"""The summary's figures that are shares, besides disparate impact's (``figure_range``)."""
+
+
 def companies_scored(res: Result) -> bool:
     """Whether the run scores companies (``companies.enabled``): they exist as employers
     whether or not they are scored, and their figures mean something only when they are."""
