@@ -151,7 +151,17 @@ def test_settings_that_name_files_are_refused(tmp_path, settings):
 def test_validate_endpoint(client):
     ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 200}).json()
     assert ok == {"ok": True, "problems": [], "agents": 200, "days": 365, "compare_ok": True,
-                  "compare_problems": [], "idle": ["shaming.probability"]}
+                  "compare_problems": [], "idle": ["shaming.probability"], "advice": []}
+    # a setting typed that would do nothing is said, as `scsim validate` says it: it may run
+    idle = client.post("/api/validate", json={"source": NATIONAL, "agents": 200, "settings": {
+        "reports.false_rate": "0.01"}}).json()
+    assert (idle["ok"], idle["problems"], idle["advice"]) == (True, [], [
+        "override reports.false_rate=0.01: reports.false_rate is set but reports.enabled is "
+        "false (in the scenario it starts from), so nobody will report anyone: set "
+        "reports.enabled: true"])
+    on = client.post("/api/validate", json={"source": NATIONAL, "agents": 200, "settings": {
+        "reports.false_rate": "0.01", "reports.enabled": "true"}}).json()
+    assert (on["ok"], on["advice"]) == (True, [])
     bad = client.post("/api/validate", json={"source": NATIONAL,
                                              "settings": {"fear.speed": "-1"}}).json()
     assert bad["ok"] is False

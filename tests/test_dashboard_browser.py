@@ -228,6 +228,16 @@ def test_all_settings_are_validated_as_you_type(page):
     field.fill("0.05")
     expect(page.locator("#problems li")).to_have_count(0)
     expect(page.locator("#run")).to_be_enabled()
+    # a value that would do nothing is said, not refused
+    shaming = page.locator("#settings input[data-path='shaming.probability']")
+    shaming.fill("0.5")
+    expect(page.locator("#advice li")).to_have_text([
+        "override shaming.probability=0.5: shaming.probability is set but shaming.enabled "
+        "is false (in the scenario it starts from), so nobody will be shamed: set "
+        "shaming.enabled: true"])
+    expect(page.locator("#run")).to_be_enabled()
+    shaming.fill("0")  # the scenario's value again: nothing to say
+    expect(page.locator("#advice li")).to_have_count(0)
     field.fill("")  # in words, not the command line's --set syntax
     expect(page.locator("#problems li")).to_have_text(
         ["fear.speed: empty; type a value (undo the change to keep the scenario's)"])

@@ -248,26 +248,30 @@ def _scenario(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
 def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     """Whether the question may run: ``ok`` and its ``problems`` (the scenario's as
     ``scsim validate`` words them, the boxes', the size cap's); whether it may be compared
-    (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); and the
-    levers that would change nothing in it (``idle``: the page hides them)."""
+    (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); the
+    levers that would change nothing in it (``idle``: the page hides them); and the
+    settings typed that would do nothing (``advice``, as ``scsim validate`` warns: the
+    question may run all the same)."""
     from scsim.dashboard.levers import levers_for
     from scsim.dashboard.settings import scenario_of
 
     problems: list[str] = []
-    sc = _collect(problems, scenario_of, body, dash.store)
+    advice: list[str] = []
+    sc = _collect(problems, scenario_of, body, dash.store, advice)
     _collect(problems, _seed, body)
     compare: list[str] = []
     reps = _collect(compare, _reps, body)
     if sc is None:
         return {"ok": False, "problems": problems, "compare_ok": False,
-                "compare_problems": compare, "idle": []}
+                "compare_problems": compare, "idle": [], "advice": advice}
     agents, days = sc.population.agents, sc.days
     _collect(problems, dash.check_size, agents, days, 1)
     if reps is not None and not problems:
         _collect(compare, dash.check_size, agents, days, 2 * reps)
     return {"ok": not problems, "problems": problems, "agents": agents, "days": days,
             "compare_ok": not problems and not compare, "compare_problems": compare,
-            "idle": [lever["path"] for lever in levers_for(sc) if not lever["in_use"]]}
+            "idle": [lever["path"] for lever in levers_for(sc) if not lever["in_use"]],
+            "advice": advice}
 
 
 def _collect(problems: list[str], check, *args) -> Any:

@@ -9,6 +9,7 @@ from the schema with its unit and meaning."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from scsim.errors import ScenarioError, ScsimError
+from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.scenario.diff import SIZE_PATHS
 from scsim.scenario.loader import builtin_names, load_scenario, parse_assignment
 from scsim.scenario.paths import format_path, parse_path
@@ -112,10 +113,20 @@ def overrides_of(body: dict) -> dict[tuple, Any]:
     return out
 
 
-def scenario_of(body: dict, store: RunStore) -> Scenario:
-    """The validated scenario a request asks for (ScenarioError lists every problem)."""
+def scenario_of(body: dict, store: RunStore, advice: list[str] | None = None) -> Scenario:
+    """The validated scenario a request asks for (ScenarioError lists every problem). Its
+    settings that would do nothing (``scenario.advice``: a shaming probability typed while
+    shaming is off) go to ``advice``, each a sentence naming the key to set, or nowhere
+    (the page showed them when the question was checked, ``/api/validate``)."""
     source = Source.of(body)
-    sc = load_scenario(source.data(store), overrides=overrides_of(body))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load_scenario(source.data(store), overrides=overrides_of(body))
+    for w in caught:
+        if not issubclass(w.category, ScenarioWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        elif advice is not None and str(w.message) not in advice:
+            advice.append(str(w.message))
     if sc.network.kind == "file" and source.kind == "builtin":
         raise ScenarioError("network.kind: a network file cannot be used from the dashboard")
     return sc

@@ -15,7 +15,10 @@ checks it after every simulated day and stops the run there (the store marks it
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
+
+from scsim.errors import ScenarioWarning
 
 PROGRESS_EVERY = 0.2  # seconds between progress events of one job
 WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
@@ -97,8 +100,10 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any
     trace = Trace(sample=TRACED, wrongful=True)
     seed, number = int(job["seed"]), job["id"]
     sides = ("runs",) if job["kind"] == "run" else ("a", "b")
-    scenarios = {side: load_scenario(job["scenario"] if side == "runs" else job[side])
-                 for side in sides}
+    with warnings.catch_warnings():  # a setting that does nothing: the page said so
+        warnings.simplefilter("ignore", ScenarioWarning)
+        scenarios = {side: load_scenario(job["scenario"] if side == "runs" else job[side])
+                     for side in sides}
     reps = int(job.get("reps", 1))
     total = reps * sum(sc.days for sc in scenarios.values())
     done = 0

@@ -226,6 +226,7 @@ function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeou
 async function validate() {
   const result = page.checked = await api("/api/validate", {method: "POST", body: question()});
   showProblems(result.problems);
+  listInto($("advice"), result.advice);  // settings that would do nothing: Run may go
   listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
   if (result.ok) showIdle(result.idle);
   enableRun();
