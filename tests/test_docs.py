@@ -167,3 +167,43 @@ def test_the_citation_names_the_version_scsim_reports():
     citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
     assert citation["cff-version"] == "1.2.0" and citation["license"] == "MIT"
     assert str(citation["version"]) == scsim.__version__
+
+
+def _tour_tables(page: str) -> tuple[dict, dict]:
+    """The tour's `--full` excerpt of ``page``: per metric, the means (A, B) of each row;
+    per agent, the mean of each figure."""
+    import re
+
+    def number(text: str) -> float:
+        return float(text.replace(",", "").replace("−", "-"))
+
+    metrics, agents = {}, {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 6 and re.fullmatch(r"[a-z_]+", cells[0]):
+            metrics[cells[0]] = number(cells[2]), number(cells[3])
+        elif len(cells) == 3 and cells[0].startswith(("listed under", "wrongfully listed")):
+            agents[cells[0]] = number(cells[1])
+    return metrics, agents
+
+
+def test_the_tours_full_excerpt_agrees_with_its_own_headline():
+    """The tour's `--full` excerpt (penalty 0 against 1) was left from before the
+    error-free record counted rightful neighbours' listings (2026-12-02): 5,930 people
+    wrongfully listed on the final day and 8,641 wrongful listings under B, next to a
+    headline and a per-agent table of 136 people ever wrongfully listed under B. Nobody
+    is wrongfully listed on the last day who never was (B's wrongfully listed on the
+    final day are at most those wrongfully listed under B and not A, plus A's), and
+    the excerpt's figures are the headline's."""
+    for name in ("getting-started.md",):
+        page = (DOCS / name).read_text(encoding="utf-8")
+        tour = page[page.index("## A five-minute tour"):page.index("## The command line")]
+        metrics, agents = _tour_tables(tour)
+        assert {"listed", "wrongful_listed", "wrongful_new"} <= metrics.keys(), name
+        only_b = agents["wrongfully listed under B, not under A"]
+        a_ever = metrics["wrongful_new"][0]  # A's wrongful listings: at least its people
+        assert metrics["wrongful_listed"][1] <= only_b + a_ever, name
+        assert metrics["listed"][1] <= agents["listed under B, not under A"] + \
+            metrics["newly_listed"][0], name
+        headline = f"({round(only_b):,} people, 95 % CI"
+        assert headline in tour, name
