@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
-from scsim.outputs.headline import WINDOW, chilling_change, percent
+from scsim.outputs.headline import WINDOW, chilling_change, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted
@@ -223,5 +223,8 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
                 f"{f.count / 1e6:.3g} ({f.reading})"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
     if errors:
+        wrongful = m["blocked_tickets_wrongful"].sum()
         add("national terms", f"{label('blocked_tickets_wrongful')} per year",
-            m["blocked_tickets_wrongful"].sum() * k / years, "tickets")
+            wrongful * k / years, "tickets" if wrongful else
+            f"tickets; none among the {n:,} agents, too few to tell (one would count for "
+            f"{people(k / years)})")
