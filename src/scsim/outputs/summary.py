@@ -14,6 +14,7 @@ from scsim.outputs.headline import WINDOW, chilling_change, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted
+from scsim.scenario.loader import timeline_epochs
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
@@ -113,7 +114,9 @@ def summarise(res: Result) -> pd.DataFrame:
     # shares, said as shares ("ties still active: 1" read as one tie)
     add("network", f"share of {label('ties_active_frac')}", last["ties_active_frac"],
         f"{percent(last['ties_active_frac'], 1)} of ties")
-    add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
+    fraction = timeline_epochs(res.scenario)[-1][1].shaming.pariah_fraction  # the last day's
+    add("network", label("pariahs"), last["pariahs"],
+        f"left with fewer than {percent(fraction)} of their original ties")
     add("network", f"share in the {label('lcc_frac')}", last["lcc_frac"],
         f"{percent(last['lcc_frac'], 1)} of agents")
     severed = m["ties_severed"].sum()
