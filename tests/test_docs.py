@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 from types import SimpleNamespace
 
+import pytest
+
 from conftest import REPO
 from scsim.scenario.reference import reference_markdown
 
@@ -235,3 +237,33 @@ def test_the_sweep_excerpt_and_the_tour_agree_where_they_measure_the_same():
     assert wrongful - half <= high and low <= wrongful + half
     assert abs(listed - metrics["listed"][1]) <= 4 * listed_half  # B's listed, 5 pairs
     assert cells[1.0, 0.0][0] == (0, 0)  # no error, no wrongful listing
+
+
+@pytest.mark.slow
+def test_the_informants_comparison_of_the_runs_page_gives_what_it_says():
+    """runs.md's example comparison (informants with shaming switched off, 20,000 agents, a
+    year, seeds 1-5) quoted figures from before wrongful listings in cascades were fixed:
+    "110.4 more penalised acts (33.5 to 187.3)", a change the command no longer finds
+    (91.2, −24.8 to 207.2), and a headline the command no longer writes. About a minute:
+    `pytest -m slow`."""
+    import scsim
+    from scsim.outputs.headline import comparison_headline
+
+    page = " ".join((DOCS / "runs.md").read_text(encoding="utf-8").split())
+    b = scsim.load_scenario("informants", overrides={"shaming.enabled": False})
+    cmp = scsim.compare("informants", b, seed=1, reps=5, agents=20_000, days=365)
+    sentence = comparison_headline(cmp)
+    quoted = sentence[sentence.index("lists"):].removesuffix(".")
+    assert f'switching public shaming off "{quoted}"' in page
+    m = cmp.metrics().set_index("metric")
+
+    def told(col: str, scale: float = 1.0) -> str:
+        lo, hi = (f"{v:,.1f}".replace("-", "−") for v in
+                  sorted((scale * m.loc[col, "lo"], scale * m.loc[col, "hi"])))
+        return f"({lo} to {hi})"
+
+    assert f"{m.loc['penalised_acts', 'diff']:,.1f} more, " + told(
+        "penalised_acts")[1:] in page
+    assert f"grow by {-m.loc['points_listed_penalty', 'diff']:,.1f} " + told(
+        "points_listed_penalty", -1) in page
+    assert f"13.2 more new listings {told('newly_listed')}" in page
