@@ -612,7 +612,7 @@ def test_every_event_is_told_in_one_phase_of_the_day():
 
 def test_a_case_files_score_is_not_shown_across_a_tier_bound():
     """national-800's case files told "day 2: tier b (score 700.0)": tier b is 650 to 700,
-    and the score was 699.9987, shown with one decimal (200 of 551 tier lines of a
+    and the score was 699.9987, shown with one decimal (204 of 551 tier lines of a
     20,000-agent run were so). A score is shown with as many decimals as it takes to stay
     under the bound above it and at or over its own."""
     import re

@@ -244,3 +244,15 @@ def test_the_pariahs_note_says_the_scenarios_fraction():
     assert (pariahs["active_degree"] >= pariahs["degree"] / 2).any()  # kept most of them
     row = res.summary().set_index("figure").loc["pariahs"]
     assert row["note"] == "left with fewer than 90 % of their original ties"
+
+
+def test_acts_deterred_says_it_is_the_last_days_mean_over_agents(result):
+    """The summary's "acts deterred" row read "4.1 % of penalised acts not done": it is the
+    final day's mean over agents of 1 − exp(−conformity · fear) (the metric
+    deterrence_mean), not a share of the run's acts, and the rows of the final day say
+    so."""
+    row = result.summary().set_index("figure").loc["acts deterred"]
+    share = result.metrics["deterrence_mean"].iloc[-1]
+    assert row["value"] == share
+    assert row["note"] == (f"final day: {percent(share, 1)}, the mean over agents of the share "
+                           "of their penalised acts fear deters")

@@ -125,7 +125,8 @@ def summarise(res: Result) -> pd.DataFrame:
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
-        f"{percent(last['deterrence_mean'], 1)} of penalised acts not done")
+        f"final day: {percent(last['deterrence_mean'], 1)}, the mean over agents of the share "
+        "of their penalised acts fear deters")
     add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
