@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 from types import SimpleNamespace
 
+import pytest
+
 from conftest import REPO
 from scsim.scenario.reference import reference_markdown
 
@@ -167,3 +169,101 @@ def test_the_citation_names_the_version_scsim_reports():
     citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
     assert citation["cff-version"] == "1.2.0" and citation["license"] == "MIT"
     assert str(citation["version"]) == scsim.__version__
+
+
+def _tour_tables(page: str) -> tuple[dict, dict]:
+    """The tour's `--full` excerpt of ``page``: per metric, the means (A, B) of each row;
+    per agent, the mean of each figure."""
+    import re
+
+    def number(text: str) -> float:
+        return float(text.replace(",", "").replace("−", "-"))
+
+    metrics, agents = {}, {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 6 and re.fullmatch(r"[a-z_]+", cells[0]):
+            metrics[cells[0]] = number(cells[2]), number(cells[3])
+        elif len(cells) == 3 and cells[0].startswith(("listed under", "wrongfully listed")):
+            agents[cells[0]] = number(cells[1])
+    return metrics, agents
+
+
+def test_the_tours_full_excerpt_agrees_with_its_own_headline():
+    """The tour's `--full` excerpt (penalty 0 against 1) was left from before the
+    error-free record counted rightful neighbours' listings (2026-12-02): 5,930 people
+    wrongfully listed on the final day and 8,641 wrongful listings under B, next to a
+    headline and a per-agent table of 136 people ever wrongfully listed under B. Nobody
+    is wrongfully listed on the last day who never was (B's wrongfully listed on the
+    final day are at most those wrongfully listed under B and not A, plus A's), and
+    the excerpt's figures are the headline's."""
+    for name in ("getting-started.md",):
+        page = (DOCS / name).read_text(encoding="utf-8")
+        tour = page[page.index("## A five-minute tour"):page.index("## The command line")]
+        metrics, agents = _tour_tables(tour)
+        assert {"listed", "wrongful_listed", "wrongful_new"} <= metrics.keys(), name
+        only_b = agents["wrongfully listed under B, not under A"]
+        a_ever = metrics["wrongful_new"][0]  # A's wrongful listings: at least its people
+        assert metrics["wrongful_listed"][1] <= only_b + a_ever, name
+        assert metrics["listed"][1] <= agents["listed under B, not under A"] + \
+            metrics["newly_listed"][0], name
+        headline = f"({round(only_b):,} people, 95 % CI"
+        assert headline in tour, name
+
+
+def test_the_sweep_excerpt_and_the_tour_agree_where_they_measure_the_same():
+    """The experiments page's sweep excerpt (national-800, 20,000 agents, a year) said a
+    0.1 % false-match rate under a penalty of 1 point made 12,962 ± 6,600 wrongful
+    listings, "more than half of all listings", from before the error-free record counted
+    rightfully listed neighbours; the tour's comparison of the same setting (penalty 1,
+    the shipped 0.1 %, the same size) gives 136 (95 % CI 69 to 203). Two estimates of
+    one mean over different seeds: their 95 % intervals overlap, and so do the listed on
+    the last day."""
+    import re
+
+    page = (DOCS / "experiments.md").read_text(encoding="utf-8")
+    cells = {}
+    for row in re.findall(r"^│(.*)│$", page, re.M):
+        cells_ = [c.strip() for c in row.split("│")]
+        if len(cells_) == 6 and cells_[0].isdigit():
+            penalty, rate = float(cells_[1]), float(cells_[2])
+            cells[penalty, rate] = [tuple(float(x.replace(",", "")) for x in c.split(" ± "))
+                                    for c in cells_[4:6]]
+    (wrongful, half), (listed, listed_half) = cells[1.0, 0.001]
+    tour = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    metrics, _ = _tour_tables(tour[tour.index("## A five-minute tour"):])
+    low, high = (float(x) for x in re.search(
+        r"\((\d+) people, 95 % CI (\d+) to (\d+)\)", tour).groups()[1:])
+    assert wrongful - half <= high and low <= wrongful + half
+    assert abs(listed - metrics["listed"][1]) <= 4 * listed_half  # B's listed, 5 pairs
+    assert cells[1.0, 0.0][0] == (0, 0)  # no error, no wrongful listing
+
+
+@pytest.mark.slow
+def test_the_informants_comparison_of_the_runs_page_gives_what_it_says():
+    """runs.md's example comparison (informants with shaming switched off, 20,000 agents, a
+    year, seeds 1-5) quoted figures from before wrongful listings in cascades were fixed:
+    "110.4 more penalised acts (33.5 to 187.3)", a change the command no longer finds
+    (91.2, −24.8 to 207.2), and a headline the command no longer writes. About a minute:
+    `pytest -m slow`."""
+    import scsim
+    from scsim.outputs.headline import comparison_headline
+
+    page = " ".join((DOCS / "runs.md").read_text(encoding="utf-8").split())
+    b = scsim.load_scenario("informants", overrides={"shaming.enabled": False})
+    cmp = scsim.compare("informants", b, seed=1, reps=5, agents=20_000, days=365)
+    sentence = comparison_headline(cmp)
+    quoted = sentence[sentence.index("lists"):].removesuffix(".")
+    assert f'switching public shaming off "{quoted}"' in page
+    m = cmp.metrics().set_index("metric")
+
+    def told(col: str, scale: float = 1.0) -> str:
+        lo, hi = (f"{v:,.1f}".replace("-", "−") for v in
+                  sorted((scale * m.loc[col, "lo"], scale * m.loc[col, "hi"])))
+        return f"({lo} to {hi})"
+
+    assert f"{m.loc['penalised_acts', 'diff']:,.1f} more, " + told(
+        "penalised_acts")[1:] in page
+    assert f"grow by {-m.loc['points_listed_penalty', 'diff']:,.1f} " + told(
+        "points_listed_penalty", -1) in page
+    assert f"13.2 more new listings {told('newly_listed')}" in page

@@ -228,3 +228,31 @@ def test_metrics_parquet_carries_each_columns_unit_and_meaning(tmp_path):
     assert acts[b"unit"] == b"acts per day"
     back = pd.read_parquet(tmp_path / "r" / "metrics.parquet")
     pd.testing.assert_frame_equal(back, res.metrics)
+
+
+def test_the_pariahs_note_says_the_scenarios_fraction():
+    """The summary said pariahs "lost most of their ties" whatever
+    `shaming.pariah_fraction` was: with 0.9, an agent who lost 2 of its 10 ties is a
+    pariah (fewer active ties than 90 % of its original ones) and lost no majority."""
+    sc = scsim.load_scenario("pilot-1000", agents=2000, days=20, overrides={
+        "listing.threshold": 990, "shaming.pariah_fraction": 0.9})
+    res = scsim.simulate(sc, seed=2)
+    a = res.agents
+    pariahs = a[a["pariah"]]
+    assert len(pariahs) == res.metrics["pariahs"].iloc[-1] > 0
+    assert (pariahs["active_degree"] < 0.9 * pariahs["degree"]).all()
+    assert (pariahs["active_degree"] >= pariahs["degree"] / 2).any()  # kept most of them
+    row = res.summary().set_index("figure").loc["pariahs"]
+    assert row["note"] == "left with fewer than 90 % of their original ties"
+
+
+def test_acts_deterred_says_it_is_the_last_days_mean_over_agents(result):
+    """The summary's "acts deterred" row read "4.1 % of penalised acts not done": it is the
+    final day's mean over agents of 1 − exp(−conformity · fear) (the metric
+    deterrence_mean), not a share of the run's acts, and the rows of the final day say
+    so."""
+    row = result.summary().set_index("figure").loc["acts deterred"]
+    share = result.metrics["deterrence_mean"].iloc[-1]
+    assert row["value"] == share
+    assert row["note"] == (f"final day: {percent(share, 1)}, the mean over agents of the share "
+                           "of their penalised acts fear deters")

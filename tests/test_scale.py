@@ -82,3 +82,43 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     assert "national terms" in out and "blocked air tickets per year, millions" in out
     assert "18 (seed) / 8.1 (series)" in out  # the 2018 figures, in millions, as published
     assert "4,200,000" in out  # people represented
+
+
+def test_no_wrongful_ticket_among_the_agents_is_not_none_in_national_terms(national):
+    """national-800 at 20,000 agents × 70,000 (1.4 billion people) told "Wrongful travel
+    bans: none of the 155 blocked tickets was refused to someone listed wrongfully" and
+    a summary row of 0 a year: the agents met none, but a rare event none of them met
+    may still happen to the people they stand for (scaling multiplies what the agents
+    did), and one ticket would have counted for 70,000."""
+    from scsim.outputs.headline import run_headline, wrongful_travel
+
+    line = wrongful_travel(0, 155, 20_000, 70_000.0, 1.0)
+    assert line.startswith("Wrongful travel bans: none of the 155 tickets blocked for the "
+                           "20,000 agents was refused to someone listed wrongfully; each "
+                           "agent stands for 70,000 people, so one such ticket would count "
+                           "for 70,000 a year: too few agents to tell")
+    assert "none of the 20,000 agents was refused a ticket" in wrongful_travel(
+        0, 0, 20_000, 70_000.0, 1.0)
+    # with some: the national figure and the agents' count behind it
+    assert wrongful_travel(12, 1465, 20_000, 70_000.0, 1.0) == (
+        "Wrongful travel bans, in national terms: 840,000 tickets a year refused to people "
+        "listed wrongfully (12 of the 1,465 tickets blocked for the 20,000 agents, each "
+        "standing for 70,000 people).")
+    # unscaled, none is none of the agents, who are the people
+    assert wrongful_travel(0, 155, 20_000, 1.0, 1.0) == (
+        "Wrongful travel bans: none of the 155 blocked tickets was refused to someone "
+        "listed wrongfully.")
+    # the run's own: its headline line and summary row say the same
+    m = national.metrics
+    wrongful = int(m["blocked_tickets_wrongful"].sum())
+    blocked = int(m["blocked_air"].sum() + m["blocked_train"].sum())
+    assert blocked > 0
+    line = run_headline(national).splitlines()[2]
+    assert line == wrongful_travel(wrongful, blocked, 4000, K, 60 / 365)
+    row = national.summary().set_index("figure").loc[
+        "blocked tickets, wrongfully listed per year"]
+    assert row["value"] == pytest.approx(wrongful * K * 365 / 60)
+    if wrongful == 0:
+        assert "too few agents to tell" in line
+        assert row["note"] == ("tickets; none among the 4,000 agents, too few to tell (one "
+                               "would count for 8,520)")

@@ -872,8 +872,32 @@ def _streak(what: str, days: int, last: int, total: float) -> str:
             + (f", {-total:.1f} points lost in all)" if total else ")"))
 
 
+def boundaries(sc) -> tuple[float, ...]:
+    """The scores a case file's lines must not be shown across: every tier's lower bound
+    and the listing threshold, of every epoch of ``sc``'s timeline."""
+    from scsim.scenario.loader import timeline_epochs
+
+    found = set()
+    for _, epoch in timeline_epochs(sc):
+        found.update(t.min for t in epoch.tiers)
+        if epoch.listing.threshold is not None:
+            found.add(epoch.listing.threshold)
+    return tuple(sorted(found))
+
+
+def shown_score(score: float, bounds: tuple[float, ...] = ()) -> str:
+    """A score in a case file's line: one decimal, or as many (up to 4) as it takes to stay
+    on its side of each of ``bounds`` (``boundaries``): 699.9987 in tier b, whose upper
+    bound is 700, is "699.999", not "700.0"."""
+    for places in range(1, 5):
+        shown = round(score, places)
+        if all((shown >= b) == (score >= b) for b in bounds):
+            break
+    return f"{score:.{places}f}"
+
+
 def story(events: pd.DataFrame, agent: int, tiers: list[str],
-          wrongful: pd.DataFrame | None = None) -> str:
+          wrongful: pd.DataFrame | None = None, bounds: tuple[float, ...] = ()) -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
@@ -881,7 +905,9 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
     followed by how many times. A STREAKED event repeated alike on consecutive days is one
     line on its first day, with its last day and how many (``_streaks``). A wrongful
     listing's line names who is behind it as ``wrongful_stories`` does (``_who``), from
-    the agent's rows of the wrongful listings (``wrongful``)."""
+    the agent's rows of the wrongful listings (``wrongful``). Scores have one decimal, or
+    more where one would show them across a tier's bound or the listing threshold
+    (``bounds``, see ``shown_score``)."""
     acts = _act_fates(events)
     streaks = _streaks(events)
     listings = () if wrongful is None else wrongful[wrongful["agent"] == agent].itertuples(
@@ -910,7 +936,7 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
         if len(rows) > 1:
             what = tell_ties(rows) if kind in ("tie_severed", "cut_tie") else (
                 f"{what} — {len(rows)} times")
-        lines.append(f"day {day}: {what} (score {rows[0].score_after:.1f})")
+        lines.append(f"day {day}: {what} (score {shown_score(rows[0].score_after, bounds)})")
     head = f"agent {agent}: case file, {len(events)} events"
     return "\n".join([head, *lines])
 
@@ -984,7 +1010,8 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     tiers = list(res.names.tiers)
     if len(mine):
         return CaseFile(agent, True, mine, story(mine, agent, tiers,
-                                                 res.provenance.get("wrongful")))
+                                                 res.provenance.get("wrongful"),
+                                                 boundaries(res.scenario)))
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):

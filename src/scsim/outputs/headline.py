@@ -174,14 +174,26 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     """The wrongful travel bans, in words: of the ``blocked`` air and train tickets over the
     run's ``years``, the ``tickets`` refused to agents listed wrongfully, per 100 people a
     year (``n`` agents); per year in the represented population's terms when each agent
-    stands for k people."""
+    stands for k people, with the agents' count behind it; and when none of the agents'
+    tickets was, not "none" for the people they stand for: scaling multiplies what the
+    agents did, and a rare event that none of them met may still happen to the people."""
+    if tickets == 0 and k != 1:  # none among the agents is not none among the people
+        none = (f"none of the {blocked:,.0f} tickets blocked for the {n:,} agents was "
+                "refused to someone listed wrongfully" if blocked else
+                f"none of the {n:,} agents was refused a ticket while listed wrongfully")
+        return (f"Wrongful travel bans: {none}; each agent stands for {people(k)} people, "
+                f"so one such ticket would count for {people(k / years)} a year: too few "
+                "agents to tell how many there are in national terms (run more agents, or "
+                "replications).")
     if tickets == 0:
         return ("Wrongful travel bans: none" + (f" of the {blocked:,.0f} blocked tickets"
                                                  if blocked else "")
                 + " was refused to someone listed wrongfully.")
     if k != 1:
         return (f"Wrongful travel bans, in national terms: {round_figure(tickets * k / years)}"
-                " tickets a year refused to people listed wrongfully.")
+                " tickets a year refused to people listed wrongfully ("
+                f"{tickets:,.0f} of the {blocked:,.0f} tickets blocked for the {n:,} agents, "
+                f"each standing for {people(k)} people).")
     return (f"Wrongful travel bans: {tickets:,.0f} of the {blocked:,.0f} blocked tickets "
             f"{'was' if tickets == 1 else 'were'} refused to people listed wrongfully "
             f"({100 * tickets / n / years:.2g} per 100 people a year).")

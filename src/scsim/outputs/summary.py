@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
-from scsim.outputs.headline import WINDOW, chilling_change, percent
+from scsim.outputs.headline import WINDOW, chilling_change, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted
+from scsim.scenario.loader import timeline_epochs
 
 if TYPE_CHECKING:
     from scsim.outputs.result import Result
@@ -131,7 +132,9 @@ def summarise(res: Result) -> pd.DataFrame:
     # shares, said as shares ("ties still active: 1" read as one tie)
     add("network", f"share of {label('ties_active_frac')}", last["ties_active_frac"],
         f"{percent(last['ties_active_frac'], 1)} of ties")
-    add("network", label("pariahs"), last["pariahs"], "lost most of their ties")
+    fraction = timeline_epochs(res.scenario)[-1][1].shaming.pariah_fraction  # the last day's
+    add("network", label("pariahs"), last["pariahs"],
+        f"left with fewer than {percent(fraction)} of their original ties")
     add("network", f"share in the {label('lcc_frac')}", last["lcc_frac"],
         f"{percent(last['lcc_frac'], 1)} of agents")
     severed = m["ties_severed"].sum()
@@ -140,7 +143,8 @@ def summarise(res: Result) -> pd.DataFrame:
     add("chilling effect", "change in penalised acts", chilling_change(m),
         f"last vs first {WINDOW} days")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
-        f"{percent(last['deterrence_mean'], 1)} of penalised acts not done")
+        f"final day: {percent(last['deterrence_mean'], 1)}, the mean over agents of the share "
+        "of their penalised acts fear deters")
     add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
@@ -241,5 +245,8 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
                 f"{f.count / 1e6:.3g} ({f.reading})"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
     if errors:
+        wrongful = m["blocked_tickets_wrongful"].sum()
         add("national terms", f"{label('blocked_tickets_wrongful')} per year",
-            m["blocked_tickets_wrongful"].sum() * k / years, "tickets")
+            wrongful * k / years, "tickets" if wrongful else
+            f"tickets; none among the {n:,} agents, too few to tell (one would count for "
+            f"{people(k / years)})")
