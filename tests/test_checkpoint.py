@@ -92,6 +92,27 @@ def test_save_at_day_k_then_load_and_finish_is_bit_identical(tmp_path, reference
     assert_identical(digests(sim.run()), reference)  # saving changed nothing
 
 
+def test_a_checkpoint_with_an_int64_row_pointer_resumes_bit_identical(tmp_path, reference,
+                                                                      monkeypatch):
+    """A checkpoint written before row pointers were uint32 holds an int64 ``net/indptr``
+    (written here by forcing the int64 row pointer of networks over 2^32 - 1 entries):
+    loading converts it, and the run finishes as if never stopped."""
+    from scsim.world.network import csr
+
+    with monkeypatch.context() as wide:
+        wide.setattr(csr, "INDPTR32_MAX_ENTRIES", -1)
+        sim = Simulation(scenario(), seed=SEED)
+        sim.run_until(20)
+    assert sim.state.net.indptr.dtype == np.int64
+    path = sim.save(tmp_path / "ck")
+    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
+        assert npz["net/indptr"].dtype == np.int64
+    loaded = Simulation.load(path)
+    assert loaded.state.net.indptr.dtype == np.uint32
+    np.testing.assert_array_equal(loaded.state.net.indptr, sim.state.net.indptr)
+    assert_identical(digests(loaded.run()), reference)
+
+
 def test_a_checkpoint_holds_arrays_and_json_only(tmp_path):
     sim = Simulation(scenario(), seed=SEED)
     sim.run_until(12)

@@ -53,7 +53,13 @@ from scsim.mechanisms import sanction as sanction_m
 from scsim.mechanisms import score as score_m
 from scsim.mechanisms import shame as shame_m
 from scsim.mechanisms import ties as ties_m
-from scsim.world.network.csr import SEVERED, TIE_FAMILY, TIE_SOCIAL, TIE_WORK
+from scsim.world.network.csr import (
+    SEVERED,
+    TIE_FAMILY,
+    TIE_SOCIAL,
+    TIE_WORK,
+    canonical_indptr,
+)
 
 
 def slot(name):
@@ -121,8 +127,8 @@ def compiled(sc):
 
 
 def csr(n, edges):
-    """CSR arrays (indptr int64, indices int32, tie uint8) of undirected ``edges`` given as
-    (i, j, type[, severed]); rows sorted by neighbour."""
+    """CSR arrays (indptr as a network's, uint32; indices int32, tie uint8) of undirected
+    ``edges`` given as (i, j, type[, severed]); rows sorted by neighbour."""
     rows = [[] for _ in range(n)]
     for i, j, t, *cut in edges:
         code = t | (SEVERED if cut and cut[0] else 0)
@@ -135,7 +141,7 @@ def csr(n, edges):
         indptr[i + 1] = indptr[i] + len(row)
         indices += [j for j, _ in row]
         tie += [c for _, c in row]
-    return indptr, np.array(indices, np.int32), np.array(tie, np.uint8)
+    return canonical_indptr(indptr), np.array(indices, np.int32), np.array(tie, np.uint8)
 
 
 def counts_for(mod, extra=0):

@@ -91,3 +91,18 @@ def test_without_per_agent_sources_the_ledger_bytes_are_saved(at_a_million):
 def test_estimate_within_20_percent_of_the_peak_at_ten_million():
     estimate, peak = measure("pilot-1000", 10**7)
     assert 0.8 * peak <= estimate <= 1.2 * peak, (estimate / 2**20, peak / 2**20)
+
+
+def test_the_row_pointer_takes_4_bytes_per_agent_below_2_to_the_32_entries(monkeypatch):
+    """The CSR's row pointer is uint32 (4 bytes per agent) up to 2^32 - 1 directed entries,
+    int64 (8) beyond: the estimate counts which (``csr.indptr_dtype``)."""
+    from scsim.core import memory
+    from scsim.world.network import csr
+
+    assert memory.network_bytes(10, 2**32 - 1) == 4 * 11 + 5 * (2**32 - 1)
+    assert memory.network_bytes(10, 2**32) == 8 * 11 + 5 * 2**32
+    sc = scsim.load_scenario("national-800", overrides=["metrics.per_agent_sources=false"])
+    n, names = 10**6, Names.of(sc)
+    narrow = memory.estimate_bytes(sc, n, names)
+    monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", -1)  # as if the network were larger
+    assert memory.estimate_bytes(sc, n, names) - narrow == 4 * (n + 1)

@@ -14,6 +14,8 @@ import numba
 import numpy as np
 import pytest
 
+import golden
+import scsim
 from scsim.errors import EdgeListError
 from scsim.world.network import (
     SEVERED,
@@ -25,6 +27,7 @@ from scsim.world.network import (
     Network,
     build_csr,
     count_nodes_hint,
+    csr,
     generate_network,
     largest_component_fraction,
     load_edgelist,
@@ -44,7 +47,8 @@ def entry_rows(net: Network) -> np.ndarray:
 
 def assert_csr_invariants(net: Network) -> None:
     """Sorted rows, no duplicates, no self-loops, symmetric including the tie type."""
-    assert net.indptr.dtype == np.int64 and net.indices.dtype == np.int32
+    assert net.indptr.dtype == csr.indptr_dtype(len(net.indices))
+    assert net.indices.dtype == np.int32
     assert net.tie.dtype == np.uint8
     assert net.indptr[0] == 0 and net.indptr[-1] == len(net.indices) == len(net.tie)
     assert np.all(np.diff(net.indptr) >= 0)
@@ -114,7 +118,8 @@ def test_build_csr_merges_duplicates_by_priority_and_drops_self_loops():
     assert net.degree().dtype == np.int32
     assert net.indices.tolist() == [1, 0, 2, 1, 3, 2]
     assert net.tie.tolist() == [TIE_FAMILY, TIE_FAMILY, TIE_SOCIAL, TIE_SOCIAL, TIE_WORK, TIE_WORK]
-    assert net.nbytes == 6 * 8 + 6 * 4 + 6
+    assert net.indptr.dtype == np.uint32
+    assert net.nbytes == 6 * 4 + 6 * 4 + 6
 
 
 def test_build_csr_long_rows_sort_and_merge():
@@ -153,6 +158,76 @@ def test_build_csr_empty():
     net = build_csr(3, none, none, np.empty(0, np.uint8))
     assert_csr_invariants(net)
     assert net.n == 3 and net.n_ties == 0
+
+
+# --------------------------------------------------------------------------- row pointer
+
+
+def test_the_row_pointer_is_uint32_up_to_2_to_the_32_minus_1_entries():
+    assert csr.INDPTR32_MAX_ENTRIES == 2**32 - 1 == np.iinfo(np.uint32).max
+    assert csr.indptr_dtype(0) == np.uint32
+    assert csr.indptr_dtype(2**32 - 1) == np.uint32
+    assert csr.indptr_dtype(2**32) == np.int64
+    assert csr.indptr_dtype(2**40) == np.int64
+
+
+def test_a_network_over_the_limit_is_built_with_an_int64_row_pointer(monkeypatch):
+    """The same rows with either row pointer; a network whose edge list was over the limit
+    but whose merged entries are not gets a uint32 one."""
+    src = np.array([0, 1, 0, 2, 3, 3, 4], np.int32)
+    dst = np.array([1, 0, 2, 1, 4, 3, 0], np.int32)  # 0-1 twice, 3-3 a self-loop
+    typ = np.array([TIE_SOCIAL, TIE_WORK, TIE_SOCIAL, TIE_FAMILY, TIE_WORK, TIE_SOCIAL,
+                    TIE_SOCIAL], np.uint8)
+    narrow = build_csr(5, src, dst, typ)
+    assert narrow.indptr.dtype == np.uint32 and narrow.indptr[-1] == 10 < 2 * len(src)
+    monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", 9)
+    wide = build_csr(5, src, dst, typ)
+    assert wide.indptr.dtype == np.int64
+    assert wide.indptr.tolist() == narrow.indptr.tolist()
+    assert wide.indices.tolist() == narrow.indices.tolist()
+    assert wide.tie.tolist() == narrow.tie.tolist()
+    assert_csr_invariants(wide)
+    monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", 10)  # 14 before merging, 10 after
+    assert build_csr(5, src, dst, typ).indptr.dtype == np.uint32
+    assert csr.canonical_indptr(wide.indptr).dtype == np.uint32
+    assert csr.canonical_indptr(narrow.indptr) is narrow.indptr  # no copy when it has it
+
+
+# high-control with shaming: association, listing announcements, shaming's severing and
+# restoring, false reports, detention's suspended ties, norms, the network measures, case
+# files and the network sample all read the row pointer. Small, because the int64 variant of
+# every kernel that takes it is compiled for this test alone (the first time, about a
+# minute); the population size changes nothing of that.
+INT64_RUN = dict(agents=2000, days=40, overrides=[
+    "shaming.enabled=true", "shaming.probability=0.5", "shaming.sever.social=0.3",
+    "shaming.restore_rate=0.05", "detention.probability=0.5", "detention.threshold=600",
+    "norms.toward=neighbours", "listing.threshold=700", "metrics.network_every=5"])
+
+
+def test_an_int64_row_pointer_gives_the_same_outputs_bit_for_bit(monkeypatch):
+    """A network of more than 2^32 - 1 entries gets an int64 row pointer: forced here on a
+    small one (a limit of -1), every output column is the same as with uint32."""
+    from scsim.outputs.casefile import Trace
+
+    def run() -> tuple[np.dtype, dict, object]:
+        sim = scsim.Simulation(scsim.load_scenario("high-control", **INT64_RUN), seed=3,
+                               trace=Trace(sample=10, wrongful=True))
+        res = sim.run()
+        return sim.state.net.indptr.dtype, {
+            name: {col: golden.column_digest(df[col]) for col in df.columns}
+            for name, df in golden.result_tables(res).items()}, res.metrics.sum(
+                numeric_only=True)
+
+    dtype, narrow, totals = run()
+    assert dtype == np.uint32
+    for busy in ("ties_severed", "ties_restored", "ties_suspended", "false_reports_accepted",
+                 "newly_listed"):
+        assert totals[busy] > 0, busy
+    monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", -1)
+    dtype, wide, _ = run()
+    assert dtype == np.int64
+    assert golden.compare_run("int64", {"settings": {}, "tables": narrow},
+                              {"settings": {}, "tables": wide}) == []
 
 
 # --------------------------------------------------------------------------- generators

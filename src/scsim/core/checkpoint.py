@@ -442,6 +442,7 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State
     from scsim.scenario.schema import Scenario
     from scsim.world.network import Network
+    from scsim.world.network.csr import canonical_indptr
 
     manifest = read_manifest(path)
     why = incompatibility(manifest)
@@ -476,7 +477,9 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
         raise ScsimError(f"cannot load {folder}: it was written by an incompatible scsim "
                          "(its agent and company arrays differ from this version's)")
     state = State(day=int(manifest["day"]), agents=agents, companies=companies,
-                  net=Network(arrays["net/indptr"], arrays["net/indices"], arrays["net/tie"]),
+                  # A checkpoint written before row pointers were uint32 holds int64.
+                  net=Network(canonical_indptr(arrays["net/indptr"]), arrays["net/indices"],
+                              arrays["net/tie"]),
                   household_start=arrays["state/household_start"],
                   region_start=arrays["state/region_start"],
                   company_region_start=arrays["state/company_region_start"])

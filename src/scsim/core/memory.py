@@ -32,6 +32,7 @@ from scsim.core.state import (
 from scsim.errors import MemoryRefused
 from scsim.outputs.result import AGENT_TABLE_ROWS
 from scsim.scenario.schema import Scenario
+from scsim.world.network.csr import indptr_dtype
 from scsim.world.population import MAX_HOUSEHOLD, company_count
 
 # Bytes per directed tie entry in the CSR (int32 neighbour + uint8 tie byte), and what
@@ -75,11 +76,17 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
                   + 8 / 2.8  # + household boundaries
                   + mechanism_state_bytes(sc))
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
-    network = 8 * (n + 1) + entries * CSR_BYTES_PER_ENTRY
+    network = network_bytes(n, entries)
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
     run = agents + companies + network + metrics + n * false_match_index_bytes(sc)
     output = min(n, AGENT_TABLE_ROWS) * agent_table_bytes(names) + 2 * companies
     return int(max(build, run + output)) + FIXED_OVERHEAD
+
+
+def network_bytes(n: int, entries: int) -> int:
+    """Bytes of the CSR of ``n`` agents and ``entries`` directed ties: the row pointer (4
+    bytes per agent, or 8 beyond 2^32 - 1 entries: ``csr.indptr_dtype``) and the entries."""
+    return indptr_dtype(entries).itemsize * (n + 1) + entries * CSR_BYTES_PER_ENTRY
 
 
 def false_match_index_bytes(sc: Scenario) -> int:

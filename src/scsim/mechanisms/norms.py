@@ -26,7 +26,7 @@ from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Probability, Section, meta, switched_off
-from scsim.world.network.csr import INACTIVE
+from scsim.world.network.csr import INACTIVE, row_bounds
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -80,7 +80,8 @@ def neighbours_mean(i, indptr, indices, tie, conformity):
     """Mean conformity of agent i's active neighbours; its own when it has none."""
     total = 0.0
     k = 0
-    for e in range(indptr[i], indptr[i + 1]):
+    start, end = row_bounds(indptr, i)
+    for e in range(start, end):
         if not tie[e] & INACTIVE:
             total += conformity[indices[e]]
             k += 1

@@ -40,7 +40,7 @@ from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, mark_record, sighting
 from scsim.scenario.section import Probability, Rate, Section, left_at_default, meta, switched_off
-from scsim.world.network.csr import INACTIVE
+from scsim.world.network.csr import INACTIVE, row_bounds
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -222,11 +222,12 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
             filed = poisson(unit(h), p.false_rate * malice[i])
             mine = scores[i, 0]
             top = -np.inf
-            for e in range(indptr[i], indptr[i + 1]):
+            start, end = row_bounds(indptr, i)
+            for e in range(start, end):
                 if not tie[e] & INACTIVE:
                     top = max(top, scores[indices[e], 0])
             total = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
+            for e in range(start, end):
                 if not tie[e] & INACTIVE:
                     total += math.exp(envy * (scores[indices[e], 0] - top) / POINTS_SCALE)
             for k in range(filed):
@@ -234,7 +235,7 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
                 goal = unit(x) * total
                 target = -1
                 acc = 0.0
-                for e in range(indptr[i], indptr[i + 1]):
+                for e in range(start, end):
                     if tie[e] & INACTIVE:
                         continue
                     target = indices[e]
@@ -282,7 +283,8 @@ def reporter(x, i, indptr, indices, tie, deg_active):
     neighbour"): one of its active ties, uniformly (draw ``REPORTER`` under ``x``), in
     the order of its ties."""
     k = below(rehash(x, REPORTER), deg_active[i])
-    for e in range(indptr[i], indptr[i + 1]):
+    start, end = row_bounds(indptr, i)
+    for e in range(start, end):
         if not tie[e] & INACTIVE:
             if k == 0:
                 return indices[e]

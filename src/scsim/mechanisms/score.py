@@ -220,7 +220,8 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
             nc = c + scratch[i, 1] if both else ns
             acct = account(bk, i)
             if alpha > 0.0 or has_bonus:
-                start, end = indptr[i], indptr[i + np.uint64(1)]
+                # int64 bounds whichever the row pointer's dtype (csr.row_bounds).
+                start, end = np.int64(indptr[i]), np.int64(indptr[i + np.uint64(1)])
                 if p.unit_weights and not has_bonus and deg_active[i] == end - start:
                     ssum, csum = unit_sums(indices, scores, start, end, last, both)
                     wsum = float(end - start)

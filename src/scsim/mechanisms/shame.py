@@ -30,7 +30,7 @@ from scsim.scenario.section import (
     meta,
     switched_off,
 )
-from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK
+from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK, row_bounds
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -158,7 +158,8 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
             if not today[i] & NEW_SHAMED:
                 continue
             h = agent_hash(key, i)
-            for e in range(indptr[i], indptr[i + 1]):
+            start, end = row_bounds(indptr, i)
+            for e in range(start, end):
                 t = tie[e]
                 if t & INACTIVE:  # severed already, or suspended (an end is detained)
                     continue
@@ -183,7 +184,8 @@ def find_severed(indptr, deg_active, status, flags):
         found = 0
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            if deg_active[i] < indptr[i + 1] - indptr[i] and not status[i] & LISTED:
+            start, end = row_bounds(indptr, i)
+            if deg_active[i] < end - start and not status[i] & LISTED:
                 found = 1
                 break
         flags[blk] = found
@@ -199,10 +201,11 @@ def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
-            if deg_active[i] == indptr[i + 1] - indptr[i] or status[i] & LISTED:
+            start, end = row_bounds(indptr, i)
+            if deg_active[i] == end - start or status[i] & LISTED:
                 continue
             h = agent_hash(key, i)
-            for e in range(indptr[i], indptr[i + 1]):
+            for e in range(start, end):
                 j = indices[e]
                 if j < i or tie[e] & INACTIVE != SEVERED or status[j] & LISTED:
                     continue

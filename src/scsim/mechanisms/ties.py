@@ -15,7 +15,7 @@ from __future__ import annotations
 from numba import njit
 
 from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, TIES_SUSPENDED
-from scsim.world.network.csr import INACTIVE, SEVERED, SUSPENDED
+from scsim.world.network.csr import INACTIVE, SEVERED, SUSPENDED, row_bounds
 
 
 @njit(cache=True, inline="always")
@@ -32,7 +32,8 @@ def visible(status):
 def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_listed,
               nbr_clean_listed, nbr_shamed):
     """Agent i's visible status changed by the given amounts: tell its active neighbours."""
-    for e in range(indptr[i], indptr[i + 1]):
+    lo, hi = row_bounds(indptr, i)
+    for e in range(lo, hi):
         if tie[e] & INACTIVE:
             continue
         j = indices[e]
@@ -44,8 +45,7 @@ def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_liste
 @njit(cache=True)
 def reverse_entry(indptr, indices, i, j):
     """Position of j in row i (rows are sorted): binary search."""
-    lo = indptr[i]
-    hi = indptr[i + 1]
+    lo, hi = row_bounds(indptr, i)
     while lo < hi:
         mid = (lo + hi) // 2
         if indices[mid] < j:
@@ -102,7 +102,8 @@ def suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed, nbr_cl
     neither has. A tie that is also severed stays inactive, so only the counts of ties that
     become active or inactive change. Returns the number of ties that changed."""
     changed = 0
-    for e in range(indptr[i], indptr[i + 1]):
+    lo, hi = row_bounds(indptr, i)
+    for e in range(lo, hi):
         j = indices[e]
         suspend = (status[i] & TIES_SUSPENDED) != 0 or (status[j] & TIES_SUSPENDED) != 0
         if suspend == ((tie[e] & SUSPENDED) != 0):

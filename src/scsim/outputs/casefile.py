@@ -569,7 +569,7 @@ def ties_of(net, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ties of the agents ``ids``, all at once: for each, the index in ``ids`` of its
     agent (``owner``) and its position in the CSR (``edge``), agent by agent in tie order;
     and how many ties each agent has (``lengths``)."""
-    starts = net.indptr[ids]
+    starts = net.indptr[ids].astype(np.int64)  # not uint32: numpy mixes it into float64
     lengths = net.indptr[ids + 1] - starts
     owner = np.repeat(np.arange(len(ids)), lengths)
     edge = np.arange(len(owner)) - (np.cumsum(lengths) - lengths)[owner] + starts[owner]

@@ -133,7 +133,7 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                 if st & WRONGFUL:
                     wrongful += 1
                     mp.group_listed[blk, 1, g] += 1
-            deg = mp.indptr[i + np.uint64(1)] - mp.indptr[i]
+            deg = np.int64(mp.indptr[i + np.uint64(1)]) - np.int64(mp.indptr[i])
             degs += mp.deg_active[i]
             if deg > 0 and mp.deg_active[i] < mp.pariah_fraction * deg and not st & DETAINED:
                 pariahs += 1

@@ -5,8 +5,10 @@ same tie-type code. Rows are sorted by neighbour id, there are no self-loops and
 tie per pair. ``build_csr`` is the only constructor: generators and the edge-list loader
 hand it a flat list of undirected edges and it returns the canonical structure.
 
-Memory per agent is 8 bytes (``indptr``) and per undirected tie 10 bytes (two int32
-neighbour ids and two uint8 type codes).
+Memory per agent is 4 bytes (``indptr``, uint32; 8 in a network of more than
+``INDPTR32_MAX_ENTRIES`` directed entries, int64: ``indptr_dtype``) and per undirected tie
+10 bytes (two int32 neighbour ids and two uint8 type codes). Kernels take either row pointer
+and read a row's bounds as int64 (``row_bounds``).
 """
 
 from __future__ import annotations
@@ -45,12 +47,42 @@ _RANK_MASK = np.uint32(3)
 _INSERTION_SORT_MAX = 32  # rows up to this length are sorted by insertion, longer by np.sort
 _MAX_ROW_PARTS = 16  # row ranges filled in parallel; each one reads all edges once
 
+INDPTR32_MAX_ENTRIES = 2**32 - 1
+"""Most directed tie entries a network may have for its row pointer to be uint32: its last
+value, the number of entries, must fit in 32 unsigned bits."""
+
+
+def indptr_dtype(entries: int) -> np.dtype:
+    """The dtype of the row pointer of a network of ``entries`` directed tie entries: uint32
+    (4 bytes per agent) up to ``INDPTR32_MAX_ENTRIES``, int64 (8 bytes) beyond, so that a
+    network of 10^8 agents with mean degree up to 42 keeps half the bytes and a larger one
+    still works. The only place that decides it."""
+    return np.dtype(np.uint32) if entries <= INDPTR32_MAX_ENTRIES else np.dtype(np.int64)
+
+
+def canonical_indptr(indptr: np.ndarray) -> np.ndarray:
+    """``indptr`` in the dtype ``indptr_dtype`` gives its number of entries (its last value):
+    itself if it has it already, else a converted copy (a row pointer of another dtype, e.g.
+    the int64 of a checkpoint written before uint32 row pointers)."""
+    entries = int(indptr[-1]) if len(indptr) else 0
+    return indptr.astype(indptr_dtype(entries), copy=False)
+
+
+@njit(cache=True, inline="always")
+def row_bounds(indptr, i):
+    """First and one-past-last entry of row ``i`` (a signed agent id), as int64 whichever
+    dtype ``indptr`` has: a loop over ``range(lo, hi)`` then counts in int64, as it would
+    over an int64 row pointer, and never in uint64 (what numba makes of a range over
+    uint32 bounds, and which it mixes with int64 into float64: ``core.blocks``)."""
+    return np.int64(indptr[i]), np.int64(indptr[i + 1])
+
 
 @dataclass
 class Network:
     """Undirected typed ties of ``n`` agents in CSR form.
 
-    ``indptr`` (int64, n+1): row i is ``indices[indptr[i]:indptr[i+1]]``.
+    ``indptr`` (n+1; uint32, or int64 beyond ``INDPTR32_MAX_ENTRIES`` entries:
+    ``indptr_dtype``): row i is ``indices[indptr[i]:indptr[i+1]]``.
     ``indices`` (int32, nnz): neighbour ids, ascending within each row.
     ``tie`` (uint8, nnz): tie-type code (``TIE_FAMILY``, ``TIE_SOCIAL``, ``TIE_WORK``),
     possibly with the ``SEVERED`` and ``SUSPENDED`` bits; the entries i->j and j->i always
@@ -82,12 +114,13 @@ class Network:
 
 
 @njit(cache=True, parallel=True)
-def _row_ends(n, src, dst, n_parts):
-    """indptr[i + 1] = number of entries in rows 0..i (self-loops excluded).
+def _row_ends(src, dst, n_parts, indptr):
+    """Set ``indptr[i + 1]`` (zeros on entry) to the number of entries in rows 0..i
+    (self-loops excluded).
 
     Rows are split into ``n_parts`` ranges; each part scans all edges and counts only its
     own rows, so no two threads write the same row."""
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    n = len(indptr) - 1
     for part in prange(n_parts):
         lo = n * part // n_parts
         hi = n * (part + 1) // n_parts
@@ -101,7 +134,6 @@ def _row_ends(n, src, dst, n_parts):
                     indptr[v + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
-    return indptr
 
 
 @njit(cache=True, parallel=True)
@@ -140,8 +172,7 @@ def _sort_and_merge_rows(indptr, keys, tie, row_len):
     (``tie``), and record the merged row length."""
     n = len(indptr) - 1
     for i in prange(n):
-        lo = indptr[i]
-        hi = indptr[i + 1]
+        lo, hi = row_bounds(indptr, i)
         if hi - lo <= _INSERTION_SORT_MAX:
             for a in range(lo + 1, hi):
                 key = keys[a]
@@ -171,7 +202,7 @@ def _compact_rows(indptr, indices, tie, row_len):
     n = len(indptr) - 1
     write = np.int64(0)
     for i in range(n):
-        start = indptr[i]
+        start = np.int64(indptr[i])
         indptr[i] = write
         for a in range(start, start + row_len[i]):
             indices[write] = indices[a]
@@ -210,7 +241,10 @@ def build_csr_from(n: int, edges: list[np.ndarray]) -> Network:
         if int(typ.max()) > int(TIE_WORK):
             raise ValueError("build_csr: tie-type codes must be 0 (family), 1 (social), 2 (work)")
     n_parts = min(numba.get_num_threads(), _MAX_ROW_PARTS)
-    indptr = _row_ends(n, src, dst, n_parts)
+    # Two entries per edge at most (fewer once self-loops and repeated pairs are dropped):
+    # the dtype holds the count before they are; canonical_indptr narrows it after.
+    indptr = np.zeros(n + 1, dtype=indptr_dtype(2 * len(src)))
+    _row_ends(src, dst, n_parts, indptr)
     nnz = int(indptr[n])
     # Allocated here (not inside numba) so they own their memory and can shrink in place.
     indices = np.empty(nnz, dtype=np.int32)
@@ -224,4 +258,4 @@ def build_csr_from(n: int, edges: list[np.ndarray]) -> Network:
         merged_nnz = int(_compact_rows(indptr, indices, tie, row_len))
         indices.resize(merged_nnz, refcheck=False)
         tie.resize(merged_nnz, refcheck=False)
-    return Network(indptr=indptr, indices=indices, tie=tie)
+    return Network(indptr=canonical_indptr(indptr), indices=indices, tie=tie)

@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
 from scsim.core.prefetch import prefetch
-from scsim.world.network.csr import INACTIVE, Network
+from scsim.world.network.csr import INACTIVE, Network, row_bounds
 
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
 
@@ -53,7 +53,8 @@ def _largest_component_size(indptr, indices, tie, parent, size):
         size[i] = 1
     for i in range(n):
         taken = 0
-        for a in range(indptr[i], indptr[i + 1]):
+        start, end = row_bounds(indptr, i)
+        for a in range(start, end):
             if taken == _SAMPLED_TIES:
                 break
             if not tie[a] & INACTIVE:
@@ -68,7 +69,8 @@ def _largest_component_size(indptr, indices, tie, parent, size):
         outside[i] = _find(parent, i) != sampled_giant
     for i in range(n):
         if outside[i]:
-            for a in range(indptr[i], indptr[i + 1]):
+            start, end = row_bounds(indptr, i)
+            for a in range(start, end):
                 if not tie[a] & INACTIVE:
                     _union(parent, size, i, indices[a])
     largest = 0
@@ -112,7 +114,8 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
         last = indptr[min(n, (b + 1) * BLOCK)] - PREFETCH_AHEAD
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             x = np.float64(score[i, 0])
-            for a in range(indptr[i], indptr[i + 1]):
+            start, end = row_bounds(indptr, i)
+            for a in range(start, end):
                 if a < last:
                     prefetch(score, indices[a + PREFETCH_AHEAD])
                 if tie[a] & INACTIVE:
