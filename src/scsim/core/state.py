@@ -57,6 +57,7 @@ HAS_FALSE_REPORTS = np.uint8(64)  # this agent filed false reports today
 ACTED = np.uint8(128)  # performed at least one act today
 
 COUNT_MAX = 65535  # history counts (uint16) stop here
+ONE = np.uint64(1)  # the next household (unsigned positions: ``household_of``)
 
 # name -> (dtype, width); width is 1, 2, or a name of ``widths``. The dtype
 # "ties" stands for uint16, or int32 when some agent has more than 65,535 ties (ties_dtype).
@@ -172,18 +173,19 @@ def rows_or_zeros(agents: dict[str, np.ndarray], name: str, which) -> np.ndarray
 
 @njit(cache=True, inline="always")
 def household_of(household_start, i):
-    """The household of agent i (int64): households are contiguous ranges of agents,
-    household h being ``household_start[h]`` to ``household_start[h + 1]`` (int64, H+1).
-    A binary search: a kernel that visits agents in order finds the first agent's once
-    per block and walks on with ``next_household``."""
-    return np.searchsorted(household_start, np.int64(i), side="right") - 1
+    """The household of agent i (uint64, an unsigned position: see ``core.blocks``; add
+    ``np.uint64`` constants to it): households are contiguous ranges of agents, household
+    h being ``household_start[h]`` to ``household_start[h + 1]`` (int64, H+1). A binary
+    search: a kernel that visits agents in order finds the first agent's once per block
+    and walks on with ``next_household``."""
+    return np.uint64(np.searchsorted(household_start, np.int64(i), side="right") - 1)
 
 
 @njit(cache=True, inline="always")
 def next_household(household_start, i, hh):
     """The household of agent i given ``hh``, that of agent i - 1 (households are never
     empty, so it is hh or hh + 1; no branch)."""
-    return hh + np.int64(household_start[hh + 1] <= np.int64(i))
+    return hh + np.uint64(household_start[hh + ONE] <= np.int64(i))
 
 
 def households(household_start: np.ndarray, lo: int, hi: int) -> np.ndarray:

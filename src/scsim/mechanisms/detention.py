@@ -46,6 +46,7 @@ from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import (
     DETAINED,
     LISTED,
+    ONE,
     POLITICAL_RECORD,
     TIES_SUSPENDED,
     household_of,
@@ -242,7 +243,7 @@ def detained_relatives(i, hh, household_start, status):
     """The members of agent i's household (``hh``) other than i who are detained: (how
     many, the first of them in household order; -1 when none)."""
     count, first = 0, -1
-    for j in range(household_start[hh], household_start[hh + 1]):
+    for j in range(household_start[hh], household_start[hh + ONE]):
         if j != i and status[j] & DETAINED:
             count += 1
             first = j if first < 0 else first

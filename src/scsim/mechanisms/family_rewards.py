@@ -25,7 +25,7 @@ from scsim.core.events import FAMILY_PRIVILEGES_USED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, poisson, sub_hash, unit
-from scsim.core.state import DETAINED, LISTED, household_of, next_household
+from scsim.core.state import DETAINED, LISTED, ONE, household_of, next_household
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Advice, Section, Written
 
@@ -93,7 +93,7 @@ def family_best(i, hh, household_start, scores, status, tier):
     highest recorded score (the first in household order among equals): (its score,
     points; its id), (-inf, -1) when there is none."""
     best, member = -np.inf, -1
-    for j in range(household_start[hh], household_start[hh + 1]):
+    for j in range(household_start[hh], household_start[hh + ONE]):
         if j != i and tier[j] == TOP_TIER and not status[j] & LISTED and scores[j, 0] > best:
             best, member = scores[j, 0], j
     return best, member
