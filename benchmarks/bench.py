@@ -58,7 +58,7 @@ import scsim
 from scsim.core.engine import Simulation
 from scsim.core.memory import estimate_bytes
 from scsim.core.params import Names
-from scsim.core.state import AGENT_ARRAYS, bytes_per_row, widths
+from scsim.core.state import AGENT_ARRAYS, bytes_per_row, short_arrays, widths
 
 HERE = Path(__file__).resolve().parent
 STARSIM_PYTHON = sys.executable if importlib.util.find_spec("starsim") else None
@@ -326,7 +326,8 @@ def day_bytes(n: int, ties_entries: int) -> int:
     every agent once, and the CSR once."""
     sc = scsim.load_scenario("national-800")
     names = Names.of(sc)
-    return n * (bytes_per_row(AGENT_ARRAYS, widths(names)) + 8) + ties_entries * 5
+    return n * (bytes_per_row(AGENT_ARRAYS, widths(names), short_arrays(names, n)) + 8) + (
+        ties_entries * 5)
 
 
 def memory(sizes: list[int], days: int, overrides: list[str]) -> list[dict]:

@@ -23,6 +23,7 @@ from scsim.core import checkpoint
 from scsim.core.engine import Simulation
 from scsim.errors import ScsimError
 from scsim.store import open_store
+from scsim.world.population import malice_rows
 
 CLI = [sys.executable, "-c", "from scsim.cli import main; main()"]
 
@@ -441,3 +442,60 @@ def test_sigkill_while_writing_a_checkpoint_then_resume(tmp_path, monkeypatch, c
     assert code == 0, err
     assert "resumed at day 10" in out
     assert_identical(digests(st.load(run_id)), stored_reference)
+
+
+# --- arrays a run cannot use (core.state.short_arrays) ---------------------------------------
+
+QUIET = ("reports.false_rate=0", "shaming.enabled=false")  # no false reports, no shaming
+LOUD_AT_20 = ("timeline=[{day: 20, set: {reports.false_rate: 0.01, shaming.enabled: true}}, "
+              "{day: 22, set: {listing.threshold: 990}}]")
+UNUSED = ("malice", "times_shamed", "nbr_shamed")
+
+
+def test_a_branch_gives_the_arrays_it_uses_their_rows(tmp_path):
+    """A run without false reports or shaming keeps no rows of malice and the shaming
+    counts; branched at day 20 into false reports and shaming, it gets malice drawn from
+    the seed and the counts at 0, and goes on bit for bit as the run whose timeline
+    switches them on at day 20 (which keeps them from day 0)."""
+    quiet = Simulation(scenario(*QUIET), seed=SEED)
+    assert all(quiet.state.agents[name].shape == (0,) for name in UNUSED)
+    quiet.run_until(20)
+    path = quiet.save(tmp_path / "day20")
+    loud = scenario(*QUIET, LOUD_AT_20)
+    whole = Simulation(loud, seed=SEED)
+    assert all(len(whole.state.agents[name]) == AGENTS for name in UNUSED)
+    branched = Simulation.load(path, scenario=loud)
+    np.testing.assert_array_equal(branched.state.agents["malice"],
+                                  whole.state.agents["malice"])
+    res = branched.run()
+    assert res.metrics["false_reports_accepted"].iloc[20:].sum() > 0
+    assert res.metrics["shamed"].iloc[20:].sum() > 0
+    assert_identical(digests(res), digests(whole.run()))
+
+
+def test_a_checkpoint_with_a_household_array_and_full_rows_still_resumes(tmp_path):
+    """A checkpoint written before the state kept no household array nor rows of the
+    arrays its run cannot use resumes bit for bit, and keeps no rows of them."""
+    sim = Simulation(scenario(*QUIET), seed=SEED)
+    sim.run_until(15)
+    path = sim.save(tmp_path / "ck")
+    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    start = arrays["state/household_start"]
+    arrays["agents/household"] = np.repeat(np.arange(len(start) - 1, dtype=np.int32),
+                                           np.diff(start))
+    whole = Simulation(scenario(*QUIET), seed=SEED)  # its malice drawn in full
+    arrays["agents/malice"] = malice_rows(whole.scenario, SEED, 0, AGENTS)
+    arrays["agents/times_shamed"] = np.zeros(AGENTS, np.uint16)
+    arrays["agents/nbr_shamed"] = np.zeros(AGENTS, sim.state.agents["nbr_listed"].dtype)
+    with open(path / checkpoint.ARRAYS, "wb") as handle:
+        np.savez(handle, **arrays)
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
+    (path / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    loaded = Simulation.load(path)
+    assert "household" not in loaded.state.agents
+    assert all(loaded.state.agents[name].shape == (0,) for name in UNUSED)
+    res = loaded.run()
+    assert_identical(digests(res), digests(whole.run()))
+    np.testing.assert_array_equal(res.agents["household"], arrays["agents/household"])

@@ -671,16 +671,14 @@ def sanction_params(**kw):
     return sanction_m.SanctionParams(**base)
 
 
-def run_sanction(p, scores, status, household, household_start, region=None,
-                 started=(True, False)):
+def run_sanction(p, scores, status, household_start, region=None, started=(True, False)):
     n = len(status)
     out = dict(tickets=np.zeros(n, np.uint16), other=np.zeros(n, np.uint16),
                priv=np.zeros(n, np.uint16), barred=np.zeros(n, np.uint16),
                counts=counts_for(sanction_m),
                privilege=np.zeros((1, max(len(p.p_rate), 1)), np.int64))
     region = np.zeros(n, np.uint16) if region is None else np.array(region, np.uint16)
-    sanction_m.sanction(p, KEY, region, np.array(started), np.array(household, np.int32),
-                        np.array(household_start, np.int64),
+    sanction_m.sanction(p, KEY, region, np.array(started), np.array(household_start, np.int64),
                         np.array(scores, np.float32).reshape(n, 2),
                         np.array(status, np.uint8), out["tickets"], out["other"],
                         out["priv"], out["barred"], out["counts"], out["privilege"])
@@ -694,8 +692,8 @@ def test_sanction_blocked_attempts_of_listed_only():
     # Odd agents listed; some unlisted ones carry other status bits (not sanctioned).
     status = [LISTED if i % 2 else (PROTECTED | SHAMED if i % 4 == 0 else 0) for i in range(n)]
     region = [0] * (n - 1) + [1]
-    out = run_sanction(sanction_params(**rates), [[500, 500]] * n, status, list(range(n)),
-                       list(range(n + 1)), region=region)
+    out = run_sanction(sanction_params(**rates), [[500, 500]] * n, status, list(range(n + 1)),
+                       region=region)
     tickets, other = [], []
     for i in range(n):
         h = agent_hash(KEY, i)
@@ -720,45 +718,44 @@ def test_sanction_blocked_attempts_of_listed_only():
     assert cnt(sanction_m, c, "blocked_purchases") == sum(other) - job
     assert cnt(sanction_m, c, "social_media_banned") == 5  # listed agents 1, 3, ..., 9
     off = run_sanction(sanction_params(**{**rates, "social_media_ban": False}),
-                       [[500, 500]] * n, status, list(range(n)), list(range(n + 1)))
+                       [[500, 500]] * n, status, list(range(n + 1)))
     assert cnt(sanction_m, off["counts"], "social_media_banned") == 0
 
 
 def test_sanction_house_arrest_and_school_bar():
     # Household 0: parents 0, 1 and children 2, 3; household 1: parents 4, 5, child 6.
-    household = [0, 0, 0, 0, 1, 1, 1]
     start = [0, 4, 7]
     status = [LISTED, 0, 0, 0, LISTED, LISTED, 0]
     scores = [[100, 100], [200, 200], [300, 300], [299.5, 0], [500, 500], [50, 50], [0, 0]]
     p = sanction_params(school_bar=True, arrest_threshold=300.0)
-    out = run_sanction(p, scores, status, household, start)
+    out = run_sanction(p, scores, status, start)
     assert out["barred"].tolist() == [0, 0, 1, 1, 0, 0, 1]
     assert cnt(sanction_m, out["counts"], "children_barred") == 3
     assert cnt(sanction_m, out["counts"], "house_arrest") == 5  # below 300: 0, 1, 3, 5, 6
     both = run_sanction(sanction_params(school_bar=True, school_both_parents=True),
-                        scores, status, household, start)
+                        scores, status, start)
     assert both["barred"].tolist() == [0, 0, 0, 0, 0, 0, 1]
     assert cnt(sanction_m, both["counts"], "house_arrest") == 0
-    none = run_sanction(sanction_params(), scores, status, household, start)
+    none = run_sanction(sanction_params(), scores, status, start)
     assert none["barred"].tolist() == [0] * 7
-    hh, st, no_bar = np.array(household), np.array(start), -math.inf
+    no_bar = -math.inf  # parents_fail is given the household's first agent: 4, or 0
     sc4 = np.array([[900, 900], [100, 100], [0, 0], [0, 0]], np.float32)
-    assert sanction_m.parents_fail(6, hh, st, np.array(status, np.uint8),
+    assert sanction_m.parents_fail(4, np.array(status, np.uint8),
                                    np.array(scores, np.float32), no_bar, True)
-    assert not sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+    assert not sanction_m.parents_fail(0, np.array([0, LISTED, 0, 0], np.uint8),
                                        sc4, no_bar, True)
-    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8),
+    assert sanction_m.parents_fail(0, np.array([0, LISTED, 0, 0], np.uint8),
                                    sc4, no_bar, False)
-    assert not sanction_m.parents_fail(2, hh, st, np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
-                                                           np.uint8), sc4, no_bar, False)
+    assert not sanction_m.parents_fail(0, np.array([PROTECTED | SHAMED, SHAMED, 0, 0],
+                                                   np.uint8), sc4, no_bar, False)
     # a score bar (θ_school): parent 1 (100 points) fails below 500, parent 0 (900) does not
     unlisted = np.zeros(4, np.uint8)
-    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, False)
-    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 500.0, True)
-    assert sanction_m.parents_fail(2, hh, st, unlisted, sc4, 901.0, True)
-    assert not sanction_m.parents_fail(2, hh, st, unlisted, sc4, 100.0, False)
+    assert sanction_m.parents_fail(0, unlisted, sc4, 500.0, False)
+    assert not sanction_m.parents_fail(0, unlisted, sc4, 500.0, True)
+    assert sanction_m.parents_fail(0, unlisted, sc4, 901.0, True)
+    assert not sanction_m.parents_fail(0, unlisted, sc4, 100.0, False)
     # listed parent 1 and parent 0 below the bar: both fail
-    assert sanction_m.parents_fail(2, hh, st, np.array([0, LISTED, 0, 0], np.uint8), sc4,
+    assert sanction_m.parents_fail(0, np.array([0, LISTED, 0, 0], np.uint8), sc4,
                                    901.0, True)
 
 
@@ -770,7 +767,7 @@ def test_sanction_privileges():
     scores = [[900 if i % 3 == 0 else (800 if i % 3 == 1 else 600), 0] for i in range(n)]
     status = [LISTED if i % 5 == 4 else 0 for i in range(n)]
     out = run_sanction(sanction_params(p_threshold=thr, p_rate=rate, p_key=keys), scores,
-                       status, list(range(n)), list(range(n + 1)))
+                       status, list(range(n + 1)))
     per_g = [0, 0]
     used = []
     for i in range(n):

@@ -16,11 +16,15 @@ from scsim.core.state import (
     allocate,
     bytes_per_row,
     clean_column,
+    households,
+    short_arrays,
     ties_dtype,
     widths,
 )
 from scsim.outputs.result import AGENT_TABLE_ROWS, LazyColumns
+from scsim.scenario import load_scenario
 from scsim.world.network import generate_network, largest_component_fraction
+from scsim.world.population import draw_traits, malice_rows
 
 
 def test_history_counts_stop_at_their_maximum():
@@ -132,3 +136,82 @@ def test_memory_estimate_follows_the_state_table():
     n_src = len(Names.of(plain).sources)
     assert estimate_bytes(erring, 10**6, Names.of(erring)) - estimate_bytes(
         plain, 10**6, Names.of(plain)) == 10**6 * (8 + 4 * n_src + 4)
+
+
+NO_LEDGER = "metrics.per_agent_sources=false"
+FALSE_REPORTS_AND_SHAMING = ("reports.enabled=true", "reports.false_rate=0.002",
+                             "shaming.enabled=true", "shaming.probability=0.5",
+                             "shaming.sever.social=0.2")
+UNUSED = ("malice", "times_shamed", "nbr_shamed")
+
+
+def test_a_run_keeps_no_rows_of_the_arrays_it_cannot_use():
+    """national-800 files no false report and shames nobody: its state keeps no rows of
+    malice (float32) nor of times_shamed and nbr_shamed (uint16 each), and, like every run,
+    no household array (int32: households are ranges of agents): 96 bytes per agent
+    without the ledger, 12 less than the 108 it kept before (2026-12-01). With false
+    reports and shaming on, only the household's 4 are saved. A timeline that switches
+    them on in a later epoch keeps them from day 0."""
+    quiet = load_scenario("national-800", overrides=[NO_LEDGER])
+    loud = load_scenario("national-800", overrides=[NO_LEDGER, *FALSE_REPORTS_AND_SHAMING])
+    later = load_scenario("national-800", overrides=[
+        NO_LEDGER, "timeline=[{day: 100, set: {reports.enabled: true, reports.false_rate: "
+        "0.002, shaming.enabled: true, shaming.probability: 0.5, shaming.sever.social: "
+        "0.2}}]"])
+    assert Names.of(quiet).unused_arrays == UNUSED
+    assert Names.of(loud).unused_arrays == Names.of(later).unused_arrays == ()
+    n, before = 10**6, 108
+    for sc, saved in ((quiet, 4 + 4 + 2 + 2), (loud, 4), (later, 4)):
+        names = Names.of(sc)
+        assert bytes_per_row(AGENT_ARRAYS, widths(names), short_arrays(names, n)) == (
+            before - saved)
+    assert estimate_bytes(loud, n, Names.of(loud)) - estimate_bytes(
+        quiet, n, Names.of(quiet)) == n * (4 + 2 + 2)
+    agents = allocate(AGENT_ARRAYS, 5, widths(Names.of(quiet)),
+                      short_arrays(Names.of(quiet), 5))
+    assert [agents[name].shape for name in UNUSED] == [(0,)] * 3
+    assert "household" not in agents
+
+
+def test_arrays_kept_without_rows_are_published_as_before():
+    """The agents table of a run without false reports or shaming publishes malice as the
+    seed draws it (the same bits as a run that keeps it, block by block), times_shamed at
+    0, and each agent's household from the households' ranges."""
+    behaviours = [{"name": "b", "rate": 1.0, "delta": -1, "channel": "camera",
+                   "reportable": True}]
+    population = {"agents": 3000, "household_size": 3.0,
+                  "malice": {"mean": 1.0, "sigma": 1.0}}
+    quiet = bare(days=4, population=population, behaviours=behaviours)
+    loud = bare(days=4, population=population, behaviours=behaviours,
+                reports={"enabled": True, "false_rate": 0.05},
+                shaming={"enabled": True, "probability": 0.5, "sever": {"social": 0.1}},
+                listing={"enabled": True, "threshold": 999})
+    (res, sim), (res_loud, sim_loud) = run(quiet, seed=3), run(loud, seed=3)
+    assert [sim.state.agents[name].shape for name in UNUSED] == [(0,)] * 3
+    assert len(sim_loud.state.agents["malice"]) == 3000
+    a = res.agents
+    np.testing.assert_array_equal(a["malice"], sim_loud.state.agents["malice"])
+    np.testing.assert_array_equal(a["malice"], res_loud.agents["malice"])
+    assert a["malice"].dtype == np.float32
+    assert a["times_shamed"].dtype == np.int32 and not a["times_shamed"].any()
+    assert res_loud.agents["times_shamed"].any()
+    start = sim.state.household_start
+    expected = np.repeat(np.arange(len(start) - 1, dtype=np.int32), np.diff(start))
+    np.testing.assert_array_equal(a["household"], expected)
+    assert a["household"].dtype == np.int32
+    np.testing.assert_array_equal(a["child"], np.arange(3000) - start[expected] >= 2)
+    for lo, hi in ((0, 1), (1, 2), (2, 1001), (1001, 3000), (2999, 3000), (5, 5)):
+        block = res.agent_columns.rows(lo, hi)
+        np.testing.assert_array_equal(block["household"], expected[lo:hi])
+        np.testing.assert_array_equal(block["malice"], a["malice"][lo:hi])
+        np.testing.assert_array_equal(households(start, lo, hi), expected[lo:hi])
+
+
+def test_malice_drawn_again_in_blocks_has_the_bits_of_the_whole_draw():
+    sc = bare(population={"agents": 10_000})
+    whole = np.empty(10_000, np.float32)
+    draw_traits(sc, ["general"], 7, np.empty((10_000, 1), np.float32),
+                np.empty(10_000, np.float32), whole)
+    blocks = np.concatenate([malice_rows(sc, 7, lo, min(lo + 777, 10_000))
+                             for lo in range(0, 10_000, 777)])
+    assert blocks.tobytes() == whole.tobytes()

@@ -243,8 +243,8 @@ def test_sanction_step_run(monkeypatch):
     t = today(SimpleNamespace(sanction="P.sanction"))
     sanction_m.Sanction(None).run(t)
     assert calls == [("sanction", (
-        "P.sanction", key("sanction"), "a.region", "started", "a.household",
-        "s.household_start", "a.scores", "a.status", "a.blocked_tickets", "a.blocked_other",
+        "P.sanction", key("sanction"), "a.region", "started", "s.household_start",
+        "a.scores", "a.status", "a.blocked_tickets", "a.blocked_other",
         "a.privileges_used", "a.school_barred_days", "counts.sanction",
         "arrays.privilege"))]
 

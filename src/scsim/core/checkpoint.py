@@ -55,7 +55,11 @@ if TYPE_CHECKING:
     from scsim.scenario.schema import Scenario
 
 FORMAT = 4  # bump when the layout of a checkpoint changes (2: ledger of the run's sources;
-# 3: the CLEAN_LISTED status bit; 4: the wrongful listings' neighbours behind association)
+# 3: the CLEAN_LISTED status bit; 4: the wrongful listings' neighbours behind association).
+# Since 2026-12-02 a checkpoint keeps no agents/household and no rows of the arrays its run
+# cannot use (core.state.short_arrays): still format 4, since this scsim loads the earlier
+# layout too (``load``, ``_fit_rows``), and an earlier one refuses the new layout, naming
+# its agent arrays.
 MANIFEST = "manifest.json"
 ARRAYS = "state.npz"
 SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)
@@ -432,6 +436,28 @@ def _branch_scenario(saved: Scenario, scenario: Scenario) -> Scenario:
     return scenario
 
 
+def _fit_rows(agents: dict[str, np.ndarray], scenario: Scenario, seed: int, n: int) -> None:
+    """Give the arrays that only some mechanisms use (``Mechanism.arrays``) the rows the
+    run now needs (``core.state.short_arrays``): a run that switches such a mechanism on
+    (a branch) gets the array as the days so far left it, which no mechanism had used:
+    malice as the seed draws it, a count at 0; one that cannot use it any more keeps no
+    rows of it once it holds nothing that a kernel or a published column still needs
+    (malice never changes; a count that is 0 everywhere). A checkpoint written before the
+    run kept no rows of unused arrays loads so too."""
+    from scsim.core.mechanism import mechanisms
+    from scsim.core.params import Names
+    from scsim.world.population import malice_rows
+
+    unused = Names.of(scenario).unused_arrays
+    for name in (a for m in mechanisms() for a in m.arrays):
+        array = agents[name]
+        if name not in unused and len(array) != n:
+            agents[name] = (malice_rows(scenario, seed, 0, n) if name == "malice"
+                            else np.zeros(n, array.dtype))
+        elif name in unused and len(array) and (name == "malice" or not array.any()):
+            agents[name] = array[:0].copy()
+
+
 def load(path: str | os.PathLike, scenario: Scenario | None = None,
          threads: int | None = None) -> Simulation:
     """``Simulation.load``: the simulation saved at ``path`` (a checkpoint folder, or a
@@ -473,9 +499,11 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
         return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
     agents, companies = group("agents/"), group("companies/")
+    agents.pop("household", None)  # kept before 2026-12-02: state/household_start tells it
     if set(agents) != set(AGENT_ARRAYS) or set(companies) != set(COMPANY_ARRAYS):
         raise ScsimError(f"cannot load {folder}: it was written by an incompatible scsim "
                          "(its agent and company arrays differ from this version's)")
+    _fit_rows(agents, scenario, int(manifest["seed"]), int(manifest["agents"]))
     state = State(day=int(manifest["day"]), agents=agents, companies=companies,
                   # A checkpoint written before row pointers were uint32 holds int64.
                   net=Network(canonical_indptr(arrays["net/indptr"]), arrays["net/indices"],

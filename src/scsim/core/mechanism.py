@@ -93,7 +93,11 @@ class Mechanism:
     ``errs(sc)``: for a mechanism with an ``error`` source (or one that keeps points off
     the recorded score only, as impunity does), whether scenario ``sc`` lets that happen
     (when none can, in any epoch, the error-free score is the recorded one and the score
-    phase does not compute it apart: ``Names.errors``)."""
+    phase does not compute it apart: ``Names.errors``).
+    ``arrays``: agent arrays (``core.state.AGENT_ARRAYS``) that only this mechanism's
+    acting reads or moves from their start, and ``arrays_used(sc)`` whether scenario ``sc``
+    lets it act so; when no epoch does, the state keeps no rows of them (``Names.
+    unused_arrays``, ``core.state.short_arrays``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]
@@ -108,6 +112,8 @@ class Mechanism:
     state_bytes: Callable[[Scenario], float] | None = None
     sources: Sources | None = None
     errs: Callable[[Scenario], bool] | None = None
+    arrays: tuple[str, ...] = ()
+    arrays_used: Callable[[Scenario], bool] | None = None
     module: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +126,9 @@ class Mechanism:
                 s.error for s in self.sources.declared):
             raise ValueError(f"mechanism {self.name} declares an error source: it needs "
                              "errs(sc), whether a scenario lets that error happen")
+        if self.arrays and self.arrays_used is None:
+            raise ValueError(f"mechanism {self.name} names agent arrays of its own: it "
+                             "needs arrays_used(sc), whether a scenario lets it use them")
 
     def column_blocks(self) -> list[tuple[str | None, tuple[Metric | PerName, ...]]]:
         """Its metric columns as (anchor, items) blocks."""

@@ -52,6 +52,11 @@ class Names:
     # Whether every agent's points by source are kept (metrics.per_agent_sources): the
     # per-agent ledger, who was mistaken for whom, the causes of wrongful listings.
     per_agent_sources: bool = True
+    # Agent arrays that no mechanism can use in any epoch (``Mechanism.arrays``: malice
+    # without false reports, the shaming counts without shaming): the state keeps no rows
+    # of them (``core.state.short_arrays``). Not compared: a branch may switch those
+    # mechanisms on or off (``core.checkpoint.load`` gives the arrays their rows).
+    unused_arrays: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, sc: Scenario) -> Names:
@@ -81,6 +86,9 @@ class Names:
             causes=list(CAUSES) if per_agent else [UNKNOWN_CAUSE],
             errors=any(m.errs(s) for m in mechanisms() if m.errs is not None for s in epochs),
             per_agent_sources=per_agent,
+            unused_arrays=tuple(a for m in mechanisms() if m.arrays
+                                and not any(m.arrays_used(s) for s in epochs)
+                                for a in m.arrays),
         )
 
 

@@ -4,15 +4,18 @@ One table (``AGENT_ARRAYS``, ``COMPANY_ARRAYS``) lists every per-agent and per-c
 array with its dtype and width; allocation and the memory estimate both read it, so the
 estimate cannot drift from what is allocated.
 
-The table is kept lean (about 100 bytes per agent with eight behaviours and five propensity
+The table is kept lean (about 96 bytes per agent with eight behaviours and five propensity
 categories, 8 less when nothing can err: one score column in ``scores`` and ``scratch``
-instead of two; plus the provenance ledger: 4 bytes per source of points of the run, twice
-that when some error can happen, 88 for national-800's eleven sources, and 8 for who was
-mistaken for whom) so that 10^8 agents and their network fit in about 24 GB without the
-ledger (``PER_AGENT_LEDGER``, not kept when ``metrics.per_agent_sources`` is false):
-history counts are uint16 that saturate at 65,535 (``add_capped``), neighbour counts are
-uint16 unless some agent has more ties than that, and today's acts are not stored (phases
-that need them draw them again from the same random numbers, see
+instead of two, and 8 less again without false reports and shaming (``malice``, and
+``times_shamed`` and ``nbr_shamed``, get no rows: ``Names.unused_arrays``); plus the
+provenance ledger: 4 bytes per source of points of the run, twice that when some error can
+happen, 88 for national-800's eleven sources, and 8 for who was mistaken for whom) so that
+10^8 agents and their network fit in about 24 GB without the ledger (``PER_AGENT_LEDGER``,
+not kept when ``metrics.per_agent_sources`` is false): history counts are uint16 that
+saturate at 65,535 (``add_capped``), neighbour counts are uint16 unless some agent has more
+ties than that, households are not stored per agent (they are contiguous ranges,
+``State.household_start``: ``household_of``, ``households``), and today's acts are not
+stored (phases that need them draw them again from the same random numbers, see
 ``mechanisms.acts.draw_acts``).
 """
 
@@ -54,6 +57,7 @@ HAS_FALSE_REPORTS = np.uint8(64)  # this agent filed false reports today
 ACTED = np.uint8(128)  # performed at least one act today
 
 COUNT_MAX = 65535  # history counts (uint16) stop here
+ONE = np.uint64(1)  # the next household (unsigned positions: ``household_of``)
 
 # name -> (dtype, width); width is 1, 2, or a name of ``widths``. The dtype
 # "ties" stands for uint16, or int32 when some agent has more than 65,535 ties (ties_dtype).
@@ -80,7 +84,6 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     "status": (np.uint8, 1),
     "today": (np.uint8, 1),
     "listed_until": (np.int32, 1),  # day the listing (or appeal protection) ends
-    "household": (np.int32, 1),
     "employer": (np.int32, 1),  # company index, -1 when not employed
     "deg_active": ("ties", 1),  # ties not severed
     "nbr_listed": ("ties", 1),  # listed active neighbours
@@ -145,13 +148,55 @@ def ledger_rows(n: int, per_agent: bool) -> int:
 def short_arrays(names, n: int) -> dict[str, int]:
     """The agent arrays a run of ``n`` agents with these ``Names`` allocates with fewer
     rows, and their rows (same dtype and width, so the kernels' signatures do not change):
-    without per-agent sources, the ledger (one sink row per block of agents,
-    ``ledger_rows``) and who was mistaken for whom (no rows)."""
+    the arrays no mechanism of the run can use (``Names.unused_arrays``: no rows; a kernel
+    that may be handed one does not index it, and the published columns are drawn again,
+    ``world.population.malice_rows``, or zeros, ``rows_or_zeros``); without per-agent
+    sources, the ledger (one sink row per block of agents, ``ledger_rows``) and who was
+    mistaken for whom (no rows)."""
+    short = dict.fromkeys(names.unused_arrays, 0)
     if names.per_agent_sources:
-        return {}
+        return short
     sink = ledger_rows(n, per_agent=False)
-    return {"points": sink, "clean_points": sink, "mistaken_for": 0,
+    return {**short, "points": sink, "clean_points": sink, "mistaken_for": 0,
             "falsely_reported_by": 0}
+
+
+def rows_or_zeros(agents: dict[str, np.ndarray], name: str, which) -> np.ndarray:
+    """Rows ``which`` (a slice or agent ids) of the one-column agent array ``name``, or
+    zeros of its dtype when the run keeps no rows of it (``short_arrays``: an array no
+    mechanism of the run can move from 0, such as ``times_shamed`` without shaming)."""
+    array = agents[name]
+    if len(array) == len(agents["status"]):
+        return array[which]
+    return np.zeros(len(agents["status"][which]), array.dtype)
+
+
+@njit(cache=True, inline="always")
+def household_of(household_start, i):
+    """The household of agent i (uint64, an unsigned position: see ``core.blocks``; add
+    ``np.uint64`` constants to it): households are contiguous ranges of agents, household
+    h being ``household_start[h]`` to ``household_start[h + 1]`` (int64, H+1). A binary
+    search: a kernel that visits agents in order finds the first agent's once per block
+    and walks on with ``next_household``."""
+    return np.uint64(np.searchsorted(household_start, np.int64(i), side="right") - 1)
+
+
+@njit(cache=True, inline="always")
+def next_household(household_start, i, hh):
+    """The household of agent i given ``hh``, that of agent i - 1 (households are never
+    empty, so it is hh or hh + 1; no branch)."""
+    return hh + np.uint64(household_start[hh + ONE] <= np.int64(i))
+
+
+def households(household_start: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The household of each agent of ``[lo, hi)`` (int32, as the agents table publishes
+    it), from the households' ranges ``household_start`` (int64, H+1)."""
+    if hi <= lo:
+        return np.zeros(0, np.int32)
+    first = int(np.searchsorted(household_start, lo, side="right")) - 1
+    last = int(np.searchsorted(household_start, hi, side="left"))
+    bounds = np.clip(household_start[first:last + 1], lo, hi)
+    return np.repeat(np.arange(first, last, dtype=np.int32), np.diff(bounds))
 
 
 def ties_dtype(max_degree: int) -> type:

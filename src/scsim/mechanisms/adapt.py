@@ -74,13 +74,15 @@ def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed
     linearly from 0 at ``margin`` points above the threshold to 1 at the threshold."""
     speed, threshold, margin = p.speed, p.threshold, p.margin
     n = len(status)
+    shaming = len(nbr_shamed) > 0  # none without shaming (core.state.short_arrays)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
         for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             if not started[region[i]]:
                 continue
             d = deg_active[i]
-            exposure = min(1.0, (nbr_listed[i] + nbr_shamed[i]) / d) if d > 0 else 0.0
+            seen = nbr_listed[i] + nbr_shamed[i] if shaming else nbr_listed[i]
+            exposure = min(1.0, seen / d) if d > 0 else 0.0
             if status[i] & LISTED:
                 own = 1.0
             else:

@@ -43,7 +43,15 @@ from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, unit
 from scsim.core.source import Source, Sources, account, take_from_both
-from scsim.core.state import DETAINED, LISTED, POLITICAL_RECORD, TIES_SUSPENDED
+from scsim.core.state import (
+    DETAINED,
+    LISTED,
+    ONE,
+    POLITICAL_RECORD,
+    TIES_SUSPENDED,
+    household_of,
+    next_household,
+)
 from scsim.core.step import Step, Today
 from scsim.mechanisms.ties import suspend_ties
 from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
@@ -231,12 +239,11 @@ def suspend(p, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_l
 
 
 @njit(cache=True, inline="always")
-def detained_relatives(i, household, household_start, status):
-    """The members of agent i's household other than i who are detained: (how many, the
-    first of them in household order; -1 when none)."""
+def detained_relatives(i, hh, household_start, status):
+    """The members of agent i's household (``hh``) other than i who are detained: (how
+    many, the first of them in household order; -1 when none)."""
     count, first = 0, -1
-    hh = household[i]
-    for j in range(household_start[hh], household_start[hh + 1]):
+    for j in range(household_start[hh], household_start[hh + ONE]):
         if j != i and status[j] & DETAINED:
             count += 1
             first = j if first < 0 else first
@@ -244,7 +251,7 @@ def detained_relatives(i, household, household_start, status):
 
 
 @njit(cache=True, parallel=True)
-def punish_households(p, household, household_start, status, scores, fear, bk, counts, sums):
+def punish_households(p, household_start, status, scores, fear, bk, counts, sums):
     """Each agent with another household member detained loses ``penalty`` points (both
     scores, booked: ``bk``, and clamped) and its fear rises by ``fear_rise``; households
     with a detained member are counted at their first agent."""
@@ -254,9 +261,11 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
         relatives = 0
         lost = 0.0
         lo, hi = block_bounds(blk, n)
+        hh = household_of(household_start, lo)
         for i in range(lo, hi):
-            others, _ = detained_relatives(i, household, household_start, status)
-            if i == household_start[household[i]] and (others > 0 or status[i] & DETAINED):
+            hh = next_household(household_start, i, hh)
+            others, _ = detained_relatives(i, hh, household_start, status)
+            if i == household_start[hh] and (others > 0 or status[i] & DETAINED):
                 households += 1
             if others == 0:
                 continue
@@ -273,7 +282,7 @@ def punish_households(p, household, household_start, status, scores, fear, bk, c
 
 
 @njit(cache=True)
-def traced_relatives(p, slot, household, household_start, status, who):
+def traced_relatives(p, slot, household_start, status, who):
     """The traced agents ``who`` (sorted ids) that ``punish_households`` penalised today,
     as events (``core.events``): ``relative_detained``, naming the first detained member of
     the household (``other_agent``) with how many are (``value``), and the points booked
@@ -282,7 +291,8 @@ def traced_relatives(p, slot, household, household_start, status, who):
     rows, m = no_events(), 0
     points = -p.penalty if slot >= 0 else 0.0
     for i in who:
-        others, first = detained_relatives(i, household, household_start, status)
+        others, first = detained_relatives(i, household_of(household_start, i),
+                                           household_start, status)
         if others:
             rows, m = add_event(rows, m, i, RELATIVE_DETAINED, slot, points, first, -1, -1,
                                 others)
@@ -322,13 +332,12 @@ class DetentionStep(Step):
                     a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
                     counts, tally.flags)
         if tally.count("detained"):
-            punish_households(p, a["household"], s.household_start, a["status"], a["scores"],
-                              a["fear"], t.book(SOURCES), counts,
-                              tally.sums["detention"])
+            punish_households(p, s.household_start, a["status"], a["scores"], a["fear"],
+                              t.book(SOURCES), counts, tally.sums["detention"])
             if len(traced):
                 slot = self.sim.ledger.slot("detention_household") if p.penalty > 0.0 else -1
-                t.trace.log(traced_relatives(p, slot, a["household"], s.household_start,
-                                             a["status"], traced))
+                t.trace.log(traced_relatives(p, slot, s.household_start, a["status"],
+                                             traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

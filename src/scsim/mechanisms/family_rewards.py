@@ -25,7 +25,7 @@ from scsim.core.events import FAMILY_PRIVILEGES_USED, add_event, no_events
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, counter
 from scsim.core.rng import agent_hash, poisson, sub_hash, unit
-from scsim.core.state import DETAINED, LISTED
+from scsim.core.state import DETAINED, LISTED, ONE, household_of, next_household
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Advice, Section, Written
 
@@ -88,29 +88,28 @@ C = COUNTERS.C
 
 
 @njit(cache=True, inline="always")
-def family_best(i, household, household_start, scores, status, tier):
-    """The unlisted top-tier member of agent i's household other than i with the highest
-    recorded score (the first in household order among equals): (its score, points; its
-    id), (-inf, -1) when there is none."""
+def family_best(i, hh, household_start, scores, status, tier):
+    """The unlisted top-tier member of agent i's household (``hh``) other than i with the
+    highest recorded score (the first in household order among equals): (its score,
+    points; its id), (-inf, -1) when there is none."""
     best, member = -np.inf, -1
-    hh = household[i]
-    for j in range(household_start[hh], household_start[hh + 1]):
+    for j in range(household_start[hh], household_start[hh + ONE]):
         if j != i and tier[j] == TOP_TIER and not status[j] & LISTED and scores[j, 0] > best:
             best, member = scores[j, 0], j
     return best, member
 
 
 @njit(cache=True, inline="always")
-def family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
-                household_start, scores, status, tier, uses):
-    """Agent i's uses today of each privilege it gets through its family (none while it is
-    listed or detained), into ``uses`` (int64 per privilege: how many, -1 for one it does
-    not get so), and the household member it gets them through (``family_best``; -1 when
-    none)."""
+def family_uses(i, hh, key, p_threshold, p_rate, p_key, region, started, household_start,
+                scores, status, tier, uses):
+    """Agent i's uses today of each privilege it gets through its family (household
+    ``hh``; none while it is listed or detained), into ``uses`` (int64 per privilege: how
+    many, -1 for one it does not get so), and the household member it gets them through
+    (``family_best``; -1 when none)."""
     uses[:] = -1
     if not started[region[i]] or status[i] & (LISTED | DETAINED):
         return -1
-    best, member = family_best(i, household, household_start, scores, status, tier)
+    best, member = family_best(i, hh, household_start, scores, status, tier)
     s = scores[i, 0]
     h = agent_hash(key, i)
     for g in range(len(p_rate)):
@@ -120,16 +119,18 @@ def family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
 
 
 @njit(cache=True, parallel=True)
-def family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
-                   household_start, scores, status, tier, counts, privilege):
+def family_rewards(key, p_threshold, p_rate, p_key, region, started, household_start,
+                   scores, status, tier, counts, privilege):
     """Count the members who get a privilege through their family today and its uses."""
     n = len(status)
     for blk in prange(n_blocks(n)):
         beneficiaries = 0
         uses = np.empty(len(p_rate), np.int64)
         lo, hi = block_bounds(blk, n)
+        hh = household_of(household_start, lo)
         for i in range(lo, hi):
-            family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
+            hh = next_household(household_start, i, hh)
+            family_uses(i, hh, key, p_threshold, p_rate, p_key, region, started,
                         household_start, scores, status, tier, uses)
             benefits = False
             for g in range(len(p_rate)):
@@ -142,7 +143,7 @@ def family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
 
 
 @njit(cache=True)
-def traced_family_rewards(key, p_threshold, p_rate, p_key, region, started, household,
+def traced_family_rewards(key, p_threshold, p_rate, p_key, region, started,
                           household_start, scores, status, tier, who):
     """Replay for the traced agents ``who`` (sorted ids) the uses ``family_rewards`` drew
     for them today, as events (``core.events``): ``family_privileges_used``, with how many
@@ -150,8 +151,9 @@ def traced_family_rewards(key, p_threshold, p_rate, p_key, region, started, hous
     rows, m = no_events(), 0
     uses = np.empty(len(p_rate), np.int64)
     for i in who:
-        member = family_uses(i, key, p_threshold, p_rate, p_key, region, started, household,
-                             household_start, scores, status, tier, uses)
+        member = family_uses(i, household_of(household_start, i), key, p_threshold, p_rate,
+                             p_key, region, started, household_start, scores, status, tier,
+                             uses)
         used = uses[uses > 0].sum()
         if used:
             rows, m = add_event(rows, m, i, FAMILY_PRIVILEGES_USED, -1, 0.0, member, -1, -1,
@@ -169,14 +171,13 @@ class FamilyRewardsStep(Step):
         s, a, g = t.state, t.state.agents, t.p.sanction
         key = t.key("family_rewards")
         family_rewards(key, g.p_threshold, g.p_rate, g.p_key, a["region"], t.started,
-                       a["household"], s.household_start, a["scores"], a["status"],
-                       a["tier"], t.tally.counts["family_rewards"],
-                       t.tally.arrays["family_privilege"])
+                       s.household_start, a["scores"], a["status"], a["tier"],
+                       t.tally.counts["family_rewards"], t.tally.arrays["family_privilege"])
         if t.trace is not None and len(t.trace.traced):
             t.trace.log(traced_family_rewards(key, g.p_threshold, g.p_rate, g.p_key,
-                                              a["region"], t.started, a["household"],
-                                              s.household_start, a["scores"], a["status"],
-                                              a["tier"], t.trace.traced))
+                                              a["region"], t.started, s.household_start,
+                                              a["scores"], a["status"], a["tier"],
+                                              t.trace.traced))
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -397,4 +397,5 @@ MECHANISM = Mechanism(
              # (acts_a, seen_a, reported_a, acts_b...); report, the last of the three in the
              # day, declares it.
              Columns("penalised_acts", PerName("behaviours", ACTS, SEEN, REPORTED))),
-    metrics_after="misattributions", sources=SOURCES, errs=reports_falsely)
+    metrics_after="misattributions", sources=SOURCES, errs=reports_falsely,
+    arrays=("malice",), arrays_used=reports_falsely)

@@ -28,7 +28,14 @@ from scsim.core.rng import (
     sub_hash,
     unit,
 )
-from scsim.core.state import DETAINED, LISTED, WRONGFUL, add_capped
+from scsim.core.state import (
+    DETAINED,
+    LISTED,
+    WRONGFUL,
+    add_capped,
+    household_of,
+    next_household,
+)
 from scsim.core.step import Step, Today
 from scsim.scenario.section import (
     Advice,
@@ -244,14 +251,14 @@ def attempts(h, purpose, rate):
 
 
 @njit(cache=True, inline="always")
-def parents_fail(i, household, household_start, status, scores, threshold, both):
-    """True when the parents of child i bar it from top schools (one of them, or both with
-    ``both``): a parent fails when listed or when its recorded score is below
-    ``threshold`` (points; -inf: only listing counts). Without branches: the kernel asks
-    it of every agent, child or not (whether an agent is a child varies from one agent to
-    the next, which a branch would mispredict), and uses the answer for children only;
-    for the last agent of a household of one, the second parent read is the agent itself."""
-    first = household_start[household[i]]
+def parents_fail(first, status, scores, threshold, both):
+    """True when the parents of a child whose household starts at agent ``first`` bar it
+    from top schools (one of them, or both with ``both``): a parent fails when listed or
+    when its recorded score is below ``threshold`` (points; -inf: only listing counts).
+    Without branches: the kernel asks it of every agent, child or not (whether an agent is
+    a child varies from one agent to the next, which a branch would mispredict), and uses
+    the answer for children only; for the last agent of a household of one, the second
+    parent read is the agent itself."""
     second = min(first + 1, len(status) - 1)
     one = ((status[first] & LISTED) != 0) | (scores[first, 0] < threshold)
     two = ((status[second] & LISTED) != 0) | (scores[second, 0] < threshold)
@@ -259,9 +266,8 @@ def parents_fail(i, household, household_start, status, scores, threshold, both)
 
 
 @njit(cache=True, parallel=True)
-def sanction(p, key, region, started, household, household_start, scores, status,
-             blocked_tickets, blocked_other, privileges_used, school_barred_days, counts,
-             privilege):
+def sanction(p, key, region, started, household_start, scores, status, blocked_tickets,
+             blocked_other, privileges_used, school_barred_days, counts, privilege):
     """Blocked attempts and restrictions of listed agents, privileges used by the others;
     a detained agent attempts nothing and uses no privilege (detention). An agent's hash
     is computed only when it may be used: for a listed agent, or for any agent when some
@@ -281,15 +287,17 @@ def sanction(p, key, region, started, household, household_start, scores, status
         applied_total = 0
         banned = 0
         lo, hi = block_bounds(blk, n)
+        hh = household_of(household_start, lo)
         for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
+            hh = next_household(household_start, i, hh)
             if not started[region[i]]:
                 continue
             s = scores[i, 0]
             if s < p.arrest_threshold and not status[i] & DETAINED:  # detention goes further
                 arrest += 1
-            if p.school_bar and (np.int64(i) - household_start[household[i]] >= 2) & parents_fail(
-                    i, household, household_start, status, scores, p.school_threshold,
-                    p.school_both_parents):
+            first = household_start[hh]
+            if p.school_bar and (np.int64(i) - first >= 2) & parents_fail(
+                    first, status, scores, p.school_threshold, p.school_both_parents):
                 barred += 1
                 add_capped(school_barred_days, i, 1)
             if status[i] & DETAINED:  # no tickets, purchases, applications or privileges
@@ -346,10 +354,10 @@ class Sanction(Step):
 
     def run(self, t: Today) -> None:
         s, a, tally = t.state, t.state.agents, t.tally
-        sanction(t.p.sanction, t.key("sanction"), a["region"], t.started, a["household"],
-                 s.household_start, a["scores"], a["status"], a["blocked_tickets"],
-                 a["blocked_other"], a["privileges_used"], a["school_barred_days"],
-                 tally.counts["sanction"], tally.arrays["privilege"])
+        sanction(t.p.sanction, t.key("sanction"), a["region"], t.started, s.household_start,
+                 a["scores"], a["status"], a["blocked_tickets"], a["blocked_other"],
+                 a["privileges_used"], a["school_barred_days"], tally.counts["sanction"],
+                 tally.arrays["privilege"])
 
 
 # --- metrics -------------------------------------------------------------------------------

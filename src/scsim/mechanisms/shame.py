@@ -72,6 +72,12 @@ def enabled(sc: Scenario) -> bool:
     return sc.shaming.enabled and sc.listing.enabled
 
 
+def shames(sc: Scenario) -> bool:
+    """Can anybody be shamed (shaming on, with a probability above 0)? Without, nobody's
+    ``times_shamed`` or ``nbr_shamed`` moves from 0 (``Mechanism.arrays``)."""
+    return enabled(sc) and sc.shaming.probability > 0.0
+
+
 nobody_shamed = left_at_default(
     "shaming", ("probability",), enabled, lambda sc: sc.shaming.probability > 0,
     "shaming.enabled is true but shaming.probability is 0, so nobody will be shamed: set "
@@ -278,4 +284,5 @@ MECHANISM = Mechanism(
     sections={"shaming": (Shaming, "public shaming and shunning")},
     compile=compile_shame, step=Shame,
     advice=(nobody_shamed, no_tie_severed, switched_off("shaming", "nobody will be shamed")),
-    metrics=METRICS, metrics_after="false_reports_accepted")
+    metrics=METRICS, metrics_after="false_reports_accepted",
+    arrays=("times_shamed", "nbr_shamed"), arrays_used=shames)

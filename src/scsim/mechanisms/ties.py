@@ -31,7 +31,9 @@ def visible(status):
 @njit(cache=True)
 def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_listed,
               nbr_clean_listed, nbr_shamed):
-    """Agent i's visible status changed by the given amounts: tell its active neighbours."""
+    """Agent i's visible status changed by the given amounts: tell its active neighbours.
+    ``nbr_shamed`` is written only when ``d_shamed`` is not 0 (a run without shaming keeps
+    no rows of it: ``core.state.short_arrays``)."""
     lo, hi = row_bounds(indptr, i)
     for e in range(lo, hi):
         if tie[e] & INACTIVE:
@@ -39,7 +41,8 @@ def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_liste
         j = indices[e]
         nbr_listed[j] += d_listed
         nbr_clean_listed[j] += d_rightful
-        nbr_shamed[j] += d_shamed
+        if d_shamed != 0:
+            nbr_shamed[j] += d_shamed
 
 
 @njit(cache=True)
@@ -58,17 +61,20 @@ def reverse_entry(indptr, indices, i, j):
 @njit(cache=True, inline="always")
 def count_tie(i, j, sign, status, deg_active, nbr_listed, nbr_clean_listed, nbr_shamed):
     """The tie {i, j} became active (sign 1) or inactive (sign -1): update both ends'
-    counts of their active ties and of what they see of each other."""
+    counts of their active ties and of what they see of each other (``nbr_shamed`` only
+    for a shamed end: a run without shaming keeps no rows of it)."""
     deg_active[i] += sign
     deg_active[j] += sign
     li, ri, si = visible(status[i])
     lj, rj, sj = visible(status[j])
     nbr_listed[i] += sign * lj
     nbr_clean_listed[i] += sign * rj
-    nbr_shamed[i] += sign * sj
     nbr_listed[j] += sign * li
     nbr_clean_listed[j] += sign * ri
-    nbr_shamed[j] += sign * si
+    if sj:
+        nbr_shamed[i] += sign * sj
+    if si:
+        nbr_shamed[j] += sign * si
 
 
 @njit(cache=True, inline="always")

@@ -77,7 +77,14 @@ from scsim.core.events import (
     WIDTH,
 )
 from scsim.core.source import CAUSES, source
-from scsim.core.state import DELISTED, DETAINED, LISTED, NEW_LISTED, WRONGFUL
+from scsim.core.state import (
+    DELISTED,
+    DETAINED,
+    LISTED,
+    NEW_LISTED,
+    WRONGFUL,
+    rows_or_zeros,
+)
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
@@ -275,7 +282,8 @@ class CaseFiles(Step):
         self.snap_fear = a["fear"][who].copy()
         self.snap_times_listed = a["times_listed"][who].copy()
         self.snap_acts = a["acts_total"][who].copy()
-        self.snap_counts = np.stack([a[c][who] for c in COUNTS], axis=1).astype(np.int64)
+        self.snap_counts = np.stack([rows_or_zeros(a, c, who) for c in COUNTS],
+                                    axis=1).astype(np.int64)
         self.snap_barred = np.zeros(len(who), np.uint8)  # school bar started before today
 
     def run(self, t: Today) -> None:
@@ -461,7 +469,7 @@ class CaseFiles(Step):
         log(was_detained & ~detained, "released")
         tier = a["tier"][who]
         log(tier != self.snap_tier, "tier", value=tier)
-        counts = np.stack([a[c][who] for c in COUNTS], axis=1).astype(np.int64)
+        counts = np.stack([rows_or_zeros(a, c, who) for c in COUNTS], axis=1).astype(np.int64)
         rise = counts - self.snap_counts
         for k, event in enumerate(COUNT_EVENTS):
             if event == "school_barred":  # a bar lasts: logged on its first day
@@ -555,7 +563,7 @@ def barred_before(t: Today, ids: np.ndarray) -> np.ndarray:
     a = s.agents
     if not p.school_bar:
         return np.zeros(len(ids), np.uint8)
-    first = s.household_start[a["household"][ids]]
+    first = s.household_start[np.searchsorted(s.household_start, ids, side="right") - 1]
     parents = np.stack([first, np.minimum(first + 1, s.n - 1)])
     status, today = a["status"][parents], a["today"][parents]
     listed = (((status & LISTED) != 0) & ((today & NEW_LISTED) == 0)) | ((today & DELISTED) != 0)

@@ -27,12 +27,13 @@ import pyarrow.parquet as pq
 import yaml
 
 from scsim.core.params import Names
-from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL
+from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL, households, rows_or_zeros
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.provenance import provenance_tables
 from scsim.scenario.loader import dump_yaml
 from scsim.scenario.schema import Scenario
+from scsim.world.population import malice_rows
 from scsim.world.sample import NetworkSample, sample_network
 
 if TYPE_CHECKING:
@@ -355,6 +356,16 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     def column(array, dtype=None):
         return lambda rows: array[rows].copy() if dtype is None else array[rows].astype(dtype)
 
+    def household(rows):
+        return households(household_start, *rows.indices(n)[:2])
+
+    def malice(rows):
+        """Drawn again from the seed when the run keeps no rows of it (no false reports:
+        ``core.state.short_arrays``)."""
+        if len(a["malice"]) == n:
+            return a["malice"][rows].copy()
+        return malice_rows(sim.scenario, sim.seed, *rows.indices(n)[:2])
+
     def flag(bit):
         return lambda rows: (status[rows] & bit) != 0
 
@@ -362,8 +373,8 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         "agent": ids,
         "group": lambda rows: _categorical(a["group"][rows], names.groups),
         "region": column(a["region"], np.int32),
-        "household": column(a["household"]),
-        "child": lambda rows: (ids(rows) - household_start[a["household"][rows]]) >= 2,
+        "household": household,
+        "child": lambda rows: (ids(rows) - household_start[household(rows)]) >= 2,
         "employer": column(a["employer"]),
         "score": column(a["scores"][:, 0]),
         "clean_score": column(a["scores"][:, -1]),  # the one column when nothing can err
@@ -376,7 +387,7 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
                                               -1).astype(np.int32),
         "fear": column(a["fear"]),
         "conformity": column(a["conformity"]),
-        "malice": column(a["malice"]),
+        "malice": malice,
     }
     for k, cat in enumerate(names.categories):
         cols[f"propensity_{cat}"] = column(a["propensity"][:, k])
@@ -392,7 +403,8 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
                  "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
                  "school_barred_days"):
-        cols[name] = column(a[name], np.int32)
+        # zeros where the run keeps no rows of it (times_shamed without shaming)
+        cols[name] = lambda rows, name=name: rows_or_zeros(a, name, rows).astype(np.int32)
     for k, b in enumerate(names.behaviours):
         cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
     # The provenance ledger: points by source since day 0 (core.source), and who; none

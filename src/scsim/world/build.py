@@ -57,7 +57,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     agents = allocate(AGENT_ARRAYS, n, dims, short_arrays(names, n))
     # The population's arrays become the state's (same dtypes; the zeroed ones they replace
     # were never touched, so never took memory).
-    for name in ("group", "region", "household", "employer"):
+    for name in ("group", "region", "employer"):
         agents[name] = getattr(pop, name).astype(agents[name].dtype, copy=False)
     draw_traits(sc, names.categories, seed, agents["propensity"], agents["conformity"],
                 agents["malice"])

@@ -96,7 +96,7 @@ def build_population(sc: Scenario, n: int, seed: int) -> Population:
     company_sector = _uniform_choice(m, len(sc.companies.sectors), sector_key)
     revenue = np.empty(m, np.float32)
     _lognormal(sc.companies.revenue.mean, sc.companies.revenue.sigma,
-               stream_key(seed, "population:company_revenue"), revenue)
+               stream_key(seed, "population:company_revenue"), 0, revenue)
     return Population(region_start, region, household_start, household, group, employer,
                       company_region_start, company_rep, company_sector, company_region,
                       revenue)
@@ -105,15 +105,26 @@ def build_population(sc: Scenario, n: int, seed: int) -> Population:
 def draw_traits(sc: Scenario, categories: list[str], seed: int, propensity: np.ndarray,
                 conformity: np.ndarray, malice: np.ndarray) -> None:
     """Draw every agent's propensities (one column per category), conformity and malice
-    into the given float32 arrays (those of the state: no copy is made)."""
+    into the given float32 arrays (those of the state: no copy is made; a run that keeps
+    no rows of malice, ``core.state.short_arrays``, draws none: ``malice_rows`` draws any
+    rows of it again)."""
     pop = sc.population
     cat_keys = np.array([name_id("category:" + c) for c in categories], np.uint64)
     _propensities(cat_keys, pop.propensity_sigma, stream_key(seed, "population:propensity"),
                   propensity)
     _lognormal(pop.conformity.mean, pop.conformity.sigma,
-               stream_key(seed, "population:conformity"), conformity)
-    _lognormal(pop.malice.mean, pop.malice.sigma, stream_key(seed, "population:malice"),
+               stream_key(seed, "population:conformity"), 0, conformity)
+    _lognormal(pop.malice.mean, pop.malice.sigma, stream_key(seed, "population:malice"), 0,
                malice)
+
+
+def malice_rows(sc: Scenario, seed: int, lo: int, hi: int) -> np.ndarray:
+    """The malice of agents ``[lo, hi)`` (float32), the same bits ``draw_traits`` draws: a
+    draw of each agent's own counter in the stream of the seed."""
+    out = np.empty(max(hi - lo, 0), np.float32)
+    _lognormal(sc.population.malice.mean, sc.population.malice.sigma,
+               stream_key(seed, "population:malice"), lo, out)
+    return out
 
 
 @njit(cache=True)
@@ -229,6 +240,7 @@ def _propensities(category_keys, sigma, key, out):
 
 
 @njit(cache=True, parallel=True)
-def _lognormal(mean, sigma, key, out):
-    for i in prange(len(out)):
-        out[i] = lognormal_mean(agent_hash(key, i), mean, sigma)
+def _lognormal(mean, sigma, key, first, out):
+    """out[k]: the log-normal draw of agent (or company) ``first + k`` of stream ``key``."""
+    for k in prange(len(out)):
+        out[k] = lognormal_mean(agent_hash(key, np.int64(first) + np.int64(k)), mean, sigma)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from scsim.core.state import LISTED
+from scsim.core.state import LISTED, rows_or_zeros
 from scsim.mechanisms.classify import assign_tiers
 from scsim.world.network import SEVERED, TIE_TYPE_NAMES, TYPE_MASK
 
@@ -81,7 +81,7 @@ def sample_network(sim: Simulation) -> NetworkSample:
                                               categories=tiers),
         "listed_end": (a["status"][agents] & LISTED) != 0,
         "ever_listed": a["times_listed"][agents] > 0,
-        "shamed": a["times_shamed"][agents] > 0,
+        "shamed": rows_or_zeros(a, "times_shamed", agents) > 0,
         "seed": np.isin(agents, seeds),
     })
     return NetworkSample(nodes, ties)
