@@ -177,8 +177,11 @@ def compile_classify(sc: Scenario, names: Names) -> ClassifyParams:
         appeal_win_wrongful=appeals.win if appeals.win_wrongful is None else appeals.win_wrongful,
         correct_record=appeals.correct_record,
         protection_days=appeals.protection_days,
-        tier_min=np.array([t.min for t in sorted(sc.tiers, key=lambda t: -t.min)],
-                          np.float64))
+        # no tiers: one that takes every score, so that tier_min[0] exists (numba's
+        # parallel loops read it ahead of tier_of's test: a read past an empty array,
+        # caught by NUMBA_BOUNDSCHECK=1); every agent is in tier 0 either way
+        tier_min=np.array([t.min for t in sorted(sc.tiers, key=lambda t: -t.min)] or
+                          [-np.inf], np.float64))
 
 
 # --- counters and kernels ------------------------------------------------------------------
