@@ -412,6 +412,14 @@ def test_the_command_checks_its_port_host_and_cap(monkeypatch, capsys, tmp_path)
     assert "warning: --host 0.0.0.0 makes the dashboard reachable by anyone" in err
     code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--max-agent-days", "0")
     assert code == 2 and "--max-agent-days must be at least 1, got 0" in err
+    code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--port", "99999")
+    assert code == 2 and "--port must be from 0 to 65535 (0: any free one), got 99999" in err
+    # an address that is not this machine's: said, not an "internal error" (gaierror)
+    code, _, err = run_cli(monkeypatch, capsys, "dashboard", "--host", "no.such.host.invalid",
+                           "--no-browser", "--store", str(tmp_path / "store"))
+    assert code == 2 and "cannot listen on no.such.host.invalid (" in err
+    assert "give --host an address of this machine" in err and "internal" not in err
+    assert not (tmp_path / "store").exists()
 
 
 def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):

@@ -30,6 +30,8 @@ def dashboard(
     from scsim.dashboard import serve
     from scsim.errors import ScsimError
 
+    if not 0 <= port <= 65535:
+        raise ScsimError(f"--port must be from 0 to 65535 (0: any free one), got {port}")
     if max_agent_days < 1:
         raise ScsimError(f"--max-agent-days must be at least 1, got {max_agent_days}")
     if host not in LOCAL_HOSTS:

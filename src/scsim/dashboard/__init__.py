@@ -40,17 +40,20 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
     from scsim.errors import ScsimError
     from scsim.store import default_store_path
 
-    port = port or free_port(host)
+    try:
+        port = port or free_port(host)
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except socket.gaierror as exc:  # (an OSError too)
+        raise ScsimError(f"cannot listen on {host} ({exc.strerror}): give --host an address "
+                         "of this machine, e.g. 127.0.0.1") from None
+    except OSError as exc:
+        raise ScsimError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another "
+                         "--port (0: any free one)") from None
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     hosts = ("127.0.0.1", "localhost", "[::1]", "::1") if host in (
         "127.0.0.1", "localhost", "::1") else ("*",)
-    try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.bind((host, port))
-    except OSError as exc:
-        raise ScsimError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another "
-                         "--port (0: any free one)") from None
     app = create_app(Path(store) if store else default_store_path(),
                      max_agent_days=max_agent_days, hosts=hosts)
     announce(url)
