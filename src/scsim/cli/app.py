@@ -87,19 +87,14 @@ def load(scenario, agents=None, days=None, network=None, overrides=None, advise=
     settings that do nothing (``scenario.advice``) are printed on stderr, each once per
     command, before any progress bar (``advise=False``: not, for a second load of the same
     scenario); elsewhere in a command (a sweep's cells) they are not printed."""
-    from scsim.scenario import load_scenario
+    from scsim.scenario.loader import load_advised
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScenarioWarning)
-        sc = load_scenario(scenario, agents=agents, days=days, network=network,
-                           overrides=overrides, spelling="cli")
-    for w in caught:
-        if not issubclass(w.category, ScenarioWarning):
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        elif advise and str(w.message) not in ADVISED:
-            ADVISED.append(str(w.message))
-            err.print(f"[bold yellow]warning:[/bold yellow] {escape(str(w.message))}",
-                      soft_wrap=True)
+    sc, advice = load_advised(scenario, agents=agents, days=days, network=network,
+                              overrides=overrides, spelling="cli")
+    for line in advice:
+        if advise and line not in ADVISED:
+            ADVISED.append(line)
+            err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     return sc
 
 

@@ -9,7 +9,6 @@ from the schema with its unit and meaning."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
+from scsim.errors import ScenarioError, ScsimError
 from scsim.scenario.diff import SIZE_PATHS
-from scsim.scenario.loader import builtin_names, load_scenario, parse_assignment
+from scsim.scenario.loader import builtin_names, load_advised, parse_assignment
 from scsim.scenario.paths import format_path, parse_path
 from scsim.scenario.schema import Scenario
 from scsim.scenario.section import field_unit
@@ -119,14 +118,9 @@ def scenario_of(body: dict, store: RunStore, advice: list[str] | None = None) ->
     shaming is off) go to ``advice``, each a sentence naming the key to set, or nowhere
     (the page showed them when the question was checked, ``/api/validate``)."""
     source = Source.of(body)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScenarioWarning)
-        sc = load_scenario(source.data(store), overrides=overrides_of(body))
-    for w in caught:
-        if not issubclass(w.category, ScenarioWarning):
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        elif advice is not None and str(w.message) not in advice:
-            advice.append(str(w.message))
+    sc, found = load_advised(source.data(store), overrides=overrides_of(body))
+    if advice is not None:
+        advice.extend(line for line in found if line not in advice)
     if sc.network.kind == "file" and source.kind == "builtin":
         raise ScenarioError("network.kind: a network file cannot be used from the dashboard")
     return sc

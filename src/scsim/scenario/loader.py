@@ -395,6 +395,23 @@ def load_scenario(
     return sc
 
 
+def load_advised(source: str | Path | dict, **options: Any) -> tuple[Scenario, list[str]]:
+    """``load_scenario(source, **options)``, with the settings that do nothing
+    (``ScenarioWarning``, ``scenario.advice``) returned as sentences, each once and in the
+    order found, instead of issued: for a caller that shows them its own way (the command
+    line, the dashboard). Other warnings are issued as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load_scenario(source, **options)
+    advice: list[str] = []
+    for w in caught:
+        if not issubclass(w.category, ScenarioWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        elif str(w.message) not in advice:
+            advice.append(str(w.message))
+    return sc, advice
+
+
 def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = None,
                 days: int | None = None,
                 overrides: list[str] | dict[str, Any] | None = None) -> Scenario:

@@ -114,17 +114,21 @@ def draw_traits(sc: Scenario, categories: list[str], seed: int, propensity: np.n
                   propensity)
     _lognormal(pop.conformity.mean, pop.conformity.sigma,
                stream_key(seed, "population:conformity"), 0, conformity)
-    _lognormal(pop.malice.mean, pop.malice.sigma, stream_key(seed, "population:malice"), 0,
-               malice)
+    _draw_malice(sc, seed, 0, malice)
 
 
 def malice_rows(sc: Scenario, seed: int, lo: int, hi: int) -> np.ndarray:
     """The malice of agents ``[lo, hi)`` (float32), the same bits ``draw_traits`` draws: a
     draw of each agent's own counter in the stream of the seed."""
     out = np.empty(max(hi - lo, 0), np.float32)
+    _draw_malice(sc, seed, lo, out)
+    return out
+
+
+def _draw_malice(sc: Scenario, seed: int, lo: int, out: np.ndarray) -> None:
+    """The malice of agents ``lo``, ``lo + 1``, ... into ``out`` (float32)."""
     _lognormal(sc.population.malice.mean, sc.population.malice.sigma,
                stream_key(seed, "population:malice"), lo, out)
-    return out
 
 
 @njit(cache=True)
