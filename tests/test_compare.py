@@ -14,7 +14,7 @@ from conftest import run_cli
 from scsim.analysis.compare import compare, compare_results, is_daily_count
 from scsim.core.params import Names
 from scsim.errors import ScsimError
-from scsim.outputs.headline import comparison_headline
+from scsim.outputs.headline import acts_headline, comparison_headline
 from scsim.outputs.metrics import metric_columns
 from scsim.scenario.diff import differences, flatten, overrides, population_key
 from scsim.store import open_store
@@ -67,6 +67,7 @@ def test_a_sanction_that_changes_no_behaviour():
     assert (agents["blocked_tickets_b"] < agents["blocked_tickets_a"]).all()
     assert (agents["blocked_tickets_a"] - agents["blocked_tickets_b"]).sum() == blocked
     assert (c.daily()["blocked_train"] == -c.a[0].metrics["blocked_train"]).all()
+    assert acts_headline(c) == "Every behaviour is acted as often under B as under A."
 
 
 def test_a_ban_changes_acts_only_once_it_can_matter():
@@ -89,6 +90,17 @@ def test_a_ban_changes_acts_only_once_it_can_matter():
     assert more_online.sum() > 0
     assert set(np.flatnonzero(more_online)) <= set(c.agents()["agent"])
     assert (c.a[0].agents.loc[more_online, "times_listed"] > 0).mean() > 0.5
+    # in words: the behaviours whose acts change most relative to A, largest first
+    m = c.metrics(headline=True).set_index("metric")
+    change = (daily[acts].sum() / c.a[0].metrics[acts].sum()).sort_values(
+        key=abs, ascending=False, kind="stable")
+    assert change.to_numpy() == pytest.approx(m.loc[change.index, "change"].to_numpy())
+    moved = change[change != 0]
+    assert set(moved.index[:2]) == set(online)  # what the ban stopped
+    told = [f"{col.removeprefix('acts_').replace('_', ' ')} ({100 * abs(x):.1f} % "
+            f"{'more' if x > 0 else 'fewer'})" for col, x in moved.head(3).items()]
+    words = ", ".join(told[:-1]) + " and " + told[-1]
+    assert acts_headline(c) == f"Acts change most for {words}."
 
 def test_replications_give_mean_differences_with_t_intervals():
     a = scsim.load_scenario("no-system", agents=3000, days=40)
@@ -117,6 +129,16 @@ def test_replications_give_mean_differences_with_t_intervals():
         assert row["hi"] == pytest.approx(counts.mean() + half)
         assert row["lo"] == pytest.approx(max(0.0, counts.mean() - half))
     assert (switches["lo"] >= 0).all() and (switches["lo"] == 0).any()
+    # the relative change: the mean difference and its interval over A's mean, and none
+    # where A is 0 (nobody is listed without the system)
+    m = c.metrics().set_index("metric")
+    acts_a = [ra.metrics["penalised_acts"].sum() for ra in c.a]
+    diffs = [rb.metrics["penalised_acts"].sum() - a for a, rb in zip(acts_a, c.b, strict=True)]
+    half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)
+    assert m.loc["penalised_acts", ["change", "change_lo", "change_hi"]].to_numpy() == (
+        pytest.approx((np.mean(diffs) + np.array([0, -half, half])) / np.mean(acts_a)))
+    assert np.mean(diffs) < 0  # the system deters
+    assert m.loc["newly_listed", ["change", "change_lo", "change_hi"]].isna().all()
 
 
 def test_pairs_must_share_population_and_seed():
@@ -155,11 +177,20 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
                         [open_store(store).load(by_name["national-800"])])
     sentence = comparison_headline(c)
     assert sentence in out and out.index(sentence) < out.index("per metric")
+    acts = acts_headline(c)
+    assert acts.startswith("Acts change most for ") and out.index(sentence) < out.index(acts)
+    # the table's relative change: B − A over A, in percent, or a factor from doubling on
+    rows = c.metrics().set_index("metric")
+    penalised = rows.loc["penalised_acts"]
+    assert -0.5 < penalised["change"] < 0  # the system deters
+    assert f"{100 * penalised['change']:+.1f} %" in out.split("penalised_acts ")[1][:120]
+    assert np.isnan(rows.loc["newly_listed", "change"])  # nobody listed without a system
     code, short, _ = cli("compare", by_name["no-system"], by_name["national-800"])
     assert code == 0 and sentence in short and "per metric, B − A" not in short
     code, data, _ = cli("compare", by_name["no-system"], by_name["national-800"], "--json")
     record = json.loads(data)
     assert record["headline"] == sentence and record["seeds"] == [2]
+    assert record["acts"] == acts
     assert record["changes"]["listing.threshold"] == [550.0, 685]
     newly = next(r for r in record["metrics"] if r["metric"] == "newly_listed")
     assert newly["diff"] == c.metrics().set_index("metric").loc["newly_listed", "diff"]
@@ -204,3 +235,13 @@ def test_a_store_that_is_not_one_is_refused_before_any_run(monkeypatch):
                  lambda: compare("national-800", "national-800", store=3)):
         with pytest.raises(ScsimError, match="store=3: expected True"):
             call()
+
+
+def test_relative_changes_in_words():
+    """The compare table's change column: a signed percentage with a hyphen like the
+    table's other numbers, a factor from doubling on (a 9,779 % rise reads as ×98.8)."""
+    from scsim.cli.render import signed_percent
+
+    assert [signed_percent(x) for x in (0.0323, -0.5, 0.0, float("nan"), 1.0, 97.789,
+                                        1234.5)] == [
+        "+3.2 %", "-50.0 %", "0 %", "–", "×2", "×98.8", "×1,236"]

@@ -283,6 +283,8 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     expect(headline).to_contain_text("Raising the association listed penalty from 0 to 0.5")
     expect(headline).to_contain_text(re.compile(r"lists [\d,]+ more people per 3,000 in 40 "
                                                 r"days \(95 % CI [\d,]+ to [\d,]+\)"))
+    expect(page.locator("#cmp-acts")).to_contain_text(re.compile(
+        r"Acts change most for [a-z ]+ \(\d+(\.\d)? % (fewer|more)|No behaviour is clearly"))
     assert page.locator("#cmp-metrics tr").count() > 5
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
     page.locator("#case-list button").first.click()  # a case file open in the picture

@@ -182,7 +182,7 @@ def _tour_tables(page: str) -> tuple[dict, dict]:
     metrics, agents = {}, {}
     for line in page.splitlines():
         cells = [c.strip() for c in line.strip().strip("│").split("│")]
-        if len(cells) == 6 and re.fullmatch(r"[a-z_]+", cells[0]):
+        if len(cells) == 7 and re.fullmatch(r"[a-z_]+", cells[0]):
             metrics[cells[0]] = number(cells[2]), number(cells[3])
         elif len(cells) == 3 and cells[0].startswith(("listed under", "wrongfully listed")):
             agents[cells[0]] = number(cells[1])
@@ -207,7 +207,7 @@ def test_the_tours_full_excerpt_agrees_with_its_own_headline():
         assert metrics["wrongful_listed"][1] <= only_b + a_ever, name
         assert metrics["listed"][1] <= agents["listed under B, not under A"] + \
             metrics["newly_listed"][0], name
-        headline = f"({round(only_b):,} people, 95 % CI"
+        headline = f"and {round(only_b):,} more wrongfully listed (95 % CI"
         assert headline in tour, name
 
 
@@ -233,7 +233,7 @@ def test_the_sweep_excerpt_and_the_tour_agree_where_they_measure_the_same():
     tour = (DOCS / "getting-started.md").read_text(encoding="utf-8")
     metrics, _ = _tour_tables(tour[tour.index("## A five-minute tour"):])
     low, high = (float(x) for x in re.search(
-        r"\((\d+) people, 95 % CI (\d+) to (\d+)\)", tour).groups()[1:])
+        r"and (\d+) more wrongfully listed \(95 % CI (\d+) to (\d+)\)", tour).groups()[1:])
     assert wrongful - half <= high and low <= wrongful + half
     assert abs(listed - metrics["listed"][1]) <= 4 * listed_half  # B's listed, 5 pairs
     assert cells[1.0, 0.0][0] == (0, 0)  # no error, no wrongful listing

@@ -176,6 +176,45 @@ def test_comparison_headline_counts_in_words():
     assert " lists about as many people per 3,000 in a year (95 % CI " in wide
 
 
+def test_a_share_of_them_only_when_they_are_the_people_who_switched():
+    """'N more people, X % of them wrongfully' names people: the share is given only when
+    nobody is listed under A alone and the change in wrongful listings is that of the
+    people B adds; a difference of two different sets of people is told as two counts."""
+    from types import SimpleNamespace
+
+    def side(listed: range, wrongful: range):
+        ids = np.arange(3000)
+        return SimpleNamespace(
+            agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
+                           "wrongful_listings": np.isin(ids, wrongful).astype(np.int64)},
+            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
+
+    def sentence(a, b):
+        return comparison_headline(SimpleNamespace(a=[side(*a)], b=[side(*b)],
+                                                   changes={PENALTY: (0.0, 1.0)}))
+
+    # B lists A's 10 and 10 more, 5 of those wrongfully: half of them
+    added = sentence((range(10), range(0)), (range(20), range(10, 15)))
+    assert added.endswith(" lists 10 more people per 3,000 in a year (one pair, so no "
+                          "interval: run more replications), half of them wrongfully (5 "
+                          "people, one pair).")
+    # the same net counts from different people: 5 of A's are not listed under B
+    swapped = sentence((range(10), range(0)), (range(5, 25), range(10, 15)))
+    assert swapped.endswith(" lists 10 more people per 3,000 in a year (one pair, so no "
+                            "interval: run more replications), and 5 more wrongfully listed "
+                            "(one pair).")
+    nobody = sentence((range(10), range(0)), (range(5, 25), range(0)))
+    assert nobody.endswith(" replications), and as many wrongfully listed.")
+    # B lists the same people, but 5 of them wrongfully: not 'of' the 10 it adds
+    blamed = sentence((range(10), range(0)), (range(20), range(5)))
+    assert blamed.endswith(", and 5 more wrongfully listed (one pair).")
+    # fewer: the 10 people B no longer lists, 5 of them wrongfully listed under A
+    fewer = sentence((range(20), range(10, 15)), (range(10), range(0)))
+    assert fewer.endswith(" lists 10 fewer people per 3,000 in a year (one pair, so no "
+                          "interval: run more replications), half of them wrongfully (5 "
+                          "people, one pair).")
+
+
 def test_comparison_headline_of_a_switch():
     a = scsim.load_scenario("national-800", agents=1000, days=30)
     b = scsim.load_scenario("national-800", agents=1000, days=30,

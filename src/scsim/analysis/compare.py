@@ -110,7 +110,10 @@ class Comparison:
 
     def metrics(self, headline: bool = False) -> pd.DataFrame:
         """Per metric: ``metric``, ``measure`` (total over days, or final day), a, b, diff,
-        lo, hi. ``headline=True`` keeps the metrics of ``HEADLINE`` and acts per behaviour."""
+        lo, hi, and the relative change ``change`` (diff over a, a fraction: 0.032 is 3.2 %
+        more under B) with ``change_lo``/``change_hi`` (lo and hi over a; NaN where a, the
+        mean of A, is not positive). ``headline=True`` keeps the metrics of ``HEADLINE`` and
+        acts per behaviour."""
         rows = []
         for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
             ma, mb = ra.metrics, rb.metrics
@@ -123,8 +126,12 @@ class Comparison:
                     rows.append((col, "total", k, ma[col].sum(), mb[col].sum()))
                 else:
                     rows.append((col, "final day", k, ma[col].iloc[-1], mb[col].iloc[-1]))
-        return _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
-                          ["metric", "measure"])
+        out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
+                         ["metric", "measure"])
+        base = out["a"].where(out["a"] > 0)
+        for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
+            out[column] = (out[of] / base).astype(float)
+        return out
 
     def switches(self) -> pd.DataFrame:
         """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi

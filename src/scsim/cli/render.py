@@ -190,7 +190,7 @@ def print_profile(info: dict, to=console, *, split_passes: bool = False) -> None
 def print_comparison(comparison, all_metrics: bool = False, full: bool = False) -> None:
     """A comparison for people: what B changes and the headline sentence; with ``full``
     (or ``all_metrics``) the tables per metric, per agent and per group."""
-    from scsim.outputs.headline import comparison_headline
+    from scsim.outputs.headline import acts_headline, comparison_headline
 
     label_a, label_b = comparison.labels
     first = comparison.a[0]
@@ -212,18 +212,23 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     if not comparison.changes:
         console.print("  A and B are the same scenario: every difference must be 0")
     console.print(escape(comparison_headline(comparison)))
+    console.print(escape(acts_headline(comparison)))
     if not (full or all_metrics):
         console.print("[dim]--full: the tables per metric, per agent and per group[/dim]")
         return
     metrics = comparison.metrics(headline=not all_metrics)
-    _print_table("per metric, B − A (totals over days for daily counts)", metrics,
-                 ["metric", "measure"], ["a", "b", "diff"], reps)
+    _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
+                 "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
+                 change=True)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps)
     _print_table("per group", comparison.groups(), ["group", "figure"], ["a", "b", "diff"],
                  reps)
 
 
-def _print_table(title: str, df, labels: list[str], values: list[str], reps: int) -> None:
+def _print_table(title: str, df, labels: list[str], values: list[str], reps: int,
+                 change: bool = False) -> None:
+    """One table of a comparison; ``change``: a column of the relative change B − A over A
+    (``Comparison.metrics``), as a signed percentage."""
     table = Table(title=title, title_justify="left")
     heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents"}
     for col in labels:
@@ -232,20 +237,37 @@ def _print_table(title: str, df, labels: list[str], values: list[str], reps: int
         table.add_column(heads[col] + (" (mean)" if reps > 1 else ""), justify="right")
     if reps > 1:
         table.add_column("95 % interval", justify="right")
+    if change:
+        table.add_column("change", justify="right")
     for rec in df.to_dict("records"):
         cells = [str(rec[c]) for c in labels] + [fmt(rec[c]) for c in values]
         if reps > 1:
             cells.append(f"{fmt(rec['lo'])} to {fmt(rec['hi'])}")
+        if change:
+            cells.append(signed_percent(rec["change"]))
         key = values[-1]
         style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
         table.add_row(*cells, style=style)
     console.print(table)
 
 
+def signed_percent(share: float) -> str:
+    """A relative change in words: 0.0323 -> '+3.2 %', -0.5 -> '-50.0 %' (a hyphen, as the
+    table's other numbers), 0 -> '0 %', NaN -> '–'; from doubling on, a factor: 97.8 ->
+    '×98.8'."""
+    if share != share:
+        return "–"
+    if share == 0:
+        return "0 %"
+    if share >= 1:
+        return f"×{1 + share:.3g}" if share < 99 else f"×{1 + share:,.0f}"
+    return f"{100 * share:+.1f} %"
+
+
 def comparison_record(comparison, all_metrics: bool = False) -> dict:
     """A comparison for scripts (``--json``): sides, seeds, changes, the headline and every
     table (means over pairs, 95 % intervals lo/hi)."""
-    from scsim.outputs.headline import comparison_headline
+    from scsim.outputs.headline import acts_headline, comparison_headline
 
     label_a, label_b = comparison.labels
     return {
@@ -253,7 +275,7 @@ def comparison_record(comparison, all_metrics: bool = False) -> dict:
         "runs": [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
                                                            strict=True)],
         "changes": {k: list(v) for k, v in comparison.changes.items()},
-        "headline": comparison_headline(comparison),
+        "headline": comparison_headline(comparison), "acts": acts_headline(comparison),
         "metrics": comparison.metrics(headline=not all_metrics).to_dict("records"),
         "switches": comparison.switches().to_dict("records"),
         "groups": comparison.groups().to_dict("records")}
@@ -268,4 +290,4 @@ def comparison_frame(comparison, all_metrics: bool = False):
                       comparison.switches().assign(table="switches"),
                       comparison.groups().assign(table="groups")], ignore_index=True)[
         ["table", "metric", "measure", "group", "figure", "a", "b", "diff", "agents", "lo",
-         "hi"]]
+         "hi", "change", "change_lo", "change_hi"]]

@@ -16,7 +16,7 @@ from scsim.analysis.published import ticket_figures
 from scsim.core.params import started_by_day
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import case_file
-from scsim.outputs.headline import comparison_headline, run_headline
+from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.scenario.diff import builtin, changed_settings
@@ -127,7 +127,7 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
     and the per-agent switches with 95 % intervals, and A and B day by day (first pair)."""
     table = cmp.metrics(headline=True)
     return {
-        "headline": comparison_headline(cmp),
+        "headline": comparison_headline(cmp), "acts": acts_headline(cmp),
         "labels": list(cmp.labels), "reps": cmp.reps, "pairs": counted(cmp.reps, "pair"),
         "seeds": cmp.seeds,
         "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},

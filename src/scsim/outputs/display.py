@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from scsim.outputs.headline import comparison_headline, run_headline
+from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.summary import format_value
 from scsim.outputs.words import counted
 
@@ -70,7 +70,8 @@ def comparison_html(comparison: Comparison) -> str:
     changes = [f"B changes <code>{html.escape(path)}</code>: {html.escape(show_value(va))} → "
                f"{html.escape(show_value(vb))}" for path, (va, vb) in comparison.changes.items()]
     return _box(f"{label_a} vs {label_b}, {counted(comparison.reps, 'pair')}",
-                [*changes[:5], html.escape(comparison_headline(comparison))],
+                [*changes[:5], html.escape(comparison_headline(comparison)),
+                 html.escape(acts_headline(comparison))],
                 ".metrics(), .switches(), .groups(), .agents(), .daily(), .plot()")
 
 

@@ -262,14 +262,16 @@ def to_precision(value: float, half_width: float) -> str:
 ONE_PAIR = "one pair, so no interval: run more replications"
 
 
-def _interval(values: list[float]) -> tuple[float, str, str]:
-    """Mean of per-pair differences, the mean in words and its 95 % interval in words."""
+def _interval(values: list[float], floor: float = -math.inf) -> tuple[float, str, str]:
+    """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
+    lower end cut at ``floor``: 0 for a count of people)."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
-    text = f"95 % CI {to_precision(mean - half, half)} to {to_precision(mean + half, half)}"
+    low = max(mean - half, floor)
+    text = f"95 % CI {to_precision(low, half)} to {to_precision(mean + half, half)}"
     if mean - half <= 0 <= mean + half:
         text += ", not a clear difference"
     return mean, to_precision(abs(mean), half), text
@@ -289,9 +291,41 @@ def _of_them(wrongful: float, listed: float) -> str:
     return f"{percent(share)} of them wrongfully"
 
 
+def _listing_switches(a: Result, b: Result) -> tuple[int, int, int, int]:
+    """Of one pair: agents ever listed under B and never under A, the reverse, and those
+    of each set that were wrongfully listed on the side that listed them."""
+    la = np.asarray(a.agent_columns["times_listed"]) > 0
+    lb = np.asarray(b.agent_columns["times_listed"]) > 0
+    wa = np.asarray(a.agent_columns["wrongful_listings"]) > 0
+    wb = np.asarray(b.agent_columns["wrongful_listings"]) > 0
+    gained, lost = lb & ~la, la & ~lb
+    return (int(gained.sum()), int(lost.sum()), int((gained & wb).sum()),
+            int((lost & wa).sum()))
+
+
+def _wrongful_of_the_switched(cmp: Comparison, more: bool, wrongful: list[int]
+                              ) -> list[int] | None:
+    """Per pair, the people wrongfully listed among those B lists and A does not (``more``)
+    or the reverse, when 'N more (fewer) people, X % of them wrongfully' is exactly true
+    in every pair: nobody switched the other way, and the change in wrongful listings
+    (``wrongful``, B − A per pair) is theirs, not a difference of two sets of people.
+    None otherwise."""
+    counts = []
+    for (a, b), wrong in zip(zip(cmp.a, cmp.b, strict=True), wrongful, strict=True):
+        gained, lost, wrong_gained, wrong_lost = _listing_switches(a, b)
+        other, theirs = (lost, wrong_gained) if more else (gained, -wrong_lost)
+        if other or theirs != wrong:
+            return None
+        counts.append(abs(theirs))
+    return counts
+
+
 def comparison_headline(cmp: Comparison) -> str:
     """One sentence: how many more (or fewer) people B lists than A among the same agents
-    over the same days, the 95 % interval over the pairs, and how many of them wrongfully."""
+    over the same days, the 95 % interval over the pairs, and how many of them wrongfully
+    (a share of them only when they are the people B lists and A does not, or the reverse,
+    in every pair, and theirs is the whole change in wrongful listings:
+    ``_wrongful_of_the_switched``; otherwise the change in wrongful listings beside it)."""
     n = len(cmp.a[0].agent_columns["times_listed"])
     days = len(cmp.a[0].metrics)
     listed = [_ever(b, "times_listed") - _ever(a, "times_listed")
@@ -314,13 +348,50 @@ def comparison_headline(cmp: Comparison) -> str:
     direction = "more" if mean > 0 else "fewer"
     people = "person" if amount == "1" else "people"
     sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
-    if 0 <= wrong_mean / mean <= 1:
-        if wrong_mean == 0:
-            return f"{sentence}, {_of_them(wrong_mean, mean)}."
+    theirs = _wrongful_of_the_switched(cmp, mean > 0, wrongful)
+    if theirs is not None:
+        them, them_amount, them_interval = _interval(theirs, floor=0.0)
+        if them == 0:
+            return f"{sentence}, {_of_them(them, abs(mean))}."
+        if them_interval == interval == ONE_PAIR:
+            them_interval = "one pair"
         # the count behind the share, with its own interval: a share of a few people
         # found in one pair of five is not a finding
-        return (f"{sentence}, {_of_them(wrong_mean, mean)} ({wrong_amount} "
-                f"{'person' if wrong_amount == '1' else 'people'}, {wrong_interval}).")
+        return (f"{sentence}, {_of_them(them, abs(mean))} ({them_amount} "
+                f"{'person' if them_amount == '1' else 'people'}, {them_interval}).")
+    if not any(wrongful):
+        return f"{sentence}, and as many wrongfully listed."
     wrong_direction = "more" if wrong_mean > 0 else "fewer"
     return (f"{sentence}, and {wrong_amount} {wrong_direction} wrongfully listed "
             f"({wrong_interval}).")
+
+
+def acts_headline(cmp: Comparison, most: int = 3) -> str:
+    """The behaviours whose acts change most from A to B, relative to A, in one sentence
+    ('Acts change most for criticising government (3.2 % more, 95 % CI 2.9 % to 3.5 %),
+    ...'): at most ``most`` of them, those whose change is clear (its 95 % interval over
+    the pairs excludes no change; any change with one pair)."""
+    m = cmp.metrics(headline=True)
+    acts = m[m["metric"].str.startswith("acts_") & m["change"].notna()]
+    moved = acts[acts["diff"] != 0]
+    if moved.empty:
+        return "Every behaviour is acted as often under B as under A."
+    clear = moved if cmp.reps == 1 else moved[(moved["change_lo"] > 0)
+                                              | (moved["change_hi"] < 0)]
+    if clear.empty:
+        return ("No behaviour is clearly acted more or less often under B: every 95 % "
+                "interval includes no change.")
+    top = clear.loc[clear["change"].abs().sort_values(ascending=False, kind="stable").index]
+    parts = [_act_change(row, cmp.reps) for row in top.head(most).itertuples()]
+    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+    return f"Acts change most for {listed}."
+
+
+def _act_change(row: Any, reps: int) -> str:
+    """'criticising government (3.2 % more, 95 % CI 2.9 % to 3.5 %)'."""
+    name = row.metric.removeprefix("acts_").replace("_", " ")
+    text = f"{name} ({percent(abs(row.change), 1)} {'more' if row.change > 0 else 'fewer'}"
+    if reps > 1:
+        low, high = sorted((abs(row.change_lo), abs(row.change_hi)))
+        text += f", 95 % CI {percent(low, 1)} to {percent(high, 1)}"
+    return text + ")"

@@ -38,7 +38,7 @@ from scsim import __version__
 from scsim.analysis.compare import Comparison
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
-from scsim.outputs.headline import comparison_headline, run_headline
+from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
 from scsim.outputs.words import counted
@@ -146,6 +146,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     head = [
         _facts(facts),
         f"<p class='headline'>{html.escape(comparison_headline(comparison))}</p>",
+        f"<p class='headline'>{html.escape(acts_headline(comparison))}</p>",
         f"<h2>What B changes</h2><ul>{changes}</ul>" if changes
         else "<p>Nothing: A and B are the same scenario.</p>",
         _p("Both run with the same seed and population, so every agent draws the same random "

@@ -480,6 +480,7 @@ async function openComparison(runs) {
   await openRun(runs.b[0]);
   $("comparison").hidden = false;
   $("cmp-headline").textContent = cmp.headline;
+  $("cmp-acts").textContent = cmp.acts;
   $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.pairs}, seeds ${cmp.seeds.join(", ")}`;
   lineChart($("chart-compare"), cmp.series.a.day, [
     {name: "A listed", values: cmp.series.a.listed, dash: "5 4", color: "#555"},
