@@ -161,6 +161,22 @@ def test_run_ids_remove_and_bad_input(tmp_path):
         open_store(tmp_path / "missing", create=False)
 
 
+def test_last_is_the_run_that_finished_last(tmp_path):
+    """'last' (explain last, report last, ...) is the run that finished last: a long run
+    ending after a short one that started later, not the later start; a store opens from
+    a str as from a Path."""
+    from scsim.store import RunStore
+
+    a = scsim.simulate(small(), seed=1, store=tmp_path)
+    b = scsim.simulate(small(), seed=2, store=tmp_path)
+    st = RunStore(str(tmp_path))
+    assert st.root == tmp_path.resolve() and st.get("last").id == b.run_id
+    with duckdb.connect(str(tmp_path / "catalog.duckdb")) as con:  # a began first, ended last
+        con.execute("UPDATE runs SET started = started - INTERVAL 1 HOUR, finished = "
+                    "finished + INTERVAL 1 HOUR WHERE id = ?", [a.run_id])
+    assert st.get("last").id == a.run_id
+
+
 def test_failure_while_writing_leaves_no_partial_run(tmp_path, monkeypatch):
     def write_half(self, folder):
         (folder / "metrics.parquet").write_bytes(b"PAR1 half a file")

@@ -234,8 +234,8 @@ class RunRecord:
 class RunStore:
     """A store folder; see the module docstring for its layout."""
 
-    def __init__(self, root: Path, create: bool = True):
-        self.root = root.expanduser().resolve()
+    def __init__(self, root: str | os.PathLike, create: bool = True):
+        self.root = Path(root).expanduser().resolve()
         if self.root.exists() and not self.root.is_dir():
             raise ScsimError(f"the run store {self.root} is a file, not a folder")
         theirs = _not_a_store(self.root)
@@ -532,8 +532,8 @@ class RunStore:
             return con.execute(sql, args).df()
 
     def get(self, ref: str) -> RunRecord:
-        """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the newest
-        finished run)."""
+        """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the run that
+        finished last: a long run that ends after a short one started later is ``last``)."""
         if not ref.strip():
             raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
                              "runs` lists them)")
@@ -541,7 +541,8 @@ class RunStore:
             cols = "id, scenario, seed, status, error, pid, host, coalesce(resumed, started)"
             if ref == "last":
                 rows = con.execute(f"SELECT {cols} FROM runs WHERE status = 'done' "
-                                   "ORDER BY started DESC, id DESC LIMIT 1").fetchall()
+                                   "ORDER BY finished DESC, started DESC, id DESC LIMIT 1"
+                                   ).fetchall()
             else:
                 rows = con.execute(f"SELECT {cols} FROM runs WHERE starts_with(id, ?) "
                                    "ORDER BY id", [ref]).fetchall()
