@@ -1299,7 +1299,7 @@ def test_observe_misattribution():
     assert cnt(observe_m, counts, "misattributions") == wrong and flags[0] == 1
     before = today.copy()
     observe_m.misattribute(p, beh, KEY, np.zeros(n, np.uint8), m.region, region_start,
-                           *observe_m.region_group_members(np.zeros(n, np.uint8), m.region, 2),
+                           *observe_m.region_group_marks(np.zeros(n, np.uint8), region_start, 2),
                            m, scratch, today, not_detained(n), book_for(observe_m, n),
                            np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
     expected = np.zeros(n)
@@ -1344,11 +1344,13 @@ def test_observe_misattribution_same_group(same_group):
     counts, seen, flags = counts_for(observe_m), np.zeros((1, 3), np.int64), np.zeros(1, np.uint8)
     run_observe(p, beh, group, region_start, m, scratch, today, counts, seen,
                 book_for(observe_m, n), flags)
-    start, members = observe_m.region_group_members(group, m.region, 3)
+    start, mark_start, marks = observe_m.region_group_marks(group, region_start, 3)
     assert start.tolist() == [0, 5, 11, 12, 18, 24, 24]
-    assert members[11] == 4 and members[12:18].tolist() == [13, 15, 17, 19, 21, 23]
+    assert mark_start.tolist() == [0, 1, 2, 3, 4, 5, 5]  # a mark every 64 members
+    assert marks.tolist() == [0, 1, 4, 13, 12]  # each block's first member
     bk, mistaken_for = book_for(observe_m, n), np.full(n, -1, np.int32)
-    observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, members, m,
+    observe_m.misattribute(p, beh, KEY, group, m.region, region_start, start, mark_start,
+                           marks, m,
                            scratch, today, not_detained(n), bk, mistaken_for, *no_impunity(),
                            NOT_TRACED,
                            False, flags)
@@ -1375,6 +1377,28 @@ def test_observe_misattribution_same_group(same_group):
     assert booked.tolist() == pytest.approx(expected.tolist())  # booked to its source
     # Agent 4, alone in its group, always falls back on the region.
     assert same > 0 and (other > 0) == (same_group < 1.0) and expected[group != 2].any()
+
+
+def test_the_sampled_index_finds_every_member_of_a_block():
+    """``region_group_marks`` keeps one id per MARK_EVERY members of each (region, group)
+    block; ``block_member`` and ``member_rank`` give what a full list of the members in id
+    order gives (the k-th member, the place of a member), for blocks of 0 to several
+    hundred members, one of them ending exactly on a mark."""
+    rng = np.random.default_rng(5)
+    region_start = np.array([0, 1000, 1000, 1500, 1500 + 2 * observe_m.MARK_EVERY], np.int64)
+    group = rng.choice(3, p=[0.6, 0.35, 0.05], size=region_start[-1]).astype(np.uint8)
+    group[1500:] = 1  # a block of exactly two marks' worth of members
+    start, mark_start, marks = observe_m.region_group_marks(group, region_start, 3)
+    for r in range(len(region_start) - 1):
+        for g in range(3):
+            b = r * 3 + g
+            members = [i for i in range(region_start[r], region_start[r + 1]) if group[i] == g]
+            assert start[b + 1] - start[b] == len(members)
+            assert mark_start[b + 1] - mark_start[b] == -(-len(members) // observe_m.MARK_EVERY)
+            for k, i in enumerate(members):
+                assert observe_m.block_member(group, g, marks, mark_start[b], k) == i
+                assert observe_m.member_rank(group, g, marks, mark_start[b],
+                                             mark_start[b + 1], i) == k
 
 
 def test_observe_partial_misattribution():

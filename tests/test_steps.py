@@ -172,8 +172,8 @@ def test_observe_step_run(monkeypatch, flagged, split):
         counts[1, observe_m.C.misattributions] = 3
     calls.patch(monkeypatch, observe_m, "observe")
     calls.patch(monkeypatch, observe_m, "misattribute")
-    monkeypatch.setattr(observe_m, "region_group_members",
-                        lambda *args: ("members.start", "members.ids"))
+    monkeypatch.setattr(observe_m, "region_group_marks",
+                        lambda *args: ("members.start", "marks.start", "marks.ids"))
     t = today(SimpleNamespace(**sightings_params()))
     t.tally.counts = Named("counts", observe=counts)
     observe_m.Observe(SimpleNamespace(split_passes=split)).run(t)
@@ -185,7 +185,8 @@ def test_observe_step_run(monkeypatch, flagged, split):
     assert t.tally.flags.tolist() == [0, int(flagged)]
     if flagged:  # the serial replay, with the same draws (same key)
         assert calls[-1][1] == (t.p.observe, t.p.behave, k, "a.group", "a.region",
-                                "s.region_start", "members.start", "members.ids", "acts",
+                                "s.region_start", "members.start", "marks.start",
+                                "marks.ids", "acts",
                                 "a.scratch", "a.today", "a.status", book("observe"),
                                 "a.mistaken_for", impunity_today(t), "counts.impunity",
                                 NOT_TRACED, False, t.tally.flags)

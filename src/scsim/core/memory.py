@@ -30,6 +30,7 @@ from scsim.core.state import (
     widths,
 )
 from scsim.errors import MemoryRefused
+from scsim.mechanisms.observe import MARK_EVERY
 from scsim.outputs.result import AGENT_TABLE_ROWS
 from scsim.scenario.schema import Scenario
 from scsim.world.network.csr import indptr_dtype
@@ -89,12 +90,13 @@ def network_bytes(n: int, entries: int) -> int:
     return indptr_dtype(entries).itemsize * (n + 1) + entries * CSR_BYTES_PER_ENTRY
 
 
-def false_match_index_bytes(sc: Scenario) -> int:
-    """Bytes per agent of observe's index of agents by region and group (int32 ids), which
-    a run builds once a sighting is misattributed (``mechanisms.observe``)."""
+def false_match_index_bytes(sc: Scenario) -> float:
+    """Bytes per agent of observe's sampled index of agents by region and group (an int32
+    id every ``MARK_EVERY`` members), which a run builds once a sighting is misattributed
+    (``mechanisms.observe.region_group_marks``)."""
     surv = sc.surveillance
     facial = any(ch.facial_recognition for ch in surv.channels.values())
-    return 4 if surv.enabled and facial and surv.misattribution > 0 else 0
+    return 4 / MARK_EVERY if surv.enabled and facial and surv.misattribution > 0 else 0.0
 
 
 def mechanism_state_bytes(sc: Scenario) -> float:

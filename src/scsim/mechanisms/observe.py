@@ -343,40 +343,90 @@ def observe(o, act_model, scratch, today, bk, counts, seen_count, imp_counts):
         tally_sightings(counts, seen_count, imp_counts, blk, seen, wrong, dropped)
 
 
-def region_group_members(group: np.ndarray, region: np.ndarray, n_groups: int
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """The agents of each (region, group) block, in id order: block ``r * n_groups + g`` is
-    ``members[start[b]:start[b + 1]]`` (int64 start, int32 members)."""
-    block = region.astype(np.int64) * n_groups + group
-    members = np.argsort(block, kind="stable").astype(np.int32)
-    start = np.searchsorted(block[members], np.arange(
-        (int(region.max(initial=0)) + 1) * n_groups + 1)).astype(np.int64)
-    return start, members
+MARK_EVERY = 64
+"""Members of a (region, group) block between two marks of ``region_group_marks``: the
+index keeps 4 bytes per 64 members (an id per member would take 4 bytes per agent), and
+finding a member reads the group bytes of the agents up to 63 members past a mark."""
+
+
+@njit(cache=True)
+def region_group_marks(group, region_start, n_groups):
+    """A sampled index of the agents of each (region, group) block, in id order (regions are
+    id ranges: ``region_start``). Block ``b = r * n_groups + g`` has ``member_start[b + 1] -
+    member_start[b]`` members; ``marks[mark_start[b] + j]`` is its member number ``j *
+    MARK_EVERY`` (int64 starts, int32 ids): ``block_member`` and ``member_rank`` find any
+    other by reading ``group`` from there."""
+    n_blocks = (len(region_start) - 1) * n_groups
+    size = np.zeros(n_blocks, np.int64)
+    for r in range(len(region_start) - 1):
+        for i in range(region_start[r], region_start[r + 1]):
+            size[r * n_groups + group[i]] += 1
+    member_start = np.zeros(n_blocks + 1, np.int64)
+    mark_start = np.zeros(n_blocks + 1, np.int64)
+    for b in range(n_blocks):
+        member_start[b + 1] = member_start[b] + size[b]
+        mark_start[b + 1] = mark_start[b] + (size[b] + MARK_EVERY - 1) // MARK_EVERY
+    marks = np.empty(mark_start[n_blocks], np.int32)
+    seen = np.zeros(n_blocks, np.int64)
+    for r in range(len(region_start) - 1):
+        for i in range(region_start[r], region_start[r + 1]):
+            b = r * n_groups + group[i]
+            if seen[b] % MARK_EVERY == 0:
+                marks[mark_start[b] + seen[b] // MARK_EVERY] = i
+            seen[b] += 1
+    return member_start, mark_start, marks
 
 
 @njit(cache=True, inline="always")
-def wrong_person(p, x, i, g, r, region_start, member_start, members):
-    """The agent a false match of agent i (group g, region r) goes to, from the draw ``x``
-    of the sighting: with probability ``p.same_group`` a uniformly chosen other agent of
-    i's region and group (when there is one), otherwise of i's region."""
+def block_member(group, g, marks, first_mark, k):
+    """Member number ``k`` (in id order) of the block of group ``g`` whose marks start at
+    ``first_mark`` (``region_group_marks``)."""
+    j = k // MARK_EVERY
+    a = marks[first_mark + j]
+    left = k - j * MARK_EVERY
+    while left > 0:
+        a += 1
+        if group[a] == g:
+            left -= 1
+    return a
+
+
+@njit(cache=True, inline="always")
+def member_rank(group, g, marks, first_mark, end_mark, i):
+    """How many members of its block (group ``g``, marks ``first_mark`` to ``end_mark``)
+    come before agent ``i``, itself a member (``region_group_marks``)."""
+    j = np.searchsorted(marks[first_mark:end_mark], i, side="right") - 1
+    rank = j * MARK_EVERY
+    for a in range(marks[first_mark + j], i):
+        if group[a] == g:
+            rank += 1
+    return rank
+
+
+@njit(cache=True, inline="always")
+def wrong_person(p, x, i, group, r, region_start, member_start, mark_start, marks):
+    """The agent a false match of agent i (region r) goes to, from the draw ``x`` of the
+    sighting: with probability ``p.same_group`` a uniformly chosen other agent of i's
+    region and group (when there is one; ``region_group_marks``), otherwise of i's
+    region."""
+    g = group[i]
     y = rehash(x, WRONG_PERSON)
     b = r * len(p.misattribution) + g
-    lo = member_start[b]
-    size = member_start[b + 1] - lo
+    size = member_start[b + 1] - member_start[b]
     if size >= 2 and unit(rehash(y, SAME_GROUP)) < p.same_group:
         k = below(y, size - 1)
-        if k >= np.searchsorted(members[lo:lo + size], i):
+        if k >= member_rank(group, g, marks, mark_start[b], mark_start[b + 1], i):
             k += 1
-        return members[lo + k]
+        return block_member(group, g, marks, mark_start[b], k)
     first = region_start[r]
     t = first + below(y, region_start[r + 1] - first - 1)
     return t + 1 if t >= i else t
 
 
 @njit(cache=True)
-def misattribute(p, beh, key, group, region, region_start, member_start, members, act_model,
-                 scratch, today, status, bk, mistaken_for, imp, imp_counts, traced, log_all,
-                 flags):
+def misattribute(p, beh, key, group, region, region_start, member_start, mark_start, marks,
+                 act_model, scratch, today, status, bk, mistaken_for, imp, imp_counts, traced,
+                 log_all, flags):
     """Serial replay: each misattributed sighting counts against the wrong person
     (``wrong_person``; recorded score only), who keeps the actor's id (when the run keeps
     per-agent sources) and the act on its record (``mark_record``: ``today``, ``status``),
@@ -404,8 +454,8 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
                     if sighting(h, b_key[b], j, p.coverage[ch, r], fm) != SEEN_WRONG:
                         continue
                     x = sub_hash(h, b_key[b] + np.uint64(j))
-                    t = wrong_person(p, x, i, group[i], r, region_start, member_start,
-                                     members)
+                    t = wrong_person(p, x, i, group, r, region_start, member_start,
+                                     mark_start, marks)
                     if is_dropped(shielded(imp, t), x, imp.p_drop):
                         imp_counts[blk, IC.dropped_observations] += 1
                         if log_all or is_traced(traced, t):
@@ -427,8 +477,8 @@ def misattribute(p, beh, key, group, region, region_start, member_start, members
 
 
 @njit(cache=True)
-def traced_sightings(p, beh, key, group, region, region_start, started, member_start, members,
-                     act_model, today, slots, imp, who):
+def traced_sightings(p, beh, key, group, region, region_start, started, member_start,
+                     mark_start, marks, act_model, today, slots, imp, who):
     """Replay for the traced agents ``who`` (sorted ids): what the surveillance made of
     each of their acts today, one event each (``core.events``), from the draws of
     ``observe``: ``sighted`` (booked to the agent; ``value`` 0 and no points when impunity
@@ -452,8 +502,8 @@ def traced_sightings(p, beh, key, group, region, region_start, started, member_s
                     rows, m = add_event(rows, m, i, ACT_UNSEEN, -1, 0.0, -1, b, ch, 1.0)
                 elif s == SEEN_WRONG:
                     x = sub_hash(h, b_key[b] + np.uint64(j))
-                    t = wrong_person(p, x, i, group[i], r, region_start, member_start,
-                                     members)
+                    t = wrong_person(p, x, i, group, r, region_start, member_start,
+                                     mark_start, marks)
                     rows, m = add_event(rows, m, i, SEEN_AS_OTHER, -1, 0.0, t, b, ch, 1.0)
                 elif is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
                     rows, m = add_event(rows, m, i, SIGHTED, slots[SRC.true_sighting], 0.0,
@@ -466,13 +516,14 @@ def traced_sightings(p, beh, key, group, region, region_start, started, member_s
 
 # --- the step ------------------------------------------------------------------------------
 
-NO_MEMBERS = (np.zeros(1, np.int64), np.zeros(0, np.int32))  # region_group_members of nobody
+NO_MARKS = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32))
+"""``region_group_marks`` of nobody."""
 
 
 class Observe(Step):
     kernels = (observe, misattribute)
     counters = COUNTERS
-    members: tuple[np.ndarray, np.ndarray] | None = None  # region_group_members, once needed
+    marks: tuple[np.ndarray, ...] | None = None  # region_group_marks, once needed
 
     def run(self, t: Today) -> None:
         p, s, a, tally = t.p.observe, t.state, t.state.agents, t.tally
@@ -481,11 +532,11 @@ class Observe(Step):
             observe(sightings_today(t), t.acts, a["scratch"], a["today"], *sighting_tallies(t))
         tally.flags[:] = tally.counts["observe"][:, C.misattributions] > 0
         if tally.flags.any():
-            if self.members is None:  # groups and regions never change during a run
-                self.members = region_group_members(a["group"], a["region"],
-                                                    len(p.misattribution))
+            if self.marks is None:  # groups and regions never change during a run
+                self.marks = region_group_marks(a["group"], s.region_start,
+                                                len(p.misattribution))
             errors = misattribute(p, t.p.behave, key, a["group"], a["region"],
-                                  s.region_start, *self.members, t.acts, a["scratch"],
+                                  s.region_start, *self.marks, t.acts, a["scratch"],
                                   a["today"], a["status"], t.book(SOURCES), a["mistaken_for"],
                                   impunity_today(t), tally.counts["impunity"], *t.traced(),
                                   tally.flags)
@@ -493,9 +544,9 @@ class Observe(Step):
                 t.trace.log(errors)
         if t.trace is not None and len(t.trace.traced):
             # Without a misattribution today, nobody's sighting went to a wrong person.
-            members = self.members if self.members is not None else NO_MEMBERS
+            marks = self.marks if self.marks is not None else NO_MARKS
             t.trace.log(traced_sightings(p, t.p.behave, key, a["group"], a["region"],
-                                         s.region_start, t.started, *members, t.acts,
+                                         s.region_start, t.started, *marks, t.acts,
                                          a["today"], t.ledger.slots(SOURCES), impunity_today(t),
                                          t.trace.traced))
 
