@@ -30,7 +30,6 @@ from scsim.core.state import (
     widths,
 )
 from scsim.errors import MemoryRefused
-from scsim.mechanisms.observe import MARK_EVERY
 from scsim.outputs.result import AGENT_TABLE_ROWS
 from scsim.scenario.schema import Scenario
 from scsim.world.network.csr import indptr_dtype
@@ -79,7 +78,7 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
     network = network_bytes(n, entries)
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
-    run = agents + companies + network + metrics + n * false_match_index_bytes(sc)
+    run = agents + companies + network + metrics
     output = min(n, AGENT_TABLE_ROWS) * agent_table_bytes(names) + 2 * companies
     return int(max(build, run + output)) + FIXED_OVERHEAD
 
@@ -88,15 +87,6 @@ def network_bytes(n: int, entries: int) -> int:
     """Bytes of the CSR of ``n`` agents and ``entries`` directed ties: the row pointer (4
     bytes per agent, or 8 beyond 2^32 - 1 entries: ``csr.indptr_dtype``) and the entries."""
     return indptr_dtype(entries).itemsize * (n + 1) + entries * CSR_BYTES_PER_ENTRY
-
-
-def false_match_index_bytes(sc: Scenario) -> float:
-    """Bytes per agent of observe's sampled index of agents by region and group (an int32
-    id every ``MARK_EVERY`` members), which a run builds once a sighting is misattributed
-    (``mechanisms.observe.region_group_marks``)."""
-    surv = sc.surveillance
-    facial = any(ch.facial_recognition for ch in surv.channels.values())
-    return 4 / MARK_EVERY if surv.enabled and facial and surv.misattribution > 0 else 0.0
 
 
 def mechanism_state_bytes(sc: Scenario) -> float:

@@ -99,6 +99,13 @@ def misattributes(sc: Scenario) -> bool:
             and any(ch.facial_recognition for ch in surv.channels.values()))
 
 
+def false_match_index_bytes(sc: Scenario) -> float:
+    """Bytes per agent the step keeps once a sighting is misattributed: the sampled index
+    of agents by region and group (an int32 id every ``MARK_EVERY`` members,
+    ``region_group_marks``)."""
+    return 4 / MARK_EVERY if misattributes(sc) else 0.0
+
+
 def nobody_mistaken(sc: Scenario, written: Written) -> bool | Advice | None:
     """A false-match rate with no facial-recognition channel, or false-match settings with
     the rate left at 0: nobody is mistaken for anyone."""
@@ -569,7 +576,7 @@ MECHANISM = Mechanism(
     sections={"surveillance": (Surveillance, "channels that see acts")},
     compile=compile_observe, step=Observe,
     metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES,
-    errs=misattributes,
+    errs=misattributes, state_bytes=false_match_index_bytes,
     advice=(nobody_mistaken, switched_off(
         "surveillance", "nothing will be seen",
         ("misattribution", "misattribution_factor", "misattribution_same_group"))))
