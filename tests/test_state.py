@@ -21,6 +21,7 @@ from scsim.core.state import (
     ties_dtype,
     widths,
 )
+from scsim.mechanisms.observe import MARK_EVERY
 from scsim.outputs.result import AGENT_TABLE_ROWS, LazyColumns
 from scsim.scenario import load_scenario
 from scsim.world.network import generate_network, largest_component_fraction
@@ -128,14 +129,15 @@ def test_memory_estimate_follows_the_state_table():
     per_agent_big = (estimate_bytes(sc, 2 * big, names) - estimate_bytes(sc, big, names)) / big
     assert per_agent_small - per_agent_big == pytest.approx(agent_table_bytes(names), abs=0.5)
     # a system that can err keeps the error-free score (4 + 4 bytes: scores and scratch)
-    # and ledger (4 bytes a source) apart, and observe's index for false matches (4 bytes)
+    # and ledger (4 bytes a source) apart, and observe's index for false matches (an int32
+    # every MARK_EVERY members)
     camera = {"camera": {"coverage": 0.5, "facial_recognition": True}}
     plain = bare(population={"agents": 1_000_000}, surveillance={"channels": camera})
     erring = bare(population={"agents": 1_000_000},
                   surveillance={"channels": camera, "misattribution": 0.01})
     n_src = len(Names.of(plain).sources)
     assert estimate_bytes(erring, 10**6, Names.of(erring)) - estimate_bytes(
-        plain, 10**6, Names.of(plain)) == 10**6 * (8 + 4 * n_src + 4)
+        plain, 10**6, Names.of(plain)) == 10**6 * (8 + 4 * n_src + 4 / MARK_EVERY)
 
 
 NO_LEDGER = "metrics.per_agent_sources=false"

@@ -73,8 +73,8 @@ sleeps once day DAY is done; the tests kill the process there."""
 RECORDER_REBUILT = ("names", "layout", "columns", "network_every", "distribution_every",
                     "hist", "hist_lo", "hist_hi")
 # Step attributes rebuilt after a load: the simulation, and indexes derived from the state
-# that a step builds when it first needs them (observe's ``members``).
-STEP_REBUILT = ("sim", "members")
+# that a step builds when it first needs them (observe's ``marks``).
+STEP_REBUILT = ("sim", "marks")
 
 
 # --- writing ----------------------------------------------------------------------------
