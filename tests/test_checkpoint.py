@@ -449,14 +449,15 @@ def test_sigkill_while_writing_a_checkpoint_then_resume(tmp_path, monkeypatch, c
 QUIET = ("reports.false_rate=0", "shaming.enabled=false")  # no false reports, no shaming
 LOUD_AT_20 = ("timeline=[{day: 20, set: {reports.false_rate: 0.01, shaming.enabled: true}}, "
               "{day: 22, set: {listing.threshold: 990}}]")
-UNUSED = ("malice", "times_shamed", "nbr_shamed")
+UNUSED = ("malice", "times_shamed", "nbr_shamed", "ties_lost", "deg_active")
 
 
 def test_a_branch_gives_the_arrays_it_uses_their_rows(tmp_path):
-    """A run without false reports or shaming keeps no rows of malice and the shaming
-    counts; branched at day 20 into false reports and shaming, it gets malice drawn from
-    the seed and the counts at 0, and goes on bit for bit as the run whose timeline
-    switches them on at day 20 (which keeps them from day 0)."""
+    """A run without false reports or shaming keeps no rows of malice, the shaming counts
+    and the active degree; branched at day 20 into false reports and shaming, it gets
+    malice drawn from the seed, the counts at 0 and each agent's degree, and goes on bit
+    for bit as the run whose timeline switches them on at day 20 (which keeps them from
+    day 0)."""
     quiet = Simulation(scenario(*QUIET), seed=SEED)
     assert all(quiet.state.agents[name].shape == (0,) for name in UNUSED)
     quiet.run_until(20)
@@ -486,8 +487,10 @@ def test_a_checkpoint_with_a_household_array_and_full_rows_still_resumes(tmp_pat
                                            np.diff(start))
     whole = Simulation(scenario(*QUIET), seed=SEED)  # its malice drawn in full
     arrays["agents/malice"] = malice_rows(whole.scenario, SEED, 0, AGENTS)
-    arrays["agents/times_shamed"] = np.zeros(AGENTS, np.uint16)
-    arrays["agents/nbr_shamed"] = np.zeros(AGENTS, sim.state.agents["nbr_listed"].dtype)
+    ties = sim.state.agents["nbr_listed"].dtype
+    arrays["agents/times_shamed"] = arrays["agents/ties_lost"] = np.zeros(AGENTS, np.uint16)
+    arrays["agents/nbr_shamed"] = np.zeros(AGENTS, ties)
+    arrays["agents/deg_active"] = np.diff(sim.state.net.indptr).astype(ties)
     with open(path / checkpoint.ARRAYS, "wb") as handle:
         np.savez(handle, **arrays)
     manifest = json.loads((path / checkpoint.MANIFEST).read_text())

@@ -208,6 +208,13 @@ def test_a_share_of_them_only_when_they_are_the_people_who_switched():
     # B lists the same people, but 5 of them wrongfully: not 'of' the 10 it adds
     blamed = sentence((range(10), range(0)), (range(20), range(5)))
     assert blamed.endswith(", and 5 more wrongfully listed (one pair).")
+    # two pairs: 0 and 4 of the 10 added wrongfully listed, an interval cut at 0 people
+    pairs = SimpleNamespace(a=[side(range(10), range(0))] * 2,
+                            b=[side(range(20), range(0)), side(range(20), range(10, 14))],
+                            changes={PENALTY: (0.0, 1.0)})
+    assert comparison_headline(pairs).endswith(
+        " lists 10 more people per 3,000 in a year (the same in every pair), 20 % of them "
+        "wrongfully (2 people, 95 % CI 0 to 27, not a clear difference).")
     # fewer: the 10 people B no longer lists, 5 of them wrongfully listed under A
     fewer = sentence((range(20), range(10, 15)), (range(10), range(0)))
     assert fewer.endswith(" lists 10 fewer people per 3,000 in a year (one pair, so no "

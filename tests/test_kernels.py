@@ -154,6 +154,12 @@ def cnt(mod, counts, name):
 
 # --- ties ------------------------------------------------------------------------------------
 
+
+def row_pointer(degrees) -> np.ndarray:
+    """A CSR row pointer (uint32) of agents with these degrees (a kernel that is handed no
+    rows of ``deg_active`` reads the degrees there: ``mechanisms.ties.active_degree``)."""
+    return np.concatenate([[0], np.cumsum(degrees)]).astype(np.uint32)
+
 def test_ties_visible():
     assert ties_m.visible(np.uint8(0)) == (0, 0, 0)
     assert ties_m.visible(LISTED | CLEAN_LISTED) == (1, 1, 0)
@@ -381,7 +387,12 @@ def test_adapt_fear_update():
     nl = np.array([1, 2, 0, 1, 0, 1, 0], np.uint16)
     ns = np.array([1, 1, 0, 1, 0, 1, 0], np.uint16)
     fear = np.array([0.2, 0.0, 0.1, 0.5, 0.0, 0.3, 0.4], np.float32)
-    adapt_m.adapt(p, region, started, scores, status, deg, nl, ns, fear)
+    before_fear = fear.copy()
+    adapt_m.adapt(p, region, started, scores, status, row_pointer(deg), deg, nl, ns, fear)
+    # Without rows of deg_active (no tie can go inactive) the degrees are the row pointer's.
+    lean = before_fear.copy()
+    adapt_m.adapt(p, region, started, scores, status, row_pointer(deg), deg[:0], nl, ns, lean)
+    assert lean.tobytes() == fear.tobytes()
     # 0: exposure 2/4, own (300 + 100 - 350)/100 = 0.5: target 0.3 + 0.4 = 0.7.
     # 1: exposure min(1, 3/2) = 1, own 0 (far above): target 0.6.
     # 2: no ties, own min(1, 150/100) = 1: target 0.8.
@@ -1508,8 +1519,8 @@ def test_reports_true_reports_of_unseen_acts():
     counts, reported = counts_for(reports_m), np.zeros((1, 3), np.int64)
     flags = np.zeros(1, np.uint8)
     reports_m.report(p, beh, seen_p, ok, rk, fk, np.zeros(n, np.uint8), m.region,
-                     np.array([0, n]), m.started, deg, np.ones(n, np.float32), not_detained(n),
-                     m, scratch,
+                     np.array([0, n]), m.started, row_pointer(deg), deg,
+                     np.ones(n, np.float32), not_detained(n), m, scratch,
                      today, counts, reported, book_for(reports_m, n), *no_impunity(),
                      flags)
     exp = np.zeros(n)
@@ -1545,8 +1556,8 @@ def test_reports_none_accepted():
     before = today.copy()
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
-                     m, scratch, today,
+                     row_pointer(np.full(n, 2)), np.full(n, 2, np.uint16),
+                     np.ones(n, np.float32), not_detained(n), m, scratch, today,
                      counts, reported, book_for(reports_m, n),
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0
@@ -1556,8 +1567,8 @@ def test_reports_none_accepted():
     today = np.zeros(n, np.uint8)
     reports_m.report(p, beh, seen_p, np.uint64(1), np.uint64(2), np.uint64(3),
                      np.zeros(n, np.uint8), m.region, np.array([0, n]), m.started,
-                     np.full(n, 2, np.uint16), np.ones(n, np.float32), not_detained(n),
-                     m, scratch, today,
+                     row_pointer(np.full(n, 2)), np.full(n, 2, np.uint16),
+                     np.ones(n, np.float32), not_detained(n), m, scratch, today,
                      counts, reported, book_for(reports_m, n),
                      *no_impunity(), np.zeros(1, np.uint8))
     assert scratch.tolist() == [[0.0, 0.0]] * n and reported.sum() == 0 and not today.any()
@@ -1591,7 +1602,7 @@ def test_reports_false_reports():
         reports_m.report(p, beh, observe_m.ObserveParams(True, np.zeros((1, 2)),
                                                          np.zeros(1, np.uint8), np.zeros(1), 1.0),
                          np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
-                         np.array([0, n]), np.array([True, True]),
+                         np.array([0, n]), np.array([True, True]), indptr,
                          np.array([2, 1, 1, 0, 1, 1], np.uint16), malice, not_detained(n),
                          act_model(n),
                          np.zeros((n, 2), np.float32),
@@ -1731,7 +1742,8 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     reports_m.report(p, beh, observe_m.ObserveParams(True, np.zeros((1, 1)),
                                                      np.zeros(1, np.uint8), np.zeros(1), 1.0),
                      np.uint64(1), np.uint64(2), fk, np.zeros(n, np.uint8), region,
-                     np.array([0, n]), started, np.array([1, 1], np.uint16), malice,
+                     np.array([0, n]), started, row_pointer([1, 1]),
+                     np.array([1, 1], np.uint16), malice,
                      not_detained(n), act_model(n), np.zeros((n, 2), np.float32), today, counts,
                      np.zeros((1, 1), np.int64), book_for(reports_m, n),
                      *no_impunity(), flags)
@@ -1873,7 +1885,7 @@ def test_adapt_exposure_counts_listed_and_shamed_neighbours():
     p = adapt_m.AdaptParams(True, 0.5, 1.0, 0.0, 100.0, 300.0)
     fear = np.zeros(1, np.float32)
     adapt_m.adapt(p, np.zeros(1, np.uint16), np.array([True]),
-                  np.array([[900, 0]], np.float32), np.zeros(1, np.uint8),
+                  np.array([[900, 0]], np.float32), np.zeros(1, np.uint8), row_pointer([4]),
                   np.array([4], np.uint16), np.array([1], np.uint16), np.array([2], np.uint16),
                   fear)
     assert fear[0] == pytest.approx(0.375)

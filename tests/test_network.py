@@ -659,3 +659,10 @@ def test_score_assortativity_matches_pearson_and_thread_count():
     finally:
         numba.set_num_threads(threads)
     assert serial == result  # bit for bit
+    # a column of score pairs, packed into a lent workspace (the scores' scratch) or a copy
+    pairs = np.stack([score, -score], axis=1)
+    workspace = np.full((n, 2), np.nan)
+    assert score_assortativity(cut_net, pairs[:, 0], workspace) == result
+    np.testing.assert_array_equal(workspace.reshape(-1)[:n], score)
+    assert score_assortativity(cut_net, pairs[:, 0], np.empty((n - 1, 1))) == result
+    assert score_assortativity(cut_net, pairs[:, 0]) == result

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import golden
 from conftest import bare, run
+from scsim.core.engine import Simulation
 from scsim.core.memory import agent_table_bytes, estimate_bytes
 from scsim.core.params import Names
 from scsim.core.state import (
@@ -119,8 +121,9 @@ def test_memory_estimate_follows_the_state_table():
     extra = estimate_bytes(more, 10**6, Names.of(more)) - estimate_bytes(sc, 10**6, names)
     # four behaviours instead of none: three more uint16 history counts per agent (the
     # state keeps one when there are none), four 4-byte columns of the agents table written
-    # at the end (and metric columns)
-    assert 10**6 * (2 * 3 + 4 * 4) <= extra < 10**6 * (2 * 3 + 4 * 4) + 10**4
+    # at the end, a block of AGENT_TABLE_ROWS at a time (and metric columns)
+    least = 10**6 * 2 * 3 + min(10**6, AGENT_TABLE_ROWS) * 4 * 4
+    assert least <= extra < least + 10**4
     # the agents table is built and written AGENT_TABLE_ROWS rows at a time: an agent more
     # in a run of fewer costs its state and its published row, in a larger run its state
     small, big = AGENT_TABLE_ROWS // 4, 4 * AGENT_TABLE_ROWS
@@ -144,41 +147,51 @@ NO_LEDGER = "metrics.per_agent_sources=false"
 FALSE_REPORTS_AND_SHAMING = ("reports.enabled=true", "reports.false_rate=0.002",
                              "shaming.enabled=true", "shaming.probability=0.5",
                              "shaming.sever.social=0.2")
-UNUSED = ("malice", "times_shamed", "nbr_shamed")
+UNUSED = {"malice", "times_shamed", "nbr_shamed", "ties_lost", "deg_active"}
 
 
 def test_a_run_keeps_no_rows_of_the_arrays_it_cannot_use():
-    """national-800 files no false report and shames nobody: its state keeps no rows of
-    malice (float32) nor of times_shamed and nbr_shamed (uint16 each), and, like every run,
-    no household array (int32: households are ranges of agents): 96 bytes per agent
-    without the ledger, 12 less than the 108 it kept before (2026-12-01). With false
-    reports and shaming on, only the household's 4 are saved. A timeline that switches
-    them on in a later epoch keeps them from day 0."""
+    """national-800 files no false report, shames nobody and detains nobody: its state
+    keeps no rows of malice (float32), of times_shamed, nbr_shamed and ties_lost, nor of
+    deg_active (no tie can be severed or suspended; uint16 each), and, like every run, no
+    household array (int32: households are ranges of agents): 92 bytes per agent without
+    the ledger, 16 less than the 108 it kept before (2026-12-01). With false reports and
+    shaming on, only the household's 4 are saved; with detention on (a threshold, the
+    ties of the detained suspended) the active degree is kept, not if their ties stay
+    active. A timeline that switches them on in a later epoch keeps
+    them from day 0."""
     quiet = load_scenario("national-800", overrides=[NO_LEDGER])
     loud = load_scenario("national-800", overrides=[NO_LEDGER, *FALSE_REPORTS_AND_SHAMING])
     later = load_scenario("national-800", overrides=[
         NO_LEDGER, "timeline=[{day: 100, set: {reports.enabled: true, reports.false_rate: "
         "0.002, shaming.enabled: true, shaming.probability: 0.5, shaming.sever.social: "
         "0.2}}]"])
-    assert Names.of(quiet).unused_arrays == UNUSED
+    detention = (NO_LEDGER, "detention.enabled=true", "detention.threshold=300")
+    detaining = load_scenario("national-800", overrides=[*detention])
+    kept_active = load_scenario("national-800", overrides=[
+        *detention, "detention.suspend_ties=false"])
+    assert set(Names.of(quiet).unused_arrays) == UNUSED
     assert Names.of(loud).unused_arrays == Names.of(later).unused_arrays == ()
+    assert set(Names.of(detaining).unused_arrays) == UNUSED - {"deg_active"}
+    assert set(Names.of(kept_active).unused_arrays) == UNUSED
     n, before = 10**6, 108
-    for sc, saved in ((quiet, 4 + 4 + 2 + 2), (loud, 4), (later, 4)):
+    for sc, saved in ((quiet, 4 + 4 + 2 + 2 + 2 + 2), (loud, 4), (later, 4),
+                      (detaining, 4 + 4 + 2 + 2 + 2)):
         names = Names.of(sc)
         assert bytes_per_row(AGENT_ARRAYS, widths(names), short_arrays(names, n)) == (
             before - saved)
     assert estimate_bytes(loud, n, Names.of(loud)) - estimate_bytes(
-        quiet, n, Names.of(quiet)) == n * (4 + 2 + 2)
+        quiet, n, Names.of(quiet)) == n * (4 + 2 + 2 + 2 + 2)
     agents = allocate(AGENT_ARRAYS, 5, widths(Names.of(quiet)),
                       short_arrays(Names.of(quiet), 5))
-    assert [agents[name].shape for name in UNUSED] == [(0,)] * 3
+    assert [agents[name].shape for name in UNUSED] == [(0,)] * len(UNUSED)
     assert "household" not in agents
 
 
 def test_arrays_kept_without_rows_are_published_as_before():
     """The agents table of a run without false reports or shaming publishes malice as the
-    seed draws it (the same bits as a run that keeps it, block by block), times_shamed at
-    0, and each agent's household from the households' ranges."""
+    seed draws it (the same bits as a run that keeps it, block by block), times_shamed and
+    ties_lost at 0, and each agent's household from the households' ranges."""
     behaviours = [{"name": "b", "rate": 1.0, "delta": -1, "channel": "camera",
                    "reportable": True}]
     population = {"agents": 3000, "household_size": 3.0,
@@ -189,14 +202,15 @@ def test_arrays_kept_without_rows_are_published_as_before():
                 shaming={"enabled": True, "probability": 0.5, "sever": {"social": 0.1}},
                 listing={"enabled": True, "threshold": 999})
     (res, sim), (res_loud, sim_loud) = run(quiet, seed=3), run(loud, seed=3)
-    assert [sim.state.agents[name].shape for name in UNUSED] == [(0,)] * 3
+    assert [sim.state.agents[name].shape for name in UNUSED] == [(0,)] * len(UNUSED)
     assert len(sim_loud.state.agents["malice"]) == 3000
     a = res.agents
     np.testing.assert_array_equal(a["malice"], sim_loud.state.agents["malice"])
     np.testing.assert_array_equal(a["malice"], res_loud.agents["malice"])
     assert a["malice"].dtype == np.float32
-    assert a["times_shamed"].dtype == np.int32 and not a["times_shamed"].any()
-    assert res_loud.agents["times_shamed"].any()
+    for name in ("times_shamed", "ties_lost"):
+        assert a[name].dtype == np.int32 and not a[name].any()
+        assert res_loud.agents[name].any()
     start = sim.state.household_start
     expected = np.repeat(np.arange(len(start) - 1, dtype=np.int32), np.diff(start))
     np.testing.assert_array_equal(a["household"], expected)
@@ -217,3 +231,32 @@ def test_malice_drawn_again_in_blocks_has_the_bits_of_the_whole_draw():
     blocks = np.concatenate([malice_rows(sc, 7, lo, min(lo + 777, 10_000))
                              for lo in range(0, 10_000, 777)])
     assert blocks.tobytes() == whole.tobytes()
+
+
+def test_a_run_without_rows_of_the_active_degree_has_the_bits_of_one_with_them():
+    """A run where no tie can be severed or suspended keeps no ``deg_active``: association
+    sums every tie, fear's exposure, the reports (no neighbour, no report; the reporter
+    drawn among its ties), the census's mean active degree and the agents table read
+    each agent's degree instead, with the same bits as the same run given the array
+    (each agent's degree) and the same traced case files."""
+    sc = load_scenario("national-800", agents=3000, days=60, overrides=[
+        "regions.rollout=[{day: 0, regions: all}]", "reports.enabled=true",
+        "reports.true_rate=0.3", "network.kind=erdos_renyi", "network.mean_degree=2",
+        "network.work_degree=0", "network.family_ties=false"])  # some agents have no tie
+    assert "deg_active" in Names.of(sc).unused_arrays
+    lean, full = Simulation(sc, seed=2, trace=60), Simulation(sc, seed=2, trace=60)
+    degree = np.diff(full.state.net.indptr)
+    assert len(lean.state.agents["deg_active"]) == 0 and (degree == 0).any()
+    full.state.agents["deg_active"] = degree.astype(full.state.agents["nbr_listed"].dtype)
+    got, want = lean.run(), full.run()
+
+    def digests(result):
+        return {name: {col: golden.column_digest(df[col]) for col in df.columns}
+                for name, df in golden.result_tables(result).items()}
+
+    assert want.metrics["reports_accepted"].sum() > 0 and len(want.events)
+    diffs = golden.compare_run("lean", {"settings": {}, "tables": digests(want)},
+                               {"settings": {}, "tables": digests(got)})
+    assert not diffs, "\n".join(diffs)
+    np.testing.assert_array_equal(got.agents["active_degree"], degree)
+    assert not got.agents["pariah"].any()

@@ -118,7 +118,8 @@ def test_adapt_step_run(monkeypatch):
     t = today(SimpleNamespace(adapt="P.adapt"))
     adapt_m.Adapt(None).run(t)
     assert calls == [("adapt", ("P.adapt", "a.region", "started", "a.scores", "a.status",
-                                "a.deg_active", "a.nbr_listed", "a.nbr_shamed", "a.fear"))]
+                                "net.indptr", "a.deg_active", "a.nbr_listed", "a.nbr_shamed",
+                                "a.fear"))]
 
 
 def sightings_params(on=True):
@@ -203,10 +204,9 @@ def test_reports_step_run(monkeypatch, flagged):
     fk = key("false_report")
     assert calls[0] == ("report", (
         "P.report", "P.behave", "P.observe", key("observe"), key("report"), fk, "a.group",
-        "a.region", "s.region_start", "started", "a.deg_active", "a.malice", "a.status",
-        "acts",
-        "a.scratch", "a.today", "counts.report", "arrays.reported", book("report"),
-        impunity_today(t), "counts.impunity",
+        "a.region", "s.region_start", "started", "net.indptr", "a.deg_active", "a.malice",
+        "a.status", "acts", "a.scratch", "a.today", "counts.report", "arrays.reported",
+        book("report"), impunity_today(t), "counts.impunity",
         t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:

@@ -436,25 +436,41 @@ def _branch_scenario(saved: Scenario, scenario: Scenario) -> Scenario:
     return scenario
 
 
-def _fit_rows(agents: dict[str, np.ndarray], scenario: Scenario, seed: int, n: int) -> None:
-    """Give the arrays that only some mechanisms use (``Mechanism.arrays``) the rows the
-    run now needs (``core.state.short_arrays``): a run that switches such a mechanism on
-    (a branch) gets the array as the days so far left it, which no mechanism had used:
-    malice as the seed draws it, a count at 0; one that cannot use it any more keeps no
-    rows of it once it holds nothing that a kernel or a published column still needs
-    (malice never changes; a count that is 0 everywhere). A checkpoint written before the
-    run kept no rows of unused arrays loads so too."""
-    from scsim.core.mechanism import mechanisms
-    from scsim.core.params import Names
+def _idle_rows(name: str, dtype: np.dtype, scenario: Scenario, seed: int,
+               indptr: np.ndarray) -> np.ndarray:
+    """What the agent array ``name`` (``Mechanism.arrays``) holds as long as no mechanism
+    uses it: malice as the seed draws it, each agent's degree for its active ties, a
+    count at 0."""
     from scsim.world.population import malice_rows
 
+    n = len(indptr) - 1
+    if name == "malice":
+        return malice_rows(scenario, seed, 0, n)
+    if name == "deg_active":
+        return np.diff(indptr).astype(dtype)
+    return np.zeros(n, dtype)
+
+
+def _fit_rows(agents: dict[str, np.ndarray], scenario: Scenario, seed: int,
+              indptr: np.ndarray) -> None:
+    """Give the arrays that only some mechanisms use (``Mechanism.arrays``) the rows the
+    run now needs (``core.state.short_arrays``): a run that switches such a mechanism on
+    (a branch) gets the array as the days so far left it, which no mechanism had used
+    (``_idle_rows``); one that cannot use it any more keeps no rows of it once it holds
+    nothing else (malice never changes; a count at 0 everywhere; no tie severed or
+    suspended). A checkpoint written before the run kept no rows of unused arrays loads
+    so too."""
+    from scsim.core.mechanism import mechanisms
+    from scsim.core.params import Names
+
+    n = len(indptr) - 1
     unused = Names.of(scenario).unused_arrays
-    for name in (a for m in mechanisms() for a in m.arrays):
+    for name in dict.fromkeys(a for m in mechanisms() for a in m.arrays):
         array = agents[name]
         if name not in unused and len(array) != n:
-            agents[name] = (malice_rows(scenario, seed, 0, n) if name == "malice"
-                            else np.zeros(n, array.dtype))
-        elif name in unused and len(array) and (name == "malice" or not array.any()):
+            agents[name] = _idle_rows(name, array.dtype, scenario, seed, indptr)
+        elif name in unused and len(array) and np.array_equal(
+                array, _idle_rows(name, array.dtype, scenario, seed, indptr)):
             agents[name] = array[:0].copy()
 
 
@@ -503,11 +519,11 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     if set(agents) != set(AGENT_ARRAYS) or set(companies) != set(COMPANY_ARRAYS):
         raise ScsimError(f"cannot load {folder}: it was written by an incompatible scsim "
                          "(its agent and company arrays differ from this version's)")
-    _fit_rows(agents, scenario, int(manifest["seed"]), int(manifest["agents"]))
+    # A checkpoint written before row pointers were uint32 holds int64.
+    indptr = canonical_indptr(arrays["net/indptr"])
+    _fit_rows(agents, scenario, int(manifest["seed"]), indptr)
     state = State(day=int(manifest["day"]), agents=agents, companies=companies,
-                  # A checkpoint written before row pointers were uint32 holds int64.
-                  net=Network(canonical_indptr(arrays["net/indptr"]), arrays["net/indices"],
-                              arrays["net/tie"]),
+                  net=Network(indptr, arrays["net/indices"], arrays["net/tie"]),
                   household_start=arrays["state/household_start"],
                   region_start=arrays["state/region_start"],
                   company_region_start=arrays["state/company_region_start"])

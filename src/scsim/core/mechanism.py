@@ -95,9 +95,10 @@ class Mechanism:
     (when none can, in any epoch, the error-free score is the recorded one and the score
     phase does not compute it apart: ``Names.errors``).
     ``arrays``: agent arrays (``core.state.AGENT_ARRAYS``) that only this mechanism's
-    acting reads or moves from their start, and ``arrays_used(sc)`` whether scenario ``sc``
-    lets it act so; when no epoch does, the state keeps no rows of them (``Names.
-    unused_arrays``, ``core.state.short_arrays``)."""
+    acting (or that of the other mechanisms naming them) reads or moves from their start,
+    and ``arrays_used(sc)`` whether scenario ``sc`` lets it act so; when no epoch lets any
+    of them, the state keeps no rows of them (``Names.unused_arrays``, ``core.state.
+    short_arrays``)."""
 
     name: str
     sections: dict[str, tuple[Any, str]]

@@ -53,8 +53,9 @@ class Names:
     # per-agent ledger, who was mistaken for whom, the causes of wrongful listings.
     per_agent_sources: bool = True
     # Agent arrays that no mechanism can use in any epoch (``Mechanism.arrays``: malice
-    # without false reports, the shaming counts without shaming): the state keeps no rows
-    # of them (``core.state.short_arrays``). Not compared: a branch may switch those
+    # without false reports, the shaming counts and ties lost without shaming, the active
+    # degree when no tie can be severed or suspended): the state keeps no rows of them
+    # (``core.state.short_arrays``). Not compared: a branch may switch those
     # mechanisms on or off (``core.checkpoint.load`` gives the arrays their rows).
     unused_arrays: tuple[str, ...] = field(default=(), compare=False)
 
@@ -86,10 +87,17 @@ class Names:
             causes=list(CAUSES) if per_agent else [UNKNOWN_CAUSE],
             errors=any(m.errs(s) for m in mechanisms() if m.errs is not None for s in epochs),
             per_agent_sources=per_agent,
-            unused_arrays=tuple(a for m in mechanisms() if m.arrays
-                                and not any(m.arrays_used(s) for s in epochs)
-                                for a in m.arrays),
+            unused_arrays=unused_arrays(epochs),
         )
+
+
+def unused_arrays(epochs: list[Scenario]) -> tuple[str, ...]:
+    """The agent arrays (``Mechanism.arrays``) that none of the mechanisms naming them can
+    use in any of these epochs (``deg_active`` is named by shaming, which severs ties, and
+    by detention, which suspends them), in the order the mechanisms name them."""
+    declared = dict.fromkeys(a for m in mechanisms() for a in m.arrays)
+    return tuple(a for a in declared if not any(
+        m.arrays_used(s) for m in mechanisms() if a in m.arrays for s in epochs))
 
 
 def scenario_epochs(sc: Scenario) -> list[Scenario]:

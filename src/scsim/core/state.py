@@ -4,10 +4,11 @@ One table (``AGENT_ARRAYS``, ``COMPANY_ARRAYS``) lists every per-agent and per-c
 array with its dtype and width; allocation and the memory estimate both read it, so the
 estimate cannot drift from what is allocated.
 
-The table is kept lean (about 96 bytes per agent with eight behaviours and five propensity
+The table is kept lean (about 92 bytes per agent with eight behaviours and five propensity
 categories, 8 less when nothing can err: one score column in ``scores`` and ``scratch``
-instead of two, and 8 less again without false reports and shaming (``malice``, and
-``times_shamed`` and ``nbr_shamed``, get no rows: ``Names.unused_arrays``); plus the
+instead of two; 12 more with false reports and shaming on: without them ``malice``,
+``times_shamed``, ``nbr_shamed`` and ``ties_lost`` get no rows, and no ``deg_active``
+unless detention suspends ties: ``Names.unused_arrays``); plus the
 provenance ledger: 4 bytes per source of points of the run, twice that when some error can
 happen, 88 for national-800's eleven sources, and 8 for who was mistaken for whom) so that
 10^8 agents and their network fit in about 24 GB without the ledger (``PER_AGENT_LEDGER``,
@@ -85,7 +86,8 @@ AGENT_ARRAYS: dict[str, tuple[type | str, int | str]] = {
     "today": (np.uint8, 1),
     "listed_until": (np.int32, 1),  # day the listing (or appeal protection) ends
     "employer": (np.int32, 1),  # company index, -1 when not employed
-    "deg_active": ("ties", 1),  # ties not severed
+    "deg_active": ("ties", 1),  # ties neither severed nor suspended (mechanisms.ties.
+    # active_degree: no rows when no tie can go inactive)
     "nbr_listed": ("ties", 1),  # listed active neighbours
     "nbr_clean_listed": ("ties", 1),  # ... rightfully listed (error-free world)
     "nbr_shamed": ("ties", 1),  # shamed active neighbours

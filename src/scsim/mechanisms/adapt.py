@@ -16,6 +16,7 @@ from scsim.core.metric import Metric
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import listing_threshold
+from scsim.mechanisms.ties import active_degree
 from scsim.scenario.section import Probability, Section, meta, switched_off
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def compile_adapt(sc: Scenario, names: Names) -> AdaptParams:
 # --- kernel --------------------------------------------------------------------------------
 
 @njit(cache=True, parallel=True)
-def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed, fear):
+def adapt(p, region, started, scores, status, indptr, deg_active, nbr_listed, nbr_shamed,
+          fear):
     """fear += speed * (target - fear), target = min(1, social_weight * exposure +
     self_weight * own risk); exposure counts listed and shamed neighbours (a shamed listed
     neighbour counts twice, up to all active ties); own risk is 1 while listed, else rises
@@ -80,7 +82,7 @@ def adapt(p, region, started, scores, status, deg_active, nbr_listed, nbr_shamed
         for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see core.blocks
             if not started[region[i]]:
                 continue
-            d = deg_active[i]
+            d = active_degree(deg_active, indptr, i)
             seen = nbr_listed[i] + nbr_shamed[i] if shaming else nbr_listed[i]
             exposure = min(1.0, seen / d) if d > 0 else 0.0
             if status[i] & LISTED:
@@ -98,8 +100,8 @@ class Adapt(Step):
 
     def run(self, t: Today) -> None:
         a = t.state.agents
-        adapt(t.p.adapt, a["region"], t.started, a["scores"], a["status"], a["deg_active"],
-              a["nbr_listed"], a["nbr_shamed"], a["fear"])
+        adapt(t.p.adapt, a["region"], t.started, a["scores"], a["status"],
+              t.state.net.indptr, a["deg_active"], a["nbr_listed"], a["nbr_shamed"], a["fear"])
 
 
 # --- metrics (fear is summed by the metrics step's census) --------------------------------

@@ -101,6 +101,16 @@ def enabled(sc: Scenario) -> bool:
     return sc.detention.enabled
 
 
+def suspends_ties(sc: Scenario) -> bool:
+    """Can a tie be suspended (detention on with ``suspend_ties``, and somebody can be
+    detained: a probability above 0, and a threshold or a political act)? Without, and
+    without shaming, no tie ever goes inactive: ``deg_active`` is each agent's degree
+    (``Mechanism.arrays``)."""
+    de = sc.detention
+    return (de.enabled and de.suspend_ties and de.probability > 0.0
+            and (de.threshold is not None or bool(de.political)))
+
+
 def check(sc: Scenario) -> list[tuple[tuple, str]]:
     known = [b.name for b in sc.behaviours]
     return [(("detention", "political", name), f"unknown behaviour '{name}' (known: "
@@ -382,4 +392,4 @@ MECHANISM = Mechanism(
     compile=compile_detention, step=DetentionStep, sources=SOURCES,
     metrics=METRICS, metrics_after="children_barred", in_use=enabled, check=check,
     advice=(switched_off("detention", "nobody will be detained"), nobody_detained),
-    state_bytes=release_day_bytes)
+    state_bytes=release_day_bytes, arrays=("deg_active",), arrays_used=suspends_ties)

@@ -39,6 +39,7 @@ from scsim.mechanisms.behave import ACTS
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, mark_record, sighting
+from scsim.mechanisms.ties import active_degree
 from scsim.scenario.section import Probability, Rate, Section, left_at_default, meta, switched_off
 from scsim.world.network.csr import INACTIVE, row_bounds
 
@@ -135,7 +136,7 @@ SRC = SOURCES.S
 
 @njit(cache=True, parallel=True)
 def report(p, beh, seen, observe_key, report_key, false_key, group, region, region_start, started,
-           deg_active, malice, status, act_model, scratch, today, counts, reported, bk, imp,
+           indptr, deg_active, malice, status, act_model, scratch, today, counts, reported, bk, imp,
            imp_counts, flags):
     """True reports of unseen acts (both scores, booked: ``bk``; impunity may drop them from
     the recorded one; on the record: ``observe.mark_record``); flags agents that file false
@@ -152,7 +153,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
             r = region[i]
-            if not started[r] or deg_active[i] == 0:
+            if not started[r] or active_degree(deg_active, indptr, i) == 0:
                 continue
             if true_rate > 0.0 and today[i] & ACTED:
                 draw_acts(act_model, i, acts)
@@ -282,7 +283,7 @@ def reporter(x, i, indptr, indices, tie, deg_active):
     """The neighbour who reported agent i's unseen act of draw ``x`` (the model says "a
     neighbour"): one of its active ties, uniformly (draw ``REPORTER`` under ``x``), in
     the order of its ties."""
-    k = below(rehash(x, REPORTER), deg_active[i])
+    k = below(rehash(x, REPORTER), active_degree(deg_active, indptr, i))
     start, end = row_bounds(indptr, i)
     for e in range(start, end):
         if not tie[e] & INACTIVE:
@@ -307,7 +308,7 @@ def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_
     rows, m = no_events(), 0
     for i in who:
         r = region[i]
-        if not started[r] or deg_active[i] == 0 or not today[i] & ACTED:
+        if not started[r] or active_degree(deg_active, indptr, i) == 0 or not today[i] & ACTED:
             continue
         draw_acts(act_model, i, acts)
         ho = agent_hash(observe_key, i)
@@ -347,7 +348,7 @@ class Report(Step):
         false_key = t.key("false_report")
         imp = impunity_today(t)
         report(p, t.p.behave, t.p.observe, t.key("observe"), t.key("report"), false_key,
-               a["group"], a["region"], s.region_start, t.started, a["deg_active"],
+               a["group"], a["region"], s.region_start, t.started, net.indptr, a["deg_active"],
                a["malice"], a["status"], t.acts, a["scratch"], a["today"],
                tally.counts["report"],
                tally.arrays["reported"], t.book(SOURCES), imp, tally.counts["impunity"],

@@ -200,7 +200,7 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
     recorded score is the error-free one, and only it is updated and its neighbours' sums
     read; an agent none of whose ties is inactive (severed or suspended), when every tie
     weighs 1 and no group gives a bonus, has its neighbours summed without reading tie
-    bytes."""
+    bytes (every agent, when the run keeps no ``deg_active``: no tie can go inactive)."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     both = clean_column(scores) == 1
     indices = indices.view(np.uint32)
@@ -222,7 +222,8 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
             if alpha > 0.0 or has_bonus:
                 # int64 bounds whichever the row pointer's dtype (csr.row_bounds).
                 start, end = np.int64(indptr[i]), np.int64(indptr[i + np.uint64(1)])
-                if p.unit_weights and not has_bonus and deg_active[i] == end - start:
+                if p.unit_weights and not has_bonus and (len(deg_active) == 0
+                                                         or deg_active[i] == end - start):
                     ssum, csum = unit_sums(indices, scores, start, end, last, both)
                     wsum = float(end - start)
                     bonus = 0.0

@@ -74,7 +74,9 @@ def enabled(sc: Scenario) -> bool:
 
 def shames(sc: Scenario) -> bool:
     """Can anybody be shamed (shaming on, with a probability above 0)? Without, nobody's
-    ``times_shamed`` or ``nbr_shamed`` moves from 0 (``Mechanism.arrays``)."""
+    ``times_shamed``, ``nbr_shamed`` or ``ties_lost`` moves from 0 and no tie is severed,
+    so ``deg_active`` is each agent's degree unless detention suspends ties
+    (``Mechanism.arrays``)."""
     return enabled(sc) and sc.shaming.probability > 0.0
 
 
@@ -285,4 +287,4 @@ MECHANISM = Mechanism(
     compile=compile_shame, step=Shame,
     advice=(nobody_shamed, no_tie_severed, switched_off("shaming", "nobody will be shamed")),
     metrics=METRICS, metrics_after="false_reports_accepted",
-    arrays=("times_shamed", "nbr_shamed"), arrays_used=shames)
+    arrays=("times_shamed", "nbr_shamed", "ties_lost", "deg_active"), arrays_used=shames)

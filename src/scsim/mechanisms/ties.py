@@ -1,17 +1,19 @@
 """What each agent sees of its neighbours, kept up to date incrementally.
 
 ``deg_active``, ``nbr_listed``, ``nbr_clean_listed`` and ``nbr_shamed`` count, for every
-agent, its active ties and how many of those neighbours are listed, listed on the error-free
+agent, its active ties (``active_degree``: a run where no tie can go inactive keeps no
+``deg_active``) and how many of those neighbours are listed, listed on the error-free
 record too (``CLEAN_LISTED``: rightfully, or since the error-free score would list them) and
 shamed. A tie is active when it is neither severed (shunning) nor suspended (an end is
 detained). The counts change only when someone is listed, delisted or shamed, a tie is
 severed or restored, or someone is detained or released (rare events), so the daily phases
-read them instead of scanning the network. These helpers are called from serial passes
-only.
+read them instead of scanning the network. The helpers that change them are called from
+serial passes only.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, TIES_SUSPENDED
@@ -26,6 +28,17 @@ def visible(status):
     rightful = 1 if (status & LISTED) and (status & CLEAN_LISTED) else 0
     shamed = 1 if status & SHAMED else 0
     return listed, rightful, shamed
+
+
+@njit(cache=True, inline="always")
+def active_degree(deg_active, indptr, i):
+    """Agent i's active ties (neither severed nor suspended): ``deg_active[i]``, or its
+    degree when the run keeps no rows of ``deg_active`` (no tie of it can be severed or
+    suspended: ``core.state.short_arrays``)."""
+    if len(deg_active) == 0:
+        start, end = row_bounds(indptr, np.int64(i))  # i may be unsigned: core.blocks
+        return end - start
+    return np.int64(deg_active[i])
 
 
 @njit(cache=True)

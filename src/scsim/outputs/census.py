@@ -34,6 +34,7 @@ from scsim.core.state import (
     clean_column,
 )
 from scsim.core.step import Step, Today
+from scsim.mechanisms.ties import active_degree
 
 COUNTERS = Counters(
     "census", counts=("listed", "wrongful_listed", "pariahs", "deg_active", "agents_active"),
@@ -134,8 +135,9 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
                     wrongful += 1
                     mp.group_listed[blk, 1, g] += 1
             deg = np.int64(mp.indptr[i + np.uint64(1)]) - np.int64(mp.indptr[i])
-            degs += mp.deg_active[i]
-            if deg > 0 and mp.deg_active[i] < mp.pariah_fraction * deg and not st & DETAINED:
+            d = active_degree(mp.deg_active, mp.indptr, i)
+            degs += d
+            if deg > 0 and d < mp.pariah_fraction * deg and not st & DETAINED:
                 pariahs += 1
             if mp.started[mp.region[i]]:
                 active += 1

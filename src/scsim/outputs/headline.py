@@ -264,14 +264,15 @@ ONE_PAIR = "one pair, so no interval: run more replications"
 
 def _interval(values: list[float], floor: float = -math.inf) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
-    lower end cut at ``floor``: 0 for a count of people)."""
+    lower end cut at ``floor``, 0 for a count of people, and then written as it: "0", not
+    "0.0")."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
-    low = max(mean - half, floor)
-    text = f"95 % CI {to_precision(low, half)} to {to_precision(mean + half, half)}"
+    low = to_precision(mean - half, half) if mean - half > floor else f"{floor:g}"
+    text = f"95 % CI {low} to {to_precision(mean + half, half)}"
     if mean - half <= 0 <= mean + half:
         text += ", not a clear difference"
     return mean, to_precision(abs(mean), half), text

@@ -253,12 +253,13 @@ class MetricsRecorder:
             self.lcc = None
         lcc = assortativity = None
         if day % self.network_every == 0 or t.last_day:
+            # Lend them the score scratch: nothing in it is read again before behave
+            # clears it tomorrow (too small for the union-find with one score column: it
+            # allocates; the packed scores are copied in once the component is measured).
             if self.lcc is None:
-                # Lend it the score scratch: nothing in it is read again before behave
-                # clears it tomorrow (too small with one score column: it allocates).
                 self.lcc = largest_component_fraction(net, a["scratch"])
             lcc = self.lcc
-            assortativity = score_assortativity(net, a["scores"][:, 0])
+            assortativity = score_assortativity(net, a["scores"][:, 0], a["scratch"])
         m = Measure(day, state.n, self.names, p, state, tally, self.group_size,
                     tally.total("group_score"), self.degree_total, percentiles, gini, lcc,
                     assortativity, *t.provenance)

@@ -48,10 +48,12 @@ case file opens (``outputs.casefile``); absent from runs saved before they exist
 SAMPLE_TABLES = ("network_nodes", "network_ties")  # the network sample, for pictures
 
 
-AGENT_TABLE_ROWS = 2**20
-"""Rows of the agents table built and written at a time (a Parquet row group, pyarrow's
-default size): saving a run of 10^8 agents then holds one block of published columns
-(about 150 MB), not a second copy of the whole table (about 14 GB in national-800)."""
+AGENT_TABLE_ROWS = 2**17
+"""Rows of the agents table built and written at a time (a Parquet row group, about
+DuckDB's own row group of 122,880 rows): saving a run of 10^8 agents then holds one block
+of published columns (about 20 MB), not a second copy of the whole table (about 14 GB in
+national-800). Measured at 10^7 agents (national-800, 2026-12-03): saving took 118 MB
+above the days' peak in blocks of 2^17 rows, 363 MB in blocks of 2^20, and no longer."""
 
 
 class LazyColumns(Mapping):
@@ -369,6 +371,13 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     def flag(bit):
         return lambda rows: (status[rows] & bit) != 0
 
+    def active_degree(rows):
+        """Each agent's degree when the run keeps no rows of ``deg_active`` (no tie could
+        be severed or suspended: ``core.state.short_arrays``)."""
+        if len(a["deg_active"]) == n:
+            return a["deg_active"][rows].astype(np.int32)
+        return degree(rows)
+
     cols: dict[str, Callable[[slice], Any]] = {
         "agent": ids,
         "group": lambda rows: _categorical(a["group"][rows], names.groups),
@@ -393,9 +402,9 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         cols[f"propensity_{cat}"] = column(a["propensity"][:, k])
     cols.update({
         "degree": degree,
-        "active_degree": column(a["deg_active"], np.int32),
+        "active_degree": active_degree,
         "pariah": lambda rows: ((degree(rows) > 0) & (status[rows] & DETAINED == 0) & (
-            a["deg_active"][rows] < p.shame.pariah_fraction * degree(rows))),
+            active_degree(rows) < p.shame.pariah_fraction * degree(rows))),
         "house_arrest": lambda rows: (a["scores"][rows, 0] < p.sanction.arrest_threshold) & (
             status[rows] & DETAINED == 0),  # detention goes further
     })
@@ -403,7 +412,7 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
                  "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
                  "school_barred_days"):
-        # zeros where the run keeps no rows of it (times_shamed without shaming)
+        # zeros where the run keeps no rows of it (times_shamed, ties_lost without shaming)
         cols[name] = lambda rows, name=name: rows_or_zeros(a, name, rows).astype(np.int32)
     for k, b in enumerate(names.behaviours):
         cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)

@@ -64,7 +64,8 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     s0 = p.score.s0_group[pop.group]
     agents["scores"][:] = s0[:, None]  # recorded and error-free (state.clean_column)
     assign_tiers(agents["scores"], p.classify.tier_min, agents["tier"])
-    agents["deg_active"][:] = degree
+    if len(agents["deg_active"]):  # none when no tie can go inactive (short_arrays)
+        agents["deg_active"][:] = degree
     agents["mistaken_for"][:] = -1
     agents["falsely_reported_by"][:] = -1
     del degree

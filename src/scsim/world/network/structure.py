@@ -140,14 +140,23 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
     return total
 
 
-def score_assortativity(net: Network, score: np.ndarray) -> float:
+def score_assortativity(net: Network, score: np.ndarray,
+                        workspace: np.ndarray | None = None) -> float:
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
     the scores at tie ends do not vary. ``score``: a float32 or float64 array of one score
     per agent, or agents x columns (column 0 is read). A strided view (a column of the
     agents' score pairs) is copied packed first (4 or 8 bytes per agent), which makes the
     random reads of neighbours' scores about a quarter cheaper; the kernel then reads it as
-    one column, so it has one type for both."""
+    one column, so it has one type for both. ``workspace``: optional writable memory of
+    the score's dtype for that copy (the simulator lends its per-day score scratch, as to
+    ``largest_component_fraction``), used if it holds a score per agent."""
+    if (score.ndim == 1 and not score.flags.c_contiguous and workspace is not None
+            and workspace.dtype == score.dtype and workspace.flags.c_contiguous
+            and workspace.size >= len(score)):
+        packed = workspace.reshape(-1)[:len(score)]
+        packed[:] = score
+        score = packed
     score = np.ascontiguousarray(score)
     if score.dtype.kind != "f":
         score = score.astype(np.float64)
