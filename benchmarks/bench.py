@@ -196,7 +196,7 @@ def mesa(sizes: list[int], days: int, repeats: dict[int, int]) -> list[dict]:
         for rep in range(repeats[n]):
             # Each seed generates its own network; Mesa runs with the same seed on it.
             sim = Simulation(sc, seed=rep + 1)
-            graph = mesa_parity.graph_of(sim.state.net.indptr, sim.state.net.indices)
+            graph = mesa_parity.graph_of(sim.state.net.indptr, sim.state.net.neighbour_ids())
             t0 = time.perf_counter()
             res = sim.run()
             s_runs.append((time.perf_counter() - t0, float(res.metrics["listed"].iloc[-1])))
@@ -248,7 +248,7 @@ def simple(sizes: list[int], days: int, repeats: int,
                 listed[label].append(float(res.metrics["listed"].iloc[-1]) / n)
             numba.set_num_threads(threads)
             net = sim.state.net
-            model = plain_numpy.PlainModel(sc, net.indptr, net.indices, seed=rep + 1)
+            model = plain_numpy.PlainModel(sc, net.indptr, net.neighbour_ids(), seed=rep + 1)
             t0 = time.perf_counter()
             for _ in range(days):
                 model.step()
@@ -281,10 +281,10 @@ def _starsim_run(python: str, sc, net, days: int, seed: int) -> dict:
             "threshold": sc.listing.threshold, "duration": sc.listing.duration,
             "air_rate": sc.sanctions.travel.air_rate}
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    upper = rows < net.indices
+    upper = rows < net.neighbour_ids()
     with tempfile.TemporaryDirectory(prefix="scsim-bench-starsim-") as tmp:
         edges, params = Path(tmp) / "edges.npz", Path(tmp) / "params.json"
-        np.savez(edges, p1=rows[upper], p2=net.indices[upper].astype(np.int64), n=net.n)
+        np.savez(edges, p1=rows[upper], p2=net.neighbour_ids()[upper].astype(np.int64), n=net.n)
         params.write_text(json.dumps(pars))
         out = subprocess.run([python, str(HERE / "starsim_model.py"), str(edges),
                               str(params), str(days), str(seed)], capture_output=True,

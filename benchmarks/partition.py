@@ -52,10 +52,10 @@ def measure(scenario: str, agents: int, overrides: list[str], seed: int = 1) -> 
     state, sc = build_world(sc, names, compile_params(sc, names), seed)
     build_s = time.perf_counter() - t0
     net, region = state.net, state.agents["region"]
-    cut, ghosts = cut_and_ghosts(net.indptr, net.indices, region, sc.regions.count)
+    cut, ghosts = cut_and_ghosts(net.indptr, net.neighbour_ids(), region, sc.regions.count)
     return {"scenario": scenario, "overrides": overrides, "kind": sc.network.kind,
-            "agents": state.n, "regions": sc.regions.count, "ties": len(net.indices) // 2,
-            "cut_share": cut / max(len(net.indices), 1),
+            "agents": state.n, "regions": sc.regions.count, "ties": len(net.neighbour_ids()) // 2,
+            "cut_share": cut / max(len(net.neighbour_ids()), 1),
             "ghosts_per_agent": float(ghosts.sum()) / max(state.n, 1),
             "build_s": round(build_s, 1)}
 

@@ -17,7 +17,7 @@ from scsim.core.state import CLEAN_LISTED, LISTED, WRONGFUL
 from scsim.outputs import casefile
 from scsim.outputs.casefile import Trace
 from scsim.outputs.provenance import ASSOCIATION_BEHIND, association_behind
-from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK
+from scsim.world.network.csr import CODE_MASK, INACTIVE, SEVERED, TIE_BITS, TYPE_MASK
 
 # Agent 0 has five neighbours (1-5); agent 6 has two (1 and 7); agent 3's only tie is to 0.
 EDGES = "0 1\n0 2\n0 3\n0 4\n0 5\n6 1\n6 7\n"
@@ -41,10 +41,11 @@ def network_sim(tmp_path, edges: str, **sections) -> Simulation:
 def tie_bits(net, i: int, j: int, bits: int, kind: int | None = None) -> None:
     """Set ``bits`` on the tie i-j, both ways, and, with ``kind``, make it that tie type."""
     for a, b in ((i, j), (j, i)):
-        e = net.indptr[a] + list(net.indices[net.indptr[a]:net.indptr[a + 1]]).index(b)
-        net.tie[e] |= bits
+        e = net.indptr[a] + list(net.neighbour_ids()[net.indptr[a]:net.indptr[a + 1]]).index(b)
+        code = (int(net.entries[e]) & int(CODE_MASK)) | bits
         if kind is not None:
-            net.tie[e] = (net.tie[e] & ~TYPE_MASK) | kind
+            code = (code & ~int(TYPE_MASK)) | kind
+        net.entries[e] = (int(net.entries[e]) >> int(TIE_BITS) << int(TIE_BITS)) | code
 
 
 def behind(state, ids, alpha=0.1, beta=0.0, weights=(1.0, 1.0, 1.0)):
@@ -65,7 +66,7 @@ def star(tmp_path):
     a["scores"][[1, 2, 3, 5], 0] = [990.0, 975.0, 900.0, 1010.0]
     tie_bits(sim.state.net, 0, 3, SEVERED)
     tie_bits(sim.state.net, 0, 1, 0, kind=2)
-    assert ((net.tie[net.indptr[0]:net.indptr[1]] & INACTIVE) != 0).sum() == 1
+    assert ((net.tie_codes()[net.indptr[0]:net.indptr[1]] & INACTIVE) != 0).sum() == 1
     return sim.state
 
 
@@ -145,7 +146,7 @@ def test_a_listing_by_association_names_the_neighbour_whose_errors_pulled_it_dow
     # The state at the listing, by hand: the active neighbours' gaps and who is listed
     # wrongfully.
     ties = range(net.indptr[0], net.indptr[1])
-    active = [int(net.indices[e]) for e in ties if not net.tie[e] & INACTIVE]
+    active = [int(net.neighbour_ids()[e]) for e in ties if not net.tie_codes()[e] & INACTIVE]
     assert active == [1, 2, 4]
     gap = {j: float(a["scores"][j, 1]) - float(a["scores"][j, 0]) for j in (1, 2, 3, 4)}
     assert max(gap, key=gap.get) == 3 and max(active, key=gap.get) == 2

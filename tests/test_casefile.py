@@ -295,7 +295,7 @@ def test_a_true_report_names_a_neighbour_as_its_reporter():
     net = sim.state.net
     rows = res.events[res.events["event"].isin(["reported", "report_rejected"])]
     assert len(rows) > 500
-    position = [np.flatnonzero(net.indices[net.indptr[r.agent]:net.indptr[r.agent + 1]]
+    position = [np.flatnonzero(net.neighbour_ids()[net.indptr[r.agent]:net.indptr[r.agent + 1]]
                                == r.other_agent) for r in rows.itertuples()]
     assert all(len(p) == 1 for p in position)  # a neighbour, every time
     # the reporter's place among the agent's d ties, (k + 1/2) / d: mean 1/2 for a uniform
@@ -350,7 +350,7 @@ def test_points_lost_to_ties_name_the_neighbour_behind_them():
     named = 0
     for r in rows.itertuples():
         e = np.arange(net.indptr[r.agent], net.indptr[r.agent + 1])
-        nbrs = net.indices[e][(net.tie[e] & INACTIVE) == 0]
+        nbrs = net.neighbour_ids()[e][(net.tie_codes()[e] & INACTIVE) == 0]
         if r.source == "association":
             low = nbrs[np.argmin(score[nbrs])] if len(nbrs) else -1
             expected = low if len(nbrs) and score[low] < score[r.agent] else -1

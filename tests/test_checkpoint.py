@@ -114,6 +114,47 @@ def test_a_checkpoint_with_an_int64_row_pointer_resumes_bit_identical(tmp_path, 
     assert_identical(digests(loaded.run()), reference)
 
 
+def test_wide_tie_entries_give_the_same_run(reference, monkeypatch):
+    """Beyond 2^28 agents a tie entry is a uint64 (``csr.entries_dtype``): forced here on a
+    run where every mechanism does work, its outputs are those of uint32 entries."""
+    from scsim.world.network import csr
+
+    monkeypatch.setattr(csr, "ENTRIES32_MAX_AGENTS", 0)
+    sim = Simulation(scenario(), seed=SEED)
+    assert sim.state.net.entries.dtype == np.uint64
+    assert_identical(digests(sim.run()), reference)
+
+
+def test_a_checkpoint_with_neighbour_ids_and_tie_bytes_resumes_bit_identical(tmp_path,
+                                                                            reference):
+    """A checkpoint written before tie entries were packed holds ``net/indices`` (int32)
+    and ``net/tie`` (a byte: type, 0x40 suspended, 0x80 severed) instead of
+    ``net/entries``: loading packs them, and the run finishes as if never stopped."""
+    from scsim.world.network import csr
+
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(30)
+    net = sim.state.net
+    codes = net.tie_codes()
+    assert (codes & csr.SEVERED).any()  # the conversion has severed ties to carry
+    path = sim.save(tmp_path / "ck")
+    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    del arrays["net/entries"]
+    arrays["net/indices"] = net.neighbour_ids().astype(np.int32)
+    arrays["net/tie"] = ((codes & csr.TYPE_MASK) | np.where(codes & csr.SEVERED, 0x80, 0)
+                         | np.where(codes & csr.SUSPENDED, 0x40, 0)).astype(np.uint8)
+    with open(path / checkpoint.ARRAYS, "wb") as out:
+        np.savez(out, **arrays)
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
+    manifest["bytes"] = (path / checkpoint.ARRAYS).stat().st_size
+    (path / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    loaded = Simulation.load(path)
+    np.testing.assert_array_equal(loaded.state.net.entries, net.entries)
+    assert_identical(digests(loaded.run()), reference)
+
+
 def test_a_checkpoint_holds_arrays_and_json_only(tmp_path):
     sim = Simulation(scenario(), seed=SEED)
     sim.run_until(12)
@@ -122,9 +163,9 @@ def test_a_checkpoint_holds_arrays_and_json_only(tmp_path):
         [checkpoint.ARRAYS, checkpoint.MANIFEST, ".scsim-output"])
     with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
         keys = set(npz.files)
-        assert {"agents/scores", "net/tie", "companies/score", "recorder/table",
+        assert {"agents/scores", "net/entries", "companies/score", "recorder/table",
                 "tally/flags"} <= keys
-        np.testing.assert_array_equal(npz["net/tie"], sim.state.net.tie)
+        np.testing.assert_array_equal(npz["net/entries"], sim.state.net.entries)
     manifest = json.loads((path / checkpoint.MANIFEST).read_text())
     assert set(manifest["arrays"]) == keys
     assert manifest["carried"]["steps"]["shame"]["severed_ties"] == {
@@ -344,8 +385,8 @@ def test_a_damaged_manifest_is_told_in_one_line(tmp_path, monkeypatch, capsys):
             ({**manifest, "day": "fifty"}, "day is a string, not an integer"),
             ({**manifest, "seed": True}, "seed is true or false, not an integer"),
             ({**manifest, "format": "2"}, "format is a string, not an integer"),
-            ({**manifest, "arrays": {"net/tie": "|u1"}},
-             "arrays.net/tie is not [dtype, [size, ...]]"),
+            ({**manifest, "arrays": {"net/entries": "<u4"}},
+             "arrays.net/entries is not [dtype, [size, ...]]"),
             ({**manifest, "started": "yesterday"}, "started is not a date and time: "
                                                    "'yesterday'"),
             ({**manifest, "profile": {"setup": "slow"}},

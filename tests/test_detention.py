@@ -231,7 +231,7 @@ def test_the_ties_of_the_detained_are_suspended_until_release(suspend):
                             shaming={"enabled": True},
                             timeline=[{"day": 5, "set": {"detention.enabled": False}}]))
     m, a, net = res.metrics, res.agents, sim.state.net
-    ties = len(net.indices) // 2 if suspend else 0
+    ties = len(net.neighbour_ids()) // 2 if suspend else 0
     assert m["ties_suspended"].tolist() == [ties] + [0] * (T - 1)
     assert m["ties_freed"].tolist() == [0] * 5 + [ties] + [0] * (T - 6)
     assert m["ties_active_frac"].tolist() == [0.0 if suspend else 1.0] * 5 + [1.0] * (T - 5)
@@ -243,7 +243,7 @@ def test_the_ties_of_the_detained_are_suspended_until_release(suspend):
     degree = np.diff(net.indptr)
     days_paid = T - 5 if suspend else T
     np.testing.assert_allclose(a["score"], 1000.0 + days_paid * bonus * degree, rtol=1e-6)
-    assert not (net.tie & SUSPENDED).any()
+    assert not (net.tie_codes() & SUSPENDED).any()
 
 
 def neighbour_counts(state):
@@ -253,8 +253,8 @@ def neighbour_counts(state):
     listing from the day the error-free record would list the agent)."""
     net, st = state.net, state.status
     rows = np.repeat(np.arange(state.n), np.diff(net.indptr))
-    active = (net.tie & INACTIVE) == 0
-    other = st[net.indices]
+    active = (net.tie_codes() & INACTIVE) == 0
+    other = st[net.neighbour_ids()]
     listed = (other & LISTED) != 0
 
     def per_agent(seen):
@@ -295,8 +295,8 @@ def test_suspension_keeps_every_neighbour_count_exact():
         np.testing.assert_array_equal(mine, recount)
     detained = (s.status & DETAINED) != 0
     rows = np.repeat(np.arange(s.n), np.diff(s.net.indptr))
-    np.testing.assert_array_equal((s.net.tie & SUSPENDED) != 0,
-                                  detained[rows] | detained[s.net.indices])
+    np.testing.assert_array_equal((s.net.tie_codes() & SUSPENDED) != 0,
+                                  detained[rows] | detained[s.net.neighbour_ids()])
     np.testing.assert_array_equal((s.status & TIES_SUSPENDED) != 0, detained)
 
 
@@ -347,7 +347,7 @@ def test_a_checkpoint_keeps_the_suspended_ties(tmp_path):
     whole = Simulation(busy_scenario(), seed=3, trace=Trace(sample=300)).run()
     sim = Simulation(busy_scenario(), seed=3, trace=Trace(sample=300))
     sim.run_until(12)
-    assert (sim.state.net.tie & SUSPENDED).any()
+    assert (sim.state.net.tie_codes() & SUSPENDED).any()
     resumed = Simulation.load(sim.save(tmp_path / "ck")).run()
     assert (whole.events["event"] == "detained").any()
     for name in ("metrics", "agents", "events"):

@@ -58,7 +58,11 @@ from scsim.world.network.csr import (
     TIE_FAMILY,
     TIE_SOCIAL,
     TIE_WORK,
+    TYPE_MASK,
     canonical_indptr,
+    codes_of,
+    neighbours_of,
+    pack,
 )
 
 
@@ -127,8 +131,8 @@ def compiled(sc):
 
 
 def csr(n, edges):
-    """CSR arrays (indptr as a network's, uint32; indices int32, tie uint8) of undirected
-    ``edges`` given as (i, j, type[, severed]); rows sorted by neighbour."""
+    """CSR arrays (indptr and entries as a network's, uint32) of undirected ``edges`` given
+    as (i, j, type[, severed]); rows sorted by neighbour."""
     rows = [[] for _ in range(n)]
     for i, j, t, *cut in edges:
         code = t | (SEVERED if cut and cut[0] else 0)
@@ -141,7 +145,8 @@ def csr(n, edges):
         indptr[i + 1] = indptr[i] + len(row)
         indices += [j for j, _ in row]
         tie += [c for _, c in row]
-    return canonical_indptr(indptr), np.array(indices, np.int32), np.array(tie, np.uint8)
+    return canonical_indptr(indptr), pack(n, np.array(indices, np.int64),
+                                          np.array(tie, np.uint8))
 
 
 def counts_for(mod, extra=0):
@@ -172,17 +177,17 @@ def test_ties_visible():
 
 
 def test_ties_reverse_entry_and_broadcast():
-    indptr, indices, tie = csr(5, [(0, 1, 0), (0, 3, 1), (0, 4, 2, True), (2, 3, 0), (1, 3, 2)])
+    indptr, entries = csr(5, [(0, 1, 0), (0, 3, 1), (0, 4, 2, True), (2, 3, 0), (1, 3, 2)])
     for i in range(5):
         for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            f = ties_m.reverse_entry(indptr, indices, j, i)
-            assert indices[f] == i and indptr[j] <= f < indptr[j + 1]
+            j = neighbours_of(entries)[e]
+            f = ties_m.reverse_entry(indptr, entries, j, i)
+            assert neighbours_of(entries)[f] == i and indptr[j] <= f < indptr[j + 1]
     nl, nc, ns = (np.zeros(5, np.uint16) for _ in range(3))
     nl[:] = 5
     nc[:] = 5
     ns[:] = 5
-    ties_m.broadcast(0, 1, 1, -1, indptr, indices, tie, nl, nc, ns)
+    ties_m.broadcast(0, 1, 1, -1, indptr, entries, nl, nc, ns)
     # Agent 0's active neighbours are 1 and 3 (the tie to 4 is severed).
     assert nl.tolist() == [5, 6, 5, 6, 5]
     assert nc.tolist() == [5, 6, 5, 6, 5]
@@ -190,19 +195,21 @@ def test_ties_reverse_entry_and_broadcast():
 
 
 def test_ties_set_tie_both_directions_and_counts():
-    indptr, indices, tie = csr(3, [(0, 1, TIE_WORK), (1, 2, TIE_SOCIAL)])
+    indptr, entries = csr(3, [(0, 1, TIE_WORK), (1, 2, TIE_SOCIAL)])
     status = np.array([LISTED | SHAMED | CLEAN_LISTED, LISTED | WRONGFUL, 0], np.uint8)
     deg = np.array([1, 2, 1], np.uint16)
     nl = np.array([1, 1, 1], np.uint16)  # 0 sees 1; 1 sees 0; 2 sees 1
     nc = np.array([0, 1, 0], np.uint16)  # 1 is wrongfully listed: only 0 is rightful
     ns = np.array([0, 1, 0], np.uint16)
-    e = ties_m.reverse_entry(indptr, indices, 1, 0)  # entry (1 -> 0)
-    ties_m.set_tie(1, e, False, indptr, indices, tie, status, deg, nl, nc, ns)
-    assert tie.tolist() == [TIE_WORK | SEVERED, TIE_WORK | SEVERED, TIE_SOCIAL, TIE_SOCIAL]
+    e = ties_m.reverse_entry(indptr, entries, 1, 0)  # entry (1 -> 0)
+    ties_m.set_tie(1, e, False, indptr, entries, status, deg, nl, nc, ns)
+    assert codes_of(entries).tolist() == [TIE_WORK | SEVERED, TIE_WORK | SEVERED, TIE_SOCIAL,
+                                          TIE_SOCIAL]
+    assert neighbours_of(entries).tolist() == [1, 0, 2, 1]  # the ids keep their bits
     assert deg.tolist() == [0, 1, 1]
     assert nl.tolist() == [0, 0, 1] and nc.tolist() == [0, 0, 0] and ns.tolist() == [0, 0, 0]
-    ties_m.set_tie(1, e, True, indptr, indices, tie, status, deg, nl, nc, ns)
-    assert tie.tolist() == [TIE_WORK, TIE_WORK, TIE_SOCIAL, TIE_SOCIAL]
+    ties_m.set_tie(1, e, True, indptr, entries, status, deg, nl, nc, ns)
+    assert codes_of(entries).tolist() == [TIE_WORK, TIE_WORK, TIE_SOCIAL, TIE_SOCIAL]
     assert deg.tolist() == [1, 2, 1]
     assert nl.tolist() == [1, 1, 1] and nc.tolist() == [0, 1, 0] and ns.tolist() == [0, 1, 0]
 
@@ -218,20 +225,20 @@ def score_params(**kw):
     return score_m.ScoreParams(**base)
 
 
-def run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch,
+def run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch,
               clean=True):
-    """The score kernel with the active degrees counted from the tie bytes; returns the
+    """The score kernel with the active degrees counted from the tie codes; returns the
     ledger rows (points, clean points: none booked unless ``clean``, a separate error-free
     ledger)."""
-    deg_active = np.array([np.sum((tie[a:b] & SEVERED) == 0)
+    deg_active = np.array([np.sum((codes_of(entries)[a:b] & SEVERED) == 0)
                            for a, b in itertools.pairwise(indptr)], np.uint16)
     bk = book_for(score_m, len(group))._replace(clean=clean)
-    score_m.score(p, indptr, indices, tie, group, region, started,
+    score_m.score(p, indptr, entries, group, region, started,
                   deg_active, nl, ncl, scores, scratch, bk)
     return bk.points, bk.clean_points
 
 
-def score_reference(p, indptr, indices, tie, group, region, started, nl, ncl, scores, delta):
+def score_reference(p, indptr, entries, group, region, started, nl, ncl, scores, delta):
     """MODEL.md, 4. Score, restated: s' = clamp(s + deltas + alpha (weighted mean of active
     neighbours - s) + bonus of active ties + rho (s0 - s) - beta listed active neighbours)."""
     out = np.array(scores, np.float64)
@@ -242,10 +249,10 @@ def score_reference(p, indptr, indices, tie, group, region, started, nl, ncl, sc
             s = float(scores[i, col])
             w = ws = bonus = 0.0
             for e in range(indptr[i], indptr[i + 1]):
-                if tie[e] & SEVERED:
+                if codes_of(entries)[e] & SEVERED:
                     continue
-                j = indices[e]
-                wt = p.tie_weight[tie[e] & 0x7F]
+                j = neighbours_of(entries)[e]
+                wt = p.tie_weight[codes_of(entries)[e] & TYPE_MASK]
                 w += wt
                 ws += wt * float(scores[j, col])
                 bonus += p.group_bonus[group[j]]
@@ -262,7 +269,7 @@ def score_reference(p, indptr, indices, tie, group, region, started, nl, ncl, sc
 def score_world():
     # 0: family tie to 1, social (severed) to 2, work tie to 3; 4 alone; 5 in a region
     # that has not started.
-    indptr, indices, tie = csr(6, [(0, 1, TIE_FAMILY), (0, 2, TIE_SOCIAL, True),
+    indptr, entries = csr(6, [(0, 1, TIE_FAMILY), (0, 2, TIE_SOCIAL, True),
                                    (0, 3, TIE_WORK), (1, 2, TIE_WORK), (3, 5, TIE_SOCIAL)])
     group = np.array([0, 1, 0, 1, 0, 0], np.uint8)
     region = np.array([0, 0, 0, 0, 0, 1], np.uint16)
@@ -272,7 +279,7 @@ def score_world():
     delta = np.array([[-5, -3], [2, 2], [0, 0], [10, 0], [0, 0], [50, 50]], np.float32)
     nl = np.array([1, 0, 2, 0, 0, 0], np.uint16)
     ncl = np.array([0, 0, 1, 0, 0, 0], np.uint16)
-    return indptr, indices, tie, group, region, started, nl, ncl, scores, delta
+    return indptr, entries, group, region, started, nl, ncl, scores, delta
 
 
 @pytest.mark.parametrize("kw", [
@@ -287,11 +294,11 @@ def score_world():
 ])
 def test_score_update_matches_model(kw):
     p = score_params(**kw)
-    indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
-    expected = score_reference(p, indptr, indices, tie, group, region, started, nl, ncl,
+    indptr, entries, group, region, started, nl, ncl, scores, delta = score_world()
+    expected = score_reference(p, indptr, entries, group, region, started, nl, ncl,
                                scores, delta)
     scratch = delta.copy()
-    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch)
     np.testing.assert_allclose(scratch, expected, rtol=1e-6, atol=1e-3)
 
 
@@ -300,17 +307,17 @@ def test_one_score_column_is_bit_identical(unit):
     """Paired: when nothing can err the scores have one column (``state.clean_column``);
     the kernel then writes to it the bits it writes to the recorded column of two equal
     ones, books the same points, and keeps no error-free ledger."""
-    indptr, indices, tie, group, region, started, nl, _, scores, delta = score_world()
+    indptr, entries, group, region, started, nl, _, scores, delta = score_world()
     scores[:, 1] = scores[:, 0]
     delta[:, 1] = delta[:, 0]
     p = score_params(alpha=0.3, recovery=0.1, listed_penalty=2.0, unit_weights=unit)
     wide = delta.copy()
-    points, clean = run_score(p, indptr, indices, tie, group, region, started, nl, nl, scores,
+    points, clean = run_score(p, indptr, entries, group, region, started, nl, nl, scores,
                               wide)
     assert wide[:, 0].tobytes() == wide[:, 1].tobytes()
     assert points.tobytes() == clean.tobytes()
     narrow = np.ascontiguousarray(delta[:, :1])
-    one_points, one_clean = run_score(p, indptr, indices, tie, group, region, started, nl, nl,
+    one_points, one_clean = run_score(p, indptr, entries, group, region, started, nl, nl,
                                       np.ascontiguousarray(scores[:, :1]), narrow, clean=False)
     assert narrow.shape == (6, 1) and narrow[:, 0].tobytes() == wide[:, 0].tobytes()
     assert one_points.tobytes() == points.tobytes() and not one_clean.any()
@@ -321,9 +328,9 @@ def test_score_by_hand():
     mean = (1·200 + 4·400) / 5 = 360; s = 100 - 5 + 0.5·(360 - 100) = 225; error-free:
     (210 + 4·380) / 5 = 346, c = 90 - 3 + 0.5·(346 - 90) = 215."""
     p = score_params(alpha=0.5, tie_weight=np.array([1.0, 2.0, 4.0]))
-    indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
+    indptr, entries, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch)
     assert scratch[0].tolist() == pytest.approx([225.0, 215.0])
     assert scratch[4].tolist() == [700.0, 700.0]  # no ties: nothing pulls
     assert scratch[5].tolist() == [600.0, 650.0]  # region not started: unchanged
@@ -331,13 +338,13 @@ def test_score_by_hand():
 
 def test_score_clamped_to_range():
     p = score_params(s_min=50.0, s_max=1000.0)
-    indptr, indices, tie, group, region, started, nl, ncl, scores, _ = score_world()
+    indptr, entries, group, region, started, nl, ncl, scores, _ = score_world()
     delta = np.zeros_like(scores)
     delta[0] = [-500, -20]  # below the minimum / inside
     delta[2] = [500, 100]  # above the maximum
     delta[3] = [600, 620]  # exactly the maximum
     scratch = delta.copy()
-    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch)
     assert scratch[0].tolist() == [50.0, 70.0]
     assert scratch[2].tolist() == [1000.0, 1000.0]
     assert scratch[3].tolist() == [1000.0, 1000.0]
@@ -349,9 +356,9 @@ def test_score_recovery_and_penalty_by_hand():
     agent 1 (group 1, s0 500): 200 + 2 + 0.1·300 = 232; error-free 210 + 2 + 29 = 241.
     agent 2 (group 0, s0 1000): 900 + 10 - 3·2 = 904; error-free 950 + 5 - 3·1 = 952."""
     p = score_params(recovery=0.1, listed_penalty=3.0)
-    indptr, indices, tie, group, region, started, nl, ncl, scores, delta = score_world()
+    indptr, entries, group, region, started, nl, ncl, scores, delta = score_world()
     scratch = delta.copy()
-    run_score(p, indptr, indices, tie, group, region, started, nl, ncl, scores, scratch)
+    run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch)
     assert scratch[1].tolist() == pytest.approx([232.0, 241.0])
     assert scratch[2].tolist() == pytest.approx([904.0, 952.0])
 
@@ -599,7 +606,7 @@ def test_classify_protection():
 
 
 def test_classify_announce_listings():
-    indptr, indices, tie = csr(5, [(0, 1, 0), (0, 2, 1), (1, 3, 2), (2, 3, 0, True),
+    indptr, entries = csr(5, [(0, 1, 0), (0, 2, 1), (1, 3, 2), (2, 3, 0, True),
                                    (4, 1, 1)])
     status = np.array([LISTED | WRONGFUL, 0, LISTED, SHAMED | WRONGFUL, CLEAN_LISTED],
                       np.uint8)
@@ -608,7 +615,7 @@ def test_classify_announce_listings():
     nl = np.array([1, 2, 1, 1, 1], np.uint16)
     nc = np.array([1, 2, 1, 1, 1], np.uint16)
     ns = np.array([1, 1, 1, 1, 1], np.uint16)
-    classify_m.announce_listings(600.0, indptr, indices, tie, scores, status, today, nl, nc,
+    classify_m.announce_listings(600.0, indptr, entries, scores, status, today, nl, nc,
                                  ns, np.ones(1, np.uint8))
     # 0 (wrongful) tells 1 and 2; 2 (rightful) tells 0 (not 3: severed); 3 leaves a
     # wrongful, shamed listing: 1 loses one listed and one shamed neighbour; 4 leaves a
@@ -618,7 +625,7 @@ def test_classify_announce_listings():
     assert ns.tolist() == [1, 0, 1, 1, 1]
     assert status.tolist() == [LISTED | WRONGFUL, 0, LISTED | CLEAN_LISTED, 0, 0]
     nl2 = np.array([1, 1, 1, 1, 1], np.uint16)
-    classify_m.announce_listings(600.0, indptr, indices, tie, scores, status, today, nl2, nc,
+    classify_m.announce_listings(600.0, indptr, entries, scores, status, today, nl2, nc,
                                  ns, np.zeros(1, np.uint8))
     assert nl2.tolist() == [1, 1, 1, 1, 1]  # no flagged block: nothing to tell
 
@@ -627,7 +634,7 @@ def test_a_wrongful_listing_counts_on_the_error_free_record_once_that_would_list
     """Agent 0, listed wrongfully, is counted in its neighbours' error-free listed-
     neighbour penalty from the day its error-free score falls below the threshold (and no
     earlier, nor twice); on delisting it is taken off both counts."""
-    indptr, indices, tie = csr(3, [(0, 1, 1), (0, 2, 1)])
+    indptr, entries = csr(3, [(0, 1, 1), (0, 2, 1)])
     a = Agents([[590, 601], [700, 700], [700, 700]], status=[LISTED | WRONGFUL, 0, 0],
                listed_until=[500, 0, 0])
     nl, nc, ns = (np.array([0, 1, 1], np.uint16), np.zeros(3, np.uint16),
@@ -636,7 +643,7 @@ def test_a_wrongful_listing_counts_on_the_error_free_record_once_that_would_list
     def day(d):
         a.flags[:] = 0
         run_classify(classify_params(), a, day=d, started=(True,))
-        classify_m.announce_listings(600.0, indptr, indices, tie, a.scores, a.status,
+        classify_m.announce_listings(600.0, indptr, entries, a.scores, a.status,
                                      a.today, nl, nc, ns, a.flags)
 
     day(1)  # error-free 601: not yet
@@ -648,7 +655,7 @@ def test_a_wrongful_listing_counts_on_the_error_free_record_once_that_would_list
     assert nc.tolist() == [0, 1, 1]  # once
     a.today[0] = DELISTED
     a.status[0] &= ~LISTED
-    classify_m.announce_listings(600.0, indptr, indices, tie, a.scores, a.status, a.today,
+    classify_m.announce_listings(600.0, indptr, entries, a.scores, a.status, a.today,
                                  nl, nc, ns, np.ones(1, np.uint8))
     assert nl.tolist() == [0, 0, 0] and nc.tolist() == [0, 0, 0] and a.status[0] == 0
 
@@ -826,10 +833,10 @@ def test_sanction_compile():
 
 def shame_world():
     # 0 - 1 family, 0 - 2 social, 0 - 3 work, 1 - 2 work, 3 - 4 social (severed).
-    indptr, indices, tie = csr(5, [(0, 1, TIE_FAMILY), (0, 2, TIE_SOCIAL), (0, 3, TIE_WORK),
+    indptr, entries = csr(5, [(0, 1, TIE_FAMILY), (0, 2, TIE_SOCIAL), (0, 3, TIE_WORK),
                                    (1, 2, TIE_WORK), (3, 4, TIE_SOCIAL, True)])
     deg = np.array([3, 2, 2, 1, 0], np.uint16)
-    return indptr, indices, tie, deg
+    return indptr, entries, deg
 
 
 def test_shame_decision():
@@ -852,7 +859,7 @@ def test_shame_decision():
                                              ((0.0, 0.0, 1.0), [3]), ((1.0, 1.0, 1.0), [1, 2, 3]),
                                              ((0.0, 0.0, 0.0), [])])
 def test_shame_sever_by_tie_type(sever, lost):
-    indptr, indices, tie, deg = shame_world()
+    indptr, entries, deg = shame_world()
     status = np.array([LISTED | SHAMED, 0, LISTED, 0, 0], np.uint8)
     # Agent 1 acted today but was not shamed: it severs nothing.
     today = np.array([NEW_LISTED | NEW_SHAMED, ACTED, 0, 0, 0], np.uint8)
@@ -862,7 +869,7 @@ def test_shame_sever_by_tie_type(sever, lost):
     ties_lost = np.zeros(5, np.uint16)
     counts = counts_for(shame_m)
     conformity = np.ones(5, np.float32)
-    shame_m.sever(KEY, np.array(sever), conformity, indptr, indices, tie, status, today, deg,
+    shame_m.sever(KEY, np.array(sever), conformity, indptr, entries, status, today, deg,
                   nl, nc, ns, ties_lost, counts, NOT_TRACED, np.ones(1, np.uint8))
     # Every active neighbour of 0 first learns of the shaming; then the ties severed stop
     # counting 0 (and 0 stops counting a listed neighbour 2).
@@ -875,16 +882,16 @@ def test_shame_sever_by_tie_type(sever, lost):
     assert cnt(shame_m, counts, "ties_severed") == len(lost)
     for i, j in ((0, 1), (0, 2), (0, 3)):
         for a, b in ((i, j), (j, i)):
-            e = ties_m.reverse_entry(indptr, indices, a, b)
-            assert bool(tie[e] & SEVERED) == (j in lost)
-    assert tie[ties_m.reverse_entry(indptr, indices, 3, 4)] & SEVERED  # stays severed
+            e = ties_m.reverse_entry(indptr, entries, a, b)
+            assert bool(codes_of(entries)[e] & SEVERED) == (j in lost)
+    assert codes_of(entries)[ties_m.reverse_entry(indptr, entries, 3, 4)] & SEVERED  # stays severed
 
 
 def test_shame_sever_probability_times_conformity():
     """p = min(1, sever[type] · conformity of the neighbour), decided per neighbour."""
     n = 30
     edges = [(0, j, TIE_SOCIAL) for j in range(1, n)]
-    indptr, indices, tie = csr(n, edges)
+    indptr, entries = csr(n, edges)
     conformity = np.array([1.0] + [0.25 * (j % 5) for j in range(1, n)], np.float32)
     status = np.zeros(n, np.uint8)
     today = np.zeros(n, np.uint8)
@@ -894,18 +901,18 @@ def test_shame_sever_probability_times_conformity():
     z[0][1:] = 1
     ties_lost = np.zeros(n, np.uint16)
     counts = counts_for(shame_m)
-    shame_m.sever(KEY, np.array([0.0, 0.8, 0.0]), conformity, indptr, indices, tie, status,
+    shame_m.sever(KEY, np.array([0.0, 0.8, 0.0]), conformity, indptr, entries, status,
                   today, *z, ties_lost, counts, NOT_TRACED, np.ones(1, np.uint8))
     h = agent_hash(KEY, 0)
     expected = [unit(sub_hash(h, np.uint64(j))) < min(1.0, 0.8 * float(conformity[j]))
                 for j in range(1, n)]
-    assert [bool(t & SEVERED) for t in tie[:n - 1]] == expected
+    assert [bool(t & SEVERED) for t in codes_of(entries)[:n - 1]] == expected
     assert 0 < sum(expected) < n - 1
     assert ties_lost[0] == sum(expected)
 
 
 def test_shame_find_severed_and_restore():
-    indptr, indices, tie = csr(5, [(0, 1, 0, True), (0, 2, 1, True), (2, 3, 2, True),
+    indptr, entries = csr(5, [(0, 1, 0, True), (0, 2, 1, True), (2, 3, 2, True),
                                    (3, 4, 1)])
     status = np.array([0, PROTECTED, 0, LISTED, 0], np.uint8)  # 1: other bits, not listed
     deg = np.array([0, 0, 0, 1, 1], np.uint16)
@@ -916,13 +923,13 @@ def test_shame_find_severed_and_restore():
     nc = nl.copy()
     ns = np.zeros(5, np.uint16)
     counts = counts_for(shame_m)
-    shame_m.restore(KEY, 1.0, indptr, indices, tie, status, deg, nl, nc, ns, counts, flags)
+    shame_m.restore(KEY, 1.0, indptr, entries, status, deg, nl, nc, ns, counts, flags)
     # Ties with a listed end (2 - 3) stay severed; the others come back.
     assert deg.tolist() == [2, 1, 1, 1, 1]
     assert nl.tolist() == [0, 0, 0, 0, 1]
     assert cnt(shame_m, counts, "ties_restored") == 2
-    assert not any(tie[e] & SEVERED for e in range(indptr[0], indptr[2]))
-    assert tie[ties_m.reverse_entry(indptr, indices, 2, 3)] & SEVERED
+    assert not any(codes_of(entries)[e] & SEVERED for e in range(indptr[0], indptr[2]))
+    assert codes_of(entries)[ties_m.reverse_entry(indptr, entries, 2, 3)] & SEVERED
     none = np.zeros(1, np.uint8)
     shame_m.find_severed(indptr, np.array([2, 1, 2, 2, 1], np.uint16), status, none)
     assert none[0] == 0  # only the listed agent 3 ... and it has all its ties
@@ -932,15 +939,15 @@ def test_shame_find_severed_and_restore():
 
 def test_shame_restore_rate():
     n = 30
-    indptr, indices, tie = csr(n, [(0, j, TIE_SOCIAL, True) for j in range(1, n)])
+    indptr, entries = csr(n, [(0, j, TIE_SOCIAL, True) for j in range(1, n)])
     deg = np.zeros(n, np.uint16)
     z = [np.zeros(n, np.uint16) for _ in range(3)]
     counts = counts_for(shame_m)
-    shame_m.restore(KEY, 0.5, indptr, indices, tie, np.zeros(n, np.uint8), deg, *z, counts,
+    shame_m.restore(KEY, 0.5, indptr, entries, np.zeros(n, np.uint8), deg, *z, counts,
                     np.ones(1, np.uint8))
     h = agent_hash(KEY, 0)  # decided once, from the lower-numbered end
     expected = [unit(sub_hash(h, np.uint64(j))) < 0.5 for j in range(1, n)]
-    assert [not t & SEVERED for t in tie[:n - 1]] == expected
+    assert [not t & SEVERED for t in codes_of(entries)[:n - 1]] == expected
     assert deg[0] == sum(expected) == cnt(shame_m, counts, "ties_restored")
 
 
@@ -1580,7 +1587,7 @@ def test_reports_false_reports():
     cdf; accepted with accept, raised by power bias when the filer leads."""
     n = 6
     # 0 reports on 1, 2 (3 is severed); 5 reports on 4 (region not started).
-    indptr, indices, tie = csr(n, [(0, 1, 1), (0, 2, 1), (0, 3, 1, True), (4, 5, 0)])
+    indptr, entries = csr(n, [(0, 1, 1), (0, 2, 1), (0, 3, 1, True), (4, 5, 0)])
     scores = np.array([[900, 0], [300, 0], [800, 0], [100, 0], [500, 0], [500, 0]],
                       np.float32)
     malice = np.array([4.0, 0, 0, 0, 0, 3.0], np.float32)
@@ -1613,7 +1620,7 @@ def test_reports_false_reports():
         assert [bool(t & HAS_FALSE_REPORTS) for t in today] == [
             filed.get(i, 0) > 0 for i in range(n)]
         scratch = np.zeros((n, 2), np.float32)
-        reports_m.false_reports(p, beh, fk, indptr, indices, tie, scores, malice, region,
+        reports_m.false_reports(p, beh, fk, indptr, entries, scores, malice, region,
                                 started, scratch, today, not_detained(n), counts,
                                 book_for(reports_m, n),
                                 np.full(n, -1, np.int32), *no_impunity(), NOT_TRACED, False, flags)
@@ -1622,8 +1629,8 @@ def test_reports_false_reports():
         accepted = 0
         for i, k_filed in filed.items():
             h = agent_hash(fk, i)
-            nbrs = [indices[e] for e in range(indptr[i], indptr[i + 1])
-                    if not tie[e] & SEVERED]
+            nbrs = [neighbours_of(entries)[e] for e in range(indptr[i], indptr[i + 1])
+                    if not codes_of(entries)[e] & SEVERED]
             top = max(scores[j, 0] for j in nbrs)
             w = [math.exp(envy * (scores[j, 0] - top) / 100) for j in nbrs]
             for k in range(k_filed):
@@ -1695,10 +1702,10 @@ def test_score_an_unstarted_agent_does_not_stop_its_block():
     """Agent 0's region has not started (its scores stay); agents 1 and 2 after it, in the
     same block, still recover toward s0: s += 0.5 · (1000 - s)."""
     p = score_params(recovery=0.5)
-    indptr, indices, tie = csr(3, [])
+    indptr, entries = csr(3, [])
     scores = np.array([[600, 600], [600, 600], [800, 800]], np.float32)
     scratch = np.zeros((3, 2), np.float32)
-    run_score(p, indptr, indices, tie, np.zeros(3, np.uint8), np.array([1, 0, 0], np.uint16),
+    run_score(p, indptr, entries, np.zeros(3, np.uint8), np.array([1, 0, 0], np.uint16),
               np.array([True, False]), np.zeros(3, np.uint16), np.zeros(3, np.uint16), scores,
               scratch)
     assert scratch.tolist() == [[600, 600], [800, 800], [900, 900]]
@@ -1708,13 +1715,13 @@ def test_shame_restore_skips_listed_agents_only():
     """A severed tie comes back from its lower-numbered end unless an end is listed: agent 0
     (protected, not listed) gets its tie to 1 back; agent 2 (listed) keeps its severed tie
     to 3 although 3 is not listed."""
-    indptr, indices, tie = csr(4, [(0, 1, 1, True), (2, 3, 1, True)])
+    indptr, entries = csr(4, [(0, 1, 1, True), (2, 3, 1, True)])
     status = np.array([PROTECTED, 0, LISTED, 0], np.uint8)
     deg = np.zeros(4, np.uint16)
     flags = np.ones(1, np.uint8)
     z = np.zeros(4, np.uint16)
     counts = counts_for(shame_m)
-    shame_m.restore(KEY, 1.0, indptr, indices, tie, status, deg, z.copy(), z.copy(),
+    shame_m.restore(KEY, 1.0, indptr, entries, status, deg, z.copy(), z.copy(),
                     z.copy(), counts, flags)
     assert deg.tolist() == [1, 1, 0, 0]
     assert cnt(shame_m, counts, "ties_restored") == 1
@@ -1724,7 +1731,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     """Agent 1 files Poisson(false_rate · malice) false reports, all against its only
     neighbour 0, all accepted (accept 1) as behaviour 0: 0 loses filed · delta points."""
     n = 2
-    indptr, indices, tie = csr(n, [(0, 1, 1)])
+    indptr, entries = csr(n, [(0, 1, 1)])
     beh = behave_m.Behaviours(on=True, rate=np.array([1.0]), delta=np.array([-10.0]),
                               category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
                               penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
@@ -1752,7 +1759,7 @@ def test_reports_false_report_by_an_odd_numbered_agent():
     scratch = np.zeros((n, 2), np.float32)
     bk = book_for(reports_m, n)
     reporter = np.full(n, -1, np.int32)
-    reports_m.false_reports(p, beh, fk, indptr, indices, tie,
+    reports_m.false_reports(p, beh, fk, indptr, entries,
                             np.array([[500, 0], [500, 0]], np.float32), malice, region,
                             started, scratch, today, not_detained(n), counts, bk, reporter,
                             *no_impunity(),
@@ -1810,7 +1817,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
     accepted with odds / (1 + odds). Agent 0 (900 points) files many false reports against
     its only neighbour 1 (300 points): bias 0.1, accept 0.3 give 0.4385."""
     n = 2
-    indptr, indices, tie = csr(n, [(0, 1, 1)])
+    indptr, entries = csr(n, [(0, 1, 1)])
     beh = behave_m.Behaviours(on=True, rate=np.array([1.0]), delta=np.array([-1.0]),
                               category=np.zeros(1, np.int32), channel=np.zeros(1, np.int32),
                               penalised=np.ones(1, np.uint8), severe=np.zeros(1, np.uint8),
@@ -1824,7 +1831,7 @@ def test_reports_power_bias_raises_acceptance_by_the_odds_formula():
     counts = counts_for(reports_m)
     flags = np.ones(1, np.uint8)
     scratch = np.zeros((n, 2), np.float32)
-    reports_m.false_reports(p, beh, fk, indptr, indices, tie,
+    reports_m.false_reports(p, beh, fk, indptr, entries,
                             np.array([[900, 0], [300, 0]], np.float32), malice,
                             np.zeros(n, np.uint16), np.array([True]), scratch, today,
                             not_detained(n), counts,

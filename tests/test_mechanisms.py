@@ -163,15 +163,15 @@ def test_association_pulls_toward_weighted_neighbour_mean():
     res, sim = run(sc)
     net = sim.state.net
     s0 = np.where(sim.state.agents["group"] == 0, 500.0, 1500.0)
-    w = np.array([weights["family"], weights["social"], weights["work"]])[net.tie & 3]
+    w = np.array([weights["family"], weights["social"], weights["work"]])[net.tie_codes() & 3]
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
     wsum = np.bincount(rows, weights=w, minlength=net.n)
-    ssum = np.bincount(rows, weights=w * s0[net.indices], minlength=net.n)
+    ssum = np.bincount(rows, weights=w * s0[net.neighbour_ids()], minlength=net.n)
     has = wsum > 0
     expected = s0.copy()
     expected[has] += alpha * (ssum[has] / wsum[has] - s0[has])
     np.testing.assert_allclose(res.agents["score"], expected, rtol=2e-7, atol=1e-4)
-    assert set(np.unique(net.tie & 3)) == {0, 1, 2}  # all three tie types took part
+    assert set(np.unique(net.tie_codes() & 3)) == {0, 1, 2}  # all three tie types took part
 
 
 def test_listed_neighbour_penalty_and_recovery():
@@ -188,7 +188,7 @@ def test_listed_neighbour_penalty_and_recovery():
     net, a = sim.state.net, sim.state.agents
     listed = (a["status"] & LISTED) != 0
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    k = np.bincount(rows, weights=listed[net.indices], minlength=net.n)
+    k = np.bincount(rows, weights=listed[net.neighbour_ids()], minlength=net.n)
     # Day 1: s = 1000 - β·k (day 0 saw no listed neighbours yet); recovery pulls back ρ·β·k.
     np.testing.assert_allclose(res.agents["score"], 1000 - beta * k, atol=1e-3)
     # Error-free record: these listings are all rightful, so the same.
@@ -280,7 +280,7 @@ def test_initial_state_listed_share_and_remaining_terms():
     listed0 = (start["status"] & LISTED) != 0
     assert listed0.sum() == listed
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    expected = np.bincount(rows, weights=listed0[net.indices], minlength=net.n)
+    expected = np.bincount(rows, weights=listed0[net.neighbour_ids()], minlength=net.n)
     assert (start["nbr_listed"] == expected).all() and expected.sum() > 0
     assert (sim.state.agents["nbr_listed"] == 0).all()
 
@@ -376,7 +376,7 @@ def test_tie_severing_rate():
     within(lost / trials, omega, math.sqrt(omega * (1 - omega) / trials))
     assert lost == res.metrics["ties_severed"].iloc[0]
     net = sim.state.net
-    assert np.count_nonzero(net.tie & SEVERED) == 2 * lost
+    assert np.count_nonzero(net.tie_codes() & SEVERED) == 2 * lost
 
 
 def test_tie_restoration_after_delisting():
@@ -482,9 +482,10 @@ def test_false_reports_envy_and_acceptance():
     # day-0 envy weights hold to within e^(envy·0.1·hits) ≈ 1.
     s0 = np.where(sim.state.agents["group"] == 0, 900.0, 1100.0)
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    w = np.exp(envy * s0[net.indices] / 100)
+    w = np.exp(envy * s0[net.neighbour_ids()] / 100)
     share = w / np.bincount(rows, weights=w, minlength=net.n)[rows]
-    expected = np.bincount(net.indices, weights=share, minlength=net.n) * rate * days * accept
+    expected = (np.bincount(net.neighbour_ids(), weights=share, minlength=net.n)
+                * rate * days * accept)
     high = (sim.state.agents["group"] == 1)
     for mask in (high, ~high):
         mu = expected[mask].sum()
@@ -623,7 +624,7 @@ def test_group_bonus_for_ties_to_a_group():
     res, sim = run(sc)
     net, g = sim.state.net, sim.state.agents["group"]
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    ties = np.bincount(rows, weights=g[net.indices] == 1, minlength=net.n)
+    ties = np.bincount(rows, weights=g[net.neighbour_ids()] == 1, minlength=net.n)
     np.testing.assert_allclose(res.agents["score"], 1000 + 2.0 * ties)
 
 
@@ -710,9 +711,9 @@ def test_neighbour_counts_stay_consistent():
     assert m["ties_severed"].sum() > 100 and m["ties_restored"].sum() > 100
     assert m["appeals_won"].sum() > 10
     net, a = sim.state.net, sim.state.agents
-    active = (net.tie & SEVERED) == 0
+    active = (net.tie_codes() & SEVERED) == 0
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    st = a["status"][net.indices]
+    st = a["status"][net.neighbour_ids()]
     listed = (st & LISTED) != 0
 
     def count(mask):
@@ -723,9 +724,9 @@ def test_neighbour_counts_stay_consistent():
     np.testing.assert_array_equal(a["nbr_clean_listed"], count(listed & ((st & CLEAN_LISTED) != 0)))
     np.testing.assert_array_equal(a["nbr_shamed"], count((st & SHAMED) != 0))
     # Ties are severed and restored in both directions at once.
-    cols = net.indices
+    cols = net.neighbour_ids()
     order = np.lexsort((rows, cols))  # entry (j, i) for each (i, j), both sorted
-    np.testing.assert_array_equal(net.tie[np.lexsort((cols, rows))], net.tie[order])
+    np.testing.assert_array_equal(net.tie_codes()[np.lexsort((cols, rows))], net.tie_codes()[order])
 
 
 def test_a_warm_up_longer_than_the_run_reports_nothing_before_day_0():

@@ -101,10 +101,26 @@ def test_the_row_pointer_takes_4_bytes_per_agent_below_2_to_the_32_entries(monke
     from scsim.core import memory
     from scsim.world.network import csr
 
-    assert memory.network_bytes(10, 2**32 - 1) == 4 * 11 + 5 * (2**32 - 1)
-    assert memory.network_bytes(10, 2**32) == 8 * 11 + 5 * 2**32
+    assert memory.network_bytes(10, 2**32 - 1) == 4 * 11 + 4 * (2**32 - 1)
+    assert memory.network_bytes(10, 2**32) == 8 * 11 + 4 * 2**32
     sc = scsim.load_scenario("national-800", overrides=["metrics.per_agent_sources=false"])
     n, names = 10**6, Names.of(sc)
     narrow = memory.estimate_bytes(sc, n, names)
     monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", -1)  # as if the network were larger
     assert memory.estimate_bytes(sc, n, names) - narrow == 4 * (n + 1)
+
+
+def test_a_tie_entry_takes_4_bytes_up_to_2_to_the_28_agents(monkeypatch):
+    """A directed tie entry (neighbour id and tie code packed) is a uint32 up to 2^28
+    agents, a uint64 beyond: the estimate counts which (``csr.entries_dtype``)."""
+    from scsim.core import memory
+    from scsim.world.network import csr
+
+    assert memory.network_bytes(2**28, 10 * 2**28) == 4 * (2**28 + 1) + 4 * 10 * 2**28
+    assert memory.network_bytes(2**28 + 1, 10) == 4 * (2**28 + 2) + 8 * 10
+    sc = scsim.load_scenario("national-800", overrides=["metrics.per_agent_sources=false"])
+    n, names = 10**6, Names.of(sc)
+    entries = 10 * n
+    narrow = memory.estimate_bytes(sc, n, names, entries)
+    monkeypatch.setattr(csr, "ENTRIES32_MAX_AGENTS", 0)  # as if there were more agents
+    assert memory.estimate_bytes(sc, n, names, entries) - narrow == 4 * entries

@@ -31,6 +31,7 @@ from scsim.world.network import (
     generate_network,
     largest_component_fraction,
     load_edgelist,
+    pack,
     score_assortativity,
 )
 
@@ -47,38 +48,38 @@ def entry_rows(net: Network) -> np.ndarray:
 
 def assert_csr_invariants(net: Network) -> None:
     """Sorted rows, no duplicates, no self-loops, symmetric including the tie type."""
-    assert net.indptr.dtype == csr.indptr_dtype(len(net.indices))
-    assert net.indices.dtype == np.int32
-    assert net.tie.dtype == np.uint8
-    assert net.indptr[0] == 0 and net.indptr[-1] == len(net.indices) == len(net.tie)
+    assert net.indptr.dtype == csr.indptr_dtype(net.n_entries)
+    assert net.entries.dtype == csr.entries_dtype(net.n)
+    assert net.indptr[0] == 0 and net.indptr[-1] == net.n_entries
     assert np.all(np.diff(net.indptr) >= 0)
-    assert len(net.indices) % 2 == 0 and net.n_ties == len(net.indices) // 2
+    assert net.n_entries % 2 == 0 and net.n_ties == net.n_entries // 2
     rows = entry_rows(net)
-    cols = net.indices.astype(np.int64)
+    cols = net.neighbour_ids()
     assert np.all((cols >= 0) & (cols < net.n))
     assert not np.any(rows == cols), "self-loop"
     same_row = rows[1:] == rows[:-1]
     assert np.all(cols[1:][same_row] > cols[:-1][same_row]), "row unsorted or duplicated"
-    assert np.all(net.tie & TYPE_MASK <= TIE_WORK)
+    assert np.all(net.tie_codes() & TYPE_MASK <= TIE_WORK)
     forward = rows * net.n + cols
     backward = cols * net.n + rows
     order = np.argsort(backward)
     assert np.array_equal(forward, backward[order]), "not symmetric"
-    assert np.array_equal(net.tie, net.tie[order]), "tie types differ between directions"
+    codes = net.tie_codes()
+    assert np.array_equal(codes, codes[order]), "tie types differ between directions"
 
 
 def undirected_pairs(net: Network, code: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(i, j) with i < j of every tie (of one type if ``code`` is given)."""
     rows = entry_rows(net)
-    keep = rows < net.indices
+    keep = rows < net.neighbour_ids()
     if code is not None:
-        keep &= net.tie == code
-    return rows[keep], net.indices[keep].astype(np.int64)
+        keep &= net.tie_codes() == code
+    return rows[keep], net.neighbour_ids()[keep].astype(np.int64)
 
 
 def average_clustering(net: Network) -> float:
     """Mean local clustering coefficient (agents of degree < 2 count as 0)."""
-    neighbours = [set(net.indices[net.indptr[i] : net.indptr[i + 1]]) for i in range(net.n)]
+    neighbours = [set(net.neighbour_ids()[net.indptr[i] : net.indptr[i + 1]]) for i in range(net.n)]
     total = 0.0
     for own in neighbours:
         d = len(own)
@@ -91,8 +92,8 @@ def average_clustering(net: Network) -> float:
 def same_arrays(a: Network, b: Network) -> bool:
     return (
         np.array_equal(a.indptr, b.indptr)
-        and np.array_equal(a.indices, b.indices)
-        and np.array_equal(a.tie, b.tie)
+        and np.array_equal(a.neighbour_ids(), b.neighbour_ids())
+        and np.array_equal(a.tie_codes(), b.tie_codes())
     )
 
 
@@ -116,10 +117,13 @@ def test_build_csr_merges_duplicates_by_priority_and_drops_self_loops():
     assert net.n == 5 and net.n_ties == 3
     assert net.degree().tolist() == [1, 2, 2, 1, 0]
     assert net.degree().dtype == np.int32
-    assert net.indices.tolist() == [1, 0, 2, 1, 3, 2]
-    assert net.tie.tolist() == [TIE_FAMILY, TIE_FAMILY, TIE_SOCIAL, TIE_SOCIAL, TIE_WORK, TIE_WORK]
-    assert net.indptr.dtype == np.uint32
-    assert net.nbytes == 6 * 4 + 6 * 4 + 6
+    assert net.neighbour_ids().tolist() == [1, 0, 2, 1, 3, 2]
+    assert net.tie_codes().tolist() == [TIE_FAMILY, TIE_FAMILY, TIE_SOCIAL, TIE_SOCIAL,
+                                        TIE_WORK, TIE_WORK]
+    assert net.indptr.dtype == np.uint32 and net.entries.dtype == np.uint32
+    assert net.entries.tolist() == [(j << 4) | t for j, t in zip(
+        [1, 0, 2, 1, 3, 2], [0, 0, 1, 1, 2, 2], strict=True)]  # neighbour << TIE_BITS | code
+    assert net.nbytes == 6 * 4 + 6 * 4
 
 
 def test_build_csr_long_rows_sort_and_merge():
@@ -138,11 +142,11 @@ def test_build_csr_long_rows_sort_and_merge():
     ).astype(np.uint8)
     net = build_csr(201, src, dst, typ)
     assert_csr_invariants(net)
-    assert net.indices[: net.indptr[1]].tolist() == leaves.tolist()
+    assert net.neighbour_ids()[: net.indptr[1]].tolist() == leaves.tolist()
     expected = np.where(
         leaves % 3 == 0, TIE_FAMILY, np.where(leaves % 2 == 0, TIE_WORK, TIE_SOCIAL)
     )
-    assert net.tie[: net.indptr[1]].tolist() == expected.tolist()
+    assert net.tie_codes()[: net.indptr[1]].tolist() == expected.tolist()
 
 
 def test_build_csr_rejects_bad_input():
@@ -184,13 +188,35 @@ def test_a_network_over_the_limit_is_built_with_an_int64_row_pointer(monkeypatch
     wide = build_csr(5, src, dst, typ)
     assert wide.indptr.dtype == np.int64
     assert wide.indptr.tolist() == narrow.indptr.tolist()
-    assert wide.indices.tolist() == narrow.indices.tolist()
-    assert wide.tie.tolist() == narrow.tie.tolist()
+    assert wide.neighbour_ids().tolist() == narrow.neighbour_ids().tolist()
+    assert wide.tie_codes().tolist() == narrow.tie_codes().tolist()
     assert_csr_invariants(wide)
     monkeypatch.setattr(csr, "INDPTR32_MAX_ENTRIES", 10)  # 14 before merging, 10 after
     assert build_csr(5, src, dst, typ).indptr.dtype == np.uint32
     assert csr.canonical_indptr(wide.indptr).dtype == np.uint32
     assert csr.canonical_indptr(narrow.indptr) is narrow.indptr  # no copy when it has it
+
+
+def test_a_network_of_more_agents_than_uint32_entries_hold_gets_uint64_entries(monkeypatch):
+    """Beyond ``ENTRIES32_MAX_AGENTS`` agents a neighbour id shifted above the tie code
+    needs more than 32 bits: the same rows, merged and compacted alike, in uint64; ids up
+    to 2^30 - 1 keep their code."""
+    src = np.array([0, 1, 0, 2, 3, 3, 4], np.int32)
+    dst = np.array([1, 0, 2, 1, 4, 3, 0], np.int32)  # 0-1 twice, 3-3 a self-loop
+    typ = np.array([TIE_SOCIAL, TIE_WORK, TIE_SOCIAL, TIE_FAMILY, TIE_WORK, TIE_SOCIAL,
+                    TIE_SOCIAL], np.uint8)
+    narrow = build_csr(5, src, dst, typ)
+    monkeypatch.setattr(csr, "ENTRIES32_MAX_AGENTS", 4)
+    wide = build_csr(5, src, dst, typ)
+    assert narrow.entries.dtype == np.uint32 and wide.entries.dtype == np.uint64
+    assert wide.entries.tolist() == narrow.entries.tolist()
+    assert wide.nbytes == narrow.nbytes + 4 * narrow.n_entries
+    assert_csr_invariants(wide)
+    top = np.array([2**30 - 1, 2**28], np.int64)
+    entries = csr.pack(2**30, top, np.array([TIE_WORK | SEVERED, TIE_FAMILY], np.uint8))
+    assert entries.dtype == np.uint64
+    assert csr.neighbours_of(entries).tolist() == top.tolist()
+    assert csr.codes_of(entries).tolist() == [TIE_WORK | SEVERED, TIE_FAMILY]
 
 
 # high-control with shaming: association, listing announcements, shaming's severing and
@@ -252,7 +278,7 @@ def test_every_generator_gives_a_valid_csr_and_is_reproducible(kind):
     )
     net = generate_network(n, 11, **kwargs)
     assert_csr_invariants(net)
-    assert set(np.unique(net.tie)) == {TIE_FAMILY, TIE_SOCIAL, TIE_WORK}
+    assert set(np.unique(net.tie_codes())) == {TIE_FAMILY, TIE_SOCIAL, TIE_WORK}
     assert same_arrays(net, generate_network(n, 11, **kwargs))
     assert not same_arrays(net, generate_network(n, 12, **kwargs))
 
@@ -302,7 +328,7 @@ def test_generator_rejects_bad_parameters():
 def test_erdos_renyi_degrees():
     n, mean_degree = 100_000, 8.0
     net = generate_network(n, 3, kind="erdos_renyi", mean_degree=mean_degree)
-    assert np.all(net.tie == TIE_SOCIAL)
+    assert np.all(net.tie_codes() == TIE_SOCIAL)
     pairs = round(n * mean_degree / 2)
     # m pairs drawn with replacement among C(n, 2): about m^2 / (2 C(n, 2)) repeats merged.
     expected_repeats = pairs**2 / (n * (n - 1))
@@ -384,7 +410,7 @@ def test_household_cliques_are_complete_family_ties():
     household_of = np.repeat(np.arange(len(sizes)), sizes)
     i, j = undirected_pairs(net)
     same = household_of[i] == household_of[j]
-    family = net.tie[entry_rows(net) < net.indices] == TIE_FAMILY
+    family = net.tie_codes()[entry_rows(net) < net.neighbour_ids()] == TIE_FAMILY
     assert np.array_equal(same, family), "family ties are exactly the same-household pairs"
     assert same.sum() == np.sum(sizes * (sizes - 1) // 2), "every household is a clique"
     without = generate_network(
@@ -403,7 +429,7 @@ def test_work_ties_join_coworkers_with_expected_degree():
         n, 6, kind="none", mean_degree=0, employer=employer, work_degree=work_degree
     )
     assert_csr_invariants(net)
-    assert np.all(net.tie == TIE_WORK)
+    assert np.all(net.tie_codes() == TIE_WORK)
     i, j = undirected_pairs(net)
     assert np.all(employer[i] == employer[j]) and np.all(employer[i] >= 0)
     assert net.degree()[49_999:].max() == 0
@@ -437,7 +463,7 @@ def test_family_wins_over_work_when_a_household_works_together():
     )
     assert_csr_invariants(net)
     i, j = undirected_pairs(net)
-    types = net.tie[entry_rows(net) < net.indices]
+    types = net.tie_codes()[entry_rows(net) < net.neighbour_ids()]
     partners = i // 2 == j // 2
     assert np.all(types[partners] == TIE_FAMILY) and partners.sum() == n // 2
     assert np.all(types[~partners] == TIE_WORK)
@@ -457,7 +483,7 @@ def test_ego_facebook_loads(ego_facebook):
     net, original_id = load_edgelist(ego_facebook)
     assert net.n == 4039 and net.n_ties == 88234
     assert np.array_equal(original_id, np.arange(4039))
-    assert np.all(net.tie == TIE_SOCIAL)
+    assert np.all(net.tie_codes() == TIE_SOCIAL)
     assert_csr_invariants(net)
     assert count_nodes_hint(ego_facebook) >= net.n
     assert largest_component_fraction(net) == 1.0
@@ -472,7 +498,7 @@ def test_small_edges_fixture_loads_and_is_what_its_script_writes(small_edges):
     net, original_id = load_edgelist(small_edges)
     assert net.n == 408 and net.n_ties == 2150
     assert np.array_equal(original_id, np.arange(408))
-    assert np.all(net.tie == TIE_SOCIAL)
+    assert np.all(net.tie_codes() == TIE_SOCIAL)
     assert_csr_invariants(net)
     assert count_nodes_hint(small_edges) >= net.n
     assert largest_component_fraction(net) == 1.0
@@ -498,7 +524,8 @@ def test_edgelist_relabels_types_comments_and_merging(tmp_path):
     ties = {
         (int(original_id[a]), int(original_id[b])): TIE_TYPE_NAMES[t]
         for a, b, t in zip(
-            *undirected_pairs(net), net.tie[entry_rows(net) < net.indices], strict=True
+            *undirected_pairs(net), net.tie_codes()[entry_rows(net) < net.neighbour_ids()],
+            strict=True
         )
     }
     assert ties == {
@@ -567,11 +594,12 @@ def test_edgelist_missing_and_empty(tmp_path):
 
 def severed(net: Network, pairs: list[tuple[int, int]]) -> Network:
     """A copy of ``net`` with the given ties severed in both directions."""
-    tie = net.tie.copy()
+    tie = net.tie_codes().copy()
     rows = entry_rows(net)
     for a, b in pairs:
-        tie[((rows == a) & (net.indices == b)) | ((rows == b) & (net.indices == a))] |= SEVERED
-    return Network(net.indptr, net.indices, tie)
+        nbrs = net.neighbour_ids()
+        tie[((rows == a) & (nbrs == b)) | ((rows == b) & (nbrs == a))] |= SEVERED
+    return Network(net.indptr, pack(net.n, net.neighbour_ids(), tie))
 
 
 def graph(n: int, pairs: list[tuple[int, int]]) -> Network:
@@ -599,9 +627,10 @@ def test_largest_component_fraction_matches_breadth_first_search():
     n = 3000
     net = generate_network(n, 3, kind="erdos_renyi", mean_degree=0.9)
     rows = entry_rows(net)
-    tie = net.tie.copy()
-    tie[(rows + net.indices) % 5 == 0] |= SEVERED  # symmetric in (i, j)
-    cut = Network(net.indptr, net.indices, tie)
+    tie = net.tie_codes().copy()
+    tie[(rows + net.neighbour_ids()) % 5 == 0] |= SEVERED  # symmetric in (i, j)
+    cut = Network(net.indptr, pack(n, net.neighbour_ids(), tie))
+    nbrs, codes = cut.neighbour_ids(), cut.tie_codes()
     label = np.full(n, -1)
     for start in range(n):
         if label[start] < 0:
@@ -610,8 +639,8 @@ def test_largest_component_fraction_matches_breadth_first_search():
             while frontier:
                 i = frontier.pop()
                 for a in range(cut.indptr[i], cut.indptr[i + 1]):
-                    j = cut.indices[a]
-                    if not cut.tie[a] & SEVERED and label[j] < 0:
+                    j = nbrs[a]
+                    if not codes[a] & SEVERED and label[j] < 0:
                         label[j] = start
                         frontier.append(j)
     largest = np.bincount(label).max()
@@ -639,17 +668,17 @@ def test_score_assortativity_matches_pearson_and_thread_count():
     n = 50_000
     net = generate_network(n, 9, kind="erdos_renyi", mean_degree=6)
     rows = entry_rows(net)
-    cut = rows < net.indices
-    tie = net.tie.copy()
+    cut = rows < net.neighbour_ids()
+    tie = net.tie_codes().copy()
     # Sever every tenth tie (both directions) to check that severed entries are skipped.
-    i, j = rows[cut][::10], net.indices[cut][::10]
-    key = rows * n + net.indices
+    i, j = rows[cut][::10], net.neighbour_ids()[cut][::10]
+    key = rows * n + net.neighbour_ids()
     tie[np.searchsorted(key, i * n + j)] |= SEVERED
     tie[np.searchsorted(key, j.astype(np.int64) * n + i)] |= SEVERED
-    cut_net = Network(net.indptr, net.indices, tie)
+    cut_net = Network(net.indptr, pack(net.n, net.neighbour_ids(), tie))
     score = np.sin(np.arange(n) / 7.0) + 0.001 * np.arange(n) / n
     active = (tie & SEVERED) == 0
-    expected = np.corrcoef(score[rows[active]], score[net.indices[active]])[0, 1]
+    expected = np.corrcoef(score[rows[active]], score[net.neighbour_ids()[active]])[0, 1]
     result = score_assortativity(cut_net, score)
     assert result == pytest.approx(expected, abs=1e-12)
     threads = numba.get_num_threads()

@@ -98,8 +98,8 @@ def test_locality_order_puts_coworkers_households_together():
     def share_close(g):
         """Share of work ties whose ends are less than 64 ids (8 cache lines of scores)
         apart."""
-        work = (g.tie & TYPE_MASK) == TIE_WORK
-        return np.mean(np.abs(rows(g)[work] - g.indices[work]) < 64)
+        work = (g.tie_codes() & TYPE_MASK) == TIE_WORK
+        return np.mean(np.abs(rows(g)[work] - g.neighbour_ids()[work]) < 64)
 
     # Coworkers were uniform in their region (750 agents: share 128 / 750 = 0.17). Sorted
     # by the first working adult, a tie between two such adults is within a run of its
@@ -117,7 +117,7 @@ def test_build_world_generates_the_network_of_the_renumbered_population(scenario
     new = renumber(pop, locality_order(pop))
     net = network(sc, new)
     assert np.array_equal(state.net.indptr, net.indptr)
-    assert np.array_equal(state.net.indices, net.indices)
+    assert np.array_equal(state.net.neighbour_ids(), net.neighbour_ids())
     assert np.array_equal(state.agents["employer"], new.employer)
     assert np.array_equal(state.household_start, new.household_start)
 

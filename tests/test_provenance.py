@@ -112,7 +112,7 @@ def test_one_misattribution_causes_one_wrongful_listing_naming_the_actor():
                                                           "facial_recognition": True}},
                                   "misattribution": 1.0})
     sim = Simulation(sc, seed=1, trace=Trace(ids=(1,)))
-    assert list(sim.state.net.indices) == [1, 0]
+    assert list(sim.state.net.neighbour_ids()) == [1, 0]
     sim.state.agents["propensity"][1] = 0.0
     res = sim.run()
     assert res.agents["acts_theft"].tolist()[1] == 0 and res.agents["acts_theft"][0] > 0
@@ -179,7 +179,7 @@ def test_listing_by_association_with_wrongly_listed_neighbours():
     net = sim.state.net
     first = w.groupby("agent")["day"].min()
     for agent, day in assoc[["agent", "day"]].head(20).itertuples(index=False):
-        nbrs = net.indices[net.indptr[agent]:net.indptr[agent + 1]]
+        nbrs = net.neighbour_ids()[net.indptr[agent]:net.indptr[agent + 1]]
         assert any(first.get(j, day + 1) <= day for j in nbrs), agent
     # The cause counts are the metric columns.
     for cause in CAUSES:

@@ -73,7 +73,7 @@ def today(p, flags=2, counts=None, companies=None):
     tally = SimpleNamespace(counts=Named("counts"), arrays=Named("arrays"), sums=Named("sums"),
                             flags=np.zeros(flags, np.uint8),
                             count=lambda name: counts.get(name, 0))
-    net = SimpleNamespace(indptr="net.indptr", indices="net.indices", tie="net.tie")
+    net = SimpleNamespace(indptr="net.indptr", entries="net.entries")
     state = SimpleNamespace(agents=Named("a"), net=net, region_start="s.region_start",
                             household_start="s.household_start",
                             companies=companies if companies is not None else Named("c"))
@@ -210,8 +210,8 @@ def test_reports_step_run(monkeypatch, flagged):
         t.tally.flags))
     assert calls.names() == (["report", "false_reports"] if flagged else ["report"])
     if flagged:
-        assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.indices",
-                               "net.tie", "a.scores", "a.malice", "a.region", "started",
+        assert calls[1][1] == ("P.report", "P.behave", fk, "net.indptr", "net.entries",
+                               "a.scores", "a.malice", "a.region", "started",
                                "a.scratch", "a.today", "a.status", "counts.report",
                                book("report"), "a.falsely_reported_by",
                                impunity_today(t), "counts.impunity", NOT_TRACED, False,
@@ -233,7 +233,7 @@ def test_classify_step_run(monkeypatch, flagged):
         t.tally.flags))
     assert calls.names() == (["classify", "announce_listings"] if flagged else ["classify"])
     if flagged:
-        assert calls[1][1] == ("P.threshold", "net.indptr", "net.indices", "net.tie",
+        assert calls[1][1] == ("P.threshold", "net.indptr", "net.entries",
                                "a.scores", "a.status", "a.today", "a.nbr_listed",
                                "a.nbr_clean_listed", "a.nbr_shamed", t.tally.flags)
 
@@ -255,7 +255,7 @@ def test_score_step_run_swaps_buffers(monkeypatch):
     calls.patch(monkeypatch, score_m, "score")
     t = today(SimpleNamespace(score="P.score"))
     score_m.Score(None).run(t)
-    assert calls == [("score", ("P.score", "net.indptr", "net.indices", "net.tie", "a.group",
+    assert calls == [("score", ("P.score", "net.indptr", "net.entries", "a.group",
                                 "a.region", "started", "a.deg_active", "a.nbr_listed",
                                 "a.nbr_clean_listed",
                                 "a.scores", "a.scratch", book("score")))]
@@ -308,8 +308,8 @@ def test_shame_step_run_shaming(monkeypatch):
                                       "a.times_shamed", "counts.shame", t.tally.flags))
         if flagged:
             assert calls[1:] == [("sever", (
-                key("sever"), "P.sever", "a.conformity", "net.indptr", "net.indices",
-                "net.tie", "a.status", "a.today", *nbr, "a.ties_lost", "counts.shame",
+                key("sever"), "P.sever", "a.conformity", "net.indptr", "net.entries",
+                "a.status", "a.today", *nbr, "a.ties_lost", "counts.shame",
                 NOT_TRACED, t.tally.flags))]
         else:
             assert calls.names() == ["shame"]
@@ -337,7 +337,7 @@ def test_shame_step_run_restoring(monkeypatch):
                                              t.tally.flags))
         if found:
             assert calls[1:] == [("restore", (key("restore"), 0.1, "net.indptr",
-                                              "net.indices", "net.tie", "a.status", *nbr,
+                                              "net.entries", "a.status", *nbr,
                                               "counts.shame", t.tally.flags))]
         else:
             assert len(calls) == 1

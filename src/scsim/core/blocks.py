@@ -17,9 +17,9 @@ parallel pass flagged, in agent order::
         ...
 
 The hottest loops read their arrays at unsigned positions (``range(np.uint64(lo),
-np.uint64(hi))``, CSR indices viewed as uint32): at a signed position numba adds a
-correction for negative indices to every read (a compare and a select), which made the
-census a third slower and a plain neighbour gather up to twice as slow. Arithmetic that
+np.uint64(hi))``, neighbour ids shifted out of unsigned tie entries): at a signed position
+numba adds a correction for negative indices to every read (a compare and a select), which
+made the census a third slower and a plain neighbour gather up to twice as slow. Arithmetic that
 mixes uint64 and int64 gives float64 in numba, so such loops add ``np.uint64`` constants.
 """
 

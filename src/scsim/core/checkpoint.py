@@ -7,7 +7,7 @@ A checkpoint is a folder of two files:
 ``state.npz``
     every array that a day reads and writes, uncompressed (``numpy.savez``): the agents
     (``agents/NAME``), the companies (``companies/NAME``), the network with its severed
-    ties (``net/indptr``, ``net/indices``, ``net/tie``), the household and region ranges
+    ties (``net/indptr``, ``net/entries``), the household and region ranges
     (``state/...``), the metrics table so far (``recorder/table``), the day's block flags
     (``tally/flags``) and any array a step or the metrics recorder carries from day to
     day (``steps/PHASE/NAME``, ``recorder/NAME``).
@@ -122,8 +122,8 @@ def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     arrays: dict[str, np.ndarray] = {}
     arrays.update({f"agents/{k}": v for k, v in s.agents.items()})
     arrays.update({f"companies/{k}": v for k, v in s.companies.items()})
-    arrays.update({"net/indptr": s.net.indptr, "net/indices": s.net.indices,
-                   "net/tie": s.net.tie, "state/household_start": s.household_start,
+    arrays.update({"net/indptr": s.net.indptr, "net/entries": s.net.entries,
+                   "state/household_start": s.household_start,
                    "state/region_start": s.region_start,
                    "state/company_region_start": s.company_region_start,
                    "tally/flags": sim.tally.flags})
@@ -474,6 +474,24 @@ def _fit_rows(agents: dict[str, np.ndarray], scenario: Scenario, seed: int,
             agents[name] = array[:0].copy()
 
 
+LEGACY_SEVERED, LEGACY_SUSPENDED, LEGACY_TYPE_MASK = 0x80, 0x40, 0x3F
+"""The tie byte's bits in checkpoints written before tie entries were packed (``net/tie``
+beside ``net/indices``, before 2026-12-03)."""
+
+
+def _entries(arrays: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The network's tie entries of a checkpoint of ``n`` agents: ``net/entries``, or packed
+    from the neighbour ids and tie bytes of a checkpoint written before 2026-12-03."""
+    from scsim.world.network.csr import SEVERED, SUSPENDED, pack
+
+    if "net/entries" in arrays:
+        return arrays["net/entries"]
+    tie = arrays["net/tie"]
+    codes = ((tie & LEGACY_TYPE_MASK) | np.where(tie & LEGACY_SEVERED, SEVERED, 0)
+             | np.where(tie & LEGACY_SUSPENDED, SUSPENDED, 0))
+    return pack(n, arrays["net/indices"], codes)
+
+
 def load(path: str | os.PathLike, scenario: Scenario | None = None,
          threads: int | None = None) -> Simulation:
     """``Simulation.load``: the simulation saved at ``path`` (a checkpoint folder, or a
@@ -523,7 +541,7 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     indptr = canonical_indptr(arrays["net/indptr"])
     _fit_rows(agents, scenario, int(manifest["seed"]), indptr)
     state = State(day=int(manifest["day"]), agents=agents, companies=companies,
-                  net=Network(indptr, arrays["net/indices"], arrays["net/tie"]),
+                  net=Network(indptr, _entries(arrays, len(indptr) - 1)),
                   household_start=arrays["state/household_start"],
                   region_start=arrays["state/region_start"],
                   company_region_start=arrays["state/company_region_start"])

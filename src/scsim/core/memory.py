@@ -32,13 +32,12 @@ from scsim.core.state import (
 from scsim.errors import MemoryRefused
 from scsim.outputs.result import AGENT_TABLE_ROWS
 from scsim.scenario.schema import Scenario
-from scsim.world.network.csr import indptr_dtype
+from scsim.world.network.csr import entries_dtype, indptr_dtype
 from scsim.world.population import MAX_HOUSEHOLD, company_count
 
-# Bytes per directed tie entry in the CSR (int32 neighbour + uint8 tie byte), and what
-# building it needs at its peak: the undirected edge list (two int32 ends and a type byte per
-# two directed entries) while the neighbour ids are written (generators.py, csr.py).
-CSR_BYTES_PER_ENTRY = 5
+# What building the CSR needs per directed tie entry at its peak: the undirected edge list
+# (two int32 ends and a type byte per two directed entries) while the neighbour ids are
+# written (generators.py, csr.py).
 BUILD_BYTES_PER_ENTRY = 12.5  # measured: pilot-1000 at 10^7 agents (7.8 entries per agent)
 # Per agent while the network is built: region, household, group, employer, households.
 POPULATION_BYTES = 2 + 4 + 1 + 4 + 8 / 2.8
@@ -85,8 +84,10 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
 
 def network_bytes(n: int, entries: int) -> int:
     """Bytes of the CSR of ``n`` agents and ``entries`` directed ties: the row pointer (4
-    bytes per agent, or 8 beyond 2^32 - 1 entries: ``csr.indptr_dtype``) and the entries."""
-    return indptr_dtype(entries).itemsize * (n + 1) + entries * CSR_BYTES_PER_ENTRY
+    bytes per agent, or 8 beyond 2^32 - 1 entries: ``csr.indptr_dtype``) and the entries
+    (4 bytes each, or 8 beyond 2^28 agents: ``csr.entries_dtype``)."""
+    return (indptr_dtype(entries).itemsize * (n + 1)
+            + entries * entries_dtype(n).itemsize)
 
 
 def mechanism_state_bytes(sc: Scenario) -> float:

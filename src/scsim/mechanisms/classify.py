@@ -339,7 +339,7 @@ def traced_appeals(p, key, day, region, started, status, today, listed_until, wh
 
 
 @njit(cache=True)
-def announce_listings(threshold, indptr, indices, tie, scores, status, today, nbr_listed,
+def announce_listings(threshold, indptr, entries, scores, status, today, nbr_listed,
                       nbr_clean_listed, nbr_shamed, flags):
     """Serial: neighbours of newly listed and delisted agents update what they see, and
     those of wrongfully listed agents whose error-free score (``scores``' last column,
@@ -356,17 +356,17 @@ def announce_listings(threshold, indptr, indices, tie, scores, status, today, nb
                 rightful = 0 if st & WRONGFUL else 1
                 if rightful:
                     status[i] = st | CLEAN_LISTED
-                broadcast(i, 1, rightful, 0, indptr, indices, tie, nbr_listed,
+                broadcast(i, 1, rightful, 0, indptr, entries, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
             elif ev & DELISTED:
                 rightful = 1 if st & CLEAN_LISTED else 0
                 shamed = 1 if st & SHAMED else 0
-                broadcast(i, -1, -rightful, -shamed, indptr, indices, tie, nbr_listed,
+                broadcast(i, -1, -rightful, -shamed, indptr, entries, nbr_listed,
                           nbr_clean_listed, nbr_shamed)
                 status[i] = st & ~(WRONGFUL | SHAMED | CLEAN_LISTED)
             elif joins_clean_record(st, ev, scores[i, clean], threshold):
                 status[i] = st | CLEAN_LISTED
-                broadcast(i, 0, 1, 0, indptr, indices, tie, nbr_listed, nbr_clean_listed,
+                broadcast(i, 0, 1, 0, indptr, entries, nbr_listed, nbr_clean_listed,
                           nbr_shamed)
 
 
@@ -403,7 +403,7 @@ def list_initially(state: State, p: ClassifyParams, started: np.ndarray, share: 
     draw_initial_listings(share, p.duration, state.day, stream_key(seed, "initial:listing"),
                           a["region"], started, a["status"], a["today"], a["listed_until"],
                           a["times_listed"], flags)
-    announce_listings(p.threshold, net.indptr, net.indices, net.tie, a["scores"],
+    announce_listings(p.threshold, net.indptr, net.entries, a["scores"],
                       a["status"], a["today"], a["nbr_listed"], a["nbr_clean_listed"],
                       a["nbr_shamed"], flags)
     a["today"][:] = 0
@@ -438,7 +438,7 @@ class Classify(Step):
                  a["days_listed"], a["wrongful_listings"], tally.counts["classify"],
                  t.book(SOURCES), tally.flags)
         if tally.flags.any():
-            announce_listings(p.threshold, net.indptr, net.indices, net.tie, a["scores"],
+            announce_listings(p.threshold, net.indptr, net.entries, a["scores"],
                               a["status"], a["today"], a["nbr_listed"],
                               a["nbr_clean_listed"], a["nbr_shamed"], tally.flags)
         if opening and tally.count("wrongful_new"):

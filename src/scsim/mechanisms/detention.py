@@ -226,7 +226,7 @@ def detain(p, key, day, region, started, scores, status, release_day, counts, fl
 
 
 @njit(cache=True)
-def suspend(p, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
+def suspend(p, indptr, entries, status, deg_active, nbr_listed, nbr_clean_listed,
             nbr_shamed, counts, flags):
     """Serial: suspend the ties of those detained today (when ``p.suspend_ties``) and free
     those of those released (``ties.suspend_ties``), in agent order; count the ties that
@@ -240,7 +240,7 @@ def suspend(p, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_l
             if detained == ((st & TIES_SUSPENDED) != 0) or (detained and not p.suspend_ties):
                 continue
             status[i] = st ^ TIES_SUSPENDED
-            changed = suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed,
+            changed = suspend_ties(i, indptr, entries, status, deg_active, nbr_listed,
                                    nbr_clean_listed, nbr_shamed)
             if detained:
                 counts[blk, C.ties_suspended] += changed
@@ -338,7 +338,7 @@ class DetentionStep(Step):
             a["scores"][new, 0] < p.threshold, DETENTION_CAUSES.index("score_below_threshold"),
             DETENTION_CAUSES.index("political_act")).astype(np.int8)
         if tally.flags.any():
-            suspend(p, t.state.net.indptr, t.state.net.indices, t.state.net.tie, a["status"],
+            suspend(p, t.state.net.indptr, t.state.net.entries, a["status"],
                     a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["nbr_shamed"],
                     counts, tally.flags)
         if tally.count("detained"):

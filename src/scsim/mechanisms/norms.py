@@ -26,7 +26,7 @@ from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Probability, Section, meta, switched_off
-from scsim.world.network.csr import INACTIVE, row_bounds
+from scsim.world.network.csr import INACTIVE, neighbour, row_bounds, tie_code
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -76,20 +76,20 @@ S = COUNTERS.S
 
 
 @njit(cache=True, inline="always")
-def neighbours_mean(i, indptr, indices, tie, conformity):
+def neighbours_mean(i, indptr, entries, conformity):
     """Mean conformity of agent i's active neighbours; its own when it has none."""
     total = 0.0
     k = 0
     start, end = row_bounds(indptr, i)
     for e in range(start, end):
-        if not tie[e] & INACTIVE:
-            total += conformity[indices[e]]
+        if not tie_code(entries, e) & INACTIVE:
+            total += conformity[neighbour(entries, e)]
             k += 1
     return total / k if k > 0 else conformity[i]
 
 
 @njit(cache=True, parallel=True)
-def drift(p, region, started, indptr, indices, tie, conformity, out):
+def drift(p, region, started, indptr, entries, conformity, out):
     """out[i] = conformity[i] + η · (target - conformity[i]) where the system has started;
     unchanged elsewhere."""
     n = len(conformity)
@@ -98,7 +98,7 @@ def drift(p, region, started, indptr, indices, tie, conformity, out):
         for i in range(lo, hi):
             c = conformity[i]
             if started[region[i]]:
-                target = neighbours_mean(i, indptr, indices, tie, conformity) \
+                target = neighbours_mean(i, indptr, entries, conformity) \
                     if p.neighbours else 1.0
                 c += p.rate * (target - c)
             out[i] = c
@@ -134,7 +134,7 @@ class NormsStep(Step):
             if self.buffer is None:
                 self.buffer = np.empty_like(a["conformity"])
             out = self.buffer
-        drift(p, a["region"], t.started, net.indptr, net.indices, net.tie, a["conformity"],
+        drift(p, a["region"], t.started, net.indptr, net.entries, a["conformity"],
               out)
         settle(out, a["conformity"], t.tally.sums["norms"])
 

@@ -41,7 +41,7 @@ from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
 from scsim.mechanisms.observe import SEEN, UNSEEN, false_match_rate, mark_record, sighting
 from scsim.mechanisms.ties import active_degree
 from scsim.scenario.section import Probability, Rate, Section, left_at_default, meta, switched_off
-from scsim.world.network.csr import INACTIVE, row_bounds
+from scsim.world.network.csr import INACTIVE, neighbour, row_bounds, tie_code
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -199,7 +199,7 @@ def report(p, beh, seen, observe_key, report_key, false_key, group, region, regi
 
 
 @njit(cache=True)
-def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, region, started,
+def false_reports(p, beh, false_key, indptr, entries, scores, malice, region, started,
                   scratch, today, status, counts, bk, falsely_reported_by, imp, imp_counts,
                   traced, log_all, flags):
     """Serial replay of the false reports: target by envy among active neighbours,
@@ -225,21 +225,22 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
             top = -np.inf
             start, end = row_bounds(indptr, i)
             for e in range(start, end):
-                if not tie[e] & INACTIVE:
-                    top = max(top, scores[indices[e], 0])
+                if not tie_code(entries, e) & INACTIVE:
+                    top = max(top, scores[neighbour(entries, e), 0])
             total = 0.0
             for e in range(start, end):
-                if not tie[e] & INACTIVE:
-                    total += math.exp(envy * (scores[indices[e], 0] - top) / POINTS_SCALE)
+                if not tie_code(entries, e) & INACTIVE:
+                    total += math.exp(envy * (scores[neighbour(entries, e), 0] - top)
+                                      / POINTS_SCALE)
             for k in range(filed):
                 x = sub_hash(h, k + FIRST_FALSE_REPORT)
                 goal = unit(x) * total
                 target = -1
                 acc = 0.0
                 for e in range(start, end):
-                    if tie[e] & INACTIVE:
+                    if tie_code(entries, e) & INACTIVE:
                         continue
-                    target = indices[e]
+                    target = neighbour(entries, e)
                     acc += math.exp(envy * (scores[target, 0] - top) / POINTS_SCALE)
                     if acc > goal:
                         break
@@ -279,23 +280,23 @@ def false_reports(p, beh, false_key, indptr, indices, tie, scores, malice, regio
 
 
 @njit(cache=True, inline="always")
-def reporter(x, i, indptr, indices, tie, deg_active):
+def reporter(x, i, indptr, entries, deg_active):
     """The neighbour who reported agent i's unseen act of draw ``x`` (the model says "a
     neighbour"): one of its active ties, uniformly (draw ``REPORTER`` under ``x``), in
     the order of its ties."""
     k = below(rehash(x, REPORTER), active_degree(deg_active, indptr, i))
     start, end = row_bounds(indptr, i)
     for e in range(start, end):
-        if not tie[e] & INACTIVE:
+        if not tie_code(entries, e) & INACTIVE:
             if k == 0:
-                return indices[e]
+                return neighbour(entries, e)
             k -= 1
     return -1
 
 
 @njit(cache=True)
 def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_start,
-                   started, indptr, indices, tie, deg_active, act_model, today, slots, imp,
+                   started, indptr, entries, deg_active, act_model, today, slots, imp,
                    who):
     """Replay for the agents ``who`` (sorted ids: the traced agents and their neighbours,
     ``CaseFiles.neighbourhood``): the true reports of their unseen acts today, from the
@@ -325,7 +326,7 @@ def traced_reports(p, beh, seen, observe_key, report_key, group, region, region_
                 x = sub_hash(hr, b_key[b] + np.uint64(j))
                 if unit(x) >= p.true_rate:
                     continue
-                by = reporter(x, i, indptr, indices, tie, deg_active)
+                by = reporter(x, i, indptr, entries, deg_active)
                 if unit(rehash(x, TRUE_REPORT_ACCEPTED)) >= p.accept:
                     rows, m = add_event(rows, m, i, REPORT_REJECTED, -1, 0.0, by, b, ch, 0.0)
                 elif is_dropped(hd, b_key[b] + np.uint64(j), imp.p_drop):
@@ -354,8 +355,8 @@ class Report(Step):
                tally.arrays["reported"], t.book(SOURCES), imp, tally.counts["impunity"],
                tally.flags)
         if tally.flags.any():
-            errors = false_reports(p, t.p.behave, false_key, net.indptr, net.indices,
-                                   net.tie, a["scores"], a["malice"], a["region"], t.started,
+            errors = false_reports(p, t.p.behave, false_key, net.indptr, net.entries,
+                                   a["scores"], a["malice"], a["region"], t.started,
                                    a["scratch"], a["today"], a["status"],
                                    tally.counts["report"],
                                    t.book(SOURCES), a["falsely_reported_by"], imp,
@@ -365,8 +366,8 @@ class Report(Step):
         if t.trace is not None and len(t.trace.traced) and p.true_rate > 0.0:
             t.trace.log(traced_reports(p, t.p.behave, t.p.observe, t.key("observe"),
                                        t.key("report"), a["group"], a["region"],
-                                       s.region_start, t.started, net.indptr, net.indices,
-                                       net.tie, a["deg_active"], t.acts,
+                                       s.region_start, t.started, net.indptr, net.entries,
+                                       a["deg_active"], t.acts,
                                        a["today"], t.ledger.slots(SOURCES), imp,
                                        t.trace.neighbourhood()))
 

@@ -29,7 +29,7 @@ from scsim.core.source import (
 from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
 from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
-from scsim.world.network.csr import INACTIVE, TYPE_MASK
+from scsim.world.network.csr import CODE_MASK, INACTIVE, TIE_BITS, TYPE_MASK
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -109,7 +109,7 @@ class ScoreParams(NamedTuple):
     listed_penalty: float  # points per day per listed active neighbour
     group_bonus: np.ndarray  # float64 (groups), points per day per active tie
     has_bonus: bool
-    unit_weights: bool  # every tie weighs 1: the neighbour mean needs no tie byte
+    unit_weights: bool  # every tie weighs 1: the neighbour mean needs no tie code
 
 
 def compile_score(sc: Scenario, names: Names) -> ScoreParams:
@@ -148,17 +148,17 @@ SRC = SOURCES.S
 
 
 @njit(cache=True, inline="always")
-def unit_sums(indices, scores, start, end, last, both):
-    """Sums of the recorded (and, with ``both``, error-free) scores of the neighbours
-    ``indices[start:end]`` (points, float64), none of whose ties is severed, every tie
-    weighing 1. ``indices`` is viewed as uint32 and read at unsigned positions: numba
-    adds no negative-index test to these reads."""
+def unit_sums(entries, scores, start, end, last, both):
+    """Sums of the recorded (and, with ``both``, error-free) scores of the neighbours of
+    the tie entries ``start:end`` (points, float64), none of whose ties is severed, every
+    tie weighing 1. Entries are read at unsigned positions and their neighbours are
+    unsigned: numba adds no negative-index test to these reads."""
     ssum = 0.0
     csum = 0.0
     for e in range(start, end):
         if e < last:
-            prefetch(scores, indices[np.uint64(e + PREFETCH_AHEAD)])
-        j = indices[np.uint64(e)]
+            prefetch(scores, entries[np.uint64(e + PREFETCH_AHEAD)] >> TIE_BITS)
+        j = entries[np.uint64(e)] >> TIE_BITS
         ssum += scores[j, 0]
         if both:
             csum += scores[j, 1]
@@ -166,7 +166,7 @@ def unit_sums(indices, scores, start, end, last, both):
 
 
 @njit(cache=True, inline="always")
-def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
+def weighted_sums(p, entries, group, scores, start, end, last, both):
     """Weight, weighted recorded (and, with ``both``, error-free) score sums and group
     bonus over the active ties ``start:end`` (points, float64)."""
     wsum = 0.0
@@ -175,11 +175,12 @@ def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
     bonus = 0.0
     for e in range(start, end):
         if e < last:
-            prefetch(scores, indices[np.uint64(e + PREFETCH_AHEAD)])
-        t = tie[np.uint64(e)]
+            prefetch(scores, entries[np.uint64(e + PREFETCH_AHEAD)] >> TIE_BITS)
+        x = entries[np.uint64(e)]
+        t = x & CODE_MASK
         if t & INACTIVE:
             continue
-        j = indices[np.uint64(e)]
+        j = x >> TIE_BITS
         w = p.tie_weight[t & TYPE_MASK]
         wsum += w
         ssum += w * scores[j, 0]
@@ -191,19 +192,18 @@ def weighted_sums(p, indices, tie, group, scores, start, end, last, both):
 
 
 @njit(cache=True, parallel=True)
-def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_listed,
+def score(p, indptr, entries, group, region, started, deg_active, nbr_listed,
           nbr_clean_listed, scores, scratch, bk):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
-    each part of the update to its source (``bk``). The CSR's ``indices`` (int32) are read
-    as uint32. When nothing can err, ``scores`` has one column (``state.clean_column``): the
-    recorded score is the error-free one, and only it is updated and its neighbours' sums
-    read; an agent none of whose ties is inactive (severed or suspended), when every tie
-    weighs 1 and no group gives a bonus, has its neighbours summed without reading tie
-    bytes (every agent, when the run keeps no ``deg_active``: no tie can go inactive)."""
+    each part of the update to its source (``bk``). When nothing can err, ``scores`` has
+    one column (``state.clean_column``): the recorded score is the error-free one, and only
+    it is updated and its neighbours' sums read; an agent none of whose ties is inactive
+    (severed or suspended), when every tie weighs 1 and no group gives a bonus, has its
+    neighbours summed without testing tie codes (every agent, when the run keeps no
+    ``deg_active``: no tie can go inactive)."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     both = clean_column(scores) == 1
-    indices = indices.view(np.uint32)
     n = len(group)
     for blk in prange(n_blocks(n)):
         lo, hi = block_bounds(blk, n)
@@ -224,11 +224,11 @@ def score(p, indptr, indices, tie, group, region, started, deg_active, nbr_liste
                 start, end = np.int64(indptr[i]), np.int64(indptr[i + np.uint64(1)])
                 if p.unit_weights and not has_bonus and (len(deg_active) == 0
                                                          or deg_active[i] == end - start):
-                    ssum, csum = unit_sums(indices, scores, start, end, last, both)
+                    ssum, csum = unit_sums(entries, scores, start, end, last, both)
                     wsum = float(end - start)
                     bonus = 0.0
                 else:
-                    wsum, ssum, csum, bonus = weighted_sums(p, indices, tie, group, scores,
+                    wsum, ssum, csum, bonus = weighted_sums(p, entries, group, scores,
                                                             start, end, last, both)
                 if wsum > 0.0:
                     pull = alpha * (ssum / wsum - s)
@@ -269,7 +269,7 @@ class Score(Step):
 
     def run(self, t: Today) -> None:
         a, net = t.state.agents, t.state.net
-        score(t.p.score, net.indptr, net.indices, net.tie, a["group"], a["region"], t.started,
+        score(t.p.score, net.indptr, net.entries, a["group"], a["region"], t.started,
               a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["scores"],
               a["scratch"], t.book(SOURCES))
         a["scores"], a["scratch"] = a["scratch"], a["scores"]

@@ -30,7 +30,14 @@ from scsim.scenario.section import (
     meta,
     switched_off,
 )
-from scsim.world.network.csr import INACTIVE, SEVERED, TYPE_MASK, row_bounds
+from scsim.world.network.csr import (
+    INACTIVE,
+    SEVERED,
+    TYPE_MASK,
+    neighbour,
+    row_bounds,
+    tie_code,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -146,7 +153,7 @@ def shame(key, probability, status, today, times_shamed, counts, flags):
 
 
 @njit(cache=True)
-def sever(key, sever_probability, conformity, indptr, indices, tie, status, today, deg_active,
+def sever(key, sever_probability, conformity, indptr, entries, status, today, deg_active,
           nbr_listed, nbr_clean_listed, nbr_shamed, ties_lost, counts, traced, flags):
     """Serial: neighbours learn of every shaming of the day first (so a tie between two
     shamed agents is counted both ways before either severs it), then some sever their
@@ -158,7 +165,7 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
         lo, hi = block_bounds(blk, n)
         for i in range(lo, hi):
             if today[i] & NEW_SHAMED:
-                broadcast(i, 0, 0, 1, indptr, indices, tie, nbr_listed, nbr_clean_listed,
+                broadcast(i, 0, 0, 1, indptr, entries, nbr_listed, nbr_clean_listed,
                           nbr_shamed)
     for blk in flagged_blocks(flags):
         lo, hi = block_bounds(blk, n)
@@ -168,13 +175,13 @@ def sever(key, sever_probability, conformity, indptr, indices, tie, status, toda
             h = agent_hash(key, i)
             start, end = row_bounds(indptr, i)
             for e in range(start, end):
-                t = tie[e]
+                t = tie_code(entries, e)
                 if t & INACTIVE:  # severed already, or suspended (an end is detained)
                     continue
-                j = indices[e]
+                j = neighbour(entries, e)
                 p = min(1.0, sever_probability[t & TYPE_MASK] * conformity[j])
                 if unit(sub_hash(h, j)) < p:
-                    set_tie(i, e, False, indptr, indices, tie, status, deg_active, nbr_listed,
+                    set_tie(i, e, False, indptr, entries, status, deg_active, nbr_listed,
                             nbr_clean_listed, nbr_shamed)
                     add_capped(ties_lost, i, 1)
                     counts[blk, C.ties_severed] += 1
@@ -200,7 +207,7 @@ def find_severed(indptr, deg_active, status, flags):
 
 
 @njit(cache=True)
-def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
+def restore(key, rate, indptr, entries, status, deg_active, nbr_listed, nbr_clean_listed,
             nbr_shamed, counts, flags):
     """Serial: each severed tie with neither end listed comes back with probability
     ``rate`` per day (decided once per tie, from its lower-numbered end); not while it is
@@ -214,11 +221,11 @@ def restore(key, rate, indptr, indices, tie, status, deg_active, nbr_listed, nbr
                 continue
             h = agent_hash(key, i)
             for e in range(start, end):
-                j = indices[e]
-                if j < i or tie[e] & INACTIVE != SEVERED or status[j] & LISTED:
+                j = neighbour(entries, e)
+                if j < i or tie_code(entries, e) & INACTIVE != SEVERED or status[j] & LISTED:
                     continue
                 if unit(sub_hash(h, j)) < rate:
-                    set_tie(i, e, True, indptr, indices, tie, status, deg_active, nbr_listed,
+                    set_tie(i, e, True, indptr, entries, status, deg_active, nbr_listed,
                             nbr_clean_listed, nbr_shamed)
                     counts[blk, C.ties_restored] += 1
 
@@ -245,7 +252,7 @@ class Shame(Step):
                   tally.flags)
             if tally.flags.any():
                 severed = sever(t.key("sever"), p.sever, a["conformity"], net.indptr,
-                                net.indices, net.tie, a["status"], a["today"], *nbr,
+                                net.entries, a["status"], a["today"], *nbr,
                                 a["ties_lost"], counts, t.traced()[0], tally.flags)
                 if t.trace is not None:
                     t.trace.log(severed)
@@ -253,7 +260,7 @@ class Shame(Step):
         if p.restore > 0.0 and self.severed_ties > 0:
             find_severed(net.indptr, a["deg_active"], a["status"], tally.flags)
             if tally.flags.any():
-                restore(t.key("restore"), p.restore, net.indptr, net.indices, net.tie,
+                restore(t.key("restore"), p.restore, net.indptr, net.entries,
                         a["status"], *nbr, counts, tally.flags)
             self.severed_ties -= tally.count("ties_restored")
 

@@ -17,7 +17,15 @@ import numpy as np
 from numba import njit
 
 from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, TIES_SUSPENDED
-from scsim.world.network.csr import INACTIVE, SEVERED, SUSPENDED, row_bounds
+from scsim.world.network.csr import (
+    INACTIVE,
+    SEVERED,
+    SUSPENDED,
+    neighbour,
+    row_bounds,
+    set_code_bit,
+    tie_code,
+)
 
 
 @njit(cache=True, inline="always")
@@ -42,16 +50,16 @@ def active_degree(deg_active, indptr, i):
 
 
 @njit(cache=True)
-def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_listed,
+def broadcast(i, d_listed, d_rightful, d_shamed, indptr, entries, nbr_listed,
               nbr_clean_listed, nbr_shamed):
     """Agent i's visible status changed by the given amounts: tell its active neighbours.
     ``nbr_shamed`` is written only when ``d_shamed`` is not 0 (a run without shaming keeps
     no rows of it: ``core.state.short_arrays``)."""
     lo, hi = row_bounds(indptr, i)
     for e in range(lo, hi):
-        if tie[e] & INACTIVE:
+        if tie_code(entries, e) & INACTIVE:
             continue
-        j = indices[e]
+        j = neighbour(entries, e)
         nbr_listed[j] += d_listed
         nbr_clean_listed[j] += d_rightful
         if d_shamed != 0:
@@ -59,12 +67,12 @@ def broadcast(i, d_listed, d_rightful, d_shamed, indptr, indices, tie, nbr_liste
 
 
 @njit(cache=True)
-def reverse_entry(indptr, indices, i, j):
+def reverse_entry(indptr, entries, i, j):
     """Position of j in row i (rows are sorted): binary search."""
     lo, hi = row_bounds(indptr, i)
     while lo < hi:
         mid = (lo + hi) // 2
-        if indices[mid] < j:
+        if neighbour(entries, mid) < j:
             lo = mid + 1
         else:
             hi = mid
@@ -91,30 +99,26 @@ def count_tie(i, j, sign, status, deg_active, nbr_listed, nbr_clean_listed, nbr_
 
 
 @njit(cache=True, inline="always")
-def mark_tie(i, e, bit, on, indptr, indices, tie):
+def mark_tie(i, e, bit, on, indptr, entries):
     """Set (``on``) or clear ``bit`` on the tie at entry e of row i, in both directions."""
-    f = reverse_entry(indptr, indices, indices[e], i)
-    if on:
-        tie[e] |= bit
-        tie[f] |= bit
-    else:
-        tie[e] &= ~bit
-        tie[f] &= ~bit
+    f = reverse_entry(indptr, entries, neighbour(entries, e), i)
+    set_code_bit(entries, e, bit, on)
+    set_code_bit(entries, f, bit, on)
 
 
 @njit(cache=True)
-def set_tie(i, e, active, indptr, indices, tie, status, deg_active, nbr_listed,
-            nbr_clean_listed, nbr_shamed):
+def set_tie(i, e, active, indptr, entries, status, deg_active, nbr_listed, nbr_clean_listed,
+            nbr_shamed):
     """Sever (active=False) an active tie, or restore a severed tie that is not suspended,
     at entry e of row i, in both directions, and update both ends' counts of what they see
     of each other."""
-    mark_tie(i, e, SEVERED, not active, indptr, indices, tie)
-    count_tie(i, indices[e], 1 if active else -1, status, deg_active, nbr_listed,
+    mark_tie(i, e, SEVERED, not active, indptr, entries)
+    count_tie(i, neighbour(entries, e), 1 if active else -1, status, deg_active, nbr_listed,
               nbr_clean_listed, nbr_shamed)
 
 
 @njit(cache=True)
-def suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed, nbr_clean_listed,
+def suspend_ties(i, indptr, entries, status, deg_active, nbr_listed, nbr_clean_listed,
                  nbr_shamed):
     """Agent i's ties were suspended or freed (its ``TIES_SUSPENDED`` status bit is already
     set or cleared): each tie is suspended while either end has that bit, and no longer once
@@ -123,13 +127,13 @@ def suspend_ties(i, indptr, indices, tie, status, deg_active, nbr_listed, nbr_cl
     changed = 0
     lo, hi = row_bounds(indptr, i)
     for e in range(lo, hi):
-        j = indices[e]
+        j = neighbour(entries, e)
         suspend = (status[i] & TIES_SUSPENDED) != 0 or (status[j] & TIES_SUSPENDED) != 0
-        if suspend == ((tie[e] & SUSPENDED) != 0):
+        if suspend == ((tie_code(entries, e) & SUSPENDED) != 0):
             continue
-        mark_tie(i, e, SUSPENDED, suspend, indptr, indices, tie)
+        mark_tie(i, e, SUSPENDED, suspend, indptr, entries)
         changed += 1
-        if not tie[e] & SEVERED:
+        if not tie_code(entries, e) & SEVERED:
             count_tie(i, j, -1 if suspend else 1, status, deg_active, nbr_listed,
                       nbr_clean_listed, nbr_shamed)
     return changed

@@ -88,7 +88,7 @@ from scsim.core.state import (
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
-from scsim.world.network import INACTIVE, TYPE_MASK
+from scsim.world.network import INACTIVE, TYPE_MASK, codes_of, neighbours_of
 
 MAX_TRACED = 100_000
 """At most this many agents get case files in one run (the sample and the chosen ids; the
@@ -370,7 +370,7 @@ class CaseFiles(Step):
         not): whose true reports today a traced agent may have filed, or be named in."""
         net = self.sim.state.net
         _, edge, _ = ties_of(net, self.traced)
-        return np.union1d(self.traced, net.indices[edge])
+        return np.union1d(self.traced, neighbours_of(net.entries[edge]))
 
     def _keep_errors(self, day: int, rows: np.ndarray) -> None:
         """Keep today's errors against agents not traced (yet) in the error log."""
@@ -595,7 +595,7 @@ def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
     net, a = t.state.net, t.state.agents
     owner, edge, lengths = ties_of(net, ids)
     first = np.cumsum(lengths) - lengths  # each agent's first position in ``owner``
-    tie, nbrs = net.tie[edge], net.indices[edge]
+    tie, nbrs = codes_of(net.entries[edge]), neighbours_of(net.entries[edge])
     active = (tie & INACTIVE) == 0
     score = a["scores"][nbrs, 0].astype(np.float64)
     listed = active & ((a["status"][nbrs] & LISTED) != 0)

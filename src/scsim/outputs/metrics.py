@@ -212,7 +212,7 @@ class MetricsRecorder:
         self.network_every = network_every
         self.distribution_every = distribution_every
         self.group_size = np.bincount(state.group, minlength=len(names.groups)).astype(float)
-        self.degree_total = float(len(state.net.indices))
+        self.degree_total = float(state.net.n_entries)
         self.hist = np.zeros((max(1, threads), HIST_BINS), np.int64)
         self.hist_lo = np.zeros((max(1, threads), HIST_BINS), np.float64)
         self.hist_hi = np.zeros((max(1, threads), HIST_BINS), np.float64)

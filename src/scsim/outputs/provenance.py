@@ -48,7 +48,7 @@ from scsim.mechanisms.score import PERCENTILES
 from scsim.outputs.casefile import ties_of
 from scsim.outputs.census import ProvenancePart, take_census
 from scsim.outputs.distribution import QUANTILES, binned_gini, binned_percentiles
-from scsim.world.network import INACTIVE, TYPE_MASK
+from scsim.world.network import INACTIVE, TYPE_MASK, codes_of, neighbours_of
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -281,7 +281,7 @@ def association_behind(state: State, score_p: ScoreParams, ids: np.ndarray) -> n
     (``wrongful_neighbours``). All the agents' ties at once, without a loop over agents."""
     net, a = state.net, state.agents
     owner, edge, lengths = ties_of(net, ids)
-    tie, nbrs = net.tie[edge], net.indices[edge].astype(np.int64)
+    tie, nbrs = codes_of(net.entries[edge]), neighbours_of(net.entries[edge])
     active = (tie & INACTIVE) == 0
     weight = np.where(active, score_p.tie_weight[tie & TYPE_MASK], 0.0)
     total = np.bincount(owner, weights=weight, minlength=len(ids))[owner]

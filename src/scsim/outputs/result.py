@@ -114,7 +114,7 @@ class Result:
         info = {
             "scenario": sc.name, "seed": sim.seed, "scsim_version": __version__,
             "agents": s.n, "companies": len(s.companies["score"]), "days": sc.days,
-            "ties": int(len(s.net.indices) // 2), "wall_seconds": round(wall_seconds, 4),
+            "ties": s.net.n_ties, "wall_seconds": round(wall_seconds, 4),
             "setup_seconds": round(sim.profile["setup"], 4),
             # compiling kernels or loading them from numba's cache (setup and day loop):
             # part of the two times above, left out of the speed

@@ -37,7 +37,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
         net, _ids = load_edgelist(sc.network.path)
         sc = sc.model_copy(update={"population": sc.population.model_copy(
             update={"agents": net.n})})
-        check_memory(sc, net.n, names, len(net.indices))
+        check_memory(sc, net.n, names, net.n_entries)
     else:
         check_memory(sc, sc.population.agents, names)
     n = sc.population.agents

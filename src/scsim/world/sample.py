@@ -24,7 +24,7 @@ import pandas as pd
 
 from scsim.core.state import LISTED, rows_or_zeros
 from scsim.mechanisms.classify import assign_tiers
-from scsim.world.network import SEVERED, TIE_TYPE_NAMES, TYPE_MASK
+from scsim.world.network import SEVERED, TIE_TYPE_NAMES, TYPE_MASK, codes_of, neighbours_of
 
 if TYPE_CHECKING:
     from scsim.core.engine import Simulation
@@ -51,16 +51,16 @@ def sample_network(sim: Simulation) -> NetworkSample:
     a, net = s.agents, s.net
     rng = np.random.default_rng([sim.seed, 0x5A3D])
     seeds = rng.choice(s.n, min(SEEDS, s.n), replace=False)
-    members = _snowball(net.indptr, net.indices, dict.fromkeys(int(i) for i in seeds),
+    members = _snowball(net.indptr, net.entries, dict.fromkeys(int(i) for i in seeds),
                         min(SIZE, s.n), rng)
     agents = np.array(sorted(members), dtype=np.int64)
     lo, hi = net.indptr[agents], net.indptr[agents + 1]
     rows = np.repeat(agents, hi - lo)
-    entries = np.concatenate([np.arange(x, y) for x, y in zip(lo, hi, strict=True)]) \
+    positions = np.concatenate([np.arange(x, y) for x, y in zip(lo, hi, strict=True)]) \
         if len(agents) else np.zeros(0, np.int64)
-    other = net.indices[entries].astype(np.int64)
+    other = neighbours_of(net.entries[positions])
     keep = np.isin(other, agents) & (rows < other)
-    tie = net.tie[entries[keep]]
+    tie = codes_of(net.entries[positions[keep]])
     ties = pd.DataFrame({
         "a": rows[keep].astype(np.int32), "b": other[keep].astype(np.int32),
         "type": pd.Categorical.from_codes((tie & TYPE_MASK).astype(np.int32),
@@ -87,7 +87,7 @@ def sample_network(sim: Simulation) -> NetworkSample:
     return NetworkSample(nodes, ties)
 
 
-def _snowball(indptr: np.ndarray, indices: np.ndarray, start: dict[int, None], size: int,
+def _snowball(indptr: np.ndarray, entries: np.ndarray, start: dict[int, None], size: int,
               rng: np.random.Generator) -> dict[int, None]:
     """Breadth-first from ``start``: each agent reached brings in up to FANOUT of its
     neighbours (drawn uniformly) until ``size`` agents are reached; when the reachable
@@ -103,7 +103,7 @@ def _snowball(indptr: np.ndarray, indices: np.ndarray, start: dict[int, None], s
                 queue.append(fresh)
             continue
         i = queue.popleft()
-        nbrs = indices[indptr[i]:indptr[i + 1]]
+        nbrs = neighbours_of(entries[indptr[i]:indptr[i + 1]])
         for j in rng.permutation(nbrs)[:FANOUT]:
             j = int(j)
             if j not in members and len(members) < size:

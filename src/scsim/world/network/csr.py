@@ -1,14 +1,22 @@
 """The tie network as a compressed sparse row (CSR) adjacency structure.
 
 Every undirected tie {i, j} is stored twice, as the directed entries i->j and j->i, with the
-same tie-type code. Rows are sorted by neighbour id, there are no self-loops and at most one
-tie per pair. ``build_csr`` is the only constructor: generators and the edge-list loader
-hand it a flat list of undirected edges and it returns the canonical structure.
+same tie code. Rows are sorted by neighbour id, there are no self-loops and at most one tie
+per pair. ``build_csr`` is the only constructor: generators and the edge-list loader hand it
+a flat list of undirected edges and it returns the canonical structure.
+
+A tie entry packs the neighbour id and the tie code in one unsigned integer,
+``neighbour << TIE_BITS | code`` (``pack``): uint32 for up to ``ENTRIES32_MAX_AGENTS``
+agents, uint64 beyond (``entries_dtype``). The code's low bits are the tie type
+(``TYPE_MASK``), its high bits ``SUSPENDED`` and ``SEVERED``. Entries sorted by value are
+sorted by neighbour, so a row stays ascending whatever its ties' codes. Kernels read an
+entry's neighbour with ``neighbour`` (or ``entry >> TIE_BITS``, unsigned, in hot loops) and
+its code with ``tie_code``.
 
 Memory per agent is 4 bytes (``indptr``, uint32; 8 in a network of more than
 ``INDPTR32_MAX_ENTRIES`` directed entries, int64: ``indptr_dtype``) and per undirected tie
-10 bytes (two int32 neighbour ids and two uint8 type codes). Kernels take either row pointer
-and read a row's bounds as int64 (``row_bounds``).
+8 bytes (two uint32 entries; 16 beyond ``ENTRIES32_MAX_AGENTS`` agents). Kernels take either
+row pointer and read a row's bounds as int64 (``row_bounds``).
 """
 
 from __future__ import annotations
@@ -22,21 +30,28 @@ from numba import njit, prange
 TIE_FAMILY = np.uint8(0)
 TIE_SOCIAL = np.uint8(1)
 TIE_WORK = np.uint8(2)
-SEVERED = np.uint8(0x80)
-"""Bit set in ``Network.tie`` while a tie is severed (shunning sets it, restoration clears
-it)."""
-SUSPENDED = np.uint8(0x40)
-"""Bit set in ``Network.tie`` while an end of the tie is detained (the detained keep their
+TYPE_MASK = np.uint8(0x3)
+"""``code & TYPE_MASK`` is the tie-type code, whether the tie is active or not."""
+SUSPENDED = np.uint8(0x4)
+"""Bit set in a tie's code while an end of the tie is detained (the detained keep their
 ties but cannot use them: ``mechanisms.detention`` sets and clears it)."""
+SEVERED = np.uint8(0x8)
+"""Bit set in a tie's code while the tie is severed (shunning sets it, restoration clears
+it)."""
 INACTIVE = np.uint8(SEVERED | SUSPENDED)
-"""A tie is active when ``tie & INACTIVE`` is 0: neither severed nor suspended."""
-TYPE_MASK = np.uint8(0x3F)
-"""``tie & TYPE_MASK`` is the tie-type code, whether the tie is active or not."""
+"""A tie is active when ``code & INACTIVE`` is 0: neither severed nor suspended."""
+TIE_BITS = np.uint8(4)
+"""Low bits of a tie entry that hold its code; the neighbour id is above them."""
+CODE_MASK = np.uint8((1 << 4) - 1)
+"""``entry & CODE_MASK`` is the tie's code (``tie_code``)."""
 TIE_TYPE_NAMES = ("family", "social", "work")
 
 MAX_AGENTS = 2**30
 """Largest supported number of agents (neighbour ids share 32 bits with a 2-bit merge rank
 while the CSR is built)."""
+ENTRIES32_MAX_AGENTS = 2**(32 - 4)
+"""Most agents a network may have for its tie entries to be uint32: the largest id, shifted
+above the ``TIE_BITS`` code bits, must fit in 32 unsigned bits."""
 
 # When one pair is given more than once, the entry with the lowest rank survives:
 # family (0) before work (1) before social (2). Indexed by tie-type code.
@@ -60,12 +75,56 @@ def indptr_dtype(entries: int) -> np.dtype:
     return np.dtype(np.uint32) if entries <= INDPTR32_MAX_ENTRIES else np.dtype(np.int64)
 
 
+def entries_dtype(n: int) -> np.dtype:
+    """The dtype of the tie entries of a network of ``n`` agents: uint32 (4 bytes per
+    directed tie) up to ``ENTRIES32_MAX_AGENTS``, uint64 (8 bytes) beyond. The only place
+    that decides it."""
+    return np.dtype(np.uint32) if n <= ENTRIES32_MAX_AGENTS else np.dtype(np.uint64)
+
+
+def pack(n: int, neighbours: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Tie entries of a network of ``n`` agents from neighbour ids and tie codes (type,
+    ``SUSPENDED``, ``SEVERED`` bits), in ``entries_dtype(n)``."""
+    dtype = entries_dtype(n)
+    return (neighbours.astype(dtype) << dtype.type(TIE_BITS)) | codes.astype(dtype)
+
+
+def neighbours_of(entries: np.ndarray) -> np.ndarray:
+    """The neighbour ids of tie entries (int64 array)."""
+    return (entries >> entries.dtype.type(TIE_BITS)).astype(np.int64)
+
+
+def codes_of(entries: np.ndarray) -> np.ndarray:
+    """The tie codes of tie entries (uint8 array: type, ``SUSPENDED``, ``SEVERED`` bits)."""
+    return (entries & entries.dtype.type(CODE_MASK)).astype(np.uint8)
+
+
 def canonical_indptr(indptr: np.ndarray) -> np.ndarray:
     """``indptr`` in the dtype ``indptr_dtype`` gives its number of entries (its last value):
     itself if it has it already, else a converted copy (a row pointer of another dtype, e.g.
     the int64 of a checkpoint written before uint32 row pointers)."""
     entries = int(indptr[-1]) if len(indptr) else 0
     return indptr.astype(indptr_dtype(entries), copy=False)
+
+
+@njit(cache=True, inline="always")
+def neighbour(entries, e):
+    """The neighbour id of tie entry ``e`` (int64)."""
+    return np.int64(entries[e] >> TIE_BITS)
+
+
+@njit(cache=True, inline="always")
+def tie_code(entries, e):
+    """The code of tie entry ``e``: its type (``& TYPE_MASK``) and ``SUSPENDED`` and
+    ``SEVERED`` bits."""
+    return entries[e] & CODE_MASK
+
+
+@njit(cache=True, inline="always")
+def set_code_bit(entries, e, bit, on):
+    """Set (``on``) or clear ``bit`` of tie entry ``e``'s code."""
+    x = entries[e] | bit
+    entries[e] = x if on else x ^ bit
 
 
 @njit(cache=True, inline="always")
@@ -82,16 +141,16 @@ class Network:
     """Undirected typed ties of ``n`` agents in CSR form.
 
     ``indptr`` (n+1; uint32, or int64 beyond ``INDPTR32_MAX_ENTRIES`` entries:
-    ``indptr_dtype``): row i is ``indices[indptr[i]:indptr[i+1]]``.
-    ``indices`` (int32, nnz): neighbour ids, ascending within each row.
-    ``tie`` (uint8, nnz): tie-type code (``TIE_FAMILY``, ``TIE_SOCIAL``, ``TIE_WORK``),
-    possibly with the ``SEVERED`` and ``SUSPENDED`` bits; the entries i->j and j->i always
-    carry the same value.
+    ``indptr_dtype``): row i is ``entries[indptr[i]:indptr[i+1]]``.
+    ``entries`` (uint32, or uint64 beyond ``ENTRIES32_MAX_AGENTS`` agents: ``entries_dtype``;
+    nnz): ``neighbour << TIE_BITS | code``, ascending within each row; the code is the
+    tie-type code (``TIE_FAMILY``, ``TIE_SOCIAL``, ``TIE_WORK``), possibly with the
+    ``SEVERED`` and ``SUSPENDED`` bits, and the entries i->j and j->i always carry the same
+    code.
     """
 
     indptr: np.ndarray
-    indices: np.ndarray
-    tie: np.ndarray
+    entries: np.ndarray
 
     @property
     def n(self) -> int:
@@ -99,9 +158,22 @@ class Network:
         return len(self.indptr) - 1
 
     @property
+    def n_entries(self) -> int:
+        """Number of directed tie entries (twice the ties)."""
+        return len(self.entries)
+
+    @property
     def n_ties(self) -> int:
         """Number of undirected ties (active and severed)."""
-        return len(self.indices) // 2
+        return len(self.entries) // 2
+
+    def neighbour_ids(self) -> np.ndarray:
+        """Every entry's neighbour id, row by row (a decoded int64 copy: ``neighbours_of``)."""
+        return neighbours_of(self.entries)
+
+    def tie_codes(self) -> np.ndarray:
+        """Every entry's tie code, row by row (a decoded uint8 copy: ``codes_of``)."""
+        return codes_of(self.entries)
 
     def degree(self) -> np.ndarray:
         """Ties per agent (active and severed), int32 of shape (n,)."""
@@ -109,8 +181,8 @@ class Network:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the three arrays."""
-        return self.indptr.nbytes + self.indices.nbytes + self.tie.nbytes
+        """Bytes held by the row pointer and the entries."""
+        return self.indptr.nbytes + self.entries.nbytes
 
 
 @njit(cache=True, parallel=True)
@@ -166,10 +238,12 @@ def _scatter(src, dst, typ, indptr, keys, n_parts):
 
 
 @njit(cache=True, parallel=True)
-def _sort_and_merge_rows(indptr, keys, tie, row_len):
+def _sort_and_merge_rows(indptr, keys, entries, row_len):
     """Sort each row's keys, keep the first (highest-priority) key per neighbour at the
-    front of the row, split it into neighbour id (left in ``keys``) and tie-type code
-    (``tie``), and record the merged row length."""
+    front of the row as a tie entry (neighbour and tie-type code, packed as ``pack`` does,
+    in ``entries``: ``keys`` itself, or an array as long of a wider dtype), and record the
+    merged row length. In place, an entry is written no later than the key it comes from,
+    after that key has been read."""
     n = len(indptr) - 1
     for i in prange(n):
         lo, hi = row_bounds(indptr, i)
@@ -185,16 +259,17 @@ def _sort_and_merge_rows(indptr, keys, tie, row_len):
             keys[lo:hi].sort()
         write = lo
         for a in range(lo, hi):
-            neighbour = keys[a] >> _RANK_BITS
-            if write == lo or neighbour != keys[write - 1]:
-                tie[write] = _MERGE_TYPE[keys[a] & _RANK_MASK]
-                keys[write] = neighbour
+            key = keys[a]
+            nb = key >> _RANK_BITS
+            if write == lo or nb != entries[write - 1] >> TIE_BITS:
+                entries[write] = (np.uint64(nb) << np.uint64(TIE_BITS)) | np.uint64(
+                    _MERGE_TYPE[key & _RANK_MASK])
                 write += 1
         row_len[i] = write - lo
 
 
 @njit(cache=True)
-def _compact_rows(indptr, indices, tie, row_len):
+def _compact_rows(indptr, entries, row_len):
     """Move the merged rows left so they are contiguous, and rewrite indptr. Returns nnz.
 
     Serial and in order: each row moves to a position no later than where it was, so no
@@ -205,8 +280,7 @@ def _compact_rows(indptr, indices, tie, row_len):
         start = np.int64(indptr[i])
         indptr[i] = write
         for a in range(start, start + row_len[i]):
-            indices[write] = indices[a]
-            tie[write] = tie[a]
+            entries[write] = entries[a]
             write += 1
     indptr[n] = write
     return write
@@ -247,15 +321,16 @@ def build_csr_from(n: int, edges: list[np.ndarray]) -> Network:
     _row_ends(src, dst, n_parts, indptr)
     nnz = int(indptr[n])
     # Allocated here (not inside numba) so they own their memory and can shrink in place.
-    indices = np.empty(nnz, dtype=np.int32)
-    _scatter(src, dst, typ, indptr, indices.view(np.uint32), n_parts)
+    keys = np.empty(nnz, dtype=np.uint32)
+    _scatter(src, dst, typ, indptr, keys, n_parts)
     del src, dst, typ
     edges.clear()
-    tie = np.empty(nnz, dtype=np.uint8)
+    dtype = entries_dtype(n)
+    entries = keys if dtype == keys.dtype else np.empty(nnz, dtype=dtype)
     row_len = np.empty(n, dtype=np.int32)
-    _sort_and_merge_rows(indptr, indices.view(np.uint32), tie, row_len)
+    _sort_and_merge_rows(indptr, keys, entries, row_len)
+    del keys
     if int(row_len.sum(dtype=np.int64)) < nnz:
-        merged_nnz = int(_compact_rows(indptr, indices, tie, row_len))
-        indices.resize(merged_nnz, refcheck=False)
-        tie.resize(merged_nnz, refcheck=False)
-    return Network(indptr=canonical_indptr(indptr), indices=indices, tie=tie)
+        merged_nnz = int(_compact_rows(indptr, entries, row_len))
+        entries.resize(merged_nnz, refcheck=False)
+    return Network(indptr=canonical_indptr(indptr), entries=entries)

@@ -3,8 +3,9 @@
 ``generate_network`` counts the edges of every part first, allocates one flat edge list
 (int32 endpoints, uint8 type: 9 bytes per undirected tie), fills it in place and hands it to
 ``build_csr_from``, which frees it as soon as its entries are in the CSR rows. Peak memory is
-therefore that edge list plus the CSR's indptr and neighbour ids (int32 per directed entry,
-before duplicates are merged): about 17 bytes per undirected tie.
+therefore that edge list plus the CSR's indptr and its sort keys (uint32 per directed entry,
+before duplicates are merged; they become the tie entries in place): about 17 bytes per
+undirected tie.
 
 All randomness is counter-based (``scsim.core.rng``): each draw is a hash of (seed, purpose,
 agent or edge index, draw number), so a seed fixes the network bit for bit whatever the

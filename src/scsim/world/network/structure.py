@@ -1,5 +1,5 @@
 """Structure metrics of the active tie network (ties neither severed nor suspended:
-``tie & INACTIVE`` is 0).
+``code & INACTIVE`` is 0).
 
 Results do not depend on the number of numba threads: float sums are taken per fixed block
 of rows in parallel and the block partials are added serially in block order.
@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
 from scsim.core.prefetch import prefetch
-from scsim.world.network.csr import INACTIVE, Network, row_bounds
+from scsim.world.network.csr import INACTIVE, Network, neighbour, row_bounds, tie_code
 
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
 
@@ -39,7 +39,7 @@ def _union(parent, size, i, j):
 
 
 @njit(cache=True)
-def _largest_component_size(indptr, indices, tie, parent, size):
+def _largest_component_size(indptr, entries, parent, size):
     """Size of the largest connected component over active ties, by union-find.
 
     Skips most ties (the "Afforest" idea, Sutton et al. 2018): first join each agent to its
@@ -57,8 +57,8 @@ def _largest_component_size(indptr, indices, tie, parent, size):
         for a in range(start, end):
             if taken == _SAMPLED_TIES:
                 break
-            if not tie[a] & INACTIVE:
-                _union(parent, size, i, indices[a])
+            if not tie_code(entries, a) & INACTIVE:
+                _union(parent, size, i, neighbour(entries, a))
                 taken += 1
     sampled_giant = 0
     for i in range(n):
@@ -71,8 +71,8 @@ def _largest_component_size(indptr, indices, tie, parent, size):
         if outside[i]:
             start, end = row_bounds(indptr, i)
             for a in range(start, end):
-                if not tie[a] & INACTIVE:
-                    _union(parent, size, i, indices[a])
+                if not tie_code(entries, a) & INACTIVE:
+                    _union(parent, size, i, neighbour(entries, a))
     largest = 0
     for i in range(n):
         if parent[i] == i and size[i] > largest:
@@ -93,12 +93,12 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
     if workspace is None or workspace.nbytes < 8 * n:
         workspace = np.empty(2 * n, dtype=np.int32)
     work = workspace.reshape(-1).view(np.int32)
-    return _largest_component_size(net.indptr, net.indices, net.tie, work[:n],
+    return _largest_component_size(net.indptr, net.entries, work[:n],
                                    work[n:2 * n]) / n
 
 
 @njit(cache=True, parallel=True)
-def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
+def _block_sums(indptr, entries, score, mean_x, mean_y):
     """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
     centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i, 0],
     y = score[j, 0], in float64 whatever the float type of ``score`` (agents x columns:
@@ -117,10 +117,10 @@ def _block_sums(indptr, indices, tie, score, mean_x, mean_y):
             start, end = row_bounds(indptr, i)
             for a in range(start, end):
                 if a < last:
-                    prefetch(score, indices[a + PREFETCH_AHEAD])
-                if tie[a] & INACTIVE:
+                    prefetch(score, neighbour(entries, a + PREFETCH_AHEAD))
+                if tie_code(entries, a) & INACTIVE:
                     continue
-                y = np.float64(score[indices[a], 0])
+                y = np.float64(score[neighbour(entries, a), 0])
                 if first_pass:
                     s0 += 1.0
                     s1 += x
@@ -164,11 +164,11 @@ def score_assortativity(net: Network, score: np.ndarray,
         score = score.reshape(-1, 1)
     if score.ndim != 2 or len(score) != net.n:
         raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
-    count, sum_x, sum_y = _block_sums(net.indptr, net.indices, net.tie, score, np.nan, np.nan)
+    count, sum_x, sum_y = _block_sums(net.indptr, net.entries, score, np.nan, np.nan)
     if count == 0:
         return float("nan")
     cov, var_x, var_y = _block_sums(
-        net.indptr, net.indices, net.tie, score, sum_x / count, sum_y / count
+        net.indptr, net.entries, score, sum_x / count, sum_y / count
     )
     if var_x <= 0.0 or var_y <= 0.0:
         return float("nan")
