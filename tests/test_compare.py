@@ -239,9 +239,14 @@ def test_a_store_that_is_not_one_is_refused_before_any_run(monkeypatch):
 
 def test_relative_changes_in_words():
     """The compare table's change column: a signed percentage with a hyphen like the
-    table's other numbers, a factor from doubling on (a 9,779 % rise reads as ×98.8)."""
+    table's other numbers, a factor from doubling on (a 9,779 % rise reads as ×98.8), and
+    a change under 0.1 % never rounded to a "+0.0 %" that reads as none."""
     from scsim.cli.render import signed_percent
 
     assert [signed_percent(x) for x in (0.0323, -0.5, 0.0, float("nan"), 1.0, 97.789,
                                         1234.5)] == [
         "+3.2 %", "-50.0 %", "0 %", "–", "×2", "×98.8", "×1,236"]
+    assert [signed_percent(x) for x in (0.00042, -0.00042, 0.000999, 0.001, 0.0001,
+                                        0.00002, -0.00002, -1e-12)] == [
+        "+0.042 %", "-0.042 %", "+0.1 %", "+0.1 %", "+0.01 %", "+<0.01 %", "-<0.01 %",
+        "-<0.01 %"]

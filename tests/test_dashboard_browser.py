@@ -211,6 +211,9 @@ def test_a_run_with_detention_draws_it(server, page):
     expect(page.locator("#figure-detention")).to_be_visible()
     expect(page.locator("#chart-detention polyline")).to_have_count(2)  # people, households
     run_id = page.locator("#downloads").get_attribute("data-run")
+    # the page draws the run while it is being saved: the catalogue has it once it is done
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
     detained = int(catalogue(store, f"SELECT sum(new_detentions) AS n FROM metrics "
                                     f"WHERE run_id = '{run_id}'")["n"].iloc[0])
     assert detained > 0
