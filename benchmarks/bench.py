@@ -282,10 +282,11 @@ def _starsim_run(python: str, sc, net, days: int, seed: int) -> dict:
             "threshold": sc.listing.threshold, "duration": sc.listing.duration,
             "air_rate": sc.sanctions.travel.air_rate}
     rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
-    upper = rows < net.neighbour_ids()
+    nbrs = net.neighbour_ids()
+    upper = rows < nbrs
     with tempfile.TemporaryDirectory(prefix="scsim-bench-starsim-") as tmp:
         edges, params = Path(tmp) / "edges.npz", Path(tmp) / "params.json"
-        np.savez(edges, p1=rows[upper], p2=net.neighbour_ids()[upper].astype(np.int64), n=net.n)
+        np.savez(edges, p1=rows[upper], p2=nbrs[upper], n=net.n)
         params.write_text(json.dumps(pars))
         out = subprocess.run([python, str(HERE / "starsim_model.py"), str(edges),
                               str(params), str(days), str(seed)], capture_output=True,

@@ -595,7 +595,8 @@ def neighbours_behind(t: Today, ids: np.ndarray, listed_only: bool
     net, a = t.state.net, t.state.agents
     owner, edge, lengths = ties_of(net, ids)
     first = np.cumsum(lengths) - lengths  # each agent's first position in ``owner``
-    tie, nbrs = codes_of(net.entries[edge]), neighbours_of(net.entries[edge])
+    entries = net.entries[edge]
+    tie, nbrs = codes_of(entries), neighbours_of(entries)
     active = (tie & INACTIVE) == 0
     score = a["scores"][nbrs, 0].astype(np.float64)
     listed = active & ((a["status"][nbrs] & LISTED) != 0)

@@ -281,7 +281,8 @@ def association_behind(state: State, score_p: ScoreParams, ids: np.ndarray) -> n
     (``wrongful_neighbours``). All the agents' ties at once, without a loop over agents."""
     net, a = state.net, state.agents
     owner, edge, lengths = ties_of(net, ids)
-    tie, nbrs = codes_of(net.entries[edge]), neighbours_of(net.entries[edge])
+    entries = net.entries[edge]
+    tie, nbrs = codes_of(entries), neighbours_of(entries)
     active = (tie & INACTIVE) == 0
     weight = np.where(active, score_p.tie_weight[tie & TYPE_MASK], 0.0)
     total = np.bincount(owner, weights=weight, minlength=len(ids))[owner]

@@ -42,14 +42,14 @@ INACTIVE = np.uint8(SEVERED | SUSPENDED)
 """A tie is active when ``code & INACTIVE`` is 0: neither severed nor suspended."""
 TIE_BITS = np.uint8(4)
 """Low bits of a tie entry that hold its code; the neighbour id is above them."""
-CODE_MASK = np.uint8((1 << 4) - 1)
+CODE_MASK = np.uint8((1 << TIE_BITS) - 1)
 """``entry & CODE_MASK`` is the tie's code (``tie_code``)."""
 TIE_TYPE_NAMES = ("family", "social", "work")
 
 MAX_AGENTS = 2**30
 """Largest supported number of agents (neighbour ids share 32 bits with a 2-bit merge rank
 while the CSR is built)."""
-ENTRIES32_MAX_AGENTS = 2**(32 - 4)
+ENTRIES32_MAX_AGENTS = 2**(32 - int(TIE_BITS))
 """Most agents a network may have for its tie entries to be uint32: the largest id, shifted
 above the ``TIE_BITS`` code bits, must fit in 32 unsigned bits."""
 
