@@ -12,7 +12,14 @@ from numba import njit, prange
 
 from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
 from scsim.core.prefetch import prefetch
-from scsim.world.network.csr import INACTIVE, Network, neighbour, row_bounds, tie_code
+from scsim.world.network.csr import (
+    INACTIVE,
+    TIE_BITS,
+    Network,
+    neighbour,
+    row_bounds,
+    tie_code,
+)
 
 _SAMPLED_TIES = 2  # ties per agent joined before the largest set is picked
 
@@ -98,43 +105,63 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
 
 
 @njit(cache=True, parallel=True)
-def _block_sums(indptr, entries, score, mean_x, mean_y):
-    """Per row block: [count, sum x, sum y] if ``mean_x`` is NaN (first pass), else the
-    centred [sum dx*dy, sum dx^2, sum dy^2], over active entries i->j, x = score[i, 0],
-    y = score[j, 0], in float64 whatever the float type of ``score`` (agents x columns:
-    the state's scores, of one column or two, are one type)."""
+def _active_sums(indptr, entries, score):
+    """[active entries i->j, sum of x = score[i, 0] over them], in float64 whatever the
+    float type of ``score`` (agents x columns: the state's scores, of one column or two,
+    are one type): a pass over the ties' codes in order that reads no neighbour's score.
+    Summed per row block in parallel, the blocks' partials in block order."""
     n = len(indptr) - 1
     n_blocks = (n + BLOCK - 1) // BLOCK
-    partial = np.zeros((n_blocks, 3))
-    first_pass = np.isnan(mean_x)
+    partial = np.zeros((n_blocks, 2))
     for b in prange(n_blocks):
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
+        count = 0.0
+        sum_x = 0.0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            start, end = row_bounds(indptr, i)
+            active = 0
+            for a in range(start, end):
+                if not entries[np.uint64(a)] & INACTIVE:
+                    active += 1
+            count += active
+            sum_x += active * np.float64(score[i, 0])
+        partial[b, 0] = count
+        partial[b, 1] = sum_x
+    total = np.zeros(2)
+    for b in range(n_blocks):
+        total += partial[b]
+    return total
+
+
+@njit(cache=True, parallel=True)
+def _centred_sums(indptr, entries, score, mean):
+    """[sum of dx * dy, sum of dx^2] over active entries i->j, dx = score[i, 0] - mean and
+    dy = score[j, 0] - mean (float64), the one pass that reads every neighbour's score:
+    a row's dy are summed first, then weighed by its dx. Summed as ``_active_sums``."""
+    n = len(indptr) - 1
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    partial = np.zeros((n_blocks, 2))
+    for b in prange(n_blocks):
+        cov = 0.0
+        var = 0.0
         last = indptr[min(n, (b + 1) * BLOCK)] - PREFETCH_AHEAD
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            x = np.float64(score[i, 0])
+            dx = np.float64(score[i, 0]) - mean
             start, end = row_bounds(indptr, i)
+            active = 0
+            sum_dy = 0.0
             for a in range(start, end):
                 if a < last:
-                    prefetch(score, neighbour(entries, a + PREFETCH_AHEAD))
-                if tie_code(entries, a) & INACTIVE:
+                    prefetch(score, entries[np.uint64(a + PREFETCH_AHEAD)] >> TIE_BITS)
+                entry = entries[np.uint64(a)]  # unsigned reads: see core.blocks
+                if entry & INACTIVE:
                     continue
-                y = np.float64(score[neighbour(entries, a), 0])
-                if first_pass:
-                    s0 += 1.0
-                    s1 += x
-                    s2 += y
-                else:
-                    dx = x - mean_x
-                    dy = y - mean_y
-                    s0 += dx * dy
-                    s1 += dx * dx
-                    s2 += dy * dy
-        partial[b, 0] = s0
-        partial[b, 1] = s1
-        partial[b, 2] = s2
-    total = np.zeros(3)
+                active += 1
+                sum_dy += np.float64(score[entry >> TIE_BITS, 0]) - mean
+            cov += dx * sum_dy
+            var += active * dx * dx
+        partial[b, 0] = cov
+        partial[b, 1] = var
+    total = np.zeros(2)
     for b in range(n_blocks):
         total += partial[b]
     return total
@@ -145,7 +172,9 @@ def score_assortativity(net: Network, score: np.ndarray,
     """Pearson correlation of (score[i], score[j]) over active directed entries i->j (each
     active tie counted in both directions), in [-1, 1]. NaN without active ties or when
     the scores at tie ends do not vary. ``score``: a float32 or float64 array of one score
-    per agent, or agents x columns (column 0 is read). A strided view (a column of the
+    per agent, or agents x columns (column 0 is read). Two passes over the ties: one over
+    their codes (how many are active, and the mean score at their ends), one that reads
+    every neighbour's score (the centred sums). A strided view (a column of the
     agents' score pairs) is copied packed first (4 or 8 bytes per agent), which makes the
     random reads of neighbours' scores about a quarter cheaper; the kernel then reads it as
     one column, so it has one type for both. ``workspace``: optional writable memory of
@@ -164,12 +193,12 @@ def score_assortativity(net: Network, score: np.ndarray,
         score = score.reshape(-1, 1)
     if score.ndim != 2 or len(score) != net.n:
         raise ValueError(f"score must have one entry per agent ({net.n}), got {score.shape}")
-    count, sum_x, sum_y = _block_sums(net.indptr, net.entries, score, np.nan, np.nan)
+    count, sum_x = _active_sums(net.indptr, net.entries, score)
     if count == 0:
         return float("nan")
-    cov, var_x, var_y = _block_sums(
-        net.indptr, net.entries, score, sum_x / count, sum_y / count
-    )
-    if var_x <= 0.0 or var_y <= 0.0:
+    # Ties are symmetric (an active tie is an active entry in both directions), so the
+    # scores at the two ends of the entries have one mean and one variance.
+    cov, var = _centred_sums(net.indptr, net.entries, score, sum_x / count)
+    if var <= 0.0:
         return float("nan")
-    return float(cov / np.sqrt(var_x * var_y))
+    return float(min(1.0, max(-1.0, cov / var)))  # rounding kept inside [-1, 1]
