@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from scsim.core.blocks import BLOCK, PREFETCH_AHEAD
+from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
 from scsim.core.prefetch import prefetch
 from scsim.world.network.csr import (
     INACTIVE,
@@ -104,6 +104,16 @@ def largest_component_fraction(net: Network, workspace: np.ndarray | None = None
                                    work[n:2 * n]) / n
 
 
+@njit(cache=True, inline="always")
+def _in_block_order(partial):
+    """The sum of the blocks' rows of partial sums, added in block order: the same bits
+    whatever the number of threads that filled them."""
+    total = np.zeros(partial.shape[1])
+    for b in range(len(partial)):
+        total += partial[b]
+    return total
+
+
 @njit(cache=True, parallel=True)
 def _active_sums(indptr, entries, score):
     """[active entries i->j, sum of x = score[i, 0] over them], in float64 whatever the
@@ -111,12 +121,12 @@ def _active_sums(indptr, entries, score):
     are one type): a pass over the ties' codes in order that reads no neighbour's score.
     Summed per row block in parallel, the blocks' partials in block order."""
     n = len(indptr) - 1
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    partial = np.zeros((n_blocks, 2))
-    for b in prange(n_blocks):
+    partial = np.zeros((n_blocks(n), 2))
+    for b in prange(n_blocks(n)):
         count = 0.0
         sum_x = 0.0
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        lo, hi = block_bounds(b, n)
+        for i in range(lo, hi):
             start, end = row_bounds(indptr, i)
             active = 0
             for a in range(start, end):
@@ -126,10 +136,7 @@ def _active_sums(indptr, entries, score):
             sum_x += active * np.float64(score[i, 0])
         partial[b, 0] = count
         partial[b, 1] = sum_x
-    total = np.zeros(2)
-    for b in range(n_blocks):
-        total += partial[b]
-    return total
+    return _in_block_order(partial)
 
 
 @njit(cache=True, parallel=True)
@@ -138,13 +145,13 @@ def _centred_sums(indptr, entries, score, mean):
     dy = score[j, 0] - mean (float64), the one pass that reads every neighbour's score:
     a row's dy are summed first, then weighed by its dx. Summed as ``_active_sums``."""
     n = len(indptr) - 1
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    partial = np.zeros((n_blocks, 2))
-    for b in prange(n_blocks):
+    partial = np.zeros((n_blocks(n), 2))
+    for b in prange(n_blocks(n)):
         cov = 0.0
         var = 0.0
-        last = indptr[min(n, (b + 1) * BLOCK)] - PREFETCH_AHEAD
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        lo, hi = block_bounds(b, n)
+        last = indptr[hi] - PREFETCH_AHEAD
+        for i in range(lo, hi):
             dx = np.float64(score[i, 0]) - mean
             start, end = row_bounds(indptr, i)
             active = 0
@@ -161,10 +168,7 @@ def _centred_sums(indptr, entries, score, mean):
             var += active * dx * dx
         partial[b, 0] = cov
         partial[b, 1] = var
-    total = np.zeros(2)
-    for b in range(n_blocks):
-        total += partial[b]
-    return total
+    return _in_block_order(partial)
 
 
 def score_assortativity(net: Network, score: np.ndarray,
