@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 
+import numba
+import numpy as np
 import pytest
 
 from conftest import REPO, SCSIM
 from scsim.core import precompile
 from scsim.store import open_store
+from scsim.world.network import generate_network, structure
 
 STALE = ("run `python -m scsim.core.precompile --record` (the registry of kernel signatures "
          "is out of date: a kernel or its arguments changed)")
@@ -130,3 +133,53 @@ def test_the_workers_share_the_kernels_by_their_seconds():
     assert sorted(sorted({e.kernel for e in share}) for share in shares) == [
         ["a:x"], ["b:y", "c:z", "d:w"]]  # each kernel whole in one share: 7 s and 7 s
     assert sorted(map(len, shares)) == [2, 3]
+
+
+def fresh_copy(dispatcher):
+    """A new dispatcher of ``dispatcher``'s function and options, with no on-disk cache:
+    it compiles in this process, so its parallel regions can be read."""
+    options = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
+    return numba.njit(**options)(dispatcher.py_func)
+
+
+def test_an_array_expression_outside_prange_is_a_parallel_region_of_its_own():
+    """The check can fail: block sums added with an array expression in a serial loop (as
+    the score assortativity did) make a region per block, besides the prange."""
+    @numba.njit(parallel=True)
+    def array_total(partial):
+        for b in numba.prange(len(partial)):
+            partial[b, 0] = b
+        total = np.zeros(partial.shape[1])
+        for b in range(len(partial)):
+            total += partial[b]
+        return total
+
+    array_total(np.zeros((3, 2)))
+    assert len(precompile.parallel_regions(array_total)[0]) == 3
+    assert "array_total" in "".join(precompile.extra_parallel_regions([array_total]))
+
+
+def test_the_assortativity_kernels_have_one_parallel_region_each():
+    """Each call wakes the worker threads once (its prange), not once per block."""
+    net = generate_network(3000, 1, kind="barabasi_albert", mean_degree=6)
+    score = np.linspace(0.0, 1.0, net.n, dtype=np.float32).reshape(-1, 1)
+    active, centred = (fresh_copy(structure._active_sums),
+                       fresh_copy(structure._centred_sums))
+    count, sum_x = active(net.indptr, net.entries, score)
+    centred(net.indptr, net.entries, score, sum_x / count)
+    assert [len(lines) for lines in precompile.parallel_regions(active)] == [1]
+    assert [len(lines) for lines in precompile.parallel_regions(centred)] == [1]
+
+
+@pytest.mark.slow
+def test_every_parallel_kernel_has_one_parallel_region():
+    """Every parallel kernel of the registry, compiled afresh for each of its signatures
+    (about two minutes): its prange and no other parallel region at its top level."""
+    copies = {}
+    for entry in precompile.registry():
+        dispatcher = precompile.dispatcher_of(entry.kernel)
+        if dispatcher.targetoptions.get("parallel"):
+            copy = copies.setdefault(entry.kernel, fresh_copy(dispatcher))
+            copy.compile(entry.signature)
+    assert len(copies) > 30
+    assert precompile.extra_parallel_regions(list(copies.values())) == {}

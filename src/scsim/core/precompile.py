@@ -241,6 +241,35 @@ def _scsim_dispatchers() -> list[CPUDispatcher]:
                  for v in vars(module).values() if isinstance(v, CPUDispatcher)}.values())
 
 
+# --- one parallel region per kernel --------------------------------------------------------
+
+def parallel_regions(dispatcher: CPUDispatcher) -> list[list[int]]:
+    """For each signature of ``dispatcher`` compiled in this process (one loaded from
+    numba's on-disk cache keeps no diagnostics and is left out), the source lines of the
+    parallel regions at the top level of the kernel. A ``parallel=True`` kernel should
+    have one, its ``prange`` loop: an array expression or a NumPy allocation outside it
+    (``np.zeros``, ``total += partial[b]``) is a parallel region of its own, which wakes
+    the worker threads on every call (60-145 microseconds each on a 2-core VM whose
+    threads sleep: ``OMP_WAIT_POLICY``), and in a serial loop on every iteration."""
+    from numba.parfors.parfor import Parfor
+
+    out = []
+    for compiled in dispatcher.overloads.values():
+        diagnostics = compiled.metadata.get("parfor_diagnostics")
+        if diagnostics is None or diagnostics.func_ir is None:
+            continue
+        out.append(sorted(stmt.loc.line for block in diagnostics.func_ir.blocks.values()
+                          for stmt in block.body if isinstance(stmt, Parfor)))
+    return out
+
+
+def extra_parallel_regions(dispatchers: list[CPUDispatcher]) -> dict[str, list[int]]:
+    """The ``parallel=True`` kernels among ``dispatchers`` that have a signature with more
+    than one parallel region at their top level (``parallel_regions``), with its lines."""
+    return {kernel_name(d): lines for d in dispatchers if d.targetoptions.get("parallel")
+            for lines in parallel_regions(d) if len(lines) > 1}
+
+
 # --- recording the registry ---------------------------------------------------------------
 
 RECORD_RUNS = {"agents": 500, "days": 400}  # each built-in scenario, and traced agents
@@ -251,7 +280,8 @@ def record(path: Path = REGISTRY) -> int:
     cache and one thread: ``--record`` arranges it), with its passes fused and split
     (``Simulation.split_passes``: some kernels run only one way), and write the signatures
     of every kernel called from Python, with its compile seconds, to ``path``. Returns how
-    many."""
+    many. Refuses (RuntimeError) when a parallel kernel has more than one parallel region
+    (``extra_parallel_regions``)."""
     from scsim.core.engine import Simulation
     from scsim.fsutil import atomic_file
     from scsim.outputs.casefile import Trace
@@ -285,6 +315,10 @@ def record(path: Path = REGISTRY) -> int:
                 for split in (False, True):
                     Simulation(sc, seed=1, trace=Trace(sample=5, wrongful=True),
                                split_passes=split).run()
+    extra = extra_parallel_regions(_scsim_dispatchers())
+    if extra:
+        raise RuntimeError("parallel kernels with more than one parallel region at their "
+                           f"top level (source lines): {extra}")
     rows = [{"kernel": k, "seconds": round(s, 2), "types": str(sig),
              "signature": base64.b64encode(pickle.dumps(sig)).decode()}
             for (k, sig), s in sorted(seen.items(), key=lambda kv: (kv[0][0], -kv[1]))]

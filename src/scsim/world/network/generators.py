@@ -101,7 +101,10 @@ def _work_block_edge_start(employer, company_start, key, stubs_per_agent):
     """Offset of the first work edge of each agent block (and the total at the end)."""
     n = len(employer)
     n_blocks = (n + BLOCK - 1) // BLOCK
-    edge_start = np.zeros(n_blocks + 1, dtype=np.int64)
+    # every other cell is written below (np.zeros would be a parallel region of its own:
+    # core.precompile.parallel_regions)
+    edge_start = np.empty(n_blocks + 1, dtype=np.int64)
+    edge_start[0] = 0
     for b in prange(n_blocks):
         total = 0
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -292,7 +295,10 @@ def _block_members(region_start, group, n_groups):
 def _sbm_block_edge_start(n, key, stubs_per_agent):
     """Offset of the first social edge of each agent block (and the total at the end)."""
     n_blocks = (n + BLOCK - 1) // BLOCK
-    edge_start = np.zeros(n_blocks + 1, dtype=np.int64)
+    # every other cell is written below (np.zeros would be a parallel region of its own:
+    # core.precompile.parallel_regions)
+    edge_start = np.empty(n_blocks + 1, dtype=np.int64)
+    edge_start[0] = 0
     for b in prange(n_blocks):
         total = 0
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
