@@ -248,3 +248,33 @@ def test_scenario_sections_come_from_the_mechanisms_in_day_order():
                           "listing", "sanctions", "privileges", *keys[15:18]]
     assert keys[-2:] == ["timeline", "metrics"]
     assert Scenario.__module__ == "scsim.scenario.schema"
+
+
+def test_a_small_run_simulates_its_days_on_fewer_threads():
+    """Below AGENTS_PER_THREAD agents a thread, waking another thread costs a day more than
+    it gives (``core.engine.day_threads``): a run whose threads were not given takes fewer,
+    a count given is kept, and numba's count is set back once the days are done."""
+    import numba
+
+    from scsim.core.engine import AGENTS_PER_THREAD, day_threads
+
+    cores = numba.get_num_threads()
+    assert day_threads(1000) == day_threads(2 * AGENTS_PER_THREAD - 1) == 1
+    assert day_threads(2 * AGENTS_PER_THREAD) == min(cores, 2)
+    assert day_threads(10**7) == min(cores, 10**7 // AGENTS_PER_THREAD)
+    assert day_threads(1000, threads=1) == 1
+    assert day_threads(1000, threads=10**6) == numba.config.NUMBA_NUM_THREADS
+    seen: list[int] = []
+    res = scsim.simulate("mesa-parity", agents=1000, days=3,
+                         progress=lambda day: seen.append(numba.get_num_threads()))
+    assert seen == [1, 1, 1] and res.info["threads"] == 1
+    assert numba.get_num_threads() == cores
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        return
+    seen.clear()
+    try:
+        res = scsim.simulate("mesa-parity", agents=1000, days=2, threads=2,
+                             progress=lambda day: seen.append(numba.get_num_threads()))
+    finally:
+        numba.set_num_threads(cores)
+    assert seen == [2, 2] and res.info["threads"] == 2

@@ -15,9 +15,10 @@ import scsim
 
 RUN = """
 import sys, scsim
-sc = scsim.load_scenario(sys.argv[1], agents=3000, days=40, overrides=sys.argv[3:])
-scsim.simulate(sc, seed=11).save(sys.argv[2])
+sc = scsim.load_scenario(sys.argv[1], agents=3000, days=40, overrides=sys.argv[4:])
+scsim.simulate(sc, seed=11, threads=int(sys.argv[3])).save(sys.argv[2])
 """
+# (threads given: a run of 3,000 agents would otherwise take one, core.engine.day_threads)
 # Errors and informants turned up so that every serial replay path does work.
 BUSY = ["surveillance.misattribution=0.05", "reports.false_rate=0.01", "reports.true_rate=0.2"]
 
@@ -25,7 +26,8 @@ BUSY = ["surveillance.misattribution=0.05", "reports.false_rate=0.01", "reports.
 def run_in_process(tmp_path, name, threads, extra):
     out = tmp_path / f"{name}-{threads}"
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    subprocess.run([sys.executable, "-c", RUN, name, str(out), *extra], env=env, check=True)
+    subprocess.run([sys.executable, "-c", RUN, name, str(out), str(threads), *extra], env=env,
+                   check=True)
     return out
 
 

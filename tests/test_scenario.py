@@ -49,6 +49,19 @@ def test_overrides_by_path_and_named_item():
     assert sc.surveillance.channels["camera"].coverage == 0.1
 
 
+def test_an_override_of_a_missing_list_item_names_the_override():
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario("mesa-parity", overrides=["behaviours[5].rate=1"])
+    assert exc.value.source == "<built-in mesa-parity>"
+    assert exc.value.problems == [
+        "override behaviours[5].rate=1: behaviours: no item [5] (there are 3)"]
+    assert problems("mesa-parity", overrides=["behaviours.ghost.rate=1"]) == [
+        "override behaviours.ghost.rate=1: behaviours: no item named 'ghost' (known: "
+        "jaywalking, criticising_government, volunteering)"]
+    assert problems("mesa-parity", overrides=["scoring.s0.x=1"]) == [
+        "override scoring.s0.x=1: scoring.s0: is a value, not a section"]
+
+
 def test_base_inheritance_merges_named_lists(tmp_path):
     path = write(tmp_path, """
         base: national-800

@@ -161,7 +161,7 @@ def test_the_example_of_the_docs_runs():
 RUN = """
 import json, sys, scsim
 sc = scsim.load_scenario(json.loads(sys.argv[1]))
-scsim.simulate(sc, seed=5).save(sys.argv[2])
+scsim.simulate(sc, seed=5, threads=int(sys.argv[3])).save(sys.argv[2])
 """
 
 
@@ -174,7 +174,8 @@ def test_bit_identical_under_one_and_two_threads(tmp_path):
     for threads in (1, 2):
         out = tmp_path / str(threads)
         env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-        subprocess.run([sys.executable, "-c", RUN, sc, str(out)], env=env, check=True)
+        subprocess.run([sys.executable, "-c", RUN, sc, str(out), str(threads)], env=env,
+                       check=True)
         tables[threads] = {t: pd.read_parquet(out / f"{t}.parquet")
                            for t in ("metrics", "companies")}
     for t in ("metrics", "companies"):

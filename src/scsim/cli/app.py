@@ -57,7 +57,8 @@ AgentsOption = Annotated[int | None, typer.Option(help="Number of agents (popula
 DaysOption = Annotated[int | None, typer.Option(help="Number of simulated days.")]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same bits.")]
 ThreadsOption = Annotated[int | None, typer.Option(
-    min=1, help="Numba threads (default: all cores).")]
+    min=1, help="Numba threads (default: all cores, at most one per 32,768 agents: a smaller "
+         "run is faster on fewer).")]
 NetworkOption = Annotated[Path | None, typer.Option(
     help="SNAP edge-list file to use as the network; the population size becomes its node "
     "count.")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,9 +38,29 @@ if TYPE_CHECKING:
 __all__ = ["PHASES", "Simulation", "simulate"]
 
 
+AGENTS_PER_THREAD = 1 << 15
+"""Agents per thread below which a run whose threads were not given simulates its days on
+fewer threads (``day_threads``). Each parallel kernel waits for the threads it wakes (60-145
+µs for a sleeping thread on a 2-core virtual machine, 2026-12-03: ``OMP_WAIT_POLICY``,
+``scsim/__init__.py``), and a day calls five to ten of them: at 1,000 agents a day of
+mesa-parity took 0.39-0.48 ms on one thread and 0.91-1.0 ms on two, at 10,000 and 20,000
+agents one thread was as fast as two (mesa-parity and national-800), at 100,000 two were
+faster (docs/performance.md, "Small runs on one thread")."""
+
+
 def _set_threads(threads: int | None) -> None:
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
+def day_threads(agents: int, threads: int | None = None) -> int:
+    """How many threads simulate the days of a run of ``agents`` agents: ``threads`` when
+    given (at most numba's ``NUMBA_NUM_THREADS``); otherwise numba's count (all cores,
+    unless ``numba.set_num_threads`` said fewer), at most one per ``AGENTS_PER_THREAD``
+    agents. Results are the same bits whatever the count."""
+    if threads is not None:
+        return max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
+    return max(1, min(numba.get_num_threads(), agents // AGENTS_PER_THREAD))
 
 
 def _compile(scenario: Scenario, names: Names) -> list[tuple[int, Params]]:
@@ -68,6 +89,7 @@ class Simulation:
         scenario = as_scenario(scenario)
         trace = Trace.of(trace)
         _set_threads(threads)
+        self.threads = threads
         self.seed = check_seed(seed)
         self.trace = trace
         self.names = Names.of(scenario)
@@ -91,6 +113,7 @@ class Simulation:
         and the recorder carry."""
         _set_threads(threads)
         sim = cls.__new__(cls)
+        sim.threads = threads
         sim.seed = check_seed(seed)
         sim.trace = None  # the case files' step restores whom it traces
         sim.names = Names.of(scenario)
@@ -102,6 +125,7 @@ class Simulation:
     def _assemble(self, state: State, scenario: Scenario, setup: float,
                   setup_kernels: KernelTime) -> None:
         self.state, self.scenario = state, scenario
+        self.day_threads = day_threads(state.n, self.threads)
         self.profile = {"setup": setup, **dict.fromkeys(PHASES, 0.0)}
         self.elapsed = 0.0  # seconds in the day loop so far (also before a resume)
         # seconds spent compiling kernels or loading them from the cache, in setup and in
@@ -129,7 +153,7 @@ class Simulation:
         self.recorder = MetricsRecorder(names, s, self.scenario.days,
                                         self.scenario.metrics.network_every,
                                         self.scenario.metrics.distribution_every,
-                                        numba.get_num_threads())
+                                        self.day_threads)
         self.ledger = Ledger(names, s.region, s.region_start)
         self.steps = [step(self) for step in DAY_PLAN]
         self.case_files = next(s for s in self.steps if isinstance(s, CaseFiles))
@@ -142,8 +166,9 @@ class Simulation:
         if self.state.day >= 0:
             return
         t0 = time.perf_counter()
-        while self.state.day < 0:
-            self.step(self.state.day, self.epochs[0][1])
+        with self._on_day_threads():
+            while self.state.day < 0:
+                self.step(self.state.day, self.epochs[0][1])
         self.state.restart_history()
         self.case_files.after_warm_up()
         self.profile["setup"] += time.perf_counter() - t0
@@ -165,7 +190,7 @@ class Simulation:
             self.started_at = datetime.now(UTC)
         t0 = time.perf_counter()
         try:
-            with self.kernels.measure():
+            with self.kernels.measure(), self._on_day_threads():
                 for today in range(self.state.day, min(day, self.scenario.days)):
                     self.step(today, self.epochs[self.epoch_of(today)][1])
                     if progress is not None:
@@ -174,6 +199,17 @@ class Simulation:
                         checkpoints.after(self, today)
         finally:
             self.elapsed += time.perf_counter() - t0
+
+    @contextmanager
+    def _on_day_threads(self) -> Iterator[None]:
+        """Numba's thread count set to ``day_threads`` (see ``core.engine.day_threads``)
+        while the days are simulated, then set back."""
+        before = numba.get_num_threads()
+        numba.set_num_threads(self.day_threads)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
 
     def epoch_of(self, day: int) -> int:
         """The epoch of the timeline in force on ``day`` (an index into ``epochs``)."""
@@ -242,8 +278,9 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     the scenario's ``days``; ``overrides``: ``"a.b=value"`` strings or a
     ``{path: value}`` mapping; all three applied as ``load_scenario`` applies them;
     ``threads``: how many CPU threads the day's steps use (at most numba's
-    ``NUMBA_NUM_THREADS``, by default the machine's cores; None: as set before); the
-    result is the same with any number; ``progress(day)``: called after every day;
+    ``NUMBA_NUM_THREADS``, by default the machine's cores; None: as set before, at most
+    one per 32,768 agents, ``core.engine.day_threads``); the result is the same with any
+    number; ``progress(day)``: called after every day;
     ``store``: a run-store folder, True for the default one (``SCSIM_STORE`` or
     ``./scsim-runs``) or a RunStore, to keep the run there (its id is ``result.run_id``);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which

@@ -124,7 +124,7 @@ class Result:
                 s.n * sc.days / max(wall_seconds - sim.kernels.total, 1e-9)),
             "started": started_at.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "threads": sim.recorder.hist.shape[0], "python": platform.python_version(),
+            "threads": sim.day_threads, "python": platform.python_version(),
             "machine": platform.machine(),
             "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
         }

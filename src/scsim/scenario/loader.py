@@ -347,7 +347,10 @@ def load_scenario(
     items = overrides.items() if isinstance(overrides, dict) else (
         parse_assignment(o) for o in overrides or [])
     def given(path: tuple, value: Any, option: str) -> None:
-        set_path(doc.data, path, value)
+        try:
+            set_path(doc.data, path, value)
+        except ScenarioError as e:  # a list item that is not there: say which option
+            raise ScenarioError([f"{option}: {p}" for p in e.problems], doc.source) from None
         doc.options[canonical(doc.data, path)] = option
 
     shortened = None  # the run's length when set from outside the file
