@@ -182,6 +182,7 @@ def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeyp
     assert len(head) == 4 and head[2].startswith("Wrongful travel bans: ")
     assert lines[1:5] == head
     assert "agent-days/s" in lines[5] and "kernels" in lines[5]
+    assert lines[5].endswith("agent-days/s on 1 thread")  # 2,000 agents: day_threads
     assert "ever listed" not in out  # the summary table only with --full
     code, full, _ = scsim(monkeypatch, capsys, "show", res.run_id, "--full")
     assert code == 0 and full.startswith("\n".join(lines[:5])) and "ever listed" in full

@@ -97,14 +97,17 @@ def print_run(res, full: bool = False) -> None:
 
 def speed_line(info: dict) -> str:
     """Seconds simulating, in setup and on kernels, and agent-days per second (which
-    leave out the kernels: compiling them is done once, loading them once per process)."""
+    leave out the kernels: compiling them is done once, loading them once per process),
+    and on how many threads the days ran."""
     kernels = info.get("kernel_seconds", 0.0)
     compiling = info.get("compile_seconds", 0.0)
     what = ("compiling kernels, once: later runs load them from the cache"
             if compiling >= 0.5 * kernels and compiling > 0 else "loading kernels")
     work = info["wall_seconds"] + info["setup_seconds"] - kernels
+    threads = info.get("threads")
+    on = "" if threads is None else f" on {threads} thread{'s' if threads != 1 else ''}"
     return (f"{work:.1f} s building and simulating + {kernels:.1f} s {what}; "
-            f"{info['agent_days_per_second']:,.0f} agent-days/s")
+            f"{info['agent_days_per_second']:,.0f} agent-days/s{on}")
 
 
 def print_summary(res) -> None:
