@@ -45,12 +45,17 @@ fewer threads (``day_threads``). Each parallel kernel waits for the threads it w
 ``scsim/__init__.py``), and a day calls five to ten of them: at 1,000 agents a day of
 mesa-parity took 0.39-0.48 ms on one thread and 0.91-1.0 ms on two, at 10,000 and 20,000
 agents one thread was as fast as two (mesa-parity and national-800), at 100,000 two were
-faster (docs/performance.md, "Small runs on one thread")."""
+faster (docs/performance.md, "Small runs on fewer threads")."""
+
+
+def _given_threads(threads: int) -> int:
+    """A thread count given by the caller, kept within 1 and numba's NUMBA_NUM_THREADS."""
+    return max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def _set_threads(threads: int | None) -> None:
     if threads is not None:
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(_given_threads(threads))
 
 
 def day_threads(agents: int, threads: int | None = None) -> int:
@@ -59,7 +64,7 @@ def day_threads(agents: int, threads: int | None = None) -> int:
     unless ``numba.set_num_threads`` said fewer), at most one per ``AGENTS_PER_THREAD``
     agents. Results are the same bits whatever the count."""
     if threads is not None:
-        return max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
+        return _given_threads(threads)
     return max(1, min(numba.get_num_threads(), agents // AGENTS_PER_THREAD))
 
 
