@@ -16,7 +16,13 @@ from scsim.core.params import Names
 from scsim.errors import ScsimError
 from scsim.outputs.headline import acts_headline, comparison_headline
 from scsim.outputs.metrics import metric_columns
-from scsim.scenario.diff import differences, flatten, overrides, population_key
+from scsim.scenario.diff import (
+    changed_settings,
+    differences,
+    flatten,
+    overrides,
+    population_key,
+)
 from scsim.store import open_store
 
 BUSY = {"listing.threshold": 685}  # enough listings at a few thousand agents
@@ -41,6 +47,21 @@ def test_scenario_differences_and_overrides():
     assert population_key(base) != population_key(changed)
 
 
+def test_a_shorter_run_changes_its_length_not_its_timeline():
+    """high-control abolishes detention on day 365; a 60-day run never gets there (the
+    loader drops the step): it changed its days, not the timeline, and is the built-in's
+    own run. A timeline emptied by hand before the step's day is still a change."""
+    base = scsim.load_scenario("high-control")
+    assert [step.day for step in base.timeline] == [365]
+    short = scsim.load_scenario("high-control", days=60)
+    assert short.timeline == []
+    assert overrides(base, short) == {"days": 60}
+    assert changed_settings(short) == []
+    emptied = scsim.load_scenario("high-control", days=400, overrides={"timeline": []})
+    assert overrides(base, emptied) == {"days": 400, "timeline": []}
+    assert [c.split(":")[0] for c in changed_settings(emptied)] == ["timeline"]
+
+
 def test_every_metric_is_a_count_or_a_level():
     """Counts of one day's events are the columns the daily tallies reset."""
     names = Names.of(scsim.load_scenario("pilot-1000"))
@@ -56,6 +77,9 @@ def test_a_sanction_that_changes_no_behaviour():
     a = national()
     c = compare(a, national(**{"sanctions.travel.train_rate": 0}), seed=3)
     assert c.changes == {"sanctions.travel.train_rate": (a.sanctions.travel.train_rate, 0.0)}
+    # A is not national-800 as shipped: its label says what it changes (the days aside)
+    assert c.labels == ("A: national-800, listing.threshold=685",
+                        "B: national-800, sanctions.travel.train_rate=0")
     m = c.metrics().set_index("metric")
     blocked = c.a[0].metrics["blocked_train"].sum()
     assert blocked > 0 and m.loc["blocked_train", "diff"] == -blocked

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the dashboard needs scsim[dashboard]")
@@ -148,6 +149,34 @@ def test_settings_that_name_files_are_refused(tmp_path, settings):
         scenario_of({"source": NATIONAL, "settings": settings}, open_store(tmp_path / "s"))
 
 
+@pytest.mark.parametrize(("body", "problem"), [
+    ({"source": "national-800"}, "a scenario source is a built-in scenario or a stored run"),
+    ({"source": NATIONAL, "settings": [1, 2]}, "'settings' must map settings to values"),
+    ({"source": NATIONAL, "levers": "x"}, "'levers' must map settings to values"),
+])
+def test_a_malformed_question_is_answered_in_words(client, body, problem):
+    """Hand-made requests with the wrong shapes: a 400 that says what is wrong, never a
+    server error (they were 500s with a traceback)."""
+    for endpoint in ("/api/validate", "/api/run"):
+        answer = client.post(endpoint, json=body)
+        if endpoint == "/api/validate":  # the page's check: problems, not an error
+            assert answer.status_code == 200 and problem in answer.json()["problems"][0]
+        else:
+            assert answer.status_code == 400 and problem in answer.json()["error"]
+    compare = client.post("/api/compare", json={"source": NATIONAL, "a": [1], "b": {}})
+    assert compare.status_code == 400
+    assert "'a' must be a mapping" in compare.json()["error"]
+
+
+def test_an_unknown_setting_is_unknown_not_a_file(tmp_path):
+    """Only network.path and base name files; another path that ends in 'path' is
+    simply not a setting."""
+    with pytest.raises(ScenarioError) as err:
+        scenario_of({"source": NATIONAL, "levers": {"no.such.path": 1}},
+                    open_store(tmp_path / "s"))
+    assert err.value.problems[0].startswith("no: unknown key")
+
+
 def test_validate_endpoint(client):
     ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 200}).json()
     assert ok == {"ok": True, "problems": [], "agents": 200, "days": 365, "compare_ok": True,
@@ -182,8 +211,9 @@ def test_validate_endpoint(client):
                                "number of 2 or more"),
     ("days", "", "Days: empty; type a whole number of 1 or more"),
     ("agents", "5000000", "too big for this dashboard: 5,000,000 agents × 30 days = "
-                          "150,000,000 agent-days, over the limit of 1,000,000 (start it "
-                          "with scsim dashboard --max-agent-days N to allow more)"),
+                          "150,000,000 agent-days, over the limit of 1,000,000: use at "
+                          "most 33,333 agents, or fewer days (or start it with scsim "
+                          "dashboard --max-agent-days N to allow more)"),
 ])
 def test_the_boxes_are_checked_as_typed_in_plain_words(client, box, typed, problem):
     """What the boxes hold is never rounded or guessed (seed 1.5 is not seed 1), and a
@@ -246,16 +276,39 @@ def test_each_tab_is_a_page_of_its_own(client):
     assert bad.status_code == 400
 
 
+def test_a_job_whose_tab_was_closed_is_taken_over_by_the_next_page(client, monkeypatch):
+    """A tab closed in the middle of its run: another page of the same browser that has no
+    job under way sees that run and can cancel it once the closed tab has not asked of it
+    for ``ORPHAN_AFTER`` seconds, instead of queueing behind a run nobody can see. Another
+    browser never does."""
+    from scsim.dashboard import jobs
+
+    closed, new = {"X-Scsim-Page": "tab-gone-0001"}, {"X-Scsim-Page": "tab-new-0002"}
+    question = {"source": NATIONAL, "agents": 1000, "days": 30}
+    orphan = client.post("/api/run", json=question, headers=closed).json()
+    assert client.get("/api/job", headers=new).json()["job"] is None  # still heard of
+    monkeypatch.setattr(jobs, "ORPHAN_AFTER", 0.0)
+    stranger = TestClient(client.app, base_url="http://127.0.0.1")
+    stranger.get("/")  # another browser: its own cookie
+    assert stranger.get("/api/job", headers=new).json()["job"] is None
+    assert client.get("/api/job", headers=new).json()["job"]["id"] == orphan["id"]
+    cancelled = client.post("/api/cancel", json={}, headers=new).json()["job"]
+    assert (cancelled["id"], cancelled["status"]) == (orphan["id"], "cancelled")
+    assert client.post("/api/run", json=question, headers=new).json()["status"] == "queued"
+
+
 def test_size_cap_one_job_per_page_and_cancel_while_queued(client):
     big = client.post("/api/run", json={"source": NATIONAL, "agents": 10_000, "days": 365})
     assert big.status_code == 400
     assert big.json()["error"] == (
         "too big for this dashboard: 10,000 agents × 365 days = 3,650,000 agent-days, over "
-        "the limit of 1,000,000 (start it with scsim dashboard --max-agent-days N to allow "
-        "more)")
+        "the limit of 1,000,000: use at most 2,739 agents, or fewer days (or start it with "
+        "scsim dashboard --max-agent-days N to allow more)")
     cmp = client.post("/api/compare", json={"source": NATIONAL, "agents": 1000, "days": 200,
                                             "reps": 3, "b": {}})
-    assert "6 runs × 1,000 agents × 200 days = 1,200,000" in cmp.json()["error"]
+    assert ("6 runs × 1,000 agents × 200 days = 1,200,000 agent-days, over the limit of "
+            "1,000,000: use at most 833 agents, or fewer days or fewer pairs") in cmp.json(
+                )["error"]
     first = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
     assert first.json()["status"] == "queued"  # no worker in this test: it stays queued
     second = client.post("/api/run", json={"source": NATIONAL, "agents": 1000, "days": 30})
@@ -341,6 +394,14 @@ def test_run_view_matches_the_result(compiled_kernels):
     one = agent_view(res, 17)
     assert one["record"]["score"] == pytest.approx(float(res.agents["score"].iloc[17]))
     assert one["record"]["group"] == str(res.agents["group"].iloc[17])
+    # the record in words: columns named for a reader, and no -1 standing for "none"
+    assert one["labels"]["times_listed"] == "times listed"
+    assert one["labels"]["clean_points_association"] == "points from association, without errors"
+    assert one["labels"]["mistaken_for"] == "mistaken for agent (a false face match)"
+    no_job = int(np.flatnonzero(res.agents["employer"].to_numpy() == -1)[0])
+    jobless = agent_view(res, no_job)["record"]
+    assert jobless["employer"] is None and res.agents["employer"].iloc[no_job] == -1
+    assert -1 not in [v for v in jobless.values() if not isinstance(v, bool)]
     assert one["traced"] is False
     # in words for a browser: no command line to type
     assert one["story"].startswith("agent 17 has no case file (a dashboard run keeps the "

@@ -288,6 +288,14 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
                                                 r"days \(95 % CI [\d,]+ to [\d,]+\)"))
     expect(page.locator("#cmp-acts")).to_contain_text(re.compile(
         r"Acts change most for [a-z ]+ \(\d+(\.\d)? % (fewer|more)|No behaviour is clearly"))
+    # the answer first, in view; A named with what it changes; B's run in detail below it
+    expect(page.locator("#comparison")).to_be_in_viewport()
+    expect(page.locator("#cmp-labels")).to_have_text(
+        "A: national-800, scoring.association.listed_penalty=0 (+1 more) · B: national-800, "
+        "scoring.association.listed_penalty=0.5 · 2 pairs, seeds 1, 2")
+    expect(page.locator("#look-which")).to_contain_text("the B run of the first pair (seed 1)")
+    assert page.evaluate("document.getElementById('comparison').getBoundingClientRect().top"
+                         " < document.getElementById('facts').getBoundingClientRect().top")
     assert page.locator("#cmp-metrics tr").count() > 5
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
     page.locator("#case-list button").first.click()  # a case file open in the picture
@@ -308,6 +316,12 @@ def test_cancel_a_run(server, page):
     # the charts grow while the days pass
     expect(page.locator("#chart-listed polyline")).to_have_count(2)
     expect(page.locator("#chart-score polygon")).to_have_count(2)  # 5-95 %, 25-75 % bands
+    # a reload in the middle: the question as it was, and the run watched again at once
+    page.reload()
+    expect(page.locator("#agents")).to_have_value("50000")
+    expect(page.locator("#days")).to_have_value("2000")
+    expect(page.locator("#progress-text")).to_contain_text("running: day", timeout=10_000)
+    expect(page.locator("#cancel")).to_be_enabled()
     page.click("#cancel")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "cancelled",
                                                              timeout=RUN)
@@ -355,9 +369,46 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     expect(page.locator("#look-empty")).to_have_text(
         f"Run {run_id} was deleted: nothing to show. Run a question, or open a stored run "
         "below.")
+    # the question started from that run: it starts again from the built-in, and says so
+    expect(page.locator("#run-message li")).to_have_text(
+        f"Run {run_id}, which this question started from, was deleted: the question "
+        "starts again from national-800.")
+    expect(page.locator("#source")).to_have_value("builtin:national-800")
+    expect(page.locator("#a-settings")).to_have_text("A: the scenario as shipped")
+    expect(page.locator("#run")).to_be_enabled()
     expect(page.locator("#headline p")).to_have_count(0)
     expect(page.locator("#downloads a")).to_have_count(0)
     expect(page.locator("#case")).to_be_hidden()
+
+
+def test_a_reload_keeps_the_question(server, page):
+    """Reloading the tab keeps the question being set up: the boxes, the levers moved and
+    the settings kept as A (they were the scenario's defaults again)."""
+    ask(page, agents=2000, days=30, seed=7)
+    move(page, "listing.threshold", 2)  # 550 -> 560 points
+    page.click("#set-a")
+    expect(page.locator("#a-settings")).to_have_text("A changes: listing.threshold=560")
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#seed")).to_have_value("7")
+    expect(page.locator("#agents")).to_have_value("2000")
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
+    expect(page.locator("#a-settings")).to_have_text("A changes: listing.threshold=560")
+    expect(page.locator("#run")).to_be_enabled()
+
+
+def test_the_agents_box_starts_at_a_size_a_comparison_fits(page):
+    """Under the dashboard's default limit (20 million agent-days) a comparison of the 3
+    pairs the page starts with fits at once: 9,000 agents for national-800's year (6 runs ×
+    9,000 × 365 = 19.7 million), not its 10,000; never more than the scenario's own."""
+    def first_agents(agents, days):
+        return page.evaluate("([agents, days]) => { page.maxAgentDays = 20000000; "
+                             "return defaultAgents({agents, days}); }", [agents, days])
+
+    assert first_agents(10_000, 365) == 9000
+    assert first_agents(100_000, 730) == 4000  # 4,566 fit: rounded down to thousands
+    assert first_agents(1_000, 365) == 1000
+    assert first_agents(100_000, 20) == 20_000  # at most 20,000 however short the run
 
 
 def test_two_tabs_are_two_pages(server, page):

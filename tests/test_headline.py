@@ -11,10 +11,12 @@ import pytest
 import scsim
 from scsim.outputs.headline import (
     comparison_headline,
+    detention_line,
     percent,
     round_figure,
     run_headline,
     to_precision,
+    wrongful_travel,
 )
 from scsim.scenario.reference import setting_label, setting_unit
 
@@ -81,7 +83,8 @@ def test_run_headline_states_the_runs_own_figures(penalty_comparison):
                                f"{wrongful:,} of them wrongfully")
     per_100 = 100 * res.metrics["blocked_air"].sum() / 3000 / 1
     assert lines[1].startswith(f"Blocked travel: {per_100:.2g} air and ")
-    assert "China 2018: 1.3 and 0.39 as seed 003 states it, 0.58 and 0.13" in lines[1]
+    assert ("China 2018: 1.3 and 0.39 as reported, 0.58 and 0.13 from the year-end totals."
+            in lines[1])
     acts = res.metrics["penalised_acts"]
     fall = 1 - acts.iloc[-30:].mean() / acts.iloc[:30].mean()
     assert fall > 0.005  # fear of the score deters acts under this penalty
@@ -112,6 +115,31 @@ def test_run_headline_without_listings():
     acts = one_day.metrics["penalised_acts"].iloc[0]
     assert acts > 0 and lines[2].startswith(  # one day is both windows: "1 days" before
         "Chilling effect: as many penalised acts on the last day as on the first day; ")
+
+
+def test_one_of_a_thing_is_said_in_the_singular():
+    """A short run of high-control detains one person: '1 detention', not '1 detentions'
+    (seen in the dashboard); one blocked ticket is 'the 1 blocked ticket'."""
+    m = pd.DataFrame({"new_detentions": [1, 0], "political_detentions": [1, 0],
+                      "detention_days": [1, 1], "detained": [1, 1],
+                      "households_affected": [1, 1]})
+    assert detention_line(m, 2) == (
+        "Detention: 1 detention in 2 days, for a political act alone (2 days spent in "
+        "detention); on the last day 1 person detained, and 1 household with a member "
+        "detained.")
+    m = m.assign(new_detentions=[3, 0], political_detentions=[1, 0], detained=[2, 2],
+                 households_affected=[2, 2])
+    assert detention_line(m, 2) == (
+        "Detention: 3 detentions in 2 days, 1 of them for a political act alone (2 days "
+        "spent in detention); on the last day 2 people detained, and 2 households with a "
+        "member detained.")
+    assert wrongful_travel(0, 1, 100, 1, 1.0) == (
+        "Wrongful travel bans: none of the 1 blocked ticket was refused to someone listed "
+        "wrongfully.")
+    assert wrongful_travel(1, 1, 100, 1, 1.0).startswith(
+        "Wrongful travel bans: 1 of the 1 blocked ticket was refused")
+    assert wrongful_travel(2, 5, 100, 1, 1.0).startswith(
+        "Wrongful travel bans: 2 of the 5 blocked tickets were refused")
 
 
 def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_comparison):

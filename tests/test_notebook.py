@@ -38,8 +38,8 @@ def test_representations_are_short_and_say_what_was_found(scenario, reps):
         assert html.escape(line) in page
     c = scsim.compare(scenario, scsim.load_scenario(
         "national-800", agents=2000, days=60, overrides={"listing.threshold": 700}), seed=4)
-    assert repr(c).startswith("Comparison(A: national-800 vs B: national-800, "
-                              "listing.threshold=700")
+    assert repr(c) == ("Comparison(A: national-800, listing.threshold=685 vs B: "
+                       "national-800, listing.threshold=700, 1 pair)")
     assert html.escape(comparison_headline(c)) in c._repr_html_()
     assert repr(reps) == "Replicates(national-800, 3 × 2,000 agents × 60 days, seeds 4–6)"
     assert "95 % interval" in reps._repr_html_() and "ever listed" in reps._repr_html_()

@@ -214,10 +214,10 @@ def test_the_2018_ticket_figures_are_in_the_legend(pair):
     (ax,) = travel([("A", pair.a[0])]).figure.axes
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[:2] == ["air tickets", "train tickets"]
-    assert legend[2:] == ["air 2018 (seed): 0.0129 per person a year",
-                          "air 2018 (series): 0.0058 per person a year",
-                          "train 2018 (seed): 0.0039 per person a year",
-                          "train 2018 (series): 0.0013 per person a year"]
+    assert legend[2:] == ["air 2018, as reported: 0.0129 per person a year",
+                          "air 2018, from the year-end totals: 0.0058 per person a year",
+                          "train 2018, as reported: 0.0039 per person a year",
+                          "train 2018, from the year-end totals: 0.0013 per person a year"]
     assert not ax.texts
 
 

@@ -50,7 +50,7 @@ def test_summary_in_national_terms(national):
     air = s.loc["blocked air tickets per year, millions"]
     assert air["value"] == pytest.approx(m["blocked_air"].sum() * K / years / 1e6)
     for f in ticket_figures("air"):
-        assert f"{f.count / 1e6:.3g} ({f.reading})" in air["note"]  # as published
+        assert f"{f.count / 1e6:.3g} ({f.reading_words})" in air["note"]  # as published
         assert f.count / POPULATION_2018 == pytest.approx(f.value, abs=5e-5)  # its rate
     unscaled = scsim.simulate(scsim.load_scenario("national-800", agents=2000, days=5), seed=1)
     assert "national terms" not in set(unscaled.summary()["section"])
@@ -75,12 +75,14 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     assert ever > 0 and (f"Listed: {ever:,} of 3,000 agents ({100 * ever / 3000:.1f} %) at "
                          f"some point in 30 days, about {people(ever * 1400)} of the 4.2 "
                          "million people they stand for;") in words
-    assert "China 2018: 18 and 5.5 million as seed 003 states it, 8.1 and 1.8 million" in words
+    assert ("China 2018: 18 and 5.5 million as reported, 8.1 and 1.8 million from the "
+            "year-end") in words
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400", "--full")
     assert code == 0, out
     assert "national terms" in out and "blocked air tickets per year, millions" in out
-    assert "18 (seed) / 8.1 (series)" in out  # the 2018 figures, in millions, as published
+    # the 2018 figures, in millions, as published
+    assert "18 (as reported) / 8.1 (from the year-end totals)" in out
     assert "4,200,000" in out  # people represented
 
 

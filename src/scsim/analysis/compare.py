@@ -35,7 +35,7 @@ from scsim.errors import ScsimError
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
-from scsim.scenario.diff import differences, population_key
+from scsim.scenario.diff import SIZE_PATHS, builtin, differences, overrides, population_key
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -60,6 +60,17 @@ def is_headline(column: str) -> bool:
     return column in HEADLINE or column.startswith(HEADLINE_PREFIXES)
 
 
+def _first_of(settings: dict[str, Any]) -> str:
+    """', path=value (+N more)' of the first of ``settings``; '' when there is none."""
+    if not settings:
+        return ""
+    from scsim.scenario.reference import show_value
+
+    path, value = next(iter(settings.items()))
+    more = len(settings) - 1
+    return f", {path}={show_value(value)}" + (f" (+{more} more)" if more else "")
+
+
 @dataclass
 class Comparison:
     """Pairs of results (``a[k]``, ``b[k]`` ran with the same seed) and what differs
@@ -79,15 +90,17 @@ class Comparison:
 
     @property
     def labels(self) -> tuple[str, str]:
-        """Short names of the two sides: the scenario names, and what B changes when both
-        have the same name."""
-        name_a, name_b = self.a[0].scenario.name, self.b[0].scenario.name
+        """Short names of the two sides: the scenario names, with what A changes in the
+        built-in scenario of its name (A is not always it as shipped) and what B changes
+        in A when both have the same name."""
+        sc_a, name_b = self.a[0].scenario, self.b[0].scenario.name
+        own = {path: new for path, new in overrides(builtin(sc_a.name), sc_a).items()
+               if path not in SIZE_PATHS} if builtin(sc_a.name) is not None else {}
+        label_a = f"A: {sc_a.name}{_first_of(own)}"
         label_b = f"B: {name_b}"
-        if name_a == name_b and self.changes:
-            path, (_, value) = next(iter(self.changes.items()))
-            more = len(self.changes) - 1
-            label_b += f", {path}={value}" + (f" (+{more} more)" if more else "")
-        return f"A: {name_a}", label_b
+        if sc_a.name == name_b and self.changes:
+            label_b += _first_of({path: b for path, (_, b) in self.changes.items()})
+        return label_a, label_b
 
     def plot(self):
         """B − A day by day (listed, wrongfully listed, penalised acts): the mean over the

@@ -18,17 +18,28 @@ class Figure:
     what: str
     count: float  # the published count behind it (tickets or people, for 1.4 billion)
 
+    @property
+    def reading_words(self) -> str:
+        """Its reading in words for a reader ('as reported', 'from the year-end totals')."""
+        return READING_WORDS[self.reading]
+
+
+READING_WORDS = {"seed": "as reported", "series": "from the year-end totals"}
+"""The readings of a published figure, in words: as the press reported it (a source
+article, e.g. seed 003's "18 million times"), or computed from the year-end cumulative
+totals of the official series."""
+
 
 FIGURES = (
     Figure("blocked_air_per_capita_year", 0.0129, "seed",
-           "air tickets blocked in 2018 as seed 003 states it (18 million)", 18e6),
+           "air tickets blocked in 2018, as reported (18 million; seed 003)", 18e6),
     Figure("blocked_train_per_capita_year", 0.0039, "seed",
-           "train tickets blocked in 2018 as seed 003 states it (5.5 million)", 5.5e6),
+           "train tickets blocked in 2018, as reported (5.5 million; seed 003)", 5.5e6),
     Figure("blocked_air_per_capita_year", 0.0058, "series",
-           "air tickets blocked in 2018, from the cumulative series (9.36 M to 17.46 M)",
+           "air tickets blocked in 2018, from the year-end totals (9.36 M to 17.46 M)",
            17.46e6 - 9.36e6),
     Figure("blocked_train_per_capita_year", 0.0013, "series",
-           "train tickets blocked in 2018, from the cumulative series (3.67 M to 5.47 M)",
+           "train tickets blocked in 2018, from the year-end totals (3.67 M to 5.47 M)",
            5.47e6 - 3.67e6),
     Figure("listed_per_capita_mean", 0.0095, "series",
            "people listed at a time (13.3 million in March 2019), Supreme People's Court",

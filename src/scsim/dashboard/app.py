@@ -58,14 +58,19 @@ class Dashboard:
         self.reporting = threading.Lock()  # one HTML report built at a time
 
     def check_size(self, agents: int, days: int, runs: int) -> None:
-        """Refuse a job over the cap, saying how big it is and how to raise the cap."""
+        """Refuse a job over the cap, saying how big it is, what the page can do (the
+        most agents that fit, or fewer days or pairs) and, last, how to raise the cap."""
         size = agents * days * runs
         if size > self.max_agent_days:
             what = f"{runs} runs × " if runs > 1 else ""
+            fits = self.max_agent_days // (days * runs)
+            fewer = ("fewer days or fewer pairs" if runs > 1 else "fewer days")
+            smaller = (f"use at most {fits:,} agents, or {fewer}" if fits >= 2 else
+                       f"use {fewer}")
             raise ScsimError(
                 f"too big for this dashboard: {what}{agents:,} agents × {days:,} days = "
-                f"{size:,} agent-days, over the limit of {self.max_agent_days:,} (start it "
-                "with scsim dashboard --max-agent-days N to allow more)")
+                f"{size:,} agent-days, over the limit of {self.max_agent_days:,}: {smaller} "
+                "(or start it with scsim dashboard --max-agent-days N to allow more)")
 
 
 def create_app(store_path: Path, *, max_agent_days: int = DEFAULT_MAX_AGENT_DAYS,
@@ -314,8 +319,12 @@ def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     from scsim.dashboard.settings import scenario_of
 
     common = {k: body.get(k) for k in ("source", "agents", "days")}
-    a = scenario_of({**common, **(body.get("a") or {})}, dash.store)
-    b = scenario_of({**common, **(body.get("b") or {})}, dash.store)
+    sides = {side: body.get(side) or {} for side in ("a", "b")}
+    for side, settings in sides.items():
+        if not isinstance(settings, dict):
+            raise ScsimError(f"'{side}' must be a mapping with 'levers' and 'settings'")
+    a = scenario_of({**common, **sides["a"]}, dash.store)
+    b = scenario_of({**common, **sides["b"]}, dash.store)
     check_pairable(a, b)
     reps = _reps(body)
     dash.check_size(a.population.agents, a.days, 2 * reps)

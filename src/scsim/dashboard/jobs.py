@@ -11,6 +11,7 @@ import itertools
 import multiprocessing as mp
 import queue
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ from scsim.errors import ScsimError
 from scsim.outputs.words import counted
 
 POLL = 0.5  # seconds between checks that the worker is alive
+ORPHAN_AFTER = 5.0  # seconds without a word from the page of a job not over (a page that
+# watches its job asks at least every second): its tab was closed, and another page of the
+# same browser takes the job over (sees it, can cancel it) instead of queueing behind it
 STOPPED = "the worker process stopped (exit code {}); restart scsim dashboard"
 STOP_WAIT = 5.0  # seconds the worker has to end when the dashboard stops
 
@@ -50,6 +54,7 @@ class Job:
     seconds: dict[str, float] = field(default_factory=dict)
     version: int = 0
     shown: dict | None = None  # while saving: what the page draws of the run
+    heard: float = field(default_factory=time.monotonic)  # when its page last asked of it
 
     def view(self) -> dict[str, Any]:
         """What the page shows of the job (JSON)."""
@@ -167,8 +172,23 @@ class Jobs:
         job.version = next(self._versions)
 
     def _of(self, session: str) -> Job | None:
+        """The page's newest job; when that is over (or it has none), a job not over of
+        another page of the same browser that has not asked of it for ``ORPHAN_AFTER``
+        seconds (its tab was closed) becomes this page's."""
+        now = time.monotonic()
         mine = [j for j in self._jobs.values() if j.session == session]
-        return mine[-1] if mine else None
+        if not mine or mine[-1].status not in ACTIVE:
+            browser = session.split("/")[0] + "/"
+            orphans = [j for j in self._jobs.values() if j.status in ACTIVE
+                       and j.session.startswith(browser) and now - j.heard > ORPHAN_AFTER]
+            if orphans:
+                orphans[-1].session = session
+                self._changed(orphans[-1])
+                mine = [orphans[-1]]
+        if not mine:
+            return None
+        mine[-1].heard = now
+        return mine[-1]
 
     def _dispatch(self) -> None:
         """Send the next waiting job to the worker if it is free (with the lock held)."""

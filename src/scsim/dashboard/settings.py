@@ -24,7 +24,7 @@ from scsim.scenario.schema import Scenario
 from scsim.scenario.section import field_unit
 from scsim.store import RunStore
 
-FILE_KEYS = ("path", "base")  # settings that would name a file on the server
+FILE_SETTINGS = (("network", "path"), ("base",))  # settings that name a file on the server
 # The question's own boxes: what they set, their label, their smallest value. They own
 # these settings, which "all settings" leaves out (SIZE_PATHS).
 BOXES = {"agents": (("population", "agents"), "Agents", 2), "days": (("days",), "Days", 1)}
@@ -41,7 +41,8 @@ class Source:
     @classmethod
     def of(cls, body: dict) -> Source:
         src = body.get("source") or {}
-        kind, ref = src.get("kind"), str(src.get("ref", ""))
+        kind, ref = (src.get("kind"), str(src.get("ref", ""))) if isinstance(src, dict) else (
+            None, "")
         if kind not in ("builtin", "run"):
             raise ScsimError("a scenario source is a built-in scenario or a stored run")
         return cls(kind, ref)
@@ -81,15 +82,29 @@ def whole(value: Any, label: str, low: int, high: int | None = None) -> int:
     return out
 
 
+def names_a_file(path: tuple) -> bool:
+    """Whether a setting's path is (or is inside) one that names a file (``FILE_SETTINGS``)."""
+    return any(tuple(path[:len(f)]) == f for f in FILE_SETTINGS)
+
+
+def _mapping(body: dict, name: str) -> dict:
+    """The request's ``name`` ({setting: value}), or a ScsimError when it is no mapping."""
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise ScsimError(f"'{name}' must map settings to values, e.g. "
+                         '{"listing.threshold": 600}')
+    return value
+
+
 def overrides_of(body: dict) -> dict[tuple, Any]:
     """The settings of a request as {path: value}: ``levers`` (typed values) and
     ``settings`` (text, read as YAML as ``--set`` reads it), then the boxes ``agents`` and
     ``days`` (``BOXES``, whole numbers); a ScenarioError lists every problem."""
     out: dict[tuple, Any] = {}
     problems: list[str] = []
-    for key, value in (body.get("levers") or {}).items():
+    for key, value in _mapping(body, "levers").items():
         out[parse_path(str(key))] = value
-    for key, text in (body.get("settings") or {}).items():
+    for key, text in _mapping(body, "settings").items():
         if str(key) in SIZE_PATHS:
             box = next(label for path, label, _ in BOXES.values() if format_path(path) == key)
             problems.append(f"{key}: set it in the {box} box")
@@ -106,7 +121,7 @@ def overrides_of(body: dict) -> dict[tuple, Any]:
             except ScsimError as exc:
                 problems.append(str(exc))
     problems += [f"{format_path(path)}: files cannot be named from the dashboard"
-                 for path in out if any(key in FILE_KEYS for key in path)]
+                 for path in out if names_a_file(path)]
     if problems:
         raise ScenarioError(problems)
     return out
@@ -145,8 +160,7 @@ def leaves(sc: Scenario) -> list[dict[str, Any]]:
                     isinstance(v, BaseModel) for v in value.values()):
                 for key, item in value.items():
                     walk(item, (*here, key))
-            elif not any(k in FILE_KEYS for k in here) and format_path(
-                    here) not in SIZE_PATHS:
+            elif not names_a_file(here) and format_path(here) not in SIZE_PATHS:
                 out.append({"path": format_path(here), "kind": _kind(value),
                             "value": _shown(value), "unit": field_unit(field),
                             "meaning": field.description or ""})

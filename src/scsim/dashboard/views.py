@@ -104,7 +104,7 @@ def travel(m: pd.DataFrame, agents: int) -> list[dict[str, Any]]:
     under both readings (``analysis.published``)."""
     years = len(m) / 365.0
     return [{"mode": mode, "run": number(100 * m[f"blocked_{mode}"].sum() / agents / years),
-             "published": [{"value": 100 * f.value, "reading": f.reading, "what": f.what}
+             "published": [{"value": 100 * f.value, "reading": f.reading_words, "what": f.what}
                            for f in ticket_figures(mode)]}
             for mode in ("air", "train")]
 
@@ -145,17 +145,53 @@ def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> l
             for _, row in df.iterrows()]
 
 
+# The agents table's columns in words, for the record under a case file (the others: their
+# name with spaces, or by prefix, ``RECORD_PREFIXES``).
+RECORD_WORDS = {
+    "score": "score (points)", "clean_score": "score without errors (points)",
+    "start_score": "starting score (points)", "listed_until": "listed until day",
+    "employer": "employer (company number)", "fear": "fear (0: none, 1: the most)",
+    "mistaken_for": "mistaken for agent (a false face match)",
+    "falsely_reported_by": "falsely reported by agent",
+    "conformity": "conformity (how strongly fear deters)",
+    "malice": "malice (propensity to file false reports)",
+    "degree": "ties", "active_degree": "active ties (not severed or suspended)"}
+RECORD_PREFIXES = (("clean_points_", "points from {}, without errors"),
+                   ("points_", "points from {}"), ("propensity_", "propensity for {} acts"),
+                   ("acts_", "acts: {}"))
+NO_ONE = ("employer", "mistaken_for", "falsely_reported_by", "listed_until")
+"""Columns whose −1 means none (no employer, nobody, not listed): null for the page."""
+
+
+def record_label(column: str) -> str:
+    """An agents-table column in words ('points_association' -> 'points from
+    association')."""
+    if column in RECORD_WORDS:
+        return RECORD_WORDS[column]
+    for prefix, words in RECORD_PREFIXES:
+        if column.startswith(prefix):
+            return words.format(column.removeprefix(prefix).replace("_", " "))
+    return column.replace("_", " ")
+
+
 def agent_view(res: Result, agent: int) -> dict[str, Any]:
     """One agent's case file (``Result.explain``: the dated story of a traced agent, the
     points by source of any other, with what the page can do about it: ``UNTRACED``) and
-    its row of the agents table (its record at the end of the run), shown when an agent is
-    clicked."""
+    its row of the agents table (its record at the end of the run: ``record`` by column,
+    null for none, ``NO_ONE``; ``labels``, the columns in words), shown when an agent is
+    clicked. A listing that ends after the run's last day says so."""
     case = case_file(res, agent, untraced=UNTRACED)  # refuses an agent the run lacks
     row = res.agents.iloc[agent]
+    record: dict[str, Any] = {}
+    for k, v in row.items():
+        v = v.item() if isinstance(v, np.generic) else v
+        record[k] = (None if k in NO_ONE and v == -1 else
+                     v if isinstance(v, bool | int | float) else str(v))
+    last = len(res.metrics) - 1
+    if record.get("listed_until") is not None and record["listed_until"] > last:
+        record["listed_until"] = f"{record['listed_until']:,} (after the run's last day, {last:,})"
     return {"agent": agent, "run": res.run_id, "traced": case.traced, "story": case.text,
-            "record": {k: (v.item() if isinstance(v, np.generic) else
-                           str(v) if not isinstance(v, bool | int | float) else v)
-                       for k, v in row.items()}}
+            "record": record, "labels": {k: record_label(k) for k in record}}
 
 
 def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:

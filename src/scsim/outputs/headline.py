@@ -18,6 +18,7 @@ import numpy as np
 
 from scsim.analysis.published import ticket_figures
 from scsim.analysis.stats import mean_ci95
+from scsim.outputs.words import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,9 +127,9 @@ def run_headline(res: Result) -> str:
     travel = (f"Blocked travel: {per_100['air']:.2g} air and {per_100['train']:.2g} train "
               "tickets per 100 people a year; China 2018: "
               f"{100 * published['air'][0].value:.2g} and "
-              f"{100 * published['train'][0].value:.2g} as seed 003 states it, "
+              f"{100 * published['train'][0].value:.2g} {published['air'][0].reading_words}, "
               f"{100 * published['air'][1].value:.2g} and "
-              f"{100 * published['train'][1].value:.2g} from the cumulative series.")
+              f"{100 * published['train'][1].value:.2g} {published['air'][1].reading_words}.")
     if k != 1:
         travel = national_travel(per_100, n * k, published)
     change = chilling_change(m)
@@ -162,12 +163,13 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
     the last day (a run with detention)."""
     last = m.iloc[-1]
     total, political = m["new_detentions"].sum(), m["political_detentions"].sum()
-    why = ("" if not political else ", all of them for a political act alone"
+    why = ("" if not political else (", for a political act alone" if total == 1 else
+                                      ", all of them for a political act alone")
            if political == total else f", {political:,.0f} of them for a political act alone")
-    return (f"Detention: {total:,.0f} detentions {period(days)}{why} "
-            f"({m['detention_days'].sum():,.0f} days spent in detention); on the last day "
-            f"{last['detained']:,.0f} people detained, and {last['households_affected']:,.0f} "
-            "households with a member detained.")
+    return (f"Detention: {counted(total, 'detention')} {period(days)}{why} "
+            f"({counted(m['detention_days'].sum(), 'day')} spent in detention); on the last "
+            f"day {counted(last['detained'], 'person', 'people')} detained, and "
+            f"{counted(last['households_affected'], 'household')} with a member detained.")
 
 
 def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) -> str:
@@ -178,7 +180,7 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     tickets was, not "none" for the people they stand for: scaling multiplies what the
     agents did, and a rare event that none of them met may still happen to the people."""
     if tickets == 0 and k != 1:  # none among the agents is not none among the people
-        none = (f"none of the {blocked:,.0f} tickets blocked for the {n:,} agents was "
+        none = (f"none of the {counted(blocked, 'ticket')} blocked for the {n:,} agents was "
                 "refused to someone listed wrongfully" if blocked else
                 f"none of the {n:,} agents was refused a ticket while listed wrongfully")
         return (f"Wrongful travel bans: {none}; each agent stands for {people(k)} people, "
@@ -186,15 +188,14 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
                 "agents to tell how many there are in national terms (run more agents, or "
                 "replications).")
     if tickets == 0:
-        return ("Wrongful travel bans: none" + (f" of the {blocked:,.0f} blocked tickets"
-                                                 if blocked else "")
-                + " was refused to someone listed wrongfully.")
+        of = f" of the {counted(blocked, 'blocked ticket')}" if blocked else ""
+        return f"Wrongful travel bans: none{of} was refused to someone listed wrongfully."
     if k != 1:
         return (f"Wrongful travel bans, in national terms: {round_figure(tickets * k / years)}"
                 " tickets a year refused to people listed wrongfully ("
-                f"{tickets:,.0f} of the {blocked:,.0f} tickets blocked for the {n:,} agents, "
-                f"each standing for {people(k)} people).")
-    return (f"Wrongful travel bans: {tickets:,.0f} of the {blocked:,.0f} blocked tickets "
+                f"{tickets:,.0f} of the {counted(blocked, 'ticket')} blocked for the {n:,} "
+                f"agents, each standing for {people(k)} people).")
+    return (f"Wrongful travel bans: {tickets:,.0f} of the {counted(blocked, 'blocked ticket')} "
             f"{'was' if tickets == 1 else 'were'} refused to people listed wrongfully "
             f"({100 * tickets / n / years:.2g} per 100 people a year).")
 
@@ -210,9 +211,10 @@ def national_travel(per_100: dict[str, float], people: float, published) -> str:
             f"million air and {millions(per_100['train'] / 100 * people)} million train "
             f"tickets a year for the {round_figure(people / 1e6)} million people these agents "
             f"stand for; China 2018: {millions(published['air'][0].count)} and "
-            f"{millions(published['train'][0].count)} million as seed 003 states it, "
-            f"{millions(published['air'][1].count)} and {millions(published['train'][1].count)}"
-            " million from the cumulative series.")
+            f"{millions(published['train'][0].count)} million "
+            f"{published['air'][0].reading_words}, {millions(published['air'][1].count)} and "
+            f"{millions(published['train'][1].count)} million "
+            f"{published['air'][1].reading_words}.")
 
 
 def _with_unit(value: Any, unit: str) -> str:

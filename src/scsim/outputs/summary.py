@@ -242,7 +242,7 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
     for col in ("blocked_air", "blocked_train"):
         add("national terms", f"{label(col)} per year, millions",
             m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
-                f"{f.count / 1e6:.3g} ({f.reading})"
+                f"{f.count / 1e6:.3g} ({f.reading_words})"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
     if errors:
         wrongful = m["blocked_tickets_wrongful"].sum()

@@ -183,8 +183,8 @@ def listed(runs: Runs) -> Chart:
 
 def travel(runs: Runs) -> Chart:
     caption = ("Blocked ticket purchases since day 0 per agent; thin lines: the 2018 figures "
-               "per person per year, as the seed states them (dotted) and from the cumulative "
-               "series (dash-dotted).")
+               "per person per year, as reported (dotted) and from the year-end totals "
+               "(dash-dotted).")
     chart, ax = _line_chart("travel", "Blocked air and train tickets, cumulative", caption, runs, [
         ("air tickets", "C0", lambda r: r.metrics["blocked_air"].cumsum() / _n(r)),
         ("train tickets", "C1", lambda r: r.metrics["blocked_train"].cumsum() / _n(r))],
@@ -194,7 +194,7 @@ def travel(runs: Runs) -> Chart:
     for mode, figure in ((m, f) for m in ("air", "train") for f in ticket_figures(m)):
         ax.plot(x, figure.value * x / 365.0, color="C0" if mode == "air" else "C1", lw=0.9,
                 ls=":" if figure.reading == "seed" else "-.", alpha=0.8,
-                label=f"{mode} 2018 ({figure.reading}): {figure.value} per person a year")
+                label=f"{mode} 2018, {figure.reading_words}: {figure.value} per person a year")
     # In the legend rather than beside the lines' ends, where the four labels overlapped
     # and ran off the figure.
     ax.legend(loc="upper left", fontsize=8)

@@ -58,11 +58,22 @@ def differences(a: Scenario, b: Scenario, ignore: tuple[str, ...] = ()
     return out
 
 
+def reached(base: Scenario, days: int) -> Scenario:
+    """``base`` run for ``days`` days: its timeline steps on or after day ``days`` dropped,
+    as the loader drops them when a run is shortened (they never happen). Compared with
+    this, a shorter run of ``base`` changes its length, not its timeline."""
+    steps = [step for step in base.timeline if step.day < days]
+    if len(steps) == len(base.timeline):
+        return base
+    return base.model_copy(update={"timeline": steps})
+
+
 def overrides(base: Scenario, sc: Scenario) -> dict[str, Any]:
     """The ``--set`` assignments that turn ``base`` into ``sc`` (name, description and
-    source aside)."""
-    return {path: new for path, (_old, new) in
-            differences(base, sc, ignore=("name", "description", "source")).items()}
+    source aside; a timeline step that ``sc`` ends before is dropped, not changed:
+    ``reached``)."""
+    return {path: new for path, (_old, new) in differences(
+        reached(base, sc.days), sc, ignore=("name", "description", "source")).items()}
 
 
 @functools.cache
@@ -88,7 +99,8 @@ def changed_settings(sc: Scenario) -> list[str]:
     base = builtin(sc.name)
     if base is None:
         return []
-    changes = differences(base, sc, ignore=("name", "description", "source", *SIZE_PATHS))
+    changes = differences(reached(base, sc.days), sc,
+                          ignore=("name", "description", "source", *SIZE_PATHS))
     return [f"{path}: {show_value(old)} → {show_value(new)}"
             for path, (old, new) in changes.items()]
 

@@ -91,6 +91,7 @@ function showRunMessage(lines) { listInto($("run-message"), lines); }
 
 // -- ask ----------------------------------------------------------------------------------
 
+// Returns false when the choice kept is gone from the list (a stored run deleted).
 async function loadSources(selected) {
   const data = await api("/api/scenarios");
   const select = $("source");
@@ -111,15 +112,38 @@ async function loadSources(selected) {
     }
     select.appendChild(group);
   }
-  if (keep) select.value = keep;
+  if (!keep) return true;
+  select.value = keep;
+  return select.value === keep;
+}
+
+function showA() {
+  const changed = Object.entries(Object.assign({}, page.a.levers, page.a.settings));
+  $("a-settings").textContent = changed.length ?
+    `A changes: ${changed.map(([k, v]) => `${k}=${v}`).join(", ")}` : shippedA();
+}
+
+// What A is until "Use these settings as A" is pressed: the source as it comes.
+function shippedA() {
+  const {kind, ref} = source();
+  return kind === "run" ? `A: the settings of run ${ref}, as it ran` : "A: the scenario as shipped";
+}
+
+// The Agents box's first value: the scenario's, at most 20,000, and no more than lets a
+// comparison of the pairs in the box (3 at first) fit under the dashboard's limit.
+function defaultAgents(sc) {
+  const pairs = Math.max(1, Number($("reps").value) || 3);
+  const fits = page.maxAgentDays ? Math.floor(page.maxAgentDays / (2 * pairs * sc.days)) : Infinity;
+  const round = fits >= 1000 ? 1000 : fits >= 100 ? 100 : 1;
+  return Math.max(2, Math.min(sc.agents, 20000, Math.floor(fits / round) * round));
 }
 
 async function loadScenario() {
   page.levers = {}; page.settings = {}; page.a = null;
-  $("a-settings").textContent = "A: the scenario as shipped";
+  $("a-settings").textContent = shippedA();
   const sc = page.scenario = await api("/api/scenario", {method: "POST", body: {source: source()}});
   $("description").textContent = sc.description;
-  $("agents").value = Math.min(sc.agents, 20000);
+  $("agents").value = defaultAgents(sc);
   $("days").value = sc.days;
   renderLevers(sc.levers);
   renderSettings(sc.settings);
@@ -220,10 +244,51 @@ function renderSettings(settings) {
   $("changed-count").textContent = "0";
 }
 
+// The question as the tab last had it, kept across a reload of the tab (sessionStorage:
+// this tab only): the scenario chosen, the boxes, the levers and settings moved, and A.
+const SAVED = "scsim-question";
+
+function saveQuestion() {
+  sessionStorage.setItem(SAVED, JSON.stringify({
+    source: $("source").value, levers: page.levers, settings: page.settings, a: page.a,
+    boxes: Object.fromEntries(["agents", "days", "seed", "reps"].map(id => [id, $(id).value]))}));
+}
+
+// After a reload: the saved question, if its scenario is still in the list (a stored run
+// may have been deleted meanwhile); else the scenario's own defaults.
+async function restoreQuestion() {
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(SAVED)); } catch (err) { saved = null; }
+  if (saved && saved.source) $("source").value = saved.source;
+  if (!saved || $("source").value !== saved.source) {
+    if (!$("source").value) $("source").selectedIndex = 0;
+    await loadScenario();
+    return;
+  }
+  await loadScenario();
+  for (const [id, value] of Object.entries(saved.boxes || {})) $(id).value = value;
+  followDays();
+  for (const [path, value] of Object.entries(saved.levers || {})) {
+    const input = $("levers").querySelector(`input[data-path="${path}"]`);
+    if (!input) continue;
+    if (input.type === "checkbox") input.checked = !!value; else input.value = value;
+    input.dispatchEvent(new Event("input"));
+  }
+  for (const [path, text] of Object.entries(saved.settings || {})) {
+    const input = $("settings").querySelector(`input[data-path="${path}"]`);
+    if (!input) continue;
+    input.value = text;
+    input.dispatchEvent(new Event("input"));
+  }
+  if (saved.a) { page.a = saved.a; showA(); }
+  await validate();
+}
+
 let validateTimer = null;
 function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeout(validate, 250); }
 
 async function validate() {
+  saveQuestion();
   const result = page.checked = await api("/api/validate", {method: "POST", body: question()});
   showProblems(result.problems);
   listInto($("advice"), result.advice);  // settings that would do nothing: Run may go
@@ -292,7 +357,7 @@ async function watch() {
           try { await openRun(job.runs.runs[0]); } catch (err) { /* the status tells */ }
         }
         if (!ACTIVE.includes(job.status)) {
-          await finished(job);  // the result is on the page before the status says so
+          await finished(job, wanted === job.id);  // on the page before the status says so
           // An older job (the one the page found when it opened) must neither mark a job
           // submitted while it was shown as finished nor end the loop that watches it.
           if (page.expect !== wanted) continue;
@@ -317,7 +382,7 @@ function showProgress(job) {
     text.textContent = "starting…";  // the worker has it; its first day is under way
   } else if (job.status === "running") {
     text.textContent = `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}` +
-      (job.kind === "compare" ? ` (${job.side})` : "");
+      (job.kind === "compare" ? ` (${pairSide(job.side)})` : "");
     liveCharts(job);
   } else if (job.status === "saving") {
     text.textContent = "done: writing it to the run store…";
@@ -325,6 +390,12 @@ function showProgress(job) {
     text.textContent = {done: "done", cancelled: "cancelled", failed: "failed"}[job.status];
     text.dataset.status = job.status;
   }
+}
+
+// "b 2" (the worker's name for a run of a comparison) -> "B, pair 2".
+function pairSide(side) {
+  const [which, pair] = side.split(" ");
+  return `${which.toUpperCase()}, pair ${pair}`;
 }
 
 function liveCharts(job) {
@@ -342,10 +413,10 @@ function scoreChart(day, col) {
              {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd"}]);
 }
 
-async function finished(job) {
+async function finished(job, asked) {
   showRunMessage(job.status === "failed" ? [job.error] : []);
   if (job.status === "done") {
-    if (job.kind !== "run") await openComparison(job.runs);
+    if (job.kind !== "run") await openComparison(job.runs, asked);
     else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
   }
   await refreshRuns();
@@ -367,7 +438,7 @@ async function openRun(id) {
   page.shown = id;
   $("look-empty").hidden = true;
   $("load-question").hidden = false;
-  $("comparison").hidden = true;
+  $("comparison").hidden = $("look-which").hidden = true;
   const head = $("headline");
   head.innerHTML = "";
   for (const line of run.headline) { const p = document.createElement("p"); p.textContent = line; head.appendChild(p); }
@@ -392,7 +463,7 @@ async function openRun(id) {
   const bars = [];
   for (const t of run.travel) {
     bars.push({label: `${t.mode}: this run`, value: t.run, color: "#d62728"});
-    for (const f of t.published) bars.push({label: `${t.mode}: 2018 (${f.reading} reading)`, value: f.value, color: "#999"});
+    for (const f of t.published) bars.push({label: `${t.mode}: 2018, ${f.reading}`, value: f.value, color: "#999"});
   }
   barChart($("chart-travel"), bars);
   $("figure-detention").hidden = !s.detained;  // only a run with detention has them
@@ -450,12 +521,12 @@ async function openStored(id) {
 function forget(id) {
   if (page.shown !== id) return;
   page.shown = undefined; page.run = null;
-  for (const node of ["headline", "facts", "numbers", "case-count", "case-list", "case-message", "downloads"]) {
+  for (const node of ["headline", "facts", "numbers", "case-count", "case-list", "case-message", "downloads", "look-which"]) {
     $(node).textContent = "";
   }
   for (const svg of document.querySelectorAll("#watch svg.chart")) clear(svg);
   delete $("downloads").dataset.run;
-  $("case").hidden = $("comparison").hidden = $("load-question").hidden = true;
+  $("case").hidden = $("comparison").hidden = $("load-question").hidden = $("look-which").hidden = true;
   $("figure-detention").hidden = true;
   $("look-empty").hidden = false;
   $("look-empty").textContent = `Run ${id} was deleted: nothing to show. Run a question, or open a stored run below.`;
@@ -475,13 +546,20 @@ async function loadQuestion() {
   $("ask").scrollIntoView({behavior: "smooth", block: "start"});
 }
 
-async function openComparison(runs) {
+// A comparison: its answer at the top of "Look", then B's run of the first pair in detail;
+// brought into view when this page asked for it (``scroll``), not when a reload finds it.
+async function openComparison(runs, scroll) {
   const cmp = await api(`/api/comparison?a=${runs.a.join(",")}&b=${runs.b.join(",")}`);
   await openRun(runs.b[0]);
   $("comparison").hidden = false;
+  $("look-which").hidden = false;
+  $("look-which").textContent = `Below: the B run of the first pair (seed ${cmp.seeds[0]}), ` +
+    "with its headline, charts and case files.";
+  if (scroll) $("comparison").scrollIntoView({behavior: "smooth", block: "start"});
   $("cmp-headline").textContent = cmp.headline;
   $("cmp-acts").textContent = cmp.acts;
-  $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.pairs}, seeds ${cmp.seeds.join(", ")}`;
+  $("cmp-labels").textContent = `${cmp.labels[0]} · ${cmp.labels[1]} · ${cmp.pairs}, ` +
+    `${cmp.seeds.length === 1 ? "seed" : "seeds"} ${cmp.seeds.join(", ")}`;
   lineChart($("chart-compare"), cmp.series.a.day, [
     {name: "A listed", values: cmp.series.a.listed, dash: "5 4", color: "#555"},
     {name: "B listed", values: cmp.series.b.listed, color: "#d62728"}]);
@@ -505,8 +583,9 @@ async function openAgent(runId, agent) {
     (view.traced ? "" : " (not traced: its points by source)");
   $("case-story").textContent = view.story;
   table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
-    [k.replace(/_/g, " "), typeof v === "number" ? fmt(v) : String(v)]));
+    [view.labels[k], v === null ? "none" : typeof v === "number" ? fmt(v) : String(v)]));
   $("case").dataset.agent = view.agent;
+  $("case").scrollIntoView({behavior: "smooth", block: "nearest"});  // a dot may be far above it
 }
 
 function interval(r) { return r.lo === null ? "one pair: no interval" : `${fmt(r.lo)} to ${fmt(r.hi)}`; }
@@ -551,11 +630,25 @@ async function refreshRuns() {
     tr.appendChild(td);
     body.appendChild(tr);
   }
-  await loadSources();
+  const question = $("source").value;
+  if (!await loadSources()) await sourceDeleted(question);
+}
+
+// The stored run the question started from was deleted: the question goes back to the
+// built-in scenario of its name (or the first one), and says so.
+async function sourceDeleted(gone) {
+  const name = page.scenario && page.scenario.name;
+  const builtin = `builtin:${name}`;
+  $("source").value = builtin;
+  if ($("source").value !== builtin) $("source").selectedIndex = 0;
+  await loadScenario();
+  showRunMessage([`Run ${gone.slice(4)}, which this question started from, was deleted: ` +
+                  `the question starts again from ${$("source").selectedOptions[0].textContent}.`]);
 }
 
 async function status() {
   const s = await api("/api/status");
+  page.maxAgentDays = s.max_agent_days;
   $("store").textContent = s.store;
   const line = $("status");
   if (s.state === "ready") {
@@ -575,7 +668,8 @@ async function status() {
 // -- start --------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", async () => {
-  status();
+  await status();  // its first answer: the size limit the Agents box starts under
+  watch();  // a job under way (a reload in the middle of a run) is shown at once
   $("source").addEventListener("change", loadScenario);
   $("breakdown").addEventListener("change", drawBreakdown);
   for (const id of ["agents", "days", "seed", "reps"]) $(id).addEventListener("input", validateSoon);
@@ -594,17 +688,14 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("cancel").addEventListener("click", cancelNow);
   $("set-a").addEventListener("click", () => {
     page.a = {levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings)};
-    const changed = Object.entries(Object.assign({}, page.a.levers, page.a.settings));
-    $("a-settings").textContent = changed.length ?
-      `A changes: ${changed.map(([k, v]) => `${k}=${v}`).join(", ")}` : "A: the scenario as shipped";
+    showA();
+    saveQuestion();
   });
   $("settings-filter").addEventListener("input", e => {
     const q = e.target.value.toLowerCase();
     for (const tr of $("settings").children) tr.hidden = q && !tr.textContent.toLowerCase().includes(q) && !tr.dataset.path.includes(q);
   });
   await loadSources("builtin:national-800");
-  if (!$("source").value) $("source").selectedIndex = 0;
-  await loadScenario();
+  await restoreQuestion();
   await refreshRuns();
-  watch();
 });
