@@ -637,3 +637,13 @@ def test_a_case_files_score_is_not_shown_across_a_tier_bound():
     assert casefile.shown_score(549.96, (550, 650, 700)) == "549.96"
     assert casefile.shown_score(612.34, (550, 650, 700)) == "612.3"  # one decimal as before
     assert casefile.shown_score(700.0, (550, 650, 700)) == "700.0"
+
+
+def test_an_untraced_agent_nothing_booked_points_to():
+    """In a run without the system nothing books points: the untraced agent's file says
+    so instead of ending on "Points by source:" with nothing after it."""
+    from scsim import load_scenario, simulate
+
+    res = simulate(load_scenario("no-system", agents=300, days=5), seed=1)
+    text = res.explain(7).text
+    assert text.endswith("No source booked it any points.") and "Points by source" not in text

@@ -265,7 +265,7 @@ def test_relative_changes_in_words():
     """The compare table's change column: a signed percentage with a hyphen like the
     table's other numbers, a factor from doubling on (a 9,779 % rise reads as ×98.8), and
     a change under 0.1 % never rounded to a "+0.0 %" that reads as none."""
-    from scsim.cli.render import signed_percent
+    from scsim.outputs.words import signed_percent
 
     assert [signed_percent(x) for x in (0.0323, -0.5, 0.0, float("nan"), 1.0, 97.789,
                                         1234.5)] == [
@@ -274,3 +274,13 @@ def test_relative_changes_in_words():
                                         0.00002, -0.00002, -1e-12)] == [
         "+0.042 %", "-0.042 %", "+0.1 %", "+0.1 %", "+0.01 %", "+<0.01 %", "-<0.01 %",
         "-<0.01 %"]
+    # the report's table: the change and its interval in one column, in those words
+    from scsim.report import _with_change
+
+    nan = float("nan")
+    rows = pd.DataFrame({"metric": ["listed", "fear_mean"], "a": [10.0, 0.0],
+                         "change": [0.0323, nan], "change_lo": [0.029, nan],
+                         "change_hi": [0.035, nan]})
+    assert _with_change(rows).to_dict("list") == {
+        "metric": ["listed", "fear_mean"], "a": [10.0, 0.0],
+        "change": ["+3.2 % (+2.9 % to +3.5 %)", "–"]}

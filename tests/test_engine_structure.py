@@ -278,3 +278,25 @@ def test_a_small_run_simulates_its_days_on_fewer_threads():
     finally:
         numba.set_num_threads(cores)
     assert seen == [2, 2] and res.info["threads"] == 2
+    # a count given to one run is that run's: the next run of the session has every core
+    # again (setting up the run left numba's count at the given one)
+    scsim.simulate("mesa-parity", agents=1000, days=2, threads=1)
+    assert numba.get_num_threads() == cores
+
+
+def test_a_checkpoint_keeps_the_wall_time_so_far(tmp_path):
+    """A checkpoint written during the days records the seconds simulated before it (it
+    recorded 0: a resumed run then reported the resumed part's time alone, and a speed
+    several times too high); the resumed run's wall time counts both parts."""
+    from scsim.core.checkpoint import Checkpoints, read_manifest
+    from scsim.core.engine import Simulation
+
+    sc = scsim.load_scenario("national-800", agents=3000, days=12)
+    sim = Simulation(sc, seed=1)
+    sim.run_until(8, checkpoints=Checkpoints(tmp_path / "cp", every=4))
+    saved = read_manifest(tmp_path / "cp")
+    assert saved["day"] == 8 and 0 < saved["wall_seconds"] <= sim.elapsed
+    resumed = Simulation.load(tmp_path / "cp")
+    assert resumed.elapsed == saved["wall_seconds"]
+    res = resumed.run()
+    assert res.info["wall_seconds"] > saved["wall_seconds"]

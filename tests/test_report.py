@@ -110,6 +110,12 @@ def test_listed_csv_holds_the_numbers_the_chart_draws(tmp_path, pair):
             counts = rows[f"{col}_per_100k_agents"] * len(res.agents) / PER
             np.testing.assert_allclose(counts, res.metrics[col], rtol=1e-12)
     assert runs[1][1].metrics["wrongful_listed"].max() > 0  # B's second line is not all 0
+    # the table per metric: the change relative to A in words, not raw fractions and nan
+    page = (tmp_path / "cmp" / REPORT_FILE).read_text(encoding="utf-8")
+    table = page[page.index("id='metrics'"):]
+    assert "nan" not in table and "change_lo" not in table
+    assert not re.search(r"\d\.\d{7,}", table)  # no float printed whole
+    assert re.search(r"<td>[+-]\d+\.\d+ %</td>", table)  # one pair: '-0.1 %', no interval
 
 
 def test_charts_that_do_not_apply_are_left_out(tmp_path):
@@ -204,6 +210,23 @@ def test_region_curves_start_when_the_system_starts_there(pair):
     assert np.isfinite(drawn["region 0"]).all() and np.isfinite(drawn["region 1"]).all()
     for r in range(2, 8):
         assert np.isnan(drawn[f"region {r}"]).all()
+
+
+def test_shared_axes_show_both_sides_whole(pair):
+    """The per-region and wrongful-cause charts of a comparison share their y axis: it
+    covers the larger side (B's false matches list more people wrongfully), not A's alone
+    (it was fixed at A's scale before B was drawn, and B ran off the top)."""
+    from scsim.report.provenance import causes, regions
+
+    runs = [("A", pair.a[0]), ("B", pair.b[0])]
+    top_b = max(len(pair.b[0].wrongful), 1)
+    assert len(pair.b[0].wrongful) > 2 * max(len(pair.a[0].wrongful), 1)
+    ax_a, ax_b = causes(runs).figure.axes[:2]
+    assert ax_a.get_ylim()[1] >= top_b and ax_b.get_ylim()[1] >= top_b
+    ax_a, ax_b = regions(runs).figure.axes[:2]
+    drawn = np.concatenate([line.get_ydata() for ax in (ax_a, ax_b) for line in ax.get_lines()])
+    highest = np.nanmax(drawn)  # regions the roll-out has not reached are all NaN
+    assert ax_a.get_ylim()[1] >= highest
 
 
 def test_the_2018_ticket_figures_are_in_the_legend(pair):

@@ -116,11 +116,16 @@ def test_query_runs_one_statement_and_says_how_to_start_with_a_comment(
             st.query(sql)
     with pytest.raises(ScsimError, match="no statement"):
         st.query("-- a note alone\n;")
+    with pytest.raises(ScsimError, match="this query has an ATTACH statement"):  # not "a"
+        st.query("ATTACH 'other.duckdb'")
+    assert not (tmp_path / "other.duckdb").exists()
     assert st.query("-- a note\nSELECT 1 AS a;")["a"].tolist() == [1]
     assert {"runs", "sweeps"} <= set(st.query("SHOW TABLES")["name"])
     store = ["--store", str(tmp_path)]
     code, out, err = run_cli(monkeypatch, capsys, "query", "SELECT 1; SELECT 2", *store)
     assert code == 2 and "one statement at a time" in err and "Traceback" not in err
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT NULL AS nothing", *store)
+    assert code == 0 and "–" in out and "None" not in out  # SQL's NULL, not Python's
     code, out, _ = run_cli(monkeypatch, capsys, "query", "--help")
     assert code == 0 and 'scsim query -- "-- my note ..."' in " ".join(out.split())
     code, out, _ = run_cli(monkeypatch, capsys, "query", *store, "--csv", "--",

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
+from scsim.outputs.words import signed_percent
 
 
 def fmt(value) -> str:
@@ -74,6 +75,8 @@ def _cut(text: str) -> str:
 
 
 def _cell(value) -> str:
+    if value is None:  # SQL's NULL, as a float's NaN is shown
+        return "–"
     if isinstance(value, float):
         return fmt(value) if math.isfinite(value) else ("–" if value != value else str(value))
     return escape(str(value))
@@ -252,25 +255,6 @@ def _print_table(title: str, df, labels: list[str], values: list[str], reps: int
         style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
         table.add_row(*cells, style=style)
     console.print(table)
-
-
-def signed_percent(share: float) -> str:
-    """A relative change in words: 0.0323 -> '+3.2 %', -0.5 -> '-50.0 %' (a hyphen, as the
-    table's other numbers), 0 -> '0 %', NaN -> '–'; under 0.1 % two significant digits,
-    0.00042 -> '+0.042 %', and under 0.01 % a bound, 0.00002 -> '+<0.01 %' (never a
-    '+0.0 %' that reads as no change); from doubling on, a factor: 97.8 -> '×98.8'."""
-    if share != share:
-        return "–"
-    if share == 0:
-        return "0 %"
-    if share >= 1:
-        return f"×{1 + share:.3g}" if share < 99 else f"×{1 + share:,.0f}"
-    percent = 100 * share
-    if abs(percent) < 0.01:
-        return f"{'+' if percent > 0 else '-'}<0.01 %"
-    if abs(percent) < 0.1:
-        return f"{percent:+.2g} %"
-    return f"{percent:+.1f} %"
 
 
 def comparison_record(comparison, all_metrics: bool = False) -> dict:

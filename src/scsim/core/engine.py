@@ -53,9 +53,17 @@ def _given_threads(threads: int) -> int:
     return max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def _set_threads(threads: int | None) -> None:
+@contextmanager
+def _on_threads(threads: int | None) -> Iterator[None]:
+    """Numba's thread count set to ``threads`` (when given) for the block, then set back:
+    a run's threads are its own, not the rest of the session's."""
+    before = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(_given_threads(threads))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def day_threads(agents: int, threads: int | None = None) -> int:
@@ -93,7 +101,6 @@ class Simulation:
         self.split_passes = split_passes
         scenario = as_scenario(scenario)
         trace = Trace.of(trace)
-        _set_threads(threads)
         self.threads = threads
         self.seed = check_seed(seed)
         self.trace = trace
@@ -103,12 +110,13 @@ class Simulation:
         started = time.perf_counter()
         self.epochs = _compile(scenario, self.names)
         kernels = KernelTime()
-        with kernels.measure():
-            precompile.prepare(self.epochs)
-            state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
-        self._assemble(state, sc, time.perf_counter() - started, kernels)
-        with kernels.measure():
-            self._warm_up()
+        with _on_threads(threads):
+            with kernels.measure():
+                precompile.prepare(self.epochs)
+                state, sc = build_world(scenario, self.names, self.epochs[0][1], self.seed)
+            self._assemble(state, sc, time.perf_counter() - started, kernels)
+            with kernels.measure():
+                self._warm_up()
 
     @classmethod
     def from_state(cls, scenario: Scenario, state: State, seed: int,
@@ -116,7 +124,6 @@ class Simulation:
         """A simulation of ``scenario`` that goes on from ``state`` (which it takes over)
         instead of building day 0; ``core.checkpoint.load`` then restores what the steps
         and the recorder carry."""
-        _set_threads(threads)
         sim = cls.__new__(cls)
         sim.threads = threads
         sim.seed = check_seed(seed)
@@ -193,7 +200,7 @@ class Simulation:
         ``day``, or the last day): e.g. ``run_until(180)`` and ``save`` to branch there."""
         if self.started_at is None:
             self.started_at = datetime.now(UTC)
-        t0 = time.perf_counter()
+        t0, before = time.perf_counter(), self.elapsed
         try:
             with self.kernels.measure(), self._on_day_threads():
                 for today in range(self.state.day, min(day, self.scenario.days)):
@@ -201,9 +208,12 @@ class Simulation:
                     if progress is not None:
                         progress(today)
                     if checkpoints is not None:
+                        # a checkpoint keeps the wall time so far: a resumed run's counts
+                        # the days before it too (it said 0 s, and a tenfold speed)
+                        self.elapsed = before + time.perf_counter() - t0
                         checkpoints.after(self, today)
         finally:
-            self.elapsed += time.perf_counter() - t0
+            self.elapsed = before + time.perf_counter() - t0
 
     @contextmanager
     def _on_day_threads(self) -> Iterator[None]:

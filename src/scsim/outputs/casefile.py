@@ -1037,11 +1037,13 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
                          else 0.0 for s in sources]})
     about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
              f"{row['start_score']:.1f} at the start.")
-    lines = [f"{untraced.format(agent=agent)}; {about} Points by source:" if kept else
+    booked = [f"  {t.label}: {t.points:+.1f}" for t in totals.itertuples() if t.points]
+    lines = [f"{untraced.format(agent=agent)}; {about} " + (
+        "Points by source:" if booked else "No source booked it any points.") if kept else
              f"agent {agent}: {about} This run kept no points by source per agent "
              "(metrics.per_agent_sources: false; `scsim sources` has them for all agents "
              "together)."]
-    lines += [f"  {t.label}: {t.points:+.1f}" for t in totals.itertuples() if t.points]
+    lines += booked
     wrong = res.wrongful[res.wrongful["agent"] == agent]
     for w in wrong.itertuples(index=False):
         lines.append(f"day {w.day}: wrongfully listed, cause {w.cause.replace('_', ' ')}"

@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
 
+def chilling_window(days: int) -> int:
+    """Days compared at each end of a run of ``days`` days for the chilling effect:
+    ``WINDOW``, or half the run when it is shorter than two windows (the first and last
+    days never overlap); 0 for a run of one day (nothing to compare)."""
+    return min(WINDOW, days // 2)
+
+
 def round_figure(value: float, digits: int = 3) -> str:
     """A mean count for a sentence: ``digits`` significant digits but at most one decimal,
     thousands separators, a true minus sign (19,775 -> '19,800'; 5.85 -> '5.9')."""
@@ -54,10 +61,13 @@ def period(days: int) -> str:
 
 
 def chilling_change(metrics) -> float:
-    """Relative change of penalised acts per day, the last ``WINDOW`` days against the
-    first (−0.12: 12 % fewer); NaN when the first days had none."""
-    acts = metrics["penalised_acts"]
-    head, tail = acts.iloc[:WINDOW].mean(), acts.iloc[-WINDOW:].mean()
+    """Relative change of penalised acts per day, the last ``chilling_window`` days against
+    the first (−0.12: 12 % fewer); NaN when the first days had none, or the run is one
+    day long."""
+    acts, window = metrics["penalised_acts"], chilling_window(len(metrics))
+    if window == 0:
+        return math.nan
+    head, tail = acts.iloc[:window].mean(), acts.iloc[-window:].mean()
     return tail / head - 1.0 if head > 0 else math.nan
 
 
@@ -72,11 +82,12 @@ def people(count: float) -> str:
     return (f"{round_figure(count / 1e6)} million" if count >= 1e6 else round_figure(count))
 
 
-def acting_stopped(metrics) -> str:
-    """The restrictions of STOPPING that held someone on some day of the run, in words
-    ('social-media bans on the listed and detention'); '' when none did."""
+def acting_stopped(metrics, window: int) -> str:
+    """The restrictions of STOPPING that held someone on some of the last ``window`` days
+    of the run, in words ('social-media bans on the listed and detention'); '' when none
+    did (high-control abolishes them on day 365: a later fall in acts is fear alone)."""
     held = [words for column, words in STOPPING
-            if column in metrics and metrics[column].to_numpy().any()]
+            if column in metrics and metrics[column].iloc[-window:].to_numpy().any()]
     return " and ".join([", ".join(held[:-1]), held[-1]] if len(held) > 1 else held)
 
 
@@ -133,17 +144,19 @@ def run_headline(res: Result) -> str:
     if k != 1:
         travel = national_travel(per_100, n * k, published)
     change = chilling_change(m)
-    window = min(WINDOW, days)
+    window = chilling_window(days)
     first, last = (("on the first day", "on the last day") if window == 1 else
                    (f"in the first {window} days", f"in the last {window} days"))
-    if math.isnan(change):
+    if window == 0:
+        acts = "one day is too short to compare its first and last days"
+    elif math.isnan(change):
         acts = f"no penalised acts {first}"
     elif abs(change) < 0.005:
         acts = f"as many penalised acts {last} as {first}"
     else:
         acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts "
                 f"{last} than {first}")
-        stopping = acting_stopped(m)
+        stopping = acting_stopped(m, window)
         if change < 0 and stopping:  # not all of it is fear
             acts += f", from fear and from {stopping}"
     chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
@@ -264,6 +277,11 @@ def to_precision(value: float, half_width: float) -> str:
 ONE_PAIR = "one pair, so no interval: run more replications"
 
 
+def _is_one(amount: str) -> bool:
+    """Whether a count as written ('1', '1.0', '12') is one: 'person', not 'people'."""
+    return float(amount.replace(",", "")) == 1
+
+
 def _interval(values: list[float], floor: float = -math.inf) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
     lower end cut at ``floor``, 0 for a count of people, and then written as it: "0", not
@@ -349,7 +367,7 @@ def comparison_headline(cmp: Comparison) -> str:
                 f"{wrong_amount} {'more' if wrong_mean > 0 else 'fewer'} are wrongfully "
                 f"listed ({wrong_interval}).")
     direction = "more" if mean > 0 else "fewer"
-    people = "person" if amount == "1" else "people"
+    people = "person" if _is_one(amount) else "people"
     sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
     theirs = _wrongful_of_the_switched(cmp, mean > 0, wrongful)
     if theirs is not None:
@@ -361,9 +379,11 @@ def comparison_headline(cmp: Comparison) -> str:
         # the count behind the share, with its own interval: a share of a few people
         # found in one pair of five is not a finding
         return (f"{sentence}, {_of_them(them, abs(mean))} ({them_amount} "
-                f"{'person' if them_amount == '1' else 'people'}, {them_interval}).")
-    if not any(wrongful):
-        return f"{sentence}, and as many wrongfully listed."
+                f"{'person' if _is_one(them_amount) else 'people'}, {them_interval}).")
+    if not any(wrongful):  # "and as many wrongfully listed" read as "as many more"
+        if not any(_ever(r, "wrongful_listings") for r in (*cmp.a, *cmp.b)):
+            return f"{sentence}, and nobody wrongfully listed under A or B."
+        return f"{sentence}, and as many wrongfully listed under B as under A."
     wrong_direction = "more" if wrong_mean > 0 else "fewer"
     return (f"{sentence}, and {wrong_amount} {wrong_direction} wrongfully listed "
             f"({wrong_interval}).")

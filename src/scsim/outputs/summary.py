@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
-from scsim.outputs.headline import WINDOW, chilling_change, people, percent
+from scsim.outputs.headline import chilling_change, chilling_window, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted
@@ -106,7 +106,7 @@ def summarise(res: Result) -> pd.DataFrame:
         if count:
             add("listing", f"  cause: {cause.replace('_', ' ')}", count,
                 f"{percent(count / wrongful_new)} of wrongful listings")
-    add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():.0f} by appeal")
+    add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():,.0f} by appeal")
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
         add("sanctions", label(col), total,
@@ -128,7 +128,7 @@ def summarise(res: Result) -> pd.DataFrame:
     add("privileges", "uses", used, f"{used / n / years:.3f}/person/yr")
     add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
-        f"of {m['false_reports_filed'].sum():.0f} filed")
+        f"of {m['false_reports_filed'].sum():,.0f} filed")
     # shares, said as shares ("ties still active: 1" read as one tie)
     add("network", f"share of {label('ties_active_frac')}", last["ties_active_frac"],
         f"{percent(last['ties_active_frac'], 1)} of ties")
@@ -140,8 +140,9 @@ def summarise(res: Result) -> pd.DataFrame:
     severed = m["ties_severed"].sum()
     add("network", label("shamed"), m["shamed"].sum(),
         f"{counted(severed, 'tie')} severed")
+    window = chilling_window(len(m))
     add("chilling effect", "change in penalised acts", chilling_change(m),
-        f"last vs first {WINDOW} days")
+        f"last vs first {counted(window, 'day')}" if window else "a run of one day")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
         f"final day: {percent(last['deterrence_mean'], 1)}, the mean over agents of the share "
         "of their penalised acts fear deters")

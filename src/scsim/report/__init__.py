@@ -41,7 +41,7 @@ from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, signed_percent
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
@@ -158,9 +158,10 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
         "</div></div>",
     ]
     tail = [("metrics", "Per metric, B − A",
-             _p("Totals over the run for daily counts, final-day values for levels.")
-             + _table(comparison.metrics(headline=True), numeric={"a", "b", "diff", "lo",
-                                                                   "hi"}))]
+             _p("Totals over the run for daily counts, final-day values for levels; "
+                "change: B − A relative to A, with its 95 % interval.")
+             + _table(_with_change(comparison.metrics(headline=True)),
+                      numeric={"a", "b", "diff", "lo", "hi"}))]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
                   [(label_a, a), (label_b, b)], head, tail, comparison, force)
 
@@ -238,6 +239,20 @@ def _table(df: pd.DataFrame, numeric: set[str]) -> str:
                 cells.append(f"<td>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _with_change(metrics: pd.DataFrame) -> pd.DataFrame:
+    """A comparison's metrics with their relative change in words, one column ('+3.2 %
+    (+2.9 % to +3.5 %)'; '–' where A is not positive) instead of three raw fractions."""
+    def words(row) -> str:
+        text = signed_percent(row.change)
+        if row.change == row.change and row.change_lo == row.change_lo:
+            text += f" ({signed_percent(row.change_lo)} to {signed_percent(row.change_hi)})"
+        return text
+
+    out = metrics.drop(columns=["change", "change_lo", "change_hi"])
+    out["change"] = [words(row) for row in metrics.itertuples(index=False)]
+    return out
 
 
 def _header(column: str) -> str:

@@ -91,7 +91,7 @@ def causes(runs: Runs) -> Chart | str:
             ax.legend(loc="upper left")
         ax.set_xlabel("day")
         ax.set_ylabel("wrongful listings (agents)")
-        _from_zero(ax)
+    _from_zero(*axes)  # once both sides are drawn: a shared axis that shows both
     _panel_titles(axes, runs)
     return chart
 
@@ -118,7 +118,7 @@ def regions(runs: Runs) -> Chart | str:
             ax.legend(loc="upper left", ncols=2)
         ax.set_xlabel("day")
         ax.set_ylabel("listed (% of the region)")
-        _from_zero(ax, at_least=0.1)
+    _from_zero(*axes, at_least=0.1)  # once both sides are drawn (a shared axis)
     _panel_titles(axes, runs)
     return chart
 

@@ -621,8 +621,9 @@ class RunStore:
                 refused = [st for st in statements if st.type not in QUERY_STATEMENTS]
                 if refused:
                     kind = refused[0].type.name.replace("_", " ")
+                    article = "an" if kind[0] in "AEIOU" else "a"
                     raise ScsimError(f"query refused: scsim query only reads (SELECT), "
-                                     f"and this query has a {kind} statement")
+                                     f"and this query has {article} {kind} statement")
                 if not statements:
                     raise ScsimError("the query has no statement, only comments or ';'")
                 if len(statements) > 1:
