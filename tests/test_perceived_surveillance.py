@@ -13,8 +13,12 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from conftest import bare, run
+from conftest import BARE, bare, run
+from scsim.errors import ScenarioError
+from scsim.scenario.loader import merge
+from scsim.scenario.schema import Scenario
 
 T, SPEED, KAPPA, REAL = 40, 0.1, 0.9, 0.5
 ANNOUNCED = [0.2, 0.8]
@@ -72,3 +76,28 @@ def test_paired_announced_surveillance_deters_acts():
     pd.testing.assert_series_equal(on.metrics["fear_mean"],
                                    on.metrics[["fear_region_0", "fear_region_1"]].mean(
                                        axis=1), check_names=False, rtol=1e-4)
+
+
+def test_announced_for_another_number_of_regions_is_refused_even_while_off():
+    """Three values for two regions passed validation while the mechanism was off (or set
+    alone on a timeline), and the run died broadcasting them (internal error)."""
+    wrong = {"announced": [0.5, 0.5, 0.5]}
+    with pytest.raises(ScenarioError) as off:
+        scenario(wrong)
+    assert off.value.problems == ["perceived_surveillance.announced: 3 values for 2 regions"]
+    with pytest.raises(ScenarioError) as later:
+        bare(days=T, regions={"count": 2}, timeline=[
+            {"day": 5, "set": {"perceived_surveillance.announced": wrong["announced"]}}])
+    assert later.value.problems == [
+        "timeline[0].set.perceived_surveillance.announced: 3 values for 2 regions"]
+
+
+def test_a_mechanism_left_off_compiles_without_its_announced_coverage():
+    """Off, the announced values are not compiled at all: a scenario built without the
+    loader's checks runs, with fear untouched."""
+    data = merge(BARE, {"days": 5, "regions": {"count": 2},
+                        "perceived_surveillance": {"announced": [0.5, 0.5, 0.5]},
+                        "behaviours": [{"name": "jaywalk", "rate": 0.1, "delta": -1,
+                                        "channel": "camera"}]})
+    res, _ = run(Scenario.model_validate(data))
+    assert (res.metrics["fear_mean"] == 0).all()

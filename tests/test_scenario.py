@@ -163,6 +163,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("scoring: {s0: .nan}\n", "scoring.s0: must be a finite number"),
     ("scoring: {s0: .inf}\n", "scoring.s0: must be a finite number"),
     ("listing: {threshold: 5000}\n", "listing.threshold: must be within the score range"),
+    ("detention: {threshold: -300}\n", "detention.threshold: must be within the score range"),
+    ("sanctions: {schools: {score_below: 5000}}\n",
+     "sanctions.schools.score_below: must be within the score range"),
     ("tiers: [{name: x, min: -5}]\n", "tiers[0].min: must be within the score range"),
     ("scoring: {min: 10, max: 5}\n", "scoring.max: must be > scoring.min"),
     ("reports: {accept: 2}\n", "reports.accept: must be <= 1"),
@@ -321,3 +324,100 @@ def test_a_problem_another_key_explains_is_put_at_the_override_that_set_it():
     assert problem.startswith("override surveillance.misattribution=0.5: "
                               "surveillance.misattribution_factor.minority: 3 times")
     assert problem.endswith("surveillance.misattribution can be at most 0.333")
+
+
+def test_a_name_repeated_in_ones_own_list_is_refused_with_or_without_a_base(tmp_path):
+    """Merged onto a base by name, the second 'a' silently replaced the first; without a
+    base the schema refused it. Both are refused, at the repeat's own line and position in
+    the file's list; a name shared with the base's list still merges."""
+    based = write(tmp_path, """
+        base: national-800
+        tiers:
+          - {name: a, min: 790}
+          - {name: a, min: 600}
+        behaviours:
+          - {name: bad_driving, rate: 0.5}
+          - {name: bad_driving, rate: 0.01}
+        """)
+    assert problems(based) == [f"{based}:5: tiers[1].name: duplicate name 'a'",
+                               f"{based}:8: behaviours[1].name: duplicate name 'bad_driving'"]
+    assert problems({"base": "national-800", "tiers": [{"name": "a", "min": 700},
+                                                       {"name": "a", "min": 600}]}) == [
+        "tiers[1].name: duplicate name 'a'"]
+    alone = write(tmp_path, """
+        behaviours:
+          - {name: x, rate: 0.01, delta: -5, channel: camera}
+        surveillance: {channels: {camera: {coverage: 0.5}}}
+        tiers:
+          - {name: a, min: 700}
+          - {name: a, min: 600}
+          - {name: a, min: 500}
+        """, "alone.yaml")
+    assert problems(alone) == [f"{alone}:7: tiers[1].name: duplicate name 'a'",
+                               f"{alone}:8: tiers[2].name: duplicate name 'a'"]
+
+
+def test_a_timeline_may_not_move_a_behaviour_to_a_new_category(tmp_path):
+    """Each agent's propensity per category is drawn once: a category not there on day 0
+    was valid and then crashed the run ('newcat' is not in list); one that is there
+    applies from the step's day."""
+    path = write(tmp_path, """
+        base: national-800
+        timeline:
+          - day: 10
+            set:
+              behaviours.bad_driving.rate: 0.1
+              behaviours.bad_driving.category: newcat
+        """)
+    assert problems(path) == [
+        f"{path}:7: timeline[0].set.behaviours.bad_driving.category: category 'newcat' is "
+        "not one of day 0's (traffic, leisure, speech, family, money): each agent's "
+        "propensity per category is drawn when the run starts, so a timeline can only move "
+        "a behaviour to one of those"]
+    path.write_text(path.read_text().replace("newcat", "speech"))
+    (_, first), (_, later) = timeline_epochs(load_scenario(path))
+    assert {b.name: b.category for b in later.behaviours}["bad_driving"] == "speech"
+    assert {b.name: b.category for b in first.behaviours}["bad_driving"] == "traffic"
+
+
+def test_timeline_problems_name_the_step_and_line_as_written(tmp_path):
+    """Steps out of day order are named by their place in the file (they were numbered
+    after sorting by day: the wrong step and line), an item named by name is told at its
+    own key and line (it was told by position at the 'set:' line), and every problem of
+    a step is told, an unknown item in one line each."""
+    path = write(tmp_path, """
+        base: national-800
+        timeline:
+          - day: 50
+            set:
+              listing.threshold: 500
+          - day: 20
+            set:
+              behaviours.bad_driving.rate: -3
+              behaviours.flying.rate: 0.1
+              scoring.association.alfa: 0
+              sanctions.travel.air_rate: -1
+              privileges.grants.nothing.rate: 0.2
+        """)
+    known = ", ".join(b.name for b in load_scenario("national-800").behaviours)
+    assert problems(path) == [
+        f"{path}:9: timeline[1].set.behaviours.bad_driving.rate: must be >= 0",
+        f"{path}:10: timeline[1].set.behaviours.flying.rate: behaviours: no item named "
+        f"'flying' (known: {known})",
+        f"{path}:11: timeline[1].set.scoring.association.alfa: unknown key (did you mean "
+        "'alpha'?)",
+        f"{path}:12: timeline[1].set.sanctions.travel.air_rate: must be >= 0",
+        f"{path}:13: timeline[1].set.privileges.grants.nothing.rate: privileges.grants: no "
+        "item named 'nothing' (known: hospital_priority, energy_discount, "
+        "rental_deposit_waived, travel_deals, dating_visibility)"]
+    later = write(tmp_path, """
+        base: national-800
+        timeline:
+          - day: 50
+            set:
+              listing.threshold: -5
+          - day: 20
+            set: {listing.threshold: 500}
+        """, "later.yaml")
+    assert problems(later) == [f"{later}:6: timeline[0].set.listing.threshold: must be within "
+                               "the score range [0, 800]"]

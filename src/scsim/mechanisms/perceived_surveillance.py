@@ -56,15 +56,15 @@ def enabled(sc: Scenario) -> bool:
 
 
 def check(sc: Scenario) -> list[tuple[tuple, str]]:
+    """The announced coverage has one value per region even while the mechanism is off (a
+    timeline may switch it on); the channel is checked only when on."""
     ps, out = sc.perceived_surveillance, []
-    if not ps.enabled:
-        return out
-    if ps.channel not in sc.surveillance.channels:
-        out.append((("perceived_surveillance", "channel"), f"unknown channel '{ps.channel}' "
-                    f"(known: {', '.join(sc.surveillance.channels)})"))
     if isinstance(ps.announced, list) and len(ps.announced) != sc.regions.count:
         out.append((("perceived_surveillance", "announced"), f"{len(ps.announced)} values "
                     f"for {sc.regions.count} regions"))
+    if ps.enabled and ps.channel not in sc.surveillance.channels:
+        out.append((("perceived_surveillance", "channel"), f"unknown channel '{ps.channel}' "
+                    f"(known: {', '.join(sc.surveillance.channels)})"))
     return out
 
 
@@ -79,6 +79,8 @@ class PerceivedParams(NamedTuple):
 def compile_perceived(sc: Scenario, names: Names) -> PerceivedParams:
     ps, nreg = sc.perceived_surveillance, sc.regions.count
     on = enabled(sc) and sc.fear.enabled
+    if not on:
+        return PerceivedParams(on, sc.fear.speed, np.zeros(nreg))
     if ps.announced is None:
         ch = sc.surveillance.channels.get(ps.channel)
         real = 0.0 if ch is None or not sc.surveillance.enabled else (
@@ -86,8 +88,7 @@ def compile_perceived(sc: Scenario, names: Names) -> PerceivedParams:
         perceived = np.broadcast_to(np.asarray(real, np.float64), nreg)
     else:
         perceived = np.broadcast_to(np.asarray(ps.announced, np.float64), nreg)
-    return PerceivedParams(on, sc.fear.speed, ps.kappa * perceived.copy() if on
-                           else np.zeros(nreg))
+    return PerceivedParams(on, sc.fear.speed, ps.kappa * perceived.copy())
 
 
 # --- counters and kernel -------------------------------------------------------------------

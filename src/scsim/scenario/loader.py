@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from scsim.errors import ScenarioError, ScenarioWarning
 from scsim.scenario.advice import inert_settings, mapping_paths
-from scsim.scenario.paths import canonical, format_path, parse_path, set_path
+from scsim.scenario.paths import canonical, format_path, parse_path, repeated_names, set_path
 from scsim.scenario.schema import Scenario, consistency_problems, section_model
 
 # Sections a timeline may not change: they define the population, its network and the
@@ -187,11 +187,12 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
         return out
     if isinstance(node, yaml.SequenceNode):
         budget.open.add(id(node))
-        items = []
+        items, names = [], set()
         for k, item in enumerate(node.value):
-            name = _item_name(item)
-            items.append(_construct(item, (*path, name if name is not None else k), lines,
-                                    source, budget))
+            name = _item_name(item)  # a repeated name keeps its position (paths.canonical)
+            items.append(_construct(item, (*path, k if name is None or name in names else name),
+                                    lines, source, budget))
+            names.add(name)
         budget.open.discard(id(node))
         return items
     return _scalar(node, source, budget)
@@ -286,8 +287,19 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
         if not base_ref.is_file():
             raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: "
                                 + _not_found(base, base_ref))
+    _refuse_repeated_names(doc)
     parent = _read_source(base_ref, (*seen, base))
     return Document(merge(parent.data, doc.data), doc.lines, doc.source, merged=True)
+
+
+def _refuse_repeated_names(doc: Document) -> None:
+    """Two items of one name in a list of the document's own: merging it onto its base by
+    name would keep only the last, so refused before merging, as the schema refuses them
+    in a scenario without a base."""
+    problems = [_describe(doc, (*loc, "name"), f"duplicate name '{name}'")
+                for loc, name in repeated_names(doc.data)]
+    if problems:
+        raise ScenarioError(problems, doc.source)
 
 
 def parse_assignment(text: str) -> tuple[tuple, Any]:
@@ -334,6 +346,7 @@ def load_scenario(
         own = mapping_paths(doc.data)  # the keys its author wrote, not its base's
         base = doc.data.pop("base", None)
         if base is not None:
+            _refuse_repeated_names(doc)
             doc = Document(merge(_read_source(base).data, doc.data), {}, "<dict>",
                            merged=True)
     else:
@@ -440,7 +453,7 @@ def validate(doc: Document) -> Scenario:
         raise ScenarioError(sorted(problems, key=_line_of), doc.source) from None
     problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
     if problems:
-        raise ScenarioError(problems, doc.source)
+        raise ScenarioError(sorted(problems, key=_line_of), doc.source)
     if sc.network.kind == "file" and sc.network.path and not Path(sc.network.path).is_file():
         raise ScenarioError(
             [_describe(doc, ("network", "path"), f"file not found: {sc.network.path}")],
@@ -470,44 +483,61 @@ def _beside_unknown_keys(doc: Document, errors: list[dict]) -> list[tuple[tuple,
 
 def timeline_epochs(sc: Scenario, doc: Document | None = None) -> list[tuple[int, Scenario]]:
     """The scenario in force from each day on: [(0, sc), (day1, sc1), ...], each step
-    applied on top of the previous one. Raises ScenarioError for an invalid step."""
+    applied on top of the previous one, in day order. Raises ScenarioError for an invalid
+    step, with every problem of the first one found, each named by the step's place in the
+    file and the key as written there."""
     doc = doc or Document({}, {}, "<scenario>")
     epochs = [(0, sc)]
     data = sc.model_dump(mode="json")
-    for k, step in enumerate(sorted(sc.timeline, key=lambda s: s.day)):
+    categories = list(dict.fromkeys(b.category for b in sc.behaviours))  # as core.params
+    for k, step in sorted(enumerate(sc.timeline), key=lambda item: item[1].day):
+        problems, written = [], {}
         if step.day >= sc.days:
-            raise ScenarioError([_describe(doc, ("timeline", k, "day"), f"day {step.day} is "
-                                           f"after the run ends (days: {sc.days})")], doc.source)
+            problems.append(_describe(doc, ("timeline", k, "day"), f"day {step.day} is after "
+                                      f"the run ends (days: {sc.days})"))
         for key, value in step.set.items():
-            where = ("timeline", k, "set", key)
             try:
                 path = parse_path(key)
-            except ScenarioError as exc:
-                raise ScenarioError([_describe(doc, where, str(exc))], doc.source) from None
-            if any(path[: len(f)] == f for f in _FIXED_IN_TIMELINE):
-                raise ScenarioError([_describe(doc, where, f"'{key}' is fixed when the run "
-                                               "starts and cannot change on a timeline")],
-                                    doc.source)
-            try:
+                if any(path[: len(f)] == f for f in _FIXED_IN_TIMELINE):
+                    raise ScenarioError(f"'{key}' is fixed when the run starts and cannot "
+                                        "change on a timeline")
                 set_path(data, path, value)
+                written[key] = path
             except ScenarioError as exc:
-                raise ScenarioError([_describe(doc, where, str(exc))], doc.source) from None
+                problems += [_describe(doc, ("timeline", k, "set", key), p)
+                             for p in exc.problems]
         try:
             later = Scenario.model_validate(data)
         except ValidationError as exc:
-            problems = [_describe(doc, ("timeline", k, "set", format_path(tuple(e["loc"]))),
-                                  _message(e)) for e in exc.errors()]
-            raise ScenarioError(problems, doc.source) from None
-        problems = [_describe(doc, ("timeline", k, "set", format_path(loc)), msg)
-                    for loc, msg in consistency_problems(later)]
-        if not problems and _shape(later) != _shape(sc):
-            problems = [_describe(doc, ("timeline", k, "set"), "cannot add, remove or rename "
-                                  "behaviours, channels, tiers, groups, privileges or company "
-                                  "events on a timeline")]
+            found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+        else:
+            found = consistency_problems(later) + [
+                (("behaviours", j, "category"), f"category '{b.category}' is not one of "
+                 f"day 0's ({', '.join(categories)}): each agent's propensity per category "
+                 "is drawn when the run starts, so a timeline can only move a behaviour "
+                 "to one of those")
+                for j, b in enumerate(later.behaviours) if b.category not in categories]
+            if not found and _shape(later) != _shape(sc):
+                found = [((), "cannot add, remove or rename behaviours, channels, tiers, "
+                          "groups, privileges or company events on a timeline")]
+        problems += [_describe(doc, _in_step(k, data, written, loc), msg) for loc, msg in found]
         if problems:
-            raise ScenarioError(problems, doc.source)
+            raise ScenarioError(sorted(problems, key=_line_of), doc.source)
         epochs.append((step.day, later))
     return epochs
+
+
+def _in_step(k: int, data: dict, written: dict[str, tuple], loc: tuple) -> tuple:
+    """Where a problem at ``loc`` of the scenario after timeline step ``k`` is told: under
+    the key of the step that set it, as written (``behaviours.jaywalking.rate``, however
+    the problem numbers the item), else under the step's ``set``."""
+    canon = canonical(data, loc)
+    keys = [key for key, path in written.items()
+            if canon[: len(path)] == canonical(data, path)]
+    if not keys:
+        return ("timeline", k, "set", format_path(loc)) if loc else ("timeline", k, "set")
+    key = max(keys, key=lambda key: len(written[key]))
+    return ("timeline", k, "set", key, *loc[len(written[key]):])
 
 
 def _shape(sc: Scenario) -> tuple:

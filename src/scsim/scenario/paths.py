@@ -91,13 +91,15 @@ def set_path(data: dict, path: tuple, value: Any) -> None:
 
 def canonical(data: Any, loc: tuple) -> tuple:
     """Replace list positions in ``loc`` by item names where items have one, so a location
-    survives merging lists by name."""
+    survives merging lists by name. An item that repeats an earlier item's name keeps its
+    position (the name is the earlier item's)."""
     out: list = []
     node = data
     for key in loc:
         if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
             item = node[key]
-            out.append(item["name"] if isinstance(item, dict) and "name" in item else key)
+            name = item.get("name") if isinstance(item, dict) else None
+            out.append(key if name is None or name in _names(node[:key]) else name)
             node = item
         elif isinstance(node, dict) and key in node:
             out.append(key)
@@ -106,3 +108,23 @@ def canonical(data: Any, loc: tuple) -> tuple:
             out.append(key)
             node = None
     return tuple(out)
+
+
+def _names(items: list) -> list:
+    return [item.get("name") for item in items if isinstance(item, dict)]
+
+
+def repeated_names(data: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
+    """(location, name) of every list item under ``data`` that repeats the name of an
+    earlier item of its list, in document order."""
+    out: list[tuple[tuple, Any]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out += repeated_names(value, (*path, key))
+    elif isinstance(data, list):
+        for k, item in enumerate(data):
+            name = item.get("name") if isinstance(item, dict) else None
+            if name is not None and name in _names(data[:k]):
+                out.append(((*path, k), name))
+            out += repeated_names(item, (*path, k))
+    return out

@@ -249,6 +249,8 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
         in_range(("tiers", k, "min"), t.min)
     in_range(("listing", "threshold"), sc.listing.threshold)
     in_range(("sanctions", "house_arrest", "threshold"), sc.sanctions.house_arrest.threshold)
+    in_range(("sanctions", "schools", "score_below"), sc.sanctions.schools.score_below)
+    in_range(("detention", "threshold"), sc.detention.threshold)
     _unique(out, ("privileges", "grants"), [p.name for p in sc.privileges.grants])
     for k, p in enumerate(sc.privileges.grants):
         in_range(("privileges", "grants", k, "threshold"), p.threshold)
