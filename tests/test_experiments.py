@@ -21,6 +21,7 @@ from scsim.experiments.calibrate import (
     merge_targets,
     miss,
     parse_target,
+    sampler_seed,
 )
 from scsim.experiments.cluster import dask_client
 from scsim.experiments.design import (
@@ -293,3 +294,50 @@ def test_a_swept_parameter_that_does_nothing_in_any_cell_is_named():
     for grid in (["listing.threshold=500,600"],
                  ["shaming.enabled=false,true", "shaming.probability=0.1,0.5"]):
         assert sw.inert_parameters(sw.design_plan(base, grid=grid)) == [], grid
+
+
+def test_seeds_are_checked_before_calibrate_or_sensitivity_touch_the_cluster(base_data):
+    """A seed scsim refuses (negative, above 2**63 - 1, not whole) is the same one-line
+    ScsimError from calibrate and sensitivity as from simulate, before the client is used
+    (None here: any use of it would fail otherwise)."""
+    base = scsim.load_scenario("court-blacklist")
+    params = parse_ranges(["scoring.recovery=0..0.01", "listing.duration=10..20"], base_data)
+    for seed in (-1, 2**63, 1.5):
+        with pytest.raises(ScsimError, match=r"^seed .*: must be"):
+            calibrate(base, params, [Target("listed_final", 1.0)], client=None, seed=seed)
+        with pytest.raises(ScsimError, match=r"^seed .*: must be"):
+            sensitivity(base, params, "listed_final", client=None, method="morris",
+                        samples=2, seed=seed)
+    with pytest.raises(ScsimError, match=r"^--trials and --reps must be at least 1$"):
+        calibrate(base, params, [Target("listed_final", 1.0)], client=None, trials=0)
+
+
+def test_calibration_sampler_seed_fits_optuna():
+    """Optuna's sampler takes seeds below 2**32, scsim's go to 2**63 - 1: a seed below 2**32
+    seeds the sampler itself (calibrations made before keep their trials); one above, a
+    hash of it, deterministic, below 2**32 and different for neighbouring seeds."""
+    assert [sampler_seed(s) for s in (0, 1, 2**32 - 1)] == [0, 1, 2**32 - 1]
+    derived = [sampler_seed(s) for s in (2**32, 2**32 + 1, 5_000_000_000, 2**63 - 1)]
+    assert all(0 <= s < 2**32 for s in derived) and len(set(derived)) == 4
+    assert derived == [sampler_seed(s) for s in (2**32, 2**32 + 1, 5_000_000_000, 2**63 - 1)]
+    with pytest.raises(ScsimError, match="seed -1: must be"):
+        sampler_seed(-1)
+
+
+def test_calibration_with_a_seed_above_2_to_the_32(dask_scheduler):
+    """A valid scsim seed that Optuna's sampler would refuse calibrates, and its sampler
+    proposes the same parameters again with the same seed."""
+    base = scsim.load_scenario("court-blacklist", agents=300, days=3)
+    data = base.model_dump(mode="json")
+
+    def fit():
+        with dask_client(dask_scheduler) as client:
+            return calibrate(base, [parse_range("sanctions.travel.air_rate=0.001..0.01", data)],
+                             [parse_target("listed_final=2", base)], client=client, trials=2,
+                             reps=1, seed=5_000_000_000)
+
+    first, second = fit(), fit()
+    assert first.seed == 5_000_000_000 and len(first.trials) == 2
+    proposed = "params_sanctions.travel.air_rate"  # the sampler's proposals, trial by trial
+    assert list(first.trials.sort_values("number")[proposed]) == list(
+        second.trials.sort_values("number")[proposed])

@@ -470,3 +470,98 @@ def test_sweep_from_python_returns_a_row_per_run(monkeypatch, capsys, tmp_path,
     code, _, err = run_cli(monkeypatch, capsys, "sweeps", tab.attrs["sweep_id"], "--output",
                            "listed_finale", "--store", str(tmp_path))
     assert code == 2 and "unknown output 'listed_finale'" in err and "reading" not in err
+
+
+def no_cluster(*args, **kwargs):
+    raise AssertionError("a Dask cluster was started for input that should be refused")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sweep", "national-800", "--grid", "listing.threshold=500", "--seed", "-1"],
+     "seed -1: must be from 0 to 9,223,372,036,854,775,807 (2**63 - 1)"),
+    (["sweep", "national-800", "--grid", "listing.threshold=500", "--seed",
+      "99999999999999999999"], "seed 99999999999999999999: must be from 0 to"),
+    (["sweep", "national-800", "--sample", "2", "--range", "scoring.recovery=0.001..0.01",
+      "--seed", "-1"], "seed -1: must be from 0 to"),
+    (["sweep", "national-800", "--grid", "listing.threshold=500,x"], "cell 1"),
+    (["sensitivity", "national-800", "--param", "scoring.recovery=0.001..0.01", "--param",
+      "listing.threshold=500..600", "--seed", "-1"], "seed -1: must be from 0 to"),
+    (["sensitivity", "national-800", "--param", "scoring.recovery=0.001..0.01", "--param",
+      "listing.threshold=500..600", "--samples", "3"], "Sobol needs a power of 2"),
+    (["calibrate", "national-800", "--target", "blocked_air_per_capita_year=0.0129",
+      "--param", "sanctions.travel.air_rate=0.001..0.05", "--seed", "-1"],
+     "seed -1: must be from 0 to"),
+    (["calibrate", "national-800", "--param", "sanctions.travel.air_rate=0.001..0.05"],
+     "calibration needs at least one --param and one --target"),
+    (["calibrate", "national-800", "--target", "blocked_air_per_capita_year=0.0129"],
+     "calibration needs at least one --param and one --target"),
+    (["calibrate", "national-800", "--target", "blocked_air_per_capita_year=0.0129",
+      "--param", "sanctions.travel.air_rate=0.001..0.05", "--trials", "0"],
+     "--trials and --reps must be at least 1"),
+])
+def test_bad_input_is_refused_before_the_cluster_or_the_store(monkeypatch, capsys, tmp_path,
+                                                             args, message):
+    """A bad seed (out of scsim's range), a calibration without a target, a design the
+    method cannot take: one line, exit 2, before any Dask cluster starts and before the
+    store (or an output) is written; no sweep is left behind as `interrupted`."""
+    import scsim.cli.experiments as cli
+
+    monkeypatch.setattr(cli, "_client", no_cluster)
+    monkeypatch.chdir(tmp_path)
+    out_name = {"sweep": "store", "sensitivity": "out", "calibrate": "out.yaml"}[args[0]]
+    code, out = scsim(monkeypatch, capsys, *args, "--agents", "300", "--days", "3",
+                      "--store" if args[0] == "sweep" else "--out", str(tmp_path / out_name))
+    assert code == 2, out
+    assert out.startswith("error: ") and message in out and "\n" not in out.strip(), out
+    assert list(tmp_path.iterdir()) == []  # no store, no sweep recorded, no output
+
+
+def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch, tmp_path):
+    """``scsim.sweep`` checks its seed and ``workers`` first: no cluster, no store, no
+    phantom `interrupted` sweep; ``workers=0`` is refused as ``--workers 0`` is, not read
+    as "one per core"."""
+    import scsim.experiments.cluster as cluster
+
+    monkeypatch.setattr(cluster, "dask_client", no_cluster)
+    store = tmp_path / "store"
+    for seed in (-1, 2**63, 1.5):
+        with pytest.raises(ScsimError, match=r"^seed .*: must be"):
+            python_sweep("court-blacklist", {"listing.threshold": [640]}, seed=seed,
+                         store=store)
+        with pytest.raises(ScsimError, match=r"^seed .*: must be"):
+            python_sweep("court-blacklist", sample=2, seed=seed, store=store,
+                         ranges={"scoring.recovery": (0.001, 0.01)})
+    for workers in (0, -1, 1.5):
+        with pytest.raises(ScsimError, match=rf"^workers={workers!r}: a local cluster needs "
+                                             r"at least 1 worker process \(None: one per "
+                                             r"core\)$"):
+            python_sweep("court-blacklist", {"listing.threshold": [640]}, workers=workers,
+                         store=store)
+    assert not store.exists()
+    with pytest.raises(ScsimError, match=r"^workers=0: a local cluster needs"):
+        cluster.check_workers(0)
+    cluster.check_workers(None)
+    cluster.check_workers(2)
+
+
+def test_sweep_of_a_scenario_object_records_its_overrides(tmp_path, dask_scheduler):
+    """The runs of ``scsim.sweep(Scenario)`` record in ``overrides`` what the Scenario
+    changed (agents, days, its overrides) and the cell's parameters, against the built-in
+    of its name, as ``simulate(sc, store=True)`` records them (docs/runs.md)."""
+    import scsim
+
+    sc = scsim.load_scenario("national-800", agents=400, days=4,
+                             overrides={"surveillance.misattribution": 0.02})
+    tab = python_sweep(sc, {"listing.threshold": [600]}, store=tmp_path,
+                       scheduler=dask_scheduler, outputs=["listed_final"])
+    single = scsim.simulate(sc, seed=0, store=tmp_path)
+    store = open_store(tmp_path)
+    recorded = {row.id: json.loads(row.overrides) for row in store.query(
+        "SELECT id, overrides FROM runs").itertuples()}
+    assert recorded[single.run_id] == {"population.agents": 400, "days": 4,
+                                       "surveillance.misattribution": 0.02}
+    assert recorded[tab["run_id"].iloc[0]] == {**recorded[single.run_id],
+                                               "listing.threshold": 600}
+    found = store.query("SELECT count(*) AS n FROM runs WHERE "
+                        "overrides ->> 'surveillance.misattribution' = '0.02'")
+    assert found["n"].iloc[0] == 2  # runs.md's query finds the sweep's run too

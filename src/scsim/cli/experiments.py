@@ -31,14 +31,16 @@ from scsim.cli.app import (
 from scsim.cli.progress import stoppable, task_progress
 from scsim.cli.render import fmt, frame_table, print_data
 from scsim.errors import ScsimError, Terminated
+from scsim.seeds import check_seed
 
 SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786); default SCSIM_SCHEDULER, "
     "else a local cluster on this machine.")]
 WorkersOption = Annotated[int | None, typer.Option(
-    min=1, help="Worker processes of the local cluster (default: one per core).")]
-SeedOption = Annotated[int, typer.Option(help="Seed of the experiment (replication seeds "
-                                              "derive from it).")]
+    min=1, help="Worker processes of the local cluster, at least 1 (default: one per "
+    "core).")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the experiment, 0 to 2**63 - 1 "
+                                              "(replication seeds derive from it).")]
 ParamOption = Annotated[list[str] | None, typer.Option(
     "--param", metavar="KEY=LOW..HIGH",
     help="A parameter and its range (':log' or ':linear' to choose the scale; positive "
@@ -123,12 +125,13 @@ def sweep_command(
     _require("sweep", "experiments")
     from scsim.experiments import sweep as sw
 
+    check_seed(seed)
     address = _scheduler(scheduler, workers)
     if resume and (conflicts := _given(ctx, PLANNING)):
         raise ScsimError(f"--resume runs the sweep as it was planned: drop "
                          f"{', '.join(conflicts)}")
-    runs = open_runs(store, create=True)
     if resume:
+        runs = open_runs(store, create=True)
         sweep_id, plan = sw.plan_of(runs, resume)
     else:
         if not target:
@@ -136,6 +139,7 @@ def sweep_command(
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed,
                               origin=load(target, advise=False))
+        runs = open_runs(store, create=True)  # once the plan holds: bad input leaves none
     if not resume:
         for line in sw.inert_parameters(plan):
             err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
@@ -280,6 +284,7 @@ def calibrate_command(
         POOR_FIT,
         Target,
         calibrate,
+        check_calibration,
         check_calibration_output,
         merge_targets,
         miss,
@@ -287,6 +292,7 @@ def calibrate_command(
     )
     from scsim.experiments.design import parse_ranges
 
+    check_seed(seed)
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     path = out or Path(f"calibrated-{base.name}.yaml")
@@ -299,8 +305,7 @@ def calibrate_command(
     for t in replaced:
         err.print(f"note: --target {t.output} replaces the preset's {t.value:g}")
     params = parse_ranges(param or [], base.model_dump(mode="json"))
-    if trials < 1 or reps < 1:
-        raise ScsimError("--trials and --reps must be at least 1")
+    check_calibration(params, targets, trials=trials, reps=reps, seed=seed)  # before Dask
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
                 f"calibrating {base.name}", quiet, unit="trials") as bar:
@@ -354,18 +359,17 @@ def sensitivity_command(
     _require("sensitivity", "experiments", "report")
     from scsim.experiments.design import parse_ranges
     from scsim.experiments.outputs import check_outputs
-    from scsim.experiments.sensitivity import check_samples, planned_runs, sensitivity
+    from scsim.experiments.sensitivity import check_sensitivity, planned_runs, sensitivity
     from scsim.fsutil import check_output_folder
 
+    check_seed(seed)
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
     check_output_folder(folder, force=force)
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
-    if len(params) < 2:
-        raise ScsimError("sensitivity analysis needs at least two --param ranges")
-    check_samples(method, samples)
+    check_sensitivity(params, method, samples, seed)  # before Dask
     per = "base samples" if method == "sobol" else "trajectories"
     console.print(f"{method}: {samples} {per} x ({len(params)} parameters + "
                   f"{2 if method == 'sobol' else 1}) = "

@@ -25,6 +25,7 @@ from distributed import as_completed
 
 from scsim.analysis.stats import mean_ci95
 from scsim.core.params import Names
+from scsim.core.rng import stream_key
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.cluster import worker_slots
 from scsim.experiments.design import Range, refuse_repeated, replication_seed
@@ -39,6 +40,7 @@ from scsim.fsutil import (
 )
 from scsim.outputs.metrics import metric_columns, metric_of, never_negative
 from scsim.scenario import Scenario, dump_yaml, load_scenario
+from scsim.seeds import check_seed
 
 CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
 POOR_FIT = 0.20  # a fitted output further than this (relative) from its target is reported
@@ -188,16 +190,44 @@ def _suggest(trial: optuna.Trial, r: Range) -> float | int:
     return trial.suggest_float(r.key, r.low, r.high, log=r.log)
 
 
-def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, client,
-              trials: int = 100, reps: int = 2, seed: int = 0, progress=None) -> Calibration:
-    """Fit ``params`` so that the mean outputs of ``reps`` replications match ``targets``."""
+SAMPLER_SEEDS = 2**32  # Optuna's samplers take a seed from 0 to 2**32 - 1
+
+
+def sampler_seed(seed: int) -> int:
+    """The seed of Optuna's sampler in a calibration seeded ``seed`` (0 to 2**63 - 1, as
+    any scsim seed): ``seed`` itself below 2**32, which is all Optuna takes; above, the top
+    32 bits of scsim's own hash of it (``core.rng.stream_key(seed, "calibration-sampler")``),
+    deterministic. The replications keep ``seed`` itself (``replication_seed``)."""
+    seed = check_seed(seed)
+    if seed < SAMPLER_SEEDS:
+        return seed
+    return int(stream_key(seed, "calibration-sampler")) >> 32
+
+
+def check_calibration(params: list[Range], targets: list[Target], *, trials: int,
+                      reps: int, seed: int) -> int:
+    """Refuse what a calibration cannot run, with one ScsimError, before any cluster
+    starts: a seed out of range (``check_seed``), no parameter or no target, one given
+    twice, fewer than one trial or replication. Returns the seed (an int)."""
+    seed = check_seed(seed)
     if not params or not targets:
         raise ScsimError("calibration needs at least one --param and one --target")
     refuse_repeated([r.key for r in params], "--param")
     refuse_repeated([t.output for t in targets], "--target")
+    if trials < 1 or reps < 1:
+        raise ScsimError("--trials and --reps must be at least 1")
+    return seed
+
+
+def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, client,
+              trials: int = 100, reps: int = 2, seed: int = 0, progress=None) -> Calibration:
+    """Fit ``params`` so that the mean outputs of ``reps`` replications match ``targets``
+    (``check_calibration`` says what is refused); Optuna's sampler is seeded with
+    ``sampler_seed(seed)``."""
+    seed = check_calibration(params, targets, trials=trials, reps=reps, seed=seed)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize",
-                                sampler=optuna.samplers.TPESampler(seed=seed))
+                                sampler=optuna.samplers.TPESampler(seed=sampler_seed(seed)))
     base_data = base.model_dump(mode="json")
     outputs = [t.output for t in targets]
     seeds = [replication_seed(seed, r) for r in range(reps)]

@@ -5,6 +5,7 @@ process per core) by default, or a running Dask scheduler named by ``--scheduler
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import tempfile
 from collections.abc import Iterator
@@ -82,13 +83,25 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
     return given.strip()
 
 
+def check_workers(workers: object) -> None:
+    """A ScsimError unless ``workers`` (the local cluster's worker processes) is None (one
+    per core) or a whole number of at least 1: 0 is refused, as ``--workers 0`` is, rather
+    than read as "all cores". Called before anything starts or is recorded."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise ScsimError(f"workers={workers!r}: a local cluster needs at least 1 worker "
+                         "process (None: one per core)")
+
+
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None,
                 timeout: float = 15.0) -> Iterator[Client]:
     """A connected Dask client (``timeout``: seconds to reach a scheduler); the local
     cluster, if one was started, stops on exit (its workers ignore Ctrl-C: the command
     stops them, ``worker_setup``). The address is checked first
-    (``scheduler_address``)."""
+    (``scheduler_address``), and so is ``workers`` (``check_workers``)."""
+    check_workers(workers)
     address = scheduler_address(scheduler)
     with dask_logs_to_file():
         if address:
@@ -100,7 +113,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
             with client:
                 yield client
             return
-        n = workers or os.cpu_count() or 1
+        n = workers if workers is not None else os.cpu_count() or 1
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                           dashboard_address=":0", silence_logs=logging.ERROR,
                           preload=["scsim.experiments.worker_setup"]) as cluster, \

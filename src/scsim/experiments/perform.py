@@ -32,34 +32,45 @@ def sweep(scenario: Scenario | str | Path | dict,
     ``days`` and ``overrides`` as ``load_scenario`` applies them): every combination of
     ``grid`` (``{"listing.threshold": [640, 660]}``), or ``sample`` cells of a
     Latin-hypercube sample of ``ranges`` (``{"scoring.recovery": (0.0005, 0.01)}``, or
-    ``(low, high, "log")``), each run ``reps`` times with seeds paired across cells.
+    ``(low, high, "log")``), each run ``reps`` times with seeds paired across cells
+    (derived from ``seed``, a whole number from 0 to 2**63 - 1).
 
-    The runs go to Dask (a local cluster of ``workers`` processes, or the scheduler at
-    ``scheduler`` or ``SCSIM_SCHEDULER``) and land in the run store ``store`` (True: the
-    default one; a folder; a RunStore) as they finish, so ``scsim sweeps`` and
-    ``scsim sweep --resume`` see them. Returns one row per finished run: cell, replication,
-    seed, run id, the cell's parameters and each of ``outputs`` (default: the sweep's
-    usual outputs, e.g. ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]``
-    names the sweep. A run that failed twice is left out of the table, with a warning
-    naming it."""
+    The runs go to Dask (a local cluster of ``workers`` processes, at least 1, None: one
+    per core; or the scheduler at ``scheduler`` or ``SCSIM_SCHEDULER``) and land in the run
+    store ``store`` (True: the default one; a folder; a RunStore) as they finish, so
+    ``scsim sweeps`` and ``scsim sweep --resume`` see them. Each run's ``overrides`` are
+    recorded against the built-in or file that a name or path loads, and against the
+    built-in scenario of the same name for a Scenario or a mapping, as
+    ``simulate(store=True)`` records them. Bad input (a seed, ``workers``, a key, a value,
+    an output) is refused before the cluster starts or the store records the sweep.
+    Returns one row per finished run: cell, replication, seed, run id, the cell's
+    parameters and each of ``outputs`` (default: the sweep's usual outputs, e.g.
+    ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]`` names the sweep. A
+    run that failed twice is left out of the table, with a warning naming it."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep()")
     from scsim.experiments import sweep as sw
-    from scsim.experiments.cluster import dask_client
+    from scsim.experiments.cluster import check_workers, dask_client
     from scsim.experiments.design import cell_label
     from scsim.experiments.outputs import check_outputs
     from scsim.scenario.loader import as_scenario
+    from scsim.seeds import check_seed
     from scsim.store import store_of
 
+    seed = check_seed(seed)  # before the store, the plan or the cluster
+    check_workers(workers)
+    if reps < 1:
+        raise ScsimError(f"reps must be at least 1, got {reps}")
     runs = store_of(store)
     if runs is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
-    if reps < 1:
-        raise ScsimError(f"reps must be at least 1, got {reps}")
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
-    origin = None if isinstance(scenario, dict) else as_scenario(scenario)
+    # overrides are recorded against the built-in or file a name or path loads, as `scsim
+    # sweep` records them; a Scenario or mapping against the built-in of its name, as
+    # simulate(store=True) records them (None), so that what it changed is kept
+    origin = as_scenario(scenario) if isinstance(scenario, str | Path) else None
     plan = sw.design_plan(base, grid=[_grid_spec(k, v) for k, v in (grid or {}).items()],
                           sample=sample,
                           ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],

@@ -28,6 +28,7 @@ from scsim.experiments.design import Range, cell_label, refuse_repeated, valid_s
 from scsim.experiments.tasks import run_batch
 from scsim.fsutil import atomic_folder
 from scsim.scenario import Scenario
+from scsim.seeds import check_seed
 
 Method = Literal["sobol", "morris"]
 
@@ -128,14 +129,26 @@ def _problem(params: list[Range]) -> dict:
             "bounds": [[0.0, 1.0]] * len(params)}
 
 
+def check_sensitivity(params: list[Range], method: Method, samples: int, seed: int) -> int:
+    """Refuse what a sensitivity analysis cannot run, with one ScsimError, before any
+    cluster starts: a seed out of range (``check_seed``), fewer than two parameters, one
+    given twice, a number of samples the method cannot take (``check_samples``). Returns
+    the seed (an int)."""
+    seed = check_seed(seed)
+    if len(params) < 2:
+        raise ScsimError("sensitivity analysis needs at least two --param ranges")
+    refuse_repeated([r.key for r in params], "--param")
+    check_samples(method, samples)
+    return seed
+
+
 def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
                 method: Method = "sobol", samples: int = 64, seed: int = 0,
                 progress=None, on_total=None) -> Sensitivity:
     """Run the design on the cluster and compute the indices of ``output``; ``on_total(n)``
-    learns the number of runs, ``progress()`` hears of each."""
-    if len(params) < 2:
-        raise ScsimError("sensitivity analysis needs at least two --param ranges")
-    refuse_repeated([r.key for r in params], "--param")
+    learns the number of runs, ``progress()`` hears of each (``check_sensitivity`` says
+    what is refused)."""
+    seed = check_sensitivity(params, method, samples, seed)
     unit = design(params, method, samples, seed)
     if on_total is not None:
         on_total(len(unit))

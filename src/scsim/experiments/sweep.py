@@ -27,6 +27,7 @@ from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
 from scsim.outputs.words import counted
 from scsim.scenario import Scenario, load_scenario
+from scsim.seeds import check_seed
 from scsim.store import RunStore, Tag
 
 DEFAULT_OUTPUTS = ["listed_final", "wrongful_new_total", "blocked_air_per_capita_year",
@@ -89,9 +90,10 @@ def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | 
     ``ranges`` (``KEY=LOW..HIGH[:log|:linear]`` each); no grid at all is one cell.
     ``origin``: what ``base`` was derived from (the scenario before --agents, --days and
     --set), for the runs' ``overrides`` column; by default the built-in scenario of the
-    same name."""
+    same name. ``seed`` must be a whole number from 0 to 2**63 - 1 (``check_seed``)."""
     from scsim.experiments.design import grid_cells, latin_hypercube, parse_grid, parse_ranges
 
+    seed = check_seed(seed)
     grid, ranges = grid or [], ranges or []
     if grid and sample:
         raise ScsimError("give either --grid values or --sample with --range, not both")
