@@ -267,3 +267,21 @@ def test_the_informants_comparison_of_the_runs_page_gives_what_it_says():
     assert f"grow by {-m.loc['points_listed_penalty', 'diff']:,.1f} " + told(
         "points_listed_penalty", -1) in page
     assert f"13.2 more new listings {told('newly_listed')}" in page
+
+
+def test_the_case_file_excerpt_of_the_provenance_page_is_the_runs(tmp_path):
+    """provenance.md quotes agent 619's case file from a run it names: every line quoted is
+    a line of that case file today (the page kept the scores of an older version from day
+    77 on: 610.0 and +3.3 for 609.0 and +2.2)."""
+    import scsim
+    from scsim.outputs.casefile import Trace
+
+    page = (DOCS / "provenance.md").read_text(encoding="utf-8")
+    block = page[page.index("```\nagent 619: case file"):]
+    quoted = [line for line in block[4:block.index("```", 4)].splitlines()
+              if line and line != "…"]
+    sc = scsim.load_scenario("national-800", agents=3000, days=120, overrides={
+        "surveillance.misattribution": 0.05, "listing.threshold": 690})
+    res = scsim.simulate(sc, seed=1, trace=Trace(sample=50, wrongful=True))
+    told = res.explain(619).text.splitlines()
+    assert len(quoted) > 20 and [line for line in quoted if line not in told] == []

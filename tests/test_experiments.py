@@ -251,9 +251,17 @@ def test_a_sweep_is_described_in_words():
     from scsim.experiments.sweep import Plan, describe
 
     one = Plan({}, [{"a": 1}], reps=1, seed=0, design={"grid": {"a": [1]}})
-    assert describe(one) == '1 cell × 1 replication = 1 run ({"grid": {"a": [1]}})'
-    many = Plan({}, [{"a": 1}, {"a": 2}], reps=3, seed=0)
-    assert describe(many).startswith("2 cells × 3 replications = 6 runs ")
+    assert describe(one) == "1 cell × 1 replication = 1 run; a grid of a: 1"
+    many = Plan({}, [{"a": 1, "b": 0}, {"a": 2, "b": 0}], reps=3, seed=0,
+                design={"grid": {"a": [1, 2], "b": [0]}})
+    assert describe(many) == "2 cells × 3 replications = 6 runs; a grid of a: 1, 2; b: 0"
+    alone = Plan({}, [{}], reps=2, seed=0, design={"grid": {}})  # was '({"grid": {}})'
+    assert describe(alone) == ("1 cell × 2 replications = 2 runs; no setting varied (--grid "
+                               "or --sample to vary one): replications of the scenario as "
+                               "it is")
+    drawn = Plan({}, [{"a": 1}], reps=1, seed=0,
+                 design={"sample": 8, "ranges": ["a=0..1"]})
+    assert describe(drawn).endswith("; a Latin-hypercube sample of 8 cells over a=0..1")
 
 
 def test_sensitivity_says_when_its_estimates_cannot_rank_the_parameters():

@@ -31,6 +31,7 @@ from scsim.cli.app import (
 from scsim.cli.progress import stoppable, task_progress
 from scsim.cli.render import fmt, frame_table, print_data
 from scsim.errors import ScsimError, Terminated
+from scsim.outputs.words import counted
 from scsim.seeds import check_seed
 
 SchedulerOption = Annotated[str | None, typer.Option(
@@ -159,7 +160,7 @@ def sweep_command(
             exc.add_note(f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
                          "what is left")
             raise
-    console.print(f"{outcome.landed} runs landed in {runs.root}"
+    console.print(f"{counted(outcome.landed, 'run')} landed in {runs.root}"
                   + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:
         console.print(f"[red]failed[/red]: cell {cell} ({escape(str(plan.cells[cell]))}), "
@@ -319,8 +320,9 @@ def calibrate_command(
         fit = cal.fit.drop(columns="relative_error").assign(error=[
             miss(f, t, digits=1) for f, t in zip(cal.fit["fitted"], cal.fit["target"],
                                                  strict=True)])
-        console.print(frame_table(fit, f"fit over {reps} replications (ci95: half-width; error: "
-                                       "relative, absolute for a target of 0)"))
+        console.print(frame_table(fit, f"fit over {counted(reps, 'replication')} (ci95: "
+                                       "half-width; error: relative, absolute for a target "
+                                       "of 0)"))
         for row in cal.poor_fits().itertuples():
             console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
                           f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "

@@ -79,7 +79,8 @@ def _print_traced(res, as_json: bool, as_csv: bool) -> None:
         return
     console.print(frame_table(table.rename(columns=lambda c: c.replace("_", " ")),
                               title=f"agents with a case file, run {res.run_id} "
-                              "(wrongfully listed first, then the others listed)"))
+                              "(wrongfully listed first, then the others ever listed, then "
+                              "the rest)"))
     console.print(f"scsim explain {res.run_id} AGENT tells one as a dated story.",
                   soft_wrap=True, markup=False)
 

@@ -11,7 +11,6 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,9 +244,24 @@ def plan_of(store: RunStore, ref: str) -> tuple[str, Plan]:
 
 
 def describe(plan: Plan) -> str:
-    """One line: how many cells, replications and runs ('1 cell × 1 replication = 1 run')."""
+    """One line: how many cells, replications and runs, and what varies, in words ('2
+    cells × 3 replications = 6 runs; a grid of listing.threshold: 640, 660'; a sweep
+    that varies nothing says so: it is replications of the scenario alone)."""
     return (f"{counted(len(plan.cells), 'cell')} × {counted(plan.reps, 'replication')} = "
-            f"{counted(len(plan.tasks()), 'run')} ({json.dumps(plan.design)})")
+            f"{counted(len(plan.tasks()), 'run')}; {_varied(plan.design)}")
+
+
+def _varied(design: dict) -> str:
+    """What a plan's design varies, in words."""
+    if "sample" in design:
+        return (f"a Latin-hypercube sample of {counted(design['sample'], 'cell')} over "
+                + ", ".join(design.get("ranges", [])))
+    grid = design.get("grid") or {}
+    if not grid:
+        return "no setting varied (--grid or --sample to vary one): replications of the " \
+               "scenario as it is"
+    return "a grid of " + "; ".join(
+        f"{key}: {', '.join(str(v) for v in values)}" for key, values in grid.items())
 
 
 def save_sweep_charts(store: RunStore, sweep_id: str, plan: Plan, table: pd.DataFrame,
