@@ -410,11 +410,11 @@ def test_a_damaged_manifest_is_told_in_one_line(tmp_path, monkeypatch, capsys):
 
 # --- killed processes -----------------------------------------------------------------------
 
-def start(store: Path, pause: str) -> subprocess.Popen:
+def start(store: Path, pause: str, *more: str, cwd: Path | None = None) -> subprocess.Popen:
     env = dict(os.environ, SCSIM_CHECKPOINT_TEST_PAUSE=pause)
     return subprocess.Popen([*CLI, "run", *CLI_ARGS, "--checkpoint-every", "10", "--quiet",
-                             "--store", str(store)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+                             "--store", str(store), *more], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, cwd=cwd)
 
 
 def wait_for(proc: subprocess.Popen, *paths_of) -> None:
@@ -483,6 +483,82 @@ def test_sigkill_while_writing_a_checkpoint_then_resume(tmp_path, monkeypatch, c
     assert code == 0, err
     assert "resumed at day 10" in out
     assert_identical(digests(st.load(run_id)), stored_reference)
+
+
+def test_resume_writes_the_folder_and_report_the_run_was_started_with(
+        tmp_path, monkeypatch, capsys):
+    """`scsim run --out results --report --checkpoint-every`, killed and resumed: the
+    resumed run saves the results to the folder the run was started with (made absolute
+    when it started: resume runs from another folder) and draws the report, as the run
+    would have (both were dropped without a word). The folder taken by a user's file in
+    the meantime is refused before the run goes on, and the run stays resumable."""
+    store, started_in = tmp_path / "store", tmp_path / "project"
+    started_in.mkdir()
+    proc = start(store, "day:25:600", "--out", "results", "--report", cwd=started_in)
+    try:
+        folder = store / "checkpoints" / only_run(store)
+        wait_for(proc, lambda: (folder / "day-000020" / checkpoint.MANIFEST).is_file())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    run_id, results = folder.name, started_in / "results"
+    assert checkpoint.read_manifest(folder)["request"] == {
+        "out": str(results.resolve()), "force": False, "report": True}
+    monkeypatch.chdir(tmp_path)
+    results.mkdir()
+    (results / "notes.txt").write_text("mine")
+    code, out, err = run_cli(monkeypatch, capsys, "resume", run_id, "--store", str(store),
+                             "--quiet")
+    assert code == 2 and "notes.txt" in err and f"was started with --out {results}" in err
+    assert (results / "notes.txt").read_text() == "mine"
+    assert open_store(store).runs().iloc[0]["status"] == "interrupted"
+    (results / "notes.txt").unlink()
+    code, out, err = run_cli(monkeypatch, capsys, "resume", run_id, "--store", str(store),
+                             "--quiet")
+    assert code == 0, err
+    assert f"results saved to {results}" in " ".join(out.split())
+    assert open_store(store).load(run_id).info["run_id"] == run_id
+    assert (results / "run.json").is_file() and (results / "metrics.parquet").is_file()
+    assert (store / "reports" / run_id / "report.html").is_file()
+
+
+def test_resume_keeps_the_request_through_a_second_stop_or_is_told_otherwise(
+        tmp_path, monkeypatch, capsys):
+    """The request (``checkpoint.requested``; from Python: nothing) is recorded by every
+    checkpoint, also those written after a resume that stopped again; `resume --out DIR`
+    and `--no-report` replace it; a checkpoint that does not record it is resumed with a
+    note saying that neither the folder nor the report was written."""
+    store = tmp_path / "store"
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    with pytest.raises(KeyboardInterrupt):  # from Python: nothing asked
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    with pytest.raises(KeyboardInterrupt), checkpoint.requested(tmp_path / "a", False, True):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    st = open_store(store)
+    asked, plain = st.runs(status="interrupted")["id"]  # newest first
+    manifest = checkpoint.read_manifest(store / "checkpoints" / plain)
+    assert manifest["request"] == checkpoint.NOTHING_ASKED
+    with pytest.raises(KeyboardInterrupt):  # resumed from Python, stopped again
+        st.resume(asked, progress=stop_at(14))
+    manifest = checkpoint.read_manifest(store / "checkpoints" / asked)
+    assert manifest["day"] == 12 and manifest["request"] == {
+        "out": str((tmp_path / "a").resolve()), "force": False, "report": True}
+    code, out, err = run_cli(monkeypatch, capsys, "resume", asked, "--quiet", "--out",
+                             str(tmp_path / "b"), "--no-report")
+    assert code == 0, err
+    assert (tmp_path / "b" / "run.json").is_file() and not (tmp_path / "a").exists()
+    assert not (store / "reports").exists()
+
+    ckpt = Path(checkpoint.read_manifest(store / "checkpoints" / plain)["path"])
+    manifest = json.loads((ckpt / checkpoint.MANIFEST).read_text())
+    del manifest["request"]  # as a checkpoint written before scsim kept it
+    (ckpt / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    code, out, err = run_cli(monkeypatch, capsys, "resume", plain, "--quiet")
+    assert code == 0, err
+    assert "does not record whether it was started with --out or --report" in " ".join(
+        out.split())
 
 
 # --- arrays a run cannot use (core.state.short_arrays) ---------------------------------------

@@ -5,6 +5,7 @@ file outside the store's runs)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -110,19 +111,81 @@ def test_force_never_removes_what_a_user_added_to_or_changed_in_an_output(cli, t
     assert code == 2 and "lesson-plan.txt" in err
     assert (stored / "lesson-plan.txt").read_text() == "monday"
 
-    # an older scsim's output (its marker lists nothing) is told by its files' names
+    # an older scsim's output (its marker lists nothing, written once the folder was
+    # full) is told by its files' names, none changed after the marker
     old = tmp_path / "old"
     old.mkdir()
-    (old / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this folder\n")
     (old / "report.html").write_text("<p>an old report</p>")
     (old / "01-scores.png").write_bytes(b"PNG")
+    (old / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this folder\n")
+    sealed = (old / OUTPUT_MARKER).stat().st_mtime_ns
     (old / "notes.txt").write_text("mine")
+    (old / "mine.parquet").write_bytes(b"PAR1")  # a name scsim gives its files, added later
+    os.utime(old / "mine.parquet", ns=(sealed + 10**9, sealed + 10**9))
     code, _, err = cli("report", "last", "--out", "old", "--force")
-    assert code == 2 and "scsim did not write notes.txt there" in err
+    assert code == 2 and "scsim did not write mine.parquet, notes.txt there" in err
     assert (old / "report.html").read_text() == "<p>an old report</p>"
     (old / "notes.txt").unlink()
+    (old / "mine.parquet").unlink()
     assert cli("report", "last", "--out", "old", "--force")[0] == 0
     assert "an old report" not in (old / "report.html").read_text()
+
+
+def test_a_folder_with_a_run_json_is_not_taken_for_scsim_output(cli, tmp_path):
+    """A folder scsim did not mark is refused, --force or not, whatever its files are
+    called: a run.json of another tool (Mesa) beside model_data.parquet, manifest.json,
+    report.html and 01-data.csv was taken for an old scsim output, and --force or
+    ``force=True`` deleted them all. An old output whose marker lists nothing is refused
+    when a file in it changed after the marker (an edit it used to miss), and a marker
+    scsim did not write proves nothing."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "run.json").write_text('{"tool": "mesa"}')
+    (mine / "manifest.json").write_text("notes")
+    pd.DataFrame({"x": [1, 2]}).to_parquet(mine / "model_data.parquet")
+    (mine / "report.html").write_text("<p>my report</p>")
+    (mine / "01-data.csv").write_text("a,b\n1,2\n")
+    before = tree(mine)
+    for force in ((), ("--force",)):
+        code, _, err = cli(*RUN, "--out", "mine", *force)
+        assert code == 2 and "not empty and was not written by scsim" in err, err
+        assert "--force replaces it" not in err and "01-data.csv" in err
+    assert tree(mine) == before
+    res = scsim.simulate("pilot-1000", agents=500, days=3)
+    for force in (False, True):
+        with pytest.raises(ScsimError, match="was not written by scsim"):
+            res.save(mine, force=force)
+    assert tree(mine) == before
+
+    (mine / OUTPUT_MARKER).write_text("mine too\n")  # a marker of no scsim
+    before = tree(mine)
+    with pytest.raises(ScsimError, match=r"scsim did not write 01-data\.csv, manifest\.json"):
+        res.save(mine, force=True)
+    assert tree(mine) == before
+
+    old = tmp_path / "old"  # an older scsim's output whose report a user edited since
+    old.mkdir()
+    (old / "report.html").write_text("<p>an old report</p>")
+    (old / OUTPUT_MARKER).write_text("written by scsim: `--force` may replace this folder\n")
+    sealed = (old / OUTPUT_MARKER).stat().st_mtime_ns
+    (old / "report.html").write_text("<p>an old report, with my notes</p>")
+    os.utime(old / "report.html", ns=(sealed + 10**9, sealed + 10**9))
+    with pytest.raises(ScsimError, match=r"did not write report\.html there, or it changed"):
+        res.save(old, force=True)
+    assert (old / "report.html").read_text() == "<p>an old report, with my notes</p>"
+
+
+def test_the_refusal_asks_for_force_only_where_force_would_replace(cli, tmp_path):
+    """An earlier output to which a user added a file is refused by name, and not with
+    "--force replaces it", which --force would then refuse."""
+    assert cli(*RUN, "--out", "out")[0] == 0
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    code, _, err = cli(*RUN, "--out", "out")
+    assert code == 2 and "scsim did not write notes.txt there" in err
+    assert "--force replaces it" not in err
+    (tmp_path / "out" / "notes.txt").unlink()
+    code, _, err = cli(*RUN, "--out", "out")
+    assert code == 2 and "--force replaces it" in err
 
 
 def test_out_refuses_the_store_and_its_runs(cli, tmp_path):
@@ -345,3 +408,51 @@ def test_query_refusal_is_one_line_with_exit_2(monkeypatch, capsys, store):
     code, out, err = run_cli(monkeypatch, capsys, "query", "--store", str(store.root),
                              "COPY (SELECT 1) TO 'x.csv'")
     assert code == 2 and "only reads" in err and "Traceback" not in err + out
+
+
+def test_sweep_charts_replace_only_what_scsim_wrote_there(tmp_path, monkeypatch):
+    """A sweep's charts (``STORE/sweeps/SWEEP``) are written each whole (a temporary
+    sibling renamed into place) and listed in the folder's marker: drawn again, they
+    replace scsim's own; a CSV a user edited there, or a chart of an earlier scsim that no
+    marker lists, is refused by name before anything is written (it was overwritten in
+    place); a user's other file stays; a write cut short leaves the earlier charts and no
+    temporary file."""
+    from scsim.experiments.charts import save_charts, sweep_charts
+
+    table = pd.DataFrame({"listing.threshold": [900, 950], "reps": [2, 2],
+                          "listed_final": [0.1, 0.2], "listed_final_ci95": [0.01, 0.02]})
+
+    def charts():
+        return sweep_charts(table, ["listing.threshold"], ["listed_final"])
+
+    folder = tmp_path / "store" / "sweeps" / "s1"
+    assert save_charts(charts(), folder) == [folder / "sweep-listed_final.png"]
+    (folder / "notes.txt").write_text("mine")
+    assert save_charts(charts(), folder)  # scsim's own: replaced
+    csv = folder / "sweep-listed_final.csv"
+    csv.write_text("my edit\n")
+    before = tree(folder)
+    with pytest.raises(ScsimError, match=r"refusing to replace sweep-listed_final\.csv in "):
+        save_charts(charts(), folder)
+    assert tree(folder) == before and (folder / "notes.txt").read_text() == "mine"
+
+    old = tmp_path / "store" / "sweeps" / "s0"  # an earlier scsim's charts: no marker
+    old.mkdir()
+    (old / "sweep-listed_final.png").write_bytes(b"an earlier chart")
+    with pytest.raises(ScsimError, match=r"sweep-listed_final\.png"):
+        save_charts(charts(), old)
+    assert [p.name for p in old.iterdir()] == ["sweep-listed_final.png"]
+    assert (old / "sweep-listed_final.png").read_bytes() == b"an earlier chart"
+
+    csv.unlink()
+    before = tree(folder)
+
+    def cut_short(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        save_charts(charts(), folder)
+    assert tree(folder) == before
+    assert sorted(p.name for p in folder.iterdir()) == [
+        OUTPUT_MARKER, "notes.txt", "sweep-listed_final.png"]

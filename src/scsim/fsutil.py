@@ -4,9 +4,11 @@ Every folder scsim writes carries a marker file (``OUTPUT_MARKER``) that lists t
 scsim put there, with their sizes and modification times. A folder may be replaced only
 when it is missing, empty, or an earlier scsim output that still holds nothing but those
 files, unchanged, and the caller says so (``force``, the CLI's ``--force``); anything else
-(a file, a folder with other things in it, an earlier output to which a user added or in
-which a user changed a file, ``/``, the home folder, the current folder or one above it, a
-run store or its runs) is refused before any work.
+(a file, a folder without the marker, whatever else it holds, an earlier output to which a
+user added or in which a user changed a file, ``/``, the home folder, the current folder or
+one above it, a run store or its runs) is refused before any work, ``force`` or not. A
+folder that gathers scsim's files one by one (a sweep's charts, ``write_files``) keeps the
+same marker, and a file there is replaced only while the marker lists it, unchanged.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,10 +30,13 @@ from scsim.interrupts import check_signals
 OUTPUT_MARKER = ".scsim-output"  # in every folder scsim writes: it may replace it again
 MARKER_HEADER = ("written by scsim: `--force` may replace this folder while it holds only "
                  "these files (bytes, modified in ns since 1970, path), unchanged\n")
+OLD_MARKER = "written by scsim: `--force` may replace this folder\n"
+"""The whole marker of a folder written by scsim before its marker listed the files."""
 STORE_MARKER = "catalog.duckdb"  # a run store's catalogue
 STORE_KEPT = ("runs", "tmp", "checkpoints", "repair")
 """The folders of a run store that the store itself fills, cleans and repairs: no output
-may be written in them (``reports`` and ``sweeps`` hold scsim outputs, replaced as any)."""
+may be written in them (``reports`` holds scsim outputs, replaced as any; ``sweeps`` holds
+folders of charts, each file replaced as ``write_files`` replaces it)."""
 STORE_NAMES = frozenset((STORE_MARKER, f"{STORE_MARKER}.wal", "catalog.lock", "reports",
                          "sweeps", *STORE_KEPT))
 """Everything scsim puts at the top of a run store."""
@@ -39,8 +44,10 @@ SHOWN = 3  # files named when a folder is refused for what a user put there
 
 
 def is_scsim_output(folder: Path) -> bool:
-    """``folder`` was written by scsim (a report, a saved run, an analysis)."""
-    return (folder / OUTPUT_MARKER).is_file() or (folder / "run.json").is_file()
+    """``folder`` was written by scsim (a report, a saved run, an analysis): it holds the
+    marker. A ``run.json`` is no proof: other tools write one too, and the saved runs of
+    the scsim that wrote no marker cannot be told from them."""
+    return (folder / OUTPUT_MARKER).is_file()
 
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
@@ -60,40 +67,67 @@ def _listing(folder: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
+def _marker_lines(listed: dict[str, set[tuple[int, int]]]) -> str:
+    return MARKER_HEADER + "".join(f"{size} {mtime} {name}\n" for name, seen in listed.items()
+                                   for size, mtime in sorted(seen))
+
+
 def _write_marker(folder: Path) -> None:
-    lines = [f"{size} {mtime} {name}\n" for name, (size, mtime) in _listing(folder).items()
-             if size >= 0]
-    (folder / OUTPUT_MARKER).write_text(MARKER_HEADER + "".join(lines), encoding="utf-8")
+    (folder / OUTPUT_MARKER).write_text(_marker_lines(
+        {name: {seen} for name, seen in _listing(folder).items() if seen[0] >= 0}),
+        encoding="utf-8")
+
+
+def _listed(folder: Path) -> dict[str, set[tuple[int, int]]] | None:
+    """What the marker of ``folder`` lists: {relative path: {(bytes, modification time in
+    ns)}} (a file may be listed twice while ``write_files`` replaces it); None when the
+    folder has no marker, or one that lists no files (``OLD_MARKER``, or another text)."""
+    marker = folder / OUTPUT_MARKER
+    text = marker.read_text(encoding="utf-8", errors="replace") if marker.is_file() else ""
+    if not text.startswith(MARKER_HEADER):
+        return None
+    ours: dict[str, set[tuple[int, int]]] = {}
+    for line in text[len(MARKER_HEADER):].splitlines():
+        size, _, rest = line.partition(" ")
+        mtime, _, name = rest.partition(" ")
+        if size.isdigit() and mtime.isdigit() and name:  # else an edited line: not ours
+            ours.setdefault(name, set()).add((int(size), int(mtime)))
+    return ours
 
 
 LEGACY_NAMES = re.compile(r"report\.html|\d\d-[a-z0-9_-]+\.(png|csv)|[a-z0-9_]+\.parquet|"
                           r"run\.json|scenario\.yaml|indices\.csv|samples\.csv|"
                           r"sensitivity\.png|manifest\.json|state\.npz")
 """The names of the files scsim wrote into a folder before its marker listed them (reports,
-saved runs, sensitivity analyses, checkpoints): all that an older output may hold to be
-replaced."""
+saved runs, sensitivity analyses, checkpoints): all that an older output (``OLD_MARKER``)
+may hold to be replaced, and only if none of them changed after the marker was written."""
 
 
 def _not_ours(folder: Path) -> list[str]:
-    """What in an earlier scsim output ``folder`` scsim did not write, or changed since
-    (relative paths, a folder's ending in /). An older scsim's output, whose marker lists
-    no files (or a saved run with only its ``run.json``), is told by its files' names
-    (``LEGACY_NAMES``), which cannot see an edit."""
-    marker = folder / OUTPUT_MARKER
-    text = marker.read_text(encoding="utf-8", errors="replace") if marker.is_file() else ""
-    if not text.startswith(MARKER_HEADER):
-        return [name for name, (size, _) in _listing(folder).items()
-                if size < 0 or not LEGACY_NAMES.fullmatch(name)]
-    ours = {}
-    for line in text[len(MARKER_HEADER):].splitlines():
-        size, _, rest = line.partition(" ")
-        mtime, _, name = rest.partition(" ")
-        if size.isdigit() and mtime.isdigit() and name:  # else an edited line: not ours
-            ours[name] = (int(size), int(mtime))
+    """What in the scsim output ``folder`` scsim did not write, or changed since (relative
+    paths, a folder's ending in /): everything that its marker does not list as it is now.
+    An older scsim's output, whose marker is ``OLD_MARKER`` (written last, once the folder
+    was full), is told by its files' names (``LEGACY_NAMES``) and by their modification
+    times, none later than the marker's; a folder with another marker, or none, holds
+    nothing of scsim's that can be told apart."""
+    listing = _listing(folder)
+    ours = _listed(folder)
+    if ours is None:
+        marker = folder / OUTPUT_MARKER
+        if not marker.is_file() or marker.read_bytes() != OLD_MARKER.encode():
+            return list(listing)
+        sealed = marker.stat().st_mtime_ns
+        return [name for name, (size, mtime) in listing.items()
+                if size < 0 or mtime > sealed or not LEGACY_NAMES.fullmatch(name)]
     parents = {p.as_posix() + "/" for name in ours for p in Path(name).parents
                if p != Path(".")}
-    return [name for name, seen in _listing(folder).items()
-            if not (ours.get(name) == seen or name in parents)]
+    return [name for name, seen in listing.items()
+            if not (seen in ours.get(name, ()) or name in parents)]
+
+
+def _named(names: list[str]) -> str:
+    """A few of ``names``, for a message."""
+    return ", ".join(names[:SHOWN]) + (", …" if len(names) > SHOWN else "")
 
 
 def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Path:
@@ -119,16 +153,18 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
     if next(target.iterdir(), None) is None:
         return target
     if not is_scsim_output(target):
+        held = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
         raise ScsimError(f"refusing to write results into {target}: it is not empty and "
-                         "was not written by scsim; choose a new folder")
+                         f"was not written by scsim (it holds {_named(held)} and no "
+                         f"{OUTPUT_MARKER} marker); choose a new folder")
+    theirs = _not_ours(target)
+    if theirs:  # refused whatever ``force`` says: it would not be replaced with it either
+        raise ScsimError(f"refusing to replace {target}: scsim did not write "
+                         f"{_named(theirs)} there, or it changed since ({len(theirs)} in "
+                         f"all); move {'it' if len(theirs) == 1 else 'them'} out, or choose "
+                         "a new folder")
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: --force replaces it")
-    theirs = _not_ours(target)
-    if theirs:
-        shown = ", ".join(theirs[:SHOWN]) + (", …" if len(theirs) > SHOWN else "")
-        raise ScsimError(f"refusing to replace {target}: scsim did not write {shown} there, "
-                         f"or it changed since ({len(theirs)} in all); move "
-                         f"{'it' if len(theirs) == 1 else 'them'} out, or choose a new folder")
     return target
 
 
@@ -224,9 +260,7 @@ def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator
     target = check_output_folder(folder, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should not be
+    _usual_mode(tmp, 0o777)  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
         check_signals()
@@ -250,9 +284,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
+        _usual_mode(tmp, 0o666)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -269,3 +301,77 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         new.rename(target)
+
+
+def write_files(folder: str | os.PathLike, writers: Mapping[str, Callable[[Path], None]]
+                ) -> list[Path]:
+    """Write files into ``folder`` (created if missing; a store's ``sweeps/SWEEP``, or a
+    folder ``atomic_folder`` is filling), each whole: ``writers`` maps a file's name to a
+    function that writes it at the path it is given, a temporary sibling that is then
+    renamed into place. A file of that name already there is replaced only while the
+    folder's marker lists it, unchanged (scsim wrote it); anything else there is refused
+    by name before anything is written, and other files are left alone. The marker then
+    lists the new files too (during each rename both the old and the new file, so that a
+    kill at any moment leaves nothing that a later write refuses). Returns the paths."""
+    target = Path(folder).expanduser().resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    clear_stale_work(target / OUTPUT_MARKER)
+    ours = _listed(target) or {}
+    theirs = []
+    for name in writers:
+        path = target / name
+        clear_stale_work(path)
+        if path.is_symlink() or path.is_dir() or (path.exists() and (
+                _seen(path) not in ours.get(name, ()))):
+            theirs.append(name)
+    if theirs:
+        raise ScsimError(f"refusing to replace {_named(theirs)} in {target}: scsim did not "
+                         "write it there, or it changed since; move it out, or rename it")
+    written: dict[str, Path] = {}
+    try:
+        for name, write in writers.items():
+            handle, tmp = tempfile.mkstemp(prefix=work_prefix(target / name), dir=target)
+            os.close(handle)
+            written[name] = Path(tmp)
+            write(written[name])
+            _usual_mode(written[name], 0o666)
+        check_signals()
+        for name, tmp in written.items():
+            ours.setdefault(name, set()).add(_seen(tmp))
+        _save_marker(target, ours)
+        for name, tmp in written.items():
+            os.replace(tmp, target / name)
+    except BaseException:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    _save_marker(target, {**ours, **{name: {_seen(target / name)} for name in written}})
+    return [target / name for name in writers]
+
+
+def _seen(path: Path) -> tuple[int, int]:
+    """A file's (bytes, modification time in ns), as the marker lists it."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
+def _save_marker(folder: Path, listed: dict[str, set[tuple[int, int]]]) -> None:
+    """Replace the marker of ``folder`` by one that lists ``listed``, in one rename."""
+    marker = folder / OUTPUT_MARKER
+    handle, tmp = tempfile.mkstemp(prefix=work_prefix(marker), dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(_marker_lines(listed))
+        _usual_mode(Path(tmp), 0o666)
+        os.replace(tmp, marker)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _usual_mode(path: Path, mode: int) -> None:
+    """Give a temporary file or folder (private, as ``tempfile`` makes it) the permissions
+    ``mode`` less the umask, as a file or folder made the usual way would have."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(mode & ~umask)

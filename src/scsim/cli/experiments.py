@@ -248,7 +248,13 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             console.print(f"[dim]{name} = {path}[/dim]")
     for name in outputs:
         console.print(f"[dim]{name}: {output_label(name)}[/dim]")
-    for path in save_sweep_charts(runs, sweep_id, plan, table, outputs):
+    try:
+        charts = save_sweep_charts(runs, sweep_id, plan, table, outputs)
+    except ScsimError as exc:  # a file there that scsim did not write: the table stands
+        err.print(f"[bold yellow]warning:[/bold yellow] charts not drawn: {escape(str(exc))}",
+                  soft_wrap=True)
+        charts = []
+    for path in charts:
         console.print(f"chart: {path}")
 
 

@@ -1,16 +1,28 @@
-"""The ``scsim resume`` command: continue a run that stopped from its newest checkpoint.
+"""The ``scsim resume`` command: continue a run that stopped from its newest checkpoint, and
+write what the command that started it asked for (``--out``, ``--report``).
 
 Registered on the main Typer app when ``scsim.cli`` imports the modules of its package."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scsim.cli.app import QuietOption, StoreOption, ThreadsOption, app, console, open_runs
+from scsim.cli.app import (
+    ForceOption,
+    QuietOption,
+    StoreOption,
+    ThreadsOption,
+    app,
+    console,
+    err,
+    open_runs,
+)
 from scsim.cli.progress import day_progress, stoppable
 from scsim.cli.render import print_profile, print_run
+from scsim.errors import ScsimError, Terminated
 
 
 @app.command("resume")
@@ -22,25 +34,84 @@ def resume(
         "--checkpoint-every", metavar="DAYS", min=1,
         help="Days between checkpoints from here on (default: as the run was started).")]
     = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Save the results to this folder instead of the one the run was started with "
+             "(new or empty; an earlier scsim output only with --force).")] = None,
+    force: ForceOption = False,
+    report: Annotated[bool | None, typer.Option(
+        "--report/--no-report", help="Write the HTML report, or not (default: as the run "
+        "was started).")] = None,
     profile: Annotated[bool, typer.Option(help="Print wall time per phase.")] = False,
     quiet: QuietOption = False,
     store: StoreOption = None,
 ) -> None:
     """Continue a stopped run (killed, interrupted, failed) from its newest checkpoint, with
-    the same run id; its outputs are bit for bit those of a run that never stopped. Runs
-    keep checkpoints when started with --checkpoint-every."""
+    the same run id; its outputs are bit for bit those of a run that never stopped, and
+    the folder (--out) and report (--report) the run was started with are written as
+    `scsim run` would have. Runs keep checkpoints when started with --checkpoint-every."""
+    from scsim.core.checkpoint import NOTHING_ASKED, REQUEST, requested
+    from scsim.fsutil import check_output_folder
 
     st = open_runs(store)
     rec, manifest = st.checkpoint(run)  # refuses with one line when it cannot resume
+    recorded = manifest.get(REQUEST)
+    request = dict(recorded or NOTHING_ASKED)
+    if out is not None:
+        request.update(out=str(out.expanduser().resolve()), force=force)
+    if report is not None:
+        request["report"] = report
+    if request["report"]:
+        from scsim.extras import require
+
+        require("report", what="scsim resume with --report")
+    if request["out"] is not None:
+        try:
+            check_output_folder(request["out"], force=request["force"])
+        except ScsimError as exc:
+            if out is not None:
+                raise
+            raise ScsimError(f"{exc} (run {rec.id} was started with --out "
+                             f"{request['out']}: give resume --out DIR to save it "
+                             "elsewhere)") from None
     day, days = int(manifest["day"]), int(manifest["days"])
     progress, advance = day_progress(
         days, f"{manifest['scenario_name']} · {manifest['agents']:,} agents · resumed at day "
         f"{day}", quiet)
     progress.update(progress.task_ids[0], completed=day)
-    with progress, stoppable():
+    with progress, stoppable(), requested(**request):  # recorded by further checkpoints
         res = st.resume(rec.id, advance, threads=threads, checkpoint_every=checkpoint_every)
     print_run(res)
     if profile:
         print_profile(res.info)
     console.print(f"run [bold]{res.run_id}[/bold] resumed at day {day} and kept in {st.root}",
                   soft_wrap=True)
+    if recorded is None and out is None and report is None:
+        console.print(f"note: the checkpoint of run {res.run_id} does not record whether it "
+                      "was started with --out or --report (an earlier scsim wrote it), so "
+                      f"neither was written: `scsim report {res.run_id}` draws the report, "
+                      f"and its results are in {st.runs_dir / res.run_id}", soft_wrap=True)
+    _write_requested(res, st, request)
+
+
+def _write_requested(res, st, request: dict) -> None:
+    """Save the resumed run's folder and draw its report as ``request`` asks; a Ctrl-C or
+    SIGTERM meanwhile says what was not written (the run itself is kept)."""
+    left = (["--out " + request["out"]] if request["out"] is not None else []) + (
+        ["the report"] if request["report"] else [])
+    try:
+        with stoppable():  # SIGTERM stops the writing as Ctrl-C does
+            if request["out"] is not None:
+                path = res.save(request["out"], force=request["force"])
+                left.pop(0)
+                console.print(f"results saved to [bold]{path}[/bold]", soft_wrap=True)
+            if request["report"]:
+                from scsim.report import report as write_report
+
+                with err.status("Drawing the report…"):
+                    path = write_report([res], store=st)
+                left.pop()
+                console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+    except (KeyboardInterrupt, Terminated):
+        err.print(f"run {res.run_id} had finished and is kept (done)"
+                  + (f"; {' and '.join(left)} not written" if left else ""), soft_wrap=True)
+        raise

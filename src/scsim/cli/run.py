@@ -100,7 +100,11 @@ def run(
             runs = open_runs(store, create=True)
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
-        with progress, stoppable():
+        # the checkpoints record what is to be written once the run is done: `scsim
+        # resume` writes it
+        from scsim.core.checkpoint import requested
+
+        with progress, stoppable(), requested(out, force, report):
             res = runs.record(sim, advance, base=load(scenario, advise=False),
                               checkpoint_every=checkpoint_every)
     pending = ([f"--out {out}"] if out is not None else []) + (["the report"] if report

@@ -41,6 +41,8 @@ import shutil
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,7 +205,8 @@ class Checkpoints:
             raise ScsimError(f"--checkpoint-every must be at least 1 day, got {every}")
         self.folder = Path(folder)
         self.every = int(every)
-        self.extra = {"checkpoint_every": self.every, **(extra or {})}
+        self.extra = {"checkpoint_every": self.every, REQUEST: command_request(self.folder),
+                      **(extra or {})}
         self.written: list[tuple[int, float, int]] = []  # (day, seconds, bytes)
         self._pause = _test_pause()
 
@@ -241,6 +244,57 @@ class Checkpoints:
                 shutil.rmtree(old, ignore_errors=True)
         self.written.append((sim.state.day, time.perf_counter() - started, size))
         return target
+
+
+REQUEST = "request"
+"""The manifest's key for what the run's command asked to be written once the run is done:
+{"out": an absolute folder or null, "force": bool, "report": bool}. A checkpoint written
+before scsim kept it has none: what was asked is not known."""
+NOTHING_ASKED = {"out": None, "force": False, "report": False}
+_REQUESTED: ContextVar[dict[str, Any] | None] = ContextVar("scsim_request", default=None)
+
+
+@contextmanager
+def requested(out: str | os.PathLike | None, force: bool, report: bool) -> Iterator[None]:
+    """Within it, the checkpoints a run writes record that ``out`` (a folder, made
+    absolute; None for none) is to be saved, with ``force``, and the report drawn
+    (``report``) once the run is done: what ``scsim resume`` writes after continuing it."""
+    token = _REQUESTED.set({"out": None if out is None else str(
+        Path(out).expanduser().resolve()), "force": bool(force), "report": bool(report)})
+    try:
+        yield
+    finally:
+        _REQUESTED.reset(token)
+
+
+def command_request(folder: Path) -> dict[str, Any]:
+    """What is to be written once the run whose checkpoints go to ``folder`` is done
+    (``REQUEST``): what ``requested`` says (``scsim run`` and ``scsim resume`` say it);
+    else (Python, whose caller writes what it wants) what the series' newest checkpoint
+    records (a run continued), or nothing."""
+    given = _REQUESTED.get()
+    if given is not None:
+        return dict(given)
+    found = latest(folder)
+    if found is not None:
+        try:
+            recorded = json.loads((found / MANIFEST).read_text(encoding="utf-8")).get(REQUEST)
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+        if recorded is not None and _request_problem(recorded) is None:
+            return dict(recorded)
+    return dict(NOTHING_ASKED)
+
+
+def _request_problem(request: Any) -> str | None:
+    """What is wrong with a manifest's ``request`` (see ``REQUEST``), or None."""
+    if request is None:
+        return None
+    if type(request) is not dict or request.keys() != NOTHING_ASKED.keys():
+        return "request is not {\"out\": ..., \"force\": ..., \"report\": ...}"
+    return (_kind_problem(request["out"], (str, type(None)), "request.out")
+            or _kind_problem(request["force"], (bool,), "request.force")
+            or _kind_problem(request["report"], (bool,), "request.report"))
 
 
 def _test_pause() -> tuple | None:
@@ -312,7 +366,7 @@ _REQUIRED = {"format": (int,), "scsim_version": (str,), "day": (int,), "days": (
              "arrays": (dict,)}
 _OPTIONAL = {"wall_seconds": (*_NUMBER, type(None)), "kernel_seconds": (*_NUMBER, type(None)),
              "profile": (dict,), "started": (str, type(None)),
-             "checkpoint_every": (int, type(None))}
+             "checkpoint_every": (int, type(None)), REQUEST: (dict, type(None))}
 
 
 def _kind_problem(value: Any, kinds: tuple[type, ...], where: str) -> str | None:
@@ -346,6 +400,8 @@ def manifest_problem(manifest: Any) -> str | None:
     for name, took in manifest.get("profile", {}).items():
         if problem := _kind_problem(took, _NUMBER, f"profile.{name}"):
             return problem
+    if problem := _request_problem(manifest.get(REQUEST)):
+        return problem
     if manifest.get("started"):
         try:
             datetime.fromisoformat(manifest["started"])

@@ -115,13 +115,18 @@ def sensitivity_chart(result: Sensitivity) -> Chart:
 
 def save_charts(charts: list[Chart], folder: Path) -> list[Path]:
     """Write each chart as folder/<name>.png, and the numbers it draws (if it keeps them)
-    as folder/<name>.csv; returns the paths of the PNG files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    as folder/<name>.csv, each file whole (a temporary sibling renamed into place) and
+    listed in the folder's marker; a file of those names that scsim did not write there,
+    or that changed since (a CSV a user edited), is refused before anything is written
+    (``scsim.fsutil.write_files``). Returns the paths of the PNG files."""
+    from scsim.fsutil import write_files
+
+    writers = {}
     for chart in charts:
-        path = folder / f"{chart.name}.png"
-        chart.figure.savefig(path, dpi=DPI)
+        writers[f"{chart.name}.png"] = lambda path, c=chart: c.figure.savefig(
+            path, dpi=DPI, format="png")
         if chart.data is not None:
-            chart.data.to_csv(path.with_suffix(".csv"), index=False)
-        paths.append(path)
-    return paths
+            writers[f"{chart.name}.csv"] = lambda path, c=chart: c.data.to_csv(
+                path, index=False)
+    write_files(folder, writers)
+    return [Path(folder) / f"{chart.name}.png" for chart in charts]
