@@ -145,3 +145,17 @@ def test_checkpoint_without_the_ledger_and_no_branch_between_the_two(tmp_path, p
     kept.run_until(5)
     with pytest.raises(ScsimError, match=r"metrics.per_agent_sources \(true\)"):
         Simulation.load(kept.save(tmp_path / "kept"), scenario=scenario(OFF))
+
+
+def test_explain_of_a_run_without_the_ledger_does_not_ask_for_tracing(tmp_path, monkeypatch,
+                                                                     capsys):
+    """`scsim explain RUN` of such a run advised --trace, which the run refuses, and any
+    agent's points by source, which it kept none of: it says why and where to look."""
+    store = ["--store", str(tmp_path)]
+    code, _, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "500",
+                         "--days", "5", "--set", OFF, "--quiet", *store)
+    assert code == 0
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", *store)
+    said = " ".join(out.split())
+    assert code == 0 and "kept no points by source per agent" in said
+    assert "scsim sources" in said and "--trace-ids" not in said

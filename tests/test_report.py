@@ -122,8 +122,10 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
     assert not res.names.tiers
     html = check_report(report_run(res, tmp_path / "r"), [
-        "scores", "listed", "travel", "ties", "groups", "network", "sources", "regions"])
+        "scores", "listed", "travel", "ties", "groups", "network", "regions"])
     assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
+    # the list-only reading scores nobody: no empty frame of points by source
+    assert "sources (no source gave or took any points: nobody was scored)" in html
     assert "companies (companies are not scored in this scenario)" in html
     assert "<td>companies</td>" not in html  # nor a companies section in the summary
     assert len(RUN_CHARTS) == 9
@@ -259,3 +261,72 @@ def test_case_files_section_tells_traced_agents_with_nothing_to_tell():
     untraced = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=10),
                               seed=1)
     assert case_files_html(untraced).startswith("<p>No agent was traced")
+
+
+def test_a_narrow_charts_title_and_caption_stay_inside_it():
+    """A sweep over one parameter draws a 5-inch chart: its title and caption were cut at
+    the right edge ("... (tickets), against", "lines jo"); wrapped, every line is inside."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from scsim.experiments.charts import sweep_charts
+
+    output = "blocked_air_per_capita_year"
+    table = pd.DataFrame({"listing.threshold": [900, 950], "reps": [2, 2], output: [0.1, 0.2],
+                          f"{output}_ci95": [0.01, 0.02]})
+    (chart,) = sweep_charts(table, ["listing.threshold"], [output])
+    canvas = FigureCanvasAgg(chart.figure)
+    canvas.draw()
+    box = chart.figure.bbox
+    title = chart.figure.get_suptitle()
+    caption = next(t for t in chart.figure.texts if t.get_text().startswith("Each point"))
+    texts = [t for t in chart.figure.texts if t.get_text() == title] + [caption]
+    assert len(texts) == 2 and all("\n" in t.get_text() for t in texts)  # both wrapped
+    for text in texts:
+        seen = text.get_window_extent(canvas.get_renderer())
+        assert box.x0 <= seen.x0 and seen.x1 <= box.x1 and box.y0 <= seen.y0
+    axes = chart.figure.axes[0].get_tightbbox(canvas.get_renderer())  # with its labels
+    assert caption.get_window_extent(canvas.get_renderer()).y1 < axes.y0  # below the panel
+
+
+def test_long_side_labels_are_wrapped_over_their_panels(pair):
+    """A comparison's side labels name what each side changes, and can be longer than a
+    panel is wide: wrapped, each stays within its half of the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from scsim.report.provenance import sources
+
+    long = ("A: national-800, scoring.association.listed_penalty=0.3 (+2 more)",
+            "B: national-800, scoring.association.listed_penalty=0.3 (+2 more)")
+    chart = sources([(long[0], pair.a[0]), (long[1], pair.b[0])])
+    canvas = FigureCanvasAgg(chart.figure)
+    canvas.draw()
+    width = chart.figure.bbox.x1
+    for k, ax in enumerate(chart.figure.axes[:2]):
+        title = ax._left_title  # set_title(loc="left")
+        assert "\n" in title.get_text()
+        seen = title.get_window_extent(canvas.get_renderer())
+        assert seen.x1 <= width * (k + 1) / 2 + 5  # within its own half
+
+
+def test_a_run_without_the_system_draws_no_empty_frames():
+    """no-system scores nobody: no empty "Where the points come from" frame with a 0-1 axis
+    (said instead under "Not drawn"), and the ratio panel says there is no ratio rather
+    than warning of noisy ones over an empty axis from day -0.04 to 0.04."""
+    from scsim.report.figures import groups
+    from scsim.report.provenance import sources
+
+    res = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=20), seed=1)
+    assert sources([("A", res)]) == "no source gave or took any points: nobody was scored"
+    right = groups([("A", res)]).figure.axes[1]
+    assert right.get_title(loc="left").startswith("no ratio: nobody of ")
+    assert right.get_xlim() == (0.0, 19.0)
+
+
+def test_a_side_without_wrongful_listings_keeps_its_days(pair):
+    """In a comparison where only B lists anyone wrongfully, A's panel of causes spans the
+    run's days (it showed day 0 to 1)."""
+    from scsim.report.provenance import causes
+
+    assert len(pair.a[0].wrongful) < len(pair.b[0].wrongful)
+    for ax in causes([("A", pair.a[0]), ("B", pair.b[0])]).figure.axes[:2]:
+        assert ax.get_xlim() == (0.0, 59.0)

@@ -69,6 +69,13 @@ def _print_traced(res, as_json: bool, as_csv: bool) -> None:
     table = res.traced
     if _print_frame(table, as_json, as_csv):
         return
+    if not len(table) and not res.names.per_agent_sources:  # tracing needs the ledger
+        console.print(f"No agent of run {res.run_id} has a case file: it kept no points by "
+                      "source per agent (metrics.per_agent_sources: false), which case files "
+                      "need. Run it again without that setting and with --trace N, or see "
+                      f"the points by source of all agents together: scsim sources "
+                      f"{res.run_id}.", soft_wrap=True, markup=False)
+        return
     if not len(table):
         console.print(f"No agent of run {res.run_id} has a case file: run it again with "
                       "--trace N (N agents at random), --trace-ids A,B,... or "

@@ -11,6 +11,7 @@ printed under the chart in the PNG.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,11 @@ from scsim.outputs.result import Result
 from scsim.outputs.summary import SMALL_COUNT, companies_scored
 
 Runs = list[tuple[str, Result]]
+
+TITLE_CHARS_PER_INCH = 11  # a chart's bold 11-point title, wrapped at this many a line
+CAPTION_CHARS_PER_INCH = 15  # its 8.5-point caption
+CAPTION_LINE_INCHES = 0.15  # the height of a caption line
+PANEL_TITLE_CHARS_PER_INCH = 10  # a line of a panel's 10-point title (axes.titlesize)
 
 STYLE = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -59,12 +65,18 @@ class Chart:
 
 def blank_chart(name: str, title: str, caption: str, ncols: int = 1, width: float = 10.5,
            height: float = 4.0, sharey: bool = False) -> tuple[Chart, list]:
-    """An empty chart with ``ncols`` panels, its title on top and its caption below."""
+    """An empty chart with ``ncols`` panels, its title on top and its caption below, each
+    wrapped to the figure's width (``width`` and ``height`` in inches): a narrow chart
+    (a sweep over one parameter) cut them at its edge."""
     fig = Figure(figsize=(width, height), layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    caption = textwrap.fill(caption, int(width * CAPTION_CHARS_PER_INCH))
+    # the panels above the caption: 6 % of the height for one line, a line more for each
+    bottom = 0.06 + caption.count("\n") * CAPTION_LINE_INCHES / height
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
     axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    fig.text(0.01, 0.015, caption, fontsize=8.5, style="italic", color="0.3")
+    fig.suptitle(textwrap.fill(title, int(width * TITLE_CHARS_PER_INCH)), x=0.01, ha="left",
+                 fontweight="bold", fontsize=11)
+    fig.text(0.01, 0.01, caption, fontsize=8.5, style="italic", color="0.3", va="bottom")
     return Chart(name, title, caption, fig), list(axes)
 
 
@@ -110,9 +122,13 @@ def _from_zero(*axes, at_least: float = 1.0) -> None:
 
 
 def _panel_titles(axes, runs: Runs) -> None:
+    """Each side's label over its panel, wrapped to the panel's width (a long label, "B:
+    national-800, scoring.association.listed_penalty=0.3", ran off the figure)."""
     if len(runs) > 1:
         for ax, (label, _) in zip(axes, runs, strict=False):
-            ax.set_title(label, loc="left")
+            inches = ax.figure.get_figwidth() / len(axes)
+            ax.set_title(textwrap.fill(label, int(inches * PANEL_TITLE_CHARS_PER_INCH)),
+                         loc="left")
 
 
 def _tier_colors(n: int) -> list:
@@ -274,7 +290,11 @@ def groups(runs: Runs) -> Chart:
                            for k, g in enumerate(names)])
     right.axhline(1.0, color="0.5", lw=0.8)
     fewest = min(listed_at_end(r, g) for _, r in runs for g in names)
-    if fewest < SMALL_COUNT:
+    if not any(r.metrics[f"di_{g}"].notna().any() for _, r in runs for g in names):
+        right.set_title(f"no ratio: nobody of {ref} was listed on any day", loc="left",
+                        color="0.3", fontsize=8)
+        right.set_xlim(0, max(len(r.metrics) for _, r in runs) - 1)
+    elif fewest < SMALL_COUNT:
         right.set_title(f"⚠ small numbers: {fewest} listed in a group on the final day "
                         f"(under {SMALL_COUNT}): noisy ratios", loc="left", color="C3",
                         fontsize=8)

@@ -49,6 +49,8 @@ def sources(runs: Runs) -> Chart | str:
     shown = [s for s in runs[0][1].names.sources
              if any(res.metrics[f"points_{s}"].abs().sum() > 0 for _, res in runs
                     if f"points_{s}" in res.metrics)]
+    if not shown:  # an empty frame with a 0-1 axis said nothing
+        return "no source gave or took any points: nobody was scored"
     colors = {s: f"C{k % 10}" for k, s in enumerate(shown)}
     for ax, (_, res) in zip(axes, runs, strict=True):
         days = _days(res)
@@ -91,6 +93,7 @@ def causes(runs: Runs) -> Chart | str:
             ax.legend(loc="upper left")
         ax.set_xlabel("day")
         ax.set_ylabel("wrongful listings (agents)")
+        ax.set_xlim(days[0], days[-1])  # a side with none: its days, not 0 to 1
     _from_zero(*axes)  # once both sides are drawn: a shared axis that shows both
     _panel_titles(axes, runs)
     return chart
