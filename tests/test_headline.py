@@ -159,10 +159,12 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
              for ra, rb in zip(c.a, c.b, strict=True)]
     half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)  # t(0.975, 2 dof)
     sentence = comparison_headline(c)
+    # the interval stops at the 3,000 people there are
+    high = to_precision(net + half, half) if net + half < 3000 else "3,000"
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
         f"neighbour lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
-        f"{to_precision(net - half, half)} to {to_precision(net + half, half)})")
+        f"{to_precision(net - half, half)} to {high})")
     share = next((w for w, v in (("half", 1 / 2), ("a third", 1 / 3), ("two thirds", 2 / 3),
                                  ("a quarter", 1 / 4), ("three quarters", 3 / 4))
                   if abs(wrong / net - v) < 0.02), f"{100 * wrong / net:.0f} %")
@@ -292,3 +294,24 @@ def test_the_restrictions_that_stop_acts_are_named_beside_fear():
     # only what held in the last days compared: detention ended on day 0 (high-control's
     # abolition on day 365 of a 400-day run), so the fall is not put down to it
     assert acting_stopped(days, 1) == "social-media bans on the listed and house arrest"
+
+
+def test_an_interval_never_reaches_past_the_population():
+    """Two pairs in which B lists 2,990 and 3,000 of 3,000 people that A does not: the
+    t-interval of their mean (2,995 ± 64) reached "3,059" people of 3,000; it stops at
+    3,000."""
+    from types import SimpleNamespace
+
+    ids = np.arange(3000)
+
+    def side(listed):
+        return SimpleNamespace(
+            agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
+                           "wrongful_listings": np.zeros(3000, np.int64)},
+            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
+
+    cmp = SimpleNamespace(a=[side(range(0)), side(range(0))],
+                          b=[side(range(2990)), side(range(3000))],
+                          changes={PENALTY: (0.0, 1.0)})
+    sentence = comparison_headline(cmp)
+    assert "lists 2,995 more people per 3,000 in a year (95 % CI 2,931 to 3,000)" in sentence

@@ -23,6 +23,7 @@ difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -141,6 +142,9 @@ class Comparison:
                     rows.append((col, "final day", k, ma[col].iloc[-1], mb[col].iloc[-1]))
         out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
                          ["metric", "measure"])
+        n = len(self.a[0].agents)
+        _within(out, pd.Series([_largest_change(m, measure, n) for m, measure in zip(
+            out["metric"], out["measure"], strict=True)], index=out.index))
         base = out["a"].where(out["a"] > 0)
         for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
             out[column] = (out[of] / base).astype(float)
@@ -148,12 +152,14 @@ class Comparison:
 
     def switches(self) -> pd.DataFrame:
         """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi
-        (the t-interval cut at 0 agents: a count of agents is never negative)."""
+        (the t-interval cut at 0 agents and at all of them: a count of agents is never
+        negative, nor more than the population)."""
         rows = [(figure, k, agents) for k in range(self.reps)
                 for figure, agents in self.switch_counts(k)]
         long = pd.DataFrame(rows, columns=["figure", "rep", "agents"])
         out = _aggregate(long, ["figure"], value="agents")
         out["lo"] = out["lo"].clip(lower=0.0)
+        out["hi"] = out["hi"].clip(upper=float(len(self.a[0].agents)))
         return out
 
     def switch_counts(self, k: int = 0) -> list[tuple[str, float]]:
@@ -193,7 +199,9 @@ class Comparison:
                     rows.append((g, figure, k, ra.metrics[col].iloc[-1],
                                  rb.metrics[col].iloc[-1]))
         long = pd.DataFrame(rows, columns=["group", "figure", "rep", "a", "b"])
-        return _aggregate(long, ["group", "figure"])
+        out = _aggregate(long, ["group", "figure"])
+        _within(out, out["figure"].str.endswith("(share)").map({True: 1.0, False: math.inf}))
+        return out
 
     def agents(self, k: int = 0) -> pd.DataFrame:
         """Agents whose outcomes differ in pair ``k``: id, group, and per side the times
@@ -252,6 +260,26 @@ def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) ->
     half = pd.Series(t_half_width(sd, n), index=n.index)
     out["lo"], out["hi"] = out[value] - half, out[value] + half
     return out.reset_index()
+
+
+SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
+
+
+def _largest_change(metric: str, measure: str, agents: int) -> float:
+    """How far B − A of a metric can go either way: 1 for a share on the final day, the
+    number of agents for a count of agents on the final day, no bound otherwise."""
+    m = metric_of(metric)
+    if m is None or measure != "final day":
+        return math.inf
+    return 1.0 if m.unit in SHARE_UNITS else float(agents) if m.unit == "agents" else math.inf
+
+
+def _within(out: pd.DataFrame, bound: pd.Series) -> None:
+    """Cut each row's 95 % interval of B − A (``lo``, ``hi``) at what the difference can
+    be, ±``bound``: the t-interval of a few pairs reached past it ("4,800 to 5,010 more
+    people of 5,000", a share of 1.002)."""
+    out["lo"] = out["lo"].clip(lower=-bound)
+    out["hi"] = out["hi"].clip(upper=bound)
 
 
 def check_pairable(a: Scenario, b: Scenario) -> None:

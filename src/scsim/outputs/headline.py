@@ -282,17 +282,20 @@ def _is_one(amount: str) -> bool:
     return float(amount.replace(",", "")) == 1
 
 
-def _interval(values: list[float], floor: float = -math.inf) -> tuple[float, str, str]:
+def _interval(values: list[float], floor: float = -math.inf, ceiling: float = math.inf
+              ) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
-    lower end cut at ``floor``, 0 for a count of people, and then written as it: "0", not
-    "0.0")."""
+    ends cut at ``floor`` and ``ceiling``: 0 for a count of people, ± the agents for a
+    change in how many are listed, and then written as they are: "0", not "0.0")."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
-    low = to_precision(mean - half, half) if mean - half > floor else f"{floor:g}"
-    text = f"95 % CI {low} to {to_precision(mean + half, half)}"
+    low = to_precision(mean - half, half) if mean - half > floor else round_figure(floor, 9)
+    high = (to_precision(mean + half, half) if mean + half < ceiling else
+            round_figure(ceiling, 9))
+    text = f"95 % CI {low} to {high}"
     if mean - half <= 0 <= mean + half:
         text += ", not a clear difference"
     return mean, to_precision(abs(mean), half), text
@@ -353,8 +356,9 @@ def comparison_headline(cmp: Comparison) -> str:
               for a, b in zip(cmp.a, cmp.b, strict=True)]
     wrongful = [_ever(b, "wrongful_listings") - _ever(a, "wrongful_listings")
                 for a, b in zip(cmp.a, cmp.b, strict=True)]
-    mean, amount, interval = _interval(listed)
-    wrong_mean, wrong_amount, wrong_interval = _interval(wrongful)
+    # B − A of people listed among n agents is between −n and n
+    mean, amount, interval = _interval(listed, floor=-n, ceiling=n)
+    wrong_mean, wrong_amount, wrong_interval = _interval(wrongful, floor=-n, ceiling=n)
     if wrong_interval == interval == ONE_PAIR:
         wrong_interval = "one pair"  # said once in full is enough
     subject = change_phrase(cmp)
@@ -371,7 +375,7 @@ def comparison_headline(cmp: Comparison) -> str:
     sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
     theirs = _wrongful_of_the_switched(cmp, mean > 0, wrongful)
     if theirs is not None:
-        them, them_amount, them_interval = _interval(theirs, floor=0.0)
+        them, them_amount, them_interval = _interval(theirs, floor=0.0, ceiling=n)
         if them == 0:
             return f"{sentence}, {_of_them(them, abs(mean))}."
         if them_interval == interval == ONE_PAIR:
