@@ -300,3 +300,12 @@ def test_a_checkpoint_keeps_the_wall_time_so_far(tmp_path):
     assert resumed.elapsed == saved["wall_seconds"]
     res = resumed.run()
     assert res.info["wall_seconds"] > saved["wall_seconds"]
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True])
+def test_a_thread_count_below_one_or_not_whole_is_refused(threads):
+    """``threads=0`` ran on one thread, while the command line refuses ``--threads 0``."""
+    from scsim.errors import ScsimError
+
+    with pytest.raises(ScsimError, match=rf"^threads={threads!r}: must be a whole number"):
+        scsim.simulate("mesa-parity", agents=100, days=1, threads=threads)

@@ -537,6 +537,11 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
                                              r"core\)$"):
             python_sweep("court-blacklist", {"listing.threshold": [640]}, workers=workers,
                          store=store)
+    # workers beside a scheduler's address would be ignored: refused, as --workers is
+    with pytest.raises(ScsimError, match=r"^workers=2: it sizes the local cluster, and this "
+                                         r"uses the scheduler at tcp://127.0.0.1:1; give one"):
+        python_sweep("court-blacklist", {"listing.threshold": [640]}, workers=2,
+                     scheduler="tcp://127.0.0.1:1", store=store)
     assert not store.exists()
     with pytest.raises(ScsimError, match=r"^workers=0: a local cluster needs"):
         cluster.check_workers(0)

@@ -3,6 +3,7 @@ timing."""
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.source import Ledger
 from scsim.core.state import State
 from scsim.core.step import Today
+from scsim.errors import ScsimError
 from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.provenance import Provenance
@@ -46,6 +48,15 @@ fewer threads (``day_threads``). Each parallel kernel waits for the threads it w
 mesa-parity took 0.39-0.48 ms on one thread and 0.91-1.0 ms on two, at 10,000 and 20,000
 agents one thread was as fast as two (mesa-parity and national-800), at 100,000 two were
 faster (docs/performance.md, "Small runs on fewer threads")."""
+
+
+def check_threads(threads: object) -> None:
+    """A ScsimError unless ``threads`` is None (numba's count) or a whole number of at least
+    1 (``threads=0`` was taken as 1, while ``--threads 0`` is refused)."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(
+            threads, numbers.Integral) or threads < 1):
+        raise ScsimError(f"threads={threads!r}: must be a whole number of at least 1 (None: "
+                         "every core numba may use)")
 
 
 def _given_threads(threads: int) -> int:
@@ -98,6 +109,7 @@ class Simulation:
         (``load_scenario``); ``trace``: which agents get case files (``Trace``, or its
         shorthands: a number of agents at random, a list of ids, ``"wrongful"``);
         ``split_passes``: see ``Simulation.split_passes``."""
+        check_threads(threads)
         self.split_passes = split_passes
         scenario = as_scenario(scenario)
         trace = Trace.of(trace)
@@ -124,6 +136,7 @@ class Simulation:
         """A simulation of ``scenario`` that goes on from ``state`` (which it takes over)
         instead of building day 0; ``core.checkpoint.load`` then restores what the steps
         and the recorder carry."""
+        check_threads(threads)
         sim = cls.__new__(cls)
         sim.threads = threads
         sim.seed = check_seed(seed)

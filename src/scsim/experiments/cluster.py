@@ -94,6 +94,18 @@ def check_workers(workers: object) -> None:
                          "process (None: one per core)")
 
 
+def cluster_address(scheduler: str | None, workers: int | None) -> str | None:
+    """The scheduler's address (``scheduler_address``; None: a local cluster of
+    ``workers``, ``check_workers``), checked before anything starts: ``workers`` sizes
+    only a local cluster, so it is refused beside an address (it was ignored)."""
+    check_workers(workers)
+    address = scheduler_address(scheduler)
+    if address and workers is not None:
+        raise ScsimError(f"workers={workers}: it sizes the local cluster, and this uses the "
+                         f"scheduler at {address}; give one of them")
+    return address
+
+
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None,
                 timeout: float = 15.0) -> Iterator[Client]:
@@ -101,8 +113,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
     cluster, if one was started, stops on exit (its workers ignore Ctrl-C: the command
     stops them, ``worker_setup``). The address is checked first
     (``scheduler_address``), and so is ``workers`` (``check_workers``)."""
-    check_workers(workers)
-    address = scheduler_address(scheduler)
+    address = cluster_address(scheduler, workers)
     with dask_logs_to_file():
         if address:
             try:

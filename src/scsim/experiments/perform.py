@@ -51,7 +51,7 @@ def sweep(scenario: Scenario | str | Path | dict,
 
     require("experiments", what="scsim.sweep()")
     from scsim.experiments import sweep as sw
-    from scsim.experiments.cluster import check_workers, dask_client
+    from scsim.experiments.cluster import cluster_address, dask_client
     from scsim.experiments.design import cell_label
     from scsim.experiments.outputs import check_outputs
     from scsim.scenario.loader import as_scenario
@@ -59,7 +59,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     from scsim.store import store_of
 
     seed = check_seed(seed)  # before the store, the plan or the cluster
-    check_workers(workers)
+    cluster_address(scheduler, workers)
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
     runs = store_of(store)
