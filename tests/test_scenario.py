@@ -421,3 +421,21 @@ def test_timeline_problems_name_the_step_and_line_as_written(tmp_path):
         """, "later.yaml")
     assert problems(later) == [f"{later}:6: timeline[0].set.listing.threshold: must be within "
                                "the score range [0, 800]"]
+
+
+def test_a_step_kept_by_a_shorter_run_keeps_its_place_in_the_file(tmp_path):
+    """A 30-day run drops the step of day 50, the first in the file: the step of day 20
+    is still told as timeline[1] on its own line (it was told as timeline[0], on the
+    dropped step's line)."""
+    path = write(tmp_path, """
+        base: national-800
+        timeline:
+          - day: 50
+            set: {listing.threshold: 600}
+          - day: 20
+            set: {listing.threshold: -5000}
+        """)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, days=30)
+    assert err.value.problems == [f"{path}:7: timeline[1].set.listing.threshold: must be "
+                                  "within the score range [0, 800]"]

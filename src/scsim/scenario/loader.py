@@ -44,6 +44,9 @@ class Document:
     source: str
     options: dict[tuple, str] = field(default_factory=dict)
     merged: bool = False
+    # The file's positions of the timeline steps kept when a shorter run dropped some
+    # (``load_scenario``): problems name a step by its place in the file; None: all kept.
+    timeline_kept: list[int] | None = None
 
 
 def builtin_names() -> list[str]:
@@ -394,9 +397,10 @@ def load_scenario(
     if isinstance(shortened, int) and not isinstance(shortened, bool) and isinstance(
             timeline, list):
         # a shorter run than the scenario's: the timeline steps it never reaches are dropped
-        doc.data["timeline"] = [step for step in timeline if not (
+        doc.timeline_kept = [k for k, step in enumerate(timeline) if not (
             isinstance(step, dict) and isinstance(step.get("day"), int)
             and step["day"] >= shortened)]
+        doc.data["timeline"] = [timeline[k] for k in doc.timeline_kept]
     if network is not None:
         given(("network", "kind"), "file", option("network", network))
         given(("network", "path"), str(Path(network).resolve()), option("network", network))
@@ -563,6 +567,10 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     rate) is put at the override that set the other, when its message names it."""
     if doc.merged:
         loc = canonical(doc.data, loc)
+    kept = doc.timeline_kept
+    if kept is not None and loc[:1] == ("timeline",) and len(loc) > 1 and isinstance(
+            loc[1], int) and loc[1] < len(kept):  # the step's place in the file
+        loc = ("timeline", kept[loc[1]], *loc[2:])
     where = _where(doc, loc)
     if not where.startswith(tuple(doc.options.values())):
         named = [given for path, given in doc.options.items() if re.search(
