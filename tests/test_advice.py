@@ -16,6 +16,7 @@ from scsim.scenario.advice import inert_settings
 
 COURT = {"behaviours.court_default.rate": 0.002}  # court-blacklist: listings in a short run
 GRANT = [{"name": "discount", "threshold": 0, "rate": 0.1}]
+EVENTS = [{"name": "tax_evasion", "rate": 0.01, "delta": -20}]
 
 
 def advice(source, overrides=None) -> list[ScenarioWarning]:
@@ -82,6 +83,24 @@ TRAPS = [
     ("no-system", {"surveillance.misattribution": 0.01}, "surveillance.misattribution",
      "surveillance.enabled"),
     ("no-system", {"listing.duration": 30}, "listing.duration", "listing.enabled"),
+    # a value another one overrides: no company (mesa-parity), coverage by region and an
+    # announced coverage (high-control), no listing threshold (court-blacklist), every
+    # group with its own starting score (three-tier)
+    ("mesa-parity", {"companies.events": EVENTS}, "companies.events",
+     "companies.per_1000_agents"),
+    ("mesa-parity", {"companies.enabled": True}, "companies.enabled",
+     "companies.per_1000_agents"),
+    ("mesa-parity", {"shunning.enabled": True}, "shunning.enabled",
+     "companies.per_1000_agents"),
+    ("mesa-parity", {"shunning.rate": 2.0}, "shunning.rate", "companies.per_1000_agents"),
+    ("high-control", {"surveillance.channels.camera.coverage": 0.5},
+     "surveillance.channels.camera.coverage", "surveillance.channels.camera.by_region"),
+    ("high-control", {"perceived_surveillance.channel": "online"},
+     "perceived_surveillance.channel", "perceived_surveillance.announced"),
+    ("court-blacklist", {"listing.renew": False}, "listing.renew", "listing.threshold"),
+    ("court-blacklist", {"listing.appeals.protection_days": 60},
+     "listing.appeals.protection_days", "listing.threshold"),
+    ("three-tier", {"scoring.s0": 900}, "scoring.s0", "population.groups"),
 ]
 
 
@@ -115,6 +134,17 @@ def test_builtin_scenarios_give_no_warning(name):
     {"sanctions.house_arrest.enabled": False},
     {"shaming.enabled": False, "shaming.sever.social": 0.3},  # off on purpose
     {"scoring.enabled": True, "scoring.recovery": 0.01},
+    {"listing.threshold": 900, "listing.renew": False},
+    {"listing.threshold": 900, "listing.appeals.protection_days": 60},
+    {"listing.renew": False,  # a threshold set later: renewals then happen
+     "timeline": [{"day": 100, "set": {"listing.threshold": 900}}]},
+    {"surveillance.channels.courts.coverage": 0.9},
+    {"surveillance.channels.courts.coverage": 0.9,  # by region only from day 100
+     "timeline": [{"day": 100, "set": {"surveillance.channels.courts.by_region": [0.5]}}]},
+    {"fear.enabled": True, "perceived_surveillance.enabled": True,
+     "perceived_surveillance.channel": "courts"},  # nothing announced: its coverage
+    {"scoring.s0": 900},  # the group sets none
+    {"companies.per_1000_agents": 0, "shunning.rate": 2.0},  # no company, written: meant
 ])
 def test_settings_that_work_give_no_warning(overrides):
     assert advice("court-blacklist", overrides) == []
@@ -141,6 +171,29 @@ def test_a_value_set_over_a_base_that_switched_it_off(tmp_path):
     # a scenario passed as a mapping is its author's, base and all
     assert advice({"base": "national-800", "shaming": {"probability": 0.5,
                                                        "sever": {"social": 0.3}}})
+
+
+CAMERA = "base: high-control\nsurveillance:\n  channels:\n    camera:\n      coverage: 0.5\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # coverage set over a base that gives it by region: reported, where the base set it
+    (CAMERA, ":5: surveillance.channels.camera.coverage is set but surveillance.channels."
+     "camera.by_region is set (in the scenario it starts from), so each region's coverage "
+     "is by_region's: set surveillance.channels.camera.by_region: null (coverage then "
+     "holds in every region)"),
+    # written with its by_region, as high-control itself does: meant (a nominal value)
+    (CAMERA + "      by_region: [0.9, 0.5, 0.5, 0.5]\n", None),
+    # an overriding value left at its default is said to be one
+    ("behaviours:\n  - {name: fraud, rate: 0.01, delta: -5, channel: camera, severe: true}"
+     "\nlisting:\n  renew: false\n", ":4: listing.renew is set but listing.threshold is "
+     "null (its default), so nobody is listed by score: every listing ends with its term: "
+     "set listing.threshold (points: agents below it are listed)"),
+])
+def test_a_value_beside_the_one_that_overrides_it_is_meant(tmp_path, text, expected):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    assert [str(w) for w in advice(path)] == ([f"{path}{expected}"] if expected else [])
 
 
 def test_a_timeline_is_followed():

@@ -38,11 +38,14 @@ from scsim.core.state import (
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import GROUP_SCORE_MEAN
 from scsim.mechanisms.ties import broadcast
+from scsim.scenario.advice import overridden
 from scsim.scenario.section import (
+    Advice,
     Days,
     Name,
     Probability,
     Section,
+    Written,
     left_at_default,
     meta,
     switched_off,
@@ -140,6 +143,29 @@ nobody_appeals = left_at_default(
     "set listing.appeals.rate (the per-day probability that a listed agent appeals)",
     ("enabled", "win", "win_wrongful", "correct_record", "protection_days"))
 """Appeals on, their rate left at 0: nobody appeals."""
+
+
+def no_threshold(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Agents listed (at the start, on severe acts) but no listing threshold: a term is
+    renewed, and a won appeal protects, only against the threshold, so ``renew`` and
+    ``appeals.protection_days`` do nothing (nobody listed at all: ``nobody_listed``)."""
+    lst = sc.listing
+    if not lst.enabled or not (lst.initial_share > 0 or any(b.severe for b in sc.behaviours)):
+        return None
+    if lst.threshold is not None:
+        return True
+    appeals = lst.appeals.enabled and lst.appeals.rate > 0
+    for key, does, works in (
+            (("renew",), "nobody is listed by score: every listing ends with its "
+             "term", True),
+            (("appeals", "protection_days"), "nobody is listed by score: a won appeal "
+             "protects from nothing (a severe act lists regardless)", appeals)):
+        found = works and overridden(
+            written, ("listing", *key), ("listing", "threshold"), "is null", does,
+            "listing.threshold (points: agents below it are listed)")
+        if found:
+            return found
+    return None
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -507,7 +533,8 @@ MECHANISM = Mechanism(
     sections={"tiers": (list[Tier], "score bands, e.g. A+ to D"),
               "listing": (Listing, "the list of the discredited")},
     compile=compile_classify, step=Classify, check=check,
-    advice=(nobody_listed, nobody_appeals, switched_off("listing", "nobody will be listed"),
+    advice=(nobody_listed, nobody_appeals, no_threshold,
+            switched_off("listing", "nobody will be listed"),
             switched_off("listing.appeals", "nobody will appeal")),
     metrics=(*LISTING_METRICS,
              Columns("reported_{}", TIERS,

@@ -20,6 +20,7 @@ from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
+from scsim.scenario.advice import overridden
 from scsim.scenario.section import (
     Advice,
     LogNormal,
@@ -121,6 +122,37 @@ def company_scores_still(sc: Scenario, written: Written) -> bool | Advice | None
     return (where, "companies.enabled is true but companies.events is empty, so company "
             "scores will not move (no company is listed or changes tier): add "
             "companies.events (each a name, a rate per company per day and a delta in points)")
+
+
+def without_companies(section: str, does: str):
+    """The rule of section ``section`` (companies, shunning) set by the author while
+    ``companies.per_1000_agents`` is 0: with no company, no company score moves and no
+    business serves or refuses anyone. A switch the author turns off is meant."""
+
+    def rule(sc: Scenario, written: Written) -> bool | Advice | None:
+        if sc.companies.per_1000_agents > 0:
+            return True
+        sec = getattr(sc, section)
+        if not sec.enabled and written.by_author(section, "enabled"):
+            return None
+        given = next((k for k in type(sec).model_fields if written.by_author(section, k)
+                      and k != "per_1000_agents" and (k != "enabled" or sec.enabled)), None)
+        return given and overridden(
+            written, (section, given), ("companies", "per_1000_agents"), "is 0", does,
+            "companies.per_1000_agents (companies per 1,000 agents) above 0")
+
+    rule.__name__ = f"{section}_without_companies"
+    return rule
+
+
+def with_companies(rule):
+    """``rule``, silent while there is no company (``without_companies`` says so)."""
+
+    def guarded(sc: Scenario, written: Written) -> bool | Advice | None:
+        return rule(sc, written) if sc.companies.per_1000_agents > 0 else None
+
+    guarded.__name__ = rule.__name__
+    return guarded
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -270,8 +302,9 @@ MECHANISM = Mechanism(
     name="companies", place=90,
     sections={"companies": (Companies, "corporate scores")},
     compile=compile_companies, step=CompaniesStep, advice=(
-        company_scores_still,
-        switched_off("companies", "company scores will not move",
-                     ("events", "recovery", "listing_threshold", "rep_penalty",
-                      "company_penalty"))),
+        without_companies("companies", "there is no company (no company score moves)"),
+        with_companies(company_scores_still),
+        with_companies(switched_off("companies", "company scores will not move",
+                                    ("events", "recovery", "listing_threshold",
+                                     "rep_penalty", "company_penalty")))),
     metrics=METRICS, metrics_after="di_{}", sources=SOURCES)

@@ -40,6 +40,7 @@ from scsim.core.step import Step, Today
 from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
+from scsim.scenario.advice import overridden
 from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
 
 if TYPE_CHECKING:
@@ -131,6 +132,22 @@ def nobody_mistaken(sc: Scenario, written: Written) -> bool | Advice | None:
                     "misattribution is 0, so nobody will be mistaken for anyone: set "
                     "surveillance.misattribution (the false-match rate per camera sighting)")
     return None
+
+
+def coverage_unused(sc: Scenario, written: Written) -> bool | Advice | None:
+    """A channel's coverage set while its ``by_region`` gives every region's: the coverage
+    (probability per act) is used nowhere."""
+    if not sc.surveillance.enabled:
+        return None
+    path = ("surveillance", "channels")
+    for name, ch in sc.surveillance.channels.items():
+        found = ch.by_region is not None and overridden(
+            written, (*path, name, "coverage"), (*path, name, "by_region"), "is set",
+            "each region's coverage is by_region's", f"surveillance.channels.{name}."
+            "by_region: null (coverage then holds in every region)")
+        if found:
+            return found
+    return True
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -577,6 +594,6 @@ MECHANISM = Mechanism(
     compile=compile_observe, step=Observe,
     metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES,
     errs=misattributes, state_bytes=false_match_index_bytes,
-    advice=(nobody_mistaken, switched_off(
+    advice=(nobody_mistaken, coverage_unused, switched_off(
         "surveillance", "nothing will be seen",
         ("misattribution", "misattribution_factor", "misattribution_same_group"))))

@@ -25,7 +25,16 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, PerName
 from scsim.core.step import Step, Today
-from scsim.scenario.section import Name, Probability, Section, meta, switched_off
+from scsim.scenario.advice import overridden
+from scsim.scenario.section import (
+    Advice,
+    Name,
+    Probability,
+    Section,
+    Written,
+    meta,
+    switched_off,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names
@@ -66,6 +75,20 @@ def check(sc: Scenario) -> list[tuple[tuple, str]]:
         out.append((("perceived_surveillance", "channel"), f"unknown channel '{ps.channel}' "
                     f"(known: {', '.join(sc.surveillance.channels)})"))
     return out
+
+
+def channel_unused(sc: Scenario, written: Written) -> bool | Advice | None:
+    """A channel named while a coverage is announced: fear follows the announced coverage,
+    and the channel's real one is used nowhere."""
+    ps = sc.perceived_surveillance
+    if not (ps.enabled and sc.fear.enabled):
+        return None
+    if ps.announced is None:
+        return True
+    return overridden(written, ("perceived_surveillance", "channel"),
+                      ("perceived_surveillance", "announced"), "is set", "fear follows the "
+                      "announced coverage, not the channel's", "perceived_surveillance."
+                      "announced: null (perceived coverage = the channel's real one)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -150,5 +173,5 @@ MECHANISM = Mechanism(
                                          "drives fear (seed 001)")},
     compile=compile_perceived, step=PerceivedStep,
     metrics=METRICS, metrics_after="penalised_acts", in_use=enabled, check=check,
-    advice=(switched_off("perceived_surveillance",
-                           "fear will not move toward the perceived coverage"),))
+    advice=(channel_unused, switched_off("perceived_surveillance",
+                                         "fear will not move toward the perceived coverage")))

@@ -28,6 +28,7 @@ from scsim.core.source import (
 )
 from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
+from scsim.scenario.advice import overridden
 from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
 from scsim.world.network.csr import CODE_MASK, INACTIVE, TIE_BITS, TYPE_MASK
 
@@ -94,6 +95,16 @@ def weights_unused(sc: Scenario, written: Written) -> bool | Advice | None:
     return ((*path, "weights"), "scoring.association.weights is set but "
             "scoring.association.alpha is 0, so neighbours' scores pull on nobody's: set "
             "scoring.association.alpha (the per-day pull toward the neighbours' weighted mean)")
+
+
+def s0_unused(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Every population group gives its own starting score: ``scoring.s0`` (the default
+    of the groups that give none) starts nobody."""
+    if any(g.s0 is None for g in sc.population.groups):
+        return True
+    return overridden(written, ("scoring", "s0"), ("population", "groups"), "gives every "
+                      "group its own s0", "no agent starts at it", "population.groups.NAME.s0"
+                      ": null (the group starts at scoring.s0)")
 
 
 # --- compiled parameters -------------------------------------------------------------------
@@ -313,7 +324,7 @@ MECHANISM = Mechanism(
     name="score", place=40,
     sections={"scoring": (Scoring, "how scores move")},
     compile=compile_score, step=Score, advice=(
-        weights_unused, switched_off("scoring", "scores will not move",
+        weights_unused, s0_unused, switched_off("scoring", "scores will not move",
                                      ("recovery", "association"))),
     metrics=(SCORE_MEAN, SCORE_SD, *SCORE_PERCENTILES, SCORE_GINI, CLEAN_SCORE_MEAN),
     metrics_after="day", sources=SOURCES)  # GROUP_SCORE_MEAN is in classify's per-group table

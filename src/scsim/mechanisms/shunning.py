@@ -28,6 +28,7 @@ from scsim.core.metric import Metric, counter
 from scsim.core.rng import SALT_1, agent_hash, below, poisson, rehash, sub_hash, unit
 from scsim.core.state import DETAINED, LISTED
 from scsim.core.step import Step, Today
+from scsim.mechanisms.companies import with_companies, without_companies
 from scsim.scenario.section import Name, Probability, Rate, Section, meta, switched_off
 
 if TYPE_CHECKING:
@@ -238,4 +239,5 @@ MECHANISM = Mechanism(
     compile=compile_shunning, step=ShunningStep,
     metrics=METRICS, metrics_after="pariahs",
     in_use=enabled, check=check,
-    advice=(switched_off("shunning", "no business will refuse anyone"),))
+    advice=(without_companies("shunning", "there is no business to refuse anyone"),
+            with_companies(switched_off("shunning", "no business will refuse anyone"))))
