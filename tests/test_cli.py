@@ -217,3 +217,14 @@ def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeyp
     assert code == 2 and "'--limit'" in err
     code, table, _ = scsim(monkeypatch, capsys, "runs", "--scenario", "nosuch")
     assert "no run matches --scenario nosuch" in table and "no runs yet" not in table
+
+
+@pytest.mark.parametrize("command", ["show", "run", "compare", "rm"])
+def test_flags_show_no_value_in_help(monkeypatch, capsys, command):
+    """A flag takes no value: its help line has no type beside it ("--full <bool>" read as
+    a value to give, and `scsim show last --full true` was refused), while options that
+    take one keep theirs (<path>, <int>)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, _ = run_cli(monkeypatch, capsys, command, "--help")
+    assert code == 0 and "<bool>" not in out and "--help" in out
+    assert "<path>" in out or "<int" in out or "<str>" in out

@@ -30,6 +30,25 @@ app = typer.Typer(
 PIPE_WIDTH = 4096  # columns when output goes to a file or a pipe: tables keep their rows
 
 
+def _flags_without_a_type() -> None:
+    """Typer's help (0.2x) writes a type beside every option, flags too: "--full <bool>",
+    which reads as a value to give ("--full true" is then refused). A flag takes none:
+    its type is left out. Where a Typer has no such column, nothing changes."""
+    option = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "scsim_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.scsim_flags = True
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_a_type()
+
+
 class _Console(Console):
     """A Rich console that does not fold its output at 80 columns when it writes to a file
     or a pipe (unless COLUMNS says otherwise), so tables and lines stay whole."""

@@ -277,7 +277,9 @@ def calibrate_command(
         help="Where to write the calibrated scenario, a .yaml or .yml name (default "
              "calibrated-NAME.yaml; the chart goes beside it, .png); an earlier calibrated "
              "scenario is replaced only with --force.")] = None,
-    force: ForceOption = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an earlier calibrated scenario and its chart (never another "
+                        "file).")] = False,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     quiet: QuietOption = False,

@@ -130,7 +130,7 @@ def query(
 
 @app.command("rm")
 def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or unique "
-                                                               "prefixes).")],
+                                                               "prefixes, or 'last').")],
                elsewhere: Annotated[bool, typer.Option(
                    help="Also a run recorded as running on another host, whose process "
                    "cannot be checked from here: only when you know it has ended.")] = False,
