@@ -274,7 +274,10 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     move(page, "listing.threshold", 24)  # 670 points in A and B
     move(page, "scoring.association.listed_penalty", -6)  # A: 0 points
     page.click("#set-a")
-    expect(page.locator("#a-settings")).to_contain_text("listed_penalty=0")
+    # in the levers' words, not their paths
+    expect(page.locator("#a-settings")).to_have_text(
+        "A changes: listing threshold 670 points, association penalty 0 points per day per "
+        "listed contact")
     # B: 0.5 points. With 2 points both pairs (seeds 1 and 2) list 750 people under B and
     # 39 under A, so their differences are equal and no interval is shown; at 0.5 points
     # they differ (49 and 43).
@@ -387,13 +390,13 @@ def test_a_reload_keeps_the_question(server, page):
     ask(page, agents=2000, days=30, seed=7)
     move(page, "listing.threshold", 2)  # 550 -> 560 points
     page.click("#set-a")
-    expect(page.locator("#a-settings")).to_have_text("A changes: listing.threshold=560")
+    expect(page.locator("#a-settings")).to_have_text("A changes: listing threshold 560 points")
     page.reload()
     expect(page.locator("#status")).to_have_attribute("data-state", "ready")
     expect(page.locator("#seed")).to_have_value("7")
     expect(page.locator("#agents")).to_have_value("2000")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
-    expect(page.locator("#a-settings")).to_have_text("A changes: listing.threshold=560")
+    expect(page.locator("#a-settings")).to_have_text("A changes: listing threshold 560 points")
     expect(page.locator("#run")).to_be_enabled()
 
 

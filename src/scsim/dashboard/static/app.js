@@ -117,10 +117,19 @@ async function loadSources(selected) {
   return select.value === keep;
 }
 
+// What A changes, in the levers' words ("listing threshold 560 points", "public shaming
+// on"); a setting of "all settings" by its path, as that table names it.
 function showA() {
-  const changed = Object.entries(Object.assign({}, page.a.levers, page.a.settings));
-  $("a-settings").textContent = changed.length ?
-    `A changes: ${changed.map(([k, v]) => `${k}=${v}`).join(", ")}` : shippedA();
+  const levers = Object.fromEntries(page.scenario.levers.map(l => [l.path, l]));
+  const said = [...Object.entries(page.a.levers).map(([path, v]) => {
+    const l = levers[path];
+    if (!l) return `${path}=${v}`;
+    const label = l.label.toLowerCase();  // "nationwide from day 120", not "... 120 day"
+    const value = typeof v === "boolean" ? (v ? "on" : "off") :
+      label.endsWith(l.unit) ? fmt(v) : `${fmt(v)} ${l.unit}`;
+    return `${label} ${value}`;
+  }), ...Object.entries(page.a.settings).map(([path, v]) => `${path}=${v}`)];
+  $("a-settings").textContent = said.length ? `A changes: ${said.join(", ")}` : shippedA();
 }
 
 // What A is until "Use these settings as A" is pressed: the source as it comes.
