@@ -300,6 +300,9 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     assert page.evaluate("document.getElementById('comparison').getBoundingClientRect().top"
                          " < document.getElementById('facts').getBoundingClientRect().top")
     assert page.locator("#cmp-metrics tr").count() > 5
+    metrics = page.locator("#cmp-metrics")  # in words, as the metrics' labels say them
+    expect(metrics).to_contain_text("mean score")
+    expect(metrics).not_to_contain_text("score_mean")
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
     page.locator("#case-list button").first.click()  # a case file open in the picture
     expect(page.locator("#case-story")).to_contain_text("day ")

@@ -17,6 +17,7 @@ from scsim.core.params import started_by_day
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import case_file
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
+from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.scenario.diff import builtin, changed_settings
@@ -132,7 +133,8 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
         "seeds": cmp.seeds,
         "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},
         "changes": [{"path": p, "a": a, "b": b} for p, (a, b) in cmp.changes.items()],
-        "metrics": _rows(table, ("metric", "measure"), ("a", "b", "diff", "lo", "hi")),
+        "metrics": _rows(table.assign(label=[metric_label(m) for m in table["metric"]]),
+                         ("metric", "label", "measure"), ("a", "b", "diff", "lo", "hi")),
         "switches": _rows(cmp.switches(), ("figure",), ("agents", "lo", "hi")),
         "series": {side: {c: floats(r.metrics[c]) for c in ("day", "listed",
                                                             "wrongful_listed")}

@@ -575,7 +575,7 @@ async function openComparison(runs, scroll) {
   table($("cmp-switches"), ["per agent", "agents (mean)", "95 % interval"],
         cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
   table($("cmp-metrics"), ["metric", "measure", "A (mean)", "B (mean)", "B − A", "95 % interval"],
-        cmp.metrics.map(r => [r.metric, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
+        cmp.metrics.map(r => [r.label, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
 }
 
 async function openAgent(runId, agent) {
