@@ -95,8 +95,9 @@ class Comparison:
         built-in scenario of its name (A is not always it as shipped) and what B changes
         in A when both have the same name."""
         sc_a, name_b = self.a[0].scenario, self.b[0].scenario.name
-        own = {path: new for path, new in overrides(builtin(sc_a.name), sc_a).items()
-               if path not in SIZE_PATHS} if builtin(sc_a.name) is not None else {}
+        base = builtin(sc_a.name)
+        own = {path: new for path, new in overrides(base, sc_a).items()
+               if path not in SIZE_PATHS} if base is not None else {}
         label_a = f"A: {sc_a.name}{_first_of(own)}"
         label_b = f"B: {name_b}"
         if sc_a.name == name_b and self.changes:

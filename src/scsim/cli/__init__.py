@@ -8,7 +8,8 @@ Layout, with no import circles (each module imports only ``app`` and the helpers
 - one module per command group, each registering its commands on ``scsim.cli.app.app``:
   ``scenarios`` (scenarios, validate), ``run``, ``compare``, ``store`` (runs, show, query,
   rm, report), ``experiments`` (sweep, sweeps, calibrate, sensitivity); any other module
-  added to this package is imported too, so a new command group only needs its file.
+  added to this package is imported too, so a new command group only needs its file
+  (``resume`` also calls ``run.write_asked``: a resumed run writes what its run asked for).
 
 Commands import what they need (numba, pandas, DuckDB, Dask, ...) when they run, so that
 ``scsim --help`` starts in a fraction of a second. A Ctrl-C while this package loads exits

@@ -17,12 +17,12 @@ from scsim.cli.app import (
     ThreadsOption,
     app,
     console,
-    err,
     open_runs,
 )
 from scsim.cli.progress import day_progress, stoppable
 from scsim.cli.render import print_profile, print_run
-from scsim.errors import ScsimError, Terminated
+from scsim.cli.run import write_asked
+from scsim.errors import ScsimError
 
 
 @app.command("resume")
@@ -90,28 +90,4 @@ def resume(
                       "was started with --out or --report (an earlier scsim wrote it), so "
                       f"neither was written: `scsim report {res.run_id}` draws the report, "
                       f"and its results are in {st.runs_dir / res.run_id}", soft_wrap=True)
-    _write_requested(res, st, request)
-
-
-def _write_requested(res, st, request: dict) -> None:
-    """Save the resumed run's folder and draw its report as ``request`` asks; a Ctrl-C or
-    SIGTERM meanwhile says what was not written (the run itself is kept)."""
-    left = (["--out " + request["out"]] if request["out"] is not None else []) + (
-        ["the report"] if request["report"] else [])
-    try:
-        with stoppable():  # SIGTERM stops the writing as Ctrl-C does
-            if request["out"] is not None:
-                path = res.save(request["out"], force=request["force"])
-                left.pop(0)
-                console.print(f"results saved to [bold]{path}[/bold]", soft_wrap=True)
-            if request["report"]:
-                from scsim.report import report as write_report
-
-                with err.status("Drawing the report…"):
-                    path = write_report([res], store=st)
-                left.pop()
-                console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
-    except (KeyboardInterrupt, Terminated):
-        err.print(f"run {res.run_id} had finished and is kept (done)"
-                  + (f"; {' and '.join(left)} not written" if left else ""), soft_wrap=True)
-        raise
+    write_asked(res, st, request["out"], request["force"], request["report"], console)

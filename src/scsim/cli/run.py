@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -107,25 +108,39 @@ def run(
         with progress, stoppable(), requested(out, force, report):
             res = runs.record(sim, advance, base=load(scenario, advise=False),
                               checkpoint_every=checkpoint_every)
+    # with --json or --csv, stdout carries the data only and the rest goes to stderr
+    say = err if as_data else console
+
+    def shown() -> None:
+        if as_data:
+            print_data(run_record(res) if as_data == "json" else res.summary(),
+                       as_data == "json")
+        else:
+            print_run(res, full)
+        if profile:
+            print_profile(res.info, say, split_passes=split_passes)
+        say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+
+    write_asked(res, runs, out, force, report, say, shown)
+
+
+def write_asked(res, runs, out: Path | str | None, force: bool, report: bool, say,
+                shown: Callable[[], None] | None = None) -> None:
+    """After a finished run (``scsim run``, ``scsim resume``): ``shown()`` (what is
+    printed of it), then its folder ``out`` saved (``force``: over an earlier scsim
+    output) and its HTML report drawn (``report``), saying each on ``say``. A Ctrl-C or
+    SIGTERM meanwhile says what was not written (a half-written folder is removed; the
+    run itself is kept)."""
     pending = ([f"--out {out}"] if out is not None else []) + (["the report"] if report
                                                                else [])
     try:
-        # SIGTERM stops the writing as Ctrl-C does: a half-written folder is removed
-        with stoppable():
-            # with --json or --csv, stdout carries the data only and the rest goes to stderr
-            say = err if as_data else console
-            if as_data:
-                print_data(run_record(res) if as_data == "json" else res.summary(),
-                           as_data == "json")
-            else:
-                print_run(res, full)
-            if profile:
-                print_profile(res.info, say, split_passes=split_passes)
-            say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+        with stoppable():  # SIGTERM stops the writing as Ctrl-C does
+            if shown is not None:
+                shown()
             if out is not None:
                 path = res.save(out, force=force)
                 pending.remove(f"--out {out}")
-                say.print(f"results saved to [bold]{path}[/bold]")
+                say.print(f"results saved to [bold]{path}[/bold]", soft_wrap=True)
             if report:
                 from scsim.report import report as write_report
 

@@ -228,16 +228,10 @@ class Simulation:
         finally:
             self.elapsed = before + time.perf_counter() - t0
 
-    @contextmanager
-    def _on_day_threads(self) -> Iterator[None]:
+    def _on_day_threads(self):
         """Numba's thread count set to ``day_threads`` (see ``core.engine.day_threads``)
-        while the days are simulated, then set back."""
-        before = numba.get_num_threads()
-        numba.set_num_threads(self.day_threads)
-        try:
-            yield
-        finally:
-            numba.set_num_threads(before)
+        while the days are simulated, then set back (``_on_threads``)."""
+        return _on_threads(self.day_threads)
 
     def epoch_of(self, day: int) -> int:
         """The epoch of the timeline in force on ``day`` (an index into ``epochs``)."""

@@ -38,7 +38,6 @@ from scsim.core.state import (
 from scsim.core.step import Step, Today
 from scsim.mechanisms.score import GROUP_SCORE_MEAN
 from scsim.mechanisms.ties import broadcast
-from scsim.scenario.advice import overridden
 from scsim.scenario.section import (
     Advice,
     Days,
@@ -48,6 +47,7 @@ from scsim.scenario.section import (
     Written,
     left_at_default,
     meta,
+    overridden,
     switched_off,
 )
 

@@ -20,7 +20,6 @@ from scsim.core.source import Source, Sources, account, take_from_both
 from scsim.core.state import LISTED
 from scsim.core.step import Step, Today
 from scsim.mechanisms.classify import tier_of
-from scsim.scenario.advice import overridden
 from scsim.scenario.section import (
     Advice,
     LogNormal,
@@ -30,6 +29,7 @@ from scsim.scenario.section import (
     Section,
     Written,
     meta,
+    overridden,
     switched_off,
 )
 

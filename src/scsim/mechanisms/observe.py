@@ -40,8 +40,16 @@ from scsim.core.step import Step, Today
 from scsim.mechanisms.acts import draw_acts
 from scsim.mechanisms.impunity import COUNTERS as IMPUNITY_COUNTERS
 from scsim.mechanisms.impunity import impunity_today, is_dropped, shielded
-from scsim.scenario.advice import overridden
-from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
+from scsim.scenario.section import (
+    Advice,
+    Name,
+    Probability,
+    Section,
+    Written,
+    meta,
+    overridden,
+    switched_off,
+)
 
 if TYPE_CHECKING:
     from scsim.core.params import Names, Params

@@ -25,7 +25,6 @@ from scsim.core.counters import Counters
 from scsim.core.mechanism import Mechanism, after
 from scsim.core.metric import Metric, PerName
 from scsim.core.step import Step, Today
-from scsim.scenario.advice import overridden
 from scsim.scenario.section import (
     Advice,
     Name,
@@ -33,6 +32,7 @@ from scsim.scenario.section import (
     Section,
     Written,
     meta,
+    overridden,
     switched_off,
 )
 

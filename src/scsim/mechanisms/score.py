@@ -28,8 +28,16 @@ from scsim.core.source import (
 )
 from scsim.core.state import clean_column
 from scsim.core.step import Step, Today
-from scsim.scenario.advice import overridden
-from scsim.scenario.section import Advice, Name, Probability, Section, Written, meta, switched_off
+from scsim.scenario.section import (
+    Advice,
+    Name,
+    Probability,
+    Section,
+    Written,
+    meta,
+    overridden,
+    switched_off,
+)
 from scsim.world.network.csr import CODE_MASK, INACTIVE, TIE_BITS, TYPE_MASK
 
 if TYPE_CHECKING:

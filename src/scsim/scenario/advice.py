@@ -56,23 +56,6 @@ def mapping_paths(data: Any, prefix: tuple = ()) -> set[tuple]:
     return out
 
 
-def overridden(written: Written, key: tuple, by: tuple, state: str, does: str,
-               to_set: str) -> Advice | None:
-    """The advice for ``key``, written by the author, while ``by`` (``state``: "is 0 (no
-    companies)") makes it do nothing (``does``: what will not happen), naming ``to_set``;
-    None when the author did not write ``key``, or wrote ``by`` himself: a value he gives
-    next to the one it overrides is meant (a label, a sweep's end)."""
-    if not written.by_author(*key) or written.by_author(*by):
-        return None
-    why = "in the scenario it starts from" if written(*by) else "its default"
-    return key, (f"{_dotted(key)} is set but {_dotted(by)} {state} ({why}), so {does}: "
-                 f"set {to_set}")
-
-
-def _dotted(path: tuple) -> str:
-    return ".".join(str(k) for k in path)
-
-
 def _prefixes(path: tuple) -> set[tuple]:
     return {path[:cut] for cut in range(1, len(path) + 1)}
 

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scsim.scenario.paths import format_path
+
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0)]
@@ -80,6 +82,19 @@ class Written:
 Advice = tuple[tuple, str]  # (path of the key the author wrote, the whole sentence)
 
 
+def overridden(written: Written, key: tuple, by: tuple, state: str, does: str,
+               to_set: str) -> Advice | None:
+    """The advice for ``key``, written by the author, while ``by`` (``state``: "is 0")
+    makes it do nothing (``does``: what will not happen), naming ``to_set``; None when the
+    author did not write ``key``, or wrote ``by`` himself: a value he gives next to the one
+    it overrides is meant (a switch he turns off, a sweep's end)."""
+    if not written.by_author(*key) or written.by_author(*by):
+        return None
+    why = "in the scenario it starts from" if written(*by) else "its default"
+    return key, (f"{format_path(key)} is set but {format_path(by)} {state} ({why}), so "
+                 f"{does}: set {to_set}")
+
+
 def left_at_default(section: str, keys: tuple[str, ...], on, works, sentence: str,
                     point_at: tuple[str, ...] = ("enabled",)):
     """The rule of a mechanism switched on (``on(sc)``) while its values ``keys`` of
@@ -119,12 +134,8 @@ def switched_off(section: str, does: str, keys: tuple[str, ...] | None = None):
             return True
         given = [k for k in (keys or type(sec).model_fields) if k != "enabled"
                  and written.by_author(*path, k)]
-        if written.by_author(*path, "enabled") or not given:
-            return None
-        why = ("in the scenario it starts from" if written(*path, "enabled")
-               else "its default")
-        return ((*path, given[0]), f"{section}.{given[0]} is set but {section}.enabled is "
-                f"false ({why}), so {does}: set {section}.enabled: true")
+        return overridden(written, (*path, given[0]), (*path, "enabled"), "is false", does,
+                          f"{section}.enabled: true") if given else None
 
     rule.__name__ = f"{path[-1]}_switched_off"
     return rule
