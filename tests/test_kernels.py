@@ -226,15 +226,15 @@ def score_params(**kw):
 
 
 def run_score(p, indptr, entries, group, region, started, nl, ncl, scores, scratch,
-              clean=True):
+              clean=True, ahead=False):
     """The score kernel with the active degrees counted from the tie codes; returns the
     ledger rows (points, clean points: none booked unless ``clean``, a separate error-free
-    ledger)."""
+    ledger). ``ahead``: with prefetch hints."""
     deg_active = np.array([np.sum((codes_of(entries)[a:b] & SEVERED) == 0)
                            for a, b in itertools.pairwise(indptr)], np.uint16)
     bk = book_for(score_m, len(group))._replace(clean=clean)
     score_m.score(p, indptr, entries, group, region, started,
-                  deg_active, nl, ncl, scores, scratch, bk)
+                  deg_active, nl, ncl, scores, scratch, bk, ahead)
     return bk.points, bk.clean_points
 
 
@@ -321,6 +321,61 @@ def test_one_score_column_is_bit_identical(unit):
                                       np.ascontiguousarray(scores[:, :1]), narrow, clean=False)
     assert narrow.shape == (6, 1) and narrow[:, 0].tobytes() == wide[:, 0].tobytes()
     assert one_points.tobytes() == points.tobytes() and not one_clean.any()
+
+
+@pytest.mark.parametrize("kw", [dict(alpha=0.3, recovery=0.1, listed_penalty=2.0,
+                                     unit_weights=True),
+                                dict(alpha=0.3, tie_weight=np.array([1.0, 2.0, 4.0]),
+                                     group_bonus=np.array([0.0, 3.0]), has_bonus=True)])
+def test_score_prefetch_hints_change_no_bit(kw):
+    """Prefetching neighbours' scores (``ahead``) only moves when memory loads: on a
+    network of 3 blocks of agents and 6 ties each, some severed (so rows that prefetch past
+    the entries of their block, and both sums), the same scores and bookings to the bit."""
+    gen = np.random.default_rng(5)
+    n = 3 * BLOCK
+    pairs = gen.integers(0, n, size=(3 * n, 2))
+    edges = [(int(i), int(j), int(t), bool(cut)) for (i, j), t, cut in
+             zip(pairs, gen.integers(0, 3, 3 * n), gen.random(3 * n) < 0.1, strict=True)
+             if i != j]
+    indptr, entries = csr(n, edges)
+    group = gen.integers(0, 2, n).astype(np.uint8)
+    region = np.zeros(n, np.uint16)
+    started = np.array([True])
+    scores = gen.uniform(0, 1300, (n, 2)).astype(np.float32)
+    delta = gen.normal(0, 5, (n, 2)).astype(np.float32)
+    nl = gen.integers(0, 3, n).astype(np.uint16)
+    p = score_params(**kw)
+    runs = []
+    for ahead in (False, True):
+        scratch = delta.copy()
+        points, clean = run_score(p, indptr, entries, group, region, started, nl, nl,
+                                  scores, scratch, ahead=ahead)
+        runs.append((scratch.tobytes(), points.tobytes(), clean.tobytes()))
+    assert runs[0] == runs[1]
+    assert not np.array_equal(np.frombuffer(runs[0][0], np.float32).reshape(n, 2), delta)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1024K\n", 1 << 20), ("2M", 2 << 20),
+                                              ("524288", 524288), ("", 1 << 20),
+                                              ("lots", 1 << 20), (None, 1 << 20)])
+def test_prefetch_only_what_one_core_cache_cannot_hold(tmp_path, monkeypatch, text,
+                                                        expected):
+    """The level-2 cache size is read as Linux writes it (1 MiB when absent or unreadable);
+    an array is prefetched only when it is larger."""
+    from scsim.core import prefetch as prefetch_m
+
+    size_file = tmp_path / "size"
+    if text is not None:
+        size_file.write_text(text)
+    monkeypatch.setattr(prefetch_m, "L2_CACHE_FILE", size_file)
+    prefetch_m.l2_cache_bytes.cache_clear()
+    try:
+        assert prefetch_m.l2_cache_bytes() == expected
+        fits = np.zeros(expected // 4, np.float32)
+        assert not prefetch_m.worth_prefetching(fits)
+        assert prefetch_m.worth_prefetching(np.zeros(expected // 4 + 1, np.float32))
+    finally:
+        prefetch_m.l2_cache_bytes.cache_clear()
 
 
 def test_score_by_hand():

@@ -253,12 +253,13 @@ def test_sanction_step_run(monkeypatch):
 def test_score_step_run_swaps_buffers(monkeypatch):
     calls = Calls()
     calls.patch(monkeypatch, score_m, "score")
+    monkeypatch.setattr(score_m, "worth_prefetching", lambda scores: f"ahead({scores})")
     t = today(SimpleNamespace(score="P.score"))
     score_m.Score(None).run(t)
     assert calls == [("score", ("P.score", "net.indptr", "net.entries", "a.group",
                                 "a.region", "started", "a.deg_active", "a.nbr_listed",
-                                "a.nbr_clean_listed",
-                                "a.scores", "a.scratch", book("score")))]
+                                "a.nbr_clean_listed", "a.scores", "a.scratch", book("score"),
+                                "ahead(a.scores)"))]
     # The kernel writes the new scores into scratch: the two swap.
     assert t.state.agents["scores"] == "a.scratch" and t.state.agents["scratch"] == "a.scores"
 

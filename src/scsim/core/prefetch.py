@@ -1,8 +1,13 @@
 """A cache prefetch hint for numba kernels (``llvm.prefetch``): it changes no result, only
-when the memory of a later random access starts to load."""
+when the memory of a later random access starts to load; and whether a random gather from
+an array is worth the hints (``worth_prefetching``)."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -33,3 +38,29 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+L2_CACHE_FILE = Path("/sys/devices/system/cpu/cpu0/cache/index2/size")
+L2_CACHE_DEFAULT = 1 << 20  # bytes, when the system does not say
+
+
+@functools.cache
+def l2_cache_bytes() -> int:
+    """One core's level-2 cache (bytes), as Linux gives it (e.g. "1024K"); 1 MiB where the
+    system does not say."""
+    try:
+        text = L2_CACHE_FILE.read_text().strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+        return int(text.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        return L2_CACHE_DEFAULT
+
+
+def worth_prefetching(array: np.ndarray) -> bool:
+    """Whether a kernel gathering rows of ``array`` at random should prefetch them: only
+    when the array does not fit in one core's level-2 cache. An array that fits is read
+    from that cache at once, and the hints only cost the reads of the entries ahead: the
+    score phase of 10^5 agents (one 400 kB score column) took about 15 % longer with them,
+    and they paid from about 250,000 agents (1 MB) on (2026-12-03, this VM: AMD EPYC, 1 MiB
+    L2 per core)."""
+    return array.nbytes > l2_cache_bytes()

@@ -16,7 +16,7 @@ from pydantic import Field
 from scsim.core.blocks import PREFETCH_AHEAD, block_bounds, n_blocks
 from scsim.core.mechanism import Mechanism
 from scsim.core.metric import Metric
-from scsim.core.prefetch import prefetch
+from scsim.core.prefetch import prefetch, worth_prefetching
 from scsim.core.source import (
     Source,
     Sources,
@@ -167,15 +167,16 @@ SRC = SOURCES.S
 
 
 @njit(cache=True, inline="always")
-def unit_sums(entries, scores, start, end, last, both):
+def unit_sums(entries, scores, start, end, last, ahead, both):
     """Sums of the recorded (and, with ``both``, error-free) scores of the neighbours of
     the tie entries ``start:end`` (points, float64), none of whose ties is severed, every
-    tie weighing 1. Entries are read at unsigned positions and their neighbours are
-    unsigned: numba adds no negative-index test to these reads."""
+    tie weighing 1; with ``ahead``, each neighbour's scores prefetched ``PREFETCH_AHEAD``
+    entries before (up to entry ``last``). Entries are read at unsigned positions and
+    their neighbours are unsigned: numba adds no negative-index test to these reads."""
     ssum = 0.0
     csum = 0.0
     for e in range(start, end):
-        if e < last:
+        if ahead and e < last:
             prefetch(scores, entries[np.uint64(e + PREFETCH_AHEAD)] >> TIE_BITS)
         j = entries[np.uint64(e)] >> TIE_BITS
         ssum += scores[j, 0]
@@ -185,15 +186,16 @@ def unit_sums(entries, scores, start, end, last, both):
 
 
 @njit(cache=True, inline="always")
-def weighted_sums(p, entries, group, scores, start, end, last, both):
+def weighted_sums(p, entries, group, scores, start, end, last, ahead, both):
     """Weight, weighted recorded (and, with ``both``, error-free) score sums and group
-    bonus over the active ties ``start:end`` (points, float64)."""
+    bonus over the active ties ``start:end`` (points, float64); prefetching as
+    ``unit_sums``."""
     wsum = 0.0
     ssum = 0.0
     csum = 0.0
     bonus = 0.0
     for e in range(start, end):
-        if e < last:
+        if ahead and e < last:
             prefetch(scores, entries[np.uint64(e + PREFETCH_AHEAD)] >> TIE_BITS)
         x = entries[np.uint64(e)]
         t = x & CODE_MASK
@@ -212,7 +214,7 @@ def weighted_sums(p, entries, group, scores, start, end, last, both):
 
 @njit(cache=True, parallel=True)
 def score(p, indptr, entries, group, region, started, deg_active, nbr_listed,
-          nbr_clean_listed, scores, scratch, bk):
+          nbr_clean_listed, scores, scratch, bk, ahead):
     """Write tomorrow's scores into ``scratch`` (which holds today's deltas on entry); the
     caller swaps ``scores`` and ``scratch``. Both columns: recorded and error-free. Books
     each part of the update to its source (``bk``). When nothing can err, ``scores`` has
@@ -220,7 +222,8 @@ def score(p, indptr, entries, group, region, started, deg_active, nbr_listed,
     it is updated and its neighbours' sums read; an agent none of whose ties is inactive
     (severed or suspended), when every tie weighs 1 and no group gives a bonus, has its
     neighbours summed without testing tie codes (every agent, when the run keeps no
-    ``deg_active``: no tie can go inactive)."""
+    ``deg_active``: no tie can go inactive). ``ahead``: prefetch the neighbours' scores
+    (``core.prefetch.worth_prefetching``; the same results either way)."""
     alpha, has_bonus, recovery = p.alpha, p.has_bonus, p.recovery
     both = clean_column(scores) == 1
     n = len(group)
@@ -243,12 +246,13 @@ def score(p, indptr, entries, group, region, started, deg_active, nbr_listed,
                 start, end = np.int64(indptr[i]), np.int64(indptr[i + np.uint64(1)])
                 if p.unit_weights and not has_bonus and (len(deg_active) == 0
                                                          or deg_active[i] == end - start):
-                    ssum, csum = unit_sums(entries, scores, start, end, last, both)
+                    ssum, csum = unit_sums(entries, scores, start, end, last, ahead,
+                                           both)
                     wsum = float(end - start)
                     bonus = 0.0
                 else:
                     wsum, ssum, csum, bonus = weighted_sums(p, entries, group, scores,
-                                                            start, end, last, both)
+                                                            start, end, last, ahead, both)
                 if wsum > 0.0:
                     pull = alpha * (ssum / wsum - s)
                     ns += pull
@@ -290,7 +294,7 @@ class Score(Step):
         a, net = t.state.agents, t.state.net
         score(t.p.score, net.indptr, net.entries, a["group"], a["region"], t.started,
               a["deg_active"], a["nbr_listed"], a["nbr_clean_listed"], a["scores"],
-              a["scratch"], t.book(SOURCES))
+              a["scratch"], t.book(SOURCES), worth_prefetching(a["scores"]))
         a["scores"], a["scratch"] = a["scratch"], a["scores"]
 
 
