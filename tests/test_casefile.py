@@ -598,6 +598,34 @@ def test_identical_events_of_a_day_are_told_once_with_a_count():
         "day 4: seen by cctv (litter); -2.0 points (score 988.0)"]
 
 
+def test_a_story_names_behaviours_and_channels_in_words_and_skips_empty_tracing_starts():
+    """Behaviours and channels read as a reader says them ("smoking in no smoking zone",
+    not the scenario's key); a tracing start of a source that booked nothing worth a
+    decimal (association's -0.0 before a --trace-wrongful listing) is not told, one with
+    points or naming an agent is; the frame keeps every row."""
+    rows = pd.DataFrame({
+        "day": [2, 2, 2, 2, 2, 3], "agent": 1,
+        "event": ["traced", "traced", "traced", "acted", "sighted", "misattributed"],
+        "source": ["association", "true_sighting", "misattribution", "", "true_sighting",
+                   "misattribution"],
+        "behaviour": ["", "", "", "smoking_in_no_smoking_zone", "smoking_in_no_smoking_zone",
+                      "jay_walking"],
+        "channel": ["", "", "", "", "street_camera", "street_camera"],
+        "points": [-0.04, -3.0, 0.0, 0.0, -3.0, -5.0], "score_after": [990.0] * 5 + [985.0],
+        "other_agent": [-1, -1, 7, -1, -1, 9], "value": [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]})
+    assert casefile.story(rows, 1, []).splitlines() == [
+        "agent 1: case file, 6 events",
+        "day 2: tracing starts: -3.0 points from true sightings until now (score 990.0)",
+        "day 2: tracing starts: +0.0 points from misattributions until now (last: agent 7) "
+        "(score 990.0)",
+        "day 2: acted: smoking in no smoking zone ×1 — 1 seen by street camera "
+        "(score 990.0)",
+        "day 2: seen by street camera (smoking in no smoking zone); -3.0 points "
+        "(score 990.0)",
+        "day 3: sighted by street camera (jay walking) — in fact agent 9, a false match; "
+        "-5.0 points (score 985.0)"]
+
+
 def test_every_event_is_told_in_one_phase_of_the_day():
     """``core.events.TOLD`` places every kind of event (``points`` rows by their source),
     in phases that are mechanisms of the day, in day order."""

@@ -87,7 +87,7 @@ from scsim.core.state import (
 )
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, spoken
 from scsim.world.network import INACTIVE, TYPE_MASK, codes_of, neighbours_of
 
 MAX_TRACED = 100_000
@@ -690,22 +690,28 @@ def _fate(dropped: bool) -> str:
 
 
 def tell(e, tiers: list[str], acts: dict) -> str | None:
-    """What event ``e`` (a row of the events table) says, in words; None for one told in
-    another's line (``act_unseen``, ``seen_as_other`` rows are counted in ``acted``).
+    """What event ``e`` (a row of the events table) says, in words, behaviours and
+    channels named as a reader says them (``spoken``); None for one told in another's line
+    (``act_unseen``, ``seen_as_other`` rows are counted in ``acted``) and for a tracing
+    start that says nothing (a source's points before tracing that round to 0.0).
     ``acts``: (day, behaviour) -> a Counter of what became of that day's acts."""
-    ev, other, did = str(e.event), e.other_agent, f"({e.behaviour})"
+    ev, other, did = str(e.event), e.other_agent, f"({spoken(e.behaviour)})"
     points = f"; {e.points:+.1f} points" if e.points else ""
     if ev == "traced":
+        if round(e.points, 1) == 0 and other < 0:
+            return None
         return (f"tracing starts: {e.points:+.1f} points from {source(e.source).label} "
                 "until now" + (f" (last: agent {other})" if other >= 0 else ""))
     if ev == "acted":
         fates = acts.get((e.day, e.behaviour))
         told = ", ".join(f"{k} {what}" for what, k in fates.items()) if fates else ""
-        return f"acted: {e.behaviour} ×{e.value:.0f}" + (f" — {told}" if told else "")
+        return (f"acted: {spoken(e.behaviour)} ×{e.value:.0f}"
+                + (f" — {told}" if told else ""))
     if ev == "sighted":
-        return f"seen by {e.channel} {did}" + _fate(e.value == 0) + points
+        return f"seen by {spoken(e.channel)} {did}" + _fate(e.value == 0) + points
     if ev == "misattributed":
-        return (f"sighted by {e.channel} {did} — in fact agent {other}, a false match"
+        return (f"sighted by {spoken(e.channel)} {did} — in fact agent {other}, a false "
+                "match"
                 + _fate(e.value == 0) + points)
     by = f"its neighbour agent {other}" if other >= 0 else "a neighbour"
     if ev == "reported":
@@ -806,9 +812,9 @@ def _act_fates(events: pd.DataFrame) -> dict:
     fates: dict = {}
     for e in events.itertuples(index=False):
         if e.event == "sighted":
-            what = f"seen by {e.channel}"
+            what = f"seen by {spoken(e.channel)}"
         elif e.event == "seen_as_other":
-            what = f"seen by {e.channel} but pinned on agent {e.other_agent}"
+            what = f"seen by {spoken(e.channel)} but pinned on agent {e.other_agent}"
         elif e.event == "act_unseen":
             what = "unseen"
         else:

@@ -12,6 +12,12 @@ def counted(k: float, one: str, many: str | None = None) -> str:
     return f"{k:,.0f} {one if k == 1 else many or one + 's'}"
 
 
+def spoken(name: str) -> str:
+    """A name a scenario gives a thing (a behaviour, a channel), as a reader says it:
+    'smoking_in_no_smoking_zone' -> 'smoking in no smoking zone'."""
+    return name.replace("_", " ")
+
+
 def signed_percent(share: float) -> str:
     """A relative change in words: 0.0323 -> '+3.2 %', -0.5 -> '-50.0 %' (a hyphen, as the
     table's other numbers), 0 -> '0 %', NaN -> '–'; under 0.1 % two significant digits,
