@@ -159,6 +159,12 @@ def test_run_on_an_edge_list(monkeypatch, capsys, tmp_path, small_edges):
     (["--days=-3"], "--days -3: days: must be >= 1"),
     (["--agents", "1"], "--agents 1: population.agents: must be >= 2"),
     (["--set", "scoring.recovery=7"], "override scoring.recovery=7: scoring.recovery:"),
+    # a mapping or list echoed as YAML's flow style, as written (not Python's repr)
+    (["--set", "listing.appeals={rate: -1, enabled: true}"],
+     "override listing.appeals={rate: -1, enabled: true}: listing.appeals.rate: must be >= 0"),
+    (["--set", "timeline=[{day: 10, set: {scoring.recovery: 2.5}}]"],
+     "override timeline=[{day: 10, set: {scoring.recovery: 2.5}}]: timeline[0].set."
+     "scoring.recovery: must be <= 1"),
 ])
 def test_an_option_is_named_in_its_error_not_a_line_of_the_file(monkeypatch, capsys, args,
                                                                named):

@@ -637,9 +637,15 @@ def _message(err: dict) -> str:
 
 
 def _num(v: Any) -> str:
-    """An override's value as YAML spells it (``true``, ``null``, ``0.3``)."""
+    """An override's value as YAML spells it (``true``, ``null``, ``0.3``; a mapping or
+    list in flow style, ``{day: 10, set: {listing.threshold: 600}}``, as it was written
+    on the command line)."""
     if isinstance(v, bool) or v is None:
         return {True: "true", False: "false", None: "null"}[v]
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_num(k)}: {_num(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_num(x) for x in v) + "]"
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
