@@ -672,6 +672,28 @@ def test_timeline_abolishes_association_mid_run():
     assert (gap.iloc[10:] == gap.iloc[9]).all()  # frozen once it is abolished
 
 
+def test_a_timeline_moves_a_groups_recovery_target():
+    """``population.groups.NAME.s0`` may change on a timeline: from that day it is the
+    score recovery pulls the group toward (nobody acts, no tie pulls): k days on, s = 900 -
+    (900 - 500)(1 - rho)^k. The scores the run started with stay day 0's, and every agent's
+    points by source still add up to its score minus them."""
+    rho = 0.1
+    sc = bare(days=20, population={"groups": [{"name": "low", "share": 0.5, "s0": 500},
+                                              {"name": "high", "share": 0.5, "s0": 1500}]},
+              scoring={"recovery": rho},
+              timeline=[{"day": 10, "set": {"population.groups.low.s0": 900}}])
+    res, _ = run(sc)
+    low, high = res.metrics["score_mean_low"].to_numpy(), res.metrics["score_mean_high"]
+    assert (low[:10] == 500).all()  # at its target: recovery moves nothing
+    np.testing.assert_allclose(low[10:], 900 - 400 * (1 - rho) ** np.arange(1, 11),
+                               rtol=1e-6)
+    assert (high == 1500).all()
+    a = res.agents
+    assert set(a.loc[a["group"] == "low", "start_score"]) == {500.0}
+    np.testing.assert_allclose(a["points_recovery"], a["score"] - a["start_score"],
+                               atol=1e-3)
+
+
 def test_companies_events_and_legal_representatives():
     days, rate, cov, delta = 20, 0.05, 0.4, -10.0
     sc = bare(days=days, companies={

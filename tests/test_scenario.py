@@ -203,6 +203,11 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
      "listing.initial_share: needs listing.enabled: true"),
     ("timeline: [{day: 5, set: {listing.initial_share: 0.1}}]\n",
      "'listing.initial_share' is fixed when the run starts"),
+    # a group's s0 may change (its recovery target), not the rest of it
+    ("timeline: [{day: 5, set: {'population.groups[0].share': 0.5}}]\n",
+     "'population.groups[0].share' is fixed when the run starts"),
+    ("timeline: [{day: 5, set: {'population.groups[0].s0': 5000}}]\n",
+     "timeline[0].set.population.groups[0].s0: must be within the score range"),
 ])
 def test_invalid_inputs(tmp_path, text, expected):
     path = write(tmp_path, text)

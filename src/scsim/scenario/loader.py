@@ -32,6 +32,16 @@ _FIXED_IN_TIMELINE = {
 }
 
 
+def _fixed_in_timeline(path: tuple) -> bool:
+    """Whether the setting at ``path`` is fixed when the run starts (``_FIXED_IN_TIMELINE``).
+    A group's starting score (``population.groups.NAME.s0``) is not: past day 0 it is the
+    target that recovery pulls the group's scores toward, as ``scoring.s0`` is for groups
+    without their own (the scores the run started with stay those of day 0)."""
+    if len(path) == 4 and path[:2] == ("population", "groups") and path[3] == "s0":
+        return False
+    return any(path[: len(f)] == f for f in _FIXED_IN_TIMELINE)
+
+
 @dataclass
 class Document:
     """A parsed YAML document with the line of every key (canonical paths), and the keys
@@ -502,7 +512,7 @@ def timeline_epochs(sc: Scenario, doc: Document | None = None) -> list[tuple[int
         for key, value in step.set.items():
             try:
                 path = parse_path(key)
-                if any(path[: len(f)] == f for f in _FIXED_IN_TIMELINE):
+                if _fixed_in_timeline(path):
                     raise ScenarioError(f"'{key}' is fixed when the run starts and cannot "
                                         "change on a timeline")
                 set_path(data, path, value)
