@@ -66,7 +66,7 @@ def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp
 
     before = tree(tmp_path / "empty")
     code, _, err = cli(*RUN, "--seed", "3", "--out", "empty")
-    assert code == 2 and "--force replaces it" in err
+    assert code == 2 and "--force (force=True in Python) replaces it" in err
     assert tree(tmp_path / "empty") == before
     assert cli(*RUN, "--seed", "3", "--out", "empty", "--force")[0] == 0
     assert tree(tmp_path / "empty") != before
@@ -149,7 +149,7 @@ def test_a_folder_with_a_run_json_is_not_taken_for_scsim_output(cli, tmp_path):
     for force in ((), ("--force",)):
         code, _, err = cli(*RUN, "--out", "mine", *force)
         assert code == 2 and "not empty and was not written by scsim" in err, err
-        assert "--force replaces it" not in err and "01-data.csv" in err
+        assert "replaces it" not in err and "01-data.csv" in err
     assert tree(mine) == before
     res = scsim.simulate("pilot-1000", agents=500, days=3)
     for force in (False, True):
@@ -182,10 +182,10 @@ def test_the_refusal_asks_for_force_only_where_force_would_replace(cli, tmp_path
     (tmp_path / "out" / "notes.txt").write_text("mine")
     code, _, err = cli(*RUN, "--out", "out")
     assert code == 2 and "scsim did not write notes.txt there" in err
-    assert "--force replaces it" not in err
+    assert "replaces it" not in err
     (tmp_path / "out" / "notes.txt").unlink()
     code, _, err = cli(*RUN, "--out", "out")
-    assert code == 2 and "--force replaces it" in err
+    assert code == 2 and "--force (force=True in Python) replaces it" in err
 
 
 def test_out_refuses_the_store_and_its_runs(cli, tmp_path):
@@ -285,7 +285,8 @@ def test_calibrate_never_overwrites_a_chart_it_did_not_write(cli, tmp_path):
     assert {p: p.read_bytes() for p in mine} == mine
     figure.savefig(tmp_path / "ours.png", metadata=PNG_METADATA)  # as Calibration.save does
     plt.close(figure)
-    with pytest.raises(ScsimError, match=r"ours\.png exists: --force replaces it"):
+    with pytest.raises(ScsimError, match=r"ours\.png exists: --force \(force=True in "
+                                         r"Python\) replaces it"):
         check_calibration_output(tmp_path / "ours.yaml")
     assert check_calibration_output(tmp_path / "ours.yaml", force=True)[1] == (
         tmp_path / "ours.png").resolve()

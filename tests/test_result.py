@@ -29,11 +29,15 @@ def test_tables_and_arrow(result):
     assert len(result.metrics) == 15 and list(result.metrics["day"]) == list(range(15))
     assert len(result.agents) == 2000 and result.agents["agent"].is_unique
     assert set(result.agents["group"].cat.categories) == {"group_a", "group_b", "party"}
-    for name in ("metrics", "agents", "companies"):
+    for name in ("metrics", "agents", "companies", *result_module.ARROW_FRAMES):
         table = result.to_arrow(name)
-        assert isinstance(table, pa.Table)
-        assert table.num_rows == len(getattr(result, name))
-    with pytest.raises(ScsimError, match=r"to_arrow\('agent'\): no such table \(metrics, "):
+        frame = result.summary() if name == "summary" else getattr(result, name)
+        assert isinstance(table, pa.Table) and table.num_rows == len(frame), name
+        assert table.column_names == list(frame.columns), name
+        # nobody traced and nobody wrongfully listed in this run: those two are empty
+        assert (table.num_rows > 0) == (name not in ("wrongful", "events", "traced")), name
+    with pytest.raises(ScsimError, match=r"to_arrow\('agent'\): no such table \(metrics, "
+                                         r"agents, companies, sources, groups, "):
         result.to_arrow("agent")  # a bare KeyError before
     summary = result.summary()
     assert {"score", "listing", "sanctions", "network", "chilling effect",

@@ -122,7 +122,7 @@ def test_python_functions_write_what_the_commands_write(tmp_path):
     first = path.read_text().splitlines()[0]
     assert first.startswith(CALIBRATED_HEADER) and "2 trials x 2 replications, seed 5" in first
     assert load_scenario(path).name == sc.name
-    with pytest.raises(ScsimError, match="--force replaces it"):
+    with pytest.raises(ScsimError, match=r"--force \(force=True in Python\) replaces it"):
         cal.save(path)
     cal.save(path, force=True)
     (tmp_path / "mine.yaml").write_text("name: mine\n")
@@ -139,7 +139,7 @@ def test_python_functions_write_what_the_commands_write(tmp_path):
     folder = result.save(tmp_path / "sens")
     assert {p.name for p in folder.iterdir()} >= {"indices.csv", "samples.csv",
                                                   "sensitivity.png"}
-    with pytest.raises(ScsimError, match="--force replaces it"):
+    with pytest.raises(ScsimError, match=r"--force \(force=True in Python\) replaces it"):
         result.save(folder)
     assert result.save(folder, force=True) == folder
     (tmp_path / "thesis").mkdir()

@@ -542,6 +542,13 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
                                          r"uses the scheduler at tcp://127.0.0.1:1; give one"):
         python_sweep("court-blacklist", {"listing.threshold": [640]}, workers=2,
                      scheduler="tcp://127.0.0.1:1", store=store)
+    # the grid's problems are told in Python's words, not --grid's
+    with pytest.raises(ScsimError, match=r"^grid\['listing.threshold'\]: no values$"):
+        python_sweep("court-blacklist", {"listing.threshold": []}, store=store)
+    with pytest.raises(ScsimError, match=r"^grid\['listing.threshold'\]: 640 given twice "
+                                         r"\(a repeated value runs the same cell again; "
+                                         r"reps= adds replications\)$"):
+        python_sweep("court-blacklist", {"listing.threshold": [640, 600, 640]}, store=store)
     assert not store.exists()
     with pytest.raises(ScsimError, match=r"^workers=0: a local cluster needs"):
         cluster.check_workers(0)

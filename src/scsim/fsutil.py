@@ -130,6 +130,11 @@ def _named(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + (", …" if len(names) > SHOWN else "")
 
 
+FORCE_REPLACES = "--force (force=True in Python) replaces it"
+"""What a refusal to replace scsim's own earlier output says, to the command line and to
+Python alike."""
+
+
 def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Path:
     """The resolved ``folder`` if scsim may write it (missing, empty, or with ``force`` an
     earlier scsim output); otherwise a ScsimError that says why. Nothing is touched."""
@@ -164,7 +169,7 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
                          f"all); move {'it' if len(theirs) == 1 else 'them'} out, or choose "
                          "a new folder")
     if not force:
-        raise ScsimError(f"{target} holds earlier scsim output: --force replaces it")
+        raise ScsimError(f"{target} holds earlier scsim output: {FORCE_REPLACES}")
     return target
 
 
@@ -182,7 +187,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
         raise ScsimError(f"refusing to overwrite {target}: it was not written by scsim; "
                          "choose another name")
     if not force:
-        raise ScsimError(f"{target} exists: --force replaces it")
+        raise ScsimError(f"{target} exists: {FORCE_REPLACES}")
     return target
 
 

@@ -62,8 +62,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     cluster_address(scheduler, workers)
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
-    runs = store_of(store)
-    if runs is None:
+    if store is False or store is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
@@ -77,6 +76,7 @@ def sweep(scenario: Scenario | str | Path | dict,
                           reps=reps, seed=seed, origin=origin)
     outputs = list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
+    runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
@@ -94,7 +94,13 @@ def _grid_spec(key: str, values: Sequence[Any]) -> str:
     """``grid``'s values of ``key`` as ``scsim sweep --grid`` takes them (KEY=V1,V2)."""
     if isinstance(values, str) or not isinstance(values, Sequence):
         raise ScsimError(f"grid[{key!r}]: expected a list of values, got {values!r}")
+    if not values:
+        raise ScsimError(f"grid[{key!r}]: no values")
     texts = [json.dumps(v) for v in values]
+    for k, text in enumerate(texts):
+        if text in texts[:k]:
+            raise ScsimError(f"grid[{key!r}]: {values[k]!r} given twice (a repeated value "
+                             "runs the same cell again; reps= adds replications)")
     if any("," in t for t in texts):
         raise ScsimError(f"grid[{key!r}]: a value may not contain a comma")
     return f"{key}={','.join(texts)}"

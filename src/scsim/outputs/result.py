@@ -89,6 +89,11 @@ class LazyColumns(Mapping):
                 else make(slice(lo, hi)) for name, make in self._makers.items()}
 
 
+ARROW_FRAMES = ("sources", "groups", "regions", "wrongful", "events", "traced", "summary")
+"""The run's tables besides metrics, agents and companies that ``Result.to_arrow`` gives
+(from the DataFrames of the same names; ``summary`` from ``Result.summary()``)."""
+
+
 @dataclass
 class Result:
     """The outcome of ``scsim.simulate``: ``metrics`` (one row per day), ``agents`` (one row
@@ -250,14 +255,20 @@ class Result:
         return self.provenance[name]
 
     def to_arrow(self, table: str = "metrics") -> pa.Table:
-        """One of ``metrics``, ``agents``, ``companies`` as an Arrow table."""
+        """One of the run's tables as an Arrow table: ``metrics`` (each column with its
+        unit and description), ``agents``, ``companies``, and the tables of the
+        DataFrames of the same names: ``sources``, ``groups``, ``regions``, ``wrongful``,
+        ``events``, ``traced``, ``summary``."""
         if table == "metrics":
             return with_units(pa.Table.from_pandas(self.metrics, preserve_index=False))
         columns = {"agents": self.agent_columns, "companies": self.company_columns}
-        if table not in columns:
-            raise ScsimError(f"to_arrow({table!r}): no such table (metrics, agents or "
-                             "companies)")
-        return _arrow(columns[table])
+        if table in columns:
+            return _arrow(columns[table])
+        if table not in ARROW_FRAMES:
+            raise ScsimError(f"to_arrow({table!r}): no such table (metrics, agents, "
+                             f"companies, {', '.join(ARROW_FRAMES)})")
+        frame = self.summary() if table == "summary" else getattr(self, table)
+        return pa.Table.from_pandas(frame, preserve_index=False)
 
     def plot(self, *what: str):
         """A matplotlib Figure (shown inline in Jupyter; needs scsim[report]): without
