@@ -4,6 +4,7 @@ timings, paired comparisons); for scripts, the same as JSON or CSV (``--json``, 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import typer
 from rich.markup import escape
@@ -149,17 +150,39 @@ def print_data(data, as_json: bool) -> None:
     import pandas as pd
 
     if not as_json:
-        typer.echo(data.to_csv(index=False), nl=False)
+        typer.echo(_json_cells(data).to_csv(index=False), nl=False)
     elif isinstance(data, pd.DataFrame):
         typer.echo(data.to_json(orient="records", date_format="iso", indent=1))
     else:
         typer.echo(json.dumps(_plain(data), indent=1, allow_nan=False))
 
 
-def _plain(value):
-    """``value`` with numpy scalars made Python ones and NaN made None, at any depth."""
+def _json_cells(df):
+    """``df`` with every list, array or mapping in its cells (DuckDB's LIST and STRUCT
+    columns) as JSON text, ``[1, 2]`` and ``{"a": 1}``, not Python's spelling of them."""
+    import json
+
     import numpy as np
 
+    nested = (list, tuple, dict, np.ndarray)
+    out = df.copy(deep=False)
+    for column in df.columns:
+        values = df[column]
+        if values.dtype == object and any(isinstance(v, nested) for v in values):
+            out[column] = [json.dumps(_plain(v)) if isinstance(v, nested) else v
+                           for v in values]
+    return out
+
+
+def _plain(value):
+    """``value`` with numpy scalars and arrays, and decimals, made Python numbers and lists
+    and NaN made None, at any depth."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, Decimal):  # DuckDB's DECIMAL (a literal such as 0.5)
+        value = float(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

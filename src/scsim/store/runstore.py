@@ -619,6 +619,12 @@ class RunStore:
                 self._sandbox(con)
                 statements = con.extract_statements(sql)
                 refused = [st for st in statements if st.type not in QUERY_STATEMENTS]
+                if refused and refused[0].type == duckdb.StatementType.MULTI:
+                    raise ScsimError(
+                        "query refused: scsim query runs one statement that only reads, and "
+                        "DuckDB makes this query several (a PIVOT that finds its columns in "
+                        "the data does so): name them, as in PIVOT runs ON status IN "
+                        "('done', 'failed') USING count(*) GROUP BY scenario")
                 if refused:
                     kind = refused[0].type.name.replace("_", " ")
                     article = "an" if kind[0] in "AEIOU" else "a"
