@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import SCSIM, run_cli
-from scsim.errors import ScsimError
+from scsim.errors import MemoryRefused, ScsimError
 from scsim.experiments.perform import sweep as python_sweep
 from scsim.store import open_store
 
@@ -514,6 +514,30 @@ def test_bad_input_is_refused_before_the_cluster_or_the_store(monkeypatch, capsy
     assert code == 2, out
     assert out.startswith("error: ") and message in out and "\n" not in out.strip(), out
     assert list(tmp_path.iterdir()) == []  # no store, no sweep recorded, no output
+
+
+def test_a_sweep_whose_runs_cannot_fit_is_refused_before_the_local_cluster(
+        monkeypatch, capsys, tmp_path):
+    """A cell too big for the memory available (``SCSIM_MEMORY_LIMIT``), as ``scsim run``
+    would refuse it: one line naming the cell, exit 2, no cluster, no store; every run was
+    recorded as failed before. From Python the same. A cell that fits runs as before."""
+    import scsim.cli.experiments as cli
+    import scsim.experiments.cluster as cluster
+
+    monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "1G")
+    monkeypatch.setattr(cli, "_client", no_cluster)
+    monkeypatch.setattr(cluster, "dask_client", no_cluster)
+    code, out = scsim(monkeypatch, capsys, "sweep", "national-800", "--grid",
+                      "population.agents=300,5000000", "--days", "3", "--store",
+                      str(tmp_path / "store"))
+    assert code == 2 and "\n" not in out.strip(), out
+    assert out.startswith("error: cell 1 (population.agents=5000000): 5,000,000 agents for 3 "
+                          "days need about "), out
+    assert "SCSIM_MEMORY_LIMIT" in out
+    with pytest.raises(MemoryRefused, match=r"^cell 0 \(population.agents=5000000\): "):
+        python_sweep("national-800", {"population.agents": [5_000_000]}, days=3,
+                     store=tmp_path / "store")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch, tmp_path):

@@ -59,7 +59,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     from scsim.store import store_of
 
     seed = check_seed(seed)  # before the store, the plan or the cluster
-    cluster_address(scheduler, workers)
+    address = cluster_address(scheduler, workers)
     if reps < 1:
         raise ScsimError(f"reps must be at least 1, got {reps}")
     if store is False or store is None:
@@ -76,6 +76,8 @@ def sweep(scenario: Scenario | str | Path | dict,
                           reps=reps, seed=seed, origin=origin)
     outputs = list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
+    if address is None:  # a local cluster: its runs must fit in this machine
+        sw.check_fits_here(plan)
     runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):
         warnings.warn(ScenarioWarning(line), stacklevel=2)

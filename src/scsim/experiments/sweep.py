@@ -141,6 +141,23 @@ def inert_parameters(plan: Plan) -> list[str]:
             for key, sentence in (inert or {}).items()]
 
 
+def check_fits_here(plan: Plan) -> None:
+    """Refuse, before the local cluster starts, a sweep whose runs this machine cannot
+    hold (``world.build.check_fits``, as ``scsim run`` refuses one): each would be refused
+    in its worker and recorded as failed. The message names the first such cell. A sweep
+    on a scheduler's workers is not checked here: their memory is theirs."""
+    from scsim.core.params import Names
+    from scsim.errors import MemoryRefused
+    from scsim.world.build import check_fits
+
+    for k, cell in enumerate(plan.cells):
+        sc = valid_scenario(plan.base, cell, f"cell {k} ({cell_label(cell)})")
+        try:
+            check_fits(sc, Names.of(sc))
+        except MemoryRefused as exc:
+            raise MemoryRefused(f"cell {k} ({cell_label(cell)}): {exc}") from None
+
+
 def start(store: RunStore, plan: Plan) -> str:
     """Register a new sweep in the store; returns its id."""
     name = plan.base.get("name", "custom")

@@ -24,6 +24,18 @@ from scsim.world.order import locality_order, renumber
 from scsim.world.population import build_population, company_count, draw_traits
 
 
+def check_fits(sc: Scenario, names: Names) -> None:
+    """Refuse (``MemoryRefused``) a run of ``sc`` whose estimate exceeds the memory
+    available (``core.memory.check_memory``), before anything is read or built: with an
+    edge-list network, reading the file, then the run of its node count (from its size
+    and lines); else the run of its population."""
+    if sc.network.kind == "file":
+        check_read_memory(sc.network.path)  # reading the file, from its size and lines
+        check_memory(sc, count_nodes_hint(sc.network.path), names)
+    else:
+        check_memory(sc, sc.population.agents, names)
+
+
 def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State, Scenario]:
     """The initial state, on day ``-warmup_days`` (day 0 without a warm-up), with the
     initially listed agents; and the scenario with the population size actually used (an
@@ -31,15 +43,12 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     are checked before anything is allocated."""
     seed = check_seed(seed)
     net = None
+    check_fits(sc, names)
     if sc.network.kind == "file":
-        check_read_memory(sc.network.path)  # reading the file, from its size and lines
-        check_memory(sc, count_nodes_hint(sc.network.path), names)
         net, _ids = load_edgelist(sc.network.path)
         sc = sc.model_copy(update={"population": sc.population.model_copy(
             update={"agents": net.n})})
         check_memory(sc, net.n, names, net.n_entries)
-    else:
-        check_memory(sc, sc.population.agents, names)
     n = sc.population.agents
     pop = build_population(sc, n, seed)
     if net is None:
