@@ -263,6 +263,30 @@ def test_calibrate_never_overwrites_a_file_it_did_not_write(cli, tmp_path):
     assert (tmp_path / "mine.yaml").read_text() == "name: my own scenario\n"
 
 
+def test_calibrate_replaces_its_file_only_while_nobody_changed_it(tmp_path):
+    """A calibrated scenario is sealed by a last line with the checksum of the rest: with
+    force it is replaced as written, not once edited by hand (header kept), nor one
+    written before files were sealed; the seal is a YAML comment."""
+    from scsim.experiments.calibrate import CALIBRATED_HEADER, check_calibration_output
+    from scsim.fsutil import sealed
+
+    text = sealed(f"{CALIBRATED_HEADER}: x=1\nbase: court-blacklist\ndays: 30\n")
+    ours = tmp_path / "fit.yaml"
+    ours.write_text(text)
+    assert scsim.load_scenario(ours).days == 30
+    with pytest.raises(ScsimError, match=r"fit\.yaml exists: --force"):
+        check_calibration_output(ours)
+    assert check_calibration_output(ours, force=True)[0] == ours.resolve()
+    for changed in (text.replace("days: 30", "days: 60"),  # the user's edit
+                    text.split("# scsim: sha256")[0],  # a file of before the seal
+                    text + "# my note\n"):
+        ours.write_text(changed)
+        with pytest.raises(ScsimError, match=r"it was not written by scsim, or it changed "
+                                             r"since; move it out"):
+            check_calibration_output(ours, force=True)
+        assert ours.read_text() == changed
+
+
 def test_calibrate_never_overwrites_a_chart_it_did_not_write(cli, tmp_path):
     """The chart beside a calibrated scenario (same name, .png) is replaced with --force
     only if scsim wrote it (its PNG's Software field): a user's own figure of that name

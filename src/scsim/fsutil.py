@@ -13,6 +13,7 @@ same marker, and a file there is replaced only while the marker lists it, unchan
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -116,9 +117,9 @@ def _not_ours(folder: Path) -> list[str]:
         marker = folder / OUTPUT_MARKER
         if not marker.is_file() or marker.read_bytes() != OLD_MARKER.encode():
             return list(listing)
-        sealed = marker.stat().st_mtime_ns
+        marked = marker.stat().st_mtime_ns
         return [name for name, (size, mtime) in listing.items()
-                if size < 0 or mtime > sealed or not LEGACY_NAMES.fullmatch(name)]
+                if size < 0 or mtime > marked or not LEGACY_NAMES.fullmatch(name)]
     parents = {p.as_posix() + "/" for name in ours for p in Path(name).parents
                if p != Path(".")}
     return [name for name, seen in listing.items()
@@ -176,26 +177,43 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
 def check_output_file(path: str | os.PathLike, *, force: bool = False,
                       ours: Callable[[Path], bool] | None = None) -> Path:
     """The resolved ``path`` if scsim may write it: missing, or with ``force`` a file
-    that ``ours`` recognises as scsim's (its header, or its PNG's marker: see
-    ``starts_with`` and ``png_made_by_scsim``); otherwise a ScsimError."""
+    that ``ours`` recognises as scsim's (its header and seal, or its PNG's marker: see
+    ``sealed_with`` and ``png_made_by_scsim``); otherwise a ScsimError."""
     target = Path(path).expanduser().resolve()
     if not target.exists():
         return target
     if not target.is_file():
         raise ScsimError(f"refusing to write {target}: it is a folder")
     if ours is not None and not ours(target):
-        raise ScsimError(f"refusing to overwrite {target}: it was not written by scsim; "
-                         "choose another name")
+        raise ScsimError(f"refusing to overwrite {target}: it was not written by scsim, or "
+                         "it changed since; move it out or choose another name")
     if not force:
         raise ScsimError(f"{target} exists: {FORCE_REPLACES}")
     return target
 
 
-def starts_with(header: str) -> Callable[[Path], bool]:
-    """For ``check_output_file``: is a file scsim's, as its first bytes are ``header``?"""
+SEAL = "# scsim: sha256 of the lines above "
+"""The start of the last line of a text file scsim seals (``sealed``)."""
+
+
+def sealed(text: str) -> str:
+    """``text`` (ended by a newline) and a last line holding the SHA-256 of it: how
+    ``--force`` later knows the file is scsim's and unchanged since (``sealed_with``). A
+    comment, so a YAML file stays what it was."""
+    text = text if text.endswith("\n") else text + "\n"
+    return f"{text}{SEAL}{hashlib.sha256(text.encode()).hexdigest()}\n"
+
+
+def sealed_with(header: str) -> Callable[[Path], bool]:
+    """For ``check_output_file``: is a file scsim's and unchanged since scsim wrote it:
+    its first bytes ``header``, its last line the seal of the rest (``sealed``)? A file
+    edited by hand, or written before files were sealed (2026-12-03), is not."""
     def ours(path: Path) -> bool:
-        with path.open("rb") as handle:
-            return handle.read(len(header.encode())) == header.encode()
+        data = path.read_bytes()
+        body, _, last = data.rstrip(b"\n").rpartition(b"\n")
+        body += b"\n"
+        return (data.startswith(header.encode()) and data.endswith(b"\n")
+                and last == (SEAL + hashlib.sha256(body).hexdigest()).encode())
 
     return ours
 

@@ -36,7 +36,8 @@ from scsim.fsutil import (
     atomic_file,
     check_output_file,
     png_made_by_scsim,
-    starts_with,
+    sealed,
+    sealed_with,
 )
 from scsim.outputs.metrics import metric_columns, metric_of, never_negative
 from scsim.scenario import Scenario, dump_yaml, load_scenario
@@ -139,17 +140,20 @@ class Calibration:
         return self.fit[np.abs(off) > limit]
 
     def save(self, path: str | os.PathLike, *, force: bool = False) -> tuple[Path, Path]:
-        """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``) and
+        """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``, sealed
+        by a last comment line with its checksum: ``fsutil.sealed``) and
         the chart of every trial's loss next to it (same name, ``.png``); each file is
         written whole or not at all. An existing file is replaced only with ``force``, and
-        the YAML only if scsim wrote it. Returns both paths. Needs the ``report`` extra."""
+        the YAML only if scsim wrote it and nobody changed it since. Returns both paths.
+        Needs the ``report`` extra."""
         from scsim.experiments.charts import calibration_chart
         from scsim.report import DPI
 
         yaml_path, png_path = check_calibration_output(path, force=force)
         chart = calibration_chart(self, self.params)
         with atomic_file(yaml_path) as tmp:
-            tmp.write_text(self.header() + "\n" + dump_yaml(self.scenario), encoding="utf-8")
+            tmp.write_text(sealed(self.header() + "\n" + dump_yaml(self.scenario)),
+                           encoding="utf-8")
         with atomic_file(png_path) as tmp:
             chart.figure.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA)
         return yaml_path, png_path
@@ -173,7 +177,7 @@ def check_calibration_output(path: str | os.PathLike, *, force: bool = False
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ScsimError(f"{path}: the calibrated scenario is written as YAML, with its chart "
                          "beside it (same name, .png): give a name ending in .yaml or .yml")
-    return (check_output_file(path, force=force, ours=starts_with(CALIBRATED_HEADER)),
+    return (check_output_file(path, force=force, ours=sealed_with(CALIBRATED_HEADER)),
             check_output_file(path.with_suffix(".png"), force=force, ours=png_made_by_scsim))
 
 
