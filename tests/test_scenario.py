@@ -172,6 +172,7 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("network: {kind: small_world}\n", "network.kind: must be one of"),
     ("network: {kind: file}\n", "network.path: required when network.kind is 'file'"),
     ("network: {kind: file, path: /no/such.edges}\n", "network.path: file not found"),
+    ("network: {kind: file, path: /}\n", "network.path: is a folder, not an edge-list file: /"),
     ("behaviours: [{name: x, rate: 1, delta: 1, channel: radar}]\n",
      "behaviours[0].channel: unknown channel 'radar'"),
     ("behaviours: [{name: X, rate: 1, delta: 1, channel: camera}]\n",

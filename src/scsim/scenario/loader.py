@@ -469,9 +469,10 @@ def validate(doc: Document) -> Scenario:
     if problems:
         raise ScenarioError(sorted(problems, key=_line_of), doc.source)
     if sc.network.kind == "file" and sc.network.path and not Path(sc.network.path).is_file():
+        what = ("is a folder, not an edge-list file" if Path(sc.network.path).is_dir()
+                else "file not found")
         raise ScenarioError(
-            [_describe(doc, ("network", "path"), f"file not found: {sc.network.path}")],
-            doc.source)
+            [_describe(doc, ("network", "path"), f"{what}: {sc.network.path}")], doc.source)
     timeline_epochs(sc, doc)
     return sc
 
