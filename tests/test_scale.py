@@ -47,6 +47,10 @@ def test_summary_in_national_terms(national):
     assert s.loc["people represented", "value"] == n * K
     assert s.loc["people represented", "note"] == "4,000 agents × 1,400"  # was "x 1400"
     assert s.loc["listed now", "value"].iloc[-1] == m["listed"].iloc[-1] * K
+    # agents' new listings scaled up, to 3 significant digits (not 2,129,166.7 people)
+    new = m["newly_listed"].sum() * K / years
+    assert new > 1000 and s.loc["new listings per year", "value"] == float(f"{new:.3g}")
+    assert people(1.4e9) == "1.4 billion" and people(4.2e6) == "4.2 million"
     air = s.loc["blocked air tickets per year, millions"]
     assert air["value"] == pytest.approx(m["blocked_air"].sum() * K / years / 1e6)
     for f in ticket_figures("air"):

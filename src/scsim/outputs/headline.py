@@ -78,7 +78,10 @@ are fewer acts too, though nobody was deterred."""
 
 
 def people(count: float) -> str:
-    """A count of people, in words: '20.9 million' from a million on, else '210,000'."""
+    """A count of people, in words: '1.4 billion' from a billion on, '20.9 million' from a
+    million on, else '210,000'."""
+    if count >= 1e9:
+        return f"{round_figure(count / 1e9)} billion"
     return (f"{round_figure(count / 1e6)} million" if count >= 1e6 else round_figure(count))
 
 
@@ -213,16 +216,17 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
             f"({100 * tickets / n / years:.2g} per 100 people a year).")
 
 
-def national_travel(per_100: dict[str, float], people: float, published) -> str:
+def national_travel(per_100: dict[str, float], represented: float, published) -> str:
     """The travel line in the represented population's terms (``population.scale``):
-    blocked tickets per year in millions for ``people``, next to the 2018 counts as
-    published (for 1.4 billion people) in both readings."""
+    blocked tickets per year in millions for the ``represented`` people, next to the 2018
+    counts as published (for 1.4 billion people) in both readings."""
     def millions(count: float) -> str:
         return f"{count / 1e6:.3g}"
 
-    return (f"Blocked travel, in national terms: {millions(per_100['air'] / 100 * people)} "
-            f"million air and {millions(per_100['train'] / 100 * people)} million train "
-            f"tickets a year for the {round_figure(people / 1e6)} million people these agents "
+    air, train = (per_100[kind] / 100 * represented for kind in ("air", "train"))
+    return (f"Blocked travel, in national terms: {millions(air)} "
+            f"million air and {millions(train)} million train "
+            f"tickets a year for the {people(represented)} people these agents "
             f"stand for; China 2018: {millions(published['air'][0].count)} and "
             f"{millions(published['train'][0].count)} million "
             f"{published['air'][0].reading_words}, {millions(published['air'][1].count)} and "

@@ -229,6 +229,13 @@ def mechanism_rows(res: Result, add) -> None:
         add(section, metric.label, value, note)
 
 
+def _significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
 def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None:
     """The summary's rows in the represented population's terms (``population.scale`` = k
     people per agent, see ``outputs.scale``): its size, the list, and the blocked tickets
@@ -238,8 +245,9 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
     per_agent = f"{k:,.0f}" if float(k).is_integer() else f"{k:,}"
     add("national terms", "people represented", n * k, f"{n:,} agents × {per_agent}")
     add("national terms", "listed now", m["listed"].iloc[-1] * k, "people")
-    add("national terms", "new listings per year", m["newly_listed"].sum() * k / years,
-        "people")
+    # a count of agents scaled up: shown to 3 significant digits, not to the person
+    add("national terms", "new listings per year",
+        _significant(m["newly_listed"].sum() * k / years), "people")
     for col in ("blocked_air", "blocked_train"):
         add("national terms", f"{label(col)} per year, millions",
             m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
