@@ -210,6 +210,13 @@ def test_comparison_headline_counts_in_words():
         "replications), and 3 more wrongfully listed (one pair)." in one
     wide = sentence([(0, 0, 300, 0), (300, 0, 5, 0)])  # mean 2.5, interval ±3,700
     assert " lists about as many people per 3,000 in a year (95 % CI " in wide
+    # a scenario against itself: the same run, which more pairs would not change
+    same = comparison_headline(SimpleNamespace(a=[side(10, 2)], b=[side(10, 2)], changes={}))
+    assert same == ("The same scenario run twice lists exactly as many people per 3,000 in "
+                    "a year, and as many wrongfully: with the same seeds it is the same run.")
+    # a change that happens to list as many in one pair may not in another: told so
+    assert "(one pair, so no interval: run more replications), and as many wrongfully." in \
+        sentence([(10, 2, 10, 2)])
 
 
 def test_a_share_of_them_only_when_they_are_the_people_who_switched():

@@ -241,6 +241,10 @@ def _with_unit(value: Any, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
+SAME_RUN = "The same scenario run twice"
+"""The subject of a comparison of a scenario with itself (``change_phrase``)."""
+
+
 def change_phrase(cmp: Comparison) -> str:
     """What B does differently from A, as the subject of a sentence ('Raising the
     association listed penalty from 0 to 1 point per day per listed neighbour')."""
@@ -248,7 +252,7 @@ def change_phrase(cmp: Comparison) -> str:
     if name_a != name_b:
         return f"Running {name_b} instead of {name_a}"
     if not cmp.changes:
-        return "The same scenario run twice"
+        return SAME_RUN
     path, (va, vb) = next(iter(cmp.changes.items()))
     more = len(cmp.changes) - 1
     tail = f" (and {more} other setting{'s' if more > 1 else ''})" if more else ""
@@ -367,6 +371,10 @@ def comparison_headline(cmp: Comparison) -> str:
         wrong_interval = "one pair"  # said once in full is enough
     subject = change_phrase(cmp)
     where = f"per {n:,} {period(days)}"
+    if subject == SAME_RUN and not any(listed) and not any(wrongful):
+        # common random numbers: more pairs of one scenario could not differ either
+        return (f"{subject} lists exactly as many people {where}, and as many wrongfully: "
+                "with the same seeds it is the same run.")
     if round(mean) == 0 or amount == "0":
         if round(wrong_mean) == 0:
             return (f"{subject} lists about as many people {where} ({interval}), and as "
