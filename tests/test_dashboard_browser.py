@@ -401,6 +401,17 @@ def test_a_reload_keeps_the_question(server, page):
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
     expect(page.locator("#a-settings")).to_have_text("A changes: listing threshold 560 points")
     expect(page.locator("#run")).to_be_enabled()
+    # a box typed into and the tab reloaded at once, before the question is checked: kept
+    # (it was saved only with the check, a quarter of a second later)
+    page.fill("#agents", "4321")
+    page.reload()
+    expect(page.locator("#agents")).to_have_value("4321")
+    expect(page.locator("#seed")).to_have_value("7")
+    # and a reload while the page is still restoring it keeps it too
+    page.reload()
+    page.reload()
+    expect(page.locator("#agents")).to_have_value("4321")
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
 
 
 def test_the_agents_box_starts_at_a_size_a_comparison_fits(page):

@@ -258,6 +258,7 @@ function renderSettings(settings) {
 const SAVED = "scsim-question";
 
 function saveQuestion() {
+  if (page.restoring) return;  // the defaults of a scenario being loaded are not the question
   sessionStorage.setItem(SAVED, JSON.stringify({
     source: $("source").value, levers: page.levers, settings: page.settings, a: page.a,
     boxes: Object.fromEntries(["agents", "days", "seed", "reps"].map(id => [id, $(id).value]))}));
@@ -274,6 +275,14 @@ async function restoreQuestion() {
     await loadScenario();
     return;
   }
+  // Nothing is saved until the question is whole again: a reload meanwhile finds it kept.
+  page.restoring = true;
+  try { await fillQuestion(saved); } finally { page.restoring = false; }
+  await validate();
+}
+
+// The saved question on the page: its scenario, boxes, levers, settings and A.
+async function fillQuestion(saved) {
   await loadScenario();
   for (const [id, value] of Object.entries(saved.boxes || {})) $(id).value = value;
   followDays();
@@ -290,11 +299,15 @@ async function restoreQuestion() {
     input.dispatchEvent(new Event("input"));
   }
   if (saved.a) { page.a = saved.a; showA(); }
-  await validate();
 }
 
 let validateTimer = null;
-function validateSoon() { clearTimeout(validateTimer); validateTimer = setTimeout(validate, 250); }
+// Each change is kept for a reload at once; the server checks the question once typing stops.
+function validateSoon() {
+  saveQuestion();
+  clearTimeout(validateTimer);
+  validateTimer = setTimeout(validate, 250);
+}
 
 async function validate() {
   saveQuestion();
@@ -318,6 +331,7 @@ function enableRun() {
 // -- run and watch ------------------------------------------------------------------------
 
 async function submit(path, body) {
+  saveQuestion();  // the question as it was asked, whatever a reload finds next
   page.expect = "pending";  // until the server answers, any job the page sees is an older one
   delete $("progress-text").dataset.status;
   showRunMessage([]);
