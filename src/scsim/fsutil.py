@@ -74,9 +74,9 @@ def _marker_lines(listed: dict[str, set[tuple[int, int]]]) -> str:
 
 
 def _write_marker(folder: Path) -> None:
-    (folder / OUTPUT_MARKER).write_text(_marker_lines(
-        {name: {seen} for name, seen in _listing(folder).items() if seen[0] >= 0}),
-        encoding="utf-8")
+    """The marker of a folder scsim has just filled: every file in it, as it is."""
+    _save_marker(folder, {name: {seen} for name, seen in _listing(folder).items()
+                          if seen[0] >= 0})
 
 
 def _listed(folder: Path) -> dict[str, set[tuple[int, int]]] | None:

@@ -137,11 +137,10 @@ def sweep_command(
     else:
         if not target:
             raise ScsimError("scsim sweep needs a scenario (or --resume SWEEP)")
+        # on a local cluster, its runs must fit in this machine
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed,
-                              origin=load(target, advise=False))
-        if address is None:  # a local cluster: its runs must fit in this machine
-            sw.check_fits_here(plan)
+                              origin=load(target, advise=False), fits_here=address is None)
         runs = open_runs(store, create=True)  # once the plan holds: bad input leaves none
     if not resume:
         for line in sw.inert_parameters(plan):

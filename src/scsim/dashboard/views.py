@@ -19,7 +19,7 @@ from scsim.outputs.casefile import case_file
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
 
 # Day-by-day columns drawn for a run (those present), then the per-group ones.
@@ -172,8 +172,8 @@ def record_label(column: str) -> str:
         return RECORD_WORDS[column]
     for prefix, words in RECORD_PREFIXES:
         if column.startswith(prefix):
-            return words.format(column.removeprefix(prefix).replace("_", " "))
-    return column.replace("_", " ")
+            return words.format(spoken(column.removeprefix(prefix)))
+    return spoken(column)
 
 
 def agent_view(res: Result, agent: int) -> dict[str, Any]:

@@ -73,11 +73,10 @@ def sweep(scenario: Scenario | str | Path | dict,
     plan = sw.design_plan(base, grid=[_grid_spec(k, v) for k, v in (grid or {}).items()],
                           sample=sample,
                           ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],
-                          reps=reps, seed=seed, origin=origin)
+                          reps=reps, seed=seed, origin=origin,
+                          fits_here=address is None)  # a local cluster: runs fit here
     outputs = list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
-    if address is None:  # a local cluster: its runs must fit in this machine
-        sw.check_fits_here(plan)
     runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):
         warnings.warn(ScenarioWarning(line), stacklevel=2)

@@ -70,26 +70,42 @@ class Plan:
 
 
 def make_plan(base: Scenario, cells: list[dict[str, Any]], reps: int, seed: int,
-              design: dict[str, Any], origin: Scenario | None = None) -> Plan:
-    """Check every cell gives a valid scenario before anything runs."""
+              design: dict[str, Any], origin: Scenario | None = None, *,
+              fits_here: bool = False) -> Plan:
+    """Check every cell gives a valid scenario before anything runs; with ``fits_here`` (a
+    local cluster), also that its runs fit in this machine's memory
+    (``world.build.check_fits``, as ``scsim run`` refuses one: each would be refused in its
+    worker and recorded as failed), naming the first cell that does not. A sweep on a
+    scheduler's workers is not checked so: their memory is theirs."""
+    from scsim.core.params import Names
+    from scsim.errors import MemoryRefused
+    from scsim.world.build import check_fits
+
     if reps < 1:
         raise ScsimError("--reps must be at least 1")
     plan = Plan(base.model_dump(mode="json"), cells, reps, seed, design,
                 origin.model_dump(mode="json") if origin is not None else None)
     for k, cell in enumerate(cells):
-        valid_scenario(plan.base, cell, f"cell {k} ({cell_label(cell)})")
+        what = f"cell {k} ({cell_label(cell)})"
+        sc = valid_scenario(plan.base, cell, what)
+        if fits_here:
+            try:
+                check_fits(sc, Names.of(sc))
+            except MemoryRefused as exc:
+                raise MemoryRefused(f"{what}: {exc}") from None
     return plan
 
 
 def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | None = None,
                 ranges: list[str] | None = None, reps: int = 1, seed: int = 0,
-                origin: Scenario | None = None) -> Plan:
+                origin: Scenario | None = None, fits_here: bool = False) -> Plan:
     """The plan of a new sweep of ``base``: every combination of the ``grid`` values
     (``KEY=V1,V2,...`` each), or ``sample`` cells of a Latin-hypercube sample of the
     ``ranges`` (``KEY=LOW..HIGH[:log|:linear]`` each); no grid at all is one cell.
     ``origin``: what ``base`` was derived from (the scenario before --agents, --days and
     --set), for the runs' ``overrides`` column; by default the built-in scenario of the
-    same name. ``seed`` must be a whole number from 0 to 2**63 - 1 (``check_seed``)."""
+    same name. ``seed`` must be a whole number from 0 to 2**63 - 1 (``check_seed``).
+    ``fits_here``: see ``make_plan``."""
     from scsim.experiments.design import grid_cells, latin_hypercube, parse_grid, parse_ranges
 
     seed = check_seed(seed)
@@ -108,7 +124,7 @@ def design_plan(base: Scenario, *, grid: list[str] | None = None, sample: int | 
             raise ScsimError("--range needs --sample N (the number of cells to draw)")
         cells = grid_cells(parse_grid(grid))
         design = {"grid": parse_grid(grid)}
-    return make_plan(base, cells, reps, seed, design, origin)
+    return make_plan(base, cells, reps, seed, design, origin, fits_here=fits_here)
 
 
 @dataclass
@@ -139,23 +155,6 @@ def inert_parameters(plan: Plan) -> list[str]:
             return []
     return [f"swept {key} does nothing in any cell: {sentence}"
             for key, sentence in (inert or {}).items()]
-
-
-def check_fits_here(plan: Plan) -> None:
-    """Refuse, before the local cluster starts, a sweep whose runs this machine cannot
-    hold (``world.build.check_fits``, as ``scsim run`` refuses one): each would be refused
-    in its worker and recorded as failed. The message names the first such cell. A sweep
-    on a scheduler's workers is not checked here: their memory is theirs."""
-    from scsim.core.params import Names
-    from scsim.errors import MemoryRefused
-    from scsim.world.build import check_fits
-
-    for k, cell in enumerate(plan.cells):
-        sc = valid_scenario(plan.base, cell, f"cell {k} ({cell_label(cell)})")
-        try:
-            check_fits(sc, Names.of(sc))
-        except MemoryRefused as exc:
-            raise MemoryRefused(f"cell {k} ({cell_label(cell)}): {exc}") from None
 
 
 def start(store: RunStore, plan: Plan) -> str:

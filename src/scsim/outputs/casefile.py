@@ -710,9 +710,8 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "sighted":
         return f"seen by {spoken(e.channel)} {did}" + _fate(e.value == 0) + points
     if ev == "misattributed":
-        return (f"sighted by {spoken(e.channel)} {did} — in fact agent {other}, a false "
-                "match"
-                + _fate(e.value == 0) + points)
+        return (f"sighted by {spoken(e.channel)} {did} — in fact agent {other}, "
+                f"a false match{_fate(e.value == 0)}{points}")
     by = f"its neighbour agent {other}" if other >= 0 else "a neighbour"
     if ev == "reported":
         return (f"reported by {by} {did} for an act nobody saw, accepted"

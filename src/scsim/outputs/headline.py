@@ -241,8 +241,9 @@ def _with_unit(value: Any, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
-SAME_RUN = "The same scenario run twice"
-"""The subject of a comparison of a scenario with itself (``change_phrase``)."""
+def _same_scenario(cmp: Comparison) -> bool:
+    """Whether B is A: the same scenario, nothing changed."""
+    return cmp.a[0].scenario.name == cmp.b[0].scenario.name and not cmp.changes
 
 
 def change_phrase(cmp: Comparison) -> str:
@@ -251,8 +252,8 @@ def change_phrase(cmp: Comparison) -> str:
     name_a, name_b = cmp.a[0].scenario.name, cmp.b[0].scenario.name
     if name_a != name_b:
         return f"Running {name_b} instead of {name_a}"
-    if not cmp.changes:
-        return SAME_RUN
+    if _same_scenario(cmp):
+        return "The same scenario run twice"
     path, (va, vb) = next(iter(cmp.changes.items()))
     more = len(cmp.changes) - 1
     tail = f" (and {more} other setting{'s' if more > 1 else ''})" if more else ""
@@ -371,7 +372,7 @@ def comparison_headline(cmp: Comparison) -> str:
         wrong_interval = "one pair"  # said once in full is enough
     subject = change_phrase(cmp)
     where = f"per {n:,} {period(days)}"
-    if subject == SAME_RUN and not any(listed) and not any(wrongful):
+    if _same_scenario(cmp) and not any(listed) and not any(wrongful):
         # common random numbers: more pairs of one scenario could not differ either
         return (f"{subject} lists exactly as many people {where}, and as many wrongfully: "
                 "with the same seeds it is the same run.")
