@@ -527,7 +527,7 @@ def test_a_sigterm_a_library_lost_still_removes_a_half_written_folder(tmp_path,
     from scsim.fsutil import atomic_folder
 
     monkeypatch.setattr(interrupts, "_terminated", False)
-    with pytest.raises(Terminated), atomic_folder(tmp_path / "rep") as tmp:
+    with pytest.raises(Terminated), atomic_folder(tmp_path / "rep", kind="report") as tmp:
         (tmp / "01-scores.csv").write_text("day,score\n")
         with contextlib.suppress(Terminated):  # as a callback's exception is lost
             interrupts.terminate(signal.SIGTERM, None)
@@ -560,7 +560,7 @@ def test_what_a_killed_writer_left_is_cleared_by_the_next_write(tmp_path):
         elsewhere = f".rep.scsim-another-host.example-{_dead_pid()}-k7"
         (tmp_path / elsewhere).mkdir()
         (tmp_path / ".rep.notes").write_text("mine")
-        with atomic_folder(out) as tmp:
+        with atomic_folder(out, kind="report") as tmp:
             (tmp / "a.csv").write_text("x\n")
         with atomic_file(doc) as tmp:
             tmp.write_text("a: 1\n")
@@ -579,16 +579,16 @@ def test_an_output_moved_aside_by_a_killed_writer_is_put_back(tmp_path):
     from scsim.fsutil import OLD, OUTPUT_MARKER, atomic_folder, work_prefix
 
     out = tmp_path / "rep"
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, kind="report") as tmp:
         (tmp / "a.csv").write_text("earlier\n")
     aside = tmp_path / (work_prefix(out).replace(f"-{os.getpid()}-", f"-{_dead_pid()}-")
                         + OLD)
     out.rename(aside)
-    with pytest.raises(ScsimError, match="--force"), atomic_folder(out) as tmp:
+    with pytest.raises(ScsimError, match="--force"), atomic_folder(out, kind="report") as tmp:
         (tmp / "a.csv").write_text("later\n")
     assert (out / "a.csv").read_text() == "earlier\n" and (out / OUTPUT_MARKER).is_file()
     assert not aside.exists()
-    with atomic_folder(out, force=True) as tmp:
+    with atomic_folder(out, kind="report", force=True) as tmp:
         (tmp / "a.csv").write_text("later\n")
     assert (out / "a.csv").read_text() == "later\n"
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]

@@ -80,6 +80,33 @@ def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp
     assert code == 2 and (tmp_path / "theirs" / "data.csv").read_text() == "1,2"
 
 
+def test_force_replaces_an_output_only_with_one_of_its_kind(cli, tmp_path):
+    """A report written with --force into the folder of a saved run deleted the run's
+    tables (found by trying the Python API as a user); --force replaces only an earlier
+    output of the same kind (a report a report, a saved run a saved run), and refuses the
+    others whatever it says, on the command line and in Python."""
+    assert cli(*RUN, "--out", "results")[0] == 0
+    saved = tree(tmp_path / "results")
+    code, _, err = cli("report", "last", "--out", "results", "--force")
+    assert code == 2 and "it holds a saved run written by scsim (run.json, …), not a " \
+        "report; choose a new folder for the report" in err
+    assert tree(tmp_path / "results") == saved
+    res = scsim.Result.load(tmp_path / "results")
+    with pytest.raises(ScsimError, match=r"holds a saved run .* not a report"):
+        scsim.report(res, tmp_path / "results", force=True)
+    assert tree(tmp_path / "results") == saved
+
+    assert cli("report", "last", "--out", "rep")[0] == 0
+    report = tree(tmp_path / "rep")
+    code, _, err = cli(*RUN, "--out", "rep", "--force")
+    assert code == 2 and "it holds a report written by scsim (report.html, …), not a " \
+        "saved run" in err
+    with pytest.raises(ScsimError, match=r"holds a report .* not a saved run"):
+        res.save(tmp_path / "rep", force=True)
+    assert tree(tmp_path / "rep") == report
+    assert cli("report", "last", "--out", "rep", "--force")[0] == 0  # its own kind
+
+
 def test_force_never_removes_what_a_user_added_to_or_changed_in_an_output(cli, tmp_path):
     """--force replaces an earlier scsim output only while it holds the files scsim listed
     in its marker, unchanged: a note, a folder of one's own, or an edited report in it is

@@ -287,6 +287,46 @@ def test_a_python_argument_is_named_as_python_writes_it_not_as_a_cli_option(give
     assert any(named in p for p in found) and not any("--" in p for p in found), found
 
 
+def test_a_scenario_changed_in_python_is_checked_before_it_runs():
+    """A notebook user set a field by assignment, or through ``model_copy(update=...)``;
+    neither is checked when it is set, and a probability of 5 ran, a threshold of 'abc'
+    failed deep in numba. Every entry point validates a Scenario again, and a valid one
+    comes back equal (an int where a float is due as a float, so no new kernel version)."""
+    sc = load_scenario("pilot-1000", agents=200, days=2)
+    for change, said in ((lambda s: setattr(s.surveillance, "misattribution", -0.5),
+                          "surveillance.misattribution: must be >= 0"),
+                         (lambda s: setattr(s.listing, "threshold", "abc"),
+                          "listing.threshold: must be a number, got 'abc'")):
+        bad = sc.model_copy(deep=True)
+        change(bad)
+        for call in (scsim.simulate, scsim.Simulation, lambda s: scsim.replicate(s, reps=1),
+                     lambda s: scsim.compare(s, sc)):
+            with pytest.raises(ScenarioError, match=said):
+                call(bad)
+    copied = sc.model_copy(update={"surveillance": sc.surveillance.model_copy(
+        update={"misattribution": 5.0})})
+    with pytest.raises(ScenarioError, match=r"surveillance.misattribution: must be <= 1"):
+        scsim.simulate(copied)
+    whole = sc.model_copy(deep=True)
+    whole.listing.threshold = 650
+    assert scsim.Simulation(whole).scenario.listing.threshold == 650.0
+    assert isinstance(scsim.Simulation(whole).scenario.listing.threshold, float)
+    for name in scsim.builtin_names():
+        loaded = load_scenario(name)
+        assert scsim.scenario.as_scenario(loaded) == loaded
+
+
+def test_one_override_may_be_given_as_a_string_and_reps_must_be_whole():
+    """``overrides="a.b=v"`` was read one character at a time ('--set s: expected
+    KEY=VALUE'), and ``reps=1.5`` failed inside range()."""
+    assert load_scenario("national-800", overrides="listing.threshold=600"
+                         ).listing.threshold == 600
+    for reps in (1.5, "2", 0, True):
+        with pytest.raises(scsim.ScsimError, match="reps must be a whole number of at least "
+                           f"1, got {reps!r}"):
+            scsim.replicate("pilot-1000", reps=reps, agents=100, days=1)
+
+
 def test_timeline_epochs_apply_cumulatively(tmp_path):
     path = write(tmp_path, """
         base: national-800

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import numbers
+
 
 class ScsimError(Exception):
     """Bad input: a message that says what is wrong and where."""
+
+
+def check_reps(reps: object) -> int:
+    """``reps`` (how many replications, or pairs) as an int when it is a whole number of at
+    least 1, else a ScsimError saying so."""
+    if isinstance(reps, bool) or not isinstance(reps, numbers.Integral) or reps < 1:
+        raise ScsimError(f"reps must be a whole number of at least 1, got {reps!r}")
+    return int(reps)
 
 
 class ScenarioError(ScsimError):

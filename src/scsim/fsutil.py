@@ -131,14 +131,29 @@ def _named(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + (", …" if len(names) > SHOWN else "")
 
 
+KINDS = {"report": "report.html", "saved run": "run.json",
+         "sensitivity analysis": "indices.csv", "checkpoint": "manifest.json"}
+"""The kinds of folder scsim writes whole (``atomic_folder``), each told by the file only it
+holds. ``force`` replaces an earlier output of the same kind only: a report never replaces
+a saved run, nor a saved run a checkpoint."""
+
+
+def output_kind(folder: Path) -> str | None:
+    """The kind (``KINDS``) of the scsim output ``folder``, None when none of their files
+    is there."""
+    return next((kind for kind, name in KINDS.items() if (folder / name).is_file()), None)
+
+
 FORCE_REPLACES = "--force (force=True in Python) replaces it"
 """What a refusal to replace scsim's own earlier output says, to the command line and to
 Python alike."""
 
 
-def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Path:
+def check_output_folder(folder: str | os.PathLike, *, force: bool = False,
+                        kind: str | None = None) -> Path:
     """The resolved ``folder`` if scsim may write it (missing, empty, or with ``force`` an
-    earlier scsim output); otherwise a ScsimError that says why. Nothing is touched."""
+    earlier scsim output of the same ``kind``, one of ``KINDS``); otherwise a ScsimError
+    that says why. Nothing is touched."""
     target = Path(folder).expanduser().resolve()
     here = Path.cwd().resolve()
     if target == Path(target.anchor) or target == Path.home().resolve():
@@ -169,6 +184,11 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False) -> Pa
                          f"{_named(theirs)} there, or it changed since ({len(theirs)} in "
                          f"all); move {'it' if len(theirs) == 1 else 'them'} out, or choose "
                          "a new folder")
+    held = output_kind(target)
+    if kind is not None and held is not None and held != kind:  # force or not
+        raise ScsimError(f"refusing to replace {target}: it holds a {held} written by scsim "
+                         f"({KINDS[held]}, …), not a {kind}; choose a new folder for the "
+                         f"{kind}")
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: {FORCE_REPLACES}")
     return target
@@ -273,14 +293,16 @@ def clear_stale_work(target: Path) -> None:
 
 
 @contextmanager
-def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``folder`` to fill; on success it replaces ``folder``
-    (rename), on any exception it is removed and ``folder`` is left as it was. ``folder``
-    must pass ``check_output_folder`` (checked before and again just before the rename).
+def atomic_folder(folder: str | os.PathLike, *, kind: str,
+                  force: bool = False) -> Iterator[Path]:
+    """Yield a temporary sibling of ``folder`` to fill with an output of ``kind``
+    (``KINDS``); on success it replaces ``folder`` (rename), on any exception it is removed
+    and ``folder`` is left as it was. ``folder`` must pass ``check_output_folder`` (checked
+    before and again just before the rename).
     A Ctrl-C or SIGTERM that arrived while it was filled, even one whose exception a
     library lost (``scsim.interrupts``), stops it before the rename."""
     clear_stale_work(Path(folder).resolve())
-    target = check_output_folder(folder, force=force)
+    target = check_output_folder(folder, force=force, kind=kind)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=target.parent))
     _usual_mode(tmp, 0o777)  # mkdtemp makes it private; the result should not be
@@ -288,7 +310,7 @@ def atomic_folder(folder: str | os.PathLike, *, force: bool = False) -> Iterator
         yield tmp
         check_signals()
         _write_marker(tmp)
-        check_output_folder(target, force=force)
+        check_output_folder(target, force=force, kind=kind)
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
-from scsim.errors import ScsimError
+from scsim.errors import ScsimError, check_reps
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
@@ -326,8 +326,7 @@ def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, 
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of
 
-    if reps < 1:
-        raise ScsimError(f"reps must be at least 1, got {reps}")
+    reps = check_reps(reps)
     store = store_of(store)
     a, b = (as_scenario(sc, agents=agents, days=days) for sc in (a, b))
     check_pairable(a, b)

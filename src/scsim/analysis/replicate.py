@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
-from scsim.errors import ScsimError
+from scsim.errors import check_reps
 from scsim.outputs.result import Result
 from scsim.outputs.summary import figure_range
 
@@ -117,7 +117,7 @@ class Replicates:
 
 def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
               agents: int | None = None, days: int | None = None,
-              overrides: list[str] | dict | None = None, threads: int | None = None,
+              overrides: str | list[str] | dict | None = None, threads: int | None = None,
               store: RunStore | str | os.PathLike | bool | None = None,
               progress: Callable[[int], None] | None = None) -> Replicates:
     """Run ``scenario`` (a Scenario, or a built-in name or YAML path, with ``agents``,
@@ -129,8 +129,7 @@ def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of
 
-    if reps < 1:
-        raise ScsimError(f"reps must be at least 1, got {reps}")
+    reps = check_reps(reps)
     store = store_of(store)
     scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     results = []

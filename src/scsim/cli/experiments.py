@@ -377,7 +377,7 @@ def sensitivity_command(
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
-    check_output_folder(folder, force=force)
+    check_output_folder(folder, force=force, kind="sensitivity analysis")
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_sensitivity(params, method, samples, seed)  # before Dask

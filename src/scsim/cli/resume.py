@@ -66,7 +66,8 @@ def resume(
         require("report", what="scsim resume with --report")
     if request["out"] is not None:
         try:
-            check_output_folder(request["out"], force=request["force"])
+            check_output_folder(request["out"], force=request["force"],
+                                kind="saved run")
         except ScsimError as exc:
             if out is not None:
                 raise

@@ -85,7 +85,7 @@ def run(
     as_data = data_format(json_, csv)
     sc = load(scenario, agents, days, network, set_)
     if out is not None:
-        check_output_folder(out, force=force)
+        check_output_folder(out, force=force, kind="saved run")
     runs = existing_runs(store)
     with compile_notice(quiet):
         warm_up = (f", then {sc.warmup_days:,} days of warm-up (not reported)"

@@ -163,7 +163,7 @@ def report_command(
     from scsim.report import report
 
     if out is not None:
-        check_output_folder(out, force=force)
+        check_output_folder(out, force=force, kind="report")
     if len(runs) > 1 and len(runs) % 2:
         raise ScsimError(f"give one run or pairs of runs (A B, A B...), not {len(runs)}")
     st = open_runs(store)

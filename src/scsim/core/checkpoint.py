@@ -189,7 +189,7 @@ def save(sim: Simulation, path: str | os.PathLike, *, force: bool = False) -> Pa
     earlier scsim output is replaced only with ``force`` (``fsutil.atomic_folder``)."""
     from scsim.fsutil import atomic_folder
 
-    with atomic_folder(path, force=force) as tmp:
+    with atomic_folder(path, kind="checkpoint", force=force) as tmp:
         write_checkpoint(sim, tmp)
     target = Path(path).expanduser().resolve()
     fsync_folder(target.parent)

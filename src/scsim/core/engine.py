@@ -286,7 +286,7 @@ class Simulation:
 
 
 def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = None,
-             days: int | None = None, overrides: list[str] | dict | None = None,
+             days: int | None = None, overrides: str | list[str] | dict | None = None,
              threads: int | None = None, progress: Callable[[int], None] | None = None,
              store: str | os.PathLike | bool | None = None,
              checkpoint_every: int | None = None,

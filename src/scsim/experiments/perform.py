@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scsim.errors import ScenarioWarning, ScsimError
+from scsim.errors import ScenarioWarning, ScsimError, check_reps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +24,7 @@ def sweep(scenario: Scenario | str | Path | dict,
           grid: Mapping[str, Sequence[Any]] | None = None, *, sample: int | None = None,
           ranges: Mapping[str, Sequence[Any]] | None = None, reps: int = 1, seed: int = 0,
           agents: int | None = None, days: int | None = None,
-          overrides: list[str] | dict | None = None, outputs: list[str] | None = None,
+          overrides: str | list[str] | dict | None = None, outputs: str | list[str] | None = None,
           store: RunStore | str | os.PathLike | bool = True, scheduler: str | None = None,
           workers: int | None = None,
           progress: Callable[[], None] | None = None) -> pd.DataFrame:
@@ -44,9 +44,10 @@ def sweep(scenario: Scenario | str | Path | dict,
     ``simulate(store=True)`` records them. Bad input (a seed, ``workers``, a key, a value,
     an output) is refused before the cluster starts or the store records the sweep.
     Returns one row per finished run: cell, replication, seed, run id, the cell's
-    parameters and each of ``outputs`` (default: the sweep's usual outputs, e.g.
-    ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]`` names the sweep. A
-    run that failed twice is left out of the table, with a warning naming it."""
+    parameters and each of ``outputs`` (a name or a list of names; default: the sweep's
+    usual outputs, e.g. ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]``
+    names the sweep. A run that failed twice is left out of the table, with a warning
+    naming it."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep()")
@@ -60,8 +61,7 @@ def sweep(scenario: Scenario | str | Path | dict,
 
     seed = check_seed(seed)  # before the store, the plan or the cluster
     address = cluster_address(scheduler, workers)
-    if reps < 1:
-        raise ScsimError(f"reps must be at least 1, got {reps}")
+    reps = check_reps(reps)
     if store is False or store is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
@@ -75,7 +75,7 @@ def sweep(scenario: Scenario | str | Path | dict,
                           ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],
                           reps=reps, seed=seed, origin=origin,
                           fits_here=address is None)  # a local cluster: runs fit here
-    outputs = list(outputs or sw.DEFAULT_OUTPUTS)
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
     runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):

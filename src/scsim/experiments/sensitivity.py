@@ -87,7 +87,7 @@ class Sensitivity:
         ``report`` extra."""
         from scsim.experiments.charts import save_charts, sensitivity_chart
 
-        with atomic_folder(folder, force=force) as tmp:
+        with atomic_folder(folder, kind="sensitivity analysis", force=force) as tmp:
             self.indices.to_csv(tmp / "indices.csv", index=False)
             self.samples.to_csv(tmp / "samples.csv", index=False)
             save_charts([sensitivity_chart(self)], tmp)

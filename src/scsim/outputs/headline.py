@@ -71,6 +71,20 @@ def chilling_change(metrics) -> float:
     return tail / head - 1.0 if head > 0 else math.nan
 
 
+def chilling_chance(metrics) -> float:
+    """How far ``chilling_change`` could be from 0 by chance alone: the half-width of its
+    95 % interval from the day-to-day variation of penalised acts in the two windows
+    (each day's count taken as independent; a trend inside a window only widens it);
+    NaN when it cannot be told (no acts at the start, or windows of one day)."""
+    acts, window = metrics["penalised_acts"], chilling_window(len(metrics))
+    if window < 2:
+        return math.nan
+    head, tail = acts.iloc[:window], acts.iloc[-window:]
+    if head.mean() <= 0:
+        return math.nan
+    return 1.96 * math.sqrt((head.var() + tail.var()) / window) / head.mean()
+
+
 STOPPING = (("social_media_banned", "social-media bans on the listed"),
             ("house_arrest", "house arrest"), ("detained", "detention"))
 """The restrictions that keep agents from acting (their metric, in words): acts they stop
@@ -85,12 +99,15 @@ def people(count: float) -> str:
     return (f"{round_figure(count / 1e6)} million" if count >= 1e6 else round_figure(count))
 
 
-def acting_stopped(metrics, window: int) -> str:
+def acting_stopped(metrics, window: int, share: float = 0.0, agents: int = 1) -> str:
     """The restrictions of STOPPING that held someone on some of the last ``window`` days
     of the run, in words ('social-media bans on the listed and detention'); '' when none
-    did (high-control abolishes them on day 365: a later fall in acts is fear alone)."""
+    did (high-control abolishes them on day 365: a later fall in acts is fear alone).
+    With ``share``: only those that held at least that share of the ``agents`` on average
+    over those days (a restriction on 2 people of 2,000 does not explain a fall of 5 %)."""
     held = [words for column, words in STOPPING
-            if column in metrics and metrics[column].iloc[-window:].to_numpy().any()]
+            if column in metrics and metrics[column].iloc[-window:].to_numpy().any()
+            and metrics[column].iloc[-window:].mean() >= share * agents]
     return " and ".join([", ".join(held[:-1]), held[-1]] if len(held) > 1 else held)
 
 
@@ -112,6 +129,41 @@ def percent(share: float, digits: int = 0) -> str:
         digits += 1
         text = f"{100 * share:.{digits}f}"
     return f"{text} %"
+
+
+def chilling_line(m: pd.DataFrame, n: int) -> str:
+    """The chilling effect in words: penalised acts in the last days of a run against the
+    first (``chilling_change``), what it comes from (fear, and the restrictions that held
+    enough of the ``n`` agents to matter), or that there is none to speak of: a change
+    within chance (``chilling_chance``), or one that neither fear nor a restriction can
+    explain (a run of no-system changes as much). ``m``: the run's metrics."""
+    window = chilling_window(len(m))
+    change = chilling_change(m)
+    first, last = (("on the first day", "on the last day") if window == 1 else
+                   (f"in the first {window} days", f"in the last {window} days"))
+    if window == 0:
+        acts = "one day is too short to compare its first and last days"
+    elif math.isnan(change):
+        acts = f"no penalised acts {first}"
+    elif abs(change) < 0.005:
+        acts = f"as many penalised acts {last} as {first}"
+    else:
+        acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts "
+                f"{last} than {first}")
+        chance = chilling_chance(m)
+        feared = round(m["fear_mean"].iloc[-1], 2) > 0
+        # a restriction is named when it held at least a tenth of the fall's share
+        stopping = acting_stopped(m, window, abs(change) / 10, n) if change < 0 else ""
+        if abs(change) <= chance:  # a run without the system varies as much
+            acts = (f"none beyond chance: {acts}, within their day-to-day variation (± "
+                    f"{percent(chance)})")
+        elif change < 0 and not feared and not stopping:
+            acts = (f"none (nobody fears the score, and too few are kept from acting to "
+                    f"matter): {acts}, from the model's other dynamics and chance")
+        elif stopping:  # not all of it is fear
+            acts += f", from fear and from {stopping}" if feared else f", from {stopping}"
+    return (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
+            "(0: none, 1: the most).")
 
 
 def run_headline(res: Result) -> str:
@@ -146,24 +198,7 @@ def run_headline(res: Result) -> str:
               f"{100 * published['train'][1].value:.2g} {published['air'][1].reading_words}.")
     if k != 1:
         travel = national_travel(per_100, n * k, published)
-    change = chilling_change(m)
-    window = chilling_window(days)
-    first, last = (("on the first day", "on the last day") if window == 1 else
-                   (f"in the first {window} days", f"in the last {window} days"))
-    if window == 0:
-        acts = "one day is too short to compare its first and last days"
-    elif math.isnan(change):
-        acts = f"no penalised acts {first}"
-    elif abs(change) < 0.005:
-        acts = f"as many penalised acts {last} as {first}"
-    else:
-        acts = (f"{percent(abs(change))} {'fewer' if change < 0 else 'more'} penalised acts "
-                f"{last} than {first}")
-        stopping = acting_stopped(m, window)
-        if change < 0 and stopping:  # not all of it is fear
-            acts += f", from fear and from {stopping}"
-    chilling = (f"Chilling effect: {acts}; mean fear {m['fear_mean'].iloc[-1]:.2f} "
-                "(0: none, 1: the most).")
+    chilling = chilling_line(m, n)
     lines = [listed, travel, chilling]
     if res.names.errors:  # question 2: how many wrongful travel bans
         blocked = m[["blocked_air", "blocked_train"]].to_numpy().sum()
@@ -246,31 +281,49 @@ def _same_scenario(cmp: Comparison) -> bool:
     return cmp.a[0].scenario.name == cmp.b[0].scenario.name and not cmp.changes
 
 
+SHOWN_CHANGES = 4
+"""The most settings a comparison's sentence names one by one ('and 3 more settings')."""
+
+
 def change_phrase(cmp: Comparison) -> str:
     """What B does differently from A, as the subject of a sentence ('Raising the
-    association listed penalty from 0 to 1 point per day per listed neighbour')."""
+    association listed penalty from 0 to 1 point per day per listed neighbour'; with more
+    than one setting changed, every one named: 'Changing 3 settings together (raising
+    ..., lowering ... and switching ... on)')."""
     name_a, name_b = cmp.a[0].scenario.name, cmp.b[0].scenario.name
     if name_a != name_b:
         return f"Running {name_b} instead of {name_a}"
     if _same_scenario(cmp):
         return "The same scenario run twice"
-    path, (va, vb) = next(iter(cmp.changes.items()))
-    more = len(cmp.changes) - 1
-    tail = f" (and {more} other setting{'s' if more > 1 else ''})" if more else ""
+    changes = [_one_change(path, va, vb) for path, (va, vb) in cmp.changes.items()]
+    if len(changes) == 1:
+        return changes[0]
+    named = [c[0].lower() + c[1:] for c in changes[:SHOWN_CHANGES]]
+    if len(changes) > SHOWN_CHANGES:
+        rest = len(changes) - SHOWN_CHANGES
+        named.append(f"{rest} more setting{'s' if rest > 1 else ''}")
+    return (f"Changing {len(changes)} settings together ({', '.join(named[:-1])} and "
+            f"{named[-1]})")
+
+
+def _one_change(path: str, va: Any, vb: Any) -> str:
+    """One setting's change from A's value ``va`` to B's ``vb``, as the subject of a
+    sentence ('Switching sanctions off', 'Raising the listing threshold from 550 to 650
+    points')."""
     from scsim.scenario.reference import setting_name, setting_unit
 
     name = "the " + setting_name(path)
     if isinstance(vb, bool) or isinstance(va, bool):
         if path.endswith("enabled"):  # a mechanism: 'Switching sanctions off'
-            return f"Switching {setting_name(path)} {'on' if vb else 'off'}{tail}"
+            return f"Switching {setting_name(path)} {'on' if vb else 'off'}"
         # another switch reads best as the setting itself ('Setting
         # detention.suspend_ties to false')
-        return f"Setting {path} to {'true' if vb else 'false'}{tail}"
+        return f"Setting {path} to {'true' if vb else 'false'}"
     unit = setting_unit(path)
     if isinstance(va, int | float) and isinstance(vb, int | float):
         verb = "Raising" if vb > va else "Lowering"
-        return f"{verb} {name} from {_with_unit(va, '')} to {_with_unit(vb, unit)}{tail}"
-    return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}{tail}"
+        return f"{verb} {name} from {_with_unit(va, '')} to {_with_unit(vb, unit)}"
+    return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}"
 
 
 def to_precision(value: float, half_width: float) -> str:

@@ -304,7 +304,7 @@ class Result:
         run.json to ``folder`` atomically (a temporary sibling folder renamed into place).
         ``folder`` must be missing or empty; an earlier scsim output is replaced only with
         ``force``, and anything else is refused (``fsutil.check_output_folder``)."""
-        with atomic_folder(folder, force=force) as tmp:
+        with atomic_folder(folder, kind="saved run", force=force) as tmp:
             self.write_files(tmp)
         return Path(folder).resolve()
 

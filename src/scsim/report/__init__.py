@@ -177,7 +177,7 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
     tail_html = "".join(f"<h2 id='{a}'>{html.escape(h)}</h2>{body}" for a, h, body in tail)
     not_drawn = "" if not skipped else _p("Not drawn: " + "; ".join(
         f"{name} ({why})" for name, why in skipped.items()) + ".")
-    with atomic_folder(folder, force=force) as tmp:
+    with atomic_folder(folder, kind="report", force=force) as tmp:
         figures = []
         for k, chart in enumerate(charts, start=1):
             png = _png(chart)

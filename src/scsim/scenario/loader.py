@@ -339,13 +339,14 @@ def load_scenario(
     agents: int | None = None,
     days: int | None = None,
     network: str | Path | None = None,
-    overrides: list[str] | dict[str, Any] | None = None,
+    overrides: str | list[str] | dict[str, Any] | None = None,
     spelling: str = "python",
 ) -> Scenario:
     """Load, merge and validate a scenario.
 
     ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
-    ``overrides`` are ``"a.b=value"`` strings or a ``{path: value}`` mapping, applied after
+    ``overrides`` are ``"a.b=value"`` strings (one, or a list) or a ``{path: value}`` mapping,
+    applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
     Problems name those three as they were given: ``agents=-5`` (``spelling="python"``) or
     ``--agents -5`` (``spelling="cli"``, the command line's options).
@@ -370,6 +371,8 @@ def load_scenario(
     # a file whose base chain lists no behaviours, nor the file itself: nobody would act
     idle = not isinstance(source, dict) and "behaviours" not in doc.data and not (
         doc.source.startswith("<built-in"))
+    if isinstance(overrides, str):  # one override, not its characters
+        overrides = [overrides]
     items = overrides.items() if isinstance(overrides, dict) else (
         parse_assignment(o) for o in overrides or [])
     def given(path: tuple, value: Any, option: str) -> None:
@@ -444,14 +447,17 @@ def load_advised(source: str | Path | dict, **options: Any) -> tuple[Scenario, l
 
 def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = None,
                 days: int | None = None,
-                overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
-    """``scenario`` itself when it is a Scenario and nothing is changed; otherwise loaded
-    with ``load_scenario`` (a built-in name, a YAML path or a mapping; a Scenario through
-    its mapping), ``agents``, ``days`` and ``overrides`` applied as it applies them."""
+                overrides: str | list[str] | dict[str, Any] | None = None) -> Scenario:
+    """``scenario`` validated again when it is a Scenario and nothing is changed (a field
+    set by assignment, or by ``model_copy(update=...)``, is not checked when it is set);
+    otherwise loaded with ``load_scenario`` (a built-in name, a YAML path or a mapping; a
+    Scenario through its mapping), ``agents``, ``days`` and ``overrides`` applied as it
+    applies them."""
     if isinstance(scenario, Scenario):
+        data = scenario.model_dump(mode="json", warnings=False)
         if agents is None and days is None and not overrides:
-            return scenario
-        scenario = scenario.model_dump(mode="json")
+            return validate(Document(data, {}, "<scenario>"))
+        scenario = data
     return load_scenario(scenario, agents=agents, days=days, overrides=overrides)
 
 
