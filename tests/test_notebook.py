@@ -170,3 +170,32 @@ def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(re
     figures = summary["figure"].tolist()
     assert figures.index("  cause: association") == figures.index("wrongfully listed now") + 1
     assert len(summary) == len(tables[1])
+
+
+def test_a_notebook_users_slips_get_plain_errors(tmp_path, reps):
+    """Found by trying the API as a researcher would: these raised TypeError, IndexError,
+    FileNotFoundError or ValueError from deep inside; each is a ScsimError saying what to
+    give instead."""
+    with pytest.raises(ScsimError, match="a built-in name, a YAML path or a mapping, not 42"):
+        scsim.load_scenario(42)
+    with pytest.raises(ScsimError, match=r"not a run saved by scsim .*: no such folder"):
+        scsim.Result.load(tmp_path / "nope")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "run.json").write_text("{}")
+    with pytest.raises(ScsimError, match=r": no scenario\.yaml, metrics\.parquet"):
+        scsim.Result.load(tmp_path / "half")
+    with pytest.raises(ScsimError, match="checkpoint_every needs a store"):
+        scsim.simulate("pilot-1000", agents=100, days=2, checkpoint_every=1)
+    from scsim.analysis.compare import compare_results
+
+    cmp = compare_results(reps.results[:2], reps.results[:2])  # each run with itself
+    for k in (2, -1, 1.0):
+        with pytest.raises(ScsimError, match=f"pair {k!r}: this comparison has 2 pairs, "
+                           "numbered 0 to 1"):
+            cmp.agents(k)
+    assert len(cmp.daily(1)) == 60
+    median = reps.quantiles(0.5)  # one quantile, not a list of one
+    assert median.index.names == ["quantile", "day"]
+    assert median.loc[0.5].equals(reps.quantiles([0.5]).loc[0.5])
+    per_day = reps.metrics().groupby("day")["score_mean"].median()
+    assert np.allclose(median.loc[0.5]["score_mean"], per_day)

@@ -573,6 +573,20 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
                                          r"\(a repeated value runs the same cell again; "
                                          r"reps= adds replications\)$"):
         python_sweep("court-blacklist", {"listing.threshold": [640, 600, 640]}, store=store)
+    # and so are the design's, a range's scale and a single output (not its letters)
+    rng = {"scoring.recovery": (0.001, 0.01)}
+    for given, said in (({"grid": {"listing.threshold": [640]}, "sample": 2, "ranges": rng},
+                         "give either grid= or sample= with ranges=, not both"),
+                        ({"sample": 2}, r"sample=N draws its cells from ranges=: give both"),
+                        ({"ranges": rng}, r"sample=N draws its cells from ranges="),
+                        ({"sample": 2, "ranges": {"scoring.recovery": (0.001, 0.01, "ln")}},
+                         r"ranges\['scoring.recovery'\]: the scale is 'log' or 'linear', "
+                         "got 'ln'")):
+        with pytest.raises(ScsimError, match=rf"^{said}"):
+            python_sweep("court-blacklist", store=store, **given)
+    with pytest.raises(ScsimError, match=r"unknown output 'listed_finl'"):
+        python_sweep("court-blacklist", {"listing.threshold": [640]}, store=store,
+                     outputs="listed_finl")
     assert not store.exists()
     with pytest.raises(ScsimError, match=r"^workers=0: a local cluster needs"):
         cluster.check_workers(0)

@@ -24,6 +24,7 @@ difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -207,7 +208,7 @@ class Comparison:
     def agents(self, k: int = 0) -> pd.DataFrame:
         """Agents whose outcomes differ in pair ``k``: id, group, and per side the times
         listed, wrongful listings, ties lost, penalised acts, blocked tickets and score."""
-        d = self._agent_pairs(k)
+        d = self._agent_pairs(self._pair(k))
         outcome = ("times_listed", "wrongful_listings", "ties_lost", "penalised_acts",
                    "blocked_tickets")
         differs = d["acts_changed"].copy()
@@ -219,11 +220,20 @@ class Comparison:
 
     def daily(self, k: int = 0) -> pd.DataFrame:
         """B − A of every metric shared by both runs, one row per day, for pair ``k``."""
+        k = self._pair(k)
         ma, mb = self.a[k].metrics, self.b[k].metrics
         cols = [c for c in ma.columns if c in mb.columns and c != "day"]
         out = mb[cols] - ma[cols]
         out.insert(0, "day", ma["day"])
         return out
+
+    def _pair(self, k: object) -> int:
+        """``k`` if it numbers a pair (0 .. reps - 1), else a ScsimError saying which do."""
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not (
+                0 <= k < self.reps):
+            raise ScsimError(f"pair {k!r}: this comparison has {counted(self.reps, 'pair')}"
+                             f", numbered 0 to {self.reps - 1}")
+        return int(k)
 
     def _agent_pairs(self, k: int) -> pd.DataFrame:
         ra, rb = self.a[k], self.b[k]

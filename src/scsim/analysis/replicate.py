@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -59,11 +60,15 @@ class Replicates:
         """Per day (the index), the mean over replications of every metric column."""
         return self.metrics().drop(columns=["rep", "seed"]).groupby("day").mean()
 
-    def quantiles(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """Per quantile and day (a two-level index: ``quantiles().loc[0.05]`` is one table
-        per day), the quantiles over replications of every metric column."""
+    def quantiles(self, q: float | Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Per quantile and day (a two-level index, ``quantile`` and ``day``:
+        ``quantiles().loc[0.05]`` is one table per day), the quantiles ``q`` (one, or
+        several) over replications of every metric column."""
         by_day = self.metrics().drop(columns=["rep", "seed"]).groupby("day")
-        return by_day.quantile(list(q)).swaplevel().sort_index()
+        qs = [q] if isinstance(q, numbers.Real) else list(q)
+        out = by_day.quantile(qs).swaplevel().sort_index()
+        out.index = out.index.set_names(["quantile", "day"])
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Each figure of the end-of-run summary: ``mean`` over replications, the 95 %

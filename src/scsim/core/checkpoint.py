@@ -202,7 +202,8 @@ class Checkpoints:
 
     def __init__(self, folder: str | os.PathLike, every: int, extra: dict | None = None):
         if every < 1:
-            raise ScsimError(f"--checkpoint-every must be at least 1 day, got {every}")
+            raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 "
+                             f"day, got {every}")
         self.folder = Path(folder)
         self.every = int(every)
         self.extra = {"checkpoint_every": self.every, REQUEST: command_request(self.folder),

@@ -316,6 +316,6 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     runs = store_of(store)
     if runs is None:
         if checkpoint_every:
-            raise ValueError("checkpoint_every needs a store (store=True or a folder)")
+            raise ScsimError("checkpoint_every needs a store (store=True or a folder)")
         return sim.run(progress)
     return runs.record(sim, progress, checkpoint_every=checkpoint_every)

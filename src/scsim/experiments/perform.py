@@ -65,6 +65,10 @@ def sweep(scenario: Scenario | str | Path | dict,
     if store is False or store is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
+    if grid and sample is not None:
+        raise ScsimError("give either grid= or sample= with ranges=, not both")
+    if (sample is None) != (not ranges):
+        raise ScsimError("sample=N draws its cells from ranges=: give both, or grid=")
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     # overrides are recorded against the built-in or file a name or path loads, as `scsim
     # sweep` records them; a Scenario or mapping against the built-in of its name, as
@@ -113,5 +117,8 @@ def _range_spec(key: str, bounds: Sequence[Any]) -> str:
             2, 3):
         raise ScsimError(f"ranges[{key!r}]: expected (low, high) or (low, high, 'log'), "
                          f"got {bounds!r}")
+    if len(bounds) == 3 and bounds[2] not in ("log", "linear"):
+        raise ScsimError(f"ranges[{key!r}]: the scale is 'log' or 'linear', got "
+                         f"{bounds[2]!r}")
     scale = f":{bounds[2]}" if len(bounds) == 3 else ""
     return f"{key}={bounds[0]!r}..{bounds[1]!r}{scale}"

@@ -139,8 +139,17 @@ class Result:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Result:
-        """A Result from the files that ``save`` wrote (the network sample if present)."""
+        """A Result from the files that ``save`` wrote (the network sample if present); a
+        ScsimError when ``folder`` holds no saved run."""
         folder = Path(folder)
+        missing = [name for name in ("scenario.yaml", "run.json",
+                                     *(f"{t}.parquet" for t in TABLES))
+                   if not (folder / name).is_file()]
+        if missing:
+            what = "no such folder" if not folder.exists() else (
+                "it is a file" if not folder.is_dir() else f"no {', '.join(missing)}")
+            raise ScsimError(f"{folder} is not a run saved by scsim (Result.save, scsim run "
+                             f"--out): {what}")
         data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
         sc = Scenario.model_validate(data)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))

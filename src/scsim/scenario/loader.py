@@ -355,6 +355,9 @@ def load_scenario(
     A setting that does nothing (``shaming: {enabled: true}`` with its probability left at
     0: ``scenario.advice``) is issued as a ``ScenarioWarning`` naming the key to set.
     """
+    if not isinstance(source, str | Path | dict):
+        raise ScenarioError(f"a scenario is a built-in name, a YAML path or a mapping, not "
+                            f"{source!r}")
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
         own = mapping_paths(doc.data)  # the keys its author wrote, not its base's

@@ -277,8 +277,8 @@ class RunStore:
         from scsim.core.checkpoint import Checkpoints
 
         if checkpoint_every is not None and checkpoint_every < 1:
-            raise ScsimError(f"--checkpoint-every must be at least 1 day, got "
-                             f"{checkpoint_every}")
+            raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 "
+                             f"day, got {checkpoint_every}")
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
                              trace=sim.trace or Trace())
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
