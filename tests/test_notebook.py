@@ -199,3 +199,12 @@ def test_a_notebook_users_slips_get_plain_errors(tmp_path, reps):
     assert median.loc[0.5].equals(reps.quantiles([0.5]).loc[0.5])
     per_day = reps.metrics().groupby("day")["score_mean"].median()
     assert np.allclose(median.loc[0.5]["score_mean"], per_day)
+
+
+def test_replications_are_a_sequence_and_a_simulation_says_where_it_is(reps):
+    assert len(reps) == 3 and [r.seed for r in reps] == reps.seeds == [4, 5, 6]
+    assert reps[1] is reps.results[1]
+    sim = scsim.Simulation(scsim.load_scenario("pilot-1000", agents=300, days=5), seed=2)
+    assert repr(sim) == "Simulation('pilot-1000', agents=300, seed=2, not started)"
+    sim.run_until(3)
+    assert repr(sim) == "Simulation('pilot-1000', agents=300, seed=2, 3 of 5 days done)"

@@ -84,10 +84,12 @@ class Comparison:
 
     @property
     def seeds(self) -> list[int]:
+        """The seed of each pair, in order."""
         return [r.seed for r in self.a]
 
     @property
     def reps(self) -> int:
+        """How many pairs."""
         return len(self.a)
 
     @property

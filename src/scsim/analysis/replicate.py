@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,16 +39,31 @@ class Replicates:
 
     results: list[Result]
 
+    def __len__(self) -> int:
+        """How many replications (``reps``)."""
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[Result]:
+        """The replications' Results, in the order of their seeds."""
+        return iter(self.results)
+
+    def __getitem__(self, k: int) -> Result:
+        """The Result of replication ``k`` (seed ``seeds[k]``)."""
+        return self.results[k]
+
     @property
     def reps(self) -> int:
+        """How many replications."""
         return len(self.results)
 
     @property
     def seeds(self) -> list[int]:
+        """The seed of each replication, in order."""
         return [r.seed for r in self.results]
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario every replication ran."""
         return self.results[0].scenario
 
     def metrics(self) -> pd.DataFrame:

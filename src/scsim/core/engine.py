@@ -198,6 +198,12 @@ class Simulation:
         self.case_files.after_warm_up()
         self.profile["setup"] += time.perf_counter() - t0
 
+    def __repr__(self) -> str:
+        day = self.state.day  # the warm-up, if any, is done when the Simulation is made
+        when = "not started" if day == 0 else f"{day:,} of {self.scenario.days:,} days done"
+        return (f"Simulation({self.scenario.name!r}, agents={self.state.n:,}, "
+                f"seed={self.seed}, {when})")
+
     def run(self, progress: Callable[[int], None] | None = None,
             checkpoints: Checkpoints | None = None) -> Result:
         """Simulate every day left (all of them, or those after the day a checkpoint was
