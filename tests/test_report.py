@@ -16,7 +16,7 @@ from scsim.analysis.compare import compare
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
 from scsim.report import REPORT_FILE, report_comparison, report_run
-from scsim.report.figures import RUN_CHARTS, SMALL_COUNT, draw_charts, listed_at_end
+from scsim.report.figures import RUN_CHARTS, SMALL_COUNT, draw_charts, listed_at_end, tiers
 from scsim.store import open_store
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -152,6 +152,24 @@ def test_comparison_report(tmp_path, pair):
         "companies", "network", "sources", "causes", "regions"])
     assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
     assert "listed under B, not under A" in html
+
+
+def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):
+    """no-system against national-800: the report said "Not drawn: companies (companies
+    are not scored in this scenario)" though B scores companies. A chart drawn for one
+    side says which side it leaves out, and why."""
+    a, b = (scsim.load_scenario(name, agents=1000, days=20)
+            for name in ("no-system", "national-800"))
+    html = check_report(report_comparison(compare(a, b, seed=4), tmp_path / "cmp"), [
+        "scores", "difference", "tiers", "listed", "travel", "chilling", "ties", "groups",
+        "companies", "network", "sources", "regions"])
+    assert "companies are not scored" not in html
+    assert re.search(r"A: no-system scores no companies,\s+so it is not drawn\.", html)
+    court = scsim.load_scenario("court-blacklist", agents=1000, days=20)  # no tiers
+    chart = tiers([("A: court-blacklist", scsim.simulate(court, seed=1)),
+                   ("B: no-system", scsim.simulate(a, seed=1))])
+    assert " ".join(chart.caption.split()).endswith(
+        "A: court-blacklist has no tiers, so it is not drawn.")
 
 
 def test_report_commands(tmp_path, monkeypatch, capsys):

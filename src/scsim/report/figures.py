@@ -14,6 +14,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib as mpl
 import networkx as nx
@@ -157,11 +158,23 @@ def scores(runs: Runs) -> Chart:
     return chart
 
 
+def _drawn(runs: Runs, has: Callable[[Result], Any], lacks: str) -> tuple[Runs, str]:
+    """The runs that ``has`` what a chart draws, and a sentence for its caption naming
+    those left out ('A: no-system has no companies scored, so it is not drawn.'; '' when
+    none is)."""
+    drawn = [(label, res) for label, res in runs if has(res)]
+    left = [label for label, res in runs if not has(res)]
+    if not left or not drawn:
+        return drawn, ""
+    return drawn, f" {' and '.join(left)} {lacks}, so it is not drawn."
+
+
 def tiers(runs: Runs) -> Chart | str:
-    if not all(res.names.tiers for _, res in runs):
+    runs, left_out = _drawn(runs, lambda res: res.names.tiers, "has no tiers")
+    if not runs:
         return "the scenario has no tiers"
     caption = ("Each band is the share of agents in one tier on each day, from the highest "
-               "tier (green, bottom) to the lowest (red, top).")
+               "tier (green, bottom) to the lowest (red, top)." + left_out)
     chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         names = res.names.tiers
@@ -315,10 +328,11 @@ def listed_at_end(res: Result, group: str) -> int:
 
 
 def companies(runs: Runs) -> Chart | str:
-    if not all(companies_scored(res) for _, res in runs):
+    runs, left_out = _drawn(runs, companies_scored, "scores no companies")
+    if not runs:
         return "companies are not scored in this scenario"
     caption = ("Left: share of companies in each corporate tier (the tier sets the tax and "
-               "inspection rates). Right: companies on the list.")
+               "inspection rates). Right: companies on the list." + left_out)
     chart, (left, right) = blank_chart("companies", "Companies", caption, 2)
     names = runs[0][1].names.company_tiers
     colors = _tier_colors(len(names))
