@@ -184,10 +184,11 @@ def test_validate_endpoint(client):
     # a setting typed that would do nothing is said, as `scsim validate` says it: it may run
     idle = client.post("/api/validate", json={"source": NATIONAL, "agents": 200, "settings": {
         "reports.false_rate": "0.01"}}).json()
+    # (without the command line's "override reports.false_rate=0.01: ", and by its path:
+    # no lever moves it)
     assert (idle["ok"], idle["problems"], idle["advice"]) == (True, [], [
-        "override reports.false_rate=0.01: reports.false_rate is set but reports.enabled is "
-        "false (in the scenario it starts from), so nobody will report anyone: set "
-        "reports.enabled: true"])
+        "reports.false_rate is set but reports.enabled is false (in the scenario it starts "
+        "from), so nobody will report anyone: set reports.enabled: true"])
     on = client.post("/api/validate", json={"source": NATIONAL, "agents": 200, "settings": {
         "reports.false_rate": "0.01", "reports.enabled": "true"}}).json()
     assert (on["ok"], on["advice"]) == (True, [])
@@ -207,8 +208,8 @@ def test_validate_endpoint(client):
     ("seed", "-1", "Seed: -1 is out of range; type a whole number from 0 to "
                    "9,223,372,036,854,775,807"),
     ("agents", "1.5", "Agents: 1.5 is not a whole number; type a whole number of 2 or more"),
-    ("agents", "not a number", "Agents: 'not a number' is not a number; type a whole "
-                               "number of 2 or more"),
+    ("agents", "not a number", "Agents must be a whole number of 2 or more"),
+    ("days", "e", "Days must be a whole number of 1 or more"),
     ("days", "", "Days: empty; type a whole number of 1 or more"),
     ("agents", "5000000", "too big for this dashboard: 5,000,000 agents × 30 days = "
                           "150,000,000 agent-days, over the limit of 1,000,000: use at "
@@ -222,6 +223,118 @@ def test_the_boxes_are_checked_as_typed_in_plain_words(client, box, typed, probl
     out = client.post("/api/validate", json=question).json()
     assert (out["ok"], out["problems"]) == (False, [problem])
     assert client.post("/api/run", json=question).status_code == 400
+
+
+def test_agents_too_many_for_the_schema_are_too_big_for_the_dashboard(client):
+    """A number of agents over the scenario schema's own limit is said as any question too
+    big for the dashboard (the most agents that fit), not in the schema's words; the
+    question's other problems are still said."""
+    question = {"source": NATIONAL, "agents": "99999999999999999999999", "days": "60"}
+    out = client.post("/api/validate", json=question).json()
+    assert out["ok"] is False
+    assert out["problems"] == [
+        "too big for this dashboard: 99,999,999,999,999,999,999,999 agents × 60 days = "
+        "5,999,999,999,999,999,999,999,940 agent-days, over the limit of 1,000,000: use at "
+        "most 16,666 agents, or fewer days (or start it with scsim dashboard "
+        "--max-agent-days N to allow more)"]
+    both = client.post("/api/validate", json={**question, "settings": {"fear.speed": "-1"}})
+    assert both.json()["problems"][1:] == ["override fear.speed=-1: fear.speed: must be >= 0"]
+    run = client.post("/api/run", json=question)
+    assert run.status_code == 400 and run.json()["error"].startswith("too big for this")
+    compare = client.post("/api/compare", json={**question, "reps": 1})
+    assert compare.status_code == 400 and "2 runs × 99,999" in compare.json()["error"]
+
+
+def test_advice_names_the_levers_in_their_words(client):
+    """Advice about a setting a lever moves names the lever, as the page labels it, and
+    what to do with it; the command line's "override KEY=VALUE: " is left out."""
+    on = client.post("/api/validate", json={"source": NATIONAL, "agents": "200",
+                                            "levers": {"shaming.enabled": True}}).json()
+    assert on["advice"] == ["Public shaming is on but the Shaming probability is 0, so nobody "
+                            "will be shamed: move the Shaming probability slider"]
+    off = client.post("/api/validate", json={"source": NATIONAL, "agents": "200",
+                                             "settings": {"shaming.probability": "0.5"}})
+    assert off.json()["advice"] == [
+        "Shaming probability is set but Public shaming is off (in the scenario it starts "
+        "from), so nobody will be shamed: switch Public shaming on"]
+
+
+def test_in_lever_words_keeps_settings_without_a_lever():
+    from scsim.dashboard.levers import in_lever_words
+
+    levers = levers_for(load_scenario("national-800"))
+    # a YAML value with ": " in it: the sentence still starts at the setting's path
+    assert in_lever_words("override shaming.sever={family: 0.1}: shaming.sever is set but "
+                          "shaming.probability is 0", levers) == (
+        "shaming.sever is set but the Shaming probability is 0")
+    assert in_lever_words("listing.appeals.enabled is true but listing.appeals.rate is 0",
+                          levers) == "listing.appeals.enabled is true but listing.appeals." \
+                                     "rate is 0"
+
+
+def test_a_server_error_is_answered_in_json_with_its_reason(tmp_path, compiled_kernels,
+                                                             monkeypatch, caplog):
+    """An exception that is not the question's fault (a bug, a full disk) comes back as a
+    500 whose JSON names the reason, and its traceback goes to the log; the page then says
+    the dashboard answered with an error, not that it did not answer."""
+    import logging
+
+    import scsim
+    import scsim.report
+
+    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    client.get("/")
+    res = scsim.simulate(load_scenario("national-800", agents=300, days=5), seed=1,
+                         store=tmp_path / "store")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(scsim.report, "report", broken)
+    with caplog.at_level(logging.ERROR, logger="scsim.dashboard"):
+        answer = client.get(f"/api/runs/{res.run_id}/report", params={"build": "1"})
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "[Errno 28] No space left on device"
+    assert "Traceback" in caplog.text and "No space left on device" in caplog.text
+    # a POST as well (the page's question checked): the same
+    import scsim.dashboard.settings as settings
+
+    monkeypatch.setattr(settings, "load_advised", lambda *a, **k: 1 / 0)
+    failed = client.post("/api/run", json={"source": NATIONAL, "agents": 300, "days": 5})
+    assert failed.status_code == 500 and failed.json()["error"] == "division by zero"
+
+
+def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
+    """The stored runs are listed with what they change, and the runs of a comparison made
+    in the dashboard with their side and pair (the store does not keep those)."""
+    from types import SimpleNamespace
+
+    from scsim.dashboard.worker import run_job
+
+    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    client.get("/")
+    dash = app.state.dashboard
+    a = load_scenario("national-800", agents=300, days=3).model_dump(mode="json")
+    b = load_scenario("national-800", agents=300, days=3,
+                      overrides={"listing.threshold": 650}).model_dump(mode="json")
+    runs, _ = run_job({"id": 1, "kind": "compare", "seed": 1, "reps": 2, "a": a, "b": b},
+                      dash.store, _Events(dash.store), SimpleNamespace(value=0))
+    with dash.jobs._lock:  # the job as the worker would have reported it
+        from scsim.dashboard.jobs import Job
+
+        job = Job(1, "page", {"kind": "compare", "b": b, "seed": 1, "reps": 2},
+                  status="done", runs=runs)
+        dash.jobs._jobs[1] = job
+    listed = {r["id"]: r for r in client.get("/api/runs").json()["runs"]}
+    assert listed[runs["a"][1]]["side"] == "A, pair 2"
+    assert listed[runs["b"][0]]["side"] == "B, pair 1"
+    assert listed[runs["a"][0]]["changes"] == []
+    assert listed[runs["b"][0]]["changes"] == ["listing.threshold=650"]
+    about = job.view()["about"]
+    assert about == {"scenario": "national-800", "agents": 300, "days": 3, "seed": 1,
+                     "reps": 2}
 
 
 def test_a_number_written_with_an_exponent_is_read_whole(client):

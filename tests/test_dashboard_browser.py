@@ -234,10 +234,9 @@ def test_all_settings_are_validated_as_you_type(page):
     # a value that would do nothing is said, not refused
     shaming = page.locator("#settings input[data-path='shaming.probability']")
     shaming.fill("0.5")
-    expect(page.locator("#advice li")).to_have_text([
-        "override shaming.probability=0.5: shaming.probability is set but shaming.enabled "
-        "is false (in the scenario it starts from), so nobody will be shamed: set "
-        "shaming.enabled: true"])
+    expect(page.locator("#advice li")).to_have_text([  # in the levers' words
+        "Shaming probability is set but Public shaming is off (in the scenario it starts "
+        "from), so nobody will be shamed: switch Public shaming on"])
     expect(page.locator("#run")).to_be_enabled()
     shaming.fill("0")  # the scenario's value again: nothing to say
     expect(page.locator("#advice li")).to_have_count(0)
@@ -255,6 +254,15 @@ def test_all_settings_are_validated_as_you_type(page):
     page.fill("#agents", "5000000")
     expect(page.locator("#problems li")).to_contain_text(["too big for this dashboard"])
     expect(page.locator("#run")).to_be_disabled()
+    page.fill("#agents", "99999999999999999999999")  # over the schema's limit too: the same
+    expect(page.locator("#problems li")).to_have_text([re.compile(
+        r"^too big for this dashboard: 99,999,999,999,999,999,999,999 agents × 365 days .*"
+        r"use at most [\d,]+ agents")])
+    page.fill("#days", "")
+    page.locator("#days").press_sequentially("e")  # the box cannot read it: in plain words
+    expect(page.locator("#problems li")).to_have_text(["Days must be a whole number of 1 or "
+                                                       "more"])
+    page.fill("#days", "365")
     page.fill("#agents", "1e4")  # the number box takes it: 10,000
     expect(page.locator("#problems li")).to_have_count(0)
     expect(page.locator("#run")).to_be_enabled()
@@ -304,6 +312,13 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     expect(metrics).to_contain_text("mean score")
     expect(metrics).not_to_contain_text("score_mean")
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
+    # the runs of the comparison are told apart in the list: side, pair, what they change
+    for side in ("A, pair 1", "A, pair 2", "B, pair 1", "B, pair 2"):
+        expect(page.locator("#runs td", has_text=f"{side}: ")).to_have_count(1)
+    expect(page.locator("#runs td", has_text="B, pair 2: ")).to_contain_text(
+        "scoring.association.listed_penalty=0.5")
+    expect(page.get_by_role("button", name=re.compile(r"^Open run .* \(A, pair 1\)$"))
+           ).to_have_count(1)
     page.locator("#case-list button").first.click()  # a case file open in the picture
     expect(page.locator("#case-story")).to_contain_text("day ")
     shot = tmp_path / "dashboard.png"
@@ -319,9 +334,14 @@ def test_cancel_a_run(server, page):
     ask(page, agents=50_000, days=2000)  # about a minute: cancelled in its first seconds
     page.click("#run")
     expect(page.locator("#progress-text")).to_contain_text("running: day", timeout=RUN)
-    # the charts grow while the days pass
+    # the charts grow while the days pass, labelled as the run in progress
     expect(page.locator("#chart-listed polyline")).to_have_count(2)
     expect(page.locator("#chart-score polygon")).to_have_count(2)  # 5-95 %, 25-75 % bands
+    expect(page.locator("#look-state")).to_contain_text(
+        "Run in progress (national-800, 50,000 agents × 2,000 days, seed 1)")
+    expect(page.locator("#watch .partial-tag").first).to_contain_text(
+        re.compile(r"run in progress, days 0–\d+"))
+    expect(page.locator("#look-empty")).to_be_hidden()
     # a reload in the middle: the question as it was, and the run watched again at once
     page.reload()
     expect(page.locator("#agents")).to_have_value("50000")
@@ -331,9 +351,112 @@ def test_cancel_a_run(server, page):
     page.click("#cancel")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "cancelled",
                                                              timeout=RUN)
+    # nothing was shown before it (the page was reloaded): its charts stay, labelled as a
+    # cancelled run that was not kept; nothing of a finished run is shown with them
+    expect(page.locator("#look-state")).to_contain_text(re.compile(
+        r"The run cancelled on day \d+ \(national-800, 50,000 agents × 2,000 days, seed 1\) "
+        r"was not kept as a result"))
+    expect(page.locator("#watch .partial-tag").first).to_contain_text(
+        re.compile(r"cancelled run, days 0–\d+, not kept as a result"))
+    expect(page.locator("#chart-listed polyline")).to_have_count(2)
+    expect(page.locator("#look-empty")).to_be_hidden()
+    expect(page.locator("#chart-travel")).to_be_hidden()
     runs = catalogue(store, "SELECT status, error FROM runs WHERE agents = 50000")
     assert list(runs["status"]) == ["interrupted"]
     assert "cancelled in the dashboard" in runs["error"].iloc[0]
+
+
+def test_a_cancelled_run_gives_back_the_run_shown_before(server, page):
+    """Keyboard only: Enter on Run moves the focus to Cancel; while the new run goes on,
+    "Look" shows its charts alone, labelled, not the earlier run's headline; Enter on
+    Cancel brings the earlier run back whole, says the other was not kept, and gives the
+    focus back to Run. The stored runs' buttons name their run."""
+    ask(page, agents=2000, days=20, seed=3)
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    facts = page.locator("#facts").text_content()
+    listed = page.locator("#chart-listed polyline").first.get_attribute("points")
+    expect(page.get_by_role("button", name=f"Open run {run_id}")).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Delete run {run_id}")).to_have_count(1)
+    ask(page, agents=50_000, days=2000)
+    page.locator("#run").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#cancel")).to_be_focused()
+    expect(page.locator("#progress-text")).to_contain_text("running: day", timeout=RUN)
+    expect(page.locator("#look-state")).to_contain_text("Run in progress (national-800, "
+                                                        "50,000 agents × 2,000 days, seed 1)")
+    for shown_before in ("#facts", "#headline", "#numbers", "#chart-groups", "#downloads"):
+        expect(page.locator(shown_before)).to_be_hidden()
+    page.keyboard.press("Enter")  # on Cancel
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "cancelled",
+                                                             timeout=RUN)
+    expect(page.locator("#run")).to_be_focused()
+    expect(page.locator("#look-state")).to_contain_text(re.compile(
+        r"The run cancelled on day \d+ .* was not kept as a result\. Shown again below: the "
+        r"run shown before it\."))
+    expect(page.locator("#facts")).to_have_text(facts)
+    expect(page.locator("#headline p").first).to_be_visible()
+    expect(page.locator("#watch .partial-tag").first).to_have_text("")
+    assert page.locator("#chart-listed polyline").first.get_attribute("points") == listed
+
+
+def test_a_setting_typed_moves_its_lever(page):
+    """A setting a lever moves shows one value in both places, typed or slid, also after
+    a reload; the advice it brings names the levers in words."""
+    page.click("#all-settings summary")
+    row = page.locator("#settings input[data-path='listing.threshold']")
+    row.fill("650")
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("650")
+    expect(page.locator("#lever-listing-threshold")).to_have_value("650")
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#lever-listing-threshold + output")).to_have_text("650")
+    expect(page.locator("#lever-listing-threshold")).to_have_value("650")
+    move(page, "listing.threshold", 2)
+    expect(row).to_have_value("660")
+    page.locator("#lever-shaming-enabled").check()
+    expect(page.locator("#lever-shaming-probability")).to_be_visible()
+    expect(page.locator("#advice li")).to_have_text([
+        "Public shaming is on but the Shaming probability is 0, so nobody will be shamed: "
+        "move the Shaming probability slider"])
+    page.click("#all-settings summary")
+    page.locator("#settings input[data-path='shaming.enabled']").fill("false")
+    expect(page.locator("#lever-shaming-enabled")).not_to_be_checked()
+    expect(page.locator("#lever-shaming-enabled + output")).to_have_text("off")
+    expect(page.locator("#advice li")).to_have_count(0)
+
+
+def test_an_error_answer_is_not_a_silence(server, page):
+    """The dashboard answering with an error (a plain-text 500) is said as such, with its
+    reason; "did not answer" is kept for a request that got no answer."""
+    url, _ = server
+    report = page.context.new_page()
+    report.route("**/report?build=1", lambda route: route.fulfill(
+        status=500, body="Internal Server Error", content_type="text/plain"))
+    report.goto(url + "api/runs/20260101-000000-abcd/report")
+    expect(report.locator("#report-status")).to_have_text(
+        "The report could not be built: the dashboard answered with an error (HTTP 500: "
+        "Internal Server Error).")
+    report.unroute("**/report?build=1")
+    report.route("**/report?build=1", lambda route: route.abort())
+    report.reload()
+    expect(report.locator("#report-status")).to_have_text(
+        "The report could not be built: the dashboard did not answer (is scsim dashboard "
+        "still running?).")
+    report.close()
+    page.route("**/api/validate", lambda route: route.fulfill(
+        status=500, body='{"error": "disk full"}', content_type="application/json"))
+    page.fill("#seed", "2")
+    expect(page.locator("#problems li")).to_have_text([
+        "The question could not be checked: the dashboard answered with an error (HTTP "
+        "500: disk full)"])
+    expect(page.locator("#run")).to_be_disabled()
+    page.unroute("**/api/validate")
+    page.fill("#seed", "3")
+    expect(page.locator("#problems li")).to_have_count(0)
+    expect(page.locator("#run")).to_be_enabled()
 
 
 def test_open_then_delete_a_run_on_a_phone_screen(server, page):

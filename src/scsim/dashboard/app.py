@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import secrets
 import threading
@@ -43,6 +44,7 @@ TABLES = ("metrics", "agents", "companies")
 LONG_POLL = 1.0  # seconds /api/job?after=VERSION waits for the job to change, at most (and
 # so the longest a Ctrl-C waits for a page that is watching a job)
 LONG_POLL_CHECK = 0.01  # seconds between looks at the job meanwhile
+LOG = logging.getLogger("scsim.dashboard")
 
 
 class Dashboard:
@@ -150,23 +152,38 @@ def _error(exc: ScsimError) -> JSONResponse:
     return JSONResponse({"error": str(exc), "problems": problems}, status_code=400)
 
 
+def _failure(exc: Exception, request: Request) -> JSONResponse:
+    """A bug or a failure of the machine (not the question): logged with its traceback,
+    answered as a 500 whose ``error`` is the exception's own line (its type when it has
+    none), which the page shows as the dashboard's answer."""
+    LOG.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return JSONResponse({"error": reason, "problems": [reason]},
+                        status_code=500)
+
+
 async def _call(request: Request, handler, dash: Dashboard) -> Response:
-    """A POST with a JSON body: ``handler(dash, body, session)``; user errors as 400."""
+    """A POST with a JSON body: ``handler(dash, body, session)``; user errors as 400,
+    anything else as a 500 with its reason (``_failure``)."""
     try:
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
             raise ScsimError("the request body must be JSON (Content-Type: application/json)")
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ScsimError("the request body is not valid JSON") from None
         if not isinstance(body, dict):
             raise ScsimError("the request body must be a JSON object")
         return JSONResponse(await _threaded(handler, dash, body, _session(request)))
     except ScsimError as exc:
         return _error(exc)
-    except ValueError:
-        return _error(ScsimError("the request body is not valid JSON"))
+    except Exception as exc:
+        return _failure(exc, request)
 
 
 async def _guard(handler, dash: Dashboard, request: Request) -> Response:
-    """A GET or DELETE about stored runs: ``handler(dash, request)``; user errors as 400."""
+    """A GET or DELETE about stored runs: ``handler(dash, request)``; user errors as 400,
+    anything else as a 500 with its reason (``_failure``)."""
     try:
         for ref in request.path_params.values():
             if isinstance(ref, str) and ref not in TABLES and not RUN_ID.match(ref):
@@ -175,6 +192,8 @@ async def _guard(handler, dash: Dashboard, request: Request) -> Response:
         return out if isinstance(out, Response) else JSONResponse(out)
     except ScsimError as exc:
         return _error(exc)
+    except Exception as exc:
+        return _failure(exc, request)
 
 
 async def _threaded(fn, *args) -> Any:
@@ -205,6 +224,8 @@ def _job_endpoint(dash: Dashboard):
             return JSONResponse({"job": dash.jobs.latest(session)})
         except ScsimError as exc:
             return _error(exc)
+        except Exception as exc:
+            return _failure(exc, request)
     return endpoint
 
 
@@ -230,10 +251,39 @@ def _scenarios(dash: Dashboard, request: Request) -> dict[str, Any]:
 
 
 def _stored(dash: Dashboard) -> list[dict[str, Any]]:
+    """The store's finished runs as the page lists them: with what each changes in the
+    scenario it was derived from (``changes``, as "path=value") and, for a run of a
+    comparison made since the dashboard started, its side and pair (``side``, "A, pair
+    1"; None otherwise)."""
     runs = dash.store.runs(status="done", limit=200)
+    sides = dash.jobs.sides()
     return [{"id": r.id, "scenario": r.scenario, "seed": int(r.seed), "agents": int(r.agents),
-             "days": int(r.days), "started": str(r.started)[:19]}
+             "days": int(r.days), "started": str(r.started)[:19],
+             "changes": _changes(r.overrides), "side": sides.get(r.id)}
             for r in runs.itertuples()]
+
+
+def _changes(overrides: str | None) -> list[str]:
+    """The catalogue's ``overrides`` (JSON: path -> value) as "path=value", but the
+    number of agents and of days, which the list shows in their own columns."""
+    import json
+
+    from scsim.scenario.diff import SIZE_PATHS
+
+    try:
+        settings = json.loads(overrides) if overrides else {}
+    except ValueError:
+        return []
+    if not isinstance(settings, dict):
+        return []
+
+    def shown(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return json.dumps(value) if isinstance(value, dict | list) else str(value).lower(
+            ) if isinstance(value, bool) else str(value)
+
+    return [f"{path}={shown(v)}" for path, v in settings.items() if path not in SIZE_PATHS]
 
 
 def _runs(dash: Dashboard, request: Request) -> dict[str, Any]:
@@ -255,13 +305,16 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     ``scsim validate`` words them, the boxes', the size cap's); whether it may be compared
     (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); the
     levers that would change nothing in it (``idle``: the page hides them); and the
-    settings typed that would do nothing (``advice``, as ``scsim validate`` warns: the
-    question may run all the same)."""
-    from scsim.dashboard.levers import levers_for
+    settings typed that would do nothing (``advice``, as ``scsim validate`` warns, in the
+    levers' words where a lever moves the setting: the question may run all the same)."""
+    from scsim.dashboard.levers import in_lever_words, levers_for
     from scsim.dashboard.settings import scenario_of
 
     problems: list[str] = []
     advice: list[str] = []
+    boxes_fit = _collect(problems, _boxes_fit, dash, body, 1) is not None
+    if not boxes_fit:  # too big: said once, in the dashboard's words, not the schema's
+        body = {k: v for k, v in body.items() if k != "agents"}
     sc = _collect(problems, scenario_of, body, dash.store, advice)
     _collect(problems, _seed, body)
     compare: list[str] = []
@@ -270,13 +323,31 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
         return {"ok": False, "problems": problems, "compare_ok": False,
                 "compare_problems": compare, "idle": [], "advice": advice}
     agents, days = sc.population.agents, sc.days
-    _collect(problems, dash.check_size, agents, days, 1)
+    if boxes_fit:
+        _collect(problems, dash.check_size, agents, days, 1)
     if reps is not None and not problems:
         _collect(compare, dash.check_size, agents, days, 2 * reps)
+    levers = levers_for(sc)
     return {"ok": not problems, "problems": problems, "agents": agents, "days": days,
             "compare_ok": not problems and not compare, "compare_problems": compare,
-            "idle": [lever["path"] for lever in levers_for(sc) if not lever["in_use"]],
-            "advice": advice}
+            "idle": [lever["path"] for lever in levers if not lever["in_use"]],
+            "advice": [in_lever_words(line, levers) for line in advice]}
+
+
+def _boxes_fit(dash: Dashboard, body: dict, runs: int) -> bool:
+    """The size cap checked on the Agents and Days boxes as typed, before the scenario is
+    read: a number of agents too large even for the scenario schema is then too big for
+    this dashboard, said as any other size (True when they fit, or do not both hold whole
+    numbers: their own checks say so)."""
+    from scsim.dashboard.settings import BOXES, whole
+
+    try:
+        sizes = [whole(body.get(name), label, low)
+                 for name, (_, label, low) in BOXES.items()]
+    except ScsimError:
+        return True
+    dash.check_size(*sizes, runs)
+    return True
 
 
 def _collect(problems: list[str], check, *args) -> Any:
@@ -306,6 +377,7 @@ def _reps(body: dict) -> int:
 def _run(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     from scsim.dashboard.settings import scenario_of
 
+    _boxes_fit(dash, body, 1)
     sc = scenario_of(body, dash.store)
     dash.check_size(sc.population.agents, sc.days, 1)
     spec = {"kind": "run", "scenario": sc.model_dump(mode="json"), "seed": _seed(body)}
@@ -319,6 +391,7 @@ def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     from scsim.dashboard.settings import scenario_of
 
     common = {k: body.get(k) for k in ("source", "agents", "days")}
+    _boxes_fit(dash, common, 2 * _reps(body))
     sides = {side: body.get(side) or {} for side in ("a", "b")}
     for side, settings in sides.items():
         if not isinstance(settings, dict):

@@ -57,11 +57,18 @@ class Job:
     heard: float = field(default_factory=time.monotonic)  # when its page last asked of it
 
     def view(self) -> dict[str, Any]:
-        """What the page shows of the job (JSON)."""
+        """What the page shows of the job (JSON); ``about``: what it asks (the scenario's
+        name, agents, days, seed and, for a comparison, pairs), for the page to name the
+        run under way."""
+        sc = self.spec.get("scenario") or self.spec.get("b") or {}
+        about = {"scenario": sc.get("name"), "agents": (sc.get("population") or {}).get(
+                 "agents"), "days": sc.get("days"), "seed": self.spec.get("seed"),
+                 "reps": self.spec.get("reps", 1)}
         return {"id": self.id, "kind": self.spec["kind"], "status": self.status,
                 "done": self.done, "total": self.total, "columns": self.columns,
                 "rows": self.rows, "runs": self.runs, "error": self.error,
-                "side": self.side, "seconds": self.seconds, "version": self.version}
+                "side": self.side, "seconds": self.seconds, "version": self.version,
+                "about": about}
 
 
 class Jobs:
@@ -167,6 +174,14 @@ class Jobs:
                 if job.shown is not None and job.shown["id"] == run_id:
                     return job.shown
             return None
+
+    def sides(self) -> dict[str, str]:
+        """The runs of the comparisons done since the dashboard started, each with its
+        side and pair ("A, pair 2"): the run store does not keep them."""
+        with self._lock:
+            return {run: f"{side.upper()}, pair {k + 1}" for job in self._jobs.values()
+                    if job.status == "done" and job.spec["kind"] == "compare"
+                    for side in ("a", "b") for k, run in enumerate(job.runs.get(side, []))}
 
     def _changed(self, job: Job) -> None:
         job.version = next(self._versions)

@@ -12,6 +12,7 @@ probability's lever appears). Every other setting is in the "all settings" panel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -144,3 +145,31 @@ def idle(sc: Scenario) -> list[str]:
     its timeline uses the mechanism they move."""
     epochs = scenario_epochs(sc)
     return [lever.path for lever in LEVERS if not any(lever.in_use(s) for s in epochs)]
+
+
+# Where a setting was given, as ``scsim validate`` starts a sentence ("override
+# shaming.enabled=true: "): command-line syntax, left out in the page. Its value may hold
+# ": " itself (a YAML mapping): the sentence proper starts with a setting's path.
+GIVEN = re.compile(r"^override \S+?=.*?: (?=[a-z_][\w.\[\]]* (?:is|are) )")
+
+
+def in_lever_words(sentence: str, levers: list[dict[str, Any]]) -> str:
+    """An advice sentence of ``scsim validate`` as the page says it: without where the
+    setting was given (``GIVEN``), and with each setting that has a lever (``levers``, as
+    ``levers_for`` gives them) named by the lever's label: "shaming.enabled is true" is
+    "Public shaming is on", "set shaming.probability (...)" is "move the Shaming
+    probability slider"; other settings keep their paths (as "All settings" lists them)."""
+    text = GIVEN.sub("", sentence, count=1)
+    for lever in sorted(levers, key=lambda lever: -len(lever["path"])):
+        name = rf"(?<![\w.]){re.escape(lever['path'])}(?![\w.\[])"
+        label = lever["label"]
+        if lever["kind"] == "switch":
+            for value, state in (("true", "on"), ("false", "off")):
+                text = re.sub(rf"\bset {name}: {value}\b", f"switch {label} {state}", text)
+                text = re.sub(rf"{name} is {value}\b", f"{label} is {state}", text)
+        else:
+            text = re.sub(rf"\bset {name}(?: \([^()]*\))?", f"move the {label} slider",
+                          text)
+        text = re.sub(rf"^{name}", label, text)
+        text = re.sub(name, f"the {label}", text)
+    return text

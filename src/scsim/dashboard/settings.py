@@ -61,7 +61,8 @@ class Source:
 def whole(value: Any, label: str, low: int, high: int | None = None) -> int:
     """What a number box holds (its text, or a number) as a whole number from ``low`` to
     ``high``, else a ScsimError in plain words (``1e4`` is 10,000; ``1.5``, an empty box
-    and ``-1`` for a seed are refused, never rounded)."""
+    and ``-1`` for a seed are refused, never rounded; what is not a number at all, such as
+    ``e``, is said without echoing it: "Days must be a whole number of 1 or more")."""
     span = f"from {low:,} to {high:,}" if high is not None else f"of {low:,} or more"
     text = "" if value is None else str(value).strip()
     if not text:
@@ -70,8 +71,8 @@ def whole(value: Any, label: str, low: int, high: int | None = None) -> int:
         number = Decimal(text)
     except InvalidOperation:
         number = Decimal("NaN")
-    if not number.is_finite():
-        raise ScsimError(f"{label}: '{text}' is not a number; type a whole number {span}")
+    if not number.is_finite():  # e.g. what a number box could not read ("e")
+        raise ScsimError(f"{label} must be a whole number {span}")
     if number.adjusted() > 30:  # nothing so big fits anyway
         raise ScsimError(f"{label}: {text} is too big; type a whole number {span}")
     if number != number.to_integral_value():

@@ -12,6 +12,9 @@ const page = {
   expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
   run: null,           // the run shown under "Look" (/api/runs/ID)
   shown: undefined,    // the id of the run the "Look" panel shows
+  compared: null,      // the runs of the comparison shown ({a, b}), null: a single run
+  follow: true,        // "Look" follows this page's run under way (not after Open)
+  pressed: null,       // the button (Run, Compare) a keyboard user pressed: focus comes back
   busy: false,         // this page has a job queued or running: Run and Compare wait
   checked: null,       // the last answer of /api/validate
 };
@@ -48,14 +51,40 @@ function drawBreakdown() {
   lineChart($("chart-regions"), run.series.day, lines);
 }
 
+const NO_ANSWER = "the dashboard did not answer (is scsim dashboard still running?)";
+
+// The dashboard's answer, or an Error that says which of three things happened: it did not
+// answer (NO_ANSWER), it refused the request (400: its own words, and ``problems``), or it
+// answered with an error of its own (a 500: "the dashboard answered with an error", and its
+// reason when it gives one).
 async function api(path, options) {
   const opts = Object.assign({headers: {"Content-Type": "application/json", "X-Scsim-Page": PAGE_ID}},
                              options || {});
   if (opts.body && typeof opts.body !== "string") opts.body = JSON.stringify(opts.body);
-  const response = await fetch(path, opts);
-  const data = await response.json();
-  if (!response.ok) { const err = new Error(data.error); err.problems = data.problems; throw err; }
-  return data;
+  let response, text;
+  try {
+    response = await fetch(path, opts);
+    text = await response.text();
+  } catch (err) {
+    throw new Error(NO_ANSWER);
+  }
+  let data = null;
+  try { data = JSON.parse(text); } catch (err) { data = null; }
+  if (response.ok && data !== null) return data;
+  if (data && data.error && response.status < 500) {
+    const err = new Error(data.error); err.problems = data.problems; throw err;
+  }
+  throw new Error(answeredError(response, data, text));
+}
+
+// "the dashboard answered with an error (HTTP 500: disk full)": the reason it gave (JSON),
+// else its plain-text answer when that is one short line.
+function answeredError(response, data, text) {
+  const plain = (text || "").trim();
+  const reason = data && data.error ? data.error :
+    plain && plain.length < 200 && !plain.includes("\n") && !plain.startsWith("<") ? plain :
+    response.statusText;
+  return `the dashboard answered with an error (HTTP ${response.status}${reason ? ": " + reason : ""})`;
 }
 
 function source() {
@@ -239,6 +268,7 @@ function renderSettings(settings) {
     input.addEventListener("input", () => {
       if (input.value === original) delete page.settings[s.path]; else page.settings[s.path] = input.value;
       input.classList.toggle("changed", input.value !== original);
+      leverFollows(s.path, input.value);
       $("changed-count").textContent = Object.keys(page.settings).length;
       validateSoon();
     });
@@ -251,6 +281,25 @@ function renderSettings(settings) {
     body.appendChild(tr);
   }
   $("changed-count").textContent = "0";
+}
+
+// A setting typed in "All settings" that a lever moves: the lever shows the same value (the
+// slider stops at its ends; its number says the value typed), and the setting typed is the
+// one asked (the lever's own move is dropped). Moving the lever changes the setting back.
+function leverFollows(path, text) {
+  const input = $("levers").querySelector(`input[data-path="${path}"]`);
+  if (!input) return;
+  delete page.levers[path];
+  const out = input.nextElementSibling, typed = text.trim();
+  if (input.type === "checkbox") {
+    const on = /^(true|yes|on)$/i.test(typed), off = /^(false|no|off)$/i.test(typed);
+    if (on || off) input.checked = on;
+    out.textContent = on ? "on" : off ? "off" : typed;
+  } else {
+    const value = typed === "" ? NaN : Number(typed);
+    if (Number.isFinite(value)) input.value = value;
+    out.textContent = Number.isFinite(value) ? fmt(value) : typed;
+  }
 }
 
 // The question as the tab last had it, kept across a reload of the tab (sessionStorage:
@@ -311,7 +360,15 @@ function validateSoon() {
 
 async function validate() {
   saveQuestion();
-  const result = page.checked = await api("/api/validate", {method: "POST", body: question()});
+  let result;
+  try {
+    result = page.checked = await api("/api/validate", {method: "POST", body: question()});
+  } catch (err) {  // not checked: Run waits
+    page.checked = null;
+    showProblems([`The question could not be checked: ${err.message}`]);
+    enableRun();
+    return false;
+  }
   showProblems(result.problems);
   listInto($("advice"), result.advice);  // settings that would do nothing: Run may go
   listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
@@ -333,18 +390,34 @@ function enableRun() {
 async function submit(path, body) {
   saveQuestion();  // the question as it was asked, whatever a reload finds next
   page.expect = "pending";  // until the server answers, any job the page sees is an older one
+  page.follow = true;  // "Look" shows this run as it goes
   delete $("progress-text").dataset.status;
   showRunMessage([]);
+  // Run (or Compare) disables itself: a keyboard user's focus goes on to Cancel
+  const pressed = [$("run"), $("compare")].find(b => b === document.activeElement);
+  page.pressed = pressed || null;
+  $("cancel").disabled = false;
+  if (pressed) $("cancel").focus();
   setBusy(true);
   try {
     page.expect = (await api(path, {method: "POST", body})).id;
-    $("cancel").disabled = false;
   } catch (err) {
     page.expect = undefined;
+    $("cancel").disabled = true;
     setBusy(false);
     showRunMessage(err.problems || [err.message]);
+    focusBack();
   }
   watch();
+}
+
+// After the page's job (Cancel disabled again): a keyboard user's focus goes back to the
+// button pressed, or to Run.
+function focusBack() {
+  if (!page.pressed && document.activeElement !== $("cancel")) return;
+  const to = [page.pressed, $("run"), $("compare")].find(b => b && !b.disabled);
+  page.pressed = null;
+  if (to) to.focus();
 }
 
 function setBusy(busy) { page.busy = busy; enableRun(); }
@@ -359,7 +432,13 @@ function compareNow() {
                           b: {levers: q.levers, settings: q.settings}});
 }
 
-async function cancelNow() { await api("/api/cancel", {method: "POST", body: {}}); }
+async function cancelNow() {
+  try {
+    await api("/api/cancel", {method: "POST", body: {}});
+  } catch (err) {
+    showRunMessage([`The run could not be cancelled: ${err.message}`]);
+  }
+}
 
 const ACTIVE = ["queued", "running", "saving"];  // a job that is not over
 
@@ -370,7 +449,14 @@ async function watch() {
     let version;  // of the job last seen: the server answers as soon as it changes
     for (;;) {
       const wanted = page.expect;  // a job submitted meanwhile changes it
-      const {job} = await api(version === undefined ? "/api/job" : `/api/job?after=${version}`);
+      let job;
+      try {
+        ({job} = await api(version === undefined ? "/api/job" : `/api/job?after=${version}`));
+      } catch (err) {  // said, and asked again in a second
+        $("progress-text").textContent = `Not watching the run: ${err.message}`;
+        await new Promise(r => setTimeout(r, 1000));
+        continue;
+      }
       if (!job && page.expect === wanted) return;
       version = job ? job.version : undefined;
       if (job && (wanted === undefined || job.id === wanted)) {
@@ -397,8 +483,10 @@ async function watch() {
 function showProgress(job) {
   const bar = $("progress"), text = $("progress-text");
   bar.max = job.total || 1; bar.value = job.done;
-  $("cancel").disabled = !["queued", "running"].includes(job.status);
   setBusy(ACTIVE.includes(job.status));
+  const focused = document.activeElement === $("cancel");
+  $("cancel").disabled = !["queued", "running"].includes(job.status);
+  if ($("cancel").disabled && focused) focusBack();
   if (job.status === "queued") {
     text.textContent = page.ready ? job.waiting : "waiting for the kernels to compile…";
   } else if (job.status === "running" && !job.total) {
@@ -421,13 +509,52 @@ function pairSide(side) {
   return `${which.toUpperCase()}, pair ${pair}`;
 }
 
+// The run under way, drawn as its days pass: "Look" shows it alone (the run shown before
+// is set aside: its headline, numbers and other charts are not shown), labelled as the run
+// in progress, unless a stored run was opened meanwhile.
 function liveCharts(job) {
-  if (!job.rows.length) return;
+  if (!job.rows.length || !page.follow) return;
+  drawPartial(job);
+  const what = job.kind === "compare" ? `Comparison in progress (${aboutJob(job)}): the charts ` +
+    `show ${pairSide(job.side)} so far` : `Run in progress (${aboutJob(job)}): the charts show it so far`;
+  lookMode("live", `${what}, days 0–${lastDay(job)}; its headline, numbers and other charts ` +
+    "come when it is done.", job.kind === "compare" ?
+    ` · ${pairSide(job.side)} in progress, days 0–${lastDay(job)}` :
+    ` · run in progress, days 0–${lastDay(job)}`);
+}
+
+function drawPartial(job) {
   const col = name => job.rows.map(r => r[job.columns.indexOf(name)]);
   const day = col("day");
   lineChart($("chart-listed"), day, [{name: "listed", values: col("listed")},
                                      {name: "wrongfully listed", values: col("wrongful_listed")}]);
   scoreChart(day, col);
+}
+
+// The last day a job's charts have (null before its first).
+function lastDay(job) {
+  return job.rows.length ? job.rows[job.rows.length - 1][job.columns.indexOf("day")] : null;
+}
+
+// What a job asks, in a few words: "national-800, 54,000 agents × 365 days, seed 1".
+function aboutJob(job) {
+  const a = job.about || {};
+  if (!a.scenario) return job.kind === "compare" ? "A versus B" : "this page's run";
+  const pairs = job.kind === "compare" ? `, ${a.reps} ${a.reps === 1 ? "pair" : "pairs"}` : "";
+  return `${a.scenario}, ${a.agents.toLocaleString("en")} agents × ${a.days.toLocaleString("en")} ` +
+    `days, seed ${a.seed}${pairs}`;
+}
+
+// What "Look" shows: "run" (a finished run or comparison), "live" (the run under way so
+// far: its listed and score charts alone, labelled), "cancelled" (the same of a run
+// cancelled or failed, with no finished run to show instead) or "empty". ``line`` says it
+// above the charts, ``tag`` in the captions of the two charts.
+function lookMode(mode, line, tag) {
+  $("watch").dataset.mode = mode;
+  $("look-state").hidden = !line;
+  $("look-state").textContent = line || "";
+  for (const span of document.querySelectorAll("#watch .partial-tag")) span.textContent = tag || "";
+  if (mode !== "empty") $("look-empty").hidden = true;
 }
 
 function scoreChart(day, col) {
@@ -438,11 +565,38 @@ function scoreChart(day, col) {
 
 async function finished(job, asked) {
   showRunMessage(job.status === "failed" ? [job.error] : []);
-  if (job.status === "done") {
-    if (job.kind !== "run") await openComparison(job.runs, asked);
-    else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
+  try {
+    if (job.status === "done") {
+      if (job.kind !== "run") await openComparison(job.runs, asked);
+      else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
+    } else if (job.status === "cancelled" || job.status === "failed") {
+      await unfinished(job);
+    }
+  } catch (err) {
+    showRunMessage([`The run could not be shown: ${err.message}`]);
   }
   await refreshRuns();
+}
+
+// A run cancelled (or failed) whose charts "Look" was drawing, or found so when the page
+// opens: the finished run shown before it comes back whole, with a line that says the
+// other was not kept; with none to show, its charts stay, labelled as not kept.
+async function unfinished(job) {
+  const mode = $("watch").dataset.mode, last = lastDay(job);
+  if (last === null || !(mode === "live" || mode === "empty")) return;  // Look is as it was
+  const what = job.status === "cancelled" ? "cancelled" : "failed";
+  const gone = `The ${job.kind === "compare" ? "comparison" : "run"} ${what} on day ${last} ` +
+    `(${aboutJob(job)}) was not kept as a result`;
+  if (page.shown !== undefined) {
+    try {
+      if (page.compared) await openComparison(page.compared, false); else await openRun(page.shown);
+      lookMode("run", `${gone}. Shown again below: the run shown before it.`);
+      return;
+    } catch (err) { /* deleted meanwhile: its own charts, as if none was shown */ }
+  }
+  drawPartial(job);
+  lookMode("cancelled", `${gone}. Below: its charts until then (days 0–${last}).`,
+           ` · ${what} run, days 0–${last}, not kept as a result`);
 }
 
 // -- look ---------------------------------------------------------------------------------
@@ -459,6 +613,8 @@ function facts(run) {
 async function openRun(id) {
   const run = await api(`/api/runs/${id}`);
   page.shown = id;
+  page.compared = null;
+  lookMode("run");
   $("look-empty").hidden = true;
   $("load-question").hidden = false;
   $("comparison").hidden = $("look-which").hidden = true;
@@ -532,7 +688,14 @@ async function openRun(id) {
 // Open from the list of stored runs: the run is drawn under "Look", which comes into view
 // and flashes (on a narrow screen the list is far below it).
 async function openStored(id) {
-  await openRun(id);
+  try {
+    await openRun(id);
+  } catch (err) {
+    listInto($("runs-message"), [`Run ${id} could not be opened: ${err.message}`]);
+    return;
+  }
+  listInto($("runs-message"), []);
+  page.follow = false;  // a run under way goes on without taking "Look" back
   $("watch").scrollIntoView({behavior: "smooth", block: "start"});
   const facts = $("facts");
   facts.classList.remove("flash");
@@ -543,7 +706,8 @@ async function openStored(id) {
 // A run deleted from the list: if it is the one shown, "Look" is emptied and says so.
 function forget(id) {
   if (page.shown !== id) return;
-  page.shown = undefined; page.run = null;
+  page.shown = undefined; page.run = null; page.compared = null;
+  if ($("watch").dataset.mode !== "run") return;  // the run under way is shown: it stays
   for (const node of ["headline", "facts", "numbers", "case-count", "case-list", "case-message", "downloads", "look-which"]) {
     $(node).textContent = "";
   }
@@ -551,6 +715,7 @@ function forget(id) {
   delete $("downloads").dataset.run;
   $("case").hidden = $("comparison").hidden = $("load-question").hidden = $("look-which").hidden = true;
   $("figure-detention").hidden = true;
+  lookMode("empty");
   $("look-empty").hidden = false;
   $("look-empty").textContent = `Run ${id} was deleted: nothing to show. Run a question, or open a stored run below.`;
 }
@@ -574,6 +739,7 @@ async function loadQuestion() {
 async function openComparison(runs, scroll) {
   const cmp = await api(`/api/comparison?a=${runs.a.join(",")}&b=${runs.b.join(",")}`);
   await openRun(runs.b[0]);
+  page.compared = runs;
   $("comparison").hidden = false;
   $("look-which").hidden = false;
   $("look-which").textContent = `Below: the B run of the first pair (seed ${cmp.seeds[0]}), ` +
@@ -628,24 +794,39 @@ function table(node, head, rows) {
 // -- keep ---------------------------------------------------------------------------------
 
 async function refreshRuns() {
-  const {runs} = await api("/api/runs");
+  let runs;
+  try {
+    ({runs} = await api("/api/runs"));
+  } catch (err) {
+    listInto($("runs-message"), [`The stored runs could not be listed: ${err.message}`]);
+    return;
+  }
   const body = $("runs");
   body.innerHTML = "";
   for (const r of runs) {
     const tr = document.createElement("tr");
     tr.dataset.run = r.id;
-    for (const v of [r.id, r.scenario, r.agents.toLocaleString("en"), r.days, r.seed, r.started]) {
+    for (const v of [r.id, r.scenario, r.agents.toLocaleString("en"), r.days, r.seed, whatRun(r),
+                     r.started]) {
       const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
     }
     const td = document.createElement("td");
+    const name = `run ${r.id}` + (r.side ? ` (${r.side})` : "");
     const open = document.createElement("button");
     open.textContent = "Open"; open.className = "open";
+    open.setAttribute("aria-label", `Open ${name}`);
     open.addEventListener("click", () => openStored(r.id));
     const del = document.createElement("button");
     del.textContent = "Delete"; del.className = "delete";
+    del.setAttribute("aria-label", `Delete ${name}`);
     del.addEventListener("click", async () => {
       if (!confirm(`Delete run ${r.id} and its files?`)) return;
-      await api(`/api/runs/${r.id}`, {method: "DELETE"});
+      try {
+        await api(`/api/runs/${r.id}`, {method: "DELETE"});
+      } catch (err) {
+        listInto($("runs-message"), [`Run ${r.id} could not be deleted: ${err.message}`]);
+        return;
+      }
       forget(r.id);
       refreshRuns();
     });
@@ -653,8 +834,17 @@ async function refreshRuns() {
     tr.appendChild(td);
     body.appendChild(tr);
   }
+  listInto($("runs-message"), []);
   const question = $("source").value;
   if (!await loadSources()) await sourceDeleted(question);
+}
+
+// What a stored run is, in the list: its side and pair in a comparison made since the
+// dashboard started ("A, pair 1"), and what it changes ("as shipped" when nothing).
+function whatRun(r) {
+  const changes = !r.changes.length ? "as shipped" : r.changes.length <= 2 ? r.changes.join(", ") :
+    `${r.changes.slice(0, 2).join(", ")} (+${r.changes.length - 2} more)`;
+  return r.side ? `${r.side}: ${changes}` : changes;
 }
 
 // The stored run the question started from was deleted: the question goes back to the
@@ -670,7 +860,14 @@ async function sourceDeleted(gone) {
 }
 
 async function status() {
-  const s = await api("/api/status");
+  let s;
+  try {
+    s = await api("/api/status");
+  } catch (err) {  // said, and asked again
+    $("status").textContent = `${err.message[0].toUpperCase()}${err.message.slice(1)}.`;
+    setTimeout(status, 2000);
+    return;
+  }
   page.maxAgentDays = s.max_agent_days;
   $("store").textContent = s.store;
   const line = $("status");
@@ -693,11 +890,13 @@ async function status() {
 document.addEventListener("DOMContentLoaded", async () => {
   await status();  // its first answer: the size limit the Agents box starts under
   watch();  // a job under way (a reload in the middle of a run) is shown at once
-  $("source").addEventListener("change", loadScenario);
+  $("source").addEventListener("change", () => loadScenario().catch(
+    err => showProblems([`The scenario could not be loaded: ${err.message}`])));
   $("breakdown").addEventListener("change", drawBreakdown);
   for (const id of ["agents", "days", "seed", "reps"]) $(id).addEventListener("input", validateSoon);
   $("days").addEventListener("input", followDays);
-  $("load-question").addEventListener("click", loadQuestion);
+  $("load-question").addEventListener("click", () => loadQuestion().catch(
+    err => showRunMessage([`The question could not be loaded: ${err.message}`])));
   $("open-agent").addEventListener("submit", e => {
     e.preventDefault();
     if (!page.run) { $("case-message").textContent = "Run a question or open a stored run first."; return; }
