@@ -62,6 +62,20 @@ def test_a_shorter_run_changes_its_length_not_its_timeline():
     assert [c.split(":")[0] for c in changed_settings(emptied)] == ["timeline"]
 
 
+def test_an_item_removed_or_added_is_one_change_not_one_per_field():
+    """`--set behaviours=[]` printed 73 lines (`behaviours.bad_driving.name: bad_driving →
+    null`, ... `behaviours: null → []`): one line per behaviour removed."""
+    base = scsim.load_scenario("national-800")
+    emptied = scsim.load_scenario("national-800", overrides={"behaviours": []})
+    assert changed_settings(emptied) == [f"behaviours.{b.name}: removed"
+                                         for b in sorted(base.behaviours, key=lambda b: b.name)]
+    added = scsim.load_scenario({"base": "national-800", "listing": {"threshold": 600},
+                                 "behaviours": [{"name": "littering", "rate": 0.01,
+                                                 "delta": -1, "channel": "camera"}]})
+    assert changed_settings(added) == ["behaviours.littering: added",
+                                       "listing.threshold: 550 → 600"]
+
+
 def test_every_metric_is_a_count_or_a_level():
     """Counts of one day's events are the columns the daily tallies reset."""
     names = Names.of(scsim.load_scenario("pilot-1000"))

@@ -143,12 +143,33 @@ def test_one_of_a_thing_is_said_in_the_singular():
         "spent in detention); on the last day 2 people detained, and 2 households with a "
         "member detained.")
     assert wrongful_travel(0, 1, 100, 1, 1.0) == (
-        "Wrongful travel bans: none of the 1 blocked ticket was refused to someone listed "
-        "wrongfully.")
+        "Wrongful travel bans: the one blocked ticket was not refused to someone listed "
+        "wrongfully.")  # not "none of the 1 blocked ticket"
+    assert wrongful_travel(0, 0, 100, 1, 1.0) == (
+        "Wrongful travel bans: none: no ticket was blocked.")
+    assert wrongful_travel(0, 1, 100, 70_000.0, 1.0).startswith(
+        "Wrongful travel bans: the one ticket blocked for the 100 agents was not refused")
     assert wrongful_travel(1, 1, 100, 1, 1.0).startswith(
-        "Wrongful travel bans: 1 of the 1 blocked ticket was refused")
+        "Wrongful travel bans: the one blocked ticket was refused")
     assert wrongful_travel(2, 5, 100, 1, 1.0).startswith(
         "Wrongful travel bans: 2 of the 5 blocked tickets were refused")
+
+
+def test_figures_in_sentences_are_written_without_an_exponent():
+    """The travel line said "Blocked travel: 1.1e+02 air and 5.7 train tickets per 100
+    people a year" (Python's :.2g) at a high ticket rate."""
+    from scsim.outputs.words import in_digits
+
+    assert [in_digits(v) for v in (106.7, 5.73, 0.0333, 0.0, 12_345.0, -0.5)] == [
+        "110", "5.7", "0.033", "0", "12,000", "-0.5"]
+    assert in_digits(1234.5, 3) == "1,230"
+    res = scsim.simulate(scsim.load_scenario(
+        "national-800", agents=500, days=30, overrides={
+            "listing.threshold": 700, "sanctions.travel.air_rate": 0.05}), seed=1)
+    travel = run_headline(res).splitlines()[1]
+    per_100 = 100 * res.metrics["blocked_air"].sum() / 500 / (30 / 365)
+    assert per_100 >= 100 and "e+" not in travel, travel
+    assert travel.startswith(f"Blocked travel: {in_digits(per_100)} air and ")
 
 
 def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_comparison):

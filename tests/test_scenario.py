@@ -209,6 +209,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
      "'population.groups[0].share' is fixed when the run starts"),
     ("timeline: [{day: 5, set: {'population.groups[0].s0': 5000}}]\n",
      "timeline[0].set.population.groups[0].s0: must be within the score range"),
+    # -1e308 overflowed the sums of points by source to -inf
+    ("behaviours: [{name: a, rate: 0.1, delta: -1e308, channel: camera}]\n",
+     "behaviours[0].delta: must be within ± 1300 points (scoring.max − scoring.min"),
 ])
 def test_invalid_inputs(tmp_path, text, expected):
     path = write(tmp_path, text)
@@ -325,6 +328,39 @@ def test_one_override_may_be_given_as_a_string_and_reps_must_be_whole():
         with pytest.raises(scsim.ScsimError, match="reps must be a whole number of at least "
                            f"1, got {reps!r}"):
             scsim.replicate("pilot-1000", reps=reps, agents=100, days=1)
+
+
+def test_a_problem_an_override_caused_names_that_override(tmp_path):
+    """`--days 5 --set foo.bar=1` said "--days 5: foo: unknown key (known: ..., days,
+    ...)": the known keys named --days. A problem at a key no line wrote, or at a line of a
+    built-in (which the user did not write), names the override that wrote under it, and
+    an item by the name the override used."""
+    assert problems("national-800", days=5, overrides=["foo.bar=1"])[0].startswith(
+        "override foo.bar=1: foo: unknown key (known: ")
+    assert problems("national-800", overrides=["behaviours[0].rate=1000"]) == [
+        "override behaviours[0].rate=1000: behaviours.bad_driving.rate: must be <= 50"]
+    assert problems("national-800", overrides={"population.groups.majority.share": 0.5}) == [
+        "override population.groups.majority.share=0.5: population.groups: shares must sum "
+        "to 1 (they sum to 0.6)"]
+    own = write(tmp_path, """\
+        base: national-800
+        days: 30
+        population:
+          groups:
+            - {name: majority, share: 0.5}
+        """)
+    found = problems(own, days=5)
+    assert len(found) == 1 and found[0].startswith(f"{own}:4: population.groups: shares "), found
+
+
+def test_agents_beside_an_edge_list_network_are_refused(tmp_path):
+    """`--network net.txt --agents 100` ran the file's 5 agents without a word."""
+    edges = tmp_path / "net.txt"
+    edges.write_text("0 1\n1 2\n2 0\n3 4\n")
+    assert problems("national-800", agents=100, network=edges) == [
+        f"agents=100 and network={str(edges)!r}: an edge-list network fixes the number of "
+        "agents (its node count); give one of them"]
+    assert load_scenario("national-800", network=edges).network.kind == "file"
 
 
 def test_timeline_epochs_apply_cumulatively(tmp_path):

@@ -18,7 +18,7 @@ import numpy as np
 
 from scsim.analysis.published import ticket_figures
 from scsim.analysis.stats import mean_ci95
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, in_digits
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,12 +190,14 @@ def run_headline(res: Result) -> str:
                       f"Listed: nobody among {n:,} agents {period(days)}.")
     per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
-    travel = (f"Blocked travel: {per_100['air']:.2g} air and {per_100['train']:.2g} train "
-              "tickets per 100 people a year; China 2018: "
-              f"{100 * published['air'][0].value:.2g} and "
-              f"{100 * published['train'][0].value:.2g} {published['air'][0].reading_words}, "
-              f"{100 * published['air'][1].value:.2g} and "
-              f"{100 * published['train'][1].value:.2g} {published['air'][1].reading_words}.")
+    travel = (f"Blocked travel: {in_digits(per_100['air'])} air and "
+              f"{in_digits(per_100['train'])} train tickets per 100 people a year; China "
+              f"2018: {in_digits(100 * published['air'][0].value)} and "
+              f"{in_digits(100 * published['train'][0].value)} "
+              f"{published['air'][0].reading_words}, "
+              f"{in_digits(100 * published['air'][1].value)} and "
+              f"{in_digits(100 * published['train'][1].value)} "
+              f"{published['air'][1].reading_words}.")
     if k != 1:
         travel = national_travel(per_100, n * k, published)
     chilling = chilling_line(m, n)
@@ -231,24 +233,35 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     tickets was, not "none" for the people they stand for: scaling multiplies what the
     agents did, and a rare event that none of them met may still happen to the people."""
     if tickets == 0 and k != 1:  # none among the agents is not none among the people
-        none = (f"none of the {counted(blocked, 'ticket')} blocked for the {n:,} agents was "
-                "refused to someone listed wrongfully" if blocked else
+        for_them = f"blocked for the {n:,} agents"
+        none = (f"{_none_of(blocked, f'ticket {for_them}', f'tickets {for_them}')} refused "
+                "to someone listed wrongfully" if blocked else
                 f"none of the {n:,} agents was refused a ticket while listed wrongfully")
         return (f"Wrongful travel bans: {none}; each agent stands for {people(k)} people, "
                 f"so one such ticket would count for {people(k / years)} a year: too few "
                 "agents to tell how many there are in national terms (run more agents, or "
                 "replications).")
+    if tickets == 0 and not blocked:
+        return "Wrongful travel bans: none: no ticket was blocked."
     if tickets == 0:
-        of = f" of the {counted(blocked, 'blocked ticket')}" if blocked else ""
-        return f"Wrongful travel bans: none{of} was refused to someone listed wrongfully."
+        none = _none_of(blocked, "blocked ticket", "blocked tickets")
+        return f"Wrongful travel bans: {none} refused to someone listed wrongfully."
     if k != 1:
         return (f"Wrongful travel bans, in national terms: {round_figure(tickets * k / years)}"
                 " tickets a year refused to people listed wrongfully ("
                 f"{tickets:,.0f} of the {counted(blocked, 'ticket')} blocked for the {n:,} "
                 f"agents, each standing for {people(k)} people).")
-    return (f"Wrongful travel bans: {tickets:,.0f} of the {counted(blocked, 'blocked ticket')} "
-            f"{'was' if tickets == 1 else 'were'} refused to people listed wrongfully "
-            f"({100 * tickets / n / years:.2g} per 100 people a year).")
+    which = ("the one blocked ticket was" if blocked == 1 else
+             f"{tickets:,.0f} of the {counted(blocked, 'blocked ticket')} "
+             f"{'was' if tickets == 1 else 'were'}")
+    return (f"Wrongful travel bans: {which} refused to people listed wrongfully "
+            f"({in_digits(100 * tickets / n / years)} per 100 people a year).")
+
+
+def _none_of(count: int, one: str, many: str) -> str:
+    """'none of the 12 blocked tickets was', or for one 'the one blocked ticket was not'
+    (``one`` and ``many``: the things in the singular and the plural)."""
+    return f"the one {one} was not" if count == 1 else f"none of the {count:,} {many} was"
 
 
 def national_travel(per_100: dict[str, float], represented: float, published) -> str:

@@ -13,7 +13,7 @@ from scsim.analysis.published import ticket_figures
 from scsim.outputs.headline import chilling_change, chilling_window, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, significant
 from scsim.scenario.loader import timeline_epochs
 
 if TYPE_CHECKING:
@@ -229,13 +229,6 @@ def mechanism_rows(res: Result, add) -> None:
         add(section, metric.label, value, note)
 
 
-def _significant(value: float, digits: int = 3) -> float:
-    """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0)."""
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
-
-
 def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None:
     """The summary's rows in the represented population's terms (``population.scale`` = k
     people per agent, see ``outputs.scale``): its size, the list, and the blocked tickets
@@ -247,7 +240,7 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
     add("national terms", "listed now", m["listed"].iloc[-1] * k, "people")
     # a count of agents scaled up: shown to 3 significant digits, not to the person
     add("national terms", "new listings per year",
-        _significant(m["newly_listed"].sum() * k / years), "people")
+        significant(m["newly_listed"].sum() * k / years), "people")
     for col in ("blocked_air", "blocked_train"):
         add("national terms", f"{label(col)} per year, millions",
             m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(

@@ -4,12 +4,32 @@ CLI uses it before any simulation module is loaded."""
 
 from __future__ import annotations
 
+import math
+
 
 def counted(k: float, one: str, many: str | None = None) -> str:
     """``k`` things in words, with thousands separators: '1 tie', '68 ties', '1,234
     rows'; ``many`` is the plural when it is not ``one`` + 's' ('1 other listed
     neighbour', '2 purchases or applications')."""
     return f"{k:,.0f} {one if k == 1 else many or one + 's'}"
+
+
+def significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def in_digits(value: float, digits: int = 2) -> str:
+    """``value`` to ``digits`` significant digits, in plain digits with thousands
+    separators and never an exponent, nor a trailing zero (as ``:.2g``): 106.7 -> '110'
+    (``:.2g`` writes '1.1e+02'), 5.73 -> '5.7', 0.0333 -> '0.033', 0.5 -> '0.5'."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{significant(value, digits):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def spoken(name: str) -> str:

@@ -99,10 +99,33 @@ def changed_settings(sc: Scenario) -> list[str]:
     base = builtin(sc.name)
     if base is None:
         return []
-    changes = differences(reached(base, sc.days), sc,
-                          ignore=("name", "description", "source", *SIZE_PATHS))
-    return [f"{path}: {show_value(old)} → {show_value(new)}"
-            for path, (old, new) in changes.items()]
+    before = reached(base, sc.days)
+    changes = differences(before, sc, ignore=("name", "description", "source", *SIZE_PATHS))
+    # an item of a named list removed or added is one line, not one per field
+    was, now = (named_items(x.model_dump(mode="json")) for x in (before, sc))
+    whole = {**{path: "removed" for path in was.keys() - now.keys()},
+             **{path: "added" for path in now.keys() - was.keys()}}
+    lists = {path.rsplit(".", 1)[0] for path in whole}
+    lines = [f"{path}: {what}" for path, what in sorted(whole.items())]
+    return lines + [f"{path}: {show_value(old)} → {show_value(new)}"
+                    for path, (old, new) in changes.items()
+                    if not path.startswith(tuple(f"{p}." for p in whole))
+                    and not (path in lists and ([] in (old, new) or None in (old, new)))]
+
+
+def named_items(data: Any, prefix: tuple = ()) -> dict[str, Any]:
+    """``{dotted path: item}`` of every item of a list of named items in ``data`` (a
+    scenario as a mapping), as ``flatten`` keys them (``behaviours.jaywalking``)."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(named_items(value, (*prefix, key)))
+    elif isinstance(data, list) and data and all(isinstance(i, dict) and "name" in i
+                                                 for i in data):
+        for item in data:
+            out[format_path((*prefix, item["name"]))] = item
+            out.update(named_items(item, (*prefix, item["name"])))
+    return out
 
 
 def population_key(sc: Scenario) -> dict[str, Any]:

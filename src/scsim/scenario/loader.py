@@ -404,6 +404,10 @@ def load_scenario(
             raise ScenarioError(f"{option(name, value)} and the override {format_path(path)}="
                                 f"{_num(overridden[path])} disagree: give one of them",
                                 doc.source)
+    if network is not None and agents is not None:
+        raise ScenarioError(f"{option('agents', agents)} and {option('network', network)}: "
+                            "an edge-list network fixes the number of agents (its node "
+                            "count); give one of them", doc.source)
     if agents is not None:
         given(("population", "agents"), agents, option("agents", agents))
     if days is not None:
@@ -591,11 +595,17 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     if kept is not None and loc[:1] == ("timeline",) and len(loc) > 1 and isinstance(
             loc[1], int) and loc[1] < len(kept):  # the step's place in the file
         loc = ("timeline", kept[loc[1]], *loc[2:])
-    where = _where(doc, loc)
+    # a key of no line, or of a built-in's line (which the user did not write): the
+    # override that wrote under it (--set foo.bar=1 for 'foo')
+    where = _where(doc, loc, under=doc.source.startswith("<built-in")) or _where(
+        doc, loc, under=True)
     if not where.startswith(tuple(doc.options.values())):
+        said = re.sub(r" \((known: |did you mean )[^)]*\)", "", message)  # not its hints
         named = [given for path, given in doc.options.items() if re.search(
-            rf"(?<![\w.]){re.escape(format_path(path))}(?![\w.\[])", message)]
+            rf"(?<![\w.]){re.escape(format_path(path))}(?![\w.\[])", said)]
         where = f"{named[0]}: " if named else where
+    elif doc.options:  # at an option: items by name, as an override names them
+        loc = canonical(doc.data, loc)
     return f"{where}{format_path(loc) or '(top level)'}: {message}"
 
 

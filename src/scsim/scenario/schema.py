@@ -235,10 +235,14 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     _unique(out, ("behaviours",), [b.name for b in sc.behaviours])
     if len(sc.behaviours) > 250:
         out.append((("behaviours",), "at most 250 behaviours"))
+    scale = sc.scoring.max - sc.scoring.min
     for k, b in enumerate(sc.behaviours):
         if b.channel not in channels:
             out.append((("behaviours", k, "channel"), f"unknown channel '{b.channel}' (known: "
                         f"{', '.join(channels) or 'none'})"))
+        if abs(b.delta) > scale:  # one act would cross the whole scale (and sums overflow)
+            out.append((("behaviours", k, "delta"), f"must be within ± {scale:g} points "
+                        "(scoring.max − scoring.min: one act cannot move a score further)"))
     for gname in sc.scoring.association.group_bonus:
         if gname not in groups:
             out.append((("scoring", "association", "group_bonus", gname),
