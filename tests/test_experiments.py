@@ -349,3 +349,44 @@ def test_calibration_with_a_seed_above_2_to_the_32(dask_scheduler):
     proposed = "params_sanctions.travel.air_rate"  # the sampler's proposals, trial by trial
     assert list(first.trials.sort_values("number")[proposed]) == list(
         second.trials.sort_values("number")[proposed])
+
+
+def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):
+    """`scsim.sensitivity` and `scsim.calibrate`, as a notebook user calls them (a
+    researcher missed them beside `scsim.sweep`): the same analysis as the command line's
+    from the same seed, and bad input refused before any cluster starts."""
+    base = scsim.load_scenario("court-blacklist", agents=1000, days=60)
+    ranges = {"behaviours.court_default.rate": (1e-6, 1e-4, "log"),
+              "listing.appeals.rate": (0.0, 0.01)}
+    sens = scsim.sensitivity(base, ranges, "newly_listed_total", method="morris", samples=4,
+                             seed=3, scheduler=dask_scheduler)
+    params = parse_ranges(["behaviours.court_default.rate=1e-6..1e-4:log",
+                           "listing.appeals.rate=0..0.01"], base.model_dump(mode="json"))
+    with dask_client(dask_scheduler) as client:
+        same = sensitivity(base, params, "newly_listed_total", client=client,
+                           method="morris", samples=4, seed=3)
+    pd.testing.assert_frame_equal(sens.indices, same.indices)
+    assert sens.indices["parameter"].iloc[0] == "behaviours.court_default.rate"
+
+    cal = scsim.calibrate("court-blacklist", {"behaviours.court_default.rate": (1e-6, 1e-4)},
+                          {"newly_listed_per_capita_year": 0.01}, trials=3, reps=1, seed=2,
+                          agents=500, days=30, scheduler=dask_scheduler)
+    assert 1e-6 <= cal.best_params["behaviours.court_default.rate"] <= 1e-4
+    assert list(cal.fit["output"]) == ["newly_listed_per_capita_year"]
+    assert len(cal.trials) == 3
+
+    import scsim.experiments.cluster as cluster
+
+    monkeypatch.setattr(cluster, "dask_client", None)  # any use of a cluster would fail
+    for call, said in (
+            (lambda: scsim.sensitivity(base, {}), "ranges= names no parameter"),
+            (lambda: scsim.sensitivity(base, ranges, "listed_finl"), "unknown output"),
+            (lambda: scsim.sensitivity(base, ranges, method="fast"), "'sobol' or 'morris'"),
+            (lambda: scsim.calibrate(base, ranges), r"give targets= \(\{output: value\}\)"),
+            (lambda: scsim.calibrate(base, ranges, preset="2019"), "preset='2019': one of"),
+            (lambda: scsim.calibrate(base, ranges, {"newly_listed_total": -1}),
+             "cannot be negative"),
+            (lambda: scsim.calibrate(base, ranges, {"newly_listed_total": 1}, reps=0),
+             "reps must be a whole number")):
+        with pytest.raises(ScsimError, match=said):
+            call()

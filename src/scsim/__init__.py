@@ -9,6 +9,9 @@
     reps = scsim.replicate(sc, reps=10)      # seeds 0-9: .mean(), .quantiles(), .plot()
     cmp = scsim.compare(sc_a, sc_b, seed=1, reps=5)   # paired: cmp.metrics(), cmp.plot()
     runs = scsim.sweep(sc, {"listing.threshold": [640, 660]}, reps=3)  # a row per run (Dask)
+    si = scsim.sensitivity(sc, {"scoring.recovery": (0.001, 0.01)})   # Sobol indices (SALib)
+    fit = scsim.calibrate(sc, {"sanctions.travel.air_rate": (0.001, 0.05)},
+                          {"blocked_air_per_capita_year": 0.0129})  # Optuna: fit.best_params
     scsim.report(res, "report/")             # the HTML report
     res = scsim.simulate(sc, seed=7, store=True)   # kept in ./scsim-runs (res.run_id)
     scsim.open_store().load(res.run_id)            # ... and read back
@@ -48,6 +51,8 @@ _LAZY = {
     "compare": "scsim.analysis.compare",
     "replicate": "scsim.analysis.replicate",
     "sweep": "scsim.experiments.perform",
+    "sensitivity": "scsim.experiments.perform",
+    "calibrate": "scsim.experiments.perform",
     "Replicates": "scsim.analysis.replicate",
     "report": "scsim.report",  # the package itself, callable: scsim.report(res, "folder")
     "report_run": "scsim.report",
@@ -59,7 +64,7 @@ if TYPE_CHECKING:
     from scsim.analysis.compare import compare
     from scsim.analysis.replicate import Replicates, replicate
     from scsim.core.engine import Simulation, simulate
-    from scsim.experiments.perform import sweep
+    from scsim.experiments.perform import calibrate, sensitivity, sweep
     from scsim.outputs.casefile import Trace
     from scsim.outputs.result import Result
     from scsim.report import report_comparison, report_run
@@ -93,6 +98,7 @@ __all__ = [
     "Trace",
     "__version__",
     "builtin_names",
+    "calibrate",
     "compare",
     "dump_yaml",
     "load_scenario",
@@ -101,6 +107,7 @@ __all__ = [
     "report",
     "report_comparison",
     "report_run",
+    "sensitivity",
     "simulate",
     "sweep",
 ]

@@ -1,6 +1,7 @@
-"""Sweeps from Python (``scsim.sweep``), as ``scsim sweep`` runs them from the command line
-and as EMA Workbench's ``perform_experiments`` does: the cells on Dask, every run in the run
-store, and back one tidy table with a row per run."""
+"""Experiments from Python, as the command line runs them: sweeps (``scsim.sweep``, as
+``scsim sweep`` and EMA Workbench's ``perform_experiments`` do: the cells on Dask, every run
+in the run store, and back one tidy table with a row per run), global sensitivity analyses
+(``scsim.sensitivity``) and calibrations (``scsim.calibrate``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from scsim.errors import ScenarioWarning, ScsimError, check_reps
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scsim.experiments.calibrate import Calibration
+    from scsim.experiments.sensitivity import Sensitivity
     from scsim.scenario import Scenario
     from scsim.store import RunStore
 
@@ -122,3 +125,98 @@ def _range_spec(key: str, bounds: Sequence[Any]) -> str:
                          f"{bounds[2]!r}")
     scale = f":{bounds[2]}" if len(bounds) == 3 else ""
     return f"{key}={bounds[0]!r}..{bounds[1]!r}{scale}"
+
+
+def sensitivity(scenario: Scenario | str | Path | dict,
+                ranges: Mapping[str, Sequence[Any]], output: str = "wrongful_new_total", *,
+                method: str = "sobol", samples: int = 64, seed: int = 0,
+                agents: int | None = None, days: int | None = None,
+                overrides: str | list[str] | dict | None = None,
+                scheduler: str | None = None, workers: int | None = None,
+                progress: Callable[[], None] | None = None) -> Sensitivity:
+    """Global sensitivity analysis of ``output`` (a metric's statistic, e.g.
+    ``wrongful_new_total``) to the parameters of ``ranges`` (``{"scoring.recovery":
+    (0.0005, 0.01)}``, or ``(low, high, "log")``), as ``scsim sensitivity`` runs it: SALib's
+    Sobol indices (``samples`` base samples, a power of 2; runs: samples × (parameters +
+    2)) or Morris screening (``method="morris"``, ``samples`` trajectories), every run on
+    Dask (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``).
+    ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
+    Returns the analysis: ``.indices`` (a table per parameter), ``.samples`` (every
+    evaluation), ``.in_words()``, ``.save(folder)`` (the CSV files and the chart). Bad
+    input is refused before the cluster starts."""
+    from scsim.extras import require
+
+    require("experiments", what="scsim.sensitivity()")
+    require("report", what="scsim.sensitivity()")
+    from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.design import parse_ranges
+    from scsim.experiments.outputs import check_outputs
+    from scsim.experiments.sensitivity import check_sensitivity
+    from scsim.experiments.sensitivity import sensitivity as analyse
+    from scsim.scenario.loader import as_scenario
+
+    if method not in ("sobol", "morris"):
+        raise ScsimError(f"method={method!r}: 'sobol' or 'morris'")
+    if not ranges:
+        raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
+    cluster_address(scheduler, workers)
+    base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
+    check_outputs(base, [output])
+    params = parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
+                          base.model_dump(mode="json"), "ranges")
+    check_sensitivity(params, method, samples, seed)  # before Dask
+    with dask_client(scheduler, workers) as client:
+        return analyse(base, params, output, client=client, method=method, samples=samples,
+                       seed=seed, progress=progress)
+
+
+def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Sequence[Any]],
+              targets: Mapping[str, float] | None = None, *, preset: str | None = None,
+              trials: int = 100, reps: int = 2, seed: int = 0, agents: int | None = None,
+              days: int | None = None, overrides: str | list[str] | dict | None = None,
+              scheduler: str | None = None, workers: int | None = None,
+              progress: Callable[[], None] | None = None) -> Calibration:
+    """Fit the parameters of ``ranges`` (``{"sanctions.travel.air_rate": (0.001, 0.05)}``)
+    with Optuna so that the mean of ``reps`` replications matches ``targets``
+    (``{"blocked_air_per_capita_year": 0.0129}``) and, with ``preset``, the published
+    figures of that preset (``scsim calibrate --help`` lists them; a target given
+    replaces the preset's), as ``scsim calibrate`` does: ``trials`` trials, each on Dask
+    (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``).
+    ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
+    Returns the calibration: ``.best_params``, ``.loss``, ``.fit`` (fitted against
+    target per output), ``.poor_fits()``, ``.save(path)`` (the calibrated scenario as YAML
+    and its chart). Bad input is refused before the cluster starts."""
+    from scsim.extras import require
+
+    require("experiments", what="scsim.calibrate()")
+    require("report", what="scsim.calibrate()")
+    from scsim.analysis.published import PRESETS
+    from scsim.experiments.calibrate import (
+        Target,
+        check_calibration,
+        merge_targets,
+        parse_target,
+    )
+    from scsim.experiments.calibrate import calibrate as fit
+    from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.design import parse_ranges
+    from scsim.scenario.loader import as_scenario
+
+    if preset is not None and preset not in PRESETS:
+        raise ScsimError(f"preset={preset!r}: one of {', '.join(map(repr, PRESETS))}")
+    if not ranges:
+        raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
+    if not targets and preset is None:
+        raise ScsimError("give targets= ({output: value}) or a preset= to fit")
+    reps = check_reps(reps)
+    cluster_address(scheduler, workers)
+    base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
+    given = [parse_target(f"{name}={value}", base) for name, value in (targets or {}).items()]
+    chosen, _replaced = merge_targets(
+        given, [Target(f.output, f.value) for f in PRESETS[preset]] if preset else [])
+    params = parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
+                          base.model_dump(mode="json"), "ranges")
+    check_calibration(params, chosen, trials=trials, reps=reps, seed=seed)  # before Dask
+    with dask_client(scheduler, workers) as client:
+        return fit(base, params, chosen, client=client, trials=trials, reps=reps, seed=seed,
+                   progress=progress)
