@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import scsim
 from conftest import bare
 from scsim.core.engine import Simulation
 from scsim.core.events import EVENTS, OPENS_AT, TOLD
@@ -616,7 +617,7 @@ def test_a_story_names_behaviours_and_channels_in_words_and_skips_empty_tracing_
     assert casefile.story(rows, 1, []).splitlines() == [
         "agent 1: case file, 6 events",
         "day 2: tracing starts: -3.0 points from true sightings until now (score 990.0)",
-        "day 2: tracing starts: +0.0 points from misattributions until now (last: agent 7) "
+        "day 2: tracing starts: 0 points from misattributions until now (last: agent 7) "
         "(score 990.0)",
         "day 2: acted: smoking in no smoking zone ×1 — 1 seen by street camera "
         "(score 990.0)",
@@ -675,3 +676,70 @@ def test_an_untraced_agent_nothing_booked_points_to():
     res = simulate(load_scenario("no-system", agents=300, days=5), seed=1)
     text = res.explain(7).text
     assert text.endswith("No source booked it any points.") and "Points by source" not in text
+
+
+def test_a_case_file_of_one_event_says_1_event():
+    """"agent 1: case file, 1 events" read as a slip: one event, or none, in words."""
+    rows = pd.DataFrame({"day": [3], "agent": 1, "event": "sighted", "behaviour": "litter",
+                         "channel": "cctv", "points": [-2.0], "score_after": [990.0],
+                         "other_agent": -1, "value": 1.0})
+    assert casefile.story(rows, 1, []).splitlines() == [
+        "agent 1: case file, 1 event", "day 3: seen by cctv (litter); -2.0 points (score 990.0)"]
+    res = scsim.simulate("national-800", agents=300, days=3, seed=1, trace=[5])
+    assert res.explain(299).text.startswith("agent 299 was not traced")
+    if not (res.events["agent"] == 5).any():
+        assert res.explain(5).text.startswith("agent 5: case file, no events: nothing was "
+                                              "logged for it from day 0")
+
+
+@pytest.mark.parametrize(("points", "told"), [
+    (2.46, "+2.5"), (-0.3, "-0.3"), (-0.0046, "-0.0046"), (0.0499, "+0.050"),
+    (0.00012, "+0.00012"), (0.000012, "+<0.0001"), (-1e-12, "-<0.0001"), (0.0, "0"),
+    (-0.0, "0")])
+def test_points_never_read_as_a_signed_zero(points, told):
+    """An untraced agent's points by source read "association: -0.0" and "recovery: +0.0"
+    for a few thousandths of a point: a small amount has two significant digits, a tiny one
+    a bound, and nothing is 0 without a sign."""
+    assert casefile.signed_points(points) == told
+
+
+def test_an_untraced_agents_small_points_are_not_a_signed_zero():
+    """national-800 books each agent a few thousandths of a point of association and
+    recovery in 5 days: every line of points by source shows a value other than 0."""
+    import re
+
+    res = scsim.simulate("national-800", agents=300, days=5, seed=0)
+    lines = [line for agent in range(20) for line in res.explain(agent).text.splitlines()
+             if line.startswith("  ")]
+    assert lines and not [line for line in lines if re.search(r"[+-]0(\.0+)?$", line)]
+    assert any(re.search(r": [+-]0\.00\d+$|<0\.0001$", line) for line in lines)
+
+
+def test_a_refused_trace_names_the_option_as_the_caller_gave_it():
+    """A refusal named "--trace-ids (trace=)" on the command line, a Python argument name
+    there: it names the option the caller used, --trace-ids on the command line (a Trace
+    with spelling="cli", as the CLI makes it) and trace= in Python."""
+    from scsim.errors import ScsimError
+
+    sc = bare(days=2, population={"agents": 100})
+    with pytest.raises(ScsimError) as python:
+        Simulation(sc, trace=[3, 600])
+    assert str(python.value).startswith("trace=[3, 600]: no agent 600 in a run of 100 agents "
+                                        "(ids are 0 to 99)")
+    with pytest.raises(ScsimError) as cli:
+        Simulation(sc, trace=Trace(ids=(3, 600), spelling="cli"))
+    assert str(cli.value).startswith("--trace-ids 3,600: no agent 600 in a run of 100 agents")
+    assert "trace=" not in str(cli.value)
+    with pytest.raises(ScsimError, match=r"^--trace -1: the number of agents to trace is "
+                                         r"negative"):
+        Simulation(sc, trace=Trace(sample=-1, spelling="cli"))
+    with pytest.raises(ScsimError, match=r"^trace=Trace\(sample=100001, ids=\[0, 1, 2, 3, 4, "
+                                         r"…\]\): at most 100,000 agents"):
+        Simulation(sc, trace=Trace(sample=100_001, ids=tuple(range(10))))
+    with pytest.raises(ScsimError, match=r"^--trace 100001 and --trace-ids 0,1,2,3,4,…: at "
+                                         r"most 100,000 agents"):
+        Simulation(sc, trace=Trace(sample=100_001, ids=tuple(range(10)), spelling="cli"))
+    # the spelling changes no run: equal requests, stored alike
+    assert Trace(ids=(3,), spelling="cli") == Trace(ids=(3,))
+    assert Trace(ids=(3,), spelling="cli").request() == {"sample": 0, "ids": [3],
+                                                         "wrongful": False}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import pandas as pd
@@ -234,3 +235,82 @@ def test_flags_show_no_value_in_help(monkeypatch, capsys, command):
     code, out, _ = run_cli(monkeypatch, capsys, command, "--help")
     assert code == 0 and "<bool>" not in out and "--help" in out
     assert "<path>" in out or "<int" in out or "<str>" in out
+
+
+def test_plan_says_on_and_off(monkeypatch, capsys):
+    """`scsim plan` showed whether a step is on as True and False."""
+    code, out, _ = scsim(monkeypatch, capsys, "plan", "high-control", columns=400)
+    assert code == 0 and "on from day 365" in out
+    assert "True" not in out and "False" not in out
+    behave = next(line for line in out.splitlines() if " behave " in line)
+    observe = next(line for line in out.splitlines() if " observe " in line)
+    assert [cell.strip() for cell in behave.split("│")[-3:-1]] == ["on", "on"]
+    assert [cell.strip() for cell in observe.split("│")[-3:-1]] == ["on", "off"]
+
+
+def test_sizes_have_thousands_separators_and_scripts_get_whole_numbers(monkeypatch, capsys,
+                                                                       store):
+    """The run header said "100 agents × 100000 days" and `run --csv` "run,agents,1000.0":
+    sizes are written with separators, whole numbers in CSV and JSON as whole numbers."""
+    from scsim.cli.render import size
+    from scsim.store import open_store
+
+    assert size({"agents": 100, "days": 100_000}) == "100 agents × 100,000 days"
+    assert size({"agents": 1000, "days": 1}) == "1,000 agents × 1 day"
+    code, data, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "1000",
+                            "--days", "3", "--quiet", "--csv")
+    assert code == 0, err
+    assert data.splitlines()[1:3] == ["run,agents,1000,", "run,days,3,"]
+    assert re.search(r"^score,mean,\d+\.\d+,", data, re.M)  # fractions stay fractions
+    code, data, _ = scsim(monkeypatch, capsys, "show", "last", "--json")
+    summary = json.loads(data)["summary"]
+    assert summary[0]["value"] == 1000 and isinstance(summary[0]["value"], int)
+    code, out, _ = scsim(monkeypatch, capsys, "show", "last")
+    assert out.startswith("national-800: 1,000 agents × 3 days, seed 0")
+    code, data, _ = scsim(monkeypatch, capsys, "sources", "last", "--csv")
+    assert code == 0 and not re.search(r"(^|,)-?\d+\.0(,|$)", data, re.M)
+    assert re.search(r"^true_sighting,true sightings,-\d+,-\d+,", data, re.M)
+    sc = load_scenario("national-800", agents=100, days=100_000)
+    open_store(store).add_failure(sc, 0, "stopped")  # a long run, no need to run it
+    code, out, _ = scsim(monkeypatch, capsys, "runs")
+    assert "100 × 100,000" in out
+
+
+def test_explain_and_sources_speak_plainly(monkeypatch, capsys):
+    """`scsim sources` headed columns clean_points and per_agent, and an untraced agent's
+    points read "association: -0.0": plain headers in the table (the data keep their
+    column names), and small points that do not read as a signed zero."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                         "--days", "5", "--quiet", "--trace-ids", "1,2")
+    assert code == 0, err
+    code, out, _ = scsim(monkeypatch, capsys, "sources", "last")
+    assert code == 0 and "error-free points" in out and "points per agent" in out
+    assert "clean_points" not in out and "per_agent" not in out
+    code, data, _ = scsim(monkeypatch, capsys, "sources", "last", "--csv")
+    assert data.splitlines()[0] == "source,label,points,clean_points,per_agent"
+    code, out, _ = scsim(monkeypatch, capsys, "explain", "last", "3")
+    assert code == 0 and "Points by source:" in out
+    assert not re.search(r"[+-]0\.0$", out, re.M)
+    code, out, _ = scsim(monkeypatch, capsys, "explain", "last", "1")
+    assert code == 0 and not re.search(r"\b1 events\b", out)
+
+
+def test_compare_names_what_is_neither_a_scenario_nor_a_run(monkeypatch, capsys):
+    """`scsim compare RUN nosuch` said "give two scenarios or two stored runs, not one of
+    each": it says that nosuch is none of the three, with the nearest name."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                         "--days", "3", "--quiet")
+    assert code == 0, err
+    from scsim.store import open_store
+
+    run_id = open_store(os.environ["SCSIM_STORE"]).runs()["id"][0]
+    for other, hint in (("nosuch", ""), ("nationl-800", " (did you mean 'national-800'?)"),
+                        (run_id[:-1] + "x", f" (did you mean '{run_id}'?)")):
+        for pair in ((run_id, other), (other, "last")):
+            code, _, err = scsim(monkeypatch, capsys, "compare", *pair)
+            assert code == 2 and "one of each" not in err
+            assert err.startswith(f"error: '{other}' is neither a built-in scenario, a "
+                                  f"scenario file nor a stored run{hint}; ")
+    code, _, err = scsim(monkeypatch, capsys, "compare", run_id, "national-800")
+    assert code == 2 and (f"{run_id} is a stored run and national-800 a scenario: give two "
+                          "scenarios or two stored runs, not one of each") in err

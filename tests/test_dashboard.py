@@ -174,7 +174,7 @@ def test_an_unknown_setting_is_unknown_not_a_file(tmp_path):
     with pytest.raises(ScenarioError) as err:
         scenario_of({"source": NATIONAL, "levers": {"no.such.path": 1}},
                     open_store(tmp_path / "s"))
-    assert err.value.problems[0].startswith("no: unknown key")
+    assert err.value.problems[0].startswith("override no.such.path=1: no: unknown key")
 
 
 def test_validate_endpoint(client):

@@ -212,8 +212,8 @@ def test_range_ends_are_checked_against_the_scenario(base_data):
     with pytest.raises(ScsimError, match=r"air_rate=-1\.\.0\.001: its low end is not a "
                                          r"valid scenario: .*must be >= 0"):
         parse_range("sanctions.travel.air_rate=-1..0.001", base_data)
-    with pytest.raises(ScsimError, match=r"no\.such=0\.\.1 is not a valid scenario: no: "
-                                         r"unknown key \(known: name,"):
+    with pytest.raises(ScsimError, match=r"no\.such=0\.\.1 is not a valid scenario: override "
+                                         r"no\.such=0: no: unknown key \(known: name,"):
         parse_range("no.such=0..1", base_data)
 
 

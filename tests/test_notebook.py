@@ -60,7 +60,7 @@ def test_a_scenario_by_name_and_trace_shorthands(scenario, reps):
     ids = scsim.simulate(scenario, seed=4, trace=[3, 11])
     assert sorted(ids.traced["agent"]) == [3, 11]
     assert "trace=[4] in Python" in str(ids.explain(4))  # the notebook's way, not only the CLI's
-    with pytest.raises(ScsimError, match=r"--trace-ids \(trace=\): no agent 2000 "):
+    with pytest.raises(ScsimError, match=r"^trace=\[2000\]: no agent 2000 "):
         scsim.simulate(scenario, seed=4, trace=[2000])
     c = scsim.compare("national-800", "no-system", seed=4, agents=2000, days=60)
     assert c.seeds == [4] and c.a[0].scenario == other.scenario

@@ -93,11 +93,19 @@ def test_announced_for_another_number_of_regions_is_refused_even_while_off():
 
 
 def test_a_mechanism_left_off_compiles_without_its_announced_coverage():
-    """Off, the announced values are not compiled at all: a scenario built without the
-    loader's checks runs, with fear untouched."""
+    """Off, the announced values are not compiled at all (a scenario built without the
+    loader's checks compiles, its pull 0 in every region); a run checks the scenario again
+    (``scenario.loader.as_scenario``) and refuses it with the loader's words."""
+    from scsim.core.params import Names
+    from scsim.mechanisms.perceived_surveillance import compile_perceived
+
     data = merge(BARE, {"days": 5, "regions": {"count": 2},
                         "perceived_surveillance": {"announced": [0.5, 0.5, 0.5]},
                         "behaviours": [{"name": "jaywalk", "rate": 0.1, "delta": -1,
                                         "channel": "camera"}]})
-    res, _ = run(Scenario.model_validate(data))
-    assert (res.metrics["fear_mean"] == 0).all()
+    sc = Scenario.model_validate(data)
+    off = compile_perceived(sc, Names.of(sc))
+    assert not off.on and off.pull.tolist() == [0.0, 0.0]
+    with pytest.raises(ScenarioError, match=r"perceived_surveillance\.announced: 3 values "
+                                            r"for 2 regions"):
+        run(sc)

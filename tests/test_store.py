@@ -118,6 +118,13 @@ def test_query_runs_one_statement_and_says_how_to_start_with_a_comment(
         st.query("-- a note alone\n;")
     with pytest.raises(ScsimError, match="this query has an ATTACH statement"):  # not "a"
         st.query("ATTACH 'other.duckdb'")
+    # named as written, not by DuckDB's type of it (INSTALL is a LOAD statement to DuckDB)
+    for sql, kind in (("INSTALL httpfs", "an INSTALL"), ("load httpfs", "a LOAD"),
+                      ("/* why */ -- not\n FORCE  INSTALL httpfs", "a FORCE INSTALL"),
+                      ("SET threads = 1", "a SET"),
+                      ("WITH a AS (SELECT 1) INSERT INTO runs SELECT * FROM a", "an INSERT")):
+        with pytest.raises(ScsimError, match=f"this query has {kind} statement$"):
+            st.query(sql)
     assert not (tmp_path / "other.duckdb").exists()
     assert st.query("-- a note\nSELECT 1 AS a;")["a"].tolist() == [1]
     assert {"runs", "sweeps"} <= set(st.query("SHOW TABLES")["name"])
@@ -372,3 +379,37 @@ def test_ctrl_c_after_the_run_landed_says_it_is_kept(tmp_path, monkeypatch, caps
     assert (f"run {row['id']} had finished and is kept (done); --out {tmp_path / 'out'} not "
             "written interrupted") in err
     assert not (tmp_path / "out").exists()
+
+
+def test_rm_checks_every_run_first_and_removes_its_report(tmp_path, monkeypatch, capsys):
+    """`scsim rm GOOD zzz` removed GOOD, then failed on zzz: every run is checked first,
+    and nothing is removed while one is not there. A run's report in the store
+    (reports/RUN) goes with it, unless a user added a file to it: then it is kept, and rm
+    says so."""
+    from scsim.fsutil import atomic_folder
+
+    st = open_store(tmp_path)
+    ids = [scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=seed,
+                          store=tmp_path).run_id for seed in (1, 2)]
+    for run_id in ids:  # a report as `scsim report` writes it, marker and all
+        with atomic_folder(tmp_path / "reports" / run_id, kind="report") as folder:
+            (folder / "report.html").write_text("<html></html>")
+    (tmp_path / "reports" / ids[1] / "notes.txt").write_text("mine")
+    store = ["--store", str(tmp_path)]
+    code, out, err = run_cli(monkeypatch, capsys, "rm", ids[0], "zzz", "yyy", *store)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err == (f"error: no run 'zzz' or 'yyy' in the store {tmp_path} (`scsim runs` lists "
+                   "them); nothing was removed")
+    assert list(st.runs()["id"]) == ids[::-1] and (tmp_path / "runs" / ids[0]).is_dir()
+    with pytest.raises(ScsimError, match=rf"^no run 'zzz' in the store .*; '{ids[0][:4]}' "
+                                         r"matches 2 runs"):
+        st.removable([ids[1], "zzz", ids[0][:4]])
+    # a run named twice (by its id and as 'last') is removed once
+    code, out, err = run_cli(monkeypatch, capsys, "rm", ids[0], ids[1], "last", *store)
+    assert code == 0, err
+    assert out.splitlines()[:2] == [f"removed run {ids[0]}", f"removed run {ids[1]}"]
+    assert (f"kept its report folder {tmp_path / 'reports' / ids[1]}: it holds files that "
+            "scsim did not write there") in " ".join(out.split())
+    assert st.runs().empty and empty(tmp_path / "runs") and empty(tmp_path / "tmp")
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [ids[1]]
+    assert (tmp_path / "reports" / ids[1] / "notes.txt").read_text() == "mine"

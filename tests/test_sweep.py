@@ -295,7 +295,7 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["calibrate", "national-800", "--preset", "1999"], "unknown preset"),
     (["sensitivity", "national-800", "--param", "x=0..1"], "x: unknown key (known:"),
     (["calibrate", "national-800", "--preset", "2018-seed", "--param", "no.such=0..1"],
-     "no.such=0..1 is not a valid scenario: no: unknown key (known:"),
+     "no.such=0..1 is not a valid scenario: override no.such=0: no: unknown key (known:"),
     # a key given twice is refused by every command before anything runs
     (["sweep", "national-800", "--sample", "2", "--range", "listing.threshold=500..600",
       "--range", "listing.threshold=600..700"], "--range listing.threshold: given twice"),

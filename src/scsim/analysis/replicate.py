@@ -22,6 +22,7 @@ from scsim.analysis.stats import t_half_width
 from scsim.errors import check_reps
 from scsim.outputs.result import Result
 from scsim.outputs.summary import figure_range
+from scsim.outputs.words import counted
 
 if TYPE_CHECKING:
     import os
@@ -125,9 +126,10 @@ class Replicates:
                          title=f"{self.scenario.name}: {self.reps} replications")
 
     def __repr__(self) -> str:
+        days = counted(len(self.results[0].metrics), "day")
         return (f"Replicates({self.scenario.name}, {self.reps} × "
-                f"{self.results[0].info.get('agents', 0):,} agents × "
-                f"{len(self.results[0].metrics)} days, seeds {self.seeds[0]}–{self.seeds[-1]})")
+                f"{self.results[0].info.get('agents', 0):,} agents × {days}, seeds "
+                f"{self.seeds[0]}–{self.seeds[-1]})")
 
     def _repr_html_(self) -> str:
         from scsim.outputs.display import replicates_html

@@ -64,15 +64,19 @@ def compare(
 
         require("report", what="scsim compare --report")
     as_data = data_format(json_, csv)
-    stored = [_stored_run(ref, store) for ref in (a, b)]
-    if all(stored):
+    kinds = [_kind(ref, store) for ref in (a, b)]
+    if kinds == ["run", "run"]:
         if set_a or set_b or agents or days or reps != 1:
             raise ScsimError("--set-a, --set-b, --agents, --days and --reps apply to "
                              "scenarios, not to stored runs")
         st = open_runs(store)
         comparison = compare_results([st.load(a)], [st.load(b)])
-    elif any(stored):
-        raise ScsimError("give two scenarios or two stored runs, not one of each")
+    elif "run" in kinds:
+        run, other = (a, b) if kinds[0] == "run" else (b, a)
+        if None in kinds:
+            raise ScsimError(_neither(other, store))
+        raise ScsimError(f"{run} is a stored run and {other} a scenario: give two scenarios "
+                         "or two stored runs, not one of each")
     else:
         if reps < 1:
             raise ScsimError(f"--reps must be at least 1, got {reps}")
@@ -80,8 +84,8 @@ def compare(
         sc_b = load(b, agents, days, overrides=set_b)
         st = open_runs(store, create=True)
         progress, advance = day_progress(
-            2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · {sc_a.population.agents:,} "
-            f"agents · {counted(reps, 'pair')}", quiet)
+            2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · "
+            f"{counted(sc_a.population.agents, 'agent')} · {counted(reps, 'pair')}", quiet)
         with compile_notice(quiet), progress, stoppable():
             comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a, advise=False),
                                   base_b=load(b, advise=False), progress=advance)
@@ -101,15 +105,32 @@ def compare(
                                             soft_wrap=True)
 
 
-def _stored_run(ref: str, store: Path | None) -> bool:
-    """Whether ``ref`` names a stored run rather than a scenario (a file or a built-in
-    name always means the scenario)."""
+def _kind(ref: str, store: Path | None) -> str | None:
+    """What ``ref`` names: ``"scenario"`` (a built-in name or a file, which always mean the
+    scenario), ``"run"`` (a stored run, or several whose ids start with it), or None
+    (neither)."""
     from scsim.scenario import builtin_names
 
     if ref in builtin_names() or Path(ref).is_file():
-        return False
+        return "scenario"
     try:
-        open_runs(store).get(ref)
+        return "run" if open_runs(store).matching(ref) else None
+    except ScsimError:  # no store, or a folder that is not one
+        return None
+
+
+def _neither(ref: str, store: Path | None) -> str:
+    """Why ``ref`` names nothing to compare, with the built-in scenario or stored run it
+    may be a misspelling of."""
+    import difflib
+
+    from scsim.scenario import builtin_names
+
+    try:
+        ids = list(open_runs(store).runs()["id"])
     except ScsimError:
-        return False
-    return True
+        ids = []
+    close = difflib.get_close_matches(ref, [*builtin_names(), *ids], n=1, cutoff=0.75)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"'{ref}' is neither a built-in scenario, a scenario file nor a stored run"
+            f"{hint}; `scsim scenarios` lists the built-in ones, `scsim runs` the runs")

@@ -21,4 +21,8 @@ def plan(scenario: Annotated[str, typer.Argument(help="Built-in name or YAML fil
     from scsim.core.plan import scenario_plan
 
     sc = load(scenario, overrides=set_)
-    console.print(frame_table(scenario_plan(sc), title=f"{sc.name}: one day, in order"))
+    table = scenario_plan(sc)
+    for column in table.columns:  # whether each step is on (per epoch): on or off
+        if table[column].dtype == bool:
+            table[column] = table[column].map({True: "on", False: "off"})
+    console.print(frame_table(table, title=f"{sc.name}: one day, in order"))

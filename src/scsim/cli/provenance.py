@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scsim.cli.app import StoreOption, app, console, open_runs
-from scsim.cli.render import frame_table
+from scsim.cli.render import frame_table, whole_numbers
 from scsim.errors import ScsimError
 
 RunArgument = Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")]
@@ -17,15 +17,20 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the table as JSO
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")]
 
 
+SOURCES_HEADERS = {"clean_points": "error-free points", "per_agent": "points per agent"}
+"""The plain headers of the table ``scsim sources`` prints for its columns named for
+scripts (which --csv and --json keep)."""
+
+
 def _print_frame(df, as_json: bool, as_csv: bool) -> bool:
     """Print ``df`` for scripts (JSON lines or CSV) if asked; whether it did."""
     if as_json and as_csv:
         raise ScsimError("--json and --csv: choose one")
     if as_json:
-        sys.stdout.write(df.to_json(orient="records", lines=True))
+        sys.stdout.write(whole_numbers(df).to_json(orient="records", lines=True))
         sys.stdout.write("\n")
     elif as_csv:
-        df.to_csv(sys.stdout, index=False)
+        whole_numbers(df).to_csv(sys.stdout, index=False)
     return as_json or as_csv
 
 
@@ -110,8 +115,9 @@ def sources(
         table["per_agent"] = table["points"] / max(len(res.agents), 1)
     if _print_frame(table, as_json, as_csv):
         return
-    console.print(frame_table(table, title=f"points by source, run {res.run_id} "
-                                           "(negative: taken off)"))
+    console.print(frame_table(table.rename(columns=SOURCES_HEADERS),
+                              title=f"points by source, run {res.run_id} (negative: taken "
+                              "off)"))
     if not daily:
         causes = res.wrongful["cause"].value_counts(sort=False)
         console.print(f"wrongful listings: {int(causes.sum()):,}"

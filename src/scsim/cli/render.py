@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
-from scsim.outputs.words import signed_percent
+from scsim.outputs.words import counted, signed_percent
 
 
 def fmt(value) -> str:
@@ -89,14 +89,18 @@ def print_run(res, full: bool = False) -> None:
     from scsim.scenario.diff import changed_settings
 
     info = res.info
-    console.print(f"[bold]{escape(res.scenario.name)}[/bold]: {info['agents']:,} agents × "
-                  f"{info['days']} days, seed {res.seed}")
+    console.print(f"[bold]{escape(res.scenario.name)}[/bold]: {size(info)}, seed {res.seed}")
     for change in changed_settings(res.scenario):
         console.print(f"  this run changes [cyan]{escape(change)}[/cyan]", highlight=False)
     console.print(escape(run_headline(res)))
     if full:
         print_summary(res)
     console.print(f"[dim]{speed_line(info)}[/dim]")
+
+
+def size(info: dict) -> str:
+    """A run's size in words, from its run.json facts: '100,000 agents × 365 days'."""
+    return f"{counted(info['agents'], 'agent')} × {counted(info['days'], 'day')}"
 
 
 def speed_line(info: dict) -> str:
@@ -117,8 +121,8 @@ def speed_line(info: dict) -> str:
 def print_summary(res) -> None:
     """The summary table of a Result."""
     info = res.info
-    table = Table(title=f"{res.scenario.name}: {info['agents']:,} agents × {info['days']} "
-                  f"days, seed {res.seed}", title_justify="left", show_lines=False)
+    table = Table(title=f"{res.scenario.name}: {size(info)}, seed {res.seed}",
+                  title_justify="left", show_lines=False)
     table.add_column("section", style="cyan", no_wrap=True)
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -150,11 +154,41 @@ def print_data(data, as_json: bool) -> None:
     import pandas as pd
 
     if not as_json:
-        typer.echo(_json_cells(data).to_csv(index=False), nl=False)
+        typer.echo(_json_cells(whole_numbers(data)).to_csv(index=False), nl=False)
     elif isinstance(data, pd.DataFrame):
-        typer.echo(data.to_json(orient="records", date_format="iso", indent=1))
+        typer.echo(whole_numbers(data).to_json(orient="records", date_format="iso",
+                                               indent=1))
     else:
         typer.echo(json.dumps(_plain(data), indent=1, allow_nan=False))
+
+
+def whole_numbers(df):
+    """``df`` for scripts (CSV, JSON), its whole numbers written as whole numbers: a count
+    of 1,000 held as a float is 1000, not 1000.0. A float column of whole numbers only
+    becomes integers; in other columns each whole float becomes an integer, the rest
+    (fractions, NaN) stay as they are."""
+    import numpy as np
+    import pandas as pd
+
+    out = df.copy(deep=False)
+    for i in range(df.shape[1]):  # by position: a query may name two columns alike
+        values = df.iloc[:, i]
+        if values.dtype.kind == "f":
+            whole = np.isfinite(values) & (values == np.trunc(values))
+            if whole.all() and (values.abs() < 2**53).all():
+                out.isetitem(i, values.astype(np.int64))
+            elif whole.any():
+                out.isetitem(i, pd.Series([int(v) if w else v for v, w in zip(
+                    values, whole, strict=True)], index=df.index, dtype=object))
+        elif values.dtype == object:
+            out.isetitem(i, [_whole(v) for v in values])
+    return out
+
+
+def _whole(value):
+    """A float that is a whole number as an int; any other value as it is."""
+    return int(value) if isinstance(value, float) and math.isfinite(value) and (
+        value.is_integer()) else value
 
 
 def _json_cells(df):
@@ -175,8 +209,8 @@ def _json_cells(df):
 
 
 def _plain(value):
-    """``value`` with numpy scalars and arrays, and decimals, made Python numbers and lists
-    and NaN made None, at any depth."""
+    """``value`` with numpy scalars and arrays, and decimals, made Python numbers and lists,
+    whole floats made ints and NaN made None, at any depth."""
     import numpy as np
 
     if isinstance(value, np.ndarray):
@@ -191,7 +225,7 @@ def _plain(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return value
+    return _whole(value)
 
 
 FUSED_PASSES = ("behave includes observe's sightings, and census the counts of provenance "
@@ -227,8 +261,8 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     seeds = f"seed {comparison.seeds[0]}" if reps == 1 else (
         f"seeds {comparison.seeds[0]}–{comparison.seeds[-1]} ({reps} pairs)")
     console.print(f"[bold]{escape(label_a)}[/bold] vs [bold]{escape(label_b)}[/bold]: "
-                  f"{len(first.agents):,} agents × {len(first.metrics)} days, {seeds}, common "
-                  "random numbers")
+                  f"{counted(len(first.agents), 'agent')} × "
+                  f"{counted(len(first.metrics), 'day')}, {seeds}, common random numbers")
     runs = " / ".join(f"{ra.run_id} {rb.run_id}" for ra, rb in
                       zip(comparison.a, comparison.b, strict=True) if ra.run_id)
     if runs:

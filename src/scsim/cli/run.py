@@ -165,4 +165,4 @@ def trace_request(sample: int, ids: str | None, wrongful: bool):
     except ValueError:
         raise ScsimError(f"--trace-ids {ids!r}: give agent ids separated by commas, "
                          "e.g. 17,4242") from None
-    return Trace(sample=sample, ids=chosen, wrongful=wrongful)
+    return Trace(sample=sample, ids=chosen, wrongful=wrongful, spelling="cli")

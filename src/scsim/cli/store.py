@@ -66,7 +66,7 @@ def runs_command(
             note = rec.error
         else:
             note = " ".join(f"{k}={v}" for k, v in json.loads(rec.overrides or "{}").items())
-        table.add_row(rec.id, rec.scenario, str(rec.seed), f"{rec.agents:,} × {rec.days}",
+        table.add_row(rec.id, rec.scenario, str(rec.seed), f"{rec.agents:,} × {rec.days:,}",
                       f"[{colours[rec.status]}]{rec.status}[/]", escape(_short(note, 200)))
     console.print(table)
     if len(df) > limit:
@@ -135,10 +135,22 @@ def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or uniqu
                    help="Also a run recorded as running on another host, whose process "
                    "cannot be checked from here: only when you know it has ended.")] = False,
                store: StoreOption = None) -> None:
-    """Delete runs from the store (their catalogue row and their folder)."""
+    """Delete runs from the store (their catalogue row, their folder, their checkpoints
+    and their report in the store). Every run is checked first: when one cannot be removed,
+    none is."""
     st = open_runs(store)
-    for ref in runs:
-        console.print(f"removed run {st.remove(ref, elsewhere=elsewhere)}")
+    try:
+        records = st.removable(runs, elsewhere=elsewhere)
+    except ScsimError as exc:
+        raise ScsimError(f"{exc}; nothing was removed" if len(runs) > 1 else str(exc)
+                         ) from None
+    for rec in records:
+        console.print(f"removed run {st.remove(rec.id, elsewhere=elsewhere)}")
+        kept = st.report_kept(rec.id)
+        if kept is not None:
+            console.print(f"  kept its report folder {escape(str(kept))}: it holds files "
+                          "that scsim did not write there, or that changed since; move "
+                          "what you want out of it, then delete it", soft_wrap=True)
 
 
 @app.command("report")

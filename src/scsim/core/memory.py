@@ -126,7 +126,7 @@ def check_memory(sc: Scenario, n: int, names: Names, entries: int | None = None)
     have = available_bytes()
     if need * (1 + SAFETY_MARGIN) > have:
         raise MemoryRefused(
-            f"{n:,} agents for {sc.days} days need about {need / 2**30:.1f} GiB "
+            f"{n:,} agents for {sc.days:,} days need about {need / 2**30:.1f} GiB "
             f"(~{need / n:.0f} bytes per agent with the network) but only "
             f"{have / 2**30:.1f} GiB is available (with a {SAFETY_MARGIN:.0%} margin); "
             "use fewer agents or set "

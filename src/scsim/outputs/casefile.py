@@ -50,7 +50,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -94,6 +94,9 @@ MAX_TRACED = 100_000
 """At most this many agents get case files in one run (the sample and the chosen ids; the
 wrongfully listed come on top): a case file for everyone of a large run would be larger than
 the run itself."""
+
+NAMED_IDS = 5
+"""A refusal of traced ids names this many of them (then '…')."""
 
 MAX_ERROR_LOG = 2_000_000
 """``--trace-wrongful``: at most this many errors (misattributions, accepted false reports)
@@ -139,11 +142,15 @@ SNAPS = ("snap_points", "snap_status", "snap_tier", "snap_fear", "snap_times_lis
 @dataclass(frozen=True)
 class Trace:
     """Which agents get case files: ``sample`` agents drawn at random (seeded by the
-    run's seed), the agents ``ids``, and with ``wrongful`` everyone wrongfully listed."""
+    run's seed), the agents ``ids``, and with ``wrongful`` everyone wrongfully listed.
+    ``spelling`` says how they were asked for, so that a refusal names what the caller
+    wrote: ``"python"`` (``trace=``, the default) or ``"cli"`` (``--trace``,
+    ``--trace-ids``, ``--trace-wrongful``); it does not change whom a run traces."""
 
     sample: int = 0
     ids: tuple[int, ...] = ()
     wrongful: bool = False
+    spelling: str = field(default="python", compare=False)
 
     @classmethod
     def of(cls, value) -> Trace | None:
@@ -173,28 +180,51 @@ class Trace:
         return cls(ids=tuple(int(i) for i in traced["agent"][traced["from_day"] == 0]),
                    wrongful=bool((traced["from_day"] > 0).any()))
 
+    def request(self) -> dict:
+        """Whom it traces, as the run store keeps it (``sample``, ``ids``, ``wrongful``)."""
+        return {"sample": self.sample, "ids": list(self.ids), "wrongful": self.wrongful}
+
+    def _option(self, *which: str) -> str:
+        """The options that asked for ``which`` (``"sample"``, ``"ids"``, with their values;
+        none: every option that asks for case files) as the caller spelled them
+        (``spelling``): ``--trace-ids 3,600`` on the command line, ``trace=[3, 600]`` in
+        Python (``trace=Trace(...)`` where the request is more than that)."""
+        ids = [*map(str, self.ids[:NAMED_IDS]), *(["…"] if len(self.ids) > NAMED_IDS else [])]
+        if self.spelling == "cli":
+            if not which:
+                return "--trace, --trace-ids and --trace-wrongful"
+            return " and ".join(f"--trace {self.sample}" if w == "sample" else
+                                f"--trace-ids {','.join(ids)}" for w in which)
+        if not which:
+            return "trace="
+        shorthand = {"sample": str(self.sample), "ids": f"[{', '.join(ids)}]"}
+        if len(which) == 1 and self == Trace(**{which[0]: getattr(self, which[0])}):
+            return f"trace={shorthand[which[0]]}"
+        return f"trace=Trace({', '.join(f'{w}={shorthand[w]}' for w in which)})"
+
     def check(self, names) -> None:
         """Refuse case files in a run that keeps no per-agent sources: they tell each
         agent's points by source (its ledger), which such a run does not keep."""
         if (self.sample or self.ids or self.wrongful) and not names.per_agent_sources:
-            raise ScsimError("--trace, --trace-ids and --trace-wrongful (trace= in Python) "
-                             "need every agent's "
-                             "points by source: this scenario sets "
-                             "metrics.per_agent_sources: false (set it to true, or run "
-                             "without case files)")
+            raise ScsimError(f"case files ({self._option()}) need every agent's points "
+                             "by source: this scenario sets metrics.per_agent_sources: "
+                             "false (set it to true, or run without case files)")
 
     def chosen(self, n: int, seed: int) -> np.ndarray:
         """The agents traced from day 0 (sorted int64 ids)."""
         if self.sample < 0:
-            raise ScsimError("--trace (trace=): the number of agents to trace is negative")
+            raise ScsimError(f"{self._option('sample')}: the number of agents to trace is "
+                             "negative")
         bad = [i for i in self.ids if not 0 <= i < n]
         if bad:
-            raise ScsimError(f"--trace-ids (trace=): no agent {bad[0]} in a run of {n:,} agents "
-                             f"(ids are 0 to {n - 1:,})")
+            raise ScsimError(f"{self._option('ids')}: no agent {bad[0]} in a run of "
+                             f"{counted(n, 'agent')} (ids are 0 to {n - 1:,})")
         if self.sample + len(self.ids) > MAX_TRACED:
-            raise ScsimError(f"--trace (trace=): at most {MAX_TRACED:,} agents get case files "
-                             f"(asked for {self.sample + len(self.ids):,}); trace a sample, "
-                             "and use the agents table and `scsim sources` for everyone")
+            asked = self._option(*(which for which in ("sample", "ids")
+                                   if getattr(self, which)))
+            raise ScsimError(f"{asked}: at most {MAX_TRACED:,} agents get case files (asked "
+                             f"for {self.sample + len(self.ids):,}); trace a sample, and use "
+                             "the agents table and `scsim sources` for everyone")
         rng = np.random.default_rng([seed, 0x7472616365])  # "trace"
         sample = rng.choice(n, size=min(self.sample, n), replace=False)
         return np.unique(np.concatenate([sample, np.asarray(self.ids, np.int64)])
@@ -696,12 +726,13 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     start that says nothing (a source's points before tracing that round to 0.0).
     ``acts``: (day, behaviour) -> a Counter of what became of that day's acts."""
     ev, other, did = str(e.event), e.other_agent, f"({spoken(e.behaviour)})"
-    points = f"; {e.points:+.1f} points" if e.points else ""
+    points = f"; {signed_points(e.points)} points" if e.points else ""
     if ev == "traced":
         if round(e.points, 1) == 0 and other < 0:
             return None
-        return (f"tracing starts: {e.points:+.1f} points from {source(e.source).label} "
-                "until now" + (f" (last: agent {other})" if other >= 0 else ""))
+        return (f"tracing starts: {signed_points(e.points)} points from "
+                f"{source(e.source).label} until now"
+                + (f" (last: agent {other})" if other >= 0 else ""))
     if ev == "acted":
         fates = acts.get((e.day, e.behaviour))
         told = ", ".join(f"{k} {what}" for what, k in fates.items()) if fates else ""
@@ -789,8 +820,9 @@ def _relatives(first: int, detained: int, points: float) -> str:
     member ``first`` (and ``detained`` - 1 others) is detained."""
     who = f"household member {first}" + (
         f" and {counted(detained - 1, 'other')} are" if detained > 1 else " is")
-    return (f"lost {-points:.1f} points because {who} detained" if points
-            else f"{who} detained")
+    if not points:
+        return f"{who} detained"
+    return f"lost {signed_points(-points).lstrip('+')} points because {who} detained"
 
 
 COUNTED = {
@@ -882,8 +914,9 @@ def _streak(what: str, days: int, last: int, total: float) -> str:
     that it repeated, with the points of them all."""
     if days == 1:
         return what
-    return (f"{what}, every day to day {last} ({days} days"
-            + (f", {-total:.1f} points lost in all)" if total else ")"))
+    return (f"{what}, every day to day {last} ({counted(days, 'day')}"
+            + (f", {signed_points(-total).lstrip('+')} points lost in all)" if total
+               else ")"))
 
 
 def boundaries(sc) -> tuple[float, ...]:
@@ -897,6 +930,20 @@ def boundaries(sc) -> tuple[float, ...]:
         if epoch.listing.threshold is not None:
             found.add(epoch.listing.threshold)
     return tuple(sorted(found))
+
+
+def signed_points(points: float) -> str:
+    """Points gained (+) or lost (-) in words: one decimal, '+2.5', '-0.3'; under 0.05
+    points two significant digits, '-0.0042', and under 0.0001 a bound, '+<0.0001': never
+    a '-0.0' or '+0.0' that reads as none; 0 is '0'."""
+    if points == 0:
+        return "0"
+    size = abs(points)
+    if size >= 0.05:
+        return f"{points:+.1f}"
+    if size < 0.0001:
+        return f"{'+' if points > 0 else '-'}<0.0001"
+    return f"{points:+.{1 - math.floor(math.log10(size))}f}"
 
 
 def shown_score(score: float, bounds: tuple[float, ...] = ()) -> str:
@@ -949,9 +996,9 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
     for (day, kind), what, rows in told:
         if len(rows) > 1:
             what = tell_ties(rows) if kind in ("tie_severed", "cut_tie") else (
-                f"{what} — {len(rows)} times")
+                f"{what} — {counted(len(rows), 'time')}")
         lines.append(f"day {day}: {what} (score {shown_score(rows[0].score_after, bounds)})")
-    head = f"agent {agent}: case file, {len(events)} events"
+    head = f"agent {agent}: case file, {counted(len(events), 'event')}"
     return "\n".join([head, *lines])
 
 
@@ -1029,7 +1076,7 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):
-        return CaseFile(agent, True, mine, f"agent {agent}: case file, 0 events: nothing "
+        return CaseFile(agent, True, mine, f"agent {agent}: case file, no events: nothing "
                         f"was logged for it from day {since.iloc[0]} to the end of the run")
     row = res.agents.iloc[agent]
     kept = res.names.per_agent_sources
@@ -1042,7 +1089,8 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
                          else 0.0 for s in sources]})
     about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
              f"{row['start_score']:.1f} at the start.")
-    booked = [f"  {t.label}: {t.points:+.1f}" for t in totals.itertuples() if t.points]
+    booked = [f"  {t.label}: {signed_points(t.points)}" for t in totals.itertuples()
+              if t.points]
     lines = [f"{untraced.format(agent=agent)}; {about} " + (
         "Points by source:" if booked else "No source booked it any points.") if kept else
              f"agent {agent}: {about} This run kept no points by source per agent "

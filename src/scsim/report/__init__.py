@@ -105,7 +105,7 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     """Write the report of one run into ``folder`` (written atomically; an earlier scsim
     output there is replaced only with ``force``); returns the path of the HTML file."""
     facts = [res.scenario.name, f"run {res.run_id}" if res.run_id else "not stored",
-             f"seed {res.seed}", f"{len(res.agents):,} agents × {len(res.metrics)} days",
+             f"seed {res.seed}", f"{len(res.agents):,} agents × {counted(len(res.metrics), 'day')}",
              f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
@@ -136,7 +136,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     label_a, label_b = comparison.labels
     seeds = comparison.seeds
     facts = [f"{label_a} (run {a.run_id or '–'})", f"{label_b} (run {b.run_id or '–'})",
-             f"{len(a.agents):,} agents × {len(a.metrics)} days",
+             f"{len(a.agents):,} agents × {counted(len(a.metrics), 'day')}",
              "seed " + ", ".join(map(str, seeds)) if len(seeds) <= 10
              else f"seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
     changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_value(va))} → "

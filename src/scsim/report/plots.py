@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from scsim.errors import ScsimError
 from scsim.outputs.metrics import metric_label, metric_of
 from scsim.outputs.result import Result
+from scsim.outputs.words import counted
 from scsim.report.figures import RUN_CHARTS, SMOOTH, STYLE
 
 # How a panel shows its series: as they are, summed since day 0, or as a rolling mean.
@@ -125,7 +126,7 @@ def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
         if isinstance(chart, str):
             raise ScsimError(f"no {what[0]} chart for this run: {chart}")
         return for_notebook(chart.figure)
-    title = f"{res.scenario.name}: {len(res.metrics)} days, seed {res.seed}"
+    title = f"{res.scenario.name}: {counted(len(res.metrics), 'day')}, seed {res.seed}"
     return plot_runs([res], panels_of(what), title=title)
 
 

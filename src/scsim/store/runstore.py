@@ -13,7 +13,8 @@ A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store``
     tmp/<run id>/       a run being written; renamed into runs/ once complete
     checkpoints/<run id>/  the newest checkpoint of a run started with --checkpoint-every
                         (day-DDDDDD/, see ``core.checkpoint``), until the run is done
-    reports/            HTML reports written by ``scsim report``
+    reports/<run id>/   the HTML report of a run written by ``scsim report`` (removed with
+                        the run unless a user added or changed a file in it)
 
 Crash safety. A run's row is inserted as ``running`` (with pid and host) before the day
 loop starts; its files are written into ``tmp/`` and the folder is renamed into ``runs/``
@@ -51,7 +52,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,9 +64,10 @@ from filelock import FileLock, Timeout
 
 from scsim import __version__
 from scsim.errors import ScsimError, Terminated
-from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES
+from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder
 from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
+from scsim.outputs.words import counted
 from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
@@ -88,6 +90,8 @@ STATUSES = ("running", "done", "failed", "interrupted", "damaged")
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
 # what `scsim query` runs: statements that only read
 QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
+# blanks and SQL comments before a statement's first word (with which a refusal names it)
+LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
 VIEWS_VERSION = "4"  # bump when the view definitions change: they are then recreated
 
@@ -257,6 +261,7 @@ class RunStore:
         self.runs_dir = self.root / "runs"
         self.tmp_dir = self.root / "tmp"
         self.checkpoints_dir = self.root / "checkpoints"
+        self.reports_dir = self.root / "reports"
         self._lock = FileLock(self.root / "catalog.lock", timeout=LOCK_TIMEOUT)
 
     def __repr__(self) -> str:
@@ -423,7 +428,7 @@ class RunStore:
                         [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
                          changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
                          socket.gethostname(), *tag,
-                         json.dumps(asdict(trace)) if trace is not None else None])
+                         json.dumps(trace.request()) if trace is not None else None])
                     return run_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
@@ -534,9 +539,31 @@ class RunStore:
     def get(self, ref: str) -> RunRecord:
         """The run ``ref`` names: a run id, a unique prefix of one, or ``last`` (the run that
         finished last: a long run that ends after a short one started later is ``last``)."""
-        if not ref.strip():
+        return self.get_all([ref])[0]
+
+    def get_all(self, refs: list[str]) -> list[RunRecord]:
+        """The runs ``refs`` name (see ``get``), in their order; one ScsimError that names
+        every ref naming no run, or several, when any does."""
+        if not all(ref.strip() for ref in refs):
             raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
                              "runs` lists them)")
+        found = {ref: self.matching(ref) for ref in refs}
+        missing = [ref for ref, rows in found.items() if not rows]
+        problems = [f"no run {_either(missing)} in the store {self.root} (`scsim runs` lists "
+                    "them)"] if missing else []
+        for ref, rows in found.items():
+            if len(rows) > 1:
+                ids = ", ".join(r.id for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+                problems.append(f"'{ref}' matches {len(rows)} runs ({ids}): give more of the "
+                                "id")
+        if problems:
+            raise ScsimError("; ".join(problems))
+        return [found[ref][0] for ref in refs]
+
+    def matching(self, ref: str) -> list[RunRecord]:
+        """The runs ``ref`` may name: for ``last`` the run that finished last, else the run
+        whose id it is, or every run whose id starts with it (by id); none when no run
+        does."""
         with self._connect() as con:
             cols = "id, scenario, seed, status, error, pid, host, coalesce(resumed, started)"
             if ref == "last":
@@ -546,15 +573,8 @@ class RunStore:
             else:
                 rows = con.execute(f"SELECT {cols} FROM runs WHERE starts_with(id, ?) "
                                    "ORDER BY id", [ref]).fetchall()
-                exact = [r for r in rows if r[0] == ref]
-                rows = exact or rows
-        if not rows:
-            raise ScsimError(f"no run '{ref}' in the store {self.root} (`scsim runs` lists "
-                             "them)")
-        if len(rows) > 1:
-            ids = ", ".join(r[0] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
-            raise ScsimError(f"'{ref}' matches {len(rows)} runs ({ids}): give more of the id")
-        return RunRecord(*rows[0])
+                rows = [r for r in rows if r[0] == ref] or rows
+        return [RunRecord(*row) for row in rows]
 
     def path(self, ref: str) -> Path:
         """The folder of a finished run."""
@@ -610,8 +630,8 @@ class RunStore:
             damaged = con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
                                   ).fetchone()[0]
         if damaged:
-            print(f"note: {damaged} damaged run{'s' if damaged > 1 else ''} skipped "
-                  "(scsim check)", file=sys.stderr)
+            print(f"note: {counted(damaged, 'damaged run')} skipped (scsim check)",
+                  file=sys.stderr)
         if not sql.strip():
             raise ScsimError("the query is empty")
         with self._connect(read_only=True) as con:
@@ -626,7 +646,7 @@ class RunStore:
                         "the data does so): name them, as in PIVOT runs ON status IN "
                         "('done', 'failed') USING count(*) GROUP BY scenario")
                 if refused:
-                    kind = refused[0].type.name.replace("_", " ")
+                    kind = _written_as(refused[0])
                     article = "an" if kind[0] in "AEIOU" else "a"
                     raise ScsimError(f"query refused: scsim query only reads (SELECT), "
                                      f"and this query has {article} {kind} statement")
@@ -653,19 +673,27 @@ class RunStore:
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
+    def removable(self, refs: list[str], *, elsewhere: bool = False) -> list[RunRecord]:
+        """The runs ``refs`` name (see ``get``), each once, if every one of them may be
+        removed (see ``remove``); otherwise one ScsimError that names every ref that names
+        no run, or several, and every run still running. Nothing is touched."""
+        records = list({rec.id: rec for rec in self.get_all(refs)}.values())
+        running = [_still_running(rec, elsewhere) for rec in records]
+        if any(running):
+            raise ScsimError("; ".join(why for why in running if why))
+        return records
+
     def remove(self, ref: str, *, elsewhere: bool = False) -> str:
-        """Delete a run (its row and its folder); returns its id. A run still going in a
-        live process cannot be removed; one recorded as running on another host (whose
-        process cannot be checked from here) only with ``elsewhere``, when its owner knows
-        that process has ended (the host went down)."""
+        """Delete a run (its row, its folder, its checkpoints and the store's report of it,
+        ``reports/RUN``, while that holds only what scsim wrote there: see
+        ``report_kept``); returns its id. A run still going in a live process cannot be
+        removed; one recorded as running on another host (whose process cannot be checked
+        from here) only with ``elsewhere``, when its owner knows that process has ended
+        (the host went down)."""
         rec = self.get(ref)
-        here = rec.host == socket.gethostname()
-        if rec.status == "running" and not _gone(rec) and (here or not elsewhere):
-            hint = "" if here else (
-                f"; it cannot be checked from here: if that process has ended, `scsim rm "
-                f"{rec.id} --elsewhere` removes the run")
-            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on "
-                             f"{rec.host}){hint}")
+        running = _still_running(rec, elsewhere)
+        if running:
+            raise ScsimError(running)
         trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
         with self._connect(full=f"run {rec.id} was not removed") as con:
             folder = self.runs_dir / rec.id
@@ -679,12 +707,23 @@ class RunStore:
                 if moved:
                     trash.rename(folder)
                 raise
+        report = self.reports_dir / rec.id
+        if _only_scsims(report):  # into the trash, which the crash repair clears if need be
+            trash.mkdir(parents=True, exist_ok=True)
+            report.rename(trash / "report")
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
         with self._connect(full=f"run {rec.id} was removed; the catalogue's views are "
                            "updated once there is room") as con:
             self._ensure_views(con)
         return rec.id
+
+    def report_kept(self, run_id: str) -> Path | None:
+        """The store's report folder of the run ``run_id`` that ``remove`` removed, when it
+        kept it: the folder holds files that scsim did not write there, or that changed
+        since (``fsutil.check_output_folder``), which are their owner's; else None."""
+        folder = self.reports_dir / run_id
+        return folder if folder.exists() or folder.is_symlink() else None
 
     # -- checking -------------------------------------------------------------------------
 
@@ -1050,6 +1089,49 @@ def _gone(rec: RunRecord) -> bool:
     except psutil.Error:
         return False
     return born > rec.started.replace(tzinfo=UTC).timestamp() + 1.0  # the pid was reused
+
+
+def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
+    """Why the run ``rec`` cannot be removed yet: it is still going in a live process here,
+    or recorded as running on another host, whose process cannot be checked from here
+    (unless ``elsewhere`` says it has ended); None when it can be."""
+    here = rec.host == socket.gethostname()
+    if rec.status != "running" or _gone(rec) or (elsewhere and not here):
+        return None
+    hint = "" if here else (
+        f"; it cannot be checked from here: if that process has ended, `scsim rm "
+        f"{rec.id} --elsewhere` removes the run")
+    return f"run {rec.id} is still running (pid {rec.pid} on {rec.host}){hint}"
+
+
+def _only_scsims(report: Path) -> bool:
+    """Whether ``report`` (a store's ``reports/RUN``) is a report folder that holds nothing
+    but what scsim wrote there, unchanged (``fsutil.check_output_folder``), so that it may
+    go with its run."""
+    if not report.is_dir() or report.is_symlink():
+        return False
+    try:
+        check_output_folder(report, force=True, kind="report")
+    except ScsimError:
+        return False
+    return True
+
+
+def _written_as(statement) -> str:
+    """The kind of an SQL statement as its author wrote it, for a refusal: its first
+    word, after any comments ('INSTALL', which DuckDB files under LOAD; 'FORCE INSTALL'),
+    or DuckDB's name of its type where that word does not say it (WITH ... INSERT)."""
+    text = LEADING_COMMENTS.sub("", statement.query)
+    word = re.match(r"(?:force\s+)?[a-z]+", text, re.IGNORECASE)
+    if word is None or word[0].upper() == "WITH":
+        return statement.type.name.replace("_", " ")
+    return " ".join(word[0].upper().split())
+
+
+def _either(refs: list[str]) -> str:
+    """Run refs in words: "'a'", "'a' or 'b'", "'a', 'b' or 'c'"."""
+    quoted = [f"'{ref}'" for ref in refs]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _sweep_gone(pid: int, host: str | None, since: datetime) -> bool:
