@@ -195,7 +195,11 @@ def test_validate_endpoint(client):
     bad = client.post("/api/validate", json={"source": NATIONAL,
                                              "settings": {"fear.speed": "-1"}}).json()
     assert bad["ok"] is False
-    assert bad["problems"] == ["override fear.speed=-1: fear.speed: must be >= 0"]
+    assert bad["problems"] == ["fear.speed: must be >= 0"]  # said where it was typed
+    # a setting with a lever is named by its label, as the page shows it
+    typed = client.post("/api/validate", json={"source": NATIONAL, "levers": {
+        "listing.threshold": "abc"}}).json()
+    assert typed["problems"] == ["Listing threshold: must be a number, got 'abc'"]
     unknown = client.post("/api/validate", json={"source": {"kind": "builtin",
                                                             "ref": "../../etc/passwd"}})
     assert unknown.json()["problems"] == ["no built-in scenario '../../etc/passwd'"]
@@ -238,7 +242,7 @@ def test_agents_too_many_for_the_schema_are_too_big_for_the_dashboard(client):
         "most 16,666 agents, or fewer days (or start it with scsim dashboard "
         "--max-agent-days N to allow more)"]
     both = client.post("/api/validate", json={**question, "settings": {"fear.speed": "-1"}})
-    assert both.json()["problems"][1:] == ["override fear.speed=-1: fear.speed: must be >= 0"]
+    assert both.json()["problems"][1:] == ["fear.speed: must be >= 0"]
     run = client.post("/api/run", json=question)
     assert run.status_code == 400 and run.json()["error"].startswith("too big for this")
     compare = client.post("/api/compare", json={**question, "reps": 1})

@@ -307,7 +307,7 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     levers that would change nothing in it (``idle``: the page hides them); and the
     settings typed that would do nothing (``advice``, as ``scsim validate`` warns, in the
     levers' words where a lever moves the setting: the question may run all the same)."""
-    from scsim.dashboard.levers import in_lever_words, levers_for
+    from scsim.dashboard.levers import in_lever_words, levers_for, problem_in_words
     from scsim.dashboard.settings import scenario_of
 
     problems: list[str] = []
@@ -320,8 +320,10 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     compare: list[str] = []
     reps = _collect(compare, _reps, body)
     if sc is None:
-        return {"ok": False, "problems": problems, "compare_ok": False,
-                "compare_problems": compare, "idle": [], "advice": advice}
+        levers = _source_levers(dash, body)
+        return {"ok": False, "problems": [problem_in_words(p, levers) for p in problems],
+                "compare_ok": False, "compare_problems": compare, "idle": [],
+                "advice": [in_lever_words(line, levers) for line in advice]}
     agents, days = sc.population.agents, sc.days
     if boxes_fit:
         _collect(problems, dash.check_size, agents, days, 1)
@@ -332,6 +334,19 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
             "compare_ok": not problems and not compare, "compare_problems": compare,
             "idle": [lever["path"] for lever in levers if not lever["in_use"]],
             "advice": [in_lever_words(line, levers) for line in advice]}
+
+
+def _source_levers(dash: Dashboard, body: dict) -> list[dict[str, Any]]:
+    """The levers of the scenario a question starts from, as it is (for naming the
+    settings of a question that is not a valid scenario); none when it cannot be read."""
+    from scsim.dashboard.levers import levers_for
+    from scsim.dashboard.settings import Source
+    from scsim.scenario.loader import load_advised
+
+    try:
+        return levers_for(load_advised(Source.of(body).data(dash.store))[0])
+    except ScsimError:
+        return []
 
 
 def _boxes_fit(dash: Dashboard, body: dict, runs: int) -> bool:

@@ -153,6 +153,23 @@ def idle(sc: Scenario) -> list[str]:
 GIVEN = re.compile(r"^override \S+?=.*?: (?=[a-z_][\w.\[\]]* (?:is|are) )")
 
 
+AT_OVERRIDE = re.compile(r"^override \S+?=.*?: (?=[a-z_][\w.\[\]]*: )")
+"""Where a problem's setting was given, as the loader says it ('override
+listing.threshold=abc: '): the page's own setting, which it need not name twice."""
+
+
+def problem_in_words(problem: str, levers: list[dict[str, Any]]) -> str:
+    """A problem of the question as the page says it: without where the setting was given
+    (``AT_OVERRIDE``), and a setting that has a lever named by the lever's label
+    ("override listing.threshold=abc: listing.threshold: must be a number, got 'abc'" is
+    "Listing threshold: must be a number, got 'abc'"); other settings keep their paths."""
+    text = AT_OVERRIDE.sub("", problem, count=1)
+    for lever in levers:
+        if text.startswith(f"{lever['path']}: "):
+            return f"{lever['label']}: {text[len(lever['path']) + 2:]}"
+    return text
+
+
 def in_lever_words(sentence: str, levers: list[dict[str, Any]]) -> str:
     """An advice sentence of ``scsim validate`` as the page says it: without where the
     setting was given (``GIVEN``), and with each setting that has a lever (``levers``, as
