@@ -363,6 +363,28 @@ def test_agents_beside_an_edge_list_network_are_refused(tmp_path):
     assert load_scenario("national-800", network=edges).network.kind == "file"
 
 
+def test_a_problem_a_base_file_wrote_names_that_file_and_line(tmp_path):
+    """A file whose base: file is invalid told "population.groups: shares must sum to 1"
+    with no file or line: the user could not tell which file to fix."""
+    base = write(tmp_path, """\
+        base: national-800
+        days: 30
+        population:
+          groups:
+            - {name: majority, share: 0.5}
+        listing:
+          threshold: 900
+        """, "t10.yaml")
+    child = write(tmp_path, "base: t10.yaml\ndays: 20\nlisting: {duration: 30}\n", "t11.yaml")
+    assert problems(child) == [
+        f"{base}:4: population.groups: shares must sum to 1 (they sum to 0.6)",
+        f"{base}:7: listing.threshold: must be within the score range [0, 800]"]
+    fixed = write(tmp_path, "base: t10.yaml\nlisting: {threshold: 950}\n", "t12.yaml")
+    found = problems(fixed)  # its own key at its own line, the base's at the base's
+    assert len(found) == 2 and found[0].startswith(f"{fixed}:2: listing.threshold: must be "
+                                                   "within") and found[1].startswith(f"{base}:4")
+
+
 def test_timeline_epochs_apply_cumulatively(tmp_path):
     path = write(tmp_path, """
         base: national-800

@@ -57,6 +57,9 @@ class Document:
     # The file's positions of the timeline steps kept when a shorter run dropped some
     # (``load_scenario``): problems name a step by its place in the file; None: all kept.
     timeline_kept: list[int] | None = None
+    # 'file:line' of the keys a base file wrote (canonical paths; not a built-in's, which
+    # its user did not write), for a problem at a key this file does not set.
+    inherited: dict[tuple, str] = field(default_factory=dict)
 
 
 def builtin_names() -> list[str]:
@@ -302,7 +305,12 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
                                 + _not_found(base, base_ref))
     _refuse_repeated_names(doc)
     parent = _read_source(base_ref, (*seen, base))
-    return Document(merge(parent.data, doc.data), doc.lines, doc.source, merged=True)
+    inherited = dict(parent.inherited)
+    if not parent.source.startswith("<built-in"):
+        inherited.update({path: f"{parent.source}:{line}"
+                          for path, line in parent.lines.items()})
+    return Document(merge(parent.data, doc.data), doc.lines, doc.source, merged=True,
+                    inherited=inherited)
 
 
 def _refuse_repeated_names(doc: Document) -> None:
@@ -622,12 +630,13 @@ def _where(doc: Document, loc: tuple, under: bool = False) -> str:
                        if path[:len(canon)] == canon), None)
     if option is not None:
         return f"{option}: "
-    line = None
     for cut in range(len(canon), 0, -1):  # not the document itself: a --set value has no line
         line = doc.lines.get(canon[:cut])
         if line is not None:
-            break
-    return f"{doc.source}:{line}: " if line is not None and doc.lines else ""
+            return f"{doc.source}:{line}: " if doc.lines else ""
+        if canon[:cut] in doc.inherited:  # written by a base file, not this one
+            return f"{doc.inherited[canon[:cut]]}: "
+    return ""
 
 
 def _message(err: dict) -> str:
