@@ -337,7 +337,7 @@ def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
     assert listed[runs["a"][0]]["changes"] == []
     assert listed[runs["b"][0]]["changes"] == ["listing.threshold=650"]
     about = job.view()["about"]
-    assert about == {"scenario": "national-800", "agents": 300, "days": 3, "seed": 1,
+    assert about == {"scenario": "national-800", "agents": 300, "days": 3, "seed": "1",
                      "reps": 2}
 
 

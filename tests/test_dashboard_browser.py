@@ -428,6 +428,32 @@ def test_a_setting_typed_moves_its_lever(page):
     expect(page.locator("#advice li")).to_have_count(0)
 
 
+def test_a_long_run_is_drawn_and_a_large_seed_kept_exactly(server, page):
+    """A run of 40,000 days stayed on "running" for good: its charts took their range
+    with Math.min(...values), which overflows the stack; and seed 123456789012345678 went
+    through JavaScript's numbers and came back as ...680, on the page and when the
+    question was asked again."""
+    days = 200_000  # values: enough to overflow here (the page's deeper stack, fewer)
+    errors = page.evaluate(f"""() => {{
+        const x = Array.from({{length: {days}}}, (_, k) => k);
+        try {{
+            lineChart(document.querySelector("#chart-listed"), x,
+                      [{{name: "listed", values: x.map(k => k % 7)}}], [], "day");
+            return "";
+        }} catch (err) {{ return String(err); }}
+    }}""")
+    assert errors == ""
+    seed = "123456789012345678"
+    ask(page, agents=300, days=3, seed=seed)
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(page.locator("#facts")).to_contain_text(f"seed {seed}")
+    page.fill("#seed", "1")
+    page.click("#load-question")
+    expect(page.locator("#seed")).to_have_value(seed)
+
+
 def test_an_error_answer_is_not_a_silence(server, page):
     """The dashboard answering with an error (a plain-text 500) is said as such, with its
     reason; "did not answer" is kept for a request that got no answer."""
@@ -493,6 +519,10 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     page.fill("#agent-id", "7")
     page.click("#open-agent button")
     expect(page.locator("#case")).to_have_attribute("data-agent", "7")
+    # a number past the last agent is said, not refused silently by the browser's own check
+    page.fill("#agent-id", "2000")
+    page.click("#open-agent button")
+    expect(page.locator("#case-message")).to_have_text("Type an agent number from 0 to 1,999.")
     page.once("dialog", lambda dialog: dialog.accept())
     row.locator("button.delete").click()
     expect(page.locator("#look-empty")).to_have_text(

@@ -143,12 +143,13 @@ def test_one_of_a_thing_is_said_in_the_singular():
         "spent in detention); on the last day 2 people detained, and 2 households with a "
         "member detained.")
     assert wrongful_travel(0, 1, 100, 1, 1.0) == (
-        "Wrongful travel bans: the one blocked ticket was not refused to someone listed "
-        "wrongfully.")  # not "none of the 1 blocked ticket"
+        "Wrongful travel bans: none: the one blocked ticket was refused to someone listed "
+        "rightly.")  # not "none of the 1 blocked ticket", nor a double negative
     assert wrongful_travel(0, 0, 100, 1, 1.0) == (
         "Wrongful travel bans: none: no ticket was blocked.")
     assert wrongful_travel(0, 1, 100, 70_000.0, 1.0).startswith(
-        "Wrongful travel bans: the one ticket blocked for the 100 agents was not refused")
+        "Wrongful travel bans: none: the one ticket blocked for the 100 agents was refused "
+        "to someone listed rightly; each agent")
     assert wrongful_travel(1, 1, 100, 1, 1.0).startswith(
         "Wrongful travel bans: the one blocked ticket was refused")
     assert wrongful_travel(2, 5, 100, 1, 1.0).startswith(

@@ -160,6 +160,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
 @pytest.mark.parametrize(("text", "expected"), [
     ("days: 10\nmystery: 1\n", "mystery: unknown key"),
     ("days: ten\n", "days: must be a whole number, got 'ten'"),
+    # a long value is repeated cut, with its length (5,000 characters were repeated whole)
+    ("days: " + "x" * 100 + "\n", "days: must be a whole number, got '" + "x" * 38 + "… (100 "
+     "characters)"),
     ("scoring: {s0: .nan}\n", "scoring.s0: must be a finite number"),
     ("scoring: {s0: .inf}\n", "scoring.s0: must be a finite number"),
     ("listing: {threshold: 5000}\n", "listing.threshold: must be within the score range"),

@@ -257,7 +257,7 @@ def _stored(dash: Dashboard) -> list[dict[str, Any]]:
     1"; None otherwise)."""
     runs = dash.store.runs(status="done", limit=200)
     sides = dash.jobs.sides()
-    return [{"id": r.id, "scenario": r.scenario, "seed": int(r.seed), "agents": int(r.agents),
+    return [{"id": r.id, "scenario": r.scenario, "seed": str(int(r.seed)), "agents": int(r.agents),
              "days": int(r.days), "started": str(r.started)[:19],
              "changes": _changes(r.overrides), "side": sides.get(r.id)}
             for r in runs.itertuples()]

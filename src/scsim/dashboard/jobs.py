@@ -62,7 +62,7 @@ class Job:
         run under way."""
         sc = self.spec.get("scenario") or self.spec.get("b") or {}
         about = {"scenario": sc.get("name"), "agents": (sc.get("population") or {}).get(
-                 "agents"), "days": sc.get("days"), "seed": self.spec.get("seed"),
+                 "agents"), "days": sc.get("days"), "seed": str(self.spec.get("seed")),
                  "reps": self.spec.get("reps", 1)}
         return {"id": self.id, "kind": self.spec["kind"], "status": self.status,
                 "done": self.done, "total": self.total, "columns": self.columns,

@@ -74,7 +74,8 @@ def whole(value: Any, label: str, low: int, high: int | None = None) -> int:
     if not number.is_finite():  # e.g. what a number box could not read ("e")
         raise ScsimError(f"{label} must be a whole number {span}")
     if number.adjusted() > 30:  # nothing so big fits anyway
-        raise ScsimError(f"{label}: {text} is too big; type a whole number {span}")
+        shown = text if len(text) <= 24 else f"{text[:8]}…{text[-4:]} ({len(text):,} digits)"
+        raise ScsimError(f"{label}: {shown} is too big; type a whole number {span}")
     if number != number.to_integral_value():
         raise ScsimError(f"{label}: {text} is not a whole number; type a whole number {span}")
     out = int(number)

@@ -55,7 +55,7 @@ def run_view(res: Result) -> dict[str, Any]:
     groups = {g: {prefix.rstrip("_"): floats(m[f"{prefix}{g}"]) for prefix in GROUP_SERIES
                   if f"{prefix}{g}" in m.columns} for g in res.names.groups}
     return {
-        "id": res.run_id, "scenario": res.scenario.name, "seed": res.seed, "agents": n,
+        "id": res.run_id, "scenario": res.scenario.name, "seed": str(res.seed), "agents": n,
         "days": days, "wall_seconds": res.info.get("wall_seconds"),
         "builtin": builtin(res.scenario.name) is not None,
         "changes": changed_settings(res.scenario),
@@ -130,7 +130,7 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
     return {
         "headline": comparison_headline(cmp), "acts": acts_headline(cmp),
         "labels": list(cmp.labels), "reps": cmp.reps, "pairs": counted(cmp.reps, "pair"),
-        "seeds": cmp.seeds,
+        "seeds": [str(s) for s in cmp.seeds],
         "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},
         "changes": [{"path": p, "a": a, "b": b} for p, (a, b) in cmp.changes.items()],
         "metrics": _rows(table.assign(label=[metric_label(m) for m in table["metric"]]),

@@ -234,8 +234,7 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     agents did, and a rare event that none of them met may still happen to the people."""
     if tickets == 0 and k != 1:  # none among the agents is not none among the people
         for_them = f"blocked for the {n:,} agents"
-        none = (f"{_none_of(blocked, f'ticket {for_them}', f'tickets {for_them}')} refused "
-                "to someone listed wrongfully" if blocked else
+        none = (_none_of(blocked, f"ticket {for_them}", f"tickets {for_them}") if blocked else
                 f"none of the {n:,} agents was refused a ticket while listed wrongfully")
         return (f"Wrongful travel bans: {none}; each agent stands for {people(k)} people, "
                 f"so one such ticket would count for {people(k / years)} a year: too few "
@@ -244,8 +243,7 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     if tickets == 0 and not blocked:
         return "Wrongful travel bans: none: no ticket was blocked."
     if tickets == 0:
-        none = _none_of(blocked, "blocked ticket", "blocked tickets")
-        return f"Wrongful travel bans: {none} refused to someone listed wrongfully."
+        return f"Wrongful travel bans: {_none_of(blocked, 'blocked ticket', 'blocked tickets')}."
     if k != 1:
         return (f"Wrongful travel bans, in national terms: {round_figure(tickets * k / years)}"
                 " tickets a year refused to people listed wrongfully ("
@@ -259,9 +257,13 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
 
 
 def _none_of(count: int, one: str, many: str) -> str:
-    """'none of the 12 blocked tickets was', or for one 'the one blocked ticket was not'
-    (``one`` and ``many``: the things in the singular and the plural)."""
-    return f"the one {one} was not" if count == 1 else f"none of the {count:,} {many} was"
+    """That none of ``count`` blocked tickets went to someone listed wrongfully: 'none of
+    the 12 blocked tickets was refused to someone listed wrongfully', or for one 'none:
+    the one blocked ticket was refused to someone listed rightly' (not a double negative);
+    ``one`` and ``many``: the tickets in the singular and the plural."""
+    if count == 1:
+        return f"none: the one {one} was refused to someone listed rightly"
+    return f"none of the {count:,} {many} was refused to someone listed wrongfully"
 
 
 def national_travel(per_100: dict[str, float], represented: float, published) -> str:

@@ -657,15 +657,15 @@ def _message(err: dict) -> str:
     if kind == "finite_number":
         return "must be a finite number"
     if kind in ("float_parsing", "float_type"):
-        return f"must be a number, got {value!r}"
+        return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"must be a whole number, got {value!r}"
+        return f"must be a whole number, got {_echo(value)}"
     if kind in ("bool_parsing", "bool_type"):
-        return f"must be true or false, got {value!r}"
+        return f"must be true or false, got {_echo(value)}"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {value!r}"
+        return f"must be one of {ctx.get('expected')}, got {_echo(value)}"
     if kind == "string_pattern_mismatch":
-        return f"must be a lowercase name (a-z, 0-9, _), got {value!r}"
+        return f"must be a lowercase name (a-z, 0-9, _), got {_echo(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a section (a mapping of keys)"
     if kind == "list_type":
@@ -673,6 +673,18 @@ def _message(err: dict) -> str:
     if kind == "too_short":
         return "must not be empty"
     return err["msg"][0].lower() + err["msg"][1:]
+
+
+ECHO = 40  # characters of a value a problem repeats; a longer one is cut ('xxxx…')
+
+
+def _echo(value: Any) -> str:
+    """A value a problem repeats, as Python writes it, cut to ``ECHO`` characters with how
+    long it was (5,000 characters typed into a box were repeated whole, twice)."""
+    text = repr(value)
+    if len(text) <= ECHO:
+        return text
+    return f"{text[:ECHO - 1]}… ({len(str(value)):,} characters)"
 
 
 def _num(v: Any) -> str:
@@ -685,7 +697,8 @@ def _num(v: Any) -> str:
         return "{" + ", ".join(f"{_num(k)}: {_num(x)}" for k, x in v.items()) + "}"
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_num(x) for x in v) + "]"
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    text = f"{v:g}" if isinstance(v, float) else str(v)
+    return text if len(text) <= ECHO else f"{text[:ECHO - 1]}…"
 
 
 def _meant(loc: tuple) -> str | None:

@@ -54,8 +54,11 @@ function lineChart(svg, x, lines, bands, xLabel) {
   for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
   for (const b of bands || []) for (const v of b.lo.concat(b.hi)) if (v !== null) all.push(v);
   if (!x.length || !all.length) { el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no data yet"); return; }
-  let lo = Math.min(0, ...all), hi = Math.max(...all);
-  if (lo >= 0 && Math.min(...all) > 0.5 * hi) lo = Math.min(...all);
+  // a loop, not Math.min(...all): spreading tens of thousands of values overflows the stack
+  let least = Infinity, hi = -Infinity;
+  for (const v of all) { if (v < least) least = v; if (v > hi) hi = v; }
+  let lo = Math.min(0, least);
+  if (lo >= 0 && least > 0.5 * hi) lo = least;
   const yt = niceTicks(lo, hi, 5);
   lo = Math.min(lo, yt[0]); hi = Math.max(hi, yt[yt.length - 1]);
   const x0 = x[0], x1 = Math.max(x[x.length - 1], x0 + 1);
@@ -132,7 +135,8 @@ function networkChart(svg, net) {
       px[i] += dx[i] / d * step; py[i] += dy[i] / d * step;
     }
   }
-  const [xl, xh, yl, yh] = [Math.min(...px), Math.max(...px), Math.min(...py), Math.max(...py)];
+  const range = vs => vs.reduce(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
+  const [[xl, xh], [yl, yh]] = [range(px), range(py)];
   const sx = v => 10 + (v - xl) / ((xh - xl) || 1) * (W - 20);
   const sy = v => 10 + (v - yl) / ((yh - yl) || 1) * (H - 20);
   for (const [a, b, severed] of edges) {
