@@ -28,7 +28,7 @@ sessionStorage.setItem("scsim-page", PAGE_ID);
 // The figures the per-group and per-region charts can show (keys of run.groups[g] and
 // run.regions[r]; a region's "di" holds one series per group but the reference group).
 const BREAKDOWN = {
-  listed_rate: ["Share of each group listed", "Share of each region listed"],
+  listed_rate: ["Share of each group listed (%)", "Share of each region listed (%)"],
   score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
   di: ["Each group's listed share over the reference group's",
        "In each region, each group's listed share over the reference group's there"],
@@ -40,13 +40,16 @@ function drawBreakdown() {
   const figure = $("breakdown").value, [groups, regions] = BREAKDOWN[figure];
   $("caption-groups").textContent = groups;
   $("caption-regions").textContent = `${regions} (regions join as the roll-out reaches them)`;
+  // shares as percentages, as the headline says them ("0.5 %", not 0.005)
+  const shown = values => figure !== "listed_rate" ? values :
+    values.map(v => v === null ? null : 100 * v);
   lineChart($("chart-groups"), run.series.day,
-            Object.entries(run.groups).map(([g, v]) => ({name: g, values: v[figure] || []})));
+            Object.entries(run.groups).map(([g, v]) => ({name: g, values: shown(v[figure] || [])})));
   const lines = [];
   for (const [r, v] of Object.entries(run.regions)) {
-    const values = v[figure] || [];
+    const values = Array.isArray(v[figure]) ? shown(v[figure]) : v[figure] || [];
     if (Array.isArray(values)) lines.push({name: `region ${r}`, values});
-    else for (const [g, series] of Object.entries(values)) lines.push({name: `region ${r} · ${g}`, values: series});
+    else for (const [g, series] of Object.entries(values)) lines.push({name: `region ${r} · ${g}`, values: shown(series)});
   }
   lineChart($("chart-regions"), run.series.day, lines);
 }
@@ -532,8 +535,10 @@ function drawPartial(job) {
 }
 
 // The last day a job's charts have (null before its first).
+// The last day a job has reported, with thousands separators ("8,390"); null before any.
 function lastDay(job) {
-  return job.rows.length ? job.rows[job.rows.length - 1][job.columns.indexOf("day")] : null;
+  return job.rows.length ?
+    job.rows[job.rows.length - 1][job.columns.indexOf("day")].toLocaleString("en") : null;
 }
 
 // What a job asks, in a few words: "national-800, 54,000 agents × 365 days, seed 1".
