@@ -333,6 +333,16 @@ def test_one_override_may_be_given_as_a_string_and_reps_must_be_whole():
             scsim.replicate("pilot-1000", reps=reps, agents=100, days=1)
 
 
+HALF_MAJORITY = """\
+base: national-800
+days: 30
+population:
+  groups:
+    - {name: majority, share: 0.5}
+"""
+"""A file whose groups' shares sum to 0.6 (line 4: population.groups)."""
+
+
 def test_a_problem_an_override_caused_names_that_override(tmp_path):
     """`--days 5 --set foo.bar=1` said "--days 5: foo: unknown key (known: ..., days,
     ...)": the known keys named --days. A problem at a key no line wrote, or at a line of a
@@ -345,13 +355,7 @@ def test_a_problem_an_override_caused_names_that_override(tmp_path):
     assert problems("national-800", overrides={"population.groups.majority.share": 0.5}) == [
         "override population.groups.majority.share=0.5: population.groups: shares must sum "
         "to 1 (they sum to 0.6)"]
-    own = write(tmp_path, """\
-        base: national-800
-        days: 30
-        population:
-          groups:
-            - {name: majority, share: 0.5}
-        """)
+    own = write(tmp_path, HALF_MAJORITY)
     found = problems(own, days=5)
     assert len(found) == 1 and found[0].startswith(f"{own}:4: population.groups: shares "), found
 
@@ -369,15 +373,7 @@ def test_agents_beside_an_edge_list_network_are_refused(tmp_path):
 def test_a_problem_a_base_file_wrote_names_that_file_and_line(tmp_path):
     """A file whose base: file is invalid told "population.groups: shares must sum to 1"
     with no file or line: the user could not tell which file to fix."""
-    base = write(tmp_path, """\
-        base: national-800
-        days: 30
-        population:
-          groups:
-            - {name: majority, share: 0.5}
-        listing:
-          threshold: 900
-        """, "t10.yaml")
+    base = write(tmp_path, HALF_MAJORITY + "listing:\n  threshold: 900\n", "t10.yaml")
     child = write(tmp_path, "base: t10.yaml\ndays: 20\nlisting: {duration: 30}\n", "t11.yaml")
     assert problems(child) == [
         f"{base}:4: population.groups: shares must sum to 1 (they sum to 0.6)",

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
-from scsim.outputs.words import counted, signed_percent
+from scsim.outputs.words import signed_percent
+from scsim.outputs.words import size as size_in_words
 
 
 def fmt(value) -> str:
@@ -100,7 +101,7 @@ def print_run(res, full: bool = False) -> None:
 
 def size(info: dict) -> str:
     """A run's size in words, from its run.json facts: '100,000 agents × 365 days'."""
-    return f"{counted(info['agents'], 'agent')} × {counted(info['days'], 'day')}"
+    return size_in_words(info["agents"], info["days"])
 
 
 def speed_line(info: dict) -> str:
@@ -261,8 +262,8 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     seeds = f"seed {comparison.seeds[0]}" if reps == 1 else (
         f"seeds {comparison.seeds[0]}–{comparison.seeds[-1]} ({reps} pairs)")
     console.print(f"[bold]{escape(label_a)}[/bold] vs [bold]{escape(label_b)}[/bold]: "
-                  f"{counted(len(first.agents), 'agent')} × "
-                  f"{counted(len(first.metrics), 'day')}, {seeds}, common random numbers")
+                  f"{size_in_words(len(first.agents), len(first.metrics))}, {seeds}, common "
+                  "random numbers")
     runs = " / ".join(f"{ra.run_id} {rb.run_id}" for ra, rb in
                       zip(comparison.a, comparison.b, strict=True) if ra.run_id)
     if runs:

@@ -269,6 +269,7 @@ def _changes(overrides: str | None) -> list[str]:
     import json
 
     from scsim.scenario.diff import SIZE_PATHS
+    from scsim.scenario.reference import show_value
 
     try:
         settings = json.loads(overrides) if overrides else {}
@@ -276,14 +277,7 @@ def _changes(overrides: str | None) -> list[str]:
         return []
     if not isinstance(settings, dict):
         return []
-
-    def shown(value: Any) -> str:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return json.dumps(value) if isinstance(value, dict | list) else str(value).lower(
-            ) if isinstance(value, bool) else str(value)
-
-    return [f"{path}={shown(v)}" for path, v in settings.items() if path not in SIZE_PATHS]
+    return [f"{path}={show_value(v)}" for path, v in settings.items() if path not in SIZE_PATHS]
 
 
 def _runs(dash: Dashboard, request: Request) -> dict[str, Any]:

@@ -149,7 +149,6 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     require("experiments", what="scsim.sensitivity()")
     require("report", what="scsim.sensitivity()")
     from scsim.experiments.cluster import cluster_address, dask_client
-    from scsim.experiments.design import parse_ranges
     from scsim.experiments.outputs import check_outputs
     from scsim.experiments.sensitivity import check_sensitivity
     from scsim.experiments.sensitivity import sensitivity as analyse
@@ -157,13 +156,10 @@ def sensitivity(scenario: Scenario | str | Path | dict,
 
     if method not in ("sobol", "morris"):
         raise ScsimError(f"method={method!r}: 'sobol' or 'morris'")
-    if not ranges:
-        raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
     cluster_address(scheduler, workers)
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     check_outputs(base, [output])
-    params = parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
-                          base.model_dump(mode="json"), "ranges")
+    params = _parameters(ranges, base)
     check_sensitivity(params, method, samples, seed)  # before Dask
     with dask_client(scheduler, workers) as client:
         return analyse(base, params, output, client=client, method=method, samples=samples,
@@ -199,13 +195,10 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     )
     from scsim.experiments.calibrate import calibrate as fit
     from scsim.experiments.cluster import cluster_address, dask_client
-    from scsim.experiments.design import parse_ranges
     from scsim.scenario.loader import as_scenario
 
     if preset is not None and preset not in PRESETS:
         raise ScsimError(f"preset={preset!r}: one of {', '.join(map(repr, PRESETS))}")
-    if not ranges:
-        raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
     if not targets and preset is None:
         raise ScsimError("give targets= ({output: value}) or a preset= to fit")
     reps = check_reps(reps)
@@ -214,9 +207,19 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     given = [parse_target(f"{name}={value}", base) for name, value in (targets or {}).items()]
     chosen, _replaced = merge_targets(
         given, [Target(f.output, f.value) for f in PRESETS[preset]] if preset else [])
-    params = parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
-                          base.model_dump(mode="json"), "ranges")
+    params = _parameters(ranges, base)
     check_calibration(params, chosen, trials=trials, reps=reps, seed=seed)  # before Dask
     with dask_client(scheduler, workers) as client:
         return fit(base, params, chosen, client=client, trials=trials, reps=reps, seed=seed,
                    progress=progress)
+
+
+def _parameters(ranges: Mapping[str, Sequence[Any]], base: Scenario) -> list:
+    """``ranges`` of ``scsim.sensitivity`` and ``scsim.calibrate`` as ``Range``s of
+    ``base``, checked against it as ``--param`` is; at least one (a ScsimError)."""
+    from scsim.experiments.design import parse_ranges
+
+    if not ranges:
+        raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
+    return parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
+                        base.model_dump(mode="json"), "ranges")

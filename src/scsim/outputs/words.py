@@ -14,6 +14,11 @@ def counted(k: float, one: str, many: str | None = None) -> str:
     return f"{k:,.0f} {one if k == 1 else many or one + 's'}"
 
 
+def size(agents: int, days: int) -> str:
+    """A run's size in words: '100,000 agents × 365 days', '1 agent × 1 day'."""
+    return f"{counted(agents, 'agent')} × {counted(days, 'day')}"
+
+
 def significant(value: float, digits: int = 3) -> float:
     """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0)."""
     if value == 0 or not math.isfinite(value):

@@ -41,7 +41,7 @@ from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
-from scsim.outputs.words import counted, signed_percent
+from scsim.outputs.words import counted, signed_percent, size
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
@@ -105,7 +105,7 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     """Write the report of one run into ``folder`` (written atomically; an earlier scsim
     output there is replaced only with ``force``); returns the path of the HTML file."""
     facts = [res.scenario.name, f"run {res.run_id}" if res.run_id else "not stored",
-             f"seed {res.seed}", f"{len(res.agents):,} agents × {counted(len(res.metrics), 'day')}",
+             f"seed {res.seed}", size(len(res.agents), len(res.metrics)),
              f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
@@ -136,7 +136,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     label_a, label_b = comparison.labels
     seeds = comparison.seeds
     facts = [f"{label_a} (run {a.run_id or '–'})", f"{label_b} (run {b.run_id or '–'})",
-             f"{len(a.agents):,} agents × {counted(len(a.metrics), 'day')}",
+             size(len(a.agents), len(a.metrics)),
              "seed " + ", ".join(map(str, seeds)) if len(seeds) <= 10
              else f"seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
     changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_value(va))} → "
