@@ -128,7 +128,11 @@ def test_metric_registry_covers_exactly_the_metric_columns(name):
     for col in columns:
         m = metric_of(col)
         assert m is not None and col in m.columns(names), col
-        assert metric_label(col)
+        # Words for people: no code name (acts_bad_driving is "acts of bad driving"),
+        # and a per-name metric says what it counts, not only its prefix.
+        label = metric_label(col)
+        assert label and "_" not in label, (col, label)
+        assert label != col.replace("_", " ") or m.per is None, (col, label)
 
 
 def test_metric_registry_table_for_the_docs():

@@ -413,3 +413,28 @@ def test_rm_checks_every_run_first_and_removes_its_report(tmp_path, monkeypatch,
     assert st.runs().empty and empty(tmp_path / "runs") and empty(tmp_path / "tmp")
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [ids[1]]
     assert (tmp_path / "reports" / ids[1] / "notes.txt").read_text() == "mine"
+
+
+def test_rm_removes_the_reports_of_the_comparisons_drawn_with_the_run(tmp_path, monkeypatch,
+                                                                      capsys):
+    """A comparison's report in the store (reports/A-vs-B, `scsim report A B`) goes when A
+    or B is removed, unless a user added a file to it; a report of other runs, and one
+    whose name merely contains the run's id, stay."""
+    from scsim.fsutil import atomic_folder
+
+    st = open_store(tmp_path)
+    sc = scsim.load_scenario("national-800", agents=300, days=3)
+    a, b, c = (scsim.simulate(sc, seed=1, store=tmp_path).run_id for _ in range(3))
+    names = [f"{a}-vs-{b}", f"{c}-vs-{a}", f"{b}-vs-{c}", f"{a}x-vs-{b}", f"{a}-vs-{b}-vs-{c}"]
+    for name in names:
+        with atomic_folder(st.report_folder(name.split("-vs-")), kind="report") as folder:
+            (folder / "report.html").write_text("<html></html>")
+    assert st.reports_of(a) == sorted(tmp_path / "reports" / n for n in names[:2])
+    (tmp_path / "reports" / names[1] / "notes.txt").write_text("mine")
+    code, out, err = run_cli(monkeypatch, capsys, "rm", a, "--store", str(tmp_path))
+    assert code == 0, err
+    assert (f"kept its report folder {tmp_path / 'reports' / names[1]}: it holds files that "
+            "scsim did not write there") in " ".join(out.split())
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(names[1:])
+    assert (tmp_path / "reports" / names[1] / "notes.txt").read_text() == "mine"
+    assert empty(tmp_path / "tmp")

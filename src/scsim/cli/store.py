@@ -146,8 +146,7 @@ def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or uniqu
                          ) from None
     for rec in records:
         console.print(f"removed run {st.remove(rec.id, elsewhere=elsewhere)}")
-        kept = st.report_kept(rec.id)
-        if kept is not None:
+        for kept in st.reports_kept(rec.id):
             console.print(f"  kept its report folder {escape(str(kept))}: it holds files "
                           "that scsim did not write there, or that changed since; move "
                           "what you want out of it, then delete it", soft_wrap=True)
@@ -161,8 +160,9 @@ def report_command(
              "population draws the paired comparison, and more pairs (A B A B ...) give "
              "it means and 95 % intervals over the pairs.")],
     out: Annotated[Path | None, typer.Option(
-        help="Folder for report.html and the PNGs (default: STORE/reports/RUN); new or "
-             "empty, or an earlier scsim output with --force.")] = None,
+        help="Folder for report.html and the PNGs (default: STORE/reports/RUN, or "
+             "STORE/reports/A-vs-B for a comparison); new or empty, or an earlier scsim "
+             "report with --force.")] = None,
     force: ForceOption = False,
     store: StoreOption = None,
 ) -> None:

@@ -453,7 +453,7 @@ def _report(dash: Dashboard, request: Request) -> Response | dict[str, Any]:
     says it is being built and asks for ``?build=1``, which builds it (one at a time) and
     answers ``{"built": ...}`` (or the problem, which that page shows in words)."""
     run_id = request.path_params["run_id"]
-    stored = dash.store.root / "reports" / run_id / "report.html"
+    stored = dash.store.report_folder([run_id]) / "report.html"
     if "build" not in request.query_params:
         shown = stored if stored.is_file() else STATIC / "report.html"
         return FileResponse(shown, media_type="text/html",

@@ -264,7 +264,7 @@ PENALISED_ACTS = Metric("penalised_acts", "acts per day", "count",
                         "acts of penalised behaviours (the chilling effect shows here)",
                         headline=True, value=_penalised_acts)
 ACTS = Metric("acts_{}", "acts per day", "count", "acts of behaviour NAME",
-              per="behaviours", headline=True,
+              label="acts of NAME", per="behaviours", headline=True,
               value=lambda m: m.tally.total("acts")[: len(m.names.behaviours)])
 
 

@@ -502,6 +502,7 @@ LISTING_METRICS = (LISTED_NOW, NEWLY_LISTED, SEVERE_LISTINGS, DELISTED_TODAY, RE
                    COMPLIED, APPEALS, APPEALS_WON, WRONGFUL_LISTED, WRONGFUL_NEW)
 
 TIERS = Metric("tier_{}", "agents", "level", "agents in tier NAME", per="tiers",
+               label="agents in tier NAME",
                value=lambda m: m.tally.total("tier"))
 
 
@@ -516,13 +517,16 @@ def _disparate_impact(m):
 
 
 LISTED_RATE = Metric("listed_rate_{}", "share of the group", "level",
-                     "share of group NAME listed", per="groups", value=_listed_rates)
+                     "share of group NAME listed", per="groups",
+                     label="share listed, NAME", value=_listed_rates)
 WRONGFUL_RATE = Metric("wrongful_rate_{}", "share of the group", "level",
                        "share of group NAME wrongfully listed", per="groups",
+                       label="share wrongfully listed, NAME",
                        value=lambda m: m.tally.total("group_listed")[1]
                        / np.maximum(m.group_size, 1.0))
 DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact: listed share of "
                           "group NAME over that of the reference group", per="groups",
+                          label="disparate impact, NAME",
                           value=_disparate_impact)
 
 

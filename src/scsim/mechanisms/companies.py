@@ -285,10 +285,10 @@ METRICS = (
            label="listed companies", headline=True,
            value=lambda m: int(m.state.companies["listed"].sum())),
     Metric("corp_score_mean", "points", "level", "mean company score",
-           value=lambda m: float(m.state.companies["score"].mean())
+           label="mean company score", value=lambda m: float(m.state.companies["score"].mean())
            if len(m.state.companies["score"]) else math.nan),
     Metric("corp_tier_{}", "companies", "level", "companies in tier NAME",
-           per="company_tiers",
+           label="companies in tier NAME", per="company_tiers",
            value=lambda m: np.bincount(m.state.companies["tier"],
                                        minlength=len(m.names.company_tiers))),
     Metric("tax_take", "revenue units per day", "rate", "tax paid by all companies today",

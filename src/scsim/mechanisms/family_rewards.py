@@ -197,7 +197,8 @@ METRICS = (
            value=lambda m: _family_privileges(m).sum()),
     Metric("family_privilege_{}", "uses per day", "count",
            "uses of privilege NAME extended to household members of top-tier agents",
-           per="privileges", value=_family_privileges),
+           label="uses of privilege NAME through family", per="privileges",
+           value=_family_privileges),
 )
 
 

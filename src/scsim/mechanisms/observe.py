@@ -590,7 +590,7 @@ MISATTRIBUTIONS = Metric("misattributions", "sightings per day", "count",
                          label="misattributed sightings", headline=True,
                          value=counter("misattributions"))
 SEEN = Metric("seen_{}", "acts per day", "count", "acts of behaviour NAME seen by a "
-              "surveillance channel", per="behaviours",
+              "surveillance channel", per="behaviours", label="acts of NAME seen",
               value=lambda m: m.tally.total("seen")[: len(m.names.behaviours)])
 
 

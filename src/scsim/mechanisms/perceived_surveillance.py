@@ -158,10 +158,12 @@ def _by_region(name: str):
 METRICS = (
     PerName("regions",
             Metric("fear_region_{}", "0-1", "level", "mean fear in region NAME (at the end "
-                   "of the day)", per="regions", value=_by_region("region_fear")),
+                   "of the day)", label="mean fear, region NAME", per="regions",
+                   value=_by_region("region_fear")),
             Metric("deterrence_region_{}", "share", "level", "mean share of penalised acts "
                    "that fear deters in region NAME, 1 - exp(-conformity · fear), at the end "
-                   "of the day", per="regions", value=_by_region("region_deterrence"))),
+                   "of the day", label="acts deterred, region NAME", per="regions",
+                   value=_by_region("region_deterrence"))),
 )
 
 

@@ -384,6 +384,7 @@ FALSE_REPORTS_ACCEPTED = Metric("false_reports_accepted", "reports per day", "co
                                 headline=True, value=counter("false_reports_accepted"))
 REPORTED = Metric("reported_{}", "acts per day", "count", "unseen acts of behaviour NAME "
                   "reported truly and accepted", per="behaviours",
+                  label="acts of NAME reported",
                   value=lambda m: m.tally.total("reported")[: len(m.names.behaviours)])
 
 

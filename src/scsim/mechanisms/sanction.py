@@ -393,7 +393,7 @@ METRICS = (
     Metric("privileges_used", "uses per day", "count", "uses of all privileges",
            headline=True, value=lambda m: _privileges(m).sum()),
     Metric("privilege_{}", "uses per day", "count", "uses of privilege NAME",
-           per="privileges", value=_privileges),
+           label="uses of privilege NAME", per="privileges", value=_privileges),
 )
 
 

@@ -312,21 +312,22 @@ def _score_sd(m):
 SCORE_MEAN = Metric("score_mean", "points", "level", "mean recorded score",
                     label="mean score", headline=True, value=_score_mean)
 SCORE_SD = Metric("score_sd", "points", "level", "standard deviation of recorded scores",
-                  value=_score_sd)
+                  label="score spread (standard deviation)", value=_score_sd)
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)  # of recorded scores, in %
 SCORE_PERCENTILES = tuple(
     Metric(f"score_p{q:02d}", "points", "level", f"percentile {q} of recorded scores "
-           "(from a fine histogram, within one bin's spread)", label=f"p{q:02d}",
+           "(from a fine histogram, within one bin's spread)", label=f"score, percentile {q}",
            value=lambda m, k=k: m.percentiles[k])
     for k, q in enumerate(PERCENTILES))
 SCORE_GINI = Metric("score_gini", "share", "level", "Gini coefficient of recorded scores",
-                    value=lambda m: m.gini)
+                    label="score inequality (Gini)", value=lambda m: m.gini)
 CLEAN_SCORE_MEAN = Metric("clean_score_mean", "points", "level",
                           "mean error-free score (no misattributions, no false reports)",
                           label="mean error-free score", headline=True,
                           value=lambda m: m.tally.sum("clean_sum") / m.n)
 GROUP_SCORE_MEAN = Metric("score_mean_{}", "points", "level",
                           "mean recorded score of group NAME", per="groups",
+                          label="mean score, NAME",
                           value=lambda m: m.group_score / np.maximum(m.group_size, 1.0))
 
 

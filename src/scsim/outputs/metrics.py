@@ -31,6 +31,7 @@ from scsim.mechanisms.score import PERCENTILES
 from scsim.outputs.census import MetricsPart, take_census
 from scsim.outputs.distribution import QUANTILES, histogram_gini, histogram_percentiles
 from scsim.outputs.provenance import METRICS as PROVENANCE_METRICS
+from scsim.outputs.words import spoken
 from scsim.world.network import largest_component_fraction, score_assortativity
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ SCORE_ASSORTATIVITY = Metric("score_assortativity", "correlation", "level",
                              value=lambda m: m.assortativity)
 AGENTS_ACTIVE = Metric("agents_active", "agents", "level",
                        "agents of regions where the system has started",
-                       mechanism="rollout", value=counter("agents_active"))
+                       label="agents under the system", mechanism="rollout",
+                       value=counter("agents_active"))
 
 CORE = (DAY, LCC_FRAC, SCORE_ASSORTATIVITY, AGENTS_ACTIVE, *PROVENANCE_METRICS)
 """This module's own columns, in order; the mechanisms' blocks go between them."""
@@ -169,7 +171,7 @@ def metric_label(column: str) -> str:
         return column.replace("_", " ")
     if m.per is None:
         return m.label
-    return m.label.replace("NAME", column[len(m.prefix):])
+    return m.label.replace("NAME", spoken(column[len(m.prefix):]))
 
 
 def metric_columns(names: Names) -> list[str]:

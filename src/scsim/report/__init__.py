@@ -95,7 +95,7 @@ def report(results: Result | Sequence[Result] | Comparison,
             raise ScsimError("give the report a folder, or the run store its runs are in")
         if not all(r.run_id for r in shown):
             raise ScsimError("results that are not in the run store need a report folder")
-        folder, force = store.root / "reports" / "-vs-".join(r.run_id for r in shown), True
+        folder, force = store.report_folder([r.run_id for r in shown]), True
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)
     return report_run(shown[0], folder, force=force)

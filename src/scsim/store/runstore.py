@@ -13,8 +13,10 @@ A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store``
     tmp/<run id>/       a run being written; renamed into runs/ once complete
     checkpoints/<run id>/  the newest checkpoint of a run started with --checkpoint-every
                         (day-DDDDDD/, see ``core.checkpoint``), until the run is done
-    reports/<run id>/   the HTML report of a run written by ``scsim report`` (removed with
-                        the run unless a user added or changed a file in it)
+    reports/<run id>/   the HTML report of a run written by ``scsim report``, and
+    reports/<A>-vs-<B>/ that of a paired comparison (A and B: the first pair's run ids);
+                        removed with the run (A or B) unless a user added or changed a
+                        file in it
 
 Crash safety. A run's row is inserted as ``running`` (with pid and host) before the day
 loop starts; its files are written into ``tmp/`` and the folder is renamed into ``runs/``
@@ -51,7 +53,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +88,7 @@ if TYPE_CHECKING:
     from scsim.core.engine import Simulation
 
 DEFAULT_STORE = "scsim-runs"
+COMPARED = "-vs-"  # joins the run ids of a comparison's report folder: reports/A-vs-B
 STATUSES = ("running", "done", "failed", "interrupted", "damaged")
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
 # what `scsim query` runs: statements that only read
@@ -685,8 +688,9 @@ class RunStore:
 
     def remove(self, ref: str, *, elsewhere: bool = False) -> str:
         """Delete a run (its row, its folder, its checkpoints and the store's report of it,
-        ``reports/RUN``, while that holds only what scsim wrote there: see
-        ``report_kept``); returns its id. A run still going in a live process cannot be
+        ``reports/RUN``, and of the comparisons drawn with it, ``reports/RUN-vs-B`` and
+        ``reports/A-vs-RUN``, while they hold only what scsim wrote there: see
+        ``reports_kept``); returns its id. A run still going in a live process cannot be
         removed; one recorded as running on another host (whose process cannot be checked
         from here) only with ``elsewhere``, when its owner knows that process has ended
         (the host went down)."""
@@ -707,10 +711,10 @@ class RunStore:
                 if moved:
                     trash.rename(folder)
                 raise
-        report = self.reports_dir / rec.id
-        if _only_scsims(report):  # into the trash, which the crash repair clears if need be
-            trash.mkdir(parents=True, exist_ok=True)
-            report.rename(trash / "report")
+        for k, report in enumerate(self.reports_of(rec.id)):
+            if _only_scsims(report):  # into the trash, which the crash repair clears
+                trash.mkdir(parents=True, exist_ok=True)
+                report.rename(trash / f"report-{k}")
         shutil.rmtree(trash, ignore_errors=True)
         shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
         with self._connect(full=f"run {rec.id} was removed; the catalogue's views are "
@@ -718,12 +722,26 @@ class RunStore:
             self._ensure_views(con)
         return rec.id
 
-    def report_kept(self, run_id: str) -> Path | None:
-        """The store's report folder of the run ``run_id`` that ``remove`` removed, when it
-        kept it: the folder holds files that scsim did not write there, or that changed
-        since (``fsutil.check_output_folder``), which are their owner's; else None."""
-        folder = self.reports_dir / run_id
-        return folder if folder.exists() or folder.is_symlink() else None
+    def report_folder(self, run_ids: Sequence[str]) -> Path:
+        """The store's folder for the report of one run (``reports/RUN``) or of a paired
+        comparison (``reports/A-vs-B``, of the first pair's runs)."""
+        return self.reports_dir / COMPARED.join(run_ids)
+
+    def reports_of(self, run_id: str) -> list[Path]:
+        """The store's report folders of the run ``run_id``: its own (``reports/RUN``) and
+        those of the comparisons drawn with it as the first pair's A or B
+        (``reports/RUN-vs-B``, ``reports/A-vs-RUN``: see ``scsim.report``)."""
+        if not self.reports_dir.is_dir():
+            return []
+        return sorted(folder for folder in self.reports_dir.iterdir()
+                      if folder.name == run_id or run_id in _compared(folder.name))
+
+    def reports_kept(self, run_id: str) -> list[Path]:
+        """The store's report folders of the run ``run_id`` (``reports_of``) that
+        ``remove`` kept when it removed the run: each holds files that scsim did not write
+        there, or that changed since (``fsutil.check_output_folder``), which are their
+        owner's."""
+        return self.reports_of(run_id)
 
     # -- checking -------------------------------------------------------------------------
 
@@ -1102,6 +1120,12 @@ def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
         f"; it cannot be checked from here: if that process has ended, `scsim rm "
         f"{rec.id} --elsewhere` removes the run")
     return f"run {rec.id} is still running (pid {rec.pid} on {rec.host}){hint}"
+
+
+def _compared(name: str) -> list[str]:
+    """The two run ids of a comparison's report folder name (``A-vs-B``); else none."""
+    parts = name.split(COMPARED)
+    return parts if len(parts) == 2 else []
 
 
 def _only_scsims(report: Path) -> bool:
