@@ -536,7 +536,7 @@ def test_a_run_with_detention_has_its_series(compiled_kernels):
 
     res = scsim.simulate(load_scenario("high-control", agents=2000, days=60), seed=1)
     series = run_view(res)["series"]
-    for column in ("detained", "households_affected"):
+    for column in ("detained", "new_detentions"):
         assert series[column] == floats(res.metrics[column])
     assert max(series["detained"]) > 0
 

@@ -209,7 +209,7 @@ def test_a_run_with_detention_draws_it(server, page):
     # the progress line may still say "done" of an earlier test's run: wait for this one
     expect(page.locator("#facts")).to_contain_text("high-control, run", timeout=RUN)
     expect(page.locator("#figure-detention")).to_be_visible()
-    expect(page.locator("#chart-detention polyline")).to_have_count(2)  # people, households
+    expect(page.locator("#chart-detention polyline")).to_have_count(2)  # now, so far
     run_id = page.locator("#downloads").get_attribute("data-run")
     # the page draws the run while it is being saved: the catalogue has it once it is done
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",

@@ -26,7 +26,7 @@ from scsim.scenario.diff import builtin, changed_settings
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
           "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
           "blocked_train", "fear_mean", "penalised_acts", "shamed", "pariahs", "detained",
-          "households_affected")
+          "new_detentions")
 GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
 TRACED_SHOWN = 60  # case files listed on the page, at most (any other opens by its id)
 # An agent without a case file, as the page words it (no command line in a browser).

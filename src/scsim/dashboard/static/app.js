@@ -652,9 +652,11 @@ async function openRun(id) {
   barChart($("chart-travel"), bars);
   $("figure-detention").hidden = !s.detained;  // only a run with detention has them
   if (s.detained) {
-    lineChart($("chart-detention"), s.day, [{name: "detained", values: col("detained")},
-                                            {name: "households with a member detained",
-                                             values: col("households_affected")}]);
+    // detained now, and every detention so far (the two part once the first are released)
+    let total = 0;
+    const sofar = col("new_detentions").map(x => (total += x ?? 0));
+    lineChart($("chart-detention"), s.day, [{name: "detained now", values: col("detained")},
+                                            {name: "detentions so far", values: sofar}]);
   }
   page.run = run;
   drawBreakdown();
