@@ -11,7 +11,7 @@ import pytest
 
 import scsim
 from conftest import run_cli
-from scsim.analysis.compare import compare, compare_results, is_daily_count
+from scsim.analysis.compare import SWITCHES_NOTE, compare, compare_results, is_daily_count
 from scsim.core.params import Names
 from scsim.errors import ScsimError
 from scsim.outputs.headline import acts_headline, comparison_headline
@@ -202,6 +202,7 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
     assert code == 0
     assert "B changes listing.threshold: 550 → 685" in out
     assert "listed under B, not under A" in out
+    assert " ".join(SWITCHES_NOTE.split()) in " ".join(out.split())  # under that table
     runs = open_store(store).runs()
     assert len(runs) == 2 and set(runs["seed"]) == {2}
     by_name = runs.set_index("scenario")["id"]

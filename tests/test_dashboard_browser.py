@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import REPO, SCSIM
+from scsim.analysis.compare import SWITCHES_NOTE
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without these Chromium tries the network (updates, sync, field trials...) and a GPU.
@@ -311,6 +312,9 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     metrics = page.locator("#cmp-metrics")  # in words, as the metrics' labels say them
     expect(metrics).to_contain_text("mean score")
     expect(metrics).not_to_contain_text("score_mean")
+    expect(metrics).to_contain_text("acts of criticising government")  # not acts_criti...
+    # the per-agent table says that its rows count switches each way, not the net change
+    expect(page.locator("#cmp-switches-note")).to_have_text(SWITCHES_NOTE)
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
     # the runs of the comparison are told apart in the list: side, pair, what they change
     for side in ("A, pair 1", "A, pair 2", "B, pair 1", "B, pair 2"):

@@ -12,7 +12,7 @@ import pytest
 
 import scsim
 from conftest import run_cli
-from scsim.analysis.compare import compare
+from scsim.analysis.compare import SWITCHES_NOTE, compare
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
 from scsim.report import REPORT_FILE, report_comparison, report_run
@@ -152,6 +152,7 @@ def test_comparison_report(tmp_path, pair):
         "companies", "network", "sources", "causes", "regions"])
     assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
     assert "listed under B, not under A" in html
+    assert escape(SWITCHES_NOTE) in html  # rows counted each way, not the net change
 
 
 def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):

@@ -275,6 +275,11 @@ def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) ->
     return out.reset_index()
 
 
+SWITCHES_NOTE = ("These count the people whose fate differs, each way; the change in "
+                 "people listed is the first row less the second (its interval is that of "
+                 "the difference, wider than either row's).")
+"""What the per-agent table (``Comparison.switches``) counts, said under it everywhere."""
+
 SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
 
 

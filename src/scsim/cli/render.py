@@ -254,6 +254,7 @@ def print_profile(info: dict, to=console, *, split_passes: bool = False) -> None
 def print_comparison(comparison, all_metrics: bool = False, full: bool = False) -> None:
     """A comparison for people: what B changes and the headline sentence; with ``full``
     (or ``all_metrics``) the tables per metric, per agent and per group."""
+    from scsim.analysis.compare import SWITCHES_NOTE
     from scsim.outputs.headline import acts_headline, comparison_headline
 
     label_a, label_b = comparison.labels
@@ -284,16 +285,18 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
                  "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
                  change=True)
-    _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps)
+    _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
+                 caption=SWITCHES_NOTE)
     _print_table("per group", comparison.groups(), ["group", "figure"], ["a", "b", "diff"],
                  reps)
 
 
 def _print_table(title: str, df, labels: list[str], values: list[str], reps: int,
-                 change: bool = False) -> None:
+                 change: bool = False, caption: str | None = None) -> None:
     """One table of a comparison; ``change``: a column of the relative change B − A over A
-    (``Comparison.metrics``), as a signed percentage."""
-    table = Table(title=title, title_justify="left")
+    (``Comparison.metrics``), as a signed percentage; ``caption``: a sentence under it."""
+    table = Table(title=title, title_justify="left", caption=caption,
+                  caption_justify="left")
     heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents"}
     for col in labels:
         table.add_column(col, style="cyan" if col == labels[0] else None)

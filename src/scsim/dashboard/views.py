@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.analysis.compare import Comparison
+from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.core.params import started_by_day
 from scsim.dashboard.worker import TRACED
@@ -136,6 +136,7 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
         "metrics": _rows(table.assign(label=[metric_label(m) for m in table["metric"]]),
                          ("metric", "label", "measure"), ("a", "b", "diff", "lo", "hi")),
         "switches": _rows(cmp.switches(), ("figure",), ("agents", "lo", "hi")),
+        "switches_note": SWITCHES_NOTE,
         "series": {side: {c: floats(r.metrics[c]) for c in ("day", "listed",
                                                             "wrongful_listed")}
                    for side, r in (("a", cmp.a[0]), ("b", cmp.b[0]))},

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from scsim import __version__
-from scsim.analysis.compare import Comparison
+from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
@@ -153,6 +153,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
            f"numbers in A and B: each difference is caused by what B changes.{interval}"),
         "<div class='columns'><div><h2 id='agents'>Per agent</h2>",
         _table(comparison.switches(), numeric={"agents", "lo", "hi"}),
+        _p(SWITCHES_NOTE),
         "</div><div><h2 id='groups'>Per group</h2>",
         _table(comparison.groups(), numeric={"a", "b", "diff", "lo", "hi"}),
         "</div></div>",

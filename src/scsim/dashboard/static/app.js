@@ -761,6 +761,7 @@ async function openComparison(runs, scroll) {
     {name: "B listed", values: cmp.series.b.listed, color: "#d62728"}]);
   table($("cmp-switches"), ["per agent", "agents (mean)", "95 % interval"],
         cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
+  $("cmp-switches-note").textContent = cmp.switches_note;
   table($("cmp-metrics"), ["metric", "measure", "A (mean)", "B (mean)", "B − A", "95 % interval"],
         cmp.metrics.map(r => [r.label, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
 }
