@@ -311,31 +311,44 @@ def test_a_server_error_is_answered_in_json_with_its_reason(tmp_path, compiled_k
 
 def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
     """The stored runs are listed with what they change, and the runs of a comparison made
-    in the dashboard with their side and pair (the store does not keep those)."""
+    in the dashboard with their side and pair and the comparison's runs (to open it
+    again), also after a restart: the store keeps the comparison (it did not, and a
+    restarted dashboard no longer marked them). Deleting one of its runs forgets it."""
     from types import SimpleNamespace
 
     from scsim.dashboard.worker import run_job
 
-    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
-    client = TestClient(app, base_url="http://127.0.0.1")
-    client.get("/")
-    dash = app.state.dashboard
+    def listing():
+        app = create_app(tmp_path / "store", max_agent_days=1_000_000)  # started afresh
+        client = TestClient(app, base_url="http://127.0.0.1")
+        client.get("/")
+        return client, {r["id"]: r for r in client.get("/api/runs").json()["runs"]}
+
+    client, _ = listing()
+    dash = client.app.state.dashboard
     a = load_scenario("national-800", agents=300, days=3).model_dump(mode="json")
     b = load_scenario("national-800", agents=300, days=3,
                       overrides={"listing.threshold": 650}).model_dump(mode="json")
     runs, _ = run_job({"id": 1, "kind": "compare", "seed": 1, "reps": 2, "a": a, "b": b},
                       dash.store, _Events(dash.store), SimpleNamespace(value=0))
-    with dash.jobs._lock:  # the job as the worker would have reported it
-        from scsim.dashboard.jobs import Job
+    alone = run_job({"id": 2, "kind": "run", "seed": 1, "scenario": a}, dash.store,
+                    _Events(dash.store), SimpleNamespace(value=0))[0]["runs"][0]
+    from scsim.dashboard.jobs import Job
 
-        job = Job(1, "page", {"kind": "compare", "b": b, "seed": 1, "reps": 2},
-                  status="done", runs=runs)
-        dash.jobs._jobs[1] = job
-    listed = {r["id"]: r for r in client.get("/api/runs").json()["runs"]}
+    job = Job(1, "page", {"kind": "compare", "b": b, "seed": 1, "reps": 2}, status="done",
+              runs=runs)
+    client, listed = listing()
     assert listed[runs["a"][1]]["side"] == "A, pair 2"
     assert listed[runs["b"][0]]["side"] == "B, pair 1"
+    assert listed[runs["b"][1]]["compared"] == runs
+    assert listed[alone]["side"] is None and listed[alone]["compared"] is None
     assert listed[runs["a"][0]]["changes"] == []
     assert listed[runs["b"][0]]["changes"] == ["listing.threshold=650"]
+    shown = client.get("/api/comparison", params={k: ",".join(v) for k, v in runs.items()})
+    assert shown.status_code == 200 and shown.json()["runs"] == runs
+    assert client.delete(f"/api/runs/{runs['a'][1]}").status_code == 200
+    _, listed = listing()
+    assert all(r["compared"] is None and r["side"] is None for r in listed.values())
     about = job.view()["about"]
     assert about == {"scenario": "national-800", "agents": 300, "days": 3, "seed": "1",
                      "reps": 2}

@@ -323,6 +323,14 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
         "scoring.association.listed_penalty=0.5")
     expect(page.get_by_role("button", name=re.compile(r"^Open run .* \(A, pair 1\)$"))
            ).to_have_count(1)
+    # a stored run of the comparison opens the comparison again (the store keeps it)
+    page.get_by_role("button", name=re.compile(r"^Open run .* \(A, pair 2\)$")).click()
+    expect(page.locator("#comparison")).to_be_hidden()
+    page.get_by_role("button", name=re.compile(r"^Open the comparison of run .* \(A, "
+                                               r"pair 2\)$")).click()
+    expect(page.locator("#comparison")).to_be_visible()
+    expect(page.locator("#cmp-headline")).to_contain_text("Raising the association listed "
+                                                          "penalty from 0 to 0.5")
     page.locator("#case-list button").first.click()  # a case file open in the picture
     expect(page.locator("#case-story")).to_contain_text("day ")
     shot = tmp_path / "dashboard.png"

@@ -127,11 +127,13 @@ def test_sql_examples_of_the_runs_page_run_as_pasted(tmp_path, monkeypatch, caps
     for overrides in ([], ["surveillance.misattribution=0.05"]):
         scsim.simulate("national-800", agents=2000, days=40, seed=1, overrides=overrides,
                        store=store)
+    scsim.compare(*(scsim.load_scenario("national-800", agents=500, days=10, overrides=o)
+                    for o in ([], ["listing.threshold=600"])), reps=2, store=store)
     monkeypatch.setenv("SCSIM_STORE", str(store))
     page = (DOCS / "runs.md").read_text(encoding="utf-8")
     part = page[page.index("## SQL"):page.index("## Paired comparisons")]
     blocks = re.findall(r"```sh\n(.*?)```", part, re.S)
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     for block in blocks:
         words = shlex.split(block)
         assert words[:2] == ["scsim", "query"] and len(words) == 3, block[:60]

@@ -438,3 +438,30 @@ def test_rm_removes_the_reports_of_the_comparisons_drawn_with_the_run(tmp_path, 
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(names[1:])
     assert (tmp_path / "reports" / names[1] / "notes.txt").read_text() == "mine"
     assert empty(tmp_path / "tmp")
+
+
+def test_a_comparison_is_kept_and_goes_with_its_runs(tmp_path, monkeypatch, capsys):
+    """`scsim compare A B` (and scsim.compare with a store) keeps the comparison: the run ids
+    of A and B pair by pair, in the catalogue's table `comparisons`, so that it can be
+    shown again (the dashboard lost it on restart); removing one of its runs forgets it."""
+    code, _, err = run_cli(monkeypatch, capsys, "compare", "national-800", "national-800",
+                           "--set-b", "listing.threshold=600", "--agents", "300", "--days",
+                           "3", "--reps", "2", "--quiet", "--store", str(tmp_path))
+    assert code == 0, err
+    st = open_store(tmp_path)
+    (kept,) = st.comparisons()
+    runs = st.runs().set_index("id")
+    assert len(kept.a) == len(kept.b) == 2 and set(runs.index) == {*kept.a, *kept.b}
+    seeds = [[runs.loc[r, "seed"] for r in side] for side in (kept.a, kept.b)]
+    assert seeds == [[0, 1], [0, 1]]
+    assert not any("listing.threshold" in (runs.loc[r, "overrides"] or "") for r in kept.a)
+    assert all("listing.threshold" in runs.loc[r, "overrides"] for r in kept.b)
+    assert kept.side_of(kept.b[1]) == "B, pair 2"
+    rows = st.query("SELECT id, a::JSON::VARCHAR[] AS a FROM comparisons")
+    assert list(rows["id"]) == [kept.id] and list(rows["a"][0]) == kept.a
+    with pytest.raises(ScsimError, match="a comparison pairs runs: 2 under A, 1 under B"):
+        st.record_comparison(kept.a, kept.b[:1])
+    other = st.record_comparison(kept.b[:1], kept.a[:1])
+    st.remove(kept.a[0])
+    assert st.comparisons() == []  # both held it
+    assert other and len(st.runs()) == 3

@@ -337,8 +337,8 @@ def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, 
     and compare them pairwise. With ``store`` (a RunStore, a run-store folder, or True for
     the default one, as ``simulate`` takes it) every run is recorded there
     (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
-    overrides column). ``progress(day)`` is called after every simulated day of every
-    run."""
+    overrides column), and so is the comparison (``RunStore.comparisons``).
+    ``progress(day)`` is called after every simulated day of every run."""
     from scsim.core.engine import Simulation
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of
@@ -353,4 +353,7 @@ def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, 
             sim = Simulation(sc, seed + k)
             runs[side].append(sim.run(progress) if store is None
                               else store.record(sim, progress, base=base))
-    return compare_results(runs["a"], runs["b"])
+    comparison = compare_results(runs["a"], runs["b"])
+    if store is not None:
+        store.record_comparison(*([r.run_id for r in runs[side]] for side in ("a", "b")))
+    return comparison

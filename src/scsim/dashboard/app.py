@@ -253,14 +253,20 @@ def _scenarios(dash: Dashboard, request: Request) -> dict[str, Any]:
 def _stored(dash: Dashboard) -> list[dict[str, Any]]:
     """The store's finished runs as the page lists them: with what each changes in the
     scenario it was derived from (``changes``, as "path=value") and, for a run of a
-    comparison made since the dashboard started, its side and pair (``side``, "A, pair
-    1"; None otherwise)."""
+    comparison kept in the store (``RunStore.comparisons``), its side and pair (``side``,
+    "A, pair 1") and the comparison's runs (``compared``: ``{"a": [...], "b": [...]}``,
+    to open it again); both None otherwise."""
     runs = dash.store.runs(status="done", limit=200)
-    sides = dash.jobs.sides()
-    return [{"id": r.id, "scenario": r.scenario, "seed": str(int(r.seed)), "agents": int(r.agents),
-             "days": int(r.days), "started": str(r.started)[:19],
-             "changes": _changes(r.overrides), "side": sides.get(r.id)}
-            for r in runs.itertuples()]
+    compared = {run: c for c in reversed(dash.store.comparisons()) for run in (*c.a, *c.b)}
+    out = []
+    for r in runs.itertuples():
+        c = compared.get(r.id)
+        out.append({"id": r.id, "scenario": r.scenario, "seed": str(int(r.seed)),
+                    "agents": int(r.agents), "days": int(r.days),
+                    "started": str(r.started)[:19], "changes": _changes(r.overrides),
+                    "side": c.side_of(r.id) if c else None,
+                    "compared": {"a": c.a, "b": c.b} if c else None})
+    return out
 
 
 def _changes(overrides: str | None) -> list[str]:

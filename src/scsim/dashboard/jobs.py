@@ -175,14 +175,6 @@ class Jobs:
                     return job.shown
             return None
 
-    def sides(self) -> dict[str, str]:
-        """The runs of the comparisons done since the dashboard started, each with its
-        side and pair ("A, pair 2"): the run store does not keep them."""
-        with self._lock:
-            return {run: f"{side.upper()}, pair {k + 1}" for job in self._jobs.values()
-                    if job.status == "done" and job.spec["kind"] == "compare"
-                    for side in ("a", "b") for k, run in enumerate(job.runs.get(side, []))}
-
     def _changed(self, job: Job) -> None:
         job.version = next(self._versions)
 

@@ -140,6 +140,8 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any
 
             out[side].append(store.record(sim, progress, finished=finished).run_id)
             phases.lap("saving")
+    if job["kind"] == "compare":  # kept, so that the run list can show it again
+        store.record_comparison(out["a"], out["b"])
     return out, {phase: round(seconds, 3) for phase, seconds in phases.seconds.items()}
 
 

@@ -3,6 +3,7 @@
 
 from scsim.store.runstore import (
     DEFAULT_STORE,
+    Compared,
     RunRecord,
     RunStore,
     Tag,
@@ -12,5 +13,5 @@ from scsim.store.runstore import (
     store_of,
 )
 
-__all__ = ["DEFAULT_STORE", "RunRecord", "RunStore", "Tag", "default_store_path",
+__all__ = ["DEFAULT_STORE", "Compared", "RunRecord", "RunStore", "Tag", "default_store_path",
            "new_run_id", "open_store", "store_of"]

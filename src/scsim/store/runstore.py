@@ -2,8 +2,10 @@
 
 A store is a folder (``./scsim-runs`` by default, ``SCSIM_STORE`` or ``--store`` to choose)::
 
-    catalog.duckdb      the catalogue: table ``runs``, views ``metrics``, ``agents``,
-                        ``companies`` over every finished run's Parquet files, and
+    catalog.duckdb      the catalogue: tables ``runs``, ``sweeps`` and ``comparisons``
+                        (the run ids of A and B of each paired comparison), views
+                        ``metrics``, ``agents``, ``companies`` over every finished run's
+                        Parquet files, and
                         ``groups``, ``regions``, ``wrongful``, ``events`` (provenance
                         and case files) over the runs that have them
     catalog.lock        a file lock held around each (short) catalogue transaction
@@ -149,6 +151,12 @@ CREATE TABLE IF NOT EXISTS sweeps (
 ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS pid INTEGER;     -- the process running it
 ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS host VARCHAR;
 ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS resumed TIMESTAMP;  -- UTC, its last --resume
+CREATE TABLE IF NOT EXISTS comparisons (
+    id VARCHAR PRIMARY KEY,             -- same form as a run id
+    created TIMESTAMP NOT NULL,         -- UTC
+    a VARCHAR NOT NULL,                 -- JSON: the run ids of side A, pair by pair
+    b VARCHAR NOT NULL                  -- JSON: those of side B, in the same order
+);
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -201,6 +209,31 @@ def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A paired comparison kept in the store: its id, when it was made (UTC) and the run
+    ids of each side, pair by pair (``a[k]`` against ``b[k]``)."""
+
+    id: str
+    created: datetime
+    a: list[str]
+    b: list[str]
+
+    def holds(self, run_id: str) -> bool:
+        return run_id in self.a or run_id in self.b
+
+    def side_of(self, run_id: str) -> str:
+        """Where ``run_id`` sits in it, in words: "A, pair 2"."""
+        side = "A" if run_id in self.a else "B"
+        return f"{side}, pair {(self.a if side == 'A' else self.b).index(run_id) + 1}"
+
+
+def _comparisons(con: duckdb.DuckDBPyConnection) -> list[Compared]:
+    rows = con.execute("SELECT id, created, a, b FROM comparisons ORDER BY created DESC, "
+                       "id DESC").fetchall()
+    return [Compared(i, created, json.loads(a), json.loads(b)) for i, created, a, b in rows]
 
 
 @dataclass(frozen=True)
@@ -436,6 +469,31 @@ class RunStore:
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
         raise ScsimError("could not find a free run id")  # 20 collisions: not by chance
+
+    # -- comparisons ----------------------------------------------------------------------
+
+    def record_comparison(self, a: Sequence[str], b: Sequence[str]) -> str:
+        """Keep a paired comparison of stored runs (``a[k]`` against ``b[k]``, pair by
+        pair), so that it can be shown again (``comparisons``, the dashboard's run list);
+        returns its id. It goes when one of its runs is removed."""
+        if len(a) != len(b) or not a:
+            raise ScsimError(f"a comparison pairs runs: {len(a)} under A, {len(b)} under B")
+        with self._connect() as con:
+            for _ in range(20):
+                comparison_id = new_run_id()
+                try:
+                    con.execute("INSERT INTO comparisons (id, created, a, b) VALUES "
+                                "(?, ?, ?, ?)", [comparison_id, _utcnow(), json.dumps(list(a)),
+                                                 json.dumps(list(b))])
+                    return comparison_id
+                except duckdb.ConstraintException:
+                    time.sleep(0.01)
+        raise ScsimError("could not find a free comparison id")
+
+    def comparisons(self) -> list[Compared]:
+        """The comparisons kept (``record_comparison``), newest first."""
+        with self._connect() as con:
+            return _comparisons(con)
 
     # -- sweeps ---------------------------------------------------------------------------
 
@@ -707,6 +765,9 @@ class RunStore:
                 folder.rename(trash)
             try:
                 con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
+                for compared in _comparisons(con):  # a comparison goes with any of its runs
+                    if compared.holds(rec.id):
+                        con.execute("DELETE FROM comparisons WHERE id = ?", [compared.id])
             except BaseException:  # the row stays (a full disk): so does its folder
                 if moved:
                     trash.rename(folder)

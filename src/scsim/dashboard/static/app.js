@@ -694,11 +694,13 @@ async function openRun(id) {
 
 // Open from the list of stored runs: the run is drawn under "Look", which comes into view
 // and flashes (on a narrow screen the list is far below it).
-async function openStored(id) {
+// A stored run, or (``compared``: its comparison's runs) the comparison it is part of.
+async function openStored(id, compared) {
   try {
-    await openRun(id);
+    if (compared) await openComparison(compared, false); else await openRun(id);
   } catch (err) {
-    listInto($("runs-message"), [`Run ${id} could not be opened: ${err.message}`]);
+    const what = compared ? `The comparison of run ${id}` : `Run ${id}`;
+    listInto($("runs-message"), [`${what} could not be opened: ${err.message}`]);
     return;
   }
   listInto($("runs-message"), []);
@@ -710,8 +712,13 @@ async function openStored(id) {
   facts.classList.add("flash");
 }
 
-// A run deleted from the list: if it is the one shown, "Look" is emptied and says so.
+// A run deleted from the list: if it is the one shown, "Look" is emptied and says so; a
+// comparison shown goes with any of its runs (the store forgets it too).
 function forget(id) {
+  if (page.compared && [...page.compared.a, ...page.compared.b].includes(id)) {
+    page.compared = null;
+    $("comparison").hidden = $("look-which").hidden = true;
+  }
   if (page.shown !== id) return;
   page.shown = undefined; page.run = null; page.compared = null;
   if ($("watch").dataset.mode !== "run") return;  // the run under way is shown: it stays
@@ -838,7 +845,15 @@ async function refreshRuns() {
       forget(r.id);
       refreshRuns();
     });
-    td.append(open, " ", del);
+    td.append(open, " ");
+    if (r.compared) {  // a run of a comparison kept in the store: open the comparison again
+      const both = document.createElement("button");
+      both.textContent = "Compare"; both.className = "open";
+      both.setAttribute("aria-label", `Open the comparison of ${name}`);
+      both.addEventListener("click", () => openStored(r.id, r.compared));
+      td.append(both, " ");
+    }
+    td.append(del);
     tr.appendChild(td);
     body.appendChild(tr);
   }
@@ -847,8 +862,8 @@ async function refreshRuns() {
   if (!await loadSources()) await sourceDeleted(question);
 }
 
-// What a stored run is, in the list: its side and pair in a comparison made since the
-// dashboard started ("A, pair 1"), and what it changes ("as shipped" when nothing).
+// What a stored run is, in the list: its side and pair in a comparison kept in the store
+// ("A, pair 1"), and what it changes ("as shipped" when nothing).
 function whatRun(r) {
   const changes = !r.changes.length ? "as shipped" : r.changes.length <= 2 ? r.changes.join(", ") :
     `${r.changes.slice(0, 2).join(", ")} (+${r.changes.length - 2} more)`;
