@@ -161,8 +161,9 @@ def test_a_listing_by_association_names_the_neighbour_whose_errors_pulled_it_dow
     assert w.neighbour_clean_score - w.neighbour_score == pytest.approx(gap[2], abs=1e-3)
     assert 3 not in set(res.wrongful["neighbour_behind"])
     # The case file's listing names the same neighbour, as explain --wrongful does.
-    told = (f"its neighbour agent 2 (score {w.neighbour_score:.1f}, error-free "
-            f"{w.neighbour_clean_score:.1f}, itself wrongfully listed) pulled it down most")
+    told = (f"errors in its neighbours' records cost it {w.damage_association:.1f} points, "
+            f"the most through agent 2 (score {w.neighbour_score:.1f}, error-free "
+            f"{w.neighbour_clean_score:.1f}, itself wrongfully listed)")
     assert f"LISTED — wrongfully (cause: association); {told}" in res.explain(0).text
     (story,) = [s for s in casefile.wrongful_stories(res, 10) if s.startswith("agent 0,")]
     assert story.endswith(f"); {told}")
@@ -172,7 +173,8 @@ def test_explain_wrongful_names_the_neighbour_behind(tmp_path, monkeypatch, caps
     """The CLI: ``explain --wrongful`` tells who among the neighbours is behind a listing
     by association, of a run kept in a store. The star of the test above, no tie severed:
     agents 2 and 3 are both listed wrongfully and cost agent 0 the same penalty; agent 3,
-    whose errors took more off its recorded score, pulled it down most."""
+    whose errors took more off its recorded score, is named as the one through whom the
+    most came."""
     sim = network_sim(tmp_path, STAR, days=20,
                       scoring={"recovery": 0.0,
                                "association": {"alpha": 0.1, "listed_penalty": 5.0}},
@@ -187,33 +189,33 @@ def test_explain_wrongful_names_the_neighbour_behind(tmp_path, monkeypatch, caps
     assert code == 0
     (line,) = [s for s in out.splitlines() if s.startswith("agent 0,")]
     assert "cause association (" in line
-    assert line.endswith("itself wrongfully listed) pulled it down most, and 1 other "
-                         "neighbour was wrongfully listed too")
+    assert line.endswith("itself wrongfully listed), and 1 other neighbour was wrongfully "
+                         "listed too")
     w = scsim.open_store(store).load("last").wrongful.set_index("agent").loc[0]
-    assert "; its neighbour agent 3 (score " in line and w.neighbour_behind == 3
+    assert (f"; errors in its neighbours' records cost it {w.damage_association:.1f} points, "
+            "the most through agent 3 (score ") in line and w.neighbour_behind == 3
     assert w.neighbour_clean_score - w.neighbour_score > 100  # agent 2 started at 100
+
+
+COST = "; errors in its neighbours' records cost it 21.3 points, the most through agent 7"
 
 
 @pytest.mark.parametrize(("behind", "itself", "count", "told"), [
     (-1, False, 0, ""),
     (-1, False, 1, "; 1 of its neighbours was wrongfully listed"),
     (-1, False, 3, "; 3 of its neighbours were wrongfully listed"),
-    (7, False, 0, "; its neighbour agent 7 (score 540.2, error-free 561.0) pulled it down "
-                  "most"),
-    (7, False, 2, "; its neighbour agent 7 (score 540.2, error-free 561.0) pulled it down "
-                  "most, and 2 of its neighbours were wrongfully listed"),
-    (7, True, 1, "; its neighbour agent 7 (score 540.2, error-free 561.0, itself wrongfully "
-                 "listed) pulled it down most"),
-    (7, True, 2, "; its neighbour agent 7 (score 540.2, error-free 561.0, itself wrongfully "
-                 "listed) pulled it down most, and 1 other neighbour was wrongfully listed "
-                 "too"),
-    (7, True, 4, "; its neighbour agent 7 (score 540.2, error-free 561.0, itself wrongfully "
-                 "listed) pulled it down most, and 3 other neighbours were wrongfully listed "
-                 "too")])
+    (7, False, 0, f"{COST} (score 540.2, error-free 561.0)"),
+    (7, False, 2, f"{COST} (score 540.2, error-free 561.0), and 2 of its neighbours were "
+                  "wrongfully listed"),
+    (7, True, 1, f"{COST} (score 540.2, error-free 561.0, itself wrongfully listed)"),
+    (7, True, 2, f"{COST} (score 540.2, error-free 561.0, itself wrongfully listed), and 1 "
+                 "other neighbour was wrongfully listed too"),
+    (7, True, 4, f"{COST} (score 540.2, error-free 561.0, itself wrongfully listed), and 3 "
+                 "other neighbours were wrongfully listed too")])
 def test_the_neighbours_behind_read_as_words(behind, itself, count, told):
     w = SimpleNamespace(neighbour_behind=behind, neighbour_wrongful=itself,
                         neighbour_score=540.2, neighbour_clean_score=561.0,
-                        wrongful_neighbours=count)
+                        wrongful_neighbours=count, damage_association=21.34)
     assert casefile._neighbours(w) == told
 
 
@@ -222,6 +224,7 @@ def test_a_neighbours_scores_are_told_apart():
     with the decimals it takes; a row of a run saved before the columns names nobody."""
     w = SimpleNamespace(neighbour_behind=7, neighbour_wrongful=True, neighbour_score=549.96,
                         neighbour_clean_score=549.98, wrongful_neighbours=1)
-    assert casefile._neighbours(w).startswith(
-        "; its neighbour agent 7 (score 549.96, error-free 549.98, itself")
+    assert casefile._neighbours(w).startswith(  # a row without the damage: no figure
+        "; errors in its neighbours' records cost it points, the most through agent 7 "
+        "(score 549.96, error-free 549.98, itself")
     assert casefile._neighbours(SimpleNamespace(day=3)) == ""

@@ -410,3 +410,24 @@ def test_the_detained_are_not_also_counted_under_house_arrest():
     # the agents table too: under house arrest at the end = not detained then
     detained_now = (sim.state.status & DETAINED) != 0
     np.testing.assert_array_equal(res.agents["house_arrest"].to_numpy(), ~detained_now)
+
+
+def test_a_case_file_says_a_detention_outlives_the_listing():
+    """A listing that ends (its term over, or an appeal won) does not end a detention,
+    which runs its term: the case file said "delisted" and, weeks later, "released from
+    detention", and a reader took the agent for free in between."""
+    sc = scenario({"political": ["protest"], "probability": 1.0, "days": D},
+                  behaviours=[DEBT, PROTEST], agents=2000,
+                  listing={"enabled": True, "severe_duration": 3},
+                  surveillance={"channels": {"camera": {"coverage": 1.0},
+                                             "online": {"coverage": 1.0}}})
+    res = Simulation(sc, seed=1, trace=Trace(sample=2000)).run()
+    ev = res.events
+    detained = ev[ev["event"] == "detained"].set_index("agent")["value"]
+    delisted = ev[(ev["event"] == "delisted") & ev["agent"].isin(detained.index)]
+    assert len(delisted) > 5
+    agent, day = (int(x) for x in delisted[["agent", "day"]].iloc[0])
+    assert detained[agent] > day  # the detention outlives the listing
+    line = next(s for s in res.explain(agent).text.splitlines() if "delisted" in s)
+    assert (f"day {day}: delisted (still detained until day {int(detained[agent])}: a "
+            "detention runs its term)") in line

@@ -152,6 +152,31 @@ def test_false_report_by_a_named_neighbour():
     assert res.agents["points_false_report"].tolist()[0] == 0.0
 
 
+def test_a_severe_act_pinned_by_a_false_report_is_its_cause_whatever_association_took():
+    """A severe act lists whatever the score: a false report of one lists an innocent far
+    above the threshold. Association with falsely reported neighbours takes points too, and
+    since the gap to the threshold is negative any damage "covered" it: nearly every such
+    listing was put down to "several". Association cannot put an act on a record: the
+    cause is the false report."""
+    sc = bare(days=30, population={"agents": 1500},
+              behaviours=[{"name": "protest", "rate": 1e-9, "delta": -20, "severe": True,
+                           "channel": "camera"}],
+              surveillance={"channels": {"camera": {"coverage": 0.0}}},
+              reports={"enabled": True, "false_rate": 0.02, "accept": 1.0},
+              scoring={"association": {"alpha": 0.1}},
+              listing={"enabled": True, "threshold": 100, "duration": 60})
+    res = Simulation(sc, seed=1, trace=Trace(wrongful=True)).run()
+    w = res.wrongful
+    assert len(w) > 20 and (w["threshold_gap"] < 0).all()  # listed far above it
+    assert (w["damage_false_report"] >= 20).all()
+    assert (w["damage_association"] > 0.01).sum() > len(w) / 2  # it did take points
+    assert (w["cause"] == "false_report").all(), w["cause"].value_counts()
+    # The case file says why someone so far above the threshold was listed.
+    story = res.explain(int(w["agent"].iloc[0])).text
+    assert "LISTED on a severe act (whatever the score) — wrongfully (cause: false report)" in (
+        story)
+
+
 def test_listing_by_association_with_wrongly_listed_neighbours():
     """Misattributions list some agents wrongly; a heavy penalty per listed neighbour then
     lists their neighbours: cause association when that damage alone covers the gap to the

@@ -32,7 +32,8 @@ EVENTS = (
                               # accepted but dropped by impunity)
     "filed_false_report",     # the agent falsely reported `other_agent` (`value` 1: accepted)
     "points",                 # points booked to `source` without an event of their own
-    "listed",                 # listed (`value` 1: wrongfully, `cause` then)
+    "listed",                 # listed (`value`: 1 wrongfully, `cause` then; plus 2 on a
+                              # severe act: WRONGFULLY, ON_SEVERE_ACT)
     "delisted",               # the listing ended
     "appeal_filed",           # appealed against its listing
     "appeal_won",             # ... and won (delisted the same day)
@@ -96,6 +97,9 @@ listed for a political act (``mechanisms.detention.listed_for_politics``)."""
 
 ROW = ("day", "agent", "event", "source", "points", "score_after", "other_agent",
        "behaviour", "channel", "value", "cause")
+WRONGFULLY, ON_SEVERE_ACT = 1, 2
+"""The bits of a ``listed`` event's value: listed wrongfully, listed on a severe act."""
+
 DAY, AGENT, EVENT, SOURCE, POINTS, SCORE_AFTER, OTHER, BEHAVIOUR, CHANNEL, VALUE, CAUSE = (
     range(len(ROW)))
 WIDTH = len(ROW)

@@ -66,6 +66,7 @@ from scsim.core.events import (
     EVENT,
     EVENTS,
     NOT_TRACED,
+    ON_SEVERE_ACT,
     OPENS_AT,
     OTHER,
     POINTS,
@@ -75,6 +76,7 @@ from scsim.core.events import (
     TOLD,
     VALUE,
     WIDTH,
+    WRONGFULLY,
 )
 from scsim.core.source import CAUSES, source
 from scsim.core.state import (
@@ -82,6 +84,7 @@ from scsim.core.state import (
     DETAINED,
     LISTED,
     NEW_LISTED,
+    SEVERE_REAL,
     WRONGFUL,
     rows_or_zeros,
 )
@@ -486,7 +489,9 @@ class CaseFiles(Step):
             pos = np.searchsorted(who, rows[:, 1].astype(np.int64))
             mine = (pos < len(who)) & (who[np.minimum(pos, len(who) - 1)] == rows[:, 1])
             cause[pos[mine]] = rows[mine, 2]
-        log(new_listing, "listed", value=wrongful.astype(float), cause=cause)
+        severe = (a["today"][who] & SEVERE_REAL) != 0  # listed whatever its score
+        log(new_listing, "listed", value=WRONGFULLY * wrongful + ON_SEVERE_ACT * severe,
+            cause=cause)
         log(((self.snap_status & LISTED) != 0) & ((status & LISTED) == 0), "delisted")
         detained, was_detained = (status & DETAINED) != 0, (self.snap_status & DETAINED) != 0
         if (detained & ~was_detained).any():  # the detention step keeps the release days
@@ -763,8 +768,11 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
     if ev == "points":
         return f"{STORY.get(e.source, source(e.source).label)}{_behind(e)}{points}"
     if ev == "listed":
-        return "LISTED" + (f" — wrongfully (cause: {e.cause.replace('_', ' ')})"
-                           if e.value == 1 else "")
+        how = int(e.value)
+        return ("LISTED" + (" on a severe act (whatever the score)" if how & ON_SEVERE_ACT
+                            else "")
+                + (f" — wrongfully (cause: {e.cause.replace('_', ' ')})" if how & WRONGFULLY
+                   else ""))
     if ev == "appeal_filed":
         return "appealed against the listing"
     if ev in ("appeal_won", "appeal_lost"):
@@ -975,7 +983,13 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
         index=False)
     behind = {int(w.day): _who(w) + _neighbours(w) for w in listings}
     told = []  # (key, what, rows): one per line; a line's rows share its key
+    detained_until = -1  # the release day of the agent's detention, while detained
     for pos, e in enumerate(events.itertuples(index=False)):
+        event = str(e.event)
+        if event == "detained":
+            detained_until = int(e.value)
+        elif event == "released":
+            detained_until = -1
         if pos in streaks:
             if streaks[pos] is None:
                 continue
@@ -984,8 +998,10 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
             what = tell(e, tiers, acts)
         if what is None:
             continue
-        if str(e.event) == "listed" and e.value == 1:
+        if event == "listed" and int(e.value) & WRONGFULLY:
             what += behind.get(int(e.day), "")
+        if event == "delisted" and detained_until > e.day:  # after a won appeal, too
+            what += f" (still detained until day {detained_until:,}: a detention runs its term)"
         ties = str(e.event) in ("tie_severed", "cut_tie")
         key = (e.day, str(e.event) if ties else what)
         if told and told[-1][0] == key:
@@ -1117,20 +1133,26 @@ def _who(w) -> str:
 
 def _neighbours(w) -> str:
     """The neighbours behind a wrongful listing's association damage (a row of
-    ``res.wrongful``: ``provenance.association_behind``), in words after "; ": the one that
-    pulled it down most, with its scores, and how many of its neighbours were wrongfully
-    listed at the listing; '' when none is (or the run, saved before, names none). "; its
-    neighbour agent 2125 (score 540.2, error-free 561.0, itself wrongfully listed) pulled
-    it down most, and 2 other neighbours were wrongfully listed too"."""
+    ``res.wrongful``: ``provenance.association_behind``), in words after "; ": the points
+    that errors in the neighbours' records cost it, the neighbour through whom the most
+    came, with its scores, and how many of its neighbours were wrongfully listed at the
+    listing; '' when none is (or the run, saved before, names none). "; errors in its
+    neighbours' records cost it 2.2 points, the most through agent 2125 (score 540.2,
+    error-free 561.0, itself wrongfully listed), and 2 other neighbours were wrongfully
+    listed too". (It said that neighbour "pulled it down most", also of one whose score
+    was above the agent's: the pull is toward the neighbours' scores, the damage what
+    their errors took.)"""
     behind = int(getattr(w, "neighbour_behind", -1))
     count = int(getattr(w, "wrongful_neighbours", 0))
     were = "was" if count == 1 else "were"
     if behind < 0:
         return f"; {count} of its neighbours {were} wrongfully listed" if count > 0 else ""
     itself = bool(w.neighbour_wrongful)
-    told = (f"; its neighbour agent {behind} ("
-            + _apart(w.neighbour_score, w.neighbour_clean_score)
-            + (", itself wrongfully listed" if itself else "") + ") pulled it down most")
+    damage = float(getattr(w, "damage_association", math.nan))
+    cost = f" {damage:,.1f} points" if math.isfinite(damage) else " points"
+    told = (f"; errors in its neighbours' records cost it{cost}, the most through agent "
+            f"{behind} (" + _apart(w.neighbour_score, w.neighbour_clean_score)
+            + (", itself wrongfully listed" if itself else "") + ")")
     others = count - itself
     if others <= 0:
         return told

@@ -175,8 +175,9 @@ def run_headline(res: Result) -> str:
     years = days / 365.0
     ever, wrongful = _ever(res, "times_listed"), _ever(res, "wrongful_listings")
     listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
-              f"{period(days)}, {wrongful:,} of them wrongfully (the same acts without "
-              "face-matching errors and false reports would not have listed them).")
+              f"{period(days)}, {wrongful:,} of them wrongfully (on the day they were "
+              "listed, the same acts without face-matching errors and false reports would "
+              "not have listed them).")
     if ever == 0:
         listed = f"Listed: nobody among {n:,} people {period(days)}."
     k = res.scenario.population.scale

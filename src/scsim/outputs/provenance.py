@@ -19,6 +19,8 @@ and group: listings and score sums. From them come
   difference between what its neighbours' recorded and error-free scores and listings did
   to it). With several, the ones that alone cover the gap between the error-free score and
   the threshold made the difference; "several" when more than one does, or none does alone.
+  A listing on a severe act (the recorded score not below the threshold) has for cause the
+  error that put the act on the record: a misattributed sighting or a false report.
   The table keeps the agent who was really seen (the last misattributed sighting) and the
   last false reporter. A run without per-agent sources (``metrics.per_agent_sources``
   false) has no ledger to take the damage from: its wrongful listings are still counted
@@ -73,6 +75,7 @@ DISTRIBUTION = (*(f"score_p{q:02d}" for q in PERCENTILES), "score_gini")
 percentiles of recorded scores (points) and their Gini coefficient."""
 
 DAMAGE_TOLERANCE = 1e-3  # points: less damage than this is float rounding, not an error
+ACT_ERRORS = 2  # the first causes (misattribution, false report) put acts on a record
 
 WRONGFUL_LISTING = ("day", "agent", "cause", "score", "clean_score", "threshold_gap")
 """The columns of every wrongful listing; with per-agent sources, WRONGFUL_DAMAGE follow."""
@@ -308,8 +311,14 @@ def association_behind(state: State, score_p: ScoreParams, ids: np.ndarray) -> n
 def cause_of(damage: np.ndarray, gap: float) -> int:
     """The cause (index of CAUSES) of a wrongful listing whose errors took ``damage``
     points (misattribution, false report, association) with the recorded score ``gap``
-    points below the threshold."""
+    points below the threshold. A recorded score not below it (``gap`` <= 0) was listed on
+    a severe act that the error-free record does not hold: an act only a misattributed
+    sighting or an accepted false report puts on a record, so association is no cause of
+    it, however much it took (it made "several" of every such listing its errors had
+    touched at all)."""
     hurt = np.flatnonzero(damage > DAMAGE_TOLERANCE)
+    if gap <= 0.0:
+        hurt = hurt[hurt < ACT_ERRORS]
     if len(hurt) == 0:
         return CAUSES.index("other")
     if len(hurt) > 1:

@@ -193,7 +193,8 @@ def listed(runs: Runs) -> Chart:
     """Its numbers (``Chart.data``) are the lines it draws: ``listed_per_100k_agents`` and
     ``wrongful_listed_per_100k_agents`` by run and day."""
     caption = ("Agents on the list on each day, and those of them whose listing is wrongful "
-               "(the error-free record would not have listed them), per 100,000 agents.")
+               "(the error-free record would not have listed them on the day they were "
+               "listed), per 100,000 agents.")
     drawn = {"listed": "C0", "wrongful_listed": "C3"}
 
     def per_100k(res: Result, col: str) -> pd.Series:

@@ -10,6 +10,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.patches import Patch
 
+from scsim.core.events import WRONGFULLY
 from scsim.core.params import started_by_day
 from scsim.core.source import UNKNOWN_CAUSE, source
 from scsim.outputs.casefile import wrongful_stories
@@ -78,7 +79,8 @@ def causes(runs: Runs) -> Chart | str:
     if not any(len(res.wrongful) for _, res in runs):
         return "no wrongful listings"
     caption = ("Wrongful listings so far, by the error that made the recorded score cross "
-               "the threshold (several: no single error decided it).")
+               "the threshold, or that put a severe act on the record (several: no single "
+               "error decided it).")
     chart, axes = blank_chart("causes", "Wrongful listings by cause, cumulative", caption,
                               ncols=len(runs), sharey=True)
     for ax, (_, res) in zip(axes, runs, strict=True):
@@ -154,7 +156,8 @@ def case_files_html(res: Result) -> str:
                      "(<code>scsim explain RUN</code> lists them).</p>")
         return "".join(parts)
     ev = res.events
-    wrongly = ev.loc[(ev["event"] == "listed") & (ev["value"] == 1), "agent"].unique()
+    wrongly = ev.loc[(ev["event"] == "listed") & ((ev["value"].astype(int) & WRONGFULLY) != 0),
+                     "agent"].unique()
     others = np.setdiff1d(ev["agent"].unique(), wrongly)
     chosen = [*wrongly[:CASE_FILES], *others[:max(0, CASE_FILES - len(wrongly))]]
     for agent in chosen[:CASE_FILES]:
