@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,12 @@ OVERRIDES = ["surveillance.misattribution=0.05", "reports.false_rate=0.01",
              "timeline=[{day: 22, set: {listing.threshold: 990}}]"]
 CLI_ARGS = [SCENARIO, "--agents", str(AGENTS), "--days", str(DAYS), "--seed", str(SEED),
             *(a for o in OVERRIDES for a in ("--set", o))]
+
+
+def unsigned(manifest: dict) -> dict:
+    """A manifest as scsim wrote it before manifests carried their checksum: a test that
+    writes one of an older kind, or of another version, leaves it out."""
+    return {k: v for k, v in manifest.items() if k != checkpoint.CHECKSUM}
 
 
 def scenario(*extra: str):
@@ -149,7 +156,7 @@ def test_a_checkpoint_with_neighbour_ids_and_tie_bytes_resumes_bit_identical(tmp
     manifest = json.loads((path / checkpoint.MANIFEST).read_text())
     manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
     manifest["bytes"] = (path / checkpoint.ARRAYS).stat().st_size
-    (path / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
     loaded = Simulation.load(path)
     np.testing.assert_array_equal(loaded.state.net.entries, net.entries)
     assert_identical(digests(loaded.run()), reference)
@@ -219,7 +226,7 @@ def test_incompatible_or_damaged_checkpoints_are_refused(tmp_path, monkeypatch):
     manifest = json.loads((path / checkpoint.MANIFEST).read_text())
 
     def rewrite(**changes):
-        (path / checkpoint.MANIFEST).write_text(json.dumps({**manifest, **changes}))
+        (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned({**manifest, **changes})))
 
     rewrite(scsim_version="0.0.1")
     with pytest.raises(ScsimError, match=r"written by scsim 0\.0\.1"):
@@ -355,8 +362,18 @@ def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
     refused(plain, "has no checkpoint to resume from")
     refused(done.run_id, "is done")
     refused("nope", "no run 'nope'")
-    ckpt.write_text(json.dumps({**manifest, "scsim_version": "9.9"}))
+    ckpt.write_text(json.dumps(unsigned({**manifest, "scsim_version": "9.9"})))
     refused(with_ckpt, "written by scsim 9.9")
+    # one changed figure of a manifest (a seed, a day) is damage: it resumed another seed's
+    # run, or ran past its last day and failed, leaving a checkpoint that failed again
+    ckpt.write_text(json.dumps({**manifest, "seed": SEED + 1}))
+    refused(with_ckpt, "manifest.json: its content does not match its checksum")
+    # another run's checkpoint copied into this run's folder: its results would be
+    # recorded as this run's, of another seed
+    ckpt.write_text(json.dumps(unsigned({**manifest, "run_id": plain})))
+    refused(with_ckpt, f"its checkpoint is of run {plain}, not of this one")
+    ckpt.write_text(json.dumps(unsigned({**manifest, "seed": SEED + 1})))
+    refused(with_ckpt, f"its checkpoint is of seed {SEED + 1}, the run's is {SEED}")
     ckpt.write_text(json.dumps(manifest))
     with st._connect() as con:
         con.execute("UPDATE runs SET scenario_hash = 'feedfacefeedface' WHERE id = ?",
@@ -554,7 +571,7 @@ def test_resume_keeps_the_request_through_a_second_stop_or_is_told_otherwise(
     ckpt = Path(checkpoint.read_manifest(store / "checkpoints" / plain)["path"])
     manifest = json.loads((ckpt / checkpoint.MANIFEST).read_text())
     del manifest["request"]  # as a checkpoint written before scsim kept it
-    (ckpt / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    (ckpt / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
     code, out, err = run_cli(monkeypatch, capsys, "resume", plain, "--quiet")
     assert code == 0, err
     assert "does not record whether it was started with --out or --report" in " ".join(
@@ -612,10 +629,64 @@ def test_a_checkpoint_with_a_household_array_and_full_rows_still_resumes(tmp_pat
         np.savez(handle, **arrays)
     manifest = json.loads((path / checkpoint.MANIFEST).read_text())
     manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
-    (path / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+    (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
     loaded = Simulation.load(path)
     assert "household" not in loaded.state.agents
     assert all(loaded.state.agents[name].shape == (0,) for name in UNUSED)
     res = loaded.run()
     assert_identical(digests(res), digests(whole.run()))
     np.testing.assert_array_equal(res.agents["household"], arrays["agents/household"])
+
+
+def test_a_store_that_lost_its_catalogue_is_refused_with_its_checkpoints_intact(
+        tmp_path, monkeypatch, capsys):
+    """A store whose catalogue was lost (moved aside after damage) was taken for a new one:
+    `scsim runs` said "no runs yet" and its crash repair deleted every checkpoint it had
+    no row for, the only copy of an interrupted run's state."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    done = scsim.simulate(scenario(), seed=SEED, store=store).run_id
+    (store / "catalog.duckdb").unlink()
+    before = sorted(p.relative_to(store) for p in store.rglob("*"))
+    for command in (["runs"], ["query", "SELECT 1"], ["check"], ["show", done]):
+        code, out, err = run_cli(monkeypatch, capsys, *command, "--store", str(store))
+        assert (code, out) == (2, ""), command
+        assert err == (f"error: the run store {store} has lost its catalogue (catalog.duckdb) "
+                       "but holds 1 finished run and 1 run with checkpoints: scsim will not "
+                       "use it without one. Put the catalogue back (from a backup), or move "
+                       "the store's folders elsewhere and start a new store"), command
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
+
+
+def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
+    """A backup of a checkpoint and notes in a run's checkpoints' folder went when the run
+    was resumed and done, notes in its folder in runs/ when it was removed: only scsim's
+    own files go; the folders stay with the user's, and rm says so."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    st = open_store(store)
+    run_id = st.runs()["id"].iloc[0]
+    folder = store / "checkpoints" / run_id
+    shutil.copytree(folder / "day-000008", folder / "my-backup-day8")
+    (folder / "NOTES.txt").write_text("mine")
+    code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
+                           str(store))
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == ["NOTES.txt", "my-backup-day8"]
+    assert (folder / "my-backup-day8" / checkpoint.MANIFEST).is_file()
+    (store / "runs" / run_id / "NOTES.txt").write_text("my annotations")
+    code, _, err = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 0, err  # a file of the user's is no damage
+    code, out, err = run_cli(monkeypatch, capsys, "rm", run_id, "--store", str(store))
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert f"kept its folder {store / 'runs' / run_id}: it holds files that scsim" in said
+    assert f"kept its checkpoints' folder {folder}: it holds files" in said
+    assert [p.name for p in (store / "runs" / run_id).iterdir()] == ["NOTES.txt"]
+    assert (store / "runs" / run_id / "NOTES.txt").read_text() == "my annotations"
+    assert sorted(p.name for p in folder.iterdir()) == ["NOTES.txt", "my-backup-day8"]
+    assert st.runs().empty

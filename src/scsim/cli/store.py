@@ -146,10 +146,10 @@ def rm_command(runs: Annotated[list[str], typer.Argument(help="Run ids (or uniqu
                          ) from None
     for rec in records:
         console.print(f"removed run {st.remove(rec.id, elsewhere=elsewhere)}")
-        for kept in st.reports_kept(rec.id):
-            console.print(f"  kept its report folder {escape(str(kept))}: it holds files "
-                          "that scsim did not write there, or that changed since; move "
-                          "what you want out of it, then delete it", soft_wrap=True)
+        for what, kept in st.folders_kept(rec.id):
+            console.print(f"  kept its {what} {escape(str(kept))}: it holds files that "
+                          "scsim did not write there, or that changed since; move what you "
+                          "want out of it, then delete it", soft_wrap=True)
 
 
 @app.command("report")

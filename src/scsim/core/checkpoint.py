@@ -35,8 +35,10 @@ mechanism that carries something across days must carry it in one of those forms
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -65,6 +67,9 @@ FORMAT = 4  # bump when the layout of a checkpoint changes (2: ledger of the run
 MANIFEST = "manifest.json"
 ARRAYS = "state.npz"
 SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)
+SERIES_ENTRY = re.compile(r"(\.tmp-)?day-\d{6}(-\d+)?")
+"""What a series' folder holds of scsim's: its checkpoints (day-000030) and those being
+written (.tmp-day-000030-PID); anything else there (a user's backup) is not touched."""
 TEST_PAUSE = "SCSIM_CHECKPOINT_TEST_PAUSE"
 """Test hook: ``write:DAY:SECONDS`` sleeps inside the write of the checkpoint that resumes
 at DAY (its files written and synced, not yet renamed into place), ``day:DAY:SECONDS``
@@ -161,6 +166,7 @@ def write_checkpoint(sim: Simulation, folder: Path, extra: dict | None = None) -
         os.fsync(handle.fileno())
     size = (folder / ARRAYS).stat().st_size
     manifest["bytes"] = size
+    manifest[CHECKSUM] = manifest_checksum(manifest)
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=1)
         handle.write("\n")
@@ -240,8 +246,7 @@ class Checkpoints:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         for old in self.folder.iterdir():
-            if old != target and (old.name.startswith(SERIES_PREFIX)
-                                  or old.name.startswith(".tmp-")):
+            if old != target and SERIES_ENTRY.fullmatch(old.name):
                 shutil.rmtree(old, ignore_errors=True)
         self.written.append((sim.state.day, time.perf_counter() - started, size))
         return target
@@ -311,6 +316,22 @@ def _test_pause() -> tuple | None:
 
 # --- reading ----------------------------------------------------------------------------
 
+def remove_series(folder: Path) -> bool:
+    """Delete the checkpoints of a series (``SERIES_ENTRY``) and then ``folder`` if that
+    leaves it empty; returns whether the folder was kept, holding what someone else put
+    there (a backup of a checkpoint, notes)."""
+    if not folder.is_dir():
+        return False
+    for entry in folder.iterdir():
+        if SERIES_ENTRY.fullmatch(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        return folder.exists()
+    return False
+
+
 def series(folder: Path) -> Iterator[tuple[int, Path]]:
     """(day, folder) of every complete checkpoint of a series."""
     if not folder.is_dir():
@@ -333,6 +354,17 @@ def latest(folder: str | os.PathLike) -> Path | None:
     return found[-1][1] if found else None
 
 
+CHECKSUM = "checksum"
+"""The manifest's own SHA-256 (``manifest_checksum``): a changed byte in it (a seed, a day)
+is told as damage instead of resuming another run, or failing after its last day."""
+
+
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """The SHA-256 of a manifest's content (keys sorted, ``CHECKSUM`` left out)."""
+    content = {k: v for k, v in manifest.items() if k != CHECKSUM}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """The manifest of the checkpoint at (or newest in) ``folder``; a ScsimError when
     there is none, it cannot be read, or it is damaged (see ``manifest_problem``)."""
@@ -352,6 +384,9 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     problem = manifest_problem(manifest)
     if problem:
         raise ScsimError(f"{damaged} {problem}")
+    if CHECKSUM in manifest and manifest[CHECKSUM] != manifest_checksum(manifest):
+        raise ScsimError(f"{damaged} its content does not match its checksum (changed "
+                         "since it was written)")
     manifest["path"] = str(path)
     return manifest
 
@@ -367,7 +402,8 @@ _REQUIRED = {"format": (int,), "scsim_version": (str,), "day": (int,), "days": (
              "arrays": (dict,)}
 _OPTIONAL = {"wall_seconds": (*_NUMBER, type(None)), "kernel_seconds": (*_NUMBER, type(None)),
              "profile": (dict,), "started": (str, type(None)),
-             "checkpoint_every": (int, type(None)), REQUEST: (dict, type(None))}
+             "checkpoint_every": (int, type(None)), REQUEST: (dict, type(None)),
+             CHECKSUM: (str,)}
 
 
 def _kind_problem(value: Any, kinds: tuple[type, ...], where: str) -> str | None:

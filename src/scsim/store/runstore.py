@@ -67,6 +67,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from scsim import __version__
+from scsim.core.checkpoint import SERIES_ENTRY, remove_series
 from scsim.errors import ScsimError, Terminated
 from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder
 from scsim.outputs.casefile import Trace
@@ -205,6 +206,21 @@ def _not_a_store(folder: Path) -> str | None:
                                         if len(theirs) > SHOWN else "")
 
 
+def _lost_catalogue(folder: Path) -> str | None:
+    """What a store folder without its catalogue still holds of runs (finished runs and
+    checkpoints, in words), or None: it has its catalogue, or holds no run."""
+    if not folder.is_dir() or (folder / STORE_MARKER).is_file():
+        return None
+    held = []
+    for name, one, many in (("runs", "finished run", "finished runs"),
+                            ("checkpoints", "run with checkpoints", "runs with checkpoints")):
+        sub = folder / name
+        count = sum(1 for p in sub.iterdir() if RUN_ID.fullmatch(p.name)) if sub.is_dir() else 0
+        if count:
+            held.append(counted(count, one, many))
+    return " and ".join(held) or None
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
@@ -284,6 +300,12 @@ class RunStore:
                              f"catalogue ({STORE_MARKER}); scsim keeps runs in a new or "
                              "empty folder, or in a store it made: choose one with --store "
                              "or SCSIM_STORE")
+        lost = _lost_catalogue(self.root)
+        if lost:  # a new catalogue's crash repair would delete the checkpoints it lacks
+            raise ScsimError(f"the run store {self.root} has lost its catalogue "
+                             f"({STORE_MARKER}) but holds {lost}: scsim will not use it "
+                             f"without one. Put the catalogue back (from a backup), or "
+                             "move the store's folders elsewhere and start a new store")
         if not self.root.exists():
             if not create:
                 raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
@@ -348,7 +370,7 @@ class RunStore:
         why = incompatibility(manifest) or (
             None if manifest["scenario_hash"] == row_hash else
             f"its checkpoint is of scenario {manifest['scenario_hash']}, the run's is "
-            f"{row_hash}")
+            f"{row_hash}") or _not_its_checkpoint(manifest, rec)
         if why:
             raise ScsimError(f"cannot resume run {rec.id}: {why}")
         return rec, manifest
@@ -427,7 +449,7 @@ class RunStore:
         self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files,
                   full=f"run {run_id} was kept in {self.runs_dir / run_id}, and any scsim "
                   "command records it as done once there is room")
-        shutil.rmtree(self.checkpoints_dir / run_id, ignore_errors=True)
+        remove_series(self.checkpoints_dir / run_id)  # a user's files there stay
         return res
 
     def _publish(self, tmp: Path, final: Path) -> dict[str, list]:
@@ -748,7 +770,9 @@ class RunStore:
         """Delete a run (its row, its folder, its checkpoints and the store's report of it,
         ``reports/RUN``, and of the comparisons drawn with it, ``reports/RUN-vs-B`` and
         ``reports/A-vs-RUN``, while they hold only what scsim wrote there: see
-        ``reports_kept``); returns its id. A run still going in a live process cannot be
+        ``reports_kept``); returns its id. Files that scsim did not write in its folder or
+        its checkpoints' folder (a user's notes, a backup of a checkpoint) stay there, in
+        their folder (``folders_kept``). A run still going in a live process cannot be
         removed; one recorded as running on another host (whose process cannot be checked
         from here) only with ``elsewhere``, when its owner knows that process has ended
         (the host went down)."""
@@ -759,25 +783,30 @@ class RunStore:
         trash = self.tmp_dir / f"rm-{rec.id}-{os.getpid()}"
         with self._connect(full=f"run {rec.id} was not removed") as con:
             folder = self.runs_dir / rec.id
-            moved = folder.exists()
+            files = con.execute("SELECT files FROM runs WHERE id = ?", [rec.id]).fetchone()
+            theirs = _not_written_by_scsim(folder, files[0] if files else None)
+            moved = [] if not folder.exists() else [folder] if not theirs else [
+                p for p in folder.iterdir() if p.name not in theirs]  # a user's files stay
             if moved:
                 self.tmp_dir.mkdir(exist_ok=True)
-                folder.rename(trash)
+                trash.mkdir(exist_ok=True)
+                for path in moved:
+                    path.rename(trash / path.name)
             try:
                 con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
                 for compared in _comparisons(con):  # a comparison goes with any of its runs
                     if compared.holds(rec.id):
                         con.execute("DELETE FROM comparisons WHERE id = ?", [compared.id])
             except BaseException:  # the row stays (a full disk): so does its folder
-                if moved:
-                    trash.rename(folder)
+                for path in moved:
+                    (trash / path.name).rename(path)
                 raise
         for k, report in enumerate(self.reports_of(rec.id)):
             if _only_scsims(report):  # into the trash, which the crash repair clears
                 trash.mkdir(parents=True, exist_ok=True)
                 report.rename(trash / f"report-{k}")
         shutil.rmtree(trash, ignore_errors=True)
-        shutil.rmtree(self.checkpoints_dir / rec.id, ignore_errors=True)
+        remove_series(self.checkpoints_dir / rec.id)
         with self._connect(full=f"run {rec.id} was removed; the catalogue's views are "
                            "updated once there is room") as con:
             self._ensure_views(con)
@@ -787,6 +816,17 @@ class RunStore:
         """The store's folder for the report of one run (``reports/RUN``) or of a paired
         comparison (``reports/A-vs-B``, of the first pair's runs)."""
         return self.reports_dir / COMPARED.join(run_ids)
+
+    def folders_kept(self, run_id: str) -> list[tuple[str, Path]]:
+        """The folders of a run that ``remove`` removed and kept, because they hold files
+        that scsim did not write there (a user's notes, a backup of a checkpoint), each
+        with what it is: its folder in ``runs/`` ("folder"), in ``checkpoints/``
+        ("checkpoints' folder") and its reports ("report folder", ``reports_kept``)."""
+        found = [("folder", self.runs_dir / run_id),
+                 ("checkpoints' folder", self.checkpoints_dir / run_id),
+                 *(("report folder", report) for report in self.reports_kept(run_id))]
+        return [(what, folder) for what, folder in found
+                if folder.exists() or folder.is_symlink()]
 
     def reports_of(self, run_id: str) -> list[Path]:
         """The store's report folders of the run ``run_id``: its own (``reports/RUN``) and
@@ -885,6 +925,9 @@ class RunStore:
             if folder.exists():
                 folder.rename(trash)
             files = self._publish(work, folder)
+            for path in trash.iterdir() if recorded is not None and trash.is_dir() else ():
+                if path.name not in recorded:  # a user's file: into the new folder
+                    path.rename(folder / path.name)
             shutil.rmtree(trash, ignore_errors=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -986,10 +1029,11 @@ class RunStore:
                 if folder.name in live or not RUN_ID.fullmatch(folder.name):
                     continue  # a run going on, or not scsim's
                 if folder.name not in keep:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    remove_series(folder)  # a user's files there stay
                     continue
                 for part in folder.glob(".tmp-*"):  # a checkpoint write that was cut short
-                    shutil.rmtree(part, ignore_errors=True)
+                    if SERIES_ENTRY.fullmatch(part.name):
+                        shutil.rmtree(part, ignore_errors=True)
         self._ensure_views(con)
 
     def _ensure_views(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -1181,6 +1225,26 @@ def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
         f"; it cannot be checked from here: if that process has ended, `scsim rm "
         f"{rec.id} --elsewhere` removes the run")
     return f"run {rec.id} is still running (pid {rec.pid} on {rec.host}){hint}"
+
+
+def _not_its_checkpoint(manifest: dict, rec: RunRecord) -> str | None:
+    """Why a checkpoint found in the run's folder is another run's (its run id or seed
+    differ from the run's row: copied there by hand), or None. Resumed, it gave the row's
+    run another seed's results, checksummed as intact."""
+    theirs = manifest.get("run_id")
+    if theirs is not None and theirs != rec.id:
+        return f"its checkpoint is of run {theirs}, not of this one"
+    if manifest["seed"] != rec.seed:
+        return f"its checkpoint is of seed {manifest['seed']}, the run's is {rec.seed}"
+    return None
+
+
+def _not_written_by_scsim(folder: Path, files: str | None) -> set[str]:
+    """The names in a finished run's ``folder`` that scsim did not write there: not among
+    its recorded ``files`` (the row's JSON; a run recorded before it kept them: none)."""
+    if files is None or not folder.is_dir():
+        return set()
+    return {p.name for p in folder.iterdir()} - set(json.loads(files))
 
 
 def _compared(name: str) -> list[str]:
