@@ -90,7 +90,7 @@ def test_memory_refusal(monkeypatch, capsys):
     assert "need about" in err and "GiB" in err and "SCSIM_MEMORY_LIMIT" in err
 
 
-def test_a_run_refused_while_building_leaves_no_store(monkeypatch, capsys, store):
+def test_a_run_refused_while_building_leaves_no_store(monkeypatch, capsys, store, tmp_path):
     """The store is created once the world is built: a run refused before (memory, case
     files in a run without per-agent sources) leaves no folder behind."""
     monkeypatch.setenv("SCSIM_MEMORY_LIMIT", "200M")
@@ -107,6 +107,15 @@ def test_a_run_refused_while_building_leaves_no_store(monkeypatch, capsys, store
     store.write_text("not a store")  # a file in its place is refused before building
     code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "2000")
     assert code == 2 and "is a file, not a folder" in err
+    # an --out that cannot be written is refused before the run, in one line (found only
+    # once the run was done, as an internal error)
+    for out, why in ((store / "sub", f"{store} is a file, not a folder"),
+                     (tmp_path / ("a" * 300), "File name too long")):
+        code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "2000",
+                             "--store", str(tmp_path / "other"), "--out", str(out))
+        assert code == 2 and err.startswith("error: cannot write results into ") and (
+            why in err) and "internal" not in err, err
+    assert not (tmp_path / "other").exists()  # no run was started
 
 
 def test_run_writes_results_and_summary(monkeypatch, capsys, tmp_path):

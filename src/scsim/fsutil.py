@@ -155,6 +155,13 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False,
     earlier scsim output of the same ``kind``, one of ``KINDS``); otherwise a ScsimError
     that says why. Nothing is touched."""
     target = Path(folder).expanduser().resolve()
+    try:
+        return _check_output_folder(target, force, kind)
+    except OSError as exc:  # a name too long, a folder it may not read...
+        raise ScsimError(f"cannot write results into {target}: {exc.strerror}") from None
+
+
+def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
     here = Path.cwd().resolve()
     if target == Path(target.anchor) or target == Path.home().resolve():
         raise ScsimError(f"refusing to write results into {target}: choose a new folder")
@@ -167,12 +174,12 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False,
             raise ScsimError(f"refusing to write results into {target}: it is part of the "
                              f"run store {store}")
     if not target.exists():
-        return target
+        return _writable(target)
     if not target.is_dir():
         raise ScsimError(f"refusing to write results into {target}: it is a file, not a "
                          "folder")
     if next(target.iterdir(), None) is None:
-        return target
+        return _writable(target)
     if not is_scsim_output(target):
         held = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
         raise ScsimError(f"refusing to write results into {target}: it is not empty and "
@@ -191,6 +198,27 @@ def check_output_folder(folder: str | os.PathLike, *, force: bool = False,
                          f"{kind}")
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: {FORCE_REPLACES}")
+    return _writable(target)
+
+
+def _writable(target: Path) -> Path:
+    """``target`` if this process can write it as ``atomic_folder`` does (a temporary
+    sibling in its parent, made with the folders above it that are missing); otherwise a
+    ScsimError saying why, before a run spends its days: a parent that is a file, that
+    cannot be written, or a name too long were found only once the run was done, as an
+    internal error. Nothing is left behind."""
+    above = target.parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir():
+        raise ScsimError(f"cannot write results into {target}: {above} is a file, not a "
+                         "folder")
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=above))
+    except OSError as exc:
+        raise ScsimError(f"cannot write results into {target}: {exc.strerror} "
+                         f"({above})") from None
+    probe.rmdir()
     return target
 
 
