@@ -465,3 +465,16 @@ def test_a_comparison_is_kept_and_goes_with_its_runs(tmp_path, monkeypatch, caps
     st.remove(kept.a[0])
     assert st.comparisons() == []  # both held it
     assert other and len(st.runs()) == 3
+
+
+def test_a_reading_command_makes_no_store(tmp_path, monkeypatch, capsys):
+    """`scsim query` (or runs, show...) in an empty folder wrote a catalogue there (780 KB)
+    and answered from it: a query cannot write, so it says there is no store."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in (["query", "SELECT count(*) FROM runs"], ["runs"]):
+        code, out, err = run_cli(monkeypatch, capsys, *command, "--store", str(empty))
+        assert (code, out) == (2, "") and err.startswith(f"error: no run store at {empty}")
+    with pytest.raises(ScsimError, match="no run store at"):
+        open_store(empty, create=False)
+    assert list(empty.iterdir()) == []

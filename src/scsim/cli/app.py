@@ -136,7 +136,7 @@ def existing_runs(path: Path | None):
     from scsim.store import default_store_path
 
     root = Path(path) if path is not None else default_store_path()
-    return open_runs(path) if root.expanduser().exists() else None
+    return open_runs(path, create=True) if root.expanduser().exists() else None
 
 
 @app.callback(invoke_without_command=True)

@@ -169,7 +169,7 @@ def default_store_path() -> Path:
 
 def open_store(path: str | os.PathLike | None = None, *, create: bool = True) -> RunStore:
     """The store at ``path`` (default: ``default_store_path()``). With ``create=False`` a
-    missing store is an error instead of being created."""
+    missing store (or a folder without a catalogue) is an error instead of being created."""
     return RunStore(Path(path) if path is not None else default_store_path(), create=create)
 
 
@@ -306,10 +306,10 @@ class RunStore:
                              f"({STORE_MARKER}) but holds {lost}: scsim will not use it "
                              f"without one. Put the catalogue back (from a backup), or "
                              "move the store's folders elsewhere and start a new store")
+        if not create and not (self.root / STORE_MARKER).is_file():  # a query made one
+            raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
+                             "choose one with --store or SCSIM_STORE)")
         if not self.root.exists():
-            if not create:
-                raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
-                                 "choose one with --store or SCSIM_STORE)")
             try:
                 self.root.mkdir(parents=True)
             except OSError as exc:
