@@ -286,7 +286,37 @@ def test_sensitivity_says_when_its_estimates_cannot_rank_the_parameters():
                           "75 % (ST)")
     assert sobol([("a", -0.01, 0.0, 0.0, 0.0)]).in_words()[0].startswith(
         "a: alone, it explains none of the variance")
+    # an index above 1 is sampling error, said so (it read "about 100 %"); a parameter
+    # with no effect at all (0 ± 0) is not imprecise (it was named as the wide one)
+    few = sobol([("a", 1.333, 0.70, 1.333, 0.28), ("b", 0.0, 0.0, 0.0, 0.0)])
+    assert few.imprecise() == ["an index is above 1, which only sampling error makes, for a"]
+    assert few.in_words()[0].startswith("a: alone, it explains all of it, or nearly (the "
+                                        "estimate, 1.33, is above 1: sampling error)")
     assert planned_runs("sobol", 8, 2) == 32 and planned_runs("morris", 4, 2) == 12
+
+
+def test_morris_mu_star_is_the_change_across_the_whole_range():
+    """The sentence said "one step of its range (a quarter of it) moves the output by mu*":
+    a step is two thirds of the range, and SALib divides each change by it. For an output
+    that moves by 3 across a's range and by 0 with b's, mu* is 3 and 0."""
+    from SALib.analyze import morris as morris_analyze
+
+    from scsim.experiments.design import Range
+    from scsim.experiments.sensitivity import MORRIS_LEVELS, Sensitivity, design
+
+    params = [Range("a", 10.0, 20.0, False, False), Range("b", 0.0, 1.0, False, False)]
+    unit = design(params, "morris", 6, seed=1)
+    steps = np.abs(np.diff(unit.reshape(6, 3, 2), axis=1))  # within each trajectory
+    assert np.allclose(steps[steps > 0], MORRIS_LEVELS / (2 * (MORRIS_LEVELS - 1)))  # 2/3
+    assert ((steps > 0).sum(axis=2) == 1).all()  # one parameter a step
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0]] * 2}
+    si = morris_analyze.analyze(problem, unit, 3.0 * unit[:, 0], num_levels=MORRIS_LEVELS)
+    assert np.allclose(si["mu_star"], [3.0, 0.0])
+    words = Sensitivity("morris", "listed_final", pd.DataFrame(
+        {"parameter": ["a"], "mu_star": [3.0], "mu_star_ci95": [0.0], "sigma": [0.0]}),
+        pd.DataFrame()).in_words()[0]
+    assert words.startswith("a: across its whole range it moves ") and " by 3 on average " \
+        "(mu*: steps of two thirds of the range, each change scaled to the whole range)" in words
 
 
 def test_a_swept_parameter_that_does_nothing_in_any_cell_is_named():

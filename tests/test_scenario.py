@@ -3,6 +3,7 @@ bad input gives one clear line naming the field (and the file and line)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -542,3 +543,20 @@ def test_a_step_kept_by_a_shorter_run_keeps_its_place_in_the_file(tmp_path):
         load_scenario(path, days=30)
     assert err.value.problems == [f"{path}:7: timeline[1].set.listing.threshold: must be "
                                   "within the score range [0, 800]"]
+
+
+@pytest.mark.parametrize(("override", "said"), [
+    ("listing.threshold=true", "listing.threshold: must be a number, got true"),
+    ("days=false", "days: must be a whole number, got false"),
+    ("surveillance.channels.camera.by_region=[0.1, true]",
+     "surveillance.channels.camera.by_region: must be a list of numbers, got [0.1, true]"),
+])
+def test_true_or_false_is_no_number(override, said):
+    """`--set listing.threshold=true` ran a year with a threshold of 1 (pydantic reads true
+    as 1), and a sweep's grid of true ran every cell so; "abc" was refused."""
+    with pytest.raises(ScenarioError, match=re.escape(f"override {override}: {said}")):
+        load_scenario("national-800", overrides=[override])
+    # a switch still takes them, and a number still takes a whole number
+    sc = load_scenario("national-800", overrides=["listing.threshold=600",
+                                                  "sanctions.enabled=false"])
+    assert sc.listing.threshold == 600.0 and not sc.sanctions.enabled

@@ -281,7 +281,7 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     # said before the runs, and what the indices mean in words after
     assert "morris: 4 trajectories x (2 parameters + 1) = 12 runs of court-blacklist" in out
     assert out.index("12 runs of court-blacklist") < out.index("morris indices")
-    assert "behaviours.court_default.rate: one step of its range (a quarter of it) moves" in out
+    assert "behaviours.court_default.rate: across its whole range it moves" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -31,6 +31,11 @@ from scsim.scenario import Scenario
 from scsim.seeds import check_seed
 
 Method = Literal["sobol", "morris"]
+MORRIS_LEVELS = 4
+"""Levels of a Morris grid: each step moves a parameter by levels / (2 (levels - 1)) of its
+range, two thirds (SALib's Δ), and SALib divides each change of the output by that share:
+mu* is the mean change across the whole range."""
+MORRIS_STEP_WORDS = "two thirds"
 
 
 @dataclass
@@ -54,12 +59,21 @@ class Sensitivity:
         for sampling error), or a 95 % interval wider than its index (it reaches 0); for
         Morris, a mu* interval wider than mu*."""
         i = self.indices.set_index("parameter")
+
+        def wider(index: str) -> pd.Series:  # 0 ± 0 (no effect at all) is precise
+            ci = i[f"{index}_ci95"]
+            return (ci > 0) & (ci >= i[index].abs())
+
         if self.method == "sobol":
             above = list(i.index[i["S1"] > i["ST"] + 1e-12])
-            wide = list(i.index[(i["ST_ci95"] >= i["ST"]) | (i["S1_ci95"] >= i["S1"].abs())])
+            beyond = list(i.index[(i["S1"] > 1) | (i["ST"] > 1)])
+            wide = list(i.index[wider("ST") | wider("S1")])
         else:
-            above, wide = [], list(i.index[i["mu_star_ci95"] >= i["mu_star"]])
+            above, beyond, wide = [], [], list(i.index[wider("mu_star")])
         out = []
+        if beyond:
+            out.append(f"an index is above 1, which only sampling error makes, for "
+                       f"{', '.join(beyond)}")
         if above:
             out.append(f"S1 is above ST for {', '.join(above)}")
         if wide:
@@ -75,9 +89,10 @@ class Sensitivity:
             return [f"{r.parameter}: alone, it explains {_share(r.S1)} of the variance "
                     f"of {label} (S1); with its interactions with the other parameters, "
                     f"{_share(r.ST)} (ST)" for r in self.indices.itertuples()]
-        return [f"{r.parameter}: one step of its range (a quarter of it) moves {label} by "
-                f"{r.mu_star:.3g} on average (mu*), spread {r.sigma:.3g} (sigma: a large "
-                "one means interactions or a curved effect)" for r in self.indices.itertuples()]
+        return [f"{r.parameter}: across its whole range it moves {label} by {r.mu_star:.3g} "
+                f"on average (mu*: steps of {MORRIS_STEP_WORDS} of the range, each change "
+                f"scaled to the whole range), spread {r.sigma:.3g} (sigma: a large one "
+                "means interactions or a curved effect)" for r in self.indices.itertuples()]
 
     def save(self, folder: str | os.PathLike, *, force: bool = False) -> Path:
         """Write ``indices.csv``, ``samples.csv`` (every evaluation) and the chart
@@ -96,8 +111,11 @@ class Sensitivity:
 
 def _share(index: float) -> str:
     """A Sobol index as a share of the variance, in words ('about 76 %'; an estimate at or
-    below 0, which below 0 only sampling error makes, is 'none')."""
-    return "none" if index <= 0 else f"about {100 * min(index, 1.0):.0f} %"
+    below 0, which below 0 only sampling error makes, is 'none'; one above 1, which only
+    sampling error makes too, says so rather than 'about 100 %')."""
+    if index > 1:
+        return f"all of it, or nearly (the estimate, {index:.2f}, is above 1: sampling error)"
+    return "none" if index <= 0 else f"about {100 * index:.0f} %"
 
 
 def planned_runs(method: Method, n: int, parameters: int) -> int:
@@ -113,7 +131,7 @@ def design(params: list[Range], method: Method, n: int, seed: int) -> np.ndarray
     problem = _problem(params)
     if method == "sobol":
         return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    return morris_sample.sample(problem, n, num_levels=4, seed=seed)
+    return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
 
 
 def check_samples(method: Method, n: int) -> None:
@@ -175,7 +193,8 @@ def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
                                 "ST_ci95": si["ST_conf"]})
         indices = indices.sort_values("ST", ascending=False)
     else:
-        si = morris_analyze.analyze(problem, unit, y, conf_level=0.95, num_levels=4,
+        si = morris_analyze.analyze(problem, unit, y, conf_level=0.95,
+                                    num_levels=MORRIS_LEVELS,
                                     seed=seed)
         indices = pd.DataFrame({"parameter": problem["names"], "mu_star": si["mu_star"],
                                 "mu_star_ci95": si["mu_star_conf"], "sigma": si["sigma"]})

@@ -657,6 +657,8 @@ def _message(err: dict) -> str:
     if kind == "finite_number":
         return "must be a finite number"
     if kind in ("float_parsing", "float_type"):
+        if isinstance(value, list):  # a list of numbers with true or false in it
+            return f"must be a list of numbers, got {_echo(value)}"
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number, got {_echo(value)}"
@@ -679,9 +681,10 @@ ECHO = 40  # characters of a value a problem repeats; a longer one is cut ('xxxx
 
 
 def _echo(value: Any) -> str:
-    """A value a problem repeats, as Python writes it, cut to ``ECHO`` characters with how
-    long it was (5,000 characters typed into a box were repeated whole, twice)."""
-    text = repr(value)
+    """A value a problem repeats, as Python writes it (true and false as YAML does), cut to
+    ``ECHO`` characters with how long it was (5,000 characters typed into a box were
+    repeated whole, twice)."""
+    text = _num(value) if isinstance(value, bool | list) else repr(value)
     if len(text) <= ECHO:
         return text
     return f"{text[:ECHO - 1]}… ({len(str(value)):,} characters)"

@@ -7,9 +7,11 @@ scenario/schema.py composes them into the ``Scenario``.
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from scsim.scenario.paths import format_path
 
@@ -35,6 +37,37 @@ class Section(BaseModel):
     """Base of every section: unknown keys rejected, NaN and infinities rejected."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """true or false where a number is due is refused, as "abc" is: pydantic reads them
+        as 1 and 0 (`--set listing.threshold=true` ran with a threshold of 1), also as the
+        items of a list of numbers."""
+        kind = _number_kind(cls.model_fields[info.field_name].annotation)
+        items = value if isinstance(value, list) and kind and kind.endswith("s") else [value]
+        if kind and any(isinstance(v, bool) for v in items):
+            kind = kind.rstrip("s")
+            raise PydanticCustomError(f"{kind}_type", "a {kind}, not true or false",
+                                      {"kind": kind})
+        return value
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """'float' or 'int' for a field that takes a number (and not true or false), 'floats'
+    or 'ints' for a list of them; None for any other field."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is Annotated:
+        return _number_kind(args[0])
+    if annotation is bool or bool in args:
+        return None
+    if annotation in (float, int):
+        return annotation.__name__
+    if typing.get_origin(annotation) is list and args:
+        inner = _number_kind(args[0])
+        return inner + "s" if inner in ("float", "int") else None
+    kinds = {_number_kind(a) for a in args} - {None}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 class LogNormal(Section):
