@@ -190,6 +190,38 @@ def test_unreachable_scheduler_is_a_clear_error():
         pass
 
 
+@pytest.mark.parametrize(("reply", "said"), [
+    (b"", "something answers there, but no Dask scheduler within 3 s"),
+    (b"\xff" * 64, "what answers there is not a Dask scheduler")])
+def test_an_address_where_something_else_listens_is_a_clear_error(reply, said, monkeypatch):
+    """A web server at the address (or the scheduler's dashboard port) hung `scsim sweep`
+    for good: Dask's timeout covers the TCP connection, not its handshake; one that answered
+    with other bytes was an internal error (a MemoryError reading them as a frame length)."""
+    import socket
+    import threading
+    import time
+
+    from scsim.experiments import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_GRACE", 2.0)
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        with server:
+            conn, _ = server.accept()
+            accepted.append(conn)
+            if reply:
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    started = time.monotonic()
+    with (pytest.raises(ScsimError, match=re.escape(said)),
+          dask_client(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=1)):
+        pass
+    assert time.monotonic() - started < 10 and accepted
+
+
 def test_a_key_given_twice_is_refused_everywhere(base_data):
     """--grid, --range/--param: one check, the same words; sensitivity and calibrate refuse
     it from Python too, before running anything."""

@@ -8,6 +8,7 @@ import logging
 import numbers
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,12 +117,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
     address = cluster_address(scheduler, workers)
     with dask_logs_to_file():
         if address:
-            try:
-                client = Client(address, timeout=f"{timeout}s")
-            except (OSError, TimeoutError) as exc:
-                raise ScsimError(f"cannot reach the Dask scheduler at {address}: "
-                                 f"{exc}") from None
-            with client:
+            with connected(address, timeout) as client:
                 yield client
             return
         n = workers if workers is not None else os.cpu_count() or 1
@@ -130,6 +126,44 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
                           preload=["scsim.experiments.worker_setup"]) as cluster, \
                 Client(cluster) as client:
             yield client
+
+
+CONNECT_GRACE = 5.0
+"""Seconds a connection may take beyond its ``timeout`` before scsim gives up on it."""
+
+
+@contextmanager
+def connected(address: str, timeout: float) -> Iterator[Client]:
+    """A client of the scheduler at ``address``, or a ScsimError within ``timeout`` +
+    ``CONNECT_GRACE`` seconds: Dask's own timeout covers the TCP connection, not the
+    handshake after it, so an address where something else listens (a web server, the
+    scheduler's dashboard port) hung for good, and one where something answered with
+    other bytes was an internal error (a MemoryError reading them as a frame length)."""
+    box: dict = {}
+
+    def attempt() -> None:
+        try:
+            box["client"] = Client(address, timeout=f"{timeout}s")
+        except BaseException as exc:  # told in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="scsim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + CONNECT_GRACE)
+    if thread.is_alive():  # left behind: a daemon thread, it does not hold the exit
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: something answers "
+                         f"there, but no Dask scheduler within {timeout + CONNECT_GRACE:.0f} "
+                         "s (is it the scheduler's address? its dashboard's port is not)")
+    error = box.get("error")
+    if isinstance(error, OSError | TimeoutError):
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    if isinstance(error, Exception):
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: what answers there "
+                         f"is not a Dask scheduler ({type(error).__name__})") from None
+    if error is not None:
+        raise error
+    with box["client"] as client:
+        yield client
 
 
 def worker_slots(client: Client) -> int:
