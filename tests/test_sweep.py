@@ -116,6 +116,11 @@ def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, c
     runs = store.sweep_runs(sweep_id)
     assert sorted(runs.loc[runs["status"] == "done", "cell"]) == [0, 0]
     assert sorted(runs.loc[runs["status"] == "failed", "cell"]) == [1, 1]
+    # its table says it is not whole (it looked like a finished sweep's)
+    code, out = scsim(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                      "--quiet")
+    assert code == 0 and (f"this sweep is {store.sweeps()['status'].iloc[0]}: 2 of its 4 runs "
+                          f"landed") in out and f"scsim sweep --resume {sweep_id}" in out, out
 
     code, out = scsim(monkeypatch, capsys, "sweep", "--resume", sweep_id, *args)
     assert code == 1 and "2 were already there" in out

@@ -249,6 +249,13 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             console.print(f"[dim]{name} = {path}[/dim]")
     for name in outputs:
         console.print(f"[dim]{name}: {output_label(name)}[/dim]")
+    landed, planned = int(table["reps"].sum()), len(plan.cells) * plan.reps
+    if landed < planned:  # an interrupted sweep's table looked like a finished one
+        status = runs.sweeps().set_index("id")["status"].get(sweep_id, "incomplete")
+        err.print(f"[bold yellow]warning:[/bold yellow] this sweep is {status}: "
+                  f"{landed:,} of its {planned:,} runs landed, so some cells have fewer "
+                  f"replications (or none); `scsim sweep --resume {sweep_id}` runs the "
+                  "rest", soft_wrap=True)
     try:
         charts = save_sweep_charts(runs, sweep_id, plan, table, outputs)
     except ScsimError as exc:  # a file there that scsim did not write: the table stands

@@ -103,9 +103,10 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL (DuckDB dialect, read-only) over the "
-                                            "tables runs, sweeps, metrics, agents, "
-                                            "companies, groups, regions, wrongful, events, "
-                                            "traced (e.g. SHOW TABLES, or DESCRIBE events).")],
+                                            "tables runs, sweeps, comparisons, metrics, "
+                                            "agents, companies, groups, regions, wrongful, "
+                                            "events, traced (e.g. SHOW TABLES, or DESCRIBE "
+                                            "events).")],
     csv: CsvOption = False,
     json_: JsonOption = False,
     store: StoreOption = None,
