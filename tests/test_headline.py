@@ -96,9 +96,9 @@ def test_run_headline_states_the_runs_own_figures(penalty_comparison):
     wrongful_tickets, tickets = m["blocked_tickets_wrongful"].sum(), (
         m["blocked_air"].sum() + m["blocked_train"].sum())
     assert 0 < wrongful_tickets < tickets
-    were = "was" if wrongful_tickets == 1 else "were"
+    were, whom = ("was", "someone") if wrongful_tickets == 1 else ("were", "people")
     assert lines[2] == (f"Wrongful travel bans: {wrongful_tickets:,} of the {tickets:,} blocked "
-                        f"tickets {were} refused to people listed wrongfully "
+                        f"tickets {were} refused to {whom} listed wrongfully "
                         f"({100 * wrongful_tickets / 3000:.2g} per 100 people a year).")
     # the listed banned from social media and those under house arrest act less too:
     # named beside fear, as each holds more than a tenth of the fall's share of the people

@@ -40,6 +40,7 @@ from scsim.fsutil import (
     sealed_with,
 )
 from scsim.outputs.metrics import metric_columns, metric_of, never_negative
+from scsim.outputs.words import counted
 from scsim.scenario import Scenario, dump_yaml, load_scenario
 from scsim.seeds import check_seed
 
@@ -127,7 +128,8 @@ class Calibration:
         missed = self.poor_fits()
         return (CALIBRATED_HEADER + ": "
                 + "; ".join(f"{t.output}={t.value:g}" for t in self.targets)
-                + f" ({len(self.trials)} trials x {self.reps} replications, seed {self.seed})"
+                + f" ({counted(len(self.trials), 'trial')} x "
+                  f"{counted(self.reps, 'replication')}, seed {self.seed})"
                 + ("; NOT REPRODUCED: " + ", ".join(
                     f"{r.output} {miss(r.fitted, r.target)}" for r in missed.itertuples())
                    if len(missed) else ""))

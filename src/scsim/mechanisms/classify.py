@@ -94,7 +94,8 @@ class Listing(Section):
     duration: Annotated[int, Field(ge=1)] = Field(365, description="days a listing lasts",
                                                   json_schema_extra=meta("days", SOURCE))
     severe_duration: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="default duration", json_schema_extra=meta("days", SOURCE))
+        None, description="days listed for a severe act (default: listing.duration)",
+        json_schema_extra=meta("days", SOURCE))
     renew: bool = Field(True, description="renew the term if still below the threshold")
     compliance_rate: Probability = Field(
         0.0, description="per-day probability a listed agent complies and is removed",

@@ -65,10 +65,12 @@ JOB_ATTEMPT = 4
 
 class Travel(Section):
     enabled: bool = Field(True, description="false: no travel bans")
-    air_rate: Rate = Field(0.0, description="air-ticket purchase attempts per person per day",
+    air_rate: Rate = Field(0.0, description="air-ticket purchase attempts per listed person "
+                           "per day (each one blocked)",
                            json_schema_extra=meta("attempts per listed person per day",
                                                   SOURCE))
-    train_rate: Rate = Field(0.0, description="train-ticket attempts per person per day",
+    train_rate: Rate = Field(0.0, description="train-ticket purchase attempts per listed "
+                             "person per day (each one blocked)",
                              json_schema_extra=meta("attempts per listed person per day",
                                                     SOURCE))
 

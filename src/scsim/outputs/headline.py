@@ -253,7 +253,8 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
     which = ("the one blocked ticket was" if blocked == 1 else
              f"{tickets:,.0f} of the {counted(blocked, 'blocked ticket')} "
              f"{'was' if tickets == 1 else 'were'}")
-    return (f"Wrongful travel bans: {which} refused to people listed wrongfully "
+    whom = "someone" if tickets == 1 else "people"
+    return (f"Wrongful travel bans: {which} refused to {whom} listed wrongfully "
             f"({in_digits(100 * tickets / n / years)} per 100 people a year).")
 
 

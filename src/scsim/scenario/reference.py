@@ -5,6 +5,7 @@ the field in its mechanism module."""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, Literal
@@ -69,12 +70,14 @@ def show_value(value: Any) -> str:
 
 
 def _kind(annotation, model) -> str:
+    """What a field holding sections is, in words: 'list of corporate events', 'mapping of
+    name to channel', 'section'."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower()  # CorporateEvent
     origin = typing.get_origin(annotation)
     if origin is list or "list[" in str(annotation):
-        plural = {"TimelineStep": "steps"}.get(model.__name__, model.__name__.lower() + "s")
-        return f"list of {plural}"
+        return f"list of {words}s"
     if origin is dict or "dict[" in str(annotation):
-        return f"mapping of name to {model.__name__.lower()}"
+        return f"mapping of name to {words}"
     return "section"
 
 

@@ -32,7 +32,8 @@ class Group(Section):
     share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         description="share of households; the shares sum to 1")
     s0: float | None = Field(None, description="starting score of the group (points); "
-                             "default scoring.s0 (group prior)")
+                             "default scoring.s0 (group prior)",
+                             json_schema_extra=meta("points", "MODEL.md: Agents"))
     region_weights: list[Annotated[float, Field(ge=0.0)]] | None = Field(
         None, description="relative presence of the group in each region; default even")
 
@@ -119,7 +120,7 @@ class Metrics(Section):
         "can happen, and 8 more (national-800: 96 bytes per agent), so that 10^8 agents fit "
         "in 24 GB; the daily points by source, group and region are kept either way, and "
         "wrongful listings are still counted and listed, with cause 'unknown'",
-        json_schema_extra=meta("bytes per agent", "MODEL.md: Provenance"))
+        json_schema_extra=meta("", "MODEL.md: Provenance"))
 
 
 class World(Section):
