@@ -221,3 +221,16 @@ def test_validate_and_run_print_each_warning_once(monkeypatch, capsys, tmp_path)
     assert code == 0, err
     assert err.count("shaming.probability is 0") == 1  # once, though run loads it twice
     assert err.index("warning:") == 0  # before anything else the run prints
+
+
+def test_a_channel_no_behaviour_uses_is_said_with_the_one_meant():
+    """`surveillance.channels.cameras: {coverage: 0.6}` (a misspelt camera) made a channel
+    of its own that sees nothing, while the cameras kept their coverage: valid, and said
+    nothing. A channel only perceived surveillance reads is used."""
+    (said,) = advice("national-800", {"surveillance.channels.cameras.coverage": 0.6})
+    assert str(said) == (
+        "override surveillance.channels.cameras.coverage=0.6: surveillance.channels.cameras: "
+        "no behaviour is seen by this channel (did you mean 'camera'?), so it sees nothing; "
+        "the behaviours' channels are camera, courts, finance, online, purchases "
+        "(behaviours[].channel)")
+    assert advice("national-800", {"surveillance.channels.camera.coverage": 0.6}) == []

@@ -560,3 +560,25 @@ def test_true_or_false_is_no_number(override, said):
     sc = load_scenario("national-800", overrides=["listing.threshold=600",
                                                   "sanctions.enabled=false"])
     assert sc.listing.threshold == 600.0 and not sc.sanctions.enabled
+
+
+def test_a_misspelt_item_of_the_base_is_said_so(tmp_path):
+    """A based file changing `criticizing_government` (national-800 has
+    criticising_government) was told "rate: required, channel: required", as if it were a
+    new behaviour; and a YAML syntax error's heading did not name the file."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: national-800\nbehaviours:\n  - name: criticizing_government\n"
+                    "    delta: -50\n")
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+    assert refused.value.problems == [
+        f"{path}:3: behaviours.criticizing_government: no behaviour 'criticizing_government' "
+        "to change (did you mean 'criticising_government'?); a new behaviour needs rate, "
+        "channel"]
+    path.write_text("base: national-800\nbehaviours:\n  - name: hoarding\n    delta: -5\n")
+    with pytest.raises(ScenarioError, match="behaviours.hoarding.rate: required"):
+        load_scenario(path)  # nothing close: a new behaviour, whose keys are required
+    path.write_text("base: national-800\nlisting: {threshold: 600\n")
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+    assert str(refused.value).startswith(f"invalid scenario {path}:\n  {path}:3: YAML syntax")

@@ -158,6 +158,27 @@ def coverage_unused(sc: Scenario, written: Written) -> bool | Advice | None:
     return True
 
 
+def channel_unseen(sc: Scenario, written: Written) -> bool | Advice | None:
+    """A channel the scenario's author added that no behaviour is seen by (nor perceived
+    surveillance reads): often a misspelt name (``channels.cameras`` beside ``camera``),
+    which made a channel of its own while the one meant kept its coverage."""
+    import difflib
+
+    used = {b.channel for b in sc.behaviours}
+    if sc.perceived_surveillance.enabled:
+        used.add(sc.perceived_surveillance.channel)
+    for name in sc.surveillance.channels:
+        if name in used or not written.by_author("surveillance", "channels", name):
+            continue
+        close = difflib.get_close_matches(name, sorted(used), n=1)
+        meant = f" (did you mean '{close[0]}'?)" if close else ""
+        return (("surveillance", "channels", name),
+                f"surveillance.channels.{name}: no behaviour is seen by this channel"
+                f"{meant}, so it sees nothing; the behaviours' channels are "
+                f"{', '.join(sorted(used)) or 'none'} (behaviours[].channel)")
+    return True
+
+
 # --- compiled parameters -------------------------------------------------------------------
 
 class ObserveParams(NamedTuple):
@@ -602,6 +623,6 @@ MECHANISM = Mechanism(
     compile=compile_observe, step=Observe,
     metrics=(MISATTRIBUTIONS,), metrics_after="privilege_{}", sources=SOURCES,
     errs=misattributes, state_bytes=false_match_index_bytes,
-    advice=(nobody_mistaken, coverage_unused, switched_off(
+    advice=(nobody_mistaken, coverage_unused, channel_unseen, switched_off(
         "surveillance", "nothing will be seen",
         ("misattribution", "misattribution_factor", "misattribution_same_group"))))

@@ -285,9 +285,14 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
         path = Path(source)
         if not path.is_file():
             raise ScenarioError(_not_found(str(source), path))
-        doc = parse_yaml(read_text(path), str(path))
+        try:
+            doc = parse_yaml(read_text(path), str(path))
+        except ScenarioError as exc:  # the file named in the heading too, as elsewhere
+            if exc.source is not None:
+                raise
+            raise ScenarioError(exc.problems, str(path)) from None
         if not doc.data:
-            raise ScenarioError(f"{path}: the file is empty ({NEEDS})")
+            raise ScenarioError(f"{path}: the file is empty ({NEEDS})", str(path))
         here = path.parent
     base = doc.data.pop("base", None)
     if base is None:
@@ -482,8 +487,10 @@ def validate(doc: Document) -> Scenario:
         sc = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         errors = exc.errors()
+        errors, misnamed = _misnamed_items(doc, errors)
         problems = [_describe(doc, tuple(err["loc"]), _message(err))
                     for err in _field_problems(errors)]
+        problems += [_describe(doc, loc, msg) for loc, msg in misnamed]
         problems += [_describe(doc, loc, msg) for loc, msg in _beside_unknown_keys(doc, errors)]
         raise ScenarioError(sorted(problems, key=_line_of), doc.source) from None
     problems = [_describe(doc, loc, msg) for loc, msg in consistency_problems(sc)]
@@ -708,6 +715,39 @@ def _meant(loc: tuple) -> str | None:
     """The key of the schema an unknown key at ``loc`` is closest to, if any is close."""
     close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc[:-1]), n=1)
     return close[0] if close else None
+
+
+def _misnamed_items(doc: Document, errors: list[dict]) -> tuple[list[dict], list[tuple]]:
+    """The errors, less the required keys missing from a new item of a merged named list
+    whose name is close to one the list has (``criticizing_government`` in a file based on
+    national-800, which has ``criticising_government``), and one problem for each such
+    item instead: it is a misspelling far more often than a new behaviour, and "rate:
+    required, channel: required" did not say so."""
+    if not doc.merged:
+        return errors, []
+    missing: dict[tuple, list[str]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        cut = next((k for k, part in enumerate(loc) if isinstance(part, int)), None)
+        if err["type"] == "missing" and cut is not None and cut == len(loc) - 2:
+            missing.setdefault(loc[:cut + 1], []).append(str(loc[-1]))
+    told: dict[tuple, str] = {}
+    for item, keys in missing.items():
+        listed = doc.data
+        for part in item[:-1]:
+            listed = listed.get(part) if isinstance(listed, dict) else None
+        if not _named_list(listed) or item[-1] >= len(listed):
+            continue
+        name = listed[item[-1]]["name"]
+        others = [str(other["name"]) for other in listed if other["name"] != name]
+        close = difflib.get_close_matches(str(name), others, n=1)
+        if close:
+            what = str(item[-2]).removesuffix("s")
+            told[item] = (f"no {what} '{name}' to change (did you mean '{close[0]}'?); a new "
+                          f"{what} needs {', '.join(keys)}")
+    kept = [err for err in errors if tuple(err["loc"])[:-1] not in told
+            or err["type"] != "missing"]
+    return kept, list(told.items())
 
 
 def _field_problems(errors: list[dict]) -> list[dict]:

@@ -202,8 +202,9 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
             if row.sum() <= 0:
                 out.append((("population", "groups"), f"no group lives in region {r}"))
     ref = sc.population.reference_group
+    known = f" (known: {', '.join(groups) or 'none'})"
     if ref is not None and ref not in groups:
-        out.append((("population", "reference_group"), f"unknown group '{ref}'"))
+        out.append((("population", "reference_group"), f"unknown group '{ref}'{known}"))
 
     nreg = sc.regions.count
     if sc.regions.weights is not None and len(sc.regions.weights) != nreg:
@@ -226,7 +227,7 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     for gname, factor in sc.surveillance.misattribution_factor.items():
         where = ("surveillance", "misattribution_factor", gname)
         if gname not in groups:
-            out.append((where, f"unknown group '{gname}'"))
+            out.append((where, f"unknown group '{gname}'{known}"))
         elif sc.surveillance.misattribution * factor > 1.0:
             rate = sc.surveillance.misattribution
             out.append((where, f"{factor:g} times surveillance.misattribution ({rate:g}) "
@@ -247,7 +248,7 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     for gname in sc.scoring.association.group_bonus:
         if gname not in groups:
             out.append((("scoring", "association", "group_bonus", gname),
-                        f"unknown group '{gname}'"))
+                        f"unknown group '{gname}'{known}"))
 
     _unique(out, ("tiers",), [t.name for t in sc.tiers])
     for k, t in enumerate(sc.tiers):
