@@ -576,7 +576,7 @@ def test_a_misspelt_item_of_the_base_is_said_so(tmp_path):
         "to change (did you mean 'criticising_government'?); a new behaviour needs rate, "
         "channel"]
     path.write_text("base: national-800\nbehaviours:\n  - name: hoarding\n    delta: -5\n")
-    with pytest.raises(ScenarioError, match="behaviours.hoarding.rate: required"):
+    with pytest.raises(ScenarioError, match=r"behaviours\.hoarding\.rate: required"):
         load_scenario(path)  # nothing close: a new behaviour, whose keys are required
     path.write_text("base: national-800\nlisting: {threshold: 600\n")
     with pytest.raises(ScenarioError) as refused:
