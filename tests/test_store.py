@@ -377,7 +377,8 @@ def test_ctrl_c_after_the_run_landed_says_it_is_kept(tmp_path, monkeypatch, caps
     row = open_store(tmp_path / "store").runs().iloc[0]
     assert code == 130 and row["status"] == "done"
     assert (f"run {row['id']} had finished and is kept (done); --out {tmp_path / 'out'} not "
-            "written interrupted") in err
+            f"written (`scsim show {row['id']} --out {tmp_path / 'out'}` writes it) "
+            "interrupted") in err
     assert not (tmp_path / "out").exists()
 
 
@@ -478,3 +479,25 @@ def test_a_reading_command_makes_no_store(tmp_path, monkeypatch, capsys):
     with pytest.raises(ScsimError, match="no run store at"):
         open_store(empty, create=False)
     assert list(empty.iterdir()) == []
+
+
+def test_show_saves_a_stored_run_to_a_folder(tmp_path, monkeypatch, capsys):
+    """A run killed while its --out folder was written was done in the store, but no
+    command wrote the folder afterwards (resume: "nothing to resume"): `scsim show RUN
+    --out DIR` does, as `scsim run --out` would have, and refuses as it does."""
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=4,
+                         store=tmp_path / "store")
+    out = tmp_path / "results"
+    code, said, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(out),
+                              "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert said.rstrip().endswith(f"results saved to {out}")
+    saved = Result.load(out)
+    pd.testing.assert_frame_equal(saved.metrics, res.metrics)
+    pd.testing.assert_frame_equal(saved.agents, res.agents)
+    code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(out),
+                           "--store", str(tmp_path / "store"))
+    assert code == 2 and "holds earlier scsim output" in err
+    code, _, err = run_cli(monkeypatch, capsys, "resume", res.run_id, "--store",
+                           str(tmp_path / "store"))
+    assert code == 2 and f"`scsim show {res.run_id} --out DIR` saves its results" in err

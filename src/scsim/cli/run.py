@@ -149,8 +149,12 @@ def write_asked(res, runs, out: Path | str | None, force: bool, report: bool, sa
                 pending.remove("the report")
                 say.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
     except (KeyboardInterrupt, Terminated):  # a Ctrl-C or SIGTERM once the run had landed
+        later = [f"`scsim show {res.run_id} --out {out}`" if p.startswith("--out") else
+                 f"`scsim report {res.run_id}`" for p in pending]
         err.print(f"run {res.run_id} had finished and is kept (done)" + (
-            f"; {' and '.join(pending)} not written" if pending else ""), soft_wrap=True)
+            f"; {' and '.join(pending)} not written ({' and '.join(later)} write"
+            f"{'s' if len(later) == 1 else ''} {'it' if len(later) == 1 else 'them'})"
+            if pending else ""), soft_wrap=True)
         raise
 
 

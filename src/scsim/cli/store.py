@@ -87,17 +87,31 @@ def runs_command(
 @app.command()
 def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")],
          full: FullOption = False, json_: JsonOption = False, csv: CsvOption = False,
+         out: Annotated[Path | None, typer.Option(
+             help="Also save the run's results to this folder, as `scsim run --out` does "
+                  "(new or empty; an earlier saved run only with --force).")] = None,
+         force: ForceOption = False,
          store: StoreOption = None) -> None:
-    """Print the headline of a stored run (--full: its summary table)."""
+    """Print the headline of a stored run (--full: its summary table); --out copies its
+    results to a folder."""
+    from scsim.fsutil import check_output_folder
+
     as_data = data_format(json_, csv)
+    if out is not None:
+        check_output_folder(out, force=force, kind="saved run")
     st = open_runs(store)
     res = st.load(run)
     if as_data:
         print_data(run_record(res) if as_data == "json" else res.summary(),
                    as_data == "json")
-        return
-    print_run(res, full)
-    console.print(f"[dim]run {res.run_id}: {st.runs_dir / res.run_id}[/dim]")
+    else:
+        print_run(res, full)
+        console.print(f"[dim]run {res.run_id}: {st.runs_dir / res.run_id}[/dim]")
+    if out is not None:
+        with stoppable():  # SIGTERM stops the writing as Ctrl-C does: nothing half-written
+            path = res.save(out, force=force)
+        (err if as_data else console).print(f"results saved to [bold]{path}[/bold]",
+                                            soft_wrap=True)
 
 
 @app.command()

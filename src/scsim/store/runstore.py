@@ -357,7 +357,9 @@ class RunStore:
 
         rec = self.get(ref)
         if rec.status == "done":
-            raise ScsimError(f"run {rec.id} is done: there is nothing to resume")
+            raise ScsimError(f"run {rec.id} is done: there is nothing to resume (`scsim show "
+                             f"{rec.id} --out DIR` saves its results to a folder, `scsim "
+                             f"report {rec.id}` draws its report)")
         if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         if latest(self.checkpoints_dir / rec.id) is None:
