@@ -222,7 +222,9 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
     rows = c.metrics().set_index("metric")
     penalised = rows.loc["penalised_acts"]
     assert -0.5 < penalised["change"] < 0  # the system deters
-    assert f"{100 * penalised['change']:+.1f} %" in out.split("penalised_acts ")[1][:120]
+    # the metrics in words in the table (their column names in --json and --csv)
+    assert f"{100 * penalised['change']:+.1f} %" in out.split("│ penalised acts ")[1][:120]
+    assert "│ new listings " in out and "newly_listed" not in out
     assert np.isnan(rows.loc["newly_listed", "change"])  # nobody listed without a system
     code, short, _ = cli("compare", by_name["no-system"], by_name["national-800"])
     assert code == 0 and sentence in short and "per metric, B − A" not in short

@@ -174,8 +174,8 @@ def test_the_citation_names_the_version_scsim_reports():
 
 
 def _tour_tables(page: str) -> tuple[dict, dict]:
-    """The tour's `--full` excerpt of ``page``: per metric, the means (A, B) of each row;
-    per agent, the mean of each figure."""
+    """The tour's `--full` excerpt of ``page``: per metric (by label, as the table says
+    them), the means (A, B) of each row; per agent, the mean of each figure."""
     import re
 
     def number(text: str) -> float:
@@ -184,7 +184,7 @@ def _tour_tables(page: str) -> tuple[dict, dict]:
     metrics, agents = {}, {}
     for line in page.splitlines():
         cells = [c.strip() for c in line.strip().strip("│").split("│")]
-        if len(cells) == 7 and re.fullmatch(r"[a-z_]+", cells[0]):
+        if len(cells) == 7 and re.fullmatch(r"[a-z ]+", cells[0]) and cells[0] != "metric":
             metrics[cells[0]] = number(cells[2]), number(cells[3])
         elif len(cells) == 3 and cells[0].startswith(("listed under", "wrongfully listed")):
             agents[cells[0]] = number(cells[1])
@@ -199,16 +199,20 @@ def test_the_tours_full_excerpt_agrees_with_its_own_headline():
     is wrongfully listed on the last day who never was (B's wrongfully listed on the
     final day are at most those wrongfully listed under B and not A, plus A's), and
     the excerpt's figures are the headline's."""
+    from scsim.outputs.metrics import metric_label
+
     for name in ("getting-started.md",):
         page = (DOCS / name).read_text(encoding="utf-8")
         tour = page[page.index("## A five-minute tour"):page.index("## The command line")]
         metrics, agents = _tour_tables(tour)
-        assert {"listed", "wrongful_listed", "wrongful_new"} <= metrics.keys(), name
+        wrongful_listed, wrongful_new, newly_listed = (metric_label(c) for c in (
+            "wrongful_listed", "wrongful_new", "newly_listed"))
+        assert {"listed", wrongful_listed, wrongful_new} <= metrics.keys(), name
         only_b = agents["wrongfully listed under B, not under A"]
-        a_ever = metrics["wrongful_new"][0]  # A's wrongful listings: at least its people
-        assert metrics["wrongful_listed"][1] <= only_b + a_ever, name
+        a_ever = metrics[wrongful_new][0]  # A's wrongful listings: at least its people
+        assert metrics[wrongful_listed][1] <= only_b + a_ever, name
         assert metrics["listed"][1] <= agents["listed under B, not under A"] + \
-            metrics["newly_listed"][0], name
+            metrics[newly_listed][0], name
         headline = f"and {round(only_b):,} more wrongfully listed (95 % CI"
         assert headline in tour, name
 

@@ -115,7 +115,9 @@ def sources(
         table["per_agent"] = table["points"] / max(len(res.agents), 1)
     if _print_frame(table, as_json, as_csv):
         return
-    console.print(frame_table(table.rename(columns=SOURCES_HEADERS),
+    # for people: the sources in words (the data keep their names in a column of their own)
+    shown = table.drop(columns="source").rename(columns={"label": "source"})
+    console.print(frame_table(shown.rename(columns=SOURCES_HEADERS),
                               title=f"points by source, run {res.run_id} (negative: taken "
                               "off)"))
     if not daily:

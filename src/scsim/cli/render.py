@@ -281,7 +281,10 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     if not (full or all_metrics):
         console.print("[dim]--full: the tables per metric, per agent and per group[/dim]")
         return
-    metrics = comparison.metrics(headline=not all_metrics)
+    from scsim.outputs.metrics import metric_label
+
+    metrics = comparison.metrics(headline=not all_metrics)  # in words (--json: the columns)
+    metrics["metric"] = [metric_label(m) for m in metrics["metric"]]
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
                  "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
                  change=True)
