@@ -367,6 +367,11 @@ def test_a_change_in_acts_without_fear_is_no_chilling_effect():
     line = chilling_line(noisy, 2000)
     assert line.startswith("Chilling effect: none beyond chance: ") and (
         "within their day-to-day variation (± " in line), line
+    # two days: one day against one, with no variation to judge by ("none (nobody fears
+    # the score ...): 50 % fewer")
+    assert chilling_line(calm.iloc[:2].assign(penalised_acts=[100, 50]), 2000).startswith(
+        "Chilling effect: too short a run to tell: 50 % fewer penalised acts on the last day "
+        "than on the first day, one day against one, which chance alone moves this much;")
 
 
 def test_the_restrictions_that_stop_acts_are_named_beside_fear():

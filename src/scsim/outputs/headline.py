@@ -154,7 +154,10 @@ def chilling_line(m: pd.DataFrame, n: int) -> str:
         feared = round(m["fear_mean"].iloc[-1], 2) > 0
         # a restriction is named when it held at least a tenth of the fall's share
         stopping = acting_stopped(m, window, abs(change) / 10, n) if change < 0 else ""
-        if abs(change) <= chance:  # a run without the system varies as much
+        if window == 1:  # no day-to-day variation to judge it by ("none: 50 % fewer")
+            acts = (f"too short a run to tell: {acts}, one day against one, which chance "
+                    "alone moves this much")
+        elif abs(change) <= chance:  # a run without the system varies as much
             acts = (f"none beyond chance: {acts}, within their day-to-day variation (± "
                     f"{percent(chance)})")
         elif change < 0 and not feared and not stopping:
