@@ -166,7 +166,7 @@ def test_a_listing_by_association_names_the_neighbour_whose_errors_pulled_it_dow
             f"{w.neighbour_clean_score:.1f}, itself wrongfully listed)")
     assert f"LISTED — wrongfully (cause: association); {told}" in res.explain(0).text
     (story,) = [s for s in casefile.wrongful_stories(res, 10) if s.startswith("agent 0,")]
-    assert story.endswith(f"); {told}")
+    assert story.endswith(f"), cause association; {told}")
 
 
 def test_explain_wrongful_names_the_neighbour_behind(tmp_path, monkeypatch, capsys):
@@ -188,7 +188,7 @@ def test_explain_wrongful_names_the_neighbour_behind(tmp_path, monkeypatch, caps
                            "--store", store)
     assert code == 0
     (line,) = [s for s in out.splitlines() if s.startswith("agent 0,")]
-    assert "cause association (" in line
+    assert "threshold), cause association; " in line
     assert line.endswith("itself wrongfully listed), and 1 other neighbour was wrongfully "
                          "listed too")
     w = scsim.open_store(store).load("last").wrongful.set_index("agent").loc[0]

@@ -416,13 +416,15 @@ def test_a_wrongful_listing_tells_the_score_against_the_threshold(gap, told):
     severe act, and says so (threshold minus score: ``gap``, points)."""
     row = {"day": 3, "agent": 7, "cause": "misattribution", "score": 550.0 - gap,
            "clean_score": 560.0, "threshold_gap": gap, "mistaken_for": 9,
-           "falsely_reported_by": -1}
+           "falsely_reported_by": -1, "damage_misattribution": 10.0}
     res = type("Res", (), {"wrongful": pd.DataFrame([row])})()
     (line,) = casefile.wrongful_stories(res, 5)
-    assert line.startswith("agent 7, day 3: wrongfully listed, cause misattribution; "
-                           "mistaken for agent 9 (score ")
-    # 549.99 under 550 needs two decimals, for the score and the error-free score alike
-    assert line.endswith(f"error-free {'560.00' if gap == 0.01 else '560.0'}, {told})")
+    assert line.startswith("agent 7, day 3: wrongfully listed (score ")
+    # 549.99 under 550 needs two decimals, for the score and the error-free score alike;
+    # the scores come first: after "mistaken for agent 9" they read as agent 9's
+    assert line.endswith(f"error-free {'560.00' if gap == 0.01 else '560.0'}, {told}), cause "
+                         "misattribution; false matches cost it 10.0 points, the last "
+                         "mistaking it for agent 9")
 
 
 @pytest.mark.parametrize(("event", "value", "told"), [

@@ -266,7 +266,7 @@ def test_explain_and_sources_commands(monkeypatch, capsys, tmp_path):
     assert code == 0 and out.startswith("agent 7: case file")
     code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--wrongful", "3",
                            "--store", store)
-    assert code == 0 and "wrongfully listed, cause" in out
+    assert code == 0 and "wrongfully listed (score " in out and "), cause " in out
     code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "7", "--csv",
                            "--store", store)
     assert code == 0 and out.splitlines()[0].startswith("day,agent,event,source,points")
@@ -404,3 +404,20 @@ def test_case_files_log_each_appeal_won(win):
     assert (len(won) > 10) == (win > 0)
     delisted = res.events[res.events["event"] == "delisted"].set_index(["day", "agent"])
     assert won.set_index(["day", "agent"]).index.isin(delisted.index).all()
+
+
+def test_the_story_of_a_wrongful_listing_says_what_each_kind_of_error_cost():
+    """Four false reports took 40 points, and the story named only the last reporter, whose
+    report was the smallest, as if it were the one: it says what all of them cost."""
+    from types import SimpleNamespace
+
+    from scsim.outputs.casefile import _who
+
+    row = SimpleNamespace(mistaken_for=-1, falsely_reported_by=673, damage_false_report=40.0,
+                          damage_misattribution=0.0)
+    assert _who(row) == "; false reports cost it 40.0 points, the last filed by agent 673"
+    both = SimpleNamespace(mistaken_for=12, falsely_reported_by=5, damage_misattribution=5.0,
+                           damage_false_report=1234.5)
+    assert _who(both) == ("; false matches cost it 5.0 points, the last mistaking it for "
+                          "agent 12; false reports cost it 1,234.5 points, the last filed by "
+                          "agent 5")

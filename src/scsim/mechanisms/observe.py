@@ -160,8 +160,9 @@ def coverage_unused(sc: Scenario, written: Written) -> bool | Advice | None:
 
 def channel_unseen(sc: Scenario, written: Written) -> bool | Advice | None:
     """A channel the scenario's author added that no behaviour is seen by (nor perceived
-    surveillance reads): often a misspelt name (``channels.cameras`` beside ``camera``),
-    which made a channel of its own while the one meant kept its coverage."""
+    surveillance reads) and whose name is close to one that is: a misspelt name
+    (``channels.cameras`` beside ``camera``) made a channel of its own, while the one
+    meant kept its coverage. (A channel spare under another name is left alone.)"""
     import difflib
 
     used = {b.channel for b in sc.behaviours}
@@ -171,11 +172,11 @@ def channel_unseen(sc: Scenario, written: Written) -> bool | Advice | None:
         if name in used or not written.by_author("surveillance", "channels", name):
             continue
         close = difflib.get_close_matches(name, sorted(used), n=1)
-        meant = f" (did you mean '{close[0]}'?)" if close else ""
-        return (("surveillance", "channels", name),
-                f"surveillance.channels.{name}: no behaviour is seen by this channel"
-                f"{meant}, so it sees nothing; the behaviours' channels are "
-                f"{', '.join(sorted(used)) or 'none'} (behaviours[].channel)")
+        if close:
+            return (("surveillance", "channels", name),
+                    f"surveillance.channels.{name}: no behaviour is seen by this channel "
+                    f"(did you mean '{close[0]}'?), so it sees nothing; the behaviours' "
+                    f"channels are {', '.join(sorted(used))} (behaviours[].channel)")
     return True
 
 

@@ -1121,14 +1121,22 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
 
 
 def _who(w) -> str:
-    """Who made the errors behind a wrongful listing (a row of ``res.wrongful``), in words:
-    whose act was pinned on it, who reported it falsely; '' when nobody is named."""
+    """The errors behind a wrongful listing (a row of ``res.wrongful``) and who made the
+    last of each, in words: what false matches and false reports took until the listing
+    and whose act was last pinned on it, who last reported it falsely; '' when nobody is
+    named. (It named the last alone: of four false reports, the smallest, as if it were
+    the one.)"""
     parts = []
-    if getattr(w, "mistaken_for", -1) >= 0:
-        parts.append(f"mistaken for agent {w.mistaken_for}")
-    if getattr(w, "falsely_reported_by", -1) >= 0:
-        parts.append(f"falsely reported by agent {w.falsely_reported_by}")
-    return ("; " + ", ".join(parts)) if parts else ""
+    for who, damage, told in (("mistaken_for", "damage_misattribution",
+                                "false matches cost it {}, the last mistaking it for agent {}"),
+                              ("falsely_reported_by", "damage_false_report",
+                               "false reports cost it {}, the last filed by agent {}")):
+        agent = getattr(w, who, -1)
+        if agent >= 0:
+            points = float(getattr(w, damage, math.nan))
+            parts.append(told.format(f"{points:,.1f} points" if math.isfinite(points) else
+                                     "points", agent))
+    return ("; " + "; ".join(parts)) if parts else ""
 
 
 def _neighbours(w) -> str:
@@ -1200,10 +1208,11 @@ def _against_threshold(gap: float) -> str:
 
 
 def wrongful_stories(res, k: int) -> list[str]:
-    """The first ``k`` wrongful listings of ``res``, each in one line with its cause and
-    who is behind it: whose act was pinned on it, who reported it falsely (``_who``), then
-    its scores, then the neighbours behind its association damage (``_neighbours``)."""
-    return [f"agent {w.agent}, day {w.day}: wrongfully listed, cause "
-            f"{w.cause.replace('_', ' ')}{_who(w)} ({_scores(w)}, "
-            f"{_against_threshold(w.threshold_gap)}){_neighbours(w)}"
+    """The first ``k`` wrongful listings of ``res``, each in one line: its scores, its
+    cause and who is behind it: the false matches and false reports (``_who``), then the
+    neighbours behind its association damage (``_neighbours``). (The scores came after
+    the agent last mistaken for it, and read as that agent's.)"""
+    return [f"agent {w.agent}, day {w.day}: wrongfully listed ({_scores(w)}, "
+            f"{_against_threshold(w.threshold_gap)}), cause {w.cause.replace('_', ' ')}"
+            f"{_who(w)}{_neighbours(w)}"
             for w in res.wrongful.head(k).itertuples(index=False)]
