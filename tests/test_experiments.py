@@ -452,3 +452,20 @@ def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):
              "reps must be a whole number")):
         with pytest.raises(ScsimError, match=said):
             call()
+
+
+def test_a_sweep_chart_cuts_a_counts_interval_at_zero():
+    """0.67 ± 1.43 people listed was drawn down to −0.77: a count's interval stops at 0;
+    a change in points may go below."""
+    from scsim.experiments.charts import sweep_charts
+    from scsim.experiments.outputs import never_below_zero
+
+    assert never_below_zero("listed_final") and never_below_zero("wrongful_new_total")
+    assert not never_below_zero("points_association_total")
+    table = pd.DataFrame({"listing.threshold": [540.0, 560.0], "listed_final": [0.67, 3.0],
+                          "listed_final_ci95": [1.43, 1.0]})
+    (chart,) = sweep_charts(table, ["listing.threshold"], ["listed_final"])
+    ax = chart.figure.axes[0]
+    bars = [c for c in ax.containers if hasattr(c, "lines")][0]
+    lows = [segment[0][1] for segment in bars.lines[2][0].get_segments()]
+    assert lows == pytest.approx([0.0, 2.0])

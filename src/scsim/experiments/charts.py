@@ -20,11 +20,12 @@ from scsim.report.figures import STYLE, Chart, blank_chart
 def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> list[Chart]:
     """One chart per output: its mean over replications (with the 95 % interval) against
     each swept parameter, one panel per parameter; other parameters' values as lines."""
-    from scsim.experiments.outputs import output_label
+    from scsim.experiments.outputs import never_below_zero, output_label
     from scsim.scenario.reference import setting_label, setting_name
 
     charts = []
     for output in outputs:
+        floor = never_below_zero(output)  # a count's interval stops at 0 (it drew -0.77)
         with mpl.rc_context(STYLE):
             chart, axes = blank_chart(
                 f"sweep-{output}", f"{output_label(output)}, against the swept parameters",
@@ -38,7 +39,9 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
                     part = part.sort_values(param)
                     label = ", ".join(f"{setting_name(o)} {v}" for o, v in zip(
                         others, key if isinstance(key, tuple) else (key,), strict=True))
-                    ax.errorbar(part[param], part[output], yerr=part[f"{output}_ci95"],
+                    half = part[f"{output}_ci95"]
+                    below = half.clip(upper=part[output].clip(lower=0)) if floor else half
+                    ax.errorbar(part[param], part[output], yerr=[below, half],
                                 marker="o", ms=3.5, capsize=2, lw=1, label=label or None)
                 # A label in words can be wider than its panel: wrapped, not cut at the edge.
                 ax.set_xlabel(textwrap.fill(setting_label(param), 45))

@@ -67,6 +67,18 @@ def output_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def never_below_zero(name: str) -> bool:
+    """Whether an output can never be below 0 (every statistic of a count, a share... of
+    ``outputs.metrics.never_negative``): its interval is drawn cut at 0."""
+    from scsim.outputs.metrics import never_negative
+
+    for stat in STATISTICS:
+        column = name.removesuffix("_" + stat)
+        if column != name:
+            return never_negative(column)
+    return False
+
+
 def check_outputs(sc, names: list[str]) -> None:
     """Refuse, before anything is run or read, an output that names no metric column of
     the runs of scenario ``sc`` (``parse_output``'s error)."""
