@@ -466,6 +466,6 @@ def test_a_sweep_chart_cuts_a_counts_interval_at_zero():
                           "listed_final_ci95": [1.43, 1.0]})
     (chart,) = sweep_charts(table, ["listing.threshold"], ["listed_final"])
     ax = chart.figure.axes[0]
-    bars = [c for c in ax.containers if hasattr(c, "lines")][0]
+    bars = next(c for c in ax.containers if hasattr(c, "lines"))
     lows = [segment[0][1] for segment in bars.lines[2][0].get_segments()]
     assert lows == pytest.approx([0.0, 2.0])
