@@ -346,6 +346,10 @@ def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
     assert listed[runs["b"][0]]["changes"] == ["listing.threshold=650"]
     shown = client.get("/api/comparison", params={k: ",".join(v) for k, v in runs.items()})
     assert shown.status_code == 200 and shown.json()["runs"] == runs
+    # a delete from outside a page of the dashboard (no session cookie) is refused
+    stranger = TestClient(client.app, base_url="http://127.0.0.1")
+    refused = stranger.delete(f"/api/runs/{runs['a'][1]}")
+    assert refused.status_code == 400 and "no session" in refused.json()["error"]
     assert client.delete(f"/api/runs/{runs['a'][1]}").status_code == 200
     _, listed = listing()
     assert all(r["compared"] is None and r["side"] is None for r in listed.values())

@@ -440,6 +440,9 @@ def _agent(dash: Dashboard, request: Request) -> dict[str, Any]:
 
 
 def _delete(dash: Dashboard, request: Request) -> dict[str, Any]:
+    """Delete a stored run, for a page of this dashboard (its session cookie, as every
+    request that changes something: `curl -X DELETE` from anywhere deleted runs)."""
+    _session(request)
     return {"removed": dash.store.remove(request.path_params["run_id"])}
 
 
