@@ -97,6 +97,9 @@ def summarise(res: Result) -> pd.DataFrame:
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{percent(last['listed'] / n, 2)} of agents")
     add("listing", "ever listed", int(np.count_nonzero(times_listed)), "agents")
+    add("listing", "ever wrongfully listed",
+        int(np.count_nonzero(res.agent_columns["wrongful_listings"])),
+        "agents (the headline's count; one may be listed wrongfully more than once)")
     add("listing", label("newly_listed"), new, f"{new / n / years:.4f}/person/yr")
     add("listing", label("wrongful_new"), wrongful_new,
         f"{percent(wrongful_new / new, 1)} of listings" if new else "no listings")
@@ -141,8 +144,11 @@ def summarise(res: Result) -> pd.DataFrame:
     add("network", label("shamed"), m["shamed"].sum(),
         f"{counted(severed, 'tie')} severed")
     window = chilling_window(len(m))
-    add("chilling effect", "change in penalised acts", chilling_change(m),
-        f"last vs first {counted(window, 'day')}" if window else "a run of one day")
+    change = chilling_change(m)
+    said = ("" if math.isnan(change) else  # the fraction in words, as the headline says it
+            f"{percent(abs(change))} {'fewer' if change < 0 else 'more'}, ")
+    add("chilling effect", "change in penalised acts", change,
+        f"{said}last vs first {counted(window, 'day')}" if window else "a run of one day")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
         f"final day: {percent(last['deterrence_mean'], 1)}, the mean over agents of the share "
         "of their penalised acts fear deters")
