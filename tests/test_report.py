@@ -349,3 +349,15 @@ def test_a_side_without_wrongful_listings_keeps_its_days(pair):
     assert len(pair.a[0].wrongful) < len(pair.b[0].wrongful)
     for ax in causes([("A", pair.a[0]), ("B", pair.b[0])]).figure.axes[:2]:
         assert ax.get_xlim() == (0.0, 59.0)
+
+
+def test_a_population_of_one_group_has_no_disparate_impact_chart_or_note():
+    """mesa-parity (one group, "everyone") drew a disparate-impact line flat at 1, and its
+    summary said "small numbers: everyone has 17 listed, so the share is noisy"."""
+    res = scsim.simulate(scsim.load_scenario("mesa-parity", agents=1000, days=20), seed=1)
+    assert len(res.names.groups) == 1
+    charts, skipped = draw_charts([("", res)])
+    assert "groups" not in {c.name for c in charts}
+    assert skipped["groups"].startswith("the population is one group")
+    notes = res.summary().set_index("section").loc[["disparate impact"], "note"]
+    assert not notes.str.contains("small numbers").any()

@@ -177,7 +177,8 @@ def summarise(res: Result) -> pd.DataFrame:
             counts[ref] = ref_count
         add("disparate impact", f"{g}: ever listed", ever[g],
             f"{percent(ever[g], 1)} of " + (f"the group; {relation}" if relation else "agents")
-            + small_numbers(counts, "share" if len(counts) == 1 else "ratio"))
+            + (small_numbers(counts, "share" if len(counts) == 1 else "ratio")
+               if groups > 1 else ""))  # one group's share is the whole population's
     mechanism_rows(res, add)
     if companies_scored(res):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")

@@ -289,8 +289,11 @@ def ties(runs: Runs) -> Chart:
     return chart
 
 
-def groups(runs: Runs) -> Chart:
+def groups(runs: Runs) -> Chart | str:
     res0 = runs[0][1]
+    if all(len(r.names.groups) < 2 for _, r in runs):  # a flat line at parity says nothing
+        return ("the population is one group: there is no other to compare its listing "
+                "rate with")
     ref = res0.names.groups[res0.names.reference_group]
     caption = (f"Left: share of each group on the list each day. Right: disparate impact, a "
                f"group's listed share divided by that of {ref}; 1 = parity, above 1 = listed "
