@@ -361,3 +361,13 @@ def test_a_population_of_one_group_has_no_disparate_impact_chart_or_note():
     assert skipped["groups"].startswith("the population is one group")
     notes = res.summary().set_index("section").loc[["disparate impact"], "note"]
     assert not notes.str.contains("small numbers").any()
+
+
+def test_a_one_day_run_draws_no_empty_chart_of_change():
+    """A one-day run's report drew the chilling and sources charts empty, on an axis from
+    −0.04 to 0.04, captioned with a 14-day rolling mean."""
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=500, days=1), seed=1)
+    charts, skipped = draw_charts([("", res)])
+    assert {"chilling", "sources"}.isdisjoint(c.name for c in charts)
+    assert skipped["chilling"] == skipped["sources"] == (
+        "a run of one day: there is no change over its days to draw")

@@ -244,7 +244,18 @@ def _enough(res: Result, column: str) -> bool:
     return res.metrics[column].iloc[:SMOOTH].sum() >= MIN_BASELINE_ACTS
 
 
+ONE_DAY = "a run of one day: there is no change over its days to draw"
+
+
+def one_day(runs: Runs) -> bool:
+    """Whether every run of ``runs`` has a single day: a chart of change over the days,
+    or of a rolling mean, would be empty (an axis from −0.04 to 0.04)."""
+    return all(len(r.metrics) < 2 for _, r in runs)
+
+
 def chilling(runs: Runs) -> Chart | str:
+    if one_day(runs):
+        return ONE_DAY
     if not all(_enough(r, "penalised_acts") for _, r in runs):
         return (f"fewer than {MIN_BASELINE_ACTS} penalised acts in the first {SMOOTH} days: "
                 "too few to measure a change")
@@ -310,7 +321,7 @@ def groups(runs: Runs) -> Chart | str:
     if not any(r.metrics[f"di_{g}"].notna().any() for _, r in runs for g in names):
         right.set_title(f"no ratio: nobody of {ref} was listed on any day", loc="left",
                         color="0.3", fontsize=8)
-        right.set_xlim(0, max(len(r.metrics) for _, r in runs) - 1)
+        right.set_xlim(0, max(1, max(len(r.metrics) for _, r in runs) - 1))
     elif fewest < SMALL_COUNT:
         right.set_title(f"⚠ small numbers: {fewest} listed in a group on the final day "
                         f"(under {SMALL_COUNT}): noisy ratios", loc="left", color="C3",

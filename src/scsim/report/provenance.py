@@ -17,6 +17,7 @@ from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.report.figures import (
+    ONE_DAY,
     SMOOTH,
     Chart,
     Runs,
@@ -26,6 +27,7 @@ from scsim.report.figures import (
     _panel_titles,
     _smooth,
     blank_chart,
+    one_day,
 )
 
 CAUSE_COLORS = {"misattribution": "#d73027", "false_report": "#fc8d59",
@@ -43,6 +45,8 @@ def sources(runs: Runs) -> Chart | str:
     if not all(res.names.sources and f"points_{res.names.sources[0]}" in res.metrics
                for _, res in runs):
         return "the run has no points by source (saved before provenance)"
+    if one_day(runs):
+        return ONE_DAY
     caption = (f"Points gained (above 0) and lost (below 0) per agent and day by source, "
                f"recorded scores, {SMOOTH}-day rolling mean; together: the mean score's change.")
     chart, axes = blank_chart("sources", "Where the points come from", caption,
