@@ -122,8 +122,9 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
     assert not res.names.tiers
     html = check_report(report_run(res, tmp_path / "r"), [
-        "scores", "listed", "travel", "ties", "groups", "network", "regions"])
+        "scores", "listed", "travel", "ties", "network", "regions"])
     assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
+    assert "groups (the population is one group: there is no other to compare" in html
     # the list-only reading scores nobody: no empty frame of points by source
     assert "sources (no source gave or took any points: nobody was scored)" in html
     assert "companies (companies are not scored in this scenario)" in html

@@ -121,6 +121,8 @@ def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, c
                       "--quiet")
     assert code == 0 and (f"this sweep is {store.sweeps()['status'].iloc[0]}: 2 of its 4 runs "
                           f"landed") in out and f"scsim sweep --resume {sweep_id}" in out, out
+    code, out = scsim(monkeypatch, capsys, "sweeps", "nope", "--store", str(tmp_path))
+    assert code == 2 and "no sweep 'nope'" in out
 
     code, out = scsim(monkeypatch, capsys, "sweep", "--resume", sweep_id, *args)
     assert code == 1 and "2 were already there" in out
@@ -293,7 +295,7 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["sweep", "national-800", "--grid", "scoring.recovery"], "expected KEY=V1,V2"),
     (["sweep", "national-800", "--range", "scoring.recovery=0..1"], "--range needs --sample"),
     (["sweep", "national-800", "--grid", "scoring.recovery=0,7"], "cell 1"),
-    (["sweeps", "nope"], "no sweep 'nope'"),
+    (["sweeps", "nope"], "no run store at"),  # a reading command makes no store
     (["sweeps", "--runs"], "--runs shows the runs of one sweep: give its id"),
     (["calibrate", "national-800", "--param", "scoring.recovery=0..0.1"], "at least one"),
     (["calibrate", "national-800", "--target", "nonsense_total=1"], "unknown output"),

@@ -192,9 +192,9 @@ def sweeps_command(
     each output over its replications, and a chart of each output against each swept
     parameter (`--runs`: each run's outputs instead)."""
     as_data = data_format(json_, csv)
-    runs = open_runs(store)
     if per_run and sweep is None:
         raise ScsimError("--runs shows the runs of one sweep: give its id (or 'last')")
+    runs = open_runs(store)
     if sweep is None:
         table = runs.sweeps()
         if as_data:
