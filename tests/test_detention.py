@@ -322,15 +322,21 @@ def test_case_files_tell_detentions_and_releases():
     assert casefile.tell(released.iloc[0], [], {}) == "released from detention"
 
 
+def traced_political_run(severe_duration: int):
+    """Everyone traced, listed for debts (severe, for ``severe_duration`` days) and
+    detained (p = 1, for D days) for a protest on the record, every act seen."""
+    sc = scenario({"political": ["protest"], "probability": 1.0, "days": D},
+                  behaviours=[DEBT, PROTEST], agents=2000,
+                  listing={"enabled": True, "severe_duration": severe_duration},
+                  surveillance={"channels": {"camera": {"coverage": 1.0},
+                                             "online": {"coverage": 1.0}}})
+    return Simulation(sc, seed=1, trace=Trace(sample=2000)).run()
+
+
 def test_case_files_tell_a_detention_for_a_political_act():
     """Listed for debts and detained (p = 1) for a protest on the record: the case file
     says why, as often as the metrics count detentions for a political act."""
-    sc = scenario({"political": ["protest"], "probability": 1.0, "days": D},
-                  behaviours=[DEBT, PROTEST], agents=2000,
-                  listing={"enabled": True, "severe_duration": 100},
-                  surveillance={"channels": {"camera": {"coverage": 1.0},
-                                             "online": {"coverage": 1.0}}})
-    res = Simulation(sc, seed=1, trace=Trace(sample=2000)).run()
+    res = traced_political_run(severe_duration=100)
     ev = res.events
     detained = ev[ev["event"] == "detained"]
     assert len(detained) == res.metrics["political_detentions"].sum() > 10
@@ -416,12 +422,7 @@ def test_a_case_file_says_a_detention_outlives_the_listing():
     """A listing that ends (its term over, or an appeal won) does not end a detention,
     which runs its term: the case file said "delisted" and, weeks later, "released from
     detention", and a reader took the agent for free in between."""
-    sc = scenario({"political": ["protest"], "probability": 1.0, "days": D},
-                  behaviours=[DEBT, PROTEST], agents=2000,
-                  listing={"enabled": True, "severe_duration": 3},
-                  surveillance={"channels": {"camera": {"coverage": 1.0},
-                                             "online": {"coverage": 1.0}}})
-    res = Simulation(sc, seed=1, trace=Trace(sample=2000)).run()
+    res = traced_political_run(severe_duration=3)
     ev = res.events
     detained = ev[ev["event"] == "detained"].set_index("agent")["value"]
     delisted = ev[(ev["event"] == "delisted") & ev["agent"].isin(detained.index)]
