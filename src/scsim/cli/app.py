@@ -132,11 +132,16 @@ def open_runs(path: Path | None, create: bool = False):
 def existing_runs(path: Path | None):
     """The run store of ``--store`` if it exists (refused now if a file stands in its
     place), else None: a command that creates its store does so once its world is built,
-    so that a run refused while building (memory, case-file options) leaves no folder."""
+    so that a run refused while building (memory, case-file options) leaves no folder. A
+    read-only store is refused now too, before the world is built."""
     from scsim.store import default_store_path
 
     root = Path(path) if path is not None else default_store_path()
-    return open_runs(path, create=True) if root.expanduser().exists() else None
+    if not root.expanduser().exists():
+        return None
+    runs = open_runs(path, create=True)
+    runs.require_writable("keep new runs in it")
+    return runs
 
 
 @app.callback(invoke_without_command=True)

@@ -95,6 +95,8 @@ def report(results: Result | Sequence[Result] | Comparison,
             raise ScsimError("give the report a folder, or the run store its runs are in")
         if not all(r.run_id for r in shown):
             raise ScsimError("results that are not in the run store need a report folder")
+        store.require_writable("keep a report in it", "give the report a folder of its "
+                               "own (--out DIR)")
         folder, force = store.report_folder([r.run_id for r in shown]), True
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)

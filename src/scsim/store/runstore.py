@@ -42,6 +42,12 @@ Concurrency. DuckDB allows one writing process per database file, so every catal
 access takes the file lock, opens the database, does its work and closes it again; the
 catalogue is never held open while a simulation runs, and two processes can record runs
 into one store at the same time.
+
+Read-only stores. A store this process cannot write (on a read-only mount, an archived copy
+without write permission) can still be listed, shown, queried and checked: its catalogue
+is opened read-only, without the lock and without repairs, ``query`` reads the runs through
+temporary views, and whatever would change it (a run, a removal, a repair, a report kept
+in it) is refused with one line saying the store is read-only.
 """
 
 from __future__ import annotations
@@ -221,6 +227,14 @@ def _lost_catalogue(folder: Path) -> str | None:
     return " and ".join(held) or None
 
 
+def _can_write(folder: Path) -> bool:
+    """Whether this process may change the store ``folder``: the folder and its catalogue
+    (when it has one) can be written. False on a read-only mount, whoever asks."""
+    catalog = folder / STORE_MARKER
+    return not folder.exists() or (os.access(folder, os.W_OK) and (
+        not catalog.exists() or os.access(catalog, os.W_OK)))
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
@@ -309,6 +323,10 @@ class RunStore:
         if not create and not (self.root / STORE_MARKER).is_file():  # a query made one
             raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
                              "choose one with --store or SCSIM_STORE)")
+        self.writable = _can_write(self.root)
+        if not self.writable and not (self.root / STORE_MARKER).is_file():
+            raise ScsimError(f"cannot create the run store {self.root}: the folder cannot "
+                             "be written")
         if not self.root.exists():
             try:
                 self.root.mkdir(parents=True)
@@ -324,6 +342,16 @@ class RunStore:
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
+
+    def require_writable(self, doing: str, instead: str = "copy the store to a folder "
+                         "you can write to do that") -> None:
+        """A ScsimError, when the store is read-only (``writable`` is false), saying that
+        it cannot ``doing`` (words after "cannot") and what to do ``instead``; nothing
+        when it can be written."""
+        if not self.writable:
+            raise ScsimError(f"the run store {self.root} is read-only (its folder or its "
+                             f"catalogue cannot be written): scsim can list, show, query "
+                             f"and check its runs but cannot {doing}; {instead}")
 
     # -- recording ------------------------------------------------------------------------
 
@@ -386,6 +414,7 @@ class RunStore:
         from scsim.core.checkpoint import Checkpoints
         from scsim.core.engine import Simulation
 
+        self.require_writable("resume its runs")
         rec, manifest = self.checkpoint(ref)
         sim = Simulation.load(manifest["path"], threads=threads)
         every = checkpoint_every or manifest.get("checkpoint_every")
@@ -470,6 +499,7 @@ class RunStore:
         """Insert the row of a run about to start (``running``); returns its id. ``trace``:
         whom it traces, kept so that ``check --repair rerun`` traces them again (None:
         not known, a Result computed elsewhere)."""
+        self.require_writable("keep new runs in it")
         seed = check_seed(seed)
         if base is None:
             base = builtin(sc.name)
@@ -523,6 +553,7 @@ class RunStore:
 
     def create_sweep(self, scenario: str, cells: int, reps: int, plan: dict) -> str:
         """Register a sweep and its plan (JSON-able); returns its id."""
+        self.require_writable("run sweeps into it")
         with self._connect() as con:
             for _ in range(20):
                 sweep_id = new_run_id()
@@ -542,6 +573,7 @@ class RunStore:
         back to ``running`` with this pid and host, and the time in ``resumed``. A sweep
         still running in a live process is refused: two processes would run the same
         missing tasks."""
+        self.require_writable("resume its sweeps")
         with self._connect() as con:  # (this marks a dead process's sweep interrupted first)
             row = con.execute("SELECT status, pid, host, coalesce(resumed, created) "
                               "FROM sweeps WHERE id = ?", [sweep_id]).fetchone()
@@ -691,6 +723,9 @@ class RunStore:
             raise ScsimError(_damaged_message(folder.name, problem)) from None
 
     def _mark_damaged(self, run_id: str, problems: list[str]) -> None:
+        """Mark a run ``damaged`` (not in a read-only store, which stays as it is)."""
+        if not self.writable:
+            return
         with self._connect() as con:
             self._set_damaged(con, run_id, problems)
             self._ensure_views(con)
@@ -710,16 +745,18 @@ class RunStore:
         unseen. The connection is read-only and sandboxed (``_sandbox``): no file outside
         the store's runs, no extension installed or loaded, configuration locked."""
         with self._connect() as con:  # repairs and creates the views if needed
-            has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
-                                         "WHERE view_name = 'metrics'").fetchone()[0])
             damaged = con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
                                   ).fetchone()[0]
-        if damaged:
-            print(f"note: {counted(damaged, 'damaged run')} skipped (scsim check)",
-                  file=sys.stderr)
         if not sql.strip():
             raise ScsimError("the query is empty")
         with self._connect(read_only=True) as con:
+            if not self.writable:  # its views cannot be repaired: temporary ones, fresh
+                damaged += self._temporary_views(con)
+            has_views = bool(con.execute("SELECT count(*) FROM duckdb_views() "
+                                         "WHERE view_name = 'metrics'").fetchone()[0])
+            if damaged:
+                print(f"note: {counted(damaged, 'damaged run')} skipped (scsim check)",
+                      file=sys.stderr)
             try:
                 self._sandbox(con)
                 statements = con.extract_statements(sql)
@@ -750,6 +787,20 @@ class RunStore:
                     "companies views)")
                 raise ScsimError(f"query failed: {message}{hint}") from None
 
+    def _temporary_views(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Make the views over a read-only store's finished, intact runs as temporary
+        views of ``con`` (they hide the stored ones, which may name the files where the
+        store was written, not where it is now); returns how many finished runs they
+        leave out as damaged (the store cannot mark them so)."""
+        done = [r[0] for r in con.execute("SELECT id, files FROM runs WHERE status = "
+                                          "'done' ORDER BY id").fetchall()
+                if not quick_problems(self.runs_dir / r[0], json.loads(r[1]) if r[1]
+                                      else None)]
+        good = [r for r in done if r not in self._unreadable(con, done)]
+        finished = con.execute("SELECT count(*) FROM runs WHERE status = 'done'").fetchone()[0]
+        self._create_views(con, good, temporary=True)
+        return finished - len(good)
+
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
         """Lock a read-only connection down to reading the catalogue and the runs' files:
         no other file, no network, no extension, and no way to change that afterwards."""
@@ -762,6 +813,7 @@ class RunStore:
         """The runs ``refs`` name (see ``get``), each once, if every one of them may be
         removed (see ``remove``); otherwise one ScsimError that names every ref that names
         no run, or several, and every run still running. Nothing is touched."""
+        self.require_writable("remove runs from it")
         records = list({rec.id: rec for rec in self.get_all(refs)}.values())
         running = [_still_running(rec, elsewhere) for rec in records]
         if any(running):
@@ -778,6 +830,7 @@ class RunStore:
         removed; one recorded as running on another host (whose process cannot be checked
         from here) only with ``elsewhere``, when its owner knows that process has ended
         (the host went down)."""
+        self.require_writable("remove runs from it")
         rec = self.get(ref)
         running = _still_running(rec, elsewhere)
         if running:
@@ -852,13 +905,16 @@ class RunStore:
               on_run: Callable[[CheckItem], None] | None = None) -> list[CheckItem]:
         """Verify every finished or damaged run against its recorded sizes and checksums
         (like ``git fsck``): a run that does not match is marked ``damaged``, one that
-        matches again becomes ``done``. ``repair``: ``"remove"`` deletes damaged runs,
-        ``"rerun"`` runs them again from their scenario.yaml and seed and keeps the result
-        only if every file that was intact comes out byte for byte the same (and every
-        damaged file the same as recorded, run.json excepted: it holds times). Returns one
-        item per run checked; ``on_run`` hears of each."""
+        matches again becomes ``done`` (a read-only store is checked, not marked).
+        ``repair``: ``"remove"`` deletes damaged runs, ``"rerun"`` runs them again from
+        their scenario.yaml and seed and keeps the result only if every file that was
+        intact comes out byte for byte the same (and every damaged file the same as
+        recorded, run.json excepted: it holds times). Returns one item per run checked;
+        ``on_run`` hears of each."""
         if repair not in (None, "remove", "rerun"):
             raise ScsimError(f"--repair {repair}: expected remove or rerun")
+        if repair is not None:
+            self.require_writable("repair its runs")
         with self._connect() as con:  # repairs rows and sweeps a dead process left
             rows = con.execute("SELECT id, status, files, seed, trace FROM runs WHERE "
                                "status IN ('done', 'damaged') ORDER BY id").fetchall()
@@ -868,13 +924,14 @@ class RunStore:
             folder = self.runs_dir / run_id
             problems = full_problems(folder, recorded)
             item = CheckItem(run_id, "damaged" if problems else "ok", problems)
-            with self._connect() as con:
-                if problems:
-                    self._set_damaged(con, run_id, problems)
-                elif status == "damaged" or recorded is None:
-                    con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
-                                "WHERE id = ?", [json.dumps(fingerprint(folder)), run_id])
-                self._ensure_views(con)
+            if self.writable:  # a read-only store is told, not changed
+                with self._connect() as con:
+                    if problems:
+                        self._set_damaged(con, run_id, problems)
+                    elif status == "damaged" or recorded is None:
+                        con.execute("UPDATE runs SET status = 'done', error = NULL, files = ? "
+                                    "WHERE id = ?", [json.dumps(fingerprint(folder)), run_id])
+                    self._ensure_views(con)
             if problems and repair == "remove":
                 self.remove(run_id)
                 item.action = "removed"
@@ -946,7 +1003,12 @@ class RunStore:
         """The catalogue, open for one short transaction under the store's file lock;
         a read-write opening first creates the schema and repairs what a killed process
         left behind. A write that fails because the disk is full is a ScsimError that
-        says so, and ``full`` what was kept (by default: nothing)."""
+        says so, and ``full`` what was kept (by default: nothing). In a read-only store
+        (``writable`` false) it is ``_read_only_catalogue``, whatever ``read_only`` says."""
+        if not self.writable:
+            with self._read_only_catalogue() as con:
+                yield con
+            return
         try:
             self._lock.acquire()
         except Timeout:
@@ -972,6 +1034,22 @@ class RunStore:
                 con.close()
         finally:
             self._lock.release()
+
+    @contextlib.contextmanager
+    def _read_only_catalogue(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The catalogue of a read-only store, opened read-only without the file lock (it
+        cannot be made there) and with nothing repaired (a killed process's rows stay as
+        they were written); a statement that would change it is a ScsimError saying the
+        store is read-only."""
+        con = self._open(read_only=True)
+        try:
+            yield con
+        except duckdb.InvalidInputException as exc:
+            if "read-only" not in str(exc):
+                raise
+            self.require_writable("change its catalogue")
+        finally:
+            con.close()
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + BUSY_TIMEOUT
@@ -1090,20 +1168,23 @@ class RunStore:
                         or (self.runs_dir / r / f"{table}.parquet").is_file()]
                 for table in (*TABLES, *PROVENANCE_TABLES)}
 
-    def _create_views(self, con: duckdb.DuckDBPyConnection, good: list[str]) -> None:
-        """(Re)create the views over the files of the runs ``good``; DuckDB reads each
-        file's footer here, and raises if one cannot be read."""
+    def _create_views(self, con: duckdb.DuckDBPyConnection, good: list[str],
+                      temporary: bool = False) -> None:
+        """(Re)create the views over the files of the runs ``good`` (``temporary``: as
+        temporary views of ``con``, leaving the stored ones as they are); DuckDB reads
+        each file's footer here, and raises if one cannot be read."""
         for table, having in self._view_files(good).items():
             if having:
                 paths = ", ".join(_sql_text(self.runs_dir / r / f"{table}.parquet")
                                   for r in having)
                 con.execute(
-                    f"CREATE OR REPLACE VIEW {table} AS SELECT "
+                    f"CREATE OR REPLACE {'TEMPORARY ' if temporary else ''}VIEW {table} "
+                    "AS SELECT "
                     f"regexp_extract(filename, '([^/\\\\]+)[/\\\\]{table}\\.parquet$', 1) "
                     "AS run_id, * EXCLUDE (filename) "
                     f"FROM read_parquet([{paths}], union_by_name = true, filename = true) "
                     "WHERE run_id IN (SELECT id FROM runs WHERE status = 'done')")
-            else:
+            elif not temporary:
                 con.execute(f"DROP VIEW IF EXISTS {table}")
 
     def _unreadable(self, con: duckdb.DuckDBPyConnection, good: list[str]

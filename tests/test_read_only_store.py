@@ -1,0 +1,133 @@
+"""A read-only run store (an archived copy, a read-only mount) can be listed, shown,
+queried and checked; whatever would change it is refused in one line, and nothing in it
+changes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import scsim
+from conftest import SCSIM
+from scsim.errors import ScsimError
+from scsim.store import open_store
+from scsim.store import runstore as runstore_module
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` -> its SHA-256: what a read-only store must keep."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_read_only(folder: Path, monkeypatch) -> None:
+    """Take the write permission off ``folder`` and everything in it. Root writes whatever
+    the modes say (only a read-only mount stops it: see the test with ``unshare`` below),
+    so for root the store's own test of writability answers as it would there."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    if os.geteuid() == 0:
+        monkeypatch.setattr(runstore_module, "_can_write", lambda path: False)
+
+
+@pytest.fixture
+def archived(tmp_path, monkeypatch):
+    """A store of two runs (one of them damaged since), copied elsewhere as an archive is,
+    the original gone (so that views naming its files find nothing), made read-only."""
+    written = tmp_path / "written"
+    for seed in (1, 2):
+        scsim.simulate(scsim.load_scenario("national-800", agents=300, days=4), seed=seed,
+                       store=written)
+    archive = tmp_path / "archive"
+    shutil.copytree(written, archive, ignore=shutil.ignore_patterns("catalog.lock"))
+    shutil.rmtree(written)
+    damaged = sorted((archive / "runs").iterdir())[0]
+    with open(damaged / "metrics.parquet", "r+b") as handle:
+        handle.truncate(100)
+    make_read_only(archive, monkeypatch)
+    yield archive, damaged.name
+    for path in [archive, *archive.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def test_a_read_only_store_is_read_where_it_is_now_and_left_as_it_was(archived, capsys):
+    archive, damaged = archived
+    before = snapshot(archive)
+    st = open_store(archive, create=False)
+    assert not st.writable
+    runs = st.runs()
+    assert len(runs) == 2 and set(runs["status"]) == {"done"}  # it cannot mark them
+    intact = next(r for r in runs["id"] if r != damaged)
+    per_run = st.query("SELECT run_id, count(*) AS days FROM metrics GROUP BY run_id")
+    assert per_run.to_dict("records") == [{"run_id": intact, "days": 4}]
+    assert "1 damaged run skipped" in capsys.readouterr().err
+    assert len(st.load(intact).metrics) == 4
+    with pytest.raises(ScsimError, match=f"run {damaged} is damaged"):
+        st.load(damaged)
+    items = {item.run_id: item.state for item in st.check()}
+    assert items == {intact: "ok", damaged: "damaged"}
+    assert snapshot(archive) == before
+    assert not (archive / "catalog.lock").exists()
+
+
+@pytest.mark.parametrize("change", ["run", "remove", "repair", "report", "sweep"])
+def test_what_would_change_a_read_only_store_is_refused(archived, change, tmp_path):
+    archive, damaged = archived
+    before = snapshot(archive)
+    st = open_store(archive, create=False)
+    intact = next(r for r in st.runs()["id"] if r != damaged)
+    act = {
+        "run": lambda: scsim.simulate(scsim.load_scenario("national-800", agents=300,
+                                                          days=2), seed=3, store=st),
+        "remove": lambda: st.remove(intact),
+        "repair": lambda: st.check(repair="remove"),
+        "report": lambda: scsim.report(st.load(intact), store=st),
+        "sweep": lambda: st.create_sweep("national-800", 2, 1, {}),
+    }[change]
+    with pytest.raises(ScsimError, match=f"the run store {archive} is read-only .*cannot"):
+        act()
+    assert snapshot(archive) == before
+
+
+def _unshare_works() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs root and `unshare -m` to mount the "
+                    "store read-only (a private mount namespace)")
+def test_the_cli_reads_a_store_on_a_read_only_mount(tmp_path):
+    """The real thing: a store bind-mounted read-only, where the modes say writable and
+    only the mount refuses (root included)."""
+    store = tmp_path / "store"
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                         store=store)
+    before = snapshot(store)
+    cli = " ".join(shlex.quote(part) for part in SCSIM)
+    at = shlex.quote(str(store))
+    script = (f"mount --bind {at} {at} && mount -o remount,ro,bind {at} {at} || exit 99\n"
+              f"{cli} runs --store {at} || exit 1\n"
+              f"{cli} query 'SELECT count(*) AS n FROM metrics' --store {at} || exit 1\n"
+              f"{cli} check --store {at} || exit 1\n"
+              f"{cli} run national-800 --agents 300 --days 2 --store {at}; echo rc=$?\n"
+              f"{cli} rm {res.run_id} --store {at}; echo rc=$?\n")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode == 99:
+        pytest.skip("this machine does not allow a read-only bind mount")
+    assert done.returncode == 0, done.stderr
+    out, err = done.stdout, " ".join(done.stderr.split())
+    assert res.run_id in out and "│ 3 │" in out and "1 intact, 0 damaged" in out
+    assert out.count("rc=2") == 2
+    assert err.count(f"error: the run store {store} is read-only") == 2
+    assert "cannot keep new runs in it" in err and "cannot remove runs from it" in err
+    assert "Traceback" not in err
+    assert snapshot(store) == before
