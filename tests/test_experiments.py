@@ -3,6 +3,7 @@ and real worker processes on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import warnings
@@ -13,7 +14,7 @@ import pytest
 
 import scsim
 from scsim.analysis.stats import mean_ci95
-from scsim.errors import ScsimError
+from scsim.errors import ResultWarning, ScsimError
 from scsim.experiments.calibrate import (
     Calibration,
     Target,
@@ -452,6 +453,47 @@ def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):
              "reps must be a whole number")):
         with pytest.raises(ScsimError, match=said):
             call()
+
+
+def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
+    """A notebook user got a calibration 592 % off its target, and Sobol indices of an
+    output that never varied ("explains none of the variance"), without a word, where the
+    CLI warns: `scsim.calibrate` and `scsim.sensitivity` warn (ResultWarning) with the
+    CLI's words, naming the Python settings (samples=, ranges=) instead of its options."""
+    import scsim.experiments.calibrate as calibrate_module
+    import scsim.experiments.cluster as cluster
+    import scsim.experiments.sensitivity as sensitivity_module
+
+    monkeypatch.setattr(cluster, "dask_client", lambda *a, **k: contextlib.nullcontext())
+    base = scsim.load_scenario("court-blacklist", agents=1000, days=60)
+    ranges = {"scoring.recovery": (0.001, 0.01), "listing.duration": (100, 200)}
+    indices = pd.DataFrame([("scoring.recovery", 0.9, 0.8, 0.5, 0.2),
+                            ("listing.duration", 0.1, 0.05, 0.2, 0.05)],
+                           columns=["parameter", "S1", "S1_ci95", "ST", "ST_ci95"])
+    flat = Sensitivity("sobol", "listed_final", indices,
+                       pd.DataFrame({"listed_final": [4.0] * 8}))
+    noisy = Sensitivity("sobol", "listed_final", indices,
+                        pd.DataFrame({"listed_final": np.arange(8.0)}))
+    for result, said in ((flat, "listed_final took the same value in all 8 runs: the "
+                                "indices measure nothing"),
+                         (noisy, r"too imprecise to rank the parameters: S1 is above ST for "
+                                 r"scoring.recovery: raise samples= \(now 2; e.g. 64\)")):
+        monkeypatch.setattr(sensitivity_module, "sensitivity", lambda *a, r=result, **k: r)
+        with pytest.warns(ResultWarning, match=said):
+            assert scsim.sensitivity(base, ranges, "listed_final") is result
+    fit = pd.DataFrame({"output": ["blocked_air_per_capita_year"], "target": [0.0129],
+                        "fitted": [0.0893], "ci95": [0.0], "relative_error": [5.92]})
+    poor = Calibration({}, fit, pd.DataFrame({"number": [0]}), base)
+    monkeypatch.setattr(calibrate_module, "calibrate", lambda *a, **k: poor)
+    with pytest.warns(ResultWarning, match=r"blocked_air_per_capita_year is 0.0893, \+592% "
+                      r"off its target 0.0129 .*does not reproduce it \(widen ranges="):
+        scsim.calibrate(base, ranges, {"blocked_air_per_capita_year": 0.0129})
+    good = Calibration({}, fit.assign(fitted=0.013, relative_error=0.008),
+                       pd.DataFrame({"number": [0]}), base)
+    monkeypatch.setattr(calibrate_module, "calibrate", lambda *a, **k: good)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scsim.calibrate(base, ranges, {"blocked_air_per_capita_year": 0.0129})
 
 
 def test_a_sweep_chart_cuts_a_counts_interval_at_zero():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -176,7 +177,8 @@ def test_a_notebook_users_slips_get_plain_errors(tmp_path, reps):
     """Found by trying the API as a researcher would: these raised TypeError, IndexError,
     FileNotFoundError or ValueError from deep inside; each is a ScsimError saying what to
     give instead."""
-    with pytest.raises(ScsimError, match="a built-in name, a YAML path or a mapping, not 42"):
+    with pytest.raises(ScsimError, match="a built-in name, a YAML path, YAML text or a "
+                       "mapping, not 42"):
         scsim.load_scenario(42)
     with pytest.raises(ScsimError, match=r"not a run saved by scsim .*: no such folder"):
         scsim.Result.load(tmp_path / "nope")
@@ -199,6 +201,51 @@ def test_a_notebook_users_slips_get_plain_errors(tmp_path, reps):
     assert median.loc[0.5].equals(reps.quantiles([0.5]).loc[0.5])
     per_day = reps.metrics().groupby("day")["score_mean"].median()
     assert np.allclose(median.loc[0.5]["score_mean"], per_day)
+
+
+def test_a_scenario_written_in_a_notebook_cell_is_yaml_text(tmp_path, monkeypatch):
+    """A researcher passed a cell's YAML to load_scenario: an OSError (file name too long)
+    from pathlib. Text of several lines is a scenario; its problems name <text> and the
+    line; a relative base file is found from the working folder."""
+    text = "base: national-800\nname: my-study\ndays: 90\npopulation: {agents: 2000}\n"
+    sc = scsim.load_scenario(text)
+    assert (sc.name, sc.days, sc.population.agents) == ("my-study", 90, 2000)
+    assert sc == scsim.load_scenario({"base": "national-800", "name": "my-study",
+                                      "days": 90, "population": {"agents": 2000}})
+    with pytest.raises(ScsimError, match=r"<text>:2: days: must be >= 1"):
+        scsim.load_scenario("base: national-800\ndays: 0\n")
+    (tmp_path / "mine.yaml").write_text("base: pilot-1000\ndays: 7\n")
+    monkeypatch.chdir(tmp_path)
+    assert scsim.load_scenario("base: mine.yaml\nname: on-mine\n").days == 7
+    with pytest.raises(ScsimError, match="no scenario file or built-in scenario named 'xxx"):
+        scsim.load_scenario("x" * 5000)  # one line: a name, too long to look up
+
+
+def test_more_slips_get_plain_errors_naming_the_python_argument(reps):
+    """More of a notebook user's slips that raised TypeError, AttributeError or pandas'
+    errors, or spoke of command-line options, or read Replicates as pairs A, B."""
+    for overrides, said in ((5, "overrides=: expected 'key=value', a list of them or a "
+                                "{key: value} mapping, got 5"),
+                            ([{"a": 1}], r"overrides=: expected 'key=value' text, got "
+                                         r"\{'a': 1\}"),
+                            (["days"], "overrides= days: expected KEY=VALUE")):
+        with pytest.raises(ScsimError, match=re.escape(said) if overrides == 5 else said):
+            scsim.load_scenario("national-800", overrides=overrides)
+    res = reps[0]
+    for agent in ("5", 3.0, True):
+        with pytest.raises(ScsimError, match=f"an agent is a whole number from 0 to 1,999, "
+                           f"got {re.escape(repr(agent))}"):
+            res.explain(agent)
+    assert res.explain(np.int64(5)).agent == res.explain(5).agent == 5
+    with pytest.raises(ScsimError, match=r"a report shows a Result, a Comparison or pairs "
+                       r"of Results \(A, B, A, B...\), not 'last': load a stored run"):
+        scsim.report("last", "somewhere")
+    with pytest.raises(ScsimError, match=r"not Replicates \(seeds are not pairs\)"):
+        scsim.report(reps, "somewhere")
+    for q in ("0.9", 1.5, [0.1, "x"], None):
+        with pytest.raises(ScsimError, match="quantiles: q is a number from 0 to 1"):
+            reps.quantiles(q)
+    assert list(reps.quantiles(np.array([0.1, 0.9])).index.levels[0]) == [0.1, 0.9]
 
 
 def test_replications_are_a_sequence_and_a_simulation_says_where_it_is(reps):

@@ -38,6 +38,12 @@ class ScenarioWarning(UserWarning):
         self.path = path
 
 
+class ResultWarning(UserWarning):
+    """A result that does not mean what it seems (a sensitivity analysis whose output never
+    varied or whose estimates are too imprecise to rank, a calibration that misses a
+    target): the Python API warns with it where the CLI prints a warning."""
+
+
 class EdgeListError(ScsimError):
     """A missing or malformed edge-list file; the message names the file and line."""
 

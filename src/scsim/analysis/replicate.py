@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
-from scsim.errors import check_reps
+from scsim.errors import ScsimError, check_reps
 from scsim.outputs.result import Result
 from scsim.outputs.summary import figure_range
 from scsim.outputs.words import counted
@@ -80,8 +80,12 @@ class Replicates:
         """Per quantile and day (a two-level index, ``quantile`` and ``day``:
         ``quantiles().loc[0.05]`` is one table per day), the quantiles ``q`` (one, or
         several) over replications of every metric column."""
+        qs = list(q) if isinstance(q, Sequence | np.ndarray) and not isinstance(q, str) else [q]
+        if not qs or not all(isinstance(x, numbers.Real) and not isinstance(x, bool)
+                             and 0 <= x <= 1 for x in qs):
+            raise ScsimError(f"quantiles: q is a number from 0 to 1, or a list of them "
+                             f"(0.05 for the 5th percentile), got {q!r}")
         by_day = self.metrics().drop(columns=["rep", "seed"]).groupby("day")
-        qs = [q] if isinstance(q, numbers.Real) else list(q)
         out = by_day.quantile(qs).swaplevel().sort_index()
         out.index = out.index.set_names(["quantile", "day"])
         return out

@@ -298,7 +298,6 @@ def calibrate_command(
     import pandas as pd
 
     from scsim.experiments.calibrate import (
-        POOR_FIT,
         Target,
         calibrate,
         check_calibration,
@@ -339,11 +338,8 @@ def calibrate_command(
         console.print(frame_table(fit, f"fit over {counted(reps, 'replication')} (ci95: "
                                        "half-width; error: relative, absolute for a target "
                                        "of 0)"))
-        for row in cal.poor_fits().itertuples():
-            console.print(f"[yellow]warning:[/yellow] {row.output} is {row.fitted:.4g}, "
-                          f"{miss(row.fitted, row.target)} off its target {row.target:g} (more "
-                          f"than {POOR_FIT:.0%}): the calibrated scenario does not reproduce it "
-                          "(widen the --param ranges, add parameters or trials)")
+        for line in cal.warnings():
+            console.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
         yaml_path, png_path = cal.save(path, force=force)
     console.print(f"calibrated scenario: [bold]{yaml_path}[/bold] (scsim run {yaml_path}); "
                   f"trials: {png_path}")
@@ -400,16 +396,10 @@ def sensitivity_command(
                                  on_total=bar.set_total)
         console.print(frame_table(result.indices, f"{method} indices of {output} "
                                              f"({len(result.samples)} runs)"))
-        if result.never_varied():
-            console.print(f"[yellow]warning:[/yellow] {output} took the same value in all "
-                          f"{len(result.samples)} runs: the indices measure nothing (is the "
-                          "mechanism behind it on? more agents or days?)")
-        else:
+        if not result.never_varied():
             for line in result.in_words():
                 console.print(escape(line), soft_wrap=True)
-            if problems := result.imprecise():
-                console.print(f"[yellow]warning:[/yellow] the estimates are too imprecise to "
-                              f"rank the parameters: {'; '.join(problems)}: raise --samples "
-                              f"(now {samples}; e.g. {max(64, 4 * samples)})", soft_wrap=True)
+        for line in result.warnings():
+            console.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
         path = result.save(folder, force=force)
     console.print(f"indices and chart: [bold]{path}[/bold]")

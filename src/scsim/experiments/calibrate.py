@@ -141,6 +141,15 @@ class Calibration:
                        self.fit["fitted"] - self.fit["target"])
         return self.fit[np.abs(off) > limit]
 
+    def warnings(self, ranges_option: str = "the --param ranges") -> list[str]:
+        """One line per target the calibrated scenario misses by more than ``POOR_FIT``,
+        saying what to try (``ranges_option``: what the ranges are called, ``the --param
+        ranges`` in the CLI, ``ranges=`` in Python)."""
+        return [f"{row.output} is {row.fitted:.4g}, {miss(row.fitted, row.target)} off its "
+                f"target {row.target:g} (more than {POOR_FIT:.0%}): the calibrated scenario "
+                f"does not reproduce it (widen {ranges_option}, add parameters or trials)"
+                for row in self.poor_fits().itertuples()]
+
     def save(self, path: str | os.PathLike, *, force: bool = False) -> tuple[Path, Path]:
         """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``, sealed
         by a last comment line with its checksum: ``fsutil.sealed``) and

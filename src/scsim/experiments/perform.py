@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scsim.errors import ScenarioWarning, ScsimError, check_reps
+from scsim.errors import ResultWarning, ScenarioWarning, ScsimError, check_reps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,8 +162,11 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     params = _parameters(ranges, base)
     check_sensitivity(params, method, samples, seed)  # before Dask
     with dask_client(scheduler, workers) as client:
-        return analyse(base, params, output, client=client, method=method, samples=samples,
-                       seed=seed, progress=progress)
+        result = analyse(base, params, output, client=client, method=method,
+                         samples=samples, seed=seed, progress=progress)
+    for line in result.warnings("samples="):
+        warnings.warn(ResultWarning(line), stacklevel=2)
+    return result
 
 
 def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Sequence[Any]],
@@ -210,8 +213,11 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     params = _parameters(ranges, base)
     check_calibration(params, chosen, trials=trials, reps=reps, seed=seed)  # before Dask
     with dask_client(scheduler, workers) as client:
-        return fit(base, params, chosen, client=client, trials=trials, reps=reps, seed=seed,
-                   progress=progress)
+        result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
+                     seed=seed, progress=progress)
+    for line in result.warnings("ranges="):
+        warnings.warn(ResultWarning(line), stacklevel=2)
+    return result
 
 
 def _parameters(ranges: Mapping[str, Sequence[Any]], base: Scenario) -> list:

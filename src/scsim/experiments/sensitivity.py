@@ -80,6 +80,24 @@ class Sensitivity:
             out.append(f"the 95 % interval is wider than the index for {', '.join(wide)}")
         return out
 
+    def warnings(self, samples_option: str = "--samples") -> list[str]:
+        """What makes the indices mean less than they seem, one line each (empty when
+        nothing does): an output that never varied, or estimates too imprecise to rank the
+        parameters, with how many more samples to ask for (``samples_option``: the name of
+        that setting, ``--samples`` in the CLI, ``samples=`` in Python)."""
+        runs = len(self.samples)
+        if self.never_varied():
+            return [f"{self.output} took the same value in all {runs} runs: the indices "
+                    "measure nothing (is the mechanism behind it on? more agents or days?)"]
+        problems = self.imprecise()
+        if not problems:
+            return []
+        per = len(self.indices) + (2 if self.method == "sobol" else 1)
+        samples = runs // per
+        return [f"the estimates are too imprecise to rank the parameters: "
+                f"{'; '.join(problems)}: raise {samples_option} (now {samples}; e.g. "
+                f"{max(64, 4 * samples)})"]
+
     def in_words(self) -> list[str]:
         """What the indices say, one sentence per parameter (the largest first)."""
         from scsim.experiments.outputs import output_label

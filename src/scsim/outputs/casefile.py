@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -1080,6 +1081,9 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     """The case file of ``agent`` in the Result ``res`` (see ``Result.explain``);
     ``untraced`` says, for an agent that has none, how to get one (``{agent}``: its id)."""
     n = int(res.info.get("agents", len(res.agents)))
+    if isinstance(agent, bool) or not isinstance(agent, numbers.Integral):
+        raise ScsimError(f"an agent is a whole number from 0 to {n - 1:,}, got {agent!r}")
+    agent = int(agent)
     if not 0 <= agent < n:
         raise ScsimError(f"no agent {agent} in this run (agents are 0 to {n - 1:,})")
     events = res.events

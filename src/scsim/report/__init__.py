@@ -83,7 +83,7 @@ def report(results: Result | Sequence[Result] | Comparison,
     if isinstance(results, Comparison):
         shown = [results.a[0], results.b[0]]
     else:
-        given = [results] if isinstance(results, Result) else list(results)
+        given = _results(results)
         if len(given) != 1 and (len(given) % 2 or not given):
             raise ScsimError(f"a report shows one run or pairs of runs (A B, A B...), not "
                              f"{len(given)}")
@@ -101,6 +101,25 @@ def report(results: Result | Sequence[Result] | Comparison,
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)
     return report_run(shown[0], folder, force=force)
+
+
+def _results(given: object) -> list[Result]:
+    """What ``report`` was given, as a list of Results; a ScsimError saying what it takes
+    when it is something else (a run id, Replicates, which it would read as pairs)."""
+    from scsim.analysis.replicate import Replicates
+
+    takes = ("a report shows a Result, a Comparison or pairs of Results (A, B, A, B...)")
+    if isinstance(given, Result):
+        return [given]
+    if isinstance(given, str | os.PathLike):
+        raise ScsimError(f"{takes}, not {given!r}: load a stored run first "
+                         "(scsim.open_store().load(RUN))")
+    if isinstance(given, Replicates):
+        raise ScsimError(f"{takes}, not Replicates (seeds are not pairs): report one of "
+                         "them (reps[0]), or draw them together with reps.plot()")
+    if not isinstance(given, Sequence) or not all(isinstance(r, Result) for r in given):
+        raise ScsimError(f"{takes}, not {type(given).__name__}")
+    return list(given)
 
 
 def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -> Path:

@@ -69,8 +69,10 @@ def builtin_names() -> list[str]:
 
 
 def _builtin_text(name: str) -> str | None:
-    path = resources.files("scsim") / "scenarios" / f"{name}.yaml"
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    if name not in builtin_names():  # (a long text taken for a name cannot be looked up)
+        return None
+    return (resources.files("scsim") / "scenarios" / f"{name}.yaml").read_text(
+        encoding="utf-8")
 
 
 # Limits on what a scenario may hold, checked while it is read, so that a YAML alias bomb
@@ -259,10 +261,19 @@ def _named_list(value: Any) -> bool:
         isinstance(i, dict) and "name" in i for i in value)
 
 
+def _exists_as(path: Path, kind: str) -> bool:
+    """``path.is_file()`` (``kind`` "file") or ``path.is_dir()`` ("folder"); False for a
+    name the system cannot look up (too long, as a scenario's text taken for a path)."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except OSError:
+        return False
+
+
 def _not_found(name: str, path: Path) -> str:
     """Why ``name`` (as the user wrote it; ``path``: where it was looked for) names no
     scenario: a folder, or neither a file nor a built-in (the nearest built-in named)."""
-    if path.is_dir():
+    if _exists_as(path, "folder"):
         return f"{name} is a folder, not a scenario file"
     close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.75)
     hint = f"did you mean '{close[0]}'? " if close else ""
@@ -270,20 +281,28 @@ def _not_found(name: str, path: Path) -> str:
             f"{', '.join(builtin_names())})")
 
 
+TEXT_SOURCE = "<text>"  # what problems of a scenario given as YAML text name as its file
 # What a scenario file must have (its name is optional: "custom" when it gives none)
 NEEDS = ("a scenario file needs a base: to start from, e.g. base: national-800, or "
          "behaviours of its own")
 
 
 def _read_source(source: str | Path, seen: tuple = ()) -> Document:
-    """A built-in name or a YAML path, with its ``base:`` chain merged in."""
+    """A built-in name, a YAML path or YAML text (a string of several lines), with its
+    ``base:`` chain merged in (a relative base file found from the working folder when
+    the scenario is text)."""
     text = _builtin_text(str(source)) if isinstance(source, str) else None
     if text is not None:
         doc = parse_yaml(text, f"<built-in {source}>")
         here = None
+    elif isinstance(source, str) and "\n" in source.strip():
+        doc = parse_yaml(source, TEXT_SOURCE)
+        if not doc.data:
+            raise ScenarioError(f"the scenario text is empty ({NEEDS})", TEXT_SOURCE)
+        here = None
     else:
         path = Path(source)
-        if not path.is_file():
+        if not _exists_as(path, "file"):
             raise ScenarioError(_not_found(str(source), path))
         try:
             doc = parse_yaml(read_text(path), str(path))
@@ -305,7 +324,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     base_ref: str | Path = base
     if _builtin_text(base) is None:
         base_ref = here / base if here is not None else Path(base)
-        if not base_ref.is_file():
+        if not _exists_as(base_ref, "file"):
             raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: "
                                 + _not_found(base, base_ref))
     _refuse_repeated_names(doc)
@@ -328,17 +347,20 @@ def _refuse_repeated_names(doc: Document) -> None:
         raise ScenarioError(problems, doc.source)
 
 
-def parse_assignment(text: str) -> tuple[tuple, Any]:
+def parse_assignment(text: str, named: str = "--set") -> tuple[tuple, Any]:
     """``key.path=value`` (value read as YAML) -> (path, value). An empty value is refused
-    (a forgotten value would otherwise clear the key): ``key=null`` clears it."""
+    (a forgotten value would otherwise clear the key): ``key=null`` clears it. Problems
+    begin with ``named``: how the caller gave it (``--set``, ``overrides=``)."""
+    if not isinstance(text, str):
+        raise ScenarioError(f"{named}: expected 'key=value' text, got {text!r}")
     if "=" not in text:
-        raise ScenarioError(f"--set {text}: expected KEY=VALUE")
+        raise ScenarioError(f"{named} {text}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
     if not raw.strip():
-        raise ScenarioError(f"--set {text}: no value after '=' (write {key}=null to clear "
-                            "it)")
+        raise ScenarioError(f"{named} {text}: no value after '=' (write {key}=null to "
+                            "clear it)")
     try:
-        value = load_value(raw, f"--set {key}")
+        value = load_value(raw, f"{named} {key}")
     except ScenarioError as exc:
         if "YAML syntax error" not in str(exc):
             raise
@@ -357,7 +379,8 @@ def load_scenario(
 ) -> Scenario:
     """Load, merge and validate a scenario.
 
-    ``source`` is a built-in name (``"national-800"``), a YAML path, or a mapping.
+    ``source`` is a built-in name (``"national-800"``), a YAML path, YAML text (a string
+    of several lines, as a notebook cell holds it), or a mapping.
     ``overrides`` are ``"a.b=value"`` strings (one, or a list) or a ``{path: value}`` mapping,
     applied after
     the file; ``agents``, ``days`` and ``network`` (an edge-list path) are applied last.
@@ -369,8 +392,8 @@ def load_scenario(
     0: ``scenario.advice``) is issued as a ``ScenarioWarning`` naming the key to set.
     """
     if not isinstance(source, str | Path | dict):
-        raise ScenarioError(f"a scenario is a built-in name, a YAML path or a mapping, not "
-                            f"{source!r}")
+        raise ScenarioError(f"a scenario is a built-in name, a YAML path, YAML text or a "
+                            f"mapping, not {source!r}")
     if isinstance(source, dict):
         doc = Document(copy.deepcopy(source), {}, "<dict>")
         own = mapping_paths(doc.data)  # the keys its author wrote, not its base's
@@ -389,8 +412,12 @@ def load_scenario(
         doc.source.startswith("<built-in"))
     if isinstance(overrides, str):  # one override, not its characters
         overrides = [overrides]
+    named = "--set" if spelling == "cli" else "overrides="
+    if overrides is not None and not isinstance(overrides, list | tuple | dict):
+        raise ScenarioError(f"{named}: expected 'key=value', a list of them or a "
+                            f"{{key: value}} mapping, got {overrides!r}")
     items = overrides.items() if isinstance(overrides, dict) else (
-        parse_assignment(o) for o in overrides or [])
+        parse_assignment(o, named) for o in overrides or [])
     def given(path: tuple, value: Any, option: str) -> None:
         try:
             set_path(doc.data, path, value)
