@@ -33,7 +33,15 @@ def test_representations_are_short_and_say_what_was_found(scenario, reps):
     assert "national-800: 2,000 agents × 60 days" in page and "on: " in page
     assert "misattribution_factor" not in page  # not every key
     res = reps.results[0]
-    assert repr(res) == "Result(national-800, 2,000 agents × 60 days, seed 4)"
+    # a run of changed settings is not the built-in's (a researcher's notebook showed both
+    # alike): its repr counts them, its HTML and its plot's title say them
+    assert repr(res) == "Result(national-800 (1 setting changed), 2,000 agents × 60 days, " \
+                        "seed 4)"
+    assert "changes <code>listing.threshold: 550 → 685</code>" in res._repr_html_()
+    assert res.plot()._suptitle.get_text().startswith("national-800 (1 setting changed): ")
+    plain = scsim.simulate("national-800", agents=300, days=2, seed=1)
+    assert repr(plain) == "Result(national-800, 300 agents × 2 days, seed 1)"
+    assert "changes <code>" not in plain._repr_html_()
     page = res._repr_html_()
     for line in run_headline(res).splitlines():
         assert html.escape(line) in page
@@ -104,8 +112,16 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
     one = res.plot("fear_mean")
     assert len(one.axes) == 1 and one.axes[0].get_ylabel() == "0-1"
     assert res.plot("network")._repr_png_().startswith(b"\x89PNG")  # a report chart by name
-    with pytest.raises(ScsimError, match="no metric column 'nonsense'"):
+    with pytest.raises(ScsimError, match="no chart or metric column 'nonsense' \\(charts: "
+                       "scores, "):
         res.plot("nonsense")
+    with pytest.raises(ScsimError, match="no chart or metric column 'netwrok' \\(did you "
+                       "mean 'network'\\? charts: "):
+        res.plot("netwrok")
+    with pytest.raises(ScsimError, match=re.escape(
+            "no metric column 'fear_maen' (did you mean 'fear_mean'? .metrics.columns lists "
+            "the metric columns)")):
+        reps.plot("fear_maen")
     band = reps.plot("listed")
     ax = band.axes[0]
     assert ax.lines[0].get_ydata() == pytest.approx(reps.mean()["listed"].to_numpy())

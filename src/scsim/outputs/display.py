@@ -56,10 +56,15 @@ def scenario_html(sc: Scenario) -> str:
 
 
 def result_html(res: Result) -> str:
+    from scsim.scenario.diff import changed_settings
+
     run = f", run {res.run_id}" if res.run_id else ""
     title = (f"{res.scenario.name}: {len(res.agent_columns['times_listed']):,} agents × "
              f"{len(res.metrics):,} days, seed {res.seed}{run}")
-    return _box(title, [html.escape(line) for line in run_headline(res).splitlines()],
+    changes = [f"changes <code>{html.escape(line)}</code>"
+               for line in changed_settings(res.scenario)]
+    return _box(title, [*changes[:5], *(html.escape(line)
+                                        for line in run_headline(res).splitlines())],
                 ".summary(), .metrics, .agents, .companies, .plot()")
 
 

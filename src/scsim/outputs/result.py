@@ -31,6 +31,7 @@ from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL, households, row
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.provenance import provenance_tables
+from scsim.outputs.words import counted
 from scsim.scenario.loader import dump_yaml
 from scsim.scenario.schema import Scenario
 from scsim.world.population import malice_rows
@@ -293,9 +294,14 @@ class Result:
         return plot_result(self, what)
 
     def __repr__(self) -> str:
+        from scsim.scenario.diff import changed_settings
+
         run = f", run {self.run_id}" if self.run_id else ""
-        return (f"Result({self.scenario.name}, {len(self.agent_columns['times_listed']):,} "
-                f"agents × {len(self.metrics_table):,} days, seed {self.seed}{run})")
+        changed = len(changed_settings(self.scenario))
+        settings = f" ({counted(changed, 'setting')} changed)" if changed else ""
+        return (f"Result({self.scenario.name}{settings}, "
+                f"{len(self.agent_columns['times_listed']):,} agents × "
+                f"{len(self.metrics_table):,} days, seed {self.seed}{run})")
 
     def _repr_html_(self) -> str:
         from scsim.outputs.display import result_html

@@ -7,6 +7,7 @@ companies, network) are reachable by name too.
 
 from __future__ import annotations
 
+import difflib
 import io
 from collections.abc import Sequence
 
@@ -19,6 +20,7 @@ from scsim.outputs.metrics import metric_label, metric_of
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.report.figures import RUN_CHARTS, SMOOTH, STYLE
+from scsim.scenario.diff import changed_settings
 
 # How a panel shows its series: as they are, summed since day 0, or as a rolling mean.
 HOW = ("daily", "cumulative", "smoothed")
@@ -78,8 +80,7 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
             raise ScsimError(f"unknown way to show a series '{how}' (one of {', '.join(HOW)})")
         for column in columns:
             if column not in results[0].metrics.columns:
-                raise ScsimError(f"no metric column '{column}' in this run (res.metrics."
-                                 "columns lists them)")
+                raise ScsimError(_unknown(column, list(results[0].metrics.columns)))
     ncols = 1 if len(panels) == 1 else 2
     nrows = -(-len(panels) // ncols)
     with mpl.rc_context(STYLE):
@@ -116,17 +117,33 @@ def panels_of(what: Sequence[str]) -> tuple[tuple[tuple[str, ...], str], ...]:
     return OVERVIEW if not what else tuple(((c,), "daily") for c in what)
 
 
+def _unknown(name: str, columns: list[str], charts: Sequence[str] = ()) -> str:
+    """Why ``name`` cannot be drawn: no such metric column (``columns``) nor, for one run,
+    chart (``charts``), with the nearest of them."""
+    close = difflib.get_close_matches(name, [*charts, *columns], n=1, cutoff=0.7)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (f"no {'chart or ' if charts else ''}metric column '{name}' ({hint}"
+            + (f"charts: {', '.join(charts)}; " if charts else "")
+            + ".metrics.columns lists the metric columns)")
+
+
 def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
     """``Result.plot()``: the overview, one of the report's charts by name, or metric
     columns by name (one panel each)."""
     charts = {draw.__name__: draw for draw in RUN_CHARTS}
+    for name in what:
+        if name not in charts and name not in res.metrics.columns:
+            raise ScsimError(_unknown(name, list(res.metrics.columns), list(charts)))
     if len(what) == 1 and what[0] in charts:
         with mpl.rc_context(STYLE):
             chart = charts[what[0]]([(res.scenario.name, res)])
         if isinstance(chart, str):
             raise ScsimError(f"no {what[0]} chart for this run: {chart}")
         return for_notebook(chart.figure)
-    title = f"{res.scenario.name}: {counted(len(res.metrics), 'day')}, seed {res.seed}"
+    changed = len(changed_settings(res.scenario))
+    title = (f"{res.scenario.name}" + (f" ({counted(changed, 'setting')} changed)" if changed
+                                       else "")
+             + f": {counted(len(res.metrics), 'day')}, seed {res.seed}")
     return plot_runs([res], panels_of(what), title=title)
 
 
