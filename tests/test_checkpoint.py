@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import golden
@@ -655,9 +656,56 @@ def test_a_store_that_lost_its_catalogue_is_refused_with_its_checkpoints_intact(
         assert (code, out) == (2, ""), command
         assert err == (f"error: the run store {store} has lost its catalogue (catalog.duckdb) "
                        "but holds 1 finished run and 1 run with checkpoints: scsim will not "
-                       "use it without one. Put the catalogue back (from a backup), or move "
-                       "the store's folders elsewhere and start a new store"), command
+                       "use it without one. `scsim check --repair catalogue --store "
+                       f"{store}` makes one again from the runs' own files (what sweep each "
+                       "run was in, and the comparisons, are lost), or put the catalogue "
+                       "back from a backup"), command
     assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
+
+
+def test_a_lost_catalogue_is_made_again_from_the_runs_folders(tmp_path, monkeypatch, capsys):
+    """Refusing a store without its catalogue kept its runs safe but out of reach: `scsim
+    check --repair catalogue` makes the catalogue again from run.json, scenario.yaml and
+    the checkpoints' manifests. The finished run is found as it was (same row, its own
+    files only: a user's notes stay theirs), the interrupted one resumes to the bits of a
+    run never stopped, and a folder that cannot be read is left out and named."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    finished = scsim.simulate(scenario(), seed=SEED + 1, store=store)
+    rows = open_store(store).runs().set_index("id")
+    interrupted = next(i for i in rows.index if i != finished.run_id)
+    (store / "runs" / finished.run_id / "NOTES.txt").write_text("mine")
+    broken = store / "runs" / "20200101-000000-abcd"
+    broken.mkdir()
+    (broken / "run.json").write_text("{")
+    (store / "catalog.duckdb").unlink()
+    code, out, err = run_cli(monkeypatch, capsys, "check", "--repair", "catalogue",
+                             "--store", str(store))
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert said.startswith("rebuilt the catalogue from 1 finished run and 1 run with a "
+                           "checkpoint")
+    assert f"interrupted {interrupted}: scsim resume {interrupted} continues it" in said
+    assert "left out runs/20200101-000000-abcd: JSONDecodeError" in said
+    assert said.endswith(f"checked 1 run in {store}: 1 intact, 0 damaged")
+    again = open_store(store).runs().set_index("id")
+    kept = ["scenario", "seed", "overrides", "scsim_version", "agents", "days", "status",
+            "wall_seconds"]
+    assert again.loc[finished.run_id, kept].equals(rows.loc[finished.run_id, kept])
+    assert again.loc[interrupted, "status"] == "interrupted"
+    st = open_store(store)
+    loaded = st.load(finished.run_id)
+    pd.testing.assert_frame_equal(loaded.metrics, finished.metrics)
+    pd.testing.assert_frame_equal(loaded.agents, finished.agents)
+    resumed = st.resume(interrupted)
+    assert_identical(digests(resumed), digests(scsim.simulate(scenario(), seed=SEED)))
+    st.remove(finished.run_id)
+    assert (store / "runs" / finished.run_id / "NOTES.txt").read_text() == "mine"
+    code, _, err = run_cli(monkeypatch, capsys, "check", "--repair", "catalogue",
+                           "--store", str(store))
+    assert code == 2 and "has its catalogue: there is nothing to rebuild" in err
 
 
 def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):

@@ -1,5 +1,6 @@
 """``scsim check``: verify every stored run against its recorded checksums (like
-``git fsck``), and with ``--repair`` remove damaged runs or run them again.
+``git fsck``), and with ``--repair`` remove damaged runs or run them again, or make a lost
+catalogue again from the runs' folders (``--repair catalogue``).
 
 Registered on the main Typer app when ``scsim.cli`` imports the modules of its package.
 """
@@ -18,10 +19,11 @@ from scsim.errors import ScsimError
 @app.command("check")
 def check_command(
     repair: Annotated[str | None, typer.Option(
-        metavar="remove|rerun",
+        metavar="remove|rerun|catalogue",
         help="What to do with damaged runs: remove them, or run them again from their "
              "resolved scenario and seed (kept only if the result is byte for byte the "
-             "same as recorded).")] = None,
+             "same as recorded); catalogue: make a store's lost catalogue again from its "
+             "runs' own files.")] = None,
     store: StoreOption = None,
 ) -> None:
     """Verify every finished run's files against the sizes and checksums recorded when it
@@ -29,8 +31,11 @@ def check_command(
     damaged run remains."""
     from scsim.store import open_store
 
-    if repair is not None and repair not in ("remove", "rerun"):
-        raise ScsimError(f"--repair {repair}: expected remove or rerun")
+    if repair is not None and repair not in ("remove", "rerun", "catalogue"):
+        raise ScsimError(f"--repair {repair}: expected remove, rerun or catalogue")
+    if repair == "catalogue":
+        _rebuild(store)
+        repair = None
     st = open_store(store, create=False)
 
     def report(item) -> None:
@@ -52,3 +57,23 @@ def check_command(
             console.print("[dim]scsim check --repair rerun runs them again; --repair remove "
                           "removes them[/dim]")
         raise typer.Exit(1)
+
+
+def _rebuild(store) -> None:
+    """``--repair catalogue``: the lost catalogue made again, and what it holds, in words."""
+    from scsim.outputs.words import counted
+    from scsim.store import default_store_path
+    from scsim.store.rebuild import rebuild_catalogue
+
+    rebuilt = rebuild_catalogue(store if store is not None else default_store_path())
+    resumable = counted(len(rebuilt.resumable), "run with a checkpoint",
+                        "runs with a checkpoint")
+    console.print(f"rebuilt the catalogue from {counted(len(rebuilt.done), 'finished run')} "
+                  f"and {resumable} (what sweep each run was in and the comparisons drawn "
+                  "were in the lost one)", soft_wrap=True)
+    for run_id in rebuilt.resumable:
+        console.print(f"  interrupted {run_id}: scsim resume {run_id} continues it",
+                      soft_wrap=True)
+    for where, why in rebuilt.left_out:
+        console.print(f"[yellow]left out[/yellow] {escape(where)}: {escape(why)}",
+                      soft_wrap=True)

@@ -145,7 +145,7 @@ CREATE TABLE IF NOT EXISTS {{table}} (
     host VARCHAR
 );
 """
-_SCHEMA = _RUNS_TABLE.format(table="runs") + _add_run_columns("runs") + """
+CATALOGUE_SCHEMA = _RUNS_TABLE.format(table="runs") + _add_run_columns("runs") + """
 CREATE TABLE IF NOT EXISTS sweeps (
     id VARCHAR PRIMARY KEY,             -- same form as a run id
     scenario VARCHAR NOT NULL,
@@ -212,7 +212,7 @@ def _not_a_store(folder: Path) -> str | None:
                                         if len(theirs) > SHOWN else "")
 
 
-def _lost_catalogue(folder: Path) -> str | None:
+def lost_catalogue(folder: Path) -> str | None:
     """What a store folder without its catalogue still holds of runs (finished runs and
     checkpoints, in words), or None: it has its catalogue, or holds no run."""
     if not folder.is_dir() or (folder / STORE_MARKER).is_file():
@@ -314,12 +314,14 @@ class RunStore:
                              f"catalogue ({STORE_MARKER}); scsim keeps runs in a new or "
                              "empty folder, or in a store it made: choose one with --store "
                              "or SCSIM_STORE")
-        lost = _lost_catalogue(self.root)
+        lost = lost_catalogue(self.root)
         if lost:  # a new catalogue's crash repair would delete the checkpoints it lacks
             raise ScsimError(f"the run store {self.root} has lost its catalogue "
                              f"({STORE_MARKER}) but holds {lost}: scsim will not use it "
-                             f"without one. Put the catalogue back (from a backup), or "
-                             "move the store's folders elsewhere and start a new store")
+                             f"without one. `scsim check --repair catalogue --store "
+                             f"{self.root}` makes one again from the runs' own files (what "
+                             "sweep each run was in, and the comparisons, are lost), or put "
+                             "the catalogue back from a backup")
         if not create and not (self.root / STORE_MARKER).is_file():  # a query made one
             raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
                              "choose one with --store or SCSIM_STORE)")
@@ -1020,7 +1022,7 @@ class RunStore:
             con = self._open(read_only)
             try:
                 if not read_only:
-                    con.execute(_SCHEMA)
+                    con.execute(CATALOGUE_SCHEMA)
                     _migrate(con)
                     self._repair(con)
                 yield con
