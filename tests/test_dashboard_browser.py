@@ -535,8 +535,12 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     page.fill("#agent-id", "2000")
     page.click("#open-agent button")
     expect(page.locator("#case-message")).to_have_text("Type an agent number from 0 to 1,999.")
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []  # the question names the run in words, not by its id alone
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.locator("button.delete").click()
+    expect(page.locator("#look-empty")).to_contain_text("was deleted")
+    assert asked[0].startswith(f"Delete run {run_id} (national-800, 2,000 agents × 30 days, "
+                               "seed 5: ") and "comparison" not in asked[0], asked
     expect(page.locator("#look-empty")).to_have_text(
         f"Run {run_id} was deleted: nothing to show. Run a question, or open a stored run "
         "below.")
@@ -577,6 +581,40 @@ def test_a_reload_keeps_the_question(server, page):
     page.reload()
     expect(page.locator("#agents")).to_have_value("4321")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
+
+
+def test_what_is_typed_as_soon_as_it_says_ready_is_kept(server, browser):
+    """A journalist typed 5000 into Agents the moment the page said "Ready": the
+    scenario's default arrived three quarters of a second later and the box read 9000 (or
+    900000, merged), and the run went out at 9,000 agents. The boxes open, and the page
+    says "Ready", only once the question is loaded into them."""
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    for box in ("#source", "#agents", "#days", "#seed"):  # disabled until loaded
+        assert page.locator(box).is_disabled() or page.locator(
+            "#status").get_attribute("data-state") == "ready"
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    page.fill("#agents", "5000")
+    page.wait_for_timeout(1500)  # longer than the question took to load
+    expect(page.locator("#agents")).to_have_value("5000")
+    page.close()
+
+
+def test_a_report_fits_a_phone_screen(browser, tmp_path):
+    """A report's wide tables (the summary, case files) made the whole page scroll
+    sideways on a phone: they scroll inside their own box now."""
+    import scsim
+
+    res = scsim.simulate("informants", agents=1000, days=30, seed=3, trace=5)
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(scsim.report(res, tmp_path / "report").as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('table')].map("
+                           "t => t.scrollWidth))")
+    assert widest > 390  # there is a table wider than the phone, and it scrolls within
+    page.close()
 
 
 def test_the_agents_box_starts_at_a_size_a_comparison_fits(page):

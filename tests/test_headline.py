@@ -56,6 +56,9 @@ def test_percent_never_calls_a_share_that_is_not_zero_zero():
     assert percent(0.437) == "44 %" and percent(0.437, 1) == "43.7 %"
     assert percent(1 / 5000, 1) == "0.02 %"  # 1 of 5,000 listed was "0.0 %"
     assert percent(0.004) == "0.4 %" and percent(0.00049, 1) == "0.05 %"
+    # 14 wrongful of 2,497 more listed read "1 %" beside 10.7 of 2,954 as "0.4 %"
+    assert percent(14 / 2497) == "0.6 %" and percent(-0.0056) == "-0.6 %"
+    assert percent(0.01) == "1 %" and percent(0.0123, 1) == "1.2 %"
     assert percent(0.0) == "0 %" and percent(0.0, 1) == "0.0 %"
     assert percent(float("nan")) == "–"
 
@@ -192,7 +195,7 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
         f"{to_precision(net - half, half)} to {high})")
     share = next((w for w, v in (("half", 1 / 2), ("a third", 1 / 3), ("two thirds", 2 / 3),
                                  ("a quarter", 1 / 4), ("three quarters", 3 / 4))
-                  if abs(wrong / net - v) < 0.02), f"{100 * wrong / net:.0f} %")
+                  if abs(wrong / net - v) < 0.02), percent(wrong / net))
     told = re.search(r", (.+) of them wrongfully \(([\d,.]+) (?:people|person), 95 % CI "
                      r"([−-]?[\d,.]+) to ([\d,.]+)(, not a clear difference)?\)\.$", sentence)
     assert told and told[1] == share, sentence

@@ -71,6 +71,8 @@ def test_run_report(tmp_path, pair):
     assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
         1, 5, 25, 50, 75, 95, 99)), "run"]
     assert "<td>companies</td>" in html  # national-800 scores its companies
+    # a phone shows it at its own width (it rendered at 1,560 px, text tiny)
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
     # the run is not the built-in national-800, and the report says how
     assert "<title>scsim report: national-800 (1 setting changed)</title>" in html
     assert ("<h2>What this run changes in the built-in national-800</h2><ul><li><code>"

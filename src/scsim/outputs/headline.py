@@ -117,14 +117,16 @@ def _ever(res: Result, column: str) -> int:
 
 
 def percent(share: float, digits: int = 0) -> str:
-    """0.437 -> '44 %' (the space as in '95 % CI'); '–' for NaN. A share that is not 0 but
-    would round to 0 keeps its first significant digit: 1 in 5,000 is '0.02 %', not
-    '0.0 %'; so does one that is not 1 but would round to 100 %: 0.99997 is '99.997 %'."""
+    """0.437 -> '44 %' (the space as in '95 % CI'); '–' for NaN. A share that is not 0
+    but would round to 0, or under 1 % given in whole percents, keeps its first
+    significant digit: 1 in 5,000 is '0.02 %', not '0.0 %', and 14 in 2,497 is '0.6 %',
+    not '1 %'; one that is not 1 but would round to 100 % keeps as many as it needs:
+    0.99997 is '99.997 %'."""
     if share != share:
         return "–"
     text = f"{100 * share:.{digits}f}"
-    if share != 0 and float(text) == 0:
-        text = f"{100 * share:.{-math.floor(math.log10(abs(100 * share)))}f}"
+    if share != 0 and (float(text) == 0 or (digits == 0 and abs(100 * share) < 1)):
+        text = f"{100 * share:.{max(digits, -math.floor(math.log10(abs(100 * share))))}f}"
     while 100 * share != 100 and float(text) == 100:
         digits += 1
         text = f"{100 * share:.{digits}f}"

@@ -60,7 +60,9 @@ h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-to
 p.lead { color: #555; margin: 0.3em 0; } p.facts { margin: 0.2em 0 0.6em; }
 p.headline { font-size: 1.05em; margin: 0.25em 0; } p.data { font-size: 0.85em; margin: 0; }
 nav { font-size: 0.9em; color: #555; margin: 0.8em 0; } nav a { margin-right: 0.9em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0 1.2em; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0 1.2em;
+        display: block; max-width: 100%; overflow-x: auto; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 th, td { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
@@ -211,6 +213,7 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
                 (tmp / f"{k:02d}-{chart.name}.csv").write_bytes(csv)
                 figures.append(_data_link(f"{k:02d}-{chart.name}.csv", csv))
         page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'>"
                 f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
                 f"<h1>{html.escape(title)}</h1>{''.join(head)}<nav>{links}</nav>"
                 f"{''.join(figures)}{not_drawn}{tail_html}<footer>Written by scsim "

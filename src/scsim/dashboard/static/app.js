@@ -17,7 +17,13 @@ const page = {
   pressed: null,       // the button (Run, Compare) a keyboard user pressed: focus comes back
   busy: false,         // this page has a job queued or running: Run and Compare wait
   checked: null,       // the last answer of /api/validate
+  ready: false,        // the kernels are compiled (/api/status)
+  readyLine: "",       // what the status line says then
+  loaded: false,       // the question's boxes hold their values: they can be typed into
 };
+
+// The boxes of the question, disabled in the page until the question is loaded into them.
+const QUESTION_BOXES = ["source", "agents", "days", "seed"];
 
 // This tab's own id: tabs of one browser share the session cookie, not this (each tab is
 // a page of its own, with its own job); kept across reloads of the tab.
@@ -769,8 +775,9 @@ async function openComparison(runs, scroll) {
   table($("cmp-switches"), ["per agent", "agents (mean)", "95 % interval"],
         cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
   $("cmp-switches-note").textContent = cmp.switches_note;
-  table($("cmp-metrics"), ["metric", "measure", "A (mean)", "B (mean)", "B − A", "95 % interval"],
-        cmp.metrics.map(r => [r.label, r.measure, fmt(r.a), fmt(r.b), fmt(r.diff), interval(r)]));
+  // the difference first: on a phone the columns past the screen's edge are A's and B's
+  table($("cmp-metrics"), ["metric", "measure", "B − A", "95 % interval", "A (mean)", "B (mean)"],
+        cmp.metrics.map(r => [r.label, r.measure, fmt(r.diff), interval(r), fmt(r.a), fmt(r.b)]));
 }
 
 async function openAgent(runId, agent) {
@@ -835,7 +842,11 @@ async function refreshRuns() {
     del.textContent = "Delete"; del.className = "delete";
     del.setAttribute("aria-label", `Delete ${name}`);
     del.addEventListener("click", async () => {
-      if (!confirm(`Delete run ${r.id} and its files?`)) return;
+      const size = `${r.scenario}, ${r.agents.toLocaleString("en")} agents × ${r.days} days, ` +
+        `seed ${r.seed}: ${whatRun(r)}`;
+      const compared = r.side ? " It belongs to a comparison of A with B: the comparison " +
+        "goes with it (the other runs of it stay, as single runs)." : "";
+      if (!confirm(`Delete run ${r.id} (${size}) and its files?${compared}`)) return;
       try {
         await api(`/api/runs/${r.id}`, {method: "DELETE"});
       } catch (err) {
@@ -896,16 +907,26 @@ async function status() {
   const line = $("status");
   if (s.state === "ready") {
     page.ready = true;
-    line.textContent = `Ready (simulation kernels ready in ${fmt(s.compile_seconds)} s). ` +
+    page.readyLine = `Ready (simulation kernels ready in ${fmt(s.compile_seconds)} s). ` +
       `Largest question: ${s.max_agent_days.toLocaleString("en")} agent-days.`;
-    line.classList.add("ready");
-    line.dataset.state = "ready";
+    showReady();
     return;
   }
   line.textContent = s.state === "stopped" ? "The worker process stopped: restart scsim dashboard." :
     "Compiling the simulation kernels (once per machine, about a minute; later starts load them " +
     "from the cache in seconds). You can set up your question meanwhile.";
   setTimeout(status, 1000);
+}
+
+// "Ready" only once the kernels are and the question's boxes hold their values: typed into
+// before, a box got the scenario's default over what was typed (5000 became 9000).
+function showReady() {
+  const line = $("status");
+  if (!page.ready) return;
+  if (!page.loaded) { line.textContent = "Loading the question…"; return; }
+  line.textContent = page.readyLine;
+  line.classList.add("ready");
+  line.dataset.state = "ready";
 }
 
 // -- start --------------------------------------------------------------------------------
@@ -940,7 +961,13 @@ document.addEventListener("DOMContentLoaded", async () => {
     const q = e.target.value.toLowerCase();
     for (const tr of $("settings").children) tr.hidden = q && !tr.textContent.toLowerCase().includes(q) && !tr.dataset.path.includes(q);
   });
-  await loadSources("builtin:national-800");
-  await restoreQuestion();
+  try {
+    await loadSources("builtin:national-800");
+    await restoreQuestion();
+  } finally {  // a question that could not be loaded says so; the boxes still open
+    for (const id of QUESTION_BOXES) $(id).disabled = false;
+    page.loaded = true;
+    showReady();
+  }
   await refreshRuns();
 });
