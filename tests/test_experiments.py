@@ -431,9 +431,11 @@ def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):
     pd.testing.assert_frame_equal(sens.indices, same.indices)
     assert sens.indices["parameter"].iloc[0] == "behaviours.court_default.rate"
 
-    cal = scsim.calibrate("court-blacklist", {"behaviours.court_default.rate": (1e-6, 1e-4)},
-                          {"newly_listed_per_capita_year": 0.01}, trials=3, reps=1, seed=2,
-                          agents=500, days=30, scheduler=dask_scheduler)
+    with warnings.catch_warnings():  # three trials may well miss (a ResultWarning)
+        warnings.simplefilter("ignore", ResultWarning)
+        cal = scsim.calibrate("court-blacklist", {"behaviours.court_default.rate": (1e-6, 1e-4)},
+                              {"newly_listed_per_capita_year": 0.01}, trials=3, reps=1,
+                              seed=2, agents=500, days=30, scheduler=dask_scheduler)
     assert 1e-6 <= cal.best_params["behaviours.court_default.rate"] <= 1e-4
     assert list(cal.fit["output"]) == ["newly_listed_per_capita_year"]
     assert len(cal.trials) == 3
@@ -488,6 +490,15 @@ def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
     with pytest.warns(ResultWarning, match=r"blocked_air_per_capita_year is 0.0893, \+592% "
                       r"off its target 0.0129 .*does not reproduce it \(widen ranges="):
         scsim.calibrate(base, ranges, {"blocked_air_per_capita_year": 0.0129})
+    # a notebook shows them short, in words, with the warnings (their repr was every row)
+    assert repr(poor) == "Calibration(court-blacklist, 1 trial, loss nan, best none)"
+    assert "0.0893 against the target 0.0129 (+592%)" in poor._repr_html_()
+    assert "widen ranges=" in poor._repr_html_()
+    assert repr(noisy) == "Sensitivity(sobol, listed_final, 2 parameters, 8 runs)"
+    page = flat._repr_html_()
+    assert "took the same value in all 8 runs" in page and "explains" not in page
+    assert "raise samples= (now 2" in noisy._repr_html_()
+    assert "scoring.recovery: alone, it explains" in noisy._repr_html_()
     good = Calibration({}, fit.assign(fitted=0.013, relative_error=0.008),
                        pd.DataFrame({"number": [0]}), base)
     monkeypatch.setattr(calibrate_module, "calibrate", lambda *a, **k: good)

@@ -253,6 +253,9 @@ def test_more_slips_get_plain_errors_naming_the_python_argument(reps):
                            f"got {re.escape(repr(agent))}"):
             res.explain(agent)
     assert res.explain(np.int64(5)).agent == res.explain(5).agent == 5
+    assert repr(res.explain(5)) == "CaseFile(agent 5, not traced)"
+    assert res.explain(5)._repr_html_().startswith("<pre") and (
+        html.escape(res.explain(5).text) in res.explain(5)._repr_html_())
     with pytest.raises(ScsimError, match=r"a report shows a Result, a Comparison or pairs "
                        r"of Results \(A, B, A, B...\), not 'last': load a stored run"):
         scsim.report("last", "somewhere")

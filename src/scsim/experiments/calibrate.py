@@ -122,6 +122,17 @@ class Calibration:
     reps: int = 0
     seed: int = 0
 
+    def __repr__(self) -> str:
+        best = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in self.best_params.items())
+        return (f"Calibration({self.scenario.name}, {counted(len(self.trials), 'trial')}, "
+                f"loss {self.loss:.3g}, best {best or 'none'})")
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import calibration_html
+
+        return calibration_html(self)
+
     def header(self) -> str:
         """The first line of the calibrated scenario file: what it was fitted to, how, and
         which targets it misses by more than ``POOR_FIT``."""

@@ -27,6 +27,7 @@ from scsim.errors import ScsimError
 from scsim.experiments.design import Range, cell_label, refuse_repeated, valid_scenario
 from scsim.experiments.tasks import run_batch
 from scsim.fsutil import atomic_folder
+from scsim.outputs.words import counted
 from scsim.scenario import Scenario
 from scsim.seeds import check_seed
 
@@ -47,6 +48,16 @@ class Sensitivity:
     output: str
     indices: pd.DataFrame
     samples: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return (f"Sensitivity({self.method}, {self.output}, "
+                f"{counted(len(self.indices), 'parameter')}, "
+                f"{counted(len(self.samples), 'run')})")
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import sensitivity_html
+
+        return sensitivity_html(self)
 
     def never_varied(self) -> bool:
         """True when the output took one value in every run (or none): then the indices

@@ -1032,6 +1032,15 @@ class CaseFile:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        told = counted(len(self.frame), "event") if self.traced else "not traced"
+        return f"CaseFile(agent {self.agent}, {told})"
+
+    def _repr_html_(self) -> str:
+        from scsim.outputs.display import case_file_html
+
+        return case_file_html(self)
+
 
 def opened_table(step: CaseFiles) -> pd.DataFrame:
     """The traced agents of a finished run (``traced.parquet``): agent, and from_day, the

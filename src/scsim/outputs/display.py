@@ -14,6 +14,9 @@ from scsim.outputs.words import counted
 if TYPE_CHECKING:
     from scsim.analysis.compare import Comparison
     from scsim.analysis.replicate import Replicates
+    from scsim.experiments.calibrate import Calibration
+    from scsim.experiments.sensitivity import Sensitivity
+    from scsim.outputs.casefile import CaseFile
     from scsim.outputs.result import Result
     from scsim.scenario.schema import Scenario
 
@@ -78,6 +81,43 @@ def comparison_html(comparison: Comparison) -> str:
                 [*changes[:5], html.escape(comparison_headline(comparison)),
                  html.escape(acts_headline(comparison))],
                 ".metrics(), .switches(), .groups(), .agents(), .daily(), .plot()")
+
+
+def sensitivity_html(si: Sensitivity) -> str:
+    """A sensitivity analysis in a notebook: what the indices say (or that they measure
+    nothing) and its warnings."""
+    from scsim.experiments.outputs import output_label
+
+    title = (f"{si.method} sensitivity of {output_label(si.output)}: "
+             f"{counted(len(si.indices), 'parameter')}, {counted(len(si.samples), 'run')}")
+    said = [] if si.never_varied() else si.in_words()
+    warned = [f"<span style='color:#a60'>warning: {html.escape(w)}</span>"
+              for w in si.warnings("samples=")]
+    lines = [*map(html.escape, said), *warned]
+    return _box(title, lines, ".indices, .samples, .in_words(), .warnings(), .save(folder)")
+
+
+def calibration_html(cal: Calibration) -> str:
+    """A calibration in a notebook: the best parameters, each target against its fitted
+    mean, and the targets it misses."""
+    from scsim.experiments.calibrate import miss
+
+    title = (f"calibration of {cal.scenario.name}: {counted(len(cal.trials), 'trial')} × "
+             f"{counted(cal.reps, 'replication')}, loss {cal.loss:.3g}")
+    best = [f"<code>{html.escape(k)}</code> = {v:.4g}" if isinstance(v, float) else
+            f"<code>{html.escape(k)}</code> = {html.escape(str(v))}"
+            for k, v in cal.best_params.items()]
+    fit = [f"{html.escape(r.output)}: {r.fitted:.4g} against the target {r.target:g} "
+           f"({miss(r.fitted, r.target)})" for r in cal.fit.itertuples()]
+    lines = [*best, *fit, *(f"<span style='color:#a60'>warning: {html.escape(w)}</span>"
+                            for w in cal.warnings("ranges="))]
+    return _box(title, lines, ".best_params, .fit, .trials, .scenario, .save(path)")
+
+
+def case_file_html(case: CaseFile) -> str:
+    """A case file in a notebook: its dated story as the CLI prints it."""
+    return (f"<pre style='white-space:pre-wrap;line-height:1.35'>{html.escape(case.text)}"
+            "</pre>")
 
 
 def replicates_html(reps: Replicates) -> str:
