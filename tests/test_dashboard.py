@@ -343,7 +343,8 @@ def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
     assert listed[runs["b"][1]]["compared"] == runs
     assert listed[alone]["side"] is None and listed[alone]["compared"] is None
     assert listed[runs["a"][0]]["changes"] == []
-    assert listed[runs["b"][0]]["changes"] == ["listing.threshold=650"]
+    # in the lever's words (a journalist read "listing.threshold=650")
+    assert listed[runs["b"][0]]["changes"] == ["Listing threshold 650 points"]
     shown = client.get("/api/comparison", params={k: ",".join(v) for k, v in runs.items()})
     assert shown.status_code == 200 and shown.json()["runs"] == runs
     # a delete from outside a page of the dashboard (no session cookie) is refused
@@ -570,8 +571,8 @@ def test_case_files_of_traced_agents(compiled_kernels):
     traced = view["traced"]
     wrongful = sorted(res.wrongful["agent"].astype(int))
     # what the run changes in national-800, for the line under its headline
-    assert view["changes"] == ["surveillance.misattribution: 0.001 → 0.1",
-                               "listing.threshold: 550 → 690"]
+    assert view["changes"] == ["False-match rate 0.001 → 0.1 per camera sighting",
+                               "Listing threshold 550 → 690 points"]
     # the page says how many agents have case files when it lists only the first ones
     assert view["traced_count"] == len(res.traced) > TRACED_SHOWN
     # Every wrongfully listed agent has a case file; the page lists them first, by id, up

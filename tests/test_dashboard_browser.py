@@ -303,8 +303,9 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     # the answer first, in view; A named with what it changes; B's run in detail below it
     expect(page.locator("#comparison")).to_be_in_viewport()
     expect(page.locator("#cmp-labels")).to_have_text(
-        "A: national-800, scoring.association.listed_penalty=0 (+1 more) · B: national-800, "
-        "scoring.association.listed_penalty=0.5 · 2 pairs, seeds 1, 2")
+        "A: national-800, Association penalty 0 points per day per listed contact (+1 more) · "
+        "B: national-800, Association penalty 0.5 points per day per listed contact · 2 "
+        "pairs, seeds 1, 2")
     expect(page.locator("#look-which")).to_contain_text("the B run of the first pair (seed 1)")
     assert page.evaluate("document.getElementById('comparison').getBoundingClientRect().top"
                          " < document.getElementById('facts').getBoundingClientRect().top")
@@ -320,7 +321,7 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     for side in ("A, pair 1", "A, pair 2", "B, pair 1", "B, pair 2"):
         expect(page.locator("#runs td", has_text=f"{side}: ")).to_have_count(1)
     expect(page.locator("#runs td", has_text="B, pair 2: ")).to_contain_text(
-        "scoring.association.listed_penalty=0.5")
+        "Association penalty 0.5 points per day per listed contact")
     expect(page.get_by_role("button", name=re.compile(r"^Open run .* \(A, pair 1\)$"))
            ).to_have_count(1)
     # a stored run of the comparison opens the comparison again (the store keeps it)
@@ -522,7 +523,7 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     expect(page.locator(f"#source option[value='run:{run_id}']")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(facts).to_contain_text(f"national-800, run {run_id}: 2,000 agents × 30 days, "
-                                  "seed 5; changed: listing.threshold: 550 → 650")
+                                  "seed 5; changed: Listing threshold 550 → 650 points")
     page.click("#load-question")
     expect(page.locator("#seed")).to_have_value("5")
     expect(page.locator("#source")).to_have_value(f"run:{run_id}")

@@ -252,7 +252,8 @@ def _scenarios(dash: Dashboard, request: Request) -> dict[str, Any]:
 
 def _stored(dash: Dashboard) -> list[dict[str, Any]]:
     """The store's finished runs as the page lists them: with what each changes in the
-    scenario it was derived from (``changes``, as "path=value") and, for a run of a
+    scenario it was derived from (``changes``, in words: ``levers.setting_in_words``) and,
+    for a run of a
     comparison kept in the store (``RunStore.comparisons``), its side and pair (``side``,
     "A, pair 1") and the comparison's runs (``compared``: ``{"a": [...], "b": [...]}``,
     to open it again); both None otherwise."""
@@ -270,10 +271,11 @@ def _stored(dash: Dashboard) -> list[dict[str, Any]]:
 
 
 def _changes(overrides: str | None) -> list[str]:
-    """The catalogue's ``overrides`` (JSON: path -> value) as "path=value", but the
-    number of agents and of days, which the list shows in their own columns."""
+    """The catalogue's ``overrides`` (JSON: path -> value) in words (``setting_in_words``),
+    but the number of agents and of days, which the list shows in their own columns."""
     import json
 
+    from scsim.dashboard.levers import setting_in_words
     from scsim.scenario.diff import SIZE_PATHS
     from scsim.scenario.reference import show_value
 
@@ -283,7 +285,8 @@ def _changes(overrides: str | None) -> list[str]:
         return []
     if not isinstance(settings, dict):
         return []
-    return [f"{path}={show_value(v)}" for path, v in settings.items() if path not in SIZE_PATHS]
+    return [setting_in_words(f"{path}={show_value(v)}") for path, v in settings.items()
+            if path not in SIZE_PATHS]
 
 
 def _runs(dash: Dashboard, request: Request) -> dict[str, Any]:

@@ -140,6 +140,26 @@ def levers_for(sc: Scenario) -> list[dict[str, Any]]:
     return out
 
 
+def setting_in_words(change: str) -> str:
+    """A setting a run changes, as the page says it: "listing.threshold=650" or
+    "listing.threshold: 550 → 650" by its lever's label and unit when it has one
+    ("Listing threshold 650 points", "Listing threshold 550 → 650 points", "Public
+    shaming on"); a setting without a lever as "All settings" names it, by its path."""
+    for lever in LEVERS:
+        for joint in ("=", ": "):
+            if "[-1]" in lever.path or not change.startswith(lever.path + joint):
+                continue
+            value = change[len(lever.path) + len(joint):]
+            if lever.kind == "switch":
+                value = value.replace("true", "on").replace("false", "off")
+            elif not lever.label.lower().endswith(lever.unit):
+                unit = lever.unit.replace("points", "point", 1) if value.endswith(
+                    (" 1", "→ 1")) or value == "1" else lever.unit
+                value = f"{value} {unit}"
+            return f"{lever.label} {value}"
+    return change
+
+
 def idle(sc: Scenario) -> list[str]:
     """The levers (their ``LEVERS`` paths) that would change nothing in ``sc``: no step of
     its timeline uses the mechanism they move."""

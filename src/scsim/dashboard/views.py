@@ -6,6 +6,7 @@ Non-finite numbers become ``null`` (JSON has no NaN)."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.core.params import started_by_day
+from scsim.dashboard.levers import setting_in_words
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import case_file
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
@@ -58,7 +60,7 @@ def run_view(res: Result) -> dict[str, Any]:
         "id": res.run_id, "scenario": res.scenario.name, "seed": str(res.seed), "agents": n,
         "days": days, "wall_seconds": res.info.get("wall_seconds"),
         "builtin": builtin(res.scenario.name) is not None,
-        "changes": changed_settings(res.scenario),
+        "changes": [setting_in_words(c) for c in changed_settings(res.scenario)],
         "headline": run_headline(res).splitlines(),
         "numbers": {"listed_final": number(m["listed"].iloc[-1]),
                     "wrongful_final": number(m["wrongful_listed"].iloc[-1]),
@@ -129,7 +131,8 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
     table = cmp.metrics(headline=True)
     return {
         "headline": comparison_headline(cmp), "acts": acts_headline(cmp),
-        "labels": list(cmp.labels), "reps": cmp.reps, "pairs": counted(cmp.reps, "pair"),
+        "labels": [_label_in_words(label) for label in cmp.labels],
+        "reps": cmp.reps, "pairs": counted(cmp.reps, "pair"),
         "seeds": [str(s) for s in cmp.seeds],
         "runs": {"a": [r.run_id for r in cmp.a], "b": [r.run_id for r in cmp.b]},
         "changes": [{"path": p, "a": a, "b": b} for p, (a, b) in cmp.changes.items()],
@@ -141,6 +144,13 @@ def comparison_view(cmp: Comparison) -> dict[str, Any]:
                                                             "wrongful_listed")}
                    for side, r in (("a", cmp.a[0]), ("b", cmp.b[0]))},
     }
+
+
+def _label_in_words(label: str) -> str:
+    """A side's label ("A: national-800, listing.threshold=650 (+1 more)") with each
+    setting in its lever's words (``setting_in_words``)."""
+    label, more = re.fullmatch(r"(.*?)((?: \(\+\d+ more\))?)", label).groups()
+    return ", ".join(map(setting_in_words, label.split(", "))) + more
 
 
 def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
