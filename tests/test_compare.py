@@ -305,17 +305,22 @@ def test_relative_changes_in_words():
 
 def test_the_tables_intervals_stop_where_a_difference_must():
     """B − A of a share on the final day is between −1 and 1, of agents between minus and
-    plus the population; totals over days have no such bound. A t-interval of a few pairs
+    plus the population, of a score statistic within the scale's span; totals over days
+    have no such bound. A t-interval of a few pairs
     went past them (a share of 1.002, fear of 1.05)."""
     import math
 
     from scsim.analysis.compare import _largest_change, _within
 
-    assert _largest_change("fear_mean", "final day", 500) == 1.0
-    assert _largest_change("ties_active_frac", "final day", 500) == 1.0
-    assert _largest_change("listed", "final day", 500) == 500.0
-    assert _largest_change("newly_listed", "total", 500) == math.inf
-    assert _largest_change("score_mean", "final day", 500) == math.inf  # points
+    assert _largest_change("fear_mean", "final day", 500, 800.0) == 1.0
+    assert _largest_change("ties_active_frac", "final day", 500, 800.0) == 1.0
+    assert _largest_change("listed", "final day", 500, 800.0) == 500.0
+    assert _largest_change("newly_listed", "total", 500, 800.0) == math.inf
+    # a statistic of the scores moves at most the scale's span (the dashboard showed a
+    # change of the mean score "−976.6 to 241.4" on a scale of 0 to 800)
+    assert _largest_change("score_mean", "final day", 500, 800.0) == 800.0
+    assert _largest_change("score_p05", "final day", 500, 800.0) == 800.0
+    assert _largest_change("points_association", "total", 500, 800.0) == math.inf
     rows = pd.DataFrame({"lo": [-1.3, 0.9, -700.0], "hi": [0.2, 1.05, 650.0]})
     _within(rows, pd.Series([1.0, 1.0, 500.0]))
     assert rows.to_dict("list") == {"lo": [-1.0, 0.9, -500.0], "hi": [0.2, 1.0, 500.0]}

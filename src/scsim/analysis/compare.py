@@ -146,8 +146,9 @@ class Comparison:
                     rows.append((col, "final day", k, ma[col].iloc[-1], mb[col].iloc[-1]))
         out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
                          ["metric", "measure"])
-        n = len(self.a[0].agents)
-        _within(out, pd.Series([_largest_change(m, measure, n) for m, measure in zip(
+        n, scoring = len(self.a[0].agents), self.a[0].scenario.scoring
+        span = float(scoring.max - scoring.min)
+        _within(out, pd.Series([_largest_change(m, measure, n, span) for m, measure in zip(
             out["metric"], out["measure"], strict=True)], index=out.index))
         base = out["a"].where(out["a"] > 0)
         for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
@@ -283,12 +284,16 @@ SWITCHES_NOTE = ("These count the people whose fate differs, each way; the chang
 SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
 
 
-def _largest_change(metric: str, measure: str, agents: int) -> float:
+def _largest_change(metric: str, measure: str, agents: int, score_span: float) -> float:
     """How far B − A of a metric can go either way: 1 for a share on the final day, the
-    number of agents for a count of agents on the final day, no bound otherwise."""
+    number of agents for a count of agents on the final day, the score scale's span
+    (``score_span``: max − min, in points) for a statistic of the agents' scores on the
+    final day, no bound otherwise."""
     m = metric_of(metric)
     if m is None or measure != "final day":
         return math.inf
+    if m.unit == "points" and metric.startswith("score_"):
+        return score_span
     return 1.0 if m.unit in SHARE_UNITS else float(agents) if m.unit == "agents" else math.inf
 
 
