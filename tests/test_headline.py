@@ -411,3 +411,32 @@ def test_an_interval_never_reaches_past_the_population():
                           changes={PENALTY: (0.0, 1.0)})
     sentence = comparison_headline(cmp)
     assert "lists 2,995 more people per 3,000 in a year (95 % CI 2,931 to 3,000)" in sentence
+
+
+def test_tickets_a_year_are_those_of_the_days_sanctions_ran():
+    """A system abolished after its first year (high-control) blocked tickets in one year
+    of two, and the headline spread them over both: 0.64 air tickets per 100 people a year
+    where they were 1.28 while it ran, beside the 2018 figure. The rate is over the days
+    sanctions were on, and the line says so; the dashboard's bars follow."""
+    from scsim.dashboard.views import travel
+    from scsim.outputs.headline import sanction_days
+    from scsim.outputs.words import in_digits
+
+    sc = scsim.load_scenario({"base": "national-800", "days": 120,
+                              "population": {"agents": 2000},
+                              "listing": {"threshold": 690},
+                              "timeline": [{"day": 80, "set": {"sanctions.enabled": False}}]})
+    assert sanction_days(sc, 120) == 80 and sanction_days(sc, 50) == 50
+    assert sanction_days(scsim.load_scenario("national-800"), 365) == 365
+    assert sanction_days(scsim.load_scenario("no-system"), 365) == 0
+    res = scsim.simulate(sc, seed=3)
+    air = res.metrics["blocked_air"]
+    assert air.sum() > 0 and air.iloc[80:].sum() == 0  # none once sanctions are off
+    per_100 = 100 * air.sum() / 2000 / (80 / 365)
+    assert (f"Blocked travel: {in_digits(per_100)} air and " in run_headline(res)
+            and "per 100 people a year while sanctions were on (80 of the 120 days); "
+            in run_headline(res))
+    bars = {row["mode"]: row["run"] for row in travel(res.metrics, 2000, res.scenario)}
+    assert bars["air"] == pytest.approx(per_100)
+    plain = scsim.simulate("national-800", agents=500, days=30, seed=1)
+    assert "while sanctions were on" not in run_headline(plain)

@@ -18,11 +18,17 @@ from scsim.core.params import started_by_day
 from scsim.dashboard.levers import setting_in_words
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import case_file
-from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
+from scsim.outputs.headline import (
+    acts_headline,
+    comparison_headline,
+    run_headline,
+    sanction_days,
+)
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
+from scsim.scenario.schema import Scenario
 
 # Day-by-day columns drawn for a run (those present), then the per-group ones.
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
@@ -69,7 +75,7 @@ def run_view(res: Result) -> dict[str, Any]:
         "series": {c: floats(m[c]) for c in SERIES if c in m.columns},
         "groups": groups,
         "regions": regions(res),
-        "travel": travel(m, n),
+        "travel": travel(m, n, res.scenario),
         "network": network(res),
         "traced": traced_agents(res),
         "traced_count": len(res.traced),
@@ -102,10 +108,10 @@ def regions(res: Result) -> dict[str, dict[str, Any]]:
     return out
 
 
-def travel(m: pd.DataFrame, agents: int) -> list[dict[str, Any]]:
-    """Blocked tickets per 100 people per year, air and train, with the 2018 figures
-    under both readings (``analysis.published``)."""
-    years = len(m) / 365.0
+def travel(m: pd.DataFrame, agents: int, sc: Scenario) -> list[dict[str, Any]]:
+    """Blocked tickets per 100 people per year while sanctions were on (``sanction_days``),
+    air and train, with the 2018 figures under both readings (``analysis.published``)."""
+    years = (sanction_days(sc, len(m)) or len(m)) / 365.0
     return [{"mode": mode, "run": number(100 * m[f"blocked_{mode}"].sum() / agents / years),
              "published": [{"value": 100 * f.value, "reading": f.reading_words, "what": f.what}
                            for f in ticket_figures(mode)]}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from scsim.analysis.compare import Comparison
     from scsim.outputs.result import Result
+    from scsim.scenario.schema import Scenario
 
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
@@ -171,6 +172,19 @@ def chilling_line(m: pd.DataFrame, n: int) -> str:
             "(0: none, 1: the most).")
 
 
+def sanction_days(sc: Scenario, days: int) -> int:
+    """The days of a run of ``days`` days on which sanctions were on (``sanctions.enabled``
+    in the timeline's step in force): a system abolished after a year of two blocks
+    tickets in one year, and its tickets per year are that year's."""
+    from scsim.scenario.loader import timeline_epochs
+
+    epochs = timeline_epochs(sc) if sc.timeline else [(0, sc)]
+    ends = [first for first, _ in epochs[1:]] + [days]
+    return sum(max(0, min(end, days) - first)
+               for (first, epoch), end in zip(epochs, ends, strict=True)
+               if epoch.sanctions.enabled)
+
+
 def run_headline(res: Result) -> str:
     """Three lines in plain words: listed, blocked travel per year against 2018, chilling;
     the wrongful travel bans after the travel when the run can err, detention last when
@@ -194,10 +208,15 @@ def run_headline(res: Result) -> str:
                   + "the same acts without face-matching errors and false reports would not "
                   "have listed them).") if ever else (
                       f"Listed: nobody among {n:,} agents {period(days)}.")
+    banning = sanction_days(res.scenario, days)
+    if banning:  # a year of tickets is a year in which tickets could be blocked
+        years = banning / 365.0
     per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
+    during = (f" while sanctions were on ({banning:,} of the {days:,} days)"
+              if 0 < banning < days else "")
     travel = (f"Blocked travel: {in_digits(per_100['air'])} air and "
-              f"{in_digits(per_100['train'])} train tickets per 100 people a year; China "
+              f"{in_digits(per_100['train'])} train tickets per 100 people a year{during}; China "
               f"2018: {in_digits(100 * published['air'][0].value)} and "
               f"{in_digits(100 * published['train'][0].value)} "
               f"{published['air'][0].reading_words}, "
