@@ -132,6 +132,14 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
     left = c.plot().axes[0]
     diffs = np.stack([c.daily(k)["listed"].to_numpy() for k in range(2)]) / 2000 * 100_000
     assert left.lines[0].get_ydata() == pytest.approx(diffs.mean(axis=0))
+    # metric columns by name, as Result.plot takes them (it was a TypeError)
+    fear, listed = c.plot("fear_mean", "listed").axes[:2]
+    assert fear.get_ylabel() == "B − A, 0-1" and listed.get_ylabel() == "B − A, agents"
+    fears = np.stack([c.daily(k)["fear_mean"].to_numpy() for k in range(2)])
+    assert fear.lines[0].get_ydata() == pytest.approx(fears.mean(axis=0))
+    assert any(isinstance(p, PolyCollection) for p in fear.collections)  # the 95 % band
+    with pytest.raises(ScsimError, match="did you mean 'fear_mean'"):
+        c.plot("fear_maen")
 
 
 def test_report_is_callable_from_the_top_level(tmp_path, reps):

@@ -107,15 +107,17 @@ class Comparison:
             label_b += _first_of({path: b for path, (_, b) in self.changes.items()})
         return label_a, label_b
 
-    def plot(self):
-        """B − A day by day (listed, wrongfully listed, penalised acts): the mean over the
-        pairs with its 95 % band, a matplotlib Figure (needs scsim[report])."""
+    def plot(self, *columns: str):
+        """B − A day by day, the mean over the pairs with its 95 % band, a matplotlib
+        Figure (needs scsim[report]): listed, wrongfully listed and penalised acts, or one
+        panel per metric column named (``plot("fear_mean")``), as ``Result.plot`` takes
+        them."""
         from scsim.extras import require
 
         require("report", what="Comparison.plot()")
         from scsim.report.plots import plot_comparison
 
-        return plot_comparison(self)
+        return plot_comparison(self, columns)
 
     def __repr__(self) -> str:
         label_a, label_b = self.labels

@@ -147,11 +147,43 @@ def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
     return plot_runs([res], panels_of(what), title=title)
 
 
-def plot_comparison(comparison) -> Figure:
+def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
     """``Comparison.plot()``: B − A day by day, the mean over the pairs with its 95 %
-    interval (the report's difference chart)."""
+    interval: the report's difference chart, or one panel per metric column named."""
+    from scsim.analysis.stats import t_half_width
     from scsim.report.figures import differences
 
+    if not columns:
+        with mpl.rc_context(STYLE):
+            return for_notebook(differences(comparison).figure)
+    shared = list(comparison.daily(0).columns[1:])
+    for column in columns:
+        if column not in shared:
+            raise ScsimError(_unknown(column, shared))
+    reps, ncols = comparison.reps, 1 if len(columns) == 1 else 2
     with mpl.rc_context(STYLE):
-        return for_notebook(differences(comparison).figure)
+        fig = NotebookFigure(figsize=(5.2 * ncols, 3.2 * -(-len(columns) // ncols)),
+                             layout="constrained")
+        axes = fig.subplots(-(-len(columns) // ncols), ncols, squeeze=False).ravel()
+        days = comparison.daily(0)["day"].to_numpy()
+        for ax, column in zip(axes, columns, strict=False):
+            values = np.stack([comparison.daily(k)[column].to_numpy(np.float64)
+                               for k in range(reps)])
+            mean = values.mean(axis=0)
+            ax.plot(days, mean, color="C3", label=f"B − A, {metric_label(column)}" + (
+                f" (mean of {reps} pairs)" if reps > 1 else ""))
+            if reps > 1:
+                half = t_half_width(values.std(axis=0, ddof=1), reps)
+                ax.fill_between(days, mean - half, mean + half, color="C3", alpha=0.2, lw=0)
+            ax.axhline(0, color="0.5", lw=0.8)
+            ax.set_ylabel(f"B − A, {_unit(column, 'daily')}".rstrip(", "))
+            ax.set_xlabel("day")
+            ax.legend(loc="best")
+        for ax in axes[len(columns):]:
+            ax.set_axis_off()
+        label_a, label_b = comparison.labels
+        band = "; bands: 95 % interval of the mean over the pairs" if reps > 1 else ""
+        fig.suptitle(f"B − A ({label_b}; {label_a}){band}", x=0.01, ha="left",
+                     fontweight="bold", fontsize=10)
+    return fig
 
