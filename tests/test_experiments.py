@@ -379,7 +379,7 @@ def test_seeds_are_checked_before_calibrate_or_sensitivity_touch_the_cluster(bas
         with pytest.raises(ScsimError, match=r"^seed .*: must be"):
             sensitivity(base, params, "listed_final", client=None, method="morris",
                         samples=2, seed=seed)
-    with pytest.raises(ScsimError, match=r"^--trials and --reps must be at least 1$"):
+    with pytest.raises(ScsimError, match=r"^--trials 0: must be at least 1$"):
         calibrate(base, params, [Target("listed_final", 1.0)], client=None, trials=0)
 
 
@@ -450,9 +450,16 @@ def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):
             (lambda: scsim.calibrate(base, ranges), r"give targets= \(\{output: value\}\)"),
             (lambda: scsim.calibrate(base, ranges, preset="2019"), "preset='2019': one of"),
             (lambda: scsim.calibrate(base, ranges, {"newly_listed_total": -1}),
-             "cannot be negative"),
+             r"^targets\['newly_listed_total'\]=-1: newly_listed_total cannot be negative"),
             (lambda: scsim.calibrate(base, ranges, {"newly_listed_total": 1}, reps=0),
-             "reps must be a whole number")):
+             "reps must be a whole number"),
+            # the Python arguments' names, not the command line's (--samples, --trials)
+            (lambda: scsim.sensitivity(base, ranges, samples=3),
+             r"^samples=3: Sobol needs a power of 2"),
+            (lambda: scsim.sensitivity(base, {"scoring.recovery": (0, 0.01)}),
+             r"needs at least two parameter ranges \(ranges=\)$"),
+            (lambda: scsim.calibrate(base, ranges, {"newly_listed_total": 1}, trials=0),
+             r"^trials=0: must be at least 1$")):
         with pytest.raises(ScsimError, match=said):
             call()
 

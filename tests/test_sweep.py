@@ -499,12 +499,12 @@ def no_cluster(*args, **kwargs):
       "--param", "sanctions.travel.air_rate=0.001..0.05", "--seed", "-1"],
      "seed -1: must be from 0 to"),
     (["calibrate", "national-800", "--param", "sanctions.travel.air_rate=0.001..0.05"],
-     "calibration needs at least one --param and one --target"),
+     "calibration needs at least one parameter range (--param) and one target (--target)"),
     (["calibrate", "national-800", "--target", "blocked_air_per_capita_year=0.0129"],
-     "calibration needs at least one --param and one --target"),
+     "calibration needs at least one parameter range (--param) and one target (--target)"),
     (["calibrate", "national-800", "--target", "blocked_air_per_capita_year=0.0129",
       "--param", "sanctions.travel.air_rate=0.001..0.05", "--trials", "0"],
-     "--trials and --reps must be at least 1"),
+     "--trials 0: must be at least 1"),
 ])
 def test_bad_input_is_refused_before_the_cluster_or_the_store(monkeypatch, capsys, tmp_path,
                                                              args, message):

@@ -28,7 +28,7 @@ from scsim.core.params import Names
 from scsim.core.rng import stream_key
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments.cluster import worker_slots
-from scsim.experiments.design import Range, refuse_repeated, replication_seed
+from scsim.experiments.design import CLI, Range, Spelling, refuse_repeated, replication_seed
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_simulation
 from scsim.fsutil import (
@@ -54,23 +54,25 @@ class Target:
     value: float
 
 
-def parse_target(spec: str, sc: Scenario) -> Target:
+def parse_target(spec: str, sc: Scenario, shown: str | None = None) -> Target:
     """``output=value`` (e.g. blocked_air_per_capita_year=0.0129) -> Target. A negative
     value is refused for an output that cannot be negative (a count, a share...); a value
-    of 0 is fitted by absolute error (see ``loss_of``)."""
+    of 0 is fitted by absolute error (see ``loss_of``). Problems begin with ``shown``, the
+    target as the caller gave it (by default ``--target SPEC``)."""
     name, _, raw = spec.partition("=")
+    shown = shown or f"--target {spec}"
     try:
         value = float(raw)
     except ValueError:
-        raise ScsimError(f"--target {spec}: expected OUTPUT=NUMBER") from None
+        raise ScsimError(f"{shown}: expected OUTPUT=NUMBER") from None
     if not math.isfinite(value):
-        raise ScsimError(f"--target {spec}: the value must be finite")
+        raise ScsimError(f"{shown}: the value must be finite")
     column, _stat = parse_output(name.strip(), metric_columns(Names.of(sc)))
     if value < 0 and never_negative(column):
-        raise ScsimError(f"--target {spec}: {name.strip()} cannot be negative")
+        raise ScsimError(f"{shown}: {name.strip()} cannot be negative")
     bound = highest(column, _stat, sc.population.agents)
     if bound is not None and value > bound[0]:
-        raise ScsimError(f"--target {spec}: {name.strip()} cannot be above {bound[0]:,g} "
+        raise ScsimError(f"{shown}: {name.strip()} cannot be above {bound[0]:,g} "
                          f"({bound[1]}): no parameter can reach it")
     return Target(name.strip(), value)
 
@@ -231,17 +233,20 @@ def sampler_seed(seed: int) -> int:
 
 
 def check_calibration(params: list[Range], targets: list[Target], *, trials: int,
-                      reps: int, seed: int) -> int:
+                      reps: int, seed: int, spelling: Spelling = CLI) -> int:
     """Refuse what a calibration cannot run, with one ScsimError, before any cluster
     starts: a seed out of range (``check_seed``), no parameter or no target, one given
-    twice, fewer than one trial or replication. Returns the seed (an int)."""
+    twice, fewer than one trial or replication, each named as the caller names it
+    (``spelling``). Returns the seed (an int)."""
     seed = check_seed(seed)
     if not params or not targets:
-        raise ScsimError("calibration needs at least one --param and one --target")
-    refuse_repeated([r.key for r in params], "--param")
-    refuse_repeated([t.output for t in targets], "--target")
-    if trials < 1 or reps < 1:
-        raise ScsimError("--trials and --reps must be at least 1")
+        raise ScsimError(f"calibration needs at least one parameter range ({spelling.param}) "
+                         f"and one target ({spelling.target})")
+    refuse_repeated([r.key for r in params], spelling.param)
+    refuse_repeated([t.output for t in targets], spelling.target)
+    for setting, value in (("trials", trials), ("reps", reps)):
+        if value < 1:
+            raise ScsimError(f"{spelling.given(setting, value)}: must be at least 1")
     return seed
 
 

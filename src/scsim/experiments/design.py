@@ -101,6 +101,29 @@ def parse_range(spec: str, base: dict) -> Range:
     return found
 
 
+@dataclass(frozen=True)
+class Spelling:
+    """How the caller names an experiment's settings in its messages: the command line's
+    options (``CLI``) or the Python API's arguments (``PYTHON``)."""
+
+    param: str
+    samples: str
+    target: str
+    trials: str
+    reps: str
+
+    def given(self, setting: str, value: Any) -> str:
+        """``value`` as the caller gave it: ``--samples 3``, or ``samples=3``."""
+        option = getattr(self, setting)
+        return f"{option}{value!r}" if option.endswith("=") else f"{option} {value}"
+
+
+CLI = Spelling(param="--param", samples="--samples", target="--target", trials="--trials",
+               reps="--reps")
+PYTHON = Spelling(param="ranges=", samples="samples=", target="targets=", trials="trials=",
+                  reps="reps=")
+
+
 def refuse_repeated(keys: list[str], option: str) -> None:
     """A ScsimError naming the first key given twice (``option``: the flag, as --grid)."""
     seen: set[str] = set()

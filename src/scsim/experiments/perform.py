@@ -149,6 +149,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     require("experiments", what="scsim.sensitivity()")
     require("report", what="scsim.sensitivity()")
     from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.design import PYTHON
     from scsim.experiments.outputs import check_outputs
     from scsim.experiments.sensitivity import check_sensitivity
     from scsim.experiments.sensitivity import sensitivity as analyse
@@ -160,7 +161,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     check_outputs(base, [output])
     params = _parameters(ranges, base)
-    check_sensitivity(params, method, samples, seed)  # before Dask
+    check_sensitivity(params, method, samples, seed, PYTHON)  # before Dask
     with dask_client(scheduler, workers) as client:
         result = analyse(base, params, output, client=client, method=method,
                          samples=samples, seed=seed, progress=progress)
@@ -198,6 +199,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     )
     from scsim.experiments.calibrate import calibrate as fit
     from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.design import PYTHON
     from scsim.scenario.loader import as_scenario
 
     if preset is not None and preset not in PRESETS:
@@ -207,11 +209,13 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     reps = check_reps(reps)
     cluster_address(scheduler, workers)
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
-    given = [parse_target(f"{name}={value}", base) for name, value in (targets or {}).items()]
+    given = [parse_target(f"{name}={value}", base, f"targets[{name!r}]={value!r}")
+             for name, value in (targets or {}).items()]
     chosen, _replaced = merge_targets(
         given, [Target(f.output, f.value) for f in PRESETS[preset]] if preset else [])
     params = _parameters(ranges, base)
-    check_calibration(params, chosen, trials=trials, reps=reps, seed=seed)  # before Dask
+    check_calibration(params, chosen, trials=trials, reps=reps, seed=seed,
+                      spelling=PYTHON)  # before Dask
     with dask_client(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
                      seed=seed, progress=progress)

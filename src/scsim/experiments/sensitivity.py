@@ -24,7 +24,14 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from scsim.errors import ScsimError
-from scsim.experiments.design import Range, cell_label, refuse_repeated, valid_scenario
+from scsim.experiments.design import (
+    CLI,
+    Range,
+    Spelling,
+    cell_label,
+    refuse_repeated,
+    valid_scenario,
+)
 from scsim.experiments.tasks import run_batch
 from scsim.fsutil import atomic_folder
 from scsim.outputs.words import counted
@@ -163,12 +170,14 @@ def design(params: list[Range], method: Method, n: int, seed: int) -> np.ndarray
     return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
 
 
-def check_samples(method: Method, n: int) -> None:
-    """Sobol needs a power of 2 of base samples, Morris at least 2 trajectories."""
+def check_samples(method: Method, n: int, spelling: Spelling = CLI) -> None:
+    """Sobol needs a power of 2 of base samples, Morris at least 2 trajectories
+    (``spelling``: how the caller names the setting)."""
     if method == "sobol" and (n < 2 or n & (n - 1)):
-        raise ScsimError(f"--samples {n}: Sobol needs a power of 2 (e.g. 64)")
+        raise ScsimError(f"{spelling.given('samples', n)}: Sobol needs a power of 2 (e.g. 64)")
     if method == "morris" and n < 2:
-        raise ScsimError(f"--samples {n}: Morris needs at least 2 trajectories")
+        raise ScsimError(f"{spelling.given('samples', n)}: Morris needs at least 2 "
+                         "trajectories")
 
 
 def _problem(params: list[Range]) -> dict:
@@ -176,16 +185,18 @@ def _problem(params: list[Range]) -> dict:
             "bounds": [[0.0, 1.0]] * len(params)}
 
 
-def check_sensitivity(params: list[Range], method: Method, samples: int, seed: int) -> int:
+def check_sensitivity(params: list[Range], method: Method, samples: int, seed: int,
+                      spelling: Spelling = CLI) -> int:
     """Refuse what a sensitivity analysis cannot run, with one ScsimError, before any
     cluster starts: a seed out of range (``check_seed``), fewer than two parameters, one
-    given twice, a number of samples the method cannot take (``check_samples``). Returns
-    the seed (an int)."""
+    given twice, a number of samples the method cannot take (``check_samples``), each
+    named as the caller names it (``spelling``). Returns the seed (an int)."""
     seed = check_seed(seed)
     if len(params) < 2:
-        raise ScsimError("sensitivity analysis needs at least two --param ranges")
-    refuse_repeated([r.key for r in params], "--param")
-    check_samples(method, samples)
+        raise ScsimError(f"sensitivity analysis needs at least two parameter ranges "
+                         f"({spelling.param})")
+    refuse_repeated([r.key for r in params], spelling.param)
+    check_samples(method, samples, spelling)
     return seed
 
 
