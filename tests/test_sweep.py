@@ -586,6 +586,10 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
                          "give either grid= or sample= with ranges=, not both"),
                         ({"sample": 2}, r"sample=N draws its cells from ranges=: give both"),
                         ({"ranges": rng}, r"sample=N draws its cells from ranges="),
+                        ({"sample": 0, "ranges": rng},  # it said --sample
+                         r"sample=0: must be a whole number of at least 1$"),
+                        ({"sample": 2.5, "ranges": rng},
+                         r"sample=2.5: must be a whole number of at least 1$"),
                         ({"sample": 2, "ranges": {"scoring.recovery": (0.001, 0.01, "ln")}},
                          r"ranges\['scoring.recovery'\]: the scale is 'log' or 'linear', "
                          "got 'ln'")):

@@ -6,6 +6,7 @@ in the run store, and back one tidy table with a row per run), global sensitivit
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -72,6 +73,9 @@ def sweep(scenario: Scenario | str | Path | dict,
         raise ScsimError("give either grid= or sample= with ranges=, not both")
     if (sample is None) != (not ranges):
         raise ScsimError("sample=N draws its cells from ranges=: give both, or grid=")
+    if sample is not None and (isinstance(sample, bool) or not isinstance(
+            sample, numbers.Integral) or sample < 1):
+        raise ScsimError(f"sample={sample!r}: must be a whole number of at least 1")
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     # overrides are recorded against the built-in or file a name or path loads, as `scsim
     # sweep` records them; a Scenario or mapping against the built-in of its name, as
