@@ -243,6 +243,12 @@ def test_agents_too_many_for_the_schema_are_too_big_for_the_dashboard(client):
         "--max-agent-days N to allow more)"]
     both = client.post("/api/validate", json={**question, "settings": {"fear.speed": "-1"}})
     assert both.json()["problems"][1:] == ["fear.speed: must be >= 0"]
+    # days over the schema's limit: the same one sentence ("days: must be <= 100000" was
+    # said beside it)
+    days = client.post("/api/validate", json={**question, "agents": "2000",
+                                               "days": "1000000"}).json()
+    assert len(days["problems"]) == 1 and days["problems"][0].startswith(
+        "too big for this dashboard: 2,000 agents × 1,000,000 days")
     run = client.post("/api/run", json=question)
     assert run.status_code == 400 and run.json()["error"].startswith("too big for this")
     compare = client.post("/api/compare", json={**question, "reps": 1})

@@ -316,8 +316,8 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     problems: list[str] = []
     advice: list[str] = []
     boxes_fit = _collect(problems, _boxes_fit, dash, body, 1) is not None
-    if not boxes_fit:  # too big: said once, in the dashboard's words, not the schema's
-        body = {k: v for k, v in body.items() if k != "agents"}
+    if not boxes_fit:  # too big: said once, in the dashboard's words, not the schema's too
+        body = {k: v for k, v in body.items() if k not in ("agents", "days")}
     sc = _collect(problems, scenario_of, body, dash.store, advice)
     _collect(problems, _seed, body)
     compare: list[str] = []
