@@ -708,6 +708,90 @@ def test_a_lost_catalogue_is_made_again_from_the_runs_folders(tmp_path, monkeypa
     assert code == 2 and "has its catalogue: there is nothing to rebuild" in err
 
 
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if p.is_file() and not p.name.endswith(".lock"))
+
+
+def test_a_catalogue_lost_while_a_process_holds_the_store_is_refused_there_too(tmp_path):
+    """A dashboard (or a long run) that opened the store before its catalogue was lost
+    made an empty one at its next step, and that one's repair deleted every interrupted
+    run's checkpoints: the check is made again before each opening that could write."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(9))
+    held = open_store(store)
+    assert len(held.runs()) == 1
+    (store / "catalog.duckdb").unlink()
+    before = _files(store)
+    for step in (held.runs, lambda: scsim.simulate(scenario(), seed=SEED + 1, store=held)):
+        with pytest.raises(ScsimError, match=r"has lost its catalogue .* --repair catalogue"):
+            step()
+    assert not (store / "catalog.duckdb").exists() and _files(store) == before
+
+
+def test_a_rebuild_keeps_what_it_leaves_out_and_tells_a_run_still_going(tmp_path, monkeypatch,
+                                                                        capsys):
+    """Found by attacking the rebuild: a checkpoint series it left out (an edited
+    manifest) was deleted by the check after it, day-000004 with day-000008; a run still
+    going was listed as interrupted and its checkpoint write deleted under it (the run
+    died); a run with an unreadable file was "intact" (fingerprinted as it was)."""
+    from scsim.store.runstore import running
+
+    store = tmp_path / "store"
+    ids = []
+    for seed in (SEED, SEED + 1):
+        with pytest.raises(KeyboardInterrupt):
+            scsim.simulate(scenario(), seed=seed, store=store, checkpoint_every=4,
+                           progress=stop_at(9))
+        ids.append(open_store(store).runs()["id"].iloc[0])
+    edited, going = ids
+    damaged = scsim.simulate(scenario(), seed=SEED + 2, store=store).run_id
+    with open(store / "runs" / damaged / "metrics.parquet", "r+b") as handle:
+        handle.truncate(100)
+    newest = sorted((store / "checkpoints" / edited).glob("day-*"))[-1] / "manifest.json"
+    newest.write_text(newest.read_text().replace('"day": 8', '"day": 6'))
+    writing = store / "checkpoints" / going / ".tmp-day-000010-99999"
+    writing.mkdir()  # the live run's next checkpoint, being written
+    (store / "catalog.duckdb").unlink()
+    kept = _files(store / "checkpoints")
+    with running(store, going):  # as the process that runs it holds it
+        code, out, err = run_cli(monkeypatch, capsys, "check", "--repair", "catalogue",
+                                 "--store", str(store))
+        said = " ".join(out.split())
+        assert code == 1, err  # the damaged run remains
+        assert f"still running {going}: it lands when its process ends" in said
+        assert f"left out checkpoints/{edited}: " in said and "is damaged" in said
+        assert f"damaged {damaged}: a file cannot be read" in said
+        assert open_store(store).runs().set_index("id").loc[going, "status"] == "running"
+        assert writing.is_dir()
+    assert _files(store / "checkpoints") == kept  # every checkpoint, the left-out ones too
+    assert open_store(store).runs().set_index("id").loc[damaged, "status"] == "damaged"
+    code, _, _ = run_cli(monkeypatch, capsys, "check", "--store", str(store))
+    assert code == 1  # damaged, as the rebuild found it (it said "intact", exit 0)
+
+
+def test_a_run_that_lands_after_a_rebuild_gets_its_row(tmp_path):
+    """A run without checkpoints going on while the catalogue was rebuilt has no row in
+    the new one: when it lands it gets one from its folder, instead of a folder no
+    command lists."""
+    from scsim.store.rebuild import rebuild_catalogue
+
+    store = tmp_path / "store"
+    first = scsim.simulate(scenario(), seed=SEED, store=store).run_id
+
+    def lose_and_rebuild(_result) -> None:  # while the run is going, before it lands
+        (store / "catalog.duckdb").unlink()
+        assert rebuild_catalogue(store).done == [first]
+
+    st = open_store(store)
+    late = st.record(Simulation(scenario(), seed=SEED + 1), finished=lose_and_rebuild)
+    rows = open_store(store).runs().set_index("id")
+    assert rows.loc[late.run_id, "status"] == "done" and rows.loc[first, "status"] == "done"
+    pd.testing.assert_frame_equal(open_store(store).load(late.run_id).metrics, late.metrics)
+
+
 def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
     """A backup of a checkpoint and notes in a run's checkpoints' folder went when the run
     was resumed and done, notes in its folder in runs/ when it was removed: only scsim's

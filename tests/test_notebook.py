@@ -243,6 +243,23 @@ def test_a_scenario_written_in_a_notebook_cell_is_yaml_text(tmp_path, monkeypatc
     assert scsim.load_scenario("base: mine.yaml\nname: on-mine\n").days == 7
     with pytest.raises(ScsimError, match="no scenario file or built-in scenario named 'xxx"):
         scsim.load_scenario("x" * 5000)  # one line: a name, too long to look up
+    # one line with a "key: value" is text too (it was a file name with a line break in it)
+    with pytest.raises(ScsimError, match=r"<text>: no behaviours \(a scenario file needs "
+                                         r"a base"):
+        scsim.load_scenario("days: 5\n")
+    assert scsim.load_scenario("base: pilot-1000\r\ndays: 3\r\n").days == 3
+    with pytest.raises(ScsimError, match="<text>:1: base: must be a scenario name or file"):
+        scsim.load_scenario("base: ''\ndays: 3\n")
+    with pytest.raises(ScsimError, match="too many for a scenario"):  # as a file's limit
+        scsim.load_scenario("base: pilot-1000\n" + "# " + "x" * 9 * 2**20 + "\n")
+    # 40,000 unknown keys made a message of 13 MB: the first 50 problems, and a count
+    many = "base: pilot-1000\n" + "".join(
+        f"k{i}: 1\n" for i in range(60))
+    with pytest.raises(ScsimError) as told:
+        scsim.load_scenario(many)
+    assert len(told.value.problems) == 60
+    assert str(told.value).count("unknown key") == 50
+    assert str(told.value).endswith("... and 10 more problems")
 
 
 def test_more_slips_get_plain_errors_naming_the_python_argument(reps):

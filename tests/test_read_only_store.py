@@ -34,7 +34,7 @@ def make_read_only(folder: Path, monkeypatch) -> None:
     for path in [folder, *folder.rglob("*")]:
         path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     if os.geteuid() == 0:
-        monkeypatch.setattr(runstore_module, "_can_write", lambda path: False)
+        monkeypatch.setattr(runstore_module, "can_write", lambda path: False)
 
 
 @pytest.fixture
@@ -130,4 +130,33 @@ def test_the_cli_reads_a_store_on_a_read_only_mount(tmp_path):
     assert err.count(f"error: the run store {store} is read-only") == 2
     assert "cannot keep new runs in it" in err and "cannot remove runs from it" in err
     assert "Traceback" not in err
+    assert snapshot(store) == before
+
+
+def test_a_lost_catalogue_on_a_read_only_store_is_not_rebuilt_there(tmp_path, monkeypatch,
+                                                                     capsys):
+    """`check --repair catalogue`, which the refusal of a store without its catalogue
+    recommends, was an internal error (OSError: Read-only file system) on a read-only
+    mount: one line now, exit 2, nothing written."""
+    from conftest import run_cli
+    from scsim.store import rebuild
+
+    store = tmp_path / "store"
+    scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                   store=store)
+    (store / "catalog.duckdb").unlink()
+    before = snapshot(store)
+    if os.geteuid() == 0:  # root writes whatever the modes say (see make_read_only)
+        monkeypatch.setattr(rebuild, "can_write", lambda path: False)
+    for path in [store, *store.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        code, out, err = run_cli(monkeypatch, capsys, "check", "--repair", "catalogue",
+                                 "--store", str(store))
+    finally:
+        for path in [store, *store.rglob("*")]:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: the run store {store} is read-only (its folder cannot be "
+                          "written): its catalogue cannot be made there")
     assert snapshot(store) == before

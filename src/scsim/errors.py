@@ -25,7 +25,13 @@ class ScenarioError(ScsimError):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         self.source = source
         head = f"invalid scenario {source}" if source else "invalid scenario"
-        super().__init__(head + ":\n  " + "\n  ".join(self.problems))
+        shown = self.problems[:PROBLEMS_SHOWN]
+        if len(self.problems) > PROBLEMS_SHOWN:  # 40,000 unknown keys made 13 MB of message
+            shown.append(f"... and {len(self.problems) - PROBLEMS_SHOWN:,} more problems")
+        super().__init__(head + ":\n  " + "\n  ".join(shown))
+
+
+PROBLEMS_SHOWN = 50  # the problems an invalid scenario's message lists (all: ``problems``)
 
 
 class ScenarioWarning(UserWarning):

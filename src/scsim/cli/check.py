@@ -72,8 +72,13 @@ def _rebuild(store) -> None:
                   f"and {resumable} (what sweep each run was in and the comparisons drawn "
                   "were in the lost one)", soft_wrap=True)
     for run_id in rebuilt.resumable:
-        console.print(f"  interrupted {run_id}: scsim resume {run_id} continues it",
+        console.print(f"  still running {run_id}: it lands when its process ends"
+                      if run_id in rebuilt.running else
+                      f"  interrupted {run_id}: scsim resume {run_id} continues it",
                       soft_wrap=True)
+    for run_id in rebuilt.damaged:
+        console.print(f"  [red]damaged[/red] {run_id}: a file cannot be read (scsim check "
+                      "--repair rerun runs it again)", soft_wrap=True)
     for where, why in rebuilt.left_out:
         console.print(f"[yellow]left out[/yellow] {escape(where)}: {escape(why)}",
                       soft_wrap=True)

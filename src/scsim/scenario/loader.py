@@ -270,6 +270,13 @@ def _exists_as(path: Path, kind: str) -> bool:
         return False
 
 
+def _is_text(source: str) -> bool:
+    """Whether a string given as a scenario is YAML text rather than a name or a path: it
+    has a line break or a "key: value" in it, and no file has that name."""
+    return any(mark in source for mark in ("\n", "\r", ": ")) and not _exists_as(
+        Path(source), "file")
+
+
 def _not_found(name: str, path: Path) -> str:
     """Why ``name`` (as the user wrote it; ``path``: where it was looked for) names no
     scenario: a folder, or neither a file nor a built-in (the nearest built-in named)."""
@@ -295,7 +302,11 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     if text is not None:
         doc = parse_yaml(text, f"<built-in {source}>")
         here = None
-    elif isinstance(source, str) and "\n" in source.strip():
+    elif isinstance(source, str) and _is_text(source):
+        if len(source) > MAX_FILE_BYTES:
+            raise ScenarioError(f"the scenario text has {len(source):,} characters, too many "
+                                f"for a scenario (at most {MAX_FILE_BYTES // 2**20} MiB)",
+                                TEXT_SOURCE)
         doc = parse_yaml(source, TEXT_SOURCE)
         if not doc.data:
             raise ScenarioError(f"the scenario text is empty ({NEEDS})", TEXT_SOURCE)
@@ -316,7 +327,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     base = doc.data.pop("base", None)
     if base is None:
         return doc
-    if not isinstance(base, str):
+    if not isinstance(base, str) or not base.strip():
         raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: must be a "
                             "scenario name or file")
     if base in seen:

@@ -3,15 +3,20 @@ copied with the rest): ``scsim check --repair catalogue``.
 
 Each finished run keeps what its row said: ``runs/RUN/run.json`` (seed, version, size,
 times) and ``scenario.yaml`` (the resolved scenario, hence its hashes and overrides); each
-run with a checkpoint, ``checkpoints/RUN/day-D/manifest.json`` (with its checksum). A
-rebuilt finished run is ``done``, its files fingerprinted as they are now (the checksums
-recorded when it landed were in the lost catalogue, so damage from before cannot be told);
-a run with only a checkpoint is ``interrupted``, and ``scsim resume`` continues it. What
-the runs' own files do not hold is lost with the catalogue: which sweep a run belonged to,
-the comparisons drawn, whom a run traced (``check --repair rerun`` reads its
-traced.parquet instead). A folder that cannot be read is left out, and said so; nothing in
-the store is changed but the new catalogue, written whole under a temporary name and
-linked into place only if no catalogue appeared meanwhile.
+run with a checkpoint, ``checkpoints/RUN/day-D/manifest.json`` (with its checksum, the
+run's id and the process writing it). A rebuilt finished run is ``done``, its files
+fingerprinted as they are now (the checksums recorded when it landed were in the lost
+catalogue, so only damage that makes a file unreadable can be told: such a run is
+``damaged``, for ``check --repair``); a run with only a checkpoint is ``interrupted``, and
+``scsim resume`` continues it, unless a process still runs it (it holds the run's lock,
+``runstore.running``): then it is ``running`` and lands as usual (a run that lands after the
+rebuild without a row gets one then: ``RunStore._end``). What the runs' own files do not
+hold is lost with the catalogue: which sweep a run belonged to, the comparisons drawn, whom
+a run traced (``check --repair rerun`` reads its traced.parquet instead). A folder that
+cannot be read is left out, and said so (and kept: a store's repair deletes only the
+checkpoints of runs it knows to be finished); nothing in the store is changed but the new
+catalogue, written whole in the store's ``tmp/`` and linked into place only if no
+catalogue appeared meanwhile. A store this process cannot write is refused in one line.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ import duckdb
 from scsim.errors import ScsimError
 from scsim.fsutil import STORE_MARKER
 from scsim.outputs.result import PROVENANCE_TABLES, SAMPLE_TABLES, TABLES
-from scsim.store.integrity import fingerprint, fsync_dir
-from scsim.store.runstore import CATALOGUE_SCHEMA, RUN_ID, lost_catalogue
+from scsim.store.integrity import fingerprint, fsync_dir, full_problems
+from scsim.store.runstore import CATALOGUE_SCHEMA, RUN_ID, can_write, is_running, lost_catalogue
 
 RUN_FILES = frozenset({f"{table}.parquet" for table in (*TABLES, *PROVENANCE_TABLES,
                                                         *SAMPLE_TABLES)}
@@ -39,7 +44,7 @@ RUN_FILES = frozenset({f"{table}.parquet" for table in (*TABLES, *PROVENANCE_TAB
 
 COLUMNS = ("id", "scenario", "scenario_hash", "population_hash", "seed", "overrides",
            "scsim_version", "agents", "days", "started", "finished", "status",
-           "wall_seconds", "error", "files")
+           "wall_seconds", "error", "files", "pid", "host", "resumed")
 
 
 @dataclass
@@ -50,23 +55,35 @@ class Rebuilt:
     done: list[str] = field(default_factory=list)
     resumable: list[str] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # of ``done``: a file unreadable
+    running: list[str] = field(default_factory=list)  # of ``resumable``: still going
 
 
 def rebuild_catalogue(root: str | os.PathLike) -> Rebuilt:
     """Make the lost catalogue of the store ``root`` again from its runs' folders (see the
     module docstring); a ScsimError when it has a catalogue or holds no run."""
     root = Path(root).expanduser().resolve()
-    if (root / STORE_MARKER).exists():
+    marker = root / STORE_MARKER
+    if marker.is_file():
         raise ScsimError(f"the run store {root} has its catalogue: there is nothing to "
                          "rebuild (`scsim check` verifies its runs)")
+    if marker.exists() or marker.is_symlink():
+        raise ScsimError(f"{marker} is not a catalogue (a folder, or a link to nothing): "
+                         "move it aside, then rebuild")
     if lost_catalogue(root) is None:
         raise ScsimError(f"{root} holds no run to rebuild a catalogue from (runs/ and "
                          "checkpoints/ hold no run folder)")
+    if not can_write(root):
+        raise ScsimError(f"the run store {root} is read-only (its folder cannot be "
+                         "written): its catalogue cannot be made there; copy the store to "
+                         "a folder you can write, and rebuild it there")
     rebuilt, rows = Rebuilt(), []
     for folder in _run_folders(root / "runs"):
         try:
-            rows.append(_finished_row(folder))
+            rows.append(finished_row(folder))
             rebuilt.done.append(folder.name)
+            if rows[-1]["status"] == "damaged":
+                rebuilt.damaged.append(folder.name)
         except (ScsimError, OSError, ValueError, KeyError, TypeError) as exc:
             rebuilt.left_out.append((f"runs/{folder.name}", _why(exc)))
     for folder in _run_folders(root / "checkpoints"):
@@ -75,6 +92,8 @@ def rebuild_catalogue(root: str | os.PathLike) -> Rebuilt:
         try:
             rows.append(_checkpoint_row(folder))
             rebuilt.resumable.append(folder.name)
+            if rows[-1]["status"] == "running":
+                rebuilt.running.append(folder.name)
         except (ScsimError, OSError, ValueError, KeyError, TypeError) as exc:
             rebuilt.left_out.append((f"checkpoints/{folder.name}", _why(exc)))
     if not rows:
@@ -89,17 +108,23 @@ def _run_folders(parent: Path) -> list[Path]:
         if parent.is_dir() else []
 
 
-def _finished_row(folder: Path) -> dict[str, Any]:
+def finished_row(folder: Path) -> dict[str, Any]:
+    """The ``runs`` row of the finished run in ``folder``, from its run.json and
+    scenario.yaml: ``done`` with its files fingerprinted as they are, or ``damaged`` when
+    one cannot be read (without a fingerprint: ``check`` reads the files again)."""
     from scsim.scenario import load_scenario
 
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     if info.get("run_id", folder.name) != folder.name:
         raise ScsimError(f"its run.json is of run {info['run_id']}")
     sc = load_scenario(folder / "scenario.yaml")
+    problems = full_problems(folder, None)
     files = {name: entry for name, entry in fingerprint(folder).items()
              if name in RUN_FILES}
-    return _row(folder.name, sc, info, status="done", finished=_when(info.get("finished")),
-                wall_seconds=info.get("wall_seconds"), files=json.dumps(files))
+    return _row(folder.name, sc, info, status="damaged" if problems else "done",
+                finished=_when(info.get("finished")), wall_seconds=info.get("wall_seconds"),
+                files=None if problems else json.dumps(files),
+                error="; ".join(problems) if problems else None)
 
 
 def _checkpoint_row(folder: Path) -> dict[str, Any]:
@@ -110,6 +135,10 @@ def _checkpoint_row(folder: Path) -> dict[str, Any]:
     if manifest.get("run_id") != folder.name:
         raise ScsimError(f"its checkpoint is of run {manifest.get('run_id')}")
     sc = Scenario.model_validate(manifest["scenario"])
+    if is_running(folder.parent.parent, folder.name):  # its process is still at it
+        return _row(folder.name, sc, manifest, status="running", finished=None,
+                    wall_seconds=None, files=None, pid=manifest.get("pid"),
+                    host=manifest.get("host"), resumed=_when(manifest.get("written")))
     return _row(folder.name, sc, manifest, status="interrupted", finished=None,
                 wall_seconds=None, files=None,
                 error=f"its row was rebuilt from its checkpoint of day {manifest['day']} "
@@ -129,7 +158,8 @@ def _row(run_id: str, sc, info: dict, **rest: Any) -> dict[str, Any]:
             "population_hash": digest(population_key(sc)), "seed": int(info["seed"]),
             "overrides": json.dumps(overrides(base, sc)) if base is not None else None,
             "scsim_version": str(info["scsim_version"]), "agents": int(info["agents"]),
-            "days": int(info["days"]), "started": started, "error": None, **rest}
+            "days": int(info["days"]), "started": started, "error": None, "pid": None,
+            "host": None, "resumed": None, **rest}
 
 
 def _when(text: str | None) -> datetime | None:
@@ -139,18 +169,25 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).replace(tzinfo=None)
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert rebuilt ``runs`` rows (``finished_row``, ``_checkpoint_row``)."""
+    marks = ", ".join("?" * len(COLUMNS))
+    con.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
+                    [[row.get(c) for c in COLUMNS] for row in rows])
+
+
 def _write(root: Path, rows: list[dict[str, Any]]) -> None:
-    """The new catalogue, whole: written under a temporary name, then linked into place
-    (which fails, leaving the other, if a catalogue appeared meanwhile)."""
-    tmp = root / f".{STORE_MARKER}.rebuild-{os.getpid()}"
+    """The new catalogue, whole: written in the store's ``tmp/`` (a rebuild killed
+    halfway leaves nothing a store may not hold), then linked into place (which fails,
+    leaving the other, if a catalogue appeared meanwhile)."""
+    (root / "tmp").mkdir(exist_ok=True)
+    tmp = root / "tmp" / f"catalog-rebuild-{os.getpid()}.duckdb"
     tmp.unlink(missing_ok=True)
     try:
         con = duckdb.connect(str(tmp))
         try:
             con.execute(CATALOGUE_SCHEMA)
-            marks = ", ".join("?" * len(COLUMNS))
-            con.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
-                            [[row.get(c) for c in COLUMNS] for row in rows])
+            insert_rows(con, rows)
         finally:
             con.close()
         fd = os.open(tmp, os.O_RDONLY)

@@ -199,6 +199,9 @@ WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
 being removed (``rm-<id>-<pid>``); the crash repair removes nothing else there."""
 
 
+RUNNING_LOCK = re.compile(rf"{RUN_ID.pattern}\.running")  # ``running``'s lock, in tmp/
+
+
 def _not_a_store(folder: Path) -> str | None:
     """What makes an existing ``folder`` something other than a run store, in words (a few
     of the names it holds), or None: it has a catalogue, or holds nothing but what scsim
@@ -227,7 +230,7 @@ def lost_catalogue(folder: Path) -> str | None:
     return " and ".join(held) or None
 
 
-def _can_write(folder: Path) -> bool:
+def can_write(folder: Path) -> bool:
     """Whether this process may change the store ``folder``: the folder and its catalogue
     (when it has one) can be written. False on a read-only mount, whoever asks."""
     catalog = folder / STORE_MARKER
@@ -314,18 +317,11 @@ class RunStore:
                              f"catalogue ({STORE_MARKER}); scsim keeps runs in a new or "
                              "empty folder, or in a store it made: choose one with --store "
                              "or SCSIM_STORE")
-        lost = lost_catalogue(self.root)
-        if lost:  # a new catalogue's crash repair would delete the checkpoints it lacks
-            raise ScsimError(f"the run store {self.root} has lost its catalogue "
-                             f"({STORE_MARKER}) but holds {lost}: scsim will not use it "
-                             f"without one. `scsim check --repair catalogue --store "
-                             f"{self.root}` makes one again from the runs' own files (what "
-                             "sweep each run was in, and the comparisons, are lost), or put "
-                             "the catalogue back from a backup")
+        self._refuse_lost_catalogue()
         if not create and not (self.root / STORE_MARKER).is_file():  # a query made one
             raise ScsimError(f"no run store at {self.root} (run `scsim run` first, or "
                              "choose one with --store or SCSIM_STORE)")
-        self.writable = _can_write(self.root)
+        self.writable = can_write(self.root)
         if not self.writable and not (self.root / STORE_MARKER).is_file():
             raise ScsimError(f"cannot create the run store {self.root}: the folder cannot "
                              "be written")
@@ -344,6 +340,20 @@ class RunStore:
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
+
+    def _refuse_lost_catalogue(self) -> None:
+        """A ScsimError when the store's catalogue is gone but its runs are not: a new
+        catalogue would list none of them (and its crash repair would once have deleted
+        their checkpoints). Checked when the store is opened and again before each
+        read-write opening, as a long run or the dashboard holds a store for hours."""
+        lost = lost_catalogue(self.root)
+        if lost:
+            raise ScsimError(f"the run store {self.root} has lost its catalogue "
+                             f"({STORE_MARKER}) but holds {lost}: scsim will not use it "
+                             f"without one. `scsim check --repair catalogue --store "
+                             f"{self.root}` makes one again from the runs' own files (what "
+                             "sweep each run was in, and the comparisons, are lost), or put "
+                             "the catalogue back from a backup")
 
     def require_writable(self, doing: str, instead: str = "copy the store to a folder "
                          "you can write to do that") -> None:
@@ -375,8 +385,9 @@ class RunStore:
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
                              trace=sim.trace or Trace())
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
-                            {"run_id": run_id}) if checkpoint_every else None
-        return self._land(run_id, lambda: sim.run(progress, every), finished)
+                            _checkpoint_owner(run_id)) if checkpoint_every else None
+        with running(self.root, run_id):
+            return self._land(run_id, lambda: sim.run(progress, every), finished)
 
     def checkpoint(self, ref: str) -> tuple[RunRecord, dict]:
         """The run ``ref`` names and the manifest of its newest checkpoint, when ``resume``
@@ -390,7 +401,7 @@ class RunStore:
             raise ScsimError(f"run {rec.id} is done: there is nothing to resume (`scsim show "
                              f"{rec.id} --out DIR` saves its results to a folder, `scsim "
                              f"report {rec.id}` draws its report)")
-        if rec.status == "running" and not _gone(rec):
+        if rec.status == "running" and not process_gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         if latest(self.checkpoints_dir / rec.id) is None:
             raise ScsimError(f"run {rec.id} has no checkpoint to resume from (run with "
@@ -429,8 +440,9 @@ class RunStore:
                         "pid = ?, host = ?, resumed = ? WHERE id = ?",
                         [os.getpid(), socket.gethostname(), _utcnow(), rec.id])
         checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
-                                  {"run_id": rec.id}) if every else None
-        return self._land(rec.id, lambda: sim.run(progress, checkpoints))
+                                  _checkpoint_owner(rec.id)) if every else None
+        with running(self.root, rec.id):
+            return self._land(rec.id, lambda: sim.run(progress, checkpoints))
 
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
             ) -> Result:
@@ -624,13 +636,22 @@ class RunStore:
              wall_seconds: float | None = None, files: dict | None = None,
              full: str = "") -> None:
         """Give a run's row its final ``status``; ``full``: what to say was kept if the
-        disk is too full to write the catalogue (see ``_connect``)."""
+        disk is too full to write the catalogue (see ``_connect``). A finished run whose
+        row is gone (its catalogue was rebuilt while it ran, without checkpoints to find
+        it by) gets one from its folder, as the rebuild makes them."""
         with self._connect(full=full) as con:
             con.execute("UPDATE runs SET status = ?, error = ?, finished = ?, "
                         "wall_seconds = coalesce(?, wall_seconds), "
                         "files = coalesce(?, files) WHERE id = ?",
                         [status, error, _utcnow(), wall_seconds,
                          json.dumps(files) if files is not None else None, run_id])
+            missing = not con.execute("SELECT count(*) FROM runs WHERE id = ?",
+                                      [run_id]).fetchone()[0]
+            if status == "done" and missing:
+                from scsim.store.rebuild import finished_row, insert_rows
+
+                insert_rows(con, [{**finished_row(self.runs_dir / run_id),
+                                   "files": json.dumps(files)}])
             if status == "done":
                 self._ensure_views(con)
 
@@ -1019,6 +1040,7 @@ class RunStore:
         except OSError as exc:
             raise ScsimError(f"cannot lock the run store {self.root}: {exc.strerror}") from None
         try:
+            self._refuse_lost_catalogue()  # lost while this process held the store
             con = self._open(read_only)
             try:
                 if not read_only:
@@ -1076,7 +1098,7 @@ class RunStore:
                            "coalesce(resumed, started) FROM runs WHERE status = 'running'"
                            ).fetchall()
         for rec in [RunRecord(*r) for r in rows]:
-            if not _gone(rec):
+            if not process_gone(rec):
                 live.add(rec.id)
                 continue
             info = self.runs_dir / rec.id / "run.json"
@@ -1098,6 +1120,9 @@ class RunStore:
             for folder in self.tmp_dir.iterdir():
                 if folder.name not in live and WORK_NAME.fullmatch(folder.name):
                     shutil.rmtree(folder, ignore_errors=True)
+                elif RUNNING_LOCK.fullmatch(folder.name) and not is_running(
+                        self.root, folder.name.removesuffix(".running")):
+                    folder.unlink(missing_ok=True)  # a killed run's lock
         sweeps = con.execute("SELECT id, pid, host, coalesce(resumed, created) FROM sweeps "
                              "WHERE status = 'running' AND pid IS NOT NULL").fetchall()
         for sweep_id, pid, host, since in sweeps:
@@ -1107,15 +1132,21 @@ class RunStore:
         if self.checkpoints_dir.is_dir():  # checkpoints are kept until their run is done
             keep = {r[0] for r in con.execute("SELECT id FROM runs WHERE status IN "
                                               "('failed', 'interrupted')").fetchall()}
+            finished = {r[0] for r in con.execute("SELECT id FROM runs WHERE status IN "
+                                                  "('done', 'damaged')").fetchall()}
             for folder in self.checkpoints_dir.iterdir():
                 if folder.name in live or not RUN_ID.fullmatch(folder.name):
                     continue  # a run going on, or not scsim's
-                if folder.name not in keep:
+                if folder.name in finished:
                     remove_series(folder)  # a user's files there stay
                     continue
                 for part in folder.glob(".tmp-*"):  # a checkpoint write that was cut short
                     if SERIES_ENTRY.fullmatch(part.name):
                         shutil.rmtree(part, ignore_errors=True)
+                # a run the catalogue does not know keeps its checkpoints (the only copy of
+                # a run a rebuild could not read); an empty folder of one goes
+                if folder.name not in keep and not any(folder.iterdir()):
+                    folder.rmdir()
         self._ensure_views(con)
 
     def _ensure_views(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -1282,7 +1313,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _gone(rec: RunRecord) -> bool:
+def process_gone(rec: RunRecord) -> bool:
     """The process that recorded a running row has ended. A row from another host cannot
     be checked and counts as live."""
     if rec.host != socket.gethostname() or rec.pid is None:
@@ -1304,12 +1335,49 @@ def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
     or recorded as running on another host, whose process cannot be checked from here
     (unless ``elsewhere`` says it has ended); None when it can be."""
     here = rec.host == socket.gethostname()
-    if rec.status != "running" or _gone(rec) or (elsewhere and not here):
+    if rec.status != "running" or process_gone(rec) or (elsewhere and not here):
         return None
     hint = "" if here else (
         f"; it cannot be checked from here: if that process has ended, `scsim rm "
         f"{rec.id} --elsewhere` removes the run")
     return f"run {rec.id} is still running (pid {rec.pid} on {rec.host}){hint}"
+
+
+@contextlib.contextmanager
+def running(root: Path, run_id: str) -> Iterator[None]:
+    """Hold ``tmp/RUN.running`` in the store ``root`` while this process runs ``run_id``:
+    the lock goes when the run ends, however it ends (a killed process's with it), so that
+    a catalogue rebuilt meanwhile (``store.rebuild``) tells a run still going from one
+    interrupted, whose process may live on (a notebook after Ctrl-C)."""
+    path = root / "tmp" / f"{run_id}.running"
+    path.parent.mkdir(exist_ok=True)
+    lock = FileLock(path)
+    with lock:
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def is_running(root: Path, run_id: str) -> bool:
+    """Whether a process holds ``running``'s lock of ``run_id`` in the store ``root``."""
+    path = root / "tmp" / f"{run_id}.running"
+    if not path.exists():
+        return False
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _checkpoint_owner(run_id: str) -> dict[str, object]:
+    """What a run's checkpoints record of it beside the state: its id, and the process
+    writing them (pid, host), so that a catalogue rebuilt while it runs
+    (``store.rebuild``) lists it as running, not as interrupted."""
+    return {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname()}
 
 
 def _not_its_checkpoint(manifest: dict, rec: RunRecord) -> str | None:
@@ -1371,7 +1439,7 @@ def _either(refs: list[str]) -> str:
 def _sweep_gone(pid: int, host: str | None, since: datetime) -> bool:
     """The process that runs a sweep (pid on host, since it created or resumed it, UTC)
     has ended; as ``_gone`` for a run."""
-    return _gone(RunRecord("", "", 0, "running", None, pid, host, since))
+    return process_gone(RunRecord("", "", 0, "running", None, pid, host, since))
 
 
 def _checkpoint_note(folder: Path, run_id: str) -> str:
