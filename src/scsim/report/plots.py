@@ -81,12 +81,9 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
         for column in columns:
             if column not in results[0].metrics.columns:
                 raise ScsimError(_unknown(column, list(results[0].metrics.columns)))
-    ncols = 1 if len(panels) == 1 else 2
-    nrows = -(-len(panels) // ncols)
     with mpl.rc_context(STYLE):
-        fig = NotebookFigure(figsize=(5.2 * ncols, 3.2 * nrows), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, (columns, how) in zip(axes, panels, strict=False):
+        fig, axes = _panels(len(panels))
+        for ax, (columns, how) in zip(axes, panels, strict=True):
             for k, column in enumerate(columns):
                 days = results[0].metrics["day"].to_numpy()
                 values = np.stack([_values(r, column, how) for r in results])
@@ -102,14 +99,23 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
             ax.set_ylabel(units.pop() if len(units) == 1 else "")
             ax.set_xlabel("day")
             ax.legend(loc="best")
-        for ax in axes[len(panels):]:
-            ax.set_axis_off()
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
         if len(results) > 1:
             fig.text(0.99, 0.0, f"bands: {band[0]:.0%} to {band[1]:.0%} of the {len(results)} "
                      "runs", ha="right", va="bottom", fontsize=7.5, color="0.4")
     return fig
+
+
+def _panels(n: int) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n`` panels, two to a row (one alone), and its axes in order; the
+    axes past the ``n``-th are switched off."""
+    ncols = 1 if n == 1 else 2
+    fig = NotebookFigure(figsize=(5.2 * ncols, 3.2 * -(-n // ncols)), layout="constrained")
+    axes = fig.subplots(-(-n // ncols), ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes[:n]
 
 
 def panels_of(what: Sequence[str]) -> tuple[tuple[tuple[str, ...], str], ...]:
@@ -156,19 +162,17 @@ def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
     if not columns:
         with mpl.rc_context(STYLE):
             return for_notebook(differences(comparison).figure)
-    shared = list(comparison.daily(0).columns[1:])
+    reps = comparison.reps
+    daily = [comparison.daily(k) for k in range(reps)]  # B − A of every column, per pair
+    shared = list(daily[0].columns[1:])
     for column in columns:
         if column not in shared:
             raise ScsimError(_unknown(column, shared))
-    reps, ncols = comparison.reps, 1 if len(columns) == 1 else 2
     with mpl.rc_context(STYLE):
-        fig = NotebookFigure(figsize=(5.2 * ncols, 3.2 * -(-len(columns) // ncols)),
-                             layout="constrained")
-        axes = fig.subplots(-(-len(columns) // ncols), ncols, squeeze=False).ravel()
-        days = comparison.daily(0)["day"].to_numpy()
-        for ax, column in zip(axes, columns, strict=False):
-            values = np.stack([comparison.daily(k)[column].to_numpy(np.float64)
-                               for k in range(reps)])
+        fig, axes = _panels(len(columns))
+        days = daily[0]["day"].to_numpy()
+        for ax, column in zip(axes, columns, strict=True):
+            values = np.stack([pair[column].to_numpy(np.float64) for pair in daily])
             mean = values.mean(axis=0)
             ax.plot(days, mean, color="C3", label=f"B − A, {metric_label(column)}" + (
                 f" (mean of {reps} pairs)" if reps > 1 else ""))
@@ -179,8 +183,6 @@ def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
             ax.set_ylabel(f"B − A, {_unit(column, 'daily')}".rstrip(", "))
             ax.set_xlabel("day")
             ax.legend(loc="best")
-        for ax in axes[len(columns):]:
-            ax.set_axis_off()
         label_a, label_b = comparison.labels
         band = "; bands: 95 % interval of the mean over the pairs" if reps > 1 else ""
         fig.suptitle(f"B − A ({label_b}; {label_a}){band}", x=0.01, ha="left",

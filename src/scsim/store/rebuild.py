@@ -49,14 +49,35 @@ COLUMNS = ("id", "scenario", "scenario_hash", "population_hash", "seed", "overri
 
 @dataclass
 class Rebuilt:
-    """What a rebuilt catalogue holds: finished runs (``done``), runs with a checkpoint
-    (``interrupted``, resumable), and the folders left out with why."""
+    """What a rebuilt catalogue holds (``rows``, as ``finished_row`` and
+    ``_checkpoint_row`` make them), and the folders left out with why."""
 
-    done: list[str] = field(default_factory=list)
-    resumable: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)
-    damaged: list[str] = field(default_factory=list)  # of ``done``: a file unreadable
-    running: list[str] = field(default_factory=list)  # of ``resumable``: still going
+
+    def ids(self, *statuses: str) -> list[str]:
+        """The runs rebuilt with one of ``statuses``."""
+        return [row["id"] for row in self.rows if row["status"] in statuses]
+
+    @property
+    def done(self) -> list[str]:
+        """The finished runs (``damaged`` ones included)."""
+        return self.ids("done", "damaged")
+
+    @property
+    def damaged(self) -> list[str]:
+        """The finished runs with a file that cannot be read."""
+        return self.ids("damaged")
+
+    @property
+    def resumable(self) -> list[str]:
+        """The runs found by their checkpoints (``running`` ones included)."""
+        return self.ids("interrupted", "running")
+
+    @property
+    def running(self) -> list[str]:
+        """The runs a process still runs."""
+        return self.ids("running")
 
 
 def rebuild_catalogue(root: str | os.PathLike) -> Rebuilt:
@@ -77,29 +98,19 @@ def rebuild_catalogue(root: str | os.PathLike) -> Rebuilt:
         raise ScsimError(f"the run store {root} is read-only (its folder cannot be "
                          "written): its catalogue cannot be made there; copy the store to "
                          "a folder you can write, and rebuild it there")
-    rebuilt, rows = Rebuilt(), []
-    for folder in _run_folders(root / "runs"):
-        try:
-            rows.append(finished_row(folder))
-            rebuilt.done.append(folder.name)
-            if rows[-1]["status"] == "damaged":
-                rebuilt.damaged.append(folder.name)
-        except (ScsimError, OSError, ValueError, KeyError, TypeError) as exc:
-            rebuilt.left_out.append((f"runs/{folder.name}", _why(exc)))
-    for folder in _run_folders(root / "checkpoints"):
-        if folder.name in rebuilt.done:
-            continue  # finished after its last checkpoint: the repair removes that
-        try:
-            rows.append(_checkpoint_row(folder))
-            rebuilt.resumable.append(folder.name)
-            if rows[-1]["status"] == "running":
-                rebuilt.running.append(folder.name)
-        except (ScsimError, OSError, ValueError, KeyError, TypeError) as exc:
-            rebuilt.left_out.append((f"checkpoints/{folder.name}", _why(exc)))
-    if not rows:
+    rebuilt = Rebuilt()
+    for where, row_of in (("runs", finished_row), ("checkpoints", _checkpoint_row)):
+        for folder in _run_folders(root / where):
+            if folder.name in rebuilt.done:
+                continue  # finished after its last checkpoint: the repair removes that
+            try:
+                rebuilt.rows.append(row_of(folder))
+            except (ScsimError, OSError, ValueError, KeyError, TypeError) as exc:
+                rebuilt.left_out.append((f"{where}/{folder.name}", _why(exc)))
+    if not rebuilt.rows:
         raise ScsimError(f"no run of {root} could be read to rebuild its catalogue: "
                          + "; ".join(f"{where}: {why}" for where, why in rebuilt.left_out))
-    _write(root, rows)
+    _write(root, rebuilt.rows)
     return rebuilt
 
 

@@ -401,7 +401,7 @@ class RunStore:
             raise ScsimError(f"run {rec.id} is done: there is nothing to resume (`scsim show "
                              f"{rec.id} --out DIR` saves its results to a folder, `scsim "
                              f"report {rec.id}` draws its report)")
-        if rec.status == "running" and not process_gone(rec):
+        if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         if latest(self.checkpoints_dir / rec.id) is None:
             raise ScsimError(f"run {rec.id} has no checkpoint to resume from (run with "
@@ -815,14 +815,13 @@ class RunStore:
         views of ``con`` (they hide the stored ones, which may name the files where the
         store was written, not where it is now); returns how many finished runs they
         leave out as damaged (the store cannot mark them so)."""
-        done = [r[0] for r in con.execute("SELECT id, files FROM runs WHERE status = "
-                                          "'done' ORDER BY id").fetchall()
-                if not quick_problems(self.runs_dir / r[0], json.loads(r[1]) if r[1]
-                                      else None)]
-        good = [r for r in done if r not in self._unreadable(con, done)]
-        finished = con.execute("SELECT count(*) FROM runs WHERE status = 'done'").fetchone()[0]
+        finished = con.execute("SELECT id, files FROM runs WHERE status = 'done' ORDER BY id"
+                               ).fetchall()
+        whole = [run_id for run_id, files in finished if not quick_problems(
+            self.runs_dir / run_id, json.loads(files) if files else None)]
+        good = [r for r in whole if r not in self._unreadable(con, whole)]
         self._create_views(con, good, temporary=True)
-        return finished - len(good)
+        return len(finished) - len(good)
 
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
         """Lock a read-only connection down to reading the catalogue and the runs' files:
@@ -1098,7 +1097,7 @@ class RunStore:
                            "coalesce(resumed, started) FROM runs WHERE status = 'running'"
                            ).fetchall()
         for rec in [RunRecord(*r) for r in rows]:
-            if not process_gone(rec):
+            if not _gone(rec):
                 live.add(rec.id)
                 continue
             info = self.runs_dir / rec.id / "run.json"
@@ -1313,7 +1312,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def process_gone(rec: RunRecord) -> bool:
+def _gone(rec: RunRecord) -> bool:
     """The process that recorded a running row has ended. A row from another host cannot
     be checked and counts as live."""
     if rec.host != socket.gethostname() or rec.pid is None:
@@ -1335,7 +1334,7 @@ def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
     or recorded as running on another host, whose process cannot be checked from here
     (unless ``elsewhere`` says it has ended); None when it can be."""
     here = rec.host == socket.gethostname()
-    if rec.status != "running" or process_gone(rec) or (elsewhere and not here):
+    if rec.status != "running" or _gone(rec) or (elsewhere and not here):
         return None
     hint = "" if here else (
         f"; it cannot be checked from here: if that process has ended, `scsim rm "
@@ -1439,7 +1438,7 @@ def _either(refs: list[str]) -> str:
 def _sweep_gone(pid: int, host: str | None, since: datetime) -> bool:
     """The process that runs a sweep (pid on host, since it created or resumed it, UTC)
     has ended; as ``_gone`` for a run."""
-    return process_gone(RunRecord("", "", 0, "running", None, pid, host, since))
+    return _gone(RunRecord("", "", 0, "running", None, pid, host, since))
 
 
 def _checkpoint_note(folder: Path, run_id: str) -> str:
