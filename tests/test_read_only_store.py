@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import scsim
-from conftest import SCSIM
+from conftest import SCSIM, run_cli
 from scsim.errors import ScsimError
 from scsim.store import open_store
 from scsim.store import runstore as runstore_module
@@ -93,6 +93,28 @@ def test_what_would_change_a_read_only_store_is_refused(archived, change, tmp_pa
     }[change]
     with pytest.raises(ScsimError, match=f"the run store {archive} is read-only .*cannot"):
         act()
+    assert snapshot(archive) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["resume", "RUN"],
+    ["compare", "national-800", "national-800", "--set-b", "listing.threshold=600",
+     "--agents", "300", "--days", "2"],
+    ["sweep", "national-800", "--grid", "listing.threshold=600,650", "--agents", "300",
+     "--days", "2", "--workers", "1"],
+    ["sweep", "--resume", "last"],
+])
+def test_commands_that_would_write_a_read_only_store_refuse_before_they_start(
+        archived, command, monkeypatch, capsys):
+    """Refused in one line before a progress bar is drawn, a world built or a cluster
+    started (each of these drew its bar first, or started Dask, then failed)."""
+    archive, damaged = archived
+    before = snapshot(archive)
+    args = [damaged if part == "RUN" else part for part in command]
+    code, out, err = run_cli(monkeypatch, capsys, *args, "--store", str(archive))
+    assert code == 2
+    assert err.startswith(f"error: the run store {archive} is read-only")
+    assert err.count("error:") == 1 and "agents" not in err + out and "sweep" not in out
     assert snapshot(archive) == before
 
 

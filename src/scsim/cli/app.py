@@ -121,12 +121,17 @@ def load(scenario, agents=None, days=None, network=None, overrides=None, advise=
 ADVISED: list[str] = []  # the settings that do nothing printed so far by this command
 
 
-def open_runs(path: Path | None, create: bool = False):
+def open_runs(path: Path | None, create: bool = False, to: str | None = None):
     """The run store of ``--store`` (default: $SCSIM_STORE, else ./scsim-runs); an error
-    if it is missing, unless ``create``."""
+    if it is missing, unless ``create``. ``to``: what the command is about to do to the
+    store (words after "cannot", e.g. "resume its runs"): a read-only store is refused
+    now, before a progress bar is drawn or a cluster started."""
     from scsim.store import open_store
 
-    return open_store(path, create=create)
+    runs = open_store(path, create=create)
+    if to is not None:
+        runs.require_writable(to)
+    return runs
 
 
 def existing_runs(path: Path | None):
@@ -139,9 +144,7 @@ def existing_runs(path: Path | None):
     root = Path(path) if path is not None else default_store_path()
     if not root.expanduser().exists():
         return None
-    runs = open_runs(path, create=True)
-    runs.require_writable("keep new runs in it")
-    return runs
+    return open_runs(path, create=True, to="keep new runs in it")
 
 
 @app.callback(invoke_without_command=True)

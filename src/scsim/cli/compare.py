@@ -82,7 +82,7 @@ def compare(
             raise ScsimError(f"--reps must be at least 1, got {reps}")
         sc_a = load(a, agents, days, overrides=set_a)
         sc_b = load(b, agents, days, overrides=set_b)
-        st = open_runs(store, create=True)
+        st = open_runs(store, create=True, to="keep new runs in it")
         progress, advance = day_progress(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · "
             f"{counted(sc_a.population.agents, 'agent')} · {counted(reps, 'pair')}", quiet)

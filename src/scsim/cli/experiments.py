@@ -132,7 +132,7 @@ def sweep_command(
         raise ScsimError(f"--resume runs the sweep as it was planned: drop "
                          f"{', '.join(conflicts)}")
     if resume:
-        runs = open_runs(store, create=True)
+        runs = open_runs(store, create=True, to="resume its sweeps")
         sweep_id, plan = sw.plan_of(runs, resume)
     else:
         if not target:
@@ -141,7 +141,8 @@ def sweep_command(
         plan = sw.design_plan(load(target, agents, days, overrides=set_), grid=grid,
                               sample=sample, ranges=range_, reps=reps, seed=seed,
                               origin=load(target, advise=False), fits_here=address is None)
-        runs = open_runs(store, create=True)  # once the plan holds: bad input leaves none
+        # once the plan holds: bad input leaves no store
+        runs = open_runs(store, create=True, to="run sweeps into it")
     if not resume:
         for line in sw.inert_parameters(plan):
             err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)

@@ -52,7 +52,7 @@ def resume(
     from scsim.core.checkpoint import NOTHING_ASKED, REQUEST, requested
     from scsim.fsutil import check_output_folder
 
-    st = open_runs(store)
+    st = open_runs(store, to="resume its runs")
     rec, manifest = st.checkpoint(run)  # refuses with one line when it cannot resume
     recorded = manifest.get(REQUEST)
     request = dict(recorded or NOTHING_ASKED)
