@@ -10,6 +10,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,47 @@ def test_a_lost_catalogue_on_a_read_only_store_is_not_rebuilt_there(tmp_path, mo
     assert err.startswith(f"error: the run store {store} is read-only (its folder cannot be "
                           "written): its catalogue cannot be made there")
     assert snapshot(store) == before
+
+
+def _other_disk(beside: Path) -> Path | None:
+    """A folder on another file system than ``beside`` (a RAM disk), or None."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and (
+            shm.stat().st_dev != beside.stat().st_dev):
+        return shm
+    return None
+
+
+def test_a_store_whose_runs_folder_lies_on_another_disk_is_refused_before_writing(
+        tmp_path, monkeypatch, capsys):
+    """A user who moved runs/ to a bigger disk and linked it back: a run's folder moves
+    into runs/ in one rename, which cannot cross disks (it was an internal error at the
+    run's end, after the days were computed, and in `rm`). Refused before anything runs;
+    the runs are still read where they are."""
+    other = _other_disk(tmp_path)
+    if other is None:
+        pytest.skip("no writable folder on another file system (/dev/shm) here")
+    store = tmp_path / "store"
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                         store=store)
+    moved = Path(tempfile.mkdtemp(dir=other))
+    try:
+        shutil.move(store / "runs", moved / "runs")
+        (store / "runs").symlink_to(moved / "runs")
+        before = snapshot(moved)
+        for args in (["run", "national-800", "--agents", "300", "--days", "2"],
+                     ["rm", res.run_id]):
+            code, out, err = run_cli(monkeypatch, capsys, *args, "--store", str(store))
+            assert code == 2 and err.count("error:") == 1 and "Traceback" not in err
+            assert f"the run store {store} has runs/ on another disk" in err
+            assert "move the whole store to that disk" in err
+        with pytest.raises(ScsimError, match="cannot keep new runs in it"):
+            scsim.simulate(scsim.load_scenario("national-800", agents=300, days=2),
+                           seed=2, store=store)
+        code, out, err = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+        assert code == 0 and res.run_id in out
+        assert len(open_store(store).load(res.run_id).metrics) == 3
+        assert snapshot(moved) == before and open_store(store).runs()["id"].tolist() == [
+            res.run_id]
+    finally:
+        shutil.rmtree(moved)

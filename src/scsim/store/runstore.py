@@ -238,6 +238,20 @@ def can_write(folder: Path) -> bool:
         not catalog.exists() or os.access(catalog, os.W_OK)))
 
 
+MOVED_BETWEEN = ("runs", "tmp", "reports", "repair")
+"""The store's folders whose entries scsim moves from one to another in one rename (a
+run's folder written in tmp/ into runs/, a removed run's into tmp/, a repaired one's
+through repair/): they must lie on the store folder's own file system."""
+
+
+def on_other_file_systems(folder: Path) -> list[str]:
+    """The folders of ``MOVED_BETWEEN`` in the store ``folder`` that lie on another file
+    system than the folder itself (a link to, or a mount of, another disk)."""
+    home = folder.stat().st_dev
+    return [name for name in MOVED_BETWEEN
+            if (folder / name).exists() and (folder / name).stat().st_dev != home]
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """``yyyymmdd-hhmmss-xxxx``: the UTC time (sortable) and 16 random bits."""
     now = now or datetime.now(UTC)
@@ -358,12 +372,20 @@ class RunStore:
     def require_writable(self, doing: str, instead: str = "copy the store to a folder "
                          "you can write to do that") -> None:
         """A ScsimError, when the store is read-only (``writable`` is false), saying that
-        it cannot ``doing`` (words after "cannot") and what to do ``instead``; nothing
-        when it can be written."""
+        it cannot ``doing`` (words after "cannot") and what to do ``instead``, or when
+        folders it moves runs between lie on different disks (``on_other_file_systems``);
+        nothing when it can be written."""
         if not self.writable:
             raise ScsimError(f"the run store {self.root} is read-only (its folder or its "
                              f"catalogue cannot be written): scsim can list, show, query "
                              f"and check its runs but cannot {doing}; {instead}")
+        if self.root.exists() and (apart := on_other_file_systems(self.root)):
+            raise ScsimError(
+                f"the run store {self.root} has {' and '.join(f'{name}/' for name in apart)} "
+                f"on another disk than the store's own folder (a link or a mount): scsim "
+                f"moves a run's folder into place in one step, which cannot cross disks, so "
+                f"it cannot {doing}; move the whole store to that disk instead (--store or "
+                f"SCSIM_STORE); listing, showing and querying its runs work as they are")
 
     # -- recording ------------------------------------------------------------------------
 
