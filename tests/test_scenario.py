@@ -194,6 +194,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("scoring: 5\n", "scoring: must be a section"),
     ("days: 10\ndays: 20\n", "days: duplicate key"),
     ("days: [1,\n", "YAML syntax error"),
+    # told as the pure Python parser tells it (libyaml, which reads it first, says only
+    # "found character that cannot start any token")
+    ("days: 3\n\tseed: 3\n", "YAML syntax error: found character '\\t' that cannot start any token"),
     ("timeline: [{day: 5, set: {scoring.association.alpha: -1}}]\n",
      "timeline[0].set.scoring.association.alpha: must be >= 0"),
     ("timeline: [{day: 5, set: {population.agents: 5}}]\n",
@@ -582,3 +585,25 @@ def test_a_misspelt_item_of_the_base_is_said_so(tmp_path):
     with pytest.raises(ScenarioError) as refused:
         load_scenario(path)
     assert str(refused.value).startswith(f"invalid scenario {path}:\n  {path}:3: YAML syntax")
+
+
+def test_a_flood_of_unknown_keys_is_told_without_guessing_each_ones_meaning(tmp_path,
+                                                                          monkeypatch):
+    """Each unknown key is matched against the schema's keys ("did you mean 'days'?") while
+    a scenario has at most SUGGESTED_AT_MOST of them; beyond, each says which keys are known
+    instead (40,000 took 12 s of string matching for a message that shows 50)."""
+    from scsim.scenario import loader
+
+    monkeypatch.setattr(loader, "SUGGESTED_AT_MOST", 3)
+
+    def problems(count: int) -> list[str]:
+        path = tmp_path / f"{count}.yaml"
+        path.write_text("".join(f"dayz{k}: 3\n" for k in range(count)))
+        with pytest.raises(ScenarioError) as refused:
+            load_scenario(path)
+        return refused.value.problems
+
+    matched, flooded = problems(3), problems(4)
+    assert len(matched) == 3 and all("did you mean 'days'?" in p for p in matched)
+    assert len(flooded) == 4
+    assert all("did you mean" not in p and "(known: name, description" in p for p in flooded)
