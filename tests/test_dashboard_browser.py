@@ -513,6 +513,17 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     expect(page.locator("#run")).to_be_enabled()
     run_id = page.locator("#downloads").get_attribute("data-run")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the charts are drawn at the width they are shown, their text at 11 px (a drawing
+    # 560 wide shrunk to the phone made it 6.6 px), the bars' labels within the chart
+    for chart in ("#chart-listed", "#chart-score", "#chart-travel"):
+        sizes = page.locator(f"{chart} text").evaluate_all(
+            "ts => ts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize))")
+        assert sizes and min(sizes) >= 10.5, (chart, sizes)
+    assert page.locator("#chart-travel").evaluate(
+        """svg => { const box = svg.getBoundingClientRect();
+                    return [...svg.querySelectorAll('text')].every(t => {
+                      const r = t.getBoundingClientRect();
+                      return r.left >= box.left - 1 && r.right <= box.right + 1; }); }""")
     page.fill("#seed", "9")  # another question is being set up
     row = page.locator(f"#runs tr[data-run='{run_id}']")
     row.scroll_into_view_if_needed()

@@ -46,10 +46,51 @@ function fmt(v) {
   return Number(v.toPrecision(a >= 1 ? 3 : 2)).toString();
 }
 
-// lines: [{name, values, color, dash}], bands: [{lo, hi, color}], x: day numbers
+// A chart is drawn in as many units as it is shown pixels wide (from 300 to 560), so that
+// its 11 px text is 11 px on a phone too: a 560-unit drawing shrunk to a 360 px screen made
+// it 7 px. It is drawn again when the width it is shown at changes (a phone turned, a
+// section shown that was hidden when the chart was drawn).
+const WIDEST = 560, NARROWEST = 300;
+const DRAWN = new Map();  // svg -> {W, redraw}
+
+function shownWidth(svg) {
+  const w = svg.getBoundingClientRect().width;
+  return w > 0 ? Math.round(Math.max(NARROWEST, Math.min(WIDEST, w))) : WIDEST;
+}
+
+function drawnAt(svg, W, H, redraw) {
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  if (!DRAWN.has(svg) && window.ResizeObserver) RESIZED.observe(svg);
+  DRAWN.set(svg, {W, redraw});
+}
+
+const RESIZED = window.ResizeObserver ? new ResizeObserver(entries => {
+  for (const entry of entries) {
+    const drawn = DRAWN.get(entry.target);
+    if (drawn && entry.contentRect.width > 0 && shownWidth(entry.target) !== drawn.W) drawn.redraw();
+  }
+}) : null;
+
+// lines: [{name, values, color, dash}], bands: [{lo, hi, color}], x: day numbers. The
+// legend runs in rows across the top, as many as its names need up to LEGEND_ROWS; the
+// lines left out of it are counted there, and every line names itself when pointed at.
+const LEGEND_ROWS = 4;
+
 function lineChart(svg, x, lines, bands, xLabel) {
   clear(svg);
-  const W = 560, H = 260, L = 60, R = 12, T = 22, B = 34;
+  const W = shownWidth(svg), H = 260, L = 60, R = 12, B = 34;
+  drawnAt(svg, W, H, () => lineChart(svg, x, lines, bands, xLabel));
+  const legend = [];  // [x, row] of each line's swatch, while they fit
+  let at = L + 6, row = 0;
+  for (const s of lines) {
+    const width = 24 + 6.5 * String(s.name).length;
+    if (at > L + 6 && at + width > W - R) { at = L + 6; row += 1; }
+    if (row >= LEGEND_ROWS) break;
+    legend.push([at, row]);
+    at += width;
+  }
+  const omitted = lines.length - legend.length;  // said in a row of their own
+  const T = 22 + 16 * (omitted ? LEGEND_ROWS : row);
   const all = [];
   for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
   for (const b of bands || []) for (const v of b.lo.concat(b.hi)) if (v !== null) all.push(v);
@@ -78,29 +119,41 @@ function lineChart(svg, x, lines, bands, xLabel) {
     for (let i = x.length - 1; i >= 0; i--) if (b.lo[i] !== null) pts.push(`${sx(x[i])},${sy(b.lo[i])}`);
     el("polygon", {points: pts.join(" "), fill: b.color, opacity: 0.35}, svg);
   }
-  const gap = Math.min(130, (W - L - R) / Math.max(lines.length, 1));  // legend spacing
   const colors = palette(lines.length);
   lines.forEach((s, k) => {
     const pts = [];
     x.forEach((d, i) => { if (s.values[i] !== null) pts.push(`${sx(d)},${sy(s.values[i])}`); });
-    el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || colors[k],
-                    "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
-    el("rect", {x: L + 6 + k * gap, y: 6, width: 10, height: 10, fill: s.color || colors[k]}, svg);
-    el("text", {x: L + 20 + k * gap, y: 15}, svg, s.name);
+    const line = el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || colors[k],
+                                 "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
+    el("title", {}, line, s.name);
+    if (k >= legend.length) return;
+    const [lx, ly] = [legend[k][0], 6 + 16 * legend[k][1]];
+    el("rect", {x: lx, y: ly, width: 10, height: 10, fill: s.color || colors[k]}, svg);
+    el("text", {x: lx + 14, y: ly + 9}, svg, s.name);
   });
+  if (omitted) {
+    el("text", {x: L + 6, y: 15 + 16 * LEGEND_ROWS}, svg,
+       `and ${omitted} more: point at a line for its name`);
+  }
 }
 
-// bars: [{label, value, color}]
+// bars: [{label, value, color}]. Labels left of the bars; on a narrow screen above them,
+// the chart as tall as its rows need.
 function barChart(svg, bars, unit) {
   clear(svg);
-  const W = 560, L = 230, R = 70, rowH = Math.min(34, 240 / Math.max(bars.length, 1));
+  const W = shownWidth(svg), narrow = W < 480, R = 70, L = narrow ? 4 : 230;
+  const rowH = narrow ? 34 : Math.min(34, 240 / Math.max(bars.length, 1));
+  drawnAt(svg, W, narrow ? Math.max(260, 16 + bars.length * rowH) : 260,
+          () => barChart(svg, bars, unit));
   const hi = Math.max(...bars.map(b => b.value || 0), 1e-12);
   bars.forEach((b, i) => {
     const y = 10 + i * rowH, w = (b.value || 0) / hi * (W - L - R);
-    el("text", {x: L - 6, y: y + rowH * 0.6, "text-anchor": "end"}, svg, b.label);
-    el("rect", {x: L, y: y + 3, width: Math.max(w, 0.5), height: rowH - 8,
+    const [labelAt, barAt, barH] = narrow ? [[L, y + 10, "start"], y + 14, rowH - 18]
+      : [[L - 6, y + rowH * 0.6, "end"], y + 3, rowH - 8];
+    el("text", {x: labelAt[0], y: labelAt[1], "text-anchor": labelAt[2]}, svg, b.label);
+    el("rect", {x: L, y: barAt, width: Math.max(w, 0.5), height: barH,
                 fill: b.color || COLORS[0]}, svg);
-    el("text", {x: L + w + 4, y: y + rowH * 0.6}, svg, fmt(b.value) + (unit || ""));
+    el("text", {x: L + w + 4, y: barAt + barH / 2 + 4}, svg, fmt(b.value) + (unit || ""));
   });
 }
 
