@@ -196,7 +196,8 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("days: [1,\n", "YAML syntax error"),
     # told as the pure Python parser tells it (libyaml, which reads it first, says only
     # "found character that cannot start any token")
-    ("days: 3\n\tseed: 3\n", "YAML syntax error: found character '\\t' that cannot start any token"),
+    ("days: 3\n\tseed: 3\n",
+     "YAML syntax error: found character '\\t' that cannot start any token"),
     ("timeline: [{day: 5, set: {scoring.association.alpha: -1}}]\n",
      "timeline[0].set.scoring.association.alpha: must be >= 0"),
     ("timeline: [{day: 5, set: {population.agents: 5}}]\n",
