@@ -341,6 +341,33 @@ def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
     assert not kept.exists()
 
 
+def test_a_removal_that_dies_once_the_row_is_gone_leaves_no_checkpoints_behind(
+        tmp_path, monkeypatch):
+    """``rm`` of a stopped run killed after its row was deleted left its checkpoints in a
+    series no run owns (kept for good by the repair, which keeps what it does not know):
+    they go into the removal's trash with its folder, which the next opening clears. A
+    user's file beside them stays."""
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
+                       progress=stop_at(7))
+    st = open_store(tmp_path)
+    run_id = st.runs().iloc[0]["id"]
+    kept = tmp_path / "checkpoints" / run_id
+    (kept / "NOTES.txt").write_text("mine")
+
+    def killed(self, ref):
+        raise KeyboardInterrupt  # after the catalogue let go of the row
+
+    monkeypatch.setattr(type(st), "reports_of", killed)
+    with pytest.raises(KeyboardInterrupt):
+        st.remove(run_id)
+    monkeypatch.undo()
+    assert sorted(p.name for p in kept.iterdir()) == ["NOTES.txt"]
+    assert open_store(tmp_path).runs().empty  # an opening repairs: the trash goes
+    assert not [p for p in (tmp_path / "tmp").iterdir() if p.name.startswith("rm-")]
+    assert (kept / "NOTES.txt").read_text() == "mine"
+
+
 def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
     store = tmp_path / "store"
     monkeypatch.setenv("SCSIM_STORE", str(store))

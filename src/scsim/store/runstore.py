@@ -238,10 +238,10 @@ def can_write(folder: Path) -> bool:
         not catalog.exists() or os.access(catalog, os.W_OK)))
 
 
-MOVED_BETWEEN = ("runs", "tmp", "reports", "repair")
+MOVED_BETWEEN = ("runs", "tmp", "reports", "repair", "checkpoints")
 """The store's folders whose entries scsim moves from one to another in one rename (a
-run's folder written in tmp/ into runs/, a removed run's into tmp/, a repaired one's
-through repair/): they must lie on the store folder's own file system."""
+run's folder written in tmp/ into runs/, a removed run's files and checkpoints into tmp/,
+a repaired one's through repair/): they must lie on the store folder's own file system."""
 
 
 def on_other_file_systems(folder: Path) -> list[str]:
@@ -884,21 +884,27 @@ class RunStore:
             folder = self.runs_dir / rec.id
             files = con.execute("SELECT files FROM runs WHERE id = ?", [rec.id]).fetchone()
             theirs = _not_written_by_scsim(folder, files[0] if files else None)
-            moved = [] if not folder.exists() else [folder] if not theirs else [
+            found = [] if not folder.exists() else [folder] if not theirs else [
                 p for p in folder.iterdir() if p.name not in theirs]  # a user's files stay
+            # its checkpoints go into the trash too, before the row: a crash from here on
+            # leaves them where the crash repair clears them, not in a series of no run
+            checkpoints = [p for p in sorted((self.checkpoints_dir / rec.id).glob("*"))
+                           if SERIES_ENTRY.fullmatch(p.name)]
+            moved = [(p, trash / p.name) for p in found] + [
+                (p, trash / f"checkpoint-{p.name}") for p in checkpoints]
             if moved:
                 self.tmp_dir.mkdir(exist_ok=True)
                 trash.mkdir(exist_ok=True)
-                for path in moved:
-                    path.rename(trash / path.name)
+                for path, binned in moved:
+                    path.rename(binned)
             try:
                 con.execute("DELETE FROM runs WHERE id = ?", [rec.id])
                 for compared in _comparisons(con):  # a comparison goes with any of its runs
                     if compared.holds(rec.id):
                         con.execute("DELETE FROM comparisons WHERE id = ?", [compared.id])
-            except BaseException:  # the row stays (a full disk): so does its folder
-                for path in moved:
-                    (trash / path.name).rename(path)
+            except BaseException:  # the row stays (a full disk): so do its files
+                for path, binned in moved:
+                    binned.rename(path)
                 raise
         for k, report in enumerate(self.reports_of(rec.id)):
             if _only_scsims(report):  # into the trash, which the crash repair clears
