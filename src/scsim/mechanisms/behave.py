@@ -51,7 +51,9 @@ class Behaviour(Section):
                          json_schema_extra=meta("points", "MODEL.md: One day, 4. Score"))
     channel: Name = Field(description="surveillance channel that can see it",
                           json_schema_extra=meta("", "MODEL.md: One day, 2. Observe"))
-    category: Name = Field("general", description="propensity category")
+    category: Name = Field("general", description="category of acts: an agent "
+                          "does the acts of one category more or less often alike "
+                          "(population.propensity_sigma)")
     penalised: bool | None = Field(None, description="deterred by fear; default delta < 0")
     severe: bool = Field(False, description="an accepted observation lists the agent directly",
                          json_schema_extra=meta("", "MODEL.md: One day, 5. Classify"))

@@ -78,8 +78,9 @@ class Appeals(Section):
                               json_schema_extra=meta("probability per day", SOURCE))
     win: Probability = Field(0.1, description="probability an appeal succeeds",
                              json_schema_extra=meta("probability", SOURCE))
-    win_wrongful: Probability | None = Field(None, description="default: win",
-                                             json_schema_extra=meta("probability", SOURCE))
+    win_wrongful: Probability | None = Field(
+        None, description="probability an appeal of a wrongful listing succeeds; default: "
+        "as win", json_schema_extra=meta("probability", SOURCE))
     correct_record: bool = Field(
         True, description="a won appeal removes misattributions and false reports")
     protection_days: Days = Field(30, description="no threshold relisting after a won appeal",

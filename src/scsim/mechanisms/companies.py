@@ -70,7 +70,8 @@ class Companies(Section):
         20.0, description="companies (employers) per 1,000 agents",
         json_schema_extra=meta("companies per 1,000 agents", "MODEL.md: Entities and state"))
     size_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        1.0, description="log-sd of company size (employees)")
+        1.0, description="how much company sizes (employees) differ: the "
+        "sd of their logarithm")
     sectors: list[Name] = Field(default_factory=lambda: ["industry", "services", "trade"],
                                 description="sector labels, drawn uniformly")
     s0: float = Field(1000.0, description="starting company score (points)",

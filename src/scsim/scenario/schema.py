@@ -49,7 +49,9 @@ class Population(Section):
         2.8, description="mean household size: 1 + Poisson(mean - 1), at most 12; members "
         "from the third on are the first two's children")
     propensity_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        0.5, description="log-sd of the per-category propensity (mean 1)")
+        0.5, description="how much agents differ in how often they act, for each "
+        "category of acts: the sd of the logarithm of a multiplier averaging 1 (0: everyone "
+        "alike)")
     conformity: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=0.5),
                                   description="how strongly fear deters (and shaming severs)")
     malice: LogNormal = Field(default_factory=lambda: LogNormal(mean=1.0, sigma=1.0),
@@ -65,7 +67,7 @@ class Population(Section):
 class Rollout(Section):
     day: Days = Field(description="day the system starts in these regions")
     regions: list[Annotated[int, Field(ge=0)]] | Literal["all"] = Field(
-        "all", description="region numbers, or all")
+        "all", description="region numbers (from 0), or all")
 
 
 class Regions(Section):
