@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shlex
 
 import pandas as pd
 import pytest
@@ -324,3 +325,31 @@ def test_compare_names_what_is_neither_a_scenario_nor_a_run(monkeypatch, capsys)
     code, _, err = scsim(monkeypatch, capsys, "compare", run_id, "national-800")
     assert code == 2 and (f"{run_id} is a stored run and national-800 a scenario: give two "
                           "scenarios or two stored runs, not one of each") in err
+
+
+def test_the_questions_in_the_help_run_as_written(monkeypatch, capsys, tmp_path):
+    """`scsim --help` ends with the questions users come with and a command answering each
+    (a teacher could not find the association comparison from the help alone): each runs as
+    written (smaller, with --agents and --days added) and answers."""
+    from scsim.cli.app import app
+
+    commands = re.findall(r"`(scsim [^`]+)`", app.info.epilog)
+    assert len(commands) >= 6
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
+    answered = []
+    for command in commands:
+        args = shlex.split(command)[1:]
+        if args[0] == "dashboard":
+            args.append("--help")  # (its page is tested in a browser elsewhere)
+        elif args[0] in ("run", "compare"):
+            args += ["--agents", "400", "--days", "20"]
+        code, out, err = run_cli(monkeypatch, capsys, *args)
+        assert code == 0, (command, err)
+        answered.append(" ".join(out.split()))
+    said = dict(zip(commands, answered, strict=True))
+    assert "Listed:" in said["scsim run national-800"]
+    assert "Raising the association listed penalty from 0 to" in said[
+        "scsim compare national-800 national-800 --set-a "
+        "scoring.association.listed_penalty=0 --reps 5"]
+    assert "disparate impact" in said["scsim run national-800 --full"]
+    assert "agents with a case file" in said["scsim explain last"]

@@ -245,6 +245,9 @@ def test_comparison_headline_counts_in_words():
     # a change that happens to list as many in one pair may not in another: told so
     assert "(one pair, so no interval: run more replications), and as many wrongfully." in \
         sentence([(10, 2, 10, 2)])
+    # and when nobody at all was wrongfully listed, that is said ("as many" read as some)
+    assert sentence([(10, 0, 10, 0), (10, 0, 11, 0), (11, 0, 10, 0)]).endswith(
+        "), and nobody wrongfully listed under A or B.")
 
 
 def test_a_share_of_them_only_when_they_are_the_people_who_switched():

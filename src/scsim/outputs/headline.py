@@ -447,6 +447,11 @@ def _wrongful_of_the_switched(cmp: Comparison, more: bool, wrongful: list[int]
     return counts
 
 
+def _nobody_wrongful(cmp: Comparison) -> bool:
+    """Whether no run of the comparison, A or B, listed anyone wrongfully."""
+    return not any(_ever(r, "wrongful_listings") for r in (*cmp.a, *cmp.b))
+
+
 def comparison_headline(cmp: Comparison) -> str:
     """One sentence: how many more (or fewer) people B lists than A among the same agents
     over the same days, the 95 % interval over the pairs, and how many of them wrongfully
@@ -472,8 +477,10 @@ def comparison_headline(cmp: Comparison) -> str:
                 "with the same seeds it is the same run.")
     if round(mean) == 0 or amount == "0":
         if round(wrong_mean) == 0:
-            return (f"{subject} lists about as many people {where} ({interval}), and as "
-                    "many wrongfully.")
+            # "as many wrongfully" read as some, when nobody was wrongfully listed at all
+            return (f"{subject} lists about as many people {where} ({interval}), and " + (
+                "nobody wrongfully listed under A or B." if _nobody_wrongful(cmp) else
+                "as many wrongfully."))
         return (f"{subject} lists about as many people {where} ({interval}); "
                 f"{wrong_amount} {'more' if wrong_mean > 0 else 'fewer'} are wrongfully "
                 f"listed ({wrong_interval}).")
@@ -492,7 +499,7 @@ def comparison_headline(cmp: Comparison) -> str:
         return (f"{sentence}, {_of_them(them, abs(mean))} ({them_amount} "
                 f"{'person' if _is_one(them_amount) else 'people'}, {them_interval}).")
     if not any(wrongful):  # "and as many wrongfully listed" read as "as many more"
-        if not any(_ever(r, "wrongful_listings") for r in (*cmp.a, *cmp.b)):
+        if _nobody_wrongful(cmp):
             return f"{sentence}, and nobody wrongfully listed under A or B."
         return f"{sentence}, and as many wrongfully listed under B as under A."
     wrong_direction = "more" if wrong_mean > 0 else "fewer"
