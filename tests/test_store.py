@@ -501,3 +501,17 @@ def test_show_saves_a_stored_run_to_a_folder(tmp_path, monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "resume", res.run_id, "--store",
                            str(tmp_path / "store"))
     assert code == 2 and f"`scsim show {res.run_id} --out DIR` saves its results" in err
+
+
+def test_a_scenario_name_given_for_a_run_says_where_the_scenario_is(tmp_path, monkeypatch,
+                                                                    capsys):
+    """`scsim show national-800` (a teacher's first guess) said only that no such run is
+    in the store: it says where the built-in scenario is shown and run."""
+    scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                   store=tmp_path)
+    code, out, err = run_cli(monkeypatch, capsys, "show", "national-800", "--store",
+                             str(tmp_path))
+    assert code == 2 and out == ""
+    assert err == (f"error: no run 'national-800' in the store {tmp_path} (`scsim runs` "
+                   "lists them); 'national-800' is a built-in scenario: `scsim scenarios "
+                   "show national-800` shows its settings, `scsim run national-800` runs it")

@@ -713,6 +713,7 @@ class RunStore:
         missing = [ref for ref, rows in found.items() if not rows]
         problems = [f"no run {_either(missing)} in the store {self.root} (`scsim runs` lists "
                     "them)"] if missing else []
+        problems += _scenarios_named(missing)
         for ref, rows in found.items():
             if len(rows) > 1:
                 ids = ", ".join(r.id for r in rows[:5]) + (", …" if len(rows) > 5 else "")
@@ -1455,6 +1456,15 @@ def _written_as(statement) -> str:
     if word is None or word[0].upper() == "WITH":
         return statement.type.name.replace("_", " ")
     return " ".join(word[0].upper().split())
+
+
+def _scenarios_named(refs: list[str]) -> list[str]:
+    """For each ref that names no run but a built-in scenario, where to find it: a teacher
+    typed `scsim show national-800` and read only that there was no such run."""
+    from scsim.scenario.loader import builtin_names
+
+    return [f"'{ref}' is a built-in scenario: `scsim scenarios show {ref}` shows its "
+            f"settings, `scsim run {ref}` runs it" for ref in refs if ref in builtin_names()]
 
 
 def _either(refs: list[str]) -> str:
