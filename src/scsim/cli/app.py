@@ -87,8 +87,11 @@ err = _Console(stderr=True, emoji=False)  # progress bars, messages and errors: 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", "-s", metavar="KEY=VALUE",
     help="Override a scenario value, e.g. scoring.association.alpha=0.05 (repeatable).")]
-AgentsOption = Annotated[int | None, typer.Option(help="Number of agents (population size).")]
-DaysOption = Annotated[int | None, typer.Option(help="Number of simulated days.")]
+AgentsOption = Annotated[int | None, typer.Option(
+    help="Number of agents (population size); default: the scenario's (`scsim scenarios` "
+         "lists the built-ins' agents and days).")]
+DaysOption = Annotated[int | None, typer.Option(
+    help="Number of simulated days; default: the scenario's.")]
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same bits.")]
 ThreadsOption = Annotated[int | None, typer.Option(
     min=1, help="Numba threads (default: all cores, at most one per 32,768 agents: a smaller "

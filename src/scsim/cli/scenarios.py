@@ -29,13 +29,17 @@ def scenarios_list() -> None:
 
     table = Table(title="Built-in scenarios", title_justify="left")
     table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("agents", justify="right")
+    table.add_column("days", justify="right")
     table.add_column("source")
     table.add_column("what it is")
     for name in builtin_names():
         sc = load(name)
-        table.add_row(name, sc.source, sc.description.split("\n")[0])
+        table.add_row(name, f"{sc.population.agents:,}", f"{sc.days:,}", sc.source,
+                      sc.description.split("\n")[0])
     console.print(table)
-    console.print("[dim]scsim scenarios show NAME prints one in full.[/dim]")
+    console.print("[dim]scsim scenarios show NAME prints one in full; agents and days are "
+                  "what a run uses unless given (--agents, --days).[/dim]")
 
 
 @scenarios_app.command("show")
