@@ -56,6 +56,9 @@ def test_an_override_of_a_missing_list_item_names_the_override():
     assert exc.value.source == "<built-in mesa-parity>"
     assert exc.value.problems == [
         "override behaviours[5].rate=1: behaviours: no item [5] (there are 3)"]
+    # an item of a list the scenario does not give (it was "timeline: must be a list")
+    assert problems("mesa-parity", overrides=["timeline[0].day=5"]) == [
+        "override timeline[0].day=5: timeline: no item [0] (there are none)"]
     assert problems("mesa-parity", overrides=["behaviours.ghost.rate=1"]) == [
         "override behaviours.ghost.rate=1: behaviours: no item named 'ghost' (known: "
         "jaywalking, criticising_government, volunteering)"]

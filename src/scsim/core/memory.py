@@ -127,8 +127,8 @@ def check_memory(sc: Scenario, n: int, names: Names, entries: int | None = None)
     if need * (1 + SAFETY_MARGIN) > have:
         raise MemoryRefused(
             f"{n:,} agents for {sc.days:,} days need about {need / 2**30:.1f} GiB "
-            f"(~{need / n:.0f} bytes per agent with the network) but only "
-            f"{have / 2**30:.1f} GiB is available (with a {SAFETY_MARGIN:.0%} margin); "
-            "use fewer agents or set "
-            "SCSIM_MEMORY_LIMIT")
+            f"(~{need / n:.0f} bytes per agent with the network), "
+            f"{need * (1 + SAFETY_MARGIN) / 2**30:.1f} GiB with a {SAFETY_MARGIN:.0%} "
+            f"margin, but only {have / 2**30:.1f} GiB is available; use fewer agents or "
+            "set SCSIM_MEMORY_LIMIT")
     return need

@@ -76,6 +76,12 @@ def set_path(data: dict, path: tuple, value: Any) -> None:
     """Set ``value`` at ``path`` in nested dicts and named lists, creating sections."""
     node: Any = data
     for depth, key in enumerate(path[:-1]):
+        item = path[depth + 1]
+        if isinstance(item, int) and isinstance(node, dict) and node.get(key) is None:
+            # a list not given is empty: it has no item to set (it was made a section,
+            # and refused as "must be a list")
+            raise ScenarioError(f"{format_path(path[:depth + 1])}: no item [{item}] (there "
+                                "are none)")
         node = _child(node, key, path[:depth], create=True)
     last = path[-1]
     if isinstance(node, list):
