@@ -428,7 +428,7 @@ def test_rm_removes_the_reports_of_the_comparisons_drawn_with_the_run(tmp_path, 
     a, b, c = (scsim.simulate(sc, seed=1, store=tmp_path).run_id for _ in range(3))
     names = [f"{a}-vs-{b}", f"{c}-vs-{a}", f"{b}-vs-{c}", f"{a}x-vs-{b}", f"{a}-vs-{b}-vs-{c}"]
     for name in names:
-        with atomic_folder(st.report_folder(name.split("-vs-")), kind="report") as folder:
+        with atomic_folder(st.reports_dir / name, kind="report") as folder:
             (folder / "report.html").write_text("<html></html>")
     assert st.reports_of(a) == sorted(tmp_path / "reports" / n for n in names[:2])
     (tmp_path / "reports" / names[1] / "notes.txt").write_text("mine")
@@ -515,3 +515,26 @@ def test_a_scenario_name_given_for_a_run_says_where_the_scenario_is(tmp_path, mo
     assert err == (f"error: no run 'national-800' in the store {tmp_path} (`scsim runs` "
                    "lists them); 'national-800' is a built-in scenario: `scsim scenarios "
                    "show national-800` shows its settings, `scsim run national-800` runs it")
+
+
+def test_a_report_of_several_pairs_does_not_replace_that_of_its_first_pair(tmp_path,
+                                                                           monkeypatch,
+                                                                           capsys):
+    """`scsim report A1 B1 A2 B2` was written to reports/A1-vs-B1, replacing the report of
+    `scsim report A1 B1`: several pairs have a folder of their own, named by the first pair
+    and a digest of all, and go with the first pair's runs as a pair's report does."""
+    sc = scsim.load_scenario("national-800", agents=300, days=3)
+    a1, b1, a2, b2, a3, b3 = (scsim.simulate(sc, seed=seed, store=tmp_path).run_id
+                              for seed in (1, 1, 2, 2, 3, 3))
+    store = ["--store", str(tmp_path)]
+    for runs in ([a1, b1], [a1, b1, a2, b2], [a1, b1, a3, b3]):
+        code, _, err = run_cli(monkeypatch, capsys, "report", *runs, *store)
+        assert code == 0, err
+    folders = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert len(folders) == 3 and f"{a1}-vs-{b1}" in folders
+    assert all(name.startswith(f"{a1}-vs-{b1}") for name in folders)
+    st = open_store(tmp_path)
+    assert st.reports_of(b1) == sorted(tmp_path / "reports" / name for name in folders)
+    code, _, err = run_cli(monkeypatch, capsys, "rm", a1, *store)
+    assert code == 0, err
+    assert not list((tmp_path / "reports").glob("*"))

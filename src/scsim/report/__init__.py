@@ -78,12 +78,13 @@ def report(results: Result | Sequence[Result] | Comparison,
     """The report of one result, of the paired comparison of pairs of results given in
     turn (A1, B1, A2, B2...: each pair with its own seed, the same population: B − A), or
     of a Comparison; returns the path of the HTML file. Without ``folder`` it goes to
-    ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` of the first pair), where
-    scsim replaces its own earlier report of the same runs."""
+    ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` of one pair, ``A1-vs-B1+K-
+    DIGEST`` of several: ``RunStore.report_folder``), where scsim replaces its own earlier
+    report of the same runs."""
     from scsim.analysis.compare import compare_results
 
     if isinstance(results, Comparison):
-        shown = [results.a[0], results.b[0]]
+        shown = [side for pair in zip(results.a, results.b, strict=True) for side in pair]
     else:
         given = _results(results)
         if len(given) != 1 and (len(given) % 2 or not given):
@@ -91,7 +92,7 @@ def report(results: Result | Sequence[Result] | Comparison,
                              f"{len(given)}")
         if len(given) > 1:
             results = compare_results(given[0::2], given[1::2])
-        shown = given[:2]
+        shown = given
     if folder is None:
         if store is None:
             raise ScsimError("give the report a folder, or the run store its runs are in")

@@ -53,6 +53,7 @@ in it) is refused with one line saying the store is read-only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -919,9 +920,15 @@ class RunStore:
         return rec.id
 
     def report_folder(self, run_ids: Sequence[str]) -> Path:
-        """The store's folder for the report of one run (``reports/RUN``) or of a paired
-        comparison (``reports/A-vs-B``, of the first pair's runs)."""
-        return self.reports_dir / COMPARED.join(run_ids)
+        """The store's folder for the report of one run (``reports/RUN``), of one pair
+        (``reports/A-vs-B``) or of several pairs ``A1, B1, A2, B2...`` (``reports/A1-vs-
+        B1+K-DIGEST``: K more pairs, and 8 hex digits of every id, so that the report of
+        other pairs, or of the first alone, is not replaced by it)."""
+        if len(run_ids) <= 2:
+            return self.reports_dir / COMPARED.join(run_ids)
+        digest = digest_ids(list(run_ids))[:8]
+        return self.reports_dir / (f"{run_ids[0]}{COMPARED}{run_ids[1]}"
+                                   f"+{len(run_ids) // 2 - 1}-{digest}")
 
     def folders_kept(self, run_id: str) -> list[tuple[str, Path]]:
         """The folders of a run that ``remove`` removed and kept, because they hold files
@@ -1273,8 +1280,7 @@ class RunStore:
 
 
 def digest_ids(ids: list[str]) -> str:
-    import hashlib
-
+    """16 hex digits of the SHA-256 of the ids, in their order."""
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 
@@ -1429,9 +1435,15 @@ def _not_written_by_scsim(folder: Path, files: str | None) -> set[str]:
 
 
 def _compared(name: str) -> list[str]:
-    """The two run ids of a comparison's report folder name (``A-vs-B``); else none."""
+    """The first pair's run ids of a comparison's report folder name (``A-vs-B``, or
+    ``A-vs-B+K-DIGEST`` for several pairs: ``report_folder``); else none."""
     parts = name.split(COMPARED)
-    return parts if len(parts) == 2 else []
+    if len(parts) != 2:
+        return []
+    return [parts[0], MORE_PAIRS.sub("", parts[1])]
+
+
+MORE_PAIRS = re.compile(r"\+\d+-[0-9a-f]{8}$")  # the end of a report of several pairs
 
 
 def _only_scsims(report: Path) -> bool:
