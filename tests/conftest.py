@@ -9,6 +9,7 @@ beside the repository."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -106,21 +107,24 @@ def run_cli(monkeypatch, capsys, *args: str, columns: int = 200) -> tuple[int, s
     return code, captured.out, " ".join(captured.err.split())
 
 
-@pytest.fixture(scope="session")
-def dask_scheduler(tmp_path_factory):
-    """A `dask scheduler` and a `dask worker` (2 single-threaded processes) on 127.0.0.1;
-    yields the scheduler address."""
-    folder = tmp_path_factory.mktemp("dask")
+@contextlib.contextmanager
+def dask_cluster(folder: Path, workers: int = 2, worker: list | None = None,
+                 worker_env: dict | None = None):
+    """A `dask scheduler` and a `dask worker` of ``workers`` single-threaded processes on
+    127.0.0.1 (``worker``: the command that starts the worker instead, in ``worker_env``),
+    their messages in ``folder``/dask.log; yields (the scheduler's address, its process),
+    and stops both at the end."""
+    folder.mkdir(parents=True, exist_ok=True)
     info = folder / "scheduler.json"
     env = dict(os.environ, NUMBA_NUM_THREADS="1")
-    logs = open(folder / "dask.log", "w")  # noqa: SIM115 - closed at teardown
+    logs = open(folder / "dask.log", "w")  # noqa: SIM115 - closed at the end
     scheduler = subprocess.Popen(
         [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
          "--no-dashboard", "--scheduler-file", str(info)], stdout=logs, stderr=logs, env=env)
     worker = subprocess.Popen(
-        [BIN / "dask", "worker", "--scheduler-file", str(info), "--nworkers", "2",
-         "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "4GB"],
-        stdout=logs, stderr=logs, env=env)
+        [*(worker or [BIN / "dask", "worker"]), "--scheduler-file", str(info), "--nworkers",
+         str(workers), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
+         "--memory-limit", "4GB"], stdout=logs, stderr=logs, env=worker_env or env)
     try:
         deadline = time.time() + 60
         while not info.exists() and time.time() < deadline:
@@ -129,8 +133,8 @@ def dask_scheduler(tmp_path_factory):
 
         address = json.loads(info.read_text())["address"]
         with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield address
+            client.wait_for_workers(workers, timeout=60)
+        yield address, scheduler
     finally:
         for proc in (worker, scheduler):
             proc.terminate()
@@ -141,6 +145,14 @@ def dask_scheduler(tmp_path_factory):
                 proc.kill()
                 proc.wait()
         logs.close()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory):
+    """A `dask scheduler` and a `dask worker` (2 single-threaded processes) on 127.0.0.1
+    (``dask_cluster``) for the whole session; yields the scheduler address."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+        yield address
 
 
 @pytest.fixture(scope="session")

@@ -208,12 +208,13 @@ def test_an_address_where_something_else_listens_is_a_clear_error(reply, said, m
     server = socket.create_server(("127.0.0.1", 0))
     accepted = []
 
-    def serve():
+    def serve():  # every connection (scsim's check that something listens, then Dask's)
         with server:
-            conn, _ = server.accept()
-            accepted.append(conn)
-            if reply:
-                conn.sendall(reply)
+            while True:
+                conn, _ = server.accept()
+                accepted.append(conn)
+                if reply:
+                    conn.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
     started = time.monotonic()

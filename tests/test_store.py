@@ -538,3 +538,30 @@ def test_a_report_of_several_pairs_does_not_replace_that_of_its_first_pair(tmp_p
     code, _, err = run_cli(monkeypatch, capsys, "rm", a1, *store)
     assert code == 0, err
     assert not list((tmp_path / "reports").glob("*"))
+
+
+def test_a_sweep_run_stopped_while_it_lands_leaves_no_row(tmp_path, monkeypatch):
+    """Ctrl-C while a sweep landed a worker's result left a row "interrupted" with no
+    folder, listed for good beside the run `scsim sweep --resume` made in its place, whose
+    `scsim resume` advised --checkpoint-every. The row goes; a sweep's run that cannot be
+    resumed says how its sweep is."""
+    from scsim.store import Tag
+
+    st = open_store(tmp_path)
+    sc = scsim.load_scenario("national-800", agents=300, days=3)
+    res = scsim.simulate(sc, seed=1)
+    sweep = st.create_sweep("national-800", 1, 2, {})
+
+    def stopped(self, folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Result, "write_files", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        st.add(res, sweep=Tag(sweep, 0, 0, {}))
+    monkeypatch.undo()
+    assert st.runs().empty and not list((tmp_path / "runs").glob("*"))
+    failed = st.add_failure(sc, 2, "KilledWorker: ...", sweep=Tag(sweep, 0, 1, {}))
+    with pytest.raises(ScsimError, match=rf"^run {failed} is a run of sweep {sweep}, whose "
+                                         rf"runs keep no checkpoints: `scsim sweep --resume "
+                                         rf"{sweep}` runs what the sweep lacks again$"):
+        st.checkpoint(failed)

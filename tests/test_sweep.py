@@ -12,11 +12,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import SCSIM, run_cli
+from conftest import SCSIM, dask_cluster, run_cli
 from scsim.errors import MemoryRefused, ScsimError
 from scsim.experiments.perform import sweep as python_sweep
 from scsim.store import open_store
@@ -377,7 +378,7 @@ def test_scheduler_address_without_a_port_is_refused_up_front(monkeypatch, capsy
     assert code == 2, out
     source = "SCSIM_SCHEDULER localhost:notaport" if env else f"--scheduler {option[1]}"
     assert out.strip() == (f"error: {source}: not a scheduler address: expected "
-                           "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)")
+                           "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786), or local")
     assert list(tmp_path.iterdir()) == []  # no store, no sweep recorded, no output
 
 
@@ -391,7 +392,9 @@ def test_unreachable_scheduler_leaves_no_sweep(monkeypatch, capsys, tmp_path):
         address, workers, timeout=1))
     code, out = scsim(monkeypatch, capsys, *EXPERIMENTS["sweep"], "--scheduler",
                       "tcp://127.0.0.1:1", "--store", str(tmp_path), "--quiet")
-    assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in out, out
+    assert code == 2 and out.strip() == (
+        "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1: nothing listens there "
+        "(Connection refused); is the scheduler started, on that port?"), out
     assert open_store(tmp_path).sweeps().empty
     code, out = scsim(monkeypatch, capsys, "sweeps", "--store", str(tmp_path))
     assert code == 0 and f"no sweeps in {tmp_path.resolve()} yet" in " ".join(out.split())
@@ -626,3 +629,77 @@ def test_sweep_of_a_scenario_object_records_its_overrides(tmp_path, dask_schedul
     found = store.query("SELECT count(*) AS n FROM runs WHERE "
                         "overrides ->> 'surveillance.misattribution' = '0.02'")
     assert found["n"].iloc[0] == 2  # runs.md's query finds the sweep's run too
+
+
+def test_a_scheduler_lost_mid_sweep_is_told_in_one_line_and_the_sweep_resumes(
+        tmp_path, compiled_kernels):
+    """A Dask scheduler killed while a sweep runs on it: Dask cancels every task, which was
+    an internal error with Dask's paragraph and traceback. One line now, saying how to go
+    on; the sweep is kept as interrupted and `--resume` finishes it (here on a local
+    cluster), running only what was left."""
+    store = tmp_path / "store"
+    runs = store / "runs"
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", SCSIM_DASK_LOG=str(tmp_path / "d.log"))
+    with dask_cluster(tmp_path / "dask", workers=1) as (address, scheduler):
+        sweep = subprocess.Popen(
+            [*SCSIM, "sweep", "national-800", "--grid", "listing.threshold=600,650",
+             "--reps", "12", "--agents", "2000", "--days", "30", "--scheduler", address,
+             "--quiet", "--store", str(store)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.time() + 120
+        while time.time() < deadline and sweep.poll() is None and not (
+                runs.is_dir() and any(runs.iterdir())):
+            time.sleep(0.1)
+        scheduler.kill()
+        out, err = sweep.communicate(timeout=120)
+    said = " ".join(err.split())
+    assert sweep.returncode == 2, (out, err)
+    assert said.startswith(f"error: lost the connection to the Dask scheduler at {address} "), said
+    assert said.count("error:") == 1 and "Traceback" not in said and "internal" not in said
+    sweep_id = said.split("scsim sweep --resume ")[1].split("`")[0]
+    landed = len(list(runs.iterdir()))
+    assert 0 < landed < 24
+    st = open_store(store)
+    assert st.sweeps().set_index("id").loc[sweep_id, "status"] == "interrupted"
+    done = subprocess.run([*SCSIM, "sweep", "--resume", sweep_id, "--workers", "1", "--quiet",
+                           "--store", str(store)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    finished = st.sweep_runs(sweep_id)
+    assert (finished["status"] == "done").sum() == 24
+    assert len(list(runs.iterdir())) == 24  # only what was left was run
+
+
+def test_workers_that_cannot_import_scsim_are_told_not_waited_for(tmp_path):
+    """A scheduler whose worker runs a Python without scsim: the sweep sat at 0 runs for
+    good (the worker died on its first task, the reason only in its own log). Refused in
+    one line, naming what to install, before the sweep is recorded."""
+    import distributed
+
+    site = str(Path(distributed.__file__).parents[1])  # distributed, not scsim (no .pth)
+    bare = [sys.executable, "-S", "-m", "distributed.cli.dask_worker"]
+    env = dict(os.environ, PYTHONPATH=site, NUMBA_NUM_THREADS="1")
+    store = tmp_path / "store"
+    with dask_cluster(tmp_path / "dask", workers=1, worker=bare, worker_env=env) as (
+            address, _):
+        done = subprocess.run(
+            [*SCSIM, "sweep", "national-800", "--grid", "listing.threshold=600,650",
+             "--agents", "300", "--days", "3", "--scheduler", address, "--quiet",
+             "--store", str(store)], capture_output=True, text=True, timeout=120)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr
+    assert said.startswith(f"error: 1 of the 1 workers of the Dask scheduler at {address} "
+                           "cannot import scsim (worker tcp://127.0.0.1:"), said
+    assert "ModuleNotFoundError: No module named 'scsim'); install scsim" in said
+    assert not (store / "runs").exists() and open_store(store).sweeps().empty
+
+
+def test_scheduler_local_overrides_the_environment(monkeypatch, capsys, tmp_path):
+    """With SCSIM_SCHEDULER set, `--scheduler local` runs on a local cluster (there was no
+    way from the command line: `--workers` was refused beside the variable, `--scheduler
+    ''` read it again)."""
+    monkeypatch.setenv("SCSIM_SCHEDULER", "tcp://127.0.0.1:1")
+    code, out = scsim(monkeypatch, capsys, *EXPERIMENTS["sweep"], "--scheduler", "local",
+                      "--workers", "1", "--store", str(tmp_path), "--quiet")
+    assert code == 0, out
+    assert (open_store(tmp_path).sweeps()["status"] == "done").all()

@@ -35,8 +35,8 @@ from scsim.outputs.words import counted
 from scsim.seeds import check_seed
 
 SchedulerOption = Annotated[str | None, typer.Option(
-    help="Address of a running Dask scheduler (tcp://host:8786); default SCSIM_SCHEDULER, "
-    "else a local cluster on this machine.")]
+    help="Address of a running Dask scheduler (tcp://host:8786), or 'local' for a local "
+    "cluster on this machine; default SCSIM_SCHEDULER, else local.")]
 WorkersOption = Annotated[int | None, typer.Option(
     min=1, help="Worker processes of the local cluster, at least 1 (default: one per "
     "core).")]
@@ -68,9 +68,12 @@ def _scheduler(scheduler: str | None, workers: int | None) -> str | None:
 
 
 def _client(address: str | None, workers: int | None):
-    from scsim.experiments.cluster import dask_client
+    """A client of the scheduler at ``address`` (``_scheduler``'s answer), or of a local
+    cluster of ``workers`` when it is None (not read again from SCSIM_SCHEDULER, which
+    ``--scheduler local`` overrode)."""
+    from scsim.experiments.cluster import LOCAL, dask_client
 
-    return dask_client(address, workers)
+    return dask_client(address or LOCAL, workers)
 
 
 def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:

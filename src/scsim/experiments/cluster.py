@@ -18,6 +18,7 @@ from distributed import Client, LocalCluster
 from scsim.errors import ScsimError
 
 SCHEDULER_ENV = "SCSIM_SCHEDULER"
+LOCAL = "local"  # the scheduler "address" of a local cluster (--scheduler local)
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask comms that take HOST:PORT
 LOG_ENV = "SCSIM_DASK_LOG"  # where Dask's own messages go (default: a file in the temp dir)
 
@@ -48,30 +49,38 @@ def route_to_file(logger: logging.Logger) -> tuple[logging.Handler, tuple[list, 
 def dask_logs_to_file() -> Iterator[Path]:
     """Send the ``distributed`` loggers' records (such as "Couldn't gather keys" after a
     lost worker, which the sweep recovers from) to a log file instead of the terminal
-    while the block runs. Returns the file's path."""
-    logger = logging.getLogger("distributed")
-    handler, saved = route_to_file(logger)
+    while the block runs: ``distributed`` and each of its loggers that Dask gave a
+    terminal handler of its own (``distributed.client``, whose messages leaked past the
+    first). Returns the file's path."""
+    loggers = [logging.getLogger("distributed")] + [
+        logger for name, logger in sorted(logging.root.manager.loggerDict.items())
+        if name.startswith("distributed.") and isinstance(logger, logging.Logger)
+        and logger.handlers]
+    routed = [(logger, *route_to_file(logger)) for logger in loggers]
     try:
         yield dask_log_path()
     finally:
-        logger.removeHandler(handler)
-        handler.close()
-        for old in saved[0]:
-            if old not in logger.handlers:
-                logger.addHandler(old)
-        logger.propagate = saved[1]
+        for logger, handler, (handlers, propagate) in routed:
+            logger.removeHandler(handler)
+            handler.close()
+            for old in handlers:
+                if old not in logger.handlers:
+                    logger.addHandler(old)
+            logger.propagate = propagate
 
 
 def scheduler_address(scheduler: str | None = None) -> str | None:
     """The scheduler address to use: ``scheduler`` (``--scheduler``), else
-    ``SCSIM_SCHEDULER``, else None (a local cluster). A ScsimError naming where the address
-    came from if it is not ``[SCHEME://]HOST:PORT`` (tcp, tls, ws, wss or ucx; a port from
-    1 to 65535): commands call this before they record or run anything."""
+    ``SCSIM_SCHEDULER``, else None (a local cluster); ``LOCAL`` (``--scheduler local``) is
+    None too, whatever SCSIM_SCHEDULER says (it could not be overridden from the command
+    line). A ScsimError naming where the address came from if it is not
+    ``[SCHEME://]HOST:PORT`` (tcp, tls, ws, wss or ucx; a port from 1 to 65535): commands
+    call this before they record or run anything."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     given, source = (scheduler, "--scheduler") if scheduler else (
         os.environ.get(SCHEDULER_ENV), SCHEDULER_ENV)
-    if not given:
+    if not given or given.strip().lower() == LOCAL:
         return None
     try:
         scheme, location = parse_address(given.strip())
@@ -80,7 +89,7 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
         host, port = "", 0
     if not host or not 0 < int(port) < 65536:
         raise ScsimError(f"{source} {given}: not a scheduler address: expected "
-                         "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)")
+                         "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786), or local")
     return given.strip()
 
 
@@ -139,6 +148,10 @@ def connected(address: str, timeout: float) -> Iterator[Client]:
     handshake after it, so an address where something else listens (a web server, the
     scheduler's dashboard port) hung for good, and one where something answered with
     other bytes was an internal error (a MemoryError reading them as a frame length)."""
+    refused = _refused(address)
+    if refused:
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: nothing listens "
+                         f"there ({refused}); is the scheduler started, on that port?")
     box: dict = {}
 
     def attempt() -> None:
@@ -157,13 +170,86 @@ def connected(address: str, timeout: float) -> Iterator[Client]:
     error = box.get("error")
     if isinstance(error, OSError | TimeoutError):
         raise ScsimError(f"cannot reach the Dask scheduler at {address}: {error}") from None
-    if isinstance(error, Exception):
+    if isinstance(error, Exception):  # (a MemoryError, reading a web page as a frame)
         raise ScsimError(f"cannot reach the Dask scheduler at {address}: what answers there "
-                         f"is not a Dask scheduler ({type(error).__name__})") from None
+                         "is not a Dask scheduler (it speaks another protocol: is it the "
+                         "scheduler's address? its dashboard's port is not)") from None
     if error is not None:
         raise error
     with box["client"] as client:
+        check_workers_run_scsim(client, address)
         yield client
+
+
+def _refused(address: str) -> str | None:
+    """The reason a TCP connection to ``address`` (``tcp://HOST:PORT``) is refused at once,
+    when it is (nothing listens on that port: Dask retried it until its timeout, 15 s, and
+    then said "timed out"); None when it connects, or is not refused within a second, or
+    is not plain TCP (Dask tells those)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":
+        return None
+    host, port = parse_host_port(location)
+    try:
+        socket.create_connection((host, int(port)), timeout=1.0).close()
+    except ConnectionRefusedError as exc:
+        return exc.strerror or "connection refused"
+    except OSError:
+        return None
+    return None
+
+
+WORKERS_SCSIM = "__import__('scsim').__version__"
+"""What each worker is asked (``eval``, by reference: no function of scsim's is sent, as a
+worker without scsim could not read one): the version of the scsim it imports."""
+
+
+def check_workers_run_scsim(client: Client, address: str) -> None:
+    """A ScsimError when the scheduler's workers cannot import scsim, or import another
+    version than this machine's (same seed, same bits holds for one version): a sweep on
+    workers without scsim waited for good, each worker dying on its first task and the
+    reason only in its own log. Workers that join later are not asked; with none yet, the
+    experiment waits for them as before."""
+    from scsim import __version__
+
+    answers = client.run(eval, WORKERS_SCSIM, on_error="return")
+    broken = {worker: answer for worker, answer in answers.items()
+              if isinstance(answer, BaseException)}
+    if broken:
+        worker, error = sorted(broken.items())[0]
+        raise ScsimError(
+            f"{len(broken)} of the {len(answers)} workers of the Dask scheduler at {address} "
+            f"cannot import scsim (worker {worker}: {type(error).__name__}: {error}); "
+            f"install scsim {__version__} with its experiments extra in the Python that "
+            "runs them")
+    versions = sorted({str(answer) for answer in answers.values()} - {__version__})
+    if versions:
+        raise ScsimError(f"workers of the Dask scheduler at {address} run scsim "
+                         f"{', '.join(versions)}, this machine {__version__}: install one "
+                         "version everywhere (the same seed gives the same bits only so)")
+
+
+def result_of(future, client: Client, then: str):
+    """``future.result()``, or a ScsimError when the client lost its scheduler (it stopped,
+    or the network failed), saying what to do ``then``: Dask cancels every task then, and
+    a finished one's result cannot be fetched; either was an internal error with Dask's
+    paragraph ("Please check your connection and re-run your work") or its traceback."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+
+    try:
+        if future.status == "cancelled":  # by Dask, not by us: the scheduler is gone
+            raise CancelledError
+        return future.result()
+    except (CancelledError, CommClosedError):
+        address = getattr(client.scheduler, "address", None) or "its address"
+        raise ScsimError(f"lost the connection to the Dask scheduler at {address} (it "
+                         f"stopped, or the network failed); {then}") from None
 
 
 def worker_slots(client: Client) -> int:

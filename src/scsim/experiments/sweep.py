@@ -11,6 +11,7 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from distributed import as_completed
 
 from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
+from scsim.experiments.cluster import result_of
 from scsim.experiments.design import cell_label, replication_seed, valid_scenario
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
@@ -201,13 +203,16 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
                                   base, sweep=tag)
                 failed.append((cell, rep, error))
             else:
-                store.add(future.result()["result"], base, sweep=tag)
+                done = result_of(future, client, f"the sweep is kept as interrupted: "
+                                 f"`scsim sweep --resume {sweep_id}` runs what is left")
+                store.add(done["result"], base, sweep=tag)
                 landed += 1
             future.release()
             if on_done is not None:
                 on_done()
     except BaseException:
-        client.cancel(list(futures))
+        with contextlib.suppress(Exception):  # (a lost scheduler cannot be told)
+            client.cancel(list(futures))
         store.end_sweep(sweep_id, "interrupted")
         raise
     store.end_sweep(sweep_id, "incomplete" if failed else "done")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from scsim.experiments.outputs import evaluate
@@ -30,6 +31,7 @@ def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str]
     from distributed import as_completed
 
     from scsim.errors import ScsimError
+    from scsim.experiments.cluster import result_of
 
     futures = [client.submit(run_simulation, sc, seed, outputs, False, pure=False, retries=1)
                for sc, seed in jobs]
@@ -40,9 +42,11 @@ def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str]
             k = index[future.key]
             if future.status == "error":
                 raise ScsimError(f"run {k + 1} of {len(jobs)} failed: {future.exception()}")
-            results[k] = future.result()["outputs"]
+            results[k] = result_of(future, client, "run the command again once it is "
+                                   "back")["outputs"]
             if progress is not None:
                 progress()
     finally:
-        client.cancel([f for f in futures if not f.done()])
+        with contextlib.suppress(Exception):  # (a lost scheduler cannot be told)
+            client.cancel([f for f in futures if not f.done()])
     return results  # type: ignore[return-value]

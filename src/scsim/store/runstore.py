@@ -427,6 +427,13 @@ class RunStore:
         if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         if latest(self.checkpoints_dir / rec.id) is None:
+            with self._connect() as con:
+                sweep = con.execute("SELECT sweep_id FROM runs WHERE id = ?",
+                                    [rec.id]).fetchone()[0]
+            if sweep is not None:
+                raise ScsimError(f"run {rec.id} is a run of sweep {sweep}, whose runs keep no "
+                                 f"checkpoints: `scsim sweep --resume {sweep}` runs what the "
+                                 "sweep lacks again")
             raise ScsimError(f"run {rec.id} has no checkpoint to resume from (run with "
                              "--checkpoint-every DAYS to keep one)")
         manifest = read_manifest(self.checkpoints_dir / rec.id)
@@ -470,10 +477,20 @@ class RunStore:
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
             ) -> Result:
         """Keep a Result that was computed elsewhere (a Dask worker), tagged with its place
-        in a sweep. Interrupted while it lands, it is kept as interrupted without a word of
-        its own: the sweep says how to resume (``scsim sweep --resume`` runs it again)."""
+        in a sweep. Interrupted while it lands (Ctrl-C), a sweep's run is forgotten, row and
+        all, without a word of its own: nothing of it was kept, and the sweep says how to
+        resume (``scsim sweep --resume`` runs it again; its row stayed "interrupted" beside
+        the run that replaced it, and `scsim resume` of it found no checkpoint)."""
         run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep)
-        return self._land(run_id, lambda: res, tell=sweep is None)
+        try:
+            return self._land(run_id, lambda: res, tell=sweep is None)
+        except BaseException as exc:
+            if sweep is not None and not isinstance(exc, Exception):
+                with contextlib.suppress(ScsimError, duckdb.Error, OSError), \
+                        self._connect() as con:
+                    con.execute("DELETE FROM runs WHERE id = ? AND status = 'interrupted'",
+                                [run_id])
+            raise
 
     def add_failure(self, sc: Scenario, seed: int, error: str, base: Scenario | None = None,
                     *, sweep: Tag | None = None) -> str:
