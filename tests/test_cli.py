@@ -46,6 +46,22 @@ def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):
     assert "misattribution_factor" in out and "reference_group" in out  # defaults filled in
 
 
+def test_scenarios_show_as_written_prints_the_file_with_its_comments(monkeypatch, capsys):
+    """A teacher found 335 lines of resolved YAML without a comment: the built-in's file,
+    which says what each setting takes from its source, is printed as written."""
+    from scsim.scenario.loader import builtin_text
+
+    code, out, _ = scsim(monkeypatch, capsys, "scenarios", "show", "national-800",
+                         "--as-written")
+    assert code == 0 and out == builtin_text("national-800")
+    assert out.startswith("# national-800") and load_scenario(yaml.safe_load(out)) == (
+        load_scenario("national-800"))
+    code, _, err = scsim(monkeypatch, capsys, "scenarios", "show", "national-800",
+                         "--as-written", "--days", "3")
+    assert code == 2 and err == ("error: --as-written prints the file as it is: drop "
+                                 "--agents, --days and --set")
+
+
 def test_validate(monkeypatch, capsys, tmp_path):
     code, out, _ = scsim(monkeypatch, capsys, "validate", "informants")
     assert code == 0 and "valid" in out

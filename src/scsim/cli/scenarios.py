@@ -44,10 +44,30 @@ def scenarios_list() -> None:
 
 @scenarios_app.command("show")
 def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = None,
-                   set_: SetOption = None) -> None:
-    """Print the fully resolved YAML of a scenario (every default filled in)."""
+                   set_: SetOption = None, as_written: Annotated[bool, typer.Option(
+                       "--as-written", help="Print the built-in scenario's file as written, "
+                       "with the comments that say what each setting takes from its "
+                       "source, instead of every setting resolved.")] = False) -> None:
+    """Print the fully resolved YAML of a scenario (every default filled in), or with
+    --as-written a built-in's file with its comments."""
+    from scsim.errors import ScsimError
     from scsim.scenario import dump_yaml
+    from scsim.scenario.loader import builtin_names, builtin_text
 
+    if as_written:
+        if agents is not None or days is not None or set_:
+            raise ScsimError("--as-written prints the file as it is: drop --agents, --days "
+                             "and --set")
+        text = builtin_text(name)
+        if text is None:
+            known = ", ".join(builtin_names())
+            raise ScsimError(f"--as-written shows a built-in scenario's file ({known}); "
+                             f"{name} is not one")
+        typer.echo(text, nl=False)
+        return
+    typer.echo(f"# {name}, every setting resolved (every default filled in); "
+               f"--as-written shows the file with its comments\n" if builtin_text(name)
+               else "", nl=False)
     typer.echo(dump_yaml(load(name, agents, days, overrides=set_)), nl=False)
 
 

@@ -69,7 +69,9 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def _builtin_text(name: str) -> str | None:
+def builtin_text(name: str) -> str | None:
+    """The file of the built-in scenario ``name`` as written, comments and all; None when
+    no built-in has that name."""
     if name not in builtin_names():  # (a long text taken for a name cannot be looked up)
         return None
     return (resources.files("scsim") / "scenarios" / f"{name}.yaml").read_text(
@@ -321,7 +323,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     """A built-in name, a YAML path or YAML text (a string of several lines), with its
     ``base:`` chain merged in (a relative base file found from the working folder when
     the scenario is text)."""
-    text = _builtin_text(str(source)) if isinstance(source, str) else None
+    text = builtin_text(str(source)) if isinstance(source, str) else None
     if text is not None:
         doc = parse_yaml(text, f"<built-in {source}>")
         here = None
@@ -356,7 +358,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     if base in seen:
         raise ScenarioError(f"{doc.source}: base: circular inheritance through '{base}'")
     base_ref: str | Path = base
-    if _builtin_text(base) is None:
+    if builtin_text(base) is None:
         base_ref = here / base if here is not None else Path(base)
         if not _exists_as(base_ref, "file"):
             raise ScenarioError(f"{doc.source}:{doc.lines.get(('base',), 1)}: base: "
