@@ -692,3 +692,30 @@ def test_dask_messages_go_to_the_log_file_not_the_terminal(tmp_path, monkeypatch
     err = capfd.readouterr().err
     assert "gather" not in err and "lost the scheduler" not in err
     assert {name: logging.getLogger(name).handlers for name in before} == before
+
+
+def test_sigterm_outside_a_run_ends_the_command_with_its_word(tmp_path):
+    """SIGTERM raised Terminated only while days ran: anywhere else (a world being built, a
+    table read, the dashboard serving) it ended the process without a word or a clean-up.
+    The whole command turns it into Terminated now: 143 and "terminated"."""
+    pytest.importorskip("starlette", reason="the dashboard needs scsim[dashboard]")
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [*SCSIM, "dashboard", "--no-browser", "--port", "0", "--store",
+             str(tmp_path / "store")], stdout=stdout, stderr=stderr,
+            env=dict(os.environ, NUMBA_NUM_THREADS="1"), cwd=tmp_path)
+    try:
+        deadline = time.time() + 60
+        while "http://127.0.0.1:" not in out.read_text() + err.read_text() and (
+                time.time() < deadline):
+            time.sleep(0.2)  # serving
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = err.read_text()
+    assert "http://127.0.0.1:" in out.read_text() + said and proc.returncode == 143, said
+    assert said.strip().splitlines()[-1] == "terminated" and "Traceback" not in said

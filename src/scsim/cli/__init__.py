@@ -13,7 +13,7 @@ Layout, with no import circles (each module imports only ``app`` and the helpers
 
 Commands import what they need (numba, pandas, DuckDB, Dask, ...) when they run, so that
 ``scsim --help`` starts in a fraction of a second. A Ctrl-C while this package loads exits
-130 with one word, as it does later.
+130 with one word, as it does later, and a SIGTERM 143 with its word.
 """
 
 import signal as _signal
@@ -29,14 +29,23 @@ def _interrupted_while_loading(signum, frame):
     raise SystemExit(130)
 
 
-# Ctrl-C during the imports below: exit 130 quietly rather than with a traceback. Only
-# where Python's own handler is in place (the scsim command itself), and put back after.
+def _terminated_while_loading(signum, frame):
+    _sys.stderr.write("terminated\n")
+    raise SystemExit(143)
+
+
+# Ctrl-C during the imports below: exit 130 quietly rather than with a traceback, and a
+# SIGTERM 143 with its word (it ended the process without one). Only where Python's own
+# handlers are in place (the scsim command itself), and put back after.
 _quiet = _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+_quiet_term = _quiet and _signal.getsignal(_signal.SIGTERM) is _signal.SIG_DFL
 if _quiet:
     try:
         _signal.signal(_signal.SIGINT, _interrupted_while_loading)
+        if _quiet_term:
+            _signal.signal(_signal.SIGTERM, _terminated_while_loading)
     except ValueError:  # not the main thread: leave signals alone
-        _quiet = False
+        _quiet = _quiet_term = False
     else:
         _hook, _sys.unraisablehook = _sys.unraisablehook, _quiet_lost_interrupts
 try:
@@ -56,5 +65,7 @@ finally:
     if _quiet:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         _sys.unraisablehook = _hook
+    if _quiet_term:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
 
 __all__ = ["app", "main"]

@@ -20,7 +20,12 @@ from rich.markup import escape
 
 from scsim import __version__
 from scsim.errors import ScenarioWarning, ScsimError, Terminated
-from scsim.interrupts import interrupt_requested, raise_requested_stop, remembered_interrupts
+from scsim.interrupts import (
+    interrupt_requested,
+    raise_requested_stop,
+    remembered_interrupts,
+    sigterm_interrupts,
+)
 
 app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
@@ -185,7 +190,9 @@ def main() -> None:
     ADVISED.clear()
     if interrupt_requested():  # while the CLI loaded, which said so (scsim.cli)
         sys.exit(130)
-    with remembered_interrupts():
+    # SIGTERM raises Terminated for the whole command, not only while days run: it ended
+    # the process without a word (or a clean-up) while a world was built or a table read
+    with remembered_interrupts(), sigterm_interrupts():
         _run_command()
 
 
