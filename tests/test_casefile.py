@@ -745,3 +745,13 @@ def test_a_refused_trace_names_the_option_as_the_caller_gave_it():
     assert Trace(ids=(3,), spelling="cli") == Trace(ids=(3,))
     assert Trace(ids=(3,), spelling="cli").request() == {"sample": 0, "ids": [3],
                                                          "wrongful": False}
+
+
+def test_what_errors_cost_a_wrongful_listing_keeps_its_small_amounts():
+    """A wrongful listing caused by association, its gap a few hundredths of a point, read
+    "errors in its neighbours' records cost it 0.0 points" (a teacher took it for a
+    contradiction): amounts under 0.05 points keep two significant digits."""
+    from scsim.outputs.casefile import _damage_points
+
+    assert [_damage_points(x) for x in (12.34, 0.05, 0.031, -0.0042, 0.0, float("nan"))] == [
+        "12.3 points", "0.1 points", "0.031 points", "-0.0042 points", "0.0 points", "points"]

@@ -122,6 +122,9 @@ def test_all_settings_are_every_leaf_with_units():
     assert rows["scoring.association.listed_penalty"]["kind"] == "number"
     assert rows["sanctions.enabled"]["kind"] == "bool"
     assert rows["behaviours[2].rate"]["value"] == 0.01  # criticising_government
+    # which behaviour it is, so that typing "critic" in the filter finds it
+    assert rows["behaviours[2].rate"]["meaning"] == ("criticising government: acts per "
+                                                     "agent per day at propensity 1")
     assert rows["tiers[0].min"]["unit"] == "points"
     assert not any(path.endswith(".path") for path in rows)  # no file paths offered
 

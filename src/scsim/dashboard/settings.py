@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel
 
 from scsim.errors import ScenarioError, ScsimError
+from scsim.outputs.words import spoken
 from scsim.scenario.diff import SIZE_PATHS
 from scsim.scenario.loader import builtin_names, load_advised, parse_assignment
 from scsim.scenario.paths import format_path, parse_path
@@ -146,26 +147,30 @@ def scenario_of(body: dict, store: RunStore, advice: list[str] | None = None) ->
 def leaves(sc: Scenario) -> list[dict[str, Any]]:
     """Every setting of a scenario that holds a value, but those the question's boxes
     own (agents, days): ``path``, ``kind`` (bool, number, text: YAML), ``value`` (for
-    text, as YAML), ``unit`` and ``meaning``, in schema order."""
+    text, as YAML), ``unit`` and ``meaning`` (in a named item of a list, its name first:
+    "criticising government: ..."), in schema order."""
     out: list[dict[str, Any]] = []
 
-    def walk(model: BaseModel, loc: tuple) -> None:
+    def walk(model: BaseModel, loc: tuple, item: str = "") -> None:
         for name, field in type(model).model_fields.items():
             value, here = getattr(model, name), (*loc, name)
             if isinstance(value, BaseModel):
-                walk(value, here)
+                walk(value, here, item)
             elif isinstance(value, list) and value and all(
                     isinstance(v, BaseModel) for v in value):
-                for i, item in enumerate(value):
-                    walk(item, (*here, i))
+                for i, part in enumerate(value):
+                    walk(part, (*here, i), str(getattr(part, "name", "") or item))
             elif isinstance(value, dict) and value and all(
                     isinstance(v, BaseModel) for v in value.values()):
-                for key, item in value.items():
-                    walk(item, (*here, key))
+                for key, part in value.items():
+                    walk(part, (*here, key), item)
             elif not names_a_file(here) and format_path(here) not in SIZE_PATHS:
+                meaning = field.description or ""
+                if item and name != "name":  # which item behaviours[2] is: a filter finds it
+                    meaning = f"{spoken(item)}: {meaning}"
                 out.append({"path": format_path(here), "kind": _kind(value),
                             "value": _shown(value), "unit": field_unit(field),
-                            "meaning": field.description or ""})
+                            "meaning": meaning})
 
     walk(sc, ())
     return out

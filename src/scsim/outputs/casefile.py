@@ -1133,6 +1133,19 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     return CaseFile(agent, False, totals, "\n".join(lines))
 
 
+def _damage_points(value: float) -> str:
+    """What errors cost a wrongful listing, in words: "12.3 points"; under 0.05 points two
+    significant digits, "0.031 points" (a listing can hang on a few hundredths of a point:
+    "cost it 0.0 points", beside the cause it names, read as a contradiction); "points"
+    when the run, saved before, did not record it."""
+    points = float(value)
+    if not math.isfinite(points):
+        return "points"
+    if points == 0 or abs(points) >= 0.05:
+        return f"{points:,.1f} points"
+    return f"{points:.2g} points"
+
+
 def _who(w) -> str:
     """The errors behind a wrongful listing (a row of ``res.wrongful``) and who made the
     last of each, in words: what false matches and false reports took until the listing
@@ -1146,9 +1159,7 @@ def _who(w) -> str:
                                "false reports cost it {}, the last filed by agent {}")):
         agent = getattr(w, who, -1)
         if agent >= 0:
-            points = float(getattr(w, damage, math.nan))
-            parts.append(told.format(f"{points:,.1f} points" if math.isfinite(points) else
-                                     "points", agent))
+            parts.append(told.format(_damage_points(getattr(w, damage, math.nan)), agent))
     return ("; " + "; ".join(parts)) if parts else ""
 
 
@@ -1169,9 +1180,8 @@ def _neighbours(w) -> str:
     if behind < 0:
         return f"; {count} of its neighbours {were} wrongfully listed" if count > 0 else ""
     itself = bool(w.neighbour_wrongful)
-    damage = float(getattr(w, "damage_association", math.nan))
-    cost = f" {damage:,.1f} points" if math.isfinite(damage) else " points"
-    told = (f"; errors in its neighbours' records cost it{cost}, the most through agent "
+    cost = _damage_points(getattr(w, "damage_association", math.nan))
+    told = (f"; errors in its neighbours' records cost it {cost}, the most through agent "
             f"{behind} (" + _apart(w.neighbour_score, w.neighbour_clean_score)
             + (", itself wrongfully listed" if itself else "") + ")")
     others = count - itself
