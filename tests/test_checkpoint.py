@@ -368,6 +368,30 @@ def test_a_removal_that_dies_once_the_row_is_gone_leaves_no_checkpoints_behind(
     assert (kept / "NOTES.txt").read_text() == "mine"
 
 
+def test_a_removal_killed_before_its_row_went_is_put_back(tmp_path):
+    """`rm` killed after it moved a stopped run's checkpoints (and a finished run's folder)
+    into its trash, before the row was deleted: the next opening cleared the trash, and the
+    run its row still called resumable had no checkpoint left. The opening puts them back."""
+    with pytest.raises(KeyboardInterrupt):
+        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
+                       progress=stop_at(7))
+    done = scsim.simulate(scenario(), seed=SEED, store=tmp_path)
+    st = open_store(tmp_path)
+    stopped = st.runs().set_index("id").query("status == 'interrupted'").index[0]
+    trash = tmp_path / "tmp" / "rm-{}-99999999"
+    for run_id in (stopped, done.run_id):  # as `rm` leaves them, killed before the DELETE
+        (bin_ := Path(str(trash).format(run_id))).mkdir(parents=True)
+        for entry in (tmp_path / "checkpoints" / run_id).glob("day-*"):
+            entry.rename(bin_ / f"checkpoint-{entry.name}")
+        if run_id == done.run_id:
+            (tmp_path / "runs" / run_id).rename(bin_ / run_id)
+    st = open_store(tmp_path)
+    assert [item.state for item in st.check()] == ["ok"]
+    assert not list((tmp_path / "tmp").glob("rm-*"))
+    resumed = st.resume(stopped)
+    assert_identical(digests(resumed), digests(scsim.simulate(scenario(), seed=SEED)))
+
+
 def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
     store = tmp_path / "store"
     monkeypatch.setenv("SCSIM_STORE", str(store))

@@ -150,6 +150,7 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
     expect(page.locator("#chart-listed polyline")).to_have_count(2)  # listed, wrongful
+    expect(page.locator("#facts")).to_be_in_viewport()  # its results come into view
     expect(page.locator("#chart-regions polyline")).to_have_count(8)  # one per region
     strokes = page.locator("#chart-regions polyline").evaluate_all(
         "lines => lines.map(line => line.getAttribute('stroke'))")

@@ -196,6 +196,8 @@ def store_of(store: RunStore | str | os.PathLike | bool | None) -> RunStore | No
 
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # new_run_id's, matched whole
 WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
+REMOVAL = re.compile(rf"rm-({RUN_ID.pattern})-\d+")  # a removal's trash: rm-RUN-PID
+TRASHED_CHECKPOINT = "checkpoint-"  # a checkpoint in a removal's trash: checkpoint-day-D
 """What scsim names the entries of a store's ``tmp/``: a run being written (its id), a run
 being removed (``rm-<id>-<pid>``); the crash repair removes nothing else there."""
 
@@ -910,7 +912,7 @@ class RunStore:
             checkpoints = [p for p in sorted((self.checkpoints_dir / rec.id).glob("*"))
                            if SERIES_ENTRY.fullmatch(p.name)]
             moved = [(p, trash / p.name) for p in found] + [
-                (p, trash / f"checkpoint-{p.name}") for p in checkpoints]
+                (p, trash / f"{TRASHED_CHECKPOINT}{p.name}") for p in checkpoints]
             if moved:
                 self.tmp_dir.mkdir(exist_ok=True)
                 trash.mkdir(exist_ok=True)
@@ -1143,6 +1145,26 @@ class RunStore:
                 raise ScsimError(f"cannot open the catalogue {self.catalog}: "
                                  f"{str(exc).splitlines()[0]}") from None
 
+    def _put_back(self, trash: Path, run_id: str) -> None:
+        """What a removal of ``run_id`` killed before its row was deleted had moved into
+        its ``trash`` (``tmp/rm-RUN-PID``), back where it was: the run's folder (or its
+        files) into ``runs/``, its checkpoints (``checkpoint-day-D``) into
+        ``checkpoints/RUN``; an entry whose place is taken again stays in the trash. The
+        run is as before the removal (the repair cleared the trash, checkpoints and all,
+        while the row still said the run could be resumed)."""
+        folder = self.runs_dir / run_id
+        for entry in sorted(trash.iterdir()):
+            if entry.name.startswith(TRASHED_CHECKPOINT):
+                place = self.checkpoints_dir / run_id / entry.name.removeprefix(
+                    TRASHED_CHECKPOINT)
+            elif entry.name == run_id and not folder.exists():
+                place = folder  # the whole folder was moved
+            else:
+                place = folder / entry.name
+            if not place.exists():
+                place.parent.mkdir(parents=True, exist_ok=True)
+                entry.rename(place)
+
     def _repair(self, con: duckdb.DuckDBPyConnection) -> None:
         """Runs left ``running`` by a process that is gone, and stray temporary folders."""
         live = set()
@@ -1170,6 +1192,10 @@ class RunStore:
                                              rec.id])
         if self.tmp_dir.is_dir():  # only what scsim put there: a run's files, a removal's
             for folder in self.tmp_dir.iterdir():
+                removal = REMOVAL.fullmatch(folder.name)
+                if removal and con.execute("SELECT 1 FROM runs WHERE id = ?",
+                                           [removal.group(1)]).fetchone():
+                    self._put_back(folder, removal.group(1))  # killed before its row went
                 if folder.name not in live and WORK_NAME.fullmatch(folder.name):
                     shutil.rmtree(folder, ignore_errors=True)
                 elif RUNNING_LOCK.fullmatch(folder.name) and not is_running(

@@ -579,7 +579,12 @@ async function finished(job, asked) {
   try {
     if (job.status === "done") {
       if (job.kind !== "run") await openComparison(job.runs, asked);
-      else if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
+      else {
+        if (page.shown !== job.runs.runs[0]) await openRun(job.runs.runs[0]);  // not drawn yet
+        // its headline into view when this page asked for it, as a comparison's answer is
+        // (a teacher saw only "done" below the Run button; the results were far below)
+        if (asked) $("watch").scrollIntoView({behavior: "smooth", block: "start"});
+      }
     } else if (job.status === "cancelled" || job.status === "failed") {
       await unfinished(job);
     }
