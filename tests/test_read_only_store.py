@@ -227,3 +227,20 @@ def test_a_store_whose_runs_folder_lies_on_another_disk_is_refused_before_writin
             res.run_id]
     finally:
         shutil.rmtree(moved)
+
+
+def test_a_store_whose_runs_folder_links_to_nowhere_is_refused_before_writing(
+        tmp_path, monkeypatch, capsys):
+    """runs/ (tmp/, checkpoints/...) a link to a folder that is gone: a run computed its
+    days, then died with an internal error (FileExistsError) and left a failed row."""
+    store = tmp_path / "store"
+    scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                   store=store)
+    (store / "runs").rename(tmp_path / "runs.real")
+    (store / "runs").symlink_to(tmp_path / "gone")
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                             "--days", "2", "--store", str(store))
+    assert code == 2 and err == (f"error: the run store {store} has runs/ as a link to "
+                                 f"{tmp_path / 'gone'}, which does not exist: scsim cannot "
+                                 "keep new runs in it; make that folder, or put runs/ back")
+    assert len(open_store(store).runs()) == 1  # no failed row

@@ -201,6 +201,9 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     # "found character that cannot start any token")
     ("days: 3\n\tseed: 3\n",
      "YAML syntax error: found character '\\t' that cannot start any token"),
+    # a tab libyaml reads, before the error: the error's line, not the tab's, is told
+    ("days:\t30\nscoring:\n  s0: 900\n   threshold: 1\n",
+     "s.yaml:4: YAML syntax error: mapping values are not allowed"),
     ("timeline: [{day: 5, set: {scoring.association.alpha: -1}}]\n",
      "timeline[0].set.scoring.association.alpha: must be >= 0"),
     ("timeline: [{day: 5, set: {population.agents: 5}}]\n",
@@ -611,3 +614,10 @@ def test_a_flood_of_unknown_keys_is_told_without_guessing_each_ones_meaning(tmp_
     assert len(matched) == 3 and all("did you mean 'days'?" in p for p in matched)
     assert len(flooded) == 4
     assert all("did you mean" not in p and "(known: name, description" in p for p in flooded)
+
+
+def test_what_the_python_parser_reads_is_read_though_libyaml_refuses_it(tmp_path):
+    """libyaml refuses a `%YAML 1.3` directive, which the Python parser (used before)
+    reads: such a file is read as before."""
+    path = write(tmp_path, "%YAML 1.3\n---\nbase: national-800\ndays: 30\n")
+    assert load_scenario(path).days == 30

@@ -565,3 +565,14 @@ def test_a_sweep_run_stopped_while_it_lands_leaves_no_row(tmp_path, monkeypatch)
                                          rf"runs keep no checkpoints: `scsim sweep --resume "
                                          rf"{sweep}` runs what the sweep lacks again$"):
         st.checkpoint(failed)
+
+
+def test_a_pair_given_twice_to_a_report_is_refused(tmp_path, monkeypatch, capsys):
+    """`scsim report A B A B` drew "mean over 2 pairs" and its interval from one pair."""
+    sc = scsim.load_scenario("national-800", agents=300, days=3)
+    a, b = (scsim.simulate(sc, seed=1, store=tmp_path).run_id for _ in range(2))
+    code, _, err = run_cli(monkeypatch, capsys, "report", a, b, a, b, "--store",
+                           str(tmp_path))
+    assert code == 2 and err == (f"error: the pair {a} {b} is given twice: each pair of "
+                                 "runs counts once")
+    assert not (tmp_path / "reports").exists()

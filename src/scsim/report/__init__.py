@@ -91,6 +91,12 @@ def report(results: Result | Sequence[Result] | Comparison,
             raise ScsimError(f"a report shows one run or pairs of runs (A B, A B...), not "
                              f"{len(given)}")
         if len(given) > 1:
+            pairs = [(a.run_id, b.run_id) for a, b in zip(given[0::2], given[1::2],
+                                                          strict=True)]
+            twice = {pair for pair in pairs if pair[0] and pairs.count(pair) > 1}
+            if twice:  # (read as two pairs: an interval from one pair counted twice)
+                raise ScsimError(f"the pair {' '.join(sorted(twice)[0])} is given twice: "
+                                 "each pair of runs counts once")
             results = compare_results(given[0::2], given[1::2])
         shown = given
     if folder is None:

@@ -128,23 +128,31 @@ def load_value(text: str, source: str) -> Any:
 def _compose(text: str, source: str) -> yaml.Node | None:
     """The YAML node graph, after checking the nesting depth on the event stream (the
     composer recurses once per level). Read by libyaml where PyYAML has it (``YAML_LOADER``);
-    a syntax error is told as the pure Python parser tells it, read again by that parser
-    (it names the character it stopped at, a tab, where libyaml says "found character")."""
+    what libyaml refuses is read again by the pure Python parser, which reads what it
+    accepts as before (a ``%YAML 1.3`` directive) and words a syntax error better (it names
+    the character it stopped at, a tab, where libyaml says "found character"): its words
+    are told when it stops on the line libyaml stopped on, libyaml's otherwise (it stops
+    earlier on tabs that libyaml reads)."""
     _check_flow_depth(text, source)
+    fast: yaml.YAMLError | None = None
     try:
         return _depth_checked_tree(text, source, YAML_LOADER)
     except yaml.YAMLError as exc:
-        problem = _yaml_problem(exc, source)
+        fast = exc
     except RecursionError:
-        problem = f"{source}: nested too deeply"
-    if YAML_LOADER is not yaml.SafeLoader:
-        try:
-            _depth_checked_tree(text, source, yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            problem = _yaml_problem(exc, source)
-        except RecursionError:
-            pass
-    raise ScenarioError(problem)
+        pass
+    try:
+        return _depth_checked_tree(text, source, yaml.SafeLoader)
+    except yaml.YAMLError as slow:
+        told = slow if fast is None or _mark_line(slow) == _mark_line(fast) else fast
+        raise ScenarioError(_yaml_problem(told, source)) from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: nested too deeply") from None
+
+
+def _mark_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line if mark else None
 
 
 def _depth_checked_tree(text: str, source: str, loader: type) -> yaml.Node | None:

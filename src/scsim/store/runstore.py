@@ -376,12 +376,19 @@ class RunStore:
                          "you can write to do that") -> None:
         """A ScsimError, when the store is read-only (``writable`` is false), saying that
         it cannot ``doing`` (words after "cannot") and what to do ``instead``, or when
-        folders it moves runs between lie on different disks (``on_other_file_systems``);
-        nothing when it can be written."""
+        folders it moves runs between are links to nowhere or lie on different disks
+        (``on_other_file_systems``); nothing when it can be written."""
         if not self.writable:
             raise ScsimError(f"the run store {self.root} is read-only (its folder or its "
                              f"catalogue cannot be written): scsim can list, show, query "
                              f"and check its runs but cannot {doing}; {instead}")
+        dangling = [name for name in MOVED_BETWEEN if (self.root / name).is_symlink()
+                    and not (self.root / name).exists()]
+        if dangling:
+            name = dangling[0]
+            raise ScsimError(f"the run store {self.root} has {name}/ as a link to "
+                             f"{os.readlink(self.root / name)}, which does not exist: scsim "
+                             f"cannot {doing}; make that folder, or put {name}/ back")
         if self.root.exists() and (apart := on_other_file_systems(self.root)):
             raise ScsimError(
                 f"the run store {self.root} has {' and '.join(f'{name}/' for name in apart)} "
