@@ -535,6 +535,14 @@ def test_a_report_of_several_pairs_does_not_replace_that_of_its_first_pair(tmp_p
     assert all(name.startswith(f"{a1}-vs-{b1}") for name in folders)
     st = open_store(tmp_path)
     assert st.reports_of(b1) == sorted(tmp_path / "reports" / name for name in folders)
+    # a run of a later pair takes the reports that show it, and only those
+    several = [name for name in folders if "+" in name]
+    shown = json.loads((tmp_path / "reports" / several[0] / "runs.json").read_text())
+    assert shown["pairs"] in ([[a1, b1], [a2, b2]], [[a1, b1], [a3, b3]])
+    code, _, err = run_cli(monkeypatch, capsys, "rm", a2, *store)
+    assert code == 0, err
+    left = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert len(left) == 2 and f"{a1}-vs-{b1}" in left
     code, _, err = run_cli(monkeypatch, capsys, "rm", a1, *store)
     assert code == 0, err
     assert not list((tmp_path / "reports").glob("*"))

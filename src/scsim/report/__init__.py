@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 import sys
 import types
@@ -156,6 +157,11 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
                   force=force)
 
 
+RUNS_FILE = "runs.json"
+"""Beside a comparison's report: the run ids of its pairs, {"pairs": [[A1, B1], ...]}, by
+which a report of several pairs goes with any of its runs (``RunStore.reports_of``)."""
+
+
 def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                       force: bool = False) -> Path:
     """Write the report of a paired comparison (its first pair drawn side by side; the
@@ -193,15 +199,19 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                 "change: B − A relative to A, with its 95 % interval.")
              + _table(_with_change(comparison.metrics(headline=True)),
                       numeric={"a", "b", "diff", "lo", "hi"}))]
+    pairs = [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
+                                                       strict=True)]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
-                  [(label_a, a), (label_b, b)], head, tail, comparison, force)
+                  [(label_a, a), (label_b, b)], head, tail, comparison, force,
+                  {RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"})
 
 
 def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
            tail: list[tuple[str, str, str]], comparison: Comparison | None = None,
-           force: bool = False) -> Path:
+           force: bool = False, texts: dict[str, str] | None = None) -> Path:
     """The page: title, ``head`` (HTML), links to the charts and to the ``tail`` sections
-    (anchor, heading, HTML), the charts, the tail sections."""
+    (anchor, heading, HTML), the charts, the tail sections; and ``texts`` (file name ->
+    text) beside it."""
     charts, skipped = draw_charts(runs, comparison)
     sections = [(c.name, c.title) for c in charts] + [(a, h) for a, h, _ in tail]
     links = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in sections)
@@ -227,6 +237,8 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
                 f"{__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Synthetic "
                 "population: no real person is described.</footer></body></html>\n")
         (tmp / REPORT_FILE).write_text(page, encoding="utf-8")
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
     return Path(folder).resolve() / REPORT_FILE
 
 

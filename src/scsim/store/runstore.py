@@ -969,12 +969,14 @@ class RunStore:
 
     def reports_of(self, run_id: str) -> list[Path]:
         """The store's report folders of the run ``run_id``: its own (``reports/RUN``) and
-        those of the comparisons drawn with it as the first pair's A or B
-        (``reports/RUN-vs-B``, ``reports/A-vs-RUN``: see ``scsim.report``)."""
+        those of the comparisons drawn with it (``reports/RUN-vs-B``, ``reports/A-vs-RUN``,
+        and a report of several pairs that names it among them: ``_paired``; see
+        ``scsim.report``)."""
         if not self.reports_dir.is_dir():
             return []
         return sorted(folder for folder in self.reports_dir.iterdir()
-                      if folder.name == run_id or run_id in _compared(folder.name))
+                      if folder.name == run_id or run_id in _compared(folder.name)
+                      or (MORE_PAIRS.search(folder.name) and run_id in _paired(folder)))
 
     def reports_kept(self, run_id: str) -> list[Path]:
         """The store's report folders of the run ``run_id`` (``reports_of``) that
@@ -1494,6 +1496,16 @@ def _compared(name: str) -> list[str]:
 
 
 MORE_PAIRS = re.compile(r"\+\d+-[0-9a-f]{8}$")  # the end of a report of several pairs
+
+
+def _paired(report: Path) -> list[str]:
+    """The run ids of a comparison's report folder, from the list beside its page
+    (``scsim.report.RUNS_FILE``); none when there is none, or it cannot be read."""
+    try:
+        pairs = json.loads((report / "runs.json").read_text(encoding="utf-8"))["pairs"]
+        return [str(run) for pair in pairs for run in pair]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _only_scsims(report: Path) -> bool:
