@@ -244,3 +244,26 @@ def test_a_store_whose_runs_folder_links_to_nowhere_is_refused_before_writing(
                                  f"{tmp_path / 'gone'}, which does not exist: scsim cannot "
                                  "keep new runs in it; make that folder, or put runs/ back")
     assert len(open_store(store).runs()) == 1  # no failed row
+
+
+def test_a_report_is_kept_in_a_store_whose_checkpoints_lie_on_another_disk(
+        tmp_path, monkeypatch, capsys):
+    """A report is written into reports/ itself: folders apart elsewhere do not stop it
+    (only what moves a run between them is refused)."""
+    other = _other_disk(tmp_path)
+    if other is None:
+        pytest.skip("no writable folder on another file system (/dev/shm) here")
+    store = tmp_path / "store"
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
+                         store=store)
+    moved = Path(tempfile.mkdtemp(dir=other))
+    try:
+        (store / "checkpoints").symlink_to(moved)
+        code, _, err = run_cli(monkeypatch, capsys, "report", res.run_id, "--store",
+                               str(store))
+        assert code == 0, err
+        assert (store / "reports" / res.run_id / "report.html").is_file()
+        code, _, err = run_cli(monkeypatch, capsys, "rm", res.run_id, "--store", str(store))
+        assert code == 2 and "has checkpoints/ on another disk" in err
+    finally:
+        shutil.rmtree(moved)

@@ -106,7 +106,7 @@ def report(results: Result | Sequence[Result] | Comparison,
         if not all(r.run_id for r in shown):
             raise ScsimError("results that are not in the run store need a report folder")
         store.require_writable("keep a report in it", "give the report a folder of its "
-                               "own (--out DIR)")
+                               "own (--out DIR)", moves=False)
         folder, force = store.report_folder([r.run_id for r in shown]), True
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)

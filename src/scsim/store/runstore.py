@@ -373,15 +373,18 @@ class RunStore:
                              "the catalogue back from a backup")
 
     def require_writable(self, doing: str, instead: str = "copy the store to a folder "
-                         "you can write to do that") -> None:
+                         "you can write to do that", moves: bool = True) -> None:
         """A ScsimError, when the store is read-only (``writable`` is false), saying that
         it cannot ``doing`` (words after "cannot") and what to do ``instead``, or when
         folders it moves runs between are links to nowhere or lie on different disks
-        (``on_other_file_systems``); nothing when it can be written."""
+        (``on_other_file_systems``), unless what it is to do ``moves`` nothing between them
+        (a report written into reports/); nothing when it can be written."""
         if not self.writable:
             raise ScsimError(f"the run store {self.root} is read-only (its folder or its "
                              f"catalogue cannot be written): scsim can list, show, query "
                              f"and check its runs but cannot {doing}; {instead}")
+        if not moves:
+            return
         dangling = [name for name in MOVED_BETWEEN if (self.root / name).is_symlink()
                     and not (self.root / name).exists()]
         if dangling:
