@@ -196,10 +196,10 @@ def store_of(store: RunStore | str | os.PathLike | bool | None) -> RunStore | No
 
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # new_run_id's, matched whole
 WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
-REMOVAL = re.compile(rf"rm-({RUN_ID.pattern})-\d+")  # a removal's trash: rm-RUN-PID
-TRASHED_CHECKPOINT = "checkpoint-"  # a checkpoint in a removal's trash: checkpoint-day-D
 """What scsim names the entries of a store's ``tmp/``: a run being written (its id), a run
 being removed (``rm-<id>-<pid>``); the crash repair removes nothing else there."""
+REMOVAL = re.compile(rf"rm-({RUN_ID.pattern})-\d+")  # a removal's trash: rm-RUN-PID
+TRASHED_CHECKPOINT = "checkpoint-"  # a checkpoint in a removal's trash: checkpoint-day-D
 
 
 RUNNING_LOCK = re.compile(rf"{RUN_ID.pattern}\.running")  # ``running``'s lock, in tmp/
