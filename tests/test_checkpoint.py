@@ -324,12 +324,18 @@ def test_a_checkpoint_that_fails_to_write_fails_the_run_resumably(tmp_path, monk
     assert_identical(digests(st.load(row["id"])), stored_reference)
 
 
-def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
+def stopped_run(store: Path):
+    """A run stopped by Ctrl-C on day 7 of ``scenario()`` with a checkpoint every 5 days,
+    kept in ``store``: (the store opened, the run's id)."""
     with pytest.raises(KeyboardInterrupt):
-        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=5,
                        progress=stop_at(7))
-    st = open_store(tmp_path)
-    run_id = st.runs().iloc[0]["id"]
+    st = open_store(store)
+    return st, st.runs().iloc[0]["id"]
+
+
+def test_repair_keeps_checkpoints_of_stopped_runs_only(tmp_path):
+    st, run_id = stopped_run(tmp_path)
     kept = tmp_path / "checkpoints" / run_id
     stale = [tmp_path / "checkpoints" / "20000101-000000-abcd", kept / ".tmp-day-000010-1"]
     for folder in stale:
@@ -347,11 +353,7 @@ def test_a_removal_that_dies_once_the_row_is_gone_leaves_no_checkpoints_behind(
     series no run owns (kept for good by the repair, which keeps what it does not know):
     they go into the removal's trash with its folder, which the next opening clears. A
     user's file beside them stays."""
-    with pytest.raises(KeyboardInterrupt):
-        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
-                       progress=stop_at(7))
-    st = open_store(tmp_path)
-    run_id = st.runs().iloc[0]["id"]
+    st, run_id = stopped_run(tmp_path)
     kept = tmp_path / "checkpoints" / run_id
     (kept / "NOTES.txt").write_text("mine")
 
@@ -372,12 +374,8 @@ def test_a_removal_killed_before_its_row_went_is_put_back(tmp_path):
     """`rm` killed after it moved a stopped run's checkpoints (and a finished run's folder)
     into its trash, before the row was deleted: the next opening cleared the trash, and the
     run its row still called resumable had no checkpoint left. The opening puts them back."""
-    with pytest.raises(KeyboardInterrupt):
-        scsim.simulate(scenario(), seed=SEED, store=tmp_path, checkpoint_every=5,
-                       progress=stop_at(7))
+    st, stopped = stopped_run(tmp_path)
     done = scsim.simulate(scenario(), seed=SEED, store=tmp_path)
-    st = open_store(tmp_path)
-    stopped = st.runs().set_index("id").query("status == 'interrupted'").index[0]
     trash = tmp_path / "tmp" / "rm-{}-99999999"
     for run_id in (stopped, done.run_id):  # as `rm` leaves them, killed before the DELETE
         (bin_ := Path(str(trash).format(run_id))).mkdir(parents=True)

@@ -185,48 +185,47 @@ def test_a_lost_catalogue_on_a_read_only_store_is_not_rebuilt_there(tmp_path, mo
     assert snapshot(store) == before
 
 
-def _other_disk(beside: Path) -> Path | None:
-    """A folder on another file system than ``beside`` (a RAM disk), or None."""
+@pytest.fixture
+def apart(tmp_path):
+    """A store of one run (seed 1, 3 days) and a new folder on another file system than
+    the store's (a RAM disk) to move or link its folders to: (store, run, folder);
+    skipped where there is none."""
     shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK) and (
-            shm.stat().st_dev != beside.stat().st_dev):
-        return shm
-    return None
-
-
-def test_a_store_whose_runs_folder_lies_on_another_disk_is_refused_before_writing(
-        tmp_path, monkeypatch, capsys):
-    """A user who moved runs/ to a bigger disk and linked it back: a run's folder moves
-    into runs/ in one rename, which cannot cross disks (it was an internal error at the
-    run's end, after the days were computed, and in `rm`). Refused before anything runs;
-    the runs are still read where they are."""
-    other = _other_disk(tmp_path)
-    if other is None:
+    if not (shm.is_dir() and os.access(shm, os.W_OK)
+            and shm.stat().st_dev != tmp_path.stat().st_dev):
         pytest.skip("no writable folder on another file system (/dev/shm) here")
     store = tmp_path / "store"
     res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
                          store=store)
-    moved = Path(tempfile.mkdtemp(dir=other))
-    try:
-        shutil.move(store / "runs", moved / "runs")
-        (store / "runs").symlink_to(moved / "runs")
-        before = snapshot(moved)
-        for args in (["run", "national-800", "--agents", "300", "--days", "2"],
-                     ["rm", res.run_id]):
-            code, out, err = run_cli(monkeypatch, capsys, *args, "--store", str(store))
-            assert code == 2 and err.count("error:") == 1 and "Traceback" not in err
-            assert f"the run store {store} has runs/ on another disk" in err
-            assert "move the whole store to that disk" in err
-        with pytest.raises(ScsimError, match="cannot keep new runs in it"):
-            scsim.simulate(scsim.load_scenario("national-800", agents=300, days=2),
-                           seed=2, store=store)
-        code, out, err = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
-        assert code == 0 and res.run_id in out
-        assert len(open_store(store).load(res.run_id).metrics) == 3
-        assert snapshot(moved) == before and open_store(store).runs()["id"].tolist() == [
-            res.run_id]
-    finally:
-        shutil.rmtree(moved)
+    moved = Path(tempfile.mkdtemp(dir=shm))
+    yield store, res, moved
+    shutil.rmtree(moved)
+
+
+def test_a_store_whose_runs_folder_lies_on_another_disk_is_refused_before_writing(
+        apart, monkeypatch, capsys):
+    """A user who moved runs/ to a bigger disk and linked it back: a run's folder moves
+    into runs/ in one rename, which cannot cross disks (it was an internal error at the
+    run's end, after the days were computed, and in `rm`). Refused before anything runs;
+    the runs are still read where they are."""
+    store, res, moved = apart
+    shutil.move(store / "runs", moved / "runs")
+    (store / "runs").symlink_to(moved / "runs")
+    before = snapshot(moved)
+    for args in (["run", "national-800", "--agents", "300", "--days", "2"],
+                 ["rm", res.run_id]):
+        code, out, err = run_cli(monkeypatch, capsys, *args, "--store", str(store))
+        assert code == 2 and err.count("error:") == 1 and "Traceback" not in err
+        assert f"the run store {store} has runs/ on another disk" in err
+        assert "move the whole store to that disk" in err
+    with pytest.raises(ScsimError, match="cannot keep new runs in it"):
+        scsim.simulate(scsim.load_scenario("national-800", agents=300, days=2), seed=2,
+                       store=store)
+    code, out, err = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+    assert code == 0 and res.run_id in out
+    assert len(open_store(store).load(res.run_id).metrics) == 3
+    assert snapshot(moved) == before and open_store(store).runs()["id"].tolist() == [
+        res.run_id]
 
 
 def test_a_store_whose_runs_folder_links_to_nowhere_is_refused_before_writing(
@@ -247,23 +246,13 @@ def test_a_store_whose_runs_folder_links_to_nowhere_is_refused_before_writing(
 
 
 def test_a_report_is_kept_in_a_store_whose_checkpoints_lie_on_another_disk(
-        tmp_path, monkeypatch, capsys):
+        apart, monkeypatch, capsys):
     """A report is written into reports/ itself: folders apart elsewhere do not stop it
     (only what moves a run between them is refused)."""
-    other = _other_disk(tmp_path)
-    if other is None:
-        pytest.skip("no writable folder on another file system (/dev/shm) here")
-    store = tmp_path / "store"
-    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=1,
-                         store=store)
-    moved = Path(tempfile.mkdtemp(dir=other))
-    try:
-        (store / "checkpoints").symlink_to(moved)
-        code, _, err = run_cli(monkeypatch, capsys, "report", res.run_id, "--store",
-                               str(store))
-        assert code == 0, err
-        assert (store / "reports" / res.run_id / "report.html").is_file()
-        code, _, err = run_cli(monkeypatch, capsys, "rm", res.run_id, "--store", str(store))
-        assert code == 2 and "has checkpoints/ on another disk" in err
-    finally:
-        shutil.rmtree(moved)
+    store, res, moved = apart
+    (store / "checkpoints").symlink_to(moved)
+    code, _, err = run_cli(monkeypatch, capsys, "report", res.run_id, "--store", str(store))
+    assert code == 0, err
+    assert (store / "reports" / res.run_id / "report.html").is_file()
+    code, _, err = run_cli(monkeypatch, capsys, "rm", res.run_id, "--store", str(store))
+    assert code == 2 and "has checkpoints/ on another disk" in err

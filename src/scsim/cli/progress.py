@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from scsim.cli.app import err
 from scsim.errors import Terminated
-from scsim.interrupts import check_signals, sigterm_interrupts
+from scsim.interrupts import check_signals
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -84,12 +84,12 @@ def task_progress(description: str, quiet: bool, unit: str = "runs") -> Iterator
 
 @contextmanager
 def stoppable() -> Iterator[None]:
-    """Runs that SIGTERM stops as Ctrl-C does (``sigterm_interrupts``); either way, what
-    the run store says of the stopped run (the exception's notes: its id, how to resume
-    it) is printed before the command exits with "interrupted" or "terminated"."""
+    """Runs stopped by Ctrl-C or SIGTERM (which ``scsim.cli.app.main`` turns into
+    Terminated for the whole command): what the run store says of the stopped run (the
+    exception's notes: its id, how to resume it) is printed before the command exits with
+    "interrupted" or "terminated"."""
     try:
-        with sigterm_interrupts():
-            yield
+        yield
     except (KeyboardInterrupt, Terminated) as exc:
         for note in getattr(exc, "__notes__", ()):
             err.print(note, soft_wrap=True)

@@ -47,6 +47,7 @@ from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
 from scsim.scenario.reference import show_value
+from scsim.store.runstore import REPORT_RUNS_FILE
 
 if TYPE_CHECKING:
     from scsim.store import RunStore
@@ -157,11 +158,6 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
                   force=force)
 
 
-RUNS_FILE = "runs.json"
-"""Beside a comparison's report: the run ids of its pairs, {"pairs": [[A1, B1], ...]}, by
-which a report of several pairs goes with any of its runs (``RunStore.reports_of``)."""
-
-
 def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                       force: bool = False) -> Path:
     """Write the report of a paired comparison (its first pair drawn side by side; the
@@ -203,7 +199,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                                                        strict=True)]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
                   [(label_a, a), (label_b, b)], head, tail, comparison, force,
-                  {RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"})
+                  {REPORT_RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"})
 
 
 def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],

@@ -1501,11 +1501,16 @@ def _compared(name: str) -> list[str]:
 MORE_PAIRS = re.compile(r"\+\d+-[0-9a-f]{8}$")  # the end of a report of several pairs
 
 
+REPORT_RUNS_FILE = "runs.json"
+"""Beside a comparison's report: the run ids of its pairs, {"pairs": [[A1, B1], ...]}, by
+which a report of several pairs goes with any of its runs (``RunStore.reports_of``)."""
+
+
 def _paired(report: Path) -> list[str]:
     """The run ids of a comparison's report folder, from the list beside its page
-    (``scsim.report.RUNS_FILE``); none when there is none, or it cannot be read."""
+    (``REPORT_RUNS_FILE``); none when there is none, or it cannot be read."""
     try:
-        pairs = json.loads((report / "runs.json").read_text(encoding="utf-8"))["pairs"]
+        pairs = json.loads((report / REPORT_RUNS_FILE).read_text(encoding="utf-8"))["pairs"]
         return [str(run) for pair in pairs for run in pair]
     except (OSError, ValueError, KeyError, TypeError):
         return []
