@@ -703,3 +703,17 @@ def test_scheduler_local_overrides_the_environment(monkeypatch, capsys, tmp_path
                       "--workers", "1", "--store", str(tmp_path), "--quiet")
     assert code == 0, out
     assert (open_store(tmp_path).sweeps()["status"] == "done").all()
+
+
+def test_resuming_a_sweep_where_there_is_no_store_makes_none(monkeypatch, capsys, tmp_path):
+    """`scsim sweep --resume last` in an empty folder made a store there (an 800 kB
+    catalogue) to say it had no sweep: there is nothing to resume without a store."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (empty, tmp_path / "none"):
+        code, out = scsim(monkeypatch, capsys, "sweep", "--resume", "last", "--store",
+                          str(folder))
+        assert code == 2 and out.strip() == (
+            f"error: no run store at {folder} (run `scsim run` first, or choose one with "
+            "--store or SCSIM_STORE)"), out
+    assert list(empty.iterdir()) == [] and not (tmp_path / "none").exists()

@@ -135,7 +135,7 @@ def sweep_command(
         raise ScsimError(f"--resume runs the sweep as it was planned: drop "
                          f"{', '.join(conflicts)}")
     if resume:
-        runs = open_runs(store, create=True, to="resume its sweeps")
+        runs = open_runs(store, to="resume its sweeps")  # (a store to resume in exists)
         sweep_id, plan = sw.plan_of(runs, resume)
     else:
         if not target:
