@@ -224,6 +224,16 @@ def test_an_address_where_something_else_listens_is_a_clear_error(reply, said, m
     assert time.monotonic() - started < 10 and accepted
 
 
+def test_a_grid_value_is_read_as_a_set_value_is():
+    """A grid's values are YAML as --set's: text where YAML cannot read them (a parser
+    error was an internal error), and a number YAML reads otherwise than it looks
+    (`1:30` is 90) is refused, not swept."""
+    assert parse_grid(["listing.threshold=[9,600", "name=a: b: c"]) == {
+        "listing.threshold": ["[9", 600], "name": ["a: b: c"]}
+    with pytest.raises(ScsimError, match=r"--grid days:1: 1:30 is a number in base 60"):
+        parse_grid(["days=1:30"])
+
+
 def test_a_key_given_twice_is_refused_everywhere(base_data):
     """--grid, --range/--param: one check, the same words; sensitivity and calibrate refuse
     it from Python too, before running anything."""

@@ -45,6 +45,8 @@ def _bomb(levels=9, width=9) -> str:
 
 BAD_FILES = {
     "alias-bomb": (_bomb().encode(), "aliases are expanded"),
+    "many-values": (("name: x\nmetrics:\n  junk:\n" + "    - 1\n" * 60_000).encode(),
+                    r"more than 50,000 values \(a scenario holds a few hundred"),
     "self-alias": (b"name: x\na: &a [*a]\n", "alias refers to a node that contains it"),
     "binary": (b"\x7fELF\x00\x01\x02 binary", "binary file"),
     "latin-1": ("name: café\n".encode("latin-1"), "not UTF-8"),

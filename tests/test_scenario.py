@@ -621,3 +621,53 @@ def test_what_the_python_parser_reads_is_read_though_libyaml_refuses_it(tmp_path
     reads: such a file is read as before."""
     path = write(tmp_path, "%YAML 1.3\n---\nbase: national-800\ndays: 30\n")
     assert load_scenario(path).days == 30
+
+
+def test_merge_keys_bring_a_named_mapping_and_what_is_written_wins(tmp_path):
+    """`<<: *name` (YAML's merge key) gives a mapping the keys of the one it names, or of
+    each of a list (the first first); the keys written beside it win, and an error in a
+    key written there is told at its own line."""
+    path = write(tmp_path, """\
+        base: mesa-parity
+        behaviours:
+          - &j {name: jaywalking, rate: 0.05, delta: -10, channel: camera}
+          - <<: *j
+            name: littering
+            rate: 0.01
+          - <<: [{delta: 4, rate: 0.2}, *j]
+            name: helping
+            delta: 5
+        """)
+    behaviours = {b.name: b for b in load_scenario(path).behaviours}
+    assert (behaviours["littering"].rate, behaviours["littering"].delta) == (0.01, -10)
+    assert (behaviours["helping"].rate, behaviours["helping"].delta) == (0.2, 5)
+    assert behaviours["helping"].channel == "camera"
+    path.write_text(path.read_text().replace("rate: 0.01", "rate: -1"))
+    with pytest.raises(ScenarioError, match=r":6: behaviours.littering.rate: must be >= 0"):
+        load_scenario(path)
+    path.write_text("base: mesa-parity\npopulation:\n  <<: 5\n")
+    with pytest.raises(ScenarioError, match=r":3: population: '<<' merges a mapping"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("key", "read"), [("~", "~"), ("1", "1"), ("on", "on"),
+                                           ("2020-01-01", "2020-01-01")])
+def test_a_key_is_the_name_written_with_its_line(tmp_path, key, read):
+    """Keys are names: a plain `~`, `1`, `on` or date is its text (YAML would make it
+    None, 1, True or a date, which the schema refused without a line)."""
+    path = write(tmp_path, f"base: mesa-parity\ndays: 30\n{key}: 3\n")
+    with pytest.raises(ScenarioError, match=rf":3: {re.escape(read)}: unknown key"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("written", "told"), [
+    ("1:30", "1:30 is a number in base 60 in YAML (90)"),
+    ("030", "030 is an octal number in YAML (24)")])
+def test_a_number_yaml_reads_otherwise_than_it_looks_is_refused(tmp_path, written, told):
+    """YAML 1.1 reads `1:30` as 90 and `030` as 24: refused with the number it would be,
+    where quoted text (`"1:30"`) is text as always."""
+    path = write(tmp_path, f"base: mesa-parity\ndays: {written}\n")
+    with pytest.raises(ScenarioError, match=rf":2: days: {re.escape(told)}"):
+        load_scenario(path)
+    path.write_text(f'base: mesa-parity\ndescription: "{written}"\n')
+    assert load_scenario(path).description == written

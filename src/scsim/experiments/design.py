@@ -20,6 +20,7 @@ from scipy.stats import qmc
 
 from scsim.core.rng import name_id, stream_key
 from scsim.errors import ScenarioError, ScsimError
+from scsim.scenario.loader import parse_assignment
 from scsim.scenario.paths import get_path, parse_path
 
 _RANGE = re.compile(r"^\s*([^=]+?)\s*=\s*([^.]+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\.\.\s*"
@@ -142,14 +143,15 @@ def parse_ranges(specs: list[str], base: dict, option: str = "--param") -> list[
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
-    """``key=v1,v2,v3`` items -> {key: [values]} (values read as YAML scalars)."""
+    """``key=v1,v2,v3`` items -> {key: [values]}, each value read as ``--set`` reads one
+    (``scenario.loader.parse_assignment``: YAML, or the text where it is not YAML)."""
     grid: dict[str, list[Any]] = {}
     for spec in specs:
         if "=" not in spec:
             raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
         key, raw = spec.split("=", 1)
         texts = [v.strip() for v in raw.split(",") if v.strip()]
-        values = [yaml.safe_load(text) for text in texts]
+        values = [parse_assignment(f"{key.strip()}={text}", "--grid")[1] for text in texts]
         if not values:
             raise ScsimError(f"--grid {spec}: no values")
         refuse_repeated([*grid, key.strip()], "--grid")

@@ -199,21 +199,38 @@ def _yaml_problem(exc: yaml.YAMLError, source: str) -> str:
 
 
 class _Budget:
-    """Counts the nodes built (aliases expanded) and the nodes being built (cycles)."""
+    """Counts the nodes built (aliases expanded) and the nodes being built (cycles), and
+    whether a node was built twice (an alias)."""
 
     def __init__(self) -> None:
         self.nodes = 0
         self.open: set[int] = set()
+        self.built: set[int] = set()
+        self.aliased = False
         self.loader = yaml.SafeLoader("")  # builds the scalars (one per document: cheap)
+
+    def count(self, node: yaml.Node, where: str) -> None:
+        self.nodes += 1
+        self.aliased = self.aliased or id(node) in self.built
+        self.built.add(id(node))
+        if self.nodes > MAX_NODES:
+            raise ScenarioError(
+                f"{where}: more than {MAX_NODES:,} values once YAML aliases are expanded (an "
+                "alias bomb?)" if self.aliased else
+                f"{where}: more than {MAX_NODES:,} values (a scenario holds a few hundred; a "
+                "network is a file of its own: network.kind: edgelist)")
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+"""The tag of a merge key (``<<: *defaults``): the keys of the mapping it names (or of
+each mapping of a list, the first one first) are the mapping's too, unless it writes
+them itself."""
 
 
 def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
                budget: _Budget) -> Any:
     where = f"{source}:{node.start_mark.line + 1}"
-    budget.nodes += 1
-    if budget.nodes > MAX_NODES:
-        raise ScenarioError(f"{where}: more than {MAX_NODES:,} values once YAML aliases are "
-                            "expanded (an alias bomb?)")
+    budget.count(node, where)
     if id(node) in budget.open:
         raise ScenarioError(f"{where}: a YAML alias refers to a node that contains it")
     if len(path) > MAX_DEPTH:
@@ -222,20 +239,28 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
     if isinstance(node, yaml.MappingNode):
         budget.open.add(id(node))
         out: dict = {}
+        merged: dict = {}  # keys a merge key brings, and their lines
+        merged_lines: dict[tuple, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path(path) or '(top level)'}: a {kind} cannot "
                                     "be a key (keys are names)")
-            key = _scalar(key_node, source, budget)
+            if key_node.tag == MERGE_TAG:
+                _merge_into(merged, value_node, path, merged_lines, source, budget)
+                continue
+            key = _key(key_node)
             if key in out:
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path((*path, key))}: duplicate key")
             lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, (*path, key), lines, source, budget)
         budget.open.discard(id(node))
-        return out
+        for at, line in merged_lines.items():  # where the merged keys were written
+            if len(at) > len(path) and at[len(path)] not in out:
+                lines.setdefault(at, line)
+        return {**{k: v for k, v in merged.items() if k not in out}, **out}
     if isinstance(node, yaml.SequenceNode):
         budget.open.add(id(node))
         items, names = [], set()
@@ -246,18 +271,55 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
             names.add(name)
         budget.open.discard(id(node))
         return items
-    return _scalar(node, source, budget)
+    return _scalar(node, path, source, budget)
 
 
-def _scalar(node: yaml.Node, source: str, budget: _Budget) -> Any:
+def _merge_into(merged: dict, node: yaml.Node, path: tuple, lines: dict, source: str,
+                budget: _Budget) -> None:
+    """The keys a merge key (``MERGE_TAG``) brings into the mapping at ``path``: those of
+    the mapping ``node`` names, or of each mapping of its list (the first one first)."""
+    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for each in sources:
+        if not isinstance(each, yaml.MappingNode):
+            raise ScenarioError(f"{source}:{each.start_mark.line + 1}: "
+                                f"{format_path(path) or '(top level)'}: '<<' merges a "
+                                "mapping (<<: *name) or a list of them")
+        for key, value in _construct(each, path, lines, source, budget).items():
+            merged.setdefault(key, value)
+
+
+def _key(node: yaml.ScalarNode) -> Any:
+    """A key as written: every key of a scenario is a name, so a plain ``on``, ``1``,
+    ``~`` or ``2020-01-01`` is that text, not True, 1, None or a date (which pydantic
+    would refuse without a line: "keys should be strings")."""
+    return node.value
+
+
+# Plain numbers that YAML 1.1 reads otherwise than they look: base 60 (``1:30`` is 90) and
+# octal (``030`` is 24). Refused with the number meant instead of read silently.
+_BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
+def _scalar(node: yaml.Node, path: tuple, source: str, budget: _Budget) -> Any:
     """A plain value; a tag the safe loader does not know (``!!python/name:``, ``!foo``)
-    is refused with its line."""
+    is refused with its line, and so is a number YAML 1.1 reads otherwise than it looks
+    (``1:30``, ``030``)."""
     try:
-        return budget.loader.construct_object(node)
+        value = budget.loader.construct_object(node)
     except yaml.YAMLError:
         tag = f" '{node.tag}'" if node.tag else ""
         raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag{tag} "
                             "(only plain values, lists and mappings)") from None
+    if isinstance(value, int | float) and not isinstance(value, bool) and not node.style:
+        where = f"{source}:{node.start_mark.line + 1}" + (f": {format_path(path)}" if path else "")
+        if _BASE_60.fullmatch(node.value):
+            raise ScenarioError(f"{where}: {node.value} is a number in base 60 in YAML "
+                                f"({value:g}); write the number meant, or quote it")
+        if _OCTAL.fullmatch(node.value):
+            raise ScenarioError(f"{where}: {node.value} is an octal number in YAML ({value}); "
+                                "write it without the leading 0")
+    return value
 
 
 def _item_name(node: yaml.Node) -> str | None:
