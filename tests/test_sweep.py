@@ -382,6 +382,19 @@ def test_scheduler_address_without_a_port_is_refused_up_front(monkeypatch, capsy
     assert list(tmp_path.iterdir()) == []  # no store, no sweep recorded, no output
 
 
+def test_a_tls_scheduler_without_tls_settings_says_so(monkeypatch):
+    """tls:// needs Dask's TLS settings: without them Dask raised a TypeError (no
+    ssl_context), which scsim told as "it speaks another protocol"."""
+    from scsim.errors import ScsimError
+    from scsim.experiments.cluster import connected
+
+    monkeypatch.delenv("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", raising=False)
+    with pytest.raises(ScsimError, match=r"tls://127.0.0.1:1: a tls:// address needs Dask's "
+                                         r"TLS settings \(distributed.comm.tls"), \
+            connected("tls://127.0.0.1:1", 1):
+        pass
+
+
 def test_unreachable_scheduler_leaves_no_sweep(monkeypatch, capsys, tmp_path):
     """A sweep is recorded only once its cluster is connected: a scheduler that cannot be
     reached leaves no (ghost, "interrupted") sweep in the store."""

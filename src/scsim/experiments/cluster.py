@@ -170,6 +170,11 @@ def connected(address: str, timeout: float) -> Iterator[Client]:
     error = box.get("error")
     if isinstance(error, OSError | TimeoutError):
         raise ScsimError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    if isinstance(error, TypeError) and "ssl_context" in str(error):
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: a tls:// address "
+                         "needs Dask's TLS settings (distributed.comm.tls: ca-file, and the "
+                         "client's cert and key, in Dask's configuration or DASK_* "
+                         "variables); none are set") from None
     if isinstance(error, Exception):  # (a MemoryError, reading a web page as a frame)
         raise ScsimError(f"cannot reach the Dask scheduler at {address}: what answers there "
                          "is not a Dask scheduler (it speaks another protocol: is it the "
