@@ -30,7 +30,7 @@ def national(**overrides):
 
 @pytest.fixture(scope="module")
 def penalty_comparison():
-    """Penalty 0 against 1 point a day per listed neighbour, three pairs."""
+    """Penalty 0 against 1 point a day per listed contact, three pairs."""
     return scsim.compare(national(**{PENALTY: 0.0}), national(**{PENALTY: 1.0}), seed=3,
                          reps=3)
 
@@ -70,11 +70,11 @@ def test_percent_never_calls_a_share_that_is_not_one_a_hundred():
 
 
 def test_setting_units_come_from_the_schema():
-    assert setting_unit(PENALTY) == "points per day per listed neighbour"
+    assert setting_unit(PENALTY) == "points per day per listed contact"
     assert setting_unit("behaviours.jaywalking.rate") == "acts per agent per day"
     assert setting_unit("no.such.key") == ""
     assert setting_label(PENALTY) == ("association listed penalty (points per day per listed "
-                                      "neighbour)")
+                                      "contact)")
     assert setting_label("sanctions.enabled") == "sanctions"
 
 
@@ -191,7 +191,7 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
     high = to_precision(net + half, half) if net + half < 3000 else "3,000"
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
-        f"neighbour lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
+        f"contact lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
         f"{to_precision(net - half, half)} to {high})")
     share = next((w for w, v in (("half", 1 / 2), ("a third", 1 / 3), ("two thirds", 2 / 3),
                                  ("a quarter", 1 / 4), ("three quarters", 3 / 4))
@@ -208,7 +208,7 @@ def test_comparison_headline_in_the_other_direction_and_with_one_pair(penalty_co
                                                   penalty_comparison.a[:1])
     sentence = comparison_headline(back)
     assert sentence.startswith("Lowering the association listed penalty from 1 to 0 points "
-                               "per day per listed neighbour lists ")
+                               "per day per listed contact lists ")
     assert " fewer people per 3,000 in a year (one pair, so no interval" in sentence
     assert sentence.count("run more replications") == 1  # said once, not per clause
 

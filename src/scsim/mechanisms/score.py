@@ -64,8 +64,9 @@ class Association(Section):
     weights: TieWeights = Field(default_factory=TieWeights,
                                 description="weight of each tie type in the neighbour mean")
     listed_penalty: Annotated[float, Field(ge=0.0)] = Field(
-        0.0, description="points per day per listed active neighbour (beta)",
-        json_schema_extra=meta("points per day per listed neighbour", SOURCE))
+        0.0, description="points lost per day per listed contact: an active neighbour "
+        "(family, friend or colleague) who is listed (beta)",
+        json_schema_extra=meta("points per day per listed contact", SOURCE))
     group_bonus: dict[Name, float] = Field(
         default_factory=dict, description="points per day per active tie to that group",
         json_schema_extra=meta("points per day per tie", "seed 001 (rewards for ties)"))

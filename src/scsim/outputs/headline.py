@@ -328,7 +328,7 @@ SHOWN_CHANGES = 4
 
 def change_phrase(cmp: Comparison) -> str:
     """What B does differently from A, as the subject of a sentence ('Raising the
-    association listed penalty from 0 to 1 point per day per listed neighbour'; with more
+    association listed penalty from 0 to 1 point per day per listed contact'; with more
     than one setting changed, every one named: 'Changing 3 settings together (raising
     ..., lowering ... and switching ... on)')."""
     name_a, name_b = cmp.a[0].scenario.name, cmp.b[0].scenario.name
