@@ -519,6 +519,7 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
+    assert view["reference_group"] == "majority"  # named in the disparate-impact caption
     assert set(view["regions"]) == {str(r) for r in range(8)}
     assert all(len(v["listed_rate"]) == len(v["score_mean"]) == 40
                for v in view["regions"].values())

@@ -158,7 +158,8 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#figure-detention")).to_be_hidden()  # national-800: no detention
     page.select_option("#breakdown", "di")  # one line per region and non-reference group
     expect(page.locator("#caption-groups")).to_have_text(
-        "Each group's listed share over the reference group's")
+        "Each group's listed share over that of majority (1 = parity, above 1 = listed more "
+        "often)")
     expect(page.locator("#chart-regions text", has_text="region 0 · minority")).to_have_count(1)
     run_id = page.locator("#downloads").get_attribute("data-run")
     shown = float(page.locator("#n-listed_final").get_attribute("data-value"))

@@ -74,6 +74,7 @@ def run_view(res: Result) -> dict[str, Any]:
                     "ever_wrongful": int((agents["wrongful_listings"] > 0).sum())},
         "series": {c: floats(m[c]) for c in SERIES if c in m.columns},
         "groups": groups,
+        "reference_group": res.names.groups[res.names.reference_group],
         "regions": regions(res),
         "travel": travel(m, n, res.scenario),
         "network": network(res),

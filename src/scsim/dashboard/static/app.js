@@ -33,17 +33,20 @@ sessionStorage.setItem("scsim-page", PAGE_ID);
 
 // The figures the per-group and per-region charts can show (keys of run.groups[g] and
 // run.regions[r]; a region's "di" holds one series per group but the reference group).
+// REFERENCE stands for the run's reference group (run.reference_group).
 const BREAKDOWN = {
   listed_rate: ["Share of each group listed (%)", "Share of each region listed (%)"],
   score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
-  di: ["Each group's listed share over the reference group's",
-       "In each region, each group's listed share over the reference group's there"],
+  di: ["Each group's listed share over that of REFERENCE (1 = parity, above 1 = listed more often)",
+       "In each region, each group's listed share over that of REFERENCE there"],
 };
 
 function drawBreakdown() {
   const run = page.run;
   if (!run) return;
-  const figure = $("breakdown").value, [groups, regions] = BREAKDOWN[figure];
+  const figure = $("breakdown").value;
+  const [groups, regions] = BREAKDOWN[figure].map(
+    caption => caption.replace("REFERENCE", run.reference_group || "the reference group"));
   $("caption-groups").textContent = groups;
   $("caption-regions").textContent = `${regions} (regions join as the roll-out reaches them)`;
   // shares as percentages, as the headline says them ("0.5 %", not 0.005)
