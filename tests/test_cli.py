@@ -367,7 +367,11 @@ def test_the_questions_in_the_help_run_as_written(monkeypatch, capsys, tmp_path)
     said = dict(zip(commands, answered, strict=True))
     assert "Listed:" in said["scsim run national-800"]
     assert "Raising the association listed penalty from 0 to" in said[
-        "scsim compare national-800 national-800 --set-a "
-        "scoring.association.listed_penalty=0 --reps 5"]
+        "scsim compare national-800 national-800 --reps 5 --set-a "
+        "scoring.association.listed_penalty=0"]
     assert "disparate impact" in said["scsim run national-800 --full"]
     assert "agents with a case file" in said["scsim explain last"]
+    help_text = run_cli(monkeypatch, capsys, "--help", columns=80)[1]
+    assert commands[0] == "scsim scenarios"  # named in the introduction's sentence
+    for command in commands[1:]:  # each answer begins a line of its own (at 80 columns)
+        assert any(line.strip().startswith(command[:40]) for line in help_text.splitlines())

@@ -31,21 +31,23 @@ app = typer.Typer(
     name="scsim", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstrings are reflowed: a single newline is a space
     help="Simulate citizen-scoring (\"social credit\") systems on synthetic populations.",
-    epilog=(
+    epilog=(  # each command on a line of its own (it wrapped mid-command at 80 columns)
         "**Questions to start with** (each command answers in plain words; the built-in "
         "scenarios: `scsim scenarios`):\n\n"
-        "* Who is listed, how many wrongfully, how many travel bans are wrongful: "
-        "`scsim run national-800`\n"
-        "* How many more people are listed because ties to listed people cost points: "
-        "`scsim compare national-800 national-800 --set-a "
-        "scoring.association.listed_penalty=0 --reps 5`\n"
-        "* How much criticism of the government falls under the system: "
-        "`scsim compare no-system national-800 --reps 5`\n"
-        "* Is one group listed more often: `scsim run national-800 --full` (disparate "
-        "impact)\n"
-        "* Why was a person listed: `scsim run national-800 --trace 500` (case files of 500 "
-        "people), then `scsim explain last`\n"
-        "* All of it in a browser: `scsim dashboard`"))
+        "* Who is listed, how many wrongfully, how many travel bans are wrongful:\n\n"
+        "  `scsim run national-800`\n"
+        "* How many more people are listed because ties to listed people cost points:\n\n"
+        "  `scsim compare national-800 national-800 --reps 5 --set-a "
+        "scoring.association.listed_penalty=0`\n"
+        "* How much criticism of the government falls under the system:\n\n"
+        "  `scsim compare no-system national-800 --reps 5`\n"
+        "* Is one group listed more often (disparate impact):\n\n"
+        "  `scsim run national-800 --full`\n"
+        "* Why was a person listed (case files of 500 people, then the story of one):\n\n"
+        "  `scsim run national-800 --trace 500`\n\n"
+        "  `scsim explain last`\n"
+        "* All of it in a browser:\n\n"
+        "  `scsim dashboard`"))
 
 PIPE_WIDTH = 4096  # columns when output goes to a file or a pipe: tables keep their rows
 
