@@ -219,6 +219,38 @@ def test_interrupt_marks_the_run_interrupted(tmp_path):
         "DAYS) it cannot be resumed"]
 
 
+def test_a_ctrl_c_a_library_turned_into_its_own_error_is_an_interrupt(monkeypatch, tmp_path):
+    """A Ctrl-C that reaches DuckDB while it runs a query becomes its RuntimeError "Query
+    interrupted": the run was kept as failed with that error, and the note that says it
+    cannot be resumed was lost. After a Ctrl-C (the CLI's handler remembers it) such an
+    error is the interrupt; without one, an error is a failure as before."""
+    import scsim.interrupts
+
+    def stop(day):
+        if day == 5:
+            scsim.interrupts.request_interrupt()
+            raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(scsim.interrupts, "_requested", False)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        scsim.simulate(small(), seed=1, store=tmp_path, progress=stop)
+    row = open_store(tmp_path).runs().iloc[0]
+    assert (row["status"], row["error"]) == ("interrupted", "interrupted (Ctrl-C)")
+    assert isinstance(stopped.value.__cause__, RuntimeError)
+    assert stopped.value.__notes__ == [
+        f"run {row['id']} is kept as interrupted; without checkpoints (--checkpoint-every "
+        "DAYS) it cannot be resumed"]
+    monkeypatch.setattr(scsim.interrupts, "_requested", False)
+
+    def fail(day):
+        if day == 5:
+            raise RuntimeError("Query interrupted")
+
+    with pytest.raises(RuntimeError):
+        scsim.simulate(small(), seed=2, store=tmp_path, progress=fail)
+    assert open_store(tmp_path).runs().iloc[0]["status"] == "failed"
+
+
 def test_a_run_left_running_on_another_host_is_removed_only_when_asked(monkeypatch,
                                                                           capsys, tmp_path):
     """A run recorded as running on another host (a shared store, a host that went down)

@@ -81,6 +81,21 @@ def raise_requested_stop() -> None:
         raise Terminated()
 
 
+def stop_of(exc: BaseException) -> BaseException | None:
+    """The stop (Ctrl-C or SIGTERM) that ``exc`` stands for: ``exc`` itself when it is a
+    KeyboardInterrupt or Terminated; when this process was asked to stop and a library
+    turned the stop into an error of its own (DuckDB's RuntimeError "Query interrupted",
+    raised while the store lands a run), a new KeyboardInterrupt or Terminated caused by
+    ``exc``; None otherwise (an error of its own)."""
+    if isinstance(exc, KeyboardInterrupt | Terminated):
+        return exc
+    if not (_requested or _terminated):
+        return None
+    stop = KeyboardInterrupt() if _requested else Terminated()
+    stop.__cause__ = exc
+    return stop
+
+
 def quiet_lost_interrupts(unraisable) -> None:
     """A ``sys.unraisablehook`` for the CLI: the KeyboardInterrupt (or, while the CLI
     loads, SystemExit) of a Ctrl-C that Python could not raise (it was raised in a

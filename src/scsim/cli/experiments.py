@@ -30,7 +30,8 @@ from scsim.cli.app import (
 )
 from scsim.cli.progress import stoppable, task_progress
 from scsim.cli.render import fmt, frame_table, print_data
-from scsim.errors import ScsimError, Terminated
+from scsim.errors import ScsimError
+from scsim.interrupts import stop_of
 from scsim.outputs.words import counted
 from scsim.seeds import check_seed
 
@@ -161,10 +162,15 @@ def sweep_command(
             with task_progress(f"sweep {sweep_id}", quiet) as bar:
                 outcome = sw.execute(runs, sweep_id, plan, client, bar.set_total,
                                      bar.advance)
-        except (KeyboardInterrupt, Terminated) as exc:  # told by stoppable, then the word
-            exc.add_note(f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
-                         "what is left")
-            raise
+        except BaseException as exc:  # a stop: told by stoppable, then the word
+            stop = stop_of(exc)  # (DuckDB turns a Ctrl-C into "Query interrupted")
+            if stop is None:
+                raise
+            stop.add_note(f"sweep {sweep_id} stopped: `scsim sweep --resume {sweep_id}` runs "
+                          "what is left")
+            if stop is exc:
+                raise
+            raise stop from exc
     console.print(f"{counted(outcome.landed, 'run')} landed in {runs.root}"
                   + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:

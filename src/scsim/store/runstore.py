@@ -77,6 +77,7 @@ from scsim import __version__
 from scsim.core.checkpoint import SERIES_ENTRY, remove_series
 from scsim.errors import ScsimError, Terminated
 from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder
+from scsim.interrupts import stop_of
 from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
 from scsim.outputs.words import counted
@@ -527,21 +528,25 @@ class RunStore:
             files = self._publish(tmp, self.runs_dir / run_id)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            # a Ctrl-C that a library turned into an error of its own is a stop all the same
+            stop = stop_of(exc) or (None if isinstance(exc, Exception) else exc)
             full = isinstance(exc, OSError) and exc.errno in DISK_FULL
-            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            status = "failed" if stop is None else "interrupted"
             error = "the disk is full: " + (exc.strerror or str(exc)) if full else (
-                _describe(exc))
+                _describe(stop or exc))
             note = _checkpoint_note(self.checkpoints_dir / run_id, run_id)
             error += note
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
-            if status == "interrupted" and tell:
-                exc.add_note(f"run {run_id} is kept as interrupted" + (
+            if stop is not None and tell:
+                stop.add_note(f"run {run_id} is kept as interrupted" + (
                     note or "; without checkpoints (--checkpoint-every DAYS) it cannot be "
                     "resumed"))
             if full:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
                 raise disk_full_error(exc, f"writing run {run_id}", kept) from None
+            if stop is not None and stop is not exc:
+                raise stop from exc
             raise
         self._end(run_id, "done", wall_seconds=res.info["wall_seconds"], files=files,
                   full=f"run {run_id} was kept in {self.runs_dir / run_id}, and any scsim "
