@@ -392,6 +392,10 @@ def test_seeds_are_checked_before_calibrate_or_sensitivity_touch_the_cluster(bas
                         samples=2, seed=seed)
     with pytest.raises(ScsimError, match=r"^--trials 0: must be at least 1$"):
         calibrate(base, params, [Target("listed_final", 1.0)], client=None, trials=0)
+    with pytest.raises(ScsimError, match=r"^--batch 0: must be at least 1$"):
+        calibrate(base, params, [Target("listed_final", 1.0)], client=None, batch=0)
+    with pytest.raises(ScsimError, match=r"^batch=0: must be at least 1$"):
+        scsim.calibrate(base, {"scoring.recovery": (0, 0.01)}, {"listed_final": 1}, batch=0)
 
 
 def test_calibration_sampler_seed_fits_optuna():
@@ -423,6 +427,29 @@ def test_calibration_with_a_seed_above_2_to_the_32(dask_scheduler):
     proposed = "params_sanctions.travel.air_rate"  # the sampler's proposals, trial by trial
     assert list(first.trials.sort_values("number")[proposed]) == list(
         second.trials.sort_values("number")[proposed])
+
+
+def test_a_calibration_is_the_same_on_clusters_of_any_size(dask_scheduler):
+    """Optuna is asked a batch of trials at a time and told their results in the order
+    asked: the proposals after its random start (10 trials) depend on the seed and the
+    batch, not on how many workers ran them or in which order they finished (a cluster of
+    another size found other parameters)."""
+    base = scsim.load_scenario("court-blacklist", agents=300, days=20)
+    data = base.model_dump(mode="json")
+
+    def fit(client):
+        return calibrate(base, [parse_range("sanctions.travel.air_rate=0.001..0.05", data),
+                                parse_range("listing.appeals.rate=0..0.05", data)],
+                         [parse_target("listed_final=2", base)], client=client, trials=14,
+                         reps=1, seed=4, batch=3).trials.sort_values("number")
+
+    with dask_client(dask_scheduler) as client:  # 2 worker processes
+        two = fit(client)
+    with dask_client(None, workers=1) as client:  # a local cluster of one
+        one = fit(client)
+    proposed = ["params_sanctions.travel.air_rate", "params_listing.appeals.rate"]
+    assert len(one) == 14 and one[proposed].equals(two[proposed])
+    assert one["value"].equals(two["value"])
 
 
 def test_sensitivity_and_calibration_from_python(dask_scheduler, monkeypatch):

@@ -31,6 +31,7 @@ from scsim.cli.app import (
 from scsim.cli.progress import stoppable, task_progress
 from scsim.cli.render import fmt, frame_table, print_data
 from scsim.errors import ScsimError
+from scsim.experiments import CALIBRATION_BATCH
 from scsim.interrupts import stop_of
 from scsim.outputs.words import counted
 from scsim.seeds import check_seed
@@ -287,6 +288,10 @@ def calibrate_command(
     trials: Annotated[int, typer.Option(help="Optuna trials.")] = 100,
     reps: Annotated[int, typer.Option(help="Replications per trial (their mean is fitted).")]
     = 2,
+    batch: Annotated[int, typer.Option(
+        help="Trials asked of Optuna at a time, run together: the same seed and batch give "
+             "the same calibration on any cluster (at most batch x reps runs at once).")]
+    = CALIBRATION_BATCH,
     agents: AgentsOption = None,
     days: DaysOption = None,
     seed: SeedOption = 0,
@@ -331,13 +336,14 @@ def calibrate_command(
     for t in replaced:
         err.print(f"note: --target {t.output} replaces the preset's {t.value:g}")
     params = parse_ranges(param or [], base.model_dump(mode="json"))
-    check_calibration(params, targets, trials=trials, reps=reps, seed=seed)  # before Dask
+    check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
+                      batch=batch)  # before Dask
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
                 f"calibrating {base.name}", quiet, unit="trials") as bar:
             bar.set_total(trials)
             cal = calibrate(base, params, targets, client=client, trials=trials, reps=reps,
-                            seed=seed, progress=bar.advance)
+                            seed=seed, batch=batch, progress=bar.advance)
         best = pd.DataFrame({"parameter": list(cal.best_params),
                              "value": list(cal.best_params.values())})
         console.print(frame_table(best, f"best parameters (loss {cal.loss:.3g}: mean squared "

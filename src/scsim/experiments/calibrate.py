@@ -21,16 +21,15 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from distributed import as_completed
 
 from scsim.analysis.stats import mean_ci95
 from scsim.core.params import Names
 from scsim.core.rng import stream_key
 from scsim.errors import ScenarioError, ScsimError
-from scsim.experiments.cluster import worker_slots
+from scsim.experiments import CALIBRATION_BATCH
 from scsim.experiments.design import CLI, Range, Spelling, refuse_repeated, replication_seed
 from scsim.experiments.outputs import parse_output
-from scsim.experiments.tasks import run_simulation
+from scsim.experiments.tasks import run_batch
 from scsim.fsutil import (
     PNG_METADATA,
     atomic_file,
@@ -233,81 +232,78 @@ def sampler_seed(seed: int) -> int:
 
 
 def check_calibration(params: list[Range], targets: list[Target], *, trials: int,
-                      reps: int, seed: int, spelling: Spelling = CLI) -> int:
+                      reps: int, seed: int, batch: int = CALIBRATION_BATCH,
+                      spelling: Spelling = CLI) -> int:
     """Refuse what a calibration cannot run, with one ScsimError, before any cluster
     starts: a seed out of range (``check_seed``), no parameter or no target, one given
-    twice, fewer than one trial or replication, each named as the caller names it
-    (``spelling``). Returns the seed (an int)."""
+    twice, fewer than one trial, replication or trial a batch, each named as the caller
+    names it (``spelling``). Returns the seed (an int)."""
     seed = check_seed(seed)
     if not params or not targets:
         raise ScsimError(f"calibration needs at least one parameter range ({spelling.param}) "
                          f"and one target ({spelling.target})")
     refuse_repeated([r.key for r in params], spelling.param)
     refuse_repeated([t.output for t in targets], spelling.target)
-    for setting, value in (("trials", trials), ("reps", reps)):
+    for setting, value in (("trials", trials), ("reps", reps), ("batch", batch)):
         if value < 1:
             raise ScsimError(f"{spelling.given(setting, value)}: must be at least 1")
     return seed
 
 
 def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, client,
-              trials: int = 100, reps: int = 2, seed: int = 0, progress=None) -> Calibration:
+              trials: int = 100, reps: int = 2, seed: int = 0, batch: int = CALIBRATION_BATCH,
+              progress=None) -> Calibration:
     """Fit ``params`` so that the mean outputs of ``reps`` replications match ``targets``
     (``check_calibration`` says what is refused); Optuna's sampler is seeded with
-    ``sampler_seed(seed)``."""
-    seed = check_calibration(params, targets, trials=trials, reps=reps, seed=seed)
+    ``sampler_seed(seed)``.
+
+    Optuna is asked ``batch`` trials at a time; their replications run on the cluster
+    together, and their results are told in the order of the trials once all of the batch
+    are in. So each proposal depends on the seed, the batch and the results before it, not
+    on the cluster's size or the order in which runs finish: the same calibration on any
+    cluster (it followed the order of finishing, with one trial per worker in flight). A
+    cluster runs at most ``batch`` × ``reps`` runs at once."""
+    seed = check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
+                             batch=batch)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize",
                                 sampler=optuna.samplers.TPESampler(seed=sampler_seed(seed)))
     base_data = base.model_dump(mode="json")
     outputs = [t.output for t in targets]
     seeds = [replication_seed(seed, r) for r in range(reps)]
-    slots = worker_slots(client)
-    in_flight: dict[Any, optuna.Trial] = {}  # future -> its trial
     collected: dict[int, list[dict[str, float]]] = {}  # trial number -> outputs per rep
-    asked = 0
-    pending = as_completed()
+    finished = 0  # runs finished
 
-    def launch() -> None:
-        nonlocal asked
-        trial = study.ask()
-        asked += 1
+    def scenario_of(trial: optuna.Trial) -> dict[str, Any] | None:
+        """The scenario of a trial's parameters; None when they make no valid scenario
+        (the trial fails, no run)."""
         values = {r.key: _suggest(trial, r) for r in params}
         try:
-            sc = load_scenario(base_data, overrides=values)
-        except ScenarioError as exc:  # an invalid combination: the trial fails, no run
+            return load_scenario(base_data, overrides=values).model_dump(mode="json")
+        except ScenarioError as exc:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            return
-        data = sc.model_dump(mode="json")
-        collected[trial.number] = []
-        for s in seeds:
-            future = client.submit(run_simulation, data, s, outputs, False, pure=False,
-                                   retries=1)
-            in_flight[future] = trial
-            pending.add(future)
+            if progress is not None:
+                progress()
+            return None
 
-    while asked < trials and len(in_flight) < slots * reps:
-        launch()
-    try:
-        for future in pending:
-            trial = in_flight.pop(future)
-            if future.status == "error":
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                raise ScsimError(f"trial {trial.number} failed: {future.exception()}")
-            runs = collected[trial.number]
-            runs.append(future.result()["outputs"])
-            if len(runs) == reps:
-                means = {o: float(np.mean([r[o] for r in runs])) for o in outputs}
-                for o, v in means.items():
-                    trial.set_user_attr(o, v)
-                study.tell(trial, loss_of(means, targets))
-                if progress is not None:
-                    progress()
-                while asked < trials and len(in_flight) < slots * reps:
-                    launch()
-    finally:
-        client.cancel(list(in_flight))
+    def run_finished() -> None:  # the bar counts trials: one per reps runs
+        nonlocal finished
+        finished += 1
+        if finished % reps == 0 and progress is not None:
+            progress()
+
+    for first in range(0, trials, batch):
+        asked = [study.ask() for _ in range(min(batch, trials - first))]
+        launched = [(t, data) for t in asked if (data := scenario_of(t)) is not None]
+        outcomes = run_batch(client, [(data, s) for _, data in launched for s in seeds],
+                             outputs, run_finished)
+        for k, (trial, _) in enumerate(launched):  # told in the order asked
+            runs = collected[trial.number] = outcomes[k * reps:(k + 1) * reps]
+            means = {o: float(np.mean([r[o] for r in runs])) for o in outputs}
+            for o, v in means.items():
+                trial.set_user_attr(o, v)
+            study.tell(trial, loss_of(means, targets))
     return _summarise(study, base_data, params, targets, collected, reps, seed)
 
 

@@ -256,7 +256,3 @@ def result_of(future, client: Client, then: str):
         raise ScsimError(f"lost the connection to the Dask scheduler at {address} (it "
                          f"stopped, or the network failed); {then}") from None
 
-
-def worker_slots(client: Client) -> int:
-    """How many tasks the cluster runs at once (its total worker threads)."""
-    return max(1, sum(client.nthreads().values()))

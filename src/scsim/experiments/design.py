@@ -112,6 +112,7 @@ class Spelling:
     target: str
     trials: str
     reps: str
+    batch: str
 
     def given(self, setting: str, value: Any) -> str:
         """``value`` as the caller gave it: ``--samples 3``, or ``samples=3``."""
@@ -120,9 +121,9 @@ class Spelling:
 
 
 CLI = Spelling(param="--param", samples="--samples", target="--target", trials="--trials",
-               reps="--reps")
+               reps="--reps", batch="--batch")
 PYTHON = Spelling(param="ranges=", samples="samples=", target="targets=", trials="trials=",
-                  reps="reps=")
+                  reps="reps=", batch="batch=")
 
 
 def refuse_repeated(keys: list[str], option: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scsim.errors import ResultWarning, ScenarioWarning, ScsimError, check_reps
+from scsim.experiments import CALIBRATION_BATCH
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,8 +177,9 @@ def sensitivity(scenario: Scenario | str | Path | dict,
 
 def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Sequence[Any]],
               targets: Mapping[str, float] | None = None, *, preset: str | None = None,
-              trials: int = 100, reps: int = 2, seed: int = 0, agents: int | None = None,
-              days: int | None = None, overrides: str | list[str] | dict | None = None,
+              trials: int = 100, reps: int = 2, seed: int = 0, batch: int = CALIBRATION_BATCH,
+              agents: int | None = None, days: int | None = None,
+              overrides: str | list[str] | dict | None = None,
               scheduler: str | None = None, workers: int | None = None,
               progress: Callable[[], None] | None = None) -> Calibration:
     """Fit the parameters of ``ranges`` (``{"sanctions.travel.air_rate": (0.001, 0.05)}``)
@@ -185,7 +187,9 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     (``{"blocked_air_per_capita_year": 0.0129}``) and, with ``preset``, the published
     figures of that preset (``scsim calibrate --help`` lists them; a target given
     replaces the preset's), as ``scsim calibrate`` does: ``trials`` trials, each on Dask
-    (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``).
+    (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``), asked
+    ``batch`` at a time (the same seed and batch give the same calibration on any
+    cluster).
     ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
     Returns the calibration: ``.best_params``, ``.loss``, ``.fit`` (fitted against
     target per output), ``.poor_fits()``, ``.save(path)`` (the calibrated scenario as YAML
@@ -218,11 +222,11 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     chosen, _replaced = merge_targets(
         given, [Target(f.output, f.value) for f in PRESETS[preset]] if preset else [])
     params = _parameters(ranges, base)
-    check_calibration(params, chosen, trials=trials, reps=reps, seed=seed,
+    check_calibration(params, chosen, trials=trials, reps=reps, seed=seed, batch=batch,
                       spelling=PYTHON)  # before Dask
     with dask_client(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
-                     seed=seed, progress=progress)
+                     seed=seed, batch=batch, progress=progress)
     for line in result.warnings("ranges="):
         warnings.warn(ResultWarning(line), stacklevel=2)
     return result
