@@ -364,6 +364,8 @@ def test_a_change_in_acts_without_fear_is_no_chilling_effect():
         banned, 2000)
     assert "none (nobody fears" in chilling_line(
         falling.assign(social_media_banned=[0] * 70 + [40] * 30), 2000)  # 2 % < 25 % / 10
+    # a ban stops no act of a scenario whose penalised behaviours are all offline
+    assert "none (nobody fears" in chilling_line(banned, 2000, frozenset({"detained"}))
     feared = banned.assign(fear_mean=0.2)
     assert ", from fear and from social-media bans on the listed; mean fear 0.20" in (
         chilling_line(feared, 2000))
@@ -381,7 +383,14 @@ def test_a_change_in_acts_without_fear_is_no_chilling_effect():
 
 
 def test_the_restrictions_that_stop_acts_are_named_beside_fear():
-    from scsim.outputs.headline import acting_stopped
+    from scsim.outputs.headline import acting_stopped, stopping_penalised
+
+    assert stopping_penalised(scsim.load_scenario("national-800")) == {
+        "social_media_banned", "house_arrest", "detained"}  # criticism online, driving out
+    assert stopping_penalised(scsim.load_scenario("mesa-parity")) == {"detained"}
+    assert stopping_penalised(scsim.load_scenario(
+        "mesa-parity", overrides={"behaviours.jaywalking.outside_home": True})) == {
+        "house_arrest", "detained"}
 
     days = pd.DataFrame({"social_media_banned": [0, 3], "house_arrest": [0, 0],
                          "detained": [1, 0]})

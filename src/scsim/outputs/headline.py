@@ -100,15 +100,29 @@ def people(count: float) -> str:
     return (f"{round_figure(count / 1e6)} million" if count >= 1e6 else round_figure(count))
 
 
-def acting_stopped(metrics, window: int, share: float = 0.0, agents: int = 1) -> str:
+def stopping_penalised(sc: Scenario) -> frozenset[str]:
+    """The restrictions of STOPPING (their metric) that can stop a penalised act of
+    ``sc``: a social-media ban an online behaviour, house arrest one outside the home,
+    detention any (a ban stops no act of a scenario without online behaviours)."""
+    penalised = [b for b in sc.behaviours
+                 if (b.delta < 0 if b.penalised is None else b.penalised)]
+    stops = {"social_media_banned": lambda b: b.online,
+             "house_arrest": lambda b: b.outside_home, "detained": lambda b: True}
+    return frozenset(column for column, stop in stops.items() if any(map(stop, penalised)))
+
+
+def acting_stopped(metrics, window: int, share: float = 0.0, agents: int = 1,
+                   can_stop: frozenset[str] | None = None) -> str:
     """The restrictions of STOPPING that held someone on some of the last ``window`` days
     of the run, in words ('social-media bans on the listed and detention'); '' when none
     did (high-control abolishes them on day 365: a later fall in acts is fear alone).
     With ``share``: only those that held at least that share of the ``agents`` on average
-    over those days (a restriction on 2 people of 2,000 does not explain a fall of 5 %)."""
+    over those days (a restriction on 2 people of 2,000 does not explain a fall of 5 %);
+    with ``can_stop`` (``stopping_penalised``), only those that can stop a penalised act."""
     held = [words for column, words in STOPPING
             if column in metrics and metrics[column].iloc[-window:].to_numpy().any()
-            and metrics[column].iloc[-window:].mean() >= share * agents]
+            and metrics[column].iloc[-window:].mean() >= share * agents
+            and (can_stop is None or column in can_stop)]
     return " and ".join([", ".join(held[:-1]), held[-1]] if len(held) > 1 else held)
 
 
@@ -134,10 +148,11 @@ def percent(share: float, digits: int = 0) -> str:
     return f"{text} %"
 
 
-def chilling_line(m: pd.DataFrame, n: int) -> str:
+def chilling_line(m: pd.DataFrame, n: int, can_stop: frozenset[str] | None = None) -> str:
     """The chilling effect in words: penalised acts in the last days of a run against the
     first (``chilling_change``), what it comes from (fear, and the restrictions that held
-    enough of the ``n`` agents to matter), or that there is none to speak of: a change
+    enough of the ``n`` agents to matter and, ``can_stop``, can stop a penalised act), or
+    that there is none to speak of: a change
     within chance (``chilling_chance``), or one that neither fear nor a restriction can
     explain (a run of no-system changes as much). ``m``: the run's metrics."""
     window = chilling_window(len(m))
@@ -156,7 +171,8 @@ def chilling_line(m: pd.DataFrame, n: int) -> str:
         chance = chilling_chance(m)
         feared = round(m["fear_mean"].iloc[-1], 2) > 0
         # a restriction is named when it held at least a tenth of the fall's share
-        stopping = acting_stopped(m, window, abs(change) / 10, n) if change < 0 else ""
+        stopping = acting_stopped(m, window, abs(change) / 10, n,
+                                  can_stop) if change < 0 else ""
         if window == 1:  # no day-to-day variation to judge it by ("none: 50 % fewer")
             acts = (f"too short a run to tell: {acts}, one day against one, which chance "
                     "alone moves this much")
@@ -225,7 +241,7 @@ def run_headline(res: Result) -> str:
               f"{published['air'][1].reading_words}.")
     if k != 1:
         travel = national_travel(per_100, n * k, published)
-    chilling = chilling_line(m, n)
+    chilling = chilling_line(m, n, stopping_penalised(res.scenario))
     lines = [listed, travel, chilling]
     if res.names.errors:  # question 2: how many wrongful travel bans
         blocked = m[["blocked_air", "blocked_train"]].to_numpy().sum()
