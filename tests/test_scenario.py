@@ -560,6 +560,8 @@ def test_a_step_kept_by_a_shorter_run_keeps_its_place_in_the_file(tmp_path):
     ("days=false", "days: must be a whole number, got false"),
     ("surveillance.channels.camera.by_region=[0.1, true]",
      "surveillance.channels.camera.by_region: must be a list of numbers, got [0.1, true]"),
+    # a list for one number was told as "must be a list of numbers, got [550]"
+    ("listing.threshold=[550]", "listing.threshold: must be a number, got a list: [550]"),
 ])
 def test_true_or_false_is_no_number(override, said):
     """`--set listing.threshold=true` ran a year with a threshold of 1 (pydantic reads true

@@ -799,8 +799,11 @@ def _message(err: dict, suggest: bool = True) -> str:
     if kind == "finite_number":
         return "must be a finite number"
     if kind in ("float_parsing", "float_type"):
-        if isinstance(value, list):  # a list of numbers with true or false in it
-            return f"must be a list of numbers, got {_echo(value)}"
+        if isinstance(value, list) and any(isinstance(v, bool) for v in value):
+            return f"must be a list of numbers, got {_echo(value)}"  # true or false in it
+        if isinstance(value, list | dict):  # for one number
+            kind = "a list" if isinstance(value, list) else "a mapping"
+            return f"must be a number, got {kind}: {_echo(value)}"
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number, got {_echo(value)}"
