@@ -101,6 +101,16 @@ TRAPS = [
     ("court-blacklist", {"listing.appeals.protection_days": 60},
      "listing.appeals.protection_days", "listing.threshold"),
     ("three-tier", {"scoring.s0": 900}, "scoring.s0", "population.groups"),
+    # a penalty per listed contact where nobody can be listed (no threshold, no severe act)
+    ({"behaviours": [{"name": "jaywalking", "rate": 0.05, "delta": -10, "channel": "camera"}],
+      "scoring": {"association": {"listed_penalty": 0.3}}}, None,
+     "scoring.association.listed_penalty", "listing.threshold"),
+    # a false-match rate on a facial-recognition channel that sees no behaviour
+    ({"behaviours": [{"name": "criticising", "rate": 0.05, "delta": -10, "channel": "online"}],
+      "surveillance": {"channels": {"online": {"coverage": 0.6}, "camera": {
+          "coverage": 0.3, "facial_recognition": True}}, "misattribution": 0.01},
+      "listing": {"threshold": 900}}, None, "surveillance.misattribution",
+     "behaviours[].channel"),
 ]
 
 

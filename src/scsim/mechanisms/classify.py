@@ -126,16 +126,40 @@ def listing_threshold(sc: Scenario) -> float:
     return lst.threshold if enabled(sc) and lst.threshold is not None else -math.inf
 
 
+def listable(sc: Scenario) -> bool:
+    """Whether listing is on with a way to list someone: a threshold, a severe behaviour
+    or a share listed at the start."""
+    return sc.listing.enabled and (sc.listing.threshold is not None
+                                   or sc.listing.initial_share > 0
+                                   or any(b.severe for b in sc.behaviours))
+
+
 nobody_listed = left_at_default(
-    "listing", ("threshold",), lambda sc: sc.listing.enabled,
-    lambda sc: (sc.listing.threshold is not None or sc.listing.initial_share > 0
-                or any(b.severe for b in sc.behaviours)),
+    "listing", ("threshold",), lambda sc: sc.listing.enabled, listable,
     "listing.enabled is true but listing.threshold is not set and no behaviour is severe, "
     "so nobody will be listed: set listing.threshold (points: agents below it are listed) "
     "or severe: true on a behaviour",
     ("enabled", "duration", "severe_duration", "renew", "compliance_rate", "appeals"))
 """Listing on, no threshold, no severe behaviour, nobody listed at the start: nobody is
 ever listed."""
+
+def penalty_without_listing(sc: Scenario, written: Written) -> bool | Advice | None:
+    """Points per listed contact (``scoring.association.listed_penalty``) while nobody can
+    be listed: no contact ever is, and the penalty takes nothing."""
+    key = ("scoring", "association", "listed_penalty")
+    if not sc.scoring.enabled or sc.scoring.association.listed_penalty == 0:
+        return None
+    if listable(sc):
+        return True
+    if not written.by_author(*key):
+        return None
+    why = ("listing is off" if not sc.listing.enabled else "listing has no threshold, no "
+           "behaviour is severe and nobody is listed at the start")
+    return key, (f"scoring.association.listed_penalty is set but {why}, so nobody is ever "
+                 "listed and no contact costs points: set listing.threshold (points: agents "
+                 "below it are listed)" + (" and listing.enabled: true"
+                                           if not sc.listing.enabled else ""))
+
 
 nobody_appeals = left_at_default(
     "listing.appeals", ("rate",),
@@ -539,7 +563,7 @@ MECHANISM = Mechanism(
     sections={"tiers": (list[Tier], "score bands, e.g. A+ to D"),
               "listing": (Listing, "the list of the discredited")},
     compile=compile_classify, step=Classify, check=check,
-    advice=(nobody_listed, nobody_appeals, no_threshold,
+    advice=(nobody_listed, nobody_appeals, no_threshold, penalty_without_listing,
             switched_off("listing", "nobody will be listed"),
             switched_off("listing.appeals", "nobody will appeal")),
     metrics=(*LISTING_METRICS,

@@ -116,15 +116,23 @@ def false_match_index_bytes(sc: Scenario) -> float:
 
 
 def nobody_mistaken(sc: Scenario, written: Written) -> bool | Advice | None:
-    """A false-match rate with no facial-recognition channel, or false-match settings with
-    the rate left at 0: nobody is mistaken for anyone."""
+    """A false-match rate with no facial-recognition channel (or one that sees no
+    behaviour), or false-match settings with the rate left at 0: nobody is mistaken for
+    anyone."""
     surv, path = sc.surveillance, ("surveillance",)
     if not surv.enabled:
         return None
-    facial = any(ch.facial_recognition for ch in surv.channels.values())
+    facial = [name for name, ch in surv.channels.items() if ch.facial_recognition]
     if surv.misattribution > 0:
-        if facial:
+        seen = {b.channel for b in sc.behaviours}
+        if seen & set(facial):
             return True
+        if facial:  # (a channel no behaviour uses)
+            return ((*path, "misattribution"), f"surveillance.misattribution is "
+                    f"{surv.misattribution:g} but no behaviour is seen by a channel with "
+                    f"facial recognition ({', '.join(facial)}), so no sighting will be "
+                    "misattributed: set behaviours[].channel to it, or "
+                    "facial_recognition: true on the channel that sees them")
         if any(written(*path, "channels", name, "facial_recognition")
                for name in surv.channels):
             return None
