@@ -198,6 +198,12 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
     html = (tmp_path / "two" / REPORT_FILE).read_text(encoding="utf-8")
     assert code == 0 and "mean over 2 pairs" in html and "95 % CI" in html, err
     assert "seed 0, 1" in html
+    # its charts of A and B side by side are the first pair's, and say so (they were
+    # unlabelled, and their numbers disagreed with the tables over both pairs)
+    assert (f"show the first pair, seed 0 (runs {ids[0]} and {ids[1]}); the B − A chart, "
+            "the headline and the tables take all 2 pairs") in html
+    listed = pd.read_csv(next((tmp_path / "two").glob("*-listed.csv")))
+    assert len(listed) and listed["run"].str.endswith("(seed 0)").all()
     code, _, err = run_cli(monkeypatch, capsys, "report", *ids[:3])
     assert code == 2 and "pairs of runs" in err
 

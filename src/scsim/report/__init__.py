@@ -175,6 +175,13 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                       f"{html.escape(show_value(vb))}</li>"
                       for p, (va, vb) in comparison.changes.items())
     interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
+    drawn = [(label_a, a), (label_b, b)]
+    if comparison.reps > 1:  # the side-by-side charts and their files are of one pair: said
+        drawn = [(f"{label} (seed {seeds[0]})", res) for label, res in drawn]
+        interval += (f" The charts of A and B side by side (and their files) show the first "
+                     f"pair, seed {seeds[0]} (runs {a.run_id or '–'} and {b.run_id or '–'}); "
+                     f"the B − A chart, the headline and the tables take all "
+                     f"{comparison.reps} pairs.")
     head = [
         _facts(facts),
         f"<p class='headline'>{html.escape(comparison_headline(comparison))}</p>",
@@ -198,7 +205,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     pairs = [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
                                                        strict=True)]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
-                  [(label_a, a), (label_b, b)], head, tail, comparison, force,
+                  drawn, head, tail, comparison, force,
                   {REPORT_RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"})
 
 
