@@ -127,7 +127,9 @@ def nobody_mistaken(sc: Scenario, written: Written) -> bool | Advice | None:
         seen = {b.channel for b in sc.behaviours}
         if seen & set(facial):
             return True
-        if facial:  # (a channel no behaviour uses)
+        if facial:  # (a channel no behaviour uses): told where the author set the rate
+            if not written.by_author(*path, "misattribution"):
+                return None
             return ((*path, "misattribution"), f"surveillance.misattribution is "
                     f"{surv.misattribution:g} but no behaviour is seen by a channel with "
                     f"facial recognition ({', '.join(facial)}), so no sighting will be "

@@ -523,16 +523,25 @@ def comparison_headline(cmp: Comparison) -> str:
             f"({wrong_interval}).")
 
 
+NEGLIGIBLE_ACTS = 0.001
+"""A change in a behaviour's acts (relative to A) too small to name: one act more in each of
+two pairs gave a zero-width interval, and "late payment (0.007 % more)" was named before
+changes a hundred times as large whose intervals were wide."""
+
+
 def acts_headline(cmp: Comparison, most: int = 3) -> str:
     """The behaviours whose acts change most from A to B, relative to A, in one sentence
     ('Acts change most for criticising government (3.2 % more, 95 % CI 2.9 % to 3.5 %),
     ...'): at most ``most`` of them, those whose change is clear (its 95 % interval over
-    the pairs excludes no change; any change with one pair)."""
+    the pairs excludes no change; any change with one pair) and not negligible
+    (``NEGLIGIBLE_ACTS``)."""
     m = cmp.metrics(headline=True)
     acts = m[m["metric"].str.startswith("acts_") & m["change"].notna()]
-    moved = acts[acts["diff"] != 0]
+    moved = acts[acts["change"].abs() >= NEGLIGIBLE_ACTS]
     if moved.empty:
-        return "Every behaviour is acted as often under B as under A."
+        return ("Every behaviour is acted as often under B as under A." if (
+            acts["diff"] == 0).all() else "Every behaviour is acted about as often under B "
+            f"as under A (within {percent(NEGLIGIBLE_ACTS, 1)}).")
     clear = moved if cmp.reps == 1 else moved[(moved["change_lo"] > 0)
                                               | (moved["change_hi"] < 0)]
     if clear.empty:
