@@ -71,14 +71,15 @@ def _number_kind(annotation: Any) -> str | None:
 
 
 class LogNormal(Section):
-    """A positive quantity drawn once per agent (log-normal): its average over agents
-    (arithmetic mean) and how much agents differ (the sd of its logarithm)."""
+    """A positive quantity drawn once per agent, or per company (log-normal): its average
+    over them (arithmetic mean) and how much they differ (the sd of its logarithm)."""
 
     mean: Annotated[float, Field(ge=0.0)] = Field(
-        1.0, description="average over agents (arithmetic mean)")
+        1.0, description="average over the agents (or companies) it is drawn for "
+        "(arithmetic mean)")
     sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
-        0.5, description="how much agents differ, as the sd of its logarithm: 0 everyone "
-        "equal; 0.5 one agent in ten above 1.9 times the typical value; 1 above 3.6 times")
+        0.5, description="how much they differ, as the sd of its logarithm: 0 all equal; "
+        "0.5 one in ten above 1.9 times the typical value; 1 above 3.6 times")
 
 
 # --- settings that do nothing (scenario.advice) ----------------------------------------------
