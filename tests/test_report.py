@@ -334,6 +334,12 @@ def test_long_side_labels_are_wrapped_over_their_panels(pair):
         assert "\n" in title.get_text()
         seen = title.get_window_extent(canvas.get_renderer())
         assert seen.x1 <= width * (k + 1) / 2 + 5  # within its own half
+    # the chart's numbers name each panel on one line (a CSV field with a line break in it)
+    from scsim.report.figures import drawn_lines
+    from scsim.report.provenance import regions
+
+    lines = drawn_lines(regions([(long[0], pair.a[0]), (long[1], pair.b[0])]))
+    assert set(lines["panel"]) == set(long)
 
 
 def test_a_run_without_the_system_draws_no_empty_frames():

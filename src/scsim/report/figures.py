@@ -483,7 +483,8 @@ def drawn_lines(chart: Chart) -> pd.DataFrame | None:
         if ax.collections:
             return None
         side = ("left", "right")[k] if len(axes) == 2 else f"panel {k + 1}"
-        panel = {"panel": ax.get_title(loc="left") or side} if len(axes) > 1 else {}
+        title = " ".join(ax.get_title(loc="left").split())  # unwrapped: one line a row
+        panel = {"panel": title or side} if len(axes) > 1 else {}
         for line in ax.get_lines():
             if not line.get_label().startswith("_"):
                 rows.append(pd.DataFrame({
