@@ -324,3 +324,22 @@ def test_the_tables_intervals_stop_where_a_difference_must():
     rows = pd.DataFrame({"lo": [-1.3, 0.9, -700.0], "hi": [0.2, 1.05, 650.0]})
     _within(rows, pd.Series([1.0, 1.0, 500.0]))
     assert rows.to_dict("list") == {"lo": [-1.0, 0.9, -500.0], "hi": [0.2, 1.0, 500.0]}
+
+
+def test_a_mechanism_on_in_b_only_keeps_its_own_metrics():
+    """Switching detention (and norms) on in B only: A's metrics have no such columns, and
+    the comparison left out the figures of the very mechanism asked about. A daily count
+    or a count of agents is 0 where the mechanism is off; another level is not measured."""
+    days = {"timeline[0].day": 200}  # high-control's abolition after the run
+    a = scsim.load_scenario("high-control", agents=2000, days=90,
+                            overrides={**days, "detention.enabled": False,
+                                       "norms.enabled": False})
+    b = scsim.load_scenario("high-control", agents=2000, days=90, overrides=days)
+    c = compare(a, b, seed=1)
+    m = c.metrics().set_index("metric")
+    b_total = c.b[0].metrics["new_detentions"].sum()
+    assert b_total > 0 and "new_detentions" not in c.a[0].metrics
+    assert tuple(m.loc["new_detentions", ["a", "b", "diff"]]) == (0, b_total, b_total)
+    assert m.loc["detained", "a"] == 0
+    assert np.isnan(m.loc["conformity_mean", "a"])
+    assert m.loc["conformity_mean", "b"] == c.b[0].metrics["conformity_mean"].iloc[-1]

@@ -133,19 +133,23 @@ class Comparison:
         lo, hi, and the relative change ``change`` (diff over a, a fraction: 0.032 is 3.2 %
         more under B) with ``change_lo``/``change_hi`` (lo and hi over a; NaN where a, the
         mean of A, is not positive). ``headline=True`` keeps the metrics of ``HEADLINE`` and
-        acts per behaviour."""
+        acts per behaviour. A metric that one side does not record (its mechanism is off
+        there: detention switched on in B only) is kept: a daily count, or a count of
+        agents or households, is 0 on that side (nobody was detained), another level NaN
+        (not measured: mean conformity without norms)."""
         rows = []
         for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
             ma, mb = ra.metrics, rb.metrics
-            for col in ma.columns:
-                if col == "day" or col not in mb.columns:
+            for col in dict.fromkeys([*ma.columns, *mb.columns]):
+                if col == "day" or (headline and not is_headline(col)):
                     continue
-                if headline and not is_headline(col):
-                    continue
-                if is_daily_count(col):
-                    rows.append((col, "total", k, ma[col].sum(), mb[col].sum()))
-                else:
-                    rows.append((col, "final day", k, ma[col].iloc[-1], mb[col].iloc[-1]))
+                daily = is_daily_count(col)
+                metric = metric_of(col)
+                unmeasured = 0 if daily or (metric is not None and metric.unit in (
+                    "agents", "households")) else math.nan
+                rows.append((col, "total" if daily else "final day", k, *(
+                    (m[col].sum() if daily else m[col].iloc[-1]) if col in m else unmeasured
+                    for m in (ma, mb))))
         out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
                          ["metric", "measure"])
         n, scoring = len(self.a[0].agents), self.a[0].scenario.scoring
