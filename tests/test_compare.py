@@ -320,6 +320,7 @@ def test_the_tables_intervals_stop_where_a_difference_must():
     # change of the mean score "−976.6 to 241.4" on a scale of 0 to 800)
     assert _largest_change("score_mean", "final day", 500, 800.0) == 800.0
     assert _largest_change("score_p05", "final day", 500, 800.0) == 800.0
+    assert _largest_change("clean_score_mean", "final day", 500, 800.0) == 800.0  # as score
     assert _largest_change("points_association", "total", 500, 800.0) == math.inf
     rows = pd.DataFrame({"lo": [-1.3, 0.9, -700.0], "hi": [0.2, 1.05, 650.0]})
     _within(rows, pd.Series([1.0, 1.0, 500.0]))

@@ -298,8 +298,8 @@ def _largest_change(metric: str, measure: str, agents: int, score_span: float) -
     m = metric_of(metric)
     if m is None or measure != "final day":
         return math.inf
-    if m.unit == "points" and metric.startswith("score_"):
-        return score_span
+    if m.unit == "points" and metric.startswith(("score_", "clean_score_")):
+        return score_span  # (the error-free score keeps to the same range)
     return 1.0 if m.unit in SHARE_UNITS else float(agents) if m.unit == "agents" else math.inf
 
 
