@@ -64,7 +64,8 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400",
-                           "--set", "listing.threshold=690")  # some listed in 30 days
+                           "--set", "listing.threshold=690",  # some listed in 30 days
+                           "--set", "surveillance.misattribution=0.05")  # a few wrongfully
     assert code == 0, out
     # The headline reads in national terms: 3,000 agents × 1,400 = 4.2 million people, and
     # the 2018 counts of 1.4 billion people in millions, as published (18 and 5.5 as the
@@ -81,6 +82,10 @@ def test_run_prints_national_terms(monkeypatch, capsys, tmp_path):
                          "million people they stand for;") in words
     assert ("China 2018: 18 and 5.5 million as reported, 8.1 and 1.8 million from the "
             "year-end") in words
+    wrongful = int((res.agents["wrongful_listings"] > 0).sum())  # few: said to be rough
+    assert 0 < wrongful < 10 and (f"{wrongful:,} of them wrongfully (about "
+                                  f"{people(wrongful * 1400)} people, a rough figure from "
+                                  f"only {wrongful} agent") in words
     code, out, _ = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",
                            "--days", "30", "--set", "population.scale=1400", "--full")
     assert code == 0, out

@@ -92,6 +92,11 @@ STOPPING = (("social_media_banned", "social-media bans on the listed"),
 are fewer acts too, though nobody was deterred."""
 
 
+FEW_TO_SCALE = 10
+"""Agents too few for their count, times the people each stands for, to be more than a
+rough figure (a count of 3 is uncertain by about ±60 %: 1/√3), said so beside it."""
+
+
 def people(count: float) -> str:
     """A count of people, in words: '1.4 billion' from a billion on, '20.9 million' from a
     million on, else '210,000'."""
@@ -220,7 +225,9 @@ def run_headline(res: Result) -> str:
         listed = (f"Listed: {ever:,} of {n:,} agents ({percent(ever / n, 1)}) at some point "
                   f"{period(days)}, about {people(ever * k)} of the {people(n * k)} people "
                   f"they stand for; {wrongful:,} of them wrongfully ("
-                  + (f"about {people(wrongful * k)} people: " if wrongful else "")
+                  + (f"about {people(wrongful * k)} people"
+                     + (f", a rough figure from only {counted(wrongful, 'agent')}: "
+                        if wrongful < FEW_TO_SCALE else ": ") if wrongful else "")
                   + "the same acts without face-matching errors and false reports would not "
                   "have listed them).") if ever else (
                       f"Listed: nobody among {n:,} agents {period(days)}.")
