@@ -292,6 +292,36 @@ def test_more_slips_get_plain_errors_naming_the_python_argument(reps):
     assert list(reps.quantiles(np.array([0.1, 0.9])).index.levels[0]) == [0.1, 0.9]
 
 
+def test_arguments_of_the_wrong_kind_are_plain_errors(reps, tmp_path):
+    """A researcher's slips that raised TypeError or AttributeError from inside scsim,
+    pathlib or difflib: each a ScsimError naming what was expected."""
+    res, store = reps[0], scsim.open_store(tmp_path / "store")
+    tiny = {"agents": 100, "days": 3}
+    slips = [
+        (lambda: scsim.simulate("mesa-parity", progress=5, **tiny), r"^progress=5: must be a "
+         "function to call"),
+        (lambda: scsim.replicate("mesa-parity", 2, progress=5, **tiny), r"^progress=5: "),
+        (lambda: scsim.compare("mesa-parity", "mesa-parity", seed="x", **tiny),
+         r"^seed 'x': must be a whole number"),
+        (lambda: scsim.replicate("mesa-parity", 2, seed="x", **tiny), r"^seed 'x': "),
+        (lambda: store.load(None), r"^a run is named by its id as text .*, not None"),
+        (lambda: store.get(123), r"^a run is named by its id as text .*, not 123"),
+        (lambda: store.query(5), r"^a query is one SQL statement as text, not 5"),
+        (lambda: scsim.sweep("mesa-parity", [("listing.threshold", [940])], store=False,
+                             **tiny), r"^grid= must be a mapping of dotted keys"),
+        (lambda: scsim.sweep("mesa-parity", {"listing.threshold": [940]}, outputs=5,
+                             store=False, **tiny), r"^outputs=5: an output's name"),
+        (lambda: scsim.open_store(5), r"^path=5: a path is expected"),
+        (lambda: scsim.report(res, 5), r"^folder=5: a path is expected"),
+        (lambda: res.save(None), r"^folder=None: a path is expected"),
+        (lambda: res.plot(5), r"^plot\(5\): a chart's or a metric's name"),
+        (lambda: scsim.dump_yaml(5), r"^dump_yaml takes a Scenario"),
+    ]
+    for call, said in slips:
+        with pytest.raises(ScsimError, match=said):
+            call()
+
+
 def test_replications_are_a_sequence_and_a_simulation_says_where_it_is(reps):
     assert len(reps) == 3 and [r.seed for r in reps] == reps.seeds == [4, 5, 6]
     assert reps[1] is reps.results[1]

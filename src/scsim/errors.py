@@ -17,6 +17,14 @@ def check_reps(reps: object) -> int:
     return int(reps)
 
 
+def check_progress(progress: object) -> None:
+    """A ScsimError unless ``progress`` is None or something to call (a function called as
+    the work goes on): 5 was called on the first day, a TypeError from inside the run."""
+    if progress is not None and not callable(progress):
+        raise ScsimError(f"progress={progress!r}: must be a function to call as the work goes "
+                         "on (or None)")
+
+
 class ScenarioError(ScsimError):
     """An invalid scenario. ``problems`` holds one line per problem, each naming the field
     (``behaviours[3].rate: must be >= 0``) and, where known, the file and line."""

@@ -320,6 +320,13 @@ def clear_stale_work(target: Path) -> None:
             sibling.unlink(missing_ok=True)
 
 
+def check_path(value: object, name: str) -> None:
+    """A ScsimError unless ``value`` (the ``name`` argument) is a path: text or a Path
+    (None or a number was a TypeError from inside pathlib)."""
+    if not isinstance(value, str | os.PathLike):
+        raise ScsimError(f"{name}={value!r}: a path is expected (text, or a pathlib.Path)")
+
+
 @contextmanager
 def atomic_folder(folder: str | os.PathLike, *, kind: str,
                   force: bool = False) -> Iterator[Path]:
@@ -329,6 +336,7 @@ def atomic_folder(folder: str | os.PathLike, *, kind: str,
     before and again just before the rename).
     A Ctrl-C or SIGTERM that arrived while it was filled, even one whose exception a
     library lost (``scsim.interrupts``), stops it before the rename."""
+    check_path(folder, "folder")
     clear_stale_work(Path(folder).resolve())
     target = check_output_folder(folder, force=force, kind=kind)
     target.parent.mkdir(parents=True, exist_ok=True)

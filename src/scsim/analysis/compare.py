@@ -33,12 +33,13 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
-from scsim.errors import ScsimError, check_reps
+from scsim.errors import ScsimError, check_progress, check_reps
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.scenario.diff import SIZE_PATHS, builtin, differences, overrides, population_key
 from scsim.scenario.schema import Scenario
+from scsim.seeds import check_seed
 
 if TYPE_CHECKING:
     import os
@@ -355,6 +356,8 @@ def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, 
     from scsim.store import store_of
 
     reps = check_reps(reps)
+    seed = check_seed(seed)
+    check_progress(progress)
     store = store_of(store)
     a, b = (as_scenario(sc, agents=agents, days=days) for sc in (a, b))
     check_pairable(a, b)

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import t_half_width
-from scsim.errors import ScsimError, check_reps
+from scsim.errors import ScsimError, check_progress, check_reps
 from scsim.outputs.result import Result
 from scsim.outputs.summary import figure_range
 from scsim.outputs.words import counted
+from scsim.seeds import check_seed
 
 if TYPE_CHECKING:
     import os
@@ -156,6 +157,8 @@ def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
     from scsim.store import store_of
 
     reps = check_reps(reps)
+    seed = check_seed(seed)
+    check_progress(progress)
     store = store_of(store)
     scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     results = []

@@ -24,7 +24,7 @@ from scsim.core.plan import COUNTERS, DAY_PLAN, PHASES, plan_table
 from scsim.core.source import Ledger
 from scsim.core.state import State
 from scsim.core.step import Today
-from scsim.errors import ScsimError
+from scsim.errors import ScsimError, check_progress
 from scsim.outputs.casefile import CaseFiles, Trace
 from scsim.outputs.metrics import MetricsRecorder
 from scsim.outputs.provenance import Provenance
@@ -217,6 +217,7 @@ class Simulation:
                   checkpoints: Checkpoints | None = None) -> None:
         """Simulate the days before ``day`` that are not done yet (then ``state.day`` is
         ``day``, or the last day): e.g. ``run_until(180)`` and ``save`` to branch there."""
+        check_progress(progress)
         if self.started_at is None:
             self.started_at = datetime.now(UTC)
         t0, before = time.perf_counter(), self.elapsed
@@ -315,6 +316,7 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     ``scsim resume`` continues the run if it does not finish; ``trace``: which agents get
     case files (``Trace``: a sample, chosen ids, the wrongfully listed; or a number of
     agents at random, a list of ids, ``"wrongful"``)."""
+    check_progress(progress)
     scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     sim = Simulation(scenario, seed, threads, trace)
     from scsim.store import store_of

@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scsim.errors import ResultWarning, ScenarioWarning, ScsimError, check_reps
+from scsim.errors import (
+    ResultWarning,
+    ScenarioWarning,
+    ScsimError,
+    check_progress,
+    check_reps,
+)
 from scsim.experiments import CALIBRATION_BATCH
 
 if TYPE_CHECKING:
@@ -67,6 +73,13 @@ def sweep(scenario: Scenario | str | Path | dict,
     seed = check_seed(seed)  # before the store, the plan or the cluster
     address = cluster_address(scheduler, workers)
     reps = check_reps(reps)
+    check_progress(progress)
+    for name, given in (("grid", grid), ("ranges", ranges)):
+        _mapping_or_none(name, given)
+    if not (outputs is None or isinstance(outputs, str) or (
+            isinstance(outputs, list | tuple) and all(isinstance(o, str) for o in outputs))):
+        raise ScsimError(f"outputs={outputs!r}: an output's name or a list of them "
+                         "(e.g. ['listed_final', 'wrongful_new_total'])")
     if store is False or store is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
@@ -163,6 +176,8 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     if method not in ("sobol", "morris"):
         raise ScsimError(f"method={method!r}: 'sobol' or 'morris'")
     cluster_address(scheduler, workers)
+    check_progress(progress)
+    _mapping_or_none("ranges", ranges)
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     check_outputs(base, [output])
     params = _parameters(ranges, base)
@@ -216,6 +231,8 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
         raise ScsimError("give targets= ({output: value}) or a preset= to fit")
     reps = check_reps(reps)
     cluster_address(scheduler, workers)
+    check_progress(progress)
+    _mapping_or_none("ranges", ranges)
     base = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     given = [parse_target(f"{name}={value}", base, f"targets[{name!r}]={value!r}")
              for name, value in (targets or {}).items()]
@@ -241,3 +258,11 @@ def _parameters(ranges: Mapping[str, Sequence[Any]], base: Scenario) -> list:
         raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
     return parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
                         base.model_dump(mode="json"), "ranges")
+
+
+def _mapping_or_none(name: str, given: object) -> None:
+    """A ScsimError unless ``given`` (the ``name`` argument) is None or a mapping of
+    dotted keys ({"listing.threshold": [640, 660]}); a list of pairs was an AttributeError."""
+    if given is not None and not isinstance(given, Mapping):
+        raise ScsimError(f"{name}= must be a mapping of dotted keys, e.g. "
+                         f"{{'listing.threshold': [640, 660]}}, got {type(given).__name__}")

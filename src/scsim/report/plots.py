@@ -138,6 +138,8 @@ def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
     columns by name (one panel each)."""
     charts = {draw.__name__: draw for draw in RUN_CHARTS}
     for name in what:
+        if not isinstance(name, str):
+            raise ScsimError(f"plot({name!r}): a chart's or a metric's name, as text")
         if name not in charts and name not in res.metrics.columns:
             raise ScsimError(_unknown(name, list(res.metrics.columns), list(charts)))
     if len(what) == 1 and what[0] in charts:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scsim.errors import ScenarioError, ScenarioWarning
+from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.scenario.advice import inert_settings, mapping_paths
 from scsim.scenario.paths import canonical, format_path, parse_path, repeated_names, set_path
 from scsim.scenario.schema import Scenario, consistency_problems, section_model
@@ -930,5 +930,7 @@ def _is_mapping(annotation: Any) -> bool:
 
 def dump_yaml(sc: Scenario) -> str:
     """The fully resolved scenario as YAML (every default filled in)."""
+    if not isinstance(sc, Scenario):
+        raise ScsimError(f"dump_yaml takes a Scenario (scsim.load_scenario(...)), not {sc!r}")
     data = sc.model_dump(mode="json")
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

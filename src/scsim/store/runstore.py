@@ -76,7 +76,7 @@ from filelock import FileLock, Timeout
 from scsim import __version__
 from scsim.core.checkpoint import SERIES_ENTRY, remove_series
 from scsim.errors import ScsimError, Terminated
-from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder
+from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder, check_path
 from scsim.interrupts import stop_of
 from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
@@ -178,6 +178,8 @@ def default_store_path() -> Path:
 def open_store(path: str | os.PathLike | None = None, *, create: bool = True) -> RunStore:
     """The store at ``path`` (default: ``default_store_path()``). With ``create=False`` a
     missing store (or a folder without a catalogue) is an error instead of being created."""
+    if path is not None:
+        check_path(path, "path")
     return RunStore(Path(path) if path is not None else default_store_path(), create=create)
 
 
@@ -741,6 +743,10 @@ class RunStore:
     def get_all(self, refs: list[str]) -> list[RunRecord]:
         """The runs ``refs`` name (see ``get``), in their order; one ScsimError that names
         every ref naming no run, or several, when any does."""
+        wrong = [ref for ref in refs if not isinstance(ref, str)]
+        if wrong:  # (None, a number: 'NoneType' object has no attribute 'strip')
+            raise ScsimError(f"a run is named by its id as text (or a unique prefix of one, "
+                             f"or 'last'), not {wrong[0]!r}")
         if not all(ref.strip() for ref in refs):
             raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
                              "runs` lists them)")
@@ -825,6 +831,8 @@ class RunStore:
         PRAGMA and CALL. Several statements are refused, so that no result is dropped
         unseen. The connection is read-only and sandboxed (``_sandbox``): no file outside
         the store's runs, no extension installed or loaded, configuration locked."""
+        if not isinstance(sql, str):
+            raise ScsimError(f"a query is one SQL statement as text, not {sql!r}")
         with self._connect() as con:  # repairs and creates the views if needed
             damaged = con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
                                   ).fetchone()[0]
