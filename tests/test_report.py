@@ -89,6 +89,8 @@ def test_run_report(tmp_path, pair):
     assert list(ties.columns) == ["panel", "line", "unit", "day", "value"]
     assert ties.groupby("panel")["unit"].unique().map(list).to_dict() == {
         "left": ["% of ties / % of agents"], "right": ["pariahs per 100,000 agents"]}
+    chilling = pd.read_csv(tmp_path / "report" / "05-chilling.csv")  # smoothed: said so
+    assert set(chilling["unit"]) == {"acts per day, 14-day mean (% of the first 14 days)"}
 
 
 def test_listed_csv_holds_the_numbers_the_chart_draws(tmp_path, pair):

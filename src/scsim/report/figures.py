@@ -270,7 +270,7 @@ def chilling(runs: Runs) -> Chart | str:
         "penalised_acts"])))
     chart, ax = _line_chart("chilling", "Penalised acts relative to the start (chilling effect)",
                             caption, runs, series,
-                            f"acts per day (% of the first {SMOOTH} days)")
+                            f"acts per day, {SMOOTH}-day mean (% of the first {SMOOTH} days)")
     ax.axhline(100, color="0.5", lw=0.8)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return chart
