@@ -198,12 +198,17 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("days: 10\ndays: 20\n", "days: duplicate key"),
     ("days: [1,\n", "YAML syntax error"),
     # told as the pure Python parser tells it (libyaml, which reads it first, says only
-    # "found character that cannot start any token")
+    # "found character that cannot start any token"), after what it means in plain words
     ("days: 3\n\tseed: 3\n",
-     "YAML syntax error: found character '\\t' that cannot start any token"),
+     "YAML syntax error: a tab: YAML indents with spaces only (found character '\\t' that "
+     "cannot start any token)"),
     # a tab libyaml reads, before the error: the error's line, not the tab's, is told
     ("days:\t30\nscoring:\n  s0: 900\n   threshold: 1\n",
-     "s.yaml:4: YAML syntax error: mapping values are not allowed"),
+     "s.yaml:4: YAML syntax error: a ':' where none can be: a key indented more than the one "
+     "above it, or a value with ': ' in it that needs quotes (mapping values are not allowed"),
+    ("scoring:\n  s0: 900\n recovery: 0.1\n", "s.yaml:3: YAML syntax error: the indentation "
+     "does not line up: a key indented less than the keys beside it (expected <block end>"),
+    ("days: 5\nbehaviours: [{name: a\n", "YAML syntax error: a bracket opened and not closed"),
     ("timeline: [{day: 5, set: {scoring.association.alpha: -1}}]\n",
      "timeline[0].set.scoring.association.alpha: must be >= 0"),
     ("timeline: [{day: 5, set: {population.agents: 5}}]\n",

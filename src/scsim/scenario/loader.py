@@ -191,11 +191,23 @@ def _check_flow_depth(text: str, source: str) -> None:
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
+# The parser's words for the slips people make in YAML, and what they mean in plain words.
+_YAML_SLIPS = (
+    ("'\\t' that cannot start any token", "a tab: YAML indents with spaces only"),
+    ("mapping values are not allowed", "a ':' where none can be: a key indented "
+     "more than the one above it, or a value with ': ' in it that needs quotes"),
+    ("expected <block end>, but found", "the indentation does not line up: a key "
+     "indented less than the keys beside it"),
+    ("but got '<stream end>'", "a bracket opened and not closed"),
+)
+
+
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"{source}:{mark.line + 1}" if mark else source
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{where}: YAML syntax error: {problem}"
+    meant = next((words for slip, words in _YAML_SLIPS if slip in problem), None)
+    return f"{where}: YAML syntax error: " + (f"{meant} ({problem})" if meant else problem)
 
 
 class _Budget:
