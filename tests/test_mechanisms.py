@@ -712,6 +712,8 @@ def test_companies_events_and_legal_representatives():
     np.testing.assert_allclose(a["score"], expected)
     assert res.metrics["tax_take"].iloc[-1] == pytest.approx(0.2 * c["revenue"].sum(),
                                                             rel=1e-6)
+    summary = res.summary().set_index("figure")  # the final day's, said so as elsewhere
+    assert summary.loc["tax take", "note"] == "final day, revenue units per day"
 
 
 def test_neighbour_counts_stay_consistent():

@@ -183,7 +183,7 @@ def summarise(res: Result) -> pd.DataFrame:
     if companies_scored(res):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
         add("companies", "mean score", last["corp_score_mean"], unit("corp_score_mean"))
-        add("companies", label("tax_take"), last["tax_take"], "per day, revenue units")
+        add("companies", label("tax_take"), last["tax_take"], "final day, revenue units per day")
     if res.scenario.population.scale != 1:
         national_terms(m, n, res.scenario.population.scale, add, res.names.errors)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
