@@ -261,8 +261,7 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
     together, and their results are told in the order of the trials once all of the batch
     are in. So each proposal depends on the seed, the batch and the results before it, not
     on the cluster's size or the order in which runs finish: the same calibration on any
-    cluster (it followed the order of finishing, with one trial per worker in flight). A
-    cluster runs at most ``batch`` × ``reps`` runs at once."""
+    cluster. A cluster runs at most ``batch`` × ``reps`` runs at once."""
     seed = check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
                              batch=batch)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
