@@ -579,6 +579,14 @@ def test_true_or_false_is_no_number(override, said):
     assert sc.listing.threshold == 600.0 and not sc.sanctions.enabled
 
 
+@pytest.mark.parametrize("key", ["scoring..association.alpha", ".days", "days."])
+def test_a_name_missing_between_dots_is_refused(key):
+    """`scoring..alpha` was read as scoring.alpha (and told so: "override scoring.alpha=1"),
+    a leading or trailing dot dropped."""
+    with pytest.raises(ScenarioError, match=re.escape(f"{key}: a name missing between dots")):
+        load_scenario("national-800", overrides=[f"{key}=1"])
+
+
 def test_a_misspelt_item_of_the_base_is_said_so(tmp_path):
     """A based file changing `criticizing_government` (national-800 has
     criticising_government) was told "rate: required, channel: required", as if it were a

@@ -18,6 +18,9 @@ def parse_path(path: str) -> tuple:
     text = path.strip()
     while pos < len(text):
         if text[pos] == ".":
+            if not tokens or pos + 1 == len(text) or text[pos + 1] == ".":
+                raise ScenarioError(f"{path}: a name missing between dots (use a.b.c or "
+                                    "a[3].b)")  # ('scoring..alpha' read as scoring.alpha)
             pos += 1
             continue
         m = _TOKEN.match(text, pos)
