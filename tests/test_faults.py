@@ -50,6 +50,7 @@ BAD_FILES = {
     "latin-1": ("name: café\n".encode("latin-1"), "not UTF-8"),
     "python-tag": (b"name: !!python/name:os.system x\n", "unsupported YAML tag"),
     "custom-tag": (b"name: !shout x\n", "unsupported YAML tag"),
+    "key-tag": (b"!!python/name:os.system x: 1\n", "unsupported YAML tag"),
     "list-key": (b"name: x\n? [a, b]\n: 1\n", "a list cannot be a key"),
     "deep": (b"name: " + b"[" * 20_000 + b"\n", "nested more than"),
     "empty": (b"", "the file is empty"),
@@ -74,7 +75,8 @@ def test_many_values_without_aliases_are_not_called_an_alias_bomb(tmp_path):
     path = tmp_path / "many.yaml"
     path.write_text("name: x\nmetrics:\n  junk:\n" + "    - 1\n" * 50_001)
     with pytest.raises(ScenarioError, match=r"more than 50,000 values \(a scenario holds a "
-                                            r"few hundred; a network is a file of its own"):
+                                            r"few hundred; a network is a file of its own: "
+                                            r"network.kind: file\)"):
         load_scenario(path)
 
 

@@ -230,7 +230,7 @@ class _Budget:
                 f"{where}: more than {MAX_NODES:,} values once YAML aliases are expanded (an "
                 "alias bomb?)" if self.aliased else
                 f"{where}: more than {MAX_NODES:,} values (a scenario holds a few hundred; a "
-                "network is a file of its own: network.kind: edgelist)")
+                "network is a file of its own: network.kind: file)")
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -262,7 +262,7 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
             if key_node.tag == MERGE_TAG:
                 _merge_into(merged, value_node, path, merged_lines, source, budget)
                 continue
-            key = _key(key_node)
+            key = _key(key_node, source)
             if key in out:
                 raise ScenarioError(f"{source}:{key_node.start_mark.line + 1}: "
                                     f"{format_path((*path, key))}: duplicate key")
@@ -300,10 +300,20 @@ def _merge_into(merged: dict, node: yaml.Node, path: tuple, lines: dict, source:
             merged.setdefault(key, value)
 
 
-def _key(node: yaml.ScalarNode) -> Any:
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{kind}"
+                       for kind in ("str", "int", "float", "bool", "null", "timestamp"))
+"""The tags YAML gives plain values by their look (a key's tag is one of them unless the
+file writes another, such as ``!!python/name:``)."""
+
+
+def _key(node: yaml.ScalarNode, source: str) -> str:
     """A key as written: every key of a scenario is a name, so a plain ``on``, ``1``,
     ``~`` or ``2020-01-01`` is that text, not True, 1, None or a date (which pydantic
-    would refuse without a line: "keys should be strings")."""
+    would refuse without a line: "keys should be strings"). A tag written on a key is
+    refused, as on a value."""
+    if node.tag not in PLAIN_TAGS:
+        raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag "
+                            f"'{node.tag}' (only plain values, lists and mappings)")
     return node.value
 
 
