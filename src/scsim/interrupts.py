@@ -71,14 +71,20 @@ def terminate(signum, frame) -> None:
     raise Terminated()
 
 
-def raise_requested_stop() -> None:
-    """Raise the stop this process was asked for, in case its exception was lost:
-    KeyboardInterrupt after a Ctrl-C that reached ``ctrl_c``, Terminated after a SIGTERM
-    that reached ``terminate``; nothing otherwise."""
+def _requested_stop() -> BaseException | None:
+    """The stop this process was asked for: KeyboardInterrupt after a Ctrl-C that reached
+    ``ctrl_c``, Terminated after a SIGTERM that reached ``terminate``; None otherwise."""
     if _requested:
-        raise KeyboardInterrupt
-    if _terminated:
-        raise Terminated()
+        return KeyboardInterrupt()
+    return Terminated() if _terminated else None
+
+
+def raise_requested_stop() -> None:
+    """Raise the stop this process was asked for (``_requested_stop``), in case its
+    exception was lost; nothing when it was asked none."""
+    stop = _requested_stop()
+    if stop is not None:
+        raise stop
 
 
 def stop_of(exc: BaseException) -> BaseException | None:
@@ -89,10 +95,9 @@ def stop_of(exc: BaseException) -> BaseException | None:
     ``exc``; None otherwise (an error of its own)."""
     if isinstance(exc, KeyboardInterrupt | Terminated):
         return exc
-    if not (_requested or _terminated):
-        return None
-    stop = KeyboardInterrupt() if _requested else Terminated()
-    stop.__cause__ = exc
+    stop = _requested_stop()
+    if stop is not None:
+        stop.__cause__ = exc
     return stop
 
 

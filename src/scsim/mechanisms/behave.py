@@ -64,6 +64,12 @@ class Behaviour(Section):
     outside_home: bool = Field(False, description="impossible under house arrest",
                                json_schema_extra=meta("", "MODEL.md: One day, 6. Sanction"))
 
+    @property
+    def deterred(self) -> bool:
+        """Whether fear deters it: ``penalised`` as written, else whether it costs points
+        (delta < 0)."""
+        return self.delta < 0 if self.penalised is None else self.penalised
+
 
 # --- compiled parameters -------------------------------------------------------------------
 
@@ -95,8 +101,7 @@ def compile_behaviours(sc: Scenario, names: Names) -> Behaviours:
         delta=np.array([b.delta for b in beh], np.float64),
         category=np.array([names.categories.index(b.category) for b in beh], np.int32),
         channel=np.array([channels[b.channel] for b in beh], np.int32),
-        penalised=np.array([b.delta < 0 if b.penalised is None else b.penalised for b in beh],
-                           u8),
+        penalised=np.array([b.deterred for b in beh], u8),
         severe=np.array([b.severe for b in beh], u8),
         reportable=np.array([b.reportable for b in beh], u8),
         online=np.array([b.online for b in beh], u8),

@@ -109,8 +109,7 @@ def stopping_penalised(sc: Scenario) -> frozenset[str]:
     """The restrictions of STOPPING (their metric) that can stop a penalised act of
     ``sc``: a social-media ban an online behaviour, house arrest one outside the home,
     detention any (a ban stops no act of a scenario without online behaviours)."""
-    penalised = [b for b in sc.behaviours
-                 if (b.delta < 0 if b.penalised is None else b.penalised)]
+    penalised = [b for b in sc.behaviours if b.deterred]
     stops = {"social_media_banned": lambda b: b.online,
              "house_arrest": lambda b: b.outside_home, "detained": lambda b: True}
     return frozenset(column for column, stop in stops.items() if any(map(stop, penalised)))

@@ -312,9 +312,16 @@ def _key(node: yaml.ScalarNode, source: str) -> str:
     would refuse without a line: "keys should be strings"). A tag written on a key is
     refused, as on a value."""
     if node.tag not in PLAIN_TAGS:
-        raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag "
-                            f"'{node.tag}' (only plain values, lists and mappings)")
+        raise _unsupported_tag(node, source)
     return node.value
+
+
+def _unsupported_tag(node: yaml.Node, source: str) -> ScenarioError:
+    """The error of a tag the safe loader does not build (``!!python/name:``, ``!foo``),
+    on a key or a value, with its line."""
+    tag = f" '{node.tag}'" if node.tag else ""
+    return ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag{tag} "
+                         "(only plain values, lists and mappings)")
 
 
 # Plain numbers that YAML 1.1 reads otherwise than they look: base 60 (``1:30`` is 90) and
@@ -330,9 +337,7 @@ def _scalar(node: yaml.Node, path: tuple, source: str, budget: _Budget) -> Any:
     try:
         value = budget.loader.construct_object(node)
     except yaml.YAMLError:
-        tag = f" '{node.tag}'" if node.tag else ""
-        raise ScenarioError(f"{source}:{node.start_mark.line + 1}: unsupported YAML tag{tag} "
-                            "(only plain values, lists and mappings)") from None
+        raise _unsupported_tag(node, source) from None
     if isinstance(value, int | float) and not isinstance(value, bool) and not node.style:
         where = f"{source}:{node.start_mark.line + 1}" + (f": {format_path(path)}" if path else "")
         if _BASE_60.fullmatch(node.value):
@@ -824,8 +829,8 @@ def _message(err: dict, suggest: bool = True) -> str:
         if isinstance(value, list) and any(isinstance(v, bool) for v in value):
             return f"must be a list of numbers, got {_echo(value)}"  # true or false in it
         if isinstance(value, list | dict):  # for one number
-            kind = "a list" if isinstance(value, list) else "a mapping"
-            return f"must be a number, got {kind}: {_echo(value)}"
+            shape = "a list" if isinstance(value, list) else "a mapping"
+            return f"must be a number, got {shape}: {_echo(value)}"
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number, got {_echo(value)}"
