@@ -304,27 +304,70 @@ def test_relative_changes_in_words():
 
 
 def test_the_tables_intervals_stop_where_a_difference_must():
-    """B − A of a share on the final day is between −1 and 1, of agents between minus and
-    plus the population, of a score statistic within the scale's span; totals over days
-    have no such bound. A t-interval of a few pairs
-    went past them (a share of 1.002, fear of 1.05)."""
+    """A mean of B lies within what one run can give (a share between 0 and 1, agents
+    between 0 and the population, a score statistic within the scale, a total of counts
+    from 0), so B − A between that range less A's mean. A t-interval of a few pairs went
+    past it: a share of 1.002, fear of 1.05, and "×75.5 (-21610.7 % to ×366)" for a total
+    of wrongful listings whose A had 0.2 on average."""
     import math
 
-    from scsim.analysis.compare import _largest_change, _within
+    from scsim.analysis.compare import _value_range, _within
+    from scsim.report import _with_change
 
-    assert _largest_change("fear_mean", "final day", 500, 800.0) == 1.0
-    assert _largest_change("ties_active_frac", "final day", 500, 800.0) == 1.0
-    assert _largest_change("listed", "final day", 500, 800.0) == 500.0
-    assert _largest_change("newly_listed", "total", 500, 800.0) == math.inf
-    # a statistic of the scores moves at most the scale's span (the dashboard showed a
-    # change of the mean score "−976.6 to 241.4" on a scale of 0 to 800)
-    assert _largest_change("score_mean", "final day", 500, 800.0) == 800.0
-    assert _largest_change("score_p05", "final day", 500, 800.0) == 800.0
-    assert _largest_change("clean_score_mean", "final day", 500, 800.0) == 800.0  # as score
-    assert _largest_change("points_association", "total", 500, 800.0) == math.inf
-    rows = pd.DataFrame({"lo": [-1.3, 0.9, -700.0], "hi": [0.2, 1.05, 650.0]})
-    _within(rows, pd.Series([1.0, 1.0, 500.0]))
-    assert rows.to_dict("list") == {"lo": [-1.0, 0.9, -500.0], "hi": [0.2, 1.0, 500.0]}
+    inf = math.inf
+    assert _value_range("fear_mean", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
+    assert _value_range("ties_active_frac", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
+    assert _value_range("listed", "final day", 500, 0.0, 800.0) == (0.0, 500.0)
+    assert _value_range("newly_listed", "total", 500, 0.0, 800.0) == (0.0, inf)
+    assert _value_range("households_affected", "final day", 500, 0.0, 800.0) == (0.0, inf)
+    assert _value_range("di_minority", "final day", 500, 0.0, 800.0) == (0.0, inf)
+    # a statistic of the scores keeps to the scale (the dashboard showed a change of the
+    # mean score "−976.6 to 241.4" on a scale of 0 to 800)
+    assert _value_range("score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert _value_range("score_p05", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert _value_range("clean_score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert _value_range("score_sd", "final day", 500, 350.0, 950.0) == (0.0, 600.0)
+    # a rate of points can be negative, a company's score has its own scale
+    assert _value_range("points_association", "total", 500, 0.0, 800.0) == (-inf, inf)
+    assert _value_range("corp_score_mean", "final day", 500, 0.0, 800.0) == (-inf, inf)
+    rows = pd.DataFrame({"metric": ["fear_mean", "fear_mean", "listed", "wrongful", "x"],
+                         "a": [0.3, 0.1, 200.0, 0.2, float("nan")],
+                         "lo": [-1.3, 0.8, -700.0, -43.2, -5.0],
+                         "hi": [0.2, 1.05, 650.0, 73.0, 5.0]})
+    _within(rows, pd.Series([0.0, 0.0, 0.0, 0.0, 0.0]),
+            pd.Series([1.0, 1.0, 500.0, inf, inf]))
+    assert rows["lo"].tolist() == [-0.3, 0.8, -200.0, -0.2, -5.0]
+    assert rows["hi"].tolist() == [0.2, 0.9, 300.0, 73.0, 5.0]
+    # in words: from all of A's listings gone to 366 times as many
+    rows = pd.DataFrame({"metric": ["wrongful"], "a": [0.2], "change": [74.5],
+                         "change_lo": [-0.2 / 0.2], "change_hi": [73.0 / 0.2]})
+    assert _with_change(rows)["change"].tolist() == ["×75.5 (-100.0 % to ×366)"]
+
+
+def test_an_interval_of_a_rare_count_stops_at_none_under_b():
+    """End to end: three pairs whose A pins a few sightings on the wrong person (0.3 %)
+    and whose B pins none: the t-interval of the change in misattributions reached below
+    −100 % (B cannot have fewer than none); it stops there now, and no total of counts
+    nor count of agents goes below −A or past the population."""
+    from scsim.analysis.stats import t_half_width
+    from scsim.outputs.metrics import metric_of
+
+    a, b = (scsim.load_scenario("national-800", agents=2000, days=120,
+                                overrides={"surveillance.misattribution": rate})
+            for rate in (0.003, 0.0))
+    c = compare(a, b, seed=1, reps=3)
+    m = c.metrics().set_index("metric")
+    per_pair = np.array([r.metrics["misattributions"].sum() for r in c.a])
+    assert per_pair.min() > 0 and all(r.metrics["misattributions"].sum() == 0 for r in c.b)
+    raw_low = -per_pair.mean() - t_half_width(per_pair.std(ddof=1), 3)
+    assert raw_low < -per_pair.mean()  # the t-interval alone went past −100 %
+    assert m.loc["misattributions", "lo"] == -per_pair.mean()
+    assert m.loc["misattributions", "change_lo"] == -1.0
+    counts = m[[metric_of(x).kind == "count" or x in ("listed", "wrongful_listed")
+                for x in m.index]]
+    assert (counts["lo"] >= -counts["a"]).all()
+    assert (counts.loc[["listed", "wrongful_listed"], "hi"]
+            <= 2000 - counts.loc[["listed", "wrongful_listed"], "a"]).all()
 
 
 def test_a_mechanism_on_in_b_only_keeps_its_own_metrics():

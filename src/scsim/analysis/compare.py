@@ -8,7 +8,9 @@ effect of what differs between them, not of luck. With ``reps`` > 1, seeds ``see
 the pairs.
 
 Tables of a ``Comparison`` (``a`` and ``b`` are means over pairs, ``diff`` the mean
-difference, ``lo``/``hi`` its 95 % interval, empty for a single pair):
+difference, ``lo``/``hi`` its 95 % t-interval, cut where B − A cannot go: a mean of B
+is never below 0 agents or above the population, a share within 0 and 1; empty for a single
+pair):
 
 * ``metrics()``: per metric column, the total over days for daily counts (acts, blocked
   tickets, new listings...) and the final-day value for levels (listed, score, fear...);
@@ -154,9 +156,10 @@ class Comparison:
         out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
                          ["metric", "measure"])
         n, scoring = len(self.a[0].agents), self.a[0].scenario.scoring
-        span = float(scoring.max - scoring.min)
-        _within(out, pd.Series([_largest_change(m, measure, n, span) for m, measure in zip(
-            out["metric"], out["measure"], strict=True)], index=out.index))
+        ranges = [_value_range(m, measure, n, float(scoring.min), float(scoring.max))
+                  for m, measure in zip(out["metric"], out["measure"], strict=True)]
+        _within(out, pd.Series([low for low, _ in ranges], index=out.index, dtype=float),
+                pd.Series([high for _, high in ranges], index=out.index, dtype=float))
         base = out["a"].where(out["a"] > 0)
         for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
             out[column] = (out[of] / base).astype(float)
@@ -212,7 +215,8 @@ class Comparison:
                                  rb.metrics[col].iloc[-1]))
         long = pd.DataFrame(rows, columns=["group", "figure", "rep", "a", "b"])
         out = _aggregate(long, ["group", "figure"])
-        _within(out, out["figure"].str.endswith("(share)").map({True: 1.0, False: math.inf}))
+        share = out["figure"].str.endswith("(share)")
+        _within(out, pd.Series(0.0, index=out.index), share.map({True: 1.0, False: math.inf}))
         return out
 
     def agents(self, k: int = 0) -> pd.DataFrame:
@@ -291,25 +295,44 @@ SWITCHES_NOTE = ("These count the people whose fate differs, each way; the chang
 SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
 
 
-def _largest_change(metric: str, measure: str, agents: int, score_span: float) -> float:
-    """How far B − A of a metric can go either way: 1 for a share on the final day, the
-    number of agents for a count of agents on the final day, the score scale's span
-    (``score_span``: max − min, in points) for a statistic of the agents' scores on the
-    final day, no bound otherwise."""
+NON_NEGATIVE_UNITS = (*SHARE_UNITS, "agents", "households", "companies", "ratio")
+"""Units of a level that is never below 0 (a disparate-impact ratio included)."""
+
+
+def _value_range(metric: str, measure: str, agents: int, score_min: float,
+                 score_max: float) -> tuple[float, float]:
+    """Lowest and highest value one run can give ``metric`` (in its unit): from 0 for a
+    total of daily counts (no upper bound), 0 to 1 for a share on the final day, 0 to the
+    number of agents for a count of agents, from 0 for other counts and ratios, the score
+    scale (``score_min`` to ``score_max``, points) for a statistic of the agents' scores
+    (0 to the scale's span for their standard deviation); no bound otherwise (a rate of
+    points per day, a company's score)."""
     m = metric_of(metric)
-    if m is None or measure != "final day":
-        return math.inf
+    if m is None:
+        return -math.inf, math.inf
+    if measure != "final day":
+        return (0.0, math.inf) if m.kind == "count" else (-math.inf, math.inf)
+    if metric == "score_sd":
+        return 0.0, score_max - score_min
     if m.unit == "points" and metric.startswith(("score_", "clean_score_")):
-        return score_span  # (the error-free score keeps to the same range)
-    return 1.0 if m.unit in SHARE_UNITS else float(agents) if m.unit == "agents" else math.inf
+        return score_min, score_max  # (the error-free score keeps to the same range)
+    if m.unit in SHARE_UNITS:
+        return 0.0, 1.0
+    if m.unit == "agents":
+        return 0.0, float(agents)
+    return (0.0, math.inf) if m.unit in NON_NEGATIVE_UNITS else (-math.inf, math.inf)
 
 
-def _within(out: pd.DataFrame, bound: pd.Series) -> None:
+def _within(out: pd.DataFrame, low: pd.Series, high: pd.Series) -> None:
     """Cut each row's 95 % interval of B − A (``lo``, ``hi``) at what the difference can
-    be, ±``bound``: the t-interval of a few pairs reached past it ("4,800 to 5,010 more
-    people of 5,000", a share of 1.002)."""
-    out["lo"] = out["lo"].clip(lower=-bound)
-    out["hi"] = out["hi"].clip(upper=bound)
+    be, given A's mean ``a``: a mean of B lies between the metric's ``low`` and ``high``,
+    so B − A between ``low − a`` and ``high − a``. A t-interval of a few pairs reached
+    past them ("4,800 to 5,010 more people of 5,000", a share of 1.002, 216 times fewer
+    wrongful listings than A had). A row whose ``a`` is not measured (NaN) is left as
+    is."""
+    floor, ceiling = low - out["a"], high - out["a"]
+    out["lo"] = out["lo"].mask(out["lo"] < floor, floor)
+    out["hi"] = out["hi"].mask(out["hi"] > ceiling, ceiling)
 
 
 def check_pairable(a: Scenario, b: Scenario) -> None:
