@@ -102,7 +102,8 @@ DaysOption = Annotated[int | None, typer.Option(
 SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same bits.")]
 ThreadsOption = Annotated[int | None, typer.Option(
     min=1, help="Numba threads (default: all cores, at most one per 32,768 agents: a smaller "
-         "run is faster on fewer).")]
+         "run is faster on fewer; more than NUMBA_NUM_THREADS, the cores by default, are capped "
+         "there). The results are the same bits whatever the count.")]
 NetworkOption = Annotated[Path | None, typer.Option(
     help="SNAP edge-list file to use as the network; the population size becomes its node "
     "count.")]
