@@ -238,6 +238,8 @@ def test_run_and_show_start_with_the_headline_and_print_data_for_scripts(monkeyp
 
     code, data, _ = scsim(monkeypatch, capsys, "runs", "--json")
     assert [r["seed"] for r in json.loads(data)] == [1, 0]
+    # the overrides an object, not a string of JSON inside the JSON
+    assert json.loads(data)[0]["overrides"] == {"days": 60, "population.agents": 2000}
     code, data, _ = scsim(monkeypatch, capsys, "runs", "--csv", "--limit", "1")
     assert list(pd.read_csv(io.StringIO(data))["id"]) == [record["run_id"]]
     code, _, err = scsim(monkeypatch, capsys, "runs", "--csv", "--json")

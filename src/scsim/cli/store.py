@@ -50,7 +50,10 @@ def runs_command(
     st = open_runs(store)
     df = st.runs(scenario=scenario, status=status)
     if as_data:
-        print_data(df if limit is None else df.head(limit), as_data == "json")
+        df = df if limit is None else df.head(limit)
+        if as_data == "json":  # the overrides as an object, not a string of JSON
+            df = df.assign(overrides=[json.loads(o or "{}") for o in df["overrides"]])
+        print_data(df, as_data == "json")
         return
     limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
