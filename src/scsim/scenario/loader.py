@@ -562,6 +562,10 @@ def load_scenario(
     overridden = {}  # population.agents and days, as the overrides set them
     for key, value in items:
         path = parse_path(key) if isinstance(key, str) else key
+        if tuple(path[:1]) == ("base",):  # taken by the loader, before any override
+            raise ScenarioError(f"override {format_path(path)}={_num(value)}: base is the "
+                                "scenario a file builds on, not a setting: give that "
+                                "scenario instead", doc.source)
         given(path, value, f"override {format_path(path)}={_num(value)}")
         overridden[tuple(path)] = value
         if tuple(path) == ("days",):
@@ -932,7 +936,10 @@ def _field_problems(errors: list[dict], suggest: bool = True) -> list[dict]:
 
 
 def _fields_at(loc: tuple) -> list[str]:
-    """Field names of the schema section at ``loc``, for 'did you mean' hints."""
+    """Field names of the schema section at ``loc``, for 'did you mean' hints (at the top,
+    ``base`` first: the loader takes it before the schema sees the file)."""
+    if loc == ():
+        return ["base", *Scenario.model_fields]
     model: Any = Scenario
     skip_key = False
     for key in loc:
