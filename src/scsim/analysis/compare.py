@@ -36,7 +36,7 @@ import pandas as pd
 
 from scsim.analysis.stats import t_half_width
 from scsim.errors import ScsimError, check_progress, check_reps
-from scsim.outputs.metrics import metric_of, registered_metrics
+from scsim.outputs.metrics import metric_of, never_negative, registered_metrics
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.scenario.diff import SIZE_PATHS, builtin, differences, overrides, population_key
@@ -295,32 +295,28 @@ SWITCHES_NOTE = ("These count the people whose fate differs, each way; the chang
 SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
 
 
-NON_NEGATIVE_UNITS = (*SHARE_UNITS, "agents", "households", "companies", "ratio")
-"""Units of a level that is never below 0 (a disparate-impact ratio included)."""
-
-
 def _value_range(metric: str, measure: str, agents: int, score_min: float,
                  score_max: float) -> tuple[float, float]:
-    """Lowest and highest value one run can give ``metric`` (in its unit): from 0 for a
-    total of daily counts (no upper bound), 0 to 1 for a share on the final day, 0 to the
-    number of agents for a count of agents, from 0 for other counts and ratios, the score
-    scale (``score_min`` to ``score_max``, points) for a statistic of the agents' scores
-    (0 to the scale's span for their standard deviation); no bound otherwise (a rate of
-    points per day, a company's score)."""
+    """Lowest and highest value one run can give ``metric`` (in its unit) as ``measure``
+    takes it: on the final day, 0 to 1 for a share, 0 to the number of agents for a count
+    of agents, the score scale (``score_min`` to ``score_max``, points) for a statistic
+    of the agents' scores (0 to the scale's span for their standard deviation); else
+    from 0 for what is never negative (``outputs.metrics.never_negative``: totals of
+    counts, households, ratios...), no bound otherwise (points per day, a company's
+    score)."""
     m = metric_of(metric)
     if m is None:
         return -math.inf, math.inf
-    if measure != "final day":
-        return (0.0, math.inf) if m.kind == "count" else (-math.inf, math.inf)
-    if metric == "score_sd":
-        return 0.0, score_max - score_min
-    if m.unit == "points" and metric.startswith(("score_", "clean_score_")):
-        return score_min, score_max  # (the error-free score keeps to the same range)
-    if m.unit in SHARE_UNITS:
-        return 0.0, 1.0
-    if m.unit == "agents":
-        return 0.0, float(agents)
-    return (0.0, math.inf) if m.unit in NON_NEGATIVE_UNITS else (-math.inf, math.inf)
+    if measure == "final day":
+        if metric == "score_sd":
+            return 0.0, score_max - score_min
+        if m.unit == "points" and metric.startswith(("score_", "clean_score_")):
+            return score_min, score_max  # (the error-free score keeps to the same range)
+        if m.unit in SHARE_UNITS:
+            return 0.0, 1.0
+        if m.unit == "agents":
+            return 0.0, float(agents)
+    return (0.0, math.inf) if never_negative(metric) else (-math.inf, math.inf)
 
 
 def _within(out: pd.DataFrame, low: pd.Series, high: pd.Series) -> None:

@@ -154,12 +154,13 @@ def is_count(column: str) -> bool:
     return m is not None and (m.kind == "count" or m.unit in ("agents", "companies"))
 
 
-NON_NEGATIVE_UNITS = ("share", "share of the group", "0-1", "households", "day")
+NON_NEGATIVE_UNITS = ("share", "share of the group", "0-1", "households", "day", "ratio")
 
 
 def never_negative(column: str) -> bool:
     """Whether a metric column can never be below 0: counts (``is_count``), shares and the
-    other units of amounts (points, correlations, rates of change can be negative)."""
+    other units of amounts, a disparate-impact ratio (points, correlations, rates of change
+    can be negative)."""
     m = metric_of(column)
     return is_count(column) or (m is not None and m.unit in NON_NEGATIVE_UNITS)
 
