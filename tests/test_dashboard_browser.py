@@ -25,6 +25,7 @@ import pytest
 
 from conftest import REPO, SCSIM
 from scsim.analysis.compare import SWITCHES_NOTE
+from scsim.outputs.words import in_digits
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without these Chromium tries the network (updates, sync, field trials...) and a GPU.
@@ -319,6 +320,14 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     # the per-agent table says that its rows count switches each way, not the net change
     expect(page.locator("#cmp-switches-note")).to_have_text(SWITCHES_NOTE)
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
+    # a comparison's progress counts the days of the run under way, not of all its runs
+    # ("running: day 1,338 of 2,190 (B, pair 2)" for a question of 365 days), and the
+    # numbers read as the text's (0.215 is 0.21 in both: words.significant)
+    assert page.evaluate("runningText({kind: 'compare', about: {days: 365}, done: 1338, "
+                         "total: 2190, side: 'b 2'})") == (
+        "running B, pair 2: day 243 of 365 (run 4 of 6)")
+    assert page.evaluate("[fmt(0.215), fmt(0.125), fmt(10.25), fmt(-10.25)]") == [
+        in_digits(0.215), in_digits(0.125), in_digits(10.25, 3), in_digits(-10.25, 3)]
     # the runs of the comparison are told apart in the list: side, pair, what they change
     for side in ("A, pair 1", "A, pair 2", "B, pair 1", "B, pair 2"):
         expect(page.locator("#runs td", has_text=f"{side}: ")).to_have_count(1)

@@ -167,6 +167,12 @@ def test_figures_in_sentences_are_written_without_an_exponent():
     assert [in_digits(v) for v in (106.7, 5.73, 0.0333, 0.0, 12_345.0, -0.5)] == [
         "110", "5.7", "0.033", "0", "12,000", "-0.5"]
     assert in_digits(1234.5, 3) == "1,230"
+    # rounded as the dashboard's charts round (toPrecision: the number as stored, a half
+    # away from zero): 43 tickets per 20,000 people a year, 0.215 per 100 stored a little
+    # under it, read 0.22 in the headline (numpy's rounding) beside the chart's 0.21
+    per_100 = np.float64(100 * 43 / 20_000)
+    assert [in_digits(v) for v in (per_100, 0.125, -0.125, np.float64(2.675))] == [
+        "0.21", "0.13", "-0.13", "2.7"]
     res = scsim.simulate(scsim.load_scenario(
         "national-800", agents=500, days=30, overrides={
             "listing.threshold": 700, "sanctions.travel.air_rate": 0.05}), seed=1)

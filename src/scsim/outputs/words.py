@@ -5,6 +5,7 @@ CLI uses it before any simulation module is loaded."""
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def counted(k: float, one: str, many: str | None = None) -> str:
@@ -20,10 +21,17 @@ def size(agents: int, days: int) -> str:
 
 
 def significant(value: float, digits: int = 3) -> float:
-    """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0)."""
+    """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0), as
+    the dashboard's charts round it (JavaScript's ``toPrecision``): from the number as
+    stored, a half away from zero. 43 tickets per 20,000 people, 0.215 per 100, is stored
+    a little under 0.215: 0.21 (numpy's rounding, which ``round`` of a numpy number
+    takes, scales it first and made it 0.22 beside the chart's 0.21); 0.125, stored
+    exactly: 0.13."""
     if value == 0 or not math.isfinite(value):
         return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = float(Decimal(float(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+    return rounded if math.isfinite(rounded) else value  # (past the largest float)
 
 
 def in_digits(value: float, digits: int = 2) -> str:

@@ -504,8 +504,7 @@ function showProgress(job) {
   } else if (job.status === "running" && !job.total) {
     text.textContent = "starting…";  // the worker has it; its first day is under way
   } else if (job.status === "running") {
-    text.textContent = `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}` +
-      (job.kind === "compare" ? ` (${pairSide(job.side)})` : "");
+    text.textContent = runningText(job);
     liveCharts(job);
   } else if (job.status === "saving") {
     text.textContent = "done: writing it to the run store…";
@@ -513,6 +512,19 @@ function showProgress(job) {
     text.textContent = {done: "done", cancelled: "cancelled", failed: "failed"}[job.status];
     text.dataset.status = job.status;
   }
+}
+
+// "running: day 120 of 365"; a comparison's runs go one after the other, each of the same
+// days: "running B, pair 2: day 243 of 365 (run 4 of 6)" (its days were counted over all
+// its runs: "day 1,338 of 2,190" for a question of 365 days).
+function runningText(job) {
+  const days = (job.about || {}).days;
+  if (job.kind !== "compare" || !days || !job.done) {
+    return `running: day ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}`;
+  }
+  const run = Math.floor((job.done - 1) / days), runs = Math.round(job.total / days);
+  return `running ${pairSide(job.side)}: day ${(job.done - run * days).toLocaleString("en")} ` +
+    `of ${days.toLocaleString("en")} (run ${run + 1} of ${runs})`;
 }
 
 // "b 2" (the worker's name for a run of a comparison) -> "B, pair 2".

@@ -41,7 +41,7 @@ function fmt(v) {
   if (v === null || v === undefined || !isFinite(v)) return "–";
   const a = Math.abs(v);
   if (a >= 1000) return Math.round(v).toLocaleString("en");
-  if (a >= 10) return (Math.round(v * 10) / 10).toString();
+  if (a >= 10) return Number(v.toFixed(1)).toString();  // a half away from zero, as the text
   if (a === 0) return "0";
   return Number(v.toPrecision(a >= 1 ? 3 : 2)).toString();
 }
