@@ -317,6 +317,10 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     expect(metrics).to_contain_text("mean score")
     expect(metrics).not_to_contain_text("score_mean")
     expect(metrics).to_contain_text("acts of criticising government")  # not acts_criti...
+    # with their units: a share of ties read "1 / 1", as if one person
+    expect(metrics.locator("tr", has_text="ties still active")).to_contain_text("share (0-1)")
+    expect(metrics.locator("tr", has_text="acts of criticising government")).to_contain_text(
+        "acts")
     # the per-agent table says that its rows count switches each way, not the net change
     expect(page.locator("#cmp-switches-note")).to_have_text(SWITCHES_NOTE)
     expect(page.locator("#chart-compare polyline")).to_have_count(2)
@@ -637,6 +641,29 @@ def test_a_report_fits_a_phone_screen(browser, tmp_path):
     widest = page.evaluate("Math.max(...[...document.querySelectorAll('table')].map("
                            "t => t.scrollWidth))")
     assert widest > 390  # there is a table wider than the phone, and it scrolls within
+    page.close()
+
+
+def test_a_comparison_report_prints_every_column(browser, tmp_path):
+    """Printed on A4 (about 720 CSS pixels between the margins), the per-metric table of a
+    comparison lost its last columns (95 % high and the change: a table scrolled in its
+    own box, which paper cannot); each table fits the page now and repeats its header."""
+    import scsim
+
+    a, b = (scsim.load_scenario("national-800", agents=1000, days=20,
+                                overrides={"surveillance.misattribution": rate})
+            for rate in (0.001, 0.01))
+    cmp = scsim.compare(a, b, seed=1, reps=2)
+    page = browser.new_page()
+    page.set_viewport_size({"width": 720, "height": 1000})
+    page.goto(scsim.report(cmp, tmp_path / "report").as_uri())
+    page.emulate_media(media="print")
+    widths = page.evaluate("[...document.querySelectorAll('table')].map(t => "
+                           "[t.scrollWidth, t.getBoundingClientRect().width])")
+    assert len(widths) >= 3 and all(scroll <= shown + 1 and shown <= 720
+                                    for scroll, shown in widths), widths
+    assert page.evaluate("getComputedStyle(document.querySelector('thead')).display") == (
+        "table-header-group")
     page.close()
 
 

@@ -71,6 +71,10 @@ def test_run_report(tmp_path, pair):
     assert list(scores.columns) == ["day", "score_mean", *(f"score_p{q:02d}" for q in (
         1, 5, 25, 50, 75, 95, 99)), "run"]
     assert "<td>companies</td>" in html  # national-800 scores its companies
+    # the article it follows, told apart from the random seed (a teacher read "seed 5"
+    # as the article)
+    assert (" · source: article 001 (docs/model.md: what each part of the model takes from "
+            "it) · ") in html and " · random seed 5 · " in html
     # a phone shows it at its own width (it rendered at 1,560 px, text tiny)
     assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
     # the run is not the built-in national-800, and the report says how
@@ -158,6 +162,14 @@ def test_comparison_report(tmp_path, pair):
     assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
     assert "listed under B, not under A" in html
     assert escape(SWITCHES_NOTE) in html  # rows counted each way, not the net change
+    # the metrics in words with their units, as the CLI and the dashboard name them; no
+    # figure with an exponent
+    metrics = html[html.index("<h2 id='metrics'>"):]
+    assert "<td>mean score</td><td>final day</td><td>points</td>" in metrics
+    assert "<td>score_mean</td>" not in metrics
+    assert "<td>largest component</td><td>final day</td><td>share (0-1)</td>" in metrics
+    assert not re.search(r"<td class='num'>-?[\d.]+e[-+]\d+</td>", html)
+    assert " · random seed 5" in html
 
 
 def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):

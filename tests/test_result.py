@@ -184,6 +184,9 @@ def test_format_value_keeps_its_rules_and_tells_a_fraction_from_one():
     assert format_value(12_345.0) == "12,345" and format_value(784.06) == "784.1"
     assert format_value(1.00003) == "1"  # not a fraction: 4 significant digits, as before
     assert format_value(float("nan")) == "–"
+    # plain digits in the tables a class reads, not "2.217e-05"
+    assert format_value(2.217e-05) == "0.00002217" and format_value(-3.938e-05) == "-0.00003938"
+    assert format_value(0.0) == "0" and format_value(12.5) == "12.5"
 
 
 def test_a_groups_ratio_comes_with_its_interval():

@@ -36,7 +36,12 @@ import pandas as pd
 
 from scsim.analysis.stats import t_half_width
 from scsim.errors import ScsimError, check_progress, check_reps
-from scsim.outputs.metrics import metric_of, never_negative, registered_metrics
+from scsim.outputs.metrics import (
+    measured_unit,
+    metric_of,
+    never_negative,
+    registered_metrics,
+)
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.scenario.diff import SIZE_PATHS, builtin, differences, overrides, population_key
@@ -132,7 +137,9 @@ class Comparison:
         return comparison_html(self)
 
     def metrics(self, headline: bool = False) -> pd.DataFrame:
-        """Per metric: ``metric``, ``measure`` (total over days, or final day), a, b, diff,
+        """Per metric: ``metric``, ``measure`` (total over days, or final day), ``unit`` (as
+        measured: "acts" for a total of acts per day, ``outputs.metrics.measured_unit``), a,
+        b, diff,
         lo, hi, and the relative change ``change`` (diff over a, a fraction: 0.032 is 3.2 %
         more under B) with ``change_lo``/``change_hi`` (lo and hi over a; NaN where a, the
         mean of A, is not positive). ``headline=True`` keeps the metrics of ``HEADLINE`` and
@@ -163,6 +170,8 @@ class Comparison:
         base = out["a"].where(out["a"] > 0)
         for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
             out[column] = (out[of] / base).astype(float)
+        out.insert(2, "unit", [measured_unit(m, measure) for m, measure in zip(
+            out["metric"], out["measure"], strict=True)])
         return out
 
     def switches(self) -> pd.DataFrame:

@@ -286,7 +286,7 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     metrics = comparison.metrics(headline=not all_metrics)  # in words (--json: the columns)
     metrics["metric"] = [metric_label(m) for m in metrics["metric"]]
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
-                 "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
+                 "relative to A", metrics, ["metric", "measure", "unit"], ["a", "b", "diff"], reps,
                  change=True)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
                  caption=SWITCHES_NOTE)
@@ -346,5 +346,5 @@ def comparison_frame(comparison, all_metrics: bool = False):
     return pd.concat([comparison.metrics(headline=not all_metrics).assign(table="metrics"),
                       comparison.switches().assign(table="switches"),
                       comparison.groups().assign(table="groups")], ignore_index=True)[
-        ["table", "metric", "measure", "group", "figure", "a", "b", "diff", "agents", "lo",
+        ["table", "metric", "measure", "unit", "group", "figure", "a", "b", "diff", "agents", "lo",
          "hi", "change", "change_lo", "change_hi"]]

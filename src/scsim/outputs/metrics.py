@@ -165,6 +165,19 @@ def never_negative(column: str) -> bool:
     return is_count(column) or (m is not None and m.unit in NON_NEGATIVE_UNITS)
 
 
+def measured_unit(column: str, measure: str) -> str:
+    """The unit of a metric column as a table measures it: a total over days drops the
+    "per day" of a daily count or rate ("acts", "points"); a final-day value keeps its
+    unit, a share said to run from 0 to 1 ("share (0-1)": "1" read as one person); "" for
+    a column no metric declares."""
+    m = metric_of(column)
+    if m is None:
+        return ""
+    if measure == "total":
+        return m.unit.removesuffix(" per day")
+    return f"{m.unit} (0-1)" if m.unit in ("share", "share of the group") else m.unit
+
+
 def metric_label(column: str) -> str:
     """A human label for a metric column (its declaration's label, NAME filled in)."""
     m = metric_of(column)

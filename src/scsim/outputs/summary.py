@@ -28,7 +28,8 @@ def unit(column: str) -> str:
 
 
 def format_value(value: float) -> str:
-    """A figure for people: thousands separators, 4 significant digits, – for NaN. A
+    """A figure for people: thousands separators, 4 significant digits, – for NaN, in
+    plain digits (a share of 0.00002217, not "2.217e-05": a class reads the tables). A
     fraction (0 < |value| < 1, such as a share) keeps the digits that tell it from 1:
     a share of 0.99997 of ties still active is "0.99997", not "1"."""
     value = float(value)
@@ -39,11 +40,26 @@ def format_value(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:,.1f}"
     digits = 4
-    text = f"{value:.{digits}g}"
+    text = _plain(value, digits)
     while abs(value) < 1 and abs(float(text)) == 1:  # 17 digits tell any double from 1
         digits += 1
-        text = f"{value:.{digits}g}"
+        text = _plain(value, digits)
     return text
+
+
+PLAIN_FROM = 1e-9
+"""Smaller figures (not 0) keep the exponent: nine zeros after the point are unreadable
+too."""
+
+
+def _plain(value: float, digits: int) -> str:
+    """``value`` (under 100 in size) to ``digits`` significant digits without trailing
+    zeros, in plain digits from ``PLAIN_FROM`` on: 0.00002217, 12.5, 0.5, 0."""
+    if value == 0 or not math.isfinite(value) or abs(value) < PLAIN_FROM:
+        return f"{value:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def figure_range(section: str, figure: str) -> tuple[float, float]:

@@ -5,6 +5,7 @@ CLI uses it before any simulation module is loaded."""
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -43,6 +44,19 @@ def in_digits(value: float, digits: int = 2) -> str:
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
     text = f"{significant(value, digits):,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def source_in_words(source: str) -> str:
+    """Where a scenario comes from, for a reader: its ``source`` names the source articles
+    by number ('001', '000-004'), which a reader took for the random seed: 'source:
+    article 001 (docs/model.md: what each part of the model takes from it)'; another
+    source ('control', 'benchmark', a reading of the model) as written."""
+    articles = re.fullmatch(r"(\d{3})(?:\s*[-–]\s*(\d{3}))?", source.strip())
+    if articles is None:
+        return f"source: {source}"
+    first, last = articles.groups()
+    named = f"article {first}" if last is None else f"articles {first} to {last}"
+    return f"source: {named} (docs/model.md: what each part of the model takes from it)"
 
 
 def spoken(name: str) -> str:

@@ -40,9 +40,10 @@ from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
+from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
-from scsim.outputs.words import counted, signed_percent, size
+from scsim.outputs.words import counted, signed_percent, size, source_in_words
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
@@ -71,6 +72,16 @@ th { background: #f3f3f3; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 .columns { display: flex; gap: 2em; flex-wrap: wrap; } .columns > div { flex: 1; }
 footer { color: #777; font-size: 0.8em; margin-top: 3em; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  nav, p.data { display: none; }
+  table { display: table; width: 100%; font-size: 7.5pt; }
+  th, td { padding: 0.1em 0.35em; overflow-wrap: anywhere; }
+  thead { display: table-header-group; }
+  tr, figure { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  .columns { display: block; }
+}
 """
 
 
@@ -136,8 +147,9 @@ def _results(given: object) -> list[Result]:
 def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -> Path:
     """Write the report of one run into ``folder`` (written atomically; an earlier scsim
     output there is replaced only with ``force``); returns the path of the HTML file."""
-    facts = [res.scenario.name, f"run {res.run_id}" if res.run_id else "not stored",
-             f"seed {res.seed}", size(len(res.agents), len(res.metrics)),
+    facts = [res.scenario.name, source_in_words(res.scenario.source),
+             f"run {res.run_id}" if res.run_id else "not stored",
+             f"random seed {res.seed}", size(len(res.agents), len(res.metrics)),
              f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
@@ -169,8 +181,9 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     seeds = comparison.seeds
     facts = [f"{label_a} (run {a.run_id or '–'})", f"{label_b} (run {b.run_id or '–'})",
              size(len(a.agents), len(a.metrics)),
-             "seed " + ", ".join(map(str, seeds)) if len(seeds) <= 10
-             else f"seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
+             ("random seed " if len(seeds) == 1 else "random seeds ") + ", ".join(map(
+                 str, seeds)) if len(seeds) <= 10
+             else f"random seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
     changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_value(va))} → "
                       f"{html.escape(show_value(vb))}</li>"
                       for p, (va, vb) in comparison.changes.items())
@@ -200,7 +213,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     tail = [("metrics", "Per metric, B − A",
              _p("Totals over the run for daily counts, final-day values for levels; "
                 "change: B − A relative to A, with its 95 % interval.")
-             + _table(_with_change(comparison.metrics(headline=True)),
+             + _table(_with_change(_labelled(comparison.metrics(headline=True))),
                       numeric={"a", "b", "diff", "lo", "hi"}))]
     pairs = [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
                                                        strict=True)]
@@ -285,7 +298,13 @@ def _table(df: pd.DataFrame, numeric: set[str]) -> str:
             else:
                 cells.append(f"<td>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _labelled(metrics: pd.DataFrame) -> pd.DataFrame:
+    """A comparison's metrics named in words, as the CLI and the dashboard name them
+    ("mean score", not score_mean)."""
+    return metrics.assign(metric=[metric_label(m) for m in metrics["metric"]])
 
 
 def _with_change(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -796,8 +796,10 @@ async function openComparison(runs, scroll) {
         cmp.switches.map(r => [r.figure, fmt(r.agents), interval(r)]));
   $("cmp-switches-note").textContent = cmp.switches_note;
   // the difference first: on a phone the columns past the screen's edge are A's and B's
-  table($("cmp-metrics"), ["metric", "measure", "B − A", "95 % interval", "A (mean)", "B (mean)"],
-        cmp.metrics.map(r => [r.label, r.measure, fmt(r.diff), interval(r), fmt(r.a), fmt(r.b)]));
+  table($("cmp-metrics"), ["metric", "measure", "unit", "B − A", "95 % interval", "A (mean)",
+                          "B (mean)"],
+        cmp.metrics.map(r => [r.label, r.measure, r.unit, fmt(r.diff), interval(r), fmt(r.a),
+                              fmt(r.b)]));
 }
 
 async function openAgent(runId, agent) {
