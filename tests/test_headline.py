@@ -129,6 +129,35 @@ def test_run_headline_without_listings():
         two_days).splitlines()[2]  # 40 days: two windows of 20, not two of 30 that overlap
 
 
+def test_a_list_with_a_published_stock_and_no_errors_says_so():
+    """court-blacklist starts from the published stock (listing.initial_share) and cannot
+    err: its headline counted the stock among those listed "at some point in a year"
+    unsaid (91 of the 109), explained "wrongfully" by face-matching errors and false
+    reports it has none of, and said "no penalised acts in the first 30 days" of a list
+    whose acts cost no points."""
+    from scsim.outputs.headline import listed_at_start
+
+    res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=3000, days=100), seed=1)
+    m = res.metrics
+    stock = listed_at_start(res)
+    first_listed_later = int((res.agents["times_listed"] > 0).sum()) - stock
+    assert stock > 0 and first_listed_later > 0
+    assert stock == int(m["listed"].iloc[0]) and m["newly_listed"].iloc[0] == 0
+    assert first_listed_later <= m["newly_listed"].sum()
+    listed, _, chilling = run_headline(res).splitlines()
+    ever = stock + first_listed_later
+    assert listed == (f"Listed: {ever} of 3,000 people ({ever / 30:.1f} %) at some point in "
+                      f"100 days ({stock} of them already listed when it began), none of them "
+                      "wrongfully: this system makes no face-matching errors and takes no "
+                      "false reports.")
+    assert chilling.startswith("Chilling effect: nothing to measure it by: no act that "
+                               "costs points was committed; ")
+    # a warm-up's listings are not kept in the history counts: no stock is told
+    warmed = scsim.simulate(scsim.load_scenario(
+        "court-blacklist", agents=3000, days=30, overrides={"warmup_days": 10}), seed=1)
+    assert listed_at_start(warmed) == 0 and "already listed" not in run_headline(warmed)
+
+
 def test_one_of_a_thing_is_said_in_the_singular():
     """A short run of high-control detains one person: '1 detention', not '1 detentions'
     (seen in the dashboard); one blocked ticket is 'the 1 blocked ticket'."""

@@ -135,6 +135,18 @@ def _ever(res: Result, column: str) -> int:
     return int(np.count_nonzero(np.asarray(res.agent_columns[column])))
 
 
+def listed_at_start(res: Result) -> int:
+    """Agents already listed when the run began (``listing.initial_share``: the published
+    stock), counted in the ever-listed of the headline: those listed at the end of day 0
+    less the day's new listings plus its releases. 0 after a warm-up, whose listings the
+    history counts do not keep (docs/model.md, Initial state)."""
+    m, sc = res.metrics, res.scenario
+    if sc.listing.initial_share == 0 or sc.warmup_days or "newly_listed" not in m:
+        return 0
+    first = m.iloc[0]
+    return int(first["listed"] - first["newly_listed"] + first.get("delisted", 0))
+
+
 def percent(share: float, digits: int = 0) -> str:
     """0.437 -> '44 %' (the space as in '95 % CI'); '–' for NaN. A share that is not 0
     but would round to 0, or under 1 % given in whole percents, keeps its first
@@ -165,6 +177,8 @@ def chilling_line(m: pd.DataFrame, n: int, can_stop: frozenset[str] | None = Non
                    (f"in the first {window} days", f"in the last {window} days"))
     if window == 0:
         acts = "one day is too short to compare its first and last days"
+    elif math.isnan(change) and m["penalised_acts"].sum() == 0:
+        acts = "nothing to measure it by: no act that costs points was committed"
     elif math.isnan(change):
         acts = f"no penalised acts {first}"
     elif abs(change) < 0.005:
@@ -213,10 +227,16 @@ def run_headline(res: Result) -> str:
     n, days = len(res.agent_columns["times_listed"]), len(m)
     years = days / 365.0
     ever, wrongful = _ever(res, "times_listed"), _ever(res, "wrongful_listings")
+    stock = listed_at_start(res)
+    already = f" ({stock:,} of them already listed when it began)" if stock else ""
     listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
-              f"{period(days)}, {wrongful:,} of them wrongfully (on the day they were "
-              "listed, the same acts without face-matching errors and false reports would "
-              "not have listed them).")
+              f"{period(days)}{already}, {wrongful:,} of them wrongfully (on the day they "
+              "were listed, the same acts without face-matching errors and false reports "
+              "would not have listed them).")
+    if not res.names.errors:  # (explaining "wrongfully" by errors the system cannot make)
+        listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
+                  f"{period(days)}{already}, none of them wrongfully: this system makes no "
+                  "face-matching errors and takes no false reports.")
     if ever == 0:
         listed = f"Listed: nobody among {n:,} people {period(days)}."
     k = res.scenario.population.scale
