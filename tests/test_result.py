@@ -50,6 +50,12 @@ def test_tables_and_arrow(result):
     assert notes[f"share in the {label('lcc_frac')}"] == (
         f"{100 * last['lcc_frac']:.1f} % of agents")
     assert notes["listed now"] == f"{100 * last['listed'] / 2000:.2f} % of agents"
+    # each tier with its scores (a letter alone told a reader nothing)
+    tiers = sorted(result.scenario.tiers, key=lambda t: -t.min)
+    top, low = tiers[0], tiers[-1]
+    assert notes[top.name].endswith(f" of agents; {top.min:,g} points and up")
+    assert notes[low.name].endswith(f" of agents; under {tiers[-2].min:,g} points")
+    assert notes[tiers[1].name].endswith(f"; {tiers[1].min:,g} to under {top.min:,g} points")
     ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
                                                         observed=True).mean()
     assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.1f} % of the group; ")

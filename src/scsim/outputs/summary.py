@@ -80,6 +80,22 @@ SHARES = {"gini", f"share of {label('ties_active_frac')}", f"share in the {label
 """The summary's figures that are shares, besides disparate impact's (``figure_range``)."""
 
 
+def tier_bounds(sc) -> dict[str, str]:
+    """Each tier's scores in words ("700 points and up", "650 to under 700 points",
+    "under 550 points" for the lowest): a letter alone told a reader nothing."""
+    ordered = sorted(sc.tiers, key=lambda t: -t.min)
+    out = {}
+    for k, t in enumerate(ordered):
+        above = ordered[k - 1].min if k else None
+        if k == len(ordered) - 1 and k:
+            out[t.name] = f"under {above:,g} points"
+        elif above is None:
+            out[t.name] = f"{t.min:,g} points and up"
+        else:
+            out[t.name] = f"{t.min:,g} to under {above:,g} points"
+    return out
+
+
 def companies_scored(res: Result) -> bool:
     """Whether the run scores companies (``companies.enabled``): they exist as employers
     whether or not they are scored, and their figures mean something only when they are."""
@@ -107,8 +123,10 @@ def summarise(res: Result) -> pd.DataFrame:
         add("score", label(col), last[col], unit(col))
     add("score", "gini", last["score_gini"])
     add("score", "error-free mean", last["clean_score_mean"], "without errors")
+    bounds = tier_bounds(res.scenario)
     for t in res.names.tiers:
-        add("tiers", t, last[f"tier_{t}"], f"{percent(last[f'tier_{t}'] / n, 1)} of agents")
+        add("tiers", t, last[f"tier_{t}"],
+            f"{percent(last[f'tier_{t}'] / n, 1)} of agents; {bounds.get(t, '')}".rstrip("; "))
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{percent(last['listed'] / n, 2)} of agents")
