@@ -191,6 +191,58 @@ def test_unreachable_scheduler_is_a_clear_error():
         pass
 
 
+def test_an_unknown_host_is_told_at_once():
+    """A scheduler on a host nobody knows waited Dask's 15 s and said "timed out"."""
+    import time
+
+    started = time.monotonic()
+    with (pytest.raises(ScsimError, match=r"no computer is known by the name "
+                                          r"no-such-host\.invalid \("),
+          dask_client("tcp://no-such-host.invalid:8786", timeout=15)):
+        pass
+    assert time.monotonic() - started < 10
+
+
+SLOW_START = """
+import sys, threading, _thread
+import scsim.experiments.cluster as cluster
+
+def main():
+    made = cluster.LocalCluster
+    cluster.LocalCluster = lambda **kw: made(**{**kw, "preload": [*kw["preload"], sys.argv[1]]})
+    threading.Timer(float(sys.argv[2]), _thread.interrupt_main).start()
+    try:
+        with cluster.dask_client(workers=2):
+            print("started")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_ctrl_c_while_the_local_cluster_starts_leaves_no_traceback(tmp_path):
+    """A Ctrl-C in a sweep's first seconds, while its workers were starting, printed an
+    AssertionError's traceback from Dask's exit hook after "interrupted" (it closed the
+    half-started cluster again). Here the workers take a minute to start (a preload that
+    sleeps), and the Ctrl-C comes in the middle: one line, and no wait for them."""
+    import subprocess
+    import sys
+    import time
+
+    preload = tmp_path / "slow_preload.py"
+    preload.write_text("import time\n\ndef dask_setup(worker):\n    time.sleep(60)\n")
+    script = tmp_path / "start.py"
+    script.write_text(SLOW_START)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script), str(preload), "4"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.stdout == "interrupted\n", done.stdout + done.stderr
+    assert "AssertionError" not in done.stderr, done.stderr
+    assert time.monotonic() - started < 50
+
+
 @pytest.mark.parametrize(("reply", "said"), [
     (b"", "something answers there, but no Dask scheduler within 3 s"),
     (b"\xff" * 64, "what answers there is not a Dask scheduler")])

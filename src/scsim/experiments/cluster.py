@@ -10,10 +10,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from distributed import Client, LocalCluster
+from distributed.deploy.spec import SpecCluster
 
 from scsim.errors import ScsimError
 
@@ -130,11 +131,27 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
                 yield client
             return
         n = workers if workers is not None else os.cpu_count() or 1
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR,
-                          preload=["scsim.experiments.worker_setup"]) as cluster, \
-                Client(cluster) as client:
+        with local_cluster(n) as cluster, Client(cluster) as client:
             yield client
+
+
+def local_cluster(workers: int) -> LocalCluster:
+    """A LocalCluster of ``workers`` single-threaded worker processes. Interrupted while
+    it starts (a Ctrl-C in its first seconds), the cluster half started is closed here
+    and forgotten: Dask's exit hook closed it again, and a worker still starting made
+    that an AssertionError's traceback after the "interrupted" line. Clusters that were
+    there before (a notebook's own) are left alone."""
+    before = set(SpecCluster._instances)
+    try:
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=":0", silence_logs=logging.ERROR,
+                            preload=["scsim.experiments.worker_setup"])
+    except BaseException:
+        for half in set(SpecCluster._instances) - before:
+            with suppress(Exception):  # (the AssertionError of a worker still starting)
+                half.close(timeout=5)
+            SpecCluster._instances.discard(half)
+        raise
 
 
 CONNECT_GRACE = 5.0
@@ -148,10 +165,9 @@ def connected(address: str, timeout: float) -> Iterator[Client]:
     handshake after it, so an address where something else listens (a web server, the
     scheduler's dashboard port) hung for good, and one where something answered with
     other bytes was an internal error (a MemoryError reading them as a frame length)."""
-    refused = _refused(address)
-    if refused:
-        raise ScsimError(f"cannot reach the Dask scheduler at {address}: nothing listens "
-                         f"there ({refused}); is the scheduler started, on that port?")
+    unreachable = _unreachable(address)
+    if unreachable:
+        raise ScsimError(f"cannot reach the Dask scheduler at {address}: {unreachable}")
     box: dict = {}
 
     def attempt() -> None:
@@ -186,11 +202,11 @@ def connected(address: str, timeout: float) -> Iterator[Client]:
         yield client
 
 
-def _refused(address: str) -> str | None:
-    """The reason a TCP connection to ``address`` (``tcp://HOST:PORT``) is refused at once,
-    when it is (nothing listens on that port: Dask retried it until its timeout, 15 s, and
-    then said "timed out"); None when it connects, or is not refused within a second, or
-    is not plain TCP (Dask tells those)."""
+def _unreachable(address: str) -> str | None:
+    """Why a TCP connection to ``address`` (``tcp://HOST:PORT``) fails at once, when it
+    does: nothing listens on that port, or no computer has that name (Dask retried both
+    until its timeout, 15 s, and then said "timed out"); None when it connects, or is not
+    refused within a second, or is not plain TCP (Dask tells those)."""
     import socket
 
     from distributed.comm.addressing import parse_address, parse_host_port
@@ -202,7 +218,10 @@ def _refused(address: str) -> str | None:
     try:
         socket.create_connection((host, int(port)), timeout=1.0).close()
     except ConnectionRefusedError as exc:
-        return exc.strerror or "connection refused"
+        return (f"nothing listens there ({exc.strerror or 'connection refused'}); is the "
+                "scheduler started, on that port?")
+    except socket.gaierror as exc:
+        return f"no computer is known by the name {host} ({exc.strerror}); is it spelt right?"
     except OSError:
         return None
     return None
