@@ -371,6 +371,15 @@ def test_cli_commands(tmp_path, monkeypatch, capsys):
     assert (code, out) == (0, f"run_id,last\n{run_id},29\n")
     code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT seed FROM runs", "--json")
     assert json.loads(out) == [{"seed": 0}]
+    # JSON keeps every digit, as the CSV does (pandas kept 10: 1e-12 read 0.0); times in
+    # ISO 8601, missing values null
+    code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT 0.3523541490390402::DOUBLE "
+                           "AS x, 1e-12::DOUBLE AS y, started, NULL::TIMESTAMP AS t FROM runs",
+                           "--json")
+    (row,) = json.loads(out)
+    started = open_store(tmp_path / "store").runs()["started"][0]
+    assert (row["x"], row["y"], row["t"]) == (0.3523541490390402, 1e-12, None)
+    assert pd.Timestamp(row["started"]) == started
     # SELECT * in a terminal 100 wide: the columns that fit, whole, and how to see the rest
     code, out, _ = run_cli(monkeypatch, capsys, "query", "SELECT * FROM runs", columns=100)
     n_columns = len(open_store(tmp_path / "store").query("SELECT * FROM runs").columns)
