@@ -122,7 +122,7 @@ def test_listed_csv_holds_the_numbers_the_chart_draws(tmp_path, pair):
     page = (tmp_path / "cmp" / REPORT_FILE).read_text(encoding="utf-8")
     table = page[page.index("id='metrics'"):]
     assert "nan" not in table and "change_lo" not in table
-    assert not re.search(r"\d\.\d{7,}", table)  # no float printed whole
+    assert not re.search(r"\d\.0*[1-9]\d{6,}", table)  # no float printed whole
     assert re.search(r"<td>[+-]\d+\.\d+ %</td>", table)  # one pair: '-0.1 %', no interval
 
 
@@ -130,8 +130,11 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
     assert not res.names.tiers
     html = check_report(report_run(res, tmp_path / "r"), [
-        "scores", "listed", "travel", "ties", "network", "regions"])
-    assert "Not drawn: tiers (the scenario has no tiers); chilling (fewer than" in html
+        "listed", "travel", "ties", "network", "regions"])
+    # the list-only reading moves nobody's score: no flat chart of scores, nor a caption
+    # naming a threshold line it does not draw
+    assert ("Not drawn: scores (scoring is off: nobody&#x27;s score moves); tiers (scoring "
+            "is off") in html
     assert "groups (the population is one group: there is no other to compare" in html
     # the list-only reading scores nobody: no empty frame of points by source
     assert "sources (no source gave or took any points: nobody was scored)" in html
@@ -211,7 +214,7 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "report", *ids, "--out", str(tmp_path / "two"))
     html = (tmp_path / "two" / REPORT_FILE).read_text(encoding="utf-8")
     assert code == 0 and "mean over 2 pairs" in html and "95 % CI" in html, err
-    assert "seed 0, 1" in html
+    assert "random seeds 0, 1" in html
     # its charts of A and B side by side are the first pair's, and say so (they were
     # unlabelled, and their numbers disagreed with the tables over both pairs)
     assert (f"show the first pair, seed 0 (runs {ids[0]} and {ids[1]}); the B − A chart, "

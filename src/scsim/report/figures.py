@@ -2,7 +2,8 @@
 
 Every chart function takes the runs to draw, ``[(label, Result)]`` (one run, or two paired
 runs A and B), and returns a Chart, or a sentence saying why it does not apply (e.g. a
-scenario without tiers). With
+scenario without tiers); a chart of a mechanism switched off in every run (``SWITCHES``:
+no-system scores nobody) is not drawn either, and the report says why. With
 two runs, area charts and the network picture get one panel per run, side by side; line
 charts draw both runs on the same axes, A with solid lines and B with dashed ones.
 Every chart has a title, axis labels with units and a one-line caption, which is also
@@ -11,6 +12,7 @@ printed under the chart in the PNG.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,9 @@ from matplotlib.patches import Patch
 
 from scsim.analysis.compare import Comparison
 from scsim.analysis.published import ticket_figures
+from scsim.core.params import scenario_epochs
+from scsim.core.source import source_registry
+from scsim.mechanisms import classify, sanction, score
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import SMALL_COUNT, companies_scored
@@ -51,6 +56,9 @@ SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling bas
 MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
 TIER_COLORS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # highest tier to lowest
 SEVERED_COLOR = "#7b3294"
+# 20 distinct colours, the strong ones first (matplotlib's tab20, dark then light)
+SOURCE_PALETTE = (*mpl.colormaps["tab20"].colors[0::2], *mpl.colormaps["tab20"].colors[1::2])
+TIES_AXIS_FROM = 95.0  # %: the ties chart's left axis starts here or lower
 
 
 @dataclass
@@ -68,16 +76,17 @@ def blank_chart(name: str, title: str, caption: str, ncols: int = 1, width: floa
            height: float = 4.0, sharey: bool = False) -> tuple[Chart, list]:
     """An empty chart with ``ncols`` panels, its title on top and its caption below, each
     wrapped to the figure's width (``width`` and ``height`` in inches): a narrow chart
-    (a sweep over one parameter) cut them at its edge."""
+    (a sweep over one parameter) cut them at its edge. ``Chart.caption`` keeps the caption
+    unwrapped: the report's alt text, where a line break split words ("dash-\ndotted")."""
     fig = Figure(figsize=(width, height), layout="constrained")
-    caption = textwrap.fill(caption, int(width * CAPTION_CHARS_PER_INCH))
+    wrapped = textwrap.fill(caption, int(width * CAPTION_CHARS_PER_INCH))
     # the panels above the caption: 6 % of the height for one line, a line more for each
-    bottom = 0.06 + caption.count("\n") * CAPTION_LINE_INCHES / height
+    bottom = 0.06 + wrapped.count("\n") * CAPTION_LINE_INCHES / height
     fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
     axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
     fig.suptitle(textwrap.fill(title, int(width * TITLE_CHARS_PER_INCH)), x=0.01, ha="left",
                  fontweight="bold", fontsize=11)
-    fig.text(0.01, 0.01, caption, fontsize=8.5, style="italic", color="0.3", va="bottom")
+    fig.text(0.01, 0.01, wrapped, fontsize=8.5, style="italic", color="0.3", va="bottom")
     return Chart(name, title, caption, fig), list(axes)
 
 
@@ -123,13 +132,42 @@ def _from_zero(*axes, at_least: float = 1.0) -> None:
 
 
 def _panel_titles(axes, runs: Runs) -> None:
-    """Each side's label over its panel, wrapped to the panel's width (a long label, "B:
-    national-800, scoring.association.listed_penalty=0.3", ran off the figure)."""
-    if len(runs) > 1:
-        for ax, (label, _) in zip(axes, runs, strict=False):
-            inches = ax.figure.get_figwidth() / len(axes)
-            ax.set_title(textwrap.fill(label, int(inches * PANEL_TITLE_CHARS_PER_INCH)),
-                         loc="left")
+    """Each side's label over its panel, and as its name (``Axes.get_label``: the panel of
+    the chart's numbers), wrapped (``_wrap_label``) to the width the panel has once the
+    chart is laid out with its legends in place: a long label, "B: national-800,
+    scoring.association.listed_penalty=0.3", ran off the figure, and one wrapped to half
+    the figure's width was cut where a legend between the panels narrowed them. Called
+    once the panels are drawn."""
+    if len(runs) < 2:
+        return
+    fig = axes[0].figure
+    _legible_legends(fig)
+    fig.draw_without_rendering()  # the layout: each panel's width
+    for ax, (label, _) in zip(axes, runs, strict=False):
+        inches = ax.get_position().width * fig.get_figwidth()
+        ax.set_label(label)
+        ax.set_title(_wrap_label(label, int(inches * PANEL_TITLE_CHARS_PER_INCH)), loc="left")
+
+
+def _wrap_label(label: str, chars: int) -> str:
+    """``label`` in lines of at most ``chars`` characters where it can be: broken between
+    words, or after a dot of a setting's name ("scoring.association." then
+    "listed_penalty=0.3"), never inside a name or a value."""
+    lines = [""]
+    for piece in re.findall(r"\S+?(?:\.(?=[A-Za-z_])|\s+|$)", label):
+        if lines[-1] and len(lines[-1] + piece.rstrip()) > chars:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def source_color(name: str) -> tuple[float, float, float]:
+    """The colour (RGB, 0 to 1) of the point source ``name`` ("listed_penalty"): fixed by
+    its place among all the sources scsim declares (``core.source.source_registry``), so
+    a source has the same colour in every report and comparison (numbered by the sources a
+    chart shows, "listed neighbours" was red in one report and purple in another)."""
+    names = [s.name for s in source_registry()]
+    return SOURCE_PALETTE[names.index(name) % len(SOURCE_PALETTE)]
 
 
 def _tier_colors(n: int) -> list:
@@ -137,9 +175,17 @@ def _tier_colors(n: int) -> list:
     return [cmap(k / max(n - 1, 1)) for k in range(n)]
 
 
+def _threshold(res: Result) -> float | None:
+    """The score (points) below which the run lists agents; None when it lists nobody by
+    score (listing off, or no threshold: court-blacklist lists on a severe act only)."""
+    return res.scenario.listing.threshold if res.scenario.listing.enabled else None
+
+
 def scores(runs: Runs) -> Chart:
     caption = ("Shaded bands hold the middle 98 %, 90 % and 50 % of agents' scores on each "
-               "day; the line is the median; the red dotted line is the listing threshold.")
+               "day; the line is the median")
+    caption += ("; the red dotted line is the listing threshold."
+                if any(_threshold(res) is not None for _, res in runs) else ".")
     chart, axes = blank_chart("scores", "Score distribution over time", caption, ncols=len(runs),
                          sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
@@ -148,9 +194,8 @@ def scores(runs: Runs) -> Chart:
             ax.fill_between(x, m[f"score_{lo}"], m[f"score_{hi}"], color="C0", alpha=alpha,
                             lw=0, label=f"{lo[1:]}–{hi[1:]}th percentile")
         ax.plot(x, m["score_p50"], color="C0", lw=1.8, label="median")
-        threshold = res.scenario.listing.threshold
-        if res.scenario.listing.enabled and threshold is not None:
-            ax.axhline(threshold, color="C3", ls=":", lw=1.5, label="listing threshold")
+        if _threshold(res) is not None:
+            ax.axhline(_threshold(res), color="C3", ls=":", lw=1.5, label="listing threshold")
         ax.set_xlabel("day")
         ax.set_ylabel("score (points)")
     axes[-1].legend(loc="lower left")
@@ -277,7 +322,8 @@ def chilling(runs: Runs) -> Chart | str:
 
 
 def ties(runs: Runs) -> Chart:
-    caption = ("Left: ties not severed, and agents in the largest connected component of "
+    caption = ("Left: ties active (neither severed by one of the two, nor suspended while "
+               "one of them is detained), and agents in the largest connected component of "
                "active ties (dots: days measured). Right: pariahs, agents left with few ties.")
     chart, (left, right) = blank_chart("ties", "Ties active, largest component and pariahs",
                                        caption, 2)
@@ -292,7 +338,8 @@ def ties(runs: Runs) -> Chart:
     _overlay(right, runs, [(metric_label("pariahs"), "C3",
                             lambda r: r.metrics["pariahs"] / _n(r) * PER)])
     right.set_ylabel("pariahs per 100,000 agents")
-    left.set_ylim(top=100.5)
+    # from 95 % at the highest: a line flat at 100 % sat on an axis from 100.0 to 100.5
+    left.set_ylim(min(left.get_ylim()[0], TIES_AXIS_FROM), 100.5)
     _from_zero(right)
     for ax in (left, right):
         ax.set_xlabel("day")
@@ -372,17 +419,22 @@ def network(runs: Runs) -> Chart | str:
         return "the run was saved without its network sample"
     first = samples[0][1]
     same = all(s.nodes["agent"].equals(first.nodes["agent"]) for _, s in samples)
+    severed = any(s.ties["severed_end"].any() for _, s in samples)
     panels = [("day 0", first, False)] if same else []
     for label, s in samples:
         short = label.split(":")[0] + ", " if len(runs) > 1 else ""
         if not same:
             panels.append((f"{short}day 0", s, False))
-        panels.append((f"{short}end (day {runs[0][1].scenario.days - 1})", s, True))
+        # days are numbered from 0: the last of 365 is day 364
+        panels.append((f"{short}day {runs[0][1].scenario.days - 1} (the last)", s, True))
     caption = (f"{len(first.nodes)} agents reached from {int(first.nodes['seed'].sum())} "
-               "random agents through their ties; colour: tier, ring: listed, purple dashes: "
-               "severed ties. Positions: force layout (no units).")
-    chart, axes = blank_chart("network", "Who was cut off: a sample of the network", caption,
-                         len(panels), width=min(5.0 * len(panels), 15.0), height=5.2)
+               "random agents through their ties; colour: tier, ring: listed"
+               + (", purple dashes: severed ties" if severed else "")
+               + ". Positions: force layout (no units).")
+    title = ("Who was cut off: a sample of the network" if severed
+             else "A sample of the network: no tie was severed")
+    chart, axes = blank_chart("network", title, caption, len(panels),
+                              width=min(5.0 * len(panels), 15.0), height=5.2)
     graph = nx.Graph()
     graph.add_nodes_from(first.nodes["agent"].tolist())
     graph.add_edges_from(zip(first.ties["a"].tolist(), first.ties["b"].tolist(), strict=True))
@@ -400,10 +452,11 @@ def network(runs: Runs) -> Chart | str:
         ax.set_axis_off()
     handles = [Patch(color=c, label=t) for t, c in zip(tiers, colors, strict=True)
                if t != "none"]
-    handles += [Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=1.6,
-                       label="listed"),
-                Line2D([], [], color=SEVERED_COLOR, ls="--", label="severed tie"),
-                Line2D([], [], color="0.6", label="active tie")]
+    handles.append(Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=1.6,
+                          label="listed"))
+    if severed:
+        handles.append(Line2D([], [], color=SEVERED_COLOR, ls="--", label="severed tie"))
+    handles.append(Line2D([], [], color="0.6", label="active tie"))
     axes[-1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return chart
 
@@ -473,8 +526,9 @@ CHART_TABLES = {"causes": ("wrongful", ("day", "agent", "cause")),
 
 def drawn_lines(chart: Chart) -> pd.DataFrame | None:
     """The numbers of a chart drawn with lines only, as it draws them: one row per point of
-    each labelled line (``panel``, in a chart of several: its title, else left or right as
-    the caption says, or its number; ``line``: its legend entry; ``unit``: its y axis's
+    each labelled line (``panel``, in a chart of several: the run it draws, else left or
+    right as the caption says, or its number, never a note over it such as the groups
+    chart's small-numbers warning; ``line``: its legend entry; ``unit``: its y axis's
     label; ``day``; ``value``). None for a chart with areas, bars or dots (their numbers
     are ``chart_data``'s)."""
     axes = chart.figure.axes
@@ -483,8 +537,7 @@ def drawn_lines(chart: Chart) -> pd.DataFrame | None:
         if ax.collections:
             return None
         side = ("left", "right")[k] if len(axes) == 2 else f"panel {k + 1}"
-        title = " ".join(ax.get_title(loc="left").split())  # unwrapped: one line a row
-        panel = {"panel": title or side} if len(axes) > 1 else {}
+        panel = {"panel": ax.get_label() or side} if len(axes) > 1 else {}  # _panel_titles
         for line in ax.get_lines():
             if not line.get_label().startswith("_"):
                 rows.append(pd.DataFrame({
@@ -518,9 +571,9 @@ def chart_data(name: str, runs: Runs) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True)
 
 
-def _legible_legends(chart: Chart) -> None:
+def _legible_legends(fig: Figure) -> None:
     """Legends with many entries go beside their panel, where they hide no line."""
-    for ax in chart.figure.axes:
+    for ax in fig.axes:
         legend = ax.get_legend()
         if legend is not None and len(legend.get_texts()) > MAX_LEGEND_INSIDE:
             legend.set_loc("center left")
@@ -528,6 +581,35 @@ def _legible_legends(chart: Chart) -> None:
 
 
 RUN_CHARTS = (scores, tiers, listed, travel, chilling, ties, groups, companies, network)
+
+
+def _travel_bans(sc) -> bool:
+    """Can a listed agent's ticket be blocked under scenario ``sc``?"""
+    return sanction.enabled(sc) and sc.sanctions.travel.enabled
+
+
+# The mechanism each chart draws (on in a scenario or not), and why the chart is not drawn
+# when it is off in every run: no-system drew everyone in tier a, and flat lines at 0.
+SWITCHES = {
+    "scores": (score.enabled, "scoring is off: nobody's score moves"),
+    "tiers": (score.enabled, "scoring is off: nobody's score moves, so nobody changes tier"),
+    "listed": (classify.enabled, "listing is off: nobody is listed"),
+    "groups": (classify.enabled, "listing is off: nobody is listed"),
+    "regions": (classify.enabled, "listing is off: nobody is listed"),
+    "travel": (_travel_bans, "travel bans are off: no ticket is blocked"),
+}
+
+
+def switched_off(name: str, runs: Runs) -> str | None:
+    """Why chart ``name`` is not drawn: the mechanism it draws (``SWITCHES``) is off in
+    every run, on every day of its timeline; None when it is on in one of them (a chart
+    of one side with it off shows that side flat: the comparison)."""
+    if name not in SWITCHES:
+        return None
+    on, why = SWITCHES[name]
+    if any(on(sc) for _, res in runs for sc in scenario_epochs(res.scenario)):
+        return None
+    return why
 
 
 def draw_charts(runs: Runs, comparison: Comparison | None = None
@@ -539,7 +621,7 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
     charts, skipped = [], {}
     with mpl.rc_context(STYLE):
         for draw in (*RUN_CHARTS, *PROVENANCE_CHARTS):
-            chart = draw(runs)
+            chart = switched_off(draw.__name__, runs) or draw(runs)
             if isinstance(chart, str):
                 skipped[draw.__name__] = chart
             else:
@@ -551,5 +633,5 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
         if comparison is not None:
             charts.insert(1, differences(comparison))
         for chart in charts:
-            _legible_legends(chart)
+            _legible_legends(chart.figure)
     return charts, skipped

@@ -28,6 +28,7 @@ from scsim.report.figures import (
     _smooth,
     blank_chart,
     one_day,
+    source_color,
 )
 
 CAUSE_COLORS = {"misattribution": "#d73027", "false_report": "#fc8d59",
@@ -56,7 +57,7 @@ def sources(runs: Runs) -> Chart | str:
                     if f"points_{s}" in res.metrics)]
     if not shown:  # an empty frame with a 0-1 axis said nothing
         return "no source gave or took any points: nobody was scored"
-    colors = {s: f"C{k % 10}" for k, s in enumerate(shown)}
+    colors = {s: source_color(s) for s in shown}
     for ax, (_, res) in zip(axes, runs, strict=True):
         days = _days(res)
         per_agent = {s: _smooth(res.metrics[f"points_{s}"] / _n(res)).to_numpy()
