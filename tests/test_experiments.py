@@ -14,7 +14,7 @@ import pytest
 
 import scsim
 from scsim.analysis.stats import mean_ci95
-from scsim.errors import ResultWarning, ScsimError
+from scsim.errors import ResultWarning, ScenarioWarning, ScsimError
 from scsim.experiments.calibrate import (
     Calibration,
     Target,
@@ -430,6 +430,43 @@ def test_a_swept_parameter_that_does_nothing_in_any_cell_is_named():
         assert sw.inert_parameters(sw.design_plan(base, grid=grid)) == [], grid
 
 
+@pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")  # shaming, on purpose
+def test_a_sensitivity_parameter_that_does_nothing_is_named(monkeypatch):
+    """A sensitivity analysis of shaming.probability while shaming is off spent its runs
+    for an index of 0, unsaid (a sweep said so): named before anything runs, in Python as
+    a warning; not once shaming is on."""
+    from scsim.experiments.design import parse_ranges
+    from scsim.experiments.sensitivity import inert_ranges
+
+    base = scsim.load_scenario("national-800", agents=500, days=5)
+    data = base.model_dump(mode="json")
+    params = parse_ranges(["listing.threshold=500..600", "shaming.probability=0..1"], data)
+    (line,) = inert_ranges(base, params)
+    assert line.startswith("shaming.probability does nothing at either end of its range, so "
+                           "its index is 0: shaming.probability is set but shaming.enabled")
+    shaming = scsim.load_scenario("national-800", agents=500, days=5,
+                                  overrides={"shaming.enabled": True,
+                                             "shaming.probability": 0.5})
+    assert inert_ranges(shaming, params) == []
+    from scsim.experiments import cluster
+
+    def no_cluster(*args, **kwargs):  # the warning comes before any cluster starts
+        raise RuntimeError("no cluster in this test")
+
+    monkeypatch.setattr(cluster, "dask_client", no_cluster)
+    with pytest.warns(ScenarioWarning, match="shaming.probability does nothing at either"), \
+            pytest.raises(RuntimeError, match="no cluster in this test"):
+        scsim.sensitivity(base, {"listing.threshold": (500, 600),
+                                 "shaming.probability": (0, 1)}, samples=4)
+
+
+def test_an_output_given_twice_is_refused():
+    """A sweep's table with two columns of one name was an internal error."""
+    with pytest.raises(ScsimError, match=r"^output listed_final is given twice$"):
+        scsim.sweep("national-800", {"listing.threshold": [500, 600]},
+                    outputs=["listed_final", "wrongful_new_total", "listed_final"])
+
+
 def test_seeds_are_checked_before_calibrate_or_sensitivity_touch_the_cluster(base_data):
     """A seed scsim refuses (negative, above 2**63 - 1, not whole) is the same one-line
     ScsimError from calibrate and sensitivity as from simulate, before the client is used
@@ -565,8 +602,8 @@ def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
 
     monkeypatch.setattr(cluster, "dask_client", lambda *a, **k: contextlib.nullcontext())
     base = scsim.load_scenario("court-blacklist", agents=1000, days=60)
-    ranges = {"scoring.recovery": (0.001, 0.01), "listing.duration": (100, 200)}
-    indices = pd.DataFrame([("scoring.recovery", 0.9, 0.8, 0.5, 0.2),
+    ranges = {"sanctions.travel.air_rate": (0.001, 0.01), "listing.duration": (100, 200)}
+    indices = pd.DataFrame([("sanctions.travel.air_rate", 0.9, 0.8, 0.5, 0.2),
                             ("listing.duration", 0.1, 0.05, 0.2, 0.05)],
                            columns=["parameter", "S1", "S1_ci95", "ST", "ST_ci95"])
     flat = Sensitivity("sobol", "listed_final", indices,
@@ -576,7 +613,7 @@ def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
     for result, said in ((flat, "listed_final took the same value in all 8 runs: the "
                                 "indices measure nothing"),
                          (noisy, r"too imprecise to rank the parameters: S1 is above ST for "
-                                 r"scoring.recovery: raise samples= \(now 2; e.g. 64\)")):
+                                 r"sanctions.travel.air_rate: raise samples= \(now 2; e.g. 64\)")):
         monkeypatch.setattr(sensitivity_module, "sensitivity", lambda *a, r=result, **k: r)
         with pytest.warns(ResultWarning, match=said):
             assert scsim.sensitivity(base, ranges, "listed_final") is result
@@ -595,7 +632,7 @@ def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
     page = flat._repr_html_()
     assert "took the same value in all 8 runs" in page and "explains" not in page
     assert "raise samples= (now 2" in noisy._repr_html_()
-    assert "scoring.recovery: alone, it explains" in noisy._repr_html_()
+    assert "sanctions.travel.air_rate: alone, it explains" in noisy._repr_html_()
     good = Calibration({}, fit.assign(fitted=0.013, relative_error=0.008),
                        pd.DataFrame({"number": [0]}), base)
     monkeypatch.setattr(calibrate_module, "calibrate", lambda *a, **k: good)

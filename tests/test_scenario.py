@@ -311,6 +311,9 @@ def test_an_unknown_top_level_key_lists_base_among_the_known(tmp_path):
         f"{path}:1: extends: unknown key (known: base, name, description, source, days,")
     path.write_text("bsae: national-800\ndays: 10\n")
     assert problems(path) == [f"{path}:1: bsae: unknown key (did you mean 'base'?)"]
+    # not in an override's: base is no setting
+    (told,) = problems("national-800", overrides=["bsae=1"])
+    assert told.startswith("override bsae=1: bsae: unknown key (known: name, description,")
 
 
 @pytest.mark.parametrize(("given", "named"), [

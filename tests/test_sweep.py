@@ -319,6 +319,20 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     # a value given twice would run the same cell again
     (["sweep", "national-800", "--grid", "surveillance.misattribution=0,0.1,0.0"],
      "--grid surveillance.misattribution: 0.0 given twice"),
+    # an output given twice made a table of two columns of one name (an internal error);
+    # sensitivity analysed the last one alone, unsaid
+    (["sensitivity", "national-800", "--param", "scoring.recovery=0..0.1", "--param",
+      "listing.threshold=500..600", "--output", "listed_final", "--output", "fear_mean_final"],
+     "--output given 2 times: an analysis explains one output; run one for each"),
+    # a sweep too big to plan: an internal error from the catalogue, or 7 TiB asked for
+    (["sweep", "national-800", "--grid", "listing.threshold=500,600", "--reps",
+      "100000000000"], "2 cells × 100,000,000,000 replications = 200,000,000,000 runs: at "
+     "most 1,000,000 runs in one sweep"),
+    (["sweep", "national-800", "--sample", "1000000000000", "--range",
+      "listing.threshold=500..600"], "at most 1,000,000 runs in one sweep"),
+    (["sweep", "national-800", "--grid", "listing.threshold=" + ",".join(map(str, range(1100))),
+      "--grid", "scoring.recovery=" + ",".join(str(k / 1e4) for k in range(1000))],
+     "1,100,000 cells × 1 replication"),
     # --workers sizes a local cluster: 0 is refused, and so is --workers with a scheduler
     (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "0"],
      "'--workers'"),

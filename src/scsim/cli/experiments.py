@@ -365,8 +365,8 @@ def calibrate_command(
 def sensitivity_command(
     scenario: Annotated[str, typer.Argument(help="Scenario to analyse.")],
     param: ParamOption = None,
-    output: Annotated[str, typer.Option(help="The output to explain, e.g. wrongful_new_total."
-                                        )] = "wrongful_new_total",
+    output: Annotated[list[str] | None, typer.Option(
+        help="The output to explain (one), e.g. wrongful_new_total (the default).")] = None,
     method: Annotated[Literal["sobol", "morris"], typer.Option(
         help="sobol (first-order and total indices) or morris (screening).")] = "sobol",
     samples: Annotated[int, typer.Option(
@@ -389,10 +389,19 @@ def sensitivity_command(
     _require("sensitivity", "experiments", "report")
     from scsim.experiments.design import parse_ranges
     from scsim.experiments.outputs import check_outputs
-    from scsim.experiments.sensitivity import check_sensitivity, planned_runs, sensitivity
+    from scsim.experiments.sensitivity import (
+        check_sensitivity,
+        inert_ranges,
+        planned_runs,
+        sensitivity,
+    )
     from scsim.fsutil import check_output_folder
 
     check_seed(seed)
+    if output and len(output) > 1:  # (the last one was analysed alone, unsaid)
+        raise ScsimError(f"--output given {len(output)} times: an analysis explains one "
+                         "output; run one for each")
+    output = output[0] if output else "wrongful_new_total"
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
     folder = out or Path(f"sensitivity-{base.name}")
@@ -400,6 +409,8 @@ def sensitivity_command(
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_sensitivity(params, method, samples, seed)  # before Dask
+    for line in inert_ranges(base, params):
+        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     per = "base samples" if method == "sobol" else "trajectories"
     console.print(f"{method}: {samples} {per} x ({len(params)} parameters + "
                   f"{2 if method == 'sobol' else 1}) = "

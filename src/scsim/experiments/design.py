@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -20,8 +21,12 @@ from scipy.stats import qmc
 
 from scsim.core.rng import name_id, stream_key
 from scsim.errors import ScenarioError, ScsimError
+from scsim.outputs.words import counted
 from scsim.scenario.loader import parse_assignment
 from scsim.scenario.paths import get_path, parse_path
+
+if TYPE_CHECKING:
+    from scsim.scenario import Scenario
 
 _RANGE = re.compile(r"^\s*([^=]+?)\s*=\s*([^.]+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*\.\.\s*"
                     r"([^:]+?)\s*(?::\s*(log|linear))?\s*$")
@@ -71,6 +76,25 @@ def valid_scenario(base: dict, values: dict[str, Any], what: str):
         return load_scenario(base, overrides=values)
     except ScenarioError as exc:
         raise ScsimError(f"{what} is not a valid scenario: {exc.problems[0]}") from None
+
+
+def inert_keys(scenarios: Iterable[Scenario], keys: list[str]) -> dict[str, str]:
+    """The ``keys`` (dotted paths a design varies) that do nothing in every one of
+    ``scenarios``, each with why (``scenario.advice``): ``shaming.probability`` while
+    shaming is off gives the same results wherever it is set. Empty as soon as every key
+    does something in one of them."""
+    from scsim.scenario.advice import inert_settings
+
+    paths = {parse_path(key): key for key in keys}
+    own = {path[:cut] for path in paths for cut in range(1, len(path) + 1)}
+    inert: dict[str, str] | None = None
+    for sc in scenarios:
+        found = {paths[tuple(path)]: sentence for path, sentence in
+                 inert_settings(sc, own=own) if tuple(path) in paths}
+        inert = found if inert is None else {k: v for k, v in inert.items() if k in found}
+        if not inert:
+            return {}
+    return inert or {}
 
 
 def parse_range(spec: str, base: dict) -> Range:
@@ -165,8 +189,24 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
+MAX_RUNS = 1_000_000
+"""Runs one sweep may plan (cells × replications): each is a task on the cluster and a row
+of the catalogue, and beyond, the plan itself outgrows the machine (--reps 10^11 was an
+internal error from the catalogue, --sample 10^12 asked for 7 TiB)."""
+
+
+def check_runs(cells: int, reps: int) -> None:
+    """Refuse a sweep of more than ``MAX_RUNS`` runs, saying how many it would be."""
+    if cells * reps > MAX_RUNS:
+        raise ScsimError(f"a sweep of {counted(cells, 'cell')} × {counted(reps, 'replication')}"
+                         f" = {cells * reps:,} runs: at most {MAX_RUNS:,} runs in one sweep "
+                         "(split it, or draw fewer cells)")
+
+
 def grid_cells(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Every combination of the grid's values, first key varying slowest."""
+    """Every combination of the grid's values, first key varying slowest (at most
+    ``MAX_RUNS`` of them)."""
+    check_runs(math.prod(len(values) for values in grid.values()), 1)
     keys = list(grid)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(
         *(grid[k] for k in keys))]
@@ -176,6 +216,7 @@ def latin_hypercube(ranges: list[Range], n: int, seed: int) -> list[dict[str, An
     """``n`` cells from a Latin-hypercube sample of the ranges (scipy.stats.qmc)."""
     if n < 1:
         raise ScsimError("--sample must be at least 1")
+    check_runs(n, 1)
     unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(n)
     return [{r.key: r.value(u[k]) for k, r in enumerate(ranges)} for u in unit]
 

@@ -81,13 +81,16 @@ def never_below_zero(name: str) -> bool:
 
 def check_outputs(sc, names: list[str]) -> None:
     """Refuse, before anything is run or read, an output that names no metric column of
-    the runs of scenario ``sc`` (``parse_output``'s error)."""
+    the runs of scenario ``sc`` (``parse_output``'s error), or one given twice (a table
+    of two columns of one name was an internal error)."""
     from scsim.core.params import Names
     from scsim.outputs.metrics import metric_columns
 
     columns = metric_columns(Names.of(sc))
-    for name in names:
+    for k, name in enumerate(names):
         parse_output(name, columns)
+        if name in names[:k]:
+            raise ScsimError(f"output {name} is given twice")
 
 
 def evaluate(metrics: pd.DataFrame, agents: int, names: list[str]) -> dict[str, float]:

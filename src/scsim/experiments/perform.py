@@ -169,7 +169,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     from scsim.experiments.cluster import cluster_address, dask_client
     from scsim.experiments.design import PYTHON
     from scsim.experiments.outputs import check_outputs
-    from scsim.experiments.sensitivity import check_sensitivity
+    from scsim.experiments.sensitivity import check_sensitivity, inert_ranges
     from scsim.experiments.sensitivity import sensitivity as analyse
     from scsim.scenario.loader import as_scenario
 
@@ -182,6 +182,8 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     check_outputs(base, [output])
     params = _parameters(ranges, base)
     check_sensitivity(params, method, samples, seed, PYTHON)  # before Dask
+    for line in inert_ranges(base, params):
+        warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         result = analyse(base, params, output, client=client, method=method,
                          samples=samples, seed=seed, progress=progress)

@@ -23,7 +23,13 @@ from distributed import as_completed
 from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
 from scsim.experiments.cluster import result_of
-from scsim.experiments.design import cell_label, replication_seed, valid_scenario
+from scsim.experiments.design import (
+    cell_label,
+    check_runs,
+    inert_keys,
+    replication_seed,
+    valid_scenario,
+)
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.tasks import run_simulation
 from scsim.outputs.words import counted
@@ -85,6 +91,7 @@ def make_plan(base: Scenario, cells: list[dict[str, Any]], reps: int, seed: int,
 
     if reps < 1:
         raise ScsimError("--reps must be at least 1")
+    check_runs(len(cells), reps)
     plan = Plan(base.model_dump(mode="json"), cells, reps, seed, design,
                 origin.model_dump(mode="json") if origin is not None else None)
     for k, cell in enumerate(cells):
@@ -143,20 +150,9 @@ def inert_parameters(plan: Plan) -> list[str]:
     """The swept parameters that do nothing in any cell, each with why
     (``scenario.advice``): a sweep of ``shaming.probability`` while shaming is off gives the
     same results in every cell. Empty when every swept parameter does something somewhere."""
-    from scsim.scenario.advice import inert_settings
-    from scsim.scenario.paths import parse_path
-
-    keys = {parse_path(key): key for key in (plan.cells[0] if plan.cells else {})}
-    own = {path[:cut] for path in keys for cut in range(1, len(path) + 1)}
-    inert: dict[str, str] | None = None
-    for cell in range(len(plan.cells)):
-        found = {keys[tuple(path)]: sentence for path, sentence in
-                 inert_settings(plan.scenario(cell), own=own) if tuple(path) in keys}
-        inert = found if inert is None else {k: v for k, v in inert.items() if k in found}
-        if not inert:
-            return []
-    return [f"swept {key} does nothing in any cell: {sentence}"
-            for key, sentence in (inert or {}).items()]
+    cells = (plan.scenario(cell) for cell in range(len(plan.cells)))
+    return [f"swept {key} does nothing in any cell: {sentence}" for key, sentence in
+            inert_keys(cells, list(plan.cells[0]) if plan.cells else []).items()]
 
 
 def start(store: RunStore, plan: Plan) -> str:

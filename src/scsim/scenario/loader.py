@@ -653,6 +653,9 @@ def validate(doc: Document) -> Scenario:
         errors = exc.errors()
         errors, misnamed = _misnamed_items(doc, errors)
         suggest = sum(err["type"] == "extra_forbidden" for err in errors) <= SUGGESTED_AT_MOST
+        for err in errors:  # an override's key: base is not one (the file's loader's)
+            loc = tuple(err["loc"])
+            err["by_option"] = any(path[:len(loc)] == loc for path in doc.options)
         problems = [_describe(doc, tuple(err["loc"]), _message(err, suggest))
                     for err in _field_problems(errors, suggest)]
         problems += [_describe(doc, loc, msg) for loc, msg in misnamed]
@@ -822,6 +825,8 @@ def _message(err: dict, suggest: bool = True) -> str:
     if kind == "extra_forbidden":
         close = _meant(err["loc"]) if suggest else None
         known = _fields_at(err["loc"][:-1])
+        if err.get("by_option"):  # (base is a file's key, not a setting)
+            close, known = None if close == "base" else close, [k for k in known if k != "base"]
         hint = f" (did you mean '{close}'?)" if close else (
             f" (known: {', '.join(known)})" if known else "")
         return f"unknown key{hint}"
