@@ -20,6 +20,7 @@ import pytest
 from conftest import SCSIM, dask_cluster, run_cli
 from scsim.errors import MemoryRefused, ScsimError
 from scsim.experiments.perform import sweep as python_sweep
+from scsim.experiments.perform import sweep_table
 from scsim.store import open_store
 
 
@@ -99,6 +100,21 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     assert each["sanctions.travel.air_rate"].dtype == float
     assert each.groupby("cell")["blocked_air_total"].mean().tolist() == pytest.approx(
         list(cells["blocked_air_total"]))
+    # read back in a notebook, as the command prints them (only `scsim sweeps` reached
+    # them); a reading call makes no store where there is none
+    read = sweep_table(sweep_id[:8], "blocked_air_total", store=tmp_path)
+    assert read.attrs["sweep_id"] == sweep_id
+    pd.testing.assert_frame_equal(read.reset_index(drop=True), each, check_dtype=False)
+    per_cell = sweep_table("last", ["blocked_air_total"], per_cell=True,
+                                        store=open_store(tmp_path))
+    assert per_cell["blocked_air_total"].tolist() == pytest.approx(
+        list(cells["blocked_air_total"]))
+    assert per_cell["blocked_air_total_ci95"].tolist() == pytest.approx(
+        list(cells["blocked_air_total_ci95"]), nan_ok=True)
+    with pytest.raises(ScsimError, match="no run store at"):
+        sweep_table(store=tmp_path / "none")
+    with pytest.raises(ScsimError, match="output blocked_air_total is given twice"):
+        sweep_table(sweep_id, ["blocked_air_total"] * 2, store=tmp_path)
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", "--store", str(tmp_path), "--json")
     assert [(s["id"], s["cells"], s["status"]) for s in json.loads(out)] == [
         (sweep_id, 4, "done")]

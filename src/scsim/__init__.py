@@ -9,6 +9,7 @@
     reps = scsim.replicate(sc, reps=10)      # seeds 0-9: .mean(), .quantiles(), .plot()
     cmp = scsim.compare(sc_a, sc_b, seed=1, reps=5)   # paired: cmp.metrics(), cmp.plot()
     runs = scsim.sweep(sc, {"listing.threshold": [640, 660]}, reps=3)  # a row per run (Dask)
+    scsim.sweep_table("last", per_cell=True)        # a stored sweep read back: mean, 95 % CI
     si = scsim.sensitivity(sc, {"scoring.recovery": (0.001, 0.01)})   # Sobol indices (SALib)
     fit = scsim.calibrate(sc, {"sanctions.travel.air_rate": (0.001, 0.05)},
                           {"blocked_air_per_capita_year": 0.0129})  # Optuna: fit.best_params
@@ -51,6 +52,7 @@ _LAZY = {
     "compare": "scsim.analysis.compare",
     "replicate": "scsim.analysis.replicate",
     "sweep": "scsim.experiments.perform",
+    "sweep_table": "scsim.experiments.perform",
     "sensitivity": "scsim.experiments.perform",
     "calibrate": "scsim.experiments.perform",
     "Replicates": "scsim.analysis.replicate",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from scsim.analysis.compare import compare
     from scsim.analysis.replicate import Replicates, replicate
     from scsim.core.engine import Simulation, simulate
-    from scsim.experiments.perform import calibrate, sensitivity, sweep
+    from scsim.experiments.perform import calibrate, sensitivity, sweep, sweep_table
     from scsim.outputs.casefile import Trace
     from scsim.outputs.result import Result
     from scsim.report import report_comparison, report_run
@@ -110,4 +112,5 @@ __all__ = [
     "sensitivity",
     "simulate",
     "sweep",
+    "sweep_table",
 ]

@@ -116,6 +116,42 @@ def sweep(scenario: Scenario | str | Path | dict,
     return table
 
 
+def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
+                per_cell: bool = False,
+                store: RunStore | str | os.PathLike | bool = True) -> pd.DataFrame:
+    """A stored sweep's table, read back (a notebook had only ``scsim sweeps`` to reach one
+    it did not run itself, or ran before a restart): ``sweep`` names it (an id, a unique
+    prefix of one, or ``"last"``) in ``store`` (True: the default store; a folder; a
+    RunStore). One row per finished run, as ``sweep()`` returns (cell, replication, seed,
+    run id, the cell's parameters and each of ``outputs``; default: the sweep's usual
+    ones); with ``per_cell``, one row per cell, each output's mean over its finished
+    replications and the half-width of its 95 % interval (``NAME_ci95``), as ``scsim
+    sweeps SWEEP`` prints it. An interrupted sweep gives what it finished."""
+    from scsim.extras import require
+
+    require("experiments", what="scsim.sweep_table()")
+    from scsim.experiments import sweep as sw
+    from scsim.experiments.outputs import check_outputs
+    from scsim.store import RunStore, open_store
+
+    if not isinstance(sweep, str):
+        raise ScsimError(f"sweep={sweep!r}: a sweep's id, a unique prefix of one, or 'last'")
+    if not (outputs is None or isinstance(outputs, str) or (
+            isinstance(outputs, list | tuple) and all(isinstance(o, str) for o in outputs))):
+        raise ScsimError(f"outputs={outputs!r}: an output's name or a list of them")
+    if store is False or store is None:
+        raise ScsimError("store= names the run store the sweep is in: True (the default "
+                         "one), a folder or a RunStore")
+    runs = store if isinstance(store, RunStore) else open_store(
+        None if store is True else store, create=False)
+    sweep_id, plan = sw.plan_of(runs, sweep)
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs or sw.DEFAULT_OUTPUTS)
+    check_outputs(plan.scenario(0), outputs)
+    table = (sw.cell_table if per_cell else sw.run_table)(runs, sweep_id, plan, outputs)
+    table.attrs["sweep_id"] = sweep_id
+    return table
+
+
 def _grid_spec(key: str, values: Sequence[Any]) -> str:
     """``grid``'s values of ``key`` as ``scsim sweep --grid`` takes them (KEY=V1,V2)."""
     if isinstance(values, str) or not isinstance(values, Sequence):
