@@ -224,8 +224,15 @@ def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
     assert not (of(ev, "traced")["source"] == "misattribution").any()  # all told singly
     assert abs(ledger_gap(res)[1]) <= len(res.names.sources) * POINTS_EPSILON
     assert res.events["agent"].unique().tolist() == [1]  # agent 0 was never listed
-    assert res.explain(1).text.splitlines()[1].startswith(
+    _, reading, first = res.explain(1).text.splitlines()[:3]
+    assert first.startswith(
         f"day {before.iloc[0].day}: sighted by camera (theft) — in fact agent 0")
+    # how to read it, under its first line: where the score started, where it lists, and
+    # why a score shown may differ from the amounts told before it
+    start = res.agents["start_score"].iloc[1]
+    assert reading.startswith(f"(started at {start:,.1f} points; listed below "
+                              f"{res.scenario.listing.threshold:,g} points; amounts under a "
+                              "point") and "told once they add up to a point" in reading
 
 
 def test_a_full_error_log_is_told_in_the_case_file(monkeypatch):

@@ -966,8 +966,27 @@ def shown_score(score: float, bounds: tuple[float, ...] = ()) -> str:
     return f"{score:.{places}f}"
 
 
+def reading_key(sc, start_score: float) -> str:
+    """What a reader needs to check a case file's lines, said under its first: the score the
+    agent started from (points), the listing threshold of ``sc`` (each of its timeline's,
+    when it changes), and that small amounts are told once they add up to a point (a page
+    showed "-1.2 points (score 549.4)" after "score 549.9996", with no way to tell why)."""
+    from scsim.scenario.loader import timeline_epochs
+
+    thresholds = sorted({e.listing.threshold for _, e in timeline_epochs(sc)
+                         if e.listing.enabled and e.listing.threshold is not None})
+    listed = ("" if not thresholds else f"; listed below {thresholds[0]:,g} points"
+              if len(thresholds) == 1 else "; listed below " + " or ".join(
+                  f"{t:,g}" for t in thresholds) + " points (the timeline changes it)")
+    return (f"(started at {start_score:,.1f} points{listed}; amounts under a point, such as "
+            "the daily pull toward neighbours or recovery, are told once they add up to a "
+            "point, so a score shown may differ from the amounts told before it by what is "
+            "not told yet)")
+
+
 def story(events: pd.DataFrame, agent: int, tiers: list[str],
-          wrongful: pd.DataFrame | None = None, bounds: tuple[float, ...] = ()) -> str:
+          wrongful: pd.DataFrame | None = None, bounds: tuple[float, ...] = (),
+          reading: str = "") -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
@@ -977,7 +996,8 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
     listing's line names who is behind it as ``wrongful_stories`` does (``_who``), from
     the agent's rows of the wrongful listings (``wrongful``). Scores have one decimal, or
     more where one would show them across a tier's bound or the listing threshold
-    (``bounds``, see ``shown_score``)."""
+    (``bounds``, see ``shown_score``). ``reading`` (``reading_key``) is said under the
+    first line."""
     acts = _act_fates(events)
     streaks = _streaks(events)
     listings = () if wrongful is None else wrongful[wrongful["agent"] == agent].itertuples(
@@ -1016,7 +1036,7 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
                 f"{what} — {counted(len(rows), 'time')}")
         lines.append(f"day {day}: {what} (score {shown_score(rows[0].score_after, bounds)})")
     head = f"agent {agent}: case file, {counted(len(events), 'event')}"
-    return "\n".join([head, *lines])
+    return "\n".join([head, *([reading] if reading else []), *lines])
 
 
 @dataclass(frozen=True)
@@ -1099,9 +1119,10 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     mine = events[events["agent"] == agent].reset_index(drop=True)
     tiers = list(res.names.tiers)
     if len(mine):
+        reading = reading_key(res.scenario, float(res.agents["start_score"].iloc[agent]))
         return CaseFile(agent, True, mine, story(mine, agent, tiers,
                                                  res.provenance.get("wrongful"),
-                                                 boundaries(res.scenario)))
+                                                 boundaries(res.scenario), reading))
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):
