@@ -15,8 +15,9 @@ from conftest import run_cli
 from scsim.analysis.compare import SWITCHES_NOTE, compare
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
+from scsim.outputs.summary import SMALL_COUNT, listed_at_end
 from scsim.report import REPORT_FILE, report_comparison, report_run
-from scsim.report.figures import RUN_CHARTS, SMALL_COUNT, draw_charts, listed_at_end, tiers
+from scsim.report.figures import RUN_CHARTS, draw_charts, tiers
 from scsim.store import open_store
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -154,8 +155,19 @@ def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
     assert min(listed_at_end(many, g) for g in many.names.groups) >= SMALL_COUNT
     assert not _warned(many)
     few = scsim.simulate(scsim.load_scenario("national-800", agents=3000, days=60), seed=5)
-    assert min(listed_at_end(few, g) for g in few.names.groups) < SMALL_COUNT
+    fewest = min((listed_at_end(few, g), g) for g in few.names.groups)
+    assert fewest[0] < SMALL_COUNT
     assert _warned(few)
+    # the warning names the group and the day it counts ("13 listed in a group" said
+    # neither), and the dashboard's ratio chart carries it too (it said nothing)
+    from scsim.dashboard.views import run_view
+
+    said = (f"small numbers: {fewest[1]} has {fewest[0]} listed on the final day (under "
+            f"{SMALL_COUNT}), fewer before: noisy ratios")
+    (title,) = [ax.get_title(loc="left") for c in draw_charts([("A", few)])[0]
+                if c.name == "groups" for ax in c.figure.axes if ax.get_title(loc="left")]
+    assert title == f"⚠ {said}"
+    assert run_view(few)["ratio_warning"] == said and run_view(many)["ratio_warning"] == ""
 
 
 def test_comparison_report(tmp_path, pair):
@@ -369,7 +381,8 @@ def test_a_run_without_the_system_draws_no_empty_frames():
     res = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=20), seed=1)
     assert sources([("A", res)]) == "no source gave or took any points: nobody was scored"
     right = groups([("A", res)]).figure.axes[1]
-    assert right.get_title(loc="left").startswith("no ratio: nobody of ")
+    assert right.get_title(loc="left") == ("no ratio: nobody in the group majority was listed "
+                                           "on any day")
     assert right.get_xlim() == (0.0, 19.0)
 
 

@@ -26,6 +26,7 @@ from scsim.outputs.headline import (
 )
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
+from scsim.outputs.summary import ratio_warning
 from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
 from scsim.scenario.schema import Scenario
@@ -75,6 +76,7 @@ def run_view(res: Result) -> dict[str, Any]:
         "series": {c: floats(m[c]) for c in SERIES if c in m.columns},
         "groups": groups,
         "reference_group": res.names.groups[res.names.reference_group],
+        "ratio_warning": ratio_warning([res], list(res.names.groups)),
         "regions": regions(res),
         "travel": travel(m, n, res.scenario),
         "network": network(res),

@@ -249,6 +249,27 @@ def small_numbers(counts: dict[str, int], what: str) -> str:
     return f" (small numbers: {small}, so the {what} is noisy)" if small else ""
 
 
+def listed_at_end(res: Result, group: str) -> int:
+    """Agents of ``group`` on the list on the final day (the count behind its rates)."""
+    size = int((res.agents["group"] == group).sum())
+    return round(float(res.metrics[f"listed_rate_{group}"].iloc[-1]) * size)
+
+
+def ratio_warning(runs: list[Result], groups: list[str]) -> str:
+    """The warning a chart of disparate-impact ratios over days carries when the group of
+    ``groups`` with the fewest listed on the final day, in any of ``runs``, has under
+    ``SMALL_COUNT``: "small numbers: minority has 13 listed on the final day (under 30),
+    fewer before: noisy ratios" (the report's chart said "13 listed in a group", without
+    which; the dashboard's said nothing while its ratio jumped to 9 in the first weeks);
+    '' when none has."""
+    fewest = min(((listed_at_end(r, g), g) for r in runs for g in groups), default=None)
+    if fewest is None or fewest[0] >= SMALL_COUNT:
+        return ""
+    count, group = fewest
+    return (f"small numbers: {group} has {count:,} listed on the final day (under "
+            f"{SMALL_COUNT}), fewer before: noisy ratios")
+
+
 def mechanism_rows(res: Result, add) -> None:
     """One section per mechanism that is off by default and on in this run (detention,
     impunity, shunning by businesses, family rewards, norms...): each of its metrics, a

@@ -34,7 +34,7 @@ from scsim.core.source import source_registry
 from scsim.mechanisms import classify, sanction, score
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import SMALL_COUNT, companies_scored
+from scsim.outputs.summary import companies_scored, ratio_warning
 
 Runs = list[tuple[str, Result]]
 
@@ -364,15 +364,13 @@ def groups(runs: Runs) -> Chart | str:
     _overlay(right, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"di_{g}"])
                            for k, g in enumerate(names)])
     right.axhline(1.0, color="0.5", lw=0.8)
-    fewest = min(listed_at_end(r, g) for _, r in runs for g in names)
+    warning = ratio_warning([r for _, r in runs], names)
     if not any(r.metrics[f"di_{g}"].notna().any() for _, r in runs for g in names):
-        right.set_title(f"no ratio: nobody of {ref} was listed on any day", loc="left",
-                        color="0.3", fontsize=8)
+        right.set_title(f"no ratio: nobody in the group {ref} was listed on any day",
+                        loc="left", color="0.3", fontsize=8)
         right.set_xlim(0, max(1, max(len(r.metrics) for _, r in runs) - 1))
-    elif fewest < SMALL_COUNT:
-        right.set_title(f"⚠ small numbers: {fewest} listed in a group on the final day "
-                        f"(under {SMALL_COUNT}): noisy ratios", loc="left", color="C3",
-                        fontsize=8)
+    elif warning:
+        right.set_title(f"⚠ {warning}", loc="left", color="C3", fontsize=8)
     _from_zero(left, at_least=0.1)
     _from_zero(right, at_least=2.0)
     left.set_ylabel("listed (% of the group)")
@@ -381,12 +379,6 @@ def groups(runs: Runs) -> Chart | str:
         ax.set_xlabel("day")
         ax.legend(loc="upper left")
     return chart
-
-
-def listed_at_end(res: Result, group: str) -> int:
-    """Agents of ``group`` on the list on the final day (the count behind its rates)."""
-    size = int((res.agents["group"] == group).sum())
-    return round(float(res.metrics[f"listed_rate_{group}"].iloc[-1]) * size)
 
 
 def companies(runs: Runs) -> Chart | str:

@@ -47,7 +47,9 @@ function drawBreakdown() {
   const figure = $("breakdown").value;
   const [groups, regions] = BREAKDOWN[figure].map(
     caption => caption.replace("REFERENCE", run.reference_group || "the reference group"));
-  $("caption-groups").textContent = groups;
+  // a ratio of a few listed people swings widely (to 9 in a run's first weeks): said
+  $("caption-groups").textContent = figure === "di" && run.ratio_warning ?
+    `${groups}. ⚠ ${run.ratio_warning}.` : groups;
   $("caption-regions").textContent = `${regions} (regions join as the roll-out reaches them)`;
   // shares as percentages, as the headline says them ("0.5 %", not 0.005)
   const shown = values => figure !== "listed_rate" ? values :
