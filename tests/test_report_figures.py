@@ -143,3 +143,22 @@ def test_the_network_says_when_nobody_was_cut_off(no_system):
     assert "severed" not in chart.caption
     titles = [ax.get_title(loc="left") for ax in chart.figure.axes]
     assert f"day {DAYS - 1} (the last)" in titles
+
+
+def test_the_chilling_chart_draws_the_headlines_figure():
+    """high-control's headline said 31 % fewer penalised acts (the last 30 days against the
+    first 30) while its chart, 14-day means against the first 14 days, ended at 65 %: the
+    chart draws the headline's figure too, over the days it compares, and says so."""
+    from scsim.outputs.headline import chilling_change, run_headline
+    from scsim.report.figures import chilling
+
+    res = _run("high-control")
+    chart = chilling([("A", res)])
+    (bar,) = [line for line in chart.figure.axes[0].get_lines()
+              if line.get_label() == "last 30 days against the first 30 (headline)"]
+    change = chilling_change(res.metrics)
+    assert list(bar.get_xdata()) == [DAYS - 30, DAYS - 1]
+    assert list(bar.get_ydata()) == [100 * (1 + change)] * 2
+    assert f"{abs(100 * change):.0f} % fewer penalised acts in the last 30 days" in (
+        run_headline(res))
+    assert "The thick grey bar is the headline's figure" in chart.caption

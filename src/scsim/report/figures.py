@@ -12,6 +12,7 @@ printed under the chart in the PNG.
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from scsim.analysis.published import ticket_figures
 from scsim.core.params import scenario_epochs
 from scsim.core.source import source_registry
 from scsim.mechanisms import classify, sanction, score
+from scsim.outputs.headline import chilling_change, chilling_window
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import companies_scored, ratio_warning
@@ -306,9 +308,11 @@ def chilling(runs: Runs) -> Chart | str:
                 "too few to measure a change")
     names = [b for b in _penalised(runs[0][1])
              if all(b in _penalised(r) and _enough(r, f"acts_{b}") for _, r in runs)]
+    window = chilling_window(len(runs[0][1].metrics))
     caption = (f"Penalised acts per day ({SMOOTH}-day mean), % of the first {SMOOTH} days, per "
                f"behaviour (if ≥ {MIN_BASELINE_ACTS} acts then) and in all (black); under 100 "
-               "% = deterred.")
+               f"% = deterred. The thick grey bar is the headline's figure: the last {window} "
+               f"days' mean against the first {window} days'.")
     series = [(b.replace("_", " "), f"C{k % 10}",
                lambda r, b=b: _relative(r.metrics[f"acts_{b}"])) for k, b in enumerate(names)]
     series.append(("all penalised acts", "black", lambda r: _relative(r.metrics[
@@ -317,6 +321,14 @@ def chilling(runs: Runs) -> Chart | str:
                             caption, runs, series,
                             f"acts per day, {SMOOTH}-day mean (% of the first {SMOOTH} days)")
     ax.axhline(100, color="0.5", lw=0.8)
+    for k, (label, res) in enumerate(runs):  # the headline's windows, not the chart's
+        change, days = chilling_change(res.metrics), _days(res)
+        if math.isfinite(change):
+            suffix = f" ({label.split(':')[0]})" if len(runs) > 1 else ""
+            ax.plot([days[-window], days[-1]], [100 * (1 + change)] * 2, color="0.45",
+                    ls=RUN_STYLES[k], lw=4, solid_capstyle="butt",
+                    label=f"last {window} days against the first {window} (headline)"
+                          + suffix)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return chart
 
