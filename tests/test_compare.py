@@ -105,7 +105,7 @@ def test_a_sanction_that_changes_no_behaviour():
     assert (agents["blocked_tickets_b"] < agents["blocked_tickets_a"]).all()
     assert (agents["blocked_tickets_a"] - agents["blocked_tickets_b"]).sum() == blocked
     assert (c.daily()["blocked_train"] == -c.a[0].metrics["blocked_train"]).all()
-    assert acts_headline(c) == "Every behaviour is acted as often under B as under A."
+    assert acts_headline(c) == "Every behaviour is committed as often under B as under A."
 
 
 def test_a_ban_changes_acts_only_once_it_can_matter():

@@ -68,7 +68,7 @@ def test_detentions_follow_the_daily_probability():
     # and a fourth headline line, in words
     line = run_headline(res).splitlines()[3]
     assert line == (f"Detention: {m['new_detentions'].sum():,} detentions in {T} days "
-                    f"({m['detained'].sum():,} days spent in detention); on the last day "
+                    f"({m['detained'].sum():,} person-days in detention); on the last day "
                     f"{m['detained'].iloc[-1]:,} people detained, and "
                     f"{m['households_affected'].iloc[-1]:,.0f} households with a member detained.")
 

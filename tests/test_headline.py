@@ -165,15 +165,15 @@ def test_one_of_a_thing_is_said_in_the_singular():
                       "detention_days": [1, 1], "detained": [1, 1],
                       "households_affected": [1, 1]})
     assert detention_line(m, 2) == (
-        "Detention: 1 detention in 2 days, for a political act alone (2 days spent in "
+        "Detention: 1 detention in 2 days, for a political act alone (2 person-days in "
         "detention); on the last day 1 person detained, and 1 household with a member "
         "detained.")
     m = m.assign(new_detentions=[3, 0], political_detentions=[1, 0], detained=[2, 2],
                  households_affected=[2, 2])
     assert detention_line(m, 2) == (
-        "Detention: 3 detentions in 2 days, 1 of them for a political act alone (2 days "
-        "spent in detention); on the last day 2 people detained, and 2 households with a "
-        "member detained.")
+        "Detention: 3 detentions in 2 days, 1 of them for a political act alone (2 "
+        "person-days in detention); on the last day 2 people detained, and 2 households "
+        "with a member detained.")
     assert wrongful_travel(0, 1, 100, 1, 1.0) == (
         "Wrongful travel bans: none: the one blocked ticket was refused to someone listed "
         "rightly.")  # not "none of the 1 blocked ticket", nor a double negative
@@ -364,14 +364,14 @@ def test_a_comparison_of_several_changes_names_every_one():
     b = scsim.load_scenario("national-800", agents=500, days=10, overrides=changes)
     sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=1))
     assert sentence.startswith(
-        "Changing 3 settings together (raising the surveillance misattribution from 0.001 "
+        "Changing 3 settings together (raising the false-match rate from 0.001 "
         "to 0.01 probability per sighting, lowering the listing threshold from 550 to 500 "
         "points and switching sanctions off) lists "), sentence
     many = {**changes, "scoring.recovery": 0.02, "listing.duration": 100, "fear.enabled":
             False}
     b = scsim.load_scenario("national-800", agents=500, days=10, overrides=many)
     sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=1))
-    assert sentence.startswith("Changing 6 settings together (raising the surveillance ")
+    assert sentence.startswith("Changing 6 settings together (raising the false-match rate ")
     assert "switching sanctions off, raising the scoring recovery" not in sentence
     assert " and 2 more settings) lists " in sentence, sentence
 

@@ -287,7 +287,7 @@ def detention_line(m: pd.DataFrame, days: int) -> str:
                                       ", all of them for a political act alone")
            if political == total else f", {political:,.0f} of them for a political act alone")
     return (f"Detention: {counted(total, 'detention')} {period(days)}{why} "
-            f"({counted(m['detention_days'].sum(), 'day')} spent in detention); on the last "
+            f"({counted(m['detention_days'].sum(), 'person-day')} in detention); on the last "
             f"day {counted(last['detained'], 'person', 'people')} detained, and "
             f"{counted(last['households_affected'], 'household')} with a member detained.")
 
@@ -565,8 +565,8 @@ def acts_headline(cmp: Comparison, most: int = 3) -> str:
     acts = m[m["metric"].str.startswith("acts_") & m["change"].notna()]
     moved = acts[acts["change"].abs() >= NEGLIGIBLE_ACTS]
     if moved.empty:
-        return ("Every behaviour is acted as often under B as under A." if (
-            acts["diff"] == 0).all() else "Every behaviour is acted about as often under B "
+        return ("Every behaviour is committed as often under B as under A." if (
+            acts["diff"] == 0).all() else "Every behaviour is committed about as often under B "
             f"as under A (within {percent(NEGLIGIBLE_ACTS, 1)}).")
     clear = moved if cmp.reps == 1 else moved[(moved["change_lo"] > 0)
                                               | (moved["change_hi"] < 0)]

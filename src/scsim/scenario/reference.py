@@ -122,9 +122,21 @@ if __name__ == "__main__":
     print(reference_markdown())
 
 
+PLAIN_NAMES = {"surveillance.misattribution": "false-match rate",
+               "surveillance.misattribution_factor": "false-match rate factor"}
+"""Settings whose last two keys do not say what they are to a reader ("Raising the
+surveillance misattribution from 0.001 to 0.01", a teacher quoted): as the dashboard's
+levers name them."""
+
+
 def setting_name(path: str) -> str:
     """A scenario setting in words: 'scoring.association.listed_penalty' -> 'association
-    listed penalty', 'sanctions.enabled' -> 'sanctions'."""
+    listed penalty', 'sanctions.enabled' -> 'sanctions', 'surveillance.misattribution' ->
+    'false-match rate' (``PLAIN_NAMES``)."""
+    plain = next((name for key, name in PLAIN_NAMES.items()
+                  if path == key or path.startswith(key + ".")), None)
+    if plain is not None:
+        return plain
     words = [k for k in parse_path(path) if isinstance(k, str) and k != "enabled"]
     return " ".join(words[-2:]).replace("_", " ")
 
