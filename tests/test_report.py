@@ -78,6 +78,8 @@ def test_run_report(tmp_path, pair):
             "it) · ") in html and " · random seed 5 · " in html
     # a phone shows it at its own width (it rendered at 1,560 px, text tiny)
     assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
+    # its icon named (served by the dashboard, a browser asked for /favicon.ico: a 404)
+    assert "<link rel='icon' href='data:,'>" in html
     # the run is not the built-in national-800, and the report says how
     assert "<title>scsim report: national-800 (1 setting changed)</title>" in html
     assert ("<h2>What this run changes in the built-in national-800</h2><ul><li><code>"

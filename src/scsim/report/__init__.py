@@ -247,6 +247,7 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
                 figures.append(_data_link(f"{k:02d}-{chart.name}.csv", csv))
         page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
                 "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+                "<link rel='icon' href='data:,'>"  # (a browser asked for /favicon.ico)
                 f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
                 f"<h1>{html.escape(title)}</h1>{''.join(head)}<nav>{links}</nav>"
                 f"{''.join(figures)}{not_drawn}{tail_html}<footer>Written by scsim "
