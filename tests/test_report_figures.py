@@ -162,3 +162,13 @@ def test_the_chilling_chart_draws_the_headlines_figure():
     assert f"{abs(100 * change):.0f} % fewer penalised acts in the last 30 days" in (
         run_headline(res))
     assert "The thick grey bar is the headline's figure" in chart.caption
+
+
+def test_the_score_bands_are_named_as_the_caption_names_them(national):
+    """The legend read "01–99th percentile" (a percentile's column name cut), where the
+    caption says "the middle 98 %"."""
+    chart = scores([("A", national)])
+    labels = [t.get_text() for t in chart.figure.axes[-1].get_legend().get_texts()]
+    assert labels[:3] == ["middle 98 % of scores", "middle 90 % of scores",
+                          "middle 50 % of scores"]
+    assert "middle 98 %, 90 % and 50 %" in chart.caption

@@ -194,7 +194,7 @@ def scores(runs: Runs) -> Chart:
         m, x = res.metrics, _days(res)
         for lo, hi, alpha in (("p01", "p99", 0.15), ("p05", "p95", 0.25), ("p25", "p75", 0.4)):
             ax.fill_between(x, m[f"score_{lo}"], m[f"score_{hi}"], color="C0", alpha=alpha,
-                            lw=0, label=f"{lo[1:]}–{hi[1:]}th percentile")
+                            lw=0, label=f"middle {int(hi[1:]) - int(lo[1:])} % of scores")
         ax.plot(x, m["score_p50"], color="C0", lw=1.8, label="median")
         if _threshold(res) is not None:
             ax.axhline(_threshold(res), color="C3", ls=":", lw=1.5, label="listing threshold")
