@@ -222,8 +222,9 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
              for ra, rb in zip(c.a, c.b, strict=True)]
     half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)  # t(0.975, 2 dof)
     sentence = comparison_headline(c)
-    # the interval stops at the 3,000 people there are
-    high = to_precision(net + half, half) if net + half < 3000 else "3,000"
+    # the interval stops at the 3,000 people there are, less those A lists already
+    room = 3000 - np.mean([(ra.agents["times_listed"] > 0).sum() for ra in c.a])
+    high = to_precision(net + half, half) if net + half < room else round_figure(room, 9)
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
         f"contact lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
@@ -458,6 +459,13 @@ def test_an_interval_never_reaches_past_the_population():
                           changes={PENALTY: (0.0, 1.0)})
     sentence = comparison_headline(cmp)
     assert "lists 2,995 more people per 3,000 in a year (95 % CI 2,931 to 3,000)" in sentence
+    # nor below all of A's gone: A lists 600 and 700, B 10 and 0 (−645 ± 699 reached
+    # "−1,300" people; B cannot list fewer than none: −650, A's mean, at most)
+    cmp = SimpleNamespace(a=[side(range(600)), side(range(700))],
+                          b=[side(range(10)), side(range(0))],
+                          changes={PENALTY: (1.0, 0.0)})
+    assert "lists 640 fewer people per 3,000 in a year (95 % CI −650 to 50, not a clear " in (
+        comparison_headline(cmp))
 
 
 def test_tickets_a_year_are_those_of_the_days_sanctions_ran():

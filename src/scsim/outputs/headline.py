@@ -430,8 +430,9 @@ def _is_one(amount: str) -> bool:
 def _interval(values: list[float], floor: float = -math.inf, ceiling: float = math.inf
               ) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
-    ends cut at ``floor`` and ``ceiling``: 0 for a count of people, ± the agents for a
-    change in how many are listed, and then written as they are: "0", not "0.0")."""
+    ends cut at ``floor`` and ``ceiling``: 0 for a count of people, −A and the agents less
+    A for a change in how many are listed, and then written as they are: "0", not
+    "0.0")."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
@@ -506,9 +507,13 @@ def comparison_headline(cmp: Comparison) -> str:
               for a, b in zip(cmp.a, cmp.b, strict=True)]
     wrongful = [_ever(b, "wrongful_listings") - _ever(a, "wrongful_listings")
                 for a, b in zip(cmp.a, cmp.b, strict=True)]
-    # B − A of people listed among n agents is between −n and n
-    mean, amount, interval = _interval(listed, floor=-n, ceiling=n)
-    wrong_mean, wrong_amount, wrong_interval = _interval(wrongful, floor=-n, ceiling=n)
+    # B lists from nobody to all n agents: B − A between −A and n − A (A's mean), as the
+    # tables' intervals stop (a CI of "−700 to 2,000" when A listed 600 on average)
+    ever_a = np.mean([_ever(a, "times_listed") for a in cmp.a])
+    wrong_a = np.mean([_ever(a, "wrongful_listings") for a in cmp.a])
+    mean, amount, interval = _interval(listed, floor=-ever_a, ceiling=n - ever_a)
+    wrong_mean, wrong_amount, wrong_interval = _interval(wrongful, floor=-wrong_a,
+                                                         ceiling=n - wrong_a)
     if wrong_interval == interval == ONE_PAIR:
         wrong_interval = "one pair"  # said once in full is enough
     subject = change_phrase(cmp)
