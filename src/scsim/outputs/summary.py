@@ -13,7 +13,7 @@ from scsim.analysis.published import ticket_figures
 from scsim.outputs.headline import chilling_change, chilling_window, people, percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
-from scsim.outputs.words import counted, significant
+from scsim.outputs.words import counted, in_digits, significant
 from scsim.scenario.loader import timeline_epochs
 
 if TYPE_CHECKING:
@@ -54,12 +54,11 @@ too."""
 
 def _plain(value: float, digits: int) -> str:
     """``value`` (under 100 in size) to ``digits`` significant digits without trailing
-    zeros, in plain digits from ``PLAIN_FROM`` on: 0.00002217, 12.5, 0.5, 0."""
+    zeros, in plain digits from ``PLAIN_FROM`` on (``words.in_digits``): 0.00002217, 12.5,
+    0.5, 0."""
     if value == 0 or not math.isfinite(value) or abs(value) < PLAIN_FROM:
         return f"{value:.{digits}g}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return in_digits(value, digits)
 
 
 def figure_range(section: str, figure: str) -> tuple[float, float]:
