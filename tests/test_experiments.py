@@ -431,19 +431,18 @@ def test_a_swept_parameter_that_does_nothing_in_any_cell_is_named():
 
 
 @pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")  # shaming, on purpose
-def test_a_sensitivity_parameter_that_does_nothing_is_named(monkeypatch):
-    """A sensitivity analysis of shaming.probability while shaming is off spent its runs
-    for an index of 0, unsaid (a sweep said so): named before anything runs, in Python as
-    a warning; not once shaming is on."""
-    from scsim.experiments.design import parse_ranges
-    from scsim.experiments.sensitivity import inert_ranges
+def test_a_range_that_does_nothing_is_named(monkeypatch):
+    """A sensitivity analysis (or a calibration) of shaming.probability while shaming is
+    off spent its runs for an index of 0 (a fit that cannot move), unsaid (a sweep said
+    so): named before anything runs, in Python as a warning; not once shaming is on."""
+    from scsim.experiments.design import inert_ranges, parse_ranges
 
     base = scsim.load_scenario("national-800", agents=500, days=5)
     data = base.model_dump(mode="json")
     params = parse_ranges(["listing.threshold=500..600", "shaming.probability=0..1"], data)
     (line,) = inert_ranges(base, params)
-    assert line.startswith("shaming.probability does nothing at either end of its range, so "
-                           "its index is 0: shaming.probability is set but shaming.enabled")
+    assert line.startswith("shaming.probability does nothing at either end of its range: "
+                           "shaming.probability is set but shaming.enabled")
     shaming = scsim.load_scenario("national-800", agents=500, days=5,
                                   overrides={"shaming.enabled": True,
                                              "shaming.probability": 0.5})
@@ -454,10 +453,13 @@ def test_a_sensitivity_parameter_that_does_nothing_is_named(monkeypatch):
         raise RuntimeError("no cluster in this test")
 
     monkeypatch.setattr(cluster, "dask_client", no_cluster)
+    ranges = {"listing.threshold": (500, 600), "shaming.probability": (0, 1)}
     with pytest.warns(ScenarioWarning, match="shaming.probability does nothing at either"), \
             pytest.raises(RuntimeError, match="no cluster in this test"):
-        scsim.sensitivity(base, {"listing.threshold": (500, 600),
-                                 "shaming.probability": (0, 1)}, samples=4)
+        scsim.sensitivity(base, ranges, samples=4)
+    with pytest.warns(ScenarioWarning, match="shaming.probability does nothing at either"), \
+            pytest.raises(RuntimeError, match="no cluster in this test"):
+        scsim.calibrate(base, ranges, {"listed_final": 10}, trials=2)
 
 
 def test_an_output_given_twice_is_refused():

@@ -321,7 +321,7 @@ def calibrate_command(
         miss,
         parse_target,
     )
-    from scsim.experiments.design import parse_ranges
+    from scsim.experiments.design import inert_ranges, parse_ranges
 
     check_seed(seed)
     address = _scheduler(scheduler, workers)
@@ -338,6 +338,8 @@ def calibrate_command(
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
                       batch=batch)  # before Dask
+    for line in inert_ranges(base, params):
+        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
                 f"calibrating {base.name}", quiet, unit="trials") as bar:
@@ -387,14 +389,9 @@ def sensitivity_command(
     """Global sensitivity analysis with SALib (Sobol or Morris), runs evaluated on Dask:
     which lever drives the output most?"""
     _require("sensitivity", "experiments", "report")
-    from scsim.experiments.design import parse_ranges
+    from scsim.experiments.design import inert_ranges, parse_ranges
     from scsim.experiments.outputs import check_outputs
-    from scsim.experiments.sensitivity import (
-        check_sensitivity,
-        inert_ranges,
-        planned_runs,
-        sensitivity,
-    )
+    from scsim.experiments.sensitivity import check_sensitivity, planned_runs, sensitivity
     from scsim.fsutil import check_output_folder
 
     check_seed(seed)

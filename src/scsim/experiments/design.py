@@ -97,6 +97,19 @@ def inert_keys(scenarios: Iterable[Scenario], keys: list[str]) -> dict[str, str]
     return inert or {}
 
 
+def inert_ranges(base: Scenario, params: list[Range]) -> list[str]:
+    """The parameters of a sensitivity analysis or a calibration that do nothing at either
+    end of their ranges (all at their lowest, then all at their highest), each with why
+    (``inert_keys``): their runs are spent for an index of 0, or a fit that cannot move
+    (a sweep said so; these did not)."""
+    data = base.model_dump(mode="json")
+    ends = (valid_scenario(data, {r.key: r.value(u) for r in params},
+                           f"the {'lowest' if u == 0 else 'highest'} ends of the ranges")
+            for u in (0.0, 1.0))
+    return [f"{key} does nothing at either end of its range: {sentence}"
+            for key, sentence in inert_keys(ends, [r.key for r in params]).items()]
+
+
 def parse_range(spec: str, base: dict) -> Range:
     """``key=lo..hi`` (optionally ``:log`` or ``:linear``) -> Range; ``base`` is the
     scenario (as a mapping) whose value at ``key`` says whether the range is of integers.

@@ -203,9 +203,9 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     require("experiments", what="scsim.sensitivity()")
     require("report", what="scsim.sensitivity()")
     from scsim.experiments.cluster import cluster_address, dask_client
-    from scsim.experiments.design import PYTHON
+    from scsim.experiments.design import PYTHON, inert_ranges
     from scsim.experiments.outputs import check_outputs
-    from scsim.experiments.sensitivity import check_sensitivity, inert_ranges
+    from scsim.experiments.sensitivity import check_sensitivity
     from scsim.experiments.sensitivity import sensitivity as analyse
     from scsim.scenario.loader import as_scenario
 
@@ -260,7 +260,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     )
     from scsim.experiments.calibrate import calibrate as fit
     from scsim.experiments.cluster import cluster_address, dask_client
-    from scsim.experiments.design import PYTHON
+    from scsim.experiments.design import PYTHON, inert_ranges
     from scsim.scenario.loader import as_scenario
 
     if preset is not None and preset not in PRESETS:
@@ -279,6 +279,8 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     params = _parameters(ranges, base)
     check_calibration(params, chosen, trials=trials, reps=reps, seed=seed, batch=batch,
                       spelling=PYTHON)  # before Dask
+    for line in inert_ranges(base, params):
+        warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
                      seed=seed, batch=batch, progress=progress)

@@ -29,7 +29,6 @@ from scsim.experiments.design import (
     Range,
     Spelling,
     cell_label,
-    inert_keys,
     refuse_repeated,
     valid_scenario,
 )
@@ -199,18 +198,6 @@ def check_sensitivity(params: list[Range], method: Method, samples: int, seed: i
     refuse_repeated([r.key for r in params], spelling.param)
     check_samples(method, samples, spelling)
     return seed
-
-
-def inert_ranges(base: Scenario, params: list[Range]) -> list[str]:
-    """The parameters that do nothing at either end of their ranges (all at their lowest,
-    then all at their highest), each with why (``design.inert_keys``): their runs are
-    spent for an index of 0 (a sweep said so; an analysis did not)."""
-    base_data = base.model_dump(mode="json")
-    ends = (valid_scenario(base_data, {r.key: r.value(u) for r in params},
-                           f"the {'lowest' if u == 0 else 'highest'} ends of the ranges")
-            for u in (0.0, 1.0))
-    return [f"{key} does nothing at either end of its range, so its index is 0: {sentence}"
-            for key, sentence in inert_keys(ends, [r.key for r in params]).items()]
 
 
 def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
