@@ -133,3 +133,26 @@ def test_no_wrongful_ticket_among_the_agents_is_not_none_in_national_terms(natio
         assert "too few agents to tell" in line
         assert row["note"] == ("tickets; none among the 4,000 agents, too few to tell (one "
                                "would count for 8,520)")
+
+
+def test_a_national_figure_from_a_few_agents_or_tickets_is_said_to_be_rough():
+    """"Listed: 2 of 4,039 agents ..., about 2,000 of the 4 million people" and "0.00304
+    million air" tickets (from one ticket) were stated flatly, where a wrongful count as
+    small was said to be rough."""
+    from scsim.analysis.published import ticket_figures
+    from scsim.outputs.headline import FEW_TO_SCALE, national_travel, run_headline
+
+    res = scsim.simulate(scsim.load_scenario(
+        "national-800", agents=2000, days=30, overrides={"population.scale": 1000}), seed=1)
+    ever = int((res.agents["times_listed"] > 0).sum())
+    assert 0 < ever < FEW_TO_SCALE
+    listed = run_headline(res).splitlines()[0]
+    assert (f"about {ever * 1000:,} of the 2 million people they stand for, a rough figure "
+            f"from only {ever} agent") in listed
+    published = {mode: ticket_figures(mode) for mode in ("air", "train")}
+    per_100 = {"air": 0.152, "train": 0.0}
+    assert "stand for (a rough figure from only 1 ticket blocked for the agents); China" in (
+        national_travel(per_100, 2e6, published, 1))
+    assert "stand for (none blocked for the agents: too few to tell how many in national " \
+        "terms); China" in national_travel({"air": 0.0, "train": 0.0}, 2e6, published, 0)
+    assert "stand for; China" in national_travel(per_100, 2e6, published, FEW_TO_SCALE)

@@ -241,15 +241,16 @@ def run_headline(res: Result) -> str:
         listed = f"Listed: nobody among {n:,} people {period(days)}."
     k = res.scenario.population.scale
     if k != 1:  # the counts are of agents, each standing for k people
+        wrong = (" none of them wrongfully: this system makes no face-matching errors and "
+                 "takes no false reports." if not res.names.errors else
+                 f" {wrongful:,} of them wrongfully (" + (
+                     f"about {people(wrongful * k)} people" + _rough(wrongful, "agent", ": ")
+                     if wrongful else "") + "the same acts without face-matching errors "
+                 "and false reports would not have listed them).")
         listed = (f"Listed: {ever:,} of {n:,} agents ({percent(ever / n, 1)}) at some point "
-                  f"{period(days)}, about {people(ever * k)} of the {people(n * k)} people "
-                  f"they stand for; {wrongful:,} of them wrongfully ("
-                  + (f"about {people(wrongful * k)} people"
-                     + (f", a rough figure from only {counted(wrongful, 'agent')}: "
-                        if wrongful < FEW_TO_SCALE else ": ") if wrongful else "")
-                  + "the same acts without face-matching errors and false reports would not "
-                  "have listed them).") if ever else (
-                      f"Listed: nobody among {n:,} agents {period(days)}.")
+                  f"{period(days)}{already}, about {people(ever * k)} of the "
+                  f"{people(n * k)} people they stand for{_rough(ever, 'agent')};{wrong}"
+                  ) if ever else f"Listed: nobody among {n:,} agents {period(days)}."
     banning = sanction_days(res.scenario, days)
     if banning:  # a year of tickets is a year in which tickets could be blocked
         years = banning / 365.0
@@ -266,7 +267,8 @@ def run_headline(res: Result) -> str:
               f"{in_digits(100 * published['train'][1].value)} "
               f"{published['air'][1].reading_words}.")
     if k != 1:
-        travel = national_travel(per_100, n * k, published)
+        travel = national_travel(per_100, n * k, published,
+                                 int(m[["blocked_air", "blocked_train"]].to_numpy().sum()))
     chilling = chilling_line(m, n, stopping_penalised(res.scenario))
     lines = [listed, travel, chilling]
     if res.names.errors:  # question 2: how many wrongful travel bans
@@ -334,18 +336,33 @@ def _none_of(count: int, one: str, many: str) -> str:
     return f"none of the {count:,} {many} was refused to someone listed wrongfully"
 
 
-def national_travel(per_100: dict[str, float], represented: float, published) -> str:
+def _rough(count: int, what: str, after: str = "") -> str:
+    """What a national figure scaled from ``count`` agents (or tickets: ``what``) says
+    beside it when they are fewer than ``FEW_TO_SCALE``: ', a rough figure from only 2
+    agents' (then ``after``); '' (or ``after``) otherwise."""
+    if count >= FEW_TO_SCALE:
+        return after
+    return f", a rough figure from only {counted(count, what)}{after}"
+
+
+def national_travel(per_100: dict[str, float], represented: float, published,
+                    blocked: int) -> str:
     """The travel line in the represented population's terms (``population.scale``):
     blocked tickets per year in millions for the ``represented`` people, next to the 2018
-    counts as published (for 1.4 billion people) in both readings."""
+    counts as published (for 1.4 billion people) in both readings; with fewer than
+    ``FEW_TO_SCALE`` tickets ``blocked`` for the agents, said to be rough (one ticket read
+    "0.00304 million air" unsaid)."""
     def millions(count: float) -> str:
         return f"{count / 1e6:.3g}"
 
     air, train = (per_100[kind] / 100 * represented for kind in ("air", "train"))
+    rough = (" (none blocked for the agents: too few to tell how many in national terms)"
+             if not blocked else _rough(blocked, "ticket blocked for the agents").replace(
+                 ", a", " (a", 1) + (")" if blocked < FEW_TO_SCALE else ""))
     return (f"Blocked travel, in national terms: {millions(air)} "
             f"million air and {millions(train)} million train "
             f"tickets a year for the {people(represented)} people these agents "
-            f"stand for; China 2018: {millions(published['air'][0].count)} and "
+            f"stand for{rough}; China 2018: {millions(published['air'][0].count)} and "
             f"{millions(published['train'][0].count)} million "
             f"{published['air'][0].reading_words}, {millions(published['air'][1].count)} and "
             f"{millions(published['train'][1].count)} million "
