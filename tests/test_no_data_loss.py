@@ -540,3 +540,63 @@ def test_sweep_charts_replace_only_what_scsim_wrote_there(tmp_path, monkeypatch)
     assert tree(folder) == before
     assert sorted(p.name for p in folder.iterdir()) == [
         OUTPUT_MARKER, "notes.txt", "sweep-listed_final.png"]
+
+
+def test_an_empty_folder_of_the_users_is_filled_where_it_is(cli, tmp_path):
+    """An empty --out folder was swapped for a new one: a private folder (mode 700, its
+    group) became world-readable, and an empty mount point (or one that cannot be renamed)
+    was an internal error once the run was done. It is filled in place now."""
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    before = private.stat()
+    assert cli(*RUN, "--out", "private")[0] == 0
+    after = private.stat()
+    assert (after.st_ino, after.st_mode, after.st_gid) == (
+        before.st_ino, before.st_mode, before.st_gid)
+    assert (private / "metrics.parquet").is_file() and (private / OUTPUT_MARKER).is_file()
+    assert not [p for p in private.iterdir() if p.name.startswith(".private.scsim-")]
+    # and it is scsim's output now: replaced only with --force, as any other
+    assert cli(*RUN, "--out", "private")[0] == 2
+    assert cli(*RUN, "--seed", "2", "--out", "private", "--force")[0] == 0
+
+
+def test_a_link_loop_or_a_full_disk_is_one_line(cli, tmp_path, monkeypatch):
+    """--out through a loop of symbolic links was RuntimeError, and a disk that filled
+    while an output folder was written an OSError: internal errors."""
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    code, _, err = cli(*RUN, "--out", "loop1")
+    assert code == 2 and "its symbolic links form a loop" in err
+    from scsim.fsutil import atomic_file, atomic_folder
+
+    def full(path):
+        raise OSError(28, "No space left on device")
+
+    said = (r"^the disk is full \(or a file size limit was reached\) while writing .*out: No "
+            r"space left on device; nothing was kept$")
+    with pytest.raises(ScsimError, match=said), atomic_folder(tmp_path / "out",
+                                                              kind="run") as work:
+        full(work)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.scsim-*"))
+    with pytest.raises(ScsimError, match="the disk is full"), atomic_file(tmp_path / "f.txt"):
+        full(None)
+
+
+def test_a_file_output_is_refused_in_the_store_or_where_it_cannot_be_written(cli, tmp_path):
+    """A calibration's YAML could go into the store's runs/ and into a stored run's folder
+    (which `scsim rm` then kept for it), and one that could not be written was found once
+    the calibration was done."""
+    from scsim.fsutil import check_output_file
+
+    assert cli(*RUN)[0] == 0
+    store = tmp_path / "store"
+    run_dir = next((store / "runs").iterdir())
+    for path in (store / "runs" / "x.yaml", run_dir / "cal.yaml", store / "x.yaml"):
+        with pytest.raises(ScsimError, match="it is part of the run store"):
+            check_output_file(path)
+    (tmp_path / "a_file").write_text("text")
+    with pytest.raises(ScsimError, match="a_file is a file, not a folder"):
+        check_output_file(tmp_path / "a_file" / "x.yaml")
+    assert check_output_file(tmp_path / "new" / "x.yaml") == tmp_path / "new" / "x.yaml"
+    assert not (tmp_path / "new").exists()  # checked, nothing made

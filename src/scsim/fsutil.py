@@ -13,6 +13,7 @@ same marker, and a file there is replaced only while the marker lists it, unchan
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -33,6 +34,17 @@ MARKER_HEADER = ("written by scsim: `--force` may replace this folder while it h
                  "these files (bytes, modified in ns since 1970, path), unchanged\n")
 OLD_MARKER = "written by scsim: `--force` may replace this folder\n"
 """The whole marker of a folder written by scsim before its marker listed the files."""
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+"""The errors of a full disk (or a file size limit, or a quota)."""
+
+
+def disk_full_error(exc: OSError, what: str, kept: str = "") -> ScsimError:
+    """The one-line error for a full disk; ``kept`` says what survived (a checkpoint), if
+    anything did."""
+    return ScsimError(f"the disk is full (or a file size limit was reached) while {what}: "
+                      f"{exc.strerror or exc}; " + (kept or "nothing was kept"))
+
+
 STORE_MARKER = "catalog.duckdb"  # a run store's catalogue
 STORE_KEPT = ("runs", "tmp", "checkpoints", "repair")
 """The folders of a run store that the store itself fills, cleans and repairs: no output
@@ -149,12 +161,21 @@ FORCE_REPLACES = "--force (force=True in Python) replaces it"
 Python alike."""
 
 
+def resolved(path: str | os.PathLike) -> Path:
+    """``path`` made absolute, its links followed; a ScsimError for a loop of symbolic
+    links (Python's RuntimeError was an internal error)."""
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError:
+        raise ScsimError(f"cannot write to {path}: its symbolic links form a loop") from None
+
+
 def check_output_folder(folder: str | os.PathLike, *, force: bool = False,
                         kind: str | None = None) -> Path:
     """The resolved ``folder`` if scsim may write it (missing, empty, or with ``force`` an
     earlier scsim output of the same ``kind``, one of ``KINDS``); otherwise a ScsimError
     that says why. Nothing is touched."""
-    target = Path(folder).expanduser().resolve()
+    target = resolved(folder)
     try:
         return _check_output_folder(target, force, kind)
     except OSError as exc:  # a name too long, a folder it may not read...
@@ -168,11 +189,7 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
     if target == here or target in here.parents:
         raise ScsimError(f"refusing to write results into {target}: it is the current "
                          "folder or one above it; choose a new folder")
-    for store in (target, *target.parents):
-        if (store / STORE_MARKER).is_file() and (target == store or any(
-                target.is_relative_to(store / part) for part in STORE_KEPT)):
-            raise ScsimError(f"refusing to write results into {target}: it is part of the "
-                             f"run store {store}")
+    _outside_store(target)
     if not target.exists():
         return _writable(target)
     if not target.is_dir():
@@ -201,13 +218,29 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
     return _writable(target)
 
 
+def _outside_store(target: Path, file: bool = False) -> None:
+    """A ScsimError when ``target`` (a folder, or with ``file`` a file, to write) is a run
+    store, in one of the parts the store keeps (``STORE_KEPT``: runs, tmp, checkpoints,
+    repair), or a file beside its catalogue: a calibration's YAML went into a stored
+    run's folder."""
+    for store in (target, *target.parents):
+        if (store / STORE_MARKER).is_file() and (
+                target == store or (file and target.parent == store) or any(
+                    target.is_relative_to(store / part) for part in STORE_KEPT)):
+            raise ScsimError(f"refusing to write results into {target}: it is part of the "
+                             f"run store {store}")
+
+
 def _writable(target: Path) -> Path:
     """``target`` if this process can write it as ``atomic_folder`` does (a temporary
-    sibling in its parent, made with the folders above it that are missing); otherwise a
-    ScsimError saying why, before a run spends its days: a parent that is a file, that
-    cannot be written, or a name too long were found only once the run was done, as an
-    internal error. Nothing is left behind."""
-    above = target.parent
+    folder in it when it is an empty folder, filled in place; else a temporary sibling in
+    its parent, made with the folders above it that are missing); otherwise a ScsimError
+    saying why, before a run spends its days: a parent that is a file, that cannot be
+    written, or a name too long were found only once the run was done, as an internal
+    error, and so was an empty folder that cannot be written (a mount point). Nothing is
+    left behind."""
+    above = target if target.is_dir() and next(target.iterdir(), None) is None else (
+        target.parent)
     while not above.exists():
         above = above.parent
     if not above.is_dir():
@@ -226,10 +259,13 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
                       ours: Callable[[Path], bool] | None = None) -> Path:
     """The resolved ``path`` if scsim may write it: missing, or with ``force`` a file
     that ``ours`` recognises as scsim's (its header and seal, or its PNG's marker: see
-    ``sealed_with`` and ``png_made_by_scsim``); otherwise a ScsimError."""
-    target = Path(path).expanduser().resolve()
+    ``sealed_with`` and ``png_made_by_scsim``); otherwise a ScsimError: also where the
+    file would be in a run store, or where it cannot be written (found once the work was
+    done, as an internal error)."""
+    target = resolved(path)
+    _outside_store(target, file=True)
     if not target.exists():
-        return target
+        return _file_writable(target)
     if not target.is_file():
         raise ScsimError(f"refusing to write {target}: it is a folder")
     if ours is not None and not ours(target):
@@ -237,6 +273,23 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
                          "it changed since; move it out or choose another name")
     if not force:
         raise ScsimError(f"{target} exists: {FORCE_REPLACES}")
+    return _file_writable(target)
+
+
+def _file_writable(target: Path) -> Path:
+    """``target`` if this process can write it as ``atomic_file`` does (a temporary
+    sibling, in a folder made when missing); otherwise a ScsimError saying why."""
+    above = target.parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir():
+        raise ScsimError(f"cannot write {target}: {above} is a file, not a folder")
+    try:
+        handle, name = tempfile.mkstemp(prefix=work_prefix(target), dir=above)
+    except OSError as exc:
+        raise ScsimError(f"cannot write {target}: {exc.strerror} ({above})") from None
+    os.close(handle)
+    os.unlink(name)
     return target
 
 
@@ -337,19 +390,29 @@ def atomic_folder(folder: str | os.PathLike, *, kind: str,
     A Ctrl-C or SIGTERM that arrived while it was filled, even one whose exception a
     library lost (``scsim.interrupts``), stops it before the rename."""
     check_path(folder, "folder")
-    clear_stale_work(Path(folder).resolve())
+    where = resolved(folder)
+    clear_stale_work(where)
+    clear_stale_work(where / where.name)  # work left inside an empty folder (in place)
     target = check_output_folder(folder, force=force, kind=kind)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=target.parent))
+    # an empty folder (the user's own, a mount point) is filled where it is
+    in_place = target.is_dir() and next(target.iterdir(), None) is None
+    home = target if in_place else target.parent
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=home))
     _usual_mode(tmp, 0o777)  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
         check_signals()
         _write_marker(tmp)
-        check_output_folder(target, force=force, kind=kind)
-        _replace_dir(tmp, target)
-    except BaseException:
+        if in_place:
+            _fill_in_place(tmp, target)
+        else:
+            check_output_folder(target, force=force, kind=kind)
+            _replace_dir(tmp, target)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise disk_full_error(exc, f"writing {target}") from None
         raise
 
 
@@ -357,7 +420,7 @@ def atomic_folder(folder: str | os.PathLike, *, kind: str,
 def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; on success it replaces ``path``
     (os.replace), on any exception it is removed."""
-    target = Path(path).resolve()
+    target = resolved(path)
     clear_stale_work(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=work_prefix(target), dir=target.parent)
@@ -367,9 +430,26 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         _usual_mode(tmp, 0o666)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise disk_full_error(exc, f"writing {target}") from None
         raise
+
+
+def _fill_in_place(work: Path, target: Path) -> None:
+    """Move what ``atomic_folder`` wrote in ``work`` (a temporary folder inside the empty
+    ``target``) up into ``target``, its marker last, and remove ``work``: the folder the
+    user made keeps its permissions, owner and place (it was swapped for a new one, and a
+    mount point could not be). Refused when something else appeared in ``target`` while
+    it was filled."""
+    others = sorted(p.name for p in target.iterdir() if p != work)
+    if others:
+        raise ScsimError(f"refusing to write results into {target}: {_named(others)} "
+                         "appeared there meanwhile; choose a new folder")
+    for entry in sorted(work.iterdir(), key=lambda p: p.name == OUTPUT_MARKER):
+        entry.rename(target / entry.name)
+    work.rmdir()
 
 
 def _replace_dir(new: Path, target: Path) -> None:

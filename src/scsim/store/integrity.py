@@ -12,17 +12,16 @@ leaves a run complete or absent, never a folder of empty files.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from scsim.errors import ScsimError
+from scsim.fsutil import DISK_FULL, disk_full_error
+
+__all__ = ["DISK_FULL", "disk_full_error"]  # (kept here for the store's modules)
 
 CHUNK = 1 << 20
-# errors that mean the disk (or a quota, or a file size limit) is full
-DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def sha256(path: Path) -> str:
@@ -123,8 +122,3 @@ def disk_full_in(exc: BaseException) -> OSError | None:
     return None
 
 
-def disk_full_error(exc: OSError, what: str, kept: str = "") -> ScsimError:
-    """The one-line error for a full disk; ``kept`` says what survived (a checkpoint), if
-    anything did."""
-    return ScsimError(f"the disk is full (or a file size limit was reached) while {what}: "
-                      f"{exc.strerror or exc}; " + (kept or "nothing was kept"))
