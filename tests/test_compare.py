@@ -190,6 +190,21 @@ def test_pairs_must_share_population_and_seed():
         compare_results([ra], [rb])
 
 
+def test_runs_on_two_contents_of_one_network_file_do_not_pair(tmp_path):
+    """The catalogue's population hash read a network file's path only: two runs on one
+    path holding two networks had the same hash, which says they pair up."""
+    path = tmp_path / "net.edges"
+    store = tmp_path / "store"
+    path.write_text("0 1\n1 2\n2 3\n3 0\n")
+    scsim.simulate(scsim.load_scenario("no-system", network=path, days=3), seed=1, store=store)
+    scsim.simulate(scsim.load_scenario("no-system", network=path, days=3), seed=1, store=store)
+    path.write_text("0 1\n1 2\n2 3\n0 2\n")  # the same nodes, another network
+    scsim.simulate(scsim.load_scenario("no-system", network=path, days=3), seed=1, store=store)
+    hashes = scsim.open_store(store).query(
+        "SELECT population_hash FROM runs ORDER BY started")["population_hash"].tolist()
+    assert hashes[0] == hashes[1] != hashes[2]
+
+
 def test_compare_command(tmp_path, monkeypatch, capsys):
     store = tmp_path / "store"
 

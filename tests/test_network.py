@@ -480,7 +480,7 @@ def write(tmp_path: Path, text: str, name: str = "net.edges") -> Path:
 
 def test_ego_facebook_loads(ego_facebook):
     # The real file (skipped where ../shared/data does not have it).
-    net, original_id = load_edgelist(ego_facebook)
+    net, original_id, _ = load_edgelist(ego_facebook)
     assert net.n == 4039 and net.n_ties == 88234
     assert np.array_equal(original_id, np.arange(4039))
     assert np.all(net.tie_codes() == TIE_SOCIAL)
@@ -495,7 +495,7 @@ def test_small_edges_fixture_loads_and_is_what_its_script_writes(small_edges):
     assert text == script["small_edges_text"](), (
         "small.edges is not what its script writes: python tests/data/make_small_edges.py")
     assert text.startswith("#") and "\t" in text  # SNAP: comment lines, tab-separated
-    net, original_id = load_edgelist(small_edges)
+    net, original_id, _ = load_edgelist(small_edges)
     assert net.n == 408 and net.n_ties == 2150
     assert np.array_equal(original_id, np.arange(408))
     assert np.all(net.tie_codes() == TIE_SOCIAL)
@@ -518,8 +518,11 @@ def test_edgelist_relabels_types_comments_and_merging(tmp_path):
         "5 10 1"  # no final newline
     )
     path = write(tmp_path, text)
-    net, original_id = load_edgelist(path)
+    net, original_id, cleaned = load_edgelist(path)
     assert original_id.tolist() == [5, 10, 20, 30, 99]
+    # said, not done unsaid (scsim validate shows it)
+    assert cleaned == "; 1 self-loop dropped, 1 repeated pair merged, 1 node without ties"
+    assert load_edgelist(write(tmp_path, "0 1\n1 2\n", "clean.edges"))[2] == ""
     assert_csr_invariants(net)
     ties = {
         (int(original_id[a]), int(original_id[b])): TIE_TYPE_NAMES[t]
@@ -548,8 +551,8 @@ def test_edgelist_dense_and_sparse_ids_give_the_same_network(tmp_path):
     sparse = write(
         tmp_path, "".join(f"{a * scale} {b * scale}\n" for a, b in zip(i, j, strict=True)), "s"
     )
-    dense_net, dense_ids = load_edgelist(dense)
-    sparse_net, sparse_ids = load_edgelist(sparse)
+    dense_net, dense_ids, _ = load_edgelist(dense)
+    sparse_net, sparse_ids, _ = load_edgelist(sparse)
     present = np.flatnonzero(net.degree())  # isolated agents are not in the file
     assert np.array_equal(dense_ids, present)
     assert np.array_equal(sparse_ids, present * scale)

@@ -81,8 +81,10 @@ def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or buil
     if sc.network.kind == "file":
         from scsim.world.network import load_edgelist
 
-        net, _ = load_edgelist(sc.network.path)
-        detail = f"network file: {net.n:,} nodes, {net.n_ties:,} ties"
+        net, ids, cleaned = load_edgelist(sc.network.path)
+        detail = (f"network file: {counted(net.n, 'node')}, {counted(net.n_ties, 'tie')}"
+                  f"{cleaned}; agent k is the file's k-th smallest id, {ids[0]:,} to "
+                  f"{ids[-1]:,}")
     else:
         detail = f"{sc.population.agents:,} agents"
     console.print(f"[green]valid[/green]: {sc.name} ({detail}, {counted(sc.days, 'day')}, "

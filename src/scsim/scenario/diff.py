@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from scsim.scenario.paths import format_path
@@ -130,7 +132,9 @@ def named_items(data: Any, prefix: tuple = ()) -> dict[str, Any]:
 
 def population_key(sc: Scenario) -> dict[str, Any]:
     """The parts of a scenario that fix its population and network, plus the behaviour
-    categories (one propensity per category) and the number of days."""
+    categories (one propensity per category) and the number of days; for a network read
+    from a file, the digest of the file's bytes too (``file_digest``): the same path
+    holding another network made runs on two networks look pairable."""
     data = sc.model_dump(mode="json")
     key: dict[str, Any] = {}
     for path in POPULATION_PATHS:
@@ -140,7 +144,29 @@ def population_key(sc: Scenario) -> dict[str, Any]:
         key[format_path(path)] = node
     key["behaviours.category"] = list(dict.fromkeys(b.category for b in sc.behaviours))
     key["days"] = sc.days
+    if sc.network.kind == "file" and sc.network.path:
+        key["network.file_digest"] = file_digest(sc.network.path)
     return key
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """A short hash (16 hex digits) of the bytes of the file at ``path``, read once for a
+    given size and modification time; "missing" when there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "missing"
+    return _digest_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_of(path: str, size: int, mtime_ns: int) -> str:
+    """The digest ``file_digest`` gives, computed once per (path, size, modification)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
 
 
 def digest(data: Any) -> str:

@@ -45,7 +45,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     net = None
     check_fits(sc, names)
     if sc.network.kind == "file":
-        net, _ids = load_edgelist(sc.network.path)
+        net, _ids, _cleaned = load_edgelist(sc.network.path)
         sc = sc.model_copy(update={"population": sc.population.model_copy(
             update={"agents": net.n})})
         check_memory(sc, net.n, names, net.n_entries)

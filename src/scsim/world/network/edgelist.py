@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from scsim.errors import EdgeListError, MemoryRefused
+from scsim.outputs.words import counted
 from scsim.world.network.csr import MAX_AGENTS, TIE_FAMILY, TIE_SOCIAL, TIE_WORK, Network, build_csr
 
 _NEWLINE = 10
@@ -176,9 +177,11 @@ def _read_bytes(path: str | os.PathLike) -> np.ndarray:
         raise EdgeListError(f"{path}: cannot read network file ({exc.strerror or exc})") from None
 
 
-def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray]:
-    """Load a SNAP edge list. Returns the network and ``original_id`` (int64, ascending):
-    node k of the network is node ``original_id[k]`` of the file. Raises ``EdgeListError``
+def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray, str]:
+    """Load a SNAP edge list. Returns the network, ``original_id`` (int64, ascending):
+    node k of the network is node ``original_id[k]`` of the file, and what was cleaned in
+    words ('', or '; 2 self-loops dropped, 2 repeated pairs merged, 1 node without ties':
+    it was done unsaid). Raises ``EdgeListError``
     naming the file and line of the first malformed line, or a missing or edgeless file,
     or one with a single node; ``MemoryRefused`` when reading it would not fit in memory
     (estimated from its size and line count before it is read)."""
@@ -199,6 +202,7 @@ def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray]:
     typ = np.empty(n_edges, dtype=np.uint8)
     _scan(buf, start, u, v, typ, True)
     del buf
+    loops = int(np.count_nonzero(u == v))
     src, dst, original_id = _relabel(u, v)
     if len(original_id) > MAX_AGENTS:
         raise EdgeListError(f"{path}: {len(original_id)} nodes exceed the limit of {MAX_AGENTS}")
@@ -206,7 +210,17 @@ def load_edgelist(path: str | os.PathLike) -> tuple[Network, np.ndarray]:
     if len(original_id) < 2:
         raise EdgeListError(f"{path}: only one node ({original_id[0]}); a network needs at "
                             "least 2")
-    return build_csr(len(original_id), src, dst, typ), original_id
+    net = build_csr(len(original_id), src, dst, typ)
+    return net, original_id, _cleaned(loops, n_edges - loops - net.n_ties,
+                                      int(np.count_nonzero(np.diff(net.indptr) == 0)))
+
+
+def _cleaned(loops: int, repeated: int, alone: int) -> str:
+    """What loading an edge list did to it, in words for ``scsim validate``."""
+    parts = [f"{counted(loops, 'self-loop')} dropped"] if loops else []
+    parts += [f"{counted(repeated, 'repeated pair')} merged"] if repeated else []
+    parts += [f"{counted(alone, 'node')} without ties"] if alone else []
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def read_bytes_needed(path: str | os.PathLike) -> int:
