@@ -86,6 +86,13 @@ def test_validate_reports_bad_edge_list_line(monkeypatch, capsys, tmp_path):
                          "network.kind=file", "--set", f"network.path={edges}")
     assert code == 2
     assert f"{edges}:4:" in err and "Traceback" not in err
+    # --network, as `scsim run` takes it; what loading cleaned, and how agents map to ids
+    edges.write_text("10 20\n20 20\n30 30\n20 10\n")
+    code, out, _ = scsim(monkeypatch, capsys, "validate", "national-800", "--network",
+                         str(edges))
+    assert code == 0 and ("network file: 3 nodes, 1 tie; 2 self-loops dropped, 1 repeated "
+                          "pair merged, 1 node without ties; agent k is the file's k-th "
+                          "smallest id, 10 to 30") in " ".join(out.split())
 
 
 @pytest.mark.parametrize("args", [

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from scsim.cli.app import ADVISED, AgentsOption, DaysOption, SetOption, app, console, load
+from scsim.cli.app import (
+    ADVISED,
+    AgentsOption,
+    DaysOption,
+    NetworkOption,
+    SetOption,
+    app,
+    console,
+    load,
+)
 from scsim.outputs.words import counted
 
 scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
@@ -73,11 +82,11 @@ def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = No
 
 @app.command()
 def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
-             set_: SetOption = None) -> None:
+             set_: SetOption = None, network: NetworkOption = None) -> None:
     """Check a scenario; prints every problem with its field and line, exit code 2 when
     invalid, and every setting that does nothing (a switch on with nothing to do: a
     warning, exit code 0)."""
-    sc = load(scenario, overrides=set_)
+    sc = load(scenario, network=network, overrides=set_)
     if sc.network.kind == "file":
         from scsim.world.network import load_edgelist
 
