@@ -384,3 +384,15 @@ def test_the_questions_in_the_help_run_as_written(monkeypatch, capsys, tmp_path)
     assert commands[0] == "scsim scenarios"  # named in the introduction's sentence
     for command in commands[1:]:  # each answer begins a line of its own (at 80 columns)
         assert any(line.strip().startswith(command[:40]) for line in help_text.splitlines())
+
+
+def test_runs_json_of_a_run_without_recorded_overrides(monkeypatch, capsys, tmp_path):
+    """A run kept from Python with a scenario file holds no overrides (NULL): `scsim runs
+    --json` was an internal error (json.loads of NaN)."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: no-system\nname: mine\ndays: 3\npopulation: {agents: 300}\n")
+    from scsim.core.engine import simulate
+
+    simulate(load_scenario(path), seed=0, store=tmp_path / "s")
+    code, out, _ = scsim(monkeypatch, capsys, "runs", "--json", "--store", str(tmp_path / "s"))
+    assert code == 0 and json.loads(out)[0]["overrides"] is None

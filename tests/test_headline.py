@@ -495,3 +495,12 @@ def test_tickets_a_year_are_those_of_the_days_sanctions_ran():
     assert bars["air"] == pytest.approx(per_100)
     plain = scsim.simulate("national-800", agents=500, days=30, seed=1)
     assert "while sanctions were on" not in run_headline(plain)
+
+
+def test_a_false_match_factor_names_its_group():
+    """"Raising the false-match rate factor from 3 to 5" said not whose."""
+    from scsim.scenario.reference import setting_name
+
+    assert setting_name("surveillance.misattribution") == "false-match rate"
+    assert setting_name("surveillance.misattribution_factor.minority") == (
+        "false-match rate factor (minority)")

@@ -165,7 +165,7 @@ def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
     from scsim.dashboard.views import run_view
 
     said = (f"small numbers: {fewest[1]} has {fewest[0]} listed on the final day (under "
-            f"{SMALL_COUNT}), fewer before: noisy ratios")
+            f"{SMALL_COUNT}): noisy ratios")
     (title,) = [ax.get_title(loc="left") for c in draw_charts([("A", few)])[0]
                 if c.name == "groups" for ax in c.figure.axes if ax.get_title(loc="left")]
     assert title == f"⚠ {said}"

@@ -56,6 +56,10 @@ def test_tables_and_arrow(result):
     assert notes[top.name].endswith(f" of agents; {top.min:,g} points and up")
     assert notes[low.name].endswith(f" of agents; under {tiers[-2].min:,g} points")
     assert notes[tiers[1].name].endswith(f"; {tiers[1].min:,g} to under {top.min:,g} points")
+    from scsim.outputs.summary import tier_bounds  # one tier holds every score
+
+    one = scsim.load_scenario("national-800", overrides={"tiers": [{"name": "a", "min": 700}]})
+    assert tier_bounds(one) == {"a": "every score"}
     ever = (result.agents["times_listed"] > 0).groupby(result.agents["group"],
                                                         observed=True).mean()
     assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.1f} % of the group; ")

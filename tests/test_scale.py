@@ -156,3 +156,10 @@ def test_a_national_figure_from_a_few_agents_or_tickets_is_said_to_be_rough():
     assert "stand for (none blocked for the agents: too few to tell how many in national " \
         "terms); China" in national_travel({"air": 0.0, "train": 0.0}, 2e6, published, 0)
     assert "stand for; China" in national_travel(per_100, 2e6, published, FEW_TO_SCALE)
+    assert "(a rough figure from only 4 tickets blocked for the agents)" in national_travel(
+        per_100, 2e6, published, 4)  # ("4 ticket blocked for the agentss")
+    # the summary's national rows say so too
+    notes = res.summary().set_index(["section", "figure"])["note"]
+    assert notes[("national terms", "listed now")].endswith(
+        f"people, a rough figure from only {int(res.metrics['listed'].iloc[-1])} agent" + (
+            "s" if res.metrics["listed"].iloc[-1] != 1 else ""))

@@ -51,8 +51,10 @@ def runs_command(
     df = st.runs(scenario=scenario, status=status)
     if as_data:
         df = df if limit is None else df.head(limit)
-        if as_data == "json":  # the overrides as an object, not a string of JSON
-            df = df.assign(overrides=[json.loads(o or "{}") for o in df["overrides"]])
+        if as_data == "json":  # the overrides as an object, not a string of JSON (null
+            # for a run whose scenario was not derived from a built-in or a file)
+            df = df.assign(overrides=[json.loads(o) if isinstance(o, str) else None
+                                      for o in df["overrides"]])
         print_data(df, as_data == "json")
         return
     limit = RUNS_SHOWN if limit is None else limit

@@ -244,12 +244,12 @@ def run_headline(res: Result) -> str:
         wrong = (" none of them wrongfully: this system makes no face-matching errors and "
                  "takes no false reports." if not res.names.errors else
                  f" {wrongful:,} of them wrongfully (" + (
-                     f"about {people(wrongful * k)} people" + _rough(wrongful, "agent", ": ")
+                     f"about {people(wrongful * k)} people" + rough(wrongful, "agent", ": ")
                      if wrongful else "") + "the same acts without face-matching errors "
                  "and false reports would not have listed them).")
         listed = (f"Listed: {ever:,} of {n:,} agents ({percent(ever / n, 1)}) at some point "
                   f"{period(days)}{already}, about {people(ever * k)} of the "
-                  f"{people(n * k)} people they stand for{_rough(ever, 'agent')};{wrong}"
+                  f"{people(n * k)} people they stand for{rough(ever, 'agent')};{wrong}"
                   ) if ever else f"Listed: nobody among {n:,} agents {period(days)}."
     banning = sanction_days(res.scenario, days)
     if banning:  # a year of tickets is a year in which tickets could be blocked
@@ -336,13 +336,15 @@ def _none_of(count: int, one: str, many: str) -> str:
     return f"none of the {count:,} {many} was refused to someone listed wrongfully"
 
 
-def _rough(count: int, what: str, after: str = "") -> str:
-    """What a national figure scaled from ``count`` agents (or tickets: ``what``) says
-    beside it when they are fewer than ``FEW_TO_SCALE``: ', a rough figure from only 2
-    agents' (then ``after``); '' (or ``after``) otherwise."""
+def rough(count: int, what: str, after: str = "") -> str:
+    """What a national figure scaled from ``count`` agents (or tickets blocked for them:
+    ``what`` "agent" or "ticket") says beside it when they are fewer than
+    ``FEW_TO_SCALE``: ', a rough figure from only 2 agents' (then ``after``); '' (or
+    ``after``) otherwise."""
     if count >= FEW_TO_SCALE:
         return after
-    return f", a rough figure from only {counted(count, what)}{after}"
+    things = counted(count, what) + (" blocked for the agents" if what == "ticket" else "")
+    return f", a rough figure from only {things}{after}"
 
 
 def national_travel(per_100: dict[str, float], represented: float, published,
@@ -356,13 +358,13 @@ def national_travel(per_100: dict[str, float], represented: float, published,
         return f"{count / 1e6:.3g}"
 
     air, train = (per_100[kind] / 100 * represented for kind in ("air", "train"))
-    rough = (" (none blocked for the agents: too few to tell how many in national terms)"
-             if not blocked else _rough(blocked, "ticket blocked for the agents").replace(
-                 ", a", " (a", 1) + (")" if blocked < FEW_TO_SCALE else ""))
+    said = (" (none blocked for the agents: too few to tell how many in national terms)"
+            if not blocked else rough(blocked, "ticket").replace(", a", " (a", 1)
+            + (")" if blocked < FEW_TO_SCALE else ""))
     return (f"Blocked travel, in national terms: {millions(air)} "
             f"million air and {millions(train)} million train "
             f"tickets a year for the {people(represented)} people these agents "
-            f"stand for{rough}; China 2018: {millions(published['air'][0].count)} and "
+            f"stand for{said}; China 2018: {millions(published['air'][0].count)} and "
             f"{millions(published['train'][0].count)} million "
             f"{published['air'][0].reading_words}, {millions(published['air'][1].count)} and "
             f"{millions(published['train'][1].count)} million "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
-from scsim.outputs.headline import chilling_change, chilling_window, people, percent
+from scsim.outputs.headline import chilling_change, chilling_window, people, percent, rough
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted, in_digits, significant
@@ -83,6 +83,8 @@ def tier_bounds(sc) -> dict[str, str]:
     """Each tier's scores in words ("700 points and up", "650 to under 700 points",
     "under 550 points" for the lowest): a letter alone told a reader nothing."""
     ordered = sorted(sc.tiers, key=lambda t: -t.min)
+    if len(ordered) == 1:  # (every score falls in the last tier)
+        return {ordered[0].name: "every score"}
     out = {}
     for k, t in enumerate(ordered):
         above = ordered[k - 1].min if k else None
@@ -257,8 +259,8 @@ def listed_at_end(res: Result, group: str) -> int:
 def ratio_warning(runs: list[Result], groups: list[str]) -> str:
     """The warning a chart of disparate-impact ratios over days carries when the group of
     ``groups`` with the fewest listed on the final day, in any of ``runs``, has under
-    ``SMALL_COUNT``: "small numbers: minority has 13 listed on the final day (under 30),
-    fewer before: noisy ratios" (the report's chart said "13 listed in a group", without
+    ``SMALL_COUNT``: "small numbers: minority has 13 listed on the final day (under 30):
+    noisy ratios" (the report's chart said "13 listed in a group", without
     which; the dashboard's said nothing while its ratio jumped to 9 in the first weeks);
     '' when none has."""
     fewest = min(((listed_at_end(r, g), g) for r in runs for g in groups), default=None)
@@ -266,7 +268,7 @@ def ratio_warning(runs: list[Result], groups: list[str]) -> str:
         return ""
     count, group = fewest
     return (f"small numbers: {group} has {count:,} listed on the final day (under "
-            f"{SMALL_COUNT}), fewer before: noisy ratios")
+            f"{SMALL_COUNT}): noisy ratios")
 
 
 def mechanism_rows(res: Result, add) -> None:
@@ -298,15 +300,18 @@ def national_terms(m: pd.DataFrame, n: int, k: float, add, errors: bool) -> None
     years = len(m) / 365.0
     per_agent = f"{k:,.0f}" if float(k).is_integer() else f"{k:,}"
     add("national terms", "people represented", n * k, f"{n:,} agents × {per_agent}")
-    add("national terms", "listed now", m["listed"].iloc[-1] * k, "people")
+    listed, new = int(m["listed"].iloc[-1]), int(m["newly_listed"].sum())
+    add("national terms", "listed now", listed * k, "people" + rough(listed, "agent"))
     # a count of agents scaled up: shown to 3 significant digits, not to the person
     add("national terms", "new listings per year",
-        significant(m["newly_listed"].sum() * k / years), "people")
+        significant(new * k / years), "people" + rough(new, "agent"))
     for col in ("blocked_air", "blocked_train"):
+        tickets = int(m[col].sum())
         add("national terms", f"{label(col)} per year, millions",
-            m[col].sum() * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
+            tickets * k / years / 1e6, "2018, 1.4 billion people: " + " / ".join(
                 f"{f.count / 1e6:.3g} ({f.reading_words})"
-                for f in ticket_figures(col.removeprefix("blocked_"))))
+                for f in ticket_figures(col.removeprefix("blocked_"))) + rough(tickets,
+                                                                               "ticket"))
     if errors:
         wrongful = m["blocked_tickets_wrongful"].sum()
         add("national terms", f"{label('blocked_tickets_wrongful')} per year",

@@ -133,10 +133,10 @@ def setting_name(path: str) -> str:
     """A scenario setting in words: 'scoring.association.listed_penalty' -> 'association
     listed penalty', 'sanctions.enabled' -> 'sanctions', 'surveillance.misattribution' ->
     'false-match rate' (``PLAIN_NAMES``)."""
-    plain = next((name for key, name in PLAIN_NAMES.items()
+    plain = next(((name, path[len(key) + 1:]) for key, name in PLAIN_NAMES.items()
                   if path == key or path.startswith(key + ".")), None)
-    if plain is not None:
-        return plain
+    if plain is not None:  # the rest of the path says whose: "(minority)"
+        return plain[0] + (f" ({plain[1].replace('_', ' ')})" if plain[1] else "")
     words = [k for k in parse_path(path) if isinstance(k, str) and k != "enabled"]
     return " ".join(words[-2:]).replace("_", " ")
 
