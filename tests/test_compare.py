@@ -203,6 +203,12 @@ def test_runs_on_two_contents_of_one_network_file_do_not_pair(tmp_path):
     hashes = scsim.open_store(store).query(
         "SELECT population_hash FROM runs ORDER BY started")["population_hash"].tolist()
     assert hashes[0] == hashes[1] != hashes[2]
+    # and the runs themselves say which contents they read: they do not pair (a stored
+    # pair was compared as "the same scenario run twice")
+    kept = scsim.open_store(store)
+    first, _, third = (kept.load(i) for i in kept.runs().sort_values("started")["id"])
+    with pytest.raises(ScsimError, match="read different contents of the network file"):
+        compare_results([first], [third])
 
 
 def test_compare_command(tmp_path, monkeypatch, capsys):

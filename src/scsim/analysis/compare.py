@@ -362,6 +362,11 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
             raise ScsimError(f"runs with different seeds ({ra.seed} and {rb.seed}) do not "
                              "share their random numbers: run them with the same seed")
         check_pairable(ra.scenario, rb.scenario)
+        read = [r.info.get("network_file_digest") for r in (ra, rb)]
+        if None not in read and read[0] != read[1]:
+            raise ScsimError(f"runs {ra.run_id or 'A'} and {rb.run_id or 'B'} read different "
+                             f"contents of the network file {ra.scenario.network.path} (it "
+                             "changed between them), so their agents cannot be paired")
     return Comparison(a, b, differences(a[0].scenario, b[0].scenario,
                                         ignore=("name", "description", "source")))
 

@@ -115,6 +115,7 @@ class Result:
     def from_simulation(cls, sim: Simulation, wall_seconds: float,
                         started_at: datetime) -> Result:
         from scsim import __version__  # (the package imports this module)
+        from scsim.scenario.diff import file_digest
 
         sc, names, s = sim.scenario, sim.names, sim.state
         info = {
@@ -133,6 +134,10 @@ class Result:
             "threads": sim.day_threads, "python": platform.python_version(),
             "machine": platform.machine(),
             "profile_seconds": {k: round(v, 4) for k, v in sim.profile.items()},
+            # which contents of a network file the run read (``diff.file_digest``): two
+            # runs on one path that held two networks do not pair (``compare_results``)
+            **({"network_file_digest": file_digest(sc.network.path)}
+               if sc.network.kind == "file" else {}),
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
                    _agent_columns(sim), _company_columns(sim), info, sample_network(sim),
