@@ -556,9 +556,11 @@ def test_an_empty_folder_of_the_users_is_filled_where_it_is(cli, tmp_path):
         before.st_ino, before.st_mode, before.st_gid)
     assert (private / "metrics.parquet").is_file() and (private / OUTPUT_MARKER).is_file()
     assert not [p for p in private.iterdir() if p.name.startswith(".private.scsim-")]
-    # and it is scsim's output now: replaced only with --force, as any other
+    # and it is scsim's output now: replaced only with --force, as any other, keeping the
+    # folder's permissions (750 became 755)
     assert cli(*RUN, "--out", "private")[0] == 2
     assert cli(*RUN, "--seed", "2", "--out", "private", "--force")[0] == 0
+    assert private.stat().st_mode == before.st_mode
 
 
 def test_a_link_loop_or_a_full_disk_is_one_line(cli, tmp_path, monkeypatch):

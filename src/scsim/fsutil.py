@@ -19,9 +19,10 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psutil
@@ -215,6 +216,9 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
                          f"{kind}")
     if not force:
         raise ScsimError(f"{target} holds earlier scsim output: {FORCE_REPLACES}")
+    if os.path.ismount(target):  # replaced by renaming it aside, which a mount point is not
+        raise ScsimError(f"cannot replace {target}: it is a mount point; empty it, or choose "
+                         "a folder inside it")
     return _writable(target)
 
 
@@ -453,9 +457,14 @@ def _fill_in_place(work: Path, target: Path) -> None:
 
 
 def _replace_dir(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is; an earlier target (checked to be scsim's own, or
-    empty) is renamed aside first and removed once ``new`` is in place."""
+    """Put ``new`` where ``target`` is; an earlier target (checked to be scsim's own) is
+    renamed aside first and removed once ``new`` is in place, ``new`` taking its
+    permissions and group (a folder of mode 750 became 755 with --force)."""
     if target.exists():
+        was = target.stat()
+        new.chmod(stat.S_IMODE(was.st_mode))
+        with suppress(OSError):  # (the group, where this user may give it)
+            os.chown(new, -1, was.st_gid)
         old = target.with_name(f"{work_prefix(target)}{OLD}")
         target.rename(old)
         new.rename(target)
