@@ -91,8 +91,8 @@ def test_validate_reports_bad_edge_list_line(monkeypatch, capsys, tmp_path):
     code, out, _ = scsim(monkeypatch, capsys, "validate", "national-800", "--network",
                          str(edges))
     assert code == 0 and ("network file: 3 nodes, 1 tie; 2 self-loops dropped, 1 repeated "
-                          "pair merged, 1 node without ties; agent k is the file's k-th "
-                          "smallest id, 10 to 30") in " ".join(out.split())
+                          "pair merged, 1 node without ties; agents 0 to 2 are the file's ids "
+                          "10 to 30 in ascending order") in " ".join(out.split())
 
 
 @pytest.mark.parametrize("args", [
