@@ -192,12 +192,12 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
                          "folder or one above it; choose a new folder")
     _outside_store(target)
     if not target.exists():
-        return _writable(target)
+        return _folder_writable(target)
     if not target.is_dir():
         raise ScsimError(f"refusing to write results into {target}: it is a file, not a "
                          "folder")
     if next(target.iterdir(), None) is None:
-        return _writable(target)
+        return _folder_writable(target)
     if not is_scsim_output(target):
         held = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
         raise ScsimError(f"refusing to write results into {target}: it is not empty and "
@@ -219,7 +219,7 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
     if os.path.ismount(target):  # replaced by renaming it aside, which a mount point is not
         raise ScsimError(f"cannot replace {target}: it is a mount point; empty it, or choose "
                          "a folder inside it")
-    return _writable(target)
+    return _folder_writable(target)
 
 
 def _outside_store(target: Path, file: bool = False) -> None:
@@ -235,26 +235,29 @@ def _outside_store(target: Path, file: bool = False) -> None:
                              f"run store {store}")
 
 
-def _writable(target: Path) -> Path:
+def _folder_writable(target: Path) -> Path:
     """``target`` if this process can write it as ``atomic_folder`` does (a temporary
     folder in it when it is an empty folder, filled in place; else a temporary sibling in
-    its parent, made with the folders above it that are missing); otherwise a ScsimError
-    saying why, before a run spends its days: a parent that is a file, that cannot be
-    written, or a name too long were found only once the run was done, as an internal
-    error, and so was an empty folder that cannot be written (a mount point). Nothing is
-    left behind."""
-    above = target if target.is_dir() and next(target.iterdir(), None) is None else (
-        target.parent)
-    while not above.exists():
-        above = above.parent
-    if not above.is_dir():
-        raise ScsimError(f"cannot write results into {target}: {above} is a file, not a "
-                         "folder")
+    its parent); ``_writable``'s ScsimError otherwise: a parent that is a file, that
+    cannot be written, or a name too long were found only once the run was done, as an
+    internal error, and so was an empty folder that cannot be written (a mount point)."""
+    empty = target.is_dir() and next(target.iterdir(), None) is None
+    return _writable(target, target if empty else target.parent, f"results into {target}")
+
+
+def _writable(target: Path, home: Path, what: str) -> Path:
+    """``target`` if this process can make its temporary work in ``home``, or in the
+    nearest folder above it that exists (the others are made when it is written), before
+    any work is spent on it; otherwise a ScsimError "cannot write ``what``: why". Nothing
+    is left behind."""
+    while not home.exists():
+        home = home.parent
+    if not home.is_dir():
+        raise ScsimError(f"cannot write {what}: {home} is a file, not a folder")
     try:
-        probe = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=above))
+        probe = Path(tempfile.mkdtemp(prefix=work_prefix(target), dir=home))
     except OSError as exc:
-        raise ScsimError(f"cannot write results into {target}: {exc.strerror} "
-                         f"({above})") from None
+        raise ScsimError(f"cannot write {what}: {exc.strerror} ({home})") from None
     probe.rmdir()
     return target
 
@@ -269,7 +272,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
     target = resolved(path)
     _outside_store(target, file=True)
     if not target.exists():
-        return _file_writable(target)
+        return _writable(target, target.parent, str(target))
     if not target.is_file():
         raise ScsimError(f"refusing to write {target}: it is a folder")
     if ours is not None and not ours(target):
@@ -277,24 +280,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
                          "it changed since; move it out or choose another name")
     if not force:
         raise ScsimError(f"{target} exists: {FORCE_REPLACES}")
-    return _file_writable(target)
-
-
-def _file_writable(target: Path) -> Path:
-    """``target`` if this process can write it as ``atomic_file`` does (a temporary
-    sibling, in a folder made when missing); otherwise a ScsimError saying why."""
-    above = target.parent
-    while not above.exists():
-        above = above.parent
-    if not above.is_dir():
-        raise ScsimError(f"cannot write {target}: {above} is a file, not a folder")
-    try:
-        handle, name = tempfile.mkstemp(prefix=work_prefix(target), dir=above)
-    except OSError as exc:
-        raise ScsimError(f"cannot write {target}: {exc.strerror} ({above})") from None
-    os.close(handle)
-    os.unlink(name)
-    return target
+    return _writable(target, target.parent, str(target))
 
 
 SEAL = "# scsim: sha256 of the lines above "

@@ -237,7 +237,7 @@ def _plain(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is None or _missing(value):  # pandas' NA and NaT
+    if _missing(value):  # pandas' NA and NaT
         return None
     return _whole(value)
 

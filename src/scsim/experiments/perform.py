@@ -76,10 +76,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     check_progress(progress)
     for name, given in (("grid", grid), ("ranges", ranges)):
         _mapping_or_none(name, given)
-    if not (outputs is None or isinstance(outputs, str) or (
-            isinstance(outputs, list | tuple) and all(isinstance(o, str) for o in outputs))):
-        raise ScsimError(f"outputs={outputs!r}: an output's name or a list of them "
-                         "(e.g. ['listed_final', 'wrongful_new_total'])")
+    outputs = _output_list(outputs)
     if store is False or store is None:
         raise ScsimError("a sweep keeps its runs in a run store: store=True (the default "
                          "one), a folder or a RunStore")
@@ -100,7 +97,6 @@ def sweep(scenario: Scenario | str | Path | dict,
                           ranges=[_range_spec(k, v) for k, v in (ranges or {}).items()],
                           reps=reps, seed=seed, origin=origin,
                           fits_here=address is None)  # a local cluster: runs fit here
-    outputs = [outputs] if isinstance(outputs, str) else list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
     runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):
@@ -136,20 +132,32 @@ def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
 
     if not isinstance(sweep, str):
         raise ScsimError(f"sweep={sweep!r}: a sweep's id, a unique prefix of one, or 'last'")
-    if not (outputs is None or isinstance(outputs, str) or (
-            isinstance(outputs, list | tuple) and all(isinstance(o, str) for o in outputs))):
-        raise ScsimError(f"outputs={outputs!r}: an output's name or a list of them")
+    outputs = _output_list(outputs)
     if store is False or store is None:
         raise ScsimError("store= names the run store the sweep is in: True (the default "
                          "one), a folder or a RunStore")
     runs = store if isinstance(store, RunStore) else open_store(
         None if store is True else store, create=False)
     sweep_id, plan = sw.plan_of(runs, sweep)
-    outputs = [outputs] if isinstance(outputs, str) else list(outputs or sw.DEFAULT_OUTPUTS)
     check_outputs(plan.scenario(0), outputs)
     table = (sw.cell_table if per_cell else sw.run_table)(runs, sweep_id, plan, outputs)
     table.attrs["sweep_id"] = sweep_id
     return table
+
+
+def _output_list(outputs: object) -> list[str]:
+    """``outputs=`` of ``sweep`` and ``sweep_table`` as a list of names: one name, a list
+    of them, or None or none (the sweep's usual outputs, ``sweep.DEFAULT_OUTPUTS``); a
+    ScsimError for anything else."""
+    from scsim.experiments.sweep import DEFAULT_OUTPUTS
+
+    if isinstance(outputs, str):
+        return [outputs]
+    if outputs is None or (isinstance(outputs, list | tuple)
+                           and all(isinstance(o, str) for o in outputs)):
+        return list(outputs or DEFAULT_OUTPUTS)
+    raise ScsimError(f"outputs={outputs!r}: an output's name or a list of them "
+                     "(e.g. ['listed_final', 'wrongful_new_total'])")
 
 
 def _grid_spec(key: str, values: Sequence[Any]) -> str:

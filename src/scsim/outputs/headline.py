@@ -219,6 +219,33 @@ def sanction_days(sc: Scenario, days: int) -> int:
                if epoch.sanctions.enabled)
 
 
+def listed_line(res: Result, n: int, days: int) -> str:
+    """The headline's first line: the ``n`` agents ever listed in ``days`` days (with the
+    published stock among them, ``listed_at_start``), and how many wrongfully, in what
+    sense; in the represented population's terms too when each agent stands for k people
+    (a count of few agents said to be rough). A system that cannot err says so rather
+    than explaining "wrongfully" by errors it cannot make."""
+    k = res.scenario.population.scale
+    whom = "people" if k == 1 else "agents"
+    ever, wrongful = _ever(res, "times_listed"), _ever(res, "wrongful_listings")
+    if ever == 0:
+        return f"Listed: nobody among {n:,} {whom} {period(days)}."
+    stock = listed_at_start(res)
+    head = (f"Listed: {ever:,} of {n:,} {whom} ({percent(ever / n, 1)}) at some point "
+            f"{period(days)}" + (f" ({stock:,} of them already listed when it began)"
+                                  if stock else ""))
+    head += (f", about {people(ever * k)} of the {people(n * k)} people they stand for"
+             f"{rough(ever, 'agent')};" if k != 1 else ",")
+    if not res.names.errors:
+        return (f"{head} none of them wrongfully: this system makes no face-matching errors "
+                "and takes no false reports.")
+    sense = ("on the day they were listed, " if k == 1 else
+             f"about {people(wrongful * k)} people" + rough(wrongful, "agent", ": ")
+             if wrongful else "")
+    return (f"{head} {wrongful:,} of them wrongfully ({sense}the same acts without "
+            "face-matching errors and false reports would not have listed them).")
+
+
 def run_headline(res: Result) -> str:
     """Three lines in plain words: listed, blocked travel per year against 2018, chilling;
     the wrongful travel bans after the travel when the run can err, detention last when
@@ -226,31 +253,8 @@ def run_headline(res: Result) -> str:
     m = res.metrics
     n, days = len(res.agent_columns["times_listed"]), len(m)
     years = days / 365.0
-    ever, wrongful = _ever(res, "times_listed"), _ever(res, "wrongful_listings")
-    stock = listed_at_start(res)
-    already = f" ({stock:,} of them already listed when it began)" if stock else ""
-    listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
-              f"{period(days)}{already}, {wrongful:,} of them wrongfully (on the day they "
-              "were listed, the same acts without face-matching errors and false reports "
-              "would not have listed them).")
-    if not res.names.errors:  # (explaining "wrongfully" by errors the system cannot make)
-        listed = (f"Listed: {ever:,} of {n:,} people ({percent(ever / n, 1)}) at some point "
-                  f"{period(days)}{already}, none of them wrongfully: this system makes no "
-                  "face-matching errors and takes no false reports.")
-    if ever == 0:
-        listed = f"Listed: nobody among {n:,} people {period(days)}."
     k = res.scenario.population.scale
-    if k != 1:  # the counts are of agents, each standing for k people
-        wrong = (" none of them wrongfully: this system makes no face-matching errors and "
-                 "takes no false reports." if not res.names.errors else
-                 f" {wrongful:,} of them wrongfully (" + (
-                     f"about {people(wrongful * k)} people" + rough(wrongful, "agent", ": ")
-                     if wrongful else "") + "the same acts without face-matching errors "
-                 "and false reports would not have listed them).")
-        listed = (f"Listed: {ever:,} of {n:,} agents ({percent(ever / n, 1)}) at some point "
-                  f"{period(days)}{already}, about {people(ever * k)} of the "
-                  f"{people(n * k)} people they stand for{rough(ever, 'agent')};{wrong}"
-                  ) if ever else f"Listed: nobody among {n:,} agents {period(days)}."
+    listed = listed_line(res, n, days)
     banning = sanction_days(res.scenario, days)
     if banning:  # a year of tickets is a year in which tickets could be blocked
         years = banning / 365.0

@@ -17,9 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from scsim.fsutil import DISK_FULL, disk_full_error
-
-__all__ = ["DISK_FULL", "disk_full_error"]  # (kept here for the store's modules)
+from scsim.fsutil import DISK_FULL
 
 CHUNK = 1 << 20
 

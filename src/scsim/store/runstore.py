@@ -76,7 +76,15 @@ from filelock import FileLock, Timeout
 from scsim import __version__
 from scsim.core.checkpoint import SERIES_ENTRY, remove_series
 from scsim.errors import ScsimError, Terminated
-from scsim.fsutil import SHOWN, STORE_MARKER, STORE_NAMES, check_output_folder, check_path
+from scsim.fsutil import (
+    DISK_FULL,
+    SHOWN,
+    STORE_MARKER,
+    STORE_NAMES,
+    check_output_folder,
+    check_path,
+    disk_full_error,
+)
 from scsim.interrupts import stop_of
 from scsim.outputs.casefile import Trace
 from scsim.outputs.result import PROVENANCE_TABLES, TABLES, Result
@@ -85,8 +93,6 @@ from scsim.scenario.diff import builtin, digest, overrides, population_key
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
 from scsim.store.integrity import (
-    DISK_FULL,
-    disk_full_error,
     disk_full_in,
     fingerprint,
     fsync_dir,
