@@ -698,3 +698,38 @@ def test_score_assortativity_matches_pearson_and_thread_count():
     np.testing.assert_array_equal(workspace.reshape(-1)[:n], score)
     assert score_assortativity(cut_net, pairs[:, 0], np.empty((n - 1, 1))) == result
     assert score_assortativity(cut_net, pairs[:, 0]) == result
+
+
+def test_a_run_on_an_edge_list_gives_each_agent_its_node_id_back(tmp_path):
+    """Agent k is the k-th smallest node id of the file; the agents table's ``file_id``
+    says which, survives a checkpoint, and a case file's first line names it: a user can
+    join outputs back to the nodes of their own data."""
+    from scsim.core.engine import Simulation
+
+    rng = np.random.default_rng(3)
+    ids = np.sort(rng.choice(10**12, 120, replace=False))  # sparse, far beyond int32
+    u, v = rng.integers(0, 120, 400), rng.integers(0, 120, 400)
+    path = write(tmp_path, "".join(f"{ids[b]} {ids[a]}\n" for a, b in zip(u, v, strict=True)))
+    in_file = np.unique(np.concatenate([ids[u], ids[v]]))
+    sc = scsim.load_scenario("national-800", days=12, network=path)
+    res = scsim.simulate(sc, seed=2, trace=[7])
+    agents = res.agents
+    assert list(agents.columns[:2]) == ["agent", "file_id"]
+    np.testing.assert_array_equal(agents["file_id"], in_file)
+    # each node's degree in the file (self-loops and repeated pairs aside) is its agent's
+    pairs = {tuple(sorted(p)) for p in zip(ids[u].tolist(), ids[v].tolist(), strict=True)
+             if p[0] != p[1]}
+    degree = dict.fromkeys(in_file.tolist(), 0)
+    for a, b in pairs:
+        degree[a] += 1
+        degree[b] += 1
+    assert agents["degree"].tolist() == [degree[i] for i in in_file.tolist()]
+    first = str(res.explain(7)).splitlines()[0]
+    assert first.startswith(f"agent 7 (node {in_file[7]} of the network file): case file")
+
+    sim = Simulation(sc, seed=2)
+    sim.run_until(5)
+    resumed = Simulation.load(sim.save(tmp_path / "ck")).run()
+    np.testing.assert_array_equal(resumed.agents["file_id"], in_file)
+    generated = scsim.simulate(scsim.load_scenario("national-800", agents=50, days=2), seed=1)
+    assert "file_id" not in generated.agents.columns

@@ -93,7 +93,7 @@ def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or buil
         net, ids, cleaned = load_edgelist(sc.network.path)
         detail = (f"network file: {counted(net.n, 'node')}, {counted(net.n_ties, 'tie')}"
                   f"{cleaned}; agents 0 to {net.n - 1:,} are the file's ids {ids[0]:,} to "
-                  f"{ids[-1]:,} in ascending order")
+                  f"{ids[-1]:,} in ascending order (the agents table's file_id)")
     else:
         detail = f"{sc.population.agents:,} agents"
     console.print(f"[green]valid[/green]: {sc.name} ({detail}, {counted(sc.days, 'day')}, "

@@ -134,6 +134,8 @@ def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                    "state/region_start": s.region_start,
                    "state/company_region_start": s.company_region_start,
                    "tally/flags": sim.tally.flags})
+    if s.file_ids is not None:
+        arrays["state/file_ids"] = s.file_ids
     steps = {step.name: _carried(step, STEP_REBUILT, f"steps/{step.name}", arrays)
              for step in sim.steps}
     recorder = _carried(sim.recorder, RECORDER_REBUILT, "recorder", arrays)
@@ -637,7 +639,8 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
                   net=Network(indptr, _entries(arrays, len(indptr) - 1)),
                   household_start=arrays["state/household_start"],
                   region_start=arrays["state/region_start"],
-                  company_region_start=arrays["state/company_region_start"])
+                  company_region_start=arrays["state/company_region_start"],
+                  file_ids=arrays.get("state/file_ids"))
     sim = Simulation.from_state(scenario, state, int(manifest["seed"]), threads)
     carried = manifest["carried"]
     if set(carried["steps"]) != {step.name for step in sim.steps}:

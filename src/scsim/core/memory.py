@@ -77,8 +77,10 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     companies = company_count(sc, n) * bytes_per_row(COMPANY_ARRAYS, dims)
     network = network_bytes(n, entries)
     metrics = sc.days * (80 + 3 * len(names.behaviours) + 4 * len(names.groups)) * 8
-    run = agents + companies + network + metrics
-    output = min(n, AGENT_TABLE_ROWS) * agent_table_bytes(names) + 2 * companies
+    file_id = 8 if sc.network.kind == "file" else 0  # State.file_ids, and its column
+    run = agents + companies + network + metrics + n * file_id
+    output = (min(n, AGENT_TABLE_ROWS) * (agent_table_bytes(names) + file_id)
+              + 2 * companies)
     return int(max(build, run + output)) + FIXED_OVERHEAD
 
 

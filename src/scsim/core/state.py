@@ -261,6 +261,9 @@ class State:
     household_start: np.ndarray  # int64 (H+1,), households are contiguous agent ranges
     region_start: np.ndarray  # int64 (R+1,), regions are contiguous agent ranges
     company_region_start: np.ndarray  # int64 (R+1,)
+    file_ids: np.ndarray | None = None
+    """int64 (N,), ascending: agent k is node ``file_ids[k]`` of an edge-list file (None
+    for a generated network); published as the agents table's ``file_id``."""
 
     @property
     def n(self) -> int:

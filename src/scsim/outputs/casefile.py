@@ -986,7 +986,7 @@ def reading_key(sc, start_score: float) -> str:
 
 def story(events: pd.DataFrame, agent: int, tiers: list[str],
           wrongful: pd.DataFrame | None = None, bounds: tuple[float, ...] = (),
-          reading: str = "") -> str:
+          reading: str = "", node: str = "") -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
@@ -997,7 +997,7 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
     the agent's rows of the wrongful listings (``wrongful``). Scores have one decimal, or
     more where one would show them across a tier's bound or the listing threshold
     (``bounds``, see ``shown_score``). ``reading`` (``reading_key``) is said under the
-    first line."""
+    first line, and ``node`` (``in_file``) follows the agent's id in it."""
     acts = _act_fates(events)
     streaks = _streaks(events)
     listings = () if wrongful is None else wrongful[wrongful["agent"] == agent].itertuples(
@@ -1035,7 +1035,7 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
             what = tell_ties(rows) if kind in ("tie_severed", "cut_tie") else (
                 f"{what} — {counted(len(rows), 'time')}")
         lines.append(f"day {day}: {what} (score {shown_score(rows[0].score_after, bounds)})")
-    head = f"agent {agent}: case file, {counted(len(events), 'event')}"
+    head = f"agent {agent}{node}: case file, {counted(len(events), 'event')}"
     return "\n".join([head, *([reading] if reading else []), *lines])
 
 
@@ -1106,6 +1106,14 @@ UNTRACED = ("agent {agent} was not traced (`--trace-ids {agent}` traces it, trac
             "in Python)")
 
 
+def in_file(res, agent: int) -> str:
+    """Which node of the network file ``agent`` is, in words (" (node 5824594 of the
+    network file)"), from the agents table's ``file_id``; "" on a generated network."""
+    if "file_id" not in res.agents.columns:
+        return ""
+    return f" (node {int(res.agents['file_id'].iloc[agent])} of the network file)"
+
+
 def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     """The case file of ``agent`` in the Result ``res`` (see ``Result.explain``);
     ``untraced`` says, for an agent that has none, how to get one (``{agent}``: its id)."""
@@ -1118,15 +1126,16 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
     events = res.events
     mine = events[events["agent"] == agent].reset_index(drop=True)
     tiers = list(res.names.tiers)
+    node = in_file(res, agent)
     if len(mine):
         reading = reading_key(res.scenario, float(res.agents["start_score"].iloc[agent]))
         return CaseFile(agent, True, mine, story(mine, agent, tiers,
                                                  res.provenance.get("wrongful"),
-                                                 boundaries(res.scenario), reading))
+                                                 boundaries(res.scenario), reading, node))
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):
-        return CaseFile(agent, True, mine, f"agent {agent}: case file, no events: nothing "
+        return CaseFile(agent, True, mine, f"agent {agent}{node}: case file, no events: nothing "
                         f"was logged for it from day {since.iloc[0]} to the end of the run")
     row = res.agents.iloc[agent]
     kept = res.names.per_agent_sources
@@ -1141,9 +1150,9 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
              f"{row['start_score']:.1f} at the start.")
     booked = [f"  {t.label}: {signed_points(t.points)}" for t in totals.itertuples()
               if t.points]
-    lines = [f"{untraced.format(agent=agent)}; {about} " + (
+    lines = [f"{untraced.format(agent=agent)}{node}; {about} " + (
         "Points by source:" if booked else "No source booked it any points.") if kept else
-             f"agent {agent}: {about} This run kept no points by source per agent "
+             f"agent {agent}{node}: {about} This run kept no points by source per agent "
              "(metrics.per_agent_sources: false; `scsim sources` has them for all agents "
              "together)."]
     lines += booked

@@ -409,8 +409,10 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
             return a["deg_active"][rows].astype(np.int32)
         return degree(rows)
 
-    cols: dict[str, Callable[[slice], Any]] = {
-        "agent": ids,
+    cols: dict[str, Callable[[slice], Any]] = {"agent": ids}
+    if s.file_ids is not None:  # an edge-list network: each agent's node id in the file
+        cols["file_id"] = column(s.file_ids)
+    cols |= {
         "group": lambda rows: _categorical(a["group"][rows], names.groups),
         "region": column(a["region"], np.int32),
         "household": household,

@@ -42,10 +42,10 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     edge-list network fixes it to the file's node count). The seed and the memory needed
     are checked before anything is allocated."""
     seed = check_seed(seed)
-    net = None
+    net = file_ids = None
     check_fits(sc, names)
     if sc.network.kind == "file":
-        net, _ids, _cleaned = load_edgelist(sc.network.path)
+        net, file_ids, _cleaned = load_edgelist(sc.network.path)
         sc = sc.model_copy(update={"population": sc.population.model_copy(
             update={"agents": net.n})})
         check_memory(sc, net.n, names, net.n_entries)
@@ -90,7 +90,7 @@ def build_world(sc: Scenario, names: Names, p: Params, seed: int) -> tuple[State
     companies["tier"][:] = np.minimum(np.sum(co.ct_min > co.s0), len(co.ct_min) - 1)
     state = State(day=-sc.warmup_days, agents=agents, companies=companies, net=net,
                   household_start=pop.household_start, region_start=pop.region_start,
-                  company_region_start=pop.company_region_start)
+                  company_region_start=pop.company_region_start, file_ids=file_ids)
     if sc.listing.initial_share > 0:
         list_initially(state, p.classify, (p.region_start_day <= 0).astype(np.uint8),
                        sc.listing.initial_share, seed)
