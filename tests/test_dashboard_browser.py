@@ -164,6 +164,21 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#chart-regions text", has_text="region 0 · minority")).to_have_count(1)
     run_id = page.locator("#downloads").get_attribute("data-run")
     shown = float(page.locator("#n-listed_final").get_attribute("data-value"))
+    # a screen reader hears the result, and each chart by its numbers (a picture, described)
+    expect(page.locator("#progress-said")).to_have_text("done: the results are under “2. Look”")
+    expect(page.locator("#headline")).to_have_attribute("aria-live", "polite")
+    for chart in ("#chart-listed", "#chart-score", "#chart-travel", "#chart-network"):
+        expect(page.locator(chart)).to_have_attribute("role", "img")
+    expect(page.locator("#chart-listed")).to_have_attribute("aria-label", re.compile(
+        rf"^day 0 to 39; listed: \S+ on day 0, {int(shown):,} on day 39, lowest "))
+    expect(page.locator("#chart-score")).to_have_attribute("aria-label", re.compile(
+        r"; 5–95 % band on day 39: \S+ to \S+; 25–75 % band on day 39: "))
+    expect(page.locator("#chart-travel")).to_have_attribute("aria-label", re.compile(
+        r"^air: this run: \S+; air: 2018, as reported: 1.29; "))
+    first = page.locator("#chart-network circle[fill='#d62728']").first.get_attribute(
+        "data-agent")  # listed: named in the picture's words, to open by number
+    expect(page.locator("#chart-network")).to_have_attribute("aria-label", re.compile(
+        rf"; listed now: agents? {first}(,|;| and|$)"))
     stored = catalogue(store, f"SELECT listed FROM metrics WHERE run_id = '{run_id}' "
                               "AND day = 39")["listed"].iloc[0]
     assert shown == stored > 0
@@ -278,6 +293,74 @@ def test_all_settings_are_validated_as_you_type(page):
     expect(page.locator("#lever-regions-rollout-1-day")).to_have_attribute("max", "90")
     # agents and days are the boxes' alone
     expect(page.locator("#settings input[data-path='population.agents']")).to_have_count(0)
+
+
+def ax(page, selector: str) -> dict:
+    """What Chromium tells a screen reader of an element: its name, its description and
+    whether it is invalid."""
+    cdp = page.context.new_cdp_session(page)
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    info = cdp.send("Accessibility.getPartialAXTree", {"nodeId": node,
+                                                       "fetchRelatives": False})["nodes"][0]
+    cdp.detach()
+    props = {p["name"]: p["value"].get("value") for p in info.get("properties", [])}
+    return {"name": info.get("name", {}).get("value", ""),
+            "description": info.get("description", {}).get("value", ""),
+            "invalid": props.get("invalid")}
+
+
+def test_a_screen_reader_hears_every_control_and_each_problem_at_its_box(page):
+    """Every control has a name of its own (the settings' boxes had none, the progress bar
+    none, the filter only its placeholder); a problem is said with the box it names; the
+    Agents box is not "invalid" at 10,000 (a step of 1000 counted from 2) and its arrow keys
+    go by thousands; the progress is said on each change of state, not five times a second."""
+    page.click("#all-settings summary")
+    cdp = page.context.new_cdp_session(page)
+    controls = {"textbox", "searchbox", "spinbutton", "slider", "combobox", "checkbox",
+                "button", "progressbar", "link"}
+    unnamed = []
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        if node.get("ignored") or node.get("role", {}).get("value") not in controls:
+            continue
+        name = node.get("name", {})
+        used = [s["type"] for s in name.get("sources", []) if "value" in s and
+                not s.get("superseded")]
+        if not name.get("value", "").strip() or used[:1] == ["placeholder"]:
+            unnamed.append((node["role"]["value"], name.get("value"), used))
+    cdp.detach()
+    assert not unnamed, unnamed[:5]
+    assert ax(page, "#settings input[data-path='fear.speed']")["name"] == (
+        "fear.speed (share per day)")
+    page.fill("#seed", "1.5")
+    page.locator("#settings input[data-path='fear.speed']").fill("-1")
+    expect(page.locator("#problems li")).to_have_count(2)
+    seed, speed = ax(page, "#seed"), ax(page, "#settings input[data-path='fear.speed']")
+    assert (seed["invalid"], speed["invalid"]) == ("true", "true")
+    assert seed["description"].startswith("Seed: 1.5 is not a whole number")
+    assert speed["description"] == "fear.speed: must be >= 0"
+    assert ax(page, "#lever-listing-threshold")["description"] == (
+        "people whose score falls below this are put on the blacklist")  # its explanation
+    page.fill("#seed", "1")
+    page.locator("#settings input[data-path='fear.speed']").fill("0.05")
+    expect(page.locator("#problems li")).to_have_count(0)
+    assert ax(page, "#seed")["invalid"] == "false"
+    page.fill("#agents", "9000")
+    page.locator("#agents").press("ArrowUp")
+    expect(page.locator("#agents")).to_have_value("10000")
+    assert ax(page, "#agents")["invalid"] == "false"
+    page.click("#open-agent button")  # nothing shown yet: said, with the box
+    assert ax(page, "#agent-id")["description"] == "Run a question or open a stored run first."
+    said = page.evaluate("""() => {
+        const job = {status: "running", kind: "run", total: 365, done: 1, rows: []}, out = [];
+        for (const done of [1, 2, 3]) {
+          showProgress(Object.assign({}, job, {done}));
+          out.push(document.getElementById("progress-said").textContent);
+        }
+        showProgress(Object.assign({}, job, {status: "cancelled"}));
+        out.push(document.getElementById("progress-said").textContent);
+        return out; }""")
+    assert said == ["running: day 1 of 365"] * 3 + ["cancelled"]
 
 
 def test_compare_a_with_b_and_screenshot(server, page, tmp_path):

@@ -20,6 +20,7 @@ const page = {
   ready: false,        // the kernels are compiled (/api/status)
   readyLine: "",       // what the status line says then
   loaded: false,       // the question's boxes hold their values: they can be typed into
+  said: null,          // the progress last said to a screen reader ({state, at})
 };
 
 // The boxes of the question, disabled in the page until the question is loaded into them.
@@ -124,10 +125,51 @@ function boxText(id) {
 
 function listInto(ul, lines) {
   ul.innerHTML = "";
-  for (const p of lines || []) { const li = document.createElement("li"); li.textContent = p; ul.appendChild(li); }
+  (lines || []).forEach((p, k) => {
+    const li = document.createElement("li"); li.textContent = p; li.id = `${ul.id}-${k}`; ul.appendChild(li);
+  });
 }
 
-function showProblems(problems) { listInto($("problems"), problems); }
+function showProblems(problems) { listInto($("problems"), problems); markInvalid(); }
+
+// The boxes, sliders and settings a problem names ("Seed: 1.5 is not...", "fear.speed: must
+// be >= 0", "Listing threshold: ...", "too big for this dashboard: ..." for Agents and Days).
+function problemFields(text) {
+  const box = text.match(/^(Seed|Agents|Days|Pairs)\b/);
+  if (box) return [$({Seed: "seed", Agents: "agents", Days: "days", Pairs: "reps"}[box[1]])];
+  if (text.startsWith("too big for this dashboard")) return [$("agents"), $("days")];
+  const head = text.split(":")[0].trim(), paths = [head];
+  for (const l of (page.scenario && page.scenario.levers) || []) {
+    if (l.label === head) paths.push(l.path);
+  }
+  const fields = [];
+  for (const path of paths) {
+    for (const input of document.querySelectorAll(`#levers input, #settings input`)) {
+      if (input.dataset.path === path) fields.push(input);
+    }
+  }
+  return fields;
+}
+
+// A screen reader hears a problem with the box it names: that box is marked invalid and
+// described by the line (besides its own description, a lever's explanation).
+function markInvalid() {
+  const said = new Map();
+  for (const ul of [$("problems"), $("compare-problems")]) {
+    for (const li of ul.children) {
+      for (const field of problemFields(li.textContent)) {
+        said.set(field, [...(said.get(field) || []), li.id]);
+      }
+    }
+  }
+  for (const field of document.querySelectorAll("#ask input, #ask select")) {
+    const lines = said.get(field) || [];
+    if (lines.length) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+    const ids = [field.dataset.describedby, ...lines].filter(Boolean).join(" ");
+    if (ids) field.setAttribute("aria-describedby", ids); else field.removeAttribute("aria-describedby");
+  }
+}
 
 // What happened to the last Run or Compare (refused, failed); cleared by the next one.
 function showRunMessage(lines) { listInto($("run-message"), lines); }
@@ -263,6 +305,9 @@ function renderLevers(levers) {
     });
     const p = document.createElement("p");
     p.textContent = lever.explain;
+    p.id = `${id}-explain`;  // what the lever does, said with its name
+    input.dataset.describedby = p.id;
+    input.setAttribute("aria-describedby", p.id);
     div.append(label, input, out, p);
     box.appendChild(div);
   }
@@ -277,6 +322,7 @@ function renderSettings(settings) {
     tr.dataset.path = s.path;
     const input = document.createElement("input");
     input.dataset.path = s.path;
+    input.setAttribute("aria-label", s.unit ? `${s.path} (${s.unit})` : s.path);
     const original = s.kind === "bool" ? String(s.value) : String(s.value);
     input.value = original;
     input.addEventListener("input", () => {
@@ -386,6 +432,7 @@ async function validate() {
   showProblems(result.problems);
   listInto($("advice"), result.advice);  // settings that would do nothing: Run may go
   listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
+  markInvalid();
   if (result.ok) showIdle(result.idle);
   enableRun();
   return result.ok;
@@ -406,6 +453,7 @@ async function submit(path, body) {
   page.expect = "pending";  // until the server answers, any job the page sees is an older one
   page.follow = true;  // "Look" shows this run as it goes
   delete $("progress-text").dataset.status;
+  page.said = null;  // this job's progress is said from its start
   showRunMessage([]);
   // Run (or Compare) disables itself: a keyboard user's focus goes on to Cancel
   const pressed = [$("run"), $("compare")].find(b => b === document.activeElement);
@@ -468,6 +516,7 @@ async function watch() {
         ({job} = await api(version === undefined ? "/api/job" : `/api/job?after=${version}`));
       } catch (err) {  // said, and asked again in a second
         $("progress-text").textContent = `Not watching the run: ${err.message}`;
+        sayProgress($("progress-text").textContent, "unwatched");
         await new Promise(r => setTimeout(r, 1000));
         continue;
       }
@@ -514,6 +563,19 @@ function showProgress(job) {
     text.textContent = {done: "done", cancelled: "cancelled", failed: "failed"}[job.status];
     text.dataset.status = job.status;
   }
+  sayProgress(job.status === "done" ? "done: the results are under “2. Look”" :
+    text.textContent, job.status === "running" && !job.total ? "starting" : job.status);
+}
+
+// The progress line changes five times a second while a run goes on: a screen reader hears
+// each change of state, and the day reached at most every SAY_EVERY milliseconds.
+const SAY_EVERY = 15000;
+
+function sayProgress(text, state) {
+  const now = Date.now(), said = page.said;
+  if (said && said.state === state && (state !== "running" || now - said.at < SAY_EVERY)) return;
+  page.said = {state, at: now};
+  $("progress-said").textContent = text;
 }
 
 // "running: day 120 of 365"; a comparison's runs go one after the other, each of the same
@@ -587,8 +649,8 @@ function lookMode(mode, line, tag) {
 
 function scoreChart(day, col) {
   lineChart($("chart-score"), day, [{name: "median score", values: col("score_p50")}],
-            [{lo: col("score_p05"), hi: col("score_p95"), color: "#9ecae1"},
-             {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd"}]);
+            [{lo: col("score_p05"), hi: col("score_p95"), color: "#9ecae1", name: "5–95 %"},
+             {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd", name: "25–75 %"}]);
 }
 
 async function finished(job, asked) {
@@ -953,6 +1015,20 @@ function showReady() {
   line.dataset.state = "ready";
 }
 
+// The arrow keys move the Agents box by thousands (10,000 -> 11,000). Its step is 1: a step of
+// 1000 counted from its minimum (2) made 10,000 "invalid" to a screen reader (a step
+// mismatch) and ArrowUp give 10,002.
+function agentsByThousands(e) {
+  if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+  const box = e.target, now = Number(box.value);
+  if (box.validity.badInput || !Number.isFinite(now)) return;
+  e.preventDefault();
+  const next = e.key === "ArrowUp" ? Math.floor(now / 1000) * 1000 + 1000 :
+    Math.ceil(now / 1000) * 1000 - 1000;
+  box.value = Math.max(2, next);
+  box.dispatchEvent(new Event("input"));
+}
+
 // -- start --------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -963,13 +1039,17 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("breakdown").addEventListener("change", drawBreakdown);
   for (const id of ["agents", "days", "seed", "reps"]) $(id).addEventListener("input", validateSoon);
   $("days").addEventListener("input", followDays);
+  $("agents").addEventListener("keydown", agentsByThousands);
   $("load-question").addEventListener("click", () => loadQuestion().catch(
     err => showRunMessage([`The question could not be loaded: ${err.message}`])));
   $("open-agent").addEventListener("submit", e => {
     e.preventDefault();
+    const box = $("agent-id");
+    box.removeAttribute("aria-invalid");
     if (!page.run) { $("case-message").textContent = "Run a question or open a stored run first."; return; }
-    const agent = Number($("agent-id").value), last = page.run.agents - 1;
-    if ($("agent-id").value === "" || !Number.isInteger(agent) || agent < 0 || agent > last) {
+    const agent = Number(box.value), last = page.run.agents - 1;
+    if (box.value === "" || !Number.isInteger(agent) || agent < 0 || agent > last) {
+      box.setAttribute("aria-invalid", "true");  // the message describes the box
       $("case-message").textContent = `Type an agent number from 0 to ${last.toLocaleString("en")}.`;
     } else openAgent(page.shown, agent);
   });

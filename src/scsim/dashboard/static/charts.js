@@ -26,7 +26,43 @@ function el(name, attrs, parent, text) {
   return node;
 }
 
-function clear(svg) { while (svg.firstChild) svg.removeChild(svg.firstChild); }
+function clear(svg) {
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  describe(svg, "");
+}
+
+// A chart's text alternative: a picture (its marks are not read one by one) described by
+// its numbers, which a screen reader says with the chart's caption.
+function describe(svg, text) {
+  if (!text) { svg.removeAttribute("role"); svg.removeAttribute("aria-label"); return; }
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", text);
+}
+
+// "listed: 0 on day 0, 2 on day 29, lowest 0, highest 2", for each line of a chart; a band
+// by its range on the last day it has.
+function describeLines(x, lines, bands, xLabel) {
+  const unit = xLabel || "day";
+  const said = [`${unit} ${fmt(x[0])} to ${fmt(x[x.length - 1])}`];
+  for (const s of lines) {
+    const at = [];
+    s.values.forEach((v, i) => { if (v !== null && v !== undefined) at.push(i); });
+    if (!at.length) { said.push(`${s.name}: no value`); continue; }
+    let least = Infinity, most = -Infinity;
+    for (const i of at) { least = Math.min(least, s.values[i]); most = Math.max(most, s.values[i]); }
+    const [a, b] = [at[0], at[at.length - 1]];
+    said.push(`${s.name}: ${fmt(s.values[a])} on ${unit} ${fmt(x[a])}, ${fmt(s.values[b])} on ` +
+              `${unit} ${fmt(x[b])}, lowest ${fmt(least)}, highest ${fmt(most)}`);
+  }
+  for (const band of bands || []) {
+    let i = x.length - 1;
+    while (i >= 0 && (band.lo[i] === null || band.hi[i] === null)) i--;
+    if (band.name && i >= 0) {
+      said.push(`${band.name} band on ${unit} ${fmt(x[i])}: ${fmt(band.lo[i])} to ${fmt(band.hi[i])}`);
+    }
+  }
+  return said.join("; ");
+}
 
 function niceTicks(lo, hi, n) {
   if (!(hi > lo)) { hi = lo + 1; }
@@ -94,7 +130,12 @@ function lineChart(svg, x, lines, bands, xLabel) {
   const all = [];
   for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
   for (const b of bands || []) for (const v of b.lo.concat(b.hi)) if (v !== null) all.push(v);
-  if (!x.length || !all.length) { el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no data yet"); return; }
+  if (!x.length || !all.length) {
+    el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no data yet");
+    describe(svg, "no data yet");
+    return;
+  }
+  describe(svg, describeLines(x, lines, bands, xLabel));
   // a loop, not Math.min(...all): spreading tens of thousands of values overflows the stack
   let least = Infinity, hi = -Infinity;
   for (const v of all) { if (v < least) least = v; if (v > hi) hi = v; }
@@ -146,6 +187,7 @@ function barChart(svg, bars, unit) {
   drawnAt(svg, W, narrow ? Math.max(260, 16 + bars.length * rowH) : 260,
           () => barChart(svg, bars, unit));
   const hi = Math.max(...bars.map(b => b.value || 0), 1e-12);
+  describe(svg, bars.map(b => `${b.label}: ${fmt(b.value)}${unit || ""}`).join("; "));
   bars.forEach((b, i) => {
     const y = 10 + i * rowH, w = (b.value || 0) / hi * (W - L - R);
     const [labelAt, barAt, barH] = narrow ? [[L, y + 10, "start"], y + 14, rowH - 18]
@@ -161,7 +203,12 @@ function barChart(svg, bars, unit) {
 function networkChart(svg, net) {
   clear(svg);
   const W = 560, H = 420;
-  if (!net || !net.nodes.length) { el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no network sample"); return; }
+  if (!net || !net.nodes.length) {
+    el("text", {x: W / 2, y: H / 2, "text-anchor": "middle"}, svg, "no network sample");
+    describe(svg, "no network sample");
+    return;
+  }
+  describe(svg, describeNetwork(net));
   const n = net.nodes.length, index = new Map(net.nodes.map((d, i) => [d.agent, i]));
   const px = new Float64Array(n), py = new Float64Array(n);
   for (let i = 0; i < n; i++) {  // a deterministic start: a spiral
@@ -208,4 +255,23 @@ function networkChart(svg, net) {
                   stroke: d.shamed ? "#000" : "none", "stroke-width": 1.5,
                   "data-agent": d.agent}, svg);
   });
+}
+
+// The network sample in words: its size, and which agents are listed, were listed or were
+// shamed (by number: "Any agent by its number" opens them, as a click on a dot does).
+const NAMED = 40;  // agents named in each list at most
+
+function describeNetwork(net) {
+  const agents = test => net.nodes.filter(test).map(d => d.agent);
+  const severed = net.ties.filter(t => t[2]).length;
+  const said = [`${net.nodes.length.toLocaleString("en")} agents and ` +
+    `${net.ties.length.toLocaleString("en")} ties, ${severed.toLocaleString("en")} of them severed`];
+  for (const [what, list] of [["listed now", agents(d => d.listed)],
+                              ["listed earlier", agents(d => !d.listed && d.ever_listed)],
+                              ["shamed", agents(d => d.shamed)]]) {
+    if (!list.length) { said.push(`${what}: none`); continue; }
+    const more = list.length > NAMED ? ` and ${list.length - NAMED} more` : "";
+    said.push(`${what}: ${list.length === 1 ? "agent" : "agents"} ${list.slice(0, NAMED).join(", ")}${more}`);
+  }
+  return said.join("; ");
 }
