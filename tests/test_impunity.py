@@ -99,3 +99,23 @@ def test_paired_listing_rates_by_status_decile():
     # p_impunity 0: the same outputs as off, plus the columns
     pd.testing.assert_frame_equal(control.metrics[off.metrics.columns], off.metrics,
                                   check_exact=True)
+
+
+def test_a_dropped_report_still_counts_as_accepted_true_or_false():
+    """Impunity drops a report after the system accepted it, as it drops a sighting after
+    the camera saw it: with targets and acceptance that do not depend on scores (no envy,
+    no power bias, nobody's acts moved by fear), the run with impunity accepts the same
+    true and false reports as its control with p_impunity 0, and drops some of them."""
+    def sc(p_drop):
+        return bare(days=T, behaviours=[{"name": "litter", "rate": 0.2, "delta": -1,
+                                         "channel": "camera"}],
+                    reports={"enabled": True, "true_rate": 0.4, "accept": 0.7,
+                             "false_rate": 0.05, "envy": 0.0, "power_bias": 0.0},
+                    impunity={"enabled": True, "quantile": 0.5, "p_impunity": p_drop})
+    control, _ = run(sc(0.0), SEED)
+    shielding, _ = run(sc(1.0), SEED)
+    for name in ("reports_accepted", "false_reports_accepted"):
+        assert control.metrics[name].sum() > 100
+        np.testing.assert_array_equal(shielding.metrics[name], control.metrics[name])
+    assert control.metrics["dropped_reports"].sum() == 0
+    assert shielding.metrics["dropped_reports"].sum() > 100

@@ -256,6 +256,8 @@ def false_reports(p, beh, false_key, indptr, entries, scores, malice, region, st
                     q = odds / (1.0 + odds)
                 watched = is_traced(traced, target) or is_traced(traced, i)
                 if unit(rehash(x, FALSE_ACCEPTED)) < q:
+                    # accepted, then maybe dropped (as a true report or a sighting is)
+                    counts[blk, C.false_reports_accepted] += 1
                     if shielded(imp, target) and unit(sub_hash(x, IMPUNITY_DROP)) < imp.p_drop:
                         imp_counts[blk, IC.dropped_reports] += 1
                         if watched:
@@ -268,7 +270,6 @@ def false_reports(p, beh, false_key, indptr, entries, scores, malice, region, st
                         falsely_reported_by[target] = i
                     mark_record(target, b_severe[b], beh.political[b], True, False, today,
                                 status)
-                    counts[blk, C.false_reports_accepted] += 1
                     if watched or log_all:
                         rows, m = add_event(rows, m, target, FALSELY_REPORTED,
                                             bk.slots[SRC.false_report], b_delta[b], i, b, -1,
@@ -375,12 +376,14 @@ class Report(Step):
 # --- metrics -------------------------------------------------------------------------------
 
 REPORTS_ACCEPTED = Metric(
-    "reports_accepted", "reports per day", "count", "true reports of unseen acts accepted",
+    "reports_accepted", "reports per day", "count", "true reports of unseen acts accepted "
+    "(impunity may then drop one: dropped_reports)",
     value=lambda m: m.tally.total("reported")[: len(m.names.behaviours)].sum())
 FALSE_REPORTS_FILED = Metric("false_reports_filed", "reports per day", "count",
                              "false reports filed", value=counter("false_reports_filed"))
 FALSE_REPORTS_ACCEPTED = Metric("false_reports_accepted", "reports per day", "count",
-                                "false reports accepted", label="false reports accepted",
+                                "false reports accepted (impunity may then drop one: "
+                                "dropped_reports)", label="false reports accepted",
                                 headline=True, value=counter("false_reports_accepted"))
 REPORTED = Metric("reported_{}", "acts per day", "count", "unseen acts of behaviour NAME "
                   "reported truly and accepted", per="behaviours",
