@@ -89,16 +89,45 @@ class LazyColumns(Mapping):
         return {name: self._columns[name][lo:hi] if name in self._columns
                 else make(slice(lo, hi)) for name, make in self._makers.items()}
 
+    def __reduce__(self):
+        """Pickled as plain columns (``LazyColumns.of``): every column is computed (those
+        not kept only for the pickle, not kept here), so that a pickle holds no maker, and
+        no simulation state that the makers read."""
+        columns = {name: self._columns[name] if name in self._columns
+                   else make(slice(None)) for name, make in self._makers.items()}
+        return (_computed_columns, (columns,))
+
+
+def _computed_columns(columns: dict[str, Any]) -> LazyColumns:
+    """A pickled LazyColumns back (``LazyColumns.__reduce__``)."""
+    return LazyColumns.of(columns)
+
 
 ARROW_FRAMES = ("sources", "groups", "regions", "wrongful", "events", "traced", "summary")
 """The run's tables besides metrics, agents and companies that ``Result.to_arrow`` gives
 (from the DataFrames of the same names; ``summary`` from ``Result.summary()``)."""
 
 
-@dataclass
+CACHED_TABLES = ("metrics", "scaled_metrics", "agents", "companies")
+"""The DataFrames a Result builds on first access (``cached_property``) from its columns:
+left out of a pickle and built again after it."""
+
+
+@dataclass(eq=False)
 class Result:
     """The outcome of ``scsim.simulate``: ``metrics`` (one row per day), ``agents`` (one row
-    per citizen), ``companies`` (one row per company), plus the resolved ``scenario``."""
+    per citizen), ``companies`` (one row per company), plus the resolved ``scenario``.
+
+    ``==`` is identity (a Result is equal only to itself). To compare the outputs of two
+    runs, compare their tables: ``res1.metrics.equals(res2.metrics)``,
+    ``res1.agents.equals(res2.agents)`` (values and dtypes; NaN equal to NaN).
+
+    A Result can be pickled (joblib, multiprocessing, notebook caches): its agent columns,
+    built on first access from the simulation's final state, are computed into plain
+    arrays in the pickle, which holds no simulation; the unpickled Result reads as the
+    original (tables, case files, summary, plots). The DataFrames built on first access
+    (``metrics``, ``agents``...) are not pickled but built again from the columns, so a
+    change made to such a DataFrame in place does not travel with the pickle."""
 
     scenario: Scenario
     seed: int
@@ -171,6 +200,11 @@ class Result:
         return cls(sc, int(info["seed"]), Names.of(sc), list(metrics.columns),
                    metrics.to_numpy(np.float64), LazyColumns.of(_columns(tables["agents"])),
                    _columns(tables["companies"]), info, sample, provenance)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The pickled state: the fields, without the DataFrames built from them
+        (``CACHED_TABLES``; a second copy of the agents otherwise)."""
+        return {k: v for k, v in self.__dict__.items() if k not in CACHED_TABLES}
 
     @property
     def run_id(self) -> str | None:
