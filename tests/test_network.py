@@ -369,6 +369,27 @@ def test_watts_strogatz_lattice_and_rewired():
     )
 
 
+def test_watts_strogatz_over_households_keeps_every_social_tie():
+    """With family ties the ring interleaves households' members, so no ring tie joins one
+    household (it would merge into the family tie): each agent has its k ring ties on top
+    of its family; with rewiring the social degree stays k on average, as the generated
+    Erdős–Rényi one does."""
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(1, 6, 400)
+    household_start = np.concatenate([[0], np.cumsum(sizes)])
+    n, k = int(household_start[-1]) + 7, 6  # 7 agents of no household at the end
+    lattice = generate_network(n, 5, kind="watts_strogatz", mean_degree=k, rewire=0.0,
+                               household_start=household_start)
+    family = np.zeros(n, np.int64)
+    family[: household_start[-1]] = np.repeat(sizes - 1, sizes)
+    np.testing.assert_array_equal(lattice.degree(), family + k)
+    _, social = undirected_pairs(lattice, TIE_SOCIAL)
+    assert len(social) == n * k // 2
+    rewired = generate_network(n, 5, kind="watts_strogatz", mean_degree=k, rewire=0.2,
+                               household_start=household_start)
+    assert abs(rewired.degree().mean() - (family.mean() + k)) < 0.05
+
+
 def sbm_fractions(net: Network, region_of: np.ndarray, group: np.ndarray):
     i, j = undirected_pairs(net, TIE_SOCIAL)
     return (

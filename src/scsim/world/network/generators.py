@@ -234,32 +234,72 @@ def _barabasi_albert_part(n: int, seed: int, mean_degree: float) -> tuple[int, F
 
 
 @njit(cache=True, parallel=True)
-def _fill_watts_strogatz(n, half, rewire, key, src, dst):
-    """Ring lattice: agent i ties to i+1 .. i+half (mod n); each such tie has its far end
-    moved, with probability ``rewire``, to an agent drawn uniformly from all but i."""
+def _fill_watts_strogatz(n, half, rewire, key, ring, src, dst):
+    """Ring lattice: the agent at ring position p, i = ring[p], ties to the agents at
+    positions p+1 .. p+half (mod n); each such tie has its far end moved, with probability
+    ``rewire``, to an agent drawn uniformly from all but i."""
     for b in prange((n + BLOCK - 1) // BLOCK):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        for p in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            i = ring[p]
             h = agent_hash(key, i)
             for j in range(1, half + 1):
                 x = sub_hash(h, j)
-                target = (i + j) % n
+                target = ring[(p + j) % n]
                 if unit(x) < rewire:
                     target = below(sub_hash(x, 0), n - 1)
                     if target >= i:
                         target += 1
-                e = i * half + j - 1
+                e = p * half + j - 1
                 src[e] = i
                 dst[e] = target
 
 
+@njit(cache=True)
+def _households_interleaved(household_start, n):
+    """The ring of a Watts–Strogatz network whose agents live in households tied as
+    families: the first member of every household in turn, then every second member,
+    and so on, then the agents of no household. Ring neighbours are members of nearby
+    households (agents are numbered so that those live near each other), never of one's
+    own while there are more than ``half`` households: a ring tie inside a household would
+    merge into its family tie and the network would fall short of its mean degree."""
+    households = len(household_start) - 1
+    largest = 0
+    for h in range(households):
+        largest = max(largest, household_start[h + 1] - household_start[h])
+    at_rank = np.zeros(largest + 1, np.int64)  # households with a member of rank r
+    for h in range(households):
+        at_rank[household_start[h + 1] - household_start[h] - 1] += 1
+    start = np.zeros(largest + 1, np.int64)
+    total = 0
+    for r in range(largest - 1, -1, -1):  # households of more than r members
+        total += at_rank[r]
+        at_rank[r] = total
+    for r in range(1, largest + 1):
+        start[r] = start[r - 1] + at_rank[r - 1]
+    ring = np.empty(n, np.int64)
+    for h in range(households):
+        for r in range(household_start[h + 1] - household_start[h]):
+            ring[start[r]] = household_start[h] + r
+            start[r] += 1
+    k = start[largest - 1] if largest else 0
+    for i in range(n):
+        if i < household_start[0] or i >= household_start[households]:
+            ring[k] = i
+            k += 1
+    return ring
+
+
 def _watts_strogatz_part(
-    n: int, seed: int, mean_degree: float, rewire: float
+    n: int, seed: int, mean_degree: float, rewire: float,
+    household_start: np.ndarray | None
 ) -> tuple[int, Filler]:
     half = min(_half_up(mean_degree / 2.0), max(0, (n - 1) // 2))
     key = stream_key(seed, "network:watts_strogatz")
 
     def fill(src: np.ndarray, dst: np.ndarray) -> None:
-        _fill_watts_strogatz(n, half, rewire, key, src, dst)
+        ring = (np.arange(n, dtype=np.int64) if household_start is None
+                else _households_interleaved(household_start, n))
+        _fill_watts_strogatz(n, half, rewire, key, ring, src, dst)
 
     return n * half, fill
 
@@ -490,7 +530,11 @@ def generate_network(
       distinct earlier agents by preferential attachment, from a clique of m + 1 agents.
     * ``watts_strogatz``: ring lattice of degree k = 2 * round(mean_degree / 2) (the even
       number nearest ``mean_degree``), each tie's far end rewired with probability
-      ``rewire`` to a uniform agent (a rewired tie that repeats one is merged).
+      ``rewire`` to a uniform agent (a rewired tie that repeats one is merged). The ring
+      runs over agents in order, or, with family ties, over households' members
+      interleaved (``_households_interleaved``: first members, then second members, ...)
+      so that no ring tie joins two members of one household, which would merge into
+      their family tie and leave the agent short of k social ties.
     * ``sbm``: block model over blocks (region, group). Each agent initiates
       Poisson(mean_degree / 2) ties. A tie of an agent in region r stays in r with
       probability max(``homophily_region``, n_r / n), otherwise it goes to a uniform agent
@@ -533,7 +577,9 @@ def generate_network(
     elif kind == "barabasi_albert" and n:
         parts.append((TIE_SOCIAL, *_barabasi_albert_part(n, seed, mean_degree)))
     elif kind == "watts_strogatz":
-        parts.append((TIE_SOCIAL, *_watts_strogatz_part(n, seed, mean_degree, rewire)))
+        families = household_start if family_ties and household_start is not None else None
+        parts.append((TIE_SOCIAL, *_watts_strogatz_part(n, seed, mean_degree, rewire,
+                                                        families)))
     elif kind == "sbm":
         group = (
             np.zeros(n, dtype=np.uint8)
