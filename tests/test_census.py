@@ -66,3 +66,22 @@ def test_census_counts_what_the_agents_hold(monkeypatch):
     assert cells[:, FIELDS.index("listed")].sum() == listed.sum()
     by_group = np.bincount(a["group"][listed], minlength=cells.shape[0])
     np.testing.assert_array_equal(cells[:, FIELDS.index("listed")], by_group)
+
+
+def test_group_percentiles_without_tiers_are_the_group_scores():
+    """A scenario without tiers keeps no tier counts ahead of the one-point histogram: each
+    group's median and quartiles on the last day are those of its agents' scores (within
+    the histogram's one point), and its Gini is small for scores near the start, not the
+    one half of a histogram with every agent counted again at the scale's bottom."""
+    sc = scsim.load_scenario("national-800", agents=3000, days=20,
+                             overrides={"tiers": [], "listing.threshold": 650})
+    assert not sc.tiers
+    res = Simulation(sc, seed=3).run()
+    groups, agents = res.groups, res.agents
+    last = groups[groups["day"] == groups["day"].max()]
+    for row in last.itertuples():
+        scores = agents.loc[agents["group"] == row.group, "score"].to_numpy(np.float64)
+        assert row.agents == len(scores) > 100
+        for q in (25, 50, 75):
+            assert abs(getattr(row, f"score_p{q}") - np.percentile(scores, q)) <= 1.0
+        assert row.score_gini < 0.05

@@ -156,7 +156,8 @@ def census_segment(lo, hi, blk, chunk, scores, tier, status, group, mp, pp, with
             if pp.today[i] & DELISTED:
                 acc[g, 7] += 1.0
             acc[g, 8] += s * s
-            tally[g, tier[i]] += 1
+            if pp.tiers:  # without tiers, column 0 is the histogram's first bin
+                tally[g, tier[i]] += 1
             b = np.uint64(min(max(int((s - pp.s_min) / pp.width + 0.5), 0), last_point))
             tally[g, np.uint64(pp.tiers) + b] += 1
     block_sums[0], block_sums[1], block_sums[2], block_sums[3] = ssum, ssq, csum, fsum
