@@ -281,6 +281,10 @@ def test_comparison_headline_counts_in_words():
     # a change that happens to list as many in one pair may not in another: told so
     assert "(one pair, so no interval: run more replications), and as many wrongfully." in \
         sentence([(10, 2, 10, 2)])
+    # half a person more in every pair, give or take: a clear difference, not "about as
+    # many" beside an interval that leaves out 0
+    half = sentence([(10, 0, 10, 0), (10, 0, 11, 0)] * 6)
+    assert " lists 0.5 more people per 3,000 in a year (95 % CI 0." in half
     # and when nobody at all was wrongfully listed, that is said ("as many" read as some)
     assert sentence([(10, 0, 10, 0), (10, 0, 11, 0), (11, 0, 10, 0)]).endswith(
         "), and nobody wrongfully listed under A or B.")
@@ -328,6 +332,13 @@ def test_a_share_of_them_only_when_they_are_the_people_who_switched():
     assert comparison_headline(pairs).endswith(
         " lists 10 more people per 3,000 in a year (the same in every pair), 20 % of them "
         "wrongfully (2 people, 95 % CI 0 to 27, not a clear difference).")
+    # 0.2 people of the 10 on average: "almost none", not "none" beside "(0.2 people"
+    few = SimpleNamespace(a=[side(range(10), range(0))] * 5,
+                          b=[side(range(20), range(0))] * 4 + [side(range(20), range(10, 11))],
+                          changes={PENALTY: (0.0, 1.0)})
+    assert comparison_headline(few).endswith(
+        " lists 10 more people per 3,000 in a year (the same in every pair), almost none of "
+        "them wrongfully (0.2 people, 95 % CI 0 to 0.8, not a clear difference).")
     # fewer: the 10 people B no longer lists, 5 of them wrongfully listed under A
     fewer = sentence((range(20), range(10, 15)), (range(10), range(0)))
     assert fewer.endswith(" lists 10 fewer people per 3,000 in a year (one pair, so no "

@@ -273,3 +273,30 @@ def test_acts_deterred_says_it_is_the_last_days_mean_over_agents(result):
     assert row["value"] == share
     assert row["note"] == (f"final day: {percent(share, 1)}, the mean over agents of the share "
                            "of their penalised acts fear deters")
+
+
+def test_a_run_that_errs_says_which_group_bears_the_wrongful_listings():
+    """Does one group get listed wrongfully more often? A false-match rate three times as
+    high for the minority puts more of its agents on the list wrongfully: the summary has
+    each group's share ever wrongfully listed, from the agents table, and the minority's
+    ratio to the reference group; a run that cannot err has no such rows."""
+    res = scsim.simulate(scsim.load_scenario(
+        "national-800", agents=20000, days=120,
+        overrides={"surveillance.misattribution": 0.03, "listing.threshold": 690,
+                   "surveillance.misattribution_factor": {"minority": 3.0}}), seed=2)
+    a = res.agents
+    wrongful = (a["wrongful_listings"] > 0).groupby(a["group"], observed=True)
+    share, count = wrongful.mean(), wrongful.sum()
+    assert count["minority"] >= SMALL_COUNT
+    notes = res.summary().set_index("figure")
+    for g in ("majority", "minority"):
+        assert notes.loc[f"{g}: ever wrongfully listed", "value"] == pytest.approx(share[g])
+    ratio = share["minority"] / share["majority"]
+    assert ratio > 1.5
+    assert (f"ratio to majority: {ratio:.2f} (95 % CI" in
+            notes.loc["minority: ever wrongfully listed", "note"])
+    flawless = scsim.simulate(scsim.load_scenario(
+        "national-800", agents=2000, days=10,
+        overrides={"surveillance.misattribution": 0.0}), seed=2)
+    assert not flawless.names.errors
+    assert not flawless.summary()["figure"].str.contains(": ever wrongfully listed").any()

@@ -473,8 +473,10 @@ def _interval(values: list[float], floor: float = -math.inf, ceiling: float = ma
 def _of_them(wrongful: float, listed: float) -> str:
     """'half of them wrongfully', '12 % of them wrongfully'..."""
     share = wrongful / listed
-    if round(wrongful) == 0:
+    if wrongful == 0:
         return "none of them wrongfully"
+    if round(wrongful) == 0:  # "none" beside "(0.2 people, ...)" contradicted it
+        return "almost none of them wrongfully"
     if share >= 0.995:
         return "all of them wrongfully"
     for words, value in (("half", 0.5), ("a third", 1 / 3), ("two thirds", 2 / 3),
@@ -513,6 +515,14 @@ def _wrongful_of_the_switched(cmp: Comparison, more: bool, wrongful: list[int]
     return counts
 
 
+def _clear(values: list[float]) -> bool:
+    """Whether the 95 % interval of the per-pair differences ``values`` leaves out 0 (a
+    mean of 0.5 people between 0.1 and 0.9 is half a person more, not "about as many");
+    never with one pair, which has no interval."""
+    mean, half = mean_ci95(values)
+    return math.isfinite(half) and (mean - half > 0 or mean + half < 0)
+
+
 def _nobody_wrongful(cmp: Comparison) -> bool:
     """Whether no run of the comparison, A or B, listed anyone wrongfully."""
     return not any(_ever(r, "wrongful_listings") for r in (*cmp.a, *cmp.b))
@@ -545,7 +555,7 @@ def comparison_headline(cmp: Comparison) -> str:
         # common random numbers: more pairs of one scenario could not differ either
         return (f"{subject} lists exactly as many people {where}, and as many wrongfully: "
                 "with the same seeds it is the same run.")
-    if round(mean) == 0 or amount == "0":
+    if amount == "0" or (round(mean) == 0 and not _clear(listed)):
         if round(wrong_mean) == 0:
             # "as many wrongfully" read as some, when nobody was wrongfully listed at all
             return (f"{subject} lists about as many people {where} ({interval}), and " + (

@@ -190,30 +190,10 @@ def summarise(res: Result) -> pd.DataFrame:
     add("chilling effect", label("fear_mean"), last["fear_mean"], unit("fear_mean"))
     group = res.agent_columns["group"]
     codes = np.asarray(getattr(group, "codes", group))
-    groups = len(res.names.groups)
-    sizes = np.bincount(codes, minlength=groups)
-    listed = np.bincount(codes[times_listed > 0], minlength=groups)
-    ever = dict(zip(res.names.groups, np.divide(listed, sizes, out=np.full(groups, np.nan),
-                                                where=sizes > 0), strict=True))
-    ref = res.names.groups[res.names.reference_group]
-    ref_count = int(listed[res.names.reference_group])
-    for k, (g, count) in enumerate(zip(res.names.groups, listed, strict=True)):
-        ratio = ever[g] / ever[ref] if ever[ref] > 0 else np.nan
-        counts = {g: int(count)}  # the listed agents behind what the note tells
-        if groups == 1:  # a ratio to itself says nothing
-            relation = ""
-        elif g == ref:
-            relation = "the reference group"
-        elif not np.isfinite(ratio):
-            relation = f"no ratio: nobody in {ref} listed"
-        else:
-            relation = f"ratio to {ref}: {ratio:.2f}" + ratio_interval(
-                count, sizes[k], ref_count, sizes[res.names.reference_group])
-            counts[ref] = ref_count
-        add("disparate impact", f"{g}: ever listed", ever[g],
-            f"{percent(ever[g], 1)} of " + (f"the group; {relation}" if relation else "agents")
-            + (small_numbers(counts, "share" if len(counts) == 1 else "ratio")
-               if groups > 1 else ""))  # one group's share is the whole population's
+    group_shares(res, codes, times_listed > 0, "listed", add)
+    if res.names.errors and len(res.names.groups) > 1:  # does one group bear the errors?
+        wrongful = np.asarray(res.agent_columns["wrongful_listings"]) > 0
+        group_shares(res, codes, wrongful, "wrongfully listed", add)
     mechanism_rows(res, add)
     if companies_scored(res):
         add("companies", "listed", last["corp_listed"], f"of {len(companies)}")
@@ -222,6 +202,36 @@ def summarise(res: Result) -> pd.DataFrame:
     if res.scenario.population.scale != 1:
         national_terms(m, n, res.scenario.population.scale, add, res.names.errors)
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
+
+
+def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, add) -> None:
+    """The disparate-impact rows "GROUP: ever WHAT": the share of each group's agents for
+    whom ``ever`` (one flag per agent) holds, and its ratio to the reference group's with
+    a 95 % interval (``ratio_interval``) and a warning under ``SMALL_COUNT`` agents. One
+    group's share is the whole population's, said without a ratio."""
+    names, ref_k = res.names.groups, res.names.reference_group
+    groups, ref = len(names), names[ref_k]
+    sizes = np.bincount(codes, minlength=groups)
+    tally = np.bincount(codes[ever], minlength=groups)
+    shares = np.divide(tally, sizes, out=np.full(groups, np.nan), where=sizes > 0)
+    for k, (g, count) in enumerate(zip(names, tally, strict=True)):
+        ratio = shares[k] / shares[ref_k] if shares[ref_k] > 0 else np.nan
+        counts = {g: int(count)}  # the agents behind what the note tells
+        if groups == 1:  # a ratio to itself says nothing
+            relation = ""
+        elif g == ref:
+            relation = "the reference group"
+        elif not np.isfinite(ratio):
+            relation = f"no ratio: nobody in {ref} {what}"
+        else:
+            relation = f"ratio to {ref}: {ratio:.2f}" + ratio_interval(
+                count, sizes[k], int(tally[ref_k]), sizes[ref_k])
+            counts[ref] = int(tally[ref_k])
+        add("disparate impact", f"{g}: ever {what}", shares[k],
+            f"{percent(shares[k], 1)} of " + (f"the group; {relation}" if relation else
+                                               "agents")
+            + (small_numbers(counts, "share" if len(counts) == 1 else "ratio", what)
+               if groups > 1 else ""))
 
 
 def ratio_interval(listed: int, size: int, ref_listed: int, ref_size: int) -> str:
@@ -240,12 +250,12 @@ def ratio_interval(listed: int, size: int, ref_listed: int, ref_size: int) -> st
     return f" (95 % CI {low:.2f} to {high:.2f}{clear})"
 
 
-def small_numbers(counts: dict[str, int], what: str) -> str:
+def small_numbers(counts: dict[str, int], what: str, who: str = "listed") -> str:
     """The warning a disparate-impact note ends with when a group's count of agents ever
-    listed (``counts``: by group, the counts behind ``what`` the note tells, a share or a
-    ratio) is under ``SMALL_COUNT``, naming each such group; '' when none is:
-    " (small numbers: group_a has 10 listed, so the ratio is noisy)"."""
-    small = " and ".join(f"{g} has {k:,} listed" for g, k in counts.items()
+    ``who`` ("listed", "wrongfully listed"; ``counts``: by group, the counts behind ``what``
+    the note tells, a share or a ratio) is under ``SMALL_COUNT``, naming each such group;
+    '' when none is: " (small numbers: group_a has 10 listed, so the ratio is noisy)"."""
+    small = " and ".join(f"{g} has {k:,} {who}" for g, k in counts.items()
                          if k < SMALL_COUNT)
     return f" (small numbers: {small}, so the {what} is noisy)" if small else ""
 
