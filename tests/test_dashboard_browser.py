@@ -134,6 +134,30 @@ def move(page, path: str, presses: int) -> None:
         slider.press("ArrowRight" if presses > 0 else "ArrowLeft")
 
 
+def rgb(colour: str) -> tuple[float, ...]:
+    """A CSS colour, "#rrggbb", "#rgb" or "rgb(r, g, b)", as its three channels."""
+    if colour.startswith("#"):
+        digits = colour[1:] if len(colour) == 7 else "".join(c * 2 for c in colour[1:])
+        return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(float(c) for c in re.findall(r"[\d.]+", colour)[:3])
+
+
+def over(top: tuple, opacity: float, below: tuple) -> tuple[float, ...]:
+    """What is seen of a colour drawn at ``opacity`` over another."""
+    return tuple(opacity * t + (1 - opacity) * b for t, b in zip(top, below, strict=True))
+
+
+def contrast(a, b) -> float:
+    """WCAG's contrast ratio of two colours (CSS strings or channels)."""
+    def luminance(colour):
+        lin = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+               for c in (rgb(colour) if isinstance(colour, str) else colour)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def catalogue(store: Path, sql: str):
     from scsim.store import open_store
 
@@ -147,6 +171,8 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     move(page, "scoring.association.listed_penalty", 14)  # 0.3 -> 1.0 point a day
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("690")
     expect(page.locator("#lever-scoring-association-listed-penalty + output")).to_have_text("1")
+    expect(page.locator("#lever-scoring-association-listed-penalty")).to_have_attribute(
+        "aria-valuetext", "1 point per day per listed contact")  # a screen reader's words
     page.click("#run")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
@@ -175,6 +201,25 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
         r"; 5–95 % band on day 39: \S+ to \S+; 25–75 % band on day 39: "))
     expect(page.locator("#chart-travel")).to_have_attribute("aria-label", re.compile(
         r"^air: this run: \S+; air: 2018, as reported: 1.29; "))
+    # the score chart's bands are seen by their edges, lines of 3:1 at least (WCAG 1.4.11)
+    # against the background and the fill either side of them (the 5–95 % band's fill, light
+    # blue at 35 %, was 1.2:1), and named in its key with the median (which stands out from
+    # the inner band's fill too)
+    chart = page.locator("#chart-score")
+    under = [rgb(chart.evaluate("svg => getComputedStyle(svg).backgroundColor"))]
+    bands = chart.locator("polygon")
+    for fill, opacity in bands.evaluate_all(
+            "ps => ps.map(p => [p.getAttribute('fill'), p.getAttribute('opacity')])"):
+        under.append(over(rgb(fill), float(opacity), under[-1]))  # each band's fill, seen
+    for k, band in enumerate(bands.evaluate_all("ps => ps.map(p => p.dataset.band)")):
+        edges = chart.locator(f"polyline[data-band='{band}']")
+        expect(edges).to_have_count(2)  # its top and its bottom
+        for stroke in edges.evaluate_all("ls => ls.map(l => l.getAttribute('stroke'))"):
+            assert min(contrast(stroke, under[k]), contrast(stroke, under[k + 1])) >= 3, band
+    assert contrast(chart.locator("polyline:not([data-band])").get_attribute("stroke"),
+                    under[-1]) >= 3
+    assert {"median score", "middle 90 % of scores", "middle 50 % of scores"} <= set(
+        chart.locator(":scope > text").all_text_contents())
     first = page.locator("#chart-network circle[fill='#d62728']").first.get_attribute(
         "data-agent")  # listed: named in the picture's words, to open by number
     expect(page.locator("#chart-network")).to_have_attribute("aria-label", re.compile(
@@ -202,11 +247,22 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     assert bool(record["listed"])
     expect(page.locator("#case-record tr", has_text="times listed")).to_contain_text(
         str(record["times_listed"]))
-    # a traced agent's case file: the story Result.explain tells
+    # a traced agent's case file: the story Result.explain tells; opened from the keyboard
+    # (Enter on its button) the focus moves to its title, which a screen reader then says
+    # (it stayed on the button, and nothing was said), and "Back to the list" returns it
     button = page.locator("#case-list button").first
     traced = int(button.get_attribute("data-agent"))
-    button.click()
+    button.focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#case")).to_have_attribute("data-agent", str(traced))
+    expect(page.locator("#case-title")).to_be_focused()
+    title = ax(page, "#case-title")
+    assert title["role"] == "heading" and title["name"].startswith(
+        f"Agent {traced}, run {run_id}"), title
+    page.keyboard.press("Tab")
+    expect(page.locator("#case-back")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(button).to_be_focused()
     from scsim.store import open_store
 
     story = open_store(store, create=False).load(run_id).explain(traced)
@@ -296,8 +352,8 @@ def test_all_settings_are_validated_as_you_type(page):
 
 
 def ax(page, selector: str) -> dict:
-    """What Chromium tells a screen reader of an element: its name, its description and
-    whether it is invalid."""
+    """What Chromium tells a screen reader of an element: its role, name and description,
+    whether it is invalid, and whether it is a live region (``live``: None when not)."""
     cdp = page.context.new_cdp_session(page)
     root = cdp.send("DOM.getDocument")["root"]["nodeId"]
     node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
@@ -305,9 +361,10 @@ def ax(page, selector: str) -> dict:
                                                        "fetchRelatives": False})["nodes"][0]
     cdp.detach()
     props = {p["name"]: p["value"].get("value") for p in info.get("properties", [])}
-    return {"name": info.get("name", {}).get("value", ""),
+    return {"role": info.get("role", {}).get("value"),
+            "name": info.get("name", {}).get("value", ""),
             "description": info.get("description", {}).get("value", ""),
-            "invalid": props.get("invalid")}
+            "invalid": props.get("invalid"), "live": props.get("live")}
 
 
 def test_a_screen_reader_hears_every_control_and_each_problem_at_its_box(page):
@@ -341,6 +398,21 @@ def test_a_screen_reader_hears_every_control_and_each_problem_at_its_box(page):
     assert speed["description"] == "fear.speed: must be >= 0"
     assert ax(page, "#lever-listing-threshold")["description"] == (
         "people whose score falls below this are put on the blacklist")  # its explanation
+    # a slider says its value with its unit, and once only: the number shown beside each
+    # lever was a live region (an <output>), said again at each arrow press. (Chromium's
+    # tree gives a slider's number alone, whatever aria-valuetext says: the attribute is
+    # what reaches a screen reader.)
+    for lever in page.locator("#levers .lever").all():
+        slider = lever.locator("input")
+        beside = ax(page, f"#{slider.get_attribute('id')} + output")
+        assert beside["role"] != "status" and beside["live"] in (None, "off"), beside
+        if slider.get_attribute("type") == "range":
+            unit = lever.locator(".unit").text_content()[1:-1]  # "(points)": points
+            shown = lever.locator("output").text_content()
+            assert slider.get_attribute("aria-valuetext") in (f"{shown} {unit}", f"day {shown}")
+    move(page, "listing.threshold", 1)
+    expect(page.locator("#lever-listing-threshold")).to_have_attribute(
+        "aria-valuetext", "555 points")
     page.fill("#seed", "1")
     page.locator("#settings input[data-path='fear.speed']").fill("0.05")
     expect(page.locator("#problems li")).to_have_count(0)
@@ -521,6 +593,8 @@ def test_a_setting_typed_moves_its_lever(page):
     row.fill("650")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("650")
     expect(page.locator("#lever-listing-threshold")).to_have_value("650")
+    expect(page.locator("#lever-listing-threshold")).to_have_attribute(
+        "aria-valuetext", "650 points")  # as a screen reader says it
     page.reload()
     expect(page.locator("#status")).to_have_attribute("data-state", "ready")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("650")

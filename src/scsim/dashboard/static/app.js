@@ -271,6 +271,15 @@ function followDays() {
   }
 }
 
+// A slider's value as a screen reader says it: its number as shown beside it, with the
+// lever's unit ("690 points", "1 point per day per listed contact", "0.005 per camera
+// sighting"); a day by its number ("day 90").
+function valueText(value, unit) {
+  const shown = fmt(value);
+  if (unit === "day") return `day ${shown}`;
+  return `${shown} ${shown === "1" ? unit.replace(/^points\b/, "point") : unit}`;
+}
+
 function renderLevers(levers) {
   const box = $("levers");
   box.innerHTML = "";
@@ -284,18 +293,26 @@ function renderLevers(levers) {
     label.querySelector(".unit").textContent = `(${lever.unit})`;
     const input = document.createElement("input");
     input.id = id; input.dataset.path = lever.path; input.title = lever.path;
+    // the value beside the control: shown, not said as it changes (an <output> is a live
+    // region: each arrow press was said twice, by the slider and by it); the slider says
+    // its value itself, with its unit (aria-valuetext)
     const out = document.createElement("output");
     out.htmlFor = id;
+    out.setAttribute("role", "generic");
+    out.setAttribute("aria-live", "off");
     if (lever.kind === "switch") {
       input.type = "checkbox"; input.checked = !!lever.value;
       out.textContent = lever.value ? "on" : "off";
     } else {
       input.type = "range"; input.min = lever.low; input.max = lever.high; input.step = lever.step;
       input.value = lever.value; out.textContent = fmt(lever.value);
+      input.dataset.unit = lever.unit;
+      input.setAttribute("aria-valuetext", valueText(lever.value, lever.unit));
     }
     input.addEventListener("input", () => {
       const value = input.type === "checkbox" ? input.checked : parseFloat(input.value);
       out.textContent = input.type === "checkbox" ? (value ? "on" : "off") : fmt(value);
+      if (input.type === "range") input.setAttribute("aria-valuetext", valueText(value, lever.unit));
       if (value === lever.value) delete page.levers[lever.path]; else page.levers[lever.path] = value;
       // the same setting in "all settings" follows the lever (the lever's value wins)
       const row = $("settings").querySelector(`input[data-path="${lever.path}"]`);
@@ -359,6 +376,8 @@ function leverFollows(path, text) {
     const value = typed === "" ? NaN : Number(typed);
     if (Number.isFinite(value)) input.value = value;
     out.textContent = Number.isFinite(value) ? fmt(value) : typed;
+    input.setAttribute("aria-valuetext", Number.isFinite(value) ?
+      valueText(value, input.dataset.unit) : `${typed} (${input.dataset.unit})`);
   }
 }
 
@@ -647,10 +666,17 @@ function lookMode(mode, line, tag) {
   if (mode !== "empty") $("look-empty").hidden = true;
 }
 
+// The score chart: the median, and the bands between percentiles 5 and 95 and 25 and 75 of
+// the recorded scores (the middle 90 % and 50 %), each edged by a line that stands out from
+// the background and the fill beside it (3:1 at least: dotted #2171b5, dashed #08519c); the
+// median line is near-black, as a blue one was too faint on the inner band.
 function scoreChart(day, col) {
-  lineChart($("chart-score"), day, [{name: "median score", values: col("score_p50")}],
-            [{lo: col("score_p05"), hi: col("score_p95"), color: "#9ecae1", name: "5–95 %"},
-             {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd", name: "25–75 %"}]);
+  lineChart($("chart-score"), day,
+            [{name: "median score", values: col("score_p50"), color: "#222"}],
+            [{lo: col("score_p05"), hi: col("score_p95"), color: "#9ecae1", name: "5–95 %",
+              edge: "#2171b5", dash: "2 2", key: "middle 90 % of scores"},
+             {lo: col("score_p25"), hi: col("score_p75"), color: "#3182bd", name: "25–75 %",
+              edge: "#08519c", dash: "5 3", key: "middle 50 % of scores"}]);
 }
 
 async function finished(job, asked) {
@@ -866,7 +892,11 @@ async function openComparison(runs, scroll) {
                               fmt(r.b)]));
 }
 
+// A case file opened (a button of the list, the Open box or a dot of the network picture):
+// it comes into view and the focus moves to its title, which a screen reader then says;
+// "Back to the list" gives the focus back to what opened it (a dot: the list).
 async function openAgent(runId, agent) {
+  const opener = document.activeElement;
   let view;
   try {
     view = await api(`/api/runs/${runId}/agents/${agent}`);
@@ -882,7 +912,21 @@ async function openAgent(runId, agent) {
   table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
     [view.labels[k], v === null ? "none" : typeof v === "number" ? fmt(v) : String(v)]));
   $("case").dataset.agent = view.agent;
+  page.caseOpener = opener && opener.closest && opener.closest("#case-list, #open-agent") ?
+    opener : null;
   $("case").scrollIntoView({behavior: "smooth", block: "nearest"});  // a dot may be far above it
+  $("case-title").focus({preventScroll: true});
+}
+
+// Back from a case file to where it was opened: the button pressed (if the list has not been
+// drawn again since), else the agent's own button in the list, else the list's first, else
+// the Open box.
+function backToCases() {
+  const opener = page.caseOpener, list = $("case-list");
+  const to = (opener && opener.isConnected ? opener : null) ||
+    list.querySelector(`button[data-agent="${$("case").dataset.agent}"]`) ||
+    list.querySelector("button") || $("agent-id");
+  to.focus();
 }
 
 function interval(r) { return r.lo === null ? "one pair: no interval" : `${fmt(r.lo)} to ${fmt(r.hi)}`; }
@@ -1042,6 +1086,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("agents").addEventListener("keydown", agentsByThousands);
   $("load-question").addEventListener("click", () => loadQuestion().catch(
     err => showRunMessage([`The question could not be loaded: ${err.message}`])));
+  $("case-back").addEventListener("click", backToCases);
   $("open-agent").addEventListener("submit", e => {
     e.preventDefault();
     const box = $("agent-id");

@@ -107,25 +107,30 @@ const RESIZED = window.ResizeObserver ? new ResizeObserver(entries => {
   }
 }) : null;
 
-// lines: [{name, values, color, dash}], bands: [{lo, hi, color}], x: day numbers. The
-// legend runs in rows across the top, as many as its names need up to LEGEND_ROWS; the
+// lines: [{name, values, color, dash}], bands: [{lo, hi, color, name, edge, dash, key}], x:
+// day numbers. A band is a light fill (``color``) between two lines (``edge``, ``dash``)
+// dark enough to be seen against the chart's background and the fill next to them (at
+// least 3:1, WCAG 1.4.11); a band with a ``key`` is named in the legend after the lines.
+// The legend runs in rows across the top, as many as its names need up to LEGEND_ROWS; the
 // lines left out of it are counted there, and every line names itself when pointed at.
 const LEGEND_ROWS = 4;
+const BAND_OPACITY = 0.35;
 
 function lineChart(svg, x, lines, bands, xLabel) {
   clear(svg);
   const W = shownWidth(svg), H = 260, L = 60, R = 12, B = 34;
   drawnAt(svg, W, H, () => lineChart(svg, x, lines, bands, xLabel));
-  const legend = [];  // [x, row] of each line's swatch, while they fit
+  const keyed = (bands || []).filter(b => b.key);
+  const legend = [];  // [x, row] of each line's swatch, then each keyed band's, while they fit
   let at = L + 6, row = 0;
-  for (const s of lines) {
-    const width = 24 + 6.5 * String(s.name).length;
+  for (const name of lines.map(s => s.name).concat(keyed.map(b => b.key))) {
+    const width = 24 + 6.5 * String(name).length;
     if (at > L + 6 && at + width > W - R) { at = L + 6; row += 1; }
     if (row >= LEGEND_ROWS) break;
     legend.push([at, row]);
     at += width;
   }
-  const omitted = lines.length - legend.length;  // said in a row of their own
+  const omitted = Math.max(lines.length - legend.length, 0);  // said in a row of their own
   const T = 22 + 16 * (omitted ? LEGEND_ROWS : row);
   const all = [];
   for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
@@ -158,7 +163,16 @@ function lineChart(svg, x, lines, bands, xLabel) {
     const pts = [];
     x.forEach((d, i) => { if (b.hi[i] !== null) pts.push(`${sx(d)},${sy(b.hi[i])}`); });
     for (let i = x.length - 1; i >= 0; i--) if (b.lo[i] !== null) pts.push(`${sx(x[i])},${sy(b.lo[i])}`);
-    el("polygon", {points: pts.join(" "), fill: b.color, opacity: 0.35}, svg);
+    const fill = el("polygon", {points: pts.join(" "), fill: b.color, opacity: BAND_OPACITY,
+                                "data-band": b.name || ""}, svg);
+    if (b.key) el("title", {}, fill, b.key);
+    if (!b.edge) continue;
+    for (const side of [b.hi, b.lo]) {  // its edges, that the band is seen by
+      const edge = [];
+      x.forEach((d, i) => { if (side[i] !== null) edge.push(`${sx(d)},${sy(side[i])}`); });
+      el("polyline", {points: edge.join(" "), fill: "none", stroke: b.edge, "stroke-width": 1.5,
+                      "stroke-dasharray": b.dash || "", "data-band": b.name || ""}, svg);
+    }
   }
   const colors = palette(lines.length);
   lines.forEach((s, k) => {
@@ -171,6 +185,15 @@ function lineChart(svg, x, lines, bands, xLabel) {
     const [lx, ly] = [legend[k][0], 6 + 16 * legend[k][1]];
     el("rect", {x: lx, y: ly, width: 10, height: 10, fill: s.color || colors[k]}, svg);
     el("text", {x: lx + 14, y: ly + 9}, svg, s.name);
+  });
+  keyed.forEach((b, j) => {
+    const k = lines.length + j;
+    if (k >= legend.length) return;
+    const [lx, ly] = [legend[k][0], 6 + 16 * legend[k][1]];
+    el("rect", {x: lx + 0.75, y: ly + 0.75, width: 8.5, height: 8.5, fill: b.color,
+                "fill-opacity": BAND_OPACITY, stroke: b.edge || b.color, "stroke-width": 1.5,
+                "stroke-dasharray": b.dash || ""}, svg);
+    el("text", {x: lx + 14, y: ly + 9}, svg, b.key);
   });
   if (omitted) {
     el("text", {x: L + 6, y: 15 + 16 * LEGEND_ROWS}, svg,
