@@ -288,7 +288,10 @@ def test_store_run_interrupted_then_resumed(tmp_path, stored_reference):
     assert row["error"] == (f"interrupted (Ctrl-C); `scsim resume {run_id}` continues it "
                             "from day 20")
     assert stopped.value.__notes__ == [f"run {run_id} is kept as interrupted; `scsim resume "
-                                       f"{run_id}` continues it from day 20"]
+                                       f"{run_id}` continues it from day 20 (in Python: "
+                                       f"scsim.open_store({str(tmp_path.resolve())!r}).resume("
+                                       f"{run_id!r}))"]
+    assert stopped.value.run_id == run_id
     folder = tmp_path / "checkpoints" / run_id
     assert [p.name for p in folder.iterdir()] == ["day-000020"]
     seen = []

@@ -216,7 +216,7 @@ def test_interrupt_marks_the_run_interrupted(tmp_path):
     assert (row["status"], row["error"]) == ("interrupted", "interrupted (Ctrl-C)")
     assert stopped.value.__notes__ == [
         f"run {row['id']} is kept as interrupted; without checkpoints (--checkpoint-every "
-        "DAYS) it cannot be resumed"]
+        "DAYS, or checkpoint_every= in Python) it cannot be resumed"]
 
 
 def test_a_ctrl_c_a_library_turned_into_its_own_error_is_an_interrupt(monkeypatch, tmp_path):
@@ -239,7 +239,7 @@ def test_a_ctrl_c_a_library_turned_into_its_own_error_is_an_interrupt(monkeypatc
     assert isinstance(stopped.value.__cause__, RuntimeError)
     assert stopped.value.__notes__ == [
         f"run {row['id']} is kept as interrupted; without checkpoints (--checkpoint-every "
-        "DAYS) it cannot be resumed"]
+        "DAYS, or checkpoint_every= in Python) it cannot be resumed"]
     monkeypatch.setattr(scsim.interrupts, "_requested", False)
 
     def fail(day):

@@ -27,7 +27,12 @@ __version__ = "0.1.0"
 
 import os as _os
 
-from scsim.errors import ScenarioError, ScsimError  # light: no dependencies
+from scsim.errors import (  # light: no dependencies
+    ResultWarning,
+    ScenarioError,
+    ScenarioWarning,
+    ScsimError,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (start-up time)
 
@@ -93,8 +98,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "Replicates",
     "Result",
+    "ResultWarning",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "ScsimError",
     "Simulation",
     "Trace",

@@ -18,11 +18,31 @@ def check_reps(reps: object) -> int:
 
 
 def check_progress(progress: object) -> None:
-    """A ScsimError unless ``progress`` is None or something to call (a function called as
-    the work goes on): 5 was called on the first day, a TypeError from inside the run."""
-    if progress is not None and not callable(progress):
+    """A ScsimError unless ``progress`` is None or a function that can be called with one
+    number, as every API calls it (``simulate``, ``replicate``, ``compare``: the day just
+    simulated; ``sweep``, ``sensitivity``: the count of runs finished so far;
+    ``calibrate``: of trials). Checked up front, before anything runs or a cluster starts:
+    5 was called on the first day, and a function of no argument failed deep inside a
+    sweep, after its cluster started, and left the sweep interrupted."""
+    if progress is None:
+        return
+    if not callable(progress):
         raise ScsimError(f"progress={progress!r}: must be a function to call as the work goes "
-                         "on (or None)")
+                         "on (or None), with one number: the day just simulated, or the "
+                         "count of runs finished so far")
+    import inspect
+
+    try:
+        signature = inspect.signature(progress)
+    except (TypeError, ValueError):  # a built-in without one: it is taken at its word
+        return
+    try:
+        signature.bind(0)
+    except TypeError:
+        name = getattr(progress, "__qualname__", None) or repr(progress)
+        raise ScsimError(f"progress={name}{signature}: must accept one positional argument, "
+                         "a number (the day just simulated, or the count of runs finished "
+                         "so far): e.g. def progress(n): ...") from None
 
 
 class ScenarioError(ScsimError):

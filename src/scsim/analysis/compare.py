@@ -136,14 +136,15 @@ class Comparison:
 
         return comparison_html(self)
 
-    def metrics(self, headline: bool = False) -> pd.DataFrame:
+    def metrics(self, *, headline: bool = False) -> pd.DataFrame:
         """Per metric: ``metric``, ``measure`` (total over days, or final day), ``unit`` (as
         measured: "acts" for a total of acts per day, ``outputs.metrics.measured_unit``), a,
         b, diff,
         lo, hi, and the relative change ``change`` (diff over a, a fraction: 0.032 is 3.2 %
         more under B) with ``change_lo``/``change_hi`` (lo and hi over a; NaN where a, the
-        mean of A, is not positive). ``headline=True`` keeps the metrics of ``HEADLINE`` and
-        acts per behaviour. A metric that one side does not record (its mechanism is off
+        mean of A, is not positive). ``headline=True`` (by name only: ``metrics("listed")``
+        took the metric's name for it) keeps the metrics of ``HEADLINE`` and acts per
+        behaviour. A metric that one side does not record (its mechanism is off
         there: detention switched on in B only) is kept: a daily count, or a count of
         agents or households, is 0 on that side (nobody was detained), another level NaN
         (not measured: mean conformity without norms)."""
@@ -371,7 +372,7 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
                                         ignore=("name", "description", "source")))
 
 
-def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, *,
+def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 1,
             agents: int | None = None, days: int | None = None,
             store: RunStore | str | os.PathLike | bool | None = None,
             base_a: Scenario | None = None,
@@ -379,11 +380,14 @@ def compare(a: Scenario | str, b: Scenario | str, seed: int = 0, reps: int = 1, 
             progress: Callable[[int], None] | None = None) -> Comparison:
     """Run A and B (Scenarios, or built-in names or YAML paths, both with ``agents`` and
     ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``
-    and compare them pairwise. With ``store`` (a RunStore, a run-store folder, or True for
+    and compare them pairwise (``seed`` and ``reps`` by name only: ``replicate`` takes
+    ``reps`` before ``seed``, and ``compare(a, b, 5)`` ran one pair with seed 5). With
+    ``store`` (a RunStore, a run-store folder, or True for
     the default one, as ``simulate`` takes it) every run is recorded there
     (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
     overrides column), and so is the comparison (``RunStore.comparisons``).
-    ``progress(day)`` is called after every simulated day of every run."""
+    ``progress(day)``, a function of one argument, is called after every simulated day
+    of every run with that day (0 to days - 1, again for each run)."""
     from scsim.core.engine import Simulation
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of

@@ -50,8 +50,14 @@ class Replicates:
         return iter(self.results)
 
     def __getitem__(self, k: int) -> Result:
-        """The Result of replication ``k`` (seed ``seeds[k]``)."""
-        return self.results[k]
+        """The Result of replication ``k`` (seed ``seeds[k]``); an IndexError that says how
+        many there are when there is no replication ``k``."""
+        try:
+            return self.results[k]
+        except IndexError:
+            n = len(self.results)
+            raise IndexError(f"no replication {k}: there are {counted(n, 'replication')}, "
+                             f"numbered 0 to {n - 1} (or -{n} to -1 from the end)") from None
 
     @property
     def reps(self) -> int:
@@ -121,9 +127,12 @@ class Replicates:
 
     def plot(self, *columns: str, band: tuple[float, float] = (0.05, 0.95)) -> Figure:
         """The overview (or one panel per metric column named): the mean over
-        replications with a band between the ``band`` quantiles. Needs scsim[report]."""
+        replications with a band between the ``band`` quantiles, a pair of shares from 0
+        to 1 (the default ``(0.05, 0.95)``: from the 5th to the 95th percentile). Needs
+        scsim[report]."""
         from scsim.extras import require
 
+        _check_band(band)
         require("report", what="Replicates.plot()")
         from scsim.report.plots import panels_of, plot_runs
 
@@ -142,6 +151,18 @@ class Replicates:
         return replicates_html(self)
 
 
+def _check_band(band: object) -> None:
+    """A ScsimError unless ``band`` is a pair of shares from 0 to 1, the lower first:
+    ``band=(5, 95)`` was numpy's "Quantiles must be in the range [0, 1]"."""
+    pair = list(band) if isinstance(band, Sequence | np.ndarray) and not isinstance(
+        band, str) else None
+    if pair is None or len(pair) != 2 or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) and 0 <= x <= 1
+            for x in pair) or pair[0] > pair[1]:
+        raise ScsimError(f"band={band!r}: a pair of shares between 0 and 1, the lower first, "
+                         "e.g. (0.05, 0.95) for the 5th to the 95th percentile")
+
+
 def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
               agents: int | None = None, days: int | None = None,
               overrides: str | list[str] | dict | None = None, threads: int | None = None,
@@ -150,8 +171,9 @@ def replicate(scenario: Scenario | str, reps: int = 10, seed: int = 0, *,
     """Run ``scenario`` (a Scenario, or a built-in name or YAML path, with ``agents``,
     ``days`` and ``overrides`` as ``load_scenario`` applies them) with seeds ``seed`` ..
     ``seed + reps - 1``. With ``store`` (a RunStore, a run-store folder, or True for the
-    default one, as ``simulate`` takes it) every run is kept there; ``progress(day)`` is
-    called after every simulated day of every run."""
+    default one, as ``simulate`` takes it) every run is kept there; ``progress(day)``, a
+    function of one argument, is called after every simulated day of every run with that
+    day (0 to days - 1, again for each run)."""
     from scsim.core.engine import Simulation
     from scsim.scenario.loader import as_scenario
     from scsim.store import store_of

@@ -87,7 +87,8 @@ def compare(
             2 * reps * sc_a.days, f"{sc_a.name} vs {sc_b.name} · "
             f"{counted(sc_a.population.agents, 'agent')} · {counted(reps, 'pair')}", quiet)
         with compile_notice(quiet), progress, stoppable():
-            comparison = run_pair(sc_a, sc_b, seed, reps, store=st, base_a=load(a, advise=False),
+            comparison = run_pair(sc_a, sc_b, seed=seed, reps=reps, store=st,
+                                  base_a=load(a, advise=False),
                                   base_b=load(b, advise=False), progress=advance)
     if as_data == "json":
         print_data(comparison_record(comparison, all_metrics), True)

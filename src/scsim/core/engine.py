@@ -207,8 +207,9 @@ class Simulation:
     def run(self, progress: Callable[[int], None] | None = None,
             checkpoints: Checkpoints | None = None) -> Result:
         """Simulate every day left (all of them, or those after the day a checkpoint was
-        loaded at); ``progress(day)`` is called after each one, and ``checkpoints`` (see
-        ``core.checkpoint.Checkpoints``) writes one every so many days."""
+        loaded at); ``progress(day)`` is called after each one with that day, and
+        ``checkpoints`` (see ``core.checkpoint.Checkpoints``) writes one every so many
+        days."""
         self.run_until(self.scenario.days, progress, checkpoints)
         return Result.from_simulation(self, wall_seconds=self.elapsed,
                                       started_at=self.started_at)
@@ -216,7 +217,14 @@ class Simulation:
     def run_until(self, day: int, progress: Callable[[int], None] | None = None,
                   checkpoints: Checkpoints | None = None) -> None:
         """Simulate the days before ``day`` that are not done yet (then ``state.day`` is
-        ``day``, or the last day): e.g. ``run_until(180)`` and ``save`` to branch there."""
+        ``day``): e.g. ``run_until(180)`` and ``save`` to branch there. ``day`` is at most
+        the scenario's ``days`` (a ScsimError beyond it: it did nothing past the last day);
+        ``progress(day)`` is called after each day simulated, with that day."""
+        days = self.scenario.days
+        if isinstance(day, bool) or not isinstance(day, numbers.Integral) or not (
+                0 <= day <= days):
+            raise ScsimError(f"run_until({day!r}): the run has {days:,} days, so run_until "
+                             f"takes a day from 0 to {days:,} (run() simulates them all)")
         check_progress(progress)
         if self.started_at is None:
             self.started_at = datetime.now(UTC)
@@ -309,11 +317,15 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     ``threads``: how many CPU threads the day's steps use (at most numba's
     ``NUMBA_NUM_THREADS``, by default the machine's cores; None: as set before, at most
     one per 32,768 agents, ``core.engine.day_threads``); the result is the same with any
-    number; ``progress(day)``: called after every day;
+    number; ``progress(day)``: a function of one argument, called after every day with
+    that day (0 to days - 1);
     ``store``: a run-store folder, True for the default one (``SCSIM_STORE`` or
-    ``./scsim-runs``) or a RunStore, to keep the run there (its id is ``result.run_id``);
+    ``./scsim-runs``) or a RunStore, to keep the run there (its id is ``result.run_id``;
+    interrupted, by Ctrl-C or SIGTERM, the run stays in the store as interrupted and the
+    exception's ``run_id`` names it);
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
-    ``scsim resume`` continues the run if it does not finish; ``trace``: which agents get
+    ``scsim resume RUN`` (``scsim.open_store().resume(RUN)`` in Python) continues the run
+    if it does not finish; ``trace``: which agents get
     case files (``Trace``: a sample, chosen ids, the wrongfully listed; or a number of
     agents at random, a list of ids, ``"wrongful"``)."""
     check_progress(progress)

@@ -38,7 +38,7 @@ def sweep(scenario: Scenario | str | Path | dict,
           overrides: str | list[str] | dict | None = None, outputs: str | list[str] | None = None,
           store: RunStore | str | os.PathLike | bool = True, scheduler: str | None = None,
           workers: int | None = None,
-          progress: Callable[[], None] | None = None) -> pd.DataFrame:
+          progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Sweep ``scenario`` (a Scenario, built-in name, YAML path or mapping, with ``agents``,
     ``days`` and ``overrides`` as ``load_scenario`` applies them): every combination of
     ``grid`` (``{"listing.threshold": [640, 660]}``), or ``sample`` cells of a
@@ -58,7 +58,9 @@ def sweep(scenario: Scenario | str | Path | dict,
     parameters and each of ``outputs`` (a name or a list of names; default: the sweep's
     usual outputs, e.g. ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]``
     names the sweep. A run that failed twice is left out of the table, with a warning
-    naming it."""
+    naming it. ``progress(n)``, if given, is called as each run finishes with ``n``, the
+    count of runs finished so far (a function of one argument, checked before anything
+    starts)."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep()")
@@ -103,7 +105,7 @@ def sweep(scenario: Scenario | str | Path | dict,
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         sweep_id = sw.start(runs, plan)
-        outcome = sw.execute(runs, sweep_id, plan, client, None, progress)
+        outcome = sw.execute(runs, sweep_id, plan, client, None, _counted(progress))
     for cell, rep, error in outcome.failed:
         warnings.warn(f"sweep {sweep_id}: cell {cell} ({cell_label(plan.cells[cell])}), "
                       f"replication {rep} failed: {error}", stacklevel=2)
@@ -195,7 +197,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
                 agents: int | None = None, days: int | None = None,
                 overrides: str | list[str] | dict | None = None,
                 scheduler: str | None = None, workers: int | None = None,
-                progress: Callable[[], None] | None = None) -> Sensitivity:
+                progress: Callable[[int], None] | None = None) -> Sensitivity:
     """Global sensitivity analysis of ``output`` (a metric's statistic, e.g.
     ``wrongful_new_total``) to the parameters of ``ranges`` (``{"scoring.recovery":
     (0.0005, 0.01)}``, or ``(low, high, "log")``), as ``scsim sensitivity`` runs it: SALib's
@@ -205,7 +207,8 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
     Returns the analysis: ``.indices`` (a table per parameter), ``.samples`` (every
     evaluation), ``.in_words()``, ``.save(folder)`` (the CSV files and the chart). Bad
-    input is refused before the cluster starts."""
+    input is refused before the cluster starts. ``progress(n)``, if given, is called as
+    each run finishes with ``n``, the count of runs finished so far."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sensitivity()")
@@ -230,7 +233,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         result = analyse(base, params, output, client=client, method=method,
-                         samples=samples, seed=seed, progress=progress)
+                         samples=samples, seed=seed, progress=_counted(progress))
     for line in result.warnings("samples="):
         warnings.warn(ResultWarning(line), stacklevel=2)
     return result
@@ -242,7 +245,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
               agents: int | None = None, days: int | None = None,
               overrides: str | list[str] | dict | None = None,
               scheduler: str | None = None, workers: int | None = None,
-              progress: Callable[[], None] | None = None) -> Calibration:
+              progress: Callable[[int], None] | None = None) -> Calibration:
     """Fit the parameters of ``ranges`` (``{"sanctions.travel.air_rate": (0.001, 0.05)}``)
     with Optuna so that the mean of ``reps`` replications matches ``targets``
     (``{"blocked_air_per_capita_year": 0.0129}``) and, with ``preset``, the published
@@ -254,7 +257,9 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
     Returns the calibration: ``.best_params``, ``.loss``, ``.fit`` (fitted against
     target per output), ``.poor_fits()``, ``.save(path)`` (the calibrated scenario as YAML
-    and its chart). Bad input is refused before the cluster starts."""
+    and its chart). Bad input is refused before the cluster starts. ``progress(n)``, if
+    given, is called as each trial finishes (its ``reps`` runs done, or refused: its
+    parameters make no valid scenario) with ``n``, the count of trials finished so far."""
     from scsim.extras import require
 
     require("experiments", what="scsim.calibrate()")
@@ -291,7 +296,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with dask_client(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
-                     seed=seed, batch=batch, progress=progress)
+                     seed=seed, batch=batch, progress=_counted(progress))
     for line in result.warnings("ranges="):
         warnings.warn(ResultWarning(line), stacklevel=2)
     return result
@@ -306,6 +311,21 @@ def _parameters(ranges: Mapping[str, Sequence[Any]], base: Scenario) -> list:
         raise ScsimError("ranges= names no parameter: give {key: (low, high)} for each")
     return parse_ranges([_range_spec(k, v) for k, v in ranges.items()],
                         base.model_dump(mode="json"), "ranges")
+
+
+def _counted(progress: Callable[[int], None] | None) -> Callable[[], None] | None:
+    """The user's ``progress(n)`` as the experiments call it, once per run (per trial for a
+    calibration) and without an argument: called with how many have finished so far."""
+    if progress is None:
+        return None
+    finished = 0
+
+    def tick() -> None:
+        nonlocal finished
+        finished += 1
+        progress(finished)
+
+    return tick
 
 
 def _mapping_or_none(name: str, given: object) -> None:

@@ -523,8 +523,10 @@ class RunStore:
     def _land(self, run_id: str, produce: Callable[[], Result],
               finished: Callable[[Result], None] | None = None, tell: bool = True) -> Result:
         """Produce a run's Result and publish its folder; on an interrupt the row is kept
-        as interrupted and (``tell``) the exception carries a note saying whether the run
-        can be resumed."""
+        as interrupted and (``tell``) the exception (KeyboardInterrupt, or Terminated)
+        carries the run's id as its ``run_id`` attribute and a note saying whether the run
+        can be resumed, and how: ``scsim resume RUN``, or in Python
+        ``scsim.open_store(STORE).resume(RUN)``."""
         tmp = self.tmp_dir / run_id
         try:
             res = produce()
@@ -547,12 +549,16 @@ class RunStore:
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
             if stop is not None and tell:
+                stop.run_id = run_id  # for a notebook: st.resume(exc.run_id)
                 stop.add_note(f"run {run_id} is kept as interrupted" + (
-                    note or "; without checkpoints (--checkpoint-every DAYS) it cannot be "
-                    "resumed"))
+                    note + f" (in Python: scsim.open_store({str(self.root)!r}).resume("
+                    f"{run_id!r}))" if note else "; without checkpoints (--checkpoint-every "
+                    "DAYS, or checkpoint_every= in Python) it cannot be resumed"))
             if full:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
-                raise disk_full_error(exc, f"writing run {run_id}", kept) from None
+                error = disk_full_error(exc, f"writing run {run_id}", kept)
+                error.run_id = run_id  # type: ignore[attr-defined]
+                raise error from None
             if stop is not None and stop is not exc:
                 raise stop from exc
             raise
