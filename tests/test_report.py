@@ -418,3 +418,38 @@ def test_a_one_day_run_draws_no_empty_chart_of_change():
     assert {"chilling", "sources"}.isdisjoint(c.name for c in charts)
     assert skipped["chilling"] == skipped["sources"] == (
         "a run of one day: there is no change over its days to draw")
+
+
+def test_a_timeline_is_told_in_full(tmp_path):
+    """A reader is told what changes on which day: the run report lists the timeline's
+    steps, a comparison of two timelines names each step of both (a 60-character cut hid
+    where they differ) in its list and in its sentence, never as Python's repr; a scenario
+    that names no source has no empty 'source:' in its facts."""
+    text = """
+name: city
+source: ""
+days: 40
+population: {agents: 2000}
+behaviours: [{name: littering, rate: 0.05, delta: -10, channel: camera}]
+surveillance: {channels: {camera: {coverage: 0.5}}}
+listing: {enabled: false, threshold: 980, appeals: {enabled: false, rate: 0.05}}
+timeline:
+  - {day: 10, set: {listing.enabled: true}}
+"""
+    a = scsim.load_scenario(text)
+    b = scsim.load_scenario(text, overrides={"timeline": [
+        {"day": 10, "set": {"listing.enabled": True}},
+        {"day": 30, "set": {"listing.appeals.enabled": True}}]})
+    res = scsim.simulate(b, seed=1)
+    html = (report_run(res, tmp_path / "run")).read_text()
+    told = html[html.index("What changes during the run"):]
+    assert "<li>day 10: listing.enabled true</li><li>day 30: listing.appeals.enabled true" \
+        "</li>" in told
+    assert "source:" not in html
+    cmp = compare(a, b, seed=1, reps=1)
+    html = report_comparison(cmp, tmp_path / "cmp").read_text()
+    assert ("<code>timeline</code>: day 10: listing.enabled true → day 10: listing.enabled "
+            "true; day 30: listing.appeals.enabled true</li>") in html
+    assert ("Changing the timeline to day 10: listing.enabled true; day 30: "
+            "listing.appeals.enabled true (instead of day 10: listing.enabled true) lists ") in html
+    assert "{'day'" not in html and "&#x27;day&#x27;" not in html

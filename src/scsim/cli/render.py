@@ -289,11 +289,11 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
                       zip(comparison.a, comparison.b, strict=True) if ra.run_id)
     if runs:
         console.print(f"[dim]runs (A B): {runs}[/dim]")
-    from scsim.scenario.reference import show_value
+    from scsim.scenario.reference import show_setting
 
     for path, (va, vb) in comparison.changes.items():
-        console.print(f"  B changes [cyan]{escape(path)}[/cyan]: {escape(show_value(va))} → "
-                      f"{escape(show_value(vb))}")
+        console.print(f"  B changes [cyan]{escape(path)}[/cyan]: "
+                      f"{escape(show_setting(path, va))} → {escape(show_setting(path, vb))}")
     if not comparison.changes:
         console.print("  A and B are the same scenario: every difference must be 0")
     console.print(escape(comparison_headline(comparison)))

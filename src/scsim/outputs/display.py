@@ -72,11 +72,12 @@ def result_html(res: Result) -> str:
 
 
 def comparison_html(comparison: Comparison) -> str:
-    from scsim.scenario.reference import show_value
+    from scsim.scenario.reference import show_setting
 
     label_a, label_b = comparison.labels
-    changes = [f"B changes <code>{html.escape(path)}</code>: {html.escape(show_value(va))} → "
-               f"{html.escape(show_value(vb))}" for path, (va, vb) in comparison.changes.items()]
+    changes = [f"B changes <code>{html.escape(path)}</code>: "
+               f"{html.escape(show_setting(path, va))} → {html.escape(show_setting(path, vb))}"
+               for path, (va, vb) in comparison.changes.items()]
     return _box(f"{label_a} vs {label_b}, {counted(comparison.reps, 'pair')}",
                 [*changes[:5], html.escape(comparison_headline(comparison)),
                  html.escape(acts_headline(comparison))],

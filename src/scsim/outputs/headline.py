@@ -416,8 +416,11 @@ def _one_change(path: str, va: Any, vb: Any) -> str:
     """One setting's change from A's value ``va`` to B's ``vb``, as the subject of a
     sentence ('Switching sanctions off', 'Raising the listing threshold from 550 to 650
     points')."""
-    from scsim.scenario.reference import setting_name, setting_unit
+    from scsim.scenario.reference import setting_name, setting_unit, timeline_in_words
 
+    if path == "timeline":  # a list of steps, not one value ("[{'day': 182, ...")
+        return (f"Changing the timeline to {timeline_in_words(vb)} (instead of "
+                f"{timeline_in_words(va)})")
     name = "the " + setting_name(path)
     if isinstance(vb, bool) or isinstance(va, bool):
         if path.endswith("enabled"):  # a mechanism: 'Switching sanctions off'

@@ -50,7 +50,9 @@ def source_in_words(source: str) -> str:
     """Where a scenario comes from, for a reader: its ``source`` names the source articles
     by number ('001', '000-004'), which a reader took for the random seed: 'source:
     article 001 (docs/model.md: what each part of the model takes from it)'; another
-    source ('control', 'benchmark', a reading of the model) as written."""
+    source ('control', 'benchmark', a reading of the model) as written; '' for none."""
+    if not source.strip():  # a scenario of one's own that names none: not "source: "
+        return ""
     articles = re.fullmatch(r"(\d{3})(?:\s*[-–]\s*(\d{3}))?", source.strip())
     if articles is None:
         return f"source: {source}"

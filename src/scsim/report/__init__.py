@@ -47,7 +47,7 @@ from scsim.outputs.words import counted, signed_percent, size, source_in_words
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
-from scsim.scenario.reference import show_value
+from scsim.scenario.reference import show_setting, timeline_in_words
 from scsim.store.runstore import REPORT_RUNS_FILE
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     title = f"scsim report: {label}" + (
         f" ({counted(len(changes), 'setting')} changed)" if changes else "")
     return _write(folder, title, [(label, res)],
-                  head=[_facts(facts), headline, changed, _p(res.scenario.description)],
+                  head=[_facts(facts), headline, changed, _timeline(res.scenario),
+                        _p(res.scenario.description)],
                   tail=[("summary", "Summary", _table(summary, numeric={"value"})),
                         ("casefiles", "Case files", case_files_html(res))],
                   force=force)
@@ -184,8 +185,8 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
              ("random seed " if len(seeds) == 1 else "random seeds ") + ", ".join(map(
                  str, seeds)) if len(seeds) <= 10
              else f"random seeds {seeds[0]} … {seeds[-1]} ({len(seeds)} pairs)"]
-    changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_value(va))} → "
-                      f"{html.escape(show_value(vb))}</li>"
+    changes = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(show_setting(p, va))} "
+                      f"→ {html.escape(show_setting(p, vb))}</li>"
                       for p, (va, vb) in comparison.changes.items())
     interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
     drawn = [(label_a, a), (label_b, b)]
@@ -278,6 +279,16 @@ def _data_link(name: str, csv: bytes) -> str:
     data = base64.b64encode(csv).decode("ascii")
     return (f"<p class='data'><a download='{name}' href='data:text/csv;base64,{data}'>"
             f"the numbers of this chart ({name})</a></p>")
+
+
+def _timeline(sc) -> str:
+    """What changes on which day of the run (its timeline), said under the headline: a
+    reader of a run whose blacklist starts on day 182 was told nothing of it."""
+    if not sc.timeline:
+        return ""
+    steps = sorted(sc.timeline, key=lambda step: step.day)
+    return ("<h2>What changes during the run</h2><ul>" + "".join(
+        f"<li>{html.escape(timeline_in_words([step]))}</li>" for step in steps) + "</ul>")
 
 
 def _facts(facts: list[str]) -> str:

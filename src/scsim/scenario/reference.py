@@ -69,6 +69,24 @@ def show_value(value: Any) -> str:
         value)
 
 
+def timeline_in_words(steps: list) -> str:
+    """A timeline, every step and key in full (``show_value`` cut it at 60 characters,
+    where the difference between two timelines often lies): 'day 182: listing.enabled
+    true; day 270: listing.appeals.enabled true'; 'no timeline' for none."""
+    said = []
+    for step in steps:
+        step = step.model_dump(mode="json") if isinstance(step, BaseModel) else step
+        keys = ", ".join(f"{key} {show_value(value)}" for key, value in step["set"].items())
+        said.append(f"day {step['day']}: {keys}")
+    return "; ".join(said) if said else "no timeline"
+
+
+def show_setting(path: str, value: Any) -> str:
+    """A setting's value in words for a list of what B changes: a timeline in full
+    (``timeline_in_words``), any other value as ``show_value`` writes it."""
+    return timeline_in_words(value) if path == "timeline" else show_value(value)
+
+
 def _kind(annotation, model) -> str:
     """What a field holding sections is, in words: 'list of corporate events', 'mapping of
     name to channel', 'section'."""
