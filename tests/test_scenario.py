@@ -278,7 +278,40 @@ def test_a_scenario_file_needs_a_base_or_behaviours_and_its_name_is_optional(tmp
         """, "own.yaml")
     unnamed = load_scenario(own)
     assert unnamed.name == "custom" and [b.name for b in unnamed.behaviours] == ["littering"]
-    assert load_scenario({"days": 30}).behaviours == []  # Python: a bare scenario is fine
+    assert load_scenario({"days": 30, "behaviours": []}).behaviours == []  # on purpose
+
+
+def test_a_mapping_without_behaviours_is_warned_as_a_file_is_refused():
+    """``simulate({"days": 10, "population": {"agents": 1000}})`` ran silently with nobody
+    acting, where the same text as YAML was refused: it is told in the same words, as a
+    ScenarioWarning (the test suite's mechanisms-only scenarios are such mappings:
+    conftest's BARE). ``behaviours: []``, a base or an override that adds behaviours are
+    meant and not warned."""
+    needs = ("no behaviours (a scenario file needs a base: to start from, e.g. base: "
+             "national-800, or behaviours of its own)")
+    given = {"days": 10, "population": {"agents": 1000}}
+    assert problems(yaml.safe_dump(given)) == [f"<text>: {needs}"]
+    with pytest.warns(scsim.ScenarioWarning) as caught:
+        sc = load_scenario(given)
+    assert sc.behaviours == [] and [str(w.message) for w in caught] == [
+        f"<dict>: {needs}: nobody acts in it (behaviours: [] runs it so on purpose, without "
+        "this warning)"]
+    assert caught[0].message.path == ("behaviours",)
+    with pytest.warns(scsim.ScenarioWarning, match=r"^<dict>: no behaviours \(a scenario "):
+        scsim.simulate(given, seed=1)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_scenario({**given, "behaviours": []}).behaviours == []
+        assert load_scenario({**given, "base": "national-800"}).behaviours
+        added = load_scenario(given, overrides={"behaviours": [
+            {"name": "litter", "rate": 0.1, "delta": -5, "channel": "camera"}],
+            "surveillance.channels.camera.coverage": 0.5})
+        assert [b.name for b in added.behaviours] == ["litter"]
+        # a Scenario's own mapping (agents= on a Scenario) always has the key
+        assert scsim.simulate(load_scenario({**given, "behaviours": []}), agents=100,
+                              days=2).info["agents"] == 100
 
 
 def test_bad_override_and_unknown_scenario():
@@ -329,32 +362,103 @@ def test_a_python_argument_is_named_as_python_writes_it_not_as_a_cli_option(give
 
 
 def test_a_scenario_changed_in_python_is_checked_before_it_runs():
-    """A notebook user set a field by assignment, or through ``model_copy(update=...)``;
-    neither is checked when it is set, and a probability of 5 ran, a threshold of 'abc'
-    failed deep in numba. Every entry point validates a Scenario again, and a valid one
-    comes back equal (an int where a float is due as a float, so no new kernel version)."""
+    """A notebook user changed a field through ``model_copy(update=...)``, or a list in
+    place, neither checked when done: a probability of 5 ran, a threshold of 'abc' failed
+    deep in numba. Every entry point validates a Scenario again, and a valid one comes
+    back equal (an int where a float is due as a float, so no new kernel version). An
+    assignment is checked at once (``test_an_assignment_is_checked_at_once``)."""
     sc = load_scenario("pilot-1000", agents=200, days=2)
-    for change, said in ((lambda s: setattr(s.surveillance, "misattribution", -0.5),
+    for change, said in ((lambda s: s.model_copy(update={"surveillance": s.surveillance.
+                                                          model_copy(update={
+                                                              "misattribution": -0.5})}),
                           "surveillance.misattribution: must be >= 0"),
-                         (lambda s: setattr(s.listing, "threshold", "abc"),
+                         (lambda s: s.model_copy(update={"listing": s.listing.model_copy(
+                             update={"threshold": "abc"})}),
                           "listing.threshold: must be a number, got 'abc'")):
-        bad = sc.model_copy(deep=True)
-        change(bad)
+        bad = change(sc)
         for call in (scsim.simulate, scsim.Simulation, lambda s: scsim.replicate(s, reps=1),
                      lambda s: scsim.compare(s, sc)):
             with pytest.raises(ScenarioError, match=said):
                 call(bad)
-    copied = sc.model_copy(update={"surveillance": sc.surveillance.model_copy(
-        update={"misattribution": 5.0})})
-    with pytest.raises(ScenarioError, match=r"surveillance.misattribution: must be <= 1"):
-        scsim.simulate(copied)
+    listed = sc.model_copy(deep=True)
+    listed.behaviours[0].__dict__["rate"] = -1.0  # (past the assignment's check)
+    with pytest.raises(ScenarioError, match=r"behaviours\[0\]\.rate: must be >= 0"):
+        scsim.simulate(listed)
     whole = sc.model_copy(deep=True)
     whole.listing.threshold = 650
+    assert isinstance(whole.listing.threshold, float)  # converted when assigned
     assert scsim.Simulation(whole).scenario.listing.threshold == 650.0
     assert isinstance(scsim.Simulation(whole).scenario.listing.threshold, float)
     for name in scsim.builtin_names():
         loaded = load_scenario(name)
         assert scsim.scenario.as_scenario(loaded) == loaded
+
+
+def assigned(target, name, value) -> list[str]:
+    with pytest.raises(ScenarioError) as exc:
+        setattr(target, name, value)
+    assert str(exc.value).startswith("invalid scenario:\n  ")
+    return exc.value.problems
+
+
+def test_an_assignment_is_checked_at_once():
+    """``sc.listing.threshold = "abc"`` and ``sc.population.agents = -5`` were accepted,
+    and refused only at simulate(), naming ``<scenario>``: an assignment is validated
+    (pydantic's ``validate_assignment``) and refused at once in the loader's words, at
+    the field's path in the scenario, the field keeping its value; a section or list
+    assigned whole is checked and its items named from the scenario too, in copies and
+    pickles as well."""
+    import copy
+    import pickle
+
+    sc = load_scenario("national-800", agents=2000)
+    before = sc.model_dump()
+    assert assigned(sc.listing, "threshold", "abc") == [
+        "listing.threshold: must be a number, got 'abc'"]
+    assert assigned(sc.population, "agents", -5) == ["population.agents: must be >= 2"]
+    assert assigned(sc.listing, "threshold", True) == [
+        "listing.threshold: must be a number, got true"]
+    assert assigned(sc, "days", 0) == ["days: must be >= 1"]
+    assert assigned(sc.listing, "treshold", 600) == [
+        "listing.treshold: unknown key (did you mean 'threshold'?)"]
+    assert assigned(sc.population.conformity, "sigma", 9) == [
+        "population.conformity.sigma: must be <= 5"]
+    assert assigned(sc.behaviours[2], "rate", "often") == [
+        "behaviours[2].rate: must be a number, got 'often'"]
+    channel = next(iter(sc.surveillance.channels))
+    assert assigned(sc.surveillance.channels[channel], "coverage", 1.5) == [
+        f"surveillance.channels.{channel}.coverage: must be <= 1"]
+    assert assigned(sc, "population", {"agents": 1, "household_size": 0}) == [
+        "population.agents: must be >= 2", "population.household_size: must be >= 1"]
+    assert sc.model_dump() == before  # nothing refused was kept
+    sc.population = {**sc.population.model_dump(), "agents": 3000,
+                     "conformity": {"mean": 2.0}}  # a whole section
+    assert sc.population.agents == 3000 and sc.population.conformity.mean == 2.0
+    assert assigned(sc.population.conformity, "mean", -1) == [
+        "population.conformity.mean: must be >= 0"]
+    sc.behaviours = [*sc.behaviours, {"name": "litter", "rate": 0.1, "delta": -5,
+                                      "channel": channel}]
+    last = len(sc.behaviours) - 1
+    assert assigned(sc.behaviours[last], "delta", "x") == [
+        f"behaviours[{last}].delta: must be a number, got 'x'"]
+    for other in (copy.deepcopy(sc), sc.model_copy(deep=True), pickle.loads(pickle.dumps(sc))):
+        assert other == sc
+        assert assigned(other.listing, "threshold", "abc") == [
+            "listing.threshold: must be a number, got 'abc'"]
+    # the rules across fields are checked when it runs: two fields changed one by one
+    sc.scoring.min = sc.scoring.max + 1
+    sc.scoring.max = sc.scoring.min + 1000
+    sc.scoring.min = 0
+    assert scsim.scenario.as_scenario(sc).scoring.max == sc.scoring.max
+    sc.scoring.min = sc.scoring.max + 1
+    with pytest.raises(ScenarioError, match=r"scoring.max: must be > scoring.min"):
+        scsim.scenario.as_scenario(sc)
+    sc.scoring.min = 0
+    sc.listing.threshold = 600  # a valid value, as before
+    assert sc.listing.threshold == 600.0
+    from scsim.scenario.section import Section
+
+    assert "validate_assignment" in Section.__doc__
 
 
 def test_one_override_may_be_given_as_a_string_and_reps_must_be_whole():

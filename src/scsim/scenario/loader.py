@@ -414,6 +414,7 @@ TEXT_SOURCE = "<text>"  # what problems of a scenario given as YAML text name as
 # What a scenario file must have (its name is optional: "custom" when it gives none)
 NEEDS = ("a scenario file needs a base: to start from, e.g. base: national-800, or "
          "behaviours of its own")
+NOBODY_ACTS = "behaviours: [] runs it so on purpose, without this warning"
 
 
 def _read_source(source: str | Path, seen: tuple = ()) -> Document:
@@ -540,9 +541,11 @@ def load_scenario(
         # a built-in is the base of the overrides; a file with a base, of its own keys
         own = set() if doc.source.startswith("<built-in") else (
             set(doc.lines) if doc.merged else None)
-    # a file whose base chain lists no behaviours, nor the file itself: nobody would act
-    idle = not isinstance(source, dict) and "behaviours" not in doc.data and not (
-        doc.source.startswith("<built-in"))
+    # a file (or mapping) whose base chain lists no behaviours, nor itself: nobody would
+    # act. A mapping is warned (``ScenarioWarning``), not refused: test scaffolding builds
+    # mechanisms-only scenarios as mappings (tests/conftest.py BARE); ``behaviours: []``
+    # says that nobody acts on purpose.
+    idle = "behaviours" not in doc.data and not doc.source.startswith("<built-in")
     if isinstance(overrides, str):  # one override, not its characters
         overrides = [overrides]
     named = "--set" if spelling == "cli" else "overrides="
@@ -603,7 +606,11 @@ def load_scenario(
         given(("network", "path"), str(Path(network).resolve()), option("network", network))
     sc = validate(doc)  # its own problems first, then this one
     if idle and "behaviours" not in doc.data:  # (an override may add one)
-        raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
+        if not isinstance(source, dict):
+            raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
+        warnings.warn(ScenarioWarning(f"{doc.source}: no behaviours ({NEEDS}): nobody acts "
+                                      f"in it ({NOBODY_ACTS})", ("behaviours",)),
+                      stacklevel=2)
     if own is not None:
         own |= {path[:cut] for path in doc.options for cut in range(1, len(path) + 1)}
     for path, sentence in inert_settings(sc, own=own):
@@ -633,7 +640,8 @@ def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = 
                 days: int | None = None,
                 overrides: str | list[str] | dict[str, Any] | None = None) -> Scenario:
     """``scenario`` validated again when it is a Scenario and nothing is changed (a field
-    set by assignment, or by ``model_copy(update=...)``, is not checked when it is set);
+    set by ``model_copy(update=...)``, a list changed in place, and the rules across
+    fields are not checked when they are set; an assignment is, ``section.Section``);
     otherwise loaded with ``load_scenario`` (a built-in name, a YAML path or a mapping; a
     Scenario through its mapping), ``agents``, ``days`` and ``overrides`` applied as it
     applies them."""
@@ -928,6 +936,17 @@ def _misnamed_items(doc: Document, errors: list[dict]) -> tuple[list[dict], list
     kept = [err for err in errors if tuple(err["loc"])[:-1] not in told
             or err["type"] != "missing"]
     return kept, list(told.items())
+
+
+def assignment_problems(errors: list[dict], at: tuple) -> list[str]:
+    """The problems of a value assigned to a field of a scenario's section at ``at``
+    (``Section.__setattr__``; pydantic's errors, their paths from that section), in the
+    loader's words, each named by its path from the scenario
+    (``listing.threshold: must be a number, got 'abc'``)."""
+    errors = [{**err, "loc": (*at, *err["loc"]), "type": "extra_forbidden"
+               if err["type"] == "no_such_attribute" else err["type"]} for err in errors]
+    return [f"{format_path(tuple(err['loc']))}: {_message(err)}"
+            for err in _field_problems(errors)]
 
 
 def _field_problems(errors: list[dict], suggest: bool = True) -> list[dict]:

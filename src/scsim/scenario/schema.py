@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, create_model
 
 from scsim.core.mechanism import mechanisms
-from scsim.scenario.section import Days, LogNormal, Name, Probability, Section, meta
+from scsim.scenario.section import Days, LogNormal, Name, Probability, Section, meta, place
 
 __all__ = ["Days", "LogNormal", "Name", "Probability", "Scenario", "Section"]
 
@@ -141,6 +141,11 @@ class World(Section):
                                    description="who the citizens are")
     regions: Regions = Field(default_factory=Regions, description="regions and roll-out")
     network: Network = Field(default_factory=Network, description="ties between citizens")
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Each section is told its path in the scenario (``section.place``): a bad
+        assignment names it (``listing.threshold: ...``)."""
+        place(self, ())
 
     def __repr__(self) -> str:  # not every key: dump_yaml shows them
         return (f"{type(self).__name__}({self.name!r}, agents={self.population.agents}, "
