@@ -283,6 +283,9 @@ def test_plan_says_on_and_off(monkeypatch, capsys):
     observe = next(line for line in out.splitlines() if " observe " in line)
     assert [cell.strip() for cell in behave.split("│")[-3:-1]] == ["on", "on"]
     assert [cell.strip() for cell in observe.split("│")[-3:-1]] == ["on", "off"]
+    # what the day-365 step sets, which the columns show only as steps switched off
+    assert "What changes on which day: day 365: surveillance.enabled false, " in \
+        " ".join(out.split())
 
 
 def test_sizes_have_thousands_separators_and_scripts_get_whole_numbers(monkeypatch, capsys,

@@ -17,7 +17,7 @@ def plan(scenario: Annotated[str, typer.Argument(help="Built-in name or YAML fil
          set_: SetOption = None) -> None:
     """Print the steps of one simulated day in order: the mechanism module of each, the
     scenario section it reads, its kernels and counters, and whether it is on (per epoch
-    of the timeline)."""
+    of the timeline); then what each step of the timeline sets."""
     from scsim.core.plan import scenario_plan
 
     sc = load(scenario, overrides=set_)
@@ -26,3 +26,8 @@ def plan(scenario: Annotated[str, typer.Argument(help="Built-in name or YAML fil
         if table[column].dtype == bool:
             table[column] = table[column].map({True: "on", False: "off"})
     console.print(frame_table(table, title=f"{sc.name}: one day, in order"))
+    if sc.timeline:  # a change inside a step (appeals within listing) shows in no column
+        from scsim.scenario.reference import timeline_in_words
+
+        console.print("What changes on which day: "
+                      + timeline_in_words(sorted(sc.timeline, key=lambda s: s.day)))
