@@ -809,3 +809,36 @@ def test_a_number_yaml_reads_otherwise_than_it_looks_is_refused(tmp_path, writte
         load_scenario(path)
     path.write_text(f'base: mesa-parity\ndescription: "{written}"\n')
     assert load_scenario(path).description == written
+
+
+def test_a_mapping_set_on_a_section_is_merged_into_it():
+    """`listing: {enabled: true}` in a timeline step (or an override) switches listing on
+    and keeps the rest of the section, as `listing.enabled: true` does: it replaced the
+    section, whose threshold fell back to none, and nobody was ever listed, unsaid."""
+    text = textwrap.dedent("""
+        name: city
+        days: 30
+        population: {agents: 3000}
+        behaviours: [{name: littering, rate: 0.2, delta: -10, channel: camera}]
+        surveillance: {channels: {camera: {coverage: 0.8}}}
+        listing: {enabled: false, threshold: 985, appeals: {enabled: false, rate: 0.2}}
+        timeline:
+          - {day: 10, set: STEP}
+        """)
+    nested = load_scenario(text.replace("STEP", "{listing: {enabled: true, appeals: "
+                                                "{enabled: true}}}"))
+    dotted = load_scenario(text.replace("STEP", "{listing.enabled: true, "
+                                                "listing.appeals.enabled: true}"))
+    (_, before), (_, after) = timeline_epochs(nested)
+    assert (before.listing.enabled, after.listing.enabled) == (False, True)
+    assert after.listing.threshold == 985 and after.listing.appeals.rate == 0.2
+    assert after.listing.appeals.enabled
+    assert (after.model_dump(exclude={"timeline"})
+            == timeline_epochs(dotted)[1][1].model_dump(exclude={"timeline"}))
+    runs = [scsim.simulate(sc, seed=1).metrics for sc in (nested, dotted)]
+    assert runs[0]["listed"].iloc[-1] > 0 and runs[0].equals(runs[1])
+    # an override of a whole section merges too; a key misspelt inside one is refused
+    assert load_scenario("national-800", overrides={"listing": {"enabled": True}}
+                         ).listing.threshold == load_scenario("national-800").listing.threshold
+    with pytest.raises(ScenarioError, match=r"timeline\[0\]\.set\.listing\.enabeld: unknown"):
+        timeline_epochs(load_scenario(text.replace("STEP", "{listing: {enabeld: true}}")))

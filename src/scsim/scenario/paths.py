@@ -76,7 +76,10 @@ def get_path(data: dict, path: tuple) -> Any:
 
 
 def set_path(data: dict, path: tuple, value: Any) -> None:
-    """Set ``value`` at ``path`` in nested dicts and named lists, creating sections."""
+    """Set ``value`` at ``path`` in nested dicts and named lists, creating sections. A
+    mapping set on a section is merged into it (``_merged``): ``listing: {enabled: true}``
+    switches listing on and keeps its threshold, as ``listing.enabled: true`` does (it
+    replaced the section, whose other keys fell back to their defaults: nobody listed)."""
     node: Any = data
     for depth, key in enumerate(path[:-1]):
         item = path[depth + 1]
@@ -95,7 +98,19 @@ def set_path(data: dict, path: tuple, value: Any) -> None:
                             "of its fields")
     if not isinstance(node, dict):
         raise ScenarioError(f"{format_path(path[:-1])}: is a value, not a section")
-    node[last] = value
+    node[last] = _merged(node.get(last), value)
+
+
+def _merged(old: Any, new: Any) -> Any:
+    """``new`` set where ``old`` was: a non-empty mapping on a mapping is merged into a copy
+    of it, key by key and as deep as both are mappings; anything else (a value, a list, an
+    empty mapping that clears one) replaces it."""
+    if not (isinstance(old, dict) and isinstance(new, dict) and new):
+        return new
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = _merged(out.get(key), value)
+    return out
 
 
 def canonical(data: Any, loc: tuple) -> tuple:
