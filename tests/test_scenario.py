@@ -99,7 +99,8 @@ def test_errors_name_field_file_and_line(tmp_path):
     found = problems(path)
     assert f"{path}:7: behaviours[3].rate: must be >= 0" in found
     assert f"{path}:9: scoring.association.alfa: unknown key (did you mean 'alpha'?)" in found
-    assert f"{path}:12: surveillance.channels.camera.coverage: must be <= 1" in found
+    assert (f"{path}:12: surveillance.channels.camera.coverage: must be <= 1 (a share or "
+            "probability: 1.5 % is 0.015)") in found
 
 
 def test_agents_or_days_given_twice_must_agree(monkeypatch, capsys):
@@ -427,7 +428,8 @@ def test_an_assignment_is_checked_at_once():
         "behaviours[2].rate: must be a number, got 'often'"]
     channel = next(iter(sc.surveillance.channels))
     assert assigned(sc.surveillance.channels[channel], "coverage", 1.5) == [
-        f"surveillance.channels.{channel}.coverage: must be <= 1"]
+        f"surveillance.channels.{channel}.coverage: must be <= 1 (a share or probability: "
+        "1.5 % is 0.015)"]
     assert assigned(sc, "population", {"agents": 1, "household_size": 0}) == [
         "population.agents: must be >= 2", "population.household_size: must be >= 1"]
     assert sc.model_dump() == before  # nothing refused was kept
@@ -497,6 +499,13 @@ def test_a_problem_an_override_caused_names_that_override(tmp_path):
     own = write(tmp_path, HALF_MAJORITY)
     found = problems(own, days=5)
     assert len(found) == 1 and found[0].startswith(f"{own}:4: population.groups: shares "), found
+    # a key misspelt by an override under a section the file wrote: the override, not the
+    # file's line of that section (which the user would search in vain)
+    listing = write(tmp_path, "behaviours: [{name: a, rate: 0.1, delta: -1, channel: camera}]"
+                    "\nlisting:\n  threshold: 990\n", "listing.yaml")
+    assert problems(listing, overrides=["listing.appeal.rate=0.05"]) == [
+        "override listing.appeal.rate=0.05: listing.appeal: unknown key (did you mean "
+        "'appeals'?)"]
 
 
 def test_agents_beside_an_edge_list_network_are_refused(tmp_path):
@@ -842,3 +851,17 @@ def test_a_mapping_set_on_a_section_is_merged_into_it():
                          ).listing.threshold == load_scenario("national-800").listing.threshold
     with pytest.raises(ScenarioError, match=r"timeline\[0\]\.set\.listing\.enabeld: unknown"):
         timeline_epochs(load_scenario(text.replace("STEP", "{listing: {enabeld: true}}")))
+
+
+def test_a_percentage_written_for_a_share_is_told_as_a_share():
+    """A non-programmer writes 5 or 5% for a 5 % false-match rate: each is refused with the
+    share to write instead (it said only "must be <= 1" and "must be a number")."""
+    assert problems("national-800", overrides={"surveillance.misattribution": 5}) == [
+        "override surveillance.misattribution=5: surveillance.misattribution: must be <= 1 "
+        "(a share or probability: 5 % is 0.05)"]
+    assert problems("national-800", overrides=["surveillance.misattribution=0.5%"]) == [
+        "override surveillance.misattribution=0.5%: surveillance.misattribution: must be a "
+        "number, got '0.5%' (a percentage as a share: write 0.005)"]
+    # a value above 100 is no percentage
+    assert problems("national-800", overrides={"surveillance.misattribution": 500}) == [
+        "override surveillance.misattribution=500: surveillance.misattribution: must be <= 1"]

@@ -787,8 +787,10 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
             loc[1], int) and loc[1] < len(kept):  # the step's place in the file
         loc = ("timeline", kept[loc[1]], *loc[2:])
     # a key of no line, or of a built-in's line (which the user did not write): the
-    # override that wrote under it (--set foo.bar=1 for 'foo')
-    where = _where(doc, loc, under=doc.source.startswith("<built-in")) or _where(
+    # override that wrote under it (--set foo.bar=1 for 'foo'; a key misspelt by --set
+    # listing.appeal.rate=1 is not the file's line of listing)
+    unwritten = canonical(doc.data, loc) not in doc.lines
+    where = _where(doc, loc, under=doc.source.startswith("<built-in") or unwritten) or _where(
         doc, loc, under=True)
     if not where.startswith(tuple(doc.options.values())):
         said = re.sub(r" \((known: |did you mean )[^)]*\)", "", message)  # not its hints
@@ -829,7 +831,11 @@ def _message(err: dict, suggest: bool = True) -> str:
     bounds = {"greater_than_equal": ">= {ge}", "greater_than": "> {gt}",
               "less_than_equal": "<= {le}", "less_than": "< {lt}"}
     if kind in bounds:
-        return "must be " + bounds[kind].format(**{k: _num(v) for k, v in ctx.items()})
+        said = "must be " + bounds[kind].format(**{k: _num(v) for k, v in ctx.items()})
+        if kind == "less_than_equal" and ctx.get("le") == 1 and isinstance(
+                value, int | float) and 1 < value <= 100:  # 5 for 5 %
+            said += f" (a share or probability: {_num(value)} % is {_num(value / 100)})"
+        return said
     if kind == "extra_forbidden":
         close = _meant(err["loc"]) if suggest else None
         known = _fields_at(err["loc"][:-1])
@@ -848,6 +854,13 @@ def _message(err: dict, suggest: bool = True) -> str:
         if isinstance(value, list | dict):  # for one number
             shape = "a list" if isinstance(value, list) else "a mapping"
             return f"must be a number, got {shape}: {_echo(value)}"
+        if isinstance(value, str) and value.strip().endswith("%"):  # 5% for 0.05
+            number = value.strip().removesuffix("%").strip()
+            try:
+                share = f": write {_num(float(number) / 100)}"
+            except ValueError:
+                share = ""
+            return f"must be a number, got {_echo(value)} (a percentage as a share{share})"
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number, got {_echo(value)}"
