@@ -241,6 +241,21 @@ def test_listing_duration():
     assert m["wrongful_new"].sum() == 0
 
 
+def test_listing_switched_off_on_a_timeline_delists_everyone_that_day():
+    """`listing.enabled: false` from day 6 means nobody is listed from then on: every
+    agent is delisted on day 6 (the list froze: its agents stayed listed, and sanctioned,
+    for ever), and no ticket is blocked after it."""
+    sc = severe_all(days=15, duration=1000, sanctions={
+        "enabled": True, "travel": {"air_rate": 0.2, "train_rate": 0.0}})
+    steps = [*sc.model_dump()["timeline"], {"day": 6, "set": {"listing.enabled": False}}]
+    res, _ = run(sc.model_validate({**sc.model_dump(), "timeline": steps}))
+    m = res.metrics
+    assert (m["listed"].iloc[:6] == N).all() and (m["listed"].iloc[6:] == 0).all()
+    assert m["delisted"].iloc[6] == N and m["delisted"].sum() == N
+    assert m["blocked_air"].iloc[:6].sum() > 0 and (m["blocked_air"].iloc[6:] == 0).all()
+    assert (res.agents["days_listed"] == 6).all()
+
+
 def test_days_listed_counts_a_listing_running_at_the_end():
     """Listed on day 3 for 100 days of a 20-day run: listed at the end of days 3..19, so
     days_listed is 17 (the listing day counts, and a listing still running is not short)."""

@@ -292,6 +292,9 @@ def test_a_mapping_without_behaviours_is_warned_as_a_file_is_refused():
              "national-800, or behaviours of its own)")
     given = {"days": 10, "population": {"agents": 1000}}
     assert problems(yaml.safe_dump(given)) == [f"<text>: {needs}"]
+    with pytest.raises(ScenarioError) as refused:  # its header names it, as every other's
+        load_scenario("days: 10\npopulation: {agents: 1000}\n")
+    assert str(refused.value).startswith(f"invalid scenario <text>:\n  <text>: {needs}")
     with pytest.warns(scsim.ScenarioWarning) as caught:
         sc = load_scenario(given)
     assert sc.behaviours == [] and [str(w.message) for w in caught] == [

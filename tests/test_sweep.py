@@ -351,7 +351,7 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
      "1,100,000 cells × 1 replication"),
     # --workers sizes a local cluster: 0 is refused, and so is --workers with a scheduler
     (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "0"],
-     "'--workers'"),
+     "--workers 0: a local cluster needs at least 1 worker process"),
     (["sensitivity", "national-800", "--param", "scoring.recovery=0..0.1", "--workers", "2",
       "--scheduler", "tcp://127.0.0.1:8786"], "--workers 2: it sizes the local cluster"),
     # both ends of a range are checked against the scenario before any trial runs

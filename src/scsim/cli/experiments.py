@@ -40,8 +40,7 @@ SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786), or 'local' for a local "
     "cluster on this machine; default SCSIM_SCHEDULER, else local.")]
 WorkersOption = Annotated[int | None, typer.Option(
-    min=1, help="Worker processes of the local cluster, at least 1 (default: one per "
-    "core).")]
+    help="Worker processes of the local cluster, at least 1 (default: one per core).")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the experiment, 0 to 2**63 - 1 "
                                               "(replication seeds derive from it).")]
 ParamOption = Annotated[list[str] | None, typer.Option(
@@ -62,6 +61,9 @@ def _scheduler(scheduler: str | None, workers: int | None) -> str | None:
     only a local cluster, so it is refused with an address."""
     from scsim.experiments.cluster import scheduler_address
 
+    if workers is not None and workers < 1:  # (typer's own words read as a form's)
+        raise ScsimError(f"--workers {workers}: a local cluster needs at least 1 worker "
+                         "process (leave it out for one per core)")
     address = scheduler_address(scheduler)
     if address and workers is not None:
         raise ScsimError(f"--workers {workers}: it sizes the local cluster, and this "

@@ -285,7 +285,8 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
              times_listed, days_listed, wrongful_listings, counts, bk, flags):
     """Tier, listing and delisting decisions for every agent of a started region.
     ``days_listed`` counts the days an agent ends listed: the listing day, not the day of
-    release."""
+    release. With listing off (a timeline step switched it off) every listed agent is
+    delisted on that day: nobody is listed (the list froze, its agents listed for ever)."""
     threshold, tier_min = p.threshold, p.tier_min
     clean = clean_column(scores)
     n = len(status)
@@ -297,14 +298,16 @@ def classify(p, key, day, region, started, scores, tier, status, today, listed_u
                 continue
             s = scores[i, 0]
             tier[i] = tier_of(s, tier_min)
-            if not p.listing:
-                continue
             st = status[i]
+            if not p.listing and not st & LISTED:
+                continue
             ev = today[i]
             if st & LISTED:
                 h = agent_hash(key, i)
                 free = False
-                if ev & SEVERE_REAL:
+                if not p.listing:  # switched off by a timeline step: nobody is listed
+                    free = True
+                elif ev & SEVERE_REAL:
                     listed_until[i] = max(listed_until[i], day + p.severe_duration)
                 elif listed_until[i] <= day:
                     if p.renew and s < threshold:

@@ -607,7 +607,7 @@ def load_scenario(
     sc = validate(doc)  # its own problems first, then this one
     if idle and "behaviours" not in doc.data:  # (an override may add one)
         if not isinstance(source, dict):
-            raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})")
+            raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})", doc.source)
         warnings.warn(ScenarioWarning(f"{doc.source}: no behaviours ({NEEDS}): nobody acts "
                                       f"in it ({NOBODY_ACTS})", ("behaviours",)),
                       stacklevel=2)
