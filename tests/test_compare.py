@@ -260,6 +260,11 @@ def test_compare_command(tmp_path, monkeypatch, capsys):
     frame = pd.read_csv(io.StringIO(data))
     assert set(frame["table"]) == {"metrics", "switches", "groups"}
     assert len(frame) == len(c.metrics(headline=True)) + len(c.switches()) + len(c.groups())
+    # for a briefing: each metric in words beside its name, figures without the indent
+    labels = frame[frame["table"] == "metrics"].set_index("metric")["label"]
+    assert labels["newly_listed"] == "new listings" and labels["penalised_acts"] == (
+        "penalised acts")
+    assert not frame["figure"].dropna().str.startswith(" ").any()
     for args, message in (
             (("compare", by_name["no-system"], "national-800"), "not one of each"),
             (("compare", by_name["no-system"], by_name["national-800"], "--reps", "2"),

@@ -360,11 +360,16 @@ def comparison_record(comparison, all_metrics: bool = False) -> dict:
 
 def comparison_frame(comparison, all_metrics: bool = False):
     """Every table of a comparison in one frame (``--csv``): ``table`` says which, then the
-    row's labels (metric and measure, figure, or group and figure) and values."""
+    row's labels (metric, its ``label`` in words as the tables print it, and measure;
+    figure; or group and figure, without the tables' indent) and values."""
     import pandas as pd
 
-    return pd.concat([comparison.metrics(headline=not all_metrics).assign(table="metrics"),
-                      comparison.switches().assign(table="switches"),
-                      comparison.groups().assign(table="groups")], ignore_index=True)[
-        ["table", "metric", "measure", "unit", "group", "figure", "a", "b", "diff", "agents", "lo",
-         "hi", "change", "change_lo", "change_hi"]]
+    from scsim.outputs.metrics import metric_label
+
+    frame = pd.concat([comparison.metrics(headline=not all_metrics).assign(table="metrics"),
+                       comparison.switches().assign(table="switches"),
+                       comparison.groups().assign(table="groups")], ignore_index=True)
+    frame["label"] = [metric_label(m) if isinstance(m, str) else "" for m in frame["metric"]]
+    frame["figure"] = frame["figure"].str.strip()  # "  cause: ..." is indented in a table
+    return frame[["table", "metric", "label", "measure", "unit", "group", "figure", "a", "b",
+                  "diff", "agents", "lo", "hi", "change", "change_lo", "change_hi"]]
