@@ -288,6 +288,21 @@ def test_plan_says_on_and_off(monkeypatch, capsys):
         " ".join(out.split())
 
 
+def test_a_run_cut_short_by_days_says_which_timeline_steps_it_leaves_out(monkeypatch, capsys,
+                                                                         store):
+    """`--days 200` dropped the step of day 270 without a word, where a step written past
+    the file's own days is refused: a warning names each step left out, once."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
+                         "--days", "3", "--quiet")
+    assert code == 0
+    said = " ".join(err.split())
+    assert said.count("warning: --days 3: the run ends before its timeline's day 365: "
+                      "surveillance.enabled false, ") == 1 and said.count("(left out)") == 1
+    code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
+                         "--quiet")
+    assert "left out" not in err  # its own length reaches day 365
+
+
 def test_sizes_have_thousands_separators_and_scripts_get_whole_numbers(monkeypatch, capsys,
                                                                        store):
     """The run header said "100 agents × 100000 days" and `run --csv` "run,agents,1000.0":
