@@ -498,7 +498,7 @@ def test_a_problem_an_override_caused_names_that_override(tmp_path):
         "override behaviours[0].rate=1000: behaviours.bad_driving.rate: must be <= 50"]
     assert problems("national-800", overrides={"population.groups.majority.share": 0.5}) == [
         "override population.groups.majority.share=0.5: population.groups: shares must sum "
-        "to 1 (they sum to 0.6)"]
+        "to 1 (they sum to 0.6: majority 0.5, minority 0.1)"]
     own = write(tmp_path, HALF_MAJORITY)
     found = problems(own, days=5)
     assert len(found) == 1 and found[0].startswith(f"{own}:4: population.groups: shares "), found
@@ -527,7 +527,9 @@ def test_a_problem_a_base_file_wrote_names_that_file_and_line(tmp_path):
     base = write(tmp_path, HALF_MAJORITY + "listing:\n  threshold: 900\n", "t10.yaml")
     child = write(tmp_path, "base: t10.yaml\ndays: 20\nlisting: {duration: 30}\n", "t11.yaml")
     assert problems(child) == [
-        f"{base}:4: population.groups: shares must sum to 1 (they sum to 0.6)",
+        f"{base}:4: population.groups: shares must sum to 1 (they sum to 0.6: majority 0.5, "
+        "minority 0.1); a base's groups and yours merge by name, so to have other groups "
+        "give yours the base's names",
         f"{base}:7: listing.threshold: must be within the score range [0, 800]"]
     fixed = write(tmp_path, "base: t10.yaml\nlisting: {threshold: 950}\n", "t12.yaml")
     found = problems(fixed)  # its own key at its own line, the base's at the base's

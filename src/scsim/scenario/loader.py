@@ -782,6 +782,9 @@ def _describe(doc: Document, loc: tuple, message: str) -> str:
     rate) is put at the override that set the other, when its message names it."""
     if doc.merged:
         loc = canonical(doc.data, loc)
+        if loc == ("population", "groups") and message.startswith("shares must sum"):
+            message += ("; a base's groups and yours merge by name, so to have other groups "
+                        "give yours the base's names")
     kept = doc.timeline_kept
     if kept is not None and loc[:1] == ("timeline",) and len(loc) > 1 and isinstance(
             loc[1], int) and loc[1] < len(kept):  # the step's place in the file

@@ -195,7 +195,9 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     _unique(out, ("population", "groups"), groups)
     total = sum(g.share for g in sc.population.groups)
     if abs(total - 1.0) > 1e-6:
-        out.append((("population", "groups"), f"shares must sum to 1 (they sum to {total:g})"))
+        shares = ", ".join(f"{g.name} {g.share:g}" for g in sc.population.groups)
+        out.append((("population", "groups"),
+                    f"shares must sum to 1 (they sum to {total:g}: {shares})"))
     if len(groups) > 64:
         out.append((("population", "groups"), "at most 64 groups"))
     for k, g in enumerate(sc.population.groups):
