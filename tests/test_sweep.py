@@ -349,9 +349,13 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     (["sweep", "national-800", "--grid", "listing.threshold=" + ",".join(map(str, range(1100))),
       "--grid", "scoring.recovery=" + ",".join(str(k / 1e4) for k in range(1000))],
      "1,100,000 cells × 1 replication"),
-    # --workers sizes a local cluster: 0 is refused, and so is --workers with a scheduler
-    (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "0"],
-     "--workers 0: a local cluster needs at least 1 worker process"),
+    # --workers sizes a local cluster (0: none, this process): a negative number is refused,
+    # and so is --workers with a scheduler, 0 included
+    (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "-1"],
+     "--workers -1: a local cluster needs at least 1 worker process (0 runs here, in this "
+     "process, one run after another; leave it out for one per core)"),
+    (["sweep", "national-800", "--grid", "scoring.recovery=0,0.1", "--workers", "0",
+      "--scheduler", "tcp://127.0.0.1:8786"], "--workers 0: it sizes the local cluster"),
     (["sensitivity", "national-800", "--param", "scoring.recovery=0..0.1", "--workers", "2",
       "--scheduler", "tcp://127.0.0.1:8786"], "--workers 2: it sizes the local cluster"),
     # both ends of a range are checked against the scenario before any trial runs
@@ -621,8 +625,8 @@ def test_a_sweep_whose_runs_cannot_fit_is_refused_before_the_local_cluster(
 
 def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch, tmp_path):
     """``scsim.sweep`` checks its seed and ``workers`` first: no cluster, no store, no
-    phantom `interrupted` sweep; ``workers=0`` is refused as ``--workers 0`` is, not read
-    as "one per core"."""
+    phantom `interrupted` sweep; a negative ``workers`` is refused as ``--workers -1`` is
+    (0 runs here, in this process: ``test_sequential``)."""
     import scsim.experiments.cluster as cluster
 
     monkeypatch.setattr(cluster, "dask_client", no_cluster)
@@ -634,10 +638,11 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
         with pytest.raises(ScsimError, match=r"^seed .*: must be"):
             python_sweep("court-blacklist", sample=2, seed=seed, store=store,
                          ranges={"scoring.recovery": (0.001, 0.01)})
-    for workers in (0, -1, 1.5):
+    for workers in (-1, 1.5, True):
         with pytest.raises(ScsimError, match=rf"^workers={workers!r}: a local cluster needs "
-                                             r"at least 1 worker process \(None: one per "
-                                             r"core\)$"):
+                                             r"at least 1 worker process \(0: no cluster, "
+                                             r"the runs go here, in this process, one after "
+                                             r"another; None: one per core\)$"):
             python_sweep("court-blacklist", {"listing.threshold": [640]}, workers=workers,
                          store=store)
     # workers beside a scheduler's address would be ignored: refused, as --workers is
@@ -671,8 +676,9 @@ def test_python_sweep_refuses_a_bad_seed_or_workers_before_anything(monkeypatch,
         python_sweep("court-blacklist", {"listing.threshold": [640]}, store=store,
                      outputs="listed_finl")
     assert not store.exists()
-    with pytest.raises(ScsimError, match=r"^workers=0: a local cluster needs"):
-        cluster.check_workers(0)
+    with pytest.raises(ScsimError, match=r"^workers=-1: a local cluster needs"):
+        cluster.check_workers(-1)
+    cluster.check_workers(0)
     cluster.check_workers(None)
     cluster.check_workers(2)
 

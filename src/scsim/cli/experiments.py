@@ -40,7 +40,8 @@ SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler (tcp://host:8786), or 'local' for a local "
     "cluster on this machine; default SCSIM_SCHEDULER, else local.")]
 WorkersOption = Annotated[int | None, typer.Option(
-    help="Worker processes of the local cluster, at least 1 (default: one per core).")]
+    help="Worker processes of the local cluster (default: one per core); 0: no cluster, "
+    "the runs go here, in this process, one after another (the same results).")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the experiment, 0 to 2**63 - 1 "
                                               "(replication seeds derive from it).")]
 ParamOption = Annotated[list[str] | None, typer.Option(
@@ -58,12 +59,13 @@ def _require(command: str, *extras: str) -> None:
 def _scheduler(scheduler: str | None, workers: int | None) -> str | None:
     """The scheduler address (``--scheduler``, else SCSIM_SCHEDULER; None: a local
     cluster), checked before the command records or runs anything; ``--workers`` sizes
-    only a local cluster, so it is refused with an address."""
+    only a local cluster (0: none, the runs go here), so it is refused with an address."""
     from scsim.experiments.cluster import scheduler_address
 
-    if workers is not None and workers < 1:  # (typer's own words read as a form's)
+    if workers is not None and workers < 0:  # (typer's own words read as a form's)
         raise ScsimError(f"--workers {workers}: a local cluster needs at least 1 worker "
-                         "process (leave it out for one per core)")
+                         "process (0 runs here, in this process, one run after another; "
+                         "leave it out for one per core)")
     address = scheduler_address(scheduler)
     if address and workers is not None:
         raise ScsimError(f"--workers {workers}: it sizes the local cluster, and this "
@@ -72,12 +74,14 @@ def _scheduler(scheduler: str | None, workers: int | None) -> str | None:
 
 
 def _client(address: str | None, workers: int | None):
-    """A client of the scheduler at ``address`` (``_scheduler``'s answer), or of a local
-    cluster of ``workers`` when it is None (not read again from SCSIM_SCHEDULER, which
-    ``--scheduler local`` overrode)."""
-    from scsim.experiments.cluster import LOCAL, dask_client
+    """Where the command's runs go (``runner.runner``): the scheduler at ``address``
+    (``_scheduler``'s answer), or a local cluster of ``workers`` when it is None (not read
+    again from SCSIM_SCHEDULER, which ``--scheduler local`` overrode), or, with
+    ``--workers 0``, this process, one run after another."""
+    from scsim.experiments.cluster import LOCAL
+    from scsim.experiments.runner import runner
 
-    return dask_client(address or LOCAL, workers)
+    return runner(address or LOCAL, workers)
 
 
 def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:

@@ -1,6 +1,6 @@
 """Where experiments run: a Dask LocalCluster on this machine (one single-threaded worker
 process per core) by default, or a running Dask scheduler named by ``--scheduler`` or
-``SCSIM_SCHEDULER``."""
+``SCSIM_SCHEDULER`` (``workers=0``, ``--workers 0``: no cluster, ``runner.Sequential``)."""
 
 from __future__ import annotations
 
@@ -96,13 +96,15 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
 
 def check_workers(workers: object) -> None:
     """A ScsimError unless ``workers`` (the local cluster's worker processes) is None (one
-    per core) or a whole number of at least 1: 0 is refused, as ``--workers 0`` is, rather
-    than read as "all cores". Called before anything starts or is recorded."""
+    per core), 0 (no cluster: the runs go here, in this process, one after another,
+    ``runner.Sequential``) or a whole number of at least 1. Called before anything starts
+    or is recorded."""
     if workers is None:
         return
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 0:
         raise ScsimError(f"workers={workers!r}: a local cluster needs at least 1 worker "
-                         "process (None: one per core)")
+                         "process (0: no cluster, the runs go here, in this process, one "
+                         "after another; None: one per core)")
 
 
 def cluster_address(scheduler: str | None, workers: int | None) -> str | None:

@@ -46,10 +46,11 @@ def sweep(scenario: Scenario | str | Path | dict,
     ``(low, high, "log")``), each run ``reps`` times with seeds paired across cells
     (derived from ``seed``, a whole number from 0 to 2**63 - 1).
 
-    The runs go to Dask (a local cluster of ``workers`` processes, at least 1, None: one
-    per core; or the scheduler at ``scheduler`` or ``SCSIM_SCHEDULER``) and land in the run
-    store ``store`` (True: the default one; a folder; a RunStore) as they finish, so
-    ``scsim sweeps`` and ``scsim sweep --resume`` see them. Each run's ``overrides`` are
+    The runs go to Dask (a local cluster of ``workers`` processes, None: one per core; or
+    the scheduler at ``scheduler`` or ``SCSIM_SCHEDULER``), or with ``workers=0`` run here,
+    in this process, one after another (no cluster to start; the same results), and land
+    in the run store ``store`` (True: the default one; a folder; a RunStore) as they
+    finish, so ``scsim sweeps`` and ``scsim sweep --resume`` see them. Each run's ``overrides`` are
     recorded against the built-in or file that a name or path loads, and against the
     built-in scenario of the same name for a Scenario or a mapping, as
     ``simulate(store=True)`` records them. Bad input (a seed, ``workers``, a key, a value,
@@ -65,9 +66,10 @@ def sweep(scenario: Scenario | str | Path | dict,
 
     require("experiments", what="scsim.sweep()")
     from scsim.experiments import sweep as sw
-    from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.cluster import cluster_address
     from scsim.experiments.design import cell_label
     from scsim.experiments.outputs import check_outputs
+    from scsim.experiments.runner import runner
     from scsim.scenario.loader import as_scenario
     from scsim.seeds import check_seed
     from scsim.store import store_of
@@ -103,7 +105,7 @@ def sweep(scenario: Scenario | str | Path | dict,
     runs = store_of(store)  # opened (or made) once the input is known to be good
     for line in sw.inert_parameters(plan):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
-    with dask_client(scheduler, workers) as client:
+    with runner(scheduler, workers) as client:
         sweep_id = sw.start(runs, plan)
         outcome = sw.execute(runs, sweep_id, plan, client, None, _counted(progress))
     for cell, rep, error in outcome.failed:
@@ -203,7 +205,8 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     (0.0005, 0.01)}``, or ``(low, high, "log")``), as ``scsim sensitivity`` runs it: SALib's
     Sobol indices (``samples`` base samples, a power of 2; runs: samples × (parameters +
     2)) or Morris screening (``method="morris"``, ``samples`` trajectories), every run on
-    Dask (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``).
+    Dask (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``; with
+    ``workers=0``, here, in this process, one after another, no cluster).
     ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
     Returns the analysis: ``.indices`` (a table per parameter), ``.samples`` (every
     evaluation), ``.in_words()``, ``.save(folder)`` (the CSV files and the chart). Bad
@@ -213,9 +216,10 @@ def sensitivity(scenario: Scenario | str | Path | dict,
 
     require("experiments", what="scsim.sensitivity()")
     require("report", what="scsim.sensitivity()")
-    from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.cluster import cluster_address
     from scsim.experiments.design import PYTHON, inert_ranges
     from scsim.experiments.outputs import check_outputs
+    from scsim.experiments.runner import runner
     from scsim.experiments.sensitivity import check_sensitivity
     from scsim.experiments.sensitivity import sensitivity as analyse
     from scsim.scenario.loader import as_scenario
@@ -231,7 +235,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     check_sensitivity(params, method, samples, seed, PYTHON)  # before Dask
     for line in inert_ranges(base, params):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
-    with dask_client(scheduler, workers) as client:
+    with runner(scheduler, workers) as client:
         result = analyse(base, params, output, client=client, method=method,
                          samples=samples, seed=seed, progress=_counted(progress))
     for line in result.warnings("samples="):
@@ -251,7 +255,8 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     (``{"blocked_air_per_capita_year": 0.0129}``) and, with ``preset``, the published
     figures of that preset (``scsim calibrate --help`` lists them; a target given
     replaces the preset's), as ``scsim calibrate`` does: ``trials`` trials, each on Dask
-    (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``), asked
+    (a local cluster of ``workers`` processes, or the scheduler at ``scheduler``; with
+    ``workers=0``, here, in this process, one after another, no cluster), asked
     ``batch`` at a time (the same seed and batch give the same calibration on any
     cluster).
     ``scenario``, ``agents``, ``days`` and ``overrides`` as ``load_scenario`` takes them.
@@ -272,8 +277,9 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
         parse_target,
     )
     from scsim.experiments.calibrate import calibrate as fit
-    from scsim.experiments.cluster import cluster_address, dask_client
+    from scsim.experiments.cluster import cluster_address
     from scsim.experiments.design import PYTHON, inert_ranges
+    from scsim.experiments.runner import runner
     from scsim.scenario.loader import as_scenario
 
     if preset is not None and preset not in PRESETS:
@@ -294,7 +300,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
                       spelling=PYTHON)  # before Dask
     for line in inert_ranges(base, params):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
-    with dask_client(scheduler, workers) as client:
+    with runner(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,
                      seed=seed, batch=batch, progress=_counted(progress))
     for line in result.warnings("ranges="):

@@ -1,4 +1,5 @@
-"""Parameter sweeps and replications on a Dask cluster, kept in the run store.
+"""Parameter sweeps and replications on a Dask cluster (or here, one run after another:
+``workers=0``), kept in the run store.
 
 A sweep is a list of cells (parameter settings: a full grid, or a Latin-hypercube sample
 of ranges; no grid at all is one cell, the scenario itself) times a number of
@@ -11,18 +12,15 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from distributed import as_completed
 
 from scsim.analysis.stats import mean_ci95
 from scsim.errors import ScsimError
-from scsim.experiments.cluster import result_of
 from scsim.experiments.design import (
     cell_label,
     check_runs,
@@ -31,6 +29,7 @@ from scsim.experiments.design import (
     valid_scenario,
 )
 from scsim.experiments.outputs import evaluate
+from scsim.experiments.runner import runner_of
 from scsim.experiments.tasks import run_simulation
 from scsim.outputs.words import counted
 from scsim.scenario import Scenario, load_scenario
@@ -172,9 +171,12 @@ def pending(store: RunStore, sweep_id: str, plan: Plan) -> list[tuple[int, int]]
 def execute(store: RunStore, sweep_id: str, plan: Plan, client,
             on_total: Callable[[int], None] | None = None,
             on_done: Callable[[], None] | None = None) -> Outcome:
-    """Run the sweep's missing tasks on the cluster, landing each result as it finishes.
-    ``on_total(n)`` learns how many tasks will run, ``on_done()`` hears of each. Ctrl-C
-    cancels what is left (the sweep is then ``interrupted``; resume it later)."""
+    """Run the sweep's missing tasks on ``client`` (a Dask client, or a runner of
+    ``experiments.runner``: ``Sequential`` runs them here, one after another), landing each
+    result as it finishes. ``on_total(n)`` learns how many tasks will run, ``on_done()``
+    hears of each. Ctrl-C cancels what is left (the sweep is then ``interrupted``; resume
+    it later)."""
+    runner = runner_of(client)
     todo = pending(store, sweep_id, plan)
     skipped = len(plan.tasks()) - len(todo)
     if on_total is not None:
@@ -183,32 +185,32 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
     futures = {}
     for cell, rep in todo:
         sc = scenarios.setdefault(cell, plan.scenario(cell))
-        future = client.submit(run_simulation, sc.model_dump(mode="json"),
-                               replication_seed(plan.seed, rep), [], True, pure=False,
-                               retries=1, key=f"scsim-{sweep_id}-c{cell}-r{rep}")
+        future = runner.submit(run_simulation, sc.model_dump(mode="json"),
+                               replication_seed(plan.seed, rep), [], True,
+                               key=f"scsim-{sweep_id}-c{cell}-r{rep}")
         futures[future] = (cell, rep)
     base = plan.origin_scenario()
     landed, failed = 0, []
     try:
-        for future in as_completed(list(futures)):
+        for future in runner.as_completed(list(futures)):
             cell, rep = futures.pop(future)
             tag = Tag(sweep_id, cell, rep, plan.cells[cell])
-            if future.status == "error":
-                error = f"{type(future.exception()).__name__}: {future.exception()}"
+            exc = runner.error(future)
+            if exc is not None:
+                error = f"{type(exc).__name__}: {exc}"
                 store.add_failure(scenarios[cell], replication_seed(plan.seed, rep), error,
                                   base, sweep=tag)
                 failed.append((cell, rep, error))
             else:
-                done = result_of(future, client, f"the sweep is kept as interrupted: "
-                                 f"`scsim sweep --resume {sweep_id}` runs what is left")
+                done = runner.result(future, f"the sweep is kept as interrupted: "
+                                     f"`scsim sweep --resume {sweep_id}` runs what is left")
                 store.add(done["result"], base, sweep=tag)
                 landed += 1
             future.release()
             if on_done is not None:
                 on_done()
     except BaseException:
-        with contextlib.suppress(Exception):  # (a lost scheduler cannot be told)
-            client.cancel(list(futures))
+        runner.cancel(list(futures))
         store.end_sweep(sweep_id, "interrupted")
         raise
     store.end_sweep(sweep_id, "incomplete" if failed else "done")

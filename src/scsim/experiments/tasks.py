@@ -1,8 +1,8 @@
-"""What a Dask worker runs: one simulation of a fully resolved scenario."""
+"""What a Dask worker (or this process, with workers=0) runs: one simulation of a fully
+resolved scenario; and a batch of them, on a runner (``experiments.runner``)."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from scsim.experiments.outputs import evaluate
@@ -26,27 +26,27 @@ def run_simulation(scenario: dict[str, Any], seed: int, outputs: list[str],
 
 def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str],
               progress=None) -> list[dict[str, float]]:
-    """Run (scenario, seed) jobs on the cluster; return their outputs in job order.
-    ``progress()`` is called as each finishes. A failed job raises ScsimError naming it."""
-    from distributed import as_completed
-
+    """Run (scenario, seed) jobs on ``client`` (a Dask client, or a runner of
+    ``experiments.runner``: ``Sequential`` runs them here, one after another); return their
+    outputs in job order. ``progress()`` is called as each finishes. A failed job raises
+    ScsimError naming it."""
     from scsim.errors import ScsimError
-    from scsim.experiments.cluster import result_of
+    from scsim.experiments.runner import runner_of
 
-    futures = [client.submit(run_simulation, sc, seed, outputs, False, pure=False, retries=1)
-               for sc, seed in jobs]
-    index = {f.key: k for k, f in enumerate(futures)}
+    runner = runner_of(client)
+    futures = [runner.submit(run_simulation, sc, seed, outputs, False) for sc, seed in jobs]
+    index = {f: k for k, f in enumerate(futures)}
     results: list[dict[str, float] | None] = [None] * len(jobs)
     try:
-        for future in as_completed(futures):
-            k = index[future.key]
-            if future.status == "error":
-                raise ScsimError(f"run {k + 1} of {len(jobs)} failed: {future.exception()}")
-            results[k] = result_of(future, client, "run the command again once it is "
-                                   "back")["outputs"]
+        for future in runner.as_completed(futures):
+            k = index[future]
+            error = runner.error(future)
+            if error is not None:
+                raise ScsimError(f"run {k + 1} of {len(jobs)} failed: {error}")
+            results[k] = runner.result(future, "run the command again once it is "
+                                       "back")["outputs"]
             if progress is not None:
                 progress()
     finally:
-        with contextlib.suppress(Exception):  # (a lost scheduler cannot be told)
-            client.cancel([f for f in futures if not f.done()])
+        runner.cancel([f for f in futures if not f.done()])
     return results  # type: ignore[return-value]
