@@ -145,11 +145,11 @@ def test_a_failing_run_is_recorded_and_the_others_land(no_cluster, tmp_path):
 
     tries: list[int] = []
 
-    def flaky(scenario, seed, outputs, keep_result):
+    def flaky(scenario, seed, outputs, keep_result, threads):
         if scenario["listing"]["threshold"] == 950:
             tries.append(seed)
             raise ValueError("no such luck")
-        return run_simulation(scenario, seed, outputs, keep_result)
+        return run_simulation(scenario, seed, outputs, keep_result, threads)
 
     with contextlib.ExitStack() as stack:
         mp = stack.enter_context(pytest.MonkeyPatch.context())
@@ -163,3 +163,27 @@ def test_a_failing_run_is_recorded_and_the_others_land(no_cluster, tmp_path):
     assert list(sweeps["status"]) == ["incomplete"]
     runs = open_store(tmp_path).sweep_runs(sweeps["id"].iloc[0])
     assert sorted(runs["status"]) == ["done", "failed"]
+
+
+def test_a_failed_job_here_keeps_no_frames_and_runs_on_every_thread():
+    """A job that fails here keeps its error without the tracebacks of it or of what it
+    was raised from: their frames held the failed run's whole simulation, which a sweep of
+    many failed cells kept in memory to its end. A simulation here takes as many threads
+    as it can use (nothing runs beside it); on Dask, one per worker process."""
+    import numpy as np
+
+    from scsim.experiments.runner import DaskRunner, Sequential
+
+    def fails(state):
+        try:
+            raise KeyError("inner")
+        except KeyError as exc:
+            raise ValueError("outer") from exc
+
+    runner = Sequential()
+    job = runner.submit(fails, np.zeros(10**6))
+    assert list(runner.as_completed([job])) == [job]
+    error = runner.error(job)
+    assert isinstance(error, ValueError) and isinstance(error.__cause__, KeyError)
+    assert error.__traceback__ is None and error.__cause__.__traceback__ is None
+    assert (Sequential.threads, DaskRunner.threads) == (None, 1)

@@ -17,6 +17,9 @@ RETRIES = 1  # a job that raises is run once more before it counts as failed
 class DaskRunner:
     """Jobs as tasks of a Dask client's cluster, given back as they finish."""
 
+    threads = 1
+    """Threads a simulation takes: each worker process runs one task at a time, on one."""
+
     def __init__(self, client) -> None:
         self.client = client
 
@@ -67,7 +70,7 @@ class Job:
                 stop = stop_of(exc)  # a stop a library turned into an error of its own
                 if stop is not None:
                     raise stop from exc
-                self._error = exc
+                self._error = _without_frames(exc)
                 continue
             self.status, self._error = "finished", None
             break
@@ -90,9 +93,26 @@ class Job:
         self._value = None
 
 
+def _without_frames(exc: Exception) -> Exception:
+    """``exc`` and the exceptions chained to it without their tracebacks: a failed run's
+    frames hold its whole simulation, which a sweep of many failed cells run here would
+    keep in memory to its end (a Dask task's error comes back without them too)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    return exc
+
+
 class Sequential:
     """Jobs run here, in this process, one after another, in the order submitted: each
     when ``as_completed`` reaches it, so a stop leaves the jobs after it unrun."""
+
+    threads = None
+    """Threads a simulation takes: as many as it can use (``core.engine.day_threads``),
+    since nothing else runs beside it; results are the same bits with any number."""
 
     def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Job:
         return Job(fn, args, key)

@@ -186,7 +186,7 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
     for cell, rep in todo:
         sc = scenarios.setdefault(cell, plan.scenario(cell))
         future = runner.submit(run_simulation, sc.model_dump(mode="json"),
-                               replication_seed(plan.seed, rep), [], True,
+                               replication_seed(plan.seed, rep), [], True, runner.threads,
                                key=f"scsim-{sweep_id}-c{cell}-r{rep}")
         futures[future] = (cell, rep)
     base = plan.origin_scenario()

@@ -9,14 +9,15 @@ from scsim.experiments.outputs import evaluate
 
 
 def run_simulation(scenario: dict[str, Any], seed: int, outputs: list[str],
-                   keep_result: bool) -> dict[str, Any]:
+                   keep_result: bool, threads: int | None = 1) -> dict[str, Any]:
     """Simulate ``scenario`` (a resolved scenario as a mapping, so workers need no files)
-    with ``seed`` on one thread; return the named outputs, and the Result if asked."""
+    with ``seed`` on ``threads`` (the runner's: one in a Dask worker, None as many as it
+    can use here); return the named outputs, and the Result if asked."""
     from scsim.core.engine import simulate
     from scsim.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    res = simulate(sc, seed=seed, threads=1)
+    res = simulate(sc, seed=seed, threads=threads)
     done: dict[str, Any] = {"outputs": evaluate(res.metrics, res.info["agents"], outputs),
                             "wall_seconds": res.info["wall_seconds"]}
     if keep_result:
@@ -34,7 +35,8 @@ def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str]
     from scsim.experiments.runner import runner_of
 
     runner = runner_of(client)
-    futures = [runner.submit(run_simulation, sc, seed, outputs, False) for sc, seed in jobs]
+    futures = [runner.submit(run_simulation, sc, seed, outputs, False, runner.threads)
+               for sc, seed in jobs]
     index = {f: k for k, f in enumerate(futures)}
     results: list[dict[str, float] | None] = [None] * len(jobs)
     try:
