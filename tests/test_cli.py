@@ -299,6 +299,10 @@ def test_a_run_cut_short_by_days_says_which_timeline_steps_it_leaves_out(monkeyp
     assert said.count("warning: --days 3: the run ends before its timeline's day 365: "
                       "surveillance.enabled false, ") == 1 and said.count("(left out)") == 1
     code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
+                         "--set", "days=4", "--quiet")
+    assert code == 0 and "warning: override days=4: the run ends before its timeline's day " \
+        "365: " in " ".join(err.split())
+    code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
                          "--quiet")
     assert "left out" not in err  # its own length reaches day 365
 

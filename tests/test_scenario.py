@@ -867,6 +867,12 @@ def test_a_percentage_written_for_a_share_is_told_as_a_share():
     assert problems("national-800", overrides=["surveillance.misattribution=0.5%"]) == [
         "override surveillance.misattribution=0.5%: surveillance.misattribution: must be a "
         "number, got '0.5%' (a percentage as a share: write 0.005)"]
+    # a setting in points is no share: no such advice; nor for what is no number
+    assert problems("national-800", overrides=["listing.threshold=50%"]) == [
+        "override listing.threshold=50%: listing.threshold: must be a number, got '50%'"]
+    assert problems("national-800", overrides=["surveillance.misattribution=nan%"]) == [
+        "override surveillance.misattribution=nan%: surveillance.misattribution: must be a "
+        "number, got 'nan%'"]
     # a value above 100 is no percentage
     assert problems("national-800", overrides={"surveillance.misattribution": 500}) == [
         "override surveillance.misattribution=500: surveillance.misattribution: must be <= 1"]

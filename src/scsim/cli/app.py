@@ -137,8 +137,9 @@ def load(scenario, agents=None, days=None, network=None, overrides=None, advise=
 
     sc, advice = load_advised(scenario, agents=agents, days=days, network=network,
                               overrides=overrides, spelling="cli")
-    if days is not None and advise:
-        advice = [*advice, *unreached_steps(scenario, agents, days, network, overrides)]
+    if advise:
+        advice = [*advice, *unreached_steps(scenario, sc.days, agents, days, network,
+                                            overrides)]
     for line in advice:
         if advise and line not in ADVISED:
             ADVISED.append(line)
@@ -146,23 +147,30 @@ def load(scenario, agents=None, days=None, network=None, overrides=None, advise=
     return sc
 
 
-def unreached_steps(scenario, agents, days: int, network, overrides) -> list[str]:
-    """The timeline steps a run shortened by ``--days`` never reaches, in words: they are
-    left out (a day written past the file's own ``days`` is refused, so leaving one out
-    unsaid hid that the appeals of day 270 never came in a run of 200 days)."""
+def unreached_steps(scenario, ends: int, agents, days, network, overrides) -> list[str]:
+    """The timeline steps a run shortened by ``--days`` or ``--set days=`` to ``ends`` days
+    never reaches, in words: they are left out (a day written past the file's own ``days``
+    is refused, so leaving one out unsaid hid that the appeals of day 270 never came in a
+    run of 200 days)."""
     from scsim.errors import ScenarioError
     from scsim.scenario.loader import load_scenario
     from scsim.scenario.reference import timeline_in_words
 
-    try:
-        whole = load_scenario(scenario, agents=agents, network=network, overrides=overrides,
-                              spelling="cli")
-    except ScenarioError:  # (what --days was given for: told by the load that used it)
+    sets = [o for o in overrides or [] if o.split("=", 1)[0].strip() != "days"]
+    given = f"--days {days:,}" if days is not None else next(
+        (f"override {o}" for o in overrides or [] if o.split("=", 1)[0].strip() == "days"),
+        None)
+    if given is None:  # the scenario's own length: its timeline is checked against it
         return []
-    left = sorted((s for s in whole.timeline if s.day >= days), key=lambda s: s.day)
+    try:
+        whole = load_scenario(scenario, agents=agents, network=network, overrides=sets,
+                              spelling="cli")
+    except ScenarioError:  # (told by the load that shortened it)
+        return []
+    left = sorted((s for s in whole.timeline if s.day >= ends), key=lambda s: s.day)
     if not left:
         return []
-    return [f"--days {days:,}: the run ends before its timeline's {timeline_in_words(left)} "
+    return [f"{given}: the run ends before its timeline's {timeline_in_words(left)} "
             "(left out)"]
 
 

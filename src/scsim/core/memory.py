@@ -70,7 +70,9 @@ def estimate_bytes(sc: Scenario, n: int, names: Names, entries: int | None = Non
     dims = widths(names)
     if entries is None:
         entries = int(n * expected_degree(sc))
-    build = n * (8 + POPULATION_BYTES) + entries * BUILD_BYTES_PER_ENTRY
+    # a Watts-Strogatz ring over households' members (generators._households_interleaved)
+    ring = 8 if sc.network.kind == "watts_strogatz" and sc.network.family_ties else 0
+    build = n * (8 + POPULATION_BYTES + ring) + entries * BUILD_BYTES_PER_ENTRY
     agents = n * (bytes_per_row(AGENT_ARRAYS, dims, short_arrays(names, n))
                   + 8 / 2.8  # + household boundaries
                   + mechanism_state_bytes(sc))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import math
 import re
 import typing
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -857,13 +859,13 @@ def _message(err: dict, suggest: bool = True) -> str:
         if isinstance(value, list | dict):  # for one number
             shape = "a list" if isinstance(value, list) else "a mapping"
             return f"must be a number, got {shape}: {_echo(value)}"
-        if isinstance(value, str) and value.strip().endswith("%"):  # 5% for 0.05
-            number = value.strip().removesuffix("%").strip()
-            try:
-                share = f": write {_num(float(number) / 100)}"
-            except ValueError:
-                share = ""
-            return f"must be a number, got {_echo(value)} (a percentage as a share{share})"
+        if isinstance(value, str) and value.strip().endswith("%") and _is_share(
+                tuple(err["loc"])):  # 5% for 0.05
+            with suppress(ValueError):
+                share = float(value.strip().removesuffix("%").strip()) / 100
+                if math.isfinite(share):
+                    return (f"must be a number, got {_echo(value)} (a percentage as a "
+                            f"share: write {_num(share)})")
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number, got {_echo(value)}"
@@ -980,6 +982,13 @@ def _fields_at(loc: tuple) -> list[str]:
     ``base`` first: the loader takes it before the schema sees the file)."""
     if loc == ():
         return ["base", *Scenario.model_fields]
+    model = _section_at(loc)
+    return list(model.model_fields) if model is not None else []
+
+
+def _section_at(loc: tuple) -> Any:
+    """The schema's section model at ``loc`` (list positions and the names of a mapping of
+    sections, ``surveillance.channels.<name>``, passed through), or None."""
     model: Any = Scenario
     skip_key = False
     for key in loc:
@@ -990,10 +999,17 @@ def _fields_at(loc: tuple) -> list[str]:
             continue
         field = model.model_fields.get(key) if model is not None else None
         if field is None:
-            return []
+            return None
         model = section_model(field.annotation)
         skip_key = _is_mapping(field.annotation)
-    return list(model.model_fields) if model is not None and not skip_key else []
+    return None if skip_key else model
+
+
+def _is_share(loc: tuple) -> bool:
+    """Whether the setting at ``loc`` is a share or a probability (a number at most 1)."""
+    model = _section_at(loc[:-1]) if loc else None
+    field = model.model_fields.get(loc[-1]) if model is not None else None
+    return field is not None and any(getattr(m, "le", None) == 1 for m in field.metadata)
 
 
 def _is_mapping(annotation: Any) -> bool:
