@@ -32,6 +32,7 @@ N, T = 3000, 20
 
 def everyone_listed(shunning: dict | None, **more) -> dict:
     sc = {"name": "shunning-test", "days": T, "population": {"agents": N},
+          "behaviours": [],  # nobody acts: the threshold lists everyone
           "listing": {"threshold": 1100}, **more}
     if shunning is not None:
         sc["shunning"] = {"enabled": True, **shunning}
