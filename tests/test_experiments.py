@@ -204,10 +204,13 @@ def test_an_unknown_host_is_told_at_once():
 
 
 SLOW_START = """
-import sys, threading, _thread
+import signal, sys, threading, _thread
 import scsim.experiments.cluster as cluster
 
 def main():
+    # Python's own Ctrl-C handler, whatever this process inherited: a test run started in
+    # the background ignores SIGINT, and interrupt_main then does nothing
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     made = cluster.LocalCluster
     cluster.LocalCluster = lambda **kw: made(**{**kw, "preload": [*kw["preload"], sys.argv[1]]})
     threading.Timer(float(sys.argv[2]), _thread.interrupt_main).start()
