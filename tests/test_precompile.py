@@ -79,6 +79,27 @@ def test_the_registry_names_the_declared_kernels_and_what_they_take():
     assert len(names) == len(entries)
 
 
+def test_every_registered_signature_is_in_the_cache_once_the_workers_compiled_it():
+    """A signature its kernel no longer takes (an argument added since the registry was
+    recorded) is never in the cache: it started the compiling workers before every run in
+    every process (0.6 s a run on 2 cores) and the kernel was
+    compiled on first use all the same."""
+    entries = precompile.registry()
+    precompile.compile_missing(list(entries))  # (loads nothing: a cold cache is filled)
+    assert [e.kernel for e in entries if not precompile.in_cache(e)] == [], STALE
+
+
+def test_an_entry_the_workers_could_not_compile_is_not_given_to_them_again(monkeypatch):
+    stale = precompile.Entry("scsim.world.population:_households", (numba.int64,), 1.0)
+    assert not precompile.in_cache(stale)
+    started = []
+    monkeypatch.setattr(precompile, "compile_in_workers", started.append)
+    monkeypatch.setattr(precompile, "_asked", set())
+    precompile.compile_missing([stale])
+    precompile.compile_missing([stale])
+    assert started == [[[stale]]]
+
+
 def test_a_run_needs_the_kernels_of_its_steps_that_are_on():
     import scsim
 
