@@ -239,6 +239,35 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
     assert code == 2 and "pairs of runs" in err
 
 
+def test_each_chart_of_one_pair_of_several_says_so_itself(tmp_path):
+    """A comparison over two pairs drew its listed chart (and the other charts of A and
+    B) from the first pair alone, its legend saying "listed (A)": only the page's text
+    said so, not the PNG a journalist takes for an article, beside a headline that is the
+    mean over both pairs. Each such chart now says so in its caption; the B − A chart,
+    over both pairs, does not, nor does a comparison of one pair."""
+    a = scsim.load_scenario("informants", agents=1000, days=20)
+    b = scsim.load_scenario("informants", agents=1000, days=20,
+                            overrides={"reports.false_rate": 0.006})
+    note = "A and B: the first of the 2 pairs (seed 3), not their mean."
+    html = report_comparison(compare(a, b, seed=3, reps=2), tmp_path / "two").read_text(
+        encoding="utf-8")
+    alts = dict(re.findall(r"<figure id='([^']+)'><img src='[^']+' alt='([^']+)'", html))
+    assert "listed" in alts and "difference" in alts
+    assert all(alt.endswith(escape(note)) for name, alt in alts.items()
+               if name != "difference"), alts
+    assert note not in alts["difference"]
+    one = report_comparison(compare(a, b, seed=3), tmp_path / "one").read_text(
+        encoding="utf-8")
+    assert "the first of" not in one
+    # drawn under the chart too, wrapped with the rest of its caption
+    charts, _ = draw_charts([("A", scsim.simulate(a, seed=3))], note=note)
+    figure = charts[0].figure
+    (drawn,) = (" ".join(t.get_text().split()) for t in figure.texts
+                if t.get_text() != figure.get_suptitle())
+    assert drawn == charts[0].caption and drawn.endswith(note)
+    assert figure.get_suptitle() == charts[0].title  # the title kept
+
+
 def test_provenance_charts_and_case_files(tmp_path):
     """Where the points come from, wrongful listings by cause, listings per region, and
     three case files of wrongfully listed traced agents."""

@@ -9,6 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import scsim
 from scsim.core.source import source_registry
+from scsim.errors import ScenarioWarning
 from scsim.report.figures import (
     TIES_AXIS_FROM,
     draw_charts,
@@ -26,6 +27,13 @@ AGENTS, DAYS = 3000, 60
 def _run(name: str, **overrides):
     sc = scsim.load_scenario(name, agents=AGENTS, days=DAYS, overrides=overrides or None)
     return scsim.simulate(sc, seed=1)
+
+
+def _high_control(**overrides):
+    """high-control over ``DAYS`` days: its timeline's step on day 365 is left out, and
+    the loader warns so."""
+    with pytest.warns(ScenarioWarning, match="ends before its timeline's day 365"):
+        return _run("high-control", **overrides)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +160,7 @@ def test_the_chilling_chart_draws_the_headlines_figure():
     from scsim.outputs.headline import chilling_change, run_headline
     from scsim.report.figures import chilling
 
-    res = _run("high-control")
+    res = _high_control()
     chart = chilling([("A", res)])
     (bar,) = [line for line in chart.figure.axes[0].get_lines()
               if line.get_label() == "last 30 days against the first 30 (headline)"]
@@ -172,3 +180,26 @@ def test_the_score_bands_are_named_as_the_caption_names_them(national):
     assert labels[:3] == ["middle 98 % of scores", "middle 90 % of scores",
                           "middle 50 % of scores"]
     assert "middle 98 %, 90 % and 50 %" in chart.caption
+
+
+def test_every_axis_label_fits_beside_its_panel():
+    """high-control's chilling chart labelled its y axis "acts per day, 14-day mean (% of
+    the first 14 days)": longer than the panel is tall, it ran up over the chart's title.
+    Every axis label of every chart, of one run and of a pair, lies within its panel's
+    height and below the title."""
+    hc = _high_control()
+    b = _high_control(**{"reports.false_rate": 0.01})
+    for runs in ([("A", hc)], [("A: high-control", hc), ("B: high-control", b)]):
+        charts, _ = draw_charts(runs)
+        for chart in charts:
+            canvas = FigureCanvasAgg(chart.figure)
+            canvas.draw()
+            renderer = canvas.get_renderer()
+            title = chart.figure._suptitle.get_window_extent(renderer)
+            for ax in chart.figure.axes:
+                label = ax.yaxis.label
+                if not label.get_text():
+                    continue
+                seen, panel = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+                assert seen.y1 <= min(title.y0, panel.y1 + 1), (chart.name, label.get_text())
+                assert seen.y0 >= panel.y0 - 1, (chart.name, label.get_text())

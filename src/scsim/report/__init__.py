@@ -189,9 +189,11 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                       f"→ {html.escape(show_setting(p, vb))}</li>"
                       for p, (va, vb) in comparison.changes.items())
     interval = " Intervals are 95 % t-intervals over the pairs." if comparison.reps > 1 else ""
-    drawn = [(label_a, a), (label_b, b)]
+    drawn, note = [(label_a, a), (label_b, b)], ""
     if comparison.reps > 1:  # the side-by-side charts and their files are of one pair: said
         drawn = [(f"{label} (seed {seeds[0]})", res) for label, res in drawn]
+        note = (f"A and B: the first of the {comparison.reps} pairs (seed {seeds[0]}), "
+                "not their mean.")
         interval += (f" The charts of A and B side by side (and their files) show the first "
                      f"pair, seed {seeds[0]} (runs {a.run_id or '–'} and {b.run_id or '–'}); "
                      f"the B − A chart, the headline and the tables take all "
@@ -220,16 +222,17 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                                                        strict=True)]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
                   drawn, head, tail, comparison, force,
-                  {REPORT_RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"})
+                  {REPORT_RUNS_FILE: json.dumps({"pairs": pairs}, indent=1) + "\n"}, note)
 
 
 def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
            tail: list[tuple[str, str, str]], comparison: Comparison | None = None,
-           force: bool = False, texts: dict[str, str] | None = None) -> Path:
+           force: bool = False, texts: dict[str, str] | None = None, note: str = "") -> Path:
     """The page: title, ``head`` (HTML), links to the charts and to the ``tail`` sections
-    (anchor, heading, HTML), the charts, the tail sections; and ``texts`` (file name ->
-    text) beside it."""
-    charts, skipped = draw_charts(runs, comparison)
+    (anchor, heading, HTML), the charts (``note`` ending the captions of those of
+    ``runs``: ``draw_charts``), the tail sections; and ``texts`` (file name -> text)
+    beside it."""
+    charts, skipped = draw_charts(runs, comparison, note)
     sections = [(c.name, c.title) for c in charts] + [(a, h) for a, h, _ in tail]
     links = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in sections)
     tail_html = "".join(f"<h2 id='{a}'>{html.escape(h)}</h2>{body}" for a, h, body in tail)

@@ -43,6 +43,7 @@ Runs = list[tuple[str, Result]]
 TITLE_CHARS_PER_INCH = 11  # a chart's bold 11-point title, wrapped at this many a line
 CAPTION_CHARS_PER_INCH = 15  # its 8.5-point caption
 CAPTION_LINE_INCHES = 0.15  # the height of a caption line
+CAPTION_GID = "caption"  # the figure's text that is the caption (the title is another)
 PANEL_TITLE_CHARS_PER_INCH = 10  # a line of a panel's 10-point title (axes.titlesize)
 
 STYLE = {
@@ -81,15 +82,28 @@ def blank_chart(name: str, title: str, caption: str, ncols: int = 1, width: floa
     (a sweep over one parameter) cut them at its edge. ``Chart.caption`` keeps the caption
     unwrapped: the report's alt text, where a line break split words ("dash-\ndotted")."""
     fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
+    fig.suptitle(textwrap.fill(title, int(width * TITLE_CHARS_PER_INCH)), x=0.01, ha="left",
+                 fontweight="bold", fontsize=11)
+    fig.text(0.01, 0.01, "", fontsize=8.5, style="italic", color="0.3", va="bottom",
+             gid=CAPTION_GID)
+    chart = Chart(name, title, "", fig)
+    _set_caption(chart, caption)
+    return chart, list(axes)
+
+
+def _set_caption(chart: Chart, caption: str) -> None:
+    """Draw ``caption`` under the panels of ``chart`` (the figure's text that
+    ``blank_chart`` made, ``CAPTION_GID``), wrapped to the figure's width, the panels
+    raised by a line's height for each line it takes."""
+    fig = chart.figure
+    width, height = fig.get_size_inches()
     wrapped = textwrap.fill(caption, int(width * CAPTION_CHARS_PER_INCH))
     # the panels above the caption: 6 % of the height for one line, a line more for each
     bottom = 0.06 + wrapped.count("\n") * CAPTION_LINE_INCHES / height
     fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
-    axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
-    fig.suptitle(textwrap.fill(title, int(width * TITLE_CHARS_PER_INCH)), x=0.01, ha="left",
-                 fontweight="bold", fontsize=11)
-    fig.text(0.01, 0.01, wrapped, fontsize=8.5, style="italic", color="0.3", va="bottom")
-    return Chart(name, title, caption, fig), list(axes)
+    next(text for text in fig.texts if text.get_gid() == CAPTION_GID).set_text(wrapped)
+    chart.caption = caption
 
 
 def _line_chart(name: str, title: str, caption: str, runs: Runs, series: list,
@@ -319,7 +333,8 @@ def chilling(runs: Runs) -> Chart | str:
         "penalised_acts"])))
     chart, ax = _line_chart("chilling", "Penalised acts relative to the start (chilling effect)",
                             caption, runs, series,
-                            f"acts per day, {SMOOTH}-day mean (% of the first {SMOOTH} days)")
+                            # on two lines: on one it ran up over the chart's title
+                            f"acts per day, {SMOOTH}-day mean\n(% of the first {SMOOTH} days)")
     ax.axhline(100, color="0.5", lw=0.8)
     for k, (label, res) in enumerate(runs):  # the headline's windows, not the chart's
         change, days = chilling_change(res.metrics), _days(res)
@@ -533,8 +548,8 @@ def drawn_lines(chart: Chart) -> pd.DataFrame | None:
     each labelled line (``panel``, in a chart of several: the run it draws, else left or
     right as the caption says, or its number, never a note over it such as the groups
     chart's small-numbers warning; ``line``: its legend entry; ``unit``: its y axis's
-    label; ``day``; ``value``). None for a chart with areas, bars or dots (their numbers
-    are ``chart_data``'s)."""
+    label, on one line; ``day``; ``value``). None for a chart with areas, bars or dots
+    (their numbers are ``chart_data``'s)."""
     axes = chart.figure.axes
     rows = []
     for k, ax in enumerate(axes):
@@ -542,10 +557,11 @@ def drawn_lines(chart: Chart) -> pd.DataFrame | None:
             return None
         side = ("left", "right")[k] if len(axes) == 2 else f"panel {k + 1}"
         panel = {"panel": ax.get_label() or side} if len(axes) > 1 else {}  # _panel_titles
+        unit = " ".join(ax.get_ylabel().split())  # a label drawn on two lines, on one
         for line in ax.get_lines():
             if not line.get_label().startswith("_"):
                 rows.append(pd.DataFrame({
-                    **panel, "line": line.get_label(), "unit": ax.get_ylabel(),
+                    **panel, "line": line.get_label(), "unit": unit,
                     "day": np.asarray(line.get_xdata()),
                     "value": np.asarray(line.get_ydata(), dtype=np.float64)}))
     return pd.concat(rows, ignore_index=True) if rows else None
@@ -616,10 +632,12 @@ def switched_off(name: str, runs: Runs) -> str | None:
     return why
 
 
-def draw_charts(runs: Runs, comparison: Comparison | None = None
+def draw_charts(runs: Runs, comparison: Comparison | None = None, note: str = ""
                 ) -> tuple[list[Chart], dict[str, str]]:
     """Every chart that applies to ``runs`` (plus the day-by-day difference for a pair),
-    and for each one that does not, why (by chart name)."""
+    and for each one that does not, why (by chart name). ``note`` ends the caption of
+    each chart of ``runs`` (not of the difference): a comparison of several pairs draws
+    its first pair only, and says so in each PNG, which a reader may see alone."""
     from scsim.report.provenance import PROVENANCE_CHARTS
 
     charts, skipped = [], {}
@@ -633,6 +651,8 @@ def draw_charts(runs: Runs, comparison: Comparison | None = None
                     chart.data = drawn_lines(chart)
                 if chart.data is None:
                     chart.data = chart_data(chart.name, runs)
+                if note:
+                    _set_caption(chart, f"{chart.caption} {note}")
                 charts.append(chart)
         if comparison is not None:
             charts.insert(1, differences(comparison))
