@@ -111,6 +111,19 @@ def test_the_ties_chart_says_what_its_line_counts_on_a_readable_axis(no_system):
     assert left.get_ylim()[0] <= TIES_AXIS_FROM and left.get_ylim()[1] == 100.5
 
 
+def test_the_ties_chart_says_its_axis_does_not_start_at_0(no_system):
+    """high-control's ties fell from 100 % to 96 %, drawn from the bottom of an axis that
+    starts at 95 %: a reader saw the ties all but gone, and nothing said the axis was
+    cut. The caption says where it starts, in the PNG and in the alt text."""
+    chart = ties([("", no_system)])
+    low = chart.figure.axes[0].get_ylim()[0]
+    assert 0 < low <= TIES_AXIS_FROM
+    said = f"The left axis starts at {low:.3g} %, not at 0."
+    assert chart.caption.endswith(said)
+    drawn = [t.get_text() for t in chart.figure.texts if t.get_text().startswith("Left:")]
+    assert len(drawn) == 1 and " ".join(drawn[0].split()).endswith(said)
+
+
 def test_the_groups_numbers_name_both_panels_alike(national):
     """The right panel's warning ("⚠ small numbers: ...") was its name in the CSV's panel
     column, the left one "left"."""

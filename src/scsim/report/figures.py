@@ -367,6 +367,8 @@ def ties(runs: Runs) -> Chart:
     right.set_ylabel("pariahs per 100,000 agents")
     # from 95 % at the highest: a line flat at 100 % sat on an axis from 100.0 to 100.5
     left.set_ylim(min(left.get_ylim()[0], TIES_AXIS_FROM), 100.5)
+    if (low := left.get_ylim()[0]) > 0:  # a fall from 100 % to 96 % looked like one to 0
+        _set_caption(chart, f"{caption} The left axis starts at {low:.3g} %, not at 0.")
     _from_zero(right)
     for ax in (left, right):
         ax.set_xlabel("day")
