@@ -65,6 +65,24 @@ def test_tables_and_arrow(result):
     assert notes["party: ever listed"].startswith(f"{100 * ever['party']:.1f} % of the group; ")
 
 
+def test_the_wrongfully_listed_now_say_what_they_count():
+    """The summary's "wrongfully listed now" had no note, where "listed now" beside it
+    says "% of agents": a reader could not tell a count of agents from a share of the
+    list. It says both, the share of agents and of those listed on the final day."""
+    sc = scsim.load_scenario("national-800", agents=3000, days=60, overrides={
+        "listing.threshold": 685, "surveillance.misattribution": 0.02})
+    res = scsim.simulate(sc, seed=5)
+    last = res.metrics.iloc[-1]
+    assert 0 < last["wrongful_listed"] < last["listed"]
+    notes = res.summary().set_index("figure")["note"]
+    assert notes["wrongfully listed now"] == (
+        f"{percent(last['wrongful_listed'] / 3000, 2)} of agents; "
+        f"{percent(last['wrongful_listed'] / last['listed'], 1)} of those listed now")
+    none = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=5), seed=1)
+    assert none.summary().set_index("figure")["note"]["wrongfully listed now"] == (
+        "0.00 % of agents; nobody listed now")
+
+
 def test_save_round_trip_and_overwrite(result, tmp_path):
     target = tmp_path / "run"
     result.save(target)

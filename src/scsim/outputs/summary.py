@@ -138,7 +138,11 @@ def summarise(res: Result) -> pd.DataFrame:
     add("listing", label("newly_listed"), new, f"{new / n / years:.4f}/person/yr")
     add("listing", label("wrongful_new"), wrongful_new,
         f"{percent(wrongful_new / new, 1)} of listings" if new else "no listings")
-    add("listing", "wrongfully listed now", last["wrongful_listed"])
+    # in agents, as "listed now" (it had no note: a count, or a share of the list?)
+    add("listing", "wrongfully listed now", last["wrongful_listed"],
+        f"{percent(last['wrongful_listed'] / n, 2)} of agents; " + (
+            f"{percent(last['wrongful_listed'] / last['listed'], 1)} of those listed now"
+            if last["listed"] else "nobody listed now"))
     for cause in res.names.causes:  # what made the wrongful listings (outputs.provenance)
         count = m[f"wrongful_by_{cause}"].sum() if f"wrongful_by_{cause}" in m else 0
         if count:
