@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -65,6 +66,18 @@ INERT_ON_PURPOSE = pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarn
 """For a test whose scenario has a setting that does nothing, on purpose (levers all moved
 at once, a section's values under its switch turned off, companies only as employers): the
 suite makes any other ScenarioWarning an error, so that no test does less than it says."""
+
+
+@contextlib.contextmanager
+def left_out_on_purpose(option: str):
+    """For a load whose run ends before a timeline step on purpose (high-control's year of
+    the system, without its abolition on day 365): the loader's warning that ``option``
+    (``days=60``, ``override days=60``, as the load was given it) leaves the step out is
+    not raised; any other ScenarioWarning still is."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", f"{re.escape(option)}: the run ends before its "
+                                "timeline's ", ScenarioWarning)
+        yield
 
 
 def bare(**sections):

@@ -291,13 +291,18 @@ def test_plan_says_on_and_off(monkeypatch, capsys):
 def test_a_run_cut_short_by_days_says_which_timeline_steps_it_leaves_out(monkeypatch, capsys,
                                                                          store):
     """`--days 200` dropped the step of day 270 without a word, where a step written past
-    the file's own days is refused: a warning names each step left out, once."""
-    code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
-                         "--days", "3", "--quiet")
-    assert code == 0
-    said = " ".join(err.split())
-    assert said.count("warning: --days 3: the run ends before its timeline's day 365: "
-                      "surveillance.enabled false, ") == 1 and said.count("(left out)") == 1
+    the file's own days is refused: a warning names each step left out, once (the
+    loader's, which a command loading the scenario twice, as compare does for each side
+    and for what it records against, prints once)."""
+    abolition = ("the run ends before its timeline's day 365: surveillance.enabled false, "
+                 "reports.enabled false, ")
+    for command in (["run", "high-control"], ["compare", "high-control", "high-control"],
+                    ["scenarios", "show", "high-control"]):
+        code, _, err = scsim(monkeypatch, capsys, *command, "--agents", "500", "--days",
+                             "3", *(["--quiet"] if command[0] != "scenarios" else []))
+        assert code == 0, err
+        assert err.count(f"warning: --days 3: {abolition}") == 1, command
+        assert err.count("(left out)") == 1, command
     code, _, err = scsim(monkeypatch, capsys, "run", "high-control", "--agents", "500",
                          "--set", "days=4", "--quiet")
     assert code == 0 and "warning: override days=4: the run ends before its timeline's day " \

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import scsim
-from conftest import run_cli
+from conftest import left_out_on_purpose, run_cli
 from scsim.analysis.compare import SWITCHES_NOTE, compare, compare_results, is_daily_count
 from scsim.core.params import Names
-from scsim.errors import ScsimError
+from scsim.errors import ScenarioWarning, ScsimError
 from scsim.outputs.headline import NEGLIGIBLE_ACTS, acts_headline, comparison_headline
 from scsim.outputs.metrics import metric_columns
 from scsim.scenario.diff import (
@@ -53,7 +53,9 @@ def test_a_shorter_run_changes_its_length_not_its_timeline():
     own run. A timeline emptied by hand before the step's day is still a change."""
     base = scsim.load_scenario("high-control")
     assert [step.day for step in base.timeline] == [365]
-    short = scsim.load_scenario("high-control", days=60)
+    with pytest.warns(ScenarioWarning, match="^days=60: the run ends before its timeline's "
+                      "day 365: "):
+        short = scsim.load_scenario("high-control", days=60)
     assert short.timeline == []
     assert overrides(base, short) == {"days": 60}
     assert changed_settings(short) == []
@@ -401,10 +403,11 @@ def test_a_mechanism_on_in_b_only_keeps_its_own_metrics():
     the comparison left out the figures of the very mechanism asked about. A daily count
     or a count of agents is 0 where the mechanism is off; another level is not measured."""
     days = {"timeline[0].day": 200}  # high-control's abolition after the run
-    a = scsim.load_scenario("high-control", agents=2000, days=90,
-                            overrides={**days, "detention.enabled": False,
-                                       "norms.enabled": False})
-    b = scsim.load_scenario("high-control", agents=2000, days=90, overrides=days)
+    with left_out_on_purpose("days=90"):
+        a = scsim.load_scenario("high-control", agents=2000, days=90,
+                                overrides={**days, "detention.enabled": False,
+                                           "norms.enabled": False})
+        b = scsim.load_scenario("high-control", agents=2000, days=90, overrides=days)
     c = compare(a, b, seed=1)
     m = c.metrics().set_index("metric")
     b_total = c.b[0].metrics["new_detentions"].sum()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import scsim
+from scsim.errors import ScenarioWarning
 
 N, ABOLITION = 3000, 365
 
@@ -22,12 +23,23 @@ def runs():
 
 
 def test_a_shorter_run_drops_the_abolition():
+    """And says so: a notebook's ``days=100`` dropped the abolition without a word (only
+    the command line warned), a day written past the file's own days being refused."""
     assert scsim.load_scenario("high-control").timeline[0].day == ABOLITION
-    assert scsim.load_scenario("high-control", days=100).timeline == []
+    abolition = ("the run ends before its timeline's day 365: surveillance.enabled false, "
+                 "reports.enabled false, ")
+    with pytest.warns(ScenarioWarning, match=f"^days=100: {abolition}") as said:
+        assert scsim.load_scenario("high-control", days=100).timeline == []
+    assert len(said) == 1 and str(said[0].message).endswith(
+        "perceived_surveillance.announced [0.9, 0.3, 0.3, 0.3] (left out)")  # every key
     # the same when the length is an override (`--set days=100`, the dashboard's days)
-    assert scsim.load_scenario("high-control", overrides=["days=100"]).timeline == []
+    for overrides in (["days=100"], {"days": 100}):
+        with pytest.warns(ScenarioWarning, match=f"^override days=100: {abolition}"):
+            assert scsim.load_scenario("high-control", overrides=overrides).timeline == []
+    # a run that reaches the step keeps it, unsaid (the suite raises any ScenarioWarning)
     assert scsim.load_scenario("high-control", overrides={("days",): 400}).timeline[0].day == (
         ABOLITION)
+    assert scsim.load_scenario("high-control", days=366).timeline[0].day == ABOLITION
 
 
 def test_every_mechanism_works_in_year_one_and_stops_at_abolition(runs):

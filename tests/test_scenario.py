@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import scsim
-from scsim.errors import ScenarioError
+from scsim.errors import ScenarioError, ScenarioWarning
 from scsim.scenario import dump_yaml, load_scenario, timeline_epochs
 
 
@@ -695,6 +695,31 @@ def test_a_step_kept_by_a_shorter_run_keeps_its_place_in_the_file(tmp_path):
         load_scenario(path, days=30)
     assert err.value.problems == [f"{path}:7: timeline[1].set.listing.threshold: must be "
                                   "within the score range [0, 800]"]
+
+
+def test_a_shorter_run_names_the_steps_it_drops_as_its_length_was_given():
+    """``load_scenario(..., days=30)`` dropped the steps of days 50 and 40 without a word
+    (only the command line said so, by loading the scenario a second time): the loader
+    warns, naming the option as it was given and each step dropped in full, in day
+    order; the step the run reaches is kept and not named. A load that fails says its
+    problems, not this."""
+    steps = {"base": "national-800", "timeline": [
+        {"day": 50, "set": {"listing.threshold": 600, "shaming.enabled": False}},
+        {"day": 20, "set": {"listing.threshold": 500}},
+        {"day": 40, "set": {"scoring.recovery": 0.5}}]}
+    dropped = ("the run ends before its timeline's day 40: scoring.recovery 0.5; day 50: "
+               "listing.threshold 600, shaming.enabled false (left out)")
+    for options, given in ((dict(days=30), "days=30"),
+                           (dict(days=30, spelling="cli"), "--days 30"),
+                           (dict(overrides={"days": 30}), "override days=30"),
+                           (dict(overrides="days=30", spelling="cli"), "override days=30")):
+        with pytest.warns(ScenarioWarning) as said:
+            sc = load_scenario(steps, **options)
+        assert [str(w.message) for w in said] == [f"{given}: {dropped}"], options
+        assert [step.day for step in sc.timeline] == [20]
+        assert said[0].filename == __file__  # where the notebook's load was
+    with pytest.raises(ScenarioError):  # (and no warning, which the suite would raise)
+        load_scenario(steps, days=30, overrides={"listing.threshold": -1})
 
 
 @pytest.mark.parametrize(("override", "said"), [

@@ -12,6 +12,7 @@ import pytest
 import golden
 import scsim
 import scsim.world.build
+from conftest import left_out_on_purpose
 from scsim.core.engine import Simulation
 from scsim.core.params import Names
 from scsim.core.state import widths
@@ -30,8 +31,9 @@ AGENTS, DAYS, SEED = 2000, 40, 4
 
 
 def no_errors(*extra: str):
-    return scsim.load_scenario("high-control", agents=AGENTS, days=DAYS,
-                               overrides=[*NO_ERRORS, *extra])
+    with left_out_on_purpose(f"days={DAYS}"):  # year one only: no abolition
+        return scsim.load_scenario("high-control", agents=AGENTS, days=DAYS,
+                                   overrides=[*NO_ERRORS, *extra])
 
 
 def digests(result) -> dict:
@@ -67,7 +69,8 @@ def test_width_follows_whether_the_system_can_err(one_column_run):
     res, sim = one_column_run
     assert not Names.of(no_errors()).errors
     assert sim.state.agents["scores"].shape == sim.state.agents["scratch"].shape == (AGENTS, 1)
-    erring = scsim.load_scenario("high-control", agents=500, days=2)
+    with left_out_on_purpose("days=2"):
+        erring = scsim.load_scenario("high-control", agents=500, days=2)
     assert Names.of(erring).errors
     assert Simulation(erring, seed=SEED).state.agents["scores"].shape == (500, 2)
     # the run did the work that moves or reads both scores

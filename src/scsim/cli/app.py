@@ -130,16 +130,15 @@ def data_format(as_json: bool, as_csv: bool) -> str | None:
 
 def load(scenario, agents=None, days=None, network=None, overrides=None, advise=True):
     """The scenario a command names (a file or a built-in name), with its options. Its
-    settings that do nothing (``scenario.advice``) are printed on stderr, each once per
-    command, before any progress bar (``advise=False``: not, for a second load of the same
-    scenario); elsewhere in a command (a sweep's cells) they are not printed."""
+    settings that do nothing (``scenario.advice``) and the timeline steps that ``--days``
+    or ``--set days=`` leaves out (the loader's ``ScenarioWarning``) are printed on
+    stderr, each once per command, before any progress bar (``advise=False``: not, for a
+    second load of the same scenario); elsewhere in a command (a sweep's cells) they are
+    not printed."""
     from scsim.scenario.loader import load_advised
 
     sc, advice = load_advised(scenario, agents=agents, days=days, network=network,
                               overrides=overrides, spelling="cli")
-    if advise:
-        advice = [*advice, *unreached_steps(scenario, sc.days, agents, days, network,
-                                            overrides)]
     for line in advice:
         if advise and line not in ADVISED:
             ADVISED.append(line)
@@ -147,34 +146,7 @@ def load(scenario, agents=None, days=None, network=None, overrides=None, advise=
     return sc
 
 
-def unreached_steps(scenario, ends: int, agents, days, network, overrides) -> list[str]:
-    """The timeline steps a run shortened by ``--days`` or ``--set days=`` to ``ends`` days
-    never reaches, in words: they are left out (a day written past the file's own ``days``
-    is refused, so leaving one out unsaid hid that the appeals of day 270 never came in a
-    run of 200 days)."""
-    from scsim.errors import ScenarioError
-    from scsim.scenario.loader import load_scenario
-    from scsim.scenario.reference import timeline_in_words
-
-    sets = [o for o in overrides or [] if o.split("=", 1)[0].strip() != "days"]
-    given = f"--days {days:,}" if days is not None else next(
-        (f"override {o}" for o in overrides or [] if o.split("=", 1)[0].strip() == "days"),
-        None)
-    if given is None:  # the scenario's own length: its timeline is checked against it
-        return []
-    try:
-        whole = load_scenario(scenario, agents=agents, network=network, overrides=sets,
-                              spelling="cli")
-    except ScenarioError:  # (told by the load that shortened it)
-        return []
-    left = sorted((s for s in whole.timeline if s.day >= ends), key=lambda s: s.day)
-    if not left:
-        return []
-    return [f"{given}: the run ends before its timeline's {timeline_in_words(left)} "
-            "(left out)"]
-
-
-ADVISED: list[str] = []  # the settings that do nothing printed so far by this command
+ADVISED: list[str] = []  # the scenario warnings printed so far by this command
 
 
 def open_runs(path: Path | None, create: bool = False, to: str | None = None):

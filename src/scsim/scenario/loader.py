@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.scenario.advice import inert_settings, mapping_paths
 from scsim.scenario.paths import canonical, format_path, parse_path, repeated_names, set_path
+from scsim.scenario.reference import timeline_in_words
 from scsim.scenario.schema import Scenario, consistency_problems, section_model
 
 # Sections a timeline may not change: they define the population, its network and the
@@ -523,7 +524,8 @@ def load_scenario(
     Problems name those three as they were given: ``agents=-5`` (``spelling="python"``) or
     ``--agents -5`` (``spelling="cli"``, the command line's options).
     ``days``, or an override of ``days`` (the dashboard's), drops the timeline steps on or
-    after the new last day (they never happen).
+    after the new last day (they never happen), with a ``ScenarioWarning`` that names the
+    option and each step dropped.
     A setting that does nothing (``shaming: {enabled: true}`` with its probability left at
     0: ``scenario.advice``) is issued as a ``ScenarioWarning`` naming the key to set.
     """
@@ -607,6 +609,18 @@ def load_scenario(
         given(("network", "kind"), "file", option("network", network))
         given(("network", "path"), str(Path(network).resolve()), option("network", network))
     sc = validate(doc)  # its own problems first, then this one
+    if doc.timeline_kept is not None and len(doc.timeline_kept) < len(timeline):
+        # the steps dropped above, which a full run would take: a day written past the
+        # file's own days is refused, so dropping one unsaid hid that the abolition of day
+        # 365 never came in a run of 100 days. A step the file gets wrong is not validated
+        # (it never happens), so its set is worded as written.
+        dropped = sorted(({**step, "set": step["set"] if isinstance(step.get("set"), dict)
+                           else {"set": step.get("set")}}
+                          for k, step in enumerate(timeline) if k not in doc.timeline_kept),
+                         key=lambda step: step["day"])
+        warnings.warn(ScenarioWarning(
+            f"{_where(doc, ('days',))}the run ends before its timeline's "
+            f"{timeline_in_words(dropped)} (left out)", ("days",)), stacklevel=2)
     if idle and "behaviours" not in doc.data:  # (an override may add one)
         if not isinstance(source, dict):
             raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})", doc.source)
@@ -622,10 +636,11 @@ def load_scenario(
 
 
 def load_advised(source: str | Path | dict, **options: Any) -> tuple[Scenario, list[str]]:
-    """``load_scenario(source, **options)``, with the settings that do nothing
-    (``ScenarioWarning``, ``scenario.advice``) returned as sentences, each once and in the
-    order found, instead of issued: for a caller that shows them its own way (the command
-    line, the dashboard). Other warnings are issued as usual."""
+    """``load_scenario(source, **options)``, with its ``ScenarioWarning``s (the settings
+    that do nothing, ``scenario.advice``; the timeline steps a shorter run leaves out)
+    returned as sentences, each once and in the order found, instead of issued: for a
+    caller that shows them its own way (the command line, the dashboard). Other warnings
+    are issued as usual."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScenarioWarning)
         sc = load_scenario(source, **options)
