@@ -4,6 +4,7 @@ name their panels, and colours that mean the same thing in every report."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -216,3 +217,34 @@ def test_every_axis_label_fits_beside_its_panel():
                 seen, panel = label.get_window_extent(renderer), ax.get_window_extent(renderer)
                 assert seen.y1 <= min(title.y0, panel.y1 + 1), (chart.name, label.get_text())
                 assert seen.y0 >= panel.y0 - 1, (chart.name, label.get_text())
+
+
+def _points_under_legends(chart) -> int:
+    """How many drawn points of a chart's lines its legends cover."""
+    canvas = FigureCanvasAgg(chart.figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    hidden = 0
+    for ax in chart.figure.axes:
+        if ax.get_legend() is None:
+            continue
+        box = ax.get_legend().get_window_extent(renderer)
+        for line in ax.get_lines():
+            xy = line.get_transform().transform(np.column_stack(
+                [line.get_xdata(), line.get_ydata()]).astype(np.float64))
+            hidden += int(sum(box.contains(x, y) for x, y in xy))
+    return hidden
+
+
+def test_legends_hide_no_line():
+    """court-blacklist starts with people listed before day 0: its listed line starts
+    high, and the legend, always in the upper left, hid its first 12 days (and the
+    regions' first days; high-control's groups, the majority's first day). Each legend
+    goes where it covers no line."""
+    res = _run("court-blacklist")
+    charts, _ = draw_charts([("A", res)])
+    drawn = {c.name: c for c in charts}
+    assert res.metrics["listed"].iloc[0] > 0  # listed from day 0
+    for name in ("listed", "regions"):
+        assert _points_under_legends(drawn[name]) == 0, name
+    assert _points_under_legends(groups([("A", _high_control())])) == 0

@@ -125,7 +125,7 @@ def regions(runs: Runs) -> Chart | str:
             ax.plot(rows["day"], share, color=cmap(r / max(k - 1, 1)), lw=1.0,
                     label=f"region {r}" if k <= 10 else None)
         if k <= 10:
-            ax.legend(loc="upper left", ncols=2)
+            ax.legend(loc="best", ncols=2)  # (as figures._line_chart's)
         ax.set_xlabel("day")
         ax.set_ylabel("listed (% of the region)")
     _from_zero(*axes, at_least=0.1)  # once both sides are drawn (a shared axis)
