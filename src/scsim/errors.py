@@ -65,7 +65,8 @@ PROBLEMS_SHOWN = 50  # the problems an invalid scenario's message lists (all: ``
 class ScenarioWarning(UserWarning):
     """A valid scenario with a setting that does nothing (``scenario.advice``): a switch on
     while a value it needs is left at a default that does nothing, or values set under a
-    switch left off. ``path``: the key the author wrote; the message says which to set."""
+    switch left off; or timeline steps a run shortened by ``days`` never reaches (left
+    out). ``path``: the key the author wrote; the message says which to set."""
 
     def __init__(self, message: str, path: tuple = ()):
         super().__init__(message)

@@ -169,8 +169,10 @@ def idle(sc: Scenario) -> list[str]:
 
 # Where a setting was given, as ``scsim validate`` starts a sentence ("override
 # shaming.enabled=true: "): command-line syntax, left out in the page. Its value may hold
-# ": " itself (a YAML mapping): the sentence proper starts with a setting's path.
-GIVEN = re.compile(r"^override \S+?=.*?: (?=[a-z_][\w.\[\]]* (?:is|are) )")
+# ": " itself (a YAML mapping): the sentence proper starts with a setting's path, or says
+# which timeline steps the days box leaves out (``LEFT_OUT``).
+LEFT_OUT = "the run ends before its timeline's "
+GIVEN = re.compile(rf"^override \S+?=.*?: (?=[a-z_][\w.\[\]]* (?:is|are) |{LEFT_OUT})")
 
 
 AT_OVERRIDE = re.compile(r"^override \S+?=.*?: (?=[a-z_][\w.\[\]]*: )")
@@ -197,6 +199,8 @@ def in_lever_words(sentence: str, levers: list[dict[str, Any]]) -> str:
     "Public shaming is on", "set shaming.probability (...)" is "move the Shaming
     probability slider"; other settings keep their paths (as "All settings" lists them)."""
     text = GIVEN.sub("", sentence, count=1)
+    if text.startswith(LEFT_OUT):  # the steps as the scenario writes them, not levers
+        return text
     for lever in sorted(levers, key=lambda lever: -len(lever["path"])):
         name = rf"(?<![\w.]){re.escape(lever['path'])}(?![\w.\[])"
         label = lever["label"]
