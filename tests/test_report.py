@@ -351,6 +351,26 @@ def test_case_files_section_tells_traced_agents_with_nothing_to_tell():
     assert case_files_html(untraced).startswith("<p>No agent was traced")
 
 
+def test_a_case_file_cut_short_says_how_many_lines_are_left(monkeypatch):
+    """A case file one line too long for the report ended "… 1 more lines (scsim
+    explain)": that line is shown instead; two or more left are said, in the plural."""
+    from scsim.report import provenance
+
+    res = scsim.simulate(scsim.load_scenario("informants", agents=2000, days=40), seed=1,
+                         trace=20)
+
+    def first_case_file() -> list[str]:
+        html = provenance.case_files_html(res)
+        return html[html.index("<pre>") + 5:html.index("</pre>")].split("\n")
+
+    whole = first_case_file()
+    assert len(whole) >= 4 and not whole[-1].startswith("…")
+    monkeypatch.setattr(provenance, "CASE_LINES", len(whole) - 2)  # one line too many
+    assert first_case_file() == whole
+    monkeypatch.setattr(provenance, "CASE_LINES", len(whole) - 3)  # two
+    assert first_case_file() == [*whole[:-2], "… 2 more lines (scsim explain)"]
+
+
 def test_a_narrow_charts_title_and_caption_stay_inside_it():
     """A sweep over one parameter draws a 5-inch chart: its title and caption were cut at
     the right edge ("... (tickets), against", "lines jo"); wrapped, every line is inside."""

@@ -166,9 +166,9 @@ def case_files_html(res: Result) -> str:
     others = np.setdiff1d(ev["agent"].unique(), wrongly)
     chosen = [*wrongly[:CASE_FILES], *others[:max(0, CASE_FILES - len(wrongly))]]
     for agent in chosen[:CASE_FILES]:
-        lines = res.explain(int(agent)).text.splitlines()
-        more = len(lines) - 1 - CASE_LINES
-        text = "\n".join(lines[:CASE_LINES + 1]) + (f"\n… {more} more lines (scsim explain)"
-                                                   if more > 0 else "")
-        parts.append(f"<pre>{html.escape(text)}</pre>")
+        lines = res.explain(int(agent)).text.splitlines()  # a heading, then CASE_LINES
+        if len(lines) > CASE_LINES + 2:  # one line more is shown: "… 1 more lines" took its place
+            more = len(lines) - 1 - CASE_LINES
+            lines = [*lines[:CASE_LINES + 1], f"… {more} more lines (scsim explain)"]
+        parts.append(f"<pre>{html.escape(chr(10).join(lines))}</pre>")
     return "".join(parts)
