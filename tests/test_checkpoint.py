@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -435,6 +436,98 @@ def test_resume_refusals_on_the_command_line(tmp_path, monkeypatch, capsys):
     refused(with_ckpt, "the run's is feedfacefeedface")
 
 
+def test_a_run_stopped_before_its_first_checkpoint_is_told_so(tmp_path, monkeypatch,
+                                                              capsys):
+    """A run started with checkpoints every 20 days and stopped on day 6 has none: it was
+    told "without checkpoints (--checkpoint-every DAYS ...) it cannot be resumed", and
+    resume "run with --checkpoint-every DAYS to keep one", both asking for what it had
+    been given, and neither saying how to run it again. A --checkpoint-every of the run's
+    days or more, which keeps none, is told when the run starts."""
+    store = tmp_path / "store"
+    monkeypatch.setenv("SCSIM_STORE", str(store))
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=20,
+                       progress=stop_at(5))
+    row = open_store(store).runs().iloc[0]
+    told = "it stopped on day 6, before its first checkpoint (day 20), so it cannot be resumed"
+    assert stopped.value.__notes__ == [f"run {row['id']} is kept as interrupted; {told}: "
+                                       "run it again"]
+    assert (row["status"], row["error"]) == ("interrupted", f"interrupted (Ctrl-C); {told}: "
+                                             "run it again")
+    code, _, err = run_cli(monkeypatch, capsys, "resume", row["id"], "--quiet")
+    said = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err, err
+    assert "or stopped before its first checkpoint" in said
+    assert (f"`scsim run {SCENARIO} --seed {SEED}` and the options it was started with "
+            f"(it changed days={DAYS} population.agents={AGENTS} ") in said
+    assert f"`scsim rm {row['id']}` removes this one" in said
+    code, _, err = run_cli(monkeypatch, capsys, "run", *CLI_ARGS, "--checkpoint-every",
+                           str(DAYS), "--quiet")
+    assert code == 0, err
+    assert (f"note: --checkpoint-every {DAYS} keeps no checkpoint in a run of {DAYS} days"
+            in " ".join(err.split()))
+
+
+def test_loading_no_checkpoint_says_what_to_give(tmp_path):
+    """Simulation.load of a path that holds no checkpoint said only "no checkpoint in
+    PATH", whether the path was missing, a checkpoint's manifest.json, the store, or its
+    checkpoints/ folder: it now says which, and the folder to give."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(5))
+    run = store / "checkpoints" / stopped.value.run_id
+    (tmp_path / "empty").mkdir()
+    for path, told in (
+            (tmp_path / "nope", "there is no such folder"),
+            (run / "day-000004" / checkpoint.MANIFEST,
+             f"it is a file; give the checkpoint's folder ({run / 'day-000004'})"),
+            (store / "checkpoints", f"it holds the checkpoints of 1 run: give one run's "
+             f"folder ({run}), or `scsim resume RUN` continues a run"),
+            (store, "it is a run store: give a run's folder in its checkpoints/"),
+            (tmp_path / "empty", "a checkpoint's folder holds manifest.json and state.npz")):
+        with pytest.raises(ScsimError) as refused:
+            Simulation.load(path)
+        assert str(refused.value).startswith(f"no checkpoint in {path}: {told}")
+    assert Simulation.load(run).state.day == 4
+
+
+def test_a_second_resume_is_refused_before_it_loads_the_state(tmp_path, monkeypatch):
+    """Two resumes of a run at once each loaded the whole checkpoint before one of them was
+    refused (17 GB each at 10^8 agents): the row is now taken first, and the second resume,
+    started while the first loads, is refused without loading. A load that fails gives the
+    row back, still resumable."""
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(5))
+    run_id, st = stopped.value.run_id, open_store(store)
+    loaded, refused = [], []
+    real_load = Simulation.load
+
+    def load_and_resume_again(path, *args, **kwargs):
+        loaded.append(path)
+        with pytest.raises(ScsimError) as second:
+            open_store(store).resume(run_id)
+        refused.append(str(second.value))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(Simulation, "load", load_and_resume_again)
+    assert st.resume(run_id).run_id == run_id
+    assert len(loaded) == 1 and refused == [
+        f"run {run_id} is still running (pid {os.getpid()} on {socket.gethostname()})"]
+    with pytest.raises(KeyboardInterrupt):  # stopped again, then its checkpoint damaged
+        scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
+                       progress=stop_at(5))
+    row = "SELECT id, status, error, pid, finished FROM runs WHERE status = 'interrupted'"
+    again = st.query(row).iloc[0]
+    (store / "checkpoints" / again["id"] / "day-000004" / checkpoint.ARRAYS).write_bytes(b"")
+    monkeypatch.setattr(Simulation, "load", real_load)
+    with pytest.raises(ScsimError, match="is damaged"):
+        st.resume(again["id"])
+    pd.testing.assert_series_equal(st.query(row).iloc[0], again)
+
+
 def test_a_damaged_manifest_is_told_in_one_line(tmp_path, monkeypatch, capsys):
     """A manifest.json with a key missing, of another JSON type, or naming an array it
     does not list is refused as damaged, by `Simulation.load` and by `scsim resume` (exit
@@ -848,7 +941,9 @@ def test_a_run_that_lands_after_a_rebuild_gets_its_row(tmp_path):
 def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
     """A backup of a checkpoint and notes in a run's checkpoints' folder went when the run
     was resumed and done, notes in its folder in runs/ when it was removed: only scsim's
-    own files go; the folders stay with the user's, and rm says so."""
+    own files go; the folders stay with the user's, and rm says so. A backup named after
+    the checkpoint with a number (day-000008-1, as a file manager copies it) went too: it
+    was taken for a checkpoint being written."""
     store = tmp_path / "store"
     with pytest.raises(KeyboardInterrupt):
         scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
@@ -857,12 +952,15 @@ def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
     run_id = st.runs()["id"].iloc[0]
     folder = store / "checkpoints" / run_id
     shutil.copytree(folder / "day-000008", folder / "my-backup-day8")
+    shutil.copytree(folder / "day-000008", folder / "day-000008-1")
     (folder / "NOTES.txt").write_text("mine")
     code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
                            str(store))
     assert code == 0, err
-    assert sorted(p.name for p in folder.iterdir()) == ["NOTES.txt", "my-backup-day8"]
+    mine = ["NOTES.txt", "day-000008-1", "my-backup-day8"]
+    assert sorted(p.name for p in folder.iterdir()) == mine
     assert (folder / "my-backup-day8" / checkpoint.MANIFEST).is_file()
+    assert (folder / "day-000008-1" / checkpoint.MANIFEST).is_file()
     (store / "runs" / run_id / "NOTES.txt").write_text("my annotations")
     code, _, err = run_cli(monkeypatch, capsys, "check", "--store", str(store))
     assert code == 0, err  # a file of the user's is no damage
@@ -873,5 +971,5 @@ def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
     assert f"kept its checkpoints' folder {folder}: it holds files" in said
     assert [p.name for p in (store / "runs" / run_id).iterdir()] == ["NOTES.txt"]
     assert (store / "runs" / run_id / "NOTES.txt").read_text() == "my annotations"
-    assert sorted(p.name for p in folder.iterdir()) == ["NOTES.txt", "my-backup-day8"]
+    assert sorted(p.name for p in folder.iterdir()) == mine
     assert st.runs().empty

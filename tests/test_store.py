@@ -300,6 +300,9 @@ def test_repair_after_a_killed_process(tmp_path):
     assert runs.loc[done.run_id, "status"] == "done"  # its folder was complete
     assert runs.loc["20000101-000000-dead", "status"] == "interrupted"
     assert "ended without finishing" in runs.loc["20000101-000000-dead", "error"]
+    assert ("it kept no checkpoint, so it cannot be resumed (`scsim resume "
+            "20000101-000000-dead` says how to run it again)"
+            in runs.loc["20000101-000000-dead", "error"])
     assert not partial.exists()
     assert len(st.query("SELECT DISTINCT run_id FROM metrics")) == 1
 

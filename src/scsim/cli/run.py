@@ -84,6 +84,11 @@ def run(
         require("report", what="scsim run --report")
     as_data = data_format(json_, csv)
     sc = load(scenario, agents, days, network, set_)
+    if checkpoint_every is not None and checkpoint_every >= sc.days:
+        err.print(f"note: --checkpoint-every {checkpoint_every:,} keeps no checkpoint in a run "
+                  f"of {sc.days:,} days (none is written after the last day), so this run "
+                  "cannot be resumed if it stops: give fewer days between checkpoints to "
+                  "keep one", soft_wrap=True)
     if out is not None:
         check_output_folder(out, force=force, kind="saved run")
     runs = existing_runs(store)

@@ -67,9 +67,10 @@ FORMAT = 4  # bump when the layout of a checkpoint changes (2: ledger of the run
 MANIFEST = "manifest.json"
 ARRAYS = "state.npz"
 SERIES_PREFIX = "day-"  # a checkpoint of a series: day-000030 (the day it resumes at)
-SERIES_ENTRY = re.compile(r"(\.tmp-)?day-\d{6}(-\d+)?")
+SERIES_ENTRY = re.compile(r"day-\d{6}|\.tmp-day-\d{6}-\d+")
 """What a series' folder holds of scsim's: its checkpoints (day-000030) and those being
-written (.tmp-day-000030-PID); anything else there (a user's backup) is not touched."""
+written (.tmp-day-000030-PID); anything else there (a user's backup, day-000030-1 or
+day-000030-copy) is not touched."""
 TEST_PAUSE = "SCSIM_CHECKPOINT_TEST_PAUSE"
 """Test hook: ``write:DAY:SECONDS`` sleeps inside the write of the checkpoint that resumes
 at DAY (its files written and synced, not yet renamed into place), ``day:DAY:SECONDS``
@@ -356,6 +357,33 @@ def latest(folder: str | os.PathLike) -> Path | None:
     return found[-1][1] if found else None
 
 
+def _why_none(folder: Path) -> str:
+    """Why ``folder`` holds no checkpoint, and what to give instead: a folder that is not
+    there, a file of a checkpoint (its folder), a store's ``checkpoints/`` or the store
+    itself (a run's folder in it), a write that was cut short."""
+    if not folder.exists():
+        return "there is no such folder"
+    if not folder.is_dir():
+        return (f"it is a file; give the checkpoint's folder ({folder.parent})"
+                if folder.name in (MANIFEST, ARRAYS) else
+                "it is a file, not a checkpoint's folder")
+    runs = sorted(p.name for p in folder.iterdir() if latest(p) is not None) if (
+        folder.name == "checkpoints") else []
+    if runs:
+        return (f"it holds the checkpoints of {len(runs)} run{'s' if len(runs) > 1 else ''}: "
+                f"give one run's folder ({folder / runs[-1]}), or `scsim resume RUN` "
+                "continues a run")
+    from scsim.fsutil import STORE_MARKER
+
+    if (folder / "checkpoints").is_dir() and (folder / STORE_MARKER).exists():
+        return ("it is a run store: give a run's folder in its checkpoints/ "
+                f"({folder / 'checkpoints'}/RUN), or `scsim resume RUN` continues a run")
+    if any(p.name.startswith(".tmp-") for p in folder.iterdir()):
+        return "it holds only a checkpoint whose writing was cut short"
+    return (f"a checkpoint's folder holds {MANIFEST} and {ARRAYS} (Simulation.save and "
+            "scsim run --checkpoint-every write one)")
+
+
 CHECKSUM = "checksum"
 """The manifest's own SHA-256 (``manifest_checksum``): a changed byte in it (a seed, a day)
 is told as damage instead of resuming another run, or failing after its last day."""
@@ -372,7 +400,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     there is none, it cannot be read, or it is damaged (see ``manifest_problem``)."""
     path = latest(folder)
     if path is None:
-        raise ScsimError(f"no checkpoint in {folder}")
+        raise ScsimError(f"no checkpoint in {folder}: {_why_none(Path(folder))}")
     try:
         data = (path / MANIFEST).read_bytes()
     except OSError as exc:

@@ -430,8 +430,11 @@ class RunStore:
                              trace=sim.trace or Trace())
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             _checkpoint_owner(run_id)) if checkpoint_every else None
+        unsaved = (lambda: _before_first_checkpoint(sim.state.day, checkpoint_every,
+                                                    sim.scenario.days)) if every else None
         with running(self.root, run_id):
-            return self._land(run_id, lambda: sim.run(progress, every), finished)
+            return self._land(run_id, lambda: sim.run(progress, every), finished,
+                              unsaved=unsaved)
 
     def checkpoint(self, ref: str) -> tuple[RunRecord, dict]:
         """The run ``ref`` names and the manifest of its newest checkpoint, when ``resume``
@@ -449,14 +452,16 @@ class RunStore:
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
         if latest(self.checkpoints_dir / rec.id) is None:
             with self._connect() as con:
-                sweep = con.execute("SELECT sweep_id FROM runs WHERE id = ?",
-                                    [rec.id]).fetchone()[0]
+                sweep, changed = con.execute("SELECT sweep_id, overrides FROM runs WHERE "
+                                             "id = ?", [rec.id]).fetchone()
             if sweep is not None:
                 raise ScsimError(f"run {rec.id} is a run of sweep {sweep}, whose runs keep no "
                                  f"checkpoints: `scsim sweep --resume {sweep}` runs what the "
                                  "sweep lacks again")
-            raise ScsimError(f"run {rec.id} has no checkpoint to resume from (run with "
-                             "--checkpoint-every DAYS to keep one)")
+            raise ScsimError(f"run {rec.id} has no checkpoint to resume from (none in "
+                             f"{self.checkpoints_dir / rec.id}): it was started without "
+                             "--checkpoint-every, or stopped before its first checkpoint. "
+                             f"{_run_again(rec, changed)}")
         manifest = read_manifest(self.checkpoints_dir / rec.id)
         with self._connect() as con:
             row_hash = con.execute("SELECT scenario_hash FROM runs WHERE id = ?",
@@ -474,25 +479,39 @@ class RunStore:
         """Continue a run from its newest checkpoint (see ``checkpoint`` for which runs can
         be): the row goes back to ``running``, then ``done``, with the same id; the outputs
         are bit for bit those of a run that was never stopped. Checkpoints go on being
-        written every ``checkpoint_every`` days (by default as often as before)."""
+        written every ``checkpoint_every`` days (by default as often as before).
+
+        The row is taken (``running``, this process) before the checkpoint is loaded, so
+        that a second resume of the run is refused at once instead of loading the whole
+        state too (two copies of a large run's state at once, 17 GB each at 10^8 agents);
+        a load that fails or is interrupted gives the row back as it was."""
         from scsim.core.checkpoint import Checkpoints
         from scsim.core.engine import Simulation
 
         self.require_writable("resume its runs")
         rec, manifest = self.checkpoint(ref)
-        sim = Simulation.load(manifest["path"], threads=threads)
         every = checkpoint_every or manifest.get("checkpoint_every")
+        kept = ("status", "error", "finished", "pid", "host", "resumed")
         with self._connect() as con:  # (this repairs a dead process's row first)
-            status = con.execute("SELECT status FROM runs WHERE id = ?", [rec.id]).fetchone()
-            if status is None or status[0] in ("running", "done"):
-                raise ScsimError(f"run {rec.id} is {status[0] if status else 'gone'}: "
-                                 "another process took it on")
+            before = con.execute(f"SELECT {', '.join(kept)} FROM runs WHERE id = ?",
+                                 [rec.id]).fetchone()
+            if before is None or before[0] in ("running", "done"):
+                raise ScsimError(f"run {rec.id} is {before[0] if before else 'gone'}: "
+                                 "another process took it on (`scsim runs` shows it)")
             con.execute("UPDATE runs SET status = 'running', error = NULL, finished = NULL, "
                         "pid = ?, host = ?, resumed = ? WHERE id = ?",
                         [os.getpid(), socket.gethostname(), _utcnow(), rec.id])
-        checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
-                                  _checkpoint_owner(rec.id)) if every else None
         with running(self.root, rec.id):
+            try:
+                sim = Simulation.load(manifest["path"], threads=threads)
+            except BaseException:  # a damaged checkpoint, a Ctrl-C: the run stays resumable
+                with contextlib.suppress(ScsimError, duckdb.Error, OSError), \
+                        self._connect() as con:
+                    con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in kept)} "
+                                "WHERE id = ?", [*before, rec.id])
+                raise
+            checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
+                                      _checkpoint_owner(rec.id)) if every else None
             return self._land(rec.id, lambda: sim.run(progress, checkpoints))
 
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
@@ -521,12 +540,14 @@ class RunStore:
         return run_id
 
     def _land(self, run_id: str, produce: Callable[[], Result],
-              finished: Callable[[Result], None] | None = None, tell: bool = True) -> Result:
+              finished: Callable[[Result], None] | None = None, tell: bool = True,
+              unsaved: Callable[[], str] | None = None) -> Result:
         """Produce a run's Result and publish its folder; on an interrupt the row is kept
         as interrupted and (``tell``) the exception (KeyboardInterrupt, or Terminated)
         carries the run's id as its ``run_id`` attribute and a note saying whether the run
         can be resumed, and how: ``scsim resume RUN``, or in Python
-        ``scsim.open_store(STORE).resume(RUN)``."""
+        ``scsim.open_store(STORE).resume(RUN)``. ``unsaved()``: what to say of a run that
+        keeps checkpoints and stopped before its first one (it was told to keep them)."""
         tmp = self.tmp_dir / run_id
         try:
             res = produce()
@@ -545,15 +566,17 @@ class RunStore:
             error = "the disk is full: " + (exc.strerror or str(exc)) if full else (
                 _describe(stop or exc))
             note = _checkpoint_note(self.checkpoints_dir / run_id, run_id)
-            error += note
+            lost = "" if note or unsaved is None else unsaved()
+            error += note or lost
             with contextlib.suppress(ScsimError, duckdb.Error, OSError):  # else: next open
                 self._end(run_id, status, error=error)
             if stop is not None and tell:
                 stop.run_id = run_id  # for a notebook: st.resume(exc.run_id)
                 stop.add_note(f"run {run_id} is kept as interrupted" + (
                     note + f" (in Python: scsim.open_store({str(self.root)!r}).resume("
-                    f"{run_id!r}))" if note else "; without checkpoints (--checkpoint-every "
-                    "DAYS, or checkpoint_every= in Python) it cannot be resumed"))
+                    f"{run_id!r}))" if note else lost or "; without checkpoints "
+                    "(--checkpoint-every DAYS, or checkpoint_every= in Python) it cannot "
+                    "be resumed"))
             if full:
                 kept = f"its last checkpoint was kept: {note[2:]}" if note else ""
                 error = disk_full_error(exc, f"writing run {run_id}", kept)
@@ -1222,7 +1245,9 @@ class RunStore:
                 con.execute("UPDATE runs SET status = 'done', finished = ?, wall_seconds = ?, "
                             "files = ? WHERE id = ?", [_utcnow(), wall, files, rec.id])
             else:
-                resumable = _checkpoint_note(self.checkpoints_dir / rec.id, rec.id)
+                resumable = _checkpoint_note(self.checkpoints_dir / rec.id, rec.id) or (
+                    "; it kept no checkpoint, so it cannot be resumed (`scsim resume "
+                    f"{rec.id}` says how to run it again)")
                 con.execute("UPDATE runs SET status = 'interrupted', finished = ?, error = ? "
                             "WHERE id = ?", [_utcnow(), f"the process (pid {rec.pid}) "
                                              f"ended without finishing the run{resumable}",
@@ -1597,6 +1622,34 @@ def _checkpoint_note(folder: Path, run_id: str) -> str:
     except (ScsimError, KeyError):
         return ""
     return f"; `scsim resume {run_id}` continues it from day {day}"
+
+
+def _before_first_checkpoint(day: int, every: int, days: int) -> str:
+    """What to say of a run kept with checkpoints every ``every`` days that stopped on
+    ``day`` (of ``days``) before writing its first one: it cannot be resumed, though it
+    was started to be; its first checkpoint resumes at day ``every``, none at all when
+    that is not before the last day."""
+    if every < days:
+        return (f"; it stopped on day {day:,}, before its first checkpoint (day {every:,}), "
+                "so it cannot be resumed: run it again")
+    return (f"; it stopped on day {day:,} and cannot be resumed: --checkpoint-every "
+            f"{every:,} keeps no checkpoint in a run of {days:,} days; run it again with "
+            "fewer days between checkpoints")
+
+
+def _run_again(rec: RunRecord, overrides: str | None) -> str:
+    """How to run again a stopped run that cannot be resumed, in words: its scenario (a
+    built-in one by name; the row's ``overrides`` JSON, the values it changed, is null for
+    a scenario of a file), seed and changed values, with --checkpoint-every."""
+    if overrides is None:
+        command = f"`scsim run` of its scenario file ({rec.scenario}), --seed {rec.seed}"
+    else:
+        changed = " ".join(f"{k}={v}" for k, v in json.loads(overrides).items())
+        command = f"`scsim run {rec.scenario} --seed {rec.seed}`" + (
+            f" and the options it was started with (it changed {changed})" if changed
+            else "")
+    return (f"Run it again with {command} and --checkpoint-every DAYS to keep checkpoints; "
+            f"`scsim rm {rec.id}` removes this one")
 
 
 def _describe(exc: BaseException) -> str:
