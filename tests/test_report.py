@@ -351,6 +351,37 @@ def test_case_files_section_tells_traced_agents_with_nothing_to_tell():
     assert case_files_html(untraced).startswith("<p>No agent was traced")
 
 
+def test_the_difference_csv_holds_the_numbers_the_chart_draws(tmp_path):
+    """The B − A chart draws agents per 100,000 (and penalised acts, a 14-day mean), the
+    mean over the pairs; its CSV held each pair's raw counts under the metrics' names
+    ("listed": B's list, or A's?), so its numbers matched nothing drawn. It holds each
+    pair's B − A in the chart's units, named so, whose mean is the line."""
+    from scsim.report.figures import PER, SMOOTH, differences
+
+    a = scsim.load_scenario("informants", agents=1000, days=20)
+    b = scsim.load_scenario("informants", agents=1000, days=20,
+                            overrides={"reports.false_rate": 0.006})
+    cmp = compare(a, b, seed=3, reps=2)
+    report_comparison(cmp, tmp_path / "two")
+    csv = pd.read_csv(next((tmp_path / "two").glob("*-difference.csv")))
+    acts = f"penalised_acts_per_day_{SMOOTH}_day_mean_b_minus_a_per_100k_agents"
+    assert list(csv.columns) == ["day", "listed_b_minus_a_per_100k_agents",
+                                 "wrongful_listed_b_minus_a_per_100k_agents", acts,
+                                 "pair", "seed"]
+    assert csv.groupby("pair")["seed"].first().tolist() == [3, 4]
+    daily = cmp.daily(1)
+    second = csv[csv["pair"] == 1]
+    np.testing.assert_allclose(second["listed_b_minus_a_per_100k_agents"],
+                               daily["listed"] / 1000 * PER, rtol=1e-12)
+    np.testing.assert_allclose(second[acts], daily["penalised_acts"].rolling(
+        SMOOTH, min_periods=1).mean() / 1000 * PER, rtol=1e-12)
+    left, right = differences(cmp).figure.axes
+    for ax, column in ((left, "wrongful_listed_b_minus_a_per_100k_agents"), (right, acts)):
+        (line,) = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")][-1:]
+        np.testing.assert_allclose(line.get_ydata(), csv.groupby("day")[column].mean(),
+                                   rtol=1e-12, atol=1e-9)
+
+
 def test_a_case_file_cut_short_says_how_many_lines_are_left(monkeypatch):
     """A case file one line too long for the report ended "… 1 more lines (scsim
     explain)": that line is shown instead; two or more left are said, in the plural."""

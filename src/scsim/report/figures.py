@@ -502,9 +502,17 @@ def _draw_network(ax, s, pos: dict, colors: list, end: bool) -> None:
                linewidths=np.where(listed, 1.6, 0.0), zorder=3)
 
 
+DIFFERENCE_COLUMNS = {  # the difference chart's numbers: each line's CSV column
+    "listed": "listed_b_minus_a_per_100k_agents",
+    "wrongful_listed": "wrongful_listed_b_minus_a_per_100k_agents",
+    "penalised_acts": f"penalised_acts_per_day_{SMOOTH}_day_mean_b_minus_a_per_100k_agents"}
+
+
 def differences(comparison: Comparison) -> Chart:
     """B − A day by day: the mean over the pairs of a comparison, with the 95 % interval
-    of that mean when there are several pairs."""
+    of that mean when there are several pairs. Its numbers (``Chart.data``) are each
+    pair's, in the chart's units (``DIFFERENCE_COLUMNS``), by ``day``, ``pair`` (0 is the
+    first) and its ``seed``: the mean over the pairs is the line drawn."""
     from scsim.analysis.stats import t_half_width
 
     days = comparison.daily(0)["day"]
@@ -513,6 +521,7 @@ def differences(comparison: Comparison) -> Chart:
                 for col in ("listed", "wrongful_listed", "penalised_acts")}
     per_pair["penalised_acts"] = np.stack([_smooth(pd.Series(row)).to_numpy()
                                            for row in per_pair["penalised_acts"]])
+    per_pair = {col: values / n * PER for col, values in per_pair.items()}  # as drawn
     over = f"mean over {reps} pairs, band: 95 % interval" if reps > 1 else "one pair"
     caption = (f"B − A per day, same agents and random numbers ({over}); above 0: more "
                f"under B. Right: {SMOOTH}-day mean of penalised acts.")
@@ -520,7 +529,7 @@ def differences(comparison: Comparison) -> Chart:
                                        caption, 2)
     for ax, col, color in ((left, "listed", "C0"), (left, "wrongful_listed", "C3"),
                            (right, "penalised_acts", "black")):
-        values = per_pair[col] / n * PER
+        values = per_pair[col]
         mean = values.mean(axis=0)
         ax.plot(days, mean, color=color, label=metric_label(col))
         if reps > 1:
@@ -532,9 +541,11 @@ def differences(comparison: Comparison) -> Chart:
         ax.axhline(0, color="0.5", lw=0.8)
         ax.set_xlabel("day")
         ax.legend(loc="best")
-    chart.data = pd.concat([comparison.daily(k)[["day", "listed", "wrongful_listed",
-                                                 "penalised_acts"]].assign(pair=k)
-                            for k in range(reps)], ignore_index=True)
+    # B − A in the units drawn, not counts under the metrics' names ("listed": B's list?)
+    chart.data = pd.concat([pd.DataFrame({
+        "day": days.to_numpy(), **{name: per_pair[col][k]
+                                   for col, name in DIFFERENCE_COLUMNS.items()},
+        "pair": k, "seed": comparison.seeds[k]}) for k in range(reps)], ignore_index=True)
     return chart
 
 
