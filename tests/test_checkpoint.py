@@ -515,7 +515,8 @@ def test_a_second_resume_is_refused_before_it_loads_the_state(tmp_path, monkeypa
     monkeypatch.setattr(Simulation, "load", load_and_resume_again)
     assert st.resume(run_id).run_id == run_id
     assert len(loaded) == 1 and refused == [
-        f"run {run_id} is still running (pid {os.getpid()} on {socket.gethostname()})"]
+        f"run {run_id} is still running (pid {os.getpid()} on {socket.gethostname()}): "
+        "there is nothing to resume; `scsim runs` shows when it is done"]
     with pytest.raises(KeyboardInterrupt):  # stopped again, then its checkpoint damaged
         scsim.simulate(scenario(), seed=SEED, store=store, checkpoint_every=4,
                        progress=stop_at(5))

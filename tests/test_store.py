@@ -276,6 +276,8 @@ def test_a_run_left_running_on_another_host_is_removed_only_when_asked(monkeypat
     code, _, err = run_cli(monkeypatch, capsys, "rm", here, "--elsewhere", "--store",
                            str(tmp_path))
     assert code == 2 and "is still running" in err and "--elsewhere" not in err
+    assert f"stop it first (Ctrl-C where it runs, or `kill {os.getpid()}`)" in " ".join(
+        err.split())
     assert (tmp_path / "runs" / here).is_dir()
 
 

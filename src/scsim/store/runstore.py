@@ -449,7 +449,8 @@ class RunStore:
                              f"{rec.id} --out DIR` saves its results to a folder, `scsim "
                              f"report {rec.id}` draws its report)")
         if rec.status == "running" and not _gone(rec):
-            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host})")
+            raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host}): "
+                             "there is nothing to resume; `scsim runs` shows when it is done")
         if latest(self.checkpoints_dir / rec.id) is None:
             with self._connect() as con:
                 sweep, changed = con.execute("SELECT sweep_id, overrides FROM runs WHERE "
@@ -1476,9 +1477,10 @@ def _still_running(rec: RunRecord, elsewhere: bool) -> str | None:
     here = rec.host == socket.gethostname()
     if rec.status != "running" or _gone(rec) or (elsewhere and not here):
         return None
-    hint = "" if here else (
-        f"; it cannot be checked from here: if that process has ended, `scsim rm "
-        f"{rec.id} --elsewhere` removes the run")
+    hint = (f"; stop it first (Ctrl-C where it runs, or `kill {rec.pid}`), then `scsim rm "
+            f"{rec.id}` removes it" if here else
+            f"; it cannot be checked from here: if that process has ended, `scsim rm "
+            f"{rec.id} --elsewhere` removes the run")
     return f"run {rec.id} is still running (pid {rec.pid} on {rec.host}){hint}"
 
 
