@@ -382,6 +382,30 @@ def test_the_difference_csv_holds_the_numbers_the_chart_draws(tmp_path):
                                    rtol=1e-12, atol=1e-9)
 
 
+def test_the_area_charts_csv_hold_the_numbers_they_draw(pair):
+    """The tiers chart draws % of agents and the sources chart points per agent and day
+    (a 14-day mean); their CSVs held the agents per tier and the day's points over all
+    agents under the metrics' names, numbers a reader could not find in either chart."""
+    from scsim.report.figures import SMOOTH
+
+    res = pair.a[0]
+    n = len(res.agents)
+    charts = {c.name: c for c in draw_charts([("A", res)])[0]}
+    tiers = charts["tiers"].data
+    for t in res.names.tiers:
+        np.testing.assert_allclose(tiers[f"tier_{t}_pct_of_agents"],
+                                   res.metrics[f"tier_{t}"] / n * 100, rtol=1e-12)
+        assert (tiers[f"tier_{t}_agents"] == res.metrics[f"tier_{t}"]).all()
+    assert not any(c in tiers for c in res.metrics if c.startswith("tier_"))
+    sources = charts["sources"].data
+    drawn = [c for c in sources if c.startswith("points_")]
+    assert drawn and all(c.endswith(f"_per_agent_per_day_{SMOOTH}_day_mean") for c in drawn)
+    np.testing.assert_allclose(
+        sources["points_true_sighting_per_agent_per_day_14_day_mean"],
+        (res.metrics["points_true_sighting"] / n).rolling(SMOOTH, min_periods=1).mean(),
+        rtol=1e-12)
+
+
 def test_a_case_file_cut_short_says_how_many_lines_are_left(monkeypatch):
     """A case file one line too long for the report ended "… 1 more lines (scsim
     explain)": that line is shown instead; two or more left are said, in the plural."""

@@ -233,6 +233,9 @@ def _drawn(runs: Runs, has: Callable[[Result], Any], lacks: str) -> tuple[Runs, 
 
 
 def tiers(runs: Runs) -> Chart | str:
+    """Its numbers (``Chart.data``) are the agents in each tier, ``tier_X_agents``, and the
+    bands it draws, ``tier_X_pct_of_agents``, by run and day (the counts alone, under the
+    metrics' names, matched no band)."""
     runs, left_out = _drawn(runs, lambda res: res.names.tiers, "has no tiers")
     if not runs:
         return "the scenario has no tiers"
@@ -249,6 +252,12 @@ def tiers(runs: Runs) -> Chart | str:
         ax.set_ylabel("agents (% of all agents)")
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), reverse=True)
     _panel_titles(axes, runs)
+    chart.data = pd.concat([pd.DataFrame({
+        "day": res.metrics["day"],
+        **{f"tier_{t}_agents": res.metrics[f"tier_{t}"] for t in res.names.tiers},
+        **{f"tier_{t}_pct_of_agents": res.metrics[f"tier_{t}"] / _n(res) * 100
+           for t in res.names.tiers}, "run": label}) for label, res in runs],
+        ignore_index=True)
     return chart
 
 
@@ -549,9 +558,10 @@ def differences(comparison: Comparison) -> Chart:
     return chart
 
 
-# The metric columns behind each run chart with areas, by name or by prefix (ending in *)
-CHART_COLUMNS = {"scores": ("score_p*", "score_mean"), "tiers": ("tier_*",),
-                 "sources": ("points_*",)}
+# The metric columns behind a run chart with areas that draws them as they are (the score
+# bands, in points), by name or by prefix (ending in *); the tiers and sources charts keep
+# the numbers they draw (``Chart.data``)
+CHART_COLUMNS = {"scores": ("score_p*", "score_mean")}
 # ... or the columns of these provenance tables (``Result.provenance``; regions: a chart of
 # more than ten regions, which have no legend entries)
 CHART_TABLES = {"causes": ("wrongful", ("day", "agent", "cause")),

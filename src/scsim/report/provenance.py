@@ -8,6 +8,7 @@ import html
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.patches import Patch
 
 from scsim.core.events import WRONGFULLY
@@ -43,6 +44,9 @@ def _has(res: Result, name: str) -> bool:
 
 
 def sources(runs: Runs) -> Chart | str:
+    """Its numbers (``Chart.data``) are the areas it draws,
+    ``points_X_per_agent_per_day_14_day_mean``, by run and day: the daily totals over all
+    agents, which it held, matched nothing drawn."""
     if not all(res.names.sources and f"points_{res.names.sources[0]}" in res.metrics
                for _, res in runs):
         return "the run has no points by source (saved before provenance)"
@@ -58,10 +62,14 @@ def sources(runs: Runs) -> Chart | str:
     if not shown:  # an empty frame with a 0-1 axis said nothing
         return "no source gave or took any points: nobody was scored"
     colors = {s: source_color(s) for s in shown}
-    for ax, (_, res) in zip(axes, runs, strict=True):
+    data = []
+    for ax, (label, res) in zip(axes, runs, strict=True):
         days = _days(res)
         per_agent = {s: _smooth(res.metrics[f"points_{s}"] / _n(res)).to_numpy()
                      for s in shown if f"points_{s}" in res.metrics}
+        data.append(pd.DataFrame({"day": days, **{
+            f"points_{s}_per_agent_per_day_{SMOOTH}_day_mean": v
+            for s, v in per_agent.items()}, "run": label}))
         for sign in (1, -1):
             parts = [(s, np.clip(sign * v, 0, None)) for s, v in per_agent.items()]
             parts = [(s, v) for s, v in parts if v.any()]
@@ -75,6 +83,7 @@ def sources(runs: Runs) -> Chart | str:
     axes[0].legend(handles=[Patch(color=colors[s], label=source(s).label) for s in shown],
                    loc="lower left", ncols=2)
     _panel_titles(axes, runs)
+    chart.data = pd.concat(data, ignore_index=True)
     return chart
 
 
