@@ -127,6 +127,13 @@ def _n(res: Result) -> int:
     return len(res.agents)
 
 
+def _per(count, n: int, per: float = PER):
+    """``count`` (agents, acts: an array or Series) per ``per`` of ``n`` agents, multiplied
+    first: 3 of 20,000 is 15.0 per 100,000, where dividing first wrote 14.999999999999998
+    into the charts' CSVs."""
+    return count * per / n
+
+
 def _smooth(values: pd.Series) -> pd.Series:
     return values.rolling(SMOOTH, min_periods=1).mean()
 
@@ -244,7 +251,7 @@ def tiers(runs: Runs) -> Chart | str:
     chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         names = res.names.tiers
-        shares = [res.metrics[f"tier_{t}"] / _n(res) * 100 for t in names]
+        shares = [_per(res.metrics[f"tier_{t}"], _n(res), 100) for t in names]
         ax.stackplot(_days(res), *shares, labels=names, colors=_tier_colors(len(names)),
                      alpha=0.9)
         ax.set_ylim(0, 100)
@@ -255,7 +262,7 @@ def tiers(runs: Runs) -> Chart | str:
     chart.data = pd.concat([pd.DataFrame({
         "day": res.metrics["day"],
         **{f"tier_{t}_agents": res.metrics[f"tier_{t}"] for t in res.names.tiers},
-        **{f"tier_{t}_pct_of_agents": res.metrics[f"tier_{t}"] / _n(res) * 100
+        **{f"tier_{t}_pct_of_agents": _per(res.metrics[f"tier_{t}"], _n(res), 100)
            for t in res.names.tiers}, "run": label}) for label, res in runs],
         ignore_index=True)
     return chart
@@ -270,7 +277,7 @@ def listed(runs: Runs) -> Chart:
     drawn = {"listed": "C0", "wrongful_listed": "C3"}
 
     def per_100k(res: Result, col: str) -> pd.Series:
-        return res.metrics[col] / _n(res) * PER
+        return _per(res.metrics[col], _n(res))
 
     chart, ax = _line_chart("listed", "Listed and wrongfully listed", caption, runs, [
         (metric_label(col), color, lambda r, col=col: per_100k(r, col))
@@ -374,7 +381,7 @@ def ties(runs: Runs) -> Chart:
                   ms=3, lw=1.2, label=metric_label("lcc_frac") + " (% of agents)" + suffix)
     left.set_ylabel("% of ties / % of agents")
     _overlay(right, runs, [(metric_label("pariahs"), "C3",
-                            lambda r: r.metrics["pariahs"] / _n(r) * PER)])
+                            lambda r: _per(r.metrics["pariahs"], _n(r)))])
     right.set_ylabel("pariahs per 100,000 agents")
     # from 95 % at the highest: a line flat at 100 % sat on an axis from 100.0 to 100.5
     left.set_ylim(min(left.get_ylim()[0], TIES_AXIS_FROM), 100.5)
@@ -530,7 +537,7 @@ def differences(comparison: Comparison) -> Chart:
                 for col in ("listed", "wrongful_listed", "penalised_acts")}
     per_pair["penalised_acts"] = np.stack([_smooth(pd.Series(row)).to_numpy()
                                            for row in per_pair["penalised_acts"]])
-    per_pair = {col: values / n * PER for col, values in per_pair.items()}  # as drawn
+    per_pair = {col: _per(values, n) for col, values in per_pair.items()}  # as drawn
     over = f"mean over {reps} pairs, band: 95 % interval" if reps > 1 else "one pair"
     caption = (f"B − A per day, same agents and random numbers ({over}); above 0: more "
                f"under B. Right: {SMOOTH}-day mean of penalised acts.")
