@@ -339,6 +339,12 @@ def test_a_share_of_them_only_when_they_are_the_people_who_switched():
     assert comparison_headline(few).endswith(
         " lists 10 more people per 3,000 in a year (the same in every pair), almost none of "
         "them wrongfully (0.2 people, 95 % CI 0 to 0.8, not a clear difference).")
+    # under 10 %, a share keeps a decimal: 3 of 200 added is 1.5 %, which was "2 %" (and
+    # 295 of 19,900 "1 %")
+    small = sentence((range(10), range(0)), (range(210), range(10, 13)))
+    assert small.endswith(", 1.5 % of them wrongfully (3 people, one pair).")
+    wide = sentence((range(10), range(0)), (range(30), range(10, 13)))
+    assert wide.endswith(", 15 % of them wrongfully (3 people, one pair).")
     # fewer: the 10 people B no longer lists, 5 of them wrongfully listed under A
     fewer = sentence((range(20), range(10, 15)), (range(10), range(0)))
     assert fewer.endswith(" lists 10 fewer people per 3,000 in a year (one pair, so no "
