@@ -423,6 +423,29 @@ def test_the_csv_numbers_carry_no_rounding_noise():
                                       res.metrics[f"tier_{t}"] / 20)
 
 
+def test_the_summary_table_comes_as_a_csv_too(tmp_path, pair):
+    """Every chart's numbers came as a CSV, but the summary table (how many listed, how
+    many wrongfully, by group) was in the page alone, its numbers text with thousands
+    separators. It comes as summary.csv beside the page (and behind a link), numbers as
+    numbers, a cause's figure without the table's indent."""
+    res = pair.b[0]
+    html = report_run(res, tmp_path / "report").read_text(encoding="utf-8")
+    csv = pd.read_csv(tmp_path / "report" / "summary.csv")
+    assert list(csv.columns) == ["section", "figure", "value", "note"]
+    assert csv["value"].dtype == np.float64
+    rows = csv.set_index("figure")
+    summary = res.summary().assign(figure=lambda s: s["figure"].str.strip()).set_index(
+        "figure")
+    assert rows.loc["ever wrongfully listed", "value"] == summary.loc[
+        "ever wrongfully listed", "value"] > 0
+    assert any(f.startswith("cause: ") for f in csv["figure"])
+    assert "agents" not in set(csv["figure"])  # the run's size is in the page's facts
+    link = re.search(r"<a download='summary.csv' href='data:text/csv;base64,([^']+)'>"
+                     r"the numbers of this table \(summary.csv\)</a>", html)
+    assert link and base64.b64decode(link.group(1)) == (
+        tmp_path / "report" / "summary.csv").read_bytes()
+
+
 def test_a_case_file_cut_short_says_how_many_lines_are_left(monkeypatch):
     """A case file one line too long for the report ended "… 1 more lines (scsim
     explain)": that line is shown instead; two or more left are said, in the plural."""

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from scsim.store import RunStore
 
 REPORT_FILE = "report.html"
+SUMMARY_FILE = "summary.csv"  # a run report's summary table, for a spreadsheet
 DPI = 110
 
 _CSS = """
@@ -153,6 +154,9 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
              f"scsim {res.info.get('scsim_version', '')}", _seconds(res.info)]
     summary = res.summary()
     summary = summary[summary["section"] != "run"]
+    # the table's numbers for a spreadsheet (it was in the page alone, its numbers text
+    # with thousands separators); a cause's figure without the table's indent
+    csv = summary.assign(figure=summary["figure"].str.strip()).to_csv(index=False)
     label = res.scenario.name
     changes = changed_settings(res.scenario)
     headline = "".join(f"<p class='headline'>{html.escape(line)}</p>"
@@ -166,9 +170,10 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     return _write(folder, title, [(label, res)],
                   head=[_facts(facts), headline, changed, _timeline(res.scenario),
                         _p(res.scenario.description)],
-                  tail=[("summary", "Summary", _table(summary, numeric={"value"})),
+                  tail=[("summary", "Summary", _table(summary, numeric={"value"})
+                         + _data_link(SUMMARY_FILE, csv.encode("utf-8"), "table")),
                         ("casefiles", "Case files", case_files_html(res))],
-                  force=force)
+                  force=force, texts={SUMMARY_FILE: csv})
 
 
 def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
@@ -277,11 +282,12 @@ def _figure_html(chart: Chart, name: str, png: bytes) -> str:
             f"data-file='{name}'></figure>")
 
 
-def _data_link(name: str, csv: bytes) -> str:
-    """A link that downloads a chart's numbers (embedded: the page stays self-contained)."""
+def _data_link(name: str, csv: bytes, what: str = "chart") -> str:
+    """A link that downloads the numbers of a chart (or of a table: ``what``), embedded:
+    the page stays self-contained."""
     data = base64.b64encode(csv).decode("ascii")
     return (f"<p class='data'><a download='{name}' href='data:text/csv;base64,{data}'>"
-            f"the numbers of this chart ({name})</a></p>")
+            f"the numbers of this {what} ({name})</a></p>")
 
 
 def _timeline(sc) -> str:
