@@ -157,6 +157,7 @@ def test_replications_give_mean_differences_with_t_intervals():
     assert row["a"] == 0 and row["b"] > 0
     groups = c.groups().set_index(["group", "figure"])
     assert groups.loc[("minority", "ever listed (share)"), "a"] == 0
+    assert ("minority", "disparate impact, final day (ratio)") in groups.index
     # counts of agents: the t-interval is cut at 0, the upper end and the mean are kept
     per_pair = pd.DataFrame(
         [(k, figure, n) for k in range(3)
@@ -179,6 +180,29 @@ def test_replications_give_mean_differences_with_t_intervals():
         pytest.approx((np.mean(diffs) + np.array([0, -half, half])) / np.mean(acts_a)))
     assert np.mean(diffs) < 0  # the system deters
     assert m.loc["newly_listed", ["change", "change_lo", "change_hi"]].isna().all()
+
+
+def test_groups_tell_who_was_ever_wrongfully_listed():
+    """The run summary and headline count people ever listed wrongfully; the comparison's
+    per-group table had only those wrongfully listed on the final day."""
+    c = compare(national(days=40), national(days=40, **{"surveillance.misattribution": 0.05}),
+                seed=2)
+    groups = c.groups().set_index(["group", "figure"])
+    agents = c.b[0].agents
+    for g in ("majority", "minority"):
+        share = float((agents.loc[agents["group"] == g, "wrongful_listings"] > 0).mean())
+        assert share > 0
+        assert groups.loc[(g, "ever wrongfully listed (share)"), "b"] == pytest.approx(share)
+
+
+def test_one_group_has_no_disparate_impact_row():
+    """mesa-parity has one group ("everyone"): its ratio to itself, always 1, was a row."""
+    a = scsim.load_scenario("mesa-parity", agents=500, days=10)
+    b = scsim.load_scenario("mesa-parity", agents=500, days=10,
+                            overrides={"listing.threshold": 800})
+    figures = compare(a, b, seed=1).groups()["figure"].tolist()
+    assert figures == ["ever listed (share)", "ever wrongfully listed (share)",
+                       "listed, final day (share)", "wrongfully listed, final day (share)"]
 
 
 def test_pairs_must_share_population_and_seed():

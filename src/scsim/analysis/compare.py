@@ -17,8 +17,8 @@ pair):
 * ``switches()``: per-agent changes counted in agents (``switch_counts(k)``: in pair k):
   listed under B and not under A, and vice versa; the same for wrongful listings and for
   losing ties; acts changed;
-* ``groups()``: per group, the share ever listed, listed and wrongfully listed on the final
-  day, and the disparate-impact ratio;
+* ``groups()``: per group, the share ever listed and ever wrongfully listed, listed and
+  wrongfully listed on the final day, and (two groups or more) the disparate-impact ratio;
 * ``agents(k)``: one row per agent whose outcomes differ in pair ``k``;
 * ``daily(k)``: B − A of every metric on every day in pair ``k``.
 """
@@ -206,21 +206,28 @@ class Comparison:
             ("more penalised acts under B", pb > pa))]
 
     def groups(self) -> pd.DataFrame:
-        """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group, and
-        the disparate-impact ratio to the reference group)."""
+        """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group ever
+        listed, ever wrongfully listed, listed and wrongfully listed on the final day, and,
+        with two groups or more, the disparate-impact ratio to the reference group)."""
+        def ever(res: Result) -> pd.DataFrame:  # per group, the share with a count > 0
+            return res.agents.groupby("group", observed=False)[
+                ["times_listed", "wrongful_listings"]].agg(lambda s: float((s > 0).mean()))
+
         rows = []
         for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
-            ever_a = ra.agents.groupby("group", observed=False)["times_listed"].apply(
-                lambda s: float((s > 0).mean()))
-            ever_b = rb.agents.groupby("group", observed=False)["times_listed"].apply(
-                lambda s: float((s > 0).mean()))
+            ever_a, ever_b = ever(ra), ever(rb)
+            several = len(ra.names.groups) > 1  # (one group's ratio to itself is 1)
             for g in ra.names.groups:
                 if g not in rb.names.groups:
                     continue
-                rows.append((g, "ever listed (share)", k, ever_a[g], ever_b[g]))
-                for col, figure in ((f"listed_rate_{g}", "listed, final day (share)"),
-                                    (f"wrongful_rate_{g}", "wrongfully listed, final day (share)"),
-                                    (f"di_{g}", "disparate impact, final day (ratio)")):
+                for col, figure in (("times_listed", "ever listed (share)"),
+                                    ("wrongful_listings", "ever wrongfully listed (share)")):
+                    rows.append((g, figure, k, ever_a.at[g, col], ever_b.at[g, col]))
+                finals = [(f"listed_rate_{g}", "listed, final day (share)"),
+                          (f"wrongful_rate_{g}", "wrongfully listed, final day (share)")]
+                if several:
+                    finals.append((f"di_{g}", "disparate impact, final day (ratio)"))
+                for col, figure in finals:
                     rows.append((g, figure, k, ra.metrics[col].iloc[-1],
                                  rb.metrics[col].iloc[-1]))
         long = pd.DataFrame(rows, columns=["group", "figure", "rep", "a", "b"])
