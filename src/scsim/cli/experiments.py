@@ -155,7 +155,7 @@ def sweep_command(
         # once the plan holds: bad input leaves no store
         runs = open_runs(store, create=True, to="run sweeps into it")
     if not resume:
-        for line in sw.inert_parameters(plan):
+        for line in sw.advice(plan):
             err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import yaml
 from scipy.stats import qmc
 
 from scsim.core.rng import name_id, stream_key
-from scsim.errors import ScenarioError, ScsimError
+from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.outputs.words import counted
 from scsim.scenario.loader import parse_assignment
 from scsim.scenario.paths import get_path, parse_path
@@ -69,11 +70,14 @@ def valid_scenario(base: dict, values: dict[str, Any], what: str):
     """``base`` (a scenario as a mapping) with ``values`` (dotted path -> value) set, as a
     Scenario; if that is not a valid scenario, a ScsimError saying that ``what`` (a cell,
     a range's end...) is not, with the first problem. The one check of parameter values
-    that sweep, calibrate and sensitivity make before they run anything."""
+    that sweep, calibrate and sensitivity make before they run anything. The loader's
+    warnings are not given here, cell by cell: a sweep tells them once (``sweep.advice``)."""
     from scsim.scenario import load_scenario
 
     try:
-        return load_scenario(base, overrides=values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)
+            return load_scenario(base, overrides=values)
     except ScenarioError as exc:
         raise ScsimError(f"{what} is not a valid scenario: {exc.problems[0]}") from None
 

@@ -103,7 +103,7 @@ def sweep(scenario: Scenario | str | Path | dict,
                           fits_here=address is None)  # a local cluster: runs fit here
     check_outputs(base, outputs)  # a misspelt output is refused before anything runs
     runs = store_of(store)  # opened (or made) once the input is known to be good
-    for line in sw.inert_parameters(plan):
+    for line in sw.advice(plan):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with runner(scheduler, workers) as client:
         sweep_id = sw.start(runs, plan)

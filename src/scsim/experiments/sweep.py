@@ -12,6 +12,7 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from scsim.analysis.stats import mean_ci95
-from scsim.errors import ScsimError
+from scsim.errors import ScenarioWarning, ScsimError
 from scsim.experiments.design import (
     cell_label,
     check_runs,
@@ -145,13 +146,28 @@ class Outcome:
     skipped: int  # already done before
 
 
-def inert_parameters(plan: Plan) -> list[str]:
-    """The swept parameters that do nothing in any cell, each with why
-    (``scenario.advice``): a sweep of ``shaming.probability`` while shaming is off gives the
-    same results in every cell. Empty when every swept parameter does something somewhere."""
-    cells = (plan.scenario(cell) for cell in range(len(plan.cells)))
-    return [f"swept {key} does nothing in any cell: {sentence}" for key, sentence in
-            inert_keys(cells, list(plan.cells[0]) if plan.cells else []).items()]
+def advice(plan: Plan) -> list[str]:
+    """What to tell of a sweep before it runs: the swept parameters that do nothing in any
+    cell, each with why (``scenario.advice``: a sweep of ``shaming.probability`` while
+    shaming is off gives the same results in every cell), and the timeline steps that
+    cells shortened by a swept ``days`` leave out, once for the cells that leave out the
+    same steps (the loader warns of each cell's; a sweep of days on high-control left its
+    abolition out of every cell unsaid). Empty when there is nothing to tell."""
+    cells, left_out = [], {}
+    for cell in range(len(plan.cells)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScenarioWarning)
+            cells.append(plan.scenario(cell))
+        for w in caught:
+            if isinstance(w.message, ScenarioWarning) and w.message.path == ("days",):
+                steps = str(w.message).split(": ", 1)[1]  # (after the option that gave it)
+                days = f"{plan.cells[cell].get('days'):,}"
+                if days not in left_out.setdefault(steps, []):
+                    left_out[steps].append(days)
+    inert = inert_keys(cells, list(plan.cells[0]) if plan.cells else [])
+    return [*(f"swept {key} does nothing in any cell: {sentence}"
+              for key, sentence in inert.items()),
+            *(f"swept days={', '.join(days)}: {steps}" for steps, days in left_out.items())]
 
 
 def start(store: RunStore, plan: Plan) -> str:
