@@ -404,7 +404,7 @@ def test_store_from_before_checksums_is_upgraded(three_runs, tmp_path):
     import duckdb
 
     con = duckdb.connect(str(con_path))
-    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed, trace) FROM runs")
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (files, resumed, trace, branched) FROM runs")
     for view in ("metrics", "agents", "companies"):
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute("DROP TABLE runs")

@@ -110,6 +110,8 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
         print_data(run_record(res) if as_data == "json" else res.summary(),
                    as_data == "json")
     else:
+        if res.branched:  # first: its scenario below is not the one of all its days
+            console.print(f"[yellow]{escape(res.branched)}[/yellow]", soft_wrap=True)
         print_run(res, full)
         console.print(f"[dim]run {res.run_id}: {st.runs_dir / res.run_id}[/dim]")
     if out is not None:

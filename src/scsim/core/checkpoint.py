@@ -15,7 +15,8 @@ A checkpoint is a folder of two files:
     what the arrays are (name, dtype, shape), the day to simulate next, the epoch of the
     timeline in force, the seed, the resolved scenario and its hash, the scsim version
     and checkpoint format, the plain values the steps and the recorder carry (the number
-    of severed ties, the cached largest-component share, ...), and the wall time so far.
+    of severed ties, the cached largest-component share, ...), the wall time so far, and
+    (``BRANCHED``) for a branched run, the days and scenarios it ran before its branch.
 
 Nothing is pickled: the arrays are ``.npy`` members of the zip, the rest is JSON.
 
@@ -154,6 +155,8 @@ def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "profile": dict(sim.profile),
         "started": sim.started_at.isoformat() if sim.started_at else None,
     }
+    if getattr(sim, "branched", None):  # set by ``load`` only: a new run is no branch
+        manifest[BRANCHED] = sim.branched
     return manifest, arrays
 
 
@@ -253,6 +256,50 @@ class Checkpoints:
                 shutil.rmtree(old, ignore_errors=True)
         self.written.append((sim.state.day, time.perf_counter() - started, size))
         return target
+
+
+BRANCHED = "branched"
+"""The key (a manifest's, run.json's, a ``runs`` column's, the Simulation attribute) of
+where a run was branched (``Simulation.load`` with another scenario than the
+checkpoint's): a list, oldest first, of ``{"day": D, "scenario": NAME, "scenario_hash":
+H}``, each saying that the days before D (since the branch before it, or day 0) ran under
+the scenario NAME of hash H, not under the run's own scenario. Absent, or empty, for a run
+that ran under its own scenario from day 0 (a plain resume is no branch)."""
+BRANCH_KEYS = {"day": (int,), "scenario": (str,), "scenario_hash": (str,)}
+
+
+def branched_problem(branched: Any) -> str | None:
+    """What is wrong with a ``BRANCHED`` list as read from JSON, or None."""
+    if type(branched) is not list:
+        return _kind_problem(branched, (list,), BRANCHED)
+    for k, entry in enumerate(branched):
+        if type(entry) is not dict or entry.keys() != BRANCH_KEYS.keys():
+            return (f"{BRANCHED}[{k}] is not {{\"day\": ..., \"scenario\": ..., "
+                    "\"scenario_hash\": ...}")
+        for key, kinds in BRANCH_KEYS.items():
+            if problem := _kind_problem(entry[key], kinds, f"{BRANCHED}[{k}].{key}"):
+                return problem
+    return None
+
+
+def branch_words(branched: list[dict[str, Any]] | None, days: int) -> str | None:
+    """A branched run in plain words, for people (``scsim show``, the Result): on which
+    day it was branched and under which scenario its earlier days ran; None for a run
+    that ran under its own scenario from day 0. ``days``: the run's days."""
+    if not branched:
+        return None
+    parts, start = [], 0
+    for entry in branched:
+        last = entry["day"] - 1
+        span = (f"day {start:,}" if last == start else f"days {start:,}-{last:,}") if (
+            last >= start) else "its warm-up"
+        parts.append(f"{span} ran under {entry['scenario']} (scenario hash "
+                     f"{entry['scenario_hash']})")
+        start = entry["day"]
+    first = branched[0]
+    return (f"branched on day {branched[-1]['day']:,} from a run of {first['scenario']}: "
+            f"{'; '.join(parts)}; days {start:,}-{days - 1:,} under this scenario. A re-run "
+            "from day 0 under this scenario would not give these results.")
 
 
 REQUEST = "request"
@@ -469,6 +516,8 @@ def manifest_problem(manifest: Any) -> str | None:
             return problem
     if problem := _request_problem(manifest.get(REQUEST)):
         return problem
+    if BRANCHED in manifest and (problem := branched_problem(manifest[BRANCHED])):
+        return problem
     if manifest.get("started"):
         try:
             datetime.fromisoformat(manifest["started"])
@@ -623,6 +672,7 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     population, network, days and names of things (see ``_branch_scenario``)."""
     from scsim.core.engine import Simulation
     from scsim.core.state import AGENT_ARRAYS, COMPANY_ARRAYS, State
+    from scsim.scenario.diff import digest
     from scsim.scenario.schema import Scenario
     from scsim.world.network import Network
     from scsim.world.network.csr import canonical_indptr
@@ -633,6 +683,10 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
         raise ScsimError(f"cannot load {manifest['path']}: {why}")
     saved = Scenario.model_validate(manifest["scenario"])
     scenario = saved if scenario is None else _branch_scenario(saved, scenario)
+    branched = list(manifest.get(BRANCHED, []))
+    if digest(scenario) != manifest["scenario_hash"]:  # a branch, not a plain resume
+        branched.append({"day": int(manifest["day"]), "scenario": saved.name,
+                         "scenario_hash": manifest["scenario_hash"]})
     folder = Path(manifest["path"])
     listed = manifest["arrays"]
     arrays: dict[str, np.ndarray] = {}
@@ -686,4 +740,5 @@ def load(path: str | os.PathLike, scenario: Scenario | None = None,
     sim.profile["setup"] += float(manifest.get("profile", {}).get("setup", 0.0))
     if manifest.get("started"):
         sim.started_at = datetime.fromisoformat(manifest["started"])
+    sim.branched = branched
     return sim

@@ -66,7 +66,9 @@ def result_html(res: Result) -> str:
              f"{len(res.metrics):,} days, seed {res.seed}{run}")
     changes = [f"changes <code>{html.escape(line)}</code>"
                for line in changed_settings(res.scenario)]
-    return _box(title, [*changes[:5], *(html.escape(line)
+    if res.branched:  # its days before the branch ran under another scenario
+        changes.insert(0, f"<b>{html.escape(res.branched)}</b>")
+    return _box(title, [*changes[:6], *(html.escape(line)
                                         for line in run_headline(res).splitlines())],
                 ".summary(), .metrics, .agents, .companies, .plot()")
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from scsim.core.checkpoint import BRANCHED, branch_words
 from scsim.core.params import Names
 from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL, households, rows_or_zeros
 from scsim.errors import ScsimError
@@ -167,6 +168,10 @@ class Result:
             # runs on one path that held two networks do not pair (``compare_results``)
             **({"network_file_digest": file_digest(sc.network.path)}
                if sc.network.kind == "file" else {}),
+            # a branch (``Simulation.load`` with another scenario): the days it ran under
+            # the checkpoint's scenario (``core.checkpoint.BRANCHED``); a Simulation made
+            # from a scenario has no such attribute, nor has its run.json the key
+            **({BRANCHED: sim.branched} if getattr(sim, "branched", None) else {}),
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
                    _agent_columns(sim), _company_columns(sim), info, sample_network(sim),
@@ -332,12 +337,23 @@ class Result:
 
         return plot_result(self, what)
 
+    @property
+    def branched(self) -> str | None:
+        """Where this run was branched, in plain words (``core.checkpoint.branch_words``):
+        its days before the branch ran under the checkpoint's scenario, not under
+        ``scenario``; None for a run that ran under ``scenario`` from day 0."""
+        return branch_words(self.info.get(BRANCHED), self.scenario.days)
+
     def __repr__(self) -> str:
         from scsim.scenario.diff import changed_settings
 
         run = f", run {self.run_id}" if self.run_id else ""
         changed = len(changed_settings(self.scenario))
         settings = f" ({counted(changed, 'setting')} changed)" if changed else ""
+        branch = self.info.get(BRANCHED)
+        if branch:
+            settings += (f", branched on day {branch[-1]['day']:,} from a run of "
+                         f"{branch[0]['scenario']}")
         return (f"Result({self.scenario.name}{settings}, "
                 f"{len(self.agent_columns['times_listed']):,} agents × "
                 f"{len(self.metrics_table):,} days, seed {self.seed}{run})")

@@ -44,7 +44,7 @@ RUN_FILES = frozenset({f"{table}.parquet" for table in (*TABLES, *PROVENANCE_TAB
 
 COLUMNS = ("id", "scenario", "scenario_hash", "population_hash", "seed", "overrides",
            "scsim_version", "agents", "days", "started", "finished", "status",
-           "wall_seconds", "error", "files", "pid", "host", "resumed")
+           "wall_seconds", "error", "files", "pid", "host", "resumed", "branched")
 
 
 @dataclass
@@ -170,7 +170,10 @@ def _row(run_id: str, sc, info: dict, **rest: Any) -> dict[str, Any]:
             "overrides": json.dumps(overrides(base, sc)) if base is not None else None,
             "scsim_version": str(info["scsim_version"]), "agents": int(info["agents"]),
             "days": int(info["days"]), "started": started, "error": None, "pid": None,
-            "host": None, "resumed": None, **rest}
+            "host": None, "resumed": None,
+            # where it was branched (core.checkpoint.BRANCHED), which its files alone say
+            "branched": json.dumps(info["branched"]) if info.get("branched") else None,
+            **rest}
 
 
 def _when(text: str | None) -> datetime | None:

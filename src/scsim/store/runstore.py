@@ -74,7 +74,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from scsim import __version__
-from scsim.core.checkpoint import SERIES_ENTRY, remove_series
+from scsim.core.checkpoint import BRANCHED, SERIES_ENTRY, remove_series
 from scsim.errors import ScsimError, Terminated
 from scsim.fsutil import (
     DISK_FULL,
@@ -125,6 +125,8 @@ ADDED_RUN_COLUMNS = (
     ("files", "VARCHAR", "JSON: name -> [size, sha256]"),
     ("resumed", "TIMESTAMP", "UTC, its last `scsim resume`"),
     ("trace", "VARCHAR", "JSON: whom it traces (casefile.Trace), for `check --repair rerun`"),
+    ("branched", "VARCHAR", "JSON: where it was branched (core.checkpoint.BRANCHED); NULL: "
+                            "it ran under its scenario from day 0"),
 )
 
 
@@ -427,7 +429,8 @@ class RunStore:
             raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 "
                              f"day, got {checkpoint_every}")
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
-                             trace=sim.trace or Trace())
+                             trace=sim.trace or Trace(),
+                             branched=getattr(sim, "branched", None))  # set by load only
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             _checkpoint_owner(run_id)) if checkpoint_every else None
         unsaved = (lambda: _before_first_checkpoint(sim.state.day, checkpoint_every,
@@ -522,7 +525,8 @@ class RunStore:
         all, without a word of its own: nothing of it was kept, and the sweep says how to
         resume (``scsim sweep --resume`` runs it again; its row stayed "interrupted" beside
         the run that replaced it, and `scsim resume` of it found no checkpoint)."""
-        run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep)
+        run_id = self._begin(res.scenario, res.seed, res.info["agents"], base, sweep,
+                             branched=res.info.get(BRANCHED))
         try:
             return self._land(run_id, lambda: res, tell=sweep is None)
         except BaseException as exc:
@@ -604,10 +608,13 @@ class RunStore:
         return files
 
     def _begin(self, sc: Scenario, seed: int, agents: int, base: Scenario | None,
-               sweep: Tag | None = None, trace: Trace | None = None) -> str:
+               sweep: Tag | None = None, trace: Trace | None = None,
+               branched: list[dict] | None = None) -> str:
         """Insert the row of a run about to start (``running``); returns its id. ``trace``:
         whom it traces, kept so that ``check --repair rerun`` traces them again (None:
-        not known, a Result computed elsewhere)."""
+        not known, a Result computed elsewhere); ``branched``: where it was branched
+        (``core.checkpoint.BRANCHED``), so that ``check --repair rerun`` does not run it
+        again from day 0 under its scenario alone."""
         self.require_writable("keep new runs in it")
         seed = check_seed(seed)
         if base is None:
@@ -622,12 +629,14 @@ class RunStore:
                     con.execute(
                         "INSERT INTO runs (id, scenario, scenario_hash, population_hash, seed, "
                         "overrides, scsim_version, agents, days, started, status, pid, host, "
-                        "sweep_id, cell, rep, params, trace) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                        "sweep_id, cell, rep, params, trace, branched) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, "
+                        "?)",
                         [run_id, sc.name, digest(sc), digest(population_key(sc)), seed,
                          changed, __version__, agents, sc.days, _utcnow(), os.getpid(),
                          socket.gethostname(), *tag,
-                         json.dumps(trace.request()) if trace is not None else None])
+                         json.dumps(trace.request()) if trace is not None else None,
+                         json.dumps(branched) if branched else None])
                     return run_id
                 except duckdb.ConstraintException:
                     time.sleep(0.01)
@@ -1054,10 +1063,10 @@ class RunStore:
         if repair is not None:
             self.require_writable("repair its runs")
         with self._connect() as con:  # repairs rows and sweeps a dead process left
-            rows = con.execute("SELECT id, status, files, seed, trace FROM runs WHERE "
-                               "status IN ('done', 'damaged') ORDER BY id").fetchall()
+            rows = con.execute("SELECT id, status, files, seed, trace, branched FROM runs "
+                               "WHERE status IN ('done', 'damaged') ORDER BY id").fetchall()
         items = []
-        for run_id, status, files, seed, trace in rows:
+        for run_id, status, files, seed, trace, branched in rows:
             recorded = json.loads(files) if files else None
             folder = self.runs_dir / run_id
             problems = full_problems(folder, recorded)
@@ -1075,6 +1084,7 @@ class RunStore:
                 item.action = "removed"
             elif problems and repair == "rerun":
                 try:
+                    _refuse_branch_rerun(folder, branched)
                     self._rerun(run_id, int(seed), recorded, problems, trace)
                     item.action = "re-run"
                 except ScsimError as exc:
@@ -1408,6 +1418,20 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE runs")
     con.execute("ALTER TABLE runs_new RENAME TO runs")
     con.execute("DELETE FROM store_meta WHERE key = 'views'")
+
+
+def _refuse_branch_rerun(folder: Path, branched: str | None) -> None:
+    """A ScsimError when the run in ``folder`` was branched (``branched``: its row's JSON,
+    see ``core.checkpoint.BRANCHED``; a rebuilt row takes it from run.json): a re-run from
+    day 0 under its scenario.yaml alone is another run, which cannot repair it."""
+    if not branched:
+        return
+    last = json.loads(branched)[-1]
+    raise ScsimError(
+        f"it is a branch (Simulation.load of a checkpoint with another scenario): its days "
+        f"before day {last['day']:,} ran under {last['scenario']}, so a re-run from day 0 "
+        "under its scenario.yaml cannot reproduce it, and its files were left as they are; "
+        f"keep it as it is, or remove it (`scsim rm {folder.name}`)")
 
 
 def _traced(folder: Path, damaged: set[str], trace: str | None) -> Trace | None:

@@ -1,0 +1,126 @@
+"""A branched run knows it is one: ``Simulation.load(path, scenario=other)`` with another
+scenario than the checkpoint's records the day it branched and the scenario of the days
+before it (run.json, the catalogue, the checkpoints it writes), ``scsim show`` and the
+Result say so, and ``scsim check --repair rerun`` refuses to run it again from day 0
+(which would give another run) and leaves its files as they are. A plain resume (the
+checkpoint's own scenario) is no branch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import scsim
+from conftest import run_cli
+from scsim.core import checkpoint
+from scsim.core.engine import Simulation
+from scsim.scenario.diff import digest
+from scsim.store import open_store
+
+SCENARIO, AGENTS, DAYS, SEED, DAY = "pilot-1000", 2000, 24, 3, 10
+
+
+def scenario(*extra: str):
+    return scsim.load_scenario(SCENARIO, agents=AGENTS, days=DAYS, overrides=list(extra))
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A checkpoint of day ``DAY``."""
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(DAY)
+    return sim.save(tmp_path_factory.mktemp("ck") / "day10")
+
+
+def test_a_plain_resume_is_no_branch(saved, tmp_path):
+    for sim in (Simulation.load(saved), Simulation.load(saved, scenario=scenario())):
+        assert sim.branched == []
+        res = sim.run()
+        assert checkpoint.BRANCHED not in res.info and res.branched is None
+        assert "branched" not in repr(res)
+        st = open_store(tmp_path / "store")
+        kept = st.record(Simulation.load(saved))
+        info = json.loads((st.runs_dir / kept.run_id / "run.json").read_text())
+        assert checkpoint.BRANCHED not in info
+        row = st.query(f"SELECT branched FROM runs WHERE id = '{kept.run_id}'")
+        assert row["branched"].isna().all()
+
+
+def test_a_branch_kept_in_a_store_says_where_it_branched(saved, tmp_path, monkeypatch,
+                                                         capsys):
+    other = scenario("listing.threshold=700")
+    sim = Simulation.load(saved, scenario=other)
+    want = [{"day": DAY, "scenario": SCENARIO, "scenario_hash": digest(scenario())}]
+    assert sim.branched == want
+    st = open_store(tmp_path / "store")
+    res = st.record(sim)
+    assert res.info[checkpoint.BRANCHED] == want
+    assert f"branched on day {DAY} from a run of {SCENARIO}" in repr(res)
+    folder = st.runs_dir / res.run_id
+    assert json.loads((folder / "run.json").read_text())[checkpoint.BRANCHED] == want
+    row = st.query(f"SELECT branched FROM runs WHERE id = '{res.run_id}'")
+    assert json.loads(row["branched"].iloc[0]) == want
+    loaded = st.load(res.run_id)
+    assert loaded.branched.startswith(f"branched on day {DAY} from a run of {SCENARIO}: "
+                                      f"days 0-{DAY - 1} ran under {SCENARIO}")
+    assert "<b>branched on day" in loaded._repr_html_()
+
+    code, out, _ = run_cli(monkeypatch, capsys, "show", res.run_id, "--store",
+                           str(st.root))
+    assert code == 0
+    words = " ".join(out.split())
+    assert words.startswith(f"branched on day {DAY} from a run of {SCENARIO}: days 0-{DAY - 1} "
+                            f"ran under {SCENARIO} (scenario hash {digest(scenario())}); "
+                            f"days {DAY}-{DAYS - 1} under this scenario"), words
+
+    (st.root / "catalog.duckdb").unlink()  # a catalogue made again from the folders keeps it
+    code, _, err = run_cli(monkeypatch, capsys, "check", "--repair", "catalogue", "--store",
+                           str(st.root))
+    assert code == 0, err
+    row = open_store(st.root).query(f"SELECT branched FROM runs WHERE id = '{res.run_id}'")
+    assert json.loads(row["branched"].iloc[0]) == want
+
+
+def test_a_branch_keeps_its_record_through_its_checkpoints(saved, tmp_path):
+    """A branch kept with checkpoints, stopped and resumed, is still a branch; branched
+    again, it says both branches."""
+    other = scenario("listing.threshold=700")
+
+    def stop(day):
+        if day == 15:
+            raise KeyboardInterrupt
+
+    st = open_store(tmp_path / "store")
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        st.record(Simulation.load(saved, scenario=other), stop, checkpoint_every=4)
+    run_id = stopped.value.run_id
+    first = [{"day": DAY, "scenario": SCENARIO, "scenario_hash": digest(scenario())}]
+    manifest = checkpoint.read_manifest(st.checkpoints_dir / run_id)
+    assert manifest[checkpoint.BRANCHED] == first
+    again = Simulation.load(st.checkpoints_dir / run_id, scenario=scenario())
+    assert again.branched == [*first, {"day": 12, "scenario": SCENARIO,
+                                       "scenario_hash": digest(other)}]
+    res = st.resume(run_id)
+    assert res.info[checkpoint.BRANCHED] == first
+
+
+def test_repair_rerun_refuses_a_branch_and_leaves_its_files(saved, tmp_path, monkeypatch,
+                                                           capsys):
+    st = open_store(tmp_path / "store")
+    res = st.record(Simulation.load(saved, scenario=scenario("listing.threshold=700")))
+    folder = st.runs_dir / res.run_id
+    path = folder / "agents.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # damaged: a rerun would be tried
+    path.write_bytes(bytes(data))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code, out, _ = run_cli(monkeypatch, capsys, "check", "--repair", "rerun", "--store",
+                           str(st.root))
+    words = " ".join(out.split())
+    assert code == 1, words
+    assert (f"not repaired: it is a branch (Simulation.load of a checkpoint with another "
+            f"scenario): its days before day {DAY} ran under {SCENARIO}") in words
+    assert f"`scsim rm {res.run_id}`" in words
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert not (st.root / "repair").exists() or not any((st.root / "repair").iterdir())
