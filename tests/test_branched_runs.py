@@ -65,6 +65,8 @@ def test_a_branch_kept_in_a_store_says_where_it_branched(saved, tmp_path, monkey
     assert loaded.branched.startswith(f"branched on day {DAY} from a run of {SCENARIO}: "
                                       f"days 0-{DAY - 1} ran under {SCENARIO}")
     assert "<b>branched on day" in loaded._repr_html_()
+    page = scsim.report(loaded, tmp_path / "report").read_text()
+    assert f"<p class='lead'>branched on day {DAY} from a run of {SCENARIO}: " in page
 
     code, out, _ = run_cli(monkeypatch, capsys, "show", res.run_id, "--store",
                            str(st.root))

@@ -155,7 +155,7 @@ def collect(sim: Simulation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "profile": dict(sim.profile),
         "started": sim.started_at.isoformat() if sim.started_at else None,
     }
-    if getattr(sim, "branched", None):  # set by ``load`` only: a new run is no branch
+    if sim.branched:  # (set by ``load`` only: a new run is no branch)
         manifest[BRANCHED] = sim.branched
     return manifest, arrays
 

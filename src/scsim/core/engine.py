@@ -150,6 +150,9 @@ class Simulation:
     def _assemble(self, state: State, scenario: Scenario, setup: float,
                   setup_kernels: KernelTime) -> None:
         self.state, self.scenario = state, scenario
+        # where the run was branched (``core.checkpoint``: day, scenario name and hash of
+        # the days before), set by ``load`` with another scenario; empty for any other run
+        self.branched: list[dict] = []
         self.day_threads = day_threads(state.n, self.threads)
         self.profile = {"setup": setup, **dict.fromkeys(PHASES, 0.0)}
         self.elapsed = 0.0  # seconds in the day loop so far (also before a resume)

@@ -171,7 +171,7 @@ class Result:
             # a branch (``Simulation.load`` with another scenario): the days it ran under
             # the checkpoint's scenario (``core.checkpoint.BRANCHED``); a Simulation made
             # from a scenario has no such attribute, nor has its run.json the key
-            **({BRANCHED: sim.branched} if getattr(sim, "branched", None) else {}),
+            **({BRANCHED: sim.branched} if sim.branched else {}),
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,
                    _agent_columns(sim), _company_columns(sim), info, sample_network(sim),

@@ -168,7 +168,8 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
     title = f"scsim report: {label}" + (
         f" ({counted(len(changes), 'setting')} changed)" if changes else "")
     return _write(folder, title, [(label, res)],
-                  head=[_facts(facts), headline, changed, _timeline(res.scenario),
+                  head=[_facts(facts), _p(res.branched or ""), headline, changed,
+                        _timeline(res.scenario),
                         _p(res.scenario.description)],
                   tail=[("summary", "Summary", _table(summary, numeric={"value"})
                          + _data_link(SUMMARY_FILE, csv.encode("utf-8"), "table")),

@@ -430,7 +430,7 @@ class RunStore:
                              f"day, got {checkpoint_every}")
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
                              trace=sim.trace or Trace(),
-                             branched=getattr(sim, "branched", None))  # set by load only
+                             branched=sim.branched or None)
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             _checkpoint_owner(run_id)) if checkpoint_every else None
         unsaved = (lambda: _before_first_checkpoint(sim.state.day, checkpoint_every,
