@@ -343,6 +343,20 @@ def test_sigterm_and_ctrl_c_exit_cleanly(tmp_path, sig, code, error):
     assert empty(tmp_path / "tmp")
 
 
+def test_runs_lists_overrides_as_they_can_be_given_again(tmp_path, monkeypatch, capsys):
+    """A timeline given with --set was listed as Python wrote it ([{'day': 3, 'set':
+    {'listing.threshold': 500}}]), which --set does not take back."""
+    given = "timeline=[{day: 3, set: {listing.threshold: 500}}]"
+    store = str(tmp_path / "st")
+    code, _, err = run_cli(monkeypatch, capsys, "run", "pilot-1000", "--agents", "300",
+                           "--days", "5", "--quiet", "--set", given, "--store", store)
+    assert code == 0, err
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--store", store, columns=300)
+    assert code == 0 and given in out, out
+    again = scsim.load_scenario("pilot-1000", overrides=[given])
+    assert again.timeline[0].set == {"listing.threshold": 500}
+
+
 def test_two_concurrent_runs_both_land(tmp_path):
     procs = [subprocess.Popen([*CLI, "run", "pilot-1000", "--agents", "2000", "--days", "30",
                                "--seed", str(seed), "--quiet", "--store", str(tmp_path)],

@@ -27,6 +27,7 @@ from scsim.cli.progress import stoppable
 from scsim.cli.render import frame_table, print_data, print_run, run_record
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
+from scsim.scenario.reference import show_value
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
@@ -70,7 +71,8 @@ def runs_command(
         if rec.status in ("failed", "interrupted", "damaged") and rec.error:
             note = rec.error
         else:
-            note = " ".join(f"{k}={v}" for k, v in json.loads(rec.overrides or "{}").items())
+            note = " ".join(f"{k}={show_value(v, cut=None)}"
+                           for k, v in json.loads(rec.overrides or "{}").items())
         table.add_row(rec.id, rec.scenario, str(rec.seed), f"{rec.agents:,} × {rec.days:,}",
                       f"[{colours[rec.status]}]{rec.status}[/]", escape(_short(note, 200)))
     console.print(table)

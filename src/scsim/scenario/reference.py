@@ -50,9 +50,10 @@ def _type(annotation, metadata=()) -> str:
     return name + (f" ({', '.join(bounds)})" if bounds else "")
 
 
-def show_value(value: Any) -> str:
-    """A setting's value as a scenario file writes it: true/false, null, numbers (whole
-    ones without ".0"), flow-style lists and mappings (cut at 60 characters)."""
+def show_value(value: Any, cut: int | None = 60) -> str:
+    """A setting's value as a scenario file (and ``--set``) writes it: true/false, null,
+    numbers (whole ones without ".0"), flow-style lists and mappings (cut at ``cut``
+    characters; None: whole, to be pasted back)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if isinstance(value, list | dict):
@@ -62,7 +63,7 @@ def show_value(value: Any) -> str:
             if isinstance(value, list) else {k: v.model_dump(mode="json") if isinstance(
                 v, BaseModel) else v for k, v in value.items()}
         text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-        return text if len(text) <= 60 else text[:57] + "…"
+        return text if cut is None or len(text) <= cut else text[:cut - 3] + "…"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 550, as a user writes it, not 550.0
     return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(

@@ -1667,10 +1667,13 @@ def _run_again(rec: RunRecord, overrides: str | None) -> str:
     """How to run again a stopped run that cannot be resumed, in words: its scenario (a
     built-in one by name; the row's ``overrides`` JSON, the values it changed, is null for
     a scenario of a file), seed and changed values, with --checkpoint-every."""
+    from scsim.scenario.reference import show_value
+
     if overrides is None:
         command = f"`scsim run` of its scenario file ({rec.scenario}), --seed {rec.seed}"
     else:
-        changed = " ".join(f"{k}={v}" for k, v in json.loads(overrides).items())
+        changed = " ".join(f"{k}={show_value(v, cut=None)}"
+                           for k, v in json.loads(overrides).items())
         command = f"`scsim run {rec.scenario} --seed {rec.seed}`" + (
             f" and the options it was started with (it changed {changed})" if changed
             else "")
