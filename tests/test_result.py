@@ -83,6 +83,20 @@ def test_the_wrongfully_listed_now_say_what_they_count():
         "0.00 % of agents; nobody listed now")
 
 
+def test_a_rare_rate_per_person_keeps_its_digits():
+    """Rates per person and year had 4 decimals: 3 blocked train tickets among 20,000
+    people in 200 days read "0.0000/person/yr", which is none. Three significant digits."""
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=20_000, days=200),
+                         seed=1)
+    rows = res.summary().set_index("figure")
+    train = rows.loc[label("blocked_train")]
+    per_year = train["value"] / 20_000 / (200 / 365)
+    assert 0 < per_year < 0.001
+    digits = f"{per_year:.3g}"  # e.g. 0.000639
+    assert train["note"].startswith(f"{digits.rstrip('0')}/person/yr; 2018: "), train["note"]
+    assert rows.loc["uses", "note"].endswith("/person/yr")
+
+
 def test_save_round_trip_and_overwrite(result, tmp_path):
     target = tmp_path / "run"
     result.save(target)

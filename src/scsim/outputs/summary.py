@@ -128,6 +128,9 @@ def summarise(res: Result) -> pd.DataFrame:
     for t in res.names.tiers:
         add("tiers", t, last[f"tier_{t}"],
             f"{percent(last[f'tier_{t}'] / n, 1)} of agents; {bounds.get(t, '')}".rstrip("; "))
+    def per_person_year(total: float) -> str:  # 3 digits: 0.0000 hid a rare count
+        return f"{in_digits(total / n / years, 3)}/person/yr"
+
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
     add("listing", "listed now", last["listed"], f"{percent(last['listed'] / n, 2)} of agents")
@@ -135,7 +138,7 @@ def summarise(res: Result) -> pd.DataFrame:
     add("listing", "ever wrongfully listed",
         int(np.count_nonzero(res.agent_columns["wrongful_listings"])),
         "agents (the headline's count; one may be listed wrongfully more than once)")
-    add("listing", label("newly_listed"), new, f"{new / n / years:.4f}/person/yr")
+    add("listing", label("newly_listed"), new, per_person_year(new))
     add("listing", label("wrongful_new"), wrongful_new,
         f"{percent(wrongful_new / new, 1)} of listings" if new else "no listings")
     # in agents, as "listed now" (it had no note: a count, or a share of the list?)
@@ -152,13 +155,13 @@ def summarise(res: Result) -> pd.DataFrame:
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
         add("sanctions", label(col), total,
-            f"{total / n / years:.4f}/person/yr; 2018: " + " / ".join(
+            f"{per_person_year(total)}; 2018: " + " / ".join(
                 f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
     if res.names.errors:  # the wrongful travel bans
         wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
             ["blocked_air", "blocked_train"]].to_numpy().sum()
         add("sanctions", label("blocked_tickets_wrongful"), wrongful,
-            f"{wrongful / n / years:.4f}/person/yr; " + (
+            f"{per_person_year(wrongful)}; " + (
                 f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
                 else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
@@ -167,7 +170,7 @@ def summarise(res: Result) -> pd.DataFrame:
     for col in ("children_barred", "house_arrest", "social_media_banned"):
         add("sanctions", label(col), last[col], "final day")
     used = m["privileges_used"].sum()
-    add("privileges", "uses", used, f"{used / n / years:.3f}/person/yr")
+    add("privileges", "uses", used, per_person_year(used))
     add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():,.0f} filed")
