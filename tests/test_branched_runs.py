@@ -15,6 +15,7 @@ import scsim
 from conftest import run_cli
 from scsim.core import checkpoint
 from scsim.core.engine import Simulation
+from scsim.errors import ScsimError
 from scsim.scenario.diff import digest
 from scsim.store import open_store
 
@@ -126,3 +127,35 @@ def test_repair_rerun_refuses_a_branch_and_leaves_its_files(saved, tmp_path, mon
     assert f"`scsim rm {res.run_id}`" in words
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert not (st.root / "repair").exists() or not any((st.root / "repair").iterdir())
+
+
+def test_a_branch_stopped_before_its_first_checkpoint_is_told_how_to_branch_again(
+        saved, tmp_path):
+    """Branched on day 10 with checkpoints every 4 days and stopped on day 11: it was told
+    "before its first checkpoint (day 4)", a day before the branch, and resume said to run
+    it again with `scsim run` from day 0, which gives another run."""
+    st = open_store(tmp_path / "store")
+
+    def stop(day):
+        if day == DAY:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        st.record(Simulation.load(saved, scenario=scenario("listing.threshold=700")),
+                  stop, checkpoint_every=4)
+    assert stopped.value.__notes__ == [
+        f"run {stopped.value.run_id} is kept as interrupted; it stopped on day {DAY + 1}, "
+        "before its first checkpoint (day 12), so it cannot be resumed: run it again"]
+    with pytest.raises(ScsimError) as refused:
+        st.resume(stopped.value.run_id)
+    assert (f"It is a branch (on day {DAY}, of a run of {SCENARIO}), which a run from day 0 "
+            "does not give: branch it again in Python") in str(refused.value)
+
+
+def test_a_branch_of_a_branch_on_its_day_names_no_days_under_the_first_branch():
+    twice = [{"day": 5, "scenario": "a", "scenario_hash": "h1"},
+             {"day": 5, "scenario": "b", "scenario_hash": "h2"}]
+    assert checkpoint.branch_words(twice, 20) == (
+        "branched on day 5 from a run of a: days 0-4 ran under a (scenario hash h1); days "
+        "5-19 under this scenario. A re-run from day 0 under this scenario would not give "
+        "these results.")  # (it said "its warm-up ran under b")

@@ -527,6 +527,11 @@ def test_a_second_resume_is_refused_before_it_loads_the_state(tmp_path, monkeypa
     with pytest.raises(ScsimError, match="is damaged"):
         st.resume(again["id"])
     pd.testing.assert_series_equal(st.query(row).iloc[0], again)
+    # a bad number of days is refused before the row is taken (it stayed running, with
+    # this process's pid, so that every later resume was refused as "still running")
+    with pytest.raises(ScsimError, match="must be at least 1 day, got -3"):
+        st.resume(again["id"], checkpoint_every=-3)
+    pd.testing.assert_series_equal(st.query(row).iloc[0], again)
 
 
 def test_a_damaged_manifest_is_told_in_one_line(tmp_path, monkeypatch, capsys):

@@ -446,23 +446,45 @@ def test_a_swept_days_that_leaves_out_timeline_steps_is_told_once():
     assert line.endswith("(left out)")
 
 
+def test_a_sweep_of_days_warns_of_left_out_steps_once_not_per_cell(tmp_path):
+    """Run in Python, the sweep gave its one line, then each cell's load warned again."""
+    with pytest.warns(ScenarioWarning) as said:
+        table = scsim.sweep("high-control", {"days": [3, 4]}, agents=300, workers=0,
+                            store=tmp_path / "st")
+    assert len(table) == 2
+    assert [str(w.message)[:40] for w in said] == ["swept days=3, 4: the run ends before its"]
+
+
+def test_a_range_of_days_that_leaves_out_timeline_steps_is_told_once():
+    """A sensitivity analysis or a calibration of days on high-control from 30 days left
+    its day-365 abolition out of every short trial: told once, at the range's low end
+    (each trial's load warned on its own in Python, and nothing at all on the CLI)."""
+    from scsim.experiments.design import parse_ranges, range_advice
+
+    base = scsim.load_scenario("high-control", agents=300)
+    params = parse_ranges(["days=30..400"], base.model_dump(mode="json"))
+    (line,) = range_advice(base, params)
+    assert line.startswith("days=30 (the lowest end of its range): the run ends before its "
+                           "timeline's day 365: surveillance.enabled false"), line
+
+
 @pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")  # shaming, on purpose
 def test_a_range_that_does_nothing_is_named(monkeypatch):
     """A sensitivity analysis (or a calibration) of shaming.probability while shaming is
     off spent its runs for an index of 0 (a fit that cannot move), unsaid (a sweep said
     so): named before anything runs, in Python as a warning; not once shaming is on."""
-    from scsim.experiments.design import inert_ranges, parse_ranges
+    from scsim.experiments.design import parse_ranges, range_advice
 
     base = scsim.load_scenario("national-800", agents=500, days=5)
     data = base.model_dump(mode="json")
     params = parse_ranges(["listing.threshold=500..600", "shaming.probability=0..1"], data)
-    (line,) = inert_ranges(base, params)
+    (line,) = range_advice(base, params)
     assert line.startswith("shaming.probability does nothing at either end of its range: "
                            "shaming.probability is set but shaming.enabled")
     shaming = scsim.load_scenario("national-800", agents=500, days=5,
                                   overrides={"shaming.enabled": True,
                                              "shaming.probability": 0.5})
-    assert inert_ranges(shaming, params) == []
+    assert range_advice(shaming, params) == []
     from scsim.experiments import cluster
 
     def no_cluster(*args, **kwargs):  # the warning comes before any cluster starts

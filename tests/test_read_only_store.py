@@ -256,3 +256,33 @@ def test_a_report_is_kept_in_a_store_whose_checkpoints_lie_on_another_disk(
     assert (store / "reports" / res.run_id / "report.html").is_file()
     code, _, err = run_cli(monkeypatch, capsys, "rm", res.run_id, "--store", str(store))
     assert code == 2 and "has checkpoints/ on another disk" in err
+
+
+def test_an_archive_made_before_a_column_was_added_is_checked(tmp_path, monkeypatch):
+    """``check`` reads the runs' ``branched`` column, added on 2026-12-04: an archive made
+    before had none, and a read-only store cannot be given it (check failed with an
+    internal error). The columns added since read as NULL there."""
+    import duckdb
+
+    store = tmp_path / "old"
+    scsim.simulate(scsim.load_scenario("national-800", agents=300, days=4), seed=1,
+                   store=store)
+    with duckdb.connect(str(store / "catalog.duckdb")) as con:
+        views = [name for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+        for name in views:  # (they depend on runs)
+            con.execute(f"DROP VIEW {name}")
+        con.execute("ALTER TABLE runs DROP COLUMN branched")
+        con.execute("ALTER TABLE runs DROP COLUMN trace")
+    before = snapshot(store)
+    make_read_only(store, monkeypatch)
+    try:
+        st = open_store(store)
+        (item,) = st.check()
+        assert item.state == "ok" and item.problems == [], item
+        assert st.query("SELECT branched, trace FROM runs")["branched"].isna().all()
+        assert snapshot(store) == before
+    finally:
+        for path in [store, *store.rglob("*")]:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+

@@ -327,7 +327,7 @@ def calibrate_command(
         miss,
         parse_target,
     )
-    from scsim.experiments.design import inert_ranges, parse_ranges
+    from scsim.experiments.design import parse_ranges, range_advice
 
     check_seed(seed)
     address = _scheduler(scheduler, workers)
@@ -344,7 +344,7 @@ def calibrate_command(
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
                       batch=batch)  # before Dask
-    for line in inert_ranges(base, params):
+    for line in range_advice(base, params):
         err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
@@ -395,7 +395,7 @@ def sensitivity_command(
     """Global sensitivity analysis with SALib (Sobol or Morris), runs evaluated on Dask:
     which lever drives the output most?"""
     _require("sensitivity", "experiments", "report")
-    from scsim.experiments.design import inert_ranges, parse_ranges
+    from scsim.experiments.design import parse_ranges, range_advice
     from scsim.experiments.outputs import check_outputs
     from scsim.experiments.sensitivity import check_sensitivity, planned_runs, sensitivity
     from scsim.fsutil import check_output_folder
@@ -412,7 +412,7 @@ def sensitivity_command(
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_sensitivity(params, method, samples, seed)  # before Dask
-    for line in inert_ranges(base, params):
+    for line in range_advice(base, params):
         err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     per = "base samples" if method == "sobol" else "trajectories"
     console.print(f"{method}: {samples} {per} x ({len(params)} parameters + "

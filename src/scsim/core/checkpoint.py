@@ -291,10 +291,11 @@ def branch_words(branched: list[dict[str, Any]] | None, days: int) -> str | None
     parts, start = [], 0
     for entry in branched:
         last = entry["day"] - 1
-        span = (f"day {start:,}" if last == start else f"days {start:,}-{last:,}") if (
-            last >= start) else "its warm-up"
-        parts.append(f"{span} ran under {entry['scenario']} (scenario hash "
-                     f"{entry['scenario_hash']})")
+        if last >= start or start == 0:  # (branched again on its own branch day: no day)
+            span = (f"day {start:,}" if last == start else f"days {start:,}-{last:,}") if (
+                last >= start) else "its warm-up"
+            parts.append(f"{span} ran under {entry['scenario']} (scenario hash "
+                         f"{entry['scenario_hash']})")
         start = entry["day"]
     first = branched[0]
     return (f"branched on day {branched[-1]['day']:,} from a run of {first['scenario']}: "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import pandas as pd
 from scsim.analysis.stats import mean_ci95
 from scsim.core.params import Names
 from scsim.core.rng import stream_key
-from scsim.errors import ScenarioError, ScsimError
+from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.experiments import CALIBRATION_BATCH
 from scsim.experiments.design import CLI, Range, Spelling, refuse_repeated, replication_seed
 from scsim.experiments.outputs import parse_output
@@ -278,7 +279,9 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
         (the trial fails, no run)."""
         values = {r.key: _suggest(trial, r) for r in params}
         try:
-            return load_scenario(base_data, overrides=values).model_dump(mode="json")
+            with warnings.catch_warnings():  # told once, before (design.range_advice)
+                warnings.simplefilter("ignore", ScenarioWarning)
+                return load_scenario(base_data, overrides=values).model_dump(mode="json")
         except ScenarioError as exc:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=optuna.trial.TrialState.FAIL)

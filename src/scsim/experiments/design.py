@@ -71,7 +71,8 @@ def valid_scenario(base: dict, values: dict[str, Any], what: str):
     Scenario; if that is not a valid scenario, a ScsimError saying that ``what`` (a cell,
     a range's end...) is not, with the first problem. The one check of parameter values
     that sweep, calibrate and sensitivity make before they run anything. The loader's
-    warnings are not given here, cell by cell: a sweep tells them once (``sweep.advice``)."""
+    warnings are not given here, cell by cell: a design tells them once (``sweep.advice``,
+    ``range_advice``)."""
     from scsim.scenario import load_scenario
 
     try:
@@ -101,17 +102,44 @@ def inert_keys(scenarios: Iterable[Scenario], keys: list[str]) -> dict[str, str]
     return inert or {}
 
 
-def inert_ranges(base: Scenario, params: list[Range]) -> list[str]:
-    """The parameters of a sensitivity analysis or a calibration that do nothing at either
-    end of their ranges (all at their lowest, then all at their highest), each with why
-    (``inert_keys``): their runs are spent for an index of 0, or a fit that cannot move
-    (a sweep said so; these did not)."""
+def with_left_out(base: dict, values: dict[str, Any]) -> tuple[Scenario, str | None]:
+    """``base`` (a scenario as a mapping) with ``values`` set (``load_scenario``), and the
+    timeline steps that a ``days`` among the values leaves out, in words ("the run ends
+    before its timeline's day 365: … (left out)"; None when it leaves none out), which a
+    design tells once, not cell by cell. The load's other warnings are given as they
+    come."""
+    from scsim.scenario import load_scenario
+
+    told = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load_scenario(base, overrides=values)
+    for w in caught:
+        if isinstance(w.message, ScenarioWarning) and w.message.path == ("days",):
+            told = str(w.message).split(": ", 1)[1]  # (after the option that gave it)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sc, told
+
+
+def range_advice(base: Scenario, params: list[Range]) -> list[str]:
+    """What to tell of a sensitivity analysis or a calibration before it runs: the
+    parameters that do nothing at either end of their ranges (all at their lowest, then
+    all at their highest), each with why (``inert_keys``: their runs are spent for an
+    index of 0, or a fit that cannot move), and the timeline steps that a range of
+    ``days`` leaves out at an end (each trial's load warned on its own, or not at all)."""
     data = base.model_dump(mode="json")
-    ends = (valid_scenario(data, {r.key: r.value(u) for r in params},
-                           f"the {'lowest' if u == 0 else 'highest'} ends of the ranges")
-            for u in (0.0, 1.0))
-    return [f"{key} does nothing at either end of its range: {sentence}"
-            for key, sentence in inert_keys(ends, [r.key for r in params]).items()]
+    ends, left_out = [], {}
+    for u, end in ((0.0, "lowest"), (1.0, "highest")):
+        values = {r.key: r.value(u) for r in params}
+        valid_scenario(data, values, f"the {end} ends of the ranges")  # (what is wrong)
+        sc, told = with_left_out(data, values)
+        ends.append(sc)
+        if told is not None:
+            left_out.setdefault(told, f"days={values['days']:,} (the {end} end of its range)")
+    return [*(f"{key} does nothing at either end of its range: {sentence}"
+              for key, sentence in inert_keys(ends, [r.key for r in params]).items()),
+            *(f"{where}: {told}" for told, where in left_out.items())]
 
 
 def parse_range(spec: str, base: dict) -> Range:

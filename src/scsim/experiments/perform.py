@@ -217,7 +217,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     require("experiments", what="scsim.sensitivity()")
     require("report", what="scsim.sensitivity()")
     from scsim.experiments.cluster import cluster_address
-    from scsim.experiments.design import PYTHON, inert_ranges
+    from scsim.experiments.design import PYTHON, range_advice
     from scsim.experiments.outputs import check_outputs
     from scsim.experiments.runner import runner
     from scsim.experiments.sensitivity import check_sensitivity
@@ -233,7 +233,7 @@ def sensitivity(scenario: Scenario | str | Path | dict,
     check_outputs(base, [output])
     params = _parameters(ranges, base)
     check_sensitivity(params, method, samples, seed, PYTHON)  # before Dask
-    for line in inert_ranges(base, params):
+    for line in range_advice(base, params):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with runner(scheduler, workers) as client:
         result = analyse(base, params, output, client=client, method=method,
@@ -278,7 +278,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     )
     from scsim.experiments.calibrate import calibrate as fit
     from scsim.experiments.cluster import cluster_address
-    from scsim.experiments.design import PYTHON, inert_ranges
+    from scsim.experiments.design import PYTHON, range_advice
     from scsim.experiments.runner import runner
     from scsim.scenario.loader import as_scenario
 
@@ -298,7 +298,7 @@ def calibrate(scenario: Scenario | str | Path | dict, ranges: Mapping[str, Seque
     params = _parameters(ranges, base)
     check_calibration(params, chosen, trials=trials, reps=reps, seed=seed, batch=batch,
                       spelling=PYTHON)  # before Dask
-    for line in inert_ranges(base, params):
+    for line in range_advice(base, params):
         warnings.warn(ScenarioWarning(line), stacklevel=2)
     with runner(scheduler, workers) as client:
         result = fit(base, params, chosen, client=client, trials=trials, reps=reps,

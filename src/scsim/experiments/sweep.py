@@ -28,6 +28,7 @@ from scsim.experiments.design import (
     inert_keys,
     replication_seed,
     valid_scenario,
+    with_left_out,
 )
 from scsim.experiments.outputs import evaluate
 from scsim.experiments.runner import runner_of
@@ -57,7 +58,11 @@ class Plan:
     origin: dict[str, Any] | None = None
 
     def scenario(self, cell: int) -> Scenario:
-        return load_scenario(self.base, overrides=self.cells[cell])
+        """The scenario of ``cell``; the loader's warnings are not given cell by cell: a
+        sweep tells them once before it runs (``advice``)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)
+            return load_scenario(self.base, overrides=self.cells[cell])
 
     def tasks(self) -> list[tuple[int, int]]:
         return [(c, r) for c in range(len(self.cells)) for r in range(self.reps)]
@@ -154,16 +159,13 @@ def advice(plan: Plan) -> list[str]:
     same steps (the loader warns of each cell's; a sweep of days on high-control left its
     abolition out of every cell unsaid). Empty when there is nothing to tell."""
     cells, left_out = [], {}
-    for cell in range(len(plan.cells)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ScenarioWarning)
-            cells.append(plan.scenario(cell))
-        for w in caught:
-            if isinstance(w.message, ScenarioWarning) and w.message.path == ("days",):
-                steps = str(w.message).split(": ", 1)[1]  # (after the option that gave it)
-                days = f"{plan.cells[cell].get('days'):,}"
-                if days not in left_out.setdefault(steps, []):
-                    left_out[steps].append(days)
+    for values in plan.cells:
+        sc, steps = with_left_out(plan.base, values)
+        cells.append(sc)
+        if steps is not None:
+            days = f"{values['days']:,}"
+            if days not in left_out.setdefault(steps, []):
+                left_out[steps].append(days)
     inert = inert_keys(cells, list(plan.cells[0]) if plan.cells else [])
     return [*(f"swept {key} does nothing in any cell: {sentence}"
               for key, sentence in inert.items()),

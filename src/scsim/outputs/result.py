@@ -169,8 +169,8 @@ class Result:
             **({"network_file_digest": file_digest(sc.network.path)}
                if sc.network.kind == "file" else {}),
             # a branch (``Simulation.load`` with another scenario): the days it ran under
-            # the checkpoint's scenario (``core.checkpoint.BRANCHED``); a Simulation made
-            # from a scenario has no such attribute, nor has its run.json the key
+            # the checkpoint's scenario (``core.checkpoint.BRANCHED``); empty for any other
+            # run, whose run.json has no such key
             **({BRANCHED: sim.branched} if sim.branched else {}),
         }
         return cls(sc, sim.seed, names, sim.recorder.columns, sim.recorder.table,

@@ -425,15 +425,14 @@ class RunStore:
         before its files are written: the run is listed as done only after that."""
         from scsim.core.checkpoint import Checkpoints
 
-        if checkpoint_every is not None and checkpoint_every < 1:
-            raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 "
-                             f"day, got {checkpoint_every}")
+        _check_every(checkpoint_every)
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
                              trace=sim.trace or Trace(),
                              branched=sim.branched or None)
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             _checkpoint_owner(run_id)) if checkpoint_every else None
-        unsaved = (lambda: _before_first_checkpoint(sim.state.day, checkpoint_every,
+        start = sim.state.day  # (a loaded checkpoint's day)
+        unsaved = (lambda: _before_first_checkpoint(start, sim.state.day, checkpoint_every,
                                                     sim.scenario.days)) if every else None
         with running(self.root, run_id):
             return self._land(run_id, lambda: sim.run(progress, every), finished,
@@ -456,8 +455,9 @@ class RunStore:
                              "there is nothing to resume; `scsim runs` shows when it is done")
         if latest(self.checkpoints_dir / rec.id) is None:
             with self._connect() as con:
-                sweep, changed = con.execute("SELECT sweep_id, overrides FROM runs WHERE "
-                                             "id = ?", [rec.id]).fetchone()
+                sweep, changed, branched = con.execute(
+                    "SELECT sweep_id, overrides, branched FROM runs WHERE id = ?",
+                    [rec.id]).fetchone()
             if sweep is not None:
                 raise ScsimError(f"run {rec.id} is a run of sweep {sweep}, whose runs keep no "
                                  f"checkpoints: `scsim sweep --resume {sweep}` runs what the "
@@ -465,7 +465,7 @@ class RunStore:
             raise ScsimError(f"run {rec.id} has no checkpoint to resume from (none in "
                              f"{self.checkpoints_dir / rec.id}): it was started without "
                              "--checkpoint-every, or stopped before its first checkpoint. "
-                             f"{_run_again(rec, changed)}")
+                             f"{_run_again(rec, changed, branched)}")
         manifest = read_manifest(self.checkpoints_dir / rec.id)
         with self._connect() as con:
             row_hash = con.execute("SELECT scenario_hash FROM runs WHERE id = ?",
@@ -493,6 +493,7 @@ class RunStore:
         from scsim.core.engine import Simulation
 
         self.require_writable("resume its runs")
+        _check_every(checkpoint_every)  # before the row is taken and the state loaded
         rec, manifest = self.checkpoint(ref)
         every = checkpoint_every or manifest.get("checkpoint_every")
         kept = ("status", "error", "finished", "pid", "host", "resumed")
@@ -508,14 +509,14 @@ class RunStore:
         with running(self.root, rec.id):
             try:
                 sim = Simulation.load(manifest["path"], threads=threads)
+                checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
+                                          _checkpoint_owner(rec.id)) if every else None
             except BaseException:  # a damaged checkpoint, a Ctrl-C: the run stays resumable
                 with contextlib.suppress(ScsimError, duckdb.Error, OSError), \
                         self._connect() as con:
                     con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in kept)} "
                                 "WHERE id = ?", [*before, rec.id])
                 raise
-            checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
-                                      _checkpoint_owner(rec.id)) if every else None
             return self._land(rec.id, lambda: sim.run(progress, checkpoints))
 
     def add(self, res: Result, base: Scenario | None = None, *, sweep: Tag | None = None
@@ -1192,6 +1193,7 @@ class RunStore:
         store is read-only."""
         con = self._open(read_only=True)
         try:
+            _added_columns_as_null(con)
             yield con
         except duckdb.InvalidInputException as exc:
             if "read-only" not in str(exc):
@@ -1398,6 +1400,22 @@ class RunStore:
 def digest_ids(ids: list[str]) -> str:
     """16 hex digits of the SHA-256 of the ids, in their order."""
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+
+def _added_columns_as_null(con: duckdb.DuckDBPyConnection) -> None:
+    """A read-only catalogue made by an older scsim lacks the ``runs`` columns added since
+    (``ADDED_RUN_COLUMNS``), which cannot be added to it: a temporary view ``runs`` (of
+    this connection only) gives them, as NULL, so that what reads them (``check``,
+    ``scsim query``) works there too (``check`` of such an archive failed on
+    ``branched``)."""
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    have = {row[0] for row in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = "
+        "'main' AND table_name = 'runs'", [database]).fetchall()}
+    missing = [(name, kind) for name, kind, _ in ADDED_RUN_COLUMNS if name not in have]
+    if have and missing:
+        nulls = ", ".join(f"NULL::{kind} AS {name}" for name, kind in missing)
+        con.execute(f'CREATE TEMP VIEW runs AS SELECT *, {nulls} FROM "{database}".main.runs')
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -1650,25 +1668,42 @@ def _checkpoint_note(folder: Path, run_id: str) -> str:
     return f"; `scsim resume {run_id}` continues it from day {day}"
 
 
-def _before_first_checkpoint(day: int, every: int, days: int) -> str:
-    """What to say of a run kept with checkpoints every ``every`` days that stopped on
-    ``day`` (of ``days``) before writing its first one: it cannot be resumed, though it
-    was started to be; its first checkpoint resumes at day ``every``, none at all when
-    that is not before the last day."""
-    if every < days:
-        return (f"; it stopped on day {day:,}, before its first checkpoint (day {every:,}), "
+def _check_every(checkpoint_every: int | None) -> None:
+    """Refuse a number of days between checkpoints below 1 (None: as before, or none)."""
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 day, "
+                         f"got {checkpoint_every}")
+
+
+def _before_first_checkpoint(start: int, day: int, every: int, days: int) -> str:
+    """What to say of a run kept with checkpoints every ``every`` days from day ``start``
+    (0, or the day of the checkpoint it was loaded from) that stopped on ``day`` (of
+    ``days``) before writing its first one: it cannot be resumed, though it was started to
+    be; its first checkpoint was due on the first multiple of ``every`` after ``start``,
+    none at all when that is not before the last day."""
+    first = (start // every + 1) * every
+    if first < days:
+        return (f"; it stopped on day {day:,}, before its first checkpoint (day {first:,}), "
                 "so it cannot be resumed: run it again")
     return (f"; it stopped on day {day:,} and cannot be resumed: --checkpoint-every "
             f"{every:,} keeps no checkpoint in a run of {days:,} days; run it again with "
             "fewer days between checkpoints")
 
 
-def _run_again(rec: RunRecord, overrides: str | None) -> str:
+def _run_again(rec: RunRecord, overrides: str | None, branched: str | None = None) -> str:
     """How to run again a stopped run that cannot be resumed, in words: its scenario (a
     built-in one by name; the row's ``overrides`` JSON, the values it changed, is null for
-    a scenario of a file), seed and changed values, with --checkpoint-every."""
+    a scenario of a file), seed and changed values, with --checkpoint-every; for a branch
+    (``branched``: the row's JSON), branching it again, as a run from day 0 is another."""
     from scsim.scenario.reference import show_value
 
+    if branched:
+        last = json.loads(branched)[-1]
+        return (f"It is a branch (on day {last['day']:,}, of a run of {last['scenario']}), "
+                "which a run from day 0 does not give: branch it again in Python "
+                "(Simulation.load of the checkpoint it was branched from, with its scenario, "
+                "then record(sim, checkpoint_every=DAYS) of the store); "
+                f"`scsim rm {rec.id}` removes this one")
     if overrides is None:
         command = f"`scsim run` of its scenario file ({rec.scenario}), --seed {rec.seed}"
     else:
