@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import scsim
-from conftest import bare, run, run_cli
+from conftest import bare, left_out_on_purpose, run, run_cli
 from golden import RUNS, scenario_of
 from scsim.core.blocks import BLOCK, region_segments
 from scsim.core.engine import Simulation
@@ -35,7 +35,8 @@ def test_score_minus_start_is_the_sum_of_its_sources(label):
     settings = RUNS[label]
     if not any(o.startswith("timeline") for o in settings["overrides"]):
         settings = dict(settings, days=min(settings["days"], 45))
-    sc = scenario_of(settings)
+    with left_out_on_purpose(f"days={settings['days']}"):  # (high-control's abolition)
+        sc = scenario_of(settings)
     res = Simulation(sc, seed=settings["seed"]).run()
     a = res.agents
     tolerance = 2 * sc.days * F32_ULP
@@ -76,7 +77,8 @@ def test_group_and_region_series_add_up_to_the_agents_totals():
     """Each region's (group's) daily points of a source, summed over the days, are the
     points its agents' ledgers hold (float32 totals), in a run whose regions straddle
     blocks of agents."""
-    sc = scenario_of(dict(RUNS["national-800"], agents=3 * BLOCK, days=20))
+    with left_out_on_purpose("days=20"):  # (the golden run's policy change of day 100)
+        sc = scenario_of(dict(RUNS["national-800"], agents=3 * BLOCK, days=20))
     res = Simulation(sc, seed=5).run()
     a = res.agents
     assert a["region"].nunique() > 3 and len(a) > 2 * BLOCK

@@ -27,7 +27,6 @@ from scsim.cli.progress import stoppable
 from scsim.cli.render import frame_table, print_data, print_run, run_record
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
-from scsim.scenario.reference import show_value
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
@@ -58,6 +57,8 @@ def runs_command(
                                       for o in df["overrides"]])
         print_data(df, as_data == "json")
         return
+    from scsim.scenario.reference import show_value  # (numba: not for --help)
+
     limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
                   title_justify="left", box=box.SIMPLE_HEAD)
