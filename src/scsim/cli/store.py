@@ -57,7 +57,7 @@ def runs_command(
                                       for o in df["overrides"]])
         print_data(df, as_data == "json")
         return
-    from scsim.scenario.reference import show_value  # (numba: not for --help)
+    from scsim.scenario.reference import as_assignments  # (numba: not for --help)
 
     limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
@@ -72,8 +72,7 @@ def runs_command(
         if rec.status in ("failed", "interrupted", "damaged") and rec.error:
             note = rec.error
         else:
-            note = " ".join(f"{k}={show_value(v, cut=None)}"
-                           for k, v in json.loads(rec.overrides or "{}").items())
+            note = as_assignments(json.loads(rec.overrides or "{}"))
         table.add_row(rec.id, rec.scenario, str(rec.seed), f"{rec.agents:,} × {rec.days:,}",
                       f"[{colours[rec.status]}]{rec.status}[/]", escape(_short(note, 200)))
     console.print(table)

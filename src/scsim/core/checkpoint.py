@@ -213,9 +213,7 @@ class Checkpoints:
     after the last day), each replacing the previous one once it is complete."""
 
     def __init__(self, folder: str | os.PathLike, every: int, extra: dict | None = None):
-        if every < 1:
-            raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 "
-                             f"day, got {every}")
+        check_every(every)
         self.folder = Path(folder)
         self.every = int(every)
         self.extra = {"checkpoint_every": self.every, REQUEST: command_request(self.folder),
@@ -258,6 +256,13 @@ class Checkpoints:
         return target
 
 
+def check_every(every: int | None) -> None:
+    """Refuse a number of days between checkpoints below 1 (None: none, or as before)."""
+    if every is not None and every < 1:
+        raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 day, "
+                         f"got {every}")
+
+
 BRANCHED = "branched"
 """The key (a manifest's, run.json's, a ``runs`` column's, the Simulation attribute) of
 where a run was branched (``Simulation.load`` with another scenario than the
@@ -297,10 +302,15 @@ def branch_words(branched: list[dict[str, Any]] | None, days: int) -> str | None
             parts.append(f"{span} ran under {entry['scenario']} (scenario hash "
                          f"{entry['scenario_hash']})")
         start = entry["day"]
-    first = branched[0]
-    return (f"branched on day {branched[-1]['day']:,} from a run of {first['scenario']}: "
-            f"{'; '.join(parts)}; days {start:,}-{days - 1:,} under this scenario. A re-run "
-            "from day 0 under this scenario would not give these results.")
+    return (f"{branch_headline(branched)}: {'; '.join(parts)}; days {start:,}-{days - 1:,} "
+            "under this scenario. A re-run from day 0 under this scenario would not give "
+            "these results.")
+
+
+def branch_headline(branched: list[dict[str, Any]]) -> str:
+    """A branched run in a few words (its repr): 'branched on day D from a run of NAME',
+    the last branch's day and the first scenario."""
+    return f"branched on day {branched[-1]['day']:,} from a run of {branched[0]['scenario']}"
 
 
 REQUEST = "request"

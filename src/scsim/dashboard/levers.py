@@ -20,6 +20,7 @@ from typing import Any
 from scsim.core.params import scenario_epochs
 from scsim.errors import ScenarioError
 from scsim.mechanisms import classify, observe, score, shame
+from scsim.scenario.loader import LEFT_OUT
 from scsim.scenario.paths import format_path, get_path, parse_path
 from scsim.scenario.schema import Scenario
 
@@ -171,7 +172,6 @@ def idle(sc: Scenario) -> list[str]:
 # shaming.enabled=true: "): command-line syntax, left out in the page. Its value may hold
 # ": " itself (a YAML mapping): the sentence proper starts with a setting's path, or says
 # which timeline steps the days box leaves out (``LEFT_OUT``).
-LEFT_OUT = "the run ends before its timeline's "
 GIVEN = re.compile(rf"^override \S+?=.*?: (?=[a-z_][\w.\[\]]* (?:is|are) |{LEFT_OUT})")
 
 

@@ -15,10 +15,7 @@ checks it after every simulated day and stops the run there (the store marks it
 from __future__ import annotations
 
 import time
-import warnings
 from typing import Any
-
-from scsim.errors import ScenarioWarning
 
 PROGRESS_EVERY = 0.2  # seconds between progress events of one job
 WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
@@ -72,12 +69,12 @@ def warm_up() -> None:
     cache) before the first question."""
     from scsim.core.engine import simulate
     from scsim.outputs.casefile import Trace
-    from scsim.scenario import builtin_names, load_scenario
+    from scsim.scenario import builtin_names
+    from scsim.scenario.loader import load_unadvised
 
     for name in builtin_names():
-        with warnings.catch_warnings():  # (high-control's day-365 step left out: not asked)
-            warnings.simplefilter("ignore", ScenarioWarning)
-            sc = load_scenario(name, agents=WARM_UP["agents"], days=WARM_UP["days"])
+        # (high-control's day-365 step left out: not asked)
+        sc = load_unadvised(name, agents=WARM_UP["agents"], days=WARM_UP["days"])
         if sc.network.kind != "file":
             simulate(sc, seed=0, trace=Trace(sample=TRACED, wrongful=True))
 
@@ -96,16 +93,15 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any
     from scsim.core.engine import Simulation
     from scsim.dashboard.views import run_view
     from scsim.outputs.casefile import Trace
-    from scsim.scenario import load_scenario
+    from scsim.scenario.loader import load_unadvised
 
     phases = Phases()
     trace = Trace(sample=TRACED, wrongful=True)
     seed, number = int(job["seed"]), job["id"]
     sides = ("runs",) if job["kind"] == "run" else ("a", "b")
-    with warnings.catch_warnings():  # a setting that does nothing: the page said so
-        warnings.simplefilter("ignore", ScenarioWarning)
-        scenarios = {side: load_scenario(job["scenario"] if side == "runs" else job[side])
-                     for side in sides}
+    # (a setting that does nothing: the page said so)
+    scenarios = {side: load_unadvised(job["scenario"] if side == "runs" else job[side])
+                 for side in sides}
     reps = int(job.get("reps", 1))
     total = reps * sum(sc.days for sc in scenarios.values())
     done = 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import pandas as pd
 from scsim.analysis.stats import mean_ci95
 from scsim.core.params import Names
 from scsim.core.rng import stream_key
-from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
+from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments import CALIBRATION_BATCH
 from scsim.experiments.design import CLI, Range, Spelling, refuse_repeated, replication_seed
 from scsim.experiments.outputs import parse_output
@@ -42,6 +41,7 @@ from scsim.fsutil import (
 from scsim.outputs.metrics import metric_columns, metric_of, never_negative
 from scsim.outputs.words import counted
 from scsim.scenario import Scenario, dump_yaml, load_scenario
+from scsim.scenario.loader import load_unadvised
 from scsim.seeds import check_seed
 
 CALIBRATED_HEADER = "# Calibrated by scsim"  # first line of a calibrated scenario file
@@ -279,9 +279,8 @@ def calibrate(base: Scenario, params: list[Range], targets: list[Target], *, cli
         (the trial fails, no run)."""
         values = {r.key: _suggest(trial, r) for r in params}
         try:
-            with warnings.catch_warnings():  # told once, before (design.range_advice)
-                warnings.simplefilter("ignore", ScenarioWarning)
-                return load_scenario(base_data, overrides=values).model_dump(mode="json")
+            # (its warnings told once, before: design.range_advice)
+            return load_unadvised(base_data, overrides=values).model_dump(mode="json")
         except ScenarioError as exc:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=optuna.trial.TrialState.FAIL)

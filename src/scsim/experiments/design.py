@@ -73,12 +73,10 @@ def valid_scenario(base: dict, values: dict[str, Any], what: str):
     that sweep, calibrate and sensitivity make before they run anything. The loader's
     warnings are not given here, cell by cell: a design tells them once (``sweep.advice``,
     ``range_advice``)."""
-    from scsim.scenario import load_scenario
+    from scsim.scenario.loader import load_unadvised
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ScenarioWarning)
-            return load_scenario(base, overrides=values)
+        return load_unadvised(base, overrides=values)
     except ScenarioError as exc:
         raise ScsimError(f"{what} is not a valid scenario: {exc.problems[0]}") from None
 
@@ -103,22 +101,19 @@ def inert_keys(scenarios: Iterable[Scenario], keys: list[str]) -> dict[str, str]
 
 
 def with_left_out(base: dict, values: dict[str, Any]) -> tuple[Scenario, str | None]:
-    """``base`` (a scenario as a mapping) with ``values`` set (``load_scenario``), and the
+    """``base`` (a scenario as a mapping) with ``values`` set (``load_advised``), and the
     timeline steps that a ``days`` among the values leaves out, in words ("the run ends
     before its timeline's day 365: … (left out)"; None when it leaves none out), which a
-    design tells once, not cell by cell. The load's other warnings are given as they
-    come."""
-    from scsim.scenario import load_scenario
+    design tells once, not cell by cell. The load's other advice is issued as it comes."""
+    from scsim.scenario.loader import LEFT_OUT, load_advised
 
+    sc, advice = load_advised(base, overrides=values)
     told = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScenarioWarning)
-        sc = load_scenario(base, overrides=values)
-    for w in caught:
-        if isinstance(w.message, ScenarioWarning) and w.message.path == ("days",):
-            told = str(w.message).split(": ", 1)[1]  # (after the option that gave it)
+    for line in advice:
+        if LEFT_OUT in line:
+            told = line[line.index(LEFT_OUT):]  # (after the option that gave it)
         else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warnings.warn(ScenarioWarning(line), stacklevel=2)
     return sc, told
 
 

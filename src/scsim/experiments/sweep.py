@@ -12,7 +12,6 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from scsim.analysis.stats import mean_ci95
-from scsim.errors import ScenarioWarning, ScsimError
+from scsim.errors import ScsimError
 from scsim.experiments.design import (
     cell_label,
     check_runs,
@@ -34,7 +33,8 @@ from scsim.experiments.outputs import evaluate
 from scsim.experiments.runner import runner_of
 from scsim.experiments.tasks import run_simulation
 from scsim.outputs.words import counted
-from scsim.scenario import Scenario, load_scenario
+from scsim.scenario import Scenario
+from scsim.scenario.loader import load_unadvised
 from scsim.seeds import check_seed
 from scsim.store import RunStore, Tag
 
@@ -60,9 +60,7 @@ class Plan:
     def scenario(self, cell: int) -> Scenario:
         """The scenario of ``cell``; the loader's warnings are not given cell by cell: a
         sweep tells them once before it runs (``advice``)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ScenarioWarning)
-            return load_scenario(self.base, overrides=self.cells[cell])
+        return load_unadvised(self.base, overrides=self.cells[cell])
 
     def tasks(self) -> list[tuple[int, int]]:
         return [(c, r) for c in range(len(self.cells)) for r in range(self.reps)]

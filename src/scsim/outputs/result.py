@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from scsim.core.checkpoint import BRANCHED, branch_words
+from scsim.core.checkpoint import BRANCHED, branch_headline, branch_words
 from scsim.core.params import Names
 from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL, households, rows_or_zeros
 from scsim.errors import ScsimError
@@ -350,10 +350,8 @@ class Result:
         run = f", run {self.run_id}" if self.run_id else ""
         changed = len(changed_settings(self.scenario))
         settings = f" ({counted(changed, 'setting')} changed)" if changed else ""
-        branch = self.info.get(BRANCHED)
-        if branch:
-            settings += (f", branched on day {branch[-1]['day']:,} from a run of "
-                         f"{branch[0]['scenario']}")
+        if self.info.get(BRANCHED):
+            settings += f", {branch_headline(self.info[BRANCHED])}"
         return (f"Result({self.scenario.name}{settings}, "
                 f"{len(self.agent_columns['times_listed']):,} agents × "
                 f"{len(self.metrics_table):,} days, seed {self.seed}{run})")

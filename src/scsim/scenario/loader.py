@@ -418,6 +418,10 @@ TEXT_SOURCE = "<text>"  # what problems of a scenario given as YAML text name as
 NEEDS = ("a scenario file needs a base: to start from, e.g. base: national-800, or "
          "behaviours of its own")
 NOBODY_ACTS = "behaviours: [] runs it so on purpose, without this warning"
+LEFT_OUT = "the run ends before its timeline's "
+"""How the warning of the timeline steps a shortened run leaves out begins, after the
+option that shortened it (``days=100: the run ends before its timeline's day 365: ...
+(left out)``)."""
 
 
 def _read_source(source: str | Path, seen: tuple = ()) -> Document:
@@ -619,8 +623,8 @@ def load_scenario(
                           for k, step in enumerate(timeline) if k not in doc.timeline_kept),
                          key=lambda step: step["day"])
         warnings.warn(ScenarioWarning(
-            f"{_where(doc, ('days',))}the run ends before its timeline's "
-            f"{timeline_in_words(dropped)} (left out)", ("days",)), stacklevel=2)
+            f"{_where(doc, ('days',))}{LEFT_OUT}{timeline_in_words(dropped)} (left out)",
+            ("days",)), stacklevel=2)
     if idle and "behaviours" not in doc.data:  # (an override may add one)
         if not isinstance(source, dict):
             raise ScenarioError(f"{doc.source}: no behaviours ({NEEDS})", doc.source)
@@ -651,6 +655,16 @@ def load_advised(source: str | Path | dict, **options: Any) -> tuple[Scenario, l
         elif str(w.message) not in advice:
             advice.append(str(w.message))
     return sc, advice
+
+
+def load_unadvised(source: str | Path | dict, **options: Any) -> Scenario:
+    """``load_scenario(source, **options)`` with its ``ScenarioWarning``s not issued: for a
+    caller that told them already, or tells them once for many loads (a sweep's cells, a
+    calibration's trials, the dashboard's jobs and warm-up). Other warnings are issued as
+    usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return load_scenario(source, **options)
 
 
 def as_scenario(scenario: Scenario | str | Path | dict, *, agents: int | None = None,

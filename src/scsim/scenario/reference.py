@@ -70,6 +70,12 @@ def show_value(value: Any, cut: int | None = 60) -> str:
         value)
 
 
+def as_assignments(values: dict[str, Any]) -> str:
+    """Settings (dotted path -> value) as ``--set`` takes them back, each whole:
+    'days=40 timeline=[{day: 3, set: {listing.threshold: 500}}]'."""
+    return " ".join(f"{path}={show_value(value, cut=None)}" for path, value in values.items())
+
+
 def timeline_in_words(steps: list) -> str:
     """A timeline, every step and key in full (``show_value`` cut it at 60 characters,
     where the difference between two timelines often lies): 'day 182: listing.enabled

@@ -74,7 +74,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from scsim import __version__
-from scsim.core.checkpoint import BRANCHED, SERIES_ENTRY, remove_series
+from scsim.core.checkpoint import BRANCHED, SERIES_ENTRY, check_every, remove_series
 from scsim.errors import ScsimError, Terminated
 from scsim.fsutil import (
     DISK_FULL,
@@ -425,7 +425,7 @@ class RunStore:
         before its files are written: the run is listed as done only after that."""
         from scsim.core.checkpoint import Checkpoints
 
-        _check_every(checkpoint_every)
+        check_every(checkpoint_every)
         run_id = self._begin(sim.scenario, sim.seed, sim.state.n, base,
                              trace=sim.trace or Trace(),
                              branched=sim.branched or None)
@@ -493,7 +493,7 @@ class RunStore:
         from scsim.core.engine import Simulation
 
         self.require_writable("resume its runs")
-        _check_every(checkpoint_every)  # before the row is taken and the state loaded
+        check_every(checkpoint_every)  # before the row is taken and the state loaded
         rec, manifest = self.checkpoint(ref)
         every = checkpoint_every or manifest.get("checkpoint_every")
         kept = ("status", "error", "finished", "pid", "host", "resumed")
@@ -1668,13 +1668,6 @@ def _checkpoint_note(folder: Path, run_id: str) -> str:
     return f"; `scsim resume {run_id}` continues it from day {day}"
 
 
-def _check_every(checkpoint_every: int | None) -> None:
-    """Refuse a number of days between checkpoints below 1 (None: as before, or none)."""
-    if checkpoint_every is not None and checkpoint_every < 1:
-        raise ScsimError(f"--checkpoint-every (checkpoint_every=) must be at least 1 day, "
-                         f"got {checkpoint_every}")
-
-
 def _before_first_checkpoint(start: int, day: int, every: int, days: int) -> str:
     """What to say of a run kept with checkpoints every ``every`` days from day ``start``
     (0, or the day of the checkpoint it was loaded from) that stopped on ``day`` (of
@@ -1695,7 +1688,7 @@ def _run_again(rec: RunRecord, overrides: str | None, branched: str | None = Non
     built-in one by name; the row's ``overrides`` JSON, the values it changed, is null for
     a scenario of a file), seed and changed values, with --checkpoint-every; for a branch
     (``branched``: the row's JSON), branching it again, as a run from day 0 is another."""
-    from scsim.scenario.reference import show_value
+    from scsim.scenario.reference import as_assignments
 
     if branched:
         last = json.loads(branched)[-1]
@@ -1707,8 +1700,7 @@ def _run_again(rec: RunRecord, overrides: str | None, branched: str | None = Non
     if overrides is None:
         command = f"`scsim run` of its scenario file ({rec.scenario}), --seed {rec.seed}"
     else:
-        changed = " ".join(f"{k}={show_value(v, cut=None)}"
-                           for k, v in json.loads(overrides).items())
+        changed = as_assignments(json.loads(overrides))
         command = f"`scsim run {rec.scenario} --seed {rec.seed}`" + (
             f" and the options it was started with (it changed {changed})" if changed
             else "")
