@@ -193,8 +193,10 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     # a screen reader hears the result, and each chart by its numbers (a picture, described)
     expect(page.locator("#progress-said")).to_have_text("done: the results are under “2. Look”")
     expect(page.locator("#headline")).to_have_attribute("aria-live", "polite")
-    for chart in ("#chart-listed", "#chart-score", "#chart-travel", "#chart-network"):
+    for chart in ("#chart-listed", "#chart-score", "#chart-travel"):
         expect(page.locator(chart)).to_have_attribute("role", "img")
+    # (the network picture is a group: its listed and shamed dots are buttons)
+    expect(page.locator("#chart-network")).to_have_attribute("role", "group")
     expect(page.locator("#chart-listed")).to_have_attribute("aria-label", re.compile(
         rf"^day 0 to 39; listed: \S+ on day 0, {int(shown):,} on day 39, lowest "))
     expect(page.locator("#chart-score")).to_have_attribute("aria-label", re.compile(
@@ -247,6 +249,35 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     assert bool(record["listed"])
     expect(page.locator("#case-record tr", has_text="times listed")).to_contain_text(
         str(record["times_listed"]))
+    # the same dot from the keyboard: the picture's one tab stop, a button a screen reader
+    # names, Enter opens its case file, and "Back to the list" returns to the dot; the
+    # arrow keys move among the listed and shamed (one tab stop for all: there may be
+    # hundreds); a dot of someone never listed nor shamed is no stop, and says who it is
+    # when pointed at
+    said = ax(page, f"#chart-network circle[data-agent='{agent}']")
+    assert (said["role"], said["name"]) == ("button", f"agent {agent}: listed now"), said
+    buttons = page.locator("#chart-network circle[role='button']")
+    assert buttons.count() > 2
+    assert page.locator("#chart-network [tabindex='0']").evaluate_all(
+        "ds => ds.map(d => d.dataset.agent)") == [str(agent)]
+    page.locator("#case-back").click()
+    dot.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(buttons.nth(buttons.count() - 2)).to_be_focused()
+    page.keyboard.press("Home")
+    expect(buttons.first).to_be_focused()
+    page.keyboard.press("End")
+    expect(dot).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#case-title")).to_be_focused()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(agent))
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(dot).to_be_focused()
+    plain = page.locator("#chart-network circle[fill='#1f77b4']:not([stroke='#000'])").first
+    assert plain.get_attribute("tabindex") is None
+    assert plain.locator("title").text_content() == (
+        f"agent {plain.get_attribute('data-agent')}: not listed")
     # a traced agent's case file: the story Result.explain tells; opened from the keyboard
     # (Enter on its button) the focus moves to its title, which a screen reader then says
     # (it stayed on the button, and nothing was said), and "Back to the list" returns it

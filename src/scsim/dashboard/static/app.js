@@ -780,6 +780,11 @@ async function openRun(id) {
   $("case").hidden = true;
   for (const dot of $("chart-network").querySelectorAll("circle")) {
     dot.addEventListener("click", () => openAgent(id, dot.dataset.agent));
+    dot.addEventListener("keydown", event => {
+      if (!dot.hasAttribute("tabindex") || (event.key !== "Enter" && event.key !== " ")) return;
+      event.preventDefault();  // Space would scroll the page
+      openAgent(id, dot.dataset.agent);
+    });
   }
   const list = $("case-list");
   list.innerHTML = "";
@@ -894,7 +899,8 @@ async function openComparison(runs, scroll) {
 
 // A case file opened (a button of the list, the Open box or a dot of the network picture):
 // it comes into view and the focus moves to its title, which a screen reader then says;
-// "Back to the list" gives the focus back to what opened it (a dot: the list).
+// "Back to the list" gives the focus back to what opened it (a dot clicked: the list; a
+// dot reached with Tab: that dot).
 async function openAgent(runId, agent) {
   const opener = document.activeElement;
   let view;
@@ -912,7 +918,7 @@ async function openAgent(runId, agent) {
   table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
     [view.labels[k], v === null ? "none" : typeof v === "number" ? fmt(v) : String(v)]));
   $("case").dataset.agent = view.agent;
-  page.caseOpener = opener && opener.closest && opener.closest("#case-list, #open-agent") ?
+  page.caseOpener = opener && opener.closest && opener.closest("#case-list, #open-agent, #chart-network") ?
     opener : null;
   $("case").scrollIntoView({behavior: "smooth", block: "nearest"});  // a dot may be far above it
   $("case-title").focus({preventScroll: true});

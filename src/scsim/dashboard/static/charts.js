@@ -232,6 +232,7 @@ function networkChart(svg, net) {
     return;
   }
   describe(svg, describeNetwork(net));
+  svg.setAttribute("role", "group");  // not "img": its listed and shamed dots are buttons
   const n = net.nodes.length, index = new Map(net.nodes.map((d, i) => [d.agent, i]));
   const px = new Float64Array(n), py = new Float64Array(n);
   for (let i = 0; i < n; i++) {  // a deterministic start: a spiral
@@ -268,16 +269,48 @@ function networkChart(svg, net) {
                 "stroke-width": 0.8}, svg);
   }
   // Listed agents last, so that they lie on top and can be clicked: those listed now over
-  // those listed before over the others (SVG paints in document order).
+  // those listed before over the others (SVG paints in document order). Every dot says
+  // who it is when pointed at; the listed and the shamed are also buttons, one tab stop
+  // for all of them (the last drawn: someone listed now), the arrow keys, Home and End
+  // moving among them in the order drawn, Enter or Space opening one as a click does; the
+  // others are opened by number ("Any agent by its number").
   const rank = d => d.listed ? 2 : d.ever_listed ? 1 : 0;
   const order = net.nodes.map((d, i) => i).sort((i, j) => rank(net.nodes[i]) - rank(net.nodes[j]) || i - j);
   order.forEach(i => {
     const d = net.nodes[i];
-    el("circle", {cx: sx(px[i]), cy: sy(py[i]), r: 4,
-                  fill: d.listed ? "#d62728" : d.ever_listed ? "#ff9896" : "#1f77b4",
-                  stroke: d.shamed ? "#000" : "none", "stroke-width": 1.5,
-                  "data-agent": d.agent}, svg);
+    const dot = el("circle", {cx: sx(px[i]), cy: sy(py[i]), r: 4,
+                              fill: d.listed ? "#d62728" : d.ever_listed ? "#ff9896" : "#1f77b4",
+                              stroke: d.shamed ? "#000" : "none", "stroke-width": 1.5,
+                              "data-agent": d.agent}, svg);
+    const said = dotWords(d);
+    el("title", {}, dot, said);
+    if (rank(d) || d.shamed) {
+      dot.setAttribute("tabindex", "-1");
+      dot.setAttribute("role", "button");
+      dot.setAttribute("aria-label", said);
+    }
   });
+  const stops = [...svg.querySelectorAll("circle[role='button']")];
+  if (!stops.length) return;
+  stops[stops.length - 1].setAttribute("tabindex", "0");
+  svg.addEventListener("keydown", event => {
+    const at = stops.indexOf(event.target);
+    const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
+    const to = at < 0 ? -1 : event.key === "Home" ? 0 : event.key === "End" ? stops.length - 1 :
+      step ? (at + step + stops.length) % stops.length : -1;
+    if (to < 0) return;
+    event.preventDefault();  // the arrows would scroll the page
+    stops[at].setAttribute("tabindex", "-1");
+    stops[to].setAttribute("tabindex", "0");
+    stops[to].focus();
+  });
+}
+
+// "agent 12: listed now, shamed": a dot of the network picture in words.
+function dotWords(d) {
+  const what = [d.listed ? "listed now" : d.ever_listed ? "listed earlier" : "not listed"];
+  if (d.shamed) what.push("shamed");
+  return `agent ${d.agent}: ${what.join(", ")}`;
 }
 
 // The network sample in words: its size, and which agents are listed, were listed or were
