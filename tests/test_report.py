@@ -143,7 +143,9 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     assert "sources (no source gave or took any points: nobody was scored)" in html
     assert "companies (companies are not scored in this scenario)" in html
     assert "<td>companies</td>" not in html  # nor a companies section in the summary
-    assert len(RUN_CHARTS) == 9
+    assert ("wrongful_groups (the population is one group: there is no other to compare its "
+            "wrongful listings with)") in html
+    assert len(RUN_CHARTS) == 10
 
 
 def _warned(res) -> bool:
@@ -175,7 +177,7 @@ def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
 def test_comparison_report(tmp_path, pair):
     html = check_report(report_comparison(pair, tmp_path / "cmp"), [
         "scores", "difference", "tiers", "listed", "travel", "chilling", "ties", "groups",
-        "companies", "network", "sources", "causes", "regions"])
+        "wrongful_groups", "companies", "network", "sources", "causes", "regions"])
     assert "surveillance.misattribution</code>: 0.001 → 0.02" in html
     assert "listed under B, not under A" in html
     assert escape(SWITCHES_NOTE) in html  # rows counted each way, not the net change
@@ -279,8 +281,8 @@ def test_provenance_charts_and_case_files(tmp_path):
     res = scsim.simulate(sc, seed=2, trace=Trace(sample=5, wrongful=True))
     assert len(res.wrongful) >= 3
     html = check_report(report_run(res, tmp_path / "r"), [
-        "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
-        "network", "sources", "causes", "regions"])
+        "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "wrongful_groups",
+        "companies", "network", "sources", "causes", "regions"])
     assert "Where the points come from" in html and "Wrongful listings by cause" in html
     assert "<h2 id='casefiles'>Case files</h2>" in html
     assert html.count(": case file, ") == 3

@@ -248,3 +248,134 @@ def test_legends_hide_no_line():
     for name in ("listed", "regions"):
         assert _points_under_legends(drawn[name]) == 0, name
     assert _points_under_legends(groups([("A", _high_control())])) == 0
+
+
+# national-800 with the face matcher erring ten times as often on the minority: its members
+# are listed wrongfully more often (the summary's interval lies above 1)
+MISMATCHED = {"listing.threshold": 685, "surveillance.misattribution": 0.02,
+              "surveillance.misattribution_factor": {"minority": 10}}
+
+
+@pytest.fixture(scope="module")
+def mismatched():
+    return _run("national-800", **MISMATCHED)
+
+
+def _katz(count: int, size: int, ref_count: int, ref_size: int) -> tuple[float, ...]:
+    """The ratio of two shares and its 95 % interval by Katz's log method, written out."""
+    ratio = (count / size) / (ref_count / ref_size)
+    half = 1.96 * np.sqrt(1 / count - 1 / size + 1 / ref_count - 1 / ref_size)
+    return ratio, ratio * np.exp(-half), ratio * np.exp(half)
+
+
+def test_wrongful_listings_per_group_are_drawn_as_the_tables_count_them(mismatched):
+    """Users asked "does one group get listed more often, and wrongfully?": the summary
+    table had each group's share ever listed wrongfully, but no chart showed wrongful
+    listings by group. The chart draws each group's share on the list wrongfully each day
+    (left) and its share ever listed wrongfully over the reference group's with the
+    summary's interval (right), in each group's colour of the groups chart; its numbers
+    are what is drawn, and match the run's agents and wrongful-listings tables."""
+    from scsim.report.figures import wrongful_groups
+
+    res = mismatched
+    agents, n = res.agents, len(res.agents)
+    chart = wrongful_groups([("A", res)])
+    left, right = chart.figure.axes
+    data = chart.data
+    sizes = agents["group"].value_counts()
+    # left: on the last day, the share of each group that the agents table says is listed
+    # wrongfully; over the days, the groups' shares add up to the wrongfully listed
+    lines = {line.get_label(): line for line in left.get_lines()}
+    assert set(lines) == {"majority", "minority"}
+    total = np.zeros(len(res.metrics))
+    for g, line in lines.items():
+        rows = data[(data["panel"] == "left") & (data["group"] == g)]
+        np.testing.assert_array_equal(rows["value"], line.get_ydata())
+        np.testing.assert_array_equal(rows["day"], np.arange(DAYS))
+        at_end = int((agents["wrongfully_listed"] & (agents["group"] == g)).sum())
+        assert line.get_ydata()[-1] == pytest.approx(at_end / sizes[g] * 100, rel=1e-12)
+        total += line.get_ydata() / 100 * sizes[g]
+    np.testing.assert_allclose(total, res.metrics["wrongful_listed"], atol=1e-6)
+    assert res.metrics["wrongful_listed"].max() > 0
+    assert set(data.loc[data["panel"] == "left", "unit"]) == {left.get_ylabel()}
+    # right: agents ever listed wrongfully per group, counted in the wrongful table
+    wrongly = agents.loc[np.unique(res.wrongful["agent"]), "group"].value_counts()
+    assert (agents.loc[agents["wrongful_listings"] > 0, "group"].value_counts()
+            == wrongly).all()
+    ever = data[data["panel"] == "right"].set_index("group")
+    for g in ("majority", "minority"):
+        assert ever.loc[g, "ever_wrongfully_listed_agents"] == wrongly[g]
+        assert ever.loc[g, "group_agents"] == sizes[g]
+    assert sizes.sum() == n
+    ratio, low, high = _katz(wrongly["minority"], sizes["minority"], wrongly["majority"],
+                             sizes["majority"])
+    assert low > 1  # the minority is listed wrongfully more often, clearly
+    np.testing.assert_allclose(ever.loc["minority", ["value", "ci95_low", "ci95_high"]]
+                               .astype(float), [ratio, low, high], rtol=1e-12)
+    assert ever.loc["majority", "value"] == 1.0  # the reference, without an interval
+    assert np.isnan(ever.loc["majority", "ci95_low"])
+    note = res.summary().set_index("figure").loc["minority: ever wrongfully listed", "note"]
+    assert f"ratio to majority: {ratio:.2f} (95 % CI {low:.2f} to {high:.2f})" in note
+    # the dot and its whisker are drawn where the numbers say
+    (dot,) = [line for line in right.get_lines() if line.get_marker() == "o"
+              and line.get_ydata()[0] == pytest.approx(ratio)]
+    (whisker,) = [c for c in right.collections if c.get_segments()]
+    seg = whisker.get_segments()[0]
+    assert sorted(seg[:, 1]) == pytest.approx([low, high])
+    # each group in the colour the groups chart gives it, on both panels
+    listed_colours = {line.get_label(): line.get_color()
+                      for line in groups([("A", res)]).figure.axes[0].get_lines()}
+    assert {g: line.get_color() for g, line in lines.items()} == listed_colours
+    assert dot.get_color() == listed_colours["minority"]
+    assert "(ratio)" in right.get_ylabel() and "% of the group" in left.get_ylabel()
+    assert "95 % interval" in chart.caption and "divided by that of majority" in chart.caption
+
+
+def test_wrongful_listings_per_group_of_two_runs_and_of_a_run_without_them(mismatched,
+                                                                          national):
+    """A report of two runs draws both on each panel (B dashed, its dots open and beside
+    A's), its numbers by run; a run saved without what the chart draws (its agents'
+    wrongful listings) is left out and named, and a run alone without them says why."""
+    import dataclasses
+
+    from scsim.outputs.result import LazyColumns
+    from scsim.report.figures import WRONGFUL_KEPT, wrongful_groups
+
+    runs = [("A: national-800", national), ("B: national-800, mismatched", mismatched)]
+    chart = wrongful_groups(runs)
+    left, right = chart.figure.axes
+    styles = {line.get_label(): line.get_linestyle() for line in left.get_lines()}
+    assert styles == {"majority (A)": "-", "minority (A)": "-", "majority (B)": "--",
+                      "minority (B)": "--"}
+    assert set(chart.data["run"]) == {label for label, _ in runs}
+    ratios = chart.data[chart.data["panel"] == "right"]
+    assert len(ratios) == 4 and (ratios["day"] == DAYS - 1).all()
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["A", "B"]
+    old = dataclasses.replace(national, agent_columns=LazyColumns.of({
+        k: v for k, v in national.agent_columns.items() if k != "wrongful_listings"}))
+    assert wrongful_groups([("A", old)]) == f"the run {WRONGFUL_KEPT}"
+    chart = wrongful_groups([("A: old", old), ("B: national-800", mismatched)])
+    assert chart.caption.endswith(f"A: old {WRONGFUL_KEPT}, so it is not drawn.")
+    assert set(chart.data["run"]) == {"B: national-800"}
+
+
+def test_wrongful_listings_per_group_say_why_they_are_not_drawn(no_system, national):
+    """One group has no other to compare with; a system that lists nobody, or makes no
+    error, lists nobody wrongfully: the report names the chart and says why."""
+    from scsim.report.figures import wrongful_groups
+
+    one = scsim.simulate(scsim.load_scenario("court-blacklist", agents=1000, days=20), seed=1)
+    assert len(one.names.groups) == 1
+    _, skipped = draw_charts([("A", one)])
+    assert skipped["wrongful_groups"] == ("the population is one group: there is no other "
+                                          "to compare its wrongful listings with")
+    _, skipped = draw_charts([("A", no_system)])
+    assert skipped["wrongful_groups"] == "listing is off: nobody is listed"
+    exact = _run("national-800", **{"surveillance.misattribution": 0.0})
+    assert not exact.names.errors
+    assert wrongful_groups([("A", exact)]) == ("the scenario makes no errors (no false "
+                                               "match, no false report): nobody is listed "
+                                               "wrongfully")
+    # errors possible, none made in 60 days at 3,000 agents (as the agents table says)
+    assert national.names.errors and not national.agents["wrongful_listings"].any()
+    assert wrongful_groups([("A", national)]) == "nobody was listed wrongfully"

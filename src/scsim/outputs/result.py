@@ -328,7 +328,8 @@ class Result:
         """A matplotlib Figure (shown inline in Jupyter; needs scsim[report]): without
         arguments the overview (listed and wrongfully listed, blocked tickets since day 0,
         mean score, penalised acts); ``plot("network")`` one of the report's charts
-        (scores, tiers, listed, travel, chilling, ties, groups, companies, network);
+        (scores, tiers, listed, travel, chilling, ties, groups, wrongful_groups, companies,
+        network);
         ``plot("fear_mean", "pariahs")`` metric columns, one panel each."""
         from scsim.extras import require
 

@@ -248,13 +248,23 @@ def ratio_interval(listed: int, size: int, ref_listed: int, ref_size: int) -> st
     1.70, not a clear difference)". Agents are taken as independent draws, which
     cascades through the network are not: the interval is a lower bound on the noise
     (replications measure it: ``scsim replicate``, ``compare``). '' when a count is 0."""
-    if listed == 0 or ref_listed == 0:
+    bounds = ratio_bounds(listed, size, ref_listed, ref_size)
+    if bounds is None:
         return ""
-    ratio = (listed / size) / (ref_listed / ref_size)
-    half = 1.96 * math.sqrt(1 / listed - 1 / size + 1 / ref_listed - 1 / ref_size)
-    low, high = ratio * math.exp(-half), ratio * math.exp(half)
+    low, high = bounds
     clear = "" if low > 1 or high < 1 else ", not a clear difference"
     return f" (95 % CI {low:.2f} to {high:.2f}{clear})"
+
+
+def ratio_bounds(listed: int, size: int, ref_listed: int,
+                 ref_size: int) -> tuple[float, float] | None:
+    """The bounds of ``ratio_interval``'s 95 % interval (Katz's log method), as numbers
+    (the report's chart of wrongful listings per group draws them); None when a count is 0."""
+    if listed == 0 or ref_listed == 0:
+        return None
+    ratio = (listed / size) / (ref_listed / ref_size)
+    half = 1.96 * math.sqrt(1 / listed - 1 / size + 1 / ref_listed - 1 / ref_size)
+    return ratio * math.exp(-half), ratio * math.exp(half)
 
 
 def small_numbers(counts: dict[str, int], what: str, who: str = "listed") -> str:

@@ -36,7 +36,7 @@ from scsim.mechanisms import classify, sanction, score
 from scsim.outputs.headline import chilling_change, chilling_window
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import companies_scored, ratio_warning
+from scsim.outputs.summary import SMALL_COUNT, companies_scored, ratio_bounds, ratio_warning
 
 Runs = list[tuple[str, Result]]
 
@@ -428,6 +428,124 @@ def groups(runs: Runs) -> Chart | str:
     return chart
 
 
+WRONGFUL_KEPT = "has no wrongful listings per group (saved before they were kept)"
+RUN_MARKERS = ("o", "s")  # A, B: the dots of a chart of figures over the whole run
+
+
+def _wrongful_kept(res: Result) -> bool:
+    """Whether ``res`` kept what the wrongful-groups chart draws: each group's share on the
+    list wrongfully each day (``wrongful_rate_NAME``) and each agent's wrongful listings."""
+    return ("wrongful_listings" in res.agent_columns
+            and all(f"wrongful_rate_{g}" in res.metrics for g in res.names.groups))
+
+
+def ever_wrongful(res: Result) -> dict[str, tuple[int, int]]:
+    """Each group's agents ever wrongfully listed in the run, and its agents (the counts
+    behind the summary's "GROUP: ever wrongfully listed")."""
+    group = res.agent_columns["group"]
+    codes = np.asarray(getattr(group, "codes", group))
+    ever = np.asarray(res.agent_columns["wrongful_listings"]) > 0
+    count = len(res.names.groups)
+    sizes = np.bincount(codes, minlength=count)
+    tally = np.bincount(codes[ever], minlength=count)
+    return {g: (int(tally[k]), int(sizes[k])) for k, g in enumerate(res.names.groups)}
+
+
+def wrongful_groups(runs: Runs) -> Chart | str:
+    """Does one group get listed wrongfully more often? Left, each group's share on the
+    list wrongfully each day (lines, each group in its colour of the groups chart); right,
+    each group's share ever wrongfully listed by the last day over the reference group's,
+    with the summary's 95 % interval (``summary.ratio_bounds``). Its numbers
+    (``Chart.data``): one row per run, panel, group and day drawn (``unit``: its axis;
+    ``value``: the point drawn), the right panel's with its interval and the counts
+    behind it."""
+    if all(len(r.names.groups) < 2 for _, r in runs):
+        return ("the population is one group: there is no other to compare its wrongful "
+                "listings with")
+    if not any(r.names.errors for _, r in runs):
+        return ("the scenario makes no errors (no false match, no false report): nobody is "
+                "listed wrongfully")
+    runs, left_out = _drawn(runs, _wrongful_kept, WRONGFUL_KEPT)
+    if not runs:
+        return f"the run {WRONGFUL_KEPT}"
+    res0 = runs[0][1]
+    if not any(count for _, r in runs for count, _ in ever_wrongful(r).values()):
+        return "nobody was listed wrongfully"
+    ref = res0.names.groups[res0.names.reference_group]
+    caption = ("Left: share of each group on the list wrongfully on each day (the error-free "
+               "record would not have listed them). Right: share of each group ever listed "
+               f"wrongfully by the last day, divided by that of {ref}, with its 95 % interval "
+               "(as in the summary table); 1 = parity, above 1 = listed wrongfully more "
+               "often." + left_out)
+    chart, (left, right) = blank_chart("wrongful_groups", "Wrongful listings per group",
+                                       caption, 2)
+    names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
+    _overlay(left, runs, [(g, f"C{k % 10}",
+                           lambda r, g=g: r.metrics[f"wrongful_rate_{g}"] * 100)
+                          for k, g in enumerate(names)])
+    units = ("wrongfully listed (% of the group)",
+             f"ever wrongfully listed: share / share of {ref} (ratio)")
+    rows = [pd.DataFrame({"run": label, "panel": "left", "group": g, "unit": units[0],
+                          "day": _days(res), "value": res.metrics[f"wrongful_rate_{g}"] * 100})
+            for label, res in runs for g in names]
+    right.axhline(1.0, color="0.5", lw=0.8)
+    fewest = None
+    for j, (label, res) in enumerate(runs):
+        ever = ever_wrongful(res)
+        run_ref = res.names.groups[res.names.reference_group]
+        ref_count, ref_size = ever[run_ref]
+        for k, g in enumerate(names):
+            count, size = ever[g]
+            ratio = count / size / (ref_count / ref_size) if ref_count and size else math.nan
+            # none for the reference itself (1 by definition), nor for a count of 0
+            bounds = ratio_bounds(count, size, ref_count, ref_size) if g != run_ref else None
+            low, high = bounds or (math.nan, math.nan)
+            rows.append(pd.DataFrame({
+                "run": label, "panel": "right", "group": g, "unit": units[1],
+                "day": [_days(res)[-1]], "value": [ratio], "ci95_low": [low],
+                "ci95_high": [high], "ever_wrongfully_listed_agents": [count],
+                "group_agents": [size]}))
+            if fewest is None or count < fewest[0]:
+                fewest = (count, g)
+            if math.isfinite(ratio):
+                x = k + (j - (len(runs) - 1) / 2) * 0.2
+                whisker = [[ratio - low], [high - ratio]] if bounds else None
+                bars = right.errorbar([x], [ratio], yerr=whisker, fmt=RUN_MARKERS[j],
+                                      color=f"C{k % 10}", capsize=4, ms=6,
+                                      mfc="white" if j else f"C{k % 10}")
+                for whiskers in bars.lines[2]:
+                    whiskers.set_linestyle(RUN_STYLES[j])
+    right.set_xticks(range(len(names)), [f"{g}\n(reference)" if g == ref else g
+                                         for g in names])
+    right.set_xlim(-0.6, len(names) - 0.4)
+    right.grid(False, axis="x")
+    if all(ever_wrongful(r)[r.names.groups[r.names.reference_group]][0] == 0
+           for _, r in runs):
+        right.set_title(f"no ratio: nobody in the group {ref} was ever listed wrongfully",
+                        loc="left", color="0.3", fontsize=8)
+    elif fewest is not None and fewest[0] < SMALL_COUNT:
+        right.set_title(f"⚠ small numbers: {fewest[0]:,} of {fewest[1]} ever listed "
+                        f"wrongfully (under {SMALL_COUNT}): wide intervals", loc="left",
+                        color="C3", fontsize=8)
+    if len(runs) > 1:
+        right.legend(handles=[Line2D([], [], marker=RUN_MARKERS[j], ls=RUN_STYLES[j],
+                                     color="0.3", mfc="white" if j else "0.3",
+                                     label=label.split(":")[0])
+                              for j, (label, _) in enumerate(runs)], loc="best")
+    _from_zero(left, at_least=0.1)
+    _from_zero(right, at_least=2.0)
+    left.set_xlabel("day")
+    left.legend(loc="best")
+    right.set_xlabel("group (by the last day)")
+    left.set_ylabel(units[0])
+    right.set_ylabel(units[1].replace(": ", ":\n"))
+    data = pd.concat(rows, ignore_index=True)
+    counts = ["ever_wrongfully_listed_agents", "group_agents"]  # blank on the left's rows
+    data[counts] = data[counts].astype("Int64")
+    chart.data = data
+    return chart
+
+
 def companies(runs: Runs) -> Chart | str:
     runs, left_out = _drawn(runs, companies_scored, "scores no companies")
     if not runs:
@@ -632,7 +750,8 @@ def _legible_legends(fig: Figure) -> None:
             legend.set_bbox_to_anchor((1.01, 0.5), transform=ax.transAxes)
 
 
-RUN_CHARTS = (scores, tiers, listed, travel, chilling, ties, groups, companies, network)
+RUN_CHARTS = (scores, tiers, listed, travel, chilling, ties, groups, wrongful_groups,
+              companies, network)
 
 
 def _travel_bans(sc) -> bool:
@@ -647,6 +766,7 @@ SWITCHES = {
     "tiers": (score.enabled, "scoring is off: nobody's score moves, so nobody changes tier"),
     "listed": (classify.enabled, "listing is off: nobody is listed"),
     "groups": (classify.enabled, "listing is off: nobody is listed"),
+    "wrongful_groups": (classify.enabled, "listing is off: nobody is listed"),
     "regions": (classify.enabled, "listing is off: nobody is listed"),
     "travel": (_travel_bans, "travel bans are off: no ticket is blocked"),
 }

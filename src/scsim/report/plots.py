@@ -2,7 +2,7 @@
 (Covasim's ``sim.plot()`` and ``MultiSim.plot()``). Each returns a matplotlib Figure (object
 API, no pyplot state), which Jupyter shows inline; labels and units come from the metric
 registry. A run's report charts (scores, tiers, listed, travel, chilling, ties, groups,
-companies, network) are reachable by name too.
+wrongful_groups, companies, network) are reachable by name too.
 """
 
 from __future__ import annotations
