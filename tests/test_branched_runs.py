@@ -85,6 +85,25 @@ def test_a_branch_kept_in_a_store_says_where_it_branched(saved, tmp_path, monkey
     assert json.loads(row["branched"].iloc[0]) == want
 
 
+def test_scsim_runs_marks_a_branch_and_no_plain_run(saved, tmp_path, monkeypatch, capsys):
+    """`scsim show` and the report said a run was branched; `scsim runs` listed it like
+    any other, its scenario read as that of all its days. Its row says where it branched,
+    before its overrides; a plain resume's row says nothing of the kind."""
+    st = open_store(tmp_path / "store")
+    plain = st.record(Simulation.load(saved))
+    branch = st.record(Simulation.load(saved, scenario=scenario("listing.threshold=700")))
+    code, out, err = run_cli(monkeypatch, capsys, "runs", "--store", str(st.root))
+    assert code == 0, err
+    rows = {run_id: " ".join(line.split()) for line in out.splitlines()
+            for run_id in (plain.run_id, branch.run_id) if run_id in line}
+    mark = f"branched on day {DAY} from a run of {SCENARIO}"
+    assert f"done {mark}; " in rows[branch.run_id]
+    assert rows[branch.run_id].endswith("listing.threshold=700")  # its overrides after it
+    assert "branched" not in rows[plain.run_id]
+    assert out.count("branched") == 1
+    assert "branch, overrides, or error" in out
+
+
 def test_a_branch_keeps_its_record_through_its_checkpoints(saved, tmp_path):
     """A branch kept with checkpoints, stopped and resumed, is still a branch; branched
     again, it says both branches."""

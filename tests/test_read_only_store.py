@@ -258,10 +258,12 @@ def test_a_report_is_kept_in_a_store_whose_checkpoints_lie_on_another_disk(
     assert code == 2 and "has checkpoints/ on another disk" in err
 
 
-def test_an_archive_made_before_a_column_was_added_is_checked(tmp_path, monkeypatch):
+def test_an_archive_made_before_a_column_was_added_is_checked(tmp_path, monkeypatch,
+                                                             capsys):
     """``check`` reads the runs' ``branched`` column, added on 2026-12-04: an archive made
     before had none, and a read-only store cannot be given it (check failed with an
-    internal error). The columns added since read as NULL there."""
+    internal error). The columns added since read as NULL there; ``scsim runs``, which
+    marks a branched run from it, lists its run unmarked."""
     import duckdb
 
     store = tmp_path / "old"
@@ -281,6 +283,9 @@ def test_an_archive_made_before_a_column_was_added_is_checked(tmp_path, monkeypa
         (item,) = st.check()
         assert item.state == "ok" and item.problems == [], item
         assert st.query("SELECT branched, trace FROM runs")["branched"].isna().all()
+        code, out, err = run_cli(monkeypatch, capsys, "runs", "--store", str(store))
+        (row,) = [line for line in out.splitlines() if item.run_id in line]
+        assert code == 0 and "done" in row and "branched" not in out, err
         assert snapshot(store) == before
     finally:
         for path in [store, *store.rglob("*")]:

@@ -57,7 +57,8 @@ def runs_command(
                                       for o in df["overrides"]])
         print_data(df, as_data == "json")
         return
-    from scsim.scenario.reference import as_assignments  # (numba: not for --help)
+    from scsim.core.checkpoint import branch_headline  # (numba: not for --help)
+    from scsim.scenario.reference import as_assignments
 
     limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
@@ -65,7 +66,7 @@ def runs_command(
     for col in ("id", "scenario", "seed", "agents × days", "status"):
         table.add_column(col, justify="right" if col in ("seed", "agents × days") else "left",
                          no_wrap=True)
-    table.add_column("overrides, or error", min_width=20)
+    table.add_column("branch, overrides, or error", min_width=20)
     colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red",
                "damaged": "magenta"}
     for rec in df.head(limit).itertuples(index=False):
@@ -73,8 +74,14 @@ def runs_command(
             note = rec.error
         else:
             note = as_assignments(json.loads(rec.overrides or "{}"))
+        # a branch first (as `scsim show` says it): its scenario is not that of all its days
+        branched = getattr(rec, "branched", None)  # (NULL: no branch, or an older catalogue)
+        mark = branch_headline(json.loads(branched)) if isinstance(branched, str) else ""
+        text = escape(_short(note, 200 - len(mark)))
+        if mark:
+            text = f"[yellow]{escape(mark)}[/yellow]" + (f"; {text}" if note else "")
         table.add_row(rec.id, rec.scenario, str(rec.seed), f"{rec.agents:,} × {rec.days:,}",
-                      f"[{colours[rec.status]}]{rec.status}[/]", escape(_short(note, 200)))
+                      f"[{colours[rec.status]}]{rec.status}[/]", text)
     console.print(table)
     if len(df) > limit:
         console.print(f"[dim]{counted(len(df) - limit, 'older run')} not shown "
