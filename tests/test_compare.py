@@ -170,15 +170,19 @@ def test_replications_give_mean_differences_with_t_intervals():
         assert row["hi"] == pytest.approx(counts.mean() + half)
         assert row["lo"] == pytest.approx(max(0.0, counts.mean() - half))
     assert (switches["lo"] >= 0).all() and (switches["lo"] == 0).any()
-    # the relative change: the mean difference and its interval over A's mean, and none
-    # where A is 0 (nobody is listed without the system)
+    # the relative change: the mean difference over A's mean, its interval that of the
+    # ratio of the means (Fieller: at each end R, b̄ − R·ā is t standard errors of the
+    # pairs' b − R·a from 0), and none where A is 0 (nobody is listed without the system)
     m = c.metrics().set_index("metric")
-    acts_a = [ra.metrics["penalised_acts"].sum() for ra in c.a]
-    diffs = [rb.metrics["penalised_acts"].sum() - a for a, rb in zip(acts_a, c.b, strict=True)]
-    half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)
-    assert m.loc["penalised_acts", ["change", "change_lo", "change_hi"]].to_numpy() == (
-        pytest.approx((np.mean(diffs) + np.array([0, -half, half])) / np.mean(acts_a)))
-    assert np.mean(diffs) < 0  # the system deters
+    acts_a = np.array([ra.metrics["penalised_acts"].sum() for ra in c.a], dtype=float)
+    acts_b = np.array([rb.metrics["penalised_acts"].sum() for rb in c.b], dtype=float)
+    row = m.loc["penalised_acts"]
+    assert row["change"] == pytest.approx((acts_b.mean() - acts_a.mean()) / acts_a.mean())
+    assert row["change_lo"] < row["change"] < row["change_hi"] < 0  # the system deters
+    for end in (row["change_lo"], row["change_hi"]):
+        ratio = 1 + end
+        assert abs(acts_b.mean() - ratio * acts_a.mean()) == pytest.approx(
+            4.302653 * np.std(acts_b - ratio * acts_a, ddof=1) / np.sqrt(3), rel=1e-5)
     assert m.loc["newly_listed", ["change", "change_lo", "change_hi"]].isna().all()
 
 
@@ -353,6 +357,24 @@ def test_relative_changes_in_words():
     assert _with_change(rows).to_dict("list") == {
         "metric": ["listed", "fear_mean"], "a": [10.0, 0.0],
         "change": ["+3.2 % (+2.9 % to +3.5 %)", "–"]}
+    # an interval with no bound says so (A's figure too small and variable), never an end
+    # "inf"; with one pair (NaN ends) the change alone
+    from scsim.outputs.words import change_in_words
+
+    inf = float("inf")
+    rows = pd.DataFrame({"metric": ["wrongful_new", "misattributions", "tax_take", "listed"],
+                         "change": [18.2, 0.0, 0.0003, 0.5],
+                         "change_lo": [2.1, -1.0, -inf, nan],
+                         "change_hi": [inf, inf, inf, nan]})
+    assert _with_change(rows)["change"].tolist() == [
+        "×19.2 (at least ×3.1, no upper bound)", "0 % (no bound)", "+0.03 % (no bound)",
+        "+50.0 %"]
+    assert change_in_words(-0.2, -inf, -0.1) == "-20.0 % (at most -10.0 %, no lower bound)"
+    # the CLI's column: the change, and only what says it has no bound
+    assert [change_in_words(*row, interval=False) for row in rows[
+        ["change", "change_lo", "change_hi"]].itertuples(index=False)] == [
+        "×19.2 (no upper bound)", "0 % (no bound)", "+0.03 % (no bound)", "+50.0 %"]
+    assert change_in_words(0.0323, 0.029, 0.035, interval=False) == "+3.2 %"
 
 
 def test_the_tables_intervals_stop_where_a_difference_must():
@@ -440,3 +462,195 @@ def test_a_mechanism_on_in_b_only_keeps_its_own_metrics():
     assert m.loc["detained", "a"] == 0
     assert np.isnan(m.loc["conformity_mean", "a"])
     assert m.loc["conformity_mean", "b"] == c.b[0].metrics["conformity_mean"].iloc[-1]
+
+
+T3 = 3.182446305284263  # t(0.975) with 3 degrees of freedom (four pairs)
+
+
+def test_the_ratio_interval_by_hand():
+    """Fieller's interval of the ratio of two paired means. Four pairs a = 9, 11, 9, 11 and
+    b = 20, 20, 22, 22: ā = 10, b̄ = 21, s_aa = s_bb = 4/3, s_ab = 0, so the ends solve
+    (21 − 10R)² = t²·(4/3)(1 + R²)/4, that is (100 − k)R² − 420R + 441 − k = 0 with
+    k = t²/3; at each end b̄ − R·ā is t standard errors of the pairs' b − R·a."""
+    from scsim.analysis.stats import ratio_interval
+
+    a, b = np.array([9.0, 11, 9, 11]), np.array([20.0, 20, 22, 22])
+    lo, hi = ratio_interval(10.0, 21.0, 4 / 3, 4 / 3, 0.0, 4)
+    k = T3**2 / 3
+    root = np.sqrt(210**2 - (100 - k) * (441 - k))
+    assert (lo, hi) == pytest.approx(((210 - root) / (100 - k), (210 + root) / (100 - k)),
+                                     rel=1e-12)
+    assert lo < 2.1 < hi  # b̄/ā
+    for ratio in (lo, hi):
+        assert abs(b.mean() - ratio * a.mean()) == pytest.approx(
+            T3 * np.std(b - ratio * a, ddof=1) / 2, rel=1e-12)
+    # A's mean not clearly above 0: 0, 0, 2, 0 (the brief's wrongful listings), ā² = 0.25
+    # under t²·s_aa/n = 2.53, against b = 1, 2, 1, 2: the set is the line less an interval
+    # around a negative ratio; a ratio of counts is never negative, which leaves a
+    # half-line from the upper root up
+    a, b = np.array([0.0, 0, 2, 0]), np.array([1.0, 2, 1, 2])
+    moments = (a.mean(), b.mean(), a.var(ddof=1), b.var(ddof=1), np.cov(a, b)[0, 1], 4)
+    assert a.mean() ** 2 < T3**2 * a.var(ddof=1) / 4
+    assert ratio_interval(*moments) == (-np.inf, np.inf)
+    lo, hi = ratio_interval(*moments, lowest=0.0)
+    assert 0 < lo < b.mean() / a.mean() and hi == np.inf
+    assert abs(b.mean() - lo * a.mean()) == pytest.approx(
+        T3 * np.std(b - lo * a, ddof=1) / 2, rel=1e-12)
+    # B at 0 in every pair: the ratio 0 whenever A's mean is clear, anything from 0 up when
+    # it is not; one pair has no interval, nor has a row with a NaN
+    assert ratio_interval(10.0, 0.0, 4 / 3, 0.0, 0.0, 4) == (0.0, 0.0)
+    assert ratio_interval(0.5, 0.0, 1.0, 0.0, 0.0, 4, lowest=0.0) == (0.0, np.inf)
+    for nan_row in ((10.0, 21.0, np.nan, np.nan, np.nan, 1), (np.nan, 21.0, 1, 1, 0, 4)):
+        assert np.isnan(ratio_interval(*nan_row)).all()
+    # row by row: arrays give each row's own interval
+    rows = ratio_interval([10.0, 0.5], [21.0, 1.5], [4 / 3, 1.0], [4 / 3, 1 / 3],
+                          [0.0, -1 / 3], 4, [-np.inf, 0.0])
+    assert rows[0][0] == ratio_interval(10.0, 21.0, 4 / 3, 4 / 3, 0.0, 4)[0]
+    assert rows[0][1] == pytest.approx(lo) and rows[1][1] == np.inf
+
+
+def _coverage(mu_a, sd_a, mu_b, sd_b, rho, n, trials, seed):
+    """Of ``trials`` samples of ``n`` bivariate normal pairs, the share whose Fieller
+    interval holds the true ratio μ_b/μ_a, the share where it has no bound, the share
+    where the old interval (the t-interval of B − A over ā, plus 1) holds it, and whether
+    the interval is the Fieller set (bounded) or holds it (unbounded) in every sample."""
+    from scsim.analysis.stats import ratio_interval, t_half_width
+
+    rng = np.random.default_rng(seed)
+    cov = [[sd_a**2, rho * sd_a * sd_b], [rho * sd_a * sd_b, sd_b**2]]
+    pairs = rng.multivariate_normal([mu_a, mu_b], cov, size=(trials, n))
+    a, b = pairs[..., 0], pairs[..., 1]
+    ma, mb = a.mean(axis=1), b.mean(axis=1)
+    va, vb = a.var(axis=1, ddof=1), b.var(axis=1, ddof=1)
+    cab = ((a - ma[:, None]) * (b - mb[:, None])).sum(axis=1) / (n - 1)
+    lo, hi = ratio_interval(ma, mb, va, vb, cab, n)
+    ratio = mu_b / mu_a
+    covered = (lo <= ratio) & (ratio <= hi)
+    unbounded = np.isinf(lo) | np.isinf(hi)
+    # the defining inequality at the true ratio, straight from the samples
+    q = (t_half_width(1.0, n) ** 2)
+    in_set = (mb - ratio * ma) ** 2 <= q * (vb - 2 * ratio * cab + ratio**2 * va)
+    half = t_half_width((b - a).std(axis=1, ddof=1), n)
+    old = (ma > 0) & ((mb - ma - half) / ma + 1 <= ratio) & (ratio <= (mb - ma + half) / ma + 1)
+    exact = bool((covered[~unbounded] == in_set[~unbounded]).all()
+                 and covered[in_set].all())
+    return covered.mean(), unbounded.mean(), old.mean(), exact
+
+
+@pytest.mark.parametrize("case", [(2.0, 1.0, 10.0, 1.0, 0.0, 8), (1.0, 1.5, 10.0, 3.0, 0.3, 5)],
+                         ids=["A-noisy", "A-mean-below-its-sd"])
+def test_the_ratio_interval_covers_the_true_ratio(case):
+    """Synthetic pairs from known normal distributions whose A is noisy (its sd half its
+    mean, 8 pairs; then its sd 1.5 times its mean, 5 pairs, most samples unbounded):
+    Fieller's set holds the true ratio in 95 % of samples (exactly, for normal pairs);
+    the interval reported, the set's hull, is that set where bounded and holds it
+    otherwise, so it covers 95 % plus at most the share unbounded. The old interval,
+    A's mean taken as known, covered half the samples or fewer. Tolerance: 4 binomial
+    standard deviations of a 95 % share over the trials."""
+    trials = 10_000
+    covered, unbounded, old, exact = _coverage(*case, trials=trials, seed=20240601)
+    tolerance = 4 * np.sqrt(0.95 * 0.05 / trials)
+    assert exact
+    assert 0.95 - tolerance <= covered <= 0.95 + tolerance + unbounded
+    assert old < 0.95 - tolerance  # what the test would catch: the old interval
+    assert old < 0.6
+
+
+@pytest.fixture(scope="module")
+def rare_in_a():
+    """Three pairs in which A pins few sightings on the wrong person (0.5 %), B many (3 %):
+    A has a handful of wrongful listings in one pair and none in the others."""
+    a, b = (scsim.load_scenario("national-800", agents=1000, days=40, overrides={
+        **BUSY, "surveillance.misattribution": rate}) for rate in (0.005, 0.03))
+    return compare(a, b, seed=1, reps=3)
+
+
+def _per_pair(runs, column):
+    daily = is_daily_count(column)
+    return np.array([(r.metrics[column].sum() if daily else r.metrics[column].iloc[-1])
+                     if column in r.metrics else 0.0 for r in runs], dtype=float)
+
+
+def test_a_relative_change_whose_a_is_too_small_has_no_bound(rare_in_a):
+    """Every metric whose A is not clearly above 0 over the pairs (ā² ≤ t²·s_aa/n) and
+    whose B differs from A has no upper bound on its relative change (lo/a and hi/a said
+    '×19.2 (-100.0 % to ×97.5)' for new wrongful listings: 5, 0, 0 under A, 5, 91, 0
+    under B, as if A's 1.7 were known exactly); one whose A is clear has
+    a bounded interval, whose ends solve Fieller's equation unless cut at B = 0."""
+    m = rare_in_a.metrics(headline=True).set_index("metric")
+    t2 = 4.302653**2  # t(0.975, 2 dof)
+    unbounded = []
+    for metric, row in m[m["a"] > 0].iterrows():
+        a, b = _per_pair(rare_in_a.a, metric), _per_pair(rare_in_a.b, metric)
+        if (a == b).all():
+            assert row["change_lo"] == row["change_hi"] == 0  # as B − A: 0 to 0
+        elif a.mean() ** 2 <= t2 * a.var(ddof=1) / 3:
+            assert row["change_hi"] == np.inf and row["change_lo"] < row["change"]
+            unbounded.append(metric)
+        else:
+            assert np.isfinite([row["change_lo"], row["change_hi"]]).all()
+            for end in (row["change_lo"], row["change_hi"]):
+                if end > -1:
+                    ratio = 1 + end
+                    assert abs(b.mean() - ratio * a.mean()) == pytest.approx(
+                        4.302653 * np.std(b - ratio * a, ddof=1) / np.sqrt(3), rel=1e-5)
+    assert {"wrongful_new", "wrongful_listed", "misattributions"} <= set(unbounded)
+    wrongful = m.loc["wrongful_new"]
+    assert wrongful["change"] == pytest.approx(wrongful["diff"] / wrongful["a"]) and (
+        wrongful["change"] > 5)
+    assert wrongful["change_lo"] >= -1  # never below none under B
+
+
+def test_the_tables_say_a_relative_change_has_no_bound(rare_in_a, tmp_path, monkeypatch,
+                                                        capsys):
+    """The CLI's per-metric table and the report's say in words that the relative change
+    cannot be bounded, and why, instead of an interval of the change over A's mean."""
+    from html import escape
+
+    from scsim.outputs.metrics import metric_label
+    from scsim.outputs.words import UNBOUNDED_CHANGE, change_in_words, unbounded_note
+    from scsim.report import report_comparison
+
+    m = rare_in_a.metrics(headline=True).set_index("metric")
+    wrongful = m.loc["wrongful_new"]
+    cell = change_in_words(wrongful["change"], wrongful["change_lo"], wrongful["change_hi"])
+    bound = "no bound" if wrongful["change_lo"] == -1 else "no upper bound"
+    assert cell.startswith(f"×{1 + wrongful['change']:.3g} (") and cell.endswith(f"{bound})")
+    names = [metric_label(x) for x, row in m.iterrows()
+             if row["change"] == row["change"] and np.isinf(row["change_hi"])]
+    note = unbounded_note(names)
+    assert UNBOUNDED_CHANGE in note and metric_label("wrongful_new") in note
+    code, out, _ = run_cli(
+        monkeypatch, capsys, "compare", "national-800", "national-800", "--agents", "1000",
+        "--days", "40", "--seed", "1", "--reps", "3", "--quiet", "--full",
+        "--store", str(tmp_path / "store"),
+        *(arg for side, rate in (("a", 0.005), ("b", 0.03)) for arg in (
+            f"--set-{side}", "listing.threshold=685",
+            f"--set-{side}", f"surveillance.misattribution={rate}")))
+    assert code == 0
+    row = out.split(f"│ {metric_label('wrongful_new')} ")[1].split("\n")[0]
+    assert row.rstrip(" │").endswith(f"×{1 + wrongful['change']:.3g} ({bound})")
+    assert " ".join(note.split()) in " ".join(out.split())  # under the table
+    html = report_comparison(rare_in_a, tmp_path / "report").read_text(encoding="utf-8")
+    metrics = html[html.index("<h2 id='metrics'>"):]
+    assert f"<td>{escape(cell)}</td>" in metrics
+    assert escape(note) in metrics
+
+
+def test_the_acts_sentence_names_a_change_with_no_upper_bound_as_such():
+    """A behaviour that A commits a few times in some pairs and never in others: a change
+    whose interval is from +200 % up with no bound is clear (B commits it more) and said
+    so; one from −100 % up with no bound is no clear change and not named."""
+    from types import SimpleNamespace
+
+    from scsim.outputs.words import UNBOUNDED_CHANGE
+
+    inf = float("inf")
+    table = pd.DataFrame({"metric": ["acts_littering", "acts_loitering", "acts_spitting"],
+                          "diff": [149.0, 50.0, 10.0], "change": [74.5, 25.0, 0.02],
+                          "change_lo": [2.0, -1.0, 0.01], "change_hi": [inf, inf, 0.03]})
+    stub = SimpleNamespace(reps=3, metrics=lambda headline: table)
+    assert acts_headline(stub) == (
+        "Acts change most for littering (7450.0 % more, 95 % CI at least 200.0 % more: "
+        f"{UNBOUNDED_CHANGE} with an upper bound) and spitting (2.0 % more, 95 % CI "
+        "1.0 % to 3.0 %).")

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from scsim.analysis.stats import t_half_width
+from scsim.analysis.stats import ratio_interval, t_half_width
 from scsim.errors import ScsimError, check_progress, check_reps
 from scsim.outputs.metrics import (
     measured_unit,
@@ -138,16 +138,24 @@ class Comparison:
 
     def metrics(self, *, headline: bool = False) -> pd.DataFrame:
         """Per metric: ``metric``, ``measure`` (total over days, or final day), ``unit`` (as
-        measured: "acts" for a total of acts per day, ``outputs.metrics.measured_unit``), a,
-        b, diff,
-        lo, hi, and the relative change ``change`` (diff over a, a fraction: 0.032 is 3.2 %
-        more under B) with ``change_lo``/``change_hi`` (lo and hi over a; NaN where a, the
-        mean of A, is not positive). ``headline=True`` (by name only: ``metrics("listed")``
-        took the metric's name for it) keeps the metrics of ``HEADLINE`` and acts per
-        behaviour. A metric that one side does not record (its mechanism is off
-        there: detention switched on in B only) is kept: a daily count, or a count of
-        agents or households, is 0 on that side (nobody was detained), another level NaN
-        (not measured: mean conformity without norms)."""
+        measured: "acts" for a total of acts per day, ``outputs.metrics.measured_unit``),
+        a, b, diff, lo, hi, and the relative change ``change`` (diff over a, a fraction:
+        0.032 is 3.2 % more under B; NaN where a, the mean of A, is not positive) with its
+        95 % interval ``change_lo``/``change_hi``: that of the ratio of the means b / a,
+        less 1, by Fieller's theorem (``analysis.stats.ratio_interval``: from the spread of
+        A and B over the pairs and how they vary together; lo/a and hi/a took A's mean as
+        known exactly), cut where the ratio cannot go (from −100 %, B's mean at 0, for what
+        is never negative; within the score scale for a score statistic). An end is ±inf
+        where the interval has no bound on that side: A's mean is too small and variable
+        (not clearly above 0 over the pairs) to give a relative change
+        (``outputs.words.UNBOUNDED_CHANGE``). 0 to 0 where B − A is 0 in every pair (as
+        its own interval); both NaN with one pair, which has no interval.
+        ``headline=True`` (by name only: ``metrics("listed")`` took the metric's name for
+        it) keeps the metrics of ``HEADLINE`` and acts per behaviour. A metric that one
+        side does not record (its mechanism is off there: detention switched on in B
+        only) is kept: a daily count, or a count of agents or households, is 0 on that
+        side (nobody was detained), another level NaN (not measured: mean conformity
+        without norms)."""
         rows = []
         for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
             ma, mb = ra.metrics, rb.metrics
@@ -161,16 +169,27 @@ class Comparison:
                 rows.append((col, "total" if daily else "final day", k, *(
                     (m[col].sum() if daily else m[col].iloc[-1]) if col in m else unmeasured
                     for m in (ma, mb))))
-        out = _aggregate(pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"]),
-                         ["metric", "measure"])
+        long = pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"])
+        out = _aggregate(long, ["metric", "measure"])
         n, scoring = len(self.a[0].agents), self.a[0].scenario.scoring
         ranges = [_value_range(m, measure, n, float(scoring.min), float(scoring.max))
                   for m, measure in zip(out["metric"], out["measure"], strict=True)]
-        _within(out, pd.Series([low for low, _ in ranges], index=out.index, dtype=float),
-                pd.Series([high for _, high in ranges], index=out.index, dtype=float))
+        low = pd.Series([lowest for lowest, _ in ranges], index=out.index, dtype=float)
+        high = pd.Series([highest for _, highest in ranges], index=out.index, dtype=float)
+        _within(out, low, high)
         base = out["a"].where(out["a"] > 0)
-        for column, of in (("change", "diff"), ("change_lo", "lo"), ("change_hi", "hi")):
-            out[column] = (out[of] / base).astype(float)
+        out["change"] = (out["diff"] / base).astype(float)
+        moments = out[["metric", "measure"]].merge(_moments(long, ["metric", "measure"]),
+                                                   how="left", on=["metric", "measure"])
+        lowest, highest = _ratio_range(low.to_numpy(), high.to_numpy())
+        ratio_lo, ratio_hi = ratio_interval(
+            out["a"], out["b"], moments["var_a"], moments["var_b"], moments["cov_ab"],
+            moments["n"], lowest, highest)
+        # B as A in every pair: no change, as B − A's own interval (0 to 0) says; Fieller's
+        # set, which allows A's mean to be near 0 (then B's too), is all ratios there
+        same = (out["lo"] == 0) & (out["hi"] == 0)
+        out["change_lo"] = np.where(base.isna(), np.nan, np.where(same, 0.0, ratio_lo - 1.0))
+        out["change_hi"] = np.where(base.isna(), np.nan, np.where(same, 0.0, ratio_hi - 1.0))
         out.insert(2, "unit", [measured_unit(m, measure) for m, measure in zip(
             out["metric"], out["measure"], strict=True)])
         return out
@@ -302,6 +321,32 @@ def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) ->
     half = pd.Series(t_half_width(sd, n), index=n.index)
     out["lo"], out["hi"] = out[value] - half, out[value] + half
     return out.reset_index()
+
+
+def _moments(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of ``keys`` (its ``keys`` columns, a row each), the sample variances of
+    ``a`` and ``b`` over the pairs, their covariance (ddof 1; NaN for one pair) and the
+    number of pairs ``n``: what the interval of the ratio b / a needs."""
+    grouped = long.groupby(keys, sort=False)
+    centred = long[["a", "b"]] - grouped[["a", "b"]].transform("mean")
+    n = grouped["a"].count()
+    var = grouped[["a", "b"]].var(ddof=1)
+    cross = (centred["a"] * centred["b"]).groupby([long[k] for k in keys], sort=False).sum()
+    cov = cross.reindex(n.index) / (n - 1).where(n > 1)
+    return pd.DataFrame({"var_a": var["a"].reindex(n.index), "var_b": var["b"].reindex(
+        n.index), "cov_ab": cov, "n": n}, index=n.index).reset_index()
+
+
+def _ratio_range(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values a ratio of two means can take when each mean lies between ``low`` and
+    ``high`` (arrays, a metric's range, ``_value_range``): from low/high to high/low for
+    what is never negative (0 to inf for a total of counts: B − A from −100 % on), any
+    value otherwise."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lowest = np.where(np.isinf(high), 0.0, low / high)
+        highest = np.where(low == 0, np.inf, high / low)
+    positive = low >= 0
+    return np.where(positive, lowest, -np.inf), np.where(positive, highest, np.inf)
 
 
 SWITCHES_NOTE = ("These count the people whose fate differs, each way; the change in "

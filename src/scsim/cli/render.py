@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.cli.app import console
-from scsim.outputs.words import signed_percent
+from scsim.outputs.words import change_in_words, change_unbounded, unbounded_note
 from scsim.outputs.words import size as size_in_words
 
 
@@ -305,9 +305,12 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
 
     metrics = comparison.metrics(headline=not all_metrics)  # in words (--json: the columns)
     metrics["metric"] = [metric_label(m) for m in metrics["metric"]]
+    unbounded = [rec["metric"] for rec in metrics.to_dict("records")
+                 if rec["change"] == rec["change"]
+                 and change_unbounded(rec["change_lo"], rec["change_hi"])]
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
                  "relative to A", metrics, ["metric", "measure", "unit"], ["a", "b", "diff"], reps,
-                 change=True)
+                 change=True, caption=unbounded_note(unbounded) or None)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
                  caption=SWITCHES_NOTE)
     _print_table("per group", comparison.groups(), ["group", "figure"], ["a", "b", "diff"],
@@ -317,7 +320,9 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
 def _print_table(title: str, df, labels: list[str], values: list[str], reps: int,
                  change: bool = False, caption: str | None = None) -> None:
     """One table of a comparison; ``change``: a column of the relative change B − A over A
-    (``Comparison.metrics``), as a signed percentage; ``caption``: a sentence under it."""
+    (``Comparison.metrics``), as a signed percentage, with "(no bound)" or "(no upper
+    bound)" where A's figure is too small and variable to bound it (``change_in_words``);
+    ``caption``: a sentence under it."""
     table = Table(title=title, title_justify="left", caption=caption,
                   caption_justify="left")
     heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents"}
@@ -334,7 +339,8 @@ def _print_table(title: str, df, labels: list[str], values: list[str], reps: int
         if reps > 1:
             cells.append(f"{fmt(rec['lo'])} to {fmt(rec['hi'])}")
         if change:
-            cells.append(signed_percent(rec["change"]))
+            cells.append(change_in_words(rec["change"], rec["change_lo"], rec["change_hi"],
+                                         interval=False))
         key = values[-1]
         style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
         table.add_row(*cells, style=style)

@@ -18,7 +18,7 @@ import numpy as np
 
 from scsim.analysis.published import ticket_figures
 from scsim.analysis.stats import mean_ci95
-from scsim.outputs.words import counted, in_digits
+from scsim.outputs.words import UNBOUNDED_CHANGE, counted, in_digits
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -623,10 +623,18 @@ def acts_headline(cmp: Comparison, most: int = 3) -> str:
 
 
 def _act_change(row: Any, reps: int) -> str:
-    """'criticising government (3.2 % more, 95 % CI 2.9 % to 3.5 %)'."""
+    """'criticising government (3.2 % more, 95 % CI 2.9 % to 3.5 %)'; 'littering (7450.0 %
+    more, 95 % CI at least 300.0 % more: A's figure is too small and variable to give a
+    relative change with an upper bound)' where the interval has no upper end (a clear
+    change whose A is not clearly above 0, ``Comparison.metrics``)."""
     name = row.metric.removeprefix("acts_").replace("_", " ")
-    text = f"{name} ({percent(abs(row.change), 1)} {'more' if row.change > 0 else 'fewer'}"
+    direction = "more" if row.change > 0 else "fewer"
+    text = f"{name} ({percent(abs(row.change), 1)} {direction}"
     if reps > 1:
         low, high = sorted((abs(row.change_lo), abs(row.change_hi)))
-        text += f", 95 % CI {percent(low, 1)} to {percent(high, 1)}"
+        if math.isinf(high):  # (a clear change from A's mean: one end is finite)
+            text += (f", 95 % CI at least {percent(low, 1)} {direction}: "
+                     f"{UNBOUNDED_CHANGE} with an upper bound")
+        else:
+            text += f", 95 % CI {percent(low, 1)} to {percent(high, 1)}"
     return text + ")"

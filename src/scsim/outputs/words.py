@@ -21,6 +21,21 @@ def size(agents: int, days: int) -> str:
     return f"{counted(agents, 'agent')} × {counted(days, 'day')}"
 
 
+BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")  # decimal: 1 MB = 1,000,000 bytes
+
+
+def in_bytes(count: int) -> str:
+    """A size on disk in words, to three significant digits in decimal units (as ``df
+    -H`` and file managers count them): '812 bytes', '41.2 MB', '1.05 GB'."""
+    if count < 1000:
+        return counted(count, "byte")
+    k = min(int(math.log10(count) // 3), len(BYTE_UNITS) - 1)
+    value = significant(count / 1000 ** k)
+    if value >= 1000 and k < len(BYTE_UNITS) - 1:  # 999,999 bytes: 1.00 MB, not 1,000 kB
+        k, value = k + 1, value / 1000
+    return f"{in_digits(value, 3)} {BYTE_UNITS[k]}"
+
+
 def significant(value: float, digits: int = 3) -> float:
     """``value`` rounded to ``digits`` significant digits (2,129,166.7 -> 2,130,000.0), as
     the dashboard's charts round it (JavaScript's ``toPrecision``): from the number as
@@ -84,3 +99,44 @@ def signed_percent(share: float) -> str:
     if abs(percent) < 0.1:
         return f"{percent:+.2g} %"
     return f"{percent:+.1f} %"
+
+
+UNBOUNDED_CHANGE = "A's figure is too small and variable to give a relative change"
+"""Why a relative change B − A over A has no bound (``Comparison.metrics``: ``change_lo``
+or ``change_hi`` infinite): A's mean is not clearly above 0 over the pairs."""
+
+
+def change_unbounded(low: float, high: float) -> bool:
+    """Whether the 95 % interval (``low``, ``high``) of a relative change has no bound on
+    one side or both (an end is ±inf)."""
+    return math.isinf(low) or math.isinf(high)
+
+
+def change_in_words(change: float, low: float, high: float, interval: bool = True) -> str:
+    """A relative change with its 95 % interval (``Comparison.metrics``' ``change``,
+    ``change_lo``, ``change_hi``): '+3.2 % (+2.9 % to +3.5 %)'; '×75.5 (at least ×3.1, no
+    upper bound)' and '0 % (no bound)' where A's mean is too small and variable to bound
+    it (an end is ±inf; what is at most −100 %, B at 0, says nothing); the change
+    alone with one pair (no interval: NaN) and '–' where there is no change (A is not
+    positive). ``interval=False``: the change and only what says it has no bound."""
+    text = signed_percent(change)
+    if change != change or low != low or high != high:
+        return text
+    if not change_unbounded(low, high):
+        return f"{text} ({signed_percent(low)} to {signed_percent(high)})" if interval else text
+    if math.isinf(high) and -1 < low < math.inf:
+        bound = f"at least {signed_percent(low)}, no upper bound"
+    elif math.isinf(low) and -math.inf < high < math.inf:
+        bound = f"at most {signed_percent(high)}, no lower bound"
+    else:
+        bound = "no bound"
+    return f"{text} ({bound})" if interval else f"{text} ({bound.split(', ')[-1]})"
+
+
+def unbounded_note(names: list[str]) -> str:
+    """The sentence under a table of relative changes some of whose intervals have no
+    bound (``change_in_words``), naming their metrics ``names``; '' for none."""
+    if not names:
+        return ""
+    return (f"No bound ({', '.join(names)}): {UNBOUNDED_CHANGE}. Its mean over the pairs "
+            "is not clearly above 0, so the 95 % interval of the change is open-ended.")

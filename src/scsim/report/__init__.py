@@ -43,7 +43,14 @@ from scsim.outputs.headline import acts_headline, comparison_headline, run_headl
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import format_value
-from scsim.outputs.words import counted, signed_percent, size, source_in_words
+from scsim.outputs.words import (
+    change_in_words,
+    change_unbounded,
+    counted,
+    size,
+    source_in_words,
+    unbounded_note,
+)
 from scsim.report.figures import Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
@@ -186,6 +193,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     a, b = comparison.a[0], comparison.b[0]
     label_a, label_b = comparison.labels
     seeds = comparison.seeds
+    metrics = comparison.metrics(headline=True)
     facts = [f"{label_a} (run {a.run_id or '–'})", f"{label_b} (run {b.run_id or '–'})",
              size(len(a.agents), len(a.metrics)),
              ("random seed " if len(seeds) == 1 else "random seeds ") + ", ".join(map(
@@ -222,8 +230,8 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
     tail = [("metrics", "Per metric, B − A",
              _p("Totals over the run for daily counts, final-day values for levels; "
                 "change: B − A relative to A, with its 95 % interval.")
-             + _table(_with_change(_labelled(comparison.metrics(headline=True))),
-                      numeric={"a", "b", "diff", "lo", "hi"}))]
+             + _table(_with_change(_labelled(metrics)), numeric={"a", "b", "diff", "lo", "hi"})
+             + _p(_unbounded_note(metrics)))]
     pairs = [[ra.run_id, rb.run_id] for ra, rb in zip(comparison.a, comparison.b,
                                                        strict=True)]
     return _write(folder, f"scsim comparison: {label_a} vs {label_b}",
@@ -331,16 +339,21 @@ def _labelled(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def _with_change(metrics: pd.DataFrame) -> pd.DataFrame:
     """A comparison's metrics with their relative change in words, one column ('+3.2 %
-    (+2.9 % to +3.5 %)'; '–' where A is not positive) instead of three raw fractions."""
-    def words(row) -> str:
-        text = signed_percent(row.change)
-        if row.change == row.change and row.change_lo == row.change_lo:
-            text += f" ({signed_percent(row.change_lo)} to {signed_percent(row.change_hi)})"
-        return text
-
+    (+2.9 % to +3.5 %)'; '×75.5 (at least ×3.1, no upper bound)' where A's figure is too
+    small and variable to bound it; '–' where A is not positive: ``change_in_words``)
+    instead of three raw fractions."""
     out = metrics.drop(columns=["change", "change_lo", "change_hi"])
-    out["change"] = [words(row) for row in metrics.itertuples(index=False)]
+    out["change"] = [change_in_words(row.change, row.change_lo, row.change_hi)
+                     for row in metrics.itertuples(index=False)]
     return out
+
+
+def _unbounded_note(metrics: pd.DataFrame) -> str:
+    """The sentence under the per-metric table naming the metrics (in words) whose relative
+    change has no bound, and why (``unbounded_note``); '' when every one has."""
+    names = [metric_label(row.metric) for row in metrics.itertuples(index=False)
+             if row.change == row.change and change_unbounded(row.change_lo, row.change_hi)]
+    return unbounded_note(names)
 
 
 def _header(column: str) -> str:
