@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import scsim
+from scsim.analysis.stats import mean_ci95
 from scsim.outputs.headline import (
     comparison_headline,
     detention_line,
@@ -481,8 +482,34 @@ def test_an_interval_never_reaches_past_the_population():
     cmp = SimpleNamespace(a=[side(range(600)), side(range(700))],
                           b=[side(range(10)), side(range(0))],
                           changes={PENALTY: (1.0, 0.0)})
-    assert "lists 640 fewer people per 3,000 in a year (95 % CI −650 to 50, not a clear " in (
-        comparison_headline(cmp))
+    # (the interval told in the sentence's terms: "640 fewer (95 % CI −650 to 50)" read
+    # as between 650 and 50 fewer, when B may list up to 50 more)
+    assert ("lists 640 fewer people per 3,000 in a year (95 % CI 650 fewer to 50 more, not "
+            "a clear difference)") in comparison_headline(cmp)
+
+
+def test_fewer_has_its_interval_as_amounts_fewer():
+    """B lists 100, 120 and 110 fewer people than A: "110 fewer", and its interval as
+    amounts fewer, ascending ("95 % CI 85 to 135"), not as B − A ("−135 to −85", which
+    beside "fewer" read as more)."""
+    from types import SimpleNamespace
+
+    ids = np.arange(3000)
+
+    def side(listed):
+        return SimpleNamespace(
+            agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
+                           "wrongful_listings": np.zeros(3000, np.int64)},
+            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
+
+    cmp = SimpleNamespace(a=[side(range(500)), side(range(520)), side(range(510))],
+                          b=[side(range(400)), side(range(400)), side(range(400))],
+                          changes={PENALTY: (1.0, 0.0)})
+    mean, half = mean_ci95([-100, -120, -110])
+    low, high = to_precision(-(mean + half), half), to_precision(-(mean - half), half)
+    assert float(low.replace(",", "")) > 0  # one sided: the table's "B − A" is −137 to −83
+    assert (f"lists 110 fewer people per 3,000 in a year (95 % CI {low} to {high})"
+            in comparison_headline(cmp))
 
 
 def test_tickets_a_year_are_those_of_the_days_sanctions_ran():

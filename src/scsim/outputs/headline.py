@@ -453,24 +453,44 @@ def _is_one(amount: str) -> bool:
     return float(amount.replace(",", "")) == 1
 
 
-def _interval(values: list[float], floor: float = -math.inf, ceiling: float = math.inf
-              ) -> tuple[float, str, str]:
+def _interval(values: list[float], floor: float = -math.inf, ceiling: float = math.inf,
+              *, change: bool = True) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
     ends cut at ``floor`` and ``ceiling``: 0 for a count of people, −A and the agents less
     A for a change in how many are listed, and then written as they are: "0", not
-    "0.0")."""
+    "0.0"). A ``change`` (B − A, said beside "more" or "fewer") has its interval told in
+    the same terms: ends of one sign as amounts ("640 fewer (95 % CI 630 to 650)", which
+    "−650 to −630" beside "fewer" said backwards), ends either side of 0 by their
+    direction ("95 % CI 650 fewer to 50 more"); beside "about as many" a one-sided
+    interval names its direction too."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
-    low = to_precision(mean - half, half) if mean - half > floor else round_figure(floor, 9)
-    high = (to_precision(mean + half, half) if mean + half < ceiling else
-            round_figure(ceiling, 9))
-    text = f"95 % CI {low} to {high}"
+    amount = to_precision(abs(mean), half)
+    low, high = mean - half, mean + half
+    at_floor, at_ceiling = low <= floor, high >= ceiling
+    low, high = max(low, floor), min(high, ceiling)
+
+    def end(value: float, cut: bool) -> str:
+        magnitude = abs(value) if change else value
+        return round_figure(magnitude, 9) if cut else to_precision(magnitude, half)
+
+    low_text, high_text = end(low, at_floor), end(high, at_ceiling)
+    if not change or low >= 0:
+        text = f"95 % CI {low_text} to {high_text}"
+        if change and amount == "0" and high > 0:
+            text += " more"
+    elif high <= 0:
+        text = f"95 % CI {high_text} to {low_text}"
+        if amount == "0":
+            text += " fewer"
+    else:
+        text = f"95 % CI {low_text} fewer to {high_text} more"
     if mean - half <= 0 <= mean + half:
         text += ", not a clear difference"
-    return mean, to_precision(abs(mean), half), text
+    return mean, amount, text
 
 
 def _of_them(wrongful: float, listed: float) -> str:
@@ -574,7 +594,8 @@ def comparison_headline(cmp: Comparison) -> str:
     sentence = f"{subject} lists {amount} {direction} {people} {where} ({interval})"
     theirs = _wrongful_of_the_switched(cmp, mean > 0, wrongful)
     if theirs is not None:
-        them, them_amount, them_interval = _interval(theirs, floor=0.0, ceiling=n)
+        them, them_amount, them_interval = _interval(theirs, floor=0.0, ceiling=n,
+                                                     change=False)
         if them == 0:
             return f"{sentence}, {_of_them(them, abs(mean))}."
         if them_interval == interval == ONE_PAIR:
