@@ -155,6 +155,16 @@ def test_replications_give_mean_differences_with_t_intervals():
     assert (row["lo"], row["hi"]) == pytest.approx((np.mean(diffs) - half,
                                                     np.mean(diffs) + half))
     assert row["a"] == 0 and row["b"] > 0
+    # the other way round (B the system off): what B never does is −100 % exactly, also
+    # where A's mean is too small and variable for Fieller's interval to bound the ratio
+    # (it allows A's mean near 0; a relative change takes it above 0)
+    back = compare_results(c.b, c.a).metrics()
+    t2 = 4.302653**2
+    gone = back[(back["a"] > 0) & (back["b"] == 0) & (back["hi"] > back["lo"])]
+    per_pair = {m: _per_pair(c.b, m) for m in gone["metric"]}
+    assert all((_per_pair(c.a, m) == 0).all() for m in gone["metric"])
+    assert any(v.mean() ** 2 <= t2 * v.var(ddof=1) / 3 for v in per_pair.values())
+    assert (gone["change_lo"] == -1).all() and (gone["change_hi"] == -1).all()
     groups = c.groups().set_index(["group", "figure"])
     assert groups.loc[("minority", "ever listed (share)"), "a"] == 0
     assert ("minority", "disparate impact, final day (ratio)") in groups.index
@@ -584,6 +594,8 @@ def test_a_relative_change_whose_a_is_too_small_has_no_bound(rare_in_a):
         a, b = _per_pair(rare_in_a.a, metric), _per_pair(rare_in_a.b, metric)
         if (a == b).all():
             assert row["change_lo"] == row["change_hi"] == 0  # as B − A: 0 to 0
+        elif (b == 0).all():  # −100 % for any A's mean above 0
+            assert row["change_lo"] == row["change_hi"] == row["change"] == -1
         elif a.mean() ** 2 <= t2 * a.var(ddof=1) / 3:
             assert row["change_hi"] == np.inf and row["change_lo"] < row["change"]
             unbounded.append(metric)

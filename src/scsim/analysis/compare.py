@@ -188,8 +188,15 @@ class Comparison:
         # B as A in every pair: no change, as B − A's own interval (0 to 0) says; Fieller's
         # set, which allows A's mean to be near 0 (then B's too), is all ratios there
         same = (out["lo"] == 0) & (out["hi"] == 0)
-        out["change_lo"] = np.where(base.isna(), np.nan, np.where(same, 0.0, ratio_lo - 1.0))
-        out["change_hi"] = np.where(base.isna(), np.nan, np.where(same, 0.0, ratio_hi - 1.0))
+        # B at 0 in every pair (the mechanism off under B): −100 % for any A's mean above
+        # 0, which a relative change takes as given; Fieller's set allows A's mean near 0
+        # and said "−100 % (no bound)" of everyone B never listed
+        none = ((out["b"] == 0) & (moments["var_b"] == 0)).to_numpy()
+        fixed = np.where(same, 0.0, -1.0)
+        out["change_lo"] = np.where(base.isna(), np.nan,
+                                    np.where(same | none, fixed, ratio_lo - 1.0))
+        out["change_hi"] = np.where(base.isna(), np.nan,
+                                    np.where(same | none, fixed, ratio_hi - 1.0))
         out.insert(2, "unit", [measured_unit(m, measure) for m, measure in zip(
             out["metric"], out["measure"], strict=True)])
         return out
