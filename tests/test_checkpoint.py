@@ -979,3 +979,105 @@ def test_files_a_user_put_beside_a_run_stay(tmp_path, monkeypatch, capsys):
     assert (store / "runs" / run_id / "NOTES.txt").read_text() == "my annotations"
     assert sorted(p.name for p in folder.iterdir()) == mine
     assert st.runs().empty
+
+
+# --- what checkpoints take on disk ------------------------------------------------------------
+
+DISK_ARGS = ["pilot-1000", "--agents", "2000", "--days", "24", "--seed", "1",
+             "--checkpoint-every", "5"]
+
+
+def test_a_checkpointed_run_says_what_its_checkpoints_took_on_disk(tmp_path, monkeypatch,
+                                                                   capsys):
+    """`scsim run --checkpoint-every N` wrote checkpoints without a word of the disk they
+    took. Once the run is done it says how many it wrote and how large the newest was on
+    disk: the sum of its files' sizes (kept here for the test: a done run's are removed)."""
+    from scsim.outputs.words import in_bytes
+    from scsim.store import runstore
+
+    removed = []
+    monkeypatch.setattr(runstore, "remove_series", removed.append)  # keep them to measure
+    code, out, err = run_cli(monkeypatch, capsys, "run", *DISK_ARGS, "--store",
+                             str(tmp_path))
+    assert code == 0, err
+    (run_id,) = open_store(tmp_path).runs()["id"]
+    folder = tmp_path / "checkpoints" / run_id
+    assert folder in removed
+    assert [p.name for p in folder.iterdir()] == ["day-000020"]  # days 5, 10, 15 replaced
+    size = sum(p.stat().st_size for p in (folder / "day-000020").iterdir())
+    assert size > 100_000
+    assert [in_bytes(k) for k in (1, 812, 999_999, 41_234_567, 1_050_000_000)] == [
+        "1 byte", "812 bytes", "1 MB", "41.2 MB", "1.05 GB"]  # decimal units, as df -H
+    told = " ".join(out.split())
+    assert (f"4 checkpoints written (every 5 days), the newest {in_bytes(size)} on disk "
+            f"(about {in_bytes(2 * size)} at once while it replaced the one before); "
+            "removed now that the run is done") in told
+    # in Python, the bytes themselves
+    st = open_store(tmp_path)
+    st.record(Simulation(scsim.load_scenario("pilot-1000", agents=2000, days=24), seed=1),
+              checkpoint_every=5)
+    series = st.last_series
+    newest = series.folder / "day-000020"
+    assert series.disk == sum(p.stat().st_size for p in newest.iterdir())
+    assert [day for day, _, _ in series.written] == [5, 10, 15, 20]
+    # `scsim show` of a run that keeps checkpoints says what they take
+    code, out, _ = run_cli(monkeypatch, capsys, "show", run_id, "--store", str(tmp_path))
+    assert code == 0
+    assert (f"checkpoints kept: 1 checkpoint, {in_bytes(size)}, in {folder}"
+            in " ".join(out.split()))
+
+
+def test_a_stopped_run_shown_says_what_its_checkpoint_takes(tmp_path, monkeypatch, capsys):
+    """A run stopped after a checkpoint keeps it until it is resumed: `scsim show` said it
+    has no results, not what it keeps on disk."""
+    from scsim.outputs.words import in_bytes
+
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        scsim.simulate(scsim.load_scenario("pilot-1000", agents=2000, days=24), seed=1,
+                       store=tmp_path, checkpoint_every=5, progress=stop_at(12))
+    run_id = stopped.value.run_id
+    folder = tmp_path / "checkpoints" / run_id
+    (kept,) = folder.iterdir()
+    size = sum(p.stat().st_size for p in kept.iterdir())
+    assert checkpoint.kept(folder) == (1, size)
+    code, _, err = run_cli(monkeypatch, capsys, "show", run_id, "--store", str(tmp_path))
+    assert code == 2
+    assert err.endswith(f"it has no results; its checkpoints: 1 checkpoint, "
+                        f"{in_bytes(size)}, in {folder}"), err
+
+
+def test_a_checkpointed_run_that_would_fill_the_disk_is_warned_of_first(tmp_path,
+                                                                        monkeypatch, capsys):
+    """A long run with checkpoints on a nearly full disk stopped when a checkpoint found no
+    room. Before it starts, `scsim run` says what its checkpoints will take at their peak
+    (two at once, while the newest replaces the one before) when that is over half the
+    free disk; the estimate is the checkpoint's size within 1 %."""
+    from scsim.outputs.words import in_bytes
+
+    sim = Simulation(scsim.load_scenario("pilot-1000", agents=2000, days=24), seed=1)
+    each = checkpoint.estimated_bytes(sim)
+    actual = checkpoint.files_bytes(checkpoint.save(sim, tmp_path / "ck"))
+    assert each == pytest.approx(actual, rel=0.01)
+    assert checkpoint.due(0, 24, 5) == 4 and checkpoint.due(10, 24, 5) == 2
+    assert checkpoint.due(0, 24, 30) == 0
+
+    def free(gigabytes):
+        usage = shutil.disk_usage(tmp_path)
+        return lambda path: usage._replace(free=int(gigabytes * 1e9))
+
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(each * 3 / 1e9))
+    code, _, err = run_cli(monkeypatch, capsys, "run", *DISK_ARGS, "--store",
+                           str(tmp_path / "store"))
+    assert code == 0
+    assert (f"note: this run's checkpoints take about {in_bytes(2 * each)} on disk at their "
+            f"peak (two of {in_bytes(each)} while the newest replaces the one before), over "
+            f"half of the {in_bytes(each * 3)} free on the disk of {tmp_path / 'store'}: the "
+            "run may stop with a full disk") in err, err
+    assert checkpoint.disk_note(each, 1, tmp_path) is None  # one checkpoint: a third of it
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(each * 1.5 / 1e9))
+    assert "more than the" in checkpoint.disk_note(each, 4, tmp_path)
+    assert checkpoint.disk_note(each, 0, tmp_path) is None  # none written
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(1000))
+    code, _, err = run_cli(monkeypatch, capsys, "run", *DISK_ARGS, "--store",
+                           str(tmp_path / "store"))
+    assert code == 0 and "note:" not in err, err

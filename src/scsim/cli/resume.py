@@ -21,7 +21,7 @@ from scsim.cli.app import (
 )
 from scsim.cli.progress import day_progress, stoppable
 from scsim.cli.render import print_profile, print_run
-from scsim.cli.run import write_asked
+from scsim.cli.run import checkpoints_told, write_asked
 from scsim.errors import ScsimError
 
 
@@ -86,6 +86,7 @@ def resume(
         print_profile(res.info)
     console.print(f"run [bold]{res.run_id}[/bold] resumed at day {day} and kept in {st.root}",
                   soft_wrap=True)
+    checkpoints_told(st, console)
     if recorded is None and out is None and report is None:
         console.print(f"note: the checkpoint of run {res.run_id} does not record whether it "
                       "was started with --out or --report (an earlier scsim wrote it), so "

@@ -104,6 +104,8 @@ def run(
         sc = sim.scenario
         if runs is None:
             runs = open_runs(store, create=True)
+        if checkpoint_every is not None:  # a full disk would stop the run: say so first
+            disk_warning(sim, runs, checkpoint_every)
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
         # the checkpoints record what is to be written once the run is done: `scsim
@@ -125,8 +127,29 @@ def run(
         if profile:
             print_profile(res.info, say, split_passes=split_passes)
         say.print(f"run [bold]{res.run_id}[/bold] kept in {runs.root}", soft_wrap=True)
+        checkpoints_told(runs, say)
 
     write_asked(res, runs, out, force, report, say, shown)
+
+
+def disk_warning(sim, runs, every: int) -> None:
+    """Warn, before ``sim`` runs, when the checkpoints it writes every ``every`` days into
+    ``runs``' store would take much of the free disk there (``checkpoint.disk_note``)."""
+    from scsim.core import checkpoint
+
+    count = checkpoint.due(sim.state.day, sim.scenario.days, every)
+    if count and (note := checkpoint.disk_note(checkpoint.estimated_bytes(sim), count,
+                                               runs.checkpoints_dir)):
+        err.print(f"note: {note}", soft_wrap=True)
+
+
+def checkpoints_told(runs, say) -> None:
+    """After a run is done: what its checkpoints took on disk (``Checkpoints.words``),
+    now that they are removed."""
+    series = runs.last_series
+    if series is not None and (words := series.words()):
+        say.print(f"[dim]{words}; removed now that the run is done[/dim]",
+                  soft_wrap=True)
 
 
 def write_asked(res, runs, out: Path | str | None, force: bool, report: bool, say,

@@ -113,8 +113,16 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
     as_data = data_format(json_, csv)
     if out is not None:
         check_output_folder(out, force=force, kind="saved run")
+    from scsim.core.checkpoint import kept_words
+
     st = open_runs(store)
-    res = st.load(run)
+    kept = kept_words(st.checkpoints_dir / st.get(run).id)  # a stopped run's, to resume
+    try:
+        res = st.load(run)
+    except ScsimError as exc:  # not done: no results, but its checkpoints take the disk
+        if kept is None:
+            raise
+        raise ScsimError(f"{exc}; its checkpoints: {kept}") from None
     if as_data:
         print_data(run_record(res) if as_data == "json" else res.summary(),
                    as_data == "json")
@@ -123,6 +131,8 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
             console.print(f"[yellow]{escape(res.branched)}[/yellow]", soft_wrap=True)
         print_run(res, full)
         console.print(f"[dim]run {res.run_id}: {st.runs_dir / res.run_id}[/dim]")
+        if kept is not None:  # (a done run removes its own as it finishes: these stayed)
+            console.print(f"[dim]checkpoints kept: {escape(kept)}[/dim]", soft_wrap=True)
     if out is not None:
         with stoppable():  # SIGTERM stops the writing as Ctrl-C does: nothing half-written
             path = res.save(out, force=force)

@@ -219,6 +219,7 @@ class Checkpoints:
         self.extra = {"checkpoint_every": self.every, REQUEST: command_request(self.folder),
                       **(extra or {})}
         self.written: list[tuple[int, float, int]] = []  # (day, seconds, bytes)
+        self.disk = 0  # bytes on disk of the newest checkpoint's files (``files_bytes``)
         self._pause = _test_pause()
 
     def after(self, sim: Simulation, day: int) -> None:
@@ -253,7 +254,23 @@ class Checkpoints:
             if old != target and SERIES_ENTRY.fullmatch(old.name):
                 shutil.rmtree(old, ignore_errors=True)
         self.written.append((sim.state.day, time.perf_counter() - started, size))
+        self.disk = files_bytes(target)
         return target
+
+    def words(self) -> str | None:
+        """What the series took on disk, for a run that is done (its checkpoints removed):
+        '3 checkpoints written (every 5 days), the newest 41.2 MB on disk (about 82.4 MB at
+        once while it replaced the one before)'; None when none was written."""
+        from scsim.outputs.words import counted, in_bytes
+
+        if not self.written:
+            return None
+        text = (f"{counted(len(self.written), 'checkpoint')} written (every "
+                f"{counted(self.every, 'day')}), ")
+        if len(self.written) == 1:
+            return f"{text}{in_bytes(self.disk)} on disk"
+        return (f"{text}the newest {in_bytes(self.disk)} on disk (about "
+                f"{in_bytes(2 * self.disk)} at once while it replaced the one before)")
 
 
 def check_every(every: int | None) -> None:
@@ -403,6 +420,79 @@ def series(folder: Path) -> Iterator[tuple[int, Path]]:
                 yield int(sub.name[len(SERIES_PREFIX):]), sub
             except ValueError:
                 continue
+
+
+def files_bytes(folder: Path) -> int:
+    """The bytes of the files under ``folder``, at every level (their sizes)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def kept(folder: str | os.PathLike) -> tuple[int, int]:
+    """How many complete checkpoints the series in ``folder`` keeps, and the bytes of their
+    files."""
+    found = [path for _, path in series(Path(folder))]
+    return len(found), sum(files_bytes(path) for path in found)
+
+
+def kept_words(folder: str | os.PathLike) -> str | None:
+    """The checkpoints the series in ``folder`` keeps, in words: '1 checkpoint, 41.2 MB, in
+    FOLDER'; None when it keeps none."""
+    from scsim.outputs.words import counted, in_bytes
+
+    count, size = kept(folder)
+    return f"{counted(count, 'checkpoint')}, {in_bytes(size)}, in {folder}" if count else None
+
+
+NPZ_MEMBER_BYTES = 400
+"""About what ``state.npz`` and the manifest take per array beyond its data: its .npy
+header (128 bytes), its zip entries (local and central, with the name twice and the zip64
+fields) and its line in the manifest's list of arrays."""
+DISK_SHARE = 0.5
+"""``disk_note`` warns of checkpoints that would take more than this share of the free
+disk at their peak."""
+
+
+def estimated_bytes(sim: Simulation) -> int:
+    """About the bytes a checkpoint of ``sim`` takes on disk: the data of its arrays (the
+    agents, the network, the metrics table of every day: each allocated whole before day
+    0, so every checkpoint of a run is as large), ``NPZ_MEMBER_BYTES`` for each, and the
+    manifest."""
+    manifest, arrays = collect(sim)
+    return (sum(a.nbytes for a in arrays.values()) + NPZ_MEMBER_BYTES * len(arrays)
+            + len(json.dumps(manifest, indent=1)))
+
+
+def due(start: int, days: int, every: int) -> int:
+    """How many checkpoints a run writes every ``every`` days from day ``start`` (0, or a
+    loaded checkpoint's) in ``days``: one at each multiple of ``every`` after ``start``,
+    none after the last day (``Checkpoints.after``)."""
+    return len(range((start // every + 1) * every, days, every))
+
+
+def disk_note(each: int, count: int, folder: Path) -> str | None:
+    """A warning, before a run that writes ``count`` checkpoints of about ``each`` bytes
+    into ``folder``, when they would take more than ``DISK_SHARE`` of the free disk there
+    at their peak (two at once, while the newest replaces the one before); None
+    otherwise."""
+    from scsim.outputs.words import in_bytes
+
+    if count < 1:
+        return None
+    where = Path(folder)
+    while not where.exists() and where != where.parent:  # (not made yet)
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    peak = each * min(count, 2)
+    if peak <= DISK_SHARE * free:
+        return None
+    at_peak = (f"{in_bytes(peak)} on disk at their peak (two of {in_bytes(each)} while the "
+               "newest replaces the one before)" if count > 1 else
+               f"{in_bytes(peak)} on disk (one checkpoint)")
+    return (f"this run's checkpoints take about {at_peak}, "
+            f"{'more than' if peak > free else 'over half of'} the {in_bytes(free)} free on "
+            f"the disk of {where}: the run may stop with a full disk (its last checkpoint "
+            "kept: `scsim resume` continues it once there is room); free some space, or "
+            "keep the store on a larger disk (--store)")
 
 
 def latest(folder: str | os.PathLike) -> Path | None:

@@ -102,6 +102,7 @@ from scsim.store.integrity import (
 )
 
 if TYPE_CHECKING:
+    from scsim.core.checkpoint import Checkpoints
     from scsim.core.engine import Simulation
 
 DEFAULT_STORE = "scsim-runs"
@@ -365,6 +366,9 @@ class RunStore:
         self.checkpoints_dir = self.root / "checkpoints"
         self.reports_dir = self.root / "reports"
         self._lock = FileLock(self.root / "catalog.lock", timeout=LOCK_TIMEOUT)
+        # the checkpoints of the run this store last recorded or resumed (None: it kept
+        # none), for what they took on disk (``Checkpoints.words``: `scsim run` says it)
+        self.last_series: Checkpoints | None = None
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
@@ -431,6 +435,7 @@ class RunStore:
                              branched=sim.branched or None)
         every = Checkpoints(self.checkpoints_dir / run_id, checkpoint_every,
                             _checkpoint_owner(run_id)) if checkpoint_every else None
+        self.last_series = every
         start = sim.state.day  # (a loaded checkpoint's day)
         unsaved = (lambda: _before_first_checkpoint(start, sim.state.day, checkpoint_every,
                                                     sim.scenario.days)) if every else None
@@ -511,6 +516,7 @@ class RunStore:
                 sim = Simulation.load(manifest["path"], threads=threads)
                 checkpoints = Checkpoints(self.checkpoints_dir / rec.id, every,
                                           _checkpoint_owner(rec.id)) if every else None
+                self.last_series = checkpoints
             except BaseException:  # a damaged checkpoint, a Ctrl-C: the run stays resumable
                 with contextlib.suppress(ScsimError, duckdb.Error, OSError), \
                         self._connect() as con:
