@@ -829,3 +829,72 @@ def test_a_run_being_saved_is_served_from_memory_and_waited_for(client, monkeypa
     assert (done["status"], done["seconds"]) == ("done", {"days": 1.5})
     gone = client.get(f"/api/runs/{run_id}")  # the stand-in stored nothing: the store says
     assert gone.status_code == 400 and f"no run '{run_id}'" in gone.json()["error"]
+
+
+def test_wrongful_listings_per_group_are_the_summary_s(compiled_kernels):
+    """The page's answer to "is one group listed wrongfully more often?": each group's
+    agents ever wrongfully listed (counted here from the agents table), the ratio to the
+    reference group's with the summary's interval (its words are the summary table's),
+    and each region's share wrongfully listed day by day; or, in words, why there is
+    nothing to compare."""
+    import scsim
+    from scsim.outputs.summary import ratio_bounds, summarise
+
+    sc = load_scenario("national-800", agents=3000, days=60,
+                       overrides={"listing.threshold": 670,
+                                  "surveillance.misattribution": 0.01})
+    res = scsim.simulate(sc, seed=4)
+    view = run_view(res)
+    said = view["wrongful_groups"]
+    agents = res.agents
+    ever = (agents["wrongful_listings"] > 0).groupby(agents["group"], observed=True)
+    counts, sizes = ever.sum().to_dict(), ever.size().to_dict()
+    assert counts["majority"] > 0 and counts["minority"] > 0  # both groups bear errors
+    assert said["reference"] == "majority"
+    assert said["said"].startswith("Wrongfully listed: on the list although")
+    rows = {g["group"]: g for g in said["groups"]}
+    assert list(rows) == ["majority", "minority"]
+    for g, row in rows.items():
+        assert (row["ever"], row["agents"]) == (counts[g], sizes[g])
+        assert row["share"] == pytest.approx(counts[g] / sizes[g])
+    ratio = (counts["minority"] / sizes["minority"]) / (counts["majority"] / sizes["majority"])
+    low, high = ratio_bounds(counts["minority"], sizes["minority"], counts["majority"],
+                             sizes["majority"])
+    minority = rows["minority"]
+    assert (minority["ratio"], minority["low"], minority["high"]) == pytest.approx(
+        (ratio, low, high))
+    assert rows["majority"]["ratio"] is None  # the reference group: 1 by definition
+    # its words are the summary table's row, after the counts
+    table = summarise(res).set_index("figure")
+    for g, row in rows.items():
+        assert row["words"] == (f"{g}: {counts[g]:,} of {sizes[g]:,} people ever wrongfully "
+                                f"listed, {table.loc[f'{g}: ever wrongfully listed', 'note']}")
+    assert f"ratio to majority: {ratio:.2f} (95 % CI {low:.2f} to {high:.2f}" in (
+        minority["words"])
+    # the daily lines drawn: each group's share on the list wrongfully, and each region's
+    assert view["groups"]["minority"]["wrongful_rate"] == floats(
+        res.metrics["wrongful_rate_minority"])
+    regions = res.provenance["regions"]
+    first = regions[regions["region"] == 0].sort_values("day")
+    assert view["regions"]["0"]["wrongful_rate"] == pytest.approx(
+        (first["wrongful_listed"] / int((agents["region"] == 0).sum())).tolist())
+    assert max(view["regions"]["0"]["wrongful_rate"]) > 0
+    # nothing to compare, said plainly
+    quiet = scsim.simulate(load_scenario("national-800", agents=500, days=10), seed=1)
+    assert run_view(quiet)["wrongful_groups"] == {
+        "reference": "majority", "groups": [],
+        "said": "Nobody was wrongfully listed in this run, in any group."}
+    one = scsim.simulate(load_scenario("informants", agents=500, days=10), seed=1)
+    assert run_view(one)["wrongful_groups"]["said"] == (
+        "Nobody was wrongfully listed in this run (its population is one group).")
+    one = scsim.simulate(load_scenario("informants", agents=1000, days=60,
+                                       overrides={"listing.threshold": 980}), seed=1)
+    wrongful = int((one.agents["wrongful_listings"] > 0).sum())
+    assert wrongful > 0 and run_view(one)["wrongful_groups"] == {
+        "reference": "everyone", "groups": [],
+        "said": f"The population is one group: {wrongful / 10:.1f} % of it ({wrongful:,} of "
+                "1,000 people) was ever wrongfully listed; there is no other group to compare "
+                "it with."}
+    none = scsim.simulate(load_scenario("no-system", agents=500, days=10), seed=1)
+    assert run_view(none)["wrongful_groups"]["said"].startswith(
+        "This scenario makes no errors (no false face match, no false report)")

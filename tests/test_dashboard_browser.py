@@ -327,6 +327,78 @@ def test_a_run_with_detention_draws_it(server, page):
         f"Detention: {detained:,} detentions in 60 days")
 
 
+def test_wrongful_listings_per_group(server, page):
+    """ "Does one group get listed more often, and wrongfully?": the group chart's "share
+    wrongfully listed" draws each group's share on the list wrongfully each day (the
+    catalogue's wrongful_rate_* columns, in %, in the colours of the listed-share view),
+    and says under it each group's share ever wrongfully listed (the agents table's) and
+    its ratio to the reference group's with the summary's interval."""
+    from scsim.outputs.headline import percent
+    from scsim.outputs.summary import ratio_bounds
+
+    _, store = server
+    ask(page, agents=3000, days=60, seed=4)
+    move(page, "listing.threshold", 24)  # 550 -> 670 points
+    page.locator("#levers input[data-path='surveillance.misattribution']").press("End")
+    expect(page.locator("#lever-surveillance-misattribution + output")).to_have_text("0.01")
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    expect(page.locator("#wrongful-groups")).to_be_hidden()  # "share listed" first
+    listed_colours = page.locator("#chart-groups polyline").evaluate_all(
+        "ls => ls.map(l => [l.querySelector('title').textContent, l.getAttribute('stroke')])")
+    page.select_option("#breakdown", "wrongful_rate")
+    expect(page.locator("#caption-groups")).to_have_text(
+        "Share of each group wrongfully listed (% of the group)")
+    expect(page.locator("#caption-regions")).to_contain_text(
+        "Share of each region wrongfully listed (% of the region)")
+    lines = page.locator("#chart-groups polyline")
+    expect(lines).to_have_count(2)
+    assert lines.evaluate_all("ls => ls.map(l => [l.querySelector('title').textContent, "
+                              "l.getAttribute('stroke')])") == listed_colours
+    # the numbers drawn, as a screen reader hears them: the catalogue's, in percent
+    days = catalogue(store, "SELECT day, wrongful_rate_majority AS majority, "
+                            "wrongful_rate_minority AS minority FROM metrics "
+                            f"WHERE run_id = '{run_id}' ORDER BY day")
+    said = ["day 0 to 59"]
+    for g in ("majority", "minority"):
+        values = page.evaluate("vs => vs.map(fmt)", [100 * days[g].iloc[0],
+                                                     100 * days[g].iloc[-1],
+                                                     100 * days[g].min(), 100 * days[g].max()])
+        said.append(f"{g}: {values[0]} on day 0, {values[1]} on day 59, lowest {values[2]}, "
+                    f"highest {values[3]}")
+    expect(page.locator("#chart-groups")).to_have_attribute("role", "img")
+    expect(page.locator("#chart-groups")).to_have_attribute("aria-label", "; ".join(said))
+    assert days["minority"].max() > 0 and days["majority"].max() > 0
+    # in words: each group's share ever wrongfully listed, from the agents table, and the
+    # ratio to the reference group's with its interval; read with the chart
+    ever = catalogue(store, 'SELECT "group" AS g, count(*) AS n, sum(CASE WHEN '
+                            "wrongful_listings > 0 THEN 1 ELSE 0 END) AS w FROM agents "
+                            f"WHERE run_id = '{run_id}' GROUP BY 1").set_index("g")
+    n, w = ever["n"].astype(int).to_dict(), ever["w"].astype(int).to_dict()
+    assert w["majority"] > 0 and w["minority"] > 0  # both groups are listed wrongfully
+    expect(page.locator("#wrongful-said")).to_contain_text(
+        "the share of each group ever wrongfully listed, and that share divided by majority's")
+    items = page.locator("#wrongful-list li")
+    expect(items).to_have_count(2)
+    for k, g in enumerate(("majority", "minority")):
+        expect(items.nth(k)).to_contain_text(
+            f"{g}: {w[g]:,} of {n[g]:,} people ever wrongfully listed, "
+            f"{percent(w[g] / n[g], 1)} of the group")
+    ratio = (w["minority"] / n["minority"]) / (w["majority"] / n["majority"])
+    low, high = ratio_bounds(w["minority"], n["minority"], w["majority"], n["majority"])
+    expect(items.nth(1)).to_contain_text(
+        f"ratio to majority: {ratio:.2f} (95 % CI {low:.2f} to {high:.2f}")
+    assert float(items.nth(1).get_attribute("data-ratio")) == pytest.approx(ratio)
+    expect(items.nth(0)).to_contain_text("the reference group")
+    assert ax(page, "#chart-groups")["description"].startswith("Wrongfully listed: on the list")
+    # and back: the words go with the figure
+    page.select_option("#breakdown", "listed_rate")
+    expect(page.locator("#wrongful-groups")).to_be_hidden()
+    assert page.locator("#chart-groups").get_attribute("aria-describedby") is None
+
+
 def test_all_settings_are_validated_as_you_type(page):
     page.click("#all-settings summary")
     field = page.locator("#settings input[data-path='fear.speed']")

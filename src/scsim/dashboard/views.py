@@ -21,12 +21,13 @@ from scsim.outputs.casefile import case_file
 from scsim.outputs.headline import (
     acts_headline,
     comparison_headline,
+    percent,
     run_headline,
     sanction_days,
 )
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import ratio_warning
+from scsim.outputs.summary import group_shares, ratio_bounds, ratio_warning
 from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
 from scsim.scenario.schema import Scenario
@@ -77,6 +78,7 @@ def run_view(res: Result) -> dict[str, Any]:
         "groups": groups,
         "reference_group": res.names.groups[res.names.reference_group],
         "ratio_warning": ratio_warning([res], list(res.names.groups)),
+        "wrongful_groups": wrongful_groups(res),
         "regions": regions(res),
         "travel": travel(m, n, res.scenario),
         "network": network(res),
@@ -86,11 +88,12 @@ def run_view(res: Result) -> dict[str, Any]:
 
 
 def regions(res: Result) -> dict[str, dict[str, Any]]:
-    """Per region, day by day: the share of its agents listed (``listed_rate``), its mean
-    score (``score_mean``, points) and, for each group but the reference group, the
-    group's listed share over the reference group's in the region (``di``: {group:
-    values}), from the provenance table ``regions`` (empty for a run stored before it
-    existed; no ``di`` for one stored before the series had it). Days before the system
+    """Per region, day by day: the share of its agents listed (``listed_rate``) and
+    wrongfully listed (``wrongful_rate``), its mean score (``score_mean``, points) and,
+    for each group but the reference group, the group's listed share over the reference
+    group's in the region (``di``: {group: values}), from the provenance table ``regions``
+    (empty for a run stored before it existed; no ``di`` for one stored before the series
+    had it). Days before the system
     starts in a region (``core.params.started_by_day``) are null: its lines start when
     the roll-out reaches it."""
     table = res.provenance.get("regions")
@@ -105,9 +108,72 @@ def regions(res: Result) -> dict[str, dict[str, Any]]:
         on = started[rows["day"].to_numpy(), r]
         view: dict[str, Any] = {"listed_rate": floats(rows["listed"] / size, where=on),
                                 "score_mean": floats(rows["score_sum"] / size, where=on)}
+        if "wrongful_listed" in rows:
+            view["wrongful_rate"] = floats(rows["wrongful_listed"] / size, where=on)
         if all(f"di_{g}" in rows for g in others):
             view["di"] = {g: floats(rows[f"di_{g}"], where=on) for g in others}
         out[str(r)] = view
+    return out
+
+
+def wrongful_groups(res: Result) -> dict[str, Any]:
+    """Does one group get listed wrongfully more often? ``groups``: for each group, its
+    agents ever wrongfully listed by the last day (``ever``, of ``agents``; ``share``),
+    for each but the reference group that share over the reference group's (``ratio``)
+    with the summary's 95 % interval (``low``, ``high``: ``summary.ratio_bounds``; null
+    when a count is 0), and ``words``: the summary table's row in words
+    (``summary.group_shares``: "0.9 % of the group; ratio to majority: 2.80 (95 % CI
+    ...)"). ``said``: the sentence the page puts first, or why there is nothing to
+    compare (no errors, one group, nobody wrongfully listed, a run saved without its
+    agents' wrongful listings), in words."""
+    names = res.names
+    ref = names.groups[names.reference_group]
+    out: dict[str, Any] = {"reference": ref, "said": "", "groups": []}
+    if not names.errors:
+        out["said"] = ("This scenario makes no errors (no false face match, no false "
+                       "report): nobody can be listed wrongfully.")
+        return out
+    if "wrongful_listings" not in res.agent_columns:
+        out["said"] = ("This run was saved before each person's wrongful listings were "
+                       "kept: run its question again to see them per group.")
+        return out
+    group = res.agent_columns["group"]
+    codes = np.asarray(getattr(group, "codes", group))
+    ever = np.asarray(res.agent_columns["wrongful_listings"]) > 0
+    notes: list[str] = []  # the summary's words, one row per group in their order
+    group_shares(res, codes, ever, "wrongfully listed",
+                 lambda section, figure, value, note: notes.append(note))
+    sizes = np.bincount(codes, minlength=len(names.groups))
+    tally = np.bincount(codes[ever], minlength=len(names.groups))
+    k_ref = names.reference_group
+    for k, g in enumerate(names.groups):
+        count, size = int(tally[k]), int(sizes[k])
+        bounds = (ratio_bounds(count, size, int(tally[k_ref]), int(sizes[k_ref]))
+                  if k != k_ref else None)
+        ratio = (count / size / (tally[k_ref] / sizes[k_ref])
+                 if k != k_ref and size and tally[k_ref] else math.nan)
+        out["groups"].append({
+            "group": g, "ever": count, "agents": size,
+            "share": number(count / size) if size else None,
+            "ratio": number(ratio), "low": bounds[0] if bounds else None,
+            "high": bounds[1] if bounds else None,
+            "words": f"{g}: {count:,} of {size:,} people ever wrongfully listed, {notes[k]}"})
+    total, one = int(tally.sum()), len(names.groups) == 1
+    if not total:
+        out["said"] = ("Nobody was wrongfully listed in this run" +
+                       (" (its population is one group)." if one else ", in any group."))
+        out["groups"] = []
+    elif one:
+        out["said"] = (f"The population is one group: {percent(total / len(codes), 1)} of it "
+                       f"({total:,} of {len(codes):,} people) was ever wrongfully listed; "
+                       "there is no other group to compare it with.")
+        out["groups"] = []
+    else:
+        out["said"] = ("Wrongfully listed: on the list although the same acts, without the "
+                       "system's errors, would not have put them there. By the last day, the "
+                       "share of each group ever wrongfully listed, and that share divided by "
+                       f"{ref}'s (1 = as often as {ref}, above 1 = more often), with its 95 % "
+                       "interval:")
     return out
 
 

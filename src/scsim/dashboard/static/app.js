@@ -40,7 +40,30 @@ const BREAKDOWN = {
   score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
   di: ["Each group's listed share over that of REFERENCE (1 = parity, above 1 = listed more often)",
        "In each region, each group's listed share over that of REFERENCE there"],
+  wrongful_rate: ["Share of each group wrongfully listed (% of the group)",
+                  "Share of each region wrongfully listed (% of the region)"],
 };
+const SHARES = ["listed_rate", "wrongful_rate"];  // drawn as percentages
+
+// "Share wrongfully listed": under the group chart, each group's share ever wrongfully
+// listed and its ratio to the reference group's with its 95 % interval, in the words of
+// the summary table (run.wrongful_groups, from the server), or why there is none to say.
+function drawWrongfulGroups(run, shown) {
+  const box = $("wrongful-groups"), said = run.wrongful_groups;
+  box.hidden = !shown || !said;
+  if (box.hidden) { $("chart-groups").removeAttribute("aria-describedby"); return; }
+  $("chart-groups").setAttribute("aria-describedby", "wrongful-groups");
+  $("wrongful-said").textContent = said.said;
+  const list = $("wrongful-list");
+  list.innerHTML = "";
+  for (const g of said.groups) {
+    const li = document.createElement("li");
+    li.textContent = g.words;
+    Object.assign(li.dataset, {group: g.group, ever: g.ever, agents: g.agents});
+    if (g.ratio !== null) li.dataset.ratio = g.ratio;
+    list.appendChild(li);
+  }
+}
 
 function drawBreakdown() {
   const run = page.run;
@@ -53,8 +76,9 @@ function drawBreakdown() {
     `${groups}. ⚠ ${run.ratio_warning}.` : groups;
   $("caption-regions").textContent = `${regions} (regions join as the roll-out reaches them)`;
   // shares as percentages, as the headline says them ("0.5 %", not 0.005)
-  const shown = values => figure !== "listed_rate" ? values :
+  const shown = values => !SHARES.includes(figure) ? values :
     values.map(v => v === null ? null : 100 * v);
+  drawWrongfulGroups(run, figure === "wrongful_rate");
   lineChart($("chart-groups"), run.series.day,
             Object.entries(run.groups).map(([g, v]) => ({name: g, values: shown(v[figure] || [])})));
   const lines = [];
