@@ -423,3 +423,203 @@ def test_runs_json_of_a_run_without_recorded_overrides(monkeypatch, capsys, tmp_
     simulate(load_scenario(path), seed=0, store=tmp_path / "s")
     code, out, _ = scsim(monkeypatch, capsys, "runs", "--json", "--store", str(tmp_path / "s"))
     assert code == 0 and json.loads(out)[0]["overrides"] is None
+
+
+# --- a journalist's mistypings: each refused in one line of plain words, exit 2 ----------
+
+def refused(monkeypatch, capsys, *args: str) -> str:
+    """The error of ``scsim ARGS``, after asserting that it is one: exit code 2, no
+    traceback nor internal error, and nothing on stdout (no half-written result)."""
+    code, out, err = scsim(monkeypatch, capsys, *args)
+    assert code == 2, (args, out, err)
+    assert "Traceback" not in out + err and "internal error" not in err, err
+    assert out == "", (args, out)
+    return err
+
+
+def small_run(monkeypatch, capsys, *more: str) -> str:
+    """A kept run of 300 agents for 3 days; its id."""
+    code, out, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                           "--days", "3", "--quiet", *more)
+    assert code == 0, err
+    return re.search(r"run (\S+) kept in", out).group(1)
+
+
+def test_a_negative_agent_is_told_that_agents_are_numbered_from_0(monkeypatch, capsys):
+    """`scsim explain RUN -4` was Click's "No such option: -4", which said nothing of agent
+    numbers; with or without --, it says where they start and this run's range."""
+    small_run(monkeypatch, capsys)
+    for args in (["last", "-4"], ["last", "--", "-4"], ["--json", "last", "-45"]):
+        err = refused(monkeypatch, capsys, "explain", *args)
+        agent = args[-1]
+        assert err == (f"error: no agent {agent} in this run: agent numbers start at 0, and "
+                       "this run's are 0 to 299"), err
+    err = refused(monkeypatch, capsys, "explain", "last", "300")
+    assert "no agent 300 in this run" in err and "0 to 299" in err
+    # a misspelt option is still told as one, with the nearest
+    err = refused(monkeypatch, capsys, "explain", "last", "--jsn")
+    assert "No such option: --jsn" in err and "--json" in err
+    # an option's own negative value is still its value (and refused in its words)
+    err = refused(monkeypatch, capsys, "explain", "last", "--wrongful", "-1")
+    assert "'--wrongful'" in err and "greater than or equal to 1" in err
+    # SQL that begins with a comment is the query, not an option
+    code, out, err = scsim(monkeypatch, capsys, "query", "-- my note\nSELECT 41 + 1 AS a",
+                           "--csv")
+    assert (code, out) == (0, "a\n42\n"), err
+
+
+def test_a_key_missing_before_the_equals_sign_is_named_with_its_option(monkeypatch, capsys):
+    """`--set =3` was "'': empty path", which named neither the option nor what was
+    missing; compare's --set-a and --set-b were told as --set."""
+    for args, said in (
+            (["validate", "national-800", "--set", "=3"],
+             "--set =3: no key before '=' (KEY=VALUE, e.g. days=30)"),
+            (["run", "national-800", "--set", " =3"], "--set =3: no key before '='"),
+            (["validate", "national-800", "--set", "scoring..x=1"],
+             "--set scoring..x=1: scoring..x: a name missing between dots"),
+            (["compare", "national-800", "no-system", "--set-a", "=3"],
+             "--set-a =3: no key before '='"),
+            (["compare", "national-800", "no-system", "--set-b", "days"],
+             "--set-b days: expected KEY=VALUE"),
+            (["sweep", "national-800", "--grid", "=1,2", "--workers", "0"],
+             "--grid =1,2: expected KEY=V1,V2,...")):
+        err = refused(monkeypatch, capsys, *args)
+        assert said in err, (args, err)
+        assert "empty path" not in err
+
+
+def test_an_empty_scenario_name_is_not_taken_for_the_working_folder(monkeypatch, capsys):
+    """`scsim validate ""` said " is a folder, not a scenario file" (the empty path is the
+    working folder); `scsim compare "" national-800` took "" for a prefix of every run."""
+    for args in (["validate", ""], ["run", ""], ["plan", " "],
+                 ["compare", "", "national-800"]):
+        err = refused(monkeypatch, capsys, *args)
+        assert "no scenario given (an empty name): give a built-in name (" in err, err
+        assert "national-800" in err and "is a folder" not in err
+    small_run(monkeypatch, capsys)
+    err = refused(monkeypatch, capsys, "compare", "", "national-800")
+    assert "no scenario given" in err and "stored run" not in err
+
+
+def test_last_in_a_store_without_a_finished_run_says_so(monkeypatch, capsys, store):
+    """'last' in a store whose runs were all removed was "no run 'last' in the store", as
+    if a run were named last; compare took it for a scenario file."""
+    run_id = small_run(monkeypatch, capsys)
+    assert scsim(monkeypatch, capsys, "rm", run_id)[0] == 0
+    said = (f"'last' is the run that finished last, and no run in the store {store} has "
+            "finished yet")
+    for command in (["show"], ["explain"], ["report"], ["sources"], ["compare", "last"],
+                    ["compare", "national-800"]):
+        err = refused(monkeypatch, capsys, *command, "last")
+        assert said in err and "invalid scenario" not in err, (command, err)
+    err = refused(monkeypatch, capsys, "sweeps", "last")
+    assert f"'last' is the newest sweep, and the store {store} has none yet" in err
+
+
+def test_resume_last_names_the_run_that_stopped(monkeypatch, capsys, store):
+    """'last' is the run that finished last, so `scsim resume last` was always "is done:
+    nothing to resume", even with a stopped run waiting: it names that one."""
+    from scsim.core.engine import simulate
+
+    done = small_run(monkeypatch, capsys)
+    err = refused(monkeypatch, capsys, "resume", "last")
+    assert f"run {done} is done: there is nothing to resume" in err
+    assert "'last' names the run that finished last; no run in the store stopped with a " \
+           "checkpoint" in err
+
+    def stop(day):
+        if day == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(load_scenario("national-800", agents=300, days=10), seed=0, store=store,
+                 checkpoint_every=2, progress=stop)
+    from scsim.store import open_store
+
+    stopped = open_store(store).runs(status="interrupted")["id"][0]
+    err = refused(monkeypatch, capsys, "resume", "last")
+    assert (f"the newest run that stopped with a checkpoint is {stopped}: `scsim resume "
+            f"{stopped}`") in err
+    assert scsim(monkeypatch, capsys, "resume", stopped, "--quiet")[0] == 0
+
+
+def test_the_end_of_a_run_id_is_told_which_run_it_is(monkeypatch, capsys, store):
+    """The end of an id (`ec2d`) stands out in `scsim runs`, and was only "no run 'ec2d'"."""
+    run_id = small_run(monkeypatch, capsys)
+    err = refused(monkeypatch, capsys, "show", run_id[-4:])
+    assert err == (f"error: no run '{run_id[-4:]}' in the store {store} (`scsim runs` lists "
+                   f"them); did you mean {run_id}? ('{run_id[-4:]}' is part of its id; a run "
+                   "is named by its whole id or by how it begins)")
+    assert "did you mean" not in refused(monkeypatch, capsys, "show", "zzzz")
+
+
+def test_experiments_of_absurd_size_are_refused_before_they_start(monkeypatch, capsys,
+                                                                  store, tmp_path):
+    """--reps 10^8 compared pairs for hours (a run in the store each), --trials 10^8
+    calibrated for days, and --samples 2^30 was an internal error (a 32 GiB design); each
+    is refused at once, as a sweep of over 1,000,000 runs is, and nothing is kept."""
+    monkeypatch.chdir(tmp_path)
+    quick = ["--agents", "100", "--days", "3"]
+    err = refused(monkeypatch, capsys, "compare", "national-800", "no-system", "--reps",
+                  "100000000", *quick)
+    assert "--reps 100,000,000: at most 500,000 pairs (1,000,000 runs) in one comparison" in err
+    err = refused(monkeypatch, capsys, "compare", "national-800", "no-system", "--seed", "-1",
+                  *quick)
+    assert err.startswith("error: seed -1: must be from 0 to")  # before a progress bar
+    ranges = ["--param", "listing.threshold=500..600", "--param", "scoring.recovery=0..0.01"]
+    err = refused(monkeypatch, capsys, "sensitivity", "national-800", *ranges, "--samples",
+                  str(2 ** 30), "--workers", "0", *quick)
+    assert ("--samples 1073741824: 4,294,967,296 runs, at most 1,000,000 in one analysis"
+            in err)
+    err = refused(monkeypatch, capsys, "calibrate", "national-800", "--target",
+                  "wrongful_new_total=1", "--param", "listing.threshold=500..600",
+                  "--trials", "100000000", "--workers", "0", *quick)
+    assert ("--trials 100000000 × --reps 2 = 200,000,000 runs: at most 1,000,000 in one "
+            "calibration") in err
+    assert not store.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_scenario_name_cannot_hold_control_characters_or_make_folders(monkeypatch, capsys,
+                                                                         tmp_path):
+    """A name with a terminal escape was printed raw in every table (`scsim runs` turned
+    red), and calibrate's default file, calibrated-NAME.yaml, was written in a folder the
+    name made (--set name=a/b: calibrated-a/b.yaml)."""
+    err = refused(monkeypatch, capsys, "validate", "national-800", "--set", "name=a\x1b[31mred")
+    assert "name: must be one line of text, without control characters" in err
+    assert "'a\\x1b[31mred'" in err
+    path = tmp_path / "two.yaml"
+    path.write_text("base: national-800\nname: |\n  two\n  lines\n")
+    err = refused(monkeypatch, capsys, "validate", str(path))
+    assert f"{path}:2: name: must be one line of text" in err
+    monkeypatch.chdir(tmp_path)
+    code, _, err = scsim(monkeypatch, capsys, "calibrate", "national-800", "--set",
+                         "name=w/ penalty", "--target", "wrongful_new_total=1", "--param",
+                         "listing.threshold=500..600", "--trials", "1", "--reps", "1",
+                         "--workers", "0", "--agents", "100", "--days", "3", "--quiet")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "calibrated-w- penalty.png", "calibrated-w- penalty.yaml", "two.yaml"]
+
+
+def test_scenarios_show_prints_nothing_of_a_scenario_it_refuses(monkeypatch, capsys):
+    """Its first line (# national-800, every setting resolved...) was printed before the
+    scenario was refused: a half-written YAML on stdout."""
+    err = refused(monkeypatch, capsys, "scenarios", "show", "national-800", "--days", "-1")
+    assert "--days -1: days: must be >= 1" in err
+
+
+def test_a_binary_edge_list_is_told_in_a_line_of_bounded_length(monkeypatch, capsys,
+                                                                  tmp_path):
+    """A binary file given as --network had its first 'line' repeated whole, control
+    characters and all."""
+    path = tmp_path / "garbage.edges"
+    path.write_bytes(bytes(b for b in range(1, 256) if b not in b"\n\r") * 3)
+    err = refused(monkeypatch, capsys, "run", "national-800", "--network", str(path))
+    assert f"{path}:1: expected two node ids" in err and "characters)'" in err
+    assert len(err) < 300, err
+
+
+def test_query_names_a_use_statement_with_a(monkeypatch, capsys):
+    small_run(monkeypatch, capsys)
+    err = refused(monkeypatch, capsys, "query", "USE memory")
+    assert err.endswith("this query has a USE statement"), err

@@ -71,6 +71,53 @@ def _flags_without_a_type() -> None:
 _flags_without_a_type()
 
 
+class DashedArguments(typer.core.TyperCommand):
+    """A command whose arguments may begin with '-': a negative number (``scsim explain
+    RUN -4`` was refused by Click as "No such option: -4", which said nothing of agent
+    numbers) or text with a space in it (SQL that begins with a comment, ``-- note``). Such
+    a word, where it is not the value of an option before it, is passed on as an argument
+    (after ``--``, where Click reads every word as one), for the command to take or refuse
+    in its own words. Anything else that begins with '-' is read as an option, as usual (a
+    misspelt one is told "No such option", with the nearest)."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, dashed_as_arguments(self.get_params(ctx), list(args)))
+
+
+def dashed_as_arguments(params, args: list[str]) -> list[str]:
+    """``args`` with every word that begins with '-' but is a value (``_dashed_value``),
+    not an option's, moved after ``--``."""
+    options = {name for p in params if p.param_type_name == "option"
+               for name in (*p.opts, *p.secondary_opts)}
+    taking = {name for p in params if p.param_type_name == "option"
+              and not p.is_flag and not p.count for name in p.opts}
+    kept: list[str] = []
+    moved: list[str] = []
+    after: list[str] = []  # the words after a "--" of the user's own
+    value_next = False  # the word before was an option that takes a value (--seed -1)
+    for k, word in enumerate(args):
+        if value_next:
+            kept.append(word)
+            value_next = False
+        elif word == "--":  # the rest are arguments already
+            after = args[k + 1:]
+            break
+        elif _dashed_value(word) and word.split("=", 1)[0] not in options:
+            moved.append(word)
+        else:
+            kept.append(word)
+            value_next = word in taking
+    return args if not moved else [*kept, "--", *moved, *after]
+
+
+def _dashed_value(word: str) -> bool:
+    """Whether ``word`` begins with '-' and reads as a value, not an option: a number
+    (-4, -0.5, -.5) or words with a space (``-- a comment``)."""
+    return word.startswith("-") and len(word) > 1 and (
+        word[1].isdigit() or (word[1] == "." and word[2:3].isdigit())
+        or any(c.isspace() for c in word))
+
+
 class _Console(Console):
     """A Rich console that does not fold its output at 80 columns when it writes to a file
     or a pipe (unless COLUMNS says otherwise), so tables and lines stay whole."""

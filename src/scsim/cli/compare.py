@@ -27,6 +27,11 @@ from scsim.cli.render import comparison_frame, comparison_record, print_comparis
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
 
+MAX_PAIRS = 500_000
+"""Pairs one comparison may run: 1,000,000 runs, as many as one sweep may plan
+(``experiments.design.MAX_RUNS``); --reps 100000000 ran on for hours, a run in the store
+each."""
+
 
 @app.command()
 def compare(
@@ -58,6 +63,8 @@ def compare(
     store."""
     from scsim.analysis.compare import compare as run_pair
     from scsim.analysis.compare import compare_results
+    from scsim.scenario.loader import parse_assignment
+    from scsim.seeds import check_seed
 
     if report:
         from scsim.extras import require
@@ -65,6 +72,8 @@ def compare(
         require("report", what="scsim compare --report")
     as_data = data_format(json_, csv)
     kinds = [_kind(ref, store) for ref in (a, b)]
+    if "last" in (a, b) and kinds[(a, b).index("last")] is None:
+        open_runs(store).get("last")  # says why: no store, or no run finished yet
     if kinds == ["run", "run"]:
         if set_a or set_b or agents or days or reps != 1:
             raise ScsimError("--set-a, --set-b, --agents, --days and --reps apply to "
@@ -80,6 +89,13 @@ def compare(
     else:
         if reps < 1:
             raise ScsimError(f"--reps must be at least 1, got {reps}")
+        if reps > MAX_PAIRS:
+            raise ScsimError(f"--reps {reps:,}: at most {MAX_PAIRS:,} pairs "
+                             f"({2 * MAX_PAIRS:,} runs) in one comparison")
+        check_seed(seed)  # before the progress bar is drawn
+        for option, given in (("--set-a", set_a), ("--set-b", set_b)):
+            for text in given or []:  # named as given (a bad one was told as --set)
+                parse_assignment(text, option)
         sc_a = load(a, agents, days, overrides=set_a)
         sc_b = load(b, agents, days, overrides=set_b)
         st = open_runs(store, create=True, to="keep new runs in it")
@@ -114,6 +130,8 @@ def _kind(ref: str, store: Path | None) -> str | None:
 
     if ref in builtin_names() or Path(ref).is_file():
         return "scenario"
+    if not ref.strip():  # (the prefix of every run)
+        return None
     try:
         return "run" if open_runs(store).matching(ref) else None
     except ScsimError:  # no store, or a folder that is not one

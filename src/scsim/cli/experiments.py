@@ -84,6 +84,12 @@ def _client(address: str | None, workers: int | None):
     return runner(address or LOCAL, workers)
 
 
+def _in_a_name(name: str) -> str:
+    """A scenario's name as part of a file name in the working folder: a slash in it made
+    folders (``--set name=a/b`` wrote calibrated-a/b.yaml, ``../x`` one folder up)."""
+    return name.replace("/", "-").replace("\\", "-")
+
+
 def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
     """The options (and arguments) among ``names`` that the command line gave, as the user
     wrote them (--agents, TARGET)."""
@@ -332,7 +338,7 @@ def calibrate_command(
     check_seed(seed)
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
-    path = out or Path(f"calibrated-{base.name}.yaml")
+    path = out or Path(f"calibrated-{_in_a_name(base.name)}.yaml")
     check_calibration_output(path, force=force)
     if preset is not None and preset not in PRESETS:
         raise ScsimError(f"unknown preset '{preset}' (one of {', '.join(PRESETS)})")
@@ -407,7 +413,7 @@ def sensitivity_command(
     output = output[0] if output else "wrongful_new_total"
     address = _scheduler(scheduler, workers)
     base = load(scenario, agents, days, overrides=set_)
-    folder = out or Path(f"sensitivity-{base.name}")
+    folder = out or Path(f"sensitivity-{_in_a_name(base.name)}")
     check_output_folder(folder, force=force, kind="sensitivity analysis")
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scsim.cli.app import StoreOption, app, console, open_runs
+from scsim.cli.app import DashedArguments, StoreOption, app, console, open_runs
 from scsim.cli.render import frame_table, whole_numbers
 from scsim.errors import ScsimError
 
@@ -34,10 +34,11 @@ def _print_frame(df, as_json: bool, as_csv: bool) -> bool:
     return as_json or as_csv
 
 
-@app.command()
+@app.command(cls=DashedArguments)
 def explain(
     run: RunArgument,
-    agent: Annotated[int | None, typer.Argument(help="The agent whose case file to print.")]
+    agent: Annotated[int | None, typer.Argument(
+        help="The agent whose case file to print (a number from 0).")]
     = None,
     wrongful: Annotated[int | None, typer.Option(
         metavar="K", min=1, help="Instead: the first K wrongful listings, each with its "

@@ -74,10 +74,11 @@ def scenarios_show(name: str, agents: AgentsOption = None, days: DaysOption = No
                              f"{name} is not one")
         typer.echo(text, nl=False)
         return
+    sc = load(name, agents, days, overrides=set_)  # refused before a line is printed
     typer.echo(f"# {name}, every setting resolved (every default filled in); "
                f"--as-written shows the file with its comments\n" if builtin_text(name)
                else "", nl=False)
-    typer.echo(dump_yaml(load(name, agents, days, overrides=set_)), nl=False)
+    typer.echo(dump_yaml(sc), nl=False)
 
 
 @app.command()

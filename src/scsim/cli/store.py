@@ -13,6 +13,7 @@ from rich.table import Table
 
 from scsim.cli.app import (
     CsvOption,
+    DashedArguments,
     ForceOption,
     FullOption,
     JsonOption,
@@ -140,7 +141,7 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
                                             soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=DashedArguments)
 def query(
     sql: Annotated[str, typer.Argument(help="SQL (DuckDB dialect, read-only) over the "
                                             "tables runs, sweeps, comparisons, metrics, "
@@ -155,8 +156,8 @@ def query(
     result.
 
     One statement that reads: SELECT (also WITH, VALUES, FROM ...), SHOW, DESCRIBE or
-    SUMMARIZE. A query that starts with an SQL comment ("-- ...") would be read as an
-    option: put -- before it, as in scsim query -- "-- my note ...".
+    SUMMARIZE. A query that starts with an SQL comment ("-- my note ...") is read as the
+    query, not as an option, as it is after --: scsim query -- "-- my note ...".
     """
     as_data = data_format(json_, csv)
     df = open_runs(store).query(sql)

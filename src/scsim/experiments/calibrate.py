@@ -27,7 +27,14 @@ from scsim.core.params import Names
 from scsim.core.rng import stream_key
 from scsim.errors import ScenarioError, ScsimError
 from scsim.experiments import CALIBRATION_BATCH
-from scsim.experiments.design import CLI, Range, Spelling, refuse_repeated, replication_seed
+from scsim.experiments.design import (
+    CLI,
+    MAX_RUNS,
+    Range,
+    Spelling,
+    refuse_repeated,
+    replication_seed,
+)
 from scsim.experiments.outputs import parse_output
 from scsim.experiments.tasks import run_batch
 from scsim.fsutil import (
@@ -248,6 +255,9 @@ def check_calibration(params: list[Range], targets: list[Target], *, trials: int
     for setting, value in (("trials", trials), ("reps", reps), ("batch", batch)):
         if value < 1:
             raise ScsimError(f"{spelling.given(setting, value)}: must be at least 1")
+    if trials * reps > MAX_RUNS:  # (--trials 10^8 ran on for days)
+        raise ScsimError(f"{spelling.given('trials', trials)} × {spelling.given('reps', reps)}"
+                         f" = {trials * reps:,} runs: at most {MAX_RUNS:,} in one calibration")
     return seed
 
 

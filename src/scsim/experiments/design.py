@@ -212,7 +212,7 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     (``scenario.loader.parse_assignment``: YAML, or the text where it is not YAML)."""
     grid: dict[str, list[Any]] = {}
     for spec in specs:
-        if "=" not in spec:
+        if not spec.split("=", 1)[0].strip() or "=" not in spec:  # (=1,2: no key)
             raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
         key, raw = spec.split("=", 1)
         texts = [v.strip() for v in raw.split(",") if v.strip()]

@@ -26,6 +26,7 @@ from SALib.sample import sobol as sobol_sample
 from scsim.errors import ScsimError
 from scsim.experiments.design import (
     CLI,
+    MAX_RUNS,
     Range,
     Spelling,
     cell_label,
@@ -197,6 +198,10 @@ def check_sensitivity(params: list[Range], method: Method, samples: int, seed: i
                          f"({spelling.param})")
     refuse_repeated([r.key for r in params], spelling.param)
     check_samples(method, samples, spelling)
+    runs = planned_runs(method, samples, len(params))
+    if runs > MAX_RUNS:  # (--samples 2**30 was an internal error: a 32 GiB design)
+        raise ScsimError(f"{spelling.given('samples', samples)}: {runs:,} runs, at most "
+                         f"{MAX_RUNS:,} in one analysis (fewer samples, or fewer parameters)")
     return seed
 
 

@@ -1122,7 +1122,8 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
         raise ScsimError(f"an agent is a whole number from 0 to {n - 1:,}, got {agent!r}")
     agent = int(agent)
     if not 0 <= agent < n:
-        raise ScsimError(f"no agent {agent} in this run (agents are 0 to {n - 1:,})")
+        raise ScsimError(f"no agent {agent} in this run: agent numbers start at 0, and this "
+                         f"run's are 0 to {n - 1:,}")
     events = res.events
     mine = events[events["agent"] == agent].reset_index(drop=True)
     tiers = list(res.names.tiers)

@@ -405,6 +405,9 @@ def _is_text(source: str) -> bool:
 def _not_found(name: str, path: Path) -> str:
     """Why ``name`` (as the user wrote it; ``path``: where it was looked for) names no
     scenario: a folder, or neither a file nor a built-in (the nearest built-in named)."""
+    if not name.strip():  # ('' is the working folder: " is a folder, not a scenario file")
+        return (f"no scenario given (an empty name): give a built-in name "
+                f"({', '.join(builtin_names())}) or a scenario file")
     if _exists_as(path, "folder"):
         return f"{name} is a folder, not a scenario file"
     close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.75)
@@ -497,6 +500,8 @@ def parse_assignment(text: str, named: str = "--set") -> tuple[tuple, Any]:
     if "=" not in text:
         raise ScenarioError(f"{named} {text}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
+    if not key.strip():  # ('' was "'': empty path", which named neither option nor key)
+        raise ScenarioError(f"{named} {text}: no key before '=' (KEY=VALUE, e.g. days=30)")
     if not raw.strip():
         raise ScenarioError(f"{named} {text}: no value after '=' (write {key}=null to "
                             "clear it)")
@@ -506,7 +511,10 @@ def parse_assignment(text: str, named: str = "--set") -> tuple[tuple, Any]:
         if "YAML syntax error" not in str(exc):
             raise
         value = raw
-    return parse_path(key), value
+    try:
+        return parse_path(key), value
+    except ScenarioError as exc:  # which option the path was given to, as above
+        raise ScenarioError([f"{named} {text}: {p}" for p in exc.problems]) from None
 
 
 def load_scenario(

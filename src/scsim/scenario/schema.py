@@ -12,6 +12,7 @@ left empty) so that a mechanism can be switched off without editing the others.
 from __future__ import annotations
 
 import typing
+import unicodedata
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -181,6 +182,9 @@ def section_model(annotation: Any) -> type[BaseModel] | None:
 def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     """Rules that span fields, as (path, message) pairs; empty when consistent."""
     out: list[tuple[tuple, str]] = []
+    if any(unicodedata.category(c) == "Cc" for c in sc.name):  # printed in every table
+        out.append((("name",), f"must be one line of text, without control characters "
+                    f"(line breaks, tabs, terminal escapes), got {sc.name!r}"))
     lo, hi = sc.scoring.min, sc.scoring.max
     if lo >= hi:
         out.append((("scoring", "max"), f"must be > scoring.min ({lo:g})"))

@@ -450,11 +450,18 @@ class RunStore:
         scenario than the run's)."""
         from scsim.core.checkpoint import incompatibility, latest, read_manifest
 
-        rec = self.get(ref)
+        try:
+            rec = self.get(ref)
+        except ScsimError as exc:  # no run has finished: 'last' names none
+            if ref != "last":
+                raise
+            raise ScsimError(f"{exc}; {self._stopped_instead()}") from None
         if rec.status == "done":
             raise ScsimError(f"run {rec.id} is done: there is nothing to resume (`scsim show "
                              f"{rec.id} --out DIR` saves its results to a folder, `scsim "
-                             f"report {rec.id}` draws its report)")
+                             f"report {rec.id}` draws its report)"
+                             + (f". 'last' names the run that finished last; "
+                                f"{self._stopped_instead()}" if ref == "last" else ""))
         if rec.status == "running" and not _gone(rec):
             raise ScsimError(f"run {rec.id} is still running (pid {rec.pid} on {rec.host}): "
                              "there is nothing to resume; `scsim runs` shows when it is done")
@@ -482,6 +489,20 @@ class RunStore:
         if why:
             raise ScsimError(f"cannot resume run {rec.id}: {why}")
         return rec, manifest
+
+    def _stopped_instead(self) -> str:
+        """For ``resume last`` (the run that finished last, always done): the newest run
+        that stopped with a checkpoint, which it was probably meant to name."""
+        from scsim.core.checkpoint import latest
+
+        with self._connect() as con:
+            stopped = [row[0] for row in con.execute(
+                "SELECT id FROM runs WHERE status IN ('interrupted', 'failed') "
+                "ORDER BY started DESC, id DESC").fetchall()]
+        newest = next((i for i in stopped if latest(self.checkpoints_dir / i) is not None),
+                      None)
+        return (f"the newest run that stopped with a checkpoint is {newest}: `scsim resume "
+                f"{newest}`" if newest else "no run in the store stopped with a checkpoint")
 
     def resume(self, ref: str, progress: Callable[[int], None] | None = None, *,
                threads: int | None = None, checkpoint_every: int | None = None) -> Result:
@@ -722,6 +743,9 @@ class RunStore:
                 rows = con.execute("SELECT id, plan FROM sweeps WHERE starts_with(id, ?)",
                                    [ref]).fetchall()
                 rows = [r for r in rows if r[0] == ref] or rows
+        if not rows and ref == "last":  # ("no sweep 'last'" read as a sweep's name)
+            raise ScsimError(f"'last' is the newest sweep, and the store {self.root} has none "
+                             "yet (`scsim sweep SCENARIO --grid KEY=A,B` makes one)")
         if len(rows) != 1:
             what = "no sweep" if not rows else f"{len(rows)} sweeps match"
             raise ScsimError(f"{what} '{ref}' in the store {self.root}")
@@ -803,9 +827,14 @@ class RunStore:
             raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
                              "runs` lists them)")
         found = {ref: self.matching(ref) for ref in refs}
-        missing = [ref for ref, rows in found.items() if not rows]
+        missing = [ref for ref, rows in found.items() if not rows and ref != "last"]
         problems = [f"no run {_either(missing)} in the store {self.root} (`scsim runs` lists "
                     "them)"] if missing else []
+        problems += self._ids_containing(missing)
+        if "last" in found and not found["last"]:  # ("no run 'last'" read as a run's name)
+            problems.append(f"'last' is the run that finished last, and no run in the store "
+                            f"{self.root} has finished yet (`scsim runs` lists them; `scsim "
+                            "run SCENARIO` records one)")
         problems += _scenarios_named(missing)
         for ref, rows in found.items():
             if len(rows) > 1:
@@ -815,6 +844,25 @@ class RunStore:
         if problems:
             raise ScsimError("; ".join(problems))
         return [found[ref][0] for ref in refs]
+
+    def _ids_containing(self, refs: list[str]) -> list[str]:
+        """For each ref that begins no run id but is part of one (its end, ``ec2d``, as
+        it stands out in `scsim runs`), which run it probably means."""
+        if not refs:
+            return []
+        with self._connect() as con:
+            ids = [row[0] for row in con.execute("SELECT id FROM runs ORDER BY id").fetchall()]
+        out = []
+        for ref in refs:
+            within = [i for i in ids if ref.strip() and ref.strip() in i]
+            if len(within) == 1:
+                out.append(f"did you mean {within[0]}? ('{ref}' is part of its id; a run is "
+                           "named by its whole id or by how it begins)")
+            elif within:
+                shown = ", ".join(within[:5]) + (", …" if len(within) > 5 else "")
+                out.append(f"'{ref}' is part of {len(within)} run ids ({shown}); a run is "
+                           "named by its whole id or by how it begins")
+        return out
 
     def matching(self, ref: str) -> list[RunRecord]:
         """The runs ``ref`` may name: for ``last`` the run that finished last, else the run
@@ -910,7 +958,8 @@ class RunStore:
                         "('done', 'failed') USING count(*) GROUP BY scenario")
                 if refused:
                     kind = _written_as(refused[0])
-                    article = "an" if kind[0] in "AEIOU" else "a"
+                    article = "an" if kind[0] in "AEIOU" and not kind.startswith(
+                        ("USE", "UNI")) else "a"  # (a USE, a UNIQUE...)
                     raise ScsimError(f"query refused: scsim query only reads (SELECT), "
                                      f"and this query has {article} {kind} statement")
                 if not statements:

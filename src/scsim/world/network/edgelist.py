@@ -148,9 +148,14 @@ def _scan(buf, start, u, v, typ, store):
     return n_edges, 0, 0
 
 
+SHOWN = 60  # characters of a bad line that its problem repeats
+
+
 def _line_problem(raw: bytes) -> str:
     """What is wrong with one edge-list line (the Python reading of ``_scan``'s rules)."""
     text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    if len(text) > SHOWN:  # (a binary file's "line" was repeated whole, 300 characters)
+        text = f"{text[:SHOWN - 1]}… ({len(text):,} characters)"
     fields = [f for f in _FIELD_SEPARATORS.split(raw.split(b"#", 1)[0]) if f]
     if len(fields) < 2:
         return f"expected two node ids, got {text!r}"
