@@ -558,7 +558,13 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert one["record"]["group"] == str(res.agents["group"].iloc[17])
     # the record in words: columns named for a reader, and no -1 standing for "none"
     assert one["labels"]["times_listed"] == "times listed"
-    assert one["labels"]["clean_points_association"] == "points from association, without errors"
+    assert one["labels"]["clean_points_association"] == (
+        "points from association (the daily pull toward neighbours' scores), without errors")
+    # a source by its label, as the case file names it; the penalty for listed contacts
+    # by the lever that sets it ("points from listed penalty" read as "association")
+    assert one["labels"]["points_listed_penalty"] == (
+        "points from listed neighbours (the association penalty)")
+    assert one["labels"]["points_true_sighting"] == "points from true sightings"
     assert one["labels"]["mistaken_for"] == "mistaken for agent (a false face match)"
     no_job = int(np.flatnonzero(res.agents["employer"].to_numpy() == -1)[0])
     jobless = agent_view(res, no_job)["record"]
@@ -611,6 +617,10 @@ def test_case_files_of_traced_agents(compiled_kernels):
     assert [t["agent"] for t in traced if t["wrongful"]] == wrongful[:TRACED_SHOWN]
     assert [t["wrongful"] for t in traced] == sorted((t["wrongful"] for t in traced),
                                                      reverse=True)  # wrongful ones first
+    # and whether each was listed at all (the page says so: who was listed, and why?)
+    assert [t["listed"] for t in traced] == [
+        bool(res.agents["times_listed"].iloc[t["agent"]] > 0) for t in traced]
+    assert all(t["listed"] for t in traced if t["wrongful"])
     first = agent_view(res, traced[0]["agent"])
     assert first["traced"] and first["story"] == res.explain(traced[0]["agent"]).text
 

@@ -399,6 +399,72 @@ def test_wrongful_listings_per_group(server, page):
     assert page.locator("#chart-groups").get_attribute("aria-describedby") is None
 
 
+def test_a_teacher_s_path_in_plain_words(server, page):
+    """A teacher who had never used the tool, asking "how many innocent people end up
+    blacklisted when ties to low scorers cost points, and why was this person listed?",
+    stumbled on: "agent-days" and "kernels" in the first line; Agents, Seed and Pairs,
+    never explained; a case list that marked the wrongfully listed "!" and did not say who was
+    listed at all; a record whose "points from listed penalty" sat beside "points from
+    association", read as the association penalty's lever; and four downloads named by
+    file alone. Each now says what it is, in words."""
+    _, store = server
+    expect(page.locator("#status")).to_have_text(re.compile(
+        r"^Ready\. Largest question: 200,000,000 agent-days \(agents × days × runs: a year "
+        r"of 547,945 agents\)\. The simulation was ready in [\d.]+ s\.$"))
+    for box, said in (("#agents", "Agents: how many people the simulated population has."),
+                      ("#days", "Days: how long the system runs, a step a day."),
+                      ("#seed", "Seed: any whole number; the same seed gives the same answer "
+                                "again, another seed another population and other chances."),
+                      ("#reps", "Pairs: how many times A and B are run, each pair on a seed "
+                                "of its own (the seed, the seed + 1, …), so that each "
+                                "difference comes with its 95 % interval.")):
+        expect(page.locator(f"{box}-explain")).to_be_visible()
+        assert ax(page, box)["description"] == said, box
+    page.fill("#seed", "1.5")  # a problem is heard first, then what the box takes
+    expect(page.locator("#problems li")).to_have_count(1)
+    assert ax(page, "#seed")["description"].startswith("Seed: 1.5 is not a whole number")
+    assert ax(page, "#seed")["description"].endswith("another population and other chances.")
+    ask(page, agents=3000, days=60, seed=4)
+    move(page, "listing.threshold", 24)  # 550 -> 670 points
+    move(page, "scoring.association.listed_penalty", 14)  # 0.3 -> 1 point a day
+    page.locator("#levers input[data-path='surveillance.misattribution']").press("End")
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    # the case list says who was listed, and who wrongfully, as the agents table has it
+    fates = catalogue(store, "SELECT agent, times_listed, wrongful_listings FROM agents "
+                             f"WHERE run_id = '{run_id}'").set_index("agent")
+    buttons = page.locator("#case-list button")
+    shown = buttons.evaluate_all("bs => bs.map(b => [Number(b.dataset.agent), b.textContent])")
+    expected = [(a, f"agent {a}" + (": wrongfully listed" if fates.loc[a, "wrongful_listings"]
+                                    else ": listed" if fates.loc[a, "times_listed"] else ""))
+                for a, _ in shown]
+    assert [tuple(s) for s in shown] == expected
+    words = {text.split(": ", 1)[-1] for _, text in expected}
+    assert {"wrongfully listed", "listed"} <= words  # both kinds are in this run's list
+    expect(page.locator("#case-files")).not_to_contain_text("marked !")
+    # a listed agent's record: the points its listed neighbours cost it, named as the
+    # association penalty they are, and the daily pull toward neighbours told apart
+    listed = next(a for a, text in expected if text.endswith(": listed"))
+    page.locator(f"#case-list button[data-agent='{listed}']").click()
+    expect(page.locator("#case")).to_have_attribute("data-agent", str(listed))
+    points = catalogue(store, "SELECT points_listed_penalty AS p FROM agents WHERE run_id = "
+                              f"'{run_id}' AND agent = {listed}")["p"].iloc[0]
+    assert points < 0
+    row = page.locator("#case-record tr", has_text="points from listed neighbours (the "
+                                                    "association penalty)").first
+    expect(row.locator("td").last).to_have_text(page.evaluate("fmt", float(points)))
+    expect(page.locator("#case-record")).to_contain_text(
+        "points from association (the daily pull toward neighbours' scores)")
+    expect(page.locator("#case-record")).not_to_contain_text("listed penalty")
+    # the downloads say what their rows are
+    expect(page.locator("#downloads")).to_have_text(
+        "Download: metrics.csv (a row a day: the figures of the charts) · agents.csv (a row "
+        "a person, at the end of the run) · companies.csv (a row a company) · HTML report "
+        "(every chart and table of the run, to print or share)")
+
+
 def test_all_settings_are_validated_as_you_type(page):
     page.click("#all-settings summary")
     field = page.locator("#settings input[data-path='fear.speed']")

@@ -15,6 +15,7 @@ import pandas as pd
 from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.analysis.published import ticket_figures
 from scsim.core.params import started_by_day
+from scsim.core.source import source
 from scsim.dashboard.levers import setting_in_words
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import case_file
@@ -252,14 +253,34 @@ NO_ONE = ("employer", "mistaken_for", "falsely_reported_by", "listed_until")
 """Columns whose −1 means none (no employer, nobody, not listed): null for the page."""
 
 
+# Sources of points in the record by their label (``core.source``: as the case file and
+# ``scsim sources`` name them), these two with what they are: the record said "points from
+# listed penalty" beside "points from association", and a teacher read the association
+# penalty's lever as the second.
+RECORD_SOURCES = {"association": "association (the daily pull toward neighbours' scores)",
+                  "listed_penalty": "listed neighbours (the association penalty)"}
+
+
+def source_words(name: str) -> str:
+    """A source of points in words: ``RECORD_SOURCES``, else its label ('true
+    sightings'), else its name spoken (a source this version does not declare)."""
+    if name in RECORD_SOURCES:
+        return RECORD_SOURCES[name]
+    try:
+        return source(name).label
+    except KeyError:
+        return spoken(name)
+
+
 def record_label(column: str) -> str:
-    """An agents-table column in words ('points_association' -> 'points from
-    association')."""
+    """An agents-table column in words ('points_listed_penalty' -> 'points from listed
+    neighbours (the association penalty)')."""
     if column in RECORD_WORDS:
         return RECORD_WORDS[column]
     for prefix, words in RECORD_PREFIXES:
         if column.startswith(prefix):
-            return words.format(spoken(column.removeprefix(prefix)))
+            rest = column.removeprefix(prefix)
+            return words.format(source_words(rest) if "points_" in prefix else spoken(rest))
     return spoken(column)
 
 
@@ -285,6 +306,9 @@ def agent_view(res: Result, agent: int) -> dict[str, Any]:
 
 def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:
     """The agents with case files (``Result.traced``: wrongfully listed ones first), for the
-    page's list."""
-    return [{"agent": int(t.agent), "wrongful": bool(t.wrongful_listings > 0)}
+    page's list, each with whether it was ever listed and wrongfully (the list says so:
+    whoever wants to know why someone was listed finds them)."""
+    times_listed = np.asarray(res.agent_columns["times_listed"])
+    return [{"agent": int(t.agent), "listed": bool(times_listed[t.agent] > 0),
+             "wrongful": bool(t.wrongful_listings > 0)}
             for t in res.traced.head(limit).itertuples(index=False)]

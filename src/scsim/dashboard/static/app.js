@@ -176,7 +176,8 @@ function problemFields(text) {
 }
 
 // A screen reader hears a problem with the box it names: that box is marked invalid and
-// described by the line (besides its own description, a lever's explanation).
+// described by the line first, then by its own description (a lever's explanation, what
+// a box takes).
 function markInvalid() {
   const said = new Map();
   for (const ul of [$("problems"), $("compare-problems")]) {
@@ -190,7 +191,7 @@ function markInvalid() {
     const lines = said.get(field) || [];
     if (lines.length) field.setAttribute("aria-invalid", "true");
     else field.removeAttribute("aria-invalid");
-    const ids = [field.dataset.describedby, ...lines].filter(Boolean).join(" ");
+    const ids = [...lines, field.dataset.describedby].filter(Boolean).join(" ");
     if (ids) field.setAttribute("aria-describedby", ids); else field.removeAttribute("aria-describedby");
   }
 }
@@ -820,22 +821,29 @@ async function openRun(id) {
   for (const t of run.traced) {
     const b = document.createElement("button");
     b.type = "button"; b.dataset.agent = t.agent;
-    b.textContent = `agent ${t.agent}` + (t.wrongful ? " !" : "");
+    // who was listed, in words ("!" marked the wrongfully listed, and nothing the others)
+    b.textContent = `agent ${t.agent}` + (t.wrongful ? ": wrongfully listed" : t.listed ? ": listed" : "");
     b.addEventListener("click", () => openAgent(id, t.agent));
     list.append(b, " ");
   }
   const links = $("downloads");
   links.innerHTML = "Download: ";
-  for (const table of ["metrics", "agents", "companies"]) {
+  for (const [table, what] of DOWNLOADS) {
     const a = document.createElement("a");
     a.href = `/api/runs/${id}/${table}.csv`; a.textContent = `${table}.csv`; a.download = "";
-    links.append(a, " · ");
+    links.append(a, ` (${what}) · `);
   }
   const report = document.createElement("a");
   report.href = `/api/runs/${id}/report`; report.textContent = "HTML report"; report.target = "_blank";
-  links.appendChild(report);
+  links.append(report, " (every chart and table of the run, to print or share)");
   links.dataset.run = id;
 }
+
+// The run's tables to download, each with what its rows are (a teacher could not tell
+// metrics from agents).
+const DOWNLOADS = [["metrics", "a row a day: the figures of the charts"],
+                   ["agents", "a row a person, at the end of the run"],
+                   ["companies", "a row a company"]];
 
 // Open from the list of stored runs: the run is drawn under "Look", which comes into view
 // and flashes (on a narrow screen the list is far below it).
@@ -1067,8 +1075,11 @@ async function status() {
   const line = $("status");
   if (s.state === "ready") {
     page.ready = true;
-    page.readyLine = `Ready (simulation kernels ready in ${fmt(s.compile_seconds)} s). ` +
-      `Largest question: ${s.max_agent_days.toLocaleString("en")} agent-days.`;
+    // in words: "agent-days" alone was a unit nobody was told, and "kernels" jargon
+    page.readyLine = `Ready. Largest question: ${s.max_agent_days.toLocaleString("en")} ` +
+      "agent-days (agents × days × runs: a year of " +
+      `${Math.floor(s.max_agent_days / 365).toLocaleString("en")} agents). ` +
+      `The simulation was ready in ${fmt(s.compile_seconds)} s.`;
     showReady();
     return;
   }
