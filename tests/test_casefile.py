@@ -751,7 +751,48 @@ def test_a_refused_trace_names_the_option_as_the_caller_gave_it():
     # the spelling changes no run: equal requests, stored alike
     assert Trace(ids=(3,), spelling="cli") == Trace(ids=(3,))
     assert Trace(ids=(3,), spelling="cli").request() == {"sample": 0, "ids": [3],
-                                                         "wrongful": False}
+                                                         "wrongful": False, "listed": 0}
+    with pytest.raises(ScsimError, match=r"^--trace-listed -2: the number of agents to "
+                                         r"trace is negative"):
+        Simulation(sc, trace=Trace(listed=-2, spelling="cli"))
+    with pytest.raises(ScsimError, match=r"^trace=Trace\(listed=100001\): at most 100,000 "
+                                         r"agents get case files \(asked for 100,001\)"):
+        Simulation(sc, trace=Trace(listed=100_001))
+
+
+def test_trace_listed_opens_the_case_files_of_the_first_listed():
+    """``Trace(listed=K)`` (``--trace-listed K``) opens a case file at the listing of
+    each of the first K agents listed in the run (by day, then by id), rightfully or not,
+    so that why someone was listed can be read when a random sample holds nobody listed:
+    from the listing on, each one's events are those of the same run tracing everyone
+    from day 0, row for row; with ``wrongful`` the wrongfully listed come on top; the
+    run's results are those of the run without case files; the request is kept as the
+    store keeps it (``requested``)."""
+    sc = listing_days()
+    everyone = Simulation(sc, seed=5, trace=Trace(ids=tuple(range(3000)))).run()
+    firsts = of(everyone.events, "listed").sort_values(["day", "agent"]).drop_duplicates(
+        "agent")  # (its value: 1 wrongfully, 0 rightfully)
+    assert len(firsts) > 40
+    k = 25
+    res = Simulation(sc, seed=5, trace=Trace(listed=k)).run()
+    pd.testing.assert_frame_equal(res.metrics, everyone.metrics)
+    pd.testing.assert_frame_equal(res.agents, everyone.agents)
+    first = firsts.head(k)
+    traced = res.traced.set_index("agent")
+    assert sorted(traced.index) == sorted(first["agent"])
+    assert (traced.loc[first["agent"], "from_day"].to_numpy() == first["day"].to_numpy()).all()
+    rightful = [int(a) for a in first["agent"] if not res.agents.loc[a, "wrongful_listings"]]
+    assert rightful  # the point: people listed rightfully get a case file too
+    for agent, day in zip(first["agent"], first["day"], strict=True):
+        pd.testing.assert_frame_equal(from_listing(res.events, agent, day),
+                                      from_listing(everyone.events, agent, day))
+    story = res.explain(rightful[0]).text
+    assert f"day {int(traced.loc[rightful[0], 'from_day'])}: LISTED" in story
+    both = Simulation(sc, seed=5, trace=Trace(listed=k, wrongful=True)).run()
+    wrongly = set(both.wrongful["agent"])
+    assert set(both.traced["agent"]) == set(first["agent"]) | wrongly > set(first["agent"])
+    assert Trace.requested(Trace(listed=k, wrongful=True).request()) == Trace(
+        listed=k, wrongful=True)
 
 
 def test_what_errors_cost_a_wrongful_listing_keeps_its_small_amounts():

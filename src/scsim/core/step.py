@@ -44,10 +44,11 @@ class Today:
     def traced(self) -> tuple[np.ndarray, bool]:
         """What the serial passes that log events get: the traced agents' flags (uint8 per
         agent; empty when nobody is traced) and whether every error is logged, traced or
-        not (``--trace-wrongful``: a case file opening later starts with them)."""
+        not (``--trace-wrongful``, ``--trace-listed``: a case file opening later starts
+        with them)."""
         if self.trace is None:
             return NOT_TRACED, False
-        return self.trace.flags, self.trace.with_wrongful
+        return self.trace.flags, self.trace.opens_later
 
     def key(self, purpose: str) -> np.uint64:
         """The random stream of ``purpose`` today (see core.rng)."""

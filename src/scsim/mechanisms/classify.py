@@ -484,9 +484,11 @@ class Classify(Step):
             t.trace.log(traced_appeals(p, t.key("classify"), t.day, a["region"], t.started,
                                        a["status"], a["today"], a["listed_until"],
                                        t.trace.traced))
-        # --trace-wrongful: the case files of today's wrongful listings open right after
-        # this phase, their tier change told as the rest of their day (a byte per agent).
-        opening = t.trace is not None and t.trace.with_wrongful and p.listing
+        # --trace-wrongful, --trace-listed: the case files of today's wrongful (or first)
+        # listings open right after this phase, their tier change told as the rest of
+        # their day (a byte per agent).
+        opening = t.trace is not None and p.listing and (
+            t.trace.with_wrongful or t.trace.listed_left > 0)
         tier_before = a["tier"].copy() if opening else None
         classify(t.p.classify, t.key("classify"), t.day, a["region"], t.started, a["scores"],
                  a["tier"], a["status"], a["today"], a["listed_until"], a["times_listed"],
@@ -496,7 +498,8 @@ class Classify(Step):
             announce_listings(p.threshold, net.indptr, net.entries, a["scores"],
                               a["status"], a["today"], a["nbr_listed"],
                               a["nbr_clean_listed"], a["nbr_shamed"], tally.flags)
-        if opening and tally.count("wrongful_new"):
+        if opening and tally.count("wrongful_new" if not t.trace.listed_left
+                                   else "newly_listed"):
             t.trace.open_listed(t, tier_before)
 
 

@@ -1,8 +1,10 @@
 """Case files: the dated story of traced agents (MODEL.md, "Provenance").
 
 A run traces a seeded random sample of agents (``--trace N``), chosen ones
-(``--trace-ids``) and, with ``--trace-wrongful``, everyone who is wrongfully listed during
-the run. Their events are one row each (``core.events``: the kinds and the columns):
+(``--trace-ids``), with ``--trace-wrongful`` everyone who is wrongfully listed during the
+run, and with ``--trace-listed K`` the first K agents listed during the run, rightfully or
+not (for why someone was listed, when the sample holds nobody listed). Their events are
+one row each (``core.events``: the kinds and the columns):
 
 * **Each act** is told by replaying, for the traced agents only, the draws the kernels
   used that day: observe's ``traced_sightings`` (``sighted`` by a channel, ``seen_as_other``
@@ -26,12 +28,13 @@ the run. Their events are one row each (``core.events``: the kinds and the colum
   sources without events of their own (association, recovery...; logged once they add up
   to POINTS_STEP, and all that is left on the last day), so that the points of an agent's
   rows add up to its ledger.
-* **The error log.** With ``--trace-wrongful`` every misattribution and accepted false
-  report of the run is kept in a compact log (32 bytes each, at most MAX_ERROR_LOG): an
-  agent wrongfully listed gets a case file that opens with its errors since day 0, then its
-  points by source booked until then from other sources (``traced`` rows), and goes on day
-  by day. The log keeps only the errors of agents not traced yet; the rest is dropped at
-  the end of the run. If it fills up, the case files opened later say so
+* **The error log.** With ``--trace-wrongful`` or ``--trace-listed`` every misattribution
+  and accepted false report of the run is kept in a compact log (32 bytes each, at most
+  MAX_ERROR_LOG): an agent whose case file opens at its listing gets one that opens with its
+  errors since day 0, then its points by source booked until then from other sources
+  (``traced`` rows), and goes on day by day. The log keeps only the errors of agents not
+  traced yet; the rest is dropped at the end of the run. If it fills up, the case files
+  opened later say so
   (``errors_untold``: those errors are then in the ``traced`` totals only).
 * **Opening at the listing.** Such a case file opens right after the listing phase
   (``open_listed``, called by classify): from then on the agent is traced, so the rest of
@@ -95,9 +98,9 @@ from scsim.outputs.words import counted, spoken
 from scsim.world.network import INACTIVE, TYPE_MASK, codes_of, neighbours_of
 
 MAX_TRACED = 100_000
-"""At most this many agents get case files in one run (the sample and the chosen ids; the
-wrongfully listed come on top): a case file for everyone of a large run would be larger than
-the run itself."""
+"""At most this many agents get case files in one run (the sample, the chosen ids and the
+first listed; the wrongfully listed come on top): a case file for everyone of a large run
+would be larger than the run itself."""
 
 NAMED_IDS = 5
 """A refusal of traced ids names this many of them (then '…')."""
@@ -146,7 +149,9 @@ SNAPS = ("snap_points", "snap_status", "snap_tier", "snap_fear", "snap_times_lis
 @dataclass(frozen=True)
 class Trace:
     """Which agents get case files: ``sample`` agents drawn at random (seeded by the
-    run's seed), the agents ``ids``, and with ``wrongful`` everyone wrongfully listed.
+    run's seed), the agents ``ids``, with ``wrongful`` everyone wrongfully listed, and the
+    first ``listed`` agents listed during the run (rightfully or not; in the order of their
+    listing days, by id within a day), who are not traced already.
     ``spelling`` says how they were asked for, so that a refusal names what the caller
     wrote: ``"python"`` (``trace=``, the default) or ``"cli"`` (``--trace``,
     ``--trace-ids``, ``--trace-wrongful``); it does not change whom a run traces."""
@@ -154,6 +159,7 @@ class Trace:
     sample: int = 0
     ids: tuple[int, ...] = ()
     wrongful: bool = False
+    listed: int = 0
     spelling: str = field(default="python", compare=False)
 
     @classmethod
@@ -185,8 +191,23 @@ class Trace:
                    wrongful=bool((traced["from_day"] > 0).any()))
 
     def request(self) -> dict:
-        """Whom it traces, as the run store keeps it (``sample``, ``ids``, ``wrongful``)."""
-        return {"sample": self.sample, "ids": list(self.ids), "wrongful": self.wrongful}
+        """Whom it traces, as the run store keeps it (``sample``, ``ids``, ``wrongful``,
+        ``listed``)."""
+        return {"sample": self.sample, "ids": list(self.ids), "wrongful": self.wrongful,
+                "listed": self.listed}
+
+    @classmethod
+    def requested(cls, request: dict) -> Trace:
+        """The Trace of a ``request()`` the run store kept (one kept before ``listed``
+        existed traced nobody by listing)."""
+        return cls(request["sample"], tuple(request["ids"]), request["wrongful"],
+                   request.get("listed", 0))
+
+    @property
+    def opens_later(self) -> bool:
+        """Whether case files may open during the run, at a listing (``wrongful``,
+        ``listed``): every error is then logged, to open them with."""
+        return self.wrongful or self.listed > 0
 
     def _option(self, *which: str) -> str:
         """The options that asked for ``which`` (``"sample"``, ``"ids"``, with their values;
@@ -196,39 +217,44 @@ class Trace:
         ids = [*map(str, self.ids[:NAMED_IDS]), *(["…"] if len(self.ids) > NAMED_IDS else [])]
         if self.spelling == "cli":
             if not which:
-                return "--trace, --trace-ids and --trace-wrongful"
-            return " and ".join(f"--trace {self.sample}" if w == "sample" else
-                                f"--trace-ids {','.join(ids)}" for w in which)
+                return "--trace, --trace-ids, --trace-wrongful and --trace-listed"
+            spelt = {"sample": f"--trace {self.sample}", "ids": f"--trace-ids {','.join(ids)}",
+                     "listed": f"--trace-listed {self.listed}"}
+            return " and ".join(spelt[w] for w in which)
         if not which:
             return "trace="
-        shorthand = {"sample": str(self.sample), "ids": f"[{', '.join(ids)}]"}
-        if len(which) == 1 and self == Trace(**{which[0]: getattr(self, which[0])}):
+        shorthand = {"sample": str(self.sample), "ids": f"[{', '.join(ids)}]",
+                     "listed": str(self.listed)}
+        if len(which) == 1 and which[0] != "listed" and self == Trace(
+                **{which[0]: getattr(self, which[0])}):
             return f"trace={shorthand[which[0]]}"
         return f"trace=Trace({', '.join(f'{w}={shorthand[w]}' for w in which)})"
 
     def check(self, names) -> None:
         """Refuse case files in a run that keeps no per-agent sources: they tell each
         agent's points by source (its ledger), which such a run does not keep."""
-        if (self.sample or self.ids or self.wrongful) and not names.per_agent_sources:
+        if (self.sample or self.ids or self.opens_later) and not names.per_agent_sources:
             raise ScsimError(f"case files ({self._option()}) need every agent's points "
                              "by source: this scenario sets metrics.per_agent_sources: "
                              "false (set it to true, or run without case files)")
 
     def chosen(self, n: int, seed: int) -> np.ndarray:
         """The agents traced from day 0 (sorted int64 ids)."""
-        if self.sample < 0:
-            raise ScsimError(f"{self._option('sample')}: the number of agents to trace is "
-                             "negative")
+        for which in ("sample", "listed"):
+            if getattr(self, which) < 0:
+                raise ScsimError(f"{self._option(which)}: the number of agents to trace is "
+                                 "negative")
         bad = [i for i in self.ids if not 0 <= i < n]
         if bad:
             raise ScsimError(f"{self._option('ids')}: no agent {bad[0]} in a run of "
                              f"{counted(n, 'agent')} (ids are 0 to {n - 1:,})")
-        if self.sample + len(self.ids) > MAX_TRACED:
-            asked = self._option(*(which for which in ("sample", "ids")
-                                   if getattr(self, which)))
-            raise ScsimError(f"{asked}: at most {MAX_TRACED:,} agents get case files (asked "
-                             f"for {self.sample + len(self.ids):,}); trace a sample, and use "
-                             "the agents table and `scsim sources` for everyone")
+        asked = self.sample + len(self.ids) + self.listed
+        if asked > MAX_TRACED:
+            options = self._option(*(which for which in ("sample", "ids", "listed")
+                                     if getattr(self, which)))
+            raise ScsimError(f"{options}: at most {MAX_TRACED:,} agents get case files (asked "
+                             f"for {asked:,}); trace a sample, and use the agents table "
+                             "and `scsim sources` for everyone")
         rng = np.random.default_rng([seed, 0x7472616365])  # "trace"
         sample = rng.choice(n, size=min(self.sample, n), replace=False)
         return np.unique(np.concatenate([sample, np.asarray(self.ids, np.int64)])
@@ -245,8 +271,9 @@ class CaseFiles(Step):
     ``pending``) and those read from the state, compared with the traced agents' state of
     the day before (``snap_*``). ``flags`` marks the traced agents (uint8 per agent; empty
     when nobody is or can be traced); ``error_ints``/``error_floats`` is the error log of
-    ``--trace-wrongful`` (``error_rows`` used, ``errors_full_day``: the first day an error
-    did not fit, -1 if none)."""
+    ``--trace-wrongful`` and ``--trace-listed`` (``error_rows`` used, ``errors_full_day``:
+    the first day an error did not fit, -1 if none); ``listed_left``: how many more case
+    files ``--trace-listed`` opens at a listing."""
 
     name = "casefiles"
     section = "metrics"
@@ -261,9 +288,11 @@ class CaseFiles(Step):
         trace = getattr(sim, "trace", None) or Trace()
         n = sim.state.n
         self.with_wrongful = trace.wrongful
+        self.listed_left = trace.listed
+        self.opens_later = trace.opens_later
         self.traced = trace.chosen(n, sim.seed)
         self.traced_from = np.zeros(len(self.traced), np.int32)  # day each case file opens
-        self.flags = np.zeros(n, np.uint8) if len(self.traced) or self.with_wrongful \
+        self.flags = np.zeros(n, np.uint8) if len(self.traced) or self.opens_later \
             else NOT_TRACED
         self.flags[self.traced] = 1
         self.written = empty_rows()  # the events so far: its first ``n_events`` rows
@@ -330,7 +359,7 @@ class CaseFiles(Step):
         mine = self._traced_then(logged[:, AGENT], logged[:, EVENT])
         own = np.concatenate([logged[mine], self._mirrored(logged, a)]) if len(logged) \
             else logged
-        if self.with_wrongful:
+        if self.opens_later:
             self._keep_errors(t.day, logged[~mine])
             new = self.traced[self.flags[self.traced] == OPENED]
             if len(new):
@@ -346,17 +375,22 @@ class CaseFiles(Step):
         return (flag == 1) | ((flag == OPENED) & FROM_OPENING[events.astype(np.int64)])
 
     def open_listed(self, t: Today, tier_before: np.ndarray) -> None:
-        """``--trace-wrongful``, right after the listing phase (OPENS_AT): open the case
-        files of the agents it has just listed wrongfully, so that the rest of their day
+        """``--trace-wrongful`` and ``--trace-listed``, right after the listing phase
+        (OPENS_AT): open the case files of the agents it has just listed wrongfully, and of
+        the first it has just listed while ``listed_left`` lasts (by id, among those not
+        traced yet), so that the rest of their day
         (sanctions, shaming and the ties severed for it, fear...) is told as it is for an
         agent traced from day 0. They are traced from now on (``flags`` OPENED until the
         end of the day, when ``run`` writes their opening rows); their state is measured
         from now, but for what the listing phase itself changed: the listing, and the tier
         (``tier_before``: every agent's tier before that phase)."""
         a = t.state.agents
-        listed = np.flatnonzero(((a["today"] & NEW_LISTED) != 0)
-                                & ((a["status"] & WRONGFUL) != 0))
-        new = listed[self.flags[listed] == 0]
+        listed = np.flatnonzero((a["today"] & NEW_LISTED) != 0)
+        listed = listed[self.flags[listed] == 0]
+        first = listed[:self.listed_left]
+        self.listed_left -= len(first)
+        new = np.union1d(first, listed[(a["status"][listed] & WRONGFUL) != 0]
+                         if self.with_wrongful else first)
         if not len(new):
             return
         self.flags[new] = OPENED
