@@ -22,6 +22,7 @@ from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, idle, levers_for
 from scsim.dashboard.settings import leaves, scenario_of
 from scsim.dashboard.views import TRACED_SHOWN, agent_view, floats, run_view
+from scsim.dashboard.worker import TRACED
 from scsim.errors import ScenarioError, ScsimError
 from scsim.scenario import builtin_names, load_scenario
 from scsim.store import open_store
@@ -778,6 +779,16 @@ def test_the_page_data_sent_from_memory_is_that_of_the_stored_run(tmp_path, comp
     stored = run_view(store.load(runs["runs"][0]))
     assert json.dumps(shown[0]["view"]) == json.dumps(stored)
     assert shown[0]["view"]["traced"]  # case files: the sample and the wrongfully listed
+    # ... and the first TRACED listed, rightfully or not: why someone was listed
+    res = store.load(runs["runs"][0])
+    listed_from = res.traced.set_index("agent")["from_day"]
+    opened_at_listing = listed_from[(listed_from > 0)
+                                    & (res.agents.loc[listed_from.index, "wrongful_listings"]
+                                       == 0)]
+    assert len(opened_at_listing) > 0
+    ever = int((res.agents["times_listed"] > 0).sum())
+    assert ever > TRACED and int((res.agents.loc[res.traced["agent"], "times_listed"]
+                                  > 0).sum()) >= TRACED
     listed = store.query(f"SELECT listed FROM metrics WHERE run_id = '{runs['runs'][0]}' "
                          "AND day = 39")["listed"].iloc[0]
     assert shown[0]["view"]["numbers"]["listed_final"] == listed

@@ -42,7 +42,8 @@ GROUP_SERIES = ("listed_rate_", "wrongful_rate_", "score_mean_", "di_")
 TRACED_SHOWN = 60  # case files listed on the page, at most (any other opens by its id)
 # An agent without a case file, as the page words it (no command line in a browser).
 UNTRACED = ("agent {agent} has no case file (a dashboard run keeps the story of "
-            f"{TRACED} agents drawn at random and of everyone wrongfully listed)")
+            f"{TRACED} agents drawn at random, of the first {TRACED} listed and of everyone "
+            "wrongfully listed)")
 
 
 def floats(values: Any, where: np.ndarray | None = None) -> list[float | None]:

@@ -19,7 +19,8 @@ from typing import Any
 
 PROGRESS_EVERY = 0.2  # seconds between progress events of one job
 WARM_UP = {"agents": 500, "days": 10}  # a run of each built-in scenario at start-up
-TRACED = 20  # agents drawn at random with case files in every run; the wrongfully listed too
+TRACED = 20  # agents drawn at random with case files in every run, and as many of the first
+# listed (the wrongfully listed too: job_trace)
 
 # The columns streamed while a run goes on (those the live charts draw), when present.
 LIVE_COLUMNS = ("day", "listed", "wrongful_listed", "score_p05", "score_p25", "score_p50",
@@ -63,12 +64,20 @@ def serve(store_path: str, jobs: Any, events: Any, cancel: Any) -> None:
                         "seconds": seconds})
 
 
+def job_trace() -> Any:
+    """Whom a dashboard run keeps case files of (``casefile.Trace``): ``TRACED`` agents
+    drawn at random, the first ``TRACED`` listed (why someone was listed, rightfully or
+    not: a random sample seldom holds one) and everyone wrongfully listed."""
+    from scsim.outputs.casefile import Trace
+
+    return Trace(sample=TRACED, wrongful=True, listed=TRACED)
+
+
 def warm_up() -> None:
     """Run every built-in scenario briefly, with case files as the jobs keep them, so
     that its kernels (and the case files' replays) are compiled (or loaded from numba's
     cache) before the first question."""
     from scsim.core.engine import simulate
-    from scsim.outputs.casefile import Trace
     from scsim.scenario import builtin_names
     from scsim.scenario.loader import load_unadvised
 
@@ -76,7 +85,7 @@ def warm_up() -> None:
         # (high-control's day-365 step left out: not asked)
         sc = load_unadvised(name, agents=WARM_UP["agents"], days=WARM_UP["days"])
         if sc.network.kind != "file":
-            simulate(sc, seed=0, trace=Trace(sample=TRACED, wrongful=True))
+            simulate(sc, seed=0, trace=job_trace())
 
 
 def run_job(job: dict, store: Any, events: Any, cancel: Any
@@ -92,11 +101,10 @@ def run_job(job: dict, store: Any, events: Any, cancel: Any
     then is the job ``done`` (the run listed as kept)."""
     from scsim.core.engine import Simulation
     from scsim.dashboard.views import run_view
-    from scsim.outputs.casefile import Trace
     from scsim.scenario.loader import load_unadvised
 
     phases = Phases()
-    trace = Trace(sample=TRACED, wrongful=True)
+    trace = job_trace()
     seed, number = int(job["seed"]), job["id"]
     sides = ("runs",) if job["kind"] == "run" else ("a", "b")
     # (a setting that does nothing: the page said so)
