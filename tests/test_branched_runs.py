@@ -7,8 +7,10 @@ checkpoint's own scenario) is no branch."""
 
 from __future__ import annotations
 
+import io
 import json
 
+import pandas as pd
 import pytest
 
 import scsim
@@ -102,6 +104,22 @@ def test_scsim_runs_marks_a_branch_and_no_plain_run(saved, tmp_path, monkeypatch
     assert "branched" not in rows[plain.run_id]
     assert out.count("branched") == 1
     assert "branch, overrides, or error" in out
+    # --json: the branch an object (a list of branches), as `scsim show --json` gives it,
+    # not a string of JSON beside the overrides' object; null for a plain run
+    code, data, err = run_cli(monkeypatch, capsys, "runs", "--json", "--store",
+                              str(st.root))
+    assert code == 0, err
+    rows = {row["id"]: row for row in json.loads(data)}
+    want = [{"day": DAY, "scenario": SCENARIO, "scenario_hash": digest(scenario())}]
+    assert rows[branch.run_id]["branched"] == want
+    assert rows[plain.run_id]["branched"] is None
+    assert rows[branch.run_id]["overrides"]["listing.threshold"] == 700
+    code, shown, _ = run_cli(monkeypatch, capsys, "show", branch.run_id, "--json",
+                             "--store", str(st.root))
+    assert json.loads(shown)["info"][checkpoint.BRANCHED] == want
+    code, data, _ = run_cli(monkeypatch, capsys, "runs", "--csv", "--store", str(st.root))
+    table = pd.read_csv(io.StringIO(data)).set_index("id")  # CSV: JSON text in its cell
+    assert json.loads(table.loc[branch.run_id, "branched"]) == want
 
 
 def test_a_branch_keeps_its_record_through_its_checkpoints(saved, tmp_path):

@@ -1081,3 +1081,58 @@ def test_a_checkpointed_run_that_would_fill_the_disk_is_warned_of_first(tmp_path
     code, _, err = run_cli(monkeypatch, capsys, "run", *DISK_ARGS, "--store",
                            str(tmp_path / "store"))
     assert code == 0 and "note:" not in err, err
+
+
+def test_a_resume_that_would_fill_the_disk_is_warned_of_first(tmp_path, monkeypatch, capsys):
+    """`scsim run --checkpoint-every` warned of checkpoints that would fill the disk;
+    `scsim resume` of a run that keeps them went on without a word. It warns likewise,
+    before it starts, from the size of the checkpoint it resumes from, which stays on disk
+    until the first new one replaces it: the disk has one more checkpoint to hold, not
+    two."""
+    from scsim.outputs.words import in_bytes
+
+    def stopped() -> str:
+        with pytest.raises(KeyboardInterrupt) as stop:
+            scsim.simulate(scsim.load_scenario("pilot-1000", agents=2000, days=24), seed=1,
+                           store=tmp_path, checkpoint_every=5, progress=stop_at(12))
+        return stop.value.run_id
+
+    def free(bytes_):
+        usage = shutil.disk_usage(tmp_path)
+        return lambda path: usage._replace(free=int(bytes_))
+
+    run_id = stopped()
+    (kept,) = (tmp_path / "checkpoints" / run_id).iterdir()  # day 10's
+    each = checkpoint.files_bytes(kept)
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(each * 1.5))
+    code, out, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
+                             str(tmp_path))
+    assert code == 0, err
+    assert err.startswith(
+        f"note: this run's checkpoints take about {in_bytes(2 * each)} on disk at their peak "
+        f"(two of {in_bytes(each)} while the newest replaces the one before), "
+        f"{in_bytes(each)} more than the one it resumes from takes now, over half of the "
+        f"{in_bytes(each * 1.5)} free on the disk of {tmp_path / 'checkpoints'}: the run "
+        "may stop with a full disk"), err
+    assert "resumed at day 10" in out and "note:" not in out
+    assert "2 checkpoints written (every 5 days)" in " ".join(out.split())  # days 15, 20
+
+    run_id = stopped()
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(each * 0.8))
+    code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
+                           str(tmp_path))
+    assert code == 0 and f"more than the {in_bytes(each * 0.8)} free" in err, err
+    # none due from here on: no warning however full the disk
+    run_id = stopped()
+    code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet",
+                           "--checkpoint-every", "30", "--store", str(tmp_path))
+    assert code == 0 and "note:" not in err, err
+    # three times a checkpoint free: room for the one more it writes beside the one kept
+    # (a run from day 0 would be warned: two new ones, over half of it)
+    run_id = stopped()
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", free(each * 3))
+    code, _, err = run_cli(monkeypatch, capsys, "resume", run_id, "--quiet", "--store",
+                           str(tmp_path))
+    assert code == 0 and "note:" not in err, err
+    assert checkpoint.disk_note(each, 2, tmp_path, resumed=True) is None
+    assert checkpoint.disk_note(each, 2, tmp_path) is not None

@@ -340,6 +340,36 @@ def test_sizes_have_thousands_separators_and_scripts_get_whole_numbers(monkeypat
     assert "100 × 100,000" in out
 
 
+def test_trace_of_more_agents_than_the_run_has_or_of_no_ids_is_said(monkeypatch, capsys,
+                                                                    store):
+    """`--trace 1000` on a 100-agent run traced all 100 without a word, and
+    `--trace-ids ""` traced nobody without one: the first says so in a note (it is no
+    error), the second is refused before the run with what to write instead."""
+    from scsim.store import open_store
+
+    args = ["run", "pilot-1000", "--agents", "100", "--days", "3", "--quiet"]
+    code, _, err = scsim(monkeypatch, capsys, *args, "--trace", "1000")
+    assert code == 0, err
+    assert err == "note: --trace 1,000: this run has only 100 agents, so all of them are " \
+                  "traced"
+    traced = open_store(store).query("SELECT agent FROM traced")
+    assert sorted(traced["agent"]) == list(range(100))
+    code, _, err = scsim(monkeypatch, capsys, *args, "--trace", "100")  # asked for all
+    assert code == 0 and "note" not in err, err
+    for ids in ("", " , "):
+        code, out, err = scsim(monkeypatch, capsys, *args, "--trace-ids", ids)
+        assert (code, out) == (2, "") and "Traceback" not in err
+        assert err == (f"error: --trace-ids {ids!r} names no agent: give agent ids "
+                       "separated by commas, e.g. --trace-ids 17,4242 (or leave --trace-ids "
+                       "out; --trace N traces N agents drawn at random)")
+    assert len(open_store(store).runs()) == 2  # the refused runs were not started
+    code, _, err = scsim(monkeypatch, capsys, *args, "--trace-ids", "3,,5")
+    assert code == 0, err  # an empty place between ids is passed over, as before
+    assert sorted(open_store(store).query(
+        "SELECT agent FROM traced WHERE run_id = (SELECT id FROM runs ORDER BY started "
+        "DESC LIMIT 1)")["agent"]) == [3, 5]
+
+
 def test_explain_and_sources_speak_plainly(monkeypatch, capsys):
     """`scsim sources` headed columns clean_points and per_agent, and an untraced agent's
     points read "association: -0.0": plain headers in the table (the data keep their

@@ -13,6 +13,7 @@ import pytest
 import scsim
 from conftest import run_cli
 from scsim.analysis.compare import SWITCHES_NOTE, compare
+from scsim.errors import ScsimError
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.summary import SMALL_COUNT, listed_at_end
@@ -215,10 +216,30 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
                            "--days", "30", "--quiet", "--report")
     run_id = open_store(tmp_path).runs()["id"][0]
     assert code == 0 and str(tmp_path / "reports" / run_id / REPORT_FILE) in out
-    code, _, _ = run_cli(monkeypatch, capsys, "report", run_id, run_id, "--out",
-                         str(tmp_path / "self"))
-    html = (tmp_path / "self" / REPORT_FILE).read_text(encoding="utf-8")
-    assert code == 0 and "Nothing: A and B are the same scenario." in html
+    # a run compared with itself (B − A is 0 in everything) is refused: it quietly wrote
+    # a report of nothing
+    code, out, err = run_cli(monkeypatch, capsys, "report", run_id, "last", "--out",
+                             str(tmp_path / "self"))
+    assert (code, out) == (2, "") and err == (
+        f"error: run {run_id} is given as both A and B: a comparison needs two different "
+        f"runs (one compared with itself differs in nothing). `scsim report {run_id}` "
+        "reports it alone; to compare informants with itself under a changed setting, "
+        "`scsim compare informants informants --set-b KEY=VALUE`; to see how its figures "
+        "vary from one seed to another, `scsim sweep informants --reps 10`")
+    assert not (tmp_path / "self").exists()
+    res = scsim.simulate(scsim.load_scenario("informants", agents=300, days=3))
+    with pytest.raises(ScsimError, match=r"^the same result is given as both A and B: .* "
+                                         r"scsim\.report\(result\) reports it alone"):
+        scsim.report([res, res], tmp_path / "self")
+    assert not (tmp_path / "self").exists()
+    # two runs of the same scenario and seed are two runs: their report says B changes
+    # nothing
+    code, _, _ = run_cli(monkeypatch, capsys, "run", "informants", "--agents", "2000",
+                         "--days", "30", "--quiet")
+    code, _, err = run_cli(monkeypatch, capsys, "report", run_id, "last", "--out",
+                           str(tmp_path / "same"))
+    html = (tmp_path / "same" / REPORT_FILE).read_text(encoding="utf-8")
+    assert code == 0 and "Nothing: A and B are the same scenario." in html, err
     code, _, err = run_cli(monkeypatch, capsys, "report", "nope")
     assert code == 2 and "no run 'nope'" in err
     # a comparison over two pairs keeps both: the headline's interval and the band

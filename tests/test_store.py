@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -383,6 +384,12 @@ def test_cli_commands(tmp_path, monkeypatch, capsys):
 
     code, out, _ = run_cli(monkeypatch, capsys, "runs", "--scenario", "court-blacklist")
     assert code == 0 and run_id in out
+    for status in ("Done", "DONE"):  # a status in any case (it listed the valid ones)
+        code, out, err = run_cli(monkeypatch, capsys, "runs", "--status", status, "--csv")
+        assert (code, list(pd.read_csv(io.StringIO(out))["id"])) == (0, [run_id]), err
+    code, out, _ = run_cli(monkeypatch, capsys, "runs", "--status", "Failed")
+    assert code == 0 and run_id not in out and "no run matches --status Failed" in out
+    assert open_store(tmp_path / "store").runs(status="Done")["id"].tolist() == [run_id]
     code, out, _ = run_cli(monkeypatch, capsys, "show", run_id)
     assert code == 0 and "court-blacklist: 2,000 agents × 30 days, seed 0" in out
     code, out, _ = run_cli(monkeypatch, capsys, "query",
@@ -561,6 +568,66 @@ def test_show_saves_a_stored_run_to_a_folder(tmp_path, monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "resume", res.run_id, "--store",
                            str(tmp_path / "store"))
     assert code == 2 and f"`scsim show {res.run_id} --out DIR` saves its results" in err
+
+
+def test_show_saves_a_stored_runs_summary_to_a_csv_file(tmp_path, monkeypatch, capsys):
+    """`scsim show RUN --out DIR` writes Parquet files, which a journalist's spreadsheet
+    does not open. `--out FILE.csv` writes the summary table (the rows `scsim show --csv`
+    prints) to one new file, written whole; a file already there is never replaced,
+    --force or not, since scsim cannot tell its own CSV from the user's."""
+    store = ["--store", str(tmp_path / "store")]
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3), seed=4,
+                         store=tmp_path / "store")
+    path = tmp_path / "for the desk" / "summary.csv"  # (its folder made)
+    code, said, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(path),
+                              *store)
+    assert code == 0, err
+    assert said.rstrip().endswith(f"summary table saved to {path}")
+    code, printed, _ = run_cli(monkeypatch, capsys, "show", res.run_id, "--csv", *store)
+    assert path.read_text(encoding="utf-8") == printed  # the rows of --csv, byte for byte
+    table = pd.read_csv(path, keep_default_na=False)
+    assert list(table.columns) == ["section", "figure", "value", "note"]
+    summary = res.summary()
+    assert list(table["figure"]) == list(summary["figure"])
+    assert table.loc[table["figure"] == "agents", "value"].tolist() == [300]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["summary.csv"]  # nothing else
+
+    before = path.read_bytes()
+    for force in ([], ["--force"]):  # the user's file (or scsim's: it cannot tell) kept
+        code, out, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out",
+                                 str(path), *force, *store)
+        assert code == 2 and out == "" and "Traceback" not in err
+        assert err == (f"error: refusing to overwrite {path}: a run's summary table goes "
+                       "to a new file only (scsim cannot tell a file it wrote there from "
+                       "one of yours, so --force does not replace it); choose another "
+                       "name, or move it away first")
+        assert path.read_bytes() == before
+    upper = tmp_path / "SUMMARY.CSV"  # the ending in any case; --json keeps stdout data
+    code, data, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--json", "--out",
+                              str(upper), *store)
+    assert code == 0 and json.loads(data)["run_id"] == res.run_id
+    assert f"summary table saved to {upper}" in err and upper.read_text() == printed
+    folder = tmp_path / "folder.csv"  # a folder of that name is not replaced by a file
+    folder.mkdir()
+    code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(folder),
+                           *store)
+    assert code == 2 and err == (f"error: refusing to write a run's summary table to "
+                                 f"{folder}: it is a folder")
+    code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out",
+                           str(tmp_path / "store" / "summary.csv"), *store)
+    assert code == 2 and "it is part of the run store" in err
+    assert not (tmp_path / "store" / "summary.csv").exists()
+
+    def broken(df):  # a failure while it is written leaves no file, whole or part
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scsim.cli.store.csv_text", broken)
+    late = tmp_path / "late.csv"
+    code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(late),
+                           *store)
+    assert code == 2 and "the disk is full" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["store", "for the desk", "SUMMARY.CSV", "folder.csv"])
 
 
 def test_a_scenario_name_given_for_a_run_says_where_the_scenario_is(tmp_path, monkeypatch,

@@ -283,6 +283,23 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False,
     return _writable(target, target.parent, str(target))
 
 
+def check_new_file(path: str | os.PathLike, what: str) -> Path:
+    """The resolved ``path`` if scsim may write ``what`` there: a new file (``force`` or
+    not: a file without a seal, such as a CSV for a spreadsheet, cannot be told to be
+    scsim's own), outside a run store, where it can be written; otherwise a ScsimError
+    that says why and what to do. Nothing is touched."""
+    target = resolved(path)
+    _outside_store(target, file=True)
+    if target.is_dir():
+        raise ScsimError(f"refusing to write {what} to {target}: it is a folder")
+    if target.exists() or target.is_symlink():
+        raise ScsimError(f"refusing to overwrite {target}: {what} goes to a new file only "
+                         "(scsim cannot tell a file it wrote there from one of yours, so "
+                         "--force does not replace it); choose another name, or move it "
+                         "away first")
+    return _writable(target, target.parent, str(target))
+
+
 SEAL = "# scsim: sha256 of the lines above "
 """The start of the last line of a text file scsim seals (``sealed``)."""
 
@@ -407,9 +424,11 @@ def atomic_folder(folder: str | os.PathLike, *, kind: str,
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_file(path: str | os.PathLike, *, new: str | None = None) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; on success it replaces ``path``
-    (os.replace), on any exception it is removed."""
+    (os.replace), on any exception it is removed. ``new`` (what is written, for the
+    message): ``path`` must be a new file (``check_new_file``), checked again just
+    before it is put in place."""
     target = resolved(path)
     clear_stale_work(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -419,6 +438,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         _usual_mode(tmp, 0o666)
+        if new is not None:  # (a file of the user's that appeared meanwhile is kept)
+            check_new_file(target, new)
         os.replace(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)

@@ -157,13 +157,18 @@ def print_data(data, as_json: bool) -> None:
     import pandas as pd
 
     if not as_json:
-        typer.echo(_json_cells(whole_numbers(data)).to_csv(index=False), nl=False)
+        typer.echo(csv_text(data), nl=False)
         return
     if isinstance(data, pd.DataFrame):
         columns = [str(c) for c in data.columns]
         data = [dict(zip(columns, row, strict=True))
                 for row in whole_numbers(data).itertuples(index=False, name=None)]
     typer.echo(json.dumps(_plain(data), indent=1, allow_nan=False, default=_iso_time))
+
+
+def csv_text(df) -> str:
+    """``df`` as the CSV of ``--csv``: whole numbers whole, lists and mappings as JSON."""
+    return _json_cells(whole_numbers(df)).to_csv(index=False)
 
 
 def _iso_time(value) -> str:

@@ -21,7 +21,7 @@ from scsim.cli.app import (
 )
 from scsim.cli.progress import day_progress, stoppable
 from scsim.cli.render import print_profile, print_run
-from scsim.cli.run import checkpoints_told, write_asked
+from scsim.cli.run import checkpoints_told, disk_warning, write_asked
 from scsim.errors import ScsimError
 
 
@@ -49,7 +49,7 @@ def resume(
     the same run id; its outputs are bit for bit those of a run that never stopped, and
     the folder (--out) and report (--report) the run was started with are written as
     `scsim run` would have. Runs keep checkpoints when started with --checkpoint-every."""
-    from scsim.core.checkpoint import NOTHING_ASKED, REQUEST, requested
+    from scsim.core.checkpoint import NOTHING_ASKED, REQUEST, files_bytes, requested
     from scsim.fsutil import check_output_folder
 
     st = open_runs(store, to="resume its runs")
@@ -75,6 +75,11 @@ def resume(
                              f"{request['out']}: give resume --out DIR to save it "
                              "elsewhere)") from None
     day, days = int(manifest["day"]), int(manifest["days"])
+    every = checkpoint_every or manifest.get("checkpoint_every")
+    if every:  # as `scsim run` warns: a full disk would stop it again (each checkpoint of
+        # a run is as large as the one it goes on from)
+        disk_warning(st, every, day, days, lambda: files_bytes(Path(manifest["path"])),
+                     resumed=True)
     progress, advance = day_progress(
         days, f"{manifest['scenario_name']} · {manifest['agents']:,} agents · resumed at day "
         f"{day}", quiet)

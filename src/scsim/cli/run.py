@@ -32,6 +32,7 @@ from scsim.cli.app import (
 from scsim.cli.progress import compile_notice, day_progress, stoppable
 from scsim.cli.render import print_data, print_profile, print_run, run_record
 from scsim.errors import ScsimError, Terminated
+from scsim.outputs.words import counted
 
 
 @app.command()
@@ -84,6 +85,7 @@ def run(
         require("report", what="scsim run --report")
     as_data = data_format(json_, csv)
     sc = load(scenario, agents, days, network, set_)
+    traced = trace_request(trace, trace_ids, trace_wrongful)  # refused before any work
     if checkpoint_every is not None and checkpoint_every >= sc.days:
         err.print(f"note: --checkpoint-every {checkpoint_every:,} keeps no checkpoint in a run "
                   f"of {sc.days:,} days (none is written after the last day), so this run "
@@ -98,14 +100,20 @@ def run(
         with err.status(f"Building {sc.name}: population and network{warm_up}…"):
             from scsim.core.engine import Simulation
 
-            sim = Simulation(sc, seed=seed, threads=threads,
-                             trace=trace_request(trace, trace_ids, trace_wrongful),
+            sim = Simulation(sc, seed=seed, threads=threads, trace=traced,
                              split_passes=split_passes)
         sc = sim.scenario
+        if trace > sim.state.n:  # (a sample of them all: every agent, no error)
+            err.print(f"note: --trace {trace:,}: this run has only "
+                      f"{counted(sim.state.n, 'agent')}, so all of them are traced",
+                      soft_wrap=True)
         if runs is None:
             runs = open_runs(store, create=True)
         if checkpoint_every is not None:  # a full disk would stop the run: say so first
-            disk_warning(sim, runs, checkpoint_every)
+            from scsim.core.checkpoint import estimated_bytes
+
+            disk_warning(runs, checkpoint_every, sim.state.day, sc.days,
+                         lambda: estimated_bytes(sim))
         progress, advance = day_progress(sc.days, f"{sc.name} · {sim.state.n:,} agents",
                                          quiet)
         # the checkpoints record what is to be written once the run is done: `scsim
@@ -132,14 +140,18 @@ def run(
     write_asked(res, runs, out, force, report, say, shown)
 
 
-def disk_warning(sim, runs, every: int) -> None:
-    """Warn, before ``sim`` runs, when the checkpoints it writes every ``every`` days into
-    ``runs``' store would take much of the free disk there (``checkpoint.disk_note``)."""
+def disk_warning(runs, every: int, start: int, days: int, each: Callable[[], int],
+                 resumed: bool = False) -> None:
+    """Warn, before a run goes on from day ``start`` to ``days``, when the checkpoints it
+    writes every ``every`` days into ``runs``' store would take much of the free disk
+    there (``checkpoint.disk_note``). ``each()``: the bytes of one checkpoint, asked for
+    only when one is due; ``resumed``: the run goes on from a checkpoint there (``scsim
+    resume``)."""
     from scsim.core import checkpoint
 
-    count = checkpoint.due(sim.state.day, sim.scenario.days, every)
-    if count and (note := checkpoint.disk_note(checkpoint.estimated_bytes(sim), count,
-                                               runs.checkpoints_dir)):
+    count = checkpoint.due(start, days, every)
+    if count and (note := checkpoint.disk_note(each(), count, runs.checkpoints_dir,
+                                               resumed=resumed)):
         err.print(f"note: {note}", soft_wrap=True)
 
 
@@ -190,11 +202,16 @@ def trace_request(sample: int, ids: str | None, wrongful: bool):
     """The ``Trace`` of the --trace options (None when none is given)."""
     from scsim.outputs.casefile import Trace
 
-    if not sample and not ids and not wrongful:
-        return None
     try:
-        chosen = tuple(int(x) for x in ids.split(",") if x.strip()) if ids else ()
+        chosen = (tuple(int(x) for x in ids.split(",") if x.strip())
+                  if ids is not None else ())
     except ValueError:
         raise ScsimError(f"--trace-ids {ids!r}: give agent ids separated by commas, "
                          "e.g. 17,4242") from None
+    if ids is not None and not chosen:  # ('' traced nobody, without a word)
+        raise ScsimError(f"--trace-ids {ids!r} names no agent: give agent ids separated by "
+                         "commas, e.g. --trace-ids 17,4242 (or leave --trace-ids out; "
+                         "--trace N traces N agents drawn at random)")
+    if not sample and not chosen and not wrongful:
+        return None
     return Trace(sample=sample, ids=chosen, wrongful=wrongful, spelling="cli")

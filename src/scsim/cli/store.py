@@ -25,20 +25,24 @@ from scsim.cli.app import (
     open_runs,
 )
 from scsim.cli.progress import stoppable
-from scsim.cli.render import frame_table, print_data, print_run, run_record
+from scsim.cli.render import csv_text, frame_table, print_data, print_run, run_record
 from scsim.errors import ScsimError
 from scsim.outputs.words import counted
 
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
+SUMMARY_CSV = "a run's summary table"  # what `scsim show --out FILE.csv` writes
+JSON_COLUMNS = ("overrides", "branched")
+"""The columns of the ``runs`` table that hold JSON: objects in ``scsim runs --json`` (a
+read-only catalogue older than the ``branched`` column has none)."""
 
 
 @app.command("runs")
 def runs_command(
     scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario.")] = None,
     status: Annotated[str | None, typer.Option(
-        help="Only runs with this status: running, done, failed, interrupted or "
-        "damaged.")] = None,
+        help="Only runs with this status, in any case: running, done, failed, "
+        "interrupted or damaged.")] = None,
     limit: Annotated[int | None, typer.Option(
         min=1, help=f"At most this many runs, newest first (default: {RUNS_SHOWN} in the "
         "table, every run with --json or --csv).")] = None,
@@ -52,10 +56,12 @@ def runs_command(
     df = st.runs(scenario=scenario, status=status)
     if as_data:
         df = df if limit is None else df.head(limit)
-        if as_data == "json":  # the overrides as an object, not a string of JSON (null
-            # for a run whose scenario was not derived from a built-in or a file)
-            df = df.assign(overrides=[json.loads(o) if isinstance(o, str) else None
-                                      for o in df["overrides"]])
+        if as_data == "json":  # the overrides and the branch as objects, not strings of
+            # JSON (null for a run whose scenario was not derived from a built-in or a
+            # file, and for a run that is no branch), as `scsim show --json` gives them
+            df = df.assign(**{column: [json.loads(v) if isinstance(v, str) else None
+                                       for v in df[column]]
+                              for column in JSON_COLUMNS if column in df})
         print_data(df, as_data == "json")
         return
     from scsim.core.checkpoint import branch_headline  # (numba: not for --help)
@@ -103,16 +109,22 @@ def runs_command(
 def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")],
          full: FullOption = False, json_: JsonOption = False, csv: CsvOption = False,
          out: Annotated[Path | None, typer.Option(
-             help="Also save the run's results to this folder, as `scsim run --out` does "
-                  "(new or empty; an earlier saved run only with --force).")] = None,
+             help="Also save the run's results to this folder, as `scsim run --out` does: "
+                  "its tables as Parquet files, scenario.yaml and run.json (new or empty; "
+                  "an earlier saved run only with --force). A name ending in .csv: its "
+                  "summary table (the rows of --csv) as one CSV file for a spreadsheet "
+                  "(a new file).")] = None,
          force: ForceOption = False,
          store: StoreOption = None) -> None:
     """Print the headline of a stored run (--full: its summary table); --out copies its
-    results to a folder."""
-    from scsim.fsutil import check_output_folder
+    results to a folder, or its summary table to a .csv file."""
+    from scsim.fsutil import check_new_file, check_output_folder
 
     as_data = data_format(json_, csv)
-    if out is not None:
+    to_csv = out is not None and out.suffix.lower() == ".csv"
+    if to_csv:
+        check_new_file(out, SUMMARY_CSV)
+    elif out is not None:
         check_output_folder(out, force=force, kind="saved run")
     from scsim.core.checkpoint import kept_words
 
@@ -136,9 +148,20 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
             console.print(f"[dim]checkpoints kept: {escape(kept)}[/dim]", soft_wrap=True)
     if out is not None:
         with stoppable():  # SIGTERM stops the writing as Ctrl-C does: nothing half-written
-            path = res.save(out, force=force)
-        (err if as_data else console).print(f"results saved to [bold]{path}[/bold]",
-                                            soft_wrap=True)
+            path = (save_summary(res, out) if to_csv else res.save(out, force=force))
+        (err if as_data else console).print(
+            f"{'summary table' if to_csv else 'results'} saved to [bold]{path}[/bold]",
+            soft_wrap=True)
+
+
+def save_summary(res, path: Path) -> Path:
+    """Write the summary table of ``res`` (what ``scsim show --csv`` prints) to the new
+    file ``path`` as CSV, whole or not at all; returns its resolved path."""
+    from scsim.fsutil import atomic_file
+
+    with atomic_file(path, new=SUMMARY_CSV) as tmp:
+        tmp.write_text(csv_text(res.summary()), encoding="utf-8")
+    return path.expanduser().resolve()
 
 
 @app.command(cls=DashedArguments)

@@ -469,11 +469,14 @@ def due(start: int, days: int, every: int) -> int:
     return len(range((start // every + 1) * every, days, every))
 
 
-def disk_note(each: int, count: int, folder: Path) -> str | None:
+def disk_note(each: int, count: int, folder: Path, *, resumed: bool = False
+              ) -> str | None:
     """A warning, before a run that writes ``count`` checkpoints of about ``each`` bytes
     into ``folder``, when they would take more than ``DISK_SHARE`` of the free disk there
     at their peak (two at once, while the newest replaces the one before); None
-    otherwise."""
+    otherwise. ``resumed``: the run goes on from a checkpoint there (``scsim resume``),
+    which stays until its first new one replaces it: the peak counts it, the free disk
+    has no need to hold it again."""
     from scsim.outputs.words import in_bytes
 
     if count < 1:
@@ -482,14 +485,18 @@ def disk_note(each: int, count: int, folder: Path) -> str | None:
     while not where.exists() and where != where.parent:  # (not made yet)
         where = where.parent
     free = shutil.disk_usage(where).free
-    peak = each * min(count, 2)
-    if peak <= DISK_SHARE * free:
+    kept = int(resumed)
+    peak = each * min(count + kept, 2)
+    more = peak - each * kept  # what the disk has yet to hold
+    if more <= DISK_SHARE * free:
         return None
     at_peak = (f"{in_bytes(peak)} on disk at their peak (two of {in_bytes(each)} while the "
-               "newest replaces the one before)" if count > 1 else
+               "newest replaces the one before)" if count + kept > 1 else
                f"{in_bytes(peak)} on disk (one checkpoint)")
+    if resumed:
+        at_peak += f", {in_bytes(more)} more than the one it resumes from takes now"
     return (f"this run's checkpoints take about {at_peak}, "
-            f"{'more than' if peak > free else 'over half of'} the {in_bytes(free)} free on "
+            f"{'more than' if more > free else 'over half of'} the {in_bytes(free)} free on "
             f"the disk of {where}: the run may stop with a full disk (its last checkpoint "
             "kept: `scsim resume` continues it once there is room); free some space, or "
             "keep the store on a larger disk (--store)")

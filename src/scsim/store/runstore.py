@@ -794,7 +794,10 @@ class RunStore:
 
     def runs(self, scenario: str | None = None, status: str | None = None,
              limit: int | None = None) -> pd.DataFrame:
-        """The ``runs`` table, newest first, optionally filtered."""
+        """The ``runs`` table, newest first, optionally filtered (``status`` in any case:
+        ``Done`` is ``done``)."""
+        if isinstance(status, str):
+            status = status.lower()
         if status is not None and status not in STATUSES:
             raise ScsimError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
         where, args = [], []
@@ -1514,8 +1517,7 @@ def _traced(folder: Path, damaged: set[str], trace: str | None) -> Trace | None:
     import pyarrow.parquet as pq
 
     if trace is not None:
-        request = json.loads(trace)
-        return Trace(request["sample"], tuple(request["ids"]), request["wrongful"])
+        return Trace.requested(json.loads(trace))
     if "traced.parquet" in damaged or not (folder / "traced.parquet").is_file():
         return None
     return Trace.opened(pq.read_table(folder / "traced.parquet").to_pandas())
