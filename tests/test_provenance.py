@@ -423,3 +423,32 @@ def test_the_story_of_a_wrongful_listing_says_what_each_kind_of_error_cost():
     assert _who(both) == ("; false matches cost it 5.0 points, the last mistaking it for "
                           "agent 12; false reports cost it 1,234.5 points, the last filed by "
                           "agent 5")
+
+
+def test_trace_listed_on_the_command_line(monkeypatch, capsys, tmp_path):
+    """``--trace-listed 4``: case files of the first 4 agents listed (by day, then id),
+    each opening on the day of its first listing; the store keeps the request, which
+    ``scsim check --repair rerun`` traces again (``Trace.requested``)."""
+    import json
+
+    from scsim.outputs.casefile import Trace
+
+    store = str(tmp_path / "store")
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "2000",
+                           "--days", "40", "--store", store, "--quiet", "--trace-listed",
+                           "4", "--set", "listing.threshold=690")
+    assert code == 0, err
+    res = scsim.open_store(store).load("last")
+    traced = res.traced.set_index("agent")
+    assert len(traced) == 4 and (traced["times_listed"] > 0).all()
+    request = scsim.open_store(store).query("SELECT trace FROM runs")["trace"].iloc[0]
+    assert Trace.requested(json.loads(request)) == Trace(listed=4)
+    code, out, _ = run_cli(monkeypatch, capsys, "explain", "last", "--csv", "--store", store)
+    told = pd.read_csv(io.StringIO(out))
+    assert code == 0 and sorted(told["agent"]) == sorted(traced.index)
+    for agent, day in traced["from_day"].items():
+        assert f"day {day}: LISTED" in res.explain(int(agent)).text
+    code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "200",
+                           "--days", "5", "--store", store, "--quiet", "--trace-listed", "-1")
+    assert code == 2 and "'--trace-listed': Input should be greater than or equal to 0" in (
+        " ".join(err.split()))

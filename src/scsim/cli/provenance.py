@@ -48,7 +48,8 @@ def explain(
     store: StoreOption = None,
 ) -> None:
     """Why was this agent listed? Its case file as a dated story (traced agents: `scsim run
-    --trace N / --trace-ids / --trace-wrongful`), or its points by source. Without an
+    --trace N / --trace-ids / --trace-wrongful / --trace-listed`), or its points by
+    source. Without an
     AGENT: the agents that have a case file."""
     from scsim.outputs.casefile import wrongful_stories
 
@@ -84,8 +85,9 @@ def _print_traced(res, as_json: bool, as_csv: bool) -> None:
         return
     if not len(table):
         console.print(f"No agent of run {res.run_id} has a case file: run it again with "
-                      "--trace N (N agents at random), --trace-ids A,B,... or "
-                      "--trace-wrongful (everyone wrongfully listed). Any agent's points by "
+                      "--trace N (N agents at random), --trace-ids A,B,..., --trace-listed K "
+                      "(the first K listed) or --trace-wrongful (everyone wrongfully "
+                      "listed). Any agent's points by "
                       f"source: scsim explain {res.run_id} AGENT; the wrongful listings and "
                       f"their causes: scsim explain {res.run_id} --wrongful K.",
                       soft_wrap=True, markup=False)

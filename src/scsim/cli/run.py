@@ -74,6 +74,10 @@ def run(
         "--trace-wrongful", help="Keep case files of everyone wrongfully listed: the "
         "errors against them since day 0, then every event from their first wrongful "
         "listing.")] = False,
+    trace_listed: Annotated[int, typer.Option(
+        "--trace-listed", metavar="K", min=0, help="Keep case files of the first K agents "
+        "listed, rightfully or not (why was this person listed?): their errors and points "
+        "until the listing, then every event.")] = 0,
 ) -> None:
     """Run one scenario, print its headline (--full: the summary table) and keep it in the
     run store; --out also copies the results to a folder."""
@@ -85,7 +89,7 @@ def run(
         require("report", what="scsim run --report")
     as_data = data_format(json_, csv)
     sc = load(scenario, agents, days, network, set_)
-    traced = trace_request(trace, trace_ids, trace_wrongful)  # refused before any work
+    traced = trace_request(trace, trace_ids, trace_wrongful, trace_listed)  # before any work
     if checkpoint_every is not None and checkpoint_every >= sc.days:
         err.print(f"note: --checkpoint-every {checkpoint_every:,} keeps no checkpoint in a run "
                   f"of {sc.days:,} days (none is written after the last day), so this run "
@@ -198,7 +202,7 @@ def write_asked(res, runs, out: Path | str | None, force: bool, report: bool, sa
         raise
 
 
-def trace_request(sample: int, ids: str | None, wrongful: bool):
+def trace_request(sample: int, ids: str | None, wrongful: bool, listed: int):
     """The ``Trace`` of the --trace options (None when none is given)."""
     from scsim.outputs.casefile import Trace
 
@@ -212,6 +216,6 @@ def trace_request(sample: int, ids: str | None, wrongful: bool):
         raise ScsimError(f"--trace-ids {ids!r} names no agent: give agent ids separated by "
                          "commas, e.g. --trace-ids 17,4242 (or leave --trace-ids out; "
                          "--trace N traces N agents drawn at random)")
-    if not sample and not chosen and not wrongful:
+    if not sample and not chosen and not wrongful and not listed:
         return None
-    return Trace(sample=sample, ids=chosen, wrongful=wrongful, spelling="cli")
+    return Trace(sample=sample, ids=chosen, wrongful=wrongful, listed=listed, spelling="cli")

@@ -160,9 +160,9 @@ def case_files_html(res: Result) -> str:
         return "".join(parts)
     traced = len(res.traced)
     if not traced:
-        parts.append("<p>No agent was traced: <code>scsim run --trace N --trace-wrongful"
-                     "</code> keeps case files, <code>scsim explain RUN AGENT</code> prints "
-                     "them.</p>")
+        parts.append("<p>No agent was traced: <code>scsim run --trace N --trace-listed K "
+                     "--trace-wrongful</code> keeps case files, <code>scsim explain RUN "
+                     "AGENT</code> prints them.</p>")
         return "".join(parts)
     if not _has(res, "events") or not len(res.events):
         parts.append(f"<p>{counted(traced, 'agent was', 'agents were')} traced, and nothing "
