@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,16 @@ from scsim.outputs.headline import (
 from scsim.scenario.reference import setting_label, setting_unit
 
 PENALTY = "scoring.association.listed_penalty"
+
+
+def listing_side(listed):
+    """One side of a pair, as comparison_headline reads it: 3,000 agents over a year, of
+    whom ``listed`` (ids) were listed, nobody wrongfully."""
+    ids = np.arange(3000)
+    return SimpleNamespace(
+        agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
+                       "wrongful_listings": np.zeros(3000, np.int64)},
+        metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
 
 
 def national(**overrides):
@@ -254,8 +265,6 @@ def test_comparison_headline_counts_in_words():
     """Synthetic pairs (ever listed, ever wrongfully listed per side): one person is a
     person; a mean that rounds to 0 at its precision is 'about as many', not '0 more';
     one pair's missing interval is told once."""
-    from types import SimpleNamespace
-
     def side(listed: int, wrongful: int):
         counts = np.zeros(3000, np.int64)
         return SimpleNamespace(
@@ -295,8 +304,6 @@ def test_a_share_of_them_only_when_they_are_the_people_who_switched():
     """'N more people, X % of them wrongfully' names people: the share is given only when
     nobody is listed under A alone and the change in wrongful listings is that of the
     people B adds; a difference of two different sets of people is told as two counts."""
-    from types import SimpleNamespace
-
     def side(listed: range, wrongful: range):
         ids = np.arange(3000)
         return SimpleNamespace(
@@ -462,25 +469,15 @@ def test_an_interval_never_reaches_past_the_population():
     """Two pairs in which B lists 2,990 and 3,000 of 3,000 people that A does not: the
     t-interval of their mean (2,995 ± 64) reached "3,059" people of 3,000; it stops at
     3,000."""
-    from types import SimpleNamespace
-
-    ids = np.arange(3000)
-
-    def side(listed):
-        return SimpleNamespace(
-            agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
-                           "wrongful_listings": np.zeros(3000, np.int64)},
-            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
-
-    cmp = SimpleNamespace(a=[side(range(0)), side(range(0))],
-                          b=[side(range(2990)), side(range(3000))],
+    cmp = SimpleNamespace(a=[listing_side(range(0)), listing_side(range(0))],
+                          b=[listing_side(range(2990)), listing_side(range(3000))],
                           changes={PENALTY: (0.0, 1.0)})
     sentence = comparison_headline(cmp)
     assert "lists 2,995 more people per 3,000 in a year (95 % CI 2,931 to 3,000)" in sentence
     # nor below all of A's gone: A lists 600 and 700, B 10 and 0 (−645 ± 699 reached
     # "−1,300" people; B cannot list fewer than none: −650, A's mean, at most)
-    cmp = SimpleNamespace(a=[side(range(600)), side(range(700))],
-                          b=[side(range(10)), side(range(0))],
+    cmp = SimpleNamespace(a=[listing_side(range(600)), listing_side(range(700))],
+                          b=[listing_side(range(10)), listing_side(range(0))],
                           changes={PENALTY: (1.0, 0.0)})
     # (the interval told in the sentence's terms: "640 fewer (95 % CI −650 to 50)" read
     # as between 650 and 50 fewer, when B may list up to 50 more)
@@ -492,24 +489,31 @@ def test_fewer_has_its_interval_as_amounts_fewer():
     """B lists 100, 120 and 110 fewer people than A: "110 fewer", and its interval as
     amounts fewer, ascending ("95 % CI 85 to 135"), not as B − A ("−135 to −85", which
     beside "fewer" read as more)."""
-    from types import SimpleNamespace
-
-    ids = np.arange(3000)
-
-    def side(listed):
-        return SimpleNamespace(
-            agent_columns={"times_listed": np.isin(ids, listed).astype(np.int64),
-                           "wrongful_listings": np.zeros(3000, np.int64)},
-            metrics=np.zeros(365), scenario=SimpleNamespace(name="national-800"))
-
-    cmp = SimpleNamespace(a=[side(range(500)), side(range(520)), side(range(510))],
-                          b=[side(range(400)), side(range(400)), side(range(400))],
+    cmp = SimpleNamespace(a=[listing_side(range(k)) for k in (500, 520, 510)],
+                          b=[listing_side(range(400))] * 3,
                           changes={PENALTY: (1.0, 0.0)})
     mean, half = mean_ci95([-100, -120, -110])
     low, high = to_precision(-(mean + half), half), to_precision(-(mean - half), half)
     assert float(low.replace(",", "")) > 0  # one sided: the table's "B − A" is −137 to −83
     assert (f"lists 110 fewer people per 3,000 in a year (95 % CI {low} to {high})"
             in comparison_headline(cmp))
+
+
+def test_about_as_many_cut_at_zero_says_which_way():
+    """A lists nobody in ten pairs, B four people in one: "about as many" with an interval
+    cut at 0 ("95 % CI 0 to 1.3") said neither more nor fewer, and read the same when it
+    is B that lists 4 fewer of everyone A lists; the direction is named in both."""
+    everyone = range(3000)
+    more = SimpleNamespace(a=[listing_side(range(0))] * 10,
+                           b=[listing_side(range(0))] * 9 + [listing_side(range(4))],
+                           changes={PENALTY: (1.0, 0.0)})
+    fewer = SimpleNamespace(a=[listing_side(everyone)] * 10,
+                            b=[listing_side(everyone)] * 9 + [listing_side(range(4, 3000))],
+                            changes={PENALTY: (1.0, 0.0)})
+    assert ("lists about as many people per 3,000 in a year (95 % CI 0 to 1.3 more, not a "
+            "clear difference)") in comparison_headline(more)
+    assert ("lists about as many people per 3,000 in a year (95 % CI 0 to 1.3 fewer, not a "
+            "clear difference)") in comparison_headline(fewer)
 
 
 def test_tickets_a_year_are_those_of_the_days_sanctions_ran():

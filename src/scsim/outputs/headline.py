@@ -478,17 +478,21 @@ def _interval(values: list[float], floor: float = -math.inf, ceiling: float = ma
         return round_figure(magnitude, 9) if cut else to_precision(magnitude, half)
 
     low_text, high_text = end(low, at_floor), end(high, at_ceiling)
+    unclear = mean - half <= 0 <= mean + half
+    # what comparison_headline calls "about as many": an interval cut at 0 on one side
+    # (A listed nobody, or everyone) says which way it goes ("0 to 1.3" said neither)
+    about = unclear and round(mean) == 0
     if not change or low >= 0:
         text = f"95 % CI {low_text} to {high_text}"
-        if change and amount == "0" and high > 0:
+        if change and about and high > 0:
             text += " more"
     elif high <= 0:
         text = f"95 % CI {high_text} to {low_text}"
-        if amount == "0":
+        if about:
             text += " fewer"
     else:
         text = f"95 % CI {low_text} fewer to {high_text} more"
-    if mean - half <= 0 <= mean + half:
+    if unclear:
         text += ", not a clear difference"
     return mean, amount, text
 
