@@ -329,6 +329,12 @@ def test_wrongful_listings_per_group_are_drawn_as_the_tables_count_them(mismatch
     assert dot.get_color() == listed_colours["minority"]
     assert "(ratio)" in right.get_ylabel() and "% of the group" in left.get_ylabel()
     assert "95 % interval" in chart.caption and "divided by that of majority" in chart.caption
+    # under 30 in a group, the warning names it as the summary's does ("20 of minority"
+    # read as a share of it)
+    assert wrongly["minority"] < 30
+    assert right.get_title(loc="left") == (f"⚠ small numbers: minority has "
+                                           f"{wrongly['minority']} ever listed wrongfully "
+                                           "(under 30): wide intervals")
 
 
 def test_wrongful_listings_per_group_of_two_runs_and_of_a_run_without_them(mismatched,

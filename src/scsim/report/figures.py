@@ -524,7 +524,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
         right.set_title(f"no ratio: nobody in the group {ref} was ever listed wrongfully",
                         loc="left", color="0.3", fontsize=8)
     elif fewest is not None and fewest[0] < SMALL_COUNT:
-        right.set_title(f"⚠ small numbers: {fewest[0]:,} of {fewest[1]} ever listed "
+        right.set_title(f"⚠ small numbers: {fewest[1]} has {fewest[0]:,} ever listed "
                         f"wrongfully (under {SMALL_COUNT}): wide intervals", loc="left",
                         color="C3", fontsize=8)
     if len(runs) > 1:
