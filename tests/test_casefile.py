@@ -17,6 +17,7 @@ from scsim.core.engine import Simulation
 from scsim.core.events import EVENTS, OPENS_AT, TOLD
 from scsim.core.source import source_registry
 from scsim.core.state import LISTED
+from scsim.errors import ScsimError
 from scsim.outputs import casefile
 from scsim.outputs.casefile import POINTS_EPSILON, Trace
 from scsim.world.network import INACTIVE
@@ -793,6 +794,10 @@ def test_trace_listed_opens_the_case_files_of_the_first_listed():
     assert set(both.traced["agent"]) == set(first["agent"]) | wrongly > set(first["agent"])
     assert Trace.requested(Trace(listed=k, wrongful=True).request()) == Trace(
         listed=k, wrongful=True)
+    # a shorthand Trace.of does not know names the Trace that asks for it
+    with pytest.raises(ScsimError, match=r"scsim\.Trace\(sample=\.\.\., ids=\.\.\., "
+                                         r"wrongful=\.\.\., listed=\.\.\.\)$"):
+        Trace.of("listed")
 
 
 def test_what_errors_cost_a_wrongful_listing_keeps_its_small_amounts():

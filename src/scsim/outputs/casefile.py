@@ -178,7 +178,7 @@ class Trace:
             return cls(ids=tuple(int(i) for i in value))
         raise ScsimError(f"trace={value!r}: give a number of agents (drawn at random), a "
                          "list of agent ids, 'wrongful', or scsim.Trace(sample=..., ids=..., "
-                         "wrongful=...)")
+                         "wrongful=..., listed=...)")
 
     @classmethod
     def opened(cls, traced: pd.DataFrame) -> Trace:
