@@ -808,3 +808,29 @@ def test_what_errors_cost_a_wrongful_listing_keeps_its_small_amounts():
 
     assert [_damage_points(x) for x in (12.34, 0.05, 0.031, -0.0042, 0.0, float("nan"))] == [
         "12.3 points", "0.1 points", "0.031 points", "-0.0042 points", "0.0 points", "points"]
+
+
+def test_on_the_list_before_the_run_is_told_and_counts_as_first_listed():
+    """court-blacklist lists its initial stock before day 0: a traced agent of it had a
+    case file of "no events" (nothing was listed during the run), and ``--trace-listed``
+    traced nobody though hundreds were listed. Such an agent's case file opens with
+    ``listed_at_start`` and the day its listing ends; ``Trace(listed=K)`` takes the first
+    K on the list at day 0 (by id) before anyone listed later, traced from day 0."""
+    sc = scsim.load_scenario("court-blacklist", agents=2000, days=20)
+    sim = Simulation(sc, seed=1)
+    start = np.flatnonzero((sim.state.agents["status"] & LISTED) != 0)
+    until = sim.state.agents["listed_until"][start]
+    assert len(start) > 5
+    res = Simulation(sc, seed=1, trace=Trace(listed=4)).run()
+    traced = res.traced.set_index("agent")
+    assert sorted(traced.index) == list(start[:4]) and (traced["from_day"] == 0).all()
+    told = of(res.events, "listed_at_start")
+    assert list(told["agent"]) == list(start[:4]) and (told["day"] == 0).all()
+    assert list(told["value"]) == list(until[:4])
+    assert res.explain(int(start[0])).text.splitlines()[2] == (
+        f"day 0: on the list from before the run (listed before day 0), until day "
+        f"{until[0]:,} (score 1000.0)")
+    # by id, the same: told whoever traced it; an agent not on the list is not
+    chosen = Simulation(sc, seed=1, trace=Trace(ids=(int(start[5]), 0))).run()
+    told = of(chosen.events, "listed_at_start")
+    assert list(told["agent"]) == [start[5]] and start[5] != 0

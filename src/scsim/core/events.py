@@ -62,6 +62,9 @@ EVENTS = (
                               # detention_household) and fears for them
     "family_privileges_used", # privileges used today through `other_agent`, a top-tier
                               # household member (`value`: how many uses)
+    "listed_at_start",        # on the list when its case file opens on day 0 (listed before
+                              # the run: the initial stock or the warm-up; `value`: the day
+                              # the listing ends)
 )
 EV = {name: k for k, name in enumerate(EVENTS)}
 
@@ -70,8 +73,8 @@ TOLD = (
     ("observe", ("sighted", "seen_as_other", "act_unseen", "misattributed")),
     ("report", ("reported", "report_rejected", "filed_report", "falsely_reported",
                 "false_report_rejected", "filed_false_report")),
-    ("classify", ("traced", "errors_untold", "appeal_filed", "appeal_won", "appeal_lost",
-                  "points", "delisted", "listed", "tier")),
+    ("classify", ("listed_at_start", "traced", "errors_untold", "appeal_filed",
+                  "appeal_won", "appeal_lost", "points", "delisted", "listed", "tier")),
     ("sanction", ("blocked_tickets", "blocked_other", "school_barred", "privileges_used")),
     ("shunning", ("services_refused", "services_served")),
     ("detention", ("detained", "released", "relative_detained")),

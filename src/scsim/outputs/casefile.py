@@ -150,8 +150,9 @@ SNAPS = ("snap_points", "snap_status", "snap_tier", "snap_fear", "snap_times_lis
 class Trace:
     """Which agents get case files: ``sample`` agents drawn at random (seeded by the
     run's seed), the agents ``ids``, with ``wrongful`` everyone wrongfully listed, and the
-    first ``listed`` agents listed during the run (rightfully or not; in the order of their
-    listing days, by id within a day), who are not traced already.
+    first ``listed`` agents listed (rightfully or not; those on the list at day 0 first,
+    then in the order of their listing days; by id within a day), who are not traced
+    already.
     ``spelling`` says how they were asked for, so that a refusal names what the caller
     wrote: ``"python"`` (``trace=``, the default) or ``"cli"`` (``--trace``,
     ``--trace-ids``, ``--trace-wrongful``); it does not change whom a run traces."""
@@ -302,12 +303,38 @@ class CaseFiles(Step):
         self.error_floats = np.zeros((0, len(LOG_FLOATS)), np.float32)
         self.error_rows = 0
         self.errors_full_day = -1
-        self._snap(self.traced)
+        if sim.state.day >= 0:  # no warm-up to run first
+            self._day_0()
+        else:
+            self._snap(self.traced)
 
     def after_warm_up(self) -> None:
         """The state the traced agents' first day is compared with: day 0's, once the
         warm-up (which logs nothing) has run and the history counts restarted."""
+        self._day_0()
+
+    def _day_0(self) -> None:
+        """At the start of day 0 (after the warm-up, if any): ``--trace-listed`` traces
+        the first agents already on the list (the initial stock, the warm-up's listings;
+        by id) from day 0, as the first listed; every agent traced from day 0 and on the
+        list then is told so (``listed_at_start``, with the day its listing ends: it was
+        listed before the run, and its case file had no listing to tell); then the state
+        the first day is compared with."""
+        a = self.sim.state.agents
+        on_list = np.flatnonzero((a["status"] & LISTED) != 0)
+        first = on_list[self.flags[on_list] == 0][:self.listed_left] if len(self.flags) \
+            else on_list[:0]
+        if len(first):
+            self.listed_left -= len(first)
+            self.flags[first] = 1
+            self.traced = np.union1d(self.traced, first)
+            self.traced_from = np.zeros(len(self.traced), np.int32)
         self._snap(self.traced)
+        who = self.traced[(a["status"][self.traced] & LISTED) != 0]
+        rows = np.full((len(who), WIDTH), -1.0)
+        rows[:, AGENT], rows[:, EVENT], rows[:, POINTS] = who, EV["listed_at_start"], 0.0
+        rows[:, VALUE] = a["listed_until"][who]
+        self.log(rows)
 
     @property
     def events(self) -> np.ndarray:
@@ -825,6 +852,9 @@ def tell(e, tiers: list[str], acts: dict) -> str | None:
                 "since then are in the totals above only")
     if ev == "delisted":
         return ev
+    if ev == "listed_at_start":
+        return (f"on the list from before the run (listed before day 0), until day "
+                f"{e.value:,.0f}")
     if ev == "detained":
         why = DETAINED_FOR.get(e.cause)
         return f"DETAINED until day {e.value:.0f}" + (f" ({why})" if why else "")
