@@ -28,7 +28,12 @@ from scsim.outputs.headline import (
 )
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import group_shares, ratio_bounds, ratio_warning
+from scsim.outputs.summary import (
+    ever_wrongful_by_group,
+    group_shares,
+    ratio_bounds,
+    ratio_warning,
+)
 from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
 from scsim.scenario.schema import Scenario
@@ -145,22 +150,19 @@ def wrongful_groups(res: Result) -> dict[str, Any]:
     notes: list[str] = []  # the summary's words, one row per group in their order
     group_shares(res, codes, ever, "wrongfully listed",
                  lambda section, figure, value, note: notes.append(note))
-    sizes = np.bincount(codes, minlength=len(names.groups))
-    tally = np.bincount(codes[ever], minlength=len(names.groups))
-    k_ref = names.reference_group
-    for k, g in enumerate(names.groups):
-        count, size = int(tally[k]), int(sizes[k])
-        bounds = (ratio_bounds(count, size, int(tally[k_ref]), int(sizes[k_ref]))
-                  if k != k_ref else None)
-        ratio = (count / size / (tally[k_ref] / sizes[k_ref])
-                 if k != k_ref and size and tally[k_ref] else math.nan)
+    counts = ever_wrongful_by_group(res)
+    ref_count, ref_size = counts[ref]
+    for k, (g, (count, size)) in enumerate(counts.items()):
+        bounds = ratio_bounds(count, size, ref_count, ref_size) if g != ref else None
+        ratio = (count / size / (ref_count / ref_size)
+                 if g != ref and size and ref_count else math.nan)
         out["groups"].append({
             "group": g, "ever": count, "agents": size,
             "share": number(count / size) if size else None,
             "ratio": number(ratio), "low": bounds[0] if bounds else None,
             "high": bounds[1] if bounds else None,
             "words": f"{g}: {count:,} of {size:,} people ever wrongfully listed, {notes[k]}"})
-    total, one = int(tally.sum()), len(names.groups) == 1
+    total, one = sum(count for count, _ in counts.values()), len(names.groups) == 1
     if not total:
         out["said"] = ("Nobody was wrongfully listed in this run" +
                        (" (its population is one group)." if one else ", in any group."))

@@ -211,10 +211,22 @@ def summarise(res: Result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["section", "figure", "value", "note"])
 
 
+def ever_wrongful_by_group(res: Result) -> dict[str, tuple[int, int]]:
+    """Each group's agents ever wrongfully listed in the run, and its agents (the counts
+    behind the summary's "GROUP: ever wrongfully listed"), by group name."""
+    group = res.agent_columns["group"]
+    codes = np.asarray(getattr(group, "codes", group))
+    ever = np.asarray(res.agent_columns["wrongful_listings"]) > 0
+    count = len(res.names.groups)
+    sizes = np.bincount(codes, minlength=count)
+    tally = np.bincount(codes[ever], minlength=count)
+    return {g: (int(tally[k]), int(sizes[k])) for k, g in enumerate(res.names.groups)}
+
+
 def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, add) -> None:
     """The disparate-impact rows "GROUP: ever WHAT": the share of each group's agents for
     whom ``ever`` (one flag per agent) holds, and its ratio to the reference group's with
-    a 95 % interval (``ratio_interval``) and a warning under ``SMALL_COUNT`` agents. One
+    a 95 % interval (``ratio_in_words``) and a warning under ``SMALL_COUNT`` agents. One
     group's share is the whole population's, said without a ratio."""
     names, ref_k = res.names.groups, res.names.reference_group
     groups, ref = len(names), names[ref_k]
@@ -231,7 +243,7 @@ def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, ad
         elif not np.isfinite(ratio):
             relation = f"no ratio: nobody in {ref} {what}"
         else:
-            relation = f"ratio to {ref}: {ratio:.2f}" + ratio_interval(
+            relation = f"ratio to {ref}: {ratio:.2f}" + ratio_in_words(
                 count, sizes[k], int(tally[ref_k]), sizes[ref_k])
             counts[ref] = int(tally[ref_k])
         add("disparate impact", f"{g}: ever {what}", shares[k],
@@ -241,7 +253,7 @@ def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, ad
                if groups > 1 else ""))
 
 
-def ratio_interval(listed: int, size: int, ref_listed: int, ref_size: int) -> str:
+def ratio_in_words(listed: int, size: int, ref_listed: int, ref_size: int) -> str:
     """The 95 % interval of a group's ever-listed share over the reference group's
     (``listed`` of ``size`` agents against ``ref_listed`` of ``ref_size``), in words, by
     the log method for a ratio of two binomial proportions (Katz): " (95 % CI 0.84 to
@@ -258,7 +270,7 @@ def ratio_interval(listed: int, size: int, ref_listed: int, ref_size: int) -> st
 
 def ratio_bounds(listed: int, size: int, ref_listed: int,
                  ref_size: int) -> tuple[float, float] | None:
-    """The bounds of ``ratio_interval``'s 95 % interval (Katz's log method), as numbers
+    """The bounds of ``ratio_in_words``'s 95 % interval (Katz's log method), as numbers
     (the report's chart of wrongful listings per group draws them); None when a count is 0."""
     if listed == 0 or ref_listed == 0:
         return None

@@ -36,7 +36,13 @@ from scsim.mechanisms import classify, sanction, score
 from scsim.outputs.headline import chilling_change, chilling_window
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
-from scsim.outputs.summary import SMALL_COUNT, companies_scored, ratio_bounds, ratio_warning
+from scsim.outputs.summary import (
+    SMALL_COUNT,
+    companies_scored,
+    ever_wrongful_by_group,
+    ratio_bounds,
+    ratio_warning,
+)
 
 Runs = list[tuple[str, Result]]
 
@@ -439,18 +445,6 @@ def _wrongful_kept(res: Result) -> bool:
             and all(f"wrongful_rate_{g}" in res.metrics for g in res.names.groups))
 
 
-def ever_wrongful(res: Result) -> dict[str, tuple[int, int]]:
-    """Each group's agents ever wrongfully listed in the run, and its agents (the counts
-    behind the summary's "GROUP: ever wrongfully listed")."""
-    group = res.agent_columns["group"]
-    codes = np.asarray(getattr(group, "codes", group))
-    ever = np.asarray(res.agent_columns["wrongful_listings"]) > 0
-    count = len(res.names.groups)
-    sizes = np.bincount(codes, minlength=count)
-    tally = np.bincount(codes[ever], minlength=count)
-    return {g: (int(tally[k]), int(sizes[k])) for k, g in enumerate(res.names.groups)}
-
-
 def wrongful_groups(runs: Runs) -> Chart | str:
     """Does one group get listed wrongfully more often? Left, each group's share on the
     list wrongfully each day (lines, each group in its colour of the groups chart); right,
@@ -469,7 +463,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
     if not runs:
         return f"the run {WRONGFUL_KEPT}"
     res0 = runs[0][1]
-    if not any(count for _, r in runs for count, _ in ever_wrongful(r).values()):
+    if not any(count for _, r in runs for count, _ in ever_wrongful_by_group(r).values()):
         return "nobody was listed wrongfully"
     ref = res0.names.groups[res0.names.reference_group]
     caption = ("Left: share of each group on the list wrongfully on each day (the error-free "
@@ -491,7 +485,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
     right.axhline(1.0, color="0.5", lw=0.8)
     fewest = None
     for j, (label, res) in enumerate(runs):
-        ever = ever_wrongful(res)
+        ever = ever_wrongful_by_group(res)
         run_ref = res.names.groups[res.names.reference_group]
         ref_count, ref_size = ever[run_ref]
         for k, g in enumerate(names):
@@ -519,7 +513,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
                                          for g in names])
     right.set_xlim(-0.6, len(names) - 0.4)
     right.grid(False, axis="x")
-    if all(ever_wrongful(r)[r.names.groups[r.names.reference_group]][0] == 0
+    if all(ever_wrongful_by_group(r)[r.names.groups[r.names.reference_group]][0] == 0
            for _, r in runs):
         right.set_title(f"no ratio: nobody in the group {ref} was ever listed wrongfully",
                         loc="left", color="0.3", fontsize=8)
