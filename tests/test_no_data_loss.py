@@ -602,3 +602,57 @@ def test_a_file_output_is_refused_in_the_store_or_where_it_cannot_be_written(cli
         check_output_file(tmp_path / "a_file" / "x.yaml")
     assert check_output_file(tmp_path / "new" / "x.yaml") == tmp_path / "new" / "x.yaml"
     assert not (tmp_path / "new").exists()  # checked, nothing made
+
+
+def test_a_file_that_appears_while_a_new_one_is_written_is_kept(tmp_path, monkeypatch):
+    """``atomic_file(path, new=...)`` (`scsim show RUN --out FILE.csv`) writes only a new
+    file: one of the user's that appears at ``path`` while it writes is kept, byte for
+    byte, and the refusal says so; nothing written is left behind. With hard links the
+    write cannot replace it even when it appears right after the last check (a check,
+    then ``os.replace``, left that instant open: the user's file was replaced); on a file
+    system without them, it is checked just before the replace. A new path gets the
+    file."""
+    import errno
+
+    import scsim.fsutil as fsutil
+    from scsim.errors import ScsimError
+    from scsim.fsutil import atomic_file
+
+    path = tmp_path / "summary.csv"
+    checked, link = fsutil.check_new_file, os.link
+
+    def appears() -> None:
+        if not path.exists():
+            path.write_text("the user's\n")
+
+    def then_the_users_file(target, what):  # just after a check that passed
+        out = checked(target, what)
+        appears()
+        return out
+
+    def the_users_file_then(src, dst):  # just before the new file is put in place
+        appears()
+        link(src, dst)
+
+    monkeypatch.setattr(fsutil, "check_new_file", then_the_users_file)
+    monkeypatch.setattr(os, "link", the_users_file_then)
+    with (pytest.raises(ScsimError, match=rf"^refusing to overwrite {path}: a run's summary"),
+          atomic_file(path, new="a run's summary table") as tmp):
+        tmp.write_text("scsim's\n")
+    assert path.read_text() == "the user's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv"]
+    monkeypatch.setattr(fsutil, "check_new_file", checked)
+
+    def no_link(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)  # FAT, some network shares
+    with (pytest.raises(ScsimError, match=rf"^refusing to overwrite {path}: a run's summary"),
+          atomic_file(path, new="a run's summary table") as tmp):
+        tmp.write_text("scsim's\n")
+    assert path.read_text() == "the user's\n"
+    fresh = tmp_path / "fresh.csv"
+    with atomic_file(fresh, new="a run's summary table") as tmp:
+        tmp.write_text("scsim's\n")
+    assert fresh.read_text() == "scsim's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.csv", "summary.csv"]

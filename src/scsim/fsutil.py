@@ -427,8 +427,8 @@ def atomic_folder(folder: str | os.PathLike, *, kind: str,
 def atomic_file(path: str | os.PathLike, *, new: str | None = None) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; on success it replaces ``path``
     (os.replace), on any exception it is removed. ``new`` (what is written, for the
-    message): ``path`` must be a new file (``check_new_file``), checked again just
-    before it is put in place."""
+    message): ``path`` must be a new file (``check_new_file``), and it is put in place
+    only if nothing appeared there meanwhile (``_put_new``)."""
     target = resolved(path)
     clear_stale_work(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -438,14 +438,40 @@ def atomic_file(path: str | os.PathLike, *, new: str | None = None) -> Iterator[
     try:
         yield tmp
         _usual_mode(tmp, 0o666)
-        if new is not None:  # (a file of the user's that appeared meanwhile is kept)
-            check_new_file(target, new)
-        os.replace(tmp, target)
+        if new is None:
+            os.replace(tmp, target)
+        else:
+            _put_new(tmp, target, new)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
             raise disk_full_error(exc, f"writing {target}") from None
         raise
+
+
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+"""What ``os.link`` raises on a file system without hard links (FAT, some network
+shares)."""
+
+
+def _put_new(tmp: Path, target: Path, what: str) -> None:
+    """Put the written ``tmp`` at ``target``, which must not exist: as a hard link, which
+    fails if anything is there, so a file of the user's that appeared after the check is
+    never replaced (a check, then ``os.replace``, left that instant open); on a file
+    system without hard links, checked (``check_new_file``) just before ``os.replace``."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        check_new_file(target, what)  # the refusal, in its words
+        raise ScsimError(f"refusing to overwrite {target}: it appeared while {what} was "
+                         "written; choose another name") from None
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        check_new_file(target, what)
+        os.replace(tmp, target)
+        return
+    tmp.unlink()
 
 
 def _fill_in_place(work: Path, target: Path) -> None:
