@@ -329,3 +329,33 @@ def test_replications_are_a_sequence_and_a_simulation_says_where_it_is(reps):
     assert repr(sim) == "Simulation('pilot-1000', agents=300, seed=2, not started)"
     sim.run_until(3)
     assert repr(sim) == "Simulation('pilot-1000', agents=300, seed=2, 3 of 5 days done)"
+
+
+def test_a_metric_measured_every_few_days_is_drawn_on_those_days(scenario, reps):
+    # lcc_frac and score_assortativity are NaN between the days the network is measured
+    # (metrics.network_every): a line through the NaN drew an empty panel
+    res = reps.results[0]
+    measured = res.metrics.dropna(subset=["lcc_frac"])
+    assert 1 < len(measured) < len(res.metrics)
+    line = res.plot("lcc_frac").axes[0].lines[0]
+    assert (line.get_xdata() == measured["day"].to_numpy()).all()
+    assert (line.get_ydata() == measured["lcc_frac"].to_numpy()).all()
+    assert line.get_marker() == "o"  # the days measured are shown as points
+    line = reps.plot("score_assortativity").axes[0].lines[0]
+    means = reps.mean()["score_assortativity"].dropna()
+    assert line.get_ydata() == pytest.approx(means.to_numpy())
+    c = scsim.compare(scenario, scsim.load_scenario(
+        "national-800", agents=2000, days=60, overrides={
+            "listing.threshold": 700, "scoring.association.listed_penalty": 2}),
+        seed=4, reps=2)
+    fig = c.plot("score_assortativity")
+    line = fig.axes[0].lines[0]
+    diffs = np.stack([c.daily(k)["score_assortativity"].dropna().to_numpy()
+                      for k in range(2)])
+    assert line.get_xdata() == pytest.approx(measured["day"].to_numpy())
+    assert line.get_ydata() == pytest.approx(diffs.mean(axis=0))
+    # the title names both sides' settings; one line of it ran off the figure
+    title = fig._suptitle.get_text()
+    assert "listed_penalty=2 (+1 more); A: national-800, listing.threshold=685); bands: " \
+        "95 % interval of the mean over the pairs" in title.replace("\n", " ")
+    assert max(map(len, title.split("\n"))) <= fig.get_figwidth() * 11

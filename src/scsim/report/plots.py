@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -33,6 +34,7 @@ OVERVIEW: tuple[tuple[tuple[str, ...], str], ...] = (
     (("penalised_acts",), "smoothed"),
 )
 BAND = (0.05, 0.95)  # quantiles of the band drawn over replications
+TITLE_CHARS_PER_INCH = 11  # characters of a bold 10-point title that fit in an inch
 
 
 class NotebookFigure(Figure):
@@ -70,6 +72,15 @@ def _values(res: Result, column: str, how: str) -> np.ndarray:
     return series.to_numpy()
 
 
+def _measured(days: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The days on which a metric was measured (some run has a value), their values (one
+    row per run) and how to draw them: a metric measured every so many days (``lcc_frac``,
+    ``score_assortativity``: ``metrics.network_every``) is NaN between, and a line
+    through NaN drew nothing, so its days are drawn alone, joined, with a marker."""
+    kept = ~np.isnan(values).all(axis=0)
+    return days[kept], values[:, kept], ({} if kept.all() else {"marker": "o", "ms": 3})
+
+
 def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
               title: str | None = None) -> Figure:
     """One panel per ``(columns, how)`` of ``panels``: each column of one run as a line,
@@ -85,14 +96,15 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
         fig, axes = _panels(len(panels))
         for ax, (columns, how) in zip(axes, panels, strict=True):
             for k, column in enumerate(columns):
-                days = results[0].metrics["day"].to_numpy()
-                values = np.stack([_values(r, column, how) for r in results])
+                days, values, marks = _measured(
+                    results[0].metrics["day"].to_numpy(),
+                    np.stack([_values(r, column, how) for r in results]))
                 color = f"C{k}"
                 if len(results) == 1:
-                    ax.plot(days, values[0], color=color, label=metric_label(column))
+                    ax.plot(days, values[0], color=color, label=metric_label(column), **marks)
                 else:
                     ax.plot(days, np.nanmean(values, axis=0), color=color,
-                            label=f"{metric_label(column)} (mean of {len(results)})")
+                            label=f"{metric_label(column)} (mean of {len(results)})", **marks)
                     lo, hi = np.nanquantile(values, band, axis=0)
                     ax.fill_between(days, lo, hi, color=color, alpha=0.2, lw=0)
             units = {_unit(c, how) for c in columns}
@@ -172,12 +184,12 @@ def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
             raise ScsimError(_unknown(column, shared))
     with mpl.rc_context(STYLE):
         fig, axes = _panels(len(columns))
-        days = daily[0]["day"].to_numpy()
         for ax, column in zip(axes, columns, strict=True):
-            values = np.stack([pair[column].to_numpy(np.float64) for pair in daily])
+            days, values, marks = _measured(daily[0]["day"].to_numpy(), np.stack(
+                [pair[column].to_numpy(np.float64) for pair in daily]))
             mean = values.mean(axis=0)
             ax.plot(days, mean, color="C3", label=f"B − A, {metric_label(column)}" + (
-                f" (mean of {reps} pairs)" if reps > 1 else ""))
+                f" (mean of {reps} pairs)" if reps > 1 else ""), **marks)
             if reps > 1:
                 half = t_half_width(values.std(axis=0, ddof=1), reps)
                 ax.fill_between(days, mean - half, mean + half, color="C3", alpha=0.2, lw=0)
@@ -187,7 +199,10 @@ def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
             ax.legend(loc="best")
         label_a, label_b = comparison.labels
         band = "; bands: 95 % interval of the mean over the pairs" if reps > 1 else ""
-        fig.suptitle(f"B − A ({label_b}; {label_a}){band}", x=0.01, ha="left",
-                     fontweight="bold", fontsize=10)
+        # wrapped to the figure's width: the labels name what each side changes, and one
+        # line ran off the figure ("...; bands: 95 % interval o")
+        title = f"B − A ({label_b}; {label_a}){band}"
+        fig.suptitle(textwrap.fill(title, int(fig.get_figwidth() * TITLE_CHARS_PER_INCH)),
+                     x=0.01, ha="left", fontweight="bold", fontsize=10)
     return fig
 
