@@ -156,6 +156,16 @@ def test_run_ids_remove_and_bad_input(tmp_path):
             st.get(a.run_id[:9])
     with pytest.raises(ScsimError, match="query failed: Parser Error"):
         st.query("SELEC 1")
+    # DuckDB's hint on the lines after the first was cut off with the rest
+    with pytest.raises(ScsimError, match=r'^query failed: Catalog Error: Table with name '
+                       r'metric does not exist!; Did you mean "metrics"\?$'):
+        st.query("SELECT * FROM metric")
+    with pytest.raises(ScsimError, match=r'not found in FROM clause!; Candidate bindings: '
+                       r'"wrongful_new"'):
+        st.query("SELECT wrongfull_new FROM metrics")
+    with pytest.raises(ScsimError, match=r"the runs table calls a run's id id \(the other "
+                       r"tables run_id\): JOIN runs r ON r.id = m.run_id$"):
+        st.query("SELECT run_id FROM runs")
     with pytest.raises(ScsimError, match="only reads"):
         st.query("DELETE FROM runs")
     with pytest.raises(ScsimError, match="empty"):

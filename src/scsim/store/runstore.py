@@ -111,6 +111,8 @@ STATUSES = ("running", "done", "failed", "interrupted", "damaged")
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's catalogue transaction
 # what `scsim query` runs: statements that only read
 QUERY_STATEMENTS = (duckdb.StatementType.SELECT,)
+# The lines of a DuckDB error after its first that a query's author needs: its hints
+DUCKDB_HINTS = ("Did you mean", "Candidate bindings")
 # blanks and SQL comments before a statement's first word (with which a refusal names it)
 LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another program holding the database open
@@ -974,7 +976,14 @@ class RunStore:
                 result = con.sql(statements[0].query)
                 return _whole_sums(result.df(), [str(t) for t in result.types])
             except duckdb.Error as exc:
-                message = str(exc).strip().split("\n")[0]
+                # the first line, and DuckDB's hint when it gives one ("Did you mean
+                # "runs"?", "Candidate bindings: ..."); it was cut off with the rest
+                lines = str(exc).strip().split("\n")
+                message = "; ".join([lines[0], *(line.strip() for line in lines[1:]
+                                                 if line.startswith(DUCKDB_HINTS))])
+                if 'column "run_id" not found' in message:  # DuckDB's hint does not say it
+                    message += ("; the runs table calls a run's id id (the other tables "
+                                "run_id): JOIN runs r ON r.id = m.run_id")
                 hint = "" if has_views else (
                     " (the store has no finished runs yet, so no metrics, agents or "
                     "companies views)")
