@@ -834,3 +834,19 @@ def test_on_the_list_before_the_run_is_told_and_counts_as_first_listed():
     chosen = Simulation(sc, seed=1, trace=Trace(ids=(int(start[5]), 0))).run()
     told = of(chosen.events, "listed_at_start")
     assert list(told["agent"]) == [start[5]] and start[5] != 0
+
+
+def test_an_untraced_agent_ever_listed_is_told_so():
+    """"Why was agent X listed?" of an agent without a case file got its points by source
+    and nothing of its listings: it says how often and how long, from the agents table."""
+    res = scsim.simulate("national-800", agents=300, days=30, seed=1,
+                         overrides={"listing.threshold": 695})
+    row = res.agents[res.agents["times_listed"] > 0].iloc[0]
+    text = res.explain(int(row["agent"])).text
+    first = text.splitlines()[0]
+    end = ", and listed at the end" if row["listed"] else ""
+    assert (f"at the start; listed {int(row['times_listed'])} time"
+            f"{'s' if row['times_listed'] > 1 else ''}, {int(row['days_listed'])} days in "
+            f"all{end}. Points by source:") in first
+    never = int(res.agents.loc[res.agents["times_listed"] == 0, "agent"].iloc[0])
+    assert "listed" not in res.explain(never).text.splitlines()[0]

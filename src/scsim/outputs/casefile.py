@@ -1212,7 +1212,7 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
         "clean_points": [float(row[f"clean_points_{s}"]) if s in res.names.clean_sources
                          else 0.0 for s in sources]})
     about = (f"score {row['score']:.1f}, error-free {row['clean_score']:.1f}, from "
-             f"{row['start_score']:.1f} at the start.")
+             f"{row['start_score']:.1f} at the start{_listings(row)}.")
     booked = [f"  {t.label}: {signed_points(t.points)}" for t in totals.itertuples()
               if t.points]
     lines = [f"{untraced.format(agent=agent)}{node}; {about} " + (
@@ -1226,6 +1226,17 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
         lines.append(f"day {w.day}: wrongfully listed, cause {w.cause.replace('_', ' ')}"
                      + _who(w) + f" ({_scores(w)})" + _neighbours(w))
     return CaseFile(agent, False, totals, "\n".join(lines))
+
+
+def _listings(row: pd.Series) -> str:
+    """An untraced agent's listings, in words from its row of the agents table: ";
+    listed 2 times, 65 days in all, and listed at the end"; "" when never listed (it
+    said nothing of them, and "why was it listed?" got its points alone)."""
+    times = int(row["times_listed"])
+    if not times:
+        return ""
+    return (f"; listed {counted(times, 'time')}, {counted(int(row['days_listed']), 'day')} "
+            f"in all" + (", and listed at the end" if row["listed"] else ""))
 
 
 def _damage_points(value: float) -> str:
