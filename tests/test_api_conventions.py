@@ -5,6 +5,7 @@ say the Python way, and plain errors for slips (user audit of 2026-12-04)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import re
 import warnings
@@ -206,3 +207,19 @@ def test_run_until_beyond_the_last_day_is_an_error():
     assert sim.state.day == 0
     sim.run_until(5)
     assert sim.state.day == 5
+
+
+def test_help_on_a_result_and_on_trace_says_what_each_holds():
+    """help() in a notebook: every public table and method of a Result says what it holds
+    (``agents`` and ``companies`` said nothing), and simulate's and Simulation's ``trace=``
+    name Trace's ``listed`` as Trace's own docstring does."""
+    from scsim.core.engine import Simulation
+
+    silent = [name for name, member in vars(scsim.Result).items()
+              if not name.startswith("_") and (callable(member) or isinstance(
+                  member, property | functools.cached_property))
+              and not inspect.getdoc(member)]
+    assert silent == []
+    assert "docs/metrics.md" in inspect.getdoc(scsim.Result.agents)
+    for doc in (scsim.simulate.__doc__, Simulation.__init__.__doc__):
+        assert "the first ``listed`` agents listed" in " ".join(doc.split())

@@ -106,7 +106,8 @@ class Simulation:
                  trace: Trace | int | list[int] | str | None = None, *,
                  split_passes: bool = False):
         """``scenario``: a Scenario, or a built-in name, YAML path or mapping
-        (``load_scenario``); ``trace``: which agents get case files (``Trace``, or its
+        (``load_scenario``); ``trace``: which agents get case files (``Trace``: a sample,
+        chosen ids, the wrongfully listed, the first ``listed`` agents listed; or its
         shorthands: a number of agents at random, a list of ids, ``"wrongful"``);
         ``split_passes``: see ``Simulation.split_passes``."""
         check_threads(threads)
@@ -329,8 +330,9 @@ def simulate(scenario: Scenario | str, seed: int = 0, *, agents: int | None = No
     ``checkpoint_every``: with a store, keep a checkpoint every so many days, from which
     ``scsim resume RUN`` (``scsim.open_store().resume(RUN)`` in Python) continues the run
     if it does not finish; ``trace``: which agents get
-    case files (``Trace``: a sample, chosen ids, the wrongfully listed; or a number of
-    agents at random, a list of ids, ``"wrongful"``)."""
+    case files (``Trace``: a sample, chosen ids, the wrongfully listed, the first
+    ``listed`` agents listed; or a number of agents at random, a list of ids,
+    ``"wrongful"``)."""
     check_progress(progress)
     scenario = as_scenario(scenario, agents=agents, days=days, overrides=overrides)
     sim = Simulation(scenario, seed, threads, trace)

@@ -238,10 +238,19 @@ class Result:
 
     @cached_property
     def agents(self) -> pd.DataFrame:
+        """One row per citizen (``agent``: its id, from 0): its group, region and
+        household, its final state (score and error-free score in points, tier, listed,
+        fear 0-1...) and its history since day 0 (times and days listed, wrongful
+        listings, ties lost, blocked tickets, acts per behaviour, points by source);
+        every column: docs/metrics.md."""
         return pd.DataFrame(dict(self.agent_columns), copy=False)
 
     @cached_property
     def companies(self) -> pd.DataFrame:
+        """One row per company (``company``: its id, from 0): sector, region, legal
+        representative (``legal_rep``, an agent id), final score (points), tier, listed,
+        tax rate and revenue, days listed and its violations, committed and seen; every
+        column: docs/metrics.md."""
         return pd.DataFrame(self.company_columns, copy=False)
 
     @property
