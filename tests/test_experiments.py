@@ -696,3 +696,26 @@ def test_a_sweep_chart_cuts_a_counts_interval_at_zero():
     bars = next(c for c in ax.containers if hasattr(c, "lines"))
     lows = [segment[0][1] for segment in bars.lines[2][0].get_segments()]
     assert lows == pytest.approx([0.0, 2.0])
+
+
+def test_an_output_says_its_unit_for_every_statistic():
+    """listed_per_capita_mean (the list-stock-flows preset's) read 'listed per capita mean',
+    with no unit, in the sweep table, its chart and the sensitivity chart; and the listed
+    summed over days read '(agents)' where they are agent-days."""
+    from scsim.experiments.outputs import output_label
+
+    res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=73), seed=1)
+    m = res.metrics
+    out = evaluate(m, 2000, ["listed_per_capita_mean", "listed_total"])
+    assert out["listed_per_capita_mean"] == pytest.approx(m["listed"].mean() / 2000)
+    assert 0 < out["listed_per_capita_mean"] < 1  # a share of the agents, as the label says
+    assert out["listed_total"] == m["listed"].sum() > m["listed"].max()  # agent-days
+    assert (output_label("listed_per_capita_mean")
+            == "listed per agent, mean over days (share of agents)")
+    assert output_label("wrongful_listed_per_capita_mean").endswith("(share of agents)")
+    assert output_label("listed_total") == "listed, total over the run (agent-days)"
+    assert output_label("listed_per_100k").endswith("(agent-days)")
+    # counts summed over days are still agents, levels on a day still their own unit
+    assert output_label("wrongful_new_total") == "wrongful listings, total over the run (agents)"
+    assert output_label("listed_final") == "listed, final day (agents)"
+    assert output_label("blocked_air_per_capita_year").endswith("(tickets)")

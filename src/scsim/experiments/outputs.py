@@ -41,8 +41,10 @@ def parse_output(name: str, columns: list[str]) -> tuple[str, str]:
         "blocked_air_per_capita_year)")
 
 
-# Each statistic in words ({} is the metric's label); sums over days drop "per day"
+# Each statistic in words ({} is the metric's label); sums over days drop "per day".
+# per_capita_mean first: "mean" would take "listed_per_capita" for a column.
 _IN_WORDS = {
+    "per_capita_mean": "{} per agent, mean over days",
     "per_capita_year": "{} per person per year",
     "per_100k": "{} per 100,000 agents, over the run",
     "total": "{}, total over the run",
@@ -55,16 +57,33 @@ _SUMS = ("per_capita_year", "per_100k", "total")
 
 def output_label(name: str) -> str:
     """An output in words for a chart or a table, from the metric registry:
-    'wrongful_new_total' -> 'wrongful listings, total over the run (agents)'."""
+    'wrongful_new_total' -> 'wrongful listings, total over the run (agents)';
+    'listed_total', a level summed over days, -> '... (agent-days)';
+    'listed_per_capita_mean' -> 'listed per agent, mean over days (share of agents)'."""
     from scsim.outputs.metrics import metric_label, metric_of
 
     for stat, words in _IN_WORDS.items():
         column = name.removesuffix("_" + stat)
         metric = metric_of(column) if column != name else None
         if metric is not None:
-            unit = metric.unit.removesuffix(" per day") if stat in _SUMS else metric.unit
-            return words.format(metric_label(column)) + (f" ({unit})" if unit else "")
+            return words.format(metric_label(column)) + (
+                f" ({unit})" if (unit := _unit(metric, stat)) else "")
     return name.replace("_", " ")
+
+
+def _unit(metric, stat: str) -> str:
+    """The unit of a statistic of a metric: a sum over days drops a count's "per day" and
+    makes a level's agents agent-days (the listed of 40 days summed are not agents); a
+    mean per agent makes agents a share of them."""
+    unit = metric.unit
+    if stat in _SUMS:
+        if metric.kind == "level" and unit:
+            return "agent-days" if unit == "agents" else f"{unit} × days"
+        return unit.removesuffix(" per day")
+    if stat == "per_capita_mean":
+        return ("share of " + unit if unit.startswith("agents")
+                else f"{unit} per agent" if unit else "")
+    return unit
 
 
 def never_below_zero(name: str) -> bool:
