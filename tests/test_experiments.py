@@ -719,3 +719,25 @@ def test_an_output_says_its_unit_for_every_statistic():
     assert output_label("wrongful_new_total") == "wrongful listings, total over the run (agents)"
     assert output_label("listed_final") == "listed, final day (agents)"
     assert output_label("blocked_air_per_capita_year").endswith("(tickets)")
+
+
+def test_a_calibration_whose_trials_all_tie_says_its_best_is_no_fit(monkeypatch, tmp_path):
+    """No false match lists anyone wrongfully in 10 days at 300 agents: every trial's loss
+    was 1 and 'best parameters' were printed as a fit, with no word that they were
+    arbitrary."""
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path))
+    with pytest.warns(ResultWarning) as caught:
+        cal = scsim.calibrate("national-800", {"surveillance.misattribution": (0, 0.001)},
+                              {"wrongful_new_total": 5}, trials=3, reps=1, agents=300,
+                              days=10, workers=0, seed=2)
+    assert cal.trials["value"].tolist() == [1.0, 1.0, 1.0]  # wrongful 0 in every trial
+    assert cal.fit["fitted"].tolist() == [0.0]
+    said = [str(w.message) for w in caught]
+    assert any(m.startswith("every trial gave the same loss (1): the parameters did not "
+                            "move wrongful_new_total") for m in said)
+    assert (cal.best_params["surveillance.misattribution"]
+            == cal.trials["params_surveillance.misattribution"].iloc[0])
+    # trials whose losses differ give no such line
+    moved = Calibration({}, cal.fit, cal.trials.assign(value=[1.0, 0.5, 1.0]), cal.scenario,
+                        targets=cal.targets)
+    assert not any("same loss" in line for line in moved.warnings())

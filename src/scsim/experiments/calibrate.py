@@ -165,10 +165,20 @@ class Calibration:
         """One line per target the calibrated scenario misses by more than ``POOR_FIT``,
         saying what to try (``ranges_option``: what the ranges are called, ``the --param
         ranges`` in the CLI, ``ranges=`` in Python)."""
-        return [f"{row.output} is {row.fitted:.4g}, {miss(row.fitted, row.target)} off its "
-                f"target {row.target:g} (more than {POOR_FIT:.0%}): the calibrated scenario "
-                f"does not reproduce it (widen {ranges_option}, add parameters or trials)"
-                for row in self.poor_fits().itertuples()]
+        lines = [f"{row.output} is {row.fitted:.4g}, {miss(row.fitted, row.target)} off "
+                 f"its target {row.target:g} (more than {POOR_FIT:.0%}): the calibrated "
+                 f"scenario does not reproduce it (widen {ranges_option}, add parameters "
+                 "or trials)" for row in self.poor_fits().itertuples()]
+        losses = (self.trials["value"].dropna() if "value" in self.trials
+                  else pd.Series(dtype=float))
+        if len(losses) > 1 and losses.nunique() == 1:
+            outputs = ", ".join(t.output for t in self.targets) or "the outputs"
+            lines.append(
+                f"every trial gave the same loss ({losses.iloc[0]:.4g}): the parameters did "
+                f"not move {outputs} within these ranges, so the best parameters are the "
+                f"first trial's, not a fit (widen {ranges_option}, or choose parameters "
+                "that move the targets)")
+        return lines
 
     def save(self, path: str | os.PathLike, *, force: bool = False) -> tuple[Path, Path]:
         """Write the calibrated scenario as YAML at ``path`` (headed by ``header()``, sealed
