@@ -741,3 +741,37 @@ def test_a_calibration_whose_trials_all_tie_says_its_best_is_no_fit(monkeypatch,
     moved = Calibration({}, cal.fit, cal.trials.assign(value=[1.0, 0.5, 1.0]), cal.scenario,
                         targets=cal.targets)
     assert not any("same loss" in line for line in moved.warnings())
+
+
+def test_a_sampled_sweeps_chart_draws_its_cells_unjoined_without_a_legend_of_each():
+    """A Latin-hypercube sweep of two parameters drew each cell as a line of one point,
+    its legend 8 entries such as 'listing threshold 654.2667306581526' over the data, and
+    its caption said lines join cells that share the other values (none do). A grid keeps
+    its lines and legend, its values short."""
+    from scsim.experiments.charts import sweep_charts
+
+    data = scsim.load_scenario("national-800").model_dump(mode="json")
+    ranges = parse_ranges(["surveillance.misattribution=0..0.05",
+                           "listing.threshold=650..690"], data)
+    cells = pd.DataFrame(latin_hypercube(ranges, 8, seed=2))
+    table = cells.assign(wrongful_new_total=np.arange(8.0), wrongful_new_total_ci95=1.0)
+    (chart,) = sweep_charts(table, list(cells.columns), ["wrongful_new_total"])
+    assert "unjoined" in chart.caption and "lines join" not in chart.caption
+    for ax, param in zip(chart.figure.axes, cells.columns, strict=True):
+        assert ax.get_legend() is None
+        (bars,) = ax.containers  # one series of the 8 cells, sorted by this parameter
+        line = bars.lines[0]
+        assert sorted(line.get_xdata()) == sorted(table[param])
+        assert line.get_linestyle() == "None"
+        assert bars.lines[2][0].get_linewidths()[0] > 0  # the intervals are still drawn
+        by_x = dict(zip(table[param], table["wrongful_new_total"], strict=True))
+        assert list(line.get_ydata()) == [by_x[x] for x in line.get_xdata()]
+    grid = pd.DataFrame({"surveillance.misattribution": [0.001, 0.001, 0.0100000001, 0.0100000001],
+                         "listing.threshold": [650, 690, 650, 690],
+                         "wrongful_new_total": [0.0, 1.0, 2.0, 3.0],
+                         "wrongful_new_total_ci95": [0.0] * 4})
+    (chart,) = sweep_charts(grid, ["surveillance.misattribution", "listing.threshold"],
+                            ["wrongful_new_total"])
+    assert "lines join" in chart.caption
+    texts = [t.get_text() for t in chart.figure.axes[1].get_legend().get_texts()]
+    assert texts == ["false-match rate 0.001", "false-match rate 0.01"]

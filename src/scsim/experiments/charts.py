@@ -19,10 +19,17 @@ from scsim.report.figures import STYLE, Chart, blank_chart
 
 def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> list[Chart]:
     """One chart per output: its mean over replications (with the 95 % interval) against
-    each swept parameter, one panel per parameter; other parameters' values as lines."""
+    each swept parameter, one panel per parameter; other parameters' values as lines (a
+    grid). The cells of a sample (a Latin hypercube) share no value of any parameter: each
+    panel draws them all as points, unjoined, with no legend (it listed each cell as a
+    line of one point, its value to 16 digits)."""
     from scsim.experiments.outputs import never_below_zero, output_label
     from scsim.scenario.reference import setting_label, setting_name
 
+    sample = len(params) > 1 and len(table) > 1 and all(table[p].is_unique for p in params)
+    how = ("the cells of a sample share no parameter value, so each panel draws them all, "
+           "unjoined" if sample else "lines join cells that share the other parameters' "
+           "values")
     charts = []
     for output in outputs:
         floor = never_below_zero(output)  # a count's interval stops at 0 (it drew -0.77)
@@ -30,19 +37,20 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
             chart, axes = blank_chart(
                 f"sweep-{output}", f"{output_label(output)}, against the swept parameters",
                 "Each point is one cell: the mean over its replications, with the 95 % "
-                "interval; lines join cells that share the other parameters' values.",
+                f"interval; {how}.",
                 ncols=len(params), width=max(5.0, 4.2 * len(params)), height=3.8)
             for ax, param in zip(axes, params, strict=True):
-                others = [p for p in params if p != param]
+                others = [] if sample else [p for p in params if p != param]
                 groups = table.groupby(others, dropna=False) if others else [((), table)]
                 for key, part in groups:
                     part = part.sort_values(param)
-                    label = ", ".join(f"{setting_name(o)} {v}" for o, v in zip(
+                    label = ", ".join(f"{setting_name(o)} {_value(v)}" for o, v in zip(
                         others, key if isinstance(key, tuple) else (key,), strict=True))
                     half = part[f"{output}_ci95"]
                     below = half.clip(upper=part[output].clip(lower=0)) if floor else half
                     ax.errorbar(part[param], part[output], yerr=[below, half],
-                                marker="o", ms=3.5, capsize=2, lw=1, label=label or None)
+                                marker="o", ms=3.5, capsize=2, lw=1, ls="none" if sample else "-",
+                                label=label or None)
                 # A label in words can be wider than its panel: wrapped, not cut at the edge.
                 ax.set_xlabel(textwrap.fill(setting_label(param), 45))
                 ax.set_ylabel(textwrap.fill(output_label(output), 40))
@@ -51,6 +59,12 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
             chart.data = table
         charts.append(chart)
     return charts
+
+
+def _value(v) -> str:
+    """A parameter's value in a legend: a float to 6 significant digits (a sampled
+    0.0010344358671864 read so), anything else as it is."""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 def calibration_chart(cal: Calibration, params: list[Range]) -> Chart:
