@@ -84,7 +84,8 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     assert cells.loc[2, "blocked_air_total"] == pytest.approx(sum(totals) / 2)
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
                            "--output", "blocked_air_total", "--csv", "--quiet")
-    assert pd.read_csv(io.StringIO(out)).shape == (4, 6)  # cell, 2 parameters, reps, mean, ci
+    # cell, 2 parameters, reps, mean, ci95, lo, hi
+    assert pd.read_csv(io.StringIO(out)).shape == (4, 8)
     # tidy, for R: one row per run with its seed, id, typed parameters and outputs
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--runs", "--store",
                            str(tmp_path), "--output", "blocked_air_total", "--csv", "--quiet")
@@ -118,6 +119,64 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", "--store", str(tmp_path), "--json")
     assert [(s["id"], s["cells"], s["status"]) for s in json.loads(out)] == [
         (sweep_id, 4, "done")]
+
+
+def test_sweep_intervals_are_cut_at_zero_and_unmoved_outputs_are_told(monkeypatch, capsys,
+                                                                       tmp_path):
+    """A count's interval has its ends as columns, cut at 0 (it read "0.3333 ± 1.434"); an
+    output that is the same in every cell is told after the sweep, from the command line
+    and from Python (the analyst took a false-match rate that lists no one wrongfully at
+    800 agents and 30 days for a lever that does nothing)."""
+    from scsim.analysis.stats import mean_ci95
+    from scsim.cli.render import fmt
+    from scsim.errors import ResultWarning
+
+    sweep = ["national-800", "--grid", "surveillance.misattribution=0,0.01", "--reps", "3",
+             "--agents", "800", "--days", "30", "--workers", "0", "--store", str(tmp_path),
+             "--quiet"]
+    code, out = scsim(monkeypatch, capsys, "sweep", *sweep)
+    assert code == 0, out
+    assert ("warning: wrongful_new_total is 0 in every cell: nothing in these ranges moved "
+            "it (at this population and these days)") in out
+    assert "listed_final is" not in out  # it moved (between replications)
+    sweep_id = sweep_id_of(out)
+    outputs = ["--output", "wrongful_new_total", "--output", "listed_final"]
+    _, text, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                         *outputs, "--runs", "--csv", "--quiet")
+    each = pd.read_csv(io.StringIO(text))
+    assert (each["wrongful_new_total"] == 0).all() and each["listed_final"].nunique() > 1
+    _, text, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                         *outputs, "--csv", "--quiet")
+    cells = pd.read_csv(io.StringIO(text))
+    assert list(cells.columns) == [
+        "cell", "surveillance.misattribution", "reps", "wrongful_new_total",
+        "wrongful_new_total_ci95", "wrongful_new_total_lo", "wrongful_new_total_hi",
+        "listed_final", "listed_final_ci95", "listed_final_lo", "listed_final_hi"]
+    cut = False
+    for row in cells.itertuples():
+        for name in ("wrongful_new_total", "listed_final"):
+            mean, half = mean_ci95(list(each.loc[each["cell"] == row.cell, name]))
+            lo, hi = getattr(row, f"{name}_lo"), getattr(row, f"{name}_hi")
+            assert getattr(row, f"{name}_ci95") == pytest.approx(half)
+            assert (lo, hi) == pytest.approx((max(mean - half, 0), mean + half))
+            cut |= mean - half < 0
+    assert cut  # a count's interval reached below 0 here: its low end is 0
+    code, out = scsim(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
+                      *outputs, "--quiet")
+    row = cells.iloc[0]
+    assert code == 0 and (f"{fmt(row.listed_final)} (0 to {fmt(row.listed_final_hi)})"
+                          if row.listed_final_lo == 0 else "± ") in out, out
+    assert "0 ± 0" in out and "mean (low to high): an interval cut at" in out
+    per_cell = sweep_table(sweep_id, ["listed_final"], per_cell=True, store=tmp_path)
+    assert per_cell["listed_final_lo"].tolist() == pytest.approx(list(cells["listed_final_lo"]))
+    # from Python: the same sweep, the same warning (a ResultWarning), and its table
+    with pytest.warns(ResultWarning, match="wrongful_new_total is 0 in every cell") as told:
+        table = python_sweep("national-800", {"surveillance.misattribution": [0, 0.01]},
+                             reps=3, agents=800, days=30, workers=0, store=tmp_path,
+                             outputs=["wrongful_new_total", "listed_final"])
+    assert not [w for w in told if "listed_final" in str(w.message)]
+    pd.testing.assert_frame_equal(table.drop(columns="run_id"),
+                                  each.drop(columns="run_id"), check_dtype=False)
 
 
 def test_failing_task_is_reported_and_resume_runs_what_is_missing(monkeypatch, capsys,

@@ -189,6 +189,9 @@ def sweep_command(
     for cell, rep, error in outcome.failed:
         console.print(f"[red]failed[/red]: cell {cell} ({escape(str(plan.cells[cell]))}), "
                       f"replication {rep}: {escape(error)}")
+    for line in sw.unmoved(sw.run_table(runs, sweep_id, plan, sw.DEFAULT_OUTPUTS),
+                           sw.DEFAULT_OUTPUTS):
+        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
     console.print(f"[dim]scsim sweeps {sweep_id} tabulates it[/dim]")
     if outcome.failed:
         raise typer.Exit(1)
@@ -263,10 +266,15 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
         short = {p: p for p in params}
     shown = table[["cell", *params, "reps"]].rename(columns=short)
     for name in outputs:
-        shown[name] = [f"{fmt(m)} ± {fmt(h)}" for m, h in zip(
-            table[name], table[f"{name}_ci95"], strict=True)]
+        shown[name] = [_mean_and_interval(*row) for row in zip(
+            table[name], table[f"{name}_ci95"], table[f"{name}_lo"], table[f"{name}_hi"],
+            strict=True)]
     console.print(frame_table(shown, f"sweep {sweep_id}: mean ± 95 % interval over replications",
                               fit=True))
+    if any(((table[f"{n}_lo"] > table[n] - table[f"{n}_ci95"])
+            | (table[f"{n}_hi"] < table[n] + table[f"{n}_ci95"])).any() for n in outputs):
+        console.print("[dim]mean (low to high): an interval cut at what the output can be "
+                      "(a count stops at 0)[/dim]")
     for path, name in short.items():
         if path != name:
             console.print(f"[dim]{name} = {path}[/dim]")
@@ -287,6 +295,15 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
         charts = []
     for path in charts:
         console.print(f"chart: {path}")
+
+
+def _mean_and_interval(mean: float, half: float, low: float, high: float) -> str:
+    """A cell's mean and 95 % interval: 'mean ± half-width', or, where the interval is cut
+    at what the output can be (``cell_table``'s ``_lo`` and ``_hi``), its ends: a count's
+    '0.3333 (0 to 1.768)' (as '0.3333 ± 1.434' it read as reaching below 0)."""
+    if low > mean - half or high < mean + half:  # (False for NaN: no interval)
+        return f"{fmt(mean)} ({fmt(low)} to {fmt(high)})"
+    return f"{fmt(mean)} ± {fmt(half)}"
 
 
 @app.command("calibrate")

@@ -59,9 +59,10 @@ def sweep(scenario: Scenario | str | Path | dict,
     parameters and each of ``outputs`` (a name or a list of names; default: the sweep's
     usual outputs, e.g. ``listed_final``, ``wrongful_new_total``); ``.attrs["sweep_id"]``
     names the sweep. A run that failed twice is left out of the table, with a warning
-    naming it. ``progress(n)``, if given, is called as each run finishes with ``n``, the
-    count of runs finished so far (a function of one argument, checked before anything
-    starts)."""
+    naming it; so is an output that took one value in every run of more than one cell
+    (a ``ResultWarning``: nothing in the swept ranges moved it). ``progress(n)``, if given,
+    is called as each run finishes with ``n``, the count of runs finished so far (a
+    function of one argument, checked before anything starts)."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep()")
@@ -112,6 +113,8 @@ def sweep(scenario: Scenario | str | Path | dict,
         warnings.warn(f"sweep {sweep_id}: cell {cell} ({cell_label(plan.cells[cell])}), "
                       f"replication {rep} failed: {error}", stacklevel=2)
     table = sw.run_table(runs, sweep_id, plan, outputs)
+    for line in sw.unmoved(table, outputs):
+        warnings.warn(ResultWarning(line), stacklevel=2)
     table.attrs["sweep_id"] = sweep_id
     return table
 
@@ -125,8 +128,9 @@ def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
     RunStore). One row per finished run, as ``sweep()`` returns (cell, replication, seed,
     run id, the cell's parameters and each of ``outputs``; default: the sweep's usual
     ones); with ``per_cell``, one row per cell, each output's mean over its finished
-    replications and the half-width of its 95 % interval (``NAME_ci95``), as ``scsim
-    sweeps SWEEP`` prints it. An interrupted sweep gives what it finished."""
+    replications, the half-width of its 95 % interval (``NAME_ci95``) and the interval's
+    ends cut at what the output can be (``NAME_lo``, ``NAME_hi``: a count's stops at 0),
+    as ``scsim sweeps SWEEP`` prints it. An interrupted sweep gives what it finished."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep_table()")

@@ -50,7 +50,8 @@ MORRIS_STEP_WORDS = "two thirds"
 @dataclass
 class Sensitivity:
     """Indices per parameter: Sobol first-order (S1) and total (ST) with 95 % confidence
-    half-widths, or Morris mu* and sigma; ``samples`` holds every evaluation."""
+    half-widths, or Morris mu* and sigma; ``samples`` holds every evaluation: its seed,
+    its parameters and the output (the runs are not kept in the run store)."""
 
     method: Method
     output: str
@@ -244,5 +245,8 @@ def sensitivity(base: Scenario, params: list[Range], output: str, *, client,
         indices = pd.DataFrame({"parameter": problem["names"], "mu_star": si["mu_star"],
                                 "mu_star_ci95": si["mu_star_conf"], "sigma": si["sigma"]})
         indices = indices.sort_values("mu_star", ascending=False)
+    # each run's seed (one for all: common random numbers), so that a row can be run again
+    # (`scsim run SCENARIO --seed S --set KEY=VALUE ...`): the runs are not stored
     samples_df = pd.DataFrame(rows).assign(**{output: y})
+    samples_df.insert(0, "seed", seed)
     return Sensitivity(method, output, indices.reset_index(drop=True), samples_df)

@@ -12,6 +12,7 @@ others go on. The plan is stored with the sweep, so ``resume`` runs exactly what
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,18 +259,44 @@ def run_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
 def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per cell: its parameters, the number of finished replications, and each
-    output's mean and 95 % interval half-width over replications (``run_table``'s rows)."""
+    output's mean over replications (``run_table``'s rows), the half-width of its 95 %
+    interval (``NAME_ci95``) and the interval's ends (``NAME_lo``, ``NAME_hi``), cut at
+    what the output can be in that cell (``outputs.output_range``: 0 for a count, which
+    mean − half-width took below 0). NaN where fewer than two replications finished."""
+    from scsim.experiments.outputs import output_range
+
     runs = run_table(store, sweep_id, plan, outputs, progress)
     rows = []
     for cell, params in enumerate(plan.cells):
         found = runs[runs["cell"] == cell]
+        sc = plan.scenario(cell)
         row: dict[str, Any] = {"cell": cell, **params, "reps": len(found)}
         for name in outputs:
             mean, half = mean_ci95(list(found[name]))
+            low, high = output_range(name, sc)
             row[name] = mean
             row[f"{name}_ci95"] = half
+            cut = not math.isnan(half)
+            row[f"{name}_lo"] = max(mean - half, low) if cut else math.nan
+            row[f"{name}_hi"] = min(mean + half, high) if cut else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def unmoved(runs: pd.DataFrame, outputs: list[str]) -> list[str]:
+    """One line per output that took the same value in every finished run of a sweep of
+    more than one cell (``run_table``'s rows): nothing in the swept ranges moved it, which
+    a table of equal means does not say (a false-match rate that lists no one wrongfully
+    at a thousand agents reads as a lever that does nothing). Empty when none did."""
+    if runs["cell"].nunique() < 2:  # replications of one cell: nothing was swept
+        return []
+    lines = []
+    for name in outputs:
+        values = runs[name].dropna()
+        if len(values) and values.nunique() == 1:
+            lines.append(f"{name} is {values.iloc[0]:.4g} in every cell: nothing in these "
+                         "ranges moved it (at this population and these days)")
+    return lines
 
 
 def plan_of(store: RunStore, ref: str) -> tuple[str, Plan]:
