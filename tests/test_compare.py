@@ -395,25 +395,25 @@ def test_the_tables_intervals_stop_where_a_difference_must():
     of wrongful listings whose A had 0.2 on average."""
     import math
 
-    from scsim.analysis.compare import _value_range, _within
+    from scsim.analysis.compare import _within, value_range
     from scsim.report import _with_change
 
     inf = math.inf
-    assert _value_range("fear_mean", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
-    assert _value_range("ties_active_frac", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
-    assert _value_range("listed", "final day", 500, 0.0, 800.0) == (0.0, 500.0)
-    assert _value_range("newly_listed", "total", 500, 0.0, 800.0) == (0.0, inf)
-    assert _value_range("households_affected", "final day", 500, 0.0, 800.0) == (0.0, inf)
-    assert _value_range("di_minority", "final day", 500, 0.0, 800.0) == (0.0, inf)
+    assert value_range("fear_mean", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
+    assert value_range("ties_active_frac", "final day", 500, 0.0, 800.0) == (0.0, 1.0)
+    assert value_range("listed", "final day", 500, 0.0, 800.0) == (0.0, 500.0)
+    assert value_range("newly_listed", "total", 500, 0.0, 800.0) == (0.0, inf)
+    assert value_range("households_affected", "final day", 500, 0.0, 800.0) == (0.0, inf)
+    assert value_range("di_minority", "final day", 500, 0.0, 800.0) == (0.0, inf)
     # a statistic of the scores keeps to the scale (the dashboard showed a change of the
     # mean score "−976.6 to 241.4" on a scale of 0 to 800)
-    assert _value_range("score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
-    assert _value_range("score_p05", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
-    assert _value_range("clean_score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
-    assert _value_range("score_sd", "final day", 500, 350.0, 950.0) == (0.0, 600.0)
+    assert value_range("score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert value_range("score_p05", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert value_range("clean_score_mean", "final day", 500, 350.0, 950.0) == (350.0, 950.0)
+    assert value_range("score_sd", "final day", 500, 350.0, 950.0) == (0.0, 600.0)
     # a rate of points can be negative, a company's score has its own scale
-    assert _value_range("points_association", "total", 500, 0.0, 800.0) == (-inf, inf)
-    assert _value_range("corp_score_mean", "final day", 500, 0.0, 800.0) == (-inf, inf)
+    assert value_range("points_association", "total", 500, 0.0, 800.0) == (-inf, inf)
+    assert value_range("corp_score_mean", "final day", 500, 0.0, 800.0) == (-inf, inf)
     rows = pd.DataFrame({"metric": ["fear_mean", "fear_mean", "listed", "wrongful", "x"],
                          "a": [0.3, 0.1, 200.0, 0.2, float("nan")],
                          "lo": [-1.3, 0.8, -700.0, -43.2, -5.0],

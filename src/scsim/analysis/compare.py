@@ -172,7 +172,7 @@ class Comparison:
         long = pd.DataFrame(rows, columns=["metric", "measure", "rep", "a", "b"])
         out = _aggregate(long, ["metric", "measure"])
         n, scoring = len(self.a[0].agents), self.a[0].scenario.scoring
-        ranges = [_value_range(m, measure, n, float(scoring.min), float(scoring.max))
+        ranges = [value_range(m, measure, n, float(scoring.min), float(scoring.max))
                   for m, measure in zip(out["metric"], out["measure"], strict=True)]
         low = pd.Series([lowest for lowest, _ in ranges], index=out.index, dtype=float)
         high = pd.Series([highest for _, highest in ranges], index=out.index, dtype=float)
@@ -346,7 +346,7 @@ def _moments(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _ratio_range(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The values a ratio of two means can take when each mean lies between ``low`` and
-    ``high`` (arrays, a metric's range, ``_value_range``): from low/high to high/low for
+    ``high`` (arrays, a metric's range, ``value_range``): from low/high to high/low for
     what is never negative (0 to inf for a total of counts: B − A from −100 % on), any
     value otherwise."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -364,7 +364,7 @@ SWITCHES_NOTE = ("These count the people whose fate differs, each way; the chang
 SHARE_UNITS = ("share", "0-1", "share of the group")  # a level between 0 and 1
 
 
-def _value_range(metric: str, measure: str, agents: int, score_min: float,
+def value_range(metric: str, measure: str, agents: int, score_min: float,
                  score_max: float) -> tuple[float, float]:
     """Lowest and highest value one run can give ``metric`` (in its unit) as ``measure``
     takes it: on the final day, 0 to 1 for a share, 0 to the number of agents for a count

@@ -100,15 +100,15 @@ def never_below_zero(name: str) -> bool:
 
 def output_range(name: str, sc) -> tuple[float, float]:
     """Lowest and highest value ``name`` can take in a run of scenario ``sc``, as a paired
-    comparison cuts its intervals (``analysis.compare._value_range``): a final day's share
+    comparison cuts its intervals (``analysis.compare.value_range``): a final day's share
     0 to 1, its count of agents 0 to the agents, its score on the scale; from 0 for every
     statistic of what is never negative (counts, shares...); no bound otherwise (points)."""
-    from scsim.analysis.compare import _value_range
+    from scsim.analysis.compare import value_range
 
     for stat in STATISTICS:
         column = name.removesuffix("_" + stat)
         if column != name:
-            return _value_range(column, "final day" if stat == "final" else stat,
+            return value_range(column, "final day" if stat == "final" else stat,
                                 sc.population.agents, float(sc.scoring.min),
                                 float(sc.scoring.max))
     return -np.inf, np.inf
