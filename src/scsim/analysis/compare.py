@@ -148,8 +148,10 @@ class Comparison:
         is never negative; within the score scale for a score statistic). An end is ±inf
         where the interval has no bound on that side: A's mean is too small and variable
         (not clearly above 0 over the pairs) to give a relative change
-        (``outputs.words.UNBOUNDED_CHANGE``). 0 to 0 where B − A is 0 in every pair (as
-        its own interval); both NaN with one pair, which has no interval.
+        (``outputs.words.UNBOUNDED_CHANGE``). Where B is the same multiple of A in every
+        pair, the change is exactly that (0 to 0 where B − A is 0 in every pair, as its
+        own interval; −100 % where B is 0); both NaN with one pair, which has no
+        interval.
         ``headline=True`` (by name only: ``metrics("listed")`` took the metric's name for
         it) keeps the metrics of ``HEADLINE`` and acts per behaviour. A metric that one
         side does not record (its mechanism is off there: detention switched on in B
@@ -185,18 +187,18 @@ class Comparison:
         ratio_lo, ratio_hi = ratio_interval(
             out["a"], out["b"], moments["var_a"], moments["var_b"], moments["cov_ab"],
             moments["n"], lowest, highest)
-        # B as A in every pair: no change, as B − A's own interval (0 to 0) says; Fieller's
-        # set, which allows A's mean to be near 0 (then B's too), is all ratios there
-        same = (out["lo"] == 0) & (out["hi"] == 0)
-        # B at 0 in every pair (the mechanism off under B): −100 % for any A's mean above
-        # 0, which a relative change takes as given; Fieller's set allows A's mean near 0
-        # and said "−100 % (no bound)" of everyone B never listed
-        none = ((out["b"] == 0) & (moments["var_b"] == 0)).to_numpy()
-        fixed = np.where(same, 0.0, -1.0)
-        out["change_lo"] = np.where(base.isna(), np.nan,
-                                    np.where(same | none, fixed, ratio_lo - 1.0))
-        out["change_hi"] = np.where(base.isna(), np.nan,
-                                    np.where(same | none, fixed, ratio_hi - 1.0))
+        # B a fixed multiple of A in every pair (B as A: no change; B at 0, its mechanism
+        # off: −100 %): the ratio is that multiple for any A's mean above 0, which a
+        # relative change takes as given; Fieller's set, which allows A's mean near 0, is
+        # all ratios there ("−100 % (no bound)" of everyone B never listed)
+        ratio = (out["b"] / base).to_numpy(float)
+        spread = (moments["var_b"] - 2 * ratio * moments["cov_ab"]
+                  + ratio**2 * moments["var_a"]).to_numpy(float)  # of b − ratio·a
+        scale = (moments["var_b"] + ratio**2 * moments["var_a"]).to_numpy(float)
+        exact = spread <= EXACT * scale
+        out["change_lo"] = np.where(exact, ratio - 1.0, ratio_lo - 1.0)
+        out["change_hi"] = np.where(exact, ratio - 1.0, ratio_hi - 1.0)
+        out.loc[base.isna(), ["change_lo", "change_hi"]] = np.nan
         out.insert(2, "unit", [measured_unit(m, measure) for m, measure in zip(
             out["metric"], out["measure"], strict=True)])
         return out
@@ -328,6 +330,11 @@ def _aggregate(long: pd.DataFrame, keys: list[str], value: str | None = None) ->
     half = pd.Series(t_half_width(sd, n), index=n.index)
     out["lo"], out["hi"] = out[value] - half, out[value] + half
     return out.reset_index()
+
+
+EXACT = 1e-9
+"""The spread of b − r·a over the pairs (r = b̄/ā), relative to that of b and r·a, below
+which B is r times A in every pair (float rounding of the variances and covariance)."""
 
 
 def _moments(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
