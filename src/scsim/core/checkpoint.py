@@ -485,13 +485,13 @@ def disk_note(each: int, count: int, folder: Path, *, resumed: bool = False
     while not where.exists() and where != where.parent:  # (not made yet)
         where = where.parent
     free = shutil.disk_usage(where).free
-    kept = int(resumed)
-    peak = each * min(count + kept, 2)
-    more = peak - each * kept  # what the disk has yet to hold
+    on_disk = int(resumed)  # checkpoints there already
+    peak = each * min(count + on_disk, 2)
+    more = peak - each * on_disk  # what the disk has yet to hold
     if more <= DISK_SHARE * free:
         return None
     at_peak = (f"{in_bytes(peak)} on disk at their peak (two of {in_bytes(each)} while the "
-               "newest replaces the one before)" if count + kept > 1 else
+               "newest replaces the one before)" if count + on_disk > 1 else
                f"{in_bytes(peak)} on disk (one checkpoint)")
     if resumed:
         at_peak += f", {in_bytes(more)} more than the one it resumes from takes now"

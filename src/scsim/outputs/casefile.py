@@ -321,10 +321,9 @@ class CaseFiles(Step):
         listed before the run, and its case file had no listing to tell); then the state
         the first day is compared with."""
         a = self.sim.state.agents
-        on_list = np.flatnonzero((a["status"] & LISTED) != 0)
-        first = on_list[self.flags[on_list] == 0][:self.listed_left] if len(self.flags) \
-            else on_list[:0]
-        if len(first):
+        if self.listed_left:  # (a pass over every agent only then)
+            on_list = np.flatnonzero((a["status"] & LISTED) != 0)
+            first = on_list[self.flags[on_list] == 0][:self.listed_left]
             self.listed_left -= len(first)
             self.flags[first] = 1
             self.traced = np.union1d(self.traced, first)
