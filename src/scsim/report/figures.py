@@ -463,7 +463,8 @@ def wrongful_groups(runs: Runs) -> Chart | str:
     if not runs:
         return f"the run {WRONGFUL_KEPT}"
     res0 = runs[0][1]
-    if not any(count for _, r in runs for count, _ in ever_wrongful_by_group(r).values()):
+    evers = [ever_wrongful_by_group(r) for _, r in runs]  # per run: group -> (ever, agents)
+    if not any(count for ever in evers for count, _ in ever.values()):
         return "nobody was listed wrongfully"
     ref = res0.names.groups[res0.names.reference_group]
     caption = ("Left: share of each group on the list wrongfully on each day (the error-free "
@@ -484,8 +485,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
             for label, res in runs for g in names]
     right.axhline(1.0, color="0.5", lw=0.8)
     fewest = None
-    for j, (label, res) in enumerate(runs):
-        ever = ever_wrongful_by_group(res)
+    for j, ((label, res), ever) in enumerate(zip(runs, evers, strict=True)):
         run_ref = res.names.groups[res.names.reference_group]
         ref_count, ref_size = ever[run_ref]
         for k, g in enumerate(names):
@@ -513,8 +513,8 @@ def wrongful_groups(runs: Runs) -> Chart | str:
                                          for g in names])
     right.set_xlim(-0.6, len(names) - 0.4)
     right.grid(False, axis="x")
-    if all(ever_wrongful_by_group(r)[r.names.groups[r.names.reference_group]][0] == 0
-           for _, r in runs):
+    if all(ever[r.names.groups[r.names.reference_group]][0] == 0
+           for (_, r), ever in zip(runs, evers, strict=True)):
         right.set_title(f"no ratio: nobody in the group {ref} was ever listed wrongfully",
                         loc="left", color="0.3", fontsize=8)
     elif fewest is not None and fewest[0] < SMALL_COUNT:
