@@ -33,6 +33,7 @@ from scsim.outputs.summary import (
     group_shares,
     ratio_bounds,
     ratio_warning,
+    share_ratio,
 )
 from scsim.outputs.words import counted, spoken
 from scsim.scenario.diff import builtin, changed_settings
@@ -154,8 +155,7 @@ def wrongful_groups(res: Result) -> dict[str, Any]:
     ref_count, ref_size = counts[ref]
     for k, (g, (count, size)) in enumerate(counts.items()):
         bounds = ratio_bounds(count, size, ref_count, ref_size) if g != ref else None
-        ratio = (count / size / (ref_count / ref_size)
-                 if g != ref and size and ref_count else math.nan)
+        ratio = share_ratio(count, size, ref_count, ref_size) if g != ref else math.nan
         out["groups"].append({
             "group": g, "ever": count, "agents": size,
             "share": number(count / size) if size else None,

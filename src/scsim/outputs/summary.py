@@ -253,6 +253,15 @@ def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, ad
                if groups > 1 else ""))
 
 
+def share_ratio(count: int, size: int, ref_count: int, ref_size: int) -> float:
+    """A group's share (``count`` of ``size`` agents) over the reference group's
+    (``ref_count`` of ``ref_size``): NaN where either share is undefined or the
+    reference's is 0."""
+    if not (size and ref_size and ref_count):
+        return math.nan
+    return count / size / (ref_count / ref_size)
+
+
 def ratio_in_words(listed: int, size: int, ref_listed: int, ref_size: int) -> str:
     """The 95 % interval of a group's ever-listed share over the reference group's
     (``listed`` of ``size`` agents against ``ref_listed`` of ``ref_size``), in words, by

@@ -42,6 +42,7 @@ from scsim.outputs.summary import (
     ever_wrongful_by_group,
     ratio_bounds,
     ratio_warning,
+    share_ratio,
 )
 
 Runs = list[tuple[str, Result]]
@@ -490,7 +491,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
         ref_count, ref_size = ever[run_ref]
         for k, g in enumerate(names):
             count, size = ever[g]
-            ratio = count / size / (ref_count / ref_size) if ref_count and size else math.nan
+            ratio = share_ratio(count, size, ref_count, ref_size)
             # none for the reference itself (1 by definition), nor for a count of 0
             bounds = ratio_bounds(count, size, ref_count, ref_size) if g != run_ref else None
             low, high = bounds or (math.nan, math.nan)
