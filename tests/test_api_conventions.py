@@ -10,6 +10,7 @@ import inspect
 import re
 import warnings
 
+import pandas as pd
 import pytest
 
 import scsim
@@ -207,6 +208,31 @@ def test_run_until_beyond_the_last_day_is_an_error():
     assert sim.state.day == 0
     sim.run_until(5)
     assert sim.state.day == 5
+
+
+def test_step_runs_a_day_at_a_time_as_mesa_and_metrics_gives_the_days_done():
+    sc = scsim.load_scenario("mesa-parity", agents=300, days=6)
+    whole = scsim.Simulation(sc, seed=4).run()
+    sim = scsim.Simulation(sc, seed=4)
+    assert sim.metrics().empty and list(sim.metrics().columns) == list(whole.metrics.columns)
+    sim.step()
+    assert sim.state.day == 1
+    pd.testing.assert_frame_equal(sim.metrics(), whole.metrics.iloc[:1])
+    sim.step(3)
+    assert list(sim.metrics()["day"]) == [0, 1, 2, 3]
+    with pytest.raises(ScsimError, match=r"step\(3\): the run has 2 days left of its 6 "
+                                         r"\(day 4 is next\); run\(\) finishes"):
+        sim.step(3)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ScsimError, match="a whole number of at least 1"):
+            sim.step(bad)
+    assert sim.state.day == 4
+    sim.step(2)
+    with pytest.raises(ScsimError, match=r"step\(1\): all 6 days of the run are done"):
+        sim.step()
+    # a day at a time gives the same bits as the run in one go
+    pd.testing.assert_frame_equal(sim.metrics(), whole.metrics)
+    pd.testing.assert_frame_equal(sim.run().agents, whole.agents)
 
 
 def test_help_on_a_result_and_on_trace_says_what_each_holds():

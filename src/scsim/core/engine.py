@@ -26,9 +26,10 @@ from scsim.core.state import State
 from scsim.core.step import Today
 from scsim.errors import ScsimError, check_progress
 from scsim.outputs.casefile import CaseFiles, Trace
-from scsim.outputs.metrics import MetricsRecorder
+from scsim.outputs.metrics import MetricsRecorder, metrics_frame
 from scsim.outputs.provenance import Provenance
 from scsim.outputs.result import Result
+from scsim.outputs.words import counted
 from scsim.scenario.loader import as_scenario, timeline_epochs
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
@@ -197,7 +198,7 @@ class Simulation:
         t0 = time.perf_counter()
         with self._on_day_threads():
             while self.state.day < 0:
-                self.step(self.state.day, self.epochs[0][1])
+                self._simulate_day(self.state.day, self.epochs[0][1])
         self.state.restart_history()
         self.case_files.after_warm_up()
         self.profile["setup"] += time.perf_counter() - t0
@@ -236,7 +237,7 @@ class Simulation:
         try:
             with self.kernels.measure(), self._on_day_threads():
                 for today in range(self.state.day, min(day, self.scenario.days)):
-                    self.step(today, self.epochs[self.epoch_of(today)][1])
+                    self._simulate_day(today, self.epochs[self.epoch_of(today)][1])
                     if progress is not None:
                         progress(today)
                     if checkpoints is not None:
@@ -279,7 +280,29 @@ class Simulation:
 
         return checkpoint.load(path, scenario, threads)
 
-    def step(self, day: int, p: Params) -> None:
+    def step(self, days: int = 1) -> None:
+        """Simulate the next day (``days``: the next so many), as Mesa's ``model.step()``
+        does; ``metrics()`` then gives the days done. A ScsimError past the scenario's last
+        day (``run()`` simulates every day left)."""
+        done, last = self.state.day, self.scenario.days
+        if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 1:
+            raise ScsimError(f"step({days!r}): the number of days to simulate is a whole "
+                             "number of at least 1")
+        if done + days > last:
+            if done == last:
+                raise ScsimError(f"step({days}): all {last:,} days of the run are done; "
+                                 "run() gives its Result")
+            raise ScsimError(f"step({days}): the run has {counted(last - done, 'day')} left "
+                             f"of its {last:,} (day {done:,} is next); run() finishes the run "
+                             "and gives its Result")
+        self.run_until(done + days)
+
+    def metrics(self) -> pd.DataFrame:
+        """The daily metrics of the days simulated so far (one row per day, as
+        ``Result.metrics``): what a notebook reads between ``step()`` calls."""
+        return metrics_frame(self.recorder.table[:self.state.day], self.recorder.columns)
+
+    def _simulate_day(self, day: int, p: Params) -> None:
         """One day: every step of the plan that is on, in order (MODEL.md, One day); on a
         warm-up day (``day`` < 0) all but those that report (``Step.reports``), and
         nobody traced."""

@@ -154,6 +154,17 @@ def is_count(column: str) -> bool:
     return m is not None and (m.kind == "count" or m.unit in ("agents", "companies"))
 
 
+def metrics_frame(table: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The daily metrics ``table`` (one row per day, ``columns``) as a DataFrame: ``day`` as
+    int32, counts (events, agents, companies) as int64 unless a day has no value (NaN), the
+    other figures as float64."""
+    df = pd.DataFrame(table, columns=columns)
+    df["day"] = df["day"].astype(np.int32)
+    counts = [c for c in df.columns if c != "day" and is_count(c) and df[c].notna().all()]
+    df[counts] = df[counts].astype(np.int64)
+    return df
+
+
 NON_NEGATIVE_UNITS = ("share", "share of the group", "0-1", "households", "day", "ratio")
 
 

@@ -220,13 +220,9 @@ class Result:
     def metrics(self) -> pd.DataFrame:
         """One row per day; counts (events, agents, companies) as int64 unless a day has
         no value (NaN), the other figures as float64."""
-        from scsim.outputs.metrics import is_count
+        from scsim.outputs.metrics import metrics_frame
 
-        df = pd.DataFrame(self.metrics_table, columns=self.metrics_columns)
-        df["day"] = df["day"].astype(np.int32)
-        counts = [c for c in df.columns if c != "day" and is_count(c) and df[c].notna().all()]
-        df[counts] = df[counts].astype(np.int64)
-        return df
+        return metrics_frame(self.metrics_table, self.metrics_columns)
 
     @cached_property
     def scaled_metrics(self) -> pd.DataFrame:
