@@ -653,3 +653,62 @@ def test_query_names_a_use_statement_with_a(monkeypatch, capsys):
     small_run(monkeypatch, capsys)
     err = refused(monkeypatch, capsys, "query", "USE memory")
     assert err.endswith("this query has a USE statement"), err
+
+
+def whole_number_parameters():
+    """(words before the value, the parameter's name as Click shows it) for every parameter
+    typed int of every command: an option's flag, or an argument after placeholders."""
+    from typer.main import get_command
+
+    from scsim.cli import app
+
+    found = []
+    commands = [((name,), command) for name, command in get_command(app).commands.items()]
+    while commands:
+        path, command = commands.pop()
+        commands += [((*path, name), sub)
+                     for name, sub in getattr(command, "commands", {}).items()]
+        before: list[str] = []  # placeholders for the arguments before this one
+        for param in command.params:
+            whole = getattr(getattr(param, "type_descriptor", None), "annotation", None) is int
+            if param.param_type_name == "argument":
+                if whole:
+                    found.append(((*path, *before), param.name))
+                before.append("x")
+            elif whole:
+                found.append(((*path, param.opts[0]), param.opts[0]))
+    return found
+
+
+def test_every_whole_number_parameter_is_found():
+    names = {(words[0], name) for words, name in whole_number_parameters()}
+    assert {("run", "--agents"), ("compare", "--reps"), ("runs", "--limit"),
+            ("explain", "agent"), ("dashboard", "--port")} <= names
+
+
+@pytest.mark.parametrize(("words", "name"), whole_number_parameters())
+def test_a_whole_number_written_with_separators_is_told_how_to_write_it(monkeypatch, capsys,
+                                                                       words, name):
+    """`--agents 1,000` was Typer's "Input should be a valid integer", with neither the
+    value nor what to write; every whole-number option and argument of every command now
+    names both."""
+    err = refused(monkeypatch, capsys, *words, "1,000")
+    assert f"Invalid value for '{name}': '1,000' is not a whole number: write 1000" in err
+
+
+@pytest.mark.parametrize(("word", "told"), [
+    ("1e3", "write 1000"), ("1.000", "write 1000"), ("1 000", "write 1000"),
+    ("100.0", "write 100"), ("2.5", "write 2 or 3"), ("-2.5", "write -3 or -2"),
+    ("ten", "write digits only, e.g. 1000"), ("inf", "write digits only, e.g. 1000"),
+    ("1e999999", "write digits only, e.g. 1000"),
+])
+def test_what_is_not_a_whole_number_is_told_what_to_write(monkeypatch, capsys, word, told):
+    """'1.000' (a thousand in much of Europe) and '100.0' were read as 1 and 100 days."""
+    err = refused(monkeypatch, capsys, "run", "national-800", "--days", word)
+    assert f"Invalid value for '--days': '{word}' is not a whole number: {told}" in err
+
+
+def test_a_whole_number_python_reads_is_still_taken(monkeypatch, capsys):
+    code, out, err = scsim(monkeypatch, capsys, "scenarios", "show", "national-800",
+                           "--days", " 1_0 ")
+    assert code == 0 and yaml.safe_load(out)["days"] == 10, err

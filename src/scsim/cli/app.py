@@ -9,8 +9,10 @@ Dask, matplotlib, Optuna and SALib are imported inside the commands that need th
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -69,6 +71,66 @@ def _flags_without_a_type() -> None:
 
 
 _flags_without_a_type()
+
+
+def _whole_numbers_told() -> None:
+    """A word given for a whole-number option or argument that Python does not read as one
+    (``--agents 1,000``, ``--days 1e3``) is refused with the word and what to write
+    (``not_whole``), for every command: Typer said "Input should be a valid integer",
+    naming neither, and read ``--days 1.000`` (a thousand in much of Europe) as 1 day."""
+    for kind in (typer.core.TyperOption, typer.core.TyperArgument):
+        typed = kind.process_value
+        if not getattr(typed, "scsim_whole_numbers", False):
+            kind.process_value = _refusing_what_is_not_whole(typed)
+
+
+def _refusing_what_is_not_whole(typed):
+    """``typed`` (a parameter's ``process_value``), after refusing a word that is not a
+    whole number where the parameter takes one."""
+
+    def process_value(self, ctx, value):
+        if isinstance(value, str) and _takes_a_whole_number(self):
+            try:
+                int(value)  # '1000', ' 1_000 '
+            except ValueError:
+                raise typer.BadParameter(not_whole(value), ctx=ctx, param=self) from None
+        return typed(self, ctx, value)
+
+    process_value.scsim_whole_numbers = True
+    return process_value
+
+
+def _takes_a_whole_number(param) -> bool:
+    """Whether ``param`` is typed ``int``: in Typer's own types (0.26 on), else Click's."""
+    described = getattr(param, "type_descriptor", None)
+    if described is not None:
+        return described.annotation is int
+    return getattr(getattr(param, "type", None), "name", None) in ("integer", "integer range")
+
+
+# digits in groups of three: 1,000 or 1.000 or 1 000 or 1'000 (one sign throughout)
+_THOUSANDS = re.compile(r"-?\d{1,3}([,.' ])\d{3}(?:\1\d{3})*")
+
+
+def not_whole(word: str) -> str:
+    """What to say of ``word`` where a whole number was asked, e.g. "'1,000' is not a whole
+    number: write 1000"; '1e3' is told 1000, '2.5' 2 or 3."""
+    said = f"{word!r} is not a whole number: write "
+    if _THOUSANDS.fullmatch(word.strip()):
+        return said + re.sub(r"[,.' ]", "", word.strip())
+    try:
+        number = Decimal(word.strip())
+    except InvalidOperation:
+        return said + "digits only, e.g. 1000"
+    if not number.is_finite() or number.adjusted() > 18:  # inf, nan, 1e999999
+        return said + "digits only, e.g. 1000"
+    if number == number.to_integral_value():
+        return said + str(int(number))
+    below = int(number.to_integral_value(rounding=ROUND_FLOOR))
+    return said + f"{below} or {below + 1}"
+
+
+_whole_numbers_told()
 
 
 class DashedArguments(typer.core.TyperCommand):
