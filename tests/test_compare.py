@@ -666,3 +666,33 @@ def test_the_acts_sentence_names_a_change_with_no_upper_bound_as_such():
         "Acts change most for littering (7450.0 % more, 95 % CI at least 200.0 % more: "
         f"{UNBOUNDED_CHANGE} with an upper bound) and spitting (2.0 % more, 95 % CI "
         "1.0 % to 3.0 %).")
+
+
+def test_a_run_compared_with_itself_is_refused(tmp_path, monkeypatch, capsys):
+    """``scsim compare RUN RUN`` (or RUN last, the same run) printed a comparison of
+    nothing ("A and B are the same scenario: every difference must be 0") where ``scsim
+    report RUN RUN`` is refused; now both are, by one check, each saying what to type
+    instead. Two runs of one scenario and seed are two runs, and still compare."""
+    store = tmp_path / "store"
+    sc = scsim.load_scenario("no-system", agents=300, days=3)
+    first = scsim.simulate(sc, seed=1, store=store)
+    second = scsim.simulate(sc, seed=1, store=store)
+    for given in ((first.run_id, first.run_id), (second.run_id, "last")):
+        code, out, err = run_cli(monkeypatch, capsys, "compare", *given, "--store", str(store))
+        assert (code, out) == (2, "") and err == (
+            f"error: run {second.run_id if 'last' in given else first.run_id} is given as "
+            "both A and B: a comparison needs two different runs (one compared with itself "
+            "differs in nothing). `scsim show {0}` shows it alone (`scsim report {0}`: its "
+            "report); to compare no-system with itself under a changed setting, `scsim "
+            "compare no-system no-system --set-b KEY=VALUE`; to see how its figures vary "
+            "from one seed to another, `scsim sweep no-system --reps 10`".format(
+                second.run_id if "last" in given else first.run_id))
+    kept = open_store(store)
+    with pytest.raises(ScsimError, match=rf"^run {first.run_id} is given as both A and B"):
+        compare_results([kept.load(first.run_id)], [kept.load(first.run_id)])
+    again = scsim.simulate(sc, seed=2)  # a pair of lists with one run on both sides
+    with pytest.raises(ScsimError, match=r"^the same result is given as both A and B"):
+        compare_results([first, again], [second, again])
+    code, out, _ = run_cli(monkeypatch, capsys, "compare", first.run_id, second.run_id,
+                           "--store", str(store))
+    assert code == 0 and "with the same seeds it is the same run" in out

@@ -29,7 +29,7 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -419,11 +419,43 @@ def check_pairable(a: Scenario, b: Scenario) -> None:
                          (", …" if len(paths) > 8 else ""))
 
 
+def same_run_words(res: Result, command: Literal["compare", "report"] = "compare") -> str:
+    """Why a run is not compared with itself (``scsim compare A A``, ``scsim report A A``:
+    B − A is 0 in everything, a comparison of nothing), and what to type instead:
+    ``command`` is the one given, whose way of showing the run alone comes first."""
+    from scsim.scenario import builtin_names
+
+    run = f"run {res.run_id}" if res.run_id else "the same result"
+    name = res.scenario.name if res.scenario.name in builtin_names() else "SCENARIO"
+    if not res.run_id:
+        alone = "scsim.report(result) reports it alone"
+    elif command == "report":
+        alone = f"`scsim report {res.run_id}` reports it alone"
+    else:
+        alone = (f"`scsim show {res.run_id}` shows it alone (`scsim report {res.run_id}`: "
+                 "its report)")
+    return (f"{run} is given as both A and B: a comparison needs two different runs (one "
+            f"compared with itself differs in nothing). {alone}; to compare {name} with "
+            f"itself under a changed setting, `scsim compare {name} {name} --set-b "
+            f"KEY=VALUE`; to see how its figures vary from one seed to another, `scsim "
+            f"sweep {name} --reps 10`")
+
+
+def check_different_runs(a: list[Result], b: list[Result],
+                         command: Literal["compare", "report"] = "compare") -> None:
+    """Refuse a pair whose A and B are one run (one Result, or one stored run loaded
+    twice), in the words of ``same_run_words``."""
+    for ra, rb in zip(a, b, strict=True):
+        if ra is rb or (ra.run_id and ra.run_id == rb.run_id):
+            raise ScsimError(same_run_words(ra, command))
+
+
 def compare_results(a: list[Result], b: list[Result]) -> Comparison:
     """A Comparison of finished runs, paired by position; each pair must share its seed
-    and population."""
+    and population, and be two runs (not one run as both A and B)."""
     if not a or len(a) != len(b):
         raise ScsimError("a comparison needs the same number (at least one) of A and B runs")
+    check_different_runs(a, b)
     for ra, rb in zip(a, b, strict=True):
         if ra.seed != rb.seed:
             raise ScsimError(f"runs with different seeds ({ra.seed} and {rb.seed}) do not "

@@ -102,7 +102,7 @@ def report(results: Result | Sequence[Result] | Comparison,
     ``store``'s ``reports/ID`` (``ID``: the run id, ``A-vs-B`` of one pair, ``A1-vs-B1+K-
     DIGEST`` of several: ``RunStore.report_folder``), where scsim replaces its own earlier
     report of the same runs."""
-    from scsim.analysis.compare import compare_results
+    from scsim.analysis.compare import check_different_runs, compare_results
 
     if isinstance(results, Comparison):
         shown = [side for pair in zip(results.a, results.b, strict=True) for side in pair]
@@ -112,9 +112,7 @@ def report(results: Result | Sequence[Result] | Comparison,
             raise ScsimError(f"a report shows one run or pairs of runs (A B, A B...), not "
                              f"{len(given)}")
         if len(given) > 1:
-            for a, b in zip(given[0::2], given[1::2], strict=True):
-                if a is b or (a.run_id and a.run_id == b.run_id):
-                    raise ScsimError(same_run_words(a))
+            check_different_runs(given[0::2], given[1::2], "report")
             pairs = [(a.run_id, b.run_id) for a, b in zip(given[0::2], given[1::2],
                                                           strict=True)]
             twice = {pair for pair in pairs if pair[0] and pairs.count(pair) > 1}
@@ -134,21 +132,6 @@ def report(results: Result | Sequence[Result] | Comparison,
     if isinstance(results, Comparison):
         return report_comparison(results, folder, force=force)
     return report_run(shown[0], folder, force=force)
-
-
-def same_run_words(res: Result) -> str:
-    """Why a run is not compared with itself (``scsim report A A``: B − A is 0 in
-    everything, a report of nothing), and what to do instead."""
-    from scsim.scenario import builtin_names
-
-    run = f"run {res.run_id}" if res.run_id else "the same result"
-    name = res.scenario.name if res.scenario.name in builtin_names() else "SCENARIO"
-    alone = f"`scsim report {res.run_id}`" if res.run_id else "scsim.report(result)"
-    return (f"{run} is given as both A and B: a comparison needs two different runs (one "
-            f"compared with itself differs in nothing). {alone} reports it alone; to "
-            f"compare {name} with itself under a changed setting, `scsim compare {name} "
-            f"{name} --set-b KEY=VALUE`; to see how its figures vary from one seed to "
-            f"another, `scsim sweep {name} --reps 10`")
 
 
 def _results(given: object) -> list[Result]:
