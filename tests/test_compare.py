@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -696,3 +697,41 @@ def test_a_run_compared_with_itself_is_refused(tmp_path, monkeypatch, capsys):
     code, out, _ = run_cli(monkeypatch, capsys, "compare", first.run_id, second.run_id,
                            "--store", str(store))
     assert code == 0 and "with the same seeds it is the same run" in out
+
+
+def test_compare_takes_overrides_of_each_side_as_the_command_line_does(tmp_path,
+                                                                        monkeypatch, capsys):
+    """``scsim.compare(a, b, overrides_a=, overrides_b=)`` changes one side as
+    ``--set-a``/``--set-b`` do, with the same problems (named after the argument) and the
+    same runs in the catalogue, overrides included, for a scenario file too (without it a
+    notebook built both scenarios with load_scenario, and its runs of a file were stored
+    with no overrides)."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: national-800\nname: mine\n")
+    penalty = "scoring.association.listed_penalty"
+    python, cli = tmp_path / "python", tmp_path / "cli"
+    c = compare(str(path), str(path), agents=400, days=5, seed=3, store=python,
+                overrides_a=f"{penalty}=0", overrides_b={penalty: 1})
+    assert c.changes == {penalty: (0, 1)}
+    code, _, _ = run_cli(monkeypatch, capsys, "compare", str(path), str(path), "--agents",
+                         "400", "--days", "5", "--seed", "3", "--set-a", f"{penalty}=0",
+                         "--set-b", f"{penalty}=1", "--quiet", "--store", str(cli))
+    assert code == 0
+
+    def catalogue(store):
+        return open_store(store).query("SELECT overrides FROM runs ORDER BY started")[
+            "overrides"].map(json.loads).tolist()
+
+    assert catalogue(python) == catalogue(cli) == [
+        {"days": 5, "population.agents": 400, penalty: value} for value in (0, 1)]
+    built = compare("national-800", "national-800", agents=400, days=5,
+                    overrides_b=[f"{penalty}=1", "listing.threshold=600"])
+    assert built.changes == {penalty: (0.3, 1), "listing.threshold": (550, 600)}
+    for given, problem in (
+            ({"overrides_b": penalty}, f"overrides_b= {penalty}: expected KEY=VALUE"),
+            ({"overrides_a": [f"{penalty}="]}, f"overrides_a= {penalty}=: no value after"),
+            ({"overrides_a": 5}, "overrides_a=: expected 'key=value' text, got 5"),
+            ({"overrides_b": f"{penalty}=-3"}, f"override {penalty}=-3: {penalty}: must be "
+                                               ">= 0")):
+        with pytest.raises(ScsimError, match=re.escape(problem)):
+            compare("national-800", "national-800", agents=400, days=5, **given)

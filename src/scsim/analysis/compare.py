@@ -472,6 +472,8 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
 
 def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 1,
             agents: int | None = None, days: int | None = None,
+            overrides_a: str | list[str] | dict[str, Any] | None = None,
+            overrides_b: str | list[str] | dict[str, Any] | None = None,
             store: RunStore | str | os.PathLike | bool | None = None,
             base_a: Scenario | None = None,
             base_b: Scenario | None = None,
@@ -479,11 +481,17 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     """Run A and B (Scenarios, or built-in names or YAML paths, both with ``agents`` and
     ``days`` as ``load_scenario`` applies them) with seeds ``seed`` .. ``seed + reps - 1``
     and compare them pairwise (``seed`` and ``reps`` by name only: ``replicate`` takes
-    ``reps`` before ``seed``, and ``compare(a, b, 5)`` ran one pair with seed 5). With
-    ``store`` (a RunStore, a run-store folder, or True for
+    ``reps`` before ``seed``, and ``compare(a, b, 5)`` ran one pair with seed 5).
+    ``overrides_a``/``overrides_b``: settings changed in A or in B alone, as
+    ``load_scenario``'s ``overrides`` takes them (``"a.b=value"`` strings, one or a list,
+    or a ``{path: value}`` mapping) and as ``scsim compare``'s ``--set-a``/``--set-b``:
+    ``compare("national-800", "national-800", overrides_b="scoring.association.
+    listed_penalty=1")``. With ``store`` (a RunStore, a run-store folder, or True for
     the default one, as ``simulate`` takes it) every run is recorded there
     (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
-    overrides column), and so is the comparison (``RunStore.comparisons``).
+    overrides column; by default, where a side has overrides, that side's scenario
+    without them, as ``scsim compare`` records them), and so is the comparison
+    (``RunStore.comparisons``).
     ``progress(day)``, a function of one argument, is called after every simulated day
     of every run with that day (0 to days - 1, again for each run)."""
     from scsim.core.engine import Simulation
@@ -494,7 +502,14 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     seed = check_seed(seed)
     check_progress(progress)
     store = store_of(store)
-    a, b = (as_scenario(sc, agents=agents, days=days) for sc in (a, b))
+    check_overrides(overrides_a, "overrides_a=")
+    check_overrides(overrides_b, "overrides_b=")
+    if base_a is None and overrides_a:
+        base_a = _without_options(a)
+    if base_b is None and overrides_b:
+        base_b = _without_options(b)
+    a, b = (as_scenario(sc, agents=agents, days=days, overrides=changed)
+            for sc, changed in ((a, overrides_a), (b, overrides_b)))
     check_pairable(a, b)
     runs: dict[str, list[Result]] = {"a": [], "b": []}
     for k in range(reps):
@@ -506,3 +521,26 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     if store is not None:
         store.record_comparison(*([r.run_id for r in runs[side]] for side in ("a", "b")))
     return comparison
+
+
+def check_overrides(given: object, named: str) -> None:
+    """Refuse overrides given to one side of a comparison whose syntax is wrong (not
+    ``key=value``, no value...), the problem beginning with ``named``, the option or
+    argument they were given to (``--set-a``, ``overrides_b=``): the loader names them
+    ``--set`` or ``overrides=``, the same for both sides. A mapping's keys and every
+    value are checked when the scenario is loaded."""
+    from scsim.scenario.loader import parse_assignment
+
+    if given is None or isinstance(given, dict):
+        return
+    for text in given if isinstance(given, list | tuple) else [given]:
+        parse_assignment(text, named)
+
+
+def _without_options(sc: Scenario | str | os.PathLike | dict) -> Scenario:
+    """The scenario a side of a comparison names, without its agents, days or overrides:
+    the base its runs are recorded against (a built-in as shipped, a file as written),
+    loaded without telling its settings that do nothing again."""
+    from scsim.scenario.loader import load_unadvised
+
+    return sc if isinstance(sc, Scenario) else load_unadvised(sc)

@@ -61,9 +61,8 @@ def compare(
     """Paired comparison B − A under common random numbers: a headline sentence, and with
     --full the tables per metric, per agent and per group. Scenario runs are kept in the
     store."""
+    from scsim.analysis.compare import check_overrides, compare_results
     from scsim.analysis.compare import compare as run_pair
-    from scsim.analysis.compare import compare_results
-    from scsim.scenario.loader import parse_assignment
     from scsim.seeds import check_seed
 
     if report:
@@ -93,9 +92,8 @@ def compare(
             raise ScsimError(f"--reps {reps:,}: at most {MAX_PAIRS:,} pairs "
                              f"({2 * MAX_PAIRS:,} runs) in one comparison")
         check_seed(seed)  # before the progress bar is drawn
-        for option, given in (("--set-a", set_a), ("--set-b", set_b)):
-            for text in given or []:  # named as given (a bad one was told as --set)
-                parse_assignment(text, option)
+        check_overrides(set_a, "--set-a")  # named as given (a bad one was told as --set)
+        check_overrides(set_b, "--set-b")
         sc_a = load(a, agents, days, overrides=set_a)
         sc_b = load(b, agents, days, overrides=set_b)
         st = open_runs(store, create=True, to="keep new runs in it")
