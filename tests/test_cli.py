@@ -655,9 +655,10 @@ def test_query_names_a_use_statement_with_a(monkeypatch, capsys):
     assert err.endswith("this query has a USE statement"), err
 
 
-def whole_number_parameters():
-    """(words before the value, the parameter's name as Click shows it) for every parameter
-    typed int of every command: an option's flag, or an argument after placeholders."""
+def parameters(chosen) -> list[tuple[tuple[str, ...], str]]:
+    """(words before the value, the parameter's name as Click shows it) for every
+    parameter of every command for which ``chosen(param)`` is true: an option's flag, or
+    an argument after placeholders."""
     from typer.main import get_command
 
     from scsim.cli import app
@@ -670,14 +671,17 @@ def whole_number_parameters():
                      for name, sub in getattr(command, "commands", {}).items()]
         before: list[str] = []  # placeholders for the arguments before this one
         for param in command.params:
-            whole = getattr(getattr(param, "type_descriptor", None), "annotation", None) is int
             if param.param_type_name == "argument":
-                if whole:
+                if chosen(param):
                     found.append(((*path, *before), param.name))
                 before.append("x")
-            elif whole:
+            elif chosen(param):
                 found.append(((*path, param.opts[0]), param.opts[0]))
     return found
+
+
+def whole_number_parameters():
+    return parameters(lambda param: param.type_descriptor.annotation is int)
 
 
 def test_every_whole_number_parameter_is_found():
@@ -712,3 +716,43 @@ def test_a_whole_number_python_reads_is_still_taken(monkeypatch, capsys):
     code, out, err = scsim(monkeypatch, capsys, "scenarios", "show", "national-800",
                            "--days", " 1_0 ")
     assert code == 0 and yaml.safe_load(out)["days"] == 10, err
+
+
+def out_options():
+    return parameters(lambda param: "--out" in param.opts)
+
+
+def test_every_out_option_is_found():
+    assert {words[0] for words, _ in out_options()} >= {"run", "show", "report", "calibrate",
+                                                        "sensitivity", "resume"}
+
+
+@pytest.mark.parametrize(("words", "name"), out_options())
+@pytest.mark.parametrize(("out", "told"), [
+    ("dir.csv/", "'dir.csv/': a name ending in .csv names a file, and the '/' after it a "
+                 "folder; write dir.csv for the file, or a folder name without .csv"),
+    ("sub/x.YAML/", "a name ending in .yaml names a file, and the '/' after it a folder; "
+                    "write sub/x.YAML for the file"),
+    (".csv", "'.csv' has no name before its first dot: it would be hidden in most file "
+             "browsers; write a name that does not begin with a dot, e.g. results.csv"),
+    ("sub/.results", "write a name that does not begin with a dot, e.g. results"),
+])
+def test_an_out_that_names_no_file_is_refused_before_anything_is_written(
+        monkeypatch, capsys, tmp_path, words, name, out, told):
+    """`scsim show RUN --out dir.csv/` wrote a file named dir.csv, and `--out .csv` a
+    hidden file or folder: every command's --out refuses both, and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    err = refused(monkeypatch, capsys, *words, out)
+    assert "Invalid value for '--out': " in err and told in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_show_out_to_a_folder_named_csv_is_refused(monkeypatch, capsys, tmp_path):
+    run = small_run(monkeypatch, capsys)
+    (tmp_path / "table.csv").mkdir()
+    err = refused(monkeypatch, capsys, "show", run, "--out", str(tmp_path / "table.csv"))
+    assert err == (f"error: refusing to write a run's summary table to "
+                   f"{tmp_path / 'table.csv'}: it is a folder")
+    assert os.listdir(tmp_path / "table.csv") == []
+    code, _, err = scsim(monkeypatch, capsys, "show", run, "--out", str(tmp_path / "t.csv"))
+    assert code == 0 and (tmp_path / "t.csv").is_file(), err

@@ -73,31 +73,41 @@ def _flags_without_a_type() -> None:
 _flags_without_a_type()
 
 
-def _whole_numbers_told() -> None:
-    """A word given for a whole-number option or argument that Python does not read as one
-    (``--agents 1,000``, ``--days 1e3``) is refused with the word and what to write
-    (``not_whole``), for every command: Typer said "Input should be a valid integer",
-    naming neither, and read ``--days 1.000`` (a thousand in much of Europe) as 1 day."""
+def _words_checked() -> None:
+    """The word given for an option or argument of any command is checked before Typer
+    reads it (``refusal``), and a word refused is told in plain words with exit code 2."""
     for kind in (typer.core.TyperOption, typer.core.TyperArgument):
         typed = kind.process_value
-        if not getattr(typed, "scsim_whole_numbers", False):
-            kind.process_value = _refusing_what_is_not_whole(typed)
+        if not getattr(typed, "scsim_checked", False):
+            kind.process_value = _checking(typed)
 
 
-def _refusing_what_is_not_whole(typed):
-    """``typed`` (a parameter's ``process_value``), after refusing a word that is not a
-    whole number where the parameter takes one."""
+def _checking(typed):
+    """``typed`` (a parameter's ``process_value``), after ``refusal``."""
 
     def process_value(self, ctx, value):
-        if isinstance(value, str) and _takes_a_whole_number(self):
-            try:
-                int(value)  # '1000', ' 1_000 '
-            except ValueError:
-                raise typer.BadParameter(not_whole(value), ctx=ctx, param=self) from None
+        why = refusal(self, value) if isinstance(value, str) else None
+        if why is not None:
+            raise typer.BadParameter(why, ctx=ctx, param=self)
         return typed(self, ctx, value)
 
-    process_value.scsim_whole_numbers = True
+    process_value.scsim_checked = True
     return process_value
+
+
+def refusal(param, word: str) -> str | None:
+    """Why ``word`` cannot be the value of ``param``, or None: a whole number that Python
+    does not read as one (``--agents 1,000``: Typer said "Input should be a valid integer",
+    naming neither the value nor what to write, and read ``--days 1.000``, a thousand in
+    much of Europe, as 1 day), or an --out that names no file (``unfit_output``)."""
+    if _takes_a_whole_number(param):
+        try:
+            int(word)  # '1000', ' 1_000 '
+        except ValueError:
+            return not_whole(word)
+    elif "--out" in param.opts:
+        return unfit_output(word)
+    return None
 
 
 def _takes_a_whole_number(param) -> bool:
@@ -106,6 +116,28 @@ def _takes_a_whole_number(param) -> bool:
     if described is not None:
         return described.annotation is int
     return getattr(getattr(param, "type", None), "name", None) in ("integer", "integer range")
+
+
+OUTPUT_FILE_SUFFIXES = (".csv", ".yaml", ".yml")
+"""The names that an --out writes as one file, not a folder: ``scsim show``'s summary
+table (.csv) and ``scsim calibrate``'s scenario (.yaml, .yml)."""
+
+
+def unfit_output(word: str) -> str | None:
+    """Why ``word`` cannot be an --out, or None: a name that begins with a dot (``.csv``:
+    nothing before its extension, and a file or folder hidden from the user), or a file's
+    name ended by '/' (``dir.csv/``: the file was written without the '/')."""
+    name = Path(word).name
+    if name.startswith(".") and name != "..":
+        meant = f"results{name}" if name.lower() in OUTPUT_FILE_SUFFIXES else name.lstrip(".")
+        return (f"{word!r} has no name before its first dot: it would be hidden in most "
+                f"file browsers; write a name that does not begin with a dot, e.g. {meant}")
+    suffix = Path(word).suffix.lower()
+    if word.endswith(("/", os.sep)) and suffix in OUTPUT_FILE_SUFFIXES:
+        return (f"{word!r}: a name ending in {suffix} names a file, and the '/' after it a "
+                f"folder; write {word.rstrip('/' + os.sep)} for the file, or a folder name "
+                f"without {suffix}")
+    return None
 
 
 # digits in groups of three: 1,000 or 1.000 or 1 000 or 1'000 (one sign throughout)
@@ -130,7 +162,7 @@ def not_whole(word: str) -> str:
     return said + f"{below} or {below + 1}"
 
 
-_whole_numbers_told()
+_words_checked()
 
 
 class DashedArguments(typer.core.TyperCommand):
