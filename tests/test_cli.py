@@ -756,3 +756,12 @@ def test_show_out_to_a_folder_named_csv_is_refused(monkeypatch, capsys, tmp_path
     assert os.listdir(tmp_path / "table.csv") == []
     code, _, err = scsim(monkeypatch, capsys, "show", run, "--out", str(tmp_path / "t.csv"))
     assert code == 0 and (tmp_path / "t.csv").is_file(), err
+
+
+@pytest.mark.parametrize("key", ["name", "source", "description"])
+def test_an_override_with_a_terminal_escape_is_echoed_escaped(monkeypatch, capsys, key):
+    """`--set description=...` with a terminal escape was refused for name only, and its
+    error echoed the override with the escape itself, which a terminal obeys."""
+    err = refused(monkeypatch, capsys, "validate", "national-800", "--set",
+                  f"{key}=a\x1b[2J")
+    assert f"override {key}=a\\x1b[2J: {key}: " in err and "\x1b" not in err

@@ -901,3 +901,35 @@ def test_a_percentage_written_for_a_share_is_told_as_a_share():
     # a value above 100 is no percentage
     assert problems("national-800", overrides={"surveillance.misattribution": 500}) == [
         "override surveillance.misattribution=500: surveillance.misattribution: must be <= 1"]
+
+
+def test_description_and_source_hold_no_terminal_escapes(tmp_path):
+    """Only ``name`` was checked: a description or source with a terminal escape went into
+    every report and table as it was. A description may hold YAML's block text (line breaks
+    and tabs); a source is one line, as a name is."""
+    path = write(tmp_path, """
+        base: national-800
+        source: "article\\t001"
+        description: "listed \\e[31min red"
+        """)
+    assert problems(path) == [
+        f"{path}:3: source: must be one line of text, without control characters (line "
+        "breaks, tabs, terminal escapes), got 'article\\t001'",
+        f"{path}:4: description: may hold line breaks and tabs but no other control "
+        "characters (terminal escapes), got '\\x1b' at character 8 of 18"]
+    block = write(tmp_path, """
+        base: national-800
+        description: |
+          Two lines,
+          \tthe second indented by a tab.
+        """, name="block.yaml")
+    assert load_scenario(block).description == "Two lines,\n\tthe second indented by a tab.\n"
+    assert problems("national-800", overrides={"description": "a\rb"}) == [
+        "override description=a\\rb: description: may hold line breaks and tabs but no "
+        "other control characters (terminal escapes), got '\\r' at character 2 of 3"]
+    sc = load_scenario("national-800")
+    sc.source = "a\nb"  # in a notebook: refused before it runs
+    with pytest.raises(ScenarioError, match=re.escape(
+            "source: must be one line of text, without control characters (line breaks, "
+            "tabs, terminal escapes), got 'a\\nb'")):
+        scsim.scenario.as_scenario(sc)

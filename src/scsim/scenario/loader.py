@@ -9,6 +9,7 @@ import functools
 import math
 import re
 import typing
+import unicodedata
 import warnings
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -937,14 +938,16 @@ def _echo(value: Any) -> str:
 def _num(v: Any) -> str:
     """An override's value as YAML spells it (``true``, ``null``, ``0.3``; a mapping or
     list in flow style, ``{day: 10, set: {listing.threshold: 600}}``, as it was written
-    on the command line)."""
+    on the command line; a control character as Python escapes it, ``\\x1b``, so that an
+    error does not send it to the terminal)."""
     if isinstance(v, bool) or v is None:
         return {True: "true", False: "false", None: "null"}[v]
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_num(k)}: {_num(x)}" for k, x in v.items()) + "}"
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_num(x) for x in v) + "]"
-    text = f"{v:g}" if isinstance(v, float) else str(v)
+    text = f"{v:g}" if isinstance(v, float) else "".join(
+        repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in str(v))
     return text if len(text) <= ECHO else f"{text[:ECHO - 1]}…"
 
 

@@ -182,9 +182,15 @@ def section_model(annotation: Any) -> type[BaseModel] | None:
 def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     """Rules that span fields, as (path, message) pairs; empty when consistent."""
     out: list[tuple[tuple, str]] = []
-    if any(unicodedata.category(c) == "Cc" for c in sc.name):  # printed in every table
-        out.append((("name",), f"must be one line of text, without control characters "
-                    f"(line breaks, tabs, terminal escapes), got {sc.name!r}"))
+    for key in ("name", "source"):  # printed in every table, and in the report
+        if _control_character(getattr(sc, key)) is not None:
+            out.append(((key,), f"must be one line of text, without control characters "
+                        f"(line breaks, tabs, terminal escapes), got {getattr(sc, key)!r}"))
+    stray = _control_character(sc.description, allowed="\n\t")  # YAML's block text has both
+    if stray is not None:
+        out.append((("description",), "may hold line breaks and tabs but no other control "
+                    f"characters (terminal escapes), got {sc.description[stray]!r} at "
+                    f"character {stray + 1} of {len(sc.description):,}"))
     lo, hi = sc.scoring.min, sc.scoring.max
     if lo >= hi:
         out.append((("scoring", "max"), f"must be > scoring.min ({lo:g})"))
@@ -308,6 +314,13 @@ def group_mix(sc: Scenario):
     cum = np.cumsum(presence / presence.sum(axis=1, keepdims=True), axis=1)
     cum[:, -1] = 1.0
     return cum
+
+
+def _control_character(text: str, allowed: str = "") -> int | None:
+    """Where (from 0) the first control character of ``text`` that is not in ``allowed``
+    stands (a line break, a tab, the escape that starts a terminal's colours), or None."""
+    return next((k for k, c in enumerate(text)
+                 if unicodedata.category(c) == "Cc" and c not in allowed), None)
 
 
 def _unique(out: list, path: tuple, names: list[str]) -> None:
