@@ -578,7 +578,7 @@ def test_the_end_of_a_run_id_is_told_which_run_it_is(monkeypatch, capsys, store)
     run_id = small_run(monkeypatch, capsys)
     err = refused(monkeypatch, capsys, "show", run_id[-4:])
     assert err == (f"error: no run '{run_id[-4:]}' in the store {store} (`scsim runs` lists "
-                   f"them); did you mean {run_id}? ('{run_id[-4:]}' is part of its id; a run "
+                   f"them; in Python, `scsim.open_store().runs()`); did you mean {run_id}? ('{run_id[-4:]}' is part of its id; a run "
                    "is named by its whole id or by how it begins)")
     assert "did you mean" not in refused(monkeypatch, capsys, "show", "zzzz")
 

@@ -477,7 +477,7 @@ def test_rm_checks_every_run_first_and_removes_its_report(tmp_path, monkeypatch,
     code, out, err = run_cli(monkeypatch, capsys, "rm", ids[0], "zzz", "yyy", *store)
     assert code == 2 and out == "" and "Traceback" not in err
     assert err == (f"error: no run 'zzz' or 'yyy' in the store {tmp_path} (`scsim runs` lists "
-                   "them); nothing was removed")
+                   "them; in Python, `scsim.open_store().runs()`); nothing was removed")
     assert list(st.runs()["id"]) == ids[::-1] and (tmp_path / "runs" / ids[0]).is_dir()
     with pytest.raises(ScsimError, match=rf"^no run 'zzz' in the store .*; '{ids[0][:4]}' "
                                          r"matches 2 runs"):
@@ -721,3 +721,18 @@ def test_a_pair_given_twice_to_a_report_is_refused(tmp_path, monkeypatch, capsys
     assert code == 2 and err == (f"error: the pair {a} {b} is given twice: each pair of "
                                  "runs counts once")
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_run_not_found_from_python_is_told_the_python_way_to_list_runs(tmp_path,
+                                                                        monkeypatch):
+    """`open_store().load("bad")` named `scsim runs` only, a command a notebook user does
+    not type: the error names the store's own method too, and it works as written."""
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path))
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=300, days=3),
+                         store=tmp_path)
+    with pytest.raises(ScsimError) as refused:
+        scsim.open_store().load("bad")
+    assert str(refused.value) == (f"no run 'bad' in the store {tmp_path} (`scsim runs` "
+                                  "lists them; in Python, `scsim.open_store().runs()`)")
+    told = re.search(r"in Python, `([^`]+)`", str(refused.value)).group(1)
+    assert list(eval(told, {"scsim": scsim})["id"]) == [res.run_id]

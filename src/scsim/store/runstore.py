@@ -208,6 +208,9 @@ def store_of(store: RunStore | str | os.PathLike | bool | None) -> RunStore | No
                      "a RunStore (scsim.open_store())")
 
 
+LISTS_RUNS = "`scsim runs` lists them; in Python, `scsim.open_store().runs()`"
+"""Where a user finds the ids of the runs in a store, from the command line and Python."""
+
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")  # new_run_id's, matched whole
 WORK_NAME = re.compile(rf"(rm-)?{RUN_ID.pattern}(-\d+)?")
 """What scsim names the entries of a store's ``tmp/``: a run being written (its id), a run
@@ -829,17 +832,17 @@ class RunStore:
             raise ScsimError(f"a run is named by its id as text (or a unique prefix of one, "
                              f"or 'last'), not {wrong[0]!r}")
         if not all(ref.strip() for ref in refs):
-            raise ScsimError("give a run id (or a unique prefix of one, or 'last'; `scsim "
-                             "runs` lists them)")
+            raise ScsimError(f"give a run id (or a unique prefix of one, or 'last'; "
+                             f"{LISTS_RUNS})")
         found = {ref: self.matching(ref) for ref in refs}
         missing = [ref for ref, rows in found.items() if not rows and ref != "last"]
-        problems = [f"no run {_either(missing)} in the store {self.root} (`scsim runs` lists "
-                    "them)"] if missing else []
+        problems = [f"no run {_either(missing)} in the store {self.root} ({LISTS_RUNS})"
+                    ] if missing else []
         problems += self._ids_containing(missing)
         if "last" in found and not found["last"]:  # ("no run 'last'" read as a run's name)
             problems.append(f"'last' is the run that finished last, and no run in the store "
-                            f"{self.root} has finished yet (`scsim runs` lists them; `scsim "
-                            "run SCENARIO` records one)")
+                            f"{self.root} has finished yet ({LISTS_RUNS}; `scsim run "
+                            "SCENARIO` records one)")
         problems += _scenarios_named(missing)
         for ref, rows in found.items():
             if len(rows) > 1:
