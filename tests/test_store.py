@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import json
 import os
@@ -594,7 +596,8 @@ def test_show_saves_a_stored_runs_summary_to_a_csv_file(tmp_path, monkeypatch, c
     assert code == 0, err
     assert said.rstrip().endswith(f"summary table saved to {path}")
     code, printed, _ = run_cli(monkeypatch, capsys, "show", res.run_id, "--csv", *store)
-    assert path.read_text(encoding="utf-8") == printed  # the rows of --csv, byte for byte
+    # the rows of --csv, byte for byte, after the byte-order mark a spreadsheet needs
+    assert path.read_bytes() == codecs.BOM_UTF8 + printed.encode("utf-8")
     table = pd.read_csv(path, keep_default_na=False)
     assert list(table.columns) == ["section", "figure", "value", "note"]
     summary = res.summary()
@@ -616,7 +619,8 @@ def test_show_saves_a_stored_runs_summary_to_a_csv_file(tmp_path, monkeypatch, c
     code, data, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--json", "--out",
                               str(upper), *store)
     assert code == 0 and json.loads(data)["run_id"] == res.run_id
-    assert f"summary table saved to {upper}" in err and upper.read_text() == printed
+    assert f"summary table saved to {upper}" in err
+    assert upper.read_text(encoding="utf-8-sig") == printed
     folder = tmp_path / "folder.csv"  # a folder of that name is not replaced by a file
     folder.mkdir()
     code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(folder),
@@ -736,3 +740,30 @@ def test_a_run_not_found_from_python_is_told_the_python_way_to_list_runs(tmp_pat
                                   "lists them; in Python, `scsim.open_store().runs()`)")
     told = re.search(r"in Python, `([^`]+)`", str(refused.value)).group(1)
     assert list(eval(told, {"scsim": scsim})["id"]) == [res.run_id]
+
+
+def test_a_summary_csv_keeps_its_signs_in_a_spreadsheet_and_its_columns_in_code(
+        tmp_path, monkeypatch, capsys):
+    """Excel read a double-clicked UTF-8 CSV without a byte-order mark in the local code
+    page: "300 agents × 1,000" became "300 agents Ã— 1,000". The file begins with the mark,
+    and pandas, DuckDB and Python's csv module (with encoding="utf-8-sig") read the same
+    column names and signs back."""
+    import duckdb
+
+    res = scsim.simulate(scsim.load_scenario(
+        "national-800", agents=300, days=3, overrides={"population.scale": 1000}),
+        store=tmp_path / "store")
+    path = tmp_path / "summary.csv"
+    code, _, err = run_cli(monkeypatch, capsys, "show", res.run_id, "--out", str(path),
+                           "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert path.read_bytes().startswith(codecs.BOM_UTF8)
+    columns = ["section", "figure", "value", "note"]
+    table = pd.read_csv(path, keep_default_na=False)
+    assert list(table.columns) == columns
+    assert "300 agents × 1,000" in list(table["note"])
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == columns and ["national terms", "people represented", "300000",
+                                   "300 agents × 1,000"] in rows
+    assert duckdb.sql(f"SELECT * FROM read_csv('{path}')").columns == columns

@@ -157,6 +157,14 @@ def output_kind(folder: Path) -> str | None:
     return next((kind for kind, name in KINDS.items() if (folder / name).is_file()), None)
 
 
+SPREADSHEET_CSV = "utf-8-sig"
+"""The encoding of a CSV file that scsim writes for a person to open in a spreadsheet
+(``scsim show RUN --out FILE.csv``): UTF-8 that begins with a byte-order mark, without which
+Excel reads a double-clicked file in the computer's local code page and garbles the signs
+scsim writes ("−", "×", "·"). pandas.read_csv skips the mark, as does Python's csv module
+given ``open(path, encoding="utf-8-sig")``; CSV on stdout (``--csv``) has none: it goes to
+other programs."""
+
 FORCE_REPLACES = "--force (force=True in Python) replaces it"
 """What a refusal to replace scsim's own earlier output says, to the command line and to
 Python alike."""

@@ -156,11 +156,12 @@ def show(run: Annotated[str, typer.Argument(help="Run id (or a unique prefix, or
 
 def save_summary(res, path: Path) -> Path:
     """Write the summary table of ``res`` (what ``scsim show --csv`` prints) to the new
-    file ``path`` as CSV, whole or not at all; returns its resolved path."""
-    from scsim.fsutil import atomic_file
+    file ``path`` as CSV for a spreadsheet (``SPREADSHEET_CSV``), whole or not at all;
+    returns its resolved path."""
+    from scsim.fsutil import SPREADSHEET_CSV, atomic_file
 
     with atomic_file(path, new=SUMMARY_CSV) as tmp:
-        tmp.write_text(csv_text(res.summary()), encoding="utf-8")
+        tmp.write_text(csv_text(res.summary()), encoding=SPREADSHEET_CSV)
     return path.expanduser().resolve()
 
 
