@@ -654,7 +654,8 @@ def test_a_scenario_name_given_for_a_run_says_where_the_scenario_is(tmp_path, mo
                              str(tmp_path))
     assert code == 2 and out == ""
     assert err == (f"error: no run 'national-800' in the store {tmp_path} (`scsim runs` "
-                   "lists them); 'national-800' is a built-in scenario: `scsim scenarios "
+                   "lists them; in Python, `scsim.open_store().runs()`); 'national-800' is "
+                   "a built-in scenario: `scsim scenarios "
                    "show national-800` shows its settings, `scsim run national-800` runs it")
 
 
