@@ -381,11 +381,12 @@ def test_relative_changes_in_words():
         "×19.2 (at least ×3.1, no upper bound)", "0 % (no bound)", "+0.03 % (no bound)",
         "+50.0 %"]
     assert change_in_words(-0.2, -inf, -0.1) == "-20.0 % (at most -10.0 %, no lower bound)"
-    # the CLI's column: the change, and only what says it has no bound
-    assert [change_in_words(*row, interval=False) for row in rows[
+    # the CLI's column: the same words, the interval on a line of its own
+    assert [change_in_words(*row, between="\n") for row in rows[
         ["change", "change_lo", "change_hi"]].itertuples(index=False)] == [
-        "×19.2 (no upper bound)", "0 % (no bound)", "+0.03 % (no bound)", "+50.0 %"]
-    assert change_in_words(0.0323, 0.029, 0.035, interval=False) == "+3.2 %"
+        "×19.2\n(at least ×3.1, no upper bound)", "0 %\n(no bound)", "+0.03 %\n(no bound)",
+        "+50.0 %"]
+    assert change_in_words(0.0323, 0.029, 0.035, between="\n") == "+3.2 %\n(+2.9 % to +3.5 %)"
 
 
 def test_the_tables_intervals_stop_where_a_difference_must():
@@ -633,21 +634,66 @@ def test_the_tables_say_a_relative_change_has_no_bound(rare_in_a, tmp_path, monk
              if row["change"] == row["change"] and np.isinf(row["change_hi"])]
     note = unbounded_note(names)
     assert UNBOUNDED_CHANGE in note and metric_label("wrongful_new") in note
+    rows, out = _cli_metric_rows(rare_in_a, tmp_path, monkeypatch, capsys)
+    row = next(row for row in rows if row["metric"] == metric_label("wrongful_new"))
+    assert row["change"] == cell
+    assert " ".join(note.split()) in " ".join(out.split())  # under the table
+    html = report_comparison(rare_in_a, tmp_path / "report").read_text(encoding="utf-8")
+    metrics = html[html.index("<h2 id='metrics'>"):]
+    assert f"<td>{escape(cell)}</td>" in metrics
+    assert escape(note) in metrics
+
+
+def _cli_metric_rows(comparison, tmp_path, monkeypatch, capsys, columns=200):
+    """``scsim compare --full`` of ``rare_in_a``'s scenarios on a terminal ``columns``
+    wide: (the per-metric table's rows in order, each its cells by column, a cell's lines
+    joined by a space as Rich wrapped them; stdout)."""
     code, out, _ = run_cli(
         monkeypatch, capsys, "compare", "national-800", "national-800", "--agents", "1000",
         "--days", "40", "--seed", "1", "--reps", "3", "--quiet", "--full",
         "--store", str(tmp_path / "store"),
         *(arg for side, rate in (("a", 0.005), ("b", 0.03)) for arg in (
             f"--set-{side}", "listing.threshold=685",
-            f"--set-{side}", f"surveillance.misattribution={rate}")))
+            f"--set-{side}", f"surveillance.misattribution={rate}")), columns=columns)
     assert code == 0
-    row = out.split(f"│ {metric_label('wrongful_new')} ")[1].split("\n")[0]
-    assert row.rstrip(" │").endswith(f"×{1 + wrongful['change']:.3g} ({bound})")
-    assert " ".join(note.split()) in " ".join(out.split())  # under the table
-    html = report_comparison(rare_in_a, tmp_path / "report").read_text(encoding="utf-8")
-    metrics = html[html.index("<h2 id='metrics'>"):]
-    assert f"<td>{escape(cell)}</td>" in metrics
-    assert escape(note) in metrics
+    table = out[out.index("per metric"):out.index("per agent")].splitlines()
+    heads = ("metric", "measure", "a", "b", "diff", "interval", "change")
+    rows = []
+    for line in table:
+        cells = [c.strip() for c in line.rstrip()[1:-1].split("│")]
+        if not line.startswith("│") or len(cells) != len(heads):
+            continue
+        if cells[2]:  # A's figure begins a row; the lines under it continue its cells
+            rows.append(dict.fromkeys(heads, ""))
+        for head, text in zip(heads, cells, strict=True):
+            rows[-1][head] = f"{rows[-1][head]} {text}".strip()
+    return rows, out
+
+
+def test_the_cli_table_gives_each_change_its_interval_at_100_columns(rare_in_a, tmp_path,
+                                                                      monkeypatch, capsys):
+    """The per-metric table of ``scsim compare --full`` gave the change alone ("-2.1 %",
+    the report "-2.1 % (-9.3 % to +7.0 %)"); now each change has its 95 % interval in
+    the report's words on the line under it, each measure its unit, and on a terminal
+    100 columns wide the table fits (none of its columns cut off at the edge) and no
+    number is cut ("0.000002…")."""
+    from scsim.outputs.metrics import metric_label
+    from scsim.outputs.words import change_in_words
+
+    rows, out = _cli_metric_rows(rare_in_a, tmp_path, monkeypatch, capsys, columns=100)
+    table = out[out.index("per metric"):out.index("per agent")].splitlines()
+    assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in table if line[:1] in "┏┃┡│└")
+    m = rare_in_a.metrics(headline=True)
+    assert len(rows) == len(m)
+    for rec, row in zip(m.to_dict("records"), rows, strict=True):
+        # (a word wider than the column is folded: "misattributio n")
+        assert row["metric"].replace(" ", "") == metric_label(rec["metric"]).replace(" ", "")
+        assert row["change"] == change_in_words(rec["change"], rec["change_lo"],
+                                                rec["change_hi"]), rec["metric"]
+        assert row["measure"] == f"{rec['measure']} {rec['unit']}"
+        assert "…" not in row["metric"] + row["a"] + row["b"] + row["diff"]
+    listed = next(row for row in rows if row["metric"] == "listed")["change"]
+    assert " (" in listed and " to " in listed  # a bounded interval, in the report's words
 
 
 def test_the_acts_sentence_names_a_change_with_no_upper_bound_as_such():

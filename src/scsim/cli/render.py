@@ -310,11 +310,14 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
 
     metrics = comparison.metrics(headline=not all_metrics)  # in words (--json: the columns)
     metrics["metric"] = [metric_label(m) for m in metrics["metric"]]
+    # the unit under the measure: the row's second line holds the change's interval, and
+    # a column fewer keeps the table readable at 100 columns
+    metrics["measure"] = metrics["measure"] + "\n" + metrics["unit"]
     unbounded = [rec["metric"] for rec in metrics.to_dict("records")
                  if rec["change"] == rec["change"]
                  and change_unbounded(rec["change_lo"], rec["change_hi"])]
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
-                 "relative to A", metrics, ["metric", "measure", "unit"], ["a", "b", "diff"], reps,
+                 "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
                  change=True, caption=unbounded_note(unbounded) or None)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
                  caption=SWITCHES_NOTE)
@@ -325,27 +328,31 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
 def _print_table(title: str, df, labels: list[str], values: list[str], reps: int,
                  change: bool = False, caption: str | None = None) -> None:
     """One table of a comparison; ``change``: a column of the relative change B − A over A
-    (``Comparison.metrics``), as a signed percentage, with "(no bound)" or "(no upper
-    bound)" where A's figure is too small and variable to bound it (``change_in_words``);
-    ``caption``: a sentence under it."""
+    (``Comparison.metrics``), as a signed percentage with its 95 % interval on the line
+    under it, in the report's words (``change_in_words``: "(+2.9 % to +3.5 %)", or "(at
+    least ×3.1, no upper bound)" where A's figure is too small and variable to bound
+    it); ``caption``: a sentence under it."""
     table = Table(title=title, title_justify="left", caption=caption,
                   caption_justify="left")
-    heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents"}
-    for col in labels:
-        table.add_column(col, style="cyan" if col == labels[0] else None)
-    for col in values:
-        table.add_column(heads[col] + (" (mean)" if reps > 1 else ""), justify="right")
+    heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents", "measure": "measure\nunit"}
+    for col in labels:  # (a word wider than a narrow terminal leaves is folded, not cut)
+        table.add_column(heads.get(col, col), style="cyan" if col == labels[0] else None,
+                         overflow="fold")
+    mean = "\n(mean)" if change else " (mean)"  # (the table with the most columns)
+    for col in values:  # (a number is never cut: "0.000002…")
+        table.add_column(heads[col] + (mean if reps > 1 else ""), justify="right",
+                         no_wrap=True)
     if reps > 1:
         table.add_column("95 % interval", justify="right")
     if change:
-        table.add_column("change", justify="right")
+        table.add_column("change" + ("\n(95 % interval)" if reps > 1 else ""), justify="right")
     for rec in df.to_dict("records"):
         cells = [str(rec[c]) for c in labels] + [fmt(rec[c]) for c in values]
         if reps > 1:
             cells.append(f"{fmt(rec['lo'])} to {fmt(rec['hi'])}")
         if change:
             cells.append(change_in_words(rec["change"], rec["change_lo"], rec["change_hi"],
-                                         interval=False))
+                                         between="\n"))
         key = values[-1]
         style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
         table.add_row(*cells, style=style)

@@ -112,25 +112,26 @@ def change_unbounded(low: float, high: float) -> bool:
     return math.isinf(low) or math.isinf(high)
 
 
-def change_in_words(change: float, low: float, high: float, interval: bool = True) -> str:
+def change_in_words(change: float, low: float, high: float, between: str = " ") -> str:
     """A relative change with its 95 % interval (``Comparison.metrics``' ``change``,
     ``change_lo``, ``change_hi``): '+3.2 % (+2.9 % to +3.5 %)'; '×75.5 (at least ×3.1, no
     upper bound)' and '0 % (no bound)' where A's mean is too small and variable to bound
     it (an end is ±inf; what is at most −100 %, B at 0, says nothing); the change
     alone with one pair (no interval: NaN) and '–' where there is no change (A is not
-    positive). ``interval=False``: the change and only what says it has no bound."""
+    positive). ``between``: what separates the change from its interval ("\\n" in a
+    table's narrow column, so that the interval is never cut in two)."""
     text = signed_percent(change)
     if change != change or low != low or high != high:
         return text
     if not change_unbounded(low, high):
-        return f"{text} ({signed_percent(low)} to {signed_percent(high)})" if interval else text
+        return f"{text}{between}({signed_percent(low)} to {signed_percent(high)})"
     if math.isinf(high) and -1 < low < math.inf:
         bound = f"at least {signed_percent(low)}, no upper bound"
     elif math.isinf(low) and -math.inf < high < math.inf:
         bound = f"at most {signed_percent(high)}, no lower bound"
     else:
         bound = "no bound"
-    return f"{text} ({bound})" if interval else f"{text} ({bound.split(', ')[-1]})"
+    return f"{text}{between}({bound})"
 
 
 def unbounded_note(names: list[str]) -> str:
