@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import re
 from html import escape
 
@@ -467,6 +468,10 @@ def test_the_summary_table_comes_as_a_csv_too(tmp_path, pair):
                      r"the numbers of this table \(summary.csv\)</a>", html)
     assert link and base64.b64decode(link.group(1)) == (
         tmp_path / "report" / "summary.csv").read_bytes()
+    # a spreadsheet opened on a double-click reads UTF-8 by its byte-order mark (Excel
+    # garbled "×" and "–" without it), the charts' numbers as the summary's
+    for csv_file in (tmp_path / "report").glob("*.csv"):
+        assert csv_file.read_bytes().startswith(codecs.BOM_UTF8), csv_file.name
 
 
 def test_a_case_file_cut_short_says_how_many_lines_are_left(monkeypatch):

@@ -38,7 +38,7 @@ import pandas as pd
 from scsim import __version__
 from scsim.analysis.compare import SWITCHES_NOTE, Comparison
 from scsim.errors import ScsimError
-from scsim.fsutil import atomic_folder
+from scsim.fsutil import SPREADSHEET_CSV, atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
@@ -180,7 +180,7 @@ def report_run(res: Result, folder: str | os.PathLike, *, force: bool = False) -
                         _timeline(res.scenario),
                         _p(res.scenario.description)],
                   tail=[("summary", "Summary", _table(summary, numeric={"value"})
-                         + _data_link(SUMMARY_FILE, csv.encode("utf-8"), "table")),
+                         + _data_link(SUMMARY_FILE, csv.encode(SPREADSHEET_CSV), "table")),
                         ("casefiles", "Case files", case_files_html(res))],
                   force=force, texts={SUMMARY_FILE: csv})
 
@@ -246,7 +246,8 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
     """The page: title, ``head`` (HTML), links to the charts and to the ``tail`` sections
     (anchor, heading, HTML), the charts (``note`` ending the captions of those of
     ``runs``: ``draw_charts``), the tail sections; and ``texts`` (file name -> text)
-    beside it."""
+    beside it. CSV files, the charts' numbers and ``texts``', begin with UTF-8's byte-order
+    mark (``SPREADSHEET_CSV``), for a spreadsheet opened on a double-click."""
     charts, skipped = draw_charts(runs, comparison, note)
     sections = [(c.name, c.title) for c in charts] + [(a, h) for a, h, _ in tail]
     links = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in sections)
@@ -261,7 +262,7 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
             (tmp / name).write_bytes(png)
             figures.append(_figure_html(chart, name, png))
             if chart.data is not None:
-                csv = chart.data.to_csv(index=False).encode("utf-8")
+                csv = chart.data.to_csv(index=False).encode(SPREADSHEET_CSV)
                 (tmp / f"{k:02d}-{chart.name}.csv").write_bytes(csv)
                 figures.append(_data_link(f"{k:02d}-{chart.name}.csv", csv))
         page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -274,7 +275,8 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
                 "population: no real person is described.</footer></body></html>\n")
         (tmp / REPORT_FILE).write_text(page, encoding="utf-8")
         for name, text in (texts or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            (tmp / name).write_text(text, encoding=SPREADSHEET_CSV if name.endswith(".csv")
+                                    else "utf-8")
     return Path(folder).resolve() / REPORT_FILE
 
 
