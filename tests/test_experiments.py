@@ -705,21 +705,47 @@ def test_python_warns_where_the_command_line_prints_a_warning(monkeypatch):
         scsim.calibrate(base, ranges, {"blocked_air_per_capita_year": 0.0129})
 
 
-def test_a_sweep_chart_cuts_a_counts_interval_at_zero():
-    """0.67 ± 1.43 people listed was drawn down to −0.77: a count's interval stops at 0;
-    a change in points may go below."""
-    from scsim.experiments.charts import sweep_charts
-    from scsim.experiments.outputs import never_below_zero
+def test_a_sweep_chart_cuts_each_interval_at_what_the_output_can_be(tmp_path):
+    """0.67 ± 1.43 people listed was drawn down to −0.77, and a share of ties still active
+    of 0.99 ± 0.04 up to 1.03: a count's interval stops at 0, a share's at 1 (on the final
+    day, as a mean over days or on the highest day), in the chart and in the CSV beside
+    it; a change in points may go below 0."""
+    from scsim.experiments.charts import save_charts, sweep_charts
+    from scsim.experiments.outputs import output_range
+    from scsim.experiments.sweep import Plan, cell_table
 
-    assert never_below_zero("listed_final") and never_below_zero("wrongful_new_total")
-    assert not never_below_zero("points_association_total")
-    table = pd.DataFrame({"listing.threshold": [540.0, 560.0], "listed_final": [0.67, 3.0],
-                          "listed_final_ci95": [1.43, 1.0]})
-    (chart,) = sweep_charts(table, ["listing.threshold"], ["listed_final"])
-    ax = chart.figure.axes[0]
-    bars = next(c for c in ax.containers if hasattr(c, "lines"))
-    lows = [segment[0][1] for segment in bars.lines[2][0].get_segments()]
-    assert lows == pytest.approx([0.0, 2.0])
+    sc = scsim.load_scenario("national-800", agents=800, days=30)
+    assert output_range("points_association_total", sc) == (-np.inf, np.inf)
+    assert output_range("fear_mean_mean", sc) == output_range("fear_mean_max", sc) == (0, 1)
+    assert output_range("listed_max", sc) == (0, 800)
+    plan = Plan(sc.model_dump(mode="json"), [{"listing.threshold": t} for t in (540, 560)],
+                3, 0)
+    outputs = ["listed_final", "ties_active_frac_final", "fear_mean_mean"]
+    runs = pd.DataFrame({"cell": [0, 0, 0, 1, 1, 1], "rep": [0, 1, 2] * 2,
+                         "listing.threshold": [540] * 3 + [560] * 3,
+                         "listed_final": [0, 0, 2, 2, 3, 4],
+                         "ties_active_frac_final": [1, 1, 0.97, 0.5, 0.6, 0.7],
+                         "fear_mean_mean": [0.99, 0.95, 1.0, 0.2, 0.3, 0.4]})
+    table = cell_table(plan, runs, outputs)
+    charts = sweep_charts(table, ["listing.threshold"], outputs)
+    drawn = {}
+    for chart in charts:
+        bars = next(c for c in chart.figure.axes[0].containers if hasattr(c, "lines"))
+        ends = [segment[:, 1] for segment in bars.lines[2][0].get_segments()]
+        drawn[chart.name.removeprefix("sweep-")] = ends
+    low = table["listed_final_lo"]
+    assert low[0] == 0 and table["listed_final"][0] - table["listed_final_ci95"][0] < 0
+    assert [e[0] for e in drawn["listed_final"]] == pytest.approx(list(low))
+    for share in ("ties_active_frac_final", "fear_mean_mean"):
+        top = table[f"{share}_hi"]
+        assert top[0] == 1 and table[share][0] + table[f"{share}_ci95"][0] > 1
+        assert [e[1] for e in drawn[share]] == pytest.approx(list(top))
+        assert top[1] == table[share][1] + table[f"{share}_ci95"][1]  # not cut
+    assert "cut at what the output can be (a count at 0, a share at 1)" in (
+        charts[0].figure.texts[-1].get_text())
+    save_charts(charts, tmp_path)  # the numbers the chart draws, beside it
+    written = pd.read_csv(tmp_path / "sweep-fear_mean_mean.csv")
+    assert written["fear_mean_mean_hi"].tolist() == pytest.approx([1, 0.5484], abs=1e-4)
 
 
 def test_an_output_says_its_unit_for_every_statistic():

@@ -321,7 +321,8 @@ def test_resume_of_a_sweep_running_in_a_live_process_is_refused(monkeypatch, cap
     store.add(store.load(runs[(1, 0)]), sweep=Tag(sweep_id, 1, 0, plan.cells[1]))
     assert len(store.sweep_runs(sweep_id)) == 5
     assert sw.pending(store, sweep_id, plan) == []
-    table = sw.cell_table(store, sweep_id, plan, ["listed_final"])
+    table = sw.cell_table(plan, sw.run_table(store, sweep_id, plan, ["listed_final"]),
+                          ["listed_final"])
     assert list(table["reps"]) == [2, 2]  # not 3
 
 

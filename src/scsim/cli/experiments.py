@@ -84,6 +84,12 @@ def _client(address: str | None, workers: int | None):
     return runner(address or LOCAL, workers)
 
 
+def _warn(lines: list[str]) -> None:
+    """Each line as a warning on stderr (beside a table or data on stdout)."""
+    for line in lines:
+        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
+
+
 def _in_a_name(name: str) -> str:
     """A scenario's name as part of a file name in the working folder: a slash in it made
     folders (``--set name=a/b`` wrote calibrated-a/b.yaml, ``../x`` one folder up)."""
@@ -161,8 +167,7 @@ def sweep_command(
         # once the plan holds: bad input leaves no store
         runs = open_runs(store, create=True, to="run sweeps into it")
     if not resume:
-        for line in sw.advice(plan):
-            err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
+        _warn(sw.advice(plan))
     # the sweep is recorded once the cluster is there: a scheduler that cannot be reached
     # leaves nothing in the store
     with stoppable(), _client(address, workers) as client:  # SIGTERM stops it as Ctrl-C
@@ -189,9 +194,8 @@ def sweep_command(
     for cell, rep, error in outcome.failed:
         console.print(f"[red]failed[/red]: cell {cell} ({escape(str(plan.cells[cell]))}), "
                       f"replication {rep}: {escape(error)}")
-    for line in sw.unmoved(sw.run_table(runs, sweep_id, plan, sw.DEFAULT_OUTPUTS),
-                           sw.DEFAULT_OUTPUTS):
-        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
+    _warn(sw.unmoved(sw.run_table(runs, sweep_id, plan, sw.DEFAULT_OUTPUTS),
+                     sw.DEFAULT_OUTPUTS))
     console.print(f"[dim]scsim sweeps {sweep_id} tabulates it[/dim]")
     if outcome.failed:
         raise typer.Exit(1)
@@ -243,7 +247,12 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
     output against each swept parameter; with ``as_data``, the table as JSON or CSV; with
     ``per_run``, a row per finished run instead (``run_table``), without charts."""
     from scsim.experiments.outputs import check_outputs, output_label
-    from scsim.experiments.sweep import cell_table, plan_of, run_table, save_sweep_charts
+    from scsim.experiments.sweep import (
+        cell_table,
+        plan_of,
+        run_table,
+        save_sweep_charts,
+    )
 
     sweep_id, plan = plan_of(runs, ref)
     check_outputs(plan.scenario(0), outputs)
@@ -252,13 +261,13 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             bar.set_total(total)
             bar.advance()
 
-        table = (run_table if per_run else cell_table)(runs, sweep_id, plan, outputs,
-                                                       advance)
-    if per_run and not as_data:
-        console.print(frame_table(table, f"sweep {sweep_id}: each finished run", fit=True))
-        return
-    if as_data:
-        print_data(table, as_data == "json")
+        each = run_table(runs, sweep_id, plan, outputs, advance)
+    table = each if per_run else cell_table(plan, each, outputs)
+    if as_data or per_run:
+        if as_data:
+            print_data(table, as_data == "json")
+        else:
+            console.print(frame_table(table, f"sweep {sweep_id}: each finished run", fit=True))
         return
     params = list(plan.cells[0]) if plan.cells else []
     short = {p: p.rsplit(".", 1)[-1] for p in params}
@@ -274,7 +283,7 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
     if any(((table[f"{n}_lo"] > table[n] - table[f"{n}_ci95"])
             | (table[f"{n}_hi"] < table[n] + table[f"{n}_ci95"])).any() for n in outputs):
         console.print("[dim]mean (low to high): an interval cut at what the output can be "
-                      "(a count stops at 0)[/dim]")
+                      "(a count stops at 0, a share at 1)[/dim]")
     for path, name in short.items():
         if path != name:
             console.print(f"[dim]{name} = {path}[/dim]")
@@ -367,8 +376,7 @@ def calibrate_command(
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_calibration(params, targets, trials=trials, reps=reps, seed=seed,
                       batch=batch)  # before Dask
-    for line in range_advice(base, params):
-        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
+    _warn(range_advice(base, params))
     with stoppable():  # SIGTERM stops it as Ctrl-C: nothing half-written
         with _client(address, workers) as client, task_progress(
                 f"calibrating {base.name}", quiet, unit="trials") as bar:
@@ -435,8 +443,7 @@ def sensitivity_command(
     check_outputs(base, [output])
     params = parse_ranges(param or [], base.model_dump(mode="json"))
     check_sensitivity(params, method, samples, seed)  # before Dask
-    for line in range_advice(base, params):
-        err.print(f"[bold yellow]warning:[/bold yellow] {escape(line)}", soft_wrap=True)
+    _warn(range_advice(base, params))
     per = "base samples" if method == "sobol" else "trajectories"
     console.print(f"{method}: {samples} {per} x ({len(params)} parameters + "
                   f"{2 if method == 'sobol' else 1}) = "

@@ -18,12 +18,15 @@ from scsim.report.figures import STYLE, Chart, blank_chart
 
 
 def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> list[Chart]:
-    """One chart per output: its mean over replications (with the 95 % interval) against
-    each swept parameter, one panel per parameter; other parameters' values as lines (a
-    grid). The cells of a sample (a Latin hypercube) share no value of any parameter: each
-    panel draws them all as points, unjoined, with no legend (it listed each cell as a
-    line of one point, its value to 16 digits)."""
-    from scsim.experiments.outputs import never_below_zero, output_label
+    """One chart per output of ``table`` (``sweep.cell_table``): its mean over
+    replications against each swept parameter, with the 95 % interval from ``NAME_lo`` to
+    ``NAME_hi`` (cut at what the output can be: a count's at 0, a share's at 1; a table
+    without them, means and half-widths ``NAME_ci95`` alone, draws each whole), one panel
+    per parameter; other parameters' values as lines (a grid). The cells of a sample (a
+    Latin hypercube) share no value of any parameter: each panel draws them all as points,
+    unjoined, with no legend (it listed each cell as a line of one point, its value to 16
+    digits)."""
+    from scsim.experiments.outputs import output_label
     from scsim.scenario.reference import setting_label, setting_name
 
     sample = len(params) > 1 and len(table) > 1 and all(table[p].is_unique for p in params)
@@ -32,12 +35,12 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
            "values")
     charts = []
     for output in outputs:
-        floor = never_below_zero(output)  # a count's interval stops at 0 (it drew -0.77)
         with mpl.rc_context(STYLE):
             chart, axes = blank_chart(
                 f"sweep-{output}", f"{output_label(output)}, against the swept parameters",
                 "Each point is one cell: the mean over its replications, with the 95 % "
-                f"interval; {how}.",
+                "interval, cut at what the output can be (a count at 0, a share at 1); "
+                f"{how}.",
                 ncols=len(params), width=max(5.0, 4.2 * len(params)), height=3.8)
             for ax, param in zip(axes, params, strict=True):
                 others = [] if sample else [p for p in params if p != param]
@@ -46,9 +49,11 @@ def sweep_charts(table: pd.DataFrame, params: list[str], outputs: list[str]) -> 
                     part = part.sort_values(param)
                     label = ", ".join(f"{setting_name(o)} {_value(v)}" for o, v in zip(
                         others, key if isinstance(key, tuple) else (key,), strict=True))
-                    half = part[f"{output}_ci95"]
-                    below = half.clip(upper=part[output].clip(lower=0)) if floor else half
-                    ax.errorbar(part[param], part[output], yerr=[below, half],
+                    # the cut ends (a share's interval drew past 1, a count's below 0)
+                    mean, half = part[output], part[f"{output}_ci95"]
+                    low = part.get(f"{output}_lo", mean - half)
+                    high = part.get(f"{output}_hi", mean + half)
+                    ax.errorbar(part[param], mean, yerr=[mean - low, high - mean],
                                 marker="o", ms=3.5, capsize=2, lw=1, ls="none" if sample else "-",
                                 label=label or None)
                 # A label in words can be wider than its panel: wrapped, not cut at the edge.

@@ -86,29 +86,20 @@ def _unit(metric, stat: str) -> str:
     return unit
 
 
-def never_below_zero(name: str) -> bool:
-    """Whether an output can never be below 0 (every statistic of a count, a share... of
-    ``outputs.metrics.never_negative``): its interval is drawn cut at 0."""
-    from scsim.outputs.metrics import never_negative
-
-    for stat in STATISTICS:
-        column = name.removesuffix("_" + stat)
-        if column != name:
-            return never_negative(column)
-    return False
-
-
 def output_range(name: str, sc) -> tuple[float, float]:
     """Lowest and highest value ``name`` can take in a run of scenario ``sc``, as a paired
-    comparison cuts its intervals (``analysis.compare.value_range``): a final day's share
-    0 to 1, its count of agents 0 to the agents, its score on the scale; from 0 for every
-    statistic of what is never negative (counts, shares...); no bound otherwise (points)."""
+    comparison cuts its intervals (``analysis.compare.value_range``): a day's share 0 to
+    1, its count of agents 0 to the agents, its score on the scale, on the final day, on
+    average over the days or on the highest day alike; from 0 for every other statistic
+    of what is never negative (counts, shares...); no bound otherwise (points)."""
     from scsim.analysis.compare import value_range
 
     for stat in STATISTICS:
         column = name.removesuffix("_" + stat)
         if column != name:
-            return value_range(column, "final day" if stat == "final" else stat,
+            # a mean or a highest of days' values keeps within a day's bounds
+            one_day = stat in ("final", "mean", "max")
+            return value_range(column, "final day" if one_day else stat,
                                 sc.population.agents, float(sc.scoring.min),
                                 float(sc.scoring.max))
     return -np.inf, np.inf

@@ -148,7 +148,8 @@ def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
         None if store is True else store, create=False)
     sweep_id, plan = sw.plan_of(runs, sweep)
     check_outputs(plan.scenario(0), outputs)
-    table = (sw.cell_table if per_cell else sw.run_table)(runs, sweep_id, plan, outputs)
+    each = sw.run_table(runs, sweep_id, plan, outputs)
+    table = sw.cell_table(plan, each, outputs) if per_cell else each
     table.attrs["sweep_id"] = sweep_id
     return table
 

@@ -256,16 +256,15 @@ def run_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
     return pd.DataFrame(rows, columns=["cell", "rep", "seed", "run_id", *params, *outputs])
 
 
-def cell_table(store: RunStore, sweep_id: str, plan: Plan, outputs: list[str],
-               progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """One row per cell: its parameters, the number of finished replications, and each
-    output's mean over replications (``run_table``'s rows), the half-width of its 95 %
-    interval (``NAME_ci95``) and the interval's ends (``NAME_lo``, ``NAME_hi``), cut at
-    what the output can be in that cell (``outputs.output_range``: 0 for a count, which
-    mean − half-width took below 0). NaN where fewer than two replications finished."""
+def cell_table(plan: Plan, runs: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
+    """One row per cell of ``plan``: its parameters, the number of finished replications,
+    and each output's mean over them (``runs``: ``run_table``'s rows), the half-width of
+    its 95 % interval (``NAME_ci95``) and the interval's ends (``NAME_lo``, ``NAME_hi``),
+    cut at what the output can be in that cell (``outputs.output_range``: 0 for a count,
+    which mean − half-width took below 0; 1 for a share, which mean + half-width took
+    above 1). NaN where fewer than two replications finished."""
     from scsim.experiments.outputs import output_range
 
-    runs = run_table(store, sweep_id, plan, outputs, progress)
     rows = []
     for cell, params in enumerate(plan.cells):
         found = runs[runs["cell"] == cell]
