@@ -141,13 +141,17 @@ def test_sweep_intervals_are_cut_at_zero_and_unmoved_outputs_are_told(monkeypatc
     assert "listed_final is" not in out  # it moved (between replications)
     sweep_id = sweep_id_of(out)
     outputs = ["--output", "wrongful_new_total", "--output", "listed_final"]
-    _, text, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
-                         *outputs, "--runs", "--csv", "--quiet")
-    each = pd.read_csv(io.StringIO(text))
+    unmoved = ("warning: wrongful_new_total is 0 in every cell: nothing in these ranges "
+               "moved it (at this population and these days)")
+    _, text, told = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store",
+                            str(tmp_path), *outputs, "--runs", "--csv", "--quiet")
+    each = pd.read_csv(io.StringIO(text))  # the warning on stderr: the CSV stays whole
     assert (each["wrongful_new_total"] == 0).all() and each["listed_final"].nunique() > 1
-    _, text, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
-                         *outputs, "--csv", "--quiet")
+    assert told == unmoved  # read back, the sweep says it again, once
+    _, text, told = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store",
+                            str(tmp_path), *outputs, "--csv", "--quiet")
     cells = pd.read_csv(io.StringIO(text))
+    assert told == unmoved
     assert list(cells.columns) == [
         "cell", "surveillance.misattribution", "reps", "wrongful_new_total",
         "wrongful_new_total_ci95", "wrongful_new_total_lo", "wrongful_new_total_hi",
@@ -167,8 +171,12 @@ def test_sweep_intervals_are_cut_at_zero_and_unmoved_outputs_are_told(monkeypatc
     assert code == 0 and (f"{fmt(row.listed_final)} (0 to {fmt(row.listed_final_hi)})"
                           if row.listed_final_lo == 0 else "± ") in out, out
     assert "0 ± 0" in out and "mean (low to high): an interval cut at" in out
+    assert out.count(unmoved) == 1 and "listed_final is" not in out
     per_cell = sweep_table(sweep_id, ["listed_final"], per_cell=True, store=tmp_path)
     assert per_cell["listed_final_lo"].tolist() == pytest.approx(list(cells["listed_final_lo"]))
+    with pytest.warns(ResultWarning) as told:  # from Python too, computed from the runs
+        sweep_table(sweep_id, outputs[1::2], per_cell=True, store=tmp_path)
+    assert [str(w.message) for w in told] == [unmoved.removeprefix("warning: ")]
     # from Python: the same sweep, the same warning (a ResultWarning), and its table
     with pytest.warns(ResultWarning, match="wrongful_new_total is 0 in every cell") as told:
         table = python_sweep("national-800", {"surveillance.misattribution": [0, 0.01]},

@@ -245,13 +245,15 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
                quiet: bool = False, per_run: bool = False) -> None:
     """Print a table per cell (mean and 95 % interval over replications) and chart each
     output against each swept parameter; with ``as_data``, the table as JSON or CSV; with
-    ``per_run``, a row per finished run instead (``run_table``), without charts."""
+    ``per_run``, a row per finished run instead (``run_table``), without charts. Each
+    output that no swept lever moved is a warning (on stderr), as when the sweep ran."""
     from scsim.experiments.outputs import check_outputs, output_label
     from scsim.experiments.sweep import (
         cell_table,
         plan_of,
         run_table,
         save_sweep_charts,
+        unmoved,
     )
 
     sweep_id, plan = plan_of(runs, ref)
@@ -268,6 +270,7 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             print_data(table, as_data == "json")
         else:
             console.print(frame_table(table, f"sweep {sweep_id}: each finished run", fit=True))
+        _warn(unmoved(each, outputs))
         return
     params = list(plan.cells[0]) if plan.cells else []
     short = {p: p.rsplit(".", 1)[-1] for p in params}
@@ -289,6 +292,7 @@ def show_sweep(runs, ref: str, outputs: list[str], as_data: str | None = None,
             console.print(f"[dim]{name} = {path}[/dim]")
     for name in outputs:
         console.print(f"[dim]{name}: {output_label(name)}[/dim]")
+    _warn(unmoved(each, outputs))
     landed, planned = int(table["reps"].sum()), len(plan.cells) * plan.reps
     if landed < planned:  # an interrupted sweep's table looked like a finished one
         status = runs.sweeps().set_index("id")["status"].get(sweep_id, "incomplete")

@@ -130,7 +130,9 @@ def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
     ones); with ``per_cell``, one row per cell, each output's mean over its finished
     replications, the half-width of its 95 % interval (``NAME_ci95``) and the interval's
     ends cut at what the output can be (``NAME_lo``, ``NAME_hi``: a count's stops at 0),
-    as ``scsim sweeps SWEEP`` prints it. An interrupted sweep gives what it finished."""
+    as ``scsim sweeps SWEEP`` prints it. An interrupted sweep gives what it finished. An
+    output that took one value in every finished run of more than one cell is a
+    ``ResultWarning``, as when the sweep ran (nothing in the swept ranges moved it)."""
     from scsim.extras import require
 
     require("experiments", what="scsim.sweep_table()")
@@ -149,6 +151,8 @@ def sweep_table(sweep: str = "last", outputs: str | list[str] | None = None, *,
     sweep_id, plan = sw.plan_of(runs, sweep)
     check_outputs(plan.scenario(0), outputs)
     each = sw.run_table(runs, sweep_id, plan, outputs)
+    for line in sw.unmoved(each, outputs):  # as when it ran, from what is stored
+        warnings.warn(ResultWarning(line), stacklevel=2)
     table = sw.cell_table(plan, each, outputs) if per_cell else each
     table.attrs["sweep_id"] = sweep_id
     return table
