@@ -5,6 +5,7 @@ The browser tests (tests/test_dashboard_browser.py) run the whole thing."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -919,3 +920,30 @@ def test_wrongful_listings_per_group_are_the_summary_s(compiled_kernels):
     none = scsim.simulate(load_scenario("no-system", agents=500, days=10), seed=1)
     assert run_view(none)["wrongful_groups"]["said"].startswith(
         "This scenario makes no errors (no false face match, no false report)")
+
+
+def test_built_in_scenarios_are_listed_in_plain_words(client):
+    """The scenario list named the built-ins by their names alone ("national-800",
+    "court-blacklist"): each now comes with a short title in plain words, the start of its
+    own description (its first sentence or clause, without asides, cut at a word)."""
+    from scsim.dashboard.views import TITLE_LONGEST, plain_title
+
+    listed = {s["name"]: s for s in client.get("/api/scenarios").json()["builtin"]}
+    assert set(listed) == set(builtin_names())
+    for name, s in listed.items():
+        assert s["description"] == load_scenario(name).description
+        assert s["title"] == plain_title(s["description"]) and s["title"], name
+        assert len(s["title"]) <= TITLE_LONGEST + 1, name  # + 1: a "…" when cut at a word
+        # the start of the description, without its asides: no word made up
+        without_asides = re.sub(r"\s*\([^()]*\)", "", s["description"])
+        assert without_asides.startswith(s["title"].removesuffix("…")), name
+    assert listed["national-800"]["title"] == (
+        "National score out of 800 fed by cameras, purchases, social media and finances")
+    assert listed["court-blacklist"]["title"] == (
+        "List-only: listed for not complying with a court judgment")
+    # an aside in parentheses is dropped; a sentence with no clause to end at is cut at a
+    # word; a short one is whole
+    assert plain_title("Every mechanism (cameras, reports) together, and more. Two.") == (
+        "Every mechanism together, and more")
+    assert plain_title("word " * 30) == ("word " * 16).strip() + "…"
+    assert plain_title("A pilot; then more.") == "A pilot"

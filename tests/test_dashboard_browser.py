@@ -465,6 +465,23 @@ def test_a_teacher_s_path_in_plain_words(server, page):
         "(every chart and table of the run, to print or share)")
 
 
+def test_built_in_scenarios_are_named_in_plain_words(page):
+    """The list of scenarios named each built-in by its name alone ("court-blacklist"):
+    each now says, after its name, what it is (the start of its own description)."""
+    from scsim.dashboard.views import plain_title
+    from scsim.scenario import builtin_names, load_scenario
+
+    options = page.locator("#source optgroup[label='Built-in scenarios'] option")
+    expect(options).to_have_text([f"{name} — {plain_title(load_scenario(name).description)}"
+                                  for name in builtin_names()])
+    expect(page.locator("#source option[value='builtin:court-blacklist']")).to_have_text(
+        "court-blacklist — List-only: listed for not complying with a court judgment")
+    # read whole in the box, and within a phone's width there
+    assert page.locator("#source").evaluate("s => s.scrollWidth <= s.clientWidth + 24")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_all_settings_are_validated_as_you_type(page):
     page.click("#all-settings summary")
     field = page.locator("#settings input[data-path='fear.speed']")

@@ -243,10 +243,12 @@ def _cancel(dash: Dashboard, body: dict, session: str) -> dict[str, Any] | None:
 
 
 def _scenarios(dash: Dashboard, request: Request) -> dict[str, Any]:
+    from scsim.dashboard.views import plain_title
     from scsim.scenario import builtin_names, load_scenario
 
-    builtin = [{"name": n, "description": load_scenario(n).description}
-               for n in builtin_names()]
+    descriptions = {n: load_scenario(n).description for n in builtin_names()}
+    builtin = [{"name": n, "description": d, "title": plain_title(d)}
+               for n, d in descriptions.items()]
     return {"builtin": builtin, "stored": _stored(dash)}
 
 

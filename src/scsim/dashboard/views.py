@@ -52,6 +52,27 @@ UNTRACED = ("agent {agent} has no case file (a dashboard run keeps the story of 
             "wrongfully listed)")
 
 
+TITLE_LONGEST = 80  # characters of a built-in scenario's title in the list, at most
+CLAUSE_SHORTEST = 25  # characters before the first place a title may end at a clause
+
+
+def plain_title(description: str) -> str:
+    """A built-in scenario's title in plain words, for the list of scenarios: the first
+    sentence of its own description (up to ". " or "; ") without its asides in
+    parentheses; if longer than ``TITLE_LONGEST`` characters, up to the last ", " or ": "
+    that keeps it within them (at ``CLAUSE_SHORTEST`` characters or more), else cut at a
+    word, with "…"."""
+    text = re.sub(r"\s*\([^()]*\)", "", description)
+    text = re.split(r"[.;]\s", text + " ", maxsplit=1)[0].strip()
+    if len(text) <= TITLE_LONGEST:
+        return text
+    clauses = [m.start() for m in re.finditer(r"[,:] ", text)
+               if CLAUSE_SHORTEST <= m.start() <= TITLE_LONGEST]
+    if clauses:
+        return text[:clauses[-1]]
+    return text[:TITLE_LONGEST + 1].rsplit(" ", 1)[0] + "…"
+
+
 def floats(values: Any, where: np.ndarray | None = None) -> list[float | None]:
     """A column as a JSON list: NaN and infinities as null, and so are the entries where
     ``where`` (bool, if given) is false."""

@@ -208,7 +208,10 @@ async function loadSources(selected) {
   // the choice as it is once the list has come (the user may have changed it meanwhile)
   const keep = selected || select.value;
   select.innerHTML = "";
-  const groups = [["Built-in scenarios", data.builtin.map(s => [`builtin:${s.name}`, s.name])],
+  // each built-in by its name and, in plain words, what it is (the start of its own
+  // description): a teacher could not tell "national-800" from "court-blacklist"
+  const groups = [["Built-in scenarios", data.builtin.map(s => [`builtin:${s.name}`,
+                                                                `${s.name} — ${s.title}`])],
                   ["Stored runs (their scenario)", data.stored.map(r =>
                     [`run:${r.id}`, `${r.scenario}, run ${r.id} (${r.agents.toLocaleString("en")} agents)`])]];
   for (const [label, items] of groups) {
@@ -1058,7 +1061,7 @@ async function sourceDeleted(gone) {
   if ($("source").value !== builtin) $("source").selectedIndex = 0;
   await loadScenario();
   showRunMessage([`Run ${gone.slice(4)}, which this question started from, was deleted: ` +
-                  `the question starts again from ${$("source").selectedOptions[0].textContent}.`]);
+                  `the question starts again from ${page.scenario.name}.`]);
 }
 
 async function status() {
