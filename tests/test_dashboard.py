@@ -947,3 +947,45 @@ def test_built_in_scenarios_are_listed_in_plain_words(client):
         "Every mechanism together, and more")
     assert plain_title("word " * 30) == ("word " * 16).strip() + "…"
     assert plain_title("A pilot; then more.") == "A pilot"
+
+
+def test_an_agent_s_record_and_case_file_explain_their_words(compiled_kernels):
+    """An agent's record showed "tier c", "conformity 1.32", "pariah false" and a case
+    file "tier c", "recovery", with nothing to say what they are: each term is defined
+    once (``views.TERMS``, in the model's words, with the run's own numbers: its tiers, its
+    pariah share), the record says it in its row and the case file under its story;
+    points by source are defined by their sources' own descriptions."""
+    import scsim
+    from scsim.core.source import source
+    from scsim.dashboard.views import TERMS
+    from scsim.outputs.casefile import Trace
+
+    sc = load_scenario("national-800", agents=2000, days=40,
+                       overrides={"listing.threshold": 690, "shaming.enabled": True,
+                                  "shaming.probability": 0.2, "shaming.sever.social": 0.3,
+                                  "shaming.pariah_fraction": 0.25})
+    res = scsim.simulate(sc, seed=2, trace=Trace(sample=5))
+    listed = next(int(t.agent) for t in res.traced.itertuples()
+                  if res.agents["times_listed"].iloc[int(t.agent)] > 0)
+    view = agent_view(res, listed)
+    meanings = view["meanings"]
+    assert meanings["tier"] == ("the band of scores it is in, by the scenario's thresholds: "
+                                "a from 700 points, b from 650 points, c from 550 points, d "
+                                "below 550 points")
+    assert meanings["pariah"] == ("left with fewer active ties than 25 % of its ties at the "
+                                  "start (shunned after public shaming)")
+    assert "690 points" in meanings["listed"]  # the run's own threshold
+    assert meanings["conformity"].startswith("how strongly fear keeps it from penalised acts")
+    assert meanings["conformity"].endswith("(1 on average)")
+    assert meanings["propensity_speech"] == TERMS["propensity_"].meaning
+    assert meanings["points_recovery"] == source("recovery").description
+    assert meanings["times_listed"] is None  # its name says it all
+    assert view["labels"]["conformity"] == "conformity"  # the definition is said once
+    # the words of its story, each defined as the record defines it
+    story, words = view["story"], {w["word"]: w["meaning"] for w in view["words"]}
+    assert "tier " in story and "LISTED" in story
+    assert (words["tier"], words["listed"]) == (meanings["tier"], meanings["listed"])
+    assert words["recovery"] == source("recovery").description
+    assert "pariah" not in words  # a word the story does not use is not defined under it
+    for word in words:
+        assert word.lower() in story.lower(), word

@@ -454,10 +454,31 @@ def test_a_teacher_s_path_in_plain_words(server, page):
     assert points < 0
     row = page.locator("#case-record tr", has_text="points from listed neighbours (the "
                                                     "association penalty)").first
-    expect(row.locator("td").last).to_have_text(page.evaluate("fmt", float(points)))
+    expect(row.locator("td").nth(1)).to_have_text(page.evaluate("fmt", float(points)))
     expect(page.locator("#case-record")).to_contain_text(
         "points from association (the daily pull toward neighbours' scores)")
     expect(page.locator("#case-record")).not_to_contain_text("listed penalty")
+    # "tier c", "conformity", "pariah" explained where they appear, in visible words (a
+    # tooltip is no use on a phone or from the keyboard): in the record, each in its row;
+    # under the story, those it uses; each as the server defines it, once
+    from scsim.dashboard.views import agent_view
+    from scsim.store import open_store
+
+    view = agent_view(open_store(store, create=False).load(run_id), listed)
+    page.click("#case details summary")  # "Its record at the end of the run"
+    for column, label in (("tier", "tier"), ("conformity", "conformity"),
+                          ("pariah", "pariah")):
+        row = page.locator("#case-record tr").filter(
+            has=page.locator("td:first-child dfn", has_text=re.compile(f"^{label}$")))
+        expect(row.locator("td.meaning")).to_have_text(view["meanings"][column])
+        expect(row.locator("td.meaning")).to_be_visible()
+    expect(page.locator("#case-record tr", has_text="wrongfully listed").first.locator(
+        "td").nth(1)).to_have_text("no")  # not "false"
+    assert any(w["word"] == "tier" for w in view["words"])  # "tier c" in its story
+    terms = page.locator("#case-words dt")
+    expect(terms).to_have_text([w["word"] for w in view["words"]])
+    expect(page.locator("#case-words dd")).to_have_text([w["meaning"] for w in view["words"]])
+    expect(page.locator("#case-words dt", has_text=re.compile("^tier$"))).to_be_visible()
     # the downloads say what their rows are
     expect(page.locator("#downloads")).to_have_text(
         "Download: metrics.csv (a row a day: the figures of the charts) · agents.csv (a row "

@@ -207,6 +207,46 @@ def test_sensitivity_samples_say_each_run_s_seed(tmp_path):
             row.newly_listed_total)
 
 
+def test_sensitivity_command_prints_how_to_run_a_sample_again(monkeypatch, capsys,
+                                                             tmp_path):
+    """The runs of an analysis are not kept, and the command did not say how to open the
+    one behind an odd sample: it prints the `scsim run` command of the sample with the
+    highest output, with the analysis's own options, and that command gives the sample's
+    output to the bit (a mean fear, with a log range's value such as 3.2e-05)."""
+    import shlex
+
+    from conftest import run_cli
+    from scsim.store import open_store
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(
+        monkeypatch, capsys, "sensitivity", "national-800", "--param",
+        "listing.threshold=550..750", "--param", "surveillance.misattribution=1e-5..1e-2",
+        "--output", "fear_mean_final", "--method", "morris", "--samples", "2", "--agents",
+        "600", "--days", "20", "--set", "scoring.recovery=0.002", "--workers", "0",
+        "--out", "sens", "--quiet")
+    assert code == 0, out + err
+    said, command = out.splitlines()[-2:]
+    samples = pd.read_csv(tmp_path / "sens" / "samples.csv")
+    highest = samples.loc[samples["fear_mean_final"].idxmax()]
+    assert said.startswith("samples.csv gives each run's seed and parameters (the runs are "
+                           "not kept); `scsim run` with them as --seed and --set runs one "
+                           "again")
+    assert said.endswith(f"the sample with the highest fear_mean_final "
+                         f"({highest.fear_mean_final:.4g}):")
+    words = shlex.split(command)
+    assert words[:9] == ["scsim", "run", "national-800", "--agents", "600", "--days", "20",
+                         "--set", "scoring.recovery=0.002"]
+    assert "e-" in command  # the false-match rate, sampled on a log scale
+    code, out, err = run_cli(monkeypatch, capsys, *words[1:], "--store", "again")
+    assert code == 0, out + err
+    store = open_store(tmp_path / "again")
+    (run_id,) = store.runs()["id"]
+    again = evaluate(pd.read_parquet(store.path(run_id) / "metrics.parquet"), 600,
+                     ["fear_mean_final"])["fear_mean_final"]
+    assert again == highest.fear_mean_final > samples["fear_mean_final"].min()
+
+
 def test_unreachable_scheduler_is_a_clear_error():
     with (pytest.raises(ScsimError, match=r"cannot reach the Dask scheduler at tcp://127\.0"),
           dask_client("tcp://127.0.0.1:9", timeout=1)):

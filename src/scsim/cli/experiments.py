@@ -467,3 +467,38 @@ def sensitivity_command(
             console.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
         path = result.save(folder, force=force)
     console.print(f"indices and chart: [bold]{path}[/bold]")
+    which, command = _run_again(scenario, agents, days, set_, result)
+    console.print(f"samples.csv gives each run's seed and parameters (the runs are not "
+                  f"kept); `scsim run` with them as --seed and --set runs one again, the same "
+                  f"bits, and keeps it in the run store, as for {which}:", soft_wrap=True)
+    console.print(escape(command), soft_wrap=True, highlight=False)
+
+
+def _run_again(scenario: str, agents: int | None, days: int | None, set_: list[str] | None,
+               result) -> tuple[str, str]:
+    """The ``scsim run`` command that runs one sample of a sensitivity analysis again
+    (``result``: a ``Sensitivity``; ``scenario``, ``agents``, ``days`` and ``set_`` as the
+    analysis was given them), the one with the highest output (the first if the output
+    never varied): (that sample in words, the command). Each parameter's value is written
+    as Python's shortest exact text of it, so the run has the sample's scenario to the
+    bit."""
+    import shlex
+
+    samples = result.samples
+    params = [c for c in samples.columns if c not in ("seed", result.output)]
+    varied = not result.never_varied()
+    k = int(samples[result.output].to_numpy().argmax()) if varied else 0
+    value = samples[result.output].iloc[k]
+    which = (f"the sample with the highest {result.output} ({value:.4g})" if varied
+             else "the first sample")
+    words = ["scsim", "run", scenario]
+    for option, given in (("--agents", agents), ("--days", days)):
+        if given is not None:
+            words += [option, str(given)]
+    for text in set_ or []:  # the analysis's own, but for a parameter it varies
+        if text.split("=", 1)[0].strip() not in params:
+            words += ["--set", text]
+    words += ["--seed", str(samples["seed"].iloc[k])]
+    for name in params:
+        words += ["--set", f"{name}={samples[name].to_numpy()[k].item()!r}"]
+    return which, shlex.join(words)

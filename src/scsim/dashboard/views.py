@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from scsim.core.params import started_by_day
 from scsim.core.source import source
 from scsim.dashboard.levers import setting_in_words
 from scsim.dashboard.worker import TRACED
-from scsim.outputs.casefile import case_file
+from scsim.outputs.casefile import STORY, case_file
 from scsim.outputs.headline import (
     acts_headline,
     comparison_headline,
@@ -194,9 +196,9 @@ def wrongful_groups(res: Result) -> dict[str, Any]:
                        "there is no other group to compare it with.")
         out["groups"] = []
     else:
-        out["said"] = ("Wrongfully listed: on the list although the same acts, without the "
-                       "system's errors, would not have put them there. By the last day, the "
-                       "share of each group ever wrongfully listed, and that share divided by "
+        out["said"] = (f"Wrongfully listed: {TERMS['wrongfully_listed'].meaning}. By the "
+                       "last day, the share of each group ever wrongfully listed, and that "
+                       "share divided by "
                        f"{ref}'s (1 = as often as {ref}, above 1 = more often), with its 95 % "
                        "interval:")
     return out
@@ -264,12 +266,11 @@ def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> l
 RECORD_WORDS = {
     "score": "score (points)", "clean_score": "score without errors (points)",
     "start_score": "starting score (points)", "listed_until": "listed until day",
-    "employer": "employer (company number)", "fear": "fear (0: none, 1: the most)",
+    "employer": "employer (company number)",
     "mistaken_for": "mistaken for agent (a false face match)",
     "falsely_reported_by": "falsely reported by agent",
-    "conformity": "conformity (how strongly fear deters)",
-    "malice": "malice (propensity to file false reports)",
-    "degree": "ties", "active_degree": "active ties (not severed or suspended)"}
+    "degree": "ties", "active_degree": "active ties",
+    "blocked_other": "blocked purchases and applications"}
 RECORD_PREFIXES = (("clean_points_", "points from {}, without errors"),
                    ("points_", "points from {}"), ("propensity_", "propensity for {} acts"),
                    ("acts_", "acts: {}"))
@@ -308,12 +309,160 @@ def record_label(column: str) -> str:
     return spoken(column)
 
 
+def _points(value: float) -> str:
+    """A score in points as the page says it: 700.0 is "700 points"."""
+    return f"{value:,g} points"
+
+
+def _tiers(sc: Scenario) -> str:
+    tiers = sorted(sc.tiers, key=lambda t: -t.min)
+    if not tiers:
+        return "this scenario sorts nobody into tiers (everyone is in tier none)"
+    bands = [f"{t.name} from {_points(t.min)}" for t in tiers[:-1]]
+    bands.append(f"{tiers[-1].name} below {_points(tiers[-2].min)}" if bands else
+                 f"everyone in {tiers[-1].name}")
+    return ("the band of scores it is in, by the scenario's thresholds: "
+            f"{', '.join(bands)}")
+
+
+def _listed(sc: Scenario) -> str:
+    below = (f"when its score fell below {_points(sc.listing.threshold)}, or "
+             if sc.listing.threshold is not None else "")
+    return ("on the blacklist (\"discredited\"): listed "
+            f"{below}directly for a severe act (such as defaulting on a court judgment) "
+            "whatever its score, for a term; sanctions such as travel bans apply meanwhile")
+
+
+def _house_arrest(sc: Scenario) -> str:
+    arrest = sc.sanctions.house_arrest
+    if not (sc.sanctions.enabled and arrest.enabled and arrest.threshold is not None):
+        return "this scenario puts nobody under house arrest"
+    return (f"under house arrest at the end: a score below {_points(arrest.threshold)}, "
+            "listed or not; it does nothing outside the home")
+
+
+def _pariah(sc: Scenario) -> str:
+    return ("left with fewer active ties than "
+            f"{percent(sc.shaming.pariah_fraction, 0)} of its ties at the start (shunned "
+            "after public shaming)")
+
+
+def _average(trait: str) -> Callable[[Scenario], str]:
+    """'1 on average': the population's mean of a trait drawn per person (``conformity``,
+    ``malice``)."""
+    return lambda sc: f"{getattr(sc.population, trait).mean:g} on average"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word of an agent's record or case file, and what it means: ``meaning``, a text
+    or a function of the run's scenario that gives it with the scenario's numbers (its
+    tiers, its thresholds), in the words of the model's definitions (docs/model.md);
+    ``told``: how a case file's story says it (a regular expression), None when a story
+    never does."""
+
+    word: str
+    meaning: str | Callable[[Scenario], str]
+    told: str | None = None
+
+    def said(self, sc: Scenario) -> dict[str, str]:
+        """``{"word", "meaning"}`` for the page."""
+        meaning = self.meaning(sc) if callable(self.meaning) else self.meaning
+        return {"word": self.word, "meaning": meaning}
+
+
+# The words of an agent's record (by agents-table column, or column prefix ending in "_")
+# and of its case file that a reader may not know, each defined once: the record says
+# each with its row, the case file those its story uses. Points by source are defined by
+# their sources (``core.source.Source.description``).
+TERMS = {
+    "group": Term("group", "the population group it belongs to (an abstract label); a "
+                  "scenario may treat groups differently, e.g. a higher false-match rate"),
+    "household": Term("household", "the number of its household: people who live "
+                      "together, tied as family"),
+    "child": Term("child", "a child of its household (not one of its two parents)"),
+    "clean_score": Term("score without errors", "the score the same acts would have "
+                        "given without the system's errors (false face matches, false "
+                        "reports)"),
+    "tier": Term("tier", _tiers, r"\btier\b"),
+    "listed": Term("listed", _listed, r"\bLISTED\b"),
+    "wrongfully_listed": Term("wrongfully listed", "on the list although the same acts, "
+                              "without the system's errors, would not have put them there",
+                              r"\bwrongfully\b"),
+    "shamed": Term("shamed", "named in public when listed (faces on screens, names "
+                   "online); its neighbours may then cut their ties to it",
+                   r"\bshamed\b"),
+    "delisted": Term("delisted", "taken off the list: its term ended, or an appeal "
+                     "was won", r"\bdelisted\b"),
+    "fear": Term("fear", "how much it fears the score, from 0 (none) to 1 (the most): it "
+                 "rises with the share of its neighbours listed or shamed and as its own "
+                 "score nears the listing threshold; fear keeps people from penalised acts "
+                 "(the chilling effect)", r"\bfear now\b"),
+    "conformity": Term("conformity", lambda sc: "how strongly fear keeps it from "
+                       "penalised acts, and how readily it cuts ties to a shamed "
+                       f"neighbour ({_average('conformity')(sc)})"),
+    "malice": Term("malice", lambda sc: "how often it files false reports against its "
+                   f"neighbours ({_average('malice')(sc)})"),
+    "propensity_": Term("propensity", "how often it does acts of that kind, against the "
+                        "average person's 1 (2: twice as often)"),
+    "degree": Term("ties", "its family members, friends and colleagues in the network, "
+                   "at the start"),
+    "active_degree": Term("active ties", "ties not cut by a neighbour after shaming, nor "
+                          "suspended by a detention"),
+    "pariah": Term("pariah", _pariah),
+    "house_arrest": Term("house arrest", _house_arrest),
+    "blocked_tickets": Term("blocked tickets", "air and train tickets refused to it "
+                            "while listed"),
+    "blocked_other": Term("blocked purchases and applications", "luxury purchases and job "
+                          "applications refused to it while listed"),
+    "privileges_used": Term("privileges used", "privileges (such as hospital priority) it "
+                            "used while its score was above their thresholds"),
+    "school_barred_days": Term("school barred days", "days it was barred from top schools "
+                               "because of its parents (listed, or scored low)"),
+    "mistaken_for": Term("false match", "a camera's facial recognition took another "
+                         "person for it: that person's act counted against it",
+                         r"\bfalse match\b"),
+    "impunity": Term("impunity", "an act of someone powerful, seen or reported, dropped "
+                     "by the system: it cost no points", r"\bimpunity\b"),
+    "detained": Term("detained", "held for a term: no acts outside or online, its ties "
+                     "suspended, its household penalised", r"\bDETAINED\b"),
+    "traced": Term("tracing starts", "its case file starts here: the points each source "
+                   "gave or took before this day, summed", r"\btracing starts\b"),
+}
+
+
+def term_of(column: str) -> Term | None:
+    """The term an agents-table column is defined by (``TERMS``: by name, else by
+    prefix), or None (its label says it all)."""
+    if column in TERMS:
+        return TERMS[column]
+    return next((term for key, term in TERMS.items()
+                 if key.endswith("_") and column.startswith(key)), None)
+
+
+def story_words(res: Result, story: str) -> list[dict[str, str]]:
+    """The words a case file's story uses that ``TERMS`` defines, then the sources of
+    points it names (as a traced agent's story names them, ``STORY``, or by their label),
+    each defined by its source's own description: ``[{"word", "meaning"}]``, in that
+    order."""
+    words = [term.said(res.scenario) for term in TERMS.values()
+             if term.told and re.search(term.told, story)]
+    for name in res.names.sources:
+        told = [word for word in (STORY.get(name), source(name).label)
+                if word and re.search(rf"\b{re.escape(word)}\b", story)]
+        if told:
+            words.append({"word": told[0], "meaning": source(name).description})
+    return words
+
+
 def agent_view(res: Result, agent: int) -> dict[str, Any]:
     """One agent's case file (``Result.explain``: the dated story of a traced agent, the
-    points by source of any other, with what the page can do about it: ``UNTRACED``) and
-    its row of the agents table (its record at the end of the run: ``record`` by column,
-    null for none, ``NO_ONE``; ``labels``, the columns in words), shown when an agent is
-    clicked. A listing that ends after the run's last day says so."""
+    points by source of any other, with what the page can do about it: ``UNTRACED``; the
+    words it uses, defined: ``words``, ``story_words``) and its row of the agents table
+    (its record at the end of the run: ``record`` by column, null for none, ``NO_ONE``;
+    ``labels``, the columns in words; ``meanings``, what each means, ``record_meaning``),
+    shown when an agent is clicked. A listing that ends after the run's last day says
+    so."""
     case = case_file(res, agent, untraced=UNTRACED)  # refuses an agent the run lacks
     row = res.agents.iloc[agent]
     record: dict[str, Any] = {}
@@ -325,7 +474,21 @@ def agent_view(res: Result, agent: int) -> dict[str, Any]:
     if record.get("listed_until") is not None and record["listed_until"] > last:
         record["listed_until"] = f"{record['listed_until']:,} (after the run's last day, {last:,})"
     return {"agent": agent, "run": res.run_id, "traced": case.traced, "story": case.text,
-            "record": record, "labels": {k: record_label(k) for k in record}}
+            "words": story_words(res, case.text), "record": record,
+            "labels": {k: record_label(k) for k in record},
+            "meanings": {k: record_meaning(k, res.scenario) for k in record}}
+
+
+def record_meaning(column: str, sc: Scenario) -> str | None:
+    """What an agents-table column means, for the record's rows: its source's description
+    (``points_SOURCE``), its ``TERMS`` entry, or None when its label says it all."""
+    if column.startswith("points_"):
+        try:
+            return source(column.removeprefix("points_")).description
+        except KeyError:
+            return None
+    term = term_of(column)
+    return term.said(sc)["meaning"] if term else None
 
 
 def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:

@@ -950,13 +950,57 @@ async function openAgent(runId, agent) {
   $("case-title").textContent = `Agent ${view.agent}, run ${view.run}` +
     (view.traced ? "" : " (not traced: its points by source)");
   $("case-story").textContent = view.story;
-  table($("case-record"), ["", "value"], Object.entries(view.record).map(([k, v]) =>
-    [view.labels[k], v === null ? "none" : typeof v === "number" ? fmt(v) : String(v)]));
+  defineWords(view.words);
+  recordTable(view);
   $("case").dataset.agent = view.agent;
   page.caseOpener = opener && opener.closest && opener.closest("#case-list, #open-agent, #chart-network") ?
     opener : null;
   $("case").scrollIntoView({behavior: "smooth", block: "nearest"});  // a dot may be far above it
   $("case-title").focus({preventScroll: true});
+}
+
+// The words of a case file's story that a reader may not know ("tier c", "recovery"),
+// each with what it means, under the story: seen and read on a phone or with the keyboard
+// as well (a tooltip is not).
+function defineWords(words) {
+  const list = $("case-words");
+  list.innerHTML = "";
+  for (const {word, meaning} of words) {
+    const dt = document.createElement("dt"), dfn = document.createElement("dfn");
+    const dd = document.createElement("dd");
+    dfn.textContent = word; dd.textContent = meaning;
+    dt.appendChild(dfn);
+    list.append(dt, dd);
+  }
+  $("case-words-box").hidden = !words.length;
+}
+
+// The agent's record at the end of the run: each column in words, its value ("yes" and
+// "no", "none" for nobody) and what it means, when its name does not say it all (a term
+// defined once, on the server). A meaning the row above has (the propensity of each kind
+// of act) is not said again.
+function recordTable(view) {
+  const node = $("case-record");
+  node.innerHTML = "";
+  const head = node.insertRow();
+  for (const h of ["", "value", "what it means"]) {
+    const th = document.createElement("th"); th.textContent = h; head.appendChild(th);
+  }
+  let above = null;
+  for (const [column, v] of Object.entries(view.record)) {
+    const tr = node.insertRow(), meaning = view.meanings[column];
+    const name = tr.insertCell(), value = tr.insertCell(), means = tr.insertCell();
+    if (meaning) {
+      const dfn = document.createElement("dfn"); dfn.textContent = view.labels[column];
+      name.appendChild(dfn);
+    } else name.textContent = view.labels[column];
+    value.textContent = v === null ? "none" : typeof v === "boolean" ? (v ? "yes" : "no") :
+      typeof v === "number" ? fmt(v) : String(v);
+    value.className = "num";
+    if (meaning !== above) means.textContent = meaning || "";
+    means.className = "meaning";
+    above = meaning;
+  }
 }
 
 // Back from a case file to where it was opened: the button pressed (if the list has not been
