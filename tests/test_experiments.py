@@ -376,6 +376,13 @@ def test_range_ends_are_checked_against_the_scenario(base_data):
     with pytest.raises(ScsimError, match=r"no\.such=0\.\.1 is not a valid scenario: override "
                                          r"no\.such=0: no: unknown key \(known: name,"):
         parse_range("no.such=0..1", base_data)
+    # a known key that the scenario leaves unset read "invalid scenario: ...: not set"
+    unset = scsim.load_scenario("court-blacklist").model_dump(mode="json")
+    with pytest.raises(ScsimError, match=r"^listing\.threshold=500\.\.650: listing\.threshold: "
+                                         r"not set in this scenario \(it has no value to vary "
+                                         r"from: set one first, e\.g\. --set listing\.threshold="
+                                         r"VALUE, or overrides= from Python\)$"):
+        parse_range("listing.threshold=500..650", unset)
 
 
 def test_targets_zero_negative_and_presets():

@@ -155,9 +155,13 @@ def parse_range(spec: str, base: dict) -> Range:
     log = scale == "log" or (scale is None and low > 0 and high / low >= 100)
     try:
         current = get_path(base, parse_path(key))
-    except ScenarioError:
+    except ScenarioError as exc:
         valid_scenario(base, {key: low}, spec)  # names an unknown key as sweep --grid does
-        raise
+        # a known key that this scenario leaves unset (court-blacklist's threshold read
+        # "invalid scenario: listing.threshold: not set")
+        raise ScsimError(f"{spec}: {'; '.join(exc.problems)} in this scenario (it has no "
+                         f"value to vary from: set one first, e.g. --set {key}=VALUE, or "
+                         f"overrides= from Python)") from None
     if isinstance(current, bool) or not isinstance(current, int | float):
         raise ScsimError(f"{spec}: {key} is not a number in the scenario")
     found = Range(key, low, high, log, isinstance(current, int))
