@@ -719,6 +719,30 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
         shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
 
 
+def test_a_and_b_the_same_are_both_seen(page):
+    """When A and B list the same people every day, B's line was drawn over A's and hid
+    it: A is drawn wider beneath it, and a line under the legend says they are the same."""
+    ask(page, agents=2000, days=30)
+    page.fill("#reps", "1")
+    page.click("#compare")  # A and B both as shipped
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    chart = page.locator("#chart-compare")
+    widths = chart.locator("polyline").evaluate_all(
+        "ls => ls.map(l => [l.querySelector('title').textContent, l.getAttribute('stroke-width')])")
+    assert widths == [["A listed", "6"], ["B listed", "2"]]
+    said = "A listed and B listed are the same here: one line over the other"
+    expect(chart.locator("text.same-note")).to_have_text(said)
+    expect(chart.locator("text.same-note")).to_be_visible()
+    expect(chart).to_have_attribute("aria-label", re.compile(f"; {said}$"))
+    # lines that differ: no note, each as wide as the other
+    page.evaluate("""() => lineChart(document.getElementById('chart-compare'), [0, 1],
+        [{name: 'A listed', values: [0, 1]}, {name: 'B listed', values: [0, 2]}])""")
+    expect(chart.locator("text.same-note")).to_have_count(0)
+    assert chart.locator("polyline").evaluate_all(
+        "ls => ls.map(l => l.getAttribute('stroke-width'))") == ["2", "2"]
+
+
 def test_cancel_a_run(server, page):
     _, store = server
     ask(page, agents=50_000, days=2000)  # about a minute: cancelled in its first seconds

@@ -115,6 +115,34 @@ const RESIZED = window.ResizeObserver ? new ResizeObserver(entries => {
 // lines left out of it are counted there, and every line names itself when pointed at.
 const LEGEND_ROWS = 4;
 const BAND_OPACITY = 0.35;
+const UNDER_WIDTH = 6;  // a line that another hides (the same values): drawn this wide beneath
+
+// Lines with the same value on every day (A and B of a comparison where the change does
+// not show; listed and wrongfully listed when everyone listed was listed wrongfully): the
+// one drawn last hid the others. Each group of them (indices into ``lines``; lines with no
+// value are left out), the first group first.
+function sameLines(lines) {
+  const groups = new Map();
+  lines.forEach((s, k) => {
+    if (!s.values.some(v => v !== null && v !== undefined)) return;
+    const key = JSON.stringify(s.values);
+    groups.set(key, [...(groups.get(key) || []), k]);
+  });
+  return [...groups.values()].filter(group => group.length > 1);
+}
+
+// "A listed and B listed are the same here: one line over the other"; for lines more than
+// fit the chart's width, how many.
+function sameNote(lines, groups, room) {
+  const names = group => group.map(k => lines[k].name);
+  const said = groups.map(group => {
+    const n = names(group);
+    return `${n.slice(0, -1).join(", ")} and ${n[n.length - 1]} are the same here`;
+  }).join("; ") + ": one line over the other";
+  if (6.5 * said.length <= room) return said;
+  const count = groups.reduce((sum, group) => sum + group.length, 0);
+  return `${count} lines are the same here, one over the other: point at a line for its name`;
+}
 
 function lineChart(svg, x, lines, bands, xLabel) {
   clear(svg);
@@ -131,7 +159,9 @@ function lineChart(svg, x, lines, bands, xLabel) {
     at += width;
   }
   const omitted = Math.max(lines.length - legend.length, 0);  // said in a row of their own
-  const T = 22 + 16 * (omitted ? LEGEND_ROWS : row);
+  const same = sameLines(lines), hidden = new Set(same.flatMap(group => group.slice(0, -1)));
+  const noteRow = (omitted ? LEGEND_ROWS : row) + 1;  // below the legend, when lines are the same
+  const T = 22 + 16 * (same.length ? noteRow : noteRow - 1);
   const all = [];
   for (const s of lines) for (const v of s.values) if (v !== null) all.push(v);
   for (const b of bands || []) for (const v of b.lo.concat(b.hi)) if (v !== null) all.push(v);
@@ -140,7 +170,8 @@ function lineChart(svg, x, lines, bands, xLabel) {
     describe(svg, "no data yet");
     return;
   }
-  describe(svg, describeLines(x, lines, bands, xLabel));
+  const note = same.length ? sameNote(lines, same, W - L - R - 6) : "";
+  describe(svg, describeLines(x, lines, bands, xLabel) + (note ? `; ${note}` : ""));
   // a loop, not Math.min(...all): spreading tens of thousands of values overflows the stack
   let least = Infinity, hi = -Infinity;
   for (const v of all) { if (v < least) least = v; if (v > hi) hi = v; }
@@ -179,7 +210,8 @@ function lineChart(svg, x, lines, bands, xLabel) {
     const pts = [];
     x.forEach((d, i) => { if (s.values[i] !== null) pts.push(`${sx(d)},${sy(s.values[i])}`); });
     const line = el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color || colors[k],
-                                 "stroke-width": 2, "stroke-dasharray": s.dash || ""}, svg);
+                                 "stroke-width": hidden.has(k) ? UNDER_WIDTH : 2,
+                                 "stroke-dasharray": s.dash || ""}, svg);
     el("title", {}, line, s.name);
     if (k >= legend.length) return;
     const [lx, ly] = [legend[k][0], 6 + 16 * legend[k][1]];
@@ -199,6 +231,7 @@ function lineChart(svg, x, lines, bands, xLabel) {
     el("text", {x: L + 6, y: 15 + 16 * LEGEND_ROWS}, svg,
        `and ${omitted} more: point at a line for its name`);
   }
+  if (note) el("text", {x: L + 6, y: 15 + 16 * noteRow, class: "same-note"}, svg, note);
 }
 
 // bars: [{label, value, color}]. Labels left of the bars; on a narrow screen above them,
