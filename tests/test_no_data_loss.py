@@ -80,6 +80,25 @@ def test_out_creates_uses_empty_and_replaces_own_output_only_with_force(cli, tmp
     assert code == 2 and (tmp_path / "theirs" / "data.csv").read_text() == "1,2"
 
 
+def test_a_folder_of_results_is_not_given_a_files_name(cli, tmp_path):
+    """``scsim report RUN --out report.html`` made a folder report.html (holding a
+    report.html), ``scsim run --out x.csv`` a folder x.csv: a new folder of results with a
+    file's ending is refused, saying what to write; a folder already so named is the
+    user's choice."""
+    code, _, err = cli(*RUN, "--out", "summary.csv")
+    assert code == 2 and not (tmp_path / "summary.csv").exists()
+    assert ("a name ending in .csv names one file, and a saved run is a folder of files; "
+            "choose a folder name without .csv (the summary table alone, as one CSV file: "
+            "scsim show RUN --out FILE.csv)") in " ".join(err.split())
+    assert cli(*RUN)[0] == 0
+    code, _, err = cli("report", "last", "--out", "Report.HTML")
+    assert code == 2 and "a report is a folder of files" in " ".join(err.split())
+    assert not (tmp_path / "Report.HTML").exists()
+    (tmp_path / "mine.json").mkdir()
+    assert cli(*RUN, "--out", "mine.json")[0] == 0
+    assert (tmp_path / "mine.json" / "run.json").is_file()
+
+
 def test_force_replaces_an_output_only_with_one_of_its_kind(cli, tmp_path):
     """A report written with --force into the folder of a saved run deleted the run's
     tables (found by trying the Python API as a user); --force replaces only an earlier

@@ -151,6 +151,12 @@ holds. ``force`` replaces an earlier output of the same kind only: a report neve
 a saved run, nor a saved run a checkpoint."""
 
 
+FILE_SUFFIXES = (".csv", ".html", ".htm", ".json", ".parquet", ".pdf", ".png", ".txt",
+                 ".xlsx", ".yaml", ".yml", ".zip")
+"""Endings that name one file: a new folder of results is not given one (``scsim report RUN
+--out report.html`` made a folder ``report.html``)."""
+
+
 def output_kind(folder: Path) -> str | None:
     """The kind (``KINDS``) of the scsim output ``folder``, None when none of their files
     is there."""
@@ -199,6 +205,13 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
         raise ScsimError(f"refusing to write results into {target}: it is the current "
                          "folder or one above it; choose a new folder")
     _outside_store(target)
+    suffix = target.suffix.lower()
+    if suffix in FILE_SUFFIXES and not target.exists():
+        alone = (" (the summary table alone, as one CSV file: scsim show RUN --out FILE.csv)"
+                 if kind == "saved run" else "")
+        raise ScsimError(f"refusing to write results into {target}: a name ending in {suffix} "
+                         f"names one file, and a {kind or 'result'} is a folder of files; "
+                         f"choose a folder name without {suffix}{alone}")
     if not target.exists():
         return _folder_writable(target)
     if not target.is_dir():
