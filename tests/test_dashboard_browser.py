@@ -743,6 +743,45 @@ def test_a_and_b_the_same_are_both_seen(page):
         "ls => ls.map(l => l.getAttribute('stroke-width'))") == ["2", "2"]
 
 
+def test_a_dot_of_the_network_is_tapped_near_it_on_a_phone(page):
+    """The network picture's dots are 8 units wide, about 5 px on a phone: a tap beside a
+    dot, where no other dot is nearer, opens its case file; the dots stay as small (the
+    picture no more crowded) and the keyboard's one tab stop stays."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    ask(page, agents=2000, days=30, seed=5)
+    move(page, "listing.threshold", 28)  # 550 -> 690 points: listed agents in the picture
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    dots = page.locator("#chart-network circle")
+    assert set(dots.evaluate_all("ds => ds.map(d => d.getAttribute('r'))")) == {"4"}
+    expect(page.locator("#chart-network [tabindex='0']")).to_have_count(1)
+    page.locator("#chart-network").scroll_into_view_if_needed()
+    # a point 12 px from a listed dot, on no dot, nearer to it than to any other
+    found = page.evaluate("""() => {
+      const svg = document.getElementById('chart-network');
+      const all = [...svg.querySelectorAll('circle')];
+      const centre = d => { const r = d.getBoundingClientRect();
+                            return [r.left + r.width / 2, r.top + r.height / 2]; };
+      for (const dot of svg.querySelectorAll("circle[role='button']")) {
+        const [x, y] = centre(dot);
+        for (let a = 0; a < 2 * Math.PI; a += Math.PI / 12) {
+          const px = x + 12 * Math.cos(a), py = y + 12 * Math.sin(a);
+          if (document.elementFromPoint(px, py).tagName === 'circle') continue;
+          const nearest = all.reduce((best, d) => {
+            const [dx, dy] = centre(d), far = Math.hypot(dx - px, dy - py);
+            return far < best[1] ? [d, far] : best; }, [null, Infinity])[0];
+          if (nearest === dot) return {x: px, y: py, agent: dot.dataset.agent,
+                                       size: dot.getBoundingClientRect().width};
+        }
+      }
+      return null; }""")
+    assert found and found["size"] < 8, found  # a dot smaller than a finger
+    page.mouse.click(found["x"], found["y"])
+    expect(page.locator("#case")).to_have_attribute("data-agent", found["agent"])
+    expect(page.locator("#case-title")).to_contain_text(f"Agent {found['agent']}, run ")
+
+
 def test_cancel_a_run(server, page):
     _, store = server
     ask(page, agents=50_000, days=2000)  # about a minute: cancelled in its first seconds

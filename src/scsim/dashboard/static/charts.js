@@ -323,6 +323,7 @@ function networkChart(svg, net) {
       dot.setAttribute("aria-label", said);
     }
   });
+  nearDots(svg);
   const stops = [...svg.querySelectorAll("circle[role='button']")];
   if (!stops.length) return;
   stops[stops.length - 1].setAttribute("tabindex", "0");
@@ -337,6 +338,33 @@ function networkChart(svg, net) {
     stops[to].setAttribute("tabindex", "0");
     stops[to].focus();
   });
+}
+
+// A dot of the network picture is 8 units wide: under 6 px on a phone, too small to tap.
+// A click or tap within NEAR_PX pixels of the screen of a dot (the nearest, when several
+// are) opens it as a click on the dot does, with no larger mark drawn to crowd the
+// picture; the pointer says so (a hand) wherever a click opens one.
+const NEAR_PX = 22;
+
+function nearestDot(svg, event) {
+  const m = svg.getScreenCTM();
+  if (!m) return null;
+  const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(m.inverse());
+  let best = null, closest = Infinity;
+  for (const dot of svg.querySelectorAll("circle[data-agent]")) {
+    const d = Math.hypot(dot.cx.baseVal.value - at.x, dot.cy.baseVal.value - at.y);
+    if (d < closest) { closest = d; best = dot; }
+  }
+  return best && closest * Math.hypot(m.a, m.b) <= NEAR_PX ? best : null;
+}
+
+function nearDots(svg) {
+  svg.onclick = event => {
+    if (event.target.matches("circle[data-agent]")) return;  // its own click
+    const dot = nearestDot(svg, event);
+    if (dot) dot.dispatchEvent(new MouseEvent("click"));
+  };
+  svg.onpointermove = event => { svg.style.cursor = nearestDot(svg, event) ? "pointer" : ""; };
 }
 
 // "agent 12: listed now, shamed": a dot of the network picture in words.
