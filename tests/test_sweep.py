@@ -4,6 +4,7 @@ runs only what is missing."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -75,6 +76,8 @@ def test_sweep_lands_every_cell_once(monkeypatch, capsys, tmp_path, dask_schedul
     assert len(charts) == 1 and charts[0].stat().st_size > 10_000
     drawn = pd.read_csv(charts[0].with_suffix(".csv"))  # the numbers the chart draws
     assert list(drawn["reps"]) == [2, 2, 2, 2]
+    # for a spreadsheet opened on a double-click: UTF-8 told by its byte-order mark
+    assert charts[0].with_suffix(".csv").read_bytes().startswith(codecs.BOM_UTF8)
     # for scripts: the cell table as JSON or CSV, and the list of sweeps
     code, out, _ = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store", str(tmp_path),
                            "--output", "blocked_air_total", "--json", "--quiet")
@@ -370,6 +373,8 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     assert indices["parameter"].iloc[0] == "behaviours.court_default.rate"
     assert (folder / "sensitivity.png").stat().st_size > 10_000
     assert len(pd.read_csv(folder / "samples.csv")) == 4 * 3
+    for name in ("indices.csv", "samples.csv"):  # for a spreadsheet, as the sweep's charts
+        assert (folder / name).read_bytes().startswith(codecs.BOM_UTF8), name
     # said before the runs, and what the indices mean in words after
     assert "morris: 4 trajectories x (2 parameters + 1) = 12 runs of court-blacklist" in out
     assert out.index("12 runs of court-blacklist") < out.index("morris indices")

@@ -13,6 +13,7 @@ import pandas as pd
 from scsim.experiments.calibrate import Calibration
 from scsim.experiments.design import Range
 from scsim.experiments.sensitivity import Sensitivity
+from scsim.fsutil import SPREADSHEET_CSV
 from scsim.report import DPI
 from scsim.report.figures import STYLE, Chart, blank_chart
 
@@ -149,6 +150,6 @@ def save_charts(charts: list[Chart], folder: Path) -> list[Path]:
             path, dpi=DPI, format="png")
         if chart.data is not None:
             writers[f"{chart.name}.csv"] = lambda path, c=chart: c.data.to_csv(
-                path, index=False)
+                path, index=False, encoding=SPREADSHEET_CSV)
     write_files(folder, writers)
     return [Path(folder) / f"{chart.name}.png" for chart in charts]
