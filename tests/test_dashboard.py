@@ -5,6 +5,7 @@ The browser tests (tests/test_dashboard_browser.py) run the whole thing."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import warnings
 
@@ -673,6 +674,28 @@ def test_a_stored_run_is_a_source(tmp_path, compiled_kernels):
         scenario_of({"source": {"kind": "run", "ref": "nope"}}, store)
     with pytest.raises(ScsimError, match="a built-in scenario or a stored run"):
         scenario_of({"source": {"kind": "file", "ref": "/etc/passwd"}}, store)
+
+
+def test_a_runs_table_downloads_as_csv_for_a_spreadsheet(tmp_path, compiled_kernels):
+    """The download links' CSV (metrics, agents, companies) begins with UTF-8's byte-order
+    mark, as the report's and ``scsim show --out``'s: a spreadsheet opened on a
+    double-click garbled "−" without it; pandas reads the same table."""
+    import io
+
+    import pandas as pd
+
+    import scsim
+
+    app = create_app(tmp_path / "store", max_agent_days=1_000_000)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    client.get("/")
+    res = scsim.simulate(load_scenario("national-800", agents=300, days=5), seed=1,
+                         store=tmp_path / "store")
+    answer = client.get(f"/api/runs/{res.run_id}/metrics.csv")
+    assert answer.status_code == 200 and answer.content.startswith(codecs.BOM_UTF8)
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    read = pd.read_csv(io.BytesIO(answer.content))
+    assert list(read.columns) == list(res.metrics.columns) and len(read) == 5
 
 
 def test_the_html_report_is_the_stored_one_or_built_once(tmp_path, compiled_kernels,

@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from scsim.dashboard.jobs import Jobs
 from scsim.errors import ScenarioError, ScsimError
+from scsim.fsutil import SPREADSHEET_CSV
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "scsim_session"
@@ -456,8 +457,9 @@ def _csv(dash: Dashboard, request: Request) -> Response:
     if table not in TABLES:
         raise ScsimError(f"no table '{table}' (one of {', '.join(TABLES)})")
     res = dash.store.load(run_id)
-    text = getattr(res, table).to_csv(index=False)
-    return Response(text, media_type="text/csv", headers={
+    # begun with UTF-8's byte-order mark, as every CSV scsim writes for a spreadsheet
+    body = getattr(res, table).to_csv(index=False).encode(SPREADSHEET_CSV)
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{run_id}-{table}.csv"'})
 
 
