@@ -743,6 +743,27 @@ def test_a_and_b_the_same_are_both_seen(page):
         "ls => ls.map(l => l.getAttribute('stroke-width'))") == ["2", "2"]
 
 
+def test_the_network_picture_keeps_one_key_handler_however_often_it_is_drawn(page):
+    """The picture is drawn again for each run watched and each run opened: each drawing
+    added a keyboard handler to the same picture, keeping every earlier drawing's dots
+    alive in the page. However often it is drawn, it has one, and the arrows move one dot."""
+    page.evaluate("""() => {
+      const net = {nodes: [0, 1, 2, 3].map(a => ({agent: a, listed: a < 3, ever_listed: a < 3,
+                                                    shamed: false})),
+                   ties: [[0, 1, false], [1, 2, false], [2, 3, false]]};
+      for (let k = 0; k < 3; k++) networkChart(document.getElementById('chart-network'), net);
+    }""")
+    cdp = page.context.new_cdp_session(page)
+    svg = cdp.send("Runtime.evaluate", {
+        "expression": "document.getElementById('chart-network')"})["result"]["objectId"]
+    listeners = cdp.send("DOMDebugger.getEventListeners", {"objectId": svg})["listeners"]
+    assert [entry["type"] for entry in listeners].count("keydown") == 1, listeners
+    buttons = page.locator("#chart-network circle[role='button']")
+    buttons.last.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(buttons.nth(1)).to_be_focused()
+
+
 def test_a_dot_of_the_network_is_tapped_near_it_on_a_phone(page):
     """The network picture's dots are 8 units wide, about 5 px on a phone: a tap beside a
     dot, where no other dot is nearer, opens its case file; the dots stay as small (the

@@ -325,9 +325,12 @@ function networkChart(svg, net) {
   });
   nearDots(svg);
   const stops = [...svg.querySelectorAll("circle[role='button']")];
+  // one handler per picture, set again at each redraw (one added at each redraw kept
+  // every earlier picture's dots alive)
+  svg.onkeydown = null;
   if (!stops.length) return;
   stops[stops.length - 1].setAttribute("tabindex", "0");
-  svg.addEventListener("keydown", event => {
+  svg.onkeydown = event => {
     const at = stops.indexOf(event.target);
     const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
     const to = at < 0 ? -1 : event.key === "Home" ? 0 : event.key === "End" ? stops.length - 1 :
@@ -337,7 +340,7 @@ function networkChart(svg, net) {
     stops[at].setAttribute("tabindex", "-1");
     stops[to].setAttribute("tabindex", "0");
     stops[to].focus();
-  });
+  };
 }
 
 // A dot of the network picture is 8 units wide: under 6 px on a phone, too small to tap.
