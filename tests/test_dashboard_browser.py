@@ -743,6 +743,17 @@ def test_a_and_b_the_same_are_both_seen(page):
         "ls => ls.map(l => l.getAttribute('stroke-width'))") == ["2", "2"]
 
 
+def test_a_dashed_line_is_shown_dashed_in_the_legend(page):
+    """The comparison chart draws A dashed and B solid, and its legend showed both as
+    filled squares of their colours: a dashed line's swatch is a dashed line."""
+    page.evaluate("""() => lineChart(document.getElementById('chart-compare'), [0, 1],
+        [{name: 'A listed', values: [0, 1], dash: '5 4', color: '#555'},
+         {name: 'B listed', values: [0, 2]}])""")
+    swatches = page.locator("#chart-compare .swatch")
+    assert swatches.evaluate_all("ss => ss.map(s => [s.tagName, s.getAttribute("
+                                 "'stroke-dasharray')])") == [["line", "5 4"], ["rect", None]]
+
+
 def test_the_network_picture_keeps_one_key_handler_however_often_it_is_drawn(page):
     """The picture is drawn again for each run watched and each run opened: each drawing
     added a keyboard handler to the same picture, keeping every earlier drawing's dots

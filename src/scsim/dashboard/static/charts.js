@@ -215,7 +215,13 @@ function lineChart(svg, x, lines, bands, xLabel) {
     el("title", {}, line, s.name);
     if (k >= legend.length) return;
     const [lx, ly] = [legend[k][0], 6 + 16 * legend[k][1]];
-    el("rect", {x: lx, y: ly, width: 10, height: 10, fill: s.color || colors[k]}, svg);
+    if (s.dash) {  // a dashed line is shown as one: a square would not say which it is
+      el("line", {x1: lx - 2, y1: ly + 5, x2: lx + 12, y2: ly + 5, stroke: s.color || colors[k],
+                  "stroke-width": 2, "stroke-dasharray": s.dash, class: "swatch"}, svg);
+    } else {
+      el("rect", {x: lx, y: ly, width: 10, height: 10, fill: s.color || colors[k],
+                  class: "swatch"}, svg);
+    }
     el("text", {x: lx + 14, y: ly + 9}, svg, s.name);
   });
   keyed.forEach((b, j) => {
