@@ -702,13 +702,17 @@ def test_a_whole_number_written_with_separators_is_told_how_to_write_it(monkeypa
 
 
 @pytest.mark.parametrize(("word", "told"), [
-    ("1e3", "write 1000"), ("1.000", "write 1000"), ("1 000", "write 1000"),
+    ("1e3", "write 1000"), ("1 000", "write 1000"),
+    ("1.000", "write 1000, or 1 if the '.' is a decimal point"),
+    ("12,000", "write 12000, or 12 if the ',' is a decimal point"),
+    ("1,500", "write 1500"), ("1.000.000", "write 1000000"),
     ("100.0", "write 100"), ("2.5", "write 2 or 3"), ("-2.5", "write -3 or -2"),
     ("ten", "write digits only, e.g. 1000"), ("inf", "write digits only, e.g. 1000"),
     ("1e999999", "write digits only, e.g. 1000"),
 ])
 def test_what_is_not_a_whole_number_is_told_what_to_write(monkeypatch, capsys, word, told):
-    """'1.000' (a thousand in much of Europe) and '100.0' were read as 1 and 100 days."""
+    """'1.000' (a thousand in much of Europe, one elsewhere) and '100.0' were read as 1 and
+    100 days; both readings of '1.000' are offered."""
     err = refused(monkeypatch, capsys, "run", "national-800", "--days", word)
     assert f"Invalid value for '--days': '{word}' is not a whole number: {told}" in err
 

@@ -145,11 +145,19 @@ _THOUSANDS = re.compile(r"-?\d{1,3}([,.' ])\d{3}(?:\1\d{3})*")
 
 
 def not_whole(word: str) -> str:
-    """What to say of ``word`` where a whole number was asked, e.g. "'1,000' is not a whole
-    number: write 1000"; '1e3' is told 1000, '2.5' 2 or 3."""
+    """What to say of ``word`` where a whole number was asked, e.g. "'1 000' is not a whole
+    number: write 1000"; '1e3' is told 1000, '2.5' 2 or 3, '1.000' and '1,000' 1000 or 1
+    (a thousand in one country, one in another)."""
     said = f"{word!r} is not a whole number: write "
-    if _THOUSANDS.fullmatch(word.strip()):
-        return said + re.sub(r"[,.' ]", "", word.strip())
+    grouped = _THOUSANDS.fullmatch(word.strip())
+    if grouped:
+        thousands = said + re.sub(r"[,.' ]", "", word.strip())
+        sign = grouped.group(1)
+        if sign in ",." and word.count(sign) == 1:  # '1.000': a thousand, or one?
+            decimal = Decimal(word.strip().replace(sign, "."))
+            if decimal == decimal.to_integral_value():
+                return thousands + f", or {int(decimal)} if the '{sign}' is a decimal point"
+        return thousands
     try:
         number = Decimal(word.strip())
     except InvalidOperation:
