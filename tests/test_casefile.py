@@ -232,8 +232,62 @@ def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
     # why a score shown may differ from the amounts told before it
     start = res.agents["start_score"].iloc[1]
     assert reading.startswith(f"(started at {start:,.1f} points; listed below "
-                              f"{res.scenario.listing.threshold:,g} points; amounts under a "
-                              "point") and "told once they add up to a point" in reading
+                              f"{res.scenario.listing.threshold:,g} points, each listing for "
+                              "30 days even if the score recovers meanwhile") and (
+        "; amounts under a point" in reading and "told once they add up to a point" in reading)
+
+
+@pytest.mark.parametrize(("name", "term"), [
+    ("national-800", "; listed below 550 points, each listing for 365 days (730 days for a "
+                     "severe act) even if the score recovers meanwhile, renewed at its end if "
+                     "the score is still below, unless a won appeal ends it sooner; amounts"),
+    ("court-blacklist", " points; each listing lasts 3,650 days, unless a won appeal or "
+                        "complying ends it sooner; amounts"),
+    ("mesa-parity", "; listed below 940 points, each listing for 365 days even if the score "
+                    "recovers meanwhile, renewed at its end if the score is still below; "
+                    "amounts"),
+    ("no-system", "(started at 700.0 points; amounts")])
+def test_the_reading_key_says_a_listing_runs_its_term(name, term):
+    """A case file showed a listed agent back above the threshold (tier b, 650.0 points
+    against a threshold of 650) and an appeal lost after it, with nothing saying that a
+    listing lasts its term whatever the score does: the key under its first line says how
+    long, what renews it and what ends it sooner (a severe act's term only in a scenario
+    that has one; nothing where nothing lists)."""
+    assert term in casefile.reading_key(scsim.load_scenario(name), 700.0)
+
+
+def listing_rows(value: float, other: int = -1, event: str = "listed") -> pd.DataFrame:
+    """One event of agent 1 on day 4 (a listing: ``value`` 1 wrongfully)."""
+    return pd.DataFrame({"day": [4], "agent": 1, "event": event, "source": "",
+                         "behaviour": "", "channel": "", "points": 0.0,
+                         "score_after": [549.7], "other_agent": other, "value": value,
+                         "cause": "misattribution" if value else ""})
+
+
+def test_a_rightful_listing_says_so_where_the_run_can_err():
+    """"Why was this person listed?": a wrongful listing's line gave its cause, a rightful
+    one's said nothing; in a run that can err it now says that the error-free record lists
+    it too (in one that cannot, every listing is rightful, and the line says nothing)."""
+    rows = listing_rows(0.0)
+    assert casefile.story(rows, 1, [], errors=True).splitlines()[1] == (
+        "day 4: LISTED — rightfully: the same acts without errors would have listed it too "
+        "(score 549.7)")
+    assert casefile.story(rows, 1, []).splitlines()[1] == "day 4: LISTED (score 549.7)"
+
+
+def test_a_line_ending_on_another_agent_says_whose_score_it_shows():
+    """"... the last mistaking it for agent 2195 (score 549.7)" read as agent 2195's score:
+    a line that ends on another agent says whose the score is; other lines keep "(score
+    ...)"."""
+    wrongful = pd.DataFrame({"agent": [1], "day": [4], "mistaken_for": [2195],
+                             "damage_misattribution": [5.0]})
+    (line,) = casefile.story(listing_rows(1.0), 1, [], wrongful, errors=True).splitlines()[1:]
+    assert line == ("day 4: LISTED — wrongfully (cause: misattribution); false matches cost "
+                    "it 5.0 points, the last mistaking it for agent 2195 (agent 1's score "
+                    "549.7)")
+    (cut,) = casefile.story(listing_rows(1.0, 12, "cut_tie"), 1, []).splitlines()[1:]
+    assert cut == ("day 4: severed its social tie with the shamed agent 12 (agent 1's score "
+                   "549.7)")
 
 
 def test_a_full_error_log_is_told_in_the_case_file(monkeypatch):
@@ -565,7 +619,7 @@ def test_ties_severed_the_same_day_are_told_in_one_line():
              if line.startswith(f"day {day}: ")]
     named = ", ".join(str(o) for o in others[:casefile.NAMED])
     severed = (f"day {day}: {k} neighbours severed their social ties: agents {named} and "
-               f"{k - casefile.NAMED} others (score ")
+               f"{k - casefile.NAMED} others (agent {agent}'s score ")
     assert sum(line.startswith(severed) for line in lines) == 1
     told = [line.split(": ", 1)[1][:10] for line in lines]
     assert told.index("LISTED — w") < told.index("publicly s") < told.index(
@@ -628,7 +682,7 @@ def test_a_story_names_behaviours_and_channels_in_words_and_skips_empty_tracing_
         "agent 1: case file, 6 events",
         "day 2: tracing starts: -3.0 points from true sightings until now (score 990.0)",
         "day 2: tracing starts: 0 points from misattributions until now (last: agent 7) "
-        "(score 990.0)",
+        "(agent 1's score 990.0)",
         "day 2: acted: smoking in no smoking zone ×1 — 1 seen by street camera "
         "(score 990.0)",
         "day 2: seen by street camera (smoking in no smoking zone); -3.0 points "

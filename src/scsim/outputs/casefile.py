@@ -1029,6 +1029,43 @@ def shown_score(score: float, bounds: tuple[float, ...] = ()) -> str:
     return f"{score:.{places}f}"
 
 
+def _days_of(durations: set[int]) -> str:
+    """Listing terms in words: "365 days", or "180 or 365 days" when the timeline changes
+    them."""
+    return " or ".join(f"{d:,}" for d in sorted(durations)) + (
+        " day" if durations == {1} else " days")
+
+
+def listing_term(sc) -> str:
+    """How long a listing of ``sc`` lasts, in words after the threshold of ``reading_key``:
+    its term (``listing.duration``; ``severe_duration`` for a severe act, when the scenario
+    has one), that it holds whatever the score does meanwhile, renewal at its end
+    (``renew``, when a score threshold lists), and what ends it sooner (a won appeal,
+    complying). A case file showed a listed agent back above the threshold, and an appeal
+    lost after it, with nothing saying the listing runs its term. '' when nothing lists."""
+    from scsim.scenario.loader import timeline_epochs
+
+    listings = [e.listing for _, e in timeline_epochs(sc) if e.listing.enabled]
+    if not listings:
+        return ""
+    terms = {lst.duration for lst in listings}
+    severe = {lst.severe_duration for lst in listings
+              if lst.severe_duration is not None} - terms
+    scored = any(lst.threshold is not None for lst in listings)
+    told = (f", each listing for {_days_of(terms)}" if scored else
+            f"; each listing lasts {_days_of(terms)}")
+    if severe and any(b.severe for b in sc.behaviours):
+        told += f" ({_days_of(severe)} for a severe act)"
+    told += " even if the score recovers meanwhile" if scored else ""
+    if scored and any(lst.renew for lst in listings):
+        told += ", renewed at its end if the score is still below"
+    sooner = ([*(["a won appeal"] if any(lst.appeals.enabled for lst in listings) else []),
+               *(["complying"] if any(lst.compliance_rate > 0 for lst in listings) else [])])
+    if len(listings) < len(timeline_epochs(sc)):
+        sooner.append("the system's end")
+    return told + (f", unless {' or '.join(sooner)} ends it sooner" if sooner else "")
+
+
 def reading_key(sc, start_score: float) -> str:
     """What a reader needs to check a case file's lines, said under its first: the score the
     agent started from (points), the listing threshold of ``sc`` (each of its timeline's,
@@ -1041,15 +1078,26 @@ def reading_key(sc, start_score: float) -> str:
     listed = ("" if not thresholds else f"; listed below {thresholds[0]:,g} points"
               if len(thresholds) == 1 else "; listed below " + " or ".join(
                   f"{t:,g}" for t in thresholds) + " points (the timeline changes it)")
-    return (f"(started at {start_score:,.1f} points{listed}; amounts under a point, such as "
+    return (f"(started at {start_score:,.1f} points{listed}{listing_term(sc)}; amounts "
+            "under a point, such as "
             "the daily pull toward neighbours or recovery, are told once they add up to a "
             "point, so a score shown may differ from the amounts told before it by what is "
             "not told yet)")
 
 
+RIGHTFUL = " — rightfully: the same acts without errors would have listed it too"
+"""What a listing's line adds when the listing is not wrongful, in a run that can err: the
+line of a wrongful one gave its cause, a rightful one's nothing, and "why was this person
+listed?" had no answer there."""
+ENDS_ON_ANOTHER = frozenset({"tie_severed", "cut_tie", "family_privileges_used"})
+"""Events whose line ends on another agent (so does a ``traced`` row naming one, and a
+wrongful listing's naming who is behind it): "(score 549.7)" after "mistaking it for
+agent 2195" read as agent 2195's score, so those lines say whose it is."""
+
+
 def story(events: pd.DataFrame, agent: int, tiers: list[str],
           wrongful: pd.DataFrame | None = None, bounds: tuple[float, ...] = (),
-          reading: str = "", node: str = "") -> str:
+          reading: str = "", node: str = "", errors: bool = False) -> str:
     """A traced agent's case file as a dated story, one line per event (an act's fate is
     told in its ``acted`` line), in the order of its rows (``events_table``: the order of
     the day's phases). A run of events told alike the same day is one line: severed ties
@@ -1057,16 +1105,18 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
     followed by how many times. A STREAKED event repeated alike on consecutive days is one
     line on its first day, with its last day and how many (``_streaks``). A wrongful
     listing's line names who is behind it as ``wrongful_stories`` does (``_who``), from
-    the agent's rows of the wrongful listings (``wrongful``). Scores have one decimal, or
-    more where one would show them across a tier's bound or the listing threshold
-    (``bounds``, see ``shown_score``). ``reading`` (``reading_key``) is said under the
-    first line, and ``node`` (``in_file``) follows the agent's id in it."""
+    the agent's rows of the wrongful listings (``wrongful``); with ``errors`` (the run can
+    err) any other listing's line says it is rightful (``RIGHTFUL``). Scores have one
+    decimal, or more where one would show them across a tier's bound or the listing
+    threshold (``bounds``, see ``shown_score``); a line that ends on another agent says
+    whose score it is (``ENDS_ON_ANOTHER``). ``reading`` (``reading_key``) is said under
+    the first line, and ``node`` (``in_file``) follows the agent's id in it."""
     acts = _act_fates(events)
     streaks = _streaks(events)
     listings = () if wrongful is None else wrongful[wrongful["agent"] == agent].itertuples(
         index=False)
     behind = {int(w.day): _who(w) + _neighbours(w) for w in listings}
-    told = []  # (key, what, rows): one per line; a line's rows share its key
+    told = []  # (key, what, rows, ends on another agent): one per line; its rows share key
     detained_until = -1  # the release day of the agent's detention, while detained
     for pos, e in enumerate(events.itertuples(index=False)):
         event = str(e.event)
@@ -1082,8 +1132,12 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
             what = tell(e, tiers, acts)
         if what is None:
             continue
+        named_last = event in ENDS_ON_ANOTHER or (event == "traced" and e.other_agent >= 0)
         if event == "listed" and int(e.value) & WRONGFULLY:
+            named_last = bool(behind.get(int(e.day)))
             what += behind.get(int(e.day), "")
+        elif event == "listed" and errors:
+            what += RIGHTFUL
         if event == "delisted" and detained_until > e.day:  # after a won appeal, too
             what += f" (still detained until day {detained_until:,}: a detention runs its term)"
         ties = str(e.event) in ("tie_severed", "cut_tie")
@@ -1091,13 +1145,14 @@ def story(events: pd.DataFrame, agent: int, tiers: list[str],
         if told and told[-1][0] == key:
             told[-1][2].append(e)
         else:
-            told.append((key, what, [e]))
+            told.append((key, what, [e], named_last))
     lines = []
-    for (day, kind), what, rows in told:
+    for (day, kind), what, rows, named_last in told:
         if len(rows) > 1:
             what = tell_ties(rows) if kind in ("tie_severed", "cut_tie") else (
                 f"{what} — {counted(len(rows), 'time')}")
-        lines.append(f"day {day}: {what} (score {shown_score(rows[0].score_after, bounds)})")
+        whose = f"agent {agent}'s score" if named_last else "score"
+        lines.append(f"day {day}: {what} ({whose} {shown_score(rows[0].score_after, bounds)})")
     head = f"agent {agent}{node}: case file, {counted(len(events), 'event')}"
     return "\n".join([head, *([reading] if reading else []), *lines])
 
@@ -1195,7 +1250,8 @@ def case_file(res, agent: int, untraced: str = UNTRACED) -> CaseFile:
         reading = reading_key(res.scenario, float(res.agents["start_score"].iloc[agent]))
         return CaseFile(agent, True, mine, story(mine, agent, tiers,
                                                  res.provenance.get("wrongful"),
-                                                 boundaries(res.scenario), reading, node))
+                                                 boundaries(res.scenario), reading, node,
+                                                 res.names.errors))
     opened = res.provenance.get("traced")
     since = opened.loc[opened["agent"] == agent, "from_day"] if opened is not None else ()
     if len(since):
