@@ -257,6 +257,32 @@ def test_every_source_has_words():
             "representative_penalty"} <= set(names)
 
 
+def test_every_source_is_described_in_plain_words_with_its_setting_in_parentheses():
+    """The dashboard shows each source's description to teachers in a person's record:
+    "the pull toward the weighted mean of active neighbours' scores (alpha per day ...)",
+    "points a clamp to [scoring.min, scoring.max] added or took". Each now says what it is
+    in plain words first, and names the setting that sets it (a real scenario key) only in
+    parentheses, for those who look it up; no symbol of the model's formulas."""
+    import re
+
+    from scsim.scenario.reference import reference_markdown
+
+    keys = reference_markdown()
+    symbols = re.compile(r"\b(alpha|beta|rho|s_min|s_max|s0|delta)\b|\[")
+    setting = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
+    for s in source_registry():
+        plain = re.sub(r"\s*\([^()]*\)", "", s.description)  # without its asides
+        assert plain.split()[0].islower() and len(plain.split()) >= 8, s.name
+        assert not re.search(r"\w[._]\w", plain), (s.name, plain)  # no setting, no name
+        assert not symbols.search(setting.sub("", s.description)), (s.name, s.description)
+        for name in setting.findall(s.description):
+            assert f"`{name}`" in keys, (s.name, name)
+    named = {s.name: s.description for s in source_registry()}
+    assert "(scoring.association.alpha: the share of the gap closed each day;" in (
+        named["association"])
+    assert named["clamping"].endswith("(scoring.min and scoring.max)")
+
+
 def test_explain_and_sources_commands(monkeypatch, capsys, tmp_path):
     store = str(tmp_path / "store")
     code, _, err = run_cli(monkeypatch, capsys, "run", "national-800", "--agents", "3000",

@@ -246,9 +246,9 @@ C = COUNTERS.C
 
 SOURCES = Sources(
     "classify",
-    Source("record_correction", "record corrections", "points a won appeal restored by "
-           "setting the recorded score to the error-free one (listing.appeals."
-           "correct_record)", clean=False))
+    Source("record_correction", "record corrections", "points given back (or taken) when "
+           "it won an appeal and its score was set to its score without errors "
+           "(listing.appeals.correct_record)", clean=False))
 SRC = SOURCES.S
 
 

@@ -237,8 +237,9 @@ def companies(p, key, region, started, rep, agent_status, score, tier, listed, e
 
 SOURCES = Sources(
     "companies",
-    Source("representative_penalty", "representative penalty", "points a listed company "
-           "takes off its legal representative (companies.rep_penalty per day)"),
+    Source("representative_penalty", "representative penalty", "points it loses each "
+           "day while a company it legally represents is listed (companies.rep_penalty: "
+           "points per day)"),
     uses=("clamping",))
 SRC = SOURCES.S
 

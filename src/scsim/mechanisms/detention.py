@@ -175,8 +175,9 @@ C, S = COUNTERS.C, COUNTERS.S
 
 SOURCES = Sources(
     "detention",
-    Source("detention_household", "detention of a relative", "points a household member "
-           "loses per day while another member is detained (detention.household_penalty)"),
+    Source("detention_household", "detention of a relative", "points it loses each day "
+           "while someone of its household is detained (detention.household_penalty: "
+           "points per day)"),
     uses=("clamping",))
 SRC = SOURCES.S
 

@@ -226,10 +226,13 @@ IC = IMPUNITY_COUNTERS.C
 
 SOURCES = Sources(
     "observe",
-    Source("true_sighting", "true sightings", "points of the agent's own acts seen by a "
-           "surveillance channel and attributed to it (error-free score: all of them)"),
-    Source("misattribution", "misattributions", "points of other agents' acts sighted by "
-           "facial recognition and attributed to this agent (a false match)", error=True))
+    Source("true_sighting", "true sightings", "points for its own acts that the "
+           "surveillance (cameras, purchase records, online monitoring) saw and put down to "
+           "it (the score without errors counts every one of its acts seen, also those put "
+           "down to someone else or dropped for impunity)"),
+    Source("misattribution", "misattributions", "points for other people's acts that a "
+           "camera's facial recognition put down to it (a false match: an error of the "
+           "system, which the score without errors does not count)", error=True))
 SRC = SOURCES.S
 
 

@@ -127,10 +127,11 @@ IC = IMPUNITY_COUNTERS.C
 
 SOURCES = Sources(
     "report",
-    Source("true_report", "true reports", "points of the agent's own unseen acts reported "
-           "by a neighbour and accepted"),
-    Source("false_report", "false reports", "points of acts a neighbour falsely reported "
-           "and the system accepted", error=True))
+    Source("true_report", "true reports", "points for its own acts, unseen by the "
+           "surveillance, that a neighbour reported and the system accepted"),
+    Source("false_report", "false reports", "points for acts it did not do that a "
+           "neighbour reported and the system accepted (an error of the system, which the "
+           "score without errors does not count)", error=True))
 SRC = SOURCES.S
 
 

@@ -155,15 +155,23 @@ def compile_score(sc: Scenario, names: Names) -> ScoreParams:
 
 SOURCES = Sources(
     "score",
-    Source("association", "association", "the pull toward the weighted mean of active "
-           "neighbours' scores (alpha per day; error-free score: toward their error-free "
-           "scores)"),
-    Source("listed_penalty", "listed neighbours", "points taken per listed active "
-           "neighbour (beta per day; error-free score: rightfully listed neighbours only)"),
-    Source("group_bonus", "group bonus", "points per active tie to a bonus group"),
-    Source("recovery", "recovery", "the pull back toward the starting score (rho per day)"),
-    Source("clamping", "clamping", "points a clamp to [scoring.min, scoring.max] added "
-           "or took"))
+    Source("association", "association", "the daily pull of its score toward the average "
+           "score of its family members, friends and colleagues, ties cut or suspended left "
+           "out (scoring.association.alpha: the share of the gap closed each day; the score "
+           "without errors is pulled toward their scores without errors)"),
+    Source("listed_penalty", "listed neighbours", "points it loses each day for each of "
+           "its family members, friends and colleagues who is listed, ties cut or "
+           "suspended left out (scoring.association.listed_penalty: points per day per "
+           "listed contact; the score without errors counts only those who would be "
+           "listed without the system's errors)"),
+    Source("group_bonus", "group bonus", "points it gains each day for each tie to a "
+           "member of a group the scenario rewards ties to, such as party members "
+           "(scoring.association.group_bonus: points per day per tie; a negative bonus "
+           "takes points)"),
+    Source("recovery", "recovery", "the daily pull of its score back toward its starting "
+           "score (scoring.recovery: the share of the gap closed each day)"),
+    Source("clamping", "clamping", "points added or taken to keep its score between the "
+           "lowest and the highest score the system gives (scoring.min and scoring.max)"))
 SRC = SOURCES.S
 
 
