@@ -170,6 +170,23 @@ def test_a_list_with_a_published_stock_and_no_errors_says_so():
     assert listed_at_start(warmed) == 0 and "already listed" not in run_headline(warmed)
 
 
+@pytest.mark.parametrize("scale", [1, 1000])
+def test_nobody_listed_wrongfully_is_said_without_a_definition_that_reads_as_a_finding(scale):
+    """A run that can err and listed nobody wrongfully said "0 of them wrongfully (on the
+    day they were listed, the same acts without face-matching errors and false reports
+    would not have listed them)": read as a finding about the people listed. It says
+    none, and what that means of them: the error-free record lists them too."""
+    res = scsim.simulate("national-800", agents=1000, days=40, seed=1, overrides={
+        "listing.threshold": 695, "surveillance.misattribution": 1e-9,
+        "population.scale": scale})
+    assert res.names.errors and not res.agents["wrongful_listings"].any()
+    listed = run_headline(res).splitlines()[0]
+    assert listed.endswith(" none of them wrongfully (each time, the same acts without "
+                           "face-matching errors and false reports would have listed them "
+                           "too).")
+    assert "0 of them" not in listed and "would not have" not in listed
+
+
 def test_one_of_a_thing_is_said_in_the_singular():
     """A short run of high-control detains one person: '1 detention', not '1 detentions'
     (seen in the dashboard); one blocked ticket is 'the 1 blocked ticket'."""

@@ -239,9 +239,12 @@ def listed_line(res: Result, n: int, days: int) -> str:
     if not res.names.errors:
         return (f"{head} none of them wrongfully: this system makes no face-matching errors "
                 "and takes no false reports.")
+    if not wrongful:  # "0 of them wrongfully (... would not have listed them)" read as
+        # saying that of the people listed
+        return (f"{head} none of them wrongfully (each time, the same acts without "
+                "face-matching errors and false reports would have listed them too).")
     sense = ("on the day they were listed, " if k == 1 else
-             f"about {people(wrongful * k)} people" + rough(wrongful, "agent", ": ")
-             if wrongful else "")
+             f"about {people(wrongful * k)} people" + rough(wrongful, "agent", ": "))
     return (f"{head} {wrongful:,} of them wrongfully ({sense}the same acts without "
             "face-matching errors and false reports would not have listed them).")
 
