@@ -97,6 +97,56 @@ def test_a_rare_rate_per_person_keeps_its_digits():
     assert rows.loc["uses", "note"].endswith("/person/yr")
 
 
+def test_the_score_figures_say_what_they_are(result):
+    """"sd 7.637 points", "gini 0.003361" with no note and "error-free mean: without
+    errors" told a reader without statistics nothing: each note says what it measures."""
+    notes = result.summary().set_index(["section", "figure"])["note"]
+    assert "the standard deviation" in notes["score", "sd"]
+    assert notes["score", "gini"] == ("inequality of the scores, 0: all equal, 1: the most "
+                                      "unequal")
+    assert notes["score", "error-free mean"] == ("points, the same acts without face-matching "
+                                                 "errors and false reports")
+
+
+def test_tickets_a_year_in_the_table_are_the_headlines():
+    """A system that stops its sanctions part-way (high-control abolishes them after a
+    year of two) blocked its tickets in the days they ran: the headline spread them over
+    those days, the summary table over the whole run, so the two rates of one run
+    differed (by half, for high-control). The table's are the headline's, and say so."""
+    from scsim.outputs.headline import run_headline
+    from scsim.outputs.words import in_digits
+
+    sc = scsim.load_scenario({"base": "national-800", "days": 120,
+                              "population": {"agents": 2000},
+                              "listing": {"threshold": 690},
+                              "timeline": [{"day": 80, "set": {"sanctions.enabled": False}}]})
+    res = scsim.simulate(sc, seed=3)
+    air = res.metrics["blocked_air"].sum()
+    assert air > 0
+    per_person = air / 2000 / (80 / 365)
+    assert f"Blocked travel: {in_digits(100 * per_person)} air and " in run_headline(res)
+    notes = res.summary().set_index("figure")["note"]
+    assert notes[label("blocked_air")].startswith(
+        f"{in_digits(per_person, 3)}/person/yr while sanctions were on (80 of the 120 "
+        "days); 2018: ")
+    assert " while sanctions were on (80 of the 120 days); " in notes[
+        label("blocked_tickets_wrongful")]
+
+
+def test_a_change_in_acts_within_chance_is_said_so_in_the_table():
+    """The headline said "Chilling effect: none beyond chance: 2 % fewer ..., within their
+    day-to-day variation (± 4 %)", the table beside it "2 % fewer, last vs first 30 days"
+    alone, which a reader took for the effect. The table says it too."""
+    from scsim.outputs.headline import chilling_chance, chilling_change, run_headline
+
+    res = scsim.simulate("national-800", agents=2000, days=60, seed=7)
+    change, chance = chilling_change(res.metrics), chilling_chance(res.metrics)
+    assert 0.005 < abs(change) <= chance and "none beyond chance" in run_headline(res)
+    note = res.summary().set_index("figure")["note"]["change in penalised acts"]
+    assert note == (f"{percent(abs(change))} fewer, last vs first 30 days; within the "
+                    f"day-to-day variation (± {percent(chance)}): none beyond chance")
+
+
 def test_save_round_trip_and_overwrite(result, tmp_path):
     target = tmp_path / "run"
     result.save(target)

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.published import ticket_figures
-from scsim.outputs.headline import chilling_change, chilling_window, people, percent, rough
+from scsim.outputs.headline import (
+    chilling_chance,
+    chilling_change,
+    chilling_window,
+    people,
+    percent,
+    rough,
+    sanction_days,
+)
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
 from scsim.outputs.words import counted, in_digits, significant
@@ -119,17 +127,28 @@ def summarise(res: Result) -> pd.DataFrame:
     add("run", "days", days)
     # not the seed: a float, as every value is, loses a seed's last digits (4.1e18)
     add("score", "mean", last["score_mean"], "final day, points")
-    add("score", "sd", last["score_sd"], unit("score_sd"))
+    add("score", "sd", last["score_sd"], f"{unit('score_sd')}, the standard deviation: how "
+        "far scores typically lie from the mean")
     for col in ("score_p05", "score_p50", "score_p95"):
         add("score", label(col), last[col], unit(col))
-    add("score", "gini", last["score_gini"])
-    add("score", "error-free mean", last["clean_score_mean"], "without errors")
+    add("score", "gini", last["score_gini"], "inequality of the scores, 0: all equal, 1: "
+        "the most unequal")
+    add("score", "error-free mean", last["clean_score_mean"], "points, the same acts without "
+        "face-matching errors and false reports")
     bounds = tier_bounds(res.scenario)
     for t in res.names.tiers:
         add("tiers", t, last[f"tier_{t}"],
             f"{percent(last[f'tier_{t}'] / n, 1)} of agents; {bounds.get(t, '')}".rstrip("; "))
-    def per_person_year(total: float) -> str:  # 3 digits: 0.0000 hid a rare count
-        return f"{in_digits(total / n / years, 3)}/person/yr"
+    def per_person_year(total: float, over: float = years) -> str:  # 3 digits: 0.0000
+        # hid a rare count
+        return f"{in_digits(total / n / over, 3)}/person/yr"
+
+    # tickets a year are those of the days sanctions ran, as the headline says them (a
+    # system abolished after a year of two blocked them in one year, not two)
+    banning = sanction_days(res.scenario, days)
+    ticket_years = banning / 365.0 if banning else years
+    while_on = (f" while sanctions were on ({banning:,} of the {days:,} days)"
+                if 0 < banning < days else "")
 
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
@@ -155,13 +174,13 @@ def summarise(res: Result) -> pd.DataFrame:
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
         add("sanctions", label(col), total,
-            f"{per_person_year(total)}; 2018: " + " / ".join(
+            f"{per_person_year(total, ticket_years)}{while_on}; 2018: " + " / ".join(
                 f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
     if res.names.errors:  # the wrongful travel bans
         wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
             ["blocked_air", "blocked_train"]].to_numpy().sum()
         add("sanctions", label("blocked_tickets_wrongful"), wrongful,
-            f"{per_person_year(wrongful)}; " + (
+            f"{per_person_year(wrongful, ticket_years)}{while_on}; " + (
                 f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
                 else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
@@ -189,8 +208,14 @@ def summarise(res: Result) -> pd.DataFrame:
     change = chilling_change(m)
     said = ("" if math.isnan(change) else  # the fraction in words, as the headline says it
             f"{percent(abs(change))} {'fewer' if change < 0 else 'more'}, ")
+    chance = chilling_chance(m)
+    # as the headline: a change within the day-to-day variation is no chilling effect (the
+    # table said "2 % fewer" where the headline said "none beyond chance")
+    within = (f"; within the day-to-day variation (± {percent(chance)}): none beyond chance"
+              if abs(change) <= chance else "")
     add("chilling effect", "change in penalised acts", change,
-        f"{said}last vs first {counted(window, 'day')}" if window else "a run of one day")
+        f"{said}last vs first {counted(window, 'day')}{within}" if window
+        else "a run of one day")
     add("chilling effect", label("deterrence_mean"), last["deterrence_mean"],
         f"final day: {percent(last['deterrence_mean'], 1)}, the mean over agents of the share "
         "of their penalised acts fear deters")
