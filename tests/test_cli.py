@@ -370,6 +370,26 @@ def test_trace_of_more_agents_than_the_run_has_or_of_no_ids_is_said(monkeypatch,
         "DESC LIMIT 1)")["agent"]) == [3, 5]
 
 
+def test_trace_listed_and_wrongful_say_when_the_run_had_fewer_to_trace(monkeypatch, capsys,
+                                                                       store):
+    """`--trace-listed 5 --trace-wrongful` on a run that listed nobody opened no case file
+    without a word, and `scsim explain` then showed the random sample alone: the run says
+    what each option could not trace."""
+    args = ["run", "national-800", "--agents", "300", "--days", "5", "--quiet"]
+    code, _, err = scsim(monkeypatch, capsys, *args, "--trace-listed", "5", "--trace-wrongful")
+    assert code == 0, err
+    assert err == ("note: --trace-listed 5: nobody was listed in this run, so no case file "
+                   "opened at a listing note: --trace-wrongful: nobody was listed wrongfully "
+                   "in this run, so no case file opened at a wrongful listing")
+    code, _, err = scsim(monkeypatch, capsys, *args, "--set", "listing.threshold=701",
+                         "--trace-listed", "400")
+    assert code == 0, err
+    assert re.fullmatch(r"note: --trace-listed 400: only \d+ agents were listed in this run: "
+                        r"all of them have case files", err), err
+    code, _, err = scsim(monkeypatch, capsys, *args, "--trace-listed", "0", "--trace", "3")
+    assert code == 0 and err == "", err
+
+
 def test_explain_and_sources_speak_plainly(monkeypatch, capsys):
     """`scsim sources` headed columns clean_points and per_agent, and an untraced agent's
     points read "association: -0.0": plain headers in the table (the data keep their

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from scsim.cli.app import (
@@ -127,6 +128,8 @@ def run(
         with progress, stoppable(), requested(out, force, report):
             res = runs.record(sim, advance, base=load(scenario, advise=False),
                               checkpoint_every=checkpoint_every)
+    for note in untraced_listings(res, trace_listed, trace_wrongful):
+        err.print(f"note: {note}", soft_wrap=True)
     # with --json or --csv, stdout carries the data only and the rest goes to stderr
     say = err if as_data else console
 
@@ -200,6 +203,25 @@ def write_asked(res, runs, out: Path | str | None, force: bool, report: bool, sa
             f"{'s' if len(later) == 1 else ''} {'it' if len(later) == 1 else 'them'})"
             if pending else ""), soft_wrap=True)
         raise
+
+
+def untraced_listings(res, listed: int, wrongful: bool) -> list[str]:
+    """What ``--trace-listed K`` and ``--trace-wrongful`` could not trace in the finished
+    run ``res``, in words: fewer than K agents listed, nobody listed wrongfully (`scsim
+    explain` then listed the random sample alone, and the case files asked for were
+    nowhere, without a word)."""
+    ever = int(np.count_nonzero(res.agent_columns["times_listed"]))
+    notes = []
+    if listed > ever:
+        notes.append(f"--trace-listed {listed:,}: " + (
+            "nobody was listed in this run, so no case file opened at a listing" if not ever
+            else f"only {counted(ever, 'agent')} {'was' if ever == 1 else 'were'} listed in "
+            f"this run: {'it has a case file' if ever == 1 else 'all of them have case files'}"
+        ))
+    if wrongful and not np.count_nonzero(res.agent_columns["wrongful_listings"]):
+        notes.append("--trace-wrongful: nobody was listed wrongfully in this run, so no "
+                     "case file opened at a wrongful listing")
+    return notes
 
 
 def trace_request(sample: int, ids: str | None, wrongful: bool, listed: int):
