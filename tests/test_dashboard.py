@@ -972,6 +972,36 @@ def test_built_in_scenarios_are_listed_in_plain_words(client):
     assert plain_title("A pilot; then more.") == "A pilot"
 
 
+def test_built_in_scenarios_titles_start_in_plain_words():
+    """Three built-ins were listed by words a teacher does not know: "court-blacklist with
+    travel attempts set for the 2018 growth of the cumulative…", "Speed comparison with
+    Mesa: three behaviours, one camera coverage, score deltas", "Trustworthy / average /
+    untrustworthy tiers with a group prior"; and two by a jargon first clause ("Every
+    mechanism of the sources together", "The national-800 population"). Each now starts
+    with what it is in plain words; the rest of its description keeps the facts."""
+    from scsim.dashboard.views import plain_title
+
+    titles = {name: plain_title(load_scenario(name).description) for name in builtin_names()}
+    assert titles["court-blacklist-series"] == (
+        "The court blacklist with the 2018 ticket figures read another way")
+    assert titles["mesa-parity"] == (
+        "A small model for comparing scsim's speed with the Mesa simulation library")
+    assert titles["three-tier"] == (
+        "People sorted into three tiers, one group marked average from the start")
+    assert titles["high-control"] == (
+        "The whole system the source articles describe, abolished after a year")
+    assert titles["no-system"] == (
+        "The same people and behaviours as national-800 with no scoring system at all")
+    jargon = re.compile(r"\b(prior|deltas?|cumulative|parity|mechanisms?|population)\b|…")
+    for name, title in titles.items():
+        assert title[0].isupper() and not jargon.search(title), (name, title)
+    # the facts stay in the descriptions
+    series = load_scenario("court-blacklist-series").description
+    assert "(0.0058 air, 0.0013 train per person per year)" in series
+    assert "18 million air and 5.5 million train tickets blocked in 2018 alone" in series
+    assert "(trustworthy, average, untrustworthy)" in load_scenario("three-tier").description
+
+
 def test_an_agent_s_record_and_case_file_explain_their_words(compiled_kernels):
     """An agent's record showed "tier c", "conformity 1.32", "pariah false" and a case
     file "tier c", "recovery", with nothing to say what they are: each term is defined
