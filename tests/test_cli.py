@@ -463,6 +463,26 @@ def test_the_questions_in_the_help_run_as_written(monkeypatch, capsys, tmp_path)
         assert any(line.strip().startswith(command[:40]) for line in help_text.splitlines())
 
 
+def test_runs_shows_each_changed_setting_whole_in_a_terminal_100_wide(monkeypatch, capsys):
+    """In a terminal 100 columns wide, `scsim runs` cut the settings a run changed to
+    their first letters ("population.ag", "surveillance."), and spent its width on --agents
+    and --days, which its "agents × days" column says: the settings that differ are told
+    whole (folded over lines where they must be), without the run's size."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                         "--days", "5", "--quiet", "--set", "surveillance.misattribution=0.05",
+                         "--set", "listing.threshold=650")
+    assert code == 0, err
+    code, out, _ = scsim(monkeypatch, capsys, "runs", columns=100)
+    assert code == 0 and "300 × 5" in out
+    whole = re.sub(r"\s+", "", out)
+    assert "surveillance.misattribution=0.05" in whole and "listing.threshold=650" in whole
+    assert "population.agents" not in whole and "days=5" not in whole
+    code, data, _ = scsim(monkeypatch, capsys, "runs", "--json")  # the data keep them all
+    assert json.loads(data)[0]["overrides"] == {
+        "days": 5, "population.agents": 300, "surveillance.misattribution": 0.05,
+        "listing.threshold": 650}
+
+
 def test_runs_json_of_a_run_without_recorded_overrides(monkeypatch, capsys, tmp_path):
     """A run kept from Python with a scenario file holds no overrides (NULL): `scsim runs
     --json` was an internal error (json.loads of NaN)."""

@@ -32,6 +32,10 @@ from scsim.outputs.words import counted
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
 SUMMARY_CSV = "a run's summary table"  # what `scsim show --out FILE.csv` writes
+SIZED = ("days", "population.agents")
+"""Overrides the ``scsim runs`` table does not repeat among a run's settings: its "agents ×
+days" column says them (they took the width of the settings that differ, cut to
+"population.ag")."""
 JSON_COLUMNS = ("overrides", "branched")
 """The columns of the ``runs`` table that hold JSON: objects in ``scsim runs --json`` (a
 read-only catalogue older than the ``branched`` column has none)."""
@@ -73,14 +77,15 @@ def runs_command(
     for col in ("id", "scenario", "seed", "agents × days", "status"):
         table.add_column(col, justify="right" if col in ("seed", "agents × days") else "left",
                          no_wrap=True)
-    table.add_column("branch, overrides, or error", min_width=20)
+    table.add_column("branch, overrides, or error", min_width=20, overflow="fold")
     colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red",
                "damaged": "magenta"}
     for rec in df.head(limit).itertuples(index=False):
         if rec.status in ("failed", "interrupted", "damaged") and rec.error:
             note = rec.error
         else:
-            note = as_assignments(json.loads(rec.overrides or "{}"))
+            note = as_assignments({path: value for path, value in json.loads(
+                rec.overrides or "{}").items() if path not in SIZED})
         # a branch first (as `scsim show` says it): its scenario is not that of all its days
         branched = getattr(rec, "branched", None)  # (NULL: no branch, or an older catalogue)
         mark = branch_headline(json.loads(branched)) if isinstance(branched, str) else ""
