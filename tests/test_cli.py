@@ -390,6 +390,19 @@ def test_trace_listed_and_wrongful_say_when_the_run_had_fewer_to_trace(monkeypat
     assert code == 0 and err == "", err
 
 
+def test_explain_heads_the_day_a_case_file_opens_as_such(monkeypatch, capsys):
+    """The table of agents with a case file headed the day each opens "from day", which a
+    reader could take for the day of a listing: it says "case file from day"; the data
+    keep the column's name."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                         "--days", "5", "--quiet", "--trace", "3")
+    assert code == 0, err
+    code, out, _ = scsim(monkeypatch, capsys, "explain", "last")
+    assert code == 0 and "case file from day" in out and "┃ from day" not in out
+    code, data, _ = scsim(monkeypatch, capsys, "explain", "last", "--csv")
+    assert data.splitlines()[0].startswith("agent,from_day,")
+
+
 def test_explain_and_sources_speak_plainly(monkeypatch, capsys):
     """`scsim sources` headed columns clean_points and per_agent, and an untraced agent's
     points read "association: -0.0": plain headers in the table (the data keep their

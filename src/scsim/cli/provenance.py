@@ -17,6 +17,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the table as JSO
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print the table as CSV.")]
 
 
+TRACED_HEADERS = {"from_day": "case file from day"}
+"""The plain headers of the table ``scsim explain RUN`` prints where a column's name alone
+says too little ("from day": from when what?); the others read with spaces for
+underscores."""
 SOURCES_HEADERS = {"clean_points": "error-free points", "per_agent": "points per agent"}
 """The plain headers of the table ``scsim sources`` prints for its columns named for
 scripts (which --csv and --json keep)."""
@@ -92,7 +96,8 @@ def _print_traced(res, as_json: bool, as_csv: bool) -> None:
                       f"their causes: scsim explain {res.run_id} --wrongful K.",
                       soft_wrap=True, markup=False)
         return
-    console.print(frame_table(table.rename(columns=lambda c: c.replace("_", " ")),
+    console.print(frame_table(table.rename(columns=lambda c: TRACED_HEADERS.get(
+                                  c, c.replace("_", " "))),
                               title=f"agents with a case file, run {res.run_id} "
                               "(wrongfully listed first, then the others ever listed, then "
                               "the rest)"))
