@@ -302,3 +302,32 @@ def test_the_case_file_excerpt_of_the_provenance_page_is_the_runs(tmp_path):
     res = scsim.simulate(sc, seed=1, trace=Trace(sample=50, wrongful=True))
     told = res.explain(619).text.splitlines()
     assert len(quoted) > 20 and [line for line in quoted if line not in told] == []
+
+
+def test_the_command_lines_of_getting_started_say_what_runs_and_query_print(
+        tmp_path, monkeypatch, capsys):
+    """getting-started's `scsim runs` said "every run kept in ./scsim-runs", where the
+    table shows the newest RUNS_SHOWN; its `scsim query` example printed a column headed
+    "count_star()". The comment says how many, and each query of the block, pasted,
+    names its columns in words (no SQL function's name for a header)."""
+    import re
+    import shlex
+
+    import scsim
+    from conftest import run_cli
+    from scsim.cli.store import RUNS_SHOWN
+
+    page = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    block = page[page.index("## The command line"):page.index("`scsim run` shows")]
+    assert re.search(rf"^scsim runs +# .*newest first \({RUNS_SHOWN}; --limit N\)$", block,
+                     re.M)
+    queries = [line.split("   #")[0] for line in block.splitlines()
+               if line.startswith("scsim query ")]
+    assert queries
+    scsim.simulate("no-system", agents=200, days=3, seed=1, store=tmp_path / "store")
+    monkeypatch.setenv("SCSIM_STORE", str(tmp_path / "store"))
+    for query in queries:
+        code, out, err = run_cli(monkeypatch, capsys, *shlex.split(query)[1:], "--csv")
+        assert code == 0, err
+        header = out.splitlines()[0].lstrip("\ufeff").split(",")
+        assert not [name for name in header if "(" in name], (query, header)
