@@ -13,7 +13,10 @@ A page asks for a generated part with a marker on a line of its own:
 * ``<!-- scsim:metric-columns -->``: the metric columns in order, and what NAME stands for in
   each built-in scenario (``scsim.outputs.metrics.metric_columns``);
 * ``<!-- scsim:mechanisms -->``: the mechanisms in day order, from their declarations
-  (``scsim.core.mechanism.mechanisms``), linking each one's page where it has one.
+  (``scsim.core.mechanism.mechanisms``), linking each one's page where it has one;
+* ``<!-- scsim:agent-columns -->``: the agents table's columns, each in words and with what
+  it means, as the dashboard's record of an agent says them
+  (``scsim.outputs.result.AGENT_COLUMNS``).
 
 ``on_config`` adds every page of docs/mechanisms/ (but its index) to the "Mechanisms" section
 of the navigation, in day order, so a new mechanism's page needs no edit of mkdocs.yml.
@@ -35,6 +38,8 @@ if str(SRC) not in sys.path:
 from scsim.core.mechanism import mechanisms  # noqa: E402
 from scsim.core.params import Names  # noqa: E402
 from scsim.outputs.metrics import metric_columns, metric_registry  # noqa: E402
+from scsim.outputs.result import AGENT_COLUMNS  # noqa: E402
+from scsim.outputs.words import spoken  # noqa: E402
 from scsim.scenario import builtin_names, load_scenario  # noqa: E402
 from scsim.scenario.reference import reference_markdown  # noqa: E402
 
@@ -129,12 +134,25 @@ def metric_columns_section() -> str:
             "table has:\n\n" + "\n".join(rows))
 
 
+def agent_columns_table() -> str:
+    """The agents table's columns in order, a family of columns once (``points_SOURCE``):
+    each in words and what it means, for any scenario (the dashboard says a tier, the
+    listing threshold... with the run's own numbers)."""
+    rows = ["| column | in words | what it means |", "|---|---|---|"]
+    for start, column in AGENT_COLUMNS.items():
+        name = start + (column.rest or "")
+        words = column.words.format(column.rest) if column.words else spoken(name)
+        rows.append(f"| `{name}` | {_cell(words)} | {_cell(column.said() or '')} |")
+    return "\n".join(rows)
+
+
 GENERATORS = {
     "builtin-scenarios": builtin_table,
     "scenario-reference": reference_markdown,
     "metric-registry": metric_registry_table,
     "metric-columns": metric_columns_section,
     "mechanisms": mechanisms_table,
+    "agent-columns": agent_columns_table,
 }
 
 

@@ -1005,13 +1005,15 @@ def test_built_in_scenarios_titles_start_in_plain_words():
 def test_an_agent_s_record_and_case_file_explain_their_words(compiled_kernels):
     """An agent's record showed "tier c", "conformity 1.32", "pariah false" and a case
     file "tier c", "recovery", with nothing to say what they are: each term is defined
-    once (``views.TERMS``, in the model's words, with the run's own numbers: its tiers, its
-    pariah share), the record says it in its row and the case file under its story;
-    points by source are defined by their sources' own descriptions."""
+    once (a column of the agents table with the columns, ``outputs.result.AGENT_COLUMNS``,
+    a word only the story uses in ``views.TERMS``; in the model's words, with the run's own
+    numbers: its tiers, its pariah share), the record says it in its row and the case file
+    under its story; points by source are defined by their sources' own descriptions."""
     import scsim
     from scsim.core.source import source
     from scsim.dashboard.views import TERMS
     from scsim.outputs.casefile import Trace
+    from scsim.outputs.result import AGENT_COLUMNS, agent_column
 
     sc = load_scenario("national-800", agents=2000, days=40,
                        overrides={"listing.threshold": 690, "shaming.enabled": True,
@@ -1030,10 +1032,16 @@ def test_an_agent_s_record_and_case_file_explain_their_words(compiled_kernels):
     assert "690 points" in meanings["listed"]  # the run's own threshold
     assert meanings["conformity"].startswith("how strongly fear keeps it from penalised acts")
     assert meanings["conformity"].endswith("(1 on average)")
-    assert meanings["propensity_speech"] == TERMS["propensity_"].meaning
+    assert meanings["propensity_speech"] == AGENT_COLUMNS["propensity_"].meaning
     assert meanings["points_recovery"] == source("recovery").description
     assert meanings["times_listed"] is None  # its name says it all
     assert view["labels"]["conformity"] == "conformity"  # the definition is said once
+    # every row as the agents table's definitions say it, and the story's words too
+    for column in view["record"]:
+        if not column.startswith("points_"):
+            assert meanings[column] == agent_column(column)[0].said(sc), column
+    assert TERMS["tier"].meaning is AGENT_COLUMNS["tier"].meaning
+    assert view["labels"]["clean_score"] == AGENT_COLUMNS["clean_score"].words
     # the words of its story, each defined as the record defines it
     story, words = view["story"], {w["word"]: w["meaning"] for w in view["words"]}
     assert "tier " in story and "LISTED" in story

@@ -382,3 +382,40 @@ def test_a_run_that_errs_says_which_group_bears_the_wrongful_listings():
         overrides={"surveillance.misattribution": 0.0}), seed=2)
     assert not flawless.names.errors
     assert not flawless.summary()["figure"].str.contains(": ever wrongfully listed").any()
+
+
+def test_every_agents_column_is_defined_once_for_the_docs_and_the_dashboard(small_edges):
+    """The agents table's columns were explained in three places that could disagree: a
+    list of names in docs/metrics.md, the dashboard's words for the record and its terms.
+    Each column (or family of columns, ``points_SOURCE``) is now defined once, beside the
+    code that makes it (``AGENT_COLUMNS``): every column of a run has a definition, every
+    definition a column, and the metrics page says each in the same words."""
+    from scsim.outputs.result import AGENT_COLUMNS, agent_column
+    from test_docs import built
+
+    sc = scsim.load_scenario("national-800", days=5, network=str(small_edges))
+    columns = list(scsim.simulate(sc, seed=1).agents.columns)
+    assert "file_id" in columns and "points_association" in columns
+    assert [c for c in columns if agent_column(c) is None] == []
+    for start in AGENT_COLUMNS:  # none defined that a run lacks
+        assert any(c == start or (start.endswith("_") and c.startswith(start))
+                   for c in columns), start
+    assert agent_column("clean_points_recovery") == (AGENT_COLUMNS["clean_points_"],
+                                                     "recovery")
+    assert agent_column("points_recovery") == (AGENT_COLUMNS["points_"], "recovery")
+    # the run's own numbers where it has them, the setting's name for any scenario
+    tier = AGENT_COLUMNS["tier"]
+    assert tier.said(sc) == ("the band of scores it is in, by the scenario's thresholds: a "
+                             "from 700 points, b from 650 points, c from 550 points, d "
+                             "below 550 points")
+    assert tier.said() == ("the band of scores it is in, by the scenario's thresholds (each "
+                           "tier's lowest score: tiers[].min)")
+    assert AGENT_COLUMNS["pariah"].said(sc).startswith(
+        "left with fewer active ties than 50 % of its ties at the start")
+    page = built("metrics.md").split("## Agents and companies", 1)[1]
+    for start, column in AGENT_COLUMNS.items():
+        name = start + (column.rest or "")
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{name}` |"))
+        assert (column.said() or "") in row, name
+    assert ("| `propensity_CATEGORY` | propensity for CATEGORY acts | how often it does acts "
+            "of that kind") in page

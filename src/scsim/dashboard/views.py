@@ -5,6 +5,7 @@ Non-finite numbers become ``null`` (JSON has no NaN)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from scsim.outputs.headline import (
     sanction_days,
 )
 from scsim.outputs.metrics import metric_label
-from scsim.outputs.result import Result
+from scsim.outputs.result import AGENT_COLUMNS, Result, agent_column
 from scsim.outputs.summary import (
     ever_wrongful_by_group,
     group_shares,
@@ -261,19 +262,6 @@ def _rows(df: pd.DataFrame, keys: tuple[str, ...], values: tuple[str, ...]) -> l
             for _, row in df.iterrows()]
 
 
-# The agents table's columns in words, for the record under a case file (the others: their
-# name with spaces, or by prefix, ``RECORD_PREFIXES``).
-RECORD_WORDS = {
-    "score": "score (points)", "clean_score": "score without errors (points)",
-    "start_score": "starting score (points)", "listed_until": "listed until day",
-    "employer": "employer (company number)",
-    "mistaken_for": "mistaken for agent (a false face match)",
-    "falsely_reported_by": "falsely reported by agent",
-    "degree": "ties", "active_degree": "active ties",
-    "blocked_other": "blocked purchases and applications"}
-RECORD_PREFIXES = (("clean_points_", "points from {}, without errors"),
-                   ("points_", "points from {}"), ("propensity_", "propensity for {} acts"),
-                   ("acts_", "acts: {}"))
 NO_ONE = ("employer", "mistaken_for", "falsely_reported_by", "listed_until")
 """Columns whose −1 means none (no employer, nobody, not listed): null for the page."""
 
@@ -298,72 +286,26 @@ def source_words(name: str) -> str:
 
 
 def record_label(column: str) -> str:
-    """An agents-table column in words ('points_listed_penalty' -> 'points from listed
-    neighbours (the association penalty)')."""
-    if column in RECORD_WORDS:
-        return RECORD_WORDS[column]
-    for prefix, words in RECORD_PREFIXES:
-        if column.startswith(prefix):
-            rest = column.removeprefix(prefix)
-            return words.format(source_words(rest) if "points_" in prefix else spoken(rest))
-    return spoken(column)
-
-
-def _points(value: float) -> str:
-    """A score in points as the page says it: 700.0 is "700 points"."""
-    return f"{value:,g} points"
-
-
-def _tiers(sc: Scenario) -> str:
-    tiers = sorted(sc.tiers, key=lambda t: -t.min)
-    if not tiers:
-        return "this scenario sorts nobody into tiers (everyone is in tier none)"
-    bands = [f"{t.name} from {_points(t.min)}" for t in tiers[:-1]]
-    bands.append(f"{tiers[-1].name} below {_points(tiers[-2].min)}" if bands else
-                 f"everyone in {tiers[-1].name}")
-    return ("the band of scores it is in, by the scenario's thresholds: "
-            f"{', '.join(bands)}")
-
-
-def _listed(sc: Scenario) -> str:
-    below = (f"when its score fell below {_points(sc.listing.threshold)}, or "
-             if sc.listing.threshold is not None else "")
-    return ("on the blacklist (\"discredited\"): listed "
-            f"{below}directly for a severe act (such as defaulting on a court judgment) "
-            "whatever its score, for a term; sanctions such as travel bans apply meanwhile")
-
-
-def _house_arrest(sc: Scenario) -> str:
-    arrest = sc.sanctions.house_arrest
-    if not (sc.sanctions.enabled and arrest.enabled and arrest.threshold is not None):
-        return "this scenario puts nobody under house arrest"
-    return (f"under house arrest at the end: a score below {_points(arrest.threshold)}, "
-            "listed or not; it does nothing outside the home")
-
-
-def _pariah(sc: Scenario) -> str:
-    return ("left with fewer active ties than "
-            f"{percent(sc.shaming.pariah_fraction, 0)} of its ties at the start (shunned "
-            "after public shaming)")
-
-
-def _average(trait: str) -> Callable[[Scenario], str]:
-    """'1 on average': the population's mean of a trait drawn per person (``conformity``,
-    ``malice``)."""
-    return lambda sc: f"{getattr(sc.population, trait).mean:g} on average"
+    """An agents-table column in words (``outputs.result.AGENT_COLUMNS``; a source of points
+    by ``source_words``): 'points_listed_penalty' -> 'points from listed neighbours (the
+    association penalty)'."""
+    found = agent_column(column)
+    if found is None or found[0].words is None:
+        return spoken(column)
+    defined, rest = found
+    return defined.words.format(source_words(rest) if "points_" in column else spoken(rest))
 
 
 @dataclass(frozen=True)
 class Term:
-    """A word of an agent's record or case file, and what it means: ``meaning``, a text
-    or a function of the run's scenario that gives it with the scenario's numbers (its
-    tiers, its thresholds), in the words of the model's definitions (docs/model.md);
-    ``told``: how a case file's story says it (a regular expression), None when a story
-    never does."""
+    """A word of an agent's case file, and what it means: ``meaning``, a text or a
+    function of the run's scenario that gives it with the scenario's numbers (its tiers,
+    its thresholds), in the words of the model's definitions (docs/model.md); ``told``:
+    how a case file's story says it (a regular expression)."""
 
     word: str
     meaning: str | Callable[[Scenario], str]
-    told: str | None = None
+    told: str
 
     def said(self, sc: Scenario) -> dict[str, str]:
         """``{"word", "meaning"}`` for the page."""
@@ -371,57 +313,25 @@ class Term:
         return {"word": self.word, "meaning": meaning}
 
 
-# The words of an agent's record (by agents-table column, or column prefix ending in "_")
-# and of its case file that a reader may not know, each defined once: the record says
-# each with its row, the case file those its story uses. Points by source are defined by
-# their sources (``core.source.Source.description``).
+def _column(column: str, told: str, word: str | None = None) -> Term:
+    """The term of a story word that is a column of the agents table, defined as the
+    record defines it (``outputs.result.AGENT_COLUMNS``)."""
+    return Term(word or spoken(column), AGENT_COLUMNS[column].meaning, told)
+
+
+# The words of a case file's story that a reader may not know, each defined once: those
+# that are columns of the agents table as the record defines them (``record_meaning``),
+# the others here. Points by source are defined by their sources
+# (``core.source.Source.description``).
 TERMS = {
-    "group": Term("group", "the population group it belongs to (an abstract label); a "
-                  "scenario may treat groups differently, e.g. a higher false-match rate"),
-    "household": Term("household", "the number of its household: people who live "
-                      "together, tied as family"),
-    "child": Term("child", "a child of its household (not one of its two parents)"),
-    "clean_score": Term("score without errors", "the score the same acts would have "
-                        "given without the system's errors (false face matches, false "
-                        "reports)"),
-    "tier": Term("tier", _tiers, r"\btier\b"),
-    "listed": Term("listed", _listed, r"\bLISTED\b"),
-    "wrongfully_listed": Term("wrongfully listed", "on the list although the same acts, "
-                              "without the system's errors, would not have put them there",
-                              r"\bwrongfully\b"),
-    "shamed": Term("shamed", "named in public when listed (faces on screens, names "
-                   "online); its neighbours may then cut their ties to it",
-                   r"\bshamed\b"),
+    "tier": _column("tier", r"\btier\b"),
+    "listed": _column("listed", r"\bLISTED\b"),
+    "wrongfully_listed": _column("wrongfully_listed", r"\bwrongfully\b"),
+    "shamed": _column("shamed", r"\bshamed\b"),
     "delisted": Term("delisted", "taken off the list: its term ended, or an appeal "
                      "was won", r"\bdelisted\b"),
-    "fear": Term("fear", "how much it fears the score, from 0 (none) to 1 (the most): it "
-                 "rises with the share of its neighbours listed or shamed and as its own "
-                 "score nears the listing threshold; fear keeps people from penalised acts "
-                 "(the chilling effect)", r"\bfear now\b"),
-    "conformity": Term("conformity", lambda sc: "how strongly fear keeps it from "
-                       "penalised acts, and how readily it cuts ties to a shamed "
-                       f"neighbour ({_average('conformity')(sc)})"),
-    "malice": Term("malice", lambda sc: "how often it files false reports against its "
-                   f"neighbours ({_average('malice')(sc)})"),
-    "propensity_": Term("propensity", "how often it does acts of that kind, against the "
-                        "average person's 1 (2: twice as often)"),
-    "degree": Term("ties", "its family members, friends and colleagues in the network, "
-                   "at the start"),
-    "active_degree": Term("active ties", "ties not cut by a neighbour after shaming, nor "
-                          "suspended by a detention"),
-    "pariah": Term("pariah", _pariah),
-    "house_arrest": Term("house arrest", _house_arrest),
-    "blocked_tickets": Term("blocked tickets", "air and train tickets refused to it "
-                            "while listed"),
-    "blocked_other": Term("blocked purchases and applications", "luxury purchases and job "
-                          "applications refused to it while listed"),
-    "privileges_used": Term("privileges used", "privileges (such as hospital priority) it "
-                            "used while its score was above their thresholds"),
-    "school_barred_days": Term("school barred days", "days it was barred from top schools "
-                               "because of its parents (listed, or scored low)"),
-    "mistaken_for": Term("false match", "a camera's facial recognition took another "
-                         "person for it: that person's act counted against it",
-                         r"\bfalse match\b"),
+    "fear": _column("fear", r"\bfear now\b"),
+    "mistaken_for": _column("mistaken_for", r"\bfalse match\b", "false match"),
     "impunity": Term("impunity", "an act of someone powerful, seen or reported, dropped "
                      "by the system: it cost no points", r"\bimpunity\b"),
     "detained": Term("detained", "held for a term: no acts outside or online, its ties "
@@ -431,22 +341,13 @@ TERMS = {
 }
 
 
-def term_of(column: str) -> Term | None:
-    """The term an agents-table column is defined by (``TERMS``: by name, else by
-    prefix), or None (its label says it all)."""
-    if column in TERMS:
-        return TERMS[column]
-    return next((term for key, term in TERMS.items()
-                 if key.endswith("_") and column.startswith(key)), None)
-
-
 def story_words(res: Result, story: str) -> list[dict[str, str]]:
     """The words a case file's story uses that ``TERMS`` defines, then the sources of
     points it names (as a traced agent's story names them, ``STORY``, or by their label),
     each defined by its source's own description: ``[{"word", "meaning"}]``, in that
     order."""
     words = [term.said(res.scenario) for term in TERMS.values()
-             if term.told and re.search(term.told, story)]
+             if re.search(term.told, story)]
     for name in res.names.sources:
         told = [word for word in (STORY.get(name), source(name).label)
                 if word and re.search(rf"\b{re.escape(word)}\b", story)]
@@ -481,14 +382,13 @@ def agent_view(res: Result, agent: int) -> dict[str, Any]:
 
 def record_meaning(column: str, sc: Scenario) -> str | None:
     """What an agents-table column means, for the record's rows: its source's description
-    (``points_SOURCE``), its ``TERMS`` entry, or None when its label says it all."""
+    (``points_SOURCE``), else its definition (``outputs.result.AGENT_COLUMNS``) with the
+    scenario's own numbers, or None when its words say it all."""
     if column.startswith("points_"):
-        try:
+        with contextlib.suppress(KeyError):  # a source this version does not declare
             return source(column.removeprefix("points_")).description
-        except KeyError:
-            return None
-    term = term_of(column)
-    return term.said(sc)["meaning"] if term else None
+    found = agent_column(column)
+    return found[0].said(sc) if found else None
 
 
 def traced_agents(res: Result, limit: int = TRACED_SHOWN) -> list[dict[str, Any]]:

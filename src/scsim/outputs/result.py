@@ -31,6 +31,7 @@ from scsim.core.params import Names
 from scsim.core.state import DETAINED, LISTED, SHAMED, WRONGFUL, households, rows_or_zeros
 from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
+from scsim.outputs.headline import percent
 from scsim.outputs.provenance import provenance_tables
 from scsim.outputs.words import counted
 from scsim.scenario.loader import dump_yaml
@@ -420,6 +421,164 @@ def _columns(df: pd.DataFrame) -> dict[str, Any]:
 
 def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int32), categories=labels)
+
+
+def _points(value: float) -> str:
+    """A score in points as people read it: 700.0 is "700 points"."""
+    return f"{value:,g} points"
+
+
+def _tiers(sc: Scenario | None) -> str:
+    meaning = "the band of scores it is in, by the scenario's thresholds"
+    if sc is None:
+        return f"{meaning} (each tier's lowest score: tiers[].min)"
+    tiers = sorted(sc.tiers, key=lambda t: -t.min)
+    if not tiers:
+        return "this scenario sorts nobody into tiers (everyone is in tier none)"
+    bands = [f"{t.name} from {_points(t.min)}" for t in tiers[:-1]]
+    bands.append(f"{tiers[-1].name} below {_points(tiers[-2].min)}" if bands else
+                 f"everyone in {tiers[-1].name}")
+    return f"{meaning}: {', '.join(bands)}"
+
+
+def _listed(sc: Scenario | None) -> str:
+    if sc is None:
+        below = "when its score fell below the listing threshold (listing.threshold), or "
+    elif sc.listing.threshold is not None:
+        below = f"when its score fell below {_points(sc.listing.threshold)}, or "
+    else:
+        below = ""
+    return ("on the blacklist (\"discredited\"): listed "
+            f"{below}directly for a severe act (such as defaulting on a court judgment) "
+            "whatever its score, for a term; sanctions such as travel bans apply meanwhile")
+
+
+def _house_arrest(sc: Scenario | None) -> str:
+    if sc is None:
+        below = "the house-arrest threshold (sanctions.house_arrest.threshold)"
+    else:
+        arrest = sc.sanctions.house_arrest
+        if not (sc.sanctions.enabled and arrest.enabled and arrest.threshold is not None):
+            return "this scenario puts nobody under house arrest"
+        below = _points(arrest.threshold)
+    return (f"under house arrest at the end: a score below {below}, listed or not; it does "
+            "nothing outside the home")
+
+
+def _pariah(sc: Scenario | None) -> str:
+    share = ("the scenario's share (shaming.pariah_fraction)" if sc is None else
+             percent(sc.shaming.pariah_fraction, 0))
+    return (f"left with fewer active ties than {share} of its ties at the start (shunned "
+            "after public shaming)")
+
+
+def _drawn(meaning: str, trait: str) -> Callable[[Scenario | None], str]:
+    """``meaning`` of a trait drawn per person (``conformity``, ``malice``), with the
+    population's mean ('(1 on average)'), or for any scenario the setting it is drawn by."""
+    def said(sc: Scenario | None) -> str:
+        if sc is None:
+            return f"{meaning} (drawn for each person: population.{trait})"
+        return f"{meaning} ({getattr(sc.population, trait).mean:g} on average)"
+    return said
+
+
+@dataclass(frozen=True)
+class AgentColumn:
+    """A column of the agents table for people: ``words``, its name in words ("score
+    (points)"; for a family of columns ``{}`` stands for the rest of the name; None: the
+    name with spaces); ``meaning``, what it means (None: its words say it all), a text or
+    a function of the run's scenario that says it with that scenario's numbers (its tiers,
+    its thresholds), or for any scenario when given None; ``rest``, for a family of
+    columns, what the rest of each name names ("SOURCE"). The words of the model's
+    definitions (docs/model.md)."""
+
+    words: str | None = None
+    meaning: str | Callable[[Scenario | None], str] | None = None
+    rest: str | None = None
+
+    def said(self, sc: Scenario | None = None) -> str | None:
+        """The meaning, with ``sc``'s own numbers (None: for any scenario)."""
+        return self.meaning(sc) if callable(self.meaning) else self.meaning
+
+
+AGENT_COLUMNS = {
+    "agent": AgentColumn(meaning="its number, from 0"),
+    "file_id": AgentColumn("node in the network file", "its node's id in the edge-list "
+                           "file the network was read from (such a network only)"),
+    "group": AgentColumn(meaning="the population group it belongs to (an abstract label); "
+                         "a scenario may treat groups differently, e.g. a higher "
+                         "false-match rate"),
+    "region": AgentColumn(meaning="the region it lives in, from 0; the system may start in "
+                          "some regions before the others"),
+    "household": AgentColumn(meaning="the number of its household: people who live "
+                             "together, tied as family"),
+    "child": AgentColumn(meaning="a child of its household (not one of its two parents)"),
+    "employer": AgentColumn("employer (company number)"),
+    "score": AgentColumn("score (points)"),
+    "clean_score": AgentColumn("score without errors (points)", "the score the same acts "
+                               "would have given without the system's errors (false face "
+                               "matches, false reports)"),
+    "start_score": AgentColumn("starting score (points)"),
+    "tier": AgentColumn(meaning=_tiers),
+    "listed": AgentColumn(meaning=_listed),
+    "wrongfully_listed": AgentColumn(meaning="on the list although the same acts, without "
+                                     "the system's errors, would not have put them there"),
+    "shamed": AgentColumn(meaning="named in public when listed (faces on screens, names "
+                          "online); its neighbours may then cut their ties to it"),
+    "listed_until": AgentColumn("listed until day"),
+    "fear": AgentColumn(meaning="how much it fears the score, from 0 (none) to 1 (the "
+                        "most): it rises with the share of its neighbours listed or shamed "
+                        "and as its own score nears the listing threshold; fear keeps "
+                        "people from penalised acts (the chilling effect)"),
+    "conformity": AgentColumn(meaning=_drawn("how strongly fear keeps it from penalised "
+                                             "acts, and how readily it cuts ties to a "
+                                             "shamed neighbour", "conformity")),
+    "malice": AgentColumn(meaning=_drawn("how often it files false reports against its "
+                                         "neighbours", "malice")),
+    "propensity_": AgentColumn("propensity for {} acts", "how often it does acts of that "
+                               "kind, against the average person's 1 (2: twice as often)",
+                               "CATEGORY"),
+    "degree": AgentColumn("ties", "its family members, friends and colleagues in the "
+                          "network, at the start"),
+    "active_degree": AgentColumn("active ties", "ties not cut by a neighbour after "
+                                 "shaming, nor suspended by a detention"),
+    "pariah": AgentColumn(meaning=_pariah),
+    "house_arrest": AgentColumn(meaning=_house_arrest),
+    "times_listed": AgentColumn(),
+    "days_listed": AgentColumn(),
+    "wrongful_listings": AgentColumn(),
+    "times_shamed": AgentColumn(),
+    "ties_lost": AgentColumn(),
+    "blocked_tickets": AgentColumn(meaning="air and train tickets refused to it while "
+                                   "listed"),
+    "blocked_other": AgentColumn("blocked purchases and applications", "luxury purchases "
+                                 "and job applications refused to it while listed"),
+    "privileges_used": AgentColumn(meaning="privileges (such as hospital priority) it used "
+                                   "while its score was above their thresholds"),
+    "school_barred_days": AgentColumn(meaning="days it was barred from top schools because "
+                                      "of its parents (listed, or scored low)"),
+    "acts_": AgentColumn("acts: {}", rest="BEHAVIOUR"),
+    "points_": AgentColumn("points from {}", "the points this source of points gave its "
+                           "score since day 0 (negative: took)", "SOURCE"),
+    "clean_points_": AgentColumn("points from {}, without errors", rest="SOURCE"),
+    "mistaken_for": AgentColumn("mistaken for agent (a false face match)", "a camera's "
+                                "facial recognition took another person for it: that "
+                                "person's act counted against it"),
+    "falsely_reported_by": AgentColumn("falsely reported by agent"),
+}
+"""The agents table's columns (``_agent_columns``) for people, in its order: by name, a
+family of columns by the start of their names ("points_"). The dashboard's record of an
+agent and docs/metrics.md say them from here."""
+
+
+def agent_column(column: str) -> tuple[AgentColumn, str] | None:
+    """The definition of agents-table column ``column`` (``AGENT_COLUMNS``: by name, else by
+    the start of a family's names) and the rest of its name after that start ("" for a
+    column of its own), or None for a column this version does not define."""
+    if column in AGENT_COLUMNS:
+        return AGENT_COLUMNS[column], ""
+    return next(((found, column.removeprefix(start)) for start, found in AGENT_COLUMNS.items()
+                 if start.endswith("_") and column.startswith(start)), None)
 
 
 def _agent_columns(sim: Simulation) -> LazyColumns:
