@@ -496,6 +496,24 @@ def test_runs_shows_each_changed_setting_whole_in_a_terminal_100_wide(monkeypatc
         "listing.threshold": 650}
 
 
+def test_runs_of_a_mistyped_scenario_says_the_nearest_without_an_empty_table(monkeypatch,
+                                                                            capsys):
+    """`scsim runs --scenario national800` printed an empty table's headers, then "no run
+    matches": it says that alone, with the stored scenario meant; a scenario that has runs,
+    none of them of the status asked for, gets no such hint."""
+    code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
+                         "--days", "3", "--quiet")
+    assert code == 0, err
+    code, out, _ = scsim(monkeypatch, capsys, "runs", "--scenario", "national800")
+    assert (code, " ".join(out.split())) == (0, "no run matches --scenario national800 (did "
+                                                "you mean 'national-800'?) (`scsim runs` "
+                                                "lists them all)")
+    code, out, _ = scsim(monkeypatch, capsys, "runs", "--scenario", "national-800",
+                         "--status", "failed")
+    assert " ".join(out.split()) == ("no run matches --scenario national-800 --status failed "
+                                     "(`scsim runs` lists them all)")
+
+
 def test_runs_json_of_a_run_without_recorded_overrides(monkeypatch, capsys, tmp_path):
     """A run kept from Python with a scenario file holds no overrides (NULL): `scsim runs
     --json` was an internal error (json.loads of NaN)."""

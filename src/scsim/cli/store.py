@@ -71,6 +71,13 @@ def runs_command(
     from scsim.core.checkpoint import branch_headline  # (numba: not for --help)
     from scsim.scenario.reference import as_assignments
 
+    if df.empty and (scenario or status):  # not an empty table: what matched nothing
+        given = " ".join(f"--{k} {v}" for k, v in (("scenario", scenario),
+                                                    ("status", status)) if v)
+        console.print(f"no run matches {escape(given)}"
+                      + (_nearest_scenario(scenario, st.runs()["scenario"]) if scenario
+                         else "") + " (`scsim runs` lists them all)", soft_wrap=True)
+        return
     limit = RUNS_SHOWN if limit is None else limit
     table = Table(title=f"runs in {st.root} (ids start with the UTC start time)",
                   title_justify="left", box=box.SIMPLE_HEAD)
@@ -98,11 +105,6 @@ def runs_command(
     if len(df) > limit:
         console.print(f"[dim]{counted(len(df) - limit, 'older run')} not shown "
                       "(--limit)[/dim]")
-    elif df.empty and (scenario or status):
-        given = " ".join(f"--{k} {v}" for k, v in (("scenario", scenario),
-                                                    ("status", status)) if v)
-        console.print(f"[dim]no run matches {escape(given)} (`scsim runs` lists them "
-                      "all)[/dim]")
     elif df.empty:
         console.print("[dim]no runs yet: `scsim run SCENARIO` records one[/dim]")
     if (df.head(limit)["status"] == "damaged").any():
@@ -256,6 +258,19 @@ def report_command(
         status.update(f"Drawing the charts of {counted(len(results), 'run')}…")
         path = report(results, out, store=st, force=force)
     console.print(f"report written to [bold]{path}[/bold]", soft_wrap=True)
+
+
+def _nearest_scenario(name: str, stored) -> str:
+    """A hint for ``scsim runs --scenario NAME`` that matched no run: the stored scenario
+    whose name is nearest (" (did you mean 'national-800'?)"), or '' when none is near or
+    NAME is one (its runs did not match ``--status``)."""
+    import difflib
+
+    names = sorted(set(stored))
+    if name in names:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return f" (did you mean {escape(close[0])!r}?)" if close else ""
 
 
 def _short(text: str, width: int) -> str:
