@@ -221,7 +221,9 @@ def test_one_group_has_no_disparate_impact_row():
 
 
 def test_pairs_must_share_population_and_seed():
-    with pytest.raises(ScsimError, match=r"different populations.*population\.agents"):
+    with pytest.raises(ScsimError, match=r"different populations.*A against B: agents 4,000 "
+                                         r"against 3,000\. Settings that differ: "
+                                         r"population\.agents$"):
         compare(national(), scsim.load_scenario("national-800", agents=3000, days=60))
     with pytest.raises(ScsimError, match=r"network\.mean_degree"):
         compare(national(), national(**{"network.mean_degree": 8}))
@@ -229,6 +231,32 @@ def test_pairs_must_share_population_and_seed():
     rb = scsim.simulate(scsim.load_scenario("no-system", agents=500, days=5), seed=2)
     with pytest.raises(ScsimError, match="different seeds"):
         compare_results([ra], [rb])
+
+
+def test_the_refusal_of_two_populations_says_how_they_differ_in_words():
+    """national-800 against pilot-1000 was refused with a list of raw paths
+    ("population.groups.majority.name, population.groups.majority.share, ...", cut before
+    the behaviour categories); now the message says first, in words, how A's population
+    differs from B's, then the settings for those who want them."""
+    a, b = (scsim.load_scenario(name, agents=1000, days=60)
+            for name in ("national-800", "pilot-1000"))
+    with pytest.raises(ScsimError) as refused:
+        compare(a, b)
+    words, settings = str(refused.value).split(". Settings that differ: ")
+    assert words == (
+        "the two scenarios have different populations, so their agents cannot be paired. "
+        "A against B: groups majority 90 % and minority 10 % against everyone 100 %; "
+        "propensity sigma 0.8 against 0.6; regions 8 against 1; network barabasi_albert "
+        "against watts_strogatz; behaviour categories traffic, leisure, speech, family, "
+        "money against civic, speech, leisure, traffic, money")
+    assert settings.startswith("population.groups.majority.name, ") and settings.endswith(
+        ", …")
+    shares = {"population.groups.majority.share": 0.8,
+              "population.groups.minority.share": 0.2, "network.mean_degree": 8}
+    with pytest.raises(ScsimError, match=re.escape(
+            "A against B: groups majority 90 % and minority 10 % against majority 80 % and "
+            "minority 20 %; network mean degree 6 against 8. Settings that differ")):
+        compare(national(), national(**shares))
 
 
 def test_runs_on_two_contents_of_one_network_file_do_not_pair(tmp_path):

@@ -408,15 +408,47 @@ def _within(out: pd.DataFrame, low: pd.Series, high: pd.Series) -> None:
 
 
 def check_pairable(a: Scenario, b: Scenario) -> None:
-    """Refuse two scenarios whose populations differ: their agents would not pair up."""
+    """Refuse two scenarios whose populations differ: their agents would not pair up. The
+    message says how they differ in words, then the settings that differ."""
     ka, kb = population_key(a), population_key(b)
     if ka != kb:
-        paths = [p for p in differences(a, b) if p.startswith(tuple(ka))]
-        if ka.get("behaviours.category") != kb.get("behaviours.category"):
+        found = differences(a, b)
+        paths = [p for p in found if p.startswith(tuple(ka))]
+        words = _population_words(a, b, {p: found[p] for p in paths})
+        categories = ka["behaviours.category"], kb["behaviours.category"]
+        if categories[0] != categories[1]:
             paths.append("behaviours[].category")
+            words.append("behaviour categories " + " against ".join(
+                ", ".join(side) for side in categories))
         raise ScsimError("the two scenarios have different populations, so their agents "
-                         "cannot be paired: they differ in " + ", ".join(paths[:8]) +
+                         "cannot be paired. A against B: " + "; ".join(words) +
+                         ". Settings that differ: " + ", ".join(paths[:8]) +
                          (", …" if len(paths) > 8 else ""))
+
+
+def _population_words(a: Scenario, b: Scenario, found: dict[str, tuple[Any, Any]]
+                      ) -> list[str]:
+    """The differences ``found`` (path: (A's value, B's)) between two populations in
+    words, A's then B's: "groups majority 90 % and minority 10 % against everyone 100 %",
+    "agents 20,000 against 1,000", "network barabasi_albert against watts_strogatz"."""
+    from scsim.scenario.reference import show_value
+
+    def groups(sc: Scenario) -> str:
+        return " and ".join(f"{g.name} {100 * g.share:.3g} %" for g in sc.population.groups)
+
+    words = []
+    if any(path.startswith("population.groups.") for path in found):
+        words.append(f"groups {groups(a)} against {groups(b)}" if groups(a) != groups(b)
+                     else "the groups' other settings")
+    for path, values in found.items():
+        if path.startswith("population.groups."):
+            continue
+        name = path.removeprefix("population.").removesuffix(".count").removesuffix(
+            ".kind").replace(".", " ").replace("_", " ")
+        va, vb = (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
+                  else show_value(v) for v in values)
+        words.append(f"{name} {va} against {vb}")
+    return words
 
 
 def same_run_words(res: Result, command: Literal["compare", "report"] = "compare") -> str:
