@@ -771,6 +771,11 @@ def test_a_run_compared_with_itself_is_refused(tmp_path, monkeypatch, capsys):
     code, out, _ = run_cli(monkeypatch, capsys, "compare", first.run_id, second.run_id,
                            "--store", str(store))
     assert code == 0 and "with the same seeds it is the same run" in out
+    # and says how to compare what a setting does
+    assert ("A and B are the same scenario: every difference must be 0. To see what a "
+            "setting does, change it in B: `scsim compare no-system no-system --set-b "
+            "KEY=VALUE` (`scsim scenarios show no-system` lists every setting)") in " ".join(
+        out.split())
 
 
 def test_compare_takes_overrides_of_each_side_as_the_command_line_does(tmp_path,

@@ -455,10 +455,8 @@ def same_run_words(res: Result, command: Literal["compare", "report"] = "compare
     """Why a run is not compared with itself (``scsim compare A A``, ``scsim report A A``:
     B − A is 0 in everything, a comparison of nothing), and what to type instead:
     ``command`` is the one given, whose way of showing the run alone comes first."""
-    from scsim.scenario import builtin_names
-
     run = f"run {res.run_id}" if res.run_id else "the same result"
-    name = res.scenario.name if res.scenario.name in builtin_names() else "SCENARIO"
+    name = typed_name(res.scenario)
     if not res.run_id:
         alone = "scsim.report(result) reports it alone"
     elif command == "report":
@@ -471,6 +469,23 @@ def same_run_words(res: Result, command: Literal["compare", "report"] = "compare
             f"itself under a changed setting, `scsim compare {name} {name} --set-b "
             f"KEY=VALUE`; to see how its figures vary from one seed to another, `scsim "
             f"sweep {name} --reps 10`")
+
+
+def typed_name(sc: Scenario) -> str:
+    """A scenario as a command in a message types it: its name if it is a built-in one,
+    else "SCENARIO" (the path of its file)."""
+    from scsim.scenario import builtin_names
+
+    return sc.name if sc.name in builtin_names() else "SCENARIO"
+
+
+def same_scenario_words(sc: Scenario) -> str:
+    """What a comparison of a scenario with itself says (B − A is 0 in everything), and
+    how to compare what a setting does."""
+    name = typed_name(sc)
+    return (f"A and B are the same scenario: every difference must be 0. To see what a "
+            f"setting does, change it in B: `scsim compare {name} {name} --set-b "
+            f"KEY=VALUE` (`scsim scenarios show {name}` lists every setting)")
 
 
 def check_different_runs(a: list[Result], b: list[Result],

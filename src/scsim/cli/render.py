@@ -279,7 +279,7 @@ def print_profile(info: dict, to=console, *, split_passes: bool = False) -> None
 def print_comparison(comparison, all_metrics: bool = False, full: bool = False) -> None:
     """A comparison for people: what B changes and the headline sentence; with ``full``
     (or ``all_metrics``) the tables per metric, per agent and per group."""
-    from scsim.analysis.compare import SWITCHES_NOTE
+    from scsim.analysis.compare import SWITCHES_NOTE, same_scenario_words
     from scsim.outputs.headline import acts_headline, comparison_headline
 
     label_a, label_b = comparison.labels
@@ -300,7 +300,7 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
         console.print(f"  B changes [cyan]{escape(path)}[/cyan]: "
                       f"{escape(show_setting(path, va))} → {escape(show_setting(path, vb))}")
     if not comparison.changes:
-        console.print("  A and B are the same scenario: every difference must be 0")
+        console.print(f"  {escape(same_scenario_words(first.scenario))}")
     console.print(escape(comparison_headline(comparison)))
     console.print(escape(acts_headline(comparison)))
     if not (full or all_metrics):
