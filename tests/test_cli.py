@@ -381,6 +381,11 @@ def test_trace_listed_and_wrongful_say_when_the_run_had_fewer_to_trace(monkeypat
     assert err == ("note: --trace-listed 5: nobody was listed in this run, so no case file "
                    "opened at a listing note: --trace-wrongful: nobody was listed wrongfully "
                    "in this run, so no case file opened at a wrongful listing")
+    from conftest import REPO
+
+    quoted = (REPO / "docs" / "provenance.md").read_text(encoding="utf-8")
+    assert ("`note: --trace-listed 5: nobody was listed in this run, so no case\n  file opened "
+            "at a listing`") in quoted  # the page quotes it as it is
     code, _, err = scsim(monkeypatch, capsys, *args, "--set", "listing.threshold=701",
                          "--trace-listed", "400")
     assert code == 0, err
