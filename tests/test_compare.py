@@ -662,8 +662,9 @@ def test_the_tables_say_a_relative_change_has_no_bound(rare_in_a, tmp_path, monk
              if row["change"] == row["change"] and np.isinf(row["change_hi"])]
     note = unbounded_note(names)
     assert UNBOUNDED_CHANGE in note and metric_label("wrongful_new") in note
-    rows, out = _cli_metric_rows(rare_in_a, tmp_path, monkeypatch, capsys)
-    row = next(row for row in rows if row["metric"] == metric_label("wrongful_new"))
+    rows, out = _cli_metric_rows(tmp_path, monkeypatch, capsys)
+    row = next(row for row in rows if row["metric"].startswith(
+        metric_label("wrongful_new") + " total,"))
     assert row["change"] == cell
     assert " ".join(note.split()) in " ".join(out.split())  # under the table
     html = report_comparison(rare_in_a, tmp_path / "report").read_text(encoding="utf-8")
@@ -672,10 +673,9 @@ def test_the_tables_say_a_relative_change_has_no_bound(rare_in_a, tmp_path, monk
     assert escape(note) in metrics
 
 
-def _cli_metric_rows(comparison, tmp_path, monkeypatch, capsys, columns=200):
+def _cli_metric_rows(tmp_path, monkeypatch, capsys, columns=200):
     """``scsim compare --full`` of ``rare_in_a``'s scenarios on a terminal ``columns``
-    wide: (the per-metric table's rows in order, each its cells by column, a cell's lines
-    joined by a space as Rich wrapped them; stdout)."""
+    wide: (the per-metric table's rows, ``_metric_rows``; stdout)."""
     code, out, _ = run_cli(
         monkeypatch, capsys, "compare", "national-800", "national-800", "--agents", "1000",
         "--days", "40", "--seed", "1", "--reps", "3", "--quiet", "--full",
@@ -684,44 +684,115 @@ def _cli_metric_rows(comparison, tmp_path, monkeypatch, capsys, columns=200):
             f"--set-{side}", "listing.threshold=685",
             f"--set-{side}", f"surveillance.misattribution={rate}")), columns=columns)
     assert code == 0
-    table = out[out.index("per metric"):out.index("per agent")].splitlines()
-    heads = ("metric", "measure", "a", "b", "diff", "interval", "change")
+    return _metric_rows(out[out.index("per metric"):out.index("per agent")]), out
+
+
+def _metric_rows(table: str) -> list[dict]:
+    """The rows of a per-metric table, in order, each its cells by column (the metric with
+    its measure and unit; A; B; B − A with its interval; the change with its interval),
+    a cell's lines joined by a space."""
+    heads = ("metric", "a", "b", "diff", "change")
     rows = []
-    for line in table:
+    for line in table.splitlines():
         cells = [c.strip() for c in line.rstrip()[1:-1].split("│")]
         if not line.startswith("│") or len(cells) != len(heads):
             continue
-        if cells[2]:  # A's figure begins a row; the lines under it continue its cells
+        if cells[1]:  # A's figure begins a row; the lines under it continue its cells
             rows.append(dict.fromkeys(heads, ""))
         for head, text in zip(heads, cells, strict=True):
             rows[-1][head] = f"{rows[-1][head]} {text}".strip()
-    return rows, out
+    return rows
 
 
-def test_the_cli_table_gives_each_change_its_interval_at_100_columns(rare_in_a, tmp_path,
-                                                                      monkeypatch, capsys):
-    """The per-metric table of ``scsim compare --full`` gave the change alone ("-2.1 %",
-    the report "-2.1 % (-9.3 % to +7.0 %)"); now each change has its 95 % interval in
-    the report's words on the line under it, each measure its unit, and on a terminal
-    100 columns wide the table fits (none of its columns cut off at the edge) and no
-    number is cut ("0.000002…")."""
+def _expected_rows(metrics: pd.DataFrame) -> list[dict]:
+    """What ``_metric_rows`` reads in the per-metric table of ``metrics``
+    (``Comparison.metrics``), each cell whole."""
+    from scsim.cli.render import fmt
     from scsim.outputs.metrics import metric_label
     from scsim.outputs.words import change_in_words
 
-    rows, out = _cli_metric_rows(rare_in_a, tmp_path, monkeypatch, capsys, columns=100)
-    table = out[out.index("per metric"):out.index("per agent")].splitlines()
-    assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in table if line[:1] in "┏┃┡│└")
-    m = rare_in_a.metrics(headline=True)
-    assert len(rows) == len(m)
-    for rec, row in zip(m.to_dict("records"), rows, strict=True):
-        # (a word wider than the column is folded: "misattributio n")
-        assert row["metric"].replace(" ", "") == metric_label(rec["metric"]).replace(" ", "")
-        assert row["change"] == change_in_words(rec["change"], rec["change_lo"],
-                                                rec["change_hi"]), rec["metric"]
-        assert row["measure"] == f"{rec['measure']} {rec['unit']}"
-        assert "…" not in row["metric"] + row["a"] + row["b"] + row["diff"]
-    listed = next(row for row in rows if row["metric"] == "listed")["change"]
-    assert " (" in listed and " to " in listed  # a bounded interval, in the report's words
+    return [{"metric": f"{metric_label(rec['metric'])} {rec['measure']}, {rec['unit']}",
+             "a": fmt(rec["a"]), "b": fmt(rec["b"]),
+             "diff": f"{fmt(rec['diff'])} {fmt(rec['lo'])} to {fmt(rec['hi'])}",
+             "change": change_in_words(rec["change"], rec["change_lo"], rec["change_hi"])}
+            for rec in metrics.to_dict("records")]
+
+
+def _no_piece_alone(text: str) -> None:
+    """No line of a cell in the tables of ``text`` begins with what belongs to the line
+    above it: an interval's "to" or a number's "%" (a cell begins after a border, or
+    after two spaces or more in a table without borders)."""
+    for line in text.replace("│", "  ").replace("┃", "  ").splitlines():
+        assert not re.search(r"(^|\s\s)(to\b|%)", line), line
+
+
+@pytest.mark.parametrize("columns", [80, 100, 160])
+def test_the_per_metric_table_reads_on_a_terminal_80_to_160_columns_wide(
+        rare_in_a, columns, monkeypatch, capsys):
+    """At 100 columns the per-metric table of ``scsim compare --full`` folded nearly every
+    cell onto 2 to 4 lines, inside words and numbers ("misattribut" over "ed", "-30,288.8"
+    over "to" over "-14,321.2", "(0 % to 0" over "%)"). Now each metric has its measure
+    and unit under it and B − A its 95 % interval under it, as the change has; the table
+    fits the terminal at 80, 100 and 160 columns, every metric is there, every cell reads
+    whole once its lines are joined (a label breaks between words only, a number or a
+    percentage never, "to" stays with the interval's lower end), and nothing is cut with
+    "…"; from 160 columns each row is two lines."""
+    from scsim.cli.render import print_comparison
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    print_comparison(rare_in_a, full=True)
+    out = capsys.readouterr().out
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= columns
+    table = out[out.index("per metric"):out.index("per agent")]
+    assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in table.splitlines()
+               if line[:1] in "┏┃┡│└")  # its right-hand border: no column cut off
+    assert _metric_rows(table) == _expected_rows(rare_in_a.metrics(headline=True))
+    _no_piece_alone(out)
+    assert "…" not in out
+    if columns == 160:
+        assert sum(line.startswith("│") for line in table.splitlines()) == 2 * len(
+            rare_in_a.metrics(headline=True))
+
+
+@pytest.mark.parametrize("columns", [75, 80, 100])
+def test_the_per_metric_table_of_a_large_run_fits_80_columns(columns, monkeypatch, capsys):
+    """The tour's comparison of 20,000 agents over a year has figures in the millions and
+    intervals 30 characters wide ("-22,721,722.2 to -11,018,927.8"), which the table cut
+    ("-22,721,72…") at 100 columns: now they fit whole at 80 columns and more, and at 75
+    the table drops its borders to keep them whole."""
+    from scsim.cli.render import _print_table, fmt
+    from scsim.outputs.metrics import metric_label
+
+    metrics = pd.DataFrame({
+        "metric": ["points_listed_penalty", "points_true_sighting", "acts_no_smoking_zone",
+                   "ties_active_frac", "wrongful_new"],
+        "measure": ["total", "total", "total", "final day", "total"],
+        "unit": ["points", "points", "acts", "share (0-1)", "agents"],
+        "a": [0.0, -1_093_232.6, 144_555.4, 1.0, 0.4],
+        "b": [-16_870_325.0, -782_925.8, 117_949.4, 1.0, 30.2],
+        "diff": [-16_870_325.0, 310_306.8, -26_606.0, 0.0, 29.8],
+        "lo": [-22_721_722.2, 193_718.7, -38_893.5, 0.0, 2.5],
+        "hi": [-11_018_927.8, 426_894.9, -14_318.5, 0.0, 57.1],
+        "change": [np.nan, -0.284, -0.184, 0.0, 74.5],
+        "change_lo": [np.nan, -0.39, -0.268, 0.0, 2.1],
+        "change_hi": [np.nan, -0.18, -0.099, 0.0, np.inf]})
+    shown = metrics.assign(metric=[f"{metric_label(m)}\n{measure}, {unit}" for m, measure, unit
+                                   in zip(metrics["metric"], metrics["measure"],
+                                          metrics["unit"], strict=True)])
+    monkeypatch.setenv("COLUMNS", str(columns))
+    _print_table("per metric", shown, ["metric"], ["a", "b", "diff"], 5, change=True)
+    out = capsys.readouterr().out
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= columns
+    assert "…" not in out
+    _no_piece_alone(out)
+    if columns >= 80:
+        assert _metric_rows(out) == _expected_rows(metrics)
+        return
+    assert "│" not in out  # without borders, each figure and each end of an interval whole
+    lines = out.splitlines()
+    for rec in metrics.to_dict("records"):
+        for figure in (*(fmt(rec[c]) for c in ("a", "b", "diff", "hi")), f"{fmt(rec['lo'])} to"):
+            assert any(re.search(rf"(^| ){re.escape(figure)}( |$)", line) for line in lines)
 
 
 def test_the_acts_sentence_names_a_change_with_no_upper_bound_as_such():

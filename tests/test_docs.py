@@ -175,7 +175,8 @@ def test_the_citation_names_the_version_scsim_reports():
 
 def _tour_tables(page: str) -> tuple[dict, dict]:
     """The tour's `--full` excerpt of ``page``: per metric (by label, as the table says
-    them), the means (A, B) of each row; per agent, the mean of each figure."""
+    them on a row's first line, above its measure), the means (A, B) of each row; per
+    agent, the mean of each figure."""
     import re
 
     def number(text: str) -> float:
@@ -184,8 +185,8 @@ def _tour_tables(page: str) -> tuple[dict, dict]:
     metrics, agents = {}, {}
     for line in page.splitlines():
         cells = [c.strip() for c in line.strip().strip("│").split("│")]
-        if len(cells) == 7 and re.fullmatch(r"[a-z ]+", cells[0]) and cells[0] != "metric":
-            metrics[cells[0]] = number(cells[2]), number(cells[3])
+        if len(cells) == 5 and re.fullmatch(r"[a-z ]+", cells[0]) and cells[1]:
+            metrics[cells[0]] = number(cells[1]), number(cells[2])
         elif len(cells) == 3 and cells[0].startswith(("listed under", "wrongfully listed")):
             agents[cells[0]] = number(cells[1])
     return metrics, agents

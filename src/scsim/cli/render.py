@@ -4,11 +4,14 @@ timings, paired comparisons); for scripts, the same as JSON or CSV (``--json``, 
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from scsim.cli.app import console
 from scsim.outputs.words import change_in_words, change_unbounded, unbounded_note
@@ -308,16 +311,17 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
         return
     from scsim.outputs.metrics import metric_label
 
-    metrics = comparison.metrics(headline=not all_metrics)  # in words (--json: the columns)
-    metrics["metric"] = [metric_label(m) for m in metrics["metric"]]
-    # the unit under the measure: the row's second line holds the change's interval, and
-    # a column fewer keeps the table readable at 100 columns
-    metrics["measure"] = metrics["measure"] + "\n" + metrics["unit"]
-    unbounded = [rec["metric"] for rec in metrics.to_dict("records")
+    metrics = comparison.metrics(headline=not all_metrics)
+    labels = [metric_label(m) for m in metrics["metric"]]  # in words (--json: the columns)
+    unbounded = [label for label, rec in zip(labels, metrics.to_dict("records"), strict=True)
                  if rec["change"] == rec["change"]
                  and change_unbounded(rec["change_lo"], rec["change_hi"])]
+    # the measure and its unit under the metric: a column fewer keeps the table readable
+    # at 80 columns
+    metrics["metric"] = [f"{label}\n{measure}, {unit}" for label, measure, unit in zip(
+        labels, metrics["measure"], metrics["unit"], strict=True)]
     _print_table("per metric, B − A (totals over days for daily counts); change: B − A "
-                 "relative to A", metrics, ["metric", "measure"], ["a", "b", "diff"], reps,
+                 "relative to A", metrics, ["metric"], ["a", "b", "diff"], reps,
                  change=True, caption=unbounded_note(unbounded) or None)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
                  caption=SWITCHES_NOTE)
@@ -325,38 +329,157 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
                  reps)
 
 
+KEEP = "\u00a0"
+"""In a comparison's table, a space its lines never break at (printed as a space): inside
+a number with its unit ("-94.9 %"), before an interval's "to", in a header's "B − A"."""
+
+
+def _unbroken(text: str) -> str:
+    """A figure, an interval or a change in words (``change_in_words``) whose lines may
+    break only after "to", a comma, "least" or "most": "(-94.9 % to" over "-72.9 %)",
+    "(at least" over "×3.1, no upper bound)"; never inside a number."""
+    return re.sub(r"(?<!to)(?<!,)(?<!least)(?<!most) ", KEEP, text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text``'s lines, each at most ``width`` characters where its words allow: a new
+    line at each "\\n", and where the next word would not fit, at a space (never at
+    ``KEEP``; a word wider than ``width`` keeps a line to itself, whole)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return [line.replace(KEEP, " ") for line in lines]
+
+
+def _word_widths(columns: list[list[str]]) -> tuple[list[int], list[int]]:
+    """Per column of a table, given as its header then its cells (``_wrap``'s texts): the
+    characters of its longest word (the least it can take) and of its longest line (the
+    most it can use)."""
+    least = [max(len(word) for text in col for word in re.split("[ \n]", text))
+             for col in columns]
+    most = [max(len(line) for text in col for line in text.split("\n")) for col in columns]
+    return least, most
+
+
+def _fit_widths(columns: list[list[str]], room: int) -> list[int]:
+    """Widths (characters) of a table's columns, each given as its header then its cells
+    (``_wrap``'s texts), that sum to at most ``room`` where the columns' words allow: each
+    column as wide as its longest line if all fit; otherwise each at least as wide as its
+    longest word, and the rest of the room given, then moved from column to column, where
+    it saves lines: the rows' heights first, then the lines of single cells. Where the
+    longest words alone do not fit, their widths."""
+    import numpy as np
+
+    least, most = _word_widths(columns)
+    if sum(most) <= room or sum(least) >= room:
+        return most if sum(most) <= room else least
+    lines = [np.array([[len(_wrap(text, w)) for text in col] for w in range(lo, hi + 1)])
+             for col, lo, hi in zip(columns, least, most, strict=True)]
+
+    def lines_at(widths: list[int]) -> np.ndarray:
+        """The rows' heights, then the cells' lines, at ``widths``."""
+        cells = np.array([lines[i][w - least[i]] for i, w in enumerate(widths)])
+        return np.array([cells.max(axis=0).sum(), cells.sum()])
+
+    def widened(widths: list[int], shrink: bool):
+        """Each column made wider, within the room left, with the characters of room it
+        takes; ``shrink``: beyond the room left, another column made as much narrower as
+        it needs (as if it took one character: what it saves is compared as it is)."""
+        spare = room - sum(widths)
+        for j, now in enumerate(widths):
+            for width in range(now + 1, most[j] + 1):
+                need = width - now - spare
+                if need <= 0 and not shrink:
+                    yield [*widths[:j], width, *widths[j + 1:]], width - now
+                for i in range(len(widths) * (need > 0 and shrink)):
+                    if i != j and widths[i] - need >= least[i]:
+                        trial = list(widths)
+                        trial[i], trial[j] = widths[i] - need, width
+                        yield trial, 1
+
+    widths = least
+    while True:
+        before = lines_at(widths)
+        for shrink in (False, True):  # widening alone first, the most saved per character
+            saved = [(tuple((before - lines_at(trial)) / taken), trial)
+                     for trial, taken in widened(widths, shrink)]
+            best = max(saved, default=((0, 0), widths), key=lambda pair: pair[0])
+            if best[0] > (0, 0):
+                widths = best[1]
+                break
+        else:
+            return widths
+
+
 def _print_table(title: str, df, labels: list[str], values: list[str], reps: int,
                  change: bool = False, caption: str | None = None) -> None:
-    """One table of a comparison; ``change``: a column of the relative change B − A over A
-    (``Comparison.metrics``), as a signed percentage with its 95 % interval on the line
-    under it, in the report's words (``change_in_words``: "(+2.9 % to +3.5 %)", or "(at
-    least ×3.1, no upper bound)" where A's figure is too small and variable to bound
-    it); ``caption``: a sentence under it."""
-    table = Table(title=title, title_justify="left", caption=caption,
-                  caption_justify="left")
-    heads = {"a": "A", "b": "B", "diff": "B − A", "agents": "agents", "measure": "measure\nunit"}
-    for col in labels:  # (a word wider than a narrow terminal leaves is folded, not cut)
-        table.add_column(heads.get(col, col), style="cyan" if col == labels[0] else None,
-                         overflow="fold")
-    mean = "\n(mean)" if change else " (mean)"  # (the table with the most columns)
-    for col in values:  # (a number is never cut: "0.000002…")
-        table.add_column(heads[col] + (mean if reps > 1 else ""), justify="right",
-                         no_wrap=True)
-    if reps > 1:
-        table.add_column("95 % interval", justify="right")
+    """One table of a comparison, fitted to the terminal (``_fit_widths``: a label breaks
+    between words, a figure or an interval never inside a number, "to" never alone);
+    ``change`` (the per-metric table, ``Comparison.metrics``, its first label a metric's
+    name with its measure and unit on the line under it): each B − A with its 95 %
+    interval on the line under it, and a column of the relative change B − A over A, as a
+    signed percentage with its 95 % interval on the line under it, in the report's words
+    (``change_in_words``: "(+2.9 % to +3.5 %)", or "(at least ×3.1, no upper bound)"
+    where A's figure is too small and variable to bound it); ``caption``: a sentence
+    under it."""
+    heads = {"a": "A", "b": "B", "diff": f"B{KEEP}−{KEEP}A", "agents": "agents",
+             "metric": "metric\nmeasure, unit"}
+    mean = " (mean)" if reps > 1 else ""
+    interval = reps > 1 and not change  # a column of its own, else under B − A
+    headers = [heads.get(col, col) for col in labels] + [heads[col] + mean for col in values]
+    if change and reps > 1:
+        headers[-1] += f"\n95{KEEP}% interval"
+    headers += [f"95{KEEP}% interval"] * interval
     if change:
-        table.add_column("change" + ("\n(95 % interval)" if reps > 1 else ""), justify="right")
+        headers.append("change" + (f"\n(95{KEEP}% interval)" if reps > 1 else ""))
+    rows, styles = [], []
     for rec in df.to_dict("records"):
         cells = [str(rec[c]) for c in labels] + [fmt(rec[c]) for c in values]
         if reps > 1:
-            cells.append(f"{fmt(rec['lo'])} to {fmt(rec['hi'])}")
+            between = f"{fmt(rec['lo'])} to {fmt(rec['hi'])}"
+            cells[-1:] = ([f"{cells[-1]}\n{_unbroken(between)}"] if change
+                          else [cells[-1], _unbroken(between)])
         if change:
-            cells.append(change_in_words(rec["change"], rec["change_lo"], rec["change_hi"],
-                                         between="\n"))
+            cells.append(_unbroken(change_in_words(rec["change"], rec["change_lo"],
+                                                   rec["change_hi"], between="\n")))
+        rows.append(cells)
         key = values[-1]
-        style = "dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"]) else None
-        table.add_row(*cells, style=style)
+        styles.append("dim" if rec[key] == 0 and (reps == 1 or rec["lo"] == rec["hi"])
+                      else None)
+    columns = [list(col) for col in zip(headers, *rows, strict=True)]
+    boxed = 1 + 3 * len(columns)  # characters of borders and padding
+    compact = sum(_word_widths(columns)[0]) > console.width - boxed  # no borders then
+    widths = _fit_widths(columns, console.width - (2 * len(columns) - 1 if compact else boxed))
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left",
+                  **({"box": box.SIMPLE_HEAD, "show_edge": False, "padding": (0, 1, 0, 0)}
+                     if compact else {}))
+    for i, (col, width) in enumerate(zip(columns, widths, strict=True)):
+        # (narrower still, Rich folds what does not fit rather than cut it)
+        table.add_column(_lines(col[0], width), width=width, overflow="fold",
+                         justify="left" if i < len(labels) else "right",
+                         style="cyan" if i == 0 else None)
+    for cells, style in zip(rows, styles, strict=True):
+        table.add_row(*(_lines(text, width, under="dim" if i == 0 and change else None)
+                        for i, (text, width) in enumerate(zip(cells, widths, strict=True))),
+                      style=style)
     console.print(table)
+
+
+def _lines(text: str, width: int, under: str | None = None) -> Text:
+    """``text`` wrapped to ``width`` (``_wrap``) for a table's cell, as it is (no markup);
+    ``under``: the style of the lines after its first "\\n" (a metric's measure)."""
+    first, _, rest = text.partition("\n")
+    cell = Text("\n".join(_wrap(first, width)))
+    if rest:
+        cell.append("\n" + "\n".join(_wrap(rest, width)), style=under)
+    return cell
 
 
 def comparison_record(comparison, all_metrics: bool = False) -> dict:
