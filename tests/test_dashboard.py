@@ -132,6 +132,25 @@ def test_all_settings_are_every_leaf_with_units():
     assert not any(path.endswith(".path") for path in rows)  # no file paths offered
 
 
+def test_settings_are_explained_without_the_model_s_symbols():
+    """The settings table told a teacher "per-day pull toward the neighbour mean", "status
+    quantile: ..." and "deterred by fear; default delta < 0": each says what it does in
+    plain words first, a symbol of the model's formulas only in an aside."""
+    rows = {row["path"]: row for name in builtin_names()
+            for row in leaves(load_scenario(name))}
+    symbols = re.compile(r"\b(alpha|beta|rho|delta|quantile)\b|<")
+    for path, row in rows.items():
+        plain = re.sub(r"\s*\([^()]*\)", "", row["meaning"])
+        plain = re.sub(r"\b[a-z_]+(?:\.[a-z_]+)+\b", "", plain)  # a setting named
+        assert not symbols.search(plain), (path, row["meaning"])
+    assert rows["scoring.association.alpha"]["meaning"] == (
+        "the daily pull toward the average score of one's active contacts: the share of the "
+        "gap closed each day")
+    assert rows["behaviours[0].penalised"]["meaning"].endswith(
+        "whether fear keeps people from it; unset: yes for an act that costs points (delta "
+        "below 0)")
+
+
 def test_a_question_gives_the_messages_of_scsim_validate(tmp_path):
     store = open_store(tmp_path / "store")
     body = {"source": NATIONAL, "settings": {"fear.speed": "-1"},

@@ -54,7 +54,8 @@ class Behaviour(Section):
     category: Name = Field("general", description="category of acts: an agent "
                           "does the acts of one category more or less often alike "
                           "(population.propensity_sigma)")
-    penalised: bool | None = Field(None, description="deterred by fear; default delta < 0")
+    penalised: bool | None = Field(None, description="whether fear keeps people from it; "
+                                   "unset: yes for an act that costs points (delta below 0)")
     severe: bool = Field(False, description="an accepted observation lists the agent directly",
                          json_schema_extra=meta("", "MODEL.md: One day, 5. Classify"))
     reportable: bool = Field(True, description="neighbours can report it (truly or falsely)",

@@ -80,7 +80,8 @@ class Companies(Section):
                        json_schema_extra=meta("points", SOURCE))
     max: float = Field(1300.0, description="highest company score (points)",
                        json_schema_extra=meta("points", SOURCE))
-    recovery: Probability = Field(0.0, description="per-day pull toward the starting score",
+    recovery: Probability = Field(0.0, description="the daily pull back toward the "
+                                  "starting score: the share of the gap closed each day",
                                   json_schema_extra=meta("share per day", SOURCE))
     events: list[CorporateEvent] = Field(default_factory=list,
                                          description="compliance events")

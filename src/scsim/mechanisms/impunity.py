@@ -46,8 +46,9 @@ DECILES = 10
 class Impunity(Section):
     enabled: bool = Field(False, description="true: observations and reports against the "
                           "powerful are dropped")
-    quantile: Probability = Field(0.9, description="status quantile: agents whose power is "
-                                  "at or above it are shielded (0.9: the top 10 %)",
+    quantile: Probability = Field(0.9, description="how powerful one must be to be "
+                                  "shielded, as the share of people less powerful (0.9: the "
+                                  "top 10 % are shielded)",
                                   json_schema_extra=meta("quantile", SOURCE))
     p_impunity: Probability = Field(0.5, description="probability that an observation or "
                                     "accepted report against a shielded agent is dropped",

@@ -59,13 +59,15 @@ class TieWeights(Section):
 
 
 class Association(Section):
-    alpha: Probability = Field(0.0, description="per-day pull toward the neighbour mean",
+    alpha: Probability = Field(0.0, description="the daily pull toward the average score "
+                               "of one's active contacts: the share of the gap closed each "
+                               "day",
                                json_schema_extra=meta("share per day", SOURCE))
     weights: TieWeights = Field(default_factory=TieWeights,
                                 description="weight of each tie type in the neighbour mean")
     listed_penalty: Annotated[float, Field(ge=0.0)] = Field(
         0.0, description="points lost per day per listed contact: an active neighbour "
-        "(family, friend or colleague) who is listed (beta)",
+        "(family, friend or colleague) who is listed (the model's beta)",
         json_schema_extra=meta("points per day per listed contact", SOURCE))
     group_bonus: dict[Name, float] = Field(
         default_factory=dict, description="points per day per active tie to that group",
@@ -80,7 +82,8 @@ class Scoring(Section):
                        json_schema_extra=meta("points", SOURCE))
     max: float = Field(1300.0, description="highest score (points)",
                        json_schema_extra=meta("points", SOURCE))
-    recovery: Probability = Field(0.0, description="per-day pull toward the starting score",
+    recovery: Probability = Field(0.0, description="the daily pull back toward the "
+                                  "starting score: the share of the gap closed each day",
                                   json_schema_extra=meta("share per day", SOURCE))
     association: Association = Field(default_factory=Association,
                                      description="what one's ties do to one's score")
