@@ -321,6 +321,11 @@ def test_a_mapping_without_behaviours_is_warned_as_a_file_is_refused():
 def test_bad_override_and_unknown_scenario():
     assert "no scenario file or built-in scenario named 'nope' (built-in: " in problems(
         "nope")[0]
+    # no scenario, so none to be invalid: said alone, not headed "invalid scenario:"
+    with pytest.raises(ScenarioError) as missing:
+        load_scenario("national800")
+    assert str(missing.value).startswith("no scenario file or built-in scenario named "
+                                         "'national800' (did you mean 'national-800'?")
     assert "named 'national800' (did you mean 'national-800'? built-in:" in problems(
         "national800")[0]
     assert any("scoring.recovery: must be <= 1" in p

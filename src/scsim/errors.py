@@ -62,6 +62,15 @@ class ScenarioError(ScsimError):
 PROBLEMS_SHOWN = 50  # the problems an invalid scenario's message lists (all: ``problems``)
 
 
+class ScenarioNotFound(ScenarioError):
+    """A scenario named that is neither a file nor a built-in: said alone, not headed
+    "invalid scenario" (there is no scenario to be invalid)."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.args = (problem,)
+
+
 class ScenarioWarning(UserWarning):
     """A valid scenario with a setting that does nothing (``scenario.advice``): a switch on
     while a value it needs is left at a default that does nothing, or values set under a

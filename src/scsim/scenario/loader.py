@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
+from scsim.errors import ScenarioError, ScenarioNotFound, ScenarioWarning, ScsimError
 from scsim.scenario.advice import inert_settings, mapping_paths
 from scsim.scenario.paths import canonical, format_path, parse_path, repeated_names, set_path
 from scsim.scenario.reference import timeline_in_words
@@ -448,7 +448,7 @@ def _read_source(source: str | Path, seen: tuple = ()) -> Document:
     else:
         path = Path(source)
         if not _exists_as(path, "file"):
-            raise ScenarioError(_not_found(str(source), path))
+            raise ScenarioNotFound(_not_found(str(source), path))
         try:
             doc = parse_yaml(read_text(path), str(path))
         except ScenarioError as exc:  # the file named in the heading too, as elsewhere
