@@ -259,6 +259,17 @@ def test_the_refusal_of_two_populations_says_how_they_differ_in_words():
         compare(national(), national(**shares))
 
 
+def test_the_command_refuses_two_populations_before_it_starts(monkeypatch, capsys, tmp_path):
+    """`scsim compare national-800 pilot-1000` drew its progress bar ("loading kernels",
+    "0/10 days") and made the run store before the refusal: it is refused first."""
+    store = tmp_path / "store"
+    code, out, err = run_cli(monkeypatch, capsys, "compare", "national-800", "pilot-1000",
+                             "--agents", "300", "--days", "5", "--store", str(store))
+    assert code == 2 and "cannot be paired" in err
+    assert "days" not in out + err.split("cannot be paired")[0]  # no progress bar
+    assert not store.exists()
+
+
 def test_runs_on_two_contents_of_one_network_file_do_not_pair(tmp_path):
     """The catalogue's population hash read a network file's path only: two runs on one
     path holding two networks had the same hash, which says they pair up."""
