@@ -560,6 +560,11 @@ def test_tickets_a_year_are_those_of_the_days_sanctions_ran():
     assert bars["air"] == pytest.approx(per_100)
     plain = scsim.simulate("national-800", agents=500, days=30, seed=1)
     assert "while sanctions were on" not in run_headline(plain)
+    # a rate of a month read as a year's without a word: said
+    assert "tickets per 100 people a year (scaled to a year from 30 days); China 2018" in \
+        run_headline(plain)
+    year = scsim.simulate("mesa-parity", agents=300, days=365, seed=1)
+    assert "tickets per 100 people a year; China 2018" in run_headline(year)
 
 
 def test_a_false_match_factor_names_its_group():

@@ -264,7 +264,8 @@ def run_headline(res: Result) -> str:
     per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
     during = (f" while sanctions were on ({banning:,} of the {days:,} days)"
-              if 0 < banning < days else "")
+              if 0 < banning < days else
+              f" (scaled to a year from {counted(days, 'day')})" if days < 365 else "")
     travel = (f"Blocked travel: {in_digits(per_100['air'])} air and "
               f"{in_digits(per_100['train'])} train tickets per 100 people a year{during}; China "
               f"2018: {in_digits(100 * published['air'][0].value)} and "
