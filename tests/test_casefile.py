@@ -246,7 +246,11 @@ def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
     ("mesa-parity", "; listed below 940 points, each listing for 365 days even if the score "
                     "recovers meanwhile, renewed at its end if the score is still below; "
                     "amounts"),
-    ("no-system", "(started at 700.0 points; amounts")])
+    ("no-system", "(started at 700.0 points; amounts"),
+    # abolished on day 365 (its threshold set to 0, the lowest score): it said "listed
+    # below 0 or 550 points (the timeline changes it)"
+    ("high-control", "(started at 700.0 points; listed below 550 points, from day 365 "
+                     "nobody new, each listing for ")])
 def test_the_reading_key_says_a_listing_runs_its_term(name, term):
     """A case file showed a listed agent back above the threshold (tier b, 650.0 points
     against a threshold of 650) and an appeal lost after it, with nothing saying that a

@@ -1066,23 +1066,35 @@ def listing_term(sc) -> str:
     return told + (f", unless {' or '.join(sooner)} ends it sooner" if sooner else "")
 
 
+def _listed_below(sc) -> str:
+    """"; listed below 550 points" for ``sc``'s listing threshold, and from which day each
+    step of its timeline changes it ("; listed below 550 points, from day 365 nobody new":
+    a threshold at or below the lowest score lists nobody; it said "listed below 0 or 550
+    points (the timeline changes it)"); "" where nothing lists by score."""
+    from scsim.scenario.loader import timeline_epochs
+
+    said, now = [], None  # None: nobody is listed by score
+    for day, e in timeline_epochs(sc):
+        threshold = e.listing.threshold if e.listing.enabled else None
+        below = threshold if threshold is not None and threshold > e.scoring.min else None
+        if below == now:
+            continue
+        when = f"from day {day:,} " if day else ""
+        said.append(when + ("" if said else "listed ")
+                    + ("nobody new" if below is None else f"below {below:,g} points"))
+        now = below
+    return "; " + ", ".join(said) if said else ""
+
+
 def reading_key(sc, start_score: float) -> str:
     """What a reader needs to check a case file's lines, said under its first: the score the
     agent started from (points), the listing threshold of ``sc`` (each of its timeline's,
     when it changes), and that small amounts are told once they add up to a point (a page
     showed "-1.2 points (score 549.4)" after "score 549.9996", with no way to tell why)."""
-    from scsim.scenario.loader import timeline_epochs
-
-    thresholds = sorted({e.listing.threshold for _, e in timeline_epochs(sc)
-                         if e.listing.enabled and e.listing.threshold is not None})
-    listed = ("" if not thresholds else f"; listed below {thresholds[0]:,g} points"
-              if len(thresholds) == 1 else "; listed below " + " or ".join(
-                  f"{t:,g}" for t in thresholds) + " points (the timeline changes it)")
-    return (f"(started at {start_score:,.1f} points{listed}{listing_term(sc)}; amounts "
-            "under a point, such as "
-            "the daily pull toward neighbours or recovery, are told once they add up to a "
-            "point, so a score shown may differ from the amounts told before it by what is "
-            "not told yet)")
+    return (f"(started at {start_score:,.1f} points{_listed_below(sc)}{listing_term(sc)}; "
+            "amounts under a point, such as the daily pull toward neighbours or recovery, are "
+            "told once they add up to a point, so a score shown may differ from the amounts "
+            "told before it by what is not told yet)")
 
 
 RIGHTFUL = " — rightfully: the same acts without errors would have listed it too"
