@@ -106,7 +106,8 @@ def weights_unused(sc: Scenario, written: Written) -> bool | Advice | None:
         return None
     return ((*path, "weights"), "scoring.association.weights is set but "
             "scoring.association.alpha is 0, so neighbours' scores pull on nobody's: set "
-            "scoring.association.alpha (the per-day pull toward the neighbours' weighted mean)")
+            "scoring.association.alpha (the share of the gap to the average score of one's "
+            "active contacts closed each day)")
 
 
 def s0_unused(sc: Scenario, written: Written) -> bool | Advice | None:

@@ -33,7 +33,8 @@ class Group(Section):
     share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         description="share of households; the shares sum to 1")
     s0: float | None = Field(None, description="starting score of the group (points); "
-                             "default scoring.s0 (group prior)",
+                             "default scoring.s0 (a group may start lower or higher: "
+                             "the model's group prior)",
                              json_schema_extra=meta("points", "MODEL.md: Agents"))
     region_weights: list[Annotated[float, Field(ge=0.0)]] | None = Field(
         None, description="relative presence of the group in each region; default even")
