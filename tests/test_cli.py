@@ -36,6 +36,10 @@ def test_scenarios_lists_every_builtin(monkeypatch, capsys):
         assert re.search(rf"│ {re.escape(name)} +│ +{sc.population.agents:,} │ +{sc.days:,} │",
                          out), name
     assert scsim(monkeypatch, capsys, "scenarios", "list") == (0, out, "")
+    # the source articles by number, said as such ("001" said nothing to a reader)
+    assert re.search(r"│ national-800 .*│ article 001 +│", out)
+    assert re.search(r"│ high-control .*│ articles 000 to 004 +│", out)
+    assert "numbered 000 to 004 in the model's specification" in " ".join(out.split())
 
 
 def test_scenarios_show_prints_yaml_that_loads_back(monkeypatch, capsys):

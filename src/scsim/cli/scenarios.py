@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -44,11 +45,24 @@ def scenarios_list() -> None:
     table.add_column("what it is")
     for name in builtin_names():
         sc = load(name)
-        table.add_row(name, f"{sc.population.agents:,}", f"{sc.days:,}", sc.source,
-                      sc.description.split("\n")[0])
+        table.add_row(name, f"{sc.population.agents:,}", f"{sc.days:,}",
+                      source_words(sc.source), sc.description.split("\n")[0])
     console.print(table)
     console.print("[dim]scsim scenarios show NAME prints one in full; agents and days are "
-                  "what a run uses unless given (--agents, --days).[/dim]")
+                  "what a run uses unless given (--agents, --days). The source articles are "
+                  "numbered 000 to 004 in the model's specification (docs/model.md, \"What "
+                  "the sources describe\").[/dim]")
+
+
+def source_words(source: str) -> str:
+    """A scenario's ``source`` for the list: "001" (the number of a source article, which
+    said nothing to a reader) as "article 001", "000-004" as "articles 000 to 004"; any
+    other source as written."""
+    one = re.fullmatch(r"(\d{3})", source)
+    if one:
+        return f"article {one.group(1)}"
+    several = re.fullmatch(r"(\d{3})-(\d{3})", source)
+    return f"articles {several.group(1)} to {several.group(2)}" if several else source
 
 
 @scenarios_app.command("show")
