@@ -982,7 +982,7 @@ def test_built_in_scenarios_are_listed_in_plain_words(client):
     assert listed["national-800"]["title"] == (
         "National score out of 800 fed by cameras, purchases, social media and finances")
     assert listed["court-blacklist"]["title"] == (
-        "List-only: listed for not complying with a court judgment")
+        "A blacklist of people who did not comply with a court judgment, with no score")
     # an aside in parentheses is dropped; a sentence with no clause to end at is cut at a
     # word; a short one is whole
     assert plain_title("Every mechanism (cameras, reports) together, and more. Two.") == (

@@ -496,7 +496,8 @@ def test_built_in_scenarios_are_named_in_plain_words(page):
     expect(options).to_have_text([f"{name} — {plain_title(load_scenario(name).description)}"
                                   for name in builtin_names()])
     expect(page.locator("#source option[value='builtin:court-blacklist']")).to_have_text(
-        "court-blacklist — List-only: listed for not complying with a court judgment")
+        "court-blacklist — A blacklist of people who did not comply with a court judgment, "
+        "with no score")
     # read whole in the box, and within a phone's width there
     assert page.locator("#source").evaluate("s => s.scrollWidth <= s.clientWidth + 24")
     page.set_viewport_size({"width": 390, "height": 844})

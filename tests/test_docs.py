@@ -332,3 +332,18 @@ def test_the_command_lines_of_getting_started_say_what_runs_and_query_print(
         assert code == 0, err
         header = out.splitlines()[0].lstrip("\ufeff").split(",")
         assert not [name for name in header if "(" in name], (query, header)
+
+
+def test_the_dashboard_page_says_what_the_dashboard_says():
+    """dashboard.md quotes court-blacklist as the list of scenarios names it (the list said
+    "List-only: ...", which a teacher could not read), and says where the record's words
+    are defined: its columns beside the agents table's code, not in the dashboard's terms
+    alone."""
+    from scsim.dashboard.views import plain_title
+    from scsim.scenario import load_scenario
+
+    page = " ".join((DOCS / "dashboard.md").read_text(encoding="utf-8").split())
+    title = plain_title(load_scenario("court-blacklist").description)
+    assert f'"court-blacklist — {title}"' in page
+    assert not title.startswith("List-only")
+    assert "`outputs.result.AGENT_COLUMNS`" in page
