@@ -347,3 +347,24 @@ def test_the_dashboard_page_says_what_the_dashboard_says():
     assert f'"court-blacklist — {title}"' in page
     assert not title.startswith("List-only")
     assert "`outputs.result.AGENT_COLUMNS`" in page
+
+
+def test_the_built_in_scenarios_are_said_in_their_own_words():
+    """The scenarios page described the built-ins by hand beside its generated table, in
+    older words than theirs ("from the start (group prior)", "score deltas",
+    "court-blacklist with travel attempts set for the other reading"): the table says each
+    one's own description, and the hand-written list only adds to it, one entry for each
+    built-in."""
+    import re
+
+    from scsim.scenario import builtin_names, load_scenario
+
+    page = built("scenarios.md")
+    for name in builtin_names():
+        assert " ".join(load_scenario(name).description.split()) in page, name
+    section = page[page.index("## Built-in scenarios"):page.index("## Scenario files")]
+    added = re.findall(r"^\* `([a-z0-9-]+)`:", section, re.M)
+    assert sorted(added) == sorted(builtin_names())
+    for old in ("group prior", "score deltas", "for the other reading", "List-only"):
+        assert old not in section, old
+    assert "<!-- scsim:" not in page
