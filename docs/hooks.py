@@ -3,7 +3,8 @@ site is built, so that they cannot drift from it.
 
 A page asks for a generated part with a marker on a line of its own:
 
-* ``<!-- scsim:builtin-scenarios -->``: the built-in scenarios (name, source, description);
+* ``<!-- scsim:builtin-scenarios -->``: the built-in scenarios (name, source, description:
+  the scenario files' own ``source:`` and ``description:``);
 * ``<!-- scsim:scenario-reference -->``: every scenario key, its type, default and meaning
   (``scsim.scenario.reference``, also ``python -m scsim.scenario.reference``);
 * ``<!-- scsim:metric-registry -->``: every metric the mechanisms declare
@@ -16,7 +17,10 @@ A page asks for a generated part with a marker on a line of its own:
   (``scsim.core.mechanism.mechanisms``), linking each one's page where it has one;
 * ``<!-- scsim:agent-columns -->``: the agents table's columns, each in words and with what
   it means, as the dashboard's record of an agent says them
-  (``scsim.outputs.result.AGENT_COLUMNS``).
+  (``scsim.outputs.result.AGENT_COLUMNS``);
+* ``<!-- scsim:sources -->``: the sources of points in ledger order, each with its words,
+  the mechanisms that book to it, what it books and whether it moves the score without
+  errors (``scsim.core.source.Source``, as the mechanisms declare them).
 
 ``on_config`` adds every page of docs/mechanisms/ (but its index) to the "Mechanisms" section
 of the navigation, in day order, so a new mechanism's page needs no edit of mkdocs.yml.
@@ -37,6 +41,7 @@ if str(SRC) not in sys.path:
 
 from scsim.core.mechanism import mechanisms  # noqa: E402
 from scsim.core.params import Names  # noqa: E402
+from scsim.core.source import source_registry  # noqa: E402
 from scsim.outputs.metrics import metric_columns, metric_registry  # noqa: E402
 from scsim.outputs.result import AGENT_COLUMNS  # noqa: E402
 from scsim.outputs.words import spoken  # noqa: E402
@@ -146,6 +151,25 @@ def agent_columns_table() -> str:
     return "\n".join(rows)
 
 
+def sources_table() -> str:
+    """The sources of points in ledger order (mechanisms in day order, each one's sources
+    in declaration order): each in words (as ``scsim sources`` names it), the mechanism
+    that declares it and those that also book to it, what it books to an agent (its own
+    description) and whether it moves the score without errors."""
+    booked_by: dict[str, list[str]] = {}
+    for m in mechanisms():
+        for name in m.sources.names if m.sources else ():
+            booked_by.setdefault(name, []).append(m.name)
+    rows = ["| source | in words | booked by | what it books to an agent (points) "
+            "| moves the score without errors |", "|---|---|---|---|---|"]
+    for s in source_registry():
+        clean = ("yes" if s.moves_clean else "no: an error of the system" if s.error
+                 else "no: a correction of the record")
+        rows.append(f"| `{s.name}` | {_cell(s.label)} | {', '.join(booked_by[s.name])} | "
+                    f"{_cell(s.description)} | {clean} |")
+    return "\n".join(rows)
+
+
 GENERATORS = {
     "builtin-scenarios": builtin_table,
     "scenario-reference": reference_markdown,
@@ -153,6 +177,7 @@ GENERATORS = {
     "metric-columns": metric_columns_section,
     "mechanisms": mechanisms_table,
     "agent-columns": agent_columns_table,
+    "sources": sources_table,
 }
 
 

@@ -368,3 +368,19 @@ def test_the_built_in_scenarios_are_said_in_their_own_words():
     for old in ("group prior", "score deltas", "for the other reading", "List-only"):
         assert old not in section, old
     assert "<!-- scsim:" not in page
+
+
+def test_every_source_of_points_is_described_as_the_code_declares_it():
+    """provenance.md's table of the sources of points was written by hand in older words
+    than the code's ("β per listed active neighbour", "a clamp to [scoring.min,
+    scoring.max]") and lacked detention_household: it is generated from the sources the
+    mechanisms declare, each with its words, its description and the mechanisms booking
+    to it."""
+    from scsim.core.source import source_registry
+
+    page = built("provenance.md")
+    for s in source_registry():
+        assert f"| `{s.name}` | {s.label} |" in page, s.name
+        assert s.description in page, s.name
+    assert "| `clamping` | clamping | score, detention, companies |" in page
+    assert "β per listed" not in page and "<!-- scsim:" not in page
