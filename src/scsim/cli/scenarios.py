@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import typer
@@ -18,7 +17,7 @@ from scsim.cli.app import (
     console,
     load,
 )
-from scsim.outputs.words import counted
+from scsim.outputs.words import articles_named, counted
 
 scenarios_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                             help="List the built-in scenarios, or show one in full.")
@@ -46,23 +45,12 @@ def scenarios_list() -> None:
     for name in builtin_names():
         sc = load(name)
         table.add_row(name, f"{sc.population.agents:,}", f"{sc.days:,}",
-                      source_words(sc.source), sc.description.split("\n")[0])
+                      articles_named(sc.source) or sc.source, sc.description.split("\n")[0])
     console.print(table)
     console.print("[dim]scsim scenarios show NAME prints one in full; agents and days are "
                   "what a run uses unless given (--agents, --days). The source articles are "
                   "numbered 000 to 004 in the model's specification (docs/model.md, \"What "
                   "the sources describe\").[/dim]")
-
-
-def source_words(source: str) -> str:
-    """A scenario's ``source`` for the list: "001" (the number of a source article, which
-    said nothing to a reader) as "article 001", "000-004" as "articles 000 to 004"; any
-    other source as written."""
-    one = re.fullmatch(r"(\d{3})", source)
-    if one:
-        return f"article {one.group(1)}"
-    several = re.fullmatch(r"(\d{3})-(\d{3})", source)
-    return f"articles {several.group(1)} to {several.group(2)}" if several else source
 
 
 @scenarios_app.command("show")

@@ -68,12 +68,20 @@ def source_in_words(source: str) -> str:
     source ('control', 'benchmark', a reading of the model) as written; '' for none."""
     if not source.strip():  # a scenario of one's own that names none: not "source: "
         return ""
+    named = articles_named(source)
+    if named is None:
+        return f"source: {source}"
+    return f"source: {named} (docs/model.md: what each part of the model takes from it)"
+
+
+def articles_named(source: str) -> str | None:
+    """The source articles a scenario's ``source`` names by number, in words: '001' ->
+    'article 001', '000-004' -> 'articles 000 to 004'; None for any other source."""
     articles = re.fullmatch(r"(\d{3})(?:\s*[-–]\s*(\d{3}))?", source.strip())
     if articles is None:
-        return f"source: {source}"
+        return None
     first, last = articles.groups()
-    named = f"article {first}" if last is None else f"articles {first} to {last}"
-    return f"source: {named} (docs/model.md: what each part of the model takes from it)"
+    return f"article {first}" if last is None else f"articles {first} to {last}"
 
 
 def spoken(name: str) -> str:
