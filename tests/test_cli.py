@@ -485,16 +485,21 @@ def test_the_questions_in_the_help_run_as_written(monkeypatch, capsys, tmp_path)
         assert any(line.strip().startswith(command[:40]) for line in help_text.splitlines())
 
 
-def test_runs_shows_each_changed_setting_whole_in_a_terminal_100_wide(monkeypatch, capsys):
+@pytest.mark.parametrize("columns", [80, 90, 100])
+def test_runs_shows_each_changed_setting_whole_in_a_narrow_terminal(monkeypatch, capsys,
+                                                                    columns):
     """In a terminal 100 columns wide, `scsim runs` cut the settings a run changed to
     their first letters ("population.ag", "surveillance."), and spent its width on --agents
     and --days, which its "agents × days" column says: the settings that differ are told
-    whole (folded over lines where they must be), without the run's size."""
+    whole (folded over lines where they must be), without the run's size. At 80 and 90
+    columns a least width of the column cropped each folded line ("surveillance.misat",
+    "listing.threshold=", "0": read as a threshold of 0)."""
     code, _, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "300",
                          "--days", "5", "--quiet", "--set", "surveillance.misattribution=0.05",
                          "--set", "listing.threshold=650")
     assert code == 0, err
-    code, out, _ = scsim(monkeypatch, capsys, "runs", columns=100)
+    code, out, _ = scsim(monkeypatch, capsys, "runs", columns=columns)
+    assert max(len(line) for line in out.splitlines()) <= columns
     assert code == 0 and "300 × 5" in out
     whole = re.sub(r"\s+", "", out)
     assert "surveillance.misattribution=0.05" in whole and "listing.threshold=650" in whole

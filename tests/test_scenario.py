@@ -929,6 +929,15 @@ def test_description_and_source_hold_no_terminal_escapes(tmp_path):
           \tthe second indented by a tab.
         """, name="block.yaml")
     assert load_scenario(block).description == "Two lines,\n\tthe second indented by a tab.\n"
+    # a source in YAML's folded text is one line that ends with a line break: taken
+    folded = write(tmp_path, """
+        base: national-800
+        source: >
+          my own reading of article 001,
+          with a longer note
+        """, name="folded.yaml")
+    assert load_scenario(folded).source == ("my own reading of article 001, with a longer "
+                                            "note\n")
     assert problems("national-800", overrides={"description": "a\rb"}) == [
         "override description=a\\rb: description: may hold line breaks and tabs but no "
         "other control characters (terminal escapes), got '\\r' at character 2 of 3"]

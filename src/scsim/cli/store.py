@@ -84,7 +84,9 @@ def runs_command(
     for col in ("id", "scenario", "seed", "agents × days", "status"):
         table.add_column(col, justify="right" if col in ("seed", "agents × days") else "left",
                          no_wrap=True)
-    table.add_column("branch, overrides, or error", min_width=20, overflow="fold")
+    # folded, never cropped: a least width cropped each folded line in a narrow terminal
+    # ("listing.threshold=" over "0" read as a threshold of 0)
+    table.add_column("branch, overrides, or error", overflow="fold")
     colours = {"done": "green", "running": "yellow", "failed": "red", "interrupted": "red",
                "damaged": "magenta"}
     for rec in df.head(limit).itertuples(index=False):

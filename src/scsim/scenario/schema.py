@@ -184,7 +184,8 @@ def consistency_problems(sc: Scenario) -> list[tuple[tuple, str]]:
     """Rules that span fields, as (path, message) pairs; empty when consistent."""
     out: list[tuple[tuple, str]] = []
     for key in ("name", "source"):  # printed in every table, and in the report
-        if _control_character(getattr(sc, key)) is not None:
+        # (YAML's folded text, "source: >", ends its one line with a line break)
+        if _control_character(getattr(sc, key).removesuffix("\n")) is not None:
             out.append(((key,), f"must be one line of text, without control characters "
                         f"(line breaks, tabs, terminal escapes), got {getattr(sc, key)!r}"))
     stray = _control_character(sc.description, allowed="\n\t")  # YAML's block text has both
