@@ -5,6 +5,7 @@ runs only what is missing."""
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import os
@@ -373,8 +374,11 @@ def test_sensitivity_command_writes_indices_and_chart(monkeypatch, capsys, tmp_p
     assert indices["parameter"].iloc[0] == "behaviours.court_default.rate"
     assert (folder / "sensitivity.png").stat().st_size > 10_000
     assert len(pd.read_csv(folder / "samples.csv")) == 4 * 3
-    for name in ("indices.csv", "samples.csv"):  # for a spreadsheet, as the sweep's charts
-        assert (folder / name).read_bytes().startswith(codecs.BOM_UTF8), name
+    # data for scripts: no byte-order mark (csv.DictReader named the first column
+    # '\ufeffseed'), unlike the chart CSVs made for a spreadsheet
+    with open(folder / "samples.csv", encoding="utf-8", newline="") as f:
+        assert "seed" in next(csv.DictReader(f))
+    assert not (folder / "indices.csv").read_bytes().startswith(codecs.BOM_UTF8)
     # said before the runs, and what the indices mean in words after
     assert "morris: 4 trajectories x (2 parameters + 1) = 12 runs of court-blacklist" in out
     assert out.index("12 runs of court-blacklist") < out.index("morris indices")

@@ -34,7 +34,7 @@ from scsim.experiments.design import (
     valid_scenario,
 )
 from scsim.experiments.tasks import run_batch
-from scsim.fsutil import SPREADSHEET_CSV, atomic_folder
+from scsim.fsutil import atomic_folder
 from scsim.outputs.words import counted
 from scsim.scenario import Scenario
 from scsim.seeds import check_seed
@@ -141,8 +141,11 @@ class Sensitivity:
         from scsim.experiments.charts import save_charts, sensitivity_chart
 
         with atomic_folder(folder, kind="sensitivity analysis", force=force) as tmp:
-            self.indices.to_csv(tmp / "indices.csv", index=False, encoding=SPREADSHEET_CSV)
-            self.samples.to_csv(tmp / "samples.csv", index=False, encoding=SPREADSHEET_CSV)
+            # data for scripts (samples.csv: how to run a sample again), without the
+            # byte-order mark of the CSVs made for spreadsheets: Python's csv module read
+            # its first column as '\ufeffseed'
+            self.indices.to_csv(tmp / "indices.csv", index=False)
+            self.samples.to_csv(tmp / "samples.csv", index=False)
             save_charts([sensitivity_chart(self)], tmp)
         return Path(folder).resolve()
 
