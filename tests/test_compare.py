@@ -257,6 +257,12 @@ def test_the_refusal_of_two_populations_says_how_they_differ_in_words():
             "A against B: groups majority 90 % and minority 10 % against majority 80 % and "
             "minority 20 %; network mean degree 6 against 8. Settings that differ")):
         compare(national(), national(**shares))
+    # the same population run for two lengths: not "different populations"
+    with pytest.raises(ScsimError, match=re.escape(
+            "the two scenarios have different lengths, so their days cannot be paired (give "
+            "both the same --days). A against B: days 10 against 12. Settings that differ: "
+            "days")):
+        compare(*(scsim.load_scenario("national-800", agents=300, days=d) for d in (10, 12)))
 
 
 def test_the_command_refuses_two_populations_before_it_starts(monkeypatch, capsys, tmp_path):
@@ -841,12 +847,20 @@ def test_a_run_compared_with_itself_is_refused(tmp_path, monkeypatch, capsys):
             "both A and B: a comparison needs two different runs (one compared with itself "
             "differs in nothing). `scsim show {0}` shows it alone (`scsim report {0}`: its "
             "report); to compare no-system with itself under a changed setting, `scsim "
-            "compare no-system no-system --set-b KEY=VALUE`; to see how its figures vary "
-            "from one seed to another, `scsim sweep no-system --reps 10`".format(
+            "compare no-system no-system --agents 300 --days 3 --set-b KEY=VALUE`; to see "
+            "how its figures vary from one seed to another, `scsim sweep no-system --agents "
+            "300 --days 3 --reps 10`".format(
                 second.run_id if "last" in given else first.run_id))
     kept = open_store(store)
     with pytest.raises(ScsimError, match=rf"^run {first.run_id} is given as both A and B"):
         compare_results([kept.load(first.run_id)], [kept.load(first.run_id)])
+    # a run that changed settings says so, with where to find them
+    changed = scsim.simulate(scsim.load_scenario("no-system", agents=300, days=3, overrides={
+        "population.propensity_sigma": 0.5, "regions.count": 2}), seed=1, store=store)
+    with pytest.raises(ScsimError, match=re.escape(
+            "--set-b KEY=VALUE` (and the 2 settings the run changed, as --set-a and --set-b: "
+            f"`scsim show {changed.run_id}` lists them); to see")):
+        compare_results([changed], [changed])
     again = scsim.simulate(sc, seed=2)  # a pair of lists with one run on both sides
     with pytest.raises(ScsimError, match=r"^the same result is given as both A and B"):
         compare_results([first, again], [second, again])

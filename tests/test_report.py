@@ -225,8 +225,9 @@ def test_report_commands(tmp_path, monkeypatch, capsys):
         f"error: run {run_id} is given as both A and B: a comparison needs two different "
         f"runs (one compared with itself differs in nothing). `scsim report {run_id}` "
         "reports it alone; to compare informants with itself under a changed setting, "
-        "`scsim compare informants informants --set-b KEY=VALUE`; to see how its figures "
-        "vary from one seed to another, `scsim sweep informants --reps 10`")
+        "`scsim compare informants informants --agents 2000 --days 30 --set-b KEY=VALUE`; "
+        "to see how its figures vary from one seed to another, `scsim sweep informants "
+        "--agents 2000 --days 30 --reps 10`")
     assert not (tmp_path / "self").exists()
     res = scsim.simulate(scsim.load_scenario("informants", agents=300, days=3))
     with pytest.raises(ScsimError, match=r"^the same result is given as both A and B: .* "

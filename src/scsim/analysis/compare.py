@@ -420,10 +420,17 @@ def check_pairable(a: Scenario, b: Scenario) -> None:
             paths.append("behaviours[].category")
             words.append("behaviour categories " + " against ".join(
                 ", ".join(side) for side in categories))
-        raise ScsimError("the two scenarios have different populations, so their agents "
-                         "cannot be paired. A against B: " + "; ".join(words) +
-                         ". Settings that differ: " + ", ".join(paths[:8]) +
-                         (", …" if len(paths) > 8 else ""))
+        if ka.get("network.file_digest") != kb.get("network.file_digest"):
+            words.append("the network file's contents")  # one path, two contents
+        lengths = ka["days"] != kb["days"]
+        populations = any(ka[k] != kb[k] for k in ka.keys() - {"days"})
+        differ = ("different populations and lengths" if populations and lengths else
+                  "different populations" if populations else "different lengths")
+        paired = ("their agents cannot be paired" if populations else
+                  "their days cannot be paired (give both the same --days)")
+        raise ScsimError(f"the two scenarios have {differ}, so {paired}. "
+                         "A against B: " + "; ".join(words) + ". Settings that differ: "
+                         + ", ".join(paths[:8]) + (", …" if len(paths) > 8 else ""))
 
 
 def _population_words(a: Scenario, b: Scenario, found: dict[str, tuple[Any, Any]]
@@ -446,7 +453,7 @@ def _population_words(a: Scenario, b: Scenario, found: dict[str, tuple[Any, Any]
         name = path.removeprefix("population.").removesuffix(".count").removesuffix(
             ".kind").replace(".", " ").replace("_", " ")
         va, vb = (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool)
-                  else show_value(v) for v in values)
+                  else "none" if v is None else show_value(v) for v in values)
         words.append(f"{name} {va} against {vb}")
     return words
 
@@ -464,11 +471,18 @@ def same_run_words(res: Result, command: Literal["compare", "report"] = "compare
     else:
         alone = (f"`scsim show {res.run_id}` shows it alone (`scsim report {res.run_id}`: "
                  "its report)")
+    from scsim.scenario.diff import changed_settings
+
+    sc = res.scenario
+    size = f"--agents {sc.population.agents} --days {sc.days}"  # the run's, not the built-in's
+    changed = changed_settings(sc)
+    kept = (f" (and the {counted(len(changed), 'setting')} the run changed, as --set-a and "
+            f"--set-b: `scsim show {res.run_id or 'RUN'}` lists them)" if changed else "")
     return (f"{run} is given as both A and B: a comparison needs two different runs (one "
             f"compared with itself differs in nothing). {alone}; to compare {name} with "
-            f"itself under a changed setting, `scsim compare {name} {name} --set-b "
-            f"KEY=VALUE`; to see how its figures vary from one seed to another, `scsim "
-            f"sweep {name} --reps 10`")
+            f"itself under a changed setting, `scsim compare {name} {name} {size} --set-b "
+            f"KEY=VALUE`{kept}; to see how its figures vary from one seed to another, `scsim "
+            f"sweep {name} {size} --reps 10`")
 
 
 def typed_name(sc: Scenario) -> str:
