@@ -824,8 +824,8 @@ def test_every_out_option_is_found():
     ("sub/x.YAML/", "a name ending in .yaml names a file, and the '/' after it a folder; "
                     "write sub/x.YAML for the file"),
     (".csv", "'.csv' has no name before its first dot: it would be hidden in most file "
-             "browsers; write a name that does not begin with a dot, e.g. results.csv"),
-    ("sub/.results", "write a name that does not begin with a dot, e.g. results"),
+             "browsers; write a name before it, e.g. results.csv"),
+    ("sub/.HTML", "write a name before it, e.g. results.HTML"),
 ])
 def test_an_out_that_names_no_file_is_refused_before_anything_is_written(
         monkeypatch, capsys, tmp_path, words, name, out, told):

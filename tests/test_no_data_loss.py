@@ -89,11 +89,17 @@ def test_a_folder_of_results_is_not_given_a_files_name(cli, tmp_path):
     assert code == 2 and not (tmp_path / "summary.csv").exists()
     assert ("a name ending in .csv names one file, and a saved run is a folder of files; "
             "choose a folder name without .csv (the summary table alone, as one CSV file: "
-            "scsim show RUN --out FILE.csv)") in " ".join(err.split())
+            "scsim show RUN --out FILE.csv; in Python, res.summary().to_csv(FILE, "
+            "index=False))") in " ".join(err.split())
     assert cli(*RUN)[0] == 0
     code, _, err = cli("report", "last", "--out", "Report.HTML")
     assert code == 2 and "a report is a folder of files" in " ".join(err.split())
     assert not (tmp_path / "Report.HTML").exists()
+    code, _, err = cli("show", "last", "--out", "summary.tsv")  # made a folder summary.tsv
+    assert code == 2 and not (tmp_path / "summary.tsv").exists()
+    # a hidden folder on purpose is the user's to choose
+    assert cli(*RUN, "--out", ".results")[0] == 0
+    assert (tmp_path / ".results" / "run.json").is_file()
     (tmp_path / "mine.json").mkdir()
     assert cli(*RUN, "--out", "mine.json")[0] == 0
     assert (tmp_path / "mine.json" / "run.json").is_file()

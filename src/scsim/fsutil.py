@@ -151,8 +151,8 @@ holds. ``force`` replaces an earlier output of the same kind only: a report neve
 a saved run, nor a saved run a checkpoint."""
 
 
-FILE_SUFFIXES = (".csv", ".html", ".htm", ".json", ".parquet", ".pdf", ".png", ".txt",
-                 ".xlsx", ".yaml", ".yml", ".zip")
+FILE_SUFFIXES = (".csv", ".htm", ".html", ".json", ".md", ".parquet", ".pdf", ".png", ".svg",
+                 ".tsv", ".txt", ".xls", ".xlsx", ".yaml", ".yml", ".zip")
 """Endings that name one file: a new folder of results is not given one (``scsim report RUN
 --out report.html`` made a folder ``report.html``)."""
 
@@ -207,7 +207,8 @@ def _check_output_folder(target: Path, force: bool, kind: str | None) -> Path:
     _outside_store(target)
     suffix = target.suffix.lower()
     if suffix in FILE_SUFFIXES and not target.exists():
-        alone = (" (the summary table alone, as one CSV file: scsim show RUN --out FILE.csv)"
+        alone = (" (the summary table alone, as one CSV file: scsim show RUN --out FILE.csv;"
+                 " in Python, res.summary().to_csv(FILE, index=False))"
                  if kind == "saved run" else "")
         raise ScsimError(f"refusing to write results into {target}: a name ending in {suffix} "
                          f"names one file, and a {kind or 'result'} is a folder of files; "

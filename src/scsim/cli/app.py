@@ -124,14 +124,16 @@ table (.csv) and ``scsim calibrate``'s scenario (.yaml, .yml)."""
 
 
 def unfit_output(word: str) -> str | None:
-    """Why ``word`` cannot be an --out, or None: a name that begins with a dot (``.csv``:
-    nothing before its extension, and a file or folder hidden from the user), or a file's
-    name ended by '/' (``dir.csv/``: the file was written without the '/')."""
+    """Why ``word`` cannot be an --out, or None: a file's ending alone (``.csv``: no name
+    before it, and a file or folder hidden from the user; another name that begins with a
+    dot, ``.results``, is a hidden folder on purpose), or a file's name ended by '/'
+    (``dir.csv/``: the file was written without the '/')."""
+    from scsim.fsutil import FILE_SUFFIXES
+
     name = Path(word).name
-    if name.startswith(".") and name != "..":
-        meant = f"results{name}" if name.lower() in OUTPUT_FILE_SUFFIXES else name.lstrip(".")
+    if name.lower() in FILE_SUFFIXES:
         return (f"{word!r} has no name before its first dot: it would be hidden in most "
-                f"file browsers; write a name that does not begin with a dot, e.g. {meant}")
+                f"file browsers; write a name before it, e.g. results{name}")
     suffix = Path(word).suffix.lower()
     if word.endswith(("/", os.sep)) and suffix in OUTPUT_FILE_SUFFIXES:
         return (f"{word!r}: a name ending in {suffix} names a file, and the '/' after it a "
