@@ -412,6 +412,12 @@ def test_every_agents_column_is_defined_once_for_the_docs_and_the_dashboard(smal
                            "tier's lowest score: tiers[].min)")
     assert AGENT_COLUMNS["pariah"].said(sc).startswith(
         "left with fewer active ties than 50 % of its ties at the start")
+    # a severe act lists directly only in a scenario that has one (mesa-parity has none)
+    listed = AGENT_COLUMNS["listed"]
+    assert "directly for a severe act" in listed.said(sc)
+    assert listed.said(scsim.load_scenario("mesa-parity")) == (
+        "on the blacklist (\"discredited\"): listed when its score fell below 940 points, "
+        "for a term; sanctions such as travel bans apply meanwhile")
     page = built("metrics.md").split("## Agents and companies", 1)[1]
     for start, column in AGENT_COLUMNS.items():
         name = start + (column.rest or "")

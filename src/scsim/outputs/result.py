@@ -448,9 +448,11 @@ def _listed(sc: Scenario | None) -> str:
         below = f"when its score fell below {_points(sc.listing.threshold)}, or "
     else:
         below = ""
+    severe = ("directly for a severe act (such as defaulting on a court judgment) whatever "
+              "its score" if sc is None or any(b.severe for b in sc.behaviours) else "")
+    how = f"{below}{severe}".removesuffix(", or ") or "by the scenario's rules"
     return ("on the blacklist (\"discredited\"): listed "
-            f"{below}directly for a severe act (such as defaulting on a court judgment) "
-            "whatever its score, for a term; sanctions such as travel bans apply meanwhile")
+            f"{how}, for a term; sanctions such as travel bans apply meanwhile")
 
 
 def _house_arrest(sc: Scenario | None) -> str:
