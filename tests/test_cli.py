@@ -791,6 +791,7 @@ def test_a_whole_number_written_with_separators_is_told_how_to_write_it(monkeypa
     ("1.000", "write 1000, or 1 if the '.' is a decimal point"),
     ("12,000", "write 12000, or 12 if the ',' is a decimal point"),
     ("1,500", "write 1500"), ("1.000.000", "write 1000000"),
+    ("1,5", "write 1 or 2"), ("1,000.5", "write 1000 or 1001"),
     ("100.0", "write 100"), ("2.5", "write 2 or 3"), ("-2.5", "write -3 or -2"),
     ("ten", "write digits only, e.g. 1000"), ("inf", "write digits only, e.g. 1000"),
     ("1e999999", "write digits only, e.g. 1000"),

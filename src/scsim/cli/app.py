@@ -75,7 +75,10 @@ _flags_without_a_type()
 
 def _words_checked() -> None:
     """The word given for an option or argument of any command is checked before Typer
-    reads it (``refusal``), and a word refused is told in plain words with exit code 2."""
+    reads it (``refusal``), and a word refused is told in plain words with exit code 2.
+    Typer has no hook per application: this replaces ``process_value`` of its option and
+    argument classes in the process, so another Typer application imported beside
+    ``scsim.cli`` is checked the same way (only ``int`` parameters and ``--out``)."""
     for kind in (typer.core.TyperOption, typer.core.TyperArgument):
         typed = kind.process_value
         if not getattr(typed, "scsim_checked", False):
@@ -160,8 +163,11 @@ def not_whole(word: str) -> str:
             if decimal == decimal.to_integral_value():
                 return thousands + f", or {int(decimal)} if the '{sign}' is a decimal point"
         return thousands
+    text = word.strip()
+    if "," in text:  # '1,000.5': separators of thousands; '1,5': a decimal comma
+        text = text.replace(",", "") if "." in text else text.replace(",", ".", 1)
     try:
-        number = Decimal(word.strip())
+        number = Decimal(text)
     except InvalidOperation:
         return said + "digits only, e.g. 1000"
     if not number.is_finite() or number.adjusted() > 18:  # inf, nan, 1e999999
