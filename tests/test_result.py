@@ -95,6 +95,10 @@ def test_a_rare_rate_per_person_keeps_its_digits():
     digits = f"{per_year:.3g}"  # e.g. 0.000639
     assert train["note"].startswith(f"{digits.rstrip('0')}/person/yr; 2018: "), train["note"]
     assert rows.loc["uses", "note"].endswith("/person/yr")
+    # 200 days' rates read as a year's without a word: the run's days say so, as the
+    # headline does
+    assert rows.loc["days", "note"] == ("the rates per person a year below are scaled to a "
+                                        "year from these days")
 
 
 def test_the_score_figures_say_what_they_are(result):

@@ -124,7 +124,8 @@ def summarise(res: Result) -> pd.DataFrame:
         rows.append((section, figure, float(value), note))
 
     add("run", "agents", n)
-    add("run", "days", days)
+    add("run", "days", days, "the rates per person a year below are scaled to a year from "
+        "these days" if days < 365 else "")
     # not the seed: a float, as every value is, loses a seed's last digits (4.1e18)
     add("score", "mean", last["score_mean"], "final day, points")
     add("score", "sd", last["score_sd"], f"{unit('score_sd')}, the standard deviation: how "
