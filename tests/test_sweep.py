@@ -140,13 +140,13 @@ def test_sweep_intervals_are_cut_at_zero_and_unmoved_outputs_are_told(monkeypatc
              "--quiet"]
     code, out = scsim(monkeypatch, capsys, "sweep", *sweep)
     assert code == 0, out
-    assert ("warning: wrongful_new_total is 0 in every cell: nothing in these ranges moved "
-            "it (at this population and these days)") in out
+    assert ("warning: wrongful_new_total is 0 in every cell: no value swept moved it (at "
+            "this population and these days)") in out  # of a grid: it said "these ranges"
     assert "listed_final is" not in out  # it moved (between replications)
     sweep_id = sweep_id_of(out)
     outputs = ["--output", "wrongful_new_total", "--output", "listed_final"]
-    unmoved = ("warning: wrongful_new_total is 0 in every cell: nothing in these ranges "
-               "moved it (at this population and these days)")
+    unmoved = ("warning: wrongful_new_total is 0 in every cell: no value swept moved it "
+               "(at this population and these days)")
     _, text, told = run_cli(monkeypatch, capsys, "sweeps", sweep_id, "--store",
                             str(tmp_path), *outputs, "--runs", "--csv", "--quiet")
     each = pd.read_csv(io.StringIO(text))  # the warning on stderr: the CSV stays whole

@@ -293,8 +293,8 @@ def unmoved(runs: pd.DataFrame, outputs: list[str]) -> list[str]:
     for name in outputs:
         values = runs[name].dropna()
         if len(values) and values.nunique() == 1:
-            lines.append(f"{name} is {values.iloc[0]:.4g} in every cell: nothing in these "
-                         "ranges moved it (at this population and these days)")
+            lines.append(f"{name} is {values.iloc[0]:.4g} in every cell: no value swept "
+                         "moved it (at this population and these days)")
     return lines
 
 
