@@ -616,7 +616,7 @@ def test_sweep_from_python_returns_a_row_per_run(monkeypatch, capsys, tmp_path,
     assert code == 0 and tab.attrs["sweep_id"] in out
     # (court-blacklist lists without scores: the recovery rate moves no listing, and the
     # sweep says so)
-    with pytest.warns(ResultWarning, match=r"^listed_final is \d+ in every cell: nothing "):
+    with pytest.warns(ResultWarning, match=r"^listed_final is \d+ in every cell: no value "):
         sampled = python_sweep("court-blacklist", sample=3, ranges={
             "scoring.recovery": (0.001, 0.01, "log")}, agents=1000, days=5, store=tmp_path,
             scheduler=dask_scheduler, outputs=["listed_final"])
