@@ -13,6 +13,7 @@ from scsim.core.source import source_registry
 from scsim.errors import ScenarioWarning
 from scsim.report.figures import (
     TIES_AXIS_FROM,
+    companies,
     draw_charts,
     drawn_lines,
     groups,
@@ -123,6 +124,21 @@ def test_the_ties_chart_says_its_axis_does_not_start_at_0(no_system):
     assert chart.caption.endswith(said)
     drawn = [t.get_text() for t in chart.figure.texts if t.get_text().startswith("Left:")]
     assert len(drawn) == 1 and " ".join(drawn[0].split()).endswith(said)
+
+
+def test_a_panel_of_nothing_says_so_in_words():
+    """The ties chart's pariahs and the companies chart's listed companies, 0 on every
+    day, drew a flat line along the bottom of an axis from 0 to 1: an empty panel that
+    said nothing. It now says so over the panel; a panel with something on it does not."""
+    res = _run("national-800")
+    assert (res.metrics["pariahs"] == 0).all() and (res.metrics["corp_listed"] == 0).all()
+    pariahs = ties([("", res)]).figure.axes[1]
+    listed = companies([("", res)]).figure.axes[1]
+    assert pariahs.get_title(loc="left") == f"no agent became a pariah in {DAYS} days"
+    assert listed.get_title(loc="left") == f"no company was listed in {DAYS} days"
+    res.metrics.loc[res.metrics.index[-1], ["pariahs", "corp_listed"]] = 3  # the last day
+    assert ties([("", res)]).figure.axes[1].get_title(loc="left") == ""
+    assert companies([("", res)]).figure.axes[1].get_title(loc="left") == ""
 
 
 def test_the_groups_numbers_name_both_panels_alike(national):

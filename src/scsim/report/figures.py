@@ -163,6 +163,15 @@ def _from_zero(*axes, at_least: float = 1.0) -> None:
         ax.set_ylim(0, max(at_least, ax.get_ylim()[1]))
 
 
+def _none_note(ax, runs: Runs, column: str, words: str) -> None:
+    """Over a panel of metric ``column``, when it is 0 on every day of every run, say so
+    in words ("no agent became a pariah in 180 days"): a flat line along the axis, under
+    an axis from 0 to 1, left a reader looking for a line that was not there."""
+    if all((res.metrics[column] == 0).all() for _, res in runs):
+        days = max(len(res.metrics) for _, res in runs)
+        ax.set_title(f"{words} in {days:,} days", loc="left", color="0.3", fontsize=8)
+
+
 def _panel_titles(axes, runs: Runs) -> None:
     """Each side's label over its panel, and as its name (``Axes.get_label``: the panel of
     the chart's numbers), wrapped (``_wrap_label``) to the width the panel has once the
@@ -390,6 +399,7 @@ def ties(runs: Runs) -> Chart:
     _overlay(right, runs, [(metric_label("pariahs"), "C3",
                             lambda r: _per(r.metrics["pariahs"], _n(r)))])
     right.set_ylabel("pariahs per 100,000 agents")
+    _none_note(right, runs, "pariahs", "no agent became a pariah")
     # from 95 % at the highest: a line flat at 100 % sat on an axis from 100.0 to 100.5
     left.set_ylim(min(left.get_ylim()[0], TIES_AXIS_FROM), 100.5)
     if (low := left.get_ylim()[0]) > 0:  # a fall from 100 % to 96 % looked like one to 0
@@ -559,6 +569,7 @@ def companies(runs: Runs) -> Chart | str:
     _from_zero(right)
     left.set_ylabel("companies (% of companies)")
     right.set_ylabel("listed companies (count)")
+    _none_note(right, runs, "corp_listed", "no company was listed")
     for ax in (left, right):
         ax.set_xlabel("day")
         ax.legend(loc="best")
