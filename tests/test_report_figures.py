@@ -4,6 +4,8 @@ name their panels, and colours that mean the same thing in every report."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -13,6 +15,7 @@ from scsim.core.source import source_registry
 from scsim.errors import ScenarioWarning
 from scsim.report.figures import (
     TIES_AXIS_FROM,
+    _tier_colors,
     companies,
     draw_charts,
     drawn_lines,
@@ -139,6 +142,43 @@ def test_a_panel_of_nothing_says_so_in_words():
     res.metrics.loc[res.metrics.index[-1], ["pariahs", "corp_listed"]] = 3  # the last day
     assert ties([("", res)]).figure.axes[1].get_title(loc="left") == ""
     assert companies([("", res)]).figure.axes[1].get_title(loc="left") == ""
+
+
+# Machado, Oliveira & Fernandes (2009), severity 1: linear RGB as a reader without green
+# (deuteranopia) or red (protanopia) cones sees it
+COLOUR_BLIND = {"deuteranopia": np.array([[0.367322, 0.860646, -0.227968],
+                                          [0.280085, 0.672501, 0.047413],
+                                          [-0.011820, 0.042940, 0.968881]]),
+                "protanopia": np.array([[0.152286, 1.052583, -0.204868],
+                                        [0.114503, 0.786281, 0.099216],
+                                        [-0.003882, -0.048116, 1.051998]])}
+
+
+def _seen(rgb, matrix) -> np.ndarray:
+    """sRGB colour ``rgb`` (0 to 1) as a colour-blind reader sees it, in sRGB."""
+    c = np.asarray(rgb[:3], dtype=np.float64)
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(matrix @ linear, 0, 1)
+    return np.where(seen <= 0.0031308, 12.92 * seen, 1.055 * seen ** (1 / 2.4) - 0.055)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("blindness", sorted(COLOUR_BLIND))
+def test_a_colour_blind_reader_tells_the_tiers_apart(n, blindness):
+    """The tiers ran from green to red: to a reader blind to red and green, the tiers a
+    and b of a run's six (and of the companies' three, the network's dots) were one
+    colour (0.03 apart, of 1.7 from black to white). Every two tiers are now more than
+    0.15 apart as that reader sees them."""
+    seen = [_seen(c, COLOUR_BLIND[blindness]) for c in _tier_colors(n)]
+    assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(seen, 2)) > 0.15
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_no_tier_is_drawn_in_grey(n):
+    """A line of the middle of three tiers (companies) was a blend of light blue and
+    orange: grey on a white chart, with its grid lines. Up to six tiers, every tier has a
+    colour (its red, green and blue at least 0.29 apart, of 1)."""
+    assert all(max(c[:3]) - min(c[:3]) >= 0.29 for c in _tier_colors(n))
 
 
 def test_the_groups_numbers_name_both_panels_alike(national):

@@ -64,7 +64,9 @@ RUN_STYLES = ("-", "--")  # A, B
 PER = 100_000  # "per 100,000 agents"
 SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling baseline
 MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
-TIER_COLORS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # highest tier to lowest
+# Highest tier to lowest, blue to red (ColorBrewer's RdBu and RdYlBu): a reader blind to
+# red and green tells them apart (green to red, RdYlGn, made neighbouring tiers one colour)
+TIER_COLORS = ("#2166ac", "#4393c3", "#92c5de", "#fdb863", "#f46d43", "#b2182b")
 SEVERED_COLOR = "#7b3294"
 # 20 distinct colours, the strong ones first (matplotlib's tab20, dark then light)
 SOURCE_PALETTE = (*mpl.colormaps["tab20"].colors[0::2], *mpl.colormaps["tab20"].colors[1::2])
@@ -212,8 +214,15 @@ def source_color(name: str) -> tuple[float, float, float]:
 
 
 def _tier_colors(n: int) -> list:
+    """The colours of ``n`` tiers, highest first: ``n`` of ``TIER_COLORS`` spread from its
+    first to its last (three companies' tiers: blue, orange, red), blends of them for more
+    than six tiers; a blend of light blue and orange, drawn as a line, was grey on white."""
+    last = len(TIER_COLORS) - 1
+    if n <= len(TIER_COLORS):
+        return [mpl.colors.to_rgba(TIER_COLORS[math.floor(k * last / max(n - 1, 1) + 0.5)])
+                for k in range(n)]
     cmap = mpl.colors.LinearSegmentedColormap.from_list("tiers", TIER_COLORS)
-    return [cmap(k / max(n - 1, 1)) for k in range(n)]
+    return [cmap(k / (n - 1)) for k in range(n)]
 
 
 def _threshold(res: Result) -> float | None:
@@ -263,7 +272,7 @@ def tiers(runs: Runs) -> Chart | str:
     if not runs:
         return "the scenario has no tiers"
     caption = ("Each band is the share of agents in one tier on each day, from the highest "
-               "tier (green, bottom) to the lowest (red, top)." + left_out)
+               "tier (blue, bottom) to the lowest (red, top)." + left_out)
     chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         names = res.names.tiers
