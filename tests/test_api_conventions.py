@@ -201,9 +201,10 @@ def test_the_warnings_are_top_level_names():
 
 def test_run_until_beyond_the_last_day_is_an_error():
     sim = scsim.Simulation(scsim.load_scenario("mesa-parity", agents=100, days=5), seed=1)
-    for day in (6, 365, -1, 2.5):
-        with pytest.raises(ScsimError, match=r"the run has 5 days, so run_until takes a day "
-                                             r"from 0 to 5"):
+    # 5.0 and "3" were told to give "a day from 0 to 5", which 5.0 and 3 seemed to be
+    for day in (6, 365, -1, 2.5, 5.0, "3"):
+        with pytest.raises(ScsimError, match=r"the run has 5 days, so run_until takes a "
+                                             r"whole number from 0 to 5"):
             sim.run_until(day)
     assert sim.state.day == 0
     sim.run_until(5)

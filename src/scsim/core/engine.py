@@ -229,7 +229,8 @@ class Simulation:
         if isinstance(day, bool) or not isinstance(day, numbers.Integral) or not (
                 0 <= day <= days):
             raise ScsimError(f"run_until({day!r}): the run has {days:,} days, so run_until "
-                             f"takes a day from 0 to {days:,} (run() simulates them all)")
+                             f"takes a whole number from 0 to {days:,} (run() simulates them "
+                             "all)")
         check_progress(progress)
         if self.started_at is None:
             self.started_at = datetime.now(UTC)
