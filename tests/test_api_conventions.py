@@ -211,6 +211,21 @@ def test_run_until_beyond_the_last_day_is_an_error():
     assert sim.state.day == 5
 
 
+def test_a_checkpoint_branches_under_a_scenario_given_by_name_or_yaml(tmp_path):
+    """Simulation.load(path, "national-800") raised AttributeError ('str' object has no
+    attribute 'model_dump'): a branch's scenario is taken as Simulation takes one."""
+    sc = scsim.load_scenario("mesa-parity", agents=100, days=4)
+    sim = scsim.Simulation(sc, seed=1)
+    sim.run_until(2)
+    saved = sim.save(tmp_path / "day-2")
+    text = "base: mesa-parity\npopulation: {agents: 100}\ndays: 4\nlisting: {threshold: 1}\n"
+    branch = scsim.Simulation.load(saved, text).run()
+    assert branch.scenario.listing.threshold == 1 and branch.branched
+    with pytest.raises(ScsimError, match="a branch must keep the checkpoint's population, "
+                                         "network and days; this scenario changes days"):
+        scsim.Simulation.load(saved, "mesa-parity")
+
+
 def test_step_runs_a_day_at_a_time_as_mesa_and_metrics_gives_the_days_done():
     sc = scsim.load_scenario("mesa-parity", agents=300, days=6)
     whole = scsim.Simulation(sc, seed=4).run()

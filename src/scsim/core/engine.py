@@ -271,14 +271,18 @@ class Simulation:
         return checkpoint.save(self, path, force=force)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, scenario: Scenario | None = None, *,
-             threads: int | None = None) -> Simulation:
+    def load(cls, path: str | os.PathLike, scenario: Scenario | str | dict | None = None,
+             *, threads: int | None = None) -> Simulation:
         """The simulation saved at ``path`` (by ``save``, or a run's checkpoint folder in
         the store: its newest), ready to go on from its day with ``run()``. ``scenario``
-        branches it: the run goes on under that scenario (e.g. another listing threshold),
-        which must keep the saved population, network, days and names of things."""
+        (a Scenario, or a built-in name, YAML path, YAML text or mapping, as ``Simulation``
+        takes it) branches it: the run goes on under that scenario (e.g. another listing
+        threshold), which must keep the saved population, network, days and names of
+        things."""
         from scsim.core import checkpoint
 
+        if scenario is not None and not isinstance(scenario, Scenario):
+            scenario = as_scenario(scenario)
         return checkpoint.load(path, scenario, threads)
 
     def step(self, days: int = 1) -> None:
