@@ -135,12 +135,15 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     res = scsim.simulate(scsim.load_scenario("court-blacklist", agents=2000, days=20), seed=1)
     assert not res.names.tiers
     html = check_report(report_run(res, tmp_path / "r"), [
-        "listed", "travel", "ties", "network", "regions"])
+        "listed", "travel", "ties", "network"])
     # the list-only reading moves nobody's score: no flat chart of scores, nor a caption
     # naming a threshold line it does not draw
     assert ("Not drawn: scores (scoring is off: nobody&#x27;s score moves); tiers (scoring "
             "is off") in html
     assert "groups (the population is one group: there is no other to compare" in html
+    # one region: its one line, "region 0", was the listed chart again in other units
+    assert ("regions (the population lives in one region: there is no other to compare its "
+            "listing rate with (the listed chart draws it))") in html
     # the list-only reading scores nobody: no empty frame of points by source
     assert "sources (no source gave or took any points: nobody was scored)" in html
     assert "companies (companies are not scored in this scenario)" in html

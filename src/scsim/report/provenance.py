@@ -118,6 +118,9 @@ def causes(runs: Runs) -> Chart | str:
 def regions(runs: Runs) -> Chart | str:
     if not all(_has(res, "regions") for _, res in runs):
         return "the run has no per-region series (saved before provenance)"
+    if all(res.regions["region"].nunique() < 2 for _, res in runs):  # the listed chart again
+        return ("the population lives in one region: there is no other to compare its "
+                "listing rate with (the listed chart draws it)")
     caption = ("Share of each region's agents on the list each day (a region's curve starts "
                "when the system starts there).")
     chart, axes = blank_chart("regions", "Listed per region", caption, ncols=len(runs),
