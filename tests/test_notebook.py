@@ -360,3 +360,29 @@ def test_a_metric_measured_every_few_days_is_drawn_on_those_days(scenario, reps)
     assert "listed_penalty=2 (+1 more); A: national-800, listing.threshold=685); bands: " \
         "95 % interval of the mean over the pairs" in title.replace("\n", " ")
     assert max(map(len, title.split("\n"))) <= fig.get_figwidth() * 11
+
+
+def test_the_python_section_of_getting_started_calls_what_exists():
+    """The getting-started page's Python section showed no way to change one setting on
+    one side of a comparison (compare's overrides_a= and overrides_b=), to read a saved
+    run back (Result.load), to branch a Simulation from a checkpoint, nor a case file
+    (explain). Its code is Python whose every scsim.X(...) call names keywords that X
+    takes."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    page = (Path(__file__).parents[1] / "docs" / "getting-started.md").read_text("utf-8")
+    section = page[page.index("## Python"):]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    keywords: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse("\n".join(blocks))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                isinstance(node.func.value, ast.Name) and node.func.value.id == "scsim"):
+            keywords.setdefault(node.func.attr, set()).update(k.arg for k in node.keywords)
+    for name, used in keywords.items():
+        assert used <= set(inspect.signature(getattr(scsim, name)).parameters), name
+    assert {"overrides_a", "overrides_b"} <= keywords["compare"]
+    code = "\n".join(blocks)
+    for call in ("scsim.Result.load(", ".explain(", "sim.save(", "scsim.Simulation.load("):
+        assert call in code, call
