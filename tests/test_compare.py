@@ -910,3 +910,22 @@ def test_compare_takes_overrides_of_each_side_as_the_command_line_does(tmp_path,
                                                ">= 0")):
         with pytest.raises(ScsimError, match=re.escape(problem)):
             compare("national-800", "national-800", agents=400, days=5, **given)
+
+
+def test_compare_takes_overrides_of_both_sides_as_simulate_does(tmp_path):
+    """``simulate`` and ``replicate`` take ``overrides=``; ``compare(a, b, overrides=...)``
+    was Python's bare TypeError. It changes both sides, each side's own coming after, and
+    the catalogue keeps each run's overrides as for a side's own."""
+    penalty = "scoring.association.listed_penalty"
+    c = compare("national-800", "national-800", agents=300, days=5, seed=2,
+                store=tmp_path / "store", overrides={"listing.threshold": 690, penalty: 0},
+                overrides_b=f"{penalty}=1")
+    assert c.changes == {penalty: (0, 1)}
+    assert [r.scenario.listing.threshold for r in (*c.a, *c.b)] == [690, 690]
+    assert [r.scenario.population.agents for r in (*c.a, *c.b)] == [300, 300]
+    kept = open_store(tmp_path / "store").query(
+        "SELECT overrides FROM runs ORDER BY started")["overrides"].map(json.loads).tolist()
+    assert kept == [{"days": 5, "population.agents": 300, "listing.threshold": 690,
+                     penalty: value} for value in (0, 1)]
+    with pytest.raises(ScsimError, match=re.escape("overrides= days: expected KEY=VALUE")):
+        compare("national-800", "national-800", overrides="days")

@@ -533,6 +533,7 @@ def compare_results(a: list[Result], b: list[Result]) -> Comparison:
 
 def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 1,
             agents: int | None = None, days: int | None = None,
+            overrides: str | list[str] | dict[str, Any] | None = None,
             overrides_a: str | list[str] | dict[str, Any] | None = None,
             overrides_b: str | list[str] | dict[str, Any] | None = None,
             store: RunStore | str | os.PathLike | bool | None = None,
@@ -547,7 +548,9 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     ``load_scenario``'s ``overrides`` takes them (``"a.b=value"`` strings, one or a list,
     or a ``{path: value}`` mapping) and as ``scsim compare``'s ``--set-a``/``--set-b``:
     ``compare("national-800", "national-800", overrides_b="scoring.association.
-    listed_penalty=1")``. With ``store`` (a RunStore, a run-store folder, or True for
+    listed_penalty=1")``; ``overrides``: settings changed in both, as ``simulate`` and
+    ``replicate`` take them (a side's own come after). With ``store`` (a RunStore, a
+    run-store folder, or True for
     the default one, as ``simulate`` takes it) every run is recorded there
     (``base_a``/``base_b``: what each scenario was derived from, for the catalogue's
     overrides column; by default, where a side has overrides, that side's scenario
@@ -563,12 +566,17 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     seed = check_seed(seed)
     check_progress(progress)
     store = store_of(store)
+    check_overrides(overrides, "overrides=")
     check_overrides(overrides_a, "overrides_a=")
     check_overrides(overrides_b, "overrides_b=")
-    if base_a is None and overrides_a:
+    if base_a is None and (overrides or overrides_a):
         base_a = _without_options(a)
-    if base_b is None and overrides_b:
+    if base_b is None and (overrides or overrides_b):
         base_b = _without_options(b)
+    if overrides:  # both sides' first, then each side's own
+        a, b = (as_scenario(sc, agents=agents, days=days, overrides=overrides)
+                for sc in (a, b))
+        agents = days = None
     a, b = (as_scenario(sc, agents=agents, days=days, overrides=changed)
             for sc, changed in ((a, overrides_a), (b, overrides_b)))
     check_pairable(a, b)
