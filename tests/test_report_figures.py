@@ -20,11 +20,13 @@ from scsim.report.figures import (
     draw_charts,
     drawn_lines,
     groups,
+    listed,
     network,
     scores,
     source_color,
     ties,
 )
+from scsim.report.provenance import regions
 
 AGENTS, DAYS = 3000, 60
 
@@ -142,6 +144,17 @@ def test_a_panel_of_nothing_says_so_in_words():
     res.metrics.loc[res.metrics.index[-1], ["pariahs", "corp_listed"]] = 3  # the last day
     assert ties([("", res)]).figure.axes[1].get_title(loc="left") == ""
     assert companies([("", res)]).figure.axes[1].get_title(loc="left") == ""
+
+
+def test_the_listed_chart_says_when_nobody_was_listed_wrongfully():
+    """pilot-1000 lists nobody wrongfully: its red line lay along the axis, under the
+    blue one's start, and a reader could not tell 'none' from 'not drawn'."""
+    res = _run("pilot-1000")
+    assert res.metrics["listed"].max() > 0 and (res.metrics["wrongful_listed"] == 0).all()
+    ax = listed([("", res)]).figure.axes[0]
+    assert ax.get_title(loc="left") == f"nobody was listed wrongfully in {DAYS} days"
+    res.metrics.loc[res.metrics.index[-1], "wrongful_listed"] = 1
+    assert listed([("", res)]).figure.axes[0].get_title(loc="left") == ""
 
 
 # Machado, Oliveira & Fernandes (2009), severity 1: linear RGB as a reader without green
@@ -301,9 +314,11 @@ def test_legends_hide_no_line():
     charts, _ = draw_charts([("A", res)])
     drawn = {c.name: c for c in charts}
     assert res.metrics["listed"].iloc[0] > 0  # listed from day 0
-    for name in ("listed", "regions"):
-        assert _points_under_legends(drawn[name]) == 0, name
-    assert _points_under_legends(groups([("A", _high_control())])) == 0
+    assert _points_under_legends(drawn["listed"]) == 0
+    assert "regions" not in drawn  # one region: the listed chart again, left out
+    high_control = _high_control()
+    assert _points_under_legends(groups([("A", high_control)])) == 0
+    assert _points_under_legends(regions([("A", high_control)])) == 0
 
 
 # national-800 with the face matcher erring ten times as often on the minority: its members

@@ -308,6 +308,7 @@ def listed(runs: Runs) -> Chart:
         (metric_label(col), color, lambda r, col=col: per_100k(r, col))
         for col, color in drawn.items()], "agents per 100,000")
     _from_zero(ax)
+    _none_note(ax, runs, "wrongful_listed", "nobody was listed wrongfully")  # a red line at 0
     chart.data = pd.concat([pd.DataFrame({
         "day": res.metrics["day"], **{f"{col}_per_100k_agents": per_100k(res, col)
                                       for col in drawn}, "run": label})
