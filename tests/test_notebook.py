@@ -119,9 +119,10 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
                        "mean 'network'\\? charts: "):
         res.plot("netwrok")
     with pytest.raises(ScsimError, match=re.escape(
-            "no metric column 'fear_maen' (did you mean 'fear_mean'? .metrics.columns lists "
-            "the metric columns)")):
+            "no metric column 'fear_maen' (did you mean 'fear_mean'? reps.metrics().columns "
+            "lists the metric columns)")):
         reps.plot("fear_maen")
+    assert "fear_mean" in reps.metrics().columns  # the hint, followed, works
     band = reps.plot("listed")
     ax = band.axes[0]
     assert ax.lines[0].get_ydata() == pytest.approx(reps.mean()["listed"].to_numpy())
@@ -138,8 +139,10 @@ def test_plots_draw_the_runs_numbers(scenario, reps):
     fears = np.stack([c.daily(k)["fear_mean"].to_numpy() for k in range(2)])
     assert fear.lines[0].get_ydata() == pytest.approx(fears.mean(axis=0))
     assert any(isinstance(p, PolyCollection) for p in fear.collections)  # the 95 % band
-    with pytest.raises(ScsimError, match="did you mean 'fear_mean'"):
+    with pytest.raises(ScsimError, match=re.escape(
+            "did you mean 'fear_mean'? c.daily().columns lists the metric columns")):
         c.plot("fear_maen")
+    assert "fear_mean" in c.daily().columns
 
 
 def test_report_is_callable_from_the_top_level(tmp_path, reps):

@@ -91,7 +91,8 @@ def plot_runs(results: Sequence[Result], panels=OVERVIEW, band=BAND,
             raise ScsimError(f"unknown way to show a series '{how}' (one of {', '.join(HOW)})")
         for column in columns:
             if column not in results[0].metrics.columns:
-                raise ScsimError(_unknown(column, list(results[0].metrics.columns)))
+                raise ScsimError(_unknown(column, list(results[0].metrics.columns),
+                                          listed="reps.metrics().columns"))
     with mpl.rc_context(STYLE):
         fig, axes = _panels(len(panels))
         for ax, (columns, how) in zip(axes, panels, strict=True):
@@ -135,14 +136,17 @@ def panels_of(what: Sequence[str]) -> tuple[tuple[tuple[str, ...], str], ...]:
     return OVERVIEW if not what else tuple(((c,), "daily") for c in what)
 
 
-def _unknown(name: str, columns: list[str], charts: Sequence[str] = ()) -> str:
+def _unknown(name: str, columns: list[str], charts: Sequence[str] = (),
+             listed: str = "res.metrics.columns") -> str:
     """Why ``name`` cannot be drawn: no such metric column (``columns``) nor, for one run,
-    chart (``charts``), with the nearest of them."""
+    chart (``charts``), with the nearest of them and where the columns are listed
+    (``listed``: a Replicates' ``metrics`` is a method, a Comparison's columns are those of
+    ``daily``; ".metrics.columns" sent their users to an AttributeError)."""
     close = difflib.get_close_matches(name, [*charts, *columns], n=1, cutoff=0.7)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return (f"no {'chart or ' if charts else ''}metric column '{name}' ({hint}"
             + (f"charts: {', '.join(charts)}; " if charts else "")
-            + ".metrics.columns lists the metric columns)")
+            + f"{listed} lists the metric columns)")
 
 
 def plot_result(res: Result, what: Sequence[str] = ()) -> Figure:
@@ -181,7 +185,7 @@ def plot_comparison(comparison, columns: Sequence[str] = ()) -> Figure:
     shared = list(daily[0].columns[1:])
     for column in columns:
         if column not in shared:
-            raise ScsimError(_unknown(column, shared))
+            raise ScsimError(_unknown(column, shared, listed="c.daily().columns"))
     with mpl.rc_context(STYLE):
         fig, axes = _panels(len(columns))
         for ax, column in zip(axes, columns, strict=True):
