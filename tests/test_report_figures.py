@@ -14,8 +14,10 @@ import scsim
 from scsim.core.source import source_registry
 from scsim.errors import ScenarioWarning
 from scsim.report.figures import (
+    SERIES_COLORS,
     TIES_AXIS_FROM,
     _tier_colors,
+    chilling,
     companies,
     draw_charts,
     drawn_lines,
@@ -184,6 +186,26 @@ def test_a_colour_blind_reader_tells_the_tiers_apart(n, blindness):
     0.15 apart as that reader sees them."""
     seen = [_seen(c, COLOUR_BLIND[blindness]) for c in _tier_colors(n)]
     assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(seen, 2)) > 0.15
+
+
+@pytest.mark.parametrize("blindness", sorted(COLOUR_BLIND))
+def test_a_colour_blind_reader_tells_the_chilling_charts_behaviours_apart(national,
+                                                                          blindness):
+    """The chilling chart drew its behaviours in matplotlib's default colours: a green and
+    a red (spreading rumours, traffic violations) that a reader blind to red and green saw
+    as one, and blue and purple 0.05 apart. Every two lines are now more than 0.15 apart
+    as that reader sees them."""
+    from matplotlib.colors import to_rgb
+
+    chart = chilling([("", national)])
+    colours = {line.get_label(): to_rgb(line.get_color())
+               for line in chart.figure.axes[0].get_lines()
+               if not line.get_label().startswith(("_", "last ", "all "))}
+    assert len(colours) >= 4, colours
+    # the lines drawn, and every colour a chart of more behaviours would draw
+    for drawn in (colours.values(), [to_rgb(c) for c in SERIES_COLORS]):
+        seen = [_seen(c, COLOUR_BLIND[blindness]) for c in drawn]
+        assert min(np.linalg.norm(a - b) for a, b in itertools.combinations(seen, 2)) > 0.15
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 6])

@@ -68,6 +68,9 @@ MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too no
 # red and green tells them apart (green to red, RdYlGn, made neighbouring tiers one colour)
 TIER_COLORS = ("#2166ac", "#4393c3", "#92c5de", "#fdb863", "#f46d43", "#b2182b")
 SEVERED_COLOR = "#7b3294"
+# Lines of several behaviours (chilling): Okabe & Ito's colours, which readers blind to
+# red or green tell apart (matplotlib's default cycle drew a green and a red they saw as one)
+SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442")
 # 20 distinct colours, the strong ones first (matplotlib's tab20, dark then light)
 SOURCE_PALETTE = (*mpl.colormaps["tab20"].colors[0::2], *mpl.colormaps["tab20"].colors[1::2])
 TIES_AXIS_FROM = 95.0  # %: the ties chart's left axis starts here or lower
@@ -371,7 +374,7 @@ def chilling(runs: Runs) -> Chart | str:
                f"behaviour (if ≥ {MIN_BASELINE_ACTS} acts then) and in all (black); under 100 "
                f"% = deterred. The thick grey bar is the headline's figure: the last {window} "
                f"days' mean against the first {window} days'.")
-    series = [(b.replace("_", " "), f"C{k % 10}",
+    series = [(b.replace("_", " "), SERIES_COLORS[k % len(SERIES_COLORS)],
                lambda r, b=b: _relative(r.metrics[f"acts_{b}"])) for k, b in enumerate(names)]
     series.append(("all penalised acts", "black", lambda r: _relative(r.metrics[
         "penalised_acts"])))
