@@ -44,7 +44,14 @@ from scsim.outputs.metrics import (
 )
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
-from scsim.scenario.diff import SIZE_PATHS, builtin, differences, overrides, population_key
+from scsim.scenario.diff import (
+    SIZE_PATHS,
+    builtin,
+    changed_settings,
+    differences,
+    overrides,
+    population_key,
+)
 from scsim.scenario.schema import Scenario
 from scsim.seeds import check_seed
 
@@ -420,10 +427,12 @@ def check_pairable(a: Scenario, b: Scenario) -> None:
             paths.append("behaviours[].category")
             words.append("behaviour categories " + " against ".join(
                 ", ".join(side) for side in categories))
-        if ka.get("network.file_digest") != kb.get("network.file_digest"):
+        digests = ka.get("network.file_digest"), kb.get("network.file_digest")
+        if None not in digests and digests[0] != digests[1]:
             words.append("the network file's contents")  # one path, two contents
         lengths = ka["days"] != kb["days"]
-        populations = any(ka[k] != kb[k] for k in ka.keys() - {"days"})
+        # (a network file's digest is a key of the side that reads one only)
+        populations = any(ka.get(k) != kb.get(k) for k in (ka.keys() | kb.keys()) - {"days"})
         differ = ("different populations and lengths" if populations and lengths else
                   "different populations" if populations else "different lengths")
         paired = ("their agents cannot be paired" if populations else
@@ -471,8 +480,6 @@ def same_run_words(res: Result, command: Literal["compare", "report"] = "compare
     else:
         alone = (f"`scsim show {res.run_id}` shows it alone (`scsim report {res.run_id}`: "
                  "its report)")
-    from scsim.scenario.diff import changed_settings
-
     sc = res.scenario
     size = f"--agents {sc.population.agents} --days {sc.days}"  # the run's, not the built-in's
     changed = changed_settings(sc)
