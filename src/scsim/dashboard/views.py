@@ -27,7 +27,7 @@ from scsim.outputs.headline import (
     comparison_headline,
     percent,
     run_headline,
-    sanction_days,
+    ticket_years,
 )
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import AGENT_COLUMNS, Result, agent_column
@@ -206,9 +206,9 @@ def wrongful_groups(res: Result) -> dict[str, Any]:
 
 
 def travel(m: pd.DataFrame, agents: int, sc: Scenario) -> list[dict[str, Any]]:
-    """Blocked tickets per 100 people per year while sanctions were on (``sanction_days``),
+    """Blocked tickets per 100 people per year while sanctions were on (``ticket_years``),
     air and train, with the 2018 figures under both readings (``analysis.published``)."""
-    years = (sanction_days(sc, len(m)) or len(m)) / 365.0
+    years, _ = ticket_years(sc, len(m))
     return [{"mode": mode, "run": number(100 * m[f"blocked_{mode}"].sum() / agents / years),
              "published": [{"value": 100 * f.value, "reading": f.reading_words, "what": f.what}
                            for f in ticket_figures(mode)]}

@@ -219,6 +219,16 @@ def sanction_days(sc: Scenario, days: int) -> int:
                if epoch.sanctions.enabled)
 
 
+def ticket_years(sc: Scenario, days: int) -> tuple[float, str]:
+    """The years over which a run of ``days`` days counts its blocked tickets a year: those
+    on which sanctions were on (``sanction_days``; all of them where none were), and the
+    words that say so after "tickets a year" ("" when they are all the run's days)."""
+    banning = sanction_days(sc, days)
+    return ((banning or days) / 365.0,
+            f" while sanctions were on ({banning:,} of the {days:,} days)"
+            if 0 < banning < days else "")
+
+
 def listed_line(res: Result, n: int, days: int) -> str:
     """The headline's first line: the ``n`` agents ever listed in ``days`` days (with the
     published stock among them, ``listed_at_start``), and how many wrongfully, in what
@@ -255,17 +265,14 @@ def run_headline(res: Result) -> str:
     the run has it."""
     m = res.metrics
     n, days = len(res.agent_columns["times_listed"]), len(m)
-    years = days / 365.0
     k = res.scenario.population.scale
     listed = listed_line(res, n, days)
-    banning = sanction_days(res.scenario, days)
-    if banning:  # a year of tickets is a year in which tickets could be blocked
-        years = banning / 365.0
+    # a year of tickets is a year in which tickets could be blocked
+    years, during = ticket_years(res.scenario, days)
     per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
-    during = (f" while sanctions were on ({banning:,} of the {days:,} days)"
-              if 0 < banning < days else
-              f" (scaled to a year from {counted(days, 'day')})" if days < 365 else "")
+    if not during and days < 365:
+        during = f" (scaled to a year from {counted(days, 'day')})"
     travel = (f"Blocked travel: {in_digits(per_100['air'])} air and "
               f"{in_digits(per_100['train'])} train tickets per 100 people a year{during}; China "
               f"2018: {in_digits(100 * published['air'][0].value)} and "

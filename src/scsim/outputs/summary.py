@@ -17,7 +17,7 @@ from scsim.outputs.headline import (
     people,
     percent,
     rough,
-    sanction_days,
+    ticket_years,
 )
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.metrics import metric_of, registered_metrics
@@ -140,16 +140,13 @@ def summarise(res: Result) -> pd.DataFrame:
     for t in res.names.tiers:
         add("tiers", t, last[f"tier_{t}"],
             f"{percent(last[f'tier_{t}'] / n, 1)} of agents; {bounds.get(t, '')}".rstrip("; "))
-    def per_person_year(total: float, over: float = years) -> str:  # 3 digits: 0.0000
-        # hid a rare count
+    def per_person_year(total: float, over: float = years) -> str:
+        # 3 significant digits: 0.0000 hid a rare count
         return f"{in_digits(total / n / over, 3)}/person/yr"
 
     # tickets a year are those of the days sanctions ran, as the headline says them (a
     # system abolished after a year of two blocked them in one year, not two)
-    banning = sanction_days(res.scenario, days)
-    ticket_years = banning / 365.0 if banning else years
-    while_on = (f" while sanctions were on ({banning:,} of the {days:,} days)"
-                if 0 < banning < days else "")
+    tickets_over, while_on = ticket_years(res.scenario, days)
 
     new = m["newly_listed"].sum()
     wrongful_new = m["wrongful_new"].sum()
@@ -175,13 +172,13 @@ def summarise(res: Result) -> pd.DataFrame:
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
         add("sanctions", label(col), total,
-            f"{per_person_year(total, ticket_years)}{while_on}; 2018: " + " / ".join(
+            f"{per_person_year(total, tickets_over)}{while_on}; 2018: " + " / ".join(
                 f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
     if res.names.errors:  # the wrongful travel bans
         wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
             ["blocked_air", "blocked_train"]].to_numpy().sum()
         add("sanctions", label("blocked_tickets_wrongful"), wrongful,
-            f"{per_person_year(wrongful, ticket_years)}{while_on}; " + (
+            f"{per_person_year(wrongful, tickets_over)}{while_on}; " + (
                 f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
                 else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
