@@ -349,6 +349,12 @@ def test_a_grid_value_is_read_as_a_set_value_is():
         "listing.threshold": ["[9", 600], "name": ["a: b: c"]}
     with pytest.raises(ScsimError, match=r"--grid days:1: 1:30 is a number in base 60"):
         parse_grid(["days=1:30"])
+    # a value lost between two commas (600,,650 swept 600 and 650 without a word)
+    for spec in ("listing.threshold=600,,650", "listing.threshold=600,650,"):
+        with pytest.raises(ScsimError, match=re.escape(
+                f"--grid {spec}: an empty value between commas; write "
+                "listing.threshold=V1,V2,... with a value between each two commas")):
+            parse_grid([spec])
 
 
 def test_a_key_given_twice_is_refused_everywhere(base_data):

@@ -219,7 +219,11 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
         if not spec.split("=", 1)[0].strip() or "=" not in spec:  # (=1,2: no key)
             raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
         key, raw = spec.split("=", 1)
-        texts = [v.strip() for v in raw.split(",") if v.strip()]
+        items = raw.split(",")
+        if len(items) > 1 and not all(v.strip() for v in items):  # (600,,650: a value lost)
+            raise ScsimError(f"--grid {spec}: an empty value between commas; write "
+                             f"{key.strip()}=V1,V2,... with a value between each two commas")
+        texts = [v.strip() for v in items if v.strip()]
         values = [parse_assignment(f"{key.strip()}={text}", "--grid")[1] for text in texts]
         if not values:
             raise ScsimError(f"--grid {spec}: no values")
