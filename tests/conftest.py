@@ -5,7 +5,11 @@ the scsim command run in this process.
 Tests read files from the repository only: a test that needs an edge list uses
 ``small_edges`` (tests/data/small.edges, written by tests/data/make_small_edges.py). The one
 test of the real ego-Facebook file uses ``ego_facebook``, which skips when the file is not
-beside the repository."""
+beside the repository.
+
+`make test` runs the suite in two processes (pytest-xdist, ``-n 2``): ``pytest_configure``
+below first compiles every kernel of the registry into numba's cache, and a worker process
+never writes that cache (``_workers_read_numba_cache_only``)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from scsim.cli import main
+# pytest-xdist sets COLUMNS and LINES in each worker to the terminal the suite was started
+# from (80 x 24 without one); Rich reads COLUMNS when a console is made, so every table and
+# line the scsim command prints would fold at 80 columns for the whole session, as it does
+# in no terminal. Removed before scsim's consoles are made: a worker prints as pytest does.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+from scsim.cli import main  # (after COLUMNS is settled)
 from scsim.core.engine import Simulation
 from scsim.errors import ScenarioWarning
 from scsim.scenario.loader import load_scenario, merge
@@ -60,6 +72,34 @@ BARE = {
     "fear": {"enabled": False},
     "companies": {"enabled": False, "per_1000_agents": 0},
 }
+
+
+def pytest_configure(config):
+    """Before any test (in the process that starts pytest, not in its xdist workers):
+    compile every kernel of the registry (``core/kernels.json``) that numba's cache lacks,
+    in worker processes as a first run would (``precompile.compile_missing``). The tests'
+    processes then load those kernels from the cache, and two of them never compile one at
+    the same time. In a worker process, numba's cache is then only read
+    (``_workers_read_numba_cache_only``)."""
+    if hasattr(config, "workerinput"):  # an xdist worker
+        _workers_read_numba_cache_only()
+        return
+    from scsim.core import precompile
+
+    precompile.compile_missing(list(precompile.registry()))
+
+
+def _workers_read_numba_cache_only():
+    """numba's on-disk cache keeps one index per kernel, read and rewritten by whichever
+    process compiles a signature of it: two processes compiling two signatures of one
+    kernel at once can leave the index pointing one signature at the other's code (see
+    ``core/precompile.py``). The registry's signatures are in the cache before the workers
+    start (``pytest_configure``); a signature that only a test uses (an int64 row pointer,
+    a kernel called with a test's arrays) is compiled in the worker that needs it and kept
+    in that process only."""
+    from numba.core import caching
+
+    caching.Cache.save_overload = lambda self, sig, data: None
 
 
 INERT_ON_PURPOSE = pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")
