@@ -102,21 +102,33 @@ def test_save_at_day_k_then_load_and_finish_is_bit_identical(tmp_path, reference
     assert_identical(digests(sim.run()), reference)  # saving changed nothing
 
 
-def test_a_checkpoint_with_an_int64_row_pointer_resumes_bit_identical(tmp_path, reference,
-                                                                      monkeypatch):
-    """A checkpoint written before row pointers were uint32 holds an int64 ``net/indptr``
-    (written here by forcing the int64 row pointer of networks over 2^32 - 1 entries):
-    loading converts it, and the run finishes as if never stopped."""
-    from scsim.world.network import csr
+def rewrite_arrays(path: Path, arrays: dict) -> None:
+    """Replace the arrays of the checkpoint at ``path`` with ``arrays``, as an older scsim
+    wrote them: the manifest lists them and their bytes, without a checksum."""
+    with open(path / checkpoint.ARRAYS, "wb") as out:
+        np.savez(out, **arrays)
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
+    manifest["bytes"] = (path / checkpoint.ARRAYS).stat().st_size
+    (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
 
-    with monkeypatch.context() as wide:
-        wide.setattr(csr, "INDPTR32_MAX_ENTRIES", -1)
-        sim = Simulation(scenario(), seed=SEED)
-        sim.run_until(20)
-    assert sim.state.net.indptr.dtype == np.int64
-    path = sim.save(tmp_path / "ck")
+
+def saved_arrays(path: Path) -> dict:
     with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
-        assert npz["net/indptr"].dtype == np.int64
+        return {k: npz[k] for k in npz.files}
+
+
+def test_a_checkpoint_with_an_int64_row_pointer_resumes_bit_identical(tmp_path, reference):
+    """A checkpoint written before row pointers were uint32 holds an int64 ``net/indptr``:
+    loading converts it, and the run finishes as if never stopped. (A run whose row pointer
+    is int64, as beyond 2^32 - 1 entries, is test_network's.)"""
+    sim = Simulation(scenario(), seed=SEED)
+    sim.run_until(20)
+    assert sim.state.net.indptr.dtype == np.uint32
+    path = sim.save(tmp_path / "ck")
+    arrays = saved_arrays(path)
+    arrays["net/indptr"] = arrays["net/indptr"].astype(np.int64)
+    rewrite_arrays(path, arrays)
     loaded = Simulation.load(path)
     assert loaded.state.net.indptr.dtype == np.uint32
     np.testing.assert_array_equal(loaded.state.net.indptr, sim.state.net.indptr)
@@ -147,18 +159,12 @@ def test_a_checkpoint_with_neighbour_ids_and_tie_bytes_resumes_bit_identical(tmp
     codes = net.tie_codes()
     assert (codes & csr.SEVERED).any()  # the conversion has severed ties to carry
     path = sim.save(tmp_path / "ck")
-    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    arrays = saved_arrays(path)
     del arrays["net/entries"]
     arrays["net/indices"] = net.neighbour_ids().astype(np.int32)
     arrays["net/tie"] = ((codes & csr.TYPE_MASK) | np.where(codes & csr.SEVERED, 0x80, 0)
                          | np.where(codes & csr.SUSPENDED, 0x40, 0)).astype(np.uint8)
-    with open(path / checkpoint.ARRAYS, "wb") as out:
-        np.savez(out, **arrays)
-    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
-    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
-    manifest["bytes"] = (path / checkpoint.ARRAYS).stat().st_size
-    (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
+    rewrite_arrays(path, arrays)
     loaded = Simulation.load(path)
     np.testing.assert_array_equal(loaded.state.net.entries, net.entries)
     assert_identical(digests(loaded.run()), reference)
@@ -767,8 +773,7 @@ def test_a_checkpoint_with_a_household_array_and_full_rows_still_resumes(tmp_pat
     sim = Simulation(scenario(*QUIET), seed=SEED)
     sim.run_until(15)
     path = sim.save(tmp_path / "ck")
-    with np.load(path / checkpoint.ARRAYS, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    arrays = saved_arrays(path)
     start = arrays["state/household_start"]
     arrays["agents/household"] = np.repeat(np.arange(len(start) - 1, dtype=np.int32),
                                            np.diff(start))
@@ -778,11 +783,7 @@ def test_a_checkpoint_with_a_household_array_and_full_rows_still_resumes(tmp_pat
     arrays["agents/times_shamed"] = arrays["agents/ties_lost"] = np.zeros(AGENTS, np.uint16)
     arrays["agents/nbr_shamed"] = np.zeros(AGENTS, ties)
     arrays["agents/deg_active"] = np.diff(sim.state.net.indptr).astype(ties)
-    with open(path / checkpoint.ARRAYS, "wb") as handle:
-        np.savez(handle, **arrays)
-    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
-    manifest["arrays"] = {k: [v.dtype.str, list(v.shape)] for k, v in arrays.items()}
-    (path / checkpoint.MANIFEST).write_text(json.dumps(unsigned(manifest)))
+    rewrite_arrays(path, arrays)
     loaded = Simulation.load(path)
     assert "household" not in loaded.state.agents
     assert all(loaded.state.agents[name].shape == (0,) for name in UNUSED)
