@@ -912,6 +912,24 @@ def test_compare_takes_overrides_of_each_side_as_the_command_line_does(tmp_path,
             compare("national-800", "national-800", agents=400, days=5, **given)
 
 
+
+def test_a_side_whose_overrides_are_invalid_is_named(monkeypatch, capsys, tmp_path):
+    """Both sides the same scenario, each with its own overrides: the problem is told as
+    side A's or side B's (it named the built-in only, the same for both)."""
+    misspelt, bad = "listing.treshold=600", "listing.threshold=-5"
+    for sides, side in (({"overrides_a": misspelt}, "A"), ({"overrides_b": bad}, "B")):
+        with pytest.raises(ScsimError, match=re.escape(
+                f"invalid scenario {side} (<built-in national-800>):\n  override ")):
+            compare("national-800", "national-800", agents=300, days=3, **sides)
+    for option, given, side in (("--set-a", misspelt, "A"), ("--set-b", bad, "B")):
+        code, _, err = run_cli(monkeypatch, capsys, "compare", "national-800",
+                               "national-800", "--agents", "300", "--days", "3", option,
+                               given, "--quiet", "--store", str(tmp_path / "store"))
+        assert code == 2 and err.startswith(
+            f"error: invalid scenario {side} (<built-in national-800>): override {given}: "
+        ), err
+    assert not (tmp_path / "store").exists()
+
 def test_compare_takes_overrides_of_both_sides_as_simulate_does(tmp_path):
     """``simulate`` and ``replicate`` take ``overrides=``; ``compare(a, b, overrides=...)``
     was Python's bare TypeError. It changes both sides, each side's own coming after, and

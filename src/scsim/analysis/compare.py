@@ -25,6 +25,7 @@ pair):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable
@@ -35,7 +36,13 @@ import numpy as np
 import pandas as pd
 
 from scsim.analysis.stats import ratio_interval, t_half_width
-from scsim.errors import ScsimError, check_progress, check_reps
+from scsim.errors import (
+    ScenarioError,
+    ScenarioNotFound,
+    ScsimError,
+    check_progress,
+    check_reps,
+)
 from scsim.outputs.metrics import (
     measured_unit,
     metric_of,
@@ -584,8 +591,10 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
         a, b = (as_scenario(sc, agents=agents, days=days, overrides=overrides)
                 for sc in (a, b))
         agents = days = None
-    a, b = (as_scenario(sc, agents=agents, days=days, overrides=changed)
-            for sc, changed in ((a, overrides_a), (b, overrides_b)))
+    with side_named("A"):
+        a = as_scenario(a, agents=agents, days=days, overrides=overrides_a)
+    with side_named("B"):
+        b = as_scenario(b, agents=agents, days=days, overrides=overrides_b)
     check_pairable(a, b)
     runs: dict[str, list[Result]] = {"a": [], "b": []}
     for k in range(reps):
@@ -597,6 +606,20 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
     if store is not None:
         store.record_comparison(*([r.run_id for r in runs[side]] for side in ("a", "b")))
     return comparison
+
+
+@contextlib.contextmanager
+def side_named(side: str):
+    """An invalid scenario loaded as one side of a comparison ("A" or "B") is told as that
+    side's (``invalid scenario A (<built-in national-800>)``): when both sides are the same
+    scenario, each with its own overrides, the problem alone did not say which was wrong."""
+    try:
+        yield
+    except ScenarioNotFound:
+        raise
+    except ScenarioError as exc:
+        source = f"{side} ({exc.source})" if exc.source else side
+        raise ScenarioError(exc.problems, source) from None
 
 
 def check_overrides(given: object, named: str) -> None:

@@ -61,7 +61,12 @@ def compare(
     """Paired comparison B − A under common random numbers: a headline sentence, and with
     --full the tables per metric, per agent and per group. Scenario runs are kept in the
     store."""
-    from scsim.analysis.compare import check_overrides, check_pairable, compare_results
+    from scsim.analysis.compare import (
+        check_overrides,
+        check_pairable,
+        compare_results,
+        side_named,
+    )
     from scsim.analysis.compare import compare as run_pair
     from scsim.seeds import check_seed
 
@@ -94,8 +99,10 @@ def compare(
         check_seed(seed)  # before the progress bar is drawn
         check_overrides(set_a, "--set-a")  # named as given (a bad one was told as --set)
         check_overrides(set_b, "--set-b")
-        sc_a = load(a, agents, days, overrides=set_a)
-        sc_b = load(b, agents, days, overrides=set_b)
+        with side_named("A"):
+            sc_a = load(a, agents, days, overrides=set_a)
+        with side_named("B"):
+            sc_b = load(b, agents, days, overrides=set_b)
         check_pairable(sc_a, sc_b)  # before the progress bar and the store are made
         st = open_runs(store, create=True, to="keep new runs in it")
         progress, advance = day_progress(
