@@ -52,6 +52,7 @@ def test_representations_are_short_and_say_what_was_found(scenario, reps):
     assert html.escape(comparison_headline(c)) in c._repr_html_()
     assert repr(reps) == "Replicates(national-800, 3 × 2,000 agents × 60 days, seeds 4–6)"
     assert "95 % interval" in reps._repr_html_() and "ever listed" in reps._repr_html_()
+    assert "<th>note</th>" in reps._repr_html_() and "<td>agents</td>" in reps._repr_html_()
 
 
 def test_a_scenario_by_name_and_trace_shorthands(scenario, reps):
@@ -174,6 +175,19 @@ def test_an_interval_over_replications_stays_within_what_its_figure_can_be(reps)
     assert row["lo"] < -0.3 and row["hi"] > 0.02  # a fall is a negative change
     assert (summary.loc["listing", "lo"] >= 0).all() and (summary.loc["listing", "min"] >= 0).all()
 
+
+def test_the_replications_summary_keeps_the_notes_every_run_shares(reps):
+    """A figure's note (its unit, what it counts) is in the replications' summary where
+    every run gives the same one; a note telling one run's own figures is left empty
+    there (the summary had no notes: "mean 699.6" without "points")."""
+    tables = [r.summary().set_index(["section", "figure"])["note"] for r in reps.results]
+    notes = reps.summary().set_index(["section", "figure"])["note"]
+    shared = [k for k in notes.index if len({t.get(k) for t in tables}) == 1]
+    differing = [k for k in notes.index if k not in shared]
+    assert ("score", "mean") in shared and notes[("score", "mean")] == "final day, points"
+    assert differing, "the runs' notes should differ somewhere (a percentage)"
+    assert all(notes[k] == tables[0][k] for k in shared)
+    assert all(notes[k] == "" for k in differing)
 
 def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(reps,
                                                                             monkeypatch):

@@ -101,7 +101,9 @@ class Replicates:
         """Each figure of the end-of-run summary: ``mean`` over replications, the 95 %
         t-interval of that mean (``lo``, ``hi``, cut to the values the figure can take: no
         negative count, no share above 1; ``outputs.summary.figure_range``), ``min`` and
-        ``max``. A figure that some
+        ``max``, and the ``note`` of ``Result.summary`` (its unit, what it counts) where
+        every run's is the same: a note that tells one run's own figures (a percentage, a
+        group's ratio) holds for that run only and is left empty. A figure that some
         runs leave out is one they had none of (a cause of wrongful listings that none of
         their listings had): it counts as 0 there, not as a run that did not happen."""
         tables = [r.summary() for r in self.results]
@@ -123,7 +125,10 @@ class Replicates:
         lowest, highest = zip(*(figure_range(*key) for key in out.index), strict=True)
         out["lo"] = np.maximum(out["mean"] - half, lowest)
         out["hi"] = np.minimum(out["mean"] + half, highest)
-        return out[["mean", "lo", "hi", "min", "max"]].reset_index()
+        notes = long.groupby(keys, sort=False)["note"].agg(
+            lambda n: n.iloc[0] if n.nunique() == 1 and len(n) == len(tables) else "")
+        out["note"] = notes.reindex(out.index, fill_value="")
+        return out[["mean", "lo", "hi", "min", "max", "note"]].reset_index()
 
     def plot(self, *columns: str, band: tuple[float, float] = (0.05, 0.95)) -> Figure:
         """The overview (or one panel per metric column named): the mean over

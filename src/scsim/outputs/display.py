@@ -129,8 +129,9 @@ def replicates_html(reps: Replicates) -> str:
     cells = "".join(
         f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.figure)}</td>"
         f"<td style='text-align:right'>{format_value(r.mean)}</td>"
-        f"<td style='text-align:right'>{format_value(r.lo)} to {format_value(r.hi)}</td></tr>"
+        f"<td style='text-align:right'>{format_value(r.lo)} to {format_value(r.hi)}</td>"
+        f"<td>{html.escape(r.note)}</td></tr>"
         for r in rows.itertuples(index=False))
     table = ("<table><tr><th>section</th><th>figure</th><th>mean</th><th>95 % interval</th>"
-             f"</tr>{cells}</table>")
+             f"<th>note</th></tr>{cells}</table>")
     return _box(repr(reps), [table], ".summary(), .mean(), .quantiles(), .metrics(), .plot()")
