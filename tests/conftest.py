@@ -84,6 +84,8 @@ def pytest_configure(config):
     if hasattr(config, "workerinput"):  # an xdist worker
         _workers_read_numba_cache_only()
         return
+    if config.option.help or config.option.collectonly:  # no test runs
+        return
     from scsim.core import precompile
 
     precompile.compile_missing(list(precompile.registry()))
