@@ -79,13 +79,18 @@ def test_ledger_and_scores_are_as_wide_as_the_run_needs():
     assert clean_column(allocate(AGENT_ARRAYS, 5, widths(erring))["scratch"]) == 1
 
 
-def test_history_counts_are_published_as_before():
+def test_history_counts_are_published_as_signed_counts():
+    """Every history count of the agents table is an int32, acts too (they were uint32:
+    one run's acts less another's, B - A in a notebook, wrapped round to about 4 billion
+    instead of going below zero)."""
     sc = bare(days=5, population={"agents": 500},
               behaviours=[{"name": "b", "rate": 1.0, "delta": -1, "channel": "camera"}])
     res, sim = run(sc)
     assert isinstance(res.agent_columns, LazyColumns)
     a = res.agents
-    assert a["acts_b"].dtype == np.uint32 and a["times_listed"].dtype == np.int32
+    assert a["acts_b"].dtype == np.int32 and a["times_listed"].dtype == np.int32
+    fewer = run(sc, seed=2)[0].agents["acts_b"] - a["acts_b"]
+    assert fewer.min() < 0 and fewer.max() < 1000  # 5 days at 1 act a day: a few acts
     assert a["active_degree"].dtype == np.int32
     np.testing.assert_array_equal(a["acts_b"], sim.state.agents["acts_total"][:, 0])
     assert res.metrics["acts_b"].sum() == a["acts_b"].sum()

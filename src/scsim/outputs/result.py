@@ -656,14 +656,16 @@ def _agent_columns(sim: Simulation) -> LazyColumns:
         "house_arrest": lambda rows: (a["scores"][rows, 0] < p.sanction.arrest_threshold) & (
             status[rows] & DETAINED == 0),  # detention goes further
     })
-    # History counts are kept as uint16 (saturating) and published as int32 / uint32.
+    # History counts are kept as uint16 (saturating) and published as int32: signed, so
+    # that one run's counts less another's (B - A in a notebook) go below zero instead of
+    # wrapping round to about 4 billion.
     for name in ("times_listed", "days_listed", "wrongful_listings", "times_shamed",
                  "ties_lost", "blocked_tickets", "blocked_other", "privileges_used",
                  "school_barred_days"):
         # zeros where the run keeps no rows of it (times_shamed, ties_lost without shaming)
         cols[name] = lambda rows, name=name: rows_or_zeros(a, name, rows).astype(np.int32)
     for k, b in enumerate(names.behaviours):
-        cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.uint32)
+        cols[f"acts_{b}"] = column(a["acts_total"][:, k], np.int32)
     # The provenance ledger: points by source since day 0 (core.source), and who; none
     # without per-agent sources. Without a separate error-free ledger (nothing can err) it
     # is the recorded one.
