@@ -26,6 +26,7 @@ from scsim.report.figures import (
     network,
     scores,
     source_color,
+    tiers,
     ties,
 )
 from scsim.report.provenance import regions
@@ -214,6 +215,36 @@ def test_no_tier_is_drawn_in_grey(n):
     orange: grey on a white chart, with its grid lines. Up to six tiers, every tier has a
     colour (its red, green and blue at least 0.29 apart, of 1)."""
     assert all(max(c[:3]) - min(c[:3]) >= 0.29 for c in _tier_colors(n))
+
+
+def test_the_tiers_legend_leaves_out_tiers_nobody_is_in(national):
+    """national-800's legend listed tier d, a red square with no band: nobody fell below
+    550 points in the run. A tier no agent is in on any day is left out (the caption
+    says so), and the others keep their colours: tier c is orange still, not the red of
+    the last of three."""
+    names = national.names.tiers
+    empty = [t for t in names if (national.metrics[f"tier_{t}"] == 0).all()]
+    assert empty == ["d"]  # the case of this test
+    chart = tiers([("", national)])
+    (ax,) = chart.figure.axes
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["c", "b", "a"]  # lowest on top
+    colours = dict(zip(names, _tier_colors(len(names)), strict=True))
+    for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
+        assert tuple(handle.get_facecolor()[:3]) == pytest.approx(colours[text.get_text()][:3])
+    bands = [c for c in ax.collections if c.get_label() in names]
+    assert [b.get_label() for b in bands] == ["a", "b", "c"]
+    for band in bands:
+        assert tuple(band.get_facecolor()[0][:3]) == pytest.approx(
+            colours[band.get_label()][:3])
+    assert "No agent was ever in tier d, so it is left out." in chart.caption
+    # a tier one side of a comparison has is kept, for both
+    low = _run("national-800", **{"listing.threshold": 685})
+    assert (low.metrics["tier_d"] > 0).any()
+    both = tiers([("A", national), ("B", low)])
+    assert [t.get_text() for t in both.figure.axes[-1].get_legend().get_texts()] == [
+        "d", "c", "b", "a"]
+    assert "left out" not in both.caption
 
 
 def test_the_groups_numbers_name_both_panels_alike(national):

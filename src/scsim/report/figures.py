@@ -62,6 +62,7 @@ MAX_LEGEND_INSIDE = 5  # entries; a longer legend goes beside the panel, not ove
 
 RUN_STYLES = ("-", "--")  # A, B
 PER = 100_000  # "per 100,000 agents"
+TICKETS_PER = 1_000  # the travel chart's blocked tickets are per 1,000 agents (people)
 SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling baseline
 MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
 # Highest tier to lowest, blue to red (ColorBrewer's RdBu and RdYlBu): a reader blind to
@@ -267,6 +268,17 @@ def _drawn(runs: Runs, has: Callable[[Result], Any], lacks: str) -> tuple[Runs, 
     return drawn, f" {' and '.join(left)} {lacks}, so it is not drawn."
 
 
+def _empty_tiers(runs: Runs) -> list[str]:
+    """The tiers (names, highest first) that no agent of any run is in on any day, which
+    the tiers chart leaves out: its legend listed them, a colour with no band (tier d of
+    national-800, where nobody fell below 550 points in 60 days); none when every tier
+    is empty (the chart then draws them all)."""
+    names = list(dict.fromkeys(t for _, res in runs for t in res.names.tiers))
+    empty = [t for t in names if not any(
+        t in res.names.tiers and (res.metrics[f"tier_{t}"] > 0).any() for _, res in runs)]
+    return empty if len(empty) < len(names) else []
+
+
 def tiers(runs: Runs) -> Chart | str:
     """Its numbers (``Chart.data``) are the agents in each tier, ``tier_X_agents``, and the
     bands it draws, ``tier_X_pct_of_agents``, by run and day (the counts alone, under the
@@ -274,13 +286,23 @@ def tiers(runs: Runs) -> Chart | str:
     runs, left_out = _drawn(runs, lambda res: res.names.tiers, "has no tiers")
     if not runs:
         return "the scenario has no tiers"
+    empty = _empty_tiers(runs)
     caption = ("Each band is the share of agents in one tier on each day, from the highest "
-               "tier (blue, bottom) to the lowest (red, top)." + left_out)
+               "tier (blue, bottom) to the lowest (red, top).")
+    if len(empty) == 1:
+        caption += f" No agent was ever in tier {empty[0]}, so it is left out."
+    elif empty:
+        caption += (f" No agent was ever in tiers {', '.join(empty[:-1])} or {empty[-1]}, "
+                    "so they are left out.")
+    caption += left_out
     chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
-        names = res.names.tiers
+        # each tier keeps its colour, the one of its place among all the scenario's tiers
+        # (numbered among the tiers drawn, tier c would turn red when tier d is left out)
+        colors = dict(zip(res.names.tiers, _tier_colors(len(res.names.tiers)), strict=True))
+        names = [t for t in res.names.tiers if t not in empty]
         shares = [_per(res.metrics[f"tier_{t}"], _n(res), 100) for t in names]
-        ax.stackplot(_days(res), *shares, labels=names, colors=_tier_colors(len(names)),
+        ax.stackplot(_days(res), *shares, labels=names, colors=[colors[t] for t in names],
                      alpha=0.9)
         ax.set_ylim(0, 100)
         ax.set_xlabel("day")
@@ -320,19 +342,26 @@ def listed(runs: Runs) -> Chart:
 
 
 def travel(runs: Runs) -> Chart:
-    caption = ("Blocked ticket purchases since day 0 per agent; thin lines: the 2018 figures "
-               "per person per year, as reported (dotted) and from the year-end totals "
-               "(dash-dotted).")
+    """Blocked tickets since day 0 per ``TICKETS_PER`` agents (per agent, 0.004 was hard to
+    read), next to the 2018 figures on the same scale: a figure per ``TICKETS_PER`` people
+    a year, added up over the days drawn (figure x day / 365)."""
+    per = f"{TICKETS_PER:,}"
+    caption = (f"Blocked ticket purchases since day 0, per {per} agents; thin lines: the 2018 "
+               f"figures (per {per} people a year) added up over the same days, as reported "
+               "(dotted) and from the year-end totals (dash-dotted).")
     chart, ax = _line_chart("travel", "Blocked air and train tickets, cumulative", caption, runs, [
-        ("air tickets", "C0", lambda r: r.metrics["blocked_air"].cumsum() / _n(r)),
-        ("train tickets", "C1", lambda r: r.metrics["blocked_train"].cumsum() / _n(r))],
-        "blocked tickets per agent (cumulative)")
+        ("air tickets", "C0",
+         lambda r: _per(r.metrics["blocked_air"].cumsum(), _n(r), TICKETS_PER)),
+        ("train tickets", "C1",
+         lambda r: _per(r.metrics["blocked_train"].cumsum(), _n(r), TICKETS_PER))],
+        f"blocked tickets per {per} agents\n(cumulative)")  # one line: longer than the panel
     days = max(len(res.metrics) for _, res in runs)
     x = np.array([0, days - 1])
     for mode, figure in ((m, f) for m in ("air", "train") for f in ticket_figures(m)):
-        ax.plot(x, figure.value * x / 365.0, color="C0" if mode == "air" else "C1", lw=0.9,
+        rate = figure.value * TICKETS_PER  # per TICKETS_PER people a year
+        ax.plot(x, rate * x / 365.0, color="C0" if mode == "air" else "C1", lw=0.9,
                 ls=":" if figure.reading == "seed" else "-.", alpha=0.8,
-                label=f"{mode} 2018, {figure.reading_words}: {figure.value} per person a year")
+                label=f"{mode} 2018, {figure.reading_words}: {rate:g} per {per} people a year")
     # In the legend rather than beside the lines' ends, where the four labels overlapped
     # and ran off the figure.
     ax.legend(loc="upper left", fontsize=8)
