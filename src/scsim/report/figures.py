@@ -288,7 +288,8 @@ def tiers(runs: Runs) -> Chart | str:
         return "the scenario has no tiers"
     empty = _empty_tiers(runs)
     caption = ("Each band is the share of agents in one tier on each day, from the highest "
-               "tier (blue, bottom) to the lowest (red, top).")
+               "tier at the bottom (blue) to the lowest at the top (red when it is the "
+               "scenario's lowest).")
     if len(empty) == 1:
         caption += f" No agent was ever in tier {empty[0]}, so it is left out."
     elif empty:
