@@ -89,9 +89,9 @@ def test_run_report(tmp_path, pair):
     # a chart of lines gives the lines it draws, in the units of its axis
     travel = pd.read_csv(tmp_path / "report" / "04-travel.csv")
     air = travel[travel["line"] == "air tickets"]
-    assert set(air["unit"]) == {"blocked tickets per 1,000 agents (cumulative)"}
+    assert set(air["unit"]) == {"blocked tickets per 100 agents (cumulative)"}
     np.testing.assert_array_equal(air["day"], res.metrics["day"])
-    np.testing.assert_allclose(air["value"], res.metrics["blocked_air"].cumsum() * 1000
+    np.testing.assert_allclose(air["value"], res.metrics["blocked_air"].cumsum() * 100
                                / len(res.agents), rtol=1e-12)
     assert air["value"].iloc[-1] > 0
     ties = pd.read_csv(tmp_path / "report" / "06-ties.csv")
@@ -349,34 +349,34 @@ def test_shared_axes_show_both_sides_whole(pair):
 
 def test_the_2018_ticket_figures_are_in_the_legend(pair):
     """The four 2018 reference lines of the travel chart are named in its legend (their
-    labels beside the lines' ends overlapped and ran off the figure), per 1,000 people
-    a year like the chart's axis."""
+    labels beside the lines' ends overlapped and ran off the figure), per 100 people a
+    year like the chart's axis and the headline."""
     from scsim.report.figures import travel
 
     (ax,) = travel([("A", pair.a[0])]).figure.axes
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[:2] == ["air tickets", "train tickets"]
-    assert legend[2:] == ["air 2018, as reported: 12.9 per 1,000 people a year",
-                          "air 2018, from the year-end totals: 5.8 per 1,000 people a year",
-                          "train 2018, as reported: 3.9 per 1,000 people a year",
-                          "train 2018, from the year-end totals: 1.3 per 1,000 people a year"]
+    assert legend[2:] == ["air 2018, as reported: 1.3 per 100 people a year",
+                          "air 2018, from the year-end totals: 0.58 per 100 people a year",
+                          "train 2018, as reported: 0.39 per 100 people a year",
+                          "train 2018, from the year-end totals: 0.13 per 100 people a year"]
     assert not ax.texts
 
 
-def test_the_travel_chart_counts_per_1000_agents(pair):
+def test_the_travel_chart_counts_per_100_agents(pair):
     """The travel chart drew blocked tickets per agent, 0.004 and the like, which a reader
-    could not take in at a glance. It draws them per 1,000 agents, as its axis and caption
-    say, and the 2018 lines on the same scale (the figure per person a year x 1,000,
-    added up over the days), so the two stay comparable."""
+    could not take in at a glance. It draws them per 100 agents, as its axis and caption
+    say (and the headline), and the 2018 lines on the same scale (the figure per person a
+    year x 100, added up over the days), so the two stay comparable."""
     from scsim.analysis.published import ticket_figures
     from scsim.report.figures import travel
 
     runs = list(zip(pair.labels, (pair.a[0], pair.b[0]), strict=True))
     chart = travel(runs)
     (ax,) = chart.figure.axes
-    assert " ".join(ax.get_ylabel().split()) == "blocked tickets per 1,000 agents (cumulative)"
-    assert "per 1,000 agents" in chart.caption
-    assert "per 1,000 people a year" in chart.caption
+    assert " ".join(ax.get_ylabel().split()) == "blocked tickets per 100 agents (cumulative)"
+    assert "per 100 agents" in chart.caption
+    assert "per 100 people a year" in chart.caption
     lines = {line.get_label(): line for line in ax.get_lines()}
     for run, res in runs:
         side = run.split(":")[0]
@@ -385,7 +385,7 @@ def test_the_travel_chart_counts_per_1000_agents(pair):
             assert (line.get_xdata() == res.metrics["day"].to_numpy()).all()
             np.testing.assert_allclose(
                 line.get_ydata(),
-                res.metrics[f"blocked_{mode}"].cumsum() * 1000 / len(res.agents), rtol=1e-12)
+                res.metrics[f"blocked_{mode}"].cumsum() * 100 / len(res.agents), rtol=1e-12)
     assert lines["air tickets (A)"].get_ydata()[-1] > 1  # a reading of whole tickets
     last = len(runs[0][1].metrics) - 1
     for mode in ("air", "train"):
@@ -393,7 +393,7 @@ def test_the_travel_chart_counts_per_1000_agents(pair):
             (line,) = [ln for label, ln in lines.items()
                        if label.startswith(f"{mode} 2018, {figure.reading_words}:")]
             np.testing.assert_allclose(line.get_ydata(),
-                                       [0, figure.value * 1000 * last / 365], rtol=1e-12)
+                                       [0, figure.value * 100 * last / 365], rtol=1e-12)
 
 
 

@@ -44,6 +44,7 @@ from scsim.outputs.summary import (
     ratio_warning,
     share_ratio,
 )
+from scsim.outputs.words import in_digits
 
 Runs = list[tuple[str, Result]]
 
@@ -62,7 +63,7 @@ MAX_LEGEND_INSIDE = 5  # entries; a longer legend goes beside the panel, not ove
 
 RUN_STYLES = ("-", "--")  # A, B
 PER = 100_000  # "per 100,000 agents"
-TICKETS_PER = 1_000  # the travel chart's blocked tickets are per 1,000 agents (people)
+TICKETS_PER = 100  # the travel chart's blocked tickets are per 100 agents, as the headline's
 SMOOTH = 14  # days in the rolling mean of daily counts, and in the chilling baseline
 MIN_BASELINE_ACTS = 100  # a behaviour with fewer acts in the baseline is too noisy to draw
 # Highest tier to lowest, blue to red (ColorBrewer's RdBu and RdYlBu): a reader blind to
@@ -362,7 +363,8 @@ def travel(runs: Runs) -> Chart:
         rate = figure.value * TICKETS_PER  # per TICKETS_PER people a year
         ax.plot(x, rate * x / 365.0, color="C0" if mode == "air" else "C1", lw=0.9,
                 ls=":" if figure.reading == "seed" else "-.", alpha=0.8,
-                label=f"{mode} 2018, {figure.reading_words}: {rate:g} per {per} people a year")
+                label=f"{mode} 2018, {figure.reading_words}: {in_digits(rate)} per {per} people "
+                      "a year")  # as the headline writes them
     # In the legend rather than beside the lines' ends, where the four labels overlapped
     # and ran off the figure.
     ax.legend(loc="upper left", fontsize=8)
