@@ -297,6 +297,16 @@ def test_runs_on_two_contents_of_one_network_file_do_not_pair(tmp_path):
         compare_results([first], [third])
 
 
+def test_the_comparison_title_reads_whole_on_80_columns(tmp_path, monkeypatch, capsys):
+    """What is compared, then at what size, each on a line of its own: on one line an
+    80-column terminal folded it in the middle of "common random numbers"."""
+    code, out, _ = run_cli(monkeypatch, capsys, "compare", "national-800", "no-system",
+                           "--agents", "2000", "--days", "5", "--quiet", "--store",
+                           str(tmp_path), columns=80)
+    assert code == 0
+    assert out.splitlines()[:2] == ["A: national-800 vs B: no-system",
+                                    "2,000 agents × 5 days, seed 0, common random numbers"]
+
 def test_compare_command(tmp_path, monkeypatch, capsys):
     store = tmp_path / "store"
 

@@ -290,8 +290,9 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
     reps = comparison.reps
     seeds = f"seed {comparison.seeds[0]}" if reps == 1 else (
         f"seeds {comparison.seeds[0]}–{comparison.seeds[-1]} ({reps} pairs)")
-    console.print(f"[bold]{escape(label_a)}[/bold] vs [bold]{escape(label_b)}[/bold]: "
-                  f"{size_in_words(len(first.agents), len(first.metrics))}, {seeds}, common "
+    # two lines: one folded at 80 columns in the middle of "common random numbers"
+    console.print(f"[bold]{escape(label_a)}[/bold] vs [bold]{escape(label_b)}[/bold]")
+    console.print(f"{size_in_words(len(first.agents), len(first.metrics))}, {seeds}, common "
                   "random numbers")
     runs = " / ".join(f"{ra.run_id} {rb.run_id}" for ra, rb in
                       zip(comparison.a, comparison.b, strict=True) if ra.run_id)
