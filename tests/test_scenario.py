@@ -165,6 +165,10 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
 @pytest.mark.parametrize(("text", "expected"), [
     ("days: 10\nmystery: 1\n", "mystery: unknown key"),
     ("days: ten\n", "days: must be a whole number, got 'ten'"),
+    # YAML reads 1e3 as text: the number it means is said (it was "got '1e3'" alone)
+    ("days: 1e3\n", "days: must be a whole number, got '1e3' (write 1000)"),
+    ("population: {agents: 2.5E4}\n",
+     "population.agents: must be a whole number, got '2.5E4' (write 25000)"),
     # a long value is repeated cut, with its length (5,000 characters were repeated whole)
     ("days: " + "x" * 100 + "\n", "days: must be a whole number, got '" + "x" * 38 + "… (100 "
      "characters)"),
