@@ -9,7 +9,8 @@ beside the repository.
 
 `make test` runs the suite in two processes (pytest-xdist, ``-n 2``): ``pytest_configure``
 below first compiles every kernel of the registry into numba's cache, and a worker process
-never writes that cache (``_workers_read_numba_cache_only``)."""
+never writes that cache (``_workers_read_numba_cache_only``). Plain ``pytest`` runs the
+tests in its own process, where each run compiles the kernels it needs, as any run does."""
 
 from __future__ import annotations
 
@@ -75,20 +76,31 @@ BARE = {
 
 
 def pytest_configure(config):
-    """Before any test (in the process that starts pytest, not in its xdist workers):
-    compile every kernel of the registry (``core/kernels.json``) that numba's cache lacks,
-    in worker processes as a first run would (``precompile.compile_missing``). The tests'
-    processes then load those kernels from the cache, and two of them never compile one at
-    the same time. In a worker process, numba's cache is then only read
-    (``_workers_read_numba_cache_only``)."""
+    """When the tests run in xdist workers (``-n 2``), before any test, in the process that
+    starts them: compile every kernel of the registry (``core/kernels.json``) that numba's
+    cache lacks, in worker processes as a first run would (``precompile.compile_missing``).
+    The tests' processes then load those kernels from the cache, and two of them never
+    compile one at the same time. In a worker process, numba's cache is then only read
+    (``_workers_read_numba_cache_only``). Plain ``pytest`` (one process) compiles nothing
+    first: there is no second process to race, and each run compiles what it needs
+    (``pytest tests/test_steps.py``, which compiles no kernel, spent a minute compiling the
+    whole registry on an empty cache, as benchmarks/mutation.py runs every mutant)."""
     if hasattr(config, "workerinput"):  # an xdist worker
         _workers_read_numba_cache_only()
         return
     if config.option.help or config.option.collectonly:  # no test runs
         return
+    if not _tests_in_workers(config):
+        return
     from scsim.core import precompile
 
     precompile.compile_missing(list(precompile.registry()))
+
+
+def _tests_in_workers(config) -> bool:
+    """Whether pytest-xdist runs the tests in worker processes, as xdist decides it (a
+    ``--dist`` mode and workers to start: ``-n 2``; not ``-n 0``, nor without xdist)."""
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
 def _workers_read_numba_cache_only():

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import numba
 import numpy as np
@@ -116,6 +117,53 @@ def test_a_run_needs_the_kernels_of_its_steps_that_are_on():
     assert kernels <= needed
     assert "scsim.world.population:_households" in needed  # builds the world
     assert not needed & (precompile.declared_kernels() - kernels)
+
+
+def test_plain_pytest_compiles_no_kernel_before_its_tests(tmp_path):
+    """In one process (plain ``pytest``) nothing is compiled before the tests: a test that
+    needs no kernel runs at once on an empty numba cache, as benchmarks/mutation.py runs
+    every mutant (the whole registry was compiled first: a minute on 2 cores, for 33 tests
+    of 0.1 s). Only ``make test``'s worker processes need the kernels in the cache before
+    they start."""
+    cache = tmp_path / "numba"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["NUMBA_CACHE_DIR"] = str(cache)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_steps.py", "-k", "test_behave_classify_step_always_on"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+    compiled = sorted(p.name for p in cache.rglob("*.nbi")) if cache.exists() else []
+    assert compiled == [], f"compiled before the test: {compiled[:5]}"
+
+
+def test_the_suite_in_workers_compiles_the_registry_first(monkeypatch):
+    """``pytest -n 2`` (``make test``): the process that starts the workers compiles every
+    registered kernel before they start (two workers never compile one kernel at once);
+    a worker, plain ``pytest``, ``-n 0`` and ``--collect-only`` compile nothing first.
+    The options are those pytest-xdist leaves for ``pytest_configure``: ``dist`` (a mode,
+    or "no") and ``tx`` (one entry per worker)."""
+    import conftest
+
+    given = []
+    monkeypatch.setattr(precompile, "compile_missing", given.append)
+    monkeypatch.setattr(conftest, "_workers_read_numba_cache_only", lambda: None)
+
+    class Config:
+        def __init__(self, worker: bool = False, **options):
+            self.option = SimpleNamespace(**{"help": False, "collectonly": False, **options})
+            if worker:
+                self.workerinput = {"workerid": "gw0"}
+
+        def getoption(self, name, default=None):
+            return getattr(self.option, name, default)
+
+    workers = {"dist": "loadfile", "tx": ["popen", "popen"]}
+    for config in (Config(), Config(dist="no", tx=[]), Config(worker=True, **workers),
+                   Config(collectonly=True, **workers)):
+        conftest.pytest_configure(config)
+    assert given == []
+    conftest.pytest_configure(Config(**workers))
+    assert given == [list(precompile.registry())]
 
 
 def _cold_cache_run(tmp_path, *args: str) -> subprocess.Popen:
