@@ -8,9 +8,10 @@ test of the real ego-Facebook file uses ``ego_facebook``, which skips when the f
 beside the repository.
 
 `make test` runs the suite in two processes (pytest-xdist, ``-n 2``): ``pytest_configure``
-below first compiles every kernel of the registry into numba's cache, and a worker process
-never writes that cache (``_workers_read_numba_cache_only``). Plain ``pytest`` runs the
-tests in its own process, where each run compiles the kernels it needs, as any run does."""
+below first compiles every kernel of the registry into numba's cache, and the worker
+processes write that cache one at a time (``_workers_save_numba_cache_one_at_a_time``).
+Plain ``pytest`` runs the tests in its own process, where each run compiles the kernels it
+needs, as any run does."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -80,13 +82,13 @@ def pytest_configure(config):
     starts them: compile every kernel of the registry (``core/kernels.json``) that numba's
     cache lacks, in worker processes as a first run would (``precompile.compile_missing``).
     The tests' processes then load those kernels from the cache, and two of them never
-    compile one at the same time. In a worker process, numba's cache is then only read
-    (``_workers_read_numba_cache_only``). Plain ``pytest`` (one process) compiles nothing
+    compile one at the same time. A worker process writes numba's cache one at a time
+    (``_workers_save_numba_cache_one_at_a_time``). Plain ``pytest`` (one process) compiles nothing
     first: there is no second process to race, and each run compiles what it needs
     (``pytest tests/test_steps.py``, which compiles no kernel, spent a minute compiling the
     whole registry on an empty cache, as benchmarks/mutation.py runs every mutant)."""
     if hasattr(config, "workerinput"):  # an xdist worker
-        _workers_read_numba_cache_only()
+        _workers_save_numba_cache_one_at_a_time()
         return
     if config.option.help or config.option.collectonly:  # no test runs
         return
@@ -103,18 +105,31 @@ def _tests_in_workers(config) -> bool:
     return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
-def _workers_read_numba_cache_only():
+def _workers_save_numba_cache_one_at_a_time():
     """numba's on-disk cache keeps one index per kernel, read and rewritten by whichever
     process compiles a signature of it: two processes compiling two signatures of one
     kernel at once can leave the index pointing one signature at the other's code (see
     ``core/precompile.py``). The registry's signatures are in the cache before the workers
     start (``pytest_configure``); a signature that only a test uses (an int64 row pointer,
-    a kernel called with a test's arrays) is compiled in the worker that needs it and kept
-    in that process only."""
+    a kernel called with a test's arrays) is written to the cache by one worker at a time,
+    under a lock file (numba writes each file whole, by renaming: a reader never sees half
+    of one). Without ``fcntl`` (Windows) a worker does not write the cache at all."""
     from numba.core import caching
 
-    caching.Cache.save_overload = lambda self, sig, data: None
+    try:
+        import fcntl
+    except ImportError:
+        caching.Cache.save_overload = lambda self, sig, data: None
+        return
+    save = caching.Cache.save_overload
+    lock = Path(tempfile.gettempdir()) / f"scsim-tests-numba-cache-{os.getuid()}.lock"
 
+    def save_alone(self, sig, data):
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            save(self, sig, data)
+
+    caching.Cache.save_overload = save_alone
 
 INERT_ON_PURPOSE = pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")
 """For a test whose scenario has a setting that does nothing, on purpose (levers all moved

@@ -146,7 +146,7 @@ def test_the_suite_in_workers_compiles_the_registry_first(monkeypatch):
 
     given = []
     monkeypatch.setattr(precompile, "compile_missing", given.append)
-    monkeypatch.setattr(conftest, "_workers_read_numba_cache_only", lambda: None)
+    monkeypatch.setattr(conftest, "_workers_save_numba_cache_one_at_a_time", lambda: None)
 
     class Config:
         def __init__(self, worker: bool = False, **options):
@@ -165,6 +165,41 @@ def test_the_suite_in_workers_compiles_the_registry_first(monkeypatch):
     conftest.pytest_configure(Config(**workers))
     assert given == [list(precompile.registry())]
 
+
+SAVE_IN_A_WORKER = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import conftest
+conftest._workers_save_numba_cache_one_at_a_time()
+import kernel
+print("compiling", flush=True)
+print(kernel.add_one(1), flush=True)
+"""
+
+
+def test_a_worker_writes_numba_cache_only_under_the_lock(tmp_path):
+    """A test worker writes a signature to numba's cache while holding the lock file, so
+    that two workers never rewrite one kernel's index at once: while another process holds
+    the lock, the worker waits, and writes once it is free."""
+    fcntl = pytest.importorskip("fcntl")
+    (tmp_path / "kernel.py").write_text("import numba\n\n\n@numba.njit(cache=True)\n"
+                                        "def add_one(x):\n    return x + 1\n")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, TMPDIR=str(tmp_path), NUMBA_CACHE_DIR=str(cache))
+    lock = tmp_path / f"scsim-tests-numba-cache-{os.getuid()}.lock"
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = subprocess.Popen(
+            [sys.executable, "-c", SAVE_IN_A_WORKER, str(REPO / "tests"), str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        assert worker.stdout.readline() == "compiling\n"
+        time.sleep(3)  # a function this small compiles in well under a second
+        waiting = worker.poll() is None
+        written_meanwhile = list(cache.rglob("*.nbi"))
+    out, err = worker.communicate(timeout=60)
+    assert waiting and written_meanwhile == [], (out, err)
+    assert worker.returncode == 0 and out == "2\n", err
+    assert [p.name.split("-")[0] for p in cache.rglob("*.nbi")] == ["kernel.add_one"]
 
 def _cold_cache_run(tmp_path, *args: str) -> subprocess.Popen:
     """``scsim run ARGS`` in a new process with an empty numba cache of its own and two
