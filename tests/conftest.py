@@ -131,6 +131,7 @@ def _workers_save_numba_cache_one_at_a_time():
 
     caching.Cache.save_overload = save_alone
 
+
 INERT_ON_PURPOSE = pytest.mark.filterwarnings("ignore::scsim.errors.ScenarioWarning")
 """For a test whose scenario has a setting that does nothing, on purpose (levers all moved
 at once, a section's values under its switch turned off, companies only as employers): the

@@ -143,6 +143,7 @@ def test_a_ban_changes_acts_only_once_it_can_matter():
     words = ", ".join(told[:-1]) + " and " + told[-1]
     assert acts_headline(c) == f"Acts change most for {words}."
 
+
 def test_replications_give_mean_differences_with_t_intervals():
     a = scsim.load_scenario("no-system", agents=3000, days=40)
     b = scsim.load_scenario("national-800", agents=3000, days=40, overrides=BUSY)
@@ -306,6 +307,7 @@ def test_the_comparison_title_reads_whole_on_80_columns(tmp_path, monkeypatch, c
     assert code == 0
     assert out.splitlines()[:2] == ["A: national-800 vs B: no-system",
                                     "2,000 agents × 5 days, seed 0, common random numbers"]
+
 
 def test_compare_command(tmp_path, monkeypatch, capsys):
     store = tmp_path / "store"
@@ -922,7 +924,6 @@ def test_compare_takes_overrides_of_each_side_as_the_command_line_does(tmp_path,
             compare("national-800", "national-800", agents=400, days=5, **given)
 
 
-
 def test_a_side_whose_overrides_are_invalid_is_named(monkeypatch, capsys, tmp_path):
     """Both sides the same scenario, each with its own overrides: the problem is told as
     side A's or side B's (it named the built-in only, the same for both)."""
@@ -939,6 +940,16 @@ def test_a_side_whose_overrides_are_invalid_is_named(monkeypatch, capsys, tmp_pa
             f"error: invalid scenario {side} (<built-in national-800>): override {given}: "
         ), err
     assert not (tmp_path / "store").exists()
+    # a problem of both sides is not put down to the side loaded first
+    code, _, err = run_cli(monkeypatch, capsys, "compare", "national-800", "no-system",
+                           "--agents", "1", "--set-b", "listing.threshold=600", "--quiet",
+                           "--store", str(tmp_path / "store"))
+    assert code == 2 and err.startswith(
+        "error: invalid scenario <built-in national-800>: --agents 1: "), err
+    with pytest.raises(ScsimError, match=re.escape(
+            "invalid scenario <built-in national-800>:\n  agents=-5: ")):
+        compare("national-800", "no-system", agents=-5, days=3, overrides_b={"days": 4})
+
 
 def test_compare_takes_overrides_of_both_sides_as_simulate_does(tmp_path):
     """``simulate`` and ``replicate`` take ``overrides=``; ``compare(a, b, overrides=...)``

@@ -189,6 +189,7 @@ def test_the_replications_summary_keeps_the_notes_every_run_shares(reps):
     assert all(notes[k] == tables[0][k] for k in shared)
     assert all(notes[k] == "" for k in differing)
 
+
 def test_a_summary_figure_a_run_leaves_out_counts_as_zero_in_the_replications(reps,
                                                                             monkeypatch):
     """A run's summary leaves out a cause of wrongful listings none of its listings had:

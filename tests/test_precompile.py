@@ -201,6 +201,7 @@ def test_a_worker_writes_numba_cache_only_under_the_lock(tmp_path):
     assert worker.returncode == 0 and out == "2\n", err
     assert [p.name.split("-")[0] for p in cache.rglob("*.nbi")] == ["kernel.add_one"]
 
+
 def _cold_cache_run(tmp_path, *args: str) -> subprocess.Popen:
     """``scsim run ARGS`` in a new process with an empty numba cache of its own and two
     compiling workers at most (SIGINT as in a terminal's foreground job)."""

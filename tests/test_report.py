@@ -396,7 +396,6 @@ def test_the_travel_chart_counts_per_100_agents(pair):
                                        [0, figure.value * 100 * last / 365], rtol=1e-12)
 
 
-
 def test_case_files_section_tells_traced_agents_with_nothing_to_tell():
     """Agents traced to whom nothing happened are not 'no agent was traced' (the section
     told the user to trace agents, which they had done)."""

@@ -591,9 +591,9 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
         a, b = (as_scenario(sc, agents=agents, days=days, overrides=overrides)
                 for sc in (a, b))
         agents = days = None
-    with side_named("A"):
+    with side_named("A", overrides_a):
         a = as_scenario(a, agents=agents, days=days, overrides=overrides_a)
-    with side_named("B"):
+    with side_named("B", overrides_b):
         b = as_scenario(b, agents=agents, days=days, overrides=overrides_b)
     check_pairable(a, b)
     runs: dict[str, list[Result]] = {"a": [], "b": []}
@@ -609,15 +609,19 @@ def compare(a: Scenario | str, b: Scenario | str, *, seed: int = 0, reps: int = 
 
 
 @contextlib.contextmanager
-def side_named(side: str):
-    """An invalid scenario loaded as one side of a comparison ("A" or "B") is told as that
-    side's (``invalid scenario A (<built-in national-800>)``): when both sides are the same
-    scenario, each with its own overrides, the problem alone did not say which was wrong."""
+def side_named(side: str, own: object):
+    """An invalid scenario loaded as one side of a comparison ("A" or "B") with overrides of
+    its own (``own``: ``--set-a``, ``overrides_b=``) is told as that side's (``invalid
+    scenario A (<built-in national-800>)``): when both sides are the same scenario, each
+    with its own overrides, the problem alone did not say which was wrong. A side without
+    its own is not named: its problem is one of both sides (``--agents 1``)."""
     try:
         yield
     except ScenarioNotFound:
         raise
     except ScenarioError as exc:
+        if not own:
+            raise
         source = f"{side} ({exc.source})" if exc.source else side
         raise ScenarioError(exc.problems, source) from None
 

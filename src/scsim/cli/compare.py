@@ -99,9 +99,9 @@ def compare(
         check_seed(seed)  # before the progress bar is drawn
         check_overrides(set_a, "--set-a")  # named as given (a bad one was told as --set)
         check_overrides(set_b, "--set-b")
-        with side_named("A"):
+        with side_named("A", set_a):
             sc_a = load(a, agents, days, overrides=set_a)
-        with side_named("B"):
+        with side_named("B", set_b):
             sc_b = load(b, agents, days, overrides=set_b)
         check_pairable(sc_a, sc_b)  # before the progress bar and the store are made
         st = open_runs(store, create=True, to="keep new runs in it")
