@@ -169,6 +169,10 @@ def test_a_misspelt_required_key_is_one_problem(tmp_path):
     ("days: 1e3\n", "days: must be a whole number, got '1e3' (write 1000)"),
     ("population: {agents: 2.5E4}\n",
      "population.agents: must be a whole number, got '2.5E4' (write 25000)"),
+    # the readings the command line gives a whole number slipped (words.whole_number_meant)
+    ("days: 1,000\n", "days: must be a whole number, got '1,000' (write 1000, or 1 if the "
+     "',' is a decimal point)"),
+    ("days: 2.5\n", "days: must be a whole number, got 2.5 (write 2 or 3)"),
     # a long value is repeated cut, with its length (5,000 characters were repeated whole)
     ("days: " + "x" * 100 + "\n", "days: must be a whole number, got '" + "x" * 38 + "… (100 "
      "characters)"),

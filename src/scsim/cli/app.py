@@ -9,10 +9,8 @@ Dask, matplotlib, Optuna and SALib are imported inside the commands that need th
 from __future__ import annotations
 
 import os
-import re
 import sys
 import warnings
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -145,37 +143,13 @@ def unfit_output(word: str) -> str | None:
     return None
 
 
-# digits in groups of three: 1,000 or 1.000 or 1 000 or 1'000 (one sign throughout)
-_THOUSANDS = re.compile(r"-?\d{1,3}([,.' ])\d{3}(?:\1\d{3})*")
-
-
 def not_whole(word: str) -> str:
     """What to say of ``word`` where a whole number was asked, e.g. "'1 000' is not a whole
-    number: write 1000"; '1e3' is told 1000, '2.5' 2 or 3, '1.000' and '1,000' 1000 or 1
-    (a thousand in one country, one in another)."""
-    said = f"{word!r} is not a whole number: write "
-    grouped = _THOUSANDS.fullmatch(word.strip())
-    if grouped:
-        thousands = said + re.sub(r"[,.' ]", "", word.strip())
-        sign = grouped.group(1)
-        if sign in ",." and word.count(sign) == 1:  # '1.000': a thousand, or one?
-            decimal = Decimal(word.strip().replace(sign, "."))
-            if decimal == decimal.to_integral_value():
-                return thousands + f", or {int(decimal)} if the '{sign}' is a decimal point"
-        return thousands
-    text = word.strip()
-    if "," in text:  # '1,000.5': separators of thousands; '1,5': a decimal comma
-        text = text.replace(",", "") if "." in text else text.replace(",", ".", 1)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return said + "digits only, e.g. 1000"
-    if not number.is_finite() or number.adjusted() > 18:  # inf, nan, 1e999999
-        return said + "digits only, e.g. 1000"
-    if number == number.to_integral_value():
-        return said + str(int(number))
-    below = int(number.to_integral_value(rounding=ROUND_FLOOR))
-    return said + f"{below} or {below + 1}"
+    number: write 1000" (``words.whole_number_meant``)."""
+    from scsim.outputs.words import whole_number_meant
+
+    return (f"{word!r} is not a whole number: write "
+            f"{whole_number_meant(word) or 'digits only, e.g. 1000'}")
 
 
 _words_checked()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 
 def counted(k: float, one: str, many: str | None = None) -> str:
@@ -59,6 +59,39 @@ def in_digits(value: float, digits: int = 2) -> str:
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
     text = f"{significant(value, digits):,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# digits in groups of three: 1,000 or 1.000 or 1 000 or 1'000 (one sign throughout)
+_THOUSANDS = re.compile(r"-?\d{1,3}([,.' ])\d{3}(?:\1\d{3})*")
+
+
+def whole_number_meant(word: str) -> str | None:
+    """The whole number that ``word``, given where one was asked, most likely means, as
+    what to write instead: '1 000' and '1e3' -> '1000'; '1.000' and '1,000' -> "1000, or 1
+    if the '.' is a decimal point" (a thousand in one country, one in another); '2.5' and
+    '2,5' -> '2 or 3'. None when ``word`` is no number (``ten``, ``inf``, ``1e999``)."""
+    text = word.strip()
+    grouped = _THOUSANDS.fullmatch(text)
+    if grouped:
+        thousands = re.sub(r"[,.' ]", "", text)
+        sign = grouped.group(1)
+        if sign in ",." and text.count(sign) == 1:  # '1.000': a thousand, or one?
+            decimal = Decimal(text.replace(sign, "."))
+            if decimal == decimal.to_integral_value():
+                return thousands + f", or {int(decimal)} if the '{sign}' is a decimal point"
+        return thousands
+    if "," in text:  # '1,000.5': separators of thousands; '1,5': a decimal comma
+        text = text.replace(",", "") if "." in text else text.replace(",", ".", 1)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number.adjusted() > 18:  # inf, nan, 1e999999
+        return None
+    if number == number.to_integral_value():
+        return str(int(number))
+    below = int(number.to_integral_value(rounding=ROUND_FLOOR))
+    return f"{below} or {below + 1}"
 
 
 def source_in_words(source: str) -> str:

@@ -906,12 +906,12 @@ def _message(err: dict, suggest: bool = True) -> str:
                             f"share: write {_num(share)})")
         return f"must be a number, got {_echo(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        hint = ""
-        if isinstance(value, str):  # 1e3: YAML reads a number with an exponent as text
-            with suppress(ValueError, OverflowError):
-                number = float(value)
-                if math.isfinite(number) and number == int(number):
-                    hint = f" (write {int(number)})"
+        from scsim.outputs.words import whole_number_meant
+
+        # YAML reads 1e3 and 1,000 as text, 2.5 as a number with a fraction
+        meant = (whole_number_meant(str(value))
+                 if isinstance(value, str | float) and not isinstance(value, bool) else None)
+        hint = f" (write {meant})" if meant else ""
         return f"must be a whole number, got {_echo(value)}{hint}"
     if kind in ("bool_parsing", "bool_type"):
         return f"must be true or false, got {_echo(value)}"
