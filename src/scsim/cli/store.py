@@ -32,10 +32,6 @@ from scsim.outputs.words import counted
 TABLE_ROWS = 200  # rows printed by `scsim query` before it says how many more there are
 RUNS_SHOWN = 50  # rows of the `scsim runs` table unless --limit says otherwise
 SUMMARY_CSV = "a run's summary table"  # what `scsim show --out FILE.csv` writes
-SIZED = ("days", "population.agents")
-"""Overrides the ``scsim runs`` table does not repeat among a run's settings: its "agents ×
-days" column says them (they took the width of the settings that differ, cut to
-"population.ag")."""
 JSON_COLUMNS = ("overrides", "branched")
 """The columns of the ``runs`` table that hold JSON: objects in ``scsim runs --json`` (a
 read-only catalogue older than the ``branched`` column has none)."""
@@ -69,6 +65,7 @@ def runs_command(
         print_data(df, as_data == "json")
         return
     from scsim.core.checkpoint import branch_headline  # (numba: not for --help)
+    from scsim.scenario.diff import SIZE_PATHS
     from scsim.scenario.reference import as_assignments
 
     if df.empty and (scenario or status):  # not an empty table: what matched nothing
@@ -93,8 +90,10 @@ def runs_command(
         if rec.status in ("failed", "interrupted", "damaged") and rec.error:
             note = rec.error
         else:
+            # its size aside: the "agents × days" column says it (it took the width of the
+            # settings that differ, cut to "population.ag")
             note = as_assignments({path: value for path, value in json.loads(
-                rec.overrides or "{}").items() if path not in SIZED})
+                rec.overrides or "{}").items() if path not in SIZE_PATHS})
         # a branch first (as `scsim show` says it): its scenario is not that of all its days
         branched = getattr(rec, "branched", None)  # (NULL: no branch, or an older catalogue)
         mark = branch_headline(json.loads(branched)) if isinstance(branched, str) else ""
