@@ -355,6 +355,13 @@ def test_a_grid_value_is_read_as_a_set_value_is():
                 f"--grid {spec}: an empty value between commas; write "
                 "listing.threshold=V1,V2,... with a value between each two commas")):
             parse_grid([spec])
+    # a range given to --grid (each cell failed on "must be a number, got '600..650'")
+    with pytest.raises(ScsimError, match=re.escape(
+            "--grid listing.threshold=600..650: a grid lists values (listing.threshold=V1,"
+            "V2,...); a range is drawn from with --range listing.threshold=600..650 and "
+            "--sample N (N cells)")):
+        parse_grid(["listing.threshold=600..650"])
+    assert parse_grid(["name=a..b"]) == {"name": ["a..b"]}  # text with dots, not a range
 
 
 def test_a_key_given_twice_is_refused_everywhere(base_data):

@@ -66,6 +66,16 @@ def _number(text: str, spec: str) -> float:
         raise ScsimError(f"{spec}: '{text}' is not a number") from None
 
 
+def _numeric_range(spec: str) -> bool:
+    """Whether ``spec`` is ``KEY=LOW..HIGH`` with numbers at both ends (``parse_range``'s
+    syntax; ``name=a..b`` is text)."""
+    m = _RANGE.match(spec)
+    try:
+        return m is not None and all(math.isfinite(float(end)) for end in m.group(2, 3))
+    except ValueError:
+        return False
+
+
 def valid_scenario(base: dict, values: dict[str, Any], what: str):
     """``base`` (a scenario as a mapping) with ``values`` (dotted path -> value) set, as a
     Scenario; if that is not a valid scenario, a ScsimError saying that ``what`` (a cell,
@@ -219,6 +229,10 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
         if not spec.split("=", 1)[0].strip() or "=" not in spec:  # (=1,2: no key)
             raise ScsimError(f"--grid {spec}: expected KEY=V1,V2,...")
         key, raw = spec.split("=", 1)
+        if _numeric_range(spec):  # 600..650: a range, which a grid does not take
+            raise ScsimError(f"--grid {spec}: a grid lists values ({key.strip()}=V1,V2,...); "
+                             f"a range is drawn from with --range {spec.strip()} and "
+                             "--sample N (N cells)")
         items = raw.split(",")
         if len(items) > 1 and not all(v.strip() for v in items):  # (600,,650: a value lost)
             raise ScsimError(f"--grid {spec}: an empty value between commas; write "
