@@ -679,8 +679,9 @@ def test_dask_messages_go_to_the_log_file_not_the_terminal(tmp_path, monkeypatch
                                                            request):
     """Dask gives ``distributed.client`` a terminal handler of its own (holding the real
     stderr, which only a file-descriptor capture sees): "Couldn't gather 1 keys" leaked
-    to the terminal past the routing of ``distributed``. Every one goes to the file, and
-    the terminal's handlers are back afterwards."""
+    to the terminal past the routing of ``distributed``; so did ``tornado.application``'s
+    traceback of a Dask callback that failed as a Ctrl-C stopped a local cluster. Every
+    one goes to the file, and the terminal's handlers are back afterwards."""
     import logging
     import sys
 
@@ -689,21 +690,24 @@ def test_dask_messages_go_to_the_log_file_not_the_terminal(tmp_path, monkeypatch
     monkeypatch.setenv("SCSIM_DASK_LOG", str(tmp_path / "dask.log"))
     # as Dask sets them up in `scsim sweep` (under pytest, whose root logger has handlers,
     # it adds none)
-    for name in ("distributed", "distributed.client"):
+    names = ("distributed", "distributed.client", "tornado", "tornado.application")
+    for name in names:
         terminal = logging.StreamHandler(sys.__stderr__)
         logging.getLogger(name).addHandler(terminal)
         monkeypatch.setattr(logging.getLogger(name), "propagate", False)
         request.addfinalizer(lambda name=name, terminal=terminal:
                              logging.getLogger(name).removeHandler(terminal))
-    before = {name: list(logging.getLogger(name).handlers)
-              for name in ("distributed", "distributed.client")}
+    before = {name: list(logging.getLogger(name).handlers) for name in names}
     with dask_logs_to_file() as path:
         logging.getLogger("distributed.client").warning("Couldn't gather 1 keys")
         logging.getLogger("distributed.scheduler").error("lost the scheduler")
+        logging.getLogger("tornado.application").error("Exception in callback")
     assert "Couldn't gather 1 keys" in path.read_text()
     assert "lost the scheduler" in path.read_text()
+    assert "Exception in callback" in path.read_text()
     err = capfd.readouterr().err
     assert "gather" not in err and "lost the scheduler" not in err
+    assert "Exception in callback" not in err
     assert {name: logging.getLogger(name).handlers for name in before} == before
 
 

@@ -46,17 +46,22 @@ def route_to_file(logger: logging.Logger) -> tuple[logging.Handler, tuple[list, 
     return handler, saved
 
 
+DASK_LOGGERS = ("distributed", "tornado")  # with their children: Dask's messages
+
+
 @contextmanager
 def dask_logs_to_file() -> Iterator[Path]:
-    """Send the ``distributed`` loggers' records (such as "Couldn't gather keys" after a
-    lost worker, which the sweep recovers from) to a log file instead of the terminal
-    while the block runs: ``distributed`` and each of its loggers that Dask gave a
-    terminal handler of its own (``distributed.client``, whose messages leaked past the
-    first). Returns the file's path."""
-    loggers = [logging.getLogger("distributed")] + [
+    """Send the records of Dask's loggers (such as "Couldn't gather keys" after a lost
+    worker, which the sweep recovers from) to a log file instead of the terminal while the
+    block runs: ``distributed`` and ``tornado`` (the event loop Dask runs on), and each of
+    their loggers that Dask gave a terminal handler of its own (``distributed.client``,
+    whose messages leaked past the first; ``tornado.application``, whose traceback of a
+    callback Dask left failing as a Ctrl-C stopped a local cluster followed "interrupted").
+    Returns the file's path."""
+    loggers = [logging.getLogger(name) for name in DASK_LOGGERS] + [
         logger for name, logger in sorted(logging.root.manager.loggerDict.items())
-        if name.startswith("distributed.") and isinstance(logger, logging.Logger)
-        and logger.handlers]
+        if name.startswith(tuple(f"{top}." for top in DASK_LOGGERS))
+        and isinstance(logger, logging.Logger) and logger.handlers]
     routed = [(logger, *route_to_file(logger)) for logger in loggers]
     try:
         yield dask_log_path()
