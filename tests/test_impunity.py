@@ -119,3 +119,32 @@ def test_a_dropped_report_still_counts_as_accepted_true_or_false():
         np.testing.assert_array_equal(shielding.metrics[name], control.metrics[name])
     assert control.metrics["dropped_reports"].sum() == 0
     assert shielding.metrics["dropped_reports"].sum() > 100
+
+
+def test_listing_rate_of_each_status_decile_has_the_size_the_model_predicts():
+    """The size of impunity's effect on listings, not only its sign. In ``scenario``,
+    agent i's acts (Poisson(0.2) a day) each cost a point when seen (0.5) or, unseen,
+    truly reported and accepted (0.4, if it has a neighbour to report it); against a
+    shielded agent each such point is dropped with probability p. So over T days its lost
+    points are Poisson(μ_i), μ_i = 0.2 · T · (0.5 + 0.5 · 0.4 · [has ties]) · (1 − p ·
+    [shielded]), and it ends listed (score below 998: 3 points or more, terms longer than
+    the run) with probability P(Poisson(μ_i) ≥ 3): 0.53 unshielded, 0.31 shielded with
+    p = 0.3. A decile's listed share is the mean of these over its agents, its sd
+    √(Σ q_i(1 − q_i)) / n (independent agents). Doubling p (0.17 less), or ignoring it for
+    the default 0.5 (0.15 less), or the quantile for the default 0.9 (decile 9 at 0.53),
+    misses by more than 10 sd."""
+    p = 0.3
+    res, _ = run(scenario({"enabled": True, "quantile": Q, "p_impunity": p}), SEED)
+    a = res.agents
+    shielded = powers(len(a)) >= Q
+    tied = (a["degree"] > 0).to_numpy()
+    mu = 0.2 * T * (0.5 + 0.5 * 0.4 * tied) * (1 - p * shielded)
+    q = 1 - np.exp(-mu) * (1 + mu + mu**2 / 2)  # P(Poisson(μ) ≥ 3)
+    decile = np.minimum((powers(len(a)) * 10).astype(int), 9)
+    shares = res.metrics[DECILES].iloc[-1].to_numpy()
+    for d in range(10):
+        mine = decile == d
+        expected = q[mine].mean()
+        sd = math.sqrt((q[mine] * (1 - q[mine])).sum()) / mine.sum()
+        assert abs(shares[d] - expected) <= 4.5 * sd, (d + 1, shares[d], expected, sd)
+    assert q[shielded].mean() < q[~shielded].mean() - 0.2  # what the test tells apart

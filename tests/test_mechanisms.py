@@ -456,6 +456,46 @@ def test_fear_dynamics_and_chilling_effect():
     assert observed[-3:].sum() < 0.5 * observed[:3].sum()
 
 
+def test_fear_from_listed_neighbours_has_the_size_of_social_weight_times_exposure():
+    """Fear from the neighbours alone (self weight 0): a severe act on day 0, seen by the
+    courts, lists each agent independently with probability π = 1 − exp(−r) for longer
+    than the run, and nothing else moves. Agent i's exposure e_i (listed active neighbours
+    / active ties) then stays fixed and its fear after day d is
+    w · e_i · (1 − (1 − κ)^(d+1)) (adapt runs after the day's listings).
+    Over agents, Σ_i e_i = Σ_j L_j c_j with L_j ~ Bernoulli(π) independent and
+    c_j = Σ_{i tied to j} 1/d_i, so the mean exposure has expectation π · (share of agents
+    with ties) and variance π(1 − π) Σ_j c_j² / N²: the tolerance of fear_mean. Doubling w,
+    or the default w = 0.5 in place of the scenario's, misses by more than 10 sd."""
+    w, kappa, r, days = 0.8, 0.1, 0.25, 10
+    sc = bare(days=days,
+              behaviours=[{"name": "crime", "rate": r, "delta": 0, "channel": "courts",
+                           "severe": True, "penalised": False}],
+              surveillance={"channels": {"courts": {"coverage": 1.0}}},
+              listing={"enabled": True, "duration": 1000},
+              fear={"enabled": True, "speed": kappa, "social_weight": w, "self_weight": 0.0},
+              timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+    res, sim = run(sc)
+    m, net = res.metrics, sim.state.net
+    assert (m["listed"] == m["listed"].iloc[0]).all()  # nobody listed or delisted later
+    listed = (sim.state.status & LISTED) != 0
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    degree = np.bincount(rows, minlength=net.n)
+    exposure = np.bincount(rows, weights=listed[net.neighbour_ids()], minlength=net.n) \
+        / np.maximum(degree, 1)
+    grown = 1 - (1 - kappa) ** np.arange(1, days + 1)  # share of the target reached
+    # each agent, given who was listed: exact up to float32
+    np.testing.assert_allclose(res.agents["fear"], w * exposure * grown[-1], rtol=1e-5,
+                               atol=1e-7)
+    # the mean, against the model's expectation over the listings
+    pi = 1 - math.exp(-r)
+    within(listed.sum(), N * pi, math.sqrt(N * pi * (1 - pi)))
+    c = np.bincount(net.neighbour_ids(), weights=1.0 / degree[rows], minlength=net.n)
+    sd = math.sqrt(pi * (1 - pi) * (c ** 2).sum()) / N
+    share_tied = (degree > 0).mean()
+    for d in (0, days - 1):
+        within(m["fear_mean"].iloc[d], w * pi * share_tied * grown[d], w * sd * grown[d])
+
+
 def test_true_reports():
     p_cov, r_true, accept, lam, days = 0.2, 0.3, 0.5, 0.2, 20
     sc = bare(days=days, behaviours=[{"name": "act", "rate": lam, "delta": -1,

@@ -63,3 +63,44 @@ def test_paired_chilling_outlasts_abolition():
     after_off = without.metrics["acts_protest"].iloc[day + 1:].sum()
     assert after_off - after_on > 4.5 * math.sqrt(after_off + after_on)
     pd.testing.assert_series_equal(m["fear_mean"], without.metrics["fear_mean"])
+
+
+def neighbours_drift(c0: np.ndarray, net, eta: float, days: int) -> np.ndarray:
+    """The model's rule toward the neighbours, day by day in float64 from c0:
+    c_i ← c_i + η · (mean of c_j over i's active neighbours j − c_i), every agent reading
+    yesterday's values; an agent without ties keeps its own. In matrix form
+    c_T = (I − η(I − D⁻¹A))^T c0, A the ties, D the degrees."""
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    cols = net.neighbour_ids()
+    degree = np.bincount(rows, minlength=net.n)
+    c = c0.astype(np.float64)
+    for _ in range(days):
+        total = np.bincount(rows, weights=c[cols], minlength=net.n)
+        mean = np.where(degree > 0, total / np.maximum(degree, 1), c)
+        c = c + eta * (mean - c)
+    return c
+
+
+def test_toward_the_neighbours_moves_each_agent_by_eta_times_its_gap():
+    """The size of the drift, not only its direction: after T days every agent's
+    conformity is the model's rule applied T times to its starting value (above), and
+    the degree-weighted sum Σ d_i c_i, which the rule keeps (each tie passes η·(c_j − c_i)
+    to one end and η·(c_i − c_j) to the other, once divided by the degree), is unchanged.
+    Nothing is drawn at random (no listings, no ties severed), so the tolerance is float32
+    rounding (rtol 1e-5, as toward 1), not a sampling spread. The same run with η doubled,
+    or with the default η = 0.01 in place of the scenario's, misses by far more."""
+    eta = 0.2
+    res, sim = run(scenario({"enabled": True, "rate": eta, "toward": "neighbours"},
+                            sigma=0.6))
+    start, _ = run(scenario(None, sigma=0.6))
+    c0 = start.agents["conformity"].to_numpy(np.float64)
+    c = res.agents["conformity"].to_numpy(np.float64)
+    expected = neighbours_drift(c0, sim.state.net, eta, T)
+    assert np.abs(c - c0).max() > 0.5  # far from where they started...
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-6)  # ...and where the rule says
+    degree = res.agents["degree"].to_numpy(np.float64)
+    np.testing.assert_allclose((degree * c).sum(), (degree * c0).sum(), rtol=1e-6)
+    # the daily mean, day by day
+    daily = [neighbours_drift(c0, sim.state.net, eta, d).mean() for d in (1, 2, 10)]
+    np.testing.assert_allclose(res.metrics["conformity_mean"].iloc[[0, 1, 9]], daily,
+                               rtol=1e-5)
