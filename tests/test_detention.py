@@ -121,6 +121,42 @@ def test_political_acts_detain_only_the_listed_who_performed_them():
     assert (m["political_detentions"] == m["new_detentions"]).all()
 
 
+def test_listed_protesters_are_detained_at_the_daily_probability():
+    """The political path below probability 1. Protests (severe, all seen) on day 0 only
+    list L agents for longer than the run, each listed for a political act from then on;
+    nobody else can be detained (no threshold) and nobody is released (D > T). Each is
+    detained on each day with probability p until it is, so after day d the detained are
+    Binomial(L, 1 − (1 − p)^(d+1)), and day d's new detentions, given the F still free the
+    evening before, Binomial(F, p): both checked every day within 4.5 binomial sd. The
+    same run with p doubled, or with the default 0.01 in place of the scenario's, misses
+    day 0 by more than 20 sd."""
+    p = 0.2
+    protest = {"name": "protest", "rate": 0.1, "delta": 0, "channel": "camera",
+               "severe": True}
+    res, sim = run(scenario({"political": ["protest"], "probability": p, "days": D},
+                            behaviours=[protest],
+                            listing={"enabled": True, "severe_duration": 100},
+                            surveillance={"channels": {"camera": {"coverage": 1.0}}},
+                            timeline=[{"day": 1, "set": {"behaviours.protest.rate": 0}}]))
+    st, m = sim.state.status, res.metrics
+    listed = (st & LISTED) != 0
+    np.testing.assert_array_equal(listed, (res.agents["acts_protest"] > 0).to_numpy())
+    n_listed = listed.sum()
+    assert n_listed > 1500 and (m["listed"] == n_listed).all()  # all listed on day 0, still
+    detained = (st & DETAINED) != 0
+    assert not (detained & ~listed).any() and m["released"].sum() == 0
+    assert (m["political_detentions"] == m["new_detentions"]).all()
+    q = 1 - (1 - p) ** np.arange(1, T + 1)
+    free = n_listed - np.concatenate([[0], m["detained"].to_numpy()[:-1]])
+    for d in range(T):
+        detained_d, new_d = m["detained"].iloc[d], m["new_detentions"].iloc[d]
+        sd = math.sqrt(n_listed * q[d] * (1 - q[d]))
+        assert abs(detained_d - n_listed * q[d]) <= 4.5 * sd, (d, detained_d, n_listed * q[d], sd)
+        sd = math.sqrt(free[d] * p * (1 - p))
+        assert abs(new_d - free[d] * p) <= 4.5 * sd, (d, new_d, free[d] * p, sd)
+    assert detained.sum() == m["detained"].iloc[-1]
+
+
 DEBT = {"name": "debt", "rate": 0.02, "delta": 0, "channel": "camera", "severe": True}
 PROTEST = {"name": "protest", "rate": 0.1, "delta": 0, "channel": "online"}
 

@@ -11,12 +11,13 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import binom
 
 from conftest import bare, run
 from scsim.core.engine import Simulation
 from scsim.core.params import started_by_day
 from scsim.core.state import CLEAN_LISTED, LISTED, SHAMED, WRONGFUL
-from scsim.world.network.csr import SEVERED
+from scsim.world.network.csr import INACTIVE, SEVERED
 
 Z = 4.5
 N = 20_000
@@ -430,6 +431,138 @@ def test_shaming_makes_pariahs():
     assert res.metrics["lcc_frac"].iloc[-1] <= 1 - a["shamed"].mean()
 
 
+def shaming_day(probability, sever, conformity=None, pariah_fraction=None):
+    """One day of severe acts (Poisson(1) per agent) seen by a camera of coverage 0.1: about
+    1,900 agents are listed on day 0 and nobody after (the acts stop on day 1), with the
+    shaming of ``probability`` and the severing probability ``sever`` for every tie type."""
+    shaming = {"enabled": True, "probability": probability,
+               "sever": {"family": sever, "social": sever, "work": sever}}
+    if pariah_fraction is not None:
+        shaming["pariah_fraction"] = pariah_fraction
+    population = {} if conformity is None else {"conformity": conformity}
+    return bare(days=2, population=population,
+                behaviours=[{"name": "crime", "rate": 1, "delta": 0, "channel": "camera",
+                             "severe": True}],
+                surveillance=camera(0.1), listing={"enabled": True, "duration": 100},
+                shaming=shaming, timeline=[{"day": 1, "set": {"behaviours.crime.rate": 0}}])
+
+
+def ties_once(net):
+    """Each tie once (its lower-numbered end first): (end i, end j, severed)."""
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    cols = net.neighbour_ids()
+    once = rows < cols
+    return rows[once], cols[once], (net.tie_codes()[once] & SEVERED) != 0
+
+
+def test_shaming_probability_and_severing_by_conformity_have_the_model_s_size():
+    """The sizes of shaming, not only that it happens. On day 0 about 1,900 agents are
+    listed (``shaming_day``), each shamed with probability p: the shamed are
+    Binomial(listed, p). Each active tie of a shamed agent i is then severed with
+    probability min(1, ω · c_j), c_j the conformity of the neighbour j at its other end
+    (log-normal, mean 0.6 and sd 0.8 here: ω · c_j runs from under 0.01 to above 1); a tie
+    between two shamed agents is drawn from both ends and survives with probability
+    (1 − min(1, ω c_i)) (1 − min(1, ω c_j)). Given who was shamed the ties are severed
+    independently, each with its probability q, so the ties severed have expectation Σ q
+    and variance Σ q (1 − q): checked in total, and for each quarter of the neighbours'
+    conformity among the ties with one shamed end (where ignoring conformity shows most).
+    Doubling p or ω, leaving either at its default 0, or severing with probability ω
+    whatever the conformity, misses by more than 30 sd."""
+    p, omega = 0.4, 0.5
+    res, sim = run(shaming_day(p, omega, conformity={"mean": 0.6, "sigma": 0.8}))
+    m, a = res.metrics, res.agents
+    listed = m["listed"].iloc[0]
+    assert listed == m["listed"].iloc[-1] > 1500  # all listed on day 0, none after
+    within(m["shamed"].iloc[0], listed * p, math.sqrt(listed * p * (1 - p)))
+    assert m["shamed"].iloc[1] == 0 and m["shamed"].iloc[0] == a["shamed"].sum()
+    # severing, given who was shamed
+    i, j, severed = ties_once(sim.state.net)
+    shamed = a["shamed"].to_numpy()
+    c = a["conformity"].to_numpy(np.float64)
+    keep_i = np.where(shamed[i], 1 - np.minimum(1.0, omega * c[j]), 1.0)  # i's draw
+    keep_j = np.where(shamed[j], 1 - np.minimum(1.0, omega * c[i]), 1.0)  # j's draw
+    q = 1 - keep_i * keep_j
+    assert severed.sum() == m["ties_severed"].sum()
+    within(severed.sum(), q.sum(), math.sqrt((q * (1 - q)).sum()))
+    one = shamed[i] != shamed[j]  # one shamed end: the other one severs
+    other = np.where(shamed[i], c[j], c[i])[one]
+    quarter = np.searchsorted(np.quantile(other, [0.25, 0.5, 0.75]), other)
+    for k in range(4):
+        mine = quarter == k
+        qk = q[one][mine]
+        within(severed[one][mine].sum(), qk.sum(), math.sqrt((qk * (1 - qk)).sum()))
+    assert severed[q == 1].all() and not severed[q == 0].any()  # the cap, and no stray ties
+
+
+def pariah_odds(d, k, shamed, omega, f):
+    """For an agent with d ties, k of them to shamed agents, itself shamed or not, after one
+    day of severing with probability ω from each shamed end (conformity 1): the probability
+    that it is a pariah (fewer than f · d ties left), and how much one of its ties being
+    severed raises it, for a tie to a shamed and to an unshamed neighbour. A tie to a shamed
+    neighbour survives with probability (1 − ω)^(1 + shamed), one to an unshamed neighbour
+    with (1 − ω)^shamed, independently: its active ties are the sum of two binomials."""
+    def left(to_shamed, to_others):  # distribution of the active ties among these
+        return np.convolve(
+            binom.pmf(np.arange(to_shamed + 1), to_shamed, (1 - omega) ** (1 + shamed)),
+            binom.pmf(np.arange(to_others + 1), to_others, (1 - omega) ** shamed))
+
+    def edge(pmf):  # P(f·d − 1 ≤ active < f·d): pariah if one more tie goes, not otherwise
+        a = np.arange(len(pmf))
+        return pmf[(a < f * d) & (a + 1 >= f * d)].sum()
+
+    pmf = left(k, d - k)
+    pariah = pmf[np.arange(d + 1) < f * d].sum()
+    return (pariah, edge(left(k - 1, d - k)) if k else 0.0,
+            edge(left(k, d - k - 1)) if k < d else 0.0)
+
+
+def test_pariahs_are_exactly_those_below_pariah_fraction_and_as_many_as_the_model_says():
+    """Both directions of the pariah rule, and the metric's value. After a day of shaming
+    (``shaming_day``: everyone listed shamed, each shamed end severing a tie with
+    probability ω, conformity 1), an agent is a pariah exactly when it has ties and fewer
+    than f of them still active (f = pariah_fraction): the ``pariah`` column, the agents'
+    ``active_degree`` and the ``pariahs`` metric are checked against the active ties
+    counted from the network's tie codes, every agent, both ways.
+    Their number, given who was shamed: agent i is a pariah with probability P_i
+    (``pariah_odds``: two binomials), so the expected count is Σ P_i; two agents share a
+    random variable only when tied, and given that tie's fate they are independent, so
+    Var = Σ P_i (1 − P_i) + 2 Σ_ties q (1 − q) Δ_i Δ_j, q the tie's severing probability
+    (1 − (1 − ω)^(shamed ends)) and Δ_i how much its severing raises P_i. f doubled
+    (0.7) or left at its default 0.5 breaks the exact check for hundreds of agents and
+    misses the count by more than 10 sd; ω doubled misses it by more than 60 sd."""
+    f, omega = 0.35, 0.5
+    res, sim = run(shaming_day(1.0, omega, pariah_fraction=f))
+    m, a, net = res.metrics, res.agents, sim.state.net
+    assert (a["conformity"] == 1).all()
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    cols = net.neighbour_ids()
+    degree = np.diff(net.indptr)
+    active = np.bincount(rows, weights=(net.tie_codes() & INACTIVE) == 0, minlength=net.n)
+    pariah = (degree > 0) & (active < f * degree)
+    # exact, both ways: every pariah has fewer than f·d active ties, and every agent with
+    # ties and fewer is a pariah
+    np.testing.assert_array_equal(a["active_degree"], active)
+    np.testing.assert_array_equal(a["pariah"], pariah)
+    assert (m["pariahs"] == pariah.sum()).all()  # day 0 and day 1: nothing moved on day 1
+    shamed = a["shamed"].to_numpy()
+    assert (pariah & ~shamed).sum() > 10 and (~pariah & shamed & (degree > 0)).sum() > 1000
+    between = (active >= f * degree) & (active < 2 * f * degree)  # the band f tells apart
+    assert (between & (active < 0.5 * degree)).sum() > 100
+    # the count, against the model given who was shamed
+    k = np.bincount(rows, weights=shamed[cols], minlength=net.n).astype(int)
+    keys = list(zip(degree.tolist(), k.tolist(), shamed.tolist(), strict=True))
+    odds = {key: pariah_odds(*key, omega, f) for key in set(keys)}
+    chance = np.array([odds[key] for key in keys])  # each agent's P, Δ (shamed, other end)
+    once = rows < cols
+    i, j = rows[once], cols[once]
+    q = 1 - (1 - omega) ** (shamed[i].astype(int) + shamed[j])
+    delta_i = np.where(shamed[j], chance[i, 1], chance[i, 2])
+    delta_j = np.where(shamed[i], chance[j, 1], chance[j, 2])
+    var = (chance[:, 0] * (1 - chance[:, 0])).sum() + 2 * (q * (1 - q) * delta_i
+                                                           * delta_j).sum()
+    within(m["pariahs"].iloc[-1], chance[:, 0].sum(), math.sqrt(var))
+
+
 def test_fear_dynamics_and_chilling_effect():
     """Everyone listed forever, fear toward own risk 1 at speed κ: f_t = 1 − (1 − κ)^(t+1);
     penalised acts on day t fall to λ·exp(−f_(t−1)) per agent (conformity 1)."""
@@ -494,6 +627,46 @@ def test_fear_from_listed_neighbours_has_the_size_of_social_weight_times_exposur
     share_tied = (degree > 0).mean()
     for d in (0, days - 1):
         within(m["fear_mean"].iloc[d], w * pi * share_tied * grown[d], w * sd * grown[d])
+
+
+def test_own_score_fear_rises_over_margin_points_above_the_threshold():
+    """The size of fear from one's own score (self weight w, social weight 0): an
+    act (Poisson(λ) per agent, on day 0 only, all seen) costs 15 points, so an agent ends
+    day 0 at 1000 − 15 K, K ~ Poisson(λ), and its score stays there (nothing else moves).
+    Its own risk is r(s) = min(1, max(0, (θ + m − s) / m)): 0 at m points or more above
+    the threshold θ, 1 at it, and 1 while listed (below θ, where r(s) is 1 too). Its fear
+    after day d is then w · r(s) · (1 − (1 − κ)^(d+1)): each agent is checked to float32
+    rounding, and the mean against the model's expectation over K, E[r(1000 − 15 K)], with
+    sd √(Var r / N) (independent agents). The same run with m doubled, or with the default
+    m = 100 in place of the scenario's, misses the mean by more than 50 sd."""
+    w, kappa, lam, theta, margin, days = 0.8, 0.2, 3.0, 900, 80, 5
+    sc = bare(days=days,
+              behaviours=[{"name": "slip", "rate": lam, "delta": -15, "channel": "camera"}],
+              surveillance=camera(1.0), listing={"enabled": True, "threshold": theta},
+              fear={"enabled": True, "speed": kappa, "social_weight": 0.0,
+                    "self_weight": w, "margin": margin},
+              timeline=[{"day": 1, "set": {"behaviours.slip.rate": 0}}])
+    res, _ = run(sc)
+    a, m = res.agents, res.metrics
+    score = 1000 - 15 * a["acts_slip"].to_numpy(np.float64)
+    np.testing.assert_array_equal(a["score"], score)  # set on day 0, unchanged since
+    listed = a["listed"].to_numpy()
+    np.testing.assert_array_equal(listed, score < theta)
+
+    def risk(s):
+        return np.clip((theta + margin - s) / margin, 0.0, 1.0)
+
+    grown = 1 - (1 - kappa) ** np.arange(1, days + 1)
+    own = np.where(listed, 1.0, risk(score))
+    assert 0.1 < ((own > 0) & (own < 1)).mean() < 0.9  # many between 0 and 1
+    np.testing.assert_allclose(a["fear"], w * own * grown[-1], rtol=1e-5, atol=1e-7)
+    # the mean, against the expectation over K ~ Poisson(λ)
+    k = np.arange(60)
+    pk = np.exp(-lam) * lam ** k / np.array([math.factorial(x) for x in k], np.float64)
+    r = risk(1000 - 15.0 * k)
+    mean, var = (pk * r).sum(), (pk * r**2).sum() - (pk * r).sum() ** 2
+    for d in (0, days - 1):
+        within(m["fear_mean"].iloc[d], w * mean * grown[d], w * grown[d] * math.sqrt(var / N))
 
 
 def test_true_reports():
