@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 from scipy.stats import qmc
 
-from scsim.core.rng import name_id, stream_key
+from scsim.core.rng import stream_key
 from scsim.errors import ScenarioError, ScenarioWarning, ScsimError
 from scsim.outputs.words import counted
 from scsim.scenario.loader import parse_assignment
@@ -295,8 +294,3 @@ def cell_label(cell: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in cell.items()) or "(base)"
 
-
-def cell_id(cell: dict[str, Any]) -> str:
-    """A stable id of a cell's parameters (hex), for resuming."""
-    text = yaml.safe_dump(cell, sort_keys=True)
-    return f"{name_id(text):016x}"

@@ -925,11 +925,6 @@ class RunStore:
             self._set_damaged(con, run_id, problems)
             self._ensure_views(con)
 
-    def damaged_count(self) -> int:
-        with self._connect() as con:
-            return con.execute("SELECT count(*) FROM runs WHERE status = 'damaged'"
-                               ).fetchone()[0]
-
     def query(self, sql: str) -> pd.DataFrame:
         """Run one SQL statement on the catalogue and return its result.
 
