@@ -66,7 +66,7 @@ def test_run_report(tmp_path, pair):
     html = check_report(report_run(res, tmp_path / "report"), [
         "scores", "tiers", "listed", "travel", "chilling", "ties", "groups", "companies",
         "network", "sources", "regions"])
-    assert "causes (no wrongful listings)" in html
+    assert "Wrongful listings by cause, cumulative (no wrongful listings)" in html
     assert "ever listed" in html and "national-800" in html  # the summary table
     for line in run_headline(res).splitlines():
         assert f"<p class='headline'>{escape(line)}</p>" in html
@@ -138,18 +138,20 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
         "listed", "travel", "ties", "network"])
     # the list-only reading moves nobody's score: no flat chart of scores, nor a caption
     # naming a threshold line it does not draw
-    assert ("Not drawn: scores (scoring is off: nobody&#x27;s score moves); tiers (scoring "
-            "is off") in html
-    assert "groups (the population is one group: there is no other to compare" in html
+    assert ("Not drawn: Score distribution over time (scoring is off: nobody&#x27;s score "
+            "moves); Agents per tier (scoring is off") in html
+    assert ("Listing rate per group and disparate impact (the population is one group: "
+            "there is no other to compare") in html
     # one region: its one line, "region 0", was the listed chart again in other units
-    assert ("regions (the population lives in one region: there is no other to compare its "
-            "listing rate with (the listed chart draws it))") in html
+    assert ("Listed per region (the population lives in one region: there is no other to "
+            "compare its listing rate with (the listed chart draws it))") in html
     # the list-only reading scores nobody: no empty frame of points by source
-    assert "sources (no source gave or took any points: nobody was scored)" in html
-    assert "companies (companies are not scored in this scenario)" in html
+    assert ("Where the points come from (no source gave or took any points: nobody was "
+            "scored)") in html
+    assert "Companies (companies are not scored in this scenario)" in html
     assert "<td>companies</td>" not in html  # nor a companies section in the summary
-    assert ("wrongful_groups (the population is one group: there is no other to compare its "
-            "wrongful listings with)") in html
+    assert ("Wrongful listings per group (the population is one group: there is no other "
+            "to compare its wrongful listings with)") in html
     assert len(RUN_CHARTS) == 10
 
 
@@ -294,6 +296,31 @@ def test_each_chart_of_one_pair_of_several_says_so_itself(tmp_path):
                 if t.get_text() != figure.get_suptitle())
     assert drawn == charts[0].caption and drawn.endswith(note)
     assert figure.get_suptitle() == charts[0].title  # the title kept
+
+
+def test_charts_not_drawn_are_named_by_their_titles(tmp_path, pair):
+    """The report's "Not drawn" line named a chart left out by its file stem, a word of
+    the code: "Not drawn: wrongful_groups (nobody was listed wrongfully); causes (no
+    wrongful listings)". It names it by the title the chart has where it is drawn; and a
+    comparison of several pairs says that these reasons are the first pair's, whose
+    charts they are, beside a headline over all pairs that may count wrongful listings."""
+    from scsim.report.figures import CHART_TITLES
+
+    drawn, _ = draw_charts([(f"{side}: national-800", res)
+                            for side, res in zip("AB", (pair.a[0], pair.b[0]), strict=True)],
+                           pair)
+    assert {c.name for c in drawn} == set(CHART_TITLES)
+    for chart in drawn:  # the network's title says whether a tie was severed
+        assert chart.title == CHART_TITLES[chart.name] or (
+            chart.name == "network" and chart.title.startswith(CHART_TITLES["network"]))
+    a = scsim.load_scenario("national-800", agents=500, days=10)
+    html = report_comparison(compare(a, a, seed=1, reps=2), tmp_path / "cmp").read_text(
+        encoding="utf-8")
+    said = " ".join(re.search(r"<p class='lead'>(Not drawn: .*?)</p>", html, re.S).group(1).split())
+    assert said == ("Not drawn: Wrongful listings per group (nobody was listed wrongfully); "
+                    "Wrongful listings by cause, cumulative (no wrongful listings). A and B: "
+                    "the first of the 2 pairs (seed 1), not their mean.")
+    assert "wrongful_groups" not in said
 
 
 def test_provenance_charts_and_case_files(tmp_path):

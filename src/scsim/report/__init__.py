@@ -51,7 +51,7 @@ from scsim.outputs.words import (
     source_in_words,
     unbounded_note,
 )
-from scsim.report.figures import Chart, Runs, draw_charts
+from scsim.report.figures import CHART_TITLES, Chart, Runs, draw_charts
 from scsim.report.provenance import case_files_html
 from scsim.scenario.diff import changed_settings
 from scsim.scenario.reference import show_setting, timeline_in_words
@@ -252,8 +252,12 @@ def _write(folder: str | os.PathLike, title: str, runs: Runs, head: list[str],
     sections = [(c.name, c.title) for c in charts] + [(a, h) for a, h, _ in tail]
     links = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in sections)
     tail_html = "".join(f"<h2 id='{a}'>{html.escape(h)}</h2>{body}" for a, h, body in tail)
+    # each chart left out by its title, as the links name those drawn; a comparison of
+    # several pairs says that its reasons ("nobody was listed wrongfully") are the first
+    # pair's, as the charts' captions do (its headline may count wrongful listings)
     not_drawn = "" if not skipped else _p("Not drawn: " + "; ".join(
-        f"{name} ({why})" for name, why in skipped.items()) + ".")
+        f"{CHART_TITLES.get(name, name)} ({why})" for name, why in skipped.items()) + "."
+        + (f" {note}" if note else ""))
     with atomic_folder(folder, kind="report", force=force) as tmp:
         figures = []
         for k, chart in enumerate(charts, start=1):

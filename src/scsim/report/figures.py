@@ -76,6 +76,26 @@ SERIES_COLORS = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7
 # 20 distinct colours, the strong ones first (matplotlib's tab20, dark then light)
 SOURCE_PALETTE = (*mpl.colormaps["tab20"].colors[0::2], *mpl.colormaps["tab20"].colors[1::2])
 TIES_AXIS_FROM = 95.0  # %: the ties chart's left axis starts here or lower
+# Each chart's title, by its name (the stem of its files): the report's "Not drawn" line
+# names a chart it leaves out by its title, as the links to the charts drawn do (it said
+# "wrongful_groups (nobody was listed wrongfully)"). The network picture's title says
+# whether a tie was severed; left out, it is this one.
+CHART_TITLES = {
+    "scores": "Score distribution over time",
+    "difference": "Paired difference, B − A, day by day",
+    "tiers": "Agents per tier",
+    "listed": "Listed and wrongfully listed",
+    "travel": "Blocked air and train tickets, cumulative",
+    "chilling": "Penalised acts relative to the start (chilling effect)",
+    "ties": "Ties active, largest component and pariahs",
+    "groups": "Listing rate per group and disparate impact",
+    "wrongful_groups": "Wrongful listings per group",
+    "companies": "Companies",
+    "network": "A sample of the network",
+    "sources": "Where the points come from",
+    "causes": "Wrongful listings by cause, cumulative",
+    "regions": "Listed per region",
+}
 
 
 @dataclass
@@ -241,7 +261,7 @@ def scores(runs: Runs) -> Chart:
                "day; the line is the median")
     caption += ("; the red dotted line is the listing threshold."
                 if any(_threshold(res) is not None for _, res in runs) else ".")
-    chart, axes = blank_chart("scores", "Score distribution over time", caption, ncols=len(runs),
+    chart, axes = blank_chart("scores", CHART_TITLES["scores"], caption, ncols=len(runs),
                          sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         m, x = res.metrics, _days(res)
@@ -297,7 +317,7 @@ def tiers(runs: Runs) -> Chart | str:
         caption += (f" No agent was ever in tiers {', '.join(empty[:-1])} or {empty[-1]}, "
                     "so they are left out.")
     caption += left_out
-    chart, axes = blank_chart("tiers", "Agents per tier", caption, ncols=len(runs), sharey=True)
+    chart, axes = blank_chart("tiers", CHART_TITLES["tiers"], caption, ncols=len(runs), sharey=True)
     for ax, (_label, res) in zip(axes, runs, strict=True):
         # each tier keeps its colour, the one of its place among all the scenario's tiers
         # (numbered among the tiers drawn, tier c would turn red when tier d is left out)
@@ -331,7 +351,7 @@ def listed(runs: Runs) -> Chart:
     def per_100k(res: Result, col: str) -> pd.Series:
         return _per(res.metrics[col], _n(res))
 
-    chart, ax = _line_chart("listed", "Listed and wrongfully listed", caption, runs, [
+    chart, ax = _line_chart("listed", CHART_TITLES["listed"], caption, runs, [
         (metric_label(col), color, lambda r, col=col: per_100k(r, col))
         for col, color in drawn.items()], "agents per 100,000")
     _from_zero(ax)
@@ -351,7 +371,7 @@ def travel(runs: Runs) -> Chart:
     caption = (f"Blocked ticket purchases since day 0, per {per} agents; thin lines: the 2018 "
                f"figures (per {per} people a year) added up over the same days, as reported "
                "(dotted) and from the year-end totals (dash-dotted).")
-    chart, ax = _line_chart("travel", "Blocked air and train tickets, cumulative", caption, runs, [
+    chart, ax = _line_chart("travel", CHART_TITLES["travel"], caption, runs, [
         ("air tickets", "C0",
          lambda r: _per(r.metrics["blocked_air"].cumsum(), _n(r), TICKETS_PER)),
         ("train tickets", "C1",
@@ -410,7 +430,7 @@ def chilling(runs: Runs) -> Chart | str:
                lambda r, b=b: _relative(r.metrics[f"acts_{b}"])) for k, b in enumerate(names)]
     series.append(("all penalised acts", "black", lambda r: _relative(r.metrics[
         "penalised_acts"])))
-    chart, ax = _line_chart("chilling", "Penalised acts relative to the start (chilling effect)",
+    chart, ax = _line_chart("chilling", CHART_TITLES["chilling"],
                             caption, runs, series,
                             # on two lines: on one it ran up over the chart's title
                             f"acts per day, {SMOOTH}-day mean\n(% of the first {SMOOTH} days)")
@@ -431,7 +451,7 @@ def ties(runs: Runs) -> Chart:
     caption = ("Left: ties active (neither severed by one of the two, nor suspended while "
                "one of them is detained), and agents in the largest connected component of "
                "active ties (dots: days measured). Right: pariahs, agents left with few ties.")
-    chart, (left, right) = blank_chart("ties", "Ties active, largest component and pariahs",
+    chart, (left, right) = blank_chart("ties", CHART_TITLES["ties"],
                                        caption, 2)
     _overlay(left, runs, [("ties active (% of ties)", "C0",
                            lambda r: r.metrics["ties_active_frac"] * 100)])
@@ -465,7 +485,7 @@ def groups(runs: Runs) -> Chart | str:
     caption = (f"Left: share of each group on the list each day. Right: disparate impact, a "
                f"group's listed share divided by that of {ref}; 1 = parity, above 1 = listed "
                "more often.")
-    chart, (left, right) = blank_chart("groups", "Listing rate per group and disparate impact",
+    chart, (left, right) = blank_chart("groups", CHART_TITLES["groups"],
                                   caption, 2)
     names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
     _overlay(left, runs, [(g, f"C{k % 10}", lambda r, g=g: r.metrics[f"listed_rate_{g}"] * 100)
@@ -528,7 +548,7 @@ def wrongful_groups(runs: Runs) -> Chart | str:
                f"wrongfully by the last day, divided by that of {ref}, with its 95 % interval "
                "(as in the summary table); 1 = parity, above 1 = listed wrongfully more "
                "often." + left_out)
-    chart, (left, right) = blank_chart("wrongful_groups", "Wrongful listings per group",
+    chart, (left, right) = blank_chart("wrongful_groups", CHART_TITLES["wrongful_groups"],
                                        caption, 2)
     names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
     _overlay(left, runs, [(g, f"C{k % 10}",
@@ -602,7 +622,7 @@ def companies(runs: Runs) -> Chart | str:
         return "companies are not scored in this scenario"
     caption = ("Left: share of companies in each corporate tier (the tier sets the tax and "
                "inspection rates). Right: companies on the list." + left_out)
-    chart, (left, right) = blank_chart("companies", "Companies", caption, 2)
+    chart, (left, right) = blank_chart("companies", CHART_TITLES["companies"], caption, 2)
     names = runs[0][1].names.company_tiers
     colors = _tier_colors(len(names))
     _overlay(left, runs, [(f"tier {t}", colors[k],
@@ -639,8 +659,8 @@ def network(runs: Runs) -> Chart | str:
                "random agents through their ties; colour: tier, ring: listed"
                + (", purple dashes: severed ties" if severed else "")
                + ". Positions: force layout (no units).")
-    title = ("Who was cut off: a sample of the network" if severed
-             else "A sample of the network: no tie was severed")
+    title = (f"Who was cut off: {CHART_TITLES['network'].lower()}" if severed
+             else f"{CHART_TITLES['network']}: no tie was severed")
     chart, axes = blank_chart("network", title, caption, len(panels),
                               width=min(5.0 * len(panels), 15.0), height=5.2)
     graph = nx.Graph()
@@ -710,7 +730,7 @@ def differences(comparison: Comparison) -> Chart:
     over = f"mean over {reps} pairs, band: 95 % interval" if reps > 1 else "one pair"
     caption = (f"B − A per day, same agents and random numbers ({over}); above 0: more "
                f"under B. Right: {SMOOTH}-day mean of penalised acts.")
-    chart, (left, right) = blank_chart("difference", "Paired difference, B − A, day by day",
+    chart, (left, right) = blank_chart("difference", CHART_TITLES["difference"],
                                        caption, 2)
     for ax, col, color in ((left, "listed", "C0"), (left, "wrongful_listed", "C3"),
                            (right, "penalised_acts", "black")):

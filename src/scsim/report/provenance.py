@@ -18,6 +18,7 @@ from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
 from scsim.outputs.words import counted
 from scsim.report.figures import (
+    CHART_TITLES,
     ONE_DAY,
     SMOOTH,
     Chart,
@@ -54,7 +55,7 @@ def sources(runs: Runs) -> Chart | str:
         return ONE_DAY
     caption = (f"Points gained (above 0) and lost (below 0) per agent and day by source, "
                f"recorded scores, {SMOOTH}-day rolling mean; together: the mean score's change.")
-    chart, axes = blank_chart("sources", "Where the points come from", caption,
+    chart, axes = blank_chart("sources", CHART_TITLES["sources"], caption,
                               ncols=len(runs), sharey=True)
     shown = [s for s in runs[0][1].names.sources
              if any(res.metrics[f"points_{s}"].abs().sum() > 0 for _, res in runs
@@ -95,7 +96,7 @@ def causes(runs: Runs) -> Chart | str:
     caption = ("Wrongful listings so far, by the error that made the recorded score cross "
                "the threshold, or that put a severe act on the record (several: no single "
                "error decided it).")
-    chart, axes = blank_chart("causes", "Wrongful listings by cause, cumulative", caption,
+    chart, axes = blank_chart("causes", CHART_TITLES["causes"], caption,
                               ncols=len(runs), sharey=True)
     for ax, (_, res) in zip(axes, runs, strict=True):
         days = _days(res)
@@ -123,7 +124,7 @@ def regions(runs: Runs) -> Chart | str:
                 "listing rate with (the listed chart draws it)")
     caption = ("Share of each region's agents on the list each day (a region's curve starts "
                "when the system starts there).")
-    chart, axes = blank_chart("regions", "Listed per region", caption, ncols=len(runs),
+    chart, axes = blank_chart("regions", CHART_TITLES["regions"], caption, ncols=len(runs),
                               sharey=True)
     for ax, (_, res) in zip(axes, runs, strict=True):
         size = res.agents["region"].value_counts()
