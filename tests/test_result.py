@@ -85,20 +85,54 @@ def test_the_wrongfully_listed_now_say_what_they_count():
 
 def test_a_rare_rate_per_person_keeps_its_digits():
     """Rates per person and year had 4 decimals: 3 blocked train tickets among 20,000
-    people in 200 days read "0.0000/person/yr", which is none. Three significant digits."""
+    people in 200 days read "0.0000/person/yr", which is none. Blocked tickets are per
+    100 people a year, as the headline gives them (two significant digits); other rates
+    per person, with three."""
+    from scsim.outputs.headline import run_headline
+
     res = scsim.simulate(scsim.load_scenario("national-800", agents=20_000, days=200),
                          seed=1)
     rows = res.summary().set_index("figure")
     train = rows.loc[label("blocked_train")]
-    per_year = train["value"] / 20_000 / (200 / 365)
-    assert 0 < per_year < 0.001
-    digits = f"{per_year:.3g}"  # e.g. 0.000639
-    assert train["note"].startswith(f"{digits.rstrip('0')}/person/yr; 2018: "), train["note"]
-    assert rows.loc["uses", "note"].endswith("/person/yr")
+    per_100 = 100 * train["value"] / 20_000 / (200 / 365)
+    assert 0 < per_100 < 0.1
+    said = f"{per_100:.2g}"  # e.g. 0.064
+    assert train["note"].startswith(f"{said} per 100 people a year; "), train["note"]
+    assert f" and {said} train tickets per 100 people a year " in run_headline(res)
+    uses = rows.loc["uses"]
+    assert uses["note"] == f"{uses['value'] / 20_000 / (200 / 365):.3g}/person/yr"
     # 200 days' rates read as a year's without a word: the run's days say so, as the
     # headline does
-    assert rows.loc["days", "note"] == ("the rates per person a year below are scaled to a "
-                                        "year from these days")
+    assert rows.loc["days", "note"] == ("the rates a year below are scaled to a year from "
+                                        "these days")
+
+
+def test_the_tables_ticket_rates_are_the_headlines():
+    """The summary table gave blocked tickets per person a year beside the 2018 figures
+    without their readings ("0.00973/person/yr; 2018: 0.0129 / 0.0058"), under a headline
+    (and beside the report's chart and the dashboard's bars) that says "0.97 air ...
+    tickets per 100 people a year; China 2018: 1.3 ... as reported, 0.58 ... from the
+    year-end totals": one figure on two scales, and two 2018 figures a reader could not
+    tell apart. The table says them as the headline does."""
+    from scsim.analysis.published import ticket_figures
+    from scsim.outputs.headline import run_headline
+    from scsim.outputs.words import in_digits
+
+    res = scsim.simulate(scsim.load_scenario("national-800", agents=3000, days=365,
+                                             overrides={"listing.threshold": 650}), seed=2)
+    notes = res.summary().set_index("figure")["note"]
+    headline = run_headline(res)
+    for mode in ("air", "train"):
+        rate = in_digits(100 * res.metrics[f"blocked_{mode}"].sum() / 3000)
+        assert rate != "0"
+        published = ", ".join(f"{in_digits(100 * f.value)} {f.reading_words}"
+                              for f in ticket_figures(mode))
+        assert notes[label(f"blocked_{mode}")] == (
+            f"{rate} per 100 people a year; China 2018: {published}")
+        assert f" {rate} {mode} " in headline or f" {rate} {mode} tickets" in headline
+    assert notes[label("blocked_air")].endswith(
+        "China 2018: 1.3 as reported, 0.58 from the year-end totals")
+    assert "China 2018: 1.3 and 0.39 as reported, 0.58 and 0.13 from the year-end" in headline
 
 
 def test_the_score_figures_say_what_they_are(result):
@@ -131,8 +165,8 @@ def test_tickets_a_year_in_the_table_are_the_headlines():
     assert f"Blocked travel: {in_digits(100 * per_person)} air and " in run_headline(res)
     notes = res.summary().set_index("figure")["note"]
     assert notes[label("blocked_air")].startswith(
-        f"{in_digits(per_person, 3)}/person/yr while sanctions were on (80 of the 120 "
-        "days); 2018: ")
+        f"{in_digits(100 * per_person)} per 100 people a year while sanctions were on (80 "
+        "of the 120 days); China 2018: ")
     assert " while sanctions were on (80 of the 120 days); " in notes[
         label("blocked_tickets_wrongful")]
 

@@ -124,8 +124,8 @@ def summarise(res: Result) -> pd.DataFrame:
         rows.append((section, figure, float(value), note))
 
     add("run", "agents", n)
-    add("run", "days", days, "the rates per person a year below are scaled to a year from "
-        "these days" if days < 365 else "")
+    add("run", "days", days, "the rates a year below are scaled to a year from these days"
+        if days < 365 else "")
     # not the seed: a float, as every value is, loses a seed's last digits (4.1e18)
     add("score", "mean", last["score_mean"], "final day, points")
     add("score", "sd", last["score_sd"], f"{unit('score_sd')}, the standard deviation: how "
@@ -143,6 +143,12 @@ def summarise(res: Result) -> pd.DataFrame:
     def per_person_year(total: float, over: float = years) -> str:
         # 3 significant digits: 0.0000 hid a rare count
         return f"{in_digits(total / n / over, 3)}/person/yr"
+
+    def tickets_a_year(total: float, over: float) -> str:
+        # blocked tickets per 100 people a year, written as the headline, the report's
+        # travel chart and the dashboard write them ("0.00973/person/yr" beside a headline
+        # of "0.97 ... per 100 people a year" was one figure on two scales)
+        return f"{in_digits(100 * total / n / over)} per 100 people a year"
 
     # tickets a year are those of the days sanctions ran, as the headline says them (a
     # system abolished after a year of two blocked them in one year, not two)
@@ -171,14 +177,17 @@ def summarise(res: Result) -> pd.DataFrame:
     add("listing", "delisted", m["delisted"].sum(), f"{m['appeals_won'].sum():,.0f} by appeal")
     for col in ("blocked_air", "blocked_train"):
         total = m[col].sum()
+        # the 2018 figures each with its reading, as the headline says them ("2018: 0.0129
+        # / 0.0058" did not say which was which)
         add("sanctions", label(col), total,
-            f"{per_person_year(total, tickets_over)}{while_on}; 2018: " + " / ".join(
-                f"{f.value}" for f in ticket_figures(col.removeprefix("blocked_"))))
+            f"{tickets_a_year(total, tickets_over)}{while_on}; China 2018: " + ", ".join(
+                f"{in_digits(100 * f.value)} {f.reading_words}"
+                for f in ticket_figures(col.removeprefix("blocked_"))))
     if res.names.errors:  # the wrongful travel bans
         wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
             ["blocked_air", "blocked_train"]].to_numpy().sum()
         add("sanctions", label("blocked_tickets_wrongful"), wrongful,
-            f"{per_person_year(wrongful, tickets_over)}{while_on}; " + (
+            f"{tickets_a_year(wrongful, tickets_over)}{while_on}; " + (
                 f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
                 else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
