@@ -26,6 +26,7 @@ from scsim.dashboard.settings import leaves, scenario_of
 from scsim.dashboard.views import TRACED_SHOWN, agent_view, floats, run_view
 from scsim.dashboard.worker import TRACED
 from scsim.errors import ScenarioError, ScsimError
+from scsim.outputs.words import in_digits, significant
 from scsim.scenario import builtin_names, load_scenario
 from scsim.store import open_store
 
@@ -552,10 +553,15 @@ def test_run_view_matches_the_result(compiled_kernels):
     assert view["numbers"]["ever_listed"] == int((res.agents["times_listed"] > 0).sum())
     assert view["series"]["day"] == list(range(40))
     assert "detained" not in view["series"]  # no detention in national-800: no chart
-    air = view["travel"][0]
-    assert air["run"] == pytest.approx(100 * res.metrics["blocked_air"].sum() / 2000
-                                       / (40 / 365))
-    assert [f["value"] for f in air["published"]] == pytest.approx([1.29, 0.58])
+    # the bars' numbers are the headline's, above them (the 2018 bar said 1.29 under a
+    # headline saying 1.3)
+    air, train = view["travel"]
+    assert air["run"] == significant(100 * res.metrics["blocked_air"].sum() / 2000
+                                     / (40 / 365), 2)
+    assert [f["value"] for f in air["published"]] == [1.3, 0.58]
+    assert [f["value"] for f in train["published"]] == [0.39, 0.13]
+    assert (f"Blocked travel: {in_digits(air['run'])} air and {in_digits(train['run'])} "
+            "train tickets per 100 people a year") in view["headline"][1]
     assert len(view["network"]["nodes"]) == len(res.sample.nodes)
     assert set(view["groups"]) == {"majority", "minority"}
     assert view["reference_group"] == "majority"  # named in the disparate-impact caption

@@ -202,7 +202,7 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#chart-score")).to_have_attribute("aria-label", re.compile(
         r"; 5–95 % band on day 39: \S+ to \S+; 25–75 % band on day 39: "))
     expect(page.locator("#chart-travel")).to_have_attribute("aria-label", re.compile(
-        r"^air: this run: \S+; air: 2018, as reported: 1.29; "))
+        r"^air: this run: \S+; air: 2018, as reported: 1.3; "))
     # the score chart's bands are seen by their edges, lines of 3:1 at least (WCAG 1.4.11)
     # against the background and the fill either side of them (the 5–95 % band's fill, light
     # blue at 35 %, was 1.2:1), and named in its key with the median (which stands out from
