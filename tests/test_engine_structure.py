@@ -135,6 +135,23 @@ def test_metric_registry_covers_exactly_the_metric_columns(name):
         assert label != col.replace("_", " ") or m.per is None, (col, label)
 
 
+def test_points_by_source_are_named_as_scsim_sources_names_them():
+    """A comparison's tables (``compare --full``, its report, the dashboard's "Every
+    metric") said "points from listed penalty" and "points from true sighting" where
+    ``scsim sources``, the report's chart of sources and the case files say "listed
+    neighbours" and "true sightings": one figure under two names. Each says the
+    source's label."""
+    from scsim.core.source import source_registry
+
+    for src in source_registry():
+        assert metric_label(f"points_{src.name}") == f"points from {src.label}"
+        assert metric_label(f"clean_points_{src.name}") == (
+            f"error-free points from {src.label}")
+    assert metric_label("points_listed_penalty") == "points from listed neighbours"
+    assert metric_label("points_true_sighting") == "points from true sightings"
+    assert metric_label("wrongful_by_false_report") == "wrongful listings by false report"
+
+
 def test_metric_registry_table_for_the_docs():
     reg = metric_registry()
     assert list(reg.columns) == ["name", "unit", "kind", "headline", "label", "description",

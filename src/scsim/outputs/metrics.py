@@ -189,14 +189,31 @@ def measured_unit(column: str, measure: str) -> str:
     return f"{m.unit} (0-1)" if m.unit in ("share", "share of the group") else m.unit
 
 
+def source_label(name: str) -> str:
+    """A source of points as ``scsim sources``, the report's chart of sources and the case
+    files name it (``core.source``: 'true sightings', 'listed neighbours'), else its name
+    spoken (a source this version does not declare)."""
+    from scsim.core.source import source
+
+    try:
+        return source(name).label
+    except KeyError:
+        return spoken(name)
+
+
 def metric_label(column: str) -> str:
-    """A human label for a metric column (its declaration's label, NAME filled in)."""
+    """A human label for a metric column (its declaration's label, NAME filled in; a
+    source of points by its label: the tables of a comparison said "points from listed
+    penalty" and "points from true sighting" where ``scsim sources``, the report's chart
+    and the case files say "listed neighbours" and "true sightings")."""
     m = metric_of(column)
     if m is None:
         return column.replace("_", " ")
     if m.per is None:
         return m.label
-    return m.label.replace("NAME", spoken(column[len(m.prefix):]))
+    name = column[len(m.prefix):]
+    return m.label.replace("NAME", source_label(name) if m.per in ("sources", "clean_sources")
+                           else spoken(name))
 
 
 def metric_columns(names: Names) -> list[str]:
