@@ -384,3 +384,21 @@ def test_every_source_of_points_is_described_as_the_code_declares_it():
         assert s.description in page, s.name
     assert "| `clamping` | clamping | score, detention, companies |" in page
     assert "β per listed" not in page and "<!-- scsim:" not in page
+
+
+def test_ci_is_spelled_out_before_a_reader_meets_it():
+    """The tour's answers read "(95 % CI 18 to 69)", and the dashboard's comparison says
+    the same, but neither the README, the getting-started page nor the page a teacher
+    presses Compare on said what "CI" stands for or how to read one: "with the 95 %
+    interval over the pairs" was all. Each says it before its first "95 % CI"."""
+    pages = {"README.md": (REPO / "README.md").read_text(encoding="utf-8"),
+             "getting-started.md": (DOCS / "getting-started.md").read_text(encoding="utf-8"),
+             "dashboard page": (REPO / "src" / "scsim" / "dashboard" / "static"
+                                / "index.html").read_text(encoding="utf-8")}
+    for name, text in pages.items():
+        text = " ".join(text.split())
+        spelled = text.find("confidence interval")
+        assert spelled >= 0, name
+        first = text.find("95 % CI ")  # as an answer says it, a number after it
+        assert first < 0 or spelled < first, name
+        assert "95 % CI" in text[:spelled + 200], name  # the abbreviation named with it
