@@ -216,6 +216,24 @@ def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):
         "A: court-blacklist has no tiers, so it is not drawn.")
 
 
+def test_a_side_that_scores_nobody_is_said_not_drawn_as_an_empty_frame():
+    """no-system against national-800: "Where the points come from" drew A's panel empty,
+    its days running from 0 to 1 beside B's 0 to 19. The side that scores nobody is left
+    out and the caption says so, as the tiers and companies charts do."""
+    from scsim.report.provenance import sources
+
+    a, b = (scsim.simulate(scsim.load_scenario(name, agents=1000, days=20), seed=4)
+            for name in ("no-system", "national-800"))
+    chart = sources([("A: no-system", a), ("B: national-800", b)])
+    (panel,) = chart.figure.axes
+    assert panel.get_xlim()[1] > 10  # B's days
+    assert " ".join(chart.caption.split()).endswith(
+        "A: no-system scores nobody, so it is not drawn.")
+    assert set(chart.data["run"]) == {"B: national-800"}
+    both = sources([("A: national-800", b), ("B: national-800", b)])
+    assert len(both.figure.axes) == 2 and "not drawn" not in both.caption
+
+
 def test_report_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SCSIM_STORE", str(tmp_path))
     code, out, _ = run_cli(monkeypatch, capsys, "run", "informants", "--agents", "2000",

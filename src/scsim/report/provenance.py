@@ -24,6 +24,7 @@ from scsim.report.figures import (
     Chart,
     Runs,
     _days,
+    _drawn,
     _from_zero,
     _n,
     _panel_titles,
@@ -53,15 +54,21 @@ def sources(runs: Runs) -> Chart | str:
         return "the run has no points by source (saved before provenance)"
     if one_day(runs):
         return ONE_DAY
-    caption = (f"Points gained (above 0) and lost (below 0) per agent and day by source, "
-               f"recorded scores, {SMOOTH}-day rolling mean; together: the mean score's change.")
-    chart, axes = blank_chart("sources", CHART_TITLES["sources"], caption,
-                              ncols=len(runs), sharey=True)
     shown = [s for s in runs[0][1].names.sources
              if any(res.metrics[f"points_{s}"].abs().sum() > 0 for _, res in runs
                     if f"points_{s}" in res.metrics)]
     if not shown:  # an empty frame with a 0-1 axis said nothing
         return "no source gave or took any points: nobody was scored"
+    # a side that scores nobody (no-system against national-800) is said, not drawn as
+    # an empty frame whose days ran from 0 to 1
+    runs, left_out = _drawn(runs, lambda res: any(
+        res.metrics[f"points_{s}"].abs().sum() > 0 for s in shown
+        if f"points_{s}" in res.metrics), "scores nobody")
+    caption = (f"Points gained (above 0) and lost (below 0) per agent and day by source, "
+               f"recorded scores, {SMOOTH}-day rolling mean; together: the mean score's "
+               f"change.{left_out}")
+    chart, axes = blank_chart("sources", CHART_TITLES["sources"], caption,
+                              ncols=len(runs), sharey=True)
     colors = {s: source_color(s) for s in shown}
     data = []
     for ax, (label, res) in zip(axes, runs, strict=True):
