@@ -424,6 +424,9 @@ def test_explain_and_sources_speak_plainly(monkeypatch, capsys):
     assert code == 0 and "error-free points" in out and "points per agent" in out
     assert "clean_points" not in out and "per_agent" not in out
     assert "true sightings" in out and "true_sighting" not in out  # sources in words
+    legend = out.split("What each source is, for one person:")[1]  # each source that moved
+    assert "true sightings: " in legend and "recovery: the daily pull" in legend
+    assert "group bonus" not in legend  # no points from it: not explained
     code, data, _ = scsim(monkeypatch, capsys, "sources", "last", "--csv")
     assert data.splitlines()[0] == "source,label,points,clean_points,per_agent"
     code, out, _ = scsim(monkeypatch, capsys, "explain", "last", "3")

@@ -10,6 +10,7 @@ import typer
 
 from scsim.cli.app import DashedArguments, StoreOption, app, console, open_runs
 from scsim.cli.render import frame_table, whole_numbers
+from scsim.core.source import source
 from scsim.errors import ScsimError
 
 RunArgument = Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")]
@@ -133,3 +134,20 @@ def sources(
         console.print(f"wrongful listings: {int(causes.sum()):,}"
                       + "".join(f"; {c.replace('_', ' ')} {n:,}"
                                 for c, n in causes.items() if n), soft_wrap=True)
+        _explain_sources(table)
+
+
+def _explain_sources(table) -> None:
+    """Under the totals, what each source that moved points is, for one person, in the
+    words of the case files (``core.source.Source.description``); sources a run no longer
+    declares are left out."""
+    moved = table[(table["points"] != 0) | (table["clean_points"] != 0)]
+    lines = []
+    for name, label in zip(moved["source"], moved["label"], strict=True):
+        try:
+            lines.append(f"  {label}: {source(name).description}")
+        except KeyError:
+            continue
+    if lines:
+        console.print("\n".join(["What each source is, for one person:", *lines]),
+                      highlight=False)
