@@ -240,7 +240,9 @@ def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
 @pytest.mark.parametrize(("name", "term"), [
     ("national-800", "; listed below 550 points, each listing for 365 days (730 days for a "
                      "severe act) even if the score recovers meanwhile, renewed at its end if "
-                     "the score is still below, unless a won appeal ends it sooner; amounts"),
+                     "the score is still below, unless a won appeal ends it sooner; tiers "
+                     "by score: a 700 points and up, b 650 to under 700 points, c 550 to "
+                     "under 650 points, d under 550 points; amounts"),
     ("court-blacklist", " points; each listing lasts 3,650 days, unless a won appeal or "
                         "complying ends it sooner; amounts"),
     ("mesa-parity", "; listed below 940 points, each listing for 365 days even if the score "
@@ -258,6 +260,24 @@ def test_the_reading_key_says_a_listing_runs_its_term(name, term):
     long, what renews it and what ends it sooner (a severe act's term only in a scenario
     that has one; nothing where nothing lists)."""
     assert term in casefile.reading_key(scsim.load_scenario(name), 700.0)
+
+
+def test_the_reading_key_says_what_each_tier_is():
+    """A case file's lines say "tier c (score 649.2)" and nothing said what tier c is: the
+    key under its first line gives each tier's scores, and from which day a timeline
+    changes them; nothing where there are no tiers or scores never move."""
+    key = casefile.reading_key(scsim.load_scenario("three-tier"), 700.0)
+    assert ("; tiers by score: trustworthy 750 points and up, average 600 to under 750 "
+            "points, untrustworthy under 600 points; amounts") in key
+    changed = scsim.load_scenario("three-tier", overrides=[
+        "timeline=[{day: 100, set: {tiers: [{name: trustworthy, min: 800}, "
+        "{name: average, min: 650}, {name: untrustworthy, min: 0}]}}]"])
+    assert ("; tiers by score: trustworthy 750 points and up, average 600 to under 750 "
+            "points, untrustworthy under 600 points; from day 100 trustworthy 800 points and "
+            "up, average 650 to under 800 points, untrustworthy under 650 points; amounts"
+            ) in casefile.reading_key(changed, 700.0)
+    for name in ("court-blacklist", "no-system"):  # no tiers; scores that never move
+        assert "tiers" not in casefile.reading_key(scsim.load_scenario(name), 700.0)
 
 
 def listing_rows(value: float, other: int = -1, event: str = "listed") -> pd.DataFrame:

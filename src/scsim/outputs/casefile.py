@@ -1086,15 +1086,37 @@ def _listed_below(sc) -> str:
     return "; " + ", ".join(said) if said else ""
 
 
+def _tier_bands(sc) -> str:
+    """"; tiers by score: a 700 points and up, b 650 to under 700 points, ..." for ``sc``'s
+    tiers (``outputs.summary.tier_bounds``), and from which day each step of its timeline
+    changes them: a case file's "tier c" told a reader nothing. "" with fewer than two
+    tiers (everyone in one), or where scores never move (no-system)."""
+    from scsim.outputs.summary import tier_bounds
+    from scsim.scenario.loader import timeline_epochs
+
+    epochs = timeline_epochs(sc)
+    if not any(e.scoring.enabled for _, e in epochs):
+        return ""
+    said, now = [], ""
+    for day, e in epochs:
+        bands = (", ".join(f"{name} {words}" for name, words in tier_bounds(e).items())
+                 if len(e.tiers) > 1 else "everyone in one tier")
+        if bands != now:
+            said.append((f"from day {day:,} " if day else "") + bands)
+            now = bands
+    return "" if said == ["everyone in one tier"] else "; tiers by score: " + "; ".join(said)
+
+
 def reading_key(sc, start_score: float) -> str:
     """What a reader needs to check a case file's lines, said under its first: the score the
     agent started from (points), the listing threshold of ``sc`` (each of its timeline's,
-    when it changes), and that small amounts are told once they add up to a point (a page
-    showed "-1.2 points (score 549.4)" after "score 549.9996", with no way to tell why)."""
-    return (f"(started at {start_score:,.1f} points{_listed_below(sc)}{listing_term(sc)}; "
-            "amounts under a point, such as the daily pull toward neighbours or recovery, are "
-            "told once they add up to a point, so a score shown may differ from the amounts "
-            "told before it by what is not told yet)")
+    when it changes), its tiers (``_tier_bands``), and that small amounts are told once
+    they add up to a point (a page showed "-1.2 points (score 549.4)" after "score
+    549.9996", with no way to tell why)."""
+    return (f"(started at {start_score:,.1f} points{_listed_below(sc)}{listing_term(sc)}"
+            f"{_tier_bands(sc)}; amounts under a point, such as the daily pull toward "
+            "neighbours or recovery, are told once they add up to a point, so a score shown "
+            "may differ from the amounts told before it by what is not told yet)")
 
 
 RIGHTFUL = " — rightfully: the same acts without errors would have listed it too"
