@@ -241,8 +241,8 @@ def test_trace_wrongful_opens_the_case_file_with_the_errors_since_day_0():
     ("national-800", "; listed below 550 points, each listing for 365 days (730 days for a "
                      "severe act) even if the score recovers meanwhile, renewed at its end if "
                      "the score is still below, unless a won appeal ends it sooner; tiers "
-                     "by score: a 700 points and up, b 650 to under 700 points, c 550 to "
-                     "under 650 points, d under 550 points; amounts"),
+                     "by score: a from 700 points, b from 650 points, c from 550 points, d "
+                     "below 550 points; amounts"),
     ("court-blacklist", " points; each listing lasts 3,650 days, unless a won appeal or "
                         "complying ends it sooner; amounts"),
     ("mesa-parity", "; listed below 940 points, each listing for 365 days even if the score "
@@ -267,14 +267,14 @@ def test_the_reading_key_says_what_each_tier_is():
     key under its first line gives each tier's scores, and from which day a timeline
     changes them; nothing where there are no tiers or scores never move."""
     key = casefile.reading_key(scsim.load_scenario("three-tier"), 700.0)
-    assert ("; tiers by score: trustworthy 750 points and up, average 600 to under 750 "
-            "points, untrustworthy under 600 points; amounts") in key
+    assert ("; tiers by score: trustworthy from 750 points, average from 600 points, "
+            "untrustworthy below 600 points; amounts") in key
     changed = scsim.load_scenario("three-tier", overrides=[
         "timeline=[{day: 100, set: {tiers: [{name: trustworthy, min: 800}, "
         "{name: average, min: 650}, {name: untrustworthy, min: 0}]}}]"])
-    assert ("; tiers by score: trustworthy 750 points and up, average 600 to under 750 "
-            "points, untrustworthy under 600 points; from day 100 trustworthy 800 points and "
-            "up, average 650 to under 800 points, untrustworthy under 650 points; amounts"
+    assert ("; tiers by score: trustworthy from 750 points, average from 600 points, "
+            "untrustworthy below 600 points; from day 100 trustworthy from 800 points, "
+            "average from 650 points, untrustworthy below 650 points; amounts"
             ) in casefile.reading_key(changed, 700.0)
     for name in ("court-blacklist", "no-system"):  # no tiers; scores that never move
         assert "tiers" not in casefile.reading_key(scsim.load_scenario(name), 700.0)

@@ -94,7 +94,7 @@ from scsim.core.state import (
 )
 from scsim.core.step import Step, Today
 from scsim.errors import ScsimError
-from scsim.outputs.words import counted, spoken
+from scsim.outputs.words import counted, spoken, tier_bands
 from scsim.world.network import INACTIVE, TYPE_MASK, codes_of, neighbours_of
 
 MAX_TRACED = 100_000
@@ -1087,11 +1087,11 @@ def _listed_below(sc) -> str:
 
 
 def _tier_bands(sc) -> str:
-    """"; tiers by score: a 700 points and up, b 650 to under 700 points, ..." for ``sc``'s
-    tiers (``outputs.summary.tier_bounds``), and from which day each step of its timeline
-    changes them: a case file's "tier c" told a reader nothing. "" with fewer than two
-    tiers (everyone in one), or where scores never move (no-system)."""
-    from scsim.outputs.summary import tier_bounds
+    """"; tiers by score: a from 700 points, b from 650 points, ..." for ``sc``'s tiers
+    (``outputs.words.tier_bands``, as the agents table's column says them), and from which
+    day each step of its timeline changes them: a case file's "tier c" told a reader
+    nothing. "" with fewer than two tiers (everyone in one), or where scores never move
+    (no-system)."""
     from scsim.scenario.loader import timeline_epochs
 
     epochs = timeline_epochs(sc)
@@ -1099,8 +1099,7 @@ def _tier_bands(sc) -> str:
         return ""
     said, now = [], ""
     for day, e in epochs:
-        bands = (", ".join(f"{name} {words}" for name, words in tier_bounds(e).items())
-                 if len(e.tiers) > 1 else "everyone in one tier")
+        bands = tier_bands(e.tiers) if len(e.tiers) > 1 else "everyone in one tier"
         if bands != now:
             said.append((f"from day {day:,} " if day else "") + bands)
             now = bands

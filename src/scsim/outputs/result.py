@@ -33,7 +33,7 @@ from scsim.errors import ScsimError
 from scsim.fsutil import atomic_folder
 from scsim.outputs.headline import percent
 from scsim.outputs.provenance import provenance_tables
-from scsim.outputs.words import counted
+from scsim.outputs.words import counted, tier_bands
 from scsim.scenario.loader import dump_yaml
 from scsim.scenario.schema import Scenario
 from scsim.world.population import malice_rows
@@ -432,13 +432,9 @@ def _tiers(sc: Scenario | None) -> str:
     meaning = "the band of scores it is in, by the scenario's thresholds"
     if sc is None:
         return f"{meaning} (each tier's lowest score: tiers[].min)"
-    tiers = sorted(sc.tiers, key=lambda t: -t.min)
-    if not tiers:
+    if not sc.tiers:
         return "this scenario sorts nobody into tiers (everyone is in tier none)"
-    bands = [f"{t.name} from {_points(t.min)}" for t in tiers[:-1]]
-    bands.append(f"{tiers[-1].name} below {_points(tiers[-2].min)}" if bands else
-                 f"everyone in {tiers[-1].name}")
-    return f"{meaning}: {', '.join(bands)}"
+    return f"{meaning}: {tier_bands(sc.tiers)}"
 
 
 def _listed(sc: Scenario | None) -> str:

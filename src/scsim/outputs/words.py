@@ -65,6 +65,17 @@ def in_digits(value: float, digits: int = 2) -> str:
 _THOUSANDS = re.compile(r"-?\d{1,3}([,.' ])\d{3}(?:\1\d{3})*")
 
 
+def tier_bands(tiers) -> str:
+    """Tiers (with ``name`` and ``min``, points) in words, highest first: "a from 700
+    points, b from 650 points, c from 550 points, d below 550 points" (the lowest tier
+    starts at any score); "everyone in a" for one."""
+    ordered = sorted(tiers, key=lambda t: -t.min)
+    bands = [f"{t.name} from {t.min:,g} points" for t in ordered[:-1]]
+    bands.append(f"{ordered[-1].name} below {ordered[-2].min:,g} points" if bands else
+                 f"everyone in {ordered[-1].name}")
+    return ", ".join(bands)
+
+
 def whole_number_meant(word: str) -> str | None:
     """The whole number that ``word``, given where one was asked, most likely means, as
     what to write instead: '1 000' and '1e3' -> '1000'; '1.000' and '1,000' -> "1000, or 1
