@@ -234,6 +234,21 @@ def test_a_side_that_scores_nobody_is_said_not_drawn_as_an_empty_frame():
     assert len(both.figure.axes) == 2 and "not drawn" not in both.caption
 
 
+def test_a_side_that_lists_nobody_is_said_not_drawn_per_region():
+    """no-system against national-800: "Listed per region" drew A's panel as eight flat
+    lines at 0. The side that lists nobody is left out and the caption says so."""
+    from scsim.report.provenance import regions
+
+    a, b = (scsim.simulate(scsim.load_scenario(name, agents=1000, days=20), seed=4)
+            for name in ("no-system", "national-800"))
+    chart = regions([("A: no-system", a), ("B: national-800", b)])
+    assert len(chart.figure.axes) == 1
+    assert " ".join(chart.caption.split()).endswith(
+        "A: no-system lists nobody, so it is not drawn.")
+    both = regions([("A: national-800", b), ("B: national-800", b)])
+    assert len(both.figure.axes) == 2 and "not drawn" not in both.caption
+
+
 def test_report_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SCSIM_STORE", str(tmp_path))
     code, out, _ = run_cli(monkeypatch, capsys, "run", "informants", "--agents", "2000",

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from scsim.core.events import WRONGFULLY
-from scsim.core.params import started_by_day
+from scsim.core.params import scenario_epochs, started_by_day
 from scsim.core.source import UNKNOWN_CAUSE, source
 from scsim.outputs.casefile import wrongful_stories
 from scsim.outputs.result import Result
@@ -21,6 +21,7 @@ from scsim.report.figures import (
     CHART_TITLES,
     ONE_DAY,
     SMOOTH,
+    SWITCHES,
     Chart,
     Runs,
     _days,
@@ -129,8 +130,13 @@ def regions(runs: Runs) -> Chart | str:
     if all(res.regions["region"].nunique() < 2 for _, res in runs):  # the listed chart again
         return ("the population lives in one region: there is no other to compare its "
                 "listing rate with (the listed chart draws it)")
+    lists, _ = SWITCHES["regions"]
+    # a side that lists nobody (no-system against national-800) is said, not drawn as a
+    # flat panel at 0
+    runs, left_out = _drawn(runs, lambda res: any(
+        lists(sc) for sc in scenario_epochs(res.scenario)), "lists nobody")
     caption = ("Share of each region's agents on the list each day (a region's curve starts "
-               "when the system starts there).")
+               f"when the system starts there).{left_out}")
     chart, axes = blank_chart("regions", CHART_TITLES["regions"], caption, ncols=len(runs),
                               sharey=True)
     for ax, (_, res) in zip(axes, runs, strict=True):
