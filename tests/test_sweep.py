@@ -13,13 +13,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import SCSIM, dask_cluster, run_cli
+from conftest import BIN, SCSIM, dask_cluster, run_cli
 from scsim.errors import MemoryRefused, ResultWarning, ScsimError
 from scsim.experiments.perform import sweep as python_sweep
 from scsim.experiments.perform import sweep_table
@@ -847,6 +848,106 @@ def test_workers_that_cannot_import_scsim_are_told_not_waited_for(tmp_path):
                            "cannot import scsim (worker tcp://127.0.0.1:"), said
     assert "ModuleNotFoundError: No module named 'scsim'); install scsim" in said
     assert not (store / "runs").exists() and open_store(store).sweeps().empty
+
+
+def test_a_scheduler_without_workers_is_told_while_the_sweep_waits(monkeypatch, capsys,
+                                                                    tmp_path):
+    """A scheduler whose only worker died (or that none joined yet): the sweep waited
+    without a word, its progress bar frozen. After NO_WORKERS_AFTER seconds it says, in
+    one warning line, that the runs wait for a worker and how to start one; a worker that
+    joins then runs the sweep to its end."""
+    from scsim.experiments import runner
+
+    monkeypatch.setattr(runner, "NO_WORKERS_AFTER", 1.0)
+    info = tmp_path / "scheduler.json"
+    logs = open(tmp_path / "dask.log", "w")  # noqa: SIM115 - closed at the end
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    procs = [subprocess.Popen(
+        [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(info)], stdout=logs, stderr=logs, env=env)]
+
+    def start_worker() -> None:  # once the sweep has waited long enough to tell it
+        procs.append(subprocess.Popen(
+            [BIN / "dask", "worker", "--scheduler-file", str(info), "--nworkers", "1",
+             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=logs, stderr=logs, env=env))
+
+    later = threading.Timer(6.0, start_worker)
+    try:
+        deadline = time.time() + 60
+        while not info.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        later.start()
+        code, out, err = run_cli(monkeypatch, capsys, "sweep", "informants", "--reps", "2",
+                                 "--agents", "300", "--days", "3", "--scheduler", address,
+                                 "--store", str(tmp_path / "store"))
+    finally:
+        later.cancel()
+        later.join()
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+        logs.close()
+    assert code == 0, out + err
+    assert (f"warning: the Dask scheduler at {address} has had no worker for 1 s: the runs "
+            f"wait until one joins (start one: `dask worker {address}`), or stop with "
+            "Ctrl-C") in err, err
+    assert err.count("has had no worker") == 1 and "Traceback" not in err
+    assert "2 runs landed" in out
+
+
+KILLER = """
+import os, signal
+from distributed.diagnostics.plugin import WorkerPlugin
+
+
+class Killer(WorkerPlugin):  # the worker dies (SIGKILL) as it starts cell 1's first run
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and "-c1-r0" in str(key):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def dask_setup(worker):
+    await worker.plugin_add(Killer(), name="killer")
+"""
+
+
+def test_a_run_whose_worker_dies_is_told_in_plain_words_and_resumed(monkeypatch, capsys,
+                                                                    tmp_path):
+    """A run whose worker process dies (killed, out of memory) each time Dask runs it is
+    recorded as failed with Dask's KilledWorker: its paragraph named the task's internal
+    key and sent the user to a web page, and the failed cell was a Python dict. Now plain
+    words, the cell as key=value, and how to try the failed runs again, which works."""
+    preload = tmp_path / "killer.py"
+    preload.write_text(KILLER)
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "0")  # one death
+    store = tmp_path / "store"
+    with dask_cluster(tmp_path / "dask", workers=1,
+                      worker=[BIN / "dask", "worker", "--preload", str(preload)]) as (
+            address, _):
+        code, out, err = run_cli(monkeypatch, capsys, "sweep", "informants", "--grid",
+                                 "surveillance.misattribution=0,0.01", "--reps", "2",
+                                 "--agents", "300", "--days", "3", "--scheduler", address,
+                                 "--quiet", "--store", str(store))
+    out = " ".join(out.split())
+    sweep_id = sweep_id_of(out)
+    assert code == 1, out + err
+    said = ("KilledWorker: the worker process it was given to died, the one time Dask gave "
+            "it to one (the last: tcp://127.0.0.1:")
+    assert f"failed: cell 1 (surveillance.misattribution=0.01), replication 0: {said}" in out
+    assert "; a worker dies when it is killed or runs out of memory: its log says which" in out
+    assert "{" not in out and "https://" not in out and "scsim-" not in out, out
+    assert f"`scsim sweep --resume {sweep_id}` tries the failed runs again" in out
+    runs = open_store(store).sweep_runs(sweep_id)
+    failed = runs[runs["status"] == "failed"]  # (with a run queued on the dead worker)
+    assert (1, 0) in set(zip(failed["cell"], failed["rep"], strict=True))
+    assert all(error.startswith(said.split(" (")[0]) for error in failed["error"])
+
+    code, out, err = run_cli(monkeypatch, capsys, "sweep", "--resume", sweep_id,
+                             "--workers", "0", "--quiet", "--store", str(store))
+    assert code == 0, out + err
+    assert f"{len(failed)} run" in out and f"{4 - len(failed)} were already there" in out
 
 
 def test_scheduler_local_overrides_the_environment(monkeypatch, capsys, tmp_path):

@@ -77,11 +77,12 @@ def _client(address: str | None, workers: int | None):
     """Where the command's runs go (``runner.runner``): the scheduler at ``address``
     (``_scheduler``'s answer), or a local cluster of ``workers`` when it is None (not read
     again from SCSIM_SCHEDULER, which ``--scheduler local`` overrode), or, with
-    ``--workers 0``, this process, one run after another."""
+    ``--workers 0``, this process, one run after another. A scheduler left with no worker
+    while runs wait is told as a warning line (its only worker died, or none was started)."""
     from scsim.experiments.cluster import LOCAL
     from scsim.experiments.runner import runner
 
-    return runner(address or LOCAL, workers)
+    return runner(address or LOCAL, workers, notice=lambda line: _warn([line]))
 
 
 def _warn(lines: list[str]) -> None:
@@ -148,6 +149,7 @@ def sweep_command(
     sweep; `--resume SWEEP` runs only what is missing."""
     _require("sweep", "experiments")
     from scsim.experiments import sweep as sw
+    from scsim.experiments.design import cell_label
 
     check_seed(seed)
     address = _scheduler(scheduler, workers)
@@ -192,8 +194,10 @@ def sweep_command(
     console.print(f"{counted(outcome.landed, 'run')} landed in {runs.root}"
                   + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:
-        console.print(f"[red]failed[/red]: cell {cell} ({escape(str(plan.cells[cell]))}), "
-                      f"replication {rep}: {escape(error)}")
+        console.print(f"[red]failed[/red]: cell {cell} ({escape(cell_label(plan.cells[cell]))}"
+                      f"), replication {rep}: {escape(error)}")
+    if outcome.failed:
+        console.print(f"`scsim sweep --resume {sweep_id}` tries the failed runs again")
     _warn(sw.unmoved(sw.run_table(runs, sweep_id, plan, sw.DEFAULT_OUTPUTS),
                      sw.DEFAULT_OUTPUTS))
     console.print(f"[dim]scsim sweeps {sweep_id} tabulates it[/dim]")

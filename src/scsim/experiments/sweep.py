@@ -31,7 +31,7 @@ from scsim.experiments.design import (
     with_left_out,
 )
 from scsim.experiments.outputs import evaluate
-from scsim.experiments.runner import runner_of
+from scsim.experiments.runner import failure_words, runner_of
 from scsim.experiments.tasks import run_simulation
 from scsim.outputs.words import counted
 from scsim.scenario import Scenario
@@ -214,7 +214,7 @@ def execute(store: RunStore, sweep_id: str, plan: Plan, client,
             tag = Tag(sweep_id, cell, rep, plan.cells[cell])
             exc = runner.error(future)
             if exc is not None:
-                error = f"{type(exc).__name__}: {exc}"
+                error = failure_words(exc)
                 store.add_failure(scenarios[cell], replication_seed(plan.seed, rep), error,
                                   base, sweep=tag)
                 failed.append((cell, rep, error))
