@@ -950,6 +950,32 @@ def test_a_run_whose_worker_dies_is_told_in_plain_words_and_resumed(monkeypatch,
     assert f"{len(failed)} run" in out and f"{4 - len(failed)} were already there" in out
 
 
+def test_a_calibration_whose_worker_dies_says_so_in_plain_words(monkeypatch, capsys,
+                                                                 tmp_path):
+    """A calibration (or sensitivity analysis) stops at a run that failed; one whose worker
+    died was Dask's KilledWorker paragraph (the task's internal key, a web page): in plain
+    words now, as a sweep records it."""
+    preload = tmp_path / "killer.py"
+    preload.write_text(KILLER.replace('"-c1-r0" in str(key)', '"run_simulation" in str(key)'))
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "0")
+    with dask_cluster(tmp_path / "dask", workers=1,
+                      worker=[BIN / "dask", "worker", "--preload", str(preload)]) as (
+            address, _):
+        code, out, err = run_cli(monkeypatch, capsys, "calibrate", "court-blacklist",
+                                 "--preset", "2018-seed", "--param",
+                                 "sanctions.travel.air_rate=0.001..0.05", "--trials", "1",
+                                 "--batch", "1", "--agents", "300", "--days", "3",
+                                 "--scheduler", address, "--quiet",
+                                 "--out", str(tmp_path / "fitted.yaml"))
+    assert code == 2, out + err
+    assert err.startswith("error: run "), err
+    assert (" failed: KilledWorker: the worker process it was given to died, the one time "
+            "Dask gave it to one (the last: tcp://127.0.0.1:") in err, err
+    assert err.count("error:") == 1
+    assert "https://" not in err and "run_simulation" not in err and "Traceback" not in err
+    assert not (tmp_path / "fitted.yaml").exists()
+
+
 def test_scheduler_local_overrides_the_environment(monkeypatch, capsys, tmp_path):
     """With SCSIM_SCHEDULER set, `--scheduler local` runs on a local cluster (there was no
     way from the command line: `--workers` was refused beside the variable, `--scheduler
