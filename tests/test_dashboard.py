@@ -22,7 +22,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (same 
 from conftest import INERT_ON_PURPOSE, left_out_on_purpose, run_cli
 from scsim.dashboard.app import create_app
 from scsim.dashboard.levers import LEVERS, idle, levers_for
-from scsim.dashboard.settings import leaves, scenario_of
+from scsim.dashboard.settings import leaves, scenario_of, side_of, sides_of
 from scsim.dashboard.views import TRACED_SHOWN, agent_view, floats, run_view
 from scsim.dashboard.worker import TRACED
 from scsim.errors import ScenarioError, ScsimError
@@ -514,6 +514,94 @@ def test_compare_refuses_different_populations(client):
                                                 "population.household_size": "3.5"}}})
     assert out.status_code == 400
     assert "different populations" in out.json()["error"]
+
+
+NO_SYSTEM = {"kind": "builtin", "ref": "no-system"}
+
+
+def test_each_side_of_a_comparison_is_its_own_scenario(tmp_path):
+    """A may start from a scenario of its own (no-system) while B is the question's
+    (national-800), as `scsim compare no-system national-800` takes them; the Agents and
+    Days boxes are both sides'; a side without a source of its own is the question's."""
+    store = open_store(tmp_path / "s")
+    body = {"source": NATIONAL, "agents": "1500", "days": "20",
+            "a": {"source": NO_SYSTEM, "levers": {}, "settings": {}},
+            "b": {"levers": {"listing.threshold": 600}}}
+    assert side_of(body, "a")["source"] == NO_SYSTEM
+    assert side_of(body, "b")["source"] == NATIONAL
+    a, b = sides_of(body, store)
+    assert (a.name, b.name) == ("no-system", "national-800")
+    assert (a.population.agents, a.days, b.population.agents, b.days) == (1500, 20, 1500, 20)
+    assert a.model_dump() == load_scenario("no-system", agents=1500, days=20).model_dump()
+    assert b.listing.threshold == 600
+    same = sides_of({**body, "a": {}}, store)[0]  # no source of its own: the question's
+    assert same.model_dump() == load_scenario("national-800", agents=1500, days=20).model_dump()
+    # A's problems are named as A's; B's are the question's, said as they are
+    with pytest.raises(ScenarioError) as err:
+        sides_of({**body, "a": {"source": NO_SYSTEM, "settings": {"fear.speed": "-1"}}}, store)
+    assert err.value.problems == ["A: override fear.speed=-1: fear.speed: must be >= 0"]
+    with pytest.raises(ScsimError, match=r"^A: no built-in scenario 'nope'$"):
+        sides_of({**body, "a": {"source": {"kind": "builtin", "ref": "nope"}}}, store)
+    with pytest.raises(ScenarioError) as err:
+        sides_of({**body, "b": {"settings": {"fear.speed": "-1"}}}, store)
+    assert err.value.problems == ["override fear.speed=-1: fear.speed: must be >= 0"]
+
+
+def test_validate_checks_a_with_its_own_scenario(client):
+    """The page sends A as it keeps it: a scenario of its own is checked with the
+    question, and whether its population pairs with B's, before Compare is pressed."""
+    question = {"source": NATIONAL, "agents": "1000", "days": "30"}
+    two = client.post("/api/validate", json={**question, "a": {"source": NO_SYSTEM}}).json()
+    assert (two["ok"], two["compare_ok"], two["compare_problems"]) == (True, True, [])
+    apart = client.post("/api/validate", json={**question, "a": {
+        "source": NO_SYSTEM, "settings": {"population.household_size": "3.5"}}}).json()
+    assert apart["ok"] is True and apart["compare_ok"] is False  # Run may go, not Compare
+    assert "different populations" in apart["compare_problems"][0]
+    bad = client.post("/api/validate", json={**question, "a": {
+        "source": NO_SYSTEM, "settings": {"fear.speed": "-1"}}}).json()
+    assert (bad["ok"], bad["compare_ok"]) == (True, False)
+    assert bad["compare_problems"] == ["A: fear.speed: must be >= 0"]
+    # a setting with a lever is named by its label, as the question's are
+    lever = client.post("/api/validate", json={**question, "a": {
+        "source": NATIONAL, "levers": {"listing.threshold": "abc"}}}).json()
+    assert lever["compare_problems"] == ["A: Listing threshold: must be a number, got 'abc'"]
+    shape = client.post("/api/validate", json={**question, "a": [1]}).json()
+    assert shape["compare_problems"] == ["A: 'a' must be a mapping with 'levers' and "
+                                         "'settings'"]
+
+
+def test_a_comparison_of_two_scenarios_is_scsim_compare_s(client, compiled_kernels):
+    """/api/compare with A no-system and B national-800 queues the two scenarios (the job
+    named "no-system versus national-800"), and the worker's runs of it give what
+    ``scsim compare no-system national-800`` gives for the same sizes and seeds."""
+    import queue
+    from types import SimpleNamespace
+
+    from scsim.analysis.compare import compare, compare_results
+    from scsim.dashboard.views import comparison_view
+    from scsim.dashboard.worker import run_job
+
+    jobs = client.app.state.dashboard.jobs
+    jobs._to_worker = queue.Queue()  # the test stands in for the worker
+    with jobs._lock:
+        jobs._handle({"type": "ready", "seconds": 0.0})
+    job = client.post("/api/compare", json={
+        "source": NATIONAL, "agents": "1000", "days": "20", "seed": "2", "reps": "2",
+        "a": {"source": NO_SYSTEM, "levers": {}, "settings": {}},
+        "b": {"levers": {}, "settings": {}}}).json()
+    assert job["about"]["scenario"] == "no-system versus national-800"
+    spec = jobs._to_worker.get_nowait()
+    assert (spec["a"]["name"], spec["b"]["name"]) == ("no-system", "national-800")
+    store = client.app.state.dashboard.store
+    runs, _ = run_job(spec, store, _Events(store), SimpleNamespace(value=0))
+    page = comparison_view(compare_results([store.load(r) for r in runs["a"]],
+                                           [store.load(r) for r in runs["b"]]))
+    cli = comparison_view(compare("no-system", "national-800", agents=1000, days=20, seed=2,
+                                  reps=2))
+    assert page["labels"] == ["A: no-system", "B: national-800"]
+    for key in ("headline", "acts", "labels", "seeds", "changes", "metrics", "switches"):
+        assert page[key] == cli[key], key
+    assert page["headline"].startswith("Running national-800 instead of no-system")
 
 
 def test_only_local_hosts_and_run_ids(client):

@@ -13,6 +13,7 @@ these tests are skipped, and say so."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -651,8 +652,8 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     page.click("#set-a")
     # in the levers' words, not their paths
     expect(page.locator("#a-settings")).to_have_text(
-        "A changes: listing threshold 670 points, association penalty 0 points per day per "
-        "listed contact")
+        "A: national-800 with listing threshold 670 points, association penalty 0 points per "
+        "day per listed contact")
     # B: 0.5 points. With 2 points both pairs (seeds 1 and 2) list 750 people under B and
     # 39 under A, so their differences are equal and no interval is shown; at 0.5 points
     # they differ (49 and 43).
@@ -718,6 +719,60 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("SCSIM_UPDATE_SCREENSHOT"):
         shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
+
+
+def test_compare_two_scenarios_as_scsim_compare_does(server, page, tmp_path):
+    """"How much does criticism of the government fall once people fear the score?": A is
+    no-system, kept by "Use these settings as A", and B national-800, chosen after it, as
+    `scsim compare no-system national-800` takes them; the page says which each side is,
+    and its answer is the command's for the same sizes and seeds. (Choosing national-800
+    reset A to it: A and B were one run, and the comparison said nothing.)"""
+    page.select_option("#source", "builtin:no-system")
+    expect(page.locator("#b-settings")).to_have_text("B: no-system as shipped")
+    ask(page, agents=3000, days=60, seed=3)
+    page.fill("#reps", "2")
+    page.click("#set-a")
+    expect(page.locator("#a-settings")).to_have_text("A: no-system as shipped")
+    page.select_option("#source", "builtin:national-800")
+    expect(page.locator("#b-settings")).to_have_text("B: national-800 as shipped")
+    expect(page.locator("#sides")).to_have_text(
+        "A: no-system as shipped; B: national-800 as shipped")
+    ask(page, agents=3000, days=60, seed=3)  # (a scenario chosen brings its own sizes)
+    expect(page.locator("#compare")).to_be_enabled()
+    expect(page.locator("#compare-problems li")).to_have_count(0)
+    page.click("#compare")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(page.locator("#cmp-labels")).to_have_text(
+        "A: no-system · B: national-800 · 2 pairs, seeds 3, 4")
+    cli = subprocess.run(
+        [*SCSIM, "compare", "no-system", "national-800", "--agents", "3000", "--days", "60",
+         "--seed", "3", "--reps", "2", "--json", "--quiet", "--store", str(tmp_path / "cli")],
+        capture_output=True, text=True, check=True, env=dict(os.environ, NUMBA_NUM_THREADS="1"))
+    said = json.loads(cli.stdout)
+    expect(page.locator("#cmp-headline")).to_have_text(said["headline"])
+    assert said["headline"].startswith("Running national-800 instead of no-system lists")
+    expect(page.locator("#cmp-acts")).to_have_text(said["acts"])
+    # the question's own figure: acts of criticising the government, B − A, as the command
+    row = next(r for r in said["metrics"] if r["metric"] == "acts_criticising_government"
+               and r["measure"] == "total")
+    cells = page.locator("#cmp-metrics tr", has_text="acts of criticising government").first
+    shown = cells.locator("td").all_text_contents()
+    assert shown[3] == page.evaluate("fmt", row["diff"]), (shown, row)
+    assert shown[5:7] == [page.evaluate("fmt", row["a"]), page.evaluate("fmt", row["b"])]
+    # the runs kept: A's of no-system, B's of national-800
+    expect(page.locator("#runs tr", has_text="A, pair 1: ").locator("td").nth(1)).to_have_text(
+        "no-system")
+    expect(page.locator("#runs tr", has_text="B, pair 1: ").locator("td").nth(1)).to_have_text(
+        "national-800")
+    # A is kept across a reload of the tab; "A: back to the scenario chosen" lets it go
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#sides")).to_have_text(
+        "A: no-system as shipped; B: national-800 as shipped")
+    page.click("#reset-a")
+    expect(page.locator("#a-settings")).to_have_text("A: national-800 as shipped")
+    expect(page.locator("#reset-a")).to_be_hidden()
 
 
 def test_a_and_b_the_same_are_both_seen(page):
@@ -1036,7 +1091,7 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
         f"Run {run_id}, which this question started from, was deleted: the question "
         "starts again from national-800.")
     expect(page.locator("#source")).to_have_value("builtin:national-800")
-    expect(page.locator("#a-settings")).to_have_text("A: the scenario as shipped")
+    expect(page.locator("#a-settings")).to_have_text("A: national-800 as shipped")
     expect(page.locator("#run")).to_be_enabled()
     expect(page.locator("#headline p")).to_have_count(0)
     expect(page.locator("#downloads a")).to_have_count(0)
@@ -1049,13 +1104,15 @@ def test_a_reload_keeps_the_question(server, page):
     ask(page, agents=2000, days=30, seed=7)
     move(page, "listing.threshold", 2)  # 550 -> 560 points
     page.click("#set-a")
-    expect(page.locator("#a-settings")).to_have_text("A changes: listing threshold 560 points")
+    expect(page.locator("#a-settings")).to_have_text("A: national-800 with listing threshold 560 "
+                                                     "points")
     page.reload()
     expect(page.locator("#status")).to_have_attribute("data-state", "ready")
     expect(page.locator("#seed")).to_have_value("7")
     expect(page.locator("#agents")).to_have_value("2000")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
-    expect(page.locator("#a-settings")).to_have_text("A changes: listing threshold 560 points")
+    expect(page.locator("#a-settings")).to_have_text("A: national-800 with listing threshold 560 "
+                                                     "points")
     expect(page.locator("#run")).to_be_enabled()
     # a box typed into and the tab reloaded at once, before the question is checked: kept
     # (it was saved only with the check, a quarter of a second later)

@@ -312,7 +312,10 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); the
     levers that would change nothing in it (``idle``: the page hides them); and the
     settings typed that would do nothing (``advice``, as ``scsim validate`` warns, in the
-    levers' words where a lever moves the setting: the question may run all the same)."""
+    levers' words where a lever moves the setting: the question may run all the same).
+    With ``a`` (A as the page keeps it: its ``source``, ``levers`` and ``settings``), A is
+    checked too, and whether its population pairs with the question's (B's): its problems
+    are among ``compare_problems``, named as A's."""
     from scsim.dashboard.levers import in_lever_words, levers_for, problem_in_words
     from scsim.dashboard.settings import scenario_of
 
@@ -335,11 +338,33 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
         _collect(problems, dash.check_size, agents, days, 1)
     if reps is not None and not problems:
         _collect(compare, dash.check_size, agents, days, 2 * reps)
+    if body.get("a") is not None and not problems:
+        _check_a(dash, body, sc, compare)
     levers = levers_for(sc)
     return {"ok": not problems, "problems": problems, "agents": agents, "days": days,
             "compare_ok": not problems and not compare, "compare_problems": compare,
             "idle": [lever["path"] for lever in levers if not lever["in_use"]],
             "advice": [in_lever_words(line, levers) for line in advice]}
+
+
+def _check_a(dash: Dashboard, body: dict, b: Any, compare: list[str]) -> None:
+    """A as the page keeps it (``body["a"]``: its own scenario and settings, or the
+    question's scenario as it comes) checked before Compare is pressed: its problems, as
+    the question's are said but named as A's ("A: fear.speed: must be >= 0"), else
+    whether its population pairs with B's (``b``, the question's scenario); added to
+    ``compare``."""
+    from scsim.analysis.compare import check_pairable
+    from scsim.dashboard.levers import problem_in_words
+    from scsim.dashboard.settings import scenario_of, side_of
+
+    found: list[str] = []
+    question = _collect(found, side_of, body, "a")
+    a = _collect(found, scenario_of, question, dash.store) if question else None
+    if found:
+        levers = _source_levers(dash, question) if question else []
+        compare.extend(f"A: {problem_in_words(p, levers)}" for p in found)
+    elif a is not None:
+        _collect(compare, check_pairable, a, b)
 
 
 def _source_levers(dash: Dashboard, body: dict) -> list[dict[str, Any]]:
@@ -406,19 +431,15 @@ def _run(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
 
 
 def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
-    """A against B: the same source, agents, days and seeds; each side its own levers and
-    settings."""
+    """A against B: the same agents, days and seeds; each side its own scenario (its own
+    ``source``, else the question's: A no-system and B national-800, as ``scsim compare
+    no-system national-800``) with its own levers and settings (``settings.sides_of``)."""
     from scsim.analysis.compare import check_pairable
-    from scsim.dashboard.settings import scenario_of
+    from scsim.dashboard.settings import sides_of
 
     common = {k: body.get(k) for k in ("source", "agents", "days")}
     _boxes_fit(dash, common, 2 * _reps(body))
-    sides = {side: body.get(side) or {} for side in ("a", "b")}
-    for side, settings in sides.items():
-        if not isinstance(settings, dict):
-            raise ScsimError(f"'{side}' must be a mapping with 'levers' and 'settings'")
-    a = scenario_of({**common, **sides["a"]}, dash.store)
-    b = scenario_of({**common, **sides["b"]}, dash.store)
+    a, b = sides_of(body, dash.store)
     check_pairable(a, b)
     reps = _reps(body)
     dash.check_size(a.population.agents, a.days, 2 * reps)

@@ -144,6 +144,47 @@ def scenario_of(body: dict, store: RunStore, advice: list[str] | None = None) ->
     return sc
 
 
+SIDES = ("a", "b")
+
+
+def side_of(body: dict, side: str) -> dict:
+    """The question of one side ("a" or "b") of a comparison: its own ``source`` (a
+    scenario of its own: A may be no-system and B national-800, as ``scsim compare
+    no-system national-800`` takes them), else the question's; its own ``levers`` and
+    ``settings``; the question's ``agents`` and ``days`` (both sides have the same
+    population size and length, as ``--agents`` and ``--days`` give both)."""
+    own = body.get(side) or {}
+    if not isinstance(own, dict):
+        raise ScsimError(f"'{side}' must be a mapping with 'levers' and 'settings'")
+    return {"source": own.get("source") or body.get("source"),
+            "levers": own.get("levers"), "settings": own.get("settings"),
+            "agents": body.get("agents"), "days": body.get("days")}
+
+
+def side_scenario(body: dict, side: str, store: RunStore) -> Scenario:
+    """The validated scenario of one side of a comparison (``side_of``). B is the question
+    on the page: its problems are said as the question's; A's are named as A's ("A:
+    override fear.speed=-1: fear.speed: must be >= 0"), as ``scsim compare`` names a
+    side's."""
+    question = side_of(body, side)
+    if side == "b":
+        return scenario_of(question, store)
+    try:
+        return scenario_of(question, store)
+    except ScenarioError as exc:
+        raise ScenarioError([f"A: {p}" for p in exc.problems]) from None
+    except ScsimError as exc:
+        raise ScsimError(f"A: {exc}") from None
+
+
+def sides_of(body: dict, store: RunStore) -> tuple[Scenario, Scenario]:
+    """The validated scenarios of A and B (``side_scenario``), B's checked first."""
+    for side in SIDES:
+        side_of(body, side)  # both shapes checked before either scenario is read
+    b = side_scenario(body, "b", store)
+    return side_scenario(body, "a", store), b
+
+
 def leaves(sc: Scenario) -> list[dict[str, Any]]:
     """Every setting of a scenario that holds a value, but those the question's boxes
     own (agents, days): ``path``, ``kind`` (bool, number, text: YAML), ``value`` (for

@@ -7,7 +7,9 @@ const page = {
   scenario: null,      // what /api/scenario said of the chosen source
   levers: {},          // path -> value, the levers moved away from the scenario's value
   settings: {},        // path -> text, the settings changed in "all settings"
-  a: null,             // the settings kept as A ({levers, settings}), null: as shipped
+  a: null,             // A as kept by "Use these settings as A": its scenario and settings
+                       // ({source, name, levers, settings, words}); null: A is the scenario
+                       // chosen, as it comes
   polling: false,
   expect: undefined,   // the id of the job this page submitted last ("pending" meanwhile)
   run: null,           // the run shown under "Look" (/api/runs/ID)
@@ -230,25 +232,50 @@ async function loadSources(selected) {
   return select.value === keep;
 }
 
-// What A changes, in the levers' words ("listing threshold 560 points", "public shaming
-// on"); a setting of "all settings" by its path, as that table names it.
-function showA() {
-  const levers = Object.fromEntries(page.scenario.levers.map(l => [l.path, l]));
-  const said = [...Object.entries(page.a.levers).map(([path, v]) => {
-    const l = levers[path];
+// What a question changes, in the levers' words ("listing threshold 560 points", "public
+// shaming on"); a setting of "all settings" by its path, as that table names it.
+function changesInWords(levers, settings) {
+  const known = Object.fromEntries(((page.scenario && page.scenario.levers) || []).map(l => [l.path, l]));
+  return [...Object.entries(levers).map(([path, v]) => {
+    const l = known[path];
     if (!l) return `${path}=${v}`;
     const label = l.label.toLowerCase();  // "nationwide from day 120", not "... 120 day"
     const value = typeof v === "boolean" ? (v ? "on" : "off") :
       label.endsWith(l.unit) ? fmt(v) : `${fmt(v)} ${l.unit}`;
     return `${label} ${value}`;
-  }), ...Object.entries(page.a.settings).map(([path, v]) => `${path}=${v}`)];
-  $("a-settings").textContent = said.length ? `A changes: ${said.join(", ")}` : shippedA();
+  }), ...Object.entries(settings).map(([path, v]) => `${path}=${v}`)];
 }
 
-// What A is until "Use these settings as A" is pressed: the source as it comes.
-function shippedA() {
-  const {kind, ref} = source();
-  return kind === "run" ? `A: the settings of run ${ref}, as it ran` : "A: the scenario as shipped";
+// The question above as a side of a comparison: its scenario and what it changes.
+function questionSide() {
+  return {source: source(), name: page.scenario ? page.scenario.name : source().ref,
+          levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings),
+          words: changesInWords(page.levers, page.settings)};
+}
+
+// A side in words: "A: no-system as shipped", "B: national-800 with listing threshold 560
+// points", "A: run 20260101-120000-abcd (national-800) as it ran".
+function sideInWords(letter, side) {
+  const what = side.source.kind === "run" ? `run ${side.source.ref} (${side.name})` : side.name;
+  const how = side.words.length ? ` with ${side.words.join(", ")}` :
+    side.source.kind === "run" ? " as it ran" : " as shipped";
+  return `${letter}: ${what}${how}`;
+}
+
+// Which scenario and settings A and B are, beside the Compare button: A as kept (or the
+// scenario chosen, as it comes), B the question above as it is now.
+function showSides() {
+  const b = questionSide();
+  $("a-settings").textContent = sideInWords("A", page.a || Object.assign({}, b, {words: []}));
+  $("b-settings").textContent = sideInWords("B", b);
+  $("reset-a").hidden = !page.a;
+}
+
+// A as the comparison asks for it: its own scenario and settings, or (none kept) the
+// scenario chosen as it comes.
+function sideA() {
+  return page.a ? {source: page.a.source, levers: page.a.levers, settings: page.a.settings} :
+    {source: source(), levers: {}, settings: {}};
 }
 
 // The Agents box's first value: the scenario's, at most 20,000, and no more than lets a
@@ -261,9 +288,10 @@ function defaultAgents(sc) {
 }
 
 async function loadScenario() {
-  page.levers = {}; page.settings = {}; page.a = null;
-  $("a-settings").textContent = shippedA();
+  // (A, when kept, keeps its own scenario: it may be another than the one chosen now)
+  page.levers = {}; page.settings = {};
   const sc = page.scenario = await api("/api/scenario", {method: "POST", body: {source: source()}});
+  showSides();
   $("description").textContent = sc.description;
   $("agents").value = defaultAgents(sc);
   $("days").value = sc.days;
@@ -454,13 +482,19 @@ async function fillQuestion(saved) {
     input.value = text;
     input.dispatchEvent(new Event("input"));
   }
-  if (saved.a) { page.a = saved.a; showA(); }
+  if (saved.a) {  // (kept by an older page: without its scenario, the one chosen)
+    page.a = Object.assign({source: source(), name: page.scenario.name,
+                            words: changesInWords(saved.a.levers || {}, saved.a.settings || {})},
+                           saved.a);
+  }
+  showSides();
 }
 
 let validateTimer = null;
 // Each change is kept for a reload at once; the server checks the question once typing stops.
 function validateSoon() {
   saveQuestion();
+  showSides();
   clearTimeout(validateTimer);
   validateTimer = setTimeout(validate, 250);
 }
@@ -469,7 +503,8 @@ async function validate() {
   saveQuestion();
   let result;
   try {
-    result = page.checked = await api("/api/validate", {method: "POST", body: question()});
+    result = page.checked = await api("/api/validate", {method: "POST",
+                                                         body: Object.assign(question(), {a: sideA()})});
   } catch (err) {  // not checked: Run waits
     page.checked = null;
     showProblems([`The question could not be checked: ${err.message}`]);
@@ -535,9 +570,9 @@ function runNow() { submit("/api/run", question()); }
 
 function compareNow() {
   const q = question();
-  const a = page.a || {levers: {}, settings: {}};
+  // A with its own scenario (kept by "Use these settings as A"), B the question above
   submit("/api/compare", {source: q.source, agents: q.agents, days: q.days, seed: q.seed,
-                          reps: q.reps, a,
+                          reps: q.reps, a: sideA(),
                           b: {levers: q.levers, settings: q.settings}});
 }
 
@@ -1085,7 +1120,17 @@ async function refreshRuns() {
   }
   listInto($("runs-message"), []);
   const question = $("source").value;
-  if (!await loadSources()) await sourceDeleted(question);
+  const kept = await loadSources();
+  const lines = [];
+  const ref = page.a && page.a.source.kind === "run" ? page.a.source.ref : null;
+  if (ref && !$("source").querySelector(`option[value="run:${ref}"]`)) {  // A's run deleted
+    page.a = null;
+    lines.push(`Run ${ref}, which A started from, was deleted: A is now the scenario ` +
+               "chosen above, as it comes.");
+  }
+  if (!kept) lines.unshift(await sourceDeleted(question));
+  else if (lines.length) { showSides(); await validate(); }
+  if (lines.length) showRunMessage(lines);
 }
 
 // What a stored run is, in the list: its side and pair in a comparison kept in the store
@@ -1097,15 +1142,15 @@ function whatRun(r) {
 }
 
 // The stored run the question started from was deleted: the question goes back to the
-// built-in scenario of its name (or the first one), and says so.
+// built-in scenario of its name (or the first one); returns the line that says so.
 async function sourceDeleted(gone) {
   const name = page.scenario && page.scenario.name;
   const builtin = `builtin:${name}`;
   $("source").value = builtin;
   if ($("source").value !== builtin) $("source").selectedIndex = 0;
   await loadScenario();
-  showRunMessage([`Run ${gone.slice(4)}, which this question started from, was deleted: ` +
-                  `the question starts again from ${page.scenario.name}.`]);
+  return `Run ${gone.slice(4)}, which this question started from, was deleted: ` +
+    `the question starts again from ${page.scenario.name}.`;
 }
 
 async function status() {
@@ -1190,9 +1235,15 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("compare").addEventListener("click", compareNow);
   $("cancel").addEventListener("click", cancelNow);
   $("set-a").addEventListener("click", () => {
-    page.a = {levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings)};
-    showA();
-    saveQuestion();
+    page.a = questionSide();
+    showSides();
+    validate();  // A is checked with the question from now on
+  });
+  $("reset-a").addEventListener("click", () => {
+    page.a = null;
+    showSides();
+    validate();
+    $("set-a").focus();  // the button pressed is hidden now
   });
   $("settings-filter").addEventListener("input", e => {
     const q = e.target.value.toLowerCase();
