@@ -131,7 +131,7 @@ def test_an_interrupted_sequential_sweep_is_kept_and_resumes(no_cluster, tmp_pat
     code, out, err = run_cli(monkeypatch, capsys, "sweep", "--resume", sweep_id, "--workers",
                              "0", "--store", str(store), "--quiet")
     assert code == 0, out + err
-    assert "1 run landed" in out and "1 were already there" in out
+    assert "1 run landed" in out and "1 was already there" in out  # (it said "1 were")
     assert list(open_store(store).sweeps()["status"]) == ["done"]
     table = scsim.sweep_table(sweep_id, store=store)
     assert list(table["cell"]) == [0, 1]

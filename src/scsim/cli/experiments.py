@@ -192,7 +192,8 @@ def sweep_command(
                 raise
             raise stop from exc
     console.print(f"{counted(outcome.landed, 'run')} landed in {runs.root}"
-                  + (f", {outcome.skipped} were already there" if outcome.skipped else ""))
+                  + (f", {outcome.skipped:,} {'was' if outcome.skipped == 1 else 'were'} "
+                     "already there" if outcome.skipped else ""))
     for cell, rep, error in outcome.failed:
         console.print(f"[red]failed[/red]: cell {cell} ({escape(cell_label(plan.cells[cell]))}"
                       f"), replication {rep}: {escape(error)}")

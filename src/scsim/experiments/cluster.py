@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import numbers
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -142,12 +143,22 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
             yield client
 
 
+TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+"""A warning filter for the processes Python starts beside this one: the resource tracker
+that outlives a command killed with SIGKILL (the out-of-memory killer, a batch system)
+warned of "leaked semaphore objects" on the terminal, Python's words and file path after
+"Killed", while it cleaned them up as it should."""
+
+
 def local_cluster(workers: int) -> LocalCluster:
     """A LocalCluster of ``workers`` single-threaded worker processes. Interrupted while
     it starts (a Ctrl-C in its first seconds), the cluster half started is closed here
     and forgotten: Dask's exit hook closed it again, and a worker still starting made
     that an AssertionError's traceback after the "interrupted" line. Clusters that were
-    there before (a notebook's own) are left alone."""
+    there before (a notebook's own) are left alone. The processes it starts get
+    ``TRACKER_QUIET`` (as ``-W``: Python passes ``sys.warnoptions`` on to them)."""
+    if TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_QUIET)
     before = set(SpecCluster._instances)
     try:
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
