@@ -632,6 +632,23 @@ def test_the_page_and_its_files_are_served_locally(client):
         assert "https://" not in text
 
 
+def test_the_ratio_chart_names_its_disparate_impact(client):
+    """The dashboard's chart of each group's listed share over the reference group's is
+    the ratio of the shares on the list that day, which the summary table's "disparate
+    impact" (1.20 against the chart's 1.146 on the final day) is not: it is of the shares
+    ever listed in the run. The chart's choice and caption name theirs, in the summary's
+    words, and say the other is the summary table's."""
+    from scsim.outputs.summary import ON_THE_DAY_DI
+
+    page = client.get("/").text
+    assert f'<option value="di">{ON_THE_DAY_DI}</option>' in page
+    script = client.get("/static/app.js").text
+    start = script.index("  di: [")
+    captions = script[start:script.index("],", start)]
+    assert captions.count(ON_THE_DAY_DI.capitalize()) == 2  # the groups' and the regions'
+    assert "is of the shares ever listed in the run" in captions
+
+
 def test_run_view_matches_the_result(compiled_kernels):
     import scsim
 

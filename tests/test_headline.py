@@ -251,9 +251,17 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
              for ra, rb in zip(c.a, c.b, strict=True)]
     half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)  # t(0.975, 2 dof)
     sentence = comparison_headline(c)
-    # the interval stops at the 3,000 people there are, less those A lists already
+    # the interval stops at the 3,000 people there are, less those A lists already, and
+    # is written to the precision of the count: B lists nearly everyone here, and the
+    # most possible, 2,965.3, was written so beside "2,500 more (95 % CI 700 to"
     room = 3000 - np.mean([(ra.agents["times_listed"] > 0).sum() for ra in c.a])
-    high = to_precision(net + half, half) if net + half < room else round_figure(room, 9)
+    assert net + half > room and not float(room).is_integer()
+    high = to_precision(room, half)
+    # the per-agent table (--full) stops there too: it said 3,000 where the headline
+    # said 2,965.3 (the people A did not list are the most B can add)
+    gained = c.switches().set_index("figure").loc["listed under B, not under A"]
+    assert gained["hi"] == pytest.approx(room)
+    assert to_precision(gained["hi"], half) == high
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
         f"contact lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
@@ -500,6 +508,17 @@ def test_an_interval_never_reaches_past_the_population():
     # as between 650 and 50 fewer, when B may list up to 50 more)
     assert ("lists 640 fewer people per 3,000 in a year (95 % CI 650 fewer to 50 more, not "
             "a clear difference)") in comparison_headline(cmp)
+
+
+def test_an_interval_cut_at_the_most_possible_is_written_as_the_count():
+    """A lists 0, 1 and 1 people, B 2,990, 3,000 and 3,000 of 3,000: B can add at most
+    2,999.3 people (3,000 less A's mean), and the interval cut there said "2,983 to
+    2,999.3" beside "2,996 more": both ends are written to the count's precision."""
+    cmp = SimpleNamespace(a=[listing_side(range(k)) for k in (0, 1, 1)],
+                          b=[listing_side(range(k)) for k in (2990, 3000, 3000)],
+                          changes={PENALTY: (0.0, 1.0)})
+    assert ("lists 2,996 more people per 3,000 in a year (95 % CI 2,983 to 2,999)"
+            in comparison_headline(cmp))
 
 
 def test_fewer_has_its_interval_as_amounts_fewer():

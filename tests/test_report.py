@@ -17,7 +17,7 @@ from scsim.analysis.compare import SWITCHES_NOTE, compare
 from scsim.errors import ScsimError
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
-from scsim.outputs.summary import SMALL_COUNT, listed_at_end
+from scsim.outputs.summary import EVER_LISTED_DI, ON_THE_DAY_DI, SMALL_COUNT, listed_at_end
 from scsim.report import REPORT_FILE, report_comparison, report_run
 from scsim.report.figures import RUN_CHARTS, draw_charts, tiers
 from scsim.store import open_store
@@ -140,7 +140,8 @@ def test_charts_that_do_not_apply_are_left_out(tmp_path):
     # naming a threshold line it does not draw
     assert ("Not drawn: Score distribution over time (scoring is off: nobody&#x27;s score "
             "moves); Agents per tier (scoring is off") in html
-    assert ("Listing rate per group and disparate impact (the population is one group: "
+    assert ("Listing rate per group and disparate impact, listed on the day (the "
+            "population is one group: "
             "there is no other to compare") in html
     # one region: its one line, "region 0", was the listed chart again in other units
     assert ("Listed per region (the population lives in one region: there is no other to "
@@ -179,6 +180,33 @@ def test_small_numbers_are_flagged_on_the_ratio_chart(pair):
                 if c.name == "groups" for ax in c.figure.axes if ax.get_title(loc="left")]
     assert title == f"⚠ {said}"
     assert run_view(few)["ratio_warning"] == said and run_view(many)["ratio_warning"] == ""
+
+
+def test_the_two_disparate_impacts_are_named_apart(tmp_path, pair):
+    """A journalist read "disparate impact" 1.20 in the summary (`scsim run --full`: the
+    shares of each group ever listed in the run) and 1.146 in the report's chart (the
+    shares on the list on the final day): two figures under one name. Each screen now
+    says which it gives, and the chart's caption points to the other."""
+    res = pair.a[0]
+    summary = res.summary()
+    ever = summary[summary["section"] == EVER_LISTED_DI].set_index("figure")
+    assert EVER_LISTED_DI == "disparate impact, ever listed"
+    assert ON_THE_DAY_DI == "disparate impact, listed on the day"
+    # the summary's ratio is of the shares ever listed ...
+    size = res.agents["group"].value_counts()
+    ever_share = (res.agents.assign(ever=res.agents["times_listed"] > 0)
+                  .groupby("group", observed=True)["ever"].sum() / size)
+    ratio = ever_share["minority"] / ever_share["majority"]
+    assert f"ratio to majority: {ratio:.2f}" in ever.loc["minority: ever listed", "note"]
+    # ... the chart's, of the shares on the list each day (di_minority)
+    (chart,) = [c for c in draw_charts([("A", res)])[0] if c.name == "groups"]
+    assert chart.title == "Listing rate per group and disparate impact, listed on the day"
+    assert f"Right: {ON_THE_DAY_DI}, a group's share on the list that day" in chart.caption
+    assert f"shares ever listed in the run instead (\"{EVER_LISTED_DI}\")" in chart.caption
+    right = chart.figure.axes[1]
+    assert right.get_ylabel() == "share listed that day / share of majority (ratio)"
+    html = report_run(res, tmp_path / "r").read_text(encoding="utf-8")
+    assert escape(EVER_LISTED_DI) in html and escape(ON_THE_DAY_DI) in html
 
 
 def test_comparison_report(tmp_path, pair):
@@ -675,7 +703,7 @@ def test_a_population_of_one_group_has_no_disparate_impact_chart_or_note():
     charts, skipped = draw_charts([("", res)])
     assert "groups" not in {c.name for c in charts}
     assert skipped["groups"].startswith("the population is one group")
-    notes = res.summary().set_index("section").loc[["disparate impact"], "note"]
+    notes = res.summary().set_index("section").loc[[EVER_LISTED_DI], "note"]
     assert not notes.str.contains("small numbers").any()
 
 

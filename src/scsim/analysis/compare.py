@@ -18,7 +18,8 @@ pair):
   listed under B and not under A, and vice versa; the same for wrongful listings and for
   losing ties; acts changed;
 * ``groups()``: per group, the share ever listed and ever wrongfully listed, listed and
-  wrongfully listed on the final day, and (two groups or more) the disparate-impact ratio;
+  wrongfully listed on the final day, and (two groups or more) the disparate-impact ratio
+  of the shares listed on the final day (not the summary's, of the shares ever listed);
 * ``agents(k)``: one row per agent whose outcomes differ in pair ``k``;
 * ``daily(k)``: B − A of every metric on every day in pair ``k``.
 """
@@ -219,14 +220,34 @@ class Comparison:
 
     def switches(self) -> pd.DataFrame:
         """Per-agent changes, in agents: ``figure``, ``agents`` (mean over pairs), lo, hi
-        (the t-interval cut at 0 agents and at all of them: a count of agents is never
-        negative, nor more than the population)."""
+        (the t-interval cut at 0 agents and at the most the row can count,
+        ``switch_ceilings``: a count of agents is never negative, and B cannot list more
+        people that A does not than A leaves unlisted; the headline's interval of the
+        people B lists more stops there too, so the two agree)."""
         rows = [(figure, k, agents) for k in range(self.reps)
                 for figure, agents in self.switch_counts(k)]
         long = pd.DataFrame(rows, columns=["figure", "rep", "agents"])
         out = _aggregate(long, ["figure"], value="agents")
         out["lo"] = out["lo"].clip(lower=0.0)
-        out["hi"] = out["hi"].clip(upper=float(len(self.a[0].agents)))
+        ceiling = out["figure"].map(self.switch_ceilings()).fillna(
+            float(len(self.a[0].agents)))
+        out["hi"] = out["hi"].mask(out["hi"] > ceiling, ceiling)
+        return out
+
+    def switch_ceilings(self) -> dict[str, float]:
+        """The most agents a per-agent figure can count, as a mean over the pairs, by
+        figure: of the agents listed under A (A's mean; wrongfully listed, lost ties
+        alike) "listed under A, not under B" counts at most all of them, and "listed under
+        B, not under A" at most all the others (the agents less A's mean: the ceiling of
+        the headline's "N more people"). Figures not named here can count every agent."""
+        n = len(self.a[0].agents)
+        out = {}
+        for what, col in (("listed", "times_listed"), ("wrongfully listed", "wrongful_listings"),
+                          ("lost ties", "ties_lost")):
+            under_a = float(np.mean([np.count_nonzero(np.asarray(r.agent_columns[col]) > 0)
+                                     for r in self.a]))
+            out[f"{what} under A, not under B"] = under_a
+            out[f"{what} under B, not under A"] = n - under_a
         return out
 
     def switch_counts(self, k: int = 0) -> list[tuple[str, float]]:
@@ -250,7 +271,8 @@ class Comparison:
     def groups(self) -> pd.DataFrame:
         """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group ever
         listed, ever wrongfully listed, listed and wrongfully listed on the final day, and,
-        with two groups or more, the disparate-impact ratio to the reference group)."""
+        with two groups or more, the disparate-impact ratio to the reference group of the
+        shares listed on the final day: "disparate impact, listed on the final day")."""
         def ever(res: Result) -> pd.DataFrame:  # per group, the share with a count > 0
             return res.agents.groupby("group", observed=False)[
                 ["times_listed", "wrongful_listings"]].agg(lambda s: float((s > 0).mean()))
@@ -268,7 +290,9 @@ class Comparison:
                 finals = [(f"listed_rate_{g}", "listed, final day (share)"),
                           (f"wrongful_rate_{g}", "wrongfully listed, final day (share)")]
                 if several:
-                    finals.append((f"di_{g}", "disparate impact, final day (ratio)"))
+                    # on the list that day, not ever listed as the summary's ratio
+                    finals.append((f"di_{g}", "disparate impact, listed on the final day "
+                                               "(ratio)"))
                 for col, figure in finals:
                     rows.append((g, figure, k, ra.metrics[col].iloc[-1],
                                  rb.metrics[col].iloc[-1]))

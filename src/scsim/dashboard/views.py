@@ -123,8 +123,10 @@ def run_view(res: Result) -> dict[str, Any]:
 def regions(res: Result) -> dict[str, dict[str, Any]]:
     """Per region, day by day: the share of its agents listed (``listed_rate``) and
     wrongfully listed (``wrongful_rate``), its mean score (``score_mean``, points) and,
-    for each group but the reference group, the group's listed share over the reference
-    group's in the region (``di``: {group: values}), from the provenance table ``regions``
+    for each group but the reference group, the group's share on the list that day over
+    the reference group's in the region (``di``: {group: values}; "disparate impact,
+    listed on the day", not the summary's of the shares ever listed), from the provenance
+    table ``regions``
     (empty for a run stored before it existed; no ``di`` for one stored before the series
     had it). Days before the system
     starts in a region (``core.params.started_by_day``) are null: its lines start when

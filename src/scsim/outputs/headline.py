@@ -450,10 +450,16 @@ def to_precision(value: float, half_width: float) -> str:
     """A mean to the precision its 95 % interval warrants: two significant digits of the
     half-width (19,774.6 ± 16.4 -> '19,775'; 9,712 ± 3,700 -> '9,700'), at most one
     decimal for a count; thousands separators and a true minus sign."""
-    step = max(10.0 ** (math.floor(math.log10(half_width)) - 1), 0.1)
-    decimals = max(0, -math.floor(math.log10(step)))
+    step, decimals = _precision(half_width)
     rounded = round(value / step) * step
     return f"{rounded:,.{decimals}f}".replace("-", "−")
+
+
+def _precision(half_width: float) -> tuple[float, int]:
+    """The step ``to_precision`` rounds to, for a 95 % interval of half-width
+    ``half_width`` (1 for 16.4, 100 for 3,700; 0.1 at the finest), and its decimals."""
+    step = max(10.0 ** (math.floor(math.log10(half_width)) - 1), 0.1)
+    return step, max(0, -math.floor(math.log10(step)))
 
 
 ONE_PAIR = "one pair, so no interval: run more replications"
@@ -467,28 +473,32 @@ def _is_one(amount: str) -> bool:
 def _interval(values: list[float], floor: float = -math.inf, ceiling: float = math.inf,
               *, change: bool = True) -> tuple[float, str, str]:
     """Mean of per-pair differences, the mean in words and its 95 % interval in words (its
-    ends cut at ``floor`` and ``ceiling``: 0 for a count of people, −A and the agents less
-    A for a change in how many are listed, and then written as they are: "0", not
-    "0.0"). A ``change`` (B − A, said beside "more" or "fewer") has its interval told in
-    the same terms: ends of one sign as amounts ("640 fewer (95 % CI 630 to 650)", which
-    "−650 to −630" beside "fewer" said backwards), ends either side of 0 by their
-    direction ("95 % CI 650 fewer to 50 more"); beside "about as many" a one-sided
-    interval names its direction too."""
+    ends cut at ``floor`` and ``ceiling``, the least and the most there can be: 0 for a
+    count of people, −A and the agents less A for a change in how many are listed, as
+    ``Comparison.switches`` cuts the per-agent table's). Both ends are written to the
+    precision of the mean (``to_precision``), a cut end too: the most possible, 19,769.4
+    people (20,000 less A's mean of 230.6), was written "19,769.4" beside "19,769 more";
+    an end that rounds to nothing is "0", not "0.0". A ``change`` (B − A, said beside
+    "more" or "fewer") has its interval told in the same terms: ends of one sign as
+    amounts ("640 fewer (95 % CI 630 to 650)", which "−650 to −630" beside "fewer" said
+    backwards), ends either side of 0 by their direction ("95 % CI 650 fewer to 50
+    more"); beside "about as many" a one-sided interval names its direction too."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
     if half == 0:
         return mean, round_figure(abs(mean)), "the same in every pair"
     amount = to_precision(abs(mean), half)
-    low, high = mean - half, mean + half
-    at_floor, at_ceiling = low <= floor, high >= ceiling
-    low, high = max(low, floor), min(high, ceiling)
+    step, _ = _precision(half)
+    low, high = max(mean - half, floor), min(mean + half, ceiling)
+    # the ends as written: which side of 0 they fall on is told by them (A's 5 people
+    # at a precision of 100 are "0 to 5,000 more", not "0 fewer to 5,000 more")
+    low, high = round(low / step) * step, round(high / step) * step
 
-    def end(value: float, cut: bool) -> str:
-        magnitude = abs(value) if change else value
-        return round_figure(magnitude, 9) if cut else to_precision(magnitude, half)
+    def end(value: float) -> str:
+        return "0" if value == 0 else to_precision(abs(value) if change else value, half)
 
-    low_text, high_text = end(low, at_floor), end(high, at_ceiling)
+    low_text, high_text = end(low), end(high)
     unclear = mean - half <= 0 <= mean + half
     # what comparison_headline calls "about as many": an interval cut at 0 on one side
     # (A listed nobody, or everyone) says which way it goes ("0 to 1.3" said neither)

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 
 SMALL_COUNT = 30  # listed agents below which a group's shares and ratios are noisy
 
+EVER_LISTED_DI = "disparate impact, ever listed"
+"""The summary's section of disparate impact over the whole run: each group's share of its
+people listed at any point in the run (and wrongfully), and its ratio to the reference
+group's. The ratio the report's and the dashboard's charts draw, and ``compare``'s
+per-group table gives, is another: of the shares on the list on one day (the metric
+``di_GROUP``), named ``ON_THE_DAY_DI``. Both were called "disparate impact" alone, and a
+journalist met 1.20 in one and 1.146 in the other for the same run."""
+
+ON_THE_DAY_DI = "disparate impact, listed on the day"
+"""The name of the metric ``di_GROUP`` wherever it is shown: a group's share on the list
+that day over the reference group's that day (the summary's is ``EVER_LISTED_DI``)."""
+
 
 def unit(column: str) -> str:
     """The declared unit of a metric column (see the metric registry)."""
@@ -77,7 +89,7 @@ def figure_range(section: str, figure: str) -> tuple[float, float]:
     if (section == "score" and figure not in ("sd", "gini")) or (section, figure) in (
             ("companies", "mean score"), ("chilling effect", "change in penalised acts")):
         return -math.inf, math.inf
-    if section == "disparate impact" or figure in SHARES:
+    if section == EVER_LISTED_DI or figure in SHARES:
         return 0.0, 1.0
     return 0.0, math.inf
 
@@ -256,10 +268,11 @@ def ever_wrongful_by_group(res: Result) -> dict[str, tuple[int, int]]:
 
 
 def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, add) -> None:
-    """The disparate-impact rows "GROUP: ever WHAT": the share of each group's agents for
-    whom ``ever`` (one flag per agent) holds, and its ratio to the reference group's with
-    a 95 % interval (``ratio_in_words``) and a warning under ``SMALL_COUNT`` agents. One
-    group's share is the whole population's, said without a ratio."""
+    """The disparate-impact rows "GROUP: ever WHAT" (section ``EVER_LISTED_DI``): the
+    share of each group's agents for whom ``ever`` (one flag per agent: listed at any
+    point in the run) holds, and its ratio to the reference group's with a 95 % interval
+    (``ratio_in_words``) and a warning under ``SMALL_COUNT`` agents. One group's share is
+    the whole population's, said without a ratio."""
     names, ref_k = res.names.groups, res.names.reference_group
     groups, ref = len(names), names[ref_k]
     sizes = np.bincount(codes, minlength=groups)
@@ -278,7 +291,7 @@ def group_shares(res: Result, codes: np.ndarray, ever: np.ndarray, what: str, ad
             relation = f"ratio to {ref}: {ratio:.2f}" + ratio_in_words(
                 count, sizes[k], int(tally[ref_k]), sizes[ref_k])
             counts[ref] = int(tally[ref_k])
-        add("disparate impact", f"{g}: ever {what}", shares[k],
+        add(EVER_LISTED_DI, f"{g}: ever {what}", shares[k],
             f"{percent(shares[k], 1)} of " + (f"the group; {relation}" if relation else
                                                "agents")
             + (small_numbers(counts, "share" if len(counts) == 1 else "ratio", what)

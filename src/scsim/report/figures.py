@@ -37,6 +37,8 @@ from scsim.outputs.headline import chilling_change, chilling_window
 from scsim.outputs.metrics import metric_label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import (
+    EVER_LISTED_DI,
+    ON_THE_DAY_DI,
     SMALL_COUNT,
     companies_scored,
     ever_wrongful_by_group,
@@ -88,7 +90,7 @@ CHART_TITLES = {
     "travel": "Blocked air and train tickets, cumulative",
     "chilling": "Penalised acts relative to the start (chilling effect)",
     "ties": "Ties active, largest component and pariahs",
-    "groups": "Listing rate per group and disparate impact",
+    "groups": "Listing rate per group and disparate impact, listed on the day",
     "wrongful_groups": "Wrongful listings per group",
     "companies": "Companies",
     "network": "A sample of the network",
@@ -482,9 +484,10 @@ def groups(runs: Runs) -> Chart | str:
         return ("the population is one group: there is no other to compare its listing "
                 "rate with")
     ref = res0.names.groups[res0.names.reference_group]
-    caption = (f"Left: share of each group on the list each day. Right: disparate impact, a "
-               f"group's listed share divided by that of {ref}; 1 = parity, above 1 = listed "
-               "more often.")
+    caption = (f"Left: share of each group on the list each day. Right: {ON_THE_DAY_DI}, "
+               f"a group's share on the list that day divided by that of {ref}; 1 = parity, "
+               "above 1 = listed more often. A run's summary table (scsim run --full) "
+               f"divides the shares ever listed in the run instead (\"{EVER_LISTED_DI}\").")
     chart, (left, right) = blank_chart("groups", CHART_TITLES["groups"],
                                   caption, 2)
     names = [g for g in res0.names.groups if all(g in r.names.groups for _, r in runs)]
@@ -503,7 +506,7 @@ def groups(runs: Runs) -> Chart | str:
     _from_zero(left, at_least=0.1)
     _from_zero(right, at_least=2.0)
     left.set_ylabel("listed (% of the group)")
-    right.set_ylabel(f"listed share / share of {ref} (ratio)")
+    right.set_ylabel(f"share listed that day / share of {ref} (ratio)")
     for ax in (left, right):
         ax.set_xlabel("day")
         ax.legend(loc="best")  # (as _line_chart's)

@@ -40,8 +40,13 @@ sessionStorage.setItem("scsim-page", PAGE_ID);
 const BREAKDOWN = {
   listed_rate: ["Share of each group listed (%)", "Share of each region listed (%)"],
   score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
-  di: ["Each group's listed share over that of REFERENCE (1 = parity, above 1 = listed more often)",
-       "In each region, each group's listed share over that of REFERENCE there"],
+  // "disparate impact, listed on the day" (summary.ON_THE_DAY_DI): not the summary table's
+  // ratio, which is of the shares ever listed in the run ("disparate impact, ever listed")
+  di: ["Disparate impact, listed on the day: each group's share on the list that day over that " +
+       "of REFERENCE (1 = parity, above 1 = listed more often; the summary table's ratio " +
+       "is of the shares ever listed in the run)",
+       "Disparate impact, listed on the day, in each region: each group's share there on the " +
+       "list that day over that of REFERENCE there"],
   wrongful_rate: ["Share of each group wrongfully listed (% of the group)",
                   "Share of each region wrongfully listed (% of the region)"],
 };
