@@ -186,8 +186,9 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     expect(page.locator("#figure-detention")).to_be_hidden()  # national-800: no detention
     page.select_option("#breakdown", "di")  # one line per region and non-reference group
     expect(page.locator("#caption-groups")).to_have_text(
-        "Each group's listed share over that of majority (1 = parity, above 1 = listed more "
-        "often)")
+        "Disparate impact, listed on the day: each group's share on the list that day over "
+        "that of majority (1 = parity, above 1 = listed more often; the summary table's ratio "
+        "is of the shares ever listed in the run)")
     expect(page.locator("#chart-regions text", has_text="region 0 · minority")).to_have_count(1)
     run_id = page.locator("#downloads").get_attribute("data-run")
     shown = float(page.locator("#n-listed_final").get_attribute("data-value"))
@@ -418,7 +419,10 @@ def test_a_teacher_s_path_in_plain_words(server, page):
                                 "again, another seed another population and other chances."),
                       ("#reps", "Pairs: how many times A and B are run, each pair on a seed "
                                 "of its own (the seed, the seed + 1, …), so that each "
-                                "difference comes with its 95 % interval.")):
+                                "difference comes with its 95 % interval (“95 % CI”, a 95 % "
+                                "confidence interval: the range in which the true difference "
+                                "lies with 95 % confidence, given how much it varied from "
+                                "pair to pair).")):
         expect(page.locator(f"{box}-explain")).to_be_visible()
         assert ax(page, box)["description"] == said, box
     page.fill("#seed", "1.5")  # a problem is heard first, then what the box takes
