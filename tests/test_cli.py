@@ -328,8 +328,8 @@ def test_sizes_have_thousands_separators_and_scripts_get_whole_numbers(monkeypat
     code, data, err = scsim(monkeypatch, capsys, "run", "national-800", "--agents", "1000",
                             "--days", "3", "--quiet", "--csv")
     assert code == 0, err
-    assert data.splitlines()[1:3] == ["run,agents,1000,", "run,days,3,the rates per person a "
-                                      "year below are scaled to a year from these days"]
+    assert data.splitlines()[1:3] == ["run,agents,1000,", "run,days,3,the rates a year "
+                                      "below are scaled to a year from these days"]
     assert re.search(r"^score,mean,\d+\.\d+,", data, re.M)  # fractions stay fractions
     code, data, _ = scsim(monkeypatch, capsys, "show", "last", "--json")
     summary = json.loads(data)["summary"]

@@ -556,9 +556,10 @@ WRONGFUL_RATE = Metric("wrongful_rate_{}", "share of the group", "level",
                        label="share wrongfully listed, NAME",
                        value=lambda m: m.tally.total("group_listed")[1]
                        / np.maximum(m.group_size, 1.0))
-DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact: listed share of "
-                          "group NAME over that of the reference group", per="groups",
-                          label="disparate impact, NAME",
+DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact, listed on the "
+                          "day: share of group NAME on the list that day over that of the "
+                          "reference group", per="groups",
+                          label="disparate impact on the day, NAME",
                           value=_disparate_impact)
 
 
