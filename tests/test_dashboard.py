@@ -286,8 +286,8 @@ def test_advice_names_the_levers_in_their_words(client):
     what to do with it; the command line's "override KEY=VALUE: " is left out."""
     on = client.post("/api/validate", json={"source": NATIONAL, "agents": "200",
                                             "levers": {"shaming.enabled": True}}).json()
-    assert on["advice"] == ["Public shaming is on but the Shaming probability is 0, so nobody "
-                            "will be shamed: move the Shaming probability slider"]
+    assert on["advice"] == ["Public shaming is on but the Shaming probability is 0 %, so "
+                            "nobody will be shamed: move the Shaming probability slider"]
     off = client.post("/api/validate", json={"source": NATIONAL, "agents": "200",
                                              "settings": {"shaming.probability": "0.5"}})
     assert off.json()["advice"] == [
@@ -319,10 +319,46 @@ def test_in_lever_words_keeps_settings_without_a_lever():
     # a YAML value with ": " in it: the sentence still starts at the setting's path
     assert in_lever_words("override shaming.sever={family: 0.1}: shaming.sever is set but "
                           "shaming.probability is 0", levers) == (
-        "shaming.sever is set but the Shaming probability is 0")
+        "shaming.sever is set but the Shaming probability is 0 %")  # as its slider shows it
     assert in_lever_words("listing.appeals.enabled is true but listing.appeals.rate is 0",
                           levers) == "listing.appeals.enabled is true but listing.appeals." \
                                      "rate is 0"
+
+
+def test_a_share_is_said_and_typed_as_a_percentage(tmp_path):
+    """The false-match rate is "0.1 %" in every text a teacher reads (the README's "a 0.1 %
+    facial-recognition error rate"): its lever shows and takes a percentage, while the
+    scenario and --set keep the share (0.001), which the words give after it, as
+    `scsim compare`'s headline writes it ("from 0.001 to 0.01")."""
+    from scsim.dashboard.levers import in_lever_words, setting_in_words
+
+    sc = load_scenario("national-800")
+    levers = {lever["path"]: lever for lever in levers_for(sc)}
+    rate = levers["surveillance.misattribution"]
+    assert rate["percent"] and rate["value"] == 0.001  # the share, as the scenario holds it
+    assert rate["unit"] == "% of camera sightings"
+    assert levers["surveillance.channels.camera.coverage"]["percent"]
+    assert not levers["listing.threshold"]["percent"]
+    assert setting_in_words("surveillance.misattribution: 0.001 → 0.01") == (
+        "False-match rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)")
+    assert setting_in_words("surveillance.misattribution=0.0019") == (
+        "False-match rate 0.19 % of camera sightings (0.0019)")
+    assert setting_in_words("surveillance.channels.camera.coverage=0.3") == (
+        "Camera coverage 30 % of acts in view of cameras (0.3)")
+    assert setting_in_words("listing.threshold: 550 → 650") == "Listing threshold 550 → 650 points"
+    assert in_lever_words("surveillance.misattribution is 0.001 but no channel has "
+                          "facial_recognition: true", list(levers.values())) == (
+        "False-match rate is 0.1 % but no channel has facial_recognition: true")
+    # "All settings" takes the share as --set does, or the percentage the lever shows
+    store = open_store(tmp_path / "store")
+    for typed in ("0.005", "0.5 %", "0.5%"):
+        asked = scenario_of({"source": NATIONAL, "settings": {
+            "surveillance.misattribution": typed}}, store)
+        assert asked.surveillance.misattribution == 0.005, typed
+    # a percentage is a lever's way of showing a share: a setting without one refuses it
+    with pytest.raises(ScenarioError) as refused:
+        scenario_of({"source": NATIONAL, "settings": {"fear.speed": "5 %"}}, store)
+    assert "fear.speed: must be a number" in refused.value.problems[0]
 
 
 def test_a_server_error_is_answered_in_json_with_its_reason(tmp_path, compiled_kernels,
@@ -739,7 +775,7 @@ def test_case_files_of_traced_agents(compiled_kernels):
     traced = view["traced"]
     wrongful = sorted(res.wrongful["agent"].astype(int))
     # what the run changes in national-800, for the line under its headline
-    assert view["changes"] == ["False-match rate 0.001 → 0.1 per camera sighting",
+    assert view["changes"] == ["False-match rate 0.1 % → 10 % of camera sightings (0.001 → 0.1)",
                                "Listing threshold 550 → 690 points"]
     # the page says how many agents have case files when it lists only the first ones
     assert view["traced_count"] == len(res.traced) > TRACED_SHOWN

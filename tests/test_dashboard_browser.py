@@ -342,7 +342,7 @@ def test_wrongful_listings_per_group(server, page):
     ask(page, agents=3000, days=60, seed=4)
     move(page, "listing.threshold", 24)  # 550 -> 670 points
     page.locator("#levers input[data-path='surveillance.misattribution']").press("End")
-    expect(page.locator("#lever-surveillance-misattribution + output")).to_have_text("0.01")
+    expect(page.locator("#lever-surveillance-misattribution + output")).to_have_text("1 %")
     page.click("#run")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
@@ -621,8 +621,9 @@ def test_a_screen_reader_hears_every_control_and_each_problem_at_its_box(page):
         assert beside["role"] != "status" and beside["live"] in (None, "off"), beside
         if slider.get_attribute("type") == "range":
             unit = lever.locator(".unit").text_content()[1:-1]  # "(points)": points
-            shown = lever.locator("output").text_content()
-            assert slider.get_attribute("aria-valuetext") in (f"{shown} {unit}", f"day {shown}")
+            shown = lever.locator("output").text_content()  # "0.1 %": "% of ..." is its unit
+            assert slider.get_attribute("aria-valuetext") in (
+                f"{shown.removesuffix(' %')} {unit}", f"day {shown}")
     move(page, "listing.threshold", 1)
     expect(page.locator("#lever-listing-threshold")).to_have_attribute(
         "aria-valuetext", "555 points")
@@ -741,7 +742,11 @@ def test_compare_two_scenarios_as_scsim_compare_does(server, page, tmp_path):
     expect(page.locator("#b-settings")).to_have_text("B: national-800 as shipped")
     expect(page.locator("#sides")).to_have_text(
         "A: no-system as shipped; B: national-800 as shipped")
-    ask(page, agents=3000, days=60, seed=3)  # (a scenario chosen brings its own sizes)
+    # the sizes typed stay with the scenario chosen: they are A's and B's (they were set
+    # back to national-800's 9,000 agents and 365 days, to be typed again)
+    expect(page.locator("#agents")).to_have_value("3000")
+    expect(page.locator("#days")).to_have_value("60")
+    expect(page.locator("#seed")).to_have_value("3")
     expect(page.locator("#compare")).to_be_enabled()
     expect(page.locator("#compare-problems li")).to_have_count(0)
     page.click("#compare")
@@ -966,13 +971,112 @@ def test_a_setting_typed_moves_its_lever(page):
     page.locator("#lever-shaming-enabled").check()
     expect(page.locator("#lever-shaming-probability")).to_be_visible()
     expect(page.locator("#advice li")).to_have_text([
-        "Public shaming is on but the Shaming probability is 0, so nobody will be shamed: "
+        "Public shaming is on but the Shaming probability is 0 %, so nobody will be shamed: "
         "move the Shaming probability slider"])
     page.click("#all-settings summary")
     page.locator("#settings input[data-path='shaming.enabled']").fill("false")
     expect(page.locator("#lever-shaming-enabled")).not_to_be_checked()
     expect(page.locator("#lever-shaming-enabled + output")).to_have_text("off")
     expect(page.locator("#advice li")).to_have_count(0)
+
+
+def test_a_share_lever_shows_a_percentage_as_the_texts_say_it(page, tmp_path):
+    """Every text and question speaks of a "0.1 %" false-match rate; the lever showed
+    0.001. It shows (and a screen reader says) the percentage, moves by 0.01 %, takes a
+    percentage typed in "All settings", and the words of what B changes give the share
+    after it, as the scenario, --set and `scsim compare`'s headline write it."""
+    slider = page.locator("#lever-surveillance-misattribution")
+    beside = page.locator("#lever-surveillance-misattribution + output")
+    row = page.locator("#settings input[data-path='surveillance.misattribution']")
+    expect(page.locator(".lever[data-path='surveillance.misattribution'] .unit")).to_have_text(
+        "(% of camera sightings)")
+    expect(beside).to_have_text("0.1 %")
+    expect(slider).to_have_attribute("aria-valuetext", "0.1 % of camera sightings")
+    move(page, "surveillance.misattribution", 9)  # 0.01 % a press
+    expect(beside).to_have_text("0.19 %")
+    expect(slider).to_have_attribute("aria-valuetext", "0.19 % of camera sightings")
+    expect(row).to_have_value("0.0019")  # the setting itself stays a share, as --set takes it
+    expect(page.locator("#b-settings")).to_have_text(
+        "B: national-800 with false-match rate 0.19 % of camera sightings (0.0019)")
+    page.click("#all-settings summary")
+    row.fill("0.5 %")  # a percentage typed: the share 0.005
+    expect(beside).to_have_text("0.5 %")
+    expect(page.locator("#changed-list li")).to_have_text([
+        "False-match rate 0.1 % → 0.5 % of camera sightings (surveillance.misattribution: "
+        "0.001 → 0.005)"])
+    expect(page.locator("#run")).to_be_enabled()  # a question without a problem
+    expect(page.locator("#problems li")).to_have_count(0)
+    # compared as `scsim compare national-800 national-800 --set-b
+    # surveillance.misattribution=0.01` compares it: the page's words and the command's
+    ask(page, agents=2000, days=30, seed=1)
+    page.fill("#reps", "1")
+    slider.press("End")
+    expect(beside).to_have_text("1 %")
+    expect(row).to_have_value("0.01")
+    expect(page.locator("#b-settings")).to_have_text(
+        "B: national-800 with false-match rate 1 % of camera sightings (0.01)")
+    expect(page.locator("#changed-list li")).to_have_text([
+        "False-match rate 0.1 % → 1 % of camera sightings (surveillance.misattribution: "
+        "0.001 → 0.01)"])
+    page.click("#compare")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    expect(page.locator("#cmp-labels")).to_have_text(
+        "A: national-800 · B: national-800, False-match rate 1 % of camera sightings (0.01) "
+        "· 1 pair, seed 1")
+    cli = subprocess.run(
+        [*SCSIM, "compare", "national-800", "national-800", "--set-b",
+         "surveillance.misattribution=0.01", "--agents", "2000", "--days", "30", "--seed",
+         "1", "--reps", "1", "--json", "--quiet", "--store", str(tmp_path / "cli")],
+        capture_output=True, text=True, check=True, env=dict(os.environ, NUMBA_NUM_THREADS="1"))
+    headline = json.loads(cli.stdout)["headline"]
+    expect(page.locator("#cmp-headline")).to_have_text(headline)
+    assert "from 0.001 to 0.01" in headline  # the shares the page's words end with
+
+
+def test_all_settings_counts_every_setting_changed(page):
+    """"All settings (0 changed)" after a slider was moved: it counts, and lists, every
+    setting that differs from the scenario as it comes, moved by a lever or typed."""
+    count, rows = page.locator("#changed-count"), page.locator("#changed-list li")
+    expect(count).to_have_text("0")
+    move(page, "listing.threshold", 2)  # 550 -> 560 points
+    expect(count).to_have_text("1")
+    expect(page.locator("#all-settings summary")).to_have_text("All settings (1 changed)")
+    page.click("#all-settings summary")
+    expect(page.locator("#changed-said")).to_have_text("Changed from national-800 as it comes (1):")
+    expect(rows).to_have_text(["Listing threshold 550 → 560 points (listing.threshold)"])
+    threshold = page.locator("#settings input[data-path='listing.threshold']")
+    expect(threshold).to_have_value("560")
+    expect(threshold).to_have_class(re.compile(r"\bchanged\b"))  # marked as a typed one is
+    page.locator("#settings input[data-path='fear.speed']").fill("0.2")
+    page.locator("#lever-shaming-enabled").check()
+    expect(count).to_have_text("3")
+    expect(rows).to_have_text([  # in the order of the table
+        "Listing threshold 550 → 560 points (listing.threshold)",
+        "Public shaming off → on (shaming.enabled)", "fear.speed: 0.05 → 0.2"])
+    move(page, "listing.threshold", -2)  # back to the scenario's: not a change
+    expect(count).to_have_text("2")
+    expect(threshold).not_to_have_class(re.compile(r"\bchanged\b"))
+    page.reload()  # the question kept, and so its count
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(count).to_have_text("2")
+
+
+def test_choosing_another_scenario_keeps_the_sizes_typed(page):
+    """A teacher comparing no-system with national-800 at 2,000 agents typed it again after
+    each choice: the Agents and Days boxes typed into keep their numbers; a box left at
+    the last scenario's default takes the next one's (high-control runs 730 days)."""
+    expect(page.locator("#days")).to_have_value("365")  # national-800's
+    page.fill("#agents", "2000")
+    page.select_option("#source", "builtin:high-control")
+    expect(page.locator("#days")).to_have_value("730")
+    expect(page.locator("#agents")).to_have_value("2000")
+    page.fill("#days", "30")
+    page.select_option("#source", "builtin:no-system")
+    expect(page.locator("#b-settings")).to_have_text("B: no-system as shipped")
+    expect(page.locator("#agents")).to_have_value("2000")
+    expect(page.locator("#days")).to_have_value("30")
+    expect(page.locator("#run")).to_be_enabled()
 
 
 def test_a_long_run_is_drawn_and_a_large_seed_kept_exactly(server, page):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from scsim.core.params import scenario_epochs
@@ -62,7 +63,12 @@ class Lever:
     """One control: ``path`` (dotted, as ``--set`` takes it), ``label``, ``unit``, what
     it does (``explain``), for a slider its range and step (``low``/``high`` may be
     taken from the scenario: ``"score min"``, ``"score max"``, ``"days"``), and when it
-    changes anything: ``in_use(scenario)``, and ``needs``, what it needs, in words."""
+    changes anything: ``in_use(scenario)``, and ``needs``, what it needs, in words.
+
+    A ``percent`` lever's setting is a probability or share (0 to 1, as the scenario and
+    ``--set`` hold it: 0.001) that a person reads as a percentage: the page shows and
+    moves it as one (0.1 %), its ``unit`` saying what it is a percentage of ("% of camera
+    sightings"); ``low``, ``high`` and ``step`` stay shares."""
 
     path: str
     label: str
@@ -74,15 +80,18 @@ class Lever:
     low: float | str = 0.0
     high: float | str = 1.0
     step: float = 0.01
+    percent: bool = False
 
 
 LEVERS = (
-    Lever("surveillance.misattribution", "False-match rate", "per camera sighting",
+    Lever("surveillance.misattribution", "False-match rate", "% of camera sightings",
           "share of camera sightings that facial recognition pins on the wrong person",
-          _facial, "a watched channel with facial recognition", high=0.01, step=0.0001),
-    Lever("surveillance.channels.camera.coverage", "Camera coverage", "probability per act",
-          "chance that an act done in view of cameras is seen",
-          _cameras, "cameras that watch some behaviour, with one coverage for all regions"),
+          _facial, "a watched channel with facial recognition", high=0.01, step=0.0001,
+          percent=True),
+    Lever("surveillance.channels.camera.coverage", "Camera coverage",
+          "% of acts in view of cameras", "chance that an act done in view of cameras is seen",
+          _cameras, "cameras that watch some behaviour, with one coverage for all regions",
+          percent=True),
     Lever("scoring.association.listed_penalty", "Association penalty",
           "points per day per listed contact",
           "points a person loses each day for each listed family member, friend or colleague",
@@ -94,9 +103,9 @@ LEVERS = (
     Lever("shaming.enabled", "Public shaming", "on/off",
           "newly listed people may be named in public, and neighbours may cut ties",
           classify.enabled, "listings", kind="switch"),
-    Lever("shaming.probability", "Shaming probability", "probability per listing",
+    Lever("shaming.probability", "Shaming probability", "% of newly listed people",
           "chance that a newly listed person is shamed (with public shaming on)",
-          shame.enabled, "public shaming on"),
+          shame.enabled, "public shaming on", percent=True),
     Lever("regions.rollout[-1].day", "Nationwide from day", "day",
           "the day the last regions join the system (the roll-out)",
           _rollout, "a roll-out in steps", low=0, high="days", step=1),
@@ -141,11 +150,55 @@ def levers_for(sc: Scenario) -> list[dict[str, Any]]:
     return out
 
 
+PERCENT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$")
+"""A percentage as a person types it: "0.1 %", "0.1%", "30 %"."""
+
+
+def as_percent(share: str | float) -> str | None:
+    """A share (0.001, or its text "0.001") as a percentage, exactly, without the sign
+    ("0.1"; "30" for 0.3); None when it is not a number."""
+    try:
+        number = Decimal(str(share).strip()) * 100
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def share_of(text: str) -> float | None:
+    """A percentage typed ("0.1 %", "0.1%") as the share it is (0.001, exactly as
+    ``--set`` would take "0.001"); None when the text is not a percentage."""
+    found = PERCENT.match(str(text))
+    if found is None:
+        return None
+    return float(format((Decimal(found.group(1)) / 100).normalize(), "f"))
+
+
+def percent_paths() -> tuple[str, ...]:
+    """The settings (dotted paths) that a lever shows as a percentage (``Lever.percent``)."""
+    return tuple(lever.path for lever in LEVERS if lever.percent)
+
+
+def _percent_words(value: str, unit: str) -> str:
+    """A percent lever's value, or change, as the page says it: "0.01" is "1 % of camera
+    sightings (0.01)", "0.001 → 0.01" is "0.1 % → 1 % of camera sightings (0.001 → 0.01)":
+    the percentage, then the share as the scenario, ``--set`` and ``scsim compare``'s
+    headline write it."""
+    parts = [as_percent(part) for part in value.split(" → ")]
+    if None in parts:
+        return f"{value} ({unit})"
+    return f"{' % → '.join(parts)} {unit} ({value})"
+
+
 def setting_in_words(change: str) -> str:
     """A setting a run changes, as the page says it: "listing.threshold=650" or
     "listing.threshold: 550 → 650" by its lever's label and unit when it has one
     ("Listing threshold 650 points", "Listing threshold 550 → 650 points", "Public
-    shaming on"); a setting without a lever as "All settings" names it, by its path."""
+    shaming on"; a share shown as a percentage with the share after it, "False-match
+    rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)"); a setting without a lever as
+    "All settings" names it, by its path."""
     for lever in LEVERS:
         for joint in ("=", ": "):
             if "[-1]" in lever.path or not change.startswith(lever.path + joint):
@@ -153,6 +206,8 @@ def setting_in_words(change: str) -> str:
             value = change[len(lever.path) + len(joint):]
             if lever.kind == "switch":
                 value = value.replace("true", "on").replace("false", "off")
+            elif lever.percent:
+                value = _percent_words(value, lever.unit)
             elif not lever.label.lower().endswith(lever.unit):
                 unit = lever.unit.replace("points", "point", 1) if value.endswith(
                     (" 1", "→ 1")) or value == "1" else lever.unit
@@ -197,7 +252,9 @@ def in_lever_words(sentence: str, levers: list[dict[str, Any]]) -> str:
     setting was given (``GIVEN``), and with each setting that has a lever (``levers``, as
     ``levers_for`` gives them) named by the lever's label: "shaming.enabled is true" is
     "Public shaming is on", "set shaming.probability (...)" is "move the Shaming
-    probability slider"; other settings keep their paths (as "All settings" lists them)."""
+    probability slider", and a percent lever's value is its percentage, as the slider
+    shows it ("surveillance.misattribution is 0.001" is "False-match rate is 0.1 %");
+    other settings keep their paths (as "All settings" lists them)."""
     text = GIVEN.sub("", sentence, count=1)
     if text.startswith(LEFT_OUT):  # the steps as the scenario writes them, not levers
         return text
@@ -208,7 +265,10 @@ def in_lever_words(sentence: str, levers: list[dict[str, Any]]) -> str:
             for value, state in (("true", "on"), ("false", "off")):
                 text = re.sub(rf"\bset {name}: {value}\b", f"switch {label} {state}", text)
                 text = re.sub(rf"{name} is {value}\b", f"{label} is {state}", text)
-        else:
+        elif lever.get("percent"):  # "is 0.001": "is 0.1 %", as the slider shows it
+            text = re.sub(rf"({name}) is (\d+(?:\.\d+)?(?:e-?\d+)?)\b",
+                          lambda m: f"{m.group(1)} is {as_percent(m.group(2))} %", text)
+        if lever["kind"] != "switch":
             text = re.sub(rf"\bset {name}(?: \([^()]*\))?", f"move the {label} slider",
                           text)
         text = re.sub(rf"^{name}", label, text)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from scsim.dashboard.levers import percent_paths, share_of
 from scsim.errors import ScenarioError, ScsimError
 from scsim.outputs.words import spoken
 from scsim.scenario.diff import SIZE_PATHS
@@ -101,8 +102,10 @@ def _mapping(body: dict, name: str) -> dict:
 
 def overrides_of(body: dict) -> dict[tuple, Any]:
     """The settings of a request as {path: value}: ``levers`` (typed values) and
-    ``settings`` (text, read as YAML as ``--set`` reads it), then the boxes ``agents`` and
-    ``days`` (``BOXES``, whole numbers); a ScenarioError lists every problem."""
+    ``settings`` (text, read as YAML as ``--set`` reads it; a setting a lever shows as a
+    percentage, ``levers.percent_paths``, also takes one: "0.1 %" is 0.001), then the
+    boxes ``agents`` and ``days`` (``BOXES``, whole numbers); a ScenarioError lists every
+    problem."""
     out: dict[tuple, Any] = {}
     problems: list[str] = []
     for key, value in _mapping(body, "levers").items():
@@ -114,6 +117,8 @@ def overrides_of(body: dict) -> dict[tuple, Any]:
         elif not str(text).strip():
             problems.append(f"{key}: empty; type a value (undo the change to keep the "
                             "scenario's)")
+        elif str(key) in percent_paths() and share_of(str(text)) is not None:
+            out[parse_path(str(key))] = share_of(str(text))
         else:
             path, value = parse_assignment(f"{key}={text}")
             out[path] = value

@@ -23,6 +23,7 @@ const page = {
   readyLine: "",       // what the status line says then
   loaded: false,       // the question's boxes hold their values: they can be typed into
   said: null,          // the progress last said to a screen reader ({state, at})
+  defaults: {},        // what the Agents and Days boxes got from the scenario last loaded
 };
 
 // The boxes of the question, disabled in the page until the question is loaded into them.
@@ -238,7 +239,9 @@ async function loadSources(selected) {
 }
 
 // What a question changes, in the levers' words ("listing threshold 560 points", "public
-// shaming on"); a setting of "all settings" by its path, as that table names it.
+// shaming on", "false-match rate 1 % of camera sightings (0.01)": a percent lever's share
+// after it, as the scenario, --set and the comparison's headline write it); a setting of
+// "all settings" by its path, as that table names it.
 function changesInWords(levers, settings) {
   const known = Object.fromEntries(((page.scenario && page.scenario.levers) || []).map(l => [l.path, l]));
   return [...Object.entries(levers).map(([path, v]) => {
@@ -246,9 +249,22 @@ function changesInWords(levers, settings) {
     if (!l) return `${path}=${v}`;
     const label = l.label.toLowerCase();  // "nationwide from day 120", not "... 120 day"
     const value = typeof v === "boolean" ? (v ? "on" : "off") :
+      l.percent ? `${toPercent(v)} ${l.unit} (${v})` :
       label.endsWith(l.unit) ? fmt(v) : `${fmt(v)} ${l.unit}`;
     return `${label} ${value}`;
   }), ...Object.entries(settings).map(([path, v]) => `${path}=${v}`)];
+}
+
+// A share (0.001) as a percentage (0.1) and back, without the float's noise (0.0057 * 100
+// is 0.5700000000000001); a setting a lever shows as a percentage is a share (0 to 1) in the
+// scenario, in "All settings" and on the command line.
+function toPercent(share) { return Number((share * 100).toPrecision(12)); }
+function toShare(percent) { return Number((percent / 100).toPrecision(12)); }
+
+// A percentage as typed ("0.1 %", "0.1%") as its share (0.001); null when it is none.
+function percentTyped(text) {
+  const m = /^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$/.exec(text);
+  return m ? toShare(Number(m[1])) : null;
 }
 
 // The question above as a side of a comparison: its scenario and what it changes.
@@ -298,10 +314,19 @@ async function loadScenario() {
   const sc = page.scenario = await api("/api/scenario", {method: "POST", body: {source: source()}});
   showSides();
   $("description").textContent = sc.description;
-  $("agents").value = defaultAgents(sc);
-  $("days").value = sc.days;
+  // What was typed in Agents and Days stays (a teacher comparing no-system with
+  // national-800 at 2,000 agents had to type it again); a box empty or left at the last
+  // scenario's default takes the new scenario's.
+  const defaults = {agents: defaultAgents(sc), days: sc.days};
+  for (const [id, value] of Object.entries(defaults)) {
+    const box = $(id);
+    const typed = box.validity.badInput || (box.value !== "" && box.value !== String(page.defaults[id]));
+    if (!typed) box.value = value;
+  }
+  page.defaults = defaults;
   renderLevers(sc.levers);
   renderSettings(sc.settings);
+  followDays();
   validate();
 }
 
@@ -333,13 +358,19 @@ function followDays() {
 }
 
 // A slider's value as a screen reader says it: its number as shown beside it, with the
-// lever's unit ("690 points", "1 point per day per listed contact", "0.005 per camera
-// sighting"); a day by its number ("day 90").
+// lever's unit ("690 points", "1 point per day per listed contact", "0.1 % of camera
+// sightings" for a share of 0.001: ``value`` is what the slider holds, a percent lever's
+// percentage); a day by its number ("day 90").
 function valueText(value, unit) {
   const shown = fmt(value);
   if (unit === "day") return `day ${shown}`;
   return `${shown} ${shown === "1" ? unit.replace(/^points\b/, "point") : unit}`;
 }
+
+// What a slider holds (a percent lever's percentage: 0.1 for a share of 0.001) and what
+// is shown beside it ("0.1 %").
+function onSlider(lever, value) { return lever.percent ? toPercent(value) : value; }
+function besideSlider(lever, shown) { return lever.percent ? `${fmt(shown)} %` : fmt(shown); }
 
 function renderLevers(levers) {
   const box = $("levers");
@@ -365,20 +396,30 @@ function renderLevers(levers) {
       input.type = "checkbox"; input.checked = !!lever.value;
       out.textContent = lever.value ? "on" : "off";
     } else {
-      input.type = "range"; input.min = lever.low; input.max = lever.high; input.step = lever.step;
-      input.value = lever.value; out.textContent = fmt(lever.value);
+      // a percent lever's slider moves its percentage (0 to 1 %, by 0.01 %): what a
+      // teacher reads ("0.1 %"), while the question sends the share (0.001)
+      const [low, high, step, value] = [lever.low, lever.high, lever.step, lever.value].map(
+        v => onSlider(lever, v));
+      input.type = "range"; input.min = low; input.max = high; input.step = step;
+      input.value = value; out.textContent = besideSlider(lever, value);
       input.dataset.unit = lever.unit;
-      input.setAttribute("aria-valuetext", valueText(lever.value, lever.unit));
+      if (lever.percent) input.dataset.percent = "true";
+      input.setAttribute("aria-valuetext", valueText(value, lever.unit));
     }
     input.addEventListener("input", () => {
-      const value = input.type === "checkbox" ? input.checked : parseFloat(input.value);
-      out.textContent = input.type === "checkbox" ? (value ? "on" : "off") : fmt(value);
-      if (input.type === "range") input.setAttribute("aria-valuetext", valueText(value, lever.unit));
+      const shown = input.type === "checkbox" ? input.checked : parseFloat(input.value);
+      const value = lever.percent ? toShare(shown) : shown;
+      out.textContent = input.type === "checkbox" ? (value ? "on" : "off") : besideSlider(lever, shown);
+      if (input.type === "range") input.setAttribute("aria-valuetext", valueText(shown, lever.unit));
       if (value === lever.value) delete page.levers[lever.path]; else page.levers[lever.path] = value;
-      // the same setting in "all settings" follows the lever (the lever's value wins)
+      // the same setting in "all settings" follows the lever (the lever's value wins), as
+      // the scenario holds it (a share, not a percentage)
       const row = $("settings").querySelector(`input[data-path="${lever.path}"]`);
-      if (row) { row.value = String(value); row.classList.remove("changed"); delete page.settings[lever.path]; }
-      $("changed-count").textContent = Object.keys(page.settings).length;
+      if (row) {
+        row.value = value === lever.value ? row.dataset.original : String(value);
+        delete page.settings[lever.path];
+      }
+      showChanged();
       validateSoon();
     });
     const p = document.createElement("p");
@@ -403,14 +444,20 @@ function renderSettings(settings) {
     input.setAttribute("aria-label", s.unit ? `${s.path} (${s.unit})` : s.path);
     const original = s.kind === "bool" ? String(s.value) : String(s.value);
     input.value = original;
+    input.dataset.original = original;
     input.addEventListener("input", () => {
       if (input.value === original) delete page.settings[s.path]; else page.settings[s.path] = input.value;
-      input.classList.toggle("changed", input.value !== original);
       leverFollows(s.path, input.value);
-      $("changed-count").textContent = Object.keys(page.settings).length;
+      showChanged();
       validateSoon();
     });
-    const cells = [s.path, null, s.unit, s.meaning].map(text => {
+    // a share a lever shows as a percentage: said so where it is typed as a share
+    const lever = ((page.scenario && page.scenario.levers) || []).find(
+      l => l.path === s.path && l.percent);
+    const meaning = lever ? `${s.meaning} (the ${lever.label} lever shows it as a ` +
+      `percentage: ${original} is ${toPercent(Number(original))} %; a percentage ` +
+      "may be typed here too, such as 0.5 %)" : s.meaning;
+    const cells = [s.path, null, s.unit, meaning].map(text => {
       const td = document.createElement("td");
       if (text === null) td.appendChild(input); else td.textContent = text;
       return td;
@@ -418,7 +465,50 @@ function renderSettings(settings) {
     tr.append(...cells);
     body.appendChild(tr);
   }
-  $("changed-count").textContent = "0";
+  showChanged();
+}
+
+// "All settings (2 changed)": every setting that differs from the scenario as it comes,
+// moved by a lever or typed, counted in the panel's summary and listed under it ("False-
+// match rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)", "fear.speed: 0.1 → 0.2": as
+// a run's "changed:" line says them); each row marked.
+function showChanged() {
+  const lines = [];
+  for (const input of $("settings").querySelectorAll("input[data-path]")) {
+    const path = input.dataset.path, was = input.dataset.original;
+    const changed = path in page.levers || path in page.settings;
+    input.classList.toggle("changed", changed);
+    if (changed) lines.push(changeInWords(path, was, path in page.levers ? page.levers[path] : page.settings[path]));
+  }
+  // a lever without its row (none yet) is counted all the same
+  for (const path of Object.keys(page.levers)) {
+    if (!$("settings").querySelector(`input[data-path="${path}"]`)) lines.push(changeInWords(path, "", page.levers[path]));
+  }
+  $("changed-count").textContent = lines.length;
+  const name = page.scenario ? page.scenario.name : "the scenario";
+  $("changed-said").textContent = lines.length ?
+    `Changed from ${name} as it comes (${lines.length}):` : "";
+  listInto($("changed-list"), lines);
+}
+
+// One setting changed, from ``was`` (the scenario's, as "All settings" shows it) to
+// ``now`` (a lever's value, or the text typed), in the words of a run's "changed:" line.
+function changeInWords(path, was, now) {
+  const l = ((page.scenario && page.scenario.levers) || []).find(l => l.path === path);
+  const text = String(now).trim();
+  if (!l) return `${path}: ${was} → ${text}`;
+  if (l.kind === "switch") {
+    const state = v => /^(true|yes|on)$/i.test(v) ? "on" : /^(false|no|off)$/i.test(v) ? "off" : v;
+    return `${l.label} ${state(was)} → ${state(text)} (${path})`;
+  }
+  const typed = percentTyped(text), share = typed !== null ? typed : text === "" ? NaN : Number(text);
+  if (!Number.isFinite(share)) return `${l.label}: ${was} → ${text} (${path})`;
+  if (l.percent) {
+    return `${l.label} ${toPercent(Number(was))} % → ${toPercent(share)} ${l.unit} ` +
+      `(${path}: ${was} → ${share})`;
+  }
+  const unit = l.label.toLowerCase().endsWith(l.unit) ? "" : ` ${l.unit}`;
+  return `${l.label} ${was} → ${text}${unit} (${path})`;
 }
 
 // A setting typed in "All settings" that a lever moves: the lever shows the same value (the
@@ -434,9 +524,12 @@ function leverFollows(path, text) {
     if (on || off) input.checked = on;
     out.textContent = on ? "on" : off ? "off" : typed;
   } else {
-    const value = typed === "" ? NaN : Number(typed);
+    // a percent lever's setting is typed as a share (0.001) or a percentage (0.1 %)
+    const percent = input.dataset.percent === "true", asPercent = percentTyped(typed);
+    const share = percent && asPercent !== null ? asPercent : typed === "" ? NaN : Number(typed);
+    const value = percent ? toPercent(share) : share;
     if (Number.isFinite(value)) input.value = value;
-    out.textContent = Number.isFinite(value) ? fmt(value) : typed;
+    out.textContent = Number.isFinite(value) ? (percent ? `${fmt(value)} %` : fmt(value)) : typed;
     input.setAttribute("aria-valuetext", Number.isFinite(value) ?
       valueText(value, input.dataset.unit) : `${typed} (${input.dataset.unit})`);
   }
@@ -478,7 +571,8 @@ async function fillQuestion(saved) {
   for (const [path, value] of Object.entries(saved.levers || {})) {
     const input = $("levers").querySelector(`input[data-path="${path}"]`);
     if (!input) continue;
-    if (input.type === "checkbox") input.checked = !!value; else input.value = value;
+    if (input.type === "checkbox") input.checked = !!value;
+    else input.value = input.dataset.percent === "true" ? toPercent(value) : value;  // a share
     input.dispatchEvent(new Event("input"));
   }
   for (const [path, text] of Object.entries(saved.settings || {})) {
