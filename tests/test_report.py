@@ -204,7 +204,7 @@ def test_the_two_disparate_impacts_are_named_apart(tmp_path, pair):
     assert f"Right: {ON_THE_DAY_DI}, a group's share on the list that day" in chart.caption
     assert f"shares ever listed in the run instead (\"{EVER_LISTED_DI}\")" in chart.caption
     right = chart.figure.axes[1]
-    assert right.get_ylabel() == "share listed that day / share of majority (ratio)"
+    assert right.get_ylabel() == "listed share that day / majority's (ratio)"
     html = report_run(res, tmp_path / "r").read_text(encoding="utf-8")
     assert escape(EVER_LISTED_DI) in html and escape(ON_THE_DAY_DI) in html
 

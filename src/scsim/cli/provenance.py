@@ -10,7 +10,6 @@ import typer
 
 from scsim.cli.app import DashedArguments, StoreOption, app, console, open_runs
 from scsim.cli.render import frame_table, whole_numbers
-from scsim.core.source import source
 from scsim.errors import ScsimError
 
 RunArgument = Annotated[str, typer.Argument(help="Run id (or a unique prefix, or 'last').")]
@@ -141,6 +140,8 @@ def _explain_sources(table) -> None:
     """Under the totals, what each source that moved points is, for one person, in the
     words of the case files (``core.source.Source.description``); sources a run no longer
     declares are left out."""
+    from scsim.core.source import source  # (numba: not loaded for --help)
+
     moved = table[(table["points"] != 0) | (table["clean_points"] != 0)]
     lines = []
     for name, label in zip(moved["source"], moved["label"], strict=True):

@@ -506,7 +506,7 @@ def groups(runs: Runs) -> Chart | str:
     _from_zero(left, at_least=0.1)
     _from_zero(right, at_least=2.0)
     left.set_ylabel("listed (% of the group)")
-    right.set_ylabel(f"share listed that day / share of {ref} (ratio)")
+    right.set_ylabel(f"listed share that day / {ref}'s (ratio)")
     for ax in (left, right):
         ax.set_xlabel("day")
         ax.legend(loc="best")  # (as _line_chart's)
