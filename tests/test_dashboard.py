@@ -329,7 +329,8 @@ def test_a_share_is_said_and_typed_as_a_percentage(tmp_path):
     """The false-match rate is "0.1 %" in every text a teacher reads (the README's "a 0.1 %
     facial-recognition error rate"): its lever shows and takes a percentage, while the
     scenario and --set keep the share (0.001), which the words give after it, as
-    `scsim compare`'s headline writes it ("from 0.001 to 0.01")."""
+    `scsim compare`'s headline writes it ("from 0.1 % to 1 % of camera sightings
+    (surveillance.misattribution: 0.001 → 0.01)")."""
     from scsim.dashboard.levers import in_lever_words, setting_in_words
 
     sc = load_scenario("national-800")
@@ -359,6 +360,31 @@ def test_a_share_is_said_and_typed_as_a_percentage(tmp_path):
     with pytest.raises(ScenarioError) as refused:
         scenario_of({"source": NATIONAL, "settings": {"fear.speed": "5 %"}}, store)
     assert "fear.speed: must be a number" in refused.value.problems[0]
+
+
+def test_a_lever_says_a_percentage_as_the_comparison_headline_does():
+    """Which settings read as percentages, and of what, is one definition: the scenario
+    reference's, from the schema's units, which the levers take and `scsim compare`'s
+    headline says ("from 0.1 % to 1 % of camera sightings"); a lever on any probability or
+    share per event would be one, a rate per day would not."""
+    from scsim.dashboard.levers import PERCENT_UNIT, Lever, setting_in_words
+    from scsim.outputs.headline import _one_change
+    from scsim.scenario.reference import percent_unit
+
+    for lever in LEVERS:
+        unit = percent_unit(lever.path.replace("[-1]", "[0]"))
+        assert lever.percent == (unit is not None), lever.path
+        assert lever.unit == (unit or lever.unit) != PERCENT_UNIT, lever.path
+    coverage = "surveillance.channels.camera.coverage"
+    words = setting_in_words(f"{coverage}: 0.3 → 0.5")
+    said = _one_change(coverage, 0.3, 0.5)
+    assert words == "Camera coverage 30 % → 50 % of acts in view of cameras (0.3 → 0.5)"
+    assert said == ("Raising the camera coverage from 30 % to 50 % of acts in view of cameras "
+                    f"({coverage}: 0.3 → 0.5)")
+    refuse = Lever("shunning.refuse", "Refusals", PERCENT_UNIT, "", lambda sc: True, "")
+    assert refuse.percent and refuse.unit == "% of transactions"
+    speed = Lever("fear.speed", "Fear speed", "share per day", "", lambda sc: True, "")
+    assert not speed.percent and speed.unit == "share per day"
 
 
 def test_a_server_error_is_answered_in_json_with_its_reason(tmp_path, compiled_kernels,

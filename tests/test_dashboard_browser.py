@@ -1031,7 +1031,9 @@ def test_a_share_lever_shows_a_percentage_as_the_texts_say_it(page, tmp_path):
         capture_output=True, text=True, check=True, env=dict(os.environ, NUMBA_NUM_THREADS="1"))
     headline = json.loads(cli.stdout)["headline"]
     expect(page.locator("#cmp-headline")).to_have_text(headline)
-    assert "from 0.001 to 0.01" in headline  # the shares the page's words end with
+    # the page's words: a percentage, the shares after it
+    assert ("from 0.1 % to 1 % of camera sightings (surveillance.misattribution: 0.001 → "
+            "0.01)") in headline
 
 
 def test_all_settings_counts_every_setting_changed(page):

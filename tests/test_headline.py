@@ -415,9 +415,10 @@ def test_a_comparison_of_several_changes_names_every_one():
     b = scsim.load_scenario("national-800", agents=500, days=10, overrides=changes)
     sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=1))
     assert sentence.startswith(
-        "Changing 3 settings together (raising the false-match rate from 0.001 "
-        "to 0.01 probability per sighting, lowering the listing threshold from 550 to 500 "
-        "points and switching sanctions off) lists "), sentence
+        "Changing 3 settings together (raising the false-match rate from 0.1 % to 1 % "
+        "of camera sightings (surveillance.misattribution: 0.001 → 0.01), lowering the "
+        "listing threshold from 550 to 500 points and switching sanctions off) lists "), \
+        sentence
     many = {**changes, "scoring.recovery": 0.02, "listing.duration": 100, "fear.enabled":
             False}
     b = scsim.load_scenario("national-800", agents=500, days=10, overrides=many)
@@ -584,6 +585,56 @@ def test_tickets_a_year_are_those_of_the_days_sanctions_ran():
         run_headline(plain)
     year = scsim.simulate("mesa-parity", agents=300, days=365, seed=1)
     assert "tickets per 100 people a year; China 2018" in run_headline(year)
+
+
+def test_a_share_per_event_is_said_as_a_percentage_with_the_share_to_type():
+    """"Raising the false-match rate from 0.001 to 0.01 probability per sighting": the
+    README, the question ("a 0.1 % facial-recognition error rate") and the dashboard say
+    0.1 %. A probability or share per event (its unit in the schema) is said as a
+    percentage of those events, the shares after it as --set takes them back; a rate per
+    day (acts, or a share of a gap closed, or a chance each day) keeps its unit."""
+    from scsim.outputs.headline import _one_change
+    from scsim.scenario.reference import percent_unit
+
+    a = scsim.load_scenario("national-800", agents=500, days=10)
+    b = scsim.load_scenario("national-800", agents=500, days=10,
+                            overrides={"surveillance.misattribution": 0.01})
+    sentence = comparison_headline(scsim.compare(a, b, seed=1, reps=1))
+    assert sentence.startswith(
+        "Raising the false-match rate from 0.1 % to 1 % of camera sightings "
+        "(surveillance.misattribution: 0.001 → 0.01) lists "), sentence
+    assert "probability per" not in sentence
+    # the units the schema declares decide it
+    assert percent_unit("surveillance.misattribution") == "% of camera sightings"
+    assert percent_unit("surveillance.channels.online.coverage") == "% of acts"
+    assert percent_unit("surveillance.misattribution_same_group") == "% of false matches"
+    assert percent_unit("shunning.refuse") == "% of transactions"
+    assert percent_unit("listing.appeals.win") == "%"  # of appeals: the one event
+    assert percent_unit("listing.initial_share") == "% of agents"
+    for per_day in ("behaviours.jaywalking.rate", "scoring.recovery", "fear.speed",
+                    "detention.probability", "shaming.restore_rate", "reports.false_rate",
+                    "impunity.quantile", PENALTY, "listing.threshold", "sanctions.enabled"):
+        assert percent_unit(per_day) is None, per_day
+    assert _one_change("listing.appeals.win", 0.2, 0.5) == (
+        "Raising the appeals win from 20 % to 50 % (listing.appeals.win: 0.2 → 0.5)")
+    assert _one_change("shunning.refuse", 0.5, 1) == (  # 1, as --set takes it
+        "Raising the shunning refuse from 50 % to 100 % of transactions (shunning.refuse: "
+        "0.5 → 1)")
+    # exactly, without the float's noise or an exponent to type back
+    assert _one_change("surveillance.misattribution", 0.0057, 1e-05) == (
+        "Lowering the false-match rate from 0.57 % to 0.001 % of camera sightings "
+        "(surveillance.misattribution: 0.0057 → 0.00001)")
+    assert _one_change("listing.appeals.win_wrongful", None, 0.5) == (
+        "Setting the appeals win wrongful to 50 % instead of null "
+        "(listing.appeals.win_wrongful: null → 0.5)")  # "None probability" was said
+    assert _one_change("listing.threshold", 550.0, None) == (
+        "Setting the listing threshold to null instead of 550 points")
+    assert _one_change("scoring.recovery", 0.01, 0.02) == (
+        "Raising the scoring recovery from 0.01 to 0.02 share per day")
+    assert _one_change("detention.probability", 0.01, 0.05) == (
+        "Raising the detention probability from 0.01 to 0.05 probability per day")
+    assert _one_change("behaviours.jaywalking.rate", 0.1, 0.2).endswith(
+        "from 0.1 to 0.2 acts per agent per day")
 
 
 def test_a_false_match_factor_names_its_group():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from scsim.core.params import scenario_epochs
@@ -23,6 +23,7 @@ from scsim.errors import ScenarioError
 from scsim.mechanisms import classify, observe, score, shame
 from scsim.scenario.loader import LEFT_OUT
 from scsim.scenario.paths import format_path, get_path, parse_path
+from scsim.scenario.reference import as_percent, percent_unit
 from scsim.scenario.schema import Scenario
 
 
@@ -58,6 +59,11 @@ def _rollout(sc: Scenario) -> bool:
     return staged and (observe.enabled(sc) or score.enabled(sc) or classify.enabled(sc))
 
 
+PERCENT_UNIT = "%"
+"""A percent lever's unit as ``LEVERS`` gives it: its words are the scenario reference's
+(``reference.percent_unit``: "% of camera sightings"), filled in by ``Lever``."""
+
+
 @dataclass(frozen=True)
 class Lever:
     """One control: ``path`` (dotted, as ``--set`` takes it), ``label``, ``unit``, what
@@ -65,10 +71,13 @@ class Lever:
     taken from the scenario: ``"score min"``, ``"score max"``, ``"days"``), and when it
     changes anything: ``in_use(scenario)``, and ``needs``, what it needs, in words.
 
-    A ``percent`` lever's setting is a probability or share (0 to 1, as the scenario and
-    ``--set`` hold it: 0.001) that a person reads as a percentage: the page shows and
-    moves it as one (0.1 %), its ``unit`` saying what it is a percentage of ("% of camera
-    sightings"); ``low``, ``high`` and ``step`` stay shares."""
+    A ``percent`` lever's setting is a probability or share per event (0 to 1, as the
+    scenario and ``--set`` hold it: 0.001) that a person reads as a percentage: the page
+    shows and moves it as one (0.1 %), its ``unit`` saying what it is a percentage of ("%
+    of camera sightings"); ``low``, ``high`` and ``step`` stay shares. Which settings
+    those are, and their units, is the scenario reference's (``reference.percent_unit``),
+    as ``scsim compare``'s headline says them: not given here, so that the two cannot
+    differ."""
 
     path: str
     label: str
@@ -80,18 +89,22 @@ class Lever:
     low: float | str = 0.0
     high: float | str = 1.0
     step: float = 0.01
-    percent: bool = False
+    percent: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        unit = percent_unit(self.path.replace("[-1]", "[0]"))  # any item's unit: the last's
+        if unit is not None:  # a frozen dataclass: set once, here
+            object.__setattr__(self, "percent", True)
+            object.__setattr__(self, "unit", unit)
 
 
 LEVERS = (
-    Lever("surveillance.misattribution", "False-match rate", "% of camera sightings",
+    Lever("surveillance.misattribution", "False-match rate", PERCENT_UNIT,
           "share of camera sightings that facial recognition pins on the wrong person",
-          _facial, "a watched channel with facial recognition", high=0.01, step=0.0001,
-          percent=True),
-    Lever("surveillance.channels.camera.coverage", "Camera coverage",
-          "% of acts in view of cameras", "chance that an act done in view of cameras is seen",
-          _cameras, "cameras that watch some behaviour, with one coverage for all regions",
-          percent=True),
+          _facial, "a watched channel with facial recognition", high=0.01, step=0.0001),
+    Lever("surveillance.channels.camera.coverage", "Camera coverage", PERCENT_UNIT,
+          "chance that an act done in view of cameras is seen",
+          _cameras, "cameras that watch some behaviour, with one coverage for all regions"),
     Lever("scoring.association.listed_penalty", "Association penalty",
           "points per day per listed contact",
           "points a person loses each day for each listed family member, friend or colleague",
@@ -103,9 +116,9 @@ LEVERS = (
     Lever("shaming.enabled", "Public shaming", "on/off",
           "newly listed people may be named in public, and neighbours may cut ties",
           classify.enabled, "listings", kind="switch"),
-    Lever("shaming.probability", "Shaming probability", "% of newly listed people",
+    Lever("shaming.probability", "Shaming probability", PERCENT_UNIT,
           "chance that a newly listed person is shamed (with public shaming on)",
-          shame.enabled, "public shaming on", percent=True),
+          shame.enabled, "public shaming on"),
     Lever("regions.rollout[-1].day", "Nationwide from day", "day",
           "the day the last regions join the system (the roll-out)",
           _rollout, "a roll-out in steps", low=0, high="days", step=1),
@@ -152,19 +165,6 @@ def levers_for(sc: Scenario) -> list[dict[str, Any]]:
 
 PERCENT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$")
 """A percentage as a person types it: "0.1 %", "0.1%", "30 %"."""
-
-
-def as_percent(share: str | float) -> str | None:
-    """A share (0.001, or its text "0.001") as a percentage, exactly, without the sign
-    ("0.1"; "30" for 0.3); None when it is not a number."""
-    try:
-        number = Decimal(str(share).strip()) * 100
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    text = format(number.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
 
 
 def share_of(text: str) -> float | None:

@@ -387,6 +387,13 @@ def national_travel(per_100: dict[str, float], represented: float, published,
 
 
 def _with_unit(value: Any, unit: str) -> str:
+    """A setting's value and its unit ('1 point per day per listed contact', the unit's
+    first word in the singular for 1); a value that is no number as the scenario writes it,
+    without the unit ('null', '[0.3, 0.5]': "None points" was said)."""
+    if not _is_number(value):
+        from scsim.scenario.reference import show_value
+
+        return show_value(value)
     text = f"{value:g}" if isinstance(value, float) else str(value)
     if unit and value == 1 and unit.split(" ")[0].endswith("s"):
         unit = unit.replace(unit.split(" ")[0], unit.split(" ")[0][:-1], 1)
@@ -426,8 +433,18 @@ def change_phrase(cmp: Comparison) -> str:
 def _one_change(path: str, va: Any, vb: Any) -> str:
     """One setting's change from A's value ``va`` to B's ``vb``, as the subject of a
     sentence ('Switching sanctions off', 'Raising the listing threshold from 550 to 650
-    points')."""
-    from scsim.scenario.reference import setting_name, setting_unit, timeline_in_words
+    points'). A probability or share per event (``reference.percent_unit``) is said as a
+    percentage, with the shares after it as the scenario and ``--set`` write them, as the
+    dashboard says a change: 'Raising the false-match rate from 0.1 % to 1 % of camera
+    sightings (surveillance.misattribution: 0.001 → 0.01)'."""
+    from scsim.scenario.reference import (
+        as_percent,
+        percent_unit,
+        setting_name,
+        setting_unit,
+        timeline_in_words,
+        typed_share,
+    )
 
     if path == "timeline":  # a list of steps, not one value ("[{'day': 182, ...")
         return (f"Changing the timeline to {timeline_in_words(vb)} (instead of "
@@ -439,11 +456,27 @@ def _one_change(path: str, va: Any, vb: Any) -> str:
         # another switch reads best as the setting itself ('Setting
         # detention.suspend_ties to false')
         return f"Setting {path} to {'true' if vb else 'false'}"
+    percent = percent_unit(path)
+    if percent is not None and (_is_number(va) or _is_number(vb)):
+        def share(value: Any, unit: str) -> str:  # 0.001: '0.1 %' and the unit after it
+            return (f"{as_percent(value)} {unit}" if _is_number(value) else
+                    _with_unit(value, ""))
+
+        typed = f" ({path}: {typed_share(va)} → {typed_share(vb)})"
+        if _is_number(va) and _is_number(vb):
+            verb = "Raising" if vb > va else "Lowering"
+            return f"{verb} {name} from {share(va, '%')} to {share(vb, percent)}{typed}"
+        return f"Setting {name} to {share(vb, percent)} instead of {share(va, percent)}{typed}"
     unit = setting_unit(path)
-    if isinstance(va, int | float) and isinstance(vb, int | float):
+    if _is_number(va) and _is_number(vb):
         verb = "Raising" if vb > va else "Lowering"
         return f"{verb} {name} from {_with_unit(va, '')} to {_with_unit(vb, unit)}"
     return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}"
+
+
+def _is_number(value: Any) -> bool:
+    """Whether a setting's value is a number (not true or false, null, a list...)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def to_precision(value: float, half_width: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import yaml
@@ -180,6 +181,63 @@ def setting_unit(path: str) -> str:
         model = section_model(field.annotation)
         skip = model is not None and _holds_items(field.annotation)
     return field_unit(field) if field is not None else ""
+
+
+PERCENT_OF = {"surveillance.misattribution": "camera sightings",
+              "surveillance.channels.camera.coverage": "acts in view of cameras",
+              "shaming.probability": "newly listed people"}
+"""What a setting's share is a percentage of, where its unit says less than a reader needs
+("probability per sighting" is "% of sightings"; the false-match rate is "% of camera
+sightings"): as the dashboard's levers say it, which take their units from here."""
+
+
+def percent_unit(path: str) -> str | None:
+    """What follows a setting's value written as a percentage ('% of camera sightings', '%
+    of transactions', '%'), or None when the setting is not read as one. From the unit the
+    schema declares (``setting_unit``): a probability per event (per sighting, act,
+    transaction, listing...) is the percentage of those events ('% of sightings'); a bare
+    probability, of the one event it is about (an appeal won, a report accepted), is '%';
+    a share of something ('share of agents', 'share of revenue') is '% of' it. Not read as
+    a percentage: a probability or share per day (a chance each day, or the share of a gap
+    closed each day, which compounds over the days: no percentage of events), a rate of
+    acts or attempts per day, which can exceed 1, and multipliers, weights, quantiles and
+    points."""
+    if path in PERCENT_OF:
+        return f"% of {PERCENT_OF[path]}"
+    unit = setting_unit(path)
+    if unit == "probability":
+        return "%"
+    if unit.startswith("probability per ") and not unit.endswith(" per day"):
+        event = unit.removeprefix("probability per ")
+        return f"% of {event}{'es' if event.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+    if unit.startswith("share of "):
+        return f"% of {unit.removeprefix('share of ')}"
+    return None
+
+
+def as_percent(share: str | float) -> str | None:
+    """A share (0.001, or its text "0.001") as a percentage, exactly, without the sign
+    ("0.1"; "30" for 0.3; no float noise: 0.0057 is "0.57"); None when it is not a
+    number."""
+    if isinstance(share, bool):
+        return None
+    try:
+        number = Decimal(str(share).strip()) * 100
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def typed_share(value: Any) -> str:
+    """A share as it is typed back into ``--set`` or a scenario, in digits without an
+    exponent (0.001; 1e-05 is "0.00001"; 1.0 is "1"); any other value as ``show_value``
+    writes it (null)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return show_value(value)
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def setting_label(path: str) -> str:
