@@ -226,6 +226,113 @@ def test_one_group_has_no_disparate_impact_row():
                        "listed, final day (share)", "wrongfully listed, final day (share)"]
 
 
+EVER_LISTED_RATIO = "disparate impact, ever listed (ratio)"
+
+
+def _ever_listed_ratio(res, group: str, reference: str = "majority") -> float:
+    """The summary's "disparate impact, ever listed" of one run, from its agents table
+    alone: the share of ``group`` with a count of listings above 0 over the reference
+    group's (NaN where nobody in the reference group was listed)."""
+    agents = res.agents
+    ever = (agents["times_listed"] > 0).groupby(agents["group"], observed=True).mean()
+    return ever[group] / ever[reference] if ever[reference] > 0 else float("nan")
+
+
+def test_groups_give_the_summarys_ever_listed_disparate_impact(tmp_path, monkeypatch,
+                                                               capsys):
+    """"Does one group get listed more often?": the summary answers it with the shares of
+    each group ever listed in the run; the comparison gave only the ratio of the shares on
+    the list on the final day. It gives the summary's ratio too, for A and B, and B − A
+    with its 95 % interval over the pairs, in Python, on the terminal and in --json."""
+    c = compare(national(), national(**{"listing.threshold": 700}), seed=1, reps=3)
+    groups = c.groups().set_index(["group", "figure"])
+    for g in ("majority", "minority"):
+        ra = np.array([_ever_listed_ratio(r, g) for r in c.a])
+        rb = np.array([_ever_listed_ratio(r, g) for r in c.b])
+        diffs = rb - ra
+        half = 4.302653 * np.std(diffs, ddof=1) / np.sqrt(3)  # t(0.975, 2 dof)
+        row = groups.loc[(g, EVER_LISTED_RATIO)]
+        assert row["a"] == pytest.approx(ra.mean()) and row["b"] == pytest.approx(rb.mean())
+        assert row["diff"] == pytest.approx(diffs.mean())
+        # a ratio is never negative: the interval stops where B's mean would be 0
+        assert row["lo"] == pytest.approx(max(diffs.mean() - half, -ra.mean()))
+        assert row["hi"] == pytest.approx(diffs.mean() + half)
+        assert row["note"] == ""
+    minority = groups.loc[("minority", EVER_LISTED_RATIO)]
+    assert minority["a"] != 1 and minority["lo"] < minority["hi"]  # a ratio that varies
+    assert groups.loc[("majority", EVER_LISTED_RATIO), "a"] == 1  # the reference group
+    # the ratio the summary gives each run (to its two decimals) is this one, which
+    # differs from the final day's
+    for r in c.a:
+        summary = r.summary().set_index("figure")
+        assert f"ratio to majority: {_ever_listed_ratio(r, 'minority'):.2f}" in summary.loc[
+            "minority: ever listed", "note"]
+    assert minority["a"] != groups.loc[
+        ("minority", "disparate impact, listed on the final day (ratio)"), "a"]
+
+    store = tmp_path / "store"
+    code, out, _ = run_cli(monkeypatch, capsys, "compare", "national-800", "national-800",
+                           "--agents", "3000", "--days", "40", "--seed", "2", "--set-a",
+                           "listing.threshold=685", "--set-b", "listing.threshold=700",
+                           "--quiet", "--full", "--store", str(store))
+    assert code == 0
+    ra, rb = sorted((open_store(store).load(run) for run in open_store(store).runs()["id"]),
+                    key=lambda r: r.scenario.listing.threshold)  # A's is 685
+    runs = [ra.run_id, rb.run_id]
+    a, b = (_ever_listed_ratio(r, "minority") for r in (ra, rb))
+    from scsim.cli.render import fmt
+
+    cells = [c.strip() for c in out.split(f"│ minority │ {EVER_LISTED_RATIO}")[1]
+             .split("\n")[0].split("│")[1:4]]
+    assert cells == [fmt(a), fmt(b), fmt(b - a)]
+    code, data, _ = run_cli(monkeypatch, capsys, "compare", *runs, "--json",
+                            "--store", str(store))
+    assert code == 0
+    (row,) = [r for r in json.loads(data)["groups"]
+              if r["group"] == "minority" and r["figure"] == EVER_LISTED_RATIO]
+    assert (row["a"], row["b"], row["diff"]) == pytest.approx((a, b, b - a))
+    assert row["note"] == ""
+
+
+def test_no_ever_listed_ratio_where_the_reference_group_is_never_listed(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Without the system nobody in the reference group is ever listed: the summary says
+    "no ratio: nobody in majority listed"; so does the comparison, for the side and the
+    pairs it concerns, its means and B − A being of the other pairs."""
+    a = scsim.load_scenario("no-system", agents=2000, days=30)
+    b = scsim.load_scenario("national-800", agents=2000, days=30, overrides=BUSY)
+    c = compare(a, b, seed=3)
+    said = "no ratio under A: nobody in majority listed"
+    summary = c.a[0].summary().set_index("figure")
+    assert "no ratio: nobody in majority listed" in summary.loc["minority: ever listed", "note"]
+    groups = c.groups().set_index(["group", "figure"])
+    for g in ("majority", "minority"):
+        row = groups.loc[(g, EVER_LISTED_RATIO)]
+        assert np.isnan(row["a"]) and np.isnan(row["diff"]) and row["note"] == said
+        assert row["b"] == pytest.approx(_ever_listed_ratio(c.b[0], g))
+    assert (groups.drop(index=EVER_LISTED_RATIO, level="figure")["note"] == "").all()
+    # a second pair in which A lists people: its ratios alone make A's mean and B − A
+    second = [scsim.simulate(scsim.load_scenario("national-800", agents=2000, days=30,
+                                           overrides={"listing.threshold": t}), seed=4)
+        for t in (685, 700)]
+    mixed = compare_results([c.a[0], second[0]], [c.b[0], second[1]])
+    row = mixed.groups().set_index(["group", "figure"]).loc[("minority", EVER_LISTED_RATIO)]
+    ra = _ever_listed_ratio(second[0], "minority")
+    rb = [_ever_listed_ratio(r, "minority") for r in (c.b[0], second[1])]
+    assert row["a"] == pytest.approx(ra) and row["b"] == pytest.approx(np.mean(rb))
+    assert row["diff"] == pytest.approx(rb[1] - ra)
+    assert row["note"] == ("no ratio under A in 1 of 2 pairs (seed 3): nobody in majority "
+                           "listed; the means and B − A are of the other pairs")
+    # on the terminal, under the per-group table
+    code, out, _ = run_cli(monkeypatch, capsys, "compare", "no-system", "national-800",
+                           "--agents", "2000", "--days", "30", "--seed", "3", "--set-b",
+                           "listing.threshold=685", "--quiet", "--full", "--store",
+                           str(tmp_path / "store"))
+    assert code == 0
+    table = " ".join(out[out.index("per group"):].split())
+    assert f"disparate impact, ever listed: {said}" in table
+
+
 def test_pairs_must_share_population_and_seed():
     with pytest.raises(ScsimError, match=r"different populations.*A against B: agents 4,000 "
                                          r"against 3,000\. Settings that differ: "

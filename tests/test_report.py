@@ -17,7 +17,13 @@ from scsim.analysis.compare import SWITCHES_NOTE, compare
 from scsim.errors import ScsimError
 from scsim.outputs.headline import run_headline
 from scsim.outputs.metrics import metric_label as label
-from scsim.outputs.summary import EVER_LISTED_DI, ON_THE_DAY_DI, SMALL_COUNT, listed_at_end
+from scsim.outputs.summary import (
+    EVER_LISTED_DI,
+    ON_THE_DAY_DI,
+    SMALL_COUNT,
+    format_value,
+    listed_at_end,
+)
 from scsim.report import REPORT_FILE, report_comparison, report_run
 from scsim.report.figures import RUN_CHARTS, draw_charts, tiers
 from scsim.store import open_store
@@ -224,6 +230,16 @@ def test_comparison_report(tmp_path, pair):
     assert "<td>largest component</td><td>final day</td><td>share (0-1)</td>" in metrics
     assert not re.search(r"<td class='num'>-?[\d.]+e[-+]\d+</td>", html)
     assert " · random seed 5" in html
+    # per group, the summary's disparate impact of A and B, of the shares ever listed in
+    # the run, from each side's agents table
+    ratios = []
+    for res in (pair.a[0], pair.b[0]):
+        ever = (res.agents["times_listed"] > 0).groupby(res.agents["group"],
+                                                         observed=True).mean()
+        ratios.append(ever["minority"] / ever["majority"])
+    cells = "".join(f"<td class='num'>{format_value(v)}</td>"
+                    for v in (*ratios, ratios[1] - ratios[0]))
+    assert f"<td>minority</td><td>{escape(EVER_LISTED_DI)} (ratio)</td>{cells}" in html
 
 
 def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):
@@ -236,6 +252,8 @@ def test_a_chart_one_side_cannot_have_draws_the_other(tmp_path):
         "scores", "difference", "tiers", "listed", "travel", "chilling", "ties", "groups",
         "companies", "network", "sources", "regions"])
     assert "companies are not scored" not in html
+    # A lists nobody: no ratio of the shares ever listed there, said as the summary says it
+    assert escape(f"{EVER_LISTED_DI}: no ratio under A: nobody in majority listed") in html
     assert re.search(r"A: no-system scores no companies,\s+so it is not drawn\.", html)
     court = scsim.load_scenario("court-blacklist", agents=1000, days=20)  # no tiers
     chart = tiers([("A: court-blacklist", scsim.simulate(court, seed=1)),

@@ -18,8 +18,9 @@ pair):
   listed under B and not under A, and vice versa; the same for wrongful listings and for
   losing ties; acts changed;
 * ``groups()``: per group, the share ever listed and ever wrongfully listed, listed and
-  wrongfully listed on the final day, and (two groups or more) the disparate-impact ratio
-  of the shares listed on the final day (not the summary's, of the shares ever listed);
+  wrongfully listed on the final day, and (two groups or more) two disparate-impact
+  ratios to the reference group: the summary's, of the shares ever listed in the run
+  ("disparate impact, ever listed"), and that of the shares listed on the final day;
 * ``agents(k)``: one row per agent whose outcomes differ in pair ``k``;
 * ``daily(k)``: B − A of every metric on every day in pair ``k``.
 """
@@ -51,6 +52,7 @@ from scsim.outputs.metrics import (
     registered_metrics,
 )
 from scsim.outputs.result import Result
+from scsim.outputs.summary import EVER_LISTED_DI, share_ratio
 from scsim.outputs.words import counted
 from scsim.scenario.diff import (
     SIZE_PATHS,
@@ -269,10 +271,17 @@ class Comparison:
             ("more penalised acts under B", pb > pa))]
 
     def groups(self) -> pd.DataFrame:
-        """Per group: ``group``, ``figure``, a, b, diff, lo, hi (shares of the group ever
-        listed, ever wrongfully listed, listed and wrongfully listed on the final day, and,
-        with two groups or more, the disparate-impact ratio to the reference group of the
-        shares listed on the final day: "disparate impact, listed on the final day")."""
+        """Per group: ``group``, ``figure``, a, b, diff, lo, hi and ``note``. The figures:
+        shares of the group ever listed, ever wrongfully listed, listed and wrongfully
+        listed on the final day (0 to 1), and, with two groups or more, two
+        disparate-impact ratios to the reference group: the summary's "disparate impact,
+        ever listed" (``EVER_LISTED_DI``: the group's share of its people listed at any
+        point in the run over the reference group's, ``summary.share_ratio``; 1 for the
+        reference group itself) and "disparate impact, listed on the final day" (the
+        metric ``di_GROUP`` on the last day). ``note`` is '' but where a pair has no
+        ever-listed ratio because nobody in the reference group was ever listed in it
+        (``ever_listed_note``); the means and B − A are then of the pairs that have
+        one."""
         def ever(res: Result) -> pd.DataFrame:  # per group, the share with a count > 0
             return res.agents.groupby("group", observed=False)[
                 ["times_listed", "wrongful_listings"]].agg(lambda s: float((s > 0).mean()))
@@ -281,12 +290,16 @@ class Comparison:
         for k, (ra, rb) in enumerate(zip(self.a, self.b, strict=True)):
             ever_a, ever_b = ever(ra), ever(rb)
             several = len(ra.names.groups) > 1  # (one group's ratio to itself is 1)
+            ratios = [ever_listed_ratios(r) for r in (ra, rb)] if several else None
             for g in ra.names.groups:
                 if g not in rb.names.groups:
                     continue
                 for col, figure in (("times_listed", "ever listed (share)"),
                                     ("wrongful_listings", "ever wrongfully listed (share)")):
                     rows.append((g, figure, k, ever_a.at[g, col], ever_b.at[g, col]))
+                if ratios is not None:  # whether one group gets listed more often
+                    rows.append((g, EVER_LISTED_RATIO, k, *(r.get(g, math.nan)
+                                                            for r in ratios)))
                 finals = [(f"listed_rate_{g}", "listed, final day (share)"),
                           (f"wrongful_rate_{g}", "wrongfully listed, final day (share)")]
                 if several:
@@ -300,6 +313,8 @@ class Comparison:
         out = _aggregate(long, ["group", "figure"])
         share = out["figure"].str.endswith("(share)")
         _within(out, pd.Series(0.0, index=out.index), share.map({True: 1.0, False: math.inf}))
+        note = ever_listed_note(self) if len(self.a[0].names.groups) > 1 else ""
+        out["note"] = np.where(out["figure"] == EVER_LISTED_RATIO, note, "")
         return out
 
     def agents(self, k: int = 0) -> pd.DataFrame:
@@ -344,6 +359,65 @@ class Comparison:
         out["penalised_acts_b"] = _penalised_acts(rb)
         out["acts_changed"] = (aa[acts].to_numpy() != ab[acts].to_numpy()).any(axis=1)
         return out
+
+
+EVER_LISTED_RATIO = f"{EVER_LISTED_DI} (ratio)"
+"""The figure of ``Comparison.groups`` that is the summary's disparate impact: a group's
+share of its people ever listed in the run over the reference group's."""
+
+
+def ever_listed_counts(res: Result) -> dict[str, tuple[int, int]]:
+    """Each group's agents listed at any point in the run (a count of listings above 0,
+    as the summary counts them), and its agents, by group name."""
+    listed = res.agents["times_listed"].to_numpy() > 0
+    group = res.agents["group"].to_numpy()
+    return {g: (int(np.count_nonzero(listed[group == g])), int(np.count_nonzero(group == g)))
+            for g in res.names.groups}
+
+
+def ever_listed_ratios(res: Result) -> dict[str, float]:
+    """The summary's "disparate impact, ever listed" of one run, by group: the group's
+    share of its agents ever listed over the reference group's (``summary.share_ratio``;
+    1 for the reference group, NaN for every group where nobody in the reference group
+    was ever listed)."""
+    counts = ever_listed_counts(res)
+    ref_count, ref_size = counts[res.names.groups[res.names.reference_group]]
+    return {g: share_ratio(count, size, ref_count, ref_size)
+            for g, (count, size) in counts.items()}
+
+
+def ever_listed_note(comparison: Comparison) -> str:
+    """What the rows "disparate impact, ever listed (ratio)" of ``Comparison.groups`` say
+    when a pair has no such ratio, in the summary's words: "no ratio under A: nobody in
+    majority listed"; with several pairs, in how many and which (by seed), and that the
+    means and B − A are of the others. '' when every pair has its ratios."""
+    ref = comparison.a[0].names.groups[comparison.a[0].names.reference_group]
+    seeds, reps = comparison.seeds, comparison.reps
+    parts, some = [], False
+    for side, runs in (("A", comparison.a), ("B", comparison.b)):
+        none = [seed for seed, r in zip(seeds, runs, strict=True)
+                if ever_listed_counts(r)[ref][0] == 0]
+        if not none:
+            continue
+        if len(none) == reps:
+            parts.append(f"under {side}")
+            continue
+        some = True
+        which = ", ".join(map(str, none))
+        parts.append(f"under {side} in {len(none)} of {reps} pairs "
+                     f"({'seed' if len(none) == 1 else 'seeds'} {which})")
+    if not parts:
+        return ""
+    rest = "; the means and B − A are of the other pairs" if some else ""
+    return f"no ratio {' and '.join(parts)}: nobody in {ref} listed{rest}"
+
+
+def groups_caption(groups: pd.DataFrame) -> str:
+    """The notes of a per-group table (``Comparison.groups``), each once, said under it
+    (the terminal's table and the report's have no column for them): "disparate impact,
+    ever listed: no ratio under A: nobody in majority listed"; '' when there is none."""
+    notes = dict.fromkeys(n for n in groups["note"] if n)
+    return "; ".join(f"{EVER_LISTED_DI}: {n}" for n in notes)
 
 
 def _penalised_acts(res: Result) -> np.ndarray:

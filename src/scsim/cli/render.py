@@ -282,7 +282,7 @@ def print_profile(info: dict, to=console, *, split_passes: bool = False) -> None
 def print_comparison(comparison, all_metrics: bool = False, full: bool = False) -> None:
     """A comparison for people: what B changes and the headline sentence; with ``full``
     (or ``all_metrics``) the tables per metric, per agent and per group."""
-    from scsim.analysis.compare import SWITCHES_NOTE, same_scenario_words
+    from scsim.analysis.compare import SWITCHES_NOTE, groups_caption, same_scenario_words
     from scsim.outputs.headline import acts_headline, comparison_headline
 
     label_a, label_b = comparison.labels
@@ -326,8 +326,9 @@ def print_comparison(comparison, all_metrics: bool = False, full: bool = False) 
                  change=True, caption=unbounded_note(unbounded) or None)
     _print_table("per agent (agents)", comparison.switches(), ["figure"], ["agents"], reps,
                  caption=SWITCHES_NOTE)
-    _print_table("per group", comparison.groups(), ["group", "figure"], ["a", "b", "diff"],
-                 reps)
+    groups = comparison.groups()
+    _print_table("per group", groups, ["group", "figure"], ["a", "b", "diff"], reps,
+                 caption=groups_caption(groups) or None)
 
 
 KEEP = "\u00a0"
@@ -514,4 +515,4 @@ def comparison_frame(comparison, all_metrics: bool = False):
     frame["label"] = [metric_label(m) if isinstance(m, str) else "" for m in frame["metric"]]
     frame["figure"] = frame["figure"].str.strip()  # "  cause: ..." is indented in a table
     return frame[["table", "metric", "label", "measure", "unit", "group", "figure", "a", "b",
-                  "diff", "agents", "lo", "hi", "change", "change_lo", "change_hi"]]
+                  "diff", "agents", "lo", "hi", "change", "change_lo", "change_hi", "note"]]

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from scsim import __version__
-from scsim.analysis.compare import SWITCHES_NOTE, Comparison
+from scsim.analysis.compare import SWITCHES_NOTE, Comparison, groups_caption
 from scsim.errors import ScsimError
 from scsim.fsutil import SPREADSHEET_CSV, atomic_folder
 from scsim.outputs.headline import acts_headline, comparison_headline, run_headline
@@ -213,6 +213,7 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
                      f"pair, seed {seeds[0]} (runs {a.run_id or '–'} and {b.run_id or '–'}); "
                      f"the B − A chart, the headline and the tables take all "
                      f"{comparison.reps} pairs.")
+    groups = comparison.groups()
     head = [
         _facts(facts),
         f"<p class='headline'>{html.escape(comparison_headline(comparison))}</p>",
@@ -225,7 +226,8 @@ def report_comparison(comparison: Comparison, folder: str | os.PathLike, *,
         _table(comparison.switches(), numeric={"agents", "lo", "hi"}),
         _p(SWITCHES_NOTE),
         "</div><div><h2 id='groups'>Per group</h2>",
-        _table(comparison.groups(), numeric={"a", "b", "diff", "lo", "hi"}),
+        _table(groups.drop(columns="note"), numeric={"a", "b", "diff", "lo", "hi"}),
+        _p(groups_caption(groups)),
         "</div></div>",
     ]
     tail = [("metrics", "Per metric, B − A",
