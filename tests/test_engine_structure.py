@@ -152,6 +152,16 @@ def test_points_by_source_are_named_as_scsim_sources_names_them():
     assert metric_label("wrongful_by_false_report") == "wrongful listings by false report"
 
 
+def test_the_metric_of_disparate_impact_on_the_day_is_named_as_every_screen_names_it():
+    """The summary, the report's chart, the dashboard and compare name the metric
+    ``di_GROUP`` "disparate impact, listed on the day"; its own label said "disparate
+    impact on the day", so the tables of every metric gave it a third name."""
+    from scsim.outputs.summary import ON_THE_DAY_DI
+
+    for group in ("minority", "majority"):
+        assert metric_label(f"di_{group}") == f"{ON_THE_DAY_DI}, {group}"
+
+
 def test_metric_registry_table_for_the_docs():
     reg = metric_registry()
     assert list(reg.columns) == ["name", "unit", "kind", "headline", "label", "description",

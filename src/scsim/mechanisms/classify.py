@@ -559,7 +559,8 @@ WRONGFUL_RATE = Metric("wrongful_rate_{}", "share of the group", "level",
 DISPARATE_IMPACT = Metric("di_{}", "ratio", "level", "disparate impact, listed on the "
                           "day: share of group NAME on the list that day over that of the "
                           "reference group", per="groups",
-                          label="disparate impact on the day, NAME",
+                          label="disparate impact, listed on the day, NAME",  # as
+                          # outputs.summary.ON_THE_DAY_DI names it on every screen
                           value=_disparate_impact)
 
 
