@@ -333,6 +333,70 @@ def test_no_ever_listed_ratio_where_the_reference_group_is_never_listed(tmp_path
     assert f"disparate impact, ever listed: {said}" in table
 
 
+def test_every_switch_row_is_cut_at_the_most_it_can_count():
+    """The rows "wrongfully listed" and "lost ties" each way are cut, as "listed" is, at
+    the most agents they can count: A's mean of its agents wrongfully listed (or who lost
+    ties) for "under A, not under B", the others for "under B, not under A". Their names
+    were rebuilt apart from the counts' and a rename would have lost the cut unseen."""
+    from types import SimpleNamespace
+
+    from scsim.analysis.compare import Comparison
+
+    def run(wrongful, ties):  # 4 agents; listed as wrongfully
+        columns = {"agent": np.arange(4), "group": ["majority"] * 4,
+                   "times_listed": wrongful, "wrongful_listings": wrongful,
+                   "ties_lost": ties, "blocked_tickets": [0] * 4, "score": [600.0] * 4}
+        return SimpleNamespace(agents=pd.DataFrame(columns),
+                               agent_columns={k: np.asarray(v) for k, v in columns.items()},
+                               scenario=SimpleNamespace(behaviours=[]))
+
+    a = [run([1, 0, 0, 0], [1, 1, 0, 0])] * 3
+    # in pair 0 B swaps who is wrongfully listed (3 gained, 1 lost) and who lost ties
+    # (2 each way); in the others it is A
+    b = [run([0, 1, 1, 1], [0, 0, 1, 1]), *a[1:]]
+    most = {"wrongfully listed under B, not under A": 3.0,  # 4 agents less A's 1
+            "wrongfully listed under A, not under B": 1.0,
+            "lost ties under B, not under A": 2.0, "lost ties under A, not under B": 2.0}
+    c = Comparison(a=a, b=b)
+    assert {k: c.switch_ceilings()[k] for k in most} == most
+    switches = c.switches().set_index("figure")
+    counts = pd.DataFrame([(f, n) for k in range(3) for f, n in c.switch_counts(k)],
+                          columns=["figure", "agents"]).groupby("figure")["agents"]
+    for figure, ceiling in most.items():
+        mean, sd = counts.mean()[figure], counts.std()[figure]
+        assert mean + 4.302653 * sd / np.sqrt(3) > ceiling  # the t-interval reaches past
+        assert switches.loc[figure, "hi"] == ceiling, figure
+
+
+def test_a_side_without_ratio_in_every_pair_says_so_beside_the_other():
+    """A lists nobody of the reference group in either pair, B nobody in one (seed 0):
+    "no ratio under A and under B in 1 of 2 pairs (seed 0)" read as both missing in one
+    pair. Each side's pairs are told."""
+    from types import SimpleNamespace
+
+    from scsim.analysis.compare import ever_listed_note
+
+    names = SimpleNamespace(groups=["majority", "minority"], reference_group=0)
+
+    def run(listed_majority: bool):
+        return SimpleNamespace(names=names, agents=pd.DataFrame({
+            "group": ["majority", "majority", "minority"],
+            "times_listed": [int(listed_majority), 0, 1]}))
+
+    cmp = SimpleNamespace(a=[run(False), run(False)], b=[run(False), run(True)],
+                          seeds=[0, 1], reps=2)
+    assert ever_listed_note(cmp) == (
+        "no ratio under A in every pair and under B in 1 of 2 pairs (seed 0): nobody in "
+        "majority listed; the means and B − A are of the other pairs")
+    cmp.b = [run(True), run(False)]
+    cmp.a = [run(False), run(True)]
+    assert ever_listed_note(cmp) == (
+        "no ratio under A in 1 of 2 pairs (seed 0) and under B in 1 of 2 pairs (seed 1): "
+        "nobody in majority listed; the means and B − A are of the other pairs")
+    cmp.a = cmp.b = [run(False), run(False)]  # no side in some pairs only: said plainly
+    assert ever_listed_note(cmp) == "no ratio under A and under B: nobody in majority listed"
+
+
 def test_pairs_must_share_population_and_seed():
     with pytest.raises(ScsimError, match=r"different populations.*A against B: agents 4,000 "
                                          r"against 3,000\. Settings that differ: "

@@ -247,6 +247,23 @@ def test_sensitivity_command_prints_how_to_run_a_sample_again(monkeypatch, capsy
     assert again == highest.fear_mean_final > samples["fear_mean_final"].min()
 
 
+def test_a_failed_run_of_a_batch_is_told_as_a_sweep_records_it(monkeypatch):
+    """A calibration's (or sensitivity analysis's) failed run said its error's message
+    alone ("the disk is full"), a sweep's "OSError: the disk is full": both say it in the
+    one way (``runner.failure_words``), as they tell a worker that died."""
+    from scsim.experiments import tasks
+    from scsim.experiments.runner import Sequential, failure_words
+
+    def full(*args):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(tasks, "run_simulation", full)
+    with pytest.raises(ScsimError) as told:
+        tasks.run_batch(Sequential(), [({}, 0), ({}, 1)], ["listed_final"])
+    assert str(told.value) == "run 1 of 2 failed: OSError: the disk is full"
+    assert str(told.value).endswith(failure_words(OSError("the disk is full")))
+
+
 def test_unreachable_scheduler_is_a_clear_error():
     with (pytest.raises(ScsimError, match=r"cannot reach the Dask scheduler at tcp://127\.0"),
           dask_client("tcp://127.0.0.1:9", timeout=1)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 import scsim
 from scsim.analysis.stats import mean_ci95
 from scsim.outputs.headline import (
+    _interval,
     comparison_headline,
     detention_line,
     percent,
@@ -253,15 +255,18 @@ def test_comparison_headline_counts_the_people_b_lists_and_a_does_not(penalty_co
     sentence = comparison_headline(c)
     # the interval stops at the 3,000 people there are, less those A lists already, and
     # is written to the precision of the count: B lists nearly everyone here, and the
-    # most possible, 2,965.3, was written so beside "2,500 more (95 % CI 700 to"
+    # most possible, 2,965.3, was written so beside "2,500 more (95 % CI 700 to"; rounded
+    # down, not to the nearest (3,000 is more than B can add)
     room = 3000 - np.mean([(ra.agents["times_listed"] > 0).sum() for ra in c.a])
     assert net + half > room and not float(room).is_integer()
-    high = to_precision(room, half)
+    step = 10.0 ** (math.floor(math.log10(half)) - 1)  # two digits of the half-width
+    high = to_precision(math.floor(room / step) * step, half)
+    assert float(high.replace(",", "")) <= room < float(to_precision(room, half).replace(
+        ",", ""))
     # the per-agent table (--full) stops there too: it said 3,000 where the headline
     # said 2,965.3 (the people A did not list are the most B can add)
     gained = c.switches().set_index("figure").loc["listed under B, not under A"]
     assert gained["hi"] == pytest.approx(room)
-    assert to_precision(gained["hi"], half) == high
     assert sentence.startswith(
         "Raising the association listed penalty from 0 to 1 point per day per listed "
         f"contact lists {to_precision(net, half)} more people per 3,000 in a year (95 % CI "
@@ -520,6 +525,28 @@ def test_an_interval_cut_at_the_most_possible_is_written_as_the_count():
                           changes={PENALTY: (0.0, 1.0)})
     assert ("lists 2,996 more people per 3,000 in a year (95 % CI 2,983 to 2,999)"
             in comparison_headline(cmp))
+
+
+def test_a_cut_end_is_rounded_inward():
+    """A lists 0, 1 and 0 people, B 2,990, 2,999 and 3,000 of 3,000: B can add at most
+    2,999.67 people (3,000 less A's mean), and the interval cut there, rounded to the
+    nearest person, said "2,983 to 3,000": more than can be. A cut end is rounded inward,
+    a ceiling down and a floor up."""
+    cmp = SimpleNamespace(a=[listing_side(range(k)) for k in (0, 1, 0)],
+                          b=[listing_side(range(k)) for k in (2990, 2999, 3000)],
+                          changes={PENALTY: (0.0, 1.0)})
+    assert ("lists 2,996 more people per 3,000 in a year (95 % CI 2,983 to 2,999)"
+            in comparison_headline(cmp))
+    # the floor: A lists 3,000, 2,999 and 3,000, B 10, 1 and 0: B can list at most
+    # 2,999.67 fewer (A's mean), and "fewer" reads the cut end as an amount
+    cmp = SimpleNamespace(a=[listing_side(range(k)) for k in (3000, 2999, 3000)],
+                          b=[listing_side(range(k)) for k in (10, 1, 0)],
+                          changes={PENALTY: (1.0, 0.0)})
+    assert ("lists 2,996 fewer people per 3,000 in a year (95 % CI 2,983 to 2,999)"
+            in comparison_headline(cmp))
+    # rounding inward is exact at a finer step: 19,769.4 / 0.1 is 197,693.99999999997
+    _, _, text = _interval([19_769.0, 19_769.4, 19_769.2], ceiling=19_769.4, change=False)
+    assert text.endswith(" to 19,769.4"), text
 
 
 def test_fewer_has_its_interval_as_amounts_fewer():

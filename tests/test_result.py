@@ -17,6 +17,7 @@ from scsim.outputs.headline import percent
 from scsim.outputs.metrics import metric_label as label
 from scsim.outputs.result import Result
 from scsim.outputs.summary import SMALL_COUNT, format_value
+from scsim.outputs.words import in_digits
 from scsim.world import build as world
 
 
@@ -87,10 +88,11 @@ def test_the_wrongfully_listed_now_say_what_they_count():
 
 def test_a_rare_rate_per_person_keeps_its_digits():
     """Rates per person and year had 4 decimals: 3 blocked train tickets among 20,000
-    people in 200 days read "0.0000/person/yr", which is none. Blocked tickets are per
-    100 people a year, as the headline gives them (two significant digits); other rates
-    per person, with three."""
-    from scsim.outputs.headline import run_headline
+    people in 200 days read "0.0000/person/yr", which is none. Every rate a year of the
+    table is per 100 people a year, as the headline gives blocked tickets, to the same
+    significant digits: new listings and privilege uses were still "0.0123/person/yr"
+    beside tickets "0.97 per 100 people a year", two scales in one table."""
+    from scsim.outputs.headline import PER_100_DIGITS, run_headline
 
     res = scsim.simulate(scsim.load_scenario("national-800", agents=20_000, days=200),
                          seed=1)
@@ -101,8 +103,12 @@ def test_a_rare_rate_per_person_keeps_its_digits():
     said = f"{per_100:.2g}"  # e.g. 0.064
     assert train["note"].startswith(f"{said} per 100 people a year; "), train["note"]
     assert f" and {said} train tickets per 100 people a year " in run_headline(res)
-    uses = rows.loc["uses"]
-    assert uses["note"] == f"{uses['value'] / 20_000 / (200 / 365):.3g}/person/yr"
+    for figure in ("uses", label("newly_listed")):
+        row = rows.loc[figure]
+        rate = 100 * row["value"] / 20_000 / (200 / 365)
+        assert rate > 0
+        assert row["note"] == f"{in_digits(rate, PER_100_DIGITS)} per 100 people a year"
+    assert not rows["note"].str.contains("/person/yr").any()
     # 200 days' rates read as a year's without a word: the run's days say so, as the
     # headline does
     assert rows.loc["days", "note"] == ("the rates a year below are scaled to a year from "

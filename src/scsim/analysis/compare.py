@@ -52,7 +52,7 @@ from scsim.outputs.metrics import (
     registered_metrics,
 )
 from scsim.outputs.result import Result
-from scsim.outputs.summary import EVER_LISTED_DI, share_ratio
+from scsim.outputs.summary import EVER_LISTED_DI, listed_on_di, share_ratio
 from scsim.outputs.words import counted
 from scsim.scenario.diff import (
     SIZE_PATHS,
@@ -241,31 +241,29 @@ class Comparison:
         figure: of the agents listed under A (A's mean; wrongfully listed, lost ties
         alike) "listed under A, not under B" counts at most all of them, and "listed under
         B, not under A" at most all the others (the agents less A's mean: the ceiling of
-        the headline's "N more people"). Figures not named here can count every agent."""
+        the headline's "N more people"). Figures not named here can count every agent.
+        The names are ``switch_counts``' (``switched``): a figure renamed in one place
+        only lost its ceiling without a word."""
         n = len(self.a[0].agents)
         out = {}
-        for what, col in (("listed", "times_listed"), ("wrongfully listed", "wrongful_listings"),
-                          ("lost ties", "ties_lost")):
+        for what, col in SWITCHED:
             under_a = float(np.mean([np.count_nonzero(np.asarray(r.agent_columns[col]) > 0)
                                      for r in self.a]))
-            out[f"{what} under A, not under B"] = under_a
-            out[f"{what} under B, not under A"] = n - under_a
+            out[switched(what, "A")] = under_a
+            out[switched(what, "B")] = n - under_a
         return out
 
     def switch_counts(self, k: int = 0) -> list[tuple[str, float]]:
         """Per-agent changes in pair ``k``: (figure, agents)."""
         d = self._agent_pairs(k)
-        la, lb = d["times_listed_a"] > 0, d["times_listed_b"] > 0
-        wa, wb = d["wrongful_listings_a"] > 0, d["wrongful_listings_b"] > 0
-        ta, tb = d["ties_lost_a"] > 0, d["ties_lost_b"] > 0
         pa, pb = d["penalised_acts_a"], d["penalised_acts_b"]
+        masks = []
+        for what, col in SWITCHED:  # under B and not A, then the reverse
+            under_a, under_b = d[f"{col}_a"] > 0, d[f"{col}_b"] > 0
+            masks += [(switched(what, "B"), under_b & ~under_a),
+                      (switched(what, "A"), under_a & ~under_b)]
         return [(figure, float(mask.sum())) for figure, mask in (
-            ("listed under B, not under A", lb & ~la),
-            ("listed under A, not under B", la & ~lb),
-            ("wrongfully listed under B, not under A", wb & ~wa),
-            ("wrongfully listed under A, not under B", wa & ~wb),
-            ("lost ties under B, not under A", tb & ~ta),
-            ("lost ties under A, not under B", ta & ~tb),
+            *masks,
             ("acts changed (any behaviour)", d["acts_changed"]),
             ("fewer penalised acts under B", pb < pa),
             ("more penalised acts under B", pb > pa))]
@@ -304,8 +302,7 @@ class Comparison:
                           (f"wrongful_rate_{g}", "wrongfully listed, final day (share)")]
                 if several:
                     # on the list that day, not ever listed as the summary's ratio
-                    finals.append((f"di_{g}", "disparate impact, listed on the final day "
-                                               "(ratio)"))
+                    finals.append((f"di_{g}", FINAL_DAY_RATIO))
                 for col, figure in finals:
                     rows.append((g, figure, k, ra.metrics[col].iloc[-1],
                                  rb.metrics[col].iloc[-1]))
@@ -361,9 +358,25 @@ class Comparison:
         return out
 
 
+SWITCHED = (("listed", "times_listed"), ("wrongfully listed", "wrongful_listings"),
+            ("lost ties", "ties_lost"))
+"""The per-agent figures that count agents on one side and not the other
+(``Comparison.switch_counts``), with the agents' column that says it of each (above 0)."""
+
+
+def switched(what: str, side: str) -> str:
+    """The name of the per-agent figure of the agents ``what`` ("listed", ...: ``SWITCHED``)
+    under ``side`` ("A" or "B") and not under the other: "listed under B, not under A"."""
+    return f"{what} under {side}, not under {'A' if side == 'B' else 'B'}"
+
+
 EVER_LISTED_RATIO = f"{EVER_LISTED_DI} (ratio)"
 """The figure of ``Comparison.groups`` that is the summary's disparate impact: a group's
 share of its people ever listed in the run over the reference group's."""
+
+FINAL_DAY_RATIO = f"{listed_on_di('the final day')} (ratio)"
+"""The figure of ``Comparison.groups`` that is the metric ``di_GROUP`` on the last day,
+named as every screen names that metric (``summary.listed_on_di``)."""
 
 
 def ever_listed_counts(res: Result) -> dict[str, tuple[int, int]]:
@@ -390,22 +403,24 @@ def ever_listed_note(comparison: Comparison) -> str:
     """What the rows "disparate impact, ever listed (ratio)" of ``Comparison.groups`` say
     when a pair has no such ratio, in the summary's words: "no ratio under A: nobody in
     majority listed"; with several pairs, in how many and which (by seed), and that the
-    means and B − A are of the others. '' when every pair has its ratios."""
+    means and B − A are of the others. A side without a ratio in any pair says so beside
+    one without it in some ("no ratio under A in every pair and under B in 1 of 2 pairs
+    (seed 0)": "under A and under B in 1 of 2 pairs" read as both in one pair). '' when
+    every pair has its ratios."""
     ref = comparison.a[0].names.groups[comparison.a[0].names.reference_group]
     seeds, reps = comparison.seeds, comparison.reps
-    parts, some = [], False
-    for side, runs in (("A", comparison.a), ("B", comparison.b)):
-        none = [seed for seed, r in zip(seeds, runs, strict=True)
-                if ever_listed_counts(r)[ref][0] == 0]
-        if not none:
-            continue
+    missing = {side: [seed for seed, r in zip(seeds, runs, strict=True)
+                      if ever_listed_counts(r)[ref][0] == 0]
+               for side, runs in (("A", comparison.a), ("B", comparison.b))}
+    some = any(0 < len(none) < reps for none in missing.values())
+    parts = []
+    for side, none in missing.items():
         if len(none) == reps:
-            parts.append(f"under {side}")
-            continue
-        some = True
-        which = ", ".join(map(str, none))
-        parts.append(f"under {side} in {len(none)} of {reps} pairs "
-                     f"({'seed' if len(none) == 1 else 'seeds'} {which})")
+            parts.append(f"under {side}" + (" in every pair" if some else ""))
+        elif none:
+            which = ", ".join(map(str, none))
+            parts.append(f"under {side} in {len(none)} of {reps} pairs "
+                         f"({'seed' if len(none) == 1 else 'seeds'} {which})")
     if not parts:
         return ""
     rest = "; the means and B − A are of the other pairs" if some else ""

@@ -23,8 +23,10 @@ from scsim.dashboard.levers import setting_in_words
 from scsim.dashboard.worker import TRACED
 from scsim.outputs.casefile import STORY, case_file
 from scsim.outputs.headline import (
+    PER_100_DIGITS,
     acts_headline,
     comparison_headline,
+    per_100_a_year,
     percent,
     run_headline,
     ticket_years,
@@ -42,7 +44,6 @@ from scsim.outputs.words import counted, significant, spoken
 from scsim.scenario.diff import builtin, changed_settings
 from scsim.scenario.schema import Scenario
 
-HEADLINE_DIGITS = 2  # significant digits of the headline's tickets a year (words.in_digits)
 # Day-by-day columns drawn for a run (those present), then the per-group ones.
 SERIES = ("day", "listed", "wrongful_listed", "newly_listed", "wrongful_new", "score_p05",
           "score_p25", "score_p50", "score_p75", "score_p95", "score_mean", "blocked_air",
@@ -211,12 +212,12 @@ def wrongful_groups(res: Result) -> dict[str, Any]:
 def travel(m: pd.DataFrame, agents: int, sc: Scenario) -> list[dict[str, Any]]:
     """Blocked tickets per 100 people per year while sanctions were on (``ticket_years``),
     air and train, with the 2018 figures under both readings (``analysis.published``);
-    each to two significant digits, as the headline above the bars writes them (the bar
-    of 2018's air tickets said 1.29 under a headline saying 1.3)."""
+    each to the digits the headline above the bars writes them with (``PER_100_DIGITS``:
+    the bar of 2018's air tickets said 1.29 under a headline saying 1.3)."""
     years, _ = ticket_years(sc, len(m))
     return [{"mode": mode, "run": number(significant(
-                100 * m[f"blocked_{mode}"].sum() / agents / years, HEADLINE_DIGITS)),
-             "published": [{"value": significant(100 * f.value, HEADLINE_DIGITS),
+                per_100_a_year(m[f"blocked_{mode}"].sum(), agents, years), PER_100_DIGITS)),
+             "published": [{"value": significant(100 * f.value, PER_100_DIGITS),
                             "reading": f.reading_words, "what": f.what}
                            for f in ticket_figures(mode)]}
             for mode in ("air", "train")]

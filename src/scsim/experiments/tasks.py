@@ -30,7 +30,8 @@ def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str]
     """Run (scenario, seed) jobs on ``client`` (a Dask client, or a runner of
     ``experiments.runner``: ``Sequential`` runs them here, one after another); return their
     outputs in job order. ``progress()`` is called as each finishes. A failed job raises
-    ScsimError naming it (one whose worker died, in words: ``runner.failure_words``)."""
+    ScsimError naming it and its error as a sweep records one (``runner.failure_words``:
+    type and message, a worker that died in words)."""
     from scsim.errors import ScsimError
     from scsim.experiments.runner import failure_words, runner_of
 
@@ -43,10 +44,9 @@ def run_batch(client, jobs: list[tuple[dict[str, Any], int]], outputs: list[str]
         for future in runner.as_completed(futures):
             k = index[future]
             error = runner.error(future)
-            if error is not None:  # (a worker that died: in words, failure_words)
-                raise ScsimError(f"run {k + 1} of {len(jobs)} failed: " + (
-                    failure_words(error) if type(error).__name__ == "KilledWorker"
-                    else str(error)))
+            if error is not None:  # as a sweep records it (a worker that died in words)
+                raise ScsimError(f"run {k + 1} of {len(jobs)} failed: "
+                                 f"{failure_words(error)}")
             results[k] = runner.result(future, "run the command again once it is "
                                        "back")["outputs"]
             if progress is not None:

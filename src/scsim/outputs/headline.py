@@ -29,6 +29,25 @@ if TYPE_CHECKING:
 
 WINDOW = 30  # days compared at the start and the end for the chilling effect
 
+PER_100_DIGITS = 2
+"""Significant digits of a rate per 100 people a year wherever one is written
+(``per_100_in_digits``): blocked tickets in the run's headline, the summary table and the
+dashboard's bars, the 2018 figures beside them, and the summary's other rates a year.
+Each place had its own (the bar of 2018's air tickets said 1.29 under a headline saying
+1.3)."""
+
+
+def per_100_a_year(total: float, agents: int, years: float) -> float:
+    """``total`` events (blocked tickets, new listings...) among ``agents`` people over
+    ``years`` years, per 100 people a year."""
+    return 100 * total / agents / years
+
+
+def per_100_in_digits(rate: float) -> str:
+    """A rate per 100 people a year as written (``PER_100_DIGITS`` significant digits,
+    ``words.in_digits``): '0.97', '0.064', '220'."""
+    return in_digits(rate, PER_100_DIGITS)
+
 
 def chilling_window(days: int) -> int:
     """Days compared at each end of a run of ``days`` days for the chilling effect:
@@ -269,18 +288,20 @@ def run_headline(res: Result) -> str:
     listed = listed_line(res, n, days)
     # a year of tickets is a year in which tickets could be blocked
     years, during = ticket_years(res.scenario, days)
-    per_100 = {mode: 100 * m[f"blocked_{mode}"].sum() / n / years for mode in ("air", "train")}
+    per_100 = {mode: per_100_a_year(m[f"blocked_{mode}"].sum(), n, years)
+               for mode in ("air", "train")}
     published = {mode: ticket_figures(mode) for mode in ("air", "train")}
     if not during and days < 365:
         during = f" (scaled to a year from {counted(days, 'day')})"
-    travel = (f"Blocked travel: {in_digits(per_100['air'])} air and "
-              f"{in_digits(per_100['train'])} train tickets per 100 people a year{during}; China "
-              f"2018: {in_digits(100 * published['air'][0].value)} and "
-              f"{in_digits(100 * published['train'][0].value)} "
-              f"{published['air'][0].reading_words}, "
-              f"{in_digits(100 * published['air'][1].value)} and "
-              f"{in_digits(100 * published['train'][1].value)} "
-              f"{published['air'][1].reading_words}.")
+
+    def reading(k: int) -> str:  # the 2018 figures in one reading, air and train
+        return (f"{per_100_in_digits(100 * published['air'][k].value)} and "
+                f"{per_100_in_digits(100 * published['train'][k].value)} "
+                f"{published['air'][k].reading_words}")
+
+    travel = (f"Blocked travel: {per_100_in_digits(per_100['air'])} air and "
+              f"{per_100_in_digits(per_100['train'])} train tickets per 100 people a "
+              f"year{during}; China 2018: {reading(0)}, {reading(1)}.")
     if k != 1:
         travel = national_travel(per_100, n * k, published,
                                  int(m[["blocked_air", "blocked_train"]].to_numpy().sum()))
@@ -338,7 +359,8 @@ def wrongful_travel(tickets: int, blocked: int, n: int, k: float, years: float) 
              f"{'was' if tickets == 1 else 'were'}")
     whom = "someone" if tickets == 1 else "people"
     return (f"Wrongful travel bans: {which} refused to {whom} listed wrongfully "
-            f"({in_digits(100 * tickets / n / years)} per 100 people a year).")
+            f"({per_100_in_digits(per_100_a_year(tickets, n, years))} per 100 people a "
+            "year).")
 
 
 def _none_of(count: int, one: str, many: str) -> str:
@@ -498,6 +520,17 @@ def _precision(half_width: float) -> tuple[float, int]:
 ONE_PAIR = "one pair, so no interval: run more replications"
 
 
+def _to_step(value: float, step: float, inward=None) -> float:
+    """``value`` rounded to a multiple of ``step`` (``_precision``'s), or for an interval's
+    end cut at the most or the least there can be, taken inward by ``inward``
+    (``math.floor``, ``math.ceil``): 2,999.67 people at most is 2,999, not 3,000. The
+    quotient is taken to 9 decimals first: 19,769.4 / 0.1 is 197,693.99999999997 in
+    floating point, which ``math.floor`` took to 19,769.3."""
+    if inward is None:
+        return round(value / step) * step
+    return inward(round(value / step, 9)) * step
+
+
 def _is_one(amount: str) -> bool:
     """Whether a count as written ('1', '1.0', '12') is one: 'person', not 'people'."""
     return float(amount.replace(",", "")) == 1
@@ -510,12 +543,13 @@ def _interval(values: list[float], floor: float = -math.inf, ceiling: float = ma
     count of people, −A and the agents less A for a change in how many are listed, as
     ``Comparison.switches`` cuts the per-agent table's). Both ends are written to the
     precision of the mean (``to_precision``), a cut end too: the most possible, 19,769.4
-    people (20,000 less A's mean of 230.6), was written "19,769.4" beside "19,769 more";
-    an end that rounds to nothing is "0", not "0.0". A ``change`` (B − A, said beside
-    "more" or "fewer") has its interval told in the same terms: ends of one sign as
-    amounts ("640 fewer (95 % CI 630 to 650)", which "−650 to −630" beside "fewer" said
-    backwards), ends either side of 0 by their direction ("95 % CI 650 fewer to 50
-    more"); beside "about as many" a one-sided interval names its direction too."""
+    people (20,000 less A's mean of 230.6), was written "19,769.4" beside "19,769 more",
+    and a cut end is rounded inward, never past what can be (2,999.67 at most is "2,999",
+    not "3,000"); an end that rounds to nothing is "0", not "0.0". A ``change`` (B − A,
+    said beside "more" or "fewer") has its interval told in the same terms: ends of one
+    sign as amounts ("640 fewer (95 % CI 630 to 650)", which "−650 to −630" beside
+    "fewer" said backwards), ends either side of 0 by their direction ("95 % CI 650
+    fewer to 50 more"); beside "about as many" a one-sided interval names its direction too."""
     mean, half = mean_ci95(values)
     if not math.isfinite(half):
         return mean, round_figure(abs(mean)), ONE_PAIR
@@ -525,8 +559,11 @@ def _interval(values: list[float], floor: float = -math.inf, ceiling: float = ma
     step, _ = _precision(half)
     low, high = max(mean - half, floor), min(mean + half, ceiling)
     # the ends as written: which side of 0 they fall on is told by them (A's 5 people
-    # at a precision of 100 are "0 to 5,000 more", not "0 fewer to 5,000 more")
-    low, high = round(low / step) * step, round(high / step) * step
+    # at a precision of 100 are "0 to 5,000 more", not "0 fewer to 5,000 more"); an end
+    # cut at the least or the most possible is rounded inward, never past it (B adding
+    # at most 2,999.67 people was "2,983 to 3,000")
+    low = _to_step(low, step, math.ceil if mean - half < floor else None)
+    high = _to_step(high, step, math.floor if mean + half > ceiling else None)
 
     def end(value: float) -> str:
         return "0" if value == 0 else to_precision(abs(value) if change else value, half)

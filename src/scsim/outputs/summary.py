@@ -15,6 +15,8 @@ from scsim.outputs.headline import (
     chilling_change,
     chilling_window,
     people,
+    per_100_a_year,
+    per_100_in_digits,
     percent,
     rough,
     ticket_years,
@@ -37,7 +39,16 @@ per-group table gives, is another: of the shares on the list on one day (the met
 ``di_GROUP``), named ``ON_THE_DAY_DI``. Both were called "disparate impact" alone, and a
 journalist met 1.20 in one and 1.146 in the other for the same run."""
 
-ON_THE_DAY_DI = "disparate impact, listed on the day"
+
+
+def listed_on_di(day: str) -> str:
+    """The name of the metric ``di_GROUP`` on ``day``: "the day" (any day, as a chart draws
+    it: ``ON_THE_DAY_DI``) or "the final day" (``compare``'s per-group table), so that
+    every screen names it alike."""
+    return f"disparate impact, listed on {day}"
+
+
+ON_THE_DAY_DI = listed_on_di("the day")
 """The name of the metric ``di_GROUP`` wherever it is shown: a group's share on the list
 that day over the reference group's that day (the summary's is ``EVER_LISTED_DI``)."""
 
@@ -152,15 +163,11 @@ def summarise(res: Result) -> pd.DataFrame:
     for t in res.names.tiers:
         add("tiers", t, last[f"tier_{t}"],
             f"{percent(last[f'tier_{t}'] / n, 1)} of agents; {bounds.get(t, '')}".rstrip("; "))
-    def per_person_year(total: float, over: float = years) -> str:
-        # 3 significant digits: 0.0000 hid a rare count
-        return f"{in_digits(total / n / over, 3)}/person/yr"
-
-    def tickets_a_year(total: float, over: float) -> str:
-        # blocked tickets per 100 people a year, written as the headline, the report's
-        # travel chart and the dashboard write them ("0.00973/person/yr" beside a headline
-        # of "0.97 ... per 100 people a year" was one figure on two scales)
-        return f"{in_digits(100 * total / n / over)} per 100 people a year"
+    def per_100(total: float, over: float = years) -> str:
+        # every rate a year of the table in one form, as the headline, the report's travel
+        # chart and the dashboard write blocked tickets ("0.0123/person/yr" for new
+        # listings beside "0.97 per 100 people a year" for tickets: two scales in one table)
+        return f"{per_100_in_digits(per_100_a_year(total, n, over))} per 100 people a year"
 
     # tickets a year are those of the days sanctions ran, as the headline says them (a
     # system abolished after a year of two blocked them in one year, not two)
@@ -173,7 +180,7 @@ def summarise(res: Result) -> pd.DataFrame:
     add("listing", "ever wrongfully listed",
         int(np.count_nonzero(res.agent_columns["wrongful_listings"])),
         "agents (the headline's count; one may be listed wrongfully more than once)")
-    add("listing", label("newly_listed"), new, per_person_year(new))
+    add("listing", label("newly_listed"), new, per_100(new))
     add("listing", label("wrongful_new"), wrongful_new,
         f"{percent(wrongful_new / new, 1)} of listings" if new else "no listings")
     # in agents, as "listed now" (it had no note: a count, or a share of the list?)
@@ -192,14 +199,14 @@ def summarise(res: Result) -> pd.DataFrame:
         # the 2018 figures each with its reading, as the headline says them ("2018: 0.0129
         # / 0.0058" did not say which was which)
         add("sanctions", label(col), total,
-            f"{tickets_a_year(total, tickets_over)}{while_on}; China 2018: " + ", ".join(
-                f"{in_digits(100 * f.value)} {f.reading_words}"
+            f"{per_100(total, tickets_over)}{while_on}; China 2018: " + ", ".join(
+                f"{per_100_in_digits(100 * f.value)} {f.reading_words}"
                 for f in ticket_figures(col.removeprefix("blocked_"))))
     if res.names.errors:  # the wrongful travel bans
         wrongful, tickets = m["blocked_tickets_wrongful"].sum(), m[
             ["blocked_air", "blocked_train"]].to_numpy().sum()
         add("sanctions", label("blocked_tickets_wrongful"), wrongful,
-            f"{tickets_a_year(wrongful, tickets_over)}{while_on}; " + (
+            f"{per_100(wrongful, tickets_over)}{while_on}; " + (
                 f"{percent(wrongful / tickets, 1)} of blocked tickets" if tickets
                 else "no ticket blocked"))
     add("sanctions", label("blocked_purchases"), m["blocked_purchases"].sum(),
@@ -208,7 +215,7 @@ def summarise(res: Result) -> pd.DataFrame:
     for col in ("children_barred", "house_arrest", "social_media_banned"):
         add("sanctions", label(col), last[col], "final day")
     used = m["privileges_used"].sum()
-    add("privileges", "uses", used, per_person_year(used))
+    add("privileges", "uses", used, per_100(used))
     add("errors", label("misattributions"), m["misattributions"].sum(), "facial recognition")
     add("errors", label("false_reports_accepted"), m["false_reports_accepted"].sum(),
         f"of {m['false_reports_filed'].sum():,.0f} filed")

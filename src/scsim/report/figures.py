@@ -90,7 +90,7 @@ CHART_TITLES = {
     "travel": "Blocked air and train tickets, cumulative",
     "chilling": "Penalised acts relative to the start (chilling effect)",
     "ties": "Ties active, largest component and pariahs",
-    "groups": "Listing rate per group and disparate impact, listed on the day",
+    "groups": f"Listing rate per group and {ON_THE_DAY_DI}",
     "wrongful_groups": "Wrongful listings per group",
     "companies": "Companies",
     "network": "A sample of the network",
