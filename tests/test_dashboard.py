@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,7 +207,8 @@ def test_an_unknown_setting_is_unknown_not_a_file(tmp_path):
 def test_validate_endpoint(client):
     ok = client.post("/api/validate", json={"source": NATIONAL, "agents": 200}).json()
     assert ok == {"ok": True, "problems": [], "agents": 200, "days": 365, "compare_ok": True,
-                  "compare_problems": [], "idle": ["shaming.probability"], "advice": []}
+                  "compare_problems": [], "idle": ["shaming.probability"], "advice": [],
+                  "changes": {}, "a_changes": {}}
     # a setting typed that would do nothing is said, as `scsim validate` says it: it may run
     idle = client.post("/api/validate", json={"source": NATIONAL, "agents": 200, "settings": {
         "reports.false_rate": "0.01"}}).json()
@@ -341,12 +343,15 @@ def test_a_share_is_said_and_typed_as_a_percentage(tmp_path):
     assert levers["surveillance.channels.camera.coverage"]["percent"]
     assert not levers["listing.threshold"]["percent"]
     assert setting_in_words("surveillance.misattribution: 0.001 → 0.01") == (
-        "False-match rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)")
+        "false-match rate 0.1 % → 1 % of camera sightings (surveillance.misattribution: "
+        "0.001 → 0.01)")
     assert setting_in_words("surveillance.misattribution=0.0019") == (
-        "False-match rate 0.19 % of camera sightings (0.0019)")
+        "false-match rate 0.19 % of camera sightings (surveillance.misattribution=0.0019)")
     assert setting_in_words("surveillance.channels.camera.coverage=0.3") == (
-        "Camera coverage 30 % of acts in view of cameras (0.3)")
-    assert setting_in_words("listing.threshold: 550 → 650") == "Listing threshold 550 → 650 points"
+        "camera coverage 30 % of acts in view of cameras "
+        "(surveillance.channels.camera.coverage=0.3)")
+    assert setting_in_words("listing.threshold: 550 → 650") == (
+        "listing threshold 550 → 650 points (listing.threshold)")
     assert in_lever_words("surveillance.misattribution is 0.001 but no channel has "
                           "facial_recognition: true", list(levers.values())) == (
         "False-match rate is 0.1 % but no channel has facial_recognition: true")
@@ -356,7 +361,7 @@ def test_a_share_is_said_and_typed_as_a_percentage(tmp_path):
         asked = scenario_of({"source": NATIONAL, "settings": {
             "surveillance.misattribution": typed}}, store)
         assert asked.surveillance.misattribution == 0.005, typed
-    # a percentage is a lever's way of showing a share: a setting without one refuses it
+    # a setting not read as a percentage (a share per day) refuses one
     with pytest.raises(ScenarioError) as refused:
         scenario_of({"source": NATIONAL, "settings": {"fear.speed": "5 %"}}, store)
     assert "fear.speed: must be a number" in refused.value.problems[0]
@@ -378,7 +383,8 @@ def test_a_lever_says_a_percentage_as_the_comparison_headline_does():
     coverage = "surveillance.channels.camera.coverage"
     words = setting_in_words(f"{coverage}: 0.3 → 0.5")
     said = _one_change(coverage, 0.3, 0.5)
-    assert words == "Camera coverage 30 % → 50 % of acts in view of cameras (0.3 → 0.5)"
+    assert words == ("camera coverage 30 % → 50 % of acts in view of cameras "
+                     f"({coverage}: 0.3 → 0.5)")
     assert said == ("Raising the camera coverage from 30 % to 50 % of acts in view of cameras "
                     f"({coverage}: 0.3 → 0.5)")
     refuse = Lever("shunning.refuse", "Refusals", PERCENT_UNIT, "", lambda sc: True, "")
@@ -455,7 +461,8 @@ def test_the_runs_list_says_what_each_run_is(tmp_path, compiled_kernels):
     assert listed[alone]["side"] is None and listed[alone]["compared"] is None
     assert listed[runs["a"][0]]["changes"] == []
     # in the lever's words (a journalist read "listing.threshold=650")
-    assert listed[runs["b"][0]]["changes"] == ["Listing threshold 650 points"]
+    assert listed[runs["b"][0]]["changes"] == [
+        "listing threshold 650 points (listing.threshold)"]
     shown = client.get("/api/comparison", params={k: ",".join(v) for k, v in runs.items()})
     assert shown.status_code == 200 and shown.json()["runs"] == runs
     # a delete from outside a page of the dashboard (no session cookie) is refused
@@ -634,7 +641,7 @@ def test_validate_checks_a_with_its_own_scenario(client):
 
 def test_a_comparison_of_two_scenarios_is_scsim_compare_s(client, compiled_kernels):
     """/api/compare with A no-system and B national-800 queues the two scenarios (the job
-    named "no-system versus national-800"), and the worker's runs of it give what
+    named "no-system vs national-800"), and the worker's runs of it give what
     ``scsim compare no-system national-800`` gives for the same sizes and seeds."""
     import queue
     from types import SimpleNamespace
@@ -651,7 +658,7 @@ def test_a_comparison_of_two_scenarios_is_scsim_compare_s(client, compiled_kerne
         "source": NATIONAL, "agents": "1000", "days": "20", "seed": "2", "reps": "2",
         "a": {"source": NO_SYSTEM, "levers": {}, "settings": {}},
         "b": {"levers": {}, "settings": {}}}).json()
-    assert job["about"]["scenario"] == "no-system versus national-800"
+    assert job["about"]["scenario"] == "no-system vs national-800"
     spec = jobs._to_worker.get_nowait()
     assert (spec["a"]["name"], spec["b"]["name"]) == ("no-system", "national-800")
     store = client.app.state.dashboard.store
@@ -673,7 +680,7 @@ def test_only_local_hosts_and_run_ids(client):
     bad = client.get("/api/runs/select-1")
     assert bad.status_code == 400 and bad.json()["error"] == "'select-1' is not a run id"
     missing = client.get("/api/runs/20260101-000000-abcd")
-    assert missing.status_code == 400 and "no run '20260101-000000-abcd'" in (
+    assert missing.status_code == 404 and "no run '20260101-000000-abcd'" in (
         missing.json()["error"])
     assert TestClient(client.app, base_url="http://127.0.0.1").get(
         "/api/job").status_code == 400  # no session cookie: load the page first
@@ -699,7 +706,7 @@ def test_the_ratio_chart_names_its_disparate_impact(client):
     the ratio of the shares on the list that day, which the summary table's "disparate
     impact" (1.20 against the chart's 1.146 on the final day) is not: it is of the shares
     ever listed in the run. The chart's choice and caption name theirs, in the summary's
-    words, and say the other is the summary table's."""
+    words, and say where the other is (the dashboard has no summary table)."""
     from scsim.outputs.summary import ON_THE_DAY_DI
 
     page = client.get("/").text
@@ -801,8 +808,9 @@ def test_case_files_of_traced_agents(compiled_kernels):
     traced = view["traced"]
     wrongful = sorted(res.wrongful["agent"].astype(int))
     # what the run changes in national-800, for the line under its headline
-    assert view["changes"] == ["False-match rate 0.1 % → 10 % of camera sightings (0.001 → 0.1)",
-                               "Listing threshold 550 → 690 points"]
+    assert view["changes"] == [
+        "false-match rate 0.1 % → 10 % of camera sightings (surveillance.misattribution: "
+        "0.001 → 0.1)", "listing threshold 550 → 690 points (listing.threshold)"]
     # the page says how many agents have case files when it lists only the first ones
     assert view["traced_count"] == len(res.traced) > TRACED_SHOWN
     # Every wrongfully listed agent has a case file; the page lists them first, by id, up
@@ -1065,7 +1073,7 @@ def test_a_run_being_saved_is_served_from_memory_and_waited_for(client, monkeypa
     done = client.get("/api/job", params={"after": saving["version"]}).json()["job"]
     assert (done["status"], done["seconds"]) == ("done", {"days": 1.5})
     gone = client.get(f"/api/runs/{run_id}")  # the stand-in stored nothing: the store says
-    assert gone.status_code == 400 and f"no run '{run_id}'" in gone.json()["error"]
+    assert gone.status_code == 404 and f"no run '{run_id}'" in gone.json()["error"]
 
 
 def test_wrongful_listings_per_group_are_the_summary_s(compiled_kernels):
@@ -1242,3 +1250,93 @@ def test_an_agent_s_record_and_case_file_explain_their_words(compiled_kernels):
     assert "pariah" not in words  # a word the story does not use is not defined under it
     for word in words:
         assert word.lower() in story.lower(), word
+
+
+def test_a_changed_setting_is_worded_in_one_place(client):
+    """One setting change was said five ways (the "All settings" list, a run's "changed"
+    line, the sides beside Compare, a comparison's labels with a capital mid-sentence):
+    the server words it (``setting_in_words``), in one form, and /api/validate gives the
+    page those words for what the question changes, a percentage typed into "All
+    settings" and a cleared value ("not set", not "null") included."""
+    from scsim.dashboard.levers import setting_in_words
+    from scsim.dashboard.views import _label_in_words
+
+    said = setting_in_words("surveillance.misattribution: 0.001 → 0.01")
+    assert said == ("false-match rate 0.1 % → 1 % of camera sightings "
+                    "(surveillance.misattribution: 0.001 → 0.01)")
+    assert _label_in_words("B: national-800, surveillance.misattribution=0.01") == (
+        "B: national-800, false-match rate 1 % of camera sightings "
+        "(surveillance.misattribution=0.01)")  # lower case mid-sentence
+    assert setting_in_words("listing.threshold: 550 → null") == (
+        "listing threshold 550 → not set (listing.threshold)")
+    assert setting_in_words("regions.rollout[2].day: 90 → 120") == (
+        "nationwide from day 90 → 120 (regions.rollout[2].day)")  # a [-1] lever's item
+    # a setting without a lever: by its name, unit and path, a share as a percentage
+    assert setting_in_words("shunning.refuse: 0.5 → 0.2") == (
+        "shunning refuse 50 % → 20 % of transactions (shunning.refuse: 0.5 → 0.2)")
+    assert setting_in_words("behaviours.littering: added") == "behaviours.littering: added"
+    answer = client.post("/api/validate", json={
+        "source": NATIONAL, "agents": 200, "levers": {"surveillance.misattribution": 0.01},
+        "settings": {"shunning.refuse": "20 %", "listing.threshold": "null",
+                     "fear.speed": "abc"}}).json()
+    assert answer["changes"] == {
+        "surveillance.misattribution": said,
+        "shunning.refuse": setting_in_words("shunning.refuse: 0.5 → 0.2"),
+        "listing.threshold": setting_in_words("listing.threshold: 550 → null"),
+        "fear.speed": "fear speed 0.05 → abc (fear.speed)"}  # as typed: its problem apart
+    assert not answer["ok"]
+    # A's own changes, in the same words, for the line beside Compare
+    kept = client.post("/api/validate", json={
+        "source": NATIONAL, "agents": 200, "a": {"levers": {"listing.threshold": 600}}}).json()
+    assert kept["a_changes"] == {
+        "listing.threshold": "listing threshold 550 → 600 points (listing.threshold)"}
+    # the page words no setting itself: its copies are gone
+    script = (Path(create_app.__code__.co_filename).parent / "static" / "app.js").read_text(
+        encoding="utf-8")
+    assert "changeInWords" not in script and "changesInWords" not in script
+
+
+def test_a_percentage_is_typed_for_every_setting_said_as_one(tmp_path):
+    """``scsim compare``'s headline says ``shunning.refuse`` and ``listing.appeals.win`` as
+    percentages: "All settings" takes a percentage for them too (not only for the three
+    levers' settings), but not for a rate per day."""
+    store = open_store(tmp_path / "store")
+    asked = scenario_of({"source": NATIONAL, "settings": {
+        "shunning.refuse": "20 %", "listing.appeals.win": "5%"}}, store)
+    assert (asked.shunning.refuse, asked.listing.appeals.win) == (0.2, 0.05)
+    with pytest.raises(ScenarioError):
+        scenario_of({"source": NATIONAL, "settings": {"fear.speed": "5 %"}}, store)
+
+
+def test_the_settings_module_does_not_load_the_levers():
+    """``dashboard.settings`` (which ``app`` imports for the boxes) takes the percent
+    conversions from the scenario reference, not from the levers (and their mechanisms);
+    the conversions are the reference's only."""
+    import subprocess
+    import sys
+
+    code = ("import sys, scsim.dashboard.settings; "
+            "print('scsim.dashboard.levers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
+    import scsim.dashboard.levers as levers
+
+    for name in ("share_of", "PERCENT", "percent_paths", "_percent_words"):
+        assert not hasattr(levers, name), name
+
+
+def test_a_deleted_run_is_a_404(client):
+    """The page asks /api/runs/ID whether a run it no longer finds in the list (which holds
+    only the newest 200 runs) was deleted: a run the store does not hold is a 404."""
+    answer = client.get("/api/runs/20200101-000000-abcd")
+    assert answer.status_code == 404 and "deleted" in answer.json()["error"]
+
+
+def test_the_disparate_impact_caption_names_where_the_summary_is():
+    """The dashboard has no summary table: the caption names where the ratio of the shares
+    ever listed is (the summary of `scsim show RUN --full` and of the HTML report)."""
+    script = (Path(create_app.__code__.co_filename).parent / "static" / "app.js").read_text(
+        encoding="utf-8")
+    assert "the summary table's ratio" not in script
+    assert "in the summary of `scsim show RUN --full` and of the HTML report" in script

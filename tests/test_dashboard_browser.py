@@ -187,8 +187,9 @@ def test_run_from_a_slider_headline_equals_the_catalogue(server, page):
     page.select_option("#breakdown", "di")  # one line per region and non-reference group
     expect(page.locator("#caption-groups")).to_have_text(
         "Disparate impact, listed on the day: each group's share on the list that day over "
-        "that of majority (1 = parity, above 1 = listed more often; the summary table's ratio "
-        "is of the shares ever listed in the run)")
+        "that of majority (1 = parity, above 1 = listed more often; the \"disparate impact, "
+        "ever listed\" in the summary of `scsim show RUN --full` and of the HTML report is "
+        "of the shares ever listed in the run)")
     expect(page.locator("#chart-regions text", has_text="region 0 · minority")).to_have_count(1)
     run_id = page.locator("#downloads").get_attribute("data-run")
     shown = float(page.locator("#n-listed_final").get_attribute("data-value"))
@@ -657,8 +658,9 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     page.click("#set-a")
     # in the levers' words, not their paths
     expect(page.locator("#a-settings")).to_have_text(
-        "A: national-800 with listing threshold 670 points, association penalty 0 points per "
-        "day per listed contact")
+        "A: national-800 with association penalty 0.3 → 0 points per day per listed "
+        "contact (scoring.association.listed_penalty), listing threshold 550 → 670 points "
+        "(listing.threshold)")  # in the order of "All settings"
     # B: 0.5 points. With 2 points both pairs (seeds 1 and 2) list 750 people under B and
     # 39 under A, so their differences are equal and no interval is shown; at 0.5 points
     # they differ (49 and 43).
@@ -675,9 +677,10 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     # the answer first, in view; A named with what it changes; B's run in detail below it
     expect(page.locator("#comparison")).to_be_in_viewport()
     expect(page.locator("#cmp-labels")).to_have_text(
-        "A: national-800, Association penalty 0 points per day per listed contact (+1 more) · "
-        "B: national-800, Association penalty 0.5 points per day per listed contact · 2 "
-        "pairs, seeds 1, 2")
+        "A: national-800, association penalty 0 points per day per listed contact "
+        "(scoring.association.listed_penalty) (+1 more) · B: national-800, association "
+        "penalty 0.5 points per day per listed contact (scoring.association.listed_penalty) "
+        "· 2 pairs, seeds 1, 2")
     expect(page.locator("#look-which")).to_contain_text("the B run of the first pair (seed 1)")
     assert page.evaluate("document.getElementById('comparison').getBoundingClientRect().top"
                          " < document.getElementById('facts').getBoundingClientRect().top")
@@ -705,7 +708,7 @@ def test_compare_a_with_b_and_screenshot(server, page, tmp_path):
     for side in ("A, pair 1", "A, pair 2", "B, pair 1", "B, pair 2"):
         expect(page.locator("#runs td", has_text=f"{side}: ")).to_have_count(1)
     expect(page.locator("#runs td", has_text="B, pair 2: ")).to_contain_text(
-        "Association penalty 0.5 points per day per listed contact")
+        "association penalty 0.5 points per day per listed contact")
     expect(page.get_by_role("button", name=re.compile(r"^Open run .* \(A, pair 1\)$"))
            ).to_have_count(1)
     # a stored run of the comparison opens the comparison again (the store keeps it)
@@ -997,12 +1000,13 @@ def test_a_share_lever_shows_a_percentage_as_the_texts_say_it(page, tmp_path):
     expect(slider).to_have_attribute("aria-valuetext", "0.19 % of camera sightings")
     expect(row).to_have_value("0.0019")  # the setting itself stays a share, as --set takes it
     expect(page.locator("#b-settings")).to_have_text(
-        "B: national-800 with false-match rate 0.19 % of camera sightings (0.0019)")
+        "B: national-800 with false-match rate 0.1 % → 0.19 % of camera sightings "
+        "(surveillance.misattribution: 0.001 → 0.0019)")
     page.click("#all-settings summary")
     row.fill("0.5 %")  # a percentage typed: the share 0.005
     expect(beside).to_have_text("0.5 %")
     expect(page.locator("#changed-list li")).to_have_text([
-        "False-match rate 0.1 % → 0.5 % of camera sightings (surveillance.misattribution: "
+        "false-match rate 0.1 % → 0.5 % of camera sightings (surveillance.misattribution: "
         "0.001 → 0.005)"])
     expect(page.locator("#run")).to_be_enabled()  # a question without a problem
     expect(page.locator("#problems li")).to_have_count(0)
@@ -1013,17 +1017,16 @@ def test_a_share_lever_shows_a_percentage_as_the_texts_say_it(page, tmp_path):
     slider.press("End")
     expect(beside).to_have_text("1 %")
     expect(row).to_have_value("0.01")
-    expect(page.locator("#b-settings")).to_have_text(
-        "B: national-800 with false-match rate 1 % of camera sightings (0.01)")
-    expect(page.locator("#changed-list li")).to_have_text([
-        "False-match rate 0.1 % → 1 % of camera sightings (surveillance.misattribution: "
-        "0.001 → 0.01)"])
+    said = ("false-match rate 0.1 % → 1 % of camera sightings (surveillance.misattribution: "
+            "0.001 → 0.01)")
+    expect(page.locator("#b-settings")).to_have_text(f"B: national-800 with {said}")
+    expect(page.locator("#changed-list li")).to_have_text([said])
     page.click("#compare")
     expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
                                                              timeout=RUN)
     expect(page.locator("#cmp-labels")).to_have_text(
-        "A: national-800 · B: national-800, False-match rate 1 % of camera sightings (0.01) "
-        "· 1 pair, seed 1")
+        "A: national-800 · B: national-800, false-match rate 1 % of camera sightings "
+        "(surveillance.misattribution=0.01) · 1 pair, seed 1")
     cli = subprocess.run(
         [*SCSIM, "compare", "national-800", "national-800", "--set-b",
          "surveillance.misattribution=0.01", "--agents", "2000", "--days", "30", "--seed",
@@ -1039,6 +1042,8 @@ def test_a_share_lever_shows_a_percentage_as_the_texts_say_it(page, tmp_path):
 def test_all_settings_counts_every_setting_changed(page):
     """"All settings (0 changed)" after a slider was moved: it counts, and lists, every
     setting that differs from the scenario as it comes, moved by a lever or typed."""
+    from scsim.dashboard.levers import setting_in_words
+
     count, rows = page.locator("#changed-count"), page.locator("#changed-list li")
     expect(count).to_have_text("0")
     move(page, "listing.threshold", 2)  # 550 -> 560 points
@@ -1046,16 +1051,24 @@ def test_all_settings_counts_every_setting_changed(page):
     expect(page.locator("#all-settings summary")).to_have_text("All settings (1 changed)")
     page.click("#all-settings summary")
     expect(page.locator("#changed-said")).to_have_text("Changed from national-800 as it comes (1):")
-    expect(rows).to_have_text(["Listing threshold 550 → 560 points (listing.threshold)"])
+    expect(rows).to_have_text(["listing threshold 550 → 560 points (listing.threshold)"])
     threshold = page.locator("#settings input[data-path='listing.threshold']")
     expect(threshold).to_have_value("560")
     expect(threshold).to_have_class(re.compile(r"\bchanged\b"))  # marked as a typed one is
     page.locator("#settings input[data-path='fear.speed']").fill("0.2")
     page.locator("#lever-shaming-enabled").check()
     expect(count).to_have_text("3")
-    expect(rows).to_have_text([  # in the order of the table
-        "Listing threshold 550 → 560 points (listing.threshold)",
-        "Public shaming off → on (shaming.enabled)", "fear.speed: 0.05 → 0.2"])
+    words = [  # in the order of the table
+        "listing threshold 550 → 560 points (listing.threshold)",
+        "public shaming off → on (shaming.enabled)",
+        "fear speed 0.05 → 0.2 share per day (fear.speed)"]
+    expect(rows).to_have_text(words)
+    # the server's words, the one place that words a changed setting: the page has none
+    # of its own
+    assert [setting_in_words(change) for change in (
+        "listing.threshold: 550 → 560", "shaming.enabled: false → true",
+        "fear.speed: 0.05 → 0.2")] == words
+    expect(page.locator("#b-settings")).to_have_text(f"B: national-800 with {', '.join(words)}")
     move(page, "listing.threshold", -2)  # back to the scenario's: not a change
     expect(count).to_have_text("2")
     expect(threshold).not_to_have_class(re.compile(r"\bchanged\b"))
@@ -1174,7 +1187,8 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     expect(page.locator(f"#source option[value='run:{run_id}']")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(facts).to_contain_text(f"national-800, run {run_id}: 2,000 agents × 30 days, "
-                                  "seed 5; changed: Listing threshold 550 → 650 points")
+                                  "seed 5; changed: listing threshold 550 → 650 points "
+                                  "(listing.threshold)")
     page.click("#load-question")
     expect(page.locator("#seed")).to_have_value("5")
     expect(page.locator("#source")).to_have_value(f"run:{run_id}")
@@ -1208,21 +1222,51 @@ def test_open_then_delete_a_run_on_a_phone_screen(server, page):
     expect(page.locator("#case")).to_be_hidden()
 
 
+def test_a_run_missing_from_the_list_is_not_taken_for_deleted(server, page):
+    """The list of scenarios (/api/scenarios) holds only the newest 200 stored runs: a run
+    the question and A start from that it no longer lists was taken for deleted (the
+    question and A reset, "was deleted" said). The page asks /api/runs/ID, which answers
+    404 only for a run the store does not hold."""
+    ask(page, agents=2000, days=20, seed=11)
+    page.click("#run")
+    expect(page.locator("#progress-text")).to_have_attribute("data-status", "done",
+                                                             timeout=RUN)
+    run_id = page.locator("#downloads").get_attribute("data-run")
+    page.click("#load-question")
+    expect(page.locator("#source")).to_have_value(f"run:{run_id}")
+    page.click("#set-a")
+    expect(page.locator("#a-settings")).to_contain_text(f"run {run_id}")
+
+    def older(route):  # the list as it is once 200 newer runs are stored
+        answer = route.fetch()
+        data = answer.json()
+        data["stored"] = [r for r in data["stored"] if r["id"] != run_id]
+        route.fulfill(response=answer, json=data)
+
+    page.route("**/api/scenarios", older)
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#runs tr[data-run]")).not_to_have_count(0)  # the list refreshed
+    expect(page.locator("#source")).to_have_value(f"run:{run_id}")
+    expect(page.locator("#a-settings")).to_contain_text(f"run {run_id}")
+    expect(page.locator("#run-message li")).to_have_count(0)
+    expect(page.locator("#run")).to_be_enabled()
+
+
 def test_a_reload_keeps_the_question(server, page):
     """Reloading the tab keeps the question being set up: the boxes, the levers moved and
     the settings kept as A (they were the scenario's defaults again)."""
     ask(page, agents=2000, days=30, seed=7)
     move(page, "listing.threshold", 2)  # 550 -> 560 points
     page.click("#set-a")
-    expect(page.locator("#a-settings")).to_have_text("A: national-800 with listing threshold 560 "
-                                                     "points")
+    kept = "A: national-800 with listing threshold 550 → 560 points (listing.threshold)"
+    expect(page.locator("#a-settings")).to_have_text(kept)
     page.reload()
     expect(page.locator("#status")).to_have_attribute("data-state", "ready")
     expect(page.locator("#seed")).to_have_value("7")
     expect(page.locator("#agents")).to_have_value("2000")
     expect(page.locator("#lever-listing-threshold + output")).to_have_text("560")
-    expect(page.locator("#a-settings")).to_have_text("A: national-800 with listing threshold 560 "
-                                                     "points")
+    expect(page.locator("#a-settings")).to_have_text(kept)
     expect(page.locator("#run")).to_be_enabled()
     # a box typed into and the tab reloaded at once, before the question is checked: kept
     # (it was saved only with the check, a quarter of a second later)

@@ -955,3 +955,20 @@ def test_description_and_source_hold_no_terminal_escapes(tmp_path):
             "source: must be one line of text, without control characters (line breaks, "
             "tabs, terminal escapes), got 'a\\nb'")):
         scsim.scenario.as_scenario(sc)
+
+
+def test_a_share_as_a_percentage_has_no_float_noise():
+    """``as_percent`` rounds to 12 significant digits, as the dashboard's page does
+    (``toPrecision(12)``): 0.1 + 0.2 (0.30000000000000004) is 30 %, not
+    30.000000000000004 %; an exact share keeps every digit, and a typed percentage is its
+    share (``share_of``)."""
+    from scsim.scenario.reference import as_percent, share_of
+
+    assert as_percent(0.1 + 0.2) == "30"
+    assert as_percent(0.0057) == "0.57"
+    assert as_percent("0.001") == "0.1"
+    assert as_percent("0.123456789") == "12.3456789"
+    assert as_percent(1e-05) == "0.001"
+    assert as_percent("abc") is None and as_percent(True) is None
+    assert share_of("0.1 %") == 0.001 and share_of("0.5%") == 0.005
+    assert share_of("0.1") is None

@@ -310,7 +310,8 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     """Whether the question may run: ``ok`` and its ``problems`` (the scenario's as
     ``scsim validate`` words them, the boxes', the size cap's); whether it may be compared
     (``compare_ok``, ``compare_problems``: the pairs, the size of the comparison); the
-    levers that would change nothing in it (``idle``: the page hides them); and the
+    levers that would change nothing in it (``idle``: the page hides them); what the
+    question and A change, in words (``changes``, ``a_changes``: ``_asked_changes``); and the
     settings typed that would do nothing (``advice``, as ``scsim validate`` warns, in the
     levers' words where a lever moves the setting: the question may run all the same).
     With ``a`` (A as the page keeps it: its ``source``, ``levers`` and ``settings``), A is
@@ -328,11 +329,13 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     _collect(problems, _seed, body)
     compare: list[str] = []
     reps = _collect(compare, _reps, body)
+    changes, a_changes = _asked_changes(dash, body), _a_changes(dash, body)
     if sc is None:
         levers = _source_levers(dash, body)
         return {"ok": False, "problems": [problem_in_words(p, levers) for p in problems],
                 "compare_ok": False, "compare_problems": compare, "idle": [],
-                "advice": [in_lever_words(line, levers) for line in advice]}
+                "advice": [in_lever_words(line, levers) for line in advice],
+                "changes": changes, "a_changes": a_changes}
     agents, days = sc.population.agents, sc.days
     if boxes_fit:
         _collect(problems, dash.check_size, agents, days, 1)
@@ -344,7 +347,62 @@ def _validate(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
     return {"ok": not problems, "problems": problems, "agents": agents, "days": days,
             "compare_ok": not problems and not compare, "compare_problems": compare,
             "idle": [lever["path"] for lever in levers if not lever["in_use"]],
-            "advice": [in_lever_words(line, levers) for line in advice]}
+            "advice": [in_lever_words(line, levers) for line in advice],
+            "changes": changes, "a_changes": a_changes}
+
+
+def _asked_changes(dash: Dashboard, body: dict) -> dict[str, str]:
+    """What the question's levers and settings change in the scenario it starts from, as
+    it comes: {path: words}, each in the words every screen gives a changed setting
+    (``levers.setting_in_words``: "false-match rate 0.1 % → 1 % of camera sightings
+    (surveillance.misattribution: 0.001 → 0.01)"), for the page's "All settings" list and
+    the sides beside Compare, which say nothing in words of their own. A value typed that
+    is no value of its setting is said as typed (its problem is said apart); none when the
+    scenario cannot be read. In the order of "All settings" (the schema's)."""
+    from scsim.dashboard.levers import setting_in_words
+    from scsim.dashboard.settings import Source, _mapping, leaves
+    from scsim.scenario.loader import load_advised, parse_assignment
+    from scsim.scenario.paths import get_path, parse_path
+    from scsim.scenario.reference import percent_unit, share_of, typed_share
+
+    try:
+        source = load_advised(Source.of(body).data(dash.store))[0]
+        data = source.model_dump(mode="json")
+        asked = {**{str(k): ("lever", v) for k, v in _mapping(body, "levers").items()},
+                 **{str(k): ("text", v) for k, v in _mapping(body, "settings").items()}}
+    except ScsimError:
+        return {}
+    order = {leaf["path"]: i for i, leaf in enumerate(leaves(source))}
+    out = {}
+    for path, (kind, value) in sorted(asked.items(), key=lambda a: order.get(a[0], len(order))):
+        try:
+            was = typed_share(get_path(data, parse_path(path)))
+        except ScsimError:
+            was = "?"  # no setting of the scenario: its problem says so
+        text = str(value).strip()
+        if kind == "text" and percent_unit(path) is not None and share_of(text) is not None:
+            value = share_of(text)
+        elif kind == "text":
+            try:
+                value = parse_assignment(f"{path}={text}")[1]
+            except ScsimError:
+                value = text
+        out[path] = setting_in_words(f"{path}: {was} → {typed_share(value)}")
+    return out
+
+
+def _a_changes(dash: Dashboard, body: dict) -> dict[str, str]:
+    """What A (``body["a"]``, as the page keeps it) changes in the scenario it starts
+    from, in the words of ``_asked_changes``, for the line beside Compare; none without
+    A."""
+    from scsim.dashboard.settings import side_of
+
+    if body.get("a") is None:
+        return {}
+    try:
+        return _asked_changes(dash, side_of(body, "a"))
+    except ScsimError:
+        return {}
 
 
 def _check_a(dash: Dashboard, body: dict, b: Any, compare: list[str]) -> None:
@@ -450,11 +508,19 @@ def _compare(dash: Dashboard, body: dict, session: str) -> dict[str, Any]:
 
 def _look(dash: Dashboard, request: Request) -> dict[str, Any]:
     """What the page draws of a run: while the worker writes it to the store, as the
-    worker sent it from memory (the same as of the stored run); then from the store."""
+    worker sent it from memory (the same as of the stored run); then from the store. A run
+    the store does not hold (deleted) is a 404, which the page takes for "deleted" (the
+    list of scenarios holds only the newest runs, so a run missing from it may still be
+    kept)."""
     shown = dash.jobs.shown(request.path_params["run_id"])
     if shown is not None:
         return shown
     from scsim.dashboard.views import run_view
+
+    run_id = request.path_params["run_id"]
+    if not any(r.id == run_id for r in dash.store.matching(run_id)):
+        return JSONResponse({"error": f"no run '{run_id}' in this store (deleted)",
+                             "problems": []}, status_code=404)
 
     return run_view(dash.store.load(request.path_params["run_id"]))
 

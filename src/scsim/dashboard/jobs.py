@@ -58,13 +58,13 @@ class Job:
 
     def view(self) -> dict[str, Any]:
         """What the page shows of the job (JSON); ``about``: what it asks (the scenario's
-        name, or "A versus B" of a comparison of two scenarios; agents, days, seed and,
+        name, or "A vs B" of a comparison of two scenarios; agents, days, seed and,
         for a comparison, pairs), for the page to name the run under way."""
         sc = self.spec.get("scenario") or self.spec.get("b") or {}
         name = sc.get("name")
         other = (self.spec.get("a") or {}).get("name")
-        if other and other != name:  # two scenarios: "no-system versus national-800"
-            name = f"{other} versus {name}"
+        if other and other != name:  # two scenarios: "no-system vs national-800"
+            name = f"{other} vs {name}"
         about = {"scenario": name, "agents": (sc.get("population") or {}).get(
                  "agents"), "days": sc.get("days"), "seed": str(self.spec.get("seed")),
                  "reps": self.spec.get("reps", 1)}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from scsim.core.params import scenario_epochs
@@ -23,7 +22,11 @@ from scsim.errors import ScenarioError
 from scsim.mechanisms import classify, observe, score, shame
 from scsim.scenario.loader import LEFT_OUT
 from scsim.scenario.paths import format_path, get_path, parse_path
-from scsim.scenario.reference import as_percent, percent_unit
+from scsim.scenario.reference import (
+    as_percent,
+    change_in_words,
+    percent_unit,
+)
 from scsim.scenario.schema import Scenario
 
 
@@ -163,57 +166,40 @@ def levers_for(sc: Scenario) -> list[dict[str, Any]]:
     return out
 
 
-PERCENT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$")
-"""A percentage as a person types it: "0.1 %", "0.1%", "30 %"."""
+CHANGE = re.compile(r"^(?P<path>[A-Za-z_][\w.\[\]-]*)(?:=(?P<value>.*)|: (?P<was>.*?) → "
+                    r"(?P<now>.*))$", re.S)
+"""A setting as ``changed_settings`` ("listing.threshold: 550 → 650") or a run's
+overrides ("listing.threshold=650") write it."""
 
 
-def share_of(text: str) -> float | None:
-    """A percentage typed ("0.1 %", "0.1%") as the share it is (0.001, exactly as
-    ``--set`` would take "0.001"); None when the text is not a percentage."""
-    found = PERCENT.match(str(text))
-    if found is None:
-        return None
-    return float(format((Decimal(found.group(1)) / 100).normalize(), "f"))
-
-
-def percent_paths() -> tuple[str, ...]:
-    """The settings (dotted paths) that a lever shows as a percentage (``Lever.percent``)."""
-    return tuple(lever.path for lever in LEVERS if lever.percent)
-
-
-def _percent_words(value: str, unit: str) -> str:
-    """A percent lever's value, or change, as the page says it: "0.01" is "1 % of camera
-    sightings (0.01)", "0.001 → 0.01" is "0.1 % → 1 % of camera sightings (0.001 → 0.01)":
-    the percentage, then the share as the scenario, ``--set`` and ``scsim compare``'s
-    headline write it."""
-    parts = [as_percent(part) for part in value.split(" → ")]
-    if None in parts:
-        return f"{value} ({unit})"
-    return f"{' % → '.join(parts)} {unit} ({value})"
+def _lever_of(path: str) -> Lever | None:
+    """The lever that moves a setting (a ``[-1]`` in its path standing for any item)."""
+    for lever in LEVERS:
+        pattern = re.escape(lever.path).replace(re.escape("[-1]"), r"\[\d+\]")
+        if re.fullmatch(pattern, path):
+            return lever
+    return None
 
 
 def setting_in_words(change: str) -> str:
-    """A setting a run changes, as the page says it: "listing.threshold=650" or
-    "listing.threshold: 550 → 650" by its lever's label and unit when it has one
-    ("Listing threshold 650 points", "Listing threshold 550 → 650 points", "Public
-    shaming on"; a share shown as a percentage with the share after it, "False-match
-    rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)"); a setting without a lever as
-    "All settings" names it, by its path."""
-    for lever in LEVERS:
-        for joint in ("=", ": "):
-            if "[-1]" in lever.path or not change.startswith(lever.path + joint):
-                continue
-            value = change[len(lever.path) + len(joint):]
-            if lever.kind == "switch":
-                value = value.replace("true", "on").replace("false", "off")
-            elif lever.percent:
-                value = _percent_words(value, lever.unit)
-            elif not lever.label.lower().endswith(lever.unit):
-                unit = lever.unit.replace("points", "point", 1) if value.endswith(
-                    (" 1", "→ 1")) or value == "1" else lever.unit
-                value = f"{value} {unit}"
-            return f"{lever.label} {value}"
-    return change
+    """A setting a run or question changes, as every screen says it (the "changed:" line
+    of a run, the "All settings" list, the sides beside Compare, a comparison's labels):
+    ``reference.change_in_words``, by its lever's label and unit when it has one, else by
+    its name in words. "listing.threshold: 550 → 650" is "listing threshold 550 → 650
+    points (listing.threshold)", "surveillance.misattribution=0.01" is "false-match rate 1 %
+    of camera sightings (surveillance.misattribution=0.01)"; what is no setting's value
+    ("behaviours.littering: added", a timeline) stays as written."""
+    found = CHANGE.match(change)
+    if found is None or found["path"] == "timeline":
+        return change
+    path = found["path"]
+    was, now = (None, found["value"]) if found["value"] is not None else (
+        found["was"], found["now"])
+    lever = _lever_of(path)
+    if lever is None:
+        return change_in_words(path, was, now)
+    return change_in_words(path, was, now, name=lever.label.lower(),
+                           unit=lever.unit, switch=lever.kind == "switch")
 
 
 def idle(sc: Scenario) -> list[str]:

@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from scsim.dashboard.levers import percent_paths, share_of
 from scsim.errors import ScenarioError, ScsimError
 from scsim.outputs.words import spoken
 from scsim.scenario.diff import SIZE_PATHS
 from scsim.scenario.loader import builtin_names, load_advised, parse_assignment
 from scsim.scenario.paths import format_path, parse_path
+from scsim.scenario.reference import percent_unit, share_of
 from scsim.scenario.schema import Scenario
 from scsim.scenario.section import field_unit
 from scsim.store import RunStore
@@ -102,8 +102,9 @@ def _mapping(body: dict, name: str) -> dict:
 
 def overrides_of(body: dict) -> dict[tuple, Any]:
     """The settings of a request as {path: value}: ``levers`` (typed values) and
-    ``settings`` (text, read as YAML as ``--set`` reads it; a setting a lever shows as a
-    percentage, ``levers.percent_paths``, also takes one: "0.1 %" is 0.001), then the
+    ``settings`` (text, read as YAML as ``--set`` reads it; a probability or share per
+    event, which the page and ``scsim compare``'s headline say as a percentage
+    (``reference.percent_unit``), also takes one: "0.1 %" is 0.001), then the
     boxes ``agents`` and ``days`` (``BOXES``, whole numbers); a ScenarioError lists every
     problem."""
     out: dict[tuple, Any] = {}
@@ -117,7 +118,7 @@ def overrides_of(body: dict) -> dict[tuple, Any]:
         elif not str(text).strip():
             problems.append(f"{key}: empty; type a value (undo the change to keep the "
                             "scenario's)")
-        elif str(key) in percent_paths() and share_of(str(text)) is not None:
+        elif share_of(str(text)) is not None and percent_unit(str(key)) is not None:
             out[parse_path(str(key))] = share_of(str(text))
         else:
             path, value = parse_assignment(f"{key}={text}")

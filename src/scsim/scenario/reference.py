@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Literal
 
 import yaml
@@ -215,20 +215,40 @@ def percent_unit(path: str) -> str | None:
     return None
 
 
+PRECISION = 12
+"""Significant digits of a percentage made from a share (``as_percent``), as the dashboard's
+page rounds one (``toPrecision(12)``): 0.1 + 0.2 is 30 %, not 30.000000000000004 %."""
+
+
 def as_percent(share: str | float) -> str | None:
-    """A share (0.001, or its text "0.001") as a percentage, exactly, without the sign
-    ("0.1"; "30" for 0.3; no float noise: 0.0057 is "0.57"); None when it is not a
-    number."""
+    """A share (0.001, or its text "0.001") as a percentage without the sign ("0.1"; "30"
+    for 0.3), to ``PRECISION`` significant digits, so that a float's noise goes (0.0057 is
+    "0.57"; 0.1 + 0.2, 0.30000000000000004, is "30"); None when it is not a number."""
     if isinstance(share, bool):
         return None
     try:
-        number = Decimal(str(share).strip()) * 100
+        with localcontext() as context:
+            context.prec = PRECISION
+            number = Decimal(str(share).strip()) * 100  # rounded to PRECISION digits
     except InvalidOperation:
         return None
     if not number.is_finite():
         return None
     text = format(number.normalize(), "f")
     return "0" if text in ("-0", "0") else text
+
+
+PERCENT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$")
+"""A percentage as a person types it: "0.1 %", "0.1%", "30 %"."""
+
+
+def share_of(text: str) -> float | None:
+    """A percentage typed ("0.1 %", "0.1%") as the share it is (0.001, exactly as
+    ``--set`` would take "0.001"); None when the text is not a percentage."""
+    found = PERCENT.match(str(text))
+    if found is None:
+        return None
+    return float(format((Decimal(found.group(1)) / 100).normalize(), "f"))
 
 
 def typed_share(value: Any) -> str:
@@ -238,6 +258,56 @@ def typed_share(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return show_value(value)
     return format(Decimal(repr(value)).normalize(), "f")
+
+
+NOT_SET = "not set"
+"""A setting's null said to a reader (a listing threshold of null: nobody is listed by
+score), not the scenario file's "null"."""
+
+
+def _is_number_text(text: str) -> bool:
+    """Whether a value's text ("0.001", "550", "null") is a finite number."""
+    try:
+        return Decimal(text).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def change_in_words(path: str, was: str | None, now: str, name: str | None = None,
+                    unit: str | None = None, switch: bool = False) -> str:
+    """A setting as every list of what a run or question changes says it: its ``name``
+    (lower case, for the middle of a sentence; ``setting_name`` when not given), its value
+    (``now``) or its change (``was`` → ``now``) with its ``unit`` (``setting_unit`` when
+    not given; a probability or share per event, ``percent_unit``, as a percentage), and
+    the setting as it is typed after it: "false-match rate 0.1 % → 1 % of camera
+    sightings (surveillance.misattribution: 0.001 → 0.01)", "listing threshold 550 →
+    650 points (listing.threshold)", "public shaming off → on (shaming.enabled)" (a
+    ``switch``, or a setting ``...enabled``, is on or off), "listing threshold not set →
+    650 points (listing.threshold)". ``was`` and ``now`` are texts as the scenario
+    writes values (``show_value``: "0.001", "true", "null"); a value that is no number
+    keeps its text, without the unit."""
+    name = setting_name(path) if name is None else name
+    values = [v.strip() for v in ([now] if was is None else [was, now])]
+    typed = values[-1] if was is None else f"{values[0]} → {values[1]}"
+    percent = percent_unit(path)
+    if switch or (path.endswith("enabled") and all(v in ("true", "false") for v in values)):
+        said = " → ".join({"true": "on", "false": "off"}.get(v, v) for v in values)
+        return f"{name} {said} ({path})"
+    if percent is not None and any(_is_number_text(v) for v in values):
+        said = " → ".join(f"{as_percent(v)} %" if _is_number_text(v) else
+                          NOT_SET if v == "null" else v for v in values)
+        unit = unit if unit is not None else percent
+        said = said.removesuffix(" %") + f" {unit}" if said.endswith(" %") else said
+        shown = f"{path}={typed}" if was is None else f"{path}: {typed}"
+        return f"{name} {said} ({shown})"
+    unit = setting_unit(path) if unit is None else unit
+    said = " → ".join(NOT_SET if v == "null" else v for v in values)
+    if unit and _is_number_text(values[-1]) and not name.endswith(unit):
+        first = unit.split(" ")[0]
+        if values[-1] == "1" and first.endswith("s"):  # "1 point per day"
+            unit = unit.replace(first, first[:-1], 1)
+        said = f"{said} {unit}"
+    return f"{name} {said} ({path})"
 
 
 def setting_label(path: str) -> str:

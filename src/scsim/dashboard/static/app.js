@@ -41,10 +41,13 @@ sessionStorage.setItem("scsim-page", PAGE_ID);
 const BREAKDOWN = {
   listed_rate: ["Share of each group listed (%)", "Share of each region listed (%)"],
   score_mean: ["Mean score of each group (points)", "Mean score of each region (points)"],
-  // "disparate impact, listed on the day" (summary.ON_THE_DAY_DI): not the summary table's
-  // ratio, which is of the shares ever listed in the run ("disparate impact, ever listed")
+  // "disparate impact, listed on the day" (summary.ON_THE_DAY_DI): not the summary's
+  // ratio, which is of the shares ever listed in the run ("disparate impact, ever listed");
+  // the dashboard has no summary table: the summary is that of `scsim show RUN --full`
+  // and of the HTML report
   di: ["Disparate impact, listed on the day: each group's share on the list that day over that " +
-       "of REFERENCE (1 = parity, above 1 = listed more often; the summary table's ratio " +
+       "of REFERENCE (1 = parity, above 1 = listed more often; the \"disparate impact, ever " +
+       "listed\" in the summary of `scsim show RUN --full` and of the HTML report " +
        "is of the shares ever listed in the run)",
        "Disparate impact, listed on the day, in each region: each group's share there on the " +
        "list that day over that of REFERENCE there"],
@@ -119,9 +122,13 @@ async function api(path, options) {
   try { data = JSON.parse(text); } catch (err) { data = null; }
   if (response.ok && data !== null) return data;
   if (data && data.error && response.status < 500) {
-    const err = new Error(data.error); err.problems = data.problems; throw err;
+    const err = new Error(data.error);
+    err.problems = data.problems; err.status = response.status;
+    throw err;
   }
-  throw new Error(answeredError(response, data, text));
+  const err = new Error(answeredError(response, data, text));
+  err.status = response.status;
+  throw err;
 }
 
 // "the dashboard answered with an error (HTTP 500: disk full)": the reason it gave (JSON),
@@ -209,12 +216,15 @@ function showRunMessage(lines) { listInto($("run-message"), lines); }
 
 // -- ask ----------------------------------------------------------------------------------
 
-// Returns false when the choice kept is gone from the list (a stored run deleted).
+// Returns false when the choice kept is gone from the list: a stored run deleted, or older
+// than the newest runs the list holds (kept in the list all the same, as the choice, until
+// the server says it was deleted: ``runGone``).
 async function loadSources(selected) {
   const data = await api("/api/scenarios");
   const select = $("source");
   // the choice as it is once the list has come (the user may have changed it meanwhile)
   const keep = selected || select.value;
+  const keptText = select.selectedOptions[0] ? select.selectedOptions[0].textContent : "";
   select.innerHTML = "";
   // each built-in by its name and, in plain words, what it is (the start of its own
   // description): a teacher could not tell "national-800" from "court-blacklist"
@@ -235,24 +245,24 @@ async function loadSources(selected) {
   }
   if (!keep) return true;
   select.value = keep;
-  return select.value === keep;
+  if (select.value === keep) return true;
+  if (keep.startsWith("run:")) keepSource(keep, keptText || `run ${keep.slice(4)}`);
+  return false;
 }
 
-// What a question changes, in the levers' words ("listing threshold 560 points", "public
-// shaming on", "false-match rate 1 % of camera sightings (0.01)": a percent lever's share
-// after it, as the scenario, --set and the comparison's headline write it); a setting of
-// "all settings" by its path, as that table names it.
-function changesInWords(levers, settings) {
-  const known = Object.fromEntries(((page.scenario && page.scenario.levers) || []).map(l => [l.path, l]));
-  return [...Object.entries(levers).map(([path, v]) => {
-    const l = known[path];
-    if (!l) return `${path}=${v}`;
-    const label = l.label.toLowerCase();  // "nationwide from day 120", not "... 120 day"
-    const value = typeof v === "boolean" ? (v ? "on" : "off") :
-      l.percent ? `${toPercent(v)} ${l.unit} (${v})` :
-      label.endsWith(l.unit) ? fmt(v) : `${fmt(v)} ${l.unit}`;
-    return `${label} ${value}`;
-  }), ...Object.entries(settings).map(([path, v]) => `${path}=${v}`)];
+// What the question changes in its scenario as it comes, as the server words each
+// changed setting (/api/validate's ``changes``, the words of every screen: "false-match rate
+// 0.1 % → 1 % of camera sightings (surveillance.misattribution: 0.001 → 0.01)"); a setting
+// the server has not answered for yet as it is typed ("fear.speed: 0.05 → 0.2").
+function changedLines() {
+  const said = (page.checked && page.checked.changes) || {}, lines = [];
+  for (const input of $("settings").querySelectorAll("input[data-path]")) {
+    const path = input.dataset.path;
+    if (!(path in page.levers || path in page.settings)) continue;
+    const now = path in page.levers ? page.levers[path] : page.settings[path];
+    lines.push(said[path] || `${path}: ${input.dataset.original} → ${String(now).trim()}`);
+  }
+  return lines;
 }
 
 // A share (0.001) as a percentage (0.1) and back, without the float's noise (0.0057 * 100
@@ -271,7 +281,7 @@ function percentTyped(text) {
 function questionSide() {
   return {source: source(), name: page.scenario ? page.scenario.name : source().ref,
           levers: Object.assign({}, page.levers), settings: Object.assign({}, page.settings),
-          words: changesInWords(page.levers, page.settings)};
+          words: changedLines()};
 }
 
 // A side in words: "A: no-system as shipped", "B: national-800 with listing threshold 560
@@ -469,46 +479,20 @@ function renderSettings(settings) {
 }
 
 // "All settings (2 changed)": every setting that differs from the scenario as it comes,
-// moved by a lever or typed, counted in the panel's summary and listed under it ("False-
-// match rate 0.1 % → 1 % of camera sightings (0.001 → 0.01)", "fear.speed: 0.1 → 0.2": as
-// a run's "changed:" line says them); each row marked.
+// moved by a lever or typed, counted in the panel's summary and listed under it in the
+// server's words (``changedLines``: as a run's "changed:" line, the sides beside Compare
+// and a comparison's labels say them); each row marked. (Every lever has its row.)
 function showChanged() {
-  const lines = [];
   for (const input of $("settings").querySelectorAll("input[data-path]")) {
-    const path = input.dataset.path, was = input.dataset.original;
-    const changed = path in page.levers || path in page.settings;
-    input.classList.toggle("changed", changed);
-    if (changed) lines.push(changeInWords(path, was, path in page.levers ? page.levers[path] : page.settings[path]));
+    const path = input.dataset.path;
+    input.classList.toggle("changed", path in page.levers || path in page.settings);
   }
-  // a lever without its row (none yet) is counted all the same
-  for (const path of Object.keys(page.levers)) {
-    if (!$("settings").querySelector(`input[data-path="${path}"]`)) lines.push(changeInWords(path, "", page.levers[path]));
-  }
+  const lines = changedLines();
   $("changed-count").textContent = lines.length;
   const name = page.scenario ? page.scenario.name : "the scenario";
   $("changed-said").textContent = lines.length ?
     `Changed from ${name} as it comes (${lines.length}):` : "";
   listInto($("changed-list"), lines);
-}
-
-// One setting changed, from ``was`` (the scenario's, as "All settings" shows it) to
-// ``now`` (a lever's value, or the text typed), in the words of a run's "changed:" line.
-function changeInWords(path, was, now) {
-  const l = ((page.scenario && page.scenario.levers) || []).find(l => l.path === path);
-  const text = String(now).trim();
-  if (!l) return `${path}: ${was} → ${text}`;
-  if (l.kind === "switch") {
-    const state = v => /^(true|yes|on)$/i.test(v) ? "on" : /^(false|no|off)$/i.test(v) ? "off" : v;
-    return `${l.label} ${state(was)} → ${state(text)} (${path})`;
-  }
-  const typed = percentTyped(text), share = typed !== null ? typed : text === "" ? NaN : Number(text);
-  if (!Number.isFinite(share)) return `${l.label}: ${was} → ${text} (${path})`;
-  if (l.percent) {
-    return `${l.label} ${toPercent(Number(was))} % → ${toPercent(share)} ${l.unit} ` +
-      `(${path}: ${was} → ${share})`;
-  }
-  const unit = l.label.toLowerCase().endsWith(l.unit) ? "" : ` ${l.unit}`;
-  return `${l.label} ${was} → ${text}${unit} (${path})`;
 }
 
 // A setting typed in "All settings" that a lever moves: the lever shows the same value (the
@@ -552,6 +536,10 @@ async function restoreQuestion() {
   let saved = null;
   try { saved = JSON.parse(sessionStorage.getItem(SAVED)); } catch (err) { saved = null; }
   if (saved && saved.source) $("source").value = saved.source;
+  if (saved && saved.source && $("source").value !== saved.source &&
+      saved.source.startsWith("run:") && !(await runGone(saved.source.slice(4)))) {
+    keepSource(saved.source, `run ${saved.source.slice(4)}`);  // older than the list's runs
+  }
   if (!saved || $("source").value !== saved.source) {
     if (!$("source").value) $("source").selectedIndex = 0;
     await loadScenario();
@@ -582,9 +570,7 @@ async function fillQuestion(saved) {
     input.dispatchEvent(new Event("input"));
   }
   if (saved.a) {  // (kept by an older page: without its scenario, the one chosen)
-    page.a = Object.assign({source: source(), name: page.scenario.name,
-                            words: changesInWords(saved.a.levers || {}, saved.a.settings || {})},
-                           saved.a);
+    page.a = Object.assign({source: source(), name: page.scenario.name, words: []}, saved.a);
   }
   showSides();
 }
@@ -601,6 +587,7 @@ function validateSoon() {
 async function validate() {
   saveQuestion();
   let result;
+  const a = page.a;  // A as asked about: its words come back with the answer
   try {
     result = page.checked = await api("/api/validate", {method: "POST",
                                                          body: Object.assign(question(), {a: sideA()})});
@@ -611,6 +598,9 @@ async function validate() {
     return false;
   }
   showProblems(result.problems);
+  if (a && page.a === a) a.words = Object.values(result.a_changes || {});
+  showChanged();  // in the server's words (result.changes, result.a_changes)
+  showSides();
   listInto($("advice"), result.advice);  // settings that would do nothing: Run may go
   listInto($("compare-problems"), result.compare_problems);  // Run may go all the same
   markInvalid();
@@ -810,7 +800,7 @@ function lastDay(job) {
 // What a job asks, in a few words: "national-800, 54,000 agents × 365 days, seed 1".
 function aboutJob(job) {
   const a = job.about || {};
-  if (!a.scenario) return job.kind === "compare" ? "A versus B" : "this page's run";
+  if (!a.scenario) return job.kind === "compare" ? "A vs B" : "this page's run";
   const pairs = job.kind === "compare" ? `, ${a.reps} ${a.reps === 1 ? "pair" : "pairs"}` : "";
   return `${a.scenario}, ${a.agents.toLocaleString("en")} agents × ${a.days.toLocaleString("en")} ` +
     `days, seed ${a.seed}${pairs}`;
@@ -1222,12 +1212,18 @@ async function refreshRuns() {
   const kept = await loadSources();
   const lines = [];
   const ref = page.a && page.a.source.kind === "run" ? page.a.source.ref : null;
-  if (ref && !$("source").querySelector(`option[value="run:${ref}"]`)) {  // A's run deleted
+  // a run missing from the list may be older than the newest runs it holds: deleted only
+  // when the server says so
+  const listed = ref && $("source").querySelector(`option[value="run:${ref}"]:not([data-kept])`);
+  if (ref && !listed && await runGone(ref)) {
     page.a = null;
     lines.push(`Run ${ref}, which A started from, was deleted: A is now the scenario ` +
                "chosen above, as it comes.");
   }
-  if (!kept) lines.unshift(await sourceDeleted(question));
+  // the question's run, kept in the list (loadSources), unless the server says it is gone
+  if (!kept && (!question.startsWith("run:") || await runGone(question.slice(4)))) {
+    lines.unshift(await sourceDeleted(question));
+  }
   else if (lines.length) { showSides(); await validate(); }
   if (lines.length) showRunMessage(lines);
 }
@@ -1240,11 +1236,41 @@ function whatRun(r) {
   return r.side ? `${r.side}: ${changes}` : changes;
 }
 
+// Whether a stored run was deleted: /api/runs/ID answers 404. The list of scenarios holds
+// only the newest runs, so a run missing from it is not for that reason gone.
+async function runGone(id) {
+  try {
+    await api(`/api/runs/${encodeURIComponent(id)}`);
+    return false;
+  } catch (err) {
+    return err.status === 404;
+  }
+}
+
+// A stored run the question starts from, kept in the list of sources though the list of
+// scenarios no longer holds it (older than the newest runs it lists).
+function keepSource(value, text) {
+  const select = $("source");
+  let group = select.querySelector('optgroup[label="Stored runs (their scenario)"]');
+  if (!group) {
+    group = document.createElement("optgroup");
+    group.label = "Stored runs (their scenario)";
+    select.appendChild(group);
+  }
+  const option = document.createElement("option");
+  option.value = value; option.textContent = text;
+  option.dataset.kept = "true";  // not in the list the server gave
+  group.appendChild(option);
+  select.value = value;
+}
+
 // The stored run the question started from was deleted: the question goes back to the
 // built-in scenario of its name (or the first one); returns the line that says so.
 async function sourceDeleted(gone) {
   const name = page.scenario && page.scenario.name;
   const builtin = `builtin:${name}`;
+  const kept = $("source").querySelector(`option[value="${gone}"][data-kept]`);
+  if (kept) kept.remove();  // kept in the list until the server said it was deleted
   $("source").value = builtin;
   if ($("source").value !== builtin) $("source").selectedIndex = 0;
   await loadScenario();
