@@ -652,10 +652,10 @@ def test_a_share_per_event_is_said_as_a_percentage_with_the_share_to_type():
         "Lowering the false-match rate from 0.57 % to 0.001 % of camera sightings "
         "(surveillance.misattribution: 0.0057 → 0.00001)")
     assert _one_change("listing.appeals.win_wrongful", None, 0.5) == (
-        "Setting the appeals win wrongful to 50 % instead of null "
-        "(listing.appeals.win_wrongful: null → 0.5)")  # "None probability" was said
+        "Setting the appeals win wrongful to 50 % instead of leaving it unset "
+        "(listing.appeals.win_wrongful: null → 0.5)")  # "None probability", "null" were said
     assert _one_change("listing.threshold", 550.0, None) == (
-        "Setting the listing threshold to null instead of 550 points")
+        "Leaving the listing threshold unset instead of 550 points")
     assert _one_change("scoring.recovery", 0.01, 0.02) == (
         "Raising the scoring recovery from 0.01 to 0.02 share per day")
     assert _one_change("detention.probability", 0.01, 0.05) == (

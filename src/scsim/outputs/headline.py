@@ -411,7 +411,7 @@ def national_travel(per_100: dict[str, float], represented: float, published,
 def _with_unit(value: Any, unit: str) -> str:
     """A setting's value and its unit ('1 point per day per listed contact', the unit's
     first word in the singular for 1); a value that is no number as the scenario writes it,
-    without the unit ('null', '[0.3, 0.5]': "None points" was said)."""
+    without the unit ('[0.3, 0.5]', 'null': "None points" was said)."""
     if not _is_number(value):
         from scsim.scenario.reference import show_value
 
@@ -488,12 +488,23 @@ def _one_change(path: str, va: Any, vb: Any) -> str:
         if _is_number(va) and _is_number(vb):
             verb = "Raising" if vb > va else "Lowering"
             return f"{verb} {name} from {share(va, '%')} to {share(vb, percent)}{typed}"
-        return f"Setting {name} to {share(vb, percent)} instead of {share(va, percent)}{typed}"
+        return _setting(name, vb, va, share(vb, percent), share(va, percent)) + typed
     unit = setting_unit(path)
     if _is_number(va) and _is_number(vb):
         verb = "Raising" if vb > va else "Lowering"
         return f"{verb} {name} from {_with_unit(va, '')} to {_with_unit(vb, unit)}"
-    return f"Setting {name} to {_with_unit(vb, unit)} instead of {_with_unit(va, unit)}"
+    return _setting(name, vb, va, _with_unit(vb, unit), _with_unit(va, unit))
+
+
+def _setting(name: str, vb: Any, va: Any, said_b: str, said_a: str) -> str:
+    """A setting B gives another value than A ('Setting NAME to SAID_B instead of
+    SAID_A'), a value left unset said as such ("to null instead of 550 points" was
+    said)."""
+    if vb is None:
+        return f"Leaving {name} unset instead of {said_a}"
+    if va is None:
+        return f"Setting {name} to {said_b} instead of leaving it unset"
+    return f"Setting {name} to {said_b} instead of {said_a}"
 
 
 def _is_number(value: Any) -> bool:
