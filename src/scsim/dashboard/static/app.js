@@ -535,9 +535,13 @@ function saveQuestion() {
 async function restoreQuestion() {
   let saved = null;
   try { saved = JSON.parse(sessionStorage.getItem(SAVED)); } catch (err) { saved = null; }
-  if (saved && saved.source) $("source").value = saved.source;
-  if (saved && saved.source && $("source").value !== saved.source &&
-      saved.source.startsWith("run:") && !(await runGone(saved.source.slice(4)))) {
+  // the saved scenario selected only if the list holds it (a select set to a value it
+  // lacks reads as "", which a refresh of the list meanwhile took for a deleted run)
+  const listed = saved && saved.source && Array.from($("source").options).some(
+    option => option.value === saved.source);
+  if (listed) $("source").value = saved.source;
+  else if (saved && saved.source && saved.source.startsWith("run:") &&
+           !(await runGone(saved.source.slice(4)))) {
     keepSource(saved.source, `run ${saved.source.slice(4)}`);  // older than the list's runs
   }
   if (!saved || $("source").value !== saved.source) {
@@ -1208,8 +1212,10 @@ async function refreshRuns() {
     body.appendChild(tr);
   }
   listInto($("runs-message"), []);
-  const question = $("source").value;
   const kept = await loadSources();
+  // read once the list has come: a reload's question may still be on its way to the select
+  // (restoreQuestion), and loadSources keeps a run it no longer lists selected (keepSource)
+  const question = $("source").value;
   const lines = [];
   const ref = page.a && page.a.source.kind === "run" ? page.a.source.ref : null;
   // a run missing from the list may be older than the newest runs it holds: deleted only
