@@ -412,14 +412,12 @@ def _with_unit(value: Any, unit: str) -> str:
     """A setting's value and its unit ('1 point per day per listed contact', the unit's
     first word in the singular for 1); a value that is no number as the scenario writes it,
     without the unit ('[0.3, 0.5]', 'null': "None points" was said)."""
-    if not _is_number(value):
-        from scsim.scenario.reference import show_value
+    from scsim.scenario.reference import show_value, unit_of
 
+    if not _is_number(value):
         return show_value(value)
     text = f"{value:g}" if isinstance(value, float) else str(value)
-    if unit and value == 1 and unit.split(" ")[0].endswith("s"):
-        unit = unit.replace(unit.split(" ")[0], unit.split(" ")[0][:-1], 1)
-    return f"{text} {unit}".strip()
+    return f"{text} {unit_of(value, unit)}".strip()
 
 
 def _same_scenario(cmp: Comparison) -> bool:

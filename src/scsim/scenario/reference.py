@@ -303,11 +303,17 @@ def change_in_words(path: str, was: str | None, now: str, name: str | None = Non
     unit = setting_unit(path) if unit is None else unit
     said = " → ".join(NOT_SET if v == "null" else v for v in values)
     if unit and _is_number_text(values[-1]) and not name.endswith(unit):
-        first = unit.split(" ")[0]
-        if values[-1] == "1" and first.endswith("s"):  # "1 point per day"
-            unit = unit.replace(first, first[:-1], 1)
-        said = f"{said} {unit}"
+        said = f"{said} {unit_of(Decimal(values[-1]), unit)}"
     return f"{name} {said} ({path})"
+
+
+def unit_of(value: Any, unit: str) -> str:
+    """``unit`` after ``value``: its first word in the singular for 1 ("1 point per day per
+    listed contact", "2 points per day ...")."""
+    first = unit.split(" ")[0]
+    if value == 1 and first.endswith("s"):
+        return unit.replace(first, first[:-1], 1)
+    return unit
 
 
 def setting_label(path: str) -> str:
